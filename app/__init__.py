@@ -1,0 +1,1 @@
+"""Group Sessions API: group therapy scheduling, attendance and billing over GraphQL."""

@@ -1,0 +1,129 @@
+"""Bearer JWTs (HS256) and the principal they carry (rules.md §2)."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import jwt
+
+from app.errors import Unauthenticated
+
+ALL_SCOPES = (
+    "pm.group_definitions.view",
+    "pm.group_definitions.create",
+    "pm.group_definitions.edit",
+    "pm.group_definitions.delete",
+    "pm.group_schedule.view",
+    "pm.group_schedule.create",
+    "pm.group_schedule.edit",
+    "pm.group_schedule.delete",
+    "pm.group_enrollments.view",
+    "pm.group_enrollments.create",
+    "pm.group_enrollments.edit",
+    "pm.group_enrollments.delete",
+    "clinical.group-session.read",
+    "clinical.group-session.create",
+    "clinical.attendance.write",
+    "clinical.attendance.write.force",
+    "billing.read",
+    "billing.write",
+    "admin.reference.write",
+    "events.read",
+)
+
+FACILITATOR_SCOPES = (
+    "pm.group_definitions.view",
+    "pm.group_schedule.view",
+    "pm.group_enrollments.view",
+    "clinical.group-session.read",
+    "clinical.attendance.write",
+)
+
+ALL_FACILITIES = "*"
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    scopes: frozenset[str]
+    facilities: tuple[str, ...]  # raw facility UUIDs as strings, or ("*",)
+
+    @property
+    def all_facilities(self) -> bool:
+        return ALL_FACILITIES in self.facilities
+
+    @property
+    def home_facility(self) -> str | None:
+        for facility in self.facilities:
+            if facility != ALL_FACILITIES:
+                return facility
+        return None
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    def sees_facility(self, facility_id: object) -> bool:
+        return self.all_facilities or str(facility_id) in self.facilities
+
+
+def mint_token(
+    secret: str,
+    subject: str,
+    scopes: list[str] | tuple[str, ...],
+    facilities: list[str] | tuple[str, ...],
+    ttl_seconds: int = 12 * 3600,
+) -> str:
+    now = int(time.time())
+    claims = {
+        "sub": subject,
+        "scopes": list(scopes),
+        "facilities": list(facilities),
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def principal_from_header(secret: str, authorization: str | None) -> Principal:
+    if not authorization:
+        raise Unauthenticated("Missing bearer token")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Authorization must be 'Bearer <token>'")
+    return principal_from_token(secret, token.strip())
+
+
+def principal_from_token(secret: str, token: str) -> Principal:
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=["HS256"], options={"require": ["sub", "exp"]}
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthenticated("Token expired") from None
+    except jwt.InvalidTokenError:
+        raise Unauthenticated("Invalid token") from None
+    scopes = claims.get("scopes", [])
+    facilities = claims.get("facilities", [])
+    if not isinstance(scopes, list) or not isinstance(facilities, list):
+        raise Unauthenticated("Invalid token claims")
+    return Principal(
+        subject=str(claims["sub"]),
+        scopes=frozenset(str(s) for s in scopes),
+        facilities=tuple(_facility_key(str(f)) for f in facilities),
+    )
+
+
+def _facility_key(value: str) -> str:
+    """Tokens may name facilities by global id or raw uuid; keep the raw uuid."""
+    if value == ALL_FACILITIES:
+        return value
+    from app.ids import split_id
+    from app.errors import BadInput
+
+    try:
+        type_name, raw = split_id(value)
+        if type_name == "Facility":
+            return raw
+    except BadInput:
+        pass
+    return value

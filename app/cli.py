@@ -1,0 +1,111 @@
+"""`group-sessions` command line: serve, migrate, demo, token, bill-due, export-schema."""
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Optional
+
+import typer
+
+from app.config import Settings
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Group Sessions API")
+
+
+@cli.command()
+def serve(
+    demo: Annotated[bool, typer.Option("--demo", help="Load the demo clinic first")] = False,
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+) -> None:
+    """Run the GraphQL server (migrates the database first)."""
+    import uvicorn
+
+    from app.auth import ALL_SCOPES, FACILITATOR_SCOPES, mint_token
+    from app.main import create_app
+
+    settings = Settings.from_env()
+    if demo:
+        _load_demo(settings)
+    app = create_app(settings)
+    address = f"http://{host}:{port}/graphql"
+    typer.echo(f"GraphQL endpoint: {address}" + (" (GraphiQL in a browser)" if settings.dev else ""))
+    if settings.dev:
+        typer.echo("Admin token (dev only):")
+        typer.echo(f"  {mint_token(settings.jwt_secret, 'dev-admin', ALL_SCOPES, ['*'])}")
+        typer.echo("Facilitator token (dev only):")
+        typer.echo(f"  {mint_token(settings.jwt_secret, 'dev-facilitator', FACILITATOR_SCOPES, ['*'])}")
+        typer.echo('In GraphiQL, add the header {"Authorization": "Bearer <token>"}.')
+    typer.echo("Stop with Ctrl+C.")
+    uvicorn.run(app, host=host, port=port, log_level="info", ws="websockets-sansio")
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply every Alembic migration to the database."""
+    from app.main import open_services
+
+    async def run() -> None:
+        async with open_services(Settings.from_env()):
+            pass
+
+    asyncio.run(run())
+    typer.echo("Database is at the latest migration.")
+
+
+@cli.command()
+def token(
+    subject: Annotated[str, typer.Option("--subject", "-s", help="Staff id or service name")] = "dev",
+    scope: Annotated[Optional[list[str]], typer.Option("--scope", help="A scope (repeatable)")] = None,
+    facility: Annotated[Optional[list[str]], typer.Option("--facility", help="A facility id (repeatable); '*' for all")] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="Every scope, every facility")] = False,
+    ttl_hours: Annotated[float, typer.Option(help="Hours until the token expires")] = 12,
+) -> None:
+    """Mint a bearer token signed with GS_JWT_SECRET."""
+    from app.auth import ALL_SCOPES, mint_token
+
+    settings = Settings.from_env()
+    scopes = list(ALL_SCOPES) if admin else list(scope or [])
+    facilities = ["*"] if admin and not facility else list(facility or [])
+    typer.echo(mint_token(settings.jwt_secret, subject, scopes, facilities, int(ttl_hours * 3600)))
+
+
+@cli.command("export-schema")
+def export_schema() -> None:
+    """Print the GraphQL SDL (schema.graphql is this output)."""
+    from app.schema.root import schema
+
+    typer.echo(str(schema))
+
+
+@cli.command("bill-due")
+def bill_due() -> None:
+    """Bill every ended, unbilled session now."""
+    from app.main import open_services
+    from app.resolvers.billing_pipeline import bill_due_sessions
+
+    async def run() -> int:
+        async with open_services(Settings.from_env()) as services:
+            return await bill_due_sessions(services)
+
+    typer.echo(f"Billed {asyncio.run(run())} session(s).")
+
+
+@cli.command()
+def demo() -> None:
+    """Load the demo clinic (idempotent)."""
+    _load_demo(Settings.from_env())
+
+
+def _load_demo(settings: Settings) -> None:
+    from app.demo import load_demo
+    from app.main import open_services
+
+    async def run() -> str:
+        async with open_services(settings) as services:
+            return await load_demo(services)
+
+    typer.echo(asyncio.run(run()))
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,61 @@
+"""Settings read from the environment (rules.md §1)."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None
+    data_dir: Path
+    broadcast_url: str
+    jwt_secret: str
+    billing_sweep_seconds: float
+    allowed_origins: tuple[str, ...]
+    dev: bool
+    introspection: bool = True
+    db_pool_size: int = 10
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        dev = _env_flag("GS_DEV", default=os.environ.get("GS_ENV", "dev") == "dev")
+        data_dir = Path(os.environ.get("GS_DATA_DIR", "./.data")).resolve()
+        origins_raw = os.environ.get("GS_ALLOWED_ORIGINS")
+        if origins_raw is None:
+            origins = ("*",) if dev else ()
+        else:
+            origins = tuple(o.strip() for o in origins_raw.split(",") if o.strip())
+        return cls(
+            database_url=os.environ.get("DATABASE_URL") or None,
+            data_dir=data_dir,
+            broadcast_url=os.environ.get("BROADCAST_URL", "memory://"),
+            jwt_secret=os.environ.get("GS_JWT_SECRET") or _dev_secret(data_dir),
+            billing_sweep_seconds=float(os.environ.get("GS_BILLING_SWEEP_SECONDS", "30")),
+            allowed_origins=origins,
+            dev=dev,
+            introspection=_env_flag("GS_INTROSPECTION", default=True),
+            db_pool_size=int(os.environ.get("GS_DB_POOL_SIZE", "10")),
+        )
+
+
+def _dev_secret(data_dir: Path) -> str:
+    """A signing key generated once and kept in the data dir, so dev tokens survive restarts."""
+    path = data_dir / "jwt-secret"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret

@@ -1,0 +1,1 @@
+"""Storage: models, migrations, engine and query functions. SQL lives here."""

@@ -1,0 +1,53 @@
+"""All tables, imported together so Alembic and queries see one metadata."""
+from app.db.models.base import Base
+from app.db.models.billing import Charge, Claim, claim_charges
+from app.db.models.clinical import (
+    AcceptedBillingIssue,
+    GroupSession,
+    SessionParticipant,
+    SupervisorAttendanceRow,
+)
+from app.db.models.platform import AuditEntry, ConsumerOffset, IdempotencyKey, IntegrationEvent
+from app.db.models.reference import (
+    Coverage,
+    Facility,
+    GroupSizeBand,
+    Patient,
+    Payer,
+    Staff,
+    StaffAssignment,
+    SupervisionRule,
+)
+from app.db.models.scheduling import (
+    ComplianceThreshold,
+    Enrollment,
+    GroupDefinition,
+    GroupOccurrence,
+)
+
+__all__ = [
+    "Base",
+    "Charge",
+    "Claim",
+    "claim_charges",
+    "AcceptedBillingIssue",
+    "GroupSession",
+    "SessionParticipant",
+    "SupervisorAttendanceRow",
+    "AuditEntry",
+    "ConsumerOffset",
+    "IdempotencyKey",
+    "IntegrationEvent",
+    "Coverage",
+    "Facility",
+    "GroupSizeBand",
+    "Patient",
+    "Payer",
+    "Staff",
+    "StaffAssignment",
+    "SupervisionRule",
+    "ComplianceThreshold",
+    "Enrollment",
+    "GroupDefinition",
+    "GroupOccurrence",
+]

@@ -1,0 +1,90 @@
+"""Billing: charges built after a session and the claims that carry them."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.models.base import Base, timestamp_now, uuid_pk
+
+
+class Charge(Base):
+    __tablename__ = "charges"
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="amount_non_negative"),
+        # The last line of defence for exactly-once billing.
+        Index(
+            "uq_charges_active_member",
+            "session_id",
+            "patient_id",
+            unique=True,
+            postgresql_where=text("status = 'ACTIVE'"),
+        ),
+        Index("ix_charges_patient", "patient_id"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("group_sessions.id"))
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"))
+    payer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("payers.id"))
+    service_date: Mapped[date] = mapped_column(Date)
+    procedure_code: Mapped[str] = mapped_column(String(10))
+    modifiers: Mapped[list[str]] = mapped_column(ARRAY(String(2)), default=list)
+    units: Mapped[int] = mapped_column(Integer, default=1)
+    amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    status: Mapped[str] = mapped_column(String(8), default="ACTIVE")
+    created_at: Mapped[datetime] = timestamp_now()
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+claim_charges = Table(
+    "claim_charges",
+    Base.metadata,
+    Column("claim_id", ForeignKey("claims.id"), primary_key=True),
+    Column("charge_id", ForeignKey("charges.id"), primary_key=True),
+)
+
+
+class Claim(Base):
+    __tablename__ = "claims"
+    __table_args__ = (
+        Index(
+            "uq_claims_open_member",
+            "session_id",
+            "patient_id",
+            unique=True,
+            postgresql_where=text("status IN ('DRAFT', 'SUBMITTED') AND frequency <> 'VOID'"),
+        ),
+        Index("ix_claims_session", "session_id"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    claim_number: Mapped[str] = mapped_column(String(20), unique=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("group_sessions.id"))
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"))
+    payer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payers.id"))
+    status: Mapped[str] = mapped_column(String(12), default="DRAFT")
+    frequency: Mapped[str] = mapped_column(String(12), default="ORIGINAL")
+    original_claim_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("claims.id"))
+    total_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    validation: Mapped[list] = mapped_column(JSONB, default=list)
+    edi837: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = timestamp_now()

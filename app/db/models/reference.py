@@ -1,0 +1,135 @@
+"""Reference data: facilities, staff, patients, payers, coverage, assignments, payer rules."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.models.base import Base, timestamp_now, uuid_pk
+
+
+class Facility(Base):
+    __tablename__ = "facilities"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    name: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(2))
+    timezone: Mapped[str] = mapped_column(String(64))
+    npi: Mapped[str | None] = mapped_column(String(10))
+    tax_id: Mapped[str | None] = mapped_column(String(20))
+    address_line1: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = timestamp_now()
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    name: Mapped[str] = mapped_column(String(200))
+    npi: Mapped[str | None] = mapped_column(String(10))
+    facility_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("facilities.id"), index=True)
+    created_at: Mapped[datetime] = timestamp_now()
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+    __table_args__ = (UniqueConstraint("facility_id", "mrn", name="uq_patients_facility_mrn"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    mrn: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    facility_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("facilities.id"), index=True)
+    sex: Mapped[str | None] = mapped_column(String(1))
+    address_line1: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(2))
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = timestamp_now()
+
+
+class Payer(Base):
+    __tablename__ = "payers"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    name: Mapped[str] = mapped_column(String(200))
+    payer_code: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = timestamp_now()
+
+
+class Coverage(Base):
+    __tablename__ = "coverages"
+    __table_args__ = (
+        CheckConstraint("priority >= 1", name="priority_positive"),
+        CheckConstraint(
+            "effective_to IS NULL OR effective_to >= effective_from", name="effective_range"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    payer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payers.id"), index=True)
+    member_id: Mapped[str] = mapped_column(String(80))
+    priority: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = timestamp_now()
+
+
+class StaffAssignment(Base):
+    __tablename__ = "staff_assignments"
+    __table_args__ = (
+        UniqueConstraint("staff_id", "patient_id", "role", name="uq_staff_assignments_triple"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"), index=True)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = timestamp_now()
+
+
+class SupervisionRule(Base):
+    __tablename__ = "supervision_rules"
+    __table_args__ = (
+        UniqueConstraint("payer_id", "state", name="uq_supervision_rules_payer_state"),
+        CheckConstraint("max_participants_per_supervisor >= 1", name="ratio_positive"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    payer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payers.id"))
+    state: Mapped[str] = mapped_column(String(2))
+    max_participants_per_supervisor: Mapped[int] = mapped_column(Integer)
+
+
+class GroupSizeBand(Base):
+    __tablename__ = "group_size_bands"
+    __table_args__ = (
+        CheckConstraint("min_size >= 1 AND max_size >= min_size", name="size_range"),
+        CheckConstraint("rate >= 0", name="rate_non_negative"),
+        Index("ix_group_size_bands_payer_state", "payer_id", "state"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    payer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payers.id"))
+    state: Mapped[str] = mapped_column(String(2))
+    min_size: Mapped[int] = mapped_column(Integer)
+    max_size: Mapped[int] = mapped_column(Integer)
+    procedure_code: Mapped[str] = mapped_column(String(10))
+    modifiers: Mapped[list[str]] = mapped_column(ARRAY(String(2)), default=list)
+    rate: Mapped[Decimal] = mapped_column(Numeric(10, 2))

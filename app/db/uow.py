@@ -1,0 +1,85 @@
+"""One transaction per operation: writes, audit entries and outbox events commit together."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db.models import AuditEntry, IntegrationEvent
+
+# Outbox ids must follow commit order: writers take this lock just before inserting their
+# events and hold it to commit, so a later id can never commit before an earlier one.
+OUTBOX_LOCK_KEY = 0x6753_4F42  # "gSOB"
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+class UnitOfWork:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], actor: str) -> None:
+        self._sessionmaker = sessionmaker
+        self.actor = actor
+        self.session: AsyncSession
+        self._events: list[tuple[str, dict[str, Any]]] = []
+        self._after_commit: list[AfterCommit] = []
+
+    async def __aenter__(self) -> "UnitOfWork":
+        self.session = self._sessionmaker()
+        await self.session.begin()
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is not None:
+                await self.session.rollback()
+                return
+            await self._write_events()
+            await self.session.commit()
+        finally:
+            await self.session.close()
+        for callback in self._after_commit:
+            await callback()
+
+    def record_event(self, event_type: str, payload: dict[str, Any]) -> None:
+        self._events.append((event_type, payload))
+
+    def after_commit(self, callback: AfterCommit) -> None:
+        self._after_commit.append(callback)
+
+    def audit(
+        self,
+        action: str,
+        entity_type: str,
+        entity_id: uuid.UUID,
+        *,
+        before: dict | None = None,
+        after: dict | None = None,
+        reason: str | None = None,
+        session_id: uuid.UUID | None = None,
+        group_id: uuid.UUID | None = None,
+    ) -> None:
+        self.session.add(
+            AuditEntry(
+                actor=self.actor,
+                action=action,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                before=before,
+                after=after,
+                reason=reason,
+                session_id=session_id,
+                group_id=group_id,
+            )
+        )
+
+    async def _write_events(self) -> None:
+        if not self._events:
+            return
+        await self.session.flush()
+        await self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": OUTBOX_LOCK_KEY})
+        self.session.add_all(
+            IntegrationEvent(type=event_type, payload=payload) for event_type, payload in self._events
+        )
+        await self.session.flush()

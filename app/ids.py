@@ -1,0 +1,33 @@
+"""Opaque global ids: base64 of "TypeName:uuid"."""
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+
+from app.errors import BadInput
+
+
+def encode_id(type_name: str, pk: uuid.UUID | str | int) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
+
+
+def split_id(global_id: str) -> tuple[str, str]:
+    try:
+        padded = global_id + "=" * (-len(global_id) % 4)
+        type_name, _, raw = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadInput(f"Malformed id {global_id[:64]!r}") from None
+    if not type_name or not raw:
+        raise BadInput(f"Malformed id {global_id[:64]!r}")
+    return type_name, raw
+
+
+def decode_id(global_id: str, expected_type: str) -> uuid.UUID:
+    type_name, raw = split_id(global_id)
+    if type_name != expected_type:
+        raise BadInput(f"Expected a {expected_type} id, got a {type_name} id")
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise BadInput(f"Malformed id {global_id[:64]!r}") from None

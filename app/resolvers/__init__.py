@@ -1,0 +1,1 @@
+"""Operations: load, apply rules, write, record events, in one transaction."""

@@ -1,0 +1,1 @@
+"""The domain as pure functions and frozen dataclasses: no I/O, no framework."""

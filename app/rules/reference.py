@@ -1,0 +1,54 @@
+"""Checks on reference data: NPI check digit, state codes, time zones, text fields."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+US_STATES = frozenset(
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
+    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP".split()
+)
+
+
+def npi_is_valid(npi: str) -> bool:
+    """Luhn check over the NPI with the 80840 prefix (CMS NPI check-digit rule)."""
+    if len(npi) != 10 or not npi.isdigit():
+        return False
+    digits = [int(c) for c in "80840" + npi[:9]]
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return (10 - total % 10) % 10 == int(npi[9])
+
+
+def state_problem(state: str) -> str | None:
+    if state not in US_STATES:
+        return f"state must be a two-letter US state code, got {state[:10]!r}"
+    return None
+
+
+_ZONES: frozenset[str] | None = None
+
+
+def timezone_problem(name: str) -> str | None:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = frozenset(available_timezones())
+    if name not in _ZONES:
+        return f"timezone must be an IANA time zone name, got {name[:64]!r}"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"timezone must be an IANA time zone name, got {name[:64]!r}"
+    return None
+
+
+def text_problem(field: str, value: str, max_length: int = 200) -> str | None:
+    if not value.strip():
+        return f"{field} must not be empty"
+    if len(value) > max_length:
+        return f"{field} must be at most {max_length} characters"
+    return None

@@ -1,0 +1,1 @@
+"""Strawberry types, inputs, permissions and the Schema. Types describe and delegate."""

@@ -1,0 +1,43 @@
+"""Per-request (HTTP) or per-connection (websocket) context handed to every resolver."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.auth import Principal
+from app.db.uow import UnitOfWork
+from app.errors import Unauthenticated
+from app.schema.loaders import Loaders
+from app.services import Services
+
+
+@dataclass
+class Context:
+    services: Services
+    request: Any
+    response: Any
+    _principal: Principal | None = None
+    connection_params: dict[str, Any] | None = None
+    request_id: str | None = None
+    operation_type: str | None = None
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.services.sessionmaker)
+
+    @property
+    def principal(self) -> Principal:
+        if self._principal is None:
+            raise Unauthenticated("Missing bearer token")
+        return self._principal
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.services.sessionmaker, actor=self.principal.subject)
+
+    def db(self):
+        """A short read-only session for one resolver."""
+        return self.services.sessionmaker()
+
+    def fresh_loaders(self) -> Loaders:
+        """Loaders for one subscription message: a websocket's context lives for the whole socket."""
+        return Loaders(self.services.sessionmaker)

@@ -1,0 +1,1 @@
+"""Root operations, one module per area; app.schema.root composes them."""

@@ -1,0 +1,118 @@
+"""The GraphQL endpoint over HTTP and websocket: auth, HTTP status codes, request ids."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+
+from app.auth import principal_from_header
+from app.errors import CONFLICT_CODES, ErrorCode, Unauthenticated
+from app.schema.context import Context
+from app.schema.errors import error_code
+from app.services import Services
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+def error_response(status: int, code: ErrorCode, message: str) -> JSONResponse:
+    return JSONResponse(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code.value}}]},
+        status_code=status,
+    )
+
+
+class AuthenticatingTransportWsHandler(BaseGraphQLTransportWSHandler):
+    """graphql-transport-ws with the bearer token checked in connection_init (close 4401 when bad)."""
+
+    async def handle_connection_init(self, message: Any) -> None:
+        payload = message.get("payload") or {}
+        header = None
+        if isinstance(payload, dict):
+            header = payload.get("Authorization") or payload.get("authorization")
+        try:
+            principal = principal_from_header(self.view.settings.jwt_secret, header)
+        except Unauthenticated:
+            await self.websocket.close(code=4401, reason="Unauthorized")
+            return
+        self.context._principal = principal
+        await super().handle_connection_init(message)
+
+
+class GraphQLView(GraphQL):
+    graphql_transport_ws_handler_class = AuthenticatingTransportWsHandler
+
+    def __init__(self, schema: Any, services: Services | None, settings: Any = None) -> None:
+        settings = settings or services.settings
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.dev else None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            allowed_origins=settings.allowed_origins,
+        )
+        self.services = services
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            request = Request(scope, receive)
+            if not _is_ide_page(request):
+                refusal = self._refuse(request)
+                if refusal is not None:
+                    await refusal(scope, receive, send)
+                    return
+        await super().__call__(scope, receive, send)
+
+    def _refuse(self, request: Request) -> Response | None:
+        try:
+            principal = principal_from_header(
+                self.settings.jwt_secret, request.headers.get("authorization")
+            )
+        except Unauthenticated as error:
+            return error_response(401, ErrorCode.UNAUTHENTICATED, error.message)
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            return error_response(413, ErrorCode.BAD_USER_INPUT, f"Request body over {MAX_BODY_BYTES} bytes")
+        request.scope.setdefault("state", {})["principal"] = principal
+        return None
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        state = request.scope.get("state") or {}
+        context = Context(
+            services=self.services,
+            request=request,
+            response=response,
+            _principal=state.get("principal"),
+        )
+        context.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        state["context"] = context
+        return context
+
+    async def process_result(self, request: Request, result: Any) -> dict:
+        response = await super().process_result(request, result)
+        context: Context | None = (request.scope.get("state") or {}).get("context")
+        if context is not None and result.errors:
+            status = _status_for(result, getattr(context, "operation_type", None))
+            if status is not None:
+                context.response.status_code = status
+        return response
+
+
+def _status_for(result: Any, operation_type: str | None) -> int | None:
+    codes = {error_code(e) for e in result.errors}
+    document_fault = all(e.path is None for e in result.errors) and result.data is None
+    if document_fault and codes & {ErrorCode.BAD_USER_INPUT.value, ErrorCode.QUERY_TOO_COMPLEX.value}:
+        return 400
+    if operation_type == "mutation" and result.data is None and codes & {c.value for c in CONFLICT_CODES}:
+        return 409
+    return None
+
+
+def _is_ide_page(request: Request) -> bool:
+    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
+

@@ -1,0 +1,194 @@
+"""Test harness: a real PostgreSQL (embedded unless TEST_DATABASE_URL/DATABASE_URL is set),
+a fresh database per test run, clean data per test, and GraphQL clients over HTTP and websocket
+that talk to the real ASGI app."""
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from httpx_ws import aconnect_ws
+from httpx_ws.transport import ASGIWebSocketTransport
+
+from app.auth import ALL_SCOPES, mint_token
+from app.clock import Clock
+from app.config import Settings
+from app.db.embedded import EmbeddedPostgres
+from app.db.migrate import upgrade
+from app.main import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "test-secret-" + "x" * 32
+KEEP_TABLES = {"alembic_version", "compliance_thresholds"}
+
+
+def _server_url() -> tuple[str, EmbeddedPostgres | None]:
+    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if url:
+        return url, None
+    embedded = EmbeddedPostgres(ROOT / ".data" / "test")
+    return embedded.start(), embedded
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, query = url.partition("?")
+    base = base.rsplit("/", 1)[0]
+    return f"{base}/{name}" + (f"?{query}" if query else "")
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    server, embedded = _server_url()
+    name = f"gs_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = await asyncpg.connect(_asyncpg_dsn(server))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    url = _with_database(server, name)
+    await asyncio.to_thread(upgrade, url)
+    try:
+        yield url
+    finally:
+        admin = await asyncpg.connect(_asyncpg_dsn(server))
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+        if embedded is not None:
+            embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def test_clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path_factory.mktemp("data"),
+        broadcast_url="memory://",
+        jwt_secret=SECRET,
+        billing_sweep_seconds=0,
+        allowed_origins=("*",),
+        dev=True,
+        db_pool_size=10,
+    )
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, test_clock: Clock):
+    application = create_app(settings, clock=test_clock, background=False)
+    # The lifespan is entered directly: anyio cancel scopes (LifespanManager) cannot span the
+    # separate tasks pytest-asyncio uses for a session fixture's setup and teardown.
+    lifespan = application.router.lifespan_context(application)
+    await lifespan.__aenter__()
+    try:
+        yield application
+    finally:
+        await lifespan.__aexit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def services(app):
+    return app.state.services
+
+
+@pytest.fixture(autouse=True)
+async def clean_data(request, test_clock: Clock) -> AsyncIterator[None]:
+    """Every test starts from empty tables (reference thresholds kept) and the real time."""
+    yield
+    test_clock.reset()
+    if "database_url" not in request.fixturenames:
+        return
+    url = request.getfixturevalue("database_url")
+    conn = await asyncpg.connect(_asyncpg_dsn(url))
+    try:
+        tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        names = [t["tablename"] for t in tables if t["tablename"] not in KEEP_TABLES]
+        if names:
+            await conn.execute(
+                "TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"
+            )
+    finally:
+        await conn.close()
+
+
+def make_token(scopes=ALL_SCOPES, facilities=("*",), subject="tester", secret=SECRET, ttl=3600) -> str:
+    return mint_token(secret, subject, list(scopes), [str(f) for f in facilities], ttl)
+
+
+class GraphQLClient:
+    """Posts GraphQL documents to the real app; `token` chooses who is calling."""
+
+    def __init__(self, http: httpx.AsyncClient, token: str | None) -> None:
+        self.http = http
+        self.token = token
+
+    def as_(self, **token_args) -> "GraphQLClient":
+        return GraphQLClient(self.http, make_token(**token_args))
+
+    async def post(self, query: str, variables: dict | None = None, headers: dict | None = None) -> httpx.Response:
+        all_headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        all_headers.update(headers or {})
+        return await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=all_headers)
+
+    async def execute(self, query: str, variables: dict | None = None, **kwargs) -> dict:
+        """The response body; fails the test on any error."""
+        response = await self.post(query, variables, **kwargs)
+        body = response.json()
+        assert "errors" not in body, body.get("errors")
+        assert response.status_code == 200, body
+        return body["data"]
+
+    async def error(self, query: str, variables: dict | None = None, **kwargs) -> tuple[int, str, dict]:
+        """(HTTP status, first error's code, body) for a call expected to fail."""
+        response = await self.post(query, variables, **kwargs)
+        body = response.json()
+        assert body.get("errors"), body
+        return response.status_code, body["errors"][0]["extensions"]["code"], body
+
+
+@pytest.fixture
+async def http(app) -> AsyncIterator[httpx.AsyncClient]:
+    # Not entered as a context manager: pytest-asyncio runs fixture setup and teardown in
+    # different tasks, and the transport's anyio task group must not span them.
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+    yield client
+
+
+@pytest.fixture
+def gql(http) -> GraphQLClient:
+    """An admin of every facility."""
+    return GraphQLClient(http, make_token())
+
+
+@pytest.fixture
+def ws(app):
+    """Open a graphql-transport-ws connection: `async with ws(token) as socket:`."""
+
+    @asynccontextmanager
+    async def connect(token: str | None = None, init: bool = True):
+        transport = ASGIWebSocketTransport(app=app)
+        async with (
+            httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+            aconnect_ws("http://test/graphql", client, subprotocols=["graphql-transport-ws"]) as socket,
+        ):
+            if init:
+                payload = {"Authorization": f"Bearer {token or make_token()}"}
+                await socket.send_json({"type": "connection_init", "payload": payload})
+            yield socket
+
+    return connect
+
+
+pytest_plugins = ["tests.builders"]
