@@ -19,6 +19,7 @@ from app.config import Settings
 from app.db.embedded import EmbeddedPostgres
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
+from app.events.feed import FeedRunner
 from app.schema.root import build_schema
 from app.services import Services
 from app.web import GraphQLView
@@ -74,9 +75,13 @@ def create_app(
         async with open_services(settings, clock=clock) as services:
             app.state.services = services
             app.state.graphql.services = services
+            feed = services.extras["feed"] = FeedRunner(services)
             for hook in STARTUP_HOOKS:
                 await hook(services)
-            tasks = [asyncio.create_task(run(services)) for run in BACKGROUND_TASKS] if background else []
+            tasks = []
+            if background:
+                tasks.append(asyncio.create_task(feed.run_forever()))
+                tasks.extend(asyncio.create_task(run(services)) for run in BACKGROUND_TASKS)
             try:
                 yield
             finally:

@@ -45,6 +45,10 @@ class UnitOfWork:
     def record_event(self, event_type: str, payload: dict[str, Any]) -> None:
         self._events.append((event_type, payload))
 
+    @property
+    def recorded_events(self) -> list[tuple[str, dict[str, Any]]]:
+        return self._events
+
     def after_commit(self, callback: AfterCommit) -> None:
         self._after_commit.append(callback)
 

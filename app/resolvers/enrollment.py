@@ -12,3 +12,8 @@ def _not_yet(*_: Any, **__: Any) -> Any:
 
 enroll_patient = disenroll_patient = remove_enrollment = _not_yet
 group_capacity = group_enrollments = group_waitlist = _not_yet
+
+
+async def fill_open_seats(uow: Any, group: Any) -> list:
+    """Promote waitlisted patients into free seats (built by issue #4)."""
+    return []

@@ -1,8 +1,308 @@
-"""Billing helpers shared by the live preview and the claim scrubber (rules.md §8)."""
+"""Billing helpers shared by the live preview and the claim scrubber (rules.md §8, §9)."""
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
 BILLABLE_STATUSES = frozenset({"ATTENDED", "LATE"})
+# A supervisor counts as present on the same statuses a member counts as billable.
+PRESENT_STATUSES = BILLABLE_STATUSES
+SCHEDULED = "SCHEDULED"
+PRIMARY_PRIORITY = 1
+
+SUPERVISION_RATIO_BREACH = "SUPERVISION_RATIO_BREACH"
+GROUP_SIZE_BAND_MISMATCH = "GROUP_SIZE_BAND_MISMATCH"
+GROUP_UNATTENDED_BILLED = "GROUP_UNATTENDED_BILLED"
+BLOCKING = "BLOCKING"
+WARNING = "WARNING"
+
+# Payer ids are whatever the caller keys payers by (a UUID from the database, a string in tests);
+# the rules only compare them and hand them back.
+PayerId = Hashable
 
 
 def is_billable_status(status: str) -> bool:
     return status in BILLABLE_STATUSES
+
+
+@dataclass(frozen=True)
+class Coverage:
+    payer_id: PayerId
+    payer_code: str
+    priority: int
+    effective_from: date
+    effective_to: date | None = None
+    member_id: str = ""
+
+    def is_primary_on(self, day: date) -> bool:
+        """Priority 1 and effective on `day`; both ends of the range are inclusive."""
+        if self.priority != PRIMARY_PRIORITY or day < self.effective_from:
+            return False
+        return self.effective_to is None or day <= self.effective_to
+
+
+@dataclass(frozen=True)
+class Participant:
+    """A roster member (or a supervisor) as the caller loaded it: attendance row id and status."""
+
+    id: str
+    status: str
+    coverages: tuple[Coverage, ...] = ()
+
+
+@dataclass(frozen=True)
+class Band:
+    min_size: int
+    max_size: int
+    procedure_code: str
+    modifiers: tuple[str, ...]
+    rate: Decimal
+
+    def contains(self, size: int) -> bool:
+        return self.min_size <= size <= self.max_size
+
+    @property
+    def label(self) -> str:
+        return f"{self.min_size}-{self.max_size}"
+
+
+@dataclass(frozen=True)
+class BillingIssue:
+    code: str
+    severity: str
+    message: str
+    participant_ids: tuple[str, ...] = ()
+    accepted: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        """The shape stored in `claims.validation` and read back by the schema."""
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "accepted": self.accepted,
+            "participantIds": list(self.participant_ids),
+        }
+
+
+@dataclass(frozen=True)
+class BandResolution:
+    band: Band | None
+    issue: BillingIssue | None
+
+
+@dataclass(frozen=True)
+class Preview:
+    billable_count: int
+    payer_id: PayerId | None
+    state: str
+    band: Band | None
+    present_supervisors: int
+    max_participants_per_supervisor: int | None
+    issues: tuple[BillingIssue, ...]
+    ready_to_bill: bool
+
+
+@dataclass(frozen=True)
+class ChargeLine:
+    """One billable member's charge: units 1 at the band of the member's own payer."""
+
+    participant_id: str
+    payer_id: PayerId
+    member_id: str
+    service_date: date
+    procedure_code: str
+    modifiers: tuple[str, ...]
+    units: int
+    amount: Decimal
+
+
+def _plural(count: int, singular: str, plural: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
+
+
+def _agree(count: int, verb: str) -> str:
+    """The present-tense verb agreeing with `count` ("exceed" → "exceeds" for one)."""
+    return verb + "s" if count == 1 else verb
+
+
+def count_billable_participants(participants: Iterable[Participant]) -> int:
+    return sum(1 for p in participants if is_billable_status(p.status))
+
+
+def count_present_supervisors(supervisors: Iterable[Participant]) -> int:
+    return sum(1 for s in supervisors if s.status in PRESENT_STATUSES)
+
+
+def member_primary_coverage(coverages: Iterable[Coverage], session_date: date) -> Coverage | None:
+    """The member's own primary coverage on the date; two at once (bad data) → lowest payerCode."""
+    primaries = [c for c in coverages if c.is_primary_on(session_date)]
+    return min(primaries, key=lambda c: c.payer_code, default=None)
+
+
+def resolve_payer(
+    members_coverages: Iterable[Iterable[Coverage]], session_date: date
+) -> PayerId | None:
+    """The primary payer held by most members on the session date; ties go to the lowest payerCode."""
+    members_per_payer: Counter[tuple[str, PayerId]] = Counter()
+    for coverages in members_coverages:
+        # A member counts once per payer, even when the payer appears on two of their policies.
+        held = {(c.payer_code, c.payer_id) for c in coverages if c.is_primary_on(session_date)}
+        members_per_payer.update(held)
+    if not members_per_payer:
+        return None
+    (_, payer_id), _ = min(members_per_payer.items(), key=lambda item: (-item[1], item[0][0]))
+    return payer_id
+
+
+def _band_issue(severity: str, message: str) -> BillingIssue:
+    return BillingIssue(GROUP_SIZE_BAND_MISMATCH, severity, message)
+
+
+def resolve_group_size_band(bands: Sequence[Band], billable_count: int) -> BandResolution:
+    """The band containing the count; in a gap, the next band down with a WARNING (rules.md §8)."""
+    if billable_count <= 0:
+        return BandResolution(None, None)
+    people = _plural(billable_count, "billable participant")
+    if not bands:
+        return BandResolution(None, _band_issue(BLOCKING, f"No group-size bands for this payer and state; {people} cannot be coded"))
+    ordered = sorted(bands, key=lambda b: b.min_size)
+    for band in ordered:
+        if band.contains(billable_count):
+            return BandResolution(band, None)
+    lowest, highest = ordered[0], ordered[-1]
+    if billable_count < lowest.min_size:
+        return BandResolution(None, _band_issue(BLOCKING, f"{people} {_agree(billable_count, 'fall')} below the lowest band {lowest.label}"))
+    if billable_count > highest.max_size:
+        return BandResolution(None, _band_issue(BLOCKING, f"{people} {_agree(billable_count, 'exceed')} the highest band {highest.label}"))
+    below = max((b for b in ordered if b.max_size < billable_count), key=lambda b: b.max_size)
+    above = min((b for b in ordered if b.min_size > billable_count), key=lambda b: b.min_size)
+    message = f"{people} {_agree(billable_count, 'fall')} between bands {below.label} and {above.label}; coded to {below.label}"
+    return BandResolution(below, _band_issue(WARNING, message))
+
+
+def check_supervision_ratio(
+    billable_count: int, present_supervisors: int, max_participants_per_supervisor: int | None
+) -> BillingIssue | None:
+    """A WARNING when billable members exceed ratio × present supervisors; exactly at the ratio is fine."""
+    if max_participants_per_supervisor is None:
+        return None
+    if billable_count <= max_participants_per_supervisor * present_supervisors:
+        return None
+    message = (
+        f"{_plural(billable_count, 'billable participant')} {_agree(billable_count, 'exceed')} "
+        f"{_plural(present_supervisors, 'supervisor')} × {max_participants_per_supervisor}"
+    )
+    return BillingIssue(SUPERVISION_RATIO_BREACH, WARNING, message)
+
+
+def check_unattended(members: Iterable[Participant]) -> BillingIssue | None:
+    """A BLOCKING issue naming every member whose attendance was never marked."""
+    scheduled = tuple(m.id for m in members if m.status == SCHEDULED)
+    if not scheduled:
+        return None
+    verb = "is" if len(scheduled) == 1 else "are"
+    message = f"{_plural(len(scheduled), 'participant')} {verb} still SCHEDULED"
+    return BillingIssue(GROUP_UNATTENDED_BILLED, BLOCKING, message, participant_ids=scheduled)
+
+
+def _with_acceptance(issue: BillingIssue, accepted_codes: Collection[str]) -> BillingIssue:
+    # BLOCKING issues cannot be accepted, whatever the caller has on record.
+    if issue.severity != WARNING or issue.code not in accepted_codes:
+        return issue
+    return BillingIssue(issue.code, issue.severity, issue.message, issue.participant_ids, accepted=True)
+
+
+def is_ready_to_bill(members: Iterable[Participant], issues: Iterable[BillingIssue]) -> bool:
+    """No SCHEDULED member, no BLOCKING issue, every WARNING accepted."""
+    if any(m.status == SCHEDULED for m in members):
+        return False
+    return all(i.severity == WARNING and i.accepted for i in issues)
+
+
+def build_billing_preview(
+    *,
+    members: Sequence[Participant],
+    supervisors: Sequence[Participant],
+    session_date: date,
+    state: str,
+    bands_by_payer: Mapping[PayerId, Sequence[Band]],
+    ratio_by_payer: Mapping[PayerId, int],
+    accepted_codes: Collection[str] = frozenset(),
+) -> Preview:
+    """The preview and the scrubber's findings, from data the caller loaded for the facility's state.
+
+    `bands_by_payer` and `ratio_by_payer` hold the band tables and supervision rules of the
+    facility's state, keyed by payer id; a payer missing from `bands_by_payer` has no band table.
+    """
+    billable_count = count_billable_participants(members)
+    present = count_present_supervisors(supervisors)
+    payer_id = resolve_payer((m.coverages for m in members), session_date)
+    found: list[BillingIssue | None] = [check_unattended(members)]
+    band: Band | None = None
+    ratio: int | None = None
+    # Without a payer there is no band table or rule to check against (rules.md §8).
+    if payer_id is not None:
+        resolution = resolve_group_size_band(bands_by_payer.get(payer_id, ()), billable_count)
+        band = resolution.band
+        ratio = ratio_by_payer.get(payer_id)
+        found += [resolution.issue, check_supervision_ratio(billable_count, present, ratio)]
+    issues = tuple(_with_acceptance(i, accepted_codes) for i in found if i is not None)
+    return Preview(
+        billable_count=billable_count,
+        payer_id=payer_id,
+        state=state,
+        band=band,
+        present_supervisors=present,
+        max_participants_per_supervisor=ratio,
+        issues=issues,
+        ready_to_bill=is_ready_to_bill(members, issues),
+    )
+
+
+def member_charge(
+    band_for_payer: Band | None, *, participant_id: str, coverage: Coverage, service_date: date
+) -> ChargeLine | None:
+    """The member's charge at the band of their own payer; no band, no charge."""
+    if band_for_payer is None:
+        return None
+    return ChargeLine(
+        participant_id=participant_id,
+        payer_id=coverage.payer_id,
+        member_id=coverage.member_id,
+        service_date=service_date,
+        procedure_code=band_for_payer.procedure_code,
+        modifiers=band_for_payer.modifiers,
+        units=1,
+        amount=band_for_payer.rate,
+    )
+
+
+def charge_lines(
+    members: Sequence[Participant],
+    *,
+    session_date: date,
+    bands_by_payer: Mapping[PayerId, Sequence[Band]],
+) -> tuple[ChargeLine, ...]:
+    """One charge per billable member, each at their own payer's band for the session's billable count.
+
+    A billable member with no primary coverage, or whose payer has no band for the count,
+    gets no charge; the caller can tell them apart by participant id.
+    """
+    billable_count = count_billable_participants(members)
+    lines: list[ChargeLine] = []
+    for member in members:
+        if not is_billable_status(member.status):
+            continue
+        coverage = member_primary_coverage(member.coverages, session_date)
+        if coverage is None:
+            continue
+        band = resolve_group_size_band(bands_by_payer.get(coverage.payer_id, ()), billable_count).band
+        line = member_charge(band, participant_id=member.id, coverage=coverage, service_date=session_date)
+        if line is not None:
+            lines.append(line)
+    return tuple(lines)

@@ -6,6 +6,7 @@ from typing import Any
 
 from app.auth import Principal
 from app.db.uow import UnitOfWork
+from app.events.wiring import unit_of_work
 from app.errors import Unauthenticated
 from app.schema.loaders import Loaders
 from app.services import Services
@@ -32,7 +33,7 @@ class Context:
         return self._principal
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.services.sessionmaker, actor=self.principal.subject)
+        return unit_of_work(self.services, self.principal.subject)
 
     def db(self):
         """A short read-only session for one resolver."""

@@ -1,13 +1,18 @@
 """Scheduling operations (PM-04): group definitions and their occurrences."""
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
+from app.db import models
+from app.errors import NotFound
 from app.resolvers import scheduling as ops
+from app.resolvers.common import visible_or_not_found
+from app.schema.node import node_fetcher
 from app.schema.connection import Connection
 from app.schema.permissions import scoped
 from app.schema.scheduling import (
@@ -22,6 +27,15 @@ from app.schema.scheduling import (
 )
 
 
+@node_fetcher("GroupDefinition")
+async def _group_node(info: Info, pk: uuid.UUID) -> GroupDefinition:
+    row = await info.context.loaders.by_id(models.GroupDefinition).load(pk)
+    row = visible_or_not_found(info.context, row, "GroupDefinition")
+    if row.deleted_at is not None:
+        raise NotFound("No GroupDefinition with that id")
+    return GroupDefinition.from_row(row)
+
+
 @strawberry.type
 class SchedulingQuery:
     @strawberry.field(**scoped("pm.group_definitions.view"))
@@ -31,8 +45,10 @@ class SchedulingQuery:
         return await ops.list_groups(info, filter, first, after)
 
     @strawberry.field(**scoped("pm.group_definitions.view"))
-    async def group(self, info: Info, id: strawberry.ID) -> GroupDefinition | None:
-        return GroupDefinition.from_row(await ops.get_group(info.context, id))
+    async def group(
+        self, info: Info, id: strawberry.ID, include_deleted: bool | None = False
+    ) -> GroupDefinition | None:
+        return GroupDefinition.from_row(await ops.get_group(info.context, id, bool(include_deleted)))
 
     @strawberry.field(**scoped("pm.group_schedule.view"))
     async def occurrence(self, info: Info, id: strawberry.ID) -> GroupOccurrence | None:

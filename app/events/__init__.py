@@ -1,0 +1,1 @@
+"""Integration events: the outbox feed, its in-process consumers and the relay."""

@@ -1,0 +1,51 @@
+"""Group-definition checks: capacities, duration, recurrence."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.rules.recurrence import recurrence_rule_problem
+
+MIN_DURATION = 5
+MAX_DURATION = 720
+
+
+@dataclass(frozen=True)
+class GroupShape:
+    name: str
+    max_capacity: int
+    min_capacity: int | None
+    duration_minutes: int
+    recurrence_rule: str | None
+    recurrence_start: datetime | None
+    facilitator_id: object
+    co_facilitator_id: object | None
+
+
+def group_problems(group: GroupShape) -> list[str]:
+    problems: list[str] = []
+    if not group.name.strip():
+        problems.append("name must not be empty")
+    elif len(group.name) > 200:
+        problems.append("name must be at most 200 characters")
+    if group.max_capacity < 1:
+        problems.append("maxCapacity must be positive")
+    if group.min_capacity is not None:
+        if group.min_capacity < 1:
+            problems.append("minCapacity must be positive")
+        elif group.min_capacity > group.max_capacity:
+            problems.append("minCapacity must not exceed maxCapacity")
+    if not MIN_DURATION <= group.duration_minutes <= MAX_DURATION:
+        problems.append(f"durationMinutes must be between {MIN_DURATION} and {MAX_DURATION}")
+    if group.recurrence_rule is not None:
+        if group.recurrence_start is None:
+            problems.append("recurrenceStart is required with a recurrenceRule")
+        else:
+            problem = recurrence_rule_problem(group.recurrence_rule, group.recurrence_start)
+            if problem:
+                problems.append(problem)
+    if group.recurrence_start is not None and group.recurrence_start.tzinfo is None:
+        problems.append("recurrenceStart needs a UTC offset")
+    if group.co_facilitator_id is not None and group.co_facilitator_id == group.facilitator_id:
+        problems.append("coFacilitator must differ from facilitator")
+    return problems
