@@ -168,20 +168,24 @@ def resolve_group_size_band(bands: Sequence[Band], billable_count: int) -> BandR
     if billable_count <= 0:
         return BandResolution(None, None)
     people = _plural(billable_count, "billable participant")
+    fall, exceed = _agree(billable_count, "fall"), _agree(billable_count, "exceed")
     if not bands:
-        return BandResolution(None, _band_issue(BLOCKING, f"No group-size bands for this payer and state; {people} cannot be coded"))
+        message = f"No group-size bands for this payer and state; {people} cannot be coded"
+        return BandResolution(None, _band_issue(BLOCKING, message))
     ordered = sorted(bands, key=lambda b: b.min_size)
     for band in ordered:
         if band.contains(billable_count):
             return BandResolution(band, None)
     lowest, highest = ordered[0], ordered[-1]
     if billable_count < lowest.min_size:
-        return BandResolution(None, _band_issue(BLOCKING, f"{people} {_agree(billable_count, 'fall')} below the lowest band {lowest.label}"))
+        message = f"{people} {fall} below the lowest band {lowest.label}"
+        return BandResolution(None, _band_issue(BLOCKING, message))
     if billable_count > highest.max_size:
-        return BandResolution(None, _band_issue(BLOCKING, f"{people} {_agree(billable_count, 'exceed')} the highest band {highest.label}"))
+        message = f"{people} {exceed} the highest band {highest.label}"
+        return BandResolution(None, _band_issue(BLOCKING, message))
     below = max((b for b in ordered if b.max_size < billable_count), key=lambda b: b.max_size)
     above = min((b for b in ordered if b.min_size > billable_count), key=lambda b: b.min_size)
-    message = f"{people} {_agree(billable_count, 'fall')} between bands {below.label} and {above.label}; coded to {below.label}"
+    message = f"{people} {fall} between bands {below.label} and {above.label}; coded to {below.label}"
     return BandResolution(below, _band_issue(WARNING, message))
 
 

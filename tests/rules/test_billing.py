@@ -1,0 +1,331 @@
+"""The billing preview rules (rules.md §8) and per-member charges (§9), case by case."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from app.rules.billing import (
+    BLOCKING,
+    GROUP_SIZE_BAND_MISMATCH,
+    GROUP_UNATTENDED_BILLED,
+    SUPERVISION_RATIO_BREACH,
+    WARNING,
+    Band,
+    BillingIssue,
+    Coverage,
+    Participant,
+    build_billing_preview,
+    charge_lines,
+    check_supervision_ratio,
+    check_unattended,
+    count_billable_participants,
+    count_present_supervisors,
+    is_billable_status,
+    member_charge,
+    member_primary_coverage,
+    resolve_group_size_band,
+    resolve_payer,
+)
+
+SESSION_DAY = date(2025, 3, 12)
+SMALL = Band(2, 4, "90853", ("HQ",), Decimal("40.00"))
+MEDIUM = Band(5, 8, "90853", ("HQ", "U1"), Decimal("35.00"))
+LARGE = Band(10, 12, "90853", ("HQ", "U2"), Decimal("30.00"))
+TABLE = (LARGE, SMALL, MEDIUM)  # deliberately unordered: the rules sort
+
+
+def primary(payer: str, *, code: str | None = None, start: date = date(2025, 1, 1),
+            end: date | None = None, priority: int = 1, member_id: str = "") -> Coverage:
+    return Coverage(payer, code or payer.upper(), priority, start, end, member_id or f"M-{payer}")
+
+
+def members(*statuses: str, payer: str | None = "ahcccs") -> tuple[Participant, ...]:
+    coverages = (primary(payer),) if payer else ()
+    return tuple(Participant(f"p{i}", s, coverages) for i, s in enumerate(statuses, 1))
+
+
+def attended(count: int, payer: str | None = "ahcccs") -> tuple[Participant, ...]:
+    return members(*["ATTENDED"] * count, payer=payer)
+
+
+def supervisors(*statuses: str) -> tuple[Participant, ...]:
+    return tuple(Participant(f"s{i}", s) for i, s in enumerate(statuses, 1))
+
+
+def preview(member_rows, supervisor_rows=supervisors("ATTENDED"), *, bands=TABLE, ratio=8,
+            accepted=frozenset()):
+    return build_billing_preview(
+        members=member_rows,
+        supervisors=supervisor_rows,
+        session_date=SESSION_DAY,
+        state="AZ",
+        bands_by_payer={"ahcccs": bands},
+        ratio_by_payer={"ahcccs": ratio} if ratio is not None else {},
+        accepted_codes=accepted,
+    )
+
+
+# ---------------------------------------------------------------- billable count
+
+
+@pytest.mark.parametrize(
+    ("status", "billable"),
+    [("ATTENDED", True), ("LATE", True), ("ABSENT", False), ("SCHEDULED", False), ("", False)],
+)
+def test_only_attended_or_late_is_billable(status: str, billable: bool) -> None:
+    assert is_billable_status(status) is billable
+
+
+def test_count_billable_participants_counts_attended_and_late() -> None:
+    assert count_billable_participants(members("ATTENDED", "LATE", "ABSENT", "SCHEDULED", "LATE")) == 3
+
+
+def test_present_supervisors_are_those_attended_or_late() -> None:
+    assert count_present_supervisors(supervisors("ATTENDED", "LATE", "ABSENT", "SCHEDULED")) == 2
+
+
+# ---------------------------------------------------------------- payer
+
+
+@pytest.mark.parametrize(
+    ("coverage", "counts"),
+    [
+        (primary("a"), True),
+        (primary("a", start=SESSION_DAY), True),
+        (primary("a", end=SESSION_DAY), True),
+        (primary("a", start=date(2025, 3, 13)), False),  # not yet effective
+        (primary("a", end=date(2025, 3, 11)), False),  # expired the day before
+        (primary("a", priority=2), False),  # secondary coverage
+    ],
+    ids=["open-ended", "starts-that-day", "ends-that-day", "not-yet-effective", "expired", "secondary"],
+)
+def test_payer_is_the_primary_coverage_effective_on_the_session_date(coverage: Coverage, counts: bool) -> None:
+    assert resolve_payer([[coverage]], SESSION_DAY) == ("a" if counts else None)
+
+
+@pytest.mark.parametrize(
+    ("members_coverages", "payer"),
+    [
+        ([], None),
+        ([[], []], None),
+        ([[primary("a")], [primary("b")], [primary("b")]], "b"),
+        ([[primary("b")], [primary("a")]], "a"),  # tie → lowest payerCode
+        ([[primary("b", code="AA")], [primary("a", code="ZZ")]], "b"),  # the code decides, not the id
+        ([[primary("a"), primary("b", priority=2)], [primary("b")], [primary("b", priority=2)]], "a"),
+        ([[primary("a", end=date(2025, 1, 31))], [primary("a", end=date(2025, 2, 1))], [primary("c")]], "c"),
+        ([[primary("a"), primary("a")], [primary("b")], [primary("b")]], "b"),  # a member counts once
+    ],
+    ids=["no-members", "nobody-covered", "majority", "tie", "tie-by-code", "secondary-ignored",
+         "expired-ignored", "duplicate-policy"],
+)
+def test_payer_is_held_by_most_members_ties_to_lowest_payer_code(members_coverages, payer) -> None:
+    assert resolve_payer(members_coverages, SESSION_DAY) == payer
+
+
+def test_member_primary_coverage_skips_secondary_and_expired() -> None:
+    own = primary("b")
+    coverages = [primary("a", priority=2), primary("c", end=date(2024, 12, 31)), own]
+    assert member_primary_coverage(coverages, SESSION_DAY) == own
+    assert member_primary_coverage([primary("a", priority=2)], SESSION_DAY) is None
+
+
+# ---------------------------------------------------------------- group-size band
+
+
+@pytest.mark.parametrize(
+    ("count", "band", "severity"),
+    [
+        (0, None, None),
+        (1, None, BLOCKING),  # below the lowest band
+        (2, SMALL, None),
+        (4, SMALL, None),
+        (5, MEDIUM, None),
+        (8, MEDIUM, None),
+        (9, MEDIUM, WARNING),  # between 5-8 and 10-12 → next band down
+        (10, LARGE, None),
+        (12, LARGE, None),
+        (13, None, BLOCKING),  # above the highest band
+    ],
+)
+def test_band_is_the_one_containing_the_billable_count(count: int, band: Band | None, severity: str | None) -> None:
+    resolution = resolve_group_size_band(TABLE, count)
+    assert resolution.band == band
+    assert (resolution.issue.severity if resolution.issue else None) == severity
+    if resolution.issue:
+        assert resolution.issue.code == GROUP_SIZE_BAND_MISMATCH
+
+
+def test_wide_gap_codes_to_the_next_band_down() -> None:
+    table = (Band(1, 2, "A", (), Decimal(1)), Band(3, 4, "B", (), Decimal(1)), Band(9, 12, "C", (), Decimal(1)))
+    for count in (5, 6, 7, 8):
+        assert resolve_group_size_band(table, count).band == table[1]
+
+
+@pytest.mark.parametrize(
+    ("bands", "count", "message"),
+    [
+        (TABLE, 9, "9 billable participants fall between bands 5-8 and 10-12; coded to 5-8"),
+        (TABLE, 1, "1 billable participant falls below the lowest band 2-4"),
+        (TABLE, 13, "13 billable participants exceed the highest band 10-12"),
+        ((), 3, "No group-size bands for this payer and state; 3 billable participants cannot be coded"),
+    ],
+)
+def test_band_issue_messages_read_plainly(bands, count: int, message: str) -> None:
+    assert resolve_group_size_band(bands, count).issue.message == message
+
+
+def test_empty_band_table_blocks_but_zero_billable_does_not() -> None:
+    assert resolve_group_size_band((), 3).issue.severity == BLOCKING
+    assert resolve_group_size_band((), 0) == resolve_group_size_band(TABLE, 0)
+    assert resolve_group_size_band((), 0).issue is None
+
+
+# ---------------------------------------------------------------- supervision and unattended
+
+
+@pytest.mark.parametrize(
+    ("billable", "present", "ratio", "message"),
+    [
+        (8, 1, 8, None),  # exactly at the ratio
+        (9, 1, 8, "9 billable participants exceed 1 supervisor × 8"),
+        (16, 2, 8, None),
+        (17, 2, 8, "17 billable participants exceed 2 supervisors × 8"),
+        (1, 0, 8, "1 billable participant exceeds 0 supervisors × 8"),  # nobody supervising
+        (0, 0, 8, None),
+        (30, 0, None, None),  # no rule for the payer and state
+    ],
+)
+def test_supervision_ratio_breach_is_more_billable_than_ratio_times_present(billable, present, ratio, message) -> None:
+    issue = check_supervision_ratio(billable, present, ratio)
+    assert (issue.message if issue else None) == message
+    if issue:
+        assert (issue.code, issue.severity) == (SUPERVISION_RATIO_BREACH, WARNING)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "named", "message"),
+    [
+        (("ATTENDED", "ABSENT", "LATE"), (), None),
+        (("ATTENDED", "SCHEDULED"), ("p2",), "1 participant is still SCHEDULED"),
+        (("SCHEDULED", "ATTENDED", "SCHEDULED"), ("p1", "p3"), "2 participants are still SCHEDULED"),
+    ],
+)
+def test_unattended_members_block_billing_and_are_named(statuses, named, message) -> None:
+    issue = check_unattended(members(*statuses))
+    assert (issue.message if issue else None) == message
+    if issue:
+        assert (issue.code, issue.severity, issue.participant_ids) == (GROUP_UNATTENDED_BILLED, BLOCKING, named)
+
+
+# ---------------------------------------------------------------- the preview
+
+
+def codes(p) -> list[tuple[str, str, bool]]:
+    return [(i.code, i.severity, i.accepted) for i in p.issues]
+
+
+def test_clean_session_is_ready_to_bill() -> None:
+    p = preview(attended(6) + members("ABSENT"))
+    assert (p.billable_count, p.payer_id, p.state, p.band) == (6, "ahcccs", "AZ", MEDIUM)
+    assert (p.present_supervisors, p.max_participants_per_supervisor) == (1, 8)
+    assert p.issues == () and p.ready_to_bill
+
+
+@pytest.mark.parametrize(
+    ("member_rows", "supervisor_rows", "accepted", "expected", "ready"),
+    [
+        (attended(9), supervisors("ATTENDED", "ATTENDED"), set(),
+         [(GROUP_SIZE_BAND_MISMATCH, WARNING, False)], False),
+        (attended(9), supervisors("ATTENDED", "ATTENDED"), {GROUP_SIZE_BAND_MISMATCH},
+         [(GROUP_SIZE_BAND_MISMATCH, WARNING, True)], True),
+        (attended(9), supervisors("ATTENDED", "ABSENT"), {GROUP_SIZE_BAND_MISMATCH},
+         [(GROUP_SIZE_BAND_MISMATCH, WARNING, True), (SUPERVISION_RATIO_BREACH, WARNING, False)], False),
+        (attended(9), supervisors("LATE"), {GROUP_SIZE_BAND_MISMATCH, SUPERVISION_RATIO_BREACH},
+         [(GROUP_SIZE_BAND_MISMATCH, WARNING, True), (SUPERVISION_RATIO_BREACH, WARNING, True)], True),
+        (attended(13), supervisors("ATTENDED", "ATTENDED"), {GROUP_SIZE_BAND_MISMATCH},
+         [(GROUP_SIZE_BAND_MISMATCH, BLOCKING, False)], False),  # BLOCKING cannot be accepted
+        (attended(3) + (Participant("late-add", "SCHEDULED"),), supervisors("ATTENDED"), {GROUP_UNATTENDED_BILLED},
+         [(GROUP_UNATTENDED_BILLED, BLOCKING, False)], False),
+        (attended(2), supervisors(), set(),
+         [(SUPERVISION_RATIO_BREACH, WARNING, False)], False),  # no supervisor present
+        (members("ABSENT", "ABSENT"), supervisors(), set(), [], True),  # zero billable: no band issue
+    ],
+    ids=["band-warning", "band-accepted", "one-of-two-accepted", "both-accepted", "blocking-band",
+         "scheduled-member", "no-supervisor", "zero-billable"],
+)
+def test_ready_to_bill_needs_no_blocking_and_every_warning_accepted(
+    member_rows, supervisor_rows, accepted, expected, ready
+) -> None:
+    p = preview(member_rows, supervisor_rows, accepted=frozenset(accepted))
+    assert codes(p) == expected
+    assert p.ready_to_bill is ready
+
+
+def test_without_a_payer_only_count_and_unattended_are_checked() -> None:
+    p = preview(attended(13, payer=None) + (Participant("late-add", "SCHEDULED"),), supervisors())
+    assert (p.billable_count, p.payer_id, p.band, p.max_participants_per_supervisor) == (13, None, None, None)
+    assert codes(p) == [(GROUP_UNATTENDED_BILLED, BLOCKING, False)]
+    assert p.issues[0].participant_ids == ("late-add",)
+
+
+def test_payer_without_band_table_blocks_and_without_rule_skips_supervision() -> None:
+    p = preview(attended(20), supervisors(), bands=(), ratio=None)
+    assert codes(p) == [(GROUP_SIZE_BAND_MISMATCH, BLOCKING, False)]
+    assert p.max_participants_per_supervisor is None
+
+
+def test_payer_is_chosen_from_all_members_and_its_table_is_used() -> None:
+    mixed = attended(2, payer="zeta") + attended(1, payer="alpha")
+    p = build_billing_preview(
+        members=mixed, supervisors=supervisors("ATTENDED"), session_date=SESSION_DAY, state="AZ",
+        bands_by_payer={"zeta": (SMALL,), "alpha": ()}, ratio_by_payer={"alpha": 1},
+    )
+    assert (p.payer_id, p.band, p.issues) == ("zeta", SMALL, ())
+
+
+def test_issue_json_matches_the_stored_validation_shape() -> None:
+    issue = BillingIssue(GROUP_UNATTENDED_BILLED, BLOCKING, "1 participant is still SCHEDULED", ("p1",))
+    assert issue.as_json() == {
+        "code": GROUP_UNATTENDED_BILLED, "severity": BLOCKING, "message": "1 participant is still SCHEDULED",
+        "accepted": False, "participantIds": ["p1"],
+    }
+
+
+# ---------------------------------------------------------------- charges
+
+
+def test_member_charge_is_one_unit_at_the_band_rate() -> None:
+    line = member_charge(MEDIUM, participant_id="p1", coverage=primary("ahcccs"), service_date=SESSION_DAY)
+    assert line is not None
+    assert (line.procedure_code, line.modifiers, line.units, line.amount) == ("90853", ("HQ", "U1"), 1, Decimal("35.00"))
+    assert (line.payer_id, line.member_id, line.service_date) == ("ahcccs", "M-ahcccs", SESSION_DAY)
+    assert member_charge(None, participant_id="p1", coverage=primary("a"), service_date=SESSION_DAY) is None
+
+
+def test_each_billable_member_is_charged_at_their_own_payers_band() -> None:
+    roster = (
+        attended(3, payer="ahcccs")
+        + (Participant("m1", "LATE", (primary("mercy"),)),)
+        + (Participant("x1", "ABSENT", (primary("ahcccs"),)),)
+        + (Participant("u1", "ATTENDED", ()),)  # no coverage: no charge
+        + (Participant("n1", "ATTENDED", (primary("nobands"),)),)  # payer without bands: no charge
+    )
+    mercy_small = Band(1, 3, "90853", (), Decimal("55.00"))
+    mercy_large = Band(4, 8, "90853", ("TT",), Decimal("50.00"))
+    lines = charge_lines(roster, session_date=SESSION_DAY,
+                         bands_by_payer={"ahcccs": TABLE, "mercy": (mercy_small, mercy_large)})
+    # Six billable members: AHCCCS codes that to 5-8, Mercy to its own 4-8.
+    assert [(l.participant_id, l.payer_id, l.modifiers, l.amount) for l in lines] == [
+        ("p1", "ahcccs", ("HQ", "U1"), Decimal("35.00")),
+        ("p2", "ahcccs", ("HQ", "U1"), Decimal("35.00")),
+        ("p3", "ahcccs", ("HQ", "U1"), Decimal("35.00")),
+        ("m1", "mercy", ("TT",), Decimal("50.00")),
+    ]
+    assert all(l.units == 1 and l.service_date == SESSION_DAY for l in lines)
+
+
+def test_member_whose_payer_band_is_in_a_gap_is_charged_at_the_band_below() -> None:
+    lines = charge_lines(attended(9), session_date=SESSION_DAY, bands_by_payer={"ahcccs": TABLE})
+    assert {l.amount for l in lines} == {MEDIUM.rate} and len(lines) == 9
