@@ -33,7 +33,7 @@ class Submitter:
     id: str  # ISA06, GS02 and the 1000A NM109: up to 15 characters
     name: str
     contact_name: str
-    contact_phone: str  # digits only
+    contact_phone: str  # any format: only its digits are sent
 
 
 @dataclass(frozen=True)
