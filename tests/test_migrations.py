@@ -1,27 +1,26 @@
 """Migrations reach the models: autogenerate against a migrated database finds nothing to do."""
 from __future__ import annotations
 
-import asyncio
-
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.db.embedded import asyncpg_url
 from app.db.models import Base
 
 
-def _diff(url: str) -> list:
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg2://", 1) if url.startswith("postgresql://") else url)
-    try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
-            return compare_metadata(context, Base.metadata)
-    finally:
-        engine.dispose()
+def _diff(connection) -> list:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return compare_metadata(context, Base.metadata)
 
 
 async def test_migrations_match_the_models(database_url):
-    assert await asyncio.to_thread(_diff, database_url) == []
+    engine = create_async_engine(asyncpg_url(database_url))
+    try:
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_diff) == []
+    finally:
+        await engine.dispose()
 
 
 async def test_compliance_thresholds_are_seeded(database_url):
