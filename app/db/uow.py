@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.clock import Clock, clock as default_clock
 from app.db.models import AuditEntry, IntegrationEvent
 
 # Outbox ids must follow commit order: writers take this lock just before inserting their
@@ -18,9 +19,10 @@ AfterCommit = Callable[[], Awaitable[None]]
 
 
 class UnitOfWork:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], actor: str) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], actor: str, clock: Clock | None = None) -> None:
         self._sessionmaker = sessionmaker
         self.actor = actor
+        self.clock = clock or default_clock
         self.session: AsyncSession
         self._events: list[tuple[str, dict[str, Any]]] = []
         self._after_commit: list[AfterCommit] = []

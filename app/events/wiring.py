@@ -5,7 +5,7 @@ from app.db.uow import UnitOfWork
 
 
 def unit_of_work(services, actor: str) -> UnitOfWork:
-    uow = UnitOfWork(services.sessionmaker, actor=actor)
+    uow = UnitOfWork(services.sessionmaker, actor=actor, clock=services.clock)
 
     async def deliver() -> None:
         if uow.recorded_events:

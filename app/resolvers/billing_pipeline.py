@@ -1,0 +1,273 @@
+"""The billing pipeline: charges and claims for ended sessions, exactly once; rebuilt after a force update.
+
+Started three ways: the periodic sweep, `runBilling`, and `group-sessions bill-due`. Each session is
+billed in its own transaction under a row lock (`SKIP LOCKED` in the sweep), and partial unique
+indexes on charges and open claims are the last line of defence against a double build.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import insert, select
+
+from app.db import models
+from app.db.billing_queries import BillingInputs, billing_inputs_for_sessions
+from app.db.uow import UnitOfWork
+from app.events.wiring import unit_of_work
+from app.rules.billing import ChargeLine, Preview
+
+log = logging.getLogger(__name__)
+SWEEP_ACTOR = "billing-sweep"
+
+
+def new_claim_number() -> str:
+    return "GS" + secrets.token_hex(6).upper()
+
+
+def _issues_json(preview: Preview) -> list[dict]:
+    return [issue.as_json() for issue in preview.issues]
+
+
+def _due_session_query(now: datetime):
+    return (
+        select(models.GroupSession)
+        .where(
+            models.GroupSession.billed_at.is_(None),
+            models.GroupSession.cancelled_at.is_(None),
+            models.GroupSession.ends_at <= now,
+        )
+        .order_by(models.GroupSession.ends_at, models.GroupSession.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+
+
+async def bill_due_sessions(services, actor: str = SWEEP_ACTOR) -> int:
+    """Bill every ended, unbilled session; safe to run from several processes at once."""
+    billed = 0
+    while True:
+        async with unit_of_work(services, actor) as uow:
+            session_row = await uow.session.scalar(_due_session_query(services.clock.now()))
+            if session_row is None:
+                return billed
+            await build_charges_and_claims(uow, session_row, services.clock.now())
+        billed += 1
+
+
+async def sweep_forever(services) -> None:
+    interval = services.settings.billing_sweep_seconds
+    if interval <= 0:
+        return
+    while True:
+        try:
+            await bill_due_sessions(services)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the next sweep retries
+            log.exception("billing sweep failed")
+        await asyncio.sleep(interval)
+
+
+async def _inputs(uow: UnitOfWork, session_row: models.GroupSession) -> BillingInputs:
+    await uow.session.flush()
+    return (await billing_inputs_for_sessions(uow.session, [session_row.id]))[session_row.id]
+
+
+async def build_charges_and_claims(uow: UnitOfWork, session_row: models.GroupSession, now: datetime) -> None:
+    """One ACTIVE charge and one DRAFT claim per billable member; the session becomes billed (and LOCKED with claims)."""
+    inputs = await _inputs(uow, session_row)
+    preview = inputs.preview()
+    charges, claims = [], []
+    for line in inputs.charge_lines():
+        charge, claim = await _charge_with_claim(uow, session_row, inputs, line, preview)
+        charges.append(charge)
+        claims.append(claim)
+    session_row.billed_at = now
+    if claims:
+        session_row.locked_at = now
+    uow.audit(
+        "session.bill",
+        "GroupSession",
+        session_row.id,
+        after={"charges": len(charges), "claims": len(claims), "billableCount": preview.billable_count},
+        session_id=session_row.id,
+    )
+    _record_documented(uow, session_row, charges, claims, reason="billed")
+
+
+async def _charge_with_claim(
+    uow: UnitOfWork,
+    session_row: models.GroupSession,
+    inputs: BillingInputs,
+    line: ChargeLine,
+    preview: Preview,
+    *,
+    frequency: str = "ORIGINAL",
+    original: models.Claim | None = None,
+) -> tuple[models.Charge, models.Claim]:
+    charge = models.Charge(
+        id=uuid.uuid4(),
+        session_id=session_row.id,
+        patient_id=inputs.patient_by_participant[line.participant_id],
+        payer_id=line.payer_id,
+        service_date=line.service_date,
+        procedure_code=line.procedure_code,
+        modifiers=list(line.modifiers),
+        units=line.units,
+        amount=line.amount * line.units,
+        status="ACTIVE",
+    )
+    claim = models.Claim(
+        id=uuid.uuid4(),
+        claim_number=new_claim_number(),
+        session_id=session_row.id,
+        patient_id=charge.patient_id,
+        payer_id=line.payer_id,
+        status="DRAFT",
+        frequency=frequency,
+        original_claim_id=original.id if original else None,
+        total_amount=charge.amount,
+        validation=_issues_json(preview),
+    )
+    uow.session.add_all([charge, claim])
+    await uow.session.flush()
+    await uow.session.execute(insert(models.claim_charges).values(claim_id=claim.id, charge_id=charge.id))
+    return charge, claim
+
+
+def _record_documented(uow: UnitOfWork, session_row, charges, claims, reason: str) -> None:
+    uow.record_event(
+        "group_session_documented",
+        {
+            "sessionId": str(session_row.id),
+            "facilityId": str(session_row.facility_id),
+            "occurrenceId": str(session_row.occurrence_id) if session_row.occurrence_id else None,
+            "groupId": str(session_row.group_id) if session_row.group_id else None,
+            "reason": reason,
+            "chargeIds": [str(c.id) for c in charges],
+            "claimIds": [str(c.id) for c in claims],
+        },
+    )
+
+
+def _same_charge(charge: models.Charge, line: ChargeLine) -> bool:
+    return (
+        charge.payer_id == line.payer_id
+        and charge.procedure_code == line.procedure_code
+        and list(charge.modifiers or []) == list(line.modifiers)
+        and Decimal(charge.amount) == line.amount * line.units
+    )
+
+
+async def on_forced_attendance_change(uow: UnitOfWork, session_row: models.GroupSession) -> None:
+    """Re-run the pipeline after a forced attendance change on a billed session.
+
+    Unchanged members keep their charge and claim. A changed or no-longer-billable member's
+    charge is voided; a DRAFT claim is simply voided; a SUBMITTED one is answered with a
+    REPLACEMENT (7) or a VOID (8) claim that points at it (rules.md §9).
+    """
+    if session_row.billed_at is None:
+        return
+    inputs = await _inputs(uow, session_row)
+    now = uow.clock.now()
+    preview = inputs.preview()
+    active = {
+        c.patient_id: c
+        for c in (
+            await uow.session.scalars(
+                select(models.Charge)
+                .where(models.Charge.session_id == session_row.id, models.Charge.status == "ACTIVE")
+                .with_for_update()
+            )
+        ).all()
+    }
+    open_claims = {
+        c.patient_id: c
+        for c in (
+            await uow.session.scalars(
+                select(models.Claim)
+                .where(
+                    models.Claim.session_id == session_row.id,
+                    models.Claim.status.in_(["DRAFT", "SUBMITTED"]),
+                    models.Claim.frequency != "VOID",
+                )
+                .with_for_update()
+            )
+        ).all()
+    }
+    line_by_patient = {inputs.patient_by_participant[l.participant_id]: l for l in inputs.charge_lines()}
+    voided, built, claims_out = [], [], []
+    for patient_id in sorted(set(line_by_patient) | set(active) | set(open_claims), key=str):
+        line, charge, claim = line_by_patient.get(patient_id), active.get(patient_id), open_claims.get(patient_id)
+        if charge is not None and line is not None and _same_charge(charge, line):
+            if claim is not None and claim.status == "DRAFT":
+                claim.validation = _issues_json(preview)
+            continue
+        if charge is not None:
+            charge.status, charge.voided_at = "VOIDED", now
+            voided.append(charge)
+        await uow.session.flush()
+        if claim is not None and claim.status == "DRAFT":
+            claim.status = "VOIDED"
+            await uow.session.flush()
+            claim = None
+        if claim is not None:  # SUBMITTED: the payer has it, so answer with a 7 or an 8
+            if line is not None:
+                claim.status = "REPLACED"
+                await uow.session.flush()
+                new_charge, replacement = await _charge_with_claim(
+                    uow, session_row, inputs, line, preview, frequency="REPLACEMENT", original=claim
+                )
+                built.append(new_charge)
+                claims_out.append(replacement)
+            else:
+                claim.status = "VOIDED"
+                await uow.session.flush()
+                claims_out.append(await _void_claim(uow, claim, preview))
+            continue
+        if line is not None:
+            new_charge, new_claim = await _charge_with_claim(uow, session_row, inputs, line, preview)
+            built.append(new_charge)
+            claims_out.append(new_claim)
+    session_row.locked_at = session_row.locked_at or now
+    uow.audit(
+        "session.rebill",
+        "GroupSession",
+        session_row.id,
+        before={"voidedCharges": [str(c.id) for c in voided]},
+        after={"newCharges": [str(c.id) for c in built], "newClaims": [str(c.id) for c in claims_out]},
+        session_id=session_row.id,
+    )
+    _record_documented(uow, session_row, built, claims_out, reason="force_update")
+
+
+async def _void_claim(uow: UnitOfWork, original: models.Claim, preview: Preview) -> models.Claim:
+    void = models.Claim(
+        id=uuid.uuid4(),
+        claim_number=new_claim_number(),
+        session_id=original.session_id,
+        patient_id=original.patient_id,
+        payer_id=original.payer_id,
+        status="DRAFT",
+        frequency="VOID",
+        original_claim_id=original.id,
+        total_amount=original.total_amount,
+        validation=[],
+    )
+    uow.session.add(void)
+    await uow.session.flush()
+    charge_ids = (
+        await uow.session.scalars(
+            select(models.claim_charges.c.charge_id).where(models.claim_charges.c.claim_id == original.id)
+        )
+    ).all()
+    if charge_ids:
+        await uow.session.execute(
+            insert(models.claim_charges), [{"claim_id": void.id, "charge_id": cid} for cid in charge_ids]
+        )
+    return void
