@@ -1,14 +1,28 @@
-"""The attendance state machine (rules.md §7) and the derived session status."""
+"""The attendance state machine (rules.md §7), the checks on one attendance change, and the
+derived session status."""
 from __future__ import annotations
 
-from datetime import datetime
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+SCHEDULED = "SCHEDULED"
+ATTENDED = "ATTENDED"
+LATE = "LATE"
+ABSENT = "ABSENT"
+STATUSES = (SCHEDULED, ATTENDED, LATE, ABSENT)
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "SCHEDULED": ("ATTENDED", "ABSENT", "LATE"),
-    "ATTENDED": ("ABSENT", "LATE"),
-    "LATE": ("ATTENDED", "ABSENT"),
-    "ABSENT": ("ATTENDED", "LATE"),
+    SCHEDULED: (ATTENDED, ABSENT, LATE),
+    ATTENDED: (ABSENT, LATE),
+    LATE: (ATTENDED, ABSENT),
+    ABSENT: (ATTENDED, LATE),
 }
+
+# A session longer than a working day is a typing mistake, not a group.
+MAX_SESSION_MINUTES = 720
 
 
 def allowed_next_statuses(status: str) -> tuple[str, ...]:
@@ -31,3 +45,120 @@ def session_status(
     if now < ends_at:
         return "IN_PROGRESS"
     return "ENDED"
+
+
+@dataclass(frozen=True)
+class AttendanceChange:
+    """One requested change to a roster or supervisor row, with what the caller knows of its session."""
+
+    current: str
+    new: str
+    expected: str | None = None
+    session_cancelled: bool = False
+    session_locked: bool = False
+    force: bool = False
+    may_force: bool = False
+    reason: str | None = None
+
+    @property
+    def forced(self) -> bool:
+        """A change that goes through only because the caller forced a locked session."""
+        return self.session_locked and self.force
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str  # an error code of rules.md §3
+    message: str
+
+
+def attendance_change_refusal(change: AttendanceChange) -> Refusal | None:
+    """Why the change may not happen, or None. Checked in this order: a cancelled session, a locked
+    one (force, scope, reason), a stale `expectedStatus` (two tablets), then the transition table."""
+    if change.session_cancelled:
+        return Refusal("ILLEGAL_TRANSITION", "The session is cancelled; its attendance cannot change")
+    if change.session_locked:
+        if not change.force:
+            return Refusal("LOCKED", "The session is locked by billing; pass force with a reason to correct it")
+        if not change.may_force:
+            return Refusal("FORBIDDEN", "Missing scope clinical.attendance.write.force")
+        if not (change.reason or "").strip():
+            return Refusal("BAD_USER_INPUT", "reason is required to force a change on a locked session")
+    if change.expected is not None and change.expected != change.current:
+        return Refusal(
+            "CONFLICT",
+            f"Attendance is {change.current}, not the expected {change.expected}; reload and try again",
+        )
+    if not is_allowed_transition(change.current, change.new):
+        allowed = ", ".join(allowed_next_statuses(change.current)) or "none"
+        return Refusal(
+            "ILLEGAL_TRANSITION",
+            f"Attendance cannot change from {change.current} to {change.new} (allowed: {allowed})",
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class AttendanceCounts:
+    scheduled: int
+    attended: int
+    late: int
+    absent: int
+
+    @property
+    def total(self) -> int:
+        return self.scheduled + self.attended + self.late + self.absent
+
+    @property
+    def terminal(self) -> bool:
+        """No participant left at SCHEDULED (an empty roster is trivially terminal)."""
+        return self.scheduled == 0
+
+
+def count_attendance(statuses: Iterable[str]) -> AttendanceCounts:
+    counts = Counter(statuses)
+    return AttendanceCounts(
+        scheduled=counts[SCHEDULED], attended=counts[ATTENDED], late=counts[LATE], absent=counts[ABSENT]
+    )
+
+
+def session_window_problem(starts_at: datetime, ends_at: datetime) -> str | None:
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        return "startsAt and endsAt must carry a UTC offset"
+    if ends_at <= starts_at:
+        return "endsAt must be after startsAt"
+    if ends_at - starts_at > timedelta(minutes=MAX_SESSION_MINUTES):
+        return f"a session may last at most {MAX_SESSION_MINUTES} minutes"
+    return None
+
+
+def session_date_range(
+    date_from: date | None, date_to: date | None, today: date
+) -> tuple[date, date]:
+    """The list page's date range (facility-local, inclusive): today when neither end is given,
+    a single day when only one is."""
+    start = date_from or date_to or today
+    end = date_to or date_from or today
+    return start, end
+
+
+def date_range_problem(start: date, end: date, max_days: int = 366) -> str | None:
+    if end < start:
+        return "to must not be before from"
+    if (end - start).days + 1 > max_days:
+        return f"the date range may span at most {max_days} days"
+    return None
+
+
+@dataclass(frozen=True)
+class LocalWindow:
+    session_date: date
+    start_time: time
+    end_time: time
+
+
+def local_window(starts_at: datetime, ends_at: datetime, timezone: str) -> LocalWindow:
+    """A session's date and wall-clock times in its facility's time zone."""
+    zone = ZoneInfo(timezone)
+    start = starts_at.astimezone(zone)
+    return LocalWindow(start.date(), start.time().replace(tzinfo=None), ends_at.astimezone(zone).time().replace(tzinfo=None))
