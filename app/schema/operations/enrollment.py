@@ -1,12 +1,20 @@
 """Enrollment operations: enroll, disenroll, remove, with the self-filling waitlist."""
 from __future__ import annotations
 
+import uuid
+
 import strawberry
 from strawberry.types import Info
 
 from app.resolvers import enrollment as ops
+from app.schema.node import node_fetcher
 from app.schema.permissions import scoped
 from app.schema.scheduling import DisenrollResult, Enrollment, EnrollmentResult
+
+
+@node_fetcher("Enrollment")
+async def _enrollment_node(info: Info, pk: uuid.UUID) -> Enrollment:
+    return await ops.get_enrollment(info, pk)
 
 
 @strawberry.type
