@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime, time, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import strawberry
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from strawberry.types import Info
 
 from app.db import models
-from app.errors import BadInput, Forbidden, NotFound, NotImplementedYet
+from app.errors import BadInput, Conflict, Forbidden, IllegalTransition, Locked, NotFound
 from app.ids import decode_id
-from app.resolvers.common import visible_or_not_found
+from app.resolvers.common import check, require_text, visible_or_not_found
 from app.rules.groups import GroupShape, group_problems
+from app.rules.recurrence import Slot, expand_recurrence, slot_problem, wall_slot
 from app.schema.connection import Connection
 from app.schema.pagination import page_args
 
@@ -185,7 +189,7 @@ async def list_groups(info: Info, filter, first: int | None, after: str | None) 
             raise NotFound("No Facility with that id")
         query = query.where(models.GroupDefinition.facility_id == facility_pk)
     elif not principal.all_facilities:
-        query = query.where(models.GroupDefinition.facility_id.in_(_facility_uuids(principal)))
+        query = query.where(models.GroupDefinition.facility_id.in_(facility_uuids(principal)))
     if filter and filter.group_type:
         query = query.where(models.GroupDefinition.group_type == filter.group_type.value)
     if filter and filter.search:
@@ -200,7 +204,7 @@ async def list_groups(info: Info, filter, first: int | None, after: str | None) 
     return Connection.from_page([GroupDefinition.from_row(r) for r in rows], page, int(total or 0))
 
 
-def _facility_uuids(principal) -> list[uuid.UUID]:
+def facility_uuids(principal) -> list[uuid.UUID]:
     out = []
     for value in principal.facilities:
         try:
@@ -219,9 +223,280 @@ def _camel(name: str) -> str:
     return head + "".join(p.title() for p in rest) + ("Id" if name.endswith("_id") else "")
 
 
-def _not_yet(*_: Any, **__: Any) -> Any:
-    raise NotImplementedYet("Not implemented yet: built by issue #3")
+# ------------------------------------------------------------------ occurrences
+
+LIVE_SLOT_INDEX = "uq_group_occurrences_live_slot"
+MAX_GENERATE_DAYS = 366
+MAX_GENERATE_OCCURRENCES = 1000
 
 
-get_occurrence = add_occurrence = generate_occurrences = update_occurrence = cancel_occurrence = _not_yet
-group_occurrences = _not_yet
+def occurrence_snapshot(occurrence: models.GroupOccurrence) -> dict[str, Any]:
+    """The audit view of an occurrence: ids and times only."""
+    return {
+        "sessionDate": occurrence.session_date.isoformat(),
+        "startTime": _hms(occurrence.start_time),
+        "endTime": _hms(occurrence.end_time),
+        "startsAt": _utc_iso(occurrence.starts_at),
+        "endsAt": _utc_iso(occurrence.ends_at),
+        "facilitatorId": str(occurrence.facilitator_id),
+    }
+
+
+def occurrence_event(group: models.GroupDefinition, occurrence: models.GroupOccurrence) -> dict[str, Any]:
+    """The payload of pm_group_session_* events; the clinical side builds its sessions from it."""
+    return {
+        "occurrenceId": str(occurrence.id),
+        "groupId": str(group.id),
+        "facilityId": str(group.facility_id),
+        "groupType": group.group_type,
+        "title": group.name,
+        "startsAt": _utc_iso(occurrence.starts_at),
+        "endsAt": _utc_iso(occurrence.ends_at),
+        "sessionDate": occurrence.session_date.isoformat(),
+        "startTime": _hms(occurrence.start_time),
+        "facilitatorId": str(occurrence.facilitator_id),
+    }
+
+
+async def load_occurrence(ctx, session, pk: uuid.UUID, *, for_update: bool = False):
+    """(occurrence, group) when the occurrence's group is visible to the caller and not deleted.
+
+    Writers lock the group row, then read the occurrence again: every change to a group's
+    occurrences takes that one lock, so slot checks and cancellations never interleave.
+    """
+    occurrence = await session.get(models.GroupOccurrence, pk)
+    group = None
+    if occurrence is not None:
+        group = await session.get(
+            models.GroupDefinition, occurrence.group_id, with_for_update=for_update, populate_existing=for_update
+        )
+    if group is None or group.deleted_at is not None:
+        raise NotFound("No GroupOccurrence with that id")
+    visible_or_not_found(ctx, occurrence, "GroupOccurrence", facility_id=group.facility_id)
+    if for_update:
+        await session.refresh(occurrence)
+    return occurrence, group
+
+
+async def get_occurrence(ctx, global_id: str) -> models.GroupOccurrence:
+    async with ctx.db() as session:
+        occurrence, _ = await load_occurrence(ctx, session, decode_id(global_id, "GroupOccurrence"))
+    return occurrence
+
+
+async def add_occurrence(ctx, data) -> models.GroupOccurrence:
+    async with ctx.unit_of_work() as uow:
+        session = uow.session
+        group = await load_live_group(ctx, session, data.group_id, for_update=True)
+        start_time, end_time = _seconds(data.start_time), _seconds(data.end_time)
+        if end_time <= start_time:
+            raise BadInput("endTime must be after startTime")
+        facility = await session.get(models.Facility, group.facility_id)
+        slot = wall_slot(data.session_date, start_time, end_time, facility.timezone)
+        check(slot_problem(slot))
+        facilitator_id = (
+            await _staff_of_facility(session, data.facilitator_id, group.facility_id, "facilitator")
+            if data.facilitator_id
+            else group.facilitator_id
+        )
+        occurrence = models.GroupOccurrence(group_id=group.id, facilitator_id=facilitator_id, **_slot_columns(slot))
+        session.add(occurrence)
+        await _flush_live_slot(session, slot)
+        uow.audit("occurrence.add", "GroupOccurrence", occurrence.id, after=occurrence_snapshot(occurrence), group_id=group.id)
+        uow.record_event("pm_group_session_scheduled", occurrence_event(group, occurrence))
+    return occurrence
+
+
+async def generate_occurrences(ctx, group_id: str, first_day: date, last_day: date) -> tuple[list[models.GroupOccurrence], int]:
+    if first_day > last_day:
+        raise BadInput("from must not be after to")
+    if (last_day - first_day).days + 1 > MAX_GENERATE_DAYS:
+        raise BadInput(f"Generate at most {MAX_GENERATE_DAYS} days in one call")
+    async with ctx.unit_of_work() as uow:
+        session = uow.session
+        group = await load_live_group(ctx, session, group_id, for_update=True)
+        if not group.recurrence_rule or group.recurrence_start is None:
+            raise BadInput("The group has no recurrenceRule to generate from")
+        facility = await session.get(models.Facility, group.facility_id)
+        anchor = group.recurrence_start.astimezone(ZoneInfo(facility.timezone)).replace(tzinfo=None)
+        slots = expand_recurrence(
+            group.recurrence_rule, anchor, facility.timezone, first_day, last_day,
+            group.duration_minutes, limit=MAX_GENERATE_OCCURRENCES,
+        )
+        if len(slots) > MAX_GENERATE_OCCURRENCES:
+            raise BadInput(f"The rule gives more than {MAX_GENERATE_OCCURRENCES} occurrences in that range; generate a shorter range")
+        for slot in slots:
+            check(slot_problem(slot))
+        taken = await _taken_slots(session, group.id, first_day, last_day)
+        fresh = [slot for slot in slots if (slot.session_date, slot.start_time) not in taken]
+        created: list[models.GroupOccurrence] = []
+        if fresh:
+            rows = [
+                {"id": uuid.uuid4(), "group_id": group.id, "facilitator_id": group.facilitator_id, **_slot_columns(slot)}
+                for slot in fresh
+            ]
+            created = list(
+                await session.scalars(
+                    insert(models.GroupOccurrence).returning(models.GroupOccurrence, sort_by_parameter_order=True), rows
+                )
+            )
+        for occurrence in created:
+            uow.record_event("pm_group_session_scheduled", occurrence_event(group, occurrence))
+        uow.audit(
+            "occurrence.generate",
+            "GroupDefinition",
+            group.id,
+            after={
+                "from": first_day.isoformat(),
+                "to": last_day.isoformat(),
+                "occurrenceIds": [str(o.id) for o in created],
+                "skipped": len(slots) - len(fresh),
+            },
+            group_id=group.id,
+        )
+    return created, len(slots) - len(fresh)
+
+
+async def update_occurrence(ctx, global_id: str, data) -> models.GroupOccurrence:
+    given = {name: getattr(data, name) for name in vars(data) if getattr(data, name) is not strawberry.UNSET}
+    for name, value in given.items():
+        if value is None:
+            raise BadInput(f"{_camel(name)} cannot be cleared")
+    async with ctx.unit_of_work() as uow:
+        session = uow.session
+        occurrence, group = await _load_occurrence_for_change(ctx, session, global_id)
+        if occurrence.cancelled_at is not None:
+            raise IllegalTransition("A cancelled occurrence cannot be changed")
+        await _refuse_locked_session(session, occurrence, "changed")
+        before = occurrence_snapshot(occurrence)
+        if "facilitator_id" in given:
+            occurrence.facilitator_id = await _staff_of_facility(session, given["facilitator_id"], group.facility_id, "facilitator")
+        if given.keys() & {"session_date", "start_time", "end_time"}:
+            session_date = given.get("session_date", occurrence.session_date)
+            start_time = _seconds(given.get("start_time", occurrence.start_time))
+            end_time = _seconds(given.get("end_time", occurrence.end_time))
+            if end_time <= start_time:
+                raise BadInput("endTime must be after startTime")
+            facility = await session.get(models.Facility, group.facility_id)
+            slot = wall_slot(session_date, start_time, end_time, facility.timezone)
+            check(slot_problem(slot))
+            for name, value in _slot_columns(slot).items():
+                setattr(occurrence, name, value)
+        after = occurrence_snapshot(occurrence)
+        if after == before:
+            return occurrence
+        occurrence.updated_at = ctx.services.clock.now()
+        await _flush_live_slot(session, occurrence)
+        uow.audit("occurrence.update", "GroupOccurrence", occurrence.id, before=before, after=after, group_id=group.id)
+        uow.record_event("pm_group_session_updated", occurrence_event(group, occurrence))
+    return occurrence
+
+
+async def cancel_occurrence(ctx, global_id: str, reason: str) -> models.GroupOccurrence:
+    reason = require_text("reason", reason, max_length=1000)
+    async with ctx.unit_of_work() as uow:
+        session = uow.session
+        occurrence, group = await _load_occurrence_for_change(ctx, session, global_id)
+        if occurrence.cancelled_at is not None:
+            raise IllegalTransition("The occurrence is already cancelled")
+        await _refuse_locked_session(session, occurrence, "cancelled")
+        occurrence.cancelled_at = ctx.services.clock.now()
+        occurrence.cancellation_reason = reason
+        occurrence.updated_at = occurrence.cancelled_at
+        uow.audit(
+            "occurrence.cancel",
+            "GroupOccurrence",
+            occurrence.id,
+            before={"cancelledAt": None},
+            after={"cancelledAt": _utc_iso(occurrence.cancelled_at)},
+            reason=reason,
+            group_id=group.id,
+        )
+        uow.record_event("pm_group_session_cancelled", {**occurrence_event(group, occurrence), "reason": reason})
+    return occurrence
+
+
+async def group_occurrences(
+    info: Info, group: models.GroupDefinition, first_day: date | None, last_day: date | None, status, first: int | None, after: str | None
+) -> Connection:
+    from app.schema.scheduling import GroupOccurrence
+
+    if first_day and last_day and first_day > last_day:
+        raise BadInput("from must not be after to")
+    page = page_args(first, after)
+    occurrence = models.GroupOccurrence
+    query = select(occurrence).where(occurrence.group_id == group.id)
+    if first_day:
+        query = query.where(occurrence.session_date >= first_day)
+    if last_day:
+        query = query.where(occurrence.session_date <= last_day)
+    if status is not None:
+        query = query.where(_status_condition(status.value, info.context.services.clock.now()))
+    async with info.context.db() as session:
+        total = await session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = (await session.scalars(query.order_by(occurrence.starts_at, occurrence.id).offset(page.offset).limit(page.limit))).all()
+    return Connection.from_page([GroupOccurrence.from_row(r) for r in rows], page, int(total or 0))
+
+
+def _status_condition(status: str, now: datetime):
+    occurrence = models.GroupOccurrence
+    if status == "CANCELLED":
+        return occurrence.cancelled_at.is_not(None)
+    live = occurrence.cancelled_at.is_(None)
+    return and_(live, occurrence.ends_at <= now) if status == "COMPLETED" else and_(live, occurrence.ends_at > now)
+
+
+async def _load_occurrence_for_change(ctx, session, global_id: str):
+    return await load_occurrence(ctx, session, decode_id(global_id, "GroupOccurrence"), for_update=True)
+
+
+async def _refuse_locked_session(session, occurrence: models.GroupOccurrence, verb: str) -> None:
+    locked_at = await session.scalar(
+        select(models.GroupSession.locked_at).where(models.GroupSession.occurrence_id == occurrence.id)
+    )
+    if locked_at is not None:
+        raise Locked(f"The occurrence's session is locked (billed); it cannot be {verb}")
+
+
+async def _taken_slots(session, group_id: uuid.UUID, first_day: date, last_day: date) -> set[tuple[date, time]]:
+    """Every (date, start) that already has an occurrence, cancelled ones included."""
+    occurrence = models.GroupOccurrence
+    rows = await session.execute(
+        select(occurrence.session_date, occurrence.start_time).where(
+            occurrence.group_id == group_id, occurrence.session_date.between(first_day, last_day)
+        )
+    )
+    return {(row.session_date, row.start_time) for row in rows}
+
+
+async def _flush_live_slot(session, at: Slot | models.GroupOccurrence) -> None:
+    """Write the pending change; a second live occurrence at one date and start is CONFLICT."""
+    taken = f"The group already has a live occurrence on {at.session_date.isoformat()} at {_hms(at.start_time)}"
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        if LIVE_SLOT_INDEX in str(error.orig):
+            raise Conflict(taken) from None
+        raise
+
+
+def _slot_columns(slot: Slot) -> dict[str, Any]:
+    return {
+        "session_date": slot.session_date,
+        "start_time": slot.start_time,
+        "end_time": slot.end_time,
+        "starts_at": slot.starts_at,
+        "ends_at": slot.ends_at,
+    }
+
+
+def _seconds(value: time) -> time:
+    return value.replace(microsecond=0, tzinfo=None)
+
+
+def _hms(value: time) -> str:
+    return value.strftime("%H:%M:%S")
+
+
+def _utc_iso(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat()

@@ -1,25 +1,36 @@
-"""RFC 5545 recurrence rules for group schedules."""
+"""RFC 5545 recurrence rules for group schedules: validation and expansion in facility wall time."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta, timezone
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
-from dateutil.rrule import DAILY, rrulestr
+from dateutil.rrule import DAILY, rrule, rrulestr
 
 MAX_FREQUENCY = DAILY  # dateutil numbers YEARLY=0 ... DAILY=3, HOURLY=4, MINUTELY=5, SECONDLY=6
+# BYHOUR/BYMINUTE/BYSECOND lists multiply a day's starts; more than this is no group schedule,
+# and expansion walks every start from the anchor, so the product is kept small.
+MAX_STARTS_PER_DAY = 24
+
+
+class Slot(NamedTuple):
+    """One expanded start: wall-clock date and times in the facility, and the instants in UTC."""
+
+    session_date: date
+    start_time: time
+    end_time: time
+    starts_at: datetime
+    ends_at: datetime
 
 
 def recurrence_rule_problem(rule: str, anchor: datetime | None = None) -> str | None:
     """Why the RRULE value cannot be used (malformed, carries DTSTART, more frequent than DAILY)."""
-    text = rule.strip()
+    text = _rule_text(rule)
     if not text:
         return "recurrenceRule must not be empty"
     if len(text) > 500:
         return "recurrenceRule must be at most 500 characters"
-    upper = text.upper()
-    if upper.startswith("RRULE:"):
-        text = text[6:]
-        upper = upper[6:]
-    if "DTSTART" in upper or "\n" in text:
+    if "DTSTART" in text.upper() or "\n" in text:
         return "recurrenceRule is an RRULE value only (no DTSTART line); recurrenceStart anchors it"
     try:
         parsed = rrulestr(text, dtstart=anchor or datetime(2000, 1, 3, 9, 0))
@@ -29,4 +40,73 @@ def recurrence_rule_problem(rule: str, anchor: datetime | None = None) -> str | 
         return "recurrenceRule may not be more frequent than DAILY"
     if parsed._interval < 1:  # noqa: SLF001
         return "recurrenceRule INTERVAL must be at least 1"
+    if _starts_per_day(parsed) > MAX_STARTS_PER_DAY:
+        return f"recurrenceRule may start at most {MAX_STARTS_PER_DAY} sessions a day"
     return None
+
+
+def expand_recurrence(
+    rule: str,
+    anchor: datetime,
+    tz_name: str,
+    first_day: date,
+    last_day: date,
+    duration_minutes: int,
+    limit: int,
+) -> list[Slot]:
+    """The rule's starts from first_day to last_day (inclusive), in facility wall time.
+
+    `anchor` is the first start as a naive wall-clock datetime in `tz_name`. Each start keeps its
+    wall time across DST (09:00 stays 09:00) and ends durationMinutes later on the wall clock.
+    At most limit + 1 slots are returned, so a caller can tell that the limit was passed.
+    """
+    zone = ZoneInfo(tz_name)
+    duration = timedelta(minutes=duration_minutes)
+    slots: list[Slot] = []
+    for start in rrulestr(_rule_text(rule), dtstart=anchor.replace(tzinfo=zone)):
+        if start.date() > last_day:
+            break
+        if start.date() >= first_day:
+            slots.append(_slot(start, start + duration))  # aware + timedelta is wall-clock arithmetic
+            if len(slots) > limit:
+                break
+    return slots
+
+
+def wall_slot(session_date: date, start_time: time, end_time: time, tz_name: str) -> Slot:
+    zone = ZoneInfo(tz_name)
+    return _slot(datetime.combine(session_date, start_time, zone), datetime.combine(session_date, end_time, zone))
+
+
+def slot_problem(slot: Slot) -> str | None:
+    """Why a slot cannot be an occurrence: it must end after it starts, on the same day."""
+    if slot.ends_at <= slot.starts_at:
+        return "an occurrence must end after it starts"
+    if slot.end_time <= slot.start_time:
+        return "an occurrence must end on the day it starts (before midnight)"
+    return None
+
+
+def _slot(start: datetime, end: datetime) -> Slot:
+    """Wall times as the clock on the wall shows them: a time that DST skips moves to the real one."""
+    starts_at, ends_at = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    real_start, real_end = starts_at.astimezone(start.tzinfo), ends_at.astimezone(end.tzinfo)
+    return Slot(
+        session_date=real_start.date(),
+        start_time=real_start.time(),
+        end_time=real_end.time() if real_end.date() == real_start.date() else time(0),
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )
+
+
+def _starts_per_day(parsed: rrule) -> int:
+    count = 1
+    for values in (parsed._byhour, parsed._byminute, parsed._bysecond):  # noqa: SLF001
+        count *= len(values or (0,))
+    return count
+
+
+def _rule_text(rule: str) -> str:
+    text = rule.strip()
+    return text[6:] if text.upper().startswith("RRULE:") else text

@@ -20,6 +20,7 @@ from app.schema.enums import (
     OccurrenceStatus,
 )
 from app.schema.node import Node
+from app.schema.permissions import scoped
 from app.schema.reference import Facility, Patient, Staff, load_facility, load_patient, load_staff
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ class GroupDefinition(Node):
 
         return await group_compliance(info, self.row, week_of)
 
-    @strawberry.field
+    @strawberry.field(**scoped("pm.group_schedule.view"))
     async def occurrences(
         self,
         info: Info,

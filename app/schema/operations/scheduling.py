@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from app.db import models
-from app.errors import NotFound
+from app.errors import Forbidden, NotFound
 from app.resolvers import scheduling as ops
 from app.resolvers.common import visible_or_not_found
 from app.schema.node import node_fetcher
@@ -34,6 +34,15 @@ async def _group_node(info: Info, pk: uuid.UUID) -> GroupDefinition:
     if row.deleted_at is not None:
         raise NotFound("No GroupDefinition with that id")
     return GroupDefinition.from_row(row)
+
+
+@node_fetcher("GroupOccurrence")
+async def _occurrence_node(info: Info, pk: uuid.UUID) -> GroupOccurrence:
+    if not info.context.principal.has_scope("pm.group_schedule.view"):
+        raise Forbidden("Missing scope pm.group_schedule.view")
+    async with info.context.db() as session:
+        occurrence, _ = await ops.load_occurrence(info.context, session, pk)
+    return GroupOccurrence.from_row(occurrence)
 
 
 @strawberry.type

@@ -1,0 +1,103 @@
+"""Recurrence rules: validation and expansion in facility wall time."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+
+import pytest
+
+from app.rules.recurrence import expand_recurrence, recurrence_rule_problem, slot_problem, wall_slot
+
+NY = "America/New_York"
+PHOENIX = "America/Phoenix"
+
+
+@pytest.mark.parametrize(
+    "rule, fragment",
+    [
+        ("FREQ=WEEKLY;BYDAY=MO,WE,FR", None),
+        ("RRULE:FREQ=DAILY;INTERVAL=2", None),
+        ("FREQ=DAILY;BYHOUR=9,13", None),
+        ("", "must not be empty"),
+        ("FREQ=WEEKLY;" + "BYDAY=MO;" * 60, "at most 500 characters"),
+        ("FREQ=HOURLY", "more frequent than DAILY"),
+        ("FREQ=MINUTELY", "more frequent than DAILY"),
+        ("FREQ=SOMETIMES", "does not parse"),
+        ("DTSTART:20260105T090000\nRRULE:FREQ=DAILY", "no DTSTART"),
+        ("FREQ=DAILY;BYHOUR=0,1,2,3,4,5,6,7,8,9,10,11;BYMINUTE=0,30,45", "at most 24 sessions a day"),
+    ],
+)
+def test_recurrence_rule_problem(rule, fragment):
+    problem = recurrence_rule_problem(rule, datetime(2026, 1, 5, 9, tzinfo=timezone.utc))
+    if fragment is None:
+        assert problem is None
+    else:
+        assert fragment in problem
+
+
+def starts(slots):
+    return [(s.session_date.isoformat(), s.start_time.isoformat(), s.end_time.isoformat()) for s in slots]
+
+
+@pytest.mark.parametrize(
+    "rule, anchor, first, last, expected",
+    [
+        (
+            "FREQ=WEEKLY;BYDAY=MO,WE,FR",
+            datetime(2026, 1, 5, 9),
+            date(2026, 1, 1),
+            date(2026, 1, 11),
+            [("2026-01-05", "09:00:00", "12:00:00"), ("2026-01-07", "09:00:00", "12:00:00"), ("2026-01-09", "09:00:00", "12:00:00")],
+        ),
+        # The window is inclusive at both ends and never reaches before the anchor.
+        ("FREQ=DAILY", datetime(2026, 1, 7, 9), date(2026, 1, 1), date(2026, 1, 8),
+         [("2026-01-07", "09:00:00", "12:00:00"), ("2026-01-08", "09:00:00", "12:00:00")]),
+        ("FREQ=DAILY;COUNT=2", datetime(2026, 1, 1, 9), date(2026, 1, 1), date(2026, 1, 31),
+         [("2026-01-01", "09:00:00", "12:00:00"), ("2026-01-02", "09:00:00", "12:00:00")]),
+        ("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", datetime(2026, 1, 6, 13, 30), date(2026, 1, 1), date(2026, 1, 31),
+         [("2026-01-06", "13:30:00", "16:30:00"), ("2026-01-20", "13:30:00", "16:30:00")]),
+        ("FREQ=DAILY", datetime(2026, 1, 1, 9), date(2026, 2, 1), date(2026, 1, 1), []),
+    ],
+)
+def test_expand_recurrence_in_wall_time(rule, anchor, first, last, expected):
+    assert starts(expand_recurrence(rule, anchor, PHOENIX, first, last, 180, limit=1000)) == expected
+
+
+def test_expansion_keeps_wall_time_across_spring_and_autumn_changes():
+    spring = expand_recurrence("FREQ=DAILY", datetime(2026, 3, 6, 9), NY, date(2026, 3, 7), date(2026, 3, 9), 180, 1000)
+    assert [s.start_time for s in spring] == [time(9)] * 3
+    assert [s.starts_at.hour for s in spring] == [14, 13, 13]
+    assert all(s.starts_at.tzinfo == timezone.utc for s in spring)
+    autumn = expand_recurrence("FREQ=DAILY", datetime(2026, 3, 6, 9), NY, date(2026, 10, 31), date(2026, 11, 2), 180, 1000)
+    assert [s.starts_at.hour for s in autumn] == [13, 14, 14]
+    assert [(s.ends_at - s.starts_at).seconds for s in autumn] == [3 * 3600] * 3
+
+
+def test_expansion_stops_one_past_the_limit():
+    slots = expand_recurrence("FREQ=DAILY;BYHOUR=8,12,16", datetime(2026, 1, 1, 8), PHOENIX, date(2026, 1, 1), date(2026, 12, 31), 60, limit=1000)
+    assert len(slots) == 1001
+
+
+@pytest.mark.parametrize(
+    "session_date, start, end, tz, problem",
+    [
+        (date(2026, 1, 7), time(9), time(12), PHOENIX, None),
+        (date(2026, 1, 7), time(22), time(0), PHOENIX, "must end after it starts"),
+        # 02:15 does not exist on 8 March in New York: the start is the real 03:15, after the end.
+        (date(2026, 3, 8), time(2, 15), time(3, 0), NY, "must end after it starts"),
+        (date(2026, 3, 8), time(1, 0), time(4, 0), NY, None),
+    ],
+)
+def test_slot_problem(session_date, start, end, tz, problem):
+    found = slot_problem(wall_slot(session_date, start, end, tz))
+    assert (found is None) if problem is None else (problem in found)
+
+
+def test_slots_past_midnight_are_refused():
+    [slot] = expand_recurrence("FREQ=DAILY", datetime(2026, 1, 1, 22), PHOENIX, date(2026, 1, 1), date(2026, 1, 1), 180, 10)
+    assert "midnight" in slot_problem(slot)
+
+
+def test_a_start_that_daylight_saving_skips_moves_to_the_real_time():
+    slot = wall_slot(date(2026, 3, 8), time(2, 30), time(5, 0), NY)
+    assert slot.start_time == time(3, 30)
+    assert slot.starts_at == datetime(2026, 3, 8, 7, 30, tzinfo=timezone.utc)

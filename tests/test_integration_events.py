@@ -1,0 +1,99 @@
+"""The integration-event feed (integrationEvents) and the relay that publishes the outbox."""
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+
+import pytest
+from sqlalchemy import select, text
+
+from app.auth import ALL_SCOPES
+from app.db import models
+from tests.builders_scheduling import CANCEL, UPDATE, add_occurrence, create_group, outbox
+
+EVENTS = """
+query($after: String, $first: Int) {
+  integrationEvents(after: $after, first: $first) {
+    totalCount
+    edges { cursor node { id type occurredAt payload } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}"""
+
+
+async def feed(client, **variables) -> dict:
+    return (await client.execute(EVENTS, variables))["integrationEvents"]
+
+
+async def test_events_are_listed_in_commit_order_with_their_payload(gql, clinic):
+    group = await create_group(gql, clinic)
+    occurrence = await add_occurrence(gql, group, "2026-01-07")
+    await gql.execute(UPDATE, {"id": occurrence["id"], "input": {"startTime": "10:00:00"}})
+    await gql.execute(CANCEL, {"id": occurrence["id"], "reason": "Holiday"})
+    page = await feed(gql)
+    assert page["totalCount"] == 3
+    nodes = [e["node"] for e in page["edges"]]
+    assert [n["type"] for n in nodes] == [
+        "pm_group_session_scheduled",
+        "pm_group_session_updated",
+        "pm_group_session_cancelled",
+    ]
+    assert [int(n["id"]) for n in nodes] == sorted(int(n["id"]) for n in nodes)
+    assert nodes[1]["payload"]["startTime"] == "10:00:00"
+    assert nodes[2]["payload"]["reason"] == "Holiday"
+    assert all(n["occurredAt"] for n in nodes)
+    assert page["pageInfo"]["hasNextPage"] is False and page["pageInfo"]["hasPreviousPage"] is False
+
+
+async def test_event_pages_follow_the_keyset_cursor(gql, clinic):
+    group = await create_group(gql, clinic)
+    for day in range(5, 10):
+        await add_occurrence(gql, group, f"2026-01-{day:02d}")
+    first = await feed(gql, first=2)
+    assert first["totalCount"] == 5 and len(first["edges"]) == 2
+    assert first["pageInfo"]["hasNextPage"] is True
+    assert base64.urlsafe_b64decode(first["pageInfo"]["endCursor"]).decode() == f"e:{first['edges'][-1]['node']['id']}"
+    second = await feed(gql, first=2, after=first["pageInfo"]["endCursor"])
+    third = await feed(gql, first=2, after=second["pageInfo"]["endCursor"])
+    dates = [e["node"]["payload"]["sessionDate"] for p in (first, second, third) for e in p["edges"]]
+    assert dates == [f"2026-01-{day:02d}" for day in range(5, 10)]
+    assert second["pageInfo"]["hasPreviousPage"] is True
+    assert third["pageInfo"]["hasNextPage"] is False
+    # A new commit appears after the last cursor, never before it.
+    await add_occurrence(gql, group, "2026-01-12")
+    tail = await feed(gql, after=third["pageInfo"]["endCursor"])
+    assert [e["node"]["payload"]["sessionDate"] for e in tail["edges"]] == ["2026-01-12"]
+
+
+@pytest.mark.parametrize("variables", [{"first": 101}, {"first": -1}, {"after": "bm9wZQ=="}, {"after": "o:1"}])
+async def test_event_feed_rejects_bad_paging(gql, variables):
+    _, code, _ = await gql.error(EVENTS, variables)
+    assert code == "BAD_USER_INPUT"
+
+
+async def test_event_feed_shows_only_the_callers_facilities(gql, clinic, services):
+    group = await create_group(gql, clinic)
+    await add_occurrence(gql, group, "2026-01-07")
+    other = await clinic.facility(name="Elsewhere")
+    other_staff = await clinic.add_staff(facility_id=other)
+    other_group = await create_group(gql, clinic, facility_id=other, facilitator_id=other_staff)
+    await add_occurrence(gql, other_group, "2026-01-08")
+    async with services.sessionmaker() as session, session.begin():
+        session.add(models.IntegrationEvent(type="platform_note", payload={"note": "no facility"}))
+
+    home = await feed(gql.as_(facilities=[clinic.facility_id]))
+    assert home["totalCount"] == 1
+    assert [e["node"]["payload"]["sessionDate"] for e in home["edges"]] == ["2026-01-07"]
+    away = await feed(gql.as_(facilities=[other]))
+    assert [e["node"]["payload"]["sessionDate"] for e in away["edges"]] == ["2026-01-08"]
+    both = await feed(gql.as_(facilities=[clinic.facility_id, other]))
+    assert both["totalCount"] == 2
+    everyone = await feed(gql)
+    assert everyone["totalCount"] == 3
+
+
+async def test_event_feed_needs_events_read(gql, clinic):
+    without = gql.as_(scopes=[s for s in ALL_SCOPES if s != "events.read"])
+    _, code, body = await without.error(EVENTS)
+    assert code == "FORBIDDEN" and body["data"] is None
