@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from app.db import models
 from app.ids import encode_id
+from app.rules import compliance as rules
 from app.schema.connection import Connection
 from app.schema.enums import (
     ComplianceProgram,
@@ -46,6 +47,17 @@ class ComplianceGap:
     date: date | None
     message: str
 
+    @classmethod
+    def from_gap(cls, gap: rules.ComplianceGap) -> "ComplianceGap":
+        return cls(
+            requirement=ComplianceRequirement(gap.requirement),
+            required=gap.required,
+            actual=gap.actual,
+            short_by=gap.short_by,
+            date=gap.date,
+            message=gap.message,
+        )
+
 
 @strawberry.type
 class ProgramCompliance:
@@ -56,6 +68,18 @@ class ProgramCompliance:
     days_per_week: int
     min_hours_per_session_day: float | None
     gaps: list[ComplianceGap]
+
+    @classmethod
+    def from_result(cls, result: rules.ComplianceResult) -> "ProgramCompliance":
+        return cls(
+            program=ComplianceProgram(result.program),
+            status=ComplianceStatus(result.status),
+            week_start=result.week_start,
+            hours_per_week=result.hours_per_week,
+            days_per_week=result.days_per_week,
+            min_hours_per_session_day=result.min_hours_per_session_day,
+            gaps=[ComplianceGap.from_gap(g) for g in result.gaps],
+        )
 
 
 @strawberry.type

@@ -1,0 +1,116 @@
+"""AHCCCS IOP/PHP compliance over one Monday–Sunday week (rules.md §6)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+HOURS_PER_WEEK = "HOURS_PER_WEEK"
+DAYS_PER_WEEK = "DAYS_PER_WEEK"
+HOURS_PER_DAY = "HOURS_PER_DAY"
+COMPLIANT = "COMPLIANT"
+NON_COMPLIANT = "NON_COMPLIANT"
+PROGRAMS = ("IOP", "PHP")
+
+
+@dataclass(frozen=True)
+class ComplianceThresholds:
+    hours_per_week: float
+    days_per_week: int
+    hours_per_day: float | None  # PHP sets no per-day minimum
+
+
+@dataclass(frozen=True)
+class ComplianceGap:
+    requirement: str
+    required: float
+    actual: float
+    short_by: float
+    message: str
+    date: date | None = None
+
+
+@dataclass(frozen=True)
+class ComplianceResult:
+    program: str
+    status: str
+    week_start: date
+    hours_per_week: float
+    days_per_week: int
+    min_hours_per_session_day: float | None
+    gaps: tuple[ComplianceGap, ...]
+
+
+def week_start(day: date) -> date:
+    """The Monday of the week containing `day`."""
+    return day - timedelta(days=day.weekday())
+
+
+def session_hours(occurrences: Iterable[tuple[date, datetime, datetime, datetime | None]]) -> list[tuple[date, float]]:
+    """(date, hours) of each live occurrence given as (session date, starts at, ends at, cancelled at).
+
+    Hours are elapsed time, so a session spanning a DST change counts what the clock really ran."""
+    return [
+        (session_date, (ends_at.astimezone(timezone.utc) - starts_at.astimezone(timezone.utc)).total_seconds() / 3600)
+        for session_date, starts_at, ends_at, cancelled_at in occurrences
+        if cancelled_at is None
+    ]
+
+
+def evaluate_compliance(
+    program: str,
+    thresholds: ComplianceThresholds,
+    sessions: Sequence[tuple[date, float]],
+    week_of: date,
+) -> ComplianceResult:
+    """Hours, session days and hours on each session day over the week containing `week_of`;
+    each unmet requirement is a gap, one HOURS_PER_DAY gap per short day."""
+    monday = week_start(week_of)
+    daily: dict[date, float] = defaultdict(float)
+    for day, hours in sessions:
+        if monday <= day < monday + timedelta(days=7) and hours > 0:
+            daily[day] += hours
+    hours_per_week = _round(sum(daily.values()))
+    days_per_week = len(daily)
+    gaps: list[ComplianceGap] = []
+    if hours_per_week < thresholds.hours_per_week:
+        gaps.append(_gap(HOURS_PER_WEEK, thresholds.hours_per_week, hours_per_week, "hour", "/week"))
+    if days_per_week < thresholds.days_per_week:
+        gaps.append(_gap(DAYS_PER_WEEK, thresholds.days_per_week, days_per_week, "day", "/week"))
+    if thresholds.hours_per_day is not None:
+        for day in sorted(daily):
+            actual = _round(daily[day])
+            if actual < thresholds.hours_per_day:
+                gaps.append(_gap(HOURS_PER_DAY, thresholds.hours_per_day, actual, "hour", f" on {day.isoformat()}", day))
+    return ComplianceResult(
+        program=program,
+        status=NON_COMPLIANT if gaps else COMPLIANT,
+        week_start=monday,
+        hours_per_week=hours_per_week,
+        days_per_week=days_per_week,
+        min_hours_per_session_day=_round(min(daily.values())) if daily else None,
+        gaps=tuple(gaps),
+    )
+
+
+def _gap(requirement: str, required: float, actual: float, unit: str, where: str, day: date | None = None) -> ComplianceGap:
+    short_by = _round(required - actual)
+    amount = _number(short_by)
+    noun = unit if amount == "1" else unit + "s"
+    return ComplianceGap(
+        requirement=requirement,
+        required=float(required),
+        actual=float(actual),
+        short_by=short_by,
+        message=f"Need {amount} more {noun}{where}",
+        date=day,
+    )
+
+
+def _round(hours: float) -> float:
+    return round(float(hours), 2)
+
+
+def _number(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
