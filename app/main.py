@@ -20,6 +20,8 @@ from app.db.embedded import EmbeddedPostgres
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
 from app.events.feed import FeedRunner
+from app.resolvers.billing_pipeline import sweep_forever
+from app.resolvers.live import start_live, stop_live
 from app.schema.root import build_schema
 from app.services import Services
 from app.web import GraphQLView
@@ -28,10 +30,10 @@ log = logging.getLogger("app")
 
 # Background loops (event relay, consumers, billing sweep) register here; each gets Services.
 BackgroundTask = Callable[[Services], Awaitable[None]]
-BACKGROUND_TASKS: list[BackgroundTask] = []
+BACKGROUND_TASKS: list[BackgroundTask] = [sweep_forever]
 # Hooks run once the services exist (e.g. wiring the broadcaster), before serving.
-STARTUP_HOOKS: list[Callable[[Services], Awaitable[None]]] = []
-SHUTDOWN_HOOKS: list[Callable[[Services], Awaitable[None]]] = []
+STARTUP_HOOKS: list[Callable[[Services], Awaitable[None]]] = [start_live]
+SHUTDOWN_HOOKS: list[Callable[[Services], Awaitable[None]]] = [stop_live]
 
 
 @contextlib.asynccontextmanager

@@ -23,6 +23,7 @@ class UnitOfWork:
         self._sessionmaker = sessionmaker
         self.actor = actor
         self.clock = clock or default_clock
+        self.live = None  # the LivePublisher, when live updates are running
         self.session: AsyncSession
         self._events: list[tuple[str, dict[str, Any]]] = []
         self._after_commit: list[AfterCommit] = []

@@ -6,6 +6,7 @@ from app.db.uow import UnitOfWork
 
 def unit_of_work(services, actor: str) -> UnitOfWork:
     uow = UnitOfWork(services.sessionmaker, actor=actor, clock=services.clock)
+    uow.live = services.extras.get("live_publisher")
 
     async def deliver() -> None:
         if uow.recorded_events:

@@ -17,7 +17,8 @@ from app.schema.billing import Charge, Claim
 from app.schema.errors import classify_in_place
 from app.schema.operations.billing import BillingMutation, BillingQuery
 from app.schema.operations.enrollment import EnrollmentMutation
-from app.schema.operations.events import EventsQuery, Subscription
+from app.schema.operations.events import EventsQuery
+from app.schema.operations.live import Subscription
 from app.schema.operations.reference import ReferenceMutation, ReferenceQuery
 from app.schema.operations.scheduling import SchedulingMutation, SchedulingQuery
 from app.schema.operations.sessions import SessionsMutation, SessionsQuery

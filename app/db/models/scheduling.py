@@ -50,6 +50,7 @@ class GroupDefinition(Base):
     created_at: Mapped[datetime] = timestamp_now()
     updated_at: Mapped[datetime] = timestamp_now()
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    update_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class GroupOccurrence(Base):

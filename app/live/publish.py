@@ -1,0 +1,90 @@
+"""Staging live updates inside the writing transaction: nothing is sent for a rolled-back change.
+
+With the postgres backend on the application's own database, the NOTIFY is issued inside the
+transaction (PostgreSQL delivers it at commit); otherwise the message is published right after
+commit. Messages carry ids and the sequence only, never the payload: NOTIFY caps at 8,000 bytes.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from urllib.parse import urlparse
+
+from broadcaster import Broadcast
+from sqlalchemy import text, update
+
+from app.db import models
+
+
+def session_channel(session_id: uuid.UUID) -> str:
+    return f"session:{session_id}"
+
+
+def group_channel(group_id: uuid.UUID) -> str:
+    return f"group:{group_id}"
+
+
+def _same_database(a: str, b: str) -> bool:
+    pa, pb = urlparse(a), urlparse(b)
+    return (pa.hostname, pa.port or 5432, pa.path, pa.query) == (pb.hostname, pb.port or 5432, pb.path, pb.query)
+
+
+class LivePublisher:
+    def __init__(self, broadcast: Broadcast, broadcast_url: str, database_url: str) -> None:
+        self.broadcast = broadcast
+        scheme = urlparse(broadcast_url).scheme
+        self.notify_in_transaction = scheme in ("postgres", "postgresql") and _same_database(
+            broadcast_url.replace("postgres://", "postgresql://", 1), database_url
+        )
+
+    async def stage(self, uow, channel: str, message: dict) -> None:
+        body = json.dumps(message, separators=(",", ":"))
+        if self.notify_in_transaction:
+            await uow.session.execute(text("SELECT pg_notify(:channel, :body)"), {"channel": channel, "body": body})
+            return
+
+        async def send() -> None:
+            await self.broadcast.publish(channel, body)
+
+        uow.after_commit(send)
+
+
+async def stage_session_update(uow, session_id: uuid.UUID, kind: str, changed: Sequence[str] = ()) -> None:
+    """Bump the session's sequence in this transaction and stage the message for all watchers."""
+    sequence = await uow.session.scalar(
+        update(models.GroupSession)
+        .where(models.GroupSession.id == session_id)
+        .values(update_sequence=models.GroupSession.update_sequence + 1)
+        .returning(models.GroupSession.update_sequence)
+    )
+    if uow.live is not None and sequence is not None:
+        await uow.live.stage(
+            uow,
+            session_channel(session_id),
+            {"sequence": sequence, "kind": kind, "changed": list(changed), "at": uow.clock.now().isoformat()},
+        )
+
+
+async def stage_group_update(
+    uow, group_id: uuid.UUID, kind: str, *, enrollment_id: uuid.UUID | None = None, occurrence_id: uuid.UUID | None = None
+) -> None:
+    sequence = await uow.session.scalar(
+        update(models.GroupDefinition)
+        .where(models.GroupDefinition.id == group_id)
+        .values(update_sequence=models.GroupDefinition.update_sequence + 1)
+        .returning(models.GroupDefinition.update_sequence)
+    )
+    if uow.live is None or sequence is None:
+        return
+    await uow.live.stage(
+        uow,
+        group_channel(group_id),
+        {
+            "sequence": sequence,
+            "kind": kind,
+            "enrollmentId": str(enrollment_id) if enrollment_id else None,
+            "occurrenceId": str(occurrence_id) if occurrence_id else None,
+            "at": uow.clock.now().isoformat(),
+        },
+    )

@@ -1,0 +1,205 @@
+"""Live updates: the payload of each change is built once per process and shared by every watcher."""
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from app.db import models
+from app.db.billing_queries import billing_inputs_for_sessions
+from app.errors import NotFound
+from app.ids import decode_id
+from app.live.backends import RESYNC, make_broadcast
+from app.live.hub import Hub, keep_listener_alive
+from app.live.publish import LivePublisher, group_channel, session_channel
+from app.resolvers.common import visible_or_not_found
+from app.rules.billing import Preview
+from app.schema.events import GroupUpdate, SessionUpdate
+from app.schema.enums import GroupUpdateKind, SessionUpdateKind
+from app.schema.loaders import Loaders
+from app.schema.scheduling import Enrollment, GroupDefinition, GroupOccurrence
+from app.schema.sessions import GroupSession
+
+# How many preview computations live updates made (benchmarks check: one per change per process).
+PREVIEW_COMPUTATIONS = 0
+
+
+@dataclass(frozen=True)
+class SessionEnvelope:
+    kind: str
+    sequence: int
+    at: datetime
+    row: models.GroupSession
+    loaders: Loaders
+    preview: Preview
+    changed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GroupEnvelope:
+    kind: str
+    sequence: int
+    at: datetime
+    row: models.GroupDefinition
+    loaders: Loaders
+    enrollment: models.Enrollment | None
+    occurrence: models.GroupOccurrence | None
+
+
+async def _session_state(services, session_id: uuid.UUID) -> tuple[models.GroupSession, Loaders, Preview] | None:
+    """The session row and loaders primed with its billing preview: one computation, shared."""
+    global PREVIEW_COMPUTATIONS
+    loaders = Loaders(services.sessionmaker)
+    async with services.sessionmaker() as db:
+        inputs = await billing_inputs_for_sessions(db, [session_id])
+    if session_id not in inputs:
+        return None
+    PREVIEW_COMPUTATIONS += 1
+    preview = inputs[session_id].preview()
+
+    async def batch(db, keys):  # only reached for other sessions, e.g. via nested fields
+        found = await billing_inputs_for_sessions(db, keys)
+        return [found[k].preview() for k in keys]
+
+    loaders.custom("billing_preview", batch).prime(session_id, preview)
+    loaders.by_id(models.GroupSession).prime(session_id, inputs[session_id].session)
+    return inputs[session_id].session, loaders, preview
+
+
+def build_session_envelope(services):
+    async def build(channel: str, message: str) -> SessionEnvelope | None:
+        session_id = uuid.UUID(channel.partition(":")[2])
+        state = await _session_state(services, session_id)
+        if state is None:
+            return None
+        row, loaders, preview = state
+        if message == RESYNC:
+            return SessionEnvelope("SNAPSHOT", row.update_sequence, services.clock.now(), row, loaders, preview, ())
+        data = json.loads(message)
+        return SessionEnvelope(
+            data["kind"], data["sequence"], datetime.fromisoformat(data["at"]), row, loaders, preview,
+            tuple(data["changed"]),
+        )
+
+    return build
+
+
+def build_group_envelope(services):
+    async def build(channel: str, message: str) -> GroupEnvelope | None:
+        group_id = uuid.UUID(channel.partition(":")[2])
+        async with services.sessionmaker() as db:
+            row = await db.get(models.GroupDefinition, group_id)
+            if row is None:
+                return None
+            if message == RESYNC:
+                return GroupEnvelope("SNAPSHOT", row.update_sequence, services.clock.now(), row, Loaders(services.sessionmaker), None, None)
+            data = json.loads(message)
+            enrollment = await db.get(models.Enrollment, uuid.UUID(data["enrollmentId"])) if data.get("enrollmentId") else None
+            occurrence = await db.get(models.GroupOccurrence, uuid.UUID(data["occurrenceId"])) if data.get("occurrenceId") else None
+        return GroupEnvelope(
+            data["kind"], data["sequence"], datetime.fromisoformat(data["at"]), row,
+            Loaders(services.sessionmaker), enrollment, occurrence,
+        )
+
+    return build
+
+
+def _session_update(envelope: SessionEnvelope) -> SessionUpdate:
+    from app.resolvers.billing import preview_type
+
+    return SessionUpdate(
+        kind=SessionUpdateKind(envelope.kind),
+        sequence=envelope.sequence,
+        at=envelope.at,
+        session=GroupSession.from_row(envelope.row),
+        billing_preview=preview_type(envelope.preview),
+        changed_participant_ids=[strawberry.ID(p) for p in envelope.changed],
+    )
+
+
+async def session_updates(info: Info, session_id: str) -> AsyncGenerator[SessionUpdate, None]:
+    ctx = info.context
+    services = ctx.services
+    pk = decode_id(session_id, "GroupSession")
+    async with services.sessionmaker() as db:
+        visible_or_not_found(ctx, await db.get(models.GroupSession, pk), "GroupSession")
+    hub: Hub = services.extras["hub"]
+    async with hub.watch(session_channel(pk)) as watcher:
+        state = await _session_state(services, pk)
+        if state is None:
+            raise NotFound("No GroupSession with that id")
+        row, loaders, preview = state
+        last = row.update_sequence
+        ctx.loaders = loaders
+        yield _session_update(SessionEnvelope("SNAPSHOT", last, services.clock.now(), row, loaders, preview, ()))
+        async for envelope in watcher:
+            if envelope.kind != "SNAPSHOT" and envelope.sequence <= last:
+                continue  # already part of the snapshot this watcher got
+            last = max(last, envelope.sequence)
+            ctx.loaders = envelope.loaders  # a websocket context lives for the socket: load fresh per change
+            yield _session_update(envelope)
+
+
+async def group_updates(info: Info, group_id: str) -> AsyncGenerator[GroupUpdate, None]:
+    ctx = info.context
+    services = ctx.services
+    pk = decode_id(group_id, "GroupDefinition")
+    hub: Hub = services.extras["hub"]
+    async with hub.watch(group_channel(pk)) as watcher:
+        async with services.sessionmaker() as db:
+            row = visible_or_not_found(ctx, await db.get(models.GroupDefinition, pk), "GroupDefinition")
+        if row.deleted_at is not None:
+            raise NotFound("No GroupDefinition with that id")
+        last = row.update_sequence
+        ctx.loaders = Loaders(services.sessionmaker)
+        yield GroupUpdate(
+            kind=GroupUpdateKind.SNAPSHOT, sequence=last, at=services.clock.now(),
+            group=GroupDefinition.from_row(row), enrollment=None, occurrence=None,
+        )
+        async for envelope in watcher:
+            if envelope.kind != "SNAPSHOT" and envelope.sequence <= last:
+                continue
+            last = max(last, envelope.sequence)
+            ctx.loaders = envelope.loaders
+            yield GroupUpdate(
+                kind=GroupUpdateKind(envelope.kind),
+                sequence=envelope.sequence,
+                at=envelope.at,
+                group=GroupDefinition.from_row(envelope.row),
+                enrollment=Enrollment.from_row(envelope.enrollment) if envelope.enrollment else None,
+                occurrence=GroupOccurrence.from_row(envelope.occurrence) if envelope.occurrence else None,
+            )
+
+
+async def start_live(services) -> None:
+    """Connect the broadcaster and start the hub; called from the app's lifespan."""
+    settings = services.settings
+    broadcast = services.extras.get("broadcast")
+    if broadcast is None:
+        url = settings.broadcast_url
+        if url.startswith("postgres") and url.rstrip("/").endswith(("postgres:", "postgresql:")):
+            url = services.extras["database_url"]
+        broadcast = make_broadcast(url)
+        await broadcast.connect()
+        services.extras["broadcast"] = broadcast
+    services.extras["live_publisher"] = LivePublisher(broadcast, settings.broadcast_url, services.extras["database_url"])
+    services.extras["hub"] = Hub(broadcast, {"session": build_session_envelope(services), "group": build_group_envelope(services)})
+    services.extras["broadcast_watchdog"] = asyncio.create_task(keep_listener_alive(broadcast))
+
+
+async def stop_live(services) -> None:
+    watchdog = services.extras.pop("broadcast_watchdog", None)
+    if watchdog:
+        watchdog.cancel()
+    hub = services.extras.pop("hub", None)
+    if hub:
+        await hub.close()
+    broadcast = services.extras.pop("broadcast", None)
+    if broadcast is not None:
+        await broadcast.disconnect()
