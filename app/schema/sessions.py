@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date as date_type, datetime
+from datetime import date as date_type, datetime, time
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -31,6 +31,7 @@ class RosterEntry:
     id: strawberry.ID
     status: AttendanceStatus
     updated_at: datetime
+    added_late: bool = strawberry.field(description="Added to the roster by hand after the session was created.")
     row: strawberry.Private[models.SessionParticipant]
 
     @strawberry.field
@@ -53,6 +54,7 @@ class RosterEntry:
             id=strawberry.ID(encode_id("RosterEntry", row.id)),
             status=AttendanceStatus(row.status),
             updated_at=row.updated_at,
+            added_late=bool(row.added_late),
             row=row,
         )
 
@@ -104,13 +106,17 @@ class AuditEntry:
 
     @classmethod
     def from_row(cls, row: models.AuditEntry) -> "AuditEntry":
+        entity_key: object = row.entity_id
+        if row.entity_type == "SupervisorAttendance" and row.session_id is not None:
+            # Supervisor rows are named by (session, staff) in the API; the audit keeps the staff id.
+            entity_key = f"{row.session_id}.{row.entity_id}"
         return cls(
             id=strawberry.ID(str(row.id)),
             at=row.at,
             actor=row.actor,
             action=row.action,
             entity_type=row.entity_type,
-            entity_id=strawberry.ID(encode_id(row.entity_type, row.entity_id)),
+            entity_id=strawberry.ID(encode_id(row.entity_type, entity_key)),
             reason=row.reason,
             before=row.before,
             after=row.after,
@@ -161,6 +167,32 @@ class GroupSession(Node):
     @strawberry.field
     def locked(self) -> bool:
         return self.row.locked_at is not None
+
+    @strawberry.field(description="The session's date in its facility's time zone.")
+    async def session_date(self, info: Info) -> date_type:
+        return (await self._local_window(info)).session_date
+
+    @strawberry.field(description="Start, wall clock in the facility's time zone.")
+    async def start_time(self, info: Info) -> time:
+        return (await self._local_window(info)).start_time
+
+    @strawberry.field(description="End, wall clock in the facility's time zone.")
+    async def end_time(self, info: Info) -> time:
+        return (await self._local_window(info)).end_time
+
+    @strawberry.field
+    def cancelled_at(self) -> datetime | None:
+        return self.row.cancelled_at
+
+    @strawberry.field
+    def cancellation_reason(self) -> str | None:
+        return self.row.cancellation_reason
+
+    async def _local_window(self, info: Info):
+        from app.rules.attendance import local_window
+
+        facility = await info.context.loaders.by_id(models.Facility).load(self.row.facility_id)
+        return local_window(self.row.starts_at, self.row.ends_at, facility.timezone)
 
     @strawberry.field
     async def supervisors(self, info: Info) -> list[SupervisorAttendance]:
@@ -224,6 +256,13 @@ class GroupSessionFilter:
     facility_id: strawberry.ID | None = None
     group_type: GroupType | None = None
     status: SessionStatus | None = None
+
+
+@strawberry.input(description="One roster row to mark in setAttendanceBatch.")
+class AttendanceEntryInput:
+    participant_id: strawberry.ID
+    status: AttendanceStatus
+    expected_status: AttendanceStatus | None = None
 
 
 @strawberry.input
