@@ -453,7 +453,7 @@ async def test_a_capacity_change_that_promotes_is_audited_as_promotions(gql, cli
 async def test_enrolling_needs_the_create_scope(gql, clinic, services):
     group = await make_group(gql, clinic)
     patient = await clinic.add_patient()
-    others = [s for s in ("pm.group_enrollments.view", "pm.group_enrollments.edit", "pm.group_enrollments.delete")]
+    others = ["pm.group_enrollments.view", "pm.group_enrollments.edit", "pm.group_enrollments.delete"]
     _, code, body = await gql.as_(scopes=others).error(ENROLL, {"groupId": group, "patientId": patient})
     assert code == "FORBIDDEN" and body["data"] is None
     assert await stored_enrollments(services, group) == []

@@ -31,24 +31,24 @@ ACTIVE = (ENROLLED, WAITLISTED)
 ALL_STATUSES = (ENROLLED, WAITLISTED, DISENROLLED)
 VIEW_SCOPE = "pm.group_enrollments.view"
 
-EnrollmentRow = models.Enrollment
-Enrollments = dict[uuid.UUID, EnrollmentRow]  # a group's live enrollments by patient
+Row = models.Enrollment
+Enrollments = dict[uuid.UUID, Row]  # a group's live enrollments, by patient
+LIVE = and_(Row.status.in_(ACTIVE), Row.deleted_at.is_(None))
 
 
 # ------------------------------------------------------------------ changes
 
 
 async def enroll_patient(ctx, group_id: str, patient_id: str) -> EnrollmentResult:
-    now = ctx.services.clock.now()
     async with ctx.unit_of_work() as uow:
-        session = uow.session
+        session, now = uow.session, uow.clock.now()
         patient_pk = decode_id(patient_id, "Patient")
         group = await load_live_group(ctx, session, group_id, for_update=True)
         patient = await session.get(models.Patient, patient_pk)
         if patient is None or patient.facility_id != group.facility_id:
             raise NotFound("No Patient with that id")
         line = rules.enroll(_line(group, await _live_enrollments(session, group.id)), patient.id).line
-        row = models.Enrollment(
+        row = Row(
             id=uuid.uuid4(),
             group_id=group.id,
             patient_id=patient.id,
@@ -71,9 +71,9 @@ async def enroll_patient(ctx, group_id: str, patient_id: str) -> EnrollmentResul
 
 
 async def disenroll_patient(ctx, enrollment_id: str, reason: str | None) -> DisenrollResult:
-    now = ctx.services.clock.now()
     reason = (reason or "").strip() or None
     async with ctx.unit_of_work() as uow:
+        now = uow.clock.now()
         group, row = await _lock_enrollment(ctx, uow.session, enrollment_id)
         enrollments = await _live_enrollments(uow.session, group.id)
         change = rules.leave(_line(group, enrollments), row.patient_id)
@@ -83,7 +83,7 @@ async def disenroll_patient(ctx, enrollment_id: str, reason: str | None) -> Dise
         _record(uow, group, row, "disenrolled", before=before, reason=reason)
         promoted = _settle(uow, group, enrollments, change, now)
     where = "the waitlist of " if before["status"] == WAITLISTED else ""
-    message = f"Disenrolled from {where}{group.name}" + _promotion_note(promoted, change, group)
+    message = f"Disenrolled from {where}{group.name}" + _promotion_note(change, group)
     return DisenrollResult(
         enrollment=Enrollment.from_row(row),
         promoted=Enrollment.from_row(promoted[0]) if promoted else None,
@@ -92,8 +92,8 @@ async def disenroll_patient(ctx, enrollment_id: str, reason: str | None) -> Dise
 
 
 async def remove_enrollment(ctx, enrollment_id: str) -> Enrollment:
-    now = ctx.services.clock.now()
     async with ctx.unit_of_work() as uow:
+        now = uow.clock.now()
         group, row = await _lock_enrollment(ctx, uow.session, enrollment_id)
         enrollments = await _live_enrollments(uow.session, group.id)
         change = rules.leave(_line(group, enrollments), row.patient_id) if row.status in ACTIVE else None
@@ -105,14 +105,11 @@ async def remove_enrollment(ctx, enrollment_id: str) -> Enrollment:
     return Enrollment.from_row(row)
 
 
-async def fill_open_seats(
-    uow: UnitOfWork, group: models.GroupDefinition, now: datetime | None = None
-) -> list[models.Enrollment]:
-    """After a capacity change to a group the caller has locked: promote into any free seats.
-    Promotions take the group change's time unless `now` is given."""
+async def fill_open_seats(uow: UnitOfWork, group: models.GroupDefinition) -> list[Row]:
+    """After a change to maxCapacity of a group the caller has locked: promote into free seats."""
     enrollments = await _live_enrollments(uow.session, group.id)
     change = rules.change_capacity(_line(group, enrollments), group.max_capacity)
-    return _settle(uow, group, enrollments, change, now or group.updated_at)
+    return _settle(uow, group, enrollments, change, uow.clock.now())
 
 
 async def lock_group_for_enrollment(session, group_id: uuid.UUID) -> models.GroupDefinition:
@@ -120,15 +117,15 @@ async def lock_group_for_enrollment(session, group_id: uuid.UUID) -> models.Grou
     return await session.get(models.GroupDefinition, group_id, with_for_update=True, populate_existing=True)
 
 
-async def _lock_enrollment(ctx, session, global_id: str) -> tuple[models.GroupDefinition, models.Enrollment]:
+async def _lock_enrollment(ctx, session, global_id: str) -> tuple[models.GroupDefinition, Row]:
     """The enrollment's group, locked, and the enrollment as committed once the lock is held."""
     pk = decode_id(global_id, "Enrollment")
-    found = await session.get(models.Enrollment, pk)
+    found = await session.get(Row, pk)
     if found is None:
         raise NotFound("No Enrollment with that id")
     group = await lock_group_for_enrollment(session, found.group_id)
     visible_or_not_found(ctx, group, "Enrollment")
-    row = await session.get(models.Enrollment, pk, populate_existing=True)
+    row = await session.get(Row, pk, populate_existing=True)
     if row.deleted_at is not None or group.deleted_at is not None:
         raise NotFound("No Enrollment with that id")
     return group, row
@@ -136,13 +133,7 @@ async def _lock_enrollment(ctx, session, global_id: str) -> tuple[models.GroupDe
 
 async def _live_enrollments(session, group_id: uuid.UUID) -> Enrollments:
     rows = await session.scalars(
-        select(models.Enrollment)
-        .where(
-            models.Enrollment.group_id == group_id,
-            models.Enrollment.status.in_(ACTIVE),
-            models.Enrollment.deleted_at.is_(None),
-        )
-        .execution_options(populate_existing=True)
+        select(Row).where(Row.group_id == group_id, LIVE).execution_options(populate_existing=True)
     )
     return {row.patient_id: row for row in rows}
 
@@ -159,7 +150,7 @@ def _line(group: models.GroupDefinition, enrollments: Enrollments) -> rules.Line
 
 def _settle(
     uow: UnitOfWork, group: models.GroupDefinition, enrollments: Enrollments, change: rules.Change, now: datetime
-) -> list[models.Enrollment]:
+) -> list[Row]:
     """Write the line back to the rows that stay in it: promotions (returned, lowest position
     first) and waitlist positions closing up, each audited."""
     for patient_id, row in enrollments.items():
@@ -185,7 +176,7 @@ def _settle(
 def _record(
     uow: UnitOfWork,
     group: models.GroupDefinition,
-    row: models.Enrollment,
+    row: Row,
     kind: str,
     *,
     before: dict | None,
@@ -210,7 +201,7 @@ def _record(
     )
 
 
-def _snapshot(row: models.Enrollment) -> dict[str, Any]:
+def _snapshot(row: Row) -> dict[str, Any]:
     """The audit view of an enrollment: ids and states only, never patient details."""
     return {
         "patientId": str(row.patient_id),
@@ -227,8 +218,8 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _promotion_note(promoted: list, change: rules.Change, group: models.GroupDefinition) -> str:
-    if not promoted:
+def _promotion_note(change: rules.Change, group: models.GroupDefinition) -> str:
+    if not change.promoted:
         return ""
     return (
         f"; the next waitlisted patient was promoted to enrolled "
@@ -247,7 +238,7 @@ def _require_view(ctx) -> None:
 async def get_enrollment(info: Info, pk: uuid.UUID) -> Enrollment:
     ctx = info.context
     _require_view(ctx)
-    row = await ctx.loaders.by_id(models.Enrollment).load(pk)
+    row = await ctx.loaders.by_id(Row).load(pk)
     group = await ctx.loaders.by_id(models.GroupDefinition).load(row.group_id) if row else None
     row = visible_or_not_found(ctx, row, "Enrollment", facility_id=group.facility_id if group else None)
     if row.deleted_at is not None or group.deleted_at is not None:
@@ -270,8 +261,8 @@ async def group_capacity(info: Info, group: models.GroupDefinition) -> Capacity:
 
 async def group_waitlist(info: Info, group: models.GroupDefinition) -> list[Enrollment]:
     _require_view(info.context)
-    waiting = and_(EnrollmentRow.status == WAITLISTED, EnrollmentRow.deleted_at.is_(None))
-    loader = info.context.loaders.children(EnrollmentRow.group_id, EnrollmentRow.waitlist_position, where=waiting)
+    waiting = and_(Row.status == WAITLISTED, Row.deleted_at.is_(None))
+    loader = info.context.loaders.children(Row.group_id, Row.waitlist_position, where=waiting)
     return [Enrollment.from_row(row) for row in await loader.load(group.id)]
 
 
@@ -291,9 +282,9 @@ async def group_enrollments(
 
 async def _count_active(session, group_ids: Sequence[uuid.UUID]) -> list[dict[str, int]]:
     result = await session.execute(
-        select(EnrollmentRow.group_id, EnrollmentRow.status, func.count())
-        .where(EnrollmentRow.group_id.in_(group_ids), EnrollmentRow.status.in_(ACTIVE), EnrollmentRow.deleted_at.is_(None))
-        .group_by(EnrollmentRow.group_id, EnrollmentRow.status)
+        select(Row.group_id, Row.status, func.count())
+        .where(Row.group_id.in_(group_ids), LIVE)
+        .group_by(Row.group_id, Row.status)
     )
     counts: dict[uuid.UUID, dict[str, int]] = {pk: {} for pk in group_ids}
     for group_id, status, count in result:
@@ -303,23 +294,24 @@ async def _count_active(session, group_ids: Sequence[uuid.UUID]) -> list[dict[st
 
 async def _enrollment_pages(
     session, group_ids: Sequence[uuid.UUID], statuses: tuple[str, ...], offset: int, limit: int
-) -> list[tuple[list[models.Enrollment], int]]:
+) -> list[tuple[list[Row], int]]:
     """One page of each group's enrollments (enrolled, then the waitlist in order, then
     disenrolled), and each group's total: two statements for any number of groups."""
-    matching = and_(EnrollmentRow.group_id.in_(group_ids), EnrollmentRow.status.in_(statuses), EnrollmentRow.deleted_at.is_(None))
-    totals = dict((await session.execute(select(EnrollmentRow.group_id, func.count()).where(matching).group_by(EnrollmentRow.group_id))).all())
-    status_rank = case({ENROLLED: 0, WAITLISTED: 1}, value=EnrollmentRow.status, else_=2)
+    matching = and_(Row.group_id.in_(group_ids), Row.status.in_(statuses), Row.deleted_at.is_(None))
+    counted = await session.execute(select(Row.group_id, func.count()).where(matching).group_by(Row.group_id))
+    totals = dict(counted.all())
+    status_rank = case({ENROLLED: 0, WAITLISTED: 1}, value=Row.status, else_=2)
     rank = func.row_number().over(
-        partition_by=EnrollmentRow.group_id, order_by=(status_rank, EnrollmentRow.waitlist_position, EnrollmentRow.created_at, EnrollmentRow.id)
+        partition_by=Row.group_id, order_by=(status_rank, Row.waitlist_position, Row.created_at, Row.id)
     )
-    numbered = select(EnrollmentRow, rank.label("rank")).where(matching).subquery()
-    page_row = aliased(EnrollmentRow, numbered)
+    numbered = select(Row, rank.label("rank")).where(matching).subquery()
+    page_row = aliased(Row, numbered)
     rows = await session.scalars(
         select(page_row)
         .where(numbered.c.rank > offset, numbered.c.rank <= offset + limit)
         .order_by(numbered.c.group_id, numbered.c.rank)
     )
-    pages: dict[uuid.UUID, list[models.Enrollment]] = {pk: [] for pk in group_ids}
+    pages: dict[uuid.UUID, list[Row]] = {pk: [] for pk in group_ids}
     for row in rows:
         pages[row.group_id].append(row)
     return [(pages[pk], int(totals.get(pk, 0))) for pk in group_ids]
