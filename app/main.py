@@ -19,10 +19,11 @@ from app.config import Settings
 from app.db.embedded import EmbeddedPostgres
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
+from app.events import relay
 from app.events.feed import FeedRunner
-import app.events.registry  # noqa: F401 - registers the feed consumers
 from app.resolvers.billing_pipeline import sweep_forever
 from app.resolvers.live import start_live, stop_live
+import app.events.registry  # noqa: F401 - registers the feed consumers
 from app.schema.root import build_schema
 from app.services import Services
 from app.web import GraphQLView
@@ -35,6 +36,10 @@ BACKGROUND_TASKS: list[BackgroundTask] = [sweep_forever]
 # Hooks run once the services exist (e.g. wiring the broadcaster), before serving.
 STARTUP_HOOKS: list[Callable[[Services], Awaitable[None]]] = [start_live]
 SHUTDOWN_HOOKS: list[Callable[[Services], Awaitable[None]]] = [stop_live]
+# The outbox relay runs on the broadcaster start_live connected, so it starts after it and stops before.
+STARTUP_HOOKS.append(relay.start)
+SHUTDOWN_HOOKS.insert(0, relay.stop)
+BACKGROUND_TASKS.append(relay.run)
 
 
 @contextlib.asynccontextmanager

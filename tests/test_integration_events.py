@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select
 
 from app.auth import ALL_SCOPES
 from app.db import models
+from app.events.relay import CHANNEL, publish_pending
 from tests.builders_scheduling import CANCEL, UPDATE, add_occurrence, create_group, outbox
 
 EVENTS = """
@@ -97,3 +99,93 @@ async def test_event_feed_needs_events_read(gql, clinic):
     without = gql.as_(scopes=[s for s in ALL_SCOPES if s != "events.read"])
     _, code, body = await without.error(EVENTS)
     assert code == "FORBIDDEN" and body["data"] is None
+
+
+# ------------------------------------------------------------------ relay
+
+
+@contextlib.asynccontextmanager
+async def listening(services):
+    """Messages the relay publishes on the integration-events channel, as parsed JSON."""
+    async with services.extras["broadcast"].subscribe(CHANNEL) as subscriber:
+        received: list[dict] = []
+
+        async def collect(quiet: float = 0.3) -> list[dict]:
+            """Everything published until the channel has been quiet for `quiet` seconds."""
+            while True:
+                try:
+                    event = await asyncio.wait_for(subscriber.get(), quiet)
+                except TimeoutError:
+                    return received
+                received.append(json.loads(event.message))
+
+        yield collect
+
+
+async def unpublished(services) -> int:
+    async with services.sessionmaker() as session:
+        table = models.IntegrationEvent
+        return await session.scalar(select(func.count()).select_from(table).where(table.published_at.is_(None)))
+
+
+async def insert_events(services, count: int) -> list[int]:
+    """Committed events that no relay pass has seen, as if their process died right after commit."""
+    async with services.sessionmaker() as session, session.begin():
+        rows = [models.IntegrationEvent(type="test_event", payload={"n": n}) for n in range(count)]
+        session.add_all(rows)
+        await session.flush()
+        return [row.id for row in rows]
+
+
+async def test_a_committed_event_is_published_once_right_after_commit(gql, clinic, services):
+    group = await create_group(gql, clinic)
+    async with listening(services) as collect:
+        occurrence = await add_occurrence(gql, group, "2026-01-07")
+        [message] = await collect()
+        # Another pass finds nothing left to publish.
+        assert await services.extras["relay"].kick() == 0
+        assert await collect() == [message]
+    [event] = await outbox(services)
+    assert message == {
+        "id": str(event.id),
+        "type": "pm_group_session_scheduled",
+        "occurredAt": event.occurred_at.isoformat(),
+        "payload": event.payload,
+    }
+    assert message["payload"]["sessionDate"] == "2026-01-07"
+    assert event.published_at is not None
+    assert occurrence["id"]
+
+
+async def test_a_rolled_back_change_publishes_nothing(gql, clinic, services):
+    group = await create_group(gql, clinic)
+    await add_occurrence(gql, group, "2026-01-07")
+    other = await add_occurrence(gql, group, "2026-01-09")
+    async with listening(services) as collect:
+        # The move is written, then the live-slot index refuses it: the transaction rolls back.
+        status, code, _ = await gql.error(UPDATE, {"id": other["id"], "input": {"sessionDate": "2026-01-07"}})
+        assert (status, code) == (409, "CONFLICT")
+        assert await services.extras["relay"].kick() == 0
+        assert await collect() == []
+    assert [e.type for e in await outbox(services)] == ["pm_group_session_scheduled"] * 2
+    assert await unpublished(services) == 0
+
+
+async def test_an_event_left_unpublished_is_published_by_the_next_pass(services):
+    [event_id] = await insert_events(services, 1)
+    async with listening(services) as collect:
+        assert await services.extras["relay"].kick() == 1
+        messages = await collect()
+    assert [(m["id"], m["type"], m["payload"]) for m in messages] == [(str(event_id), "test_event", {"n": 0})]
+    assert await unpublished(services) == 0
+
+
+async def test_concurrent_relay_passes_publish_each_event_exactly_once(services):
+    ids = await insert_events(services, 450)
+    broadcast = services.extras["broadcast"]
+    async with listening(services) as collect:
+        counts = await asyncio.gather(*(publish_pending(services, broadcast) for _ in range(4)))
+        messages = await collect()
+    assert sum(counts) == 450
+    assert sorted(int(m["id"]) for m in messages) == ids
+    assert await unpublished(services) == 0

@@ -13,6 +13,9 @@ def unit_of_work(services, actor: str) -> UnitOfWork:
             runner = services.extras.get("feed")
             if runner is not None:
                 await runner.kick()
+            relay = services.extras.get("relay")
+            if relay is not None:
+                await relay.kick()
 
     uow.after_commit(deliver)
     return uow

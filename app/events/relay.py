@@ -1,0 +1,103 @@
+"""Publishes committed outbox events to the broadcaster, each once, whichever process gets there first.
+
+A pass claims unpublished rows with FOR UPDATE SKIP LOCKED, publishes them and marks them
+published in the same transaction: two processes never claim one row, and a row whose pass
+failed (or whose process died after commit) stays unpublished for the next pass.
+Delivery is at least once: a process that dies between publishing and committing
+publishes that batch again on the next pass.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from broadcaster import Broadcast
+from sqlalchemy import select, update
+
+from app.db.models import IntegrationEvent
+from app.live.backends import make_broadcast
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "integration-events"
+BATCH = 200
+
+
+def event_message(event: IntegrationEvent) -> str:
+    return json.dumps(
+        {"id": str(event.id), "type": event.type, "occurredAt": event.occurred_at.isoformat(), "payload": event.payload}
+    )
+
+
+async def publish_pending(services, broadcast: Broadcast) -> int:
+    """Publish every committed, unpublished event not claimed by another pass; returns how many."""
+    total = 0
+    while True:
+        async with services.sessionmaker() as session, session.begin():
+            events = (
+                await session.scalars(
+                    select(IntegrationEvent)
+                    .where(IntegrationEvent.published_at.is_(None))
+                    .order_by(IntegrationEvent.id)
+                    .limit(BATCH)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for event in events:
+                await broadcast.publish(CHANNEL, event_message(event))
+            if events:
+                await session.execute(
+                    update(IntegrationEvent)
+                    .where(IntegrationEvent.id.in_([e.id for e in events]))
+                    .values(published_at=services.clock.now())
+                )
+        total += len(events)
+        if len(events) < BATCH:
+            return total
+
+
+class Relay:
+    """Runs a pass when told that events were committed, and on a timer as the safety net."""
+
+    def __init__(self, services, broadcast: Broadcast, interval: float = 2.0, owns_broadcast: bool = False) -> None:
+        self.services = services
+        self.broadcast = broadcast
+        self.interval = interval
+        self.owns_broadcast = owns_broadcast
+        self._lock = asyncio.Lock()
+
+    async def kick(self) -> int:
+        """One pass; a failure is logged, not raised: the caller's change is already committed."""
+        try:
+            async with self._lock:
+                return await publish_pending(self.services, self.broadcast)
+        except Exception:  # noqa: BLE001 - the timer retries whatever this pass left unpublished
+            log.exception("event relay pass failed")
+            return 0
+
+    async def run_forever(self) -> None:
+        while True:
+            await self.kick()
+            await asyncio.sleep(self.interval)
+
+
+async def start(services) -> None:
+    """Set up the relay on the process's broadcaster (connected by the live-update hub when it
+    runs first; otherwise built and connected here, and then also disconnected here)."""
+    broadcast = services.extras.get("broadcast")
+    owned = broadcast is None
+    if owned:
+        broadcast = services.extras["broadcast"] = make_broadcast(services.settings.broadcast_url)
+        await broadcast.connect()
+    services.extras["relay"] = Relay(services, broadcast, owns_broadcast=owned)
+
+
+async def run(services) -> None:
+    await services.extras["relay"].run_forever()
+
+
+async def stop(services) -> None:
+    relay = services.extras.pop("relay", None)
+    if relay is not None and relay.owns_broadcast and services.extras.get("broadcast") is relay.broadcast:
+        await services.extras.pop("broadcast").disconnect()
