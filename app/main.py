@@ -21,9 +21,9 @@ from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
 from app.events import relay
 from app.events.feed import FeedRunner
+import app.events.registry  # noqa: F401 - registers the feed consumers
 from app.resolvers.billing_pipeline import sweep_forever
 from app.resolvers.live import start_live, stop_live
-import app.events.registry  # noqa: F401 - registers the feed consumers
 from app.schema.root import build_schema
 from app.services import Services
 from app.web import GraphQLView
