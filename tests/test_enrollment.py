@@ -182,6 +182,14 @@ async def test_disenroll_reason_is_optional(gql, clinic):
     assert result["enrollment"]["status"] == "DISENROLLED" and result["enrollment"]["disenrollReason"] is None
 
 
+async def test_an_overlong_disenroll_reason_is_bad_input_and_changes_nothing(gql, clinic):
+    group = await make_group(gql, clinic)
+    enrolled = (await enroll(gql, group, await clinic.add_patient()))["enrollment"]
+    _, code, body = await gql.error(DISENROLL, {"id": enrolled["id"], "reason": "x" * 1001})
+    assert code == "BAD_USER_INPUT" and "reason must be at most 1000 characters" in body["errors"][0]["message"]
+    assert (await group_line(gql, group))["capacity"]["enrolled"] == 1
+
+
 async def test_disenroll_promotes_lowest_waitlist_position(gql, clinic, services):
     group = await make_group(gql, clinic, maxCapacity=2)
     first, _, waiting1, waiting2, waiting3 = await enroll_new(gql, clinic, group, 5)

@@ -18,7 +18,7 @@ from app.db import models
 from app.db.uow import UnitOfWork
 from app.errors import Forbidden, NotFound
 from app.ids import decode_id
-from app.resolvers.common import visible_or_not_found
+from app.resolvers.common import require_text, visible_or_not_found
 from app.resolvers.scheduling import load_live_group
 from app.rules import waitlist as rules
 from app.rules.waitlist import DISENROLLED, ENROLLED, WAITLISTED
@@ -71,7 +71,7 @@ async def enroll_patient(ctx, group_id: str, patient_id: str) -> EnrollmentResul
 
 
 async def disenroll_patient(ctx, enrollment_id: str, reason: str | None) -> DisenrollResult:
-    reason = (reason or "").strip() or None
+    reason = require_text("reason", reason, max_length=1000) if reason and reason.strip() else None
     async with ctx.unit_of_work() as uow:
         now = uow.clock.now()
         group, row = await _lock_enrollment(ctx, uow.session, enrollment_id)
