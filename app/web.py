@@ -13,6 +13,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 
 from app.auth import principal_from_header
 from app.errors import CONFLICT_CODES, ErrorCode, Unauthenticated
+from app.idempotency import IdempotencyKeys, idempotency_key, run_idempotently
 from app.schema.context import Context
 from app.schema.errors import error_code
 from app.services import Services
@@ -66,7 +67,18 @@ class GraphQLView(GraphQL):
                 if refusal is not None:
                     await refusal(scope, receive, send)
                     return
+                key = idempotency_key(scope)
+                if key is not None:
+                    await self._idempotent(key, scope, receive, send)
+                    return
         await super().__call__(scope, receive, send)
+
+    async def _idempotent(self, key: str, scope: Scope, receive: Receive, send: Send) -> None:
+        keys = self.services.extras.get("idempotency_keys")
+        if keys is None:
+            keys = self.services.extras["idempotency_keys"] = IdempotencyKeys(self.services)
+        subject = scope["state"]["principal"].subject
+        await run_idempotently(keys, subject, key, scope, receive, send, super().__call__, max_body=MAX_BODY_BYTES)
 
     def _refuse(self, request: Request) -> Response | None:
         try:

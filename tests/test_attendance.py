@@ -388,3 +388,48 @@ async def test_another_facility_roster_row_is_not_found(gql, room):
 async def test_a_session_id_is_not_a_roster_entry_id(gql, room):
     response = await mark(gql, room.session["id"], "ATTENDED")
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+# ---------------------------------------------------------------- live updates
+
+WATCH = """
+subscription($id: ID!) {
+  sessionUpdates(sessionId: $id) { kind sequence changedParticipantIds session { roster { status } } }
+}"""
+
+
+async def watch(socket, session_id: str) -> dict:
+    assert (await socket.receive_json())["type"] == "connection_ack"
+    await socket.send_json({"id": "1", "type": "subscribe", "payload": {"query": WATCH, "variables": {"id": session_id}}})
+    return await next_update(socket)
+
+
+async def next_update(socket) -> dict:
+    message = await asyncio.wait_for(socket.receive_json(), 5)
+    assert message["type"] == "next" and "errors" not in message["payload"], message
+    return message["payload"]["data"]["sessionUpdates"]
+
+
+async def test_watchers_see_each_attendance_change(gql, room, ws):
+    async with ws() as socket:
+        assert (await watch(socket, room.session["id"]))["kind"] == "SNAPSHOT"
+        await mark(gql, room.participants[0], "ATTENDED")
+        update = await next_update(socket)
+        assert (update["kind"], update["sequence"]) == ("ATTENDANCE_CHANGED", 1)
+        assert update["changedParticipantIds"] == [room.participants[0]]
+        await mark_supervisor(gql, room, "ATTENDED")
+        update = await next_update(socket)
+        assert (update["kind"], update["sequence"]) == ("SUPERVISORS_CHANGED", 2)
+        # A refused change sends nothing: the next message is the batch's.
+        await mark(gql, room.participants[0], "ATTENDED")
+        await gql.execute(BATCH, {"sessionId": room.session["id"], "entries": [{"participantId": room.participants[1], "status": "LATE"}]})
+        update = await next_update(socket)
+        assert (update["kind"], update["sequence"], update["changedParticipantIds"]) == ("ATTENDANCE_CHANGED", 3, [room.participants[1]])
+
+
+async def test_watchers_see_a_forced_change_as_force_updated(gql, room, ws, services):
+    await lock_session(services, room.session["id"])
+    async with ws() as socket:
+        await watch(socket, room.session["id"])
+        await mark(gql, room.participants[0], "ABSENT", force=True, reason="Chart review")
+        assert (await next_update(socket))["kind"] == "FORCE_UPDATED"

@@ -18,6 +18,7 @@ from app.db import models
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, Conflict, DomainError, Forbidden, IllegalTransition, Locked, NotFound
 from app.ids import decode_id, encode_id
+from app.live.publish import stage_session_update
 from app.resolvers.sessions import load_visible_session, supervisors_query
 from app.rules.attendance import AttendanceChange, Refusal, attendance_change_refusal
 
@@ -88,6 +89,14 @@ async def _after_forced_change(uow: UnitOfWork, session_row: models.GroupSession
     await billing_pipeline.on_forced_attendance_change(uow, session_row)
 
 
+async def _announce(
+    uow: UnitOfWork, session_row: models.GroupSession, changes: Sequence[AttendanceChange], kind: str, changed_ids: Sequence[str]
+) -> None:
+    """One live update per committed change, staged in this transaction (nothing is sent on rollback)."""
+    forced = any(change.forced for change in changes)
+    await stage_session_update(uow, session_row.id, "FORCE_UPDATED" if forced else kind, changed_ids)
+
+
 def _requested(status, expected_status, force: bool, reason: str | None) -> Requested:
     return Requested(
         status=status.value,
@@ -146,6 +155,7 @@ async def set_attendance(
         await session.flush()
         if change.forced:
             await _after_forced_change(uow, session_row)
+        await _announce(uow, session_row, [change], "ATTENDANCE_CHANGED", [encode_id("RosterEntry", participant_pk)])
     return row
 
 
@@ -177,6 +187,8 @@ async def set_attendance_batch(
         await session.flush()
         if any(change.forced for change, _ in changes):
             await _after_forced_change(uow, session_row)
+        changed_ids = [encode_id("RosterEntry", pk) for pk in wanted]
+        await _announce(uow, session_row, [c for c, _ in changes], "ATTENDANCE_CHANGED", changed_ids)
     return [rows[pk] for pk in wanted]
 
 
@@ -228,4 +240,6 @@ async def set_supervisor_attendance(
         await session.flush()
         if change.forced:
             await _after_forced_change(uow, session_row)
-    return SupervisorAttendance.build(session_row.id, staff_pk, row.status)
+        result = SupervisorAttendance.build(session_row.id, staff_pk, row.status)
+        await _announce(uow, session_row, [change], "SUPERVISORS_CHANGED", [str(result.id)])
+    return result

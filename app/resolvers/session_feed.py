@@ -7,19 +7,22 @@ every later event.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
 from app.events.feed import consumer
-from app.ids import split_id
+from app.ids import encode_id, split_id
+from app.live.publish import stage_session_update
 from app.schema.enums import GroupType
 
 log = logging.getLogger(__name__)
@@ -39,7 +42,39 @@ GS = models.GroupSession
 SP = models.SessionParticipant
 
 Payload = dict[str, Any]
-EventHandler = Callable[[AsyncSession, Payload, datetime], Awaitable[None]]
+_SENDING: set[asyncio.Task] = set()
+
+
+class FeedWork:
+    """Just enough of a UnitOfWork for app.live.publish inside the feed's own transaction: the
+    session, the clock, the live publisher, and messages held until that transaction commits."""
+
+    def __init__(self, session: AsyncSession, services) -> None:
+        self.session = session
+        self.clock = services.clock
+        self.live = services.extras.get("live_publisher")
+        self._loop = asyncio.get_running_loop()
+        self._callbacks: list[Callable[[], Awaitable[None]]] = []
+
+    def after_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
+        self._callbacks.append(callback)
+
+    def send_on_commit(self) -> None:
+        """Called once the event's changes stand (its savepoint released)."""
+        callbacks, self._callbacks = self._callbacks, []
+        if not callbacks:
+            return
+
+        def fire(_session) -> None:
+            for callback in callbacks:
+                task = self._loop.create_task(callback())
+                _SENDING.add(task)
+                task.add_done_callback(_SENDING.discard)
+
+        event.listen(self.session.sync_session, "after_commit", fire, once=True)
+
+
+EventHandler = Callable[[FeedWork, Payload, datetime], Awaitable[None]]
 
 
 # ---------------------------------------------------------------- payload
@@ -116,9 +151,10 @@ async def _session_by_occurrence(session: AsyncSession, occurrence_id: uuid.UUID
     )
 
 
-async def schedule_session(session: AsyncSession, payload: Payload, now: datetime) -> None:
+async def schedule_session(work: FeedWork, payload: Payload, now: datetime) -> None:
     """A new occurrence: its session, with the group's ENROLLED patients on the roster. Seeing the
     event twice changes nothing (occurrence_id is unique)."""
+    session = work.session
     values = _session_values(payload)
     session_pk = await session.scalar(
         insert(GS)
@@ -145,12 +181,13 @@ async def schedule_session(session: AsyncSession, payload: Payload, now: datetim
     )
 
 
-async def move_session(session: AsyncSession, payload: Payload, now: datetime) -> None:
+async def move_session(work: FeedWork, payload: Payload, now: datetime) -> None:
     """The occurrence moved: the session follows unless it is locked (billed) or cancelled."""
+    session = work.session
     values = _session_values(payload)
     row = await _session_by_occurrence(session, values["occurrence_id"])
     if row is None:
-        await schedule_session(session, payload, now)
+        await schedule_session(work, payload, now)
         return
     if row.cancelled_at is not None or row.locked_at is not None:
         log.warning("occurrence update ignored: session %s is %s", row.id, "cancelled" if row.cancelled_at else "locked")
@@ -162,7 +199,8 @@ async def move_session(session: AsyncSession, payload: Payload, now: datetime) -
         _audit(session, "session.move", "GroupSession", row.id, row.id, before=before, after=after)
 
 
-async def cancel_session(session: AsyncSession, payload: Payload, now: datetime) -> None:
+async def cancel_session(work: FeedWork, payload: Payload, now: datetime) -> None:
+    session = work.session
     row = await _session_by_occurrence(session, _pk(payload["occurrenceId"], "GroupOccurrence"))
     if row is None or row.cancelled_at is not None:
         return
@@ -182,6 +220,7 @@ async def cancel_session(session: AsyncSession, payload: Payload, now: datetime)
         after={"cancelledAt": now.isoformat()},
         reason=row.cancellation_reason,
     )
+    await stage_session_update(work, row.id, "CANCELLED")
 
 
 # ---------------------------------------------------------------- rosters
@@ -193,8 +232,17 @@ def _upcoming_sessions(group_id: uuid.UUID, now: datetime):
     )
 
 
-async def join_rosters(session: AsyncSession, payload: Payload, now: datetime) -> None:
+async def _announce_roster_changes(work: FeedWork, changed: list[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    by_session: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for participant_pk, session_pk in changed:
+        by_session[session_pk].append(encode_id("RosterEntry", participant_pk))
+    for session_pk, participant_ids in by_session.items():
+        await stage_session_update(work, session_pk, "ROSTER_CHANGED", participant_ids)
+
+
+async def join_rosters(work: FeedWork, payload: Payload, now: datetime) -> None:
     """Enrolled or promoted: on the roster of every session of the group that has not started."""
+    session = work.session
     if payload.get("status") not in (None, "ENROLLED"):
         return
     group_id, patient_id = _pk(payload["groupId"], "GroupDefinition"), _pk(payload["patientId"], "Patient")
@@ -212,11 +260,13 @@ async def join_rosters(session: AsyncSession, payload: Payload, now: datetime) -
     for participant_pk, session_pk in added:
         _audit(session, "session.participant_add", "RosterEntry", participant_pk, session_pk,
                after={"patientId": str(patient_id), "status": "SCHEDULED", "enrollmentEvent": True})
+    await _announce_roster_changes(work, added)
 
 
-async def leave_rosters(session: AsyncSession, payload: Payload, now: datetime) -> None:
+async def leave_rosters(work: FeedWork, payload: Payload, now: datetime) -> None:
     """Disenrolled or removed: off the rosters of the group's sessions that have not started,
     wherever their attendance is still SCHEDULED (a waitlisted patient was never on them)."""
+    session = work.session
     if payload.get("status") == "WAITLISTED":
         return
     group_id, patient_id = _pk(payload["groupId"], "GroupDefinition"), _pk(payload["patientId"], "Patient")
@@ -234,6 +284,7 @@ async def leave_rosters(session: AsyncSession, payload: Payload, now: datetime) 
     for participant_pk, session_pk in removed:
         _audit(session, "session.participant_remove", "RosterEntry", participant_pk, session_pk,
                before={"patientId": str(patient_id), "status": "SCHEDULED"})
+    await _announce_roster_changes(work, removed)
 
 
 HANDLERS: dict[str, EventHandler] = {
@@ -249,8 +300,11 @@ HANDLERS: dict[str, EventHandler] = {
 
 @consumer(CONSUMER, *HANDLERS)
 async def apply_scheduling_event(session: AsyncSession, event: models.IntegrationEvent, services) -> None:
+    work = FeedWork(session, services)
     try:
         async with session.begin_nested():
-            await HANDLERS[event.type](session, event.payload, services.clock.now())
+            await HANDLERS[event.type](work, event.payload, services.clock.now())
     except Exception as error:  # noqa: BLE001 - one bad event must not stop the feed
         log.error("skipped event id=%s type=%s: %s", event.id, event.type, type(error).__name__)
+        return
+    work.send_on_commit()

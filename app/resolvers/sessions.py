@@ -17,6 +17,7 @@ from strawberry.types import Info
 from app.db import models
 from app.errors import BadInput, Conflict, Forbidden, IllegalTransition, Locked, NotFound
 from app.ids import decode_id, encode_id
+from app.live.publish import stage_session_update
 from app.resolvers.common import check, get_visible, require_text, visible_or_not_found
 from app.rules.attendance import (
     AttendanceCounts,
@@ -327,4 +328,5 @@ async def add_session_participant(ctx, session_id: str, patient_id: str) -> mode
             after={"patientId": str(patient.id), "status": "SCHEDULED", "addedLate": True},
             session_id=row.id,
         )
+        await stage_session_update(uow, row.id, "ROSTER_CHANGED", [encode_id("RosterEntry", participant_pk)])
     return participant

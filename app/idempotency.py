@@ -1,0 +1,226 @@
+"""`Idempotency-Key` on mutation requests (rules.md §7): the same key and body within 24 h replay
+the first response without running the mutation again; the same key with another body is CONFLICT.
+
+The key row is claimed (INSERT … ON CONFLICT) and committed before the mutation runs, so of two
+concurrent requests with one key exactly one runs; the other waits for its response, or answers
+CONFLICT if it does not come in time. Keys belong to the token's subject.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+from starlette.responses import JSONResponse, Response
+from starlette.types import Message, Receive, Scope, Send
+
+from app.db.models import IdempotencyKey
+
+HEADER = "idempotency-key"
+TTL = timedelta(hours=24)
+MAX_KEY_LENGTH = 200
+WAIT_SECONDS = 10.0
+POLL_SECONDS = 0.05
+PURGE_EVERY = timedelta(minutes=5)
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def idempotency_key(scope: Scope) -> str | None:
+    if scope.get("type") != "http" or scope.get("method") != "POST":
+        return None
+    for name, value in scope.get("headers") or ():
+        if name.decode("latin-1").lower() == HEADER:
+            return value.decode("latin-1")
+    return None
+
+
+def _refusal(status: int, code: str, message: str) -> Response:
+    return JSONResponse({"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
+
+
+def _is_mutation(document: Any) -> bool:
+    if not isinstance(document, dict) or not isinstance(document.get("query"), str):
+        return False
+    try:
+        parsed = parse(document["query"])
+    except GraphQLError:
+        return False
+    operations = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
+    name = document.get("operationName")
+    if name:
+        operations = [op for op in operations if op.name is not None and op.name.value == name]
+    return len(operations) == 1 and operations[0].operation == OperationType.MUTATION
+
+
+def _request_hash(document: Any) -> str:
+    """Bodies that differ only in whitespace or key order are the same request."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+@dataclass
+class _Captured:
+    status: int = 500
+    body: bytearray = None  # type: ignore[assignment]
+    complete: bool = False
+
+    def __post_init__(self) -> None:
+        self.body = bytearray()
+
+
+class IdempotencyKeys:
+    """The key store for one process: claim, record, replay, purge."""
+
+    def __init__(self, services) -> None:
+        self.services = services
+        self._last_purge: datetime | None = None
+
+    async def purge_expired(self, now: datetime) -> None:
+        if self._last_purge is not None and now - self._last_purge < PURGE_EVERY:
+            return
+        self._last_purge = now
+        async with self.services.sessionmaker() as session, session.begin():
+            await session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < now - TTL))
+
+    async def claim(self, subject: str, key: str, request_hash: str, now: datetime) -> bool:
+        """True when this request owns the key: new, or the old use has expired."""
+        table = IdempotencyKey.__table__
+        statement = insert(IdempotencyKey).values(
+            subject=subject, key=key, request_hash=request_hash, created_at=now
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.subject, table.c.key],
+            set_={"request_hash": request_hash, "created_at": now, "status_code": None, "response": None},
+            where=table.c.created_at < now - TTL,
+        ).returning(table.c.key)
+        async with self.services.sessionmaker() as session, session.begin():
+            return (await session.scalar(statement)) is not None
+
+    async def find(self, subject: str, key: str) -> IdempotencyKey | None:
+        async with self.services.sessionmaker() as session:
+            return await session.scalar(
+                select(IdempotencyKey).where(IdempotencyKey.subject == subject, IdempotencyKey.key == key)
+            )
+
+    async def record(self, subject: str, key: str, status: int, body: str) -> None:
+        async with self.services.sessionmaker() as session, session.begin():
+            row = await session.get(IdempotencyKey, (subject, key), with_for_update=True)
+            if row is not None:
+                row.status_code, row.response = status, body
+
+    async def release(self, subject: str, key: str) -> None:
+        """The request died without a response: let a retry run it."""
+        async with self.services.sessionmaker() as session, session.begin():
+            await session.execute(
+                delete(IdempotencyKey).where(
+                    IdempotencyKey.subject == subject,
+                    IdempotencyKey.key == key,
+                    IdempotencyKey.status_code.is_(None),
+                )
+            )
+
+
+async def run_idempotently(
+    keys: IdempotencyKeys, subject: str, key: str, scope: Scope, receive: Receive, send: Send, app: ASGIApp, *, max_body: int
+) -> None:
+    body = await _read_body(receive, max_body)
+    if body is None:
+        await _refusal(413, "BAD_USER_INPUT", f"Request body over {max_body} bytes")(scope, receive, send)
+        return
+    receive = _replaying(body, receive)
+    try:
+        document = json.loads(body)
+    except ValueError:
+        document = None
+    if not _is_mutation(document):
+        await app(scope, receive, send)
+        return
+    if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        await _refusal(400, "BAD_USER_INPUT", f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters")(scope, receive, send)
+        return
+    request_hash = _request_hash(document)
+    clock = keys.services.clock
+    await keys.purge_expired(clock.now())
+    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+    while True:
+        if await keys.claim(subject, key, request_hash, clock.now()):
+            await _run_and_record(keys, subject, key, scope, receive, send, app)
+            return
+        existing = await keys.find(subject, key)
+        if existing is None:
+            continue  # the first use died and released the key: claim it again
+        if existing.request_hash != request_hash:
+            response = _refusal(409, "CONFLICT", "This Idempotency-Key was already used with a different request")
+            break
+        if existing.status_code is not None:
+            response = Response(
+                existing.response or "",
+                status_code=existing.status_code,
+                media_type="application/json",
+                headers={REPLAYED_HEADER: "true"},
+            )
+            break
+        if asyncio.get_running_loop().time() >= deadline:
+            response = _refusal(409, "CONFLICT", "A request with this Idempotency-Key is still in progress")
+            break
+        await asyncio.sleep(POLL_SECONDS)
+    await response(scope, receive, send)
+
+
+async def _run_and_record(
+    keys: IdempotencyKeys, subject: str, key: str, scope: Scope, receive: Receive, send: Send, app: ASGIApp
+) -> None:
+    captured = _Captured()
+
+    async def capture(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            captured.status = message["status"]
+        elif message["type"] == "http.response.body":
+            captured.body.extend(message.get("body", b""))
+            captured.complete = not message.get("more_body", False)
+        await send(message)
+
+    try:
+        await app(scope, receive, capture)
+    finally:
+        if captured.complete:
+            await keys.record(subject, key, captured.status, captured.body.decode("utf-8", "replace"))
+        else:
+            await keys.release(subject, key)
