@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from app.db import models
 from app.rules.compliance import PROGRAMS, ComplianceThresholds, evaluate_compliance, session_hours, week_start
-from app.rules.recurrence import expand_recurrence, slot_problem
+from app.rules.recurrence import expand_recurrence, slot_problem, wall_anchor
 
 MAX_SLOTS_PER_WEEK = 7 * 24
 
@@ -42,9 +42,14 @@ def _projected_sessions(group: models.GroupDefinition, tz_name: str, monday: dat
     """The rule's sessions that week, as generateOccurrences would create them."""
     if not group.recurrence_rule or group.recurrence_start is None:
         return []
-    anchor = group.recurrence_start.astimezone(ZoneInfo(tz_name)).replace(tzinfo=None)
     slots = expand_recurrence(
-        group.recurrence_rule, anchor, tz_name, monday, monday + timedelta(days=6), group.duration_minutes, MAX_SLOTS_PER_WEEK
+        group.recurrence_rule,
+        wall_anchor(group.recurrence_start, tz_name),
+        tz_name,
+        monday,
+        monday + timedelta(days=6),
+        group.duration_minutes,
+        MAX_SLOTS_PER_WEEK,
     )
     return session_hours((s.session_date, s.starts_at, s.ends_at, None) for s in slots if slot_problem(s) is None)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import strawberry
 from sqlalchemy import and_, func, insert, select
@@ -16,7 +15,7 @@ from app.errors import BadInput, Conflict, Forbidden, IllegalTransition, Locked,
 from app.ids import decode_id
 from app.resolvers.common import check, require_text, visible_or_not_found
 from app.rules.groups import GroupShape, group_problems
-from app.rules.recurrence import Slot, expand_recurrence, slot_problem, wall_slot
+from app.rules.recurrence import Slot, expand_recurrence, slot_problem, wall_anchor, wall_slot
 from app.schema.connection import Connection
 from app.schema.pagination import page_args
 
@@ -318,10 +317,14 @@ async def generate_occurrences(ctx, group_id: str, first_day: date, last_day: da
         if not group.recurrence_rule or group.recurrence_start is None:
             raise BadInput("The group has no recurrenceRule to generate from")
         facility = await session.get(models.Facility, group.facility_id)
-        anchor = group.recurrence_start.astimezone(ZoneInfo(facility.timezone)).replace(tzinfo=None)
         slots = expand_recurrence(
-            group.recurrence_rule, anchor, facility.timezone, first_day, last_day,
-            group.duration_minutes, limit=MAX_GENERATE_OCCURRENCES,
+            group.recurrence_rule,
+            wall_anchor(group.recurrence_start, facility.timezone),
+            facility.timezone,
+            first_day,
+            last_day,
+            group.duration_minutes,
+            limit=MAX_GENERATE_OCCURRENCES,
         )
         if len(slots) > MAX_GENERATE_OCCURRENCES:
             raise BadInput(f"The rule gives more than {MAX_GENERATE_OCCURRENCES} occurrences in that range; generate a shorter range")
@@ -340,20 +343,20 @@ async def generate_occurrences(ctx, group_id: str, first_day: date, last_day: da
                     insert(models.GroupOccurrence).returning(models.GroupOccurrence, sort_by_parameter_order=True), rows
                 )
             )
-        for occurrence in created:
-            uow.record_event("pm_group_session_scheduled", occurrence_event(group, occurrence))
-        uow.audit(
-            "occurrence.generate",
-            "GroupDefinition",
-            group.id,
-            after={
-                "from": first_day.isoformat(),
-                "to": last_day.isoformat(),
-                "occurrenceIds": [str(o.id) for o in created],
-                "skipped": len(slots) - len(fresh),
-            },
-            group_id=group.id,
-        )
+            for occurrence in created:
+                uow.record_event("pm_group_session_scheduled", occurrence_event(group, occurrence))
+            uow.audit(
+                "occurrence.generate",
+                "GroupDefinition",
+                group.id,
+                after={
+                    "from": first_day.isoformat(),
+                    "to": last_day.isoformat(),
+                    "occurrenceIds": [str(o.id) for o in created],
+                    "skipped": len(slots) - len(fresh),
+                },
+                group_id=group.id,
+            )
     return created, len(slots) - len(fresh)
 
 

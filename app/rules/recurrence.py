@@ -73,6 +73,11 @@ def expand_recurrence(
     return slots
 
 
+def wall_anchor(recurrence_start: datetime, tz_name: str) -> datetime:
+    """recurrenceStart as the facility's wall clock shows it (naive), whatever offset it was sent with."""
+    return recurrence_start.astimezone(ZoneInfo(tz_name)).replace(tzinfo=None)
+
+
 def wall_slot(session_date: date, start_time: time, end_time: time, tz_name: str) -> Slot:
     zone = ZoneInfo(tz_name)
     return _slot(datetime.combine(session_date, start_time, zone), datetime.combine(session_date, end_time, zone))

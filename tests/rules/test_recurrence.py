@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timezone
 
 import pytest
 
-from app.rules.recurrence import expand_recurrence, recurrence_rule_problem, slot_problem, wall_slot
+from app.rules.recurrence import expand_recurrence, recurrence_rule_problem, slot_problem, wall_anchor, wall_slot
 
 NY = "America/New_York"
 PHOENIX = "America/Phoenix"
@@ -101,3 +101,15 @@ def test_a_start_that_daylight_saving_skips_moves_to_the_real_time():
     slot = wall_slot(date(2026, 3, 8), time(2, 30), time(5, 0), NY)
     assert slot.start_time == time(3, 30)
     assert slot.starts_at == datetime(2026, 3, 8, 7, 30, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    "recurrence_start, tz, wall",
+    [
+        (datetime(2026, 1, 6, 14, tzinfo=timezone.utc), NY, datetime(2026, 1, 6, 9)),
+        (datetime(2026, 7, 6, 13, tzinfo=timezone.utc), NY, datetime(2026, 7, 6, 9)),
+        (datetime(2026, 1, 6, 16, tzinfo=timezone.utc), PHOENIX, datetime(2026, 1, 6, 9)),
+    ],
+)
+def test_wall_anchor_is_the_facility_clock(recurrence_start, tz, wall):
+    assert wall_anchor(recurrence_start, tz) == wall
