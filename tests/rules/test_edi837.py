@@ -1,17 +1,16 @@
 """The 837P renderer: every file passes pyx12 and our own checks; the checks catch what pyx12 misses."""
 from __future__ import annotations
 
-import io
-import json
 import logging
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 import pytest
-import pyx12.params
-import pyx12.x12n_document
+
+from tests.x12 import pyx12_errors
+
+
 
 from app.rules.edi837 import (
     COMMUNITY_MENTAL_HEALTH_CENTER,
@@ -35,29 +34,6 @@ from app.rules.edi837 import (
 
 VALID_NPI, OTHER_VALID_NPI, BAD_NPI = "1234567893", "1245319599", "1234567890"
 SESSION_DAY = date(2025, 3, 12)
-
-
-def pyx12_errors(text: str) -> list[str]:
-    """Every error pyx12 reports for the file (its command's exit code does not tell)."""
-    json_out = io.StringIO()
-    valid = pyx12.x12n_document.x12n_document(
-        pyx12.params.params(), io.StringIO(text), io.StringIO(), None, None, json_out
-    )
-    errors: list[str] = []
-
-    def collect(node: Any) -> None:
-        if isinstance(node, dict):
-            errors.extend(f"{e['err_cde']}: {e['err_str']}" for e in node.get("errors", []))
-            for value in node.values():
-                collect(value)
-        elif isinstance(node, list):
-            for item in node:
-                collect(item)
-
-    collect(json.loads(json_out.getvalue() or "{}"))
-    if not valid and not errors:
-        errors.append("pyx12 rejected the file without naming an error")
-    return errors
 
 
 def line(amount: str = "35.00", code: str = "90853", modifiers: tuple[str, ...] = ("HQ",)) -> ServiceLine:

@@ -1,0 +1,32 @@
+"""An independent X12 validator for tests: pyx12 through its Python API."""
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pyx12.params
+import pyx12.x12n_document
+
+
+def pyx12_errors(text: str) -> list[str]:
+    """Every error pyx12 reports for the file (its command's exit code does not tell)."""
+    json_out = io.StringIO()
+    valid = pyx12.x12n_document.x12n_document(
+        pyx12.params.params(), io.StringIO(text), io.StringIO(), None, None, json_out
+    )
+    errors: list[str] = []
+
+    def collect(node: Any) -> None:
+        if isinstance(node, dict):
+            errors.extend(f"{e['err_cde']}: {e['err_str']}" for e in node.get("errors", []))
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for item in node:
+                collect(item)
+
+    collect(json.loads(json_out.getvalue() or "{}"))
+    if not valid and not errors:
+        errors.append("pyx12 rejected the file without naming an error")
+    return errors
