@@ -23,7 +23,8 @@ class Clinic:
     async def facility(self, name="Desert Bloom Behavioral Health", state="AZ", timezone="America/Phoenix") -> str:
         data = await self.gql.execute(
             """mutation($input: FacilityInput!) { createFacility(input: $input) { id } }""",
-            {"input": {"name": name, "state": state, "timezone": timezone, "npi": "1234567893", "taxId": "861234567"}},
+            {"input": {"name": name, "state": state, "timezone": timezone, "npi": "1234567893", "taxId": "861234567",
+                       "addressLine1": "2200 E Camelback Rd", "city": "Phoenix", "postalCode": "85016"}},
         )
         self.facility_id = self.facility_id or data["createFacility"]["id"]
         return data["createFacility"]["id"]

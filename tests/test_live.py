@@ -159,3 +159,18 @@ async def test_subscribing_and_leaving_a_thousand_times_frees_everything(ws, ser
             await socket.send_json({"id": op, "type": "complete"})
         await asyncio.sleep(0.2)
     assert hub.channel_count == 0 and hub.watcher_count == 0
+
+
+async def test_billing_pushes_locked_to_watchers(ws, gql, services, clinic, test_clock):
+    from tests.builders_sessions import at, create_session, set_now
+
+    set_now(test_clock, at(9, 20))
+    patient = await clinic.add_patient()
+    session = await create_session(gql, clinic, patients=[patient], starts_at=at(9))
+    async with ws() as socket:
+        await subscribe(socket, SESSION_UPDATES, {"id": session["id"]})
+        await next_payload(socket)
+        set_now(test_clock, at(10, 31))
+        await gql.execute("mutation($id: ID!) { runBilling(sessionId: $id) { id } }", {"id": session["id"]})
+        update = (await next_payload(socket))["sessionUpdates"]
+        assert update["kind"] == "BILLED"  # nobody billable: billed, no claim, not locked

@@ -13,6 +13,7 @@ from app.db import models
 from app.db.billing_queries import billing_inputs_for_sessions
 from app.errors import BadInput, IllegalTransition, Locked, NotFound
 from app.ids import decode_id
+from app.live.publish import stage_session_update
 from app.resolvers.billing_pipeline import build_charges_and_claims
 from app.resolvers.common import require_text, visible_or_not_found
 from app.rules import billing as rules
@@ -146,6 +147,7 @@ async def accept_billing_issue(info: Info, session_id: str, code: BillingIssueCo
             reason=note,
             session_id=session_row.id,
         )
+        await stage_session_update(uow, session_row.id, "ISSUE_ACCEPTED")
         await uow.session.flush()
         preview = (await billing_inputs_for_sessions(uow.session, [session_row.id]))[session_row.id].preview()
     return preview_type(preview)

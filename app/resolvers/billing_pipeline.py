@@ -19,6 +19,7 @@ from app.db import models
 from app.db.billing_queries import BillingInputs, billing_inputs_for_sessions
 from app.db.uow import UnitOfWork
 from app.events.wiring import unit_of_work
+from app.live.publish import stage_session_update
 from app.rules.billing import ChargeLine, Preview
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ async def build_charges_and_claims(uow: UnitOfWork, session_row: models.GroupSes
         session_id=session_row.id,
     )
     _record_documented(uow, session_row, charges, claims, reason="billed")
+    await stage_session_update(uow, session_row.id, "LOCKED" if claims else "BILLED")
 
 
 async def _charge_with_claim(

@@ -1,0 +1,264 @@
+"""Billing through the endpoint: the attendance guide's whole story, from preview to void/replace."""
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.auth import ALL_SCOPES
+from app.db import models
+from app.resolvers.billing_pipeline import bill_due_sessions
+from app.rules.edi837 import edi_problems, parse_segments
+from tests.builders_sessions import SET_ATTENDANCE, SET_SUPERVISOR, at, create_session, set_now
+from tests.x12 import pyx12_errors
+
+PREVIEW = """query($id: ID!) { groupSession(id: $id) { status locked billingPreview {
+  billableCount state presentSupervisors maxParticipantsPerSupervisor readyToBill
+  payer { payerCode } band { minSize maxSize procedureCode modifiers rate }
+  issues { code severity message accepted participantIds } } } }"""
+
+BILLED = """query($id: ID!) { groupSession(id: $id) { status locked
+  charges { id status amount procedureCode modifiers units serviceDate patient { id } }
+  claims { id claimNumber status frequency totalAmount originalClaim { id claimNumber } patient { id }
+           validation { code severity } charges { id } } } }"""
+
+ACCEPT = """mutation($id: ID!, $code: BillingIssueCode!, $note: String!) {
+  acceptBillingIssue(sessionId: $id, code: $code, note: $note) { readyToBill issues { code accepted } } }"""
+
+RUN = "mutation($id: ID!) { runBilling(sessionId: $id) { status locked } }"
+SUBMIT = "mutation($id: ID!) { submitClaim(claimId: $id) { status frequency edi837 submittedAt } }"
+
+
+@pytest.fixture
+async def room(gql, clinic, test_clock):
+    """Five covered members and one supervisor, in a session at 09:00-10:30 Phoenix time."""
+    set_now(test_clock, at(9, 20))
+    await clinic.bands([(1, 4, "90853", "40.00"), (5, 8, "90853", "30.00"), (10, 12, "90853", "20.00")])
+    await clinic.supervision_rule(2)
+    for i in range(5):
+        patient = await clinic.add_patient(f"Member {i}")
+        await clinic.cover(patient)
+        await clinic.supervise(clinic.staff[1], patient)
+    session = await create_session(gql, clinic, starts_at=at(9))
+    entries = {e["patient"]["id"]: e["id"] for e in session["roster"]}
+    return session["id"], [entries[p] for p in clinic.patients]
+
+
+async def preview(gql, session_id):
+    return (await gql.execute(PREVIEW, {"id": session_id}))["groupSession"]["billingPreview"]
+
+
+async def mark(gql, participant, status, **extra):
+    return await gql.execute(SET_ATTENDANCE, {"participantId": participant, "status": status, **extra})
+
+
+def issue(preview_data, code):
+    return next(i for i in preview_data["issues"] if i["code"] == code)
+
+
+async def test_unmarked_members_block_billing_and_are_named(gql, room):
+    session_id, members = room
+    data = await preview(gql, session_id)
+    assert data["billableCount"] == 0 and data["band"] is None
+    unattended = issue(data, "GROUP_UNATTENDED_BILLED")
+    assert unattended["severity"] == "BLOCKING" and sorted(unattended["participantIds"]) == sorted(members)
+    assert [i["code"] for i in data["issues"]] == ["GROUP_UNATTENDED_BILLED"]  # zero billable: no band issue
+    assert data["readyToBill"] is False
+
+
+async def test_preview_recomputes_as_attendance_is_marked(gql, clinic, room):
+    session_id, members = room
+    for m, status in zip(members, ["ATTENDED", "ATTENDED", "LATE", "ABSENT", "ABSENT"]):
+        await mark(gql, m, status)
+    data = await preview(gql, session_id)
+    assert data["billableCount"] == 3 and data["state"] == "AZ"
+    assert data["band"] == {"minSize": 1, "maxSize": 4, "procedureCode": "90853", "modifiers": ["HQ"], "rate": "40.00"}
+    ratio = issue(data, "SUPERVISION_RATIO_BREACH")  # 3 billable, nobody supervising yet
+    assert ratio["severity"] == "WARNING" and not ratio["accepted"]
+    await gql.execute(SET_SUPERVISOR, {"sessionId": session_id, "staffId": clinic.staff[1], "status": "ATTENDED"})
+    data = await preview(gql, session_id)
+    assert data["presentSupervisors"] == 1 and data["maxParticipantsPerSupervisor"] == 2
+    assert issue(data, "SUPERVISION_RATIO_BREACH")  # 3 > 2 x 1
+    await mark(gql, members[2], "ABSENT")
+    data = await preview(gql, session_id)
+    assert data["issues"] == [] and data["readyToBill"] is True  # 2 = 2 x 1: exactly met
+
+
+async def test_between_bands_codes_down_with_a_warning(gql, clinic, room):
+    session_id, members = room
+    for _ in range(4):
+        patient = await clinic.add_patient()
+        await clinic.cover(patient)
+        await gql.execute(
+            "mutation($s: ID!, $p: ID!) { addSessionParticipant(sessionId: $s, patientId: $p) { id } }",
+            {"s": session_id, "p": patient},
+        )
+    roster = (await gql.execute("query($id: ID!) { groupSession(id: $id) { roster { id } } }", {"id": session_id}))
+    for entry in roster["groupSession"]["roster"]:
+        await mark(gql, entry["id"], "ATTENDED")
+    data = await preview(gql, session_id)
+    assert data["billableCount"] == 9
+    assert data["band"]["minSize"] == 5
+    mismatch = issue(data, "GROUP_SIZE_BAND_MISMATCH")
+    assert mismatch["severity"] == "WARNING"
+
+
+async def test_no_payer_skips_band_and_supervision_checks(gql, clinic, test_clock):
+    set_now(test_clock, at(9, 20))
+    patient = await clinic.add_patient("Uncovered")
+    session = await create_session(gql, clinic, patients=[patient], starts_at=at(9))
+    await mark(gql, session["roster"][0]["id"], "ATTENDED")
+    data = await preview(gql, session["id"])
+    assert data["payer"] is None and data["band"] is None and data["issues"] == []
+    assert data["billableCount"] == 1
+
+
+async def test_blocking_issue_cannot_be_accepted_and_warning_needs_a_note(gql, room):
+    session_id, members = room
+    _, code, _ = await gql.error(ACCEPT, {"id": session_id, "code": "GROUP_UNATTENDED_BILLED", "note": "fine"})
+    assert code == "BAD_USER_INPUT"
+    for m in members:
+        await mark(gql, m, "ATTENDED")
+    _, code, _ = await gql.error(ACCEPT, {"id": session_id, "code": "SUPERVISION_RATIO_BREACH", "note": " "})
+    assert code == "BAD_USER_INPUT"
+    data = (await gql.execute(ACCEPT, {"id": session_id, "code": "SUPERVISION_RATIO_BREACH", "note": "Second supervisor covered per AZ rule"}))
+    assert data["acceptBillingIssue"]["readyToBill"] is True  # 5 billable sits in 5-8; the ratio warning is accepted
+    log = await gql.execute("query($id: ID!) { groupSession(id: $id) { auditLog { action reason } } }", {"id": session_id})
+    assert {"action": "billing_issue.accept", "reason": "Second supervisor covered per AZ rule"} in log["groupSession"]["auditLog"]
+
+
+async def test_billing_waits_for_the_end_and_then_builds_charges_and_claims(gql, clinic, room, test_clock, services):
+    session_id, members = room
+    for m, status in zip(members, ["ATTENDED", "ATTENDED", "LATE", "ABSENT", "ABSENT"]):
+        await mark(gql, m, status)
+    status, code, _ = await gql.error(RUN, {"id": session_id})
+    assert (status, code) == (409, "ILLEGAL_TRANSITION")
+    set_now(test_clock, at(10, 31))
+    assert (await gql.execute(RUN, {"id": session_id}))["runBilling"] == {"status": "LOCKED", "locked": True}
+    billed = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]
+    assert len(billed["charges"]) == 3 and {c["status"] for c in billed["charges"]} == {"ACTIVE"}
+    assert {c["amount"] for c in billed["charges"]} == {"40.00"}
+    assert billed["charges"][0]["serviceDate"] == "2026-03-10" and billed["charges"][0]["units"] == 1
+    assert len(billed["claims"]) == 3
+    assert {(c["status"], c["frequency"]) for c in billed["claims"]} == {("DRAFT", "ORIGINAL")}
+    assert billed["claims"][0]["validation"] == [{"code": "SUPERVISION_RATIO_BREACH", "severity": "WARNING"}]
+    member_charges = await gql.execute(
+        "query($id: ID!) { node(id: $id) { ... on Patient { charges { amount status } } } }", {"id": clinic.patients[0]}
+    )
+    assert member_charges["node"]["charges"] == [{"amount": "40.00", "status": "ACTIVE"}]
+    events = await gql.execute("{ integrationEvents(first: 100) { edges { node { type payload } } } }")
+    documented = [e["node"] for e in events["integrationEvents"]["edges"] if e["node"]["type"] == "group_session_documented"]
+    assert len(documented) == 1 and len(documented[0]["payload"]["claimIds"]) == 3
+    # running it again changes nothing
+    await gql.execute(RUN, {"id": session_id})
+    assert len((await gql.execute(BILLED, {"id": session_id}))["groupSession"]["charges"]) == 3
+
+
+async def test_locked_session_edit_answers_409_locked(gql, room, test_clock):
+    session_id, members = room
+    for m in members:
+        await mark(gql, m, "ATTENDED")
+    set_now(test_clock, at(10, 31))
+    await gql.execute(RUN, {"id": session_id})
+    status, code, body = await gql.error(SET_ATTENDANCE, {"participantId": members[0], "status": "ABSENT"})
+    assert (status, code, body["data"]) == (409, "LOCKED", None)
+    no_force = gql.as_(scopes=[s for s in ALL_SCOPES if s != "clinical.attendance.write.force"])
+    _, code, _ = await no_force.error(SET_ATTENDANCE, {"participantId": members[0], "status": "ABSENT", "force": True, "reason": "x"})
+    assert code == "FORBIDDEN"
+    _, code, _ = await gql.error(SET_ATTENDANCE, {"participantId": members[0], "status": "ABSENT", "force": True})
+    assert code == "BAD_USER_INPUT"
+
+
+async def test_force_update_voids_and_replaces_submitted_claims(gql, clinic, room, test_clock):
+    session_id, members = room
+    for m, status in zip(members, ["ATTENDED", "ATTENDED", "ATTENDED", "ATTENDED", "ABSENT"]):
+        await mark(gql, m, status)
+    set_now(test_clock, at(10, 31))
+    await gql.execute(RUN, {"id": session_id})
+    claims = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]["claims"]
+    by_patient = {c["patient"]["id"]: c for c in claims}
+    first, second = by_patient[clinic.patients[0]], by_patient[clinic.patients[1]]
+    for claim in (first, second):
+        submitted = (await gql.execute(SUBMIT, {"id": claim["id"]}))["submitClaim"]
+        assert submitted["status"] == "SUBMITTED" and submitted["frequency"] == "ORIGINAL"
+        assert pyx12_errors(submitted["edi837"]) == [] and edi_problems(submitted["edi837"]) == []
+        clm = next(s for s in parse_segments(submitted["edi837"]) if s[0] == "CLM")
+        assert clm[5].split(":")[2] == "1"
+    status, code, _ = await gql.error(SUBMIT, {"id": first["id"]})
+    assert (status, code) == (409, "ILLEGAL_TRANSITION")
+
+    # Member 0 was not there after all: 3 billable, same band; their submitted claim is voided.
+    await mark(gql, members[0], "ABSENT", force=True, reason="Left before the group started")
+    billed = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]
+    void = next(c for c in billed["claims"] if c["frequency"] == "VOID")
+    assert void["originalClaim"]["claimNumber"] == first["claimNumber"]
+    assert next(c for c in billed["claims"] if c["id"] == first["id"])["status"] == "VOIDED"
+    assert next(c for c in billed["claims"] if c["id"] == second["id"])["status"] == "SUBMITTED"  # unchanged
+    edi = (await gql.execute(SUBMIT, {"id": void["id"]}))["submitClaim"]["edi837"]
+    assert pyx12_errors(edi) == [] and edi_problems(edi) == []
+    segments = parse_segments(edi)
+    assert next(s for s in segments if s[0] == "CLM")[5].split(":")[2] == "8"
+    assert ["REF", "F8", first["claimNumber"]] in segments
+
+    # Two more arrive late: 5 billable moves everyone to the 5-8 band; member 1's claim is replaced.
+    await mark(gql, members[0], "LATE", force=True, reason="Came back")
+    await mark(gql, members[4], "LATE", force=True, reason="Arrived late, signed in")
+    billed = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]
+    active = [c for c in billed["charges"] if c["status"] == "ACTIVE"]
+    assert len(active) == 5 and {c["amount"] for c in active} == {"30.00"}
+    replacement = next(c for c in billed["claims"] if c["frequency"] == "REPLACEMENT")
+    assert replacement["originalClaim"]["claimNumber"] == second["claimNumber"]
+    assert next(c for c in billed["claims"] if c["id"] == second["id"])["status"] == "REPLACED"
+    edi = (await gql.execute(SUBMIT, {"id": replacement["id"]}))["submitClaim"]["edi837"]
+    assert pyx12_errors(edi) == [] and edi_problems(edi) == []
+    segments = parse_segments(edi)
+    assert next(s for s in segments if s[0] == "CLM")[5].split(":")[2] == "7"
+    assert ["REF", "F8", second["claimNumber"]] in segments
+    assert next(s for s in segments if s[0] == "CLM")[2] == "30"
+    log = (await gql.execute("query($id: ID!) { groupSession(id: $id) { auditLog { action reason actor } } }", {"id": session_id}))
+    forced = [e for e in log["groupSession"]["auditLog"] if e["action"] == "attendance.force_update"]
+    assert [e["reason"] for e in forced] == ["Left before the group started", "Came back", "Arrived late, signed in"]
+
+
+async def test_billing_runs_exactly_once_under_concurrent_sweeps(gql, room, test_clock, services):
+    session_id, members = room
+    for m in members:
+        await mark(gql, m, "ATTENDED")
+    set_now(test_clock, at(10, 31))
+    results = await asyncio.gather(
+        *(bill_due_sessions(services) for _ in range(4)),
+        *(gql.post(RUN, {"id": session_id}) for _ in range(4)),
+    )
+    assert sum(results[:4]) <= 1
+    assert all(r.status_code == 200 for r in results[4:])
+    async with services.sessionmaker() as db:
+        charges = await db.scalar(select(func.count()).select_from(models.Charge))
+        claims = await db.scalar(select(func.count()).select_from(models.Claim))
+        events = await db.scalar(
+            select(func.count()).select_from(models.IntegrationEvent).where(models.IntegrationEvent.type == "group_session_documented")
+        )
+    assert (charges, claims, events) == (5, 5, 1)
+
+
+async def test_sweep_bills_only_ended_sessions(gql, clinic, room, test_clock, services):
+    session_id, members = room
+    for m in members:
+        await mark(gql, m, "ATTENDED")
+    assert await bill_due_sessions(services) == 0
+    test_clock.advance(timedelta(hours=2))
+    assert await bill_due_sessions(services) == 1
+    assert await bill_due_sessions(services) == 0
+    data = (await gql.execute(PREVIEW, {"id": session_id}))["groupSession"]
+    assert data["status"] == "LOCKED"
+
+
+async def test_billing_needs_its_scopes(gql, room, test_clock):
+    session_id, _ = room
+    reader = gql.as_(scopes=[s for s in ALL_SCOPES if s != "billing.write"])
+    _, code, _ = await reader.error(RUN, {"id": session_id})
+    assert code == "FORBIDDEN"
+    no_read = gql.as_(scopes=[s for s in ALL_SCOPES if s != "billing.read"])
+    _, code, _ = await no_read.error('query { claim(id: "Q2xhaW06MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw") { id } }')
+    assert code == "FORBIDDEN"
