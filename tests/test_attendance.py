@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from datetime import timedelta
 
 import pytest
 
@@ -433,3 +434,25 @@ async def test_watchers_see_a_forced_change_as_force_updated(gql, room, ws, serv
         await watch(socket, room.session["id"])
         await mark(gql, room.participants[0], "ABSENT", force=True, reason="Chart review")
         assert (await next_update(socket))["kind"] == "FORCE_UPDATED"
+
+
+async def test_forced_change_on_a_billed_session_reruns_the_billing_pipeline(gql, room, services, test_clock):
+    await room.bands([(1, 12, "90853", "25.00")])
+    for patient in room.patients:
+        await room.cover(patient)
+    a, b = room.participants
+    await gql.execute(BATCH, {"sessionId": room.session["id"], "entries": [
+        {"participantId": a, "status": "ATTENDED"}, {"participantId": b, "status": "ATTENDED"},
+    ]})
+    test_clock.advance(timedelta(days=2))
+    billed = await gql.execute(
+        "mutation($id: ID!) { runBilling(sessionId: $id) { locked charges { status } } }", {"id": room.session["id"]}
+    )
+    assert billed["runBilling"]["locked"] is True
+    assert [c["status"] for c in billed["runBilling"]["charges"]] == ["ACTIVE", "ACTIVE"]
+    response = await mark(gql, b, "ABSENT", force=True, reason="Left before the session began")
+    assert response.status_code == 200
+    data = await gql.execute("query($id: ID!) { groupSession(id: $id) { charges { status } auditLog { action } } }", {"id": room.session["id"]})
+    assert sorted(c["status"] for c in data["groupSession"]["charges"]) == ["ACTIVE", "VOIDED"]
+    actions = [e["action"] for e in data["groupSession"]["auditLog"]]
+    assert actions[-2:] == ["attendance.force_update", "session.rebill"]

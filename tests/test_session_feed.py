@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
 
 import pytest
 
@@ -12,7 +11,6 @@ from app.ids import encode_id
 from tests.builders_scheduling import CANCEL, UPDATE, add_occurrence, create_group
 from tests.builders_sessions import (
     NOW,
-    SESSION,
     SET_ATTENDANCE,
     at,
     audit_rows,

@@ -148,7 +148,10 @@ async def set_attendance(
     async with ctx.unit_of_work() as uow:
         session = uow.session
         session_pk = await _participant_session_id(session, participant_pk)
-        session_row = await load_visible_session(ctx, session, encode_id("GroupSession", session_pk), lock=True)
+        try:
+            session_row = await load_visible_session(ctx, session, encode_id("GroupSession", session_pk), lock=True)
+        except NotFound:
+            raise NotFound("No RosterEntry with that id") from None
         row = (await _lock_participants(session, session_pk, [participant_pk]))[participant_pk]
         change = _decide(ctx, session_row, row.status, wanted)
         _apply_to_participant(ctx, uow, change, row)
