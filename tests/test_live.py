@@ -174,3 +174,47 @@ async def test_billing_pushes_locked_to_watchers(ws, gql, services, clinic, test
         await gql.execute("mutation($id: ID!) { runBilling(sessionId: $id) { id } }", {"id": session["id"]})
         update = (await next_payload(socket))["sessionUpdates"]
         assert update["kind"] == "BILLED"  # nobody billable: billed, no claim, not locked
+
+
+GROUP_UPDATES = """
+subscription($id: ID!) {
+  groupUpdates(groupId: $id) {
+    kind sequence group { name capacity { enrolled waitlisted } }
+    enrollment { status waitlistPosition } occurrence { sessionDate status }
+  }
+}"""
+
+
+async def test_group_watchers_see_enrollment_occurrence_and_group_changes(ws, gql, clinic):
+    from tests.builders_enrollment import disenroll, enroll, make_group
+    from tests.builders_scheduling import generate
+
+    group_id = await make_group(gql, clinic, maxCapacity=1, recurrenceRule="FREQ=WEEKLY;BYDAY=MO,WE",
+                                recurrenceStart="2026-03-02T09:00:00-07:00")
+    first, second = await clinic.add_patient(), await clinic.add_patient()
+    async with ws() as socket:
+        await subscribe(socket, GROUP_UPDATES, {"id": group_id})
+        snapshot = (await next_payload(socket))["groupUpdates"]
+        assert snapshot["kind"] == "SNAPSHOT" and snapshot["group"]["capacity"]["enrolled"] == 0
+
+        enrolled = await enroll(gql, group_id, first)
+        update = (await next_payload(socket))["groupUpdates"]
+        assert (update["kind"], update["enrollment"]["status"]) == ("ENROLLED", "ENROLLED")
+        await enroll(gql, group_id, second)
+        update = (await next_payload(socket))["groupUpdates"]
+        assert (update["kind"], update["enrollment"]["waitlistPosition"]) == ("WAITLISTED", 1)
+
+        await disenroll(gql, enrolled["enrollment"]["id"])
+        kinds = [(await next_payload(socket))["groupUpdates"] for _ in range(2)]
+        assert [k["kind"] for k in kinds] == ["DISENROLLED", "PROMOTED"]
+        assert kinds[1]["group"]["capacity"] == {"enrolled": 1, "waitlisted": 0}
+
+        created = await generate(gql, group_id, "2026-03-02", "2026-03-31")
+        assert len(created["created"]) == 9
+        update = (await next_payload(socket))["groupUpdates"]
+        assert update["kind"] == "OCCURRENCE_SCHEDULED"  # one message for the whole generation
+
+        await gql.execute('mutation($id: ID!) { updateGroup(id: $id, input: {name: "Renamed"}) { id } }', {"id": group_id})
+        update = (await next_payload(socket))["groupUpdates"]
+        assert (update["kind"], update["group"]["name"]) == ("GROUP_CHANGED", "Renamed")
+        assert update["sequence"] == snapshot["sequence"] + 6

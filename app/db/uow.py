@@ -27,6 +27,7 @@ class UnitOfWork:
         self.session: AsyncSession
         self._events: list[tuple[str, dict[str, Any]]] = []
         self._after_commit: list[AfterCommit] = []
+        self._before_commit: list[AfterCommit] = []
 
     async def __aenter__(self) -> "UnitOfWork":
         self.session = self._sessionmaker()
@@ -38,6 +39,8 @@ class UnitOfWork:
             if exc_type is not None:
                 await self.session.rollback()
                 return
+            for hook in self._before_commit:
+                await hook()
             await self._write_events()
             await self.session.commit()
         finally:
@@ -51,6 +54,10 @@ class UnitOfWork:
     @property
     def recorded_events(self) -> list[tuple[str, dict[str, Any]]]:
         return self._events
+
+    def before_commit(self, callback: AfterCommit) -> None:
+        """Run inside the transaction, after the operation's own writes, before its events are written."""
+        self._before_commit.append(callback)
 
     def after_commit(self, callback: AfterCommit) -> None:
         self._after_commit.append(callback)

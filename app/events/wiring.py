@@ -1,7 +1,9 @@
-"""Where a unit of work meets the feed: committed events are handed to consumers at once."""
+"""Where a unit of work meets the feed: committed events are handed to consumers at once,
+and the group changes they describe are staged for live watchers."""
 from __future__ import annotations
 
 from app.db.uow import UnitOfWork
+from app.live.publish import stage_group_updates_for_events
 
 
 def unit_of_work(services, actor: str) -> UnitOfWork:
@@ -17,5 +19,9 @@ def unit_of_work(services, actor: str) -> UnitOfWork:
             if relay is not None:
                 await relay.kick()
 
+    async def announce_group_changes() -> None:
+        await stage_group_updates_for_events(uow)
+
+    uow.before_commit(announce_group_changes)
     uow.after_commit(deliver)
     return uow

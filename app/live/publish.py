@@ -15,6 +15,7 @@ from broadcaster import Broadcast
 from sqlalchemy import text, update
 
 from app.db import models
+from app.ids import split_id
 
 
 def session_channel(session_id: uuid.UUID) -> str:
@@ -88,3 +89,48 @@ async def stage_group_update(
             "at": uow.clock.now().isoformat(),
         },
     )
+
+
+# Integration events that are also live group updates, with the GroupUpdateKind they become.
+GROUP_UPDATE_KINDS = {
+    "pm_group_session_scheduled": "OCCURRENCE_SCHEDULED",
+    "pm_group_session_updated": "OCCURRENCE_UPDATED",
+    "pm_group_session_cancelled": "OCCURRENCE_CANCELLED",
+    "pm_group_enrollment_enrolled": "ENROLLED",
+    "pm_group_enrollment_waitlisted": "WAITLISTED",
+    "pm_group_enrollment_promoted": "PROMOTED",
+    "pm_group_enrollment_disenrolled": "DISENROLLED",
+    "pm_group_enrollment_removed": "REMOVED",
+}
+
+
+async def stage_group_updates_for_events(uow) -> None:
+    """One group update per enrollment change, and one per kind of occurrence change in a transaction
+    (generating a month of occurrences is one change to a watcher, not thirty)."""
+    seen: set[tuple[str, str]] = set()
+    for event_type, payload in uow.recorded_events:
+        kind = GROUP_UPDATE_KINDS.get(event_type)
+        if kind is None or "groupId" not in payload:
+            continue
+        group_id = payload["groupId"]
+        if "occurrenceId" in payload:
+            if (group_id, kind) in seen:
+                continue
+            seen.add((group_id, kind))
+        await stage_group_update(
+            uow,
+            _as_uuid(group_id),
+            kind,
+            enrollment_id=_as_uuid(payload.get("enrollmentId")),
+            occurrence_id=_as_uuid(payload.get("occurrenceId")),
+        )
+
+
+def _as_uuid(value: str | None) -> uuid.UUID | None:
+    """Event payloads carry raw uuids; a global id is understood too."""
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return uuid.UUID(split_id(value)[1])

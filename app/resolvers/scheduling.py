@@ -13,6 +13,7 @@ from strawberry.types import Info
 from app.db import models
 from app.errors import BadInput, Conflict, Forbidden, IllegalTransition, Locked, NotFound
 from app.ids import decode_id
+from app.live.publish import stage_group_update
 from app.resolvers.common import check, require_text, visible_or_not_found
 from app.rules.groups import GroupShape, group_problems
 from app.rules.recurrence import Slot, expand_recurrence, slot_problem, wall_anchor, wall_slot
@@ -135,6 +136,7 @@ async def update_group(ctx, global_id: str, data) -> models.GroupDefinition:
         group.updated_at = ctx.services.clock.now()
         await session.flush()
         promoted = await fill_open_seats(uow, group)
+        await stage_group_update(uow, group.id, "GROUP_CHANGED")
         uow.audit(
             "group.update",
             "GroupDefinition",
@@ -152,6 +154,7 @@ async def delete_group(ctx, global_id: str) -> models.GroupDefinition:
         group = await load_live_group(ctx, uow.session, global_id, for_update=True)
         group.deleted_at = ctx.services.clock.now()
         group.updated_at = group.deleted_at
+        await stage_group_update(uow, group.id, "GROUP_CHANGED")
         uow.audit(
             "group.delete",
             "GroupDefinition",
