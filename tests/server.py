@@ -26,6 +26,7 @@ import httpx
 from tests.conftest import ROOT, SECRET
 
 STARTUP_SECONDS = 60
+RUNNING: dict[str, subprocess.Popen] = {}
 STOP_SECONDS = 15
 
 
@@ -66,11 +67,19 @@ async def start_server(database_url: str, env: Mapping[str, str] | None = None) 
                 stderr=subprocess.STDOUT,
             )
         base_url = f"http://127.0.0.1:{port}"
+        process.log_path = log_path  # type: ignore[attr-defined]
+        RUNNING[base_url] = process
         try:
             await _wait_until_healthy(process, base_url, log_path)
             yield base_url
         finally:
+            RUNNING.pop(base_url, None)
             await _stop(process)
+
+
+def server_process(base_url: str) -> subprocess.Popen:
+    """The process behind a running test server (to signal or kill it)."""
+    return RUNNING[base_url]
 
 
 @asynccontextmanager

@@ -1,0 +1,94 @@
+"""Live updates across real server processes: a change made through one reaches watchers on another."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+
+import httpx
+import pytest
+import websockets
+
+from tests.builders import Clinic
+from tests.builders_sessions import SET_ATTENDANCE, create_session
+from tests.conftest import GraphQLClient, make_token
+from tests.server import server_process, start_server, start_servers
+
+SUBSCRIPTION = """subscription($id: ID!) { sessionUpdates(sessionId: $id) {
+  kind sequence changedParticipantIds billingPreview { billableCount } } }"""
+
+
+def backends(database_url: str) -> dict[str, str]:
+    found = {"postgres": database_url.replace("postgresql://", "postgres://", 1)}
+    if os.environ.get("REDIS_URL"):
+        found["redis"] = os.environ["REDIS_URL"]
+    return found
+
+
+async def open_watcher(base_url: str, session_id: str):
+    socket = await websockets.connect(
+        base_url.replace("http://", "ws://") + "/graphql", subprotocols=["graphql-transport-ws"]
+    )
+    await socket.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {make_token()}"}}))
+    assert json.loads(await socket.recv())["type"] == "connection_ack"
+    await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION, "variables": {"id": session_id}}}))
+    return socket
+
+
+async def next_update(socket, timeout: float = 10.0) -> dict:
+    message = json.loads(await asyncio.wait_for(socket.recv(), timeout))
+    assert message["type"] == "next", message
+    return message["payload"]["data"]["sessionUpdates"]
+
+
+@pytest.mark.parametrize("backend", ["postgres", "redis"])
+async def test_change_through_one_process_reaches_watchers_on_another(database_url, backend):
+    urls = backends(database_url)
+    if backend not in urls:
+        pytest.skip("REDIS_URL not set (CI sets it when a Redis answers on 127.0.0.1:6379)")
+    async with start_servers(database_url, 2, {"BROADCAST_URL": urls[backend]}) as (watcher_url, writer_url):
+        async with httpx.AsyncClient(base_url=writer_url, timeout=30) as http:
+            gql = GraphQLClient(http, make_token())
+            clinic = Clinic(gql)
+            await clinic.facility()
+            await clinic.add_staff()
+            for _ in range(3):
+                await clinic.add_patient()
+            session = await create_session(gql, clinic, starts_at=None)
+            sockets = [await open_watcher(watcher_url, session["id"]) for _ in range(3)]
+            sockets.append(await open_watcher(writer_url, session["id"]))
+            try:
+                for socket in sockets:
+                    assert (await next_update(socket))["kind"] == "SNAPSHOT"
+                entry = session["roster"][0]["id"]
+                await gql.execute(SET_ATTENDANCE, {"participantId": entry, "status": "ATTENDED"})
+                updates = [await next_update(socket) for socket in sockets]
+                assert {(u["kind"], u["sequence"]) for u in updates} == {("ATTENDANCE_CHANGED", 1)}
+                assert all(u["changedParticipantIds"] == [entry] for u in updates)
+                assert all(u["billingPreview"]["billableCount"] == 1 for u in updates)
+            finally:
+                for socket in sockets:
+                    await socket.close()
+
+
+async def test_server_shuts_down_cleanly_with_watchers_connected(database_url):
+    async with start_server(database_url) as base_url:
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+            gql = GraphQLClient(http, make_token())
+            clinic = Clinic(gql)
+            await clinic.facility()
+            await clinic.add_patient()
+            session = await create_session(gql, clinic)
+            sockets = [await open_watcher(base_url, session["id"]) for _ in range(5)]
+            for socket in sockets:
+                assert (await next_update(socket))["kind"] == "SNAPSHOT"
+        process = server_process(base_url)
+        process.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully, then re-raises the signal it caught: -SIGTERM is a clean exit.
+        assert await asyncio.to_thread(process.wait, 20) in (0, -signal.SIGTERM)
+        log = process.log_path.read_text()
+        assert "Application shutdown complete" in log and "Traceback" not in log
+        for socket in sockets:
+            with pytest.raises(websockets.ConnectionClosed):
+                await asyncio.wait_for(socket.recv(), 10)
