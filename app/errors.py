@@ -59,9 +59,3 @@ class Conflict(DomainError):
 
 class QueryTooComplex(DomainError):
     code = ErrorCode.QUERY_TOO_COMPLEX
-
-
-class NotImplementedYet(DomainError):
-    """An operation of the contract that a later issue builds; answered openly, not masked."""
-
-    code = ErrorCode.INTERNAL

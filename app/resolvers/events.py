@@ -8,7 +8,7 @@ import strawberry
 from sqlalchemy import func, select
 
 from app.db import models
-from app.errors import BadInput, NotImplementedYet
+from app.errors import BadInput
 from app.resolvers.scheduling import facility_uuids
 from app.schema.connection import Connection, Edge, PageInfo
 from app.schema.pagination import page_args
@@ -77,17 +77,3 @@ def _visible_to(principal) -> Any:
         return None
     facility_of = models.IntegrationEvent.payload["facilityId"].astext
     return facility_of.in_([str(pk) for pk in facility_uuids(principal)])
-
-
-def _not_yet(*_: Any, **__: Any) -> Any:
-    raise NotImplementedYet("Not implemented yet: built by issue #3")
-
-
-async def session_updates(*_: Any, **__: Any):
-    _not_yet()
-    yield
-
-
-async def group_updates(*_: Any, **__: Any):
-    _not_yet()
-    yield
