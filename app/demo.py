@@ -8,6 +8,7 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from app.db import models
@@ -35,10 +36,16 @@ LAST = ["Stone", "Rivers", "Mesa", "Sandoval", "Yazzie", "Begay", "Nakai", "Orti
 
 
 async def load_demo(services) -> str:
+    """Reference data by fixed ids, then the clinic's groups, schedule and today's sessions through
+    the GraphQL schema itself (so the demo exercises the same code paths clients do)."""
     async with services.sessionmaker() as session, session.begin():
-        if await session.get(models.Facility, FACILITY_ID) is not None:
-            return "Demo clinic already loaded."
         await _reference_data(session)
+        has_groups = await session.scalar(
+            select(models.GroupDefinition.id).where(models.GroupDefinition.facility_id == FACILITY_ID).limit(1)
+        )
+    if has_groups:
+        return "Demo clinic already loaded."
+    await _clinic_activity(DemoClient(services))
     return "Loaded the demo clinic: Desert Bloom Behavioral Health (America/Phoenix)."
 
 
@@ -100,6 +107,122 @@ async def _reference_data(session) -> None:
          "role": "SUPERVISING"}
         for i in range(30)
     ])
+
+
+class DemoClient:
+    """Runs GraphQL operations in-process as the demo administrator."""
+
+    def __init__(self, services) -> None:
+        from app.auth import ALL_SCOPES, Principal
+        from app.schema.root import schema
+
+        self.services = services
+        self.schema = schema
+        self.principal = Principal(subject="demo-loader", scopes=frozenset(ALL_SCOPES), facilities=("*",))
+
+    async def run(self, document: str, **variables) -> dict:
+        from app.schema.context import Context
+
+        context = Context(services=self.services, request=None, response=None, _principal=self.principal)
+        result = await self.schema.execute(document, variable_values=variables, context_value=context)
+        if result.errors:
+            raise RuntimeError(f"demo step failed: {[e.message for e in result.errors]}")
+        return result.data
+
+
+def gid(type_name: str, *parts: object) -> str:
+    from app.ids import encode_id
+
+    return encode_id(type_name, demo_id(*parts))
+
+
+GROUPS = [
+    # name, type, facilitator, co-facilitator, max, minutes, rule, first start (Phoenix wall time)
+    ("IOP Mornings (compliant)", "IOP", 0, 1, 10, 180, "FREQ=WEEKLY;BYDAY=MO,WE,FR", "09:00"),
+    ("IOP Evenings (short of hours)", "IOP", 1, None, 10, 120, "FREQ=WEEKLY;BYDAY=TU,TH", "17:30"),
+    ("PHP Day Program", "PHP", 2, 3, 12, 240, "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "08:30"),
+    ("Anger Management Skills", "SKILLS_TRAINING", 3, None, 6, 60, "FREQ=WEEKLY;BYDAY=SA", "10:00"),
+    ("Grief Support Circle", "SUPPORT", 0, None, 8, 90, None, None),
+    ("Morning CBT Group", "THERAPY", 1, 2, 9, 90, None, None),
+]
+
+CREATE_GROUP = """mutation($input: CreateGroupInput!) { createGroup(input: $input) { id } }"""
+ENROLL = """mutation($g: ID!, $p: ID!) { enrollPatient(groupId: $g, patientId: $p) { outcome } }"""
+GENERATE = """mutation($g: ID!, $from: Date!, $to: Date!) { generateOccurrences(groupId: $g, from: $from, to: $to) { skipped } }"""
+ADD_OCCURRENCE = """mutation($input: AddOccurrenceInput!) { addOccurrence(input: $input) { id session { id roster { id } } } }"""
+SET_ATTENDANCE = """mutation($id: ID!, $status: AttendanceStatus!) { setAttendance(participantId: $id, status: $status) { id } }"""
+SET_SUPERVISOR = """mutation($s: ID!, $staff: ID!, $status: AttendanceStatus!) {
+  setSupervisorAttendance(sessionId: $s, staffId: $staff, status: $status) { id } }"""
+ACCEPT = """mutation($s: ID!, $note: String!) {
+  acceptBillingIssue(sessionId: $s, code: SUPERVISION_RATIO_BREACH, note: $note) { readyToBill } }"""
+RUN_BILLING = """mutation($s: ID!) { runBilling(sessionId: $s) { claims { id } } }"""
+SUBMIT = """mutation($c: ID!) { submitClaim(claimId: $c) { status } }"""
+
+
+async def _clinic_activity(client: DemoClient) -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    phoenix = ZoneInfo("America/Phoenix")
+    today = client.services.clock.now().astimezone(phoenix).date()
+    monday = today - timedelta(days=today.weekday())
+    groups = []
+    for name, kind, lead, co, capacity, minutes, rule, start in GROUPS:
+        data = {
+            "name": name, "groupType": kind, "facilityId": gid("Facility", "facility", "desert-bloom"),
+            "facilitatorId": gid("Staff", "staff", lead), "maxCapacity": capacity, "durationMinutes": minutes,
+            "location": f"Room {len(groups) + 1}", "minCapacity": 3,
+        }
+        if co is not None:
+            data["coFacilitatorId"] = gid("Staff", "staff", co)
+        if rule:
+            first = datetime.combine(monday, datetime.strptime(start, "%H:%M").time(), phoenix)
+            data.update(recurrenceRule=rule, recurrenceStart=first.isoformat())
+        groups.append((await client.run(CREATE_GROUP, input=data))["createGroup"]["id"])
+    iop_am, iop_pm, php, anger, grief, cbt = groups
+
+    # Enrollments: CBT fills its 9 seats and three wait in line.
+    plan = {iop_am: range(0, 8), iop_pm: range(8, 14), php: range(14, 22), anger: range(22, 26), cbt: range(0, 12), grief: range(26, 30)}
+    for group, patients in plan.items():
+        for i in patients:
+            await client.run(ENROLL, g=group, p=gid("Patient", "patient", i))
+
+    # A month of occurrences from each rule, from this week's Monday (so this week's compliance shows).
+    for group in (iop_am, iop_pm, php, anger):
+        await client.run(GENERATE, g=group, **{"from": monday.isoformat(), "to": (monday + timedelta(days=34)).isoformat()})
+
+    # Today's sessions in each state, relative to now in Phoenix.
+    now = client.services.clock.now().astimezone(phoenix)
+
+    async def occurrence(group: str, start: datetime, minutes: int) -> dict:
+        if (start + timedelta(minutes=minutes - 1)).date() != start.date():
+            start = datetime.combine(start.date() + timedelta(days=1), datetime.min.time(), phoenix)  # no session spans midnight
+        data = {"groupId": group, "sessionDate": start.date().isoformat(),
+                "startTime": start.time().replace(second=0, microsecond=0).isoformat(),
+                "endTime": (start + timedelta(minutes=minutes)).time().replace(second=0, microsecond=0).isoformat()}
+        return (await client.run(ADD_OCCURRENCE, input=data))["addOccurrence"]["session"]
+
+    base = now.replace(minute=0, second=0, microsecond=0)
+    locked = await occurrence(grief, base - timedelta(hours=5), 90)
+    ended = await occurrence(cbt, base - timedelta(hours=3), 90)
+    live = await occurrence(cbt, base - timedelta(minutes=30) if now.minute < 30 else base, 90)
+    await occurrence(grief, base + timedelta(hours=2), 90)
+
+    for status, entry in zip(["ATTENDED", "ATTENDED", "LATE", "ATTENDED"], locked["roster"]):
+        await client.run(SET_ATTENDANCE, id=entry["id"], status=status)
+    await client.run(SET_SUPERVISOR, s=locked["id"], staff=gid("Staff", "staff", 2), status="ATTENDED")
+    for i, entry in enumerate(ended["roster"]):
+        await client.run(SET_ATTENDANCE, id=entry["id"], status="ABSENT" if i % 4 == 3 else "ATTENDED")
+    await client.run(SET_SUPERVISOR, s=ended["id"], staff=gid("Staff", "staff", 2), status="ATTENDED")
+    await client.run(ACCEPT, s=ended["id"], note="Second clinician in the room; documented per AHCCCS exception")
+    # In the room now: mixed attendance, one supervisor present, so the preview shows issues.
+    for status, entry in zip(["ATTENDED"] * 5 + ["LATE", "LATE", "ABSENT"], live["roster"]):
+        await client.run(SET_ATTENDANCE, id=entry["id"], status=status)
+    await client.run(SET_SUPERVISOR, s=live["id"], staff=gid("Staff", "staff", 2), status="ATTENDED")
+
+    claims = (await client.run(RUN_BILLING, s=locked["id"]))["runBilling"]["claims"]
+    if claims:
+        await client.run(SUBMIT, c=claims[0]["id"])
 
 
 __all__ = ["load_demo", "demo_id", "FACILITY_ID"]

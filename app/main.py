@@ -60,6 +60,8 @@ async def open_services(
             settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine), clock=clock
         )
         services.extras["database_url"] = url
+        # Consumers of the event feed run after each commit in every entry point (server and CLI).
+        services.extras["feed"] = FeedRunner(services)
         try:
             yield services
         finally:
@@ -83,7 +85,7 @@ def create_app(
         async with open_services(settings, clock=clock) as services:
             app.state.services = services
             app.state.graphql.services = services
-            feed = services.extras["feed"] = FeedRunner(services)
+            feed = services.extras["feed"]
             for hook in STARTUP_HOOKS:
                 await hook(services)
             tasks = []
