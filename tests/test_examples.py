@@ -1,0 +1,109 @@
+"""Every operation in examples/ runs against the demo clinic, so the examples never rot."""
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.demo import gid, load_demo
+from tests.conftest import GraphQLClient, make_token
+from tests.server import start_server
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def example(path: str) -> str:
+    return (EXAMPLES / path).read_text()
+
+
+@pytest.fixture
+async def demo(services):
+    assert "Loaded" in await load_demo(services)
+
+
+async def live_session(gql) -> dict:
+    sessions = (await gql.execute(example("tablet/todays_sessions.graphql")))["groupSessions"]["edges"]
+    assert sessions, "the demo has sessions today"
+    return next((s["node"] for s in sessions if s["node"]["status"] == "IN_PROGRESS"), sessions[-1]["node"])
+
+
+async def test_tablet_examples(gql, demo):
+    session = await live_session(gql)
+    detail = (await gql.execute(example("tablet/session_roster.graphql"), {"sessionId": session["id"]}))["groupSession"]
+    waiting = next(r for r in detail["roster"] if r["status"] == "SCHEDULED")
+    marked = await gql.execute(
+        example("tablet/mark_attendance.graphql"),
+        {"participantId": waiting["id"], "status": "ATTENDED", "expectedStatus": "SCHEDULED"},
+        headers={"Idempotency-Key": "tablet-example-1"},
+    )
+    assert marked["setAttendance"]["status"] == "ATTENDED"
+    preview = (await gql.execute(example("tablet/billing_preview.graphql"), {"sessionId": session["id"]}))
+    assert preview["groupSession"]["billingPreview"]["billableCount"] >= 1
+
+
+async def test_room_display_subscription(ws, gql, demo):
+    session = await live_session(gql)
+    async with ws() as socket:
+        assert (await socket.receive_json())["type"] == "connection_ack"
+        await socket.send_json({"id": "1", "type": "subscribe", "payload": {
+            "query": example("room-display/session_updates.graphql"), "variables": {"sessionId": session["id"]}}})
+        message = await asyncio.wait_for(socket.receive_json(), 10)
+        assert message["type"] == "next" and "errors" not in message["payload"]
+        assert message["payload"]["data"]["sessionUpdates"]["kind"] == "SNAPSHOT"
+
+
+async def test_integrator_examples(gql, demo):
+    schema = (await gql.execute(example("integrator/introspection.graphql")))["__schema"]
+    assert schema["subscriptionType"]["name"] == "Subscription"
+    first = (await gql.execute(example("integrator/integration_events.graphql"), {"after": None}))["integrationEvents"]
+    assert first["totalCount"] > 50 and first["pageInfo"]["hasNextPage"]
+    following = (await gql.execute(example("integrator/integration_events.graphql"), {"after": first["pageInfo"]["endCursor"]}))
+    assert int(following["integrationEvents"]["edges"][0]["node"]["id"]) > int(first["edges"][-1]["node"]["id"])
+
+
+async def test_scheduler_examples(gql, demo):
+    created = await gql.execute(
+        example("scheduler/create_iop_group.graphql"),
+        {"facilityId": gid("Facility", "facility", "desert-bloom"), "facilitatorId": gid("Staff", "staff", 0)},
+    )
+    group_id = created["createGroup"]["id"]
+    month = (await gql.execute(example("scheduler/generate_month.graphql"), {"groupId": group_id}))["generateOccurrences"]
+    assert len(month["created"]) == 14 and month["skipped"] == 0
+    again = (await gql.execute(example("scheduler/generate_month.graphql"), {"groupId": group_id}))["generateOccurrences"]
+    assert again == {"created": [], "skipped": 14}
+    compliance = (await gql.execute(example("scheduler/compliance.graphql"), {"groupId": group_id}))["group"]["compliance"]
+    assert compliance["status"] == "COMPLIANT" and compliance["hoursPerWeek"] == 9.0
+
+
+async def test_billing_examples(gql, demo):
+    sessions = (await gql.execute(example("tablet/todays_sessions.graphql")))["groupSessions"]["edges"]
+    locked = next(s["node"] for s in sessions if s["node"]["status"] == "LOCKED")
+    claims = (await gql.execute(example("billing/claims.graphql"), {"sessionId": locked["id"]}))["groupSession"]["claims"]
+    assert {c["status"] for c in claims} == {"SUBMITTED", "DRAFT"}
+    draft = next(c for c in claims if c["status"] == "DRAFT")
+    submitted = (await gql.execute(example("billing/submit_claim.graphql"), {"claimId": draft["id"]}))["submitClaim"]
+    assert submitted["status"] == "SUBMITTED" and submitted["edi837"].startswith("ISA*")
+
+
+async def test_watch_session_script_prints_updates(database_url, services, demo):
+    token = make_token()
+    async with start_server(database_url) as base_url:
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+            gql = GraphQLClient(http, token)
+            session = await live_session(gql)
+            script = await asyncio.create_subprocess_exec(
+                sys.executable, str(EXAMPLES / "watch_session.py"), "--url", base_url.replace("http", "ws") + "/graphql",
+                "--token", token, "--session", session["id"], "--count", "2",
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )
+            first = await asyncio.wait_for(script.stdout.readline(), 20)
+            assert b"SNAPSHOT" in first
+            detail = (await gql.execute(example("tablet/session_roster.graphql"), {"sessionId": session["id"]}))
+            entry = next(r for r in detail["groupSession"]["roster"] if r["status"] == "SCHEDULED")
+            await gql.execute(example("tablet/mark_attendance.graphql"), {"participantId": entry["id"], "status": "ABSENT"})
+            second = await asyncio.wait_for(script.stdout.readline(), 20)
+            assert b"ATTENDANCE_CHANGED" in second
+            assert await asyncio.wait_for(script.wait(), 20) == 0
