@@ -218,3 +218,21 @@ async def test_group_watchers_see_enrollment_occurrence_and_group_changes(ws, gq
         update = (await next_payload(socket))["groupUpdates"]
         assert (update["kind"], update["group"]["name"]) == ("GROUP_CHANGED", "Renamed")
         assert update["sequence"] == snapshot["sequence"] + 6
+
+
+async def test_a_moved_occurrence_tells_session_watchers(ws, gql, clinic, services):
+    from tests.builders_enrollment import make_group
+    from tests.builders_scheduling import add_occurrence
+
+    group_id = await make_group(gql, clinic)
+    occurrence = await add_occurrence(gql, group_id, session_date="2027-01-07")
+    session = (await gql.execute("query($id: ID!) { occurrence(id: $id) { session { id } } }", {"id": occurrence["id"]}))
+    session_id = session["occurrence"]["session"]["id"]
+    async with ws() as socket:
+        await subscribe(socket, SESSION_UPDATES, {"id": session_id})
+        await next_payload(socket)
+        await gql.execute(
+            'mutation($id: ID!) { updateOccurrence(id: $id, input: {startTime: "10:00:00", endTime: "13:00:00"}) { id } }',
+            {"id": occurrence["id"]},
+        )
+        assert (await next_payload(socket))["sessionUpdates"]["kind"] == "RESCHEDULED"

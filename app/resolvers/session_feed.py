@@ -197,6 +197,7 @@ async def move_session(work: FeedWork, payload: Payload, now: datetime) -> None:
     after = {"startsAt": row.starts_at.isoformat(), "endsAt": row.ends_at.isoformat()}
     if before != after:
         _audit(session, "session.move", "GroupSession", row.id, row.id, before=before, after=after)
+        await stage_session_update(work, row.id, "RESCHEDULED")
 
 
 async def cancel_session(work: FeedWork, payload: Payload, now: datetime) -> None:

@@ -118,6 +118,7 @@ class SessionUpdateKind(Enum):
     LOCKED = "LOCKED"
     FORCE_UPDATED = "FORCE_UPDATED"
     CANCELLED = "CANCELLED"
+    RESCHEDULED = "RESCHEDULED"
 
 
 @strawberry.enum
