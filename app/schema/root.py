@@ -47,14 +47,15 @@ class Schema(strawberry.Schema):
         classify_in_place(errors, execution_context)
 
 
-def build_schema(introspection: bool = True) -> Schema:
+def build_schema(introspection: bool = True, caches: bool = True) -> Schema:
+    """`caches=False` drops the parser and validation caches (only for bench/'s side-by-side run)."""
     extensions = [
         partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
-        partial(ParserCache, maxsize=512),
-        partial(ValidationCache, maxsize=512),
     ]
+    if caches:
+        extensions += [partial(ParserCache, maxsize=512), partial(ValidationCache, maxsize=512)]
     if not introspection:
         extensions.append(DisableIntrospection)
     return Schema(

@@ -1,0 +1,521 @@
+"""The six benchmarks of issue #9 (fan-out from #7). Each starts real server processes on the
+benchmark database and drives them over HTTP/websockets from this process and watcher processes;
+comparisons (ceiling, caches, one vs two processes) are measured side by side in alternating rounds."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from app.ids import decode_id
+from bench.harness import GraphQL, LoadResult, closed_loop, percentile, start_server, token
+from bench.seed import CREATE_GROUP, Clinic, add_patients, make_clinic, program_group_input
+from bench.watchers import Watchers
+
+
+@dataclass
+class Options:
+    database_url: str
+    quick: bool = False
+    pool_size: int = 5
+
+    @property
+    def seconds(self) -> float:
+        return 2.0 if self.quick else 4.0
+
+    @property
+    def rounds(self) -> int:
+        return 1 if self.quick else 2
+
+
+@dataclass
+class Report:
+    name: str
+    rows: list[dict] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def row(self, case: str, result: str, goal: str = "", met: bool | None = None) -> None:
+        self.rows.append({"scenario": self.name, "case": case, "result": result, "goal": goal, "met": met})
+
+
+def ms(value: float) -> str:
+    return f"{value:.1f} ms"
+
+
+async def open_clients(server, count: int, bearer: str | None) -> list[GraphQL]:
+    return [await GraphQL.open(server, bearer) for _ in range(count)]
+
+
+def close_all(clients: list[GraphQL]) -> None:
+    for client in clients:
+        client.close()
+
+
+# ---------------------------------------------------------------- attendance
+
+
+SET_ATTENDANCE = "mutation($id: ID!, $status: AttendanceStatus!) { setAttendance(participantId: $id, status: $status) { id status } }"
+TOUCH = "mutation($id: Int!) { touch(id: $id) }"
+
+
+class AttendanceLoad:
+    """Client i marks the roster of session i % len(sessions), one participant after another,
+    each time a legal transition (SCHEDULED -> ATTENDED, then LATE <-> ATTENDED)."""
+
+    def __init__(self, clinic: Clinic) -> None:
+        self.clinic = clinic
+        self.status: dict[str, str] = {}
+
+    def request(self, worker: int, iteration: int) -> tuple[str, dict]:
+        session = self.clinic.sessions[worker % len(self.clinic.sessions)]
+        roster = self.clinic.participants[session]
+        participant = roster[(iteration + worker // len(self.clinic.sessions)) % len(roster)]
+        current = self.status.get(participant, "SCHEDULED")
+        wanted = "LATE" if current == "ATTENDED" else "ATTENDED"
+        self.status[participant] = wanted
+        return SET_ATTENDANCE, {"id": participant, "status": wanted}
+
+
+async def session_sequence(database_url: str, session_id: str) -> int:
+    conn = await asyncpg.connect(database_url)
+    try:
+        return await conn.fetchval(
+            "SELECT update_sequence FROM group_sessions WHERE id = $1", decode_id(session_id, "GroupSession")
+        )
+    finally:
+        await conn.close()
+
+
+# ------------------------------------------------------------- 1. write path
+
+
+async def write_path(opts: Options) -> Report:
+    report = Report("1 write")
+    bearer = token()
+    concurrencies = (1, 8, 32)
+    async with (
+        start_server(opts.database_url, pool_size=opts.pool_size) as app,
+        start_server(opts.database_url, mode="ceiling", pool_size=opts.pool_size) as ceiling,
+    ):
+        setup = await GraphQL.open(app, bearer)
+        clinic = await make_clinic(setup, sessions=32)
+        setup.close()
+        load = AttendanceLoad(clinic)
+        watchers = Watchers(1)
+        try:
+            # One room display per session: every change is previewed and published to a watcher.
+            await watchers.subscribe(app.ws_url, bearer, clinic.sessions, per_socket=32)
+            before = await app.metrics()
+            totals: dict[tuple[str, int], LoadResult] = {}
+            for c in concurrencies:
+                app_clients = await open_clients(app, c, bearer)
+                ceiling_clients = await open_clients(ceiling, c, None)
+                for round_ in range(opts.rounds):
+                    runs = [("setAttendance", app_clients, load.request), ("ceiling", ceiling_clients, lambda w, i: (TOUCH, {"id": w + 1}))]
+                    if round_ % 2:
+                        runs.reverse()
+                    for label, clients, make in runs:
+                        result = await closed_loop(label, clients, opts.seconds, make)
+                        totals.setdefault((label, c), LoadResult(label, c)).merge(result)
+                close_all(app_clients)
+                close_all(ceiling_clients)
+            writes = sum(totals[("setAttendance", c)].count for c in concurrencies)
+            await asyncio.sleep(1.0)  # let the last deliveries land
+            after = await app.metrics()
+            delivered, errors = await watchers.counts()
+        finally:
+            await watchers.close()
+    for c in concurrencies:
+        mine, ceil = totals[("setAttendance", c)], totals[("ceiling", c)]
+        ratio = mine.throughput / ceil.throughput if ceil.throughput else 0
+        report.row(
+            f"setAttendance c={c}",
+            f"{mine.throughput:.0f} req/s, p50 {ms(mine.p(50))}, p99 {ms(mine.p(99))}, {mine.errors} errors",
+            "p99 < 50 ms" if c == 8 else "",
+            (mine.p(99) < 50 and mine.errors == 0) if c == 8 else None,
+        )
+        report.row(f"ceiling c={c}", f"{ceil.throughput:.0f} req/s, p50 {ms(ceil.p(50))}, p99 {ms(ceil.p(99))}")
+        report.row(f"ratio c={c}", f"{ratio:.2f} of the ceiling", ">= 0.50", ratio >= 0.5)
+        report.details[f"c{c}"] = {"setAttendance": mine.summary(), "ceiling": ceil.summary(), "ratio": round(ratio, 3)}
+    builds = after["builds"] - before["builds"]
+    report.row(
+        "previews / deliveries",
+        f"{builds} hub builds, {after['previews'] - before['previews']} previews, "
+        f"{sum(delivered.values())} deliveries for {writes} writes",
+        "one build and one delivery per write", builds == writes and sum(delivered.values()) == writes and not errors,
+    )
+    report.details["statements_per_write"] = None
+    return report
+
+
+# -------------------------------------------------------------- 2. read path
+
+
+DETAIL = """
+query($id: ID!) {
+  groupSession(id: $id) {
+    id title status locked groupType startsAt endsAt sessionDate startTime endTime
+    facility { id name timezone }
+    roster { id status allowedNext billable addedLate updatedAt patient { id name mrn } }
+    supervisors { id status allowedNext staff { id name } }
+    attendance { scheduled attended late absent total terminal }
+    billingPreview {
+      billableCount state presentSupervisors maxParticipantsPerSupervisor readyToBill
+      payer { id name } band { minSize maxSize procedureCode modifiers rate }
+      issues { code severity message accepted participantIds }
+    }
+  }
+}"""
+
+LIST = """
+query($first: Int, $from: Date, $to: Date) {
+  groupSessions(first: $first, filter: {from: $from, to: $to}) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { node {
+      id title status locked groupType startsAt endsAt sessionDate startTime endTime
+      facility { id name }
+      roster { id status patient { id name } }
+      supervisors { id status staff { id name } }
+      attendance { scheduled attended late absent total terminal }
+      billingPreview { billableCount readyToBill band { procedureCode } }
+    } }
+  }
+}"""
+
+
+async def statements_per_request(server, client: GraphQL, query: str, variables: dict, n: int = 10) -> float:
+    await client.execute(query, variables)
+    before = (await server.metrics())["statements"]
+    for _ in range(n):
+        await client.execute(query, variables)
+    return ((await server.metrics())["statements"] - before) / n
+
+
+async def read_path(opts: Options) -> Report:
+    report = Report("2 read")
+    bearer = token()
+    async with (
+        start_server(opts.database_url, pool_size=opts.pool_size) as cached,
+        start_server(opts.database_url, pool_size=opts.pool_size, caches=False) as uncached,
+    ):
+        setup = await GraphQL.open(cached, bearer)
+        clinic = await make_clinic(setup, sessions=60)
+        # Some marks, so the preview has billable members and supervisors read both ways.
+        for participant in clinic.participants[clinic.sessions[0]][:10]:
+            await setup.execute(SET_ATTENDANCE, {"id": participant, "status": "ATTENDED"})
+        await setup.execute(
+            "mutation($s: ID!, $staff: ID!) { setSupervisorAttendance(sessionId: $s, staffId: $staff, status: ATTENDED) { id } }",
+            {"s": clinic.sessions[0], "staff": clinic.staff[1]},
+        )
+        detail_vars = {"id": clinic.sessions[0]}
+        dates = {"from": clinic.first_day.isoformat(), "to": clinic.last_day.isoformat()}
+        page = await setup.execute(LIST, {"first": 50, **dates})
+        assert len(page["groupSessions"]["edges"]) == 50, page["groupSessions"]["totalCount"]
+        detail = (await setup.execute(DETAIL, detail_vars))["groupSession"]
+        assert len(detail["roster"]) == 15 and len(detail["supervisors"]) == 2, detail
+        statements = {
+            "detail": await statements_per_request(cached, setup, DETAIL, detail_vars),
+            "list first=5": await statements_per_request(cached, setup, LIST, {"first": 5, **dates}),
+            "list first=50": await statements_per_request(cached, setup, LIST, {"first": 50, **dates}),
+        }
+        setup.close()
+        cases = [("detail", DETAIL, detail_vars, (1, 8)), ("list50", LIST, {"first": 50, **dates}, (1, 8))]
+        totals: dict[tuple[str, str, int], LoadResult] = {}
+        for name, query, variables, concurrencies in cases:
+            for c in concurrencies:
+                targets = [("caches on", await open_clients(cached, c, bearer)), ("caches off", await open_clients(uncached, c, bearer))]
+                for round_ in range(opts.rounds):
+                    for label, clients in (targets if round_ % 2 == 0 else targets[::-1]):
+                        result = await closed_loop(label, clients, opts.seconds, lambda w, i: (query, variables))
+                        totals.setdefault((name, label, c), LoadResult(label, c)).merge(result)
+                for _, clients in targets:
+                    close_all(clients)
+    for name, _, _, concurrencies in cases:
+        for c in concurrencies:
+            on, off = totals[(name, "caches on", c)], totals[(name, "caches off", c)]
+            gain = on.throughput / off.throughput if off.throughput else 0
+            report.row(f"{name} c={c}", f"{on.throughput:.0f} req/s, p50 {ms(on.p(50))}, p99 {ms(on.p(99))}, {on.errors} errors")
+            report.row(f"{name} c={c} no caches", f"{off.throughput:.0f} req/s, p50 {ms(off.p(50))}; caches give x{gain:.2f}")
+            report.details[f"{name}_c{c}"] = {"caches_on": on.summary(), "caches_off": off.summary(), "gain": round(gain, 3)}
+    fixed = statements["list first=5"] == statements["list first=50"]
+    report.row(
+        "SQL statements / request",
+        f"detail {statements['detail']:.0f}, list first=5 {statements['list first=5']:.0f}, first=50 {statements['list first=50']:.0f}",
+        "fixed whatever the page size", fixed,
+    )
+    report.details["statements"] = statements
+    return report
+
+
+# ---------------------------------------------------------------- 3. fan-out
+
+
+async def fan_out(opts: Options) -> Report:
+    report = Report("3 fan-out")
+    bearer = token()
+    sizes = (1, 100, 1000) if opts.quick else (1, 100, 1000, 10000)
+    changes = 5 if opts.quick else 8
+    goals = {1000: 0.200, 10000: 1.0}
+    async with start_server(opts.database_url, pool_size=opts.pool_size) as app:
+        setup = await GraphQL.open(app, bearer)
+        clinic = await make_clinic(setup, sessions=1)
+        session = clinic.sessions[0]
+        roster = clinic.participants[session]
+        load = AttendanceLoad(clinic)
+        watchers = Watchers(4)
+        subscribed = 0
+        try:
+            for size in sizes:
+                subscribe_seconds = await watchers.subscribe(app.ws_url, bearer, [session] * (size - subscribed))
+                subscribed = size
+                before = await app.metrics()
+                lasts, everything, answers = [], [], []
+                missing = 0
+                for k in range(changes):
+                    sequence = await session_sequence(opts.database_url, session) + 1
+                    query, variables = load.request(0, k)
+                    sent = time.time()
+                    await setup.execute(query, variables)
+                    answers.append(time.time() - sent)
+                    times, lost = await watchers.expect(sequence, timeout=30)
+                    missing += lost
+                    latencies = [t - sent for t in times]
+                    everything.extend(latencies)
+                    lasts.append(max(latencies) if latencies else float("nan"))
+                    await asyncio.sleep(0.2)
+                after = await app.metrics()
+                previews = (after["previews"] - before["previews"]) / changes
+                p99 = percentile(everything, 99)
+                goal = goals.get(size)
+                report.row(
+                    f"{size} watchers",
+                    f"last delivery p50 {ms(percentile(lasts, 50) * 1000)}, max {ms(max(lasts) * 1000)}; "
+                    f"delivery p99 {ms(p99 * 1000)}; {previews:.2f} previews/change; {missing} missed; "
+                    f"subscribe {subscribe_seconds:.1f}s",
+                    (f"last delivery < {goal * 1000:.0f} ms; 1 preview/change" if goal else "1 preview/change"),
+                    (max(lasts) < goal if goal else True) and previews == 1 and missing == 0,
+                )
+                report.details[f"w{size}"] = {
+                    "last_delivery_ms": [round(x * 1000, 1) for x in lasts],
+                    "delivery_p50_ms": round(percentile(everything, 50) * 1000, 1),
+                    "delivery_p99_ms": round(p99 * 1000, 1),
+                    "mutation_ms": [round(x * 1000, 1) for x in answers],
+                    "previews_per_change": previews, "missed": missing, "subscribe_s": round(subscribe_seconds, 2),
+                }
+        finally:
+            await watchers.close()
+            setup.close()
+    del roster
+    return report
+
+
+# ------------------------------------------------------------- 4. contention
+
+
+ENROLL = """
+mutation($groupId: ID!, $patientId: ID!) {
+  enrollPatient(groupId: $groupId, patientId: $patientId) { outcome enrollment { id status waitlistPosition patient { id } } }
+}"""
+
+GROUP_LINE = """
+query($id: ID!) {
+  group(id: $id) {
+    capacity { enrolled max waitlisted atCapacity overCapacity }
+    waitlist { id waitlistPosition patient { id } }
+    enrollments(status: [ENROLLED], first: 100) { totalCount edges { node { patient { id } } } }
+  }
+}"""
+
+
+async def contention(opts: Options) -> Report:
+    report = Report("4 contention")
+    bearer = token()
+    callers, seats = 200, 20
+    bursts = 1 if opts.quick else 3
+    async with start_server(opts.database_url, pool_size=opts.pool_size) as app:
+        setup = await GraphQL.open(app, bearer)
+        clinic = await make_clinic(setup, sessions=0)
+        helpers = await open_clients(app, 8, bearer)
+        for burst in range(bursts):
+            group = (await setup.execute(CREATE_GROUP, {"input": {
+                "name": f"Contention {burst}", "groupType": "THERAPY", "facilityId": clinic.facility,
+                "facilitatorId": clinic.staff[0], "maxCapacity": seats, "durationMinutes": 60}}))["createGroup"]["id"]
+            patients = await add_patients(helpers, clinic, callers)
+            clients = await open_clients(app, callers, bearer)
+            started = time.perf_counter()
+            answers = await asyncio.gather(
+                *(client.post(ENROLL, {"groupId": group, "patientId": p}) for client, p in zip(clients, patients))
+            )
+            wall = time.perf_counter() - started
+            close_all(clients)
+            errors = sum(1 for status, body in answers if status != 200 or body.get("errors"))
+            outcomes = Counter(body["data"]["enrollPatient"]["outcome"] for status, body in answers if not body.get("errors"))
+            line = (await setup.execute(GROUP_LINE, {"id": group}))["group"]
+            positions = [w["waitlistPosition"] for w in line["waitlist"]]
+            everyone = [w["patient"]["id"] for w in line["waitlist"]] + [e["node"]["patient"]["id"] for e in line["enrollments"]["edges"]]
+            sound = (
+                errors == 0
+                and outcomes == {"ENROLLED": seats, "WAITLISTED": callers - seats}
+                and line["capacity"]["enrolled"] == seats == line["enrollments"]["totalCount"]
+                and line["capacity"]["waitlisted"] == callers - seats
+                and positions == list(range(1, callers - seats + 1))
+                and sorted(everyone) == sorted(patients)
+                and not line["capacity"]["overCapacity"]
+            )
+            report.row(
+                f"200 enrollments, burst {burst + 1}",
+                f"wall {wall * 1000:.0f} ms, {errors} errors, {dict(outcomes)}, invariants {'hold' if sound else 'BROKEN'}",
+                "zero errors, invariants hold", sound,
+            )
+            report.details[f"burst{burst + 1}"] = {"wall_ms": round(wall * 1000, 1), "errors": errors, "outcomes": dict(outcomes), "sound": sound}
+        close_all(helpers)
+        setup.close()
+    return report
+
+
+# ------------------------------------------------------------- 5. scheduling
+
+
+GENERATE = "mutation($groupId: ID!, $from: Date!, $to: Date!) { generateOccurrences(groupId: $groupId, from: $from, to: $to) { skipped created { id } } }"
+COMPLIANCE = """
+query($first: Int, $after: String, $week: Date) {
+  groups(first: $first, after: $after, filter: {facilityId: null}) {
+    pageInfo { hasNextPage endCursor }
+    edges { node { id groupType compliance(weekOf: $week) { status weekStart hoursPerWeek daysPerWeek minHoursPerSessionDay gaps { requirement shortBy } } } }
+  }
+}"""
+
+
+async def compliance_pass(client: GraphQL, week: str) -> tuple[float, int]:
+    started, after, count = time.perf_counter(), None, 0
+    while True:
+        data = (await client.execute(COMPLIANCE, {"first": 100, "after": after, "week": week}))["groups"]
+        count += sum(1 for e in data["edges"] if e["node"]["compliance"] is not None)
+        if not data["pageInfo"]["hasNextPage"]:
+            return time.perf_counter() - started, count
+        after = data["pageInfo"]["endCursor"]
+
+
+async def scheduling(opts: Options) -> Report:
+    report = Report("5 scheduling")
+    bearer = token()
+    groups = 50 if opts.quick else 500
+    async with start_server(opts.database_url, pool_size=opts.pool_size) as app:
+        setup = await GraphQL.open(app, bearer)
+        clinic = await make_clinic(setup, sessions=0)
+        clients = await open_clients(app, 4, bearer)
+        ids: list[str] = []
+
+        async def create(client: GraphQL, indexes) -> None:
+            for i in indexes:
+                ids.append((await client.execute(CREATE_GROUP, {"input": program_group_input(clinic, i)}))["createGroup"]["id"])
+
+        await asyncio.gather(*(create(c, range(k, groups, len(clients))) for k, c in enumerate(clients)))
+        projected, counted = await compliance_pass(setup, "2026-03-09")
+        per_group_times: list[float] = []
+        created = 0
+
+        async def generate(client: GraphQL, share: list[str]) -> None:
+            nonlocal created
+            for group in share:
+                started = time.perf_counter()
+                data = await client.execute(GENERATE, {"groupId": group, "from": "2026-01-01", "to": "2026-12-31"})
+                per_group_times.append(time.perf_counter() - started)
+                created += len(data["generateOccurrences"]["created"])
+
+        concurrency = 2
+        started = time.perf_counter()
+        await asyncio.gather(*(generate(clients[k], ids[k::concurrency]) for k in range(concurrency)))
+        wall = time.perf_counter() - started
+        live, counted_live = await compliance_pass(setup, "2026-03-09")
+        close_all(clients)
+        setup.close()
+    report.row(
+        f"generateOccurrences, a year x {groups} groups",
+        f"{wall / groups * 1000:.0f} ms/group wall (2 callers); per call p50 {ms(percentile(per_group_times, 50) * 1000)}, "
+        f"p99 {ms(percentile(per_group_times, 99) * 1000)}; {created} occurrences",
+    )
+    report.row(f"compliance, {counted} IOP/PHP groups (projected)", f"{projected / max(counted, 1) * 1000:.2f} ms/group ({projected * 1000:.0f} ms total)")
+    report.row(f"compliance, {counted_live} IOP/PHP groups (occurrences)", f"{live / max(counted_live, 1) * 1000:.2f} ms/group ({live * 1000:.0f} ms total)")
+    report.details.update(
+        groups=groups, occurrences=created, generate_wall_s=round(wall, 2),
+        generate_p50_ms=round(percentile(per_group_times, 50) * 1000, 1), generate_p99_ms=round(percentile(per_group_times, 99) * 1000, 1),
+        compliance_projected_ms_per_group=round(projected / max(counted, 1) * 1000, 3),
+        compliance_live_ms_per_group=round(live / max(counted_live, 1) * 1000, 3),
+    )
+    return report
+
+
+# -------------------------------------------------------------- 6. scale-out
+
+
+async def scale_out(opts: Options) -> Report:
+    report = Report("6 scale-out")
+    bearer = token()
+    concurrencies = (16,) if opts.quick else (8, 32)
+    broadcast = opts.database_url  # the postgres broadcaster on the application's own database
+    async with (
+        start_server(opts.database_url, pool_size=opts.pool_size, broadcast_url=broadcast) as a,
+        start_server(opts.database_url, pool_size=opts.pool_size, broadcast_url=broadcast) as b,
+    ):
+        setup = await GraphQL.open(a, bearer)
+        clinic = await make_clinic(setup, sessions=32)
+        setup.close()
+        load = AttendanceLoad(clinic)
+        on_a, on_b = Watchers(1), Watchers(1)
+        totals: dict[tuple[str, int], LoadResult] = {}
+        checks: list[bool] = []
+        try:
+            await on_a.subscribe(a.ws_url, bearer, clinic.sessions, per_socket=32)
+            for c in concurrencies:
+                for round_ in range(opts.rounds):
+                    order = ("one", "two") if round_ % 2 == 0 else ("two", "one")
+                    for mode in order:
+                        if mode == "two":
+                            await on_b.subscribe(b.ws_url, bearer, clinic.sessions, per_socket=32)
+                            clients = await open_clients(a, c // 2, bearer) + await open_clients(b, c - c // 2, bearer)
+                            # Interleave so that client i and i+1 of one session go to different processes.
+                            clients = [clients[i // 2 + (c // 2 if i % 2 else 0)] for i in range(c)]
+                        else:
+                            clients = await open_clients(a, c, bearer)
+                        result = await closed_loop(f"{mode} process", clients, opts.seconds, load.request)
+                        close_all(clients)
+                        totals.setdefault((mode, c), LoadResult(mode, c)).merge(result)
+                        if mode == "two":
+                            await asyncio.sleep(1.0)
+                            seen_b, _ = await on_b.counts()
+                            checks.append(sum(seen_b.values()) == result.count)
+                            await on_b.reset()
+        finally:
+            await on_a.close()
+            await on_b.close()
+    for c in concurrencies:
+        one, two = totals[("one", c)], totals[("two", c)]
+        ratio = two.throughput / one.throughput if one.throughput else 0
+        report.row(f"one process c={c}", f"{one.throughput:.0f} req/s, p50 {ms(one.p(50))}, p99 {ms(one.p(99))}, {one.errors} errors")
+        report.row(f"two processes c={c}", f"{two.throughput:.0f} req/s, p50 {ms(two.p(50))}, p99 {ms(two.p(99))}, {two.errors} errors")
+        report.row(f"ratio c={c}", f"x{ratio:.2f} with two processes", "", None)
+        report.details[f"c{c}"] = {"one": one.summary(), "two": two.summary(), "ratio": round(ratio, 3)}
+    report.row("cross-process delivery", f"{sum(checks)}/{len(checks)} rounds: every write reached the other process's watchers",
+               "all", all(checks))
+    return report
+
+
+SCENARIOS = {
+    "write": write_path,
+    "read": read_path,
+    "fanout": fan_out,
+    "contention": contention,
+    "scheduling": scheduling,
+    "scaleout": scale_out,
+}
+
+
+@contextlib.contextmanager
+def _noop():
+    yield

@@ -1,0 +1,80 @@
+"""A benchmark server process: uvicorn serving the real app (as `group-sessions serve` does) or
+the bare "ceiling" app, plus a bench-only /_bench/metrics route.
+
+    python -m bench.server --mode app|ceiling --port 8123
+
+Settings come from the environment as for `serve`. GS_BENCH_CACHES=0 builds the schema without
+Strawberry's ParserCache and ValidationCache (for the side-by-side read run). The metrics route
+and the SQL statement counter exist only in this process, never in the product app.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from functools import partial
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+STATEMENTS = 0
+
+
+def _count_statement(*_args) -> None:
+    global STATEMENTS
+    STATEMENTS += 1
+
+
+def _metrics_route(extra) -> Route:
+    async def metrics(request: Request) -> JSONResponse:
+        return JSONResponse({"statements": STATEMENTS, "pid": os.getpid(), **extra(request)})
+
+    return Route("/_bench/metrics", metrics)
+
+
+def real_app():
+    import app.main as main
+    from app.config import Settings
+    from app.resolvers import live
+    from app.schema.root import build_schema
+
+    if os.environ.get("GS_BENCH_CACHES", "1") == "0":
+        main.build_schema = partial(build_schema, caches=False)
+    application = main.create_app(Settings.from_env())
+
+    def extra(request: Request) -> dict:
+        hub = request.app.state.services.extras.get("hub")
+        return {
+            "previews": live.PREVIEW_COMPUTATIONS,
+            "builds": hub.builds if hub else None,
+            "watchers": hub.watcher_count if hub else None,
+        }
+
+    application.router.routes.append(_metrics_route(extra))
+    return application
+
+
+def main() -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mode", choices=("app", "ceiling"), default="app")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    event.listen(Engine, "before_cursor_execute", _count_statement)
+    if args.mode == "ceiling":
+        from bench.ceiling import ceiling_app
+
+        application = ceiling_app()
+        application.router.routes.append(_metrics_route(lambda request: {}))
+    else:
+        application = real_app()
+    # As `group-sessions serve` runs it (same websocket implementation), minus the access log.
+    uvicorn.run(application, host=args.host, port=args.port, log_level="warning", access_log=False, ws="websockets-sansio")
+
+
+if __name__ == "__main__":
+    main()
