@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
 
 import jwt
@@ -58,6 +59,17 @@ class Principal:
             if facility != ALL_FACILITIES:
                 return facility
         return None
+
+    @property
+    def facility_uuids(self) -> list[uuid.UUID]:
+        """The named facilities as UUIDs (nothing for an all-facility token: check all_facilities first)."""
+        out = []
+        for value in self.facilities:
+            try:
+                out.append(uuid.UUID(value))
+            except ValueError:
+                continue
+        return out
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes

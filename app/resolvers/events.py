@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from app.db import models
 from app.errors import BadInput
-from app.resolvers.scheduling import facility_uuids
 from app.schema.connection import Connection, Edge, PageInfo
 from app.schema.pagination import page_args
 
@@ -76,4 +75,4 @@ def _visible_to(principal) -> Any:
     if principal.all_facilities:
         return None
     facility_of = models.IntegrationEvent.payload["facilityId"].astext
-    return facility_of.in_([str(pk) for pk in facility_uuids(principal)])
+    return facility_of.in_([str(pk) for pk in principal.facility_uuids])

@@ -29,25 +29,12 @@ async def viewer_facilities(ctx) -> Sequence[models.Facility]:
     async with ctx.db() as session:
         query = select(models.Facility).order_by(models.Facility.name)
         if not principal.all_facilities:
-            ids = [f for f in principal.facilities]
-            query = query.where(models.Facility.id.in_(_uuids(ids)))
+            query = query.where(models.Facility.id.in_(principal.facility_uuids))
         rows = (await session.scalars(query)).all()
     if not principal.all_facilities:
         order = {f: i for i, f in enumerate(principal.facilities)}
         rows = sorted(rows, key=lambda r: order.get(str(r.id), len(order)))
     return rows
-
-
-def _uuids(values: Sequence[str]) -> list:
-    import uuid
-
-    out = []
-    for v in values:
-        try:
-            out.append(uuid.UUID(v))
-        except ValueError:
-            continue
-    return out
 
 
 async def create_facility(ctx, data) -> models.Facility:
@@ -284,7 +271,7 @@ async def search_patients(ctx, search: str | None, page: Page) -> tuple[list[mod
     principal = ctx.principal
     query = select(models.Patient)
     if not principal.all_facilities:
-        query = query.where(models.Patient.facility_id.in_(_uuids(list(principal.facilities))))
+        query = query.where(models.Patient.facility_id.in_(principal.facility_uuids))
     if search:
         term = f"%{search.strip()[:100]}%"
         query = query.where(or_(models.Patient.name.ilike(term), models.Patient.mrn.ilike(term)))

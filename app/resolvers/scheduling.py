@@ -191,7 +191,7 @@ async def list_groups(info: Info, filter, first: int | None, after: str | None) 
             raise NotFound("No Facility with that id")
         query = query.where(models.GroupDefinition.facility_id == facility_pk)
     elif not principal.all_facilities:
-        query = query.where(models.GroupDefinition.facility_id.in_(facility_uuids(principal)))
+        query = query.where(models.GroupDefinition.facility_id.in_(principal.facility_uuids))
     if filter and filter.group_type:
         query = query.where(models.GroupDefinition.group_type == filter.group_type.value)
     if filter and filter.search:
@@ -204,16 +204,6 @@ async def list_groups(info: Info, filter, first: int | None, after: str | None) 
             )
         ).all()
     return Connection.from_page([GroupDefinition.from_row(r) for r in rows], page, int(total or 0))
-
-
-def facility_uuids(principal) -> list[uuid.UUID]:
-    out = []
-    for value in principal.facilities:
-        try:
-            out.append(uuid.UUID(value))
-        except ValueError:
-            continue
-    return out
 
 
 def _escape_like(text: str) -> str:
