@@ -36,3 +36,53 @@ def test_demo_loads_once_and_again_changes_nothing(database_url, tmp_path):
     env = {"DATABASE_URL": database_url, "GS_DATA_DIR": str(tmp_path), "GS_JWT_SECRET": "x" * 40}
     assert "Loaded" in run_cli("demo", env=env)
     assert "already loaded" in run_cli("demo", env=env)
+
+
+async def test_serve_prints_the_address_and_dev_tokens(database_url):
+    from tests.server import server_process, start_server
+
+    async with start_server(database_url) as base_url:
+        log = server_process(base_url).log_path.read_text()
+    port = base_url.rsplit(":", 1)[1]
+    assert f"GraphQL endpoint: http://127.0.0.1:{port}/graphql" in log
+    assert "Admin token (dev only):" in log and "Facilitator token (dev only):" in log
+    assert "Stop with Ctrl+C." in log
+
+
+async def test_demo_twice_changes_no_row(database_url, tmp_path):
+    import asyncpg
+
+    env = {"DATABASE_URL": database_url, "GS_DATA_DIR": str(tmp_path), "GS_JWT_SECRET": "x" * 40}
+    counts = "SELECT (SELECT count(*) FROM group_definitions), (SELECT count(*) FROM group_occurrences), " \
+             "(SELECT count(*) FROM enrollments), (SELECT count(*) FROM group_sessions), (SELECT count(*) FROM claims), " \
+             "(SELECT count(*) FROM integration_events), (SELECT count(*) FROM audit_entries)"
+    run_cli("demo", env=env)
+    conn = await asyncpg.connect(database_url)
+    try:
+        first = tuple(await conn.fetchrow(counts))
+        run_cli("demo", env=env)
+        assert tuple(await conn.fetchrow(counts)) == first
+    finally:
+        await conn.close()
+    assert first[0] == 6 and first[3] > 30 and first[4] >= 1
+
+
+async def test_bill_due_bills_every_ended_session(gql, clinic, database_url, tmp_path):
+    from tests.builders_sessions import create_session
+
+    patient = await clinic.add_patient()
+    await clinic.cover(patient)
+    await clinic.bands([(1, 4, "90853", "40.00")])
+    from datetime import datetime, timedelta, timezone
+
+    started = datetime.now(timezone.utc) - timedelta(hours=3)
+    session = await create_session(gql, clinic, patients=[patient], starts_at=started)
+    await gql.execute(
+        "mutation($id: ID!) { setAttendance(participantId: $id, status: ATTENDED) { id } }",
+        {"id": session["roster"][0]["id"]},
+    )
+    env = {"DATABASE_URL": database_url, "GS_DATA_DIR": str(tmp_path), "GS_JWT_SECRET": "x" * 40}
+    assert run_cli("bill-due", env=env).strip() == "Billed 1 session(s)."
+    assert run_cli("bill-due", env=env).strip() == "Billed 0 session(s)."
+    data = await gql.execute("query($id: ID!) { groupSession(id: $id) { status charges { amount } } }", {"id": session["id"]})
+    assert data["groupSession"] == {"status": "LOCKED", "charges": [{"amount": "40.00"}]}

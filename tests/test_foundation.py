@@ -148,3 +148,50 @@ async def test_websocket_without_valid_token_closes_4401(ws):
 async def test_websocket_with_token_is_acknowledged(ws):
     async with ws() as socket:
         assert (await socket.receive_json())["type"] == "connection_ack"
+
+
+async def _handshake(app, origin: str) -> str:
+    """Drive one websocket handshake through the ASGI app; the type of the app's first answer."""
+    import asyncio
+
+    sent: list[dict] = []
+    incoming = asyncio.Queue()
+    await incoming.put({"type": "websocket.connect"})
+    scope = {
+        "type": "websocket", "path": "/graphql", "raw_path": b"/graphql", "query_string": b"",
+        "headers": [(b"origin", origin.encode()), (b"host", b"test")], "subprotocols": ["graphql-transport-ws"],
+        "scheme": "ws", "server": ("test", 80), "client": ("127.0.0.1", 1234), "root_path": "", "asgi": {"version": "3.0"},
+    }
+
+    async def send(message):
+        sent.append(message)
+        if message["type"] == "websocket.accept":
+            await incoming.put({"type": "websocket.disconnect", "code": 1000})
+
+    await asyncio.wait_for(app(scope, incoming.get, send), 5)
+    return sent[0]["type"]
+
+
+async def test_cross_origin_websocket_and_cors_follow_the_allowed_origins(settings):
+    from dataclasses import replace
+
+    import httpx
+
+    from app.main import create_app
+
+    app = create_app(replace(settings, allowed_origins=("https://clinic.example",)), background=False)
+    lifespan = app.router.lifespan_context(app)
+    await lifespan.__aenter__()
+    try:
+        assert await _handshake(app, "https://evil.example") == "websocket.close"
+        assert await _handshake(app, "https://clinic.example") == "websocket.accept"
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            preflight = await client.options("/graphql", headers={
+                "Origin": "https://clinic.example", "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type,idempotency-key"})
+            assert preflight.headers["access-control-allow-origin"] == "https://clinic.example"
+            refused = await client.options("/graphql", headers={
+                "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+            assert "access-control-allow-origin" not in refused.headers
+    finally:
+        await lifespan.__aexit__(None, None, None)
