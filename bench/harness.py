@@ -350,3 +350,11 @@ def raise_fd_limit(wanted: int = 65536) -> int:
     if soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+_T0 = time.perf_counter()
+
+
+def log(message: str) -> None:
+    """Progress on stderr, with the seconds since the run began."""
+    print(f"   [{time.perf_counter() - _T0:7.1f}s] {message}", file=sys.stderr, flush=True)

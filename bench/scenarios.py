@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 
 from app.ids import decode_id
-from bench.harness import GraphQL, LoadResult, closed_loop, percentile, start_server, token
+from bench.harness import GraphQL, LoadResult, closed_loop, log, percentile, start_server, token
 from bench.seed import CREATE_GROUP, Clinic, add_patients, make_clinic, program_group_input
 from bench.watchers import Watchers
 
@@ -102,14 +102,17 @@ async def write_path(opts: Options) -> Report:
         start_server(opts.database_url, pool_size=opts.pool_size) as app,
         start_server(opts.database_url, mode="ceiling", pool_size=opts.pool_size) as ceiling,
     ):
+        log("servers up")
         setup = await GraphQL.open(app, bearer)
         clinic = await make_clinic(setup, sessions=32)
         setup.close()
+        log("seeded")
         load = AttendanceLoad(clinic)
         watchers = Watchers(1)
         try:
             # One room display per session: every change is previewed and published to a watcher.
             await watchers.subscribe(app.ws_url, bearer, clinic.sessions, per_socket=32)
+            log("watchers subscribed")
             before = await app.metrics()
             totals: dict[tuple[str, int], LoadResult] = {}
             for c in concurrencies:
@@ -121,6 +124,7 @@ async def write_path(opts: Options) -> Report:
                         runs.reverse()
                     for label, clients, make in runs:
                         result = await closed_loop(label, clients, opts.seconds, make)
+                        log(f"{label} c={c}: {result.throughput:.0f} req/s")
                         totals.setdefault((label, c), LoadResult(label, c)).merge(result)
                 close_all(app_clients)
                 close_all(ceiling_clients)

@@ -100,9 +100,14 @@ async def _serve(conn) -> None:
                 readies.append(ready)
                 tasks.append(asyncio.create_task(_socket(ws_url, bearer, subs[i : i + per_socket], state, ready)))
                 await asyncio.sleep(0)
-            waiting = [asyncio.create_task(r.wait()) for r in readies]
-            done, _ = await asyncio.wait(waiting + tasks, return_when=asyncio.ALL_COMPLETED, timeout=180)
-            failed = [t for t in tasks if t.done() and t.exception() is not None]
+            waiting = {asyncio.create_task(r.wait()) for r in readies}
+            deadline = time.monotonic() + 180
+            while waiting and not any(t.done() for t in tasks) and time.monotonic() < deadline:
+                done, waiting = await asyncio.wait(
+                    waiting | set(tasks), return_when=asyncio.FIRST_COMPLETED, timeout=deadline - time.monotonic()
+                )
+                waiting -= set(tasks)
+            failed = [t for t in tasks if t.done() and (t.cancelled() or t.exception() is not None)]
             if failed or state.snapshots < expected:
                 errors = [repr(t.exception()) for t in failed][:3] + state.errors[:3]
                 conn.send(("error", f"{state.snapshots}/{expected} snapshots; {errors}"))
