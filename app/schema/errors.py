@@ -10,7 +10,12 @@ from app.errors import DomainError, ErrorCode
 log = logging.getLogger("app.errors")
 
 # Messages of the query-limit validators (depth, aliases, tokens) in strawberry and graphql-core.
-_TOO_COMPLEX_MARKERS = ("exceeds maximum operation depth", "aliases found", "Document contains more than")
+_TOO_COMPLEX_MARKERS = (
+    "exceeds maximum operation depth",
+    "aliases found",
+    "Document contains more than",
+    "Document expands to more than",
+)
 
 
 def error_code(error: GraphQLError) -> str | None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 from functools import partial
 
 import strawberry
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
 from app.schema.billing import Charge, Claim
 from app.schema.errors import classify_in_place
+from app.schema.limits import CachedValidation, FragmentExpansionLimiter
 from app.schema.operations.billing import BillingMutation, BillingQuery
 from app.schema.operations.enrollment import EnrollmentMutation
 from app.schema.operations.events import EventsQuery
@@ -59,11 +60,12 @@ class Schema(strawberry.Schema):
 def build_schema(introspection: bool = True, caches: bool = True) -> Schema:
     """`caches=False` drops the parser and validation caches (only for bench/'s side-by-side run)."""
     extensions = [
+        FragmentExpansionLimiter,  # first: it refuses fan-out documents before any validator expands them
         LimitRules,
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
     ]
     if caches:
-        extensions += [partial(ParserCache, maxsize=512), partial(ValidationCache, maxsize=512)]
+        extensions += [partial(ParserCache, maxsize=512), partial(CachedValidation, maxsize=512)]
     if not introspection:
         extensions.append(DisableIntrospection)
     return Schema(

@@ -1,0 +1,242 @@
+"""Query limits (rules.md §11) against hostile documents and bodies: each one is answered quickly
+with QUERY_TOO_COMPLEX or BAD_USER_INPUT, never INTERNAL or a 5xx, and the server keeps serving."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from graphql import get_introspection_query
+
+from app.schema.root import MAX_ALIASES, MAX_DEPTH, schema
+from tests.builders_enrollment import make_group
+
+QUICK = 2.0  # seconds: a refusal must not cost the server real work
+
+
+async def refused(gql, document: str, variables: dict | None = None) -> tuple[int, str, str]:
+    """(status, code, message) of a document the server must refuse quickly."""
+    started = time.monotonic()
+    response = await gql.post(document, variables)
+    elapsed = time.monotonic() - started
+    body = response.json()
+    assert body.get("errors"), body
+    codes = {e["extensions"]["code"] for e in body["errors"]}
+    assert "INTERNAL" not in codes and response.status_code < 500, body
+    assert elapsed < QUICK, f"refusal took {elapsed:.1f}s"
+    return response.status_code, body["errors"][0]["extensions"]["code"], body["errors"][0]["message"]
+
+
+async def assert_still_serving(gql) -> None:
+    assert (await gql.execute("{ viewer { subject } }"))["viewer"]["subject"] == "tester"
+
+
+LEAF = {"groups": "totalCount", "edges": "cursor", "node": "id", "enrollments": "totalCount", "group": "id"}
+
+
+def query_of_depth(depth: int) -> str:
+    """groups → edges → node → enrollments → edges → node → group → … with a leaf at `depth`."""
+    path = (["groups", "edges", "node"] + ["enrollments", "edges", "node", "group"] * depth)[: depth - 1]
+    document = LEAF[path[-1]]
+    for name in reversed(path):
+        document = f"{name} {{ {document} }}"
+    return f"{{ {document} }}"
+
+
+# ------------------------------------------------------------------ depth
+
+
+async def test_depth_at_the_limit_is_served_and_one_more_level_is_refused(gql):
+    # Depth counts the levels below the root field (graphql-depth-limit's convention, which
+    # strawberry's QueryDepthLimiter follows): the root field plus 12 levels.
+    assert "errors" not in (await gql.post(query_of_depth(MAX_DEPTH + 1))).json()
+    status, code, message = await refused(gql, query_of_depth(MAX_DEPTH + 2))
+    assert (status, code) == (400, "QUERY_TOO_COMPLEX")
+    assert str(MAX_DEPTH) in message
+
+
+async def test_fragment_spreads_cannot_dodge_the_depth_limit(gql):
+    document = """
+    { groups { edges { node { ...G } } } }
+    fragment G on GroupDefinition { enrollments { edges { node { group { ...H } } } } }
+    fragment H on GroupDefinition { enrollments { edges { node { group { ...I } } } } }
+    fragment I on GroupDefinition { enrollments { edges { node { group { id } } } } }
+    """
+    assert (await refused(gql, document))[:2] == (400, "QUERY_TOO_COMPLEX")
+
+
+async def test_inline_fragments_cannot_dodge_the_depth_limit(gql):
+    inner = "id"
+    for _ in range(4):
+        inner = f"... on GroupDefinition {{ enrollments {{ edges {{ node {{ group {{ {inner} }} }} }} }} }}"
+    document = f"{{ groups {{ edges {{ node {{ {inner} }} }} }} }}"
+    assert (await refused(gql, document))[:2] == (400, "QUERY_TOO_COMPLEX")
+
+
+async def test_a_fragment_cycle_is_bad_user_input(gql):
+    document = "{ viewer { ...A } } fragment A on Viewer { subject ...B } fragment B on Viewer { ...A }"
+    status, code, message = await refused(gql, document)
+    assert (status, code) == (400, "BAD_USER_INPUT")
+    assert "within itself" in message
+
+
+async def test_fragment_fan_out_is_refused_before_validation_explodes(gql):
+    """Each fragment spreads the next twice: 2^22 fields once expanded, from a 1 KB document.
+    Expanding it (as the depth and alias validators do) takes the event loop for seconds."""
+    levels = 22
+    document = "{ viewer { ...F0 } } " + " ".join(
+        f"fragment F{i} on Viewer {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)
+    ) + f" fragment F{levels} on Viewer {{ subject }}"
+    status, code, message = await refused(gql, document)
+    assert (status, code) == (400, "QUERY_TOO_COMPLEX")
+    await assert_still_serving(gql)
+
+
+async def test_fan_out_of_real_fields_is_refused(gql):
+    """The same explosion through nested object fields rather than one scalar."""
+    document = "{ groups { edges { node { ...F0 } } } } " + " ".join(
+        f"fragment F{i} on GroupDefinition {{ ...F{i + 1} facility {{ id }} ...F{i + 1} }}" for i in range(20)
+    ) + " fragment F20 on GroupDefinition { id name }"
+    assert (await refused(gql, document))[:2] == (400, "QUERY_TOO_COMPLEX")
+
+
+async def test_the_standard_introspection_query_is_served(gql):
+    """Integrators and GraphiQL use it; its ofType chain is deeper than 12 on purpose."""
+    started = time.monotonic()
+    data = await gql.execute(get_introspection_query(descriptions=True))
+    assert time.monotonic() - started < QUICK
+    assert {t["name"] for t in data["__schema"]["types"]} >= {"Query", "Mutation", "Subscription", "GroupSession"}
+
+
+async def test_a_long_oftype_chain_ends_with_the_schema(gql):
+    """Wrapping types nest at most three deep ([X!]!), so a longer ofType chain is answered with nulls, fast."""
+    inner = "name"
+    for _ in range(30):
+        inner = f"ofType {{ {inner} }}"
+    started = time.monotonic()
+    await gql.execute(f"{{ __schema {{ types {{ fields {{ type {{ {inner} }} }} }} }} }}")
+    assert time.monotonic() - started < QUICK
+
+
+# ------------------------------------------------------------ aliases, tokens
+
+
+async def test_aliases_hidden_in_a_fragment_are_counted(gql):
+    aliases = " ".join(f"a{i}: subject" for i in range(MAX_ALIASES + 10))
+    document = f"{{ viewer {{ ...F }} }} fragment F on Viewer {{ {aliases} }}"
+    assert (await refused(gql, document))[:2] == (400, "QUERY_TOO_COMPLEX")
+
+
+async def test_aliases_spread_over_fragments_are_counted(gql):
+    fragments = " ".join(
+        f"fragment F{i} on Query {{ " + " ".join(f"f{i}_{j}: viewer {{ subject }}" for j in range(8)) + " }"
+        for i in range(5)
+    )
+    document = "{ " + " ".join(f"...F{i}" for i in range(5)) + " } " + fragments
+    assert (await refused(gql, document))[:2] == (400, "QUERY_TOO_COMPLEX")
+
+
+async def test_a_huge_list_of_variable_definitions_hits_the_token_limit(gql):
+    definitions = ", ".join(f"$v{i}: Int" for i in range(3000))
+    assert (await refused(gql, f"query({definitions}) {{ viewer {{ subject }} }}"))[:2] == (400, "QUERY_TOO_COMPLEX")
+
+
+async def test_directive_spam_hits_the_token_limit(gql):
+    document = "{ viewer { subject " + "@include(if: true) " * 1000 + "} }"
+    assert (await refused(gql, document))[:2] == (400, "QUERY_TOO_COMPLEX")
+
+
+async def test_repeating_one_field_thousands_of_times_is_refused_quickly(gql):
+    status, code, _ = await refused(gql, "{ viewer { " + " subject" * 4000 + " } }")
+    assert status == 400 and code in {"QUERY_TOO_COMPLEX", "BAD_USER_INPUT"}
+
+
+async def test_many_unused_variables_are_refused_by_the_body_limit(gql):
+    response = await gql.post("{ viewer { subject } }", {f"v{i}": i for i in range(30_000)})
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+# ----------------------------------------------------------- `first` caps
+
+
+def connection_fields() -> list[tuple[str, str]]:
+    """(type, field) of every field in the schema that takes `first`."""
+    found = []
+    for type_name, graphql_type in schema._schema.type_map.items():
+        fields = getattr(graphql_type, "fields", None)
+        if type_name.startswith("__") or not fields or not hasattr(graphql_type, "interfaces"):
+            continue
+        found.extend((type_name, name) for name, field in fields.items() if "first" in field.args)
+    return sorted(found)
+
+
+FIRST_DOCUMENTS = {
+    ("Query", "patients"): "query($first: Int) { patients(first: $first) { totalCount } }",
+    ("Query", "groups"): "query($first: Int) { groups(first: $first) { totalCount } }",
+    ("Query", "groupSessions"): "query($first: Int) { groupSessions(first: $first) { totalCount } }",
+    ("Query", "integrationEvents"): "query($first: Int) { integrationEvents(first: $first) { totalCount } }",
+    ("GroupDefinition", "occurrences"): "query($first: Int, $id: ID!) { group(id: $id) { occurrences(first: $first) { totalCount } } }",
+    ("GroupDefinition", "enrollments"): "query($first: Int, $id: ID!) { group(id: $id) { enrollments(first: $first) { totalCount } } }",
+}
+
+
+def test_every_paged_field_has_a_first_cap_case():
+    assert connection_fields() == sorted(FIRST_DOCUMENTS), "a new paged field needs a case in FIRST_DOCUMENTS"
+
+
+@pytest.mark.parametrize("where", sorted(FIRST_DOCUMENTS), ids=lambda w: ".".join(w))
+async def test_first_is_capped_at_100_on_every_paged_field(gql, clinic, where):
+    group = await make_group(gql, clinic)
+    document = FIRST_DOCUMENTS[where]
+    assert "errors" not in (await gql.post(document, {"first": 100, "id": group})).json()
+    for first in (101, -1, 2**31 - 1):
+        status, code, _ = await refused(gql, document, {"first": first, "id": group})
+        assert code == "BAD_USER_INPUT"
+    status, code, _ = await refused(gql, document, {"first": 2**31, "id": group})  # not an Int at all
+    assert (status, code) == (400, "BAD_USER_INPUT")
+
+
+# ------------------------------------------------------------------ bodies
+
+
+def _raw(gql, content: bytes | str, content_type: str = "application/json"):
+    headers = {"Authorization": f"Bearer {gql.token}", "Content-Type": content_type}
+    return gql.http.post("/graphql", content=content, headers=headers)
+
+
+async def test_a_deeply_nested_list_variable_is_bad_user_input(gql, clinic):
+    nested: object = clinic.patients or ["x"]
+    for _ in range(500):
+        nested = [nested]
+    document = """mutation($ids: [ID!]!, $f: ID!) { createGroupSession(input: {facilityId: $f, groupType: THERAPY,
+      title: "t", startsAt: "2026-03-10T09:00:00-07:00", endsAt: "2026-03-10T10:00:00-07:00", patientIds: $ids}) { id } }"""
+    status, code, _ = await refused(gql, document, {"ids": nested, "f": clinic.facility_id})
+    assert (status, code) == (400, "BAD_USER_INPUT")
+
+
+async def test_an_oversized_body_with_an_idempotency_key_is_refused(gql):
+    response = await gql.post(
+        "mutation { createPayer(input: {name: \"p\", payerCode: \"P1\"}) { id } }",
+        {"pad": "x" * 300_000},
+        headers={"Idempotency-Key": "k-1"},
+    )
+    assert response.status_code == 413
+
+
+# ------------------------------------------------------------ subscriptions
+
+
+async def test_a_subscription_document_obeys_the_same_limits(ws):
+    levels = 22
+    document = "subscription($id: ID!) { sessionUpdates(sessionId: $id) { session { ...F0 } } } " + " ".join(
+        f"fragment F{i} on GroupSession {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)
+    ) + f" fragment F{levels} on GroupSession {{ id }}"
+    async with ws() as socket:
+        assert (await socket.receive_json())["type"] == "connection_ack"
+        started = time.monotonic()
+        await socket.send_json({"id": "1", "type": "subscribe", "payload": {"query": document, "variables": {"id": "x"}}})
+        message = await socket.receive_json()
+        assert time.monotonic() - started < QUICK
+    assert message["type"] == "error", message
+    assert message["payload"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
