@@ -100,6 +100,14 @@ async def test_fan_out_of_real_fields_is_refused(gql):
     assert (await refused(gql, document))[:2] == (400, "QUERY_TOO_COMPLEX")
 
 
+async def test_introspection_recursion_is_query_too_complex(gql):
+    inner = "name"
+    for _ in range(8):
+        inner = f"fields {{ type {{ {inner} }} }}"
+    status, code, _ = await refused(gql, f"{{ __schema {{ types {{ {inner} }} }} }}")
+    assert (status, code) == (400, "QUERY_TOO_COMPLEX")
+
+
 async def test_the_standard_introspection_query_is_served(gql):
     """Integrators and GraphiQL use it; its ofType chain is deeper than 12 on purpose."""
     started = time.monotonic()

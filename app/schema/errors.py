@@ -15,6 +15,7 @@ _TOO_COMPLEX_MARKERS = (
     "aliases found",
     "Document contains more than",
     "Document expands to more than",
+    "Maximum introspection depth exceeded",
 )
 
 
