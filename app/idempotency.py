@@ -167,7 +167,7 @@ async def run_idempotently(
     receive = _replaying(body, receive)
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         document = None
     if not _is_mutation(document):
         await app(scope, receive, send)

@@ -1,15 +1,18 @@
 """The GraphQL endpoint over HTTP and websocket: auth, HTTP status codes, request ids."""
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.types.unset import UNSET
 
 from app.auth import principal_from_header
 from app.errors import CONFLICT_CODES, ErrorCode, Unauthenticated
@@ -72,6 +75,25 @@ class GraphQLView(GraphQL):
                     await self._idempotent(key, scope, receive, send)
                     return
         await super().__call__(scope, receive, send)
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Requests strawberry refuses before GraphQL (bad JSON, batches, content types) answer in
+        the GraphQL error shape with BAD_USER_INPUT, not as plain text."""
+        try:
+            return await super().run(request, context, root_value)
+        except HTTPException as error:
+            return error_response(error.status_code, ErrorCode.BAD_USER_INPUT, error.reason)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A body or `variables` parameter: a JSON object (or a list, which strawberry refuses as a batch).
+        Nesting past the interpreter's recursion limit is malformed input, not a server fault."""
+        try:
+            value = json.loads(data)
+        except RecursionError:
+            raise json.JSONDecodeError("JSON nested too deeply", "", 0) from None
+        if not isinstance(value, (dict, list)):
+            raise json.JSONDecodeError("Expected a JSON object", "", 0)
+        return value
 
     async def _idempotent(self, key: str, scope: Scope, receive: Receive, send: Send) -> None:
         keys = self.services.extras.get("idempotency_keys")

@@ -213,6 +213,24 @@ def _raw(gql, content: bytes | str, content_type: str = "application/json"):
     return gql.http.post("/graphql", content=content, headers=headers)
 
 
+async def test_a_deeply_nested_json_body_is_bad_user_input(gql):
+    body = b'{"query": "{ viewer { subject } }", "variables": {"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}"
+    response = await _raw(gql, body)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    await assert_still_serving(gql)
+
+
+async def test_deeply_nested_variables_in_a_get_query_string_are_bad_user_input(gql):
+    response = await gql.http.get(
+        "/graphql",
+        params={"query": "{ viewer { subject } }", "variables": "[" * 5000 + "]" * 5000},
+        headers={"Authorization": f"Bearer {gql.token}", "Accept": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
 async def test_a_deeply_nested_list_variable_is_bad_user_input(gql, clinic):
     nested: object = clinic.patients or ["x"]
     for _ in range(500):
@@ -223,6 +241,31 @@ async def test_a_deeply_nested_list_variable_is_bad_user_input(gql, clinic):
     assert (status, code) == (400, "BAD_USER_INPUT")
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b'"hello"', b"5", b"null", b"true", b'{"query": 5}', b'{"query": "{ viewer { subject } }", "variables": [1]}',
+     b"\xff\xfe", b"{", b""],
+    ids=["string", "number", "null", "bool", "query-not-string", "variables-not-object", "not-utf8", "truncated", "empty"],
+)
+async def test_a_body_that_is_not_a_graphql_request_is_bad_user_input(gql, body):
+    response = await _raw(gql, body)
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_batch_array_is_refused_with_a_clear_error(gql):
+    response = await _raw(gql, json.dumps([{"query": "{ viewer { subject } }"}] * 3))
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and "atch" in error["message"]
+
+
+async def test_an_unsupported_content_type_is_bad_user_input(gql):
+    response = await _raw(gql, "query=%7Bviewer%7Bsubject%7D%7D", "application/x-www-form-urlencoded")
+    assert response.status_code in (400, 415)
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
 async def test_an_oversized_body_with_an_idempotency_key_is_refused(gql):
     response = await gql.post(
         "mutation { createPayer(input: {name: \"p\", payerCode: \"P1\"}) { id } }",
@@ -230,6 +273,14 @@ async def test_an_oversized_body_with_an_idempotency_key_is_refused(gql):
         headers={"Idempotency-Key": "k-1"},
     )
     assert response.status_code == 413
+
+
+async def test_a_deeply_nested_body_with_an_idempotency_key_is_bad_user_input(gql):
+    body = b'{"query": "mutation { x }", "variables": {"a": ' + b"[" * 50_000 + b"]" * 50_000 + b"}}"
+    headers = {"Authorization": f"Bearer {gql.token}", "Content-Type": "application/json", "Idempotency-Key": "k-2"}
+    response = await gql.http.post("/graphql", content=body, headers=headers)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 # ------------------------------------------------------------ subscriptions
