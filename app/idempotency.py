@@ -67,7 +67,7 @@ def _request_hash(document: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes | None:
+async def read_body(receive: Receive, limit: int) -> bytes | None:
     chunks, size = [], 0
     while True:
         message = await receive()
@@ -82,7 +82,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
             return b"".join(chunks)
 
 
-def _replaying(body: bytes, receive: Receive) -> Receive:
+def replaying(body: bytes, receive: Receive) -> Receive:
     sent = False
 
     async def replay() -> Message:
@@ -160,11 +160,11 @@ class IdempotencyKeys:
 async def run_idempotently(
     keys: IdempotencyKeys, subject: str, key: str, scope: Scope, receive: Receive, send: Send, app: ASGIApp, *, max_body: int
 ) -> None:
-    body = await _read_body(receive, max_body)
+    body = await read_body(receive, max_body)
     if body is None:
         await _refusal(413, "BAD_USER_INPUT", f"Request body over {max_body} bytes")(scope, receive, send)
         return
-    receive = _replaying(body, receive)
+    receive = replaying(body, receive)
     try:
         document = json.loads(body)
     except (ValueError, RecursionError):

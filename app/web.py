@@ -16,7 +16,7 @@ from strawberry.types.unset import UNSET
 
 from app.auth import principal_from_header
 from app.errors import CONFLICT_CODES, ErrorCode, Unauthenticated
-from app.idempotency import IdempotencyKeys, idempotency_key, run_idempotently
+from app.idempotency import IdempotencyKeys, idempotency_key, read_body, replaying, run_idempotently
 from app.schema.context import Context
 from app.schema.errors import error_code
 from app.services import Services
@@ -74,6 +74,13 @@ class GraphQLView(GraphQL):
                 if key is not None:
                     await self._idempotent(key, scope, receive, send)
                     return
+                if request.method == "POST":
+                    # Read under the limit here: a chunked body carries no Content-Length to refuse early.
+                    body = await read_body(receive, MAX_BODY_BYTES)
+                    if body is None:
+                        await error_response(413, ErrorCode.BAD_USER_INPUT, f"Request body over {MAX_BODY_BYTES} bytes")(scope, receive, send)
+                        return
+                    receive = replaying(body, receive)
         await super().__call__(scope, receive, send)
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:

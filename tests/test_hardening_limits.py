@@ -266,6 +266,34 @@ async def test_an_unsupported_content_type_is_bad_user_input(gql):
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
+async def test_a_chunked_body_over_the_limit_is_refused(gql):
+    """No Content-Length: the limit must hold while reading, not only on the header."""
+
+    async def chunks():
+        yield b'{"query": "{ viewer { subject } }", "variables": {"pad": "'
+        for _ in range(400):
+            yield b"x" * 1024
+        yield b'"}}'
+
+    response = await gql.http.post(
+        "/graphql", content=chunks(), headers={"Authorization": f"Bearer {gql.token}", "Content-Type": "application/json"}
+    )
+    assert "content-length" not in {k.lower() for k in response.request.headers}
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_chunked_body_under_the_limit_is_served(gql):
+    async def chunks():
+        yield b'{"query": "{ viewer '
+        yield b'{ subject } }"}'
+
+    response = await gql.http.post(
+        "/graphql", content=chunks(), headers={"Authorization": f"Bearer {gql.token}", "Content-Type": "application/json"}
+    )
+    assert response.json() == {"data": {"viewer": {"subject": "tester"}}}
+
+
 async def test_an_oversized_body_with_an_idempotency_key_is_refused(gql):
     response = await gql.post(
         "mutation { createPayer(input: {name: \"p\", payerCode: \"P1\"}) { id } }",
