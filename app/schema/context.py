@@ -4,6 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.requests import Request
+from strawberry.extensions import SchemaExtension
+
 from app.auth import Principal
 from app.db.uow import UnitOfWork
 from app.events.wiring import unit_of_work
@@ -24,7 +27,9 @@ class Context:
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.services.sessionmaker)
+        # An HTTP request's DataLoaders share one read session, closed by RequestSession when the
+        # operation ends; a websocket's context lives for the socket, so its loaders do not.
+        self.loaders = Loaders(self.services.sessionmaker, shared=isinstance(self.request, Request))
 
     @property
     def principal(self) -> Principal:
@@ -42,3 +47,16 @@ class Context:
     def fresh_loaders(self) -> Loaders:
         """Loaders for one subscription message: a websocket's context lives for the whole socket."""
         return Loaders(self.services.sessionmaker)
+
+
+class RequestSession(SchemaExtension):
+    """Closes the request's shared loader session once the operation is done."""
+
+    async def on_operation(self):
+        try:
+            yield
+        finally:
+            context = self.execution_context.context
+            loaders = getattr(context, "loaders", None)
+            if loaders is not None:
+                await loaders.close()

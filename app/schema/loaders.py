@@ -1,6 +1,7 @@
 """Per-request DataLoaders: one SQL statement per kind of lookup, whatever the page size."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
@@ -15,9 +16,18 @@ BatchFn = Callable[[AsyncSession, Sequence[Any]], Awaitable[Sequence[Any]]]
 
 
 class Loaders:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """`shared=True` (HTTP requests): every batch of the request runs, one after another, on one
+    session and connection, closed by `close()` when the request ends. Each batch on its own
+    session costs a pool checkout (pre-ping), BEGIN and ROLLBACK around its one statement; a
+    detail page has seven batches (bench/README.md). The identity map is emptied after each
+    batch, so a later batch (say, after a mutation in the same document) reads fresh rows."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], shared: bool = False) -> None:
         self._sessionmaker = sessionmaker
         self._loaders: dict[Hashable, DataLoader] = {}
+        self._shared = shared
+        self._session: AsyncSession | None = None
+        self._lock = asyncio.Lock() if shared else None
 
     def custom(self, name: Hashable, batch: BatchFn) -> DataLoader:
         """A loader whose batch function gets a session and the keys, and returns one value per key."""
@@ -25,11 +35,30 @@ class Loaders:
         if loader is None:
 
             async def load(keys: Sequence[Any]) -> Sequence[Any]:
+                if self._lock is not None:
+                    async with self._lock:
+                        if self._session is None:
+                            self._session = self._sessionmaker()
+                        try:
+                            return await batch(self._session, keys)
+                        except BaseException:
+                            session, self._session = self._session, None
+                            await session.close()  # a failed statement spoils the transaction
+                            raise
+                        finally:
+                            if self._session is not None:
+                                self._session.expunge_all()
                 async with self._sessionmaker() as session:
                     return await batch(session, keys)
 
             loader = self._loaders[name] = DataLoader(load_fn=load)
         return loader
+
+    async def close(self) -> None:
+        """End the shared session (returns its connection to the pool); later batches open a new one."""
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
 
     def by_id(self, model: type) -> DataLoader[uuid.UUID, Any]:
         async def batch(session: AsyncSession, keys: Sequence[uuid.UUID]) -> list[Any]:

@@ -10,6 +10,7 @@ from strawberry.extensions.max_aliases import create_validator as max_aliases_ru
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
 from app.schema.billing import Charge, Claim
+from app.schema.context import RequestSession
 from app.schema.errors import classify_in_place
 from app.schema.limits import CachedValidation, FragmentExpansionLimiter
 from app.schema.operations.billing import BillingMutation, BillingQuery
@@ -62,6 +63,7 @@ def build_schema(introspection: bool = True, caches: bool = True) -> Schema:
     extensions = [
         FragmentExpansionLimiter,  # first: it refuses fan-out documents before any validator expands them
         LimitRules,
+        RequestSession,
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
     ]
     if caches:
