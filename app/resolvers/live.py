@@ -5,7 +5,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import strawberry
@@ -39,6 +39,8 @@ class SessionEnvelope:
     loaders: Loaders
     preview: Preview
     changed: tuple[str, ...]
+    # The SessionUpdate every watcher of this change gets, built once (app.schema.shared_events).
+    shared: dict = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,15 @@ def _session_update(envelope: SessionEnvelope) -> SessionUpdate:
     )
 
 
+def _shared_session_update(envelope: SessionEnvelope) -> SessionUpdate:
+    """One SessionUpdate per change, carrying the executions shared by its watchers."""
+    update = envelope.shared.get("update")
+    if update is None:
+        update = envelope.shared["update"] = _session_update(envelope)
+        update.shared_results = {}
+    return update
+
+
 async def session_updates(info: Info, session_id: str) -> AsyncGenerator[SessionUpdate, None]:
     ctx = info.context
     services = ctx.services
@@ -143,7 +154,7 @@ async def session_updates(info: Info, session_id: str) -> AsyncGenerator[Session
                 continue  # already part of the snapshot this watcher got
             last = max(last, envelope.sequence)
             ctx.loaders = envelope.loaders  # a websocket context lives for the socket: load fresh per change
-            yield _session_update(envelope)
+            yield _shared_session_update(envelope)
 
 
 async def group_updates(info: Info, group_id: str) -> AsyncGenerator[GroupUpdate, None]:

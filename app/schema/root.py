@@ -11,6 +11,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as max_de
 
 from app.schema.billing import Charge, Claim
 from app.schema.context import RequestSession
+from app.schema.shared_events import SharedEventExecutionContext
 from app.schema.errors import classify_in_place
 from app.schema.limits import CachedValidation, FragmentExpansionLimiter
 from app.schema.operations.billing import BillingMutation, BillingQuery
@@ -76,6 +77,7 @@ def build_schema(introspection: bool = True, caches: bool = True) -> Schema:
         subscription=Subscription,
         types=[Facility, Staff, Patient, Payer, GroupDefinition, GroupOccurrence, Enrollment, GroupSession, Charge, Claim],
         extensions=extensions,
+        execution_context_class=SharedEventExecutionContext,
     )
 
 
