@@ -213,8 +213,18 @@ class HttpConn:
     async def request(self, method: str, path: str, body: bytes = b"", headers: dict | None = None) -> tuple[int, bytes]:
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
         lines.extend(f"{k}: {v}" for k, v in (headers or {}).items())
-        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-        head = await self.reader.readuntil(b"\r\n\r\n")
+        message = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+        try:
+            self.writer.write(message)
+            head = await self.reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError) as error:
+            if isinstance(error, asyncio.IncompleteReadError) and error.partial:
+                raise
+            # uvicorn closes a keep-alive connection idle for 5 s before reading anything: reconnect once.
+            self.writer.close()
+            self.reader, self.writer = (await HttpConn.open(self.host, self.port)).streams
+            self.writer.write(message)
+            head = await self.reader.readuntil(b"\r\n\r\n")
         status_line, *header_lines = head.decode("latin-1").split("\r\n")
         status = int(status_line.split(" ", 2)[1])
         length, chunked = None, False
@@ -236,6 +246,10 @@ class HttpConn:
                 await self.reader.readexactly(2)
             return status, b"".join(parts)
         return status, await self.reader.readexactly(length or 0)
+
+    @property
+    def streams(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        return self.reader, self.writer
 
     def close(self) -> None:
         self.writer.close()

@@ -37,7 +37,7 @@ async def make_clinic(gql: GraphQL, sessions: int) -> Clinic:
     clinic.facility = data["createFacility"]["id"]
     data = await gql.execute(
         "mutation($input: PayerInput!) { createPayer(input: $input) { id } }",
-        {"input": {"name": "AHCCCS Complete Care", "payerCode": "BENCH1"}},
+        {"input": {"name": "AHCCCS Complete Care", "payerCode": f"BENCH{next(_counter)}"}},
     )
     clinic.payer = data["createPayer"]["id"]
     await gql.execute(

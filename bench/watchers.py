@@ -93,7 +93,7 @@ async def _serve(conn) -> None:
             _, ws_url, bearer, session_ids, per_socket = command
             started = time.perf_counter()
             subs = [(str(i + 1), sid) for i, sid in enumerate(session_ids)]
-            expected = len(subs)
+            expected += len(subs)
             readies = []
             for i in range(0, len(subs), per_socket):
                 ready = asyncio.Event()
