@@ -73,7 +73,10 @@ def main() -> None:
     else:
         application = real_app()
     # As `group-sessions serve` runs it (same websocket implementation), minus the access log.
-    uvicorn.run(application, host=args.host, port=args.port, log_level="warning", access_log=False, ws="websockets-sansio")
+    # GS_BENCH_WS_DEFLATE=0 turns off permessage-deflate (an experiment; `serve` keeps uvicorn's default, on).
+    deflate = os.environ.get("GS_BENCH_WS_DEFLATE", "1") != "0"
+    uvicorn.run(application, host=args.host, port=args.port, log_level="warning", access_log=False,
+                ws="websockets-sansio", ws_per_message_deflate=deflate)
 
 
 if __name__ == "__main__":
