@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from app.db import models
+from app.errors import Forbidden
 from app.resolvers import reference as ops
 from app.resolvers.common import visible_or_not_found
 from app.schema.connection import Connection
@@ -29,6 +30,7 @@ from app.schema.reference import (
 )
 
 ADMIN = scoped("admin.reference.write")
+PATIENT_SCOPE = "pm.group_enrollments.view"
 
 
 @strawberry.input
@@ -133,6 +135,8 @@ async def _staff_node(info: Info, pk: uuid.UUID) -> Staff:
 
 @node_fetcher("Patient")
 async def _patient_node(info: Info, pk: uuid.UUID) -> Patient:
+    if not info.context.principal.has_scope(PATIENT_SCOPE):
+        raise Forbidden(f"Missing scope {PATIENT_SCOPE}")  # as `patients`: a node id is no way around it
     row = await info.context.loaders.by_id(models.Patient).load(pk)
     return Patient.from_row(visible_or_not_found(info.context, row, "Patient"))
 
@@ -158,7 +162,7 @@ class ReferenceQuery:
         principal = info.context.principal
         return Viewer(subject=principal.subject, scopes=sorted(principal.scopes), facility_pks=None)
 
-    @strawberry.field(**scoped("pm.group_enrollments.view"))
+    @strawberry.field(**scoped(PATIENT_SCOPE))
     async def patients(
         self, info: Info, search: str | None = None, first: int | None = None, after: str | None = None
     ) -> Connection[Patient]:

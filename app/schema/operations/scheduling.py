@@ -29,6 +29,8 @@ from app.schema.scheduling import (
 
 @node_fetcher("GroupDefinition")
 async def _group_node(info: Info, pk: uuid.UUID) -> GroupDefinition:
+    if not info.context.principal.has_scope("pm.group_definitions.view"):
+        raise Forbidden("Missing scope pm.group_definitions.view")  # as `group`
     row = await info.context.loaders.by_id(models.GroupDefinition).load(pk)
     row = visible_or_not_found(info.context, row, "GroupDefinition")
     if row.deleted_at is not None:

@@ -1,0 +1,380 @@
+"""Hardening helpers: a clinic in which every operation of the API has something valid to act on,
+one call per operation, the schema's own list of operations, row counts, and server processes
+that a test may kill.
+
+`World` is built through the API (plus the clock) so each call in CALLS is valid as the admin:
+the access-control, audit and bad-input tests then change one thing (the token, an id, a value)
+and watch the answer.
+"""
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from app.schema.root import schema
+from tests.builders_enrollment import enroll, make_group
+from tests.builders_scheduling import add_occurrence
+from tests.builders_sessions import SET_ATTENDANCE, create_session
+from tests.conftest import ROOT, _asyncpg_dsn
+from tests.server import _wait_until_healthy, free_port, server_env
+
+# ------------------------------------------------------------------ the schema's operations
+
+
+def root_fields(kind: str) -> list[str]:
+    """Every field of the Query, Mutation or Subscription root, as the running schema has them."""
+    root = {"query": schema._schema.query_type, "mutation": schema._schema.mutation_type,
+            "subscription": schema._schema.subscription_type}[kind]
+    return sorted(root.fields)
+
+
+def node_types() -> list[str]:
+    """Every type that implements Node (fetchable by `node(id:)`)."""
+    return sorted(t.name for t in schema._schema.get_possible_types(schema._schema.type_map["Node"]))
+
+
+# ------------------------------------------------------------------ the world
+
+
+@dataclass
+class World:
+    """Records in facility A (the clinic's) that every operation can act on, and an empty facility B."""
+
+    facility: str = ""
+    other_facility: str = ""
+    payer: str = ""
+    facilitator: str = ""
+    supervisor: str = ""
+    patients: list[str] = field(default_factory=list)
+    group: str = ""
+    doomed_group: str = ""
+    occurrence_to_edit: str = ""
+    occurrence_to_cancel: str = ""
+    enrollment_to_disenroll: str = ""
+    enrollment_to_remove: str = ""
+    live_session: str = ""
+    live_roster: dict[str, str] = field(default_factory=dict)  # patient id -> roster entry id
+    ended_session: str = ""
+    billed_session: str = ""
+    billed_roster: dict[str, str] = field(default_factory=dict)
+    claim: str = ""
+    charge: str = ""
+
+    def ids_of_a(self) -> dict[str, str]:
+        """One id of each record type in facility A, by type name."""
+        return {
+            "Facility": self.facility,
+            "Staff": self.facilitator,
+            "Patient": self.patients[0],
+            "Payer": self.payer,
+            "GroupDefinition": self.group,
+            "GroupOccurrence": self.occurrence_to_edit,
+            "Enrollment": self.enrollment_to_disenroll,
+            "GroupSession": self.live_session,
+            "Charge": self.charge,
+            "Claim": self.claim,
+        }
+
+
+def utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat()
+
+
+async def build_world(gql, clinic, services) -> World:
+    """Facility A with a payer, bands, a supervision rule, six covered and supervised patients,
+    groups, occurrences, enrollments, a session in progress, an ended one and a billed one."""
+    world = World(facility=clinic.facility_id, payer=clinic.payer_id,
+                  facilitator=clinic.staff[0], supervisor=clinic.staff[1])
+    await clinic.bands([(1, 4, "90853", "40.00"), (5, 8, "90853", "30.00")])
+    await clinic.supervision_rule(2)
+    for i in range(6):
+        patient = await clinic.add_patient(f"World Member {i}")
+        await clinic.cover(patient)
+        await clinic.supervise(clinic.staff[1], patient)
+        world.patients.append(patient)
+    p = world.patients
+    world.other_facility = await clinic.facility(name="Elsewhere Recovery Center")
+    world.group = await make_group(gql, clinic, name="Tuesday Skills", maxCapacity=2,
+                                   recurrenceRule="FREQ=WEEKLY;BYDAY=TU", recurrenceStart="2026-03-03T09:00:00-07:00")
+    world.doomed_group = await make_group(gql, clinic, name="Doomed Group")
+    world.occurrence_to_edit = (await add_occurrence(gql, world.group, "2030-01-08", "09:00:00", "10:30:00"))["id"]
+    world.occurrence_to_cancel = (await add_occurrence(gql, world.group, "2030-01-15", "09:00:00", "10:30:00"))["id"]
+    world.enrollment_to_disenroll = (await enroll(gql, world.group, p[0]))["enrollment"]["id"]
+    world.enrollment_to_remove = (await enroll(gql, world.group, p[1]))["enrollment"]["id"]
+    await enroll(gql, world.group, p[2])  # waitlisted
+
+    now = services.clock.now()
+    live = await create_session(gql, clinic, patients=p[:4], starts_at=now - timedelta(minutes=10), minutes=90,
+                                title="Live Room")
+    world.live_session = live["id"]
+    world.live_roster = {e["patient"]["id"]: e["id"] for e in live["roster"]}
+    for patient in p[1:4]:  # three billable, no supervisor present: a ratio WARNING to accept
+        await gql.execute(SET_ATTENDANCE, {"participantId": world.live_roster[patient], "status": "ATTENDED"})
+
+    ended = await create_session(gql, clinic, patients=p[:2], starts_at=now - timedelta(hours=3), minutes=60,
+                                 title="Ended Room")
+    world.ended_session = ended["id"]
+    for entry in ended["roster"]:
+        await gql.execute(SET_ATTENDANCE, {"participantId": entry["id"], "status": "ATTENDED"})
+
+    billed = await create_session(gql, clinic, patients=p[:3], starts_at=now - timedelta(hours=6), minutes=60,
+                                  title="Billed Room")
+    world.billed_session = billed["id"]
+    world.billed_roster = {e["patient"]["id"]: e["id"] for e in billed["roster"]}
+    for entry in billed["roster"]:
+        await gql.execute(SET_ATTENDANCE, {"participantId": entry["id"], "status": "ATTENDED"})
+    await gql.execute("mutation($id: ID!) { runBilling(sessionId: $id) { id } }", {"id": world.billed_session})
+    billed_rows = await gql.execute(
+        "query($id: ID!) { groupSession(id: $id) { claims { id patient { id } } charges { id } } }",
+        {"id": world.billed_session},
+    )
+    claims = {c["patient"]["id"]: c["id"] for c in billed_rows["groupSession"]["claims"]}
+    world.claim = claims[p[0]]
+    world.charge = billed_rows["groupSession"]["charges"][0]["id"]
+    return world
+
+
+# ------------------------------------------------------------------ one valid call per operation
+
+
+@dataclass(frozen=True)
+class Call:
+    document: str
+    variables: Callable[[World], dict]
+
+
+def _mutation(field_name: str, arguments: str, definitions: str) -> str:
+    return f"mutation({definitions}) {{ {field_name}({arguments}) {{ __typename }} }}"
+
+
+CALLS: dict[str, Call] = {
+    # ---------------------------------------------------------------- queries
+    "node": Call("query($id: ID!) { node(id: $id) { __typename id } }", lambda w: {"id": w.patients[0]}),
+    "viewer": Call("{ viewer { subject } }", lambda w: {}),
+    "patients": Call("{ patients { totalCount edges { node { id } } } }", lambda w: {}),
+    "groups": Call("{ groups { totalCount edges { node { id } } } }", lambda w: {}),
+    "group": Call("query($id: ID!) { group(id: $id) { id } }", lambda w: {"id": w.group}),
+    "occurrence": Call("query($id: ID!) { occurrence(id: $id) { id } }", lambda w: {"id": w.occurrence_to_edit}),
+    "groupSessions": Call("{ groupSessions { totalCount edges { node { id } } } }", lambda w: {}),
+    "groupSession": Call("query($id: ID!) { groupSession(id: $id) { id } }", lambda w: {"id": w.live_session}),
+    "claim": Call("query($id: ID!) { claim(id: $id) { id } }", lambda w: {"id": w.claim}),
+    "integrationEvents": Call("{ integrationEvents(first: 100) { totalCount edges { node { id payload } } } }", lambda w: {}),
+    # ---------------------------------------------------------------- reference data
+    "createFacility": Call(
+        _mutation("createFacility", "input: $input", "$input: FacilityInput!"),
+        lambda w: {"input": {"name": "New Clinic", "state": "AZ", "timezone": "America/Phoenix"}},
+    ),
+    "createStaff": Call(
+        _mutation("createStaff", "input: $input", "$input: StaffInput!"),
+        lambda w: {"input": {"name": "New Staff", "facilityId": w.facility}},
+    ),
+    "createPatient": Call(
+        _mutation("createPatient", "input: $input", "$input: PatientInput!"),
+        lambda w: {"input": {"mrn": "NEW-1", "name": "New Patient", "dateOfBirth": "1990-02-03", "facilityId": w.facility}},
+    ),
+    "createPayer": Call(
+        _mutation("createPayer", "input: $input", "$input: PayerInput!"),
+        lambda w: {"input": {"name": "New Payer", "payerCode": "NEWPAYER"}},
+    ),
+    "addCoverage": Call(
+        _mutation("addCoverage", "input: $input", "$input: CoverageInput!"),
+        lambda w: {"input": {"patientId": w.patients[5], "payerId": w.payer, "memberId": "M-NEW", "priority": 2,
+                             "effectiveFrom": "2025-01-01"}},
+    ),
+    "assignStaff": Call(
+        _mutation("assignStaff", "input: $input", "$input: StaffAssignmentInput!"),
+        lambda w: {"input": {"staffId": w.facilitator, "patientId": w.patients[5], "role": "RENDERING"}},
+    ),
+    "setSupervisionRule": Call(
+        _mutation("setSupervisionRule", "input: $input", "$input: SupervisionRuleInput!"),
+        lambda w: {"input": {"payerId": w.payer, "state": "AZ", "maxParticipantsPerSupervisor": 3}},
+    ),
+    "setGroupSizeBands": Call(
+        _mutation("setGroupSizeBands", "input: $input", "$input: GroupSizeBandsInput!"),
+        lambda w: {"input": {"payerId": w.payer, "state": "AZ", "bands": [
+            {"minSize": 1, "maxSize": 4, "procedureCode": "90853", "rate": "41.00", "modifiers": ["HQ"]},
+            {"minSize": 5, "maxSize": 8, "procedureCode": "90853", "rate": "31.00", "modifiers": ["HQ"]}]}},
+    ),
+    # ---------------------------------------------------------------- scheduling
+    "createGroup": Call(
+        _mutation("createGroup", "input: $input", "$input: CreateGroupInput!"),
+        lambda w: {"input": {"name": "New Group", "groupType": "SUPPORT", "facilityId": w.facility,
+                             "facilitatorId": w.facilitator, "maxCapacity": 6, "durationMinutes": 60}},
+    ),
+    "updateGroup": Call(
+        _mutation("updateGroup", "id: $id, input: $input", "$id: ID!, $input: UpdateGroupInput!"),
+        lambda w: {"id": w.group, "input": {"maxCapacity": 3, "location": "Room 4"}},
+    ),
+    "deleteGroup": Call(_mutation("deleteGroup", "id: $id", "$id: ID!"), lambda w: {"id": w.doomed_group}),
+    "addOccurrence": Call(
+        _mutation("addOccurrence", "input: $input", "$input: AddOccurrenceInput!"),
+        lambda w: {"input": {"groupId": w.group, "sessionDate": "2030-02-05", "startTime": "09:00:00", "endTime": "10:30:00"}},
+    ),
+    "generateOccurrences": Call(
+        _mutation("generateOccurrences", "groupId: $groupId, from: $from, to: $to", "$groupId: ID!, $from: Date!, $to: Date!"),
+        lambda w: {"groupId": w.group, "from": "2030-03-01", "to": "2030-03-31"},
+    ),
+    "updateOccurrence": Call(
+        _mutation("updateOccurrence", "id: $id, input: $input", "$id: ID!, $input: UpdateOccurrenceInput!"),
+        lambda w: {"id": w.occurrence_to_edit, "input": {"startTime": "09:30:00", "endTime": "11:00:00"}},
+    ),
+    "cancelOccurrence": Call(
+        _mutation("cancelOccurrence", "id: $id, reason: $reason", "$id: ID!, $reason: String!"),
+        lambda w: {"id": w.occurrence_to_cancel, "reason": "Facilitator out sick"},
+    ),
+    # ---------------------------------------------------------------- enrollment
+    "enrollPatient": Call(
+        _mutation("enrollPatient", "groupId: $groupId, patientId: $patientId", "$groupId: ID!, $patientId: ID!"),
+        lambda w: {"groupId": w.group, "patientId": w.patients[3]},
+    ),
+    "disenrollPatient": Call(
+        _mutation("disenrollPatient", "enrollmentId: $id, reason: $reason", "$id: ID!, $reason: String"),
+        lambda w: {"id": w.enrollment_to_disenroll, "reason": "Completed the program"},
+    ),
+    "removeEnrollment": Call(
+        _mutation("removeEnrollment", "enrollmentId: $id", "$id: ID!"), lambda w: {"id": w.enrollment_to_remove}
+    ),
+    # ---------------------------------------------------------------- sessions and attendance
+    "createGroupSession": Call(
+        _mutation("createGroupSession", "input: $input", "$input: CreateGroupSessionInput!"),
+        lambda w: {"input": {"facilityId": w.facility, "groupType": "THERAPY", "title": "Drop-in",
+                             "startsAt": "2030-01-09T09:00:00-07:00", "endsAt": "2030-01-09T10:00:00-07:00",
+                             "patientIds": w.patients[:2]}},
+    ),
+    "addSessionParticipant": Call(
+        _mutation("addSessionParticipant", "sessionId: $sessionId, patientId: $patientId", "$sessionId: ID!, $patientId: ID!"),
+        lambda w: {"sessionId": w.live_session, "patientId": w.patients[4]},
+    ),
+    "setAttendance": Call(
+        _mutation("setAttendance", "participantId: $id, status: $status", "$id: ID!, $status: AttendanceStatus!"),
+        lambda w: {"id": w.live_roster[w.patients[0]], "status": "ATTENDED"},
+    ),
+    "setSupervisorAttendance": Call(
+        _mutation("setSupervisorAttendance", "sessionId: $sessionId, staffId: $staffId, status: $status",
+                  "$sessionId: ID!, $staffId: ID!, $status: AttendanceStatus!"),
+        lambda w: {"sessionId": w.live_session, "staffId": w.supervisor, "status": "ATTENDED"},
+    ),
+    "setAttendanceBatch": Call(
+        _mutation("setAttendanceBatch", "sessionId: $sessionId, entries: $entries",
+                  "$sessionId: ID!, $entries: [AttendanceEntryInput!]!"),
+        lambda w: {"sessionId": w.live_session, "entries": [
+            {"participantId": w.live_roster[w.patients[1]], "status": "LATE"},
+            {"participantId": w.live_roster[w.patients[2]], "status": "LATE"}]},
+    ),
+    # ---------------------------------------------------------------- billing
+    "acceptBillingIssue": Call(
+        _mutation("acceptBillingIssue", "sessionId: $id, code: $code, note: $note",
+                  "$id: ID!, $code: BillingIssueCode!, $note: String!"),
+        lambda w: {"id": w.live_session, "code": "SUPERVISION_RATIO_BREACH", "note": "Second supervisor on the floor"},
+    ),
+    "runBilling": Call(_mutation("runBilling", "sessionId: $id", "$id: ID!"), lambda w: {"id": w.ended_session}),
+    "submitClaim": Call(_mutation("submitClaim", "claimId: $id", "$id: ID!"), lambda w: {"id": w.claim}),
+}
+
+# A forced change on a billed (locked) session: the audit must carry the reason.
+FORCE_SET_ATTENDANCE = Call(
+    "mutation($id: ID!, $reason: String) { setAttendance(participantId: $id, status: ABSENT, force: true, reason: $reason) { __typename } }",
+    lambda w: {"id": w.billed_roster[w.patients[1]], "reason": "Left before the group started; chart corrected"},
+)
+
+SUBSCRIPTIONS: dict[str, Call] = {
+    "sessionUpdates": Call("subscription($id: ID!) { sessionUpdates(sessionId: $id) { kind } }",
+                           lambda w: {"id": w.live_session}),
+    "groupUpdates": Call("subscription($id: ID!) { groupUpdates(groupId: $id) { kind } }", lambda w: {"id": w.group}),
+}
+
+
+# ------------------------------------------------------------------ what was written
+
+
+async def row_counts(database_url: str) -> dict[str, int]:
+    """Rows per table (the idempotency-key table aside): equal before and after means nothing was written."""
+    conn = await asyncpg.connect(_asyncpg_dsn(database_url))
+    try:
+        tables = [r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        counts = {}
+        for table in sorted(tables):
+            if table in {"idempotency_keys", "alembic_version"}:
+                continue
+            counts[table] = await conn.fetchval(f'SELECT count(*) FROM "{table}"')
+        return counts
+    finally:
+        await conn.close()
+
+
+# ------------------------------------------------------------------ server processes a test may kill
+
+
+class ServerProcess:
+    """`group-sessions serve` on a fixed port and data dir, so it can be killed and started again
+    on the same address; its stdout and stderr go to `log_path`."""
+
+    def __init__(self, database_url: str, workdir: Path, env: Mapping[str, str] | None = None) -> None:
+        self.database_url = database_url
+        self.workdir = workdir
+        self.env = dict(env or {})
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = workdir / f"server-{self.port}.log"
+        self.process: subprocess.Popen | None = None
+
+    async def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "app.cli_entry", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                cwd=ROOT,
+                env=server_env(self.database_url, self.workdir, self.env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        await _wait_until_healthy(self.process, self.base_url, self.log_path)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook, no flush, no goodbye."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    async def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.to_thread(self.process.wait, 15)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@asynccontextmanager
+async def server_process(database_url: str, env: Mapping[str, str] | None = None):
+    with tempfile.TemporaryDirectory(prefix="gs-hardening-") as tmp:
+        server = ServerProcess(database_url, Path(tmp), env)
+        await server.start()
+        try:
+            yield server
+        finally:
+            await server.stop()
+
+
+def client_for(base_url: str, token: str, timeout: float = 60) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base_url, timeout=timeout, headers={"Authorization": f"Bearer {token}"})
+
+
+__all__ = [
+    "CALLS", "FORCE_SET_ATTENDANCE", "SUBSCRIPTIONS", "Call", "ServerProcess", "World", "build_world", "client_for",
+    "node_types", "root_fields", "row_counts", "server_process", "utc",
+]
