@@ -221,6 +221,22 @@ NESTED = {
 }
 
 
+@pytest.mark.parametrize("path", sorted(NESTED))
+async def test_nested_fields_keep_their_scope(gql, world, path):
+    scope, answer, query, record = NESTED[path]
+    record_id = world.patients[0] if record == "patient" else getattr(world, record)
+    allowed = (await gql.post(query, {"id": record_id})).json()
+    assert "errors" not in allowed, allowed
+    lacking = gql.__class__(gql.http, make_token(scopes=without(scope)))
+    body = (await lacking.post(query, {"id": record_id})).json()
+    if answer == "EMPTY":
+        assert "errors" not in body and body["data"]["node"]["charges"] == [], body
+        assert allowed["data"]["node"]["charges"] != []
+    else:
+        assert first_code(body) == "FORBIDDEN", body
+        assert "amount" not in str(body.get("data")) and "edi837" not in str(body.get("data"))
+
+
 # ------------------------------------------------------------------ facilities
 
 

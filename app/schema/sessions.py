@@ -13,6 +13,7 @@ from app.db import models
 from app.ids import encode_id
 from app.schema.enums import AttendanceStatus, GroupType, SessionStatus
 from app.schema.node import Node
+from app.schema.permissions import scoped
 from app.schema.reference import Facility, Patient, Staff, load_facility, load_patient, load_staff
 from app.schema.scheduling import GroupDefinition
 
@@ -220,13 +221,13 @@ class GroupSession(Node):
 
         return await session_billing_preview(info, self.row)
 
-    @strawberry.field
+    @strawberry.field(**scoped("billing.read"))
     async def charges(self, info: Info) -> list[Annotated["Charge", strawberry.lazy("app.schema.billing")]]:
         from app.resolvers.billing import session_charges
 
         return await session_charges(info, self.row.id)
 
-    @strawberry.field
+    @strawberry.field(**scoped("billing.read"))
     async def claims(self, info: Info) -> list[Annotated["Claim", strawberry.lazy("app.schema.billing")]]:
         from app.resolvers.billing import session_claims
 
