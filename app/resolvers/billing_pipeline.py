@@ -88,6 +88,7 @@ async def build_charges_and_claims(uow: UnitOfWork, session_row: models.GroupSes
         charge, claim = await _charge_with_claim(uow, session_row, inputs, line, preview)
         charges.append(charge)
         claims.append(claim)
+    before = {"billedAt": None, "lockedAt": None}
     session_row.billed_at = now
     if claims:
         session_row.locked_at = now
@@ -95,7 +96,14 @@ async def build_charges_and_claims(uow: UnitOfWork, session_row: models.GroupSes
         "session.bill",
         "GroupSession",
         session_row.id,
-        after={"charges": len(charges), "claims": len(claims), "billableCount": preview.billable_count},
+        before=before,
+        after={
+            "billedAt": now.isoformat(),
+            "lockedAt": now.isoformat() if claims else None,
+            "charges": len(charges),
+            "claims": len(claims),
+            "billableCount": preview.billable_count,
+        },
         session_id=session_row.id,
     )
     _record_documented(uow, session_row, charges, claims, reason="billed")

@@ -1,0 +1,129 @@
+"""Audit coverage, walked from the schema: every mutation that changes state writes an audit entry
+naming the actor, what it changed, and (for a change to an existing record) what it was before;
+a forced attendance change carries its reason. Entries hold ids and states, never patient details."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.db import models
+from tests.builders_hardening import CALLS, FORCE_SET_ATTENDANCE, World, build_world, root_fields
+from tests.conftest import make_token
+
+CREATE = "create"  # a new record: `after` only
+CHANGE = "change"  # an existing record changes: `before` and `after`
+
+AUDIT_RULES: dict[str, tuple[str, str]] = {
+    # mutation: (audit action it writes, kind)
+    "createFacility": ("facility.create", CREATE),
+    "createStaff": ("staff.create", CREATE),
+    "createPatient": ("patient.create", CREATE),
+    "createPayer": ("payer.create", CREATE),
+    "addCoverage": ("coverage.add", CREATE),
+    "assignStaff": ("staff_assignment.create", CREATE),
+    "setSupervisionRule": ("supervision_rule.set", CHANGE),
+    "setGroupSizeBands": ("group_size_bands.set", CHANGE),
+    "createGroup": ("group.create", CREATE),
+    "updateGroup": ("group.update", CHANGE),
+    "deleteGroup": ("group.delete", CHANGE),
+    "addOccurrence": ("occurrence.add", CREATE),
+    "generateOccurrences": ("occurrence.generate", CREATE),
+    "updateOccurrence": ("occurrence.update", CHANGE),
+    "cancelOccurrence": ("occurrence.cancel", CHANGE),
+    "enrollPatient": ("enrollment.waitlisted", CREATE),
+    "disenrollPatient": ("enrollment.disenrolled", CHANGE),
+    "removeEnrollment": ("enrollment.removed", CHANGE),
+    "createGroupSession": ("session.create", CREATE),
+    "addSessionParticipant": ("session.participant_add", CREATE),
+    "setAttendance": ("attendance.set", CHANGE),
+    "setSupervisorAttendance": ("attendance.set", CHANGE),
+    "setAttendanceBatch": ("attendance.set", CHANGE),
+    "acceptBillingIssue": ("billing_issue.accept", CHANGE),
+    "runBilling": ("session.bill", CHANGE),
+    "submitClaim": ("claim.submit", CHANGE),
+}
+
+ACTOR = "auditor-7"
+
+
+@pytest.fixture
+async def world(gql, clinic, services) -> World:
+    return await build_world(gql, clinic, services)
+
+
+async def last_audit_id(services) -> int:
+    async with services.sessionmaker() as session:
+        return int(await session.scalar(select(func.coalesce(func.max(models.AuditEntry.id), 0))))
+
+
+async def entries_since(services, audit_id: int) -> list[models.AuditEntry]:
+    async with services.sessionmaker() as session:
+        rows = await session.scalars(select(models.AuditEntry).where(models.AuditEntry.id > audit_id).order_by(models.AuditEntry.id))
+        return list(rows)
+
+
+async def run_as_actor(gql, spec, world: World) -> dict:
+    actor = gql.__class__(gql.http, make_token(subject=ACTOR))
+    return (await actor.post(spec.document, spec.variables(world))).json()
+
+
+def test_every_mutation_has_an_audit_rule():
+    assert sorted(AUDIT_RULES) == root_fields("mutation"), "a new mutation needs an audit rule"
+
+
+async def test_every_mutation_writes_its_audit_entry_with_actor_before_and_after(gql, world, services):
+    failures = []
+    for mutation, (action, kind) in AUDIT_RULES.items():
+        mark = await last_audit_id(services)
+        body = await run_as_actor(gql, CALLS[mutation], world)
+        if body.get("errors"):
+            failures.append(f"{mutation} failed: {body['errors']}")
+            continue
+        mine = [e for e in await entries_since(services, mark) if e.actor == ACTOR]
+        matching = [e for e in mine if e.action == action]
+        if not matching:
+            failures.append(f"{mutation}: no {action} entry by {ACTOR} (got {[e.action for e in mine]})")
+            continue
+        for entry in matching:
+            if entry.after is None:
+                failures.append(f"{mutation}: {action} without `after`")
+            if kind == CHANGE and entry.before is None:
+                failures.append(f"{mutation}: {action} changes an existing record but records no `before`")
+            if kind == CHANGE and entry.before == entry.after:
+                failures.append(f"{mutation}: {action} records no difference ({entry.before})")
+    assert failures == []
+
+
+async def test_a_forced_change_records_the_reason_actor_before_and_after(gql, world, services):
+    mark = await last_audit_id(services)
+    body = await run_as_actor(gql, FORCE_SET_ATTENDANCE, world)
+    assert "errors" not in body, body
+    forced = [e for e in await entries_since(services, mark) if e.action == "attendance.force_update"]
+    assert len(forced) == 1
+    entry = forced[0]
+    assert entry.actor == ACTOR
+    assert entry.reason == FORCE_SET_ATTENDANCE.variables(world)["reason"]
+    assert (entry.before["status"], entry.after["status"]) == ("ATTENDED", "ABSENT")
+
+
+async def test_a_refused_mutation_writes_no_audit_entry(gql, world, services):
+    mark = await last_audit_id(services)
+    spec = CALLS["cancelOccurrence"]
+    actor = gql.__class__(gql.http, make_token(subject=ACTOR))
+    body = (await actor.post(spec.document, {**spec.variables(world), "reason": "   "})).json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert await entries_since(services, mark) == []
+
+
+async def test_audit_entries_carry_ids_never_patient_details(gql, world, services):
+    for mutation in AUDIT_RULES:
+        await run_as_actor(gql, CALLS[mutation], world)
+    await run_as_actor(gql, FORCE_SET_ATTENDANCE, world)
+    async with services.sessionmaker() as session:
+        patients = (await session.scalars(select(models.Patient))).all()
+        entries = (await session.scalars(select(models.AuditEntry))).all()
+    assert entries
+    text = " ".join(f"{e.before} {e.after} {e.reason}" for e in entries)
+    for patient in patients:
+        for detail in (patient.name, patient.mrn, patient.date_of_birth.isoformat()):
+            assert detail not in text, f"audit trail holds {detail!r}"
