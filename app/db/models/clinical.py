@@ -19,6 +19,8 @@ class GroupSession(Base):
     __tablename__ = "group_sessions"
     __table_args__ = (
         Index("ix_group_sessions_facility_starts", "facility_id", "starts_at"),
+        # The list page of an all-facility caller has no facility condition (bench/README.md, EXPLAIN).
+        Index("ix_group_sessions_starts", "starts_at"),
         # Enrollment events look up a group's sessions that have not started.
         Index("ix_group_sessions_group_starts", "group_id", "starts_at"),
         Index("ix_group_sessions_due", "ends_at", postgresql_where="locked_at IS NULL AND cancelled_at IS NULL"),
