@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from graphql import GraphQLError
 
@@ -19,6 +20,31 @@ _TOO_COMPLEX_MARKERS = (
 )
 
 
+# PostgreSQL's data exceptions (SQLSTATE class 22): a value the caller sent does not fit its column.
+# Their own messages may quote the value, so each gets a fixed message instead.
+_DATA_PROBLEMS = {
+    "22001": "A text value is longer than its field allows",
+    "22021": "Text may not contain NUL (\\u0000) or other characters that cannot be stored",
+    "22P05": "Text may not contain NUL (\\u0000) or other characters that cannot be stored",
+    "22003": "A number is out of range for its field",
+    "22008": "A date or time is out of range",
+}
+
+
+def data_problem(original: BaseException | None) -> str | None:
+    """Why the database refused a value the caller sent, or None when the fault is not the caller's."""
+    sqlstate = str(getattr(getattr(original, "orig", None), "sqlstate", "") or "")
+    if not sqlstate.startswith("22"):
+        return None
+    problem = _DATA_PROBLEMS.get(sqlstate, "A value is out of range or not valid for its field")
+    limit = re.search(r"character varying\((\d+)\)", str(getattr(original, "orig", "")))
+    if sqlstate == "22001" and limit:
+        problem += f" (at most {limit.group(1)} characters)"
+    elif "out of int" in str(getattr(original, "orig", "")):
+        problem = _DATA_PROBLEMS["22003"]
+    return problem
+
+
 def error_code(error: GraphQLError) -> str | None:
     return (error.extensions or {}).get("code")
 
@@ -31,6 +57,8 @@ def classify(error: GraphQLError, request_id: str | None) -> GraphQLError:
         code, message = original.code, original.message
     elif isinstance(original, GraphQLError) and error_code(original):
         return original
+    elif (problem := data_problem(original)) is not None:
+        code, message = ErrorCode.BAD_USER_INPUT, problem
     elif error.path is None:
         # Parse, validation and variable-coercion errors: the caller's document is at fault.
         too_complex = any(marker in error.message for marker in _TOO_COMPLEX_MARKERS)
