@@ -78,6 +78,23 @@ MALFORMED_IDS = {
 }
 
 
+async def test_a_malformed_id_in_any_argument_is_bad_user_input_and_writes_nothing(gql, world, database_url):
+    known = {v for v in vars(world).values() if isinstance(v, str) and v} | set(world.patients)
+    known |= set(world.live_roster.values())
+    before = await row_counts(database_url)
+    failures = []
+    for field_name, spec in CALLS.items():
+        variables = spec.variables(world)
+        for path in id_paths(variables, known):
+            for label, bad in MALFORMED_IDS.items():
+                body = (await gql.post(spec.document, with_value(variables, path, bad))).json()
+                codes = [e["extensions"]["code"] for e in body.get("errors") or []]
+                if codes[:1] != ["BAD_USER_INPUT"]:
+                    failures.append(f"{field_name} {'.'.join(map(str, path))} = {label}: {codes or body}")
+    assert failures == []
+    assert await row_counts(database_url) == before
+
+
 async def test_an_id_of_the_wrong_type_is_bad_user_input_and_an_unknown_one_not_found(gql, world):
     spec = CALLS["enrollPatient"]
     message = await assert_bad_input(gql, spec.document, {"groupId": world.patients[0], "patientId": world.patients[1]})

@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from app.errors import NotFound
+from app.errors import BadInput, NotFound
 from app.ids import split_id
 
 NodeFetcher = Callable[[Info, uuid.UUID], Awaitable[Any]]
@@ -36,5 +36,5 @@ async def resolve_node(info: Info, global_id: str) -> Any:
     try:
         pk = uuid.UUID(raw)
     except ValueError:
-        raise NotFound(f"No {type_name} with that id") from None
+        raise BadInput(f"Malformed id {global_id[:64]!r}") from None
     return await fetch(info, pk)
