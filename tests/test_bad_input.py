@@ -221,6 +221,13 @@ async def test_a_rule_that_never_ends_is_bounded_by_the_generate_window(gql, wor
 BAD_RATES = ["-5", "-0.01", "NaN", "Infinity", "-Infinity", "1e100", "123456789012.50", "0.001", "abc", "", "1,5"]
 
 
+async def test_negative_or_absurd_money_is_bad_user_input(gql, world, database_url):
+    spec = CALLS["setGroupSizeBands"]
+    cases = [(f"rate={rate!r}", spec.document, with_value(spec.variables(world), ("input", "bands", 0, "rate"), rate))
+             for rate in BAD_RATES]
+    assert await each_refused(gql, database_url, cases) == []
+
+
 BAD_NUMBERS = [
     ("createGroup", ("input", "maxCapacity"), -1),
     ("createGroup", ("input", "maxCapacity"), 0),

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 BandSpec = tuple[int, int, str, list[str], Decimal]
+MAX_RATE = Decimal("100000000")  # rates and charge amounts are NUMERIC(10, 2)
 
 
 def band_table_problems(bands: Sequence[BandSpec]) -> list[str]:
@@ -21,6 +22,8 @@ def band_table_problems(bands: Sequence[BandSpec]) -> list[str]:
             problems.append(f"band {lo}-{hi}: modifiers are up to four 2-character codes")
         if not rate.is_finite() or rate < 0:
             problems.append(f"band {lo}-{hi}: rate must be a non-negative amount")
+        elif rate >= MAX_RATE:
+            problems.append(f"band {lo}-{hi}: rate must be less than {MAX_RATE:,}")
         elif rate != rate.quantize(Decimal("0.01")):
             problems.append(f"band {lo}-{hi}: rate has more than two decimal places")
     ordered = sorted((lo, hi) for lo, hi, *_ in bands)
