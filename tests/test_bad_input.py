@@ -295,6 +295,18 @@ def text_cases(world: World) -> list[tuple[str, str, dict, tuple]]:
     return cases
 
 
+async def test_an_oversized_string_anywhere_is_bad_user_input_and_writes_nothing(gql, world, database_url):
+    before = await row_counts(database_url)
+    failures = []
+    for name, document, variables, path in text_cases(world):
+        body = (await gql.post(document, with_value(variables, path, "x" * 20_000))).json()
+        codes = [e["extensions"]["code"] for e in body.get("errors") or []]
+        if codes[:1] != ["BAD_USER_INPUT"]:
+            failures.append(f"{name} {'.'.join(map(str, path))}: {codes or 'accepted'}")
+    assert failures == []
+    assert await row_counts(database_url) == before
+
+
 async def test_a_nul_character_anywhere_is_bad_user_input_and_writes_nothing(gql, world, database_url):
     before = await row_counts(database_url)
     failures = []
@@ -321,4 +333,13 @@ async def test_searching_for_anything_is_never_a_server_fault(gql, query, search
 @pytest.mark.parametrize("field", ["patients", "groups", "integrationEvents"])
 async def test_a_hostile_cursor_is_bad_user_input(gql, cursor, field):
     await assert_bad_input(gql, f'query($c: String) {{ {field}(after: $c) {{ totalCount }} }}', {"c": cursor})
+
+
+@pytest.mark.parametrize("reason,refused", [("x" * 1000, False), ("x" * 1001, True), ("   ", True)])
+def test_a_force_reason_is_required_and_bounded(reason, refused):
+    from app.rules.attendance import AttendanceChange, attendance_change_refusal
+
+    change = AttendanceChange(current="ATTENDED", new="ABSENT", session_locked=True, force=True, may_force=True, reason=reason)
+    refusal = attendance_change_refusal(change)
+    assert (refusal is not None and refusal.code == "BAD_USER_INPUT") == refused
 

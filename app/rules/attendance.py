@@ -47,6 +47,9 @@ def session_status(
     return "ENDED"
 
 
+MAX_REASON_LENGTH = 1000  # as for cancelling an occurrence or disenrolling
+
+
 @dataclass(frozen=True)
 class AttendanceChange:
     """One requested change to a roster or supervisor row, with what the caller knows of its session."""
@@ -84,6 +87,8 @@ def attendance_change_refusal(change: AttendanceChange) -> Refusal | None:
             return Refusal("FORBIDDEN", "Missing scope clinical.attendance.write.force")
         if not (change.reason or "").strip():
             return Refusal("BAD_USER_INPUT", "reason is required to force a change on a locked session")
+        if len(change.reason) > MAX_REASON_LENGTH:
+            return Refusal("BAD_USER_INPUT", f"reason must be at most {MAX_REASON_LENGTH} characters")
     if change.expected is not None and change.expected != change.current:
         return Refusal(
             "CONFLICT",
