@@ -152,6 +152,33 @@ async def each_refused(gql, database_url, cases) -> list[str]:
     return failures
 
 
+async def test_a_date_or_time_out_of_range_is_bad_user_input_and_writes_nothing(gql, world, database_url):
+    cases = []
+    for operation, path, value in OUT_OF_RANGE:
+        spec = CALLS[operation]
+        variables = spec.variables(world)
+        if operation == "createGroup":
+            variables["input"]["recurrenceRule"] = "FREQ=WEEKLY;BYDAY=MO"
+        cases.append((f"{operation}.{path[-1]}={value}", spec.document, with_value(variables, path, value)))
+    assert await each_refused(gql, database_url, cases) == []
+
+
+@pytest.mark.parametrize("query", [
+    '{ groupSessions(filter: {from: "0001-01-01", to: "0001-01-02"}) { totalCount } }',
+    '{ groupSessions(filter: {from: "9999-12-30", to: "9999-12-31"}) { totalCount } }',
+    '{ groupSessions(filter: {from: "2026-01-01", to: "2030-01-01"}) { totalCount } }',
+    '{ groupSessions(filter: {from: "2026-02-01", to: "2026-01-01"}) { totalCount } }',
+])
+async def test_a_session_list_range_out_of_bounds_is_bad_user_input(gql, query):
+    await assert_bad_input(gql, query, {})
+
+
+async def test_compliance_for_a_week_out_of_range_is_bad_user_input(gql, world):
+    query = "query($id: ID!, $week: Date) { group(id: $id) { compliance(weekOf: $week) { status } } }"
+    for week in ("0001-01-01", "1899-12-25", "9999-12-31"):
+        await assert_bad_input(gql, query, {"id": world.group, "week": week})
+
+
 async def test_a_session_at_the_edge_of_the_supported_range_reads_back(gql, clinic):
     """The bounds are dates a clinic could mean; every field of a session inside them can be read."""
     session = await create_session(gql, clinic, patients=[], starts_at=datetime(2199, 12, 31, 22, 0, tzinfo=timezone.utc), minutes=60)
@@ -343,3 +370,8 @@ def test_a_force_reason_is_required_and_bounded(reason, refused):
     refusal = attendance_change_refusal(change)
     assert (refusal is not None and refusal.code == "BAD_USER_INPUT") == refused
 
+
+def test_dates_in_the_rules_stay_inside_the_supported_range():
+    """The scalar bounds (1900-2199) leave room for every date arithmetic the resolvers do."""
+    assert date(2199, 12, 31) + timedelta(days=400) < date.max
+    assert date(1900, 1, 1) - timedelta(days=400) > date.min

@@ -22,6 +22,7 @@ from app.schema.operations.reference import ReferenceMutation, ReferenceQuery
 from app.schema.operations.scheduling import SchedulingMutation, SchedulingQuery
 from app.schema.operations.sessions import SessionsMutation, SessionsQuery
 from app.schema.reference import Facility, Patient, Payer, Staff
+from app.schema.scalars import SCALAR_OVERRIDES
 from app.schema.scheduling import Enrollment, GroupDefinition, GroupOccurrence
 from app.schema.sessions import GroupSession
 
@@ -78,6 +79,7 @@ def build_schema(introspection: bool = True, caches: bool = True) -> Schema:
         types=[Facility, Staff, Patient, Payer, GroupDefinition, GroupOccurrence, Enrollment, GroupSession, Charge, Claim],
         extensions=extensions,
         execution_context_class=SharedEventExecutionContext,
+        scalar_overrides=SCALAR_OVERRIDES,
     )
 
 
