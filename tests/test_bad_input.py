@@ -219,6 +219,25 @@ MALFORMED_RULES = [
 ]
 
 
+async def test_a_rule_that_never_matches_or_does_not_parse_is_bad_user_input_quickly(gql, world, database_url):
+    create, update = CALLS["createGroup"], CALLS["updateGroup"]
+    cases = []
+    for rule in NEVER_MATCHING + MALFORMED_RULES:
+        variables = create.variables(world)
+        variables["input"].update(recurrenceRule=rule, recurrenceStart="2026-03-02T09:00:00-07:00")
+        cases.append((f"createGroup {rule!r}", create.document, variables))
+        cases.append((f"updateGroup {rule!r}", update.document, {"id": world.group, "input": {"recurrenceRule": rule}}))
+    assert await each_refused(gql, database_url, cases) == []
+
+
+@pytest.mark.parametrize("rule", NEVER_MATCHING)
+def test_recurrence_rule_problem_names_a_rule_that_never_matches(rule):
+    started = time.monotonic()
+    problem = recurrence_rule_problem(rule, datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=-7))))
+    assert problem and "recurrenceRule" in problem
+    assert time.monotonic() - started < 0.5
+
+
 @pytest.mark.parametrize("rule", [
     "FREQ=WEEKLY;BYDAY=MO,WE", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", "FREQ=MONTHLY;BYMONTHDAY=31",
     "FREQ=MONTHLY;BYDAY=FR;BYMONTHDAY=13", "FREQ=DAILY;INTERVAL=1000", "FREQ=WEEKLY;COUNT=1", "FREQ=MONTHLY;BYDAY=-1FR",

@@ -42,6 +42,12 @@ def recurrence_rule_problem(rule: str, anchor: datetime | None = None) -> str | 
         return "recurrenceRule INTERVAL must be at least 1"
     if _starts_per_day(parsed) > MAX_STARTS_PER_DAY:
         return f"recurrenceRule may start at most {MAX_STARTS_PER_DAY} sessions a day"
+    if parsed._count is not None and parsed._count < 1:  # noqa: SLF001
+        return "recurrenceRule COUNT must be at least 1"
+    if parsed._until is not None and parsed._until < parsed._dtstart:  # noqa: SLF001
+        return "recurrenceRule ends (UNTIL) before recurrenceStart: it never produces an occurrence"
+    if _never_matches(parsed):
+        return "recurrenceRule never produces an occurrence: no date satisfies all of its BY parts"
     return None
 
 
@@ -103,6 +109,20 @@ def _slot(start: datetime, end: datetime) -> Slot:
         starts_at=starts_at,
         ends_at=ends_at,
     )
+
+
+# Inside one century every date falls on every weekday within 28 years, leap days included, so a
+# rule that matches no date in 9972-9999 matches none ever. dateutil stops at year 9999, so this
+# probe is short even when nothing matches, where expanding from the anchor would walk ~8,000 years.
+PROBE_YEAR = 9972
+
+
+def _never_matches(parsed: rrule) -> bool:
+    """No date satisfies the rule's BY parts. The probe keeps the anchor's month, day and time (the
+    defaults dateutil derives from them) and drops COUNT, UNTIL and INTERVAL, which only thin out dates."""
+    start = parsed._dtstart.replace(tzinfo=None)  # noqa: SLF001
+    probe = parsed.replace(dtstart=start.replace(year=PROBE_YEAR), count=None, until=None, interval=1)
+    return next(iter(probe), None) is None
 
 
 def _starts_per_day(parsed: rrule) -> int:
