@@ -194,6 +194,12 @@ NOT_ZONES = [
 ]
 
 
+async def test_a_time_zone_that_does_not_exist_is_bad_user_input(gql, world, database_url):
+    spec = CALLS["createFacility"]
+    cases = [(repr(zone[:40]), spec.document, with_value(spec.variables(world), ("input", "timezone"), zone)) for zone in NOT_ZONES]
+    assert await each_refused(gql, database_url, cases) == []
+
+
 async def test_a_real_time_zone_is_accepted(gql, world):
     spec = CALLS["createFacility"]
     for zone in ("America/Phoenix", "America/Denver", "Pacific/Honolulu", "UTC"):

@@ -36,7 +36,8 @@ _ZONES: frozenset[str] | None = None
 def timezone_problem(name: str) -> str | None:
     global _ZONES
     if _ZONES is None:
-        _ZONES = frozenset(available_timezones())
+        # "localtime" is the host's own zone file, not an IANA name: its meaning moves with the server.
+        _ZONES = frozenset(available_timezones()) - {"localtime"}
     if name not in _ZONES:
         return f"timezone must be an IANA time zone name, got {name[:64]!r}"
     try:
