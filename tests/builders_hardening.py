@@ -320,10 +320,13 @@ class ServerProcess:
     """`group-sessions serve` on a fixed port and data dir, so it can be killed and started again
     on the same address; its stdout and stderr go to `log_path`."""
 
-    def __init__(self, database_url: str, workdir: Path, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, database_url: str, workdir: Path, env: Mapping[str, str] | None = None, python_code: str | None = None
+    ) -> None:
         self.database_url = database_url
         self.workdir = workdir
         self.env = dict(env or {})
+        self.entry = ["-c", python_code] if python_code else ["-m", "app.cli_entry"]
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"server-{self.port}.log"
@@ -332,7 +335,7 @@ class ServerProcess:
     async def start(self) -> None:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "app.cli_entry", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [sys.executable, *self.entry, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
                 cwd=ROOT,
                 env=server_env(self.database_url, self.workdir, self.env),
                 stdout=log,
