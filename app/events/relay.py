@@ -3,8 +3,10 @@
 A pass claims unpublished rows with FOR UPDATE SKIP LOCKED, publishes them and marks them
 published in the same transaction: two processes never claim one row, and a row whose pass
 failed (or whose process died after commit) stays unpublished for the next pass.
-Delivery is at least once: a process that dies between publishing and committing
-publishes that batch again on the next pass.
+With the postgres broadcaster on the application's own database the NOTIFY is issued inside that
+transaction and PostgreSQL delivers it at commit, together with `published_at`: exactly once, even
+when the process dies mid-batch. With another broadcaster delivery is at least once: a process that
+dies between publishing and committing publishes that batch again on the next pass.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import json
 import logging
 
 from broadcaster import Broadcast
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from app.db.models import IntegrationEvent
 from app.live.backends import make_broadcast
@@ -32,6 +34,7 @@ def event_message(event: IntegrationEvent) -> str:
 
 async def publish_pending(services, broadcast: Broadcast) -> int:
     """Publish every committed, unpublished event not claimed by another pass; returns how many."""
+    in_transaction = _notifies_in_transaction(services)
     total = 0
     while True:
         async with services.sessionmaker() as session, session.begin():
@@ -45,7 +48,10 @@ async def publish_pending(services, broadcast: Broadcast) -> int:
                 )
             ).all()
             for event in events:
-                await broadcast.publish(CHANNEL, event_message(event))
+                if in_transaction:
+                    await session.execute(text("SELECT pg_notify(:channel, :body)"), {"channel": CHANNEL, "body": event_message(event)})
+                else:
+                    await broadcast.publish(CHANNEL, event_message(event))
             if events:
                 await session.execute(
                     update(IntegrationEvent)
@@ -55,6 +61,11 @@ async def publish_pending(services, broadcast: Broadcast) -> int:
         total += len(events)
         if len(events) < BATCH:
             return total
+
+
+def _notifies_in_transaction(services) -> bool:
+    publisher = services.extras.get("live_publisher")
+    return bool(publisher is not None and publisher.notify_in_transaction)
 
 
 class Relay:
