@@ -92,7 +92,7 @@ def postgres_broadcast(database_url: str, shorthand: bool = False) -> dict[str, 
     return {"BROADCAST_URL": "postgres://" if shorthand else database_url.replace("postgresql://", "postgres://", 1)}
 
 
-@pytest.mark.parametrize("shorthand", [False], ids=["database-url"])
+@pytest.mark.parametrize("shorthand", [False, True], ids=["database-url", "postgres-shorthand"])
 async def test_events_in_flight_when_the_relay_is_killed_are_published_exactly_once(database_url, workdir, shorthand):
     """A backlog of committed, unpublished events; the relay is killed while publishing it and
     started again. With at-least-once delivery the batch in flight at the kill is sent twice."""

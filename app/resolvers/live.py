@@ -226,15 +226,15 @@ async def group_updates(info: Info, group_id: str) -> AsyncGenerator[GroupUpdate
 async def start_live(services) -> None:
     """Connect the broadcaster and start the hub; called from the app's lifespan."""
     settings = services.settings
+    url = settings.broadcast_url
+    if url.startswith("postgres") and url.rstrip("/").endswith(("postgres:", "postgresql:")):
+        url = services.extras["database_url"]  # the `postgres://` shorthand: the application's own database
     broadcast = services.extras.get("broadcast")
     if broadcast is None:
-        url = settings.broadcast_url
-        if url.startswith("postgres") and url.rstrip("/").endswith(("postgres:", "postgresql:")):
-            url = services.extras["database_url"]
         broadcast = make_broadcast(url)
         await broadcast.connect()
         services.extras["broadcast"] = broadcast
-    services.extras["live_publisher"] = LivePublisher(broadcast, settings.broadcast_url, services.extras["database_url"])
+    services.extras["live_publisher"] = LivePublisher(broadcast, url, services.extras["database_url"])
     services.extras["hub"] = Hub(broadcast, {"session": build_session_envelope(services), "group": build_group_envelope(services)})
     services.extras["broadcast_watchdog"] = asyncio.create_task(keep_listener_alive(broadcast))
 
