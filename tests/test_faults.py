@@ -118,5 +118,234 @@ async def test_events_in_flight_when_the_relay_is_killed_are_published_exactly_o
             await server.stop()
 
 
-async def _some(received: list, count: int) -> bool:
+# ------------------------------------------------------------------ billing
+
+
+async def ended_sessions(gql, clinic, count: int, members: int = 3) -> list[str]:
+    """`count` ended, unbilled sessions of `members` covered patients, all ATTENDED."""
+    await clinic.bands([(1, 4, "90853", "40.00"), (5, 8, "90853", "30.00")])
+    patients = [await clinic.add_patient() for _ in range(members)]
+    for patient in patients:
+        await clinic.cover(patient)
+    sessions = []
+    start = clinic_now() - timedelta(days=1)
+    for i in range(count):
+        session = await create_session(gql, clinic, patients=patients, starts_at=start + timedelta(minutes=i), minutes=60)
+        for entry in session["roster"]:
+            await gql.execute(SET_ATTENDANCE, {"participantId": entry["id"], "status": "ATTENDED"})
+        sessions.append(session["id"])
+    return sessions
+
+
+def clinic_now():
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)
+
+
+async def billed_count(database_url: str) -> int:
+    return await fetchval(database_url, "SELECT count(*) FROM group_sessions WHERE billed_at IS NOT NULL")
+
+
+async def test_a_billing_sweep_killed_midway_bills_every_session_exactly_once(gql, clinic, database_url, workdir):
+    sessions = await ended_sessions(gql, clinic, 40)
+    env = {**postgres_broadcast(database_url), "GS_BILLING_SWEEP_SECONDS": "0.05"}
+    server = ServerProcess(database_url, workdir, env)
+    async with listening(database_url) as received:
+        try:
+            await server.start()
+            await until(lambda: _billed_at_least(database_url, 3), interval=0.01, what="the sweep to start billing")
+            server.kill()
+            killed_at = await billed_count(database_url)
+            assert killed_at < len(sessions), "every session was billed before the kill: add sessions"
+            await server.start()
+            await until(lambda: _billed_at_least(database_url, len(sessions)), what="the restarted sweep to finish")
+            await assert_each_event_published_once(database_url, received)
+        finally:
+            await server.stop()
+
+    pks = [decode_id(s, "GroupSession") for s in sessions]
+    per_session = await fetch(database_url, """
+        SELECT s.id, s.billed_at IS NOT NULL AS billed, s.locked_at IS NOT NULL AS locked,
+          (SELECT count(*) FROM charges c WHERE c.session_id = s.id AND c.status = 'ACTIVE') AS charges,
+          (SELECT count(*) FROM claims c WHERE c.session_id = s.id) AS claims,
+          (SELECT count(*) FROM claims c WHERE c.session_id = s.id
+             AND NOT EXISTS (SELECT 1 FROM claim_charges cc WHERE cc.claim_id = c.id)) AS claims_without_charge,
+          (SELECT count(*) FROM audit_entries a WHERE a.entity_id = s.id AND a.action = 'session.bill') AS audits,
+          (SELECT count(*) FROM integration_events e WHERE e.type = 'group_session_documented'
+             AND e.payload->>'sessionId' = s.id::text) AS events
+        FROM group_sessions s WHERE s.id = ANY($1::uuid[])""", pks)
+    assert len(per_session) == len(sessions)
+    for row in per_session:
+        assert dict(row) | {"id": None} == {"id": None, "billed": True, "locked": True, "charges": 3, "claims": 3,
+                                             "claims_without_charge": 0, "audits": 1, "events": 1}, dict(row)
+    assert await fetchval(database_url, """SELECT count(*) FROM (SELECT session_id, patient_id FROM charges
+        WHERE status = 'ACTIVE' GROUP BY 1, 2 HAVING count(*) > 1) twice""") == 0
+
+
+async def _billed_at_least(database_url: str, count: int) -> bool:
+    return await billed_count(database_url) >= count
+
+
+# ------------------------------------------------------------------ enrollment
+
+
+async def test_an_enrollment_burst_killed_midway_leaves_a_sound_line_and_nothing_half_written(gql, clinic, services, database_url, workdir):
+    group = await make_group(gql, clinic, maxCapacity=10)
+    patients = [await clinic.add_patient() for _ in range(60)]
+    server = ServerProcess(database_url, workdir, postgres_broadcast(database_url))
+    token = make_token()
+    answered: dict[str, dict] = {}
+    async with listening(database_url) as received:
+        try:
+            await server.start()
+            async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+                remote = GraphQLClient(http, token)
+
+                async def enroll(patient: str) -> None:
+                    response = await remote.post(ENROLL, {"groupId": group, "patientId": patient})
+                    answered[patient] = response.json()
+
+                burst = [asyncio.create_task(enroll(p)) for p in patients]
+                await until(lambda: _some(answered, 10), interval=0.005, what="some enrollments to be answered")
+                server.kill()
+                await asyncio.gather(*burst, return_exceptions=True)
+            assert len(answered) < len(patients), "the whole burst finished before the kill"
+            await server.start()
+            async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+                remote = GraphQLClient(http, token)
+                retried = [(await remote.post(ENROLL, {"groupId": group, "patientId": p})).json() for p in patients]
+            await assert_each_event_published_once(database_url, received)
+        finally:
+            await server.stop()
+
+    rows = await stored_enrollments(services, group)
+    assert_line_is_sound(rows, 10)
+    assert sorted(str(r.patient_id) for r in rows) == sorted(str(decode_id(p, "Patient")) for p in patients)
+    by_id = {encode_id("Enrollment", r.id): r for r in rows}
+    for body in answered.values():  # every answered success is stored as it was answered
+        if "errors" not in body:
+            enrollment = body["data"]["enrollPatient"]["enrollment"]
+            assert by_id[enrollment["id"]].status == enrollment["status"]
+    for body in retried:  # a retry after the restart never enrolls twice
+        codes = [e["extensions"]["code"] for e in body.get("errors") or []]
+        assert codes in ([], ["CONFLICT"]), body
+    audits = Counter(r["entity_id"] for r in await fetch(
+        database_url, "SELECT entity_id FROM audit_entries WHERE action IN ('enrollment.enrolled', 'enrollment.waitlisted')"))
+    events = Counter(r["id"] for r in await fetch(
+        database_url, """SELECT payload->>'enrollmentId' AS id FROM integration_events
+                         WHERE type IN ('pm_group_enrollment_enrolled', 'pm_group_enrollment_waitlisted')"""))
+    assert audits == Counter({r.id: 1 for r in rows}), "one audit entry per stored enrollment, none for a lost one"
+    assert events == Counter({str(r.id): 1 for r in rows}), "one event per stored enrollment, none for a lost one"
+
+
+async def _some(received, count: int) -> bool:
     return len(received) >= count
+
+
+# ------------------------------------------------------------------ dropped database connections
+
+
+SESSION_UPDATES = "subscription($id: ID!) { sessionUpdates(sessionId: $id) { kind sequence } }"
+
+
+@asynccontextmanager
+async def watcher(base_url: str, session_id: str, token: str):
+    """A websocket subscribed to one session's updates; yields the list its messages land in."""
+    from httpx_ws import aconnect_ws
+
+    messages: list[dict] = []
+    async with httpx.AsyncClient(base_url=base_url) as client, aconnect_ws(
+        "/graphql", client, subprotocols=["graphql-transport-ws"]
+    ) as socket:
+        await socket.send_json({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        assert (await socket.receive_json())["type"] == "connection_ack"
+        await socket.send_json({"id": "1", "type": "subscribe", "payload": {"query": SESSION_UPDATES, "variables": {"id": session_id}}})
+
+        async def read() -> None:
+            while True:
+                messages.append(await socket.receive_json())
+
+        reader = asyncio.create_task(read())
+        try:
+            yield messages
+        finally:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+
+
+def kinds(messages: list[dict]) -> list[str]:
+    return [m["payload"]["data"]["sessionUpdates"]["kind"] for m in messages if m.get("type") == "next"
+            and m["payload"].get("data")]
+
+
+async def terminate_app_connections(database_url: str) -> int:
+    """pg_terminate_backend on every other connection to the test database: the server's pool,
+    its LISTEN connection, its NOTIFY pool."""
+    name = database_url.rsplit("/", 1)[1].split("?")[0]
+    return await fetchval(database_url, """SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+        WHERE datname = $1 AND pid <> pg_backend_pid()""", name)
+
+
+async def test_the_service_recovers_from_dropped_database_connections_without_a_restart(gql, clinic, database_url, workdir):
+    patients = [await clinic.add_patient() for _ in range(4)]
+    session = await create_session(gql, clinic, patients=patients, starts_at=clinic_now() - timedelta(minutes=5), minutes=90)
+    entries = [e["id"] for e in session["roster"]]
+    token = make_token()
+    server = ServerProcess(database_url, workdir, postgres_broadcast(database_url))
+    outcomes: list[tuple[float, str]] = []  # (time, "ok" | error code | transport error)
+    try:
+        await server.start()
+        pid = server.process.pid
+        async with AsyncExitStack() as stack, watcher(server.base_url, session["id"], token) as messages:
+            http = await stack.enter_async_context(httpx.AsyncClient(base_url=server.base_url, timeout=30))
+            remote = GraphQLClient(http, token)
+            await until(lambda: _async(kinds(messages)), what="the snapshot")
+            stop = asyncio.Event()
+
+            async def load(i: int) -> None:
+                statuses = ["ATTENDED", "LATE"]
+                n = 0
+                while not stop.is_set():
+                    n += 1
+                    if i % 2:
+                        document, variables = "{ groupSessions { totalCount } patients { totalCount } }", {}
+                    else:
+                        document, variables = SET_ATTENDANCE, {"participantId": entries[i // 2], "status": statuses[n % 2]}
+                    try:
+                        response = await remote.post(document, variables)
+                        body = response.json()
+                        codes = [e["extensions"]["code"] for e in body.get("errors") or []]
+                        outcome = "ok" if not codes or codes == ["ILLEGAL_TRANSITION"] else codes[0]
+                        if response.status_code >= 500:
+                            outcome = f"HTTP {response.status_code}"
+                    except httpx.TransportError as error:
+                        outcome = type(error).__name__
+                    outcomes.append((time.monotonic(), outcome))
+
+            workers = [asyncio.create_task(load(i)) for i in range(8)]
+            await asyncio.sleep(1.0)
+            dropped_at = time.monotonic()
+            assert await terminate_app_connections(database_url) > 0
+            await asyncio.sleep(3.0)
+            stop.set()
+            await asyncio.gather(*workers)
+            # The watcher's LISTEN connection came back: a fresh SNAPSHOT, then changes again.
+            await until(lambda: _async(kinds(messages).count("SNAPSHOT") >= 2), timeout=10, what="a resync snapshot")
+            seen = len(kinds(messages))
+            await remote.execute(SET_ATTENDANCE, {"participantId": entries[3], "status": "ABSENT"})
+            await until(lambda: _async(len(kinds(messages)) > seen), timeout=10, what="an update after the drop")
+        assert server.process.poll() is None and server.process.pid == pid, "the server restarted or died"
+    finally:
+        await server.stop()
+    before = [o for t, o in outcomes if t < dropped_at]
+    settled = [o for t, o in outcomes if t > dropped_at + 1.0]
+    assert before and set(before) == {"ok"}
+    assert settled and set(settled) == {"ok"}, Counter(settled)
+    assert not any(o.startswith("HTTP 5") for _, o in outcomes), Counter(o for _, o in outcomes)
+    (await gql.execute("{ viewer { subject } }"))  # the in-process pool recovered too
+
+
+async def _async(value):
+    return value
+
