@@ -343,9 +343,25 @@ async def test_the_service_recovers_from_dropped_database_connections_without_a_
     assert before and set(before) == {"ok"}
     assert settled and set(settled) == {"ok"}, Counter(settled)
     assert not any(o.startswith("HTTP 5") for _, o in outcomes), Counter(o for _, o in outcomes)
+    # A request caught by the drop may fail, as INTERNAL: never blamed on the caller.
+    assert {o for _, o in outcomes} <= {"ok", "INTERNAL", "ReadError", "RemoteProtocolError"}, Counter(o for _, o in outcomes)
     (await gql.execute("{ viewer { subject } }"))  # the in-process pool recovered too
 
 
 async def _async(value):
     return value
 
+
+def test_a_server_fault_outside_any_field_is_internal_and_masked(caplog):
+    """An exception from an extension hook has no path; it is not the caller's document at fault."""
+    import sqlalchemy.exc
+    from graphql import GraphQLError
+
+    from app.schema.errors import classify
+
+    fault = sqlalchemy.exc.InternalError("ROLLBACK", None, RuntimeError("cannot switch to state 15; another operation is in progress"))
+    classified = classify(GraphQLError(str(fault), original_error=fault), "req-1")
+    assert classified.extensions == {"code": "INTERNAL", "requestId": "req-1"}
+    assert classified.message == "Internal server error"
+    document_fault = classify(GraphQLError("Syntax Error: Unexpected Name 'x'."), "req-2")
+    assert document_fault.extensions == {"code": "BAD_USER_INPUT"}

@@ -45,6 +45,13 @@ def data_problem(original: BaseException | None) -> str | None:
     return problem
 
 
+def _callers_values(original: BaseException | None) -> bool:
+    """An error outside any field is the caller's when nothing raised it (parse, validation) or a
+    scalar raised it reading the caller's value; anything else (a database or connection error in an
+    extension hook) is a server fault."""
+    return original is None or isinstance(original, (GraphQLError, ValueError, TypeError, ArithmeticError))
+
+
 def error_code(error: GraphQLError) -> str | None:
     return (error.extensions or {}).get("code")
 
@@ -59,7 +66,7 @@ def classify(error: GraphQLError, request_id: str | None) -> GraphQLError:
         return original
     elif (problem := data_problem(original)) is not None:
         code, message = ErrorCode.BAD_USER_INPUT, problem
-    elif error.path is None:
+    elif error.path is None and _callers_values(original):
         # Parse, validation and variable-coercion errors: the caller's document is at fault.
         too_complex = any(marker in error.message for marker in _TOO_COMPLEX_MARKERS)
         code = ErrorCode.QUERY_TOO_COMPLEX if too_complex else ErrorCode.BAD_USER_INPUT
