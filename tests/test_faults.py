@@ -352,6 +352,22 @@ async def _async(value):
     return value
 
 
+async def test_a_read_session_that_fails_to_close_does_not_fail_a_finished_request(gql, monkeypatch):
+    """After a dropped connection the request's shared read session may fail to close; the
+    operation's result (a committed mutation's included) stands."""
+    import sqlalchemy.exc
+
+    from app.schema.loaders import Loaders
+
+    async def broken_close(self) -> None:
+        raise sqlalchemy.exc.InterfaceError("ROLLBACK", None, RuntimeError("connection was closed"))
+
+    monkeypatch.setattr(Loaders, "close", broken_close)
+    data = await gql.execute('mutation { createPayer(input: {name: "Closing Payer", payerCode: "CLOSE1"}) { payerCode } }')
+    assert data == {"createPayer": {"payerCode": "CLOSE1"}}
+    assert (await gql.execute("{ viewer { subject } }"))["viewer"]["subject"] == "tester"
+
+
 def test_a_server_fault_outside_any_field_is_internal_and_masked(caplog):
     """An exception from an extension hook has no path; it is not the caller's document at fault."""
     import sqlalchemy.exc

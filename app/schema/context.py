@@ -1,6 +1,7 @@
 """Per-request (HTTP) or per-connection (websocket) context handed to every resolver."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,8 @@ from app.events.wiring import unit_of_work
 from app.errors import Unauthenticated
 from app.schema.loaders import Loaders
 from app.services import Services
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -59,4 +62,7 @@ class RequestSession(SchemaExtension):
             context = self.execution_context.context
             loaders = getattr(context, "loaders", None)
             if loaders is not None:
-                await loaders.close()
+                try:
+                    await loaders.close()
+                except Exception as error:  # noqa: BLE001 - the result stands; the broken connection is discarded
+                    log.warning("closing the request's read session failed: %s", type(error).__name__)
