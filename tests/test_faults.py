@@ -381,3 +381,63 @@ def test_a_server_fault_outside_any_field_is_internal_and_masked(caplog):
     assert classified.message == "Internal server error"
     document_fault = classify(GraphQLError("Syntax Error: Unexpected Name 'x'."), "req-2")
     assert document_fault.extensions == {"code": "BAD_USER_INPUT"}
+
+
+# ------------------------------------------------------------------ broadcaster outage
+
+
+@asynccontextmanager
+async def broadcaster_database(database_url: str):
+    """A database of its own for the broadcaster (so its outage is not the application's); yields
+    (its postgres:// URL, a function that takes it down or brings it back)."""
+    server = database_url.rsplit("/", 1)[0]
+    name = "gs_bcast_" + database_url.rsplit("/", 1)[1].split("?")[0][-12:]
+    admin = await asyncpg.connect(_asyncpg_dsn(database_url))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+
+    async def available(up: bool) -> None:
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(up).lower()}')
+        if not up:
+            await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name)
+
+    try:
+        yield f"{server}/{name}".replace("postgresql://", "postgres://", 1), available
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def test_a_broadcaster_outage_degrades_live_updates_without_failing_writes(gql, clinic, database_url, workdir):
+    patients = [await clinic.add_patient() for _ in range(2)]
+    session = await create_session(gql, clinic, patients=patients, starts_at=clinic_now() - timedelta(minutes=5), minutes=90)
+    entries = [e["id"] for e in session["roster"]]
+    token = make_token()
+    async with broadcaster_database(database_url) as (broadcast_url, available):
+        server = ServerProcess(database_url, workdir, {"BROADCAST_URL": broadcast_url})
+        try:
+            await server.start()
+            async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http, \
+                    watcher(server.base_url, session["id"], token) as messages:
+                remote = GraphQLClient(http, token)
+                await until(lambda: _async(kinds(messages) == ["SNAPSHOT"]), what="the snapshot")
+                await remote.execute(SET_ATTENDANCE, {"participantId": entries[0], "status": "ATTENDED"})
+                await until(lambda: _async(len(kinds(messages)) == 2), what="a live update before the outage")
+
+                await available(False)
+                # Writes go on and answer success: the change is committed; watchers catch up on resync.
+                changed = await remote.post(SET_ATTENDANCE, {"participantId": entries[1], "status": "LATE"})
+                assert changed.status_code == 200 and "errors" not in changed.json(), changed.json()
+                assert (await http.get("/healthz")).status_code == 200
+                async with watcher(server.base_url, session["id"], token) as during:
+                    await until(lambda: _async(kinds(during) == ["SNAPSHOT"]), what="a snapshot during the outage")
+
+                await available(True)
+                await until(lambda: _async(kinds(messages).count("SNAPSHOT") == 2), timeout=20, what="a resync after the outage")
+                resync = [m for m in messages if m.get("type") == "next"][-1]["payload"]["data"]["sessionUpdates"]
+                assert resync["sequence"] >= 2  # the snapshot includes the change made during the outage
+                await remote.execute(SET_ATTENDANCE, {"participantId": entries[1], "status": "ATTENDED"})
+                await until(lambda: _async(kinds(messages)[-1] == "ATTENDANCE_CHANGED"), timeout=10, what="updates again")
+            assert server.process.poll() is None, "the server died"
+        finally:
+            await server.stop()
+    assert "broadcast LISTEN connection lost; reconnecting" in server.log()  # what an operator sees

@@ -1,6 +1,7 @@
 """One transaction per operation: writes, audit entries and outbox events commit together."""
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -10,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.clock import Clock, clock as default_clock
 from app.db.models import AuditEntry, IntegrationEvent
+
+log = logging.getLogger(__name__)
 
 # Outbox ids must follow commit order: writers take this lock just before inserting their
 # events and hold it to commit, so a later id can never commit before an earlier one.
@@ -46,7 +49,12 @@ class UnitOfWork:
         finally:
             await self.session.close()
         for callback in self._after_commit:
-            await callback()
+            try:
+                await callback()
+            except Exception as error:  # noqa: BLE001 - committed is committed: each step has its own retry
+                # (relay and feed timers, watchers' resync), and an error here would tell the caller a
+                # committed change failed, inviting a second one.
+                log.warning("after-commit step %s failed: %s", getattr(callback, "__qualname__", callback), type(error).__name__)
 
     def record_event(self, event_type: str, payload: dict[str, Any]) -> None:
         self._events.append((event_type, payload))
