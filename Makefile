@@ -26,5 +26,9 @@ schema: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# The long schemathesis run (FUZZ_SECONDS, default 600) with a fresh seed; `make test` runs a short one.
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz.run --max-time $${FUZZ_SECONDS:-600}
+
 clean:
 	rm -rf $(VENV) .data
