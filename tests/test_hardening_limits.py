@@ -327,3 +327,15 @@ async def test_a_subscription_document_obeys_the_same_limits(ws):
         assert time.monotonic() - started < QUICK
     assert message["type"] == "error", message
     assert message["payload"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
+async def test_a_websocket_message_that_is_not_json_closes_the_socket_with_4400(ws):
+    from httpx_ws import WebSocketDisconnect
+
+    async with ws() as socket:
+        assert (await socket.receive_json())["type"] == "connection_ack"
+        await socket.send_text("{" * 50_000)
+        with pytest.raises(WebSocketDisconnect) as closed:
+            await socket.receive_json()
+    assert closed.value.code == 4400
+
