@@ -47,6 +47,16 @@ class AuthenticatingTransportWsHandler(BaseGraphQLTransportWSHandler):
         self.context._principal = principal
         await super().handle_connection_init(message)
 
+    async def handle_subscribe(self, message: Any) -> None:
+        """strawberry refuses operations past the per-socket limit with an error that carries no code."""
+        limit = self.max_subscriptions_per_connection
+        if self.connection_acknowledged and limit is not None and len(self.operations) >= limit:
+            error = {"message": f"At most {limit} operations at once on one connection",
+                     "extensions": {"code": ErrorCode.QUERY_TOO_COMPLEX.value}}
+            await self.send_message({"id": message["id"], "type": "error", "payload": [error]})
+            return
+        await super().handle_subscribe(message)
+
 
 class GraphQLView(GraphQL):
     graphql_transport_ws_handler_class = AuthenticatingTransportWsHandler

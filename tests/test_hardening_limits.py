@@ -339,3 +339,18 @@ async def test_a_websocket_message_that_is_not_json_closes_the_socket_with_4400(
             await socket.receive_json()
     assert closed.value.code == 4400
 
+
+async def test_operations_past_the_per_socket_limit_are_refused_with_a_code(ws, gql, clinic):
+    from tests.builders_sessions import create_session
+
+    session = await create_session(gql, clinic, patients=[])
+    subscription = "subscription($id: ID!) { sessionUpdates(sessionId: $id) { kind } }"
+    async with ws() as socket:
+        assert (await socket.receive_json())["type"] == "connection_ack"
+        for i in range(100):
+            await socket.send_json({"id": str(i), "type": "subscribe", "payload": {"query": subscription, "variables": {"id": session["id"]}}})
+            assert (await socket.receive_json())["type"] == "next"
+        await socket.send_json({"id": "one-too-many", "type": "subscribe", "payload": {"query": subscription, "variables": {"id": session["id"]}}})
+        refused = await socket.receive_json()
+    assert refused["type"] == "error" and refused["id"] == "one-too-many"
+    assert refused["payload"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
