@@ -195,18 +195,26 @@ async def _clinic_activity(client: DemoClient) -> None:
     now = client.services.clock.now().astimezone(phoenix)
 
     async def occurrence(group: str, start: datetime, minutes: int) -> dict:
-        if (start + timedelta(minutes=minutes - 1)).date() != start.date():
-            start = datetime.combine(start.date() + timedelta(days=1), datetime.min.time(), phoenix)  # no session spans midnight
+        # No session spans midnight: one that would is cut short at 23:59 of its day.
+        end = min(start + timedelta(minutes=minutes), start.replace(hour=23, minute=59))
+        start = min(start, end - timedelta(minutes=15))
         data = {"groupId": group, "sessionDate": start.date().isoformat(),
-                "startTime": start.time().replace(second=0, microsecond=0).isoformat(),
-                "endTime": (start + timedelta(minutes=minutes)).time().replace(second=0, microsecond=0).isoformat()}
+                "startTime": start.time().isoformat(), "endTime": end.time().isoformat()}
         return (await client.run(ADD_OCCURRENCE, input=data))["addOccurrence"]["session"]
 
-    base = now.replace(minute=0, second=0, microsecond=0)
-    locked = await occurrence(grief, base - timedelta(hours=5), 90)
-    ended = await occurrence(cbt, base - timedelta(hours=3), 90)
-    live = await occurrence(cbt, base - timedelta(minutes=30) if now.minute < 30 else base, 90)
-    await occurrence(grief, base + timedelta(hours=2), 90)
+    def at(delta: timedelta) -> datetime:
+        """A start `delta` from now, on a five-minute mark, never before midnight of its own day."""
+        start = (now + delta).replace(second=0, microsecond=0)
+        return start.replace(minute=start.minute - start.minute % 5)
+
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    locked = await occurrence(grief, at(timedelta(hours=-5)), 90)
+    ended = await occurrence(cbt, at(timedelta(hours=-3)), 90)
+    # In progress now: started half an hour ago (or at midnight, just after it).
+    live = await occurrence(cbt, max(at(timedelta(minutes=-30)), midnight), 90)
+    later = at(timedelta(hours=2))
+    if later.date() == now.date() and later.hour < 23:
+        await occurrence(grief, later, 90)
 
     for status, entry in zip(["ATTENDED", "ATTENDED", "LATE", "ATTENDED"], locked["roster"]):
         await client.run(SET_ATTENDANCE, id=entry["id"], status=status)

@@ -20,7 +20,21 @@ def example(path: str) -> str:
 
 
 @pytest.fixture
-async def demo(services):
+async def demo(services, test_clock):
+    """The demo loaded at 14:00 in Phoenix, so today's list holds every kind of session."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.builders_sessions import set_now
+
+    today = test_clock.now().astimezone(ZoneInfo("America/Phoenix")).date()
+    set_now(test_clock, datetime(today.year, today.month, today.day, 14, 0, tzinfo=ZoneInfo("America/Phoenix")))
+    assert "Loaded" in await load_demo(services)
+
+
+@pytest.fixture
+async def demo_now(services):
+    """The demo loaded at the real time (for a real server process, which keeps the real clock)."""
     assert "Loaded" in await load_demo(services)
 
 
@@ -88,7 +102,7 @@ async def test_billing_examples(gql, demo):
     assert submitted["status"] == "SUBMITTED" and submitted["edi837"].startswith("ISA*")
 
 
-async def test_watch_session_script_prints_updates(database_url, services, demo):
+async def test_watch_session_script_prints_updates(database_url, services, demo_now):
     token = make_token()
     async with start_server(database_url) as base_url:
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:

@@ -55,10 +55,14 @@ class Loaders:
         return loader
 
     async def close(self) -> None:
-        """End the shared session (returns its connection to the pool); later batches open a new one."""
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
+        """End the shared session (returns its connection to the pool); later batches open a new one.
+        Waits for a batch still running on it: one connection runs one statement at a time."""
+        if self._lock is None:
+            return
+        async with self._lock:
+            session, self._session = self._session, None
+            if session is not None:
+                await session.close()
 
     def by_id(self, model: type) -> DataLoader[uuid.UUID, Any]:
         async def batch(session: AsyncSession, keys: Sequence[uuid.UUID]) -> list[Any]:
