@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 from broadcaster import Broadcast
 
-from app.live.backends import RESYNC, ResilientPostgresBackend, ResilientRedisBackend
+from app.live.backends import PAUSED, RESYNC, ResilientPostgresBackend, ResilientRedisBackend
 from app.live.hub import Hub, WatcherLagged
 
 REDIS_URL = os.environ.get("REDIS_URL")
@@ -29,6 +29,7 @@ async def test_postgres_backend_reconnects_after_its_listen_connection_is_killed
                 await admin.execute("SELECT pg_terminate_backend($1)", pid)
             finally:
                 await admin.close()
+            assert (await receive(subscriber)).message == PAUSED  # watchers learn updates are interrupted
             resync = await receive(subscriber)
             assert resync.message == RESYNC  # the hub rebuilds what may have been missed
             assert backend.reconnects == 1
@@ -59,6 +60,7 @@ async def test_redis_backend_reconnects_after_its_connection_is_killed():
                 await admin.client_kill_filter(_type="pubsub")
             finally:
                 await admin.aclose()
+            assert (await receive(subscriber)).message == PAUSED
             assert (await receive(subscriber)).message == RESYNC
             await broadcast.publish("redis-kill-test", "after")
             assert (await receive(subscriber)).message == "after"

@@ -424,6 +424,7 @@ async def test_a_broadcaster_outage_degrades_live_updates_without_failing_writes
                 await until(lambda: _async(len(kinds(messages)) == 2), what="a live update before the outage")
 
                 await available(False)
+                await until(lambda: _async(kinds(messages)[-1] == "PAUSED"), what="watchers told updates are paused")
                 # Writes go on and answer success: the change is committed; watchers catch up on resync.
                 changed = await remote.post(SET_ATTENDANCE, {"participantId": entries[1], "status": "LATE"})
                 assert changed.status_code == 200 and "errors" not in changed.json(), changed.json()
@@ -433,6 +434,7 @@ async def test_a_broadcaster_outage_degrades_live_updates_without_failing_writes
 
                 await available(True)
                 await until(lambda: _async(kinds(messages).count("SNAPSHOT") == 2), timeout=20, what="a resync after the outage")
+                assert kinds(messages)[2:] == ["PAUSED", "SNAPSHOT"]
                 resync = [m for m in messages if m.get("type") == "next"][-1]["payload"]["data"]["sessionUpdates"]
                 assert resync["sequence"] >= 2  # the snapshot includes the change made during the outage
                 await remote.execute(SET_ATTENDANCE, {"participantId": entries[1], "status": "ATTENDED"})

@@ -5,8 +5,9 @@ asyncpg connection with no reconnect (concurrent publishes fail with "another op
 progress", encode/broadcaster#22), and when any backend's connection drops, `next_published`
 raises inside Broadcast's listener task, which dies silently and leaves every subscriber hanging
 (#66, #130, #144). These backends keep the `BroadcastBackend` interface but never raise from
-`next_published`: they reconnect, resubscribe, and then emit a RESYNC event per channel so the
-hub can rebuild state that may have been missed while disconnected.
+`next_published`: they emit a PAUSED event per channel when the connection drops, reconnect,
+resubscribe, and then emit a RESYNC event per channel so the hub can rebuild state that may have
+been missed while disconnected.
 """
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ from broadcaster._backends.base import BroadcastBackend
 log = logging.getLogger(__name__)
 
 RESYNC = "\x00resync"
+# Sent per channel when the connection drops, so watchers learn that updates are paused
+# (the next RESYNC brings a fresh snapshot) instead of waiting in silence.
+PAUSED = "\x00paused"
 
 
 class ResilientPostgresBackend(BroadcastBackend):
@@ -67,6 +71,8 @@ class ResilientPostgresBackend(BroadcastBackend):
         if self._closed or connection is not self._listen:
             return
         log.warning("broadcast LISTEN connection lost; reconnecting")
+        for channel in self._channels:
+            self._queue.put_nowait(Event(channel, PAUSED))
         if self._reconnecting is None or self._reconnecting.done():
             self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
 
@@ -178,7 +184,10 @@ class ResilientRedisBackend(BroadcastBackend):
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - connection lost: rebuild the pubsub and resubscribe
-                log.warning("broadcast redis connection lost; reconnecting")
+                if delay == self._reconnect_delay:  # the first failure of this outage
+                    log.warning("broadcast redis connection lost; reconnecting")
+                    for channel in self._channels:
+                        self._queue.put_nowait(Event(channel, PAUSED))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._max_delay)
                 await self._resubscribe()

@@ -16,7 +16,7 @@ from app.db import models
 from app.db.billing_queries import billing_inputs_for_sessions
 from app.errors import NotFound
 from app.ids import decode_id
-from app.live.backends import RESYNC, make_broadcast
+from app.live.backends import PAUSED, RESYNC, make_broadcast
 from app.live.hub import Hub, keep_listener_alive
 from app.live.publish import LivePublisher, group_channel, session_channel
 from app.resolvers.common import visible_or_not_found
@@ -75,6 +75,11 @@ async def _session_state(services, session_id: uuid.UUID) -> tuple[models.GroupS
     return inputs[session_id].session, loaders, preview
 
 
+# Broadcaster signals that carry the current state rather than one change.
+_STATE_KINDS = {RESYNC: "SNAPSHOT", PAUSED: "PAUSED"}
+_UNSEQUENCED = frozenset(_STATE_KINDS.values())
+
+
 def build_session_envelope(services):
     async def build(channel: str, message: str) -> SessionEnvelope | None:
         session_id = uuid.UUID(channel.partition(":")[2])
@@ -82,8 +87,8 @@ def build_session_envelope(services):
         if state is None:
             return None
         row, loaders, preview = state
-        if message == RESYNC:
-            return SessionEnvelope("SNAPSHOT", row.update_sequence, services.clock.now(), row, loaders, preview, ())
+        if message in _STATE_KINDS:
+            return SessionEnvelope(_STATE_KINDS[message], row.update_sequence, services.clock.now(), row, loaders, preview, ())
         data = json.loads(message)
         return SessionEnvelope(
             data["kind"], data["sequence"], datetime.fromisoformat(data["at"]), row, loaders, preview,
@@ -100,8 +105,8 @@ def build_group_envelope(services):
             row = await db.get(models.GroupDefinition, group_id)
             if row is None:
                 return None
-            if message == RESYNC:
-                return GroupEnvelope("SNAPSHOT", row.update_sequence, services.clock.now(), row, Loaders(services.sessionmaker), None, None)
+            if message in _STATE_KINDS:
+                return GroupEnvelope(_STATE_KINDS[message], row.update_sequence, services.clock.now(), row, Loaders(services.sessionmaker), None, None)
             data = json.loads(message)
             enrollment = await db.get(models.Enrollment, uuid.UUID(data["enrollmentId"])) if data.get("enrollmentId") else None
             occurrence = await db.get(models.GroupOccurrence, uuid.UUID(data["occurrenceId"])) if data.get("occurrenceId") else None
@@ -185,7 +190,7 @@ async def session_updates(info: Info, session_id: str) -> AsyncGenerator[Session
         ctx.loaders = snapshot.loaders
         yield _shared_session_update(snapshot)
         async for envelope in watcher:
-            if envelope.kind != "SNAPSHOT" and envelope.sequence <= last:
+            if envelope.kind not in _UNSEQUENCED and envelope.sequence <= last:
                 continue  # already part of the snapshot this watcher got
             last = max(last, envelope.sequence)
             ctx.loaders = envelope.loaders  # a websocket context lives for the socket: load fresh per change
@@ -209,7 +214,7 @@ async def group_updates(info: Info, group_id: str) -> AsyncGenerator[GroupUpdate
             group=GroupDefinition.from_row(row), enrollment=None, occurrence=None,
         )
         async for envelope in watcher:
-            if envelope.kind != "SNAPSHOT" and envelope.sequence <= last:
+            if envelope.kind not in _UNSEQUENCED and envelope.sequence <= last:
                 continue
             last = max(last, envelope.sequence)
             ctx.loaders = envelope.loaders

@@ -119,6 +119,9 @@ class SessionUpdateKind(Enum):
     FORCE_UPDATED = "FORCE_UPDATED"
     CANCELLED = "CANCELLED"
     RESCHEDULED = "RESCHEDULED"
+    PAUSED = strawberry.enum_value(
+        "PAUSED", description="Live updates are interrupted (broadcaster unreachable); a SNAPSHOT follows when they resume."
+    )
 
 
 @strawberry.enum
@@ -133,3 +136,6 @@ class GroupUpdateKind(Enum):
     OCCURRENCE_UPDATED = "OCCURRENCE_UPDATED"
     OCCURRENCE_CANCELLED = "OCCURRENCE_CANCELLED"
     GROUP_CHANGED = "GROUP_CHANGED"
+    PAUSED = strawberry.enum_value(
+        "PAUSED", description="Live updates are interrupted (broadcaster unreachable); a SNAPSHOT follows when they resume."
+    )
