@@ -5,6 +5,7 @@ recovered by itself."""
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import urlparse
 import json
 import time
 from collections import Counter
@@ -19,7 +20,7 @@ from app.ids import decode_id, encode_id
 from tests.builders_enrollment import ENROLL, assert_line_is_sound, make_group, stored_enrollments
 from tests.builders_hardening import ServerProcess
 from tests.builders_sessions import SET_ATTENDANCE, create_session
-from tests.conftest import GraphQLClient, _asyncpg_dsn, make_token
+from tests.conftest import GraphQLClient, _asyncpg_dsn, _with_database, make_token
 
 EVENTS_CHANNEL = "integration-events"  # app.events.relay.CHANNEL
 
@@ -282,7 +283,7 @@ def kinds(messages: list[dict]) -> list[str]:
 async def terminate_app_connections(database_url: str) -> int:
     """pg_terminate_backend on every other connection to the test database: the server's pool,
     its LISTEN connection, its NOTIFY pool."""
-    name = database_url.rsplit("/", 1)[1].split("?")[0]
+    name = urlparse(database_url).path.lstrip("/")
     return await fetchval(database_url, """SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
         WHERE datname = $1 AND pid <> pg_backend_pid()""", name)
 
@@ -390,8 +391,7 @@ def test_a_server_fault_outside_any_field_is_internal_and_masked(caplog):
 async def broadcaster_database(database_url: str):
     """A database of its own for the broadcaster (so its outage is not the application's); yields
     (its postgres:// URL, a function that takes it down or brings it back)."""
-    server = database_url.rsplit("/", 1)[0]
-    name = "gs_bcast_" + database_url.rsplit("/", 1)[1].split("?")[0][-12:]
+    name = "gs_bcast_" + urlparse(database_url).path.lstrip("/")[-12:]
     admin = await asyncpg.connect(_asyncpg_dsn(database_url))
     await admin.execute(f'CREATE DATABASE "{name}"')
 
@@ -401,7 +401,8 @@ async def broadcaster_database(database_url: str):
             await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name)
 
     try:
-        yield f"{server}/{name}".replace("postgresql://", "postgres://", 1), available
+        # The embedded server's URL carries its socket in the query string: keep it.
+        yield _with_database(database_url, name).replace("postgresql://", "postgres://", 1), available
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
