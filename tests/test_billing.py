@@ -262,3 +262,52 @@ async def test_billing_needs_its_scopes(gql, room, test_clock):
     no_read = gql.as_(scopes=[s for s in ALL_SCOPES if s != "billing.read"])
     _, code, _ = await no_read.error('query { claim(id: "Q2xhaW06MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw") { id } }')
     assert code == "FORBIDDEN"
+
+
+async def claims_of(gql, session_id, patient_id):
+    billed = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]
+    return [c for c in billed["claims"] if c["patient"]["id"] == patient_id]
+
+
+async def test_a_second_correction_before_the_first_is_sent_still_answers_the_payers_claim(gql, clinic, room, test_clock):
+    session_id, members = room
+    for m, status in zip(members, ["ATTENDED", "ATTENDED", "ATTENDED", "ATTENDED", "ABSENT"]):
+        await mark(gql, m, status)
+    set_now(test_clock, at(10, 31))
+    await gql.execute(RUN, {"id": session_id})
+    [sent] = await claims_of(gql, session_id, clinic.patients[0])
+    await gql.execute(SUBMIT, {"id": sent["id"]})
+
+    # 4 -> 5 billable: every member moves band; member 0's submitted claim gets a replacement draft.
+    await mark(gql, members[4], "LATE", force=True, reason="Signed in late")
+    # Before that replacement is sent, 5 -> 4 again: the draft is voided and the payer's claim is
+    # replaced anew; no second ORIGINAL is ever built for a claim the payer holds.
+    await mark(gql, members[4], "ABSENT", force=True, reason="Left at once")
+    history = await claims_of(gql, session_id, clinic.patients[0])
+    assert [(c["frequency"], c["status"]) for c in history] == [
+        ("ORIGINAL", "REPLACED"), ("REPLACEMENT", "VOIDED"), ("REPLACEMENT", "DRAFT")]
+    assert history[2]["originalClaim"]["claimNumber"] == sent["claimNumber"]
+
+    # And when member 0 turns out absent, the claim voided is the one the payer holds.
+    await mark(gql, members[0], "ABSENT", force=True, reason="Was not there")
+    history = await claims_of(gql, session_id, clinic.patients[0])
+    assert [(c["frequency"], c["status"]) for c in history][-2:] == [("REPLACEMENT", "VOIDED"), ("VOID", "DRAFT")]
+    assert history[-1]["originalClaim"]["claimNumber"] == sent["claimNumber"]
+    edi = (await gql.execute(SUBMIT, {"id": history[-1]["id"]}))["submitClaim"]["edi837"]
+    assert pyx12_errors(edi) == [] and ["REF", "F8", sent["claimNumber"]] in parse_segments(edi)
+
+
+async def test_marks_after_a_run_that_found_nobody_billable_are_billed(gql, room, test_clock):
+    session_id, members = room
+    set_now(test_clock, at(10, 31))
+    assert (await gql.execute(RUN, {"id": session_id}))["runBilling"] == {"status": "ENDED", "locked": False}
+    assert (await gql.execute(BILLED, {"id": session_id}))["groupSession"]["charges"] == []
+    await mark(gql, members[0], "ATTENDED")  # not locked: no force needed; this mark bills and locks
+    billed = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]
+    assert billed["locked"] is True and len(billed["charges"]) == 1
+    _, code, _ = await gql.error(SET_ATTENDANCE, {"participantId": members[1], "status": "LATE"})
+    assert code == "LOCKED"
+    await mark(gql, members[1], "LATE", force=True, reason="Marked after the claim was built")
+    billed = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]
+    assert len([c for c in billed["charges"] if c["status"] == "ACTIVE"]) == 2
+    assert {(c["status"], c["frequency"]) for c in billed["claims"]} == {("DRAFT", "ORIGINAL")}

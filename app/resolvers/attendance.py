@@ -83,10 +83,12 @@ def _audit_change(
     )
 
 
-async def _after_forced_change(uow: UnitOfWork, session_row: models.GroupSession) -> None:
+async def _rebill_if_billed(uow: UnitOfWork, session_row: models.GroupSession) -> None:
+    """A billed session follows its attendance: a forced correction, or a mark after a run that
+    found nobody billable (the session was billed without claims, so it is not locked)."""
     from app.resolvers import billing_pipeline
 
-    await billing_pipeline.on_forced_attendance_change(uow, session_row)
+    await billing_pipeline.rebill_session(uow, session_row)
 
 
 async def _announce(
@@ -156,8 +158,7 @@ async def set_attendance(
         change = _decide(ctx, session_row, row.status, wanted)
         _apply_to_participant(ctx, uow, change, row)
         await session.flush()
-        if change.forced:
-            await _after_forced_change(uow, session_row)
+        await _rebill_if_billed(uow, session_row)
         await _announce(uow, session_row, [change], "ATTENDANCE_CHANGED", [encode_id("RosterEntry", participant_pk)])
     return row
 
@@ -188,8 +189,7 @@ async def set_attendance_batch(
         for change, row in changes:
             _apply_to_participant(ctx, uow, change, row)
         await session.flush()
-        if any(change.forced for change, _ in changes):
-            await _after_forced_change(uow, session_row)
+        await _rebill_if_billed(uow, session_row)
         changed_ids = [encode_id("RosterEntry", pk) for pk in wanted]
         await _announce(uow, session_row, [c for c, _ in changes], "ATTENDANCE_CHANGED", changed_ids)
     return [rows[pk] for pk in wanted]
@@ -241,8 +241,7 @@ async def set_supervisor_attendance(
         # The audit entity is the (session, staff) pair the API names; entity_id keeps the staff id.
         _audit_change(uow, change, "SupervisorAttendance", staff_pk, session_row.id, {"staffId": str(staff_pk)})
         await session.flush()
-        if change.forced:
-            await _after_forced_change(uow, session_row)
+        await _rebill_if_billed(uow, session_row)
         result = SupervisorAttendance.build(session_row.id, staff_pk, row.status)
         await _announce(uow, session_row, [change], "SUPERVISORS_CHANGED", [str(result.id)])
     return result

@@ -174,18 +174,23 @@ def _same_charge(charge: models.Charge, line: ChargeLine) -> bool:
     )
 
 
-async def on_forced_attendance_change(uow: UnitOfWork, session_row: models.GroupSession) -> None:
-    """Re-run the pipeline after a forced attendance change on a billed session.
+async def rebill_session(uow: UnitOfWork, session_row: models.GroupSession) -> None:
+    """Re-run the pipeline after attendance changed on a billed session (a forced correction, or
+    a mark after a run that found nobody billable).
 
-    Unchanged members keep their charge and claim. A changed or no-longer-billable member's
-    charge is voided; a DRAFT claim is simply voided; a SUBMITTED one is answered with a
-    REPLACEMENT (7) or a VOID (8) claim that points at it (rules.md §9).
+    Members whose charge is unchanged keep it and their claim. For the others the ACTIVE charge is
+    voided and every unsent (DRAFT) claim is voided; then, if the payer holds a claim for the
+    member (the last one submitted, unless that was a VOID), it is answered with a REPLACEMENT (7)
+    or a VOID (8) pointing at it, else a new ORIGINAL is built (rules.md §9). Following the
+    payer-held claim rather than the latest draft means a second correction before the first was
+    sent still voids or replaces what the payer has, never billing it twice.
     """
     if session_row.billed_at is None:
         return
     inputs = await _inputs(uow, session_row)
     now = uow.clock.now()
     preview = inputs.preview()
+    lines = {inputs.patient_by_participant[line.participant_id]: line for line in inputs.charge_lines()}
     active = {
         c.patient_id: c
         for c in (
@@ -196,55 +201,50 @@ async def on_forced_attendance_change(uow: UnitOfWork, session_row: models.Group
             )
         ).all()
     }
-    open_claims = {
-        c.patient_id: c
-        for c in (
-            await uow.session.scalars(
-                select(models.Claim)
-                .where(
-                    models.Claim.session_id == session_row.id,
-                    models.Claim.status.in_(["DRAFT", "SUBMITTED"]),
-                    models.Claim.frequency != "VOID",
-                )
-                .with_for_update()
-            )
-        ).all()
-    }
-    line_by_patient = {inputs.patient_by_participant[l.participant_id]: l for l in inputs.charge_lines()}
+    claims_by_patient: dict[uuid.UUID, list[models.Claim]] = {}
+    for claim in (
+        await uow.session.scalars(
+            select(models.Claim)
+            .where(models.Claim.session_id == session_row.id)
+            .order_by(models.Claim.created_at, models.Claim.id)
+            .with_for_update()
+        )
+    ).all():
+        claims_by_patient.setdefault(claim.patient_id, []).append(claim)
+
     voided, built, claims_out = [], [], []
-    for patient_id in sorted(set(line_by_patient) | set(active) | set(open_claims), key=str):
-        line, charge, claim = line_by_patient.get(patient_id), active.get(patient_id), open_claims.get(patient_id)
+    for patient_id in sorted(set(lines) | set(active) | set(claims_by_patient), key=str):
+        line, charge = lines.get(patient_id), active.get(patient_id)
+        history = claims_by_patient.get(patient_id, [])
+        drafts = [c for c in history if c.status == "DRAFT"]
         if charge is not None and line is not None and _same_charge(charge, line):
-            if claim is not None and claim.status == "DRAFT":
-                claim.validation = _issues_json(preview)
+            for draft in drafts:
+                draft.validation = _issues_json(preview)
             continue
         if charge is not None:
             charge.status, charge.voided_at = "VOIDED", now
             voided.append(charge)
+        for draft in drafts:
+            draft.status = "VOIDED"
         await uow.session.flush()
-        if claim is not None and claim.status == "DRAFT":
-            claim.status = "VOIDED"
+        held = _payer_held(history)
+        if held is not None:
+            held.status = "REPLACED" if line is not None else "VOIDED"
             await uow.session.flush()
-            claim = None
-        if claim is not None:  # SUBMITTED: the payer has it, so answer with a 7 or an 8
             if line is not None:
-                claim.status = "REPLACED"
-                await uow.session.flush()
                 new_charge, replacement = await _charge_with_claim(
-                    uow, session_row, inputs, line, preview, frequency="REPLACEMENT", original=claim
+                    uow, session_row, inputs, line, preview, frequency="REPLACEMENT", original=held
                 )
                 built.append(new_charge)
                 claims_out.append(replacement)
             else:
-                claim.status = "VOIDED"
-                await uow.session.flush()
-                claims_out.append(await _void_claim(uow, claim, preview))
-            continue
-        if line is not None:
+                claims_out.append(await _void_claim(uow, held, preview))
+        elif line is not None:
             new_charge, new_claim = await _charge_with_claim(uow, session_row, inputs, line, preview)
             built.append(new_charge)
             claims_out.append(new_claim)
-    session_row.locked_at = session_row.locked_at or now
+    if claims_out and session_row.locked_at is None:
+        session_row.locked_at = now
     uow.audit(
         "session.rebill",
         "GroupSession",
@@ -253,7 +253,16 @@ async def on_forced_attendance_change(uow: UnitOfWork, session_row: models.Group
         after={"newCharges": [str(c.id) for c in built], "newClaims": [str(c.id) for c in claims_out]},
         session_id=session_row.id,
     )
-    _record_documented(uow, session_row, built, claims_out, reason="force_update")
+    if voided or built or claims_out:
+        _record_documented(uow, session_row, built, claims_out, reason="rebilled")
+
+
+def _payer_held(history: list[models.Claim]) -> models.Claim | None:
+    """The member's claim the payer has: the last one submitted, unless that was a VOID."""
+    sent = [c for c in history if c.submitted_at is not None]
+    if not sent or sent[-1].frequency == "VOID":
+        return None
+    return sent[-1]
 
 
 async def _void_claim(uow: UnitOfWork, original: models.Claim, preview: Preview) -> models.Claim:
