@@ -177,3 +177,14 @@ async def test_reference_writes_are_audited(gql, clinic, services):
     assert actions[-1] == "patient.create"
     assert all(e.actor == "tester" for e in entries)
     assert "Quinn" not in str([e.after for e in entries])
+
+
+async def test_concurrent_duplicate_patients_answer_conflict_not_internal(gql, clinic):
+    import asyncio
+
+    doc = "mutation($input: PatientInput!) { createPatient(input: $input) { id } }"
+    patient = {"mrn": "RACE-1", "name": "Pat Race", "dateOfBirth": "1990-01-02", "facilityId": clinic.facility_id}
+    responses = await asyncio.gather(*(gql.post(doc, {"input": patient}) for _ in range(8)))
+    codes = sorted((r.json().get("errors") or [{"extensions": {"code": "OK"}}])[0]["extensions"]["code"] for r in responses)
+    assert codes == ["CONFLICT"] * 7 + ["OK"]
+    assert {r.status_code for r in responses} == {200, 409}

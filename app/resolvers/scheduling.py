@@ -447,8 +447,11 @@ async def _load_occurrence_for_change(ctx, session, global_id: str):
 
 
 async def _refuse_locked_session(session, occurrence: models.GroupOccurrence, verb: str) -> None:
+    # FOR SHARE: a billing run building this session's claims finishes first, and then the lock is seen.
     locked_at = await session.scalar(
-        select(models.GroupSession.locked_at).where(models.GroupSession.occurrence_id == occurrence.id)
+        select(models.GroupSession.locked_at)
+        .where(models.GroupSession.occurrence_id == occurrence.id)
+        .with_for_update(read=True)
     )
     if locked_at is not None:
         raise Locked(f"The occurrence's session is locked (billed); it cannot be {verb}")

@@ -45,6 +45,11 @@ def data_problem(original: BaseException | None) -> str | None:
     return problem
 
 
+def is_unique_violation(original: BaseException | None) -> bool:
+    """Two requests raced to create the same record; the second is a CONFLICT, not a fault."""
+    return str(getattr(getattr(original, "orig", None), "sqlstate", "") or "") == "23505"
+
+
 def _callers_values(original: BaseException | None) -> bool:
     """An error outside any field is the caller's when nothing raised it (parse, validation) or a
     scalar raised it reading the caller's value; anything else (a database or connection error in an
@@ -66,6 +71,8 @@ def classify(error: GraphQLError, request_id: str | None) -> GraphQLError:
         return original
     elif (problem := data_problem(original)) is not None:
         code, message = ErrorCode.BAD_USER_INPUT, problem
+    elif is_unique_violation(original):
+        code, message = ErrorCode.CONFLICT, "That record already exists: a concurrent request created it first"
     elif error.path is None and _callers_values(original):
         # Parse, validation and variable-coercion errors: the caller's document is at fault.
         too_complex = any(marker in error.message for marker in _TOO_COMPLEX_MARKERS)
