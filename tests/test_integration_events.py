@@ -189,3 +189,22 @@ async def test_concurrent_relay_passes_publish_each_event_exactly_once(services)
     assert sum(counts) == 450
     assert sorted(int(m["id"]) for m in messages) == ids
     assert await unpublished(services) == 0
+
+
+async def test_an_event_too_large_for_notify_is_published_by_reference(services):
+    """PostgreSQL refuses NOTIFY payloads of 8,000 bytes or more; such an event must not stall the relay."""
+    import json
+
+    from app.events.relay import MAX_MESSAGE_BYTES, event_message
+    from app.events.wiring import unit_of_work
+    from app.db.models import IntegrationEvent
+    from sqlalchemy import select
+
+    async with unit_of_work(services, "test") as uow:
+        uow.record_event("group_session_documented", {"claimIds": ["x" * 36] * 400})
+    async with services.sessionmaker() as db:
+        event = (await db.scalars(select(IntegrationEvent))).one()
+    message = event_message(event)
+    assert len(message.encode()) <= MAX_MESSAGE_BYTES
+    assert json.loads(message) == {"id": str(event.id), "type": "group_session_documented",
+                                   "occurredAt": event.occurred_at.isoformat(), "payloadOmitted": True}

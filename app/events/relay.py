@@ -26,10 +26,18 @@ CHANNEL = "integration-events"
 BATCH = 200
 
 
+# PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more; one oversized event must not stop the relay.
+MAX_MESSAGE_BYTES = 7500
+
+
 def event_message(event: IntegrationEvent) -> str:
-    return json.dumps(
-        {"id": str(event.id), "type": event.type, "occurredAt": event.occurred_at.isoformat(), "payload": event.payload}
-    )
+    """The event as published; too large for the broadcaster, it names the event and the reader
+    fetches it from `integrationEvents`."""
+    head = {"id": str(event.id), "type": event.type, "occurredAt": event.occurred_at.isoformat()}
+    message = json.dumps({**head, "payload": event.payload})
+    if len(message.encode()) > MAX_MESSAGE_BYTES:
+        message = json.dumps({**head, "payloadOmitted": True})
+    return message
 
 
 async def publish_pending(services, broadcast: Broadcast) -> int:

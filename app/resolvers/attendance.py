@@ -154,7 +154,9 @@ async def set_attendance(
             session_row = await load_visible_session(ctx, session, encode_id("GroupSession", session_pk), lock=True)
         except NotFound:
             raise NotFound("No RosterEntry with that id") from None
-        row = (await _lock_participants(session, session_pk, [participant_pk]))[participant_pk]
+        row = (await _lock_participants(session, session_pk, [participant_pk])).get(participant_pk)
+        if row is None:  # taken off the roster while this request waited for the session lock
+            raise NotFound("No RosterEntry with that id")
         change = _decide(ctx, session_row, row.status, wanted)
         _apply_to_participant(ctx, uow, change, row)
         await session.flush()
