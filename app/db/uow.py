@@ -101,7 +101,8 @@ class UnitOfWork:
             return
         await self.session.flush()
         await self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": OUTBOX_LOCK_KEY})
+        now = self.clock.now()  # the one clock: consumers judge "not started yet" as of the change
         self.session.add_all(
-            IntegrationEvent(type=event_type, payload=payload) for event_type, payload in self._events
+            IntegrationEvent(type=event_type, payload=payload, occurred_at=now) for event_type, payload in self._events
         )
         await self.session.flush()
