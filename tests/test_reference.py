@@ -188,3 +188,11 @@ async def test_concurrent_duplicate_patients_answer_conflict_not_internal(gql, c
     codes = sorted((r.json().get("errors") or [{"extensions": {"code": "OK"}}])[0]["extensions"]["code"] for r in responses)
     assert codes == ["CONFLICT"] * 7 + ["OK"]
     assert {r.status_code for r in responses} == {200, 409}
+
+
+async def test_patient_search_treats_percent_and_underscore_literally(gql, clinic):
+    await clinic.add_patient("Ann_Lee")
+    await clinic.add_patient("Annie Lee")
+    data = await gql.execute('{ patients(search: "n_L") { edges { node { name } } } }')
+    assert [e["node"]["name"] for e in data["patients"]["edges"]] == ["Ann_Lee"]
+    assert (await gql.execute('{ patients(search: "%") { totalCount } }'))["patients"]["totalCount"] == 0

@@ -66,11 +66,6 @@ async def session_billing_preview(info: Info, session_row: models.GroupSession) 
     return preview_type(await _preview_loader(info).load(session_row.id))
 
 
-async def compute_preview(services, session_id: uuid.UUID) -> rules.Preview:
-    async with services.sessionmaker() as session:
-        return (await billing_inputs_for_sessions(session, [session_id]))[session_id].preview()
-
-
 async def session_charges(info: Info, session_pk: uuid.UUID) -> list[Charge]:
     loader = info.context.loaders.children(models.Charge.session_id, models.Charge.created_at, models.Charge.id)
     return [Charge.from_row(r) for r in await loader.load(session_pk)]

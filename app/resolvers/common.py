@@ -39,3 +39,9 @@ async def get_visible(
     pk = decode_id(global_id, type_name)
     row = await session.get(model, pk, with_for_update=for_update)
     return visible_or_not_found(ctx, row, type_name)
+
+
+def contains_pattern(search: str) -> str:
+    """An ILIKE pattern (escape '\\') matching `search` literally anywhere: % and _ are not wildcards."""
+    text = search.strip()[:100].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{text}%"

@@ -5,12 +5,11 @@ from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from app.db import models
 from app.errors import BadInput, Conflict, NotFound
 from app.ids import decode_id
-from app.resolvers.common import check, get_visible, require_text
+from app.resolvers.common import check, contains_pattern, get_visible, require_text
 from app.rules.bands import band_table_problems
 from app.rules.reference import npi_is_valid, state_problem, timezone_problem
 from app.schema.pagination import Page
@@ -273,8 +272,8 @@ async def search_patients(ctx, search: str | None, page: Page) -> tuple[list[mod
     if not principal.all_facilities:
         query = query.where(models.Patient.facility_id.in_(principal.facility_uuids))
     if search:
-        term = f"%{search.strip()[:100]}%"
-        query = query.where(or_(models.Patient.name.ilike(term), models.Patient.mrn.ilike(term)))
+        term = contains_pattern(search)
+        query = query.where(or_(models.Patient.name.ilike(term, escape="\\"), models.Patient.mrn.ilike(term, escape="\\")))
     async with ctx.db() as session:
         total = await session.scalar(select(func.count()).select_from(query.subquery()))
         rows = (

@@ -14,7 +14,7 @@ from app.db import models
 from app.errors import BadInput, Conflict, Forbidden, IllegalTransition, Locked, NotFound
 from app.ids import decode_id
 from app.live.publish import stage_group_update
-from app.resolvers.common import check, require_text, visible_or_not_found
+from app.resolvers.common import check, contains_pattern, require_text, visible_or_not_found
 from app.rules.groups import GroupShape, group_problems
 from app.rules.recurrence import Slot, expand_recurrence, slot_problem, wall_anchor, wall_slot
 from app.schema.connection import Connection
@@ -195,7 +195,7 @@ async def list_groups(info: Info, filter, first: int | None, after: str | None) 
     if filter and filter.group_type:
         query = query.where(models.GroupDefinition.group_type == filter.group_type.value)
     if filter and filter.search:
-        query = query.where(models.GroupDefinition.name.ilike(f"%{_escape_like(filter.search.strip()[:100])}%", escape="\\"))
+        query = query.where(models.GroupDefinition.name.ilike(contains_pattern(filter.search), escape="\\"))
     async with ctx.db() as session:
         total = await session.scalar(select(func.count()).select_from(query.subquery()))
         rows = (
@@ -204,10 +204,6 @@ async def list_groups(info: Info, filter, first: int | None, after: str | None) 
             )
         ).all()
     return Connection.from_page([GroupDefinition.from_row(r) for r in rows], page, int(total or 0))
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _camel(name: str) -> str:

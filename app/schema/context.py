@@ -47,10 +47,6 @@ class Context:
         """A short read-only session for one resolver."""
         return self.services.sessionmaker()
 
-    def fresh_loaders(self) -> Loaders:
-        """Loaders for one subscription message: a websocket's context lives for the whole socket."""
-        return Loaders(self.services.sessionmaker)
-
 
 class RequestSession(SchemaExtension):
     """Closes the request's shared loader session once the operation is done."""

@@ -23,7 +23,8 @@ class GroupSession(Base):
         Index("ix_group_sessions_starts", "starts_at"),
         # Enrollment events look up a group's sessions that have not started.
         Index("ix_group_sessions_group_starts", "group_id", "starts_at"),
-        Index("ix_group_sessions_due", "ends_at", postgresql_where="locked_at IS NULL AND cancelled_at IS NULL"),
+        # The billing sweep's question: ended, not billed, not cancelled.
+        Index("ix_group_sessions_due", "ends_at", postgresql_where="billed_at IS NULL AND cancelled_at IS NULL"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
