@@ -311,3 +311,17 @@ async def test_marks_after_a_run_that_found_nobody_billable_are_billed(gql, room
     billed = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]
     assert len([c for c in billed["charges"] if c["status"] == "ACTIVE"]) == 2
     assert {(c["status"], c["frequency"]) for c in billed["claims"]} == {("DRAFT", "ORIGINAL")}
+
+
+async def test_a_charge_leads_to_its_session_only_with_the_session_scope(gql, clinic, room, test_clock):
+    session_id, members = room
+    await mark(gql, members[0], "ATTENDED")
+    set_now(test_clock, at(10, 31))
+    await gql.execute(RUN, {"id": session_id})
+    clerk = gql.as_(scopes=["billing.read", "pm.group_enrollments.view"])
+    document = "query($id: ID!) { node(id: $id) { ... on Patient { charges { amount session { roster { id } } } } } }"
+    _, code, body = await clerk.error(document, {"id": clinic.patients[0]})
+    assert code == "FORBIDDEN" and body["errors"][0]["path"][-1] == "session"
+    reader = gql.as_(scopes=["billing.read", "pm.group_enrollments.view", "clinical.group-session.read"])
+    data = await reader.execute(document, {"id": clinic.patients[0]})
+    assert data["node"]["charges"][0]["session"]["roster"]

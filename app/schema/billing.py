@@ -13,6 +13,7 @@ from app.db import models
 from app.ids import encode_id
 from app.schema.enums import BillingIssueCode, ChargeStatus, ClaimFrequency, ClaimStatus, IssueSeverity
 from app.schema.node import Node
+from app.schema.permissions import scoped
 from app.schema.reference import GroupSizeBand, Patient, Payer, load_patient, load_payer
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ class Charge(Node):
     voided_at: datetime | None
     row: strawberry.Private[models.Charge]
 
-    @strawberry.field
+    @strawberry.field(**scoped("clinical.group-session.read"))
     async def session(self, info: Info) -> Annotated["GroupSession", strawberry.lazy("app.schema.sessions")]:
         from app.schema.sessions import GroupSession
 

@@ -137,7 +137,7 @@ class GroupSession(Node):
     async def facility(self, info: Info) -> Facility:
         return await load_facility(info, self.row.facility_id)
 
-    @strawberry.field(description="Null for an ad-hoc session.")
+    @strawberry.field(description="Null for an ad-hoc session (a soft-deleted group still shows here).", **scoped("pm.group_definitions.view"))
     async def group(self, info: Info) -> GroupDefinition | None:
         if self.row.group_id is None:
             return None
