@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from functools import cache
+from zoneinfo import available_timezones
 
 from sqlalchemy import delete, func, or_, select
 
@@ -12,7 +14,14 @@ from app.ids import decode_id
 from app.resolvers.common import check, contains_pattern, get_visible, require_text
 from app.rules.bands import band_table_problems
 from app.rules.reference import npi_is_valid, state_problem, timezone_problem
+
 from app.schema.pagination import Page
+
+
+@cache
+def iana_zones() -> frozenset[str]:
+    """The time zone names tzdata knows, read once."""
+    return frozenset(available_timezones())
 
 
 def _check_npi(npi: str | None) -> str | None:
@@ -39,7 +48,7 @@ async def viewer_facilities(ctx) -> Sequence[models.Facility]:
 async def create_facility(ctx, data) -> models.Facility:
     name = require_text("name", data.name)
     check(state_problem(data.state))
-    check(timezone_problem(data.timezone))
+    check(timezone_problem(data.timezone, iana_zones()))
     row = models.Facility(
         name=name,
         state=data.state,
