@@ -23,6 +23,19 @@ def split_id(global_id: str) -> tuple[str, str]:
     return type_name, raw
 
 
+def payload_uuid(value: object, expected_type: str) -> uuid.UUID:
+    """An id in an event payload: producers send raw UUIDs, and a global id names the same row.
+    Raises ValueError when it is neither (or a global id of another type)."""
+    text = str(value)
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        kind, raw = split_id(text)
+        if kind != expected_type:
+            raise ValueError(f"expected a {expected_type} id") from None
+        return uuid.UUID(raw)
+
+
 def decode_id(global_id: str, expected_type: str) -> uuid.UUID:
     type_name, raw = split_id(global_id)
     if type_name != expected_type:

@@ -15,7 +15,7 @@ from broadcaster import Broadcast
 from sqlalchemy import text, update
 
 from app.db import models
-from app.ids import split_id
+from app.ids import payload_uuid
 
 
 def session_channel(session_id: uuid.UUID) -> str:
@@ -119,18 +119,8 @@ async def stage_group_updates_for_events(uow) -> None:
             seen.add((group_id, kind))
         await stage_group_update(
             uow,
-            _as_uuid(group_id),
+            payload_uuid(group_id, "GroupDefinition"),
             kind,
-            enrollment_id=_as_uuid(payload.get("enrollmentId")),
-            occurrence_id=_as_uuid(payload.get("occurrenceId")),
+            enrollment_id=payload_uuid(payload["enrollmentId"], "Enrollment") if payload.get("enrollmentId") else None,
+            occurrence_id=payload_uuid(payload["occurrenceId"], "GroupOccurrence") if payload.get("occurrenceId") else None,
         )
-
-
-def _as_uuid(value: str | None) -> uuid.UUID | None:
-    """Event payloads carry raw uuids; a global id is understood too."""
-    if not value:
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return uuid.UUID(split_id(value)[1])

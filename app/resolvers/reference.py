@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from functools import cache
 from zoneinfo import available_timezones
 
@@ -81,7 +80,7 @@ async def create_staff(ctx, data) -> models.Staff:
 async def create_patient(ctx, data) -> models.Patient:
     mrn = require_text("mrn", data.mrn, 64)
     name = require_text("name", data.name)
-    if data.date_of_birth > date.today() or data.date_of_birth.year < 1900:
+    if data.date_of_birth > ctx.services.clock.now().date() or data.date_of_birth.year < 1900:
         raise BadInput("dateOfBirth must be between 1900-01-01 and today")
     if data.sex is not None and data.sex not in {"F", "M", "U"}:
         raise BadInput("sex must be F, M or U")

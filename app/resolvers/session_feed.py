@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
 from app.events.feed import consumer
-from app.ids import encode_id, split_id
+from app.ids import encode_id, payload_uuid
 from app.live.publish import stage_session_update
 from app.schema.enums import GroupType
 
@@ -80,18 +80,6 @@ EventHandler = Callable[[FeedWork, Payload, datetime], Awaitable[None]]
 # ---------------------------------------------------------------- payload
 
 
-def _pk(value: Any, type_name: str) -> uuid.UUID:
-    """Producers may send raw UUIDs or global ids; both name the same row."""
-    text = str(value)
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        kind, raw = split_id(text)
-        if kind != type_name:
-            raise ValueError(f"expected a {type_name} id") from None
-        return uuid.UUID(raw)
-
-
 def _instant(value: Any) -> datetime:
     moment = datetime.fromisoformat(str(value))
     if moment.tzinfo is None:
@@ -104,9 +92,9 @@ def _session_values(payload: Payload) -> dict[str, Any]:
     if ends_at <= starts_at:
         raise ValueError("endsAt must be after startsAt")
     return {
-        "occurrence_id": _pk(payload["occurrenceId"], "GroupOccurrence"),
-        "group_id": _pk(payload["groupId"], "GroupDefinition"),
-        "facility_id": _pk(payload["facilityId"], "Facility"),
+        "occurrence_id": payload_uuid(payload["occurrenceId"], "GroupOccurrence"),
+        "group_id": payload_uuid(payload["groupId"], "GroupDefinition"),
+        "facility_id": payload_uuid(payload["facilityId"], "Facility"),
         "group_type": GroupType(payload["groupType"]).value,
         "title": str(payload.get("title") or "Group session")[:200],
         "starts_at": starts_at,
@@ -202,7 +190,7 @@ async def move_session(work: FeedWork, payload: Payload, now: datetime) -> None:
 
 async def cancel_session(work: FeedWork, payload: Payload, now: datetime) -> None:
     session = work.session
-    row = await _session_by_occurrence(session, _pk(payload["occurrenceId"], "GroupOccurrence"))
+    row = await _session_by_occurrence(session, payload_uuid(payload["occurrenceId"], "GroupOccurrence"))
     if row is None or row.cancelled_at is not None:
         return
     if row.locked_at is not None:
@@ -246,7 +234,7 @@ async def join_rosters(work: FeedWork, payload: Payload, now: datetime) -> None:
     session = work.session
     if payload.get("status") not in (None, "ENROLLED"):
         return
-    group_id, patient_id = _pk(payload["groupId"], "GroupDefinition"), _pk(payload["patientId"], "Patient")
+    group_id, patient_id = payload_uuid(payload["groupId"], "GroupDefinition"), payload_uuid(payload["patientId"], "Patient")
     session_ids = (await session.scalars(_upcoming_sessions(group_id, now))).all()
     if not session_ids:
         return
@@ -270,7 +258,7 @@ async def leave_rosters(work: FeedWork, payload: Payload, now: datetime) -> None
     session = work.session
     if payload.get("status") == "WAITLISTED":
         return
-    group_id, patient_id = _pk(payload["groupId"], "GroupDefinition"), _pk(payload["patientId"], "Patient")
+    group_id, patient_id = payload_uuid(payload["groupId"], "GroupDefinition"), payload_uuid(payload["patientId"], "Patient")
     removed = (
         await session.execute(
             delete(SP)
