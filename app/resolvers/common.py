@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, TypeVar
 
+import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import BadInput, NotFound
@@ -45,3 +46,8 @@ def contains_pattern(search: str) -> str:
     """An ILIKE pattern (escape '\\') matching `search` literally anywhere: % and _ are not wildcards."""
     text = search.strip()[:100].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{text}%"
+
+
+def given_fields(data: Any) -> dict[str, Any]:
+    """The fields an update input actually carries ("only the fields given change"); None is a given value."""
+    return {name: value for name, value in vars(data).items() if value is not strawberry.UNSET}

@@ -23,6 +23,14 @@ def iana_zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+async def _payer(session, global_id: str) -> models.Payer:
+    """Payers are shared reference data: any caller may name one; a missing one is NOT_FOUND."""
+    payer = await session.get(models.Payer, decode_id(global_id, "Payer"))
+    if payer is None:
+        raise NotFound("No Payer with that id")
+    return payer
+
+
 def _check_npi(npi: str | None) -> str | None:
     if npi is None:
         return None
@@ -134,9 +142,7 @@ async def add_coverage(ctx, data) -> models.Coverage:
         raise BadInput("effectiveTo must not be before effectiveFrom")
     async with ctx.unit_of_work() as uow:
         patient = await get_visible(ctx, uow.session, models.Patient, data.patient_id, "Patient")
-        payer = await uow.session.get(models.Payer, decode_id(data.payer_id, "Payer"))
-        if payer is None:
-            raise NotFound("No Payer with that id")
+        payer = await _payer(uow.session, data.payer_id)
         row = models.Coverage(
             patient_id=patient.id,
             payer_id=payer.id,
@@ -188,9 +194,7 @@ async def set_supervision_rule(ctx, data) -> models.SupervisionRule:
     if data.max_participants_per_supervisor < 1:
         raise BadInput("maxParticipantsPerSupervisor must be at least 1")
     async with ctx.unit_of_work() as uow:
-        payer = await uow.session.get(models.Payer, decode_id(data.payer_id, "Payer"))
-        if payer is None:
-            raise NotFound("No Payer with that id")
+        payer = await _payer(uow.session, data.payer_id)
         row = await uow.session.scalar(
             select(models.SupervisionRule)
             .where(models.SupervisionRule.payer_id == payer.id, models.SupervisionRule.state == data.state)
@@ -221,9 +225,7 @@ async def set_group_size_bands(ctx, data) -> list[models.GroupSizeBand]:
     if problems:
         raise BadInput("; ".join(problems))
     async with ctx.unit_of_work() as uow:
-        payer = await uow.session.get(models.Payer, decode_id(data.payer_id, "Payer"))
-        if payer is None:
-            raise NotFound("No Payer with that id")
+        payer = await _payer(uow.session, data.payer_id)
         # Serialise replacements of one table so two admins cannot interleave.
         await uow.session.execute(
             select(models.Payer.id).where(models.Payer.id == payer.id).with_for_update()

@@ -5,7 +5,6 @@ import uuid
 from datetime import date, datetime, time, timezone
 from typing import Any
 
-import strawberry
 from sqlalchemy import and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from strawberry.types import Info
@@ -14,7 +13,7 @@ from app.db import models
 from app.errors import BadInput, Conflict, Forbidden, IllegalTransition, Locked, NotFound
 from app.ids import decode_id
 from app.live.publish import stage_group_update
-from app.resolvers.common import check, contains_pattern, require_text, visible_or_not_found
+from app.resolvers.common import check, contains_pattern, given_fields, require_text, visible_or_not_found
 from app.rules.groups import GroupShape, group_problems
 from app.rules.recurrence import Slot, expand_recurrence, slot_problem, wall_anchor, wall_slot
 from app.schema.connection import Connection
@@ -116,7 +115,7 @@ async def update_group(ctx, global_id: str, data) -> models.GroupDefinition:
         session = uow.session
         group = await load_live_group(ctx, session, global_id, for_update=True)
         before = group_snapshot(group)
-        given = {name: getattr(data, name) for name in vars(data) if getattr(data, name) is not strawberry.UNSET}
+        given = given_fields(data)
         for required in ("name", "group_type", "facilitator_id", "max_capacity", "duration_minutes"):
             if required in given and given[required] is None:
                 raise BadInput(f"{_camel(required)} cannot be cleared")
@@ -350,7 +349,7 @@ async def generate_occurrences(ctx, group_id: str, first_day: date, last_day: da
 
 
 async def update_occurrence(ctx, global_id: str, data) -> models.GroupOccurrence:
-    given = {name: getattr(data, name) for name in vars(data) if getattr(data, name) is not strawberry.UNSET}
+    given = given_fields(data)
     for name, value in given.items():
         if value is None:
             raise BadInput(f"{_camel(name)} cannot be cleared")
