@@ -149,7 +149,8 @@ GROUPS = [
 CREATE_GROUP = """mutation($input: CreateGroupInput!) { createGroup(input: $input) { id } }"""
 ENROLL = """mutation($g: ID!, $p: ID!) { enrollPatient(groupId: $g, patientId: $p) { outcome } }"""
 GENERATE = """mutation($g: ID!, $from: Date!, $to: Date!) { generateOccurrences(groupId: $g, from: $from, to: $to) { skipped } }"""
-ADD_OCCURRENCE = """mutation($input: AddOccurrenceInput!) { addOccurrence(input: $input) { id session { id roster { id } } } }"""
+ADD_OCCURRENCE = """mutation($input: AddOccurrenceInput!) { addOccurrence(input: $input) { id } }"""
+OCCURRENCE_SESSION = """query($id: ID!) { occurrence(id: $id) { session { id roster { id } } } }"""
 SET_ATTENDANCE = """mutation($id: ID!, $status: AttendanceStatus!) { setAttendance(participantId: $id, status: $status) { id } }"""
 SET_SUPERVISOR = """mutation($s: ID!, $staff: ID!, $status: AttendanceStatus!) {
   setSupervisorAttendance(sessionId: $s, staffId: $staff, status: $status) { id } }"""
@@ -200,7 +201,9 @@ async def _clinic_activity(client: DemoClient) -> None:
         start = min(start, end - timedelta(minutes=15))
         data = {"groupId": group, "sessionDate": start.date().isoformat(),
                 "startTime": start.time().isoformat(), "endTime": end.time().isoformat()}
-        return (await client.run(ADD_OCCURRENCE, input=data))["addOccurrence"]["session"]
+        added = (await client.run(ADD_OCCURRENCE, input=data))["addOccurrence"]
+        # The clinical side builds the session from the committed occurrence's event.
+        return (await client.run(OCCURRENCE_SESSION, id=added["id"]))["occurrence"]["session"]
 
     def at(delta: timedelta) -> datetime:
         """A start `delta` from now, on a five-minute mark, never before midnight of its own day."""

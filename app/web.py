@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from contextlib import aclosing, suppress
 from typing import Any
 
 from cross_web import HTTPException
@@ -11,7 +12,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    _OperationStreamClosed,
+)
 from strawberry.types.unset import UNSET
 
 from app.auth import principal_from_header
@@ -46,6 +50,29 @@ class AuthenticatingTransportWsHandler(BaseGraphQLTransportWSHandler):
             return
         self.context._principal = principal
         await super().handle_connection_init(message)
+
+    async def run_operation(self, operation: Any) -> None:
+        """Each operation gets a context of its own (fresh loaders, its own transaction); the socket's
+        context keeps only the caller."""
+        try:
+            result_source = await self.schema.stream(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=self.context.for_operation(),
+                root_value=self.root_value,
+                operation_name=operation.operation_name,
+            )
+            async with aclosing(result_source):
+                await self._send_result_stream(operation, result_source)
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except _OperationStreamClosed:
+            return
+        except Exception as error:  # pragma: no cover - strawberry's own handling
+            await self.handle_task_exception(error)
+            with suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
+            raise
 
     async def handle_subscribe(self, message: Any) -> None:
         """strawberry refuses operations past the per-socket limit with an error that carries no code."""

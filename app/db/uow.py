@@ -1,4 +1,5 @@
-"""One transaction per operation: writes, audit entries and outbox events commit together."""
+"""One transaction: writes, audit entries and outbox events commit together (a GraphQL request's
+mutation fields share one; the billing sweep and the feed consumers open their own)."""
 from __future__ import annotations
 
 import logging
@@ -32,20 +33,21 @@ class UnitOfWork:
         self._after_commit: list[AfterCommit] = []
         self._before_commit: list[AfterCommit] = []
 
-    async def __aenter__(self) -> "UnitOfWork":
+    async def begin(self) -> "UnitOfWork":
         self.session = self._sessionmaker()
         await self.session.begin()
         return self
 
-    async def __aexit__(self, exc_type, exc, tb) -> None:
+    async def commit(self) -> None:
+        """Write the recorded events and commit; then run the after-commit steps."""
         try:
-            if exc_type is not None:
-                await self.session.rollback()
-                return
             for hook in self._before_commit:
                 await hook()
             await self._write_events()
             await self.session.commit()
+        except BaseException:
+            await self.session.rollback()
+            raise
         finally:
             await self.session.close()
         for callback in self._after_commit:
@@ -55,6 +57,21 @@ class UnitOfWork:
                 # (relay and feed timers, watchers' resync), and an error here would tell the caller a
                 # committed change failed, inviting a second one.
                 log.warning("after-commit step %s failed: %s", getattr(callback, "__qualname__", callback), type(error).__name__)
+
+    async def rollback(self) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def __aenter__(self) -> "UnitOfWork":
+        return await self.begin()
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            await self.rollback()
+        else:
+            await self.commit()
 
     def record_event(self, event_type: str, payload: dict[str, Any]) -> None:
         self._events.append((event_type, payload))

@@ -1,10 +1,13 @@
-"""Per-request (HTTP) or per-connection (websocket) context handed to every resolver."""
+"""What every resolver of one operation shares: the caller, its loaders and its one transaction."""
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphql import GraphQLError
 from starlette.requests import Request
 from strawberry.extensions import SchemaExtension
 
@@ -12,6 +15,7 @@ from app.auth import Principal
 from app.db.uow import UnitOfWork
 from app.events.wiring import unit_of_work
 from app.errors import Unauthenticated
+from app.schema.errors import classify
 from app.schema.loaders import Loaders
 from app.services import Services
 
@@ -20,6 +24,9 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Context:
+    """One per HTTP request, and one per operation on a websocket (`for_operation`), so loaders
+    never outlive the operation that filled them."""
+
     services: Services
     request: Any
     response: Any
@@ -28,11 +35,23 @@ class Context:
     request_id: str | None = None
     operation_type: str | None = None
     loaders: Loaders = field(init=False)
+    _transaction: UnitOfWork | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        # An HTTP request's DataLoaders share one read session, closed by RequestSession when the
-        # operation ends; a websocket's context lives for the socket, so its loaders do not.
+        # An HTTP request's loaders share one read session, closed by OperationScope when the
+        # operation ends.
         self.loaders = Loaders(self.services.sessionmaker, shared=isinstance(self.request, Request))
+
+    def for_operation(self) -> "Context":
+        """A fresh context for one operation on a websocket: the socket's caller, new loaders."""
+        return Context(
+            services=self.services,
+            request=self.request,
+            response=self.response,
+            _principal=self._principal,
+            connection_params=self.connection_params,
+            request_id=self.request_id,
+        )
 
     @property
     def principal(self) -> Principal:
@@ -40,16 +59,49 @@ class Context:
             raise Unauthenticated("Missing bearer token")
         return self._principal
 
-    def unit_of_work(self) -> UnitOfWork:
-        return unit_of_work(self.services, self.principal.subject)
+    async def transaction(self) -> UnitOfWork:
+        """The operation's one transaction, begun on first use: every mutation field of a request
+        writes in it, and OperationScope commits it (or rolls it back) when the operation ends.
+        Each call starts a new root field, so the loaders forget what earlier fields read."""
+        if self._transaction is None:
+            self._transaction = await unit_of_work(self.services, self.principal.subject).begin()
+        self.loaders.bind(self._transaction.session)
+        return self._transaction
+
+    @contextlib.asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        yield await self.transaction()
 
     def db(self):
         """A short read-only session for one resolver."""
         return self.services.sessionmaker()
 
+    async def finish(self, result: Any) -> None:
+        """End the operation: commit its transaction when every field succeeded; otherwise roll it
+        back and answer `data: null`, so the response never reports a write that was not kept."""
+        uow, self._transaction = self._transaction, None
+        if uow is None:
+            return
+        if result is None or result.errors:
+            await uow.rollback()
+            if result is not None:
+                result.data = None
+            return
+        try:
+            await uow.commit()
+        except Exception as error:  # noqa: BLE001 - a commit-time failure is the operation's error
+            result.data = None
+            result.errors = [classify(GraphQLError(str(error), original_error=error), self.request_id)]
 
-class RequestSession(SchemaExtension):
-    """Closes the request's shared loader session once the operation is done."""
+
+class OperationScope(SchemaExtension):
+    """Ends each operation: commits or rolls back its transaction, closes its read session."""
+
+    async def on_execute(self):
+        yield
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            await context.finish(self.execution_context.result)
 
     async def on_operation(self):
         try:
@@ -62,3 +114,4 @@ class RequestSession(SchemaExtension):
                     await loaders.close()
                 except Exception as error:  # noqa: BLE001 - the result stands; the broken connection is discarded
                     log.warning("closing the request's read session failed: %s", type(error).__name__)
+

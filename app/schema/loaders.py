@@ -1,4 +1,4 @@
-"""Per-request DataLoaders: one SQL statement per kind of lookup, whatever the page size."""
+"""Per-operation DataLoaders: one SQL statement per kind of lookup, whatever the page size."""
 from __future__ import annotations
 
 import asyncio
@@ -16,18 +16,36 @@ BatchFn = Callable[[AsyncSession, Sequence[Any]], Awaitable[Sequence[Any]]]
 
 
 class Loaders:
-    """`shared=True` (HTTP requests): every batch of the request runs, one after another, on one
+    """The DataLoaders of one operation.
+
+    `shared=True` (HTTP requests): every batch of the request runs, one after another, on one
     session and connection, closed by `close()` when the request ends. Each batch on its own
     session costs a pool checkout (pre-ping), BEGIN and ROLLBACK around its one statement; a
     detail page has seven batches (bench/README.md). The identity map is emptied after each
-    batch, so a later batch (say, after a mutation in the same document) reads fresh rows."""
+    batch, so a later batch reads fresh rows.
+
+    Once the operation has a transaction (a mutation), `bind` moves every batch into it: the
+    mutation's answer is read from the writes it is about to commit.
+    """
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], shared: bool = False) -> None:
         self._sessionmaker = sessionmaker
         self._loaders: dict[Hashable, DataLoader] = {}
         self._shared = shared
         self._session: AsyncSession | None = None
+        self._bound: AsyncSession | None = None
         self._lock = asyncio.Lock() if shared else None
+
+    def bind(self, session: AsyncSession) -> None:
+        """Read inside this transaction from now on, forgetting what was loaded before it changed."""
+        self._bound = session
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        self.forget()
+
+    def forget(self) -> None:
+        for loader in self._loaders.values():
+            loader.clear_all()
 
     def custom(self, name: Hashable, batch: BatchFn) -> DataLoader:
         """A loader whose batch function gets a session and the keys, and returns one value per key."""
@@ -35,6 +53,10 @@ class Loaders:
         if loader is None:
 
             async def load(keys: Sequence[Any]) -> Sequence[Any]:
+                if self._bound is not None:
+                    async with self._lock:
+                        await self._bound.flush()
+                        return await batch(self._bound, keys)
                 if self._lock is not None:
                     async with self._lock:
                         if self._session is None:
@@ -55,8 +77,9 @@ class Loaders:
         return loader
 
     async def close(self) -> None:
-        """End the shared session (returns its connection to the pool); later batches open a new one.
-        Waits for a batch still running on it: one connection runs one statement at a time."""
+        """End the shared read session (returns its connection to the pool); later batches open a new
+        one. Waits for a batch still running on it: one connection runs one statement at a time.
+        A bound transaction is not the loaders' to close."""
         if self._lock is None:
             return
         async with self._lock:

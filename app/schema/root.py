@@ -10,7 +10,7 @@ from strawberry.extensions.max_aliases import create_validator as max_aliases_ru
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
 from app.schema.billing import Charge, Claim
-from app.schema.context import RequestSession
+from app.schema.context import OperationScope
 from app.schema.shared_events import SharedEventExecutionContext
 from app.schema.errors import classify_in_place
 from app.schema.limits import CachedValidation, FragmentExpansionLimiter
@@ -65,7 +65,7 @@ def build_schema(introspection: bool = True, caches: bool = True) -> Schema:
     extensions = [
         FragmentExpansionLimiter,  # first: it refuses fan-out documents before any validator expands them
         LimitRules,
-        RequestSession,
+        OperationScope,
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
     ]
     if caches:

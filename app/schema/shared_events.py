@@ -1,4 +1,5 @@
-"""One execution of a live update per audience, shared by every watcher that asked the same thing.
+"""Execution with two changes to graphql-core's: live updates executed once per audience, and a
+mutation that stops at its first failed field.
 
 Strawberry executes a subscription's selection set once per watcher for every event. A session
 change watched by 1,000 room displays was executed 1,000 times (bench/README.md: the fan-out
@@ -6,6 +7,10 @@ profile was almost all graphql-core field execution). A payload that opts in, by
 `shared_results` dict, is executed once per (operation, variables, audience); the other
 watchers get that ExecutionResult. The audience is what a resolver may check: the caller's
 scopes and facilities.
+
+A request's mutation fields share one transaction that is rolled back when any of them fails
+(app.schema.context), so running the fields after a failed one would only do work that is
+thrown away, on a transaction the failure may have aborted.
 """
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import asyncio
 import json
 from typing import Any
 
+from graphql.pyutils import Path, Undefined, async_reduce
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 
@@ -45,3 +51,28 @@ class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if isinstance(value, asyncio.Future):
             return asyncio.shield(value)
         return value
+
+    def execute_fields_serially(self, parent_type, source_value, path, grouped_field_set, position_context) -> Any:
+        """graphql-core's serial execution, skipping every field after the first one that failed."""
+        is_awaitable = self.is_awaitable
+        errors = self.collected_errors
+
+        def reducer(results: dict[str, Any], field_item: tuple[str, Any]) -> Any:
+            if errors.errors:
+                return results
+            response_name, field_details_list = field_item
+            field_path = Path(path, response_name, parent_type.name)
+            result = self.execute_field(parent_type, source_value, field_details_list, field_path, position_context)
+            if result is Undefined:
+                return results
+            if is_awaitable(result):
+
+                async def set_result() -> dict[str, Any]:
+                    results[response_name] = await result
+                    return results
+
+                return set_result()
+            results[response_name] = result
+            return results
+
+        return async_reduce(reducer, grouped_field_set.items(), {})
