@@ -7,38 +7,11 @@ from dataclasses import dataclass
 
 import jwt
 
-from app.errors import Unauthenticated
+from app.errors import BadInput, Unauthenticated
+from app.ids import split_id
+from app.rules.scopes import ALL_SCOPES, FACILITATOR_SCOPES, Scope
 
-ALL_SCOPES = (
-    "pm.group_definitions.view",
-    "pm.group_definitions.create",
-    "pm.group_definitions.edit",
-    "pm.group_definitions.delete",
-    "pm.group_schedule.view",
-    "pm.group_schedule.create",
-    "pm.group_schedule.edit",
-    "pm.group_schedule.delete",
-    "pm.group_enrollments.view",
-    "pm.group_enrollments.create",
-    "pm.group_enrollments.edit",
-    "pm.group_enrollments.delete",
-    "clinical.group-session.read",
-    "clinical.group-session.create",
-    "clinical.attendance.write",
-    "clinical.attendance.write.force",
-    "billing.read",
-    "billing.write",
-    "admin.reference.write",
-    "events.read",
-)
-
-FACILITATOR_SCOPES = (
-    "pm.group_definitions.view",
-    "pm.group_schedule.view",
-    "pm.group_enrollments.view",
-    "clinical.group-session.read",
-    "clinical.attendance.write",
-)
+__all__ = ["ALL_SCOPES", "FACILITATOR_SCOPES", "Principal", "Scope", "mint_token", "principal_from_header", "principal_from_token"]
 
 ALL_FACILITIES = "*"
 
@@ -71,7 +44,7 @@ class Principal:
                 continue
         return out
 
-    def has_scope(self, scope: str) -> bool:
+    def has_scope(self, scope: Scope | str) -> bool:
         return scope in self.scopes
 
     def sees_facility(self, facility_id: object) -> bool:
@@ -88,7 +61,7 @@ def mint_token(
     now = int(time.time())
     claims = {
         "sub": subject,
-        "scopes": list(scopes),
+        "scopes": [str(s) for s in scopes],
         "facilities": list(facilities),
         "iat": now,
         "exp": now + ttl_seconds,
@@ -129,9 +102,6 @@ def _facility_key(value: str) -> str:
     """Tokens may name facilities by global id or raw uuid; keep the raw uuid."""
     if value == ALL_FACILITIES:
         return value
-    from app.ids import split_id
-    from app.errors import BadInput
-
     try:
         type_name, raw = split_id(value)
         if type_name == "Facility":

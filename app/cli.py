@@ -81,7 +81,7 @@ def export_schema() -> None:
 def bill_due() -> None:
     """Bill every ended, unbilled session now."""
     from app.main import open_services
-    from app.resolvers.billing_pipeline import bill_due_sessions
+    from app.operations.billing_pipeline import bill_due_sessions
 
     async def run() -> int:
         async with open_services(Settings.from_env()) as services:

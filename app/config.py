@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -25,7 +25,9 @@ class Settings:
     dev: bool
     introspection: bool = True
     db_pool_size: int = 10
-    extra: dict = field(default_factory=dict)
+    # Who a payer calls about a claim (the 837P submitter contact, loop 1000A PER).
+    edi_contact_name: str = "BILLING OFFICE"
+    edi_contact_phone: str = "6025550100"
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -46,6 +48,8 @@ class Settings:
             dev=dev,
             introspection=_env_flag("GS_INTROSPECTION", default=True),
             db_pool_size=int(os.environ.get("GS_DB_POOL_SIZE", "10")),
+            edi_contact_name=os.environ.get("GS_EDI_CONTACT_NAME", "BILLING OFFICE"),
+            edi_contact_phone=os.environ.get("GS_EDI_CONTACT_PHONE", "6025550100"),
         )
 
 

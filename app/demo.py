@@ -5,19 +5,34 @@ Idempotent: every record has a fixed id derived from its name, and existing ids 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
-
+from app.auth import ALL_SCOPES, Principal
 from app.db import models
+from app.ids import encode_id
+from app.db.queries import billing as billing_queries
+from app.db.queries import groups as group_queries
+from app.db.queries import sessions as session_queries
+from app.db.queries.common import Page, insert_missing
+from app.operations import attendance, billing, enrollment, scheduling
+from app.operations.work import unit_of_work
+from app.rules.attendance import AttendanceStatus
+from app.rules.billing import BillingIssueCode
+from app.rules.scheduling import GroupType
+from app.services import Services
 
 NAMESPACE = uuid.UUID("6f1c3f52-59a4-4d43-9d55-2a6b4c1e8a10")
 
 
 def demo_id(*parts: object) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, "/".join(str(p) for p in parts))
+
+
+def gid(type_name: str, *parts: object) -> str:
+    """The global id of a demo record (for tests and examples)."""
+    return encode_id(type_name, demo_id(*parts))
 
 
 FACILITY_ID = demo_id("facility", "desert-bloom")
@@ -35,33 +50,28 @@ FIRST = ["Avery", "Blake", "Casey", "Devon", "Emery", "Finley", "Gray", "Harper"
 LAST = ["Stone", "Rivers", "Mesa", "Sandoval", "Yazzie", "Begay", "Nakai", "Ortiz", "Reyes", "Chee"]
 
 
-async def load_demo(services) -> str:
+async def load_demo(services: Services) -> str:
     """Reference data by fixed ids, then the clinic's groups, schedule and today's sessions through
-    the GraphQL schema itself (so the demo exercises the same code paths clients do)."""
-    async with services.sessionmaker() as session, session.begin():
-        await _reference_data(session)
-        has_groups = await session.scalar(
-            select(models.GroupDefinition.id).where(models.GroupDefinition.facility_id == FACILITY_ID).limit(1)
+    the operations clients use (app.operations), as the demo administrator."""
+    async with services.sessionmaker() as db, db.begin():
+        await _reference_data(db)
+        has_groups = await group_queries.groups_page(
+            db, among_facilities=[FACILITY_ID], include_deleted=True, group_type=None, search=None, window=Page(0, 1)
         )
-    if has_groups:
+    if has_groups[1]:
         return "Demo clinic already loaded."
-    await _clinic_activity(DemoClient(services))
+    await _clinic_activity(Demo(services))
     return "Loaded the demo clinic: Desert Bloom Behavioral Health (America/Phoenix)."
 
 
-async def _upsert(session, model, rows: list[dict]) -> None:
-    if rows:
-        await session.execute(insert(model).values(rows).on_conflict_do_nothing())
-
-
-async def _reference_data(session) -> None:
-    await _upsert(session, models.Facility, [{
+async def _reference_data(db) -> None:
+    await insert_missing(db, models.Facility, [{
         "id": FACILITY_ID, "name": "Desert Bloom Behavioral Health", "state": "AZ",
         "timezone": "America/Phoenix", "npi": "1234567893", "tax_id": "861234567",
         "address_line1": "2200 E Camelback Rd", "city": "Phoenix", "postal_code": "85016",
     }])
     ahcccs, commercial = demo_id("payer", "AHCCCS"), demo_id("payer", "SUNCREST")
-    await _upsert(session, models.Payer, [
+    await insert_missing(db, models.Payer, [
         {"id": ahcccs, "name": "AHCCCS Complete Care (demo)", "payer_code": "AZAHCCCS"},
         {"id": commercial, "name": "Suncrest Health Plan (demo)", "payer_code": "SUNCREST"},
     ])
@@ -73,16 +83,16 @@ async def _reference_data(session) -> None:
         (commercial, 2, 6, "90853", [], Decimal("55.00")),
         (commercial, 7, 10, "90853", [], Decimal("47.00")),
     ]
-    await _upsert(session, models.GroupSizeBand, [
+    await insert_missing(db, models.GroupSizeBand, [
         {"id": demo_id("band", p, lo), "payer_id": p, "state": "AZ", "min_size": lo, "max_size": hi,
          "procedure_code": code, "modifiers": mods, "rate": rate}
         for p, lo, hi, code, mods, rate in bands
     ])
-    await _upsert(session, models.SupervisionRule, [
+    await insert_missing(db, models.SupervisionRule, [
         {"id": demo_id("rule", ahcccs), "payer_id": ahcccs, "state": "AZ", "max_participants_per_supervisor": 6},
         {"id": demo_id("rule", commercial), "payer_id": commercial, "state": "AZ", "max_participants_per_supervisor": 8},
     ])
-    await _upsert(session, models.Staff, [
+    await insert_missing(db, models.Staff, [
         {"id": demo_id("staff", i), "name": name, "npi": npi, "facility_id": FACILITY_ID}
         for i, (name, npi) in enumerate(STAFF)
     ])
@@ -95,45 +105,36 @@ async def _reference_data(session) -> None:
             "facility_id": FACILITY_ID, "sex": "FM"[i % 2],
             "address_line1": f"{100 + i} W Roosevelt St", "city": "Phoenix", "state": "AZ", "postal_code": "85003",
         })
-    await _upsert(session, models.Patient, patients)
-    await _upsert(session, models.Coverage, [
+    await insert_missing(db, models.Patient, patients)
+    await insert_missing(db, models.Coverage, [
         {"id": demo_id("coverage", i), "patient_id": demo_id("patient", i),
          "payer_id": ahcccs if i % 3 else commercial, "member_id": f"A{700000 + i}",
          "priority": 1, "effective_from": date(2024, 1, 1), "effective_to": None}
         for i in range(28)  # the last two patients have no coverage
     ])
-    await _upsert(session, models.StaffAssignment, [
+    await insert_missing(db, models.StaffAssignment, [
         {"id": demo_id("assign", i), "staff_id": demo_id("staff", 2 + i % 2), "patient_id": demo_id("patient", i),
          "role": "SUPERVISING"}
         for i in range(30)
     ])
 
 
-class DemoClient:
-    """Runs GraphQL operations in-process as the demo administrator."""
+class Demo:
+    """Runs operations as the demo administrator, each in its own transaction."""
 
-    def __init__(self, services) -> None:
-        from app.auth import ALL_SCOPES, Principal
-        from app.schema.root import schema
-
+    def __init__(self, services: Services) -> None:
         self.services = services
-        self.schema = schema
-        self.principal = Principal(subject="demo-loader", scopes=frozenset(ALL_SCOPES), facilities=("*",))
+        self.actor = Principal(subject="demo-loader", scopes=frozenset(ALL_SCOPES), facilities=("*",))
 
-    async def run(self, document: str, **variables) -> dict:
-        from app.schema.context import Context
+    async def run(self, operation, *args):
+        async with unit_of_work(self.services, self.actor.subject) as uow:
+            return await operation(uow, self.actor, *args)
 
-        context = Context(services=self.services, request=None, response=None, _principal=self.principal)
-        result = await self.schema.execute(document, variable_values=variables, context_value=context)
-        if result.errors:
-            raise RuntimeError(f"demo step failed: {[e.message for e in result.errors]}")
-        return result.data
-
-
-def gid(type_name: str, *parts: object) -> str:
-    from app.ids import encode_id
-
-    return encode_id(type_name, demo_id(*parts))
+    async def session_of(self, occurrence: models.GroupOccurrence) -> tuple[models.GroupSession, list[models.RosterEntry]]:
+        """The session the clinical side built from the committed occurrence, and its roster."""
+        async with self.services.sessionmaker() as db:
+            session = await session_queries.session_of_occurrence(db, occurrence.id)
+            return session, (await session_queries.rosters(db, [session.id]))[0]
 
 
 GROUPS = [
@@ -146,94 +147,78 @@ GROUPS = [
     ("Morning CBT Group", "THERAPY", 1, 2, 9, 90, None, None),
 ]
 
-CREATE_GROUP = """mutation($input: CreateGroupInput!) { createGroup(input: $input) { id } }"""
-ENROLL = """mutation($g: ID!, $p: ID!) { enrollPatient(groupId: $g, patientId: $p) { outcome } }"""
-GENERATE = """mutation($g: ID!, $from: Date!, $to: Date!) { generateOccurrences(groupId: $g, from: $from, to: $to) { skipped } }"""
-ADD_OCCURRENCE = """mutation($input: AddOccurrenceInput!) { addOccurrence(input: $input) { id } }"""
-OCCURRENCE_SESSION = """query($id: ID!) { occurrence(id: $id) { session { id roster { id } } } }"""
-SET_ATTENDANCE = """mutation($id: ID!, $status: AttendanceStatus!) { setAttendance(participantId: $id, status: $status) { id } }"""
-SET_SUPERVISOR = """mutation($s: ID!, $staff: ID!, $status: AttendanceStatus!) {
-  setSupervisorAttendance(sessionId: $s, staffId: $staff, status: $status) { id } }"""
-ACCEPT = """mutation($s: ID!, $note: String!) {
-  acceptBillingIssue(sessionId: $s, code: SUPERVISION_RATIO_BREACH, note: $note) { readyToBill } }"""
-RUN_BILLING = """mutation($s: ID!) { runBilling(sessionId: $s) { claims { id } } }"""
-SUBMIT = """mutation($c: ID!) { submitClaim(claimId: $c) { status } }"""
-
-
-async def _clinic_activity(client: DemoClient) -> None:
-    from datetime import datetime, timedelta
-    from zoneinfo import ZoneInfo
-
+async def _clinic_activity(demo: Demo) -> None:
     phoenix = ZoneInfo("America/Phoenix")
-    today = client.services.clock.now().astimezone(phoenix).date()
+    today = demo.services.clock.now().astimezone(phoenix).date()
     monday = today - timedelta(days=today.weekday())
     groups = []
     for name, kind, lead, co, capacity, minutes, rule, start in GROUPS:
-        data = {
-            "name": name, "groupType": kind, "facilityId": gid("Facility", "facility", "desert-bloom"),
-            "facilitatorId": gid("Staff", "staff", lead), "maxCapacity": capacity, "durationMinutes": minutes,
-            "location": f"Room {len(groups) + 1}", "minCapacity": 3,
-        }
-        if co is not None:
-            data["coFacilitatorId"] = gid("Staff", "staff", co)
-        if rule:
-            first = datetime.combine(monday, datetime.strptime(start, "%H:%M").time(), phoenix)
-            data.update(recurrenceRule=rule, recurrenceStart=first.isoformat())
-        groups.append((await client.run(CREATE_GROUP, input=data))["createGroup"]["id"])
+        first = datetime.combine(monday, datetime.strptime(start, "%H:%M").time(), phoenix) if rule else None
+        group = await demo.run(scheduling.create_group, scheduling.NewGroup(
+            name=name, group_type=GroupType(kind), facility_id=FACILITY_ID, facilitator_id=demo_id("staff", lead),
+            max_capacity=capacity, duration_minutes=minutes, location=f"Room {len(groups) + 1}", min_capacity=3,
+            co_facilitator_id=demo_id("staff", co) if co is not None else None, recurrence_rule=rule, recurrence_start=first,
+        ))
+        groups.append(group.id)
     iop_am, iop_pm, php, anger, grief, cbt = groups
 
     # Enrollments: CBT fills its 9 seats and three wait in line.
     plan = {iop_am: range(0, 8), iop_pm: range(8, 14), php: range(14, 22), anger: range(22, 26), cbt: range(0, 12), grief: range(26, 30)}
     for group, patients in plan.items():
         for i in patients:
-            await client.run(ENROLL, g=group, p=gid("Patient", "patient", i))
+            await demo.run(enrollment.enroll_patient, group, demo_id("patient", i))
 
     # A month of occurrences from each rule, from this week's Monday (so this week's compliance shows).
     for group in (iop_am, iop_pm, php, anger):
-        await client.run(GENERATE, g=group, **{"from": monday.isoformat(), "to": (monday + timedelta(days=34)).isoformat()})
+        await demo.run(scheduling.generate_occurrences, group, monday, monday + timedelta(days=34))
 
     # Today's sessions in each state, relative to now in Phoenix.
-    now = client.services.clock.now().astimezone(phoenix)
+    now = demo.services.clock.now().astimezone(phoenix)
 
-    async def occurrence(group: str, start: datetime, minutes: int) -> dict:
+    async def occurrence(group: uuid.UUID, start: datetime, minutes: int):
         # No session spans midnight: one that would is cut short at 23:59 of its day.
         end = min(start + timedelta(minutes=minutes), start.replace(hour=23, minute=59))
         start = min(start, end - timedelta(minutes=15))
-        data = {"groupId": group, "sessionDate": start.date().isoformat(),
-                "startTime": start.time().isoformat(), "endTime": end.time().isoformat()}
-        added = (await client.run(ADD_OCCURRENCE, input=data))["addOccurrence"]
-        # The clinical side builds the session from the committed occurrence's event.
-        return (await client.run(OCCURRENCE_SESSION, id=added["id"]))["occurrence"]["session"]
+        added = await demo.run(scheduling.add_occurrence, scheduling.NewOccurrence(group, start.date(), start.time(), end.time()))
+        return await demo.session_of(added)
 
     def at(delta: timedelta) -> datetime:
         """A start `delta` from now, on a five-minute mark, never before midnight of its own day."""
         start = (now + delta).replace(second=0, microsecond=0)
         return start.replace(minute=start.minute - start.minute % 5)
 
+    async def mark(entries, statuses) -> None:
+        for status, entry in zip(statuses, entries):
+            await demo.run(attendance.set_attendance, entry.id, attendance.Mark(AttendanceStatus(status)))
+
+    async def supervised(session) -> None:
+        await demo.run(attendance.set_supervisor_attendance, session.id, demo_id("staff", 2), attendance.Mark(AttendanceStatus.ATTENDED))
+
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    locked = await occurrence(grief, at(timedelta(hours=-5)), 90)
-    ended = await occurrence(cbt, at(timedelta(hours=-3)), 90)
+    locked, locked_roster = await occurrence(grief, at(timedelta(hours=-5)), 90)
+    ended, ended_roster = await occurrence(cbt, at(timedelta(hours=-3)), 90)
     # In progress now: started half an hour ago (or at midnight, just after it).
-    live = await occurrence(cbt, max(at(timedelta(minutes=-30)), midnight), 90)
+    live, live_roster = await occurrence(cbt, max(at(timedelta(minutes=-30)), midnight), 90)
     later = at(timedelta(hours=2))
     if later.date() == now.date() and later.hour < 23:
         await occurrence(grief, later, 90)
 
-    for status, entry in zip(["ATTENDED", "ATTENDED", "LATE", "ATTENDED"], locked["roster"]):
-        await client.run(SET_ATTENDANCE, id=entry["id"], status=status)
-    await client.run(SET_SUPERVISOR, s=locked["id"], staff=gid("Staff", "staff", 2), status="ATTENDED")
-    for i, entry in enumerate(ended["roster"]):
-        await client.run(SET_ATTENDANCE, id=entry["id"], status="ABSENT" if i % 4 == 3 else "ATTENDED")
-    await client.run(SET_SUPERVISOR, s=ended["id"], staff=gid("Staff", "staff", 2), status="ATTENDED")
-    await client.run(ACCEPT, s=ended["id"], note="Second clinician in the room; documented per AHCCCS exception")
+    await mark(locked_roster, ["ATTENDED", "ATTENDED", "LATE", "ATTENDED"])
+    await supervised(locked)
+    await mark(ended_roster, ["ABSENT" if i % 4 == 3 else "ATTENDED" for i in range(len(ended_roster))])
+    await supervised(ended)
+    await demo.run(billing.accept_billing_issue, ended.id, BillingIssueCode.SUPERVISION_RATIO_BREACH,
+                   "Second clinician in the room; documented per AHCCCS exception")
     # In the room now: mixed attendance, one supervisor present, so the preview shows issues.
-    for status, entry in zip(["ATTENDED"] * 5 + ["LATE", "LATE", "ABSENT"], live["roster"]):
-        await client.run(SET_ATTENDANCE, id=entry["id"], status=status)
-    await client.run(SET_SUPERVISOR, s=live["id"], staff=gid("Staff", "staff", 2), status="ATTENDED")
+    await mark(live_roster, ["ATTENDED"] * 5 + ["LATE", "LATE", "ABSENT"])
+    await supervised(live)
 
-    claims = (await client.run(RUN_BILLING, s=locked["id"]))["runBilling"]["claims"]
+    await demo.run(billing.run_billing, locked.id)
+    async with demo.services.sessionmaker() as db:
+        claims = (await billing_queries.claims_by_session(db, [locked.id]))[0]
     if claims:
-        await client.run(SUBMIT, c=claims[0]["id"])
+        settings = demo.services.settings
+        await demo.run(billing.submit_claim, claims[0].id, billing.SubmitterContact(settings.edi_contact_name, settings.edi_contact_phone))
 
 
 __all__ = ["load_demo", "demo_id", "FACILITY_ID"]

@@ -59,3 +59,11 @@ class Conflict(DomainError):
 
 class QueryTooComplex(DomainError):
     code = ErrorCode.QUERY_TOO_COMPLEX
+
+
+def error_for(code: ErrorCode, message: str) -> DomainError:
+    """The domain error of a code a rule decided on (rules return codes; operations raise)."""
+    for error_type in DomainError.__subclasses__():
+        if error_type.code == code:
+            return error_type(message)
+    raise ValueError(f"no domain error for {code}")

@@ -20,26 +20,27 @@ from app.db.embedded import EmbeddedPostgres
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
 from app.events import relay
+from app.events.consumers import clinical_sessions
 from app.events.feed import FeedRunner
-import app.events.registry  # noqa: F401 - registers the feed consumers
-from app.resolvers.billing_pipeline import sweep_forever
-from app.resolvers.live import start_live, stop_live
+from app.live.runtime import start_live, stop_live
+from app.operations.billing_pipeline import sweep_forever
 from app.schema.root import build_schema
 from app.services import Services
 from app.web import GraphQLView
 
 log = logging.getLogger("app")
 
-# Background loops (event relay, consumers, billing sweep) register here; each gets Services.
-BackgroundTask = Callable[[Services], Awaitable[None]]
-BACKGROUND_TASKS: list[BackgroundTask] = [sweep_forever]
-# Hooks run once the services exist (e.g. wiring the broadcaster), before serving.
-STARTUP_HOOKS: list[Callable[[Services], Awaitable[None]]] = [start_live]
-SHUTDOWN_HOOKS: list[Callable[[Services], Awaitable[None]]] = [stop_live]
-# The outbox relay runs on the broadcaster start_live connected, so it starts after it and stops before.
-STARTUP_HOOKS.append(relay.start)
-SHUTDOWN_HOOKS.insert(0, relay.stop)
-BACKGROUND_TASKS.append(relay.run)
+# The outbox feed's consumers this process runs, in order.
+CONSUMERS = (clinical_sessions.CONSUMER,)
+
+Hook = Callable[[Services], Awaitable[None]]
+# Run once the services exist, before serving. The outbox relay uses the broadcaster that
+# start_live connects, so it starts after it and stops before it.
+STARTUP_HOOKS: tuple[Hook, ...] = (start_live, relay.start)
+SHUTDOWN_HOOKS: tuple[Hook, ...] = (relay.stop, stop_live)
+# Background loops while serving: the billing sweep and the relay's safety-net timer (the feed
+# runner's timer is started beside them).
+BACKGROUND_TASKS: tuple[Hook, ...] = (sweep_forever, relay.run)
 
 
 @contextlib.asynccontextmanager
@@ -57,11 +58,10 @@ async def open_services(
             await asyncio.to_thread(upgrade, url)
         engine = make_engine(url, pool_size=settings.db_pool_size)
         services = Services(
-            settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine), clock=clock
+            settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine), clock=clock, database_url=url
         )
-        services.extras["database_url"] = url
         # Consumers of the event feed run after each commit in every entry point (server and CLI).
-        services.extras["feed"] = FeedRunner(services)
+        services.feed = FeedRunner(services, CONSUMERS)
         try:
             yield services
         finally:
@@ -85,7 +85,7 @@ def create_app(
         async with open_services(settings, clock=clock) as services:
             app.state.services = services
             app.state.graphql.services = services
-            feed = services.extras["feed"]
+            feed = services.feed
             for hook in STARTUP_HOOKS:
                 await hook(services)
             tasks = []

@@ -1,13 +1,24 @@
-"""What a running process holds: settings, database, broadcaster, relay. Built in the lifespan."""
+"""What a running process holds: settings, database, and the background machinery built in the
+lifespan (the feed runner, the relay, live updates, idempotency keys)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import asyncio
+from dataclasses import dataclass
+from typing import Any, Protocol
 
+from broadcaster import Broadcast
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.clock import Clock
 from app.config import Settings
+from app.live.hub import Hub
+from app.live.publish import LivePublisher
+
+
+class Runner(Protocol):
+    """The feed runner and the relay, as a committed unit of work sees them: told to run a pass now."""
+
+    async def kick(self) -> Any: ...
 
 
 @dataclass
@@ -16,5 +27,12 @@ class Services:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     clock: Clock
-    # Filled in by the capabilities that need them (event relay, live-update hub, ...).
-    extras: dict[str, Any] = field(default_factory=dict)
+    database_url: str = ""
+    feed: Runner | None = None  # app.events.feed.FeedRunner
+    relay: Any = None  # app.events.relay.Relay
+    broadcast: Broadcast | None = None
+    broadcast_watchdog: asyncio.Task | None = None
+    live_publisher: LivePublisher | None = None
+    hub: Hub | None = None
+    session_states: Any = None  # app.live.envelopes.SessionStates
+    idempotency_keys: Any = None  # app.idempotency.IdempotencyKeys, made by the endpoint on first use

@@ -140,9 +140,9 @@ class GraphQLView(GraphQL):
         return value
 
     async def _idempotent(self, key: str, scope: Scope, receive: Receive, send: Send) -> None:
-        keys = self.services.extras.get("idempotency_keys")
+        keys = self.services.idempotency_keys
         if keys is None:
-            keys = self.services.extras["idempotency_keys"] = IdempotencyKeys(self.services)
+            keys = self.services.idempotency_keys = IdempotencyKeys(self.services)
         subject = scope["state"]["principal"].subject
         await run_idempotently(keys, subject, key, scope, receive, send, super().__call__, max_body=MAX_BODY_BYTES)
 

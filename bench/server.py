@@ -37,7 +37,6 @@ def _metrics_route(extra) -> Route:
 def real_app():
     import app.main as main
     from app.config import Settings
-    from app.resolvers import live
     from app.schema.root import build_schema
 
     if os.environ.get("GS_BENCH_CACHES", "1") == "0":
@@ -45,9 +44,10 @@ def real_app():
     application = main.create_app(Settings.from_env())
 
     def extra(request: Request) -> dict:
-        hub = request.app.state.services.extras.get("hub")
+        services = request.app.state.services
+        hub = services.hub
         return {
-            "previews": live.PREVIEW_COMPUTATIONS,
+            "previews": services.session_states.previews if services.session_states else 0,
             "builds": hub.builds if hub else None,
             "watchers": hub.watcher_count if hub else None,
         }

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 
 from app.db import models
-from app.events.wiring import unit_of_work
+from app.operations.work import unit_of_work
 from app.ids import decode_id, encode_id
 
 PHOENIX = ZoneInfo("America/Phoenix")

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.auth import ALL_SCOPES
 from app.db import models
-from app.resolvers.billing_pipeline import bill_due_sessions
+from app.operations.billing_pipeline import bill_due_sessions
 from app.rules.edi837 import edi_problems, parse_segments
 from tests.builders_sessions import SET_ATTENDANCE, SET_SUPERVISOR, at, create_session, set_now
 from tests.x12 import pyx12_errors

@@ -117,12 +117,12 @@ async def test_oversized_body_is_refused(gql):
 
 
 async def test_unexpected_fault_is_masked_as_internal(gql, monkeypatch, caplog):
-    from app.resolvers import reference
+    from app.db.queries import reference
 
     async def explode(*args, **kwargs):
         raise RuntimeError("secret detail Jane Doe 1980-05-17")
 
-    monkeypatch.setattr(reference, "search_patients", explode)
+    monkeypatch.setattr(reference, "patients_page", explode)
     status, code, body = await gql.error("{ patients { totalCount } }")
     assert code == "INTERNAL"
     assert body["errors"][0]["message"] == "Internal server error"

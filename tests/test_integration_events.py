@@ -107,7 +107,7 @@ async def test_event_feed_needs_events_read(gql, clinic):
 @contextlib.asynccontextmanager
 async def listening(services):
     """Messages the relay publishes on the integration-events channel, as parsed JSON."""
-    async with services.extras["broadcast"].subscribe(CHANNEL) as subscriber:
+    async with services.broadcast.subscribe(CHANNEL) as subscriber:
         received: list[dict] = []
 
         async def collect(quiet: float = 0.3) -> list[dict]:
@@ -143,7 +143,7 @@ async def test_a_committed_event_is_published_once_right_after_commit(gql, clini
         occurrence = await add_occurrence(gql, group, "2026-01-07")
         [message] = await collect()
         # Another pass finds nothing left to publish.
-        assert await services.extras["relay"].kick() == 0
+        assert await services.relay.kick() == 0
         assert await collect() == [message]
     [event] = await outbox(services)
     assert message == {
@@ -165,7 +165,7 @@ async def test_a_rolled_back_change_publishes_nothing(gql, clinic, services):
         # The move is written, then the live-slot index refuses it: the transaction rolls back.
         status, code, _ = await gql.error(UPDATE, {"id": other["id"], "input": {"sessionDate": "2026-01-07"}})
         assert (status, code) == (409, "CONFLICT")
-        assert await services.extras["relay"].kick() == 0
+        assert await services.relay.kick() == 0
         assert await collect() == []
     assert [e.type for e in await outbox(services)] == ["pm_group_session_scheduled"] * 2
     assert await unpublished(services) == 0
@@ -174,7 +174,7 @@ async def test_a_rolled_back_change_publishes_nothing(gql, clinic, services):
 async def test_an_event_left_unpublished_is_published_by_the_next_pass(services):
     [event_id] = await insert_events(services, 1)
     async with listening(services) as collect:
-        assert await services.extras["relay"].kick() == 1
+        assert await services.relay.kick() == 1
         messages = await collect()
     assert [(m["id"], m["type"], m["payload"]) for m in messages] == [(str(event_id), "test_event", {"n": 0})]
     assert await unpublished(services) == 0
@@ -182,7 +182,7 @@ async def test_an_event_left_unpublished_is_published_by_the_next_pass(services)
 
 async def test_concurrent_relay_passes_publish_each_event_exactly_once(services):
     ids = await insert_events(services, 450)
-    broadcast = services.extras["broadcast"]
+    broadcast = services.broadcast
     async with listening(services) as collect:
         counts = await asyncio.gather(*(publish_pending(services, broadcast) for _ in range(4)))
         messages = await collect()
@@ -196,7 +196,7 @@ async def test_an_event_too_large_for_notify_is_published_by_reference(services)
     import json
 
     from app.events.relay import MAX_MESSAGE_BYTES, event_message
-    from app.events.wiring import unit_of_work
+    from app.operations.work import unit_of_work
     from app.db.models import IntegrationEvent
     from sqlalchemy import select
 

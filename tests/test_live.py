@@ -7,13 +7,11 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from httpx_ws import WebSocketDisconnect
 
 from app.db import models
-from app.events.wiring import unit_of_work
+from app.operations.work import unit_of_work
 from app.ids import encode_id
 from app.live.publish import stage_session_update
-from app.resolvers import live
 from tests.conftest import make_token
 
 SESSION_UPDATES = """
@@ -41,7 +39,7 @@ async def make_session(services, clinic, patients: int = 3) -> tuple[uuid.UUID, 
         participants = []
         for gid in patient_ids:
             pk = uuid.UUID(__import__("app.ids", fromlist=["split_id"]).split_id(gid)[1])
-            p = models.SessionParticipant(session_id=row.id, patient_id=pk, status="SCHEDULED")
+            p = models.RosterEntry(session_id=row.id, patient_id=pk, status="SCHEDULED")
             db.add(p)
             participants.append(p)
         await db.flush()
@@ -51,7 +49,7 @@ async def make_session(services, clinic, patients: int = 3) -> tuple[uuid.UUID, 
 async def mark(services, participant_id: uuid.UUID, status: str, *, fail: bool = False) -> None:
     """What an attendance change does: write, stage the live update, commit (or roll back)."""
     async with unit_of_work(services, "tablet") as uow:
-        row = await uow.session.get(models.SessionParticipant, participant_id, with_for_update=True)
+        row = await uow.db.get(models.RosterEntry, participant_id, with_for_update=True)
         row.status = status
         await stage_session_update(uow, row.session_id, "ATTENDANCE_CHANGED", [encode_id("RosterEntry", row.id)])
         if fail:
@@ -107,11 +105,11 @@ async def test_every_watcher_gets_the_change_computed_once(ws, services, clinic)
             await subscribe(socket, SESSION_UPDATES, {"id": encode_id("GroupSession", session_id)})
             await next_payload(socket)
             sockets.append(socket)
-        before = live.PREVIEW_COMPUTATIONS
+        before = services.session_states.previews
         await mark(services, participants[2], "ABSENT")
         updates = [(await next_payload(s))["sessionUpdates"] for s in sockets]
         assert {u["sequence"] for u in updates} == {1}
-        assert live.PREVIEW_COMPUTATIONS - before == 1
+        assert services.session_states.previews - before == 1
 
 
 async def test_another_facilitys_session_is_not_found(ws, services, clinic):
@@ -149,7 +147,7 @@ async def test_reconnecting_watcher_gets_a_fresh_snapshot(ws, services, clinic):
 
 async def test_subscribing_and_leaving_a_thousand_times_frees_everything(ws, services, clinic):
     session_id, _ = await make_session(services, clinic, patients=1)
-    hub = services.extras["hub"]
+    hub = services.hub
     async with ws() as socket:
         assert (await socket.receive_json())["type"] == "connection_ack"
         for i in range(1000):

@@ -4,7 +4,6 @@ websocket reads fresh data."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import pytest
 from sqlalchemy import func, select

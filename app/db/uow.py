@@ -2,9 +2,10 @@
 mutation fields share one; the billing sweep and the feed consumers open their own)."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import text
@@ -28,14 +29,27 @@ class UnitOfWork:
         self.actor = actor
         self.clock = clock or default_clock
         self.live = None  # the LivePublisher, when live updates are running
-        self.session: AsyncSession
+        self.db: AsyncSession
         self._events: list[tuple[str, dict[str, Any]]] = []
         self._after_commit: list[AfterCommit] = []
         self._before_commit: list[AfterCommit] = []
 
+    @contextlib.asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A part of the transaction that can fail alone: on an error its writes are rolled back, and
+        the events and after-commit steps it recorded are dropped with them."""
+        events, after = len(self._events), len(self._after_commit)
+        try:
+            async with self.db.begin_nested():
+                yield
+        except BaseException:
+            del self._events[events:]
+            del self._after_commit[after:]
+            raise
+
     async def begin(self) -> "UnitOfWork":
-        self.session = self._sessionmaker()
-        await self.session.begin()
+        self.db = self._sessionmaker()
+        await self.db.begin()
         return self
 
     async def commit(self) -> None:
@@ -44,12 +58,12 @@ class UnitOfWork:
             for hook in self._before_commit:
                 await hook()
             await self._write_events()
-            await self.session.commit()
+            await self.db.commit()
         except BaseException:
-            await self.session.rollback()
+            await self.db.rollback()
             raise
         finally:
-            await self.session.close()
+            await self.db.close()
         for callback in self._after_commit:
             try:
                 await callback()
@@ -60,9 +74,9 @@ class UnitOfWork:
 
     async def rollback(self) -> None:
         try:
-            await self.session.rollback()
+            await self.db.rollback()
         finally:
-            await self.session.close()
+            await self.db.close()
 
     async def __aenter__(self) -> "UnitOfWork":
         return await self.begin()
@@ -99,7 +113,7 @@ class UnitOfWork:
         session_id: uuid.UUID | None = None,
         group_id: uuid.UUID | None = None,
     ) -> None:
-        self.session.add(
+        self.db.add(
             AuditEntry(
                 actor=self.actor,
                 action=action,
@@ -116,10 +130,10 @@ class UnitOfWork:
     async def _write_events(self) -> None:
         if not self._events:
             return
-        await self.session.flush()
-        await self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": OUTBOX_LOCK_KEY})
+        await self.db.flush()
+        await self.db.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": OUTBOX_LOCK_KEY})
         now = self.clock.now()  # the one clock: consumers judge "not started yet" as of the change
-        self.session.add_all(
+        self.db.add_all(
             IntegrationEvent(type=event_type, payload=payload, occurred_at=now) for event_type, payload in self._events
         )
-        await self.session.flush()
+        await self.db.flush()

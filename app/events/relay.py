@@ -14,11 +14,16 @@ import asyncio
 import json
 import logging
 
+from typing import TYPE_CHECKING
+
 from broadcaster import Broadcast
-from sqlalchemy import select, text, update
 
 from app.db.models import IntegrationEvent
+from app.db.queries import events as queries
 from app.live.backends import make_broadcast
+
+if TYPE_CHECKING:
+    from app.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -40,46 +45,29 @@ def event_message(event: IntegrationEvent) -> str:
     return message
 
 
-async def publish_pending(services, broadcast: Broadcast) -> int:
+async def publish_pending(services: Services, broadcast: Broadcast) -> int:
     """Publish every committed, unpublished event not claimed by another pass; returns how many."""
-    in_transaction = _notifies_in_transaction(services)
+    in_transaction = services.live_publisher is not None and services.live_publisher.notify_in_transaction
     total = 0
     while True:
-        async with services.sessionmaker() as session, session.begin():
-            events = (
-                await session.scalars(
-                    select(IntegrationEvent)
-                    .where(IntegrationEvent.published_at.is_(None))
-                    .order_by(IntegrationEvent.id)
-                    .limit(BATCH)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+        async with services.sessionmaker() as db, db.begin():
+            events = await queries.claim_unpublished(db, BATCH)
             for event in events:
                 if in_transaction:
-                    await session.execute(text("SELECT pg_notify(:channel, :body)"), {"channel": CHANNEL, "body": event_message(event)})
+                    await queries.notify(db, CHANNEL, event_message(event))
                 else:
                     await broadcast.publish(CHANNEL, event_message(event))
             if events:
-                await session.execute(
-                    update(IntegrationEvent)
-                    .where(IntegrationEvent.id.in_([e.id for e in events]))
-                    .values(published_at=services.clock.now())
-                )
+                await queries.mark_published(db, [e.id for e in events], services.clock.now())
         total += len(events)
         if len(events) < BATCH:
             return total
 
 
-def _notifies_in_transaction(services) -> bool:
-    publisher = services.extras.get("live_publisher")
-    return bool(publisher is not None and publisher.notify_in_transaction)
-
-
 class Relay:
     """Runs a pass when told that events were committed, and on a timer as the safety net."""
 
-    def __init__(self, services, broadcast: Broadcast, interval: float = 2.0, owns_broadcast: bool = False) -> None:
+    def __init__(self, services: Services, broadcast: Broadcast, interval: float = 2.0, owns_broadcast: bool = False) -> None:
         self.services = services
         self.broadcast = broadcast
         self.interval = interval
@@ -101,22 +89,23 @@ class Relay:
             await asyncio.sleep(self.interval)
 
 
-async def start(services) -> None:
+async def start(services: Services) -> None:
     """Set up the relay on the process's broadcaster (connected by the live-update hub when it
     runs first; otherwise built and connected here, and then also disconnected here)."""
-    broadcast = services.extras.get("broadcast")
+    broadcast = services.broadcast
     owned = broadcast is None
     if owned:
-        broadcast = services.extras["broadcast"] = make_broadcast(services.settings.broadcast_url)
+        broadcast = services.broadcast = make_broadcast(services.settings.broadcast_url)
         await broadcast.connect()
-    services.extras["relay"] = Relay(services, broadcast, owns_broadcast=owned)
+    services.relay = Relay(services, broadcast, owns_broadcast=owned)
 
 
-async def run(services) -> None:
-    await services.extras["relay"].run_forever()
+async def run(services: Services) -> None:
+    await services.relay.run_forever()
 
 
-async def stop(services) -> None:
-    relay = services.extras.pop("relay", None)
-    if relay is not None and relay.owns_broadcast and services.extras.get("broadcast") is relay.broadcast:
-        await services.extras.pop("broadcast").disconnect()
+async def stop(services: Services) -> None:
+    relay, services.relay = services.relay, None
+    if relay is not None and relay.owns_broadcast and services.broadcast is relay.broadcast:
+        broadcast, services.broadcast = services.broadcast, None
+        await broadcast.disconnect()

@@ -12,10 +12,13 @@ from collections.abc import Sequence
 from urllib.parse import urlparse
 
 from broadcaster import Broadcast
-from sqlalchemy import text, update
 
-from app.db import models
+from app.db.queries import events as event_queries
+from app.db.queries import groups as group_queries
+from app.db.queries import sessions as session_queries
+from app.db.uow import UnitOfWork
 from app.ids import payload_uuid
+from app.rules.updates import GroupUpdateKind, SessionUpdateKind
 
 
 def session_channel(session_id: uuid.UUID) -> str:
@@ -39,10 +42,10 @@ class LivePublisher:
             broadcast_url.replace("postgres://", "postgresql://", 1), database_url
         )
 
-    async def stage(self, uow, channel: str, message: dict) -> None:
+    async def stage(self, uow: UnitOfWork, channel: str, message: dict) -> None:
         body = json.dumps(message, separators=(",", ":"))
         if self.notify_in_transaction:
-            await uow.session.execute(text("SELECT pg_notify(:channel, :body)"), {"channel": channel, "body": body})
+            await event_queries.notify(uow.db, channel, body)
             return
 
         async def send() -> None:
@@ -51,14 +54,9 @@ class LivePublisher:
         uow.after_commit(send)
 
 
-async def stage_session_update(uow, session_id: uuid.UUID, kind: str, changed: Sequence[str] = ()) -> None:
+async def stage_session_update(uow: UnitOfWork, session_id: uuid.UUID, kind: SessionUpdateKind, changed: Sequence[str] = ()) -> None:
     """Bump the session's sequence in this transaction and stage the message for all watchers."""
-    sequence = await uow.session.scalar(
-        update(models.GroupSession)
-        .where(models.GroupSession.id == session_id)
-        .values(update_sequence=models.GroupSession.update_sequence + 1)
-        .returning(models.GroupSession.update_sequence)
-    )
+    sequence = await session_queries.bump_sequence(uow.db, session_id)
     if uow.live is not None and sequence is not None:
         await uow.live.stage(
             uow,
@@ -68,14 +66,9 @@ async def stage_session_update(uow, session_id: uuid.UUID, kind: str, changed: S
 
 
 async def stage_group_update(
-    uow, group_id: uuid.UUID, kind: str, *, enrollment_id: uuid.UUID | None = None, occurrence_id: uuid.UUID | None = None
+    uow: UnitOfWork, group_id: uuid.UUID, kind: GroupUpdateKind, *, enrollment_id: uuid.UUID | None = None, occurrence_id: uuid.UUID | None = None
 ) -> None:
-    sequence = await uow.session.scalar(
-        update(models.GroupDefinition)
-        .where(models.GroupDefinition.id == group_id)
-        .values(update_sequence=models.GroupDefinition.update_sequence + 1)
-        .returning(models.GroupDefinition.update_sequence)
-    )
+    sequence = await group_queries.bump_sequence(uow.db, group_id)
     if uow.live is None or sequence is None:
         return
     await uow.live.stage(
@@ -93,18 +86,18 @@ async def stage_group_update(
 
 # Integration events that are also live group updates, with the GroupUpdateKind they become.
 GROUP_UPDATE_KINDS = {
-    "pm_group_session_scheduled": "OCCURRENCE_SCHEDULED",
-    "pm_group_session_updated": "OCCURRENCE_UPDATED",
-    "pm_group_session_cancelled": "OCCURRENCE_CANCELLED",
-    "pm_group_enrollment_enrolled": "ENROLLED",
-    "pm_group_enrollment_waitlisted": "WAITLISTED",
-    "pm_group_enrollment_promoted": "PROMOTED",
-    "pm_group_enrollment_disenrolled": "DISENROLLED",
-    "pm_group_enrollment_removed": "REMOVED",
+    "pm_group_session_scheduled": GroupUpdateKind.OCCURRENCE_SCHEDULED,
+    "pm_group_session_updated": GroupUpdateKind.OCCURRENCE_UPDATED,
+    "pm_group_session_cancelled": GroupUpdateKind.OCCURRENCE_CANCELLED,
+    "pm_group_enrollment_enrolled": GroupUpdateKind.ENROLLED,
+    "pm_group_enrollment_waitlisted": GroupUpdateKind.WAITLISTED,
+    "pm_group_enrollment_promoted": GroupUpdateKind.PROMOTED,
+    "pm_group_enrollment_disenrolled": GroupUpdateKind.DISENROLLED,
+    "pm_group_enrollment_removed": GroupUpdateKind.REMOVED,
 }
 
 
-async def stage_group_updates_for_events(uow) -> None:
+async def stage_group_updates_for_events(uow: UnitOfWork) -> None:
     """One group update per enrollment change, and one per kind of occurrence change in a transaction
     (generating a month of occurrences is one change to a watcher, not thirty)."""
     seen: set[tuple[str, str]] = set()

@@ -6,15 +6,35 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-SCHEDULED = "SCHEDULED"
-ATTENDED = "ATTENDED"
-LATE = "LATE"
-ABSENT = "ABSENT"
-STATUSES = (SCHEDULED, ATTENDED, LATE, ABSENT)
+from app.errors import ErrorCode
 
-TRANSITIONS: dict[str, tuple[str, ...]] = {
+
+class AttendanceStatus(StrEnum):
+    """A roster or supervisor row's attendance; SCHEDULED until someone marks it."""
+
+    SCHEDULED = "SCHEDULED"
+    ATTENDED = "ATTENDED"
+    LATE = "LATE"
+    ABSENT = "ABSENT"
+
+
+class SessionStatus(StrEnum):
+    """A group session's status, derived from its times, cancellation and billing lock."""
+
+    SCHEDULED = "SCHEDULED"
+    IN_PROGRESS = "IN_PROGRESS"
+    ENDED = "ENDED"
+    LOCKED = "LOCKED"
+    CANCELLED = "CANCELLED"
+
+
+SCHEDULED, ATTENDED, LATE, ABSENT = AttendanceStatus
+STATUSES = tuple(AttendanceStatus)
+
+TRANSITIONS: dict[AttendanceStatus, tuple[AttendanceStatus, ...]] = {
     SCHEDULED: (ATTENDED, ABSENT, LATE),
     ATTENDED: (ABSENT, LATE),
     LATE: (ATTENDED, ABSENT),
@@ -25,7 +45,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 MAX_SESSION_MINUTES = 720
 
 
-def allowed_next_statuses(status: str) -> tuple[str, ...]:
+def allowed_next_statuses(status: str) -> tuple[AttendanceStatus, ...]:
     return TRANSITIONS.get(status, ())
 
 
@@ -35,16 +55,16 @@ def is_allowed_transition(current: str, new: str) -> bool:
 
 def session_status(
     *, starts_at: datetime, ends_at: datetime, cancelled: bool, locked: bool, now: datetime
-) -> str:
+) -> SessionStatus:
     if cancelled:
-        return "CANCELLED"
+        return SessionStatus.CANCELLED
     if locked:
-        return "LOCKED"
+        return SessionStatus.LOCKED
     if now < starts_at:
-        return "SCHEDULED"
+        return SessionStatus.SCHEDULED
     if now < ends_at:
-        return "IN_PROGRESS"
-    return "ENDED"
+        return SessionStatus.IN_PROGRESS
+    return SessionStatus.ENDED
 
 
 MAX_REASON_LENGTH = 1000  # as for cancelling an occurrence or disenrolling
@@ -71,7 +91,7 @@ class AttendanceChange:
 
 @dataclass(frozen=True)
 class Refusal:
-    code: str  # an error code of rules.md §3
+    code: ErrorCode
     message: str
 
 
@@ -79,25 +99,25 @@ def attendance_change_refusal(change: AttendanceChange) -> Refusal | None:
     """Why the change may not happen, or None. Checked in this order: a cancelled session, a locked
     one (force, scope, reason), a stale `expectedStatus` (two tablets), then the transition table."""
     if change.session_cancelled:
-        return Refusal("ILLEGAL_TRANSITION", "The session is cancelled; its attendance cannot change")
+        return Refusal(ErrorCode.ILLEGAL_TRANSITION, "The session is cancelled; its attendance cannot change")
     if change.session_locked:
         if not change.force:
-            return Refusal("LOCKED", "The session is locked by billing; pass force with a reason to correct it")
+            return Refusal(ErrorCode.LOCKED, "The session is locked by billing; pass force with a reason to correct it")
         if not change.may_force:
-            return Refusal("FORBIDDEN", "Missing scope clinical.attendance.write.force")
+            return Refusal(ErrorCode.FORBIDDEN, "Missing scope clinical.attendance.write.force")
         if not (change.reason or "").strip():
-            return Refusal("BAD_USER_INPUT", "reason is required to force a change on a locked session")
+            return Refusal(ErrorCode.BAD_USER_INPUT, "reason is required to force a change on a locked session")
         if len(change.reason) > MAX_REASON_LENGTH:
-            return Refusal("BAD_USER_INPUT", f"reason must be at most {MAX_REASON_LENGTH} characters")
+            return Refusal(ErrorCode.BAD_USER_INPUT, f"reason must be at most {MAX_REASON_LENGTH} characters")
     if change.expected is not None and change.expected != change.current:
         return Refusal(
-            "CONFLICT",
+            ErrorCode.CONFLICT,
             f"Attendance is {change.current}, not the expected {change.expected}; reload and try again",
         )
     if not is_allowed_transition(change.current, change.new):
         allowed = ", ".join(allowed_next_statuses(change.current)) or "none"
         return Refusal(
-            "ILLEGAL_TRANSITION",
+            ErrorCode.ILLEGAL_TRANSITION,
             f"Attendance cannot change from {change.current} to {change.new} (allowed: {allowed})",
         )
     return None

@@ -6,19 +6,31 @@ from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
-BILLABLE_STATUSES = frozenset({"ATTENDED", "LATE"})
+from app.rules.attendance import AttendanceStatus
+
+
+class BillingIssueCode(StrEnum):
+    SUPERVISION_RATIO_BREACH = "SUPERVISION_RATIO_BREACH"
+    GROUP_SIZE_BAND_MISMATCH = "GROUP_SIZE_BAND_MISMATCH"
+    GROUP_UNATTENDED_BILLED = "GROUP_UNATTENDED_BILLED"
+
+
+class IssueSeverity(StrEnum):
+    BLOCKING = "BLOCKING"
+    WARNING = "WARNING"
+
+
+BILLABLE_STATUSES = frozenset({AttendanceStatus.ATTENDED, AttendanceStatus.LATE})
 # A supervisor counts as present on the same statuses a member counts as billable.
 PRESENT_STATUSES = BILLABLE_STATUSES
-SCHEDULED = "SCHEDULED"
+SCHEDULED = AttendanceStatus.SCHEDULED
 PRIMARY_PRIORITY = 1
 
-SUPERVISION_RATIO_BREACH = "SUPERVISION_RATIO_BREACH"
-GROUP_SIZE_BAND_MISMATCH = "GROUP_SIZE_BAND_MISMATCH"
-GROUP_UNATTENDED_BILLED = "GROUP_UNATTENDED_BILLED"
-BLOCKING = "BLOCKING"
-WARNING = "WARNING"
+SUPERVISION_RATIO_BREACH, GROUP_SIZE_BAND_MISMATCH, GROUP_UNATTENDED_BILLED = BillingIssueCode
+BLOCKING, WARNING = IssueSeverity
 
 # Payer ids are whatever the caller keys payers by (a UUID from the database, a string in tests);
 # the rules only compare them and hand them back.
@@ -46,12 +58,20 @@ class Coverage:
 
 
 @dataclass(frozen=True)
-class Participant:
-    """A roster member (or a supervisor) as the caller loaded it: attendance row id and status."""
+class RosterEntry:
+    """A roster member as the caller loaded it: the roster entry's id, attendance and coverages."""
 
     id: str
     status: str
     coverages: tuple[Coverage, ...] = ()
+
+
+@dataclass(frozen=True)
+class SupervisorAttendance:
+    """A session's supervisor as the caller loaded it: an id and attendance (never billable)."""
+
+    id: str
+    status: str
 
 
 @dataclass(frozen=True)
@@ -72,8 +92,8 @@ class Band:
 
 @dataclass(frozen=True)
 class BillingIssue:
-    code: str
-    severity: str
+    code: BillingIssueCode
+    severity: IssueSeverity
     message: str
     participant_ids: tuple[str, ...] = ()
     accepted: bool = False
@@ -87,6 +107,16 @@ class BillingIssue:
             "accepted": self.accepted,
             "participantIds": list(self.participant_ids),
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "BillingIssue":
+        return cls(
+            code=BillingIssueCode(data["code"]),
+            severity=IssueSeverity(data["severity"]),
+            message=data["message"],
+            participant_ids=tuple(data.get("participantIds", ())),
+            accepted=bool(data.get("accepted", False)),
+        )
 
 
 @dataclass(frozen=True)
@@ -130,11 +160,11 @@ def _agree(count: int, verb: str) -> str:
     return verb + "s" if count == 1 else verb
 
 
-def count_billable_participants(participants: Iterable[Participant]) -> int:
+def count_billable_participants(participants: Iterable[RosterEntry]) -> int:
     return sum(1 for p in participants if is_billable_status(p.status))
 
 
-def count_present_supervisors(supervisors: Iterable[Participant]) -> int:
+def count_present_supervisors(supervisors: Iterable[SupervisorAttendance]) -> int:
     return sum(1 for s in supervisors if s.status in PRESENT_STATUSES)
 
 
@@ -159,7 +189,7 @@ def resolve_payer(
     return payer_id
 
 
-def _band_issue(severity: str, message: str) -> BillingIssue:
+def _band_issue(severity: IssueSeverity, message: str) -> BillingIssue:
     return BillingIssue(GROUP_SIZE_BAND_MISMATCH, severity, message)
 
 
@@ -204,7 +234,7 @@ def check_supervision_ratio(
     return BillingIssue(SUPERVISION_RATIO_BREACH, WARNING, message)
 
 
-def check_unattended(members: Iterable[Participant]) -> BillingIssue | None:
+def check_unattended(members: Iterable[RosterEntry]) -> BillingIssue | None:
     """A BLOCKING issue naming every member whose attendance was never marked."""
     scheduled = tuple(m.id for m in members if m.status == SCHEDULED)
     if not scheduled:
@@ -221,7 +251,7 @@ def _with_acceptance(issue: BillingIssue, accepted_codes: Collection[str]) -> Bi
     return BillingIssue(issue.code, issue.severity, issue.message, issue.participant_ids, accepted=True)
 
 
-def is_ready_to_bill(members: Iterable[Participant], issues: Iterable[BillingIssue]) -> bool:
+def is_ready_to_bill(members: Iterable[RosterEntry], issues: Iterable[BillingIssue]) -> bool:
     """No SCHEDULED member, no BLOCKING issue, every WARNING accepted."""
     if any(m.status == SCHEDULED for m in members):
         return False
@@ -230,8 +260,8 @@ def is_ready_to_bill(members: Iterable[Participant], issues: Iterable[BillingIss
 
 def build_billing_preview(
     *,
-    members: Sequence[Participant],
-    supervisors: Sequence[Participant],
+    members: Sequence[RosterEntry],
+    supervisors: Sequence[SupervisorAttendance],
     session_date: date,
     state: str,
     bands_by_payer: Mapping[PayerId, Sequence[Band]],
@@ -287,7 +317,7 @@ def member_charge(
 
 
 def charge_lines(
-    members: Sequence[Participant],
+    members: Sequence[RosterEntry],
     *,
     session_date: date,
     bands_by_payer: Mapping[PayerId, Sequence[Band]],

@@ -5,13 +5,30 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from enum import StrEnum
 
-HOURS_PER_WEEK = "HOURS_PER_WEEK"
-DAYS_PER_WEEK = "DAYS_PER_WEEK"
-HOURS_PER_DAY = "HOURS_PER_DAY"
-COMPLIANT = "COMPLIANT"
-NON_COMPLIANT = "NON_COMPLIANT"
-PROGRAMS = ("IOP", "PHP")
+from app.rules.recurrence import expand_recurrence, slot_problem, wall_anchor
+
+
+class ComplianceProgram(StrEnum):
+    IOP = "IOP"
+    PHP = "PHP"
+
+
+class ComplianceStatus(StrEnum):
+    COMPLIANT = "COMPLIANT"
+    NON_COMPLIANT = "NON_COMPLIANT"
+
+
+class ComplianceRequirement(StrEnum):
+    HOURS_PER_WEEK = "HOURS_PER_WEEK"
+    DAYS_PER_WEEK = "DAYS_PER_WEEK"
+    HOURS_PER_DAY = "HOURS_PER_DAY"
+
+
+HOURS_PER_WEEK, DAYS_PER_WEEK, HOURS_PER_DAY = ComplianceRequirement
+COMPLIANT, NON_COMPLIANT = ComplianceStatus
+PROGRAMS = tuple(ComplianceProgram)
 
 
 @dataclass(frozen=True)
@@ -114,3 +131,17 @@ def _round(hours: float) -> float:
 
 def _number(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+MAX_SLOTS_PER_WEEK = 7 * 24
+
+
+def projected_sessions(
+    rule: str | None, anchor: datetime | None, tz_name: str, monday: date, duration_minutes: int
+) -> list[tuple[date, float]]:
+    """(date, hours) of the week's sessions as generateOccurrences would create them from the rule,
+    for a week with no occurrences yet."""
+    if not rule or anchor is None:
+        return []
+    slots = expand_recurrence(rule, wall_anchor(anchor, tz_name), tz_name, monday, monday + timedelta(days=6), duration_minutes, MAX_SLOTS_PER_WEEK)
+    return session_hours((s.session_date, s.starts_at, s.ends_at, None) for s in slots if slot_problem(s) is None)

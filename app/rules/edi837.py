@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from app.rules.claims import ClaimFrequency
 from app.rules.reference import npi_is_valid
 
 SEGMENT = "~"
@@ -17,7 +18,7 @@ REPETITION = "^"
 VERSION = "005010X222A1"
 
 ORIGINAL, REPLACEMENT, VOID = "1", "7", "8"
-FREQUENCY_CODES = {"ORIGINAL": ORIGINAL, "REPLACEMENT": REPLACEMENT, "VOID": VOID}
+FREQUENCY_CODES = {ClaimFrequency.ORIGINAL: ORIGINAL, ClaimFrequency.REPLACEMENT: REPLACEMENT, ClaimFrequency.VOID: VOID}
 CORRECTIONS = frozenset({REPLACEMENT, VOID})
 
 # Place of service: 11 (office) fits an outpatient clinic and is the default; 53 (community

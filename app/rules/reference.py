@@ -1,6 +1,14 @@
 """Checks on reference data: NPI check digit, state codes, time zones, text fields."""
 from __future__ import annotations
 
+from enum import StrEnum
+
+
+class StaffAssignmentRole(StrEnum):
+    SUPERVISING = "SUPERVISING"
+    RENDERING = "RENDERING"
+
+
 US_STATES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
     "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP".split()

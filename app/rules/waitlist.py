@@ -3,12 +3,18 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from app.errors import Conflict, IllegalTransition
 
-ENROLLED = "ENROLLED"
-WAITLISTED = "WAITLISTED"
-DISENROLLED = "DISENROLLED"
+
+class EnrollmentStatus(StrEnum):
+    ENROLLED = "ENROLLED"
+    WAITLISTED = "WAITLISTED"
+    DISENROLLED = "DISENROLLED"
+
+
+ENROLLED, WAITLISTED, DISENROLLED = EnrollmentStatus
 
 
 @dataclass(frozen=True)
@@ -26,7 +32,7 @@ class Line:
     def open_seats(self) -> int:
         return max(0, self.max_capacity - len(self.enrolled))
 
-    def status_of(self, patient: Hashable) -> str | None:
+    def status_of(self, patient: Hashable) -> EnrollmentStatus | None:
         if patient in self.enrolled:
             return ENROLLED
         if patient in self.waitlist:

@@ -13,7 +13,7 @@ from strawberry.extensions import SchemaExtension
 
 from app.auth import Principal
 from app.db.uow import UnitOfWork
-from app.events.wiring import unit_of_work
+from app.operations.work import unit_of_work
 from app.errors import Unauthenticated
 from app.schema.errors import classify
 from app.schema.loaders import Loaders
@@ -65,7 +65,7 @@ class Context:
         Each call starts a new root field, so the loaders forget what earlier fields read."""
         if self._transaction is None:
             self._transaction = await unit_of_work(self.services, self.principal.subject).begin()
-        self.loaders.bind(self._transaction.session)
+        self.loaders.bind(self._transaction.db)
         return self._transaction
 
     @contextlib.asynccontextmanager

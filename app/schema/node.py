@@ -1,18 +1,17 @@
-"""The Relay Node interface and the registry that resolves any global id."""
+"""The Relay Node interface, the global id of a row, and resolving any global id."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
 from app.errors import BadInput, NotFound
-from app.ids import split_id
+from app.ids import encode_id, split_id
 
 NodeFetcher = Callable[[Info, uuid.UUID], Awaitable[Any]]
-_FETCHERS: dict[str, NodeFetcher] = {}
 
 
 @strawberry.interface
@@ -20,21 +19,32 @@ class Node:
     id: strawberry.ID
 
 
-def node_fetcher(type_name: str) -> Callable[[NodeFetcher], NodeFetcher]:
-    def register(fetch: NodeFetcher) -> NodeFetcher:
-        _FETCHERS[type_name] = fetch
-        return fetch
+def global_id(type_name: str) -> Any:
+    """The `id` field of a type whose resolvers return rows: the row's key as a global id."""
 
-    return register
+    def resolve(root) -> strawberry.ID:
+        return strawberry.ID(encode_id(type_name, root.id))
+
+    return strawberry.field(resolver=resolve)
 
 
-async def resolve_node(info: Info, global_id: str) -> Any:
-    type_name, raw = split_id(global_id)
-    fetch = _FETCHERS.get(type_name)
+def rows_of(model: type) -> classmethod:
+    """`is_type_of` for a Node type whose resolvers return `model` rows (so `node(id:)` and other
+    interface fields can tell which type a row is)."""
+
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        return isinstance(obj, (cls, model))
+
+    return classmethod(is_type_of)
+
+
+async def resolve_node(info: Info, global_id_value: str, fetchers: Mapping[str, NodeFetcher]) -> Any:
+    type_name, raw = split_id(global_id_value)
+    fetch = fetchers.get(type_name)
     if fetch is None:
         raise NotFound(f"No {type_name} with that id")
     try:
         pk = uuid.UUID(raw)
     except ValueError:
-        raise BadInput(f"Malformed id {global_id[:64]!r}") from None
+        raise BadInput(f"Malformed id {global_id_value[:64]!r}") from None
     return await fetch(info, pk)

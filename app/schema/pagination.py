@@ -2,18 +2,12 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 
+from app.db.queries.common import Page
 from app.errors import BadInput
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 50
-
-
-@dataclass(frozen=True)
-class Page:
-    offset: int
-    limit: int
 
 
 def page_args(first: int | None, after: str | None) -> Page:

@@ -1,4 +1,5 @@
-"""The Schema: roots composed from each area's operations, limits and caches switched on."""
+"""The Schema: roots composed from each area's queries and mutations, the node registry, limits and
+caches switched on."""
 from __future__ import annotations
 
 from functools import partial
@@ -8,31 +9,62 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCa
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
+from strawberry.types import Info
 
-from app.schema.billing import Charge, Claim
+from app.schema.billing.mutations import BillingMutation
+from app.schema.billing.queries import BillingQuery, charge_node, claim_node
+from app.schema.billing.types import Charge, Claim
 from app.schema.context import OperationScope
-from app.schema.shared_events import SharedEventExecutionContext
+from app.schema.enrollment.mutations import EnrollmentMutation
+from app.schema.enrollment.queries import enrollment_node
+from app.schema.enrollment.types import Enrollment
 from app.schema.errors import classify_in_place
+from app.schema.events.queries import EventsQuery
 from app.schema.limits import CachedValidation, FragmentExpansionLimiter
-from app.schema.operations.billing import BillingMutation, BillingQuery
-from app.schema.operations.enrollment import EnrollmentMutation
-from app.schema.operations.events import EventsQuery
-from app.schema.operations.live import Subscription
-from app.schema.operations.reference import ReferenceMutation, ReferenceQuery
-from app.schema.operations.scheduling import SchedulingMutation, SchedulingQuery
-from app.schema.operations.sessions import SessionsMutation, SessionsQuery
-from app.schema.reference import Facility, Patient, Payer, Staff
+from app.schema.live.subscriptions import Subscription
+from app.schema.node import Node, resolve_node
+from app.schema.reference.mutations import ReferenceMutation
+from app.schema.reference.queries import ReferenceQuery, facility_node, patient_node, payer_node, staff_node
+from app.schema.reference.types import Facility, Patient, Payer, Staff
 from app.schema.scalars import SCALAR_OVERRIDES
-from app.schema.scheduling import Enrollment, GroupDefinition, GroupOccurrence
-from app.schema.sessions import GroupSession
+from app.schema.scheduling.mutations import SchedulingMutation
+from app.schema.scheduling.queries import SchedulingQuery, group_node, occurrence_node
+from app.schema.scheduling.types import GroupDefinition, GroupOccurrence
+from app.schema.sessions.mutations import SessionsMutation
+from app.schema.sessions.queries import SessionsQuery, session_node
+from app.schema.sessions.types import GroupSession
+from app.schema.shared_events import SharedEventExecutionContext
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
 
+# What `node(id:)` resolves, by the type name a global id carries; each fetcher applies its type's
+# scope and facility rules.
+NODE_FETCHERS = {
+    "Facility": facility_node,
+    "Staff": staff_node,
+    "Patient": patient_node,
+    "Payer": payer_node,
+    "GroupDefinition": group_node,
+    "GroupOccurrence": occurrence_node,
+    "Enrollment": enrollment_node,
+    "GroupSession": session_node,
+    "Charge": charge_node,
+    "Claim": claim_node,
+}
+NODE_TYPES = [Facility, Staff, Patient, Payer, GroupDefinition, GroupOccurrence, Enrollment, GroupSession, Charge, Claim]
+
 
 @strawberry.type
-class Query(ReferenceQuery, SchedulingQuery, SessionsQuery, BillingQuery, EventsQuery):
+class NodeQuery:
+    @strawberry.field(description="Any record by its global id, within the caller's facilities.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await resolve_node(info, id, NODE_FETCHERS)
+
+
+@strawberry.type
+class Query(NodeQuery, ReferenceQuery, SchedulingQuery, SessionsQuery, BillingQuery, EventsQuery):
     pass
 
 
@@ -76,7 +108,7 @@ def build_schema(introspection: bool = True, caches: bool = True) -> Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Facility, Staff, Patient, Payer, GroupDefinition, GroupOccurrence, Enrollment, GroupSession, Charge, Claim],
+        types=NODE_TYPES,
         extensions=extensions,
         execution_context_class=SharedEventExecutionContext,
         scalar_overrides=SCALAR_OVERRIDES,

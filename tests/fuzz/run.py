@@ -98,7 +98,7 @@ async def demo_ids(services) -> dict[str, list[str]]:
         "occurrences": (models.GroupOccurrence, "GroupOccurrence"),
         "sessions": (models.GroupSession, "GroupSession"),
         "enrollments": (models.Enrollment, "Enrollment"),
-        "roster": (models.SessionParticipant, "RosterEntry"),
+        "roster": (models.RosterEntry, "RosterEntry"),
         "claims": (models.Claim, "Claim"),
         "charges": (models.Charge, "Charge"),
     }

@@ -15,7 +15,8 @@ from app.rules.billing import (
     Band,
     BillingIssue,
     Coverage,
-    Participant,
+    RosterEntry,
+    SupervisorAttendance,
     build_billing_preview,
     charge_lines,
     check_supervision_ratio,
@@ -41,17 +42,17 @@ def primary(payer: str, *, code: str | None = None, start: date = date(2025, 1, 
     return Coverage(payer, code or payer.upper(), priority, start, end, member_id or f"M-{payer}")
 
 
-def members(*statuses: str, payer: str | None = "ahcccs") -> tuple[Participant, ...]:
+def members(*statuses: str, payer: str | None = "ahcccs") -> tuple[RosterEntry, ...]:
     coverages = (primary(payer),) if payer else ()
-    return tuple(Participant(f"p{i}", s, coverages) for i, s in enumerate(statuses, 1))
+    return tuple(RosterEntry(f"p{i}", s, coverages) for i, s in enumerate(statuses, 1))
 
 
-def attended(count: int, payer: str | None = "ahcccs") -> tuple[Participant, ...]:
+def attended(count: int, payer: str | None = "ahcccs") -> tuple[RosterEntry, ...]:
     return members(*["ATTENDED"] * count, payer=payer)
 
 
-def supervisors(*statuses: str) -> tuple[Participant, ...]:
-    return tuple(Participant(f"s{i}", s) for i, s in enumerate(statuses, 1))
+def supervisors(*statuses: str) -> tuple[SupervisorAttendance, ...]:
+    return tuple(SupervisorAttendance(f"s{i}", s) for i, s in enumerate(statuses, 1))
 
 
 def preview(member_rows, supervisor_rows=supervisors("ATTENDED"), *, bands=TABLE, ratio=8,
@@ -246,7 +247,7 @@ def test_clean_session_is_ready_to_bill() -> None:
          [(GROUP_SIZE_BAND_MISMATCH, WARNING, True), (SUPERVISION_RATIO_BREACH, WARNING, True)], True),
         (attended(13), supervisors("ATTENDED", "ATTENDED"), {GROUP_SIZE_BAND_MISMATCH},
          [(GROUP_SIZE_BAND_MISMATCH, BLOCKING, False)], False),  # BLOCKING cannot be accepted
-        (attended(3) + (Participant("late-add", "SCHEDULED"),), supervisors("ATTENDED"), {GROUP_UNATTENDED_BILLED},
+        (attended(3) + (RosterEntry("late-add", "SCHEDULED"),), supervisors("ATTENDED"), {GROUP_UNATTENDED_BILLED},
          [(GROUP_UNATTENDED_BILLED, BLOCKING, False)], False),
         (attended(2), supervisors(), set(),
          [(SUPERVISION_RATIO_BREACH, WARNING, False)], False),  # no supervisor present
@@ -264,7 +265,7 @@ def test_ready_to_bill_needs_no_blocking_and_every_warning_accepted(
 
 
 def test_without_a_payer_only_count_and_unattended_are_checked() -> None:
-    p = preview(attended(13, payer=None) + (Participant("late-add", "SCHEDULED"),), supervisors())
+    p = preview(attended(13, payer=None) + (RosterEntry("late-add", "SCHEDULED"),), supervisors())
     assert (p.billable_count, p.payer_id, p.band, p.max_participants_per_supervisor) == (13, None, None, None)
     assert codes(p) == [(GROUP_UNATTENDED_BILLED, BLOCKING, False)]
     assert p.issues[0].participant_ids == ("late-add",)
@@ -307,10 +308,10 @@ def test_member_charge_is_one_unit_at_the_band_rate() -> None:
 def test_each_billable_member_is_charged_at_their_own_payers_band() -> None:
     roster = (
         attended(3, payer="ahcccs")
-        + (Participant("m1", "LATE", (primary("mercy"),)),)
-        + (Participant("x1", "ABSENT", (primary("ahcccs"),)),)
-        + (Participant("u1", "ATTENDED", ()),)  # no coverage: no charge
-        + (Participant("n1", "ATTENDED", (primary("nobands"),)),)  # payer without bands: no charge
+        + (RosterEntry("m1", "LATE", (primary("mercy"),)),)
+        + (RosterEntry("x1", "ABSENT", (primary("ahcccs"),)),)
+        + (RosterEntry("u1", "ATTENDED", ()),)  # no coverage: no charge
+        + (RosterEntry("n1", "ATTENDED", (primary("nobands"),)),)  # payer without bands: no charge
     )
     mercy_small = Band(1, 3, "90853", (), Decimal("55.00"))
     mercy_large = Band(4, 8, "90853", ("TT",), Decimal("50.00"))

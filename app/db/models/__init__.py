@@ -4,8 +4,8 @@ from app.db.models.billing import Charge, Claim, claim_charges
 from app.db.models.clinical import (
     AcceptedBillingIssue,
     GroupSession,
-    SessionParticipant,
-    SupervisorAttendanceRow,
+    RosterEntry,
+    SupervisorAttendance,
 )
 from app.db.models.platform import AuditEntry, ConsumerOffset, IdempotencyKey, IntegrationEvent
 from app.db.models.reference import (
@@ -32,8 +32,8 @@ __all__ = [
     "claim_charges",
     "AcceptedBillingIssue",
     "GroupSession",
-    "SessionParticipant",
-    "SupervisorAttendanceRow",
+    "RosterEntry",
+    "SupervisorAttendance",
     "AuditEntry",
     "ConsumerOffset",
     "IdempotencyKey",

@@ -43,7 +43,7 @@ class GroupSession(Base):
     created_at: Mapped[datetime] = timestamp_now()
 
 
-class SessionParticipant(Base):
+class RosterEntry(Base):
     __tablename__ = "session_participants"
     __table_args__ = (
         UniqueConstraint("session_id", "patient_id", name="uq_session_participants_patient"),
@@ -58,7 +58,7 @@ class SessionParticipant(Base):
     updated_at: Mapped[datetime] = timestamp_now()
 
 
-class SupervisorAttendanceRow(Base):
+class SupervisorAttendance(Base):
     """A supervisor's attendance once marked; a supervisor with no row reads SCHEDULED."""
 
     __tablename__ = "supervisor_attendance"

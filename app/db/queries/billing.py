@@ -1,0 +1,228 @@
+"""Billing: what the preview and the pipeline read, charges, claims and accepted warnings."""
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select, text
+from sqlalchemy.dialects.postgresql import insert as upsert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import models
+from app.db.queries.sessions import supervisors_by_session
+from app.ids import encode_id
+from app.rules import billing as rules
+from app.rules.billing import BillingIssueCode
+from app.rules.claims import ChargeStatus
+
+
+@dataclass
+class BillingInputs:
+    """The arguments of rules.build_billing_preview for one session, plus lookups for charges."""
+
+    session: models.GroupSession
+    session_date: date
+    state: str
+    members: list[rules.RosterEntry] = field(default_factory=list)
+    supervisors: list[rules.SupervisorAttendance] = field(default_factory=list)
+    bands_by_payer: dict[uuid.UUID, list[rules.Band]] = field(default_factory=dict)
+    ratio_by_payer: dict[uuid.UUID, int] = field(default_factory=dict)
+    accepted_codes: frozenset[str] = frozenset()
+    patient_by_entry: dict[str, uuid.UUID] = field(default_factory=dict)
+
+    def preview(self) -> rules.Preview:
+        return rules.build_billing_preview(
+            members=self.members,
+            supervisors=self.supervisors,
+            session_date=self.session_date,
+            state=self.state,
+            bands_by_payer=self.bands_by_payer,
+            ratio_by_payer=self.ratio_by_payer,
+            accepted_codes=self.accepted_codes,
+        )
+
+    def charge_lines(self) -> tuple[rules.ChargeLine, ...]:
+        return rules.charge_lines(self.members, session_date=self.session_date, bands_by_payer=self.bands_by_payer)
+
+
+async def billing_inputs(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, BillingInputs]:
+    """Everything the billing rules need for the sessions, in a fixed number of statements."""
+    rows = (
+        await db.execute(
+            select(models.GroupSession, models.Facility)
+            .join(models.Facility, models.Facility.id == models.GroupSession.facility_id)
+            .where(models.GroupSession.id.in_(session_ids))
+        )
+    ).all()
+    inputs: dict[uuid.UUID, BillingInputs] = {}
+    for session, facility in rows:
+        local_date = session.starts_at.astimezone(ZoneInfo(facility.timezone)).date()
+        inputs[session.id] = BillingInputs(session=session, session_date=local_date, state=facility.state)
+    if not inputs:
+        return inputs
+
+    entries = (
+        await db.scalars(
+            select(models.RosterEntry)
+            .where(models.RosterEntry.session_id.in_(inputs))
+            .order_by(models.RosterEntry.created_at, models.RosterEntry.id)
+        )
+    ).all()
+    coverages = await _coverages({e.patient_id for e in entries}, db)
+    for entry in entries:
+        into = inputs[entry.session_id]
+        rid = encode_id("RosterEntry", entry.id)
+        into.members.append(rules.RosterEntry(id=rid, status=entry.status, coverages=tuple(coverages[entry.patient_id])))
+        into.patient_by_entry[rid] = entry.patient_id
+
+    for session_id, marks in (await supervisors_by_session(db, list(inputs))).items():
+        inputs[session_id].supervisors = [
+            rules.SupervisorAttendance(id=encode_id("SupervisorAttendance", f"{session_id}.{staff_id}"), status=status)
+            for staff_id, status in marks
+        ]
+
+    states = {i.state for i in inputs.values()}
+    bands: dict[tuple[str, uuid.UUID], list[rules.Band]] = defaultdict(list)
+    for band in (
+        await db.scalars(select(models.GroupSizeBand).where(models.GroupSizeBand.state.in_(states)).order_by(models.GroupSizeBand.min_size))
+    ).all():
+        bands[(band.state, band.payer_id)].append(
+            rules.Band(band.min_size, band.max_size, band.procedure_code, tuple(band.modifiers or ()), band.rate)
+        )
+    ratios = {
+        (r.state, r.payer_id): r.max_participants_per_supervisor
+        for r in (await db.scalars(select(models.SupervisionRule).where(models.SupervisionRule.state.in_(states)))).all()
+    }
+    accepted: dict[uuid.UUID, set[str]] = defaultdict(set)
+    for issue in (
+        await db.scalars(select(models.AcceptedBillingIssue).where(models.AcceptedBillingIssue.session_id.in_(inputs)))
+    ).all():
+        accepted[issue.session_id].add(issue.code)
+    for session_id, entry in inputs.items():
+        entry.bands_by_payer = {payer: b for (state, payer), b in bands.items() if state == entry.state}
+        entry.ratio_by_payer = {payer: r for (state, payer), r in ratios.items() if state == entry.state}
+        entry.accepted_codes = frozenset(accepted[session_id])
+    return inputs
+
+
+async def _coverages(patient_ids: set[uuid.UUID], db: AsyncSession) -> dict[uuid.UUID, list[rules.Coverage]]:
+    coverages: dict[uuid.UUID, list[rules.Coverage]] = defaultdict(list)
+    if not patient_ids:
+        return coverages
+    for coverage, payer_code in (
+        await db.execute(
+            select(models.Coverage, models.Payer.payer_code)
+            .join(models.Payer, models.Payer.id == models.Coverage.payer_id)
+            .where(models.Coverage.patient_id.in_(patient_ids))
+        )
+    ).all():
+        coverages[coverage.patient_id].append(
+            rules.Coverage(
+                payer_id=coverage.payer_id,
+                payer_code=payer_code,
+                priority=coverage.priority,
+                effective_from=coverage.effective_from,
+                effective_to=coverage.effective_to,
+                member_id=coverage.member_id,
+            )
+        )
+    return coverages
+
+
+async def previews(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[rules.Preview | None]:
+    """Each session's billing preview (None for a session that does not exist)."""
+    found = await billing_inputs(db, session_ids)
+    return [found[pk].preview() if pk in found else None for pk in session_ids]
+
+
+async def due_session(db: AsyncSession, now: datetime) -> models.GroupSession | None:
+    """One ended, unbilled, uncancelled session no other biller holds, locked for billing."""
+    return await db.scalar(
+        select(models.GroupSession)
+        .where(
+            models.GroupSession.billed_at.is_(None),
+            models.GroupSession.cancelled_at.is_(None),
+            models.GroupSession.ends_at <= now,
+        )
+        .order_by(models.GroupSession.ends_at, models.GroupSession.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+
+
+async def accept_issue(db: AsyncSession, session_id: uuid.UUID, code: BillingIssueCode, note: str, actor: str) -> None:
+    await db.execute(
+        upsert(models.AcceptedBillingIssue)
+        .values(id=uuid.uuid4(), session_id=session_id, code=code, note=note, actor=actor)
+        .on_conflict_do_update(constraint="uq_accepted_billing_issues_code", set_={"note": note, "actor": actor})
+    )
+
+
+async def active_charges_for_update(db: AsyncSession, session_id: uuid.UUID) -> list[models.Charge]:
+    rows = await db.scalars(
+        select(models.Charge).where(models.Charge.session_id == session_id, models.Charge.status == ChargeStatus.ACTIVE).with_for_update()
+    )
+    return list(rows.all())
+
+
+async def claims_for_update(db: AsyncSession, session_id: uuid.UUID) -> list[models.Claim]:
+    """The session's claims, oldest first."""
+    rows = await db.scalars(
+        select(models.Claim)
+        .where(models.Claim.session_id == session_id)
+        .order_by(models.Claim.created_at, models.Claim.id)
+        .with_for_update()
+    )
+    return list(rows.all())
+
+
+async def link_claim_charges(db: AsyncSession, claim_id: uuid.UUID, charge_ids: Sequence[uuid.UUID]) -> None:
+    if charge_ids:
+        await db.execute(insert(models.claim_charges), [{"claim_id": claim_id, "charge_id": c} for c in charge_ids])
+
+
+async def charge_ids_of_claim(db: AsyncSession, claim_id: uuid.UUID) -> list[uuid.UUID]:
+    rows = await db.scalars(select(models.claim_charges.c.charge_id).where(models.claim_charges.c.claim_id == claim_id))
+    return list(rows.all())
+
+
+async def charges_of_claims(db: AsyncSession, claim_ids: Sequence[uuid.UUID]) -> list[list[models.Charge]]:
+    rows = (
+        await db.execute(
+            select(models.claim_charges.c.claim_id, models.Charge)
+            .join(models.Charge, models.Charge.id == models.claim_charges.c.charge_id)
+            .where(models.claim_charges.c.claim_id.in_(claim_ids))
+            .order_by(models.Charge.created_at)
+        )
+    ).all()
+    grouped: dict[uuid.UUID, list[models.Charge]] = {pk: [] for pk in claim_ids}
+    for claim_id, charge in rows:
+        grouped[claim_id].append(charge)
+    return [grouped[pk] for pk in claim_ids]
+
+
+async def charges_by_session(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[list[models.Charge]]:
+    return await _children(db, models.Charge, models.Charge.session_id, session_ids, models.Charge.created_at, models.Charge.id)
+
+
+async def claims_by_session(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[list[models.Claim]]:
+    return await _children(db, models.Claim, models.Claim.session_id, session_ids, models.Claim.created_at, models.Claim.id)
+
+
+async def charges_by_patient(db: AsyncSession, patient_ids: Sequence[uuid.UUID]) -> list[list[models.Charge]]:
+    return await _children(db, models.Charge, models.Charge.patient_id, patient_ids, models.Charge.created_at, models.Charge.id)
+
+
+async def _children(db: AsyncSession, model, column, keys: Sequence[uuid.UUID], *order_by) -> list[list]:
+    grouped: dict[uuid.UUID, list] = defaultdict(list)
+    for row in (await db.scalars(select(model).where(column.in_(keys)).order_by(*order_by))).all():
+        grouped[getattr(row, column.key)].append(row)
+    return [grouped.get(pk, []) for pk in keys]
+
+
+async def next_interchange_number(db: AsyncSession) -> int:
+    return int(await db.scalar(text("SELECT nextval('edi_interchange_seq')")))

@@ -1,0 +1,83 @@
+"""Enrollments: a group's line (enrolled and waitlisted), its counts, and pages of its history."""
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.db import models
+from app.rules.waitlist import EnrollmentStatus
+
+Row = models.Enrollment
+ACTIVE = (EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED)
+LIVE = and_(Row.status.in_(ACTIVE), Row.deleted_at.is_(None))
+
+
+async def enrollment(db: AsyncSession, enrollment_id: uuid.UUID, *, fresh: bool = False) -> Row | None:
+    return await db.get(Row, enrollment_id, populate_existing=fresh)
+
+
+async def live_enrollments(db: AsyncSession, group_id: uuid.UUID) -> dict[uuid.UUID, Row]:
+    """The group's enrolled and waitlisted patients (as committed), by patient."""
+    rows = await db.scalars(select(Row).where(Row.group_id == group_id, LIVE).execution_options(populate_existing=True))
+    return {row.patient_id: row for row in rows}
+
+
+async def enrolled_patients(db: AsyncSession, group_id: uuid.UUID) -> list[uuid.UUID]:
+    rows = await db.scalars(
+        select(Row.patient_id)
+        .where(Row.group_id == group_id, Row.status == EnrollmentStatus.ENROLLED, Row.deleted_at.is_(None))
+        .order_by(Row.patient_id)
+    )
+    return list(rows.all())
+
+
+async def counts_by_group(db: AsyncSession, group_ids: Sequence[uuid.UUID]) -> list[dict[str, int]]:
+    """Enrolled and waitlisted counts of each group."""
+    result = await db.execute(
+        select(Row.group_id, Row.status, func.count()).where(Row.group_id.in_(group_ids), LIVE).group_by(Row.group_id, Row.status)
+    )
+    counts: dict[uuid.UUID, dict[str, int]] = {pk: {} for pk in group_ids}
+    for group_id, status, count in result:
+        counts[group_id][status] = count
+    return [counts[pk] for pk in group_ids]
+
+
+async def waitlists(db: AsyncSession, group_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
+    """Each group's waitlist in position order."""
+    rows = await db.scalars(
+        select(Row)
+        .where(Row.group_id.in_(group_ids), Row.status == EnrollmentStatus.WAITLISTED, Row.deleted_at.is_(None))
+        .order_by(Row.waitlist_position)
+    )
+    grouped: dict[uuid.UUID, list[Row]] = defaultdict(list)
+    for row in rows:
+        grouped[row.group_id].append(row)
+    return [grouped.get(pk, []) for pk in group_ids]
+
+
+async def enrollment_pages(
+    db: AsyncSession, group_ids: Sequence[uuid.UUID], statuses: Sequence[str], offset: int, limit: int
+) -> list[tuple[list[Row], int]]:
+    """One page of each group's enrollments (enrolled, then the waitlist in order, then
+    disenrolled), and each group's total: two statements for any number of groups."""
+    matching = and_(Row.group_id.in_(group_ids), Row.status.in_(statuses), Row.deleted_at.is_(None))
+    counted = await db.execute(select(Row.group_id, func.count()).where(matching).group_by(Row.group_id))
+    totals = dict(counted.all())
+    status_rank = case({EnrollmentStatus.ENROLLED: 0, EnrollmentStatus.WAITLISTED: 1}, value=Row.status, else_=2)
+    rank = func.row_number().over(
+        partition_by=Row.group_id, order_by=(status_rank, Row.waitlist_position, Row.created_at, Row.id)
+    )
+    numbered = select(Row, rank.label("rank")).where(matching).subquery()
+    page_row = aliased(Row, numbered)
+    rows = await db.scalars(
+        select(page_row).where(numbered.c.rank > offset, numbered.c.rank <= offset + limit).order_by(numbered.c.group_id, numbered.c.rank)
+    )
+    pages: dict[uuid.UUID, list[Row]] = {pk: [] for pk in group_ids}
+    for row in rows:
+        pages[row.group_id].append(row)
+    return [(pages[pk], int(totals.get(pk, 0))) for pk in group_ids]

@@ -1,0 +1,114 @@
+"""Reference data: facilities, staff, patients, payers, coverage, assignments, payer rules."""
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import models
+from app.db.queries.common import Page, contains_pattern, page
+from app.rules.reference import StaffAssignmentRole
+
+
+async def facilities(db: AsyncSession, among: Sequence[uuid.UUID] | None) -> list[models.Facility]:
+    """The facilities named (every one when `among` is None), by name."""
+    query = select(models.Facility).order_by(models.Facility.name)
+    if among is not None:
+        query = query.where(models.Facility.id.in_(among))
+    return list((await db.scalars(query)).all())
+
+
+async def patients_page(
+    db: AsyncSession, among_facilities: Sequence[uuid.UUID] | None, search: str | None, window: Page
+) -> tuple[list[models.Patient], int]:
+    """Patients of the facilities named (all when None) whose name or MRN contains `search`."""
+    query = select(models.Patient)
+    if among_facilities is not None:
+        query = query.where(models.Patient.facility_id.in_(among_facilities))
+    if search:
+        term = contains_pattern(search)
+        query = query.where(or_(models.Patient.name.ilike(term, escape="\\"), models.Patient.mrn.ilike(term, escape="\\")))
+    return await page(db, query, models.Patient.name, models.Patient.id, window=window)
+
+
+async def patient_with_mrn(db: AsyncSession, facility_id: uuid.UUID, mrn: str) -> uuid.UUID | None:
+    return await db.scalar(
+        select(models.Patient.id).where(models.Patient.facility_id == facility_id, models.Patient.mrn == mrn)
+    )
+
+
+async def patients_of_facility(db: AsyncSession, patient_ids: Sequence[uuid.UUID], facility_id: uuid.UUID) -> set[uuid.UUID]:
+    """Which of the patients belong to the facility."""
+    if not patient_ids:
+        return set()
+    found = await db.scalars(
+        select(models.Patient.id).where(models.Patient.id.in_(patient_ids), models.Patient.facility_id == facility_id)
+    )
+    return set(found.all())
+
+
+async def payer_with_code(db: AsyncSession, payer_code: str) -> uuid.UUID | None:
+    return await db.scalar(select(models.Payer.id).where(models.Payer.payer_code == payer_code))
+
+
+async def lock_payer(db: AsyncSession, payer_id: uuid.UUID) -> None:
+    """Serializes replacements of one payer's tables, so two admins cannot interleave."""
+    await db.execute(select(models.Payer.id).where(models.Payer.id == payer_id).with_for_update())
+
+
+async def coverages_by_patient(db: AsyncSession, patient_ids: Sequence[uuid.UUID]) -> list[list[models.Coverage]]:
+    rows = await db.scalars(
+        select(models.Coverage)
+        .where(models.Coverage.patient_id.in_(patient_ids))
+        .order_by(models.Coverage.priority, models.Coverage.effective_from)
+    )
+    grouped: dict[uuid.UUID, list[models.Coverage]] = defaultdict(list)
+    for row in rows:
+        grouped[row.patient_id].append(row)
+    return [grouped.get(pk, []) for pk in patient_ids]
+
+
+async def payer_coverage(db: AsyncSession, patient_id: uuid.UUID, payer_id: uuid.UUID) -> models.Coverage | None:
+    """The patient's coverage with the payer, primary first, the newest of equal priority."""
+    return await db.scalar(
+        select(models.Coverage)
+        .where(models.Coverage.patient_id == patient_id, models.Coverage.payer_id == payer_id)
+        .order_by(models.Coverage.priority, models.Coverage.effective_from.desc())
+        .limit(1)
+    )
+
+
+async def staff_assignment(
+    db: AsyncSession, staff_id: uuid.UUID, patient_id: uuid.UUID, role: StaffAssignmentRole
+) -> models.StaffAssignment | None:
+    return await db.scalar(
+        select(models.StaffAssignment).where(
+            models.StaffAssignment.staff_id == staff_id,
+            models.StaffAssignment.patient_id == patient_id,
+            models.StaffAssignment.role == role,
+        )
+    )
+
+
+async def supervision_rule_for_update(db: AsyncSession, payer_id: uuid.UUID, state: str) -> models.SupervisionRule | None:
+    return await db.scalar(
+        select(models.SupervisionRule)
+        .where(models.SupervisionRule.payer_id == payer_id, models.SupervisionRule.state == state)
+        .with_for_update()
+    )
+
+
+async def band_table(db: AsyncSession, payer_id: uuid.UUID, state: str) -> list[models.GroupSizeBand]:
+    rows = await db.scalars(
+        select(models.GroupSizeBand).where(models.GroupSizeBand.payer_id == payer_id, models.GroupSizeBand.state == state)
+    )
+    return list(rows.all())
+
+
+async def delete_band_table(db: AsyncSession, payer_id: uuid.UUID, state: str) -> None:
+    await db.execute(
+        delete(models.GroupSizeBand).where(models.GroupSizeBand.payer_id == payer_id, models.GroupSizeBand.state == state)
+    )

@@ -1,0 +1,276 @@
+"""Group sessions, their rosters and supervisors, and what the scheduling feed does to them."""
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta, timezone
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import and_, delete, false, func, literal, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import DateTime
+
+from app.db import models
+from app.db.queries.common import Page, page
+from app.rules.attendance import AttendanceStatus, SessionStatus
+from app.rules.reference import StaffAssignmentRole
+from app.rules.scheduling import GroupType
+
+GS = models.GroupSession
+RE = models.RosterEntry
+
+
+class Lock(Enum):
+    """How a writer holds a session row.
+
+    WRITE (FOR NO KEY UPDATE): attendance and roster writers serialize on the session, readers
+    and inserts that reference it are not blocked. BILL (FOR UPDATE): billing excludes every
+    writer, and waits for them. SHARE (FOR SHARE): scheduling waits for a billing run in flight
+    before it reads the lock."""
+
+    WRITE = "write"
+    BILL = "bill"
+    SHARE = "share"
+
+
+def _locked(query, lock: Lock | None, *, skip_locked: bool = False):
+    if lock is Lock.WRITE:
+        return query.with_for_update(key_share=True)
+    if lock is Lock.BILL:
+        return query.with_for_update(skip_locked=skip_locked)
+    if lock is Lock.SHARE:
+        return query.with_for_update(read=True)
+    return query
+
+
+async def session(db: AsyncSession, session_id: uuid.UUID, *, lock: Lock | None = None) -> GS | None:
+    """The session row; a locked read sees it as committed once the lock is held."""
+    query = select(GS).where(GS.id == session_id)
+    if lock is not None:
+        query = _locked(query, lock).execution_options(populate_existing=True)
+    return await db.scalar(query)
+
+
+# ------------------------------------------------------------------ the list page
+
+
+def status_condition(status: SessionStatus, now: datetime) -> Any:
+    """SQL for app.rules.attendance.session_status, case by case."""
+    live = and_(GS.cancelled_at.is_(None), GS.locked_at.is_(None))
+    return {
+        SessionStatus.CANCELLED: GS.cancelled_at.is_not(None),
+        SessionStatus.LOCKED: and_(GS.cancelled_at.is_(None), GS.locked_at.is_not(None)),
+        SessionStatus.SCHEDULED: and_(live, GS.starts_at > now),
+        SessionStatus.IN_PROGRESS: and_(live, GS.starts_at <= now, GS.ends_at > now),
+        SessionStatus.ENDED: and_(live, GS.ends_at <= now),
+    }[status]
+
+
+def _local_date():
+    facility_zone = select(models.Facility.timezone).where(models.Facility.id == GS.facility_id).scalar_subquery()
+    return facility_zone, func.date(func.timezone(facility_zone, GS.starts_at))
+
+
+def today_condition(now: datetime) -> Any:
+    """Sessions of today in each facility's own time zone."""
+    facility_zone, local_date = _local_date()
+    now_param = literal(now, DateTime(timezone=True))
+    # The coarse UTC bound lets the (facility, starts_at) index narrow the scan.
+    return and_(
+        GS.starts_at >= now - timedelta(days=2),
+        GS.starts_at < now + timedelta(days=2),
+        local_date == func.date(func.timezone(facility_zone, now_param)),
+    )
+
+
+def dates_condition(start: date, end: date) -> Any:
+    """Sessions whose facility-local date is in [start, end]."""
+    _, local_date = _local_date()
+    return and_(
+        GS.starts_at >= datetime.combine(start - timedelta(days=1), time(0), timezone.utc),
+        GS.starts_at < datetime.combine(end + timedelta(days=2), time(0), timezone.utc),
+        local_date >= start,
+        local_date <= end,
+    )
+
+
+async def sessions_page(
+    db: AsyncSession,
+    *,
+    dates: Any,
+    facility_ids: Sequence[uuid.UUID] | None,
+    group_type: GroupType | None,
+    status: SessionStatus | None,
+    now: datetime,
+    window: Page,
+) -> tuple[list[GS], int]:
+    """The list page: `dates` from today_condition or dates_condition; facilities None = all."""
+    conditions = [dates]
+    if facility_ids is not None:
+        conditions.append(GS.facility_id.in_(facility_ids) if facility_ids else false())
+    if group_type is not None:
+        conditions.append(GS.group_type == group_type)
+    if status is not None:
+        conditions.append(status_condition(status, now))
+    return await page(db, select(GS).where(*conditions), GS.starts_at, GS.id, window=window)
+
+
+async def sessions_by_occurrence(db: AsyncSession, occurrence_ids: Sequence[uuid.UUID]) -> list[GS | None]:
+    rows = await db.scalars(select(GS).where(GS.occurrence_id.in_(occurrence_ids)))
+    found = {row.occurrence_id: row for row in rows}
+    return [found.get(pk) for pk in occurrence_ids]
+
+
+async def session_of_occurrence(db: AsyncSession, occurrence_id: uuid.UUID, *, lock: Lock | None = None) -> GS | None:
+    query = _locked(select(GS).where(GS.occurrence_id == occurrence_id), lock)
+    if lock is not None:
+        query = query.execution_options(populate_existing=True)
+    return await db.scalar(query)
+
+
+# ------------------------------------------------------------------ rosters and supervisors
+
+
+async def rosters(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[list[RE]]:
+    """Each session's roster, by patient name."""
+    query = (
+        select(RE)
+        .join(models.Patient, models.Patient.id == RE.patient_id)
+        .where(RE.session_id.in_(session_ids))
+        .order_by(models.Patient.name, RE.id)
+    )
+    grouped: dict[uuid.UUID, list[RE]] = defaultdict(list)
+    for row in (await db.scalars(query)).all():
+        grouped[row.session_id].append(row)
+    return [grouped.get(pk, []) for pk in session_ids]
+
+
+async def supervisors_by_session(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[tuple[uuid.UUID, str]]]:
+    """Each session's supervisors, by name: every distinct staff member with a SUPERVISING
+    assignment to a patient on the roster, with their attendance (SCHEDULED until marked)."""
+    sa, marked, staff = models.StaffAssignment, models.SupervisorAttendance, models.Staff
+    query = (
+        select(RE.session_id, sa.staff_id, func.coalesce(marked.status, AttendanceStatus.SCHEDULED.value), staff.name)
+        .select_from(RE)
+        .join(sa, and_(sa.patient_id == RE.patient_id, sa.role == StaffAssignmentRole.SUPERVISING))
+        .join(staff, staff.id == sa.staff_id)
+        .outerjoin(marked, and_(marked.session_id == RE.session_id, marked.staff_id == sa.staff_id))
+        .where(RE.session_id.in_(session_ids))
+        .distinct()
+        .order_by(RE.session_id, staff.name, sa.staff_id)
+    )
+    grouped: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = {pk: [] for pk in session_ids}
+    for session_id, staff_id, status, _name in (await db.execute(query)).all():
+        grouped[session_id].append((staff_id, status))
+    return grouped
+
+
+async def roster_entry_session(db: AsyncSession, entry_id: uuid.UUID) -> uuid.UUID | None:
+    return await db.scalar(select(RE.session_id).where(RE.id == entry_id))
+
+
+async def lock_roster_entries(db: AsyncSession, session_id: uuid.UUID, entry_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, RE]:
+    """The session's roster entries named, locked in one order for every writer, as committed."""
+    rows = await db.scalars(
+        select(RE)
+        .where(RE.id.in_(entry_ids), RE.session_id == session_id)
+        .order_by(RE.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {row.id: row for row in rows}
+
+
+async def add_roster_entries(
+    db: AsyncSession, session_id: uuid.UUID, patient_ids: Sequence[uuid.UUID], *, now: datetime, added_late: bool = False
+) -> list[uuid.UUID]:
+    """Put the patients on the roster at SCHEDULED; returns the ids of the entries made (a patient
+    already on it is skipped)."""
+    if not patient_ids:
+        return []
+    rows = [
+        {"id": uuid.uuid4(), "session_id": session_id, "patient_id": p, "status": AttendanceStatus.SCHEDULED,
+         "added_late": added_late, "created_at": now, "updated_at": now}
+        for p in patient_ids
+    ]
+    made = await db.scalars(
+        insert(RE).values(rows).on_conflict_do_nothing(constraint="uq_session_participants_patient").returning(RE.id)
+    )
+    return list(made.all())
+
+
+async def lock_supervisor_attendance(
+    db: AsyncSession, session_id: uuid.UUID, staff_id: uuid.UUID, *, now: datetime
+) -> models.SupervisorAttendance:
+    """The supervisor's attendance row, created at SCHEDULED first so there is a row to lock (the
+    insert rolls back with everything else if the change is refused)."""
+    row = models.SupervisorAttendance
+    await db.execute(
+        insert(row)
+        .values(id=uuid.uuid4(), session_id=session_id, staff_id=staff_id, status=AttendanceStatus.SCHEDULED, updated_at=now)
+        .on_conflict_do_nothing(constraint="uq_supervisor_attendance_staff")
+    )
+    return await db.scalar(
+        select(row)
+        .where(row.session_id == session_id, row.staff_id == staff_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def audit_entries(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[list[models.AuditEntry]]:
+    rows = await db.scalars(
+        select(models.AuditEntry).where(models.AuditEntry.session_id.in_(session_ids)).order_by(models.AuditEntry.id)
+    )
+    grouped: dict[uuid.UUID, list[models.AuditEntry]] = defaultdict(list)
+    for row in rows:
+        grouped[row.session_id].append(row)
+    return [grouped.get(pk, []) for pk in session_ids]
+
+
+async def bump_sequence(db: AsyncSession, session_id: uuid.UUID) -> int | None:
+    """The session's next live-update sequence number, taken in this transaction."""
+    return await db.scalar(
+        update(GS).where(GS.id == session_id).values(update_sequence=GS.update_sequence + 1).returning(GS.update_sequence)
+    )
+
+
+# ------------------------------------------------------------------ the scheduling feed
+
+
+async def add_session_for_occurrence(db: AsyncSession, values: dict[str, Any]) -> uuid.UUID | None:
+    """A session for an occurrence; None when the occurrence already has one."""
+    return await db.scalar(
+        insert(GS).values(id=uuid.uuid4(), **values).on_conflict_do_nothing(index_elements=[GS.occurrence_id]).returning(GS.id)
+    )
+
+
+def _upcoming(group_id: uuid.UUID, now: datetime):
+    return select(GS.id).where(GS.group_id == group_id, GS.starts_at > now, GS.cancelled_at.is_(None), GS.locked_at.is_(None))
+
+
+async def join_upcoming_rosters(db: AsyncSession, group_id: uuid.UUID, patient_id: uuid.UUID, now: datetime) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """The patient on the roster of every live session of the group that has not started:
+    (entry, session) of each entry made."""
+    session_ids = (await db.scalars(_upcoming(group_id, now))).all()
+    if not session_ids:
+        return []
+    rows = [{"id": uuid.uuid4(), "session_id": s, "patient_id": patient_id, "status": AttendanceStatus.SCHEDULED} for s in session_ids]
+    made = await db.execute(
+        insert(RE).values(rows).on_conflict_do_nothing(constraint="uq_session_participants_patient").returning(RE.id, RE.session_id)
+    )
+    return [tuple(row) for row in made.all()]
+
+
+async def leave_upcoming_rosters(db: AsyncSession, group_id: uuid.UUID, patient_id: uuid.UUID, now: datetime) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """The patient off the rosters of the group's sessions that have not started, wherever their
+    attendance is still SCHEDULED: (entry, session) of each entry removed."""
+    removed = await db.execute(
+        delete(RE)
+        .where(RE.patient_id == patient_id, RE.status == AttendanceStatus.SCHEDULED, RE.session_id.in_(_upcoming(group_id, now)))
+        .returning(RE.id, RE.session_id)
+    )
+    return [tuple(row) for row in removed.all()]

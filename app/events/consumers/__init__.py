@@ -1,0 +1,1 @@
+"""The outbox feed's consumers; app.main lists the ones a process runs."""

@@ -1,0 +1,39 @@
+"""Starting and stopping a process's live updates: broadcaster, publisher, hub and its builders."""
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from app.live.backends import make_broadcast
+from app.live.envelopes import SessionStates, group_builder
+from app.live.hub import Hub, keep_listener_alive
+from app.live.publish import LivePublisher
+
+if TYPE_CHECKING:
+    from app.services import Services
+
+
+async def start_live(services: Services) -> None:
+    """Connect the broadcaster and start the hub; called from the app's lifespan."""
+    url = services.settings.broadcast_url
+    if url.startswith("postgres") and url.rstrip("/").endswith(("postgres:", "postgresql:")):
+        url = services.database_url  # the `postgres://` shorthand: the application's own database
+    if services.broadcast is None:
+        services.broadcast = make_broadcast(url)
+        await services.broadcast.connect()
+    services.live_publisher = LivePublisher(services.broadcast, url, services.database_url)
+    services.session_states = SessionStates(services)
+    services.hub = Hub(services.broadcast, {"session": services.session_states.build, "group": group_builder(services)})
+    services.broadcast_watchdog = asyncio.create_task(keep_listener_alive(services.broadcast))
+
+
+async def stop_live(services: Services) -> None:
+    watchdog, services.broadcast_watchdog = services.broadcast_watchdog, None
+    if watchdog:
+        watchdog.cancel()
+    hub, services.hub = services.hub, None
+    if hub:
+        await hub.close()
+    broadcast, services.broadcast = services.broadcast, None
+    if broadcast is not None:
+        await broadcast.disconnect()

@@ -1,0 +1,162 @@
+"""Attendance (rules.md §7): one roster or supervisor row at a time, or a whole roster at once.
+
+Writers lock the session row (Lock.WRITE: readers are not blocked, billing's Lock.BILL is) and
+then the attendance row, so two tablets marking one room serialize and the second sees the
+first's status: `expectedStatus` turns that race into CONFLICT.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from app.auth import Principal
+from app.db import models
+from app.db.queries import sessions as queries
+from app.db.queries.sessions import Lock
+from app.db.uow import UnitOfWork
+from app.errors import BadInput, NotFound, error_for
+from app.ids import encode_id
+from app.live.publish import stage_session_update
+from app.operations import billing_pipeline
+from app.operations.common import visible_or_not_found
+from app.rules.attendance import AttendanceChange, AttendanceStatus, Refusal, attendance_change_refusal
+from app.rules.scopes import Scope
+from app.rules.updates import SessionUpdateKind
+
+MAX_BATCH = 200
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One requested attendance change."""
+
+    status: AttendanceStatus
+    expected: AttendanceStatus | None = None
+    force: bool = False
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class SupervisorMark:
+    """A supervisor's attendance, as the Supervisors card shows it."""
+
+    session_id: uuid.UUID
+    staff_id: uuid.UUID
+    status: AttendanceStatus
+
+
+def _decide(actor: Principal, session: models.GroupSession, current: str, mark: Mark, subject: str | None = None) -> AttendanceChange:
+    change = AttendanceChange(
+        current=current,
+        new=mark.status,
+        expected=mark.expected,
+        session_cancelled=session.cancelled_at is not None,
+        session_locked=session.locked_at is not None,
+        force=mark.force,
+        may_force=actor.has_scope(Scope.ATTENDANCE_FORCE),
+        reason=mark.reason,
+    )
+    refusal = attendance_change_refusal(change)
+    if refusal is not None:
+        _raise(refusal, subject)
+    return change
+
+
+def _raise(refusal: Refusal, subject: str | None) -> None:
+    message = f"{subject}: {refusal.message}" if subject else refusal.message
+    raise error_for(refusal.code, message)
+
+
+def _audit(uow: UnitOfWork, change: AttendanceChange, entity_type: str, entity_id: uuid.UUID, session_id: uuid.UUID, ids: dict[str, str]) -> None:
+    uow.audit(
+        "attendance.force_update" if change.forced else "attendance.set",
+        entity_type,
+        entity_id,
+        before={**ids, "status": change.current},
+        after={**ids, "status": change.new},
+        reason=change.reason.strip() if change.forced and change.reason else None,
+        session_id=session_id,
+    )
+
+
+async def _settle(
+    uow: UnitOfWork, session: models.GroupSession, changes: Sequence[AttendanceChange], kind: SessionUpdateKind, changed_ids: Sequence[str]
+) -> None:
+    """A billed session follows its attendance (a forced correction, or a mark after a run that
+    found nobody billable); then one live update per committed change, staged in this transaction."""
+    await uow.db.flush()
+    await billing_pipeline.rebill_session(uow, session)
+    forced = any(change.forced for change in changes)
+    await stage_session_update(uow, session.id, SessionUpdateKind.FORCE_UPDATED if forced else kind, changed_ids)
+
+
+def _apply(uow: UnitOfWork, change: AttendanceChange, entry: models.RosterEntry) -> None:
+    entry.status = change.new
+    entry.updated_at = uow.clock.now()
+    _audit(uow, change, "RosterEntry", entry.id, entry.session_id, {"patientId": str(entry.patient_id)})
+
+
+async def set_attendance(uow: UnitOfWork, actor: Principal, entry_id: uuid.UUID, mark: Mark) -> models.RosterEntry:
+    db = uow.db
+    missing = NotFound("No RosterEntry with that id")
+    session_id = await queries.roster_entry_session(db, entry_id)
+    if session_id is None:
+        raise missing
+    session = await queries.session(db, session_id, lock=Lock.WRITE)
+    if session is None or not actor.sees_facility(session.facility_id):
+        raise missing
+    entry = (await queries.lock_roster_entries(db, session_id, [entry_id])).get(entry_id)
+    if entry is None:  # taken off the roster while this request waited for the session lock
+        raise missing
+    change = _decide(actor, session, entry.status, mark)
+    _apply(uow, change, entry)
+    await _settle(uow, session, [change], SessionUpdateKind.ATTENDANCE_CHANGED, [encode_id("RosterEntry", entry_id)])
+    return entry
+
+
+async def set_attendance_batch(
+    uow: UnitOfWork, actor: Principal, session_id: uuid.UUID, marks: Mapping[uuid.UUID, Mark]
+) -> list[models.RosterEntry]:
+    """Mark several roster entries in one transaction: every change is checked first and one
+    refusal refuses them all."""
+    if not marks:
+        raise BadInput("entries must not be empty")
+    if len(marks) > MAX_BATCH:
+        raise BadInput(f"entries may list at most {MAX_BATCH} participants")
+    db = uow.db
+    session = visible_or_not_found(actor, await queries.session(db, session_id, lock=Lock.WRITE), "GroupSession")
+    entries = await queries.lock_roster_entries(db, session.id, list(marks))
+    changes = []
+    for entry_id, mark in marks.items():
+        entry = entries.get(entry_id)
+        label = encode_id("RosterEntry", entry_id)
+        if entry is None:
+            raise BadInput(f"{label} is not on this session's roster")
+        changes.append((_decide(actor, session, entry.status, mark, label), entry))
+    for change, entry in changes:
+        _apply(uow, change, entry)
+    changed_ids = [encode_id("RosterEntry", pk) for pk in marks]
+    await _settle(uow, session, [c for c, _ in changes], SessionUpdateKind.ATTENDANCE_CHANGED, changed_ids)
+    return [entries[pk] for pk in marks]
+
+
+async def set_supervisor_attendance(
+    uow: UnitOfWork, actor: Principal, session_id: uuid.UUID, staff_id: uuid.UUID, mark: Mark
+) -> SupervisorMark:
+    db = uow.db
+    session = visible_or_not_found(actor, await queries.session(db, session_id, lock=Lock.WRITE), "GroupSession")
+    if await db.get(models.Staff, staff_id) is None:
+        raise NotFound("No Staff with that id")
+    supervisors = (await queries.supervisors_by_session(db, [session.id]))[session.id]
+    if staff_id not in {staff for staff, _status in supervisors}:
+        raise BadInput("staffId is not a supervisor of this session (no SUPERVISING assignment to a rostered patient)")
+    row = await queries.lock_supervisor_attendance(db, session.id, staff_id, now=uow.clock.now())
+    change = _decide(actor, session, row.status, mark)
+    row.status = change.new
+    row.updated_at = uow.clock.now()
+    # The audit entity is the (session, staff) pair the API names; entity_id keeps the staff id.
+    _audit(uow, change, "SupervisorAttendance", staff_id, session.id, {"staffId": str(staff_id)})
+    changed = encode_id("SupervisorAttendance", f"{session.id}.{staff_id}")
+    await _settle(uow, session, [change], SessionUpdateKind.SUPERVISORS_CHANGED, [changed])
+    return SupervisorMark(session.id, staff_id, AttendanceStatus(row.status))

@@ -1,0 +1,160 @@
+"""Billing: accepted warnings, running the pipeline for one session, submitting a claim as an 837P."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from app.auth import Principal
+from app.db import models
+from app.db.queries import billing as queries
+from app.db.queries.reference import payer_coverage
+from app.db.queries.sessions import Lock
+from app.db.uow import UnitOfWork
+from app.errors import BadInput, IllegalTransition, Locked, NotFound
+from app.live.publish import stage_session_update
+from app.operations.billing_pipeline import build_charges_and_claims
+from app.operations.common import require_text, visible_or_not_found
+from app.operations.sessions import visible_session
+from app.rules import edi837
+from app.rules.billing import BillingIssue, BillingIssueCode, IssueSeverity, Preview
+from app.rules.claims import ClaimFrequency, ClaimStatus
+from app.rules.updates import SessionUpdateKind
+
+
+@dataclass(frozen=True)
+class SubmitterContact:
+    """Who the payer calls about a claim (the 837P's 1000A PER segment)."""
+
+    name: str
+    phone: str
+
+
+async def visible_claim(db, actor: Principal, claim_id: uuid.UUID, *, lock: bool = False) -> models.Claim:
+    claim = await db.get(models.Claim, claim_id, with_for_update=lock)
+    if claim is None:
+        raise NotFound("No Claim with that id")
+    visible_or_not_found(actor, await db.get(models.GroupSession, claim.session_id), "Claim")
+    return claim
+
+
+async def accept_billing_issue(uow: UnitOfWork, actor: Principal, session_id: uuid.UUID, code: BillingIssueCode, note: str) -> Preview:
+    """Record a note on a WARNING of the preview; BLOCKING issues cannot be accepted."""
+    note = require_text("note", note, 2000)
+    session = await visible_session(uow.db, actor, session_id, lock=Lock.BILL)
+    if session.locked_at is not None:
+        raise Locked("The session is billed and locked")
+    issue = next((i for i in (await queries.previews(uow.db, [session.id]))[0].issues if i.code == code), None)
+    if issue is None:
+        raise BadInput(f"The preview has no {code} issue to accept")
+    if issue.severity != IssueSeverity.WARNING:
+        raise BadInput(f"{code} is BLOCKING and cannot be accepted; resolve it instead")
+    await queries.accept_issue(uow.db, session.id, code, note, uow.actor)
+    uow.audit(
+        "billing_issue.accept", "GroupSession", session.id,
+        before={"code": code, "accepted": issue.accepted}, after={"code": code, "accepted": True},
+        reason=note, session_id=session.id,
+    )
+    await stage_session_update(uow, session.id, SessionUpdateKind.ISSUE_ACCEPTED)
+    await uow.db.flush()
+    return (await queries.previews(uow.db, [session.id]))[0]
+
+
+async def run_billing(uow: UnitOfWork, actor: Principal, session_id: uuid.UUID) -> models.GroupSession:
+    """Bill one ended session now (as the sweep would); a billed session is left as it is."""
+    session = await visible_session(uow.db, actor, session_id, lock=Lock.BILL)
+    if session.cancelled_at is not None:
+        raise IllegalTransition("A cancelled session is not billed")
+    if session.billed_at is not None:
+        return session  # already billed: running it again changes nothing
+    if session.ends_at > uow.clock.now():
+        raise IllegalTransition("The session has not ended yet")
+    await build_charges_and_claims(uow, session, uow.clock.now())
+    return session
+
+
+async def submit_claim(uow: UnitOfWork, actor: Principal, claim_id: uuid.UUID, contact: SubmitterContact) -> models.Claim:
+    """Render a DRAFT claim as an X12 837P and mark it SUBMITTED."""
+    db = uow.db
+    claim = await visible_claim(db, actor, claim_id, lock=True)
+    if claim.status != ClaimStatus.DRAFT:
+        raise IllegalTransition(f"Only a DRAFT claim can be submitted; this one is {claim.status}")
+    blocking = [i for i in map(BillingIssue.from_json, claim.validation or []) if i.severity == IssueSeverity.BLOCKING]
+    if blocking:
+        raise IllegalTransition("The claim has blocking validation issues: " + "; ".join(i.message for i in blocking))
+    document = await _render(db, claim, uow.clock.now(), contact)
+    problems = edi837.edi_problems(document)
+    if problems:
+        raise BadInput("The 837P would be invalid: " + "; ".join(problems))
+    claim.edi837 = document
+    claim.status = ClaimStatus.SUBMITTED
+    claim.submitted_at = uow.clock.now()
+    uow.audit(
+        "claim.submit", "Claim", claim.id,
+        before={"status": ClaimStatus.DRAFT},
+        after={"status": ClaimStatus.SUBMITTED, "frequency": claim.frequency, "claimNumber": claim.claim_number},
+        session_id=claim.session_id,
+    )
+    return claim
+
+
+async def _render(db, claim: models.Claim, now, contact: SubmitterContact) -> str:
+    session = await db.get(models.GroupSession, claim.session_id)
+    facility = await db.get(models.Facility, session.facility_id)
+    patient = await db.get(models.Patient, claim.patient_id)
+    payer = await db.get(models.Payer, claim.payer_id)
+    missing = [
+        label
+        for label, value in [
+            ("facility NPI", facility.npi),
+            ("facility tax id", facility.tax_id),
+            ("facility address", facility.address_line1 and facility.city and facility.postal_code),
+        ]
+        if not value
+    ]
+    if missing:
+        raise BadInput("Set the " + ", ".join(missing) + " before submitting claims")
+    coverage = await payer_coverage(db, patient.id, payer.id)
+    charges = (await queries.charges_of_claims(db, [claim.id]))[0]
+    original_number = None
+    if claim.original_claim_id:
+        original_number = (await db.get(models.Claim, claim.original_claim_id)).claim_number
+    last, first = edi837.split_person_name(patient.name)
+    address = None
+    if patient.address_line1 and patient.city and patient.state and patient.postal_code:
+        address = edi837.Address(patient.address_line1, patient.city, patient.state, patient.postal_code)
+    return edi837.render_837p(
+        edi837.Claim837(
+            interchange_control_number=await queries.next_interchange_number(db),
+            created_at=now,
+            submitter=edi837.Submitter(id=facility.tax_id, name=facility.name, contact_name=contact.name, contact_phone=contact.phone),
+            receiver=edi837.Receiver(id=payer.payer_code, name=payer.name),
+            billing_provider=edi837.BillingProvider(
+                name=facility.name,
+                npi=facility.npi,
+                tax_id=facility.tax_id,
+                address=edi837.Address(facility.address_line1, facility.city, facility.state, facility.postal_code),
+            ),
+            subscriber=edi837.Subscriber(
+                last_name=last,
+                first_name=first,
+                member_id=coverage.member_id if coverage else "UNKNOWN",
+                date_of_birth=patient.date_of_birth,
+                sex=patient.sex or "U",
+                address=address,
+            ),
+            payer=edi837.PayerParty(name=payer.name, payer_code=payer.payer_code),
+            claim_number=claim.claim_number,
+            service_lines=[
+                edi837.ServiceLine(
+                    procedure_code=c.procedure_code,
+                    modifiers=tuple(c.modifiers or ()),
+                    amount=c.amount,
+                    units=c.units,
+                    service_date=c.service_date,
+                )
+                for c in charges
+            ],
+            frequency_code=edi837.FREQUENCY_CODES[ClaimFrequency(claim.frequency)],
+            original_claim_number=original_number,
+        )
+    )

@@ -1,0 +1,254 @@
+"""The billing pipeline: charges and claims for ended sessions, exactly once; corrected after a
+change to a billed session's attendance.
+
+Started three ways: the periodic sweep, `runBilling`, and `group-sessions bill-due`. Each session is
+billed in its own transaction under its row lock (SKIP LOCKED in the sweep), and partial unique
+indexes on charges and open claims are the last line of defence against a double build.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from app.db import models
+from app.db.queries import billing as queries
+from app.db.queries.billing import BillingInputs
+from app.db.uow import UnitOfWork
+from app.live.publish import stage_session_update
+from app.operations.work import unit_of_work
+from app.rules.billing import ChargeLine, Preview
+from app.rules.claims import (
+    ActiveCharge,
+    Answer,
+    ChargeStatus,
+    ClaimFrequency,
+    ClaimRecord,
+    ClaimStatus,
+    MemberCorrection,
+    plan_correction,
+)
+from app.rules.updates import SessionUpdateKind
+
+if TYPE_CHECKING:
+    from app.services import Services
+
+log = logging.getLogger(__name__)
+SWEEP_ACTOR = "billing-sweep"
+
+
+def new_claim_number() -> str:
+    return "GS" + secrets.token_hex(6).upper()
+
+
+def _findings(preview: Preview) -> list[dict]:
+    return [issue.as_json() for issue in preview.issues]
+
+
+async def bill_due_sessions(services: Services, actor: str = SWEEP_ACTOR) -> int:
+    """Bill every ended, unbilled session; safe to run from several processes at once."""
+    billed = 0
+    while True:
+        async with unit_of_work(services, actor) as uow:
+            session = await queries.due_session(uow.db, services.clock.now())
+            if session is None:
+                return billed
+            await build_charges_and_claims(uow, session, services.clock.now())
+        billed += 1
+
+
+async def sweep_forever(services: Services) -> None:
+    interval = services.settings.billing_sweep_seconds
+    if interval <= 0:
+        return
+    while True:
+        try:
+            await bill_due_sessions(services)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the next sweep retries
+            log.exception("billing sweep failed")
+        await asyncio.sleep(interval)
+
+
+async def _inputs(uow: UnitOfWork, session: models.GroupSession) -> BillingInputs:
+    await uow.db.flush()
+    return (await queries.billing_inputs(uow.db, [session.id]))[session.id]
+
+
+async def build_charges_and_claims(uow: UnitOfWork, session: models.GroupSession, now: datetime) -> None:
+    """One ACTIVE charge and one DRAFT claim per billable member; the session becomes billed (and LOCKED with claims)."""
+    inputs = await _inputs(uow, session)
+    preview = inputs.preview()
+    charges, claims = [], []
+    for line in inputs.charge_lines():
+        charge, claim = await _charge_with_claim(uow, session, inputs.patient_by_entry[line.participant_id], line, preview)
+        charges.append(charge)
+        claims.append(claim)
+    session.billed_at = now
+    if claims:
+        session.locked_at = now
+    uow.audit(
+        "session.bill", "GroupSession", session.id,
+        before={"billedAt": None, "lockedAt": None},
+        after={
+            "billedAt": now.isoformat(),
+            "lockedAt": now.isoformat() if claims else None,
+            "charges": len(charges),
+            "claims": len(claims),
+            "billableCount": preview.billable_count,
+        },
+        session_id=session.id,
+    )
+    _record_documented(uow, session, charges, claims, reason="billed")
+    await stage_session_update(uow, session.id, SessionUpdateKind.LOCKED if claims else SessionUpdateKind.BILLED)
+
+
+async def _charge_with_claim(
+    uow: UnitOfWork,
+    session: models.GroupSession,
+    patient_id: uuid.UUID,
+    line: ChargeLine,
+    preview: Preview,
+    *,
+    frequency: ClaimFrequency = ClaimFrequency.ORIGINAL,
+    original: uuid.UUID | None = None,
+) -> tuple[models.Charge, models.Claim]:
+    charge = models.Charge(
+        id=uuid.uuid4(),
+        session_id=session.id,
+        patient_id=patient_id,
+        payer_id=line.payer_id,
+        service_date=line.service_date,
+        procedure_code=line.procedure_code,
+        modifiers=list(line.modifiers),
+        units=line.units,
+        amount=line.amount * line.units,
+        status=ChargeStatus.ACTIVE,
+    )
+    claim = models.Claim(
+        id=uuid.uuid4(),
+        claim_number=new_claim_number(),
+        session_id=session.id,
+        patient_id=patient_id,
+        payer_id=line.payer_id,
+        status=ClaimStatus.DRAFT,
+        frequency=frequency,
+        original_claim_id=original,
+        total_amount=charge.amount,
+        validation=_findings(preview),
+    )
+    uow.db.add_all([charge, claim])
+    await uow.db.flush()
+    await queries.link_claim_charges(uow.db, claim.id, [charge.id])
+    return charge, claim
+
+
+def _record_documented(uow: UnitOfWork, session: models.GroupSession, charges, claims, reason: str) -> None:
+    uow.record_event(
+        "group_session_documented",
+        {
+            "sessionId": str(session.id),
+            "facilityId": str(session.facility_id),
+            "occurrenceId": str(session.occurrence_id) if session.occurrence_id else None,
+            "groupId": str(session.group_id) if session.group_id else None,
+            "reason": reason,
+            "chargeIds": [str(c.id) for c in charges],
+            "claimIds": [str(c.id) for c in claims],
+        },
+    )
+
+
+async def rebill_session(uow: UnitOfWork, session: models.GroupSession) -> None:
+    """Carry out the correction plan (app.rules.claims) after attendance changed on a billed
+    session: a forced correction, or a mark after a run that found nobody billable."""
+    if session.billed_at is None:
+        return
+    inputs = await _inputs(uow, session)
+    now = uow.clock.now()
+    preview = inputs.preview()
+    lines = {inputs.patient_by_entry[line.participant_id]: line for line in inputs.charge_lines()}
+    charges = {c.patient_id: c for c in await queries.active_charges_for_update(uow.db, session.id)}
+    claims = {}
+    history: dict[uuid.UUID, list[ClaimRecord]] = {}
+    for claim in await queries.claims_for_update(uow.db, session.id):
+        claims[claim.id] = claim
+        history.setdefault(claim.patient_id, []).append(
+            ClaimRecord(claim.id, ClaimStatus(claim.status), ClaimFrequency(claim.frequency), claim.submitted_at is not None)
+        )
+    active = {
+        patient: ActiveCharge(c.id, c.payer_id, c.procedure_code, tuple(c.modifiers or ()), c.amount)
+        for patient, c in charges.items()
+    }
+    voided, built, claims_out = [], [], []
+    for correction in plan_correction(lines, active, history):
+        for claim_id in correction.revalidate_drafts:
+            claims[claim_id].validation = _findings(preview)
+        if correction.answer == Answer.KEEP:
+            continue
+        charge = charges.get(correction.patient)
+        if correction.void_charge is not None:
+            charge.status, charge.voided_at = ChargeStatus.VOIDED, now
+            voided.append(charge)
+        for claim_id in correction.void_drafts:
+            claims[claim_id].status = ClaimStatus.VOIDED
+        await uow.db.flush()
+        made = await _answer(uow, session, correction, claims, preview)
+        if made is not None:
+            new_charge, new_claim = made
+            if new_charge is not None:
+                built.append(new_charge)
+            claims_out.append(new_claim)
+    if claims_out and session.locked_at is None:
+        session.locked_at = now
+    uow.audit(
+        "session.rebill", "GroupSession", session.id,
+        before={"voidedCharges": [str(c.id) for c in voided]},
+        after={"newCharges": [str(c.id) for c in built], "newClaims": [str(c.id) for c in claims_out]},
+        session_id=session.id,
+    )
+    if voided or built or claims_out:
+        _record_documented(uow, session, built, claims_out, reason="rebilled")
+
+
+async def _answer(
+    uow: UnitOfWork, session: models.GroupSession, correction: MemberCorrection, claims: dict, preview: Preview
+) -> tuple[models.Charge | None, models.Claim] | None:
+    """Build what the correction answers with: a new original, a replacement or a void."""
+    if correction.answer == Answer.ORIGINAL:
+        return await _charge_with_claim(uow, session, correction.patient, correction.line, preview)
+    if correction.answer == Answer.REPLACEMENT:
+        claims[correction.corrects].status = ClaimStatus.REPLACED
+        await uow.db.flush()
+        return await _charge_with_claim(
+            uow, session, correction.patient, correction.line, preview,
+            frequency=ClaimFrequency.REPLACEMENT, original=correction.corrects,
+        )
+    if correction.answer == Answer.VOID:
+        held = claims[correction.corrects]
+        held.status = ClaimStatus.VOIDED
+        await uow.db.flush()
+        return None, await _void_claim(uow, held)
+    return None
+
+
+async def _void_claim(uow: UnitOfWork, original: models.Claim) -> models.Claim:
+    void = models.Claim(
+        id=uuid.uuid4(),
+        claim_number=new_claim_number(),
+        session_id=original.session_id,
+        patient_id=original.patient_id,
+        payer_id=original.payer_id,
+        status=ClaimStatus.DRAFT,
+        frequency=ClaimFrequency.VOID,
+        original_claim_id=original.id,
+        total_amount=original.total_amount,
+        validation=[],
+    )
+    uow.db.add(void)
+    await uow.db.flush()
+    await queries.link_claim_charges(uow.db, void.id, await queries.charge_ids_of_claim(uow.db, original.id))
+    return void

@@ -1,0 +1,252 @@
+"""Reference data: facilities, staff, patients, payers, coverage, assignments and payer rules."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from zoneinfo import available_timezones
+
+from app.auth import Principal
+from app.db import models
+from app.db.queries import reference as queries
+from app.db.uow import UnitOfWork
+from app.errors import BadInput, Conflict, NotFound
+from app.operations.common import check, require_text, visible_or_not_found
+from app.rules.bands import band_table_problems
+from app.rules.reference import StaffAssignmentRole, npi_is_valid, state_problem, timezone_problem
+
+
+@cache
+def iana_zones() -> frozenset[str]:
+    """The time zone names tzdata knows, read once."""
+    return frozenset(available_timezones())
+
+
+@dataclass(frozen=True)
+class NewFacility:
+    name: str
+    state: str
+    timezone: str
+    npi: str | None = None
+    tax_id: str | None = None
+    address_line1: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+
+
+@dataclass(frozen=True)
+class NewStaff:
+    name: str
+    facility_id: uuid.UUID
+    npi: str | None = None
+
+
+@dataclass(frozen=True)
+class NewPatient:
+    mrn: str
+    name: str
+    date_of_birth: date
+    facility_id: uuid.UUID
+    sex: str | None = None
+    address_line1: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+
+
+@dataclass(frozen=True)
+class NewCoverage:
+    patient_id: uuid.UUID
+    payer_id: uuid.UUID
+    member_id: str
+    priority: int
+    effective_from: date
+    effective_to: date | None = None
+
+
+@dataclass(frozen=True)
+class BandSpec:
+    min_size: int
+    max_size: int
+    procedure_code: str
+    rate: Decimal
+    modifiers: list[str] = field(default_factory=list)
+
+
+async def payer(db, payer_id: uuid.UUID) -> models.Payer:
+    """Payers are shared reference data: any caller may name one; a missing one is NOT_FOUND."""
+    row = await db.get(models.Payer, payer_id)
+    if row is None:
+        raise NotFound("No Payer with that id")
+    return row
+
+
+async def visible(db, actor: Principal, model: type, pk: uuid.UUID, label: str):
+    return visible_or_not_found(actor, await db.get(model, pk), label)
+
+
+def _npi(npi: str | None) -> str | None:
+    if npi is not None and not npi_is_valid(npi):
+        raise BadInput("npi must be 10 digits with a valid check digit")
+    return npi
+
+
+async def create_facility(uow: UnitOfWork, actor: Principal, data: NewFacility) -> models.Facility:
+    name = require_text("name", data.name)
+    check(state_problem(data.state))
+    check(timezone_problem(data.timezone, iana_zones()))
+    row = models.Facility(
+        name=name, state=data.state, timezone=data.timezone, npi=_npi(data.npi), tax_id=data.tax_id,
+        address_line1=data.address_line1, city=data.city, postal_code=data.postal_code,
+    )
+    uow.db.add(row)
+    await uow.db.flush()
+    uow.audit("facility.create", "Facility", row.id, after={"name": row.name, "state": row.state})
+    return row
+
+
+async def create_staff(uow: UnitOfWork, actor: Principal, data: NewStaff) -> models.Staff:
+    name = require_text("name", data.name)
+    npi = _npi(data.npi)
+    facility = await visible(uow.db, actor, models.Facility, data.facility_id, "Facility")
+    row = models.Staff(name=name, npi=npi, facility_id=facility.id)
+    uow.db.add(row)
+    await uow.db.flush()
+    uow.audit("staff.create", "Staff", row.id, after={"facilityId": str(facility.id), "npi": npi})
+    return row
+
+
+async def create_patient(uow: UnitOfWork, actor: Principal, data: NewPatient) -> models.Patient:
+    mrn = require_text("mrn", data.mrn, 64)
+    name = require_text("name", data.name)
+    if data.date_of_birth > uow.clock.now().date() or data.date_of_birth.year < 1900:
+        raise BadInput("dateOfBirth must be between 1900-01-01 and today")
+    if data.sex is not None and data.sex not in {"F", "M", "U"}:
+        raise BadInput("sex must be F, M or U")
+    if data.state is not None:
+        check(state_problem(data.state))
+    facility = await visible(uow.db, actor, models.Facility, data.facility_id, "Facility")
+    if await queries.patient_with_mrn(uow.db, facility.id, mrn):
+        raise Conflict("A patient with that MRN already exists at this facility")
+    row = models.Patient(
+        mrn=mrn, name=name, date_of_birth=data.date_of_birth, facility_id=facility.id, sex=data.sex,
+        address_line1=data.address_line1, city=data.city, state=data.state, postal_code=data.postal_code,
+    )
+    uow.db.add(row)
+    await uow.db.flush()
+    # Ids only: audit rows must not carry names or dates of birth into logs or exports.
+    uow.audit("patient.create", "Patient", row.id, after={"facilityId": str(facility.id)})
+    return row
+
+
+async def create_payer(uow: UnitOfWork, actor: Principal, name: str, payer_code: str) -> models.Payer:
+    name = require_text("name", name)
+    code = require_text("payerCode", payer_code, 64)
+    if await queries.payer_with_code(uow.db, code):
+        raise Conflict(f"Payer code {code!r} is already in use")
+    row = models.Payer(name=name, payer_code=code)
+    uow.db.add(row)
+    await uow.db.flush()
+    uow.audit("payer.create", "Payer", row.id, after={"payerCode": code})
+    return row
+
+
+async def add_coverage(uow: UnitOfWork, actor: Principal, data: NewCoverage) -> models.Coverage:
+    member_id = require_text("memberId", data.member_id, 80)
+    if data.priority < 1:
+        raise BadInput("priority must be 1 (primary) or more")
+    if data.effective_to is not None and data.effective_to < data.effective_from:
+        raise BadInput("effectiveTo must not be before effectiveFrom")
+    patient = await visible(uow.db, actor, models.Patient, data.patient_id, "Patient")
+    covering = await payer(uow.db, data.payer_id)
+    row = models.Coverage(
+        patient_id=patient.id, payer_id=covering.id, member_id=member_id, priority=data.priority,
+        effective_from=data.effective_from, effective_to=data.effective_to,
+    )
+    uow.db.add(row)
+    await uow.db.flush()
+    uow.audit(
+        "coverage.add", "Coverage", row.id,
+        after={"patientId": str(patient.id), "payerId": str(covering.id), "priority": data.priority},
+    )
+    return row
+
+
+async def assign_staff(
+    uow: UnitOfWork, actor: Principal, staff_id: uuid.UUID, patient_id: uuid.UUID, role: StaffAssignmentRole
+) -> models.StaffAssignment:
+    staff = await visible(uow.db, actor, models.Staff, staff_id, "Staff")
+    patient = await visible(uow.db, actor, models.Patient, patient_id, "Patient")
+    if staff.facility_id != patient.facility_id:
+        raise BadInput("Staff and patient must belong to the same facility")
+    existing = await queries.staff_assignment(uow.db, staff.id, patient.id, role)
+    if existing:
+        return existing
+    row = models.StaffAssignment(staff_id=staff.id, patient_id=patient.id, role=role)
+    uow.db.add(row)
+    await uow.db.flush()
+    uow.audit(
+        "staff_assignment.create", "StaffAssignment", row.id,
+        after={"staffId": str(staff.id), "patientId": str(patient.id), "role": role},
+    )
+    return row
+
+
+async def set_supervision_rule(
+    uow: UnitOfWork, actor: Principal, payer_id: uuid.UUID, state: str, max_participants_per_supervisor: int
+) -> models.SupervisionRule:
+    check(state_problem(state))
+    if max_participants_per_supervisor < 1:
+        raise BadInput("maxParticipantsPerSupervisor must be at least 1")
+    covering = await payer(uow.db, payer_id)
+    row = await queries.supervision_rule_for_update(uow.db, covering.id, state)
+    before = {"maxParticipantsPerSupervisor": row.max_participants_per_supervisor} if row else None
+    if row is None:
+        row = models.SupervisionRule(payer_id=covering.id, state=state)
+        uow.db.add(row)
+    row.max_participants_per_supervisor = max_participants_per_supervisor
+    await uow.db.flush()
+    uow.audit(
+        "supervision_rule.set", "SupervisionRule", row.id,
+        before=before, after={"maxParticipantsPerSupervisor": max_participants_per_supervisor},
+    )
+    return row
+
+
+async def set_group_size_bands(
+    uow: UnitOfWork, actor: Principal, payer_id: uuid.UUID, state: str, bands: list[BandSpec]
+) -> list[models.GroupSizeBand]:
+    """Replace the whole band table of one payer and state."""
+    check(state_problem(state))
+    specs = [(b.min_size, b.max_size, b.procedure_code, list(b.modifiers or []), b.rate) for b in bands]
+    problems = band_table_problems(specs)
+    if problems:
+        raise BadInput("; ".join(problems))
+    covering = await payer(uow.db, payer_id)
+    await queries.lock_payer(uow.db, covering.id)
+    old = await queries.band_table(uow.db, covering.id, state)
+    await queries.delete_band_table(uow.db, covering.id, state)
+    rows = [
+        models.GroupSizeBand(payer_id=covering.id, state=state, min_size=lo, max_size=hi, procedure_code=code, modifiers=mods, rate=rate)
+        for lo, hi, code, mods, rate in sorted(specs)
+    ]
+    uow.db.add_all(rows)
+    await uow.db.flush()
+    uow.audit(
+        "group_size_bands.set", "Payer", covering.id,
+        before={"state": state, "bands": [_band_json(b) for b in old]},
+        after={"state": state, "bands": [_band_json(b) for b in rows]},
+    )
+    return rows
+
+
+def _band_json(b: models.GroupSizeBand) -> dict:
+    return {
+        "minSize": b.min_size,
+        "maxSize": b.max_size,
+        "procedureCode": b.procedure_code,
+        "modifiers": list(b.modifiers or []),
+        "rate": str(b.rate),
+    }

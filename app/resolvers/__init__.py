@@ -1,1 +1,0 @@
-"""Operations: load, apply rules, write, record events, in one transaction."""

@@ -1,0 +1,127 @@
+"""Charges and claims after billing: their statuses, and the plan for correcting a billed session
+(rules.md §9, the attendance guide's "force update").
+
+When attendance changes on a billed session, each member's new charge line (or none) is held
+against the charge that stands and the claims already made. `plan_correction` decides, member by
+member, what the pipeline carries out: keep, build a new ORIGINAL, or answer the claim the payer
+holds with a REPLACEMENT (CLM05-3 = 7) or a VOID (8).
+"""
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from app.rules.billing import ChargeLine
+
+
+class ChargeStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    VOIDED = "VOIDED"
+
+
+class ClaimStatus(StrEnum):
+    DRAFT = "DRAFT"
+    SUBMITTED = "SUBMITTED"
+    VOIDED = "VOIDED"
+    REPLACED = "REPLACED"
+
+
+class ClaimFrequency(StrEnum):
+    """X12 837P CLM05-3: ORIGINAL = 1, REPLACEMENT = 7, VOID = 8."""
+
+    ORIGINAL = "ORIGINAL"
+    REPLACEMENT = "REPLACEMENT"
+    VOID = "VOID"
+
+
+@dataclass(frozen=True)
+class ActiveCharge:
+    id: Hashable
+    payer_id: Hashable
+    procedure_code: str
+    modifiers: tuple[str, ...]
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class ClaimRecord:
+    """One of a member's claims for the session, as the caller loaded it (oldest first)."""
+
+    id: Hashable
+    status: ClaimStatus
+    frequency: ClaimFrequency
+    submitted: bool
+
+
+class Answer(StrEnum):
+    KEEP = "KEEP"  # the charge stands: its unsent claims only get the new findings
+    ORIGINAL = "ORIGINAL"  # a new charge and a new original claim
+    REPLACEMENT = "REPLACEMENT"  # a new charge whose claim replaces the one the payer holds
+    VOID = "VOID"  # no charge any more: a void of the claim the payer holds
+    NONE = "NONE"  # no charge any more, and the payer holds nothing to void
+
+
+@dataclass(frozen=True)
+class MemberCorrection:
+    patient: Hashable
+    answer: Answer
+    line: ChargeLine | None = None  # the charge to build (ORIGINAL, REPLACEMENT)
+    void_charge: Hashable | None = None  # the ACTIVE charge that no longer stands
+    void_drafts: tuple[Hashable, ...] = ()  # unsent claims that no longer stand
+    revalidate_drafts: tuple[Hashable, ...] = ()  # unsent claims that stand (KEEP)
+    corrects: Hashable | None = None  # the payer-held claim a REPLACEMENT or VOID answers
+
+
+def same_charge(charge: ActiveCharge, line: ChargeLine) -> bool:
+    """The standing charge already says what the new line says: same payer, code, modifiers and amount."""
+    return (
+        charge.payer_id == line.payer_id
+        and charge.procedure_code == line.procedure_code
+        and tuple(charge.modifiers) == tuple(line.modifiers)
+        and Decimal(charge.amount) == line.amount * line.units
+    )
+
+
+def payer_held(history: Sequence[ClaimRecord]) -> ClaimRecord | None:
+    """The member's claim the payer has: the last one submitted, unless that was a VOID.
+
+    Following it, rather than the newest draft, means a second correction made before the first
+    was sent still answers what the payer holds, and never bills the member twice."""
+    sent = [claim for claim in history if claim.submitted]
+    if not sent or sent[-1].frequency == ClaimFrequency.VOID:
+        return None
+    return sent[-1]
+
+
+def plan_correction(
+    lines: Mapping[Hashable, ChargeLine],
+    active: Mapping[Hashable, ActiveCharge],
+    history: Mapping[Hashable, Sequence[ClaimRecord]],
+) -> tuple[MemberCorrection, ...]:
+    """One correction per member who has a new line, a standing charge or a claim (by patient id)."""
+    plan = []
+    for patient in sorted(set(lines) | set(active) | set(history), key=str):
+        line, charge = lines.get(patient), active.get(patient)
+        claims = history.get(patient, ())
+        drafts = tuple(c.id for c in claims if c.status == ClaimStatus.DRAFT)
+        if charge is not None and line is not None and same_charge(charge, line):
+            plan.append(MemberCorrection(patient, Answer.KEEP, revalidate_drafts=drafts))
+            continue
+        held = payer_held(claims)
+        if held is not None:
+            answer = Answer.REPLACEMENT if line is not None else Answer.VOID
+        else:
+            answer = Answer.ORIGINAL if line is not None else Answer.NONE
+        plan.append(
+            MemberCorrection(
+                patient,
+                answer,
+                line=line,
+                void_charge=charge.id if charge is not None else None,
+                void_drafts=drafts,
+                corrects=held.id if held is not None else None,
+            )
+        )
+    return tuple(plan)

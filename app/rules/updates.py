@@ -1,0 +1,36 @@
+"""What a live watcher is told: the kind of each session or group update (rules.md §10)."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class SessionUpdateKind(StrEnum):
+    SNAPSHOT = "SNAPSHOT"
+    ATTENDANCE_CHANGED = "ATTENDANCE_CHANGED"
+    ROSTER_CHANGED = "ROSTER_CHANGED"
+    SUPERVISORS_CHANGED = "SUPERVISORS_CHANGED"
+    ISSUE_ACCEPTED = "ISSUE_ACCEPTED"
+    BILLED = "BILLED"
+    LOCKED = "LOCKED"
+    FORCE_UPDATED = "FORCE_UPDATED"
+    CANCELLED = "CANCELLED"
+    RESCHEDULED = "RESCHEDULED"
+    PAUSED = "PAUSED"
+
+
+class GroupUpdateKind(StrEnum):
+    SNAPSHOT = "SNAPSHOT"
+    ENROLLED = "ENROLLED"
+    WAITLISTED = "WAITLISTED"
+    DISENROLLED = "DISENROLLED"
+    PROMOTED = "PROMOTED"
+    REMOVED = "REMOVED"
+    OCCURRENCE_SCHEDULED = "OCCURRENCE_SCHEDULED"
+    OCCURRENCE_UPDATED = "OCCURRENCE_UPDATED"
+    OCCURRENCE_CANCELLED = "OCCURRENCE_CANCELLED"
+    GROUP_CHANGED = "GROUP_CHANGED"
+    PAUSED = "PAUSED"
+
+
+# Broadcaster signals that carry the current state rather than one change: no sequence of their own.
+UNSEQUENCED = frozenset({"SNAPSHOT", "PAUSED"})

@@ -1,0 +1,32 @@
+"""Billing changes: accept a warning, run billing for a session, submit a claim."""
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from app.ids import decode_id
+from app.operations import billing as ops
+from app.rules.scopes import Scope
+from app.schema.billing.types import BillingPreview, Claim
+from app.schema.enums import BillingIssueCode
+from app.schema.permissions import scoped
+from app.schema.sessions.types import GroupSession
+
+
+@strawberry.type
+class BillingMutation:
+    @strawberry.mutation(**scoped(Scope.ATTENDANCE_WRITE))
+    async def accept_billing_issue(self, info: Info, session_id: strawberry.ID, code: BillingIssueCode, note: str) -> BillingPreview:
+        return await ops.accept_billing_issue(
+            await info.context.transaction(), info.context.principal, decode_id(session_id, "GroupSession"), code, note
+        )
+
+    @strawberry.mutation(**scoped(Scope.BILLING_WRITE))
+    async def run_billing(self, info: Info, session_id: strawberry.ID) -> GroupSession:
+        return await ops.run_billing(await info.context.transaction(), info.context.principal, decode_id(session_id, "GroupSession"))
+
+    @strawberry.mutation(**scoped(Scope.BILLING_WRITE))
+    async def submit_claim(self, info: Info, claim_id: strawberry.ID) -> Claim:
+        settings = info.context.services.settings
+        contact = ops.SubmitterContact(settings.edi_contact_name, settings.edi_contact_phone)
+        return await ops.submit_claim(await info.context.transaction(), info.context.principal, decode_id(claim_id, "Claim"), contact)

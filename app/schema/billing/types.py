@@ -1,0 +1,106 @@
+"""Billing types: the preview and its issues wrap the rules' values; charges and claims wrap rows."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from app.db import models
+from app.db.queries import billing as queries
+from app.rules import billing as rules
+from app.rules.scopes import Scope
+from app.schema.enums import BillingIssueCode, ChargeStatus, ClaimFrequency, ClaimStatus, IssueSeverity
+from app.schema.node import Node, global_id, rows_of
+from app.schema.permissions import scoped
+from app.schema.reference.types import GroupSizeBand, Patient, Payer, load_patient, load_payer
+
+GroupSessionType = Annotated["GroupSession", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
+
+
+@strawberry.type
+class BillingIssue:
+    """A finding of the preview or the claim scrubber (app.rules.billing.BillingIssue)."""
+
+    code: BillingIssueCode
+    severity: IssueSeverity
+    message: str
+    accepted: bool
+    participant_ids: list[strawberry.ID]
+
+
+@strawberry.type
+class BillingPreview:
+    """What the claim scrubber will say (app.rules.billing.Preview)."""
+
+    billable_count: int
+    state: str
+    band: GroupSizeBand | None
+    present_supervisors: int
+    max_participants_per_supervisor: int | None
+    issues: list[BillingIssue]
+    ready_to_bill: bool
+
+    @strawberry.field(description="Null when no participant has an active primary coverage.")
+    async def payer(preview: strawberry.Parent[rules.Preview], info: Info) -> Payer | None:
+        return await load_payer(info, preview.payer_id) if preview.payer_id is not None else None
+
+
+@strawberry.type
+class Charge(Node):
+    id: strawberry.ID = global_id("Charge")
+    service_date: date
+    procedure_code: str
+    modifiers: list[str]
+    units: int
+    amount: Decimal
+    status: ChargeStatus
+    created_at: datetime
+    voided_at: datetime | None
+
+    @strawberry.field(**scoped(Scope.SESSION_READ))
+    async def session(charge: strawberry.Parent[models.Charge], info: Info) -> GroupSessionType:
+        return await info.context.loaders.by_id(models.GroupSession).load(charge.session_id)
+
+    @strawberry.field
+    async def patient(charge: strawberry.Parent[models.Charge], info: Info) -> Patient:
+        return await load_patient(info, charge.patient_id)
+
+    is_type_of = rows_of(models.Charge)
+
+
+@strawberry.type
+class Claim(Node):
+    id: strawberry.ID = global_id("Claim")
+    claim_number: str
+    status: ClaimStatus
+    frequency: ClaimFrequency
+    total_amount: Decimal
+    edi837: str | None
+    submitted_at: datetime | None
+
+    @strawberry.field
+    async def patient(claim: strawberry.Parent[models.Claim], info: Info) -> Patient:
+        return await load_patient(info, claim.patient_id)
+
+    @strawberry.field
+    async def payer(claim: strawberry.Parent[models.Claim], info: Info) -> Payer:
+        return await load_payer(info, claim.payer_id)
+
+    @strawberry.field
+    async def original_claim(claim: strawberry.Parent[models.Claim], info: Info) -> Claim | None:
+        if claim.original_claim_id is None:
+            return None
+        return await info.context.loaders.by_id(models.Claim).load(claim.original_claim_id)
+
+    @strawberry.field
+    async def charges(claim: strawberry.Parent[models.Claim], info: Info) -> list[Charge]:
+        return await info.context.loaders.custom("charges_of_claims", queries.charges_of_claims).load(claim.id)
+
+    @strawberry.field(description="The scrubber's findings: the same issues the preview showed.")
+    def validation(claim: strawberry.Parent[models.Claim]) -> list[BillingIssue]:
+        return [rules.BillingIssue.from_json(issue) for issue in claim.validation or []]
+
+    is_type_of = rows_of(models.Claim)

@@ -1,0 +1,1 @@
+"""Enrollment in GraphQL: enrollments, their results, and the waitlist's changes."""

@@ -1,0 +1,51 @@
+"""Enrollment types: each wraps its row."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from app.db import models
+from app.schema.enums import EnrollmentStatus
+from app.schema.node import Node, global_id, rows_of
+from app.schema.reference.types import Patient, load_patient
+
+GroupDefinitionType = Annotated["GroupDefinition", strawberry.lazy("app.schema.scheduling.types")]  # noqa: F821 - resolved lazily
+
+
+@strawberry.type
+class Enrollment(Node):
+    id: strawberry.ID = global_id("Enrollment")
+    status: EnrollmentStatus
+    waitlist_position: int | None
+    enrolled_at: datetime | None
+    waitlisted_at: datetime | None
+    disenrolled_at: datetime | None
+    disenroll_reason: str | None
+    deleted_at: datetime | None
+
+    @strawberry.field
+    async def group(enrollment: strawberry.Parent[models.Enrollment], info: Info) -> GroupDefinitionType:
+        return await info.context.loaders.by_id(models.GroupDefinition).load(enrollment.group_id)
+
+    @strawberry.field
+    async def patient(enrollment: strawberry.Parent[models.Enrollment], info: Info) -> Patient:
+        return await load_patient(info, enrollment.patient_id)
+
+    is_type_of = rows_of(models.Enrollment)
+
+
+@strawberry.type
+class EnrollmentResult:
+    enrollment: Enrollment
+    outcome: EnrollmentStatus
+    message: str
+
+
+@strawberry.type
+class DisenrollResult:
+    enrollment: Enrollment
+    promoted: Enrollment | None
+    message: str

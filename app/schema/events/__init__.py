@@ -1,0 +1,1 @@
+"""The integration-event feed in GraphQL."""

@@ -1,0 +1,1 @@
+"""Live updates in GraphQL: the subscriptions room displays and web clients watch."""

@@ -1,0 +1,90 @@
+"""The subscriptions: a SNAPSHOT first, then one message per committed change (rules.md §10)."""
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+from strawberry.types import Info
+
+from app.db import models
+from app.db.queries.billing import previews
+from app.errors import NotFound
+from app.ids import decode_id
+from app.live.envelopes import GroupEnvelope, SessionEnvelope
+from app.live.publish import group_channel, session_channel
+from app.operations.common import visible_or_not_found
+from app.rules.scopes import Scope
+from app.rules.updates import UNSEQUENCED, GroupUpdateKind
+from app.schema.live.types import GroupUpdate, SessionUpdate
+from app.schema.loaders import Loaders
+from app.schema.permissions import scoped
+
+
+def _fresh_loaders(info: Info, envelope: SessionEnvelope) -> Loaders:
+    """Loaders of one change for this watcher's audience, primed with what the hub already read.
+    Each audience executes with loaders of its own: one audience's failed execution cancels only
+    its own loads."""
+    loaders = Loaders(info.context.services.sessionmaker)
+    loaders.custom("previews", previews).prime(envelope.session.id, envelope.preview)
+    loaders.by_id(models.GroupSession).prime(envelope.session.id, envelope.session)
+    return loaders
+
+
+async def watch_session(info: Info, session_id: strawberry.ID) -> AsyncGenerator[SessionEnvelope, None]:
+    ctx = info.context
+    services = ctx.services
+    pk = decode_id(session_id, "GroupSession")
+    async with services.sessionmaker() as db:
+        visible_or_not_found(ctx.principal, await db.get(models.GroupSession, pk), "GroupSession")
+    async with services.hub.watch(session_channel(pk)) as watcher:
+        snapshot = await services.session_states.snapshot(pk)
+        if snapshot is None:
+            raise NotFound("No GroupSession with that id")
+        last = snapshot.sequence
+        ctx.loaders = _fresh_loaders(info, snapshot)
+        yield snapshot
+        async for envelope in watcher:
+            if envelope.kind not in UNSEQUENCED and envelope.sequence <= last:
+                continue  # already part of the snapshot this watcher got
+            last = max(last, envelope.sequence)
+            ctx.loaders = _fresh_loaders(info, envelope)
+            yield envelope
+
+
+async def watch_group(info: Info, group_id: strawberry.ID) -> AsyncGenerator[GroupEnvelope, None]:
+    ctx = info.context
+    services = ctx.services
+    pk = decode_id(group_id, "GroupDefinition")
+    async with services.hub.watch(group_channel(pk)) as watcher:
+        async with services.sessionmaker() as db:
+            group = visible_or_not_found(ctx.principal, await db.get(models.GroupDefinition, pk), "GroupDefinition")
+        if group.deleted_at is not None:
+            raise NotFound("No GroupDefinition with that id")
+        last = group.update_sequence
+        ctx.loaders = Loaders(services.sessionmaker)
+        yield GroupEnvelope(GroupUpdateKind.SNAPSHOT, last, services.clock.now(), group, None, None)
+        async for envelope in watcher:
+            if envelope.kind not in UNSEQUENCED and envelope.sequence <= last:
+                continue
+            last = max(last, envelope.sequence)
+            ctx.loaders = Loaders(services.sessionmaker)
+            yield envelope
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        **scoped(Scope.SESSION_READ),
+        description="First message: kind SNAPSHOT with the current state. Then one message per change, to every watcher.",
+    )
+    async def session_updates(self, info: Info, session_id: strawberry.ID) -> AsyncGenerator[SessionUpdate, None]:
+        async for update in watch_session(info, session_id):
+            yield update
+
+    @strawberry.subscription(
+        **scoped(Scope.GROUP_DEFINITIONS_VIEW),
+        description="First message: kind SNAPSHOT with the group. Then one message per enrollment, occurrence or group change.",
+    )
+    async def group_updates(self, info: Info, group_id: strawberry.ID) -> AsyncGenerator[GroupUpdate, None]:
+        async for update in watch_group(info, group_id):
+            yield update

@@ -1,1 +1,0 @@
-"""Root operations, one module per area; app.schema.root composes them."""

@@ -1,0 +1,1 @@
+"""Reference data in GraphQL: facilities, staff, patients, payers, coverage and payer rules."""

@@ -1,0 +1,143 @@
+"""Reference-data changes (scope admin.reference.write)."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import strawberry
+from strawberry.types import Info
+
+from app.ids import decode_id
+from app.operations import reference as ops
+from app.rules.scopes import Scope
+from app.schema.enums import StaffAssignmentRole
+from app.schema.inputs import plain
+from app.schema.permissions import scoped
+from app.schema.reference.types import Coverage, Facility, GroupSizeBand, Patient, Payer, Staff, StaffAssignment, SupervisionRule
+
+ADMIN = scoped(Scope.REFERENCE_WRITE)
+
+
+@strawberry.input
+class FacilityInput:
+    name: str
+    state: str
+    timezone: str
+    npi: str | None = None
+    tax_id: str | None = None
+    address_line1: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+
+
+@strawberry.input
+class StaffInput:
+    name: str
+    facility_id: strawberry.ID
+    npi: str | None = None
+
+
+@strawberry.input
+class PatientInput:
+    mrn: str
+    name: str
+    date_of_birth: date
+    facility_id: strawberry.ID
+    sex: str | None = None
+    address_line1: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+
+
+@strawberry.input
+class PayerInput:
+    name: str
+    payer_code: str
+
+
+@strawberry.input
+class CoverageInput:
+    patient_id: strawberry.ID
+    payer_id: strawberry.ID
+    member_id: str
+    priority: int
+    effective_from: date
+    effective_to: date | None = None
+
+
+@strawberry.input
+class StaffAssignmentInput:
+    staff_id: strawberry.ID
+    patient_id: strawberry.ID
+    role: StaffAssignmentRole
+
+
+@strawberry.input
+class SupervisionRuleInput:
+    payer_id: strawberry.ID
+    state: str
+    max_participants_per_supervisor: int
+
+
+@strawberry.input
+class GroupSizeBandInput:
+    min_size: int
+    max_size: int
+    procedure_code: str
+    rate: Decimal
+    modifiers: list[str] | None = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Replaces the whole band table for one payer and state.")
+class GroupSizeBandsInput:
+    payer_id: strawberry.ID
+    state: str
+    bands: list[GroupSizeBandInput]
+
+
+@strawberry.type
+class ReferenceMutation:
+    @strawberry.mutation(**ADMIN)
+    async def create_facility(self, info: Info, input: FacilityInput) -> Facility:
+        return await ops.create_facility(await info.context.transaction(), info.context.principal, plain(input, ops.NewFacility))
+
+    @strawberry.mutation(**ADMIN)
+    async def create_staff(self, info: Info, input: StaffInput) -> Staff:
+        data = plain(input, ops.NewStaff, facility_id="Facility")
+        return await ops.create_staff(await info.context.transaction(), info.context.principal, data)
+
+    @strawberry.mutation(**ADMIN)
+    async def create_patient(self, info: Info, input: PatientInput) -> Patient:
+        data = plain(input, ops.NewPatient, facility_id="Facility")
+        return await ops.create_patient(await info.context.transaction(), info.context.principal, data)
+
+    @strawberry.mutation(**ADMIN)
+    async def create_payer(self, info: Info, input: PayerInput) -> Payer:
+        return await ops.create_payer(await info.context.transaction(), info.context.principal, input.name, input.payer_code)
+
+    @strawberry.mutation(**ADMIN)
+    async def add_coverage(self, info: Info, input: CoverageInput) -> Coverage:
+        data = plain(input, ops.NewCoverage, patient_id="Patient", payer_id="Payer")
+        return await ops.add_coverage(await info.context.transaction(), info.context.principal, data)
+
+    @strawberry.mutation(**ADMIN)
+    async def assign_staff(self, info: Info, input: StaffAssignmentInput) -> StaffAssignment:
+        return await ops.assign_staff(
+            await info.context.transaction(), info.context.principal,
+            decode_id(input.staff_id, "Staff"), decode_id(input.patient_id, "Patient"), input.role,
+        )
+
+    @strawberry.mutation(**ADMIN)
+    async def set_supervision_rule(self, info: Info, input: SupervisionRuleInput) -> SupervisionRule:
+        return await ops.set_supervision_rule(
+            await info.context.transaction(), info.context.principal,
+            decode_id(input.payer_id, "Payer"), input.state, input.max_participants_per_supervisor,
+        )
+
+    @strawberry.mutation(**ADMIN)
+    async def set_group_size_bands(self, info: Info, input: GroupSizeBandsInput) -> list[GroupSizeBand]:
+        bands = [plain(band, ops.BandSpec) for band in input.bands]
+        return await ops.set_group_size_bands(
+            await info.context.transaction(), info.context.principal, decode_id(input.payer_id, "Payer"), input.state, bands
+        )

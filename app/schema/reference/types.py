@@ -1,0 +1,168 @@
+"""Reference-data types: each wraps its row; ids are global ids."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from app.auth import Principal
+from app.db import models
+from app.db.queries import billing as billing_queries
+from app.db.queries import reference as queries
+from app.operations.common import facilities_seen
+from app.rules.scopes import Scope
+from app.schema.enums import StaffAssignmentRole
+from app.schema.node import Node, global_id, rows_of
+
+ChargeType = Annotated["Charge", strawberry.lazy("app.schema.billing.types")]  # noqa: F821 - resolved lazily
+
+
+async def load_facility(info: Info, pk: uuid.UUID) -> models.Facility:
+    return await info.context.loaders.by_id(models.Facility).load(pk)
+
+
+async def load_staff(info: Info, pk: uuid.UUID) -> models.Staff:
+    return await info.context.loaders.by_id(models.Staff).load(pk)
+
+
+async def load_patient(info: Info, pk: uuid.UUID) -> models.Patient:
+    return await info.context.loaders.by_id(models.Patient).load(pk)
+
+
+async def load_payer(info: Info, pk: uuid.UUID) -> models.Payer:
+    return await info.context.loaders.by_id(models.Payer).load(pk)
+
+
+@strawberry.type
+class Facility(Node):
+    id: strawberry.ID = global_id("Facility")
+    name: str
+    state: str
+    timezone: str
+    npi: str | None
+    tax_id: str | None
+    address_line1: str | None
+    city: str | None
+    postal_code: str | None
+
+    is_type_of = rows_of(models.Facility)
+
+
+@strawberry.type
+class Staff(Node):
+    id: strawberry.ID = global_id("Staff")
+    name: str
+    npi: str | None
+
+    @strawberry.field
+    async def facility(staff: strawberry.Parent[models.Staff], info: Info) -> Facility:
+        return await load_facility(info, staff.facility_id)
+
+    is_type_of = rows_of(models.Staff)
+
+
+@strawberry.type
+class Payer(Node):
+    id: strawberry.ID = global_id("Payer")
+    name: str
+    payer_code: str
+
+    is_type_of = rows_of(models.Payer)
+
+
+@strawberry.type
+class Coverage:
+    id: strawberry.ID = global_id("Coverage")
+    member_id: str
+    priority: int
+    effective_from: date
+    effective_to: date | None
+
+    @strawberry.field
+    async def payer(coverage: strawberry.Parent[models.Coverage], info: Info) -> Payer:
+        return await load_payer(info, coverage.payer_id)
+
+
+@strawberry.type
+class Patient(Node):
+    id: strawberry.ID = global_id("Patient")
+    mrn: str
+    name: str
+    date_of_birth: date
+    sex: str | None
+
+    @strawberry.field
+    async def facility(patient: strawberry.Parent[models.Patient], info: Info) -> Facility:
+        return await load_facility(info, patient.facility_id)
+
+    @strawberry.field
+    async def coverages(patient: strawberry.Parent[models.Patient], info: Info) -> list[Coverage]:
+        return await info.context.loaders.custom("coverages", queries.coverages_by_patient).load(patient.id)
+
+    @strawberry.field(description="The member's Encounters tab: every charge built for them.")
+    async def charges(patient: strawberry.Parent[models.Patient], info: Info) -> list[ChargeType]:
+        if not info.context.principal.has_scope(Scope.BILLING_READ):
+            return []
+        return await info.context.loaders.custom("charges_by_patient", billing_queries.charges_by_patient).load(patient.id)
+
+    is_type_of = rows_of(models.Patient)
+
+
+@strawberry.type
+class StaffAssignment:
+    id: strawberry.ID = global_id("StaffAssignment")
+    role: StaffAssignmentRole
+
+    @strawberry.field
+    async def staff(assignment: strawberry.Parent[models.StaffAssignment], info: Info) -> Staff:
+        return await load_staff(info, assignment.staff_id)
+
+    @strawberry.field
+    async def patient(assignment: strawberry.Parent[models.StaffAssignment], info: Info) -> Patient:
+        return await load_patient(info, assignment.patient_id)
+
+
+@strawberry.type
+class GroupSizeBand:
+    """A band row of a payer's table, or the band a preview resolved (app.rules.billing.Band)."""
+
+    min_size: int
+    max_size: int
+    procedure_code: str
+    modifiers: list[str]
+    rate: Decimal
+
+
+@strawberry.type
+class SupervisionRule:
+    state: str
+    max_participants_per_supervisor: int
+
+    @strawberry.field
+    async def payer(rule: strawberry.Parent[models.SupervisionRule], info: Info) -> Payer:
+        return await load_payer(info, rule.payer_id)
+
+
+@strawberry.type
+class Viewer:
+    """The caller (a Principal): who they are, what they may do, where."""
+
+    subject: str
+
+    @strawberry.field
+    def scopes(viewer: strawberry.Parent[Principal]) -> list[str]:
+        return sorted(viewer.scopes)
+
+    @strawberry.field
+    async def facilities(viewer: strawberry.Parent[Principal], info: Info) -> list[Facility]:
+        among = facilities_seen(viewer)
+        async with info.context.db() as db:
+            rows = await queries.facilities(db, among)
+        if among is not None:
+            order = {f: i for i, f in enumerate(viewer.facilities)}
+            rows = sorted(rows, key=lambda r: order.get(str(r.id), len(order)))
+        return rows

@@ -1,0 +1,1 @@
+"""Scheduling in GraphQL (PM-04): group definitions, occurrences, capacity, compliance."""

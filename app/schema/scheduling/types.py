@@ -1,0 +1,215 @@
+"""Scheduling types: groups and occurrences wrap their rows; capacity and compliance are read
+from loaders and the rules."""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import strawberry
+from strawberry.types import Info
+
+from app.db import models
+from app.db.queries import enrollments as enrollment_queries
+from app.db.queries import groups as queries
+from app.errors import BadInput
+from app.operations.common import require_scope
+from app.rules import compliance as rules
+from app.rules.scheduling import occurrence_status
+from app.rules.scopes import Scope
+from app.rules.waitlist import EnrollmentStatus as Status
+from app.rules.waitlist import at_capacity, over_capacity
+from app.schema.connection import Connection
+from app.schema.enrollment.types import Enrollment
+from app.schema.enums import (
+    ComplianceProgram,
+    ComplianceRequirement,
+    ComplianceStatus,
+    EnrollmentStatus,
+    GroupType,
+    OccurrenceStatus,
+)
+from app.schema.node import Node, global_id, rows_of
+from app.schema.pagination import page_args
+from app.schema.permissions import scoped
+from app.schema.reference.types import Facility, Staff, load_facility, load_staff
+from app.schema.sessions.loaders import session_of_occurrence
+
+GroupSessionType = Annotated["GroupSession", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
+
+
+@strawberry.type
+class Capacity:
+    enrolled: int
+    max: int
+    min: int | None
+    waitlisted: int
+    at_capacity: bool
+    over_capacity: bool
+
+
+@strawberry.type
+class ComplianceGap:
+    requirement: ComplianceRequirement
+    required: float
+    actual: float
+    short_by: float
+    date: date | None
+    message: str
+
+
+@strawberry.type
+class ProgramCompliance:
+    """A week's compliance (app.rules.compliance.ComplianceResult)."""
+
+    program: ComplianceProgram
+    status: ComplianceStatus
+    week_start: date
+    hours_per_week: float
+    days_per_week: int
+    min_hours_per_session_day: float | None
+    gaps: list[ComplianceGap]
+
+
+@strawberry.type
+class GroupDefinition(Node):
+    id: strawberry.ID = global_id("GroupDefinition")
+    name: str
+    group_type: GroupType
+    location: str | None
+    min_capacity: int | None
+    max_capacity: int
+    duration_minutes: int
+    recurrence_rule: str | None
+    recurrence_start: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+
+    @strawberry.field
+    async def facility(group: strawberry.Parent[models.GroupDefinition], info: Info) -> Facility:
+        return await load_facility(info, group.facility_id)
+
+    @strawberry.field
+    async def facilitator(group: strawberry.Parent[models.GroupDefinition], info: Info) -> Staff:
+        return await load_staff(info, group.facilitator_id)
+
+    @strawberry.field
+    async def co_facilitator(group: strawberry.Parent[models.GroupDefinition], info: Info) -> Staff | None:
+        return await load_staff(info, group.co_facilitator_id) if group.co_facilitator_id else None
+
+    @strawberry.field
+    async def capacity(group: strawberry.Parent[models.GroupDefinition], info: Info) -> Capacity:
+        counts = await info.context.loaders.custom("enrollment_counts", enrollment_queries.counts_by_group).load(group.id)
+        enrolled, waitlisted = counts.get(Status.ENROLLED, 0), counts.get(Status.WAITLISTED, 0)
+        return Capacity(
+            enrolled=enrolled,
+            max=group.max_capacity,
+            min=group.min_capacity,
+            waitlisted=waitlisted,
+            at_capacity=at_capacity(enrolled, group.max_capacity),
+            over_capacity=over_capacity(enrolled, group.max_capacity),
+        )
+
+    @strawberry.field(description="Null unless the group is IOP or PHP.")
+    async def compliance(
+        group: strawberry.Parent[models.GroupDefinition], info: Info, week_of: date | None = None
+    ) -> ProgramCompliance | None:
+        if group.group_type not in rules.PROGRAMS:
+            return None
+        loaders = info.context.loaders
+        thresholds = await loaders.custom("compliance_thresholds", queries.compliance_thresholds).load(group.group_type)
+        if thresholds is None:
+            return None
+        facility = await load_facility(info, group.facility_id)
+        if week_of is None:
+            week_of = info.context.services.clock.now().astimezone(ZoneInfo(facility.timezone)).date()
+        monday = rules.week_start(week_of)
+        occurrences = await loaders.custom("week_occurrences", queries.week_occurrences).load((group.id, monday))
+        if occurrences:
+            sessions = rules.session_hours(occurrences)
+        else:
+            sessions = rules.projected_sessions(
+                group.recurrence_rule, group.recurrence_start, facility.timezone, monday, group.duration_minutes
+            )
+        return rules.evaluate_compliance(group.group_type, thresholds, sessions, week_of=monday)
+
+    @strawberry.field(**scoped(Scope.GROUP_SCHEDULE_VIEW))
+    async def occurrences(
+        group: strawberry.Parent[models.GroupDefinition],
+        info: Info,
+        from_: Annotated[date | None, strawberry.argument(name="from")] = None,
+        to: date | None = None,
+        status: OccurrenceStatus | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[GroupOccurrence]:
+        if from_ and to and from_ > to:
+            raise BadInput("from must not be after to")
+        window = page_args(first, after)
+        async with info.context.db() as db:
+            rows, total = await queries.occurrences_page(
+                db, group.id, first_day=from_, last_day=to, status=status, now=info.context.services.clock.now(), window=window
+            )
+        return Connection.from_page(rows, window, total)
+
+    @strawberry.field
+    async def enrollments(
+        group: strawberry.Parent[models.GroupDefinition],
+        info: Info,
+        status: list[EnrollmentStatus] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Enrollment]:
+        require_scope(info.context.principal, Scope.ENROLLMENTS_VIEW)
+        window = page_args(first, after)
+        statuses = tuple(sorted(status)) if status else tuple(Status)
+
+        async def batch(db, group_ids):
+            return await enrollment_queries.enrollment_pages(db, group_ids, statuses, window.offset, window.limit)
+
+        rows, total = await info.context.loaders.custom(("enrollments", statuses, window), batch).load(group.id)
+        return Connection.from_page(rows, window, total)
+
+    @strawberry.field(description="Waitlisted enrollments ordered by waitlistPosition.")
+    async def waitlist(group: strawberry.Parent[models.GroupDefinition], info: Info) -> list[Enrollment]:
+        require_scope(info.context.principal, Scope.ENROLLMENTS_VIEW)
+        return await info.context.loaders.custom("waitlists", enrollment_queries.waitlists).load(group.id)
+
+    is_type_of = rows_of(models.GroupDefinition)
+
+
+@strawberry.type
+class GroupOccurrence(Node):
+    id: strawberry.ID = global_id("GroupOccurrence")
+    session_date: date
+    start_time: time
+    end_time: time
+    starts_at: datetime
+    ends_at: datetime
+    cancellation_reason: str | None
+    cancelled_at: datetime | None
+
+    @strawberry.field
+    async def group(occurrence: strawberry.Parent[models.GroupOccurrence], info: Info) -> GroupDefinition:
+        return await info.context.loaders.by_id(models.GroupDefinition).load(occurrence.group_id)
+
+    @strawberry.field
+    async def facilitator(occurrence: strawberry.Parent[models.GroupOccurrence], info: Info) -> Staff:
+        return await load_staff(info, occurrence.facilitator_id)
+
+    @strawberry.field
+    def status(occurrence: strawberry.Parent[models.GroupOccurrence], info: Info) -> OccurrenceStatus:
+        return occurrence_status(occurrence.cancelled_at, occurrence.ends_at, info.context.services.clock.now())
+
+    @strawberry.field
+    async def session(occurrence: strawberry.Parent[models.GroupOccurrence], info: Info) -> GroupSessionType | None:
+        return await session_of_occurrence(info, occurrence.id)
+
+    is_type_of = rows_of(models.GroupOccurrence)
+
+
+@strawberry.type
+class GenerateOccurrencesResult:
+    created: list[GroupOccurrence]
+    skipped: int

@@ -1,0 +1,1 @@
+"""Group sessions in GraphQL (CL-14): sessions, rosters, supervisors, attendance, audit."""
