@@ -11,15 +11,16 @@ from zoneinfo import ZoneInfo
 
 from app.auth import ALL_SCOPES, Principal
 from app.db import models
-from app.ids import encode_id
 from app.db.queries import billing as billing_queries
 from app.db.queries import groups as group_queries
 from app.db.queries import sessions as session_queries
 from app.db.queries.common import Page, insert_missing
+from app.ids import encode_id
 from app.operations import attendance, billing, enrollment, scheduling
 from app.operations.work import unit_of_work
 from app.rules.attendance import AttendanceStatus
 from app.rules.billing import BillingIssueCode
+from app.rules.reference import StaffAssignmentRole
 from app.rules.scheduling import GroupType
 from app.services import Services
 
@@ -114,7 +115,7 @@ async def _reference_data(db) -> None:
     ])
     await insert_missing(db, models.StaffAssignment, [
         {"id": demo_id("assign", i), "staff_id": demo_id("staff", 2 + i % 2), "patient_id": demo_id("patient", i),
-         "role": "SUPERVISING"}
+         "role": StaffAssignmentRole.SUPERVISING}
         for i in range(30)
     ])
 

@@ -6,7 +6,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -14,10 +13,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
-from app.clock import Clock, clock as default_clock
+from app.clock import Clock
+from app.clock import clock as default_clock
 from app.config import Settings
 from app.db.embedded import EmbeddedPostgres
-from app.db.engine import make_engine, make_sessionmaker
+from app.db.engine import make_engine, make_sessionmaker, ping
 from app.db.migrate import upgrade
 from app.events import relay
 from app.events.consumers import clinical_sessions
@@ -107,8 +107,7 @@ def create_app(
 
     async def healthz(request: Request) -> JSONResponse:
         try:
-            async with request.app.state.services.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            await ping(request.app.state.services.engine)
         except Exception:  # noqa: BLE001 - any failure means unhealthy
             log.exception("health check failed")
             return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)

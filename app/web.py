@@ -20,7 +20,13 @@ from strawberry.types.unset import UNSET
 
 from app.auth import principal_from_header
 from app.errors import CONFLICT_CODES, ErrorCode, Unauthenticated
-from app.idempotency import IdempotencyKeys, idempotency_key, read_body, replaying, run_idempotently
+from app.idempotency import (
+    IdempotencyKeys,
+    idempotency_key,
+    read_body,
+    replaying,
+    run_idempotently,
+)
 from app.schema.context import Context
 from app.schema.errors import error_code
 from app.services import Services

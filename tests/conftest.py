@@ -42,7 +42,7 @@ def _with_database(url: str, name: str) -> str:
     return f"{base}/{name}" + (f"?{query}" if query else "")
 
 
-def _asyncpg_dsn(url: str) -> str:
+def asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://")
 
 
@@ -50,7 +50,7 @@ def _asyncpg_dsn(url: str) -> str:
 async def database_url() -> AsyncIterator[str]:
     server, embedded = _server_url()
     name = f"gs_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = await asyncpg.connect(_asyncpg_dsn(server))
+    admin = await asyncpg.connect(asyncpg_dsn(server))
     await admin.execute(f'CREATE DATABASE "{name}"')
     await admin.close()
     url = _with_database(server, name)
@@ -58,7 +58,7 @@ async def database_url() -> AsyncIterator[str]:
     try:
         yield url
     finally:
-        admin = await asyncpg.connect(_asyncpg_dsn(server))
+        admin = await asyncpg.connect(asyncpg_dsn(server))
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
         if embedded is not None:
@@ -110,7 +110,7 @@ async def clean_data(request, test_clock: Clock) -> AsyncIterator[None]:
     if "database_url" not in request.fixturenames:
         return
     url = request.getfixturevalue("database_url")
-    conn = await asyncpg.connect(_asyncpg_dsn(url))
+    conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
         names = [t["tablename"] for t in tables if t["tablename"] not in KEEP_TABLES]
@@ -190,4 +190,4 @@ def ws(app):
     return connect
 
 
-pytest_plugins = ["tests.builders"]
+pytest_plugins = ["tests.support.builders"]

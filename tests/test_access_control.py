@@ -13,7 +13,7 @@ import asyncio
 import pytest
 
 from app.auth import ALL_SCOPES
-from tests.builders_hardening import CALLS, SUBSCRIPTIONS, World, build_world, node_types, root_fields, row_counts
+from tests.support.builders_hardening import CALLS, SUBSCRIPTIONS, World, build_world, node_types, root_fields, row_counts
 from tests.conftest import make_token
 
 ANY = None  # any authenticated caller

@@ -10,7 +10,7 @@ import pytest
 
 from app.auth import ALL_SCOPES
 from app.rules.attendance import STATUSES, TRANSITIONS
-from tests.builders_sessions import (
+from tests.support.builders_sessions import (
     SET_ATTENDANCE,
     SET_SUPERVISOR,
     audit_rows,

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db import models
-from tests.builders_hardening import CALLS, FORCE_SET_ATTENDANCE, World, build_world, root_fields
+from tests.support.builders_hardening import CALLS, FORCE_SET_ATTENDANCE, World, build_world, root_fields
 from tests.conftest import make_token
 
 CREATE = "create"  # a new record: `after` only

@@ -11,8 +11,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from app.rules.recurrence import recurrence_rule_problem
-from tests.builders_hardening import CALLS, FORCE_SET_ATTENDANCE, World, build_world, row_counts
-from tests.builders_sessions import create_session
+from tests.support.builders_hardening import CALLS, FORCE_SET_ATTENDANCE, World, build_world, row_counts
+from tests.support.builders_sessions import create_session
 
 QUICK = 2.0
 

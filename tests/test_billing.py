@@ -11,8 +11,8 @@ from app.auth import ALL_SCOPES
 from app.db import models
 from app.operations.billing_pipeline import bill_due_sessions
 from app.rules.edi837 import edi_problems, parse_segments
-from tests.builders_sessions import SET_ATTENDANCE, SET_SUPERVISOR, at, create_session, set_now
-from tests.x12 import pyx12_errors
+from tests.support.builders_sessions import SET_ATTENDANCE, SET_SUPERVISOR, at, create_session, set_now
+from tests.support.x12 import pyx12_errors
 
 PREVIEW = """query($id: ID!) { groupSession(id: $id) { status locked billingPreview {
   billableCount state presentSupervisors maxParticipantsPerSupervisor readyToBill

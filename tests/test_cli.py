@@ -39,7 +39,7 @@ def test_demo_loads_once_and_again_changes_nothing(database_url, tmp_path):
 
 
 async def test_serve_prints_the_address_and_dev_tokens(database_url):
-    from tests.server import server_process, start_server
+    from tests.support.server import server_process, start_server
 
     async with start_server(database_url) as base_url:
         log = server_process(base_url).log_path.read_text()
@@ -68,7 +68,7 @@ async def test_demo_twice_changes_no_row(database_url, tmp_path):
 
 
 async def test_bill_due_bills_every_ended_session(gql, clinic, database_url, tmp_path):
-    from tests.builders_sessions import create_session
+    from tests.support.builders_sessions import create_session
 
     patient = await clinic.add_patient()
     await clinic.cover(patient)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 
 from app.db import models
-from tests.builders_scheduling import CANCEL, add_occurrence, create_group, generate
+from tests.support.builders_scheduling import CANCEL, add_occurrence, create_group, generate
 
 COMPLIANCE = """
 query($id: ID!, $weekOf: Date) {

@@ -6,7 +6,7 @@ from sqlalchemy import event, select
 
 from app.db import models
 from app.ids import decode_id
-from tests.builders_enrollment import (
+from tests.support.builders_enrollment import (
     DISENROLL,
     ENROLL,
     REMOVE,

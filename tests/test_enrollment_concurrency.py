@@ -13,7 +13,7 @@ from contextlib import AsyncExitStack
 import httpx
 
 from app.ids import decode_id
-from tests.builders_enrollment import (
+from tests.support.builders_enrollment import (
     DISENROLL,
     ENROLL,
     UPDATE_CAPACITY,
@@ -24,7 +24,7 @@ from tests.builders_enrollment import (
     stored_enrollments,
 )
 from tests.conftest import GraphQLClient, make_token
-from tests.server import start_server, start_servers
+from tests.support.server import start_server, start_servers
 from tests.test_enrollment import enrollment_events
 
 

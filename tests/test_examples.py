@@ -10,7 +10,7 @@ import pytest
 
 from app.demo import gid, load_demo
 from tests.conftest import GraphQLClient, make_token
-from tests.server import start_server
+from tests.support.server import start_server
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -25,7 +25,7 @@ async def demo(services, test_clock):
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from tests.builders_sessions import set_now
+    from tests.support.builders_sessions import set_now
 
     today = test_clock.now().astimezone(ZoneInfo("America/Phoenix")).date()
     set_now(test_clock, datetime(today.year, today.month, today.day, 14, 0, tzinfo=ZoneInfo("America/Phoenix")))

@@ -17,10 +17,10 @@ import httpx
 import pytest
 
 from app.ids import decode_id, encode_id
-from tests.builders_enrollment import ENROLL, assert_line_is_sound, make_group, stored_enrollments
-from tests.builders_hardening import ServerProcess
-from tests.builders_sessions import SET_ATTENDANCE, create_session
-from tests.conftest import GraphQLClient, _asyncpg_dsn, _with_database, make_token
+from tests.support.builders_enrollment import ENROLL, assert_line_is_sound, make_group, stored_enrollments
+from tests.support.builders_hardening import ServerProcess
+from tests.support.builders_sessions import SET_ATTENDANCE, create_session
+from tests.conftest import GraphQLClient, asyncpg_dsn, _with_database, make_token
 
 EVENTS_CHANNEL = "integration-events"  # app.events.relay.CHANNEL
 
@@ -39,7 +39,7 @@ async def until(predicate, timeout: float = 30.0, interval: float = 0.05, what: 
 async def listening(database_url: str, channel: str = EVENTS_CHANNEL):
     """Every NOTIFY on `channel`, as the parsed messages, for the block's duration."""
     received: list[dict] = []
-    conn = await asyncpg.connect(_asyncpg_dsn(database_url))
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
 
     def on_notify(_conn, _pid, _channel, payload: str) -> None:
         received.append(json.loads(payload))
@@ -52,7 +52,7 @@ async def listening(database_url: str, channel: str = EVENTS_CHANNEL):
 
 
 async def fetch(database_url: str, sql: str, *args):
-    conn = await asyncpg.connect(_asyncpg_dsn(database_url))
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
         return await conn.fetch(sql, *args)
     finally:
@@ -97,7 +97,7 @@ def postgres_broadcast(database_url: str, shorthand: bool = False) -> dict[str, 
 async def test_events_in_flight_when_the_relay_is_killed_are_published_exactly_once(database_url, workdir, shorthand):
     """A backlog of committed, unpublished events; the relay is killed while publishing it and
     started again. With at-least-once delivery the batch in flight at the kill is sent twice."""
-    conn = await asyncpg.connect(_asyncpg_dsn(database_url))
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
         await conn.executemany(
             "INSERT INTO integration_events (type, payload) VALUES ('hardening_probe', $1::jsonb)",
@@ -392,7 +392,7 @@ async def broadcaster_database(database_url: str):
     """A database of its own for the broadcaster (so its outage is not the application's); yields
     (its postgres:// URL, a function that takes it down or brings it back)."""
     name = "gs_bcast_" + urlparse(database_url).path.lstrip("/")[-12:]
-    admin = await asyncpg.connect(_asyncpg_dsn(database_url))
+    admin = await asyncpg.connect(asyncpg_dsn(database_url))
     await admin.execute(f'CREATE DATABASE "{name}"')
 
     async def available(up: bool) -> None:

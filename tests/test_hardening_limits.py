@@ -9,7 +9,7 @@ import pytest
 from graphql import get_introspection_query
 
 from app.schema.root import MAX_ALIASES, MAX_DEPTH, schema
-from tests.builders_enrollment import make_group
+from tests.support.builders_enrollment import make_group
 
 QUICK = 2.0  # seconds: a refusal must not cost the server real work
 
@@ -341,7 +341,7 @@ async def test_a_websocket_message_that_is_not_json_closes_the_socket_with_4400(
 
 
 async def test_operations_past_the_per_socket_limit_are_refused_with_a_code(ws, gql, clinic):
-    from tests.builders_sessions import create_session
+    from tests.support.builders_sessions import create_session
 
     session = await create_session(gql, clinic, patients=[])
     subscription = "subscription($id: ID!) { sessionUpdates(sessionId: $id) { kind } }"

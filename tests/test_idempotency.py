@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.db import models
-from tests.builders_sessions import CREATE_SESSION, SET_ATTENDANCE, at, create_session
+from tests.support.builders_sessions import CREATE_SESSION, SET_ATTENDANCE, at, create_session
 from tests.conftest import make_token
 
 SESSIONS = "{ groupSessions(filter: {from: \"2026-03-01\", to: \"2026-03-31\"}) { totalCount } }"

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.auth import ALL_SCOPES
 from app.db import models
 from app.events.relay import CHANNEL, publish_pending
-from tests.builders_scheduling import CANCEL, UPDATE, add_occurrence, create_group, outbox
+from tests.support.builders_scheduling import CANCEL, UPDATE, add_occurrence, create_group, outbox
 
 EVENTS = """
 query($after: String, $first: Int) {

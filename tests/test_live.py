@@ -160,7 +160,7 @@ async def test_subscribing_and_leaving_a_thousand_times_frees_everything(ws, ser
 
 
 async def test_billing_pushes_locked_to_watchers(ws, gql, services, clinic, test_clock):
-    from tests.builders_sessions import at, create_session, set_now
+    from tests.support.builders_sessions import at, create_session, set_now
 
     set_now(test_clock, at(9, 20))
     patient = await clinic.add_patient()
@@ -184,8 +184,8 @@ subscription($id: ID!) {
 
 
 async def test_group_watchers_see_enrollment_occurrence_and_group_changes(ws, gql, clinic):
-    from tests.builders_enrollment import disenroll, enroll, make_group
-    from tests.builders_scheduling import generate
+    from tests.support.builders_enrollment import disenroll, enroll, make_group
+    from tests.support.builders_scheduling import generate
 
     group_id = await make_group(gql, clinic, maxCapacity=1, recurrenceRule="FREQ=WEEKLY;BYDAY=MO,WE",
                                 recurrenceStart="2026-03-02T09:00:00-07:00")
@@ -219,8 +219,8 @@ async def test_group_watchers_see_enrollment_occurrence_and_group_changes(ws, gq
 
 
 async def test_a_moved_occurrence_tells_session_watchers(ws, gql, clinic, services):
-    from tests.builders_enrollment import make_group
-    from tests.builders_scheduling import add_occurrence
+    from tests.support.builders_enrollment import make_group
+    from tests.support.builders_scheduling import add_occurrence
 
     group_id = await make_group(gql, clinic)
     occurrence = await add_occurrence(gql, group_id, session_date="2027-01-07")

@@ -10,10 +10,10 @@ import httpx
 import pytest
 import websockets
 
-from tests.builders import Clinic
-from tests.builders_sessions import SET_ATTENDANCE, create_session
+from tests.support.builders import Clinic
+from tests.support.builders_sessions import SET_ATTENDANCE, create_session
 from tests.conftest import GraphQLClient, make_token
-from tests.server import server_process, start_server, start_servers
+from tests.support.server import server_process, start_server, start_servers
 
 SUBSCRIPTION = """subscription($id: ID!) { sessionUpdates(sessionId: $id) {
   kind sequence changedParticipantIds billingPreview { billableCount } } }"""

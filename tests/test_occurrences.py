@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from app.auth import ALL_SCOPES
 from app.db import models
 from app.ids import decode_id
-from tests.builders_scheduling import (
+from tests.support.builders_scheduling import (
     ADD,
     CANCEL,
     GENERATE,

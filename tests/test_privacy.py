@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 
-from tests.builders import Clinic
-from tests.builders_hardening import ServerProcess
+from tests.support.builders import Clinic
+from tests.support.builders_hardening import ServerProcess
 from tests.conftest import GraphQLClient, make_token
 
 PATIENTS = [

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import event
 
-from tests.builders_scheduling import create_group
-from tests.builders_sessions import (
+from tests.support.builders_scheduling import create_group
+from tests.support.builders_sessions import (
     NOW,
     at,
     occurrence_payload,

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db import models
-from tests.builders_sessions import SESSION, audit_rows, create_session, get_session
+from tests.support.builders_sessions import SESSION, audit_rows, create_session, get_session
 
 MARK = """
 mutation($a: ID!, $b: ID!, $c: ID!) {

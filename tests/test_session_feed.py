@@ -8,8 +8,8 @@ import uuid
 import pytest
 
 from app.ids import encode_id
-from tests.builders_scheduling import CANCEL, UPDATE, add_occurrence, create_group
-from tests.builders_sessions import (
+from tests.support.builders_scheduling import CANCEL, UPDATE, add_occurrence, create_group
+from tests.support.builders_sessions import (
     NOW,
     SET_ATTENDANCE,
     at,

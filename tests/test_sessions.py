@@ -9,7 +9,7 @@ import pytest
 
 from app.auth import ALL_SCOPES
 from app.ids import encode_id
-from tests.builders_sessions import (
+from tests.support.builders_sessions import (
     CREATE_SESSION,
     NOW,
     SESSION,

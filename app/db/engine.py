@@ -3,7 +3,13 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from app.db.embedded import asyncpg_url
 
@@ -28,6 +34,12 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         pool_pre_ping=True,
         pool_recycle=1800,
     )
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Raises unless the database answers."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.clock import Clock, clock as default_clock
+from app.clock import Clock
+from app.clock import clock as default_clock
 from app.db.models import AuditEntry, IntegrationEvent
 
 log = logging.getLogger(__name__)

@@ -12,14 +12,12 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.db.queries import events as queries
 from app.db.uow import UnitOfWork
 from app.operations.work import unit_of_work
-
-if TYPE_CHECKING:
-    from app.services import Services
+from app.services import Services
 
 log = logging.getLogger(__name__)
 

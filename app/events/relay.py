@@ -14,16 +14,12 @@ import asyncio
 import json
 import logging
 
-from typing import TYPE_CHECKING
-
 from broadcaster import Broadcast
 
 from app.db.models import IntegrationEvent
 from app.db.queries import events as queries
 from app.live.backends import make_broadcast
-
-if TYPE_CHECKING:
-    from app.services import Services
+from app.services import Services
 
 log = logging.getLogger(__name__)
 

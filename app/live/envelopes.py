@@ -8,16 +8,14 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.db import models
 from app.db.queries.billing import billing_inputs
 from app.live.backends import PAUSED, RESYNC
 from app.rules.billing import Preview
 from app.rules.updates import GroupUpdateKind, SessionUpdateKind
-
-if TYPE_CHECKING:
-    from app.services import Services
+from app.services import Services
 
 # Broadcaster signals that carry the current state rather than one change.
 STATE_KINDS = {RESYNC: "SNAPSHOT", PAUSED: "PAUSED"}

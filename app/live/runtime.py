@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 from app.live.backends import make_broadcast
 from app.live.envelopes import SessionStates, group_builder
 from app.live.hub import Hub, keep_listener_alive
 from app.live.publish import LivePublisher
-
-if TYPE_CHECKING:
-    from app.services import Services
+from app.services import Services
 
 
 async def start_live(services: Services) -> None:

@@ -20,7 +20,12 @@ from app.ids import encode_id
 from app.live.publish import stage_session_update
 from app.operations import billing_pipeline
 from app.operations.common import visible_or_not_found
-from app.rules.attendance import AttendanceChange, AttendanceStatus, Refusal, attendance_change_refusal
+from app.rules.attendance import (
+    AttendanceChange,
+    AttendanceStatus,
+    Refusal,
+    attendance_change_refusal,
+)
 from app.rules.scopes import Scope
 from app.rules.updates import SessionUpdateKind
 

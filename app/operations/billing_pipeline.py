@@ -12,7 +12,6 @@ import logging
 import secrets
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from app.db import models
 from app.db.queries import billing as queries
@@ -32,9 +31,7 @@ from app.rules.claims import (
     plan_correction,
 )
 from app.rules.updates import SessionUpdateKind
-
-if TYPE_CHECKING:
-    from app.services import Services
+from app.services import Services
 
 log = logging.getLogger(__name__)
 SWEEP_ACTOR = "billing-sweep"

@@ -15,7 +15,12 @@ from app.db.uow import UnitOfWork
 from app.errors import BadInput, Conflict, NotFound
 from app.operations.common import check, require_text, visible_or_not_found
 from app.rules.bands import band_table_problems
-from app.rules.reference import StaffAssignmentRole, npi_is_valid, state_problem, timezone_problem
+from app.rules.reference import (
+    StaffAssignmentRole,
+    npi_is_valid,
+    state_problem,
+    timezone_problem,
+)
 
 
 @cache

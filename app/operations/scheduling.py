@@ -20,9 +20,21 @@ from app.db.uow import UnitOfWork
 from app.errors import BadInput, Conflict, IllegalTransition, Locked, NotFound
 from app.live.publish import stage_group_update
 from app.operations import enrollment
-from app.operations.common import camel, check, require_scope, require_text, visible_or_not_found
+from app.operations.common import (
+    camel,
+    check,
+    require_scope,
+    require_text,
+    visible_or_not_found,
+)
 from app.rules.groups import GroupShape, group_problems
-from app.rules.recurrence import Slot, expand_recurrence, slot_problem, wall_anchor, wall_slot
+from app.rules.recurrence import (
+    Slot,
+    expand_recurrence,
+    slot_problem,
+    wall_anchor,
+    wall_slot,
+)
 from app.rules.scheduling import GroupType
 from app.rules.scopes import Scope
 from app.rules.updates import GroupUpdateKind

@@ -2,13 +2,9 @@
 transaction, and committed events are handed to the feed consumers and the relay at once."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from app.db.uow import UnitOfWork
 from app.live.publish import stage_group_updates_for_events
-
-if TYPE_CHECKING:
-    from app.services import Services
+from app.services import Services
 
 
 def unit_of_work(services: Services, actor: str) -> UnitOfWork:

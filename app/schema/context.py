@@ -13,8 +13,8 @@ from strawberry.extensions import SchemaExtension
 
 from app.auth import Principal
 from app.db.uow import UnitOfWork
-from app.operations.work import unit_of_work
 from app.errors import Unauthenticated
+from app.operations.work import unit_of_work
 from app.schema.errors import classify
 from app.schema.loaders import Loaders
 from app.services import Services

@@ -5,7 +5,16 @@ from enum import Enum
 
 import strawberry
 
-from app.rules import attendance, billing, claims, compliance, reference, scheduling, updates, waitlist
+from app.rules import (
+    attendance,
+    billing,
+    claims,
+    compliance,
+    reference,
+    scheduling,
+    updates,
+    waitlist,
+)
 
 PAUSED = "Live updates are interrupted (broadcaster unreachable); a SNAPSHOT follows when they resume."
 

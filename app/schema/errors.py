@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
+
 from graphql import GraphQLError
 
 from app.errors import DomainError, ErrorCode

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import InstrumentedAttribute
 from strawberry.dataloader import DataLoader
+
+from app.db.queries.common import rows_by_id
 
 BatchFn = Callable[[AsyncSession, Sequence[Any]], Awaitable[Sequence[Any]]]
 
@@ -88,26 +87,7 @@ class Loaders:
                 await session.close()
 
     def by_id(self, model: type) -> DataLoader[uuid.UUID, Any]:
-        async def batch(session: AsyncSession, keys: Sequence[uuid.UUID]) -> list[Any]:
-            rows = (await session.scalars(select(model).where(model.id.in_(keys)))).all()
-            found = {row.id: row for row in rows}
-            return [found.get(key) for key in keys]
+        async def batch(db: AsyncSession, keys: Sequence[uuid.UUID]) -> list[Any]:
+            return await rows_by_id(db, model, keys)
 
         return self.custom(("by_id", model), batch)
-
-    def children(
-        self, column: InstrumentedAttribute, *order_by: Any, where: Any = None
-    ) -> DataLoader[uuid.UUID, list[Any]]:
-        """Rows whose `column` equals the key, as one list per key."""
-        model = column.class_
-
-        async def batch(session: AsyncSession, keys: Sequence[uuid.UUID]) -> list[list[Any]]:
-            query = select(model).where(column.in_(keys)).order_by(*order_by)
-            if where is not None:
-                query = query.where(where)
-            grouped: dict[Any, list[Any]] = defaultdict(list)
-            for row in (await session.scalars(query)).all():
-                grouped[getattr(row, column.key)].append(row)
-            return [grouped.get(key, []) for key in keys]
-
-        return self.custom(("children", column, order_by, str(where)), batch)

@@ -24,7 +24,13 @@ from app.schema.limits import CachedValidation, FragmentExpansionLimiter
 from app.schema.live.subscriptions import Subscription
 from app.schema.node import Node, resolve_node
 from app.schema.reference.mutations import ReferenceMutation
-from app.schema.reference.queries import ReferenceQuery, facility_node, patient_node, payer_node, staff_node
+from app.schema.reference.queries import (
+    ReferenceQuery,
+    facility_node,
+    patient_node,
+    payer_node,
+    staff_node,
+)
 from app.schema.reference.types import Facility, Patient, Payer, Staff
 from app.schema.scalars import SCALAR_OVERRIDES
 from app.schema.scheduling.mutations import SchedulingMutation

@@ -152,7 +152,7 @@ async def fuzz_server(database_url: str, services, *, max_time: int, seed: int |
     """Load the demo through `services` (on `database_url`), serve it from a real process, fuzz it.
     Returns schemathesis' exit code and output."""
     from app.demo import load_demo
-    from tests.builders_hardening import ServerProcess
+    from tests.support.builders_hardening import ServerProcess
     from tests.conftest import make_token
 
     await load_demo(services)

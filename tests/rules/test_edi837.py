@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.x12 import pyx12_errors
+from tests.support.x12 import pyx12_errors
 
 
 

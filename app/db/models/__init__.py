@@ -7,7 +7,12 @@ from app.db.models.clinical import (
     RosterEntry,
     SupervisorAttendance,
 )
-from app.db.models.platform import AuditEntry, ConsumerOffset, IdempotencyKey, IntegrationEvent
+from app.db.models.platform import (
+    AuditEntry,
+    ConsumerOffset,
+    IdempotencyKey,
+    IntegrationEvent,
+)
 from app.db.models.reference import (
     Coverage,
     Facility,

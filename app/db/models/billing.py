@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.models.base import Base, timestamp_now, uuid_pk
+from app.rules.claims import ChargeStatus, ClaimFrequency, ClaimStatus
 
 
 class Charge(Base):
@@ -49,7 +50,7 @@ class Charge(Base):
     modifiers: Mapped[list[str]] = mapped_column(ARRAY(String(2)), default=list)
     units: Mapped[int] = mapped_column(Integer, default=1)
     amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
-    status: Mapped[str] = mapped_column(String(8), default="ACTIVE")
+    status: Mapped[str] = mapped_column(String(8), default=ChargeStatus.ACTIVE)
     created_at: Mapped[datetime] = timestamp_now()
     voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -80,8 +81,8 @@ class Claim(Base):
     session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("group_sessions.id"))
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"))
     payer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payers.id"))
-    status: Mapped[str] = mapped_column(String(12), default="DRAFT")
-    frequency: Mapped[str] = mapped_column(String(12), default="ORIGINAL")
+    status: Mapped[str] = mapped_column(String(12), default=ClaimStatus.DRAFT)
+    frequency: Mapped[str] = mapped_column(String(12), default=ClaimFrequency.ORIGINAL)
     original_claim_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("claims.id"))
     total_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     validation: Mapped[list] = mapped_column(JSONB, default=list)

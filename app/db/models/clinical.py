@@ -8,11 +8,20 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.models.base import Base, timestamp_now, uuid_pk
+from app.rules.attendance import AttendanceStatus
 
 
 class GroupSession(Base):
@@ -52,7 +61,7 @@ class RosterEntry(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("group_sessions.id"))
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="SCHEDULED")
+    status: Mapped[str] = mapped_column(String(16), default=AttendanceStatus.SCHEDULED)
     added_late: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = timestamp_now()
     updated_at: Mapped[datetime] = timestamp_now()
@@ -69,7 +78,7 @@ class SupervisorAttendance(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("group_sessions.id"))
     staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
-    status: Mapped[str] = mapped_column(String(16), default="SCHEDULED")
+    status: Mapped[str] = mapped_column(String(16), default=AttendanceStatus.SCHEDULED)
     updated_at: Mapped[datetime] = timestamp_now()
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
+from app.db.queries.common import rows_by_column
 from app.db.queries.sessions import supervisors_by_session
 from app.ids import encode_id
 from app.rules import billing as rules
@@ -206,22 +207,15 @@ async def charges_of_claims(db: AsyncSession, claim_ids: Sequence[uuid.UUID]) ->
 
 
 async def charges_by_session(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[list[models.Charge]]:
-    return await _children(db, models.Charge, models.Charge.session_id, session_ids, models.Charge.created_at, models.Charge.id)
+    return await rows_by_column(db, models.Charge.session_id, session_ids, models.Charge.created_at, models.Charge.id)
 
 
 async def claims_by_session(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[list[models.Claim]]:
-    return await _children(db, models.Claim, models.Claim.session_id, session_ids, models.Claim.created_at, models.Claim.id)
+    return await rows_by_column(db, models.Claim.session_id, session_ids, models.Claim.created_at, models.Claim.id)
 
 
 async def charges_by_patient(db: AsyncSession, patient_ids: Sequence[uuid.UUID]) -> list[list[models.Charge]]:
-    return await _children(db, models.Charge, models.Charge.patient_id, patient_ids, models.Charge.created_at, models.Charge.id)
-
-
-async def _children(db: AsyncSession, model, column, keys: Sequence[uuid.UUID], *order_by) -> list[list]:
-    grouped: dict[uuid.UUID, list] = defaultdict(list)
-    for row in (await db.scalars(select(model).where(column.in_(keys)).order_by(*order_by))).all():
-        grouped[getattr(row, column.key)].append(row)
-    return [grouped.get(pk, []) for pk in keys]
+    return await rows_by_column(db, models.Charge.patient_id, patient_ids, models.Charge.created_at, models.Charge.id)
 
 
 async def next_interchange_number(db: AsyncSession) -> int:

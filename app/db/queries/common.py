@@ -1,6 +1,8 @@
 """What every area's queries share: one page of a query with its total, literal text search."""
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +22,23 @@ async def page(db: AsyncSession, query: Select, *order_by: Any, window: Page) ->
     total = await db.scalar(select(func.count()).select_from(query.subquery()))
     rows = (await db.scalars(query.order_by(*order_by).offset(window.offset).limit(window.limit))).all()
     return list(rows), int(total or 0)
+
+
+async def rows_by_id(db: AsyncSession, model: type, keys: Sequence[Any]) -> list[Any]:
+    """The rows with these primary keys, one per key in order (None for a missing one)."""
+    found = {row.id: row for row in (await db.scalars(select(model).where(model.id.in_(keys)))).all()}
+    return [found.get(key) for key in keys]
+
+
+async def rows_by_column(db: AsyncSession, column: Any, keys: Sequence[Any], *order_by: Any, where: Any = None) -> list[list[Any]]:
+    """The rows whose `column` equals each key, one list per key in order."""
+    query = select(column.class_).where(column.in_(keys)).order_by(*order_by)
+    if where is not None:
+        query = query.where(where)
+    grouped: dict[Any, list[Any]] = defaultdict(list)
+    for row in (await db.scalars(query)).all():
+        grouped[getattr(row, column.key)].append(row)
+    return [grouped.get(key, []) for key in keys]
 
 
 def contains_pattern(search: str) -> str:

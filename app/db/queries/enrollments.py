@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy import and_, case, func, select
@@ -10,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.db import models
+from app.db.queries.common import rows_by_column
 from app.rules.waitlist import EnrollmentStatus
 
 Row = models.Enrollment
@@ -49,15 +49,8 @@ async def counts_by_group(db: AsyncSession, group_ids: Sequence[uuid.UUID]) -> l
 
 async def waitlists(db: AsyncSession, group_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
     """Each group's waitlist in position order."""
-    rows = await db.scalars(
-        select(Row)
-        .where(Row.group_id.in_(group_ids), Row.status == EnrollmentStatus.WAITLISTED, Row.deleted_at.is_(None))
-        .order_by(Row.waitlist_position)
-    )
-    grouped: dict[uuid.UUID, list[Row]] = defaultdict(list)
-    for row in rows:
-        grouped[row.group_id].append(row)
-    return [grouped.get(pk, []) for pk in group_ids]
+    waiting = and_(Row.status == EnrollmentStatus.WAITLISTED, Row.deleted_at.is_(None))
+    return await rows_by_column(db, Row.group_id, group_ids, Row.waitlist_position, where=waiting)
 
 
 async def enrollment_pages(

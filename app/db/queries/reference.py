@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
-from app.db.queries.common import Page, contains_pattern, page
+from app.db.queries.common import Page, contains_pattern, page, rows_by_column
 from app.rules.reference import StaffAssignmentRole
 
 
@@ -60,15 +59,7 @@ async def lock_payer(db: AsyncSession, payer_id: uuid.UUID) -> None:
 
 
 async def coverages_by_patient(db: AsyncSession, patient_ids: Sequence[uuid.UUID]) -> list[list[models.Coverage]]:
-    rows = await db.scalars(
-        select(models.Coverage)
-        .where(models.Coverage.patient_id.in_(patient_ids))
-        .order_by(models.Coverage.priority, models.Coverage.effective_from)
-    )
-    grouped: dict[uuid.UUID, list[models.Coverage]] = defaultdict(list)
-    for row in rows:
-        grouped[row.patient_id].append(row)
-    return [grouped.get(pk, []) for pk in patient_ids]
+    return await rows_by_column(db, models.Coverage.patient_id, patient_ids, models.Coverage.priority, models.Coverage.effective_from)
 
 
 async def payer_coverage(db: AsyncSession, patient_id: uuid.UUID, payer_id: uuid.UUID) -> models.Coverage | None:

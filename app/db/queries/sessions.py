@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import DateTime
 
 from app.db import models
-from app.db.queries.common import Page, page
+from app.db.queries.common import Page, page, rows_by_column
 from app.rules.attendance import AttendanceStatus, SessionStatus
 from app.rules.reference import StaffAssignmentRole
 from app.rules.scheduling import GroupType
@@ -222,13 +222,7 @@ async def lock_supervisor_attendance(
 
 
 async def audit_entries(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[list[models.AuditEntry]]:
-    rows = await db.scalars(
-        select(models.AuditEntry).where(models.AuditEntry.session_id.in_(session_ids)).order_by(models.AuditEntry.id)
-    )
-    grouped: dict[uuid.UUID, list[models.AuditEntry]] = defaultdict(list)
-    for row in rows:
-        grouped[row.session_id].append(row)
-    return [grouped.get(pk, []) for pk in session_ids]
+    return await rows_by_column(db, models.AuditEntry.session_id, session_ids, models.AuditEntry.id)
 
 
 async def bump_sequence(db: AsyncSession, session_id: uuid.UUID) -> int | None:

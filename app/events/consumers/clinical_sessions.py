@@ -21,6 +21,7 @@ from app.operations.sessions import session_snapshot
 from app.rules.attendance import AttendanceStatus
 from app.rules.scheduling import GroupType
 from app.rules.updates import SessionUpdateKind
+from app.rules.waitlist import EnrollmentStatus
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ async def _announce_roster_changes(uow: UnitOfWork, changed: Sequence[tuple[uuid
 
 async def join_rosters(uow: UnitOfWork, payload: Payload, now: datetime) -> None:
     """Enrolled or promoted: on the roster of every session of the group that has not started."""
-    if payload.get("status") not in (None, "ENROLLED"):
+    if payload.get("status") not in (None, EnrollmentStatus.ENROLLED):
         return
     group_id, patient_id = payload_uuid(payload["groupId"], "GroupDefinition"), payload_uuid(payload["patientId"], "Patient")
     added = await queries.join_upcoming_rosters(uow.db, group_id, patient_id, now)
@@ -127,7 +128,7 @@ async def join_rosters(uow: UnitOfWork, payload: Payload, now: datetime) -> None
 async def leave_rosters(uow: UnitOfWork, payload: Payload, now: datetime) -> None:
     """Disenrolled or removed: off the rosters of the group's sessions that have not started,
     wherever their attendance is still SCHEDULED (a waitlisted patient was never on them)."""
-    if payload.get("status") == "WAITLISTED":
+    if payload.get("status") == EnrollmentStatus.WAITLISTED:
         return
     group_id, patient_id = payload_uuid(payload["groupId"], "GroupDefinition"), payload_uuid(payload["patientId"], "Patient")
     removed = await queries.leave_upcoming_rosters(uow.db, group_id, patient_id, now)

@@ -12,10 +12,22 @@ from app.db import models
 from app.db.queries import billing as queries
 from app.rules import billing as rules
 from app.rules.scopes import Scope
-from app.schema.enums import BillingIssueCode, ChargeStatus, ClaimFrequency, ClaimStatus, IssueSeverity
+from app.schema.enums import (
+    BillingIssueCode,
+    ChargeStatus,
+    ClaimFrequency,
+    ClaimStatus,
+    IssueSeverity,
+)
 from app.schema.node import Node, global_id, rows_of
 from app.schema.permissions import scoped
-from app.schema.reference.types import GroupSizeBand, Patient, Payer, load_patient, load_payer
+from app.schema.reference.types import (
+    GroupSizeBand,
+    Patient,
+    Payer,
+    load_patient,
+    load_payer,
+)
 
 GroupSessionType = Annotated["GroupSession", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
 

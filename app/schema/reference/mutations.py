@@ -13,7 +13,16 @@ from app.rules.scopes import Scope
 from app.schema.enums import StaffAssignmentRole
 from app.schema.inputs import plain
 from app.schema.permissions import scoped
-from app.schema.reference.types import Coverage, Facility, GroupSizeBand, Patient, Payer, Staff, StaffAssignment, SupervisionRule
+from app.schema.reference.types import (
+    Coverage,
+    Facility,
+    GroupSizeBand,
+    Patient,
+    Payer,
+    Staff,
+    StaffAssignment,
+    SupervisionRule,
+)
 
 ADMIN = scoped(Scope.REFERENCE_WRITE)
 

@@ -13,7 +13,11 @@ from app.rules.scopes import Scope
 from app.schema.enums import GroupType
 from app.schema.inputs import given, plain
 from app.schema.permissions import scoped
-from app.schema.scheduling.types import GenerateOccurrencesResult, GroupDefinition, GroupOccurrence
+from app.schema.scheduling.types import (
+    GenerateOccurrencesResult,
+    GroupDefinition,
+    GroupOccurrence,
+)
 
 GROUP_IDS = {"facility_id": "Facility", "facilitator_id": "Staff", "co_facilitator_id": "Staff"}
 

@@ -8,9 +8,9 @@ from strawberry.types import Info
 from app.db import models
 from app.db.queries import billing as billing_queries
 from app.db.queries import sessions as queries
+from app.operations.common import require_scope
 from app.rules.billing import Preview
 from app.rules.scopes import Scope
-from app.operations.common import require_scope
 
 
 async def roster(info: Info, session_id: uuid.UUID) -> list[models.RosterEntry]:

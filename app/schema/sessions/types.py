@@ -21,7 +21,14 @@ from app.rules.scopes import Scope
 from app.schema.enums import AttendanceStatus, GroupType, SessionStatus
 from app.schema.node import Node, global_id, rows_of
 from app.schema.permissions import scoped
-from app.schema.reference.types import Facility, Patient, Staff, load_facility, load_patient, load_staff
+from app.schema.reference.types import (
+    Facility,
+    Patient,
+    Staff,
+    load_facility,
+    load_patient,
+    load_staff,
+)
 from app.schema.scheduling.types import GroupDefinition
 from app.schema.sessions import loaders
 

@@ -70,7 +70,7 @@ async def start_server(database_url: str, env: Mapping[str, str] | None = None) 
         process.log_path = log_path  # type: ignore[attr-defined]
         RUNNING[base_url] = process
         try:
-            await _wait_until_healthy(process, base_url, log_path)
+            await wait_until_healthy(process, base_url, log_path)
             yield base_url
         finally:
             RUNNING.pop(base_url, None)
@@ -91,7 +91,7 @@ async def start_servers(
         yield [await stack.enter_async_context(start_server(database_url, env)) for _ in range(count)]
 
 
-async def _wait_until_healthy(process: subprocess.Popen, base_url: str, log_path: Path) -> None:
+async def wait_until_healthy(process: subprocess.Popen, base_url: str, log_path: Path) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     async with httpx.AsyncClient(base_url=base_url, timeout=2) as client:
         while time.monotonic() < deadline:

@@ -23,11 +23,11 @@ import asyncpg
 import httpx
 
 from app.schema.root import schema
-from tests.builders_enrollment import enroll, make_group
-from tests.builders_scheduling import add_occurrence
-from tests.builders_sessions import SET_ATTENDANCE, create_session
-from tests.conftest import ROOT, _asyncpg_dsn
-from tests.server import _wait_until_healthy, free_port, server_env
+from tests.support.builders_enrollment import enroll, make_group
+from tests.support.builders_scheduling import add_occurrence
+from tests.support.builders_sessions import SET_ATTENDANCE, create_session
+from tests.conftest import ROOT, asyncpg_dsn
+from tests.support.server import wait_until_healthy, free_port, server_env
 
 # ------------------------------------------------------------------ the schema's operations
 
@@ -300,7 +300,7 @@ SUBSCRIPTIONS: dict[str, Call] = {
 
 async def row_counts(database_url: str) -> dict[str, int]:
     """Rows per table (the idempotency-key table aside): equal before and after means nothing was written."""
-    conn = await asyncpg.connect(_asyncpg_dsn(database_url))
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
         tables = [r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
         counts = {}
@@ -341,7 +341,7 @@ class ServerProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        await _wait_until_healthy(self.process, self.base_url, self.log_path)
+        await wait_until_healthy(self.process, self.base_url, self.log_path)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown hook, no flush, no goodbye."""

@@ -1,0 +1,163 @@
+"""The layers of docs/architecture.md hold: each package imports only the layers below it, the
+rules import no framework, nothing but the entry points imports the schema, and no import circle
+exists (counting imports inside functions and under TYPE_CHECKING, so none can hide one)."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+APP = Path(__file__).resolve().parent.parent / "app"
+
+FOUNDATION = {"app.errors", "app.ids", "app.clock", "app.config", "app.auth", "app.services"}
+# What each layer may import from app/, besides itself.
+ALLOWED: dict[str, set[str]] = {
+    "app.rules": {"app.errors"},
+    "app.db": {"app.rules", "app.errors", "app.ids", "app.clock"},
+    "app.live": {"app.db", "app.rules"} | FOUNDATION,
+    "app.operations": {"app.live", "app.db", "app.rules"} | FOUNDATION,
+    "app.events": {"app.operations", "app.live", "app.db", "app.rules"} | FOUNDATION,
+    "app.schema": {"app.operations", "app.live", "app.db", "app.rules"} | FOUNDATION,
+}
+ENTRY_POINTS = {"app.web", "app.main", "app.cli", "app.cli_entry", "app.demo", "app.idempotency"}
+# Frameworks a layer must not touch.
+FORBIDDEN: dict[str, tuple[str, ...]] = {
+    "app.rules": ("sqlalchemy", "strawberry", "starlette", "graphql", "asyncpg", "broadcaster"),
+    "app.db": ("strawberry", "starlette", "graphql"),
+    "app.live": ("strawberry", "starlette", "graphql"),
+    "app.operations": ("strawberry", "starlette", "graphql"),
+    "app.events": ("strawberry", "starlette", "graphql"),
+}
+# Imports inside functions, and why each is there (none may be there to dodge a circle).
+LATE_IMPORTS = {
+    "app.cli": "each command imports what it runs, so `group-sessions token` starts without the server",
+    "app.db.embedded": "pgserver is only imported when no DATABASE_URL is set",
+    "app.live.backends": "redis is only imported for a redis:// broadcaster",
+}
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for path in APP.rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        name = ".".join(path.relative_to(APP.parent).with_suffix("").parts)
+        found[name.removesuffix(".__init__")] = path
+    return found
+
+
+def imports(path: Path) -> list[tuple[str, bool]]:
+    """(module imported, whether at module level) for every import in the file."""
+    tree = ast.parse(path.read_text())
+    top_level = {id(node) for node in tree.body}
+    for node in tree.body:  # `if TYPE_CHECKING:` blocks count as module level
+        if isinstance(node, ast.If):
+            top_level |= {id(child) for child in node.body}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found += [(node.module, id(node) in top_level)] + [(f"{node.module}.{a.name}", id(node) in top_level) for a in node.names]
+        elif isinstance(node, ast.Import):
+            found += [(a.name, id(node) in top_level) for a in node.names]
+    return found
+
+
+def layer_of(module: str) -> str:
+    return next((layer for layer in ALLOWED if module == layer or module.startswith(layer + ".")), module)
+
+
+def app_imports() -> dict[str, set[str]]:
+    known = modules()
+    return {m: {i for i, _ in imports(p) if i in known and i != m} for m, p in known.items()}
+
+
+def breaches(graph: dict[str, set[str]], layer: str) -> list[str]:
+    wrong = []
+    for module, imported in graph.items():
+        if layer_of(module) != layer:
+            continue
+        for target in imported:
+            target_layer = layer_of(target)
+            if target_layer != layer and target_layer not in ALLOWED[layer] and target not in ALLOWED[layer]:
+                wrong.append(f"{module} imports {target}")
+    return wrong
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_each_layer_imports_only_the_layers_below_it(layer):
+    assert breaches(app_imports(), layer) == []
+
+
+@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
+def test_lower_layers_import_no_web_or_graphql_framework(layer):
+    wrong = [
+        f"{module} imports {name}"
+        for module, path in modules().items()
+        if layer_of(module) == layer
+        for name, _ in imports(path)
+        if name.split(".")[0] in FORBIDDEN[layer]
+    ]
+    assert wrong == []
+
+
+def test_only_the_entry_points_import_the_schema():
+    wrong = [
+        f"{module} imports {target}"
+        for module, imported in app_imports().items()
+        if not module.startswith("app.schema") and module not in ENTRY_POINTS
+        for target in imported
+        if target.startswith("app.schema")
+    ]
+    assert wrong == []
+
+
+def test_no_import_is_made_inside_a_function_except_the_listed_ones():
+    late = sorted({m for m, p in modules().items() for name, at_top in imports(p) if not at_top} - set(LATE_IMPORTS))
+    assert late == []
+
+
+def test_no_import_circle():
+    graph = app_imports()
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    circles = []
+
+    def visit(node: str) -> None:  # Tarjan's strongly connected components
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                circles.append(sorted(component))
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    assert circles == []
+
+
+@pytest.mark.parametrize(("module", "target"), [
+    ("app.operations.attendance", "app.schema.root"),
+    ("app.rules.billing", "app.db.models"),
+    ("app.db.queries.sessions", "app.operations.sessions"),
+])
+def test_a_layering_breach_is_caught(module, target):
+    graph = app_imports()
+    graph[module] = graph[module] | {target}
+    assert breaches(graph, layer_of(module)) == [f"{module} imports {target}"]
