@@ -31,13 +31,13 @@ class Loaders:
         self._sessionmaker = sessionmaker
         self._loaders: dict[Hashable, DataLoader] = {}
         self._shared = shared
-        self._session: AsyncSession | None = None
+        self._db: AsyncSession | None = None
         self._bound: AsyncSession | None = None
         self._lock = asyncio.Lock() if shared else None
 
-    def bind(self, session: AsyncSession) -> None:
+    def bind(self, db: AsyncSession) -> None:
         """Read inside this transaction from now on, forgetting what was loaded before it changed."""
-        self._bound = session
+        self._bound = db
         if self._lock is None:
             self._lock = asyncio.Lock()
         self.forget()
@@ -58,19 +58,19 @@ class Loaders:
                         return await batch(self._bound, keys)
                 if self._lock is not None:
                     async with self._lock:
-                        if self._session is None:
-                            self._session = self._sessionmaker()
+                        if self._db is None:
+                            self._db = self._sessionmaker()
                         try:
-                            return await batch(self._session, keys)
+                            return await batch(self._db, keys)
                         except BaseException:
-                            session, self._session = self._session, None
-                            await session.close()  # a failed statement spoils the transaction
+                            db, self._db = self._db, None
+                            await db.close()  # a failed statement spoils the transaction
                             raise
                         finally:
-                            if self._session is not None:
-                                self._session.expunge_all()
-                async with self._sessionmaker() as session:
-                    return await batch(session, keys)
+                            if self._db is not None:
+                                self._db.expunge_all()
+                async with self._sessionmaker() as db:
+                    return await batch(db, keys)
 
             loader = self._loaders[name] = DataLoader(load_fn=load)
         return loader
@@ -82,9 +82,9 @@ class Loaders:
         if self._lock is None:
             return
         async with self._lock:
-            session, self._session = self._session, None
-            if session is not None:
-                await session.close()
+            db, self._db = self._db, None
+            if db is not None:
+                await db.close()
 
     def by_id(self, model: type) -> DataLoader[uuid.UUID, Any]:
         async def batch(db: AsyncSession, keys: Sequence[uuid.UUID]) -> list[Any]:
