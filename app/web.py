@@ -1,7 +1,10 @@
 """The GraphQL endpoint over HTTP and websocket: auth, HTTP status codes, request ids."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 import uuid
 from typing import Any
 
@@ -22,6 +25,8 @@ from app.schema.errors import error_code
 from app.services import Services
 
 MAX_BODY_BYTES = 256 * 1024
+
+log = logging.getLogger(__name__)
 
 
 def error_response(status: int, code: ErrorCode, message: str) -> JSONResponse:
@@ -56,6 +61,24 @@ class AuthenticatingTransportWsHandler(BaseGraphQLTransportWSHandler):
             await self.send_message({"id": message["id"], "type": "error", "payload": [error]})
             return
         await super().handle_subscribe(message)
+
+    async def run_operation(self, operation: Any) -> None:
+        """An operation that ends by a cancellation nobody asked for (the client did not complete it,
+        the socket is open) was left registered by strawberry: silent, and its id refused with 4409
+        from then on. It is logged, the client gets an INTERNAL error for it, and the id is free again."""
+        try:
+            await super().run_operation(operation)
+        except asyncio.CancelledError:
+            if self.operations.get(operation.id) is not operation:
+                raise  # completed by the client, or the socket is closing
+            log.error("live operation ended by an unexpected cancellation operation_id=%s", operation.id[:64])
+            error = {"message": "Internal server error", "extensions": {"code": ErrorCode.INTERNAL.value}}
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "error", "payload": [error]})
+            self.operations.pop(operation.id, None)
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
 
 
 class GraphQLView(GraphQL):

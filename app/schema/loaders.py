@@ -15,6 +15,19 @@ from strawberry.dataloader import DataLoader
 BatchFn = Callable[[AsyncSession, Sequence[Any]], Awaitable[Sequence[Any]]]
 
 
+class SharedDataLoader(DataLoader):
+    """A DataLoader whose futures survive the cancellation of one of their awaiters.
+
+    graphql-core cancels the pending resolvers of an execution that fails (a non-null field
+    raising); a resolver awaiting a loader's future directly would cancel that future, and with
+    it every other resolver awaiting the same key: a sibling alias in one request, or every
+    watcher of a live update. Each caller awaits its own shield instead.
+    """
+
+    def load(self, key: Any) -> Awaitable[Any]:
+        return asyncio.shield(super().load(key))
+
+
 class Loaders:
     """`shared=True` (HTTP requests): every batch of the request runs, one after another, on one
     session and connection, closed by `close()` when the request ends. Each batch on its own
@@ -51,7 +64,7 @@ class Loaders:
                 async with self._sessionmaker() as session:
                     return await batch(session, keys)
 
-            loader = self._loaders[name] = DataLoader(load_fn=load)
+            loader = self._loaders[name] = SharedDataLoader(load_fn=load)
         return loader
 
     async def close(self) -> None:
