@@ -14,7 +14,7 @@ from app.db.billing_queries import billing_inputs_for_sessions
 from app.errors import BadInput, IllegalTransition, Locked, NotFound
 from app.ids import decode_id
 from app.live.publish import stage_session_update
-from app.resolvers.billing_pipeline import build_charges_and_claims
+from app.resolvers.billing_pipeline import build_charges_and_claims, occurrence_billing_refusal
 from app.resolvers.common import require_text, visible_or_not_found
 from app.rules import billing as rules
 from app.rules import edi837
@@ -157,6 +157,9 @@ async def run_billing(ctx, session_id: str) -> models.GroupSession:
             return session_row  # already billed: running it again changes nothing
         if session_row.ends_at > uow.clock.now():
             raise IllegalTransition("The session has not ended yet")
+        refusal = await occurrence_billing_refusal(uow.session, session_row, uow.clock.now())
+        if refusal is not None:
+            raise IllegalTransition(refusal)
         await build_charges_and_claims(uow, session_row, uow.clock.now())
     return session_row
 

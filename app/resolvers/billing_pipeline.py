@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import exists, insert, or_, select
 
 from app.db import models
 from app.db.billing_queries import BillingInputs, billing_inputs_for_sessions
@@ -34,29 +34,74 @@ def _issues_json(preview: Preview) -> list[dict]:
     return [issue.as_json() for issue in preview.issues]
 
 
-def _due_session_query(now: datetime):
-    return (
+def _occurrence_holds_billing(now: datetime):
+    """The session's occurrence was cancelled or moved, and the clinical feed has not caught up yet."""
+    occurrence, session = models.GroupOccurrence, models.GroupSession
+    return exists().where(
+        occurrence.id == session.occurrence_id,
+        or_(
+            occurrence.cancelled_at.is_not(None),
+            occurrence.ends_at > now,
+            occurrence.starts_at != session.starts_at,
+            occurrence.ends_at != session.ends_at,
+        ),
+    )
+
+
+def _due_session_query(now: datetime, skipped: set[uuid.UUID]):
+    query = (
         select(models.GroupSession)
         .where(
             models.GroupSession.billed_at.is_(None),
             models.GroupSession.cancelled_at.is_(None),
             models.GroupSession.ends_at <= now,
+            ~_occurrence_holds_billing(now),
         )
         .order_by(models.GroupSession.ends_at, models.GroupSession.id)
         .limit(1)
         .with_for_update(skip_locked=True)
     )
+    return query.where(models.GroupSession.id.not_in(skipped)) if skipped else query
+
+
+async def occurrence_billing_refusal(db, session_row: models.GroupSession, now: datetime) -> str | None:
+    """Why the session may not be billed now because of its occurrence, read after the session row
+    is locked. Cancelling or moving an occurrence holds that row (FOR SHARE) until it commits, and
+    the clinical feed cancels or moves the session only afterwards: this statement's fresh snapshot
+    sees a cancellation or move that committed before the lock was taken; one that had not, waits
+    for the billing run and then answers LOCKED."""
+    if session_row.occurrence_id is None:
+        return None
+    occurrence = await db.scalar(
+        select(models.GroupOccurrence)
+        .where(models.GroupOccurrence.id == session_row.occurrence_id)
+        .execution_options(populate_existing=True)
+    )
+    if occurrence is None:
+        return None
+    if occurrence.cancelled_at is not None:
+        return "The session's occurrence is cancelled; a cancelled session is not billed"
+    if occurrence.ends_at > now:
+        return "The session's occurrence was moved and has not ended yet"
+    if (occurrence.starts_at, occurrence.ends_at) != (session_row.starts_at, session_row.ends_at):
+        return "The session's occurrence was just moved; bill it once the session follows"
+    return None
 
 
 async def bill_due_sessions(services, actor: str = SWEEP_ACTOR) -> int:
     """Bill every ended, unbilled session; safe to run from several processes at once."""
     billed = 0
+    skipped: set[uuid.UUID] = set()
     while True:
         async with unit_of_work(services, actor) as uow:
-            session_row = await uow.session.scalar(_due_session_query(services.clock.now()))
+            now = services.clock.now()
+            session_row = await uow.session.scalar(_due_session_query(now, skipped))
             if session_row is None:
                 return billed
-            await build_charges_and_claims(uow, session_row, services.clock.now())
+            if await occurrence_billing_refusal(uow.session, session_row, now) is not None:
+                skipped.add(session_row.id)
+                continue
+            await build_charges_and_claims(uow, session_row, now)
         billed += 1
 
 
