@@ -1,6 +1,7 @@
 """IOP/PHP compliance of a group for one week: its live occurrences, or its rule when none exist."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -34,7 +35,9 @@ async def group_compliance(info: Info, group: models.GroupDefinition, week_of: d
     if occurrences:
         sessions = session_hours(occurrences)
     else:
-        sessions = _projected_sessions(group, facility.timezone, monday)
+        # In a worker thread: a rule whose dates are rare (29 February on a Monday) walks years of
+        # days to find the next one, and 30 aliases of this field would hold the event loop meanwhile.
+        sessions = await asyncio.to_thread(_projected_sessions, group, facility.timezone, monday)
     return ProgramCompliance.from_result(evaluate_compliance(group.group_type, thresholds, sessions, week_of=monday))
 
 

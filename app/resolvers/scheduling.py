@@ -1,6 +1,7 @@
 """Scheduling operations (PM-04): group definitions and their occurrences."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date, datetime, time, timezone
 from typing import Any
@@ -305,7 +306,8 @@ async def generate_occurrences(ctx, group_id: str, first_day: date, last_day: da
         if not group.recurrence_rule or group.recurrence_start is None:
             raise BadInput("The group has no recurrenceRule to generate from")
         facility = await session.get(models.Facility, group.facility_id)
-        slots = expand_recurrence(
+        slots = await asyncio.to_thread(  # off the event loop, as compliance does
+            expand_recurrence,
             group.recurrence_rule,
             wall_anchor(group.recurrence_start, facility.timezone),
             facility.timezone,
