@@ -236,6 +236,34 @@ async def test_a_rule_that_never_matches_or_does_not_parse_is_bad_user_input_qui
     assert await each_refused(gql, database_url, cases) == []
 
 
+# Text that is no RRULE value, or carries parts that RFC 5545 does not define: the parser used
+# to crash on them (INTERNAL), or its own words reached the caller.
+NOT_AN_RRULE = {
+    "EXDATE:20270101": "RDATE, EXDATE and EXRULE are not accepted",
+    "RDATE:20270101": "RDATE, EXDATE and EXRULE are not accepted",
+    "EXRULE:FREQ=DAILY": "RDATE, EXDATE and EXRULE are not accepted",
+    "FREQ=YEARLY;BYEASTER=-99999": "NAME one of FREQ, UNTIL, COUNT",
+    "FREQ=WEEKLY;BYDAY=MO;BYMONTH=13": "BYMONTH must list whole numbers from 1 to 12",
+    "FREQ=WEEKLY;BYDAY=XX": "BYDAY must list weekdays",
+    "FREQ=DAILY;UNTIL=20270101": "UNTIL must be a UTC date and time",
+    "FREQ=DAILY;COUNT=3;UNTIL=20270101T000000Z": "COUNT or UNTIL, not both",
+    "FREQ=DAILY;FREQ=WEEKLY": "gives FREQ more than once",
+    "BYDAY=MO": "needs FREQ",
+    "FREQ=DAILY;INTERVAL=": "INTERVAL must be a whole number",
+    "FREQ=WEEKLY;BYDAY=MO;COUNT=999999": "COUNT must end within 10 years",
+}
+
+
+@pytest.mark.parametrize("rule", sorted(NOT_AN_RRULE))
+async def test_text_that_is_no_rfc_5545_rrule_is_bad_user_input_with_the_reason(gql, world, rule):
+    variables = CALLS["createGroup"].variables(world)
+    variables["input"].update(recurrenceRule=rule, recurrenceStart="2026-03-02T09:00:00-07:00")
+    for document, values in [(CALLS["createGroup"].document, variables),
+                             (CALLS["updateGroup"].document, {"id": world.group, "input": {"recurrenceRule": rule}})]:
+        message = await assert_bad_input(gql, document, values, mentions=NOT_AN_RRULE[rule])
+        assert "unpack" not in message and "invalid literal" not in message and "Error" not in message
+
+
 @pytest.mark.parametrize("rule", NEVER_MATCHING)
 def test_recurrence_rule_problem_names_a_rule_that_never_matches(rule):
     started = time.monotonic()
