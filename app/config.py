@@ -25,6 +25,11 @@ class Settings:
     dev: bool
     introspection: bool = True
     db_pool_size: int = 10
+    # Seconds a request waits for a free database connection before it is answered "busy, retry".
+    db_pool_timeout: float = 10.0
+    # Database connections one request may hold at once for its root fields' reads (batched loads
+    # share one more): 30 aliases of a list no longer take 30 connections from everyone else.
+    db_connections_per_request: int = 3
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -46,6 +51,8 @@ class Settings:
             dev=dev,
             introspection=_env_flag("GS_INTROSPECTION", default=True),
             db_pool_size=int(os.environ.get("GS_DB_POOL_SIZE", "10")),
+            db_pool_timeout=float(os.environ.get("GS_DB_POOL_TIMEOUT", "10")),
+            db_connections_per_request=int(os.environ.get("GS_DB_CONNECTIONS_PER_REQUEST", "3")),
         )
 
 

@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from cross_web import HTTPException
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -21,7 +22,7 @@ from app.auth import principal_from_header
 from app.errors import CONFLICT_CODES, ErrorCode, Unauthenticated
 from app.idempotency import IdempotencyKeys, idempotency_key, read_body, replaying, run_idempotently
 from app.schema.context import Context
-from app.schema.errors import error_code
+from app.schema.errors import BUSY_MESSAGE, RETRY_AFTER_SECONDS, busy_extensions, error_code
 from app.services import Services
 
 MAX_BODY_BYTES = 256 * 1024
@@ -140,7 +141,12 @@ class GraphQLView(GraphQL):
         if keys is None:
             keys = self.services.extras["idempotency_keys"] = IdempotencyKeys(self.services)
         subject = scope["state"]["principal"].subject
-        await run_idempotently(keys, subject, key, scope, receive, send, super().__call__, max_body=MAX_BODY_BYTES)
+        try:
+            await run_idempotently(keys, subject, key, scope, receive, send, super().__call__, max_body=MAX_BODY_BYTES)
+        except PoolTimeout:  # the key could not be claimed: nothing ran
+            busy = JSONResponse({"data": None, "errors": [{"message": BUSY_MESSAGE, "extensions": busy_extensions()}]},
+                                status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+            await busy(scope, receive, send)
 
     def _refuse(self, request: Request) -> Response | None:
         try:
@@ -174,10 +180,14 @@ class GraphQLView(GraphQL):
             status = _status_for(result, getattr(context, "operation_type", None))
             if status is not None:
                 context.response.status_code = status
+            if status == 503:
+                context.response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
 
 def _status_for(result: Any, operation_type: str | None) -> int | None:
+    if any((e.extensions or {}).get("retryable") for e in result.errors):
+        return 503  # busy: nothing was done, the same request may be sent again after Retry-After
     codes = {error_code(e) for e in result.errors}
     document_fault = all(e.path is None for e in result.errors) and result.data is None
     if document_fault and codes & {ErrorCode.BAD_USER_INPUT.value, ErrorCode.QUERY_TOO_COMPLEX.value}:

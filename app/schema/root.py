@@ -11,6 +11,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as max_de
 
 from app.schema.billing import Charge, Claim
 from app.schema.context import RequestSession
+from app.schema.cost import QueryCostLimiter
 from app.schema.shared_events import SharedEventExecutionContext
 from app.schema.errors import classify_in_place
 from app.schema.limits import CachedValidation, FragmentExpansionLimiter
@@ -67,6 +68,7 @@ def build_schema(introspection: bool = True, caches: bool = True) -> Schema:
         LimitRules,
         RequestSession,
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+        QueryCostLimiter,
     ]
     if caches:
         extensions += [partial(ParserCache, maxsize=512), partial(CachedValidation, maxsize=512)]
