@@ -8,6 +8,8 @@ import typer
 
 from app.config import Settings
 
+ADMIN_SUBJECT = "cli-admin"  # `token --admin` without --subject: an administrator, never a staff member's subject
+
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Group Sessions API")
 
 
@@ -54,7 +56,7 @@ def migrate() -> None:
 
 @cli.command()
 def token(
-    subject: Annotated[str, typer.Option("--subject", "-s", help="Staff id or service name")] = "dev",
+    subject: Annotated[Optional[str], typer.Option("--subject", "-s", help="Staff id or service name (required unless --admin)")] = None,
     scope: Annotated[Optional[list[str]], typer.Option("--scope", help="A scope (repeatable)")] = None,
     facility: Annotated[Optional[list[str]], typer.Option("--facility", help="A facility id (repeatable); '*' for all")] = None,
     admin: Annotated[bool, typer.Option("--admin", help="Every scope, every facility")] = False,
@@ -63,6 +65,10 @@ def token(
     """Mint a bearer token signed with GS_JWT_SECRET."""
     from app.auth import ALL_SCOPES, mint_token
 
+    if subject is None and not admin:
+        # One shared default subject made every minted token the same caller (its Idempotency-Keys, its audit trail).
+        raise typer.BadParameter("--subject is required (the staff id or service name the token acts as)", param_hint="--subject")
+    subject = subject or ADMIN_SUBJECT
     settings = Settings.from_env()
     scopes = list(ALL_SCOPES) if admin else list(scope or [])
     facilities = ["*"] if admin and not facility else list(facility or [])

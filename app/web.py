@@ -140,9 +140,9 @@ class GraphQLView(GraphQL):
         keys = self.services.extras.get("idempotency_keys")
         if keys is None:
             keys = self.services.extras["idempotency_keys"] = IdempotencyKeys(self.services)
-        subject = scope["state"]["principal"].subject
+        principal = scope["state"]["principal"]
         try:
-            await run_idempotently(keys, subject, key, scope, receive, send, super().__call__, max_body=MAX_BODY_BYTES)
+            await run_idempotently(keys, principal, key, scope, receive, send, super().__call__, max_body=MAX_BODY_BYTES)
         except PoolTimeout:  # the key could not be claimed: nothing ran
             busy = JSONResponse({"data": None, "errors": [{"message": BUSY_MESSAGE, "extensions": busy_extensions()}]},
                                 status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
