@@ -23,7 +23,9 @@ def serve(
     import uvicorn
 
     from app.auth import ALL_SCOPES, FACILITATOR_SCOPES, mint_token
+    from app.http_server import deadline_protocol
     from app.main import create_app
+    from app.web import MAX_BODY_BYTES
 
     settings = Settings.from_env()
     if demo:
@@ -38,7 +40,15 @@ def serve(
         typer.echo(f"  {mint_token(settings.jwt_secret, 'dev-facilitator', FACILITATOR_SCOPES, ['*'])}")
         typer.echo('In GraphiQL, add the header {"Authorization": "Bearer <token>"}.')
     typer.echo("Stop with Ctrl+C.")
-    uvicorn.run(app, host=host, port=port, log_level="info", ws="websockets-sansio")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        http=deadline_protocol(settings.header_timeout, settings.body_timeout),
+        ws="websockets-sansio",
+        ws_max_size=MAX_BODY_BYTES,  # a websocket message is capped like a request body (close 1009)
+    )
 
 
 @cli.command()

@@ -30,6 +30,9 @@ class Settings:
     # Database connections one request may hold at once for its root fields' reads (batched loads
     # share one more): 30 aliases of a list no longer take 30 connections from everyone else.
     db_connections_per_request: int = 3
+    # Seconds a client has to send a request's headers, then its body (app.http_server).
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -53,6 +56,8 @@ class Settings:
             db_pool_size=int(os.environ.get("GS_DB_POOL_SIZE", "10")),
             db_pool_timeout=float(os.environ.get("GS_DB_POOL_TIMEOUT", "10")),
             db_connections_per_request=int(os.environ.get("GS_DB_CONNECTIONS_PER_REQUEST", "3")),
+            header_timeout=float(os.environ.get("GS_HEADER_TIMEOUT_SECONDS", "10")),
+            body_timeout=float(os.environ.get("GS_BODY_TIMEOUT_SECONDS", "30")),
         )
 
 

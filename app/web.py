@@ -30,6 +30,16 @@ MAX_BODY_BYTES = 256 * 1024
 log = logging.getLogger(__name__)
 
 
+class MessageTooLarge(Exception):
+    """A websocket message over MAX_BODY_BYTES (the server in front may allow more)."""
+
+
+def _over_the_limit(data: str | bytes) -> bool:
+    if len(data) <= MAX_BODY_BYTES // 4:
+        return False  # a UTF-8 character is at most 4 bytes
+    return len(data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES
+
+
 def error_response(status: int, code: ErrorCode, message: str) -> JSONResponse:
     return JSONResponse(
         {"data": None, "errors": [{"message": message, "extensions": {"code": code.value}}]},
@@ -39,6 +49,12 @@ def error_response(status: int, code: ErrorCode, message: str) -> JSONResponse:
 
 class AuthenticatingTransportWsHandler(BaseGraphQLTransportWSHandler):
     """graphql-transport-ws with the bearer token checked in connection_init (close 4401 when bad)."""
+
+    async def handle(self) -> None:
+        try:
+            await super().handle()
+        except MessageTooLarge:
+            await self.websocket.close(code=4400, reason=f"Message over {MAX_BODY_BYTES} bytes")
 
     async def handle_connection_init(self, message: Any) -> None:
         payload = message.get("payload") or {}
@@ -127,7 +143,10 @@ class GraphQLView(GraphQL):
 
     def decode_json(self, data: str | bytes) -> object:
         """A body or `variables` parameter: a JSON object (or a list, which strawberry refuses as a batch).
-        Nesting past the interpreter's recursion limit is malformed input, not a server fault."""
+        Nesting past the interpreter's recursion limit is malformed input, not a server fault.
+        A websocket message is capped like a request body (HTTP bodies were refused before this)."""
+        if _over_the_limit(data):
+            raise MessageTooLarge
         try:
             value = json.loads(data)
         except RecursionError:

@@ -356,3 +356,64 @@ async def test_operations_past_the_per_socket_limit_are_refused_with_a_code(ws, 
         refused = await socket.receive_json()
     assert refused["type"] == "error" and refused["id"] == "one-too-many"
     assert refused["payload"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
+def padded_subscribe(size: int) -> str:
+    """A valid subscribe message of about `size` bytes (a trivial query padded with spaces)."""
+    query = "query { viewer { subject } }"
+    return json.dumps({"id": "big", "type": "subscribe", "payload": {"query": query + " " * (size - len(query))}})
+
+
+async def test_a_websocket_message_over_the_body_limit_closes_the_socket_unread(ws):
+    """The same 256 KB as an HTTP body; before, a 10 MB document ran."""
+    from httpx_ws import WebSocketDisconnect
+
+    async with ws() as socket:
+        assert (await socket.receive_json())["type"] == "connection_ack"
+        await socket.send_text(padded_subscribe(256 * 1024 - 200))
+        assert (await socket.receive_json())["type"] == "next"  # just under the limit: served
+        await socket.send_text(padded_subscribe(10 * 1024 * 1024))
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                await socket.receive_json(timeout=10)  # the document is served until the socket closes
+    assert closed.value.code == 4400
+
+
+async def test_ten_huge_websocket_messages_do_not_stall_a_real_server(database_url):
+    """Against a real server: ten sockets each sending a 15 MB document are closed (1009, the
+    server reads no further) while another client's query keeps answering."""
+    import asyncio
+
+    import httpx
+    import websockets
+
+    from tests.conftest import make_token
+    from tests.server import start_server
+
+    async with start_server(database_url) as base_url, httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        ws_url = base_url.replace("http://", "ws://") + "/graphql"
+        auth = {"Authorization": f"Bearer {make_token()}"}
+
+        async def flood() -> int:
+            async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"], max_size=None) as socket:
+                await socket.send(json.dumps({"type": "connection_init", "payload": auth}))
+                assert json.loads(await socket.recv())["type"] == "connection_ack"
+                try:
+                    await socket.send(padded_subscribe(15 * 1024 * 1024))
+                    while True:
+                        await asyncio.wait_for(socket.recv(), 30)
+                except websockets.ConnectionClosed as closed:
+                    return closed.rcvd.code if closed.rcvd else -1
+            return 0
+
+        floods = asyncio.gather(*(flood() for _ in range(10)))
+        longest = 0.0
+        while not floods.done():
+            started = time.monotonic()
+            body = (await http.post("/graphql", json={"query": "{ viewer { subject } }"}, headers=auth)).json()
+            assert body["data"]["viewer"]["subject"] == "tester"
+            longest = max(longest, time.monotonic() - started)
+            await asyncio.sleep(0.02)
+        codes = await floods
+    assert codes == [1009] * 10, codes
+    assert longest < 1.0, f"another client waited {longest:.2f}s"
