@@ -10,9 +10,16 @@ from sqlalchemy import delete, func, or_, select
 from app.db import models
 from app.errors import BadInput, Conflict, NotFound
 from app.ids import decode_id
-from app.resolvers.common import check, contains_pattern, get_visible, require_text
+from app.resolvers.common import check, contains_pattern, get_visible
 from app.rules.bands import band_table_problems
-from app.rules.reference import npi_is_valid, state_problem, timezone_problem
+from app.rules.reference import (
+    control_problem,
+    identifier_problem,
+    name_problem,
+    npi_is_valid,
+    state_problem,
+    timezone_problem,
+)
 
 from app.schema.pagination import Page
 
@@ -52,8 +59,16 @@ async def viewer_facilities(ctx) -> Sequence[models.Facility]:
     return rows
 
 
+def _check_address(line: str | None, city: str | None, postal_code: str | None) -> None:
+    check(control_problem("addressLine1", line) or control_problem("city", city)
+          or identifier_problem("postalCode", postal_code, 10))
+
+
 async def create_facility(ctx, data) -> models.Facility:
-    name = require_text("name", data.name)
+    check(name_problem("name", data.name))
+    name = data.name.strip()
+    check(identifier_problem("taxId", data.tax_id, 20))
+    _check_address(data.address_line1, data.city, data.postal_code)
     check(state_problem(data.state))
     check(timezone_problem(data.timezone, iana_zones()))
     row = models.Facility(
@@ -74,7 +89,8 @@ async def create_facility(ctx, data) -> models.Facility:
 
 
 async def create_staff(ctx, data) -> models.Staff:
-    name = require_text("name", data.name)
+    check(name_problem("name", data.name))
+    name = data.name.strip()
     npi = _check_npi(data.npi)
     async with ctx.unit_of_work() as uow:
         facility = await get_visible(ctx, uow.session, models.Facility, data.facility_id, "Facility")
@@ -86,8 +102,9 @@ async def create_staff(ctx, data) -> models.Staff:
 
 
 async def create_patient(ctx, data) -> models.Patient:
-    mrn = require_text("mrn", data.mrn, 64)
-    name = require_text("name", data.name)
+    check(identifier_problem("mrn", data.mrn, 64) or name_problem("name", data.name))
+    _check_address(data.address_line1, data.city, data.postal_code)
+    mrn, name = data.mrn.strip(), data.name.strip()
     if data.date_of_birth > ctx.services.clock.now().date() or data.date_of_birth.year < 1900:
         raise BadInput("dateOfBirth must be between 1900-01-01 and today")
     if data.sex is not None and data.sex not in {"F", "M", "U"}:
@@ -122,8 +139,8 @@ async def create_patient(ctx, data) -> models.Patient:
 
 
 async def create_payer(ctx, data) -> models.Payer:
-    name = require_text("name", data.name)
-    code = require_text("payerCode", data.payer_code, 64)
+    check(name_problem("name", data.name) or identifier_problem("payerCode", data.payer_code, 64))
+    name, code = data.name.strip(), data.payer_code.strip()
     async with ctx.unit_of_work() as uow:
         if await uow.session.scalar(select(models.Payer.id).where(models.Payer.payer_code == code)):
             raise Conflict(f"Payer code {code!r} is already in use")
@@ -135,7 +152,8 @@ async def create_payer(ctx, data) -> models.Payer:
 
 
 async def add_coverage(ctx, data) -> models.Coverage:
-    member_id = require_text("memberId", data.member_id, 80)
+    check(identifier_problem("memberId", data.member_id, 80))
+    member_id = data.member_id.strip()
     if data.priority < 1:
         raise BadInput("priority must be 1 (primary) or more")
     if data.effective_to is not None and data.effective_to < data.effective_from:

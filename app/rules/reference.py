@@ -1,6 +1,11 @@
 """Checks on reference data: NPI check digit, state codes, time zones, text fields."""
 from __future__ import annotations
 
+import unicodedata
+
+# X12's delimiters as the 837P renderer uses them (segment, element, component, repetition).
+X12_DELIMITERS = "~*:^"
+
 US_STATES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
     "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP".split()
@@ -41,4 +46,35 @@ def text_problem(field: str, value: str, max_length: int = 200) -> str | None:
         return f"{field} must not be empty"
     if len(value) > max_length:
         return f"{field} must be at most {max_length} characters"
+    return None
+
+
+def control_problem(field: str, value: str | None) -> str | None:
+    """Control characters (BEL, ESC, DEL, C1 codes, line breaks) have no place in text a claim carries."""
+    if value and any(unicodedata.category(c) == "Cc" for c in value):
+        return f"{field} must not contain a control character"
+    return None
+
+
+def name_problem(field: str, value: str, max_length: int = 200) -> str | None:
+    """A person's or organisation's name: text with at least one letter (zero-width characters,
+    emoji, digits or punctuation alone render an empty name on a claim) and no control character."""
+    problem = text_problem(field, value, max_length) or control_problem(field, value)
+    if problem:
+        return problem
+    if not any(unicodedata.category(c).startswith("L") for c in value):
+        return f"{field} must contain at least one letter"
+    return None
+
+
+def identifier_problem(field: str, value: str | None, max_length: int = 80) -> str | None:
+    """An identifier sent to payers (member id, MRN, payer code, tax id, postal code): X12 delimiters
+    in it would be rewritten in the 837P into another identifier, so they are refused here."""
+    if value is None:
+        return None
+    problem = text_problem(field, value, max_length) or control_problem(field, value)
+    if problem:
+        return problem
+    if any(c in X12_DELIMITERS for c in value):
+        return f"{field} must not contain the claim file's delimiters ~ * : ^"
     return None
