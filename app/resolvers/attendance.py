@@ -19,6 +19,7 @@ from app.db.uow import UnitOfWork
 from app.errors import BadInput, Conflict, DomainError, Forbidden, IllegalTransition, Locked, NotFound
 from app.ids import decode_id, encode_id
 from app.live.publish import stage_session_update
+from app.resolvers.common import visible_or_not_found
 from app.resolvers.sessions import load_visible_session, supervisors_query
 from app.rules.attendance import AttendanceChange, Refusal, attendance_change_refusal
 
@@ -120,6 +121,17 @@ async def _participant_session_id(session, participant_pk: uuid.UUID) -> uuid.UU
     return session_pk
 
 
+async def _visible_participant(ctx, session, participant_pk: uuid.UUID) -> None:
+    """NOT_FOUND for a roster row that does not exist or that the caller may not see."""
+    facility_id = await session.scalar(
+        select(models.GroupSession.facility_id)
+        .join(models.SessionParticipant, models.SessionParticipant.session_id == models.GroupSession.id)
+        .where(models.SessionParticipant.id == participant_pk)
+    )
+    if facility_id is None or not ctx.principal.sees_facility(facility_id):
+        raise NotFound("No RosterEntry with that id")
+
+
 async def _lock_participants(session, session_pk: uuid.UUID, participant_pks: Sequence[uuid.UUID]) -> dict[uuid.UUID, models.SessionParticipant]:
     rows = (
         await session.scalars(
@@ -186,6 +198,7 @@ async def set_attendance_batch(
             row = rows.get(participant_pk)
             label = encode_id("RosterEntry", participant_pk)
             if row is None:
+                await _visible_participant(ctx, session, participant_pk)
                 raise BadInput(f"{label} is not on this session's roster")
             changes.append((_decide(ctx, session_row, row.status, requested, label), row))
         for change, row in changes:
@@ -232,8 +245,8 @@ async def set_supervisor_attendance(
     async with ctx.unit_of_work() as uow:
         session = uow.session
         session_row = await load_visible_session(ctx, session, session_id, lock=True)
-        if await session.get(models.Staff, staff_pk) is None:
-            raise NotFound("No Staff with that id")
+        # Another facility's staff member reads as one that does not exist: their existence is not revealed.
+        visible_or_not_found(ctx, await session.get(models.Staff, staff_pk), "Staff")
         if not await _is_supervisor(session, session_row.id, staff_pk):
             raise BadInput("staffId is not a supervisor of this session (no SUPERVISING assignment to a rostered patient)")
         row = await _lock_supervisor_row(ctx, session, session_row.id, staff_pk)

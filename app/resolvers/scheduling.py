@@ -53,9 +53,11 @@ async def load_live_group(ctx, session, global_id: str, *, for_update: bool = Fa
     return group
 
 
-async def _staff_of_facility(session, global_id: str, facility_id: uuid.UUID, label: str) -> uuid.UUID:
-    staff = await session.get(models.Staff, decode_id(global_id, "Staff"))
-    if staff is None or staff.facility_id != facility_id:
+async def _staff_of_facility(ctx, session, global_id: str, facility_id: uuid.UUID, label: str) -> uuid.UUID:
+    """A staff member the caller cannot see is NOT_FOUND, as one that does not exist; one of
+    another of the caller's facilities is the wrong staff member (BAD_USER_INPUT)."""
+    staff = visible_or_not_found(ctx, await session.get(models.Staff, decode_id(global_id, "Staff")), "Staff")
+    if staff.facility_id != facility_id:
         raise BadInput(f"{label} must be a staff member of the group's facility")
     return staff.id
 
@@ -89,9 +91,9 @@ async def create_group(ctx, data) -> models.GroupDefinition:
             group_type=data.group_type.value,
             facility_id=facility.id,
             location=data.location,
-            facilitator_id=await _staff_of_facility(session, data.facilitator_id, facility.id, "facilitator"),
+            facilitator_id=await _staff_of_facility(ctx, session, data.facilitator_id, facility.id, "facilitator"),
             co_facilitator_id=(
-                await _staff_of_facility(session, data.co_facilitator_id, facility.id, "coFacilitator")
+                await _staff_of_facility(ctx, session, data.co_facilitator_id, facility.id, "coFacilitator")
                 if data.co_facilitator_id
                 else None
             ),
@@ -121,10 +123,10 @@ async def update_group(ctx, global_id: str, data) -> models.GroupDefinition:
             if required in given and given[required] is None:
                 raise BadInput(f"{_camel(required)} cannot be cleared")
         if "facilitator_id" in given:
-            given["facilitator_id"] = await _staff_of_facility(session, given["facilitator_id"], group.facility_id, "facilitator")
+            given["facilitator_id"] = await _staff_of_facility(ctx, session, given["facilitator_id"], group.facility_id, "facilitator")
         if given.get("co_facilitator_id") is not None:
             given["co_facilitator_id"] = await _staff_of_facility(
-                session, given["co_facilitator_id"], group.facility_id, "coFacilitator"
+                ctx, session, given["co_facilitator_id"], group.facility_id, "coFacilitator"
             )
         if "group_type" in given:
             given["group_type"] = given["group_type"].value
@@ -283,7 +285,7 @@ async def add_occurrence(ctx, data) -> models.GroupOccurrence:
         slot = wall_slot(data.session_date, start_time, end_time, facility.timezone)
         check(slot_problem(slot))
         facilitator_id = (
-            await _staff_of_facility(session, data.facilitator_id, group.facility_id, "facilitator")
+            await _staff_of_facility(ctx, session, data.facilitator_id, group.facility_id, "facilitator")
             if data.facilitator_id
             else group.facilitator_id
         )
@@ -363,7 +365,7 @@ async def update_occurrence(ctx, global_id: str, data) -> models.GroupOccurrence
         await _refuse_locked_session(session, occurrence, "changed")
         before = occurrence_snapshot(occurrence)
         if "facilitator_id" in given:
-            occurrence.facilitator_id = await _staff_of_facility(session, given["facilitator_id"], group.facility_id, "facilitator")
+            occurrence.facilitator_id = await _staff_of_facility(ctx, session, given["facilitator_id"], group.facility_id, "facilitator")
         if given.keys() & {"session_date", "start_time", "end_time"}:
             session_date = given.get("session_date", occurrence.session_date)
             start_time = _seconds(given.get("start_time", occurrence.start_time))

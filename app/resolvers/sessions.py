@@ -245,19 +245,22 @@ def session_snapshot(row: models.GroupSession) -> dict[str, Any]:
     }
 
 
-async def _patients_of_facility(session: AsyncSession, patient_pks: list[uuid.UUID], facility_id: uuid.UUID) -> None:
+async def _patients_of_facility(ctx, session: AsyncSession, patient_pks: list[uuid.UUID], facility_id: uuid.UUID) -> None:
+    """Patients the caller cannot see are NOT_FOUND, as ones that do not exist; patients of another
+    of the caller's facilities are the wrong patients (BAD_USER_INPUT)."""
     if not patient_pks:
         return
-    found = set(
+    facility_of = dict(
         (
-            await session.scalars(
-                select(models.Patient.id).where(
-                    models.Patient.id.in_(patient_pks), models.Patient.facility_id == facility_id
-                )
+            await session.execute(
+                select(models.Patient.id, models.Patient.facility_id).where(models.Patient.id.in_(patient_pks))
             )
         ).all()
     )
-    missing = [pk for pk in patient_pks if pk not in found]
+    for pk in patient_pks:
+        if pk not in facility_of or not ctx.principal.sees_facility(facility_of[pk]):
+            raise NotFound("No Patient with that id")
+    missing = [pk for pk in patient_pks if facility_of[pk] != facility_id]
     if missing:
         raise BadInput(
             "patientIds must name patients of the session's facility: "
@@ -276,7 +279,7 @@ async def create_group_session(ctx, data) -> models.GroupSession:
     async with ctx.unit_of_work() as uow:
         session = uow.session
         facility = await get_visible(ctx, session, models.Facility, data.facility_id, "Facility")
-        await _patients_of_facility(session, patient_pks, facility.id)
+        await _patients_of_facility(ctx, session, patient_pks, facility.id)
         row = GS(
             facility_id=facility.id,
             group_type=data.group_type.value,
