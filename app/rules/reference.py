@@ -33,11 +33,17 @@ def state_problem(state: str) -> str | None:
     return None
 
 
+# IANA names that are a place ("America/Phoenix"); the others are fixed offsets or legacy rules
+# ("Etc/GMT+7", "EST5EDT", "MST") or no zone at all ("Factory"), which a clinic's clock never follows.
+GEOGRAPHIC_AREAS = frozenset({"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific"})
+
+
 def timezone_problem(name: str, known_zones: frozenset[str]) -> str | None:
     """`known_zones` is the IANA names the caller loaded (tzdata); "localtime" is never one of them:
-    it is the host's own zone file, whose meaning moves with the server."""
-    if name not in known_zones or name == "localtime":
-        return f"timezone must be an IANA time zone name, got {name[:64]!r}"
+    it is the host's own zone file, whose meaning moves with the server. UTC is allowed as itself."""
+    area = name.partition("/")[0]
+    if name not in known_zones or (name != "UTC" and area not in GEOGRAPHIC_AREAS):
+        return f"timezone must be an IANA time zone name of a place (such as America/Phoenix), got {name[:64]!r}"
     return None
 
 
