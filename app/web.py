@@ -160,9 +160,19 @@ class GraphQLView(GraphQL):
         if keys is None:
             keys = self.services.extras["idempotency_keys"] = IdempotencyKeys(self.services)
         principal = scope["state"]["principal"]
+        answered = False
+
+        async def sending(message: dict) -> None:
+            nonlocal answered
+            answered = answered or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await run_idempotently(keys, principal, key, scope, receive, send, super().__call__, max_body=MAX_BODY_BYTES)
-        except PoolTimeout:  # the key could not be claimed: nothing ran
+            await run_idempotently(keys, principal, key, scope, receive, sending, super().__call__, max_body=MAX_BODY_BYTES)
+        except PoolTimeout:
+            if answered:  # recording the response failed after it was sent; a retry waits, then CONFLICT
+                log.warning("recording an idempotent response failed: no database connection was free")
+                return
             busy = JSONResponse({"data": None, "errors": [{"message": BUSY_MESSAGE, "extensions": busy_extensions()}]},
                                 status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
             await busy(scope, receive, send)

@@ -142,27 +142,23 @@ def expand_recurrence(
     `anchor` is the first start as a naive wall-clock datetime in `tz_name`. Each start keeps its
     wall time across DST (09:00 stays 09:00) and ends durationMinutes later on the wall clock.
     At most limit + 1 slots are returned, so a caller can tell that the limit was passed.
+
+    Expansion starts from the window, not from the anchor: a rule anchored in 1900 asked about
+    2199 walks a week, not three centuries (which held the event loop for seconds per call).
     """
-    return list(_expand(_rule_text(rule), anchor, tz_name, first_day, last_day, duration_minutes, limit))
-
-
-@lru_cache(maxsize=1024)
-def _expand(text: str, anchor: datetime, tz_name: str, first_day: date, last_day: date, duration_minutes: int, limit: int) -> tuple[Slot, ...]:
-    """Expansion starts from the window, not from the anchor: a rule anchored in 1900 asked about
-    2199 walks a week, not three centuries (which held the event loop for seconds per call)."""
     zone = ZoneInfo(tz_name)
     duration = timedelta(minutes=duration_minutes)
     slots: list[Slot] = []
     if first_day > last_day:
-        return ()
-    for start in _from_window(_parse(text, anchor.replace(tzinfo=zone)), first_day):
+        return slots
+    for start in _from_window(_parse(_rule_text(rule), anchor.replace(tzinfo=zone)), first_day):
         if start.date() > last_day:
             break
         if start.date() >= first_day:
             slots.append(_slot(start, start + duration))  # aware + timedelta is wall-clock arithmetic
             if len(slots) > limit:
                 break
-    return tuple(slots)
+    return slots
 
 
 def _parse(text: str, dtstart: datetime) -> rrule:
