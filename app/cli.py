@@ -8,6 +8,8 @@ import typer
 
 from app.config import Settings
 
+ADMIN_SUBJECT = "cli-admin"  # `token --admin` without --subject: an administrator, never a staff member's subject
+
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Group Sessions API")
 
 
@@ -21,7 +23,9 @@ def serve(
     import uvicorn
 
     from app.auth import ALL_SCOPES, FACILITATOR_SCOPES, mint_token
+    from app.http_server import deadline_protocol
     from app.main import create_app
+    from app.web import MAX_BODY_BYTES
 
     settings = Settings.from_env()
     if demo:
@@ -36,7 +40,15 @@ def serve(
         typer.echo(f"  {mint_token(settings.jwt_secret, 'dev-facilitator', FACILITATOR_SCOPES, ['*'])}")
         typer.echo('In GraphiQL, add the header {"Authorization": "Bearer <token>"}.')
     typer.echo("Stop with Ctrl+C.")
-    uvicorn.run(app, host=host, port=port, log_level="info", ws="websockets-sansio")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        http=deadline_protocol(settings.header_timeout, settings.body_timeout),
+        ws="websockets-sansio",
+        ws_max_size=MAX_BODY_BYTES,  # a websocket message is capped like a request body (close 1009)
+    )
 
 
 @cli.command()
@@ -54,7 +66,7 @@ def migrate() -> None:
 
 @cli.command()
 def token(
-    subject: Annotated[str, typer.Option("--subject", "-s", help="Staff id or service name")] = "dev",
+    subject: Annotated[Optional[str], typer.Option("--subject", "-s", help="Staff id or service name (required unless --admin)")] = None,
     scope: Annotated[Optional[list[str]], typer.Option("--scope", help="A scope (repeatable)")] = None,
     facility: Annotated[Optional[list[str]], typer.Option("--facility", help="A facility id (repeatable); '*' for all")] = None,
     admin: Annotated[bool, typer.Option("--admin", help="Every scope, every facility")] = False,
@@ -63,6 +75,10 @@ def token(
     """Mint a bearer token signed with GS_JWT_SECRET."""
     from app.auth import ALL_SCOPES, mint_token
 
+    if subject is None and not admin:
+        # One shared default subject made every minted token the same caller (its Idempotency-Keys, its audit trail).
+        raise typer.BadParameter("--subject is required (the staff id or service name the token acts as)", param_hint="--subject")
+    subject = subject or ADMIN_SUBJECT
     settings = Settings.from_env()
     scopes = list(ALL_SCOPES) if admin else list(scope or [])
     facilities = ["*"] if admin and not facility else list(facility or [])

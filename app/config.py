@@ -28,6 +28,14 @@ class Settings:
     # Who a payer calls about a claim (the 837P submitter contact, loop 1000A PER).
     edi_contact_name: str = "BILLING OFFICE"
     edi_contact_phone: str = "6025550100"
+    # Seconds a request waits for a free database connection before it is answered "busy, retry".
+    db_pool_timeout: float = 10.0
+    # Database connections one request may hold at once for its root fields' reads (batched loads
+    # share one more): 30 aliases of a list no longer take 30 connections from everyone else.
+    db_connections_per_request: int = 3
+    # Seconds a client has to send a request's headers, then its body (app.http_server).
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -50,6 +58,10 @@ class Settings:
             db_pool_size=int(os.environ.get("GS_DB_POOL_SIZE", "10")),
             edi_contact_name=os.environ.get("GS_EDI_CONTACT_NAME", "BILLING OFFICE"),
             edi_contact_phone=os.environ.get("GS_EDI_CONTACT_PHONE", "6025550100"),
+            db_pool_timeout=float(os.environ.get("GS_DB_POOL_TIMEOUT", "10")),
+            db_connections_per_request=int(os.environ.get("GS_DB_CONNECTIONS_PER_REQUEST", "3")),
+            header_timeout=float(os.environ.get("GS_HEADER_TIMEOUT_SECONDS", "10")),
+            body_timeout=float(os.environ.get("GS_BODY_TIMEOUT_SECONDS", "30")),
         )
 
 

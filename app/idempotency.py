@@ -3,25 +3,34 @@ the first response without running the mutation again; the same key with another
 
 The key row is claimed (INSERT … ON CONFLICT) and committed before the mutation runs, so of two
 concurrent requests with one key exactly one runs; the other waits for its response, or answers
-CONFLICT if it does not come in time. Keys belong to the token's subject.
+CONFLICT if it does not come in time. Keys belong to the token's subject, and a stored response is
+replayed only to a token that holds every scope and facility of the one that sent the first request
+(a subject's later token with fewer rights gets CONFLICT, not the patient in that response). The
+response is kept encrypted with a key derived from the signing secret.
 """
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
-from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
+from app.auth import Principal
 from app.db.models import IdempotencyKey
+from app.db.queries import idempotency as queries
 
 HEADER = "idempotency-key"
 TTL = timedelta(hours=24)
@@ -30,6 +39,7 @@ WAIT_SECONDS = 10.0
 POLL_SECONDS = 0.05
 PURGE_EVERY = timedelta(minutes=5)
 REPLAYED_HEADER = "Idempotent-Replayed"
+OTHER_CALLER = "This Idempotency-Key was used by a token with other scopes or facilities; send the request with a new key"
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
@@ -95,6 +105,43 @@ def replaying(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+class ResponseSeal:
+    """AES-GCM with a key derived (HKDF-SHA256) from the token signing secret; the subject and key
+    are bound in as associated data, so a sealed response opens only on its own row."""
+
+    def __init__(self, secret: str) -> None:
+        self._aead = AESGCM(
+            HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"group-sessions idempotency responses v1")
+            .derive(secret.encode())
+        )
+
+    def seal(self, subject: str, key: str, text: str) -> str:
+        nonce = os.urandom(12)
+        sealed = self._aead.encrypt(nonce, text.encode(), _row_binding(subject, key))
+        return base64.b64encode(nonce + sealed).decode()
+
+    def open(self, subject: str, key: str, sealed: str) -> str | None:
+        """The response, or None when it does not open (another secret, or tampered with)."""
+        try:
+            raw = base64.b64decode(sealed)
+            return self._aead.decrypt(raw[:12], raw[12:], _row_binding(subject, key)).decode()
+        except (InvalidTag, ValueError):
+            return None
+
+
+def _row_binding(subject: str, key: str) -> bytes:
+    return json.dumps([subject, key]).encode()
+
+
+def caller_covers(principal: Principal, scopes: list[str], facilities: list[str]) -> bool:
+    """The caller holds every scope and facility the first request was sent with."""
+    if not set(scopes) <= principal.scopes:
+        return False
+    if principal.all_facilities:
+        return True
+    return "*" not in facilities and set(facilities) <= set(principal.facilities)
+
+
 @dataclass
 class _Captured:
     status: int = 500
@@ -110,56 +157,43 @@ class IdempotencyKeys:
 
     def __init__(self, services) -> None:
         self.services = services
+        self.seal = ResponseSeal(services.settings.jwt_secret)
         self._last_purge: datetime | None = None
 
     async def purge_expired(self, now: datetime) -> None:
         if self._last_purge is not None and now - self._last_purge < PURGE_EVERY:
             return
         self._last_purge = now
-        async with self.services.sessionmaker() as session, session.begin():
-            await session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < now - TTL))
+        async with self.services.sessionmaker() as db, db.begin():
+            await queries.purge_older_than(db, now - TTL)
 
-    async def claim(self, subject: str, key: str, request_hash: str, now: datetime) -> bool:
+    async def claim(self, principal: Principal, key: str, request_hash: str, now: datetime) -> bool:
         """True when this request owns the key: new, or the old use has expired."""
-        table = IdempotencyKey.__table__
-        statement = insert(IdempotencyKey).values(
-            subject=subject, key=key, request_hash=request_hash, created_at=now
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=[table.c.subject, table.c.key],
-            set_={"request_hash": request_hash, "created_at": now, "status_code": None, "response": None},
-            where=table.c.created_at < now - TTL,
-        ).returning(table.c.key)
-        async with self.services.sessionmaker() as session, session.begin():
-            return (await session.scalar(statement)) is not None
-
-    async def find(self, subject: str, key: str) -> IdempotencyKey | None:
-        async with self.services.sessionmaker() as session:
-            return await session.scalar(
-                select(IdempotencyKey).where(IdempotencyKey.subject == subject, IdempotencyKey.key == key)
+        async with self.services.sessionmaker() as db, db.begin():
+            return await queries.claim(
+                db, principal.subject, key, request_hash, now, TTL, sorted(principal.scopes), sorted(principal.facilities)
             )
 
+    async def find(self, subject: str, key: str) -> IdempotencyKey | None:
+        async with self.services.sessionmaker() as db:
+            return await queries.find(db, subject, key)
+
     async def record(self, subject: str, key: str, status: int, body: str) -> None:
-        async with self.services.sessionmaker() as session, session.begin():
-            row = await session.get(IdempotencyKey, (subject, key), with_for_update=True)
+        async with self.services.sessionmaker() as db, db.begin():
+            row = await queries.lock(db, subject, key)
             if row is not None:
-                row.status_code, row.response = status, body
+                row.status_code, row.sealed_response = status, self.seal.seal(subject, key, body)
 
     async def release(self, subject: str, key: str) -> None:
         """The request died without a response: let a retry run it."""
-        async with self.services.sessionmaker() as session, session.begin():
-            await session.execute(
-                delete(IdempotencyKey).where(
-                    IdempotencyKey.subject == subject,
-                    IdempotencyKey.key == key,
-                    IdempotencyKey.status_code.is_(None),
-                )
-            )
+        async with self.services.sessionmaker() as db, db.begin():
+            await queries.release_unanswered(db, subject, key)
 
 
 async def run_idempotently(
-    keys: IdempotencyKeys, subject: str, key: str, scope: Scope, receive: Receive, send: Send, app: ASGIApp, *, max_body: int
+    keys: IdempotencyKeys, principal: Principal, key: str, scope: Scope, receive: Receive, send: Send, app: ASGIApp, *, max_body: int
 ) -> None:
+    subject = principal.subject
     body = await read_body(receive, max_body)
     if body is None:
         await _refusal(413, "BAD_USER_INPUT", f"Request body over {max_body} bytes")(scope, receive, send)
@@ -180,7 +214,7 @@ async def run_idempotently(
     await keys.purge_expired(clock.now())
     deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
     while True:
-        if await keys.claim(subject, key, request_hash, clock.now()):
+        if await keys.claim(principal, key, request_hash, clock.now()):
             await _run_and_record(keys, subject, key, scope, receive, send, app)
             return
         existing = await keys.find(subject, key)
@@ -189,9 +223,16 @@ async def run_idempotently(
         if existing.request_hash != request_hash:
             response = _refusal(409, "CONFLICT", "This Idempotency-Key was already used with a different request")
             break
+        if not caller_covers(principal, existing.scopes, existing.facilities):
+            response = _refusal(409, "CONFLICT", OTHER_CALLER)
+            break
         if existing.status_code is not None:
+            replay = keys.seal.open(subject, key, existing.sealed_response) if existing.sealed_response else ""
+            if replay is None:
+                response = _refusal(409, "CONFLICT", "This Idempotency-Key's response cannot be replayed; send the request with a new key")
+                break
             response = Response(
-                existing.response or "",
+                replay,
                 status_code=existing.status_code,
                 media_type="application/json",
                 headers={REPLAYED_HEADER: "true"},

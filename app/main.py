@@ -56,7 +56,7 @@ async def open_services(
     try:
         if migrate:
             await asyncio.to_thread(upgrade, url)
-        engine = make_engine(url, pool_size=settings.db_pool_size)
+        engine = make_engine(url, pool_size=settings.db_pool_size, pool_timeout=settings.db_pool_timeout)
         services = Services(
             settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine), clock=clock, database_url=url
         )

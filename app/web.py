@@ -1,12 +1,16 @@
 """The GraphQL endpoint over HTTP and websocket: auth, HTTP status codes, request ids."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 import uuid
 from contextlib import aclosing, suppress
 from typing import Any
 
 from cross_web import HTTPException
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -28,10 +32,22 @@ from app.idempotency import (
     run_idempotently,
 )
 from app.schema.context import Context
-from app.schema.errors import error_code
+from app.schema.errors import BUSY_MESSAGE, RETRY_AFTER_SECONDS, busy_extensions, error_code
 from app.services import Services
 
 MAX_BODY_BYTES = 256 * 1024
+
+log = logging.getLogger(__name__)
+
+
+class MessageTooLarge(Exception):
+    """A websocket message over MAX_BODY_BYTES (the server in front may allow more)."""
+
+
+def _over_the_limit(data: str | bytes) -> bool:
+    if len(data) <= MAX_BODY_BYTES // 4:
+        return False  # a UTF-8 character is at most 4 bytes
+    return len(data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES
 
 
 def error_response(status: int, code: ErrorCode, message: str) -> JSONResponse:
@@ -43,6 +59,12 @@ def error_response(status: int, code: ErrorCode, message: str) -> JSONResponse:
 
 class AuthenticatingTransportWsHandler(BaseGraphQLTransportWSHandler):
     """graphql-transport-ws with the bearer token checked in connection_init (close 4401 when bad)."""
+
+    async def handle(self) -> None:
+        try:
+            await super().handle()
+        except MessageTooLarge:
+            await self.websocket.close(code=4400, reason=f"Message over {MAX_BODY_BYTES} bytes")
 
     async def handle_connection_init(self, message: Any) -> None:
         payload = message.get("payload") or {}
@@ -59,7 +81,26 @@ class AuthenticatingTransportWsHandler(BaseGraphQLTransportWSHandler):
 
     async def run_operation(self, operation: Any) -> None:
         """Each operation gets a context of its own (fresh loaders, its own transaction); the socket's
-        context keeps only the caller."""
+        context keeps only the caller.
+
+        An operation that ends by a cancellation nobody asked for (the client did not complete it,
+        the socket is open) was left registered by strawberry: silent, and its id refused with 4409
+        from then on. It is logged, the client gets an INTERNAL error for it, and the id is free again."""
+        try:
+            await self._run_operation(operation)
+        except asyncio.CancelledError:
+            if self.operations.get(operation.id) is not operation:
+                raise  # completed by the client, or the socket is closing
+            log.error("live operation ended by an unexpected cancellation operation_id=%s", operation.id[:64])
+            error = {"message": "Internal server error", "extensions": {"code": ErrorCode.INTERNAL.value}}
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "error", "payload": [error]})
+            self.operations.pop(operation.id, None)
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+
+    async def _run_operation(self, operation: Any) -> None:
         try:
             result_source = await self.schema.stream(
                 operation.query,
@@ -136,7 +177,10 @@ class GraphQLView(GraphQL):
 
     def decode_json(self, data: str | bytes) -> object:
         """A body or `variables` parameter: a JSON object (or a list, which strawberry refuses as a batch).
-        Nesting past the interpreter's recursion limit is malformed input, not a server fault."""
+        Nesting past the interpreter's recursion limit is malformed input, not a server fault.
+        A websocket message is capped like a request body (HTTP bodies were refused before this)."""
+        if _over_the_limit(data):
+            raise MessageTooLarge
         try:
             value = json.loads(data)
         except RecursionError:
@@ -149,8 +193,23 @@ class GraphQLView(GraphQL):
         keys = self.services.idempotency_keys
         if keys is None:
             keys = self.services.idempotency_keys = IdempotencyKeys(self.services)
-        subject = scope["state"]["principal"].subject
-        await run_idempotently(keys, subject, key, scope, receive, send, super().__call__, max_body=MAX_BODY_BYTES)
+        principal = scope["state"]["principal"]
+        answered = False
+
+        async def sending(message: dict) -> None:
+            nonlocal answered
+            answered = answered or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await run_idempotently(keys, principal, key, scope, receive, sending, super().__call__, max_body=MAX_BODY_BYTES)
+        except PoolTimeout:
+            if answered:  # recording the response failed after it was sent; a retry waits, then CONFLICT
+                log.warning("recording an idempotent response failed: no database connection was free")
+                return
+            busy = JSONResponse({"data": None, "errors": [{"message": BUSY_MESSAGE, "extensions": busy_extensions()}]},
+                                status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+            await busy(scope, receive, send)
 
     def _refuse(self, request: Request) -> Response | None:
         try:
@@ -184,10 +243,14 @@ class GraphQLView(GraphQL):
             status = _status_for(result, getattr(context, "operation_type", None))
             if status is not None:
                 context.response.status_code = status
+            if status == 503:
+                context.response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
 
 def _status_for(result: Any, operation_type: str | None) -> int | None:
+    if any((e.extensions or {}).get("retryable") for e in result.errors):
+        return 503  # busy: nothing was done, the same request may be sent again after Retry-After
     codes = {error_code(e) for e in result.errors}
     document_fault = all(e.path is None for e in result.errors) and result.data is None
     if document_fault and codes & {ErrorCode.BAD_USER_INPUT.value, ErrorCode.QUERY_TOO_COMPLEX.value}:

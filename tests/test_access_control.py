@@ -325,3 +325,52 @@ async def test_a_subscription_without_its_scope_is_forbidden(ws, world, field_na
 async def test_a_subscription_to_another_facilitys_record_is_not_found(ws, world, field_name):
     message = await first_message(ws, make_token(facilities=[world.other_facility]), field_name, world)
     assert message_code(message) == "NOT_FOUND", message
+
+
+# ------------------------------------------------------------------ mixed-facility arguments
+
+
+async def test_another_facilitys_record_in_any_argument_answers_as_an_unknown_id_does(gql, clinic, services, world, database_url):
+    """Every mutation, valid for facility A, with one of its ids swapped for the same kind of record in
+    facility B, by a caller of A only: the answer is NOT_FOUND and reads exactly as for an id that
+    exists nowhere (setSupervisorAttendance with B's staff said "not a supervisor", a random one NOT_FOUND)."""
+    import uuid
+
+    from app.ids import encode_id, split_id
+    from tests.support.builders import Clinic
+    from tests.test_bad_input import id_paths, with_value
+
+    clinic_b = Clinic(gql, facility_id=world.other_facility, payer_id=clinic.payer_id)
+    await clinic_b.add_staff("Bea Facilitator", facility_id=world.other_facility)
+    await clinic_b.add_staff("Bo Supervisor", facility_id=world.other_facility)
+    world_b = await build_world(gql, clinic_b, services)
+    in_b = {**world_b.ids_of_a(), "RosterEntry": next(iter(world_b.live_roster.values()))}
+    known = {v for v in vars(world).values() if isinstance(v, str) and v} | set(world.patients) | set(world.live_roster.values())
+    caller = gql.__class__(gql.http, make_token(facilities=[world.facility]))
+    before = await row_counts(database_url)
+    failures = []
+    for field_name, spec in CALLS.items():
+        if not spec.document.startswith("mutation"):
+            continue
+        variables = spec.variables(world)
+        for path in id_paths(variables, known):
+            type_name = split_id(_value_at(variables, path))[0]
+            if type_name in {"Payer"} or type_name not in in_b:
+                continue  # payers are shared by every facility
+            nowhere = encode_id(type_name, uuid.uuid4())
+            answers = {}
+            for label, value in (("B's", in_b[type_name]), ("unknown", nowhere)):
+                body = (await caller.post(spec.document, with_value(variables, path, value))).json()
+                error = (body.get("errors") or [{}])[0]
+                answers[label] = (error.get("extensions", {}).get("code"), error.get("message", "").replace(value, "<id>"))
+            where = f"{field_name} {'.'.join(map(str, path))} ({type_name})"
+            if answers["B's"] != answers["unknown"] or answers["B's"][0] != "NOT_FOUND":
+                failures.append(f"{where}: {answers}")
+    assert failures == [], "\n".join(failures)
+    assert await row_counts(database_url) == before
+
+
+def _value_at(variables: dict, path: tuple):
+    for key in path:
+        variables = variables[key]
+    return variables

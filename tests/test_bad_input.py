@@ -236,6 +236,34 @@ async def test_a_rule_that_never_matches_or_does_not_parse_is_bad_user_input_qui
     assert await each_refused(gql, database_url, cases) == []
 
 
+# Text that is no RRULE value, or carries parts that RFC 5545 does not define: the parser used
+# to crash on them (INTERNAL), or its own words reached the caller.
+NOT_AN_RRULE = {
+    "EXDATE:20270101": "RDATE, EXDATE and EXRULE are not accepted",
+    "RDATE:20270101": "RDATE, EXDATE and EXRULE are not accepted",
+    "EXRULE:FREQ=DAILY": "RDATE, EXDATE and EXRULE are not accepted",
+    "FREQ=YEARLY;BYEASTER=-99999": "NAME one of FREQ, UNTIL, COUNT",
+    "FREQ=WEEKLY;BYDAY=MO;BYMONTH=13": "BYMONTH must list whole numbers from 1 to 12",
+    "FREQ=WEEKLY;BYDAY=XX": "BYDAY must list weekdays",
+    "FREQ=DAILY;UNTIL=20270101": "UNTIL must be a UTC date and time",
+    "FREQ=DAILY;COUNT=3;UNTIL=20270101T000000Z": "COUNT or UNTIL, not both",
+    "FREQ=DAILY;FREQ=WEEKLY": "gives FREQ more than once",
+    "BYDAY=MO": "needs FREQ",
+    "FREQ=DAILY;INTERVAL=": "INTERVAL must be a whole number",
+    "FREQ=WEEKLY;BYDAY=MO;COUNT=999999": "COUNT must end within 10 years",
+}
+
+
+@pytest.mark.parametrize("rule", sorted(NOT_AN_RRULE))
+async def test_text_that_is_no_rfc_5545_rrule_is_bad_user_input_with_the_reason(gql, world, rule):
+    variables = CALLS["createGroup"].variables(world)
+    variables["input"].update(recurrenceRule=rule, recurrenceStart="2026-03-02T09:00:00-07:00")
+    for document, values in [(CALLS["createGroup"].document, variables),
+                             (CALLS["updateGroup"].document, {"id": world.group, "input": {"recurrenceRule": rule}})]:
+        message = await assert_bad_input(gql, document, values, mentions=NOT_AN_RRULE[rule])
+        assert "unpack" not in message and "invalid literal" not in message and "Error" not in message
+
+
 @pytest.mark.parametrize("rule", NEVER_MATCHING)
 def test_recurrence_rule_problem_names_a_rule_that_never_matches(rule):
     started = time.monotonic()
@@ -265,6 +293,73 @@ async def test_a_rule_that_never_ends_is_bounded_by_the_generate_window(gql, wor
     before = await row_counts(database_url)
     await assert_bad_input(gql, generate, {"groupId": group, "from": "2026-03-02", "to": "2027-03-01"}, mentions="1000")
     assert await row_counts(database_url) == before
+
+
+# ------------------------------------------------------------------ values that used to pass
+
+
+# Each was accepted and silently meant something else: the offset was dropped, the rate was read
+# through an exponent, digit separators or another script's digits, `Factory` is no place.
+LOOSE_VALUES = [
+    ("addOccurrence", ("input", "startTime"), "10:00:00+05:00", "without a UTC offset"),
+    ("addOccurrence", ("input", "endTime"), "12:00:00Z", "without a UTC offset"),
+    ("updateOccurrence", ("input", "startTime"), "09:30:00-07:00", "without a UTC offset"),
+    ("addOccurrence", ("input", "startTime"), "1000", "HH:MM"),
+    ("addOccurrence", ("input", "sessionDate"), "2030-W06-2", "YYYY-MM-DD"),
+    ("addOccurrence", ("input", "sessionDate"), "20300205", "YYYY-MM-DD"),
+    ("setGroupSizeBands", ("input", "bands", 0, "rate"), "-0", "plain decimal"),
+    ("setGroupSizeBands", ("input", "bands", 0, "rate"), "-0.00", "plain decimal"),
+    ("setGroupSizeBands", ("input", "bands", 0, "rate"), "1E+2", "plain decimal"),
+    ("setGroupSizeBands", ("input", "bands", 0, "rate"), "5_0", "plain decimal"),
+    ("setGroupSizeBands", ("input", "bands", 0, "rate"), "\u0664\u0660", "plain decimal"),
+    ("setGroupSizeBands", ("input", "bands", 0, "rate"), " 40", "plain decimal"),
+    ("setGroupSizeBands", ("input", "bands", 0, "rate"), "+40", "plain decimal"),
+    ("createFacility", ("input", "timezone"), "Factory", "IANA"),
+    ("createFacility", ("input", "timezone"), "Etc/GMT+7", "IANA"),
+    ("createFacility", ("input", "timezone"), "EST5EDT", "IANA"),
+    ("createFacility", ("input", "timezone"), "MST", "IANA"),
+]
+
+
+@pytest.mark.parametrize("operation, path, value, reason", LOOSE_VALUES, ids=[f"{c[0]}.{c[1][-1]}={c[2]!r}" for c in LOOSE_VALUES])
+async def test_a_value_that_would_be_misread_is_bad_user_input(gql, world, database_url, operation, path, value, reason):
+    before = await row_counts(database_url)
+    spec = CALLS[operation]
+    await assert_bad_input(gql, spec.document, with_value(spec.variables(world), path, value), mentions=reason)
+    assert await row_counts(database_url) == before
+
+
+PARSER_WORDS = ("unpack", "invalid literal", "expected", "fromisoformat", "Invalid isoformat", "must be in", "argument", "Error")
+GARBLED = [
+    ("createGroupSession", ("input", "startsAt"), "2026-03-10T"),
+    ("createGroupSession", ("input", "startsAt"), "2026-13-40T99:00:00Z"),
+    ("createGroupSession", ("input", "startsAt"), "T"),
+    ("addOccurrence", ("input", "sessionDate"), "2026-02-30"),
+    ("addOccurrence", ("input", "startTime"), "25:61:00"),
+    ("addOccurrence", ("input", "startTime"), ":"),
+    ("setGroupSizeBands", ("input", "bands", 0, "rate"), "1..2"),
+    ("addCoverage", ("input", "effectiveFrom"), "2026-1-1"),
+]
+
+
+@pytest.mark.parametrize("operation, path, value", GARBLED, ids=[f"{c[0]}.{c[1][-1]}={c[2]!r}" for c in GARBLED])
+async def test_a_garbled_value_is_refused_in_our_words_not_the_parsers(gql, world, operation, path, value):
+    spec = CALLS[operation]
+    message = await assert_bad_input(gql, spec.document, with_value(spec.variables(world), path, value))
+    assert not any(word.lower() in message.lower() for word in PARSER_WORDS), message
+
+
+async def test_plain_values_still_pass(gql, world):
+    bands = CALLS["setGroupSizeBands"]
+    for rate in ("40", "31.25", "0.5", 40, 31.25):
+        await gql.execute(bands.document, with_value(bands.variables(world), ("input", "bands", 0, "rate"), rate))
+    occurrence = CALLS["addOccurrence"]
+    variables = with_value(occurrence.variables(world), ("input", "startTime"), "07:15")
+    variables = with_value(variables, ("input", "endTime"), "08:00:00")
+    await gql.execute(occurrence.document, variables)
+    facility = CALLS["createFacility"]
+    for zone in ("America/Phoenix", "Pacific/Honolulu", "UTC", "America/Argentina/Buenos_Aires"):
+        await gql.execute(facility.document, with_value(facility.variables(world), ("input", "timezone"), zone))
 
 
 # ------------------------------------------------------------------ numbers and money

@@ -86,3 +86,15 @@ async def test_bill_due_bills_every_ended_session(gql, clinic, database_url, tmp
     assert run_cli("bill-due", env=env).strip() == "Billed 0 session(s)."
     data = await gql.execute("query($id: ID!) { groupSession(id: $id) { status charges { amount } } }", {"id": session["id"]})
     assert data["groupSession"] == {"status": "LOCKED", "charges": [{"amount": "40.00"}]}
+
+
+def test_a_token_names_its_subject_there_is_no_shared_default():
+    """Every token minted without --subject was `dev`: one caller for everyone (their Idempotency-Keys too)."""
+    secret = "cli-secret-" + "z" * 30
+    refused = subprocess.run(
+        [sys.executable, "-m", "app.cli_entry", "token", "--scope", "billing.read", "--facility", "*"],
+        capture_output=True, text=True, env={**os.environ, "GS_JWT_SECRET": secret}, timeout=120,
+    )
+    assert refused.returncode != 0 and "--subject" in refused.stderr
+    admin = run_cli("token", "--admin", env={"GS_JWT_SECRET": secret}).strip()
+    assert principal_from_token(secret, admin).subject == "cli-admin"

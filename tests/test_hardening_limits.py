@@ -35,11 +35,13 @@ LEAF = {"groups": "totalCount", "edges": "cursor", "node": "id", "enrollments": 
 
 
 def query_of_depth(depth: int) -> str:
-    """groups → edges → node → enrollments → edges → node → group → … with a leaf at `depth`."""
+    """groups → edges → node → enrollments → edges → node → group → … with a leaf at `depth`
+    (pages of two, so that the cost limit stays out of the way)."""
     path = (["groups", "edges", "node"] + ["enrollments", "edges", "node", "group"] * depth)[: depth - 1]
     document = LEAF[path[-1]]
     for name in reversed(path):
-        document = f"{name} {{ {document} }}"
+        paged = f"{name}(first: 2)" if name in ("groups", "enrollments") else name
+        document = f"{paged} {{ {document} }}"
     return f"{{ {document} }}"
 
 
@@ -291,7 +293,7 @@ async def test_a_chunked_body_under_the_limit_is_served(gql):
     response = await gql.http.post(
         "/graphql", content=chunks(), headers={"Authorization": f"Bearer {gql.token}", "Content-Type": "application/json"}
     )
-    assert response.json() == {"data": {"viewer": {"subject": "tester"}}}
+    assert response.json()["data"] == {"viewer": {"subject": "tester"}}
 
 
 async def test_an_oversized_body_with_an_idempotency_key_is_refused(gql):
@@ -354,3 +356,80 @@ async def test_operations_past_the_per_socket_limit_are_refused_with_a_code(ws, 
         refused = await socket.receive_json()
     assert refused["type"] == "error" and refused["id"] == "one-too-many"
     assert refused["payload"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
+def padded_subscribe(size: int) -> str:
+    """A valid subscribe message of about `size` bytes (a trivial query padded with spaces)."""
+    query = "query { viewer { subject } }"
+    return json.dumps({"id": "big", "type": "subscribe", "payload": {"query": query + " " * (size - len(query))}})
+
+
+async def test_a_websocket_message_over_the_body_limit_closes_the_socket_unread(ws):
+    """The same 256 KB as an HTTP body; before, a 10 MB document ran."""
+    from httpx_ws import WebSocketDisconnect
+
+    async with ws() as socket:
+        assert (await socket.receive_json())["type"] == "connection_ack"
+        await socket.send_text(padded_subscribe(256 * 1024 - 200))
+        assert (await socket.receive_json())["type"] == "next"  # just under the limit: served
+        await socket.send_text(padded_subscribe(10 * 1024 * 1024))
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                await socket.receive_json(timeout=10)  # the document is served until the socket closes
+    assert closed.value.code == 4400
+
+
+FLOOD = """
+import asyncio, json, sys, websockets
+
+async def flood(url, auth, message):
+    async with websockets.connect(url, subprotocols=["graphql-transport-ws"], max_size=None) as socket:
+        await socket.send(json.dumps({"type": "connection_init", "payload": auth}))
+        assert json.loads(await socket.recv())["type"] == "connection_ack"
+        try:
+            await socket.send(message)
+            while True:
+                await asyncio.wait_for(socket.recv(), 30)
+        except websockets.ConnectionClosed as closed:
+            return closed.rcvd.code if closed.rcvd else -1
+    return 0
+
+async def main(url, token, count, size):
+    query = "query { viewer { subject } }"
+    message = json.dumps({"id": "big", "type": "subscribe", "payload": {"query": query + " " * size}})
+    auth = {"Authorization": "Bearer " + token}
+    print(json.dumps(await asyncio.gather(*(flood(url, auth, message) for _ in range(count)))))
+
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
+"""
+
+
+async def test_ten_huge_websocket_messages_do_not_stall_a_real_server(database_url):
+    """Against a real server, from another process: ten sockets each sending a 15 MB document are
+    closed (1009, the server reads no further) while another client's query keeps answering."""
+    import asyncio
+    import sys
+
+    import httpx
+
+    from tests.conftest import make_token
+    from tests.support.server import start_server
+
+    async with start_server(database_url) as base_url, httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        ws_url = base_url.replace("http://", "ws://") + "/graphql"
+        token = make_token()
+        flood = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", FLOOD, ws_url, token, "10", str(15 * 1024 * 1024), stdout=asyncio.subprocess.PIPE
+        )
+        finished = asyncio.ensure_future(flood.communicate())
+        longest = 0.0
+        while not finished.done():
+            started = time.monotonic()
+            body = (await http.post("/graphql", json={"query": "{ viewer { subject } }"},
+                                    headers={"Authorization": f"Bearer {token}"})).json()
+            assert body["data"]["viewer"]["subject"] == "tester"
+            longest = max(longest, time.monotonic() - started)
+            await asyncio.sleep(0.02)
+        output, _ = await finished
+    assert json.loads(output) == [1009] * 10, output
+    assert longest < 1.0, f"another client waited {longest:.2f}s"

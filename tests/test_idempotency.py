@@ -142,3 +142,61 @@ async def test_a_bad_token_is_refused_before_the_key_is_looked_at(http, services
     response = await http.post("/graphql", json=create_body(clinic), headers={"Idempotency-Key": "k", "Authorization": "Bearer nope"})
     assert response.status_code == 401
     assert await key_rows(services) == []
+
+
+CREATE_PATIENT = """mutation($input: PatientInput!) { createPatient(input: $input) { id name mrn dateOfBirth } }"""
+
+
+def patient_body(clinic) -> dict:
+    return {"query": CREATE_PATIENT, "variables": {"input": {
+        "mrn": "MRN-REPLAY-7", "name": "Rosalind Vega", "dateOfBirth": "1971-04-09", "facilityId": clinic.facility_id}}}
+
+
+async def test_a_replay_goes_only_to_a_token_with_the_first_callers_scopes_and_facilities(http, gql, clinic):
+    """Same subject, same key, same body: a token with no scopes and another facility used to get the
+    stored response, patient name and MRN included."""
+    from app.auth import ALL_SCOPES
+    from app.ids import split_id
+
+    home = split_id(clinic.facility_id)[1]
+    other = await clinic.facility(name="Elsewhere")
+    first = await post(http, patient_body(clinic), "new-patient", token=make_token(subject="nurse-a", facilities=[home]))
+    assert first.status_code == 200 and "Rosalind Vega" in first.text
+
+    lesser = {
+        "no scopes, another facility": make_token(subject="nurse-a", scopes=[], facilities=[other]),
+        "every scope, another facility": make_token(subject="nurse-a", facilities=[other]),
+        "one scope fewer": make_token(subject="nurse-a", scopes=[s for s in ALL_SCOPES if s != "billing.read"], facilities=[home]),
+    }
+    for label, token in lesser.items():
+        response = await post(http, patient_body(clinic), "new-patient", token=token)
+        assert response.status_code == 409, (label, response.text)
+        assert response.json()["errors"][0]["extensions"]["code"] == "CONFLICT", label
+        assert "Rosalind" not in response.text and "MRN-REPLAY-7" not in response.text and "1971" not in response.text, label
+
+    for label, token in {"the same rights": make_token(subject="nurse-a", facilities=[home]),
+                         "more facilities": make_token(subject="nurse-a", facilities=[home, other]),
+                         "every facility": make_token(subject="nurse-a")}.items():
+        again = await post(http, patient_body(clinic), "new-patient", token=token)
+        assert again.headers.get("idempotent-replayed") == "true", label
+        assert again.content == first.content, label
+
+
+async def test_a_stored_response_is_encrypted_at_rest(http, clinic, database_url):
+    import asyncpg
+
+    from app.idempotency import ResponseSeal
+    from tests.conftest import SECRET, asyncpg_dsn
+
+    first = await post(http, patient_body(clinic), "sealed", token=make_token(subject="nurse-b"))
+    assert "Rosalind Vega" in first.text
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        row = dict(await conn.fetchrow("SELECT * FROM idempotency_keys WHERE key = 'sealed'"))
+    finally:
+        await conn.close()
+    stored = " ".join(str(value) for value in row.values())
+    assert "Rosalind" not in stored and "MRN-REPLAY-7" not in stored and "1971-04-09" not in stored
+    assert ResponseSeal(SECRET).open("nurse-b", "sealed", row["sealed_response"]) == first.text
+    assert ResponseSeal("another-secret-" + "y" * 30).open("nurse-b", "sealed", row["sealed_response"]) is None
+    assert ResponseSeal(SECRET).open("nurse-c", "sealed", row["sealed_response"]) is None  # bound to its row

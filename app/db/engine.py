@@ -24,13 +24,14 @@ class _NoRowValues(logging.Filter):
 logging.getLogger("sqlalchemy.engine.Engine").addFilter(_NoRowValues())
 
 
-def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 10, pool_timeout: float = 30.0) -> AsyncEngine:
     # hide_parameters: statement logs (sqlalchemy.engine at INFO) and error messages carry no bound values.
     return create_async_engine(
         asyncpg_url(url),
         hide_parameters=True,
         pool_size=pool_size,
         max_overflow=pool_size * 2,
+        pool_timeout=pool_timeout,
         pool_pre_ping=True,
         pool_recycle=1800,
     )

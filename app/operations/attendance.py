@@ -137,6 +137,9 @@ async def set_attendance_batch(
         entry = entries.get(entry_id)
         label = encode_id("RosterEntry", entry_id)
         if entry is None:
+            facility_id = await queries.roster_entry_facility(db, entry_id)
+            if facility_id is None or not actor.sees_facility(facility_id):
+                raise NotFound("No RosterEntry with that id")
             raise BadInput(f"{label} is not on this session's roster")
         changes.append((_decide(actor, session, entry.status, mark, label), entry))
     for change, entry in changes:
@@ -151,8 +154,8 @@ async def set_supervisor_attendance(
 ) -> SupervisorMark:
     db = uow.db
     session = visible_or_not_found(actor, await queries.session(db, session_id, lock=Lock.WRITE), "GroupSession")
-    if await db.get(models.Staff, staff_id) is None:
-        raise NotFound("No Staff with that id")
+    # Another facility's staff member reads as one that does not exist: their existence is not revealed.
+    visible_or_not_found(actor, await db.get(models.Staff, staff_id), "Staff")
     supervisors = (await queries.supervisors_by_session(db, [session.id]))[session.id]
     if staff_id not in {staff for staff, _status in supervisors}:
         raise BadInput("staffId is not a supervisor of this session (no SUPERVISING assignment to a rostered patient)")

@@ -12,7 +12,7 @@ from app.db.queries.sessions import Lock
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, IllegalTransition, Locked, NotFound
 from app.live.publish import stage_session_update
-from app.operations.billing_pipeline import build_charges_and_claims
+from app.operations.billing_pipeline import build_charges_and_claims, occurrence_refusal
 from app.operations.common import require_text, visible_or_not_found
 from app.operations.sessions import visible_session
 from app.rules import edi837
@@ -68,6 +68,9 @@ async def run_billing(uow: UnitOfWork, actor: Principal, session_id: uuid.UUID) 
         return session  # already billed: running it again changes nothing
     if session.ends_at > uow.clock.now():
         raise IllegalTransition("The session has not ended yet")
+    refusal = await occurrence_refusal(uow.db, session, uow.clock.now())
+    if refusal is not None:
+        raise IllegalTransition(refusal)
     await build_charges_and_claims(uow, session, uow.clock.now())
     return session
 

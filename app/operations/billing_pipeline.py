@@ -15,11 +15,12 @@ from datetime import datetime
 
 from app.db import models
 from app.db.queries import billing as queries
+from app.db.queries import groups as group_queries
 from app.db.queries.billing import BillingInputs
 from app.db.uow import UnitOfWork
 from app.live.publish import stage_session_update
 from app.operations.work import unit_of_work
-from app.rules.billing import ChargeLine, Preview
+from app.rules.billing import ChargeLine, Preview, occurrence_billing_refusal
 from app.rules.claims import (
     ActiveCharge,
     Answer,
@@ -48,13 +49,37 @@ def _findings(preview: Preview) -> list[dict]:
 async def bill_due_sessions(services: Services, actor: str = SWEEP_ACTOR) -> int:
     """Bill every ended, unbilled session; safe to run from several processes at once."""
     billed = 0
+    skipped: set[uuid.UUID] = set()
     while True:
         async with unit_of_work(services, actor) as uow:
-            session = await queries.due_session(uow.db, services.clock.now())
+            now = services.clock.now()
+            session = await queries.due_session(uow.db, now, skipped)
             if session is None:
                 return billed
-            await build_charges_and_claims(uow, session, services.clock.now())
+            if await occurrence_refusal(uow.db, session, now) is not None:
+                skipped.add(session.id)
+                continue
+            await build_charges_and_claims(uow, session, now)
         billed += 1
+
+
+async def occurrence_refusal(db, session: models.GroupSession, now: datetime) -> str | None:
+    """Why the session may not be billed now because of its occurrence, read after the session row
+    is locked. Cancelling or moving an occurrence holds that row (FOR SHARE) until it commits, and
+    the clinical feed cancels or moves the session only afterwards: this read's fresh snapshot sees
+    a cancellation or move that committed before the lock was taken; one that had not, waits for
+    the billing run and then answers LOCKED."""
+    if session.occurrence_id is None:
+        return None
+    occurrence = await group_queries.occurrence(db, session.occurrence_id, fresh=True)
+    if occurrence is None:
+        return None
+    return occurrence_billing_refusal(
+        occurrence.cancelled_at is not None,
+        (occurrence.starts_at, occurrence.ends_at),
+        (session.starts_at, session.ends_at),
+        now,
+    )
 
 
 async def sweep_forever(services: Services) -> None:

@@ -13,10 +13,13 @@ from app.db import models
 from app.db.queries import reference as queries
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, Conflict, NotFound
-from app.operations.common import check, require_text, visible_or_not_found
+from app.operations.common import check, visible_or_not_found
 from app.rules.bands import band_table_problems
 from app.rules.reference import (
     StaffAssignmentRole,
+    control_problem,
+    identifier_problem,
+    name_problem,
     npi_is_valid,
     state_problem,
     timezone_problem,
@@ -98,8 +101,15 @@ def _npi(npi: str | None) -> str | None:
     return npi
 
 
+def _check_address(line: str | None, city: str | None, postal_code: str | None) -> None:
+    check(control_problem("addressLine1", line) or control_problem("city", city) or identifier_problem("postalCode", postal_code, 10))
+
+
 async def create_facility(uow: UnitOfWork, actor: Principal, data: NewFacility) -> models.Facility:
-    name = require_text("name", data.name)
+    check(name_problem("name", data.name))
+    name = data.name.strip()
+    check(identifier_problem("taxId", data.tax_id, 20))
+    _check_address(data.address_line1, data.city, data.postal_code)
     check(state_problem(data.state))
     check(timezone_problem(data.timezone, iana_zones()))
     row = models.Facility(
@@ -113,7 +123,8 @@ async def create_facility(uow: UnitOfWork, actor: Principal, data: NewFacility) 
 
 
 async def create_staff(uow: UnitOfWork, actor: Principal, data: NewStaff) -> models.Staff:
-    name = require_text("name", data.name)
+    check(name_problem("name", data.name))
+    name = data.name.strip()
     npi = _npi(data.npi)
     facility = await visible(uow.db, actor, models.Facility, data.facility_id, "Facility")
     row = models.Staff(name=name, npi=npi, facility_id=facility.id)
@@ -124,8 +135,9 @@ async def create_staff(uow: UnitOfWork, actor: Principal, data: NewStaff) -> mod
 
 
 async def create_patient(uow: UnitOfWork, actor: Principal, data: NewPatient) -> models.Patient:
-    mrn = require_text("mrn", data.mrn, 64)
-    name = require_text("name", data.name)
+    check(identifier_problem("mrn", data.mrn, 64) or name_problem("name", data.name))
+    _check_address(data.address_line1, data.city, data.postal_code)
+    mrn, name = data.mrn.strip(), data.name.strip()
     if data.date_of_birth > uow.clock.now().date() or data.date_of_birth.year < 1900:
         raise BadInput("dateOfBirth must be between 1900-01-01 and today")
     if data.sex is not None and data.sex not in {"F", "M", "U"}:
@@ -147,8 +159,8 @@ async def create_patient(uow: UnitOfWork, actor: Principal, data: NewPatient) ->
 
 
 async def create_payer(uow: UnitOfWork, actor: Principal, name: str, payer_code: str) -> models.Payer:
-    name = require_text("name", name)
-    code = require_text("payerCode", payer_code, 64)
+    check(name_problem("name", name) or identifier_problem("payerCode", payer_code, 64))
+    name, code = name.strip(), payer_code.strip()
     if await queries.payer_with_code(uow.db, code):
         raise Conflict(f"Payer code {code!r} is already in use")
     row = models.Payer(name=name, payer_code=code)
@@ -159,7 +171,8 @@ async def create_payer(uow: UnitOfWork, actor: Principal, name: str, payer_code:
 
 
 async def add_coverage(uow: UnitOfWork, actor: Principal, data: NewCoverage) -> models.Coverage:
-    member_id = require_text("memberId", data.member_id, 80)
+    check(identifier_problem("memberId", data.member_id, 80))
+    member_id = data.member_id.strip()
     if data.priority < 1:
         raise BadInput("priority must be 1 (primary) or more")
     if data.effective_to is not None and data.effective_to < data.effective_from:

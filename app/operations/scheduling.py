@@ -5,6 +5,7 @@ Every change to a group or its occurrences takes the group's row lock first
 """
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
@@ -116,9 +117,11 @@ async def lock_live_group(db, actor: Principal, group_id: uuid.UUID) -> models.G
     return visible_or_not_found(actor, await queries.lock_live_group(db, group_id), "GroupDefinition")
 
 
-async def _facilitator(db, staff_id: uuid.UUID, facility_id: uuid.UUID, label: str) -> uuid.UUID:
-    staff = await db.get(models.Staff, staff_id)
-    if staff is None or staff.facility_id != facility_id:
+async def _facilitator(db, actor: Principal, staff_id: uuid.UUID, facility_id: uuid.UUID, label: str) -> uuid.UUID:
+    """A staff member the caller cannot see is NOT_FOUND, as one that does not exist; one of
+    another of the caller's facilities is the wrong staff member (BAD_USER_INPUT)."""
+    staff = visible_or_not_found(actor, await db.get(models.Staff, staff_id), "Staff")
+    if staff.facility_id != facility_id:
         raise BadInput(f"{label} must be a staff member of the group's facility")
     return staff.id
 
@@ -148,9 +151,9 @@ async def create_group(uow: UnitOfWork, actor: Principal, data: NewGroup) -> mod
         group_type=data.group_type,
         facility_id=facility.id,
         location=data.location,
-        facilitator_id=await _facilitator(db, data.facilitator_id, facility.id, "facilitator"),
+        facilitator_id=await _facilitator(db, actor, data.facilitator_id, facility.id, "facilitator"),
         co_facilitator_id=(
-            await _facilitator(db, data.co_facilitator_id, facility.id, "coFacilitator") if data.co_facilitator_id else None
+            await _facilitator(db, actor, data.co_facilitator_id, facility.id, "coFacilitator") if data.co_facilitator_id else None
         ),
         min_capacity=data.min_capacity,
         max_capacity=data.max_capacity,
@@ -176,9 +179,9 @@ async def update_group(uow: UnitOfWork, actor: Principal, group_id: uuid.UUID, c
         if name in changes and changes[name] is None:
             raise BadInput(f"{camel(name)} cannot be cleared")
     if "facilitator_id" in changes:
-        changes["facilitator_id"] = await _facilitator(db, changes["facilitator_id"], group.facility_id, "facilitator")
+        changes["facilitator_id"] = await _facilitator(db, actor, changes["facilitator_id"], group.facility_id, "facilitator")
     if changes.get("co_facilitator_id") is not None:
-        changes["co_facilitator_id"] = await _facilitator(db, changes["co_facilitator_id"], group.facility_id, "coFacilitator")
+        changes["co_facilitator_id"] = await _facilitator(db, actor, changes["co_facilitator_id"], group.facility_id, "coFacilitator")
     if isinstance(changes.get("name"), str):
         changes["name"] = changes["name"].strip()
     for name, value in changes.items():
@@ -262,7 +265,7 @@ async def add_occurrence(uow: UnitOfWork, actor: Principal, data: NewOccurrence)
     slot = wall_slot(data.session_date, start_time, end_time, facility.timezone)
     check(slot_problem(slot))
     facilitator_id = (
-        await _facilitator(db, data.facilitator_id, group.facility_id, "facilitator") if data.facilitator_id else group.facilitator_id
+        await _facilitator(db, actor, data.facilitator_id, group.facility_id, "facilitator") if data.facilitator_id else group.facilitator_id
     )
     occurrence = models.GroupOccurrence(group_id=group.id, facilitator_id=facilitator_id, **_slot_columns(slot))
     db.add(occurrence)
@@ -286,7 +289,8 @@ async def generate_occurrences(
     if not group.recurrence_rule or group.recurrence_start is None:
         raise BadInput("The group has no recurrenceRule to generate from")
     facility = await db.get(models.Facility, group.facility_id)
-    slots = expand_recurrence(
+    slots = await asyncio.to_thread(  # off the event loop, as compliance does
+        expand_recurrence,
         group.recurrence_rule,
         wall_anchor(group.recurrence_start, facility.timezone),
         facility.timezone,
@@ -332,7 +336,7 @@ async def update_occurrence(uow: UnitOfWork, actor: Principal, occurrence_id: uu
     await _refuse_locked_session(db, occurrence, "changed")
     before = occurrence_snapshot(occurrence)
     if "facilitator_id" in changes:
-        occurrence.facilitator_id = await _facilitator(db, changes["facilitator_id"], group.facility_id, "facilitator")
+        occurrence.facilitator_id = await _facilitator(db, actor, changes["facilitator_id"], group.facility_id, "facilitator")
     if changes.keys() & {"session_date", "start_time", "end_time"}:
         session_date = changes.get("session_date", occurrence.session_date)
         start_time = _seconds(changes.get("start_time", occurrence.start_time))

@@ -12,7 +12,7 @@ from app.db.queries import reference as reference_queries
 from app.db.queries import sessions as queries
 from app.db.queries.sessions import Lock
 from app.db.uow import UnitOfWork
-from app.errors import BadInput, Conflict, IllegalTransition, Locked
+from app.errors import BadInput, Conflict, IllegalTransition, Locked, NotFound
 from app.ids import encode_id
 from app.live.publish import stage_session_update
 from app.operations.common import check, require_text, visible_or_not_found
@@ -60,8 +60,11 @@ async def create_group_session(uow: UnitOfWork, actor: Principal, data: NewSessi
         raise BadInput(f"patientIds may list at most {MAX_AD_HOC_PATIENTS} patients")
     db = uow.db
     facility = visible_or_not_found(actor, await db.get(models.Facility, data.facility_id), "Facility")
-    found = await reference_queries.patients_of_facility(db, data.patient_ids, facility.id)
-    missing = [pk for pk in data.patient_ids if pk not in found]
+    facility_of = await reference_queries.facilities_of_patients(db, data.patient_ids)
+    for pk in data.patient_ids:  # a patient the caller cannot see is NOT_FOUND, as one that does not exist
+        if pk not in facility_of or not actor.sees_facility(facility_of[pk]):
+            raise NotFound("No Patient with that id")
+    missing = [pk for pk in data.patient_ids if facility_of[pk] != facility.id]
     if missing:
         raise BadInput(
             "patientIds must name patients of the session's facility: " + ", ".join(encode_id("Patient", pk) for pk in missing)

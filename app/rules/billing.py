@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -35,6 +35,23 @@ BLOCKING, WARNING = IssueSeverity
 # Payer ids are whatever the caller keys payers by (a UUID from the database, a string in tests);
 # the rules only compare them and hand them back.
 PayerId = Hashable
+
+
+def occurrence_billing_refusal(
+    occurrence_cancelled: bool,
+    occurrence_window: tuple[datetime, datetime],
+    session_window: tuple[datetime, datetime],
+    now: datetime,
+) -> str | None:
+    """Why a session may not be billed because of its scheduling occurrence: cancelled, or moved
+    and the session has not followed yet (the feed applies the move after it commits)."""
+    if occurrence_cancelled:
+        return "The session's occurrence is cancelled; a cancelled session is not billed"
+    if occurrence_window[1] > now:
+        return "The session's occurrence was moved and has not ended yet"
+    if occurrence_window != session_window:
+        return "The session's occurrence was just moved; bill it once the session follows"
+    return None
 
 
 def is_billable_status(status: str) -> bool:

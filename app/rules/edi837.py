@@ -133,8 +133,10 @@ def split_person_name(full_name: str) -> tuple[str, str]:
 
 
 def clean(value: str) -> str:
-    """Upper-case ASCII with no delimiter in it, so a name can never break the file apart."""
+    """Upper-case ASCII with no delimiter or control character in it, so a name can never break the
+    file apart (input refuses both in identifiers; rows stored before that are cleaned here)."""
     ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    ascii_text = "".join(c for c in ascii_text if c.isprintable() or c.isspace())
     for delimiter in (SEGMENT, ELEMENT, COMPONENT, REPETITION):
         ascii_text = ascii_text.replace(delimiter, " ")
     return " ".join(ascii_text.upper().split())
@@ -349,6 +351,23 @@ def _claims(segments: list[list[str]]) -> list[list[list[str]]]:
     return claims
 
 
+# Elements the 837P requires in the segments rendered here (by position): a name of only emoji or
+# zero-width characters cleans to nothing, and an empty NM103 is rejected by payers.
+REQUIRED_ELEMENTS = {
+    "NM1": (1, 2, 3, 8, 9), "N3": (1,), "N4": (1, 2, 3), "DMG": (1, 2), "CLM": (1, 2, 5), "REF": (1, 2), "SV1": (1, 2),
+}
+
+
+def _required_problems(segments: list[list[str]]) -> list[str]:
+    problems = []
+    for segment in segments:
+        for position in REQUIRED_ELEMENTS.get(segment[0], ()):
+            if not _element(segment, position).strip():
+                qualifier = f"*{_element(segment, 1)}" if segment[0] in ("NM1", "REF") and position != 1 else ""
+                problems.append(f"{segment[0]}{qualifier}: {segment[0]}{position:02d} is empty, and the guide requires it")
+    return problems
+
+
 def _npi_problems(segments: list[list[str]]) -> list[str]:
     return [
         f"NM1*{s[1]}: NPI {_element(s, 9)!r} fails the check digit"
@@ -408,4 +427,4 @@ def edi_problems(text: str) -> list[str]:
         problems.append("no CLM segment")
     for claim in claims:
         problems += _frequency_problems(claim, component) + _total_problems(claim)
-    return problems + _npi_problems(segments) + _envelope_problems(segments)
+    return problems + _required_problems(segments) + _npi_problems(segments) + _envelope_problems(segments)

@@ -1,16 +1,37 @@
 """RFC 5545 recurrence rules for group schedules: validation and expansion in facility wall time."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import DAILY, rrule, rrulestr
+from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr, weekday
 
 MAX_FREQUENCY = DAILY  # dateutil numbers YEARLY=0 ... DAILY=3, HOURLY=4, MINUTELY=5, SECONDLY=6
 # BYHOUR/BYMINUTE/BYSECOND lists multiply a day's starts; more than this is no group schedule,
 # and expansion walks every start from the anchor, so the product is kept small.
 MAX_STARTS_PER_DAY = 24
+# A rule ended by COUNT is expanded from its anchor (the count runs from there); it must end within
+# this span, so that walk stays short. A longer schedule ends by UNTIL and expands from any window.
+MAX_COUNT_SPAN = timedelta(days=10 * 366)
+MAX_COUNT_SPAN_TEXT = "10 years"
+
+_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_FREQUENCIES = ("SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY")
+# RFC 5545 section 3.3.10: each BYxxx part is a list of integers in these ranges (signed where a
+# count from the end is allowed). dateutil reads more (BYEASTER, BYWEEKDAY, ...); no calendar sends them.
+_NUMBER_LISTS = {
+    "BYSECOND": (0, 60, False), "BYMINUTE": (0, 59, False), "BYHOUR": (0, 23, False),
+    "BYMONTHDAY": (1, 31, True), "BYYEARDAY": (1, 366, True), "BYWEEKNO": (1, 53, True),
+    "BYMONTH": (1, 12, False), "BYSETPOS": (1, 366, True),
+}
+_RULE_PARTS = ("FREQ", "UNTIL", "COUNT", "INTERVAL", *_NUMBER_LISTS, "BYDAY", "WKST")
+_DIGITS = re.compile(r"[0-9]{1,3}")
+_BYDAY = re.compile(r"([+-]?[0-9]{1,2})?(MO|TU|WE|TH|FR|SA|SU)")
+_UNTIL = re.compile(r"[0-9]{8}T[0-9]{6}Z")
+_POSITIVE = re.compile(r"[1-9][0-9]{0,5}")
 
 
 class Slot(NamedTuple):
@@ -32,10 +53,15 @@ def recurrence_rule_problem(rule: str, anchor: datetime | None = None) -> str | 
         return "recurrenceRule must be at most 500 characters"
     if "DTSTART" in text.upper() or "\n" in text:
         return "recurrenceRule is an RRULE value only (no DTSTART line); recurrenceStart anchors it"
+    problem = rule_syntax_problem(text)
+    if problem:
+        return problem
     try:
         parsed = rrulestr(text, dtstart=anchor or datetime(2000, 1, 3, 9, 0))
-    except (ValueError, TypeError, KeyError, IndexError) as error:
-        return f"recurrenceRule does not parse: {error}"
+    except Exception:  # noqa: BLE001 - dateutil's own wording (and its crashes) never reach the caller
+        return "recurrenceRule does not parse as an RFC 5545 RRULE value"
+    if not isinstance(parsed, rrule):
+        return "recurrenceRule does not parse as an RFC 5545 RRULE value"
     if parsed._freq > MAX_FREQUENCY:  # noqa: SLF001 - dateutil exposes no public accessor
         return "recurrenceRule may not be more frequent than DAILY"
     if parsed._interval < 1:  # noqa: SLF001
@@ -48,6 +74,57 @@ def recurrence_rule_problem(rule: str, anchor: datetime | None = None) -> str | 
         return "recurrenceRule ends (UNTIL) before recurrenceStart: it never produces an occurrence"
     if _never_matches(parsed):
         return "recurrenceRule never produces an occurrence: no date satisfies all of its BY parts"
+    if parsed._count is not None and _count_until(text, parsed._dtstart) is None:  # noqa: SLF001
+        return (f"recurrenceRule COUNT must end within {MAX_COUNT_SPAN_TEXT} of recurrenceStart; "
+                "a longer schedule ends with UNTIL")
+    return None
+
+
+def rule_syntax_problem(text: str) -> str | None:
+    """Why `text` is not an RFC 5545 RRULE value (NAME=VALUE parts joined by ';'), in our words."""
+    if ":" in text:
+        return "recurrenceRule is one RRULE value (such as FREQ=WEEKLY;BYDAY=MO); RDATE, EXDATE and EXRULE are not accepted"
+    seen: set[str] = set()
+    for part in text.split(";"):
+        if not part.strip():
+            continue  # a trailing or doubled ';'
+        name, equals, value = part.partition("=")
+        name = name.strip().upper()
+        if not equals or name not in _RULE_PARTS:
+            return f"recurrenceRule parts are NAME=VALUE with NAME one of {', '.join(_RULE_PARTS)}"
+        if name in seen:
+            return f"recurrenceRule gives {name} more than once"
+        seen.add(name)
+        problem = _part_problem(name, value.strip().upper())
+        if problem:
+            return f"recurrenceRule {name} {problem}"
+    if "FREQ" not in seen:
+        return "recurrenceRule needs FREQ"
+    if {"COUNT", "UNTIL"} <= seen:
+        return "recurrenceRule may end with COUNT or UNTIL, not both"
+    return None
+
+
+def _part_problem(name: str, value: str) -> str | None:
+    if name == "FREQ":
+        return None if value in _FREQUENCIES else "must be one of " + ", ".join(_FREQUENCIES)
+    if name == "UNTIL":
+        return None if _UNTIL.fullmatch(value) else "must be a UTC date and time such as 20271231T235959Z"
+    if name in ("COUNT", "INTERVAL"):
+        return None if _POSITIVE.fullmatch(value) else "must be a whole number from 1 to 999999"
+    if name == "WKST":
+        return None if value in _WEEKDAYS else "must be one of " + ", ".join(_WEEKDAYS)
+    if name == "BYDAY":
+        for item in value.split(","):
+            match = _BYDAY.fullmatch(item)
+            if not match or (match.group(1) and not 1 <= abs(int(match.group(1))) <= 53):
+                return "must list weekdays (MO … SU), each optionally preceded by a position from ±1 to ±53"
+        return None
+    low, high, signed = _NUMBER_LISTS[name]
+    for item in value.split(","):
+        number = item.lstrip("+-") if signed else item
+        if not _DIGITS.fullmatch(number) or not low <= int(number) <= high or item.count("-") + item.count("+") > 1:
+            return f"must list whole numbers from {'±' if signed else ''}{low} to {'±' if signed else ''}{high}"
     return None
 
 
@@ -65,11 +142,16 @@ def expand_recurrence(
     `anchor` is the first start as a naive wall-clock datetime in `tz_name`. Each start keeps its
     wall time across DST (09:00 stays 09:00) and ends durationMinutes later on the wall clock.
     At most limit + 1 slots are returned, so a caller can tell that the limit was passed.
+
+    Expansion starts from the window, not from the anchor: a rule anchored in 1900 asked about
+    2199 walks a week, not three centuries (which held the event loop for seconds per call).
     """
     zone = ZoneInfo(tz_name)
     duration = timedelta(minutes=duration_minutes)
     slots: list[Slot] = []
-    for start in rrulestr(_rule_text(rule), dtstart=anchor.replace(tzinfo=zone)):
+    if first_day > last_day:
+        return slots
+    for start in _from_window(_parse(_rule_text(rule), anchor.replace(tzinfo=zone)), first_day):
         if start.date() > last_day:
             break
         if start.date() >= first_day:
@@ -77,6 +159,74 @@ def expand_recurrence(
             if len(slots) > limit:
                 break
     return slots
+
+
+def _parse(text: str, dtstart: datetime) -> rrule:
+    parsed = rrulestr(text, dtstart=dtstart)
+    if not isinstance(parsed, rrule):
+        raise ValueError("not an RRULE value")  # stored rules were checked on the way in
+    if parsed._count is not None:  # noqa: SLF001
+        until = _count_until(text, dtstart)
+        if until is None:
+            raise ValueError("recurrenceRule COUNT runs too long to expand")
+        parsed = parsed.replace(count=None, until=until)
+    return parsed
+
+
+@lru_cache(maxsize=1024)
+def _count_until(text: str, dtstart: datetime) -> datetime | None:
+    """The last start of a COUNT rule, or None when it lies past MAX_COUNT_SPAN (the walk stops there)."""
+    limit = dtstart + MAX_COUNT_SPAN
+    last = None
+    for last in rrulestr(text, dtstart=dtstart):
+        if last > limit:
+            return None
+    return last
+
+
+def _from_window(parsed: rrule, first_day: date) -> rrule:
+    """The same rule, its start moved forward by whole INTERVALs of its period to at least one period
+    before `first_day`. Whole intervals keep its phase (every other week stays the same weeks), and
+    the defaults dateutil derives from the start (weekday, day of month, month, time) are made
+    explicit so the later start does not change them."""
+    start, interval, freq = parsed._dtstart, parsed._interval, parsed._freq  # noqa: SLF001
+    if parsed._count is not None or first_day <= start.date():  # noqa: SLF001
+        return parsed
+    days = (first_day - start.date()).days
+    periods = {
+        DAILY: days,
+        WEEKLY: days // 7,
+        MONTHLY: (first_day.year - start.year) * 12 + first_day.month - start.month,
+        YEARLY: first_day.year - start.year,
+    }[freq]
+    skip = (periods - 1) // interval * interval
+    if skip <= 0:
+        return parsed
+    if freq == DAILY:
+        moved = start + timedelta(days=skip)
+    elif freq == WEEKLY:
+        moved = start + timedelta(weeks=skip)
+    elif freq == MONTHLY:
+        month = start.month - 1 + skip
+        moved = start.replace(year=start.year + month // 12, month=month % 12 + 1, day=1)
+    else:
+        moved = start.replace(year=start.year + skip, month=1, day=1)
+    return parsed.replace(dtstart=moved, **_derived_parts(parsed))
+
+
+def _derived_parts(parsed: rrule) -> dict:
+    explicit: dict = {
+        "byhour": parsed._byhour, "byminute": parsed._byminute, "bysecond": parsed._bysecond,  # noqa: SLF001
+    }
+    if parsed._bymonth:  # noqa: SLF001
+        explicit["bymonth"] = parsed._bymonth  # noqa: SLF001
+    monthdays = tuple(parsed._bymonthday) + tuple(parsed._bynmonthday)  # noqa: SLF001
+    if monthdays:
+        explicit["bymonthday"] = monthdays
+    weekdays = [weekday(d) for d in parsed._byweekday or ()] + [weekday(d, n) for d, n in parsed._bynweekday or ()]  # noqa: SLF001
+    if weekdays:
+        explicit["byweekday"] = weekdays
+    return explicit
 
 
 def wall_anchor(recurrence_start: datetime, tz_name: str) -> datetime:

@@ -1,6 +1,7 @@
 """Checks on reference data: NPI check digit, state codes, time zones, text fields."""
 from __future__ import annotations
 
+import unicodedata
 from enum import StrEnum
 
 
@@ -8,6 +9,9 @@ class StaffAssignmentRole(StrEnum):
     SUPERVISING = "SUPERVISING"
     RENDERING = "RENDERING"
 
+
+# X12's delimiters as the 837P renderer uses them (segment, element, component, repetition).
+X12_DELIMITERS = "~*:^"
 
 US_STATES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
@@ -36,11 +40,17 @@ def state_problem(state: str) -> str | None:
     return None
 
 
+# IANA names that are a place ("America/Phoenix"); the others are fixed offsets or legacy rules
+# ("Etc/GMT+7", "EST5EDT", "MST") or no zone at all ("Factory"), which a clinic's clock never follows.
+GEOGRAPHIC_AREAS = frozenset({"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific"})
+
+
 def timezone_problem(name: str, known_zones: frozenset[str]) -> str | None:
     """`known_zones` is the IANA names the caller loaded (tzdata); "localtime" is never one of them:
-    it is the host's own zone file, whose meaning moves with the server."""
-    if name not in known_zones or name == "localtime":
-        return f"timezone must be an IANA time zone name, got {name[:64]!r}"
+    it is the host's own zone file, whose meaning moves with the server. UTC is allowed as itself."""
+    area = name.partition("/")[0]
+    if name not in known_zones or (name != "UTC" and area not in GEOGRAPHIC_AREAS):
+        return f"timezone must be an IANA time zone name of a place (such as America/Phoenix), got {name[:64]!r}"
     return None
 
 
@@ -49,4 +59,35 @@ def text_problem(field: str, value: str, max_length: int = 200) -> str | None:
         return f"{field} must not be empty"
     if len(value) > max_length:
         return f"{field} must be at most {max_length} characters"
+    return None
+
+
+def control_problem(field: str, value: str | None) -> str | None:
+    """Control characters (BEL, ESC, DEL, C1 codes, line breaks) have no place in text a claim carries."""
+    if value and any(unicodedata.category(c) == "Cc" for c in value):
+        return f"{field} must not contain a control character"
+    return None
+
+
+def name_problem(field: str, value: str, max_length: int = 200) -> str | None:
+    """A person's or organisation's name: text with at least one letter (zero-width characters,
+    emoji, digits or punctuation alone render an empty name on a claim) and no control character."""
+    problem = text_problem(field, value, max_length) or control_problem(field, value)
+    if problem:
+        return problem
+    if not any(unicodedata.category(c).startswith("L") for c in value):
+        return f"{field} must contain at least one letter"
+    return None
+
+
+def identifier_problem(field: str, value: str | None, max_length: int = 80) -> str | None:
+    """An identifier sent to payers (member id, MRN, payer code, tax id, postal code): X12 delimiters
+    in it would be rewritten in the 837P into another identifier, so they are refused here."""
+    if value is None:
+        return None
+    problem = text_problem(field, value, max_length) or control_problem(field, value)
+    if problem:
+        return problem
+    if any(c in X12_DELIMITERS for c in value):
+        return f"{field} must not contain the claim file's delimiters ~ * : ^"
     return None

@@ -1,6 +1,7 @@
 """What every resolver of one operation shares: the caller, its loaders and its one transaction."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import GraphQLError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from strawberry.extensions import SchemaExtension
 
@@ -36,11 +38,13 @@ class Context:
     operation_type: str | None = None
     loaders: Loaders = field(init=False)
     _transaction: UnitOfWork | None = field(default=None, init=False, repr=False)
+    _db_slots: asyncio.Semaphore = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         # An HTTP request's loaders share one read session, closed by OperationScope when the
         # operation ends.
         self.loaders = Loaders(self.services.sessionmaker, shared=isinstance(self.request, Request))
+        self._db_slots = asyncio.Semaphore(self.services.settings.db_connections_per_request)
 
     def for_operation(self) -> "Context":
         """A fresh context for one operation on a websocket: the socket's caller, new loaders."""
@@ -72,9 +76,9 @@ class Context:
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
         yield await self.transaction()
 
-    def db(self):
-        """A short read-only session for one resolver."""
-        return self.services.sessionmaker()
+    def db(self) -> CappedSession:
+        """A short read-only session for one resolver; at most `db_connections_per_request` at once."""
+        return CappedSession(self.services.sessionmaker, self._db_slots)
 
     async def finish(self, result: Any) -> None:
         """End the operation: commit its transaction when every field succeeded; otherwise roll it
@@ -92,6 +96,30 @@ class Context:
         except Exception as error:  # noqa: BLE001 - a commit-time failure is the operation's error
             result.data = None
             result.errors = [classify(GraphQLError(str(error), original_error=error), self.request_id)]
+
+
+class CappedSession:
+    """`async with` a session once one of the request's connection slots is free."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], slots: asyncio.Semaphore) -> None:
+        self._sessionmaker = sessionmaker
+        self._slots = slots
+        self._db: AsyncSession | None = None
+
+    async def __aenter__(self) -> AsyncSession:
+        await self._slots.acquire()
+        try:
+            self._db = self._sessionmaker()
+            return await self._db.__aenter__()
+        except BaseException:
+            self._slots.release()
+            raise
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        try:
+            await self._db.__aexit__(*exc_info)
+        finally:
+            self._slots.release()
 
 
 class OperationScope(SchemaExtension):

@@ -6,6 +6,7 @@ import re
 import traceback
 
 from graphql import GraphQLError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.errors import DomainError, ErrorCode
 
@@ -46,6 +47,22 @@ def data_problem(original: BaseException | None) -> str | None:
     return problem
 
 
+# No database connection came free within the pool timeout: the request did nothing and may simply
+# be sent again. The contract has no "busy" code; CONFLICT is the one whose meaning fits (other
+# requests hold what this one needs) and that clients already retry, `retryable: true` says so, and
+# the HTTP answer is 503 with Retry-After (app.web). INTERNAL would read as our fault, never to retry.
+BUSY_MESSAGE = "The server is busy (no database connection was free); nothing was done, retry shortly"
+RETRY_AFTER_SECONDS = 2
+
+
+def is_pool_timeout(original: BaseException | None) -> bool:
+    return isinstance(original, PoolTimeout)
+
+
+def busy_extensions() -> dict:
+    return {"code": ErrorCode.CONFLICT.value, "retryable": True, "retryAfterSeconds": RETRY_AFTER_SECONDS}
+
+
 def is_unique_violation(original: BaseException | None) -> bool:
     """Two requests raced to create the same record; the second is a CONFLICT, not a fault."""
     return str(getattr(getattr(original, "orig", None), "sqlstate", "") or "") == "23505"
@@ -70,6 +87,9 @@ def classify(error: GraphQLError, request_id: str | None) -> GraphQLError:
         code, message = original.code, original.message
     elif isinstance(original, GraphQLError) and error_code(original):
         return original
+    elif is_pool_timeout(original):
+        return GraphQLError(BUSY_MESSAGE, nodes=error.nodes, source=error.source, positions=error.positions,
+                            path=error.path, original_error=original, extensions=busy_extensions())
     elif (problem := data_problem(original)) is not None:
         code, message = ErrorCode.BAD_USER_INPUT, problem
     elif is_unique_violation(original):

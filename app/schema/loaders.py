@@ -14,6 +14,19 @@ from app.db.queries.common import rows_by_id
 BatchFn = Callable[[AsyncSession, Sequence[Any]], Awaitable[Sequence[Any]]]
 
 
+class SharedDataLoader(DataLoader):
+    """A DataLoader whose futures survive the cancellation of one of their awaiters.
+
+    graphql-core cancels the pending resolvers of an execution that fails (a non-null field
+    raising); a resolver awaiting a loader's future directly would cancel that future, and with
+    it every other resolver awaiting the same key: a sibling alias in one request, or every
+    watcher of a live update. Each caller awaits its own shield instead.
+    """
+
+    def load(self, key: Any) -> Awaitable[Any]:
+        return asyncio.shield(super().load(key))
+
+
 class Loaders:
     """The DataLoaders of one operation.
 
@@ -72,7 +85,7 @@ class Loaders:
                 async with self._sessionmaker() as db:
                     return await batch(db, keys)
 
-            loader = self._loaders[name] = DataLoader(load_fn=load)
+            loader = self._loaders[name] = SharedDataLoader(load_fn=load)
         return loader
 
     async def close(self) -> None:

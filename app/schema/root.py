@@ -18,6 +18,7 @@ from app.schema.context import OperationScope
 from app.schema.enrollment.mutations import EnrollmentMutation
 from app.schema.enrollment.queries import enrollment_node
 from app.schema.enrollment.types import Enrollment
+from app.schema.cost import QueryCostLimiter
 from app.schema.errors import classify_in_place
 from app.schema.events.queries import EventsQuery
 from app.schema.limits import CachedValidation, FragmentExpansionLimiter
@@ -105,6 +106,7 @@ def build_schema(introspection: bool = True, caches: bool = True) -> Schema:
         LimitRules,
         OperationScope,
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+        QueryCostLimiter,
     ]
     if caches:
         extensions += [partial(ParserCache, maxsize=512), partial(CachedValidation, maxsize=512)]

@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import BigInteger, DateTime, Identity, Index, Integer, String, Text
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.models.base import Base, timestamp_now
@@ -63,8 +63,12 @@ class IdempotencyKey(Base):
     subject: Mapped[str] = mapped_column(String(200), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))
+    # Who sent the first request: a replay goes only to a token holding all of these.
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    facilities: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
     status_code: Mapped[int | None] = mapped_column(Integer)
-    response: Mapped[str | None] = mapped_column(Text)
+    # The first response, encrypted (app.idempotency.ResponseSeal): it may name a patient.
+    sealed_response: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = timestamp_now()
 
 

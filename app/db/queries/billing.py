@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import exists, insert, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -140,19 +140,38 @@ async def previews(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[r
     return [found[pk].preview() if pk in found else None for pk in session_ids]
 
 
-async def due_session(db: AsyncSession, now: datetime) -> models.GroupSession | None:
-    """One ended, unbilled, uncancelled session no other biller holds, locked for billing."""
-    return await db.scalar(
+def _occurrence_holds_billing(now: datetime):
+    """The session's occurrence was cancelled or moved, and the clinical feed has not caught up yet."""
+    occurrence, session = models.GroupOccurrence, models.GroupSession
+    return exists().where(
+        occurrence.id == session.occurrence_id,
+        or_(
+            occurrence.cancelled_at.is_not(None),
+            occurrence.ends_at > now,
+            occurrence.starts_at != session.starts_at,
+            occurrence.ends_at != session.ends_at,
+        ),
+    )
+
+
+async def due_session(db: AsyncSession, now: datetime, skipped: Collection[uuid.UUID] = ()) -> models.GroupSession | None:
+    """One ended, unbilled, uncancelled session whose occurrence still stands as it is, that no
+    other biller holds and that is not among `skipped`, locked for billing."""
+    query = (
         select(models.GroupSession)
         .where(
             models.GroupSession.billed_at.is_(None),
             models.GroupSession.cancelled_at.is_(None),
             models.GroupSession.ends_at <= now,
+            ~_occurrence_holds_billing(now),
         )
         .order_by(models.GroupSession.ends_at, models.GroupSession.id)
         .limit(1)
         .with_for_update(skip_locked=True)
     )
+    if skipped:
+        query = query.where(models.GroupSession.id.not_in(skipped))
+    return await db.scalar(query)
 
 
 async def accept_issue(db: AsyncSession, session_id: uuid.UUID, code: BillingIssueCode, note: str, actor: str) -> None:

@@ -39,14 +39,12 @@ async def patient_with_mrn(db: AsyncSession, facility_id: uuid.UUID, mrn: str) -
     )
 
 
-async def patients_of_facility(db: AsyncSession, patient_ids: Sequence[uuid.UUID], facility_id: uuid.UUID) -> set[uuid.UUID]:
-    """Which of the patients belong to the facility."""
+async def facilities_of_patients(db: AsyncSession, patient_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """Each existing patient's facility, by patient."""
     if not patient_ids:
-        return set()
-    found = await db.scalars(
-        select(models.Patient.id).where(models.Patient.id.in_(patient_ids), models.Patient.facility_id == facility_id)
-    )
-    return set(found.all())
+        return {}
+    rows = await db.execute(select(models.Patient.id, models.Patient.facility_id).where(models.Patient.id.in_(patient_ids)))
+    return dict(rows.all())
 
 
 async def payer_with_code(db: AsyncSession, payer_code: str) -> uuid.UUID | None:

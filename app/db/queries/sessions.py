@@ -172,6 +172,11 @@ async def roster_entry_session(db: AsyncSession, entry_id: uuid.UUID) -> uuid.UU
     return await db.scalar(select(RE.session_id).where(RE.id == entry_id))
 
 
+async def roster_entry_facility(db: AsyncSession, entry_id: uuid.UUID) -> uuid.UUID | None:
+    """The facility of the roster entry's session (None when there is no such entry)."""
+    return await db.scalar(select(GS.facility_id).join(RE, RE.session_id == GS.id).where(RE.id == entry_id))
+
+
 async def lock_roster_entries(db: AsyncSession, session_id: uuid.UUID, entry_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, RE]:
     """The session's roster entries named, locked in one order for every writer, as committed."""
     rows = await db.scalars(

@@ -2,6 +2,7 @@
 from loaders and the rules."""
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, time
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -129,8 +130,11 @@ class GroupDefinition(Node):
         if occurrences:
             sessions = rules.session_hours(occurrences)
         else:
-            sessions = rules.projected_sessions(
-                group.recurrence_rule, group.recurrence_start, facility.timezone, monday, group.duration_minutes
+            # In a worker thread: a rule whose dates are rare (29 February on a Monday) walks years of
+            # days to find the next one, and 30 aliases of this field would hold the event loop meanwhile.
+            sessions = await asyncio.to_thread(
+                rules.projected_sessions,
+                group.recurrence_rule, group.recurrence_start, facility.timezone, monday, group.duration_minutes,
             )
         return rules.evaluate_compliance(group.group_type, thresholds, sessions, week_of=monday)
 
