@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from app.clock import Clock, clock as default_clock
 from app.config import Settings
@@ -21,6 +21,7 @@ from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
 from app.events import relay
 from app.events.feed import FeedRunner
+from app.graphiql import ASSETS_PATH, graphiql_assets
 import app.events.registry  # noqa: F401 - registers the feed consumers
 from app.resolvers.billing_pipeline import sweep_forever
 from app.resolvers.live import start_live, stop_live
@@ -40,6 +41,14 @@ SHUTDOWN_HOOKS: list[Callable[[Services], Awaitable[None]]] = [stop_live]
 STARTUP_HOOKS.append(relay.start)
 SHUTDOWN_HOOKS.insert(0, relay.stop)
 BACKGROUND_TASKS.append(relay.run)
+
+# What a browser client may send across origins: ours, and the tracing headers browsers' telemetry adds.
+CORS_REQUEST_HEADERS = (
+    "Authorization", "Content-Type", "Idempotency-Key",
+    "X-Request-Id", "traceparent", "tracestate", "sentry-trace", "baggage",
+)
+# What a browser client may read: whether an answer is a replay, and the id the logs know it by.
+CORS_EXPOSED_HEADERS = ("Idempotent-Replayed", "X-Request-Id")
 
 
 @contextlib.asynccontextmanager
@@ -121,15 +130,20 @@ def create_app(
                 CORSMiddleware,
                 allow_origins=list(settings.allowed_origins),
                 allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+                allow_headers=list(CORS_REQUEST_HEADERS),
+                expose_headers=list(CORS_EXPOSED_HEADERS),
+                max_age=600,
             )
         )
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", healthz),
+    ]
+    if graphql.graphql_ide:
+        routes.append(Mount(ASSETS_PATH, graphiql_assets()))
     app = Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
-            Route("/healthz", healthz),
-        ],
+        routes=routes,
         middleware=middleware,
         lifespan=lifespan,
     )

@@ -14,6 +14,7 @@ from app.schema.context import RequestSession
 from app.schema.shared_events import SharedEventExecutionContext
 from app.schema.errors import classify_in_place
 from app.schema.limits import CachedValidation, FragmentExpansionLimiter
+from app.schema.operation_name import OperationNameRequired
 from app.schema.operations.billing import BillingMutation, BillingQuery
 from app.schema.operations.enrollment import EnrollmentMutation
 from app.schema.operations.events import EventsQuery
@@ -65,6 +66,7 @@ def build_schema(introspection: bool = True, caches: bool = True) -> Schema:
     extensions = [
         FragmentExpansionLimiter,  # first: it refuses fan-out documents before any validator expands them
         LimitRules,
+        OperationNameRequired,
         RequestSession,
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
     ]
