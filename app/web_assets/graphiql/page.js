@@ -11,10 +11,12 @@
   const DEFAULT_QUERY = [
     "# Group Sessions API",
     "#",
-    "# Every request needs a bearer token. Put it in the Headers pane below:",
+    "# Every request needs a bearer token: put it in the",
+    "# Headers pane below as",
     '#   {"Authorization": "Bearer <token>"}',
-    "# `make run` prints a dev admin token; `group-sessions token --help` mints others.",
-    "# Headers are not saved unless you turn on \"Persist headers\" in the settings.",
+    "# (`make run` prints a dev admin token), then press Run.",
+    "# Headers are kept only for this page unless you turn on",
+    "# \"Persist headers\" in the settings (the gear below).",
     "",
     "query Viewer {",
     "  viewer { subject scopes facilities { id name timezone } }",
@@ -75,10 +77,37 @@
     return httpFetcher(params, options);
   }
 
+  // GraphiQL's history keeps the headers of every operation run, even when headers are not
+  // persisted: they are dropped from it too unless the user opted in.
+  const PERSIST_HEADERS = "graphiql:shouldPersistHeaders";
+  const HISTORY = /^graphiql:(queries|favorites)$/;
+
+  function withoutHeaders(key, value) {
+    if (!HISTORY.test(key) || localStorage.getItem(PERSIST_HEADERS) === "true") return value;
+    try {
+      const history = JSON.parse(value);
+      for (const entry of history.queries || []) delete entry.headers;
+      return JSON.stringify(history);
+    } catch (error) {
+      return value;
+    }
+  }
+
+  const storage = {
+    getItem: (key) => localStorage.getItem(key),
+    setItem: (key, value) => localStorage.setItem(key, withoutHeaders(key, value)),
+    removeItem: (key) => localStorage.removeItem(key),
+    clear: () => localStorage.clear(),
+    get length() {
+      return localStorage.length;
+    },
+  };
+
   const root = ReactDOM.createRoot(document.getElementById("graphiql"));
   root.render(
     React.createElement(GraphiQL, {
       fetcher: fetcher,
+      storage: storage,
       defaultQuery: DEFAULT_QUERY,
       defaultHeaders: '{"Authorization": "Bearer <token>"}',
       isHeadersEditorEnabled: true,
