@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from cross_web import HTTPException
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -40,6 +40,7 @@ from app.negotiation import GRAPHQL_RESPONSE_JSON, JSON, content_type, response_
 from app.persisted_queries import NOT_FOUND_CODE, NOT_FOUND_MESSAGE, PersistedQueries, PersistedQueryNotFound, with_document
 from app.schema.context import Context
 from app.schema.errors import error_code
+from app.schema.root import MAX_TOKENS
 from app.services import Services
 
 MAX_BODY_BYTES = 256 * 1024
@@ -227,6 +228,15 @@ class GraphQLView(GraphQL):
             raise HTTPException(400, "The GraphQL operation's `operationName` must be a string or null, if provided.")
         return data
 
+    async def execute_operation(  # noqa: PLR0917 - strawberry's signature
+        self, request: Any, request_adapter: Any, request_data: Any, context: Any, root_value: Any, sub_response: Any
+    ) -> Any:
+        """Only a subscription streams over multipart. A query or mutation sent with that Accept
+        (gql-cli sends it for every operation) gets one JSON answer, as the protocol allows."""
+        if getattr(request_data, "protocol", None) == MULTIPART_SUBSCRIPTION_PROTOCOL and not _names_a_subscription(request_data):
+            request_data.protocol = "http"
+        return await super().execute_operation(request, request_adapter, request_data, context, root_value, sub_response)
+
     async def execute_single(  # noqa: PLR0917 - strawberry's signature
         self, request: Any, request_adapter: Any, sub_response: Any, context: Any, root_value: Any, request_data: Any
     ) -> ExecutionResult:
@@ -327,6 +337,21 @@ class GraphQLView(GraphQL):
             keys = self.services.extras["idempotency_keys"] = IdempotencyKeys(self.services)
         subject = scope["state"]["principal"].subject
         await run_idempotently(keys, subject, key, scope, receive, send, super().__call__, max_body=MAX_BODY_BYTES)
+
+
+def _names_a_subscription(request_data: Any) -> bool:
+    """Whether the request runs a subscription; a document that does not parse or names no single
+    operation is not one (the JSON path reports why)."""
+    if not isinstance(request_data.query, str):
+        return False
+    try:
+        document = parse(request_data.query, no_location=True, max_tokens=MAX_TOKENS)
+    except GraphQLError:
+        return False
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if request_data.operation_name is not None:
+        operations = [o for o in operations if o.name is not None and o.name.value == request_data.operation_name]
+    return len(operations) == 1 and operations[0].operation.value == "subscription"
 
 
 def _is_request_error(result: Any) -> bool:

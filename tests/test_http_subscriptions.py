@@ -135,3 +135,23 @@ async def test_a_subscription_over_plain_post_is_406_with_a_code_never_internal(
         response = await live.post("/graphql", json=body, headers=headers(accept))
         assert response.status_code == 406, accept
         assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_query_sent_with_the_multipart_accept_gets_one_json_answer(live):
+    """gql-cli sends the multipart subscription Accept for every operation."""
+    response = await live.post("/graphql", json={"query": "{ viewer { subject } }"}, headers=headers(MULTIPART))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"data": {"viewer": {"subject": "tester"}}}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"variables": {}}, {"query": "{ viewer { subject } }", "operationName": "Other"}],
+    ids=["no-query", "unknown-operation-name"],
+)
+async def test_a_refused_request_over_an_event_stream_is_bad_user_input_never_internal(live, body):
+    async with live.stream("POST", "/graphql", json=body, headers=headers(EVENT_STREAM)) as response:
+        events = [event async for event in sse_events(response)]
+    assert events[0][0] == "next" and events[-1] == ("complete", None)
+    assert events[0][1]["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
