@@ -115,7 +115,7 @@ async def test_a_stream_keeps_the_scope_and_facility_rules(live, watched, clinic
 
 async def test_a_multipart_stream_ends_with_unauthenticated_when_its_token_expires(live, watched):
     body = {"query": SESSION_UPDATES, "variables": {"id": watched["id"]}}
-    async with live.stream("POST", "/graphql", json=body, headers=headers(MULTIPART, make_token(ttl=2))) as response:
+    async with live.stream("POST", "/graphql", json=body, headers=headers(MULTIPART, make_token(ttl=4))) as response:
         received = [payload async for payload in multipart_payloads(response)]
     assert received[0]["payload"]["data"]["sessionUpdates"]["kind"] == "SNAPSHOT"
     assert received[-1] == {"payload": None, "errors": [{"message": "Token expired", "extensions": {"code": "UNAUTHENTICATED"}}]}
@@ -123,7 +123,7 @@ async def test_a_multipart_stream_ends_with_unauthenticated_when_its_token_expir
 
 async def test_an_event_stream_ends_with_unauthenticated_when_its_token_expires(live, watched):
     body = {"query": SESSION_UPDATES, "variables": {"id": watched["id"]}}
-    async with live.stream("POST", "/graphql", json=body, headers=headers(EVENT_STREAM, make_token(ttl=2))) as response:
+    async with live.stream("POST", "/graphql", json=body, headers=headers(EVENT_STREAM, make_token(ttl=4))) as response:
         events = [event async for event in sse_events(response)]
     assert events[0][1]["data"]["sessionUpdates"]["kind"] == "SNAPSHOT"
     assert events[-2:] == [("next", {"errors": [{"message": "Token expired", "extensions": {"code": "UNAUTHENTICATED"}}]}), ("complete", None)]

@@ -31,7 +31,7 @@ async def first_result(socket, operation_id: str) -> dict:
 
 async def test_a_socket_is_closed_with_4401_when_its_token_expires(ws, gql, clinic):
     session = await create_session(gql, clinic)
-    token = make_token(ttl=2)
+    token = make_token(ttl=4)
     expires_at = jwt.decode(token, SECRET, algorithms=["HS256"])["exp"]
     async with ws(token) as socket:
         assert (await socket.receive_json())["type"] == "connection_ack"

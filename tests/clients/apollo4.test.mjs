@@ -95,7 +95,7 @@ test("a subscription over HttpLink (multipart) gets the SNAPSHOT, then each chan
 test("a multipart subscription ends with UNAUTHENTICATED when its token expires", async () => {
   const ended = waitFor("the protocol error at expiry");
   const snapshot = waitFor("the SNAPSHOT");
-  const subscription = client({ token: mintToken({ ttl: 3 }) }).subscribe({
+  const subscription = client({ token: mintToken({ ttl: 5 }) }).subscribe({
     query: gql(SESSION_UPDATES),
     variables: { sessionId: scenario.sessionId },
   }).subscribe({

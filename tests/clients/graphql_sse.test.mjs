@@ -47,7 +47,7 @@ test("a token for another facility gets NOT_FOUND, one without the scope FORBIDD
 });
 
 test("the stream ends with UNAUTHENTICATED when its token expires", async () => {
-  const sse = client(mintToken({ ttl: 3 }));
+  const sse = client(mintToken({ ttl: 5 }));
   const updates = sse.iterate({ query: SESSION_UPDATES, variables: { sessionId: scenario.sessionId } });
   try {
     assert.equal((await updates.next()).value.data.sessionUpdates.kind, "SNAPSHOT");

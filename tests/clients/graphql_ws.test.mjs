@@ -20,7 +20,7 @@ async function until(description, condition, ms = 30_000) {
 }
 
 test("the server closes the socket with 4401 once the token's exp has passed", async () => {
-  const token = mintToken({ ttl: 3 });
+  const token = mintToken({ ttl: 5 });
   const exp = JSON.parse(Buffer.from(token.split(".")[1], "base64url")).exp;
   const snapshot = waitFor("the SNAPSHOT");
   const closed = waitFor("the close");
@@ -60,7 +60,7 @@ test("the room display example keeps watching across token expiry with a fresh t
     url: wsUrl,
     sessionId: scenario.sessionId,
     getToken: async () => {
-      tokens.push(mintToken({ ttl: 3 }));
+      tokens.push(mintToken({ ttl: 5 }));
       return tokens.at(-1);
     },
     onUpdate: (update) => updates.push(update),
