@@ -96,7 +96,8 @@ class AuthenticatingTransportWsHandler(BaseGraphQLTransportWSHandler):
             self.expiry = asyncio.create_task(self._close_at(principal.expires_at))
 
     async def handle_subscribe(self, message: Any) -> None:
-        """strawberry refuses operations past the per-socket limit with an error that carries no code."""
+        """Once the token has expired an operation closes the socket (4401), even if the timer has not
+        run yet. Past the per-socket limit, strawberry's refusal carries no code; this one does."""
         principal: Principal | None = self.context._principal
         if principal is not None and principal.expired():
             await self._close_expired()
@@ -153,39 +154,50 @@ class GraphQLView(GraphQL):
         request = Request(scope, receive)
         state = scope.setdefault("state", {})
         media_type = state["media_type"] = response_media_type(request.headers.get("accept"))
-        request_id = state["request_id"] = _request_id(request.headers.get("x-request-id"))
-        send = _answering(send, media_type, request_id)
-        try:
-            state["principal"] = principal_from_header(self.settings.jwt_secret, request.headers.get("authorization"))
-        except Unauthenticated as error:
-            refusal = error_response(401, ErrorCode.UNAUTHENTICATED.value, error.message, media_type, {"WWW-Authenticate": "Bearer"})
+        state["request_id"] = _request_id(request.headers.get("x-request-id"))
+        send = _answering(send, media_type, state["request_id"])
+        refusal = self._refuse(request, media_type)
+        if refusal is None:
+            scope, receive, refusal = await self._with_persisted_document(scope, receive, media_type)
+        if refusal is not None:
             await refusal(scope, receive, send)
-            return
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            await self._too_large(scope, receive, send)
-            return
-        try:
-            if request.method == "POST":
-                # Read under the limit here: a chunked body carries no Content-Length to refuse early.
-                body = await read_body(receive, MAX_BODY_BYTES)
-                if body is None:
-                    await self._too_large(scope, receive, send)
-                    return
-                receive = replaying(self._with_persisted_document(body), receive)
-            else:
-                scope = {**scope, "query_string": self._with_persisted_query_string(scope.get("query_string", b""))}
-        except PersistedQueryNotFound:
-            await request_error_response(media_type, NOT_FOUND_CODE, NOT_FOUND_MESSAGE)(scope, receive, send)
-            return
-        except BadInput as error:
-            await request_error_response(media_type, ErrorCode.BAD_USER_INPUT.value, error.message)(scope, receive, send)
             return
         key = idempotency_key(scope)
         if key is not None:
             await self._idempotent(key, scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+    def _refuse(self, request: Request, media_type: str) -> Response | None:
+        """401 without a valid token (the principal is kept for the request otherwise), 413 for a
+        body declared over the limit."""
+        try:
+            principal = principal_from_header(self.settings.jwt_secret, request.headers.get("authorization"))
+        except Unauthenticated as error:
+            return error_response(401, ErrorCode.UNAUTHENTICATED.value, error.message, media_type, {"WWW-Authenticate": "Bearer"})
+        request.scope["state"]["principal"] = principal
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            return _too_large(media_type)
+        return None
+
+    async def _with_persisted_document(
+        self, scope: Scope, receive: Receive, media_type: str
+    ) -> tuple[Scope, Receive, Response | None]:
+        """The request with the document its persisted-query hash stands for, before anything else
+        (idempotency keys included) reads it; or the refusal."""
+        try:
+            if scope["method"] == "POST":
+                # Read under the limit here: a chunked body carries no Content-Length to refuse early.
+                body = await read_body(receive, MAX_BODY_BYTES)
+                if body is None:
+                    return scope, receive, _too_large(media_type)
+                return scope, replaying(self._expand_body(body), receive), None
+            return {**scope, "query_string": self._expand_query_string(scope.get("query_string", b""))}, receive, None
+        except PersistedQueryNotFound:
+            return scope, receive, request_error_response(media_type, NOT_FOUND_CODE, NOT_FOUND_MESSAGE)
+        except BadInput as error:
+            return scope, receive, request_error_response(media_type, ErrorCode.BAD_USER_INPUT.value, error.message)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         """The page for a browser's navigation only: a GET that asks for HTML and carries no operation
@@ -298,12 +310,7 @@ class GraphQLView(GraphQL):
                 context.response.status_code = status
         return response
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        media_type = scope["state"]["media_type"]
-        message = f"Request body over {MAX_BODY_BYTES} bytes"
-        await error_response(413, ErrorCode.BAD_USER_INPUT.value, message, media_type)(scope, receive, send)
-
-    def _with_persisted_document(self, body: bytes) -> bytes:
+    def _expand_body(self, body: bytes) -> bytes:
         """A POST body whose persisted-query hash stands for its document gets the document back."""
         if b"persistedQuery" not in body:
             return body
@@ -316,7 +323,7 @@ class GraphQLView(GraphQL):
         expanded = with_document(self.persisted_queries, request)
         return body if expanded is request else json.dumps(expanded).encode()
 
-    def _with_persisted_query_string(self, query_string: bytes) -> bytes:
+    def _expand_query_string(self, query_string: bytes) -> bytes:
         """The same for a GET, whose parameters are in the query string."""
         if b"persistedQuery" not in query_string:
             return query_string
@@ -352,6 +359,10 @@ def _names_a_subscription(request_data: Any) -> bool:
     if request_data.operation_name is not None:
         operations = [o for o in operations if o.name is not None and o.name.value == request_data.operation_name]
     return len(operations) == 1 and operations[0].operation.value == "subscription"
+
+
+def _too_large(media_type: str) -> Response:
+    return error_response(413, ErrorCode.BAD_USER_INPUT.value, f"Request body over {MAX_BODY_BYTES} bytes", media_type)
 
 
 def _is_request_error(result: Any) -> bool:
