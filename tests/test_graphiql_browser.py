@@ -20,12 +20,19 @@ QUERY_EDITOR = ".graphiql-query-editor .CodeMirror"
 RESULT = ".result-window .CodeMirror"
 
 
+@pytest.fixture(scope="module")
+async def base_url(database_url):
+    ensure_chromium()
+    async with start_server(database_url) as url:
+        yield url
+
+
 @pytest.fixture
-async def browser_page(database_url):
+async def browser_page(base_url):
     """A page in headless Chromium that may reach only 127.0.0.1; yields (page, base URL, refused URLs)."""
     chromium = ensure_chromium()
     refused: list[str] = []
-    async with start_server(database_url) as base_url, async_playwright() as playwright:
+    async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         context = await browser.new_context(viewport={"width": 1400, "height": 900})
 
