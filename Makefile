@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install bench fuzz schema clean
+.PHONY: run test install bench fuzz schema clean vendor-graphiql
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,8 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/group-sessions serve --demo
 
+# The client tests install what they need on first use: tests/clients/package-lock.json into
+# .cache/clients (npm ci, again when the lockfile changes) and Debian's chromium (apt-get).
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
@@ -31,4 +33,22 @@ fuzz: $(STAMP)
 	$(BIN)/python -m tests.fuzz.run --max-time $${FUZZ_SECONDS:-600}
 
 clean:
-	rm -rf $(VENV) .data
+	rm -rf $(VENV) .data .cache tests/clients/node_modules
+
+# The GraphiQL page's files, fetched again unchanged from the npm registry (app/web_assets/graphiql/README.md).
+GRAPHIQL_VERSION := 4.1.2
+REACT_VERSION := 18.3.1
+GRAPHIQL_ASSETS := app/web_assets/graphiql
+VENDOR := .cache/vendor
+
+vendor-graphiql:
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
+	cd $(VENDOR) && npm pack --silent graphiql@$(GRAPHIQL_VERSION) react@$(REACT_VERSION) react-dom@$(REACT_VERSION) >/dev/null
+	for package in graphiql-$(GRAPHIQL_VERSION) react-$(REACT_VERSION) react-dom-$(REACT_VERSION); do \
+		mkdir -p $(VENDOR)/$$package && tar xzf $(VENDOR)/$$package.tgz -C $(VENDOR)/$$package; done
+	cp $(VENDOR)/react-$(REACT_VERSION)/package/umd/react.production.min.js $(GRAPHIQL_ASSETS)/
+	cp $(VENDOR)/react-dom-$(REACT_VERSION)/package/umd/react-dom.production.min.js $(GRAPHIQL_ASSETS)/
+	cp $(VENDOR)/graphiql-$(GRAPHIQL_VERSION)/package/graphiql.min.js $(VENDOR)/graphiql-$(GRAPHIQL_VERSION)/package/graphiql.min.css $(GRAPHIQL_ASSETS)/
+	cp $(VENDOR)/react-$(REACT_VERSION)/package/LICENSE $(GRAPHIQL_ASSETS)/LICENSE.react
+	cp $(VENDOR)/react-dom-$(REACT_VERSION)/package/LICENSE $(GRAPHIQL_ASSETS)/LICENSE.react-dom
+	cp $(VENDOR)/graphiql-$(GRAPHIQL_VERSION)/package/LICENSE $(GRAPHIQL_ASSETS)/LICENSE.graphiql

@@ -21,6 +21,7 @@ class Principal:
     subject: str
     scopes: frozenset[str]
     facilities: tuple[str, ...]  # raw facility UUIDs as strings, or ("*",)
+    expires_at: float | None = None  # the token's `exp` (seconds since the epoch)
 
     @property
     def all_facilities(self) -> bool:
@@ -43,6 +44,9 @@ class Principal:
             except ValueError:
                 continue
         return out
+
+    def expired(self, now: float | None = None) -> bool:
+        return self.expires_at is not None and (time.time() if now is None else now) >= self.expires_at
 
     def has_scope(self, scope: Scope | str) -> bool:
         return scope in self.scopes
@@ -95,6 +99,7 @@ def principal_from_token(secret: str, token: str) -> Principal:
         subject=str(claims["sub"]),
         scopes=frozenset(str(s) for s in scopes),
         facilities=tuple(_facility_key(str(f)) for f in facilities),
+        expires_at=float(claims["exp"]),
     )
 
 

@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from app.clock import Clock
 from app.clock import clock as default_clock
@@ -22,6 +22,7 @@ from app.db.migrate import upgrade
 from app.events import relay
 from app.events.consumers import clinical_sessions
 from app.events.feed import FeedRunner
+from app.graphiql import ASSETS_PATH, graphiql_assets
 from app.live.runtime import start_live, stop_live
 from app.operations.billing_pipeline import sweep_forever
 from app.schema.root import build_schema
@@ -41,6 +42,14 @@ SHUTDOWN_HOOKS: tuple[Hook, ...] = (relay.stop, stop_live)
 # Background loops while serving: the billing sweep and the relay's safety-net timer (the feed
 # runner's timer is started beside them).
 BACKGROUND_TASKS: tuple[Hook, ...] = (sweep_forever, relay.run)
+
+# What a browser client may send across origins: ours, and the tracing headers browsers' telemetry adds.
+CORS_REQUEST_HEADERS = (
+    "Authorization", "Content-Type", "Idempotency-Key",
+    "X-Request-Id", "traceparent", "tracestate", "sentry-trace", "baggage",
+)
+# What a browser client may read: whether an answer is a replay, and the id the logs know it by.
+CORS_EXPOSED_HEADERS = ("Idempotent-Replayed", "X-Request-Id")
 
 
 @contextlib.asynccontextmanager
@@ -120,15 +129,20 @@ def create_app(
                 CORSMiddleware,
                 allow_origins=list(settings.allowed_origins),
                 allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+                allow_headers=list(CORS_REQUEST_HEADERS),
+                expose_headers=list(CORS_EXPOSED_HEADERS),
+                max_age=600,
             )
         )
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", healthz),
+    ]
+    if graphql.graphql_ide:
+        routes.append(Mount(ASSETS_PATH, graphiql_assets()))
     app = Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
-            Route("/healthz", healthz),
-        ],
+        routes=routes,
         middleware=middleware,
         lifespan=lifespan,
     )

@@ -472,7 +472,7 @@ WHERE sp.session_id = ANY($1::uuid[]) ORDER BY p.name, sp.id"""
 
 
 async def explain_list_and_roster(database_url: str, facility_pk) -> dict[str, dict]:
-    """EXPLAIN ANALYZE of the statements app.resolvers.sessions sends for the list page (one week,
+    """EXPLAIN ANALYZE of the statements app.db.queries.sessions sends for the list page (one week,
     all facilities and one facility) and for the rosters of a page, on the generated year of sessions."""
     from datetime import date, datetime, timezone as tz
 

@@ -126,20 +126,36 @@ def make_token(scopes=ALL_SCOPES, facilities=("*",), subject="tester", secret=SE
     return mint_token(secret, subject, list(scopes), [str(f) for f in facilities], ttl)
 
 
-class GraphQLClient:
-    """Posts GraphQL documents to the real app; `token` chooses who is calling."""
+# What Apollo Client 4 sends: the GraphQL response media type, so failures keep their HTTP status
+# (409 for a conflict code, 400 for a bad document). tests/test_content_negotiation.py covers the
+# application/json clients, which get 200 with the code in the body.
+GRAPHQL_ACCEPT = "application/graphql-response+json, application/json;q=0.9"
 
-    def __init__(self, http: httpx.AsyncClient, token: str | None) -> None:
+
+class GraphQLClient:
+    """Posts GraphQL documents to the real app; `token` chooses who is calling, `accept` the media
+    types it accepts (None: no Accept header at all)."""
+
+    def __init__(self, http: httpx.AsyncClient, token: str | None, accept: str = GRAPHQL_ACCEPT) -> None:
         self.http = http
         self.token = token
+        self.accept = accept
 
     def as_(self, **token_args) -> "GraphQLClient":
-        return GraphQLClient(self.http, make_token(**token_args))
+        return GraphQLClient(self.http, make_token(**token_args), self.accept)
+
+    def accepting(self, accept: str) -> "GraphQLClient":
+        return GraphQLClient(self.http, self.token, accept)
 
     async def post(self, query: str, variables: dict | None = None, headers: dict | None = None) -> httpx.Response:
         all_headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        if self.accept is not None:
+            all_headers["Accept"] = self.accept
         all_headers.update(headers or {})
-        return await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=all_headers)
+        request = self.http.build_request("POST", "/graphql", json={"query": query, "variables": variables or {}}, headers=all_headers)
+        if self.accept is None:
+            del request.headers["Accept"]  # httpx would send */*
+        return await self.http.send(request)
 
     async def execute(self, query: str, variables: dict | None = None, **kwargs) -> dict:
         """The response body; fails the test on any error."""

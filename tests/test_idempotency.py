@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.db import models
 from tests.support.builders_sessions import CREATE_SESSION, SET_ATTENDANCE, at, create_session
-from tests.conftest import make_token
+from tests.conftest import GRAPHQL_ACCEPT, make_token
 
 SESSIONS = "{ groupSessions(filter: {from: \"2026-03-01\", to: \"2026-03-31\"}) { totalCount } }"
 
@@ -26,7 +26,7 @@ def create_body(clinic, title: str = "Walk-in group") -> dict:
 
 
 async def post(http, body, key: str | None, token: str | None = None, raw: bytes | None = None):
-    headers = {"Authorization": f"Bearer {token or make_token()}", "Content-Type": "application/json"}
+    headers = {"Authorization": f"Bearer {token or make_token()}", "Content-Type": "application/json", "Accept": GRAPHQL_ACCEPT}
     if key is not None:
         headers["Idempotency-Key"] = key
     return await http.post("/graphql", content=raw if raw is not None else json.dumps(body), headers=headers)

@@ -7,6 +7,8 @@ import traceback
 
 from graphql import GraphQLError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from app.errors import DomainError, ErrorCode
 
@@ -68,11 +70,16 @@ def is_unique_violation(original: BaseException | None) -> bool:
     return str(getattr(getattr(original, "orig", None), "sqlstate", "") or "") == "23505"
 
 
+# How strawberry refuses a request before executing it over a stream (no query, an unknown
+# operationName, an operation type the transport does not carry): the caller's request is at fault.
+_REQUEST_REFUSALS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
+
+
 def _callers_values(original: BaseException | None) -> bool:
-    """An error outside any field is the caller's when nothing raised it (parse, validation) or a
-    scalar raised it reading the caller's value; anything else (a database or connection error in an
-    extension hook) is a server fault."""
-    return original is None or isinstance(original, (GraphQLError, ValueError, TypeError, ArithmeticError))
+    """An error outside any field is the caller's when nothing raised it (parse, validation), a
+    scalar raised it reading the caller's value, or strawberry refused the request; anything else (a
+    database or connection error in an extension hook) is a server fault."""
+    return original is None or isinstance(original, (GraphQLError, ValueError, TypeError, ArithmeticError, *_REQUEST_REFUSALS))
 
 
 def error_code(error: GraphQLError) -> str | None:

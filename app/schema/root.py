@@ -33,6 +33,7 @@ from app.schema.reference.queries import (
     staff_node,
 )
 from app.schema.reference.types import Facility, Patient, Payer, Staff
+from app.schema.operation_name import OperationNameRequired
 from app.schema.scalars import SCALAR_OVERRIDES
 from app.schema.scheduling.mutations import SchedulingMutation
 from app.schema.scheduling.queries import SchedulingQuery, group_node, occurrence_node
@@ -104,6 +105,7 @@ def build_schema(introspection: bool = True, caches: bool = True) -> Schema:
     extensions = [
         FragmentExpansionLimiter,  # first: it refuses fan-out documents before any validator expands them
         LimitRules,
+        OperationNameRequired,
         OperationScope,
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         QueryCostLimiter,

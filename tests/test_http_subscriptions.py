@@ -1,0 +1,157 @@
+"""Subscriptions over HTTP for clinics whose proxies block websockets: the multipart subscription
+protocol (what Apollo's HttpLink sends) and graphql-sse, over POST and GET, with the same auth, the
+same scope and facility rules, the SNAPSHOT before every change, and an end when the token expires.
+A real server process: streamed answers need a real socket."""
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from tests.support.builders_sessions import SET_ATTENDANCE, create_session
+from tests.conftest import make_token
+from tests.support.server import start_server
+
+MULTIPART = 'multipart/mixed;boundary="graphql";subscriptionSpec=1.0,application/json'
+EVENT_STREAM = "text/event-stream"
+SESSION_UPDATES = "subscription($id: ID!) { sessionUpdates(sessionId: $id) { kind sequence changedParticipantIds } }"
+
+
+@pytest.fixture(scope="module")
+async def live(database_url):
+    async with start_server(database_url) as base_url:
+        async with httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(30)) as client:
+            yield client
+
+
+def headers(accept: str, token: str | None = None) -> dict:
+    return {"Accept": accept, "Authorization": f"Bearer {token or make_token()}"}
+
+
+async def multipart_payloads(response: httpx.Response) -> AsyncIterator[dict]:
+    """Each part's JSON, heartbeats (`{}`) left out; ends at the closing delimiter."""
+    buffered = ""
+    async for text in response.aiter_text():
+        buffered += text
+        while "\r\n--graphql" in buffered:
+            part, buffered = buffered.split("\r\n--graphql", 1)
+            body = part.partition("\r\n\r\n")[2]
+            if body and json.loads(body):
+                yield json.loads(body)
+            if buffered.startswith("--"):
+                return
+
+
+async def sse_events(response: httpx.Response) -> AsyncIterator[tuple[str, dict | None]]:
+    buffered = ""
+    async for text in response.aiter_text():
+        buffered += text.replace("\r\n", "\n")
+        while "\n\n" in buffered:
+            event, buffered = buffered.split("\n\n", 1)
+            fields = dict(line.split(": ", 1) if ": " in line else (line.rstrip(":"), "") for line in event.splitlines())
+            if "event" in fields:
+                yield fields["event"], json.loads(fields["data"]) if fields.get("data") else None
+
+
+@pytest.fixture
+async def watched(gql, clinic) -> dict:
+    return await create_session(gql, clinic, patients=[await clinic.add_patient(), await clinic.add_patient()])
+
+
+async def mark_through(live: httpx.AsyncClient, participant_id: str, status: str) -> None:
+    response = await live.post("/graphql", json={"query": SET_ATTENDANCE, "variables": {"participantId": participant_id, "status": status}},
+                                headers=headers("application/json"))
+    assert "errors" not in response.json(), response.json()
+
+
+async def test_multipart_over_post_sends_the_snapshot_then_each_change(live, watched):
+    participant = watched["roster"][0]["id"]
+    body = {"query": SESSION_UPDATES, "variables": {"id": watched["id"]}}
+    async with live.stream("POST", "/graphql", json=body, headers=headers(MULTIPART)) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("multipart/mixed")
+        payloads = multipart_payloads(response)
+        first = (await anext(payloads))["payload"]["data"]["sessionUpdates"]
+        assert first["kind"] == "SNAPSHOT"
+        await mark_through(live, participant, "ATTENDED")
+        change = (await anext(payloads))["payload"]["data"]["sessionUpdates"]
+    assert (change["kind"], change["changedParticipantIds"]) == ("ATTENDANCE_CHANGED", [participant])
+    assert change["sequence"] > first["sequence"]
+
+
+async def test_multipart_over_get_and_sse_over_post_send_the_snapshot(live, watched):
+    params = {"query": SESSION_UPDATES, "variables": json.dumps({"id": watched["id"]})}
+    async with live.stream("GET", "/graphql", params=params, headers=headers(MULTIPART)) as response:
+        assert response.status_code == 200
+        assert (await anext(multipart_payloads(response)))["payload"]["data"]["sessionUpdates"]["kind"] == "SNAPSHOT"
+    body = {"query": SESSION_UPDATES, "variables": {"id": watched["id"]}}
+    async with live.stream("POST", "/graphql", json=body, headers=headers(EVENT_STREAM)) as response:
+        assert response.headers["content-type"] == EVENT_STREAM
+        event, data = await anext(sse_events(response))
+    assert (event, data["data"]["sessionUpdates"]["kind"]) == ("next", "SNAPSHOT")
+
+
+@pytest.mark.parametrize("accept", [MULTIPART, EVENT_STREAM])
+async def test_a_stream_needs_a_valid_token(live, watched, accept):
+    body = {"query": SESSION_UPDATES, "variables": {"id": watched["id"]}}
+    response = await live.post("/graphql", json=body, headers={"Accept": accept})
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_stream_keeps_the_scope_and_facility_rules(live, watched, clinic):
+    other = await clinic.facility(name="Other Clinic")
+    body = {"query": SESSION_UPDATES, "variables": {"id": watched["id"]}}
+    codes = []
+    for token in (make_token(facilities=[other]), make_token(scopes=["pm.group_definitions.view"])):
+        async with live.stream("POST", "/graphql", json=body, headers=headers(MULTIPART, token)) as response:
+            payload = (await anext(multipart_payloads(response)))["payload"]
+        assert payload["data"] is None
+        codes.append(payload["errors"][0]["extensions"]["code"])
+    assert codes == ["NOT_FOUND", "FORBIDDEN"]
+
+
+async def test_a_multipart_stream_ends_with_unauthenticated_when_its_token_expires(live, watched):
+    body = {"query": SESSION_UPDATES, "variables": {"id": watched["id"]}}
+    async with live.stream("POST", "/graphql", json=body, headers=headers(MULTIPART, make_token(ttl=4))) as response:
+        received = [payload async for payload in multipart_payloads(response)]
+    assert received[0]["payload"]["data"]["sessionUpdates"]["kind"] == "SNAPSHOT"
+    assert received[-1] == {"payload": None, "errors": [{"message": "Token expired", "extensions": {"code": "UNAUTHENTICATED"}}]}
+
+
+async def test_an_event_stream_ends_with_unauthenticated_when_its_token_expires(live, watched):
+    body = {"query": SESSION_UPDATES, "variables": {"id": watched["id"]}}
+    async with live.stream("POST", "/graphql", json=body, headers=headers(EVENT_STREAM, make_token(ttl=4))) as response:
+        events = [event async for event in sse_events(response)]
+    assert events[0][1]["data"]["sessionUpdates"]["kind"] == "SNAPSHOT"
+    assert events[-2:] == [("next", {"errors": [{"message": "Token expired", "extensions": {"code": "UNAUTHENTICATED"}}]}), ("complete", None)]
+
+
+async def test_a_subscription_over_plain_post_is_406_with_a_code_never_internal(live, watched):
+    body = {"query": SESSION_UPDATES, "variables": {"id": watched["id"]}}
+    for accept in ("application/json", "*/*", "application/graphql-response+json"):
+        response = await live.post("/graphql", json=body, headers=headers(accept))
+        assert response.status_code == 406, accept
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_query_sent_with_the_multipart_accept_gets_one_json_answer(live):
+    """gql-cli sends the multipart subscription Accept for every operation."""
+    response = await live.post("/graphql", json={"query": "{ viewer { subject } }"}, headers=headers(MULTIPART))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["data"] == {"viewer": {"subject": "tester"}}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"variables": {}}, {"query": "{ viewer { subject } }", "operationName": "Other"}],
+    ids=["no-query", "unknown-operation-name"],
+)
+async def test_a_refused_request_over_an_event_stream_is_bad_user_input_never_internal(live, body):
+    async with live.stream("POST", "/graphql", json=body, headers=headers(EVENT_STREAM)) as response:
+        events = [event async for event in sse_events(response)]
+    assert events[0][0] == "next" and events[-1] == ("complete", None)
+    assert events[0][1]["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

@@ -1,0 +1,133 @@
+"""docs/integrators.md is true: every snippet is read out of the page and run against a live server
+(shell lines with bash, the Apollo module with Node, codegen with its config, gql and gql-cli)."""
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import sys
+
+import pytest
+
+from app.auth import ALL_SCOPES
+from tests.support.builders_sessions import create_session, lock_session
+from tests.conftest import ROOT, SECRET
+from tests.support.node import CACHE, node_bin, place_snippet, run_node_test
+from tests.support.server import start_server
+
+PAGE = ROOT / "docs" / "integrators.md"
+SNIPPET = re.compile(r"<!-- snippet: (?P<name>[\w.-]+) -->\n```\w*\n(?P<code>.*?)\n```", re.S)
+VENV_BIN = ROOT / ".venv" / "bin"
+
+
+def snippets() -> dict[str, str]:
+    return {match["name"]: match["code"] + "\n" for match in SNIPPET.finditer(PAGE.read_text())}
+
+
+def test_the_page_has_exactly_the_snippets_these_tests_run():
+    assert sorted(snippets()) == sorted([
+        "setup.sh", "locked-409.sh", "apollo-client.mjs", "display.mjs", "codegen.yml", "gql-cli.sh", "mark_attendance.py",
+    ])
+
+
+def test_the_room_display_snippet_is_the_example_file():
+    assert snippets()["display.mjs"] == (ROOT / "examples" / "room-display" / "display.mjs").read_text()
+
+
+def test_the_readme_links_the_page():
+    assert "docs/integrators.md" in (ROOT / "README.md").read_text()
+
+
+@pytest.fixture(scope="module")
+async def live_url(database_url):
+    async with start_server(database_url) as base_url:
+        yield f"{base_url}/graphql"
+
+
+@pytest.fixture
+async def shell_env(live_url, tmp_path) -> dict[str, str]:
+    """The environment after the page's set-up block, run as written (tokens signed with the server's key)."""
+    env = {**os.environ, "GS_JWT_SECRET": SECRET, "GS_DATA_DIR": str(tmp_path)}
+    script = snippets()["setup.sh"].replace("http://127.0.0.1:8000/graphql", live_url)
+    output = await bash(script + "env\n", env, cwd=ROOT)
+    exported = dict(line.split("=", 1) for line in output.splitlines() if line.startswith("GS_"))
+    assert exported["GS_GRAPHQL_URL"] == live_url and exported["GS_TOKEN"].count(".") == 2
+    return {**env, **exported, "PATH": f"{VENV_BIN}:{env['PATH']}"}
+
+
+@pytest.fixture
+async def participants(gql, clinic, services) -> dict[str, str]:
+    session = await create_session(gql, clinic, patients=[await clinic.add_patient()])
+    locked = await create_session(gql, clinic, patients=[await clinic.add_patient()], title="Billed group")
+    await lock_session(services, locked["id"])
+    return {"open": session["roster"][0]["id"], "locked": locked["roster"][0]["id"]}
+
+
+async def bash(script: str, env: dict[str, str], cwd) -> str:
+    process = await asyncio.create_subprocess_exec(
+        "bash", "-euo", "pipefail", "-c", script, env=env, cwd=cwd,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 180)
+    assert process.returncode == 0, f"{script}\nexit {process.returncode}\n{stdout.decode()}\n{stderr.decode()}"
+    return stdout.decode()
+
+
+async def test_the_curl_line_gets_the_409_locked(shell_env, participants):
+    output = await bash(snippets()["locked-409.sh"], {**shell_env, "PARTICIPANT_ID": participants["locked"]}, cwd=ROOT)
+    assert output.startswith("HTTP/1.1 409 Conflict"), output
+    assert "content-type: application/graphql-response+json; charset=utf-8" in output.lower()
+    assert '"code":"LOCKED"' in output
+
+    without_accept = snippets()["locked-409.sh"].replace("  -H 'Accept: application/graphql-response+json' \\\n", "")
+    output = await bash(without_accept, {**shell_env, "PARTICIPANT_ID": participants["locked"]}, cwd=ROOT)
+    assert output.startswith("HTTP/1.1 200 OK") and '"code":"LOCKED"' in output, output
+
+
+async def test_the_apollo_snippet_describes_each_code_and_sends_hashes(live_url, participants):
+    scenario = {
+        "url": live_url, "secret": SECRET, "scopes": list(ALL_SCOPES),
+        "participantId": participants["open"], "lockedParticipantId": participants["locked"],
+        "snippetModule": str(place_snippet("apollo-client.mjs", snippets()["apollo-client.mjs"])),
+    }
+    await run_node_test("docs_apollo.test.mjs", scenario)
+
+
+async def test_the_codegen_config_generates_types_with_the_scalar_mappings(shell_env):
+    project = CACHE / "codegen-project"  # under .cache/clients, so the plugins resolve
+    shutil.rmtree(project, ignore_errors=True)
+    (project / "src").mkdir(parents=True)
+    (project / "codegen.yml").write_text(snippets()["codegen.yml"])
+    shutil.copy(ROOT / "examples" / "tablet" / "mark_attendance.graphql", project / "src")
+    await bash(f"{node_bin('graphql-codegen')} --config codegen.yml", shell_env, cwd=project)
+    generated = (project / "src" / "graphql.ts").read_text()
+    for scalar, mapped in {"Date": "string", "DateTime": "string", "Time": "string", "Decimal": "string", "JSON": "unknown"}.items():
+        assert f"{scalar}: {{ input: {mapped}; output: {mapped}; }}" in generated, scalar
+    assert "export type MarkAttendanceMutation = " in generated
+    assert "export type SetAttendanceInput" not in generated  # what the schema has, nothing invented
+
+
+async def test_the_gql_cli_lines_print_the_schema_and_a_query(shell_env, tmp_path):
+    output = await bash(snippets()["gql-cli.sh"], shell_env, cwd=tmp_path)
+    assert '"subject": "my-integration"' in output, output
+    schema = (tmp_path / "schema.graphql").read_text()
+    assert "type Subscription" in schema and "sessionUpdates(sessionId: ID!)" in schema
+
+
+async def test_the_gql_script_reports_the_code_of_a_refused_mutation(shell_env, participants, tmp_path):
+    script = tmp_path / "mark_attendance.py"
+    script.write_text(snippets()["mark_attendance.py"])
+    python = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.executable
+    marked = await bash(f"{python} {script} {participants['open']} ATTENDED", shell_env, cwd=tmp_path)
+    assert marked.strip() == "ATTENDED"
+    refused = await bash(f"{python} {script} {participants['locked']} ABSENT", shell_env, cwd=tmp_path)
+    assert refused.strip() == "LOCKED"
+
+
+async def test_the_readmes_curl_line_gets_the_409_locked(shell_env, participants):
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("The attendance guide's 409, from curl:\n\n```sh\n", 1)[1].split("```", 1)[0]
+    script = block.replace("http://127.0.0.1:8000/graphql", shell_env["GS_GRAPHQL_URL"]).replace("<id>", participants["locked"])
+    output = await bash(script, {**shell_env, "TOKEN": shell_env["GS_ADMIN_TOKEN"]}, cwd=ROOT)
+    assert output.startswith("HTTP/1.1 409 Conflict") and '"code":"LOCKED"' in output, output
