@@ -1,7 +1,7 @@
 """The billing preview rules (rules.md §8) and per-member charges (§9), case by case."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -26,6 +26,7 @@ from app.rules.billing import (
     is_billable_status,
     member_charge,
     member_primary_coverage,
+    occurrence_billing_refusal,
     resolve_group_size_band,
     resolve_payer,
 )
@@ -330,3 +331,19 @@ def test_each_billable_member_is_charged_at_their_own_payers_band() -> None:
 def test_member_whose_payer_band_is_in_a_gap_is_charged_at_the_band_below() -> None:
     lines = charge_lines(attended(9), session_date=SESSION_DAY, bands_by_payer={"ahcccs": TABLE})
     assert {l.amount for l in lines} == {MEDIUM.rate} and len(lines) == 9
+
+
+NOON = datetime(2026, 3, 10, 19, 0, tzinfo=timezone.utc)
+WINDOW = (NOON - timedelta(hours=2), NOON - timedelta(hours=1))
+
+
+@pytest.mark.parametrize(("cancelled", "occurrence", "session", "refusal"), [
+    (False, WINDOW, WINDOW, None),
+    (True, WINDOW, WINDOW, "cancelled"),
+    (False, (NOON + timedelta(days=1), NOON + timedelta(days=1, hours=1)), WINDOW, "has not ended yet"),
+    (False, (WINDOW[0] - timedelta(minutes=30), WINDOW[1] - timedelta(minutes=30)), WINDOW, "just moved"),
+    (True, (NOON + timedelta(days=1), NOON + timedelta(days=1, hours=1)), WINDOW, "cancelled"),
+])
+def test_an_occurrence_cancelled_or_moved_holds_its_sessions_billing(cancelled, occurrence, session, refusal):
+    found = occurrence_billing_refusal(cancelled, occurrence, session, NOON)
+    assert (found is None) if refusal is None else (refusal in found)
