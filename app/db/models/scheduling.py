@@ -81,6 +81,8 @@ class GroupOccurrence(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = timestamp_now()
     updated_at: Mapped[datetime] = timestamp_now()
+    # RFC 5545 SEQUENCE of the occurrence's calendar event: bumped by every change and the cancellation.
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Enrollment(Base):
