@@ -27,6 +27,7 @@ from app.operations.billing_pipeline import sweep_forever
 from app.schema.root import build_schema
 from app.services import Services
 from app.web import GraphQLView
+from app.web_calendar import CALENDAR_ROUTES
 
 log = logging.getLogger("app")
 
@@ -128,6 +129,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            *CALENDAR_ROUTES,
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -22,6 +22,14 @@ class FeedKind(StrEnum):
     STAFF = "STAFF"
 
 
+FEED_FOLDERS = {FeedKind.GROUP: "groups", FeedKind.STAFF: "staff"}
+
+
+def feed_path(kind: FeedKind, subject_global_id: str) -> str:
+    """Where a feed is served (app/web_calendar.py); its secret goes in the `token` query parameter."""
+    return f"/calendar/{FEED_FOLDERS[kind]}/{subject_global_id}.ics"
+
+
 @dataclass(frozen=True)
 class CalendarEvent:
     """One occurrence as a calendar shows it: the group's name and room, the times, the state."""

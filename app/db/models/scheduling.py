@@ -67,6 +67,8 @@ class GroupOccurrence(Base):
             postgresql_where=text("cancelled_at IS NULL"),
         ),
         Index("ix_group_occurrences_group_starts", "group_id", "starts_at"),
+        # A facilitator's calendar feed: the occurrences they lead, from a date on.
+        Index("ix_group_occurrences_facilitator_starts", "facilitator_id", "starts_at"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

@@ -1,6 +1,7 @@
 """Attendance history, absence alerts and calendar feeds (issue 20): the consecutive-absence
 thresholds per group type (seeded: IOP and PHP 2, every other type 3), the enrollments they flag,
-calendar feed tokens (hashes only), and each occurrence's RFC 5545 SEQUENCE.
+calendar feed tokens (hashes only), each occurrence's RFC 5545 SEQUENCE, and an index for a
+facilitator's feed.
 
 Revision ID: 0020
 Revises: 0006
@@ -57,6 +58,7 @@ def upgrade() -> None:
     )
     op.create_index('ix_absence_alerts_facility_since', 'absence_alerts', ['facility_id', 'since'], unique=False)
     op.add_column('group_occurrences', sa.Column('sequence', sa.Integer(), server_default='0', nullable=False))
+    op.create_index('ix_group_occurrences_facilitator_starts', 'group_occurrences', ['facilitator_id', 'starts_at'], unique=False)
     op.bulk_insert(
         sa.table("absence_thresholds", sa.column("group_type", sa.String), sa.column("consecutive_absences", sa.Integer)),
         [
@@ -67,6 +69,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_group_occurrences_facilitator_starts', table_name='group_occurrences')
     op.drop_column('group_occurrences', 'sequence')
     op.drop_index('ix_absence_alerts_facility_since', table_name='absence_alerts')
     op.drop_table('absence_alerts')

@@ -1,0 +1,69 @@
+"""Calendar feeds over HTTP: GET /calendar/groups/<id>.ics?token=… and /calendar/staff/<id>.ics?token=…
+
+Google Calendar, Outlook and Apple Calendar subscribe to these URLs and poll them; they cannot send
+a bearer header, so the feed's secret in the URL is the whole credential. Anything that is not a
+live feed of that id (no or unknown secret, a revoked one, a secret of another feed, a malformed
+id, a deleted group) answers the same 404, so the URL space reveals nothing. A client that sends
+the ETag it has (If-None-Match) gets 304 while the schedule is unchanged.
+"""
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from app.errors import BadInput
+from app.ids import decode_id
+from app.operations.calendars import feed_document
+from app.rules.calendar import FEED_FOLDERS, FeedKind, entity_tag, etag_matches, render_calendar
+
+CACHE_CONTROL = "private, max-age=300"  # a secret URL: no shared cache keeps it
+MAX_TOKEN_LENGTH = 200
+
+
+def _not_found() -> Response:
+    return PlainTextResponse("Not Found", status_code=404, headers={"Cache-Control": "no-store"})
+
+
+def _subject(name: str, type_name: str) -> uuid.UUID | None:
+    if not name.endswith(".ics"):
+        return None
+    try:
+        return decode_id(name.removesuffix(".ics"), type_name)
+    except BadInput:
+        return None
+
+
+async def _feed(request: Request, kind: FeedKind, type_name: str) -> Response:
+    subject = _subject(request.path_params["name"], type_name)
+    token = request.query_params.get("token") or ""
+    if subject is None or not token or len(token) > MAX_TOKEN_LENGTH:
+        return _not_found()
+    services = request.app.state.services
+    async with services.sessionmaker() as db:
+        document = await feed_document(db, kind, subject, token, services.clock.now())
+    if document is None:
+        return _not_found()
+    body = await asyncio.to_thread(render_calendar, document)  # a long feed must not hold the event loop
+    headers = {"ETag": entity_tag(body), "Cache-Control": CACHE_CONTROL}
+    if etag_matches(request.headers.get("if-none-match"), headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    headers["Content-Disposition"] = f'inline; filename="{kind.value.lower()}.ics"'
+    return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
+
+
+async def group_feed(request: Request) -> Response:
+    return await _feed(request, FeedKind.GROUP, "GroupDefinition")
+
+
+async def staff_feed(request: Request) -> Response:
+    return await _feed(request, FeedKind.STAFF, "Staff")
+
+
+CALENDAR_ROUTES = [
+    Route(f"/calendar/{FEED_FOLDERS[FeedKind.GROUP]}/{{name}}", group_feed, methods=["GET"]),
+    Route(f"/calendar/{FEED_FOLDERS[FeedKind.STAFF]}/{{name}}", staff_feed, methods=["GET"]),
+]
