@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import OrderedDict
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -22,6 +23,30 @@ from app.rules.calendar import FEED_FOLDERS, FeedKind, entity_tag, etag_matches,
 
 CACHE_CONTROL = "private, max-age=300"  # a secret URL: no shared cache keeps it
 MAX_TOKEN_LENGTH = 200
+
+
+class Rendered:
+    """The last feeds rendered, by ETag: clients that poll without If-None-Match (some do) get the
+    same bytes without another render. Process-local, bounded."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._bodies: OrderedDict[str, bytes] = OrderedDict()
+
+    def get(self, tag: str) -> bytes | None:
+        body = self._bodies.get(tag)
+        if body is not None:
+            self._bodies.move_to_end(tag)
+        return body
+
+    def put(self, tag: str, body: bytes) -> None:
+        self._bodies[tag] = body
+        self._bodies.move_to_end(tag)
+        while len(self._bodies) > self.size:
+            self._bodies.popitem(last=False)
+
+
+RENDERED = Rendered()
 
 
 def _not_found() -> Response:
@@ -47,10 +72,14 @@ async def _feed(request: Request, kind: FeedKind, type_name: str) -> Response:
         document = await feed_document(db, kind, subject, token, services.clock.now())
     if document is None:
         return _not_found()
-    body = await asyncio.to_thread(render_calendar, document)  # a long feed must not hold the event loop
-    headers = {"ETag": entity_tag(body), "Cache-Control": CACHE_CONTROL}
-    if etag_matches(request.headers.get("if-none-match"), headers["ETag"]):
+    tag = entity_tag(document)
+    headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL}
+    if etag_matches(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers=headers)
+    body = RENDERED.get(tag)
+    if body is None:
+        body = await asyncio.to_thread(render_calendar, document)  # a long feed must not hold the event loop
+        RENDERED.put(tag, body)
     headers["Content-Disposition"] = f'inline; filename="{kind.value.lower()}.ics"'
     return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
 

@@ -12,6 +12,7 @@ from app.db import models
 from app.db.queries import history as queries
 from app.db.queries.common import Page
 from app.operations.common import check, visible_or_not_found
+from app.rules.attendance import LocalWindow, local_window
 from app.rules.history import (
     AttendanceTally,
     history_range,
@@ -29,6 +30,7 @@ class AttendanceRecord:
     entry: models.RosterEntry
     session: models.GroupSession
     minutes_attended: int
+    local: LocalWindow  # date and wall times in the facility's zone
 
 
 @dataclass(frozen=True)
@@ -55,18 +57,23 @@ async def patient_attendance(
     window: Page,
     now: datetime,
 ) -> AttendanceHistory:
-    """Dates are the patient's facility's (the sessions they can be on are that facility's)."""
+    """Dates are the patient's facility's, and so are the sessions: a patient is only ever put on
+    the rosters of their own facility's sessions (enrollment and ad-hoc sessions check it)."""
     facility = await db.get(models.Facility, patient.facility_id)
     first_day, last_day = history_range(date_from, date_to, now.astimezone(ZoneInfo(facility.timezone)).date())
     check(history_range_problem(first_day, last_day))
     starts_from, starts_before = local_day_bounds(first_day, last_day, facility.timezone)
-    span = {"starts_from": starts_from, "starts_before": starts_before, "group_id": group_id}
+    span = {"facility_id": facility.id, "starts_from": starts_from, "starts_before": starts_before, "group_id": group_id}
     tallies = tally_attendance(await queries.attendance_buckets(db, patient.id, **span))
     tallies.sort(key=lambda t: (t.group_id is None, t.title, str(t.group_id)))
     total = sum(t.sessions for t in tallies)
     rows = await queries.attendance_page(db, patient.id, **span, window=window) if window.limit else []
     records = [
-        AttendanceRecord(entry, session, minutes_attended(entry.status, session.starts_at, session.ends_at, session.cancelled_at is not None))
+        AttendanceRecord(
+            entry, session,
+            minutes_attended(entry.status, session.starts_at, session.ends_at, session.cancelled_at is not None),
+            local_window(session.starts_at, session.ends_at, facility.timezone),
+        )
         for entry, session in rows
     ]
     return AttendanceHistory(records, total, window, tallies, first_day, last_day)

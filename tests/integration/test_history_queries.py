@@ -60,7 +60,7 @@ async def test_tallies_and_minutes_match_the_rules_over_a_year_in_five_groups(db
     by_id = {s["id"]: s for s in sessions}
     mine = [(e, by_id[e["session_id"]]) for e in entries if e["patient_id"] == ana and start <= by_id[e["session_id"]]["starts_at"] < end]
 
-    tallies = {t.group_id: t for t in tally_attendance(await queries.attendance_buckets(db, ana, starts_from=start, starts_before=end, group_id=None))}
+    tallies = {t.group_id: t for t in tally_attendance(await queries.attendance_buckets(db, ana, facility_id=facility.id, starts_from=start, starts_before=end, group_id=None))}
 
     for group in groups:
         rows = [(e, s) for e, s in mine if s["group_id"] == group.id]
@@ -72,7 +72,7 @@ async def test_tallies_and_minutes_match_the_rules_over_a_year_in_five_groups(db
         assert tally.minutes_attended == sum(
             minutes_attended(e["status"], s["starts_at"], s["ends_at"], s["cancelled_at"] is not None) for e, s in rows
         )
-    page = await queries.attendance_page(db, ana, starts_from=start, starts_before=end, group_id=groups[2].id, window=Page(0, 100))
+    page = await queries.attendance_page(db, ana, facility_id=facility.id, starts_from=start, starts_before=end, group_id=groups[2].id, window=Page(0, 100))
     expected = sorted((s for e, s in mine if s["group_id"] == groups[2].id), key=lambda s: (s["starts_at"], s["id"]), reverse=True)
     assert [session.id for _, session in page] == [s["id"] for s in expected[:100]]
     assert all(entry.patient_id == ana for entry, _ in page)
@@ -81,8 +81,8 @@ async def test_tallies_and_minutes_match_the_rules_over_a_year_in_five_groups(db
 async def test_one_patients_year_is_read_through_indexes(db, facility):
     """EXPLAIN of the two statements of a history request in a busy clinic: the patient's 5 groups
     with 40 members each and 15 other groups with 8, a year of sessions (5,200 sessions, 83,200
-    roster rows), beside five years of other facilities' sessions (60,000). Both tables are read
-    through indexes: the patient's roster rows, then each session by its key."""
+    roster rows), beside five years of another facility's sessions (60,000). Both tables are read
+    through indexes: the patient's roster rows, and the facility's sessions of the year (or each by its key)."""
     groups = [await add_group(db, facility, name=f"Group {g}") for g in range(20)]
     members = await patients(db, facility, 40)
     await busy_year(db, facility, groups[:5], members)
@@ -100,7 +100,7 @@ async def test_one_patients_year_is_read_through_indexes(db, facility):
     )
     await db.execute(text("ANALYZE group_sessions"))
     await db.execute(text("ANALYZE session_participants"))
-    span = {"starts_from": YEAR_START, "starts_before": YEAR_START + timedelta(days=365), "group_id": None}
+    span = {"facility_id": facility.id, "starts_from": YEAR_START, "starts_before": YEAR_START + timedelta(days=365), "group_id": None}
     plans = {
         "page 1": await explain(db, queries.attendance_page_query(members[0], **span, window=Page(0, 50))),
         "page 20": await explain(db, queries.attendance_page_query(members[0], **span, window=Page(950, 50))),

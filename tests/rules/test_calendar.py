@@ -77,7 +77,7 @@ def test_text_is_escaped_not_injected():
     assert b"\r\nATTENDEE:" not in body
 
 
-TAG = entity_tag(b"BEGIN:VCALENDAR")
+TAG = entity_tag(document(event(9)))
 
 
 @pytest.mark.parametrize(
@@ -96,6 +96,8 @@ def test_if_none_match(header, matches):
     assert etag_matches(header, TAG) is matches
 
 
-def test_the_entity_tag_follows_the_bytes():
-    assert entity_tag(b"a") == entity_tag(b"a") != entity_tag(b"b")
+def test_the_tag_follows_what_the_feed_is_rendered_from():
+    assert entity_tag(document(event(9), event(2))) == entity_tag(document(event(2), event(9)))  # as the bytes are
+    assert entity_tag(document(event(9))) != entity_tag(document(event(9, sequence=1)))
+    assert entity_tag(document(event(9))) != entity_tag(document(event(9, location="Room 3")))
     assert TAG.startswith('"') and TAG.endswith('"')

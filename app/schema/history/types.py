@@ -39,11 +39,6 @@ async def _group(info: Info, pk: uuid.UUID | None) -> models.GroupDefinition | N
     return await info.context.loaders.by_id(models.GroupDefinition).load(pk) if pk else None
 
 
-async def _local_window(info: Info, session: models.GroupSession) -> attendance_rules.LocalWindow:
-    facility = await info.context.loaders.by_id(models.Facility).load(session.facility_id)
-    return attendance_rules.local_window(session.starts_at, session.ends_at, facility.timezone)
-
-
 @strawberry.type(description="A session the patient was on the roster of, and their attendance at it.")
 class AttendanceRecord:
     minutes_attended: int = strawberry.field(
@@ -75,16 +70,16 @@ class AttendanceRecord:
         return record.session.ends_at
 
     @strawberry.field(description="The session's date in its facility's time zone.")
-    async def session_date(record: strawberry.Parent[ops.AttendanceRecord], info: Info) -> date_type:
-        return (await _local_window(info, record.session)).session_date
+    def session_date(record: strawberry.Parent[ops.AttendanceRecord]) -> date_type:
+        return record.local.session_date
 
     @strawberry.field(description="Start, wall clock in the facility's time zone.")
-    async def start_time(record: strawberry.Parent[ops.AttendanceRecord], info: Info) -> time:
-        return (await _local_window(info, record.session)).start_time
+    def start_time(record: strawberry.Parent[ops.AttendanceRecord]) -> time:
+        return record.local.start_time
 
     @strawberry.field(description="End, wall clock in the facility's time zone.")
-    async def end_time(record: strawberry.Parent[ops.AttendanceRecord], info: Info) -> time:
-        return (await _local_window(info, record.session)).end_time
+    def end_time(record: strawberry.Parent[ops.AttendanceRecord]) -> time:
+        return record.local.end_time
 
     @strawberry.field
     def session_status(record: strawberry.Parent[ops.AttendanceRecord], info: Info) -> SessionStatus:
