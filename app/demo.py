@@ -37,7 +37,7 @@ def gid(type_name: str, *parts: object) -> str:
 
 
 FACILITY_ID = demo_id("facility", "desert-bloom")
-AT_RISK_PATIENT = demo_id("patient", 8)  # Indigo Ortiz, IOP Evenings: absent twice in a row last week
+AT_RISK_PATIENT = demo_id("patient", 8)  # Indigo Reyes, IOP Evenings: absent twice in a row last week
 
 STAFF = [
     ("Dana Whitfield, LCSW", "1245319599"),

@@ -73,7 +73,7 @@ def render_calendar(document: CalendarDocument) -> bytes:
     calendar.add("name", document.name)
     calendar.add("x-wr-calname", document.name)
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", REFRESH)
+    calendar.add("x-published-ttl", icalendar.vDuration(REFRESH))  # unknown to the library: typed by hand
     calendar.add_component(_zone(document.timezone, *_span(document)))
     for item in sorted(document.events, key=lambda e: (e.starts_at, str(e.occurrence_id))):
         calendar.add_component(_event(item, zone))

@@ -69,6 +69,11 @@ def test_an_empty_feed_is_a_valid_calendar_with_its_zone():
     assert str(calendar["X-WR-CALNAME"]) == "IOP Mornings" and "METHOD" not in calendar
 
 
+def test_the_feed_asks_clients_to_refresh_hourly():
+    body = render_calendar(document())
+    assert b"\r\nREFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in body and b"\r\nX-PUBLISHED-TTL:PT1H\r\n" in body
+
+
 def test_text_is_escaped_not_injected():
     hostile = event(9, location="Room 2\r\nATTENDEE:mailto:x@example.com;a,b")
     body = render_calendar(document(hostile))
