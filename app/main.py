@@ -27,7 +27,7 @@ from app.operations.billing_pipeline import sweep_forever
 from app.schema.root import build_schema
 from app.services import Services
 from app.web import GraphQLView
-from app.web_calendar import CALENDAR_ROUTES
+from app.web_calendar import CALENDAR_ROUTES, redact_feed_secrets
 
 log = logging.getLogger("app")
 
@@ -80,6 +80,7 @@ def create_app(
 ) -> Starlette:
     settings = settings or Settings.from_env()
     schema = build_schema(introspection=settings.introspection)
+    redact_feed_secrets()  # calendar feed URLs carry their secret in the query string
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

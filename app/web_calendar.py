@@ -9,6 +9,8 @@ the ETag it has (If-None-Match) gets 304 while the schedule is unchanged.
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import uuid
 from collections import OrderedDict
 
@@ -23,6 +25,26 @@ from app.rules.calendar import FEED_FOLDERS, FeedKind, entity_tag, etag_matches,
 
 CACHE_CONTROL = "private, max-age=300"  # a secret URL: no shared cache keeps it
 MAX_TOKEN_LENGTH = 200
+
+
+SECRET_IN_QUERY = re.compile(r"([?&]token=)[^&\s]*")
+
+
+class RedactFeedSecrets(logging.Filter):
+    """Access-log lines (uvicorn.access: client, method, path with query, version, status) show a
+    feed's address without its secret: whoever reads the logs must not be able to subscribe."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "token=" in args[2]:
+            record.args = (*args[:2], SECRET_IN_QUERY.sub(r"\1<redacted>", args[2]), *args[3:])
+        return True
+
+
+def redact_feed_secrets(logger_name: str = "uvicorn.access") -> None:
+    access = logging.getLogger(logger_name)
+    if not any(isinstance(f, RedactFeedSecrets) for f in access.filters):
+        access.addFilter(RedactFeedSecrets())
 
 
 class Rendered:

@@ -4,6 +4,7 @@ an America/New_York facility; polled with If-None-Match; reached only with a liv
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import date, datetime, timezone
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -236,3 +237,15 @@ async def test_a_feed_shows_ninety_days_back_and_everything_ahead(gql, http, hud
     set_now(test_clock, datetime(2026, 6, 1, 12, 0, tzinfo=NEW_YORK))  # 90 days on from 3 March
     starts = sorted(e.decoded("DTSTART").date().isoformat() for e in events_of((await fetch(http, feed["url"])).content))
     assert starts == ["2026-03-09", "2026-03-16", "2026-03-23"]
+
+
+def test_the_access_log_shows_a_feed_address_without_its_secret(app):
+    from app.web_calendar import RedactFeedSecrets
+
+    access = logging.getLogger("uvicorn.access")
+    assert any(isinstance(f, RedactFeedSecrets) for f in access.filters)  # installed by create_app
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5000", "GET", "/calendar/groups/R3Jv.ics?token=s3cr3t-Value_1&x=1", "1.1", 200), None)
+    for log_filter in access.filters:
+        log_filter.filter(record)
+    assert record.getMessage() == '127.0.0.1:5000 - "GET /calendar/groups/R3Jv.ics?token=<redacted>&x=1 HTTP/1.1" 200'
