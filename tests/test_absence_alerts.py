@@ -3,6 +3,8 @@ flags the enrollment and lists the patient at risk, in the same transaction as t
 attendance clears it; pm_group_attendance_alert tells integrators, with ids only."""
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import pytest
 
@@ -233,3 +235,15 @@ async def test_either_kind_of_attendance_ends_a_therapy_run(gql, clinic, status)
     await mark(gql, cbt.entry(3, ana), status)
     await mark(gql, cbt.entry(4, ana), "ABSENT")
     assert await enrollment_alert(gql, cbt.enrollments[ana]) is None
+
+
+async def test_two_tablets_marking_two_sessions_at_once_still_see_the_run(gql, clinic, services):
+    """Each mark's transaction judges the run after the other's commit (the enrollment is locked),
+    so two absences marked at the same moment on two sessions still flag the patient, once."""
+    for attempt in range(3):
+        patient = await clinic.add_patient()
+        iop = await program(gql, clinic, [patient], name=f"IOP {attempt}")
+        await add_sessions(gql, iop, DAYS[:2])
+        await asyncio.gather(mark(gql, iop.entry(0, patient), "ABSENT"), mark(gql, iop.entry(1, patient), "ABSENT"))
+        assert (await enrollment_alert(gql, iop.enrollments[patient]))["consecutiveAbsences"] == 2
+    assert [e["state"] for e in await alert_events(services)] == ["RAISED"] * 3
