@@ -17,9 +17,8 @@ from app.operations import history as ops
 from app.rules import attendance as attendance_rules
 from app.rules.history import AttendanceTally as Tally
 from app.rules.scopes import Scope
-from app.schema.connection import Edge, PageInfo
+from app.schema.connection import Connection, Edge, PageInfo
 from app.schema.enums import AttendanceStatus, SessionStatus
-from app.schema.pagination import encode_cursor
 from app.schema.permissions import scoped
 
 EnrollmentType = Annotated["Enrollment", strawberry.lazy("app.schema.enrollment.types")]  # noqa: F821 - resolved lazily
@@ -137,20 +136,10 @@ class AttendanceHistory:
 
     @classmethod
     def of(cls, history: ops.AttendanceHistory) -> "AttendanceHistory":
-        offset = history.window.offset
-        edges = [Edge(cursor=encode_cursor(offset + i), node=record) for i, record in enumerate(history.records)]
+        page = Connection.from_page(history.records, history.window, history.total)
         return cls(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=offset + len(edges) < history.total,
-                has_previous_page=offset > 0,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-            total_count=history.total,
-            tallies=history.tallies,
-            from_=history.first_day,
-            to=history.last_day,
+            edges=page.edges, page_info=page.page_info, total_count=page.total_count,
+            tallies=history.tallies, from_=history.first_day, to=history.last_day,
         )
 
 
