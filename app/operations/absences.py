@@ -36,10 +36,9 @@ async def reassess_absences(uow: UnitOfWork, session: models.GroupSession, patie
         change = alert_change(alert is not None, run)
         if run is not None:
             alert = _flag(uow, alert, enrollment, session, run)
-        if change == AlertState.RAISED:
+        if change is not None:
             _announce(uow, change, enrollment, session, alert, cause)
-        elif change == AlertState.CLEARED:
-            _announce(uow, change, enrollment, session, alert, cause)
+        if change == AlertState.CLEARED:
             await queries.delete_alert(db, enrollment.id)
 
 
