@@ -5,9 +5,8 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from app.db import models
 from app.db.queries.common import Page, page
@@ -31,25 +30,23 @@ async def marks_since_last_attendance(
     db: AsyncSession, group_id: uuid.UUID, patient_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[SessionMark]]:
     """Each patient's roster rows of the group's sessions after the last one they attended (or came
-    late to) that was not cancelled: all a run of absences can be made of, in one statement."""
-    last_re, last_gs = aliased(RE), aliased(GS)
+    late to) that was not cancelled: all a run of absences can be made of, in one statement (each
+    patient's last attendance found once, then joined: the work grows with their rows, not its square)."""
+    of_group = and_(RE.patient_id.in_(patient_ids), GS.group_id == group_id)
     last_present = (
-        select(func.max(last_gs.starts_at))
-        .select_from(last_re)
-        .join(last_gs, last_gs.id == last_re.session_id)
-        .where(
-            last_re.patient_id == RE.patient_id,
-            last_gs.group_id == group_id,
-            last_re.status.in_(PRESENT),
-            last_gs.cancelled_at.is_(None),
-        )
-        .scalar_subquery()
+        select(RE.patient_id.label("patient_id"), func.max(GS.starts_at).label("at"))
+        .select_from(RE)
+        .join(GS, GS.id == RE.session_id)
+        .where(of_group, RE.status.in_(PRESENT), GS.cancelled_at.is_(None))
+        .group_by(RE.patient_id)
+        .subquery()
     )
     rows = await db.execute(
         select(RE.patient_id, GS.id, GS.starts_at, RE.status, GS.cancelled_at.is_not(None))
         .select_from(RE)
         .join(GS, GS.id == RE.session_id)
-        .where(RE.patient_id.in_(patient_ids), GS.group_id == group_id, or_(last_present.is_(None), GS.starts_at > last_present))
+        .outerjoin(last_present, last_present.c.patient_id == RE.patient_id)
+        .where(of_group, or_(last_present.c.at.is_(None), GS.starts_at > last_present.c.at))
         .order_by(RE.patient_id, GS.starts_at, GS.id)
     )
     marks: dict[uuid.UUID, list[SessionMark]] = defaultdict(list)
