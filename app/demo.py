@@ -5,7 +5,7 @@ Idempotent: every record has a fixed id derived from its name, and existing ids 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -37,6 +37,7 @@ def gid(type_name: str, *parts: object) -> str:
 
 
 FACILITY_ID = demo_id("facility", "desert-bloom")
+AT_RISK_PATIENT = demo_id("patient", 8)  # Indigo Reyes, IOP Evenings: absent twice in a row last week
 
 STAFF = [
     ("Dana Whitfield, LCSW", "1245319599"),
@@ -194,6 +195,13 @@ async def _clinic_activity(demo: Demo) -> None:
 
     async def supervised(session) -> None:
         await demo.run(attendance.set_supervisor_attendance, session.id, demo_id("staff", 2), attendance.Mark(AttendanceStatus.ATTENDED))
+
+    # Last week's IOP Evenings (Tuesday and Thursday): Indigo missed both, so the programs' rule of
+    # two absences in a row flags them (patientsAtRisk, Enrollment.absenceAlert).
+    for days_back in (6, 4):
+        added = await demo.run(scheduling.add_occurrence, scheduling.NewOccurrence(iop_pm, monday - timedelta(days=days_back), time(17, 30), time(19, 30)))
+        _, roster = await demo.session_of(added)
+        await mark(roster, ["ABSENT" if entry.patient_id == AT_RISK_PATIENT else "ATTENDED" for entry in roster])
 
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     locked, locked_roster = await occurrence(grief, at(timedelta(hours=-5)), 90)

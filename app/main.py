@@ -28,6 +28,7 @@ from app.operations.billing_pipeline import sweep_forever
 from app.schema.root import build_schema
 from app.services import Services
 from app.web import GraphQLView
+from app.web_calendar import CALENDAR_ROUTES, redact_feed_secrets
 
 log = logging.getLogger("app")
 
@@ -88,6 +89,7 @@ def create_app(
 ) -> Starlette:
     settings = settings or Settings.from_env()
     schema = build_schema(introspection=settings.introspection)
+    redact_feed_secrets()  # calendar feed URLs carry their secret in the query string
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -138,6 +140,7 @@ def create_app(
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
+        *CALENDAR_ROUTES,
     ]
     if graphql.graphql_ide:
         routes.append(Mount(ASSETS_PATH, graphiql_assets()))

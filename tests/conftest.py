@@ -25,7 +25,7 @@ from app.main import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "test-secret-" + "x" * 32
-KEEP_TABLES = {"alembic_version", "compliance_thresholds"}
+KEEP_TABLES = {"alembic_version", "compliance_thresholds", "absence_thresholds"}
 
 
 def _server_url() -> tuple[str, EmbeddedPostgres | None]:

@@ -30,6 +30,9 @@ SCOPE_RULES: dict[str, str | None] = {
     "groupSession": "clinical.group-session.read",
     "claim": "billing.read",
     "integrationEvents": "events.read",
+    "patientAttendance": "clinical.group-session.read",
+    "patientsAtRisk": "clinical.group-session.read",
+    "calendarFeeds": "pm.group_schedule.view",
     # reference data
     "createFacility": "admin.reference.write",
     "createStaff": "admin.reference.write",
@@ -59,6 +62,9 @@ SCOPE_RULES: dict[str, str | None] = {
     "acceptBillingIssue": "clinical.attendance.write",
     "runBilling": "billing.write",
     "submitClaim": "billing.write",
+    # calendar feeds: they show the schedule the caller may already read, so its view scope governs them
+    "createCalendarFeed": "pm.group_schedule.view",
+    "revokeCalendarFeed": "pm.group_schedule.view",
 }
 
 NODE_RULES: dict[str, str | None] = {
@@ -95,6 +101,8 @@ FACILITY_RULES: dict[str, str] = {
     "createGroupSession": ISOLATED, "addSessionParticipant": ISOLATED, "setAttendance": ISOLATED,
     "setSupervisorAttendance": ISOLATED, "setAttendanceBatch": ISOLATED, "acceptBillingIssue": ISOLATED,
     "runBilling": ISOLATED, "submitClaim": ISOLATED,
+    "patientAttendance": ISOLATED, "patientsAtRisk": ISOLATED, "calendarFeeds": LISTED,
+    "createCalendarFeed": ISOLATED, "revokeCalendarFeed": ISOLATED,
 }
 GLOBAL_NODE_TYPES = {"Payer"}  # payers are shared by every facility
 
@@ -216,6 +224,11 @@ NESTED = {
                        "query($id: ID!) { group(id: $id) { id waitlist { id } } }", "group"),
     "occurrence.session": ("clinical.group-session.read", "FORBIDDEN",
                            "query($id: ID!) { occurrence(id: $id) { id session { id } } }", "occurrence_to_edit"),
+    "patient.attendance": ("clinical.group-session.read", "FORBIDDEN",
+                           "query($id: ID!) { node(id: $id) { ... on Patient { attendance { totalCount } } } }", "patient"),
+    "enrollment.absenceAlert": ("clinical.group-session.read", "FORBIDDEN",
+                                "query($id: ID!) { node(id: $id) { ... on Enrollment { absenceAlert { id } } } }",
+                                "enrollment_to_disenroll"),
     "patient.charges": ("billing.read", "EMPTY",
                         "query($id: ID!) { node(id: $id) { ... on Patient { charges { amount } } } }", "patient"),
 }

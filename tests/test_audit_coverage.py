@@ -41,6 +41,8 @@ AUDIT_RULES: dict[str, tuple[str, str]] = {
     "acceptBillingIssue": ("billing_issue.accept", CHANGE),
     "runBilling": ("session.bill", CHANGE),
     "submitClaim": ("claim.submit", CHANGE),
+    "createCalendarFeed": ("calendar_feed.create", CREATE),
+    "revokeCalendarFeed": ("calendar_feed.revoke", CHANGE),
 }
 
 ACTOR = "auditor-7"

@@ -121,3 +121,27 @@ async def test_watch_session_script_prints_updates(database_url, services, demo_
             second = await asyncio.wait_for(script.stdout.readline(), 20)
             assert b"ATTENDANCE_CHANGED" in second
             assert await asyncio.wait_for(script.wait(), 20) == 0
+
+
+async def test_clinician_examples_show_the_demos_patient_at_risk_and_their_history(gql, demo):
+    facility = gid("Facility", "facility", "desert-bloom")
+    at_risk = (await gql.execute(example("clinician/patients_at_risk.graphql"), {"facilityId": facility}))["patientsAtRisk"]
+    (alert,) = [e["node"] for e in at_risk["edges"]]
+    assert alert["patient"]["id"] == gid("Patient", "patient", 8) and alert["group"]["groupType"] == "IOP"
+    assert (alert["threshold"], alert["consecutiveAbsences"], len(alert["sessions"])) == (2, 2, 2)
+    history = (await gql.execute(example("clinician/attendance_history.graphql"), {"patientId": alert["patient"]["id"]}))["patientAttendance"]
+    evenings_rows = [e["node"]["status"] for e in history["edges"] if e["node"]["groupId"] == alert["group"]["id"]]
+    assert evenings_rows.count("ABSENT") == 2
+    (evenings,) = [t for t in history["tallies"] if t["title"] == "IOP Evenings (short of hours)"]
+    assert (evenings["absent"], evenings["attendanceRate"]) == (2, 0.0)
+
+
+async def test_calendar_examples_make_a_feed_a_calendar_client_can_read(gql, http, demo):
+    groups = (await gql.execute("{ groups(first: 10) { edges { node { id name } } } }"))["groups"]["edges"]
+    group = next(g["node"]["id"] for g in groups if g["node"]["name"] == "IOP Mornings (compliant)")
+    created = (await gql.execute(example("calendar/create_feed.graphql"), {"groupId": group, "label": "Lobby display"}))["createCalendarFeed"]
+    listed = (await gql.execute(example("calendar/feeds.graphql"), {"groupId": group}))["calendarFeeds"]
+    assert [e["node"]["id"] for e in listed["edges"]] == [created["feed"]["id"]]
+    response = await http.get(created["url"].removeprefix("http://test"))
+    assert response.status_code == 200 and response.text.count("BEGIN:VEVENT") >= 14
+    assert "TZID=America/Phoenix" in response.text and "SUMMARY:IOP Mornings (compliant)" in response.text

@@ -188,6 +188,10 @@ FIRST_DOCUMENTS = {
     ("Query", "integrationEvents"): "query($first: Int) { integrationEvents(first: $first) { totalCount } }",
     ("GroupDefinition", "occurrences"): "query($first: Int, $id: ID!) { group(id: $id) { occurrences(first: $first) { totalCount } } }",
     ("GroupDefinition", "enrollments"): "query($first: Int, $id: ID!) { group(id: $id) { enrollments(first: $first) { totalCount } } }",
+    ("Query", "patientAttendance"): "query($first: Int, $patient: ID!) { patientAttendance(patientId: $patient, first: $first) { totalCount } }",
+    ("Patient", "attendance"): "query($first: Int, $patient: ID!) { node(id: $patient) { ... on Patient { attendance(first: $first) { totalCount } } } }",
+    ("Query", "patientsAtRisk"): "query($first: Int, $facility: ID!) { patientsAtRisk(facilityId: $facility, first: $first) { totalCount } }",
+    ("Query", "calendarFeeds"): "query($first: Int) { calendarFeeds(first: $first) { totalCount } }",
 }
 
 
@@ -199,11 +203,13 @@ def test_every_paged_field_has_a_first_cap_case():
 async def test_first_is_capped_at_100_on_every_paged_field(gql, clinic, where):
     group = await make_group(gql, clinic)
     document = FIRST_DOCUMENTS[where]
-    assert "errors" not in (await gql.post(document, {"first": 100, "id": group})).json()
+    records = {name: value for name, value in {"id": group, "patient": await clinic.add_patient(), "facility": clinic.facility_id}.items()
+               if f"${name}:" in document}
+    assert "errors" not in (await gql.post(document, {"first": 100, **records})).json()
     for first in (101, -1, 2**31 - 1):
-        status, code, _ = await refused(gql, document, {"first": first, "id": group})
+        status, code, _ = await refused(gql, document, {"first": first, **records})
         assert code == "BAD_USER_INPUT"
-    status, code, _ = await refused(gql, document, {"first": 2**31, "id": group})  # not an Int at all
+    status, code, _ = await refused(gql, document, {"first": 2**31, **records})  # not an Int at all
     assert (status, code) == (400, "BAD_USER_INPUT")
 
 

@@ -32,3 +32,14 @@ async def test_compliance_thresholds_are_seeded(database_url):
     finally:
         await conn.close()
     assert [(r[0], float(r[1]), r[2], r[3] and float(r[3])) for r in rows] == [("IOP", 9.0, 3, 3.0), ("PHP", 20.0, 5, None)]
+
+
+async def test_absence_thresholds_are_seeded_two_for_iop_and_php_three_otherwise(database_url):
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = dict(await conn.fetch("SELECT group_type, consecutive_absences FROM absence_thresholds"))
+    finally:
+        await conn.close()
+    assert rows == {"IOP": 2, "PHP": 2, "THERAPY": 3, "PSYCHOEDUCATION": 3, "SKILLS_TRAINING": 3, "SUPPORT": 3, "OTHER": 3}

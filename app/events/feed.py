@@ -69,11 +69,27 @@ class FeedRunner:
         self.consumers = tuple(consumers)
         self.interval = interval
         self._lock = asyncio.Lock()
+        self._draining: asyncio.Task | None = None
+        self._again = False
 
     async def kick(self) -> None:
+        """Drain every consumer; a caller who finds a drain running waits for it and drains after it.
+        A consumer whose own unit of work records events (an absence alert when a session is
+        cancelled) kicks from inside the drain: the lock is not re-entrant, so the running drain
+        just goes round once more instead."""
+        if self._lock.locked() and self._draining is asyncio.current_task():
+            self._again = True
+            return
         async with self._lock:
-            for consumer in self.consumers:
-                await drain(self.services, consumer)
+            self._draining = asyncio.current_task()
+            try:
+                self._again = True
+                while self._again:
+                    self._again = False
+                    for consumer in self.consumers:
+                        await drain(self.services, consumer)
+            finally:
+                self._draining = None
 
     async def run_forever(self) -> None:
         while True:

@@ -18,7 +18,7 @@ from app.db.uow import UnitOfWork
 from app.errors import BadInput, NotFound, error_for
 from app.ids import encode_id
 from app.live.publish import stage_session_update
-from app.operations import billing_pipeline
+from app.operations import absences, billing_pipeline
 from app.operations.common import visible_or_not_found
 from app.rules.attendance import (
     AttendanceChange,
@@ -86,13 +86,20 @@ def _audit(uow: UnitOfWork, change: AttendanceChange, entity_type: str, entity_i
 
 
 async def _settle(
-    uow: UnitOfWork, session: models.GroupSession, changes: Sequence[AttendanceChange], kind: SessionUpdateKind, changed_ids: Sequence[str]
+    uow: UnitOfWork,
+    session: models.GroupSession,
+    changes: Sequence[AttendanceChange],
+    kind: SessionUpdateKind,
+    changed_ids: Sequence[str],
+    patients: Sequence[uuid.UUID] = (),
 ) -> None:
     """A billed session follows its attendance (a forced correction, or a mark after a run that
-    found nobody billable); then one live update per committed change, staged in this transaction."""
+    found nobody billable), the patients' absence alerts are judged again; then one live update per
+    committed change, staged in this transaction."""
     await uow.db.flush()
     await billing_pipeline.rebill_session(uow, session)
     forced = any(change.forced for change in changes)
+    await absences.reassess_absences(uow, session, patients, cause="forced_correction" if forced else "attendance")
     await stage_session_update(uow, session.id, SessionUpdateKind.FORCE_UPDATED if forced else kind, changed_ids)
 
 
@@ -116,7 +123,7 @@ async def set_attendance(uow: UnitOfWork, actor: Principal, entry_id: uuid.UUID,
         raise missing
     change = _decide(actor, session, entry.status, mark)
     _apply(uow, change, entry)
-    await _settle(uow, session, [change], SessionUpdateKind.ATTENDANCE_CHANGED, [encode_id("RosterEntry", entry_id)])
+    await _settle(uow, session, [change], SessionUpdateKind.ATTENDANCE_CHANGED, [encode_id("RosterEntry", entry_id)], [entry.patient_id])
     return entry
 
 
@@ -145,7 +152,7 @@ async def set_attendance_batch(
     for change, entry in changes:
         _apply(uow, change, entry)
     changed_ids = [encode_id("RosterEntry", pk) for pk in marks]
-    await _settle(uow, session, [c for c, _ in changes], SessionUpdateKind.ATTENDANCE_CHANGED, changed_ids)
+    await _settle(uow, session, [c for c, _ in changes], SessionUpdateKind.ATTENDANCE_CHANGED, changed_ids, [e.patient_id for _, e in changes])
     return [entries[pk] for pk in marks]
 
 

@@ -352,6 +352,7 @@ async def update_occurrence(uow: UnitOfWork, actor: Principal, occurrence_id: uu
     if after == before:
         return occurrence
     occurrence.updated_at = uow.clock.now()
+    occurrence.sequence += 1  # calendar clients take the change only with a higher SEQUENCE
     await _flush_live_slot(db, occurrence)
     uow.audit("occurrence.update", "GroupOccurrence", occurrence.id, before=before, after=after, group_id=group.id)
     uow.record_event("pm_group_session_updated", occurrence_event(group, occurrence))
@@ -367,6 +368,7 @@ async def cancel_occurrence(uow: UnitOfWork, actor: Principal, occurrence_id: uu
     occurrence.cancelled_at = uow.clock.now()
     occurrence.cancellation_reason = reason
     occurrence.updated_at = occurrence.cancelled_at
+    occurrence.sequence += 1
     uow.audit(
         "occurrence.cancel", "GroupOccurrence", occurrence.id,
         before={"cancelledAt": None}, after={"cancelledAt": _utc_iso(occurrence.cancelled_at)}, reason=reason, group_id=group.id,

@@ -14,6 +14,8 @@ from strawberry.types import Info
 from app.schema.billing.mutations import BillingMutation
 from app.schema.billing.queries import BillingQuery, charge_node, claim_node
 from app.schema.billing.types import Charge, Claim
+from app.schema.calendars.mutations import CalendarsMutation
+from app.schema.calendars.queries import CalendarsQuery
 from app.schema.context import OperationScope
 from app.schema.enrollment.mutations import EnrollmentMutation
 from app.schema.enrollment.queries import enrollment_node
@@ -21,6 +23,7 @@ from app.schema.enrollment.types import Enrollment
 from app.schema.cost import QueryCostLimiter
 from app.schema.errors import classify_in_place
 from app.schema.events.queries import EventsQuery
+from app.schema.history.queries import HistoryQuery
 from app.schema.limits import CachedValidation, FragmentExpansionLimiter
 from app.schema.live.subscriptions import Subscription
 from app.schema.node import Node, resolve_node
@@ -72,12 +75,12 @@ class NodeQuery:
 
 
 @strawberry.type
-class Query(NodeQuery, ReferenceQuery, SchedulingQuery, SessionsQuery, BillingQuery, EventsQuery):
+class Query(NodeQuery, ReferenceQuery, SchedulingQuery, SessionsQuery, BillingQuery, EventsQuery, HistoryQuery, CalendarsQuery):
     pass
 
 
 @strawberry.type
-class Mutation(ReferenceMutation, SchedulingMutation, EnrollmentMutation, SessionsMutation, BillingMutation):
+class Mutation(ReferenceMutation, SchedulingMutation, EnrollmentMutation, SessionsMutation, BillingMutation, CalendarsMutation):
     pass
 
 

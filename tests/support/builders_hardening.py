@@ -70,6 +70,7 @@ class World:
     billed_roster: dict[str, str] = field(default_factory=dict)
     claim: str = ""
     charge: str = ""
+    calendar_feed: str = ""
 
     def ids_of_a(self) -> dict[str, str]:
         """One id of each record type in facility A, by type name."""
@@ -142,6 +143,8 @@ async def build_world(gql, clinic, services) -> World:
     claims = {c["patient"]["id"]: c["id"] for c in billed_rows["groupSession"]["claims"]}
     world.claim = claims[p[0]]
     world.charge = billed_rows["groupSession"]["charges"][0]["id"]
+    feed = await gql.execute("mutation($g: ID!) { createCalendarFeed(groupId: $g) { feed { id } } }", {"g": world.group})
+    world.calendar_feed = feed["createCalendarFeed"]["feed"]["id"]
     return world
 
 
@@ -170,6 +173,14 @@ CALLS: dict[str, Call] = {
     "groupSession": Call("query($id: ID!) { groupSession(id: $id) { id } }", lambda w: {"id": w.live_session}),
     "claim": Call("query($id: ID!) { claim(id: $id) { id } }", lambda w: {"id": w.claim}),
     "integrationEvents": Call("{ integrationEvents(first: 100) { totalCount edges { node { id payload } } } }", lambda w: {}),
+    "patientAttendance": Call(
+        "query($id: ID!) { patientAttendance(patientId: $id) { totalCount edges { node { id status } } tallies { title } } }",
+        lambda w: {"id": w.patients[0]},
+    ),
+    "patientsAtRisk": Call(
+        "query($f: ID!) { patientsAtRisk(facilityId: $f) { totalCount edges { node { id } } } }", lambda w: {"f": w.facility}
+    ),
+    "calendarFeeds": Call("{ calendarFeeds { totalCount edges { node { id path } } } }", lambda w: {}),
     # ---------------------------------------------------------------- reference data
     "createFacility": Call(
         _mutation("createFacility", "input: $input", "$input: FacilityInput!"),
@@ -280,6 +291,12 @@ CALLS: dict[str, Call] = {
     ),
     "runBilling": Call(_mutation("runBilling", "sessionId: $id", "$id: ID!"), lambda w: {"id": w.ended_session}),
     "submitClaim": Call(_mutation("submitClaim", "claimId: $id", "$id: ID!"), lambda w: {"id": w.claim}),
+    # ---------------------------------------------------------------- calendar feeds
+    "createCalendarFeed": Call(
+        _mutation("createCalendarFeed", "groupId: $groupId, label: $label", "$groupId: ID, $label: String"),
+        lambda w: {"groupId": w.group, "label": "Front desk"},
+    ),
+    "revokeCalendarFeed": Call(_mutation("revokeCalendarFeed", "id: $id", "$id: ID!"), lambda w: {"id": w.calendar_feed}),
 }
 
 # A forced change on a billed (locked) session: the audit must carry the reason.

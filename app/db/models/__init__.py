@@ -1,6 +1,8 @@
 """All tables, imported together so Alembic and queries see one metadata."""
+from app.db.models.absences import AbsenceAlert, AbsenceThreshold
 from app.db.models.base import Base
 from app.db.models.billing import Charge, Claim, claim_charges
+from app.db.models.calendars import CalendarFeed
 from app.db.models.clinical import (
     AcceptedBillingIssue,
     GroupSession,
@@ -31,7 +33,10 @@ from app.db.models.scheduling import (
 )
 
 __all__ = [
+    "AbsenceAlert",
+    "AbsenceThreshold",
     "Base",
+    "CalendarFeed",
     "Charge",
     "Claim",
     "claim_charges",

@@ -67,6 +67,8 @@ class GroupOccurrence(Base):
             postgresql_where=text("cancelled_at IS NULL"),
         ),
         Index("ix_group_occurrences_group_starts", "group_id", "starts_at"),
+        # A facilitator's calendar feed: the occurrences they lead, from a date on.
+        Index("ix_group_occurrences_facilitator_starts", "facilitator_id", "starts_at"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -81,6 +83,8 @@ class GroupOccurrence(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = timestamp_now()
     updated_at: Mapped[datetime] = timestamp_now()
+    # RFC 5545 SEQUENCE of the occurrence's calendar event: bumped by every change and the cancellation.
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Enrollment(Base):

@@ -17,6 +17,7 @@ from app.db.uow import UnitOfWork
 from app.events.feed import Consumer
 from app.ids import encode_id, payload_uuid
 from app.live.publish import stage_session_update
+from app.operations import absences
 from app.operations.sessions import session_snapshot
 from app.rules.attendance import AttendanceStatus
 from app.rules.scheduling import GroupType
@@ -100,6 +101,9 @@ async def cancel_session(uow: UnitOfWork, payload: Payload, now: datetime) -> No
         reason=session.cancellation_reason, session_id=session.id,
     )
     await stage_session_update(uow, session.id, SessionUpdateKind.CANCELLED)
+    # A cancelled session no longer counts toward a run of absences (app.rules.absences).
+    marked = [entry.patient_id for entry in (await queries.rosters(uow.db, [session.id]))[0] if entry.status != AttendanceStatus.SCHEDULED]
+    await absences.reassess_absences(uow, session, marked, cause="session_cancelled")
 
 
 async def _announce_roster_changes(uow: UnitOfWork, changed: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:

@@ -8,8 +8,12 @@ import strawberry
 from strawberry.types import Info
 
 from app.db import models
+from app.rules.scopes import Scope
 from app.schema.enums import EnrollmentStatus
+from app.schema.history.queries import absence_alert_of
+from app.schema.history.types import AbsenceAlert
 from app.schema.node import Node, global_id, rows_of
+from app.schema.permissions import scoped
 from app.schema.reference.types import Patient, load_patient
 
 GroupDefinitionType = Annotated["GroupDefinition", strawberry.lazy("app.schema.scheduling.types")]  # noqa: F821 - resolved lazily
@@ -33,6 +37,13 @@ class Enrollment(Node):
     @strawberry.field
     async def patient(enrollment: strawberry.Parent[models.Enrollment], info: Info) -> Patient:
         return await load_patient(info, enrollment.patient_id)
+
+    @strawberry.field(
+        description="Set while the patient has missed the group type's threshold of sessions in a row (ENROLLED only).",
+        **scoped(Scope.SESSION_READ),
+    )
+    async def absence_alert(enrollment: strawberry.Parent[models.Enrollment], info: Info) -> AbsenceAlert | None:
+        return await absence_alert_of(info, enrollment)
 
     is_type_of = rows_of(models.Enrollment)
 

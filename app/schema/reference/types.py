@@ -16,7 +16,10 @@ from app.db.queries import reference as queries
 from app.operations.common import facilities_seen
 from app.rules.scopes import Scope
 from app.schema.enums import StaffAssignmentRole
+from app.schema.history.queries import From, GroupFilter, To, attendance_of
+from app.schema.history.types import AttendanceHistory
 from app.schema.node import Node, global_id, rows_of
+from app.schema.permissions import scoped
 
 ChargeType = Annotated["Charge", strawberry.lazy("app.schema.billing.types")]  # noqa: F821 - resolved lazily
 
@@ -108,6 +111,16 @@ class Patient(Node):
         if not info.context.principal.has_scope(Scope.BILLING_READ):
             return []
         return await info.context.loaders.custom("charges_by_patient", billing_queries.charges_by_patient).load(patient.id)
+
+    @strawberry.field(
+        description="Every session the patient was on the roster of in the range, newest first, with tallies per group.",
+        **scoped(Scope.SESSION_READ),
+    )
+    async def attendance(
+        patient: strawberry.Parent[models.Patient], info: Info, from_: From = None, to: To = None, group_id: GroupFilter = None,
+        first: int | None = None, after: str | None = None,
+    ) -> AttendanceHistory:
+        return await attendance_of(info, patient, from_, to, group_id, first, after)
 
     is_type_of = rows_of(models.Patient)
 

@@ -1,0 +1,1 @@
+"""Attendance history and absence alerts in GraphQL."""
