@@ -115,9 +115,18 @@ async def clean_data(request, test_clock: Clock) -> AsyncIterator[None]:
         tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
         names = [t["tablename"] for t in tables if t["tablename"] not in KEEP_TABLES]
         if names:
-            await conn.execute(
-                "TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"
-            )
+            truncate = "TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"
+            # A live server a module shares (tests/test_real_clients.py and the like) can still be
+            # finishing a feed consumer's transaction when the test ends; PostgreSQL then picks the
+            # TRUNCATE as the deadlock victim. The other transaction is short: try again.
+            for attempt in range(10):
+                try:
+                    await conn.execute(truncate)
+                    break
+                except asyncpg.exceptions.DeadlockDetectedError:
+                    if attempt == 9:
+                        raise
+                    await asyncio.sleep(0.05 * (attempt + 1))
     finally:
         await conn.close()
 
