@@ -3,6 +3,7 @@ from app.db.models.absences import AbsenceAlert, AbsenceThreshold
 from app.db.models.base import Base
 from app.db.models.billing import Charge, Claim, claim_charges
 from app.db.models.calendars import CalendarFeed
+from app.db.models.displays import RoomDisplay
 from app.db.models.clinical import (
     AcceptedBillingIssue,
     GroupSession,
@@ -60,4 +61,5 @@ __all__ = [
     "Enrollment",
     "GroupDefinition",
     "GroupOccurrence",
+    "RoomDisplay",
 ]

@@ -33,6 +33,8 @@ class Facility(Base):
     address_line1: Mapped[str | None] = mapped_column(String(200))
     city: Mapped[str | None] = mapped_column(String(100))
     postal_code: Mapped[str | None] = mapped_column(String(10))
+    # How its room displays show a patient (app.rules.displays.NameFormat).
+    display_name_format: Mapped[str] = mapped_column(String(32), default="FIRST_NAME_LAST_INITIAL", server_default="FIRST_NAME_LAST_INITIAL")
     created_at: Mapped[datetime] = timestamp_now()
 
 
