@@ -11,7 +11,7 @@ from app.errors import BadInput, Unauthenticated
 from app.ids import split_id
 from app.rules.scopes import ALL_SCOPES, FACILITATOR_SCOPES, Scope
 
-__all__ = ["ALL_SCOPES", "FACILITATOR_SCOPES", "Principal", "Scope", "mint_token", "principal_from_header", "principal_from_token"]
+__all__ = ["ALL_SCOPES", "FACILITATOR_SCOPES", "Principal", "Scope", "mint_display_token", "mint_token", "principal_from_header", "principal_from_token"]
 
 ALL_FACILITIES = "*"
 
@@ -22,6 +22,14 @@ class Principal:
     scopes: frozenset[str]
     facilities: tuple[str, ...]  # raw facility UUIDs as strings, or ("*",)
     expires_at: float | None = None  # the token's `exp` (seconds since the epoch)
+    # A paired room display's credential: which display, and which generation of its credential.
+    display_id: str | None = None
+    credential_generation: int | None = None
+    issued_at: float | None = None
+
+    @property
+    def is_display(self) -> bool:
+        return self.display_id is not None
 
     @property
     def all_facilities(self) -> bool:
@@ -73,6 +81,22 @@ def mint_token(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+def mint_display_token(
+    secret: str, display_id: str, facility_id: str, generation: int, issued_at: float, ttl_seconds: int
+) -> str:
+    """A room display's device credential: display scope, its one facility, never more."""
+    claims = {
+        "sub": f"display:{display_id}",
+        "scopes": [str(Scope.DISPLAY)],
+        "facilities": [facility_id],
+        "display": display_id,
+        "gen": generation,
+        "iat": int(issued_at),
+        "exp": int(issued_at) + ttl_seconds,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
 def principal_from_header(secret: str, authorization: str | None) -> Principal:
     if not authorization:
         raise Unauthenticated("Missing bearer token")
@@ -95,11 +119,20 @@ def principal_from_token(secret: str, token: str) -> Principal:
     facilities = claims.get("facilities", [])
     if not isinstance(scopes, list) or not isinstance(facilities, list):
         raise Unauthenticated("Invalid token claims")
+    display = claims.get("display")
+    if display is not None:
+        # A display's credential carries the display scope whatever else its claims say.
+        if not isinstance(display, str) or not isinstance(claims.get("gen"), int) or len(facilities) != 1 or facilities[0] == ALL_FACILITIES:
+            raise Unauthenticated("Invalid token claims")
+        scopes = [Scope.DISPLAY]
     return Principal(
         subject=str(claims["sub"]),
         scopes=frozenset(str(s) for s in scopes),
         facilities=tuple(_facility_key(str(f)) for f in facilities),
         expires_at=float(claims["exp"]),
+        display_id=display,
+        credential_generation=claims.get("gen") if display is not None else None,
+        issued_at=float(claims["iat"]) if isinstance(claims.get("iat"), (int, float)) else None,
     )
 
 

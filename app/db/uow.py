@@ -34,6 +34,7 @@ class UnitOfWork:
         self._events: list[tuple[str, dict[str, Any]]] = []
         self._after_commit: list[AfterCommit] = []
         self._before_commit: list[AfterCommit] = []
+        self.announced: set[str] = set()  # live channels this transaction has already announced a change on
 
     @contextlib.asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:

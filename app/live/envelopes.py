@@ -124,3 +124,44 @@ def group_builder(services: Services):
         )
 
     return build
+
+
+@dataclass(frozen=True)
+class DisplayChange:
+    """A room display's state after a change on its channel (revoked, credential rotated), or after
+    a broadcaster outage (`paused`: the next message re-reads it)."""
+
+    display_id: uuid.UUID
+    revoked: bool
+    credential_generation: int
+    paused: bool = False
+
+
+@dataclass(frozen=True)
+class ScheduleChange:
+    """A facility's sessions changed (added, moved, cancelled), or its display settings did: its
+    displays look at their rooms again. After an outage: PAUSED, then SNAPSHOT (look again)."""
+
+    facility_id: uuid.UUID
+    kind: str  # "CHANGED", "SNAPSHOT" or "PAUSED"
+
+
+def display_builder(services: Services):
+    """The hub's builder for `display:<id>` channels."""
+
+    async def build(channel: str, message: str) -> DisplayChange | None:
+        display_id = uuid.UUID(channel.partition(":")[2])
+        if message == PAUSED:
+            return DisplayChange(display_id, False, 0, paused=True)
+        async with services.sessionmaker() as db:
+            display = await db.get(models.RoomDisplay, display_id)
+        if display is None:
+            return DisplayChange(display_id, True, 0)
+        return DisplayChange(display_id, display.revoked_at is not None, display.credential_generation)
+
+    return build
+
+
+async def build_schedule_change(channel: str, message: str) -> ScheduleChange:
+    """The hub's builder for `schedule:<facility id>` channels: the display reads its room itself."""
+    return ScheduleChange(uuid.UUID(channel.partition(":")[2]), STATE_KINDS.get(message, "CHANGED"))

@@ -29,6 +29,17 @@ def group_channel(group_id: uuid.UUID) -> str:
     return f"group:{group_id}"
 
 
+def display_channel(display_id: uuid.UUID) -> str:
+    """A room display's own changes: revoked, its credential rotated."""
+    return f"display:{display_id}"
+
+
+def schedule_channel(facility_id: uuid.UUID) -> str:
+    """A facility's sessions were added, moved or cancelled, or how its displays show names changed:
+    its room displays look again at what their rooms hold."""
+    return f"schedule:{facility_id}"
+
+
 def _same_database(a: str, b: str) -> bool:
     pa, pb = urlparse(a), urlparse(b)
     return (pa.hostname, pa.port or 5432, pa.path, pa.query) == (pb.hostname, pb.port or 5432, pb.path, pb.query)
@@ -63,6 +74,20 @@ async def stage_session_update(uow: UnitOfWork, session_id: uuid.UUID, kind: Ses
             session_channel(session_id),
             {"sequence": sequence, "kind": kind, "changed": list(changed), "at": uow.clock.now().isoformat()},
         )
+
+
+async def stage_display_change(uow: UnitOfWork, display_id: uuid.UUID) -> None:
+    if uow.live is not None:
+        await uow.live.stage(uow, display_channel(display_id), {"at": uow.clock.now().isoformat()})
+
+
+async def stage_schedule_change(uow: UnitOfWork, facility_id: uuid.UUID) -> None:
+    """Once per facility per transaction (generating a month of sessions is one look again)."""
+    channel = schedule_channel(facility_id)
+    if uow.live is None or channel in uow.announced:
+        return
+    uow.announced.add(channel)
+    await uow.live.stage(uow, channel, {"at": uow.clock.now().isoformat()})
 
 
 async def stage_group_update(

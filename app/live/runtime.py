@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 
 from app.live.backends import make_broadcast
-from app.live.envelopes import SessionStates, group_builder
+from app.live.envelopes import SessionStates, build_schedule_change, display_builder, group_builder
 from app.live.hub import Hub, keep_listener_alive
 from app.live.publish import LivePublisher
 from app.services import Services
@@ -20,7 +20,15 @@ async def start_live(services: Services) -> None:
         await services.broadcast.connect()
     services.live_publisher = LivePublisher(services.broadcast, url, services.database_url)
     services.session_states = SessionStates(services)
-    services.hub = Hub(services.broadcast, {"session": services.session_states.build, "group": group_builder(services)})
+    services.hub = Hub(
+        services.broadcast,
+        {
+            "session": services.session_states.build,
+            "group": group_builder(services),
+            "display": display_builder(services),
+            "schedule": build_schedule_change,
+        },
+    )
     services.broadcast_watchdog = asyncio.create_task(keep_listener_alive(services.broadcast))
 
 

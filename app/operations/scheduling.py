@@ -19,7 +19,7 @@ from app.db.queries import groups as queries
 from app.db.queries.sessions import Lock, session_of_occurrence
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, Conflict, IllegalTransition, Locked, NotFound
-from app.live.publish import stage_group_update
+from app.live.publish import stage_group_update, stage_schedule_change
 from app.operations import enrollment
 from app.operations.common import (
     camel,
@@ -191,6 +191,8 @@ async def update_group(uow: UnitOfWork, actor: Principal, group_id: uuid.UUID, c
     await db.flush()
     promoted = await enrollment.fill_open_seats(uow, group)
     await stage_group_update(uow, group.id, GroupUpdateKind.GROUP_CHANGED)
+    if group.location != before.get("location"):
+        await stage_schedule_change(uow, group.facility_id)  # its sessions moved to another room
     uow.audit("group.update", "GroupDefinition", group.id, before=before, after=group_snapshot(group), group_id=group.id)
     return GroupUpdated(group, promoted)
 
@@ -200,6 +202,7 @@ async def delete_group(uow: UnitOfWork, actor: Principal, group_id: uuid.UUID) -
     group.deleted_at = uow.clock.now()
     group.updated_at = group.deleted_at
     await stage_group_update(uow, group.id, GroupUpdateKind.GROUP_CHANGED)
+    await stage_schedule_change(uow, group.facility_id)  # its sessions leave their room's display
     uow.audit(
         "group.delete", "GroupDefinition", group.id,
         before={"deletedAt": None}, after={"deletedAt": group.deleted_at.isoformat()}, group_id=group.id,

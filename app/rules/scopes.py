@@ -25,6 +25,8 @@ class Scope(StrEnum):
     BILLING_WRITE = "billing.write"
     REFERENCE_WRITE = "admin.reference.write"
     EVENTS_READ = "events.read"
+    # A room display's: its room's live view, the fields a wall may show (app.schema.displays.privacy).
+    DISPLAY = "display.room"
 
 
 ALL_SCOPES = tuple(Scope)

@@ -16,7 +16,7 @@ from app.db.queries.sessions import Lock
 from app.db.uow import UnitOfWork
 from app.events.feed import Consumer
 from app.ids import encode_id, payload_uuid
-from app.live.publish import stage_session_update
+from app.live.publish import stage_schedule_change, stage_session_update
 from app.operations import absences
 from app.operations.sessions import session_snapshot
 from app.rules.attendance import AttendanceStatus
@@ -65,6 +65,7 @@ async def schedule_session(uow: UnitOfWork, payload: Payload, now: datetime) -> 
         "session.create", "GroupSession", session_id,
         after={**snapshot, "patientIds": [str(p) for p in patients]}, session_id=session_id,
     )
+    await stage_schedule_change(uow, values["facility_id"])
 
 
 async def move_session(uow: UnitOfWork, payload: Payload, now: datetime) -> None:
@@ -83,6 +84,7 @@ async def move_session(uow: UnitOfWork, payload: Payload, now: datetime) -> None
     if before != after:
         uow.audit("session.move", "GroupSession", session.id, before=before, after=after, session_id=session.id)
         await stage_session_update(uow, session.id, SessionUpdateKind.RESCHEDULED)
+    await stage_schedule_change(uow, session.facility_id)  # its time, title or facilitator may have changed
 
 
 async def cancel_session(uow: UnitOfWork, payload: Payload, now: datetime) -> None:
@@ -101,6 +103,7 @@ async def cancel_session(uow: UnitOfWork, payload: Payload, now: datetime) -> No
         reason=session.cancellation_reason, session_id=session.id,
     )
     await stage_session_update(uow, session.id, SessionUpdateKind.CANCELLED)
+    await stage_schedule_change(uow, session.facility_id)
     # A cancelled session no longer counts toward a run of absences (app.rules.absences).
     marked = [entry.patient_id for entry in (await queries.rosters(uow.db, [session.id]))[0] if entry.status != AttendanceStatus.SCHEDULED]
     await absences.reassess_absences(uow, session, marked, cause="session_cancelled")
