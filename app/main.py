@@ -25,10 +25,12 @@ from app.events.feed import FeedRunner
 from app.graphiql import ASSETS_PATH, graphiql_assets
 from app.live.runtime import start_live, stop_live
 from app.operations.billing_pipeline import sweep_forever
+from app.operations.displays import PairingAttempts
 from app.schema.root import build_schema
 from app.services import Services
 from app.web import GraphQLView
 from app.web_calendar import CALENDAR_ROUTES, redact_feed_secrets
+from app.web_display import DISPLAY_ROUTES
 
 log = logging.getLogger("app")
 
@@ -72,6 +74,7 @@ async def open_services(
         )
         # Consumers of the event feed run after each commit in every entry point (server and CLI).
         services.feed = FeedRunner(services, CONSUMERS)
+        services.pairing_attempts = PairingAttempts()
         try:
             yield services
         finally:
@@ -141,6 +144,7 @@ def create_app(
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         *CALENDAR_ROUTES,
+        *DISPLAY_ROUTES,
     ]
     if graphql.graphql_ide:
         routes.append(Mount(ASSETS_PATH, graphiql_assets()))

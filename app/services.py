@@ -35,4 +35,5 @@ class Services:
     live_publisher: LivePublisher | None = None
     hub: Hub | None = None
     session_states: Any = None  # app.live.envelopes.SessionStates
+    pairing_attempts: Any = None  # app.operations.displays.PairingAttempts, made with the services
     idempotency_keys: Any = None  # app.idempotency.IdempotencyKeys, made by the endpoint on first use

@@ -41,6 +41,8 @@ from strawberry.types.unset import UNSET
 from app.auth import Principal, principal_from_header
 from app.errors import CONFLICT_CODES, BadInput, ErrorCode, Unauthenticated
 from app.graphiql import graphiql_page
+from app.live.publish import display_channel
+from app.operations.displays import live_display
 from app.idempotency import IdempotencyKeys, idempotency_key, read_body, replaying, run_idempotently
 from app.negotiation import GRAPHQL_RESPONSE_JSON, JSON, content_type, response_media_type
 from app.persisted_queries import NOT_FOUND_CODE, NOT_FOUND_MESSAGE, PersistedQueries, PersistedQueryNotFound, with_document
@@ -59,6 +61,10 @@ STREAM_NEEDED = (
     "or Accept: text/event-stream (graphql-sse); or use the websocket (graphql-transport-ws) at this address"
 )
 TOKEN_EXPIRED = "Token expired"
+# A room display's socket: revoked (the page shows a new pairing code), or its credential replaced.
+DISPLAY_REVOKED_CODE = 4403
+DISPLAY_REVOKED = "Display revoked"
+CREDENTIAL_REPLACED = "Display credential replaced"
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +103,7 @@ class AuthenticatingTransportWsHandler(BaseGraphQLTransportWSHandler):
     that token's scopes and facilities, refused once it has expired."""
 
     expiry: asyncio.Task | None = None
+    display_watch: asyncio.Task | None = None
 
     async def handle(self) -> None:
         try:
@@ -114,10 +121,41 @@ class AuthenticatingTransportWsHandler(BaseGraphQLTransportWSHandler):
         except Unauthenticated:
             await self.websocket.close(code=4401, reason="Unauthorized")
             return
+        if principal.is_display and not await self._display_is_live(principal):
+            await self.websocket.close(code=DISPLAY_REVOKED_CODE, reason=DISPLAY_REVOKED)
+            return
         self.context._principal = principal
         await super().handle_connection_init(message)
         if self.connection_acknowledged and principal.expires_at is not None:
             self.expiry = asyncio.create_task(self._close_at(principal.expires_at))
+        if self.connection_acknowledged and principal.is_display:
+            self.display_watch = asyncio.create_task(self._close_when_display_changes(principal))
+
+    async def _display_is_live(self, principal: Principal) -> bool:
+        try:
+            async with self.view.services.sessionmaker() as db:
+                await live_display(db, principal)
+        except Unauthenticated:
+            return False
+        return True
+
+    async def _close_when_display_changes(self, principal: Principal) -> None:
+        """A display's socket closes as soon as the display is revoked (4403: the page asks for a new
+        pairing code) or its credential is replaced (4401: the page connects with the new one)."""
+        services = self.view.services
+        async with services.hub.watch(display_channel(uuid.UUID(principal.display_id))) as changes:
+            if not await self._display_is_live(principal):  # revoked between connection_init and the watch
+                await self._close(DISPLAY_REVOKED_CODE, DISPLAY_REVOKED)
+                return
+            async for change in changes:
+                if change.paused:
+                    continue
+                if change.revoked:
+                    await self._close(DISPLAY_REVOKED_CODE, DISPLAY_REVOKED)
+                    return
+                if change.credential_generation != principal.credential_generation:
+                    await self._close(4401, CREDENTIAL_REPLACED)
+                    return
 
     async def handle_subscribe(self, message: Any) -> None:
         """Once the token has expired an operation closes the socket (4401), even if the timer has not
@@ -177,10 +215,11 @@ class AuthenticatingTransportWsHandler(BaseGraphQLTransportWSHandler):
             raise
 
     async def shutdown(self) -> None:
-        if self.expiry is not None and self.expiry is not asyncio.current_task():
-            self.expiry.cancel()
-            with suppress(asyncio.CancelledError):
-                await self.expiry
+        for task in (self.expiry, self.display_watch):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+                with suppress(asyncio.CancelledError, Exception):
+                    await task
         await super().shutdown()
 
     async def _close_at(self, expires_at: float) -> None:
@@ -188,6 +227,9 @@ class AuthenticatingTransportWsHandler(BaseGraphQLTransportWSHandler):
         await self._close_expired()
 
     async def _close_expired(self) -> None:
+        await self._close(4401, TOKEN_EXPIRED)
+
+    async def _close(self, code: int, reason: str) -> None:
         """Stop the operations first, so that none sends on the socket once it is closing."""
         tasks = [operation.task for operation in self.operations.values() if operation.task]
         for operation_id in list(self.operations):
@@ -195,7 +237,7 @@ class AuthenticatingTransportWsHandler(BaseGraphQLTransportWSHandler):
         for task in tasks:
             with suppress(Exception, asyncio.CancelledError):
                 await task
-        await self.websocket.close(code=4401, reason=TOKEN_EXPIRED)
+        await self.websocket.close(code=code, reason=reason)
 
 
 class GraphQLView(GraphQL):

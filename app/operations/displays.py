@@ -245,6 +245,11 @@ async def room_of(db, actor: Principal, facility_id: uuid.UUID | None, location:
     return Room(facility, require_text("location", location), None)
 
 
+async def reread_room(db, room: Room) -> Room:
+    """The room with its facility as it is now (its time zone and name format may have changed)."""
+    return Room(await db.get(models.Facility, room.facility.id), room.location, room.label)
+
+
 async def room_view(db, room: Room, now: datetime) -> RoomView:
     zone = room.facility.timezone
     midnight = rules.local_midnight_after(now, zone)

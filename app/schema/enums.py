@@ -10,6 +10,7 @@ from app.rules import (
     billing,
     claims,
     compliance,
+    displays,
     reference,
     scheduling,
     updates,
@@ -41,3 +42,8 @@ ClaimStatus = strawberry.enum(claims.ClaimStatus)
 ClaimFrequency = strawberry.enum(claims.ClaimFrequency, description="X12 837P CLM05-3: ORIGINAL = 1, REPLACEMENT = 7, VOID = 8")
 SessionUpdateKind = _describe(strawberry.enum(updates.SessionUpdateKind), PAUSED=PAUSED)
 GroupUpdateKind = _describe(strawberry.enum(updates.GroupUpdateKind), PAUSED=PAUSED)
+
+DisplayNameFormat = strawberry.enum(
+    displays.NameFormat, name="DisplayNameFormat",
+    description="How a facility's room displays show a patient: first name and last initial (the default), or initials.",
+)

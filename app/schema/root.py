@@ -21,11 +21,15 @@ from app.schema.enrollment.mutations import EnrollmentMutation
 from app.schema.enrollment.queries import enrollment_node
 from app.schema.enrollment.types import Enrollment
 from app.schema.cost import QueryCostLimiter
+from app.schema.displays.mutations import DisplaysMutation
+from app.schema.displays.privacy import WallFieldsOnly
+from app.schema.displays.queries import DisplaysQuery
+from app.schema.displays.subscriptions import DisplaysSubscription
 from app.schema.errors import classify_in_place
 from app.schema.events.queries import EventsQuery
 from app.schema.history.queries import HistoryQuery
 from app.schema.limits import CachedValidation, FragmentExpansionLimiter
-from app.schema.live.subscriptions import Subscription
+from app.schema.live.subscriptions import Subscription as LiveSubscription
 from app.schema.node import Node, resolve_node
 from app.schema.reference.mutations import ReferenceMutation
 from app.schema.reference.queries import (
@@ -75,12 +79,21 @@ class NodeQuery:
 
 
 @strawberry.type
-class Query(NodeQuery, ReferenceQuery, SchedulingQuery, SessionsQuery, BillingQuery, EventsQuery, HistoryQuery, CalendarsQuery):
+class Query(
+    NodeQuery, ReferenceQuery, SchedulingQuery, SessionsQuery, BillingQuery, EventsQuery, HistoryQuery, CalendarsQuery, DisplaysQuery
+):
     pass
 
 
 @strawberry.type
-class Mutation(ReferenceMutation, SchedulingMutation, EnrollmentMutation, SessionsMutation, BillingMutation, CalendarsMutation):
+class Mutation(
+    ReferenceMutation, SchedulingMutation, EnrollmentMutation, SessionsMutation, BillingMutation, CalendarsMutation, DisplaysMutation
+):
+    pass
+
+
+@strawberry.type
+class Subscription(LiveSubscription, DisplaysSubscription):
     pass
 
 
@@ -109,6 +122,7 @@ def build_schema(introspection: bool = True, caches: bool = True) -> Schema:
         FragmentExpansionLimiter,  # first: it refuses fan-out documents before any validator expands them
         LimitRules,
         OperationNameRequired,
+        WallFieldsOnly,  # before OperationScope: a refused display operation opens no transaction
         OperationScope,
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         QueryCostLimiter,

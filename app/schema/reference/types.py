@@ -15,7 +15,7 @@ from app.db.queries import billing as billing_queries
 from app.db.queries import reference as queries
 from app.operations.common import facilities_seen
 from app.rules.scopes import Scope
-from app.schema.enums import StaffAssignmentRole
+from app.schema.enums import DisplayNameFormat, StaffAssignmentRole
 from app.schema.history.queries import From, GroupFilter, To, attendance_of
 from app.schema.history.types import AttendanceHistory
 from app.schema.node import Node, global_id, rows_of
@@ -51,6 +51,7 @@ class Facility(Node):
     address_line1: str | None
     city: str | None
     postal_code: str | None
+    display_name_format: DisplayNameFormat = strawberry.field(description="How its room displays show patients' names.")
 
     is_type_of = rows_of(models.Facility)
 

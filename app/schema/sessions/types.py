@@ -17,6 +17,7 @@ from app.ids import encode_id
 from app.operations.attendance import SupervisorMark
 from app.rules import attendance as rules
 from app.rules.billing import is_billable_status
+from app.rules.displays import NameFormat, display_name
 from app.rules.scopes import Scope
 from app.schema.enums import AttendanceStatus, GroupType, SessionStatus
 from app.schema.node import Node, global_id, rows_of
@@ -47,6 +48,12 @@ class RosterEntry:
     @strawberry.field
     async def patient(entry: strawberry.Parent[models.RosterEntry], info: Info) -> Patient:
         return await load_patient(info, entry.patient_id)
+
+    @strawberry.field(description="The patient as a room display shows them: their facility's display name format (\"Ana R.\" or \"A. R.\").")
+    async def display_name(entry: strawberry.Parent[models.RosterEntry], info: Info) -> str:
+        patient = await load_patient(info, entry.patient_id)
+        facility = await load_facility(info, patient.facility_id)
+        return display_name(patient.name, NameFormat(facility.display_name_format))
 
     @strawberry.field
     def allowed_next(entry: strawberry.Parent[models.RosterEntry]) -> list[AttendanceStatus]:
@@ -131,6 +138,13 @@ class GroupSession(Node):
         if session.group_id is None:
             return None
         return await info.context.loaders.by_id(models.GroupDefinition).load(session.group_id)
+
+    @strawberry.field(description="Who leads it: its occurrence's facilitator (null for an ad-hoc session).")
+    async def facilitator(session: strawberry.Parent[models.GroupSession], info: Info) -> Staff | None:
+        if session.occurrence_id is None:
+            return None
+        occurrence = await info.context.loaders.by_id(models.GroupOccurrence).load(session.occurrence_id)
+        return await load_staff(info, occurrence.facilitator_id) if occurrence is not None else None
 
     @strawberry.field(description="The scheduling occurrence this session came from, if any.")
     def occurrence_id(session: strawberry.Parent[models.GroupSession]) -> strawberry.ID | None:

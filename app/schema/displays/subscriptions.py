@@ -1,0 +1,134 @@
+"""roomDisplay: the session subscription's SNAPSHOT/PAUSED stream for whichever session a room holds,
+following the room as sessions start and end and as the schedule changes."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from app.errors import NotFound
+from app.ids import decode_id
+from app.live.envelopes import ScheduleChange, SessionEnvelope
+from app.live.publish import schedule_channel, session_channel
+from app.operations import displays as ops
+from app.rules.scopes import Scope
+from app.rules.updates import UNSEQUENCED, SessionUpdateKind
+from app.schema.displays.types import RoomDisplayUpdate, RoomEnvelope
+from app.schema.live.subscriptions import _fresh_loaders
+from app.schema.loaders import Loaders
+from app.schema.permissions import scoped
+
+# A boundary is looked at again this long after it, so the clock has surely passed it.
+BOUNDARY_SLACK = 0.05
+
+
+class _Next:
+    """The next item of several watchers and a deadline, whichever comes first; a pending read is kept
+    for the next call (a queue read cancelled midway loses nothing, but there is no need to)."""
+
+    def __init__(self, **sources: AsyncIterator) -> None:
+        self._sources = sources
+        self._pending: dict[str, asyncio.Task] = {}
+
+    async def wait(self, seconds: float) -> tuple[str, object] | None:
+        for name, source in self._sources.items():
+            if name not in self._pending:
+                self._pending[name] = asyncio.ensure_future(anext(source))
+        done, _ = await asyncio.wait(self._pending.values(), timeout=max(0.0, seconds), return_when=asyncio.FIRST_COMPLETED)
+        if not done:
+            return None
+        name = next(n for n, task in self._pending.items() if task in done)
+        return name, self._pending.pop(name).result()  # a lagged watcher raises here: the client resubscribes
+
+    def close(self) -> None:
+        for task in self._pending.values():
+            task.cancel()
+        self._pending.clear()
+
+
+def _seconds_until(moment: datetime, now: datetime) -> float:
+    return (moment - now).total_seconds() + BOUNDARY_SLACK
+
+
+async def watch_room(info: Info, facility_id: uuid.UUID | None, location: str | None) -> AsyncGenerator[RoomEnvelope, None]:
+    ctx = info.context
+    services = ctx.services
+    async with services.sessionmaker() as db:
+        room = await ops.room_of(db, ctx.principal, facility_id, location)
+    async with services.hub.watch(schedule_channel(room.facility.id)) as schedule:
+        paused = False  # only while no session is shown: a session's PAUSED comes on its own channel
+        while True:
+            async with services.sessionmaker() as db:
+                view = await ops.room_view(db, await ops.reread_room(db, room), services.clock.now())
+            if view.session_id is None:
+                ctx.loaders = Loaders(services.sessionmaker)
+                yield RoomEnvelope(SessionUpdateKind.PAUSED if paused else SessionUpdateKind.SNAPSHOT, 0, services.clock.now(), view, None, None)
+                waiting = _Next(schedule=schedule)
+                try:
+                    paused = await _until_schedule_changes(waiting, view.changes_at, services)
+                finally:
+                    waiting.close()
+                continue
+            async with services.hub.watch(session_channel(view.session_id)) as watcher:
+                snapshot = await services.session_states.snapshot(view.session_id)
+                if snapshot is None:
+                    raise NotFound("The room's session is gone")
+                last = snapshot.sequence
+                ctx.loaders = _fresh_loaders(info, snapshot)
+                yield _room_envelope(snapshot, view)
+                waiting = _Next(session=watcher, schedule=schedule)
+                try:
+                    while True:
+                        item = await waiting.wait(_seconds_until(view.changes_at, services.clock.now()))
+                        if item is None:
+                            break  # a boundary: look at the room again
+                        source, envelope = item
+                        if source == "schedule":
+                            if envelope.kind == "PAUSED":
+                                continue  # the session's own channel says PAUSED to the page
+                            break  # added, moved, cancelled, or after an outage: look again
+                        assert isinstance(envelope, SessionEnvelope)
+                        if envelope.kind not in UNSEQUENCED and envelope.sequence <= last:
+                            continue
+                        last = max(last, envelope.sequence)
+                        snapshot = envelope
+                        ctx.loaders = _fresh_loaders(info, envelope)
+                        yield _room_envelope(envelope, view)
+                finally:
+                    waiting.close()
+
+
+async def _until_schedule_changes(waiting: _Next, changes_at: datetime, services) -> bool:
+    """Wait for a schedule change or the boundary; True when the broadcaster paused meanwhile."""
+    item = await waiting.wait(_seconds_until(changes_at, services.clock.now()))
+    if item is None:
+        return False
+    change = item[1]
+    assert isinstance(change, ScheduleChange)
+    return change.kind == "PAUSED"
+
+
+def _room_envelope(envelope: SessionEnvelope, view: ops.RoomView) -> RoomEnvelope:
+    return RoomEnvelope(envelope.kind, envelope.sequence, envelope.at, view, envelope.session, envelope.preview, envelope.changed)
+
+
+@strawberry.type
+class DisplaysSubscription:
+    @strawberry.subscription(
+        **scoped(Scope.DISPLAY),
+        description=(
+            "What a room display shows. A display's credential shows its own room (no arguments); staff with the "
+            "display scope preview a room by facilityId and location. Only the fields a wall may show can be asked for."
+        ),
+    )
+    async def room_display(
+        self, info: Info, facility_id: strawberry.ID | None = None, location: str | None = None
+    ) -> AsyncGenerator[RoomDisplayUpdate, None]:
+        async with contextlib.aclosing(watch_room(info, decode_id(facility_id, "Facility") if facility_id else None, location)) as updates:
+            async for update in updates:
+                yield update

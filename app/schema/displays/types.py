@@ -1,0 +1,105 @@
+"""Room display types: a display wraps its row; a room update wraps what the room watcher built."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import strawberry
+from strawberry.types import Info
+
+from app.db import models
+from app.operations.displays import RoomView
+from app.rules.billing import Preview
+from app.rules.updates import SessionUpdateKind as SessionUpdateKindValue
+from app.schema.billing.types import BillingPreview
+from app.schema.enums import SessionUpdateKind
+from app.schema.node import global_id
+from app.schema.reference.types import Facility, load_facility
+from app.schema.sessions.types import GroupSession
+
+
+@strawberry.type(description="A screen on a room's wall, paired to a facility and a location (the groups' `location`).")
+class RoomDisplay:
+    id: strawberry.ID = global_id("RoomDisplay")
+    location: str
+    label: str
+    paired_by: str = strawberry.field(description="The subject of the token that paired it.")
+    paired_at: datetime
+    credential_issued_at: datetime | None = strawberry.field(description="When its current device credential was issued (null until the screen claims it).")
+    revoked_at: datetime | None
+
+    @strawberry.field
+    async def facility(display: strawberry.Parent[models.RoomDisplay], info: Info) -> Facility:
+        return await load_facility(info, display.facility_id)
+
+
+@strawberry.type(description="A display's new device credential: shown this once, display scope only.")
+class DisplayCredential:
+    credential: str = strawberry.field(description="The bearer token the display sends in connection_init.")
+    expires_at: datetime
+    display: RoomDisplay
+
+
+@dataclass(frozen=True)
+class RoomEnvelope:
+    """One message of a room's watch: the room's view, and the shown session's state when there is one."""
+
+    kind: SessionUpdateKindValue
+    sequence: int
+    at: datetime
+    view: RoomView
+    session: models.GroupSession | None
+    preview: Preview | None
+    changed: tuple[str, ...] = ()
+
+
+@strawberry.type(description="The room a display shows.")
+class DisplayRoom:
+    @strawberry.field
+    def location(view: strawberry.Parent[RoomView]) -> str:
+        return view.room.location
+
+    @strawberry.field(description="The display's label (null when staff preview a room).")
+    def label(view: strawberry.Parent[RoomView]) -> str | None:
+        return view.room.label
+
+    @strawberry.field
+    def facility_name(view: strawberry.Parent[RoomView]) -> str:
+        return view.room.facility.name
+
+    @strawberry.field
+    def timezone(view: strawberry.Parent[RoomView]) -> str:
+        return view.room.facility.timezone
+
+    @strawberry.field(description="Today in the facility's time zone.")
+    def today(view: strawberry.Parent[RoomView]) -> date:
+        return view.today
+
+    @strawberry.field(description="With nothing more today: the date of the room's next session (null when none is scheduled).")
+    def next_session_date(view: strawberry.Parent[RoomView]) -> date | None:
+        return view.next_session_date
+
+
+@strawberry.type(description=(
+    "What a room display shows. First message: SNAPSHOT. Then one message per change of the shown session "
+    "(as sessionUpdates), a SNAPSHOT whenever the room's session changes (at a boundary, or when sessions are "
+    "added, moved or cancelled), and PAUSED while live updates are interrupted."
+))
+class RoomDisplayUpdate:
+    kind: SessionUpdateKind
+    sequence: int = strawberry.field(description="The shown session's sequence (0 when there is none).")
+    at: datetime
+    session: GroupSession | None = strawberry.field(description="In progress in the room, else the next one today, else null.")
+
+    @strawberry.field
+    def room(update: strawberry.Parent[RoomEnvelope]) -> DisplayRoom:
+        return update.view
+
+    @strawberry.field
+    def billing_preview(update: strawberry.Parent[RoomEnvelope]) -> BillingPreview | None:
+        return update.preview
+
+    @strawberry.field
+    def changed_participant_ids(update: strawberry.Parent[RoomEnvelope]) -> list[strawberry.ID]:
+        return [strawberry.ID(entry_id) for entry_id in update.changed]
+

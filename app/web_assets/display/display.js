@@ -1,0 +1,356 @@
+// The room display: pairs itself with a code, then shows its room's session live over
+// graphql-transport-ws, reconnecting with backoff for as long as the page is open.
+import { createClient } from "./graphql-ws-client.js";
+
+const CREDENTIAL_KEY = "groupSessions.display.credential";
+const ROTATE_AFTER_MS = 7 * 24 * 3600 * 1000; // app.rules.displays.ROTATE_AFTER
+const MAX_BACKOFF_MS = 30_000;
+const REVOKED = 4403; // the service revoked this display: pair again
+const UNAUTHORIZED = 4401; // the credential is bad, expired, or replaced by a newer one
+const REPLACED = "Display credential replaced";
+
+const ROOM_DISPLAY = `subscription RoomDisplay {
+  roomDisplay {
+    kind sequence at
+    room { label location facilityName timezone today nextSessionDate }
+    session {
+      id title status startTime endTime
+      facilitator { name }
+      supervisors { id status staff { name } }
+      roster { id status displayName }
+      attendance { scheduled attended late absent total }
+    }
+    billingPreview {
+      billableCount readyToBill
+      band { minSize maxSize procedureCode modifiers }
+      issues { code severity message accepted }
+    }
+  }
+}`;
+
+const ROTATE = "mutation RotateDisplayCredential { rotateDisplayCredential { credential expiresAt } }";
+
+const $ = (id) => document.getElementById(id);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const status = { messages: 0, lastKind: null, connection: "starting", timezone: undefined };
+window.roomDisplay = { status, rotateCredential };
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) if (child !== null && child !== undefined) node.append(child);
+  return node;
+}
+
+function backoff(failures) {
+  const base = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(failures, 16));
+  return base / 2 + Math.random() * (base / 2);
+}
+
+function setState(state, bannerText = "") {
+  status.connection = state;
+  document.body.dataset.state = state;
+  const banner = $("banner");
+  banner.hidden = !bannerText;
+  banner.textContent = bannerText;
+  banner.dataset.kind = state;
+}
+
+// ------------------------------------------------------------------ pairing
+
+async function pair() {
+  $("room").hidden = true;
+  $("pairing").hidden = false;
+  let failures = 0;
+  for (;;) {
+    let pairing;
+    try {
+      const response = await fetch("/display/pairings", { method: "POST" });
+      if (!response.ok) throw new Error(`pairing answered ${response.status}`);
+      pairing = await response.json();
+      failures = 0;
+    } catch {
+      setState("reconnecting", "Cannot reach the server. Trying again…");
+      await sleep(backoff(failures++));
+      continue;
+    }
+    setState("pairing");
+    $("pairing-code").textContent = pairing.code;
+    const expires = Date.now() + pairing.expiresInSeconds * 1000;
+    for (;;) {
+      const minutes = Math.max(0, Math.ceil((expires - Date.now()) / 60000));
+      $("pairing-expiry").textContent = `This code works for ${minutes} more minute${minutes === 1 ? "" : "s"}.`;
+      await sleep(pairing.pollSeconds * 1000);
+      let answer;
+      try {
+        const response = await fetch("/display/pairings/claim", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ claim: pairing.claim }),
+        });
+        answer = await response.json();
+        setState("pairing");
+      } catch {
+        setState("reconnecting", "Cannot reach the server. Trying again…");
+        continue;
+      }
+      if (answer.state === "PAIRED") {
+        localStorage.setItem(CREDENTIAL_KEY, answer.credential);
+        return;
+      }
+      if (answer.state === "EXPIRED") break; // a new code
+    }
+  }
+}
+
+// ------------------------------------------------------------------ live
+
+function wsUrl() {
+  return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`;
+}
+
+function closeCode(error) {
+  return error && typeof error === "object" && "code" in error && "reason" in error ? error : null;
+}
+
+function watchOnce(credential) {
+  // One connection and one subscription; resolves with why it ended. Reconnecting is the caller's.
+  return new Promise((resolve) => {
+    let delivered = false;
+    let finished = false;
+    const client = createClient({
+      url: wsUrl(),
+      lazy: true,
+      retryAttempts: 0,
+      keepAlive: 10_000,
+      connectionParams: { Authorization: `Bearer ${credential}` },
+    });
+    const finish = (reason) => {
+      if (finished) return;
+      finished = true;
+      unsubscribe();
+      client.dispose();
+      resolve({ reason, delivered });
+    };
+    const unsubscribe = client.subscribe(
+      { query: ROOM_DISPLAY },
+      {
+        next(message) {
+          if (message.errors?.length) {
+            const code = message.errors[0].extensions?.code;
+            finish(code === "UNAUTHENTICATED" ? "unauthorized" : "failed");
+            return;
+          }
+          delivered = true;
+          render(message.data.roomDisplay);
+          maybeRotate(credential);
+        },
+        error(error) {
+          const closed = closeCode(error);
+          if (closed?.code === REVOKED) finish("revoked");
+          else if (closed?.code === UNAUTHORIZED) finish(closed.reason === REPLACED ? "replaced" : "unauthorized");
+          else finish("lost");
+        },
+        complete() {
+          finish("lost");
+        },
+      },
+    );
+  });
+}
+
+async function watchForever() {
+  let failures = 0;
+  let unauthorized = 0;
+  for (;;) {
+    const credential = localStorage.getItem(CREDENTIAL_KEY);
+    if (!credential) return;
+    if (status.connection !== "live" && status.connection !== "paused") setState("connecting", status.messages ? "Reconnecting…" : "");
+    const { reason, delivered } = await watchOnce(credential);
+    if (delivered) failures = 0;
+    if (reason === "revoked") {
+      localStorage.removeItem(CREDENTIAL_KEY);
+      return;
+    }
+    if (reason === "unauthorized" && ++unauthorized >= 3) {
+      localStorage.removeItem(CREDENTIAL_KEY); // a credential the server will not take: pair again
+      return;
+    }
+    if (reason !== "unauthorized") unauthorized = 0;
+    setState("reconnecting", "Reconnecting to the server…");
+    if (reason === "replaced") continue; // the new credential is already stored
+    await sleep(backoff(failures++));
+  }
+}
+
+function issuedAt(credential) {
+  try {
+    const payload = JSON.parse(atob(credential.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+    return payload.iat * 1000;
+  } catch {
+    return 0;
+  }
+}
+
+let rotating = false;
+
+function maybeRotate(credential) {
+  if (!rotating && Date.now() - issuedAt(credential) > ROTATE_AFTER_MS) rotateCredential();
+}
+
+async function rotateCredential() {
+  // The display replaces its own credential; the server then closes the socket that used the old
+  // one (4401 "replaced") and the next connection uses the new one.
+  if (rotating) return false;
+  rotating = true;
+  try {
+    const response = await fetch("/graphql", {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        Accept: "application/graphql-response+json",
+        Authorization: `Bearer ${localStorage.getItem(CREDENTIAL_KEY)}`,
+      },
+      body: JSON.stringify({ query: ROTATE, operationName: "RotateDisplayCredential" }),
+    });
+    const body = await response.json();
+    const fresh = body.data?.rotateDisplayCredential?.credential;
+    if (fresh) localStorage.setItem(CREDENTIAL_KEY, fresh);
+    return Boolean(fresh);
+  } catch {
+    return false; // tried again with the next update
+  } finally {
+    rotating = false;
+  }
+}
+
+// ------------------------------------------------------------------ rendering
+
+const STATUS_LABELS = { ATTENDED: "✓ Present", LATE: "◔ Late", ABSENT: "✕ Absent", SCHEDULED: "· Not marked" };
+const SESSION_LABELS = { IN_PROGRESS: "In session", SCHEDULED: "Up next", ENDED: "Ended", LOCKED: "Ended", CANCELLED: "Cancelled" };
+
+function clockTime(text) {
+  const [hours, minutes] = text.split(":").map(Number);
+  const suffix = hours < 12 ? "AM" : "PM";
+  return `${((hours + 11) % 12) + 1}:${String(minutes).padStart(2, "0")} ${suffix}`;
+}
+
+function longDate(isoDate) {
+  const [y, m, d] = isoDate.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d)).toLocaleDateString("en-US", { weekday: "long", month: "long", day: "numeric", timeZone: "UTC" });
+}
+
+function statusPill(value) {
+  return el("span", { class: `status ${value}` }, STATUS_LABELS[value] ?? value);
+}
+
+function render(update) {
+  status.messages += 1;
+  status.lastKind = update.kind;
+  status.sequence = update.sequence;
+  status.timezone = update.room.timezone;
+  if (update.kind === "PAUSED") {
+    setState("paused", "Paused: live updates are interrupted. Showing the last known state.");
+  } else {
+    setState("live");
+  }
+  $("pairing").hidden = true;
+  $("room").hidden = false;
+  const room = update.room;
+  $("room-name").textContent = room.label ? `${room.label} · ${room.location}` : room.location;
+  $("facility-name").textContent = room.facilityName;
+  tick();
+  const area = $("session-area");
+  area.dataset.sessionId = update.session?.id ?? "";
+  area.dataset.sequence = String(update.sequence);
+  area.replaceChildren(...(update.session ? sessionView(update.session, update.billingPreview) : emptyView(room)));
+}
+
+function emptyView(room) {
+  const next = room.nextSessionDate
+    ? `Next session here: ${longDate(room.nextSessionDate)}`
+    : "No sessions are scheduled in this room.";
+  return [el("div", { class: "empty", id: "empty" }, el("h2", {}, "No more sessions today"), el("p", { id: "next-date" }, next))];
+}
+
+function sessionView(session, preview) {
+  const counts = session.attendance;
+  const header = el(
+    "div", { class: "title-row" },
+    el("h1", { class: "title", id: "title" }, session.title),
+    el("span", { class: "window", id: "window" }, `${clockTime(session.startTime)} – ${clockTime(session.endTime)}`),
+    el("span", { class: `badge ${session.status}`, id: "session-status" }, SESSION_LABELS[session.status] ?? session.status),
+  );
+  const facilitator = el("p", { class: "facilitator", id: "facilitator" }, `Facilitator: ${session.facilitator?.name ?? "—"}`);
+  const roster = el(
+    "ul", { class: "roster", id: "roster" },
+    ...session.roster.map((row) => el("li", { "data-id": row.id, "data-status": row.status }, el("span", { class: "name" }, row.displayName), statusPill(row.status))),
+  );
+  const supervisors = el(
+    "ul", { class: "supervisors", id: "supervisors" },
+    ...(session.supervisors.length
+      ? session.supervisors.map((s) => el("li", { "data-status": s.status }, el("span", {}, s.staff.name), statusPill(s.status)))
+      : [el("li", {}, el("span", { class: "muted" }, "No supervisor required"))]),
+  );
+  const countBox = (id, value, label) => el("div", { id }, el("b", {}, String(value)), el("span", {}, label));
+  const attendance = el(
+    "div", { class: "counts", id: "counts" },
+    countBox("count-attended", counts.attended, "present"),
+    countBox("count-late", counts.late, "late"),
+    countBox("count-absent", counts.absent, "absent"),
+    countBox("count-scheduled", counts.scheduled, "not marked"),
+  );
+  return [
+    header,
+    facilitator,
+    el(
+      "div", { class: "columns" },
+      el("section", { class: "panel" }, el("h2", {}, `Roster · ${counts.total}`), roster),
+      el(
+        "div", { class: "side" },
+        el("section", { class: "panel", id: "supervisors-card" }, el("h2", {}, "Supervisors"), supervisors),
+        el("section", { class: "panel" }, el("h2", {}, "Attendance"), attendance),
+        billingView(preview),
+      ),
+    ),
+  ];
+}
+
+function billingView(preview) {
+  if (!preview) return el("section", { class: "panel billing", id: "billing" }, el("h2", {}, "Billing"), el("p", {}, "—"));
+  const band = preview.band
+    ? `${preview.band.procedureCode}${preview.band.modifiers.length ? "-" + preview.band.modifiers.join("-") : ""} (group of ${preview.band.minSize}–${preview.band.maxSize})`
+    : "none";
+  const issues = preview.issues.filter((issue) => !issue.accepted);
+  return el(
+    "section", { class: "panel billing", id: "billing" },
+    el("h2", {}, "Billing"),
+    el("p", { class: `ready ${preview.readyToBill ? "yes" : "no"}`, id: "ready" }, preview.readyToBill ? "✓ Ready to bill" : "✕ Not ready to bill"),
+    el("p", { id: "billable" }, `Billable: ${preview.billableCount} · Band: ${band}`),
+    el(
+      "ul", { class: "issues", id: "issues" },
+      ...issues.map((issue) => el("li", { class: issue.severity, "data-code": issue.code }, el("span", { class: "sev" }, issue.severity), issue.message)),
+    ),
+  );
+}
+
+function tick() {
+  if (!status.timezone) return;
+  $("clock").textContent = new Date().toLocaleTimeString("en-US", { hour: "numeric", minute: "2-digit", timeZone: status.timezone });
+}
+
+// ------------------------------------------------------------------ the page's life
+
+async function main() {
+  setInterval(tick, 15_000);
+  for (;;) {
+    if (!localStorage.getItem(CREDENTIAL_KEY)) await pair();
+    status.messages = 0;
+    await watchForever();
+  }
+}
+
+main();
