@@ -65,6 +65,12 @@ SCOPE_RULES: dict[str, str | None] = {
     # calendar feeds: they show the schedule the caller may already read, so its view scope governs them
     "createCalendarFeed": "pm.group_schedule.view",
     "revokeCalendarFeed": "pm.group_schedule.view",
+    # room displays: pairing and managing them is reference administration; a display rotates its own credential
+    "displays": "admin.reference.write",
+    "pairDisplay": "admin.reference.write",
+    "rotateDisplayCredential": "display.room",  # before revokeDisplay, which ends that display
+    "revokeDisplay": "admin.reference.write",
+    "setDisplayNameFormat": "admin.reference.write",
 }
 
 NODE_RULES: dict[str, str | None] = {
@@ -83,6 +89,7 @@ NODE_RULES: dict[str, str | None] = {
 SUBSCRIPTION_RULES: dict[str, str] = {
     "sessionUpdates": "clinical.group-session.read",
     "groupUpdates": "pm.group_definitions.view",
+    "roomDisplay": "display.room",
 }
 
 # How another facility's admin (every scope, facility B only) meets facility A's records:
@@ -103,6 +110,9 @@ FACILITY_RULES: dict[str, str] = {
     "runBilling": ISOLATED, "submitClaim": ISOLATED,
     "patientAttendance": ISOLATED, "patientsAtRisk": ISOLATED, "calendarFeeds": LISTED,
     "createCalendarFeed": ISOLATED, "revokeCalendarFeed": ISOLATED,
+    "displays": LISTED, "pairDisplay": ISOLATED, "revokeDisplay": ISOLATED, "setDisplayNameFormat": ISOLATED,
+    # a display's own credential, bound to its one facility: it names no record another facility could own
+    "rotateDisplayCredential": GLOBAL,
 }
 GLOBAL_NODE_TYPES = {"Payer"}  # payers are shared by every facility
 
@@ -173,11 +183,13 @@ async def test_each_operation_without_its_scope_is_forbidden_and_writes_nothing(
 
 
 async def test_each_operation_with_only_its_scope_is_served(gql, world):
-    """The rule is the whole rule: its one scope is enough (mutations run here, in table order)."""
+    """The rule is the whole rule: its one scope is enough (mutations run here, in table order). A
+    display's own operation is called with a paired display's credential, which carries that scope only."""
     failures = []
     for field_name in SCOPE_RULES:
         scope = required_scope(field_name)
-        body = await call(gql, field_name, world, make_token(scopes=[scope] if scope else []))
+        token = world.display_credential if CALLS[field_name].device else make_token(scopes=[scope] if scope else [])
+        body = await call(gql, field_name, world, token)
         if body.get("errors") or body["status"] != 200:
             failures.append(f"{field_name} with only {scope}: {body}")
     assert failures == []

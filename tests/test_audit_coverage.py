@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db import models
+from app.ids import split_id
 from tests.support.builders_hardening import CALLS, FORCE_SET_ATTENDANCE, World, build_world, root_fields
 from tests.conftest import make_token
 
@@ -43,6 +44,10 @@ AUDIT_RULES: dict[str, tuple[str, str]] = {
     "submitClaim": ("claim.submit", CHANGE),
     "createCalendarFeed": ("calendar_feed.create", CREATE),
     "revokeCalendarFeed": ("calendar_feed.revoke", CHANGE),
+    "pairDisplay": ("display.pair", CREATE),
+    "rotateDisplayCredential": ("display.credential_rotate", CHANGE),  # before revokeDisplay ends the display
+    "revokeDisplay": ("display.revoke", CHANGE),
+    "setDisplayNameFormat": ("facility.display_name_format", CHANGE),
 }
 
 ACTOR = "auditor-7"
@@ -65,8 +70,13 @@ async def entries_since(services, audit_id: int) -> list[models.AuditEntry]:
 
 
 async def run_as_actor(gql, spec, world: World) -> dict:
-    actor = gql.__class__(gql.http, make_token(subject=ACTOR))
+    """As ACTOR; a display's own operation as that display (its entries name `display:<id>`)."""
+    actor = gql.__class__(gql.http, world.display_credential if spec.device else make_token(subject=ACTOR))
     return (await actor.post(spec.document, spec.variables(world))).json()
+
+
+def actor_of(spec, world: World) -> str:
+    return f"display:{split_id(world.display)[1]}" if spec.device else ACTOR
 
 
 def test_every_mutation_has_an_audit_rule():
@@ -81,10 +91,11 @@ async def test_every_mutation_writes_its_audit_entry_with_actor_before_and_after
         if body.get("errors"):
             failures.append(f"{mutation} failed: {body['errors']}")
             continue
-        mine = [e for e in await entries_since(services, mark) if e.actor == ACTOR]
+        actor = actor_of(CALLS[mutation], world)
+        mine = [e for e in await entries_since(services, mark) if e.actor == actor]
         matching = [e for e in mine if e.action == action]
         if not matching:
-            failures.append(f"{mutation}: no {action} entry by {ACTOR} (got {[e.action for e in mine]})")
+            failures.append(f"{mutation}: no {action} entry by {actor} (got {[e.action for e in mine]})")
             continue
         for entry in matching:
             if entry.after is None:

@@ -192,6 +192,7 @@ FIRST_DOCUMENTS = {
     ("Patient", "attendance"): "query($first: Int, $patient: ID!) { node(id: $patient) { ... on Patient { attendance(first: $first) { totalCount } } } }",
     ("Query", "patientsAtRisk"): "query($first: Int, $facility: ID!) { patientsAtRisk(facilityId: $facility, first: $first) { totalCount } }",
     ("Query", "calendarFeeds"): "query($first: Int) { calendarFeeds(first: $first) { totalCount } }",
+    ("Query", "displays"): "query($first: Int) { displays(first: $first) { totalCount } }",
 }
 
 

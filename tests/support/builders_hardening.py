@@ -23,6 +23,7 @@ import asyncpg
 import httpx
 
 from app.schema.root import schema
+from tests.support.builders_displays import pair_screen, start_pairing
 from tests.support.builders_enrollment import enroll, make_group
 from tests.support.builders_scheduling import add_occurrence
 from tests.support.builders_sessions import SET_ATTENDANCE, create_session
@@ -71,6 +72,17 @@ class World:
     claim: str = ""
     charge: str = ""
     calendar_feed: str = ""
+    display: str = ""  # a paired display
+    # A screen's pairing code and the paired display's credential: secrets, not ids (kept apart from them).
+    display_secrets: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def pairing_code(self) -> str:
+        return self.display_secrets["pairing_code"]
+
+    @property
+    def display_credential(self) -> str:
+        return self.display_secrets["credential"]
 
     def ids_of_a(self) -> dict[str, str]:
         """One id of each record type in facility A, by type name."""
@@ -145,6 +157,8 @@ async def build_world(gql, clinic, services) -> World:
     world.charge = billed_rows["groupSession"]["charges"][0]["id"]
     feed = await gql.execute("mutation($g: ID!) { createCalendarFeed(groupId: $g) { feed { id } } }", {"g": world.group})
     world.calendar_feed = feed["createCalendarFeed"]["feed"]["id"]
+    world.display_secrets["pairing_code"] = (await start_pairing(gql.http))["code"]
+    world.display, world.display_secrets["credential"] = await pair_screen(gql.http, gql, world.facility, location="Group Room 4")
     return world
 
 
@@ -155,6 +169,7 @@ async def build_world(gql, clinic, services) -> World:
 class Call:
     document: str
     variables: Callable[[World], dict]
+    device: bool = False  # called with a paired display's credential (World.display_credential), not a staff token
 
 
 def _mutation(field_name: str, arguments: str, definitions: str) -> str:
@@ -297,6 +312,19 @@ CALLS: dict[str, Call] = {
         lambda w: {"groupId": w.group, "label": "Front desk"},
     ),
     "revokeCalendarFeed": Call(_mutation("revokeCalendarFeed", "id: $id", "$id: ID!"), lambda w: {"id": w.calendar_feed}),
+    # ---------------------------------------------------------------- room displays
+    "displays": Call("{ displays { totalCount edges { node { id label } } } }", lambda w: {}),
+    "pairDisplay": Call(
+        _mutation("pairDisplay", "code: $code, facilityId: $f, location: $l, label: $label",
+                  "$code: String!, $f: ID!, $l: String!, $label: String!"),
+        lambda w: {"code": w.pairing_code, "f": w.facility, "l": "Group Room 2", "label": "Room 2 wall"},
+    ),
+    "revokeDisplay": Call(_mutation("revokeDisplay", "id: $id", "$id: ID!"), lambda w: {"id": w.display}),
+    "rotateDisplayCredential": Call("mutation Rotate { rotateDisplayCredential { __typename } }", lambda w: {}, device=True),
+    "setDisplayNameFormat": Call(
+        _mutation("setDisplayNameFormat", "facilityId: $f, format: $format", "$f: ID!, $format: DisplayNameFormat!"),
+        lambda w: {"f": w.facility, "format": "INITIALS"},
+    ),
 }
 
 # A forced change on a billed (locked) session: the audit must carry the reason.
@@ -309,6 +337,8 @@ SUBSCRIPTIONS: dict[str, Call] = {
     "sessionUpdates": Call("subscription($id: ID!) { sessionUpdates(sessionId: $id) { kind } }",
                            lambda w: {"id": w.live_session}),
     "groupUpdates": Call("subscription($id: ID!) { groupUpdates(groupId: $id) { kind } }", lambda w: {"id": w.group}),
+    "roomDisplay": Call("subscription($f: ID!, $l: String!) { roomDisplay(facilityId: $f, location: $l) { kind } }",
+                        lambda w: {"f": w.facility, "l": "Group Room 4"}),
 }
 
 

@@ -13,7 +13,8 @@ WALL_FIELDS: dict[str, frozenset[str]] = {
     for name, fields in {
         "Subscription": "roomDisplay",
         "Mutation": "rotateDisplayCredential",
-        "DisplayCredential": "credential expiresAt",
+        "DisplayCredential": "credential expiresAt display",
+        "RoomDisplay": "id label location",
         "RoomDisplayUpdate": "kind sequence at room session billingPreview changedParticipantIds",
         "DisplayRoom": "location label facilityName timezone today nextSessionDate",
         "GroupSession": "id title groupType startsAt endsAt status sessionDate startTime endTime cancelledAt facilitator supervisors roster attendance",

@@ -1,0 +1,278 @@
+"""Room displays through the endpoint: pairing by code (ten minutes, once, guessing limited), the
+device credential (display scope only, rotated, revoked with its socket closed), the wall's fields,
+names per facility, and a display following its room through boundaries and schedule changes."""
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+import pytest
+from httpx_ws import WebSocketDisconnect
+
+from tests.conftest import make_token
+from tests.support.builders_displays import (
+    DISPLAYS,
+    NAME_FORMAT,
+    PAIR,
+    REVOKE,
+    ROOM,
+    ROOM_DISPLAY,
+    ROTATE,
+    claim,
+    pair_screen,
+    room_group,
+    room_occurrence,
+    start_pairing,
+)
+from tests.support.builders_enrollment import enroll
+from tests.support.builders_scheduling import CANCEL, UPDATE
+from tests.support.builders_sessions import NOW, SET_ATTENDANCE, set_now
+
+
+async def next_message(socket, seconds: float = 5) -> dict:
+    message = await asyncio.wait_for(socket.receive_json(), seconds)
+    assert message["type"] == "next", message
+    return message["payload"]
+
+
+async def watch(socket, query: str = ROOM_DISPLAY, variables: dict | None = None) -> dict:
+    assert (await socket.receive_json())["type"] == "connection_ack"
+    await socket.send_json({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables or {}}})
+    return await next_message(socket)
+
+
+async def closed_with(socket, seconds: float = 5) -> tuple[int, str]:
+    try:
+        async with asyncio.timeout(seconds):
+            while True:
+                await socket.receive_json()
+    except WebSocketDisconnect as closed:
+        return closed.code, closed.reason
+    raise AssertionError("the socket stayed open")
+
+
+@pytest.fixture
+async def room(gql, clinic, test_clock):
+    """Group Room 4 at 10:00 in Phoenix: Ana Reyes and Ben Ortiz in a group meeting there from 9:30 to 10:30."""
+    set_now(test_clock, NOW)
+    for name in ("Ana Reyes", "Ben Ortiz"):
+        await clinic.add_patient(name)
+    group = await room_group(gql, clinic)
+    for patient in clinic.patients:
+        await enroll(gql, group, patient)
+    occurrence = await room_occurrence(gql, group, NOW - timedelta(minutes=30))
+    return {"group": group, "occurrence": occurrence}
+
+
+# ------------------------------------------------------------------ pairing
+
+
+async def test_a_screen_is_paired_by_its_code_and_claims_its_credential_once(http, gql, clinic):
+    pairing = await start_pairing(http)
+    assert len(pairing["code"]) == 7 and pairing["code"][3] == "-" and pairing["expiresInSeconds"] == 600
+    assert (await claim(http, pairing["claim"]))["state"] == "PENDING"
+
+    typed = pairing["code"].lower().replace("-", " ")  # as someone types it off the wall
+    display = (await gql.execute(PAIR, {"code": typed, "facilityId": clinic.facility_id, "location": ROOM, "label": "Wall"}))["pairDisplay"]
+    assert (display["location"], display["label"], display["pairedBy"], display["facility"]["id"]) == (ROOM, "Wall", "tester", clinic.facility_id)
+
+    claimed = await claim(http, pairing["claim"])
+    assert claimed["state"] == "PAIRED" and claimed["credential"] and claimed["location"] == ROOM
+    assert (await claim(http, pairing["claim"]))["state"] == "EXPIRED"  # handed out once
+    _, code, _ = await gql.error(PAIR, {"code": pairing["code"], "facilityId": clinic.facility_id, "location": ROOM, "label": "Again"})
+    assert code == "NOT_FOUND"  # a code pairs once
+
+
+async def test_a_code_expires_after_ten_minutes(http, gql, clinic, test_clock):
+    pairing = await start_pairing(http)
+    test_clock.advance(timedelta(minutes=10))
+    _, code, body = await gql.error(PAIR, {"code": pairing["code"], "facilityId": clinic.facility_id, "location": ROOM, "label": "Late"})
+    assert code == "NOT_FOUND" and "10 minutes" in body["errors"][0]["message"]
+    assert (await claim(http, pairing["claim"]))["state"] == "EXPIRED"
+
+
+async def test_guessing_codes_is_refused_after_five_wrong_ones_even_for_a_right_code(http, gql, clinic):
+    pairing = await start_pairing(http)
+    guesser = gql.as_(subject="guesser")
+    for wrong in ("AAA-AAA", "AAA-AAB", "AAA-AAC", "AAA-AAD", "not a code"):
+        _, code, _ = await guesser.error(PAIR, {"code": wrong, "facilityId": clinic.facility_id, "location": ROOM, "label": "x"})
+        assert code == "NOT_FOUND"
+    _, code, body = await guesser.error(PAIR, {"code": pairing["code"], "facilityId": clinic.facility_id, "location": ROOM, "label": "x"})
+    assert code == "FORBIDDEN" and "Too many wrong pairing codes" in body["errors"][0]["message"]
+    # another member of staff is not held up by the guesser
+    await gql.as_(subject="admin-2").execute(PAIR, {"code": pairing["code"], "facilityId": clinic.facility_id, "location": ROOM, "label": "x"})
+
+
+async def test_pairing_to_another_facility_is_not_found_and_bad_input_writes_nothing(http, gql, clinic):
+    other = await clinic.facility(name="Elsewhere")
+    pairing = await start_pairing(http)
+    caller = gql.as_(facilities=[clinic.facility_id])
+    _, code, _ = await caller.error(PAIR, {"code": pairing["code"], "facilityId": other, "location": ROOM, "label": "x"})
+    assert code == "NOT_FOUND"
+    _, code, _ = await caller.error(PAIR, {"code": pairing["code"], "facilityId": clinic.facility_id, "location": "  ", "label": "x"})
+    assert code == "BAD_USER_INPUT"
+    assert (await claim(http, pairing["claim"]))["state"] == "PENDING"  # still waiting: nothing half-written
+
+
+async def test_a_claim_without_a_secret_is_a_clear_400(http):
+    response = await http.post("/display/pairings/claim", content=b"not json")
+    assert response.status_code == 400 and "claim" in response.json()["error"]
+
+
+# ------------------------------------------------------------------ the credential
+
+
+async def test_the_credential_reads_only_the_wall(http, gql, clinic, room, ws):
+    _, credential = await pair_screen(http, gql, clinic.facility_id)
+    display = gql.__class__(gql.http, credential)
+    for query in ("{ viewer { subject } }", "{ groupSessions { totalCount } }", "{ displays { totalCount } }"):
+        _, code, _ = await display.error(query)
+        assert code == "FORBIDDEN", query
+    async with ws(credential) as socket:
+        refused = await watch(socket, "subscription Mrn { roomDisplay { session { roster { patient { mrn } } } } }")
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN" and refused.get("data") is None
+    for sneaky in (
+        "subscription S { roomDisplay { session { roster { ...P } } } } fragment P on RosterEntry { patient { dateOfBirth } }",
+        "subscription S { roomDisplay { session { auditLog { after } } } }",
+        "subscription S { roomDisplay { session { facility { taxId } } } }",
+    ):
+        async with ws(credential) as socket:
+            assert (await watch(socket, sneaky))["errors"][0]["extensions"]["code"] == "FORBIDDEN", sneaky
+
+
+async def test_staff_previewing_a_room_get_the_wall_fields_only(gql, clinic, room, ws):
+    staff = make_token(scopes=["display.room"])
+    variables = {"f": clinic.facility_id, "l": ROOM}
+    async with ws(staff) as socket:
+        shown = await watch(socket, "subscription P($f: ID!, $l: String!) { roomDisplay(facilityId: $f, location: $l) { session { roster { displayName } } } }", variables)
+    assert [r["displayName"] for r in shown["data"]["roomDisplay"]["session"]["roster"]] == ["Ana R.", "Ben O."]
+    async with ws(make_token()) as socket:  # even an admin: the wall's subscription carries no MRN
+        refused = await watch(socket, "subscription P($f: ID!, $l: String!) { roomDisplay(facilityId: $f, location: $l) { session { roster { patient { mrn } } } } }", variables)
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_the_display_shows_no_mrn_birth_date_or_member_id(http, gql, clinic, room, ws, services):
+    from sqlalchemy import select
+
+    from app.db import models
+
+    _, credential = await pair_screen(http, gql, clinic.facility_id)
+    async with ws(credential) as socket:
+        shown = str(await watch(socket))
+    async with services.sessionmaker() as db:
+        patients = (await db.scalars(select(models.Patient))).all()
+        member_ids = (await db.scalars(select(models.Coverage.member_id))).all()
+    assert patients
+    for patient in patients:
+        assert patient.mrn not in shown and patient.date_of_birth.isoformat() not in shown and patient.name not in shown
+    for member_id in member_ids:
+        assert member_id not in shown
+
+
+async def test_rotating_replaces_the_credential_and_closes_the_old_socket(http, gql, clinic, room, ws):
+    display_id, credential = await pair_screen(http, gql, clinic.facility_id)
+    old = gql.__class__(gql.http, credential)
+    async with ws(credential) as socket:
+        await watch(socket)
+        rotated = (await old.execute(ROTATE))["rotateDisplayCredential"]
+        assert rotated["display"]["id"] == display_id and rotated["credential"] != credential
+        assert await closed_with(socket, 2) == (4401, "Display credential replaced")
+    _, code, _ = await old.error(ROTATE)
+    assert code == "UNAUTHENTICATED"
+    async with ws(credential) as socket:
+        assert await closed_with(socket) == (4403, "Display revoked")  # the old one opens nothing
+    async with ws(rotated["credential"]) as socket:
+        assert (await watch(socket))["data"]["roomDisplay"]["kind"] == "SNAPSHOT"
+
+
+async def test_revoking_closes_the_displays_socket_within_a_second(http, gql, clinic, room, ws):
+    display_id, credential = await pair_screen(http, gql, clinic.facility_id)
+    async with ws(credential) as socket:
+        await watch(socket)
+        started = time.monotonic()
+        await gql.execute(REVOKE, {"id": display_id})
+        assert await closed_with(socket, 1) == (4403, "Display revoked")
+        assert time.monotonic() - started < 1
+    async with ws(credential) as socket:
+        assert await closed_with(socket) == (4403, "Display revoked")
+    _, code, _ = await gql.error(REVOKE, {"id": display_id})
+    assert code == "ILLEGAL_TRANSITION"
+    listed = (await gql.execute(DISPLAYS, {"all": False}))["displays"]
+    assert listed["totalCount"] == 0
+    everything = (await gql.execute(DISPLAYS, {"all": True}))["displays"]
+    assert everything["edges"][0]["node"]["revokedAt"] is not None
+
+
+async def test_displays_lists_the_callers_facilities_only(http, gql, clinic):
+    other = await clinic.facility(name="Elsewhere")
+    await pair_screen(http, gql, clinic.facility_id, label="Ours")
+    await pair_screen(http, gql, other, label="Theirs")
+    mine = await gql.as_(facilities=[clinic.facility_id]).execute(DISPLAYS, {"all": False})
+    assert [e["node"]["label"] for e in mine["displays"]["edges"]] == ["Ours"]
+    assert mine["displays"]["edges"][0]["node"]["credentialIssuedAt"] is not None
+
+
+# ------------------------------------------------------------------ the room
+
+
+async def test_attendance_marked_on_the_tablet_reaches_the_display(http, gql, clinic, room, ws):
+    _, credential = await pair_screen(http, gql, clinic.facility_id)
+    async with ws(credential) as socket:
+        snapshot = (await watch(socket))["data"]["roomDisplay"]
+        assert snapshot["kind"] == "SNAPSHOT" and snapshot["session"]["status"] == "IN_PROGRESS"
+        assert snapshot["session"]["facilitator"]["name"] == "Dana Facilitator"
+        ana = snapshot["session"]["roster"][0]
+        await gql.execute(SET_ATTENDANCE, {"participantId": ana["id"], "status": "ATTENDED"})
+        update = (await next_message(socket))["data"]["roomDisplay"]
+    assert update["kind"] == "ATTENDANCE_CHANGED" and update["changedParticipantIds"] == [ana["id"]]
+    assert update["session"]["attendance"]["attended"] == 1 and update["billingPreview"]["billableCount"] == 1
+
+
+async def test_the_display_switches_to_the_next_session_at_the_boundary(http, gql, clinic, room, ws, test_clock):
+    later = await room_group(gql, clinic, name="Afternoon Skills")
+    await room_occurrence(gql, later, NOW + timedelta(minutes=30), minutes=60)
+    _, credential = await pair_screen(http, gql, clinic.facility_id)
+    set_now(test_clock, NOW + timedelta(minutes=30) - timedelta(seconds=1.5))  # the first ends in 1.5 s
+    async with ws(credential) as socket:
+        first = (await watch(socket))["data"]["roomDisplay"]
+        assert first["session"]["title"] == "Morning IOP"
+        switched = (await next_message(socket, 5))["data"]["roomDisplay"]
+    assert switched["kind"] == "SNAPSHOT" and switched["session"]["title"] == "Afternoon Skills"
+    assert switched["session"]["status"] == "IN_PROGRESS"
+
+
+async def test_added_moved_and_cancelled_sessions_switch_the_display(http, gql, clinic, room, ws):
+    _, credential = await pair_screen(http, gql, clinic.facility_id)
+    async with ws(credential) as socket:
+        assert (await watch(socket))["data"]["roomDisplay"]["session"]["title"] == "Morning IOP"
+        await gql.execute(CANCEL, {"id": room["occurrence"]["id"], "reason": "Facilitator out sick"})
+        shown = await _until(socket, lambda u: u["kind"] == "SNAPSHOT" and u["session"] is None)
+        assert shown["room"]["nextSessionDate"] is None
+
+        evening = await room_group(gql, clinic, name="Evening Support")
+        occurrence = await room_occurrence(gql, evening, NOW + timedelta(hours=8))
+        shown = await _until(socket, lambda u: u["kind"] == "SNAPSHOT" and u["session"] is not None)
+        assert (shown["session"]["title"], shown["session"]["status"]) == ("Evening Support", "SCHEDULED")
+
+        await gql.execute(UPDATE, {"id": occurrence["id"], "input": {"sessionDate": "2026-03-12"}})
+        shown = await _until(socket, lambda u: u["kind"] == "SNAPSHOT" and u["session"] is None)
+        assert shown["room"]["nextSessionDate"] == "2026-03-12"  # nothing more today: the room's next date
+
+
+async def test_the_name_format_is_the_facilitys(http, gql, clinic, room, ws):
+    _, credential = await pair_screen(http, gql, clinic.facility_id)
+    async with ws(credential) as socket:
+        assert [r["displayName"] for r in (await watch(socket))["data"]["roomDisplay"]["session"]["roster"]] == ["Ana R.", "Ben O."]
+        changed = await gql.execute(NAME_FORMAT, {"f": clinic.facility_id, "format": "INITIALS"})
+        assert changed["setDisplayNameFormat"]["displayNameFormat"] == "INITIALS"
+        shown = await _until(socket, lambda u: u["kind"] == "SNAPSHOT")
+    assert [r["displayName"] for r in shown["session"]["roster"]] == ["A. R.", "B. O."]
+
+
+async def _until(socket, condition, seconds: float = 5) -> dict:
+    async with asyncio.timeout(seconds):
+        while True:
+            update = (await next_message(socket, seconds))["data"]["roomDisplay"]
+            if condition(update):
+                return update
