@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install bench fuzz schema clean vendor-graphiql
+.PHONY: run test install bench fuzz schema clean vendor-graphiql vendor-graphql-ws
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,3 +52,15 @@ vendor-graphiql:
 	cp $(VENDOR)/react-$(REACT_VERSION)/package/LICENSE $(GRAPHIQL_ASSETS)/LICENSE.react
 	cp $(VENDOR)/react-dom-$(REACT_VERSION)/package/LICENSE $(GRAPHIQL_ASSETS)/LICENSE.react-dom
 	cp $(VENDOR)/graphiql-$(GRAPHIQL_VERSION)/package/LICENSE $(GRAPHIQL_ASSETS)/LICENSE.graphiql
+
+# The room display's graphql-ws client (its ESM build), fetched again unchanged (app/web_assets/display/README.md).
+GRAPHQL_WS_VERSION := 6.4.2
+DISPLAY_ASSETS := app/web_assets/display
+
+vendor-graphql-ws:
+	rm -rf $(VENDOR)/graphql-ws && mkdir -p $(VENDOR)/graphql-ws
+	cd $(VENDOR)/graphql-ws && npm pack --silent graphql-ws@$(GRAPHQL_WS_VERSION) >/dev/null && tar xzf graphql-ws-$(GRAPHQL_WS_VERSION).tgz
+	rm -f $(DISPLAY_ASSETS)/common-*.js
+	cp $(VENDOR)/graphql-ws/package/dist/client.js $(DISPLAY_ASSETS)/graphql-ws-client.js
+	cp $(VENDOR)/graphql-ws/package/dist/common-*.js $(DISPLAY_ASSETS)/
+	cp $(VENDOR)/graphql-ws/package/LICENSE.md $(DISPLAY_ASSETS)/LICENSE.graphql-ws.md
