@@ -81,18 +81,17 @@ def mint_token(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def mint_display_token(
-    secret: str, display_id: str, facility_id: str, generation: int, issued_at: float, ttl_seconds: int
-) -> str:
+def mint_display_token(secret: str, display_id: str, facility_id: str, generation: int, ttl_seconds: int) -> str:
     """A room display's device credential: display scope, its one facility, never more."""
+    issued_at = int(time.time())
     claims = {
         "sub": f"display:{display_id}",
         "scopes": [str(Scope.DISPLAY)],
         "facilities": [facility_id],
         "display": display_id,
         "gen": generation,
-        "iat": int(issued_at),
-        "exp": int(issued_at) + ttl_seconds,
+        "iat": issued_at,
+        "exp": issued_at + ttl_seconds,
     }
     return jwt.encode(claims, secret, algorithm="HS256")
 

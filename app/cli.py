@@ -33,6 +33,7 @@ def serve(
     app = create_app(settings)
     address = f"http://{host}:{port}/graphql"
     typer.echo(f"GraphQL endpoint: {address}" + (" (GraphiQL in a browser)" if settings.dev else ""))
+    typer.echo(f"Room display page: http://{host}:{port}/display (pair it with pairDisplay)")
     if settings.dev:
         typer.echo("Admin token (dev only):")
         typer.echo(f"  {mint_token(settings.jwt_secret, 'dev-admin', ALL_SCOPES, ['*'])}")

@@ -8,7 +8,7 @@ import secrets
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from app.auth import Principal, mint_display_token
 from app.db import models
@@ -148,11 +148,11 @@ async def claim_credential(uow: UnitOfWork, claim: str, secret: str) -> Claimed:
 def _issue(display: models.RoomDisplay, secret: str, now: datetime) -> IssuedCredential:
     display.credential_generation += 1
     display.credential_issued_at = now
+    # A bearer token's times are the wall clock's, as every token's (app.auth).
     credential = mint_display_token(
-        secret, str(display.id), str(display.facility_id), display.credential_generation, now.timestamp(),
-        int(rules.CREDENTIAL_LIFETIME.total_seconds()),
+        secret, str(display.id), str(display.facility_id), display.credential_generation, int(rules.CREDENTIAL_LIFETIME.total_seconds()),
     )
-    return IssuedCredential(display, credential, now + rules.CREDENTIAL_LIFETIME)
+    return IssuedCredential(display, credential, datetime.now(timezone.utc) + rules.CREDENTIAL_LIFETIME)
 
 
 async def live_display(db, actor: Principal) -> models.RoomDisplay:

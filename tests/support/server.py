@@ -22,6 +22,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import httpx
+import uvicorn
 
 from tests.conftest import ROOT, SECRET
 
@@ -53,9 +54,10 @@ def server_env(database_url: str, data_dir: Path, overrides: Mapping[str, str] |
 
 
 @asynccontextmanager
-async def start_server(database_url: str, env: Mapping[str, str] | None = None) -> AsyncIterator[str]:
-    """Run one server process; yields its base URL (http://127.0.0.1:<port>)."""
-    port = free_port()
+async def start_server(database_url: str, env: Mapping[str, str] | None = None, port: int | None = None) -> AsyncIterator[str]:
+    """Run one server process; yields its base URL (http://127.0.0.1:<port>). Give `port` to start a
+    server again where its clients expect it (a restart)."""
+    port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="gs-server-") as tmp:
         log_path = Path(tmp) / "server.log"
         with log_path.open("wb") as log:
@@ -75,6 +77,24 @@ async def start_server(database_url: str, env: Mapping[str, str] | None = None) 
         finally:
             RUNNING.pop(base_url, None)
             await _stop(process)
+
+
+@asynccontextmanager
+async def serve_in_process(app) -> AsyncIterator[str]:
+    """The test app (its lifespan already entered, its clock the test clock) over real TCP in this
+    process, for a browser; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning", ws="websockets-sansio"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 def server_process(base_url: str) -> subprocess.Popen:

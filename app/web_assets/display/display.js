@@ -196,9 +196,15 @@ function issuedAt(credential) {
 }
 
 let rotating = false;
+let lastRotationAttempt = 0;
 
 function maybeRotate(credential) {
-  if (!rotating && Date.now() - issuedAt(credential) > ROTATE_AFTER_MS) rotateCredential();
+  // At most one attempt an hour: a refused rotation is tried again later, never in a loop.
+  if (rotating || Date.now() - lastRotationAttempt < 3600_000) return;
+  if (Date.now() - issuedAt(credential) > ROTATE_AFTER_MS) {
+    lastRotationAttempt = Date.now();
+    rotateCredential();
+  }
 }
 
 async function rotateCredential() {
