@@ -169,7 +169,7 @@ async def test_pairing_first_render_attendance_and_privacy(browser, base_url, gq
     assert "M0" not in text  # member ids
 
     # Fits both screens without scrolling.
-    for viewport, name in ((HD, "4-live-1280x720"), (FULL_HD, None)):
+    for viewport, name in ((HD, "4-live-1280x720"), ({"width": 960, "height": 540}, "readme-960x540"), (FULL_HD, None)):
         await page.set_viewport_size(viewport)
         fits = await page.evaluate(
             """() => [document.documentElement.scrollWidth <= innerWidth, document.documentElement.scrollHeight <= innerHeight,
