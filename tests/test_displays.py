@@ -276,3 +276,30 @@ async def _until(socket, condition, seconds: float = 5) -> dict:
             update = (await next_message(socket, seconds))["data"]["roomDisplay"]
             if condition(update):
                 return update
+
+
+# ------------------------------------------------------------------ at the same time
+
+
+@pytest.mark.parametrize("trial", range(5))
+async def test_two_staff_pairing_one_code_at_once_pair_it_once(http, gql, clinic, trial):
+    pairing = await start_pairing(http)
+    staff = [gql.as_(subject=f"admin-{i}") for i in range(4)]
+    bodies = await asyncio.gather(*(
+        s.post(PAIR, {"code": pairing["code"], "facilityId": clinic.facility_id, "location": f"Room {i}", "label": f"Wall {i}"})
+        for i, s in enumerate(staff)
+    ))
+    answers = [b.json() for b in bodies]
+    paired = [a["data"]["pairDisplay"] for a in answers if a.get("data")]
+    assert len(paired) == 1
+    assert sorted(a["errors"][0]["extensions"]["code"] for a in answers if a.get("errors")) == ["NOT_FOUND"] * 3
+    claimed = await claim(http, pairing["claim"])
+    assert claimed["location"] == paired[0]["location"]  # the screen hangs where the one winner put it
+
+
+@pytest.mark.parametrize("trial", range(5))
+async def test_a_credential_is_handed_out_once_to_claims_at_once(http, gql, clinic, trial):
+    pairing = await start_pairing(http)
+    await gql.execute(PAIR, {"code": pairing["code"], "facilityId": clinic.facility_id, "location": ROOM, "label": "Wall"})
+    answers = await asyncio.gather(*(claim(http, pairing["claim"]) for _ in range(4)))
+    assert sorted(a["state"] for a in answers) == ["EXPIRED", "EXPIRED", "EXPIRED", "PAIRED"]
