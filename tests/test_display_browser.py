@@ -27,6 +27,7 @@ from tests.support.builders_displays import NAME_FORMAT, PAIR, REVOKE, ROOM, roo
 from tests.support.builders_enrollment import enroll
 from tests.support.builders_sessions import NOW, SET_ATTENDANCE, set_now
 from tests.support.server import serve_in_process, server_process, start_server
+from tests.test_faults import broadcaster_database
 from tests.conftest import ROOT
 
 SHOTS = ROOT / ".data" / "display"
@@ -261,11 +262,7 @@ async def test_the_page_recovers_after_a_server_restart(browser, database_url, c
         port = urlsplit(url).port
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
             gql = GraphQLClient(http, make_token())
-            clinic = Clinic(gql)
-            await clinic.facility()
-            await clinic.payer()
-            await clinic.add_staff("Dana Facilitator")
-            await clinic.add_staff("Sam Supervisor")
+            clinic = await remote_clinic(gql)
             room = await room_clinic(gql, clinic, datetime.now(timezone.utc) - timedelta(minutes=10), minutes=120)
             page, refused = await open_page(browser)
             await page.goto(f"{url}/display")
@@ -334,3 +331,41 @@ async def test_the_heap_stays_flat_over_2000_updates(browser, base_url, gql, cli
     assert final_nodes == warm_nodes
     assert final - warm < 1_000_000, "the heap grew by more than 1 MB over 1,800 updates"
     assert final - middle < 600_000
+
+
+async def test_a_real_broadcaster_outage_shows_paused_then_a_fresh_snapshot(browser, database_url):
+    """The broadcaster (PostgreSQL LISTEN/NOTIFY in a database of its own) goes down and comes back:
+    the page says it is paused, and afterwards shows the attendance marked during the outage."""
+    ensure_chromium()
+    async with broadcaster_database(database_url) as (broadcast_url, available):
+        async with start_server(database_url, env={"BROADCAST_URL": broadcast_url}) as url:
+            async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+                gql = GraphQLClient(http, make_token())
+                clinic = await remote_clinic(gql)
+                room = await room_clinic(gql, clinic, datetime.now(timezone.utc) - timedelta(minutes=10), minutes=120)
+                page, _ = await open_page(browser, HD)
+                await page.goto(f"{url}/display")
+                await pair(page, gql, clinic.facility_id)
+                await page.wait_for_selector("#roster li", timeout=15_000)
+
+                await available(False)
+                await page.wait_for_function("() => document.body.dataset.state === 'paused'", timeout=20_000)
+                assert "Paused" in await page.text_content("#banner")
+                entry = room["roster"][0]["id"]
+                await gql.execute(SET_ATTENDANCE, {"participantId": entry, "status": "ATTENDED"})
+
+                await available(True)
+                await page.wait_for_function(
+                    f"() => document.body.dataset.state === 'live' && document.querySelector(\"#roster li[data-id='{entry}']\")?.dataset.status === 'ATTENDED'",
+                    timeout=30_000,
+                )
+                assert not await page.is_visible("#banner")
+
+
+async def remote_clinic(gql) -> Clinic:
+    clinic = Clinic(gql)
+    await clinic.facility()
+    await clinic.payer()
+    await clinic.add_staff("Dana Facilitator")
+    await clinic.add_staff("Sam Supervisor")
+    return clinic
