@@ -19,7 +19,7 @@ from app.operations import displays as ops
 from app.rules.scopes import Scope
 from app.rules.updates import UNSEQUENCED, SessionUpdateKind
 from app.schema.displays.types import RoomDisplayUpdate, RoomEnvelope
-from app.schema.live.subscriptions import _fresh_loaders
+from app.schema.live.subscriptions import fresh_loaders
 from app.schema.loaders import Loaders
 from app.schema.permissions import scoped
 
@@ -79,7 +79,7 @@ async def watch_room(info: Info, facility_id: uuid.UUID | None, location: str | 
                 if snapshot is None:
                     raise NotFound("The room's session is gone")
                 last = snapshot.sequence
-                ctx.loaders = _fresh_loaders(info, snapshot)
+                ctx.loaders = fresh_loaders(info, snapshot)
                 yield _room_envelope(snapshot, view)
                 waiting = _Next(session=watcher, schedule=schedule)
                 try:
@@ -97,7 +97,7 @@ async def watch_room(info: Info, facility_id: uuid.UUID | None, location: str | 
                             continue
                         last = max(last, envelope.sequence)
                         snapshot = envelope
-                        ctx.loaders = _fresh_loaders(info, envelope)
+                        ctx.loaders = fresh_loaders(info, envelope)
                         yield _room_envelope(envelope, view)
                 finally:
                     waiting.close()

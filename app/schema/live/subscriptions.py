@@ -20,7 +20,7 @@ from app.schema.loaders import Loaders
 from app.schema.permissions import scoped
 
 
-def _fresh_loaders(info: Info, envelope: SessionEnvelope) -> Loaders:
+def fresh_loaders(info: Info, envelope: SessionEnvelope) -> Loaders:
     """Loaders of one change for this watcher's audience, primed with what the hub already read.
     Each audience executes with loaders of its own: one audience's failed execution cancels only
     its own loads."""
@@ -41,13 +41,13 @@ async def watch_session(info: Info, session_id: strawberry.ID) -> AsyncGenerator
         if snapshot is None:
             raise NotFound("No GroupSession with that id")
         last = snapshot.sequence
-        ctx.loaders = _fresh_loaders(info, snapshot)
+        ctx.loaders = fresh_loaders(info, snapshot)
         yield snapshot
         async for envelope in watcher:
             if envelope.kind not in UNSEQUENCED and envelope.sequence <= last:
                 continue  # already part of the snapshot this watcher got
             last = max(last, envelope.sequence)
-            ctx.loaders = _fresh_loaders(info, envelope)
+            ctx.loaders = fresh_loaders(info, envelope)
             yield envelope
 
 
