@@ -29,8 +29,17 @@ def display_page() -> str:
     return (WEB_ASSETS / "display.html").read_text(encoding="utf-8")
 
 
+# The page holds a device credential: it runs only its own files and talks only to this server.
+PAGE_HEADERS = {
+    "Cache-Control": "no-cache",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "Referrer-Policy": "no-referrer",
+}
+
+
 async def page(request: Request) -> Response:
-    return HTMLResponse(display_page(), headers={"Cache-Control": "no-cache", "X-Frame-Options": "DENY"})
+    return HTMLResponse(display_page(), headers=PAGE_HEADERS)
 
 
 async def start_pairing(request: Request) -> Response:

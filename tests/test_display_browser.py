@@ -140,25 +140,28 @@ async def test_pairing_first_render_attendance_and_privacy(browser, base_url, gq
     assert "BLOCKING" in await page.text_content("#issues")
     await shot(page, "2-live-1920x1080")
 
-    # The tablet marks Ana present: time from the API call to the page's DOM.
-    ana = room["roster"][0]["id"]
-    await page.evaluate(
-        """(id) => { window.__marked = null; new MutationObserver((_, observer) => {
-              const row = document.querySelector(`#roster li[data-id='${id}']`);
-              if (row && row.dataset.status === 'ATTENDED') { window.__marked = Date.now(); observer.disconnect(); }
-           }).observe(document.getElementById('session-area'), {subtree: true, childList: true, attributes: true}); }""",
-        ana,
-    )
-    sent = time.time() * 1000
-    await gql.execute(SET_ATTENDANCE, {"participantId": ana, "status": "ATTENDED"})
-    await page.wait_for_function("() => window.__marked !== null", timeout=10_000)
-    latency_ms = await page.evaluate("() => window.__marked") - sent
+    # The tablet marks the three: time from each API call to the page's DOM.
+    latencies = []
+    for entry, status in zip(room["roster"], ("ATTENDED", "LATE", "ABSENT")):
+        await page.evaluate(
+            """([id, status]) => { window.__marked = null; new MutationObserver((_, observer) => {
+                  const row = document.querySelector(`#roster li[data-id='${id}']`);
+                  if (row && row.dataset.status === status) { window.__marked = Date.now(); observer.disconnect(); }
+               }).observe(document.getElementById('session-area'), {subtree: true, childList: true, attributes: true}); }""",
+            [entry["id"], status],
+        )
+        sent = time.time() * 1000
+        await gql.execute(SET_ATTENDANCE, {"participantId": entry["id"], "status": status})
+        await page.wait_for_function("() => window.__marked !== null", timeout=10_000)
+        latencies.append(await page.evaluate("() => window.__marked") - sent)
+        if status == "ATTENDED":
+            assert await page.text_content("#count-attended b") == "1"
+            assert "Billable: 1" in await page.text_content("#billable")
+            await shot(page, "3-attendance-marked")
     with capsys.disabled():
-        print(f"\nattendance change, API call to the display's DOM: {latency_ms:.0f} ms")
-    assert latency_ms < 5_000  # a generous bound; the speed goal is measured in bench/
-    assert await page.text_content("#count-attended b") == "1"
-    assert "Billable: 1" in await page.text_content("#billable")
-    await shot(page, "3-attendance-marked")
+        print(f"\nattendance changes, API call to the display's DOM: {', '.join(f'{ms:.0f}' for ms in latencies)} ms")
+    assert max(latencies) < 5_000  # a generous bound; the speed goal is measured in bench/
+    assert [await page.text_content(f"#count-{kind} b") for kind in ("attended", "late", "absent", "scheduled")] == ["1", "1", "1", "0"]
 
     # Privacy on a wall: nothing but first names and initials.
     text = await page.inner_text("body")
