@@ -7,6 +7,7 @@ import asyncio
 import time
 from datetime import timedelta
 
+import httpx
 import pytest
 from httpx_ws import WebSocketDisconnect
 
@@ -28,6 +29,8 @@ from tests.support.builders_displays import (
 from tests.support.builders_enrollment import enroll
 from tests.support.builders_scheduling import CANCEL, UPDATE
 from tests.support.builders_sessions import NOW, SET_ATTENDANCE, set_now
+from tests.support.server import serve_in_process
+from tests.test_http_subscriptions import EVENT_STREAM, sse_events
 
 
 async def next_message(socket, seconds: float = 5) -> dict:
@@ -303,3 +306,21 @@ async def test_a_credential_is_handed_out_once_to_claims_at_once(http, gql, clin
     await gql.execute(PAIR, {"code": pairing["code"], "facilityId": clinic.facility_id, "location": ROOM, "label": "Wall"})
     answers = await asyncio.gather(*(claim(http, pairing["claim"]) for _ in range(4)))
     assert sorted(a["state"] for a in answers) == ["EXPIRED", "EXPIRED", "EXPIRED", "PAIRED"]
+
+
+async def test_an_event_stream_of_a_revoked_display_ends_within_a_second(app, http, gql, clinic, room):
+    """Not only the websocket: a display watching over graphql-sse is cut off as soon as it is revoked."""
+    display_id, credential = await pair_screen(http, gql, clinic.facility_id)
+    headers = {"Accept": EVENT_STREAM, "Authorization": f"Bearer {credential}"}
+    async with serve_in_process(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+        async with client.stream("POST", "/graphql", json={"query": "subscription S { roomDisplay { kind } }"}, headers=headers) as response:
+            events = sse_events(response)
+            kind, data = await anext(events)
+            assert (kind, data["data"]["roomDisplay"]["kind"]) == ("next", "SNAPSHOT")
+            started = time.monotonic()
+            await gql.execute(REVOKE, {"id": display_id})
+            async with asyncio.timeout(1):
+                rest = [event async for event in events]
+    assert time.monotonic() - started < 1
+    assert rest[0][0] == "next" and rest[0][1]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert rest[-1][0] == "complete"

@@ -11,10 +11,10 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from app.errors import NotFound
+from app.errors import NotFound, Unauthenticated
 from app.ids import decode_id
-from app.live.envelopes import ScheduleChange, SessionEnvelope
-from app.live.publish import schedule_channel, session_channel
+from app.live.envelopes import DisplayChange, ScheduleChange, SessionEnvelope
+from app.live.publish import display_channel, schedule_channel, session_channel
 from app.operations import displays as ops
 from app.rules.scopes import Scope
 from app.rules.updates import UNSEQUENCED, SessionUpdateKind
@@ -58,9 +58,16 @@ def _seconds_until(moment: datetime, now: datetime) -> float:
 async def watch_room(info: Info, facility_id: uuid.UUID | None, location: str | None) -> AsyncGenerator[RoomEnvelope, None]:
     ctx = info.context
     services = ctx.services
+    principal = ctx.principal
     async with services.sessionmaker() as db:
-        room = await ops.room_of(db, ctx.principal, facility_id, location)
-    async with services.hub.watch(schedule_channel(room.facility.id)) as schedule:
+        room = await ops.room_of(db, principal, facility_id, location)
+    async with contextlib.AsyncExitStack() as stack:
+        sources = {"schedule": await stack.enter_async_context(services.hub.watch(schedule_channel(room.facility.id)))}
+        if principal.is_display:
+            # Over any transport (websocket, SSE, multipart) a revoked or replaced credential ends the stream.
+            sources["display"] = await stack.enter_async_context(services.hub.watch(display_channel(uuid.UUID(principal.display_id))))
+            async with services.sessionmaker() as db:
+                await ops.live_display(db, principal)  # revoked while the watch was being set up
         paused = False  # only while no session is shown: a session's PAUSED comes on its own channel
         while True:
             async with services.sessionmaker() as db:
@@ -68,9 +75,13 @@ async def watch_room(info: Info, facility_id: uuid.UUID | None, location: str | 
             if view.session_id is None:
                 ctx.loaders = Loaders(services.sessionmaker)
                 yield RoomEnvelope(SessionUpdateKind.PAUSED if paused else SessionUpdateKind.SNAPSHOT, 0, services.clock.now(), view, None, None)
-                waiting = _Next(schedule=schedule)
+                waiting = _Next(**sources)
                 try:
-                    paused = await _until_schedule_changes(waiting, view.changes_at, services)
+                    while True:
+                        item = await waiting.wait(_seconds_until(view.changes_at, services.clock.now()))
+                        if item is None or not _still_shown(item, principal):
+                            paused = item is not None and item[1].kind == "PAUSED"
+                            break
                 finally:
                     waiting.close()
                 continue
@@ -81,36 +92,42 @@ async def watch_room(info: Info, facility_id: uuid.UUID | None, location: str | 
                 last = snapshot.sequence
                 ctx.loaders = fresh_loaders(info, snapshot)
                 yield _room_envelope(snapshot, view)
-                waiting = _Next(session=watcher, schedule=schedule)
+                waiting = _Next(session=watcher, **sources)
                 try:
                     while True:
                         item = await waiting.wait(_seconds_until(view.changes_at, services.clock.now()))
                         if item is None:
                             break  # a boundary: look at the room again
                         source, envelope = item
-                        if source == "schedule":
-                            if envelope.kind == "PAUSED":
+                        if source != "session":
+                            if _still_shown(item, principal) or envelope.kind == "PAUSED":
                                 continue  # the session's own channel says PAUSED to the page
                             break  # added, moved, cancelled, or after an outage: look again
                         assert isinstance(envelope, SessionEnvelope)
                         if envelope.kind not in UNSEQUENCED and envelope.sequence <= last:
                             continue
                         last = max(last, envelope.sequence)
-                        snapshot = envelope
                         ctx.loaders = fresh_loaders(info, envelope)
                         yield _room_envelope(envelope, view)
                 finally:
                     waiting.close()
 
 
-async def _until_schedule_changes(waiting: _Next, changes_at: datetime, services) -> bool:
-    """Wait for a schedule change or the boundary; True when the broadcaster paused meanwhile."""
-    item = await waiting.wait(_seconds_until(changes_at, services.clock.now()))
-    if item is None:
-        return False
-    change = item[1]
+def _still_shown(item: tuple[str, object], principal) -> bool:
+    """Whether the view stands after this message of the schedule or display channel: a display's
+    own change (not a pause) either leaves it as it was or, revoked or replaced, ends the watch."""
+    source, change = item
+    if source == "display":
+        assert isinstance(change, DisplayChange)
+        if change.paused:
+            return True
+        if change.revoked:
+            raise Unauthenticated("Display revoked")
+        if change.credential_generation != principal.credential_generation:
+            raise Unauthenticated("Display credential replaced by a newer one")
+        return True
     assert isinstance(change, ScheduleChange)
-    return change.kind == "PAUSED"
+    return False
 
 
 def _room_envelope(envelope: SessionEnvelope, view: ops.RoomView) -> RoomEnvelope:

@@ -140,8 +140,12 @@ function watchOnce(credential) {
       {
         next(message) {
           if (message.errors?.length) {
-            const code = message.errors[0].extensions?.code;
-            finish(code === "UNAUTHENTICATED" ? "unauthorized" : "failed");
+            // The service ends a revoked or replaced credential's stream as well as closing its socket.
+            const { message: text = "", extensions = {} } = message.errors[0];
+            if (extensions.code !== "UNAUTHENTICATED") finish("failed");
+            else if (text === "Display revoked") finish("revoked");
+            else if (text.startsWith("Display credential replaced")) finish("replaced");
+            else finish("unauthorized");
             return;
           }
           delivered = true;
