@@ -36,6 +36,9 @@ class Settings:
     # Seconds a client has to send a request's headers, then its body (app.http_server).
     header_timeout: float = 10.0
     body_timeout: float = 30.0
+    # Pairing codes one client address may ask for per ten minutes (a room display asks once per code;
+    # behind a proxy that hides addresses, every screen shares one).
+    display_codes_per_client: int = 30
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -62,6 +65,7 @@ class Settings:
             db_connections_per_request=int(os.environ.get("GS_DB_CONNECTIONS_PER_REQUEST", "3")),
             header_timeout=float(os.environ.get("GS_HEADER_TIMEOUT_SECONDS", "10")),
             body_timeout=float(os.environ.get("GS_BODY_TIMEOUT_SECONDS", "30")),
+            display_codes_per_client=int(os.environ.get("GS_DISPLAY_CODES_PER_CLIENT", "30")),
         )
 
 

@@ -25,7 +25,7 @@ from app.events.feed import FeedRunner
 from app.graphiql import ASSETS_PATH, graphiql_assets
 from app.live.runtime import start_live, stop_live
 from app.operations.billing_pipeline import sweep_forever
-from app.operations.displays import PairingAttempts
+from app.operations.displays import PairingAttempts, RecentAttempts
 from app.schema.root import build_schema
 from app.services import Services
 from app.web import GraphQLView
@@ -75,6 +75,7 @@ async def open_services(
         # Consumers of the event feed run after each commit in every entry point (server and CLI).
         services.feed = FeedRunner(services, CONSUMERS)
         services.pairing_attempts = PairingAttempts()
+        services.code_requests = RecentAttempts()
         try:
             yield services
         finally:

@@ -36,4 +36,5 @@ class Services:
     hub: Hub | None = None
     session_states: Any = None  # app.live.envelopes.SessionStates
     pairing_attempts: Any = None  # app.operations.displays.PairingAttempts, made with the services
+    code_requests: Any = None  # app.operations.displays.RecentAttempts: pairing codes asked for, per client address
     idempotency_keys: Any = None  # app.idempotency.IdempotencyKeys, made by the endpoint on first use

@@ -44,9 +44,10 @@ async def page(request: Request) -> Response:
 
 async def start_pairing(request: Request) -> Response:
     services = request.app.state.services
+    client = request.client.host if request.client else "unknown"
     try:
         async with unit_of_work(services, "display-pairing") as uow:
-            started = await ops.start_pairing(uow)
+            started = await ops.start_pairing(uow, services.code_requests, client, services.settings.display_codes_per_client)
     except Conflict as error:
         return JSONResponse({"error": error.message}, status_code=429, headers={**NO_STORE, "Retry-After": "60"})
     return JSONResponse(

@@ -81,6 +81,7 @@ def settings(database_url: str, tmp_path_factory) -> Settings:
         allowed_origins=("*",),
         dev=True,
         db_pool_size=10,
+        display_codes_per_client=100_000,  # every test's screens ask from 127.0.0.1
     )
 
 

@@ -29,7 +29,7 @@ from tests.support.builders_displays import (
 from tests.support.builders_enrollment import enroll
 from tests.support.builders_scheduling import CANCEL, UPDATE
 from tests.support.builders_sessions import NOW, SET_ATTENDANCE, set_now
-from tests.support.server import serve_in_process
+from tests.support.server import serve_in_process, start_server
 from tests.test_http_subscriptions import EVENT_STREAM, sse_events
 
 
@@ -324,3 +324,12 @@ async def test_an_event_stream_of_a_revoked_display_ends_within_a_second(app, ht
     assert time.monotonic() - started < 1
     assert rest[0][0] == "next" and rest[0][1]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert rest[-1][0] == "complete"
+
+
+async def test_a_client_asking_for_too_many_codes_is_told_to_wait(database_url):
+    """Nobody is signed in when a screen asks for a code: each address may ask a few times per ten minutes."""
+    async with start_server(database_url, env={"GS_DISPLAY_CODES_PER_CLIENT": "3"}) as url, httpx.AsyncClient(base_url=url) as client:
+        answers = [await client.post("/display/pairings") for _ in range(4)]
+    assert [a.status_code for a in answers] == [201, 201, 201, 429]
+    assert answers[3].headers["Retry-After"] == "60" and "Too many pairing codes" in answers[3].json()["error"]
+    assert len({a.json()["code"] for a in answers[:3]}) == 3

@@ -50,31 +50,42 @@ class IssuedCredential:
     expires_at: datetime
 
 
-class PairingAttempts:
-    """Wrong pairing codes per caller, kept by the process (app.rules.displays.guess_decision decides).
-    One caller may guess GUESS_LIMIT times per window; all callers together ten times that."""
+class RecentAttempts:
+    """Attempts per key inside the window, kept by the process (app.rules.displays.guess_decision
+    decides); the oldest keys are forgotten past MAX_KEYS."""
 
-    EVERYONE = "*"
-    MAX_CALLERS = 10_000
+    MAX_KEYS = 10_000
 
     def __init__(self) -> None:
-        self._failures: OrderedDict[str, tuple[datetime, ...]] = OrderedDict()
+        self._attempts: OrderedDict[str, tuple[datetime, ...]] = OrderedDict()
+
+    def refusal(self, key: str, now: datetime, limit: int) -> int | None:
+        """Seconds to wait when `key` has used up its attempts, else None."""
+        decision = rules.guess_decision(self._attempts.get(key, ()), now, limit=limit)
+        return None if decision.allowed else max(1, int(decision.retry_after.total_seconds()))
+
+    def record(self, key: str, now: datetime, limit: int) -> None:
+        recent = rules.guess_decision(self._attempts.get(key, ()), now, limit=limit).recent
+        self._attempts[key] = (*recent, now)
+        self._attempts.move_to_end(key)
+        while len(self._attempts) > self.MAX_KEYS:
+            self._attempts.popitem(last=False)
+
+
+class PairingAttempts(RecentAttempts):
+    """Wrong pairing codes: one caller may guess GUESS_LIMIT times per window; all callers together ten times that."""
+
+    EVERYONE = "*"
 
     def check(self, caller: str, now: datetime) -> None:
-        mine = rules.guess_decision(self._failures.get(caller, ()), now)
-        everyone = rules.guess_decision(self._failures.get(self.EVERYONE, ()), now, limit=rules.GUESS_LIMIT * 10)
-        for decision in (mine, everyone):
-            if not decision.allowed:
-                seconds = max(1, int(decision.retry_after.total_seconds()))
-                raise Forbidden(f"Too many wrong pairing codes; try again in {seconds} seconds", retryAfterSeconds=seconds)
+        for key, limit in ((caller, rules.GUESS_LIMIT), (self.EVERYONE, rules.GUESS_LIMIT * 10)):
+            seconds = self.refusal(key, now, limit)
+            if seconds is not None:
+                raise Forbidden(f"Too many wrong pairing codes; try again in {seconds} seconds")
 
     def failed(self, caller: str, now: datetime) -> None:
-        for key, limit in ((caller, rules.GUESS_LIMIT), (self.EVERYONE, rules.GUESS_LIMIT * 10)):
-            recent = rules.guess_decision(self._failures.get(key, ()), now, limit=limit).recent
-            self._failures[key] = (*recent, now)
-            self._failures.move_to_end(key)
-        while len(self._failures) > self.MAX_CALLERS:
-            self._failures.popitem(last=False)
+        self.record(caller, now, rules.GUESS_LIMIT)
+        self.record(self.EVERYONE, now, rules.GUESS_LIMIT * 10)
 
 
 def _snapshot(display: models.RoomDisplay) -> dict:
@@ -88,9 +99,15 @@ def _snapshot(display: models.RoomDisplay) -> dict:
     }
 
 
-async def start_pairing(uow: UnitOfWork) -> StartedPairing:
-    """A new screen: a code to show for ten minutes, and the secret it polls with."""
+async def start_pairing(uow: UnitOfWork, requests: RecentAttempts, client: str, per_client: int) -> StartedPairing:
+    """A new screen: a code to show for ten minutes, and the secret it polls with. Nobody is signed in
+    yet, so each client address may ask `per_client` times per ten minutes (a screen asks once per
+    code); all together at most MAX_PENDING_PAIRINGS codes are shown at once."""
     db, now = uow.db, uow.clock.now()
+    seconds = requests.refusal(client, now, per_client)
+    if seconds is not None:
+        raise Conflict(f"Too many pairing codes asked for from this address; try again in {seconds} seconds")
+    requests.record(client, now, per_client)
     await queries.forget_stale_pairings(db, now - rules.PAIRING_CODE_TTL)
     if await queries.pending_count(db, now) >= MAX_PENDING_PAIRINGS:
         raise Conflict("Too many displays are waiting to be paired; try again in a minute")
