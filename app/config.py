@@ -36,6 +36,9 @@ class Settings:
     # Seconds a client has to send a request's headers, then its body (app.http_server).
     header_timeout: float = 10.0
     body_timeout: float = 30.0
+    # Hours of the facility's wall clock after its end that a session blocked by a BLOCKING billing
+    # issue waits for finalization before it is billed with its issues on the claims (rules.md §9).
+    finalize_hours: float = 24.0
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -62,6 +65,7 @@ class Settings:
             db_connections_per_request=int(os.environ.get("GS_DB_CONNECTIONS_PER_REQUEST", "3")),
             header_timeout=float(os.environ.get("GS_HEADER_TIMEOUT_SECONDS", "10")),
             body_timeout=float(os.environ.get("GS_BODY_TIMEOUT_SECONDS", "30")),
+            finalize_hours=float(os.environ.get("GS_FINALIZE_HOURS", "24")),
         )
 
 

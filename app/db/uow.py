@@ -30,6 +30,8 @@ class UnitOfWork:
         self.actor = actor
         self.clock = clock or default_clock
         self.live = None  # the LivePublisher, when live updates are running
+        # GS_FINALIZE_HOURS: how long an ended session with a BLOCKING billing issue waits.
+        self.finalize_hours = 24.0
         self.db: AsyncSession
         self._events: list[tuple[str, dict[str, Any]]] = []
         self._after_commit: list[AfterCommit] = []

@@ -12,12 +12,13 @@ from app.db.queries.sessions import Lock
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, IllegalTransition, Locked, NotFound
 from app.live.publish import stage_session_update
-from app.operations.billing_pipeline import build_charges_and_claims, occurrence_refusal
+from app.operations.billing_pipeline import finalize, occurrence_refusal
 from app.operations.common import require_text, visible_or_not_found
 from app.operations.sessions import visible_session
 from app.rules import edi837
 from app.rules.billing import BillingIssue, BillingIssueCode, IssueSeverity, Preview
 from app.rules.claims import ClaimFrequency, ClaimStatus
+from app.rules.finalization import Finalization, awaiting_message
 from app.rules.updates import SessionUpdateKind
 
 
@@ -60,7 +61,8 @@ async def accept_billing_issue(uow: UnitOfWork, actor: Principal, session_id: uu
 
 
 async def run_billing(uow: UnitOfWork, actor: Principal, session_id: uuid.UUID) -> models.GroupSession:
-    """Bill one ended session now (as the sweep would); a billed session is left as it is."""
+    """Bill one ended session now as the sweep would; a billed session is left as it is, and one
+    awaiting finalization (a BLOCKING issue before its deadline) is refused with its reasons."""
     session = await visible_session(uow.db, actor, session_id, lock=Lock.BILL)
     if session.cancelled_at is not None:
         raise IllegalTransition("A cancelled session is not billed")
@@ -71,7 +73,9 @@ async def run_billing(uow: UnitOfWork, actor: Principal, session_id: uuid.UUID) 
     refusal = await occurrence_refusal(uow.db, session, uow.clock.now())
     if refusal is not None:
         raise IllegalTransition(refusal)
-    await build_charges_and_claims(uow, session, uow.clock.now())
+    outcome = await finalize(uow, session, uow.clock.now())
+    if outcome.decision is Finalization.WAIT:
+        raise IllegalTransition(awaiting_message(outcome.issues, outcome.deadline))
     return session
 
 

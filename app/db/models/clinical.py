@@ -48,6 +48,8 @@ class GroupSession(Base):
     cancellation_reason: Mapped[str | None] = mapped_column(Text)
     locked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     billed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When billing first found a BLOCKING issue in the ended session's preview (awaiting finalization).
+    awaiting_finalization_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     update_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = timestamp_now()
 

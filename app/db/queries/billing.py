@@ -28,6 +28,7 @@ class BillingInputs:
     session: models.GroupSession
     session_date: date
     state: str
+    timezone: str
     members: list[rules.RosterEntry] = field(default_factory=list)
     supervisors: list[rules.SupervisorAttendance] = field(default_factory=list)
     bands_by_payer: dict[uuid.UUID, list[rules.Band]] = field(default_factory=dict)
@@ -62,7 +63,9 @@ async def billing_inputs(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> 
     inputs: dict[uuid.UUID, BillingInputs] = {}
     for session, facility in rows:
         local_date = session.starts_at.astimezone(ZoneInfo(facility.timezone)).date()
-        inputs[session.id] = BillingInputs(session=session, session_date=local_date, state=facility.state)
+        inputs[session.id] = BillingInputs(
+            session=session, session_date=local_date, state=facility.state, timezone=facility.timezone
+        )
     if not inputs:
         return inputs
 

@@ -144,6 +144,8 @@ class GroupSession(Node):
             cancelled=session.cancelled_at is not None,
             locked=session.locked_at is not None,
             now=info.context.services.clock.now(),
+            billed=session.billed_at is not None,
+            awaiting_finalization=session.awaiting_finalization_at is not None,
         )
 
     @strawberry.field
