@@ -42,6 +42,7 @@ SCOPE_RULES: dict[str, str | None] = {
     "assignStaff": "admin.reference.write",
     "setSupervisionRule": "admin.reference.write",
     "setGroupSizeBands": "admin.reference.write",
+    "setPatientDiagnoses": "admin.reference.write",
     # scheduling (the scheduling guide's permission table)
     "createGroup": "pm.group_definitions.create",
     "updateGroup": "pm.group_definitions.edit",
@@ -95,6 +96,7 @@ FACILITY_RULES: dict[str, str] = {
     "integrationEvents": LISTED,
     "createFacility": GLOBAL, "createStaff": ISOLATED, "createPatient": ISOLATED, "createPayer": GLOBAL,
     "addCoverage": ISOLATED, "assignStaff": ISOLATED, "setSupervisionRule": GLOBAL, "setGroupSizeBands": GLOBAL,
+    "setPatientDiagnoses": ISOLATED,
     "createGroup": ISOLATED, "updateGroup": ISOLATED, "deleteGroup": ISOLATED, "addOccurrence": ISOLATED,
     "generateOccurrences": ISOLATED, "updateOccurrence": ISOLATED, "cancelOccurrence": ISOLATED,
     "enrollPatient": ISOLATED, "disenrollPatient": ISOLATED, "removeEnrollment": ISOLATED,
@@ -229,6 +231,8 @@ NESTED = {
     "enrollment.absenceAlert": ("clinical.group-session.read", "FORBIDDEN",
                                 "query($id: ID!) { node(id: $id) { ... on Enrollment { absenceAlert { id } } } }",
                                 "enrollment_to_disenroll"),
+    "patient.diagnoses": ("clinical.group-session.read", "FORBIDDEN",
+                          "query($id: ID!) { node(id: $id) { ... on Patient { diagnoses { code } } } }", "patient"),
     "patient.charges": ("billing.read", "EMPTY",
                         "query($id: ID!) { node(id: $id) { ... on Patient { charges { amount } } } }", "patient"),
 }

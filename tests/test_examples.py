@@ -9,8 +9,10 @@ import httpx
 import pytest
 
 from app.demo import gid, load_demo
+from app.rules.edi837 import edi_problems, parse_segments
 from tests.conftest import GraphQLClient, make_token
 from tests.support.server import start_server
+from tests.support.x12 import pyx12_errors
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -100,6 +102,10 @@ async def test_billing_examples(gql, demo):
     draft = next(c for c in claims if c["status"] == "DRAFT")
     submitted = (await gql.execute(example("billing/submit_claim.graphql"), {"claimId": draft["id"]}))["submitClaim"]
     assert submitted["status"] == "SUBMITTED" and submitted["edi837"].startswith("ISA*")
+    # The demo's patients carry realistic diagnoses: the claim points at the patient's own, not a default.
+    assert pyx12_errors(submitted["edi837"]) == [] and edi_problems(submitted["edi837"]) == []
+    [hi] = [s for s in parse_segments(submitted["edi837"]) if s[0] == "HI"]
+    assert hi[1] in {"ABK:F4321", "ABK:F1020", "ABK:F1120", "ABK:F1220"}, hi
 
 
 async def test_watch_session_script_prints_updates(database_url, services, demo_now):

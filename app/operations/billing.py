@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from app.auth import Principal
 from app.db import models
 from app.db.queries import billing as queries
-from app.db.queries.reference import payer_coverage
+from app.db.queries.reference import diagnoses_by_patient, payer_coverage
 from app.db.queries.sessions import Lock
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, IllegalTransition, Locked, NotFound
@@ -18,6 +18,7 @@ from app.operations.sessions import visible_session
 from app.rules import edi837
 from app.rules.billing import BillingIssue, BillingIssueCode, IssueSeverity, Preview
 from app.rules.claims import ClaimFrequency, ClaimStatus
+from app.rules.diagnoses import Diagnosis, active_diagnosis_codes, diagnosis_pointers
 from app.rules.finalization import Finalization, awaiting_message
 from app.rules.updates import SessionUpdateKind
 
@@ -122,6 +123,12 @@ async def _render(db, claim: models.Claim, now, contact: SubmitterContact) -> st
         raise BadInput("Set the " + ", ".join(missing) + " before submitting claims")
     coverage = await payer_coverage(db, patient.id, payer.id)
     charges = (await queries.charges_of_claims(db, [claim.id]))[0]
+    service_date = min(c.service_date for c in charges)
+    kept = (await diagnoses_by_patient(db, [patient.id]))[0]
+    codes = active_diagnosis_codes((Diagnosis(d.code, d.effective_from, d.effective_to) for d in kept), service_date)
+    if not codes:
+        raise IllegalTransition(f"The patient has no active diagnosis on {service_date.isoformat()}; add one before submitting the claim")
+    pointers = diagnosis_pointers(len(codes))
     original_number = None
     if claim.original_claim_id:
         original_number = (await db.get(models.Claim, claim.original_claim_id)).claim_number
@@ -158,10 +165,12 @@ async def _render(db, claim: models.Claim, now, contact: SubmitterContact) -> st
                     amount=c.amount,
                     units=c.units,
                     service_date=c.service_date,
+                    diagnosis_pointers=pointers,
                 )
                 for c in charges
             ],
             frequency_code=edi837.FREQUENCY_CODES[ClaimFrequency(claim.frequency)],
+            diagnosis_codes=codes,
             original_claim_number=original_number,
         )
     )

@@ -203,6 +203,11 @@ CALLS: dict[str, Call] = {
         lambda w: {"input": {"patientId": w.patients[5], "payerId": w.payer, "memberId": "M-NEW", "priority": 2,
                              "effectiveFrom": "2025-01-01"}},
     ),
+    "setPatientDiagnoses": Call(
+        _mutation("setPatientDiagnoses", "patientId: $id, diagnoses: $d", "$id: ID!, $d: [DiagnosisInput!]!"),
+        lambda w: {"id": w.patients[5], "d": [{"code": "F10.20", "effectiveFrom": "2025-01-01"},
+                                              {"code": "F33.1", "effectiveFrom": "2025-01-01"}]},
+    ),
     "assignStaff": Call(
         _mutation("assignStaff", "input: $input", "$input: StaffAssignmentInput!"),
         lambda w: {"input": {"staffId": w.facilitator, "patientId": w.patients[5], "role": "RENDERING"}},

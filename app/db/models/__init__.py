@@ -17,6 +17,7 @@ from app.db.models.platform import (
 )
 from app.db.models.reference import (
     Coverage,
+    Diagnosis,
     Facility,
     GroupSizeBand,
     Patient,
@@ -38,6 +39,7 @@ __all__ = [
     "Base",
     "CalendarFeed",
     "Charge",
+    "Diagnosis",
     "Claim",
     "claim_charges",
     "AcceptedBillingIssue",

@@ -60,6 +60,15 @@ async def coverages_by_patient(db: AsyncSession, patient_ids: Sequence[uuid.UUID
     return await rows_by_column(db, models.Coverage.patient_id, patient_ids, models.Coverage.priority, models.Coverage.effective_from)
 
 
+async def diagnoses_by_patient(db: AsyncSession, patient_ids: Sequence[uuid.UUID]) -> list[list[models.Diagnosis]]:
+    """Each patient's diagnoses in their order (position 1 the principal)."""
+    return await rows_by_column(db, models.Diagnosis.patient_id, patient_ids, models.Diagnosis.position)
+
+
+async def delete_diagnoses(db: AsyncSession, patient_id: uuid.UUID) -> None:
+    await db.execute(delete(models.Diagnosis).where(models.Diagnosis.patient_id == patient_id))
+
+
 async def payer_coverage(db: AsyncSession, patient_id: uuid.UUID, payer_id: uuid.UUID) -> models.Coverage | None:
     """The patient's coverage with the payer, primary first, the newest of equal priority."""
     return await db.scalar(

@@ -1,5 +1,5 @@
 """Clinic fidelity (issue 16): when billing found an ended session's preview blocked (awaiting
-finalization).
+finalization); patients' ICD-10-CM diagnoses.
 
 Revision ID: 0016
 Revises: 0020
@@ -15,7 +15,23 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column('group_sessions', sa.Column('awaiting_finalization_at', sa.DateTime(timezone=True), nullable=True))
+    op.create_table('patient_diagnoses',
+    sa.Column('id', sa.UUID(), nullable=False),
+    sa.Column('patient_id', sa.UUID(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=8), nullable=False),
+    sa.Column('description', sa.String(length=200), nullable=True),
+    sa.Column('effective_from', sa.Date(), nullable=False),
+    sa.Column('effective_to', sa.Date(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint('position >= 1', name=op.f('ck_patient_diagnoses_position_positive')),
+    sa.CheckConstraint('effective_to IS NULL OR effective_to >= effective_from', name=op.f('ck_patient_diagnoses_effective_range')),
+    sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_patient_diagnoses_patient_id_patients')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_patient_diagnoses')),
+    sa.UniqueConstraint('patient_id', 'position', name='uq_patient_diagnoses_position')
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('patient_diagnoses')
     op.drop_column('group_sessions', 'awaiting_finalization_at')
