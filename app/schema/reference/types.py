@@ -127,10 +127,8 @@ class Patient(Node):
             return rows
         return [row for row in rows if diagnosis_rules.Diagnosis(row.code, row.effective_from, row.effective_to).is_active_on(active_on)]
 
-    @strawberry.field(description="The member's Encounters tab: every charge built for them.")
+    @strawberry.field(description="The member's Encounters tab: every charge built for them.", **scoped(Scope.BILLING_READ))
     async def charges(patient: strawberry.Parent[models.Patient], info: Info) -> list[ChargeType]:
-        if not info.context.principal.has_scope(Scope.BILLING_READ):
-            return []
         return await info.context.loaders.custom("charges_by_patient", billing_queries.charges_by_patient).load(patient.id)
 
     @strawberry.field(
