@@ -32,6 +32,7 @@ from app.rules.groups import GroupShape, group_problems
 from app.rules.recurrence import (
     Slot,
     expand_recurrence,
+    facility_instant,
     slot_problem,
     wall_anchor,
     wall_slot,
@@ -159,7 +160,7 @@ async def create_group(uow: UnitOfWork, actor: Principal, data: NewGroup) -> mod
         max_capacity=data.max_capacity,
         duration_minutes=data.duration_minutes,
         recurrence_rule=data.recurrence_rule.strip() if data.recurrence_rule else None,
-        recurrence_start=data.recurrence_start,
+        recurrence_start=facility_instant(data.recurrence_start, facility.timezone) if data.recurrence_start else None,
     )
     _check(group)
     db.add(group)
@@ -184,6 +185,9 @@ async def update_group(uow: UnitOfWork, actor: Principal, group_id: uuid.UUID, c
         changes["co_facilitator_id"] = await _facilitator(db, actor, changes["co_facilitator_id"], group.facility_id, "coFacilitator")
     if isinstance(changes.get("name"), str):
         changes["name"] = changes["name"].strip()
+    if changes.get("recurrence_start") is not None:
+        facility = await db.get(models.Facility, group.facility_id)
+        changes["recurrence_start"] = facility_instant(changes["recurrence_start"], facility.timezone)
     for name, value in changes.items():
         setattr(group, name, value)
     _check(group)

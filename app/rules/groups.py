@@ -44,8 +44,6 @@ def group_problems(group: GroupShape) -> list[str]:
             problem = recurrence_rule_problem(group.recurrence_rule, group.recurrence_start)
             if problem:
                 problems.append(problem)
-    if group.recurrence_start is not None and group.recurrence_start.tzinfo is None:
-        problems.append("recurrenceStart needs a UTC offset")
     if group.co_facilitator_id is not None and group.co_facilitator_id == group.facilitator_id:
         problems.append("coFacilitator must differ from facilitator")
     return problems
