@@ -16,7 +16,7 @@ from app.db.queries import groups as group_queries
 from app.db.queries import sessions as session_queries
 from app.db.queries.common import Page, insert_missing
 from app.ids import encode_id
-from app.operations import attendance, billing, enrollment, scheduling
+from app.operations import attendance, billing, billing_pipeline, enrollment, scheduling
 from app.operations.work import unit_of_work
 from app.rules.attendance import AttendanceStatus
 from app.rules.billing import BillingIssueCode
@@ -249,7 +249,9 @@ async def _clinic_activity(demo: Demo) -> None:
 
     await mark(locked_roster, ["ATTENDED", "ATTENDED", "LATE", "ATTENDED"])
     await supervised(locked)
-    await mark(ended_roster, ["ABSENT" if i % 4 == 3 else "ATTENDED" for i in range(len(ended_roster))])
+    # Ended with its last member never marked: it awaits finalization, the facilitator's prompt to
+    # mark them (the mark that clears it bills the session).
+    await mark(ended_roster[:-1], ["ABSENT" if i == 3 else "ATTENDED" for i in range(len(ended_roster) - 1)])
     await supervised(ended)
     await demo.run(billing.accept_billing_issue, ended.id, BillingIssueCode.SUPERVISION_RATIO_BREACH,
                    "Second clinician in the room; documented per AHCCCS exception")
@@ -263,6 +265,9 @@ async def _clinic_activity(demo: Demo) -> None:
     if claims:
         settings = demo.services.settings
         await demo.run(billing.submit_claim, claims[0].id, billing.SubmitterContact(settings.edi_contact_name, settings.edi_contact_phone))
+    # What the billing sweep finds on its first pass, done now so the demo reads the same before it
+    # runs: ended sessions with every row marked are billed, the others await finalization.
+    await billing_pipeline.bill_due_sessions(demo.services, actor=demo.actor.subject)
 
 
 __all__ = ["load_demo", "demo_id", "FACILITY_ID"]
