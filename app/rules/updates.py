@@ -16,6 +16,7 @@ class SessionUpdateKind(StrEnum):
     FORCE_UPDATED = "FORCE_UPDATED"
     CANCELLED = "CANCELLED"
     RESCHEDULED = "RESCHEDULED"
+    DETAILS_CHANGED = "DETAILS_CHANGED"  # the title or facilitator followed an edit of the group
     PAUSED = "PAUSED"
 
 

@@ -40,6 +40,8 @@ class GroupSession(Base):
     facility_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("facilities.id"))
     group_type: Mapped[str] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(String(200))
+    # The occurrence's facilitator as its events said (a plain value, like group_id).
+    facilitator_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     group_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     occurrence_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), unique=True)
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

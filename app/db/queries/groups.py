@@ -101,6 +101,17 @@ async def taken_slots(db: AsyncSession, group_id: uuid.UUID, first_day: date, la
     return {(row.session_date, row.start_time) for row in rows}
 
 
+async def lock_future_occurrences(db: AsyncSession, group_id: uuid.UUID, now: datetime) -> list[Occurrence]:
+    """The group's live occurrences that have not started, locked, in time order."""
+    rows = await db.scalars(
+        select(Occurrence)
+        .where(Occurrence.group_id == group_id, Occurrence.cancelled_at.is_(None), Occurrence.starts_at > now)
+        .order_by(Occurrence.starts_at)
+        .with_for_update()
+    )
+    return list(rows.all())
+
+
 async def add_occurrences(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[Occurrence]:
     """Insert many occurrences in one statement; returned in the order given."""
     if not rows:

@@ -193,6 +193,11 @@ class GroupOccurrence(Node):
     ends_at: datetime
     cancellation_reason: str | None
     cancelled_at: datetime | None
+    location: str | None = strawberry.field(description="The room: the group's when the occurrence was made, following its edits until it starts.")
+
+    @strawberry.field
+    async def co_facilitator(occurrence: strawberry.Parent[models.GroupOccurrence], info: Info) -> Staff | None:
+        return await load_staff(info, occurrence.co_facilitator_id) if occurrence.co_facilitator_id else None
 
     @strawberry.field
     async def group(occurrence: strawberry.Parent[models.GroupOccurrence], info: Info) -> GroupDefinition:

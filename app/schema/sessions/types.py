@@ -126,6 +126,10 @@ class GroupSession(Node):
     async def facility(session: strawberry.Parent[models.GroupSession], info: Info) -> Facility:
         return await load_facility(info, session.facility_id)
 
+    @strawberry.field(description="The occurrence's facilitator; null for an ad-hoc session.")
+    async def facilitator(session: strawberry.Parent[models.GroupSession], info: Info) -> Staff | None:
+        return await load_staff(info, session.facilitator_id) if session.facilitator_id else None
+
     @strawberry.field(description="Null for an ad-hoc session (a soft-deleted group still shows here).", **scoped(Scope.GROUP_DEFINITIONS_VIEW))
     async def group(session: strawberry.Parent[models.GroupSession], info: Info) -> GroupDefinition | None:
         if session.group_id is None:
