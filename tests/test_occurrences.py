@@ -79,6 +79,12 @@ async def test_add_occurrence_records_the_scheduled_event_and_an_audit_entry(gql
         "sessionDate": "2026-01-07",
         "startTime": "09:00:00",
         "facilitatorId": raw(clinic.staff[1], "Staff"),
+        "coFacilitatorId": None,
+        "location": None,
+        # The same ids as the API's global ids, which node(id:) resolves.
+        "globalIds": {
+            "occurrenceId": occurrence["id"], "groupId": group, "facilityId": clinic.facility_id, "facilitatorId": clinic.staff[1],
+        },
     }
     assert "occurrence.add" in await audit_actions(services)
 
@@ -229,7 +235,7 @@ async def test_cancel_occurrence_records_reason_event_and_audit(gql, clinic, ser
     assert event.payload["occurrenceId"] == raw(occurrence["id"], "GroupOccurrence")
     assert set(event.payload) == {
         "occurrenceId", "groupId", "facilityId", "groupType", "title", "startsAt", "endsAt",
-        "sessionDate", "startTime", "facilitatorId", "reason",
+        "sessionDate", "startTime", "facilitatorId", "coFacilitatorId", "location", "reason", "globalIds",
     }
     assert "occurrence.cancel" in await audit_actions(services)
 

@@ -106,10 +106,12 @@ async def fill_open_seats(uow: UnitOfWork, group: models.GroupDefinition) -> lis
 
 
 def seen_enrollment(actor: Principal, row: Row | None, group: models.GroupDefinition | None) -> Row:
-    """The enrollment when its group is visible and neither is deleted (needs the view scope)."""
+    """The enrollment when its group is visible and not deleted (needs the view scope). A removed
+    enrollment is still read, with its deletedAt: the group's history and the event that removed it
+    name it; nothing changes it any more."""
     require_scope(actor, Scope.ENROLLMENTS_VIEW)
     row = visible_or_not_found(actor, row, "Enrollment", facility_id=group.facility_id if group else None)
-    if row.deleted_at is not None or group.deleted_at is not None:
+    if group.deleted_at is not None:
         raise NotFound("No Enrollment with that id")
     return row
 
