@@ -33,6 +33,8 @@ SCOPE_RULES: dict[str, str | None] = {
     "patientAttendance": "clinical.group-session.read",
     "patientsAtRisk": "clinical.group-session.read",
     "calendarFeeds": "pm.group_schedule.view",
+    "staff": "pm.group_definitions.view",  # the group form's facilitator picker
+    "staffAssignments": "pm.group_enrollments.view",  # who cares for which patient, as `patients`
     # reference data
     "createFacility": "admin.reference.write",
     "createStaff": "admin.reference.write",
@@ -43,6 +45,7 @@ SCOPE_RULES: dict[str, str | None] = {
     "setSupervisionRule": "admin.reference.write",
     "setGroupSizeBands": "admin.reference.write",
     "setPatientDiagnoses": "admin.reference.write",
+    "removeStaffAssignment": "admin.reference.write",
     # scheduling (the scheduling guide's permission table)
     "createGroup": "pm.group_definitions.create",
     "updateGroup": "pm.group_definitions.edit",
@@ -96,7 +99,7 @@ FACILITY_RULES: dict[str, str] = {
     "integrationEvents": LISTED,
     "createFacility": GLOBAL, "createStaff": ISOLATED, "createPatient": ISOLATED, "createPayer": GLOBAL,
     "addCoverage": ISOLATED, "assignStaff": ISOLATED, "setSupervisionRule": GLOBAL, "setGroupSizeBands": GLOBAL,
-    "setPatientDiagnoses": ISOLATED,
+    "setPatientDiagnoses": ISOLATED, "removeStaffAssignment": ISOLATED, "staff": ISOLATED, "staffAssignments": ISOLATED,
     "createGroup": ISOLATED, "updateGroup": ISOLATED, "deleteGroup": ISOLATED, "addOccurrence": ISOLATED,
     "generateOccurrences": ISOLATED, "updateOccurrence": ISOLATED, "cancelOccurrence": ISOLATED,
     "enrollPatient": ISOLATED, "disenrollPatient": ISOLATED, "removeEnrollment": ISOLATED,
@@ -233,6 +236,8 @@ NESTED = {
                                 "enrollment_to_disenroll"),
     "patient.diagnoses": ("clinical.group-session.read", "FORBIDDEN",
                           "query($id: ID!) { node(id: $id) { ... on Patient { diagnoses { code } } } }", "patient"),
+    "group.enrollmentHistory": ("pm.group_enrollments.view", "FORBIDDEN",
+                                "query($id: ID!) { group(id: $id) { id enrollmentHistory { totalCount } } }", "group"),
     "patient.charges": ("billing.read", "FORBIDDEN",
                         "query($id: ID!) { node(id: $id) { ... on Patient { charges { amount } } } }", "patient"),
 }

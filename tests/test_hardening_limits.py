@@ -192,6 +192,11 @@ FIRST_DOCUMENTS = {
     ("Patient", "attendance"): "query($first: Int, $patient: ID!) { node(id: $patient) { ... on Patient { attendance(first: $first) { totalCount } } } }",
     ("Query", "patientsAtRisk"): "query($first: Int, $facility: ID!) { patientsAtRisk(facilityId: $facility, first: $first) { totalCount } }",
     ("Query", "calendarFeeds"): "query($first: Int) { calendarFeeds(first: $first) { totalCount } }",
+    ("Query", "staff"): "query($first: Int) { staff(first: $first) { totalCount } }",
+    ("Query", "staffAssignments"): "query($first: Int) { staffAssignments(first: $first) { totalCount } }",
+    ("GroupDefinition", "enrollmentHistory"):
+        "query($first: Int, $id: ID!) { group(id: $id) { enrollmentHistory(first: $first) { totalCount } } }",
+    ("GroupDefinition", "auditLog"): "query($first: Int, $id: ID!) { group(id: $id) { auditLog(first: $first) { totalCount } } }",
 }
 
 

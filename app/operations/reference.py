@@ -237,6 +237,21 @@ async def set_patient_diagnoses(
     return rows
 
 
+async def remove_staff_assignment(uow: UnitOfWork, actor: Principal, assignment_id: uuid.UUID) -> models.StaffAssignment:
+    """Take a staff member off a patient (the Supervisors card's fix when the wrong supervisor shows)."""
+    row = await uow.db.get(models.StaffAssignment, assignment_id, with_for_update=True)
+    if row is None:
+        raise NotFound("No StaffAssignment with that id")
+    await visible(uow.db, actor, models.Patient, row.patient_id, "StaffAssignment")
+    await queries.delete_staff_assignment(uow.db, row.id)
+    uow.audit(
+        "staff_assignment.remove", "StaffAssignment", row.id,
+        before={"staffId": str(row.staff_id), "patientId": str(row.patient_id), "role": row.role, "removed": False},
+        after={"staffId": str(row.staff_id), "patientId": str(row.patient_id), "role": row.role, "removed": True},
+    )
+    return row
+
+
 async def assign_staff(
     uow: UnitOfWork, actor: Principal, staff_id: uuid.UUID, patient_id: uuid.UUID, role: StaffAssignmentRole
 ) -> models.StaffAssignment:

@@ -33,6 +33,44 @@ async def patients_page(
     return await page(db, query, models.Patient.name, models.Patient.id, window=window)
 
 
+async def staff_page(
+    db: AsyncSession, among_facilities: Sequence[uuid.UUID] | None, search: str | None, window: Page
+) -> tuple[list[models.Staff], int]:
+    """Staff of the facilities named (all when None) whose name contains `search`, by name."""
+    query = select(models.Staff)
+    if among_facilities is not None:
+        query = query.where(models.Staff.facility_id.in_(among_facilities))
+    if search:
+        query = query.where(models.Staff.name.ilike(contains_pattern(search), escape="\\"))
+    return await page(db, query, models.Staff.name, models.Staff.id, window=window)
+
+
+async def staff_assignments_page(
+    db: AsyncSession,
+    among_facilities: Sequence[uuid.UUID] | None,
+    *,
+    staff_id: uuid.UUID | None,
+    patient_id: uuid.UUID | None,
+    role: StaffAssignmentRole | None,
+    window: Page,
+) -> tuple[list[models.StaffAssignment], int]:
+    """Assignments whose patient belongs to the facilities named (all when None), oldest first."""
+    query = select(models.StaffAssignment).join(models.Patient, models.Patient.id == models.StaffAssignment.patient_id)
+    if among_facilities is not None:
+        query = query.where(models.Patient.facility_id.in_(among_facilities))
+    if staff_id is not None:
+        query = query.where(models.StaffAssignment.staff_id == staff_id)
+    if patient_id is not None:
+        query = query.where(models.StaffAssignment.patient_id == patient_id)
+    if role is not None:
+        query = query.where(models.StaffAssignment.role == role)
+    return await page(db, query, models.StaffAssignment.created_at, models.StaffAssignment.id, window=window)
+
+
+async def delete_staff_assignment(db: AsyncSession, assignment_id: uuid.UUID) -> None:
+    await db.execute(delete(models.StaffAssignment).where(models.StaffAssignment.id == assignment_id))
+
+
 async def patient_with_mrn(db: AsyncSession, facility_id: uuid.UUID, mrn: str) -> uuid.UUID | None:
     return await db.scalar(
         select(models.Patient.id).where(models.Patient.facility_id == facility_id, models.Patient.mrn == mrn)

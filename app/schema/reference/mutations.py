@@ -153,6 +153,10 @@ class ReferenceMutation:
             decode_id(input.staff_id, "Staff"), decode_id(input.patient_id, "Patient"), input.role,
         )
 
+    @strawberry.mutation(**ADMIN, description="Take a staff member off a patient (a wrong supervisor on the Supervisors card).")
+    async def remove_staff_assignment(self, info: Info, id: strawberry.ID) -> StaffAssignment:
+        return await ops.remove_staff_assignment(await info.context.transaction(), info.context.principal, decode_id(id, "StaffAssignment"))
+
     @strawberry.mutation(**ADMIN)
     async def set_supervision_rule(self, info: Info, input: SupervisionRuleInput) -> SupervisionRule:
         return await ops.set_supervision_rule(
