@@ -39,6 +39,9 @@ class Settings:
     # Pairing codes one client address may ask for per ten minutes (a room display asks once per code;
     # behind a proxy that hides addresses, every screen shares one).
     display_codes_per_client: int = 30
+    # Hours of the facility's wall clock after its end that a session blocked by a BLOCKING billing
+    # issue waits for finalization before it is billed with its issues on the claims (rules.md §9).
+    finalize_hours: float = 24.0
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -66,6 +69,7 @@ class Settings:
             header_timeout=float(os.environ.get("GS_HEADER_TIMEOUT_SECONDS", "10")),
             body_timeout=float(os.environ.get("GS_BODY_TIMEOUT_SECONDS", "30")),
             display_codes_per_client=int(os.environ.get("GS_DISPLAY_CODES_PER_CLIENT", "30")),
+            finalize_hours=float(os.environ.get("GS_FINALIZE_HOURS", "24")),
         )
 
 

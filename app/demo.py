@@ -16,7 +16,7 @@ from app.db.queries import groups as group_queries
 from app.db.queries import sessions as session_queries
 from app.db.queries.common import Page, insert_missing
 from app.ids import encode_id
-from app.operations import attendance, billing, enrollment, scheduling
+from app.operations import attendance, billing, billing_pipeline, enrollment, scheduling
 from app.operations.work import unit_of_work
 from app.rules.attendance import AttendanceStatus
 from app.rules.billing import BillingIssueCode
@@ -114,11 +114,46 @@ async def _reference_data(db) -> None:
          "priority": 1, "effective_from": date(2024, 1, 1), "effective_to": None}
         for i in range(28)  # the last two patients have no coverage
     ])
+    await insert_missing(db, models.Diagnosis, [
+        {"id": demo_id("diagnosis", i, position), "patient_id": demo_id("patient", i), "position": position,
+         "code": code, "description": DIAGNOSES[code], "effective_from": date(2024, 1, 1) + timedelta(days=7 * i),
+         "effective_to": None}
+        for i in range(30)
+        for position, code in enumerate(_diagnoses_of(i), 1)
+    ])
     await insert_missing(db, models.StaffAssignment, [
         {"id": demo_id("assign", i), "staff_id": demo_id("staff", 2 + i % 2), "patient_id": demo_id("patient", i),
          "role": StaffAssignmentRole.SUPERVISING}
         for i in range(30)
     ])
+
+
+# ICD-10-CM codes a group-therapy clinic bills under, with their descriptions.
+DIAGNOSES = {
+    "F10.20": "Alcohol dependence, uncomplicated",
+    "F11.20": "Opioid dependence, uncomplicated",
+    "F12.20": "Cannabis dependence, uncomplicated",
+    "F33.1": "Major depressive disorder, recurrent, moderate",
+    "F32.1": "Major depressive disorder, single episode, moderate",
+    "F41.1": "Generalized anxiety disorder",
+    "F43.10": "Post-traumatic stress disorder, unspecified",
+    "F43.21": "Adjustment disorder with depressed mood",
+    "F63.81": "Intermittent explosive disorder",
+    "F31.81": "Bipolar II disorder",
+    "Z63.4": "Disappearance and death of family member",
+}
+
+
+def _diagnoses_of(patient: int) -> tuple[str, ...]:
+    """Each demo patient's diagnoses, principal first, fitting the groups they attend."""
+    if patient < 14:  # the IOP programs (and CBT): substance use with a co-occurring disorder
+        substance = ("F10.20", "F11.20", "F12.20")[patient % 3]
+        return (substance, ("F33.1", "F41.1", "F43.10")[patient % 3]) if patient % 2 else (substance,)
+    if patient < 22:  # PHP: acute mood disorders
+        return (("F33.1", "F31.81", "F32.1")[patient % 3], "F41.1")
+    if patient < 26:  # anger management
+        return ("F63.81",)
+    return ("F43.21", "Z63.4")  # grief support
 
 
 class Demo:
@@ -214,7 +249,9 @@ async def _clinic_activity(demo: Demo) -> None:
 
     await mark(locked_roster, ["ATTENDED", "ATTENDED", "LATE", "ATTENDED"])
     await supervised(locked)
-    await mark(ended_roster, ["ABSENT" if i % 4 == 3 else "ATTENDED" for i in range(len(ended_roster))])
+    # Ended with its last member never marked: it awaits finalization, the facilitator's prompt to
+    # mark them (the mark that clears it bills the session).
+    await mark(ended_roster[:-1], ["ABSENT" if i == 3 else "ATTENDED" for i in range(len(ended_roster) - 1)])
     await supervised(ended)
     await demo.run(billing.accept_billing_issue, ended.id, BillingIssueCode.SUPERVISION_RATIO_BREACH,
                    "Second clinician in the room; documented per AHCCCS exception")
@@ -228,6 +265,9 @@ async def _clinic_activity(demo: Demo) -> None:
     if claims:
         settings = demo.services.settings
         await demo.run(billing.submit_claim, claims[0].id, billing.SubmitterContact(settings.edi_contact_name, settings.edi_contact_phone))
+    # What the billing sweep finds on its first pass, done now so the demo reads the same before it
+    # runs: ended sessions with every row marked are billed, the others await finalization.
+    await billing_pipeline.bill_due_sessions(demo.services, actor=demo.actor.subject)
 
 
 __all__ = ["load_demo", "demo_id", "FACILITY_ID"]

@@ -44,3 +44,33 @@ def decode_id(global_id: str, expected_type: str) -> uuid.UUID:
         return uuid.UUID(raw)
     except ValueError:
         raise BadInput(f"Malformed id {global_id[:64]!r}") from None
+
+
+# The node type of each id key event payloads use, the same key in every event type.
+EVENT_ID_TYPES = {
+    "facilityId": "Facility",
+    "groupId": "GroupDefinition",
+    "occurrenceId": "GroupOccurrence",
+    "facilitatorId": "Staff",
+    "coFacilitatorId": "Staff",
+    "enrollmentId": "Enrollment",
+    "patientId": "Patient",
+    "sessionId": "GroupSession",
+    "sessionIds": "GroupSession",
+    "clearedBySessionId": "GroupSession",
+    "chargeIds": "Charge",
+    "claimIds": "Claim",
+}
+
+
+def with_global_ids(payload: dict) -> dict:
+    """The payload with `globalIds`: each raw id it carries (kept for existing readers) as the
+    global id the API uses, which `node(id:)` resolves, under the same key."""
+    found: dict[str, object] = {}
+    for key, type_name in EVENT_ID_TYPES.items():
+        value = payload.get(key)
+        if isinstance(value, list):
+            found[key] = [encode_id(type_name, v) for v in value]
+        elif value:
+            found[key] = encode_id(type_name, value)
+    return {**payload, "globalIds": found}

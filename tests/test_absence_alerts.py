@@ -63,7 +63,12 @@ async def test_the_next_attendance_clears_the_alert_and_both_changes_are_events_
         "patientId": raw(ana, "Patient"), "facilityId": raw(clinic.facility_id, "Facility"), "groupType": "IOP", "threshold": 2,
         "consecutiveAbsences": 2, "sessionIds": [raw(s, "GroupSession") for s in iop.sessions[:2]], "since": raised["since"],
         "cause": "attendance",
+        "globalIds": {
+            "enrollmentId": iop.enrollments[ana], "groupId": iop.group_id, "patientId": ana, "facilityId": clinic.facility_id,
+            "sessionIds": iop.sessions[:2],
+        },
     }
+    assert cleared["globalIds"]["clearedBySessionId"] == iop.sessions[2]
     assert cleared["clearedBySessionId"] == raw(iop.sessions[2], "GroupSession")
     assert "Ana" not in str(raised) + str(cleared) and "MRN" not in str(raised)
 

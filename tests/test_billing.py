@@ -13,6 +13,7 @@ from app.operations.billing_pipeline import bill_due_sessions
 from app.rules.edi837 import edi_problems, parse_segments
 from tests.support.builders_sessions import SET_ATTENDANCE, SET_SUPERVISOR, at, create_session, set_now
 from tests.support.x12 import pyx12_errors
+from tests.test_attendance import next_update, watch
 
 PREVIEW = """query($id: ID!) { groupSession(id: $id) { status locked billingPreview {
   billableCount state presentSupervisors maxParticipantsPerSupervisor readyToBill
@@ -299,8 +300,10 @@ async def test_a_second_correction_before_the_first_is_sent_still_answers_the_pa
 
 async def test_marks_after_a_run_that_found_nobody_billable_are_billed(gql, room, test_clock):
     session_id, members = room
+    for m in members:
+        await mark(gql, m, "ABSENT")
     set_now(test_clock, at(10, 31))
-    assert (await gql.execute(RUN, {"id": session_id}))["runBilling"] == {"status": "ENDED", "locked": False}
+    assert (await gql.execute(RUN, {"id": session_id}))["runBilling"] == {"status": "CLOSED", "locked": False}
     assert (await gql.execute(BILLED, {"id": session_id}))["groupSession"]["charges"] == []
     await mark(gql, members[0], "ATTENDED")  # not locked: no force needed; this mark bills and locks
     billed = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]
@@ -316,6 +319,8 @@ async def test_marks_after_a_run_that_found_nobody_billable_are_billed(gql, room
 async def test_a_charge_leads_to_its_session_only_with_the_session_scope(gql, clinic, room, test_clock):
     session_id, members = room
     await mark(gql, members[0], "ATTENDED")
+    for m in members[1:]:
+        await mark(gql, m, "ABSENT")
     set_now(test_clock, at(10, 31))
     await gql.execute(RUN, {"id": session_id})
     clerk = gql.as_(scopes=["billing.read", "pm.group_enrollments.view"])
@@ -325,3 +330,114 @@ async def test_a_charge_leads_to_its_session_only_with_the_session_scope(gql, cl
     reader = gql.as_(scopes=["billing.read", "pm.group_enrollments.view", "clinical.group-session.read"])
     data = await reader.execute(document, {"id": clinic.patients[0]})
     assert data["node"]["charges"][0]["session"]["roster"]
+
+
+# ------------------------------------------------------------------ finalization (rules.md §9)
+
+DOCUMENTED = "{ integrationEvents(first: 100) { edges { node { type payload } } } }"
+LIST_BY_STATUS = """query($status: SessionStatus!) {
+  groupSessions(filter: {from: "2026-03-10", status: $status}, first: 10) { totalCount edges { node { id } } } }"""
+
+
+async def documented_events(gql) -> list[dict]:
+    edges = (await gql.execute(DOCUMENTED))["integrationEvents"]["edges"]
+    return [e["node"]["payload"] for e in edges if e["node"]["type"] == "group_session_documented"]
+
+
+async def listed(gql, status: str) -> list[str]:
+    return [e["node"]["id"] for e in (await gql.execute(LIST_BY_STATUS, {"status": status}))["groupSessions"]["edges"]]
+
+
+async def test_a_session_with_unmarked_members_awaits_finalization_instead_of_billing(gql, room, test_clock, services):
+    session_id, members = room
+    await mark(gql, members[0], "ATTENDED")
+    set_now(test_clock, at(10, 31))
+    assert (await gql.execute(PREVIEW, {"id": session_id}))["groupSession"]["status"] == "ENDED"
+    assert await bill_due_sessions(services) == 0
+    data = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]
+    assert (data["status"], data["locked"], data["charges"]) == ("AWAITING_FINALIZATION", False, [])
+    assert await listed(gql, "AWAITING_FINALIZATION") == [session_id] and await listed(gql, "ENDED") == []
+    status, code, body = await gql.error(RUN, {"id": session_id})
+    assert (status, code) == (409, "ILLEGAL_TRANSITION")
+    assert "awaiting finalization (4 participants are still SCHEDULED)" in body["errors"][0]["message"]
+    # The facilitator can still mark without force: the session is not locked.
+    await mark(gql, members[1], "ABSENT")
+    assert (await gql.execute(PREVIEW, {"id": session_id}))["groupSession"]["status"] == "AWAITING_FINALIZATION"
+    assert await documented_events(gql) == []
+    log = (await gql.execute("query($id: ID!) { groupSession(id: $id) { auditLog { action } } }", {"id": session_id}))
+    assert [e["action"] for e in log["groupSession"]["auditLog"]].count("session.await_finalization") == 1
+
+
+async def test_the_mark_that_clears_the_last_blocking_issue_bills_in_its_transaction(gql, room, test_clock, services):
+    session_id, members = room
+    for m in members[:4]:
+        await mark(gql, m, "ATTENDED")
+    set_now(test_clock, at(11, 15))
+    await bill_due_sessions(services)
+    assert (await gql.execute(PREVIEW, {"id": session_id}))["groupSession"]["status"] == "AWAITING_FINALIZATION"
+    await mark(gql, members[4], "ABSENT")
+    billed = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]
+    assert (billed["status"], billed["locked"], len(billed["charges"])) == ("LOCKED", True, 4)
+    assert all(c["validation"] == [{"code": "SUPERVISION_RATIO_BREACH", "severity": "WARNING"}] for c in billed["claims"])
+    assert len(await documented_events(gql)) == 1
+    assert await bill_due_sessions(services) == 0
+
+
+async def test_the_sweep_bills_once_a_blocking_issue_clears_another_way(gql, clinic, room, test_clock, services):
+    """A blocking issue that is not an attendance mark (the band table added later) clears at the next sweep."""
+    session_id, members = room
+    await clinic.bands([(6, 8, "90853", "30.00")])  # five billable fall below the lowest band: BLOCKING
+    for m in members:
+        await mark(gql, m, "ATTENDED")
+    set_now(test_clock, at(10, 31))
+    assert await bill_due_sessions(services) == 0
+    assert (await gql.execute(PREVIEW, {"id": session_id}))["groupSession"]["status"] == "AWAITING_FINALIZATION"
+    await clinic.bands([(1, 8, "90853", "30.00")])
+    assert await bill_due_sessions(services) == 1
+    assert (await gql.execute(PREVIEW, {"id": session_id}))["groupSession"]["status"] == "LOCKED"
+
+
+async def test_at_the_deadline_a_blocked_session_is_billed_with_its_issues_on_the_claims(gql, room, test_clock, services):
+    session_id, members = room
+    await mark(gql, members[0], "ATTENDED")
+    await mark(gql, members[1], "LATE")
+    set_now(test_clock, at(10, 31))
+    assert await bill_due_sessions(services) == 0
+    set_now(test_clock, at(10, 29, day=11))  # 24 hours of Phoenix wall clock after 10:30 less a minute
+    assert await bill_due_sessions(services) == 0
+    set_now(test_clock, at(10, 30, day=11))
+    assert await bill_due_sessions(services) == 1
+    billed = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]
+    assert billed["status"] == "LOCKED" and len(billed["claims"]) == 2
+    for claim in billed["claims"]:
+        assert {"code": "GROUP_UNATTENDED_BILLED", "severity": "BLOCKING"} in claim["validation"]
+    _, code, _ = await gql.error(SUBMIT, {"id": billed["claims"][0]["id"]})
+    assert code == "ILLEGAL_TRANSITION"  # a claim with a BLOCKING issue is not submitted
+    log = (await gql.execute("query($id: ID!) { groupSession(id: $id) { auditLog { action after } } }", {"id": session_id}))
+    bill = next(e for e in log["groupSession"]["auditLog"] if e["action"] == "session.bill")
+    assert bill["after"]["finalizationDeadlineReached"] is True
+
+
+async def test_billed_with_nobody_billable_is_closed_and_documents_nothing(gql, room, test_clock, services):
+    session_id, members = room
+    for m in members:
+        await mark(gql, m, "ABSENT")
+    set_now(test_clock, at(10, 31))
+    assert await bill_due_sessions(services) == 1
+    data = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]
+    assert (data["status"], data["locked"], data["claims"]) == ("CLOSED", False, [])
+    assert await listed(gql, "CLOSED") == [session_id] and await listed(gql, "ENDED") == []
+    assert await documented_events(gql) == []
+
+
+async def test_watchers_see_a_session_start_awaiting_finalization(gql, ws, room, test_clock, services):
+    session_id, members = room
+    set_now(test_clock, at(10, 31))
+    async with ws() as socket:
+        assert (await watch(socket, session_id))["kind"] == "SNAPSHOT"
+        await bill_due_sessions(services)
+        assert (await next_update(socket))["kind"] == "AWAITING_FINALIZATION"
+        for m in members:
+            await mark(gql, m, "ATTENDED")
+        kinds = [(await next_update(socket))["kind"] for _ in range(len(members) + 1)]
+        assert kinds == ["ATTENDANCE_CHANGED"] * len(members) + ["LOCKED"]

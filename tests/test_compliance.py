@@ -161,3 +161,14 @@ async def test_compliance_of_every_group_in_a_list(gql, clinic):
         "PHP": {"status": "NON_COMPLIANT", "hoursPerWeek": 9.0},
         "Talk": None,
     }
+
+
+async def test_overlapping_occurrences_on_one_day_count_the_time_they_cover_once(gql, clinic):
+    group = await create_group(gql, clinic, groupType="IOP", durationMinutes=60)
+    await add_occurrence(gql, group, "2026-01-05", "13:00:00", "14:00:00")
+    await add_occurrence(gql, group, "2026-01-05", "13:30:00", "14:30:00")
+    await add_occurrence(gql, group, "2026-01-07", "09:00:00", "12:00:00")
+    result = await compliance(gql, group, "2026-01-05")
+    assert (result["hoursPerWeek"], result["daysPerWeek"], result["minHoursPerSessionDay"]) == (4.5, 2, 1.5)
+    assert {"requirement": "HOURS_PER_DAY", "required": 3.0, "actual": 1.5, "shortBy": 1.5, "date": "2026-01-05",
+            "message": "Need 1.5 more hours on 2026-01-05"} in result["gaps"]

@@ -20,7 +20,7 @@ from tests.support.builders_enrollment import (
     stored_enrollments,
 )
 
-EVENT_KEYS = {"enrollmentId", "groupId", "patientId", "facilityId", "status", "waitlistPosition"}
+EVENT_KEYS = {"enrollmentId", "groupId", "patientId", "facilityId", "status", "waitlistPosition", "globalIds"}
 
 
 async def enrollment_events(services) -> list[models.IntegrationEvent]:
@@ -239,8 +239,9 @@ async def test_remove_enrollment_soft_deletes_and_promotes(gql, clinic, services
     assert total["group"]["enrollments"]["totalCount"] == 2  # the removed row is hidden ...
     rows = await stored_enrollments(services, group)
     assert len(rows) == 3  # ... but kept for audit
-    _, code, _ = await gql.error("query($id: ID!) { node(id: $id) { id } }", {"id": member["enrollment"]["id"]})
-    assert code == "NOT_FOUND"
+    # Still readable by its id (the removal event names it), and nothing changes it any more.
+    node = await gql.execute("query($id: ID!) { node(id: $id) { ... on Enrollment { status deletedAt } } }", {"id": member["enrollment"]["id"]})
+    assert node["node"] == {"status": "ENROLLED", "deletedAt": removed["deletedAt"]}
     _, code, _ = await gql.error(REMOVE, {"id": member["enrollment"]["id"]})
     assert code == "NOT_FOUND"
     _, code, _ = await gql.error(DISENROLL, {"id": member["enrollment"]["id"]})
@@ -422,6 +423,10 @@ async def test_every_change_is_audited_and_announced(gql, clinic, services):
         "facilityId": facility_pk,
         "status": "WAITLISTED",
         "waitlistPosition": 2,
+        "globalIds": {
+            "enrollmentId": waiting2["enrollment"]["id"], "groupId": group,
+            "patientId": waiting2["enrollment"]["patient"]["id"], "facilityId": clinic.facility_id,
+        },
     }
     assert events[4].payload["status"] == "ENROLLED" and events[4].payload["waitlistPosition"] is None
     assert events[4].payload["enrollmentId"] == str(decode_id(waiting1["enrollment"]["id"], "Enrollment"))

@@ -9,8 +9,10 @@ import httpx
 import pytest
 
 from app.demo import gid, load_demo
+from app.rules.edi837 import edi_problems, parse_segments
 from tests.conftest import GraphQLClient, make_token
 from tests.support.server import start_server
+from tests.support.x12 import pyx12_errors
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -54,8 +56,27 @@ async def test_tablet_examples(gql, demo):
         headers={"Idempotency-Key": "tablet-example-1"},
     )
     assert marked["setAttendance"]["status"] == "ATTENDED"
+    # The README's next step: the same change sent again no longer expects the row's status.
+    _, code, body = await gql.error(
+        example("tablet/mark_attendance.graphql"),
+        {"participantId": waiting["id"], "status": "ATTENDED", "expectedStatus": "SCHEDULED"},
+    )
+    assert code == "CONFLICT"
+    assert body["errors"][0]["message"] == "Attendance is ATTENDED, not the expected SCHEDULED; reload and try again"
     preview = (await gql.execute(example("tablet/billing_preview.graphql"), {"sessionId": session["id"]}))
     assert preview["groupSession"]["billingPreview"]["billableCount"] >= 1
+
+
+async def test_the_demos_ended_session_awaits_finalization_until_its_last_member_is_marked(gql, demo):
+    sessions = (await gql.execute(example("tablet/todays_sessions.graphql")))["groupSessions"]["edges"]
+    waiting = [s["node"] for s in sessions if s["node"]["status"] == "AWAITING_FINALIZATION"]
+    cbt = next(s for s in waiting if s["title"] == "Morning CBT Group")
+    detail = (await gql.execute(example("tablet/session_roster.graphql"), {"sessionId": cbt["id"]}))["groupSession"]
+    [unmarked] = [r for r in detail["roster"] if r["status"] == "SCHEDULED"]
+    await gql.execute(example("tablet/mark_attendance.graphql"),
+                      {"participantId": unmarked["id"], "status": "ABSENT", "expectedStatus": "SCHEDULED"})
+    billed = (await gql.execute(example("billing/claims.graphql"), {"sessionId": cbt["id"]}))["groupSession"]
+    assert billed["status"] == "LOCKED" and billed["claims"]
 
 
 async def test_room_display_subscription(ws, gql, demo):
@@ -100,6 +121,10 @@ async def test_billing_examples(gql, demo):
     draft = next(c for c in claims if c["status"] == "DRAFT")
     submitted = (await gql.execute(example("billing/submit_claim.graphql"), {"claimId": draft["id"]}))["submitClaim"]
     assert submitted["status"] == "SUBMITTED" and submitted["edi837"].startswith("ISA*")
+    # The demo's patients carry realistic diagnoses: the claim points at the patient's own, not a default.
+    assert pyx12_errors(submitted["edi837"]) == [] and edi_problems(submitted["edi837"]) == []
+    [hi] = [s for s in parse_segments(submitted["edi837"]) if s[0] == "HI"]
+    assert hi[1] in {"ABK:F4321", "ABK:F1020", "ABK:F1120", "ABK:F1220"}, hi
 
 
 async def test_watch_session_script_prints_updates(database_url, services, demo_now):

@@ -193,6 +193,11 @@ FIRST_DOCUMENTS = {
     ("Query", "patientsAtRisk"): "query($first: Int, $facility: ID!) { patientsAtRisk(facilityId: $facility, first: $first) { totalCount } }",
     ("Query", "calendarFeeds"): "query($first: Int) { calendarFeeds(first: $first) { totalCount } }",
     ("Query", "displays"): "query($first: Int) { displays(first: $first) { totalCount } }",
+    ("Query", "staff"): "query($first: Int) { staff(first: $first) { totalCount } }",
+    ("Query", "staffAssignments"): "query($first: Int) { staffAssignments(first: $first) { totalCount } }",
+    ("GroupDefinition", "enrollmentHistory"):
+        "query($first: Int, $id: ID!) { group(id: $id) { enrollmentHistory(first: $first) { totalCount } } }",
+    ("GroupDefinition", "auditLog"): "query($first: Int, $id: ID!) { group(id: $id) { auditLog(first: $first) { totalCount } } }",
 }
 
 

@@ -208,3 +208,91 @@ async def test_an_event_too_large_for_notify_is_published_by_reference(services)
     assert len(message.encode()) <= MAX_MESSAGE_BYTES
     assert json.loads(message) == {"id": str(event.id), "type": "group_session_documented",
                                    "occurredAt": event.occurred_at.isoformat(), "payloadOmitted": True}
+
+
+# ------------------------------------------------------------------ ids an integrator can follow
+
+NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
+EVENT_TYPES = {
+    "pm_group_session_scheduled", "pm_group_session_updated", "pm_group_session_cancelled",
+    "pm_group_enrollment_enrolled", "pm_group_enrollment_waitlisted", "pm_group_enrollment_promoted",
+    "pm_group_enrollment_disenrolled", "pm_group_enrollment_removed", "group_session_documented",
+    "pm_group_attendance_alert",
+}
+
+
+async def every_event(gql) -> list[dict]:
+    events, after = [], None
+    while True:
+        page = await feed(gql, first=100, after=after)
+        events += [e["node"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return events
+        after = page["pageInfo"]["endCursor"]
+
+
+async def test_every_event_types_ids_are_global_ids_that_node_resolves(gql, services, test_clock):
+    """The demo clinic plus the changes it does not make itself: every event type the service emits,
+    each with `globalIds` naming what it is about as the API does; the raw ids stay beside them."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from app.demo import load_demo
+    from app.ids import EVENT_ID_TYPES, decode_id
+    from tests.support.builders_sessions import set_now
+
+    phoenix = ZoneInfo("America/Phoenix")
+    today = test_clock.now().astimezone(phoenix).date()
+    set_now(test_clock, datetime(today.year, today.month, today.day, 14, 0, tzinfo=phoenix))
+    await load_demo(services)
+    groups = (await gql.execute("{ groups(first: 10) { edges { node { id name } } } }"))["groups"]["edges"]
+    cbt = next(g["node"]["id"] for g in groups if g["node"]["name"] == "Morning CBT Group")
+    iop = next(g["node"]["id"] for g in groups if g["node"]["name"].startswith("IOP Mornings"))
+    upcoming = (await gql.execute(
+        "query($id: ID!) { group(id: $id) { occurrences(status: SCHEDULED, first: 2) { edges { node { id } } } } }", {"id": iop}
+    ))["group"]["occurrences"]["edges"]
+    await gql.execute(UPDATE, {"id": upcoming[0]["node"]["id"], "input": {"startTime": "09:30:00", "endTime": "12:30:00"}})
+    await gql.execute(CANCEL, {"id": upcoming[1]["node"]["id"], "reason": "Holiday"})
+    enrolled = (await gql.execute(
+        "query($id: ID!) { group(id: $id) { enrollments(first: 2) { edges { node { id status } } } } }", {"id": cbt}
+    ))["group"]["enrollments"]["edges"]
+    await gql.execute("mutation($id: ID!) { disenrollPatient(enrollmentId: $id, reason: \"Moved\") { message } }",
+                      {"id": enrolled[0]["node"]["id"]})
+    await gql.execute("mutation($id: ID!) { removeEnrollment(enrollmentId: $id) { __typename } }", {"id": enrolled[1]["node"]["id"]})
+
+    events = await every_event(gql)
+    assert {e["type"] for e in events} == EVENT_TYPES
+    resolved: dict[str, str] = {}
+    for event in events:
+        payload = event["payload"]
+        for key, value in payload["globalIds"].items():
+            type_name = EVENT_ID_TYPES[key]
+            for global_id, raw in zip(value if isinstance(value, list) else [value],
+                                      payload[key] if isinstance(payload[key], list) else [payload[key]]):
+                assert str(decode_id(global_id, type_name)) == raw, (event["type"], key)
+                resolved.setdefault(global_id, type_name)
+        assert set(payload["globalIds"]) == {k for k in EVENT_ID_TYPES if payload.get(k)}, event["type"]
+    for global_id, type_name in resolved.items():
+        node = (await gql.execute(NODE, {"id": global_id}))["node"]
+        assert node == {"__typename": type_name, "id": global_id}
+    assert set(resolved.values()) == set(EVENT_ID_TYPES.values())
+
+    # The README documents one payload of each type: the keys it shows are the keys events carry.
+    documented = readme_event_examples()
+    assert set(documented) == EVENT_TYPES
+    for event in events:
+        example = documented[event["type"]]
+        if event["type"] == "pm_group_attendance_alert" and event["payload"]["state"] == "CLEARED":
+            continue
+        assert set(example) == set(event["payload"]), event["type"]
+        # An id that is null (no co-facilitator) has no global id.
+        assert set(event["payload"]["globalIds"]) <= set(example["globalIds"]), event["type"]
+
+
+def readme_event_examples() -> dict[str, dict]:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = text.split("One of each from the demo", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
+    examples = [json.loads(line) for line in block.splitlines() if line.strip()]
+    return {e["type"]: e["payload"] for e in examples}

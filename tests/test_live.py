@@ -168,10 +168,13 @@ async def test_billing_pushes_locked_to_watchers(ws, gql, services, clinic, test
     async with ws() as socket:
         await subscribe(socket, SESSION_UPDATES, {"id": session["id"]})
         await next_payload(socket)
+        entry = session["roster"][0]["id"]
+        await gql.execute("mutation($id: ID!) { setAttendance(participantId: $id, status: ABSENT) { id } }", {"id": entry})
+        await next_payload(socket)
         set_now(test_clock, at(10, 31))
         await gql.execute("mutation($id: ID!) { runBilling(sessionId: $id) { id } }", {"id": session["id"]})
         update = (await next_payload(socket))["sessionUpdates"]
-        assert update["kind"] == "BILLED"  # nobody billable: billed, no claim, not locked
+        assert update["kind"] == "BILLED"  # nobody billable: billed (CLOSED), no claim, not locked
 
 
 GROUP_UPDATES = """

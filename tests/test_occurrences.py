@@ -79,6 +79,12 @@ async def test_add_occurrence_records_the_scheduled_event_and_an_audit_entry(gql
         "sessionDate": "2026-01-07",
         "startTime": "09:00:00",
         "facilitatorId": raw(clinic.staff[1], "Staff"),
+        "coFacilitatorId": None,
+        "location": None,
+        # The same ids as the API's global ids, which node(id:) resolves.
+        "globalIds": {
+            "occurrenceId": occurrence["id"], "groupId": group, "facilityId": clinic.facility_id, "facilitatorId": clinic.staff[1],
+        },
     }
     assert "occurrence.add" in await audit_actions(services)
 
@@ -229,7 +235,7 @@ async def test_cancel_occurrence_records_reason_event_and_audit(gql, clinic, ser
     assert event.payload["occurrenceId"] == raw(occurrence["id"], "GroupOccurrence")
     assert set(event.payload) == {
         "occurrenceId", "groupId", "facilityId", "groupType", "title", "startsAt", "endsAt",
-        "sessionDate", "startTime", "facilitatorId", "reason",
+        "sessionDate", "startTime", "facilitatorId", "coFacilitatorId", "location", "reason", "globalIds",
     }
     assert "occurrence.cancel" in await audit_actions(services)
 
@@ -447,14 +453,54 @@ async def test_generate_accepts_exactly_366_days(gql, clinic):
     assert len(result["created"]) == 52
 
 
-async def test_generate_refuses_more_than_1000_occurrences(gql, clinic, services):
-    group = await create_group(
-        gql, clinic, durationMinutes=60, recurrenceRule="FREQ=DAILY;BYHOUR=8,12,16", recurrenceStart="2026-01-01T08:00:00-07:00"
+@pytest.mark.parametrize("rule, starts", [
+    ("FREQ=DAILY;BYHOUR=8,12,16", 3), ("FREQ=WEEKLY;BYDAY=MO;BYHOUR=9,13", 2),
+    ("FREQ=WEEKLY;BYDAY=TU;BYMINUTE=0,30", 2), ("FREQ=DAILY;BYSECOND=0,30", 2),
+])
+async def test_a_rule_with_several_starts_a_day_is_refused_as_more_frequent_than_daily(gql, clinic, services, rule, starts):
+    variables = {"input": {"name": "Twice a day", "groupType": "IOP", "facilityId": clinic.facility_id,
+                           "facilitatorId": clinic.staff[0], "maxCapacity": 8, "durationMinutes": 60,
+                           "recurrenceRule": rule, "recurrenceStart": "2026-01-05T08:00:00"}}
+    _, code, body = await gql.error("mutation($input: CreateGroupInput!) { createGroup(input: $input) { id } }", variables)
+    assert code == "BAD_USER_INPUT"
+    assert f"yields {starts} starts a day" in body["errors"][0]["message"] and "more frequent than DAILY" in body["errors"][0]["message"]
+    group = await create_group(gql, clinic, recurrenceRule="FREQ=DAILY", recurrenceStart="2026-01-05T08:00:00")
+    _, code, _ = await gql.error(
+        "mutation($id: ID!, $r: String!) { updateGroup(id: $id, input: {recurrenceRule: $r}) { id } }",
+        {"id": group, "r": rule},
     )
-    _, code, body = await gql.error(GENERATE, {"groupId": group, "from": "2026-01-01", "to": "2026-12-31"})
-    assert code == "BAD_USER_INPUT" and "more than 1000" in body["errors"][0]["message"]
+    assert code == "BAD_USER_INPUT"
     assert await occurrence_count(services) == 0
-    assert await outbox(services) == []
+
+
+RECURRENCE_START = "query($id: ID!) { group(id: $id) { recurrenceStart } }"
+
+
+async def test_recurrence_start_without_an_offset_is_the_facilitys_wall_time(gql, clinic):
+    facility, staff = await new_york_clinic(clinic)
+    group = await create_group(gql, clinic, facility_id=facility, facilitator_id=staff, durationMinutes=90,
+                               recurrenceRule="FREQ=WEEKLY;BYDAY=MO", recurrenceStart="2026-03-02T09:00:00")
+    stored = (await gql.execute(RECURRENCE_START, {"id": group}))["group"]["recurrenceStart"]
+    assert datetime.fromisoformat(stored) == datetime(2026, 3, 2, 14, 0, tzinfo=timezone.utc)  # 09:00 EST
+    created = (await generate(gql, group, "2026-03-02", "2026-03-16"))["created"]
+    # 09:00 on the wall every Monday, before and after the 8 March change to EDT.
+    assert [(o["sessionDate"], o["startTime"]) for o in created] == [
+        ("2026-03-02", "09:00:00"), ("2026-03-09", "09:00:00"), ("2026-03-16", "09:00:00")]
+
+
+async def test_recurrence_start_with_an_offset_is_converted_to_the_facilitys_zone(gql, clinic):
+    facility, staff = await new_york_clinic(clinic)
+    # 07:00 in Phoenix (-07:00) is 09:00 in New York on 2 March.
+    group = await create_group(gql, clinic, facility_id=facility, facilitator_id=staff, durationMinutes=90,
+                               recurrenceRule="FREQ=WEEKLY;BYDAY=MO", recurrenceStart="2026-03-02T07:00:00-07:00")
+    created = (await generate(gql, group, "2026-03-02", "2026-03-09"))["created"]
+    assert [(o["sessionDate"], o["startTime"]) for o in created] == [("2026-03-02", "09:00:00"), ("2026-03-09", "09:00:00")]
+    await gql.execute(
+        "mutation($id: ID!) { updateGroup(id: $id, input: {recurrenceStart: \"2026-03-02T10:30:00\"}) { id } }",
+        {"id": group},
+    )
+    stored = (await gql.execute(RECURRENCE_START, {"id": group}))["group"]["recurrenceStart"]
+    assert datetime.fromisoformat(stored) == datetime(2026, 3, 2, 15, 30, tzinfo=timezone.utc)
 
 
 async def test_generate_needs_a_rule(gql, clinic):

@@ -46,6 +46,7 @@ async def clinic_day(clients: list[GraphQLClient], *, watch=None) -> None:
         )
         patient_ids.append(data["createPatient"]["id"])
         await clinic.cover(patient_ids[-1])
+        await clinic.diagnose(patient_ids[-1], "F33.1")
         await clinic.supervise(clinic.staff[1], patient_ids[-1])
     # Refusals that carry patient details in their input.
     await main.post("mutation($input: PatientInput!) { createPatient(input: $input) { id } }",

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.clock import Clock
 from app.clock import clock as default_clock
 from app.db.models import AuditEntry, IntegrationEvent
+from app.ids import with_global_ids
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ class UnitOfWork:
         self.actor = actor
         self.clock = clock or default_clock
         self.live = None  # the LivePublisher, when live updates are running
+        # GS_FINALIZE_HOURS: how long an ended session with a BLOCKING billing issue waits.
+        self.finalize_hours = 24.0
         self.db: AsyncSession
         self._events: list[tuple[str, dict[str, Any]]] = []
         self._after_commit: list[AfterCommit] = []
@@ -90,7 +93,7 @@ class UnitOfWork:
             await self.commit()
 
     def record_event(self, event_type: str, payload: dict[str, Any]) -> None:
-        self._events.append((event_type, payload))
+        self._events.append((event_type, with_global_ids(payload)))
 
     @property
     def recorded_events(self) -> list[tuple[str, dict[str, Any]]]:

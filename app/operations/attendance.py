@@ -95,12 +95,14 @@ async def _settle(
 ) -> None:
     """A billed session follows its attendance (a forced correction, or a mark after a run that
     found nobody billable), the patients' absence alerts are judged again; then one live update per
-    committed change, staged in this transaction."""
+    committed change, staged in this transaction. An ended session whose last BLOCKING issue this
+    change cleared is billed in the same transaction (finalization)."""
     await uow.db.flush()
     await billing_pipeline.rebill_session(uow, session)
     forced = any(change.forced for change in changes)
     await absences.reassess_absences(uow, session, patients, cause="forced_correction" if forced else "attendance")
     await stage_session_update(uow, session.id, SessionUpdateKind.FORCE_UPDATED if forced else kind, changed_ids)
+    await billing_pipeline.finalize_after_mark(uow, session)
 
 
 def _apply(uow: UnitOfWork, change: AttendanceChange, entry: models.RosterEntry) -> None:

@@ -7,17 +7,19 @@ from dataclasses import dataclass
 from app.auth import Principal
 from app.db import models
 from app.db.queries import billing as queries
-from app.db.queries.reference import payer_coverage
+from app.db.queries.reference import diagnoses_by_patient, payer_coverage
 from app.db.queries.sessions import Lock
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, IllegalTransition, Locked, NotFound
 from app.live.publish import stage_session_update
-from app.operations.billing_pipeline import build_charges_and_claims, occurrence_refusal
+from app.operations.billing_pipeline import finalize, occurrence_refusal
 from app.operations.common import require_text, visible_or_not_found
 from app.operations.sessions import visible_session
 from app.rules import edi837
 from app.rules.billing import BillingIssue, BillingIssueCode, IssueSeverity, Preview
 from app.rules.claims import ClaimFrequency, ClaimStatus
+from app.rules.diagnoses import Diagnosis, active_diagnosis_codes, diagnosis_pointers
+from app.rules.finalization import Finalization, awaiting_message
 from app.rules.updates import SessionUpdateKind
 
 
@@ -60,7 +62,8 @@ async def accept_billing_issue(uow: UnitOfWork, actor: Principal, session_id: uu
 
 
 async def run_billing(uow: UnitOfWork, actor: Principal, session_id: uuid.UUID) -> models.GroupSession:
-    """Bill one ended session now (as the sweep would); a billed session is left as it is."""
+    """Bill one ended session now as the sweep would; a billed session is left as it is, and one
+    awaiting finalization (a BLOCKING issue before its deadline) is refused with its reasons."""
     session = await visible_session(uow.db, actor, session_id, lock=Lock.BILL)
     if session.cancelled_at is not None:
         raise IllegalTransition("A cancelled session is not billed")
@@ -71,7 +74,9 @@ async def run_billing(uow: UnitOfWork, actor: Principal, session_id: uuid.UUID) 
     refusal = await occurrence_refusal(uow.db, session, uow.clock.now())
     if refusal is not None:
         raise IllegalTransition(refusal)
-    await build_charges_and_claims(uow, session, uow.clock.now())
+    outcome = await finalize(uow, session, uow.clock.now())
+    if outcome.decision is Finalization.WAIT:
+        raise IllegalTransition(awaiting_message(outcome.issues, outcome.deadline))
     return session
 
 
@@ -118,6 +123,12 @@ async def _render(db, claim: models.Claim, now, contact: SubmitterContact) -> st
         raise BadInput("Set the " + ", ".join(missing) + " before submitting claims")
     coverage = await payer_coverage(db, patient.id, payer.id)
     charges = (await queries.charges_of_claims(db, [claim.id]))[0]
+    service_date = min(c.service_date for c in charges)
+    kept = (await diagnoses_by_patient(db, [patient.id]))[0]
+    codes = active_diagnosis_codes((Diagnosis(d.code, d.effective_from, d.effective_to) for d in kept), service_date)
+    if not codes:
+        raise IllegalTransition(f"The patient has no active diagnosis on {service_date.isoformat()}; add one before submitting the claim")
+    pointers = diagnosis_pointers(len(codes))
     original_number = None
     if claim.original_claim_id:
         original_number = (await db.get(models.Claim, claim.original_claim_id)).claim_number
@@ -154,10 +165,12 @@ async def _render(db, claim: models.Claim, now, contact: SubmitterContact) -> st
                     amount=c.amount,
                     units=c.units,
                     service_date=c.service_date,
+                    diagnosis_pointers=pointers,
                 )
                 for c in charges
             ],
             frequency_code=edi837.FREQUENCY_CODES[ClaimFrequency(claim.frequency)],
+            diagnosis_codes=codes,
             original_claim_number=original_number,
         )
     )

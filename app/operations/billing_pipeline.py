@@ -1,9 +1,11 @@
 """The billing pipeline: charges and claims for ended sessions, exactly once; corrected after a
 change to a billed session's attendance.
 
-Started three ways: the periodic sweep, `runBilling`, and `group-sessions bill-due`. Each session is
-billed in its own transaction under its row lock (SKIP LOCKED in the sweep), and partial unique
-indexes on charges and open claims are the last line of defence against a double build.
+Started four ways: the periodic sweep, `runBilling`, `group-sessions bill-due`, and the attendance
+mark that clears an ended session's last BLOCKING issue (in the mark's transaction). Finalization
+(app.rules.finalization) decides whether an ended session is billed now or awaits finalization.
+Each session is billed in its own transaction under its row lock (SKIP LOCKED in the sweep), and
+partial unique indexes on charges and open claims are the last line of defence against a double build.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import asyncio
 import logging
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from app.db import models
@@ -20,7 +23,8 @@ from app.db.queries.billing import BillingInputs
 from app.db.uow import UnitOfWork
 from app.live.publish import stage_session_update
 from app.operations.work import unit_of_work
-from app.rules.billing import ChargeLine, Preview, occurrence_billing_refusal
+from app.rules.billing import BillingIssue, ChargeLine, Preview, occurrence_billing_refusal
+from app.rules.finalization import Finalization, finalization, finalization_deadline
 from app.rules.claims import (
     ActiveCharge,
     Answer,
@@ -47,7 +51,9 @@ def _findings(preview: Preview) -> list[dict]:
 
 
 async def bill_due_sessions(services: Services, actor: str = SWEEP_ACTOR) -> int:
-    """Bill every ended, unbilled session; safe to run from several processes at once."""
+    """Bill every ended, unbilled session that finalization lets through (no BLOCKING issue, or
+    its deadline reached); mark the others awaiting finalization. Safe to run from several
+    processes at once."""
     billed = 0
     skipped: set[uuid.UUID] = set()
     while True:
@@ -59,8 +65,52 @@ async def bill_due_sessions(services: Services, actor: str = SWEEP_ACTOR) -> int
             if await occurrence_refusal(uow.db, session, now) is not None:
                 skipped.add(session.id)
                 continue
-            await build_charges_and_claims(uow, session, now)
+            if (await finalize(uow, session, now)).decision is Finalization.WAIT:
+                skipped.add(session.id)
+                continue
         billed += 1
+
+
+@dataclass(frozen=True)
+class FinalizationOutcome:
+    decision: Finalization
+    deadline: datetime
+    issues: tuple[BillingIssue, ...]
+
+
+async def finalize(uow: UnitOfWork, session: models.GroupSession, now: datetime) -> FinalizationOutcome:
+    """Bill the ended, unbilled session (its row held) unless its preview has a BLOCKING issue and
+    its finalization deadline is still ahead; then mark it awaiting finalization, once."""
+    inputs = await _inputs(uow, session)
+    deadline = finalization_deadline(session.ends_at, inputs.timezone, uow.finalize_hours)
+    issues = inputs.preview().issues
+    decision = finalization(issues, now=now, deadline=deadline)
+    if decision is not Finalization.WAIT:
+        await build_charges_and_claims(uow, session, now, inputs=inputs, at_deadline=decision is Finalization.BILL_AT_DEADLINE)
+    elif session.awaiting_finalization_at is None:
+        session.awaiting_finalization_at = now
+        uow.audit(
+            "session.await_finalization", "GroupSession", session.id,
+            before={"awaitingFinalizationAt": None},
+            after={"awaitingFinalizationAt": now.isoformat(), "deadline": deadline.isoformat()},
+            session_id=session.id,
+        )
+        await stage_session_update(uow, session.id, SessionUpdateKind.AWAITING_FINALIZATION)
+    return FinalizationOutcome(decision, deadline, issues)
+
+
+async def finalize_after_mark(uow: UnitOfWork, session: models.GroupSession) -> None:
+    """An attendance mark on a session awaiting finalization: bill it in the mark's transaction
+    when the mark cleared its last BLOCKING issue. (An ended session the sweep has not looked at
+    yet is left to the sweep, as one with nothing to clear.)"""
+    now = uow.clock.now()
+    if session.awaiting_finalization_at is None or session.billed_at is not None or session.cancelled_at is not None:
+        return
+    if session.ends_at > now:
+        return
+    if await occurrence_refusal(uow.db, session, now) is not None:
+        return
+    await finalize(uow, session, now)
 
 
 async def occurrence_refusal(db, session: models.GroupSession, now: datetime) -> str | None:
@@ -101,9 +151,17 @@ async def _inputs(uow: UnitOfWork, session: models.GroupSession) -> BillingInput
     return (await queries.billing_inputs(uow.db, [session.id]))[session.id]
 
 
-async def build_charges_and_claims(uow: UnitOfWork, session: models.GroupSession, now: datetime) -> None:
-    """One ACTIVE charge and one DRAFT claim per billable member; the session becomes billed (and LOCKED with claims)."""
-    inputs = await _inputs(uow, session)
+async def build_charges_and_claims(
+    uow: UnitOfWork,
+    session: models.GroupSession,
+    now: datetime,
+    *,
+    inputs: BillingInputs | None = None,
+    at_deadline: bool = False,
+) -> None:
+    """One ACTIVE charge and one DRAFT claim per billable member; the session becomes billed
+    (LOCKED with claims, CLOSED without)."""
+    inputs = inputs or await _inputs(uow, session)
     preview = inputs.preview()
     charges, claims = [], []
     for line in inputs.charge_lines():
@@ -122,10 +180,12 @@ async def build_charges_and_claims(uow: UnitOfWork, session: models.GroupSession
             "charges": len(charges),
             "claims": len(claims),
             "billableCount": preview.billable_count,
+            "finalizationDeadlineReached": at_deadline,
         },
         session_id=session.id,
     )
-    _record_documented(uow, session, charges, claims, reason="billed")
+    if charges or claims:
+        _record_documented(uow, session, charges, claims, reason="billed")
     await stage_session_update(uow, session.id, SessionUpdateKind.LOCKED if claims else SessionUpdateKind.BILLED)
 
 

@@ -120,7 +120,7 @@ def _event(occurrence: models.GroupOccurrence, group: models.GroupDefinition) ->
     return CalendarEvent(
         occurrence_id=occurrence.id,
         summary=group.name,
-        location=group.location,
+        location=occurrence.location,
         description=f"{_type_label(group.group_type)} group session",
         starts_at=occurrence.starts_at,
         ends_at=occurrence.ends_at,

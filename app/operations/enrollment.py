@@ -85,7 +85,14 @@ async def disenroll_patient(uow: UnitOfWork, actor: Principal, enrollment_id: uu
     return Disenrolled(row, promoted[0] if promoted else None, message)
 
 
-async def remove_enrollment(uow: UnitOfWork, actor: Principal, enrollment_id: uuid.UUID) -> Row:
+@dataclass(frozen=True)
+class Removed:
+    enrollment: Row
+    promoted: list[Row]
+
+
+async def remove_enrollment(uow: UnitOfWork, actor: Principal, enrollment_id: uuid.UUID) -> Removed:
+    """Soft-delete the enrollment; an ENROLLED one's seat goes to the waitlist's first (promoted)."""
     now = uow.clock.now()
     group, row = await _lock_enrollment(uow.db, actor, enrollment_id)
     enrollments = await queries.live_enrollments(uow.db, group.id)
@@ -93,9 +100,8 @@ async def remove_enrollment(uow: UnitOfWork, actor: Principal, enrollment_id: uu
     before = _snapshot(row)
     row.deleted_at, row.waitlist_position = now, None
     _record(uow, group, row, "removed", before=before)
-    if change is not None:
-        _settle(uow, group, enrollments, change, now)
-    return row
+    promoted = _settle(uow, group, enrollments, change, now) if change is not None else []
+    return Removed(row, promoted)
 
 
 async def fill_open_seats(uow: UnitOfWork, group: models.GroupDefinition) -> list[Row]:
@@ -106,10 +112,12 @@ async def fill_open_seats(uow: UnitOfWork, group: models.GroupDefinition) -> lis
 
 
 def seen_enrollment(actor: Principal, row: Row | None, group: models.GroupDefinition | None) -> Row:
-    """The enrollment when its group is visible and neither is deleted (needs the view scope)."""
+    """The enrollment when its group is visible and not deleted (needs the view scope). A removed
+    enrollment is still read, with its deletedAt: the group's history and the event that removed it
+    name it; nothing changes it any more."""
     require_scope(actor, Scope.ENROLLMENTS_VIEW)
     row = visible_or_not_found(actor, row, "Enrollment", facility_id=group.facility_id if group else None)
-    if row.deleted_at is not None or group.deleted_at is not None:
+    if group.deleted_at is not None:
         raise NotFound("No Enrollment with that id")
     return row
 

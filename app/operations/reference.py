@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -13,8 +14,9 @@ from app.db import models
 from app.db.queries import reference as queries
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, Conflict, NotFound
-from app.operations.common import check, visible_or_not_found
+from app.operations.common import check, require_text, visible_or_not_found
 from app.rules.bands import band_table_problems
+from app.rules.diagnoses import MAX_DESCRIPTION, Diagnosis, diagnosis_list_problems, normalize_icd10cm
 from app.rules.reference import (
     StaffAssignmentRole,
     control_problem,
@@ -188,6 +190,64 @@ async def add_coverage(uow: UnitOfWork, actor: Principal, data: NewCoverage) -> 
     uow.audit(
         "coverage.add", "Coverage", row.id,
         after={"patientId": str(patient.id), "payerId": str(covering.id), "priority": data.priority},
+    )
+    return row
+
+
+@dataclass(frozen=True)
+class NewDiagnosis:
+    code: str
+    effective_from: date
+    effective_to: date | None = None
+    description: str | None = None
+
+
+async def set_patient_diagnoses(
+    uow: UnitOfWork, actor: Principal, patient_id: uuid.UUID, entries: Sequence[NewDiagnosis]
+) -> list[models.Diagnosis]:
+    """Replace the patient's ordered diagnoses (the first is the principal); every code is checked
+    for the ICD-10-CM form first, and one bad entry refuses them all."""
+    patient = await visible(uow.db, actor, models.Patient, patient_id, "Patient")
+    listed: list[Diagnosis] = []
+    for number, entry in enumerate(entries, 1):
+        code = normalize_icd10cm(entry.code)
+        if code is None:
+            raise BadInput(f"diagnosis {number}: {entry.code.strip()[:20]!r} is not an ICD-10-CM code (like F33.1)")
+        listed.append(Diagnosis(code, entry.effective_from, entry.effective_to))
+    problems = diagnosis_list_problems(listed)
+    if problems:
+        raise BadInput("; ".join(problems))
+    descriptions = [require_text("description", e.description, MAX_DESCRIPTION) if e.description else None for e in entries]
+    before = [d.code for d in (await queries.diagnoses_by_patient(uow.db, [patient.id]))[0]]
+    await queries.delete_diagnoses(uow.db, patient.id)
+    rows = [
+        models.Diagnosis(
+            patient_id=patient.id, position=position, code=diagnosis.code, description=description,
+            effective_from=diagnosis.effective_from, effective_to=diagnosis.effective_to,
+        )
+        for position, (diagnosis, description) in enumerate(zip(listed, descriptions), 1)
+    ]
+    uow.db.add_all(rows)
+    await uow.db.flush()
+    uow.audit(
+        "patient.diagnoses.set", "Patient", patient.id,
+        before={"codes": before},
+        after={"codes": [r.code for r in rows], "effective": [[str(r.effective_from), str(r.effective_to) if r.effective_to else None] for r in rows]},
+    )
+    return rows
+
+
+async def remove_staff_assignment(uow: UnitOfWork, actor: Principal, assignment_id: uuid.UUID) -> models.StaffAssignment:
+    """Take a staff member off a patient (the Supervisors card's fix when the wrong supervisor shows)."""
+    row = await uow.db.get(models.StaffAssignment, assignment_id, with_for_update=True)
+    if row is None:
+        raise NotFound("No StaffAssignment with that id")
+    await visible(uow.db, actor, models.Patient, row.patient_id, "StaffAssignment")
+    await queries.delete_staff_assignment(uow.db, row.id)
+    uow.audit(
+        "staff_assignment.remove", "StaffAssignment", row.id,
+        before={"staffId": str(row.staff_id), "patientId": str(row.patient_id), "role": row.role, "removed": False},
+        after={"staffId": str(row.staff_id), "patientId": str(row.patient_id), "role": row.role, "removed": True},
     )
     return row
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -28,10 +28,11 @@ from app.operations.common import (
     require_text,
     visible_or_not_found,
 )
-from app.rules.groups import GroupShape, group_problems
+from app.rules.groups import FOLLOWED, GroupShape, group_problems, occurrence_follows
 from app.rules.recurrence import (
     Slot,
     expand_recurrence,
+    facility_instant,
     slot_problem,
     wall_anchor,
     wall_slot,
@@ -159,7 +160,7 @@ async def create_group(uow: UnitOfWork, actor: Principal, data: NewGroup) -> mod
         max_capacity=data.max_capacity,
         duration_minutes=data.duration_minutes,
         recurrence_rule=data.recurrence_rule.strip() if data.recurrence_rule else None,
-        recurrence_start=data.recurrence_start,
+        recurrence_start=facility_instant(data.recurrence_start, facility.timezone) if data.recurrence_start else None,
     )
     _check(group)
     db.add(group)
@@ -184,17 +185,63 @@ async def update_group(uow: UnitOfWork, actor: Principal, group_id: uuid.UUID, c
         changes["co_facilitator_id"] = await _facilitator(db, actor, changes["co_facilitator_id"], group.facility_id, "coFacilitator")
     if isinstance(changes.get("name"), str):
         changes["name"] = changes["name"].strip()
+    if changes.get("recurrence_start") is not None:
+        facility = await db.get(models.Facility, group.facility_id)
+        changes["recurrence_start"] = facility_instant(changes["recurrence_start"], facility.timezone)
+    followed = {name: getattr(group, name) for name in (*FOLLOWED, "name")}
     for name, value in changes.items():
         setattr(group, name, value)
     _check(group)
     group.updated_at = uow.clock.now()
     await db.flush()
+    await _carry_to_future_occurrences(uow, group, followed)
     promoted = await enrollment.fill_open_seats(uow, group)
     await stage_group_update(uow, group.id, GroupUpdateKind.GROUP_CHANGED)
     if group.location != before.get("location"):
         await stage_schedule_change(uow, group.facility_id)  # its sessions moved to another room
     uow.audit("group.update", "GroupDefinition", group.id, before=before, after=group_snapshot(group), group_id=group.id)
     return GroupUpdated(group, promoted)
+
+
+async def _carry_to_future_occurrences(uow: UnitOfWork, group: models.GroupDefinition, before: dict[str, Any]) -> None:
+    """The group's new name, facilitators, location or duration reach its live occurrences that have
+    not started (and, through pm_group_session_updated, their sessions); started, ended and billed
+    ones keep what they had."""
+    after = {name: getattr(group, name) for name in before}
+    if after == before:
+        return
+    db = uow.db
+    facility = await db.get(models.Facility, group.facility_id)
+    for occurrence in await queries.lock_future_occurrences(db, group.id, uow.clock.now()):
+        current = {
+            "facilitator_id": occurrence.facilitator_id, "co_facilitator_id": occurrence.co_facilitator_id,
+            "location": occurrence.location,
+            "duration_minutes": _wall_minutes(occurrence.start_time, occurrence.end_time),
+        }
+        follows = occurrence_follows(before, after, current)
+        if not follows and before["name"] == after["name"]:
+            continue
+        snapshot = occurrence_snapshot(occurrence)
+        for name in ("facilitator_id", "co_facilitator_id", "location"):
+            if name in follows:
+                setattr(occurrence, name, follows[name])
+        if "duration_minutes" in follows:
+            start = datetime.combine(occurrence.session_date, occurrence.start_time)
+            end = (start + timedelta(minutes=follows["duration_minutes"])).time()
+            slot = wall_slot(occurrence.session_date, occurrence.start_time, end, facility.timezone)
+            if slot_problem(slot):
+                raise BadInput(
+                    f"durationMinutes {follows['duration_minutes']} would run the occurrence on "
+                    f"{occurrence.session_date.isoformat()} past midnight"
+                )
+            occurrence.end_time, occurrence.ends_at = slot.end_time, slot.ends_at
+        occurrence.updated_at = uow.clock.now()
+        occurrence.sequence += 1
+        uow.audit(
+            "occurrence.update", "GroupOccurrence", occurrence.id,
+            before=snapshot, after={**occurrence_snapshot(occurrence), "title": group.name}, group_id=group.id,
+        )
+        uow.record_event("pm_group_session_updated", occurrence_event(group, occurrence))
 
 
 async def delete_group(uow: UnitOfWork, actor: Principal, group_id: uuid.UUID) -> models.GroupDefinition:
@@ -214,7 +261,7 @@ async def delete_group(uow: UnitOfWork, actor: Principal, group_id: uuid.UUID) -
 
 
 def occurrence_snapshot(occurrence: models.GroupOccurrence) -> dict[str, Any]:
-    """The audit view of an occurrence: ids and times only."""
+    """The audit view of an occurrence: ids, times and room."""
     return {
         "sessionDate": occurrence.session_date.isoformat(),
         "startTime": _hms(occurrence.start_time),
@@ -222,6 +269,8 @@ def occurrence_snapshot(occurrence: models.GroupOccurrence) -> dict[str, Any]:
         "startsAt": _utc_iso(occurrence.starts_at),
         "endsAt": _utc_iso(occurrence.ends_at),
         "facilitatorId": str(occurrence.facilitator_id),
+        "coFacilitatorId": str(occurrence.co_facilitator_id) if occurrence.co_facilitator_id else None,
+        "location": occurrence.location,
     }
 
 
@@ -238,6 +287,8 @@ def occurrence_event(group: models.GroupDefinition, occurrence: models.GroupOccu
         "sessionDate": occurrence.session_date.isoformat(),
         "startTime": _hms(occurrence.start_time),
         "facilitatorId": str(occurrence.facilitator_id),
+        "coFacilitatorId": str(occurrence.co_facilitator_id) if occurrence.co_facilitator_id else None,
+        "location": occurrence.location,
     }
 
 
@@ -270,7 +321,10 @@ async def add_occurrence(uow: UnitOfWork, actor: Principal, data: NewOccurrence)
     facilitator_id = (
         await _facilitator(db, actor, data.facilitator_id, group.facility_id, "facilitator") if data.facilitator_id else group.facilitator_id
     )
-    occurrence = models.GroupOccurrence(group_id=group.id, facilitator_id=facilitator_id, **_slot_columns(slot))
+    occurrence = models.GroupOccurrence(
+        group_id=group.id, facilitator_id=facilitator_id, co_facilitator_id=group.co_facilitator_id, location=group.location,
+        **_slot_columns(slot),
+    )
     db.add(occurrence)
     await _flush_live_slot(db, slot)
     uow.audit("occurrence.add", "GroupOccurrence", occurrence.id, after=occurrence_snapshot(occurrence), group_id=group.id)
@@ -310,7 +364,11 @@ async def generate_occurrences(
     fresh = [slot for slot in slots if (slot.session_date, slot.start_time) not in taken]
     created = await queries.add_occurrences(
         db,
-        [{"id": uuid.uuid4(), "group_id": group.id, "facilitator_id": group.facilitator_id, **_slot_columns(slot)} for slot in fresh],
+        [
+            {"id": uuid.uuid4(), "group_id": group.id, "facilitator_id": group.facilitator_id,
+             "co_facilitator_id": group.co_facilitator_id, "location": group.location, **_slot_columns(slot)}
+            for slot in fresh
+        ],
     )
     for occurrence in created:
         uow.record_event("pm_group_session_scheduled", occurrence_event(group, occurrence))
@@ -406,6 +464,10 @@ def _slot_columns(slot: Slot) -> dict[str, Any]:
         "starts_at": slot.starts_at,
         "ends_at": slot.ends_at,
     }
+
+
+def _wall_minutes(start: time, end: time) -> int:
+    return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
 
 
 def _seconds(value: time) -> time:

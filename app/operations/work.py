@@ -10,6 +10,7 @@ from app.services import Services
 def unit_of_work(services: Services, actor: str) -> UnitOfWork:
     uow = UnitOfWork(services.sessionmaker, actor=actor, clock=services.clock)
     uow.live = services.live_publisher
+    uow.finalize_hours = services.settings.finalize_hours
 
     async def deliver() -> None:
         if uow.recorded_events:

@@ -22,12 +22,19 @@ class AttendanceStatus(StrEnum):
 
 
 class SessionStatus(StrEnum):
-    """A group session's status, derived from its times, cancellation and billing lock."""
+    """A group session's status, derived from its times, cancellation, finalization and billing.
+
+    ENDED: past its end and not billed yet. AWAITING_FINALIZATION: ended, and billing found a
+    BLOCKING issue in its preview (someone still SCHEDULED, missing data); it is billed when the
+    last one clears or at the finalization deadline. LOCKED: billed, with a claim. CLOSED: billed
+    with no billable member, so no claim (a later mark that makes someone billable bills them)."""
 
     SCHEDULED = "SCHEDULED"
     IN_PROGRESS = "IN_PROGRESS"
     ENDED = "ENDED"
+    AWAITING_FINALIZATION = "AWAITING_FINALIZATION"
     LOCKED = "LOCKED"
+    CLOSED = "CLOSED"
     CANCELLED = "CANCELLED"
 
 
@@ -54,16 +61,27 @@ def is_allowed_transition(current: str, new: str) -> bool:
 
 
 def session_status(
-    *, starts_at: datetime, ends_at: datetime, cancelled: bool, locked: bool, now: datetime
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    cancelled: bool,
+    locked: bool,
+    now: datetime,
+    billed: bool = False,
+    awaiting_finalization: bool = False,
 ) -> SessionStatus:
     if cancelled:
         return SessionStatus.CANCELLED
     if locked:
         return SessionStatus.LOCKED
+    if billed:
+        return SessionStatus.CLOSED
     if now < starts_at:
         return SessionStatus.SCHEDULED
     if now < ends_at:
         return SessionStatus.IN_PROGRESS
+    if awaiting_finalization:
+        return SessionStatus.AWAITING_FINALIZATION
     return SessionStatus.ENDED
 
 

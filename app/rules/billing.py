@@ -16,6 +16,7 @@ class BillingIssueCode(StrEnum):
     SUPERVISION_RATIO_BREACH = "SUPERVISION_RATIO_BREACH"
     GROUP_SIZE_BAND_MISMATCH = "GROUP_SIZE_BAND_MISMATCH"
     GROUP_UNATTENDED_BILLED = "GROUP_UNATTENDED_BILLED"
+    MISSING_DIAGNOSIS = "MISSING_DIAGNOSIS"
 
 
 class IssueSeverity(StrEnum):
@@ -29,7 +30,10 @@ PRESENT_STATUSES = BILLABLE_STATUSES
 SCHEDULED = AttendanceStatus.SCHEDULED
 PRIMARY_PRIORITY = 1
 
-SUPERVISION_RATIO_BREACH, GROUP_SIZE_BAND_MISMATCH, GROUP_UNATTENDED_BILLED = BillingIssueCode
+SUPERVISION_RATIO_BREACH = BillingIssueCode.SUPERVISION_RATIO_BREACH
+GROUP_SIZE_BAND_MISMATCH = BillingIssueCode.GROUP_SIZE_BAND_MISMATCH
+GROUP_UNATTENDED_BILLED = BillingIssueCode.GROUP_UNATTENDED_BILLED
+MISSING_DIAGNOSIS = BillingIssueCode.MISSING_DIAGNOSIS
 BLOCKING, WARNING = IssueSeverity
 
 # Payer ids are whatever the caller keys payers by (a UUID from the database, a string in tests);
@@ -76,11 +80,13 @@ class Coverage:
 
 @dataclass(frozen=True)
 class RosterEntry:
-    """A roster member as the caller loaded it: the roster entry's id, attendance and coverages."""
+    """A roster member as the caller loaded it: the roster entry's id, attendance, coverages and
+    the ICD-10-CM codes of the diagnoses active on the session date, in the patient's order."""
 
     id: str
     status: str
     coverages: tuple[Coverage, ...] = ()
+    diagnoses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -261,6 +267,17 @@ def check_unattended(members: Iterable[RosterEntry]) -> BillingIssue | None:
     return BillingIssue(GROUP_UNATTENDED_BILLED, BLOCKING, message, participant_ids=scheduled)
 
 
+def check_diagnoses(members: Iterable[RosterEntry]) -> BillingIssue | None:
+    """A BLOCKING issue naming every billable member with no active diagnosis: their claim has
+    nothing to point its service line at."""
+    missing = tuple(m.id for m in members if is_billable_status(m.status) and not m.diagnoses)
+    if not missing:
+        return None
+    verb = "has" if len(missing) == 1 else "have"
+    message = f"{_plural(len(missing), 'billable participant')} {verb} no active diagnosis on the session date"
+    return BillingIssue(MISSING_DIAGNOSIS, BLOCKING, message, participant_ids=missing)
+
+
 def _with_acceptance(issue: BillingIssue, accepted_codes: Collection[str]) -> BillingIssue:
     # BLOCKING issues cannot be accepted, whatever the caller has on record.
     if issue.severity != WARNING or issue.code not in accepted_codes:
@@ -293,7 +310,7 @@ def build_billing_preview(
     billable_count = count_billable_participants(members)
     present = count_present_supervisors(supervisors)
     payer_id = resolve_payer((m.coverages for m in members), session_date)
-    found: list[BillingIssue | None] = [check_unattended(members)]
+    found: list[BillingIssue | None] = [check_unattended(members), check_diagnoses(members)]
     band: Band | None = None
     ratio: int | None = None
     # Without a payer there is no band table or rule to check against (rules.md §8).

@@ -64,15 +64,36 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def union_hours(intervals: Iterable[tuple[datetime, datetime]]) -> float:
+    """Hours covered by the intervals together: overlapping ones count their overlap once
+    (13:00-14:00 and 13:30-14:30 are 1.5 hours, not 2)."""
+    total = 0.0
+    current: tuple[datetime, datetime] | None = None
+    for start, end in sorted((s.astimezone(timezone.utc), e.astimezone(timezone.utc)) for s, e in intervals):
+        if end <= start:
+            continue
+        if current is not None and start <= current[1]:
+            current = (current[0], max(current[1], end))
+            continue
+        if current is not None:
+            total += (current[1] - current[0]).total_seconds()
+        current = (start, end)
+    if current is not None:
+        total += (current[1] - current[0]).total_seconds()
+    return total / 3600
+
+
 def session_hours(occurrences: Iterable[tuple[date, datetime, datetime, datetime | None]]) -> list[tuple[date, float]]:
-    """(date, hours) of each live occurrence given as (session date, starts at, ends at, cancelled at).
+    """(date, hours) of each session day from the live occurrences given as (session date, starts
+    at, ends at, cancelled at): the union of the day's occurrences, so time two overlapping
+    occurrences share counts once.
 
     Hours are elapsed time, so a session spanning a DST change counts what the clock really ran."""
-    return [
-        (session_date, (ends_at.astimezone(timezone.utc) - starts_at.astimezone(timezone.utc)).total_seconds() / 3600)
-        for session_date, starts_at, ends_at, cancelled_at in occurrences
-        if cancelled_at is None
-    ]
+    by_day: dict[date, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for session_date, starts_at, ends_at, cancelled_at in occurrences:
+        if cancelled_at is None:
+            by_day[session_date].append((starts_at, ends_at))
+    return [(day, union_hours(intervals)) for day, intervals in sorted(by_day.items())]
 
 
 def evaluate_compliance(

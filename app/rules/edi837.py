@@ -26,8 +26,8 @@ CORRECTIONS = frozenset({REPLACEMENT, VOID})
 OFFICE, COMMUNITY_MENTAL_HEALTH_CENTER = "11", "53"
 PLACES_OF_SERVICE = frozenset({OFFICE, COMMUNITY_MENTAL_HEALTH_CENTER})
 
-DEFAULT_DIAGNOSIS = "F33.1"  # major depressive disorder, recurrent, moderate
-
+# HI01's qualifier names the principal diagnosis, the rest are other diagnoses (ICD-10-CM).
+PRINCIPAL_DIAGNOSIS, OTHER_DIAGNOSIS = "ABK", "ABF"
 
 @dataclass(frozen=True)
 class Submitter:
@@ -92,6 +92,8 @@ class ServiceLine:
     amount: Decimal
     units: int
     service_date: date
+    # SV107: which of the claim's diagnoses (1-based, HI order) this line treats; at most four.
+    diagnosis_pointers: tuple[int, ...] = (1,)
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,8 @@ class Claim837:
     service_lines: tuple[ServiceLine, ...]
     frequency_code: str = ORIGINAL
     original_claim_number: str | None = None  # REF*F8, required for 7 and 8
-    diagnosis_code: str = DEFAULT_DIAGNOSIS
+    # The patient's diagnoses active on the service date, principal first (HI01..HI12).
+    diagnosis_codes: tuple[str, ...] = ()
     place_of_service: str = OFFICE
     rendering_provider: RenderingProvider | None = None
     claim_filing_indicator: str = "CI"  # SBR09: CI commercial, MC Medicaid
@@ -233,8 +236,11 @@ def _claim(claim: Claim837) -> list[str]:
     ]
     if claim.frequency_code in CORRECTIONS and claim.original_claim_number:
         segments.append(_segment("REF", "F8", clean(claim.original_claim_number)))
-    diagnosis = clean(claim.diagnosis_code).replace(".", "")
-    segments.append(_segment("HI", f"ABK{COMPONENT}{diagnosis}"))
+    if claim.diagnosis_codes:
+        segments.append(_segment("HI", *(
+            f"{PRINCIPAL_DIAGNOSIS if number == 0 else OTHER_DIAGNOSIS}{COMPONENT}{clean(code).replace('.', '')}"
+            for number, code in enumerate(claim.diagnosis_codes[:12])
+        )))
     if claim.rendering_provider is not None:
         doctor = claim.rendering_provider
         segments.append(_segment("NM1", "82", "1", clean(doctor.last_name), clean(doctor.first_name),
@@ -249,7 +255,8 @@ def _service_lines(lines: Sequence[ServiceLine]) -> list[str]:
         procedure = COMPONENT.join(("HC", clean(line.procedure_code), *modifiers))
         segments += [
             _segment("LX", str(number)),
-            _segment("SV1", procedure, x12_amount(line.amount), "UN", str(line.units), "", "", "1"),
+            _segment("SV1", procedure, x12_amount(line.amount), "UN", str(line.units), "", "",
+                     COMPONENT.join(str(p) for p in line.diagnosis_pointers[:4])),
             _segment("DTP", "472", "D8", line.service_date.strftime("%Y%m%d")),
         ]
     return segments
@@ -336,6 +343,24 @@ def _total_problems(claim: list[list[str]]) -> list[str]:
     return []
 
 
+def _diagnosis_problems(claim: list[list[str]], component: str) -> list[str]:
+    """One HI with the diagnoses, and every SV107 pointer names one of them."""
+    number = _element(claim[0], 1)
+    his = [s for s in claim if s[0] == "HI"]
+    if not his:
+        return [f"claim {number}: no HI segment (a claim needs a diagnosis)"]
+    count = len([e for e in his[0][1:] if e])
+    problems: list[str] = []
+    for line in (s for s in claim if s[0] == "SV1"):
+        pointers = _element(line, 7).split(component) if _element(line, 7) else []
+        if not pointers:
+            problems.append(f"claim {number}: SV107 has no diagnosis pointer")
+        for pointer in pointers:
+            if not pointer.isdigit() or not 1 <= int(pointer) <= count:
+                problems.append(f"claim {number}: SV107 pointer {pointer!r} names no diagnosis of the HI segment")
+    return problems
+
+
 def _claims(segments: list[list[str]]) -> list[list[list[str]]]:
     """Each CLM with the segments of its claim: up to the next CLM, HL or envelope trailer."""
     claims: list[list[list[str]]] = []
@@ -416,7 +441,8 @@ def _envelope_problems(segments: list[list[str]]) -> list[str]:
 
 
 def edi_problems(text: str) -> list[str]:
-    """What a clearinghouse would reject that pyx12 lets through: frequency, REF*F8, totals, NPIs, counts."""
+    """What a clearinghouse would reject that pyx12 lets through: frequency, REF*F8, totals,
+    diagnoses and their pointers, NPIs, counts."""
     segments = parse_segments(text)
     if not segments:
         return ["not an X12 interchange: it must start with a full ISA segment"]
@@ -426,5 +452,5 @@ def edi_problems(text: str) -> list[str]:
     if not claims:
         problems.append("no CLM segment")
     for claim in claims:
-        problems += _frequency_problems(claim, component) + _total_problems(claim)
+        problems += _frequency_problems(claim, component) + _total_problems(claim) + _diagnosis_problems(claim, component)
     return problems + _required_problems(segments) + _npi_problems(segments) + _envelope_problems(segments)

@@ -1,8 +1,10 @@
 """Group-definition checks: capacities, duration, recurrence."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from app.rules.recurrence import recurrence_rule_problem
 
@@ -44,8 +46,21 @@ def group_problems(group: GroupShape) -> list[str]:
             problem = recurrence_rule_problem(group.recurrence_rule, group.recurrence_start)
             if problem:
                 problems.append(problem)
-    if group.recurrence_start is not None and group.recurrence_start.tzinfo is None:
-        problems.append("recurrenceStart needs a UTC offset")
     if group.co_facilitator_id is not None and group.co_facilitator_id == group.facilitator_id:
         problems.append("coFacilitator must differ from facilitator")
     return problems
+
+
+# What a future occurrence takes from its group (FAQ: group edits take effect).
+FOLLOWED = ("facilitator_id", "co_facilitator_id", "location", "duration_minutes")
+
+
+def occurrence_follows(before: Mapping[str, Any], after: Mapping[str, Any], occurrence: Mapping[str, Any]) -> dict[str, Any]:
+    """The group's edits a future occurrence takes: each of facilitator, co-facilitator, location
+    and duration that changed on the group, where the occurrence still had the group's old value
+    (a substitute facilitator or a one-off room set on the occurrence stays)."""
+    return {
+        name: after[name]
+        for name in FOLLOWED
+        if before[name] != after[name] and occurrence[name] == before[name]
+    }

@@ -10,9 +10,8 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr, weekday
 
 MAX_FREQUENCY = DAILY  # dateutil numbers YEARLY=0 ... DAILY=3, HOURLY=4, MINUTELY=5, SECONDLY=6
-# BYHOUR/BYMINUTE/BYSECOND lists multiply a day's starts; more than this is no group schedule,
-# and expansion walks every start from the anchor, so the product is kept small.
-MAX_STARTS_PER_DAY = 24
+# BYHOUR/BYMINUTE/BYSECOND lists multiply a day's starts: two starts a day is more frequent than
+# DAILY (rules.md §4), and a group's occurrences of one day would overlap.
 # A rule ended by COUNT is expanded from its anchor (the count runs from there); it must end within
 # this span, so that walk stays short. A longer schedule ends by UNTIL and expands from any window.
 MAX_COUNT_SPAN = timedelta(days=10 * 366)
@@ -66,8 +65,10 @@ def recurrence_rule_problem(rule: str, anchor: datetime | None = None) -> str | 
         return "recurrenceRule may not be more frequent than DAILY"
     if parsed._interval < 1:  # noqa: SLF001
         return "recurrenceRule INTERVAL must be at least 1"
-    if _starts_per_day(parsed) > MAX_STARTS_PER_DAY:
-        return f"recurrenceRule may start at most {MAX_STARTS_PER_DAY} sessions a day"
+    per_day = starts_per_day(parsed)
+    if per_day > 1:
+        return (f"recurrenceRule yields {per_day} starts a day (several BYHOUR, BYMINUTE or BYSECOND values): "
+                "more frequent than DAILY; make one group per start time")
     if parsed._count is not None and parsed._count < 1:  # noqa: SLF001
         return "recurrenceRule COUNT must be at least 1"
     if parsed._until is not None and parsed._until < parsed._dtstart:  # noqa: SLF001
@@ -229,6 +230,15 @@ def _derived_parts(parsed: rrule) -> dict:
     return explicit
 
 
+def facility_instant(value: datetime, tz_name: str) -> datetime:
+    """recurrenceStart in the facility's zone: a value without an offset is the facility's wall
+    clock (a time DST skips moves to the real one), one with an offset is converted to it."""
+    zone = ZoneInfo(tz_name)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=zone).astimezone(timezone.utc).astimezone(zone)
+    return value.astimezone(zone)
+
+
 def wall_anchor(recurrence_start: datetime, tz_name: str) -> datetime:
     """recurrenceStart as the facility's wall clock shows it (naive), whatever offset it was sent with."""
     return recurrence_start.astimezone(ZoneInfo(tz_name)).replace(tzinfo=None)
@@ -275,7 +285,9 @@ def _never_matches(parsed: rrule) -> bool:
     return next(iter(probe), None) is None
 
 
-def _starts_per_day(parsed: rrule) -> int:
+def starts_per_day(parsed: rrule) -> int:
+    """How many starts the rule yields on a day it matches: the product of its BYHOUR, BYMINUTE
+    and BYSECOND lists (one when it has none)."""
     count = 1
     for values in (parsed._byhour, parsed._byminute, parsed._bysecond):  # noqa: SLF001
         count *= len(values or (0,))

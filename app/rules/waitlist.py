@@ -55,6 +55,11 @@ def at_capacity(enrolled: int, max_capacity: int) -> bool:
     return enrolled >= max_capacity
 
 
+def below_minimum(enrolled: int, min_capacity: int | None) -> bool:
+    """Fewer enrolled than the group's minimum to run (no minimum: never)."""
+    return min_capacity is not None and enrolled < min_capacity
+
+
 def over_capacity(enrolled: int, max_capacity: int) -> bool:
     """Only after maxCapacity was lowered below the enrolled count: nobody is disenrolled for it."""
     return enrolled > max_capacity

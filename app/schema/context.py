@@ -38,6 +38,9 @@ class Context:
     operation_type: str | None = None
     loaders: Loaders = field(init=False)
     _transaction: UnitOfWork | None = field(default=None, init=False, repr=False)
+    # Who a mutation of this operation promoted from a waitlist, by the group or enrollment it
+    # returns (GroupDefinition.promoted, Enrollment.promoted).
+    promotions: dict[Any, list[Any]] = field(default_factory=dict, init=False, repr=False)
     _db_slots: asyncio.Semaphore = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -50,6 +50,9 @@ ASSUMED_LIST_SIZES: Mapping[tuple[str, str], int] = {
     ("GroupDefinition", "waitlist"): 25,
     ("Patient", "charges"): 50,
     ("Patient", "coverages"): 5,
+    ("Patient", "diagnoses"): 12,  # the 837P's HI segment holds twelve
+    ("Enrollment", "auditLog"): 20,
+    ("Mutation", "setPatientDiagnoses"): 12,
     ("Claim", "charges"): 5,
     ("Viewer", "facilities"): 10,
     ("GenerateOccurrencesResult", "created"): 100,

@@ -26,11 +26,15 @@ async def test_the_status_sql_agrees_with_the_status_rule(db, facility):
         await add_session(db, facility, NOW - 3 * HOUR, locked_at=NOW - HOUR, billed_at=NOW - HOUR),
         await add_session(db, facility, NOW + HOUR, cancelled_at=NOW - HOUR),
         await add_session(db, facility, NOW - 3 * HOUR, cancelled_at=NOW, locked_at=NOW - HOUR),
+        await add_session(db, facility, NOW - 3 * HOUR, billed_at=NOW - HOUR),  # billed, nobody billable
+        await add_session(db, facility, NOW - 3 * HOUR, awaiting_finalization_at=NOW - HOUR),
+        await add_session(db, facility, NOW + HOUR, awaiting_finalization_at=NOW - HOUR),  # moved later: not ended
     ]
     by_rule = {
         row.id: session_status(
             starts_at=row.starts_at, ends_at=row.ends_at, cancelled=row.cancelled_at is not None,
-            locked=row.locked_at is not None, now=NOW,
+            locked=row.locked_at is not None, now=NOW, billed=row.billed_at is not None,
+            awaiting_finalization=row.awaiting_finalization_at is not None,
         )
         for row in cases
     }

@@ -56,19 +56,28 @@ HOUR = timedelta(hours=1)
 
 
 @pytest.mark.parametrize(
-    "now, cancelled, locked, expected",
+    "now, cancelled, locked, billed, awaiting, expected",
     [
-        (T0 - HOUR, False, False, "SCHEDULED"),
-        (T0, False, False, "IN_PROGRESS"),
-        (T0 + HOUR / 2, False, False, "IN_PROGRESS"),
-        (T0 + HOUR, False, False, "ENDED"),
-        (T0 + 2 * HOUR, False, True, "LOCKED"),
-        (T0 - HOUR, True, False, "CANCELLED"),
-        (T0 + 2 * HOUR, True, True, "CANCELLED"),
+        (T0 - HOUR, False, False, False, False, "SCHEDULED"),
+        (T0, False, False, False, False, "IN_PROGRESS"),
+        (T0 + HOUR / 2, False, False, False, False, "IN_PROGRESS"),
+        (T0 + HOUR, False, False, False, False, "ENDED"),
+        (T0 + HOUR, False, False, False, True, "AWAITING_FINALIZATION"),
+        # Awaiting, then moved to later today: it has not ended any more.
+        (T0 - HOUR, False, False, False, True, "SCHEDULED"),
+        (T0 + 2 * HOUR, False, True, True, False, "LOCKED"),
+        (T0 + 2 * HOUR, False, False, True, False, "CLOSED"),
+        (T0 + 2 * HOUR, False, False, True, True, "CLOSED"),
+        (T0 - HOUR, True, False, False, False, "CANCELLED"),
+        (T0 + 2 * HOUR, True, True, True, False, "CANCELLED"),
     ],
 )
-def test_session_status(now, cancelled, locked, expected):
-    assert session_status(starts_at=T0, ends_at=T0 + HOUR, cancelled=cancelled, locked=locked, now=now) == expected
+def test_session_status(now, cancelled, locked, billed, awaiting, expected):
+    status = session_status(
+        starts_at=T0, ends_at=T0 + HOUR, cancelled=cancelled, locked=locked, now=now,
+        billed=billed, awaiting_finalization=awaiting,
+    )
+    assert status == expected
 
 
 def change(**overrides) -> AttendanceChange:

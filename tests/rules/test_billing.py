@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from app.rules.billing import (
+    check_diagnoses,
     BLOCKING,
     GROUP_SIZE_BAND_MISMATCH,
     GROUP_UNATTENDED_BILLED,
@@ -45,7 +46,7 @@ def primary(payer: str, *, code: str | None = None, start: date = date(2025, 1, 
 
 def members(*statuses: str, payer: str | None = "ahcccs") -> tuple[RosterEntry, ...]:
     coverages = (primary(payer),) if payer else ()
-    return tuple(RosterEntry(f"p{i}", s, coverages) for i, s in enumerate(statuses, 1))
+    return tuple(RosterEntry(f"p{i}", s, coverages, ("F33.1",)) for i, s in enumerate(statuses, 1))
 
 
 def attended(count: int, payer: str | None = "ahcccs") -> tuple[RosterEntry, ...]:
@@ -347,3 +348,31 @@ WINDOW = (NOON - timedelta(hours=2), NOON - timedelta(hours=1))
 def test_an_occurrence_cancelled_or_moved_holds_its_sessions_billing(cancelled, occurrence, session, refusal):
     found = occurrence_billing_refusal(cancelled, occurrence, session, NOON)
     assert (found is None) if refusal is None else (refusal in found)
+
+
+# ---------------------------------------------------------------- diagnoses
+
+
+@pytest.mark.parametrize(
+    "rows, named",
+    [
+        ((RosterEntry("a", "ATTENDED", (), ("F33.1",)),), None),
+        ((RosterEntry("a", "ATTENDED"),), ("a",)),
+        ((RosterEntry("a", "LATE"), RosterEntry("b", "ATTENDED", (), ("F41.1",))), ("a",)),
+        ((RosterEntry("a", "ABSENT"), RosterEntry("b", "SCHEDULED")), None),  # only the billable are billed
+        ((RosterEntry("a", "ATTENDED"), RosterEntry("b", "LATE")), ("a", "b")),
+    ],
+)
+def test_a_billable_member_without_an_active_diagnosis_blocks(rows, named) -> None:
+    issue = check_diagnoses(rows)
+    if named is None:
+        assert issue is None
+    else:
+        assert (issue.code, issue.severity, issue.participant_ids) == ("MISSING_DIAGNOSIS", "BLOCKING", named)
+
+
+def test_the_preview_carries_missing_diagnosis_and_is_not_ready() -> None:
+    rows = attended(3)[:2] + (RosterEntry("p3", "ATTENDED", (primary("ahcccs"),)),)
+    p = preview(rows)
+    assert [(i.code, i.participant_ids) for i in p.issues] == [("MISSING_DIAGNOSIS", ("p3",))]
+    assert p.ready_to_bill is False

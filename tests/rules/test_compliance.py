@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.rules.compliance import ComplianceThresholds, evaluate_compliance, session_hours, week_start
+from app.rules.compliance import ComplianceThresholds, evaluate_compliance, session_hours, union_hours, week_start
 
 IOP = ComplianceThresholds(hours_per_week=9, days_per_week=3, hours_per_day=3)
 PHP = ComplianceThresholds(hours_per_week=20, days_per_week=5, hours_per_day=None)
@@ -133,3 +133,39 @@ def test_a_week_crossing_a_dst_change_counts_real_hours():
 )
 def test_week_start_is_monday(day, monday):
     assert week_start(day) == monday
+
+
+def _at(hour: float, day: int = 5) -> datetime:
+    return datetime(2026, 1, day, int(hour), int(hour % 1 * 60), tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    "intervals, hours",
+    [
+        ([], 0.0),
+        ([(_at(13), _at(14))], 1.0),
+        ([(_at(13), _at(14)), (_at(13.5), _at(14.5))], 1.5),  # the example: 1.5 h, not 2
+        ([(_at(13.5), _at(14.5)), (_at(13), _at(14))], 1.5),  # order does not matter
+        ([(_at(13), _at(14)), (_at(14), _at(15))], 2.0),  # touching: no overlap to drop
+        ([(_at(9), _at(12)), (_at(10), _at(11))], 3.0),  # one inside another
+        ([(_at(9), _at(12)), (_at(9), _at(12))], 3.0),  # the same time twice
+        ([(_at(9), _at(10)), (_at(11), _at(12)), (_at(9.5), _at(11.5))], 3.0),  # a bridge joins two
+        ([(_at(9), _at(10)), (_at(13), _at(14))], 2.0),  # apart
+        ([(_at(10), _at(9))], 0.0),  # an empty or backwards interval adds nothing
+    ],
+)
+def test_union_hours(intervals, hours):
+    assert union_hours(intervals) == hours
+
+
+def test_overlapping_occurrences_on_one_day_count_their_union():
+    occurrences = [
+        (MON, _at(13), _at(14), None),
+        (MON, _at(13.5), _at(14.5), None),
+        (MON, _at(16), _at(17), datetime(2026, 1, 2, tzinfo=timezone.utc)),  # cancelled: not counted
+        (WED, _at(9, 7), _at(12, 7), None),
+    ]
+    assert session_hours(occurrences) == [(MON, 1.5), (WED, 3.0)]
+    result = evaluate_compliance("IOP", IOP, session_hours(occurrences), week_of=MON)
+    assert (result.hours_per_week, result.days_per_week) == (4.5, 2)
+    assert ("HOURS_PER_DAY", 3.0, 1.5, 1.5, MON, "Need 1.5 more hours on 2026-01-05") in gaps(result)

@@ -55,6 +55,7 @@ ORIGINAL_CLAIM = Claim837(
     claim_number="GS000123",
     service_lines=(line(),),
     rendering_provider=RenderingProvider("Smith", "Ann", OTHER_VALID_NPI),
+    diagnosis_codes=("F33.1",),
 )
 REPLACEMENT_CLAIM = replace(ORIGINAL_CLAIM, claim_number="GS000124", frequency_code=REPLACEMENT,
                             original_claim_number="GS000123", service_lines=(line("30.00"),))
@@ -91,7 +92,17 @@ VARIANTS = {
         subscriber=replace(ORIGINAL_CLAIM.subscriber, last_name="Nuñez*O'Brien~", first_name="Zoë:Ann^"),
         payer=PayerParty("Mercy Care", "86052"),
         claim_filing_indicator="MC",
-        diagnosis_code="F41.1",
+        diagnosis_codes=("F41.1",),
+    ),
+    "several-diagnoses-four-pointed-at": replace(
+        ORIGINAL_CLAIM,
+        diagnosis_codes=("F10.20", "F33.1", "F41.1", "Z63.0", "T74.11XA", "F43.10"),
+        service_lines=(replace(line(), diagnosis_pointers=(1, 2, 3, 4)),),
+    ),
+    "two-lines-pointing-at-different-diagnoses": replace(
+        ORIGINAL_CLAIM,
+        diagnosis_codes=("F10.20", "F33.1"),
+        service_lines=(replace(line(), diagnosis_pointers=(1,)), replace(line("12.50", "H0005"), diagnosis_pointers=(2, 1))),
     ),
     "test-interchange": replace(ORIGINAL_CLAIM, production=False, interchange_control_number=999999999),
 }
@@ -219,6 +230,11 @@ BROKEN = {
     "wrong-iea-control": (tampered(ORIGINAL_TEXT, "IEA*1*000001042", "IEA*1*000001043"),
                           "IEA02 '000001043' does not match ISA13 '000001042'"),
     "not-x12": ("hello", "not an X12 interchange"),
+    "no-diagnosis": (render_837p(replace(ORIGINAL_CLAIM, diagnosis_codes=())), "no HI segment"),
+    "pointer-past-the-diagnoses": (
+        render_837p(replace(ORIGINAL_CLAIM, service_lines=(replace(line(), diagnosis_pointers=(1, 2)),))),
+        "SV107 pointer '2' names no diagnosis",
+    ),
 }
 
 
@@ -237,6 +253,13 @@ def test_pyx12_lets_an_unknown_frequency_through_so_edi_problems_must_catch_it()
     text = BROKEN["unknown-frequency"][0]
     assert pyx12_errors(text) == []
     assert edi_problems(text)
+
+
+def test_hi_lists_the_principal_then_other_diagnoses_and_sv107_points_at_them() -> None:
+    claim = VARIANTS["several-diagnoses-four-pointed-at"]
+    text = render_837p(claim)
+    assert segments_named(text, "HI") == [["HI", "ABK:F1020", "ABF:F331", "ABF:F411", "ABF:Z630", "ABF:T7411XA", "ABF:F4310"]]
+    assert segments_named(text, "SV1")[0][7] == "1:2:3:4"
 
 
 def test_pyx12_helper_reports_errors() -> None:

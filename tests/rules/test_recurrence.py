@@ -1,11 +1,19 @@
 """Recurrence rules: validation and expansion in facility wall time."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.rules.recurrence import expand_recurrence, recurrence_rule_problem, slot_problem, wall_anchor, wall_slot
+from app.rules.recurrence import (
+    expand_recurrence,
+    facility_instant,
+    recurrence_rule_problem,
+    slot_problem,
+    wall_anchor,
+    wall_slot,
+)
 
 NY = "America/New_York"
 PHOENIX = "America/Phoenix"
@@ -16,14 +24,19 @@ PHOENIX = "America/Phoenix"
     [
         ("FREQ=WEEKLY;BYDAY=MO,WE,FR", None),
         ("RRULE:FREQ=DAILY;INTERVAL=2", None),
-        ("FREQ=DAILY;BYHOUR=9,13", None),
+        ("FREQ=DAILY;BYHOUR=9", None),
+        ("FREQ=WEEKLY;BYDAY=MO;BYHOUR=17;BYMINUTE=30;BYSECOND=0", None),
+        ("FREQ=DAILY;BYHOUR=9,13", "yields 2 starts a day"),
+        ("FREQ=WEEKLY;BYDAY=TU;BYMINUTE=0,30", "yields 2 starts a day"),
+        ("FREQ=DAILY;BYSECOND=0,30", "yields 2 starts a day"),
+        ("FREQ=WEEKLY;BYHOUR=9,13;BYMINUTE=0,30", "yields 4 starts a day"),
         ("", "must not be empty"),
         ("FREQ=WEEKLY;" + "BYDAY=MO;" * 60, "at most 500 characters"),
         ("FREQ=HOURLY", "more frequent than DAILY"),
         ("FREQ=MINUTELY", "more frequent than DAILY"),
         ("FREQ=SOMETIMES", "FREQ must be one of"),
         ("DTSTART:20260105T090000\nRRULE:FREQ=DAILY", "no DTSTART"),
-        ("FREQ=DAILY;BYHOUR=0,1,2,3,4,5,6,7,8,9,10,11;BYMINUTE=0,30,45", "at most 24 sessions a day"),
+        ("FREQ=DAILY;BYHOUR=0,1,2,3,4,5,6,7,8,9,10,11;BYMINUTE=0,30,45", "yields 36 starts a day"),
     ],
 )
 def test_recurrence_rule_problem(rule, fragment):
@@ -70,6 +83,25 @@ def test_expansion_keeps_wall_time_across_spring_and_autumn_changes():
     autumn = expand_recurrence("FREQ=DAILY", datetime(2026, 3, 6, 9), NY, date(2026, 10, 31), date(2026, 11, 2), 180, 1000)
     assert [s.starts_at.hour for s in autumn] == [13, 14, 14]
     assert [(s.ends_at - s.starts_at).seconds for s in autumn] == [3 * 3600] * 3
+
+
+@pytest.mark.parametrize(
+    "value, tz, expected",
+    [
+        # No offset: the facility's wall clock.
+        (datetime(2026, 3, 2, 9, 0), PHOENIX, datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc)),
+        (datetime(2026, 7, 6, 9, 0), NY, datetime(2026, 7, 6, 13, 0, tzinfo=timezone.utc)),
+        (datetime(2026, 1, 5, 9, 0), NY, datetime(2026, 1, 5, 14, 0, tzinfo=timezone.utc)),
+        # 02:30 on 8 March does not exist in New York: the clock reads 03:30 EDT.
+        (datetime(2026, 3, 8, 2, 30), NY, datetime(2026, 3, 8, 7, 30, tzinfo=timezone.utc)),
+        # An offset: the same instant, in the facility's zone.
+        (datetime(2026, 3, 2, 11, 0, tzinfo=timezone(timedelta(hours=-5))), PHOENIX, datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc)),
+        (datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc), NY, datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc)),
+    ],
+)
+def test_facility_instant(value, tz, expected):
+    instant = facility_instant(value, tz)
+    assert instant == expected and instant.utcoffset() == expected.astimezone(ZoneInfo(tz)).utcoffset()
 
 
 def test_expansion_stops_one_past_the_limit():

@@ -38,7 +38,10 @@ class Clinic:
         self.staff.append(data["createStaff"]["id"])
         return data["createStaff"]["id"]
 
-    async def add_patient(self, name: str | None = None, facility_id: str | None = None, dob="1980-05-17") -> str:
+    async def add_patient(
+        self, name: str | None = None, facility_id: str | None = None, dob="1980-05-17", diagnoses=("F33.1",)
+    ) -> str:
+        """A patient with, by default, one diagnosis active since 2020 (a claim needs one)."""
         n = next(_counter)
         data = await self.gql.execute(
             """mutation($input: PatientInput!) { createPatient(input: $input) { id } }""",
@@ -52,8 +55,19 @@ class Clinic:
                 }
             },
         )
-        self.patients.append(data["createPatient"]["id"])
-        return data["createPatient"]["id"]
+        patient_id = data["createPatient"]["id"]
+        self.patients.append(patient_id)
+        if diagnoses:
+            await self.diagnose(patient_id, *diagnoses)
+        return patient_id
+
+    async def diagnose(self, patient_id: str, *codes: str, effective_from="2020-01-01", effective_to=None) -> list[dict]:
+        data = await self.gql.execute(
+            """mutation($p: ID!, $d: [DiagnosisInput!]!) {
+                 setPatientDiagnoses(patientId: $p, diagnoses: $d) { id code position effectiveFrom effectiveTo } }""",
+            {"p": patient_id, "d": [{"code": c, "effectiveFrom": effective_from, "effectiveTo": effective_to} for c in codes]},
+        )
+        return data["setPatientDiagnoses"]
 
     async def payer(self, name="AHCCCS Complete Care", code: str | None = None) -> str:
         data = await self.gql.execute(

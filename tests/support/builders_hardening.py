@@ -83,6 +83,7 @@ class World:
     @property
     def display_credential(self) -> str:
         return self.display_secrets["credential"]
+    assignment_to_remove: str = ""
 
     def ids_of_a(self) -> dict[str, str]:
         """One id of each record type in facility A, by type name."""
@@ -159,6 +160,11 @@ async def build_world(gql, clinic, services) -> World:
     world.calendar_feed = feed["createCalendarFeed"]["feed"]["id"]
     world.display_secrets["pairing_code"] = (await start_pairing(gql.http))["code"]
     world.display, world.display_secrets["credential"] = await pair_screen(gql.http, gql, world.facility, location="Group Room 4")
+    assigned = await gql.execute(
+        "mutation($input: StaffAssignmentInput!) { assignStaff(input: $input) { id } }",
+        {"input": {"staffId": clinic.staff[0], "patientId": p[5], "role": "SUPERVISING"}},
+    )
+    world.assignment_to_remove = assigned["assignStaff"]["id"]
     return world
 
 
@@ -196,6 +202,14 @@ CALLS: dict[str, Call] = {
         "query($f: ID!) { patientsAtRisk(facilityId: $f) { totalCount edges { node { id } } } }", lambda w: {"f": w.facility}
     ),
     "calendarFeeds": Call("{ calendarFeeds { totalCount edges { node { id path } } } }", lambda w: {}),
+    "staff": Call(
+        "query($f: ID, $s: String) { staff(facilityId: $f, search: $s) { totalCount edges { node { id name } } } }",
+        lambda w: {"f": w.facility, "s": "dana"},
+    ),
+    "staffAssignments": Call(
+        "query($f: ID) { staffAssignments(facilityId: $f) { totalCount edges { node { id role staff { id } patient { id } } } } }",
+        lambda w: {"f": w.facility},
+    ),
     # ---------------------------------------------------------------- reference data
     "createFacility": Call(
         _mutation("createFacility", "input: $input", "$input: FacilityInput!"),
@@ -217,6 +231,14 @@ CALLS: dict[str, Call] = {
         _mutation("addCoverage", "input: $input", "$input: CoverageInput!"),
         lambda w: {"input": {"patientId": w.patients[5], "payerId": w.payer, "memberId": "M-NEW", "priority": 2,
                              "effectiveFrom": "2025-01-01"}},
+    ),
+    "setPatientDiagnoses": Call(
+        _mutation("setPatientDiagnoses", "patientId: $id, diagnoses: $d", "$id: ID!, $d: [DiagnosisInput!]!"),
+        lambda w: {"id": w.patients[5], "d": [{"code": "F10.20", "effectiveFrom": "2025-01-01"},
+                                              {"code": "F33.1", "effectiveFrom": "2025-01-01"}]},
+    ),
+    "removeStaffAssignment": Call(
+        _mutation("removeStaffAssignment", "id: $id", "$id: ID!"), lambda w: {"id": w.assignment_to_remove}
     ),
     "assignStaff": Call(
         _mutation("assignStaff", "input: $input", "$input: StaffAssignmentInput!"),

@@ -18,6 +18,7 @@ from app.db.models.platform import (
 )
 from app.db.models.reference import (
     Coverage,
+    Diagnosis,
     Facility,
     GroupSizeBand,
     Patient,
@@ -39,6 +40,7 @@ __all__ = [
     "Base",
     "CalendarFeed",
     "Charge",
+    "Diagnosis",
     "Claim",
     "claim_charges",
     "AcceptedBillingIssue",

@@ -40,6 +40,8 @@ class GroupSession(Base):
     facility_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("facilities.id"))
     group_type: Mapped[str] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(String(200))
+    # The occurrence's facilitator as its events said (a plain value, like group_id).
+    facilitator_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     group_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     occurrence_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), unique=True)
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -48,6 +50,8 @@ class GroupSession(Base):
     cancellation_reason: Mapped[str | None] = mapped_column(Text)
     locked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     billed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When billing first found a BLOCKING issue in the ended session's preview (awaiting finalization).
+    awaiting_finalization_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     update_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = timestamp_now()
 

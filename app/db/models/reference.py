@@ -93,6 +93,26 @@ class Coverage(Base):
     created_at: Mapped[datetime] = timestamp_now()
 
 
+class Diagnosis(Base):
+    """One of a patient's ICD-10-CM diagnoses; `position` orders them, 1 the principal."""
+
+    __tablename__ = "patient_diagnoses"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "position", name="uq_patient_diagnoses_position"),
+        CheckConstraint("position >= 1", name="position_positive"),
+        CheckConstraint("effective_to IS NULL OR effective_to >= effective_from", name="effective_range"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(8))
+    description: Mapped[str | None] = mapped_column(String(200))
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = timestamp_now()
+
+
 class StaffAssignment(Base):
     __tablename__ = "staff_assignments"
     __table_args__ = (

@@ -79,6 +79,9 @@ class GroupOccurrence(Base):
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     facilitator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
+    # Taken from the group when the occurrence is made, and followed by the group's edits until it starts.
+    co_facilitator_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
+    location: Mapped[str | None] = mapped_column(String(200))
     cancellation_reason: Mapped[str | None] = mapped_column(Text)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = timestamp_now()

@@ -14,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
 from app.db.queries.common import rows_by_column
+from app.db.queries.reference import diagnoses_by_patient
 from app.db.queries.sessions import supervisors_by_session
 from app.ids import encode_id
 from app.rules import billing as rules
 from app.rules.billing import BillingIssueCode
 from app.rules.claims import ChargeStatus
+from app.rules.diagnoses import Diagnosis, active_diagnosis_codes
 
 
 @dataclass
@@ -28,6 +30,7 @@ class BillingInputs:
     session: models.GroupSession
     session_date: date
     state: str
+    timezone: str
     members: list[rules.RosterEntry] = field(default_factory=list)
     supervisors: list[rules.SupervisorAttendance] = field(default_factory=list)
     bands_by_payer: dict[uuid.UUID, list[rules.Band]] = field(default_factory=dict)
@@ -62,7 +65,9 @@ async def billing_inputs(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> 
     inputs: dict[uuid.UUID, BillingInputs] = {}
     for session, facility in rows:
         local_date = session.starts_at.astimezone(ZoneInfo(facility.timezone)).date()
-        inputs[session.id] = BillingInputs(session=session, session_date=local_date, state=facility.state)
+        inputs[session.id] = BillingInputs(
+            session=session, session_date=local_date, state=facility.state, timezone=facility.timezone
+        )
     if not inputs:
         return inputs
 
@@ -73,11 +78,18 @@ async def billing_inputs(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> 
             .order_by(models.RosterEntry.created_at, models.RosterEntry.id)
         )
     ).all()
-    coverages = await _coverages({e.patient_id for e in entries}, db)
+    patient_ids = list({e.patient_id for e in entries})
+    coverages = await _coverages(set(patient_ids), db)
+    diagnoses = dict(zip(patient_ids, await diagnoses_by_patient(db, patient_ids))) if patient_ids else {}
     for entry in entries:
         into = inputs[entry.session_id]
         rid = encode_id("RosterEntry", entry.id)
-        into.members.append(rules.RosterEntry(id=rid, status=entry.status, coverages=tuple(coverages[entry.patient_id])))
+        active = active_diagnosis_codes(
+            (Diagnosis(d.code, d.effective_from, d.effective_to) for d in diagnoses[entry.patient_id]), into.session_date
+        )
+        into.members.append(
+            rules.RosterEntry(id=rid, status=entry.status, coverages=tuple(coverages[entry.patient_id]), diagnoses=active)
+        )
         into.patient_by_entry[rid] = entry.patient_id
 
     for session_id, marks in (await supervisors_by_session(db, list(inputs))).items():

@@ -74,3 +74,29 @@ async def enrollment_pages(
     for row in rows:
         pages[row.group_id].append(row)
     return [(pages[pk], int(totals.get(pk, 0))) for pk in group_ids]
+
+
+async def enrollment_history_pages(
+    db: AsyncSession, group_ids: Sequence[uuid.UUID], offset: int, limit: int
+) -> list[tuple[list[Row], int]]:
+    """One page of each group's enrollments of every status, removed ones included, newest first,
+    and each group's total: two statements for any number of groups."""
+    matching = Row.group_id.in_(group_ids)
+    totals = dict((await db.execute(select(Row.group_id, func.count()).where(matching).group_by(Row.group_id))).all())
+    rank = func.row_number().over(partition_by=Row.group_id, order_by=(Row.created_at.desc(), Row.id.desc()))
+    numbered = select(Row, rank.label("rank")).where(matching).subquery()
+    page_row = aliased(Row, numbered)
+    rows = await db.scalars(
+        select(page_row).where(numbered.c.rank > offset, numbered.c.rank <= offset + limit).order_by(numbered.c.group_id, numbered.c.rank)
+    )
+    pages: dict[uuid.UUID, list[Row]] = {pk: [] for pk in group_ids}
+    for row in rows:
+        pages[row.group_id].append(row)
+    return [(pages[pk], int(totals.get(pk, 0))) for pk in group_ids]
+
+
+async def audit_entries_of_enrollments(db: AsyncSession, enrollment_ids: Sequence[uuid.UUID]) -> list[list[models.AuditEntry]]:
+    """Each enrollment's audit entries (its changes and absence alerts), oldest first."""
+    return await rows_by_column(
+        db, models.AuditEntry.entity_id, enrollment_ids, models.AuditEntry.id, where=models.AuditEntry.entity_type == "Enrollment"
+    )

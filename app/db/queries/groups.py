@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.db import models
 from app.db.queries.common import Page, contains_pattern, page
@@ -101,6 +102,17 @@ async def taken_slots(db: AsyncSession, group_id: uuid.UUID, first_day: date, la
     return {(row.session_date, row.start_time) for row in rows}
 
 
+async def lock_future_occurrences(db: AsyncSession, group_id: uuid.UUID, now: datetime) -> list[Occurrence]:
+    """The group's live occurrences that have not started, locked, in time order."""
+    rows = await db.scalars(
+        select(Occurrence)
+        .where(Occurrence.group_id == group_id, Occurrence.cancelled_at.is_(None), Occurrence.starts_at > now)
+        .order_by(Occurrence.starts_at)
+        .with_for_update()
+    )
+    return list(rows.all())
+
+
 async def add_occurrences(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[Occurrence]:
     """Insert many occurrences in one statement; returned in the order given."""
     if not rows:
@@ -144,3 +156,21 @@ async def bump_sequence(db: AsyncSession, group_id: uuid.UUID) -> int | None:
     return await db.scalar(
         update(Group).where(Group.id == group_id).values(update_sequence=Group.update_sequence + 1).returning(Group.update_sequence)
     )
+
+
+async def audit_pages(db: AsyncSession, group_ids: Sequence[uuid.UUID], offset: int, limit: int) -> list[tuple[list[models.AuditEntry], int]]:
+    """One page of each group's audit entries (the group, its occurrences and enrollments), newest
+    first, and each group's total."""
+    Entry = models.AuditEntry
+    matching = Entry.group_id.in_(group_ids)
+    totals = dict((await db.execute(select(Entry.group_id, func.count()).where(matching).group_by(Entry.group_id))).all())
+    rank = func.row_number().over(partition_by=Entry.group_id, order_by=Entry.id.desc())
+    numbered = select(Entry, rank.label("rank")).where(matching).subquery()
+    page_row = aliased(Entry, numbered)
+    rows = await db.scalars(
+        select(page_row).where(numbered.c.rank > offset, numbered.c.rank <= offset + limit).order_by(numbered.c.group_id, numbered.c.rank)
+    )
+    pages: dict[uuid.UUID, list[models.AuditEntry]] = {pk: [] for pk in group_ids}
+    for row in rows:
+        pages[row.group_id].append(row)
+    return [(pages[pk], int(totals.get(pk, 0))) for pk in group_ids]

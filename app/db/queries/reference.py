@@ -33,6 +33,44 @@ async def patients_page(
     return await page(db, query, models.Patient.name, models.Patient.id, window=window)
 
 
+async def staff_page(
+    db: AsyncSession, among_facilities: Sequence[uuid.UUID] | None, search: str | None, window: Page
+) -> tuple[list[models.Staff], int]:
+    """Staff of the facilities named (all when None) whose name contains `search`, by name."""
+    query = select(models.Staff)
+    if among_facilities is not None:
+        query = query.where(models.Staff.facility_id.in_(among_facilities))
+    if search:
+        query = query.where(models.Staff.name.ilike(contains_pattern(search), escape="\\"))
+    return await page(db, query, models.Staff.name, models.Staff.id, window=window)
+
+
+async def staff_assignments_page(
+    db: AsyncSession,
+    among_facilities: Sequence[uuid.UUID] | None,
+    *,
+    staff_id: uuid.UUID | None,
+    patient_id: uuid.UUID | None,
+    role: StaffAssignmentRole | None,
+    window: Page,
+) -> tuple[list[models.StaffAssignment], int]:
+    """Assignments whose patient belongs to the facilities named (all when None), oldest first."""
+    query = select(models.StaffAssignment).join(models.Patient, models.Patient.id == models.StaffAssignment.patient_id)
+    if among_facilities is not None:
+        query = query.where(models.Patient.facility_id.in_(among_facilities))
+    if staff_id is not None:
+        query = query.where(models.StaffAssignment.staff_id == staff_id)
+    if patient_id is not None:
+        query = query.where(models.StaffAssignment.patient_id == patient_id)
+    if role is not None:
+        query = query.where(models.StaffAssignment.role == role)
+    return await page(db, query, models.StaffAssignment.created_at, models.StaffAssignment.id, window=window)
+
+
+async def delete_staff_assignment(db: AsyncSession, assignment_id: uuid.UUID) -> None:
+    await db.execute(delete(models.StaffAssignment).where(models.StaffAssignment.id == assignment_id))
+
+
 async def patient_with_mrn(db: AsyncSession, facility_id: uuid.UUID, mrn: str) -> uuid.UUID | None:
     return await db.scalar(
         select(models.Patient.id).where(models.Patient.facility_id == facility_id, models.Patient.mrn == mrn)
@@ -58,6 +96,15 @@ async def lock_payer(db: AsyncSession, payer_id: uuid.UUID) -> None:
 
 async def coverages_by_patient(db: AsyncSession, patient_ids: Sequence[uuid.UUID]) -> list[list[models.Coverage]]:
     return await rows_by_column(db, models.Coverage.patient_id, patient_ids, models.Coverage.priority, models.Coverage.effective_from)
+
+
+async def diagnoses_by_patient(db: AsyncSession, patient_ids: Sequence[uuid.UUID]) -> list[list[models.Diagnosis]]:
+    """Each patient's diagnoses in their order (position 1 the principal)."""
+    return await rows_by_column(db, models.Diagnosis.patient_id, patient_ids, models.Diagnosis.position)
+
+
+async def delete_diagnoses(db: AsyncSession, patient_id: uuid.UUID) -> None:
+    await db.execute(delete(models.Diagnosis).where(models.Diagnosis.patient_id == patient_id))
 
 
 async def payer_coverage(db: AsyncSession, patient_id: uuid.UUID, payer_id: uuid.UUID) -> models.Coverage | None:

@@ -59,13 +59,17 @@ async def session(db: AsyncSession, session_id: uuid.UUID, *, lock: Lock | None 
 
 def status_condition(status: SessionStatus, now: datetime) -> Any:
     """SQL for app.rules.attendance.session_status, case by case."""
-    live = and_(GS.cancelled_at.is_(None), GS.locked_at.is_(None))
+    uncancelled = GS.cancelled_at.is_(None)
+    live = and_(uncancelled, GS.locked_at.is_(None), GS.billed_at.is_(None))
+    ended = and_(live, GS.ends_at <= now)
     return {
         SessionStatus.CANCELLED: GS.cancelled_at.is_not(None),
-        SessionStatus.LOCKED: and_(GS.cancelled_at.is_(None), GS.locked_at.is_not(None)),
+        SessionStatus.LOCKED: and_(uncancelled, GS.locked_at.is_not(None)),
+        SessionStatus.CLOSED: and_(uncancelled, GS.locked_at.is_(None), GS.billed_at.is_not(None)),
         SessionStatus.SCHEDULED: and_(live, GS.starts_at > now),
         SessionStatus.IN_PROGRESS: and_(live, GS.starts_at <= now, GS.ends_at > now),
-        SessionStatus.ENDED: and_(live, GS.ends_at <= now),
+        SessionStatus.AWAITING_FINALIZATION: and_(ended, GS.awaiting_finalization_at.is_not(None)),
+        SessionStatus.ENDED: and_(ended, GS.awaiting_finalization_at.is_(None)),
     }[status]
 
 

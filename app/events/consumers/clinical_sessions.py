@@ -46,6 +46,7 @@ def _session_values(payload: Payload) -> dict[str, Any]:
         "facility_id": payload_uuid(payload["facilityId"], "Facility"),
         "group_type": GroupType(payload["groupType"]),
         "title": str(payload.get("title") or "Group session")[:200],
+        "facilitator_id": payload_uuid(payload["facilitatorId"], "Staff") if payload.get("facilitatorId") else None,
         "starts_at": starts_at,
         "ends_at": ends_at,
     }
@@ -79,11 +80,17 @@ async def move_session(uow: UnitOfWork, payload: Payload, now: datetime) -> None
         log.warning("occurrence update ignored: session %s is %s", session.id, "cancelled" if session.cancelled_at else "locked")
         return
     before = {"startsAt": session.starts_at.isoformat(), "endsAt": session.ends_at.isoformat()}
+    details = {"title": session.title, "facilitatorId": str(session.facilitator_id) if session.facilitator_id else None}
     session.starts_at, session.ends_at, session.title = values["starts_at"], values["ends_at"], values["title"]
+    session.facilitator_id = values["facilitator_id"] or session.facilitator_id
     after = {"startsAt": session.starts_at.isoformat(), "endsAt": session.ends_at.isoformat()}
+    changed = {"title": session.title, "facilitatorId": str(session.facilitator_id) if session.facilitator_id else None}
     if before != after:
         uow.audit("session.move", "GroupSession", session.id, before=before, after=after, session_id=session.id)
         await stage_session_update(uow, session.id, SessionUpdateKind.RESCHEDULED)
+    elif details != changed:
+        uow.audit("session.update", "GroupSession", session.id, before=details, after=changed, session_id=session.id)
+        await stage_session_update(uow, session.id, SessionUpdateKind.DETAILS_CHANGED)
     await stage_schedule_change(uow, session.facility_id)  # its time, title or facilitator may have changed
 
 

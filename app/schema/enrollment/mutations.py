@@ -28,4 +28,6 @@ class EnrollmentMutation:
 
     @strawberry.mutation(**scoped(Scope.ENROLLMENTS_DELETE))
     async def remove_enrollment(self, info: Info, enrollment_id: strawberry.ID) -> Enrollment:
-        return await ops.remove_enrollment(await info.context.transaction(), info.context.principal, decode_id(enrollment_id, "Enrollment"))
+        removed = await ops.remove_enrollment(await info.context.transaction(), info.context.principal, decode_id(enrollment_id, "Enrollment"))
+        info.context.promotions[removed.enrollment.id] = removed.promoted
+        return removed.enrollment

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from app.db import models
+from app.db.queries import enrollments as enrollment_queries
 from app.rules.scopes import Scope
 from app.schema.enums import EnrollmentStatus
 from app.schema.history.queries import absence_alert_of
@@ -17,6 +18,7 @@ from app.schema.permissions import scoped
 from app.schema.reference.types import Patient, load_patient
 
 GroupDefinitionType = Annotated["GroupDefinition", strawberry.lazy("app.schema.scheduling.types")]  # noqa: F821 - resolved lazily
+AuditEntryType = Annotated["AuditEntry", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
 
 
 @strawberry.type
@@ -44,6 +46,15 @@ class Enrollment(Node):
     )
     async def absence_alert(enrollment: strawberry.Parent[models.Enrollment], info: Info) -> AbsenceAlert | None:
         return await absence_alert_of(info, enrollment)
+
+    @strawberry.field(description="The enrollment's audit log, oldest first: each change of status, and its absence alerts.")
+    async def audit_log(enrollment: strawberry.Parent[models.Enrollment], info: Info) -> list[AuditEntryType]:
+        return await info.context.loaders.custom("enrollment_audit", enrollment_queries.audit_entries_of_enrollments).load(enrollment.id)
+
+    @strawberry.field(description="Who this request's removeEnrollment promoted from the waitlist into the freed seat; null otherwise.")
+    def promoted(enrollment: strawberry.Parent[models.Enrollment], info: Info) -> Enrollment | None:
+        found = info.context.promotions.get(enrollment.id, [])
+        return found[0] if found else None
 
     is_type_of = rows_of(models.Enrollment)
 

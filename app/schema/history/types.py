@@ -86,6 +86,7 @@ class AttendanceRecord:
         return attendance_rules.session_status(
             starts_at=session.starts_at, ends_at=session.ends_at, cancelled=session.cancelled_at is not None,
             locked=session.locked_at is not None, now=info.context.services.clock.now(),
+            billed=session.billed_at is not None, awaiting_finalization=session.awaiting_finalization_at is not None,
         )
 
     @strawberry.field(description="Null for an ad-hoc session.")

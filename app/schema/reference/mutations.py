@@ -15,6 +15,7 @@ from app.schema.inputs import plain
 from app.schema.permissions import scoped
 from app.schema.reference.types import (
     Coverage,
+    Diagnosis,
     Facility,
     GroupSizeBand,
     Patient,
@@ -75,6 +76,14 @@ class CoverageInput:
     effective_to: date | None = None
 
 
+@strawberry.input(description="One ICD-10-CM diagnosis, in the list's order (the first is the principal).")
+class DiagnosisInput:
+    code: str
+    effective_from: date
+    effective_to: date | None = None
+    description: str | None = None
+
+
 @strawberry.input
 class StaffAssignmentInput:
     staff_id: strawberry.ID
@@ -130,12 +139,23 @@ class ReferenceMutation:
         data = plain(input, ops.NewCoverage, patient_id="Patient", payer_id="Payer")
         return await ops.add_coverage(await info.context.transaction(), info.context.principal, data)
 
+    @strawberry.mutation(**ADMIN, description="Replace the patient's ordered diagnoses (ICD-10-CM); an empty list clears them.")
+    async def set_patient_diagnoses(self, info: Info, patient_id: strawberry.ID, diagnoses: list[DiagnosisInput]) -> list[Diagnosis]:
+        return await ops.set_patient_diagnoses(
+            await info.context.transaction(), info.context.principal,
+            decode_id(patient_id, "Patient"), [plain(d, ops.NewDiagnosis) for d in diagnoses],
+        )
+
     @strawberry.mutation(**ADMIN)
     async def assign_staff(self, info: Info, input: StaffAssignmentInput) -> StaffAssignment:
         return await ops.assign_staff(
             await info.context.transaction(), info.context.principal,
             decode_id(input.staff_id, "Staff"), decode_id(input.patient_id, "Patient"), input.role,
         )
+
+    @strawberry.mutation(**ADMIN, description="Take a staff member off a patient (a wrong supervisor on the Supervisors card).")
+    async def remove_staff_assignment(self, info: Info, id: strawberry.ID) -> StaffAssignment:
+        return await ops.remove_staff_assignment(await info.context.transaction(), info.context.principal, decode_id(id, "StaffAssignment"))
 
     @strawberry.mutation(**ADMIN)
     async def set_supervision_rule(self, info: Info, input: SupervisionRuleInput) -> SupervisionRule:

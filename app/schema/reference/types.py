@@ -14,6 +14,7 @@ from app.db import models
 from app.db.queries import billing as billing_queries
 from app.db.queries import reference as queries
 from app.operations.common import facilities_seen
+from app.rules import diagnoses as diagnosis_rules
 from app.rules.scopes import Scope
 from app.schema.enums import DisplayNameFormat, StaffAssignmentRole
 from app.schema.history.queries import From, GroupFilter, To, attendance_of
@@ -91,6 +92,16 @@ class Coverage:
         return await load_payer(info, coverage.payer_id)
 
 
+@strawberry.type(description="One of a patient's ICD-10-CM diagnoses; position 1 is the principal diagnosis.")
+class Diagnosis:
+    id: strawberry.ID = global_id("Diagnosis")
+    code: str
+    description: str | None
+    position: int
+    effective_from: date
+    effective_to: date | None
+
+
 @strawberry.type
 class Patient(Node):
     id: strawberry.ID = global_id("Patient")
@@ -107,10 +118,18 @@ class Patient(Node):
     async def coverages(patient: strawberry.Parent[models.Patient], info: Info) -> list[Coverage]:
         return await info.context.loaders.custom("coverages", queries.coverages_by_patient).load(patient.id)
 
-    @strawberry.field(description="The member's Encounters tab: every charge built for them.")
+    @strawberry.field(
+        description="The patient's diagnoses in order; with activeOn, only those active that day (what a claim points at).",
+        **scoped(Scope.SESSION_READ),
+    )
+    async def diagnoses(patient: strawberry.Parent[models.Patient], info: Info, active_on: date | None = None) -> list[Diagnosis]:
+        rows = await info.context.loaders.custom("diagnoses", queries.diagnoses_by_patient).load(patient.id)
+        if active_on is None:
+            return rows
+        return [row for row in rows if diagnosis_rules.Diagnosis(row.code, row.effective_from, row.effective_to).is_active_on(active_on)]
+
+    @strawberry.field(description="The member's Encounters tab: every charge built for them.", **scoped(Scope.BILLING_READ))
     async def charges(patient: strawberry.Parent[models.Patient], info: Info) -> list[ChargeType]:
-        if not info.context.principal.has_scope(Scope.BILLING_READ):
-            return []
         return await info.context.loaders.custom("charges_by_patient", billing_queries.charges_by_patient).load(patient.id)
 
     @strawberry.field(

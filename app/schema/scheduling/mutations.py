@@ -79,6 +79,7 @@ class SchedulingMutation:
     async def update_group(self, info: Info, id: strawberry.ID, input: UpdateGroupInput) -> GroupDefinition:
         changes = given(input, **GROUP_IDS)
         updated = await ops.update_group(await info.context.transaction(), info.context.principal, decode_id(id, "GroupDefinition"), changes)
+        info.context.promotions[updated.group.id] = updated.promoted
         return updated.group
 
     @strawberry.mutation(**scoped(Scope.GROUP_DEFINITIONS_DELETE))

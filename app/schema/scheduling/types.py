@@ -19,7 +19,7 @@ from app.rules import compliance as rules
 from app.rules.scheduling import occurrence_status
 from app.rules.scopes import Scope
 from app.rules.waitlist import EnrollmentStatus as Status
-from app.rules.waitlist import at_capacity, over_capacity
+from app.rules.waitlist import at_capacity, below_minimum, over_capacity
 from app.schema.connection import Connection
 from app.schema.enrollment.types import Enrollment
 from app.schema.enums import (
@@ -36,6 +36,8 @@ from app.schema.permissions import scoped
 from app.schema.reference.types import Facility, Staff, load_facility, load_staff
 from app.schema.sessions.loaders import session_of_occurrence
 
+AuditEntryType = Annotated["AuditEntry", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
+
 GroupSessionType = Annotated["GroupSession", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
 
 
@@ -47,6 +49,7 @@ class Capacity:
     waitlisted: int
     at_capacity: bool
     over_capacity: bool
+    below_minimum: bool = strawberry.field(description="Fewer enrolled than minCapacity (false without a minimum).")
 
 
 @strawberry.type
@@ -110,6 +113,7 @@ class GroupDefinition(Node):
             waitlisted=waitlisted,
             at_capacity=at_capacity(enrolled, group.max_capacity),
             over_capacity=over_capacity(enrolled, group.max_capacity),
+            below_minimum=below_minimum(enrolled, group.min_capacity),
         )
 
     @strawberry.field(description="Null unless the group is IOP or PHP.")
@@ -180,6 +184,35 @@ class GroupDefinition(Node):
         require_scope(info.context.principal, Scope.ENROLLMENTS_VIEW)
         return await info.context.loaders.custom("waitlists", enrollment_queries.waitlists).load(group.id)
 
+    @strawberry.field(description="Every enrollment the group has had, newest first: removed (deletedAt set) and disenrolled ones too.")
+    async def enrollment_history(
+        group: strawberry.Parent[models.GroupDefinition], info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Enrollment]:
+        require_scope(info.context.principal, Scope.ENROLLMENTS_VIEW)
+        window = page_args(first, after)
+
+        async def batch(db, group_ids):
+            return await enrollment_queries.enrollment_history_pages(db, group_ids, window.offset, window.limit)
+
+        rows, total = await info.context.loaders.custom(("enrollment_history", window), batch).load(group.id)
+        return Connection.from_page(rows, window, total)
+
+    @strawberry.field(description="The group's audit log, newest first: its edits, occurrences and enrollments.")
+    async def audit_log(
+        group: strawberry.Parent[models.GroupDefinition], info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[AuditEntryType]:
+        window = page_args(first, after)
+
+        async def batch(db, group_ids):
+            return await queries.audit_pages(db, group_ids, window.offset, window.limit)
+
+        rows, total = await info.context.loaders.custom(("group_audit", window), batch).load(group.id)
+        return Connection.from_page(rows, window, total)
+
+    @strawberry.field(description="Who this request's updateGroup promoted from the waitlist into new seats; empty when read otherwise.")
+    def promoted(group: strawberry.Parent[models.GroupDefinition], info: Info) -> list[Enrollment]:
+        return info.context.promotions.get(group.id, [])
+
     is_type_of = rows_of(models.GroupDefinition)
 
 
@@ -193,6 +226,11 @@ class GroupOccurrence(Node):
     ends_at: datetime
     cancellation_reason: str | None
     cancelled_at: datetime | None
+    location: str | None = strawberry.field(description="The room: the group's when the occurrence was made, following its edits until it starts.")
+
+    @strawberry.field
+    async def co_facilitator(occurrence: strawberry.Parent[models.GroupOccurrence], info: Info) -> Staff | None:
+        return await load_staff(info, occurrence.co_facilitator_id) if occurrence.co_facilitator_id else None
 
     @strawberry.field
     async def group(occurrence: strawberry.Parent[models.GroupOccurrence], info: Info) -> GroupDefinition:

@@ -133,18 +133,15 @@ class GroupSession(Node):
     async def facility(session: strawberry.Parent[models.GroupSession], info: Info) -> Facility:
         return await load_facility(info, session.facility_id)
 
+    @strawberry.field(description="Who leads it: its occurrence's facilitator when it was scheduled, kept once it starts (null for an ad-hoc session).")
+    async def facilitator(session: strawberry.Parent[models.GroupSession], info: Info) -> Staff | None:
+        return await load_staff(info, session.facilitator_id) if session.facilitator_id else None
+
     @strawberry.field(description="Null for an ad-hoc session (a soft-deleted group still shows here).", **scoped(Scope.GROUP_DEFINITIONS_VIEW))
     async def group(session: strawberry.Parent[models.GroupSession], info: Info) -> GroupDefinition | None:
         if session.group_id is None:
             return None
         return await info.context.loaders.by_id(models.GroupDefinition).load(session.group_id)
-
-    @strawberry.field(description="Who leads it: its occurrence's facilitator (null for an ad-hoc session).")
-    async def facilitator(session: strawberry.Parent[models.GroupSession], info: Info) -> Staff | None:
-        if session.occurrence_id is None:
-            return None
-        occurrence = await info.context.loaders.by_id(models.GroupOccurrence).load(session.occurrence_id)
-        return await load_staff(info, occurrence.facilitator_id) if occurrence is not None else None
 
     @strawberry.field(description="The scheduling occurrence this session came from, if any.")
     def occurrence_id(session: strawberry.Parent[models.GroupSession]) -> strawberry.ID | None:
@@ -158,6 +155,8 @@ class GroupSession(Node):
             cancelled=session.cancelled_at is not None,
             locked=session.locked_at is not None,
             now=info.context.services.clock.now(),
+            billed=session.billed_at is not None,
+            awaiting_finalization=session.awaiting_finalization_at is not None,
         )
 
     @strawberry.field
