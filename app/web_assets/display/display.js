@@ -240,7 +240,10 @@ async function rotateCredential() {
 // ------------------------------------------------------------------ rendering
 
 const STATUS_LABELS = { ATTENDED: "✓ Present", LATE: "◔ Late", ABSENT: "✕ Absent", SCHEDULED: "· Not marked" };
-const SESSION_LABELS = { IN_PROGRESS: "In session", SCHEDULED: "Up next", ENDED: "Ended", LOCKED: "Ended", CANCELLED: "Cancelled" };
+const SESSION_LABELS = {
+  IN_PROGRESS: "In session", SCHEDULED: "Up next", ENDED: "Ended", AWAITING_FINALIZATION: "Awaiting finalization",
+  LOCKED: "Billed", CLOSED: "Closed", CANCELLED: "Cancelled",
+};
 
 function clockTime(text) {
   const [hours, minutes] = text.split(":").map(Number);
