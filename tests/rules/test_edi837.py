@@ -14,6 +14,8 @@ from tests.support.x12 import pyx12_errors
 
 from app.rules.edi837 import (
     COMMUNITY_MENTAL_HEALTH_CENTER,
+    TELEHEALTH_ELSEWHERE,
+    TELEHEALTH_HOME,
     REPLACEMENT,
     VOID,
     Address,
@@ -94,6 +96,14 @@ VARIANTS = {
         diagnosis_code="F41.1",
     ),
     "test-interchange": replace(ORIGINAL_CLAIM, production=False, interchange_control_number=999999999),
+    "telehealth-video-at-home": replace(ORIGINAL_CLAIM, place_of_service=TELEHEALTH_HOME, service_lines=(line(modifiers=("HQ", "95")),)),
+    "telehealth-video-elsewhere": replace(
+        ORIGINAL_CLAIM, place_of_service=TELEHEALTH_ELSEWHERE, service_lines=(line(modifiers=("HQ", "95")),)
+    ),
+    "telehealth-audio-only": replace(ORIGINAL_CLAIM, place_of_service=TELEHEALTH_HOME, service_lines=(line(modifiers=("HQ", "93")),)),
+    "line-place-differs-from-claim": replace(
+        ORIGINAL_CLAIM, service_lines=(line(), replace(line("12.50", modifiers=("95",)), place_of_service=TELEHEALTH_HOME))
+    ),
 }
 
 
@@ -219,7 +229,20 @@ BROKEN = {
     "wrong-iea-control": (tampered(ORIGINAL_TEXT, "IEA*1*000001042", "IEA*1*000001043"),
                           "IEA02 '000001043' does not match ISA13 '000001042'"),
     "not-x12": ("hello", "not an X12 interchange"),
+    "telehealth-place-without-modifier": (render_837p(replace(ORIGINAL_CLAIM, place_of_service=TELEHEALTH_HOME)),
+                                          "place of service 10 needs a telehealth modifier"),
+    "unknown-place-of-service": (render_837p(replace(ORIGINAL_CLAIM, place_of_service="99")),
+                                 "CLM05-1 place of service '99' is not one we bill"),
 }
+
+
+def test_telehealth_place_of_service_in_clm05_and_sv105_only_where_the_line_differs() -> None:
+    video = render_837p(replace(ORIGINAL_CLAIM, place_of_service=TELEHEALTH_HOME, service_lines=(line(modifiers=("HQ", "95")),)))
+    assert segments_named(video, "CLM")[0][5] == "10:B:1"
+    assert segments_named(video, "SV1")[0][1] == "HC:90853:HQ:95"
+    assert segments_named(video, "SV1")[0][5] == ""
+    mixed = render_837p(VARIANTS["line-place-differs-from-claim"])
+    assert [s[5] for s in segments_named(mixed, "SV1")] == ["", "10"]
 
 
 @pytest.mark.parametrize(("text", "problem"), BROKEN.values(), ids=BROKEN.keys())
