@@ -147,6 +147,7 @@ async def _charge_with_claim(
         service_date=line.service_date,
         procedure_code=line.procedure_code,
         modifiers=list(line.modifiers),
+        place_of_service=line.place_of_service,
         units=line.units,
         amount=line.amount * line.units,
         status=ChargeStatus.ACTIVE,

@@ -9,6 +9,7 @@ from app.db.models.clinical import (
     RosterEntry,
     SupervisorAttendance,
 )
+from app.db.models.notes import GroupNote, MemberNote, NoteAddendum, PayerDocumentationRule
 from app.db.models.platform import (
     AuditEntry,
     ConsumerOffset,
@@ -60,4 +61,8 @@ __all__ = [
     "Enrollment",
     "GroupDefinition",
     "GroupOccurrence",
+    "GroupNote",
+    "MemberNote",
+    "NoteAddendum",
+    "PayerDocumentationRule",
 ]
