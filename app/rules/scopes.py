@@ -25,6 +25,9 @@ class Scope(StrEnum):
     BILLING_WRITE = "billing.write"
     REFERENCE_WRITE = "admin.reference.write"
     EVENTS_READ = "events.read"
+    NOTES_READ = "clinical.notes.read"
+    NOTES_WRITE = "clinical.notes.write"
+    NOTES_COSIGN = "clinical.notes.cosign"
 
 
 ALL_SCOPES = tuple(Scope)

@@ -10,9 +10,11 @@ from app.rules import (
     billing,
     claims,
     compliance,
+    notes,
     reference,
     scheduling,
     updates,
+    visits,
     waitlist,
 )
 
@@ -41,3 +43,8 @@ ClaimStatus = strawberry.enum(claims.ClaimStatus)
 ClaimFrequency = strawberry.enum(claims.ClaimFrequency, description="X12 837P CLM05-3: ORIGINAL = 1, REPLACEMENT = 7, VOID = 8")
 SessionUpdateKind = _describe(strawberry.enum(updates.SessionUpdateKind), PAUSED=PAUSED)
 GroupUpdateKind = _describe(strawberry.enum(updates.GroupUpdateKind), PAUSED=PAUSED)
+NoteStatus = strawberry.enum(notes.NoteStatus, description="DRAFT → SIGNED by its author → CO_SIGNED by a supervisor where required")
+SignedNoteRule = strawberry.enum(notes.SignedNoteRule, description="A payer's say on an unsigned member note: no check, a WARNING, or BLOCKING")
+Participation = strawberry.enum(notes.Participation)
+RiskFlag = strawberry.enum(notes.RiskFlag)
+Modality = strawberry.enum(visits.Modality)

@@ -36,6 +36,9 @@ from app.schema.reference.queries import (
     staff_node,
 )
 from app.schema.reference.types import Facility, Patient, Payer, Staff
+from app.schema.notes.mutations import NotesMutation
+from app.schema.notes.queries import NotesQuery
+from app.schema.notes.types import GroupNote, MemberNote
 from app.schema.operation_name import OperationNameRequired
 from app.schema.scalars import SCALAR_OVERRIDES
 from app.schema.scheduling.mutations import SchedulingMutation
@@ -75,12 +78,12 @@ class NodeQuery:
 
 
 @strawberry.type
-class Query(NodeQuery, ReferenceQuery, SchedulingQuery, SessionsQuery, BillingQuery, EventsQuery, HistoryQuery, CalendarsQuery):
+class Query(NodeQuery, ReferenceQuery, SchedulingQuery, SessionsQuery, BillingQuery, EventsQuery, HistoryQuery, CalendarsQuery, NotesQuery):
     pass
 
 
 @strawberry.type
-class Mutation(ReferenceMutation, SchedulingMutation, EnrollmentMutation, SessionsMutation, BillingMutation, CalendarsMutation):
+class Mutation(ReferenceMutation, SchedulingMutation, EnrollmentMutation, SessionsMutation, BillingMutation, CalendarsMutation, NotesMutation):
     pass
 
 
@@ -121,7 +124,7 @@ def build_schema(introspection: bool = True, caches: bool = True) -> Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=NODE_TYPES,
+        types=[*NODE_TYPES, GroupNote, MemberNote],
         extensions=extensions,
         execution_context_class=SharedEventExecutionContext,
         scalar_overrides=SCALAR_OVERRIDES,
