@@ -41,11 +41,12 @@ class Stay:
 
 def default_stay(status: str, starts_at: datetime, ends_at: datetime, marked_at: datetime) -> Stay:
     """What marking a member records when no times are given: ATTENDED covers the session's window;
-    LATE records the arrival only (when marked, held inside the window); anything else records nothing."""
+    LATE records the arrival only (the minute it was marked, held inside the window); anything else
+    records nothing."""
     if status == AttendanceStatus.ATTENDED:
         return Stay(starts_at, ends_at)
     if status == AttendanceStatus.LATE:
-        return Stay(min(max(marked_at, starts_at), ends_at), None)
+        return Stay(min(max(marked_at.replace(second=0, microsecond=0), starts_at), ends_at), None)
     return Stay(None, None)
 
 

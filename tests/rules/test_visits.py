@@ -34,6 +34,7 @@ def at(minutes: int) -> datetime:
     [
         ("ATTENDED", at(5), Stay(START, END)),
         ("LATE", at(20), Stay(at(20), None)),
+        ("LATE", at(20) + timedelta(seconds=59), Stay(at(20), None)),  # recorded to the minute
         ("LATE", at(-10), Stay(START, None)),  # marked before the start: arrival held to the window
         ("LATE", at(200), Stay(END, None)),
         ("ABSENT", at(5), Stay(None, None)),
