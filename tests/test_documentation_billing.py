@@ -60,7 +60,8 @@ async def sign_member(dana, note_id):
 
 
 def codes(data):
-    return [(i["code"], i["severity"], tuple(i["participantIds"])) for i in data["issues"]]
+    """The issues, in a fixed order (members of one session share a creation time)."""
+    return sorted((i["code"], i["severity"], tuple(i["participantIds"])) for i in data["issues"])
 
 
 # ------------------------------------------------------------------ NOTE_UNSIGNED
@@ -79,7 +80,7 @@ async def test_note_unsigned_is_a_warning_per_member_by_default_and_clears_when_
     for entry in entries:
         await mark(gql, entry, "ATTENDED")
     found = await preview(gql, session_id)
-    assert codes(found) == [("NOTE_UNSIGNED", "WARNING", (entries[0],)), ("NOTE_UNSIGNED", "WARNING", (entries[1],))]
+    assert codes(found) == sorted([("NOTE_UNSIGNED", "WARNING", (entries[0],)), ("NOTE_UNSIGNED", "WARNING", (entries[1],))])
     assert found["readyToBill"] is False
     dana, notes = await notes_for(gql, clinic, session_id)
     await sign_member(dana, notes[entries[0]])
