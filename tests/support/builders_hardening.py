@@ -71,6 +71,8 @@ class World:
     claim: str = ""
     charge: str = ""
     calendar_feed: str = ""
+    group_note: str = ""
+    member_notes: dict[str, str] = field(default_factory=dict)  # patient id -> member note id
 
     def ids_of_a(self) -> dict[str, str]:
         """One id of each record type in facility A, by type name."""
@@ -145,7 +147,27 @@ async def build_world(gql, clinic, services) -> World:
     world.charge = billed_rows["groupSession"]["charges"][0]["id"]
     feed = await gql.execute("mutation($g: ID!) { createCalendarFeed(groupId: $g) { feed { id } } }", {"g": world.group})
     world.calendar_feed = feed["createCalendarFeed"]["feed"]["id"]
+    await build_notes(gql, world)
     return world
+
+
+async def build_notes(gql, world: World) -> None:
+    """The live session's group note by its facilitator, drafting notes for the three who attended;
+    the third signed. The payer asks for a co-signature in AZ (and no signed note for billing)."""
+    await gql.execute(
+        "mutation($input: DocumentationRuleInput!) { setPayerDocumentationRule(input: $input) { id } }",
+        {"input": {"payerId": world.payer, "signedNote": "NONE", "cosignStates": ["AZ"]}},
+    )
+    author = gql.as_(subject=world.facilitator)
+    note = (await author.execute(
+        "mutation($s: ID!) { createGroupNote(sessionId: $s, input: {topic: \"Grounding\"}) { id memberNotes { id patient { id } } } }",
+        {"s": world.live_session},
+    ))["createGroupNote"]
+    world.group_note = note["id"]
+    world.member_notes = {m["patient"]["id"]: m["id"] for m in note["memberNotes"]}
+    signed = world.member_notes[world.patients[3]]
+    await author.execute("mutation($id: ID!) { updateMemberNote(id: $id, input: {participation: ACTIVE}) { id } }", {"id": signed})
+    await author.execute("mutation($id: ID!) { signNote(id: $id) { id } }", {"id": signed})
 
 
 # ------------------------------------------------------------------ one valid call per operation
@@ -155,6 +177,8 @@ async def build_world(gql, clinic, services) -> World:
 class Call:
     document: str
     variables: Callable[[World], dict]
+    # Who must call: a note's author or co-signer is a staff member (the token's subject), not any caller.
+    subject: Callable[[World], str] | None = None
 
 
 def _mutation(field_name: str, arguments: str, definitions: str) -> str:
@@ -297,6 +321,43 @@ CALLS: dict[str, Call] = {
         lambda w: {"groupId": w.group, "label": "Front desk"},
     ),
     "revokeCalendarFeed": Call(_mutation("revokeCalendarFeed", "id: $id", "$id: ID!"), lambda w: {"id": w.calendar_feed}),
+    # ---------------------------------------------------------------- clinical notes, visits, documentation rules
+    "groupNote": Call("query($id: ID!) { groupNote(sessionId: $id) { id status topic } }", lambda w: {"id": w.live_session}),
+    "memberNote": Call("query($id: ID!) { memberNote(id: $id) { id status participation } }",
+                       lambda w: {"id": w.member_notes[w.patients[1]]}),
+    "createGroupNote": Call(
+        _mutation("createGroupNote", "sessionId: $sessionId, input: $input", "$sessionId: ID!, $input: GroupNoteInput!"),
+        lambda w: {"sessionId": w.ended_session, "input": {"topic": "Distress tolerance", "interventions": ["Skill modeling"]}},
+        subject=lambda w: w.facilitator,
+    ),
+    "updateGroupNote": Call(
+        _mutation("updateGroupNote", "id: $id, input: $input", "$id: ID!, $input: GroupNoteInput!"),
+        lambda w: {"id": w.group_note, "input": {"groupDynamics": "Cohesive"}}, subject=lambda w: w.facilitator,
+    ),
+    "updateMemberNote": Call(
+        _mutation("updateMemberNote", "id: $id, input: $input", "$id: ID!, $input: MemberNoteInput!"),
+        lambda w: {"id": w.member_notes[w.patients[1]], "input": {"participation": "MODERATE"}}, subject=lambda w: w.facilitator,
+    ),
+    "signNote": Call(_mutation("signNote", "id: $id", "$id: ID!"), lambda w: {"id": w.group_note}, subject=lambda w: w.facilitator),
+    "cosignNote": Call(_mutation("cosignNote", "id: $id", "$id: ID!"), lambda w: {"id": w.member_notes[w.patients[3]]},
+                       subject=lambda w: w.supervisor),
+    "addNoteAddendum": Call(
+        _mutation("addNoteAddendum", "noteId: $id, text: $text", "$id: ID!, $text: String!"),
+        lambda w: {"id": w.member_notes[w.patients[3]], "text": "Correction: arrived with a sponsor"},
+        subject=lambda w: w.facilitator,
+    ),
+    "setParticipantVisit": Call(
+        _mutation("setParticipantVisit", "participantId: $id, input: $input", "$id: ID!, $input: ParticipantVisitInput!"),
+        lambda w: {"id": w.live_roster[w.patients[1]], "input": {"modality": "TELEHEALTH_VIDEO", "patientAtHome": True}},
+    ),
+    "setSessionModality": Call(
+        _mutation("setSessionModality", "sessionId: $id, modality: $modality", "$id: ID!, $modality: Modality!"),
+        lambda w: {"id": w.live_session, "modality": "TELEHEALTH_VIDEO"},
+    ),
+    "setPayerDocumentationRule": Call(
+        _mutation("setPayerDocumentationRule", "input: $input", "$input: DocumentationRuleInput!"),
+        lambda w: {"input": {"payerId": w.payer, "minimumMinutes": 30}},
+    ),
 }
 
 # A forced change on a billed (locked) session: the audit must carry the reason.
