@@ -41,12 +41,15 @@ class Stay:
 
 def default_stay(status: str, starts_at: datetime, ends_at: datetime, marked_at: datetime) -> Stay:
     """What marking a member records when no times are given: ATTENDED covers the session's window;
-    LATE records the arrival only (the minute it was marked, held inside the window); anything else
-    records nothing."""
+    LATE records the arrival only, the minute it was marked (the start, if marked before it). A LATE
+    marked after the session ended records no arrival: the time of marking says nothing about when
+    the member came, and the tablet should give `arrivedAt`. Anything else records nothing."""
     if status == AttendanceStatus.ATTENDED:
         return Stay(starts_at, ends_at)
     if status == AttendanceStatus.LATE:
-        return Stay(min(max(marked_at.replace(second=0, microsecond=0), starts_at), ends_at), None)
+        if marked_at >= ends_at:
+            return Stay(None, None)
+        return Stay(max(marked_at.replace(second=0, microsecond=0), starts_at), None)
     return Stay(None, None)
 
 

@@ -36,7 +36,8 @@ def at(minutes: int) -> datetime:
         ("LATE", at(20), Stay(at(20), None)),
         ("LATE", at(20) + timedelta(seconds=59), Stay(at(20), None)),  # recorded to the minute
         ("LATE", at(-10), Stay(START, None)),  # marked before the start: arrival held to the window
-        ("LATE", at(200), Stay(END, None)),
+        ("LATE", at(200), Stay(None, None)),  # marked after the session: the arrival is not known
+        ("LATE", END, Stay(None, None)),
         ("ABSENT", at(5), Stay(None, None)),
         ("SCHEDULED", at(5), Stay(None, None)),
     ],
