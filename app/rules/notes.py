@@ -135,9 +135,12 @@ def is_documented(status: str | None, cosign_is_required: bool) -> bool:
 
 
 def text_field_problem(field: str, value: str | None, max_length: int = MAX_NOTE_FIELD) -> str | None:
-    """A note field may be empty, but not longer than the limit. The message never quotes the text."""
+    """A note field may be empty, but not longer than the limit nor hold a NUL character (which
+    PostgreSQL cannot store). The message never quotes the text."""
     if value is not None and len(value) > max_length:
         return f"{field} must be at most {max_length} characters"
+    if value is not None and "\x00" in value:
+        return f"{field} may not contain NUL (\\u0000)"
     return None
 
 

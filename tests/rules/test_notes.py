@@ -112,7 +112,7 @@ def test_member_notes_are_drafted_for_members_who_attended_or_came_late(attendan
 
 @pytest.mark.parametrize(
     "value, problem",
-    [(None, False), ("", False), ("x" * 10_000, False), ("x" * 10_001, True)],
+    [(None, False), ("", False), ("x" * 10_000, False), ("x" * 10_001, True), ("Room\x00 4", True)],
 )
 def test_a_note_field_is_capped_and_the_message_never_quotes_it(value, problem):
     found = text_field_problem("freeText", value)
