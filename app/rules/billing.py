@@ -347,6 +347,18 @@ def check_unsigned_notes(
     return issues
 
 
+# Findings about one member: a claim carries only its own member's.
+MEMBER_ISSUES = frozenset({NOTE_UNSIGNED})
+
+
+def claim_issues(preview: Preview, participant_id: str | None) -> tuple[BillingIssue, ...]:
+    """The preview's findings a member's claim carries: every session-wide one, and the per-member
+    ones (an unsigned note) only when they are about this member."""
+    return tuple(
+        i for i in preview.issues if i.code not in MEMBER_ISSUES or participant_id in i.participant_ids
+    )
+
+
 def _with_acceptance(issue: BillingIssue, accepted_codes: Collection[str]) -> BillingIssue:
     # BLOCKING issues cannot be accepted, whatever the caller has on record.
     if issue.severity != WARNING or issue.code not in accepted_codes:

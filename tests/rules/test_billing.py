@@ -357,6 +357,7 @@ from app.rules.billing import (  # noqa: E402
     DocumentationRule,
     billable_members,
     check_minimum_minutes,
+    claim_issues,
     check_unsigned_notes,
 )
 from app.rules.notes import SignedNoteRule  # noqa: E402
@@ -448,3 +449,14 @@ def test_charge_lines_leave_out_members_below_the_minimum_and_code_the_band_for_
     members = [documented(x, minutes=90) for x in "ab"] + [documented("c", minutes=10)]
     lines = charge_lines(members, session_date=SESSION_DAY, bands_by_payer={"doc-payer": (SMALL,)}, rules_by_payer=rules)
     assert [x.participant_id for x in lines] == ["a", "b"]
+
+
+def test_a_claim_carries_session_wide_findings_and_only_its_own_members_unsigned_note():
+    rules = {"doc-payer": DocumentationRule(signed_note=SignedNoteRule.BLOCKING)}
+    members = [documented("a", note="SIGNED"), documented("b"), documented("c", "SCHEDULED")]
+    preview = build_billing_preview(
+        members=members, supervisors=[], session_date=SESSION_DAY, state="AZ",
+        bands_by_payer={"doc-payer": (SMALL,)}, ratio_by_payer={}, rules_by_payer=rules,
+    )
+    assert [i.code for i in claim_issues(preview, "a")] == [GROUP_UNATTENDED_BILLED]
+    assert [i.code for i in claim_issues(preview, "b")] == [GROUP_UNATTENDED_BILLED, NOTE_UNSIGNED]
