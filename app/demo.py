@@ -247,9 +247,11 @@ async def _clinic_activity(demo: Demo) -> None:
     await demo.run(billing.run_billing, locked.id)
     async with demo.services.sessionmaker() as db:
         claims = (await billing_queries.claims_by_session(db, [locked.id]))[0]
-    if claims:
+    # The telehealth member's claim goes out (POS 10, modifier 95); the other stays a draft.
+    video = [c for c in claims if c.patient_id == locked_roster[0].patient_id]
+    if video:
         settings = demo.services.settings
-        await demo.run(billing.submit_claim, claims[0].id, billing.SubmitterContact(settings.edi_contact_name, settings.edi_contact_phone))
+        await demo.run(billing.submit_claim, video[0].id, billing.SubmitterContact(settings.edi_contact_name, settings.edi_contact_phone))
 
 
 async def _document_locked(demo: Demo, session: models.GroupSession, roster: list[models.RosterEntry]) -> None:
