@@ -3,9 +3,10 @@ there, the author edits and signs, a supervisor co-signs where the payer's rule 
 take addenda only; who may read and write; no note text where it does not belong."""
 from __future__ import annotations
 
+import asyncio
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.db import models
 from app.rules.scopes import FACILITATOR_SCOPES, Scope
@@ -232,3 +233,63 @@ async def test_a_refused_note_change_writes_nothing(gql, clinic, test_clock, dat
     dana = clinician(gql, clinic, clinic.staff[0])
     assert (await dana.error(CREATE_GROUP_NOTE, {"sessionId": session_id, "input": {"topic": "x" * 10_001}}))[1] == "BAD_USER_INPUT"
     assert await row_counts(database_url) == before
+
+
+async def test_a_member_marked_present_after_the_group_note_gets_a_draft_too(gql, clinic, test_clock):
+    session_id, entries = await attended_room(gql, clinic, test_clock)
+    await group_note(gql, clinic, session_id)
+    await gql.execute(SET_ATTENDANCE, {"participantId": entries[3], "status": "LATE"})  # the one left SCHEDULED
+    await gql.execute(SET_ATTENDANCE, {"participantId": entries[2], "status": "ATTENDED"})  # ABSENT → ATTENDED
+    notes = (await gql.execute(GROUP_NOTE, {"id": session_id}))["groupNote"]["memberNotes"]
+    assert len(notes) == 4 and {n["status"] for n in notes} == {"DRAFT"}
+    roster = (await gql.execute(ROSTER_NOTES, {"id": session_id}))["groupSession"]["roster"]
+    assert {r["noteStatus"] for r in roster} == {"DRAFT"}
+
+
+async def test_concurrent_group_notes_for_one_session_make_exactly_one(gql, clinic, test_clock, services):
+    """Two facilitators' tablets, many trials: one group note, one set of member notes, the rest CONFLICT."""
+    for trial in range(5):
+        session_id, _ = await attended_room(gql, clinic, test_clock) if trial == 0 else (await _another_room(gql, clinic), None)
+        dana = clinician(gql, clinic, clinic.staff[0])
+        responses = await asyncio.gather(*[
+            dana.post(CREATE_GROUP_NOTE, {"sessionId": session_id, "input": {"topic": f"Try {i}"}}) for i in range(6)
+        ])
+        bodies = [r.json() for r in responses]
+        made = [b for b in bodies if not b.get("errors")]
+        assert len(made) == 1, bodies
+        assert all(b["errors"][0]["extensions"]["code"] == "CONFLICT" for b in bodies if b.get("errors"))
+        async with services.sessionmaker() as db:
+            count = await db.scalar(select(func.count()).select_from(models.MemberNote).where(
+                models.MemberNote.session_id == raw(session_id, "GroupSession")))
+        assert count == len(made[0]["data"]["createGroupNote"]["memberNotes"]) == 2
+
+
+async def _another_room(gql, clinic) -> str:
+    created = await create_session(gql, clinic, patients=clinic.patients[:2], starts_at=at(9))
+    for entry in created["roster"]:
+        await gql.execute(SET_ATTENDANCE, {"participantId": entry["id"], "status": "ATTENDED"})
+    return created["id"]
+
+
+async def test_concurrent_edits_and_signing_of_one_draft_never_change_a_signed_note(gql, clinic, test_clock, services):
+    """Seven edits racing one signature, on each member note: edits that win come before the
+    signature, the rest are ILLEGAL_TRANSITION, and the signed text is the last edit before it."""
+    session_id, _ = await attended_room(gql, clinic, test_clock)
+    note = await group_note(gql, clinic, session_id)
+    dana = clinician(gql, clinic, clinic.staff[0])
+    for member in (m["id"] for m in note["memberNotes"]):
+        calls = [dana.post(SIGN, {"id": member}) if i == 3 else
+                 dana.post(UPDATE_MEMBER_NOTE, {"id": member, "input": {"progressTowardGoals": f"edit {i}"}}) for i in range(8)]
+        bodies = [r.json() for r in await asyncio.gather(*calls)]
+        assert all(b["errors"][0]["extensions"]["code"] == "ILLEGAL_TRANSITION" for b in bodies if b.get("errors"))
+        signed = (await gql.execute(MEMBER_NOTE, {"id": member}))["memberNote"]
+        async with services.sessionmaker() as db:
+            audits = (await db.scalars(select(models.AuditEntry).where(
+                models.AuditEntry.entity_id == raw(member, "MemberNote")).order_by(models.AuditEntry.id))).all()
+        actions = [a.action for a in audits]
+        signature = actions.index("note.sign")
+        assert signed["status"] == "SIGNED" and "note.member_update" not in actions[signature:]
+        edits_before = [a for a in audits[:signature] if a.action == "note.member_update"]
+        assert len(edits_before) == sum(1 for b in bodies if not b.get("errors")) - 1
+        expected = edits_before[-1].after["progressTowardGoals"] if edits_before else None
+        assert signed["progressTowardGoals"] == expected

@@ -20,7 +20,7 @@ from app.db.uow import UnitOfWork
 from app.errors import BadInput, IllegalTransition, Locked, NotFound, error_for
 from app.ids import encode_id
 from app.live.publish import stage_session_update
-from app.operations import absences, billing_pipeline
+from app.operations import absences, billing_pipeline, notes
 from app.operations.common import check, visible_or_not_found
 from app.rules.attendance import (
     AttendanceChange,
@@ -112,10 +112,13 @@ async def _settle(
     found nobody billable), the patients' absence alerts are judged again; then one live update per
     committed change, staged in this transaction."""
     await uow.db.flush()
+    drafted = await notes.draft_missing_member_notes(uow, session)
     await billing_pipeline.rebill_session(uow, session)
     forced = any(change.forced for change in changes)
     await absences.reassess_absences(uow, session, patients, cause="forced_correction" if forced else "attendance")
-    await stage_session_update(uow, session.id, SessionUpdateKind.FORCE_UPDATED if forced else kind, changed_ids)
+    await stage_session_update(
+        uow, session.id, SessionUpdateKind.FORCE_UPDATED if forced else kind, list(dict.fromkeys([*changed_ids, *drafted]))
+    )
 
 
 def _stay(session: models.GroupSession, mark: Mark, now: datetime) -> Stay:

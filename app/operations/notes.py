@@ -294,6 +294,28 @@ async def add_addendum(uow: UnitOfWork, actor: Principal, kind: str, note_id: uu
     return addendum
 
 
+async def draft_missing_member_notes(uow: UnitOfWork, session: models.GroupSession) -> list[str]:
+    """Once the group note exists, a member marked ATTENDED or LATE afterwards gets their draft too
+    (by the group note's author): every member who was there has a note. The roster entries drafted."""
+    group_note = await queries.group_note_of_session(uow.db, session.id)
+    if group_note is None:
+        return []
+    roster = (await session_queries.rosters(uow.db, [session.id]))[0]
+    have = {n.roster_entry_id for n in (await queries.member_notes_by_session(uow.db, [session.id]))[0]}
+    missing = [e for e in roster if rules.drafts_member_note(e.status) and e.id not in have]
+    now = uow.clock.now()
+    made = await queries.add_member_notes(uow.db, [
+        {"session_id": session.id, "group_note_id": group_note.id, "roster_entry_id": e.id, "patient_id": e.patient_id,
+         "author_id": group_note.author_id, "risk_flags": [], "status": NoteStatus.DRAFT,
+         "response_to_interventions": _drafted_response(list(group_note.interventions or [])), "created_at": now, "updated_at": now}
+        for e in missing
+    ])
+    if made:
+        uow.audit("note.member_draft", "GroupNote", group_note.id, before={"sessionId": str(session.id), "memberNotes": len(have)},
+                  after={"sessionId": str(session.id), "memberNotes": len(have) + len(made)}, session_id=session.id)
+    return [encode_id("RosterEntry", e.id) for e in missing] if made else []
+
+
 # ------------------------------------------------------------------ reads
 
 
