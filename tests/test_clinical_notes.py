@@ -293,3 +293,15 @@ async def test_concurrent_edits_and_signing_of_one_draft_never_change_a_signed_n
         assert len(edits_before) == sum(1 for b in bodies if not b.get("errors")) - 1
         expected = edits_before[-1].after["progressTowardGoals"] if edits_before else None
         assert signed["progressTowardGoals"] == expected
+
+
+async def test_a_note_takes_at_most_fifty_addenda(gql, clinic, test_clock):
+    session_id, _ = await attended_room(gql, clinic, test_clock)
+    note = await group_note(gql, clinic, session_id)
+    dana = clinician(gql, clinic, clinic.staff[0])
+    await dana.execute(SIGN, {"id": note["id"]})
+    for i in range(50):
+        await dana.execute(ADDENDUM, {"id": note["id"], "text": f"Correction {i}"})
+    status, code, body = await dana.error(ADDENDUM, {"id": note["id"], "text": "One too many"})
+    assert code == "BAD_USER_INPUT" and "at most 50 addenda" in body["errors"][0]["message"]
+    assert len((await gql.execute(GROUP_NOTE, {"id": session_id}))["groupNote"]["addenda"]) == 50

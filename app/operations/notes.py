@@ -23,7 +23,7 @@ from app.errors import BadInput, Conflict, Forbidden, IllegalTransition, NotFoun
 from app.ids import encode_id
 from app.live.publish import stage_session_update
 from app.operations import billing_pipeline
-from app.operations.common import check, visible_or_not_found
+from app.operations.common import camel, check, visible_or_not_found
 from app.rules import notes as rules
 from app.rules.billing import member_rule
 from app.rules.notes import NoteAction, NoteActor, NoteStatus
@@ -103,13 +103,8 @@ def _refuse(action: NoteAction, note: Note, who: NoteActor, cosign_is_required: 
 
 
 def _snapshot(note: Note, fields: tuple[str, ...]) -> dict[str, Any]:
-    values = {rules_name(f): _plain(getattr(note, f)) for f in fields}
+    values = {camel(f): _plain(getattr(note, f)) for f in fields}
     return {"status": note.status, **values}
-
-
-def rules_name(field: str) -> str:
-    head, *rest = field.split("_")
-    return head + "".join(p.title() for p in rest)
 
 
 def _plain(value: Any) -> Any:
@@ -136,7 +131,7 @@ async def _announce(uow: UnitOfWork, session: models.GroupSession, entry_ids: li
 
 def _check_group_fields(draft: Mapping[str, Any]) -> None:
     for name in ("topic", "group_dynamics", "free_text"):
-        check(rules.text_field_problem(rules_name(name), draft.get(name)))
+        check(rules.text_field_problem(camel(name), draft.get(name)))
     interventions = draft.get("interventions") or []
     if len(interventions) > rules.MAX_LIST_ITEMS:
         raise BadInput(f"interventions may list at most {rules.MAX_LIST_ITEMS} items")
@@ -146,7 +141,7 @@ def _check_group_fields(draft: Mapping[str, Any]) -> None:
 
 def _check_member_fields(draft: Mapping[str, Any]) -> None:
     for name in ("response_to_interventions", "progress_toward_goals"):
-        check(rules.text_field_problem(rules_name(name), draft.get(name)))
+        check(rules.text_field_problem(camel(name), draft.get(name)))
     if len(draft.get("risk_flags") or []) > rules.MAX_RISK_FLAGS:
         raise BadInput(f"riskFlags may list at most {rules.MAX_RISK_FLAGS} flags")
 
@@ -236,7 +231,7 @@ async def sign_note(uow: UnitOfWork, actor: Principal, kind: str, note_id: uuid.
     _, who = await _actor(uow, actor, session, note.author_id)
     _refuse(NoteAction.SIGN, note, who, cosign_is_required=False)
     fields = GROUP_NOTE_FIELDS if kind == "GroupNote" else MEMBER_NOTE_FIELDS
-    check(rules.sign_problem({rules_name(f): _as_text(getattr(note, f)) for f in fields}))
+    check(rules.sign_problem({camel(f): _as_text(getattr(note, f)) for f in fields}))
     return await _advance(uow, session, note, NoteAction.SIGN, "note.sign")
 
 
@@ -281,6 +276,9 @@ async def add_addendum(uow: UnitOfWork, actor: Principal, kind: str, note_id: uu
     note, session = await _load(uow, actor, kind, note_id)
     staff_id, who = await _actor(uow, actor, session, note.author_id)
     _refuse(NoteAction.ADD_ADDENDUM, note, who, cosign_is_required=False)
+    group_id, member_id = (note.id, None) if kind == "GroupNote" else (None, note.id)
+    if await queries.addendum_count(uow.db, group_note_id=group_id, member_note_id=member_id) >= rules.MAX_ADDENDA:
+        raise BadInput(f"A note may have at most {rules.MAX_ADDENDA} addenda")
     addendum = models.NoteAddendum(
         id=uuid.uuid4(), session_id=session.id, author_id=staff_id, text=text.strip(), created_at=uow.clock.now(),
         group_note_id=note.id if kind == "GroupNote" else None, member_note_id=note.id if kind == "MemberNote" else None,

@@ -49,6 +49,7 @@ NOTE_TRANSITIONS: dict[NoteAction, tuple[frozenset[NoteStatus], NoteStatus | Non
 
 MAX_NOTE_FIELD = 10_000  # characters in one field of a note
 MAX_ADDENDUM = 10_000
+MAX_ADDENDA = 50  # per note: `addenda` is an unpaged list
 MAX_RISK_FLAGS = 20
 MAX_LIST_ITEMS = 30  # interventions
 

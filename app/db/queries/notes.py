@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,6 +59,11 @@ async def add_member_notes(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
         .on_conflict_do_nothing(index_elements=[MN.roster_entry_id]).returning(MN.id)
     )
     return list(made.all())
+
+
+async def addendum_count(db: AsyncSession, *, group_note_id: uuid.UUID | None, member_note_id: uuid.UUID | None) -> int:
+    column, key = (AD.group_note_id, group_note_id) if group_note_id else (AD.member_note_id, member_note_id)
+    return int(await db.scalar(select(func.count()).select_from(AD).where(column == key)) or 0)
 
 
 async def addenda_of_group_notes(db: AsyncSession, note_ids: Sequence[uuid.UUID]) -> list[list[models.NoteAddendum]]:
