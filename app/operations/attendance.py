@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -256,5 +256,3 @@ async def set_participant_visit(uow: UnitOfWork, actor: Principal, entry_id: uui
     await stage_session_update(uow, session.id, SessionUpdateKind.VISIT_CHANGED, [encode_id("RosterEntry", entry.id)])
     return entry
 
-
-VISIT_FIELDS = tuple(f.name for f in fields(Visit))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from app.auth import Principal
@@ -29,28 +28,11 @@ from app.rules.billing import member_rule
 from app.rules.notes import NoteAction, NoteActor, NoteStatus
 from app.rules.updates import SessionUpdateKind
 
+# The fields a draft carries (operations take them as a mapping of the fields given: None clears one).
 GROUP_NOTE_FIELDS = ("topic", "interventions", "group_dynamics", "free_text")
 MEMBER_NOTE_FIELDS = ("participation", "response_to_interventions", "progress_toward_goals", "risk_flags")
 
 Note = models.GroupNote | models.MemberNote
-
-
-@dataclass(frozen=True)
-class GroupNoteDraft:
-    """Fields of a group note; only those given change (None clears a text field)."""
-
-    topic: str | None = None
-    interventions: list[str] | None = None
-    group_dynamics: str | None = None
-    free_text: str | None = None
-
-
-@dataclass(frozen=True)
-class MemberNoteDraft:
-    participation: rules.Participation | None = None
-    response_to_interventions: str | None = None
-    progress_toward_goals: str | None = None
-    risk_flags: list[rules.RiskFlag] | None = None
 
 
 # ------------------------------------------------------------------ who asks
