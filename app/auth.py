@@ -56,6 +56,19 @@ class Principal:
     def expired(self, now: float | None = None) -> bool:
         return self.expires_at is not None and (time.time() if now is None else now) >= self.expires_at
 
+    @property
+    def staff_id(self) -> uuid.UUID | None:
+        """The staff member the token acts as (its `sub`, a raw uuid or a Staff global id), if it is one."""
+        try:
+            return uuid.UUID(self.subject)
+        except ValueError:
+            pass
+        try:
+            type_name, raw = split_id(self.subject)
+            return uuid.UUID(raw) if type_name == "Staff" else None
+        except (BadInput, ValueError):
+            return None
+
     def has_scope(self, scope: Scope | str) -> bool:
         return scope in self.scopes
 

@@ -13,15 +13,18 @@ from app.auth import ALL_SCOPES, Principal
 from app.db import models
 from app.db.queries import billing as billing_queries
 from app.db.queries import groups as group_queries
+from app.db.queries import notes as notes_queries
 from app.db.queries import sessions as session_queries
 from app.db.queries.common import Page, insert_missing
 from app.ids import encode_id
-from app.operations import attendance, billing, billing_pipeline, enrollment, scheduling
+from app.operations import attendance, billing, billing_pipeline, enrollment, notes, scheduling
 from app.operations.work import unit_of_work
 from app.rules.attendance import AttendanceStatus
 from app.rules.billing import BillingIssueCode
+from app.rules.notes import Participation, RiskFlag, SignedNoteRule
 from app.rules.reference import StaffAssignmentRole
 from app.rules.scheduling import GroupType
+from app.rules.visits import Modality
 from app.services import Services
 
 NAMESPACE = uuid.UUID("6f1c3f52-59a4-4d43-9d55-2a6b4c1e8a10")
@@ -93,6 +96,12 @@ async def _reference_data(db) -> None:
     await insert_missing(db, models.SupervisionRule, [
         {"id": demo_id("rule", ahcccs), "payer_id": ahcccs, "state": "AZ", "max_participants_per_supervisor": 6},
         {"id": demo_id("rule", commercial), "payer_id": commercial, "state": "AZ", "max_participants_per_supervisor": 8},
+    ])
+    # AHCCCS: a visit counts from 45 minutes, an unsigned note is a warning, and in Arizona a
+    # supervisor co-signs. Suncrest: no claim without a signed note.
+    await insert_missing(db, models.PayerDocumentationRule, [
+        {"payer_id": ahcccs, "signed_note": SignedNoteRule.WARNING, "minimum_minutes": 45, "cosign_states": ["AZ"], "telehealth": {}},
+        {"payer_id": commercial, "signed_note": SignedNoteRule.BLOCKING, "minimum_minutes": None, "cosign_states": [], "telehealth": {}},
     ])
     await insert_missing(db, models.Staff, [
         {"id": demo_id("staff", i), "name": name, "npi": npi, "facility_id": FACILITY_ID}
@@ -166,6 +175,12 @@ class Demo:
     async def run(self, operation, *args):
         async with unit_of_work(self.services, self.actor.subject) as uow:
             return await operation(uow, self.actor, *args)
+
+    async def run_as(self, staff: int, operation, *args):
+        """As one of the clinic's clinicians (notes are written and signed by a staff member)."""
+        clinician = Principal(subject=str(demo_id("staff", staff)), scopes=frozenset(ALL_SCOPES), facilities=(str(FACILITY_ID),))
+        async with unit_of_work(self.services, clinician.subject) as uow:
+            return await operation(uow, clinician, *args)
 
     async def session_of(self, occurrence: models.GroupOccurrence) -> tuple[models.GroupSession, list[models.RosterEntry]]:
         """The session the clinical side built from the committed occurrence, and its roster."""
@@ -249,25 +264,79 @@ async def _clinic_activity(demo: Demo) -> None:
 
     await mark(locked_roster, ["ATTENDED", "ATTENDED", "LATE", "ATTENDED"])
     await supervised(locked)
+    # Arden Nakai joined the grief circle by video from home: POS 10 and modifier 95 on the claim.
+    await demo.run(attendance.set_participant_visit, locked_roster[0].id,
+                   attendance.Visit(modality=Modality.TELEHEALTH_VIDEO, patient_at_home=True), {"modality", "patient_at_home"})
+    await _document_locked(demo, locked, locked_roster)
     # Ended with its last member never marked: it awaits finalization, the facilitator's prompt to
     # mark them (the mark that clears it bills the session).
     await mark(ended_roster[:-1], ["ABSENT" if i == 3 else "ATTENDED" for i in range(len(ended_roster) - 1)])
     await supervised(ended)
-    await demo.run(billing.accept_billing_issue, ended.id, BillingIssueCode.SUPERVISION_RATIO_BREACH,
-                   "Second clinician in the room; documented per AHCCCS exception")
+    async with demo.services.sessionmaker() as db:
+        ended_issues = {i.code for i in (await billing_queries.previews(db, [ended.id]))[0].issues}
+    # Just after midnight the session is cut short at 23:59, and a short stay may bill nobody.
+    if BillingIssueCode.SUPERVISION_RATIO_BREACH in ended_issues:
+        await demo.run(billing.accept_billing_issue, ended.id, BillingIssueCode.SUPERVISION_RATIO_BREACH,
+                       "Second clinician in the room; documented per AHCCCS exception")
+    await _document_ended(demo, ended, ended_roster)
     # In the room now: mixed attendance, one supervisor present, so the preview shows issues.
     await mark(live_roster, ["ATTENDED"] * 5 + ["LATE", "LATE", "ABSENT"])
     await supervised(live)
+    # The facilitator has started the group note: member notes are drafts.
+    await demo.run_as(1, notes.create_group_note, live.id, {"topic": "Challenging automatic thoughts", "interventions": ["Thought records"]})
 
     await demo.run(billing.run_billing, locked.id)
     async with demo.services.sessionmaker() as db:
         claims = (await billing_queries.claims_by_session(db, [locked.id]))[0]
-    if claims:
+    # The telehealth member's claim goes out (POS 10, modifier 95); the other stays a draft.
+    video = [c for c in claims if c.patient_id == locked_roster[0].patient_id]
+    if video:
         settings = demo.services.settings
-        await demo.run(billing.submit_claim, claims[0].id, billing.SubmitterContact(settings.edi_contact_name, settings.edi_contact_phone))
+        await demo.run(billing.submit_claim, video[0].id, billing.SubmitterContact(settings.edi_contact_name, settings.edi_contact_phone))
     # What the billing sweep finds on its first pass, done now so the demo reads the same before it
     # runs: ended sessions with every row marked are billed, the others await finalization.
     await billing_pipeline.bill_due_sessions(demo.services, actor=demo.actor.subject)
+
+
+async def _document_locked(demo: Demo, session: models.GroupSession, roster: list[models.RosterEntry]) -> None:
+    """The grief circle's notes by its facilitator (Dana), every one signed; the AHCCCS member's
+    note co-signed by their supervisor (Priya), as AHCCCS asks in Arizona."""
+    group = await demo.run_as(0, notes.create_group_note, session.id, {
+        "topic": "Anniversary reactions", "interventions": ["Peer support", "Validation"],
+        "group_dynamics": "Supportive; two members shared for the first time",
+    })
+    await demo.run_as(0, notes.sign_note, "GroupNote", group.id)
+    async with demo.services.sessionmaker() as db:
+        members = {n.roster_entry_id: n for n in (await notes_queries.member_notes_by_session(db, [session.id]))[0]}
+    for entry in roster:
+        note = members.get(entry.id)
+        if note is None:
+            continue
+        await demo.run_as(0, notes.update_note, "MemberNote", note.id, {
+            "participation": Participation.ACTIVE, "progress_toward_goals": "Named one coping step for the week",
+        })
+        await demo.run_as(0, notes.sign_note, "MemberNote", note.id)
+    await demo.run_as(2, notes.cosign_note, "MemberNote", members[roster[0].id].id)
+
+
+async def _document_ended(demo: Demo, session: models.GroupSession, roster: list[models.RosterEntry]) -> None:
+    """This morning's CBT: one member left a third of the way in (30 minutes, below AHCCCS's 45),
+    the group note is signed, the first member note signed with a risk flag, the rest still drafts."""
+    third = int((session.ends_at - session.starts_at).total_seconds() // 180)
+    await demo.run(attendance.set_participant_visit, roster[1].id,
+                   attendance.Visit(departed_at=session.starts_at + timedelta(minutes=third)), {"departed_at"})
+    group = await demo.run_as(1, notes.create_group_note, session.id, {
+        "topic": "Behavioral activation", "interventions": ["Activity scheduling", "Homework review"],
+    })
+    await demo.run_as(1, notes.sign_note, "GroupNote", group.id)
+    async with demo.services.sessionmaker() as db:
+        members = {n.roster_entry_id: n for n in (await notes_queries.member_notes_by_session(db, [session.id]))[0]}
+    first = members[roster[0].id]
+    await demo.run_as(1, notes.update_note, "MemberNote", first.id, {
+        "participation": Participation.MODERATE, "risk_flags": [RiskFlag.SUBSTANCE_USE],
+        "progress_toward_goals": "Scheduled two activities; reports one lapse",
+    })
+    await demo.run_as(1, notes.sign_note, "MemberNote", first.id)
 
 
 __all__ = ["load_demo", "demo_id", "FACILITY_ID"]

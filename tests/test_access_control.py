@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
+import jwt
 import pytest
 
 from app.auth import ALL_SCOPES
@@ -75,6 +76,18 @@ SCOPE_RULES: dict[str, str | None] = {
     "rotateDisplayCredential": "display.room",  # before revokeDisplay, which ends that display
     "revokeDisplay": "admin.reference.write",
     "setDisplayNameFormat": "admin.reference.write",
+    # clinical notes (issue 19): read, write, co-sign; a member's visit is attendance; the room's modality is the session's
+    "groupNote": "clinical.notes.read",
+    "memberNote": "clinical.notes.read",
+    "createGroupNote": "clinical.notes.write",
+    "updateGroupNote": "clinical.notes.write",
+    "updateMemberNote": "clinical.notes.write",
+    "signNote": "clinical.notes.write",
+    "cosignNote": "clinical.notes.cosign",
+    "addNoteAddendum": "clinical.notes.write",
+    "setParticipantVisit": "clinical.attendance.write",
+    "setSessionModality": "clinical.group-session.create",
+    "setPayerDocumentationRule": "admin.reference.write",
 }
 
 NODE_RULES: dict[str, str | None] = {
@@ -118,6 +131,9 @@ FACILITY_RULES: dict[str, str] = {
     "displays": LISTED, "pairDisplay": ISOLATED, "revokeDisplay": ISOLATED, "setDisplayNameFormat": ISOLATED,
     # a display's own credential, bound to its one facility: it names no record another facility could own
     "rotateDisplayCredential": GLOBAL,
+    "groupNote": ISOLATED, "memberNote": ISOLATED, "createGroupNote": ISOLATED, "updateGroupNote": ISOLATED,
+    "updateMemberNote": ISOLATED, "signNote": ISOLATED, "cosignNote": ISOLATED, "addNoteAddendum": ISOLATED,
+    "setParticipantVisit": ISOLATED, "setSessionModality": ISOLATED, "setPayerDocumentationRule": GLOBAL,
 }
 GLOBAL_NODE_TYPES = {"Payer"}  # payers are shared by every facility
 
@@ -142,6 +158,9 @@ async def world(gql, clinic, services) -> World:
 
 async def call(gql, field_name: str, world: World, token: str) -> dict:
     spec = CALLS[field_name]
+    if spec.subject is not None:  # the same scopes and facilities, as the staff member the operation needs
+        claims = jwt.decode(token, options={"verify_signature": False})
+        token = make_token(scopes=claims["scopes"], facilities=claims["facilities"], subject=spec.subject(world))
     client = gql.__class__(gql.http, token)
     response = await client.post(spec.document, spec.variables(world))
     body = response.json()
@@ -250,6 +269,11 @@ NESTED = {
                           "query($id: ID!) { node(id: $id) { ... on Patient { diagnoses { code } } } }", "patient"),
     "group.enrollmentHistory": ("pm.group_enrollments.view", "FORBIDDEN",
                                 "query($id: ID!) { group(id: $id) { id enrollmentHistory { totalCount } } }", "group"),
+    "groupSession.groupNote": ("clinical.notes.read", "FORBIDDEN",
+                               "query($id: ID!) { groupSession(id: $id) { id groupNote { topic } } }", "live_session"),
+    "roster.memberNote": ("clinical.notes.read", "FORBIDDEN",
+                          "query($id: ID!) { groupSession(id: $id) { id roster { memberNote { participation } } } }",
+                          "live_session"),
     "patient.charges": ("billing.read", "FORBIDDEN",
                         "query($id: ID!) { node(id: $id) { ... on Patient { charges { amount } } } }", "patient"),
 }

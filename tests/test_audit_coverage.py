@@ -50,6 +50,15 @@ AUDIT_RULES: dict[str, tuple[str, str]] = {
     "rotateDisplayCredential": ("display.credential_rotate", CHANGE),  # before revokeDisplay ends the display
     "revokeDisplay": ("display.revoke", CHANGE),
     "setDisplayNameFormat": ("facility.display_name_format", CHANGE),
+    "createGroupNote": ("note.group_create", CREATE),
+    "updateGroupNote": ("note.group_update", CHANGE),
+    "updateMemberNote": ("note.member_update", CHANGE),
+    "signNote": ("note.sign", CHANGE),
+    "cosignNote": ("note.cosign", CHANGE),
+    "addNoteAddendum": ("note.addendum", CHANGE),
+    "setParticipantVisit": ("attendance.visit", CHANGE),
+    "setSessionModality": ("session.modality", CHANGE),
+    "setPayerDocumentationRule": ("documentation_rule.set", CHANGE),
 }
 
 ACTOR = "auditor-7"
@@ -71,9 +80,15 @@ async def entries_since(services, audit_id: int) -> list[models.AuditEntry]:
         return list(rows)
 
 
+def actor_of(spec, world: World) -> str:
+    """Who calls: ACTOR, or the staff member a note operation needs (its author or co-signer)."""
+    return spec.subject(world) if spec.subject is not None else ACTOR
+
+
 async def run_as_actor(gql, spec, world: World) -> dict:
-    """As ACTOR; a display's own operation as that display (its entries name `display:<id>`)."""
-    actor = gql.__class__(gql.http, world.display_credential if spec.device else make_token(subject=ACTOR))
+    """As ACTOR (or the staff member a note operation needs); a display's own operation as that
+    display (its entries name `display:<id>`)."""
+    actor = gql.__class__(gql.http, world.display_credential if spec.device else make_token(subject=actor_of(spec, world)))
     return (await actor.post(spec.document, spec.variables(world))).json()
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from pathlib import Path
 
@@ -170,3 +171,68 @@ async def test_calendar_examples_make_a_feed_a_calendar_client_can_read(gql, htt
     response = await http.get(created["url"].removeprefix("http://test"))
     assert response.status_code == 200 and response.text.count("BEGIN:VEVENT") >= 14
     assert "TZID=America/Phoenix" in response.text and "SUMMARY:IOP Mornings (compliant)" in response.text
+
+
+async def test_clinician_notes_examples_document_and_bill_this_mornings_cbt(gql, demo, caplog):
+    """From session to signed notes to claim: the README's walkthrough, run against the demo."""
+    caplog.set_level(logging.CRITICAL, logger="pyx12")
+    sessions = (await gql.execute(example("tablet/todays_sessions.graphql")))["groupSessions"]["edges"]
+    by_status = {s["node"]["status"]: s["node"] for s in sessions}
+    locked, ended = by_status["LOCKED"], by_status["ENDED"]
+    marcus = gql.as_(subject=gid("Staff", "staff", 1), facilities=[gid("Facility", "facility", "desert-bloom")])
+    priya = gql.as_(subject=gid("Staff", "staff", 2), facilities=[gid("Facility", "facility", "desert-bloom")])
+
+    grief = (await gql.execute(example("clinician/session_notes.graphql"), {"sessionId": locked["id"]}))["groupSession"]
+    assert grief["groupNote"]["status"] == "SIGNED"
+    assert sorted(n["status"] for n in grief["groupNote"]["memberNotes"]) == ["CO_SIGNED", "SIGNED", "SIGNED", "SIGNED"]
+    assert [r["modality"] for r in grief["roster"]][0] == "TELEHEALTH_VIDEO"
+
+    cbt = (await gql.execute(example("clinician/session_notes.graphql"), {"sessionId": ended["id"]}))["groupSession"]
+    assert sorted(r["minutesPresent"] for r in cbt["roster"] if r["status"] == "ATTENDED")[0] == 30
+    before = (await gql.execute(example("tablet/billing_preview.graphql"), {"sessionId": ended["id"]}))["groupSession"]["billingPreview"]
+    assert {i["code"] for i in before["issues"]} >= {"BELOW_MINIMUM_MINUTES", "NOTE_UNSIGNED"}
+    drafts = [n for n in cbt["groupNote"]["memberNotes"] if n["status"] == "DRAFT"]
+    for note in drafts:
+        written = (await marcus.execute(example("clinician/write_member_note.graphql"), {"id": note["id"]}))["updateMemberNote"]
+        assert written["participation"] == "ACTIVE"
+        assert (await marcus.execute(example("clinician/sign_note.graphql"), {"id": note["id"]}))["signNote"]["status"] == "SIGNED"
+    signed = [n for n in cbt["groupNote"]["memberNotes"]]
+    cosigned = []
+    for note in signed:
+        body = (await priya.post(example("clinician/cosign_note.graphql"), {"id": note["id"]})).json()
+        if body.get("errors"):  # a Suncrest member's note: no co-signature is required
+            assert body["errors"][0]["extensions"]["code"] == "ILLEGAL_TRANSITION"
+        else:
+            cosigned.append(body["data"]["cosignNote"])
+    assert cosigned and all(c["status"] == "CO_SIGNED" for c in cosigned)
+    addendum = (await marcus.execute(example("clinician/add_addendum.graphql"), {
+        "noteId": signed[0]["id"], "text": "Called after group: the lapse was a single drink; plan reviewed."}))["addNoteAddendum"]
+    assert addendum["author"]["name"] == "Marcus Oyelaran, LPC"
+    after = (await gql.execute(example("tablet/billing_preview.graphql"), {"sessionId": ended["id"]}))["groupSession"]["billingPreview"]
+    assert [i["code"] for i in after["issues"]] == ["BELOW_MINIMUM_MINUTES"]  # every note signed, co-signed where required
+    await gql.execute("mutation($id: ID!) { runBilling(sessionId: $id) { status } }", {"id": ended["id"]})
+    claims = (await gql.execute(example("billing/claims.graphql"), {"sessionId": ended["id"]}))["groupSession"]
+    assert claims["claims"] and all(c["status"] == "DRAFT" for c in claims["claims"])
+    grief_claims = (await gql.execute(example("billing/claims.graphql"), {"sessionId": locked["id"]}))["groupSession"]
+    video = next(c for c in grief_claims["charges"] if c["placeOfService"] == "10")
+    assert video["modifiers"] == ["HQ", "95"]
+    submitted = next(c for c in grief_claims["claims"] if c["status"] == "SUBMITTED")
+    edi = (await gql.execute("query($id: ID!) { claim(id: $id) { edi837 } }", {"id": submitted["id"]}))["claim"]["edi837"]
+    segments = {s[0]: s for s in parse_segments(edi) if s[0] in ("CLM", "SV1")}
+    assert (segments["CLM"][5], segments["SV1"][1]) == ("10:B:1", "HC:90853:HQ:95")  # video from home
+    assert pyx12_errors(edi) == [] and edi_problems(edi) == []
+    payer = (await gql.execute(example("billing/documentation_rule.graphql"), {"payerId": gid("Payer", "payer", "AHCCCS")}))
+    assert payer["setPayerDocumentationRule"]["documentationRule"]["cosignStates"] == ["AZ"]
+
+
+@pytest.mark.parametrize("hour, minute", [(0, 10), (0, 45), (2, 25), (23, 40)])
+async def test_the_demo_loads_at_any_hour(services, test_clock, hour, minute):
+    """Sessions near midnight are cut short, so a member's stay can fall below a payer's minimum."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.support.builders_sessions import set_now
+
+    today = test_clock.now().astimezone(ZoneInfo("America/Phoenix")).date()
+    set_now(test_clock, datetime(today.year, today.month, today.day, hour, minute, tzinfo=ZoneInfo("America/Phoenix")))
+    assert "Loaded" in await load_demo(services)

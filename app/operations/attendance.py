@@ -9,17 +9,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from app.auth import Principal
 from app.db import models
 from app.db.queries import sessions as queries
 from app.db.queries.sessions import Lock
 from app.db.uow import UnitOfWork
-from app.errors import BadInput, NotFound, error_for
+from app.errors import BadInput, IllegalTransition, Locked, NotFound, error_for
 from app.ids import encode_id
 from app.live.publish import stage_session_update
-from app.operations import absences, billing_pipeline
-from app.operations.common import visible_or_not_found
+from app.operations import absences, billing_pipeline, notes
+from app.operations.common import check, visible_or_not_found
 from app.rules.attendance import (
     AttendanceChange,
     AttendanceStatus,
@@ -28,6 +30,7 @@ from app.rules.attendance import (
 )
 from app.rules.scopes import Scope
 from app.rules.updates import SessionUpdateKind
+from app.rules.visits import Modality, Stay, default_stay, stay_problem
 
 MAX_BATCH = 200
 
@@ -40,6 +43,18 @@ class Mark:
     expected: AttendanceStatus | None = None
     force: bool = False
     reason: str | None = None
+    arrived_at: datetime | None = None
+    departed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Visit:
+    """How one member was at the session: arrival, departure, how they joined (only the fields given change)."""
+
+    arrived_at: datetime | None = None
+    departed_at: datetime | None = None
+    modality: Modality | None = None
+    patient_at_home: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -98,15 +113,30 @@ async def _settle(
     committed change, staged in this transaction. An ended session whose last BLOCKING issue this
     change cleared is billed in the same transaction (finalization)."""
     await uow.db.flush()
+    drafted = await notes.draft_missing_member_notes(uow, session)
     await billing_pipeline.rebill_session(uow, session)
     forced = any(change.forced for change in changes)
     await absences.reassess_absences(uow, session, patients, cause="forced_correction" if forced else "attendance")
-    await stage_session_update(uow, session.id, SessionUpdateKind.FORCE_UPDATED if forced else kind, changed_ids)
+    await stage_session_update(
+        uow, session.id, SessionUpdateKind.FORCE_UPDATED if forced else kind, list(dict.fromkeys([*changed_ids, *drafted]))
+    )
     await billing_pipeline.finalize_after_mark(uow, session)
 
 
-def _apply(uow: UnitOfWork, change: AttendanceChange, entry: models.RosterEntry) -> None:
+def _stay(session: models.GroupSession, mark: Mark, now: datetime) -> Stay:
+    """The times given with the mark, or the defaults of the new status (rules.visits.default_stay)."""
+    stay = default_stay(mark.status, session.starts_at, session.ends_at, now)
+    if mark.arrived_at is not None or mark.departed_at is not None:
+        if mark.status not in (AttendanceStatus.ATTENDED, AttendanceStatus.LATE):
+            raise BadInput("arrivedAt and departedAt are recorded only for ATTENDED or LATE")
+        stay = Stay(mark.arrived_at or stay.arrived_at, mark.departed_at or stay.departed_at)
+    check(stay_problem(stay, session.starts_at, session.ends_at))
+    return stay
+
+
+def _apply(uow: UnitOfWork, change: AttendanceChange, entry: models.RosterEntry, stay: Stay) -> None:
     entry.status = change.new
+    entry.arrived_at, entry.departed_at = stay.arrived_at, stay.departed_at
     entry.updated_at = uow.clock.now()
     _audit(uow, change, "RosterEntry", entry.id, entry.session_id, {"patientId": str(entry.patient_id)})
 
@@ -124,7 +154,7 @@ async def set_attendance(uow: UnitOfWork, actor: Principal, entry_id: uuid.UUID,
     if entry is None:  # taken off the roster while this request waited for the session lock
         raise missing
     change = _decide(actor, session, entry.status, mark)
-    _apply(uow, change, entry)
+    _apply(uow, change, entry, _stay(session, mark, uow.clock.now()))
     await _settle(uow, session, [change], SessionUpdateKind.ATTENDANCE_CHANGED, [encode_id("RosterEntry", entry_id)], [entry.patient_id])
     return entry
 
@@ -150,11 +180,11 @@ async def set_attendance_batch(
             if facility_id is None or not actor.sees_facility(facility_id):
                 raise NotFound("No RosterEntry with that id")
             raise BadInput(f"{label} is not on this session's roster")
-        changes.append((_decide(actor, session, entry.status, mark, label), entry))
-    for change, entry in changes:
-        _apply(uow, change, entry)
+        changes.append((_decide(actor, session, entry.status, mark, label), entry, _stay(session, mark, uow.clock.now())))
+    for change, entry, stay in changes:
+        _apply(uow, change, entry, stay)
     changed_ids = [encode_id("RosterEntry", pk) for pk in marks]
-    await _settle(uow, session, [c for c, _ in changes], SessionUpdateKind.ATTENDANCE_CHANGED, changed_ids, [e.patient_id for _, e in changes])
+    await _settle(uow, session, [c for c, _, _ in changes], SessionUpdateKind.ATTENDANCE_CHANGED, changed_ids, [e.patient_id for _, e, _ in changes])
     return [entries[pk] for pk in marks]
 
 
@@ -177,3 +207,54 @@ async def set_supervisor_attendance(
     changed = encode_id("SupervisorAttendance", f"{session.id}.{staff_id}")
     await _settle(uow, session, [change], SessionUpdateKind.SUPERVISORS_CHANGED, [changed])
     return SupervisorMark(session.id, staff_id, AttendanceStatus(row.status))
+
+
+def _visit_snapshot(entry: models.RosterEntry) -> dict[str, Any]:
+    return {
+        "patientId": str(entry.patient_id),
+        "arrivedAt": entry.arrived_at.isoformat() if entry.arrived_at else None,
+        "departedAt": entry.departed_at.isoformat() if entry.departed_at else None,
+        "modality": entry.modality,
+        "patientAtHome": entry.patient_at_home,
+    }
+
+
+async def set_participant_visit(uow: UnitOfWork, actor: Principal, entry_id: uuid.UUID, visit: Visit, given: set[str]) -> models.RosterEntry:
+    """Correct a member's arrival and departure, or record that they joined by telehealth; the
+    attendance status is not touched (the transition table is unchanged)."""
+    if not given:
+        raise BadInput("Give at least one of arrivedAt, departedAt, modality, patientAtHome")
+    db = uow.db
+    missing = NotFound("No RosterEntry with that id")
+    session_id = await queries.roster_entry_session(db, entry_id)
+    session = await queries.session(db, session_id, lock=Lock.WRITE) if session_id else None
+    if session is None or not actor.sees_facility(session.facility_id):
+        raise missing
+    entry = (await queries.lock_roster_entries(db, session.id, [entry_id])).get(entry_id)
+    if entry is None:
+        raise missing
+    if session.cancelled_at is not None:
+        raise IllegalTransition("The session is cancelled; its attendance cannot change")
+    if session.locked_at is not None:
+        raise Locked("The session is locked by billing; correct attendance with a forced change")
+    times = {"arrived_at", "departed_at"} & given
+    if times and entry.status not in (AttendanceStatus.ATTENDED, AttendanceStatus.LATE):
+        raise BadInput("arrivedAt and departedAt are recorded only for ATTENDED or LATE")
+    stay = Stay(
+        visit.arrived_at if "arrived_at" in given else entry.arrived_at,
+        visit.departed_at if "departed_at" in given else entry.departed_at,
+    )
+    check(stay_problem(stay, session.starts_at, session.ends_at))
+    if "patient_at_home" in given and visit.patient_at_home is None:
+        raise BadInput("patientAtHome must be true or false")
+    before = _visit_snapshot(entry)
+    entry.arrived_at, entry.departed_at = stay.arrived_at, stay.departed_at
+    for name in ("modality", "patient_at_home"):
+        if name in given:
+            setattr(entry, name, getattr(visit, name))
+    entry.updated_at = uow.clock.now()
+    uow.audit("attendance.visit", "RosterEntry", entry.id, before=before, after=_visit_snapshot(entry), session_id=session.id)
+    await db.flush()
+    await stage_session_update(uow, session.id, SessionUpdateKind.VISIT_CHANGED, [encode_id("RosterEntry", entry.id)])
+    return entry
+

@@ -166,9 +166,11 @@ async def _render(db, claim: models.Claim, now, contact: SubmitterContact) -> st
                     units=c.units,
                     service_date=c.service_date,
                     diagnosis_pointers=pointers,
+                    place_of_service=c.place_of_service,
                 )
                 for c in charges
             ],
+            place_of_service=charges[0].place_of_service if charges else edi837.OFFICE,
             frequency_code=edi837.FREQUENCY_CODES[ClaimFrequency(claim.frequency)],
             diagnosis_codes=codes,
             original_claim_number=original_number,

@@ -23,7 +23,7 @@ from app.db.queries.billing import BillingInputs
 from app.db.uow import UnitOfWork
 from app.live.publish import stage_session_update
 from app.operations.work import unit_of_work
-from app.rules.billing import BillingIssue, ChargeLine, Preview, occurrence_billing_refusal
+from app.rules.billing import BillingIssue, ChargeLine, Preview, claim_issues, occurrence_billing_refusal
 from app.rules.finalization import Finalization, finalization, finalization_deadline
 from app.rules.claims import (
     ActiveCharge,
@@ -46,8 +46,9 @@ def new_claim_number() -> str:
     return "GS" + secrets.token_hex(6).upper()
 
 
-def _findings(preview: Preview) -> list[dict]:
-    return [issue.as_json() for issue in preview.issues]
+def _findings(preview: Preview, participant_id: str | None) -> list[dict]:
+    """What the member's claim carries in `validation` (rules.billing.claim_issues)."""
+    return [issue.as_json() for issue in claim_issues(preview, participant_id)]
 
 
 async def bill_due_sessions(services: Services, actor: str = SWEEP_ACTOR) -> int:
@@ -207,6 +208,7 @@ async def _charge_with_claim(
         service_date=line.service_date,
         procedure_code=line.procedure_code,
         modifiers=list(line.modifiers),
+        place_of_service=line.place_of_service,
         units=line.units,
         amount=line.amount * line.units,
         status=ChargeStatus.ACTIVE,
@@ -221,7 +223,7 @@ async def _charge_with_claim(
         frequency=frequency,
         original_claim_id=original,
         total_amount=charge.amount,
-        validation=_findings(preview),
+        validation=_findings(preview, line.participant_id),
     )
     uow.db.add_all([charge, claim])
     await uow.db.flush()
@@ -266,9 +268,10 @@ async def rebill_session(uow: UnitOfWork, session: models.GroupSession) -> None:
         for patient, c in charges.items()
     }
     voided, built, claims_out = [], [], []
+    entry_of = {patient: entry for entry, patient in inputs.patient_by_entry.items()}
     for correction in plan_correction(lines, active, history):
         for claim_id in correction.revalidate_drafts:
-            claims[claim_id].validation = _findings(preview)
+            claims[claim_id].validation = _findings(preview, entry_of.get(claims[claim_id].patient_id))
         if correction.answer == Answer.KEEP:
             continue
         charge = charges.get(correction.patient)

@@ -7,16 +7,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import cache
+from typing import Any
 from zoneinfo import available_timezones
 
 from app.auth import Principal
 from app.db import models
+from app.db.queries import notes as notes_queries
 from app.db.queries import reference as queries
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, Conflict, NotFound
 from app.operations.common import check, require_text, visible_or_not_found
 from app.rules.bands import band_table_problems
 from app.rules.diagnoses import MAX_DESCRIPTION, Diagnosis, diagnosis_list_problems, normalize_icd10cm
+from app.rules.notes import SignedNoteRule
+from app.rules.visits import Modality, TelehealthCoding, minimum_minutes_problem, telehealth_coding_problem
 from app.rules.reference import (
     StaffAssignmentRole,
     control_problem,
@@ -328,3 +332,69 @@ def _band_json(b: models.GroupSizeBand) -> dict:
         "modifiers": list(b.modifiers or []),
         "rate": str(b.rate),
     }
+
+
+@dataclass(frozen=True)
+class TelehealthMapping:
+    """A payer's coding of one telehealth modality (rules.visits.TelehealthCoding)."""
+
+    modality: Modality
+    home_place_of_service: str
+    other_place_of_service: str
+    modifier: str | None = None
+
+
+@dataclass(frozen=True)
+class DocumentationRuleSpec:
+    """A payer's documentation rule; only the fields given change."""
+
+    signed_note: SignedNoteRule | None = None
+    minimum_minutes: int | None = None
+    cosign_states: list[str] | None = None
+    telehealth: list[TelehealthMapping] | None = None
+
+
+def documentation_rule_snapshot(row: models.PayerDocumentationRule | None) -> dict[str, Any]:
+    if row is None:
+        return {"exists": False, "signedNote": SignedNoteRule.WARNING, "minimumMinutes": None, "cosignStates": [], "telehealth": {}}
+    return {
+        "exists": True, "signedNote": row.signed_note, "minimumMinutes": row.minimum_minutes,
+        "cosignStates": list(row.cosign_states or []), "telehealth": dict(row.telehealth or {}),
+    }
+
+
+async def set_documentation_rule(
+    uow: UnitOfWork, actor: Principal, payer_id: uuid.UUID, spec: DocumentationRuleSpec, given: set[str]
+) -> models.Payer:
+    """Set what a payer requires of documentation (a signed note, a minimum visit, the states where a
+    supervisor co-signs) and how it codes telehealth; a modality left out follows CMS."""
+    if "minimum_minutes" in given:
+        check(minimum_minutes_problem(spec.minimum_minutes))
+    if "signed_note" in given and spec.signed_note is None:
+        raise BadInput("signedNote must be NONE, WARNING or BLOCKING")
+    states = [s.strip().upper() for s in spec.cosign_states or []]
+    for state in states:
+        check(state_problem(state))
+    mappings = spec.telehealth or []
+    if len({m.modality for m in mappings}) != len(mappings):
+        raise BadInput("telehealth lists a modality more than once")
+    for m in mappings:
+        check(telehealth_coding_problem(m.modality, TelehealthCoding(m.home_place_of_service, m.other_place_of_service, m.modifier)))
+    covering = await payer(uow.db, payer_id)
+    before = documentation_rule_snapshot((await notes_queries.documentation_rule_rows(uow.db, [covering.id]))[0])
+    row = await notes_queries.lock_documentation_rule(uow.db, covering.id, uow.clock.now())
+    if "signed_note" in given:
+        row.signed_note = spec.signed_note
+    if "minimum_minutes" in given:
+        row.minimum_minutes = spec.minimum_minutes
+    if "cosign_states" in given:
+        row.cosign_states = sorted(set(states))
+    if "telehealth" in given:
+        row.telehealth = {
+            m.modality.value: {"home": m.home_place_of_service, "other": m.other_place_of_service, "modifier": m.modifier}
+            for m in mappings
+        }
+    row.updated_at = uow.clock.now()
+    await uow.db.flush()
+    uow.audit("documentation_rule.set", "PayerDocumentationRule", covering.id, before=before, after=documentation_rule_snapshot(row))
+    return covering

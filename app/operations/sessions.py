@@ -19,6 +19,7 @@ from app.operations.common import check, require_text, visible_or_not_found
 from app.rules.attendance import AttendanceStatus, session_window_problem
 from app.rules.scheduling import GroupType
 from app.rules.updates import SessionUpdateKind
+from app.rules.visits import Modality
 
 MAX_AD_HOC_PATIENTS = 100
 
@@ -31,6 +32,7 @@ class NewSession:
     starts_at: datetime
     ends_at: datetime
     patient_ids: list[uuid.UUID]
+    modality: Modality = Modality.IN_PERSON
 
 
 async def visible_session(db, actor: Principal, session_id: uuid.UUID, *, lock: Lock | None = None) -> models.GroupSession:
@@ -47,6 +49,7 @@ def session_snapshot(session: models.GroupSession) -> dict[str, Any]:
         "groupType": session.group_type,
         "startsAt": session.starts_at.isoformat(),
         "endsAt": session.ends_at.isoformat(),
+        "modality": session.modality,
     }
 
 
@@ -70,7 +73,8 @@ async def create_group_session(uow: UnitOfWork, actor: Principal, data: NewSessi
             "patientIds must name patients of the session's facility: " + ", ".join(encode_id("Patient", pk) for pk in missing)
         )
     session = models.GroupSession(
-        facility_id=facility.id, group_type=data.group_type, title=title, starts_at=data.starts_at, ends_at=data.ends_at
+        facility_id=facility.id, group_type=data.group_type, title=title, starts_at=data.starts_at, ends_at=data.ends_at,
+        modality=data.modality,
     )
     db.add(session)
     await db.flush()
@@ -106,3 +110,20 @@ async def add_session_participant(uow: UnitOfWork, actor: Principal, session_id:
     )
     await stage_session_update(uow, session.id, SessionUpdateKind.ROSTER_CHANGED, [encode_id("RosterEntry", entry.id)])
     return entry
+
+
+async def set_session_modality(uow: UnitOfWork, actor: Principal, session_id: uuid.UUID, modality: Modality) -> models.GroupSession:
+    """How the room meets: in person, by video or by audio; members marked otherwise keep their own."""
+    session = await visible_session(uow.db, actor, session_id, lock=Lock.WRITE)
+    if session.cancelled_at is not None:
+        raise IllegalTransition("The session is cancelled")
+    if session.locked_at is not None:
+        raise Locked("The session is locked by billing; its modality cannot change")
+    before = session.modality
+    if before == modality:
+        raise IllegalTransition(f"The session is already {modality}")
+    session.modality = modality
+    uow.audit("session.modality", "GroupSession", session.id, before={"modality": before}, after={"modality": modality},
+              session_id=session.id)
+    await stage_session_update(uow, session.id, SessionUpdateKind.VISIT_CHANGED)
+    return session

@@ -3,13 +3,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from app.rules.attendance import AttendanceStatus
+from app.rules.notes import SignedNoteRule, is_documented
+from app.rules.visits import IN_PERSON, ServiceCoding, TelehealthCoding, meets_minimum, service_coding
+
+OFFICE = "11"  # place of service for an outpatient clinic's room (edi837.OFFICE)
 
 
 class BillingIssueCode(StrEnum):
@@ -17,6 +21,8 @@ class BillingIssueCode(StrEnum):
     GROUP_SIZE_BAND_MISMATCH = "GROUP_SIZE_BAND_MISMATCH"
     GROUP_UNATTENDED_BILLED = "GROUP_UNATTENDED_BILLED"
     MISSING_DIAGNOSIS = "MISSING_DIAGNOSIS"
+    NOTE_UNSIGNED = "NOTE_UNSIGNED"
+    BELOW_MINIMUM_MINUTES = "BELOW_MINIMUM_MINUTES"
 
 
 class IssueSeverity(StrEnum):
@@ -34,6 +40,8 @@ SUPERVISION_RATIO_BREACH = BillingIssueCode.SUPERVISION_RATIO_BREACH
 GROUP_SIZE_BAND_MISMATCH = BillingIssueCode.GROUP_SIZE_BAND_MISMATCH
 GROUP_UNATTENDED_BILLED = BillingIssueCode.GROUP_UNATTENDED_BILLED
 MISSING_DIAGNOSIS = BillingIssueCode.MISSING_DIAGNOSIS
+NOTE_UNSIGNED = BillingIssueCode.NOTE_UNSIGNED
+BELOW_MINIMUM_MINUTES = BillingIssueCode.BELOW_MINIMUM_MINUTES
 BLOCKING, WARNING = IssueSeverity
 
 # Payer ids are whatever the caller keys payers by (a UUID from the database, a string in tests);
@@ -80,13 +88,32 @@ class Coverage:
 
 @dataclass(frozen=True)
 class RosterEntry:
-    """A roster member as the caller loaded it: the roster entry's id, attendance, coverages and
-    the ICD-10-CM codes of the diagnoses active on the session date, in the patient's order."""
+    """A roster member as the caller loaded it: the roster entry's id, attendance and coverages;
+    the ICD-10-CM codes of the diagnoses active on the session date, in the patient's order; the
+    minutes they were there, their note's status, and how they joined."""
 
     id: str
     status: str
     coverages: tuple[Coverage, ...] = ()
     diagnoses: tuple[str, ...] = ()
+    minutes: int | None = None
+    note_status: str | None = None
+    modality: str = IN_PERSON
+    at_home: bool = True
+
+
+@dataclass(frozen=True)
+class DocumentationRule:
+    """A payer's documentation rule: a signed note before billing, a minimum visit, the states where
+    a supervisor co-signs, and its own telehealth coding (CMS's where it has none)."""
+
+    signed_note: SignedNoteRule = SignedNoteRule.WARNING
+    minimum_minutes: int | None = None
+    cosign_states: frozenset[str] = frozenset()
+    telehealth: Mapping[str, TelehealthCoding] = field(default_factory=dict)
+
+    def cosign_required(self, state: str) -> bool:
+        return state.upper() in self.cosign_states
 
 
 @dataclass(frozen=True)
@@ -172,6 +199,7 @@ class ChargeLine:
     modifiers: tuple[str, ...]
     units: int
     amount: Decimal
+    place_of_service: str = OFFICE
 
 
 def _plural(count: int, singular: str, plural: str | None = None) -> str:
@@ -276,6 +304,76 @@ def check_diagnoses(members: Iterable[RosterEntry]) -> BillingIssue | None:
     verb = "has" if len(missing) == 1 else "have"
     message = f"{_plural(len(missing), 'billable participant')} {verb} no active diagnosis on the session date"
     return BillingIssue(MISSING_DIAGNOSIS, BLOCKING, message, participant_ids=missing)
+RulesByPayer = Mapping[PayerId, DocumentationRule]
+
+
+def member_rule(member: RosterEntry, session_date: date, rules_by_payer: RulesByPayer) -> DocumentationRule | None:
+    """The documentation rule of the member's own primary payer, if it has one."""
+    coverage = member_primary_coverage(member.coverages, session_date)
+    return rules_by_payer.get(coverage.payer_id) if coverage is not None else None
+
+
+def _below_minimum(member: RosterEntry, rule: DocumentationRule | None) -> bool:
+    if rule is None or member.minutes is None or not is_billable_status(member.status):
+        return False
+    return not meets_minimum(member.minutes, rule.minimum_minutes)
+
+
+def billable_members(members: Iterable[RosterEntry], session_date: date, rules_by_payer: RulesByPayer) -> list[RosterEntry]:
+    """ATTENDED or LATE, and there for the minimum minutes of their payer's rule (when it sets one)."""
+    return [
+        m for m in members
+        if is_billable_status(m.status) and not _below_minimum(m, member_rule(m, session_date, rules_by_payer))
+    ]
+
+
+def check_minimum_minutes(members: Sequence[RosterEntry], session_date: date, rules_by_payer: RulesByPayer) -> BillingIssue | None:
+    """A WARNING naming every present member below their payer's minimum visit, with the minutes:
+    they are not billable (and not counted for the band)."""
+    short: list[tuple[RosterEntry, int]] = []
+    for member in members:
+        rule = member_rule(member, session_date, rules_by_payer)
+        if _below_minimum(member, rule):
+            short.append((member, rule.minimum_minutes))
+    if not short:
+        return None
+    details = "; ".join(f"{m.minutes} of {minimum} minutes" for m, minimum in short)
+    verb = "is" if len(short) == 1 else "are"
+    message = f"{_plural(len(short), 'participant')} {verb} below the payer's minimum visit and not billable ({details})"
+    return BillingIssue(BELOW_MINIMUM_MINUTES, WARNING, message, participant_ids=tuple(m.id for m, _ in short))
+
+
+def check_unsigned_notes(
+    members: Sequence[RosterEntry], session_date: date, state: str, rules_by_payer: RulesByPayer
+) -> list[BillingIssue]:
+    """One NOTE_UNSIGNED per billable member whose payer's rule wants a signed note (co-signed where
+    the rule names the facility's state) and whose note is not there yet; its severity is the rule's."""
+    issues = []
+    for member in billable_members(members, session_date, rules_by_payer):
+        rule = member_rule(member, session_date, rules_by_payer)
+        if rule is None or rule.signed_note == SignedNoteRule.NONE:
+            continue
+        needs_cosign = rule.cosign_required(state)
+        if is_documented(member.note_status, needs_cosign):
+            continue
+        if member.note_status is None or member.note_status == "DRAFT":
+            message = "The participant's note is not signed"
+        else:
+            message = "The participant's note awaits a supervisor's co-signature"
+        issues.append(BillingIssue(NOTE_UNSIGNED, IssueSeverity(rule.signed_note.value), message, participant_ids=(member.id,)))
+    return issues
+
+
+# Findings about one member: a claim carries only its own member's.
+MEMBER_ISSUES = frozenset({NOTE_UNSIGNED})
+
+
+def claim_issues(preview: Preview, participant_id: str | None) -> tuple[BillingIssue, ...]:
+    """The preview's findings a member's claim carries: every session-wide one, and the per-member
+    ones (an unsigned note) only when they are about this member."""
+    return tuple(
+        i for i in preview.issues if i.code not in MEMBER_ISSUES or participant_id in i.participant_ids
+    )
 
 
 def _with_acceptance(issue: BillingIssue, accepted_codes: Collection[str]) -> BillingIssue:
@@ -301,16 +399,23 @@ def build_billing_preview(
     bands_by_payer: Mapping[PayerId, Sequence[Band]],
     ratio_by_payer: Mapping[PayerId, int],
     accepted_codes: Collection[str] = frozenset(),
+    rules_by_payer: RulesByPayer | None = None,
 ) -> Preview:
     """The preview and the scrubber's findings, from data the caller loaded for the facility's state.
 
     `bands_by_payer` and `ratio_by_payer` hold the band tables and supervision rules of the
     facility's state, keyed by payer id; a payer missing from `bands_by_payer` has no band table.
     """
-    billable_count = count_billable_participants(members)
+    rules_by_payer = rules_by_payer or {}
+    billable_count = len(billable_members(members, session_date, rules_by_payer))
     present = count_present_supervisors(supervisors)
     payer_id = resolve_payer((m.coverages for m in members), session_date)
-    found: list[BillingIssue | None] = [check_unattended(members), check_diagnoses(members)]
+    found: list[BillingIssue | None] = [
+        check_unattended(members),
+        check_diagnoses(billable_members(members, session_date, rules_by_payer)),
+        check_minimum_minutes(members, session_date, rules_by_payer),
+    ]
+    found += check_unsigned_notes(members, session_date, state, rules_by_payer)
     band: Band | None = None
     ratio: int | None = None
     # Without a payer there is no band table or rule to check against (rules.md §8).
@@ -333,20 +438,27 @@ def build_billing_preview(
 
 
 def member_charge(
-    band_for_payer: Band | None, *, participant_id: str, coverage: Coverage, service_date: date
+    band_for_payer: Band | None,
+    *,
+    participant_id: str,
+    coverage: Coverage,
+    service_date: date,
+    coding: ServiceCoding | None = None,
 ) -> ChargeLine | None:
-    """The member's charge at the band of their own payer; no band, no charge."""
+    """The member's charge at the band of their own payer, coded for how they joined; no band, no charge."""
     if band_for_payer is None:
         return None
+    coding = coding or ServiceCoding(OFFICE, band_for_payer.modifiers)
     return ChargeLine(
         participant_id=participant_id,
         payer_id=coverage.payer_id,
         member_id=coverage.member_id,
         service_date=service_date,
         procedure_code=band_for_payer.procedure_code,
-        modifiers=band_for_payer.modifiers,
+        modifiers=coding.modifiers,
         units=1,
         amount=band_for_payer.rate,
+        place_of_service=coding.place_of_service,
     )
 
 
@@ -355,22 +467,32 @@ def charge_lines(
     *,
     session_date: date,
     bands_by_payer: Mapping[PayerId, Sequence[Band]],
+    rules_by_payer: RulesByPayer | None = None,
+    facility_place_of_service: str = OFFICE,
 ) -> tuple[ChargeLine, ...]:
-    """One charge per billable member, each at their own payer's band for the session's billable count.
+    """One charge per billable member, each at their own payer's band for the session's billable count,
+    with the place of service and modifiers of how the member joined.
 
     A billable member with no primary coverage, or whose payer has no band for the count,
     gets no charge; the caller can tell them apart by participant id.
     """
-    billable_count = count_billable_participants(members)
+    rules_by_payer = rules_by_payer or {}
+    billable = billable_members(members, session_date, rules_by_payer)
     lines: list[ChargeLine] = []
-    for member in members:
-        if not is_billable_status(member.status):
-            continue
+    for member in billable:
         coverage = member_primary_coverage(member.coverages, session_date)
         if coverage is None:
             continue
-        band = resolve_group_size_band(bands_by_payer.get(coverage.payer_id, ()), billable_count).band
-        line = member_charge(band, participant_id=member.id, coverage=coverage, service_date=session_date)
+        band = resolve_group_size_band(bands_by_payer.get(coverage.payer_id, ()), len(billable)).band
+        rule = rules_by_payer.get(coverage.payer_id)
+        coding = service_coding(
+            member.modality,
+            patient_at_home=member.at_home,
+            band_modifiers=band.modifiers if band else (),
+            facility_place_of_service=facility_place_of_service,
+            overrides=rule.telehealth if rule else None,
+        )
+        line = member_charge(band, participant_id=member.id, coverage=coverage, service_date=session_date, coding=coding)
         if line is not None:
             lines.append(line)
     return tuple(lines)

@@ -22,9 +22,11 @@ FREQUENCY_CODES = {ClaimFrequency.ORIGINAL: ORIGINAL, ClaimFrequency.REPLACEMENT
 CORRECTIONS = frozenset({REPLACEMENT, VOID})
 
 # Place of service: 11 (office) fits an outpatient clinic and is the default; 53 (community
-# mental health center) is for facilities certified as a CMHC. Nothing else is a group-therapy room.
+# mental health center) is for facilities certified as a CMHC; 02 and 10 are telehealth (the
+# patient elsewhere, the patient at home). Nothing else is a group-therapy room.
 OFFICE, COMMUNITY_MENTAL_HEALTH_CENTER = "11", "53"
-PLACES_OF_SERVICE = frozenset({OFFICE, COMMUNITY_MENTAL_HEALTH_CENTER})
+TELEHEALTH_ELSEWHERE, TELEHEALTH_HOME = "02", "10"
+PLACES_OF_SERVICE = frozenset({OFFICE, COMMUNITY_MENTAL_HEALTH_CENTER, TELEHEALTH_ELSEWHERE, TELEHEALTH_HOME})
 
 # HI01's qualifier names the principal diagnosis, the rest are other diagnoses (ICD-10-CM).
 PRINCIPAL_DIAGNOSIS, OTHER_DIAGNOSIS = "ABK", "ABF"
@@ -94,6 +96,7 @@ class ServiceLine:
     service_date: date
     # SV107: which of the claim's diagnoses (1-based, HI order) this line treats; at most four.
     diagnosis_pointers: tuple[int, ...] = (1,)
+    place_of_service: str | None = None  # SV105, written only where it differs from CLM05-1
 
 
 @dataclass(frozen=True)
@@ -248,14 +251,15 @@ def _claim(claim: Claim837) -> list[str]:
     return segments
 
 
-def _service_lines(lines: Sequence[ServiceLine]) -> list[str]:
+def _service_lines(lines: Sequence[ServiceLine], claim_place_of_service: str) -> list[str]:
     segments: list[str] = []
     for number, line in enumerate(lines, 1):
         modifiers = (clean(m) for m in line.modifiers[:4])  # SV101 has room for four
         procedure = COMPONENT.join(("HC", clean(line.procedure_code), *modifiers))
+        place = line.place_of_service if line.place_of_service not in (None, claim_place_of_service) else ""
         segments += [
             _segment("LX", str(number)),
-            _segment("SV1", procedure, x12_amount(line.amount), "UN", str(line.units), "", "",
+            _segment("SV1", procedure, x12_amount(line.amount), "UN", str(line.units), place, "",
                      COMPONENT.join(str(p) for p in line.diagnosis_pointers[:4])),
             _segment("DTP", "472", "D8", line.service_date.strftime("%Y%m%d")),
         ]
@@ -269,7 +273,7 @@ def render_837p(claim: Claim837) -> str:
         + _billing_provider(claim)
         + _subscriber(claim)
         + _claim(claim)
-        + _service_lines(claim.service_lines)
+        + _service_lines(claim.service_lines, claim.place_of_service)
     )
     transaction.append(_segment("SE", str(len(transaction) + 1), "0001"))  # SE01 counts ST through SE
     control = claim.interchange_control_number
@@ -324,6 +328,31 @@ def _frequency_problems(claim: list[list[str]], component: str) -> list[str]:
         problems.append(f"claim {number}: frequency {frequency} needs REF*F8 with the original claim")
     if frequency not in CORRECTIONS and has_f8:
         problems.append(f"claim {number}: REF*F8 belongs only on a replacement (7) or void (8)")
+    return problems
+
+
+TELEHEALTH_PLACES = frozenset({TELEHEALTH_ELSEWHERE, TELEHEALTH_HOME})
+TELEHEALTH_MODIFIERS = frozenset({"95", "93", "GT", "FQ", "FR"})
+
+
+def _place_problems(claim: list[list[str]], component: str) -> list[str]:
+    """CLM05-1 and any SV105 are a place of service we bill from, and a telehealth place (02, 10)
+    carries a telehealth modifier on the line. (A modifier 95 with an in-person place is CMS's own
+    choice for some payers, so it is not flagged.)"""
+    number = _element(claim[0], 1)
+    claim_place = _element(claim[0], 5).split(component)[0]
+    problems: list[str] = []
+    for segment in (s for s in claim if s[0] == "SV1"):
+        place = _element(segment, 5) or claim_place
+        if place not in PLACES_OF_SERVICE:
+            problems.append(f"claim {number}: place of service {place!r} is not one we bill")
+            continue
+        modifiers = set(_element(segment, 1).split(component)[2:])
+        telehealth = bool(modifiers & TELEHEALTH_MODIFIERS)
+        if place in TELEHEALTH_PLACES and not telehealth:
+            problems.append(f"claim {number}: place of service {place} needs a telehealth modifier (95 or 93)")
+    if claim_place not in PLACES_OF_SERVICE:
+        problems.append(f"claim {number}: CLM05-1 place of service {claim_place!r} is not one we bill")
     return problems
 
 
@@ -452,5 +481,8 @@ def edi_problems(text: str) -> list[str]:
     if not claims:
         problems.append("no CLM segment")
     for claim in claims:
-        problems += _frequency_problems(claim, component) + _total_problems(claim) + _diagnosis_problems(claim, component)
+        problems += (
+            _frequency_problems(claim, component) + _total_problems(claim) + _diagnosis_problems(claim, component)
+            + _place_problems(claim, component)
+        )
     return problems + _required_problems(segments) + _npi_problems(segments) + _envelope_problems(segments)

@@ -27,6 +27,9 @@ class Scope(StrEnum):
     EVENTS_READ = "events.read"
     # A room display's: its room's live view, the fields a wall may show (app.schema.displays.privacy).
     DISPLAY = "display.room"
+    NOTES_READ = "clinical.notes.read"
+    NOTES_WRITE = "clinical.notes.write"
+    NOTES_COSIGN = "clinical.notes.cosign"
 
 
 ALL_SCOPES = tuple(Scope)

@@ -17,6 +17,8 @@ class SessionUpdateKind(StrEnum):
     CANCELLED = "CANCELLED"
     RESCHEDULED = "RESCHEDULED"
     DETAILS_CHANGED = "DETAILS_CHANGED"  # the title or facilitator followed an edit of the group
+    NOTE_CHANGED = "NOTE_CHANGED"
+    VISIT_CHANGED = "VISIT_CHANGED"
     PAUSED = "PAUSED"
 
 

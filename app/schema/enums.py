@@ -11,9 +11,11 @@ from app.rules import (
     claims,
     compliance,
     displays,
+    notes,
     reference,
     scheduling,
     updates,
+    visits,
     waitlist,
 )
 
@@ -47,3 +49,8 @@ DisplayNameFormat = strawberry.enum(
     displays.NameFormat, name="DisplayNameFormat",
     description="How a facility's room displays show a patient: first name and last initial (the default), or initials.",
 )
+NoteStatus = strawberry.enum(notes.NoteStatus, description="DRAFT → SIGNED by its author → CO_SIGNED by a supervisor where required")
+SignedNoteRule = strawberry.enum(notes.SignedNoteRule, description="A payer's say on an unsigned member note: no check, a WARNING, or BLOCKING")
+Participation = strawberry.enum(notes.Participation)
+RiskFlag = strawberry.enum(notes.RiskFlag)
+Modality = strawberry.enum(visits.Modality)

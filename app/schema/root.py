@@ -40,6 +40,9 @@ from app.schema.reference.queries import (
     staff_node,
 )
 from app.schema.reference.types import Facility, Patient, Payer, Staff
+from app.schema.notes.mutations import NotesMutation
+from app.schema.notes.queries import NotesQuery
+from app.schema.notes.types import GroupNote, MemberNote
 from app.schema.operation_name import OperationNameRequired
 from app.schema.scalars import SCALAR_OVERRIDES
 from app.schema.scheduling.mutations import SchedulingMutation
@@ -80,14 +83,16 @@ class NodeQuery:
 
 @strawberry.type
 class Query(
-    NodeQuery, ReferenceQuery, SchedulingQuery, SessionsQuery, BillingQuery, EventsQuery, HistoryQuery, CalendarsQuery, DisplaysQuery
+    NodeQuery, ReferenceQuery, SchedulingQuery, SessionsQuery, BillingQuery, EventsQuery, HistoryQuery, CalendarsQuery, DisplaysQuery,
+    NotesQuery,
 ):
     pass
 
 
 @strawberry.type
 class Mutation(
-    ReferenceMutation, SchedulingMutation, EnrollmentMutation, SessionsMutation, BillingMutation, CalendarsMutation, DisplaysMutation
+    ReferenceMutation, SchedulingMutation, EnrollmentMutation, SessionsMutation, BillingMutation, CalendarsMutation, DisplaysMutation,
+    NotesMutation,
 ):
     pass
 
@@ -135,7 +140,7 @@ def build_schema(introspection: bool = True, caches: bool = True) -> Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=NODE_TYPES,
+        types=[*NODE_TYPES, GroupNote, MemberNote],
         extensions=extensions,
         execution_context_class=SharedEventExecutionContext,
         scalar_overrides=SCALAR_OVERRIDES,

@@ -376,3 +376,116 @@ def test_the_preview_carries_missing_diagnosis_and_is_not_ready() -> None:
     p = preview(rows)
     assert [(i.code, i.participant_ids) for i in p.issues] == [("MISSING_DIAGNOSIS", ("p3",))]
     assert p.ready_to_bill is False
+# ------------------------------------------------------------------ documentation rules (issue 19)
+
+from app.rules.billing import (  # noqa: E402
+    BELOW_MINIMUM_MINUTES,
+    NOTE_UNSIGNED,
+    DocumentationRule,
+    billable_members,
+    check_minimum_minutes,
+    claim_issues,
+    check_unsigned_notes,
+)
+from app.rules.notes import SignedNoteRule  # noqa: E402
+
+DOC_PAYER = Coverage("doc-payer", "DOCPAY", 1, date(2025, 1, 1), member_id="D-1")
+
+
+def documented(entry_id: str, status: str = "ATTENDED", *, minutes=None, note=None, modality="IN_PERSON", home=True):
+    return RosterEntry(
+        entry_id, status, (DOC_PAYER,), diagnoses=("F33.1",), minutes=minutes, note_status=note, modality=modality, at_home=home
+    )
+
+
+@pytest.mark.parametrize(
+    "rule, members, billable",
+    [
+        (None, [documented("a", minutes=10)], ["a"]),  # no rule: minutes do not matter
+        (DocumentationRule(minimum_minutes=45), [documented("a", minutes=44), documented("b", minutes=45)], ["b"]),
+        (DocumentationRule(minimum_minutes=45), [documented("a", minutes=None)], ["a"]),  # not recorded: billable
+        (DocumentationRule(minimum_minutes=45), [documented("a", "ABSENT", minutes=0)], []),
+        (DocumentationRule(), [documented("a", minutes=5)], ["a"]),
+    ],
+)
+def test_members_below_their_payers_minimum_are_not_billable(rule, members, billable):
+    rules = {"doc-payer": rule} if rule else {}
+    assert [m.id for m in billable_members(members, SESSION_DAY, rules)] == billable
+
+
+def test_below_minimum_minutes_names_the_members_and_their_minutes():
+    rules = {"doc-payer": DocumentationRule(minimum_minutes=45)}
+    issue = check_minimum_minutes([documented("a", minutes=30), documented("b", minutes=60)], SESSION_DAY, rules)
+    assert (issue.code, issue.severity, issue.participant_ids) == (BELOW_MINIMUM_MINUTES, WARNING, ("a",))
+    assert "30 of 45 minutes" in issue.message
+    assert check_minimum_minutes([documented("b", minutes=60)], SESSION_DAY, rules) is None
+
+
+@pytest.mark.parametrize(
+    "rule, state, note, expected",
+    [
+        (None, "AZ", None, None),  # no rule: no documentation check
+        (DocumentationRule(), "AZ", None, WARNING),  # WARNING by default
+        (DocumentationRule(), "AZ", "DRAFT", WARNING),
+        (DocumentationRule(), "AZ", "SIGNED", None),
+        (DocumentationRule(signed_note=SignedNoteRule.BLOCKING), "AZ", "DRAFT", BLOCKING),
+        (DocumentationRule(signed_note=SignedNoteRule.NONE), "AZ", None, None),
+        (DocumentationRule(cosign_states=frozenset({"AZ"})), "AZ", "SIGNED", WARNING),  # awaits co-signature
+        (DocumentationRule(cosign_states=frozenset({"AZ"})), "AZ", "CO_SIGNED", None),
+        (DocumentationRule(cosign_states=frozenset({"NM"})), "AZ", "SIGNED", None),
+    ],
+)
+def test_note_unsigned_per_member_by_the_payers_rule(rule, state, note, expected):
+    rules = {"doc-payer": rule} if rule else {}
+    issues = check_unsigned_notes([documented("a", note=note), documented("gone", "ABSENT")], SESSION_DAY, state, rules)
+    assert [i.severity for i in issues] == ([expected] if expected else [])
+    assert all(i.code == NOTE_UNSIGNED and i.participant_ids == ("a",) for i in issues)
+
+
+def test_a_member_below_the_minimum_is_not_asked_for_a_note():
+    rules = {"doc-payer": DocumentationRule(minimum_minutes=45)}
+    assert check_unsigned_notes([documented("a", minutes=10)], SESSION_DAY, "AZ", rules) == []
+
+
+def test_preview_with_documentation_rules_counts_only_members_who_stayed_and_blocks_on_unsigned_notes():
+    rules = {"doc-payer": DocumentationRule(signed_note=SignedNoteRule.BLOCKING, minimum_minutes=45)}
+    members = [documented("a", minutes=90, note="SIGNED"), documented("b", minutes=90), documented("c", minutes=20)]
+    preview = build_billing_preview(
+        members=members, supervisors=[], session_date=SESSION_DAY, state="AZ",
+        bands_by_payer={"doc-payer": (SMALL,)}, ratio_by_payer={}, rules_by_payer=rules,
+    )
+    assert preview.billable_count == 2
+    assert [(i.code, i.severity, i.participant_ids) for i in preview.issues] == [
+        (BELOW_MINIMUM_MINUTES, WARNING, ("c",)), (NOTE_UNSIGNED, BLOCKING, ("b",)),
+    ]
+    assert preview.ready_to_bill is False
+
+
+@pytest.mark.parametrize(
+    "modality, home, pos, modifiers",
+    [("IN_PERSON", True, "11", ("HQ",)), ("TELEHEALTH_VIDEO", True, "10", ("HQ", "95")),
+     ("TELEHEALTH_VIDEO", False, "02", ("HQ", "95")), ("TELEHEALTH_AUDIO", True, "10", ("HQ", "93"))],
+)
+def test_charge_lines_carry_the_members_place_of_service_and_modifiers(modality, home, pos, modifiers):
+    members = [documented("a", modality=modality, home=home), documented("b")]
+    lines = charge_lines(members, session_date=SESSION_DAY, bands_by_payer={"doc-payer": (SMALL,)})
+    line = next(x for x in lines if x.participant_id == "a")
+    assert (line.place_of_service, line.modifiers) == (pos, modifiers)
+
+
+def test_charge_lines_leave_out_members_below_the_minimum_and_code_the_band_for_the_rest():
+    rules = {"doc-payer": DocumentationRule(minimum_minutes=45)}
+    members = [documented(x, minutes=90) for x in "ab"] + [documented("c", minutes=10)]
+    lines = charge_lines(members, session_date=SESSION_DAY, bands_by_payer={"doc-payer": (SMALL,)}, rules_by_payer=rules)
+    assert [x.participant_id for x in lines] == ["a", "b"]
+
+
+def test_a_claim_carries_session_wide_findings_and_only_its_own_members_unsigned_note():
+    rules = {"doc-payer": DocumentationRule(signed_note=SignedNoteRule.BLOCKING)}
+    members = [documented("a", note="SIGNED"), documented("b"), documented("c", "SCHEDULED")]
+    preview = build_billing_preview(
+        members=members, supervisors=[], session_date=SESSION_DAY, state="AZ",
+        bands_by_payer={"doc-payer": (SMALL,)}, ratio_by_payer={}, rules_by_payer=rules,
+    )
+    assert [i.code for i in claim_issues(preview, "a")] == [GROUP_UNATTENDED_BILLED]
+    assert [i.code for i in claim_issues(preview, "b")] == [GROUP_UNATTENDED_BILLED, NOTE_UNSIGNED]

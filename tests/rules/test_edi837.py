@@ -14,6 +14,8 @@ from tests.support.x12 import pyx12_errors
 
 from app.rules.edi837 import (
     COMMUNITY_MENTAL_HEALTH_CENTER,
+    TELEHEALTH_ELSEWHERE,
+    TELEHEALTH_HOME,
     REPLACEMENT,
     VOID,
     Address,
@@ -105,6 +107,14 @@ VARIANTS = {
         service_lines=(replace(line(), diagnosis_pointers=(1,)), replace(line("12.50", "H0005"), diagnosis_pointers=(2, 1))),
     ),
     "test-interchange": replace(ORIGINAL_CLAIM, production=False, interchange_control_number=999999999),
+    "telehealth-video-at-home": replace(ORIGINAL_CLAIM, place_of_service=TELEHEALTH_HOME, service_lines=(line(modifiers=("HQ", "95")),)),
+    "telehealth-video-elsewhere": replace(
+        ORIGINAL_CLAIM, place_of_service=TELEHEALTH_ELSEWHERE, service_lines=(line(modifiers=("HQ", "95")),)
+    ),
+    "telehealth-audio-only": replace(ORIGINAL_CLAIM, place_of_service=TELEHEALTH_HOME, service_lines=(line(modifiers=("HQ", "93")),)),
+    "line-place-differs-from-claim": replace(
+        ORIGINAL_CLAIM, service_lines=(line(), replace(line("12.50", modifiers=("95",)), place_of_service=TELEHEALTH_HOME))
+    ),
 }
 
 
@@ -235,7 +245,20 @@ BROKEN = {
         render_837p(replace(ORIGINAL_CLAIM, service_lines=(replace(line(), diagnosis_pointers=(1, 2)),))),
         "SV107 pointer '2' names no diagnosis",
     ),
+    "telehealth-place-without-modifier": (render_837p(replace(ORIGINAL_CLAIM, place_of_service=TELEHEALTH_HOME)),
+                                          "place of service 10 needs a telehealth modifier"),
+    "unknown-place-of-service": (render_837p(replace(ORIGINAL_CLAIM, place_of_service="99")),
+                                 "CLM05-1 place of service '99' is not one we bill"),
 }
+
+
+def test_telehealth_place_of_service_in_clm05_and_sv105_only_where_the_line_differs() -> None:
+    video = render_837p(replace(ORIGINAL_CLAIM, place_of_service=TELEHEALTH_HOME, service_lines=(line(modifiers=("HQ", "95")),)))
+    assert segments_named(video, "CLM")[0][5] == "10:B:1"
+    assert segments_named(video, "SV1")[0][1] == "HC:90853:HQ:95"
+    assert segments_named(video, "SV1")[0][5] == ""
+    mixed = render_837p(VARIANTS["line-place-differs-from-claim"])
+    assert [s[5] for s in segments_named(mixed, "SV1")] == ["", "10"]
 
 
 @pytest.mark.parametrize(("text", "problem"), BROKEN.values(), ids=BROKEN.keys())

@@ -84,6 +84,8 @@ class World:
     def display_credential(self) -> str:
         return self.display_secrets["credential"]
     assignment_to_remove: str = ""
+    group_note: str = ""
+    member_notes: dict[str, str] = field(default_factory=dict)  # patient id -> member note id
 
     def ids_of_a(self) -> dict[str, str]:
         """One id of each record type in facility A, by type name."""
@@ -165,7 +167,27 @@ async def build_world(gql, clinic, services) -> World:
         {"input": {"staffId": clinic.staff[0], "patientId": p[5], "role": "SUPERVISING"}},
     )
     world.assignment_to_remove = assigned["assignStaff"]["id"]
+    await build_notes(gql, world)
     return world
+
+
+async def build_notes(gql, world: World) -> None:
+    """The live session's group note by its facilitator, drafting notes for the three who attended;
+    the third signed. The payer asks for a co-signature in AZ (and no signed note for billing)."""
+    await gql.execute(
+        "mutation($input: DocumentationRuleInput!) { setPayerDocumentationRule(input: $input) { id } }",
+        {"input": {"payerId": world.payer, "signedNote": "NONE", "cosignStates": ["AZ"]}},
+    )
+    author = gql.as_(subject=world.facilitator)
+    note = (await author.execute(
+        "mutation($s: ID!) { createGroupNote(sessionId: $s, input: {topic: \"Grounding\"}) { id memberNotes { id patient { id } } } }",
+        {"s": world.live_session},
+    ))["createGroupNote"]
+    world.group_note = note["id"]
+    world.member_notes = {m["patient"]["id"]: m["id"] for m in note["memberNotes"]}
+    signed = world.member_notes[world.patients[3]]
+    await author.execute("mutation($id: ID!) { updateMemberNote(id: $id, input: {participation: ACTIVE}) { id } }", {"id": signed})
+    await author.execute("mutation($id: ID!) { signNote(id: $id) { id } }", {"id": signed})
 
 
 # ------------------------------------------------------------------ one valid call per operation
@@ -176,6 +198,8 @@ class Call:
     document: str
     variables: Callable[[World], dict]
     device: bool = False  # called with a paired display's credential (World.display_credential), not a staff token
+    # Who must call: a note's author or co-signer is a staff member (the token's subject), not any caller.
+    subject: Callable[[World], str] | None = None
 
 
 def _mutation(field_name: str, arguments: str, definitions: str) -> str:
@@ -346,6 +370,43 @@ CALLS: dict[str, Call] = {
     "setDisplayNameFormat": Call(
         _mutation("setDisplayNameFormat", "facilityId: $f, format: $format", "$f: ID!, $format: DisplayNameFormat!"),
         lambda w: {"f": w.facility, "format": "INITIALS"},
+    ),
+    # ---------------------------------------------------------------- clinical notes, visits, documentation rules
+    "groupNote": Call("query($id: ID!) { groupNote(sessionId: $id) { id status topic } }", lambda w: {"id": w.live_session}),
+    "memberNote": Call("query($id: ID!) { memberNote(id: $id) { id status participation } }",
+                       lambda w: {"id": w.member_notes[w.patients[1]]}),
+    "createGroupNote": Call(
+        _mutation("createGroupNote", "sessionId: $sessionId, input: $input", "$sessionId: ID!, $input: GroupNoteInput!"),
+        lambda w: {"sessionId": w.ended_session, "input": {"topic": "Distress tolerance", "interventions": ["Skill modeling"]}},
+        subject=lambda w: w.facilitator,
+    ),
+    "updateGroupNote": Call(
+        _mutation("updateGroupNote", "id: $id, input: $input", "$id: ID!, $input: GroupNoteInput!"),
+        lambda w: {"id": w.group_note, "input": {"groupDynamics": "Cohesive"}}, subject=lambda w: w.facilitator,
+    ),
+    "updateMemberNote": Call(
+        _mutation("updateMemberNote", "id: $id, input: $input", "$id: ID!, $input: MemberNoteInput!"),
+        lambda w: {"id": w.member_notes[w.patients[1]], "input": {"participation": "MODERATE"}}, subject=lambda w: w.facilitator,
+    ),
+    "signNote": Call(_mutation("signNote", "id: $id", "$id: ID!"), lambda w: {"id": w.group_note}, subject=lambda w: w.facilitator),
+    "cosignNote": Call(_mutation("cosignNote", "id: $id", "$id: ID!"), lambda w: {"id": w.member_notes[w.patients[3]]},
+                       subject=lambda w: w.supervisor),
+    "addNoteAddendum": Call(
+        _mutation("addNoteAddendum", "noteId: $id, text: $text", "$id: ID!, $text: String!"),
+        lambda w: {"id": w.member_notes[w.patients[3]], "text": "Correction: arrived with a sponsor"},
+        subject=lambda w: w.facilitator,
+    ),
+    "setParticipantVisit": Call(
+        _mutation("setParticipantVisit", "participantId: $id, input: $input", "$id: ID!, $input: ParticipantVisitInput!"),
+        lambda w: {"id": w.live_roster[w.patients[1]], "input": {"modality": "TELEHEALTH_VIDEO", "patientAtHome": True}},
+    ),
+    "setSessionModality": Call(
+        _mutation("setSessionModality", "sessionId: $id, modality: $modality", "$id: ID!, $modality: Modality!"),
+        lambda w: {"id": w.live_session, "modality": "TELEHEALTH_VIDEO"},
+    ),
+    "setPayerDocumentationRule": Call(
+        _mutation("setPayerDocumentationRule", "input: $input", "$input: DocumentationRuleInput!"),
+        lambda w: {"input": {"payerId": w.payer, "minimumMinutes": 30}},
     ),
 }
 

@@ -10,6 +10,7 @@ from app.db.models.clinical import (
     RosterEntry,
     SupervisorAttendance,
 )
+from app.db.models.notes import GroupNote, MemberNote, NoteAddendum, PayerDocumentationRule
 from app.db.models.platform import (
     AuditEntry,
     ConsumerOffset,
@@ -64,4 +65,8 @@ __all__ = [
     "GroupDefinition",
     "GroupOccurrence",
     "RoomDisplay",
+    "GroupNote",
+    "MemberNote",
+    "NoteAddendum",
+    "PayerDocumentationRule",
 ]

@@ -48,6 +48,7 @@ class Charge(Base):
     service_date: Mapped[date] = mapped_column(Date)
     procedure_code: Mapped[str] = mapped_column(String(10))
     modifiers: Mapped[list[str]] = mapped_column(ARRAY(String(2)), default=list)
+    place_of_service: Mapped[str] = mapped_column(String(2), default="11", server_default="11")
     units: Mapped[int] = mapped_column(Integer, default=1)
     amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     status: Mapped[str] = mapped_column(String(8), default=ChargeStatus.ACTIVE)

@@ -9,6 +9,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.models.base import Base, timestamp_now, uuid_pk
 from app.rules.attendance import AttendanceStatus
+from app.rules.visits import Modality
 
 
 class GroupSession(Base):
@@ -52,6 +54,7 @@ class GroupSession(Base):
     billed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # When billing first found a BLOCKING issue in the ended session's preview (awaiting finalization).
     awaiting_finalization_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    modality: Mapped[str] = mapped_column(String(20), default=Modality.IN_PERSON, server_default=Modality.IN_PERSON.value)
     update_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = timestamp_now()
 
@@ -67,6 +70,12 @@ class RosterEntry(Base):
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default=AttendanceStatus.SCHEDULED)
     added_late: Mapped[bool] = mapped_column(default=False)
+    # Partial attendance: when the member arrived and left (None: not recorded).
+    arrived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    departed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # How the member joined when not as the room did (None: the session's modality).
+    modality: Mapped[str | None] = mapped_column(String(20))
+    patient_at_home: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     created_at: Mapped[datetime] = timestamp_now()
     updated_at: Mapped[datetime] = timestamp_now()
 

@@ -15,12 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import models
 from app.db.queries.common import rows_by_column
 from app.db.queries.reference import diagnoses_by_patient
+from app.db.queries.notes import documentation_rules
 from app.db.queries.sessions import supervisors_by_session
 from app.ids import encode_id
 from app.rules import billing as rules
 from app.rules.billing import BillingIssueCode
 from app.rules.claims import ChargeStatus
 from app.rules.diagnoses import Diagnosis, active_diagnosis_codes
+from app.rules.visits import Stay, effective_modality, minutes_present
 
 
 @dataclass
@@ -37,6 +39,7 @@ class BillingInputs:
     ratio_by_payer: dict[uuid.UUID, int] = field(default_factory=dict)
     accepted_codes: frozenset[str] = frozenset()
     patient_by_entry: dict[str, uuid.UUID] = field(default_factory=dict)
+    rules_by_payer: dict[uuid.UUID, rules.DocumentationRule] = field(default_factory=dict)
 
     def preview(self) -> rules.Preview:
         return rules.build_billing_preview(
@@ -47,10 +50,13 @@ class BillingInputs:
             bands_by_payer=self.bands_by_payer,
             ratio_by_payer=self.ratio_by_payer,
             accepted_codes=self.accepted_codes,
+            rules_by_payer=self.rules_by_payer,
         )
 
     def charge_lines(self) -> tuple[rules.ChargeLine, ...]:
-        return rules.charge_lines(self.members, session_date=self.session_date, bands_by_payer=self.bands_by_payer)
+        return rules.charge_lines(
+            self.members, session_date=self.session_date, bands_by_payer=self.bands_by_payer, rules_by_payer=self.rules_by_payer
+        )
 
 
 async def billing_inputs(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, BillingInputs]:
@@ -81,16 +87,31 @@ async def billing_inputs(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> 
     patient_ids = list({e.patient_id for e in entries})
     coverages = await _coverages(set(patient_ids), db)
     diagnoses = dict(zip(patient_ids, await diagnoses_by_patient(db, patient_ids))) if patient_ids else {}
+    note_status = dict(
+        (await db.execute(select(models.MemberNote.roster_entry_id, models.MemberNote.status).where(models.MemberNote.session_id.in_(inputs)))).all()
+    )
     for entry in entries:
         into = inputs[entry.session_id]
+        session = into.session
         rid = encode_id("RosterEntry", entry.id)
         active = active_diagnosis_codes(
             (Diagnosis(d.code, d.effective_from, d.effective_to) for d in diagnoses[entry.patient_id]), into.session_date
         )
+        stay = Stay(entry.arrived_at, entry.departed_at)
         into.members.append(
-            rules.RosterEntry(id=rid, status=entry.status, coverages=tuple(coverages[entry.patient_id]), diagnoses=active)
+            rules.RosterEntry(
+                id=rid,
+                status=entry.status,
+                coverages=tuple(coverages[entry.patient_id]),
+                diagnoses=active,
+                minutes=minutes_present(entry.status, stay, session.starts_at, session.ends_at),
+                note_status=note_status.get(entry.id),
+                modality=effective_modality(session.modality, entry.modality),
+                at_home=entry.patient_at_home,
+            )
         )
         into.patient_by_entry[rid] = entry.patient_id
+    payer_rules = await documentation_rules(db, list({c.payer_id for cs in coverages.values() for c in cs}))
 
     for session_id, marks in (await supervisors_by_session(db, list(inputs))).items():
         inputs[session_id].supervisors = [
@@ -119,6 +140,7 @@ async def billing_inputs(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> 
         entry.bands_by_payer = {payer: b for (state, payer), b in bands.items() if state == entry.state}
         entry.ratio_by_payer = {payer: r for (state, payer), r in ratios.items() if state == entry.state}
         entry.accepted_codes = frozenset(accepted[session_id])
+        entry.rules_by_payer = payer_rules
     return inputs
 
 

@@ -66,6 +66,7 @@ class Charge(Node):
     service_date: date
     procedure_code: str
     modifiers: list[str]
+    place_of_service: str = strawberry.field(description="11 in the room; 02 or 10 by telehealth (10: the patient at home).")
     units: int
     amount: Decimal
     status: ChargeStatus

@@ -20,9 +20,11 @@ from app.schema.enums import DisplayNameFormat, StaffAssignmentRole
 from app.schema.history.queries import From, GroupFilter, To, attendance_of
 from app.schema.history.types import AttendanceHistory
 from app.schema.node import Node, global_id, rows_of
+from app.schema.notes import loaders as note_loaders
 from app.schema.permissions import scoped
 
 ChargeType = Annotated["Charge", strawberry.lazy("app.schema.billing.types")]  # noqa: F821 - resolved lazily
+DocumentationRuleType = Annotated["DocumentationRule", strawberry.lazy("app.schema.notes.types")]  # noqa: F821 - resolved lazily
 
 
 async def load_facility(info: Info, pk: uuid.UUID) -> models.Facility:
@@ -75,6 +77,10 @@ class Payer(Node):
     id: strawberry.ID = global_id("Payer")
     name: str
     payer_code: str
+
+    @strawberry.field(description="What the payer requires of documentation, and how it codes telehealth.")
+    async def documentation_rule(payer: strawberry.Parent[models.Payer], info: Info) -> DocumentationRuleType:
+        return await note_loaders.documentation_rule(info, payer.id)
 
     is_type_of = rows_of(models.Payer)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -11,7 +12,7 @@ from app.ids import decode_id
 from app.operations import attendance as attendance_ops
 from app.operations import sessions as ops
 from app.rules.scopes import Scope
-from app.schema.enums import AttendanceStatus, GroupType
+from app.schema.enums import AttendanceStatus, GroupType, Modality
 from app.schema.inputs import plain
 from app.schema.permissions import scoped
 from app.schema.sessions.types import GroupSession, RosterEntry, SupervisorAttendance
@@ -22,6 +23,8 @@ class AttendanceEntryInput:
     participant_id: strawberry.ID
     status: AttendanceStatus
     expected_status: AttendanceStatus | None = None
+    arrived_at: datetime | None = None
+    departed_at: datetime | None = None
 
 
 @strawberry.input
@@ -32,10 +35,13 @@ class CreateGroupSessionInput:
     starts_at: datetime
     ends_at: datetime
     patient_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    modality: Modality = Modality.IN_PERSON
 
 
-def _mark(status, expected_status, force: bool | None, reason: str | None) -> attendance_ops.Mark:
-    return attendance_ops.Mark(status=status, expected=expected_status, force=bool(force), reason=reason)
+def _mark(status, expected_status, force: bool | None, reason: str | None, arrived_at=None, departed_at=None) -> attendance_ops.Mark:
+    return attendance_ops.Mark(
+        status=status, expected=expected_status, force=bool(force), reason=reason, arrived_at=arrived_at, departed_at=departed_at
+    )
 
 
 @strawberry.type
@@ -61,10 +67,14 @@ class SessionsMutation:
         expected_status: AttendanceStatus | None = None,
         force: bool | None = False,
         reason: str | None = None,
+        arrived_at: Annotated[datetime | None, strawberry.argument(
+            description="Defaults: the session's start for ATTENDED, the time marked for LATE.")] = None,
+        departed_at: Annotated[datetime | None, strawberry.argument(
+            description="Defaults: the session's end for ATTENDED, none (stayed) for LATE.")] = None,
     ) -> RosterEntry:
         return await attendance_ops.set_attendance(
             await info.context.transaction(), info.context.principal,
-            decode_id(participant_id, "RosterEntry"), _mark(status, expected_status, force, reason),
+            decode_id(participant_id, "RosterEntry"), _mark(status, expected_status, force, reason, arrived_at, departed_at),
         )
 
     @strawberry.mutation(**scoped(Scope.ATTENDANCE_WRITE))
@@ -94,7 +104,10 @@ class SessionsMutation:
         force: bool | None = False,
         reason: str | None = None,
     ) -> list[RosterEntry]:
-        marks = {decode_id(e.participant_id, "RosterEntry"): _mark(e.status, e.expected_status, force, reason) for e in entries}
+        marks = {
+            decode_id(e.participant_id, "RosterEntry"): _mark(e.status, e.expected_status, force, reason, e.arrived_at, e.departed_at)
+            for e in entries
+        }
         if len(marks) != len(entries):
             raise BadInput("entries lists a participant more than once")
         return await attendance_ops.set_attendance_batch(

@@ -19,7 +19,10 @@ from app.rules import attendance as rules
 from app.rules.billing import is_billable_status
 from app.rules.displays import NameFormat, display_name
 from app.rules.scopes import Scope
-from app.schema.enums import AttendanceStatus, GroupType, SessionStatus
+from app.rules import notes as note_rules
+from app.rules import visits
+from app.schema.enums import AttendanceStatus, GroupType, Modality, NoteStatus, SessionStatus
+from app.schema.notes import loaders as note_loaders
 from app.schema.node import Node, global_id, rows_of
 from app.schema.permissions import scoped
 from app.schema.reference.types import (
@@ -36,6 +39,9 @@ from app.schema.sessions import loaders
 BillingPreviewType = Annotated["BillingPreview", strawberry.lazy("app.schema.billing.types")]  # noqa: F821 - resolved lazily
 ChargeType = Annotated["Charge", strawberry.lazy("app.schema.billing.types")]  # noqa: F821 - resolved lazily
 ClaimType = Annotated["Claim", strawberry.lazy("app.schema.billing.types")]  # noqa: F821 - resolved lazily
+GroupNoteType = Annotated["GroupNote", strawberry.lazy("app.schema.notes.types")]  # noqa: F821 - resolved lazily
+MemberNoteType = Annotated["MemberNote", strawberry.lazy("app.schema.notes.types")]  # noqa: F821 - resolved lazily
+NoteTemplateType = Annotated["NoteTemplate", strawberry.lazy("app.schema.notes.types")]  # noqa: F821 - resolved lazily
 
 
 @strawberry.type
@@ -59,9 +65,41 @@ class RosterEntry:
     def allowed_next(entry: strawberry.Parent[models.RosterEntry]) -> list[AttendanceStatus]:
         return list(rules.allowed_next_statuses(entry.status))
 
-    @strawberry.field
+    @strawberry.field(description="ATTENDED or LATE (a payer's minimum visit can still leave the member unbillable: see the preview).")
     def billable(entry: strawberry.Parent[models.RosterEntry]) -> bool:
         return is_billable_status(entry.status)
+
+    @strawberry.field(description="When the member arrived (marking ATTENDED records the start, LATE the time marked).")
+    def arrived_at(entry: strawberry.Parent[models.RosterEntry]) -> datetime | None:
+        return entry.arrived_at
+
+    @strawberry.field(description="When the member left; null means they stayed to the end (or were not there).")
+    def departed_at(entry: strawberry.Parent[models.RosterEntry]) -> datetime | None:
+        return entry.departed_at
+
+    @strawberry.field(description="Minutes in the group, from arrival to departure within the session's window.")
+    async def minutes_present(entry: strawberry.Parent[models.RosterEntry], info: Info) -> int:
+        session = await info.context.loaders.by_id(models.GroupSession).load(entry.session_id)
+        stay = visits.Stay(entry.arrived_at, entry.departed_at)
+        return visits.minutes_present(entry.status, stay, session.starts_at, session.ends_at)
+
+    @strawberry.field(description="How the member joins: their own modality, or the session's.")
+    async def modality(entry: strawberry.Parent[models.RosterEntry], info: Info) -> Modality:
+        session = await info.context.loaders.by_id(models.GroupSession).load(entry.session_id)
+        return visits.effective_modality(session.modality, entry.modality)
+
+    @strawberry.field(description="For telehealth: the member joined from home (place of service 10) or elsewhere (02).")
+    def patient_at_home(entry: strawberry.Parent[models.RosterEntry]) -> bool:
+        return entry.patient_at_home
+
+    @strawberry.field(description="The member note's status (never its text): null before the group note drafts it.")
+    async def note_status(entry: strawberry.Parent[models.RosterEntry], info: Info) -> NoteStatus | None:
+        note = await note_loaders.member_note_of_entry(info, entry.id)
+        return note_rules.NoteStatus(note.status) if note is not None else None
+
+    @strawberry.field(**scoped(Scope.NOTES_READ), description="The member's individualized note (needs clinical.notes.read).")
+    async def member_note(entry: strawberry.Parent[models.RosterEntry], info: Info) -> MemberNoteType | None:
+        return await note_loaders.member_note_of_entry(info, entry.id)
 
 
 def _supervisor_id(mark: strawberry.Parent[SupervisorMark]) -> strawberry.ID:
@@ -108,6 +146,17 @@ def _audited_id(entry: strawberry.Parent[models.AuditEntry]) -> strawberry.ID:
     return strawberry.ID(encode_id(entry.entity_type, key))
 
 
+NOTE_ENTITIES = frozenset({"GroupNote", "MemberNote"})
+# What a note's audit entry shows a caller without clinical.notes.read: ids and status, no text.
+NOTE_AUDIT_KEYS = frozenset({"status", "sessionId", "patientId", "rosterEntryId", "addendumId", "memberNotes"})
+
+
+def _audited_values(entry: models.AuditEntry, values: dict | None, info: Info) -> dict | None:
+    if values is None or entry.entity_type not in NOTE_ENTITIES or info.context.principal.has_scope(Scope.NOTES_READ):
+        return values
+    return {key: value for key, value in values.items() if key in NOTE_AUDIT_KEYS}
+
+
 @strawberry.type
 class AuditEntry:
     id: strawberry.ID = strawberry.field(resolver=_audit_id)
@@ -117,8 +166,14 @@ class AuditEntry:
     entity_type: str
     entity_id: strawberry.ID = strawberry.field(resolver=_audited_id)
     reason: str | None
-    before: JSON | None
-    after: JSON | None
+
+    @strawberry.field(description="The record before the change; a note's text only with clinical.notes.read.")
+    def before(entry: strawberry.Parent[models.AuditEntry], info: Info) -> JSON | None:
+        return _audited_values(entry, entry.before, info)
+
+    @strawberry.field(description="The record after the change; a note's text only with clinical.notes.read.")
+    def after(entry: strawberry.Parent[models.AuditEntry], info: Info) -> JSON | None:
+        return _audited_values(entry, entry.after, info)
 
 
 @strawberry.type
@@ -162,6 +217,18 @@ class GroupSession(Node):
     @strawberry.field
     def locked(session: strawberry.Parent[models.GroupSession]) -> bool:
         return session.locked_at is not None
+
+    @strawberry.field(description="How the room meets; a member may join differently (RosterEntry.modality).")
+    def modality(session: strawberry.Parent[models.GroupSession]) -> Modality:
+        return visits.Modality(session.modality)
+
+    @strawberry.field(**scoped(Scope.NOTES_READ), description="The session's group note, once a facilitator has created it.")
+    async def group_note(session: strawberry.Parent[models.GroupSession], info: Info) -> GroupNoteType | None:
+        return await note_loaders.group_note(info, session.id)
+
+    @strawberry.field(description="The group note's template for this session's group type.")
+    def note_template(session: strawberry.Parent[models.GroupSession]) -> NoteTemplateType:
+        return note_rules.note_template(session.group_type)
 
     @strawberry.field(description="The session's date in its facility's time zone.")
     async def session_date(session: strawberry.Parent[models.GroupSession], info: Info) -> date_type:

@@ -1,0 +1,1 @@
+"""Clinical notes in GraphQL: group notes, member notes, addenda."""
