@@ -441,3 +441,40 @@ async def test_watchers_see_a_session_start_awaiting_finalization(gql, ws, room,
             await mark(gql, m, "ATTENDED")
         kinds = [(await next_update(socket))["kind"] for _ in range(len(members) + 1)]
         assert kinds == ["ATTENDANCE_CHANGED"] * len(members) + ["LOCKED"]
+
+
+async def test_the_last_marks_racing_sweeps_and_run_billing_bill_an_awaiting_session_exactly_once(gql, clinic, room, test_clock, services):
+    """Two tablets mark the last two unmarked members at once while sweeps and runBilling run:
+    whichever order the row locks give, the session is billed once, by the request that cleared
+    its last blocking issue or by a sweep after it."""
+    _, members = room
+    trials = 6
+    sessions = []
+    for trial in range(trials):
+        session = await create_session(gql, clinic, starts_at=at(1 + trial, day=9), minutes=60)
+        entries = {e["patient"]["id"]: e["id"] for e in session["roster"]}
+        for patient in clinic.patients[:3]:
+            await mark(gql, entries[patient], "ATTENDED")
+        sessions.append((session["id"], [entries[p] for p in clinic.patients[3:]]))
+    set_now(test_clock, at(8, 0, day=9))
+    assert await bill_due_sessions(services) == 0  # every one awaits finalization, well before its deadline
+    for session_id, last_two in sessions:
+        results = await asyncio.gather(
+            *(gql.post(SET_ATTENDANCE, {"participantId": entry, "status": "ABSENT"}) for entry in last_two),
+            bill_due_sessions(services),
+            gql.post(RUN, {"id": session_id}),
+            bill_due_sessions(services),
+        )
+        assert all(r.status_code == 200 and "errors" not in r.json() for r in results[:2]), [r.json() for r in results[:2]]
+        # runBilling either found it still awaiting (ILLEGAL_TRANSITION) or billed, never a fault.
+        run = results[3].json()
+        assert "errors" not in run or run["errors"][0]["extensions"]["code"] == "ILLEGAL_TRANSITION", run
+        await bill_due_sessions(services)
+        billed = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]
+        assert billed["status"] == "LOCKED" and len(billed["charges"]) == 3 and len(billed["claims"]) == 3
+    async with services.sessionmaker() as db:
+        events = await db.scalar(
+            select(func.count()).select_from(models.IntegrationEvent).where(models.IntegrationEvent.type == "group_session_documented")
+        )
+        charges = await db.scalar(select(func.count()).select_from(models.Charge))
+    assert (events, charges) == (trials, 3 * trials)
