@@ -41,10 +41,10 @@ from strawberry.types.unset import UNSET
 from app.auth import Principal, principal_from_header
 from app.errors import CONFLICT_CODES, BadInput, ErrorCode, Unauthenticated
 from app.graphiql import graphiql_page
-from app.live.publish import display_channel
-from app.operations.displays import live_display
 from app.idempotency import IdempotencyKeys, idempotency_key, read_body, replaying, run_idempotently
+from app.live.publish import display_channel
 from app.negotiation import GRAPHQL_RESPONSE_JSON, JSON, content_type, response_media_type
+from app.operations.displays import live_display
 from app.persisted_queries import NOT_FOUND_CODE, NOT_FOUND_MESSAGE, PersistedQueries, PersistedQueryNotFound, with_document
 from app.schema.context import Context
 from app.schema.errors import BUSY_MESSAGE, RETRY_AFTER_SECONDS, busy_extensions, error_code
