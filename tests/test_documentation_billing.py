@@ -8,6 +8,7 @@ from datetime import datetime
 
 import pytest
 
+from app.operations.billing_pipeline import bill_due_sessions
 from app.rules.edi837 import edi_problems, parse_segments
 from tests.support.builders_notes import (
     CREATE_GROUP_NOTE,
@@ -90,7 +91,9 @@ async def test_note_unsigned_is_a_warning_per_member_by_default_and_clears_when_
     assert found["issues"] == [] and found["readyToBill"] is True
 
 
-async def test_a_blocking_rule_holds_the_claims_until_the_note_is_signed(gql, clinic, test_clock):
+async def test_a_blocking_rule_holds_the_session_until_the_note_is_signed(gql, clinic, test_clock, services):
+    """A BLOCKING NOTE_UNSIGNED holds the whole session in finalization (rules.md §9); the signature
+    that clears it bills the session in its own transaction, every claim clean."""
     await set_rule(gql, clinic, signedNote="BLOCKING")
     session_id, entries = await documented_room(gql, clinic, test_clock, members=2)
     for entry in entries:
@@ -100,22 +103,44 @@ async def test_a_blocking_rule_holds_the_claims_until_the_note_is_signed(gql, cl
     assert codes(await preview(gql, session_id)) == [("NOTE_UNSIGNED", "BLOCKING", (entries[1],))]
 
     set_now(test_clock, at(11))
-    await gql.execute(RUN, {"id": session_id})
+    assert await bill_due_sessions(services) == 0
+    status, code, body = await gql.error(RUN, {"id": session_id})
+    assert (status, code) == (409, "ILLEGAL_TRANSITION")
+    assert "awaiting finalization (The participant's note is not signed)" in body["errors"][0]["message"]
+    assert (await gql.execute(CLAIMS, {"id": session_id}))["groupSession"]["claims"] == []
+
+    await sign_member(dana, notes[entries[1]])  # the last blocking issue clears: billed in this transaction
     billed = (await gql.execute(CLAIMS, {"id": session_id}))["groupSession"]
-    assert len(billed["claims"]) == 2
+    assert len(billed["claims"]) == 2 and all(c["validation"] == [] for c in billed["claims"])
+    for claim in billed["claims"]:
+        submitted = (await gql.execute(SUBMIT, {"id": claim["id"]}))["submitClaim"]
+        assert submitted["status"] == "SUBMITTED" and pyx12_errors(submitted["edi837"]) == []
+
+
+async def test_at_the_deadline_an_unsigned_note_is_billed_on_its_members_claim_only(gql, clinic, test_clock, services):
+    await set_rule(gql, clinic, signedNote="BLOCKING")
+    session_id, entries = await documented_room(gql, clinic, test_clock, members=2)
+    for entry in entries:
+        await mark(gql, entry, "ATTENDED")
+    dana, notes = await notes_for(gql, clinic, session_id)
+    await sign_member(dana, notes[entries[0]])
+    set_now(test_clock, at(11))
+    assert await bill_due_sessions(services) == 0
+    set_now(test_clock, at(11, day=11))  # GS_FINALIZE_HOURS (24) of facility wall clock later
+    assert await bill_due_sessions(services) == 1
+    billed = (await gql.execute(CLAIMS, {"id": session_id}))["groupSession"]
     claim_of = {c["patient"]["id"]: c for c in billed["claims"]}
     signed, unsigned = claim_of[clinic.patients[0]], claim_of[clinic.patients[1]]
     assert signed["validation"] == []  # a claim carries only its own member's note
     assert unsigned["validation"] == [{"code": "NOTE_UNSIGNED", "severity": "BLOCKING", "participantIds": [entries[1]]}]
-    blocked = unsigned["id"]
-    status, code, _ = await gql.error(SUBMIT, {"id": blocked})
+    status, code, _ = await gql.error(SUBMIT, {"id": unsigned["id"]})
     assert (status, code) == (409, "ILLEGAL_TRANSITION")
     assert (await gql.execute(SUBMIT, {"id": signed["id"]}))["submitClaim"]["status"] == "SUBMITTED"
 
     await sign_member(dana, notes[entries[1]])  # documentation after billing: the unsent claims are checked again
     billed = (await gql.execute(CLAIMS, {"id": session_id}))["groupSession"]
-    assert next(c for c in billed["claims"] if c["id"] == blocked)["validation"] == []
-    submitted = (await gql.execute(SUBMIT, {"id": blocked}))["submitClaim"]
+    assert next(c for c in billed["claims"] if c["id"] == unsigned["id"])["validation"] == []
+    submitted = (await gql.execute(SUBMIT, {"id": unsigned["id"]}))["submitClaim"]
     assert submitted["status"] == "SUBMITTED" and pyx12_errors(submitted["edi837"]) == []
 
 

@@ -247,6 +247,8 @@ async def _advance(uow: UnitOfWork, session: models.GroupSession, note: Note, ac
     # A billed session's unsent claims carry the preview's findings: a signature can clear NOTE_UNSIGNED.
     await billing_pipeline.rebill_session(uow, session)
     await _announce(uow, session, [note.roster_entry_id] if isinstance(note, models.MemberNote) else [])
+    # A session awaiting finalization on an unsigned note is billed by the signature that clears it.
+    await billing_pipeline.finalize_after_mark(uow, session)
     return note
 
 
