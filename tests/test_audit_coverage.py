@@ -80,11 +80,6 @@ async def entries_since(services, audit_id: int) -> list[models.AuditEntry]:
         return list(rows)
 
 
-def actor_of(spec, world: World) -> str:
-    """Who calls: ACTOR, or the staff member a note operation needs (its author or co-signer)."""
-    return spec.subject(world) if spec.subject is not None else ACTOR
-
-
 async def run_as_actor(gql, spec, world: World) -> dict:
     """As ACTOR (or the staff member a note operation needs); a display's own operation as that
     display (its entries name `display:<id>`)."""
@@ -93,7 +88,11 @@ async def run_as_actor(gql, spec, world: World) -> dict:
 
 
 def actor_of(spec, world: World) -> str:
-    return f"display:{split_id(world.display)[1]}" if spec.device else ACTOR
+    """Who calls: ACTOR, the staff member a note operation needs (its author or co-signer), or a
+    display for its own operation."""
+    if spec.device:
+        return f"display:{split_id(world.display)[1]}"
+    return spec.subject(world) if spec.subject is not None else ACTOR
 
 
 def test_every_mutation_has_an_audit_rule():

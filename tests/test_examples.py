@@ -68,16 +68,25 @@ async def test_tablet_examples(gql, demo):
     assert preview["groupSession"]["billingPreview"]["billableCount"] >= 1
 
 
-async def test_the_demos_ended_session_awaits_finalization_until_its_last_member_is_marked(gql, demo):
-    sessions = (await gql.execute(example("tablet/todays_sessions.graphql")))["groupSessions"]["edges"]
-    waiting = [s["node"] for s in sessions if s["node"]["status"] == "AWAITING_FINALIZATION"]
-    cbt = next(s for s in waiting if s["title"] == "Morning CBT Group")
-    detail = (await gql.execute(example("tablet/session_roster.graphql"), {"sessionId": cbt["id"]}))["groupSession"]
+async def mark_the_unmarked(gql, session_id: str) -> None:
+    detail = (await gql.execute(example("tablet/session_roster.graphql"), {"sessionId": session_id}))["groupSession"]
     [unmarked] = [r for r in detail["roster"] if r["status"] == "SCHEDULED"]
     await gql.execute(example("tablet/mark_attendance.graphql"),
                       {"participantId": unmarked["id"], "status": "ABSENT", "expectedStatus": "SCHEDULED"})
+
+
+async def test_the_demos_ended_session_awaits_its_last_mark_then_the_notes_its_payer_requires(gql, demo):
+    sessions = (await gql.execute(example("tablet/todays_sessions.graphql")))["groupSessions"]["edges"]
+    waiting = [s["node"] for s in sessions if s["node"]["status"] == "AWAITING_FINALIZATION"]
+    cbt = next(s for s in waiting if s["title"] == "Morning CBT Group")
+    preview = (await gql.execute(example("tablet/billing_preview.graphql"), {"sessionId": cbt["id"]}))["groupSession"]["billingPreview"]
+    assert {i["code"] for i in preview["issues"] if i["severity"] == "BLOCKING"} == {"GROUP_UNATTENDED_BILLED", "NOTE_UNSIGNED"}
+    await mark_the_unmarked(gql, cbt["id"])
+    preview = (await gql.execute(example("tablet/billing_preview.graphql"), {"sessionId": cbt["id"]}))["groupSession"]["billingPreview"]
+    # The roster is complete; Suncrest's members still need a signed note (BLOCKING): not billed yet.
+    assert {i["code"] for i in preview["issues"] if i["severity"] == "BLOCKING"} == {"NOTE_UNSIGNED"}
     billed = (await gql.execute(example("billing/claims.graphql"), {"sessionId": cbt["id"]}))["groupSession"]
-    assert billed["status"] == "LOCKED" and billed["claims"]
+    assert billed["status"] == "AWAITING_FINALIZATION" and billed["claims"] == []
 
 
 async def test_room_display_subscription(ws, gql, demo):
@@ -178,7 +187,7 @@ async def test_clinician_notes_examples_document_and_bill_this_mornings_cbt(gql,
     caplog.set_level(logging.CRITICAL, logger="pyx12")
     sessions = (await gql.execute(example("tablet/todays_sessions.graphql")))["groupSessions"]["edges"]
     by_status = {s["node"]["status"]: s["node"] for s in sessions}
-    locked, ended = by_status["LOCKED"], by_status["ENDED"]
+    locked, ended = by_status["LOCKED"], by_status["AWAITING_FINALIZATION"]
     marcus = gql.as_(subject=gid("Staff", "staff", 1), facilities=[gid("Facility", "facility", "desert-bloom")])
     priya = gql.as_(subject=gid("Staff", "staff", 2), facilities=[gid("Facility", "facility", "desert-bloom")])
 
@@ -187,6 +196,7 @@ async def test_clinician_notes_examples_document_and_bill_this_mornings_cbt(gql,
     assert sorted(n["status"] for n in grief["groupNote"]["memberNotes"]) == ["CO_SIGNED", "SIGNED", "SIGNED", "SIGNED"]
     assert [r["modality"] for r in grief["roster"]][0] == "TELEHEALTH_VIDEO"
 
+    await mark_the_unmarked(gql, ended["id"])  # the facilitator's last mark: now only the notes hold it
     cbt = (await gql.execute(example("clinician/session_notes.graphql"), {"sessionId": ended["id"]}))["groupSession"]
     assert sorted(r["minutesPresent"] for r in cbt["roster"] if r["status"] == "ATTENDED")[0] == 30
     before = (await gql.execute(example("tablet/billing_preview.graphql"), {"sessionId": ended["id"]}))["groupSession"]["billingPreview"]
@@ -210,9 +220,11 @@ async def test_clinician_notes_examples_document_and_bill_this_mornings_cbt(gql,
     assert addendum["author"]["name"] == "Marcus Oyelaran, LPC"
     after = (await gql.execute(example("tablet/billing_preview.graphql"), {"sessionId": ended["id"]}))["groupSession"]["billingPreview"]
     assert [i["code"] for i in after["issues"]] == ["BELOW_MINIMUM_MINUTES"]  # every note signed, co-signed where required
-    await gql.execute("mutation($id: ID!) { runBilling(sessionId: $id) { status } }", {"id": ended["id"]})
+    # The signature that cleared the last BLOCKING note billed the session in its own transaction.
     claims = (await gql.execute(example("billing/claims.graphql"), {"sessionId": ended["id"]}))["groupSession"]
+    assert claims["status"] == "LOCKED"
     assert claims["claims"] and all(c["status"] == "DRAFT" for c in claims["claims"])
+    assert all(v["severity"] != "BLOCKING" for c in claims["claims"] for v in c["validation"]), claims["claims"]
     grief_claims = (await gql.execute(example("billing/claims.graphql"), {"sessionId": locked["id"]}))["groupSession"]
     video = next(c for c in grief_claims["charges"] if c["placeOfService"] == "10")
     assert video["modifiers"] == ["HQ", "95"]
