@@ -100,6 +100,10 @@ class Loaders:
                 await db.close()
 
     def by_id(self, model: type) -> DataLoader[uuid.UUID, Any]:
+        loader = self._loaders.get(("by_id", model))
+        if loader is not None:  # called once per field of a page: no new closure each time
+            return loader
+
         async def batch(db: AsyncSession, keys: Sequence[uuid.UUID]) -> list[Any]:
             return await rows_by_id(db, model, keys)
 

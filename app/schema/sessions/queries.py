@@ -60,7 +60,7 @@ class SessionsQuery:
         self, info: Info, filter: GroupSessionFilter | None = None, first: int | None = None, after: str | None = None
     ) -> Connection[GroupSession]:
         window = page_args(first, after)
-        now = info.context.services.clock.now()
+        now = info.context.now()
         date_from = filter.from_ if filter else None
         date_to = filter.to if filter else None
         if date_from is None and date_to is None:
@@ -84,5 +84,5 @@ class SessionsQuery:
     @strawberry.field(**scoped(Scope.SESSION_READ))
     async def group_session(self, info: Info, id: strawberry.ID) -> GroupSession | None:
         async with info.context.db() as db:
-            row = await queries.session(db, decode_id(id, "GroupSession"))
+            row = await queries.session_row(db, decode_id(id, "GroupSession"))
         return visible_or_not_found(info.context.principal, row, "GroupSession")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date as date_type
 from datetime import datetime, time
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -45,8 +45,10 @@ class RosterEntry:
     added_late: bool = strawberry.field(description="Added to the roster by hand after the session was created.")
 
     @strawberry.field
-    async def patient(entry: strawberry.Parent[models.RosterEntry], info: Info) -> Patient:
-        return await load_patient(info, entry.patient_id)
+    def patient(entry: strawberry.Parent[models.RosterEntry], info: Info) -> Patient:
+        # A roster page's rows (queries.RosterRow) carry their patient; a written entry loads it.
+        patient = getattr(entry, "patient", None)
+        return patient if patient is not None else load_patient(info, entry.patient_id)
 
     @strawberry.field
     def allowed_next(entry: strawberry.Parent[models.RosterEntry]) -> list[AttendanceStatus]:
@@ -123,8 +125,8 @@ class GroupSession(Node):
     ends_at: datetime
 
     @strawberry.field
-    async def facility(session: strawberry.Parent[models.GroupSession], info: Info) -> Facility:
-        return await load_facility(info, session.facility_id)
+    def facility(session: strawberry.Parent[models.GroupSession], info: Info) -> Facility:
+        return load_facility(info, session.facility_id)
 
     @strawberry.field(description="Null for an ad-hoc session (a soft-deleted group still shows here).", **scoped(Scope.GROUP_DEFINITIONS_VIEW))
     async def group(session: strawberry.Parent[models.GroupSession], info: Info) -> GroupDefinition | None:
@@ -143,7 +145,7 @@ class GroupSession(Node):
             ends_at=session.ends_at,
             cancelled=session.cancelled_at is not None,
             locked=session.locked_at is not None,
-            now=info.context.services.clock.now(),
+            now=info.context.now(),
         )
 
     @strawberry.field
@@ -151,16 +153,16 @@ class GroupSession(Node):
         return session.locked_at is not None
 
     @strawberry.field(description="The session's date in its facility's time zone.")
-    async def session_date(session: strawberry.Parent[models.GroupSession], info: Info) -> date_type:
-        return (await _local_window(info, session)).session_date
+    def session_date(session: strawberry.Parent[models.GroupSession], info: Info) -> date_type:
+        return _local(info, session, "session_date")
 
     @strawberry.field(description="Start, wall clock in the facility's time zone.")
-    async def start_time(session: strawberry.Parent[models.GroupSession], info: Info) -> time:
-        return (await _local_window(info, session)).start_time
+    def start_time(session: strawberry.Parent[models.GroupSession], info: Info) -> time:
+        return _local(info, session, "start_time")
 
     @strawberry.field(description="End, wall clock in the facility's time zone.")
-    async def end_time(session: strawberry.Parent[models.GroupSession], info: Info) -> time:
-        return (await _local_window(info, session)).end_time
+    def end_time(session: strawberry.Parent[models.GroupSession], info: Info) -> time:
+        return _local(info, session, "end_time")
 
     @strawberry.field
     def cancelled_at(session: strawberry.Parent[models.GroupSession]) -> datetime | None:
@@ -175,16 +177,16 @@ class GroupSession(Node):
         return [SupervisorMark(session.id, staff_id, status) for staff_id, status in await loaders.supervisors(info, session.id)]
 
     @strawberry.field
-    async def roster(session: strawberry.Parent[models.GroupSession], info: Info) -> list[RosterEntry]:
-        return await loaders.roster(info, session.id)
+    def roster(session: strawberry.Parent[models.GroupSession], info: Info) -> list[RosterEntry]:
+        return loaders.roster(info, session.id)
 
     @strawberry.field
     async def attendance(session: strawberry.Parent[models.GroupSession], info: Info) -> AttendanceSummary:
         return rules.count_attendance(entry.status for entry in await loaders.roster(info, session.id))
 
     @strawberry.field
-    async def billing_preview(session: strawberry.Parent[models.GroupSession], info: Info) -> BillingPreviewType:
-        return await loaders.preview(info, session.id)
+    def billing_preview(session: strawberry.Parent[models.GroupSession], info: Info) -> BillingPreviewType:
+        return loaders.preview(info, session.id)
 
     @strawberry.field(**scoped(Scope.BILLING_READ))
     async def charges(session: strawberry.Parent[models.GroupSession], info: Info) -> list[ChargeType]:
@@ -201,6 +203,19 @@ class GroupSession(Node):
     is_type_of = rows_of(models.GroupSession)
 
 
-async def _local_window(info: Info, session: models.GroupSession) -> rules.LocalWindow:
+# Resolvers above that are plain functions return an awaitable only when they need a loader: a
+# synchronous field skips the awaitable machinery, and graphql-core awaits what is awaitable.
+
+
+def _local(info: Info, session: models.GroupSession, part: str) -> Any:
+    """One of the session's local date and times: worked out once per row by the page's statement
+    (queries.SessionRow.local), else from its facility's time zone through the loader."""
+    window = getattr(session, "local", None)
+    if window is not None:
+        return getattr(window, part)
+    return _loaded_local(info, session, part)
+
+
+async def _loaded_local(info: Info, session: models.GroupSession, part: str) -> Any:
     facility = await load_facility(info, session.facility_id)
-    return rules.local_window(session.starts_at, session.ends_at, facility.timezone)
+    return getattr(rules.local_window(session.starts_at, session.ends_at, facility.timezone), part)
