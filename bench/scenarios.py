@@ -206,6 +206,7 @@ async def read_path(opts: Options) -> Report:
     async with (
         start_server(opts.database_url, pool_size=opts.pool_size) as cached,
         start_server(opts.database_url, pool_size=opts.pool_size, caches=False) as uncached,
+        start_server(opts.database_url, mode="ceiling", pool_size=opts.pool_size) as ceiling,
     ):
         setup = await GraphQL.open(cached, bearer)
         clinic = await make_clinic(setup, sessions=60)
@@ -232,20 +233,41 @@ async def read_path(opts: Options) -> Report:
         totals: dict[tuple[str, str, int], LoadResult] = {}
         for name, query, variables, concurrencies in cases:
             for c in concurrencies:
-                targets = [("caches on", await open_clients(cached, c, bearer)), ("caches off", await open_clients(uncached, c, bearer))]
+                targets = [
+                    ("caches on", await open_clients(cached, c, bearer), lambda w, i: (query, variables)),
+                    ("ceiling", await open_clients(ceiling, c, None), lambda w, i: (TOUCH, {"id": w + 1})),
+                    ("caches off", await open_clients(uncached, c, bearer), lambda w, i: (query, variables)),
+                ]
                 for round_ in range(opts.rounds):
-                    for label, clients in (targets if round_ % 2 == 0 else targets[::-1]):
-                        result = await closed_loop(label, clients, opts.seconds, lambda w, i: (query, variables))
+                    for label, clients, make in (targets if round_ % 2 == 0 else targets[::-1]):
+                        result = await closed_loop(label, clients, opts.seconds, make)
                         totals.setdefault((name, label, c), LoadResult(label, c)).merge(result)
-                for _, clients in targets:
+                for _, clients, _ in targets:
                     close_all(clients)
+    # The goals, at 8 clients: a ratio to the bare-Strawberry ceiling measured in the same rounds.
+    goals = {("list50", 8): (0.05, 200.0), ("detail", 8): (0.2, None)}
     for name, _, _, concurrencies in cases:
         for c in concurrencies:
-            on, off = totals[(name, "caches on", c)], totals[(name, "caches off", c)]
+            on, off, ceil = totals[(name, "caches on", c)], totals[(name, "caches off", c)], totals[(name, "ceiling", c)]
             gain = on.throughput / off.throughput if off.throughput else 0
-            report.row(f"{name} c={c}", f"{on.throughput:.0f} req/s, p50 {ms(on.p(50))}, p99 {ms(on.p(99))}, {on.errors} errors")
+            ratio = on.throughput / ceil.throughput if ceil.throughput else 0
+            goal = goals.get((name, c))
+            goal_text, met = "", None
+            if goal:
+                least, p50 = goal
+                goal_text = f">= {least}x the ceiling" + (f", p50 < {p50:.0f} ms" if p50 else "")
+                met = ratio >= least and (p50 is None or on.p(50) < p50) and on.errors == 0
+            report.row(
+                f"{name} c={c}",
+                f"{on.throughput:.0f} req/s, p50 {ms(on.p(50))}, p99 {ms(on.p(99))}, {on.errors} errors; "
+                f"ceiling {ceil.throughput:.0f} req/s: {ratio:.3f}x",
+                goal_text, met,
+            )
             report.row(f"{name} c={c} no caches", f"{off.throughput:.0f} req/s, p50 {ms(off.p(50))}; caches give x{gain:.2f}")
-            report.details[f"{name}_c{c}"] = {"caches_on": on.summary(), "caches_off": off.summary(), "gain": round(gain, 3)}
+            report.details[f"{name}_c{c}"] = {
+                "caches_on": on.summary(), "caches_off": off.summary(), "ceiling": ceil.summary(),
+                "gain": round(gain, 3), "ratio_to_ceiling": round(ratio, 4),
+            }
     fixed = round(statements["list first=5"]) == round(statements["list first=50"])  # the relay timer adds a stray one
     report.row(
         "SQL statements / request",

@@ -14,6 +14,31 @@ from app.db.queries.common import rows_by_id
 BatchFn = Callable[[AsyncSession, Sequence[Any]], Awaitable[Sequence[Any]]]
 
 
+def ready(loader: DataLoader, key: Any) -> Any:
+    """The loader's value for `key` when it is already loaded (a page prefetched it), else an
+    awaitable of it. A resolver returning this skips the awaitable machinery for loaded keys."""
+    future = loader.cache_map.get(key)
+    if future is not None and future.done() and not future.cancelled() and future.exception() is None:
+        return future.result()
+    return loader.load(key)
+
+
+def selection_names(selections: Sequence[Any], *path: str) -> set[str]:
+    """The field names selected at `path` below `selections` (Strawberry's info.selected_fields),
+    through fragments. A document the walk does not understand only means less is prefetched."""
+    found: set[str] = set()
+    for selection in selections:
+        name = getattr(selection, "name", None)
+        children = getattr(selection, "selections", None) or []
+        if not hasattr(selection, "arguments"):  # a fragment: its fields are at this level
+            found |= selection_names(children, *path)
+        elif not path:
+            found.add(name)
+        elif name == path[0]:
+            found |= selection_names(children, *path[1:])
+    return found
+
+
 class SharedDataLoader(DataLoader):
     """A DataLoader whose futures survive the cancellation of one of their awaiters.
 

@@ -18,6 +18,7 @@ from app.schema.connection import Connection
 from app.schema.enums import GroupType, SessionStatus
 from app.schema.pagination import page_args
 from app.schema.permissions import scoped
+from app.schema.sessions import loaders
 from app.schema.sessions.types import GroupSession
 
 
@@ -79,10 +80,13 @@ class SessionsQuery:
                 now=now,
                 window=window,
             )
+        await loaders.prefetch(info, rows, "edges", "node")
         return Connection.from_page(rows, window, total)
 
     @strawberry.field(**scoped(Scope.SESSION_READ))
     async def group_session(self, info: Info, id: strawberry.ID) -> GroupSession | None:
         async with info.context.db() as db:
             row = await queries.session_row(db, decode_id(id, "GroupSession"))
-        return visible_or_not_found(info.context.principal, row, "GroupSession")
+        session = visible_or_not_found(info.context.principal, row, "GroupSession")
+        await loaders.prefetch(info, [session])
+        return session

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import date as date_type
 from datetime import datetime, time
+import inspect
+import uuid
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Annotated, Any
 
 import strawberry
@@ -19,6 +23,7 @@ from app.rules import attendance as rules
 from app.rules.billing import is_billable_status
 from app.rules.scopes import Scope
 from app.schema.enums import AttendanceStatus, GroupType, SessionStatus
+from app.schema.loaders import ready
 from app.schema.node import Node, global_id, rows_of
 from app.schema.permissions import scoped
 from app.schema.reference.types import (
@@ -27,7 +32,6 @@ from app.schema.reference.types import (
     Staff,
     load_facility,
     load_patient,
-    load_staff,
 )
 from app.schema.scheduling.types import GroupDefinition
 from app.schema.sessions import loaders
@@ -71,8 +75,8 @@ class SupervisorAttendance:
     status: AttendanceStatus
 
     @strawberry.field
-    async def staff(mark: strawberry.Parent[SupervisorMark], info: Info) -> Staff:
-        return await load_staff(info, mark.staff_id)
+    def staff(mark: strawberry.Parent[SupervisorMark], info: Info) -> Staff:
+        return ready(info.context.loaders.by_id(models.Staff), mark.staff_id)
 
     @strawberry.field
     def allowed_next(mark: strawberry.Parent[SupervisorMark]) -> list[AttendanceStatus]:
@@ -126,7 +130,7 @@ class GroupSession(Node):
 
     @strawberry.field
     def facility(session: strawberry.Parent[models.GroupSession], info: Info) -> Facility:
-        return load_facility(info, session.facility_id)
+        return ready(info.context.loaders.by_id(models.Facility), session.facility_id)
 
     @strawberry.field(description="Null for an ad-hoc session (a soft-deleted group still shows here).", **scoped(Scope.GROUP_DEFINITIONS_VIEW))
     async def group(session: strawberry.Parent[models.GroupSession], info: Info) -> GroupDefinition | None:
@@ -173,20 +177,20 @@ class GroupSession(Node):
         return session.cancellation_reason
 
     @strawberry.field
-    async def supervisors(session: strawberry.Parent[models.GroupSession], info: Info) -> list[SupervisorAttendance]:
-        return [SupervisorMark(session.id, staff_id, status) for staff_id, status in await loaders.supervisors(info, session.id)]
+    def supervisors(session: strawberry.Parent[models.GroupSession], info: Info) -> list[SupervisorAttendance]:
+        return _then(ready(loaders.supervisors_loader(info), session.id), partial(_marks, session.id))
 
     @strawberry.field
     def roster(session: strawberry.Parent[models.GroupSession], info: Info) -> list[RosterEntry]:
-        return loaders.roster(info, session.id)
+        return ready(loaders.roster_loader(info), session.id)
 
     @strawberry.field
-    async def attendance(session: strawberry.Parent[models.GroupSession], info: Info) -> AttendanceSummary:
-        return rules.count_attendance(entry.status for entry in await loaders.roster(info, session.id))
+    def attendance(session: strawberry.Parent[models.GroupSession], info: Info) -> AttendanceSummary:
+        return _then(ready(loaders.roster_loader(info), session.id), _counts)
 
     @strawberry.field
     def billing_preview(session: strawberry.Parent[models.GroupSession], info: Info) -> BillingPreviewType:
-        return loaders.preview(info, session.id)
+        return ready(loaders.preview_loader(info), session.id)
 
     @strawberry.field(**scoped(Scope.BILLING_READ))
     async def charges(session: strawberry.Parent[models.GroupSession], info: Info) -> list[ChargeType]:
@@ -205,6 +209,25 @@ class GroupSession(Node):
 
 # Resolvers above that are plain functions return an awaitable only when they need a loader: a
 # synchronous field skips the awaitable machinery, and graphql-core awaits what is awaitable.
+
+
+def _then(value: Any, then: Callable[[Any], Any]) -> Any:
+    """then(value), or an awaitable of it when the value is still to be loaded."""
+    if inspect.isawaitable(value):
+        return _later(value, then)
+    return then(value)
+
+
+async def _later(value: Awaitable[Any], then: Callable[[Any], Any]) -> Any:
+    return then(await value)
+
+
+def _marks(session_id: uuid.UUID, found: list[tuple[uuid.UUID, str]]) -> list[SupervisorMark]:
+    return [SupervisorMark(session_id, staff_id, status) for staff_id, status in found]
+
+
+def _counts(entries: list[Any]) -> rules.AttendanceCounts:
+    return rules.count_attendance(entry.status for entry in entries)
 
 
 def _local(info: Info, session: models.GroupSession, part: str) -> Any:
