@@ -54,7 +54,8 @@ async def prefetch(info: Info, sessions: Sequence[Any], *path: str) -> None:
     without an awaitable (app.schema.loaders.ready)."""
     if not sessions:
         return
-    fields = selection_names(info.selected_fields, *path)
+    below = [child for field in info.selected_fields for child in field.selections]  # the current field's own selection
+    fields = selection_names(below, *path)
     ids = [session.id for session in sessions]
     jobs = []
     if fields & {"roster", "attendance"}:
@@ -68,7 +69,7 @@ async def prefetch(info: Info, sessions: Sequence[Any], *path: str) -> None:
         marks = supervisors_loader(info).load_many(ids)
         jobs.append(marks)
     results = await asyncio.gather(*jobs)
-    if marks is not None and "staff" in selection_names(info.selected_fields, *path, "supervisors"):
+    if marks is not None and "staff" in selection_names(below, *path, "supervisors"):
         staff_ids = list({staff_id for found in results[-1] for staff_id, _ in found})
         if staff_ids:
             await info.context.loaders.by_id(models.Staff).load_many(staff_ids)
