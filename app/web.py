@@ -108,18 +108,25 @@ class EncodedPayloads:
         self._entries: dict[int, tuple[object, str]] = {}
         self.encoded = 0  # payloads encoded (bench metrics: one per audience per change)
 
-    def payload(self, data: dict) -> str:
+    def payload(self, data: dict, extensions: dict | None) -> str:
+        """The payload {"data": ..., "extensions": ...}: the data encoded once, the (small, per
+        operation) extensions each time."""
         entry = self._entries.get(id(data))
         if entry is not None and entry[0] is data:
-            return entry[1]
-        text = self._encode({"data": data})
-        if isinstance(text, bytes):
-            text = text.decode()
-        self.encoded += 1
-        if len(self._entries) >= self._size:
-            del self._entries[next(iter(self._entries))]  # the oldest (dicts keep insertion order)
-        self._entries[id(data)] = (data, text)
-        return text
+            text = entry[1]
+        else:
+            text = self._text(data)
+            self.encoded += 1
+            if len(self._entries) >= self._size:
+                del self._entries[next(iter(self._entries))]  # the oldest (dicts keep insertion order)
+            self._entries[id(data)] = (data, text)
+        if extensions:
+            return '{"data":' + text + ',"extensions":' + self._text(extensions) + "}"
+        return '{"data":' + text + "}"
+
+    def _text(self, value: object) -> str:
+        text = self._encode(value)
+        return text.decode() if isinstance(text, bytes) else text
 
 
 class AuthenticatingTransportWsHandler(BaseGraphQLTransportWSHandler):
@@ -209,8 +216,9 @@ class AuthenticatingTransportWsHandler(BaseGraphQLTransportWSHandler):
 
     async def _send_result_stream(self, operation: Any, result_source: Any) -> None:
         """strawberry's loop over an operation's results, sending each `next` as one frame whose
-        payload is encoded once for all the sockets that send the same data: only the operation id
-        is spliced in per frame. A result with errors or extensions (per caller) goes strawberry's way."""
+        data is encoded once for all the sockets that send the same data: only the operation id (and
+        the operation's small extensions) are spliced in per frame. A result with errors (formatted
+        per caller) goes strawberry's way."""
         is_first_result = True
         async for result in result_source:
             if is_first_result and isinstance(result, PreExecutionError):
@@ -220,12 +228,12 @@ class AuthenticatingTransportWsHandler(BaseGraphQLTransportWSHandler):
                 await self._reject_incremental_delivery(operation)
                 return
             is_first_result = False
-            if result.errors or result.extensions or not isinstance(result.data, dict):
+            if result.errors or not isinstance(result.data, dict):
                 await operation.send_next(result)
                 continue
             if operation.completed:
                 continue
-            payload = self.view.payloads.payload(result.data)
+            payload = self.view.payloads.payload(result.data, result.extensions)
             frame = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":' + payload + "}"
             try:
                 await self.websocket.ws.send_text(frame)

@@ -72,6 +72,13 @@ class Loaders:
         self._db: AsyncSession | None = None
         self._bound: AsyncSession | None = None
         self._lock = asyncio.Lock() if shared else None
+        self._primes: dict[Hashable, dict[Any, Any]] = {}
+
+    def prime(self, name: Hashable, key: Any, value: Any) -> None:
+        """`value` for `key` in the loader `name` (("by_id", model) for by_id), put there when that
+        loader is first asked for: a live update primes every watcher's loaders, and only the
+        watcher that executes its audience's result uses them."""
+        self._primes.setdefault(name, {})[key] = value
 
     def bind(self, db: AsyncSession) -> None:
         """Read inside this transaction from now on, forgetting what was loaded before it changed."""
@@ -111,6 +118,9 @@ class Loaders:
                     return await batch(db, keys)
 
             loader = self._loaders[name] = SharedDataLoader(load_fn=load)
+            primed = self._primes.get(name)
+            if primed:
+                loader.prime_many(primed)
         return loader
 
     async def close(self) -> None:

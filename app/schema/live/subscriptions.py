@@ -7,7 +7,6 @@ import strawberry
 from strawberry.types import Info
 
 from app.db import models
-from app.db.queries.billing import previews
 from app.errors import NotFound
 from app.ids import decode_id
 from app.live.envelopes import GroupEnvelope, SessionEnvelope
@@ -25,8 +24,8 @@ def _fresh_loaders(info: Info, envelope: SessionEnvelope) -> Loaders:
     Each audience executes with loaders of its own: one audience's failed execution cancels only
     its own loads."""
     loaders = Loaders(info.context.services.sessionmaker)
-    loaders.custom("previews", previews).prime(envelope.session.id, envelope.preview)
-    loaders.by_id(models.GroupSession).prime(envelope.session.id, envelope.session)
+    loaders.prime("previews", envelope.session.id, envelope.preview)
+    loaders.prime(("by_id", models.GroupSession), envelope.session.id, envelope.session)
     return loaders
 
 
