@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.clock import Clock
@@ -134,7 +134,9 @@ class UnitOfWork:
         await self.db.flush()
         await self.db.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": OUTBOX_LOCK_KEY})
         now = self.clock.now()  # the one clock: consumers judge "not started yet" as of the change
-        self.db.add_all(
-            IntegrationEvent(type=event_type, payload=payload, occurred_at=now) for event_type, payload in self._events
+        # One multi-row INSERT, whatever the number of events (a year of occurrences records ~150).
+        await self.db.execute(
+            insert(IntegrationEvent.__table__).values(
+                [{"type": event_type, "payload": payload, "occurred_at": now} for event_type, payload in self._events]
+            )
         )
-        await self.db.flush()

@@ -275,6 +275,32 @@ async def add_session_for_occurrence(db: AsyncSession, values: dict[str, Any]) -
     )
 
 
+async def add_sessions_for_occurrences(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[uuid.UUID, uuid.UUID]:
+    """Sessions for many occurrences in one multi-row INSERT: {occurrence id: session id} of those
+    made (an occurrence that already has one is skipped)."""
+    if not rows:
+        return {}
+    made = await db.execute(
+        insert(GS)
+        .values([{"id": uuid.uuid4(), **values} for values in rows])
+        .on_conflict_do_nothing(index_elements=[GS.occurrence_id])
+        .returning(GS.occurrence_id, GS.id)
+    )
+    return {occurrence_id: session_id for occurrence_id, session_id in made.all()}
+
+
+async def add_rosters(db: AsyncSession, patients_by_session: dict[uuid.UUID, Sequence[uuid.UUID]], *, now: datetime) -> None:
+    """The patients on the rosters of many sessions at SCHEDULED, in one multi-row INSERT."""
+    rows = [
+        {"id": uuid.uuid4(), "session_id": session_id, "patient_id": p, "status": AttendanceStatus.SCHEDULED,
+         "added_late": False, "created_at": now, "updated_at": now}
+        for session_id, patients in patients_by_session.items()
+        for p in patients
+    ]
+    if rows:
+        await db.execute(insert(RE).values(rows).on_conflict_do_nothing(constraint="uq_session_participants_patient"))
+
+
 def _upcoming(group_id: uuid.UUID, now: datetime):
     return select(GS.id).where(GS.group_id == group_id, GS.starts_at > now, GS.cancelled_at.is_(None), GS.locked_at.is_(None))
 
