@@ -85,3 +85,15 @@ def deadline_protocol(header_timeout: float, body_timeout: float) -> type[Deadli
         (DeadlineHttpToolsProtocol,),
         {"header_timeout": header_timeout, "body_timeout": body_timeout},
     )
+
+
+class SettingsDeadlineHttpToolsProtocol(DeadlineHttpToolsProtocol):
+    """The deadlines of the environment's settings, as an importable class: `serve --workers N`
+    hands uvicorn's worker processes an import path, not a class made at run time."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        from app.config import Settings
+
+        settings = Settings.from_env()
+        self.header_timeout, self.body_timeout = settings.header_timeout, settings.body_timeout
+        super().__init__(*args, **kwargs)

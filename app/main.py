@@ -151,3 +151,8 @@ def create_app(
     )
     app.state.graphql = graphql
     return app
+
+
+def app_from_env() -> Starlette:
+    """The app of the environment's settings: the factory `group-sessions serve --workers N` names."""
+    return create_app(Settings.from_env())
