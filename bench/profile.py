@@ -20,8 +20,8 @@ from collections import Counter
 from pathlib import Path
 
 from bench.harness import ROOT, GraphQL, bench_database, closed_loop, log, raise_fd_limit, start_server, token
-from bench.scenarios import DETAIL, LIST, AttendanceLoad
-from bench.seed import make_clinic
+from bench.scenarios import DETAIL, GENERATE, LIST, AttendanceLoad
+from bench.seed import CREATE_GROUP, make_clinic, program_group_input
 from bench.watchers import Watchers
 
 
@@ -48,7 +48,7 @@ def summarize(raw: Path, top: int = 40) -> str:
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("load", choices=("write", "detail", "list", "fanout"))
+    parser.add_argument("load", choices=("write", "detail", "list", "fanout", "generate"))
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
@@ -60,6 +60,10 @@ async def main() -> None:
     async with bench_database(None) as (url, _), start_server(url) as app:
         setup = await GraphQL.open(app, bearer)
         clinic = await make_clinic(setup, sessions=60 if args.load in ("detail", "list") else 8)
+        groups = []
+        if args.load == "generate":
+            for i in range(60):
+                groups.append((await setup.execute(CREATE_GROUP, {"input": program_group_input(clinic, i)}))["createGroup"]["id"])
         watchers = Watchers(2 if args.load == "fanout" else 1)
         if args.load == "write":
             await watchers.subscribe(app.ws_url, bearer, clinic.sessions, per_socket=32)
@@ -77,6 +81,9 @@ async def main() -> None:
             result = await closed_loop("write", clients, args.seconds, load.request)
         elif args.load == "detail":
             result = await closed_loop("detail", clients, args.seconds, lambda w, i: (DETAIL, {"id": clinic.sessions[i % 60]}))
+        elif args.load == "generate":
+            result = await closed_loop("generate", clients[:2], args.seconds, lambda w, i: (
+                GENERATE, {"groupId": groups[(i * 2 + w) % len(groups)], "from": "2026-01-01", "to": "2026-12-31"}))
         elif args.load == "list":
             result = await closed_loop("list", clients, args.seconds, lambda w, i: (LIST, {"first": 50, **dates}))
         else:

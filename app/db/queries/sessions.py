@@ -280,11 +280,10 @@ async def add_sessions_for_occurrences(db: AsyncSession, rows: Sequence[dict[str
     made (an occurrence that already has one is skipped)."""
     if not rows:
         return {}
+    table = GS.__table__  # Core rows: no ORM instances; insertmanyvalues makes it one statement
     made = await db.execute(
-        insert(GS)
-        .values([{"id": uuid.uuid4(), **values} for values in rows])
-        .on_conflict_do_nothing(index_elements=[GS.occurrence_id])
-        .returning(GS.occurrence_id, GS.id)
+        insert(table).on_conflict_do_nothing(index_elements=[table.c.occurrence_id]).returning(table.c.occurrence_id, table.c.id),
+        [{"id": uuid.uuid4(), **values} for values in rows],
     )
     return {occurrence_id: session_id for occurrence_id, session_id in made.all()}
 
@@ -298,7 +297,10 @@ async def add_rosters(db: AsyncSession, patients_by_session: dict[uuid.UUID, Seq
         for p in patients
     ]
     if rows:
-        await db.execute(insert(RE).values(rows).on_conflict_do_nothing(constraint="uq_session_participants_patient"))
+        table = RE.__table__
+        await db.execute(
+            insert(table).on_conflict_do_nothing(constraint="uq_session_participants_patient").returning(table.c.id), rows
+        )
 
 
 def _upcoming(group_id: uuid.UUID, now: datetime):
