@@ -36,6 +36,9 @@ class Settings:
     # Seconds a client has to send a request's headers, then its body (app.http_server).
     header_timeout: float = 10.0
     body_timeout: float = 30.0
+    # DATABASE_URL is a PgBouncer in transaction mode (GS_DB_PGBOUNCER=1): no statement caches
+    # (app.db.engine); BROADCAST_URL then names PostgreSQL itself, since LISTEN needs a session.
+    db_pgbouncer: bool = False
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -62,6 +65,7 @@ class Settings:
             db_connections_per_request=int(os.environ.get("GS_DB_CONNECTIONS_PER_REQUEST", "3")),
             header_timeout=float(os.environ.get("GS_HEADER_TIMEOUT_SECONDS", "10")),
             body_timeout=float(os.environ.get("GS_BODY_TIMEOUT_SECONDS", "30")),
+            db_pgbouncer=_env_flag("GS_DB_PGBOUNCER", default=False),
         )
 
 

@@ -66,7 +66,7 @@ async def open_services(
     try:
         if migrate:
             await asyncio.to_thread(upgrade, url)
-        engine = make_engine(url, pool_size=settings.db_pool_size, pool_timeout=settings.db_pool_timeout)
+        engine = make_engine(url, pool_size=settings.db_pool_size, pool_timeout=settings.db_pool_timeout, pgbouncer=settings.db_pgbouncer)
         services = Services(
             settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine), clock=clock, database_url=url
         )
