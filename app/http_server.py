@@ -14,6 +14,8 @@ import logging
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from app.config import Settings
+
 log = logging.getLogger("app.http")
 
 REQUEST_TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
@@ -91,9 +93,11 @@ class SettingsDeadlineHttpToolsProtocol(DeadlineHttpToolsProtocol):
     """The deadlines of the environment's settings, as an importable class: `serve --workers N`
     hands uvicorn's worker processes an import path, not a class made at run time."""
 
-    def __init__(self, *args, **kwargs) -> None:
-        from app.config import Settings
+    _configured = False
 
-        settings = Settings.from_env()
-        self.header_timeout, self.body_timeout = settings.header_timeout, settings.body_timeout
+    def __init__(self, *args, **kwargs) -> None:
+        cls = type(self)
+        if not cls._configured:  # once per worker process, not per connection
+            settings = Settings.from_env()
+            cls.header_timeout, cls.body_timeout, cls._configured = settings.header_timeout, settings.body_timeout, True
         super().__init__(*args, **kwargs)
