@@ -1,8 +1,9 @@
-"""Profile a server process under one benchmark's load with py-spy (not a project dependency:
-`.venv/bin/pip install py-spy` first).
+"""Profile a server process under one benchmark's load with py-spy (the `bench` extra:
+`.venv/bin/pip install -c constraints.txt -e '.[bench]'`).
 
     python -m bench.profile write   [--seconds 15] [--out .data/bench/write.txt]
-    python -m bench.profile detail | list | fanout
+    python -m bench.profile detail | list | fanout | generate
+    python -m bench.profile list --svg bench/img/list-flame-after.svg    # py-spy's flame graph
 
 Starts the real server, seeds it, applies the load (write: setAttendance at 8 clients with one
 watcher per session; detail/list: the read benchmark's queries at 8 clients; fanout: 1,000
@@ -51,6 +52,7 @@ async def main() -> None:
     parser.add_argument("load", choices=("write", "detail", "list", "fanout", "generate"))
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--svg", default=None, help="write py-spy's flame graph (SVG) here instead of the raw stacks")
     args = parser.parse_args()
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     raise_fd_limit()
@@ -71,7 +73,8 @@ async def main() -> None:
             await watchers.subscribe(app.ws_url, bearer, [clinic.sessions[0]] * 1000)
         clients = [await GraphQL.open(app, bearer) for _ in range(8)]
         spy_proc = subprocess.Popen(
-            [spy, "record", "--format", "raw", "--rate", "200", "-o", str(out), "--pid", str(app.pid), "--duration", str(int(args.seconds)), "--nonblocking"],
+            [spy, "record", "--format", "flamegraph" if args.svg else "raw", "--rate", "200", "-o", str(args.svg or out),
+             "--pid", str(app.pid), "--duration", str(int(args.seconds)), "--nonblocking"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         await asyncio.sleep(1)
@@ -100,6 +103,9 @@ async def main() -> None:
             client.close()
         setup.close()
         await watchers.close()
+    if args.svg:
+        print(f"flame graph: {args.svg}")
+        return
     print(summarize(out))
     print(f"\nraw stacks: {out}")
 
