@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from functools import partial
 
 import strawberry
 from strawberry.types import Info
@@ -70,9 +71,10 @@ class SessionsQuery:
             start, end = session_date_range(date_from, date_to, now.date())
             check(date_range_problem(start, end))
             dates = queries.dates_condition(start, end)
-        async with info.context.db() as db:
-            rows, total = await queries.sessions_page(
-                db,
+        # On the request's read session, which the page's batches then use too.
+        rows, total = await info.context.loaders.run(
+            partial(
+                queries.sessions_page,
                 dates=dates,
                 facility_ids=_facilities(info, filter),
                 group_type=filter.group_type if filter else None,
@@ -80,13 +82,14 @@ class SessionsQuery:
                 now=now,
                 window=window,
             )
+        )
         await loaders.prefetch(info, rows, "edges", "node")
         return Connection.from_page(rows, window, total)
 
     @strawberry.field(**scoped(Scope.SESSION_READ))
     async def group_session(self, info: Info, id: strawberry.ID) -> GroupSession | None:
-        async with info.context.db() as db:
-            row = await queries.session_row(db, decode_id(id, "GroupSession"))
+        pk = decode_id(id, "GroupSession")
+        row = await info.context.loaders.run(lambda db: queries.session_row(db, pk))
         session = visible_or_not_found(info.context.principal, row, "GroupSession")
         await loaders.prefetch(info, [session])
         return session
