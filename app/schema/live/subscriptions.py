@@ -33,12 +33,14 @@ async def watch_session(info: Info, session_id: strawberry.ID) -> AsyncGenerator
     ctx = info.context
     services = ctx.services
     pk = decode_id(session_id, "GroupSession")
-    async with services.sessionmaker() as db:
-        visible_or_not_found(ctx.principal, await db.get(models.GroupSession, pk), "GroupSession")
     async with services.hub.watch(session_channel(pk)) as watcher:
+        # Who may watch is read from the snapshot, which subscribers arriving together share: no
+        # connection of its own per subscriber (10,000 room displays subscribing at once took the
+        # whole pool). A session of another facility answers NOT_FOUND, as one that does not exist.
         snapshot = await services.session_states.snapshot(pk)
         if snapshot is None:
             raise NotFound("No GroupSession with that id")
+        visible_or_not_found(ctx.principal, snapshot.session, "GroupSession")
         last = snapshot.sequence
         ctx.loaders = _fresh_loaders(info, snapshot)
         yield snapshot
