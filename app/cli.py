@@ -18,6 +18,7 @@ def serve(
     demo: Annotated[bool, typer.Option("--demo", help="Load the demo clinic first")] = False,
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes on the one port (uvicorn's workers); more than 1 needs a shared BROADCAST_URL (postgres:// or redis://)")] = 1,
 ) -> None:
     """Run the GraphQL server (migrates the database first)."""
     import uvicorn
@@ -28,9 +29,16 @@ def serve(
     from app.web import MAX_BODY_BYTES
 
     settings = Settings.from_env()
+    if workers > 1 and settings.broadcast_url.startswith("memory://"):
+        # Each worker would have its own in-memory broadcaster: a change made through one worker would
+        # never reach the watchers connected to another.
+        typer.echo("--workers above 1 needs BROADCAST_URL=postgres://... or redis://... (memory:// reaches one process only)", err=True)
+        raise typer.Exit(code=2)
+    if workers > 1 and not settings.database_url:
+        typer.echo("--workers above 1 needs DATABASE_URL (the embedded database serves one process)", err=True)
+        raise typer.Exit(code=2)
     if demo:
         _load_demo(settings)
-    app = create_app(settings)
     address = f"http://{host}:{port}/graphql"
     typer.echo(f"GraphQL endpoint: {address}" + (" (GraphiQL in a browser)" if settings.dev else ""))
     typer.echo(f"Room display page: http://{host}:{port}/display (pair it with pairDisplay)")
@@ -41,15 +49,23 @@ def serve(
         typer.echo(f"  {mint_token(settings.jwt_secret, 'dev-facilitator', FACILITATOR_SCOPES, ['*'])}")
         typer.echo('In GraphiQL, add the header {"Authorization": "Bearer <token>"}.')
     typer.echo("Stop with Ctrl+C.")
-    uvicorn.run(
-        app,
+    options = dict(
         host=host,
         port=port,
         log_level="info",
-        http=deadline_protocol(settings.header_timeout, settings.body_timeout),
         ws="websockets-sansio",
         ws_max_size=MAX_BODY_BYTES,  # a websocket message is capped like a request body (close 1009)
     )
+    if workers > 1:
+        from app.db.migrate import upgrade
+
+        upgrade(settings.database_url)  # once, here: the workers then find the schema up to date
+        # Worker processes import the app and the protocol by name; each migrates (a no-op once done) and
+        # runs its own feed, relay and billing sweep, which take database locks to share the work.
+        uvicorn.run("app.main:app_from_env", factory=True, workers=workers,
+                    http="app.http_server:SettingsDeadlineHttpToolsProtocol", **options)
+        return
+    uvicorn.run(create_app(settings), http=deadline_protocol(settings.header_timeout, settings.body_timeout), **options)
 
 
 @cli.command()

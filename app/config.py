@@ -42,6 +42,9 @@ class Settings:
     # Hours of the facility's wall clock after its end that a session blocked by a BLOCKING billing
     # issue waits for finalization before it is billed with its issues on the claims (rules.md §9).
     finalize_hours: float = 24.0
+    # DATABASE_URL is a PgBouncer in transaction mode (GS_DB_PGBOUNCER=1): no statement caches
+    # (app.db.engine); BROADCAST_URL then names PostgreSQL itself, since LISTEN needs a session.
+    db_pgbouncer: bool = False
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -70,6 +73,7 @@ class Settings:
             body_timeout=float(os.environ.get("GS_BODY_TIMEOUT_SECONDS", "30")),
             display_codes_per_client=int(os.environ.get("GS_DISPLAY_CODES_PER_CLIENT", "30")),
             finalize_hours=float(os.environ.get("GS_FINALIZE_HOURS", "24")),
+            db_pgbouncer=_env_flag("GS_DB_PGBOUNCER", default=False),
         )
 
 

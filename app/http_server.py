@@ -14,6 +14,8 @@ import logging
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from app.config import Settings
+
 log = logging.getLogger("app.http")
 
 REQUEST_TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
@@ -85,3 +87,17 @@ def deadline_protocol(header_timeout: float, body_timeout: float) -> type[Deadli
         (DeadlineHttpToolsProtocol,),
         {"header_timeout": header_timeout, "body_timeout": body_timeout},
     )
+
+
+class SettingsDeadlineHttpToolsProtocol(DeadlineHttpToolsProtocol):
+    """The deadlines of the environment's settings, as an importable class: `serve --workers N`
+    hands uvicorn's worker processes an import path, not a class made at run time."""
+
+    _configured = False
+
+    def __init__(self, *args, **kwargs) -> None:
+        cls = type(self)
+        if not cls._configured:  # once per worker process, not per connection
+            settings = Settings.from_env()
+            cls.header_timeout, cls.body_timeout, cls._configured = settings.header_timeout, settings.body_timeout, True
+        super().__init__(*args, **kwargs)

@@ -4,10 +4,12 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from functools import lru_cache
 
 from app.errors import BadInput
 
 
+@lru_cache(maxsize=65536)  # a page names the same rows in many fields and many requests
 def encode_id(type_name: str, pk: uuid.UUID | str | int) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
 

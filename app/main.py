@@ -68,7 +68,7 @@ async def open_services(
     try:
         if migrate:
             await asyncio.to_thread(upgrade, url)
-        engine = make_engine(url, pool_size=settings.db_pool_size, pool_timeout=settings.db_pool_timeout)
+        engine = make_engine(url, pool_size=settings.db_pool_size, pool_timeout=settings.db_pool_timeout, pgbouncer=settings.db_pgbouncer)
         services = Services(
             settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine), clock=clock, database_url=url
         )
@@ -156,3 +156,8 @@ def create_app(
     )
     app.state.graphql = graphql
     return app
+
+
+def app_from_env() -> Starlette:
+    """The app of the environment's settings: the factory `group-sessions serve --workers N` names."""
+    return create_app(Settings.from_env())

@@ -34,7 +34,10 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     _OperationStreamClosed,
 )
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+from starlette.websockets import WebSocketDisconnect
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
@@ -95,6 +98,41 @@ def request_error_response(media_type: str, code: str, message: str) -> JSONResp
     response media type, 200 with the error in the body for an application/json client."""
     status = 400 if media_type == GRAPHQL_RESPONSE_JSON else 200
     return error_response(status, code, message, media_type)
+
+
+class EncodedPayloads:
+    """`next` payloads encoded once per result data, for every socket that sends the same data.
+
+    A live change is executed once per audience (app.schema.shared_events): its watchers get
+    ExecutionResults that share one `data` dict. Each payload is encoded once, keyed by that dict's
+    identity; the cache holds the dict itself, so an id cannot be reused while its entry lives, and
+    keeps the last `size` of them."""
+
+    def __init__(self, encode: Callable[[object], str | bytes], size: int = 256) -> None:
+        self._encode = encode
+        self._size = size
+        self._entries: dict[int, tuple[object, str]] = {}
+        self.encoded = 0  # payloads encoded (bench metrics: one per audience per change)
+
+    def payload(self, data: dict, extensions: dict | None) -> str:
+        """The payload {"data": ..., "extensions": ...}: the data encoded once, the (small, per
+        operation) extensions each time."""
+        entry = self._entries.get(id(data))
+        if entry is not None and entry[0] is data:
+            text = entry[1]
+        else:
+            text = self._text(data)
+            self.encoded += 1
+            if len(self._entries) >= self._size:
+                del self._entries[next(iter(self._entries))]  # the oldest (dicts keep insertion order)
+            self._entries[id(data)] = (data, text)
+        if extensions:
+            return '{"data":' + text + ',"extensions":' + self._text(extensions) + "}"
+        return '{"data":' + text + "}"
+
+    def _text(self, value: object) -> str:
+        text = self._encode(value)
+        return text.decode() if isinstance(text, bytes) else text
 
 
 class AuthenticatingTransportWsHandler(BaseGraphQLTransportWSHandler):
@@ -214,6 +252,32 @@ class AuthenticatingTransportWsHandler(BaseGraphQLTransportWSHandler):
             self.operations.pop(operation.id, None)
             raise
 
+    async def _send_result_stream(self, operation: Any, result_source: Any) -> None:
+        """strawberry's loop over an operation's results, sending each `next` as one frame whose
+        data is encoded once for all the sockets that send the same data: only the operation id (and
+        the operation's small extensions) are spliced in per frame. A result with errors (formatted
+        per caller) goes strawberry's way."""
+        is_first_result = True
+        async for result in result_source:
+            if is_first_result and isinstance(result, PreExecutionError):
+                await self._handle_pre_execution_error(operation, result)
+                return
+            if not isinstance(result, ExecutionResult):
+                await self._reject_incremental_delivery(operation)
+                return
+            is_first_result = False
+            if result.errors or not isinstance(result.data, dict):
+                await operation.send_next(result)
+                continue
+            if operation.completed:
+                continue
+            payload = self.view.payloads.payload(result.data, result.extensions)
+            frame = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":' + payload + "}"
+            try:
+                await self.websocket.ws.send_text(frame)
+            except WebSocketDisconnect as exc:
+                raise WebSocketDisconnected from exc
+
     async def shutdown(self) -> None:
         for task in (self.expiry, self.display_watch):
             if task is not None and task is not asyncio.current_task():
@@ -254,6 +318,7 @@ class GraphQLView(GraphQL):
         self.services = services
         self.settings = settings
         self.persisted_queries = PersistedQueries()
+        self.payloads = EncodedPayloads(self.encode_json)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self.should_render_graphql_ide(Request(scope)):

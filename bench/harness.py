@@ -129,9 +129,10 @@ class Server:
 @contextlib.asynccontextmanager
 async def start_server(
     database_url: str, *, mode: str = "app", broadcast_url: str = "memory://", pool_size: int = 5,
-    caches: bool = True, extra_env: dict | None = None,
+    caches: bool = True, extra_env: dict | None = None, workers: int | None = None,
 ) -> AsyncIterator[Server]:
-    """`python -m bench.server`: uvicorn serving the real app (or the ceiling app) on a free port."""
+    """`python -m bench.server`: uvicorn serving the real app (or the ceiling app) on a free port.
+    With `workers`, the product's own `group-sessions serve --workers N` instead (no metrics route)."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="gs-bench-") as tmp:
         log_path = Path(tmp) / "server.log"
@@ -148,8 +149,11 @@ async def start_server(
         )
         env.update(extra_env or {})
         with log_path.open("wb") as log:
+            command = [sys.executable, "-m", "bench.server", "--mode", mode, "--port", str(port)]
+            if workers is not None:
+                command = [sys.executable, "-m", "app.cli_entry", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
             process = subprocess.Popen(
-                [sys.executable, "-m", "bench.server", "--mode", mode, "--port", str(port)],
+                command,
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             )
         server = Server("127.0.0.1", port, process, log_path)

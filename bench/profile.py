@@ -1,8 +1,9 @@
-"""Profile a server process under one benchmark's load with py-spy (not a project dependency:
-`.venv/bin/pip install py-spy` first).
+"""Profile a server process under one benchmark's load with py-spy (the `bench` extra:
+`.venv/bin/pip install -c constraints.txt -e '.[bench]'`).
 
     python -m bench.profile write   [--seconds 15] [--out .data/bench/write.txt]
-    python -m bench.profile detail | list | fanout
+    python -m bench.profile detail | list | fanout | generate
+    python -m bench.profile list --svg bench/img/list-flame-after.svg    # py-spy's flame graph
 
 Starts the real server, seeds it, applies the load (write: setAttendance at 8 clients with one
 watcher per session; detail/list: the read benchmark's queries at 8 clients; fanout: 1,000
@@ -20,8 +21,8 @@ from collections import Counter
 from pathlib import Path
 
 from bench.harness import ROOT, GraphQL, bench_database, closed_loop, log, raise_fd_limit, start_server, token
-from bench.scenarios import DETAIL, LIST, AttendanceLoad
-from bench.seed import make_clinic
+from bench.scenarios import DETAIL, GENERATE, LIST, AttendanceLoad
+from bench.seed import CREATE_GROUP, make_clinic, program_group_input
 from bench.watchers import Watchers
 
 
@@ -48,9 +49,10 @@ def summarize(raw: Path, top: int = 40) -> str:
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("load", choices=("write", "detail", "list", "fanout"))
+    parser.add_argument("load", choices=("write", "detail", "list", "fanout", "generate"))
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--svg", default=None, help="write py-spy's flame graph (SVG) here instead of the raw stacks")
     args = parser.parse_args()
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     raise_fd_limit()
@@ -60,6 +62,10 @@ async def main() -> None:
     async with bench_database(None) as (url, _), start_server(url) as app:
         setup = await GraphQL.open(app, bearer)
         clinic = await make_clinic(setup, sessions=60 if args.load in ("detail", "list") else 8)
+        groups = []
+        if args.load == "generate":
+            for i in range(60):
+                groups.append((await setup.execute(CREATE_GROUP, {"input": program_group_input(clinic, i)}))["createGroup"]["id"])
         watchers = Watchers(2 if args.load == "fanout" else 1)
         if args.load == "write":
             await watchers.subscribe(app.ws_url, bearer, clinic.sessions, per_socket=32)
@@ -67,7 +73,8 @@ async def main() -> None:
             await watchers.subscribe(app.ws_url, bearer, [clinic.sessions[0]] * 1000)
         clients = [await GraphQL.open(app, bearer) for _ in range(8)]
         spy_proc = subprocess.Popen(
-            [spy, "record", "--format", "raw", "--rate", "200", "-o", str(out), "--pid", str(app.pid), "--duration", str(int(args.seconds)), "--nonblocking"],
+            [spy, "record", "--format", "flamegraph" if args.svg else "raw", "--rate", "200", "-o", str(args.svg or out),
+             "--pid", str(app.pid), "--duration", str(int(args.seconds)), "--nonblocking"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         await asyncio.sleep(1)
@@ -77,6 +84,9 @@ async def main() -> None:
             result = await closed_loop("write", clients, args.seconds, load.request)
         elif args.load == "detail":
             result = await closed_loop("detail", clients, args.seconds, lambda w, i: (DETAIL, {"id": clinic.sessions[i % 60]}))
+        elif args.load == "generate":
+            result = await closed_loop("generate", clients[:2], args.seconds, lambda w, i: (
+                GENERATE, {"groupId": groups[(i * 2 + w) % len(groups)], "from": "2026-01-01", "to": "2026-12-31"}))
         elif args.load == "list":
             result = await closed_loop("list", clients, args.seconds, lambda w, i: (LIST, {"first": 50, **dates}))
         else:
@@ -93,6 +103,9 @@ async def main() -> None:
             client.close()
         setup.close()
         await watchers.close()
+    if args.svg:
+        print(f"flame graph: {args.svg}")
+        return
     print(summarize(out))
     print(f"\nraw stacks: {out}")
 

@@ -50,6 +50,7 @@ def real_app():
             "previews": services.session_states.previews if services.session_states else 0,
             "builds": hub.builds if hub else None,
             "watchers": hub.watcher_count if hub else None,
+            "encoded_payloads": request.app.state.graphql.payloads.encoded,
         }
 
     application.router.routes.append(_metrics_route(extra))

@@ -5,6 +5,8 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -92,3 +94,65 @@ async def test_server_shuts_down_cleanly_with_watchers_connected(database_url):
         for socket in sockets:
             with pytest.raises(websockets.ConnectionClosed):
                 await asyncio.wait_for(socket.recv(), 10)
+
+
+def worker_pids(supervisor_pid: int) -> set[int]:
+    """uvicorn's worker processes under its supervisor (multiprocessing's resource tracker aside)."""
+    children: set[int] = set()
+    for task in os.listdir(f"/proc/{supervisor_pid}/task"):
+        with open(f"/proc/{supervisor_pid}/task/{task}/children") as listing:
+            children |= {int(pid) for pid in listing.read().split()}
+    workers = set()
+    for pid in children:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                if b"spawn_main" in cmdline.read():
+                    workers.add(pid)
+        except FileNotFoundError:
+            pass
+    return workers
+
+
+def test_serve_refuses_several_workers_on_the_memory_broadcaster(database_url, tmp_path):
+    from tests.support.server import server_env
+
+    env = server_env(database_url, tmp_path, {"BROADCAST_URL": "memory://"})
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli_entry", "serve", "--port", "0", "--workers", "2"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 2
+    assert "--workers above 1 needs BROADCAST_URL" in done.stderr
+
+
+async def test_workers_on_one_port_share_every_change(database_url):
+    """`serve --workers 2`: two worker processes on one port; a change made through whichever worker
+    answers the mutation reaches the watchers of both."""
+    pg = backends(database_url)["postgres"]
+    async with start_server(database_url, {"BROADCAST_URL": pg}, args=("--workers", "2")) as base_url:
+        supervisor = server_process(base_url)
+        deadline = asyncio.get_running_loop().time() + 30
+        while len(worker_pids(supervisor.pid)) < 2 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.2)
+        assert len(worker_pids(supervisor.pid)) == 2
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+            gql = GraphQLClient(http, make_token())
+            clinic = Clinic(gql)
+            await clinic.facility()
+            await clinic.add_staff()
+            for _ in range(3):
+                await clinic.add_patient()
+            session = await create_session(gql, clinic, starts_at=None)
+            sockets = [await open_watcher(base_url, session["id"]) for _ in range(8)]
+            try:
+                for socket in sockets:
+                    assert (await next_update(socket))["kind"] == "SNAPSHOT"
+                for sequence, (entry, status) in enumerate(zip(session["roster"], ["ATTENDED", "LATE", "ABSENT"]), start=1):
+                    # A new connection per write: each may land on either worker.
+                    async with httpx.AsyncClient(base_url=base_url, timeout=30) as writer:
+                        await GraphQLClient(writer, make_token()).execute(SET_ATTENDANCE, {"participantId": entry["id"], "status": status})
+                    updates = [await next_update(socket) for socket in sockets]
+                    assert {(u["kind"], u["sequence"]) for u in updates} == {("ATTENDANCE_CHANGED", sequence)}
+            finally:
+                for socket in sockets:
+                    await socket.close()

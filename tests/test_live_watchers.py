@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from app.ids import encode_id
 from app.live.hub import Watcher
@@ -70,3 +71,29 @@ async def test_a_watcher_cancelled_from_within_gets_an_error_and_can_subscribe_a
         await display.send_json({"id": "display", "type": "subscribe", "payload": {"query": SESSION_UPDATES, "variables": variables}})
         snapshot = (await next_payload(display))["sessionUpdates"]
         assert (snapshot["kind"], snapshot["sequence"]) == ("SNAPSHOT", 1)
+
+
+async def test_watchers_of_one_audience_get_the_same_payload_encoded_once_each_with_its_own_id(ws, services, clinic, app):
+    """The payload of a shared result is encoded once and written to every socket with only the
+    operation id spliced in: each frame is still exactly one graphql-transport-ws `next` message."""
+    session_id, participants = await make_session(services, clinic)
+    variables = {"id": encode_id("GroupSession", session_id)}
+    ids = ["room-a", 'room "b" \u00e9', "room-c"]
+    async with ws() as a, ws() as b, ws() as c:
+        sockets = [a, b, c]
+        for socket, op_id in zip(sockets, ids):
+            await subscribe(socket, SESSION_UPDATES, variables, op_id=op_id)
+            assert (await next_payload(socket))["sessionUpdates"]["kind"] == "SNAPSHOT"
+        payloads = app.state.graphql.payloads
+        before = payloads.encoded
+        for sequence, (participant, status) in enumerate(zip(participants, ["ATTENDED", "LATE"]), start=1):
+            await mark(services, participant, status)
+            frames = [await asyncio.wait_for(socket.receive_text(), 5) for socket in sockets]
+            messages = [json.loads(frame) for frame in frames]
+            for message, op_id in zip(messages, ids):
+                assert set(message) == {"id", "type", "payload"} and message["type"] == "next"
+                assert message["id"] == op_id
+                assert message["payload"]["data"]["sessionUpdates"]["sequence"] == sequence
+            assert messages[0]["payload"] == messages[1]["payload"] == messages[2]["payload"]
+        # One encoding per change for the three watchers (same operation, variables and audience).
+        assert payloads.encoded - before == 2

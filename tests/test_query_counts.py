@@ -97,3 +97,27 @@ async def test_session_list_statement_count_does_not_grow_with_the_page(gql, cli
 
     assert counts[5] == counts[50], counts
     assert counts[50] <= most, counts
+
+
+async def test_scheduled_occurrences_are_written_and_consumed_in_a_fixed_number_of_statements(gql, clinic, services, test_clock):
+    """The outbox takes a run of events in one INSERT and the session feed makes their sessions,
+    rosters and audit entries in a fixed number of statements, whatever the length of the run."""
+    set_now(test_clock, NOW)
+    group_id = await create_group(gql, clinic, groupType="THERAPY", maxCapacity=10)
+    for _ in range(3):
+        await put_enrollment(services, group_id, await clinic.add_patient())
+    counts = {}
+    for day, size in ((2, 3), (3, 40)):
+        with count_statements(services) as statements:
+            await record_events(
+                services,
+                *(
+                    ("pm_group_session_scheduled", occurrence_payload(clinic.facility_id, group_id, at(6, day=day) + timedelta(minutes=20 * i)))
+                    for i in range(size)
+                ),
+            )
+        counts[size] = len(statements)
+    assert counts[3] == counts[40], counts
+    page = (await gql.execute(PAGE, {"first": 50}))["groupSessions"]
+    assert page["totalCount"] == 43
+    assert all(len(edge["node"]["roster"]) == 3 for edge in page["edges"])

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import uuid
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
@@ -24,7 +27,29 @@ class _NoRowValues(logging.Filter):
 logging.getLogger("sqlalchemy.engine.Engine").addFilter(_NoRowValues())
 
 
-def make_engine(url: str, pool_size: int = 10, pool_timeout: float = 30.0) -> AsyncEngine:
+def pgbouncer_from_env() -> bool:
+    """GS_DB_PGBOUNCER=1: DATABASE_URL is a PgBouncer in transaction pooling mode."""
+    return os.environ.get("GS_DB_PGBOUNCER", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def statement_options(pgbouncer: bool) -> dict[str, Any]:
+    """create_async_engine options for the database behind DATABASE_URL. Behind PgBouncer in
+    transaction mode consecutive transactions of one client connection run on different server
+    connections, so no prepared statement may outlive its transaction: asyncpg's statement cache
+    and SQLAlchemy's prepared-statement cache are off, and every statement gets a name of its own
+    (two clients' "__asyncpg_stmt_1__" would otherwise meet on one server connection)."""
+    if not pgbouncer:
+        return {}
+    return {
+        "connect_args": {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4().hex}__",
+        }
+    }
+
+
+def make_engine(url: str, pool_size: int = 10, pool_timeout: float = 30.0, *, pgbouncer: bool = False) -> AsyncEngine:
     # hide_parameters: statement logs (sqlalchemy.engine at INFO) and error messages carry no bound values.
     return create_async_engine(
         asyncpg_url(url),
@@ -34,6 +59,7 @@ def make_engine(url: str, pool_size: int = 10, pool_timeout: float = 30.0) -> As
         pool_timeout=pool_timeout,
         pool_pre_ping=True,
         pool_recycle=1800,
+        **statement_options(pgbouncer),
     )
 
 

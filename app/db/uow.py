@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.clock import Clock
@@ -138,7 +138,10 @@ class UnitOfWork:
         await self.db.flush()
         await self.db.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": OUTBOX_LOCK_KEY})
         now = self.clock.now()  # the one clock: consumers judge "not started yet" as of the change
-        self.db.add_all(
-            IntegrationEvent(type=event_type, payload=payload, occurred_at=now) for event_type, payload in self._events
+        # One multi-row INSERT, whatever the number of events (a year of occurrences records ~150):
+        # with RETURNING, SQLAlchemy's insertmanyvalues sends the rows as one statement, compiled once.
+        events = IntegrationEvent.__table__
+        await self.db.execute(
+            insert(events).returning(events.c.id),
+            [{"type": event_type, "payload": payload, "occurred_at": now} for event_type, payload in self._events],
         )
-        await self.db.flush()

@@ -6,6 +6,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from graphql import GraphQLError
@@ -42,6 +43,7 @@ class Context:
     # returns (GroupDefinition.promoted, Enrollment.promoted).
     promotions: dict[Any, list[Any]] = field(default_factory=dict, init=False, repr=False)
     _db_slots: asyncio.Semaphore = field(init=False, repr=False)
+    _now: datetime | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # An HTTP request's loaders share one read session, closed by OperationScope when the
@@ -59,6 +61,16 @@ class Context:
             connection_params=self.connection_params,
             request_id=self.request_id,
         )
+
+    def now(self) -> datetime:
+        """The clock, read once per HTTP request: every field of a page says what it says at one
+        moment. A websocket operation (a subscription lives on) reads it at each call."""
+        if self._now is None:
+            now = self.services.clock.now()
+            if not isinstance(self.request, Request):
+                return now
+            self._now = now
+        return self._now
 
     @property
     def principal(self) -> Principal:

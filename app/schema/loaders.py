@@ -14,6 +14,31 @@ from app.db.queries.common import rows_by_id
 BatchFn = Callable[[AsyncSession, Sequence[Any]], Awaitable[Sequence[Any]]]
 
 
+def ready(loader: DataLoader, key: Any) -> Any:
+    """The loader's value for `key` when it is already loaded (a page prefetched it), else an
+    awaitable of it. A resolver returning this skips the awaitable machinery for loaded keys."""
+    future = loader.cache_map.get(key)
+    if future is not None and future.done() and not future.cancelled() and future.exception() is None:
+        return future.result()
+    return loader.load(key)
+
+
+def selection_names(selections: Sequence[Any], *path: str) -> set[str]:
+    """The field names selected at `path` below `selections` (Strawberry's info.selected_fields),
+    through fragments. A document the walk does not understand only means less is prefetched."""
+    found: set[str] = set()
+    for selection in selections:
+        name = getattr(selection, "name", None)
+        children = getattr(selection, "selections", None) or []
+        if not hasattr(selection, "arguments"):  # a fragment: its fields are at this level
+            found |= selection_names(children, *path)
+        elif not path:
+            found.add(name)
+        elif name == path[0]:
+            found |= selection_names(children, *path[1:])
+    return found
+
+
 class SharedDataLoader(DataLoader):
     """A DataLoader whose futures survive the cancellation of one of their awaiters.
 
@@ -47,6 +72,13 @@ class Loaders:
         self._db: AsyncSession | None = None
         self._bound: AsyncSession | None = None
         self._lock = asyncio.Lock() if shared else None
+        self._primes: dict[Hashable, dict[Any, Any]] = {}
+
+    def prime(self, name: Hashable, key: Any, value: Any) -> None:
+        """`value` for `key` in the loader `name` (("by_id", model) for by_id), put there when that
+        loader is first asked for: a live update primes every watcher's loaders, and only the
+        watcher that executes its audience's result uses them."""
+        self._primes.setdefault(name, {})[key] = value
 
     def bind(self, db: AsyncSession) -> None:
         """Read inside this transaction from now on, forgetting what was loaded before it changed."""
@@ -59,33 +91,42 @@ class Loaders:
         for loader in self._loaders.values():
             loader.clear_all()
 
+    async def run(self, read: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+        """`read(db)` on the operation's read session (or its transaction), as the batches run: a
+        page's own statement on the connection its batches use saves a pool checkout (pre-ping,
+        BEGIN, ROLLBACK) per request."""
+        if self._bound is not None:
+            async with self._lock:
+                await self._bound.flush()
+                return await read(self._bound)
+        if self._lock is not None:
+            async with self._lock:
+                if self._db is None:
+                    self._db = self._sessionmaker()
+                try:
+                    return await read(self._db)
+                except BaseException:
+                    db, self._db = self._db, None
+                    await db.close()  # a failed statement spoils the transaction
+                    raise
+                finally:
+                    if self._db is not None:
+                        self._db.expunge_all()
+        async with self._sessionmaker() as db:
+            return await read(db)
+
     def custom(self, name: Hashable, batch: BatchFn) -> DataLoader:
         """A loader whose batch function gets a session and the keys, and returns one value per key."""
         loader = self._loaders.get(name)
         if loader is None:
 
             async def load(keys: Sequence[Any]) -> Sequence[Any]:
-                if self._bound is not None:
-                    async with self._lock:
-                        await self._bound.flush()
-                        return await batch(self._bound, keys)
-                if self._lock is not None:
-                    async with self._lock:
-                        if self._db is None:
-                            self._db = self._sessionmaker()
-                        try:
-                            return await batch(self._db, keys)
-                        except BaseException:
-                            db, self._db = self._db, None
-                            await db.close()  # a failed statement spoils the transaction
-                            raise
-                        finally:
-                            if self._db is not None:
-                                self._db.expunge_all()
-                async with self._sessionmaker() as db:
-                    return await batch(db, keys)
+                return await self.run(lambda db: batch(db, keys))
 
             loader = self._loaders[name] = SharedDataLoader(load_fn=load)
+            primed = self._primes.get(name)
+            if primed:
+                loader.prime_many(primed)
         return loader
 
     async def close(self) -> None:
@@ -100,6 +141,10 @@ class Loaders:
                 await db.close()
 
     def by_id(self, model: type) -> DataLoader[uuid.UUID, Any]:
+        loader = self._loaders.get(("by_id", model))
+        if loader is not None:  # called once per field of a page: no new closure each time
+            return loader
+
         async def batch(db: AsyncSession, keys: Sequence[uuid.UUID]) -> list[Any]:
             return await rows_by_id(db, model, keys)
 

@@ -29,11 +29,12 @@ def global_id(type_name: str) -> Any:
 
 
 def rows_of(model: type) -> classmethod:
-    """`is_type_of` for a Node type whose resolvers return `model` rows (so `node(id:)` and other
-    interface fields can tell which type a row is)."""
+    """`is_type_of` for a Node type whose resolvers return `model` rows, ORM instances or read
+    models of app.db.queries.common.read_model (so `node(id:)` and other interface fields can tell
+    which type a row is)."""
 
     def is_type_of(cls, obj: Any, info: Any) -> bool:
-        return isinstance(obj, (cls, model))
+        return isinstance(obj, (cls, model)) or getattr(type(obj), "__model__", None) is model
 
     return classmethod(is_type_of)
 

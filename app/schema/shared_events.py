@@ -29,16 +29,24 @@ def _audience(context: Any) -> tuple:
     return (principal.scopes, principal.facilities)
 
 
+def _variables_key(variables: Any) -> Any:
+    """The coerced variables (graphql-core's VariableValues) as a dict key: their items when
+    hashable (ids, strings: cheap for each of thousands of watchers), else their JSON."""
+    coerced = getattr(variables, "coerced", None)
+    if isinstance(coerced, dict):
+        try:
+            return frozenset(coerced.items())
+        except TypeError:
+            pass
+    return json.dumps(variables, sort_keys=True, default=str)
+
+
 class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def execute_operation(self, serially: bool | None = None) -> Any:
         shared = getattr(self.root_value, "shared_results", None)
         if shared is None:
             return super().execute_operation(serially)
-        key = (
-            id(self.operation),
-            json.dumps(self.variable_values, sort_keys=True, default=str),
-            _audience(self.context_value),
-        )
+        key = (id(self.operation), _variables_key(self.variable_values), _audience(self.context_value))
         entry = shared.get(key)
         if entry is None or entry[0] is not self.operation:
             result = super().execute_operation(serially)
@@ -49,6 +57,8 @@ class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
             shared[key] = entry = (self.operation, future)
         value = entry[1]
         if isinstance(value, asyncio.Future):
+            if value.done() and not value.cancelled() and value.exception() is None:
+                return value.result()  # built already: no shield, no await
             return asyncio.shield(value)
         return value
 

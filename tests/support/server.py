@@ -54,15 +54,17 @@ def server_env(database_url: str, data_dir: Path, overrides: Mapping[str, str] |
 
 
 @asynccontextmanager
-async def start_server(database_url: str, env: Mapping[str, str] | None = None, port: int | None = None) -> AsyncIterator[str]:
-    """Run one server process; yields its base URL (http://127.0.0.1:<port>). Give `port` to start a
-    server again where its clients expect it (a restart)."""
+async def start_server(
+    database_url: str, env: Mapping[str, str] | None = None, port: int | None = None, args: tuple[str, ...] = ()
+) -> AsyncIterator[str]:
+    """Run one server process (`args` added to `serve`'s); yields its base URL
+    (http://127.0.0.1:<port>). Give `port` to start a server again where its clients expect it (a restart)."""
     port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="gs-server-") as tmp:
         log_path = Path(tmp) / "server.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "app.cli_entry", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                [sys.executable, "-m", "app.cli_entry", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
                 cwd=ROOT,
                 env=server_env(database_url, Path(tmp), env),
                 stdout=log,

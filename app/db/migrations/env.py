@@ -7,6 +7,7 @@ from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db.embedded import asyncpg_url
+from app.db.engine import pgbouncer_from_env, statement_options
 from app.db.models import Base
 
 config = context.config
@@ -25,7 +26,7 @@ def _configure(connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_async_engine(asyncpg_url(config.get_main_option("sqlalchemy.url")))
+    engine = create_async_engine(asyncpg_url(config.get_main_option("sqlalchemy.url")), **statement_options(pgbouncer_from_env()))
     async with engine.connect() as connection:
         await connection.run_sync(_configure)
     await engine.dispose()

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
-from app.db.queries.common import rows_by_column
+from app.db.queries.common import core_rows, rows_by_column
 from app.db.queries.reference import diagnoses_by_patient
 from app.db.queries.notes import documentation_rules
 from app.db.queries.sessions import supervisors_by_session
@@ -77,13 +77,16 @@ async def billing_inputs(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> 
     if not inputs:
         return inputs
 
-    entries = (
-        await db.scalars(
-            select(models.RosterEntry)
-            .where(models.RosterEntry.session_id.in_(inputs))
-            .order_by(models.RosterEntry.created_at, models.RosterEntry.id)
+    roster = models.RosterEntry
+    entries = await core_rows(  # plain rows: a page of 50 sessions has 750 of them
+        db,
+        select(
+            roster.id, roster.session_id, roster.patient_id, roster.status,
+            roster.arrived_at, roster.departed_at, roster.modality, roster.patient_at_home,
         )
-    ).all()
+        .where(roster.session_id.in_(inputs))
+        .order_by(roster.created_at, roster.id),
+    )
     patient_ids = list({e.patient_id for e in entries})
     coverages = await _coverages(set(patient_ids), db)
     diagnoses = dict(zip(patient_ids, await diagnoses_by_patient(db, patient_ids))) if patient_ids else {}
@@ -148,17 +151,18 @@ async def _coverages(patient_ids: set[uuid.UUID], db: AsyncSession) -> dict[uuid
     coverages: dict[uuid.UUID, list[rules.Coverage]] = defaultdict(list)
     if not patient_ids:
         return coverages
-    for coverage, payer_code in (
-        await db.execute(
-            select(models.Coverage, models.Payer.payer_code)
-            .join(models.Payer, models.Payer.id == models.Coverage.payer_id)
-            .where(models.Coverage.patient_id.in_(patient_ids))
-        )
-    ).all():
+    coverage_ = models.Coverage
+    for coverage in await core_rows(
+        db,
+        select(coverage_.patient_id, coverage_.payer_id, models.Payer.payer_code, coverage_.priority,
+               coverage_.effective_from, coverage_.effective_to, coverage_.member_id)
+        .join(models.Payer, models.Payer.id == coverage_.payer_id)
+        .where(coverage_.patient_id.in_(patient_ids)),
+    ):
         coverages[coverage.patient_id].append(
             rules.Coverage(
                 payer_id=coverage.payer_id,
-                payer_code=payer_code,
+                payer_code=coverage.payer_code,
                 priority=coverage.priority,
                 effective_from=coverage.effective_from,
                 effective_to=coverage.effective_to,

@@ -14,13 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import DateTime
 
 from app.db import models
-from app.db.queries.common import Page, page, rows_by_column
-from app.rules.attendance import AttendanceStatus, SessionStatus
+from app.db.queries.common import Page, columns_of, core_rows, read_model, read_page, rows_by_column
+from app.rules.attendance import AttendanceStatus, SessionStatus, local_window
 from app.rules.reference import StaffAssignmentRole
 from app.rules.scheduling import GroupType
 
 GS = models.GroupSession
 RE = models.RosterEntry
+
+# The read models of the list, detail and roster pages (Core rows, no ORM instances): a session
+# with its facility's time zone and its local date and times worked out once; a roster entry with
+# its patient, read in the roster's own statement.
+SessionRow = read_model(GS, "timezone", "local")
+PatientRow = read_model(models.Patient)
+RosterRow = read_model(RE, "patient")
 
 
 class Lock(Enum):
@@ -52,6 +59,23 @@ async def session(db: AsyncSession, session_id: uuid.UUID, *, lock: Lock | None 
     if lock is not None:
         query = _locked(query, lock).execution_options(populate_existing=True)
     return await db.scalar(query)
+
+
+def _session_rows():
+    facility = models.Facility.__table__.alias("session_facility")  # beside the date conditions' own subquery
+    return select(*columns_of(GS), facility.c.timezone).join(facility, facility.c.id == GS.facility_id)
+
+
+def _session_row(row: Any) -> Any:
+    *columns, zone = row
+    starts_at, ends_at = row.starts_at, row.ends_at
+    return SessionRow(*columns, zone, local_window(starts_at, ends_at, zone))
+
+
+async def session_row(db: AsyncSession, session_id: uuid.UUID) -> Any | None:
+    """The session as a read model (SessionRow), for the detail page."""
+    rows = await core_rows(db, _session_rows().where(GS.id == session_id))
+    return _session_row(rows[0]) if rows else None
 
 
 # ------------------------------------------------------------------ the list page
@@ -110,7 +134,7 @@ async def sessions_page(
     status: SessionStatus | None,
     now: datetime,
     window: Page,
-) -> tuple[list[GS], int]:
+) -> tuple[list[Any], int]:
     """The list page: `dates` from today_condition or dates_condition; facilities None = all."""
     conditions = [dates]
     if facility_ids is not None:
@@ -119,7 +143,7 @@ async def sessions_page(
         conditions.append(GS.group_type == group_type)
     if status is not None:
         conditions.append(status_condition(status, now))
-    return await page(db, select(GS).where(*conditions), GS.starts_at, GS.id, window=window)
+    return await read_page(db, _session_rows().where(*conditions), _session_row, GS.starts_at, GS.id, window=window)
 
 
 async def sessions_by_occurrence(db: AsyncSession, occurrence_ids: Sequence[uuid.UUID]) -> list[GS | None]:
@@ -138,17 +162,21 @@ async def session_of_occurrence(db: AsyncSession, occurrence_id: uuid.UUID, *, l
 # ------------------------------------------------------------------ rosters and supervisors
 
 
-async def rosters(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[list[RE]]:
-    """Each session's roster, by patient name."""
+async def rosters(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[list[Any]]:
+    """Each session's roster, by patient name: RosterRow read models, each with its patient
+    (PatientRow) from the same statement."""
+    entry_columns = columns_of(RE)
     query = (
-        select(RE)
+        select(*entry_columns, *columns_of(models.Patient))
         .join(models.Patient, models.Patient.id == RE.patient_id)
         .where(RE.session_id.in_(session_ids))
         .order_by(models.Patient.name, RE.id)
     )
-    grouped: dict[uuid.UUID, list[RE]] = defaultdict(list)
-    for row in (await db.scalars(query)).all():
-        grouped[row.session_id].append(row)
+    split, make_patient = len(entry_columns), PatientRow._make
+    grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    for row in await core_rows(db, query):
+        entry = RosterRow(*row[:split], make_patient(row[split:]))
+        grouped[entry.session_id].append(entry)
     return [grouped.get(pk, []) for pk in session_ids]
 
 
@@ -249,6 +277,34 @@ async def add_session_for_occurrence(db: AsyncSession, values: dict[str, Any]) -
     return await db.scalar(
         insert(GS).values(id=uuid.uuid4(), **values).on_conflict_do_nothing(index_elements=[GS.occurrence_id]).returning(GS.id)
     )
+
+
+async def add_sessions_for_occurrences(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[uuid.UUID, uuid.UUID]:
+    """Sessions for many occurrences in one multi-row INSERT: {occurrence id: session id} of those
+    made (an occurrence that already has one is skipped)."""
+    if not rows:
+        return {}
+    table = GS.__table__  # Core rows: no ORM instances; insertmanyvalues makes it one statement
+    made = await db.execute(
+        insert(table).on_conflict_do_nothing(index_elements=[table.c.occurrence_id]).returning(table.c.occurrence_id, table.c.id),
+        [{"id": uuid.uuid4(), **values} for values in rows],
+    )
+    return {occurrence_id: session_id for occurrence_id, session_id in made.all()}
+
+
+async def add_rosters(db: AsyncSession, patients_by_session: dict[uuid.UUID, Sequence[uuid.UUID]], *, now: datetime) -> None:
+    """The patients on the rosters of many sessions at SCHEDULED, in one multi-row INSERT."""
+    rows = [
+        {"id": uuid.uuid4(), "session_id": session_id, "patient_id": p, "status": AttendanceStatus.SCHEDULED,
+         "added_late": False, "created_at": now, "updated_at": now}
+        for session_id, patients in patients_by_session.items()
+        for p in patients
+    ]
+    if rows:
+        table = RE.__table__
+        await db.execute(
+            insert(table).on_conflict_do_nothing(constraint="uq_session_participants_patient").returning(table.c.id), rows
+        )
 
 
 def _upcoming(group_id: uuid.UUID, now: datetime):

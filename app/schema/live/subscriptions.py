@@ -7,7 +7,6 @@ import strawberry
 from strawberry.types import Info
 
 from app.db import models
-from app.db.queries.billing import previews
 from app.errors import NotFound
 from app.ids import decode_id
 from app.live.envelopes import GroupEnvelope, SessionEnvelope
@@ -25,8 +24,8 @@ def fresh_loaders(info: Info, envelope: SessionEnvelope) -> Loaders:
     Each audience executes with loaders of its own: one audience's failed execution cancels only
     its own loads."""
     loaders = Loaders(info.context.services.sessionmaker)
-    loaders.custom("previews", previews).prime(envelope.session.id, envelope.preview)
-    loaders.by_id(models.GroupSession).prime(envelope.session.id, envelope.session)
+    loaders.prime("previews", envelope.session.id, envelope.preview)
+    loaders.prime(("by_id", models.GroupSession), envelope.session.id, envelope.session)
     return loaders
 
 
@@ -34,12 +33,14 @@ async def watch_session(info: Info, session_id: strawberry.ID) -> AsyncGenerator
     ctx = info.context
     services = ctx.services
     pk = decode_id(session_id, "GroupSession")
-    async with services.sessionmaker() as db:
-        visible_or_not_found(ctx.principal, await db.get(models.GroupSession, pk), "GroupSession")
     async with services.hub.watch(session_channel(pk)) as watcher:
+        # Who may watch is read from the snapshot, which subscribers arriving together share: no
+        # connection of its own per subscriber (10,000 room displays subscribing at once took the
+        # whole pool). A session of another facility answers NOT_FOUND, as one that does not exist.
         snapshot = await services.session_states.snapshot(pk)
         if snapshot is None:
             raise NotFound("No GroupSession with that id")
+        visible_or_not_found(ctx.principal, snapshot.session, "GroupSession")
         last = snapshot.sequence
         ctx.loaders = fresh_loaders(info, snapshot)
         yield snapshot

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from functools import partial
 
 import strawberry
 from strawberry.types import Info
@@ -18,6 +19,7 @@ from app.schema.connection import Connection
 from app.schema.enums import GroupType, SessionStatus
 from app.schema.pagination import page_args
 from app.schema.permissions import scoped
+from app.schema.sessions import loaders
 from app.schema.sessions.types import GroupSession
 
 
@@ -60,7 +62,7 @@ class SessionsQuery:
         self, info: Info, filter: GroupSessionFilter | None = None, first: int | None = None, after: str | None = None
     ) -> Connection[GroupSession]:
         window = page_args(first, after)
-        now = info.context.services.clock.now()
+        now = info.context.now()
         date_from = filter.from_ if filter else None
         date_to = filter.to if filter else None
         if date_from is None and date_to is None:
@@ -69,9 +71,10 @@ class SessionsQuery:
             start, end = session_date_range(date_from, date_to, now.date())
             check(date_range_problem(start, end))
             dates = queries.dates_condition(start, end)
-        async with info.context.db() as db:
-            rows, total = await queries.sessions_page(
-                db,
+        # On the request's read session, which the page's batches then use too.
+        rows, total = await info.context.loaders.run(
+            partial(
+                queries.sessions_page,
                 dates=dates,
                 facility_ids=_facilities(info, filter),
                 group_type=filter.group_type if filter else None,
@@ -79,10 +82,14 @@ class SessionsQuery:
                 now=now,
                 window=window,
             )
+        )
+        await loaders.prefetch(info, rows, "edges", "node")
         return Connection.from_page(rows, window, total)
 
     @strawberry.field(**scoped(Scope.SESSION_READ))
     async def group_session(self, info: Info, id: strawberry.ID) -> GroupSession | None:
-        async with info.context.db() as db:
-            row = await queries.session(db, decode_id(id, "GroupSession"))
-        return visible_or_not_found(info.context.principal, row, "GroupSession")
+        pk = decode_id(id, "GroupSession")
+        row = await info.context.loaders.run(lambda db: queries.session_row(db, pk))
+        session = visible_or_not_found(info.context.principal, row, "GroupSession")
+        await loaders.prefetch(info, [session])
+        return session

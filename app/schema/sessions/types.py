@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import date as date_type
 from datetime import datetime, time
-from typing import Annotated
+import inspect
+import uuid
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -22,6 +26,7 @@ from app.rules.scopes import Scope
 from app.rules import notes as note_rules
 from app.rules import visits
 from app.schema.enums import AttendanceStatus, GroupType, Modality, NoteStatus, SessionStatus
+from app.schema.loaders import ready
 from app.schema.notes import loaders as note_loaders
 from app.schema.node import Node, global_id, rows_of
 from app.schema.permissions import scoped
@@ -31,7 +36,6 @@ from app.schema.reference.types import (
     Staff,
     load_facility,
     load_patient,
-    load_staff,
 )
 from app.schema.scheduling.types import GroupDefinition
 from app.schema.sessions import loaders
@@ -52,8 +56,10 @@ class RosterEntry:
     added_late: bool = strawberry.field(description="Added to the roster by hand after the session was created.")
 
     @strawberry.field
-    async def patient(entry: strawberry.Parent[models.RosterEntry], info: Info) -> Patient:
-        return await load_patient(info, entry.patient_id)
+    def patient(entry: strawberry.Parent[models.RosterEntry], info: Info) -> Patient:
+        # A roster page's rows (queries.RosterRow) carry their patient; a written entry loads it.
+        patient = getattr(entry, "patient", None)
+        return patient if patient is not None else load_patient(info, entry.patient_id)
 
     @strawberry.field(description="The patient as a room display shows them: their facility's display name format (\"Ana R.\" or \"A. R.\").")
     async def display_name(entry: strawberry.Parent[models.RosterEntry], info: Info) -> str:
@@ -114,8 +120,8 @@ class SupervisorAttendance:
     status: AttendanceStatus
 
     @strawberry.field
-    async def staff(mark: strawberry.Parent[SupervisorMark], info: Info) -> Staff:
-        return await load_staff(info, mark.staff_id)
+    def staff(mark: strawberry.Parent[SupervisorMark], info: Info) -> Staff:
+        return ready(info.context.loaders.by_id(models.Staff), mark.staff_id)
 
     @strawberry.field
     def allowed_next(mark: strawberry.Parent[SupervisorMark]) -> list[AttendanceStatus]:
@@ -185,8 +191,8 @@ class GroupSession(Node):
     ends_at: datetime
 
     @strawberry.field
-    async def facility(session: strawberry.Parent[models.GroupSession], info: Info) -> Facility:
-        return await load_facility(info, session.facility_id)
+    def facility(session: strawberry.Parent[models.GroupSession], info: Info) -> Facility:
+        return ready(info.context.loaders.by_id(models.Facility), session.facility_id)
 
     @strawberry.field(description="Who leads it: its occurrence's facilitator when it was scheduled, kept once it starts (null for an ad-hoc session).")
     async def facilitator(session: strawberry.Parent[models.GroupSession], info: Info) -> Staff | None:
@@ -209,7 +215,7 @@ class GroupSession(Node):
             ends_at=session.ends_at,
             cancelled=session.cancelled_at is not None,
             locked=session.locked_at is not None,
-            now=info.context.services.clock.now(),
+            now=info.context.now(),
             billed=session.billed_at is not None,
             awaiting_finalization=session.awaiting_finalization_at is not None,
         )
@@ -231,16 +237,16 @@ class GroupSession(Node):
         return note_rules.note_template(session.group_type)
 
     @strawberry.field(description="The session's date in its facility's time zone.")
-    async def session_date(session: strawberry.Parent[models.GroupSession], info: Info) -> date_type:
-        return (await _local_window(info, session)).session_date
+    def session_date(session: strawberry.Parent[models.GroupSession], info: Info) -> date_type:
+        return _local(info, session, "session_date")
 
     @strawberry.field(description="Start, wall clock in the facility's time zone.")
-    async def start_time(session: strawberry.Parent[models.GroupSession], info: Info) -> time:
-        return (await _local_window(info, session)).start_time
+    def start_time(session: strawberry.Parent[models.GroupSession], info: Info) -> time:
+        return _local(info, session, "start_time")
 
     @strawberry.field(description="End, wall clock in the facility's time zone.")
-    async def end_time(session: strawberry.Parent[models.GroupSession], info: Info) -> time:
-        return (await _local_window(info, session)).end_time
+    def end_time(session: strawberry.Parent[models.GroupSession], info: Info) -> time:
+        return _local(info, session, "end_time")
 
     @strawberry.field
     def cancelled_at(session: strawberry.Parent[models.GroupSession]) -> datetime | None:
@@ -251,20 +257,20 @@ class GroupSession(Node):
         return session.cancellation_reason
 
     @strawberry.field
-    async def supervisors(session: strawberry.Parent[models.GroupSession], info: Info) -> list[SupervisorAttendance]:
-        return [SupervisorMark(session.id, staff_id, status) for staff_id, status in await loaders.supervisors(info, session.id)]
+    def supervisors(session: strawberry.Parent[models.GroupSession], info: Info) -> list[SupervisorAttendance]:
+        return _then(ready(loaders.supervisors_loader(info), session.id), partial(_marks, session.id))
 
     @strawberry.field
-    async def roster(session: strawberry.Parent[models.GroupSession], info: Info) -> list[RosterEntry]:
-        return await loaders.roster(info, session.id)
+    def roster(session: strawberry.Parent[models.GroupSession], info: Info) -> list[RosterEntry]:
+        return ready(loaders.roster_loader(info), session.id)
 
     @strawberry.field
-    async def attendance(session: strawberry.Parent[models.GroupSession], info: Info) -> AttendanceSummary:
-        return rules.count_attendance(entry.status for entry in await loaders.roster(info, session.id))
+    def attendance(session: strawberry.Parent[models.GroupSession], info: Info) -> AttendanceSummary:
+        return _then(ready(loaders.roster_loader(info), session.id), _counts)
 
     @strawberry.field
-    async def billing_preview(session: strawberry.Parent[models.GroupSession], info: Info) -> BillingPreviewType:
-        return await loaders.preview(info, session.id)
+    def billing_preview(session: strawberry.Parent[models.GroupSession], info: Info) -> BillingPreviewType:
+        return ready(loaders.preview_loader(info), session.id)
 
     @strawberry.field(**scoped(Scope.BILLING_READ))
     async def charges(session: strawberry.Parent[models.GroupSession], info: Info) -> list[ChargeType]:
@@ -281,6 +287,38 @@ class GroupSession(Node):
     is_type_of = rows_of(models.GroupSession)
 
 
-async def _local_window(info: Info, session: models.GroupSession) -> rules.LocalWindow:
+# Resolvers above that are plain functions return an awaitable only when they need a loader: a
+# synchronous field skips the awaitable machinery, and graphql-core awaits what is awaitable.
+
+
+def _then(value: Any, then: Callable[[Any], Any]) -> Any:
+    """then(value), or an awaitable of it when the value is still to be loaded."""
+    if inspect.isawaitable(value):
+        return _later(value, then)
+    return then(value)
+
+
+async def _later(value: Awaitable[Any], then: Callable[[Any], Any]) -> Any:
+    return then(await value)
+
+
+def _marks(session_id: uuid.UUID, found: list[tuple[uuid.UUID, str]]) -> list[SupervisorMark]:
+    return [SupervisorMark(session_id, staff_id, status) for staff_id, status in found]
+
+
+def _counts(entries: list[Any]) -> rules.AttendanceCounts:
+    return rules.count_attendance(entry.status for entry in entries)
+
+
+def _local(info: Info, session: models.GroupSession, part: str) -> Any:
+    """One of the session's local date and times: worked out once per row by the page's statement
+    (queries.SessionRow.local), else from its facility's time zone through the loader."""
+    window = getattr(session, "local", None)
+    if window is not None:
+        return getattr(window, part)
+    return _loaded_local(info, session, part)
+
+
+async def _loaded_local(info: Info, session: models.GroupSession, part: str) -> Any:
     facility = await load_facility(info, session.facility_id)
-    return rules.local_window(session.starts_at, session.ends_at, facility.timezone)
+    return getattr(rules.local_window(session.starts_at, session.ends_at, facility.timezone), part)
