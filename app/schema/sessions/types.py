@@ -36,6 +36,7 @@ from app.schema.reference.types import (
     Staff,
     load_facility,
     load_patient,
+    load_staff,
 )
 from app.schema.scheduling.types import GroupDefinition
 from app.schema.sessions import loaders
