@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 PGBOUNCER = Path("/usr/sbin/pgbouncer")
 STARTUP_SECONDS = 20
@@ -49,13 +49,18 @@ async def pgbouncer(database_url: str, pool_size: int = 20) -> AsyncIterator[str
     database = target.path.lstrip("/")
     user = target.username or "postgres"
     port = _free_port()
+    # The embedded PostgreSQL (no DATABASE_URL, as in CI) listens on a unix socket in its data
+    # directory (`?host=/dir`), which only its own user may enter: PgBouncer then runs as that user.
+    socket_dir = parse_qs(target.query).get("host", [None])[0] if not target.hostname else None
+    backend = f"host={socket_dir}" if socket_dir else f"host={target.hostname or '127.0.0.1'}"
+    run_as = _owner(socket_dir) if socket_dir else _nobody()
     with tempfile.TemporaryDirectory(prefix="gs-pgbouncer-") as tmp:
         folder = Path(tmp)
         folder.chmod(0o755)
         (folder / "users.txt").write_text(f'"{user}" "{target.password or ""}"\n')
         (folder / "pgbouncer.ini").write_text(
             "[databases]\n"
-            f"{database} = host={target.hostname or '127.0.0.1'} port={target.port or 5432} dbname={database}\n"
+            f"{database} = {backend} port={target.port or 5432} dbname={database}\n"
             "[pgbouncer]\n"
             f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
             f"auth_type = trust\nauth_file = {folder / 'users.txt'}\n"
@@ -65,15 +70,15 @@ async def pgbouncer(database_url: str, pool_size: int = 20) -> AsyncIterator[str
         )
         for name in ("users.txt", "pgbouncer.ini"):
             (folder / name).chmod(0o644)
-        if os.geteuid() == 0:
-            os.chown(folder, *_nobody())
+        if os.geteuid() == 0:  # PgBouncer refuses to run as root
+            os.chown(folder, run_as[1], run_as[2])
         command = [str(binary), str(folder / "pgbouncer.ini")]
         if os.geteuid() == 0:
-            command[1:1] = ["-u", "nobody"]
+            command[1:1] = ["-u", run_as[0]]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
             await _wait_for_port(process, port, folder)
-            yield database_url.replace(target.netloc, f"{user}@127.0.0.1:{port}", 1)
+            yield urlunsplit((target.scheme, f"{user}@127.0.0.1:{port}", target.path, "", ""))
         finally:
             process.terminate()
             try:
@@ -82,11 +87,19 @@ async def pgbouncer(database_url: str, pool_size: int = 20) -> AsyncIterator[str
                 process.kill()
 
 
-def _nobody() -> tuple[int, int]:
+def _nobody() -> tuple[str, int, int]:
     import pwd
 
     entry = pwd.getpwnam("nobody")
-    return entry.pw_uid, entry.pw_gid
+    return entry.pw_name, entry.pw_uid, entry.pw_gid
+
+
+def _owner(path: str) -> tuple[str, int, int]:
+    """The user that owns `path` (the embedded server's data directory)."""
+    import pwd
+
+    entry = pwd.getpwuid(os.stat(path).st_uid)
+    return entry.pw_name, entry.pw_uid, entry.pw_gid
 
 
 async def _wait_for_port(process: subprocess.Popen, port: int, folder: Path) -> None:
