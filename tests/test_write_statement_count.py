@@ -1,0 +1,54 @@
+"""One setAttendance with a room display watching runs a fixed, small number of SQL statements:
+the mark's transaction and the live build of the change (bench/README.md, issue 17 item 2). A
+change that adds a statement to either fails here."""
+from __future__ import annotations
+
+import re
+
+from app.ids import encode_id
+from tests.test_live import make_session, next_payload, subscribe
+from tests.test_query_counts import count_statements
+
+# What the bench's room display asks (bench/watchers.py).
+WATCH = """
+subscription($id: ID!) {
+  sessionUpdates(sessionId: $id) {
+    kind sequence at changedParticipantIds
+    session { id status attendance { scheduled attended late absent total terminal } roster { id status } }
+    billingPreview { billableCount readyToBill band { procedureCode } }
+  }
+}"""
+
+SET_ATTENDANCE = """
+mutation($id: ID!, $status: AttendanceStatus!) { setAttendance(participantId: $id, status: $status) { id status } }"""
+
+# The mark: the session found, locked (Lock.WRITE) and its update sequence taken in one UPDATE;
+# the entry locked; the entry written; the audit entry; the group note looked up (member notes).
+MARK = 5
+# The live build: the session with its facility and accepted warnings; the roster with notes and
+# patients (primes the watchers' roster); coverages; diagnoses; documentation rules; supervisors;
+# size bands with supervision ratios.
+BUILD = 7
+
+# Background loops that may run beside the test (the outbox relay, the event feed, idempotency).
+BACKGROUND = re.compile(r"outbox|integration_events|idempotency|feed_cursor|SKIP LOCKED", re.I)
+
+
+async def test_one_set_attendance_with_a_watcher_runs_a_fixed_number_of_statements(gql, ws, services, clinic):
+    session_id, participants = await make_session(services, clinic, patients=15)
+    async with ws() as socket:
+        await subscribe(socket, WATCH, {"id": encode_id("GroupSession", session_id)})
+        await next_payload(socket)
+        for i, status in enumerate(("ATTENDED", "LATE", "ABSENT")):
+            with count_statements(services) as recorded:
+                data = await gql.execute(SET_ATTENDANCE, {"id": encode_id("RosterEntry", participants[i]), "status": status})
+                update = (await next_payload(socket))["sessionUpdates"]
+            assert data["setAttendance"]["status"] == status
+            assert update["kind"] == "ATTENDANCE_CHANGED" and update["sequence"] == i + 1
+            assert update["changedParticipantIds"] == [encode_id("RosterEntry", participants[i])]
+            assert sorted(r["status"] for r in update["session"]["roster"]).count(status) == 1
+            assert len(update["session"]["roster"]) == 15
+            ours = [" ".join(s.split()) for s in recorded if not BACKGROUND.search(s)]
+            assert ours[0].startswith("UPDATE group_sessions SET update_sequence"), ours[0]
+            assert not any(s.startswith("SELECT session_participants.session_id") for s in ours), ours
+            assert len(ours) == MARK + BUILD, "\n".join(ours)
