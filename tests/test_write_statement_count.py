@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 from app.ids import encode_id
+from tests.support.builders_sessions import at, set_now
+from tests.test_billing import BILLED, RUN, mark, room  # noqa: F401 - room is a fixture
 from tests.test_live import make_session, next_payload, subscribe
 from tests.test_query_counts import count_statements
 
@@ -52,3 +54,21 @@ async def test_one_set_attendance_with_a_watcher_runs_a_fixed_number_of_statemen
             assert ours[0].startswith("UPDATE group_sessions SET update_sequence"), ours[0]
             assert not any(s.startswith("SELECT session_participants.session_id") for s in ours), ours
             assert len(ours) == MARK + BUILD, "\n".join(ours)
+
+
+async def test_billing_writes_every_members_charge_claim_and_link_in_one_statement_each(gql, room, test_clock, services):
+    """Three billable members: one INSERT of charges, one of claims, one of their links (not one per member)."""
+    session_id, members = room
+    for m, status in zip(members, ["ATTENDED", "ATTENDED", "LATE", "ABSENT", "ABSENT"]):
+        await mark(gql, m, status)
+    set_now(test_clock, at(10, 31))
+    with count_statements(services) as recorded:
+        assert (await gql.execute(RUN, {"id": session_id}))["runBilling"] == {"status": "LOCKED", "locked": True}
+    inserts = [" ".join(s.split()).split(" (")[0] for s in recorded if s.lstrip().startswith("INSERT")]
+    assert inserts.count("INSERT INTO charges") == 1, inserts
+    assert inserts.count("INSERT INTO claims") == 1, inserts
+    assert inserts.count("INSERT INTO claim_charges") == 1, inserts
+    billed = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]
+    assert len(billed["charges"]) == 3 and len(billed["claims"]) == 3
+    assert all(len(claim["charges"]) == 1 for claim in billed["claims"])
+    assert {c["charges"][0]["id"] for c in billed["claims"]} == {c["id"] for c in billed["charges"]}

@@ -270,6 +270,12 @@ async def link_claim_charges(db: AsyncSession, claim_id: uuid.UUID, charge_ids: 
         await db.execute(insert(models.claim_charges), [{"claim_id": claim_id, "charge_id": c} for c in charge_ids])
 
 
+async def link_claims_charges(db: AsyncSession, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    """(claim, charge) links of many claims in one statement."""
+    if pairs:
+        await db.execute(insert(models.claim_charges), [{"claim_id": claim, "charge_id": charge} for claim, charge in pairs])
+
+
 async def charge_ids_of_claim(db: AsyncSession, claim_id: uuid.UUID) -> list[uuid.UUID]:
     rows = await db.scalars(select(models.claim_charges.c.charge_id).where(models.claim_charges.c.claim_id == claim_id))
     return list(rows.all())
