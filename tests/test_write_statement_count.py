@@ -29,9 +29,9 @@ mutation($id: ID!, $status: AttendanceStatus!) { setAttendance(participantId: $i
 # the entry locked; the entry written; the audit entry; the group note looked up (member notes).
 MARK = 5
 # The live build: the session with its facility and accepted warnings; the roster with notes and
-# patients (primes the watchers' roster); coverages; diagnoses; documentation rules; supervisors;
+# patients (primes the watchers' roster); coverages with their payers' documentation rules; diagnoses; supervisors;
 # size bands with supervision ratios.
-BUILD = 7
+BUILD = 6
 
 # Background loops that may run beside the test (the outbox relay, the event feed, idempotency).
 BACKGROUND = re.compile(r"outbox|integration_events|idempotency|feed_cursor|SKIP LOCKED", re.I)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import models
 from app.db.queries.common import columns_of, core_rows, rows_by_column
 from app.db.queries.reference import diagnoses_by_patient
-from app.db.queries.notes import documentation_rules
+from app.db.queries.notes import documentation_rule
 from app.db.queries.sessions import PatientRow, RosterRow, supervisors_by_session
 from app.ids import encode_id
 from app.rules import billing as rules
@@ -116,7 +116,7 @@ async def billing_inputs(
     note_status = {entry.id: status for entry, status in entries if status is not None}
     entries = [entry for entry, _ in entries]
     patient_ids = list({e.patient_id for e in entries})
-    coverages = await _coverages(set(patient_ids), db)
+    coverages, payer_rules = await _coverages(set(patient_ids), db)
     diagnoses = dict(zip(patient_ids, await diagnoses_by_patient(db, patient_ids))) if patient_ids else {}
     for entry in entries:
         into = inputs[entry.session_id]
@@ -139,7 +139,6 @@ async def billing_inputs(
             )
         )
         into.patient_by_entry[rid] = entry.patient_id
-    payer_rules = await documentation_rules(db, list({c.payer_id for cs in coverages.values() for c in cs}))
 
     for session_id, marks in (await supervisors_by_session(db, list(inputs))).items():
         inputs[session_id].supervisors = [
@@ -174,16 +173,22 @@ async def billing_inputs(
     return inputs
 
 
-async def _coverages(patient_ids: set[uuid.UUID], db: AsyncSession) -> dict[uuid.UUID, list[rules.Coverage]]:
+async def _coverages(
+    patient_ids: set[uuid.UUID], db: AsyncSession
+) -> tuple[dict[uuid.UUID, list[rules.Coverage]], dict[uuid.UUID, rules.DocumentationRule]]:
+    """The patients' coverages, and the documentation rules of their payers, in one statement."""
     coverages: dict[uuid.UUID, list[rules.Coverage]] = defaultdict(list)
+    payer_rules: dict[uuid.UUID, rules.DocumentationRule] = {}
     if not patient_ids:
-        return coverages
-    coverage_ = models.Coverage
+        return coverages, payer_rules
+    coverage_, rule = models.Coverage, models.PayerDocumentationRule
     for coverage in await core_rows(
         db,
         select(coverage_.patient_id, coverage_.payer_id, models.Payer.payer_code, coverage_.priority,
-               coverage_.effective_from, coverage_.effective_to, coverage_.member_id)
+               coverage_.effective_from, coverage_.effective_to, coverage_.member_id,
+               rule.payer_id.label("rule_payer_id"), rule.signed_note, rule.minimum_minutes, rule.cosign_states, rule.telehealth)
         .join(models.Payer, models.Payer.id == coverage_.payer_id)
+        .outerjoin(rule, rule.payer_id == coverage_.payer_id)
         .where(coverage_.patient_id.in_(patient_ids)),
     ):
         coverages[coverage.patient_id].append(
@@ -196,7 +201,9 @@ async def _coverages(patient_ids: set[uuid.UUID], db: AsyncSession) -> dict[uuid
                 member_id=coverage.member_id,
             )
         )
-    return coverages
+        if coverage.rule_payer_id is not None and coverage.payer_id not in payer_rules:
+            payer_rules[coverage.payer_id] = documentation_rule(coverage)
+    return coverages, payer_rules
 
 
 async def previews(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[rules.Preview | None]:
