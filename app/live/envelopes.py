@@ -31,6 +31,9 @@ class SessionEnvelope:
     changed: tuple[str, ...]
     # What the schema builds from this envelope for every watcher, kept once (app.schema.live).
     shared_results: dict[str, Any] = field(default_factory=dict, compare=False)
+    # The session's roster (sessions.RosterRow), read with the billing inputs: the watchers' roster
+    # loader is primed with it.
+    roster: tuple[Any, ...] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -52,13 +55,14 @@ class SessionStates:
         self._next: dict[uuid.UUID, asyncio.Task] = {}
         self._running: dict[uuid.UUID, asyncio.Task] = {}
 
-    async def read(self, session_id: uuid.UUID) -> tuple[models.GroupSession, Preview] | None:
+    async def read(self, session_id: uuid.UUID) -> tuple[models.GroupSession, Preview, tuple[Any, ...]] | None:
         async with self.services.sessionmaker() as db:
-            inputs = await billing_inputs(db, [session_id])
+            inputs = await billing_inputs(db, [session_id], with_roster=True)
         if session_id not in inputs:
             return None
         self.previews += 1
-        return inputs[session_id].session, inputs[session_id].preview()
+        found = inputs[session_id]
+        return found.session, found.preview(), tuple(found.roster or ())
 
     async def build(self, channel: str, message: str) -> SessionEnvelope | None:
         """The hub's builder for `session:<id>` channels."""
@@ -66,14 +70,14 @@ class SessionStates:
         state = await self.read(session_id)
         if state is None:
             return None
-        session, preview = state
+        session, preview, roster = state
         if message in STATE_KINDS:
             kind = SessionUpdateKind(STATE_KINDS[message])
-            return SessionEnvelope(kind, session.update_sequence, self.services.clock.now(), session, preview, ())
+            return SessionEnvelope(kind, session.update_sequence, self.services.clock.now(), session, preview, (), roster=roster)
         data = json.loads(message)
         return SessionEnvelope(
             SessionUpdateKind(data["kind"]), data["sequence"], datetime.fromisoformat(data["at"]), session, preview,
-            tuple(data["changed"]),
+            tuple(data["changed"]), roster=roster,
         )
 
     async def snapshot(self, session_id: uuid.UUID) -> SessionEnvelope | None:
@@ -100,8 +104,10 @@ class SessionStates:
                 del self._running[session_id]
         if state is None:
             return None
-        session, preview = state
-        return SessionEnvelope(SessionUpdateKind.SNAPSHOT, session.update_sequence, self.services.clock.now(), session, preview, ())
+        session, preview, roster = state
+        return SessionEnvelope(
+            SessionUpdateKind.SNAPSHOT, session.update_sequence, self.services.clock.now(), session, preview, (), roster=roster
+        )
 
 
 def group_builder(services: Services):

@@ -65,9 +65,14 @@ class LivePublisher:
         uow.after_commit(send)
 
 
-async def stage_session_update(uow: UnitOfWork, session_id: uuid.UUID, kind: SessionUpdateKind, changed: Sequence[str] = ()) -> None:
-    """Bump the session's sequence in this transaction and stage the message for all watchers."""
-    sequence = await session_queries.bump_sequence(uow.db, session_id)
+async def stage_session_update(
+    uow: UnitOfWork, session_id: uuid.UUID, kind: SessionUpdateKind, changed: Sequence[str] = (), *, sequence: int | None = None
+) -> None:
+    """Bump the session's sequence in this transaction and stage the message for all watchers.
+    `sequence`: one this transaction already took (sessions.lock_session_of_entry_for_update), so
+    no second bump."""
+    if sequence is None:
+        sequence = await session_queries.bump_sequence(uow.db, session_id)
     if uow.live is not None and sequence is not None:
         await uow.live.stage(
             uow,

@@ -107,6 +107,7 @@ async def _settle(
     kind: SessionUpdateKind,
     changed_ids: Sequence[str],
     patients: Sequence[uuid.UUID] = (),
+    sequence: int | None = None,
 ) -> None:
     """A billed session follows its attendance (a forced correction, or a mark after a run that
     found nobody billable), the patients' absence alerts are judged again; then one live update per
@@ -118,7 +119,8 @@ async def _settle(
     forced = any(change.forced for change in changes)
     await absences.reassess_absences(uow, session, patients, cause="forced_correction" if forced else "attendance")
     await stage_session_update(
-        uow, session.id, SessionUpdateKind.FORCE_UPDATED if forced else kind, list(dict.fromkeys([*changed_ids, *drafted]))
+        uow, session.id, SessionUpdateKind.FORCE_UPDATED if forced else kind, list(dict.fromkeys([*changed_ids, *drafted])),
+        sequence=sequence,
     )
     await billing_pipeline.finalize_after_mark(uow, session)
 
@@ -144,18 +146,20 @@ def _apply(uow: UnitOfWork, change: AttendanceChange, entry: models.RosterEntry,
 async def set_attendance(uow: UnitOfWork, actor: Principal, entry_id: uuid.UUID, mark: Mark) -> models.RosterEntry:
     db = uow.db
     missing = NotFound("No RosterEntry with that id")
-    session_id = await queries.roster_entry_session(db, entry_id)
-    if session_id is None:
-        raise missing
-    session = await queries.session(db, session_id, lock=Lock.WRITE)
+    # One statement finds the entry's session, locks it (Lock.WRITE) and takes the live update's
+    # sequence number; a refusal below rolls the number back with the rest.
+    session = await queries.lock_session_of_entry_for_update(db, entry_id)
     if session is None or not actor.sees_facility(session.facility_id):
         raise missing
-    entry = (await queries.lock_roster_entries(db, session_id, [entry_id])).get(entry_id)
+    entry = (await queries.lock_roster_entries(db, session.id, [entry_id])).get(entry_id)
     if entry is None:  # taken off the roster while this request waited for the session lock
         raise missing
     change = _decide(actor, session, entry.status, mark)
     _apply(uow, change, entry, _stay(session, mark, uow.clock.now()))
-    await _settle(uow, session, [change], SessionUpdateKind.ATTENDANCE_CHANGED, [encode_id("RosterEntry", entry_id)], [entry.patient_id])
+    await _settle(
+        uow, session, [change], SessionUpdateKind.ATTENDANCE_CHANGED, [encode_id("RosterEntry", entry_id)], [entry.patient_id],
+        sequence=session.update_sequence,
+    )
     return entry
 
 

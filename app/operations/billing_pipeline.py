@@ -164,11 +164,14 @@ async def build_charges_and_claims(
     (LOCKED with claims, CLOSED without)."""
     inputs = inputs or await _inputs(uow, session)
     preview = inputs.preview()
-    charges, claims = [], []
-    for line in inputs.charge_lines():
-        charge, claim = await _charge_with_claim(uow, session, inputs.patient_by_entry[line.participant_id], line, preview)
-        charges.append(charge)
-        claims.append(claim)
+    # Set-based: every member's charge and claim in one flush (one multi-row INSERT per table),
+    # then every claim-charge link in one statement.
+    pairs = [_new_charge_with_claim(session, inputs.patient_by_entry[line.participant_id], line, preview) for line in inputs.charge_lines()]
+    charges, claims = [charge for charge, _ in pairs], [claim for _, claim in pairs]
+    if pairs:
+        uow.db.add_all([*charges, *claims])
+        await uow.db.flush()
+        await queries.link_claims_charges(uow.db, [(claim.id, charge.id) for charge, claim in pairs])
     session.billed_at = now
     if claims:
         session.locked_at = now
@@ -200,6 +203,24 @@ async def _charge_with_claim(
     frequency: ClaimFrequency = ClaimFrequency.ORIGINAL,
     original: uuid.UUID | None = None,
 ) -> tuple[models.Charge, models.Claim]:
+    """One member's charge and claim, written and linked now (a correction, between its status changes)."""
+    charge, claim = _new_charge_with_claim(session, patient_id, line, preview, frequency=frequency, original=original)
+    uow.db.add_all([charge, claim])
+    await uow.db.flush()
+    await queries.link_claim_charges(uow.db, claim.id, [charge.id])
+    return charge, claim
+
+
+def _new_charge_with_claim(
+    session: models.GroupSession,
+    patient_id: uuid.UUID,
+    line: ChargeLine,
+    preview: Preview,
+    *,
+    frequency: ClaimFrequency = ClaimFrequency.ORIGINAL,
+    original: uuid.UUID | None = None,
+) -> tuple[models.Charge, models.Claim]:
+    """The member's charge and DRAFT claim, not written yet."""
     charge = models.Charge(
         id=uuid.uuid4(),
         session_id=session.id,
@@ -225,9 +246,6 @@ async def _charge_with_claim(
         total_amount=charge.amount,
         validation=_findings(preview, line.participant_id),
     )
-    uow.db.add_all([charge, claim])
-    await uow.db.flush()
-    await queries.link_claim_charges(uow.db, claim.id, [charge.id])
     return charge, claim
 
 

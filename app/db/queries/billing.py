@@ -6,17 +6,18 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, insert, or_, select, text
+from sqlalchemy import Integer, String, and_, cast, exists, func, insert, null, or_, select, text, union_all
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
-from app.db.queries.common import core_rows, rows_by_column
+from app.db.queries.common import columns_of, core_rows, rows_by_column
 from app.db.queries.reference import diagnoses_by_patient
-from app.db.queries.notes import documentation_rules
-from app.db.queries.sessions import supervisors_by_session
+from app.db.queries.notes import documentation_rule
+from app.db.queries.sessions import PatientRow, RosterRow, supervisors_by_session
 from app.ids import encode_id
 from app.rules import billing as rules
 from app.rules.billing import BillingIssueCode
@@ -40,6 +41,7 @@ class BillingInputs:
     accepted_codes: frozenset[str] = frozenset()
     patient_by_entry: dict[str, uuid.UUID] = field(default_factory=dict)
     rules_by_payer: dict[uuid.UUID, rules.DocumentationRule] = field(default_factory=dict)
+    roster: list[Any] | None = None  # sessions.RosterRow read models, by patient name (`with_roster`)
 
     def preview(self) -> rules.Preview:
         return rules.build_billing_preview(
@@ -59,40 +61,63 @@ class BillingInputs:
         )
 
 
-async def billing_inputs(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, BillingInputs]:
-    """Everything the billing rules need for the sessions, in a fixed number of statements."""
+async def billing_inputs(
+    db: AsyncSession, session_ids: Sequence[uuid.UUID], *, with_roster: bool = False
+) -> dict[uuid.UUID, BillingInputs]:
+    """Everything the billing rules need for the sessions, in a fixed number of statements;
+    `with_roster`: each session's roster too (`BillingInputs.roster`, as sessions.rosters reads it),
+    from the members' own statement."""
+    accepted = models.AcceptedBillingIssue
+    accepted_codes = (  # the session's accepted warnings, in the session's own statement
+        select(func.array_agg(accepted.code)).where(accepted.session_id == models.GroupSession.id).scalar_subquery()
+    )
     rows = (
         await db.execute(
-            select(models.GroupSession, models.Facility)
+            select(models.GroupSession, models.Facility, accepted_codes)
             .join(models.Facility, models.Facility.id == models.GroupSession.facility_id)
             .where(models.GroupSession.id.in_(session_ids))
         )
     ).all()
     inputs: dict[uuid.UUID, BillingInputs] = {}
-    for session, facility in rows:
+    for session, facility, codes in rows:
         local_date = session.starts_at.astimezone(ZoneInfo(facility.timezone)).date()
         inputs[session.id] = BillingInputs(
-            session=session, session_date=local_date, state=facility.state, timezone=facility.timezone
+            session=session, session_date=local_date, state=facility.state, timezone=facility.timezone,
+            accepted_codes=frozenset(codes or ()),
         )
     if not inputs:
         return inputs
 
-    roster = models.RosterEntry
-    entries = await core_rows(  # plain rows: a page of 50 sessions has 750 of them
-        db,
-        select(
-            roster.id, roster.session_id, roster.patient_id, roster.status,
-            roster.arrived_at, roster.departed_at, roster.modality, roster.patient_at_home,
-        )
+    # One statement reads the members with their note's status and, for a live update
+    # (`with_roster`), their patients: the roster the watchers are sent is built from the same rows.
+    roster, note = models.RosterEntry, models.MemberNote
+    entry_columns = columns_of(roster)
+    query = (
+        select(*entry_columns, note.status)
+        .outerjoin(note, and_(note.roster_entry_id == roster.id, note.session_id == roster.session_id))
         .where(roster.session_id.in_(inputs))
-        .order_by(roster.created_at, roster.id),
     )
+    split = len(entry_columns)
+    if with_roster:
+        query = query.add_columns(*columns_of(models.Patient)).join(models.Patient, models.Patient.id == roster.patient_id)
+        rows = await core_rows(db, query.order_by(models.Patient.name, roster.id))  # the roster's own order (sessions.rosters)
+        make_patient = PatientRow._make
+        for pk in inputs:
+            inputs[pk].roster = []
+        entries = []
+        for row in rows:
+            entry = RosterRow(*row[:split], make_patient(row[split + 1:]))
+            inputs[entry.session_id].roster.append(entry)
+            entries.append((entry, row[split]))
+        entries.sort(key=lambda pair: (pair[0].created_at, pair[0].id))  # the members' order, as below
+    else:
+        rows = await core_rows(db, query.order_by(roster.created_at, roster.id))  # plain rows: a page of 50 sessions has 750
+        entries = [(RosterRow(*row[:split], None), row[split]) for row in rows]
+    note_status = {entry.id: status for entry, status in entries if status is not None}
+    entries = [entry for entry, _ in entries]
     patient_ids = list({e.patient_id for e in entries})
-    coverages = await _coverages(set(patient_ids), db)
+    coverages, payer_rules = await _coverages(set(patient_ids), db)
     diagnoses = dict(zip(patient_ids, await diagnoses_by_patient(db, patient_ids))) if patient_ids else {}
-    note_status = dict(
-        (await db.execute(select(models.MemberNote.roster_entry_id, models.MemberNote.status).where(models.MemberNote.session_id.in_(inputs)))).all()
-    )
     for entry in entries:
         into = inputs[entry.session_id]
         session = into.session
@@ -114,7 +139,6 @@ async def billing_inputs(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> 
             )
         )
         into.patient_by_entry[rid] = entry.patient_id
-    payer_rules = await documentation_rules(db, list({c.payer_id for cs in coverages.values() for c in cs}))
 
     for session_id, marks in (await supervisors_by_session(db, list(inputs))).items():
         inputs[session_id].supervisors = [
@@ -123,40 +147,48 @@ async def billing_inputs(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> 
         ]
 
     states = {i.state for i in inputs.values()}
+    # The states' size bands and supervision ratios in one statement: a band row has a size range,
+    # a ratio row (min_size NULL) the ratio; bands by min_size as the rules expect them.
+    band, rule = models.GroupSizeBand, models.SupervisionRule
+    bands_and_ratios = union_all(
+        select(band.state, band.payer_id, band.min_size, band.max_size, band.procedure_code, band.modifiers, band.rate,
+               cast(null(), Integer).label("ratio"))
+        .where(band.state.in_(states)),
+        select(rule.state, rule.payer_id, cast(null(), Integer), cast(null(), Integer), cast(null(), String),
+               cast(null(), band.modifiers.type), cast(null(), band.rate.type), rule.max_participants_per_supervisor)
+        .where(rule.state.in_(states)),
+    )
     bands: dict[tuple[str, uuid.UUID], list[rules.Band]] = defaultdict(list)
-    for band in (
-        await db.scalars(select(models.GroupSizeBand).where(models.GroupSizeBand.state.in_(states)).order_by(models.GroupSizeBand.min_size))
-    ).all():
-        bands[(band.state, band.payer_id)].append(
-            rules.Band(band.min_size, band.max_size, band.procedure_code, tuple(band.modifiers or ()), band.rate)
-        )
-    ratios = {
-        (r.state, r.payer_id): r.max_participants_per_supervisor
-        for r in (await db.scalars(select(models.SupervisionRule).where(models.SupervisionRule.state.in_(states)))).all()
-    }
-    accepted: dict[uuid.UUID, set[str]] = defaultdict(set)
-    for issue in (
-        await db.scalars(select(models.AcceptedBillingIssue).where(models.AcceptedBillingIssue.session_id.in_(inputs)))
-    ).all():
-        accepted[issue.session_id].add(issue.code)
-    for session_id, entry in inputs.items():
+    ratios: dict[tuple[str, uuid.UUID], int] = {}
+    rows = await core_rows(db, select(bands_and_ratios.subquery()).order_by(text("min_size NULLS LAST")))
+    for state, payer_id, min_size, max_size, procedure_code, modifiers, rate, ratio in rows:
+        if min_size is None:
+            ratios[(state, payer_id)] = ratio
+        else:
+            bands[(state, payer_id)].append(rules.Band(min_size, max_size, procedure_code, tuple(modifiers or ()), rate))
+    for entry in inputs.values():
         entry.bands_by_payer = {payer: b for (state, payer), b in bands.items() if state == entry.state}
         entry.ratio_by_payer = {payer: r for (state, payer), r in ratios.items() if state == entry.state}
-        entry.accepted_codes = frozenset(accepted[session_id])
         entry.rules_by_payer = payer_rules
     return inputs
 
 
-async def _coverages(patient_ids: set[uuid.UUID], db: AsyncSession) -> dict[uuid.UUID, list[rules.Coverage]]:
+async def _coverages(
+    patient_ids: set[uuid.UUID], db: AsyncSession
+) -> tuple[dict[uuid.UUID, list[rules.Coverage]], dict[uuid.UUID, rules.DocumentationRule]]:
+    """The patients' coverages, and the documentation rules of their payers, in one statement."""
     coverages: dict[uuid.UUID, list[rules.Coverage]] = defaultdict(list)
+    payer_rules: dict[uuid.UUID, rules.DocumentationRule] = {}
     if not patient_ids:
-        return coverages
-    coverage_ = models.Coverage
+        return coverages, payer_rules
+    coverage_, rule = models.Coverage, models.PayerDocumentationRule
     for coverage in await core_rows(
         db,
         select(coverage_.patient_id, coverage_.payer_id, models.Payer.payer_code, coverage_.priority,
-               coverage_.effective_from, coverage_.effective_to, coverage_.member_id)
+               coverage_.effective_from, coverage_.effective_to, coverage_.member_id,
+               rule.payer_id.label("rule_payer_id"), rule.signed_note, rule.minimum_minutes, rule.cosign_states, rule.telehealth)
         .join(models.Payer, models.Payer.id == coverage_.payer_id)
+        .outerjoin(rule, rule.payer_id == coverage_.payer_id)
         .where(coverage_.patient_id.in_(patient_ids)),
     ):
         coverages[coverage.patient_id].append(
@@ -169,7 +201,9 @@ async def _coverages(patient_ids: set[uuid.UUID], db: AsyncSession) -> dict[uuid
                 member_id=coverage.member_id,
             )
         )
-    return coverages
+        if coverage.rule_payer_id is not None and coverage.payer_id not in payer_rules:
+            payer_rules[coverage.payer_id] = documentation_rule(coverage)
+    return coverages, payer_rules
 
 
 async def previews(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[rules.Preview | None]:
@@ -241,6 +275,12 @@ async def claims_for_update(db: AsyncSession, session_id: uuid.UUID) -> list[mod
 async def link_claim_charges(db: AsyncSession, claim_id: uuid.UUID, charge_ids: Sequence[uuid.UUID]) -> None:
     if charge_ids:
         await db.execute(insert(models.claim_charges), [{"claim_id": claim_id, "charge_id": c} for c in charge_ids])
+
+
+async def link_claims_charges(db: AsyncSession, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    """(claim, charge) links of many claims in one statement."""
+    if pairs:
+        await db.execute(insert(models.claim_charges), [{"claim_id": claim, "charge_id": charge} for claim, charge in pairs])
 
 
 async def charge_ids_of_claim(db: AsyncSession, claim_id: uuid.UUID) -> list[uuid.UUID]:

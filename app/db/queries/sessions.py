@@ -262,6 +262,25 @@ async def audit_entries(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> l
     return await rows_by_column(db, models.AuditEntry.session_id, session_ids, models.AuditEntry.id)
 
 
+async def lock_session_of_entry_for_update(db: AsyncSession, entry_id: uuid.UUID) -> GS | None:
+    """The session of the roster entry, locked as Lock.WRITE and with its live-update sequence
+    taken, in one statement (None when there is no such entry).
+
+    An UPDATE that changes no key column holds the row FOR NO KEY UPDATE, the lock Lock.WRITE
+    takes: writers serialize on it, readers and inserts that reference it are not blocked, billing's
+    FOR UPDATE waits for it (and it for billing). After a wait it sees the row as committed, like a
+    locked read. The sequence is the one the change's live update carries; a refused change rolls
+    it back with everything else."""
+    entry_session = select(RE.session_id).where(RE.id == entry_id).scalar_subquery()
+    return await db.scalar(
+        update(GS)
+        .where(GS.id == entry_session)
+        .values(update_sequence=GS.update_sequence + 1)
+        .returning(GS),
+        execution_options={"synchronize_session": False, "populate_existing": True},
+    )
+
+
 async def bump_sequence(db: AsyncSession, session_id: uuid.UUID) -> int | None:
     """The session's next live-update sequence number, taken in this transaction."""
     return await db.scalar(

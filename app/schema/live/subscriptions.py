@@ -26,6 +26,8 @@ def fresh_loaders(info: Info, envelope: SessionEnvelope) -> Loaders:
     loaders = Loaders(info.context.services.sessionmaker)
     loaders.prime("previews", envelope.session.id, envelope.preview)
     loaders.prime(("by_id", models.GroupSession), envelope.session.id, envelope.session)
+    if envelope.roster is not None:
+        loaders.prime("rosters", envelope.session.id, list(envelope.roster))
     return loaders
 
 
