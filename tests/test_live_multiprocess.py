@@ -12,6 +12,7 @@ import httpx
 import pytest
 import websockets
 
+from app.ids import decode_id
 from tests.support.builders import Clinic
 from tests.support.builders_sessions import SET_ATTENDANCE, create_session
 from tests.conftest import GraphQLClient, make_token
@@ -182,8 +183,6 @@ async def test_a_change_is_built_once_in_the_cluster(database_url, backend):
             for _ in range(3):
                 await clinic.add_patient()
             session = await create_session(gql, clinic, starts_at=None)
-            from app.ids import decode_id
-
             local = make_token(facilities=(decode_id(facility, "Facility"),))
             sockets = [await open_watcher(watcher_url, session["id"]) for _ in range(3)]
             sockets.append(await open_watcher(watcher_url, session["id"], local))
