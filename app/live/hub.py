@@ -201,7 +201,9 @@ class Hub:
                     except (ValueError, TypeError, AttributeError):
                         sequence = 0
                     change = _Held(message, sequence, loop.time() + self.wait, early.pop(sequence, None))
-                    change.local = not committer_builds(message)
+                    # Built here at once when no watcher of this channel can take a built result
+                    # (a room display's session watch has no shape): nothing to wait for.
+                    change.local = not committer_builds(message) or not any(w.shape for w in entry.watchers)
                     held.append(change)
             await self._release(channel, entry, held)
 
