@@ -177,12 +177,31 @@ class ClusterBuilds:
         self._render = render
         self._limit = NOTIFY_LIMIT if notify_limit else OTHER_LIMIT
         self._tasks: set[asyncio.Task] = set()
+        self._last: dict[str, asyncio.Task] = {}
+        self._slots = asyncio.Semaphore(2)  # builds at once across sessions: leave connections to requests
         self.builds = 0  # changes read and executed here for the cluster
 
     def after_commit(self, channel: str, body: str) -> None:
-        task = asyncio.get_running_loop().create_task(self._build(channel, body))
+        """One build at a time per session, in commit order (as a hub builds a channel's changes):
+        a burst of writes to one session does not take a connection per change."""
+        previous = self._last.get(channel)
+        task = asyncio.get_running_loop().create_task(self._build_after(previous, channel, body))
+        self._last[channel] = task
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+
+        def done(finished: asyncio.Task) -> None:
+            self._tasks.discard(finished)
+            if self._last.get(channel) is finished:
+                del self._last[channel]
+
+        task.add_done_callback(done)
+
+    async def _build_after(self, previous: asyncio.Task | None, channel: str, body: str) -> None:
+        if previous is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.shield(previous)
+        async with self._slots:
+            await self._build(channel, body)
 
     async def _build(self, channel: str, body: str) -> None:
         sequence = json.loads(body)["sequence"]
