@@ -204,7 +204,13 @@ class Hub:
                     # Built here at once when no watcher of this channel can take a built result
                     # (a room display's session watch has no shape): nothing to wait for.
                     change.local = not committer_builds(message) or not any(w.shape for w in entry.watchers)
-                    held.append(change)
+                    # Two writers' messages can arrive out of order (each publishes after its own
+                    # commit): a change that arrives while a later one still waits for its results
+                    # goes before it, rather than being dropped as already seen by the watchers.
+                    index = len(held)
+                    while index > 0 and sequence and 0 < sequence < held[index - 1].sequence:
+                        index -= 1
+                    held.insert(index, change)
             await self._release(channel, entry, held)
 
     async def _release(self, channel: str, entry: _Channel, held: collections.deque[_Held]) -> None:
