@@ -45,6 +45,9 @@ class Settings:
     # DATABASE_URL is a PgBouncer in transaction mode (GS_DB_PGBOUNCER=1): no statement caches
     # (app.db.engine); BROADCAST_URL then names PostgreSQL itself, since LISTEN needs a session.
     db_pgbouncer: bool = False
+    # GS_LIVE_BUILD_ONCE=1: a session change is read and executed once in the whole cluster, by the
+    # process that committed it, and published built through the broadcaster (app.live.cluster).
+    live_build_once: bool = True
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -59,6 +62,7 @@ class Settings:
             database_url=os.environ.get("DATABASE_URL") or None,
             data_dir=data_dir,
             broadcast_url=os.environ.get("BROADCAST_URL", "memory://"),
+            live_build_once=_env_flag("GS_LIVE_BUILD_ONCE", default=True),
             jwt_secret=os.environ.get("GS_JWT_SECRET") or _dev_secret(data_dir),
             billing_sweep_seconds=float(os.environ.get("GS_BILLING_SWEEP_SECONDS", "30")),
             allowed_origins=origins,

@@ -26,6 +26,7 @@ from app.graphiql import ASSETS_PATH, graphiql_assets
 from app.live.runtime import start_live, stop_live
 from app.operations.billing_pipeline import sweep_forever
 from app.operations.displays import PairingAttempts, RecentAttempts
+from app.schema.live.cluster import cluster_renderer
 from app.schema.root import build_schema
 from app.services import Services
 from app.web import GraphQLView
@@ -100,6 +101,7 @@ def create_app(
         async with open_services(settings, clock=clock) as services:
             app.state.services = services
             app.state.graphql.services = services
+            services.live_render = cluster_renderer(schema, services)
             feed = services.feed
             for hook in STARTUP_HOOKS:
                 await hook(services)

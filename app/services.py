@@ -35,6 +35,9 @@ class Services:
     live_publisher: LivePublisher | None = None
     hub: Hub | None = None
     session_states: Any = None  # app.live.envelopes.SessionStates
+    # Executes a built change for one shape (app.schema.live.cluster), when changes are built once per cluster.
+    live_render: Any = None
+    live_shapes: Any = None  # app.live.cluster.ClusterShapes
     pairing_attempts: Any = None  # app.operations.displays.PairingAttempts, made with the services
     code_requests: Any = None  # app.operations.displays.RecentAttempts: pairing codes asked for, per client address
     idempotency_keys: Any = None  # app.idempotency.IdempotencyKeys, made by the endpoint on first use

@@ -118,7 +118,10 @@ class EncodedPayloads:
         """The payload {"data": ..., "extensions": ...}: the data encoded once, the (small, per
         operation) extensions each time."""
         entry = self._entries.get(id(data))
-        if entry is not None and entry[0] is data:
+        text = getattr(data, "text", None)  # published encoded by the process that built it
+        if isinstance(text, str):
+            pass
+        elif entry is not None and entry[0] is data:
             text = entry[1]
         else:
             text = self._text(data)

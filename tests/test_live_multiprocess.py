@@ -12,6 +12,7 @@ import httpx
 import pytest
 import websockets
 
+from app.ids import decode_id
 from tests.support.builders import Clinic
 from tests.support.builders_sessions import SET_ATTENDANCE, create_session
 from tests.conftest import GraphQLClient, make_token
@@ -28,11 +29,11 @@ def backends(database_url: str) -> dict[str, str]:
     return found
 
 
-async def open_watcher(base_url: str, session_id: str):
+async def open_watcher(base_url: str, session_id: str, token: str | None = None):
     socket = await websockets.connect(
         base_url.replace("http://", "ws://") + "/graphql", subprotocols=["graphql-transport-ws"]
     )
-    await socket.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {make_token()}"}}))
+    await socket.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token or make_token()}"}}))
     assert json.loads(await socket.recv())["type"] == "connection_ack"
     await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION, "variables": {"id": session_id}}}))
     return socket
@@ -40,7 +41,7 @@ async def open_watcher(base_url: str, session_id: str):
 
 async def next_update(socket, timeout: float = 10.0) -> dict:
     message = json.loads(await asyncio.wait_for(socket.recv(), timeout))
-    assert message["type"] == "next", message
+    assert message["type"] == "next" and message["payload"].get("data"), message
     return message["payload"]["data"]["sessionUpdates"]
 
 
@@ -156,3 +157,95 @@ async def test_workers_on_one_port_share_every_change(database_url):
             finally:
                 for socket in sockets:
                     await socket.close()
+
+
+async def metrics(base_url: str) -> dict:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        return (await http.get("/_bench/metrics")).json()
+
+
+@pytest.mark.parametrize("backend", ["postgres", "redis"])
+async def test_a_change_is_built_once_in_the_cluster(database_url, backend):
+    """GS_LIVE_BUILD_ONCE=1, two server processes: the process that commits a change reads and
+    executes it once per audience and publishes the encoded results; the other process forwards
+    them to its watchers and builds nothing. Two audiences (an all-facility token and one of the
+    facility) each get their own result; a watcher on the committing process gets it too."""
+    urls = backends(database_url)
+    if backend not in urls:
+        pytest.skip("REDIS_URL not set (CI sets it when a Redis answers on 127.0.0.1:6379)")
+    env = {"BROADCAST_URL": urls[backend], "GS_LIVE_BUILD_ONCE": "1"}
+    async with start_server(database_url, env, bench=True) as watcher_url, start_server(database_url, env, bench=True) as writer_url:
+        async with httpx.AsyncClient(base_url=writer_url, timeout=30) as http:
+            gql = GraphQLClient(http, make_token())
+            clinic = Clinic(gql)
+            facility = await clinic.facility()
+            await clinic.add_staff()
+            for _ in range(3):
+                await clinic.add_patient()
+            session = await create_session(gql, clinic, starts_at=None)
+            local = make_token(facilities=(decode_id(facility, "Facility"),))
+            sockets = [await open_watcher(watcher_url, session["id"]) for _ in range(3)]
+            sockets.append(await open_watcher(watcher_url, session["id"], local))
+            sockets.append(await open_watcher(writer_url, session["id"]))
+            try:
+                for socket in sockets:
+                    assert (await next_update(socket))["kind"] == "SNAPSHOT"
+                # Both audiences' shapes have reached the writer before it commits (a shape that
+                # has not comes built by the watcher's own process, which another test covers).
+                deadline = asyncio.get_running_loop().time() + 10
+                while (await metrics(writer_url))["shapes"] < 2 and asyncio.get_running_loop().time() < deadline:
+                    await asyncio.sleep(0.05)
+                before = {url: await metrics(url) for url in (watcher_url, writer_url)}
+                for sequence, (entry, status) in enumerate(zip(session["roster"], ["ATTENDED", "LATE", "ABSENT"]), start=1):
+                    await gql.execute(SET_ATTENDANCE, {"participantId": entry["id"], "status": status})
+                    updates = [await next_update(socket) for socket in sockets]
+                    assert {(u["kind"], u["sequence"]) for u in updates} == {("ATTENDANCE_CHANGED", sequence)}
+                    assert all(u["changedParticipantIds"] == [entry["id"]] for u in updates)
+                    assert all(u["billingPreview"]["billableCount"] == sequence - (status == "ABSENT") for u in updates)
+                after = {url: await metrics(url) for url in (watcher_url, writer_url)}
+                builds = {url: after[url]["builds"] - before[url]["builds"] for url in after}
+                forwarded = {url: after[url]["forwarded"] - before[url]["forwarded"] for url in after}
+                assert builds == {watcher_url: 0, writer_url: 3}
+                assert forwarded == {watcher_url: 3, writer_url: 3}
+            finally:
+                for socket in sockets:
+                    await socket.close()
+
+
+async def test_a_watcher_whose_shape_the_committer_does_not_know_gets_the_change_built_where_it_is(database_url):
+    """The writer starts after the watcher subscribed, so it never heard its shape: the change still
+    reaches the watcher, built by the watcher's own process, which announces the shape again; the
+    next change arrives built by the writer."""
+    pg = backends(database_url)["postgres"]
+    env = {"BROADCAST_URL": pg, "GS_LIVE_BUILD_ONCE": "1"}
+    async with start_server(database_url, env, bench=True) as watcher_url:
+        async with httpx.AsyncClient(base_url=watcher_url, timeout=30) as http:
+            gql = GraphQLClient(http, make_token())
+            clinic = Clinic(gql)
+            await clinic.facility()
+            await clinic.add_staff()
+            for _ in range(2):
+                await clinic.add_patient()
+            session = await create_session(gql, clinic, starts_at=None)
+        socket = await open_watcher(watcher_url, session["id"])
+        try:
+            assert (await next_update(socket))["kind"] == "SNAPSHOT"
+            async with start_server(database_url, env, bench=True) as writer_url:
+                async with httpx.AsyncClient(base_url=writer_url, timeout=30) as http:
+                    writer = GraphQLClient(http, make_token())
+                    first = await metrics(watcher_url)
+                    await writer.execute(SET_ATTENDANCE, {"participantId": session["roster"][0]["id"], "status": "ATTENDED"})
+                    update = await next_update(socket)
+                    assert (update["kind"], update["sequence"], update["billingPreview"]["billableCount"]) == ("ATTENDANCE_CHANGED", 1, 1)
+                    second = await metrics(watcher_url)
+                    assert second["builds"] - first["builds"] == 1  # built here: the writer did not know the shape
+                    deadline = asyncio.get_running_loop().time() + 10
+                    while (await metrics(writer_url))["shapes"] < 1 and asyncio.get_running_loop().time() < deadline:
+                        await asyncio.sleep(0.05)
+                    await writer.execute(SET_ATTENDANCE, {"participantId": session["roster"][1]["id"], "status": "ATTENDED"})
+                    update = await next_update(socket)
+                    assert (update["kind"], update["sequence"], update["billingPreview"]["billableCount"]) == ("ATTENDANCE_CHANGED", 2, 2)
+                    third = await metrics(watcher_url)
+                    assert third["builds"] == second["builds"] and third["forwarded"] == second["forwarded"] + 1
+        finally:
+            await socket.close()

@@ -48,21 +48,31 @@ def _same_database(a: str, b: str) -> bool:
 class LivePublisher:
     def __init__(self, broadcast: Broadcast, broadcast_url: str, database_url: str) -> None:
         self.broadcast = broadcast
+        self.cluster = None  # app.live.cluster.ClusterBuilds: session changes built once per cluster
         scheme = urlparse(broadcast_url).scheme
         self.notify_in_transaction = scheme in ("postgres", "postgresql") and _same_database(
             broadcast_url.replace("postgres://", "postgresql://", 1), database_url
         )
 
     async def stage(self, uow: UnitOfWork, channel: str, message: dict) -> None:
+        cluster = self.cluster if channel.startswith("session:") and "sequence" in message else None
+        if cluster is not None:
+            message = {**message, "b": 1}  # its built results follow from this process (app.live.cluster)
         body = json.dumps(message, separators=(",", ":"))
         if self.notify_in_transaction:
             await event_queries.notify(uow.db, channel, body)
-            return
+        else:
 
-        async def send() -> None:
-            await self.broadcast.publish(channel, body)
+            async def send() -> None:
+                await self.broadcast.publish(channel, body)
 
-        uow.after_commit(send)
+            uow.after_commit(send)
+        if cluster is not None:
+
+            async def build() -> None:
+                cluster.after_commit(channel, body)
+
+            uow.after_commit(build)
 
 
 async def stage_session_update(

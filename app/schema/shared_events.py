@@ -18,8 +18,11 @@ import asyncio
 import json
 from typing import Any
 
+from graphql import ExecutionResult
 from graphql.pyutils import Path, Undefined, async_reduce
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from app.live.cluster import Prebuilt
 
 
 def _audience(context: Any) -> tuple:
@@ -43,6 +46,8 @@ def _variables_key(variables: Any) -> Any:
 
 class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def execute_operation(self, serially: bool | None = None) -> Any:
+        if isinstance(self.root_value, Prebuilt):  # executed by the process that committed the change
+            return ExecutionResult(data=self.root_value.data, errors=None)
         shared = getattr(self.root_value, "shared_results", None)
         if shared is None:
             return super().execute_operation(serially)

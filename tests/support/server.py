@@ -55,16 +55,20 @@ def server_env(database_url: str, data_dir: Path, overrides: Mapping[str, str] |
 
 @asynccontextmanager
 async def start_server(
-    database_url: str, env: Mapping[str, str] | None = None, port: int | None = None, args: tuple[str, ...] = ()
+    database_url: str, env: Mapping[str, str] | None = None, port: int | None = None, args: tuple[str, ...] = (),
+    bench: bool = False,
 ) -> AsyncIterator[str]:
     """Run one server process (`args` added to `serve`'s); yields its base URL
-    (http://127.0.0.1:<port>). Give `port` to start a server again where its clients expect it (a restart)."""
+    (http://127.0.0.1:<port>). Give `port` to start a server again where its clients expect it (a restart).
+    `bench`: the benchmark's server (`python -m bench.server`: the same app, plus its /_bench/metrics
+    route; it does not migrate, the test database is migrated already)."""
     port = port or free_port()
+    command = ["bench.server", "--mode", "app"] if bench else ["app.cli_entry", "serve"]
     with tempfile.TemporaryDirectory(prefix="gs-server-") as tmp:
         log_path = Path(tmp) / "server.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "app.cli_entry", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+                [sys.executable, "-m", *command, "--host", "127.0.0.1", "--port", str(port), *args],
                 cwd=ROOT,
                 env=server_env(database_url, Path(tmp), env),
                 stdout=log,

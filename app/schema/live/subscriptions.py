@@ -9,11 +9,13 @@ from strawberry.types import Info
 from app.db import models
 from app.errors import NotFound
 from app.ids import decode_id
+from app.live.cluster import Prebuilt
 from app.live.envelopes import GroupEnvelope, SessionEnvelope
 from app.live.publish import group_channel, session_channel
 from app.operations.common import visible_or_not_found
 from app.rules.scopes import Scope
 from app.rules.updates import UNSEQUENCED, GroupUpdateKind
+from app.schema.live.cluster import primed_loaders, watcher_shape
 from app.schema.live.types import GroupUpdate, SessionUpdate
 from app.schema.loaders import Loaders
 from app.schema.permissions import scoped
@@ -23,19 +25,15 @@ def fresh_loaders(info: Info, envelope: SessionEnvelope) -> Loaders:
     """Loaders of one change for this watcher's audience, primed with what the hub already read.
     Each audience executes with loaders of its own: one audience's failed execution cancels only
     its own loads."""
-    loaders = Loaders(info.context.services.sessionmaker)
-    loaders.prime("previews", envelope.session.id, envelope.preview)
-    loaders.prime(("by_id", models.GroupSession), envelope.session.id, envelope.session)
-    if envelope.roster is not None:
-        loaders.prime("rosters", envelope.session.id, list(envelope.roster))
-    return loaders
+    return primed_loaders(info.context.services, envelope)
 
 
 async def watch_session(info: Info, session_id: strawberry.ID) -> AsyncGenerator[SessionEnvelope, None]:
     ctx = info.context
     services = ctx.services
     pk = decode_id(session_id, "GroupSession")
-    async with services.hub.watch(session_channel(pk)) as watcher:
+    shape = watcher_shape(info) if services.hub.shapes is not None else None
+    async with services.hub.watch(session_channel(pk), shape) as watcher:
         # Who may watch is read from the snapshot, which subscribers arriving together share: no
         # connection of its own per subscriber (10,000 room displays subscribing at once took the
         # whole pool). A session of another facility answers NOT_FOUND, as one that does not exist.
@@ -50,7 +48,8 @@ async def watch_session(info: Info, session_id: strawberry.ID) -> AsyncGenerator
             if envelope.kind not in UNSEQUENCED and envelope.sequence <= last:
                 continue  # already part of the snapshot this watcher got
             last = max(last, envelope.sequence)
-            ctx.loaders = fresh_loaders(info, envelope)
+            if not isinstance(envelope, Prebuilt):  # built elsewhere: its encoded result is sent as is
+                ctx.loaders = fresh_loaders(info, envelope)
             yield envelope
 
 
