@@ -1,10 +1,9 @@
 """Debian's PgBouncer in transaction pooling mode in front of the test database, installed on first
-use (apt-get, as tests/support/browser.py does for chromium) and run as `nobody` (it refuses root)."""
+use (apt-get, as tests/support/browser.py does for chromium) and run as `nobody`, or as the embedded server's own user (it refuses root)."""
 from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -14,6 +13,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
+from tests.support.debian import ensure_package
+
 PGBOUNCER = Path("/usr/sbin/pgbouncer")
 STARTUP_SECONDS = 20
 
@@ -22,13 +23,7 @@ def ensure_pgbouncer() -> Path:
     """/usr/sbin/pgbouncer, after `apt-get install pgbouncer` when it is missing."""
     if PGBOUNCER.exists():
         return PGBOUNCER
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        raise RuntimeError("the PgBouncer tests need Debian's pgbouncer: apt-get install -y pgbouncer (as root)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "--no-install-recommends", "pgbouncer"]):
-        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200)
-        if result.returncode != 0:
-            raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    ensure_package(PGBOUNCER, "pgbouncer", "the PgBouncer tests")
     # The package starts a system service on port 6432; these tests run their own.
     subprocess.run(["service", "pgbouncer", "stop"], capture_output=True, timeout=60)
     return PGBOUNCER
