@@ -1,5 +1,6 @@
 """Debian's PgBouncer in transaction pooling mode in front of the test database, installed on first
-use (apt-get, as tests/support/browser.py does for chromium) and run as `nobody`, or as the embedded server's own user (it refuses root)."""
+use (tests/support/debian.py) and run as `nobody`, or as the embedded server's own user (it
+refuses root)."""
 from __future__ import annotations
 
 import asyncio
