@@ -45,6 +45,17 @@ async def next_update(socket, timeout: float = 10.0) -> dict:
     return message["payload"]["data"]["sessionUpdates"]
 
 
+async def watched_session(gql: GraphQLClient, patients: int = 3) -> tuple[str, dict]:
+    """A facility with a facilitator and `patients` enrolled members, and a session in progress:
+    (facility id, session)."""
+    clinic = Clinic(gql)
+    facility = await clinic.facility()
+    await clinic.add_staff()
+    for _ in range(patients):
+        await clinic.add_patient()
+    return facility, await create_session(gql, clinic, starts_at=None)
+
+
 @pytest.mark.parametrize("backend", ["postgres", "redis"])
 async def test_change_through_one_process_reaches_watchers_on_another(database_url, backend):
     urls = backends(database_url)
@@ -53,12 +64,7 @@ async def test_change_through_one_process_reaches_watchers_on_another(database_u
     async with start_servers(database_url, 2, {"BROADCAST_URL": urls[backend]}) as (watcher_url, writer_url):
         async with httpx.AsyncClient(base_url=writer_url, timeout=30) as http:
             gql = GraphQLClient(http, make_token())
-            clinic = Clinic(gql)
-            await clinic.facility()
-            await clinic.add_staff()
-            for _ in range(3):
-                await clinic.add_patient()
-            session = await create_session(gql, clinic, starts_at=None)
+            _, session = await watched_session(gql)
             sockets = [await open_watcher(watcher_url, session["id"]) for _ in range(3)]
             sockets.append(await open_watcher(writer_url, session["id"]))
             try:
@@ -138,12 +144,7 @@ async def test_workers_on_one_port_share_every_change(database_url):
         assert len(worker_pids(supervisor.pid)) == 2
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
             gql = GraphQLClient(http, make_token())
-            clinic = Clinic(gql)
-            await clinic.facility()
-            await clinic.add_staff()
-            for _ in range(3):
-                await clinic.add_patient()
-            session = await create_session(gql, clinic, starts_at=None)
+            _, session = await watched_session(gql)
             sockets = [await open_watcher(base_url, session["id"]) for _ in range(8)]
             try:
                 for socket in sockets:
@@ -177,12 +178,7 @@ async def test_a_change_is_built_once_in_the_cluster(database_url, backend):
     async with start_server(database_url, env, bench=True) as watcher_url, start_server(database_url, env, bench=True) as writer_url:
         async with httpx.AsyncClient(base_url=writer_url, timeout=30) as http:
             gql = GraphQLClient(http, make_token())
-            clinic = Clinic(gql)
-            facility = await clinic.facility()
-            await clinic.add_staff()
-            for _ in range(3):
-                await clinic.add_patient()
-            session = await create_session(gql, clinic, starts_at=None)
+            facility, session = await watched_session(gql)
             local = make_token(facilities=(decode_id(facility, "Facility"),))
             sockets = [await open_watcher(watcher_url, session["id"]) for _ in range(3)]
             sockets.append(await open_watcher(watcher_url, session["id"], local))
@@ -221,12 +217,7 @@ async def test_a_watcher_whose_shape_the_committer_does_not_know_gets_the_change
     async with start_server(database_url, env, bench=True) as watcher_url:
         async with httpx.AsyncClient(base_url=watcher_url, timeout=30) as http:
             gql = GraphQLClient(http, make_token())
-            clinic = Clinic(gql)
-            await clinic.facility()
-            await clinic.add_staff()
-            for _ in range(2):
-                await clinic.add_patient()
-            session = await create_session(gql, clinic, starts_at=None)
+            _, session = await watched_session(gql, patients=2)
         socket = await open_watcher(watcher_url, session["id"])
         try:
             assert (await next_update(socket))["kind"] == "SNAPSHOT"
