@@ -122,7 +122,7 @@ async def _settle(
         uow, session.id, SessionUpdateKind.FORCE_UPDATED if forced else kind, list(dict.fromkeys([*changed_ids, *drafted])),
         sequence=sequence,
     )
-    await billing_pipeline.finalize_after_mark(uow, session)
+    await billing_pipeline.finalize_if_cleared(uow, session)
 
 
 def _stay(session: models.GroupSession, mark: Mark, now: datetime) -> Stay:

@@ -100,10 +100,11 @@ async def finalize(uow: UnitOfWork, session: models.GroupSession, now: datetime)
     return FinalizationOutcome(decision, deadline, issues)
 
 
-async def finalize_after_mark(uow: UnitOfWork, session: models.GroupSession) -> None:
-    """An attendance mark on a session awaiting finalization: bill it in the mark's transaction
-    when the mark cleared its last BLOCKING issue. (An ended session the sweep has not looked at
-    yet is left to the sweep, as one with nothing to clear.)"""
+async def finalize_if_cleared(uow: UnitOfWork, session: models.GroupSession) -> None:
+    """After a change that can clear a BLOCKING issue (an attendance mark, a note's signature) on a
+    session awaiting finalization: bill it in that change's transaction when its last BLOCKING
+    issue is gone. (An ended session the sweep has not looked at yet is left to the sweep, as one
+    with nothing to clear.)"""
     now = uow.clock.now()
     if session.awaiting_finalization_at is None or session.billed_at is not None or session.cancelled_at is not None:
         return

@@ -248,7 +248,7 @@ async def _advance(uow: UnitOfWork, session: models.GroupSession, note: Note, ac
     await billing_pipeline.rebill_session(uow, session)
     await _announce(uow, session, [note.roster_entry_id] if isinstance(note, models.MemberNote) else [])
     # A session awaiting finalization on an unsigned note is billed by the signature that clears it.
-    await billing_pipeline.finalize_after_mark(uow, session)
+    await billing_pipeline.finalize_if_cleared(uow, session)
     return note
 
 
