@@ -20,6 +20,8 @@ run: $(STAMP)
 # The client tests install what they need on first use: tests/clients/package-lock.json into
 # .cache/clients (npm ci, again when the lockfile changes) and Debian's chromium (apt-get).
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 schema: $(STAMP)

@@ -1,4 +1,5 @@
 """Bearer JWTs (HS256) and the principal they carry (rules.md §2)."""
+
 from __future__ import annotations
 
 import time
@@ -11,7 +12,16 @@ from app.errors import BadInput, Unauthenticated
 from app.ids import split_id
 from app.rules.scopes import ALL_SCOPES, FACILITATOR_SCOPES, Scope
 
-__all__ = ["ALL_SCOPES", "FACILITATOR_SCOPES", "Principal", "Scope", "mint_display_token", "mint_token", "principal_from_header", "principal_from_token"]
+__all__ = [
+    "ALL_SCOPES",
+    "FACILITATOR_SCOPES",
+    "Principal",
+    "Scope",
+    "mint_display_token",
+    "mint_token",
+    "principal_from_header",
+    "principal_from_token",
+]
 
 ALL_FACILITIES = "*"
 
@@ -120,9 +130,7 @@ def principal_from_header(secret: str, authorization: str | None) -> Principal:
 
 def principal_from_token(secret: str, token: str) -> Principal:
     try:
-        claims = jwt.decode(
-            token, secret, algorithms=["HS256"], options={"require": ["sub", "exp"]}
-        )
+        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["sub", "exp"]})
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("Token expired") from None
     except jwt.InvalidTokenError:
@@ -134,7 +142,12 @@ def principal_from_token(secret: str, token: str) -> Principal:
     display = claims.get("display")
     if display is not None:
         # A display's credential carries the display scope whatever else its claims say.
-        if not isinstance(display, str) or not isinstance(claims.get("gen"), int) or len(facilities) != 1 or facilities[0] == ALL_FACILITIES:
+        if (
+            not isinstance(display, str)
+            or not isinstance(claims.get("gen"), int)
+            or len(facilities) != 1
+            or facilities[0] == ALL_FACILITIES
+        ):
             raise Unauthenticated("Invalid token claims")
         scopes = [Scope.DISPLAY]
     return Principal(

@@ -1,4 +1,5 @@
 """`group-sessions` command line: serve, migrate, demo, token, bill-due, export-schema."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,7 +19,13 @@ def serve(
     demo: Annotated[bool, typer.Option("--demo", help="Load the demo clinic first")] = False,
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes on the one port (uvicorn's workers); more than 1 needs a shared BROADCAST_URL (postgres:// or redis://)")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Worker processes on the one port (uvicorn's workers); more than 1 needs a shared BROADCAST_URL (postgres:// or redis://)",
+        ),
+    ] = 1,
 ) -> None:
     """Run the GraphQL server (migrates the database first)."""
     import uvicorn
@@ -32,7 +39,10 @@ def serve(
     if workers > 1 and settings.broadcast_url.startswith("memory://"):
         # Each worker would have its own in-memory broadcaster: a change made through one worker would
         # never reach the watchers connected to another.
-        typer.echo("--workers above 1 needs BROADCAST_URL=postgres://... or redis://... (memory:// reaches one process only)", err=True)
+        typer.echo(
+            "--workers above 1 needs BROADCAST_URL=postgres://... or redis://... (memory:// reaches one process only)",
+            err=True,
+        )
         raise typer.Exit(code=2)
     if workers > 1 and not settings.database_url:
         typer.echo("--workers above 1 needs DATABASE_URL (the embedded database serves one process)", err=True)
@@ -62,8 +72,13 @@ def serve(
         upgrade(settings.database_url)  # once, here: the workers then find the schema up to date
         # Worker processes import the app and the protocol by name; each migrates (a no-op once done) and
         # runs its own feed, relay and billing sweep, which take database locks to share the work.
-        uvicorn.run("app.main:app_from_env", factory=True, workers=workers,
-                    http="app.http_server:SettingsDeadlineHttpToolsProtocol", **options)
+        uvicorn.run(
+            "app.main:app_from_env",
+            factory=True,
+            workers=workers,
+            http="app.http_server:SettingsDeadlineHttpToolsProtocol",
+            **options,
+        )
         return
     uvicorn.run(create_app(settings), http=deadline_protocol(settings.header_timeout, settings.body_timeout), **options)
 
@@ -83,9 +98,13 @@ def migrate() -> None:
 
 @cli.command()
 def token(
-    subject: Annotated[Optional[str], typer.Option("--subject", "-s", help="Staff id or service name (required unless --admin)")] = None,
+    subject: Annotated[
+        Optional[str], typer.Option("--subject", "-s", help="Staff id or service name (required unless --admin)")
+    ] = None,
     scope: Annotated[Optional[list[str]], typer.Option("--scope", help="A scope (repeatable)")] = None,
-    facility: Annotated[Optional[list[str]], typer.Option("--facility", help="A facility id (repeatable); '*' for all")] = None,
+    facility: Annotated[
+        Optional[list[str]], typer.Option("--facility", help="A facility id (repeatable); '*' for all")
+    ] = None,
     admin: Annotated[bool, typer.Option("--admin", help="Every scope, every facility")] = False,
     ttl_hours: Annotated[float, typer.Option(help="Hours until the token expires")] = 12,
 ) -> None:
@@ -94,7 +113,9 @@ def token(
 
     if subject is None and not admin:
         # One shared default subject made every minted token the same caller (its Idempotency-Keys, its audit trail).
-        raise typer.BadParameter("--subject is required (the staff id or service name the token acts as)", param_hint="--subject")
+        raise typer.BadParameter(
+            "--subject is required (the staff id or service name the token acts as)", param_hint="--subject"
+        )
     subject = subject or ADMIN_SUBJECT
     settings = Settings.from_env()
     scopes = list(ALL_SCOPES) if admin else list(scope or [])

@@ -1,4 +1,5 @@
 """The one clock. Tests replace it to move past a session's end."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone

@@ -1,4 +1,5 @@
 """Settings read from the environment (rules.md §1)."""
+
 from __future__ import annotations
 
 import os

@@ -2,6 +2,7 @@
 
 Idempotent: every record has a fixed id derived from its name, and existing ids are skipped.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -49,9 +50,38 @@ STAFF = [
     ("Tomás Aguilar, LISAC", "1215930367"),
 ]
 
-FIRST = ["Avery", "Blake", "Casey", "Devon", "Emery", "Finley", "Gray", "Harper", "Indigo", "Jordan",
-         "Kai", "Logan", "Morgan", "Noel", "Oakley", "Parker", "Quinn", "Riley", "Sage", "Taylor",
-         "Umber", "Vale", "Winter", "Xen", "Yael", "Zion", "Arden", "Bellamy", "Corin", "Dale"]
+FIRST = [
+    "Avery",
+    "Blake",
+    "Casey",
+    "Devon",
+    "Emery",
+    "Finley",
+    "Gray",
+    "Harper",
+    "Indigo",
+    "Jordan",
+    "Kai",
+    "Logan",
+    "Morgan",
+    "Noel",
+    "Oakley",
+    "Parker",
+    "Quinn",
+    "Riley",
+    "Sage",
+    "Taylor",
+    "Umber",
+    "Vale",
+    "Winter",
+    "Xen",
+    "Yael",
+    "Zion",
+    "Arden",
+    "Bellamy",
+    "Corin",
+    "Dale",
+]
 LAST = ["Stone", "Rivers", "Mesa", "Sandoval", "Yazzie", "Begay", "Nakai", "Ortiz", "Reyes", "Chee"]
 
 
@@ -70,16 +100,32 @@ async def load_demo(services: Services) -> str:
 
 
 async def _reference_data(db) -> None:
-    await insert_missing(db, models.Facility, [{
-        "id": FACILITY_ID, "name": "Desert Bloom Behavioral Health", "state": "AZ",
-        "timezone": "America/Phoenix", "npi": "1234567893", "tax_id": "861234567",
-        "address_line1": "2200 E Camelback Rd", "city": "Phoenix", "postal_code": "85016",
-    }])
+    await insert_missing(
+        db,
+        models.Facility,
+        [
+            {
+                "id": FACILITY_ID,
+                "name": "Desert Bloom Behavioral Health",
+                "state": "AZ",
+                "timezone": "America/Phoenix",
+                "npi": "1234567893",
+                "tax_id": "861234567",
+                "address_line1": "2200 E Camelback Rd",
+                "city": "Phoenix",
+                "postal_code": "85016",
+            }
+        ],
+    )
     ahcccs, commercial = demo_id("payer", "AHCCCS"), demo_id("payer", "SUNCREST")
-    await insert_missing(db, models.Payer, [
-        {"id": ahcccs, "name": "AHCCCS Complete Care (demo)", "payer_code": "AZAHCCCS"},
-        {"id": commercial, "name": "Suncrest Health Plan (demo)", "payer_code": "SUNCREST"},
-    ])
+    await insert_missing(
+        db,
+        models.Payer,
+        [
+            {"id": ahcccs, "name": "AHCCCS Complete Care (demo)", "payer_code": "AZAHCCCS"},
+            {"id": commercial, "name": "Suncrest Health Plan (demo)", "payer_code": "SUNCREST"},
+        ],
+    )
     bands = [
         # A gap at 9 on purpose: nine billable members code to the 5-8 band with a warning.
         (ahcccs, 1, 4, "90853", ["HQ"], Decimal("38.50")),
@@ -88,53 +134,129 @@ async def _reference_data(db) -> None:
         (commercial, 2, 6, "90853", [], Decimal("55.00")),
         (commercial, 7, 10, "90853", [], Decimal("47.00")),
     ]
-    await insert_missing(db, models.GroupSizeBand, [
-        {"id": demo_id("band", p, lo), "payer_id": p, "state": "AZ", "min_size": lo, "max_size": hi,
-         "procedure_code": code, "modifiers": mods, "rate": rate}
-        for p, lo, hi, code, mods, rate in bands
-    ])
-    await insert_missing(db, models.SupervisionRule, [
-        {"id": demo_id("rule", ahcccs), "payer_id": ahcccs, "state": "AZ", "max_participants_per_supervisor": 6},
-        {"id": demo_id("rule", commercial), "payer_id": commercial, "state": "AZ", "max_participants_per_supervisor": 8},
-    ])
+    await insert_missing(
+        db,
+        models.GroupSizeBand,
+        [
+            {
+                "id": demo_id("band", p, lo),
+                "payer_id": p,
+                "state": "AZ",
+                "min_size": lo,
+                "max_size": hi,
+                "procedure_code": code,
+                "modifiers": mods,
+                "rate": rate,
+            }
+            for p, lo, hi, code, mods, rate in bands
+        ],
+    )
+    await insert_missing(
+        db,
+        models.SupervisionRule,
+        [
+            {"id": demo_id("rule", ahcccs), "payer_id": ahcccs, "state": "AZ", "max_participants_per_supervisor": 6},
+            {
+                "id": demo_id("rule", commercial),
+                "payer_id": commercial,
+                "state": "AZ",
+                "max_participants_per_supervisor": 8,
+            },
+        ],
+    )
     # AHCCCS: a visit counts from 45 minutes, an unsigned note is a warning, and in Arizona a
     # supervisor co-signs. Suncrest: no claim without a signed note.
-    await insert_missing(db, models.PayerDocumentationRule, [
-        {"payer_id": ahcccs, "signed_note": SignedNoteRule.WARNING, "minimum_minutes": 45, "cosign_states": ["AZ"], "telehealth": {}},
-        {"payer_id": commercial, "signed_note": SignedNoteRule.BLOCKING, "minimum_minutes": None, "cosign_states": [], "telehealth": {}},
-    ])
-    await insert_missing(db, models.Staff, [
-        {"id": demo_id("staff", i), "name": name, "npi": npi, "facility_id": FACILITY_ID}
-        for i, (name, npi) in enumerate(STAFF)
-    ])
+    await insert_missing(
+        db,
+        models.PayerDocumentationRule,
+        [
+            {
+                "payer_id": ahcccs,
+                "signed_note": SignedNoteRule.WARNING,
+                "minimum_minutes": 45,
+                "cosign_states": ["AZ"],
+                "telehealth": {},
+            },
+            {
+                "payer_id": commercial,
+                "signed_note": SignedNoteRule.BLOCKING,
+                "minimum_minutes": None,
+                "cosign_states": [],
+                "telehealth": {},
+            },
+        ],
+    )
+    await insert_missing(
+        db,
+        models.Staff,
+        [
+            {"id": demo_id("staff", i), "name": name, "npi": npi, "facility_id": FACILITY_ID}
+            for i, (name, npi) in enumerate(STAFF)
+        ],
+    )
     patients = []
     for i in range(30):
-        patients.append({
-            "id": demo_id("patient", i), "mrn": f"DB{1000 + i}",
-            "name": f"{FIRST[i]} {LAST[i % len(LAST)]}",
-            "date_of_birth": date(1960 + (i * 7) % 40, 1 + i % 12, 1 + (i * 3) % 28),
-            "facility_id": FACILITY_ID, "sex": "FM"[i % 2],
-            "address_line1": f"{100 + i} W Roosevelt St", "city": "Phoenix", "state": "AZ", "postal_code": "85003",
-        })
+        patients.append(
+            {
+                "id": demo_id("patient", i),
+                "mrn": f"DB{1000 + i}",
+                "name": f"{FIRST[i]} {LAST[i % len(LAST)]}",
+                "date_of_birth": date(1960 + (i * 7) % 40, 1 + i % 12, 1 + (i * 3) % 28),
+                "facility_id": FACILITY_ID,
+                "sex": "FM"[i % 2],
+                "address_line1": f"{100 + i} W Roosevelt St",
+                "city": "Phoenix",
+                "state": "AZ",
+                "postal_code": "85003",
+            }
+        )
     await insert_missing(db, models.Patient, patients)
-    await insert_missing(db, models.Coverage, [
-        {"id": demo_id("coverage", i), "patient_id": demo_id("patient", i),
-         "payer_id": ahcccs if i % 3 else commercial, "member_id": f"A{700000 + i}",
-         "priority": 1, "effective_from": date(2024, 1, 1), "effective_to": None}
-        for i in range(28)  # the last two patients have no coverage
-    ])
-    await insert_missing(db, models.Diagnosis, [
-        {"id": demo_id("diagnosis", i, position), "patient_id": demo_id("patient", i), "position": position,
-         "code": code, "description": DIAGNOSES[code], "effective_from": date(2024, 1, 1) + timedelta(days=7 * i),
-         "effective_to": None}
-        for i in range(30)
-        for position, code in enumerate(_diagnoses_of(i), 1)
-    ])
-    await insert_missing(db, models.StaffAssignment, [
-        {"id": demo_id("assign", i), "staff_id": demo_id("staff", 2 + i % 2), "patient_id": demo_id("patient", i),
-         "role": StaffAssignmentRole.SUPERVISING}
-        for i in range(30)
-    ])
+    await insert_missing(
+        db,
+        models.Coverage,
+        [
+            {
+                "id": demo_id("coverage", i),
+                "patient_id": demo_id("patient", i),
+                "payer_id": ahcccs if i % 3 else commercial,
+                "member_id": f"A{700000 + i}",
+                "priority": 1,
+                "effective_from": date(2024, 1, 1),
+                "effective_to": None,
+            }
+            for i in range(28)  # the last two patients have no coverage
+        ],
+    )
+    await insert_missing(
+        db,
+        models.Diagnosis,
+        [
+            {
+                "id": demo_id("diagnosis", i, position),
+                "patient_id": demo_id("patient", i),
+                "position": position,
+                "code": code,
+                "description": DIAGNOSES[code],
+                "effective_from": date(2024, 1, 1) + timedelta(days=7 * i),
+                "effective_to": None,
+            }
+            for i in range(30)
+            for position, code in enumerate(_diagnoses_of(i), 1)
+        ],
+    )
+    await insert_missing(
+        db,
+        models.StaffAssignment,
+        [
+            {
+                "id": demo_id("assign", i),
+                "staff_id": demo_id("staff", 2 + i % 2),
+                "patient_id": demo_id("patient", i),
+                "role": StaffAssignmentRole.SUPERVISING,
+            }
+            for i in range(30)
+        ],
+    )
 
 
 # ICD-10-CM codes a group-therapy clinic bills under, with their descriptions.
@@ -178,11 +300,15 @@ class Demo:
 
     async def run_as(self, staff: int, operation, *args):
         """As one of the clinic's clinicians (notes are written and signed by a staff member)."""
-        clinician = Principal(subject=str(demo_id("staff", staff)), scopes=frozenset(ALL_SCOPES), facilities=(str(FACILITY_ID),))
+        clinician = Principal(
+            subject=str(demo_id("staff", staff)), scopes=frozenset(ALL_SCOPES), facilities=(str(FACILITY_ID),)
+        )
         async with unit_of_work(self.services, clinician.subject) as uow:
             return await operation(uow, clinician, *args)
 
-    async def session_of(self, occurrence: models.GroupOccurrence) -> tuple[models.GroupSession, list[models.RosterEntry]]:
+    async def session_of(
+        self, occurrence: models.GroupOccurrence
+    ) -> tuple[models.GroupSession, list[models.RosterEntry]]:
         """The session the clinical side built from the committed occurrence, and its roster."""
         async with self.services.sessionmaker() as db:
             session = await session_queries.session_of_occurrence(db, occurrence.id)
@@ -199,6 +325,7 @@ GROUPS = [
     ("Morning CBT Group", "THERAPY", 1, 2, 9, 90, None, None),
 ]
 
+
 async def _clinic_activity(demo: Demo) -> None:
     phoenix = ZoneInfo("America/Phoenix")
     today = demo.services.clock.now().astimezone(phoenix).date()
@@ -206,16 +333,34 @@ async def _clinic_activity(demo: Demo) -> None:
     groups = []
     for name, kind, lead, co, capacity, minutes, rule, start in GROUPS:
         first = datetime.combine(monday, datetime.strptime(start, "%H:%M").time(), phoenix) if rule else None
-        group = await demo.run(scheduling.create_group, scheduling.NewGroup(
-            name=name, group_type=GroupType(kind), facility_id=FACILITY_ID, facilitator_id=demo_id("staff", lead),
-            max_capacity=capacity, duration_minutes=minutes, location=f"Room {len(groups) + 1}", min_capacity=3,
-            co_facilitator_id=demo_id("staff", co) if co is not None else None, recurrence_rule=rule, recurrence_start=first,
-        ))
+        group = await demo.run(
+            scheduling.create_group,
+            scheduling.NewGroup(
+                name=name,
+                group_type=GroupType(kind),
+                facility_id=FACILITY_ID,
+                facilitator_id=demo_id("staff", lead),
+                max_capacity=capacity,
+                duration_minutes=minutes,
+                location=f"Room {len(groups) + 1}",
+                min_capacity=3,
+                co_facilitator_id=demo_id("staff", co) if co is not None else None,
+                recurrence_rule=rule,
+                recurrence_start=first,
+            ),
+        )
         groups.append(group.id)
     iop_am, iop_pm, php, anger, grief, cbt = groups
 
     # Enrollments: CBT fills its 9 seats and three wait in line.
-    plan = {iop_am: range(0, 8), iop_pm: range(8, 14), php: range(14, 22), anger: range(22, 26), cbt: range(0, 12), grief: range(26, 30)}
+    plan = {
+        iop_am: range(0, 8),
+        iop_pm: range(8, 14),
+        php: range(14, 22),
+        anger: range(22, 26),
+        cbt: range(0, 12),
+        grief: range(26, 30),
+    }
     for group, patients in plan.items():
         for i in patients:
             await demo.run(enrollment.enroll_patient, group, demo_id("patient", i))
@@ -231,7 +376,9 @@ async def _clinic_activity(demo: Demo) -> None:
         # No session spans midnight: one that would is cut short at 23:59 of its day.
         end = min(start + timedelta(minutes=minutes), start.replace(hour=23, minute=59))
         start = min(start, end - timedelta(minutes=15))
-        added = await demo.run(scheduling.add_occurrence, scheduling.NewOccurrence(group, start.date(), start.time(), end.time()))
+        added = await demo.run(
+            scheduling.add_occurrence, scheduling.NewOccurrence(group, start.date(), start.time(), end.time())
+        )
         return await demo.session_of(added)
 
     def at(delta: timedelta) -> datetime:
@@ -240,16 +387,24 @@ async def _clinic_activity(demo: Demo) -> None:
         return start.replace(minute=start.minute - start.minute % 5)
 
     async def mark(entries, statuses) -> None:
-        for status, entry in zip(statuses, entries):
+        for status, entry in zip(statuses, entries, strict=False):
             await demo.run(attendance.set_attendance, entry.id, attendance.Mark(AttendanceStatus(status)))
 
     async def supervised(session) -> None:
-        await demo.run(attendance.set_supervisor_attendance, session.id, demo_id("staff", 2), attendance.Mark(AttendanceStatus.ATTENDED))
+        await demo.run(
+            attendance.set_supervisor_attendance,
+            session.id,
+            demo_id("staff", 2),
+            attendance.Mark(AttendanceStatus.ATTENDED),
+        )
 
     # Last week's IOP Evenings (Tuesday and Thursday): Indigo missed both, so the programs' rule of
     # two absences in a row flags them (patientsAtRisk, Enrollment.absenceAlert).
     for days_back in (6, 4):
-        added = await demo.run(scheduling.add_occurrence, scheduling.NewOccurrence(iop_pm, monday - timedelta(days=days_back), time(17, 30), time(19, 30)))
+        added = await demo.run(
+            scheduling.add_occurrence,
+            scheduling.NewOccurrence(iop_pm, monday - timedelta(days=days_back), time(17, 30), time(19, 30)),
+        )
         _, roster = await demo.session_of(added)
         await mark(roster, ["ABSENT" if entry.patient_id == AT_RISK_PATIENT else "ATTENDED" for entry in roster])
 
@@ -265,8 +420,12 @@ async def _clinic_activity(demo: Demo) -> None:
     await mark(locked_roster, ["ATTENDED", "ATTENDED", "LATE", "ATTENDED"])
     await supervised(locked)
     # Arden Nakai joined the grief circle by video from home: POS 10 and modifier 95 on the claim.
-    await demo.run(attendance.set_participant_visit, locked_roster[0].id,
-                   attendance.Visit(modality=Modality.TELEHEALTH_VIDEO, patient_at_home=True), {"modality", "patient_at_home"})
+    await demo.run(
+        attendance.set_participant_visit,
+        locked_roster[0].id,
+        attendance.Visit(modality=Modality.TELEHEALTH_VIDEO, patient_at_home=True),
+        {"modality", "patient_at_home"},
+    )
     await _document_locked(demo, locked, locked_roster)
     # Ended with its last member never marked: it awaits finalization, the facilitator's prompt to
     # mark them (the mark that clears it bills the session).
@@ -276,14 +435,23 @@ async def _clinic_activity(demo: Demo) -> None:
         ended_issues = {i.code for i in (await billing_queries.previews(db, [ended.id]))[0].issues}
     # Just after midnight the session is cut short at 23:59, and a short stay may bill nobody.
     if BillingIssueCode.SUPERVISION_RATIO_BREACH in ended_issues:
-        await demo.run(billing.accept_billing_issue, ended.id, BillingIssueCode.SUPERVISION_RATIO_BREACH,
-                       "Second clinician in the room; documented per AHCCCS exception")
+        await demo.run(
+            billing.accept_billing_issue,
+            ended.id,
+            BillingIssueCode.SUPERVISION_RATIO_BREACH,
+            "Second clinician in the room; documented per AHCCCS exception",
+        )
     await _document_ended(demo, ended, ended_roster)
     # In the room now: mixed attendance, one supervisor present, so the preview shows issues.
     await mark(live_roster, ["ATTENDED"] * 5 + ["LATE", "LATE", "ABSENT"])
     await supervised(live)
     # The facilitator has started the group note: member notes are drafts.
-    await demo.run_as(1, notes.create_group_note, live.id, {"topic": "Challenging automatic thoughts", "interventions": ["Thought records"]})
+    await demo.run_as(
+        1,
+        notes.create_group_note,
+        live.id,
+        {"topic": "Challenging automatic thoughts", "interventions": ["Thought records"]},
+    )
 
     await demo.run(billing.run_billing, locked.id)
     async with demo.services.sessionmaker() as db:
@@ -292,7 +460,11 @@ async def _clinic_activity(demo: Demo) -> None:
     video = [c for c in claims if c.patient_id == locked_roster[0].patient_id]
     if video:
         settings = demo.services.settings
-        await demo.run(billing.submit_claim, video[0].id, billing.SubmitterContact(settings.edi_contact_name, settings.edi_contact_phone))
+        await demo.run(
+            billing.submit_claim,
+            video[0].id,
+            billing.SubmitterContact(settings.edi_contact_name, settings.edi_contact_phone),
+        )
     # What the billing sweep finds on its first pass, done now so the demo reads the same before it
     # runs: ended sessions with every row marked are billed, the others await finalization.
     await billing_pipeline.bill_due_sessions(demo.services, actor=demo.actor.subject)
@@ -301,10 +473,16 @@ async def _clinic_activity(demo: Demo) -> None:
 async def _document_locked(demo: Demo, session: models.GroupSession, roster: list[models.RosterEntry]) -> None:
     """The grief circle's notes by its facilitator (Dana), every one signed; the AHCCCS member's
     note co-signed by their supervisor (Priya), as AHCCCS asks in Arizona."""
-    group = await demo.run_as(0, notes.create_group_note, session.id, {
-        "topic": "Anniversary reactions", "interventions": ["Peer support", "Validation"],
-        "group_dynamics": "Supportive; two members shared for the first time",
-    })
+    group = await demo.run_as(
+        0,
+        notes.create_group_note,
+        session.id,
+        {
+            "topic": "Anniversary reactions",
+            "interventions": ["Peer support", "Validation"],
+            "group_dynamics": "Supportive; two members shared for the first time",
+        },
+    )
     await demo.run_as(0, notes.sign_note, "GroupNote", group.id)
     async with demo.services.sessionmaker() as db:
         members = {n.roster_entry_id: n for n in (await notes_queries.member_notes_by_session(db, [session.id]))[0]}
@@ -312,9 +490,16 @@ async def _document_locked(demo: Demo, session: models.GroupSession, roster: lis
         note = members.get(entry.id)
         if note is None:
             continue
-        await demo.run_as(0, notes.update_note, "MemberNote", note.id, {
-            "participation": Participation.ACTIVE, "progress_toward_goals": "Named one coping step for the week",
-        })
+        await demo.run_as(
+            0,
+            notes.update_note,
+            "MemberNote",
+            note.id,
+            {
+                "participation": Participation.ACTIVE,
+                "progress_toward_goals": "Named one coping step for the week",
+            },
+        )
         await demo.run_as(0, notes.sign_note, "MemberNote", note.id)
     await demo.run_as(2, notes.cosign_note, "MemberNote", members[roster[0].id].id)
 
@@ -323,19 +508,36 @@ async def _document_ended(demo: Demo, session: models.GroupSession, roster: list
     """This morning's CBT: one member left a third of the way in (30 minutes, below AHCCCS's 45),
     the group note is signed, the first member note signed with a risk flag, the rest still drafts."""
     third = int((session.ends_at - session.starts_at).total_seconds() // 180)
-    await demo.run(attendance.set_participant_visit, roster[1].id,
-                   attendance.Visit(departed_at=session.starts_at + timedelta(minutes=third)), {"departed_at"})
-    group = await demo.run_as(1, notes.create_group_note, session.id, {
-        "topic": "Behavioral activation", "interventions": ["Activity scheduling", "Homework review"],
-    })
+    await demo.run(
+        attendance.set_participant_visit,
+        roster[1].id,
+        attendance.Visit(departed_at=session.starts_at + timedelta(minutes=third)),
+        {"departed_at"},
+    )
+    group = await demo.run_as(
+        1,
+        notes.create_group_note,
+        session.id,
+        {
+            "topic": "Behavioral activation",
+            "interventions": ["Activity scheduling", "Homework review"],
+        },
+    )
     await demo.run_as(1, notes.sign_note, "GroupNote", group.id)
     async with demo.services.sessionmaker() as db:
         members = {n.roster_entry_id: n for n in (await notes_queries.member_notes_by_session(db, [session.id]))[0]}
     first = members[roster[0].id]
-    await demo.run_as(1, notes.update_note, "MemberNote", first.id, {
-        "participation": Participation.MODERATE, "risk_flags": [RiskFlag.SUBSTANCE_USE],
-        "progress_toward_goals": "Scheduled two activities; reports one lapse",
-    })
+    await demo.run_as(
+        1,
+        notes.update_note,
+        "MemberNote",
+        first.id,
+        {
+            "participation": Participation.MODERATE,
+            "risk_flags": [RiskFlag.SUBSTANCE_USE],
+            "progress_toward_goals": "Scheduled two activities; reports one lapse",
+        },
+    )
     await demo.run_as(1, notes.sign_note, "MemberNote", first.id)
 
 

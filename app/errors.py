@@ -1,4 +1,5 @@
 """Domain errors: one type per error code of rules.md §3."""
+
 from __future__ import annotations
 
 from enum import Enum

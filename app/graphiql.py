@@ -1,4 +1,5 @@
 """The GraphiQL page and the files it loads, shipped inside the package and served by the app."""
+
 from __future__ import annotations
 
 from functools import cache

@@ -7,6 +7,7 @@ open indefinitely. Each connection here gets a deadline for its request's header
 it opens, or the request's first byte on a kept-alive connection) and one for its body (from the
 end of the headers); past either the connection is closed. A websocket upgrade leaves both behind.
 """
+
 from __future__ import annotations
 
 import asyncio

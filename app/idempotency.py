@@ -8,6 +8,7 @@ replayed only to a token that holds every scope and facility of the one that sen
 (a subject's later token with fewer rights gets CONFLICT, not the patient in that response). The
 response is kept encrypted with a key derived from the signing secret.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -39,7 +40,9 @@ WAIT_SECONDS = 10.0
 POLL_SECONDS = 0.05
 PURGE_EVERY = timedelta(minutes=5)
 REPLAYED_HEADER = "Idempotent-Replayed"
-OTHER_CALLER = "This Idempotency-Key was used by a token with other scopes or facilities; send the request with a new key"
+OTHER_CALLER = (
+    "This Idempotency-Key was used by a token with other scopes or facilities; send the request with a new key"
+)
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
@@ -54,7 +57,9 @@ def idempotency_key(scope: Scope) -> str | None:
 
 
 def _refusal(status: int, code: str, message: str) -> Response:
-    return JSONResponse({"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
+    return JSONResponse(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status
+    )
 
 
 def _is_mutation(document: Any) -> bool:
@@ -111,8 +116,9 @@ class ResponseSeal:
 
     def __init__(self, secret: str) -> None:
         self._aead = AESGCM(
-            HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"group-sessions idempotency responses v1")
-            .derive(secret.encode())
+            HKDF(
+                algorithm=hashes.SHA256(), length=32, salt=None, info=b"group-sessions idempotency responses v1"
+            ).derive(secret.encode())
         )
 
     def seal(self, subject: str, key: str, text: str) -> str:
@@ -171,7 +177,14 @@ class IdempotencyKeys:
         """True when this request owns the key: new, or the old use has expired."""
         async with self.services.sessionmaker() as db, db.begin():
             return await queries.claim(
-                db, principal.subject, key, request_hash, now, TTL, sorted(principal.scopes), sorted(principal.facilities)
+                db,
+                principal.subject,
+                key,
+                request_hash,
+                now,
+                TTL,
+                sorted(principal.scopes),
+                sorted(principal.facilities),
             )
 
     async def find(self, subject: str, key: str) -> IdempotencyKey | None:
@@ -190,8 +203,16 @@ class IdempotencyKeys:
             await queries.release_unanswered(db, subject, key)
 
 
-async def run_idempotently(
-    keys: IdempotencyKeys, principal: Principal, key: str, scope: Scope, receive: Receive, send: Send, app: ASGIApp, *, max_body: int
+async def run_idempotently(  # noqa: PLR0917 - the ASGI triple travels with the keys
+    keys: IdempotencyKeys,
+    principal: Principal,
+    key: str,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    app: ASGIApp,
+    *,
+    max_body: int,
 ) -> None:
     subject = principal.subject
     body = await read_body(receive, max_body)
@@ -207,7 +228,9 @@ async def run_idempotently(
         await app(scope, receive, send)
         return
     if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        await _refusal(400, "BAD_USER_INPUT", f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters")(scope, receive, send)
+        await _refusal(400, "BAD_USER_INPUT", f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters")(
+            scope, receive, send
+        )
         return
     request_hash = _request_hash(document)
     clock = keys.services.clock
@@ -229,7 +252,11 @@ async def run_idempotently(
         if existing.status_code is not None:
             replay = keys.seal.open(subject, key, existing.sealed_response) if existing.sealed_response else ""
             if replay is None:
-                response = _refusal(409, "CONFLICT", "This Idempotency-Key's response cannot be replayed; send the request with a new key")
+                response = _refusal(
+                    409,
+                    "CONFLICT",
+                    "This Idempotency-Key's response cannot be replayed; send the request with a new key",
+                )
                 break
             response = Response(
                 replay,
@@ -245,7 +272,7 @@ async def run_idempotently(
     await response(scope, receive, send)
 
 
-async def _run_and_record(
+async def _run_and_record(  # noqa: PLR0917 - the ASGI triple travels with the keys
     keys: IdempotencyKeys, subject: str, key: str, scope: Scope, receive: Receive, send: Send, app: ASGIApp
 ) -> None:
     captured = _Captured()

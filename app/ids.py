@@ -1,4 +1,5 @@
 """Opaque global ids: base64 of "TypeName:uuid"."""
+
 from __future__ import annotations
 
 import base64

@@ -1,4 +1,5 @@
 """The ASGI application: lifespan (database, migrations, background work) and routes."""
+
 from __future__ import annotations
 
 import asyncio
@@ -49,8 +50,14 @@ BACKGROUND_TASKS: tuple[Hook, ...] = (sweep_forever, relay.run)
 
 # What a browser client may send across origins: ours, and the tracing headers browsers' telemetry adds.
 CORS_REQUEST_HEADERS = (
-    "Authorization", "Content-Type", "Idempotency-Key",
-    "X-Request-Id", "traceparent", "tracestate", "sentry-trace", "baggage",
+    "Authorization",
+    "Content-Type",
+    "Idempotency-Key",
+    "X-Request-Id",
+    "traceparent",
+    "tracestate",
+    "sentry-trace",
+    "baggage",
 )
 # What a browser client may read: whether an answer is a replay, and the id the logs know it by.
 CORS_EXPOSED_HEADERS = ("Idempotent-Replayed", "X-Request-Id")
@@ -69,7 +76,9 @@ async def open_services(
     try:
         if migrate:
             await asyncio.to_thread(upgrade, url)
-        engine = make_engine(url, pool_size=settings.db_pool_size, pool_timeout=settings.db_pool_timeout, pgbouncer=settings.db_pgbouncer)
+        engine = make_engine(
+            url, pool_size=settings.db_pool_size, pool_timeout=settings.db_pool_timeout, pgbouncer=settings.db_pgbouncer
+        )
         services = Services(
             settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine), clock=clock, database_url=url
         )
@@ -125,7 +134,7 @@ def create_app(
     async def healthz(request: Request) -> JSONResponse:
         try:
             await ping(request.app.state.services.engine)
-        except Exception:  # noqa: BLE001 - any failure means unhealthy
+        except Exception:
             log.exception("health check failed")
             return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "up"})

@@ -1,4 +1,5 @@
 """The media type of a GraphQL-over-HTTP answer, chosen from the request's Accept header."""
+
 from __future__ import annotations
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"

@@ -6,6 +6,7 @@ document with its hash, which is checked and kept. Later requests carry the hash
 body or a GET query string. Documents are kept per process, least recently used first out, within
 a byte budget: a document that fell out costs the client one more round trip, nothing else.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,5 +1,6 @@
 """What a running process holds: settings, database, and the background machinery built in the
 lifespan (the feed runner, the relay, live updates, idempotency keys)."""
+
 from __future__ import annotations
 
 import asyncio

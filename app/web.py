@@ -1,5 +1,6 @@
 """The GraphQL endpoint over HTTP and websocket: auth, content negotiation and HTTP statuses (the
 GraphQL-over-HTTP spec), persisted queries, subscriptions over HTTP streams, request ids, GraphiQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,8 +22,10 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
+from starlette.websockets import WebSocketDisconnect
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.http.streaming import HTTPStreamTransport, MultipartSubscriptionTransport
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import (
@@ -34,10 +37,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     _OperationStreamClosed,
 )
-from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
-from starlette.websockets import WebSocketDisconnect
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
@@ -48,7 +49,13 @@ from app.idempotency import IdempotencyKeys, idempotency_key, read_body, replayi
 from app.live.publish import display_channel
 from app.negotiation import GRAPHQL_RESPONSE_JSON, JSON, content_type, response_media_type
 from app.operations.displays import live_display
-from app.persisted_queries import NOT_FOUND_CODE, NOT_FOUND_MESSAGE, PersistedQueries, PersistedQueryNotFound, with_document
+from app.persisted_queries import (
+    NOT_FOUND_CODE,
+    NOT_FOUND_MESSAGE,
+    PersistedQueries,
+    PersistedQueryNotFound,
+    with_document,
+)
 from app.schema.context import Context
 from app.schema.errors import BUSY_MESSAGE, RETRY_AFTER_SECONDS, busy_extensions, error_code
 from app.schema.root import MAX_TOKENS
@@ -90,7 +97,9 @@ def error_body(code: str, message: str) -> dict:
 def error_response(
     status: int, code: str, message: str, media_type: str = JSON, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
-    return JSONResponse(error_body(code, message), status_code=status, headers=headers, media_type=content_type(media_type))
+    return JSONResponse(
+        error_body(code, message), status_code=status, headers=headers, media_type=content_type(media_type)
+    )
 
 
 def request_error_response(media_type: str, code: str, message: str) -> JSONResponse:
@@ -165,7 +174,7 @@ class AuthenticatingTransportWsHandler(BaseGraphQLTransportWSHandler):
         if principal.is_display and not await self._display_is_live(principal):
             await self.websocket.close(code=DISPLAY_REVOKED_CODE, reason=DISPLAY_REVOKED)
             return
-        self.context._principal = principal
+        self.context._principal = principal  # noqa: SLF001 - the context's principal is set here
         await super().handle_connection_init(message)
         if self.connection_acknowledged and principal.expires_at is not None:
             self.expiry = asyncio.create_task(self._close_at(principal.expires_at))
@@ -201,14 +210,16 @@ class AuthenticatingTransportWsHandler(BaseGraphQLTransportWSHandler):
     async def handle_subscribe(self, message: Any) -> None:
         """Once the token has expired an operation closes the socket (4401), even if the timer has not
         run yet. Past the per-socket limit, strawberry's refusal carries no code; this one does."""
-        principal: Principal | None = self.context._principal
+        principal: Principal | None = self.context._principal  # noqa: SLF001 - the context's principal is set here
         if principal is not None and principal.expired():
             await self._close_expired()
             return
         limit = self.max_subscriptions_per_connection
         if self.connection_acknowledged and limit is not None and len(self.operations) >= limit:
-            error = {"message": f"At most {limit} operations at once on one connection",
-                     "extensions": {"code": ErrorCode.QUERY_TOO_COMPLEX.value}}
+            error = {
+                "message": f"At most {limit} operations at once on one connection",
+                "extensions": {"code": ErrorCode.QUERY_TOO_COMPLEX.value},
+            }
             await self.send_message({"id": message["id"], "type": "error", "payload": [error]})
             return
         await super().handle_subscribe(message)
@@ -315,7 +326,11 @@ class GraphQLView(GraphQL):
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.dev else None,
-            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, MULTIPART_SUBSCRIPTION_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
+            subscription_protocols=(
+                GRAPHQL_TRANSPORT_WS_PROTOCOL,
+                MULTIPART_SUBSCRIPTION_PROTOCOL,
+                GRAPHQL_SSE_PROTOCOL,
+            ),
             allowed_origins=settings.allowed_origins,
         )
         self.services = services
@@ -350,7 +365,9 @@ class GraphQLView(GraphQL):
         try:
             principal = principal_from_header(self.settings.jwt_secret, request.headers.get("authorization"))
         except Unauthenticated as error:
-            return error_response(401, ErrorCode.UNAUTHENTICATED.value, error.message, media_type, {"WWW-Authenticate": "Bearer"})
+            return error_response(
+                401, ErrorCode.UNAUTHENTICATED.value, error.message, media_type, {"WWW-Authenticate": "Bearer"}
+            )
         request.scope["state"]["principal"] = principal
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
@@ -424,9 +441,13 @@ class GraphQLView(GraphQL):
     ) -> Any:
         """Only a subscription streams over multipart. A query or mutation sent with that Accept
         (gql-cli sends it for every operation) gets one JSON answer, as the protocol allows."""
-        if getattr(request_data, "protocol", None) == MULTIPART_SUBSCRIPTION_PROTOCOL and not _names_a_subscription(request_data):
+        if getattr(request_data, "protocol", None) == MULTIPART_SUBSCRIPTION_PROTOCOL and not _names_a_subscription(
+            request_data
+        ):
             request_data.protocol = "http"
-        return await super().execute_operation(request, request_adapter, request_data, context, root_value, sub_response)
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
 
     async def execute_single(  # noqa: PLR0917 - strawberry's signature
         self, request: Any, request_adapter: Any, sub_response: Any, context: Any, root_value: Any, request_data: Any
@@ -434,7 +455,9 @@ class GraphQLView(GraphQL):
         """A request answered with one JSON document: queries, and mutations over POST (GET for a
         mutation is 405). A subscription needs a streaming Accept; without one it is refused here
         instead of failing inside execution."""
-        allowed = {OperationType.QUERY} if request_adapter.method == "GET" else {OperationType.QUERY, OperationType.MUTATION}
+        allowed = (
+            {OperationType.QUERY} if request_adapter.method == "GET" else {OperationType.QUERY, OperationType.MUTATION}
+        )
         try:
             return await self.schema.execute(
                 request_data.query,
@@ -456,7 +479,11 @@ class GraphQLView(GraphQL):
             raise HTTPException(400, "No GraphQL query found in the request") from error
 
     async def create_streaming_response(
-        self, request: Any, stream: Callable[[], AsyncGenerator[str, None]], sub_response: Any, headers: Mapping[str, str]
+        self,
+        request: Any,
+        stream: Callable[[], AsyncGenerator[str, None]],
+        sub_response: Any,
+        headers: Mapping[str, str],
     ) -> Response:
         """A subscription over multipart or SSE ends, like a websocket, when its token expires."""
         principal: Principal = request.scope["state"]["principal"]
@@ -532,7 +559,9 @@ class GraphQLView(GraphQL):
             await send(message)
 
         try:
-            await run_idempotently(keys, principal, key, scope, receive, sending, super().__call__, max_body=MAX_BODY_BYTES)
+            await run_idempotently(
+                keys, principal, key, scope, receive, sending, super().__call__, max_body=MAX_BODY_BYTES
+            )
         except PoolTimeout:
             if answered:  # recording the response failed after it was sent; a retry waits, then CONFLICT
                 log.warning("recording an idempotent response failed: no database connection was free")
@@ -540,7 +569,9 @@ class GraphQLView(GraphQL):
             media_type = scope["state"].get("media_type", JSON)
             busy = JSONResponse(
                 {"errors": [{"message": BUSY_MESSAGE, "extensions": busy_extensions()}]},
-                status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}, media_type=content_type(media_type),
+                status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                media_type=content_type(media_type),
             )
             await busy(scope, receive, send)
 

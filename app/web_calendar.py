@@ -6,6 +6,7 @@ live feed of that id (no or unknown secret, a revoked one, a secret of another f
 id, a deleted group) answers the same 404, so the URL space reveals nothing. A client that sends
 the ETag it has (If-None-Match) gets 304 while the schedule is unchanged.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -3,6 +3,7 @@ JavaScript module with a vendored graphql-ws client, every file from this app); 
 paired yet asks POST /display/pairings for a code to show, and polls POST /display/pairings/claim with
 the secret it got until staff pair it (pairDisplay), when it receives its device credential once.
 These two carry no bearer token: the screen has none yet."""
+
 from __future__ import annotations
 
 import json
@@ -47,7 +48,9 @@ async def start_pairing(request: Request) -> Response:
     client = request.client.host if request.client else "unknown"
     try:
         async with unit_of_work(services, "display-pairing") as uow:
-            started = await ops.start_pairing(uow, services.code_requests, client, services.settings.display_codes_per_client)
+            started = await ops.start_pairing(
+                uow, services.code_requests, client, services.settings.display_codes_per_client
+            )
     except Conflict as error:
         return JSONResponse({"error": error.message}, status_code=429, headers={**NO_STORE, "Retry-After": "60"})
     return JSONResponse(
@@ -70,7 +73,9 @@ async def claim(request: Request) -> Response:
     except (ValueError, KeyError, TypeError):
         secret = None
     if not isinstance(secret, str):
-        return JSONResponse({"error": 'Send {"claim": "<the secret /display/pairings gave>"}'}, status_code=400, headers=NO_STORE)
+        return JSONResponse(
+            {"error": 'Send {"claim": "<the secret /display/pairings gave>"}'}, status_code=400, headers=NO_STORE
+        )
     services = request.app.state.services
     async with unit_of_work(services, "display-pairing") as uow:
         claimed = await ops.claim_credential(uow, secret, services.settings.jwt_secret)

@@ -9,6 +9,7 @@ The database server is --database-url, else BENCH_DATABASE_URL, else the system 
 127.0.0.1:5432 when it answers, else the embedded one; each run creates and drops its own database.
 The table is printed and, with the machine and the date, written to .data/bench/last-run.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,13 +59,15 @@ def table(reports: list[Report]) -> str:
         return str(row[key])
 
     widths = [max([len(h)] + [len(cell(r, h)) for r in rows]) for h in headers]
-    lines = [" | ".join(h.ljust(w) for h, w in zip(headers, widths)), "-+-".join("-" * w for w in widths)]
-    lines += [" | ".join(cell(r, h).ljust(w) for h, w in zip(headers, widths)) for r in rows]
+    lines = [" | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False)), "-+-".join("-" * w for w in widths)]
+    lines += [" | ".join(cell(r, h).ljust(w) for h, w in zip(headers, widths, strict=False)) for r in rows]
     return "\n".join(lines)
 
 
 async def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="shorter runs, smaller sizes")
     parser.add_argument("--only", default="", help="comma-separated: " + ",".join(SCENARIOS))
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server to create the bench database on")
@@ -85,7 +88,9 @@ async def main() -> int:
     failed: list[str] = []
     async with bench_database(args.database_url) as (url, pg_version):
         info["postgresql"] = pg_version
-        print(f"# {info['date']}  {info['nproc']} cores, {info['cpu']}, Python {info['python']}, {pg_version}", flush=True)
+        print(
+            f"# {info['date']}  {info['nproc']} cores, {info['cpu']}, Python {info['python']}, {pg_version}", flush=True
+        )
         opts = Options(database_url=url, quick=args.quick, pool_size=args.pool_size)
         for name in names:
             print(f"-- {name} ...", flush=True)
@@ -105,7 +110,11 @@ async def main() -> int:
     print(table(reports))
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     with open(args.json, "w") as out:
-        json.dump({"machine": info, "reports": [{"name": r.name, "rows": r.rows, "details": r.details} for r in reports]}, out, indent=2)
+        json.dump(
+            {"machine": info, "reports": [{"name": r.name, "rows": r.rows, "details": r.details} for r in reports]},
+            out,
+            indent=2,
+        )
     print(f"\nDetails: {args.json}")
     return 1 if failed else 0
 

@@ -3,6 +3,7 @@
 no auth, rules, audit, outbox or live updates. The write benchmark runs it side by side with
 setAttendance; nothing here is part of the product schema.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -51,7 +52,9 @@ class CeilingView(GraphQL):
 
 
 def ceiling_app() -> Starlette:
-    schema = strawberry.Schema(query=Query, mutation=Mutation, extensions=[ParserCache(maxsize=64), ValidationCache(maxsize=64)])
+    schema = strawberry.Schema(
+        query=Query, mutation=Mutation, extensions=[ParserCache(maxsize=64), ValidationCache(maxsize=64)]
+    )
     holder: dict = {}
     pool_size = int(os.environ.get("GS_DB_POOL_SIZE", "10"))
 
@@ -59,7 +62,9 @@ def ceiling_app() -> Starlette:
     async def lifespan(app):
         engine = make_engine(os.environ["DATABASE_URL"], pool_size=pool_size)
         async with engine.begin() as conn:
-            await conn.execute(text("CREATE TABLE IF NOT EXISTS bench_ceiling (id int PRIMARY KEY, n bigint NOT NULL DEFAULT 0)"))
+            await conn.execute(
+                text("CREATE TABLE IF NOT EXISTS bench_ceiling (id int PRIMARY KEY, n bigint NOT NULL DEFAULT 0)")
+            )
             await conn.execute(
                 text("INSERT INTO bench_ceiling (id) SELECT g FROM generate_series(1, :rows) g ON CONFLICT DO NOTHING"),
                 {"rows": ROWS},
@@ -75,6 +80,10 @@ def ceiling_app() -> Starlette:
 
     view = CeilingView(schema, holder)
     return Starlette(
-        routes=[Route("/graphql", view, methods=["GET", "POST"]), WebSocketRoute("/graphql", view), Route("/healthz", healthz)],
+        routes=[
+            Route("/graphql", view, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", view),
+            Route("/healthz", healthz),
+        ],
         lifespan=lifespan,
     )

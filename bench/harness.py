@@ -5,6 +5,7 @@ The load generator is this process (the orchestrator); servers and watchers are 
 processes. On a 2-core machine the client's own CPU counts against the server's, so the HTTP
 client is a few dozen lines over asyncio streams rather than a general-purpose library.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -128,8 +129,14 @@ class Server:
 
 @contextlib.asynccontextmanager
 async def start_server(
-    database_url: str, *, mode: str = "app", broadcast_url: str = "memory://", pool_size: int = 5,
-    caches: bool = True, extra_env: dict | None = None, workers: int | None = None,
+    database_url: str,
+    *,
+    mode: str = "app",
+    broadcast_url: str = "memory://",
+    pool_size: int = 5,
+    caches: bool = True,
+    extra_env: dict | None = None,
+    workers: int | None = None,
 ) -> AsyncIterator[Server]:
     """`python -m bench.server`: uvicorn serving the real app (or the ceiling app) on a free port.
     With `workers`, the product's own `group-sessions serve --workers N` instead (no metrics route)."""
@@ -151,10 +158,24 @@ async def start_server(
         with log_path.open("wb") as log:
             command = [sys.executable, "-m", "bench.server", "--mode", mode, "--port", str(port)]
             if workers is not None:
-                command = [sys.executable, "-m", "app.cli_entry", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+                command = [
+                    sys.executable,
+                    "-m",
+                    "app.cli_entry",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(workers),
+                ]
             process = subprocess.Popen(
                 command,
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         server = Server("127.0.0.1", port, process, log_path)
         try:
@@ -214,7 +235,9 @@ class HttpConn:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return cls(host, port, reader, writer)
 
-    async def request(self, method: str, path: str, body: bytes = b"", headers: dict | None = None) -> tuple[int, bytes]:
+    async def request(
+        self, method: str, path: str, body: bytes = b"", headers: dict | None = None
+    ) -> tuple[int, bytes]:
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
         lines.extend(f"{k}: {v}" for k, v in (headers or {}).items())
         message = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
@@ -326,14 +349,23 @@ class LoadResult:
 
     def summary(self) -> dict:
         return {
-            "label": self.label, "concurrency": self.concurrency, "requests": self.count,
-            "seconds": round(self.seconds, 2), "rps": round(self.throughput, 1),
-            "p50_ms": round(self.p(50), 2), "p99_ms": round(self.p(99), 2), "errors": self.errors,
+            "label": self.label,
+            "concurrency": self.concurrency,
+            "requests": self.count,
+            "seconds": round(self.seconds, 2),
+            "rps": round(self.throughput, 1),
+            "p50_ms": round(self.p(50), 2),
+            "p99_ms": round(self.p(99), 2),
+            "errors": self.errors,
         }
 
 
 async def closed_loop(
-    label: str, clients: Sequence[GraphQL], seconds: float, make_request, check=None,
+    label: str,
+    clients: Sequence[GraphQL],
+    seconds: float,
+    make_request,
+    check=None,
 ) -> LoadResult:
     """Each client sends its next request as soon as the last one answered, for `seconds`.
     `make_request(worker_index, iteration) -> (query, variables)`."""

@@ -8,6 +8,7 @@ year (first 50, tallies, facility and group of each row) at 1 and 4 clients; SQL
 request over a month and a year, first 5 and 50; EXPLAIN ANALYZE of its two statements; and the
 IOP group's calendar feed (a year of events) fetched, then polled with If-None-Match.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -61,7 +62,11 @@ async def attendance_history(opts: Options) -> Report:
         log(f"history: {marked} sessions marked")
         await setup.execute(  # the IOP group's coming year too, for its calendar feed
             "mutation($g: ID!, $f: Date!, $t: Date!) { generateOccurrences(groupId: $g, from: $f, to: $t) { skipped } }",
-            {"g": groups[0], "f": (last_day + timedelta(days=1)).isoformat(), "t": (last_day + timedelta(days=365)).isoformat()},
+            {
+                "g": groups[0],
+                "f": (last_day + timedelta(days=1)).isoformat(),
+                "t": (last_day + timedelta(days=365)).isoformat(),
+            },
         )
         others = await _other_clinics(opts.database_url)
         year = {"patient": patient, "from": first_day.isoformat(), "to": last_day.isoformat()}
@@ -76,25 +81,44 @@ async def attendance_history(opts: Options) -> Report:
         for c in (1, 4):
             clients = await open_clients(app, c, bearer)
             for _ in range(opts.rounds):
-                result = await closed_loop(f"history c={c}", clients, opts.seconds, lambda w, i: (HISTORY, {**year, "first": 50}))
+                result = await closed_loop(
+                    f"history c={c}", clients, opts.seconds, lambda w, i: (HISTORY, {**year, "first": 50})
+                )
                 loads.setdefault(c, LoadResult("history", c)).merge(result)
             close_all(clients)
         feed = await _feed_timings(app, setup, groups[0], 20 if opts.quick else 50)
         setup.close()
-        plans = await _explain(opts.database_url, decode_id(patient, "Patient"), decode_id(clinic.facility, "Facility"), first_day, last_day)
+        plans = await _explain(
+            opts.database_url,
+            decode_id(patient, "Patient"),
+            decode_id(clinic.facility, "Facility"),
+            first_day,
+            last_day,
+        )
 
     tallies = {t["title"]: t for t in sample["tallies"]}
     rates = ", ".join(f"{title} {tally['attendanceRate']:.2f}" for title, tally in sorted(tallies.items()))
-    report.row("seed", f"1 patient, {sample['totalCount']} sessions in a year, {len(tallies)} groups, 15 on each roster, "
-                       f"beside {others} sessions of other clinics; attendance rates {rates}")
+    report.row(
+        "seed",
+        f"1 patient, {sample['totalCount']} sessions in a year, {len(tallies)} groups, 15 on each roster, "
+        f"beside {others} sessions of other clinics; attendance rates {rates}",
+    )
     for c, load in loads.items():
         met = load.p(50) < GOAL_P50_MS if c == 1 else None
-        report.row(f"patientAttendance a year, first 50, c={c}",
-                   f"{load.throughput:.0f} req/s, p50 {ms(load.p(50))}, p99 {ms(load.p(99))}, {load.errors} errors",
-                   f"p50 < {GOAL_P50_MS} ms" if c == 1 else "", met)
+        report.row(
+            f"patientAttendance a year, first 50, c={c}",
+            f"{load.throughput:.0f} req/s, p50 {ms(load.p(50))}, p99 {ms(load.p(99))}, {load.errors} errors",
+            f"p50 < {GOAL_P50_MS} ms" if c == 1 else "",
+            met,
+        )
         report.details[f"history_c{c}"] = load.summary()
     fixed = len({round(v) for v in statements.values()}) == 1
-    report.row("SQL statements / request", ", ".join(f"{k} {v:.0f}" for k, v in statements.items()), "fixed whatever the range or page", fixed)
+    report.row(
+        "SQL statements / request",
+        ", ".join(f"{k} {v:.0f}" for k, v in statements.items()),
+        "fixed whatever the range or page",
+        fixed,
+    )
     report.details["statements"] = statements
     for name, plan in plans.items():
         report.row(f"EXPLAIN {name}", plan["summary"], "index scans only", "Seq Scan" not in "\n".join(plan["plan"]))
@@ -108,13 +132,22 @@ async def _program(client: GraphQL, clinic, first_day: date, last_day: date) -> 
     groups = []
     for name, kind, rule, minutes, start in PROGRAM:
         data = {
-            "name": name, "groupType": kind, "facilityId": clinic.facility, "facilitatorId": clinic.staff[0],
-            "maxCapacity": 20, "durationMinutes": minutes, "location": "Suite 200",
-            "recurrenceRule": rule, "recurrenceStart": f"{first_day.isoformat()}T{start}:00-07:00",
+            "name": name,
+            "groupType": kind,
+            "facilityId": clinic.facility,
+            "facilitatorId": clinic.staff[0],
+            "maxCapacity": 20,
+            "durationMinutes": minutes,
+            "location": "Suite 200",
+            "recurrenceRule": rule,
+            "recurrenceStart": f"{first_day.isoformat()}T{start}:00-07:00",
         }
         group = (await client.execute(CREATE_GROUP, {"input": data}))["createGroup"]["id"]
         for member in clinic.patients:
-            await client.execute("mutation($g: ID!, $p: ID!) { enrollPatient(groupId: $g, patientId: $p) { outcome } }", {"g": group, "p": member})
+            await client.execute(
+                "mutation($g: ID!, $p: ID!) { enrollPatient(groupId: $g, patientId: $p) { outcome } }",
+                {"g": group, "p": member},
+            )
         await client.execute(
             "mutation($g: ID!, $f: Date!, $t: Date!) { generateOccurrences(groupId: $g, from: $f, to: $t) { skipped } }",
             {"g": group, "f": first_day.isoformat(), "t": last_day.isoformat()},
@@ -135,7 +168,8 @@ async def _other_clinics(database_url: str, wanted: int = 60_000) -> int:
             "INSERT INTO group_sessions (id, facility_id, group_type, title, starts_at, ends_at) "
             "SELECT gen_random_uuid(), $1, 'THERAPY', 'Other group', t, t + interval '1 hour' "
             "FROM generate_series(now() - interval '5 years', now(), interval '43 minutes') AS t LIMIT $2",
-            facility, wanted,
+            facility,
+            wanted,
         )
         return await conn.fetchval("SELECT count(*) FROM group_sessions WHERE facility_id = $1", facility)
     finally:
@@ -146,8 +180,18 @@ async def _mark_every_session(app, bearer: str, client: GraphQL, patient: str, f
     """ATTENDED mostly, LATE every 9th session, ABSENT every 11th (and twice in a row once a quarter)."""
     entries, after = [], None
     while True:
-        page = (await client.execute(HISTORY, {"patient": patient, "from": first_day.isoformat(), "to": last_day.isoformat(),
-                                               "first": 100, "after": after}))["patientAttendance"]
+        page = (
+            await client.execute(
+                HISTORY,
+                {
+                    "patient": patient,
+                    "from": first_day.isoformat(),
+                    "to": last_day.isoformat(),
+                    "first": 100,
+                    "after": after,
+                },
+            )
+        )["patientAttendance"]
         entries += [e["node"]["id"] for e in page["edges"]]
         if not page["pageInfo"]["hasNextPage"]:
             break
@@ -165,14 +209,14 @@ async def _mark_every_session(app, bearer: str, client: GraphQL, patient: str, f
             await worker.execute(MARK, {"id": entry, "status": status(index)})
 
     numbered = list(enumerate(entries))
-    await asyncio.gather(*(run(w, numbered[k::len(workers)]) for k, w in enumerate(workers)))
+    await asyncio.gather(*(run(w, numbered[k :: len(workers)]) for k, w in enumerate(workers)))
     close_all(workers)
     return len(entries)
 
 
 async def _feed_timings(app, client: GraphQL, group: str, n: int) -> dict:
     url = (await client.execute(FEED, {"g": group}))["createCalendarFeed"]["url"]
-    path = url[url.index("/calendar/"):]
+    path = url[url.index("/calendar/") :]
     conn = await HttpConn.open(app.host, app.port)
     try:
         full, revalidated = [], []
@@ -191,10 +235,17 @@ async def _feed_timings(app, client: GraphQL, group: str, n: int) -> dict:
     finally:
         conn.close()
     events = body.count(b"BEGIN:VEVENT")
-    summary = (f"{events} events, {len(body) / 1024:.0f} KiB: 200 p50 {ms(percentile(full, 50) * 1000)}, "
-               f"304 (If-None-Match) p50 {ms(percentile(revalidated, 50) * 1000)}")
-    return {"summary": summary, "events": events, "bytes": len(body), "p50_200_ms": percentile(full, 50) * 1000,
-            "p50_304_ms": percentile(revalidated, 50) * 1000}
+    summary = (
+        f"{events} events, {len(body) / 1024:.0f} KiB: 200 p50 {ms(percentile(full, 50) * 1000)}, "
+        f"304 (If-None-Match) p50 {ms(percentile(revalidated, 50) * 1000)}"
+    )
+    return {
+        "summary": summary,
+        "events": events,
+        "bytes": len(body),
+        "p50_200_ms": percentile(full, 50) * 1000,
+        "p50_304_ms": percentile(revalidated, 50) * 1000,
+    }
 
 
 async def _etag(app, path: str) -> str:
@@ -229,7 +280,10 @@ async def _explain(database_url: str, patient_pk, facility_pk, first_day: date, 
             lines = [r[0] for r in await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + str(compiled), *params)]
             scans = [line.strip() for line in lines if "Scan" in line][:3]
             timing = next((line.strip() for line in lines if line.startswith("Execution Time")), "")
-            plans[name] = {"summary": f"{timing}; {'; '.join(scans)} ({sessions} sessions, {rows} roster rows)", "plan": lines}
+            plans[name] = {
+                "summary": f"{timing}; {'; '.join(scans)} ({sessions} sessions, {rows} roster rows)",
+                "plan": lines,
+            }
         return plans
     finally:
         await conn.close()

@@ -1,4 +1,5 @@
 """Plain SVG pictures for bench/README.md (no plotting library): the fan-out latency distribution."""
+
 from __future__ import annotations
 
 from html import escape
@@ -39,7 +40,9 @@ def cdf_svg(series: dict[str, list[float]], path: Path, title: str, goal_ms: dic
     for share in (0, 0.25, 0.5, 0.75, 1.0):
         out.append(f'<line x1="{left}" y1="{y(share):.1f}" x2="{left + plot_w}" y2="{y(share):.1f}" stroke="#eee"/>')
         out.append(f'<text x="{left - 6}" y="{y(share) + 4:.1f}" text-anchor="end">{share:.0%}</text>')
-    out.append(f'<text x="{left + plot_w / 2}" y="{height - 10}" text-anchor="middle">time from sending the mutation to the delivery (log scale)</text>')
+    out.append(
+        f'<text x="{left + plot_w / 2}" y="{height - 10}" text-anchor="middle">time from sending the mutation to the delivery (log scale)</text>'
+    )
     for k, (label, values) in enumerate(series.items()):
         color = COLORS[k % len(COLORS)]
         ordered = sorted(values)
@@ -48,14 +51,22 @@ def cdf_svg(series: dict[str, list[float]], path: Path, title: str, goal_ms: dic
         n = len(ordered)
         step = max(1, n // 400)
         points = [(x(v), y((i + 1) / n)) for i, v in enumerate(ordered) if i % step == 0 or i == n - 1]
-        out.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in points)}"/>')
+        out.append(
+            f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in points)}"/>'
+        )
         goal = (goal_ms or {}).get(label)
         if goal:
-            out.append(f'<line x1="{x(goal):.1f}" y1="{top}" x2="{x(goal):.1f}" y2="{top + plot_h}" stroke="{color}" stroke-dasharray="5,4"/>')
+            out.append(
+                f'<line x1="{x(goal):.1f}" y1="{top}" x2="{x(goal):.1f}" y2="{top + plot_h}" stroke="{color}" stroke-dasharray="5,4"/>'
+            )
         legend_y = top + 18 * k + 10
-        out.append(f'<line x1="{left + plot_w + 15}" y1="{legend_y}" x2="{left + plot_w + 35}" y2="{legend_y}" stroke="{color}" stroke-width="2"/>')
+        out.append(
+            f'<line x1="{left + plot_w + 15}" y1="{legend_y}" x2="{left + plot_w + 35}" y2="{legend_y}" stroke="{color}" stroke-width="2"/>'
+        )
         out.append(f'<text x="{left + plot_w + 40}" y="{legend_y + 4}">{escape(label)} (n={n})</text>')
-    out.append(f'<text x="{left + plot_w + 15}" y="{top + 18 * len(series) + 20}" fill="#555">dashed: goal of the last delivery</text>')
+    out.append(
+        f'<text x="{left + plot_w + 15}" y="{top + 18 * len(series) + 20}" fill="#555">dashed: goal of the last delivery</text>'
+    )
     out.append("</svg>")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(out))

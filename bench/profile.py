@@ -10,6 +10,7 @@ watcher per session; detail/list: the read benchmark's queries at 8 clients; fan
 watchers of one session and a change every 0.5 s) while `py-spy record --format raw` samples the
 server, then prints the functions with the most inclusive and self samples.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,7 +66,9 @@ async def main() -> None:
         groups = []
         if args.load == "generate":
             for i in range(60):
-                groups.append((await setup.execute(CREATE_GROUP, {"input": program_group_input(clinic, i)}))["createGroup"]["id"])
+                groups.append(
+                    (await setup.execute(CREATE_GROUP, {"input": program_group_input(clinic, i)}))["createGroup"]["id"]
+                )
         watchers = Watchers(2 if args.load == "fanout" else 1)
         if args.load == "write":
             await watchers.subscribe(app.ws_url, bearer, clinic.sessions, per_socket=32)
@@ -73,9 +76,23 @@ async def main() -> None:
             await watchers.subscribe(app.ws_url, bearer, [clinic.sessions[0]] * 1000)
         clients = [await GraphQL.open(app, bearer) for _ in range(8)]
         spy_proc = subprocess.Popen(
-            [spy, "record", "--format", "flamegraph" if args.svg else "raw", "--rate", "200", "-o", str(args.svg or out),
-             "--pid", str(app.pid), "--duration", str(int(args.seconds)), "--nonblocking"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                spy,
+                "record",
+                "--format",
+                "flamegraph" if args.svg else "raw",
+                "--rate",
+                "200",
+                "-o",
+                str(args.svg or out),
+                "--pid",
+                str(app.pid),
+                "--duration",
+                str(int(args.seconds)),
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         await asyncio.sleep(1)
         dates = {"from": clinic.first_day.isoformat(), "to": clinic.last_day.isoformat()}
@@ -83,10 +100,19 @@ async def main() -> None:
         if args.load == "write":
             result = await closed_loop("write", clients, args.seconds, load.request)
         elif args.load == "detail":
-            result = await closed_loop("detail", clients, args.seconds, lambda w, i: (DETAIL, {"id": clinic.sessions[i % 60]}))
+            result = await closed_loop(
+                "detail", clients, args.seconds, lambda w, i: (DETAIL, {"id": clinic.sessions[i % 60]})
+            )
         elif args.load == "generate":
-            result = await closed_loop("generate", clients[:2], args.seconds, lambda w, i: (
-                GENERATE, {"groupId": groups[(i * 2 + w) % len(groups)], "from": "2026-01-01", "to": "2026-12-31"}))
+            result = await closed_loop(
+                "generate",
+                clients[:2],
+                args.seconds,
+                lambda w, i: (
+                    GENERATE,
+                    {"groupId": groups[(i * 2 + w) % len(groups)], "from": "2026-01-01", "to": "2026-12-31"},
+                ),
+            )
         elif args.load == "list":
             result = await closed_loop("list", clients, args.seconds, lambda w, i: (LIST, {"first": 50, **dates}))
         else:
@@ -95,7 +121,9 @@ async def main() -> None:
                 await asyncio.sleep(0.5)
             result = None
         if result is not None:
-            log(f"{args.load}: {result.throughput:.0f} req/s, p50 {result.p(50):.1f} ms, p99 {result.p(99):.1f} ms, {result.errors} errors")
+            log(
+                f"{args.load}: {result.throughput:.0f} req/s, p50 {result.p(50):.1f} ms, p99 {result.p(99):.1f} ms, {result.errors} errors"
+            )
         await asyncio.to_thread(spy_proc.wait, args.seconds + 30)
         if spy_proc.returncode:
             print(spy_proc.stderr.read().decode(), file=sys.stderr)

@@ -1,6 +1,7 @@
 """The six benchmarks of issue #9 (fan-out from #7). Each starts real server processes on the
 benchmark database and drives them over HTTP/websockets from this process and watcher processes;
 comparisons (ceiling, caches, one vs two processes) are measured side by side in alternating rounds."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +18,6 @@ from bench.harness import ROOT, GraphQL, LoadResult, closed_loop, log, percentil
 from bench.plots import cdf_svg
 from bench.seed import CREATE_GROUP, Clinic, add_patients, make_clinic, program_group_input
 from bench.watchers import Watchers
-
 
 PICTURES = ROOT / "bench" / "img"
 
@@ -139,7 +139,10 @@ async def write_path(opts: Options) -> Report:
                 app_clients = await open_clients(app, c, bearer)
                 ceiling_clients = await open_clients(ceiling, c, None)
                 for round_ in range(opts.rounds):
-                    runs = [("setAttendance", app_clients, load.request), ("ceiling", ceiling_clients, lambda w, i: (TOUCH, {"id": w + 1}))]
+                    runs = [
+                        ("setAttendance", app_clients, load.request),
+                        ("ceiling", ceiling_clients, lambda w, i: (TOUCH, {"id": w + 1})),
+                    ]
                     if round_ % 2:
                         runs.reverse()
                     for label, clients, make in runs:
@@ -170,7 +173,8 @@ async def write_path(opts: Options) -> Report:
         "previews / deliveries",
         f"{builds} hub builds, {after['previews'] - before['previews']} previews, "
         f"{delivered} deliveries for {writes} writes (the last {settle:.1f} s after the load)",
-        "one build and one delivery per write", builds == writes and delivered == writes and not errors,
+        "one build and one delivery per write",
+        builds == writes and delivered == writes and not errors,
     )
     report.details["statements_per_write"] = None
     return report
@@ -253,12 +257,20 @@ async def read_path(opts: Options) -> Report:
         for name, query, variables, concurrencies in cases:
             for c in concurrencies:
                 targets = [
-                    ("caches on", await open_clients(cached, c, bearer), lambda w, i: (query, variables)),
+                    (
+                        "caches on",
+                        await open_clients(cached, c, bearer),
+                        lambda w, i, query=query, variables=variables: (query, variables),
+                    ),
                     ("ceiling", await open_clients(ceiling, c, None), lambda w, i: (TOUCH, {"id": w + 1})),
-                    ("caches off", await open_clients(uncached, c, bearer), lambda w, i: (query, variables)),
+                    (
+                        "caches off",
+                        await open_clients(uncached, c, bearer),
+                        lambda w, i, query=query, variables=variables: (query, variables),
+                    ),
                 ]
                 for round_ in range(opts.rounds):
-                    for label, clients, make in (targets if round_ % 2 == 0 else targets[::-1]):
+                    for label, clients, make in targets if round_ % 2 == 0 else targets[::-1]:
                         result = await closed_loop(label, clients, opts.seconds, make)
                         totals.setdefault((name, label, c), LoadResult(label, c)).merge(result)
                 for _, clients, _ in targets:
@@ -267,7 +279,11 @@ async def read_path(opts: Options) -> Report:
     goals = {("list50", 8): (0.05, 200.0), ("detail", 8): (0.2, None)}
     for name, _, _, concurrencies in cases:
         for c in concurrencies:
-            on, off, ceil = totals[(name, "caches on", c)], totals[(name, "caches off", c)], totals[(name, "ceiling", c)]
+            on, off, ceil = (
+                totals[(name, "caches on", c)],
+                totals[(name, "caches off", c)],
+                totals[(name, "ceiling", c)],
+            )
             gain = on.throughput / off.throughput if off.throughput else 0
             ratio = on.throughput / ceil.throughput if ceil.throughput else 0
             goal = goals.get((name, c))
@@ -280,18 +296,25 @@ async def read_path(opts: Options) -> Report:
                 f"{name} c={c}",
                 f"{on.throughput:.0f} req/s, p50 {ms(on.p(50))}, p99 {ms(on.p(99))}, {on.errors} errors; "
                 f"ceiling {ceil.throughput:.0f} req/s: {ratio:.3f}x",
-                goal_text, met,
+                goal_text,
+                met,
             )
-            report.row(f"{name} c={c} no caches", f"{off.throughput:.0f} req/s, p50 {ms(off.p(50))}; caches give x{gain:.2f}")
+            report.row(
+                f"{name} c={c} no caches", f"{off.throughput:.0f} req/s, p50 {ms(off.p(50))}; caches give x{gain:.2f}"
+            )
             report.details[f"{name}_c{c}"] = {
-                "caches_on": on.summary(), "caches_off": off.summary(), "ceiling": ceil.summary(),
-                "gain": round(gain, 3), "ratio_to_ceiling": round(ratio, 4),
+                "caches_on": on.summary(),
+                "caches_off": off.summary(),
+                "ceiling": ceil.summary(),
+                "gain": round(gain, 3),
+                "ratio_to_ceiling": round(ratio, 4),
             }
     fixed = round(statements["list first=5"]) == round(statements["list first=50"])  # the relay timer adds a stray one
     report.row(
         "SQL statements / request",
         f"detail {statements['detail']:.0f}, list first=5 {statements['list first=5']:.0f}, first=50 {statements['list first=50']:.0f}",
-        "fixed whatever the page size", fixed,
+        "fixed whatever the page size",
+        fixed,
     )
     report.details["statements"] = statements
     return report
@@ -340,7 +363,9 @@ async def fan_out(opts: Options) -> Report:
                 p99 = percentile(everything, 99)
                 goal = goals.get(size)
                 subscribe_goal = subscribe_goals.get(size)
-                goal_text = (f"every change's last delivery < {goal * 1000:.0f} ms; " if goal else "") + "1 preview/change"
+                goal_text = (
+                    f"every change's last delivery < {goal * 1000:.0f} ms; " if goal else ""
+                ) + "1 preview/change"
                 if subscribe_goal:
                     goal_text += f"; subscribing < {subscribe_goal:.0f} s"
                 report.row(
@@ -349,7 +374,9 @@ async def fan_out(opts: Options) -> Report:
                     f"delivery p99 {ms(p99 * 1000)}; {previews:.2f} previews/change; {missing} missed; "
                     f"subscribe {subscribe_seconds:.1f}s",
                     goal_text,
-                    (max(lasts) < goal if goal else True) and previews == 1 and missing == 0
+                    (max(lasts) < goal if goal else True)
+                    and previews == 1
+                    and missing == 0
                     and (subscribe_seconds < subscribe_goal if subscribe_goal else True),
                 )
                 distributions[f"{size:,} watchers"] = [t * 1000 for t in everything]
@@ -358,14 +385,17 @@ async def fan_out(opts: Options) -> Report:
                     "delivery_p50_ms": round(percentile(everything, 50) * 1000, 1),
                     "delivery_p99_ms": round(p99 * 1000, 1),
                     "mutation_ms": [round(x * 1000, 1) for x in answers],
-                    "previews_per_change": previews, "missed": missing, "subscribe_s": round(subscribe_seconds, 2),
+                    "previews_per_change": previews,
+                    "missed": missing,
+                    "subscribe_s": round(subscribe_seconds, 2),
                 }
         finally:
             await watchers.close()
             setup.close()
     del roster
     picture = cdf_svg(
-        distributions, PICTURES / "fanout-latency.svg",
+        distributions,
+        PICTURES / "fanout-latency.svg",
         f"Fan-out: every delivery of {changes} changes ({'quick' if opts.quick else 'full'} run)",
         {f"{size:,} watchers": goal * 1000 for size, goal in goals.items()},
     )
@@ -401,22 +431,41 @@ async def contention(opts: Options) -> Report:
         clinic = await make_clinic(setup, sessions=0)
         helpers = await open_clients(app, 8, bearer)
         for burst in range(bursts):
-            group = (await setup.execute(CREATE_GROUP, {"input": {
-                "name": f"Contention {burst}", "groupType": "THERAPY", "facilityId": clinic.facility,
-                "facilitatorId": clinic.staff[0], "maxCapacity": seats, "durationMinutes": 60}}))["createGroup"]["id"]
+            group = (
+                await setup.execute(
+                    CREATE_GROUP,
+                    {
+                        "input": {
+                            "name": f"Contention {burst}",
+                            "groupType": "THERAPY",
+                            "facilityId": clinic.facility,
+                            "facilitatorId": clinic.staff[0],
+                            "maxCapacity": seats,
+                            "durationMinutes": 60,
+                        }
+                    },
+                )
+            )["createGroup"]["id"]
             patients = await add_patients(helpers, clinic, callers)
             clients = await open_clients(app, callers, bearer)
             started = time.perf_counter()
             answers = await asyncio.gather(
-                *(client.post(ENROLL, {"groupId": group, "patientId": p}) for client, p in zip(clients, patients))
+                *(
+                    client.post(ENROLL, {"groupId": group, "patientId": p})
+                    for client, p in zip(clients, patients, strict=False)
+                )
             )
             wall = time.perf_counter() - started
             close_all(clients)
             errors = sum(1 for status, body in answers if status != 200 or body.get("errors"))
-            outcomes = Counter(body["data"]["enrollPatient"]["outcome"] for status, body in answers if not body.get("errors"))
+            outcomes = Counter(
+                body["data"]["enrollPatient"]["outcome"] for status, body in answers if not body.get("errors")
+            )
             line = (await setup.execute(GROUP_LINE, {"id": group}))["group"]
             positions = [w["waitlistPosition"] for w in line["waitlist"]]
-            everyone = [w["patient"]["id"] for w in line["waitlist"]] + [e["node"]["patient"]["id"] for e in line["enrollments"]["edges"]]
+            everyone = [w["patient"]["id"] for w in line["waitlist"]] + [
+                e["node"]["patient"]["id"] for e in line["enrollments"]["edges"]
+            ]
             sound = (
                 errors == 0
                 and outcomes == {"ENROLLED": seats, "WAITLISTED": callers - seats}
@@ -429,9 +478,15 @@ async def contention(opts: Options) -> Report:
             report.row(
                 f"200 enrollments, burst {burst + 1}",
                 f"wall {wall * 1000:.0f} ms, {errors} errors, {dict(outcomes)}, invariants {'hold' if sound else 'BROKEN'}",
-                "zero errors, invariants hold", sound,
+                "zero errors, invariants hold",
+                sound,
             )
-            report.details[f"burst{burst + 1}"] = {"wall_ms": round(wall * 1000, 1), "errors": errors, "outcomes": dict(outcomes), "sound": sound}
+            report.details[f"burst{burst + 1}"] = {
+                "wall_ms": round(wall * 1000, 1),
+                "errors": errors,
+                "outcomes": dict(outcomes),
+                "sound": sound,
+            }
         close_all(helpers)
         setup.close()
     return report
@@ -472,7 +527,9 @@ async def scheduling(opts: Options) -> Report:
 
         async def create(client: GraphQL, indexes) -> None:
             for i in indexes:
-                ids.append((await client.execute(CREATE_GROUP, {"input": program_group_input(clinic, i)}))["createGroup"]["id"])
+                ids.append(
+                    (await client.execute(CREATE_GROUP, {"input": program_group_input(clinic, i)}))["createGroup"]["id"]
+                )
 
         await asyncio.gather(*(create(c, range(k, groups, len(clients))) for k, c in enumerate(clients)))
         projected, counted = await compliance_pass(setup, "2026-03-09")
@@ -503,13 +560,23 @@ async def scheduling(opts: Options) -> Report:
         f"generateOccurrences, a year x {groups} groups",
         f"{per_group_ms:.0f} ms/group wall (2 callers); per call p50 {ms(percentile(per_group_times, 50) * 1000)}, "
         f"p99 {ms(percentile(per_group_times, 99) * 1000)}; {created} occurrences",
-        "< 100 ms per group (wall)", per_group_ms < 100,
+        "< 100 ms per group (wall)",
+        per_group_ms < 100,
     )
-    report.row(f"compliance, {counted} IOP/PHP groups (projected)", f"{projected / max(counted, 1) * 1000:.2f} ms/group ({projected * 1000:.0f} ms total)")
-    report.row(f"compliance, {counted_live} IOP/PHP groups (occurrences)", f"{live / max(counted_live, 1) * 1000:.2f} ms/group ({live * 1000:.0f} ms total)")
+    report.row(
+        f"compliance, {counted} IOP/PHP groups (projected)",
+        f"{projected / max(counted, 1) * 1000:.2f} ms/group ({projected * 1000:.0f} ms total)",
+    )
+    report.row(
+        f"compliance, {counted_live} IOP/PHP groups (occurrences)",
+        f"{live / max(counted_live, 1) * 1000:.2f} ms/group ({live * 1000:.0f} ms total)",
+    )
     report.details.update(
-        groups=groups, occurrences=created, generate_wall_s=round(wall, 2),
-        generate_p50_ms=round(percentile(per_group_times, 50) * 1000, 1), generate_p99_ms=round(percentile(per_group_times, 99) * 1000, 1),
+        groups=groups,
+        occurrences=created,
+        generate_wall_s=round(wall, 2),
+        generate_p50_ms=round(percentile(per_group_times, 50) * 1000, 1),
+        generate_p99_ms=round(percentile(per_group_times, 99) * 1000, 1),
         compliance_projected_ms_per_group=round(projected / max(counted, 1) * 1000, 3),
         compliance_live_ms_per_group=round(live / max(counted_live, 1) * 1000, 3),
     )
@@ -531,12 +598,18 @@ WHERE sp.session_id = ANY($1::uuid[]) ORDER BY p.name, sp.id"""
 async def explain_list_and_roster(database_url: str, facility_pk) -> dict[str, dict]:
     """EXPLAIN ANALYZE of the statements app.db.queries.sessions sends for the list page (one week,
     all facilities and one facility) and for the rosters of a page, on the generated year of sessions."""
-    from datetime import date, datetime, timezone as tz
+    from datetime import date, datetime
+    from datetime import timezone as tz
 
     conn = await asyncpg.connect(database_url)
     try:
         await conn.execute("ANALYZE")
-        window = (datetime(2026, 3, 8, tzinfo=tz.utc), datetime(2026, 3, 17, tzinfo=tz.utc), date(2026, 3, 9), date(2026, 3, 15))
+        window = (
+            datetime(2026, 3, 8, tzinfo=tz.utc),
+            datetime(2026, 3, 17, tzinfo=tz.utc),
+            date(2026, 3, 9),
+            date(2026, 3, 15),
+        )
         total = await conn.fetchval("SELECT count(*) FROM group_sessions")
         ids = [r["id"] for r in await conn.fetch("SELECT id FROM group_sessions ORDER BY starts_at LIMIT 50")]
         cases = {
@@ -565,7 +638,9 @@ async def scale_out(opts: Options) -> Report:
     report = Report("6 scale-out")
     bearer = token()
     concurrencies = (16,) if opts.quick else (8, 32)
-    broadcast = opts.database_url.replace("postgresql://", "postgres://", 1)  # the postgres broadcaster on the app's database
+    broadcast = opts.database_url.replace(
+        "postgresql://", "postgres://", 1
+    )  # the postgres broadcaster on the app's database
     async with start_server(opts.database_url, pool_size=opts.pool_size) as seeder:
         setup = await GraphQL.open(seeder, bearer)
         clinic = await make_clinic(setup, sessions=32)
@@ -577,9 +652,11 @@ async def scale_out(opts: Options) -> Report:
     for c in concurrencies:
         for round_ in range(opts.rounds):
             order = ((1, "one worker"), (2, "two workers"))
-            for workers, mode in (order if round_ % 2 == 0 else order[::-1]):
+            for workers, mode in order if round_ % 2 == 0 else order[::-1]:
                 env = {"GS_LIVE_BUILD_ONCE": "1"}  # the cluster builds each change once (app.live.cluster)
-                async with start_server(opts.database_url, pool_size=opts.pool_size, broadcast_url=broadcast, workers=workers, extra_env=env) as app:
+                async with start_server(
+                    opts.database_url, pool_size=opts.pool_size, broadcast_url=broadcast, workers=workers, extra_env=env
+                ) as app:
                     watchers = Watchers(1)
                     try:
                         await watchers.subscribe(app.ws_url, bearer, clinic.sessions, per_socket=4)
@@ -595,12 +672,22 @@ async def scale_out(opts: Options) -> Report:
     for c in concurrencies:
         one, two = totals[("one worker", c)], totals[("two workers", c)]
         ratio = two.throughput / one.throughput if one.throughput else 0
-        report.row(f"serve --workers 1, c={c}", f"{one.throughput:.0f} req/s, p50 {ms(one.p(50))}, p99 {ms(one.p(99))}, {one.errors} errors")
-        report.row(f"serve --workers 2, c={c}", f"{two.throughput:.0f} req/s, p50 {ms(two.p(50))}, p99 {ms(two.p(99))}, {two.errors} errors")
+        report.row(
+            f"serve --workers 1, c={c}",
+            f"{one.throughput:.0f} req/s, p50 {ms(one.p(50))}, p99 {ms(one.p(99))}, {one.errors} errors",
+        )
+        report.row(
+            f"serve --workers 2, c={c}",
+            f"{two.throughput:.0f} req/s, p50 {ms(two.p(50))}, p99 {ms(two.p(99))}, {two.errors} errors",
+        )
         report.row(f"ratio c={c}", f"x{ratio:.2f} with two workers", "", None)
         report.details[f"c{c}"] = {"one": one.summary(), "two": two.summary(), "ratio": round(ratio, 3)}
-    report.row("every write reached every watcher", f"{sum(checks)}/{len(checks)} rounds; the last delivery up to "
-               f"{max(settles):.1f} s after the load stopped", "all", all(checks))
+    report.row(
+        "every write reached every watcher",
+        f"{sum(checks)}/{len(checks)} rounds; the last delivery up to {max(settles):.1f} s after the load stopped",
+        "all",
+        all(checks),
+    )
     counted = {}
     for once in (False, True):
         counted[once] = await cluster_builds(opts, clinic, bearer, broadcast, load, once)
@@ -611,26 +698,38 @@ async def scale_out(opts: Options) -> Report:
             f"builds per change across the cluster, {label}",
             f"{per_change:.2f} ({builds} builds on the two processes for {writes} writes; {forwarded} changes "
             f"forwarded built; {delivered} of {2 * writes} deliveries)",
-            "1" if once else "", (per_change == 1 and delivered == 2 * writes) if once else None,
+            "1" if once else "",
+            (per_change == 1 and delivered == 2 * writes) if once else None,
         )
-        report.details[f"cluster_builds_{int(once)}"] = {"writes": writes, "builds": builds, "forwarded": forwarded, "delivered": delivered}
+        report.details[f"cluster_builds_{int(once)}"] = {
+            "writes": writes,
+            "builds": builds,
+            "forwarded": forwarded,
+            "delivered": delivered,
+        }
     return report
 
 
-async def cluster_builds(opts: Options, clinic: Clinic, bearer: str, broadcast: str, load: AttendanceLoad, once: bool) -> tuple[int, int, int, int]:
+async def cluster_builds(
+    opts: Options, clinic: Clinic, bearer: str, broadcast: str, load: AttendanceLoad, once: bool
+) -> tuple[int, int, int, int]:
     """Two server processes (`python -m bench.server`, each with its metrics route), a room display
     of every session on each, writes through both: builds summed over the two processes. Returns
     (writes, builds, changes forwarded built, deliveries)."""
     env = {"GS_LIVE_BUILD_ONCE": "1" if once else "0"}
-    async with start_server(opts.database_url, pool_size=opts.pool_size, broadcast_url=broadcast, extra_env=env) as a, \
-            start_server(opts.database_url, pool_size=opts.pool_size, broadcast_url=broadcast, extra_env=env) as b:
+    async with (
+        start_server(opts.database_url, pool_size=opts.pool_size, broadcast_url=broadcast, extra_env=env) as a,
+        start_server(opts.database_url, pool_size=opts.pool_size, broadcast_url=broadcast, extra_env=env) as b,
+    ):
         near, far = Watchers(1), Watchers(1)
         try:
             await near.subscribe(a.ws_url, bearer, clinic.sessions, per_socket=4)
             await far.subscribe(b.ws_url, bearer, clinic.sessions, per_socket=4)
             if once:  # every process has heard every watcher's shape before the first write
                 deadline = time.perf_counter() + 30
-                while time.perf_counter() < deadline and min((await a.metrics())["shapes"], (await b.metrics())["shapes"]) < len(clinic.sessions):
+                while time.perf_counter() < deadline and min(
+                    (await a.metrics())["shapes"], (await b.metrics())["shapes"]
+                ) < len(clinic.sessions):
                     await asyncio.sleep(0.1)
             before = [await a.metrics(), await b.metrics()]
             clients = await open_clients(a, 4, bearer) + await open_clients(b, 4, bearer)
@@ -641,8 +740,8 @@ async def cluster_builds(opts: Options, clinic: Clinic, bearer: str, broadcast: 
         finally:
             await near.close()
             await far.close()
-    builds = sum(x["builds"] - y["builds"] for x, y in zip(after, before))
-    forwarded = sum(x["forwarded"] - y["forwarded"] for x, y in zip(after, before))
+    builds = sum(x["builds"] - y["builds"] for x, y in zip(after, before, strict=False))
+    forwarded = sum(x["forwarded"] - y["forwarded"] for x, y in zip(after, before, strict=False))
     log(f"cluster builds once={once}: {builds} builds for {result.count} writes")
     return result.count, builds, forwarded, delivered
 

@@ -1,6 +1,7 @@
 """Benchmark data, made through the public GraphQL API of a running server: a clinic with a payer,
 bands and a supervision rule, 15 covered patients supervised by 2 staff, and ad-hoc sessions
 with all 15 on the roster (so each has 15 members, 2 supervisors and a billing preview)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -31,8 +32,18 @@ async def make_clinic(gql: GraphQL, sessions: int) -> Clinic:
     clinic = Clinic()
     data = await gql.execute(
         "mutation($input: FacilityInput!) { createFacility(input: $input) { id } }",
-        {"input": {"name": "Bench Behavioral Health", "state": "AZ", "timezone": "America/Phoenix", "npi": "1234567893",
-                   "taxId": "861234567", "addressLine1": "2200 E Camelback Rd", "city": "Phoenix", "postalCode": "85016"}},
+        {
+            "input": {
+                "name": "Bench Behavioral Health",
+                "state": "AZ",
+                "timezone": "America/Phoenix",
+                "npi": "1234567893",
+                "taxId": "861234567",
+                "addressLine1": "2200 E Camelback Rd",
+                "city": "Phoenix",
+                "postalCode": "85016",
+            }
+        },
     )
     clinic.facility = data["createFacility"]["id"]
     data = await gql.execute(
@@ -42,10 +53,16 @@ async def make_clinic(gql: GraphQL, sessions: int) -> Clinic:
     clinic.payer = data["createPayer"]["id"]
     await gql.execute(
         "mutation($input: GroupSizeBandsInput!) { setGroupSizeBands(input: $input) { minSize } }",
-        {"input": {"payerId": clinic.payer, "state": "AZ", "bands": [
-            {"minSize": 1, "maxSize": 8, "procedureCode": "90853", "modifiers": ["HQ"], "rate": "45.00"},
-            {"minSize": 9, "maxSize": 20, "procedureCode": "90853", "modifiers": ["HQ", "U1"], "rate": "38.00"},
-        ]}},
+        {
+            "input": {
+                "payerId": clinic.payer,
+                "state": "AZ",
+                "bands": [
+                    {"minSize": 1, "maxSize": 8, "procedureCode": "90853", "modifiers": ["HQ"], "rate": "45.00"},
+                    {"minSize": 9, "maxSize": 20, "procedureCode": "90853", "modifiers": ["HQ", "U1"], "rate": "38.00"},
+                ],
+            }
+        },
     )
     await gql.execute(
         "mutation($input: SupervisionRuleInput!) { setSupervisionRule(input: $input) { state } }",
@@ -61,7 +78,15 @@ async def make_clinic(gql: GraphQL, sessions: int) -> Clinic:
         patient = await add_patient(gql, clinic)
         await gql.execute(
             "mutation($input: CoverageInput!) { addCoverage(input: $input) { id } }",
-            {"input": {"patientId": patient, "payerId": clinic.payer, "memberId": f"M{i:06d}", "priority": 1, "effectiveFrom": "2020-01-01"}},
+            {
+                "input": {
+                    "patientId": patient,
+                    "payerId": clinic.payer,
+                    "memberId": f"M{i:06d}",
+                    "priority": 1,
+                    "effectiveFrom": "2020-01-01",
+                }
+            },
         )
         await gql.execute(
             "mutation($input: StaffAssignmentInput!) { assignStaff(input: $input) { id } }",
@@ -74,9 +99,16 @@ async def make_clinic(gql: GraphQL, sessions: int) -> Clinic:
         starts = base + timedelta(minutes=30 * k)
         data = await gql.execute(
             """mutation($input: CreateGroupSessionInput!) { createGroupSession(input: $input) { id roster { id } } }""",
-            {"input": {"facilityId": clinic.facility, "groupType": "THERAPY", "title": f"Bench group {k}",
-                       "startsAt": starts.isoformat(), "endsAt": (starts + timedelta(minutes=60)).isoformat(),
-                       "patientIds": clinic.patients}},
+            {
+                "input": {
+                    "facilityId": clinic.facility,
+                    "groupType": "THERAPY",
+                    "title": f"Bench group {k}",
+                    "startsAt": starts.isoformat(),
+                    "endsAt": (starts + timedelta(minutes=60)).isoformat(),
+                    "patientIds": clinic.patients,
+                }
+            },
         )
         session = data["createGroupSession"]
         clinic.sessions.append(session["id"])
@@ -89,7 +121,15 @@ async def add_patient(gql: GraphQL, clinic: Clinic) -> str:
     n = next(_counter)
     data = await gql.execute(
         "mutation($input: PatientInput!) { createPatient(input: $input) { id } }",
-        {"input": {"mrn": f"B{n:07d}", "name": f"Bench Patient {n}", "dateOfBirth": "1980-05-17", "facilityId": clinic.facility, "sex": "F"}},
+        {
+            "input": {
+                "mrn": f"B{n:07d}",
+                "name": f"Bench Patient {n}",
+                "dateOfBirth": "1980-05-17",
+                "facilityId": clinic.facility,
+                "sex": "F",
+            }
+        },
     )
     return data["createPatient"]["id"]
 
@@ -103,7 +143,7 @@ async def add_patients(clients: list[GraphQL], clinic: Clinic, count: int) -> li
             out.append(await add_patient(client, clinic))
 
     shares = [count // len(clients) + (1 if i < count % len(clients) else 0) for i in range(len(clients))]
-    await asyncio.gather(*(worker(c, s) for c, s in zip(clients, shares)))
+    await asyncio.gather(*(worker(c, s) for c, s in zip(clients, shares, strict=False)))
     return out
 
 

@@ -7,6 +7,7 @@ Settings come from the environment as for `serve`. GS_BENCH_CACHES=0 builds the 
 Strawberry's ParserCache and ValidationCache (for the side-by-side read run). The metrics route
 and the SQL statement counter exist only in this process, never in the product app.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -81,8 +82,15 @@ def main() -> None:
     # As `group-sessions serve` runs it (same websocket implementation), minus the access log.
     # GS_BENCH_WS_DEFLATE=0 turns off permessage-deflate (an experiment; `serve` keeps uvicorn's default, on).
     deflate = os.environ.get("GS_BENCH_WS_DEFLATE", "1") != "0"
-    uvicorn.run(application, host=args.host, port=args.port, log_level="warning", access_log=False,
-                ws="websockets-sansio", ws_per_message_deflate=deflate)
+    uvicorn.run(
+        application,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        ws="websockets-sansio",
+        ws_per_message_deflate=deflate,
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ The parent drives each process through a Pipe:
     ("reset",)                     -> ("reset",)   (closes every socket, forgets every count)
     ("close",)                     -> ("closed",)
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -39,10 +40,14 @@ class _State:
         self.changed = asyncio.Event()
 
 
-async def _socket(ws_url: str, bearer: str, subs: Sequence[tuple[str, str]], state: _State, ready: asyncio.Event) -> None:
+async def _socket(
+    ws_url: str, bearer: str, subs: Sequence[tuple[str, str]], state: _State, ready: asyncio.Event
+) -> None:
     from websockets.asyncio.client import connect
 
-    async with connect(ws_url, subprotocols=["graphql-transport-ws"], max_size=None, open_timeout=60, ping_interval=None) as ws:
+    async with connect(
+        ws_url, subprotocols=["graphql-transport-ws"], max_size=None, open_timeout=60, ping_interval=None
+    ) as ws:
         await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {bearer}"}}))
         ack = json.loads(await ws.recv())
         if ack.get("type") != "connection_ack":
@@ -50,7 +55,15 @@ async def _socket(ws_url: str, bearer: str, subs: Sequence[tuple[str, str]], sta
         session_of = {}
         for op_id, session_id in subs:
             session_of[op_id] = session_id
-            await ws.send(json.dumps({"id": op_id, "type": "subscribe", "payload": {"query": SUBSCRIPTION, "variables": {"id": session_id}}}))
+            await ws.send(
+                json.dumps(
+                    {
+                        "id": op_id,
+                        "type": "subscribe",
+                        "payload": {"query": SUBSCRIPTION, "variables": {"id": session_id}},
+                    }
+                )
+            )
         pending_snapshots = len(subs)
         ready_set = False
         async for raw in ws:
@@ -194,7 +207,13 @@ class Watchers:
         """Subscribe to every session id in the list (repeat ids for many watchers of one session)."""
         shares = [list(session_ids[i :: len(self.procs)]) for i in range(len(self.procs))]
         started = time.perf_counter()
-        await asyncio.gather(*(p.call("subscribe", ws_url, bearer, share, per_socket) for p, share in zip(self.procs, shares) if share))
+        await asyncio.gather(
+            *(
+                p.call("subscribe", ws_url, bearer, share, per_socket)
+                for p, share in zip(self.procs, shares, strict=False)
+                if share
+            )
+        )
         return time.perf_counter() - started
 
     async def expect(self, sequence: int, timeout: float = 30) -> tuple[list[float], int]:

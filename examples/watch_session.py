@@ -4,6 +4,7 @@
 
 Needs only the `websockets` package. Stops after --count messages (0 = run until Ctrl+C).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,10 +23,15 @@ async def watch(url: str, token: str, session_id: str, count: int) -> None:
         ack = json.loads(await socket.recv())
         if ack["type"] != "connection_ack":
             raise SystemExit(f"refused: {ack}")
-        await socket.send(json.dumps({
-            "id": "watch", "type": "subscribe",
-            "payload": {"query": QUERY, "variables": {"sessionId": session_id}},
-        }))
+        await socket.send(
+            json.dumps(
+                {
+                    "id": "watch",
+                    "type": "subscribe",
+                    "payload": {"query": QUERY, "variables": {"sessionId": session_id}},
+                }
+            )
+        )
         seen = 0
         async for raw in socket:
             message = json.loads(raw)

@@ -1,6 +1,7 @@
 """Test harness: a real PostgreSQL (embedded unless TEST_DATABASE_URL/DATABASE_URL is set),
 a fresh database per test run, clean data per test, and GraphQL clients over HTTP and websocket
 that talk to the real ASGI app."""
+
 from __future__ import annotations
 
 import asyncio
@@ -162,7 +163,9 @@ class GraphQLClient:
         if self.accept is not None:
             all_headers["Accept"] = self.accept
         all_headers.update(headers or {})
-        request = self.http.build_request("POST", "/graphql", json={"query": query, "variables": variables or {}}, headers=all_headers)
+        request = self.http.build_request(
+            "POST", "/graphql", json={"query": query, "variables": variables or {}}, headers=all_headers
+        )
         if self.accept is None:
             del request.headers["Accept"]  # httpx would send */*
         return await self.http.send(request)

@@ -1,6 +1,7 @@
 """Absence alerts through the endpoint: a run of consecutive absences per group type's threshold
 flags the enrollment and lists the patient at risk, in the same transaction as the mark; the next
 attendance clears it; pm_group_attendance_alert tells integrators, with ids only."""
+
 from __future__ import annotations
 
 import asyncio
@@ -42,7 +43,11 @@ async def test_two_consecutive_absences_flag_an_iop_patient_with_the_sessions_th
     assert [s["id"] for s in alert["sessions"]] == iop.sessions[1:3]
     assert alert["since"] == alert["sessions"][0]["startsAt"]
     (listed,) = await at_risk(gql, clinic.facility_id)
-    assert (listed["patient"]["id"], listed["enrollment"]["id"], listed["groupId"]) == (ana, iop.enrollments[ana], iop.group_id)
+    assert (listed["patient"]["id"], listed["enrollment"]["id"], listed["groupId"]) == (
+        ana,
+        iop.enrollments[ana],
+        iop.group_id,
+    )
     assert await enrollment_alert(gql, iop.enrollments[ben]) is None
 
 
@@ -59,12 +64,22 @@ async def test_the_next_attendance_clears_the_alert_and_both_changes_are_events_
     raised, cleared = await alert_events(services)
     assert (raised["state"], cleared["state"]) == ("RAISED", "CLEARED")
     assert raised == {
-        "state": "RAISED", "enrollmentId": raw(iop.enrollments[ana], "Enrollment"), "groupId": raw(iop.group_id, "GroupDefinition"),
-        "patientId": raw(ana, "Patient"), "facilityId": raw(clinic.facility_id, "Facility"), "groupType": "IOP", "threshold": 2,
-        "consecutiveAbsences": 2, "sessionIds": [raw(s, "GroupSession") for s in iop.sessions[:2]], "since": raised["since"],
+        "state": "RAISED",
+        "enrollmentId": raw(iop.enrollments[ana], "Enrollment"),
+        "groupId": raw(iop.group_id, "GroupDefinition"),
+        "patientId": raw(ana, "Patient"),
+        "facilityId": raw(clinic.facility_id, "Facility"),
+        "groupType": "IOP",
+        "threshold": 2,
+        "consecutiveAbsences": 2,
+        "sessionIds": [raw(s, "GroupSession") for s in iop.sessions[:2]],
+        "since": raised["since"],
         "cause": "attendance",
         "globalIds": {
-            "enrollmentId": iop.enrollments[ana], "groupId": iop.group_id, "patientId": ana, "facilityId": clinic.facility_id,
+            "enrollmentId": iop.enrollments[ana],
+            "groupId": iop.group_id,
+            "patientId": ana,
+            "facilityId": clinic.facility_id,
             "sessionIds": iop.sessions[:2],
         },
     }
@@ -135,11 +150,17 @@ async def test_a_batch_flags_every_patient_it_tips_over(gql, clinic, services):
     await add_sessions(gql, iop, DAYS[:2])
     for patient in (ana, ben, cy):
         await mark(gql, iop.entry(0, patient), "ABSENT")
-    await gql.execute(BATCH, {"sessionId": iop.sessions[1], "entries": [
-        {"participantId": iop.entry(1, ana), "status": "ABSENT"},
-        {"participantId": iop.entry(1, ben), "status": "ABSENT"},
-        {"participantId": iop.entry(1, cy), "status": "ATTENDED"},
-    ]})
+    await gql.execute(
+        BATCH,
+        {
+            "sessionId": iop.sessions[1],
+            "entries": [
+                {"participantId": iop.entry(1, ana), "status": "ABSENT"},
+                {"participantId": iop.entry(1, ben), "status": "ABSENT"},
+                {"participantId": iop.entry(1, cy), "status": "ATTENDED"},
+            ],
+        },
+    )
     assert {a["patient"]["id"] for a in await at_risk(gql, clinic.facility_id)} == {ana, ben}
     assert len(await alert_events(services)) == 2
 
@@ -150,13 +171,15 @@ async def test_a_refused_mark_leaves_no_alert(gql, clinic, services):
     await add_sessions(gql, iop, DAYS[:2])
     await mark(gql, iop.entry(0, ana), "ABSENT")
     # One request, two fields: the second fails, so the first (which trips the alert) is rolled back too.
-    body = (await gql.post(
-        """mutation($a: ID!, $b: ID!) {
+    body = (
+        await gql.post(
+            """mutation($a: ID!, $b: ID!) {
              first: setAttendance(participantId: $a, status: ABSENT) { id }
              second: setAttendance(participantId: $b, status: ABSENT) { id }
            }""",
-        {"a": iop.entry(1, ana), "b": iop.entry(0, ana)},  # ABSENT -> ABSENT is illegal
-    )).json()
+            {"a": iop.entry(1, ana), "b": iop.entry(0, ana)},  # ABSENT -> ABSENT is illegal
+        )
+    ).json()
     assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "ILLEGAL_TRANSITION"
     assert await enrollment_alert(gql, iop.enrollments[ana]) is None and await alert_events(services) == []
 
@@ -171,7 +194,9 @@ async def test_a_forced_correction_on_a_billed_session_counts_like_any_attendanc
     for index in range(2):
         await mark(gql, iop.entry(index, ana), "ABSENT")
         await mark(gql, iop.entry(index, ben), "ATTENDED")
-        billed = await gql.execute("mutation($id: ID!) { runBilling(sessionId: $id) { locked } }", {"id": iop.sessions[index]})
+        billed = await gql.execute(
+            "mutation($id: ID!) { runBilling(sessionId: $id) { locked } }", {"id": iop.sessions[index]}
+        )
         assert billed["runBilling"]["locked"]
     assert await enrollment_alert(gql, iop.enrollments[ana]) is not None
 
@@ -214,8 +239,10 @@ async def test_a_disenrolled_patient_is_no_longer_at_risk(gql, clinic):
     await add_sessions(gql, iop, DAYS[:2])
     for index in range(2):
         await mark(gql, iop.entry(index, ana), "ABSENT")
-    await gql.execute("mutation($id: ID!) { disenrollPatient(enrollmentId: $id, reason: \"Moved\") { enrollment { id } } }",
-                      {"id": iop.enrollments[ana]})
+    await gql.execute(
+        'mutation($id: ID!) { disenrollPatient(enrollmentId: $id, reason: "Moved") { enrollment { id } } }',
+        {"id": iop.enrollments[ana]},
+    )
     assert await at_risk(gql, clinic.facility_id) == []
     assert await enrollment_alert(gql, iop.enrollments[ana]) is None
 
@@ -223,10 +250,18 @@ async def test_a_disenrolled_patient_is_no_longer_at_risk(gql, clinic):
 async def test_patients_at_risk_of_another_facility_is_not_found_and_needs_the_session_scope(gql, clinic):
     other = await clinic.facility(name="Elsewhere Recovery")
     outsider = gql.__class__(gql.http, make_token(facilities=[other]))
-    body = (await outsider.post("query($f: ID!) { patientsAtRisk(facilityId: $f) { totalCount } }", {"f": clinic.facility_id})).json()
+    body = (
+        await outsider.post(
+            "query($f: ID!) { patientsAtRisk(facilityId: $f) { totalCount } }", {"f": clinic.facility_id}
+        )
+    ).json()
     assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     scheduler = gql.__class__(gql.http, make_token(scopes=["pm.group_enrollments.view"]))
-    body = (await scheduler.post("query($f: ID!) { patientsAtRisk(facilityId: $f) { totalCount } }", {"f": clinic.facility_id})).json()
+    body = (
+        await scheduler.post(
+            "query($f: ID!) { patientsAtRisk(facilityId: $f) { totalCount } }", {"f": clinic.facility_id}
+        )
+    ).json()
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 

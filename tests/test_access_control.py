@@ -6,6 +6,7 @@ gains without a rule here fails `test_every_operation_has_a_rule`. Each table is
 as an attacker would: the call without its scope is FORBIDDEN with no data and writes nothing; with
 only its scope it works; as an admin of another facility it is NOT_FOUND and writes nothing.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,8 +15,16 @@ import jwt
 import pytest
 
 from app.auth import ALL_SCOPES
-from tests.support.builders_hardening import CALLS, SUBSCRIPTIONS, World, build_world, node_types, root_fields, row_counts
 from tests.conftest import make_token
+from tests.support.builders_hardening import (
+    CALLS,
+    SUBSCRIPTIONS,
+    World,
+    build_world,
+    node_types,
+    root_fields,
+    row_counts,
+)
 
 ANY = None  # any authenticated caller
 
@@ -114,26 +123,68 @@ ISOLATED = "isolated"  # NOT_FOUND, nothing written
 LISTED = "listed"  # lists show only the caller's facilities
 GLOBAL = "global"  # shared reference data: payers and their rules, new facilities, the caller's own view
 FACILITY_RULES: dict[str, str] = {
-    "node": ISOLATED, "viewer": GLOBAL, "patients": LISTED, "groups": LISTED, "group": ISOLATED,
-    "occurrence": ISOLATED, "groupSessions": LISTED, "groupSession": ISOLATED, "claim": ISOLATED,
+    "node": ISOLATED,
+    "viewer": GLOBAL,
+    "patients": LISTED,
+    "groups": LISTED,
+    "group": ISOLATED,
+    "occurrence": ISOLATED,
+    "groupSessions": LISTED,
+    "groupSession": ISOLATED,
+    "claim": ISOLATED,
     "integrationEvents": LISTED,
-    "createFacility": GLOBAL, "createStaff": ISOLATED, "createPatient": ISOLATED, "createPayer": GLOBAL,
-    "addCoverage": ISOLATED, "assignStaff": ISOLATED, "setSupervisionRule": GLOBAL, "setGroupSizeBands": GLOBAL,
-    "setPatientDiagnoses": ISOLATED, "removeStaffAssignment": ISOLATED, "staff": ISOLATED, "staffAssignments": ISOLATED,
-    "createGroup": ISOLATED, "updateGroup": ISOLATED, "deleteGroup": ISOLATED, "addOccurrence": ISOLATED,
-    "generateOccurrences": ISOLATED, "updateOccurrence": ISOLATED, "cancelOccurrence": ISOLATED,
-    "enrollPatient": ISOLATED, "disenrollPatient": ISOLATED, "removeEnrollment": ISOLATED,
-    "createGroupSession": ISOLATED, "addSessionParticipant": ISOLATED, "setAttendance": ISOLATED,
-    "setSupervisorAttendance": ISOLATED, "setAttendanceBatch": ISOLATED, "acceptBillingIssue": ISOLATED,
-    "runBilling": ISOLATED, "submitClaim": ISOLATED,
-    "patientAttendance": ISOLATED, "patientsAtRisk": ISOLATED, "calendarFeeds": LISTED,
-    "createCalendarFeed": ISOLATED, "revokeCalendarFeed": ISOLATED,
-    "displays": LISTED, "pairDisplay": ISOLATED, "revokeDisplay": ISOLATED, "setDisplayNameFormat": ISOLATED,
+    "createFacility": GLOBAL,
+    "createStaff": ISOLATED,
+    "createPatient": ISOLATED,
+    "createPayer": GLOBAL,
+    "addCoverage": ISOLATED,
+    "assignStaff": ISOLATED,
+    "setSupervisionRule": GLOBAL,
+    "setGroupSizeBands": GLOBAL,
+    "setPatientDiagnoses": ISOLATED,
+    "removeStaffAssignment": ISOLATED,
+    "staff": ISOLATED,
+    "staffAssignments": ISOLATED,
+    "createGroup": ISOLATED,
+    "updateGroup": ISOLATED,
+    "deleteGroup": ISOLATED,
+    "addOccurrence": ISOLATED,
+    "generateOccurrences": ISOLATED,
+    "updateOccurrence": ISOLATED,
+    "cancelOccurrence": ISOLATED,
+    "enrollPatient": ISOLATED,
+    "disenrollPatient": ISOLATED,
+    "removeEnrollment": ISOLATED,
+    "createGroupSession": ISOLATED,
+    "addSessionParticipant": ISOLATED,
+    "setAttendance": ISOLATED,
+    "setSupervisorAttendance": ISOLATED,
+    "setAttendanceBatch": ISOLATED,
+    "acceptBillingIssue": ISOLATED,
+    "runBilling": ISOLATED,
+    "submitClaim": ISOLATED,
+    "patientAttendance": ISOLATED,
+    "patientsAtRisk": ISOLATED,
+    "calendarFeeds": LISTED,
+    "createCalendarFeed": ISOLATED,
+    "revokeCalendarFeed": ISOLATED,
+    "displays": LISTED,
+    "pairDisplay": ISOLATED,
+    "revokeDisplay": ISOLATED,
+    "setDisplayNameFormat": ISOLATED,
     # a display's own credential, bound to its one facility: it names no record another facility could own
     "rotateDisplayCredential": GLOBAL,
-    "groupNote": ISOLATED, "memberNote": ISOLATED, "createGroupNote": ISOLATED, "updateGroupNote": ISOLATED,
-    "updateMemberNote": ISOLATED, "signNote": ISOLATED, "cosignNote": ISOLATED, "addNoteAddendum": ISOLATED,
-    "setParticipantVisit": ISOLATED, "setSessionModality": ISOLATED, "setPayerDocumentationRule": GLOBAL,
+    "groupNote": ISOLATED,
+    "memberNote": ISOLATED,
+    "createGroupNote": ISOLATED,
+    "updateGroupNote": ISOLATED,
+    "updateMemberNote": ISOLATED,
+    "signNote": ISOLATED,
+    "cosignNote": ISOLATED,
+    "addNoteAddendum": ISOLATED,
+    "setParticipantVisit": ISOLATED,
+    "setSessionModality": ISOLATED,
+    "setPayerDocumentationRule": GLOBAL,
 }
 GLOBAL_NODE_TYPES = {"Payer"}  # payers are shared by every facility
 
@@ -186,7 +237,9 @@ def test_every_operation_has_a_rule():
     assert sorted(CALLS) == operations(), "every query and mutation needs a valid call in builders_hardening.CALLS"
     assert sorted(NODE_RULES) == node_types(), "every Node type needs a scope rule"
     assert sorted(SUBSCRIPTION_RULES) == root_fields("subscription") == sorted(SUBSCRIPTIONS)
-    assert {s for s in [*SCOPE_RULES.values(), *NODE_RULES.values(), *SUBSCRIPTION_RULES.values()] if s} <= set(ALL_SCOPES)
+    assert {s for s in [*SCOPE_RULES.values(), *NODE_RULES.values(), *SUBSCRIPTION_RULES.values()] if s} <= set(
+        ALL_SCOPES
+    )
 
 
 # ------------------------------------------------------------------ scopes
@@ -240,7 +293,9 @@ async def test_node_of_each_type_needs_that_types_scope(gql, world):
             failures.append(f"{type_name} with only {scope}: {served}")
         if scope is ANY:
             continue
-        refused = (await gql.__class__(gql.http, make_token(scopes=without(scope))).post(query, {"id": record_id})).json()
+        refused = (
+            await gql.__class__(gql.http, make_token(scopes=without(scope))).post(query, {"id": record_id})
+        ).json()
         if first_code(refused) != "FORBIDDEN" or refused["data"]["node"] is not None:
             failures.append(f"{type_name} without {scope}: {refused}")
     assert failures == []
@@ -248,34 +303,84 @@ async def test_node_of_each_type_needs_that_types_scope(gql, world):
 
 NESTED = {
     # field path (query) -> (scope it needs, what a caller without it gets)
-    "groupSession.charges": ("billing.read", "FORBIDDEN",
-                             "query($id: ID!) { groupSession(id: $id) { id charges { amount } } }", "billed_session"),
-    "groupSession.claims": ("billing.read", "FORBIDDEN",
-                            "query($id: ID!) { groupSession(id: $id) { id claims { edi837 } } }", "billed_session"),
-    "group.occurrences": ("pm.group_schedule.view", "FORBIDDEN",
-                          "query($id: ID!) { group(id: $id) { id occurrences { totalCount } } }", "group"),
-    "group.enrollments": ("pm.group_enrollments.view", "FORBIDDEN",
-                          "query($id: ID!) { group(id: $id) { id enrollments { totalCount } } }", "group"),
-    "group.waitlist": ("pm.group_enrollments.view", "FORBIDDEN",
-                       "query($id: ID!) { group(id: $id) { id waitlist { id } } }", "group"),
-    "occurrence.session": ("clinical.group-session.read", "FORBIDDEN",
-                           "query($id: ID!) { occurrence(id: $id) { id session { id } } }", "occurrence_to_edit"),
-    "patient.attendance": ("clinical.group-session.read", "FORBIDDEN",
-                           "query($id: ID!) { node(id: $id) { ... on Patient { attendance { totalCount } } } }", "patient"),
-    "enrollment.absenceAlert": ("clinical.group-session.read", "FORBIDDEN",
-                                "query($id: ID!) { node(id: $id) { ... on Enrollment { absenceAlert { id } } } }",
-                                "enrollment_to_disenroll"),
-    "patient.diagnoses": ("clinical.group-session.read", "FORBIDDEN",
-                          "query($id: ID!) { node(id: $id) { ... on Patient { diagnoses { code } } } }", "patient"),
-    "group.enrollmentHistory": ("pm.group_enrollments.view", "FORBIDDEN",
-                                "query($id: ID!) { group(id: $id) { id enrollmentHistory { totalCount } } }", "group"),
-    "groupSession.groupNote": ("clinical.notes.read", "FORBIDDEN",
-                               "query($id: ID!) { groupSession(id: $id) { id groupNote { topic } } }", "live_session"),
-    "roster.memberNote": ("clinical.notes.read", "FORBIDDEN",
-                          "query($id: ID!) { groupSession(id: $id) { id roster { memberNote { participation } } } }",
-                          "live_session"),
-    "patient.charges": ("billing.read", "FORBIDDEN",
-                        "query($id: ID!) { node(id: $id) { ... on Patient { charges { amount } } } }", "patient"),
+    "groupSession.charges": (
+        "billing.read",
+        "FORBIDDEN",
+        "query($id: ID!) { groupSession(id: $id) { id charges { amount } } }",
+        "billed_session",
+    ),
+    "groupSession.claims": (
+        "billing.read",
+        "FORBIDDEN",
+        "query($id: ID!) { groupSession(id: $id) { id claims { edi837 } } }",
+        "billed_session",
+    ),
+    "group.occurrences": (
+        "pm.group_schedule.view",
+        "FORBIDDEN",
+        "query($id: ID!) { group(id: $id) { id occurrences { totalCount } } }",
+        "group",
+    ),
+    "group.enrollments": (
+        "pm.group_enrollments.view",
+        "FORBIDDEN",
+        "query($id: ID!) { group(id: $id) { id enrollments { totalCount } } }",
+        "group",
+    ),
+    "group.waitlist": (
+        "pm.group_enrollments.view",
+        "FORBIDDEN",
+        "query($id: ID!) { group(id: $id) { id waitlist { id } } }",
+        "group",
+    ),
+    "occurrence.session": (
+        "clinical.group-session.read",
+        "FORBIDDEN",
+        "query($id: ID!) { occurrence(id: $id) { id session { id } } }",
+        "occurrence_to_edit",
+    ),
+    "patient.attendance": (
+        "clinical.group-session.read",
+        "FORBIDDEN",
+        "query($id: ID!) { node(id: $id) { ... on Patient { attendance { totalCount } } } }",
+        "patient",
+    ),
+    "enrollment.absenceAlert": (
+        "clinical.group-session.read",
+        "FORBIDDEN",
+        "query($id: ID!) { node(id: $id) { ... on Enrollment { absenceAlert { id } } } }",
+        "enrollment_to_disenroll",
+    ),
+    "patient.diagnoses": (
+        "clinical.group-session.read",
+        "FORBIDDEN",
+        "query($id: ID!) { node(id: $id) { ... on Patient { diagnoses { code } } } }",
+        "patient",
+    ),
+    "group.enrollmentHistory": (
+        "pm.group_enrollments.view",
+        "FORBIDDEN",
+        "query($id: ID!) { group(id: $id) { id enrollmentHistory { totalCount } } }",
+        "group",
+    ),
+    "groupSession.groupNote": (
+        "clinical.notes.read",
+        "FORBIDDEN",
+        "query($id: ID!) { groupSession(id: $id) { id groupNote { topic } } }",
+        "live_session",
+    ),
+    "roster.memberNote": (
+        "clinical.notes.read",
+        "FORBIDDEN",
+        "query($id: ID!) { groupSession(id: $id) { id roster { memberNote { participation } } } }",
+        "live_session",
+    ),
+    "patient.charges": (
+        "billing.read",
+        "FORBIDDEN",
+        "query($id: ID!) { node(id: $id) { ... on Patient { charges { amount } } } }",
+        "patient",
+    ),
 }
 
 
@@ -327,10 +432,13 @@ async def test_each_operation_on_another_facilitys_records_is_not_found_and_writ
     assert await row_counts(database_url) == before
 
 
-@pytest.mark.parametrize("query", [
-    "query($f: ID!) { groups(filter: {facilityId: $f}) { totalCount } }",
-    "query($f: ID!) { groupSessions(filter: {facilityId: $f}) { totalCount } }",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "query($f: ID!) { groups(filter: {facilityId: $f}) { totalCount } }",
+        "query($f: ID!) { groupSessions(filter: {facilityId: $f}) { totalCount } }",
+    ],
+)
 async def test_filtering_a_list_by_another_facility_is_not_found(gql, world, query):
     other = gql.__class__(gql.http, make_token(facilities=[world.other_facility]))
     body = (await other.post(query, {"f": world.facility})).json()
@@ -355,8 +463,9 @@ async def first_message(ws, token: str, field_name: str, world: World) -> dict:
     spec = SUBSCRIPTIONS[field_name]
     async with ws(token) as socket:
         assert (await socket.receive_json())["type"] == "connection_ack"
-        await socket.send_json({"id": "1", "type": "subscribe",
-                                "payload": {"query": spec.document, "variables": spec.variables(world)}})
+        await socket.send_json(
+            {"id": "1", "type": "subscribe", "payload": {"query": spec.document, "variables": spec.variables(world)}}
+        )
         return await asyncio.wait_for(socket.receive_json(), 5)
 
 
@@ -385,7 +494,9 @@ async def test_a_subscription_to_another_facilitys_record_is_not_found(ws, world
 # ------------------------------------------------------------------ mixed-facility arguments
 
 
-async def test_another_facilitys_record_in_any_argument_answers_as_an_unknown_id_does(gql, clinic, services, world, database_url):
+async def test_another_facilitys_record_in_any_argument_answers_as_an_unknown_id_does(
+    gql, clinic, services, world, database_url
+):
     """Every mutation, valid for facility A, with one of its ids swapped for the same kind of record in
     facility B, by a caller of A only: the answer is NOT_FOUND and reads exactly as for an id that
     exists nowhere (setSupervisorAttendance with B's staff said "not a supervisor", a random one NOT_FOUND)."""
@@ -400,7 +511,11 @@ async def test_another_facilitys_record_in_any_argument_answers_as_an_unknown_id
     await clinic_b.add_staff("Bo Supervisor", facility_id=world.other_facility)
     world_b = await build_world(gql, clinic_b, services)
     in_b = {**world_b.ids_of_a(), "RosterEntry": next(iter(world_b.live_roster.values()))}
-    known = {v for v in vars(world).values() if isinstance(v, str) and v} | set(world.patients) | set(world.live_roster.values())
+    known = (
+        {v for v in vars(world).values() if isinstance(v, str) and v}
+        | set(world.patients)
+        | set(world.live_roster.values())
+    )
     caller = gql.__class__(gql.http, make_token(facilities=[world.facility]))
     before = await row_counts(database_url)
     failures = []
@@ -417,7 +532,10 @@ async def test_another_facilitys_record_in_any_argument_answers_as_an_unknown_id
             for label, value in (("B's", in_b[type_name]), ("unknown", nowhere)):
                 body = (await caller.post(spec.document, with_value(variables, path, value))).json()
                 error = (body.get("errors") or [{}])[0]
-                answers[label] = (error.get("extensions", {}).get("code"), error.get("message", "").replace(value, "<id>"))
+                answers[label] = (
+                    error.get("extensions", {}).get("code"),
+                    error.get("message", "").replace(value, "<id>"),
+                )
             where = f"{field_name} {'.'.join(map(str, path))} ({type_name})"
             if answers["B's"] != answers["unknown"] or answers["B's"][0] != "NOT_FOUND":
                 failures.append(f"{where}: {answers}")

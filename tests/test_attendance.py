@@ -1,5 +1,6 @@
 """Attendance through the endpoint: the transition table for roster and supervisor rows, the 409
 bodies, expectedStatus and two tablets, locked sessions and force, the batch, audit and scopes."""
+
 from __future__ import annotations
 
 import asyncio
@@ -153,7 +154,7 @@ async def test_concurrent_writers_on_one_row_serialize(gql, room, services):
     entries = await audit_rows(services, "attendance.set")
     # Each change saw the one before it: the audit chain has no gaps.
     assert [e.before["status"] for e in entries][0] == "SCHEDULED"
-    assert all(a.after["status"] == b.before["status"] for a, b in zip(entries, entries[1:]))
+    assert all(a.after["status"] == b.before["status"] for a, b in zip(entries, entries[1:], strict=False))
 
 
 async def test_supervisor_stale_expected_status_is_a_conflict(gql, room):
@@ -210,8 +211,9 @@ async def test_staff_who_is_not_a_supervisor_of_the_session_is_bad_input(gql, ro
 
 
 async def test_unknown_staff_is_not_found(gql, room):
-    from app.ids import encode_id
     import uuid
+
+    from app.ids import encode_id
 
     response = await gql.post(
         SET_SUPERVISOR,
@@ -295,10 +297,13 @@ async def test_batch_marks_the_whole_roster(gql, room, services):
     a, b = room.participants
     data = await gql.execute(
         BATCH,
-        {"sessionId": room.session["id"], "entries": [
-            {"participantId": a, "status": "ATTENDED", "expectedStatus": "SCHEDULED"},
-            {"participantId": b, "status": "ABSENT"},
-        ]},
+        {
+            "sessionId": room.session["id"],
+            "entries": [
+                {"participantId": a, "status": "ATTENDED", "expectedStatus": "SCHEDULED"},
+                {"participantId": b, "status": "ABSENT"},
+            ],
+        },
     )
     assert data["setAttendanceBatch"] == [{"id": a, "status": "ATTENDED"}, {"id": b, "status": "ABSENT"}]
     assert (await get_session(gql, room.session["id"]))["attendance"]["terminal"] is True
@@ -310,10 +315,13 @@ async def test_batch_is_all_or_nothing(gql, room, services):
     await mark(gql, b, "ATTENDED")
     response = await gql.post(
         BATCH,
-        {"sessionId": room.session["id"], "entries": [
-            {"participantId": a, "status": "ATTENDED"},
-            {"participantId": b, "status": "ATTENDED"},  # the same status: illegal
-        ]},
+        {
+            "sessionId": room.session["id"],
+            "entries": [
+                {"participantId": a, "status": "ATTENDED"},
+                {"participantId": b, "status": "ATTENDED"},  # the same status: illegal
+            ],
+        },
     )
     assert response.status_code == 409
     error = response.json()["errors"][0]
@@ -328,10 +336,13 @@ async def test_batch_with_a_stale_expected_status_is_a_conflict(gql, room):
     await mark(gql, b, "LATE")
     response = await gql.post(
         BATCH,
-        {"sessionId": room.session["id"], "entries": [
-            {"participantId": a, "status": "ATTENDED", "expectedStatus": "SCHEDULED"},
-            {"participantId": b, "status": "ATTENDED", "expectedStatus": "SCHEDULED"},
-        ]},
+        {
+            "sessionId": room.session["id"],
+            "entries": [
+                {"participantId": a, "status": "ATTENDED", "expectedStatus": "SCHEDULED"},
+                {"participantId": b, "status": "ATTENDED", "expectedStatus": "SCHEDULED"},
+            ],
+        },
     )
     assert response.status_code == 409 and response.json()["errors"][0]["extensions"]["code"] == "CONFLICT"
 
@@ -355,7 +366,9 @@ async def test_batch_on_a_locked_session_needs_force(gql, room, services):
     entries = [{"participantId": p, "status": "ATTENDED"} for p in room.participants]
     response = await gql.post(BATCH, {"sessionId": room.session["id"], "entries": entries})
     assert response.status_code == 409 and response.json()["errors"][0]["extensions"]["code"] == "LOCKED"
-    data = await gql.execute(BATCH, {"sessionId": room.session["id"], "entries": entries, "force": True, "reason": "Late paperwork"})
+    data = await gql.execute(
+        BATCH, {"sessionId": room.session["id"], "entries": entries, "force": True, "reason": "Late paperwork"}
+    )
     assert {r["status"] for r in data["setAttendanceBatch"]} == {"ATTENDED"}
     assert len(await audit_rows(services, "attendance.force_update")) == 2
 
@@ -368,7 +381,13 @@ async def test_attendance_needs_the_write_scope(gql, room):
     for response in (
         await mark(caller, room.participants[0], "ATTENDED"),
         await mark_supervisor(caller, room, "ATTENDED"),
-        await caller.post(BATCH, {"sessionId": room.session["id"], "entries": [{"participantId": room.participants[0], "status": "ATTENDED"}]}),
+        await caller.post(
+            BATCH,
+            {
+                "sessionId": room.session["id"],
+                "entries": [{"participantId": room.participants[0], "status": "ATTENDED"}],
+            },
+        ),
     ):
         body = response.json()
         assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
@@ -380,7 +399,13 @@ async def test_another_facility_roster_row_is_not_found(gql, room):
     for response in (
         await mark(caller, room.participants[0], "ATTENDED"),
         await mark_supervisor(caller, room, "ATTENDED"),
-        await caller.post(BATCH, {"sessionId": room.session["id"], "entries": [{"participantId": room.participants[0], "status": "ATTENDED"}]}),
+        await caller.post(
+            BATCH,
+            {
+                "sessionId": room.session["id"],
+                "entries": [{"participantId": room.participants[0], "status": "ATTENDED"}],
+            },
+        ),
     ):
         assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     assert {r["status"] for r in (await get_session(gql, room.session["id"]))["roster"]} == {"SCHEDULED"}
@@ -401,7 +426,9 @@ subscription($id: ID!) {
 
 async def watch(socket, session_id: str) -> dict:
     assert (await socket.receive_json())["type"] == "connection_ack"
-    await socket.send_json({"id": "1", "type": "subscribe", "payload": {"query": WATCH, "variables": {"id": session_id}}})
+    await socket.send_json(
+        {"id": "1", "type": "subscribe", "payload": {"query": WATCH, "variables": {"id": session_id}}}
+    )
     return await next_update(socket)
 
 
@@ -423,9 +450,16 @@ async def test_watchers_see_each_attendance_change(gql, room, ws):
         assert (update["kind"], update["sequence"]) == ("SUPERVISORS_CHANGED", 2)
         # A refused change sends nothing: the next message is the batch's.
         await mark(gql, room.participants[0], "ATTENDED")
-        await gql.execute(BATCH, {"sessionId": room.session["id"], "entries": [{"participantId": room.participants[1], "status": "LATE"}]})
+        await gql.execute(
+            BATCH,
+            {"sessionId": room.session["id"], "entries": [{"participantId": room.participants[1], "status": "LATE"}]},
+        )
         update = await next_update(socket)
-        assert (update["kind"], update["sequence"], update["changedParticipantIds"]) == ("ATTENDANCE_CHANGED", 3, [room.participants[1]])
+        assert (update["kind"], update["sequence"], update["changedParticipantIds"]) == (
+            "ATTENDANCE_CHANGED",
+            3,
+            [room.participants[1]],
+        )
 
 
 async def test_watchers_see_a_forced_change_as_force_updated(gql, room, ws, services):
@@ -441,9 +475,16 @@ async def test_forced_change_on_a_billed_session_reruns_the_billing_pipeline(gql
     for patient in room.patients:
         await room.cover(patient)
     a, b = room.participants
-    await gql.execute(BATCH, {"sessionId": room.session["id"], "entries": [
-        {"participantId": a, "status": "ATTENDED"}, {"participantId": b, "status": "ATTENDED"},
-    ]})
+    await gql.execute(
+        BATCH,
+        {
+            "sessionId": room.session["id"],
+            "entries": [
+                {"participantId": a, "status": "ATTENDED"},
+                {"participantId": b, "status": "ATTENDED"},
+            ],
+        },
+    )
     test_clock.advance(timedelta(days=2))
     billed = await gql.execute(
         "mutation($id: ID!) { runBilling(sessionId: $id) { locked charges { status } } }", {"id": room.session["id"]}
@@ -452,7 +493,10 @@ async def test_forced_change_on_a_billed_session_reruns_the_billing_pipeline(gql
     assert [c["status"] for c in billed["runBilling"]["charges"]] == ["ACTIVE", "ACTIVE"]
     response = await mark(gql, b, "ABSENT", force=True, reason="Left before the session began")
     assert response.status_code == 200
-    data = await gql.execute("query($id: ID!) { groupSession(id: $id) { charges { status } auditLog { action } } }", {"id": room.session["id"]})
+    data = await gql.execute(
+        "query($id: ID!) { groupSession(id: $id) { charges { status } auditLog { action } } }",
+        {"id": room.session["id"]},
+    )
     assert sorted(c["status"] for c in data["groupSession"]["charges"]) == ["ACTIVE", "VOIDED"]
     actions = [e["action"] for e in data["groupSession"]["auditLog"]]
     assert actions[-2:] == ["attendance.force_update", "session.rebill"]

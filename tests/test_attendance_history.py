@@ -1,6 +1,7 @@
 """A patient's attendance history through the endpoint: every session they were on the roster of,
 newest first and paged, with status, minutes, group and facility; tallies per group over the whole
 range; the same scope and facility rules as patients and sessions; a fixed statement count."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -48,17 +49,27 @@ async def ana_in_two_groups(gql, clinic):
     await mark(gql, iop.entry(1, ana), "LATE")
     await mark(gql, iop.entry(2, ana), "ABSENT")
     await mark(gql, iop.entry(3, ana), "ATTENDED")
-    await gql.execute("mutation($id: ID!) { cancelOccurrence(id: $id, reason: \"Holiday\") { id } }", {"id": iop.occurrences[3]})
+    await gql.execute(
+        'mutation($id: ID!) { cancelOccurrence(id: $id, reason: "Holiday") { id } }', {"id": iop.occurrences[3]}
+    )
     skills = await program(gql, clinic, [ana], group_type="SKILLS_TRAINING", name="DBT Skills", location="Room 5")
     await add_sessions(gql, skills, ["2026-03-03"], "13:00:00", "14:00:00")
     await mark(gql, skills.entry(0, ana), "ABSENT")
-    adhoc = await create_session(gql, clinic, patients=[ana], starts_at=datetime(2026, 3, 5, 15, 0, tzinfo=ZoneInfo("America/Phoenix")),
-                                 minutes=45, title="Drop-in")
+    adhoc = await create_session(
+        gql,
+        clinic,
+        patients=[ana],
+        starts_at=datetime(2026, 3, 5, 15, 0, tzinfo=ZoneInfo("America/Phoenix")),
+        minutes=45,
+        title="Drop-in",
+    )
     await mark(gql, adhoc["roster"][0]["id"], "ATTENDED")
     return {"ana": ana, "ben": ben, "iop": iop, "skills": skills, "adhoc": adhoc["id"]}
 
 
-async def test_history_lists_every_session_newest_first_with_status_minutes_group_and_facility(gql, clinic, ana_in_two_groups):
+async def test_history_lists_every_session_newest_first_with_status_minutes_group_and_facility(
+    gql, clinic, ana_in_two_groups
+):
     iop, skills = ana_in_two_groups["iop"], ana_in_two_groups["skills"]
     found = await history(gql, ana_in_two_groups["ana"])
     assert (found["from"], found["to"], found["totalCount"]) == ("2026-03-01", "2026-03-31", 7)
@@ -73,7 +84,11 @@ async def test_history_lists_every_session_newest_first_with_status_minutes_grou
         ("2026-03-02", "IOP Mornings", "ATTENDED", 180),
     ]
     assert rows[1]["sessionStatus"] == "CANCELLED"
-    assert (rows[6]["startTime"], rows[6]["endTime"], rows[6]["session"]["id"]) == ("09:00:00", "12:00:00", iop.sessions[0])
+    assert (rows[6]["startTime"], rows[6]["endTime"], rows[6]["session"]["id"]) == (
+        "09:00:00",
+        "12:00:00",
+        iop.sessions[0],
+    )
     assert rows[6]["group"]["id"] == rows[6]["groupId"] == iop.group_id and rows[5]["groupId"] == skills.group_id
     assert rows[3]["group"] is None and rows[3]["groupId"] is None
     assert {r["facility"]["id"] for r in rows} == {clinic.facility_id}
@@ -84,13 +99,25 @@ async def test_tallies_per_group_count_the_whole_range_with_a_rate_over_marked_s
     tallies = {t["title"]: t for t in found["tallies"]}
     assert list(tallies) == ["DBT Skills", "IOP Mornings", "Drop-in"]  # by name, ad-hoc sessions last
     iop = tallies["IOP Mornings"]
-    assert {k: iop[k] for k in ("attended", "late", "absent", "unmarked", "cancelled", "sessions", "minutesAttended")} == {
-        "attended": 1, "late": 1, "absent": 1, "unmarked": 1, "cancelled": 1, "sessions": 5, "minutesAttended": 360,
+    assert {
+        k: iop[k] for k in ("attended", "late", "absent", "unmarked", "cancelled", "sessions", "minutesAttended")
+    } == {
+        "attended": 1,
+        "late": 1,
+        "absent": 1,
+        "unmarked": 1,
+        "cancelled": 1,
+        "sessions": 5,
+        "minutesAttended": 360,
     }
     assert iop["attendanceRate"] == pytest.approx(2 / 3)
     assert iop["groupId"] == iop["group"]["id"] == ana_in_two_groups["iop"].group_id
     assert (tallies["DBT Skills"]["absent"], tallies["DBT Skills"]["attendanceRate"]) == (1, 0.0)
-    assert (tallies["Drop-in"]["groupId"], tallies["Drop-in"]["attendanceRate"], tallies["Drop-in"]["minutesAttended"]) == (None, 1.0, 45)
+    assert (
+        tallies["Drop-in"]["groupId"],
+        tallies["Drop-in"]["attendanceRate"],
+        tallies["Drop-in"]["minutesAttended"],
+    ) == (None, 1.0, 45)
 
 
 async def test_pages_follow_the_cursor_and_the_group_filter(gql, ana_in_two_groups):
@@ -104,7 +131,9 @@ async def test_pages_follow_the_cursor_and_the_group_filter(gql, ana_in_two_grou
     assert only_skills["totalCount"] == 1 and [t["title"] for t in only_skills["tallies"]] == ["DBT Skills"]
 
 
-async def test_the_range_is_facility_local_dates_and_defaults_to_the_year_up_to_today(gql, ana_in_two_groups, test_clock):
+async def test_the_range_is_facility_local_dates_and_defaults_to_the_year_up_to_today(
+    gql, ana_in_two_groups, test_clock
+):
     ana = ana_in_two_groups["ana"]
     one_day = await history(gql, ana, **{"from": "2026-03-04", "to": "2026-03-05"})
     assert [e["node"]["title"] for e in one_day["edges"]] == ["Drop-in", "IOP Mornings"]
@@ -128,7 +157,9 @@ async def test_patient_attendance_serves_a_session_reader_and_hides_other_facili
     assert code == "NOT_FOUND"
     scheduler = gql.__class__(gql.http, make_token(scopes=["pm.group_enrollments.view"]))
     refused = (await scheduler.post(HISTORY, {"id": ana})).json()
-    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN" and refused["errors"][0]["path"][-1] == "attendance"
+    assert (
+        refused["errors"][0]["extensions"]["code"] == "FORBIDDEN" and refused["errors"][0]["path"][-1] == "attendance"
+    )
 
 
 @pytest.mark.parametrize(

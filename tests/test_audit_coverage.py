@@ -1,6 +1,7 @@
 """Audit coverage, walked from the schema: every mutation that changes state writes an audit entry
 naming the actor, what it changed, and (for a change to an existing record) what it was before;
 a forced attendance change carries its reason. Entries hold ids and states, never patient details."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,8 +9,8 @@ from sqlalchemy import func, select
 
 from app.db import models
 from app.ids import split_id
-from tests.support.builders_hardening import CALLS, FORCE_SET_ATTENDANCE, World, build_world, root_fields
 from tests.conftest import make_token
+from tests.support.builders_hardening import CALLS, FORCE_SET_ATTENDANCE, World, build_world, root_fields
 
 CREATE = "create"  # a new record: `after` only
 CHANGE = "change"  # an existing record changes: `before` and `after`
@@ -76,14 +77,18 @@ async def last_audit_id(services) -> int:
 
 async def entries_since(services, audit_id: int) -> list[models.AuditEntry]:
     async with services.sessionmaker() as session:
-        rows = await session.scalars(select(models.AuditEntry).where(models.AuditEntry.id > audit_id).order_by(models.AuditEntry.id))
+        rows = await session.scalars(
+            select(models.AuditEntry).where(models.AuditEntry.id > audit_id).order_by(models.AuditEntry.id)
+        )
         return list(rows)
 
 
 async def run_as_actor(gql, spec, world: World) -> dict:
     """As ACTOR (or the staff member a note operation needs); a display's own operation as that
     display (its entries name `display:<id>`)."""
-    actor = gql.__class__(gql.http, world.display_credential if spec.device else make_token(subject=actor_of(spec, world)))
+    actor = gql.__class__(
+        gql.http, world.display_credential if spec.device else make_token(subject=actor_of(spec, world))
+    )
     return (await actor.post(spec.document, spec.variables(world))).json()
 
 

@@ -1,6 +1,7 @@
 """Bad input everywhere: malformed ids, dates out of range, time zones that do not exist, RRULEs that
 never match or never end, negative or absurd money, oversized strings and NUL characters. Each is a
 clear BAD_USER_INPUT, quickly, and nothing is written (rules.md §3)."""
+
 from __future__ import annotations
 
 import base64
@@ -163,12 +164,15 @@ async def test_a_date_or_time_out_of_range_is_bad_user_input_and_writes_nothing(
     assert await each_refused(gql, database_url, cases) == []
 
 
-@pytest.mark.parametrize("query", [
-    '{ groupSessions(filter: {from: "0001-01-01", to: "0001-01-02"}) { totalCount } }',
-    '{ groupSessions(filter: {from: "9999-12-30", to: "9999-12-31"}) { totalCount } }',
-    '{ groupSessions(filter: {from: "2026-01-01", to: "2030-01-01"}) { totalCount } }',
-    '{ groupSessions(filter: {from: "2026-02-01", to: "2026-01-01"}) { totalCount } }',
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        '{ groupSessions(filter: {from: "0001-01-01", to: "0001-01-02"}) { totalCount } }',
+        '{ groupSessions(filter: {from: "9999-12-30", to: "9999-12-31"}) { totalCount } }',
+        '{ groupSessions(filter: {from: "2026-01-01", to: "2030-01-01"}) { totalCount } }',
+        '{ groupSessions(filter: {from: "2026-02-01", to: "2026-01-01"}) { totalCount } }',
+    ],
+)
 async def test_a_session_list_range_out_of_bounds_is_bad_user_input(gql, query):
     await assert_bad_input(gql, query, {})
 
@@ -181,7 +185,9 @@ async def test_compliance_for_a_week_out_of_range_is_bad_user_input(gql, world):
 
 async def test_a_session_at_the_edge_of_the_supported_range_reads_back(gql, clinic):
     """The bounds are dates a clinic could mean; every field of a session inside them can be read."""
-    session = await create_session(gql, clinic, patients=[], starts_at=datetime(2199, 12, 31, 22, 0, tzinfo=timezone.utc), minutes=60)
+    session = await create_session(
+        gql, clinic, patients=[], starts_at=datetime(2199, 12, 31, 22, 0, tzinfo=timezone.utc), minutes=60
+    )
     assert session["sessionDate"] == "2199-12-31"
 
 
@@ -189,14 +195,26 @@ async def test_a_session_at_the_edge_of_the_supported_range_reads_back(gql, clin
 
 
 NOT_ZONES = [
-    "Mars/Olympus_Mons", "America/phoenix", "UTC+5", "GMT+25", "Etc/GMT+14", "localtime", "../../etc/passwd",
-    "America/Phoenix\x00", "", " America/Phoenix", "A" * 300,
+    "Mars/Olympus_Mons",
+    "America/phoenix",
+    "UTC+5",
+    "GMT+25",
+    "Etc/GMT+14",
+    "localtime",
+    "../../etc/passwd",
+    "America/Phoenix\x00",
+    "",
+    " America/Phoenix",
+    "A" * 300,
 ]
 
 
 async def test_a_time_zone_that_does_not_exist_is_bad_user_input(gql, world, database_url):
     spec = CALLS["createFacility"]
-    cases = [(repr(zone[:40]), spec.document, with_value(spec.variables(world), ("input", "timezone"), zone)) for zone in NOT_ZONES]
+    cases = [
+        (repr(zone[:40]), spec.document, with_value(spec.variables(world), ("input", "timezone"), zone))
+        for zone in NOT_ZONES
+    ]
     assert await each_refused(gql, database_url, cases) == []
 
 
@@ -220,8 +238,14 @@ NEVER_MATCHING = [
 ]
 
 MALFORMED_RULES = [
-    "FREQ=HOURLY", "FREQ=SECONDLY", "NOT A RULE", "FREQ=DAILY;BYHOUR=25", "FREQ=DAILY;INTERVAL=0",
-    "DTSTART:20260101T090000\nRRULE:FREQ=DAILY", "FREQ=DAILY;" + "BYSETPOS=1;" * 60, "FREQ=WEEKLY;UNTIL=2030",
+    "FREQ=HOURLY",
+    "FREQ=SECONDLY",
+    "NOT A RULE",
+    "FREQ=DAILY;BYHOUR=25",
+    "FREQ=DAILY;INTERVAL=0",
+    "DTSTART:20260101T090000\nRRULE:FREQ=DAILY",
+    "FREQ=DAILY;" + "BYSETPOS=1;" * 60,
+    "FREQ=WEEKLY;UNTIL=2030",
 ]
 
 
@@ -258,8 +282,10 @@ NOT_AN_RRULE = {
 async def test_text_that_is_no_rfc_5545_rrule_is_bad_user_input_with_the_reason(gql, world, rule):
     variables = CALLS["createGroup"].variables(world)
     variables["input"].update(recurrenceRule=rule, recurrenceStart="2026-03-02T09:00:00-07:00")
-    for document, values in [(CALLS["createGroup"].document, variables),
-                             (CALLS["updateGroup"].document, {"id": world.group, "input": {"recurrenceRule": rule}})]:
+    for document, values in [
+        (CALLS["createGroup"].document, variables),
+        (CALLS["updateGroup"].document, {"id": world.group, "input": {"recurrenceRule": rule}}),
+    ]:
         message = await assert_bad_input(gql, document, values, mentions=NOT_AN_RRULE[rule])
         assert "unpack" not in message and "invalid literal" not in message and "Error" not in message
 
@@ -272,10 +298,18 @@ def test_recurrence_rule_problem_names_a_rule_that_never_matches(rule):
     assert time.monotonic() - started < 0.5
 
 
-@pytest.mark.parametrize("rule", [
-    "FREQ=WEEKLY;BYDAY=MO,WE", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", "FREQ=MONTHLY;BYMONTHDAY=31",
-    "FREQ=MONTHLY;BYDAY=FR;BYMONTHDAY=13", "FREQ=DAILY;INTERVAL=1000", "FREQ=WEEKLY;COUNT=1", "FREQ=MONTHLY;BYDAY=-1FR",
-])
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=WEEKLY;BYDAY=MO,WE",
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
+        "FREQ=MONTHLY;BYMONTHDAY=31",
+        "FREQ=MONTHLY;BYDAY=FR;BYMONTHDAY=13",
+        "FREQ=DAILY;INTERVAL=1000",
+        "FREQ=WEEKLY;COUNT=1",
+        "FREQ=MONTHLY;BYDAY=-1FR",
+    ],
+)
 def test_rules_that_match_rarely_are_accepted(rule):
     assert recurrence_rule_problem(rule, datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)) is None
 
@@ -283,15 +317,23 @@ def test_rules_that_match_rarely_are_accepted(rule):
 async def test_a_rule_that_never_ends_is_bounded_by_the_generate_window(gql, world, database_url):
     every_hour = "FREQ=DAILY;BYHOUR=" + ",".join(str(h) for h in range(0, 24, 1)) + ";BYMINUTE=0"
     variables = CALLS["createGroup"].variables(world)
-    variables["input"].update(recurrenceRule="FREQ=DAILY", recurrenceStart="2026-03-02T09:00:00-07:00", durationMinutes=30)
-    group = (await gql.execute("mutation($input: CreateGroupInput!) { createGroup(input: $input) { id } }", variables))["createGroup"]["id"]
+    variables["input"].update(
+        recurrenceRule="FREQ=DAILY", recurrenceStart="2026-03-02T09:00:00-07:00", durationMinutes=30
+    )
+    group = (await gql.execute("mutation($input: CreateGroupInput!) { createGroup(input: $input) { id } }", variables))[
+        "createGroup"
+    ]["id"]
     generate = CALLS["generateOccurrences"].document
     before = await row_counts(database_url)
     await assert_bad_input(gql, generate, {"groupId": group, "from": "2026-03-02", "to": "2027-03-03"}, mentions="366")
     # A rule with 24 starts a day would pass 1,000 occurrences in a window: it is refused before that,
     # as more frequent than DAILY (rules.md §4).
-    await assert_bad_input(gql, 'mutation($id: ID!, $r: String!) { updateGroup(id: $id, input: {recurrenceRule: $r}) { id } }',
-                           {"id": group, "r": every_hour}, mentions="more frequent than DAILY")
+    await assert_bad_input(
+        gql,
+        "mutation($id: ID!, $r: String!) { updateGroup(id: $id, input: {recurrenceRule: $r}) { id } }",
+        {"id": group, "r": every_hour},
+        mentions="more frequent than DAILY",
+    )
     assert await row_counts(database_url) == before
 
 
@@ -321,15 +363,28 @@ LOOSE_VALUES = [
 ]
 
 
-@pytest.mark.parametrize("operation, path, value, reason", LOOSE_VALUES, ids=[f"{c[0]}.{c[1][-1]}={c[2]!r}" for c in LOOSE_VALUES])
-async def test_a_value_that_would_be_misread_is_bad_user_input(gql, world, database_url, operation, path, value, reason):
+@pytest.mark.parametrize(
+    "operation, path, value, reason", LOOSE_VALUES, ids=[f"{c[0]}.{c[1][-1]}={c[2]!r}" for c in LOOSE_VALUES]
+)
+async def test_a_value_that_would_be_misread_is_bad_user_input(
+    gql, world, database_url, operation, path, value, reason
+):
     before = await row_counts(database_url)
     spec = CALLS[operation]
     await assert_bad_input(gql, spec.document, with_value(spec.variables(world), path, value), mentions=reason)
     assert await row_counts(database_url) == before
 
 
-PARSER_WORDS = ("unpack", "invalid literal", "expected", "fromisoformat", "Invalid isoformat", "must be in", "argument", "Error")
+PARSER_WORDS = (
+    "unpack",
+    "invalid literal",
+    "expected",
+    "fromisoformat",
+    "Invalid isoformat",
+    "must be in",
+    "argument",
+    "Error",
+)
 GARBLED = [
     ("createGroupSession", ("input", "startsAt"), "2026-03-10T"),
     ("createGroupSession", ("input", "startsAt"), "2026-13-40T99:00:00Z"),
@@ -370,8 +425,10 @@ BAD_RATES = ["-5", "-0.01", "NaN", "Infinity", "-Infinity", "1e100", "1234567890
 
 async def test_negative_or_absurd_money_is_bad_user_input(gql, world, database_url):
     spec = CALLS["setGroupSizeBands"]
-    cases = [(f"rate={rate!r}", spec.document, with_value(spec.variables(world), ("input", "bands", 0, "rate"), rate))
-             for rate in BAD_RATES]
+    cases = [
+        (f"rate={rate!r}", spec.document, with_value(spec.variables(world), ("input", "bands", 0, "rate"), rate))
+        for rate in BAD_RATES
+    ]
     assert await each_refused(gql, database_url, cases) == []
 
 
@@ -391,8 +448,14 @@ BAD_NUMBERS = [
 
 
 async def test_a_number_out_of_range_is_bad_user_input(gql, world, database_url):
-    cases = [(f"{operation}.{path[-1]}={value}", CALLS[operation].document,
-              with_value(CALLS[operation].variables(world), path, value)) for operation, path, value in BAD_NUMBERS]
+    cases = [
+        (
+            f"{operation}.{path[-1]}={value}",
+            CALLS[operation].document,
+            with_value(CALLS[operation].variables(world), path, value),
+        )
+        for operation, path, value in BAD_NUMBERS
+    ]
     assert await each_refused(gql, database_url, cases) == []
 
 
@@ -409,7 +472,13 @@ def string_paths(variables, path: tuple = ()) -> list[tuple]:
 
 # Optional text fields the calls in CALLS leave out, added so that their limits are tested too.
 OPTIONAL_TEXT = {
-    "createFacility": {"npi": "1234567893", "taxId": "861234567", "addressLine1": "1 Main St", "city": "Mesa", "postalCode": "85201"},
+    "createFacility": {
+        "npi": "1234567893",
+        "taxId": "861234567",
+        "addressLine1": "1 Main St",
+        "city": "Mesa",
+        "postalCode": "85201",
+    },
     "createStaff": {"npi": "1245319599"},
     "createPatient": {"sex": "F", "addressLine1": "1 Main St", "city": "Mesa", "state": "AZ", "postalCode": "85201"},
     "createGroup": {"location": "Room 2"},
@@ -417,14 +486,33 @@ OPTIONAL_TEXT = {
 
 
 # Values that are not free text (enums, dates, times, money, zones): their own tests cover them.
-NOT_TEXT = {"status", "code", "groupType", "role", "timezone", "dateOfBirth", "from", "to", "startsAt", "endsAt",
-            "startTime", "endTime", "sessionDate", "rate", "effectiveFrom", "effectiveTo", "recurrenceStart"}
+NOT_TEXT = {
+    "status",
+    "code",
+    "groupType",
+    "role",
+    "timezone",
+    "dateOfBirth",
+    "from",
+    "to",
+    "startsAt",
+    "endsAt",
+    "startTime",
+    "endTime",
+    "sessionDate",
+    "rate",
+    "effectiveFrom",
+    "effectiveTo",
+    "recurrenceStart",
+}
 
 
 def text_cases(world: World) -> list[tuple[str, str, dict, tuple]]:
     """(operation, document, valid variables with every optional text field set, path of one text value) for every
     text value a mutation takes: ids and enum-like values are covered elsewhere."""
-    ids = {v for v in vars(world).values() if isinstance(v, str)} | set(world.patients) | set(world.live_roster.values())
+    ids = (
+        {v for v in vars(world).values() if isinstance(v, str)} | set(world.patients) | set(world.live_roster.values())
+    )
     cases = []
     for name, spec in {**CALLS, "setAttendance (forced)": FORCE_SET_ATTENDANCE}.items():
         if not spec.document.startswith("mutation"):
@@ -466,27 +554,34 @@ async def test_a_nul_character_anywhere_is_bad_user_input_and_writes_nothing(gql
     assert await row_counts(database_url) == before
 
 
-@pytest.mark.parametrize("query", [
-    "query($s: String) { patients(search: $s) { totalCount } }",
-    "query($s: String) { groups(filter: {search: $s}) { totalCount } }",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "query($s: String) { patients(search: $s) { totalCount } }",
+        "query($s: String) { groups(filter: {search: $s}) { totalCount } }",
+    ],
+)
 @pytest.mark.parametrize("search", ["\x00", "%_\\", "x" * 50_000])
 async def test_searching_for_anything_is_never_a_server_fault(gql, query, search):
     body = (await gql.post(query, {"s": search})).json()
     assert all(e["extensions"]["code"] == "BAD_USER_INPUT" for e in body.get("errors") or []), body
 
 
-@pytest.mark.parametrize("cursor", ["bzo5OTk5OTk5OTk5OTk5OTk5OTk5OTk5", "ZTo5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5", "!!", "bzotMQ=="])
+@pytest.mark.parametrize(
+    "cursor", ["bzo5OTk5OTk5OTk5OTk5OTk5OTk5OTk5", "ZTo5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5", "!!", "bzotMQ=="]
+)
 @pytest.mark.parametrize("field", ["patients", "groups", "integrationEvents"])
 async def test_a_hostile_cursor_is_bad_user_input(gql, cursor, field):
-    await assert_bad_input(gql, f'query($c: String) {{ {field}(after: $c) {{ totalCount }} }}', {"c": cursor})
+    await assert_bad_input(gql, f"query($c: String) {{ {field}(after: $c) {{ totalCount }} }}", {"c": cursor})
 
 
 @pytest.mark.parametrize("reason,refused", [("x" * 1000, False), ("x" * 1001, True), ("   ", True)])
 def test_a_force_reason_is_required_and_bounded(reason, refused):
     from app.rules.attendance import AttendanceChange, attendance_change_refusal
 
-    change = AttendanceChange(current="ATTENDED", new="ABSENT", session_locked=True, force=True, may_force=True, reason=reason)
+    change = AttendanceChange(
+        current="ATTENDED", new="ABSENT", session_locked=True, force=True, may_force=True, reason=reason
+    )
     refusal = attendance_change_refusal(change)
     assert (refusal is not None and refusal.code == "BAD_USER_INPUT") == refused
 

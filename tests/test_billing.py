@@ -1,4 +1,5 @@
 """Billing through the endpoint: the attendance guide's whole story, from preview to void/replace."""
+
 from __future__ import annotations
 
 import asyncio
@@ -71,7 +72,7 @@ async def test_unmarked_members_block_billing_and_are_named(gql, room):
 
 async def test_preview_recomputes_as_attendance_is_marked(gql, clinic, room):
     session_id, members = room
-    for m, status in zip(members, ["ATTENDED", "ATTENDED", "LATE", "ABSENT", "ABSENT"]):
+    for m, status in zip(members, ["ATTENDED", "ATTENDED", "LATE", "ABSENT", "ABSENT"], strict=False):
         await mark(gql, m, status)
     data = await preview(gql, session_id)
     assert data["billableCount"] == 3 and data["state"] == "AZ"
@@ -96,7 +97,7 @@ async def test_between_bands_codes_down_with_a_warning(gql, clinic, room):
             "mutation($s: ID!, $p: ID!) { addSessionParticipant(sessionId: $s, patientId: $p) { id } }",
             {"s": session_id, "p": patient},
         )
-    roster = (await gql.execute("query($id: ID!) { groupSession(id: $id) { roster { id } } }", {"id": session_id}))
+    roster = await gql.execute("query($id: ID!) { groupSession(id: $id) { roster { id } } }", {"id": session_id})
     for entry in roster["groupSession"]["roster"]:
         await mark(gql, entry["id"], "ATTENDED")
     data = await preview(gql, session_id)
@@ -124,15 +125,21 @@ async def test_blocking_issue_cannot_be_accepted_and_warning_needs_a_note(gql, r
         await mark(gql, m, "ATTENDED")
     _, code, _ = await gql.error(ACCEPT, {"id": session_id, "code": "SUPERVISION_RATIO_BREACH", "note": " "})
     assert code == "BAD_USER_INPUT"
-    data = (await gql.execute(ACCEPT, {"id": session_id, "code": "SUPERVISION_RATIO_BREACH", "note": "Second supervisor covered per AZ rule"}))
+    data = await gql.execute(
+        ACCEPT, {"id": session_id, "code": "SUPERVISION_RATIO_BREACH", "note": "Second supervisor covered per AZ rule"}
+    )
     assert data["acceptBillingIssue"]["readyToBill"] is True  # 5 billable sits in 5-8; the ratio warning is accepted
-    log = await gql.execute("query($id: ID!) { groupSession(id: $id) { auditLog { action reason } } }", {"id": session_id})
-    assert {"action": "billing_issue.accept", "reason": "Second supervisor covered per AZ rule"} in log["groupSession"]["auditLog"]
+    log = await gql.execute(
+        "query($id: ID!) { groupSession(id: $id) { auditLog { action reason } } }", {"id": session_id}
+    )
+    assert {"action": "billing_issue.accept", "reason": "Second supervisor covered per AZ rule"} in log["groupSession"][
+        "auditLog"
+    ]
 
 
 async def test_billing_waits_for_the_end_and_then_builds_charges_and_claims(gql, clinic, room, test_clock, services):
     session_id, members = room
-    for m, status in zip(members, ["ATTENDED", "ATTENDED", "LATE", "ABSENT", "ABSENT"]):
+    for m, status in zip(members, ["ATTENDED", "ATTENDED", "LATE", "ABSENT", "ABSENT"], strict=False):
         await mark(gql, m, status)
     status, code, _ = await gql.error(RUN, {"id": session_id})
     assert (status, code) == (409, "ILLEGAL_TRANSITION")
@@ -150,7 +157,9 @@ async def test_billing_waits_for_the_end_and_then_builds_charges_and_claims(gql,
     )
     assert member_charges["node"]["charges"] == [{"amount": "40.00", "status": "ACTIVE"}]
     events = await gql.execute("{ integrationEvents(first: 100) { edges { node { type payload } } } }")
-    documented = [e["node"] for e in events["integrationEvents"]["edges"] if e["node"]["type"] == "group_session_documented"]
+    documented = [
+        e["node"] for e in events["integrationEvents"]["edges"] if e["node"]["type"] == "group_session_documented"
+    ]
     assert len(documented) == 1 and len(documented[0]["payload"]["claimIds"]) == 3
     # running it again changes nothing
     await gql.execute(RUN, {"id": session_id})
@@ -166,7 +175,9 @@ async def test_locked_session_edit_answers_409_locked(gql, room, test_clock):
     status, code, body = await gql.error(SET_ATTENDANCE, {"participantId": members[0], "status": "ABSENT"})
     assert (status, code, body["data"]) == (409, "LOCKED", None)
     no_force = gql.as_(scopes=[s for s in ALL_SCOPES if s != "clinical.attendance.write.force"])
-    _, code, _ = await no_force.error(SET_ATTENDANCE, {"participantId": members[0], "status": "ABSENT", "force": True, "reason": "x"})
+    _, code, _ = await no_force.error(
+        SET_ATTENDANCE, {"participantId": members[0], "status": "ABSENT", "force": True, "reason": "x"}
+    )
     assert code == "FORBIDDEN"
     _, code, _ = await gql.error(SET_ATTENDANCE, {"participantId": members[0], "status": "ABSENT", "force": True})
     assert code == "BAD_USER_INPUT"
@@ -174,7 +185,7 @@ async def test_locked_session_edit_answers_409_locked(gql, room, test_clock):
 
 async def test_force_update_voids_and_replaces_submitted_claims(gql, clinic, room, test_clock):
     session_id, members = room
-    for m, status in zip(members, ["ATTENDED", "ATTENDED", "ATTENDED", "ATTENDED", "ABSENT"]):
+    for m, status in zip(members, ["ATTENDED", "ATTENDED", "ATTENDED", "ATTENDED", "ABSENT"], strict=False):
         await mark(gql, m, status)
     set_now(test_clock, at(10, 31))
     await gql.execute(RUN, {"id": session_id})
@@ -218,7 +229,9 @@ async def test_force_update_voids_and_replaces_submitted_claims(gql, clinic, roo
     assert next(s for s in segments if s[0] == "CLM")[5].split(":")[2] == "7"
     assert ["REF", "F8", second["claimNumber"]] in segments
     assert next(s for s in segments if s[0] == "CLM")[2] == "30"
-    log = (await gql.execute("query($id: ID!) { groupSession(id: $id) { auditLog { action reason actor } } }", {"id": session_id}))
+    log = await gql.execute(
+        "query($id: ID!) { groupSession(id: $id) { auditLog { action reason actor } } }", {"id": session_id}
+    )
     forced = [e for e in log["groupSession"]["auditLog"] if e["action"] == "attendance.force_update"]
     assert [e["reason"] for e in forced] == ["Left before the group started", "Came back", "Arrived late, signed in"]
 
@@ -238,7 +251,9 @@ async def test_billing_runs_exactly_once_under_concurrent_sweeps(gql, room, test
         charges = await db.scalar(select(func.count()).select_from(models.Charge))
         claims = await db.scalar(select(func.count()).select_from(models.Claim))
         events = await db.scalar(
-            select(func.count()).select_from(models.IntegrationEvent).where(models.IntegrationEvent.type == "group_session_documented")
+            select(func.count())
+            .select_from(models.IntegrationEvent)
+            .where(models.IntegrationEvent.type == "group_session_documented")
         )
     assert (charges, claims, events) == (5, 5, 1)
 
@@ -261,7 +276,9 @@ async def test_billing_needs_its_scopes(gql, room, test_clock):
     _, code, _ = await reader.error(RUN, {"id": session_id})
     assert code == "FORBIDDEN"
     no_read = gql.as_(scopes=[s for s in ALL_SCOPES if s != "billing.read"])
-    _, code, _ = await no_read.error('query { claim(id: "Q2xhaW06MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw") { id } }')
+    _, code, _ = await no_read.error(
+        'query { claim(id: "Q2xhaW06MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw") { id } }'
+    )
     assert code == "FORBIDDEN"
 
 
@@ -270,9 +287,11 @@ async def claims_of(gql, session_id, patient_id):
     return [c for c in billed["claims"] if c["patient"]["id"] == patient_id]
 
 
-async def test_a_second_correction_before_the_first_is_sent_still_answers_the_payers_claim(gql, clinic, room, test_clock):
+async def test_a_second_correction_before_the_first_is_sent_still_answers_the_payers_claim(
+    gql, clinic, room, test_clock
+):
     session_id, members = room
-    for m, status in zip(members, ["ATTENDED", "ATTENDED", "ATTENDED", "ATTENDED", "ABSENT"]):
+    for m, status in zip(members, ["ATTENDED", "ATTENDED", "ATTENDED", "ATTENDED", "ABSENT"], strict=False):
         await mark(gql, m, status)
     set_now(test_clock, at(10, 31))
     await gql.execute(RUN, {"id": session_id})
@@ -286,7 +305,10 @@ async def test_a_second_correction_before_the_first_is_sent_still_answers_the_pa
     await mark(gql, members[4], "ABSENT", force=True, reason="Left at once")
     history = await claims_of(gql, session_id, clinic.patients[0])
     assert [(c["frequency"], c["status"]) for c in history] == [
-        ("ORIGINAL", "REPLACED"), ("REPLACEMENT", "VOIDED"), ("REPLACEMENT", "DRAFT")]
+        ("ORIGINAL", "REPLACED"),
+        ("REPLACEMENT", "VOIDED"),
+        ("REPLACEMENT", "DRAFT"),
+    ]
     assert history[2]["originalClaim"]["claimNumber"] == sent["claimNumber"]
 
     # And when member 0 turns out absent, the claim voided is the one the payer holds.
@@ -364,7 +386,7 @@ async def test_a_session_with_unmarked_members_awaits_finalization_instead_of_bi
     await mark(gql, members[1], "ABSENT")
     assert (await gql.execute(PREVIEW, {"id": session_id}))["groupSession"]["status"] == "AWAITING_FINALIZATION"
     assert await documented_events(gql) == []
-    log = (await gql.execute("query($id: ID!) { groupSession(id: $id) { auditLog { action } } }", {"id": session_id}))
+    log = await gql.execute("query($id: ID!) { groupSession(id: $id) { auditLog { action } } }", {"id": session_id})
     assert [e["action"] for e in log["groupSession"]["auditLog"]].count("session.await_finalization") == 1
 
 
@@ -378,7 +400,9 @@ async def test_the_mark_that_clears_the_last_blocking_issue_bills_in_its_transac
     await mark(gql, members[4], "ABSENT")
     billed = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]
     assert (billed["status"], billed["locked"], len(billed["charges"])) == ("LOCKED", True, 4)
-    assert all(c["validation"] == [{"code": "SUPERVISION_RATIO_BREACH", "severity": "WARNING"}] for c in billed["claims"])
+    assert all(
+        c["validation"] == [{"code": "SUPERVISION_RATIO_BREACH", "severity": "WARNING"}] for c in billed["claims"]
+    )
     assert len(await documented_events(gql)) == 1
     assert await bill_due_sessions(services) == 0
 
@@ -397,7 +421,9 @@ async def test_the_sweep_bills_once_a_blocking_issue_clears_another_way(gql, cli
     assert (await gql.execute(PREVIEW, {"id": session_id}))["groupSession"]["status"] == "LOCKED"
 
 
-async def test_at_the_deadline_a_blocked_session_is_billed_with_its_issues_on_the_claims(gql, room, test_clock, services):
+async def test_at_the_deadline_a_blocked_session_is_billed_with_its_issues_on_the_claims(
+    gql, room, test_clock, services
+):
     session_id, members = room
     await mark(gql, members[0], "ATTENDED")
     await mark(gql, members[1], "LATE")
@@ -413,7 +439,9 @@ async def test_at_the_deadline_a_blocked_session_is_billed_with_its_issues_on_th
         assert {"code": "GROUP_UNATTENDED_BILLED", "severity": "BLOCKING"} in claim["validation"]
     _, code, _ = await gql.error(SUBMIT, {"id": billed["claims"][0]["id"]})
     assert code == "ILLEGAL_TRANSITION"  # a claim with a BLOCKING issue is not submitted
-    log = (await gql.execute("query($id: ID!) { groupSession(id: $id) { auditLog { action after } } }", {"id": session_id}))
+    log = await gql.execute(
+        "query($id: ID!) { groupSession(id: $id) { auditLog { action after } } }", {"id": session_id}
+    )
     bill = next(e for e in log["groupSession"]["auditLog"] if e["action"] == "session.bill")
     assert bill["after"]["finalizationDeadlineReached"] is True
 
@@ -443,7 +471,9 @@ async def test_watchers_see_a_session_start_awaiting_finalization(gql, ws, room,
         assert kinds == ["ATTENDANCE_CHANGED"] * len(members) + ["LOCKED"]
 
 
-async def test_the_last_marks_racing_sweeps_and_run_billing_bill_an_awaiting_session_exactly_once(gql, clinic, room, test_clock, services):
+async def test_the_last_marks_racing_sweeps_and_run_billing_bill_an_awaiting_session_exactly_once(
+    gql, clinic, room, test_clock, services
+):
     """Two tablets mark the last two unmarked members at once while sweeps and runBilling run:
     whichever order the row locks give, the session is billed once, by the request that cleared
     its last blocking issue or by a sweep after it."""
@@ -465,7 +495,9 @@ async def test_the_last_marks_racing_sweeps_and_run_billing_bill_an_awaiting_ses
             gql.post(RUN, {"id": session_id}),
             bill_due_sessions(services),
         )
-        assert all(r.status_code == 200 and "errors" not in r.json() for r in results[:2]), [r.json() for r in results[:2]]
+        assert all(r.status_code == 200 and "errors" not in r.json() for r in results[:2]), [
+            r.json() for r in results[:2]
+        ]
         # runBilling either found it still awaiting (ILLEGAL_TRANSITION) or billed, never a fault.
         run = results[3].json()
         assert "errors" not in run or run["errors"][0]["extensions"]["code"] == "ILLEGAL_TRANSITION", run
@@ -474,7 +506,9 @@ async def test_the_last_marks_racing_sweeps_and_run_billing_bill_an_awaiting_ses
         assert billed["status"] == "LOCKED" and len(billed["charges"]) == 3 and len(billed["claims"]) == 3
     async with services.sessionmaker() as db:
         events = await db.scalar(
-            select(func.count()).select_from(models.IntegrationEvent).where(models.IntegrationEvent.type == "group_session_documented")
+            select(func.count())
+            .select_from(models.IntegrationEvent)
+            .where(models.IntegrationEvent.type == "group_session_documented")
         )
         charges = await db.scalar(select(func.count()).select_from(models.Charge))
     assert (events, charges) == (trials, 3 * trials)

@@ -1,4 +1,5 @@
 """The broadcaster's known defects, each reproduced against a real connection and shown fixed."""
+
 from __future__ import annotations
 
 import asyncio
@@ -79,6 +80,7 @@ async def test_two_watchers_joining_a_new_channel_at_once_both_get_every_event()
             assert await asyncio.wait_for(a.__anext__(), 2) == "hello"
             assert await asyncio.wait_for(b.__anext__(), 2) == "hello"
         for _ in range(20):  # and under a real race, many times
+
             async def join():
                 async with hub.watch("t:race") as w:
                     await asyncio.sleep(0.01)

@@ -1,6 +1,7 @@
 """Calendar feeds through the real endpoint, read as calendar clients read them: parsed by the
 icalendar library and expanded by recurring_ical_events, across the DST change of 8 March 2026 in
 an America/New_York facility; polled with If-None-Match; reached only with a live secret."""
+
 from __future__ import annotations
 
 import hashlib
@@ -44,14 +45,33 @@ async def hudson(gql, clinic, test_clock):
     lead = await clinic.add_staff("Robin Lead", facility_id=facility)
     co = await clinic.add_staff("Casey Co", facility_id=facility)
     group = await make_group(
-        gql, clinic, name="IOP Mornings", groupType="IOP", facilityId=facility, facilitatorId=lead, coFacilitatorId=co,
-        location="Room 2, 14 Main St", durationMinutes=180, recurrenceRule="FREQ=WEEKLY;BYDAY=MO", recurrenceStart="2026-02-23T09:00:00-05:00",
+        gql,
+        clinic,
+        name="IOP Mornings",
+        groupType="IOP",
+        facilityId=facility,
+        facilitatorId=lead,
+        coFacilitatorId=co,
+        location="Room 2, 14 Main St",
+        durationMinutes=180,
+        recurrenceRule="FREQ=WEEKLY;BYDAY=MO",
+        recurrenceStart="2026-02-23T09:00:00-05:00",
     )
     created = (await generate(gql, group, "2026-02-23", "2026-03-23"))["created"]
-    patients = [await clinic.add_patient("Ana Flores", facility_id=facility), await clinic.add_patient("Ben Ortiz", facility_id=facility)]
+    patients = [
+        await clinic.add_patient("Ana Flores", facility_id=facility),
+        await clinic.add_patient("Ben Ortiz", facility_id=facility),
+    ]
     for patient in patients:
         await enroll(gql, group, patient)
-    return {"facility": facility, "group": group, "lead": lead, "co": co, "occurrences": [o["id"] for o in created], "patients": patients}
+    return {
+        "facility": facility,
+        "group": group,
+        "lead": lead,
+        "co": co,
+        "occurrences": [o["id"] for o in created],
+        "patients": patients,
+    }
 
 
 async def create_feed(gql, **variables) -> dict:
@@ -73,7 +93,9 @@ def uid(occurrence_id: str) -> str:
 
 async def test_a_group_feed_has_one_event_per_occurrence_at_nine_across_the_dst_change(gql, http, hudson):
     created = await create_feed(gql, groupId=hudson["group"], label="Front desk display")
-    assert created["url"].startswith("http://test/calendar/groups/") and created["url"].endswith(f".ics?token={created['token']}")
+    assert created["url"].startswith("http://test/calendar/groups/") and created["url"].endswith(
+        f".ics?token={created['token']}"
+    )
 
     response = await fetch(http, created["url"])
 
@@ -83,17 +105,30 @@ async def test_a_group_feed_has_one_event_per_occurrence_at_nine_across_the_dst_
     assert str(calendar["VERSION"]) == "2.0" and str(calendar["X-WR-CALNAME"]) == "IOP Mornings"
     (zone,) = calendar.walk("VTIMEZONE")
     assert str(zone["TZID"]) == "America/New_York" and {c.name for c in zone.subcomponents} == {"STANDARD", "DAYLIGHT"}
-    expanded = sorted(recurring_ical_events.of(calendar).between(date(2026, 2, 1), date(2026, 4, 1)), key=lambda e: e.decoded("DTSTART"))
+    expanded = sorted(
+        recurring_ical_events.of(calendar).between(date(2026, 2, 1), date(2026, 4, 1)),
+        key=lambda e: e.decoded("DTSTART"),
+    )
     assert [str(e["UID"]) for e in expanded] == [uid(o) for o in hudson["occurrences"]]
     starts = [e.decoded("DTSTART") for e in expanded]
-    assert [s.date().isoformat() for s in starts] == ["2026-02-23", "2026-03-02", "2026-03-09", "2026-03-16", "2026-03-23"]
+    assert [s.date().isoformat() for s in starts] == [
+        "2026-02-23",
+        "2026-03-02",
+        "2026-03-09",
+        "2026-03-16",
+        "2026-03-23",
+    ]
     assert {(s.hour, s.minute) for s in starts} == {(9, 0)}  # wall time holds across DST
     assert [s.astimezone(timezone.utc).hour for s in starts] == [14, 14, 13, 13, 13]
     assert {(e.decoded("DTEND") - e.decoded("DTSTART")).seconds for e in expanded} == {3 * 3600}
     assert all(e["DTSTART"].params["TZID"] == "America/New_York" for e in events_of(response.content))
     first = expanded[0]
     assert (str(first["SUMMARY"]), str(first["LOCATION"]), str(first["STATUS"]), first.decoded("SEQUENCE")) == (
-        "IOP Mornings", "Room 2, 14 Main St", "CONFIRMED", 0)
+        "IOP Mornings",
+        "Room 2, 14 Main St",
+        "CONFIRMED",
+        0,
+    )
     assert isinstance(first.decoded("DTSTAMP"), datetime)
 
 
@@ -121,7 +156,9 @@ async def test_a_change_bumps_the_sequence_and_a_cancellation_keeps_the_uid(gql,
     assert (events[uid(moved)].decoded("SEQUENCE"), events[uid(moved)].decoded("DTSTART").hour) == (1, 10)
     assert (str(events[uid(cancelled)]["STATUS"]), events[uid(cancelled)].decoded("SEQUENCE")) == ("CANCELLED", 1)
     assert events[uid(moved)].decoded("DTSTAMP") == events[uid(moved)].decoded("LAST-MODIFIED")  # its last revision
-    assert "Clinic closed" not in (await fetch(http, created["url"])).text  # reasons are staff notes, not for a wall calendar
+    assert (
+        "Clinic closed" not in (await fetch(http, created["url"])).text
+    )  # reasons are staff notes, not for a wall calendar
 
 
 async def test_polling_with_the_etag_gets_304_until_the_schedule_changes(gql, http, hudson):
@@ -132,7 +169,7 @@ async def test_polling_with_the_etag_gets_304_until_the_schedule_changes(gql, ht
 
     unchanged = await fetch(http, created["url"], **{"If-None-Match": tag})
     assert (unchanged.status_code, unchanged.content, unchanged.headers["etag"]) == (304, b"", tag)
-    assert (await fetch(http, created["url"], **{"If-None-Match": f'W/{tag}'})).status_code == 304
+    assert (await fetch(http, created["url"], **{"If-None-Match": f"W/{tag}"})).status_code == 304
     assert (await fetch(http, created["url"])).content == first.content  # the same schedule, the same bytes
 
     await add_occurrence(gql, hudson["group"], "2026-03-25", "09:00:00", "12:00:00")
@@ -179,10 +216,19 @@ async def test_a_deleted_groups_feed_is_gone(gql, http, hudson):
 async def test_a_facilitators_feed_lists_what_they_lead_or_co_lead(gql, http, clinic, hudson):
     other_lead = await clinic.add_staff("Jordan Other", facility_id=hudson["facility"])
     swapped = await add_occurrence(gql, hudson["group"], "2026-03-27", "09:00:00", "12:00:00", facilitatorId=other_lead)
-    skills = await make_group(gql, clinic, name="DBT Skills", groupType="SKILLS_TRAINING", facilityId=hudson["facility"],
-                              facilitatorId=hudson["co"], location="Room 5")
+    skills = await make_group(
+        gql,
+        clinic,
+        name="DBT Skills",
+        groupType="SKILLS_TRAINING",
+        facilityId=hudson["facility"],
+        facilitatorId=hudson["co"],
+        location="Room 5",
+    )
     skills_day = await add_occurrence(gql, skills, "2026-03-04", "13:00:00", "14:00:00")
-    unrelated = await make_group(gql, clinic, name="Not theirs", facilityId=hudson["facility"], facilitatorId=other_lead)
+    unrelated = await make_group(
+        gql, clinic, name="Not theirs", facilityId=hudson["facility"], facilitatorId=other_lead
+    )
     await add_occurrence(gql, unrelated, "2026-03-05", "13:00:00", "14:00:00")
 
     lead_feed = await create_feed(gql, staffId=hudson["lead"])
@@ -225,7 +271,11 @@ async def test_a_feed_names_exactly_one_group_or_facilitator(gql, hudson, variab
 async def test_feeds_of_another_facility_cannot_be_made_listed_or_revoked(gql, clinic, hudson):
     feed = await create_feed(gql, groupId=hudson["group"])
     outsider = gql.__class__(gql.http, make_token(facilities=[clinic.facility_id]))
-    for document, variables in [(CREATE, {"groupId": hudson["group"]}), (CREATE, {"staffId": hudson["lead"]}), (REVOKE, {"id": feed["feed"]["id"]})]:
+    for document, variables in [
+        (CREATE, {"groupId": hudson["group"]}),
+        (CREATE, {"staffId": hudson["lead"]}),
+        (REVOKE, {"id": feed["feed"]["id"]}),
+    ]:
         status, code, body = await outsider.error(document, variables)
         assert code == "NOT_FOUND" and body["data"] is None
     listed = (await outsider.execute(FEEDS, {"groupId": None, "includeRevoked": True}))["calendarFeeds"]
@@ -235,7 +285,9 @@ async def test_feeds_of_another_facility_cannot_be_made_listed_or_revoked(gql, c
 async def test_a_feed_shows_ninety_days_back_and_everything_ahead(gql, http, hudson, test_clock):
     feed = await create_feed(gql, groupId=hudson["group"])
     set_now(test_clock, datetime(2026, 6, 1, 12, 0, tzinfo=NEW_YORK))  # 90 days on from 3 March
-    starts = sorted(e.decoded("DTSTART").date().isoformat() for e in events_of((await fetch(http, feed["url"])).content))
+    starts = sorted(
+        e.decoded("DTSTART").date().isoformat() for e in events_of((await fetch(http, feed["url"])).content)
+    )
     assert starts == ["2026-03-09", "2026-03-16", "2026-03-23"]
 
 
@@ -244,8 +296,15 @@ def test_the_access_log_shows_a_feed_address_without_its_secret(app):
 
     access = logging.getLogger("uvicorn.access")
     assert any(isinstance(f, RedactFeedSecrets) for f in access.filters)  # installed by create_app
-    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-                               ("127.0.0.1:5000", "GET", "/calendar/groups/R3Jv.ics?token=s3cr3t-Value_1&x=1", "1.1", 200), None)
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/calendar/groups/R3Jv.ics?token=s3cr3t-Value_1&x=1", "1.1", 200),
+        None,
+    )
     for log_filter in access.filters:
         log_filter.filter(record)
     assert record.getMessage() == '127.0.0.1:5000 - "GET /calendar/groups/R3Jv.ics?token=<redacted>&x=1 HTTP/1.1" 200'

@@ -2,6 +2,7 @@
 requests to a real server process, many trials. Whoever takes the session row first wins: either
 the occurrence is cancelled (moved) and its session is never billed, or the session is billed and
 the cancellation (move) answers LOCKED. Never both."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,10 +15,10 @@ from sqlalchemy import func, select
 
 from app.db import models
 from app.ids import decode_id
+from tests.conftest import GraphQLClient, make_token
 from tests.support.builders_enrollment import enroll, make_group
 from tests.support.builders_scheduling import add_occurrence
 from tests.support.builders_sessions import PHOENIX
-from tests.conftest import GraphQLClient, make_token
 from tests.support.server import start_server
 
 TRIALS = 24
@@ -25,7 +26,7 @@ TRIALS = 24
 DELAYS_MS = (0, 1, 2, 3, 4, 5, 6, 8)
 
 CANCEL = 'mutation($id: ID!) { cancelOccurrence(id: $id, reason: "Room flooded") { id } }'
-MOVE = 'mutation($id: ID!, $d: Date!) { updateOccurrence(id: $id, input: {sessionDate: $d}) { id } }'
+MOVE = "mutation($id: ID!, $d: Date!) { updateOccurrence(id: $id, input: {sessionDate: $d}) { id } }"
 RUN_BILLING = "mutation($id: ID!) { runBilling(sessionId: $id) { id locked } }"
 BATCH = """mutation($id: ID!, $entries: [AttendanceEntryInput!]!) {
   setAttendanceBatch(sessionId: $id, entries: $entries) { __typename } }"""
@@ -44,8 +45,9 @@ async def ended_occurrences(gql, clinic, count: int) -> list[tuple[str, str]]:
     pairs = []
     for i in range(count):
         start = datetime(2000, 1, 1, 0, 10) + timedelta(minutes=25 * i)
-        occurrence = await add_occurrence(gql, group, yesterday, start.strftime("%H:%M:%S"),
-                                          (start + timedelta(minutes=15)).strftime("%H:%M:%S"))
+        occurrence = await add_occurrence(
+            gql, group, yesterday, start.strftime("%H:%M:%S"), (start + timedelta(minutes=15)).strftime("%H:%M:%S")
+        )
         session = await _session_of(gql, occurrence["id"])
         entries = [{"participantId": row["id"], "status": "ATTENDED"} for row in session["roster"]]
         assert len(entries) == 3
@@ -63,7 +65,9 @@ async def _session_of(gql, occurrence_id: str) -> dict:
         await asyncio.sleep(0.05)
 
 
-async def race(client: GraphQLClient, change: str, change_variables: dict, session_id: str, delay_ms: int) -> tuple[dict, dict]:
+async def race(
+    client: GraphQLClient, change: str, change_variables: dict, session_id: str, delay_ms: int
+) -> tuple[dict, dict]:
     async def bill_later() -> httpx.Response:
         await asyncio.sleep(delay_ms / 1000)
         return await client.post(RUN_BILLING, {"id": session_id})
@@ -80,7 +84,9 @@ async def session_state(services, session_id: str) -> tuple[models.GroupSession,
     pk = decode_id(session_id, "GroupSession")
     async with services.sessionmaker() as db:
         row = await db.get(models.GroupSession, pk)
-        charges = await db.scalar(select(func.count()).where(models.Charge.session_id == pk, models.Charge.status == "ACTIVE"))
+        charges = await db.scalar(
+            select(func.count()).where(models.Charge.session_id == pk, models.Charge.status == "ACTIVE")
+        )
         claims = await db.scalar(select(func.count()).where(models.Claim.session_id == pk))
     return row, int(charges), int(claims)
 
@@ -110,7 +116,7 @@ async def test_cancel_and_billing_of_one_session_never_both_succeed(gql, clinic,
 
         await settled(services, feed_caught_up)
     wins = {"cancel": 0, "billing": 0}
-    for occurrence_id, session_id, cancelled, billed in outcomes:
+    for _occurrence_id, session_id, cancelled, billed in outcomes:
         row, charges, claims = await session_state(services, session_id)
         if code(cancelled) is None:
             wins["cancel"] += 1
@@ -132,7 +138,9 @@ async def test_moving_an_occurrence_and_billing_its_session_never_both_succeed(g
     async with start_server(database_url) as base_url, httpx.AsyncClient(base_url=base_url, timeout=60) as http:
         client = GraphQLClient(http, make_token())
         for (occurrence_id, session_id), delay in zip(pairs, itertools.cycle(DELAYS_MS)):
-            moved, billed = await race(client, MOVE, {"id": occurrence_id, "d": tomorrow.isoformat()}, session_id, delay)
+            moved, billed = await race(
+                client, MOVE, {"id": occurrence_id, "d": tomorrow.isoformat()}, session_id, delay
+            )
             outcomes.append((occurrence_id, session_id, moved, billed))
 
         async def feed_caught_up() -> bool:
@@ -143,7 +151,7 @@ async def test_moving_an_occurrence_and_billing_its_session_never_both_succeed(g
             return True
 
         await settled(services, feed_caught_up)
-    for occurrence_id, session_id, moved, billed in outcomes:
+    for _occurrence_id, session_id, moved, billed in outcomes:
         row, charges, claims = await session_state(services, session_id)
         if code(moved) is None:
             assert code(billed) == "ILLEGAL_TRANSITION", billed
@@ -162,14 +170,22 @@ async def test_billing_skips_a_session_the_feed_has_not_cancelled_or_moved_yet(g
 
     from app.operations.billing_pipeline import bill_due_sessions
 
-    (cancelled_occ, cancelled_session), (moved_occ, moved_session), (_, billable_session) = await ended_occurrences(gql, clinic, 3)
+    (cancelled_occ, cancelled_session), (moved_occ, moved_session), (_, billable_session) = await ended_occurrences(
+        gql, clinic, 3
+    )
     tomorrow = datetime.now(PHOENIX) + timedelta(days=1)
     async with services.sessionmaker() as db, db.begin():
         occurrence = models.GroupOccurrence
-        await db.execute(update(occurrence).where(occurrence.id == decode_id(cancelled_occ, "GroupOccurrence"))
-                         .values(cancelled_at=datetime.now(PHOENIX)))
-        await db.execute(update(occurrence).where(occurrence.id == decode_id(moved_occ, "GroupOccurrence"))
-                         .values(starts_at=tomorrow, ends_at=tomorrow + timedelta(minutes=15)))
+        await db.execute(
+            update(occurrence)
+            .where(occurrence.id == decode_id(cancelled_occ, "GroupOccurrence"))
+            .values(cancelled_at=datetime.now(PHOENIX))
+        )
+        await db.execute(
+            update(occurrence)
+            .where(occurrence.id == decode_id(moved_occ, "GroupOccurrence"))
+            .values(starts_at=tomorrow, ends_at=tomorrow + timedelta(minutes=15))
+        )
     for session_id in (cancelled_session, moved_session):
         status, error, body = await gql.error(RUN_BILLING, {"id": session_id})
         assert error == "ILLEGAL_TRANSITION", body

@@ -1,6 +1,7 @@
 """Text that a payer would reject (attendance guide, claims): refused where it comes in, or flagged by
 the claim's own checks before an 837P is sent. Names need a letter, no control character reaches a
 claim, and identifiers that carry an X12 delimiter are refused instead of silently rewritten."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -15,8 +16,8 @@ from app.rules import edi837
 from app.rules.edi837 import edi_problems, parse_segments
 from tests.support.builders_hardening import CALLS, World, build_world, row_counts
 from tests.support.builders_sessions import SET_ATTENDANCE, at, create_session, set_now
-from tests.test_bad_input import assert_bad_input, with_value
 from tests.support.x12 import pyx12_errors
+from tests.test_bad_input import assert_bad_input, with_value
 
 RUN = "mutation($id: ID!) { runBilling(sessionId: $id) { id } }"
 CLAIMS = "query($id: ID!) { groupSession(id: $id) { claims { id } } }"
@@ -34,7 +35,7 @@ NAMES = {  # operation -> path of its name
     "createFacility": ("input", "name"),
     "createPayer": ("input", "name"),
 }
-NO_LETTER = ["\u200b\u200b\u200b", "\u200d\ufeff", "\U0001F600\U0001F602", "12345", "---", "\u0301\u0301"]
+NO_LETTER = ["\u200b\u200b\u200b", "\u200d\ufeff", "\U0001f600\U0001f602", "12345", "---", "\u0301\u0301"]
 
 
 @pytest.mark.parametrize("name", NO_LETTER, ids=["zero-width", "joiners", "emoji", "digits", "dashes", "marks"])
@@ -48,15 +49,25 @@ async def test_a_name_without_a_letter_is_refused(gql, world, database_url, name
 
 # Every text value that ends up in an 837P, by the call that sets it.
 CLAIM_TEXT = [
-    ("createPatient", ("input", "name")), ("createPatient", ("input", "mrn")),
-    ("createPatient", ("input", "addressLine1")), ("createPatient", ("input", "city")), ("createPatient", ("input", "postalCode")),
-    ("createFacility", ("input", "name")), ("createFacility", ("input", "taxId")), ("createFacility", ("input", "addressLine1")),
-    ("createFacility", ("input", "city")), ("createFacility", ("input", "postalCode")),
-    ("createStaff", ("input", "name")), ("createPayer", ("input", "name")), ("createPayer", ("input", "payerCode")),
+    ("createPatient", ("input", "name")),
+    ("createPatient", ("input", "mrn")),
+    ("createPatient", ("input", "addressLine1")),
+    ("createPatient", ("input", "city")),
+    ("createPatient", ("input", "postalCode")),
+    ("createFacility", ("input", "name")),
+    ("createFacility", ("input", "taxId")),
+    ("createFacility", ("input", "addressLine1")),
+    ("createFacility", ("input", "city")),
+    ("createFacility", ("input", "postalCode")),
+    ("createStaff", ("input", "name")),
+    ("createPayer", ("input", "name")),
+    ("createPayer", ("input", "payerCode")),
     ("addCoverage", ("input", "memberId")),
 ]
-ADDRESSED = {"createPatient": {"addressLine1": "1 Main St", "city": "Mesa", "state": "AZ", "postalCode": "85201"},
-             "createFacility": {"taxId": "861234567", "addressLine1": "1 Main St", "city": "Mesa", "postalCode": "85201"}}
+ADDRESSED = {
+    "createPatient": {"addressLine1": "1 Main St", "city": "Mesa", "state": "AZ", "postalCode": "85201"},
+    "createFacility": {"taxId": "861234567", "addressLine1": "1 Main St", "city": "Mesa", "postalCode": "85201"},
+}
 
 
 def claim_text_call(world: World, operation: str, path: tuple, value: str) -> tuple[str, dict]:
@@ -74,9 +85,14 @@ async def test_a_control_character_in_claim_text_is_refused(gql, world, database
     assert await row_counts(database_url) == before
 
 
-IDENTIFIERS = [("createPatient", ("input", "mrn")), ("createPayer", ("input", "payerCode")),
-               ("addCoverage", ("input", "memberId")), ("createFacility", ("input", "taxId")),
-               ("createPatient", ("input", "postalCode")), ("createFacility", ("input", "postalCode"))]
+IDENTIFIERS = [
+    ("createPatient", ("input", "mrn")),
+    ("createPayer", ("input", "payerCode")),
+    ("addCoverage", ("input", "memberId")),
+    ("createFacility", ("input", "taxId")),
+    ("createPatient", ("input", "postalCode")),
+    ("createFacility", ("input", "postalCode")),
+]
 
 
 @pytest.mark.parametrize("value", ["M~*1", "A*B", "85:201", "X^2"])
@@ -114,8 +130,11 @@ async def test_control_characters_already_stored_never_reach_the_837p(gql, clini
     """Rows written before input was checked: the renderer drops what no X12 file may carry."""
     claim, patient = await billed_claim(gql, clinic, test_clock, "Vera Quill")
     async with services.sessionmaker() as db, db.begin():
-        await db.execute(update(models.Patient).where(models.Patient.id == decode_id(patient, "Patient"))
-                         .values(name="Vera\x07 Qu\x1bill"))
+        await db.execute(
+            update(models.Patient)
+            .where(models.Patient.id == decode_id(patient, "Patient"))
+            .values(name="Vera\x07 Qu\x1bill")
+        )
     edi = (await gql.execute(SUBMIT, {"id": claim}))["submitClaim"]["edi837"]
     assert not any(ord(c) < 32 or ord(c) == 127 for c in edi.replace("\n", ""))
     subscriber = next(s for s in parse_segments(edi) if s[0] == "NM1" and s[1] == "IL")
@@ -125,13 +144,21 @@ async def test_control_characters_already_stored_never_reach_the_837p(gql, clini
 
 def test_the_claims_own_checks_flag_an_empty_required_element():
     claim = edi837.Claim837(
-        interchange_control_number=1, created_at=datetime(2026, 3, 10, 12),
-        submitter=edi837.Submitter(id="861234567", name="Desert Bloom", contact_name="BILLING", contact_phone="6025550100"),
+        interchange_control_number=1,
+        created_at=datetime(2026, 3, 10, 12),
+        submitter=edi837.Submitter(
+            id="861234567", name="Desert Bloom", contact_name="BILLING", contact_phone="6025550100"
+        ),
         receiver=edi837.Receiver(id="AZAHCCCS", name="AHCCCS"),
-        billing_provider=edi837.BillingProvider(name="Desert Bloom", npi="1234567893", tax_id="861234567",
-                                                address=edi837.Address("1 Main St", "Phoenix", "AZ", "85016")),
-        subscriber=edi837.Subscriber(last_name="\U0001F600", first_name="", member_id="M1",
-                                     date_of_birth=date(1980, 5, 17), sex="F"),
+        billing_provider=edi837.BillingProvider(
+            name="Desert Bloom",
+            npi="1234567893",
+            tax_id="861234567",
+            address=edi837.Address("1 Main St", "Phoenix", "AZ", "85016"),
+        ),
+        subscriber=edi837.Subscriber(
+            last_name="\U0001f600", first_name="", member_id="M1", date_of_birth=date(1980, 5, 17), sex="F"
+        ),
         payer=edi837.PayerParty(name="\u200b", payer_code="AZAHCCCS"),
         claim_number="GS1",
         service_lines=(edi837.ServiceLine("90853", (), Decimal("40"), 1, date(2026, 3, 10)),),

@@ -1,4 +1,5 @@
 """The command line: token minting, schema export, demo loading twice changes nothing."""
+
 from __future__ import annotations
 
 import os
@@ -11,13 +12,19 @@ from app.auth import principal_from_token
 def run_cli(*args: str, env: dict | None = None) -> str:
     return subprocess.run(
         [sys.executable, "-m", "app.cli_entry", *args],
-        capture_output=True, text=True, check=True, env={**os.environ, **(env or {})}, timeout=120,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
     ).stdout
 
 
 def test_token_command_mints_a_verifiable_token():
     secret = "cli-secret-" + "z" * 30
-    token = run_cli("token", "--subject", "staff-9", "--scope", "billing.read", "--facility", "*", env={"GS_JWT_SECRET": secret}).strip()
+    token = run_cli(
+        "token", "--subject", "staff-9", "--scope", "billing.read", "--facility", "*", env={"GS_JWT_SECRET": secret}
+    ).strip()
     principal = principal_from_token(secret, token)
     assert principal.subject == "staff-9"
     assert principal.scopes == {"billing.read"}
@@ -53,9 +60,11 @@ async def test_demo_twice_changes_no_row(database_url, tmp_path):
     import asyncpg
 
     env = {"DATABASE_URL": database_url, "GS_DATA_DIR": str(tmp_path), "GS_JWT_SECRET": "x" * 40}
-    counts = "SELECT (SELECT count(*) FROM group_definitions), (SELECT count(*) FROM group_occurrences), " \
-             "(SELECT count(*) FROM enrollments), (SELECT count(*) FROM group_sessions), (SELECT count(*) FROM claims), " \
-             "(SELECT count(*) FROM integration_events), (SELECT count(*) FROM audit_entries)"
+    counts = (
+        "SELECT (SELECT count(*) FROM group_definitions), (SELECT count(*) FROM group_occurrences), "
+        "(SELECT count(*) FROM enrollments), (SELECT count(*) FROM group_sessions), (SELECT count(*) FROM claims), "
+        "(SELECT count(*) FROM integration_events), (SELECT count(*) FROM audit_entries)"
+    )
     run_cli("demo", env=env)
     conn = await asyncpg.connect(database_url)
     try:
@@ -84,7 +93,9 @@ async def test_bill_due_bills_every_ended_session(gql, clinic, database_url, tmp
     env = {"DATABASE_URL": database_url, "GS_DATA_DIR": str(tmp_path), "GS_JWT_SECRET": "x" * 40}
     assert run_cli("bill-due", env=env).strip() == "Billed 1 session(s)."
     assert run_cli("bill-due", env=env).strip() == "Billed 0 session(s)."
-    data = await gql.execute("query($id: ID!) { groupSession(id: $id) { status charges { amount } } }", {"id": session["id"]})
+    data = await gql.execute(
+        "query($id: ID!) { groupSession(id: $id) { status charges { amount } } }", {"id": session["id"]}
+    )
     assert data["groupSession"] == {"status": "LOCKED", "charges": [{"amount": "40.00"}]}
 
 
@@ -93,7 +104,10 @@ def test_a_token_names_its_subject_there_is_no_shared_default():
     secret = "cli-secret-" + "z" * 30
     refused = subprocess.run(
         [sys.executable, "-m", "app.cli_entry", "token", "--scope", "billing.read", "--facility", "*"],
-        capture_output=True, text=True, env={**os.environ, "GS_JWT_SECRET": secret}, timeout=120,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GS_JWT_SECRET": secret},
+        timeout=120,
     )
     assert refused.returncode != 0 and "--subject" in refused.stderr
     admin = run_cli("token", "--admin", env={"GS_JWT_SECRET": secret}).strip()

@@ -1,6 +1,7 @@
 """Clinical notes through the endpoint (issue 19): the group note drafts a note per member who was
 there, the author edits and signs, a supervisor co-signs where the payer's rule says, signed notes
 take addenda only; who may read and write; no note text where it does not belong."""
+
 from __future__ import annotations
 
 import asyncio
@@ -34,7 +35,7 @@ SECRET_TEXT = "discussed the custody hearing at length"  # stands for anything a
 async def attended_room(gql, clinic, test_clock):
     """Four members: ATTENDED, LATE, ABSENT and one left SCHEDULED."""
     session_id, entries = await documented_room(gql, clinic, test_clock)
-    for entry, status in zip(entries, ("ATTENDED", "LATE", "ABSENT")):
+    for entry, status in zip(entries, ("ATTENDED", "LATE", "ABSENT"), strict=False):
         await gql.execute(SET_ATTENDANCE, {"participantId": entry, "status": status})
     return session_id, entries
 
@@ -51,8 +52,10 @@ async def test_the_group_note_drafts_a_member_note_for_each_member_who_attended_
     assert note["status"] == "DRAFT" and note["author"]["id"] == clinic.staff[0]
     assert note["template"]["topicPrompt"] == "Therapeutic theme"
     assert sorted(m["participant"]["id"] for m in note["memberNotes"]) == sorted(entries[:2])
-    assert all(m["status"] == "DRAFT" and m["responseToInterventions"] == "Interventions: Role play, Homework review."
-               for m in note["memberNotes"])
+    assert all(
+        m["status"] == "DRAFT" and m["responseToInterventions"] == "Interventions: Role play, Homework review."
+        for m in note["memberNotes"]
+    )
     roster = (await gql.execute(ROSTER_NOTES, {"id": session_id}))["groupSession"]["roster"]
     status_of = {r["id"]: r["noteStatus"] for r in roster}
     assert [status_of[e] for e in entries] == ["DRAFT", "DRAFT", None, None]
@@ -76,21 +79,38 @@ async def test_the_author_edits_and_signs_and_a_signed_note_takes_only_addenda(g
     dana = clinician(gql, clinic, clinic.staff[0])
     sam = clinician(gql, clinic, clinic.staff[1], SUPERVISOR_SCOPES)
 
-    status, code, _ = await sam.error(UPDATE_MEMBER_NOTE, {"id": member, "input": {"progressTowardGoals": "Sam's words"}})
+    status, code, _ = await sam.error(
+        UPDATE_MEMBER_NOTE, {"id": member, "input": {"progressTowardGoals": "Sam's words"}}
+    )
     assert code == "FORBIDDEN"
-    edited = (await dana.execute(UPDATE_MEMBER_NOTE, {"id": member, "input": {
-        "participation": "ACTIVE", "progressTowardGoals": "Named two triggers", "riskFlags": ["SUBSTANCE_USE"]}}))["updateMemberNote"]
+    edited = (
+        await dana.execute(
+            UPDATE_MEMBER_NOTE,
+            {
+                "id": member,
+                "input": {
+                    "participation": "ACTIVE",
+                    "progressTowardGoals": "Named two triggers",
+                    "riskFlags": ["SUBSTANCE_USE"],
+                },
+            },
+        )
+    )["updateMemberNote"]
     assert (edited["participation"], edited["riskFlags"]) == ("ACTIVE", ["SUBSTANCE_USE"])
     assert edited["responseToInterventions"] == "Interventions: Role play, Homework review."  # untouched: not given
 
     signed = (await dana.execute(SIGN, {"id": member}))["signNote"]
     assert (signed["__typename"], signed["status"]) == ("MemberNote", "SIGNED") and signed["signedAt"]
-    status, code, body = await dana.error(UPDATE_MEMBER_NOTE, {"id": member, "input": {"progressTowardGoals": "Changed"}})
+    status, code, body = await dana.error(
+        UPDATE_MEMBER_NOTE, {"id": member, "input": {"progressTowardGoals": "Changed"}}
+    )
     assert (status, code) == (409, "ILLEGAL_TRANSITION") and "addendum" in body["errors"][0]["message"]
     status, code, _ = await dana.error(SIGN, {"id": member})
     assert code == "ILLEGAL_TRANSITION"
 
-    added = (await dana.execute(ADDENDUM, {"id": member, "text": "Also named a third trigger after group."}))["addNoteAddendum"]
+    added = (await dana.execute(ADDENDUM, {"id": member, "text": "Also named a third trigger after group."}))[
+        "addNoteAddendum"
+    ]
     assert added["author"]["id"] == clinic.staff[0]
     read = (await gql.execute(MEMBER_NOTE, {"id": member}))["memberNote"]
     assert read["progressTowardGoals"] == "Named two triggers" and read["status"] == "SIGNED"
@@ -139,8 +159,16 @@ async def test_only_a_facilitator_of_a_scheduled_groups_session_writes_its_notes
     # Give the session a group whose facilitator is staff[0] (the scheduling feed's path, short-circuited).
     group = await gql.execute(
         """mutation($input: CreateGroupInput!) { createGroup(input: $input) { id } }""",
-        {"input": {"name": "Skills", "groupType": "THERAPY", "facilityId": clinic.facility_id,
-                   "facilitatorId": clinic.staff[0], "maxCapacity": 8, "durationMinutes": 90}},
+        {
+            "input": {
+                "name": "Skills",
+                "groupType": "THERAPY",
+                "facilityId": clinic.facility_id,
+                "facilitatorId": clinic.staff[0],
+                "maxCapacity": 8,
+                "durationMinutes": 90,
+            }
+        },
     )
     async with services.sessionmaker() as db, db.begin():
         row = await db.get(models.GroupSession, raw(session_id, "GroupSession"))
@@ -154,7 +182,9 @@ async def test_only_a_facilitator_of_a_scheduled_groups_session_writes_its_notes
 
 async def test_a_token_that_is_not_a_staff_member_writes_no_notes(gql, clinic, test_clock, database_url):
     session_id, _ = await attended_room(gql, clinic, test_clock)
-    service = gql.as_(subject="integration-bot", scopes=[Scope.NOTES_WRITE, Scope.NOTES_READ], facilities=[clinic.facility_id])
+    service = gql.as_(
+        subject="integration-bot", scopes=[Scope.NOTES_WRITE, Scope.NOTES_READ], facilities=[clinic.facility_id]
+    )
     status, code, _ = await service.error(CREATE_GROUP_NOTE, {"sessionId": session_id, "input": {"topic": "Bot"}})
     assert code == "FORBIDDEN"
     assert (await gql.execute(GROUP_NOTE, {"id": session_id}))["groupNote"] is None
@@ -164,19 +194,27 @@ async def test_display_scope_sees_note_status_but_never_note_text(gql, clinic, t
     session_id, entries = await attended_room(gql, clinic, test_clock)
     note = await group_note(gql, clinic, session_id, freeText=SECRET_TEXT)
     dana = clinician(gql, clinic, clinic.staff[0])
-    await dana.execute(UPDATE_MEMBER_NOTE, {"id": note["memberNotes"][0]["id"], "input": {"progressTowardGoals": SECRET_TEXT}})
+    await dana.execute(
+        UPDATE_MEMBER_NOTE, {"id": note["memberNotes"][0]["id"], "input": {"progressTowardGoals": SECRET_TEXT}}
+    )
     display = gql.as_(scopes=[Scope.SESSION_READ], facilities=[clinic.facility_id])
     roster = (await display.execute(ROSTER_NOTES, {"id": session_id}))["groupSession"]["roster"]
     assert sorted(r["noteStatus"] or "-" for r in roster) == ["-", "-", "DRAFT", "DRAFT"]
-    audit = await display.post("query($id: ID!) { groupSession(id: $id) { auditLog { action before after } } }", {"id": session_id})
+    audit = await display.post(
+        "query($id: ID!) { groupSession(id: $id) { auditLog { action before after } } }", {"id": session_id}
+    )
     assert SECRET_TEXT not in audit.text and "note.member_update" in audit.text
-    for document in ("query($id: ID!) { groupSession(id: $id) { roster { memberNote { id } } } }",
-                     "query($id: ID!) { groupSession(id: $id) { groupNote { id } } }",
-                     "query($id: ID!) { groupNote(sessionId: $id) { freeText } }"):
+    for document in (
+        "query($id: ID!) { groupSession(id: $id) { roster { memberNote { id } } } }",
+        "query($id: ID!) { groupSession(id: $id) { groupNote { id } } }",
+        "query($id: ID!) { groupNote(sessionId: $id) { freeText } }",
+    ):
         status, code, body = await display.error(document, {"id": session_id})
         assert code == "FORBIDDEN" and SECRET_TEXT not in str(body)
     # With clinical.notes.read the audit trail shows the draft's before and after.
-    full = await gql.post("query($id: ID!) { groupSession(id: $id) { auditLog { action before after } } }", {"id": session_id})
+    full = await gql.post(
+        "query($id: ID!) { groupSession(id: $id) { auditLog { action before after } } }", {"id": session_id}
+    )
     update = next(e for e in full.json()["data"]["groupSession"]["auditLog"] if e["action"] == "note.member_update")
     assert update["before"]["progressTowardGoals"] is None and update["after"]["progressTowardGoals"] == SECRET_TEXT
 
@@ -196,7 +234,9 @@ async def test_note_text_is_never_in_errors_events_or_logs(gql, clinic, test_clo
     session_id, _ = await attended_room(gql, clinic, test_clock)
     note = await group_note(gql, clinic, session_id, freeText=SECRET_TEXT)
     dana = clinician(gql, clinic, clinic.staff[0])
-    status, code, body = await dana.error(UPDATE_GROUP_NOTE, {"id": note["id"], "input": {"freeText": SECRET_TEXT * 300}})
+    status, code, body = await dana.error(
+        UPDATE_GROUP_NOTE, {"id": note["id"], "input": {"freeText": SECRET_TEXT * 300}}
+    )
     assert code == "BAD_USER_INPUT" and SECRET_TEXT not in str(body)
     await dana.execute(SIGN, {"id": note["id"]})
     await dana.execute(ADDENDUM, {"id": note["id"], "text": SECRET_TEXT + " (addendum)"})
@@ -214,11 +254,18 @@ async def test_every_note_change_is_audited_with_actor_and_before_after(gql, cli
     await dana.execute(SIGN, {"id": note["id"]})
     await dana.execute(ADDENDUM, {"id": note["id"], "text": "Late correction"})
     async with services.sessionmaker() as db:
-        rows = (await db.scalars(select(models.AuditEntry).where(models.AuditEntry.entity_type == "GroupNote")
-                                 .order_by(models.AuditEntry.id))).all()
+        rows = (
+            await db.scalars(
+                select(models.AuditEntry)
+                .where(models.AuditEntry.entity_type == "GroupNote")
+                .order_by(models.AuditEntry.id)
+            )
+        ).all()
     assert [(r.action, r.actor) for r in rows] == [
-        ("note.group_create", clinic.staff[0]), ("note.group_update", clinic.staff[0]),
-        ("note.sign", clinic.staff[0]), ("note.addendum", clinic.staff[0]),
+        ("note.group_create", clinic.staff[0]),
+        ("note.group_update", clinic.staff[0]),
+        ("note.sign", clinic.staff[0]),
+        ("note.addendum", clinic.staff[0]),
     ]
     update = rows[1]
     assert (update.before["topic"], update.after["topic"]) == ("Coping with cravings", "Urges surfing")
@@ -228,10 +275,16 @@ async def test_every_note_change_is_audited_with_actor_and_before_after(gql, cli
 async def test_a_refused_note_change_writes_nothing(gql, clinic, test_clock, database_url):
     session_id, _ = await attended_room(gql, clinic, test_clock)
     before = await row_counts(database_url)
-    facilitator_only = gql.as_(subject=clinic.staff[0], scopes=list(FACILITATOR_SCOPES), facilities=[clinic.facility_id])
-    assert (await facilitator_only.error(CREATE_GROUP_NOTE, {"sessionId": session_id, "input": {"topic": "x"}}))[1] == "FORBIDDEN"
+    facilitator_only = gql.as_(
+        subject=clinic.staff[0], scopes=list(FACILITATOR_SCOPES), facilities=[clinic.facility_id]
+    )
+    assert (await facilitator_only.error(CREATE_GROUP_NOTE, {"sessionId": session_id, "input": {"topic": "x"}}))[
+        1
+    ] == "FORBIDDEN"
     dana = clinician(gql, clinic, clinic.staff[0])
-    assert (await dana.error(CREATE_GROUP_NOTE, {"sessionId": session_id, "input": {"topic": "x" * 10_001}}))[1] == "BAD_USER_INPUT"
+    assert (await dana.error(CREATE_GROUP_NOTE, {"sessionId": session_id, "input": {"topic": "x" * 10_001}}))[
+        1
+    ] == "BAD_USER_INPUT"
     assert await row_counts(database_url) == before
 
 
@@ -249,18 +302,23 @@ async def test_a_member_marked_present_after_the_group_note_gets_a_draft_too(gql
 async def test_concurrent_group_notes_for_one_session_make_exactly_one(gql, clinic, test_clock, services):
     """Two facilitators' tablets, many trials: one group note, one set of member notes, the rest CONFLICT."""
     for trial in range(5):
-        session_id, _ = await attended_room(gql, clinic, test_clock) if trial == 0 else (await _another_room(gql, clinic), None)
+        session_id, _ = (
+            await attended_room(gql, clinic, test_clock) if trial == 0 else (await _another_room(gql, clinic), None)
+        )
         dana = clinician(gql, clinic, clinic.staff[0])
-        responses = await asyncio.gather(*[
-            dana.post(CREATE_GROUP_NOTE, {"sessionId": session_id, "input": {"topic": f"Try {i}"}}) for i in range(6)
-        ])
+        responses = await asyncio.gather(
+            *[dana.post(CREATE_GROUP_NOTE, {"sessionId": session_id, "input": {"topic": f"Try {i}"}}) for i in range(6)]
+        )
         bodies = [r.json() for r in responses]
         made = [b for b in bodies if not b.get("errors")]
         assert len(made) == 1, bodies
         assert all(b["errors"][0]["extensions"]["code"] == "CONFLICT" for b in bodies if b.get("errors"))
         async with services.sessionmaker() as db:
-            count = await db.scalar(select(func.count()).select_from(models.MemberNote).where(
-                models.MemberNote.session_id == raw(session_id, "GroupSession")))
+            count = await db.scalar(
+                select(func.count())
+                .select_from(models.MemberNote)
+                .where(models.MemberNote.session_id == raw(session_id, "GroupSession"))
+            )
         assert count == len(made[0]["data"]["createGroupNote"]["memberNotes"]) == 2
 
 
@@ -278,14 +336,23 @@ async def test_concurrent_edits_and_signing_of_one_draft_never_change_a_signed_n
     note = await group_note(gql, clinic, session_id)
     dana = clinician(gql, clinic, clinic.staff[0])
     for member in (m["id"] for m in note["memberNotes"]):
-        calls = [dana.post(SIGN, {"id": member}) if i == 3 else
-                 dana.post(UPDATE_MEMBER_NOTE, {"id": member, "input": {"progressTowardGoals": f"edit {i}"}}) for i in range(8)]
+        calls = [
+            dana.post(SIGN, {"id": member})
+            if i == 3
+            else dana.post(UPDATE_MEMBER_NOTE, {"id": member, "input": {"progressTowardGoals": f"edit {i}"}})
+            for i in range(8)
+        ]
         bodies = [r.json() for r in await asyncio.gather(*calls)]
         assert all(b["errors"][0]["extensions"]["code"] == "ILLEGAL_TRANSITION" for b in bodies if b.get("errors"))
         signed = (await gql.execute(MEMBER_NOTE, {"id": member}))["memberNote"]
         async with services.sessionmaker() as db:
-            audits = (await db.scalars(select(models.AuditEntry).where(
-                models.AuditEntry.entity_id == raw(member, "MemberNote")).order_by(models.AuditEntry.id))).all()
+            audits = (
+                await db.scalars(
+                    select(models.AuditEntry)
+                    .where(models.AuditEntry.entity_id == raw(member, "MemberNote"))
+                    .order_by(models.AuditEntry.id)
+                )
+            ).all()
         actions = [a.action for a in audits]
         signature = actions.index("note.sign")
         assert signed["status"] == "SIGNED" and "note.member_update" not in actions[signature:]

@@ -2,13 +2,14 @@
 application/graphql-response+json gets 400/409/401 when there is no data, an application/json client
 gets 200 for every well-formed request with the code in the body. Also the request parameters the
 spec checks, request ids, caching and CORS."""
+
 from __future__ import annotations
 
 import pytest
 
 from app.negotiation import GRAPHQL_RESPONSE_JSON, JSON, response_media_type
-from tests.support.builders_sessions import SET_ATTENDANCE, create_session, lock_session
 from tests.conftest import make_token
+from tests.support.builders_sessions import SET_ATTENDANCE, create_session, lock_session
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON_ACCEPTS = ["application/json", "*/*", None]
@@ -85,7 +86,9 @@ async def test_a_locked_session_edit_is_409_for_the_graphql_response_type_and_20
 
 
 async def test_a_field_error_with_data_is_200_for_both(gql, clinic):
-    document = '{ viewer { subject } node(id: "R3JvdXBTZXNzaW9uOjAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMA") { id } }'
+    document = (
+        '{ viewer { subject } node(id: "R3JvdXBTZXNzaW9uOjAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMA") { id } }'
+    )
     for accept in [GRAPHQL_RESPONSE, "application/json"]:
         response = await gql.accepting(accept).post(document)
         assert response.status_code == 200, accept
@@ -94,7 +97,9 @@ async def test_a_field_error_with_data_is_200_for_both(gql, clinic):
 
 @pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, *JSON_ACCEPTS])
 async def test_a_missing_token_is_401_in_the_accepted_media_type(http, accept):
-    request = http.build_request("POST", "/graphql", json={"query": "{ viewer { subject } }"}, headers={"Accept": accept or ""})
+    request = http.build_request(
+        "POST", "/graphql", json={"query": "{ viewer { subject } }"}, headers={"Accept": accept or ""}
+    )
     if accept is None:
         del request.headers["Accept"]
     response = await http.send(request)
@@ -102,7 +107,9 @@ async def test_a_missing_token_is_401_in_the_accepted_media_type(http, accept):
     assert response.headers["www-authenticate"] == "Bearer"
     expected = GRAPHQL_RESPONSE if accept == GRAPHQL_RESPONSE else "application/json"
     assert response.headers["content-type"].startswith(expected)
-    assert response.json() == {"errors": [{"message": "Missing bearer token", "extensions": {"code": "UNAUTHENTICATED"}}]}
+    assert response.json() == {
+        "errors": [{"message": "Missing bearer token", "extensions": {"code": "UNAUTHENTICATED"}}]
+    }
 
 
 async def test_several_operations_without_operation_name_are_refused(gql):
@@ -111,7 +118,8 @@ async def test_several_operations_without_operation_name_are_refused(gql):
     assert (status, code) == (400, "BAD_USER_INPUT") and "data" not in body
     assert "operationName" in body["errors"][0]["message"]
     named = await gql.http.post(
-        "/graphql", json={"query": document, "operationName": "Second"},
+        "/graphql",
+        json={"query": document, "operationName": "Second"},
         headers={"Authorization": f"Bearer {gql.token}", "Accept": GRAPHQL_RESPONSE},
     )
     assert named.status_code == 200 and list(named.json()["data"]["viewer"]) == ["scopes"]
@@ -120,7 +128,9 @@ async def test_several_operations_without_operation_name_are_refused(gql):
 async def test_an_unknown_operation_name_is_a_request_error(gql):
     payload = {"query": "query First { viewer { subject } }", "operationName": "Other"}
     for accept, status in [(GRAPHQL_RESPONSE, 400), ("application/json", 200)]:
-        response = await gql.http.post("/graphql", json=payload, headers={"Authorization": f"Bearer {gql.token}", "Accept": accept})
+        response = await gql.http.post(
+            "/graphql", json=payload, headers={"Authorization": f"Bearer {gql.token}", "Accept": accept}
+        )
         assert response.status_code == status
         assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
@@ -143,7 +153,8 @@ async def test_a_mutation_over_get_is_405_allowing_post(gql):
 
 async def test_a_query_over_get_is_answered(gql):
     response = await gql.http.get(
-        "/graphql", params={"query": "{ viewer { subject } }"},
+        "/graphql",
+        params={"query": "{ viewer { subject } }"},
         headers={"Authorization": f"Bearer {gql.token}", "Accept": "*/*"},
     )
     assert response.status_code == 200 and response.json()["data"] == {"viewer": {"subject": "tester"}}
@@ -184,17 +195,23 @@ async def test_an_internal_error_names_the_request_id_the_answer_carries(gql, mo
 
 
 async def test_cors_allows_the_tracing_headers_and_exposes_replay_and_request_id(http):
-    tracing = "authorization, content-type, idempotency-key, traceparent, tracestate, x-request-id, sentry-trace, baggage"
-    preflight = await http.options("/graphql", headers={
-        "Origin": "https://clinic.example",
-        "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": tracing,
-    })
+    tracing = (
+        "authorization, content-type, idempotency-key, traceparent, tracestate, x-request-id, sentry-trace, baggage"
+    )
+    preflight = await http.options(
+        "/graphql",
+        headers={
+            "Origin": "https://clinic.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": tracing,
+        },
+    )
     assert preflight.status_code == 200, preflight.text
     allowed = {h.strip().lower() for h in preflight.headers["access-control-allow-headers"].split(",")}
     assert set(tracing.split(", ")) <= allowed
     response = await http.post(
-        "/graphql", json={"query": "{ viewer { subject } }"},
+        "/graphql",
+        json={"query": "{ viewer { subject } }"},
         headers={"Origin": "https://clinic.example", "Authorization": f"Bearer {make_token()}"},
     )
     exposed = {h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")}

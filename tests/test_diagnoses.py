@@ -1,5 +1,6 @@
 """Diagnoses on claims through the endpoint: a patient's ordered ICD-10-CM diagnoses, the preview's
 BLOCKING MISSING_DIAGNOSIS, and the 837P's HI segment and SV107 pointers (pyx12 clean)."""
+
 from __future__ import annotations
 
 from app.auth import ALL_SCOPES
@@ -21,11 +22,23 @@ SUBMIT = "mutation($id: ID!) { submitClaim(claimId: $id) { status edi837 } }"
 async def test_diagnoses_are_kept_in_order_normalized_and_read_by_clinical_scopes(gql, clinic):
     await clinic.facility()
     patient = await clinic.add_patient(diagnoses=())
-    written = (await gql.execute(SET, {"p": patient, "d": [
-        {"code": "f1020", "effectiveFrom": "2025-06-01", "description": "Alcohol dependence, uncomplicated"},
-        {"code": "F33.1", "effectiveFrom": "2024-01-01", "effectiveTo": "2026-02-28"},
-        {"code": "Z63.0", "effectiveFrom": "2026-03-01"},
-    ]}))["setPatientDiagnoses"]
+    written = (
+        await gql.execute(
+            SET,
+            {
+                "p": patient,
+                "d": [
+                    {
+                        "code": "f1020",
+                        "effectiveFrom": "2025-06-01",
+                        "description": "Alcohol dependence, uncomplicated",
+                    },
+                    {"code": "F33.1", "effectiveFrom": "2024-01-01", "effectiveTo": "2026-02-28"},
+                    {"code": "Z63.0", "effectiveFrom": "2026-03-01"},
+                ],
+            },
+        )
+    )["setPatientDiagnoses"]
     assert [(d["code"], d["position"]) for d in written] == [("F10.20", 1), ("F33.1", 2), ("Z63.0", 3)]
     assert written[0]["description"] == "Alcohol dependence, uncomplicated"
     active = (await gql.execute(READ, {"id": patient, "on": "2026-03-10"}))["node"]["diagnoses"]
@@ -45,11 +58,18 @@ async def test_a_bad_diagnosis_list_is_refused_whole_and_writes_nothing(gql, cli
     await clinic.facility()
     patient = await clinic.add_patient(diagnoses=("F41.1",))
     cases = [
-        ([{"code": "F33.1", "effectiveFrom": "2025-01-01"}, {"code": "depression", "effectiveFrom": "2025-01-01"}],
-         "diagnosis 2: 'depression' is not an ICD-10-CM code"),
-        ([{"code": "F33.1", "effectiveFrom": "2025-01-01", "effectiveTo": "2024-01-01"}], "effectiveTo must not be before"),
-        ([{"code": "F33.1", "effectiveFrom": "2025-01-01"}, {"code": "f331", "effectiveFrom": "2025-06-01"}],
-         "F33.1 is listed twice"),
+        (
+            [{"code": "F33.1", "effectiveFrom": "2025-01-01"}, {"code": "depression", "effectiveFrom": "2025-01-01"}],
+            "diagnosis 2: 'depression' is not an ICD-10-CM code",
+        ),
+        (
+            [{"code": "F33.1", "effectiveFrom": "2025-01-01", "effectiveTo": "2024-01-01"}],
+            "effectiveTo must not be before",
+        ),
+        (
+            [{"code": "F33.1", "effectiveFrom": "2025-01-01"}, {"code": "f331", "effectiveFrom": "2025-06-01"}],
+            "F33.1 is listed twice",
+        ),
         ([{"code": f"F{10 + i}.0", "effectiveFrom": "2025-01-01"} for i in range(13)], "at most 12 diagnoses"),
         ([{"code": "F33.1", "effectiveFrom": "2025-01-01", "description": " "}], "description"),
     ]
@@ -76,7 +96,9 @@ async def ended_session(gql, clinic, test_clock, patients):
     return session
 
 
-async def test_a_billable_member_without_an_active_diagnosis_blocks_billing_until_one_is_added(gql, clinic, test_clock, services):
+async def test_a_billable_member_without_an_active_diagnosis_blocks_billing_until_one_is_added(
+    gql, clinic, test_clock, services
+):
     await clinic.bands([(1, 4, "90853", "40.00")])
     diagnosed = await clinic.add_patient()
     undiagnosed = await clinic.add_patient(diagnoses=())
@@ -101,17 +123,29 @@ async def test_a_billable_member_without_an_active_diagnosis_blocks_billing_unti
     assert all(c["validation"] == [] for c in data["claims"])
 
 
-async def test_the_837p_points_at_the_patients_active_diagnoses_in_order_and_pyx12_is_clean(gql, clinic, test_clock, services):
+async def test_the_837p_points_at_the_patients_active_diagnoses_in_order_and_pyx12_is_clean(
+    gql, clinic, test_clock, services
+):
     await clinic.bands([(1, 4, "90853", "40.00")])
     patient = await clinic.add_patient(diagnoses=())
-    await gql.execute(SET, {"p": patient, "d": [
-        {"code": "F10.20", "effectiveFrom": "2024-01-01"},
-        {"code": "F32.9", "effectiveFrom": "2024-01-01", "effectiveTo": "2025-12-31"},  # ended: not on the claim
-        {"code": "F33.1", "effectiveFrom": "2024-01-01"},
-        {"code": "F41.1", "effectiveFrom": "2024-01-01"},
-        {"code": "Z63.0", "effectiveFrom": "2024-01-01"},
-        {"code": "T74.11XA", "effectiveFrom": "2026-01-01"},
-    ]})
+    await gql.execute(
+        SET,
+        {
+            "p": patient,
+            "d": [
+                {"code": "F10.20", "effectiveFrom": "2024-01-01"},
+                {
+                    "code": "F32.9",
+                    "effectiveFrom": "2024-01-01",
+                    "effectiveTo": "2025-12-31",
+                },  # ended: not on the claim
+                {"code": "F33.1", "effectiveFrom": "2024-01-01"},
+                {"code": "F41.1", "effectiveFrom": "2024-01-01"},
+                {"code": "Z63.0", "effectiveFrom": "2024-01-01"},
+                {"code": "T74.11XA", "effectiveFrom": "2026-01-01"},
+            ],
+        },
+    )
     await clinic.cover(patient)
     session = await ended_session(gql, clinic, test_clock, [patient])
     assert await bill_due_sessions(services) == 1
@@ -119,7 +153,9 @@ async def test_the_837p_points_at_the_patients_active_diagnoses_in_order_and_pyx
     edi = (await gql.execute(SUBMIT, {"id": claim["id"]}))["submitClaim"]["edi837"]
     assert pyx12_errors(edi) == [] and edi_problems(edi) == []
     segments = parse_segments(edi)
-    assert [s for s in segments if s[0] == "HI"] == [["HI", "ABK:F1020", "ABF:F331", "ABF:F411", "ABF:Z630", "ABF:T7411XA"]]
+    assert [s for s in segments if s[0] == "HI"] == [
+        ["HI", "ABK:F1020", "ABF:F331", "ABF:F411", "ABF:Z630", "ABF:T7411XA"]
+    ]
     assert next(s for s in segments if s[0] == "SV1")[7] == "1:2:3:4"
     assert "F329" not in edi  # the diagnosis that ended before the service date
 

@@ -4,6 +4,7 @@ It shows a pairing code, is paired through the API, renders its room's session, 
 marked on the tablet, switches sessions at a boundary, says when it is paused or reconnecting,
 returns to a pairing code when revoked, survives a server restart and its credential's rotation, and
 keeps its JavaScript heap flat over 2,000 updates. Screenshots of each state land in .data/display/."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,10 +18,10 @@ import httpx
 import pytest
 from playwright.async_api import Page, async_playwright
 
+from app.ids import split_id
 from app.live.backends import PAUSED, RESYNC
 from app.live.publish import session_channel
-from app.ids import split_id
-from tests.conftest import GraphQLClient, make_token
+from tests.conftest import ROOT, GraphQLClient, make_token
 from tests.support.browser import CHROMIUM_ARGS, ensure_chromium
 from tests.support.builders import Clinic
 from tests.support.builders_displays import NAME_FORMAT, PAIR, REVOKE, ROOM, room_group, room_occurrence
@@ -28,7 +29,6 @@ from tests.support.builders_enrollment import enroll
 from tests.support.builders_sessions import NOW, SET_ATTENDANCE, set_now
 from tests.support.server import serve_in_process, server_process, start_server
 from tests.test_faults import broadcaster_database
-from tests.conftest import ROOT
 
 SHOTS = ROOT / ".data" / "display"
 CODE = re.compile(r"^[A-Z2-9]{3}-[A-Z2-9]{3}$")
@@ -78,7 +78,9 @@ async def shot(page: Page, name: str) -> None:
 
 
 async def pairing_code(page: Page) -> str:
-    await page.wait_for_function("() => /^[A-Z2-9]{3}-[A-Z2-9]{3}$/.test(document.getElementById('pairing-code').textContent)", timeout=15_000)
+    await page.wait_for_function(
+        "() => /^[A-Z2-9]{3}-[A-Z2-9]{3}$/.test(document.getElementById('pairing-code').textContent)", timeout=15_000
+    )
     code = await page.text_content("#pairing-code")
     assert CODE.match(code)
     return code
@@ -103,7 +105,9 @@ async def room_clinic(gql, clinic, starts_at, minutes=60, names=("Ana Reyes", "B
     for patient in clinic.patients:
         await enroll(gql, group, patient)
     occurrence = await room_occurrence(gql, group, starts_at, minutes)
-    session_id = (await gql.execute("query($id: ID!) { occurrence(id: $id) { session { id } } }", {"id": occurrence["id"]}))["occurrence"]["session"]["id"]
+    session_id = (
+        await gql.execute("query($id: ID!) { occurrence(id: $id) { session { id } } }", {"id": occurrence["id"]})
+    )["occurrence"]["session"]["id"]
     roster = (await gql.execute(SESSION_QUERY, {"id": session_id}))["groupSession"]["roster"]
     return {"group": group, "occurrence": occurrence, "session": session_id, "roster": roster}
 
@@ -142,7 +146,7 @@ async def test_pairing_first_render_attendance_and_privacy(browser, base_url, gq
 
     # The tablet marks the three: time from each API call to the page's DOM.
     latencies = []
-    for entry, status in zip(room["roster"], ("ATTENDED", "LATE", "ABSENT")):
+    for entry, status in zip(room["roster"], ("ATTENDED", "LATE", "ABSENT"), strict=False):
         await page.evaluate(
             """([id, status]) => { window.__marked = null; new MutationObserver((_, observer) => {
                   const row = document.querySelector(`#roster li[data-id='${id}']`);
@@ -161,7 +165,12 @@ async def test_pairing_first_render_attendance_and_privacy(browser, base_url, gq
     with capsys.disabled():
         print(f"\nattendance changes, API call to the display's DOM: {', '.join(f'{ms:.0f}' for ms in latencies)} ms")
     assert max(latencies) < 5_000  # a generous bound; the speed goal is measured in bench/
-    assert [await page.text_content(f"#count-{kind} b") for kind in ("attended", "late", "absent", "scheduled")] == ["1", "1", "1", "0"]
+    assert [await page.text_content(f"#count-{kind} b") for kind in ("attended", "late", "absent", "scheduled")] == [
+        "1",
+        "1",
+        "1",
+        "0",
+    ]
 
     # Privacy on a wall: nothing but first names and initials.
     text = await page.inner_text("body")
@@ -188,7 +197,9 @@ async def test_pairing_first_render_attendance_and_privacy(browser, base_url, gq
 # ------------------------------------------------------------------ following the room
 
 
-async def test_the_page_switches_sessions_at_the_boundary_and_shows_the_next_date(browser, base_url, gql, clinic, test_clock):
+async def test_the_page_switches_sessions_at_the_boundary_and_shows_the_next_date(
+    browser, base_url, gql, clinic, test_clock
+):
     set_now(test_clock, NOW)
     await room_clinic(gql, clinic, NOW - timedelta(minutes=60), minutes=60)  # ends at NOW
     afternoon = await room_group(gql, clinic, name="Afternoon Skills")
@@ -199,12 +210,16 @@ async def test_the_page_switches_sessions_at_the_boundary_and_shows_the_next_dat
     page, _ = await open_page(browser)
     await page.goto(f"{base_url}/display")
     await pair(page, gql, clinic.facility_id)
-    await page.wait_for_function("() => document.getElementById('title')?.textContent === 'Morning IOP'", timeout=10_000)
+    await page.wait_for_function(
+        "() => document.getElementById('title')?.textContent === 'Morning IOP'", timeout=10_000
+    )
     # Time jumps to 2 s before the boundary; a schedule change makes the room look at the clock again
     # (in a real room the clock simply gets there).
     set_now(test_clock, NOW - timedelta(seconds=2))
     await gql.execute(NAME_FORMAT, {"f": clinic.facility_id, "format": "FIRST_NAME_LAST_INITIAL"})
-    await page.wait_for_function("() => document.getElementById('title')?.textContent === 'Afternoon Skills'", timeout=15_000)
+    await page.wait_for_function(
+        "() => document.getElementById('title')?.textContent === 'Afternoon Skills'", timeout=15_000
+    )
     assert await page.text_content("#session-status") == "In session"
     await shot(page, "5-switched-at-boundary")
 
@@ -242,7 +257,10 @@ async def test_paused_then_resumed_rotated_and_revoked(browser, base_url, gql, c
     await page.wait_for_function("(old) => localStorage.getItem('groupSessions.display.credential') !== old", arg=old)
     await page.wait_for_function("() => document.body.dataset.state === 'live'", timeout=10_000)
     await gql.execute(SET_ATTENDANCE, {"participantId": room["roster"][1]["id"], "status": "LATE"})
-    await page.wait_for_function(f"() => document.querySelector(\"#roster li[data-id='{room['roster'][1]['id']}']\").dataset.status === 'LATE'", timeout=10_000)
+    await page.wait_for_function(
+        f"() => document.querySelector(\"#roster li[data-id='{room['roster'][1]['id']}']\").dataset.status === 'LATE'",
+        timeout=10_000,
+    )
     _, code, _ = await GraphQLClient(gql.http, old).error("mutation R { rotateDisplayCredential { credential } }")
     assert code == "UNAUTHENTICATED"
 
@@ -286,7 +304,10 @@ async def test_the_page_recovers_after_a_server_restart(browser, database_url, c
             gql = GraphQLClient(http, make_token())
             entry = room["roster"][2]["id"]
             await gql.execute(SET_ATTENDANCE, {"participantId": entry, "status": "ABSENT"})
-            await page.wait_for_function(f"() => document.querySelector(\"#roster li[data-id='{entry}']\")?.dataset.status === 'ABSENT'", timeout=10_000)
+            await page.wait_for_function(
+                f"() => document.querySelector(\"#roster li[data-id='{entry}']\")?.dataset.status === 'ABSENT'",
+                timeout=10_000,
+            )
     assert refused == []
 
 
@@ -310,7 +331,12 @@ async def test_the_heap_stays_flat_over_2000_updates(browser, base_url, gql, cli
             target = await page.evaluate("() => window.roomDisplay.status.messages") + 20
             for _ in range(20):
                 sequence += 1
-                message = {"sequence": sequence, "kind": "ATTENDANCE_CHANGED", "changed": [], "at": services.clock.now().isoformat()}
+                message = {
+                    "sequence": sequence,
+                    "kind": "ATTENDANCE_CHANGED",
+                    "changed": [],
+                    "at": services.clock.now().isoformat(),
+                }
                 await services.broadcast.publish(channel, json.dumps(message))
             await page.wait_for_function("(n) => window.roomDisplay.status.messages >= n", arg=target, timeout=30_000)
 
@@ -328,8 +354,10 @@ async def test_the_heap_stays_flat_over_2000_updates(browser, base_url, gql, cli
     final, final_nodes = await heap()
     rendered = await page.evaluate("() => window.roomDisplay.status.messages")
     with capsys.disabled():
-        print(f"\nJS heap after GC: {warm / 1e6:.2f} MB warm, {middle / 1e6:.2f} MB after 1,100 updates, "
-              f"{final / 1e6:.2f} MB after 2,000 ({rendered} messages rendered); DOM nodes {warm_nodes} -> {final_nodes}")
+        print(
+            f"\nJS heap after GC: {warm / 1e6:.2f} MB warm, {middle / 1e6:.2f} MB after 1,100 updates, "
+            f"{final / 1e6:.2f} MB after 2,000 ({rendered} messages rendered); DOM nodes {warm_nodes} -> {final_nodes}"
+        )
     assert rendered >= 2000
     assert final_nodes == warm_nodes
     assert final - warm < 1_000_000, "the heap grew by more than 1 MB over 1,800 updates"

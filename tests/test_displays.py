@@ -1,6 +1,7 @@
 """Room displays through the endpoint: pairing by code (ten minutes, once, guessing limited), the
 device credential (display scope only, rotated, revoked with its socket closed), the wall's fields,
 names per facility, and a display following its room through boundaries and schedule changes."""
+
 from __future__ import annotations
 
 import asyncio
@@ -77,20 +78,31 @@ async def test_a_screen_is_paired_by_its_code_and_claims_its_credential_once(htt
     assert (await claim(http, pairing["claim"]))["state"] == "PENDING"
 
     typed = pairing["code"].lower().replace("-", " ")  # as someone types it off the wall
-    display = (await gql.execute(PAIR, {"code": typed, "facilityId": clinic.facility_id, "location": ROOM, "label": "Wall"}))["pairDisplay"]
-    assert (display["location"], display["label"], display["pairedBy"], display["facility"]["id"]) == (ROOM, "Wall", "tester", clinic.facility_id)
+    display = (
+        await gql.execute(PAIR, {"code": typed, "facilityId": clinic.facility_id, "location": ROOM, "label": "Wall"})
+    )["pairDisplay"]
+    assert (display["location"], display["label"], display["pairedBy"], display["facility"]["id"]) == (
+        ROOM,
+        "Wall",
+        "tester",
+        clinic.facility_id,
+    )
 
     claimed = await claim(http, pairing["claim"])
     assert claimed["state"] == "PAIRED" and claimed["credential"] and claimed["location"] == ROOM
     assert (await claim(http, pairing["claim"]))["state"] == "EXPIRED"  # handed out once
-    _, code, _ = await gql.error(PAIR, {"code": pairing["code"], "facilityId": clinic.facility_id, "location": ROOM, "label": "Again"})
+    _, code, _ = await gql.error(
+        PAIR, {"code": pairing["code"], "facilityId": clinic.facility_id, "location": ROOM, "label": "Again"}
+    )
     assert code == "NOT_FOUND"  # a code pairs once
 
 
 async def test_a_code_expires_after_ten_minutes(http, gql, clinic, test_clock):
     pairing = await start_pairing(http)
     test_clock.advance(timedelta(minutes=10))
-    _, code, body = await gql.error(PAIR, {"code": pairing["code"], "facilityId": clinic.facility_id, "location": ROOM, "label": "Late"})
+    _, code, body = await gql.error(
+        PAIR, {"code": pairing["code"], "facilityId": clinic.facility_id, "location": ROOM, "label": "Late"}
+    )
     assert code == "NOT_FOUND" and "10 minutes" in body["errors"][0]["message"]
     assert (await claim(http, pairing["claim"]))["state"] == "EXPIRED"
 
@@ -99,21 +111,31 @@ async def test_guessing_codes_is_refused_after_five_wrong_ones_even_for_a_right_
     pairing = await start_pairing(http)
     guesser = gql.as_(subject="guesser")
     for wrong in ("AAA-AAA", "AAA-AAB", "AAA-AAC", "AAA-AAD", "not a code"):
-        _, code, _ = await guesser.error(PAIR, {"code": wrong, "facilityId": clinic.facility_id, "location": ROOM, "label": "x"})
+        _, code, _ = await guesser.error(
+            PAIR, {"code": wrong, "facilityId": clinic.facility_id, "location": ROOM, "label": "x"}
+        )
         assert code == "NOT_FOUND"
-    _, code, body = await guesser.error(PAIR, {"code": pairing["code"], "facilityId": clinic.facility_id, "location": ROOM, "label": "x"})
+    _, code, body = await guesser.error(
+        PAIR, {"code": pairing["code"], "facilityId": clinic.facility_id, "location": ROOM, "label": "x"}
+    )
     assert code == "FORBIDDEN" and "Too many wrong pairing codes" in body["errors"][0]["message"]
     # another member of staff is not held up by the guesser
-    await gql.as_(subject="admin-2").execute(PAIR, {"code": pairing["code"], "facilityId": clinic.facility_id, "location": ROOM, "label": "x"})
+    await gql.as_(subject="admin-2").execute(
+        PAIR, {"code": pairing["code"], "facilityId": clinic.facility_id, "location": ROOM, "label": "x"}
+    )
 
 
 async def test_pairing_to_another_facility_is_not_found_and_bad_input_writes_nothing(http, gql, clinic):
     other = await clinic.facility(name="Elsewhere")
     pairing = await start_pairing(http)
     caller = gql.as_(facilities=[clinic.facility_id])
-    _, code, _ = await caller.error(PAIR, {"code": pairing["code"], "facilityId": other, "location": ROOM, "label": "x"})
+    _, code, _ = await caller.error(
+        PAIR, {"code": pairing["code"], "facilityId": other, "location": ROOM, "label": "x"}
+    )
     assert code == "NOT_FOUND"
-    _, code, _ = await caller.error(PAIR, {"code": pairing["code"], "facilityId": clinic.facility_id, "location": "  ", "label": "x"})
+    _, code, _ = await caller.error(
+        PAIR, {"code": pairing["code"], "facilityId": clinic.facility_id, "location": "  ", "label": "x"}
+    )
     assert code == "BAD_USER_INPUT"
     assert (await claim(http, pairing["claim"]))["state"] == "PENDING"  # still waiting: nothing half-written
 
@@ -148,10 +170,18 @@ async def test_staff_previewing_a_room_get_the_wall_fields_only(gql, clinic, roo
     staff = make_token(scopes=["display.room"])
     variables = {"f": clinic.facility_id, "l": ROOM}
     async with ws(staff) as socket:
-        shown = await watch(socket, "subscription P($f: ID!, $l: String!) { roomDisplay(facilityId: $f, location: $l) { session { roster { displayName } } } }", variables)
+        shown = await watch(
+            socket,
+            "subscription P($f: ID!, $l: String!) { roomDisplay(facilityId: $f, location: $l) { session { roster { displayName } } } }",
+            variables,
+        )
     assert [r["displayName"] for r in shown["data"]["roomDisplay"]["session"]["roster"]] == ["Ana R.", "Ben O."]
     async with ws(make_token()) as socket:  # even an admin: the wall's subscription carries no MRN
-        refused = await watch(socket, "subscription P($f: ID!, $l: String!) { roomDisplay(facilityId: $f, location: $l) { session { roster { patient { mrn } } } } }", variables)
+        refused = await watch(
+            socket,
+            "subscription P($f: ID!, $l: String!) { roomDisplay(facilityId: $f, location: $l) { session { roster { patient { mrn } } } } }",
+            variables,
+        )
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
@@ -266,7 +296,10 @@ async def test_added_moved_and_cancelled_sessions_switch_the_display(http, gql, 
 async def test_the_name_format_is_the_facilitys(http, gql, clinic, room, ws):
     _, credential = await pair_screen(http, gql, clinic.facility_id)
     async with ws(credential) as socket:
-        assert [r["displayName"] for r in (await watch(socket))["data"]["roomDisplay"]["session"]["roster"]] == ["Ana R.", "Ben O."]
+        assert [r["displayName"] for r in (await watch(socket))["data"]["roomDisplay"]["session"]["roster"]] == [
+            "Ana R.",
+            "Ben O.",
+        ]
         changed = await gql.execute(NAME_FORMAT, {"f": clinic.facility_id, "format": "INITIALS"})
         assert changed["setDisplayNameFormat"]["displayNameFormat"] == "INITIALS"
         shown = await _until(socket, lambda u: u["kind"] == "SNAPSHOT")
@@ -288,10 +321,20 @@ async def _until(socket, condition, seconds: float = 5) -> dict:
 async def test_two_staff_pairing_one_code_at_once_pair_it_once(http, gql, clinic, trial):
     pairing = await start_pairing(http)
     staff = [gql.as_(subject=f"admin-{i}") for i in range(4)]
-    bodies = await asyncio.gather(*(
-        s.post(PAIR, {"code": pairing["code"], "facilityId": clinic.facility_id, "location": f"Room {i}", "label": f"Wall {i}"})
-        for i, s in enumerate(staff)
-    ))
+    bodies = await asyncio.gather(
+        *(
+            s.post(
+                PAIR,
+                {
+                    "code": pairing["code"],
+                    "facilityId": clinic.facility_id,
+                    "location": f"Room {i}",
+                    "label": f"Wall {i}",
+                },
+            )
+            for i, s in enumerate(staff)
+        )
+    )
     answers = [b.json() for b in bodies]
     paired = [a["data"]["pairDisplay"] for a in answers if a.get("data")]
     assert len(paired) == 1
@@ -303,7 +346,9 @@ async def test_two_staff_pairing_one_code_at_once_pair_it_once(http, gql, clinic
 @pytest.mark.parametrize("trial", range(5))
 async def test_a_credential_is_handed_out_once_to_claims_at_once(http, gql, clinic, trial):
     pairing = await start_pairing(http)
-    await gql.execute(PAIR, {"code": pairing["code"], "facilityId": clinic.facility_id, "location": ROOM, "label": "Wall"})
+    await gql.execute(
+        PAIR, {"code": pairing["code"], "facilityId": clinic.facility_id, "location": ROOM, "label": "Wall"}
+    )
     answers = await asyncio.gather(*(claim(http, pairing["claim"]) for _ in range(4)))
     assert sorted(a["state"] for a in answers) == ["EXPIRED", "EXPIRED", "EXPIRED", "PAIRED"]
 
@@ -313,7 +358,9 @@ async def test_an_event_stream_of_a_revoked_display_ends_within_a_second(app, ht
     display_id, credential = await pair_screen(http, gql, clinic.facility_id)
     headers = {"Accept": EVENT_STREAM, "Authorization": f"Bearer {credential}"}
     async with serve_in_process(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
-        async with client.stream("POST", "/graphql", json={"query": "subscription S { roomDisplay { kind } }"}, headers=headers) as response:
+        async with client.stream(
+            "POST", "/graphql", json={"query": "subscription S { roomDisplay { kind } }"}, headers=headers
+        ) as response:
             events = sse_events(response)
             kind, data = await anext(events)
             assert (kind, data["data"]["roomDisplay"]["kind"]) == ("next", "SNAPSHOT")
@@ -328,7 +375,10 @@ async def test_an_event_stream_of_a_revoked_display_ends_within_a_second(app, ht
 
 async def test_a_client_asking_for_too_many_codes_is_told_to_wait(database_url):
     """Nobody is signed in when a screen asks for a code: each address may ask a few times per ten minutes."""
-    async with start_server(database_url, env={"GS_DISPLAY_CODES_PER_CLIENT": "3"}) as url, httpx.AsyncClient(base_url=url) as client:
+    async with (
+        start_server(database_url, env={"GS_DISPLAY_CODES_PER_CLIENT": "3"}) as url,
+        httpx.AsyncClient(base_url=url) as client,
+    ):
         answers = [await client.post("/display/pairings") for _ in range(4)]
     assert [a.status_code for a in answers] == [201, 201, 201, 429]
     assert answers[3].headers["Retry-After"] == "60" and "Too many pairing codes" in answers[3].json()["error"]

@@ -1,6 +1,7 @@
 """Documentation, partial attendance and telehealth as billing rules, through the endpoint: the
 preview's NOTE_UNSIGNED and BELOW_MINIMUM_MINUTES, claims carrying them, and the 837P's place of
 service and modifiers for each modality (pyx12 and our own checks)."""
+
 from __future__ import annotations
 
 import logging
@@ -43,10 +44,14 @@ async def preview(gql, session_id):
 
 
 async def mark(gql, entry, status, **times):
-    return (await gql.execute(SET_ATTENDANCE.replace(
-        "$reason: String)", "$reason: String, $arrivedAt: DateTime, $departedAt: DateTime)").replace(
-        "reason: $reason)", "reason: $reason, arrivedAt: $arrivedAt, departedAt: $departedAt)"),
-        {"participantId": entry, "status": status, **times}))["setAttendance"]
+    return (
+        await gql.execute(
+            SET_ATTENDANCE.replace(
+                "$reason: String)", "$reason: String, $arrivedAt: DateTime, $departedAt: DateTime)"
+            ).replace("reason: $reason)", "reason: $reason, arrivedAt: $arrivedAt, departedAt: $departedAt)"),
+            {"participantId": entry, "status": status, **times},
+        )
+    )["setAttendance"]
 
 
 async def notes_for(gql, clinic, session_id):
@@ -56,7 +61,9 @@ async def notes_for(gql, clinic, session_id):
 
 
 async def sign_member(dana, note_id):
-    await dana.execute(UPDATE_MEMBER_NOTE, {"id": note_id, "input": {"participation": "ACTIVE", "progressTowardGoals": "On track"}})
+    await dana.execute(
+        UPDATE_MEMBER_NOTE, {"id": note_id, "input": {"participation": "ACTIVE", "progressTowardGoals": "On track"}}
+    )
     await dana.execute(SIGN, {"id": note_id})
 
 
@@ -81,7 +88,9 @@ async def test_note_unsigned_is_a_warning_per_member_by_default_and_clears_when_
     for entry in entries:
         await mark(gql, entry, "ATTENDED")
     found = await preview(gql, session_id)
-    assert codes(found) == sorted([("NOTE_UNSIGNED", "WARNING", (entries[0],)), ("NOTE_UNSIGNED", "WARNING", (entries[1],))])
+    assert codes(found) == sorted(
+        [("NOTE_UNSIGNED", "WARNING", (entries[0],)), ("NOTE_UNSIGNED", "WARNING", (entries[1],))]
+    )
     assert found["readyToBill"] is False
     dana, notes = await notes_for(gql, clinic, session_id)
     await sign_member(dana, notes[entries[0]])
@@ -151,7 +160,10 @@ async def test_a_note_awaiting_co_signature_is_still_unsigned_where_the_rule_req
     dana, notes = await notes_for(gql, clinic, session_id)
     await sign_member(dana, notes[entries[0]])
     found = await preview(gql, session_id)
-    assert codes(found) == [("NOTE_UNSIGNED", "WARNING", (entries[0],))] and "co-signature" in found["issues"][0]["message"]
+    assert (
+        codes(found) == [("NOTE_UNSIGNED", "WARNING", (entries[0],))]
+        and "co-signature" in found["issues"][0]["message"]
+    )
     sam = clinician(gql, clinic, clinic.staff[1], scopes=("clinical.notes.cosign", "clinical.notes.write"))
     await sam.execute("mutation($id: ID!) { cosignNote(id: $id) { status } }", {"id": notes[entries[0]]})
     assert (await preview(gql, session_id))["issues"] == []
@@ -176,7 +188,9 @@ async def test_attended_and_late_record_default_arrival_and_departure(gql, clini
     assert attended["status"] == "ATTENDED" and late["status"] == "LATE"
 
 
-async def test_a_member_below_the_payers_minimum_is_not_billable_and_the_preview_says_by_how_much(gql, clinic, test_clock):
+async def test_a_member_below_the_payers_minimum_is_not_billable_and_the_preview_says_by_how_much(
+    gql, clinic, test_clock
+):
     await set_rule(gql, clinic, signedNote="NONE", minimumMinutes=60)
     session_id, entries = await documented_room(gql, clinic, test_clock, members=3)
     await mark(gql, entries[0], "ATTENDED")
@@ -187,7 +201,9 @@ async def test_a_member_below_the_payers_minimum_is_not_billable_and_the_preview
     assert codes(found) == [("BELOW_MINIMUM_MINUTES", "WARNING", (entries[1],))]
     assert "45 of 60 minutes" in found["issues"][0]["message"]
     # The third member left at 10:00 (60 minutes): the minimum is met. Leaving at 09:50 is not.
-    visit = (await gql.execute(SET_VISIT, {"id": entries[2], "input": {"departedAt": at(9, 50).isoformat()}}))["setParticipantVisit"]
+    visit = (await gql.execute(SET_VISIT, {"id": entries[2], "input": {"departedAt": at(9, 50).isoformat()}}))[
+        "setParticipantVisit"
+    ]
     assert (visit["status"], visit["minutesPresent"]) == ("ATTENDED", 50)
     found = await preview(gql, session_id)
     assert found["billableCount"] == 1
@@ -205,7 +221,10 @@ async def test_a_member_below_the_payers_minimum_is_not_billable_and_the_preview
     [
         ({"arrivedAt": "2026-03-10T08:59:00-07:00"}, "arrivedAt must fall within"),
         ({"departedAt": "2026-03-10T10:31:00-07:00"}, "departedAt must fall within"),
-        ({"arrivedAt": "2026-03-10T10:00:00-07:00", "departedAt": "2026-03-10T09:30:00-07:00"}, "departedAt must be after arrivedAt"),
+        (
+            {"arrivedAt": "2026-03-10T10:00:00-07:00", "departedAt": "2026-03-10T09:30:00-07:00"},
+            "departedAt must be after arrivedAt",
+        ),
         ({}, "Give at least one"),
         ({"patientAtHome": None}, "patientAtHome must be true or false"),
     ],
@@ -257,13 +276,21 @@ async def test_each_modality_and_a_partial_attendee_render_a_valid_837p(gql, cli
     await gql.execute(SET_VISIT, {"id": in_person, "input": {"modality": "IN_PERSON"}})
     await gql.execute(SET_VISIT, {"id": video_elsewhere, "input": {"patientAtHome": False}})
     await gql.execute(SET_VISIT, {"id": audio, "input": {"modality": "TELEHEALTH_AUDIO"}})
-    await gql.execute(SET_VISIT, {"id": partial, "input": {"modality": "IN_PERSON", "departedAt": at(9, 50).isoformat()}})
+    await gql.execute(
+        SET_VISIT, {"id": partial, "input": {"modality": "IN_PERSON", "departedAt": at(9, 50).isoformat()}}
+    )
     roster = {r["id"]: r for r in (await gql.execute(ROSTER_NOTES, {"id": session_id}))["groupSession"]["roster"]}
-    assert [roster[e]["modality"] for e in entries] == ["IN_PERSON", "TELEHEALTH_VIDEO", "TELEHEALTH_VIDEO", "TELEHEALTH_AUDIO", "IN_PERSON"]
+    assert [roster[e]["modality"] for e in entries] == [
+        "IN_PERSON",
+        "TELEHEALTH_VIDEO",
+        "TELEHEALTH_VIDEO",
+        "TELEHEALTH_AUDIO",
+        "IN_PERSON",
+    ]
 
     set_now(test_clock, at(11))
     documents = await bill_and_submit(gql, session_id)
-    patient = dict(zip(entries, clinic.patients))
+    patient = dict(zip(entries, clinic.patients, strict=False))
     expected = {
         in_person: ("11", "HC:90853:HQ"),
         video_home: ("10", "HC:90853:HQ:95"),
@@ -278,11 +305,22 @@ async def test_each_modality_and_a_partial_attendee_render_a_valid_837p(gql, cli
 
 
 async def test_a_payers_own_telehealth_mapping_overrides_cms(gql, clinic, test_clock):
-    rule = await set_rule(gql, clinic, signedNote="NONE", telehealth=[
-        {"modality": "TELEHEALTH_VIDEO", "homePlaceOfService": "02", "otherPlaceOfService": "02", "modifier": "GT"}])
+    rule = await set_rule(
+        gql,
+        clinic,
+        signedNote="NONE",
+        telehealth=[
+            {"modality": "TELEHEALTH_VIDEO", "homePlaceOfService": "02", "otherPlaceOfService": "02", "modifier": "GT"}
+        ],
+    )
     mappings = {m["modality"]: m for m in rule["documentationRule"]["telehealth"]}
-    assert mappings["TELEHEALTH_VIDEO"] == {"modality": "TELEHEALTH_VIDEO", "homePlaceOfService": "02", "otherPlaceOfService": "02",
-                                           "modifier": "GT", "fromPayer": True}
+    assert mappings["TELEHEALTH_VIDEO"] == {
+        "modality": "TELEHEALTH_VIDEO",
+        "homePlaceOfService": "02",
+        "otherPlaceOfService": "02",
+        "modifier": "GT",
+        "fromPayer": True,
+    }
     assert mappings["TELEHEALTH_AUDIO"]["fromPayer"] is False and mappings["TELEHEALTH_AUDIO"]["modifier"] == "93"
     session_id, entries = await documented_room(gql, clinic, test_clock, members=1, modality="TELEHEALTH_VIDEO")
     await mark(gql, entries[0], "ATTENDED")
@@ -297,8 +335,14 @@ async def test_a_payers_own_telehealth_mapping_overrides_cms(gql, clinic, test_c
     [
         ({"minimumMinutes": 0}, "minimumMinutes must be between 1 and 720"),
         ({"cosignStates": ["ZZ"]}, "state"),
-        ({"telehealth": [{"modality": "IN_PERSON", "homePlaceOfService": "11", "otherPlaceOfService": "11"}]}, "telehealth modalities"),
-        ({"telehealth": [{"modality": "TELEHEALTH_AUDIO", "homePlaceOfService": "99", "otherPlaceOfService": "02"}]}, "'99'"),
+        (
+            {"telehealth": [{"modality": "IN_PERSON", "homePlaceOfService": "11", "otherPlaceOfService": "11"}]},
+            "telehealth modalities",
+        ),
+        (
+            {"telehealth": [{"modality": "TELEHEALTH_AUDIO", "homePlaceOfService": "99", "otherPlaceOfService": "02"}]},
+            "'99'",
+        ),
         ({"signedNote": None}, "signedNote must be"),
     ],
 )

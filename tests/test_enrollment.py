@@ -1,4 +1,5 @@
 """Managing enrollments (guide: "Managing Enrollments" and the FAQ; rules.md §5) through the endpoint."""
+
 from __future__ import annotations
 
 import pytest
@@ -36,7 +37,9 @@ async def enrollment_events(services) -> list[models.IntegrationEvent]:
 async def enrollment_audit(services) -> list[models.AuditEntry]:
     async with services.sessionmaker() as session:
         rows = await session.scalars(
-            select(models.AuditEntry).where(models.AuditEntry.entity_type == "Enrollment").order_by(models.AuditEntry.id)
+            select(models.AuditEntry)
+            .where(models.AuditEntry.entity_type == "Enrollment")
+            .order_by(models.AuditEntry.id)
         )
         return list(rows.all())
 
@@ -63,7 +66,12 @@ async def test_full_group_waitlists_at_the_end_of_the_line(gql, clinic):
     assert results[4]["enrollment"]["waitlistedAt"] and results[4]["enrollment"]["enrolledAt"] is None
     line = await group_line(gql, group)
     assert line["capacity"] == {
-        "enrolled": 2, "max": 2, "min": None, "waitlisted": 3, "atCapacity": True, "overCapacity": False,
+        "enrolled": 2,
+        "max": 2,
+        "min": None,
+        "waitlisted": 3,
+        "atCapacity": True,
+        "overCapacity": False,
     }
     assert line["waitlist"] == [r["enrollment"]["patient"]["id"] for r in results[2:]]
     assert line["positions"] == [1, 2, 3]
@@ -74,7 +82,12 @@ async def test_capacity_bar_below_capacity(gql, clinic):
     await enroll_new(gql, clinic, group, 1)
     line = await group_line(gql, group)
     assert line["capacity"] == {
-        "enrolled": 1, "max": 3, "min": 2, "waitlisted": 0, "atCapacity": False, "overCapacity": False,
+        "enrolled": 1,
+        "max": 3,
+        "min": 2,
+        "waitlisted": 0,
+        "atCapacity": False,
+        "overCapacity": False,
     }
     assert line["waitlist"] == []
 
@@ -223,7 +236,9 @@ async def test_disenrolling_twice_is_a_409_illegal_transition(gql, clinic):
     await disenroll(gql, enrolled["id"], "first")
     status, code, body = await gql.error(DISENROLL, {"id": enrolled["id"], "reason": "again"})
     assert (status, code, body["data"]) == (409, "ILLEGAL_TRANSITION", None)
-    node = await gql.execute("query($id: ID!) { node(id: $id) { ... on Enrollment { disenrollReason } } }", {"id": enrolled["id"]})
+    node = await gql.execute(
+        "query($id: ID!) { node(id: $id) { ... on Enrollment { disenrollReason } } }", {"id": enrolled["id"]}
+    )
     assert node["node"]["disenrollReason"] == "first"
 
 
@@ -240,7 +255,10 @@ async def test_remove_enrollment_soft_deletes_and_promotes(gql, clinic, services
     rows = await stored_enrollments(services, group)
     assert len(rows) == 3  # ... but kept for audit
     # Still readable by its id (the removal event names it), and nothing changes it any more.
-    node = await gql.execute("query($id: ID!) { node(id: $id) { ... on Enrollment { status deletedAt } } }", {"id": member["enrollment"]["id"]})
+    node = await gql.execute(
+        "query($id: ID!) { node(id: $id) { ... on Enrollment { status deletedAt } } }",
+        {"id": member["enrollment"]["id"]},
+    )
     assert node["node"] == {"status": "ENROLLED", "deletedAt": removed["deletedAt"]}
     _, code, _ = await gql.error(REMOVE, {"id": member["enrollment"]["id"]})
     assert code == "NOT_FOUND"
@@ -300,7 +318,12 @@ async def test_reducing_capacity_below_enrollment_disenrolls_nobody(gql, clinic,
     await gql.execute(UPDATE_CAPACITY, {"id": group, "max": 2})
     line = await group_line(gql, group)
     assert line["capacity"] == {
-        "enrolled": 4, "max": 2, "min": None, "waitlisted": 1, "atCapacity": True, "overCapacity": True,
+        "enrolled": 4,
+        "max": 2,
+        "min": None,
+        "waitlisted": 1,
+        "atCapacity": True,
+        "overCapacity": True,
     }
     assert len(line["enrolled"]) == 4
     newcomer = await enroll(gql, group, await clinic.add_patient())
@@ -344,7 +367,7 @@ async def test_enrollments_connection_filters_and_paginates(gql, clinic):
     assert waiting["totalCount"] == 2
     page1 = (await gql.execute(query, {"id": group, "first": 4}))["group"]["enrollments"]
     assert len(page1["edges"]) == 4 and page1["pageInfo"]["hasNextPage"] is True
-    page2 = (await gql.execute(query, {"id": group, "first": 4, "after": page1["pageInfo"]["endCursor"]}))
+    page2 = await gql.execute(query, {"id": group, "first": 4, "after": page1["pageInfo"]["endCursor"]})
     page2 = page2["group"]["enrollments"]
     assert [e["node"]["id"] for e in page1["edges"] + page2["edges"]] == [e["node"]["id"] for e in everything["edges"]]
     assert page2["pageInfo"]["hasNextPage"] is False
@@ -424,8 +447,10 @@ async def test_every_change_is_audited_and_announced(gql, clinic, services):
         "status": "WAITLISTED",
         "waitlistPosition": 2,
         "globalIds": {
-            "enrollmentId": waiting2["enrollment"]["id"], "groupId": group,
-            "patientId": waiting2["enrollment"]["patient"]["id"], "facilityId": clinic.facility_id,
+            "enrollmentId": waiting2["enrollment"]["id"],
+            "groupId": group,
+            "patientId": waiting2["enrollment"]["patient"]["id"],
+            "facilityId": clinic.facility_id,
         },
     }
     assert events[4].payload["status"] == "ENROLLED" and events[4].payload["waitlistPosition"] is None
@@ -471,7 +496,9 @@ async def test_enrolling_needs_the_create_scope(gql, clinic, services):
     assert code == "FORBIDDEN" and body["data"] is None
     assert await stored_enrollments(services, group) == []
     allowed = gql.as_(scopes=["pm.group_enrollments.create"])
-    assert (await allowed.execute(ENROLL, {"groupId": group, "patientId": patient}))["enrollPatient"]["outcome"] == "ENROLLED"
+    assert (await allowed.execute(ENROLL, {"groupId": group, "patientId": patient}))["enrollPatient"][
+        "outcome"
+    ] == "ENROLLED"
 
 
 async def test_disenrolling_needs_the_edit_scope(gql, clinic):
@@ -481,7 +508,9 @@ async def test_disenrolling_needs_the_edit_scope(gql, clinic):
     _, code, _ = await gql.as_(scopes=others).error(DISENROLL, {"id": enrolled})
     assert code == "FORBIDDEN"
     allowed = gql.as_(scopes=["pm.group_enrollments.edit"])
-    assert (await allowed.execute(DISENROLL, {"id": enrolled}))["disenrollPatient"]["enrollment"]["status"] == "DISENROLLED"
+    assert (await allowed.execute(DISENROLL, {"id": enrolled}))["disenrollPatient"]["enrollment"][
+        "status"
+    ] == "DISENROLLED"
 
 
 async def test_removing_needs_the_delete_scope(gql, clinic):

@@ -3,6 +3,7 @@
 Each burst is fired at once (asyncio.gather) at the in-process app and at real server
 processes over TCP; the group-row lock is what serializes them, not the event loop.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -13,6 +14,7 @@ from contextlib import AsyncExitStack
 import httpx
 
 from app.ids import decode_id
+from tests.conftest import GraphQLClient, make_token
 from tests.support.builders_enrollment import (
     DISENROLL,
     ENROLL,
@@ -23,7 +25,6 @@ from tests.support.builders_enrollment import (
     make_group,
     stored_enrollments,
 )
-from tests.conftest import GraphQLClient, make_token
 from tests.support.server import start_server, start_servers
 from tests.test_enrollment import enrollment_events
 

@@ -1,4 +1,5 @@
 """Every operation in examples/ runs against the demo clinic, so the examples never rot."""
+
 from __future__ import annotations
 
 import asyncio
@@ -64,25 +65,34 @@ async def test_tablet_examples(gql, demo):
     )
     assert code == "CONFLICT"
     assert body["errors"][0]["message"] == "Attendance is ATTENDED, not the expected SCHEDULED; reload and try again"
-    preview = (await gql.execute(example("tablet/billing_preview.graphql"), {"sessionId": session["id"]}))
+    preview = await gql.execute(example("tablet/billing_preview.graphql"), {"sessionId": session["id"]})
     assert preview["groupSession"]["billingPreview"]["billableCount"] >= 1
 
 
 async def mark_the_unmarked(gql, session_id: str) -> None:
     detail = (await gql.execute(example("tablet/session_roster.graphql"), {"sessionId": session_id}))["groupSession"]
     [unmarked] = [r for r in detail["roster"] if r["status"] == "SCHEDULED"]
-    await gql.execute(example("tablet/mark_attendance.graphql"),
-                      {"participantId": unmarked["id"], "status": "ABSENT", "expectedStatus": "SCHEDULED"})
+    await gql.execute(
+        example("tablet/mark_attendance.graphql"),
+        {"participantId": unmarked["id"], "status": "ABSENT", "expectedStatus": "SCHEDULED"},
+    )
 
 
 async def test_the_demos_ended_session_awaits_its_last_mark_then_the_notes_its_payer_requires(gql, demo):
     sessions = (await gql.execute(example("tablet/todays_sessions.graphql")))["groupSessions"]["edges"]
     waiting = [s["node"] for s in sessions if s["node"]["status"] == "AWAITING_FINALIZATION"]
     cbt = next(s for s in waiting if s["title"] == "Morning CBT Group")
-    preview = (await gql.execute(example("tablet/billing_preview.graphql"), {"sessionId": cbt["id"]}))["groupSession"]["billingPreview"]
-    assert {i["code"] for i in preview["issues"] if i["severity"] == "BLOCKING"} == {"GROUP_UNATTENDED_BILLED", "NOTE_UNSIGNED"}
+    preview = (await gql.execute(example("tablet/billing_preview.graphql"), {"sessionId": cbt["id"]}))["groupSession"][
+        "billingPreview"
+    ]
+    assert {i["code"] for i in preview["issues"] if i["severity"] == "BLOCKING"} == {
+        "GROUP_UNATTENDED_BILLED",
+        "NOTE_UNSIGNED",
+    }
     await mark_the_unmarked(gql, cbt["id"])
-    preview = (await gql.execute(example("tablet/billing_preview.graphql"), {"sessionId": cbt["id"]}))["groupSession"]["billingPreview"]
+    preview = (await gql.execute(example("tablet/billing_preview.graphql"), {"sessionId": cbt["id"]}))["groupSession"][
+        "billingPreview"
+    ]
     # The roster is complete; Suncrest's members still need a signed note (BLOCKING): not billed yet.
     assert {i["code"] for i in preview["issues"] if i["severity"] == "BLOCKING"} == {"NOTE_UNSIGNED"}
     billed = (await gql.execute(example("billing/claims.graphql"), {"sessionId": cbt["id"]}))["groupSession"]
@@ -93,8 +103,16 @@ async def test_room_display_subscription(ws, gql, demo):
     session = await live_session(gql)
     async with ws() as socket:
         assert (await socket.receive_json())["type"] == "connection_ack"
-        await socket.send_json({"id": "1", "type": "subscribe", "payload": {
-            "query": example("room-display/session_updates.graphql"), "variables": {"sessionId": session["id"]}}})
+        await socket.send_json(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {
+                    "query": example("room-display/session_updates.graphql"),
+                    "variables": {"sessionId": session["id"]},
+                },
+            }
+        )
         message = await asyncio.wait_for(socket.receive_json(), 10)
         assert message["type"] == "next" and "errors" not in message["payload"]
         assert message["payload"]["data"]["sessionUpdates"]["kind"] == "SNAPSHOT"
@@ -105,7 +123,9 @@ async def test_integrator_examples(gql, demo):
     assert schema["subscriptionType"]["name"] == "Subscription"
     first = (await gql.execute(example("integrator/integration_events.graphql"), {"after": None}))["integrationEvents"]
     assert first["totalCount"] > 50 and first["pageInfo"]["hasNextPage"]
-    following = (await gql.execute(example("integrator/integration_events.graphql"), {"after": first["pageInfo"]["endCursor"]}))
+    following = await gql.execute(
+        example("integrator/integration_events.graphql"), {"after": first["pageInfo"]["endCursor"]}
+    )
     assert int(following["integrationEvents"]["edges"][0]["node"]["id"]) > int(first["edges"][-1]["node"]["id"])
 
 
@@ -115,18 +135,26 @@ async def test_scheduler_examples(gql, demo):
         {"facilityId": gid("Facility", "facility", "desert-bloom"), "facilitatorId": gid("Staff", "staff", 0)},
     )
     group_id = created["createGroup"]["id"]
-    month = (await gql.execute(example("scheduler/generate_month.graphql"), {"groupId": group_id}))["generateOccurrences"]
+    month = (await gql.execute(example("scheduler/generate_month.graphql"), {"groupId": group_id}))[
+        "generateOccurrences"
+    ]
     assert len(month["created"]) == 14 and month["skipped"] == 0
-    again = (await gql.execute(example("scheduler/generate_month.graphql"), {"groupId": group_id}))["generateOccurrences"]
+    again = (await gql.execute(example("scheduler/generate_month.graphql"), {"groupId": group_id}))[
+        "generateOccurrences"
+    ]
     assert again == {"created": [], "skipped": 14}
-    compliance = (await gql.execute(example("scheduler/compliance.graphql"), {"groupId": group_id}))["group"]["compliance"]
+    compliance = (await gql.execute(example("scheduler/compliance.graphql"), {"groupId": group_id}))["group"][
+        "compliance"
+    ]
     assert compliance["status"] == "COMPLIANT" and compliance["hoursPerWeek"] == 9.0
 
 
 async def test_billing_examples(gql, demo):
     sessions = (await gql.execute(example("tablet/todays_sessions.graphql")))["groupSessions"]["edges"]
     locked = next(s["node"] for s in sessions if s["node"]["status"] == "LOCKED")
-    claims = (await gql.execute(example("billing/claims.graphql"), {"sessionId": locked["id"]}))["groupSession"]["claims"]
+    claims = (await gql.execute(example("billing/claims.graphql"), {"sessionId": locked["id"]}))["groupSession"][
+        "claims"
+    ]
     assert {c["status"] for c in claims} == {"SUBMITTED", "DRAFT"}
     draft = next(c for c in claims if c["status"] == "DRAFT")
     submitted = (await gql.execute(example("billing/submit_claim.graphql"), {"claimId": draft["id"]}))["submitClaim"]
@@ -144,15 +172,26 @@ async def test_watch_session_script_prints_updates(database_url, services, demo_
             gql = GraphQLClient(http, token)
             session = await live_session(gql)
             script = await asyncio.create_subprocess_exec(
-                sys.executable, str(EXAMPLES / "watch_session.py"), "--url", base_url.replace("http", "ws") + "/graphql",
-                "--token", token, "--session", session["id"], "--count", "2",
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                sys.executable,
+                str(EXAMPLES / "watch_session.py"),
+                "--url",
+                base_url.replace("http", "ws") + "/graphql",
+                "--token",
+                token,
+                "--session",
+                session["id"],
+                "--count",
+                "2",
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
             )
             first = await asyncio.wait_for(script.stdout.readline(), 20)
             assert b"SNAPSHOT" in first
-            detail = (await gql.execute(example("tablet/session_roster.graphql"), {"sessionId": session["id"]}))
+            detail = await gql.execute(example("tablet/session_roster.graphql"), {"sessionId": session["id"]})
             entry = next(r for r in detail["groupSession"]["roster"] if r["status"] == "SCHEDULED")
-            await gql.execute(example("tablet/mark_attendance.graphql"), {"participantId": entry["id"], "status": "ABSENT"})
+            await gql.execute(
+                example("tablet/mark_attendance.graphql"), {"participantId": entry["id"], "status": "ABSENT"}
+            )
             second = await asyncio.wait_for(script.stdout.readline(), 20)
             assert b"ATTENDANCE_CHANGED" in second
             assert await asyncio.wait_for(script.wait(), 20) == 0
@@ -160,11 +199,15 @@ async def test_watch_session_script_prints_updates(database_url, services, demo_
 
 async def test_clinician_examples_show_the_demos_patient_at_risk_and_their_history(gql, demo):
     facility = gid("Facility", "facility", "desert-bloom")
-    at_risk = (await gql.execute(example("clinician/patients_at_risk.graphql"), {"facilityId": facility}))["patientsAtRisk"]
+    at_risk = (await gql.execute(example("clinician/patients_at_risk.graphql"), {"facilityId": facility}))[
+        "patientsAtRisk"
+    ]
     (alert,) = [e["node"] for e in at_risk["edges"]]
     assert alert["patient"]["id"] == gid("Patient", "patient", 8) and alert["group"]["groupType"] == "IOP"
     assert (alert["threshold"], alert["consecutiveAbsences"], len(alert["sessions"])) == (2, 2, 2)
-    history = (await gql.execute(example("clinician/attendance_history.graphql"), {"patientId": alert["patient"]["id"]}))["patientAttendance"]
+    history = (
+        await gql.execute(example("clinician/attendance_history.graphql"), {"patientId": alert["patient"]["id"]})
+    )["patientAttendance"]
     evenings_rows = [e["node"]["status"] for e in history["edges"] if e["node"]["groupId"] == alert["group"]["id"]]
     assert evenings_rows.count("ABSENT") == 2
     (evenings,) = [t for t in history["tallies"] if t["title"] == "IOP Evenings (short of hours)"]
@@ -174,7 +217,9 @@ async def test_clinician_examples_show_the_demos_patient_at_risk_and_their_histo
 async def test_calendar_examples_make_a_feed_a_calendar_client_can_read(gql, http, demo):
     groups = (await gql.execute("{ groups(first: 10) { edges { node { id name } } } }"))["groups"]["edges"]
     group = next(g["node"]["id"] for g in groups if g["node"]["name"] == "IOP Mornings (compliant)")
-    created = (await gql.execute(example("calendar/create_feed.graphql"), {"groupId": group, "label": "Lobby display"}))["createCalendarFeed"]
+    created = (
+        await gql.execute(example("calendar/create_feed.graphql"), {"groupId": group, "label": "Lobby display"})
+    )["createCalendarFeed"]
     listed = (await gql.execute(example("calendar/feeds.graphql"), {"groupId": group}))["calendarFeeds"]
     assert [e["node"]["id"] for e in listed["edges"]] == [created["feed"]["id"]]
     response = await http.get(created["url"].removeprefix("http://test"))
@@ -199,13 +244,19 @@ async def test_clinician_notes_examples_document_and_bill_this_mornings_cbt(gql,
     await mark_the_unmarked(gql, ended["id"])  # the facilitator's last mark: now only the notes hold it
     cbt = (await gql.execute(example("clinician/session_notes.graphql"), {"sessionId": ended["id"]}))["groupSession"]
     assert sorted(r["minutesPresent"] for r in cbt["roster"] if r["status"] == "ATTENDED")[0] == 30
-    before = (await gql.execute(example("tablet/billing_preview.graphql"), {"sessionId": ended["id"]}))["groupSession"]["billingPreview"]
+    before = (await gql.execute(example("tablet/billing_preview.graphql"), {"sessionId": ended["id"]}))["groupSession"][
+        "billingPreview"
+    ]
     assert {i["code"] for i in before["issues"]} >= {"BELOW_MINIMUM_MINUTES", "NOTE_UNSIGNED"}
     drafts = [n for n in cbt["groupNote"]["memberNotes"] if n["status"] == "DRAFT"]
     for note in drafts:
-        written = (await marcus.execute(example("clinician/write_member_note.graphql"), {"id": note["id"]}))["updateMemberNote"]
+        written = (await marcus.execute(example("clinician/write_member_note.graphql"), {"id": note["id"]}))[
+            "updateMemberNote"
+        ]
         assert written["participation"] == "ACTIVE"
-        assert (await marcus.execute(example("clinician/sign_note.graphql"), {"id": note["id"]}))["signNote"]["status"] == "SIGNED"
+        assert (await marcus.execute(example("clinician/sign_note.graphql"), {"id": note["id"]}))["signNote"][
+            "status"
+        ] == "SIGNED"
     signed = [n for n in cbt["groupNote"]["memberNotes"]]
     cosigned = []
     for note in signed:
@@ -215,11 +266,19 @@ async def test_clinician_notes_examples_document_and_bill_this_mornings_cbt(gql,
         else:
             cosigned.append(body["data"]["cosignNote"])
     assert cosigned and all(c["status"] == "CO_SIGNED" for c in cosigned)
-    addendum = (await marcus.execute(example("clinician/add_addendum.graphql"), {
-        "noteId": signed[0]["id"], "text": "Called after group: the lapse was a single drink; plan reviewed."}))["addNoteAddendum"]
+    addendum = (
+        await marcus.execute(
+            example("clinician/add_addendum.graphql"),
+            {"noteId": signed[0]["id"], "text": "Called after group: the lapse was a single drink; plan reviewed."},
+        )
+    )["addNoteAddendum"]
     assert addendum["author"]["name"] == "Marcus Oyelaran, LPC"
-    after = (await gql.execute(example("tablet/billing_preview.graphql"), {"sessionId": ended["id"]}))["groupSession"]["billingPreview"]
-    assert [i["code"] for i in after["issues"]] == ["BELOW_MINIMUM_MINUTES"]  # every note signed, co-signed where required
+    after = (await gql.execute(example("tablet/billing_preview.graphql"), {"sessionId": ended["id"]}))["groupSession"][
+        "billingPreview"
+    ]
+    assert [i["code"] for i in after["issues"]] == [
+        "BELOW_MINIMUM_MINUTES"
+    ]  # every note signed, co-signed where required
     # The signature that cleared the last BLOCKING note billed the session in its own transaction.
     claims = (await gql.execute(example("billing/claims.graphql"), {"sessionId": ended["id"]}))["groupSession"]
     assert claims["status"] == "LOCKED"
@@ -229,11 +288,15 @@ async def test_clinician_notes_examples_document_and_bill_this_mornings_cbt(gql,
     video = next(c for c in grief_claims["charges"] if c["placeOfService"] == "10")
     assert video["modifiers"] == ["HQ", "95"]
     submitted = next(c for c in grief_claims["claims"] if c["status"] == "SUBMITTED")
-    edi = (await gql.execute("query($id: ID!) { claim(id: $id) { edi837 } }", {"id": submitted["id"]}))["claim"]["edi837"]
+    edi = (await gql.execute("query($id: ID!) { claim(id: $id) { edi837 } }", {"id": submitted["id"]}))["claim"][
+        "edi837"
+    ]
     segments = {s[0]: s for s in parse_segments(edi) if s[0] in ("CLM", "SV1")}
     assert (segments["CLM"][5], segments["SV1"][1]) == ("10:B:1", "HC:90853:HQ:95")  # video from home
     assert pyx12_errors(edi) == [] and edi_problems(edi) == []
-    payer = (await gql.execute(example("billing/documentation_rule.graphql"), {"payerId": gid("Payer", "payer", "AHCCCS")}))
+    payer = await gql.execute(
+        example("billing/documentation_rule.graphql"), {"payerId": gid("Payer", "payer", "AHCCCS")}
+    )
     assert payer["setPayerDocumentationRule"]["documentationRule"]["cosignStates"] == ["AZ"]
 
 

@@ -2,25 +2,26 @@
 connections dropped under load, a broadcaster that goes away. Afterwards nothing is half-written,
 nothing is billed twice, every committed integration event is published once, and the service
 recovered by itself."""
+
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlparse
 import json
 import time
 from collections import Counter
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
+from urllib.parse import urlparse
 
 import asyncpg
 import httpx
 import pytest
 
 from app.ids import decode_id, encode_id
+from tests.conftest import GraphQLClient, _with_database, asyncpg_dsn, make_token
 from tests.support.builders_enrollment import ENROLL, assert_line_is_sound, make_group, stored_enrollments
 from tests.support.builders_hardening import ServerProcess
 from tests.support.builders_sessions import SET_ATTENDANCE, create_session
-from tests.conftest import GraphQLClient, asyncpg_dsn, _with_database, make_token
 
 EVENTS_CHANNEL = "integration-events"  # app.events.relay.CHANNEL
 
@@ -131,7 +132,9 @@ async def ended_sessions(gql, clinic, count: int, members: int = 3) -> list[str]
     sessions = []
     start = clinic_now() - timedelta(days=1)
     for i in range(count):
-        session = await create_session(gql, clinic, patients=patients, starts_at=start + timedelta(minutes=i), minutes=60)
+        session = await create_session(
+            gql, clinic, patients=patients, starts_at=start + timedelta(minutes=i), minutes=60
+        )
         for entry in session["roster"]:
             await gql.execute(SET_ATTENDANCE, {"participantId": entry["id"], "status": "ATTENDED"})
         sessions.append(session["id"])
@@ -166,7 +169,9 @@ async def test_a_billing_sweep_killed_midway_bills_every_session_exactly_once(gq
             await server.stop()
 
     pks = [decode_id(s, "GroupSession") for s in sessions]
-    per_session = await fetch(database_url, """
+    per_session = await fetch(
+        database_url,
+        """
         SELECT s.id, s.billed_at IS NOT NULL AS billed, s.locked_at IS NOT NULL AS locked,
           (SELECT count(*) FROM charges c WHERE c.session_id = s.id AND c.status = 'ACTIVE') AS charges,
           (SELECT count(*) FROM claims c WHERE c.session_id = s.id) AS claims,
@@ -175,13 +180,29 @@ async def test_a_billing_sweep_killed_midway_bills_every_session_exactly_once(gq
           (SELECT count(*) FROM audit_entries a WHERE a.entity_id = s.id AND a.action = 'session.bill') AS audits,
           (SELECT count(*) FROM integration_events e WHERE e.type = 'group_session_documented'
              AND e.payload->>'sessionId' = s.id::text) AS events
-        FROM group_sessions s WHERE s.id = ANY($1::uuid[])""", pks)
+        FROM group_sessions s WHERE s.id = ANY($1::uuid[])""",
+        pks,
+    )
     assert len(per_session) == len(sessions)
     for row in per_session:
-        assert dict(row) | {"id": None} == {"id": None, "billed": True, "locked": True, "charges": 3, "claims": 3,
-                                             "claims_without_charge": 0, "audits": 1, "events": 1}, dict(row)
-    assert await fetchval(database_url, """SELECT count(*) FROM (SELECT session_id, patient_id FROM charges
-        WHERE status = 'ACTIVE' GROUP BY 1, 2 HAVING count(*) > 1) twice""") == 0
+        assert dict(row) | {"id": None} == {
+            "id": None,
+            "billed": True,
+            "locked": True,
+            "charges": 3,
+            "claims": 3,
+            "claims_without_charge": 0,
+            "audits": 1,
+            "events": 1,
+        }, dict(row)
+    assert (
+        await fetchval(
+            database_url,
+            """SELECT count(*) FROM (SELECT session_id, patient_id FROM charges
+        WHERE status = 'ACTIVE' GROUP BY 1, 2 HAVING count(*) > 1) twice""",
+        )
+        == 0
+    )
 
 
 async def _billed_at_least(database_url: str, count: int) -> bool:
@@ -191,7 +212,9 @@ async def _billed_at_least(database_url: str, count: int) -> bool:
 # ------------------------------------------------------------------ enrollment
 
 
-async def test_an_enrollment_burst_killed_midway_leaves_a_sound_line_and_nothing_half_written(gql, clinic, services, database_url, workdir):
+async def test_an_enrollment_burst_killed_midway_leaves_a_sound_line_and_nothing_half_written(
+    gql, clinic, services, database_url, workdir
+):
     group = await make_group(gql, clinic, maxCapacity=10)
     patients = [await clinic.add_patient() for _ in range(60)]
     server = ServerProcess(database_url, workdir, postgres_broadcast(database_url))
@@ -231,11 +254,21 @@ async def test_an_enrollment_burst_killed_midway_leaves_a_sound_line_and_nothing
     for body in retried:  # a retry after the restart never enrolls twice
         codes = [e["extensions"]["code"] for e in body.get("errors") or []]
         assert codes in ([], ["CONFLICT"]), body
-    audits = Counter(r["entity_id"] for r in await fetch(
-        database_url, "SELECT entity_id FROM audit_entries WHERE action IN ('enrollment.enrolled', 'enrollment.waitlisted')"))
-    events = Counter(r["id"] for r in await fetch(
-        database_url, """SELECT payload->>'enrollmentId' AS id FROM integration_events
-                         WHERE type IN ('pm_group_enrollment_enrolled', 'pm_group_enrollment_waitlisted')"""))
+    audits = Counter(
+        r["entity_id"]
+        for r in await fetch(
+            database_url,
+            "SELECT entity_id FROM audit_entries WHERE action IN ('enrollment.enrolled', 'enrollment.waitlisted')",
+        )
+    )
+    events = Counter(
+        r["id"]
+        for r in await fetch(
+            database_url,
+            """SELECT payload->>'enrollmentId' AS id FROM integration_events
+                         WHERE type IN ('pm_group_enrollment_enrolled', 'pm_group_enrollment_waitlisted')""",
+        )
+    )
     assert audits == Counter({r.id: 1 for r in rows}), "one audit entry per stored enrollment, none for a lost one"
     assert events == Counter({str(r.id): 1 for r in rows}), "one event per stored enrollment, none for a lost one"
 
@@ -256,12 +289,15 @@ async def watcher(base_url: str, session_id: str, token: str):
     from httpx_ws import aconnect_ws
 
     messages: list[dict] = []
-    async with httpx.AsyncClient(base_url=base_url) as client, aconnect_ws(
-        "/graphql", client, subprotocols=["graphql-transport-ws"]
-    ) as socket:
+    async with (
+        httpx.AsyncClient(base_url=base_url) as client,
+        aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"]) as socket,
+    ):
         await socket.send_json({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
         assert (await socket.receive_json())["type"] == "connection_ack"
-        await socket.send_json({"id": "1", "type": "subscribe", "payload": {"query": SESSION_UPDATES, "variables": {"id": session_id}}})
+        await socket.send_json(
+            {"id": "1", "type": "subscribe", "payload": {"query": SESSION_UPDATES, "variables": {"id": session_id}}}
+        )
 
         async def read() -> None:
             while True:
@@ -276,21 +312,32 @@ async def watcher(base_url: str, session_id: str, token: str):
 
 
 def kinds(messages: list[dict]) -> list[str]:
-    return [m["payload"]["data"]["sessionUpdates"]["kind"] for m in messages if m.get("type") == "next"
-            and m["payload"].get("data")]
+    return [
+        m["payload"]["data"]["sessionUpdates"]["kind"]
+        for m in messages
+        if m.get("type") == "next" and m["payload"].get("data")
+    ]
 
 
 async def terminate_app_connections(database_url: str) -> int:
     """pg_terminate_backend on every other connection to the test database: the server's pool,
     its LISTEN connection, its NOTIFY pool."""
     name = urlparse(database_url).path.lstrip("/")
-    return await fetchval(database_url, """SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-        WHERE datname = $1 AND pid <> pg_backend_pid()""", name)
+    return await fetchval(
+        database_url,
+        """SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+        WHERE datname = $1 AND pid <> pg_backend_pid()""",
+        name,
+    )
 
 
-async def test_the_service_recovers_from_dropped_database_connections_without_a_restart(gql, clinic, database_url, workdir):
+async def test_the_service_recovers_from_dropped_database_connections_without_a_restart(
+    gql, clinic, database_url, workdir
+):
     patients = [await clinic.add_patient() for _ in range(4)]
-    session = await create_session(gql, clinic, patients=patients, starts_at=clinic_now() - timedelta(minutes=5), minutes=90)
+    session = await create_session(
+        gql, clinic, patients=patients, starts_at=clinic_now() - timedelta(minutes=5), minutes=90
+    )
     entries = [e["id"] for e in session["roster"]]
     token = make_token()
     server = ServerProcess(database_url, workdir, postgres_broadcast(database_url))
@@ -312,7 +359,10 @@ async def test_the_service_recovers_from_dropped_database_connections_without_a_
                     if i % 2:
                         document, variables = "{ groupSessions { totalCount } patients { totalCount } }", {}
                     else:
-                        document, variables = SET_ATTENDANCE, {"participantId": entries[i // 2], "status": statuses[n % 2]}
+                        document, variables = (
+                            SET_ATTENDANCE,
+                            {"participantId": entries[i // 2], "status": statuses[n % 2]},
+                        )
                     try:
                         response = await remote.post(document, variables)
                         body = response.json()
@@ -345,7 +395,9 @@ async def test_the_service_recovers_from_dropped_database_connections_without_a_
     assert settled and set(settled) == {"ok"}, Counter(settled)
     assert not any(o.startswith("HTTP 5") for _, o in outcomes), Counter(o for _, o in outcomes)
     # A request caught by the drop may fail, as INTERNAL: never blamed on the caller.
-    assert {o for _, o in outcomes} <= {"ok", "INTERNAL", "ReadError", "RemoteProtocolError"}, Counter(o for _, o in outcomes)
+    assert {o for _, o in outcomes} <= {"ok", "INTERNAL", "ReadError", "RemoteProtocolError"}, Counter(
+        o for _, o in outcomes
+    )
     (await gql.execute("{ viewer { subject } }"))  # the in-process pool recovered too
 
 
@@ -364,7 +416,9 @@ async def test_a_read_session_that_fails_to_close_does_not_fail_a_finished_reque
         raise sqlalchemy.exc.InterfaceError("ROLLBACK", None, RuntimeError("connection was closed"))
 
     monkeypatch.setattr(Loaders, "close", broken_close)
-    data = await gql.execute('mutation { createPayer(input: {name: "Closing Payer", payerCode: "CLOSE1"}) { payerCode } }')
+    data = await gql.execute(
+        'mutation { createPayer(input: {name: "Closing Payer", payerCode: "CLOSE1"}) { payerCode } }'
+    )
     assert data == {"createPayer": {"payerCode": "CLOSE1"}}
     assert (await gql.execute("{ viewer { subject } }"))["viewer"]["subject"] == "tester"
 
@@ -376,7 +430,9 @@ def test_a_server_fault_outside_any_field_is_internal_and_masked(caplog):
 
     from app.schema.errors import classify
 
-    fault = sqlalchemy.exc.InternalError("ROLLBACK", None, RuntimeError("cannot switch to state 15; another operation is in progress"))
+    fault = sqlalchemy.exc.InternalError(
+        "ROLLBACK", None, RuntimeError("cannot switch to state 15; another operation is in progress")
+    )
     classified = classify(GraphQLError(str(fault), original_error=fault), "req-1")
     assert classified.extensions == {"code": "INTERNAL", "requestId": "req-1"}
     assert classified.message == "Internal server error"
@@ -410,15 +466,19 @@ async def broadcaster_database(database_url: str):
 
 async def test_a_broadcaster_outage_degrades_live_updates_without_failing_writes(gql, clinic, database_url, workdir):
     patients = [await clinic.add_patient() for _ in range(2)]
-    session = await create_session(gql, clinic, patients=patients, starts_at=clinic_now() - timedelta(minutes=5), minutes=90)
+    session = await create_session(
+        gql, clinic, patients=patients, starts_at=clinic_now() - timedelta(minutes=5), minutes=90
+    )
     entries = [e["id"] for e in session["roster"]]
     token = make_token()
     async with broadcaster_database(database_url) as (broadcast_url, available):
         server = ServerProcess(database_url, workdir, {"BROADCAST_URL": broadcast_url})
         try:
             await server.start()
-            async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http, \
-                    watcher(server.base_url, session["id"], token) as messages:
+            async with (
+                httpx.AsyncClient(base_url=server.base_url, timeout=30) as http,
+                watcher(server.base_url, session["id"], token) as messages,
+            ):
                 remote = GraphQLClient(http, token)
                 await until(lambda: _async(kinds(messages) == ["SNAPSHOT"]), what="the snapshot")
                 await remote.execute(SET_ATTENDANCE, {"participantId": entries[0], "status": "ATTENDED"})
@@ -434,12 +494,16 @@ async def test_a_broadcaster_outage_degrades_live_updates_without_failing_writes
                     await until(lambda: _async(kinds(during) == ["SNAPSHOT"]), what="a snapshot during the outage")
 
                 await available(True)
-                await until(lambda: _async(kinds(messages).count("SNAPSHOT") == 2), timeout=20, what="a resync after the outage")
+                await until(
+                    lambda: _async(kinds(messages).count("SNAPSHOT") == 2), timeout=20, what="a resync after the outage"
+                )
                 assert kinds(messages)[2:] == ["PAUSED", "SNAPSHOT"]
                 resync = [m for m in messages if m.get("type") == "next"][-1]["payload"]["data"]["sessionUpdates"]
                 assert resync["sequence"] >= 2  # the snapshot includes the change made during the outage
                 await remote.execute(SET_ATTENDANCE, {"participantId": entries[1], "status": "ATTENDED"})
-                await until(lambda: _async(kinds(messages)[-1] == "ATTENDANCE_CHANGED"), timeout=10, what="updates again")
+                await until(
+                    lambda: _async(kinds(messages)[-1] == "ATTENDANCE_CHANGED"), timeout=10, what="updates again"
+                )
             assert server.process.poll() is None, "the server died"
         finally:
             await server.stop()

@@ -1,4 +1,5 @@
 """The foundation: auth, error codes and HTTP statuses, health, limits, schema export."""
+
 from __future__ import annotations
 
 import subprocess
@@ -16,9 +17,7 @@ CONTRACT = ROOT.parent / "shared" / "contract" / "api.graphql"
 
 
 def test_exported_schema_file_is_current():
-    assert (ROOT / "schema.graphql").read_text() == str(schema) + "\n", (
-        "schema.graphql is stale: run `make schema`"
-    )
+    assert (ROOT / "schema.graphql").read_text() == str(schema) + "\n", "schema.graphql is stale: run `make schema`"
 
 
 def test_export_schema_command_prints_the_schema():
@@ -84,9 +83,11 @@ async def test_invalid_document_answers_400_bad_user_input(gql):
 
 
 async def test_too_deep_query_answers_query_too_complex(gql):
-    deep = "{ node(id: \"x\") { ... on Patient { facility { id } } } }"
-    nested = "{ groups { edges { node { facility { id } facilitator { facility { id } } " \
+    deep = '{ node(id: "x") { ... on Patient { facility { id } } } }'
+    nested = (
+        "{ groups { edges { node { facility { id } facilitator { facility { id } } "
         + "enrollments { edges { node { group { enrollments { edges { node { group { enrollments { edges { node { id } } } } } } } } } } } } } } }"
+    )
     response = await gql.post(nested)
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
@@ -158,9 +159,17 @@ async def _handshake(app, origin: str) -> str:
     incoming = asyncio.Queue()
     await incoming.put({"type": "websocket.connect"})
     scope = {
-        "type": "websocket", "path": "/graphql", "raw_path": b"/graphql", "query_string": b"",
-        "headers": [(b"origin", origin.encode()), (b"host", b"test")], "subprotocols": ["graphql-transport-ws"],
-        "scheme": "ws", "server": ("test", 80), "client": ("127.0.0.1", 1234), "root_path": "", "asgi": {"version": "3.0"},
+        "type": "websocket",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "headers": [(b"origin", origin.encode()), (b"host", b"test")],
+        "subprotocols": ["graphql-transport-ws"],
+        "scheme": "ws",
+        "server": ("test", 80),
+        "client": ("127.0.0.1", 1234),
+        "root_path": "",
+        "asgi": {"version": "3.0"},
     }
 
     async def send(message):
@@ -186,12 +195,18 @@ async def test_cross_origin_websocket_and_cors_follow_the_allowed_origins(settin
         assert await _handshake(app, "https://evil.example") == "websocket.close"
         assert await _handshake(app, "https://clinic.example") == "websocket.accept"
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-            preflight = await client.options("/graphql", headers={
-                "Origin": "https://clinic.example", "Access-Control-Request-Method": "POST",
-                "Access-Control-Request-Headers": "authorization,content-type,idempotency-key"})
+            preflight = await client.options(
+                "/graphql",
+                headers={
+                    "Origin": "https://clinic.example",
+                    "Access-Control-Request-Method": "POST",
+                    "Access-Control-Request-Headers": "authorization,content-type,idempotency-key",
+                },
+            )
             assert preflight.headers["access-control-allow-origin"] == "https://clinic.example"
-            refused = await client.options("/graphql", headers={
-                "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+            refused = await client.options(
+                "/graphql", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+            )
             assert "access-control-allow-origin" not in refused.headers
     finally:
         await lifespan.__aexit__(None, None, None)

@@ -1,6 +1,7 @@
 """Schemathesis against the live endpoint, bounded (the long run with a random seed is `make fuzz`):
 no 5xx, no INTERNAL, every error coded by the contract, no response that breaks the published
 schema, over fuzzed documents and a stateful phase that chains created ids into later operations."""
+
 from __future__ import annotations
 
 from tests.fuzz.run import fuzz_server, pinned_clock

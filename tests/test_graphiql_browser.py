@@ -2,6 +2,7 @@
 with every request off this machine refused, the editor renders, a query with the dev token runs,
 a subscription streams its SNAPSHOT, and the token is not kept unless the user opts in.
 The screenshot lands in .data/graphiql.png for people to look at."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -9,9 +10,9 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.async_api import Page, async_playwright
 
+from tests.conftest import ROOT, make_token
 from tests.support.browser import CHROMIUM_ARGS, ensure_chromium
 from tests.support.builders_sessions import create_session
-from tests.conftest import ROOT, make_token
 from tests.support.server import start_server
 
 SCREENSHOT = ROOT / ".data" / "graphiql.png"
@@ -62,7 +63,8 @@ async def run_and_read(page: Page, expected: str) -> str:
     await page.click("button.graphiql-execute-button")
     await page.wait_for_function(
         "([selector, text]) => document.querySelector(selector).CodeMirror.getValue().includes(text)",
-        arg=[RESULT, expected], timeout=30_000,
+        arg=[RESULT, expected],
+        timeout=30_000,
     )
     return await page.evaluate("(selector) => document.querySelector(selector).CodeMirror.getValue()", RESULT)
 
@@ -97,7 +99,9 @@ async def test_the_headers_pane_is_not_kept_unless_the_user_opts_in(browser_page
 
     await page.reload()
     await page.wait_for_selector(HEADERS_EDITOR, timeout=30_000)
-    headers = await page.evaluate("(selector) => document.querySelector(selector).CodeMirror.getValue()", HEADERS_EDITOR)
+    headers = await page.evaluate(
+        "(selector) => document.querySelector(selector).CodeMirror.getValue()", HEADERS_EDITOR
+    )
     assert token not in headers
 
     await paste(page, HEADERS_EDITOR, f'{{"Authorization": "Bearer {token}"}}')
@@ -106,7 +110,9 @@ async def test_the_headers_pane_is_not_kept_unless_the_user_opts_in(browser_page
     await page.keyboard.press("Escape")
     await page.reload()
     await page.wait_for_selector(HEADERS_EDITOR, timeout=30_000)
-    headers = await page.evaluate("(selector) => document.querySelector(selector).CodeMirror.getValue()", HEADERS_EDITOR)
+    headers = await page.evaluate(
+        "(selector) => document.querySelector(selector).CodeMirror.getValue()", HEADERS_EDITOR
+    )
     assert token in headers  # kept once the user chose to keep it
 
 
@@ -116,7 +122,9 @@ async def test_a_subscription_in_graphiql_streams_its_snapshot(browser_page, gql
     await page.goto(f"{base_url}/graphql")
     await page.wait_for_selector(QUERY_EDITOR, timeout=30_000)
     await paste(page, HEADERS_EDITOR, f'{{"Authorization": "Bearer {make_token()}"}}')
-    await paste(page, QUERY_EDITOR, f'subscription Watch {{ sessionUpdates(sessionId: "{session["id"]}") {{ kind sequence }} }}')
+    await paste(
+        page, QUERY_EDITOR, f'subscription Watch {{ sessionUpdates(sessionId: "{session["id"]}") {{ kind sequence }} }}'
+    )
     await page.locator(".graphiql-tab-button", has_text="Watch").wait_for()  # GraphiQL has read the new operation
     result = await run_and_read(page, '"kind": "SNAPSHOT"')
     assert "errors" not in result

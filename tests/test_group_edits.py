@@ -1,6 +1,7 @@
 """Group edits take effect (the scheduling guide's FAQ): a new name, facilitator, co-facilitator,
 location or duration reaches the group's future occurrences that have not started and their
 sessions, with pm_group_session_updated events; started, ended and billed ones keep what they had."""
+
 from __future__ import annotations
 
 from tests.support.builders_scheduling import add_occurrence, create_group
@@ -19,9 +20,15 @@ async def read(gql, occurrence_id: str) -> dict:
 
 async def test_future_occurrences_and_their_sessions_follow_the_groups_edits(gql, clinic, test_clock):
     set_now(test_clock, NOW)  # 10:00 on 10 March, Phoenix
-    dana, marcus, priya, tomas = clinic.staff[0], await clinic.add_staff("Marcus"), await clinic.add_staff("Priya"), await clinic.add_staff("Tomas")
-    group = await create_group(gql, clinic, name="Morning CBT", groupType="THERAPY", durationMinutes=90,
-                               facilitatorId=dana, location="Room 1")
+    dana, marcus, priya, tomas = (
+        clinic.staff[0],
+        await clinic.add_staff("Marcus"),
+        await clinic.add_staff("Priya"),
+        await clinic.add_staff("Tomas"),
+    )
+    group = await create_group(
+        gql, clinic, name="Morning CBT", groupType="THERAPY", durationMinutes=90, facilitatorId=dana, location="Room 1"
+    )
     ended = (await add_occurrence(gql, group, "2026-03-09", "09:00:00", "10:30:00"))["id"]
     started = (await add_occurrence(gql, group, "2026-03-10", "09:30:00", "11:00:00"))["id"]
     future = (await add_occurrence(gql, group, "2026-03-11", "09:00:00", "10:30:00"))["id"]
@@ -29,8 +36,19 @@ async def test_future_occurrences_and_their_sessions_follow_the_groups_edits(gql
     shortened = (await add_occurrence(gql, group, "2026-03-13", "09:00:00", "10:00:00"))["id"]
     before = len((await gql.execute(EVENTS))["integrationEvents"]["edges"])
 
-    await gql.execute(EDIT, {"id": group, "input": {
-        "name": "Evening CBT", "facilitatorId": marcus, "coFacilitatorId": tomas, "location": "Room 4", "durationMinutes": 120}})
+    await gql.execute(
+        EDIT,
+        {
+            "id": group,
+            "input": {
+                "name": "Evening CBT",
+                "facilitatorId": marcus,
+                "coFacilitatorId": tomas,
+                "location": "Room 4",
+                "durationMinutes": 120,
+            },
+        },
+    )
 
     for kept in (ended, started):
         occurrence = await read(gql, kept)

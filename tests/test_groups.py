@@ -1,4 +1,5 @@
 """Group definitions: create, update, soft delete, list, permissions and validation."""
+
 from __future__ import annotations
 
 import pytest
@@ -58,7 +59,13 @@ async def test_create_group_with_recurrence(gql, clinic):
         ({"recurrenceRule": "FREQ=WEEKLY;BYDAY=MO"}, "recurrenceStart is required"),
         ({"recurrenceRule": "FREQ=HOURLY", "recurrenceStart": "2026-01-05T09:00:00-07:00"}, "more frequent than DAILY"),
         ({"recurrenceRule": "FREQ=SOMETIMES", "recurrenceStart": "2026-01-05T09:00:00-07:00"}, "FREQ must be one of"),
-        ({"recurrenceRule": "DTSTART:20260105T090000\nRRULE:FREQ=DAILY", "recurrenceStart": "2026-01-05T09:00:00-07:00"}, "no DTSTART"),
+        (
+            {
+                "recurrenceRule": "DTSTART:20260105T090000\nRRULE:FREQ=DAILY",
+                "recurrenceStart": "2026-01-05T09:00:00-07:00",
+            },
+            "no DTSTART",
+        ),
     ],
 )
 async def test_create_group_rejects_bad_input(gql, clinic, overrides, fragment):
@@ -127,13 +134,20 @@ async def test_include_deleted_needs_the_delete_scope(gql, clinic):
 
 
 async def test_groups_list_filters_and_paginates(gql, clinic):
-    for name, kind in [("Anger Skills", "SKILLS_TRAINING"), ("CBT A", "THERAPY"), ("CBT B", "THERAPY"), ("IOP Mornings", "IOP")]:
+    for name, kind in [
+        ("Anger Skills", "SKILLS_TRAINING"),
+        ("CBT A", "THERAPY"),
+        ("CBT B", "THERAPY"),
+        ("IOP Mornings", "IOP"),
+    ]:
         await create_group(gql, clinic, name=name, groupType=kind)
-    by_type = await gql.execute('{ groups(filter: {groupType: THERAPY}) { totalCount edges { node { name } } } }')
+    by_type = await gql.execute("{ groups(filter: {groupType: THERAPY}) { totalCount edges { node { name } } } }")
     assert [e["node"]["name"] for e in by_type["groups"]["edges"]] == ["CBT A", "CBT B"]
     by_name = await gql.execute('{ groups(filter: {search: "cbt"}) { totalCount } }')
     assert by_name["groups"]["totalCount"] == 2
-    first = await gql.execute("{ groups(first: 3) { edges { cursor node { name } } pageInfo { hasNextPage endCursor } } }")
+    first = await gql.execute(
+        "{ groups(first: 3) { edges { cursor node { name } } pageInfo { hasNextPage endCursor } } }"
+    )
     assert first["groups"]["pageInfo"]["hasNextPage"] is True
     rest = await gql.execute(
         "query($after: String) { groups(first: 3, after: $after) { edges { node { name } } pageInfo { hasNextPage hasPreviousPage } } }",
@@ -151,7 +165,7 @@ async def test_another_facilitys_group_is_not_found(gql, clinic):
     assert code == "NOT_FOUND"
     assert (await outsider.execute("{ groups { totalCount } }"))["groups"]["totalCount"] == 0
     _, code, _ = await outsider.error(
-        "mutation($id: ID!) { updateGroup(id: $id, input: {name: \"x\"}) { id } }", {"id": group["id"]}
+        'mutation($id: ID!) { updateGroup(id: $id, input: {name: "x"}) { id } }', {"id": group["id"]}
     )
     assert code == "NOT_FOUND"
 
@@ -160,7 +174,7 @@ async def test_another_facilitys_group_is_not_found(gql, clinic):
     "scope, document",
     [
         ("pm.group_definitions.create", CREATE),
-        ("pm.group_definitions.edit", "mutation($id: ID!) { updateGroup(id: $id, input: {name: \"x\"}) { id } }"),
+        ("pm.group_definitions.edit", 'mutation($id: ID!) { updateGroup(id: $id, input: {name: "x"}) { id } }'),
         ("pm.group_definitions.delete", "mutation($id: ID!) { deleteGroup(id: $id) { id } }"),
         ("pm.group_definitions.view", "query($id: ID!) { group(id: $id) { id } }"),
     ],

@@ -1,5 +1,6 @@
 """Query limits (rules.md §11) against hostile documents and bodies: each one is answered quickly
 with QUERY_TOO_COMPLEX or BAD_USER_INPUT, never INTERNAL or a 5xx, and the server keeps serving."""
+
 from __future__ import annotations
 
 import json
@@ -86,9 +87,11 @@ async def test_fragment_fan_out_is_refused_before_validation_explodes(gql):
     """Each fragment spreads the next twice: 2^22 fields once expanded, from a 1 KB document.
     Expanding it (as the depth and alias validators do) takes the event loop for seconds."""
     levels = 22
-    document = "{ viewer { ...F0 } } " + " ".join(
-        f"fragment F{i} on Viewer {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)
-    ) + f" fragment F{levels} on Viewer {{ subject }}"
+    document = (
+        "{ viewer { ...F0 } } "
+        + " ".join(f"fragment F{i} on Viewer {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels))
+        + f" fragment F{levels} on Viewer {{ subject }}"
+    )
     status, code, message = await refused(gql, document)
     assert (status, code) == (400, "QUERY_TOO_COMPLEX")
     await assert_still_serving(gql)
@@ -96,9 +99,13 @@ async def test_fragment_fan_out_is_refused_before_validation_explodes(gql):
 
 async def test_fan_out_of_real_fields_is_refused(gql):
     """The same explosion through nested object fields rather than one scalar."""
-    document = "{ groups { edges { node { ...F0 } } } } " + " ".join(
-        f"fragment F{i} on GroupDefinition {{ ...F{i + 1} facility {{ id }} ...F{i + 1} }}" for i in range(20)
-    ) + " fragment F20 on GroupDefinition { id name }"
+    document = (
+        "{ groups { edges { node { ...F0 } } } } "
+        + " ".join(
+            f"fragment F{i} on GroupDefinition {{ ...F{i + 1} facility {{ id }} ...F{i + 1} }}" for i in range(20)
+        )
+        + " fragment F20 on GroupDefinition { id name }"
+    )
     assert (await refused(gql, document))[:2] == (400, "QUERY_TOO_COMPLEX")
 
 
@@ -186,18 +193,38 @@ FIRST_DOCUMENTS = {
     ("Query", "groups"): "query($first: Int) { groups(first: $first) { totalCount } }",
     ("Query", "groupSessions"): "query($first: Int) { groupSessions(first: $first) { totalCount } }",
     ("Query", "integrationEvents"): "query($first: Int) { integrationEvents(first: $first) { totalCount } }",
-    ("GroupDefinition", "occurrences"): "query($first: Int, $id: ID!) { group(id: $id) { occurrences(first: $first) { totalCount } } }",
-    ("GroupDefinition", "enrollments"): "query($first: Int, $id: ID!) { group(id: $id) { enrollments(first: $first) { totalCount } } }",
-    ("Query", "patientAttendance"): "query($first: Int, $patient: ID!) { patientAttendance(patientId: $patient, first: $first) { totalCount } }",
-    ("Patient", "attendance"): "query($first: Int, $patient: ID!) { node(id: $patient) { ... on Patient { attendance(first: $first) { totalCount } } } }",
-    ("Query", "patientsAtRisk"): "query($first: Int, $facility: ID!) { patientsAtRisk(facilityId: $facility, first: $first) { totalCount } }",
+    (
+        "GroupDefinition",
+        "occurrences",
+    ): "query($first: Int, $id: ID!) { group(id: $id) { occurrences(first: $first) { totalCount } } }",
+    (
+        "GroupDefinition",
+        "enrollments",
+    ): "query($first: Int, $id: ID!) { group(id: $id) { enrollments(first: $first) { totalCount } } }",
+    (
+        "Query",
+        "patientAttendance",
+    ): "query($first: Int, $patient: ID!) { patientAttendance(patientId: $patient, first: $first) { totalCount } }",
+    (
+        "Patient",
+        "attendance",
+    ): "query($first: Int, $patient: ID!) { node(id: $patient) { ... on Patient { attendance(first: $first) { totalCount } } } }",
+    (
+        "Query",
+        "patientsAtRisk",
+    ): "query($first: Int, $facility: ID!) { patientsAtRisk(facilityId: $facility, first: $first) { totalCount } }",
     ("Query", "calendarFeeds"): "query($first: Int) { calendarFeeds(first: $first) { totalCount } }",
     ("Query", "displays"): "query($first: Int) { displays(first: $first) { totalCount } }",
     ("Query", "staff"): "query($first: Int) { staff(first: $first) { totalCount } }",
     ("Query", "staffAssignments"): "query($first: Int) { staffAssignments(first: $first) { totalCount } }",
-    ("GroupDefinition", "enrollmentHistory"):
-        "query($first: Int, $id: ID!) { group(id: $id) { enrollmentHistory(first: $first) { totalCount } } }",
-    ("GroupDefinition", "auditLog"): "query($first: Int, $id: ID!) { group(id: $id) { auditLog(first: $first) { totalCount } } }",
+    (
+        "GroupDefinition",
+        "enrollmentHistory",
+    ): "query($first: Int, $id: ID!) { group(id: $id) { enrollmentHistory(first: $first) { totalCount } } }",
+    (
+        "GroupDefinition",
+        "auditLog",
+    ): "query($first: Int, $id: ID!) { group(id: $id) { auditLog(first: $first) { totalCount } } }",
 }
 
 
@@ -209,8 +236,11 @@ def test_every_paged_field_has_a_first_cap_case():
 async def test_first_is_capped_at_100_on_every_paged_field(gql, clinic, where):
     group = await make_group(gql, clinic)
     document = FIRST_DOCUMENTS[where]
-    records = {name: value for name, value in {"id": group, "patient": await clinic.add_patient(), "facility": clinic.facility_id}.items()
-               if f"${name}:" in document}
+    records = {
+        name: value
+        for name, value in {"id": group, "patient": await clinic.add_patient(), "facility": clinic.facility_id}.items()
+        if f"${name}:" in document
+    }
     assert "errors" not in (await gql.post(document, {"first": 100, **records})).json()
     for first in (101, -1, 2**31 - 1):
         status, code, _ = await refused(gql, document, {"first": first, **records})
@@ -257,9 +287,28 @@ async def test_a_deeply_nested_list_variable_is_bad_user_input(gql, clinic):
 
 @pytest.mark.parametrize(
     "body",
-    [b'"hello"', b"5", b"null", b"true", b'{"query": 5}', b'{"query": "{ viewer { subject } }", "variables": [1]}',
-     b"\xff\xfe", b"{", b""],
-    ids=["string", "number", "null", "bool", "query-not-string", "variables-not-object", "not-utf8", "truncated", "empty"],
+    [
+        b'"hello"',
+        b"5",
+        b"null",
+        b"true",
+        b'{"query": 5}',
+        b'{"query": "{ viewer { subject } }", "variables": [1]}',
+        b"\xff\xfe",
+        b"{",
+        b"",
+    ],
+    ids=[
+        "string",
+        "number",
+        "null",
+        "bool",
+        "query-not-string",
+        "variables-not-object",
+        "not-utf8",
+        "truncated",
+        "empty",
+    ],
 )
 async def test_a_body_that_is_not_a_graphql_request_is_bad_user_input(gql, body):
     response = await _raw(gql, body)
@@ -290,7 +339,9 @@ async def test_a_chunked_body_over_the_limit_is_refused(gql):
         yield b'"}}'
 
     response = await gql.http.post(
-        "/graphql", content=chunks(), headers={"Authorization": f"Bearer {gql.token}", "Content-Type": "application/json"}
+        "/graphql",
+        content=chunks(),
+        headers={"Authorization": f"Bearer {gql.token}", "Content-Type": "application/json"},
     )
     assert "content-length" not in {k.lower() for k in response.request.headers}
     assert response.status_code == 413
@@ -303,14 +354,16 @@ async def test_a_chunked_body_under_the_limit_is_served(gql):
         yield b'{ subject } }"}'
 
     response = await gql.http.post(
-        "/graphql", content=chunks(), headers={"Authorization": f"Bearer {gql.token}", "Content-Type": "application/json"}
+        "/graphql",
+        content=chunks(),
+        headers={"Authorization": f"Bearer {gql.token}", "Content-Type": "application/json"},
     )
     assert response.json()["data"] == {"viewer": {"subject": "tester"}}
 
 
 async def test_an_oversized_body_with_an_idempotency_key_is_refused(gql):
     response = await gql.post(
-        "mutation { createPayer(input: {name: \"p\", payerCode: \"P1\"}) { id } }",
+        'mutation { createPayer(input: {name: "p", payerCode: "P1"}) { id } }',
         {"pad": "x" * 300_000},
         headers={"Idempotency-Key": "k-1"},
     )
@@ -330,13 +383,17 @@ async def test_a_deeply_nested_body_with_an_idempotency_key_is_bad_user_input(gq
 
 async def test_a_subscription_document_obeys_the_same_limits(ws):
     levels = 22
-    document = "subscription($id: ID!) { sessionUpdates(sessionId: $id) { session { ...F0 } } } " + " ".join(
-        f"fragment F{i} on GroupSession {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)
-    ) + f" fragment F{levels} on GroupSession {{ id }}"
+    document = (
+        "subscription($id: ID!) { sessionUpdates(sessionId: $id) { session { ...F0 } } } "
+        + " ".join(f"fragment F{i} on GroupSession {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels))
+        + f" fragment F{levels} on GroupSession {{ id }}"
+    )
     async with ws() as socket:
         assert (await socket.receive_json())["type"] == "connection_ack"
         started = time.monotonic()
-        await socket.send_json({"id": "1", "type": "subscribe", "payload": {"query": document, "variables": {"id": "x"}}})
+        await socket.send_json(
+            {"id": "1", "type": "subscribe", "payload": {"query": document, "variables": {"id": "x"}}}
+        )
         message = await socket.receive_json()
         assert time.monotonic() - started < QUICK
     assert message["type"] == "error", message
@@ -362,9 +419,21 @@ async def test_operations_past_the_per_socket_limit_are_refused_with_a_code(ws, 
     async with ws() as socket:
         assert (await socket.receive_json())["type"] == "connection_ack"
         for i in range(100):
-            await socket.send_json({"id": str(i), "type": "subscribe", "payload": {"query": subscription, "variables": {"id": session["id"]}}})
+            await socket.send_json(
+                {
+                    "id": str(i),
+                    "type": "subscribe",
+                    "payload": {"query": subscription, "variables": {"id": session["id"]}},
+                }
+            )
             assert (await socket.receive_json())["type"] == "next"
-        await socket.send_json({"id": "one-too-many", "type": "subscribe", "payload": {"query": subscription, "variables": {"id": session["id"]}}})
+        await socket.send_json(
+            {
+                "id": "one-too-many",
+                "type": "subscribe",
+                "payload": {"query": subscription, "variables": {"id": session["id"]}},
+            }
+        )
         refused = await socket.receive_json()
     assert refused["type"] == "error" and refused["id"] == "one-too-many"
     assert refused["payload"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
@@ -437,8 +506,11 @@ async def test_ten_huge_websocket_messages_do_not_stall_a_real_server(database_u
         longest = 0.0
         while not finished.done():
             started = time.monotonic()
-            body = (await http.post("/graphql", json={"query": "{ viewer { subject } }"},
-                                    headers={"Authorization": f"Bearer {token}"})).json()
+            body = (
+                await http.post(
+                    "/graphql", json={"query": "{ viewer { subject } }"}, headers={"Authorization": f"Bearer {token}"}
+                )
+            ).json()
             assert body["data"]["viewer"]["subject"] == "tester"
             longest = max(longest, time.monotonic() - started)
             await asyncio.sleep(0.02)

@@ -2,6 +2,7 @@
 protocol (what Apollo's HttpLink sends) and graphql-sse, over POST and GET, with the same auth, the
 same scope and facility rules, the SNAPSHOT before every change, and an end when the token expires.
 A real server process: streamed answers need a real socket."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.support.builders_sessions import SET_ATTENDANCE, create_session
 from tests.conftest import make_token
+from tests.support.builders_sessions import SET_ATTENDANCE, create_session
 from tests.support.server import start_server
 
 MULTIPART = 'multipart/mixed;boundary="graphql";subscriptionSpec=1.0,application/json'
@@ -50,7 +51,9 @@ async def sse_events(response: httpx.Response) -> AsyncIterator[tuple[str, dict 
         buffered += text.replace("\r\n", "\n")
         while "\n\n" in buffered:
             event, buffered = buffered.split("\n\n", 1)
-            fields = dict(line.split(": ", 1) if ": " in line else (line.rstrip(":"), "") for line in event.splitlines())
+            fields = dict(
+                line.split(": ", 1) if ": " in line else (line.rstrip(":"), "") for line in event.splitlines()
+            )
             if "event" in fields:
                 yield fields["event"], json.loads(fields["data"]) if fields.get("data") else None
 
@@ -61,8 +64,11 @@ async def watched(gql, clinic) -> dict:
 
 
 async def mark_through(live: httpx.AsyncClient, participant_id: str, status: str) -> None:
-    response = await live.post("/graphql", json={"query": SET_ATTENDANCE, "variables": {"participantId": participant_id, "status": status}},
-                                headers=headers("application/json"))
+    response = await live.post(
+        "/graphql",
+        json={"query": SET_ATTENDANCE, "variables": {"participantId": participant_id, "status": status}},
+        headers=headers("application/json"),
+    )
     assert "errors" not in response.json(), response.json()
 
 
@@ -118,7 +124,10 @@ async def test_a_multipart_stream_ends_with_unauthenticated_when_its_token_expir
     async with live.stream("POST", "/graphql", json=body, headers=headers(MULTIPART, make_token(ttl=4))) as response:
         received = [payload async for payload in multipart_payloads(response)]
     assert received[0]["payload"]["data"]["sessionUpdates"]["kind"] == "SNAPSHOT"
-    assert received[-1] == {"payload": None, "errors": [{"message": "Token expired", "extensions": {"code": "UNAUTHENTICATED"}}]}
+    assert received[-1] == {
+        "payload": None,
+        "errors": [{"message": "Token expired", "extensions": {"code": "UNAUTHENTICATED"}}],
+    }
 
 
 async def test_an_event_stream_ends_with_unauthenticated_when_its_token_expires(live, watched):
@@ -126,7 +135,10 @@ async def test_an_event_stream_ends_with_unauthenticated_when_its_token_expires(
     async with live.stream("POST", "/graphql", json=body, headers=headers(EVENT_STREAM, make_token(ttl=4))) as response:
         events = [event async for event in sse_events(response)]
     assert events[0][1]["data"]["sessionUpdates"]["kind"] == "SNAPSHOT"
-    assert events[-2:] == [("next", {"errors": [{"message": "Token expired", "extensions": {"code": "UNAUTHENTICATED"}}]}), ("complete", None)]
+    assert events[-2:] == [
+        ("next", {"errors": [{"message": "Token expired", "extensions": {"code": "UNAUTHENTICATED"}}]}),
+        ("complete", None),
+    ]
 
 
 async def test_a_subscription_over_plain_post_is_406_with_a_code_never_internal(live, watched):

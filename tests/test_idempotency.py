@@ -1,5 +1,6 @@
 """Idempotency-Key on mutation requests (rules.md §7): replay within 24 h, CONFLICT on another
 body, one run under concurrency, per-subject keys, expiry and purge."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,24 +10,34 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.db import models
-from tests.support.builders_sessions import CREATE_SESSION, SET_ATTENDANCE, at, create_session
 from tests.conftest import GRAPHQL_ACCEPT, make_token
+from tests.support.builders_sessions import CREATE_SESSION, SET_ATTENDANCE, at, create_session
 
-SESSIONS = "{ groupSessions(filter: {from: \"2026-03-01\", to: \"2026-03-31\"}) { totalCount } }"
+SESSIONS = '{ groupSessions(filter: {from: "2026-03-01", to: "2026-03-31"}) { totalCount } }'
 
 
 def create_body(clinic, title: str = "Walk-in group") -> dict:
     return {
         "query": CREATE_SESSION,
-        "variables": {"input": {
-            "facilityId": clinic.facility_id, "groupType": "SUPPORT", "title": title,
-            "startsAt": at(9).isoformat(), "endsAt": at(10).isoformat(), "patientIds": [],
-        }},
+        "variables": {
+            "input": {
+                "facilityId": clinic.facility_id,
+                "groupType": "SUPPORT",
+                "title": title,
+                "startsAt": at(9).isoformat(),
+                "endsAt": at(10).isoformat(),
+                "patientIds": [],
+            }
+        },
     }
 
 
 async def post(http, body, key: str | None, token: str | None = None, raw: bytes | None = None):
-    headers = {"Authorization": f"Bearer {token or make_token()}", "Content-Type": "application/json", "Accept": GRAPHQL_ACCEPT}
+    headers = {
+        "Authorization": f"Bearer {token or make_token()}",
+        "Content-Type": "application/json",
+        "Accept": GRAPHQL_ACCEPT,
+    }
     if key is not None:
         headers["Idempotency-Key"] = key
     return await http.post("/graphql", content=raw if raw is not None else json.dumps(body), headers=headers)
@@ -139,7 +150,9 @@ async def test_an_overlong_key_is_bad_input(http, gql, clinic):
 
 
 async def test_a_bad_token_is_refused_before_the_key_is_looked_at(http, services, clinic):
-    response = await http.post("/graphql", json=create_body(clinic), headers={"Idempotency-Key": "k", "Authorization": "Bearer nope"})
+    response = await http.post(
+        "/graphql", json=create_body(clinic), headers={"Idempotency-Key": "k", "Authorization": "Bearer nope"}
+    )
     assert response.status_code == 401
     assert await key_rows(services) == []
 
@@ -148,8 +161,17 @@ CREATE_PATIENT = """mutation($input: PatientInput!) { createPatient(input: $inpu
 
 
 def patient_body(clinic) -> dict:
-    return {"query": CREATE_PATIENT, "variables": {"input": {
-        "mrn": "MRN-REPLAY-7", "name": "Rosalind Vega", "dateOfBirth": "1971-04-09", "facilityId": clinic.facility_id}}}
+    return {
+        "query": CREATE_PATIENT,
+        "variables": {
+            "input": {
+                "mrn": "MRN-REPLAY-7",
+                "name": "Rosalind Vega",
+                "dateOfBirth": "1971-04-09",
+                "facilityId": clinic.facility_id,
+            }
+        },
+    }
 
 
 async def test_a_replay_goes_only_to_a_token_with_the_first_callers_scopes_and_facilities(http, gql, clinic):
@@ -160,23 +182,31 @@ async def test_a_replay_goes_only_to_a_token_with_the_first_callers_scopes_and_f
 
     home = split_id(clinic.facility_id)[1]
     other = await clinic.facility(name="Elsewhere")
-    first = await post(http, patient_body(clinic), "new-patient", token=make_token(subject="nurse-a", facilities=[home]))
+    first = await post(
+        http, patient_body(clinic), "new-patient", token=make_token(subject="nurse-a", facilities=[home])
+    )
     assert first.status_code == 200 and "Rosalind Vega" in first.text
 
     lesser = {
         "no scopes, another facility": make_token(subject="nurse-a", scopes=[], facilities=[other]),
         "every scope, another facility": make_token(subject="nurse-a", facilities=[other]),
-        "one scope fewer": make_token(subject="nurse-a", scopes=[s for s in ALL_SCOPES if s != "billing.read"], facilities=[home]),
+        "one scope fewer": make_token(
+            subject="nurse-a", scopes=[s for s in ALL_SCOPES if s != "billing.read"], facilities=[home]
+        ),
     }
     for label, token in lesser.items():
         response = await post(http, patient_body(clinic), "new-patient", token=token)
         assert response.status_code == 409, (label, response.text)
         assert response.json()["errors"][0]["extensions"]["code"] == "CONFLICT", label
-        assert "Rosalind" not in response.text and "MRN-REPLAY-7" not in response.text and "1971" not in response.text, label
+        assert (
+            "Rosalind" not in response.text and "MRN-REPLAY-7" not in response.text and "1971" not in response.text
+        ), label
 
-    for label, token in {"the same rights": make_token(subject="nurse-a", facilities=[home]),
-                         "more facilities": make_token(subject="nurse-a", facilities=[home, other]),
-                         "every facility": make_token(subject="nurse-a")}.items():
+    for label, token in {
+        "the same rights": make_token(subject="nurse-a", facilities=[home]),
+        "more facilities": make_token(subject="nurse-a", facilities=[home, other]),
+        "every facility": make_token(subject="nurse-a"),
+    }.items():
         again = await post(http, patient_body(clinic), "new-patient", token=token)
         assert again.headers.get("idempotent-replayed") == "true", label
         assert again.content == first.content, label

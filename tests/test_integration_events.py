@@ -1,4 +1,5 @@
 """The integration-event feed (integrationEvents) and the relay that publishes the outbox."""
+
 from __future__ import annotations
 
 import asyncio
@@ -195,10 +196,11 @@ async def test_an_event_too_large_for_notify_is_published_by_reference(services)
     """PostgreSQL refuses NOTIFY payloads of 8,000 bytes or more; such an event must not stall the relay."""
     import json
 
+    from sqlalchemy import select
+
+    from app.db.models import IntegrationEvent
     from app.events.relay import MAX_MESSAGE_BYTES, event_message
     from app.operations.work import unit_of_work
-    from app.db.models import IntegrationEvent
-    from sqlalchemy import select
 
     async with unit_of_work(services, "test") as uow:
         uow.record_event("group_session_documented", {"claimIds": ["x" * 36] * 400})
@@ -206,17 +208,27 @@ async def test_an_event_too_large_for_notify_is_published_by_reference(services)
         event = (await db.scalars(select(IntegrationEvent))).one()
     message = event_message(event)
     assert len(message.encode()) <= MAX_MESSAGE_BYTES
-    assert json.loads(message) == {"id": str(event.id), "type": "group_session_documented",
-                                   "occurredAt": event.occurred_at.isoformat(), "payloadOmitted": True}
+    assert json.loads(message) == {
+        "id": str(event.id),
+        "type": "group_session_documented",
+        "occurredAt": event.occurred_at.isoformat(),
+        "payloadOmitted": True,
+    }
 
 
 # ------------------------------------------------------------------ ids an integrator can follow
 
 NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
 EVENT_TYPES = {
-    "pm_group_session_scheduled", "pm_group_session_updated", "pm_group_session_cancelled",
-    "pm_group_enrollment_enrolled", "pm_group_enrollment_waitlisted", "pm_group_enrollment_promoted",
-    "pm_group_enrollment_disenrolled", "pm_group_enrollment_removed", "group_session_documented",
+    "pm_group_session_scheduled",
+    "pm_group_session_updated",
+    "pm_group_session_cancelled",
+    "pm_group_enrollment_enrolled",
+    "pm_group_enrollment_waitlisted",
+    "pm_group_enrollment_promoted",
+    "pm_group_enrollment_disenrolled",
+    "pm_group_enrollment_removed",
+    "group_session_documented",
     "pm_group_attendance_alert",
 }
 
@@ -248,17 +260,28 @@ async def test_every_event_types_ids_are_global_ids_that_node_resolves(gql, serv
     groups = (await gql.execute("{ groups(first: 10) { edges { node { id name } } } }"))["groups"]["edges"]
     cbt = next(g["node"]["id"] for g in groups if g["node"]["name"] == "Morning CBT Group")
     iop = next(g["node"]["id"] for g in groups if g["node"]["name"].startswith("IOP Mornings"))
-    upcoming = (await gql.execute(
-        "query($id: ID!) { group(id: $id) { occurrences(status: SCHEDULED, first: 2) { edges { node { id } } } } }", {"id": iop}
-    ))["group"]["occurrences"]["edges"]
-    await gql.execute(UPDATE, {"id": upcoming[0]["node"]["id"], "input": {"startTime": "09:30:00", "endTime": "12:30:00"}})
+    upcoming = (
+        await gql.execute(
+            "query($id: ID!) { group(id: $id) { occurrences(status: SCHEDULED, first: 2) { edges { node { id } } } } }",
+            {"id": iop},
+        )
+    )["group"]["occurrences"]["edges"]
+    await gql.execute(
+        UPDATE, {"id": upcoming[0]["node"]["id"], "input": {"startTime": "09:30:00", "endTime": "12:30:00"}}
+    )
     await gql.execute(CANCEL, {"id": upcoming[1]["node"]["id"], "reason": "Holiday"})
-    enrolled = (await gql.execute(
-        "query($id: ID!) { group(id: $id) { enrollments(first: 2) { edges { node { id status } } } } }", {"id": cbt}
-    ))["group"]["enrollments"]["edges"]
-    await gql.execute("mutation($id: ID!) { disenrollPatient(enrollmentId: $id, reason: \"Moved\") { message } }",
-                      {"id": enrolled[0]["node"]["id"]})
-    await gql.execute("mutation($id: ID!) { removeEnrollment(enrollmentId: $id) { __typename } }", {"id": enrolled[1]["node"]["id"]})
+    enrolled = (
+        await gql.execute(
+            "query($id: ID!) { group(id: $id) { enrollments(first: 2) { edges { node { id status } } } } }", {"id": cbt}
+        )
+    )["group"]["enrollments"]["edges"]
+    await gql.execute(
+        'mutation($id: ID!) { disenrollPatient(enrollmentId: $id, reason: "Moved") { message } }',
+        {"id": enrolled[0]["node"]["id"]},
+    )
+    await gql.execute(
+        "mutation($id: ID!) { removeEnrollment(enrollmentId: $id) { __typename } }", {"id": enrolled[1]["node"]["id"]}
+    )
 
     events = await every_event(gql)
     assert {e["type"] for e in events} == EVENT_TYPES
@@ -267,8 +290,11 @@ async def test_every_event_types_ids_are_global_ids_that_node_resolves(gql, serv
         payload = event["payload"]
         for key, value in payload["globalIds"].items():
             type_name = EVENT_ID_TYPES[key]
-            for global_id, raw in zip(value if isinstance(value, list) else [value],
-                                      payload[key] if isinstance(payload[key], list) else [payload[key]]):
+            for global_id, raw in zip(
+                value if isinstance(value, list) else [value],
+                payload[key] if isinstance(payload[key], list) else [payload[key]],
+                strict=False,
+            ):
                 assert str(decode_id(global_id, type_name)) == raw, (event["type"], key)
                 resolved.setdefault(global_id, type_name)
         assert set(payload["globalIds"]) == {k for k in EVENT_ID_TYPES if payload.get(k)}, event["type"]

@@ -1,5 +1,6 @@
 """docs/integrators.md is true: every snippet is read out of the page and run against a live server
 (shell lines with bash, the Apollo module with Node, codegen with its config, gql and gql-cli)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,8 +12,8 @@ import sys
 import pytest
 
 from app.auth import ALL_SCOPES
-from tests.support.builders_sessions import create_session, lock_session
 from tests.conftest import ROOT, SECRET
+from tests.support.builders_sessions import create_session, lock_session
 from tests.support.node import CACHE, node_bin, place_snippet, run_node_test
 from tests.support.server import start_server
 
@@ -26,9 +27,17 @@ def snippets() -> dict[str, str]:
 
 
 def test_the_page_has_exactly_the_snippets_these_tests_run():
-    assert sorted(snippets()) == sorted([
-        "setup.sh", "locked-409.sh", "apollo-client.mjs", "display.mjs", "codegen.yml", "gql-cli.sh", "mark_attendance.py",
-    ])
+    assert sorted(snippets()) == sorted(
+        [
+            "setup.sh",
+            "locked-409.sh",
+            "apollo-client.mjs",
+            "display.mjs",
+            "codegen.yml",
+            "gql-cli.sh",
+            "mark_attendance.py",
+        ]
+    )
 
 
 def test_the_room_display_snippet_is_the_example_file():
@@ -66,8 +75,15 @@ async def participants(gql, clinic, services) -> dict[str, str]:
 
 async def bash(script: str, env: dict[str, str], cwd) -> str:
     process = await asyncio.create_subprocess_exec(
-        "bash", "-euo", "pipefail", "-c", script, env=env, cwd=cwd,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        "bash",
+        "-euo",
+        "pipefail",
+        "-c",
+        script,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     stdout, stderr = await asyncio.wait_for(process.communicate(), 180)
     assert process.returncode == 0, f"{script}\nexit {process.returncode}\n{stdout.decode()}\n{stderr.decode()}"
@@ -87,8 +103,11 @@ async def test_the_curl_line_gets_the_409_locked(shell_env, participants):
 
 async def test_the_apollo_snippet_describes_each_code_and_sends_hashes(live_url, participants):
     scenario = {
-        "url": live_url, "secret": SECRET, "scopes": list(ALL_SCOPES),
-        "participantId": participants["open"], "lockedParticipantId": participants["locked"],
+        "url": live_url,
+        "secret": SECRET,
+        "scopes": list(ALL_SCOPES),
+        "participantId": participants["open"],
+        "lockedParticipantId": participants["locked"],
         "snippetModule": str(place_snippet("apollo-client.mjs", snippets()["apollo-client.mjs"])),
     }
     await run_node_test("docs_apollo.test.mjs", scenario)
@@ -102,7 +121,13 @@ async def test_the_codegen_config_generates_types_with_the_scalar_mappings(shell
     shutil.copy(ROOT / "examples" / "tablet" / "mark_attendance.graphql", project / "src")
     await bash(f"{node_bin('graphql-codegen')} --config codegen.yml", shell_env, cwd=project)
     generated = (project / "src" / "graphql.ts").read_text()
-    for scalar, mapped in {"Date": "string", "DateTime": "string", "Time": "string", "Decimal": "string", "JSON": "unknown"}.items():
+    for scalar, mapped in {
+        "Date": "string",
+        "DateTime": "string",
+        "Time": "string",
+        "Decimal": "string",
+        "JSON": "unknown",
+    }.items():
         assert f"{scalar}: {{ input: {mapped}; output: {mapped}; }}" in generated, scalar
     assert "export type MarkAttendanceMutation = " in generated
     assert "export type SetAttendanceInput" not in generated  # what the schema has, nothing invented
@@ -128,6 +153,8 @@ async def test_the_gql_script_reports_the_code_of_a_refused_mutation(shell_env, 
 async def test_the_readmes_curl_line_gets_the_409_locked(shell_env, participants):
     readme = (ROOT / "README.md").read_text()
     block = readme.split("The attendance guide's 409, from curl:\n\n```sh\n", 1)[1].split("```", 1)[0]
-    script = block.replace("http://127.0.0.1:8000/graphql", shell_env["GS_GRAPHQL_URL"]).replace("<id>", participants["locked"])
+    script = block.replace("http://127.0.0.1:8000/graphql", shell_env["GS_GRAPHQL_URL"]).replace(
+        "<id>", participants["locked"]
+    )
     output = await bash(script, {**shell_env, "TOKEN": shell_env["GS_ADMIN_TOKEN"]}, cwd=ROOT)
     assert output.startswith("HTTP/1.1 409 Conflict") and '"code":"LOCKED"' in output, output

@@ -1,6 +1,7 @@
 """The layers of docs/architecture.md hold: each package imports only the layers below it, the
 rules import no framework, nothing but the entry points imports the schema, and no import circle
 exists (counting imports inside functions and under TYPE_CHECKING, so none can hide one)."""
+
 from __future__ import annotations
 
 import ast
@@ -57,7 +58,9 @@ def imports(path: Path) -> list[tuple[str, bool]]:
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found += [(node.module, id(node) in top_level)] + [(f"{node.module}.{a.name}", id(node) in top_level) for a in node.names]
+            found += [(node.module, id(node) in top_level)] + [
+                (f"{node.module}.{a.name}", id(node) in top_level) for a in node.names
+            ]
         elif isinstance(node, ast.Import):
             found += [(a.name, id(node) in top_level) for a in node.names]
     return found
@@ -152,11 +155,14 @@ def test_no_import_circle():
     assert circles == []
 
 
-@pytest.mark.parametrize(("module", "target"), [
-    ("app.operations.attendance", "app.schema.root"),
-    ("app.rules.billing", "app.db.models"),
-    ("app.db.queries.sessions", "app.operations.sessions"),
-])
+@pytest.mark.parametrize(
+    ("module", "target"),
+    [
+        ("app.operations.attendance", "app.schema.root"),
+        ("app.rules.billing", "app.db.models"),
+        ("app.db.queries.sessions", "app.operations.sessions"),
+    ],
+)
 def test_a_layering_breach_is_caught(module, target):
     graph = app_imports()
     graph[module] = graph[module] | {target}

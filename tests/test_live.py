@@ -1,4 +1,5 @@
 """Live updates: sessionUpdates and groupUpdates over graphql-transport-ws, and the hub beneath them."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,9 +10,9 @@ from datetime import timedelta
 import pytest
 
 from app.db import models
-from app.operations.work import unit_of_work
 from app.ids import encode_id
 from app.live.publish import stage_session_update
+from app.operations.work import unit_of_work
 from tests.conftest import make_token
 
 SESSION_UPDATES = """
@@ -31,8 +32,11 @@ async def make_session(services, clinic, patients: int = 3) -> tuple[uuid.UUID, 
     now = services.clock.now()
     async with services.sessionmaker() as db, db.begin():
         row = models.GroupSession(
-            facility_id=facility_pk, group_type="THERAPY", title="Morning CBT",
-            starts_at=now - timedelta(minutes=10), ends_at=now + timedelta(minutes=80),
+            facility_id=facility_pk,
+            group_type="THERAPY",
+            title="Morning CBT",
+            starts_at=now - timedelta(minutes=10),
+            ends_at=now + timedelta(minutes=80),
         )
         db.add(row)
         await db.flush()
@@ -152,7 +156,13 @@ async def test_subscribing_and_leaving_a_thousand_times_frees_everything(ws, ser
         assert (await socket.receive_json())["type"] == "connection_ack"
         for i in range(1000):
             op = str(i)
-            await socket.send_json({"id": op, "type": "subscribe", "payload": {"query": SESSION_UPDATES, "variables": {"id": encode_id("GroupSession", session_id)}}})
+            await socket.send_json(
+                {
+                    "id": op,
+                    "type": "subscribe",
+                    "payload": {"query": SESSION_UPDATES, "variables": {"id": encode_id("GroupSession", session_id)}},
+                }
+            )
             await next_payload(socket)
             await socket.send_json({"id": op, "type": "complete"})
         await asyncio.sleep(0.2)
@@ -169,7 +179,9 @@ async def test_billing_pushes_locked_to_watchers(ws, gql, services, clinic, test
         await subscribe(socket, SESSION_UPDATES, {"id": session["id"]})
         await next_payload(socket)
         entry = session["roster"][0]["id"]
-        await gql.execute("mutation($id: ID!) { setAttendance(participantId: $id, status: ABSENT) { id } }", {"id": entry})
+        await gql.execute(
+            "mutation($id: ID!) { setAttendance(participantId: $id, status: ABSENT) { id } }", {"id": entry}
+        )
         await next_payload(socket)
         set_now(test_clock, at(10, 31))
         await gql.execute("mutation($id: ID!) { runBilling(sessionId: $id) { id } }", {"id": session["id"]})
@@ -190,8 +202,13 @@ async def test_group_watchers_see_enrollment_occurrence_and_group_changes(ws, gq
     from tests.support.builders_enrollment import disenroll, enroll, make_group
     from tests.support.builders_scheduling import generate
 
-    group_id = await make_group(gql, clinic, maxCapacity=1, recurrenceRule="FREQ=WEEKLY;BYDAY=MO,WE",
-                                recurrenceStart="2026-03-02T09:00:00-07:00")
+    group_id = await make_group(
+        gql,
+        clinic,
+        maxCapacity=1,
+        recurrenceRule="FREQ=WEEKLY;BYDAY=MO,WE",
+        recurrenceStart="2026-03-02T09:00:00-07:00",
+    )
     first, second = await clinic.add_patient(), await clinic.add_patient()
     async with ws() as socket:
         await subscribe(socket, GROUP_UPDATES, {"id": group_id})
@@ -215,7 +232,9 @@ async def test_group_watchers_see_enrollment_occurrence_and_group_changes(ws, gq
         update = (await next_payload(socket))["groupUpdates"]
         assert update["kind"] == "OCCURRENCE_SCHEDULED"  # one message for the whole generation
 
-        await gql.execute('mutation($id: ID!) { updateGroup(id: $id, input: {name: "Renamed"}) { id } }', {"id": group_id})
+        await gql.execute(
+            'mutation($id: ID!) { updateGroup(id: $id, input: {name: "Renamed"}) { id } }', {"id": group_id}
+        )
         update = (await next_payload(socket))["groupUpdates"]
         assert (update["kind"], update["group"]["name"]) == ("GROUP_CHANGED", "Renamed")
         assert update["sequence"] == snapshot["sequence"] + 6
@@ -227,7 +246,7 @@ async def test_a_moved_occurrence_tells_session_watchers(ws, gql, clinic, servic
 
     group_id = await make_group(gql, clinic)
     occurrence = await add_occurrence(gql, group_id, session_date="2027-01-07")
-    session = (await gql.execute("query($id: ID!) { occurrence(id: $id) { session { id } } }", {"id": occurrence["id"]}))
+    session = await gql.execute("query($id: ID!) { occurrence(id: $id) { session { id } } }", {"id": occurrence["id"]})
     session_id = session["occurrence"]["session"]["id"]
     async with ws() as socket:
         await subscribe(socket, SESSION_UPDATES, {"id": session_id})

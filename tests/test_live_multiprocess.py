@@ -1,4 +1,5 @@
 """Live updates across real server processes: a change made through one reaches watchers on another."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,9 +14,9 @@ import pytest
 import websockets
 
 from app.ids import decode_id
+from tests.conftest import GraphQLClient, make_token
 from tests.support.builders import Clinic
 from tests.support.builders_sessions import SET_ATTENDANCE, create_session
-from tests.conftest import GraphQLClient, make_token
 from tests.support.server import server_process, start_server, start_servers
 
 SUBSCRIPTION = """subscription($id: ID!) { sessionUpdates(sessionId: $id) {
@@ -33,9 +34,15 @@ async def open_watcher(base_url: str, session_id: str, token: str | None = None)
     socket = await websockets.connect(
         base_url.replace("http://", "ws://") + "/graphql", subprotocols=["graphql-transport-ws"]
     )
-    await socket.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token or make_token()}"}}))
+    await socket.send(
+        json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token or make_token()}"}})
+    )
     assert json.loads(await socket.recv())["type"] == "connection_ack"
-    await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION, "variables": {"id": session_id}}}))
+    await socket.send(
+        json.dumps(
+            {"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION, "variables": {"id": session_id}}}
+        )
+    )
     return socket
 
 
@@ -126,7 +133,10 @@ def test_serve_refuses_several_workers_on_the_memory_broadcaster(database_url, t
     env = server_env(database_url, tmp_path, {"BROADCAST_URL": "memory://"})
     done = subprocess.run(
         [sys.executable, "-m", "app.cli_entry", "serve", "--port", "0", "--workers", "2"],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2
     assert "--workers above 1 needs BROADCAST_URL" in done.stderr
@@ -149,10 +159,14 @@ async def test_workers_on_one_port_share_every_change(database_url):
             try:
                 for socket in sockets:
                     assert (await next_update(socket))["kind"] == "SNAPSHOT"
-                for sequence, (entry, status) in enumerate(zip(session["roster"], ["ATTENDED", "LATE", "ABSENT"]), start=1):
+                for sequence, (entry, status) in enumerate(
+                    zip(session["roster"], ["ATTENDED", "LATE", "ABSENT"], strict=False), start=1
+                ):
                     # A new connection per write: each may land on either worker.
                     async with httpx.AsyncClient(base_url=base_url, timeout=30) as writer:
-                        await GraphQLClient(writer, make_token()).execute(SET_ATTENDANCE, {"participantId": entry["id"], "status": status})
+                        await GraphQLClient(writer, make_token()).execute(
+                            SET_ATTENDANCE, {"participantId": entry["id"], "status": status}
+                        )
                     updates = [await next_update(socket) for socket in sockets]
                     assert {(u["kind"], u["sequence"]) for u in updates} == {("ATTENDANCE_CHANGED", sequence)}
             finally:
@@ -175,7 +189,10 @@ async def test_a_change_is_built_once_in_the_cluster(database_url, backend):
     if backend not in urls:
         pytest.skip("REDIS_URL not set (CI sets it when a Redis answers on 127.0.0.1:6379)")
     env = {"BROADCAST_URL": urls[backend], "GS_LIVE_BUILD_ONCE": "1"}
-    async with start_server(database_url, env, bench=True) as watcher_url, start_server(database_url, env, bench=True) as writer_url:
+    async with (
+        start_server(database_url, env, bench=True) as watcher_url,
+        start_server(database_url, env, bench=True) as writer_url,
+    ):
         async with httpx.AsyncClient(base_url=writer_url, timeout=30) as http:
             gql = GraphQLClient(http, make_token())
             facility, session = await watched_session(gql)
@@ -192,7 +209,9 @@ async def test_a_change_is_built_once_in_the_cluster(database_url, backend):
                 while (await metrics(writer_url))["shapes"] < 2 and asyncio.get_running_loop().time() < deadline:
                     await asyncio.sleep(0.05)
                 before = {url: await metrics(url) for url in (watcher_url, writer_url)}
-                for sequence, (entry, status) in enumerate(zip(session["roster"], ["ATTENDED", "LATE", "ABSENT"]), start=1):
+                for sequence, (entry, status) in enumerate(
+                    zip(session["roster"], ["ATTENDED", "LATE", "ABSENT"], strict=False), start=1
+                ):
                     await gql.execute(SET_ATTENDANCE, {"participantId": entry["id"], "status": status})
                     updates = [await next_update(socket) for socket in sockets]
                     assert {(u["kind"], u["sequence"]) for u in updates} == {("ATTENDANCE_CHANGED", sequence)}
@@ -225,17 +244,29 @@ async def test_a_watcher_whose_shape_the_committer_does_not_know_gets_the_change
                 async with httpx.AsyncClient(base_url=writer_url, timeout=30) as http:
                     writer = GraphQLClient(http, make_token())
                     first = await metrics(watcher_url)
-                    await writer.execute(SET_ATTENDANCE, {"participantId": session["roster"][0]["id"], "status": "ATTENDED"})
+                    await writer.execute(
+                        SET_ATTENDANCE, {"participantId": session["roster"][0]["id"], "status": "ATTENDED"}
+                    )
                     update = await next_update(socket)
-                    assert (update["kind"], update["sequence"], update["billingPreview"]["billableCount"]) == ("ATTENDANCE_CHANGED", 1, 1)
+                    assert (update["kind"], update["sequence"], update["billingPreview"]["billableCount"]) == (
+                        "ATTENDANCE_CHANGED",
+                        1,
+                        1,
+                    )
                     second = await metrics(watcher_url)
                     assert second["builds"] - first["builds"] == 1  # built here: the writer did not know the shape
                     deadline = asyncio.get_running_loop().time() + 10
                     while (await metrics(writer_url))["shapes"] < 1 and asyncio.get_running_loop().time() < deadline:
                         await asyncio.sleep(0.05)
-                    await writer.execute(SET_ATTENDANCE, {"participantId": session["roster"][1]["id"], "status": "ATTENDED"})
+                    await writer.execute(
+                        SET_ATTENDANCE, {"participantId": session["roster"][1]["id"], "status": "ATTENDED"}
+                    )
                     update = await next_update(socket)
-                    assert (update["kind"], update["sequence"], update["billingPreview"]["billableCount"]) == ("ATTENDANCE_CHANGED", 2, 2)
+                    assert (update["kind"], update["sequence"], update["billingPreview"]["billableCount"]) == (
+                        "ATTENDANCE_CHANGED",
+                        2,
+                        2,
+                    )
                     third = await metrics(watcher_url)
                     assert third["builds"] == second["builds"] and third["forwarded"] == second["forwarded"] + 1
         finally:

@@ -1,4 +1,5 @@
 """Live updates carry note status per member to the room's display and tablet, never note text."""
+
 from __future__ import annotations
 
 import asyncio
@@ -33,12 +34,16 @@ async def test_the_display_sees_each_members_note_status_change_and_never_its_te
         snapshot = (await next_payload(socket))["sessionUpdates"]
         assert [r["noteStatus"] for r in snapshot["session"]["roster"]] == [None, None]
 
-        created = await dana.execute(CREATE_GROUP_NOTE, {"sessionId": session_id, "input": {"freeText": SECRET, "topic": SECRET}})
+        created = await dana.execute(
+            CREATE_GROUP_NOTE, {"sessionId": session_id, "input": {"freeText": SECRET, "topic": SECRET}}
+        )
         update = (await next_payload(socket))["sessionUpdates"]
         assert update["kind"] == "NOTE_CHANGED" and sorted(update["changedParticipantIds"]) == sorted(entries)
         assert [r["noteStatus"] for r in update["session"]["roster"]] == ["DRAFT", "DRAFT"]
 
-        member = next(m for m in created["createGroupNote"]["memberNotes"] if m["participant"]["id"] == entries[0])["id"]
+        member = next(m for m in created["createGroupNote"]["memberNotes"] if m["participant"]["id"] == entries[0])[
+            "id"
+        ]
         await dana.execute(UPDATE_MEMBER_NOTE, {"id": member, "input": {"progressTowardGoals": SECRET}})
         edited = await asyncio.wait_for(socket.receive_json(), 5)
         await dana.execute(SIGN, {"id": member})
@@ -53,8 +58,11 @@ async def test_a_display_asking_for_note_text_is_refused(ws, gql, clinic, test_c
     session_id, _ = await documented_room(gql, clinic, test_clock, members=1)
     display = make_token(scopes=[Scope.SESSION_READ], facilities=[clinic.facility_id])
     async with ws(display) as socket:
-        await subscribe(socket, "subscription($id: ID!) { sessionUpdates(sessionId: $id) { session { groupNote { freeText } } } }",
-                        {"id": session_id})
+        await subscribe(
+            socket,
+            "subscription($id: ID!) { sessionUpdates(sessionId: $id) { session { groupNote { freeText } } } }",
+            {"id": session_id},
+        )
         message = await asyncio.wait_for(socket.receive_json(), 5)
         errors = message["payload"] if message["type"] == "error" else message["payload"].get("errors")
         assert errors and errors[0]["extensions"]["code"] == "FORBIDDEN"

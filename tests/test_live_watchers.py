@@ -1,4 +1,5 @@
 """Live updates under a hostile or failing watcher: one watcher's error never reaches another."""
+
 from __future__ import annotations
 
 import asyncio
@@ -30,7 +31,9 @@ async def test_a_watcher_without_billing_read_never_silences_the_room_display(ws
         refused = await receive(intruder)
         assert refused["type"] == "next" and refused["payload"]["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
-        for sequence, (participant, status) in enumerate(zip(participants, ["ATTENDED", "LATE", "ABSENT"]), start=1):
+        for sequence, (participant, status) in enumerate(
+            zip(participants, ["ATTENDED", "LATE", "ABSENT"], strict=False), start=1
+        ):
             await mark(services, participant, status)
             update = (await next_payload(display))["sessionUpdates"]
             assert (update["kind"], update["sequence"]) == ("ATTENDANCE_CHANGED", sequence)
@@ -45,7 +48,9 @@ async def test_a_watcher_without_billing_read_never_silences_the_room_display(ws
         assert (await next_payload(display))["sessionUpdates"]["sequence"] == 4
 
 
-async def test_a_watcher_cancelled_from_within_gets_an_error_and_can_subscribe_again(ws, services, clinic, monkeypatch, caplog):
+async def test_a_watcher_cancelled_from_within_gets_an_error_and_can_subscribe_again(
+    ws, services, clinic, monkeypatch, caplog
+):
     """Before, such an operation vanished without a word and its id answered 4409 ever after."""
     session_id, participants = await make_session(services, clinic)
     variables = {"id": encode_id("GroupSession", session_id)}
@@ -65,15 +70,22 @@ async def test_a_watcher_cancelled_from_within_gets_an_error_and_can_subscribe_a
         await next_payload(display)
         await mark(services, participants[0], "ATTENDED")
         message = await receive(display)
-        assert message == {"id": "display", "type": "error",
-                           "payload": [{"message": "Internal server error", "extensions": {"code": "INTERNAL"}}]}
+        assert message == {
+            "id": "display",
+            "type": "error",
+            "payload": [{"message": "Internal server error", "extensions": {"code": "INTERNAL"}}],
+        }
         assert "unexpected cancellation" in caplog.text
-        await display.send_json({"id": "display", "type": "subscribe", "payload": {"query": SESSION_UPDATES, "variables": variables}})
+        await display.send_json(
+            {"id": "display", "type": "subscribe", "payload": {"query": SESSION_UPDATES, "variables": variables}}
+        )
         snapshot = (await next_payload(display))["sessionUpdates"]
         assert (snapshot["kind"], snapshot["sequence"]) == ("SNAPSHOT", 1)
 
 
-async def test_watchers_of_one_audience_get_the_same_payload_encoded_once_each_with_its_own_id(ws, services, clinic, app):
+async def test_watchers_of_one_audience_get_the_same_payload_encoded_once_each_with_its_own_id(
+    ws, services, clinic, app
+):
     """The payload of a shared result is encoded once and written to every socket with only the
     operation id spliced in: each frame is still exactly one graphql-transport-ws `next` message."""
     session_id, participants = await make_session(services, clinic)
@@ -81,16 +93,18 @@ async def test_watchers_of_one_audience_get_the_same_payload_encoded_once_each_w
     ids = ["room-a", 'room "b" \u00e9', "room-c"]
     async with ws() as a, ws() as b, ws() as c:
         sockets = [a, b, c]
-        for socket, op_id in zip(sockets, ids):
+        for socket, op_id in zip(sockets, ids, strict=False):
             await subscribe(socket, SESSION_UPDATES, variables, op_id=op_id)
             assert (await next_payload(socket))["sessionUpdates"]["kind"] == "SNAPSHOT"
         payloads = app.state.graphql.payloads
         before = payloads.encoded
-        for sequence, (participant, status) in enumerate(zip(participants, ["ATTENDED", "LATE"]), start=1):
+        for sequence, (participant, status) in enumerate(
+            zip(participants, ["ATTENDED", "LATE"], strict=False), start=1
+        ):
             await mark(services, participant, status)
             frames = [await asyncio.wait_for(socket.receive_text(), 5) for socket in sockets]
             messages = [json.loads(frame) for frame in frames]
-            for message, op_id in zip(messages, ids):
+            for message, op_id in zip(messages, ids, strict=False):
                 assert set(message) == {"id", "type", "payload"} and message["type"] == "next"
                 assert message["id"] == op_id
                 assert message["payload"]["data"]["sessionUpdates"]["sequence"] == sequence

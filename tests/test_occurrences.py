@@ -1,4 +1,5 @@
 """Occurrences: add, update, cancel, look up, list and generate from the group's rule."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -83,7 +84,10 @@ async def test_add_occurrence_records_the_scheduled_event_and_an_audit_entry(gql
         "location": None,
         # The same ids as the API's global ids, which node(id:) resolves.
         "globalIds": {
-            "occurrenceId": occurrence["id"], "groupId": group, "facilityId": clinic.facility_id, "facilitatorId": clinic.staff[1],
+            "occurrenceId": occurrence["id"],
+            "groupId": group,
+            "facilityId": clinic.facility_id,
+            "facilitatorId": clinic.staff[1],
         },
     }
     assert "occurrence.add" in await audit_actions(services)
@@ -107,7 +111,9 @@ async def test_add_occurrence_in_new_york_follows_daylight_saving(gql, clinic):
 )
 async def test_add_occurrence_rejects_an_end_not_after_its_start(gql, clinic, services, start, end, fragment):
     group = await create_group(gql, clinic)
-    _, code, body = await gql.error(ADD, {"input": {"groupId": group, "sessionDate": "2026-01-07", "startTime": start, "endTime": end}})
+    _, code, body = await gql.error(
+        ADD, {"input": {"groupId": group, "sessionDate": "2026-01-07", "startTime": start, "endTime": end}}
+    )
     assert code == "BAD_USER_INPUT" and fragment in body["errors"][0]["message"]
     assert await occurrence_count(services) == 0
     assert await outbox(services) == []
@@ -119,7 +125,15 @@ async def test_add_occurrence_facilitator_must_be_staff_of_the_groups_facility(g
     outsider = await clinic.add_staff(facility_id=other)
     _, code, body = await gql.error(
         ADD,
-        {"input": {"groupId": group, "sessionDate": "2026-01-07", "startTime": "09:00:00", "endTime": "12:00:00", "facilitatorId": outsider}},
+        {
+            "input": {
+                "groupId": group,
+                "sessionDate": "2026-01-07",
+                "startTime": "09:00:00",
+                "endTime": "12:00:00",
+                "facilitatorId": outsider,
+            }
+        },
     )
     assert code == "BAD_USER_INPUT" and "facilitator" in body["errors"][0]["message"]
     assert await occurrence_count(services) == 0
@@ -128,7 +142,9 @@ async def test_add_occurrence_facilitator_must_be_staff_of_the_groups_facility(g
 async def test_add_occurrence_to_a_deleted_group_is_not_found(gql, clinic, services):
     group = await create_group(gql, clinic)
     await gql.execute("mutation($id: ID!) { deleteGroup(id: $id) { id } }", {"id": group})
-    status, code, _ = await gql.error(ADD, {"input": {"groupId": group, "sessionDate": "2026-01-07", "startTime": "09:00:00", "endTime": "12:00:00"}})
+    status, code, _ = await gql.error(
+        ADD, {"input": {"groupId": group, "sessionDate": "2026-01-07", "startTime": "09:00:00", "endTime": "12:00:00"}}
+    )
     assert code == "NOT_FOUND"
     assert await occurrence_count(services) == 0
 
@@ -153,13 +169,15 @@ async def test_second_live_occurrence_at_the_same_date_and_start_is_a_409_confli
 async def test_update_occurrence_changes_only_the_given_fields(gql, clinic, services):
     group = await create_group(gql, clinic)
     occurrence = await add_occurrence(gql, group, "2026-01-07", "09:00:00", "12:00:00")
-    updated = (await gql.execute(UPDATE, {"id": occurrence["id"], "input": {"startTime": "10:00:00", "endTime": "13:00:00"}}))[
-        "updateOccurrence"
-    ]
+    updated = (
+        await gql.execute(UPDATE, {"id": occurrence["id"], "input": {"startTime": "10:00:00", "endTime": "13:00:00"}})
+    )["updateOccurrence"]
     assert (updated["sessionDate"], updated["startTime"], updated["endTime"]) == ("2026-01-07", "10:00:00", "13:00:00")
     assert datetime.fromisoformat(updated["startsAt"]) == datetime(2026, 1, 7, 17, 0, tzinfo=timezone.utc)
     assert updated["facilitator"]["id"] == clinic.staff[0]
-    moved = (await gql.execute(UPDATE, {"id": occurrence["id"], "input": {"facilitatorId": clinic.staff[1]}}))["updateOccurrence"]
+    moved = (await gql.execute(UPDATE, {"id": occurrence["id"], "input": {"facilitatorId": clinic.staff[1]}}))[
+        "updateOccurrence"
+    ]
     assert moved["startTime"] == "10:00:00" and moved["facilitator"]["id"] == clinic.staff[1]
     events = await outbox(services, "pm_group_session_updated")
     assert [e.payload["startTime"] for e in events] == ["10:00:00", "10:00:00"]
@@ -226,7 +244,9 @@ async def test_a_cancelled_occurrence_cannot_be_updated(gql, clinic):
 async def test_cancel_occurrence_records_reason_event_and_audit(gql, clinic, services):
     group = await create_group(gql, clinic)
     occurrence = await add_occurrence(gql, group)
-    cancelled = (await gql.execute(CANCEL, {"id": occurrence["id"], "reason": "  Facilitator ill "}))["cancelOccurrence"]
+    cancelled = (await gql.execute(CANCEL, {"id": occurrence["id"], "reason": "  Facilitator ill "}))[
+        "cancelOccurrence"
+    ]
     assert cancelled["status"] == "CANCELLED"
     assert cancelled["cancellationReason"] == "Facilitator ill"
     assert cancelled["cancelledAt"]
@@ -234,8 +254,20 @@ async def test_cancel_occurrence_records_reason_event_and_audit(gql, clinic, ser
     assert event.payload["reason"] == "Facilitator ill"
     assert event.payload["occurrenceId"] == raw(occurrence["id"], "GroupOccurrence")
     assert set(event.payload) == {
-        "occurrenceId", "groupId", "facilityId", "groupType", "title", "startsAt", "endsAt",
-        "sessionDate", "startTime", "facilitatorId", "coFacilitatorId", "location", "reason", "globalIds",
+        "occurrenceId",
+        "groupId",
+        "facilityId",
+        "groupType",
+        "title",
+        "startsAt",
+        "endsAt",
+        "sessionDate",
+        "startTime",
+        "facilitatorId",
+        "coFacilitatorId",
+        "location",
+        "reason",
+        "globalIds",
     }
     assert "occurrence.cancel" in await audit_actions(services)
 
@@ -272,9 +304,9 @@ async def lock_session_of(services, clinic, group: str, occurrence: dict) -> Non
     }
     async with services.sessionmaker() as session, session.begin():
         await session.execute(
-            insert(models.GroupSession).values(values).on_conflict_do_update(
-                index_elements=["occurrence_id"], set_={"locked_at": values["locked_at"]}
-            )
+            insert(models.GroupSession)
+            .values(values)
+            .on_conflict_do_update(index_elements=["occurrence_id"], set_={"locked_at": values["locked_at"]})
         )
 
 
@@ -295,7 +327,9 @@ async def test_an_occurrence_whose_session_is_locked_cannot_be_cancelled(gql, cl
 async def test_occurrence_and_node_lookups(gql, clinic):
     group = await create_group(gql, clinic)
     occurrence = await add_occurrence(gql, group)
-    by_id = await gql.execute(f"query($id: ID!) {{ occurrence(id: $id) {{ {OCCURRENCE_FIELDS} }} }}", {"id": occurrence["id"]})
+    by_id = await gql.execute(
+        f"query($id: ID!) {{ occurrence(id: $id) {{ {OCCURRENCE_FIELDS} }} }}", {"id": occurrence["id"]}
+    )
     assert by_id["occurrence"] == occurrence
     node = await gql.execute(
         "query($id: ID!) { node(id: $id) { id ... on GroupOccurrence { sessionDate } } }", {"id": occurrence["id"]}
@@ -381,8 +415,18 @@ async def test_generate_expands_the_rule_and_records_one_event_per_occurrence(gq
     result = await generate(gql, group, "2026-01-01", "2026-01-31")
     dates = [o["sessionDate"] for o in result["created"]]
     assert dates == [
-        "2026-01-05", "2026-01-07", "2026-01-09", "2026-01-12", "2026-01-14", "2026-01-16",
-        "2026-01-19", "2026-01-21", "2026-01-23", "2026-01-26", "2026-01-28", "2026-01-30",
+        "2026-01-05",
+        "2026-01-07",
+        "2026-01-09",
+        "2026-01-12",
+        "2026-01-14",
+        "2026-01-16",
+        "2026-01-19",
+        "2026-01-21",
+        "2026-01-23",
+        "2026-01-26",
+        "2026-01-28",
+        "2026-01-30",
     ]
     assert result["skipped"] == 0
     assert {(o["startTime"], o["endTime"]) for o in result["created"]} == {("09:00:00", "12:00:00")}
@@ -409,8 +453,13 @@ async def test_generate_is_idempotent_and_skips_cancelled_slots(gql, clinic, ser
 async def test_generate_keeps_nine_oclock_across_daylight_saving(gql, clinic):
     facility, staff = await new_york_clinic(clinic)
     group = await create_group(
-        gql, clinic, facility_id=facility, facilitator_id=staff, durationMinutes=180,
-        recurrenceRule="FREQ=DAILY", recurrenceStart="2026-03-06T09:00:00-05:00",
+        gql,
+        clinic,
+        facility_id=facility,
+        facilitator_id=staff,
+        durationMinutes=180,
+        recurrenceRule="FREQ=DAILY",
+        recurrenceStart="2026-03-06T09:00:00-05:00",
     )
     result = await generate(gql, group, "2026-03-06", "2026-03-10")
     assert [o["startTime"] for o in result["created"]] == ["09:00:00"] * 5
@@ -419,18 +468,29 @@ async def test_generate_keeps_nine_oclock_across_daylight_saving(gql, clinic):
     assert utc_hours == [14, 14, 13, 13, 13]  # EST until Sunday 8 March, then EDT
     # Back in November the clock goes the other way.
     autumn = await generate(gql, group, "2026-10-31", "2026-11-02")
-    assert [datetime.fromisoformat(o["startsAt"]).astimezone(timezone.utc).hour for o in autumn["created"]] == [13, 14, 14]
+    assert [datetime.fromisoformat(o["startsAt"]).astimezone(timezone.utc).hour for o in autumn["created"]] == [
+        13,
+        14,
+        14,
+    ]
 
 
 async def test_generate_anchors_the_rule_in_facility_time(gql, clinic):
     facility, staff = await new_york_clinic(clinic)
     # 14:00Z is 09:00 in New York: the rule runs at 09:00 wall time whatever offset was sent.
     group = await create_group(
-        gql, clinic, facility_id=facility, facilitator_id=staff,
-        recurrenceRule="FREQ=WEEKLY;BYDAY=TU", recurrenceStart="2026-01-06T14:00:00Z",
+        gql,
+        clinic,
+        facility_id=facility,
+        facilitator_id=staff,
+        recurrenceRule="FREQ=WEEKLY;BYDAY=TU",
+        recurrenceStart="2026-01-06T14:00:00Z",
     )
     result = await generate(gql, group, "2026-06-01", "2026-06-14")
-    assert [(o["sessionDate"], o["startTime"]) for o in result["created"]] == [("2026-06-02", "09:00:00"), ("2026-06-09", "09:00:00")]
+    assert [(o["sessionDate"], o["startTime"]) for o in result["created"]] == [
+        ("2026-06-02", "09:00:00"),
+        ("2026-06-09", "09:00:00"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -448,22 +508,45 @@ async def test_generate_rejects_a_bad_range(gql, clinic, services, first, last, 
 
 
 async def test_generate_accepts_exactly_366_days(gql, clinic):
-    group = await create_group(gql, clinic, recurrenceRule="FREQ=WEEKLY;BYDAY=MO", recurrenceStart="2026-01-05T09:00:00-07:00")
+    group = await create_group(
+        gql, clinic, recurrenceRule="FREQ=WEEKLY;BYDAY=MO", recurrenceStart="2026-01-05T09:00:00-07:00"
+    )
     result = await generate(gql, group, "2026-01-01", "2027-01-01")
     assert len(result["created"]) == 52
 
 
-@pytest.mark.parametrize("rule, starts", [
-    ("FREQ=DAILY;BYHOUR=8,12,16", 3), ("FREQ=WEEKLY;BYDAY=MO;BYHOUR=9,13", 2),
-    ("FREQ=WEEKLY;BYDAY=TU;BYMINUTE=0,30", 2), ("FREQ=DAILY;BYSECOND=0,30", 2),
-])
-async def test_a_rule_with_several_starts_a_day_is_refused_as_more_frequent_than_daily(gql, clinic, services, rule, starts):
-    variables = {"input": {"name": "Twice a day", "groupType": "IOP", "facilityId": clinic.facility_id,
-                           "facilitatorId": clinic.staff[0], "maxCapacity": 8, "durationMinutes": 60,
-                           "recurrenceRule": rule, "recurrenceStart": "2026-01-05T08:00:00"}}
-    _, code, body = await gql.error("mutation($input: CreateGroupInput!) { createGroup(input: $input) { id } }", variables)
+@pytest.mark.parametrize(
+    "rule, starts",
+    [
+        ("FREQ=DAILY;BYHOUR=8,12,16", 3),
+        ("FREQ=WEEKLY;BYDAY=MO;BYHOUR=9,13", 2),
+        ("FREQ=WEEKLY;BYDAY=TU;BYMINUTE=0,30", 2),
+        ("FREQ=DAILY;BYSECOND=0,30", 2),
+    ],
+)
+async def test_a_rule_with_several_starts_a_day_is_refused_as_more_frequent_than_daily(
+    gql, clinic, services, rule, starts
+):
+    variables = {
+        "input": {
+            "name": "Twice a day",
+            "groupType": "IOP",
+            "facilityId": clinic.facility_id,
+            "facilitatorId": clinic.staff[0],
+            "maxCapacity": 8,
+            "durationMinutes": 60,
+            "recurrenceRule": rule,
+            "recurrenceStart": "2026-01-05T08:00:00",
+        }
+    }
+    _, code, body = await gql.error(
+        "mutation($input: CreateGroupInput!) { createGroup(input: $input) { id } }", variables
+    )
     assert code == "BAD_USER_INPUT"
-    assert f"yields {starts} starts a day" in body["errors"][0]["message"] and "more frequent than DAILY" in body["errors"][0]["message"]
+    assert (
+        f"yields {starts} starts a day" in body["errors"][0]["message"]
+        and "more frequent than DAILY" in body["errors"][0]["message"]
+    )
     group = await create_group(gql, clinic, recurrenceRule="FREQ=DAILY", recurrenceStart="2026-01-05T08:00:00")
     _, code, _ = await gql.error(
         "mutation($id: ID!, $r: String!) { updateGroup(id: $id, input: {recurrenceRule: $r}) { id } }",
@@ -478,25 +561,45 @@ RECURRENCE_START = "query($id: ID!) { group(id: $id) { recurrenceStart } }"
 
 async def test_recurrence_start_without_an_offset_is_the_facilitys_wall_time(gql, clinic):
     facility, staff = await new_york_clinic(clinic)
-    group = await create_group(gql, clinic, facility_id=facility, facilitator_id=staff, durationMinutes=90,
-                               recurrenceRule="FREQ=WEEKLY;BYDAY=MO", recurrenceStart="2026-03-02T09:00:00")
+    group = await create_group(
+        gql,
+        clinic,
+        facility_id=facility,
+        facilitator_id=staff,
+        durationMinutes=90,
+        recurrenceRule="FREQ=WEEKLY;BYDAY=MO",
+        recurrenceStart="2026-03-02T09:00:00",
+    )
     stored = (await gql.execute(RECURRENCE_START, {"id": group}))["group"]["recurrenceStart"]
     assert datetime.fromisoformat(stored) == datetime(2026, 3, 2, 14, 0, tzinfo=timezone.utc)  # 09:00 EST
     created = (await generate(gql, group, "2026-03-02", "2026-03-16"))["created"]
     # 09:00 on the wall every Monday, before and after the 8 March change to EDT.
     assert [(o["sessionDate"], o["startTime"]) for o in created] == [
-        ("2026-03-02", "09:00:00"), ("2026-03-09", "09:00:00"), ("2026-03-16", "09:00:00")]
+        ("2026-03-02", "09:00:00"),
+        ("2026-03-09", "09:00:00"),
+        ("2026-03-16", "09:00:00"),
+    ]
 
 
 async def test_recurrence_start_with_an_offset_is_converted_to_the_facilitys_zone(gql, clinic):
     facility, staff = await new_york_clinic(clinic)
     # 07:00 in Phoenix (-07:00) is 09:00 in New York on 2 March.
-    group = await create_group(gql, clinic, facility_id=facility, facilitator_id=staff, durationMinutes=90,
-                               recurrenceRule="FREQ=WEEKLY;BYDAY=MO", recurrenceStart="2026-03-02T07:00:00-07:00")
+    group = await create_group(
+        gql,
+        clinic,
+        facility_id=facility,
+        facilitator_id=staff,
+        durationMinutes=90,
+        recurrenceRule="FREQ=WEEKLY;BYDAY=MO",
+        recurrenceStart="2026-03-02T07:00:00-07:00",
+    )
     created = (await generate(gql, group, "2026-03-02", "2026-03-09"))["created"]
-    assert [(o["sessionDate"], o["startTime"]) for o in created] == [("2026-03-02", "09:00:00"), ("2026-03-09", "09:00:00")]
+    assert [(o["sessionDate"], o["startTime"]) for o in created] == [
+        ("2026-03-02", "09:00:00"),
+        ("2026-03-09", "09:00:00"),
+    ]
     await gql.execute(
-        "mutation($id: ID!) { updateGroup(id: $id, input: {recurrenceStart: \"2026-03-02T10:30:00\"}) { id } }",
+        'mutation($id: ID!) { updateGroup(id: $id, input: {recurrenceStart: "2026-03-02T10:30:00"}) { id } }',
         {"id": group},
     )
     stored = (await gql.execute(RECURRENCE_START, {"id": group}))["group"]["recurrenceStart"]
@@ -536,7 +639,13 @@ async def test_generate_before_the_rules_start_creates_nothing(gql, clinic):
 @pytest.mark.parametrize(
     "scope, document, variables",
     [
-        ("pm.group_schedule.create", ADD, lambda g, o: {"input": {"groupId": g, "sessionDate": "2026-01-09", "startTime": "09:00:00", "endTime": "12:00:00"}}),
+        (
+            "pm.group_schedule.create",
+            ADD,
+            lambda g, o: {
+                "input": {"groupId": g, "sessionDate": "2026-01-09", "startTime": "09:00:00", "endTime": "12:00:00"}
+            },
+        ),
         ("pm.group_schedule.create", GENERATE, lambda g, o: {"groupId": g, "from": "2026-01-01", "to": "2026-01-31"}),
         ("pm.group_schedule.edit", UPDATE, lambda g, o: {"id": o, "input": {"startTime": "10:00:00"}}),
         ("pm.group_schedule.delete", CANCEL, lambda g, o: {"id": o, "reason": "Holiday"}),
@@ -559,7 +668,9 @@ async def test_group_occurrences_field_needs_the_schedule_view_scope(gql, clinic
     group = await create_group(gql, clinic)
     await add_occurrence(gql, group)
     without = gql.as_(scopes=[s for s in ALL_SCOPES if s != "pm.group_schedule.view"])
-    _, code, body = await without.error("query($id: ID!) { group(id: $id) { occurrences { totalCount } } }", {"id": group})
+    _, code, body = await without.error(
+        "query($id: ID!) { group(id: $id) { occurrences { totalCount } } }", {"id": group}
+    )
     assert code == "FORBIDDEN"
     assert body["data"]["group"] is None
     viewer = gql.as_(scopes=["pm.group_definitions.view", "pm.group_schedule.view"])

@@ -1,6 +1,7 @@
 """Automatic persisted queries: an unknown hash is PERSISTED_QUERY_NOT_FOUND, a document sent with
 its hash is checked and kept, later requests carry the hash alone (POST or GET), and the store
 stays within its byte budget."""
+
 from __future__ import annotations
 
 import hashlib
@@ -9,8 +10,8 @@ import json
 import pytest
 
 from app.persisted_queries import PersistedQueries
-from tests.support.builders_sessions import CREATE_SESSION, at
 from tests.conftest import GRAPHQL_ACCEPT
+from tests.support.builders_sessions import CREATE_SESSION, at
 
 VIEWER = "query PersistedViewer { viewer { subject } }"
 
@@ -33,7 +34,9 @@ async def test_an_unknown_hash_is_persisted_query_not_found(gql):
     document = VIEWER + " # unknown"
     response = await post(gql, {"extensions": extension(document)})
     assert response.status_code == 400
-    assert response.json() == {"errors": [{"message": "PersistedQueryNotFound", "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"}}]}
+    assert response.json() == {
+        "errors": [{"message": "PersistedQueryNotFound", "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"}}]
+    }
     as_json = await post(gql, {"extensions": extension(document)}, accept="*/*")
     assert as_json.status_code == 200 and as_json.json() == response.json()
 
@@ -45,7 +48,8 @@ async def test_a_document_sent_with_its_hash_is_kept_for_hash_only_requests(gql)
     by_hash = await post(gql, {"extensions": extension(document)})
     assert by_hash.json()["data"] == {"viewer": {"subject": "tester"}}
     over_get = await gql.http.get(
-        "/graphql", params={"extensions": json.dumps(extension(document))},
+        "/graphql",
+        params={"extensions": json.dumps(extension(document))},
         headers={"Authorization": f"Bearer {gql.token}", "Accept": "*/*"},
     )
     assert over_get.status_code == 200 and over_get.json()["data"] == {"viewer": {"subject": "tester"}}
@@ -74,13 +78,24 @@ async def test_a_malformed_persisted_query_extension_is_bad_user_input(gql, pers
 
 async def test_a_persisted_mutation_keeps_its_idempotency_key(gql, clinic):
     document = CREATE_SESSION
-    variables = {"input": {
-        "facilityId": clinic.facility_id, "groupType": "SUPPORT", "title": "Walk-in group",
-        "startsAt": at(9).isoformat(), "endsAt": at(10).isoformat(), "patientIds": [],
-    }}
-    first = await post(gql, {"query": document, "variables": variables, "extensions": extension(document)},
-                       headers={"Idempotency-Key": "apq-1"})
-    retry = await post(gql, {"variables": variables, "extensions": extension(document)}, headers={"Idempotency-Key": "apq-1"})
+    variables = {
+        "input": {
+            "facilityId": clinic.facility_id,
+            "groupType": "SUPPORT",
+            "title": "Walk-in group",
+            "startsAt": at(9).isoformat(),
+            "endsAt": at(10).isoformat(),
+            "patientIds": [],
+        }
+    }
+    first = await post(
+        gql,
+        {"query": document, "variables": variables, "extensions": extension(document)},
+        headers={"Idempotency-Key": "apq-1"},
+    )
+    retry = await post(
+        gql, {"variables": variables, "extensions": extension(document)}, headers={"Idempotency-Key": "apq-1"}
+    )
     assert first.status_code == retry.status_code == 200
     assert retry.headers.get("idempotent-replayed") == "true"
     assert retry.json() == first.json()

@@ -2,6 +2,7 @@
 process whose DATABASE_URL is Debian's pgbouncer in front of the test database, LISTEN directly on
 PostgreSQL (BROADCAST_URL). Writes at once from many clients, live updates and a billing run all go
 through it. Session-level advisory locks would not survive there: only transaction-scoped ones."""
+
 from __future__ import annotations
 
 import asyncio
@@ -57,7 +58,10 @@ async def test_writes_live_updates_and_billing_through_pgbouncer(bounced_server)
             clients = [GraphQLClient(http, make_token()) for _ in entries]
             for status in ("ATTENDED", "LATE", "ATTENDED"):
                 await asyncio.gather(
-                    *(client.execute(SET_ATTENDANCE, {"participantId": entry, "status": status}) for client, entry in zip(clients, entries))
+                    *(
+                        client.execute(SET_ATTENDANCE, {"participantId": entry, "status": status})
+                        for client, entry in zip(clients, entries, strict=False)
+                    )
                 )
             sequences = [(await next_update(watcher, timeout=60))["sequence"] for _ in range(3 * len(entries))]
             assert sequences == list(range(1, 3 * len(entries) + 1))
@@ -67,7 +71,12 @@ async def test_writes_live_updates_and_billing_through_pgbouncer(bounced_server)
         # Billing: an ended session, marked, billed (locks it, writes charges and claims).
         ended = await create_session(gql, clinic, starts_at=now - timedelta(hours=3), minutes=90)
         await asyncio.gather(
-            *(GraphQLClient(http, make_token()).execute(SET_ATTENDANCE, {"participantId": e["id"], "status": "ATTENDED"}) for e in ended["roster"])
+            *(
+                GraphQLClient(http, make_token()).execute(
+                    SET_ATTENDANCE, {"participantId": e["id"], "status": "ATTENDED"}
+                )
+                for e in ended["roster"]
+            )
         )
         assert (await gql.execute(RUN, {"id": ended["id"]}))["runBilling"] == {"status": "LOCKED", "locked": True}
         billed = (await gql.execute(CHARGES, {"id": ended["id"]}))["groupSession"]
@@ -80,5 +89,7 @@ def test_only_transaction_scoped_advisory_locks():
     """A session-level advisory lock taken through PgBouncer stays on a server connection that the
     next transaction may not get: the code takes only pg_advisory_xact_lock / pg_try_advisory_xact_lock."""
     pattern = re.compile(r"pg_(try_)?advisory_(lock|lock_shared|unlock)\b")
-    offenders = [str(path.relative_to(ROOT)) for path in (ROOT / "app").rglob("*.py") if pattern.search(path.read_text())]
+    offenders = [
+        str(path.relative_to(ROOT)) for path in (ROOT / "app").rglob("*.py") if pattern.search(path.read_text())
+    ]
     assert offenders == []

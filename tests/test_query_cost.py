@@ -1,6 +1,7 @@
 """The query cost limit, the per-request connection cap and a busy pool (rules.md §11): a document
 that fans out is refused before any SQL, one request cannot take every connection, and a request
 that finds no connection free answers a retryable error, never INTERNAL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,7 +21,9 @@ from app.schema.root import schema
 from tests.conftest import ROOT, asyncpg_dsn, make_token
 from tests.support.server import start_server
 
-NESTED_SESSIONS = "groupSessions(first: 100) { edges { node { roster { patient { charges { session { roster { id } } } } } } } }"
+NESTED_SESSIONS = (
+    "groupSessions(first: 100) { edges { node { roster { patient { charges { session { roster { id } } } } } } } }"
+)
 SESSIONS_FAN_OUT = "{ " + " ".join(f"s{i}: {NESTED_SESSIONS}" for i in range(30)) + " }"
 # Three nested pages of 60: 216,000 occurrences from under 250 bytes.
 OCCURRENCES_CUBED = """{ groups(first: 60) { edges { node { occurrences(first: 60) { edges { node { group {
@@ -42,7 +45,9 @@ def statements_run(engine):
         event.remove(engine.sync_engine, "before_cursor_execute", counted)
 
 
-@pytest.mark.parametrize("document", [SESSIONS_FAN_OUT, OCCURRENCES_CUBED], ids=["sessions-fan-out", "occurrences-cubed"])
+@pytest.mark.parametrize(
+    "document", [SESSIONS_FAN_OUT, OCCURRENCES_CUBED], ids=["sessions-fan-out", "occurrences-cubed"]
+)
 async def test_a_fan_out_of_nested_lists_is_refused_before_any_sql(gql, services, document):
     with statements_run(services.engine) as statements:
         response = await gql.post(document)
@@ -69,17 +74,27 @@ async def test_every_response_reports_its_cost(gql, clinic):
 def _repository_documents() -> dict[str, str]:
     documents = {str(p.relative_to(ROOT)): p.read_text() for p in sorted((ROOT / "examples").rglob("*.graphql"))}
     readme = (ROOT / "README.md").read_text()
-    documents.update({f"README.md #{i}": block for i, block in enumerate(re.findall(r"```graphql\n(.*?)```", readme, re.S))})
+    documents.update(
+        {f"README.md #{i}": block for i, block in enumerate(re.findall(r"```graphql\n(.*?)```", readme, re.S))}
+    )
     for module in (bench.scenarios, bench.watchers):
         for name, value in vars(module).items():
-            if isinstance(value, str) and name.isupper() and value.lstrip().startswith(("query", "mutation", "subscription", "{")):
+            if (
+                isinstance(value, str)
+                and name.isupper()
+                and value.lstrip().startswith(("query", "mutation", "subscription", "{"))
+            ):
                 documents[f"{module.__name__}.{name}"] = value
     return documents
 
 
 def test_the_repositorys_own_documents_fit_the_limit_at_their_largest_pages():
     documents = _repository_documents()
-    assert len(documents) >= 15 and any(k.startswith("bench.") for k in documents) and any(k.startswith("README") for k in documents)
+    assert (
+        len(documents) >= 15
+        and any(k.startswith("bench.") for k in documents)
+        and any(k.startswith("README") for k in documents)
+    )
     costs = {}
     for name, text in documents.items():
         document = parse(text)
@@ -88,7 +103,8 @@ def test_the_repositorys_own_documents_fit_the_limit_at_their_largest_pages():
             if getattr(definition, "operation", None) is None:
                 continue
             costs[f"{name} {operation.value if operation else ''}"] = query_cost(
-                schema._schema, document, operation.value if operation else None, {"first": 100})
+                schema._schema, document, operation.value if operation else None, {"first": 100}
+            )
     assert {name: cost for name, cost in costs.items() if cost > MAX_COST} == {}
 
 
@@ -108,7 +124,14 @@ async def test_one_request_holds_at_most_its_share_of_the_pool(gql, services, cl
     event.listen(pool, "checkout", checkout)
     event.listen(pool, "checkin", checkin)
     try:
-        document = "{ " + " ".join(f"s{i}: groupSessions(first: 1) {{ totalCount edges {{ node {{ roster {{ id }} }} }} }}" for i in range(30)) + " }"
+        document = (
+            "{ "
+            + " ".join(
+                f"s{i}: groupSessions(first: 1) {{ totalCount edges {{ node {{ roster {{ id }} }} }} }}"
+                for i in range(30)
+            )
+            + " }"
+        )
         body = (await gql.post(document)).json()
     finally:
         event.remove(pool, "checkout", checkout)
@@ -148,7 +171,9 @@ async def test_a_request_that_finds_no_free_connection_is_told_to_retry_never_in
                 continue
             busy += 1
             assert response.status_code == 503 and response.headers["retry-after"] == "2", body
-            assert {(e["extensions"]["code"], e["extensions"].get("retryable")) for e in body["errors"]} == {("CONFLICT", True)}, body
+            assert {(e["extensions"]["code"], e["extensions"].get("retryable")) for e in body["errors"]} == {
+                ("CONFLICT", True)
+            }, body
         assert busy >= 1, "the lock held every connection for longer than the pool wait"
         again = await http.post("/graphql", json={"query": other_user}, headers=headers)
         assert again.status_code == 200 and "errors" not in again.json()

@@ -1,5 +1,6 @@
 """The session list with rosters, supervisors and attendance issues a fixed number of SQL
 statements, whatever the page size (DataLoaders, no N+1)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -65,7 +66,9 @@ def count_statements(services):
 
 
 @pytest.mark.parametrize("document, most", [(PAGE, 12), (NOTES_PAGE, 12)], ids=["sessions", "with-notes"])
-async def test_session_list_statement_count_does_not_grow_with_the_page(gql, clinic, services, test_clock, document, most):
+async def test_session_list_statement_count_does_not_grow_with_the_page(
+    gql, clinic, services, test_clock, document, most
+):
     set_now(test_clock, NOW)
     group_id = await create_group(gql, clinic, groupType="THERAPY", maxCapacity=10)
     dana, sam = clinic.staff
@@ -76,7 +79,10 @@ async def test_session_list_statement_count_does_not_grow_with_the_page(gql, cli
     await record_events(
         services,
         *(
-            ("pm_group_session_scheduled", occurrence_payload(clinic.facility_id, group_id, at(8, day=1) + timedelta(hours=6 * i)))
+            (
+                "pm_group_session_scheduled",
+                occurrence_payload(clinic.facility_id, group_id, at(8, day=1) + timedelta(hours=6 * i)),
+            )
             for i in range(50)
         ),
     )
@@ -99,7 +105,9 @@ async def test_session_list_statement_count_does_not_grow_with_the_page(gql, cli
     assert counts[50] <= most, counts
 
 
-async def test_scheduled_occurrences_are_written_and_consumed_in_a_fixed_number_of_statements(gql, clinic, services, test_clock):
+async def test_scheduled_occurrences_are_written_and_consumed_in_a_fixed_number_of_statements(
+    gql, clinic, services, test_clock
+):
     """The outbox takes a run of events in one INSERT and the session feed makes their sessions,
     rosters and audit entries in a fixed number of statements, whatever the length of the run."""
     set_now(test_clock, NOW)
@@ -112,7 +120,10 @@ async def test_scheduled_occurrences_are_written_and_consumed_in_a_fixed_number_
             await record_events(
                 services,
                 *(
-                    ("pm_group_session_scheduled", occurrence_payload(clinic.facility_id, group_id, at(6, day=day) + timedelta(minutes=20 * i)))
+                    (
+                        "pm_group_session_scheduled",
+                        occurrence_payload(clinic.facility_id, group_id, at(6, day=day) + timedelta(minutes=20 * i)),
+                    )
                     for i in range(size)
                 ),
             )

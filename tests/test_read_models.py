@@ -2,15 +2,19 @@
 (app.db.queries.common.read_model) and prefetch their batches; `node(id:)` and the mutations'
 answers read the same session through ORM rows and loaders one field at a time. Both must answer
 the same, field for field, including through fragments."""
+
 from __future__ import annotations
 
 from tests.support.builders_sessions import NOW, SESSION_FIELDS, at, create_session, set_now
 
-FIELDS = SESSION_FIELDS + """
+FIELDS = (
+    SESSION_FIELDS
+    + """
 billingPreview { billableCount state readyToBill issues { code } }
 roster { patient { id name mrn facility { id } } }
 supervisors { staff { id name } }
 """
+)
 
 DETAIL = f"query($id: ID!) {{ groupSession(id: $id) {{ {FIELDS} }} }}"
 NODE = f"query($id: ID!) {{ node(id: $id) {{ ... on GroupSession {{ {FIELDS} }} }} }}"

@@ -4,14 +4,14 @@ Client 4 and 3, a graphql-ws room display, graphql-sse, and the official GraphQL
 Each test arranges a clinic through the API, hands the ids to one Node script and fails with
 everything the client printed. One server serves the whole module.
 """
+
 from __future__ import annotations
 
 import pytest
 
 from app.auth import ALL_SCOPES
+from tests.conftest import ROOT, SECRET
 from tests.support.builders_sessions import create_session, lock_session
-from tests.conftest import SECRET
-from tests.conftest import ROOT
 from tests.support.node import ensure_node_packages, place_snippet, run_node_test
 from tests.support.server import start_server
 
@@ -54,7 +54,9 @@ async def test_apollo_client_3(scenario):
 
 
 async def test_graphql_ws_room_display(scenario):
-    await run_node_test("graphql_ws.test.mjs", {**scenario, "displayModule": str(place_snippet("display.mjs", DISPLAY.read_text()))})
+    await run_node_test(
+        "graphql_ws.test.mjs", {**scenario, "displayModule": str(place_snippet("display.mjs", DISPLAY.read_text()))}
+    )
 
 
 async def test_graphql_sse(scenario):

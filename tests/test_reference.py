@@ -1,4 +1,5 @@
 """Reference data: facilities, staff, patients, payers, coverage, assignments, payer rules."""
+
 from __future__ import annotations
 
 import pytest
@@ -64,14 +65,20 @@ async def test_coverage_and_node_lookup(gql, clinic):
 async def test_coverage_rejects_inverted_dates_and_bad_priority(gql, clinic):
     patient = await clinic.add_patient()
     doc = "mutation($input: CoverageInput!) { addCoverage(input: $input) { id } }"
-    base = {"patientId": patient, "payerId": clinic.payer_id, "memberId": "M1", "priority": 1, "effectiveFrom": "2026-01-01"}
+    base = {
+        "patientId": patient,
+        "payerId": clinic.payer_id,
+        "memberId": "M1",
+        "priority": 1,
+        "effectiveFrom": "2026-01-01",
+    }
     for bad in [{"priority": 0}, {"effectiveTo": "2025-12-31"}, {"memberId": " "}]:
         _, code, _ = await gql.error(doc, {"input": {**base, **bad}})
         assert code == "BAD_USER_INPUT"
 
 
 async def test_payer_code_is_unique(gql, clinic):
-    doc = "mutation { createPayer(input: {name: \"Dup\", payerCode: \"DUP1\"}) { id } }"
+    doc = 'mutation { createPayer(input: {name: "Dup", payerCode: "DUP1"}) { id } }'
     await gql.execute(doc)
     status, code, _ = await gql.error(doc)
     assert (status, code) == (409, "CONFLICT")
@@ -82,10 +89,16 @@ async def test_set_group_size_bands_replaces_the_table(gql, clinic):
     await clinic.bands([(2, 6, "90853", "28.50")])
     data = await gql.execute(
         """mutation($input: GroupSizeBandsInput!) { setGroupSizeBands(input: $input) { minSize maxSize rate modifiers } }""",
-        {"input": {"payerId": clinic.payer_id, "state": "AZ", "bands": [
-            {"minSize": 10, "maxSize": 12, "procedureCode": "90853", "rate": "20.00"},
-            {"minSize": 3, "maxSize": 8, "procedureCode": "90853", "rate": "26.00", "modifiers": ["HQ"]},
-        ]}},
+        {
+            "input": {
+                "payerId": clinic.payer_id,
+                "state": "AZ",
+                "bands": [
+                    {"minSize": 10, "maxSize": 12, "procedureCode": "90853", "rate": "20.00"},
+                    {"minSize": 3, "maxSize": 8, "procedureCode": "90853", "rate": "26.00", "modifiers": ["HQ"]},
+                ],
+            }
+        },
     )
     assert data["setGroupSizeBands"] == [
         {"minSize": 3, "maxSize": 8, "rate": "26.00", "modifiers": ["HQ"]},
@@ -104,9 +117,15 @@ async def test_set_group_size_bands_replaces_the_table(gql, clinic):
 async def test_set_group_size_bands_rejects_overlapping_or_inverted_bands(gql, clinic, bands, fragment):
     _, code, body = await gql.error(
         """mutation($input: GroupSizeBandsInput!) { setGroupSizeBands(input: $input) { minSize } }""",
-        {"input": {"payerId": clinic.payer_id, "state": "AZ", "bands": [
-            {"minSize": lo, "maxSize": hi, "procedureCode": "90853", "rate": "10.00"} for lo, hi in bands
-        ]}},
+        {
+            "input": {
+                "payerId": clinic.payer_id,
+                "state": "AZ",
+                "bands": [
+                    {"minSize": lo, "maxSize": hi, "procedureCode": "90853", "rate": "10.00"} for lo, hi in bands
+                ],
+            }
+        },
     )
     assert code == "BAD_USER_INPUT" and fragment in body["errors"][0]["message"]
 
@@ -114,8 +133,13 @@ async def test_set_group_size_bands_rejects_overlapping_or_inverted_bands(gql, c
 async def test_negative_rate_is_rejected(gql, clinic):
     _, code, _ = await gql.error(
         """mutation($input: GroupSizeBandsInput!) { setGroupSizeBands(input: $input) { minSize } }""",
-        {"input": {"payerId": clinic.payer_id, "state": "AZ", "bands": [
-            {"minSize": 1, "maxSize": 3, "procedureCode": "90853", "rate": "-1.00"}]}},
+        {
+            "input": {
+                "payerId": clinic.payer_id,
+                "state": "AZ",
+                "bands": [{"minSize": 1, "maxSize": 3, "procedureCode": "90853", "rate": "-1.00"}],
+            }
+        },
     )
     assert code == "BAD_USER_INPUT"
 
@@ -142,7 +166,7 @@ async def test_staff_assignment_needs_same_facility(gql, clinic):
 
 async def test_reference_writes_need_the_admin_scope(gql, clinic):
     without = gql.as_(scopes=[s for s in ALL_SCOPES if s != "admin.reference.write"])
-    _, code, body = await without.error("mutation { createPayer(input: {name: \"X\", payerCode: \"X1\"}) { id } }")
+    _, code, body = await without.error('mutation { createPayer(input: {name: "X", payerCode: "X1"}) { id } }')
     assert code == "FORBIDDEN" and body["data"] is None
 
 
@@ -185,7 +209,9 @@ async def test_concurrent_duplicate_patients_answer_conflict_not_internal(gql, c
     doc = "mutation($input: PatientInput!) { createPatient(input: $input) { id } }"
     patient = {"mrn": "RACE-1", "name": "Pat Race", "dateOfBirth": "1990-01-02", "facilityId": clinic.facility_id}
     responses = await asyncio.gather(*(gql.post(doc, {"input": patient}) for _ in range(8)))
-    codes = sorted((r.json().get("errors") or [{"extensions": {"code": "OK"}}])[0]["extensions"]["code"] for r in responses)
+    codes = sorted(
+        (r.json().get("errors") or [{"extensions": {"code": "OK"}}])[0]["extensions"]["code"] for r in responses
+    )
     assert codes == ["CONFLICT"] * 7 + ["OK"]
     assert {r.status_code for r in responses} == {200, 409}
 

@@ -1,6 +1,7 @@
 """One request, one transaction (rules.md §3): every root field of a mutation commits together or
 not at all, with its audit entries, outbox events and live updates; and every operation on a
 websocket reads fresh data."""
+
 from __future__ import annotations
 
 import asyncio
@@ -52,7 +53,11 @@ async def get_session_row(services, session_id: str) -> models.GroupSession:
 @pytest.mark.parametrize("fields", [2, 3])
 async def test_a_refused_last_field_keeps_nothing_of_the_earlier_ones(gql, services, clinic, fields):
     session, rows = await roster_session(gql, clinic)
-    audits, events, sequence = len(await audit_rows(services)), await event_count(services), await sequence_of(services, session["id"])
+    audits, events, sequence = (
+        len(await audit_rows(services)),
+        await event_count(services),
+        await sequence_of(services, session["id"]),
+    )
     # The last field asks for SCHEDULED, which no transition allows: ILLEGAL_TRANSITION.
     if fields == 2:
         document, variables = TWO_FIELDS % "SCHEDULED", {"a": rows[0], "b": rows[1]}
@@ -102,16 +107,23 @@ async def test_a_created_session_is_read_back_before_commit_and_dropped_with_a_f
       b: setAttendance(participantId: $bogus, status: ATTENDED) { id }
     }"""
     variables = {
-        "input": {"facilityId": clinic.facility_id, "groupType": "SUPPORT", "title": "Walk-in",
-                  "startsAt": "2026-03-10T09:00:00-07:00", "endsAt": "2026-03-10T10:00:00-07:00",
-                  "patientIds": [patient]},
+        "input": {
+            "facilityId": clinic.facility_id,
+            "groupType": "SUPPORT",
+            "title": "Walk-in",
+            "startsAt": "2026-03-10T09:00:00-07:00",
+            "endsAt": "2026-03-10T10:00:00-07:00",
+            "patientIds": [patient],
+        },
         "bogus": "Um9zdGVyRW50cnk6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw",
     }
     body = (await gql.post(document, variables, headers=GRAPHQL_RESPONSE)).json()
     assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     listed = await gql.execute('{ groupSessions(filter: {from: "2026-03-01", to: "2026-03-31"}) { totalCount } }')
     assert listed["groupSessions"]["totalCount"] == 0
-    document = document.replace("b: setAttendance(participantId: $bogus, status: ATTENDED) { id }", "").replace(", $bogus: ID!", "")
+    document = document.replace("b: setAttendance(participantId: $bogus, status: ATTENDED) { id }", "").replace(
+        ", $bogus: ID!", ""
+    )
     created = (await gql.execute(document, {"input": variables["input"]}))["a"]
     assert created["roster"] == [{"status": "SCHEDULED"}] and created["attendance"]["total"] == 1
 
@@ -139,8 +151,10 @@ async def _next(socket, op_id: str) -> dict:
 async def test_a_query_after_a_mutation_on_one_socket_reads_fresh_data(ws, gql, clinic):
     session, rows = await roster_session(gql, clinic, patients=1)
     query = {"query": SESSION, "variables": {"id": session["id"]}}
-    mutation = {"query": TWO_FIELDS.replace("b: setAttendance(participantId: $b, status: %s) { id status }", ""),
-                "variables": {"a": rows[0]}}
+    mutation = {
+        "query": TWO_FIELDS.replace("b: setAttendance(participantId: $b, status: %s) { id status }", ""),
+        "variables": {"a": rows[0]},
+    }
     mutation["query"] = mutation["query"].replace("$a: ID!, $b: ID!", "$a: ID!")
     async with ws() as socket:
         assert (await asyncio.wait_for(socket.receive_json(), 10))["type"] == "connection_ack"

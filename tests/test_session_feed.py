@@ -1,5 +1,6 @@
 """The scheduling feed on the clinical side: one session per live occurrence (scheduled, moved,
 cancelled, seen twice), rosters that follow enrollment, and the same through the real mutations."""
+
 from __future__ import annotations
 
 import asyncio
@@ -50,7 +51,9 @@ async def group(gql, clinic, services, test_clock):
 
 
 async def schedule(services, clinic, starts_at=None, occurrence_id=None, **extra) -> dict:
-    payload = occurrence_payload(clinic.facility_id, clinic.group_id, starts_at or at(14), occurrence_id=occurrence_id, **extra)
+    payload = occurrence_payload(
+        clinic.facility_id, clinic.group_id, starts_at or at(14), occurrence_id=occurrence_id, **extra
+    )
     await record_events(services, ("pm_group_session_scheduled", payload))
     return payload
 
@@ -92,7 +95,9 @@ async def test_an_event_seen_twice_makes_one_session(gql, services, group):
 
 async def test_moved_occurrence_moves_its_session(gql, services, group):
     payload = await schedule(services, group)
-    moved = occurrence_payload(group.facility_id, group.group_id, at(16), minutes=60, occurrence_id=payload["occurrenceId"])
+    moved = occurrence_payload(
+        group.facility_id, group.group_id, at(16), minutes=60, occurrence_id=payload["occurrenceId"]
+    )
     await record_events(services, ("pm_group_session_updated", moved))
     session = await only_session(gql, services, payload["occurrenceId"])
     assert (session["startTime"], session["endTime"]) == ("16:00:00", "17:00:00")
@@ -184,7 +189,9 @@ async def test_enrolled_patient_joins_sessions_that_have_not_started(gql, servic
     locked_session = await only_session(gql, services, locked["occurrenceId"])
     await lock_session(services, locked_session["id"])
     newcomer = await group.add_patient()
-    await record_events(services, ("pm_group_enrollment_enrolled", enrollment_payload(group.group_id, newcomer, group.facility_id)))
+    await record_events(
+        services, ("pm_group_enrollment_enrolled", enrollment_payload(group.group_id, newcomer, group.facility_id))
+    )
     assert newcomer in roster_patients(await only_session(gql, services, upcoming["occurrenceId"]))
     for untouched in (started, cancelled, locked):
         assert newcomer not in roster_patients(await only_session(gql, services, untouched["occurrenceId"]))
@@ -205,7 +212,10 @@ async def test_promoted_patient_joins_and_a_repeat_changes_nothing(gql, services
 async def test_waitlisted_patient_stays_off_the_roster(gql, services, group):
     upcoming = await schedule(services, group)
     newcomer = await group.add_patient()
-    await record_events(services, ("pm_group_enrollment_enrolled", enrollment_payload(group.group_id, newcomer, group.facility_id, "WAITLISTED")))
+    await record_events(
+        services,
+        ("pm_group_enrollment_enrolled", enrollment_payload(group.group_id, newcomer, group.facility_id, "WAITLISTED")),
+    )
     assert newcomer not in roster_patients(await only_session(gql, services, upcoming["occurrenceId"]))
 
 
@@ -216,7 +226,13 @@ async def test_disenrolled_patient_leaves_only_where_still_scheduled(gql, servic
     marked = await only_session(gql, services, second["occurrenceId"])
     [entry] = [r for r in marked["roster"] if r["patient"]["id"] == patient]
     await gql.execute(SET_ATTENDANCE, {"participantId": entry["id"], "status": "ABSENT"})  # called in to cancel
-    await record_events(services, ("pm_group_enrollment_disenrolled", enrollment_payload(group.group_id, patient, group.facility_id, "DISENROLLED")))
+    await record_events(
+        services,
+        (
+            "pm_group_enrollment_disenrolled",
+            enrollment_payload(group.group_id, patient, group.facility_id, "DISENROLLED"),
+        ),
+    )
     assert patient not in roster_patients(await only_session(gql, services, first["occurrenceId"]))
     assert patient in roster_patients(await only_session(gql, services, second["occurrenceId"]))
     [audit] = await audit_rows(services, "session.participant_remove")
@@ -227,7 +243,10 @@ async def test_removed_enrollment_leaves_sessions_that_have_not_started(gql, ser
     past = await schedule(services, group, starts_at=at(8))
     upcoming = await schedule(services, group, starts_at=at(14))
     patient = group.enrolled[1]
-    await record_events(services, ("pm_group_enrollment_removed", enrollment_payload(group.group_id, patient, group.facility_id, "ENROLLED")))
+    await record_events(
+        services,
+        ("pm_group_enrollment_removed", enrollment_payload(group.group_id, patient, group.facility_id, "ENROLLED")),
+    )
     assert patient not in roster_patients(await only_session(gql, services, upcoming["occurrenceId"]))
     assert patient in roster_patients(await only_session(gql, services, past["occurrenceId"]))
 
@@ -306,10 +325,14 @@ async def test_watchers_see_roster_changes_and_the_cancellation(gql, services, g
     session = await only_session(gql, services, payload["occurrenceId"])
     async with ws() as socket:
         assert (await socket.receive_json())["type"] == "connection_ack"
-        await socket.send_json({"id": "1", "type": "subscribe", "payload": {"query": WATCH, "variables": {"id": session["id"]}}})
+        await socket.send_json(
+            {"id": "1", "type": "subscribe", "payload": {"query": WATCH, "variables": {"id": session["id"]}}}
+        )
         assert (await next_update(socket))["kind"] == "SNAPSHOT"
         newcomer = await group.add_patient()
-        await record_events(services, ("pm_group_enrollment_enrolled", enrollment_payload(group.group_id, newcomer, group.facility_id)))
+        await record_events(
+            services, ("pm_group_enrollment_enrolled", enrollment_payload(group.group_id, newcomer, group.facility_id))
+        )
         update = await next_update(socket)
         assert update["kind"] == "ROSTER_CHANGED" and len(update["changedParticipantIds"]) == 1
         await add_participant_via_api(gql, session["id"], await group.add_patient())

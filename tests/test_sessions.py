@@ -1,5 +1,6 @@
 """Group sessions: ad-hoc creation, late participants, the list page's defaults and filters, the
 detail page (supervisors, roster, attendance, audit), facility isolation and permissions."""
+
 from __future__ import annotations
 
 import uuid
@@ -82,7 +83,14 @@ async def test_create_ad_hoc_session_puts_every_patient_on_the_roster(gql, room,
     assert sorted(r["patient"]["id"] for r in session["roster"]) == sorted(room.patients)
     assert all(r["status"] == "SCHEDULED" and r["addedLate"] is False for r in session["roster"])
     assert all(r["allowedNext"] == ["ATTENDED", "ABSENT", "LATE"] for r in session["roster"])
-    assert session["attendance"] == {"scheduled": 3, "attended": 0, "late": 0, "absent": 0, "total": 3, "terminal": False}
+    assert session["attendance"] == {
+        "scheduled": 3,
+        "attended": 0,
+        "late": 0,
+        "absent": 0,
+        "total": 3,
+        "terminal": False,
+    }
     [entry] = await audit_rows(services, "session.create")
     assert entry.after["patientIds"] and "Ana" not in str(entry.after)
 
@@ -129,8 +137,16 @@ async def test_create_session_refuses_a_patient_of_another_facility(gql, room, s
     outsider = await room.add_patient(facility_id=other)
     _, code, body = await gql.error(
         CREATE_SESSION,
-        {"input": {"facilityId": room.facility_id, "groupType": "THERAPY", "title": "CBT",
-                   "startsAt": at(9).isoformat(), "endsAt": at(10).isoformat(), "patientIds": [room.patients[0], outsider]}},
+        {
+            "input": {
+                "facilityId": room.facility_id,
+                "groupType": "THERAPY",
+                "title": "CBT",
+                "startsAt": at(9).isoformat(),
+                "endsAt": at(10).isoformat(),
+                "patientIds": [room.patients[0], outsider],
+            }
+        },
     )
     assert code == "BAD_USER_INPUT" and "patients of the session's facility" in body["errors"][0]["message"]
     assert await audit_rows(services, "session.create") == []
@@ -139,8 +155,16 @@ async def test_create_session_refuses_a_patient_of_another_facility(gql, room, s
 async def test_create_session_refuses_a_patient_listed_twice(gql, room):
     _, code, body = await gql.error(
         CREATE_SESSION,
-        {"input": {"facilityId": room.facility_id, "groupType": "THERAPY", "title": "CBT",
-                   "startsAt": at(9).isoformat(), "endsAt": at(10).isoformat(), "patientIds": [room.patients[0]] * 2}},
+        {
+            "input": {
+                "facilityId": room.facility_id,
+                "groupType": "THERAPY",
+                "title": "CBT",
+                "startsAt": at(9).isoformat(),
+                "endsAt": at(10).isoformat(),
+                "patientIds": [room.patients[0]] * 2,
+            }
+        },
     )
     assert code == "BAD_USER_INPUT" and "more than once" in body["errors"][0]["message"]
 
@@ -150,8 +174,15 @@ async def test_create_session_in_an_invisible_facility_is_not_found(gql, room):
     caller = gql.as_(facilities=[room.facility_id])
     _, code, _ = await caller.error(
         CREATE_SESSION,
-        {"input": {"facilityId": other, "groupType": "THERAPY", "title": "CBT",
-                   "startsAt": at(9).isoformat(), "endsAt": at(10).isoformat()}},
+        {
+            "input": {
+                "facilityId": other,
+                "groupType": "THERAPY",
+                "title": "CBT",
+                "startsAt": at(9).isoformat(),
+                "endsAt": at(10).isoformat(),
+            }
+        },
     )
     assert code == "NOT_FOUND"
 
@@ -160,8 +191,15 @@ async def test_create_session_needs_the_create_scope(gql, room):
     caller = gql.as_(scopes=[s for s in ALL_SCOPES if s != "clinical.group-session.create"])
     _, code, body = await caller.error(
         CREATE_SESSION,
-        {"input": {"facilityId": room.facility_id, "groupType": "THERAPY", "title": "CBT",
-                   "startsAt": at(9).isoformat(), "endsAt": at(10).isoformat()}},
+        {
+            "input": {
+                "facilityId": room.facility_id,
+                "groupType": "THERAPY",
+                "title": "CBT",
+                "startsAt": at(9).isoformat(),
+                "endsAt": at(10).isoformat(),
+            }
+        },
     )
     assert code == "FORBIDDEN" and body["data"] is None
 
@@ -171,7 +209,9 @@ async def test_create_session_needs_the_create_scope(gql, room):
 
 async def test_late_participant_joins_the_roster_at_scheduled(gql, room, services):
     session = await create_session(gql, room, patients=room.patients[:2])
-    entry = (await gql.execute(ADD_PARTICIPANT, {"sessionId": session["id"], "patientId": room.patients[2]}))["addSessionParticipant"]
+    entry = (await gql.execute(ADD_PARTICIPANT, {"sessionId": session["id"], "patientId": room.patients[2]}))[
+        "addSessionParticipant"
+    ]
     assert entry["status"] == "SCHEDULED" and entry["addedLate"] is True
     assert entry["patient"]["id"] == room.patients[2]
     detail = await get_session(gql, session["id"])
@@ -233,9 +273,13 @@ async def test_list_today_is_each_facility_own_today(gql, room, test_clock):
     auckland = await room.facility(name="Kiwi Clinic", state="AZ", timezone="Pacific/Auckland")
     await create_session(gql, room, patients=[], starts_at=at(22), minutes=60, title="Phoenix tonight")
     # 09:00 on the 11th in Auckland is 13:00 on the 10th in Phoenix.
-    await create_session(gql, room, patients=[], facilityId=auckland, starts_at=at(13), minutes=60, title="Auckland today")
+    await create_session(
+        gql, room, patients=[], facilityId=auckland, starts_at=at(13), minutes=60, title="Auckland today"
+    )
     # 09:00 on the 10th in Auckland: yesterday there.
-    await create_session(gql, room, patients=[], facilityId=auckland, starts_at=at(13, day=9), minutes=60, title="Auckland yesterday")
+    await create_session(
+        gql, room, patients=[], facilityId=auckland, starts_at=at(13, day=9), minutes=60, title="Auckland yesterday"
+    )
     assert titles(await list_sessions(gql)) == ["Auckland today", "Phoenix tonight"]
 
 

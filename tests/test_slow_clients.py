@@ -1,6 +1,7 @@
 """Slow clients against a real server process: connections that send their headers or their body at
 a byte a second are closed once the header or body deadline passes, and other clients are served
 meanwhile. (uvicorn alone kept all of them open indefinitely.)"""
+
 from __future__ import annotations
 
 import asyncio
@@ -48,8 +49,10 @@ async def test_slow_headers_and_slow_bodies_are_cut_off_while_others_are_served(
     async with start_server(database_url, env) as base_url:
         port = int(base_url.rsplit(":", 1)[1])
         body = json.dumps({"query": "{ viewer { subject } }"}).encode() + b" " * 4000
-        headers = (f"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {make_token()}\r\n"
-                   f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+        headers = (
+            f"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {make_token()}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
         deadline = BODY_TIMEOUT + SLACK + 5  # each has far more bytes left to trickle than that
         slow_headers = [trickle(port, b"", headers * 20) for _ in range(CONNECTIONS)]
         slow_bodies = [trickle(port, headers, body) for _ in range(CONNECTIONS)]
@@ -57,8 +60,11 @@ async def test_slow_headers_and_slow_bodies_are_cut_off_while_others_are_served(
         await asyncio.sleep(1.0)
         async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
             started = time.monotonic()
-            answer = await http.post("/graphql", json={"query": "{ viewer { subject } }"},
-                                     headers={"Authorization": f"Bearer {make_token()}"})
+            answer = await http.post(
+                "/graphql",
+                json={"query": "{ viewer { subject } }"},
+                headers={"Authorization": f"Bearer {make_token()}"},
+            )
             assert answer.json()["data"]["viewer"]["subject"] == "tester"
             assert time.monotonic() - started < 2.0
         held = await attack

@@ -1,6 +1,7 @@
 """A websocket lives as long as the token that opened it (rules.md §2): closed with 4401 at the
 token's exp, every operation on it authorized with that token's scopes and facilities, and an
 operation that starts after exp refused."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,8 +12,8 @@ import pytest
 from httpx_ws import WebSocketDisconnect
 
 from app.auth import Principal
-from tests.support.builders_sessions import create_session
 from tests.conftest import SECRET, make_token
+from tests.support.builders_sessions import create_session
 
 SESSION_UPDATES = "subscription($id: ID!) { sessionUpdates(sessionId: $id) { kind session { id } } }"
 

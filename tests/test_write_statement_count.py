@@ -1,6 +1,7 @@
 """One setAttendance with a room display watching runs a fixed, small number of SQL statements:
 the mark's transaction and the live build of the change (bench/README.md, issue 17 item 2). A
 change that adds a statement to either fails here."""
+
 from __future__ import annotations
 
 import asyncio
@@ -44,7 +45,9 @@ async def test_one_set_attendance_with_a_watcher_runs_a_fixed_number_of_statemen
         await next_payload(socket)
         for i, status in enumerate(("ATTENDED", "LATE", "ABSENT")):
             with count_statements(services) as recorded:
-                data = await gql.execute(SET_ATTENDANCE, {"id": encode_id("RosterEntry", participants[i]), "status": status})
+                data = await gql.execute(
+                    SET_ATTENDANCE, {"id": encode_id("RosterEntry", participants[i]), "status": status}
+                )
                 update = (await next_payload(socket))["sessionUpdates"]
             assert data["setAttendance"]["status"] == status
             assert update["kind"] == "ATTENDANCE_CHANGED" and update["sequence"] == i + 1
@@ -57,10 +60,12 @@ async def test_one_set_attendance_with_a_watcher_runs_a_fixed_number_of_statemen
             assert len(ours) == MARK + BUILD, "\n".join(ours)
 
 
-async def test_billing_writes_every_members_charge_claim_and_link_in_one_statement_each(gql, room, test_clock, services):
+async def test_billing_writes_every_members_charge_claim_and_link_in_one_statement_each(
+    gql, room, test_clock, services
+):
     """Three billable members: one INSERT of charges, one of claims, one of their links (not one per member)."""
     session_id, members = room
-    for m, status in zip(members, ["ATTENDED", "ATTENDED", "LATE", "ABSENT", "ABSENT"]):
+    for m, status in zip(members, ["ATTENDED", "ATTENDED", "LATE", "ABSENT", "ABSENT"], strict=False):
         await mark(gql, m, status)
     set_now(test_clock, at(10, 31))
     with count_statements(services) as recorded:
@@ -85,11 +90,16 @@ async def test_concurrent_marks_of_one_session_take_gapless_sequences_in_commit_
             await subscribe(socket, WATCH, {"id": encode_id("GroupSession", session_id)})
             await next_payload(socket)
             results = await asyncio.gather(
-                *(gql.execute(SET_ATTENDANCE, {"id": encode_id("RosterEntry", p), "status": "ATTENDED"}) for p in participants)
+                *(
+                    gql.execute(SET_ATTENDANCE, {"id": encode_id("RosterEntry", p), "status": "ATTENDED"})
+                    for p in participants
+                )
             )
             assert all(r["setAttendance"]["status"] == "ATTENDED" for r in results)
             updates = [(await next_payload(socket))["sessionUpdates"] for _ in participants]
         assert [u["sequence"] for u in updates] == list(range(1, 9))
-        assert sorted(u["changedParticipantIds"][0] for u in updates) == sorted(encode_id("RosterEntry", p) for p in participants)
+        assert sorted(u["changedParticipantIds"][0] for u in updates) == sorted(
+            encode_id("RosterEntry", p) for p in participants
+        )
         assert updates[-1]["session"]["attendance"]["attended"] == 8
         assert all(u["session"]["attendance"]["attended"] >= u["sequence"] for u in updates)

@@ -1,4 +1,5 @@
 """An embedded PostgreSQL (the pgserver package) for machines with no DATABASE_URL."""
+
 from __future__ import annotations
 
 import logging
@@ -37,5 +38,5 @@ def asyncpg_url(url: str) -> str:
     """SQLAlchemy's asyncpg dialect spelling of any postgres URL."""
     for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix):]
+            return "postgresql+asyncpg://" + url[len(prefix) :]
     raise ValueError("DATABASE_URL must be a postgresql:// URL")

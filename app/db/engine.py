@@ -1,4 +1,5 @@
 """Engine and session factory."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Run Alembic migrations from code (start-up, `group-sessions migrate`, tests)."""
+
 from __future__ import annotations
 
 from pathlib import Path

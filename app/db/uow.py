@@ -1,5 +1,6 @@
 """One transaction: writes, audit entries and outbox events commit together (a GraphQL request's
 mutation fields share one; the billing sweep and the feed consumers open their own)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -75,7 +76,9 @@ class UnitOfWork:
             except Exception as error:  # noqa: BLE001 - committed is committed: each step has its own retry
                 # (relay and feed timers, watchers' resync), and an error here would tell the caller a
                 # committed change failed, inviting a second one.
-                log.warning("after-commit step %s failed: %s", getattr(callback, "__qualname__", callback), type(error).__name__)
+                log.warning(
+                    "after-commit step %s failed: %s", getattr(callback, "__qualname__", callback), type(error).__name__
+                )
 
     async def rollback(self) -> None:
         try:

@@ -5,6 +5,7 @@ locked while they run, so several processes can drain concurrently without doing
 event is applied under a savepoint: a malformed event is logged by id and skipped rather than
 blocking every later event.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -53,7 +54,12 @@ async def drain(services: Services, consumer: Consumer) -> int:
                             await consumer.batch_handlers[run[0].type](uow, [(e.payload, e.occurred_at) for e in run])
                         continue
                     except Exception as error:  # noqa: BLE001 - then one by one, skipping only the bad ones
-                        log.warning("batch of %d %s events failed (%s); applying them one by one", len(run), run[0].type, type(error).__name__)
+                        log.warning(
+                            "batch of %d %s events failed (%s); applying them one by one",
+                            len(run),
+                            run[0].type,
+                            type(error).__name__,
+                        )
                 for event in run:
                     await _apply(uow, consumer, event)
             if events:
@@ -124,6 +130,6 @@ class FeedRunner:
                 await self.kick()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - keep the loop alive; the next tick retries
+            except Exception:
                 log.exception("event feed drain failed")
             await asyncio.sleep(self.interval)

@@ -8,6 +8,7 @@ transaction and PostgreSQL delivers it at commit, together with `published_at`: 
 when the process dies mid-batch. With another broadcaster delivery is at least once: a process that
 dies between publishing and committing publishes that batch again on the next pass.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -63,7 +64,9 @@ async def publish_pending(services: Services, broadcast: Broadcast) -> int:
 class Relay:
     """Runs a pass when told that events were committed, and on a timer as the safety net."""
 
-    def __init__(self, services: Services, broadcast: Broadcast, interval: float = 2.0, owns_broadcast: bool = False) -> None:
+    def __init__(
+        self, services: Services, broadcast: Broadcast, interval: float = 2.0, owns_broadcast: bool = False
+    ) -> None:
         self.services = services
         self.broadcast = broadcast
         self.interval = interval
@@ -75,7 +78,7 @@ class Relay:
         try:
             async with self._lock:
                 return await publish_pending(self.services, self.broadcast)
-        except Exception:  # noqa: BLE001 - the timer retries whatever this pass left unpublished
+        except Exception:
             log.exception("event relay pass failed")
             return 0
 

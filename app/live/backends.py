@@ -9,6 +9,7 @@ raises inside Broadcast's listener task, which dies silently and leaves every su
 resubscribe, and then emit a RESYNC event per channel so the hub can rebuild state that may have
 been missed while disconnected.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -195,8 +196,10 @@ class ResilientRedisBackend(BroadcastBackend):
             if message and message.get("type") == "message":
                 channel, data = message["channel"], message["data"]
                 self._queue.put_nowait(
-                    Event(channel.decode() if isinstance(channel, bytes) else channel,
-                          data.decode() if isinstance(data, bytes) else data)
+                    Event(
+                        channel.decode() if isinstance(channel, bytes) else channel,
+                        data.decode() if isinstance(data, bytes) else data,
+                    )
                 )
 
     async def _resubscribe(self) -> None:

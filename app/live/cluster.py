@@ -17,6 +17,7 @@ for its watchers' audiences. With it:
   or a resync: the held changes are built here. Order by sequence is kept: changes are delivered
   in the order they arrived.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -169,8 +170,14 @@ class ClusterBuilds:
     """The committing process's side: read a committed change once, execute it once per shape the
     cluster watches it with, publish the encoded results."""
 
-    def __init__(self, broadcast: Broadcast, shapes: ClusterShapes, read: Callable[[str, str], Awaitable[Any]],
-                 render: Render, notify_limit: bool) -> None:
+    def __init__(
+        self,
+        broadcast: Broadcast,
+        shapes: ClusterShapes,
+        read: Callable[[str, str], Awaitable[Any]],
+        render: Render,
+        notify_limit: bool,
+    ) -> None:
         self.broadcast = broadcast
         self.shapes = shapes
         self._read = read
@@ -222,7 +229,7 @@ class ClusterBuilds:
                             continue
                         size += cost
                         results[key] = text
-        except Exception:  # noqa: BLE001 - the watchers' processes build it themselves
+        except Exception:
             log.exception("live cluster build failed channel=%s", channel)
             results = {}
         with contextlib.suppress(Exception):

@@ -1,5 +1,6 @@
 """What each live update carries, built once per change per process: the changed session's row and
 billing preview (or the group and the changed enrollment or occurrence), read as committed."""
+
 from __future__ import annotations
 
 import asyncio
@@ -73,11 +74,18 @@ class SessionStates:
         session, preview, roster = state
         if message in STATE_KINDS:
             kind = SessionUpdateKind(STATE_KINDS[message])
-            return SessionEnvelope(kind, session.update_sequence, self.services.clock.now(), session, preview, (), roster=roster)
+            return SessionEnvelope(
+                kind, session.update_sequence, self.services.clock.now(), session, preview, (), roster=roster
+            )
         data = json.loads(message)
         return SessionEnvelope(
-            SessionUpdateKind(data["kind"]), data["sequence"], datetime.fromisoformat(data["at"]), session, preview,
-            tuple(data["changed"]), roster=roster,
+            SessionUpdateKind(data["kind"]),
+            data["sequence"],
+            datetime.fromisoformat(data["at"]),
+            session,
+            preview,
+            tuple(data["changed"]),
+            roster=roster,
         )
 
     async def snapshot(self, session_id: uuid.UUID) -> SessionEnvelope | None:
@@ -106,7 +114,13 @@ class SessionStates:
             return None
         session, preview, roster = state
         return SessionEnvelope(
-            SessionUpdateKind.SNAPSHOT, session.update_sequence, self.services.clock.now(), session, preview, (), roster=roster
+            SessionUpdateKind.SNAPSHOT,
+            session.update_sequence,
+            self.services.clock.now(),
+            session,
+            preview,
+            (),
+            roster=roster,
         )
 
 
@@ -123,10 +137,21 @@ def group_builder(services: Services):
                 kind = GroupUpdateKind(STATE_KINDS[message])
                 return GroupEnvelope(kind, group.update_sequence, services.clock.now(), group, None, None)
             data = json.loads(message)
-            enrollment = await db.get(models.Enrollment, uuid.UUID(data["enrollmentId"])) if data.get("enrollmentId") else None
-            occurrence = await db.get(models.GroupOccurrence, uuid.UUID(data["occurrenceId"])) if data.get("occurrenceId") else None
+            enrollment = (
+                await db.get(models.Enrollment, uuid.UUID(data["enrollmentId"])) if data.get("enrollmentId") else None
+            )
+            occurrence = (
+                await db.get(models.GroupOccurrence, uuid.UUID(data["occurrenceId"]))
+                if data.get("occurrenceId")
+                else None
+            )
         return GroupEnvelope(
-            GroupUpdateKind(data["kind"]), data["sequence"], datetime.fromisoformat(data["at"]), group, enrollment, occurrence
+            GroupUpdateKind(data["kind"]),
+            data["sequence"],
+            datetime.fromisoformat(data["at"]),
+            group,
+            enrollment,
+            occurrence,
         )
 
     return build

@@ -7,6 +7,7 @@ each message's payload once (one set of queries per change, whatever the number 
 and hands it to bounded per-watcher queues: a watcher that falls too far behind is closed rather
 than allowed to slow the others or the writer.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -83,8 +84,14 @@ class _Held:
 
 
 class Hub:
-    def __init__(self, broadcast: Broadcast, builders: dict[str, Builder], queue_size: int = 64,
-                 shapes: ClusterShapes | None = None, wait: float = 3.0) -> None:
+    def __init__(
+        self,
+        broadcast: Broadcast,
+        builders: dict[str, Builder],
+        queue_size: int = 64,
+        shapes: ClusterShapes | None = None,
+        wait: float = 3.0,
+    ) -> None:
         self.broadcast = broadcast
         self.shapes = shapes  # set when changes are built once per cluster
         self.wait = wait
@@ -137,7 +144,7 @@ class Hub:
             payload = await self.builders[channel.partition(":")[0]](channel, message)
             self.builds += 1
             return payload
-        except Exception:  # noqa: BLE001 - one bad message must not end the channel
+        except Exception:
             log.exception("live update build failed channel=%s", channel)
             return None
 
@@ -188,7 +195,9 @@ class Hub:
                     except (ValueError, KeyError, TypeError):
                         log.warning("malformed built results ignored channel=%s", channel)
                         continue
-                    waiting = next((change for change in held if change.sequence == sequence and change.results is None), None)
+                    waiting = next(
+                        (change for change in held if change.sequence == sequence and change.results is None), None
+                    )
                     if waiting is not None:
                         waiting.results = results
                     else:

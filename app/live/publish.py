@@ -4,6 +4,7 @@ With the postgres backend on the application's own database, the NOTIFY is issue
 transaction (PostgreSQL delivers it at commit); otherwise the message is published right after
 commit. Messages carry ids and the sequence only, never the payload: NOTIFY caps at 8,000 bytes.
 """
+
 from __future__ import annotations
 
 import json
@@ -76,7 +77,12 @@ class LivePublisher:
 
 
 async def stage_session_update(
-    uow: UnitOfWork, session_id: uuid.UUID, kind: SessionUpdateKind, changed: Sequence[str] = (), *, sequence: int | None = None
+    uow: UnitOfWork,
+    session_id: uuid.UUID,
+    kind: SessionUpdateKind,
+    changed: Sequence[str] = (),
+    *,
+    sequence: int | None = None,
 ) -> None:
     """Bump the session's sequence in this transaction and stage the message for all watchers.
     `sequence`: one this transaction already took (sessions.lock_session_of_entry_for_update), so
@@ -106,7 +112,12 @@ async def stage_schedule_change(uow: UnitOfWork, facility_id: uuid.UUID) -> None
 
 
 async def stage_group_update(
-    uow: UnitOfWork, group_id: uuid.UUID, kind: GroupUpdateKind, *, enrollment_id: uuid.UUID | None = None, occurrence_id: uuid.UUID | None = None
+    uow: UnitOfWork,
+    group_id: uuid.UUID,
+    kind: GroupUpdateKind,
+    *,
+    enrollment_id: uuid.UUID | None = None,
+    occurrence_id: uuid.UUID | None = None,
 ) -> None:
     sequence = await group_queries.bump_sequence(uow.db, group_id)
     if uow.live is None or sequence is None:
@@ -155,5 +166,7 @@ async def stage_group_updates_for_events(uow: UnitOfWork) -> None:
             payload_uuid(group_id, "GroupDefinition"),
             kind,
             enrollment_id=payload_uuid(payload["enrollmentId"], "Enrollment") if payload.get("enrollmentId") else None,
-            occurrence_id=payload_uuid(payload["occurrenceId"], "GroupOccurrence") if payload.get("occurrenceId") else None,
+            occurrence_id=payload_uuid(payload["occurrenceId"], "GroupOccurrence")
+            if payload.get("occurrenceId")
+            else None,
         )

@@ -1,4 +1,5 @@
 """Starting and stopping a process's live updates: broadcaster, publisher, hub and its builders."""
+
 from __future__ import annotations
 
 import asyncio
@@ -26,7 +27,10 @@ async def start_live(services: Services) -> None:
         shapes = ClusterShapes(services.broadcast, node_id())
         await shapes.start()
         services.live_publisher.cluster = ClusterBuilds(
-            services.broadcast, shapes, services.session_states.build, services.live_render,
+            services.broadcast,
+            shapes,
+            services.session_states.build,
+            services.live_render,
             notify_limit=url.startswith("postgres"),
         )
     services.live_shapes = shapes

@@ -1,6 +1,7 @@
 """Absence alerts (issue 20): after attendance changes, each patient's run of consecutive absences
 in the group is judged again (app.rules.absences) in the same transaction; an alert raised or
 cleared is audited and announced as pm_group_attendance_alert through the outbox."""
+
 from __future__ import annotations
 
 import uuid
@@ -17,7 +18,9 @@ from app.rules.absences import AbsenceRun, AlertState, absence_alert, absence_th
 ALERT_EVENT = "pm_group_attendance_alert"
 
 
-async def reassess_absences(uow: UnitOfWork, session: models.GroupSession, patient_ids: Sequence[uuid.UUID], *, cause: str) -> None:
+async def reassess_absences(
+    uow: UnitOfWork, session: models.GroupSession, patient_ids: Sequence[uuid.UUID], *, cause: str
+) -> None:
     """Judge the runs of these patients in the session's group again: raise, update or clear each
     ENROLLED patient's alert. `cause` says what changed attendance (attendance, forced_correction,
     session_cancelled) in the event and the audit trail. Ad-hoc sessions belong to no group: no alerts."""
@@ -31,7 +34,7 @@ async def reassess_absences(uow: UnitOfWork, session: models.GroupSession, patie
     threshold = absence_threshold(session.group_type, await queries.absence_thresholds(db))
     marks = await queries.marks_since_last_attendance(db, session.group_id, list(enrollments))
     existing = await queries.alerts_of_enrollments(db, [e.id for e in enrollments.values()])
-    for (patient_id, enrollment), alert in zip(enrollments.items(), existing):
+    for (patient_id, enrollment), alert in zip(enrollments.items(), existing, strict=False):
         run = absence_alert(marks.get(patient_id, []), threshold)
         change = alert_change(alert is not None, run)
         if run is not None:
@@ -42,11 +45,20 @@ async def reassess_absences(uow: UnitOfWork, session: models.GroupSession, patie
             await queries.delete_alert(db, enrollment.id)
 
 
-def _flag(uow: UnitOfWork, alert: models.AbsenceAlert | None, enrollment: models.Enrollment, session: models.GroupSession, run: AbsenceRun) -> models.AbsenceAlert:
+def _flag(
+    uow: UnitOfWork,
+    alert: models.AbsenceAlert | None,
+    enrollment: models.Enrollment,
+    session: models.GroupSession,
+    run: AbsenceRun,
+) -> models.AbsenceAlert:
     if alert is None:
         alert = models.AbsenceAlert(
-            enrollment_id=enrollment.id, group_id=enrollment.group_id, patient_id=enrollment.patient_id,
-            facility_id=session.facility_id, raised_at=uow.clock.now(),
+            enrollment_id=enrollment.id,
+            group_id=enrollment.group_id,
+            patient_id=enrollment.patient_id,
+            facility_id=session.facility_id,
+            raised_at=uow.clock.now(),
         )
         uow.db.add(alert)
     alert.threshold = run.threshold
@@ -55,8 +67,13 @@ def _flag(uow: UnitOfWork, alert: models.AbsenceAlert | None, enrollment: models
     return alert
 
 
-def _announce(
-    uow: UnitOfWork, change: AlertState, enrollment: models.Enrollment, session: models.GroupSession, alert: models.AbsenceAlert, cause: str
+def _announce(  # noqa: PLR0917 - the change and the rows it names
+    uow: UnitOfWork,
+    change: AlertState,
+    enrollment: models.Enrollment,
+    session: models.GroupSession,
+    alert: models.AbsenceAlert,
+    cause: str,
 ) -> None:
     """Ids only: an integrator looks the patient up with its own access, and no name leaves in an event."""
     sessions = [str(pk) for pk in alert.session_ids]
@@ -79,14 +96,18 @@ def _announce(
     flagged = {"sessionIds": sessions, "since": alert.since.isoformat(), "threshold": alert.threshold}
     uow.audit(
         "absence_alert.raise" if change == AlertState.RAISED else "absence_alert.clear",
-        "Enrollment", enrollment.id,
+        "Enrollment",
+        enrollment.id,
         before=None if change == AlertState.RAISED else {"absenceAlert": flagged},
         after={"absenceAlert": flagged if change == AlertState.RAISED else None, "cause": cause},
-        session_id=session.id, group_id=enrollment.group_id,
+        session_id=session.id,
+        group_id=enrollment.group_id,
     )
 
 
-async def patients_at_risk(db, actor: Principal, facility_id: uuid.UUID, window: Page) -> tuple[list[models.AbsenceAlert], int]:
+async def patients_at_risk(
+    db, actor: Principal, facility_id: uuid.UUID, window: Page
+) -> tuple[list[models.AbsenceAlert], int]:
     """The facility's flagged enrollments (NOT_FOUND for a facility the caller does not see)."""
     if not actor.sees_facility(facility_id) or await db.get(models.Facility, facility_id) is None:
         raise NotFound("No Facility with that id")

@@ -4,6 +4,7 @@ Writers lock the session row (Lock.WRITE: readers are not blocked, billing's Loc
 then the attendance row, so two tablets marking one room serialize and the second sees the
 first's status: `expectedStatus` turns that race into CONFLICT.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -66,7 +67,9 @@ class SupervisorMark:
     status: AttendanceStatus
 
 
-def _decide(actor: Principal, session: models.GroupSession, current: str, mark: Mark, subject: str | None = None) -> AttendanceChange:
+def _decide(
+    actor: Principal, session: models.GroupSession, current: str, mark: Mark, subject: str | None = None
+) -> AttendanceChange:
     change = AttendanceChange(
         current=current,
         new=mark.status,
@@ -88,7 +91,14 @@ def _raise(refusal: Refusal, subject: str | None) -> None:
     raise error_for(refusal.code, message)
 
 
-def _audit(uow: UnitOfWork, change: AttendanceChange, entity_type: str, entity_id: uuid.UUID, session_id: uuid.UUID, ids: dict[str, str]) -> None:
+def _audit(  # noqa: PLR0917 - one audit row's columns
+    uow: UnitOfWork,
+    change: AttendanceChange,
+    entity_type: str,
+    entity_id: uuid.UUID,
+    session_id: uuid.UUID,
+    ids: dict[str, str],
+) -> None:
     uow.audit(
         "attendance.force_update" if change.forced else "attendance.set",
         entity_type,
@@ -100,7 +110,7 @@ def _audit(uow: UnitOfWork, change: AttendanceChange, entity_type: str, entity_i
     )
 
 
-async def _settle(
+async def _settle(  # noqa: PLR0917 - the consequences' inputs
     uow: UnitOfWork,
     session: models.GroupSession,
     changes: Sequence[AttendanceChange],
@@ -119,7 +129,10 @@ async def _settle(
     forced = any(change.forced for change in changes)
     await absences.reassess_absences(uow, session, patients, cause="forced_correction" if forced else "attendance")
     await stage_session_update(
-        uow, session.id, SessionUpdateKind.FORCE_UPDATED if forced else kind, list(dict.fromkeys([*changed_ids, *drafted])),
+        uow,
+        session.id,
+        SessionUpdateKind.FORCE_UPDATED if forced else kind,
+        list(dict.fromkeys([*changed_ids, *drafted])),
         sequence=sequence,
     )
     await billing_pipeline.finalize_if_cleared(uow, session)
@@ -157,7 +170,12 @@ async def set_attendance(uow: UnitOfWork, actor: Principal, entry_id: uuid.UUID,
     change = _decide(actor, session, entry.status, mark)
     _apply(uow, change, entry, _stay(session, mark, uow.clock.now()))
     await _settle(
-        uow, session, [change], SessionUpdateKind.ATTENDANCE_CHANGED, [encode_id("RosterEntry", entry_id)], [entry.patient_id],
+        uow,
+        session,
+        [change],
+        SessionUpdateKind.ATTENDANCE_CHANGED,
+        [encode_id("RosterEntry", entry_id)],
+        [entry.patient_id],
         sequence=session.update_sequence,
     )
     return entry
@@ -184,11 +202,20 @@ async def set_attendance_batch(
             if facility_id is None or not actor.sees_facility(facility_id):
                 raise NotFound("No RosterEntry with that id")
             raise BadInput(f"{label} is not on this session's roster")
-        changes.append((_decide(actor, session, entry.status, mark, label), entry, _stay(session, mark, uow.clock.now())))
+        changes.append(
+            (_decide(actor, session, entry.status, mark, label), entry, _stay(session, mark, uow.clock.now()))
+        )
     for change, entry, stay in changes:
         _apply(uow, change, entry, stay)
     changed_ids = [encode_id("RosterEntry", pk) for pk in marks]
-    await _settle(uow, session, [c for c, _, _ in changes], SessionUpdateKind.ATTENDANCE_CHANGED, changed_ids, [e.patient_id for _, e, _ in changes])
+    await _settle(
+        uow,
+        session,
+        [c for c, _, _ in changes],
+        SessionUpdateKind.ATTENDANCE_CHANGED,
+        changed_ids,
+        [e.patient_id for _, e, _ in changes],
+    )
     return [entries[pk] for pk in marks]
 
 
@@ -223,7 +250,9 @@ def _visit_snapshot(entry: models.RosterEntry) -> dict[str, Any]:
     }
 
 
-async def set_participant_visit(uow: UnitOfWork, actor: Principal, entry_id: uuid.UUID, visit: Visit, given: set[str]) -> models.RosterEntry:
+async def set_participant_visit(
+    uow: UnitOfWork, actor: Principal, entry_id: uuid.UUID, visit: Visit, given: set[str]
+) -> models.RosterEntry:
     """Correct a member's arrival and departure, or record that they joined by telehealth; the
     attendance status is not touched (the transition table is unchanged)."""
     if not given:
@@ -257,8 +286,9 @@ async def set_participant_visit(uow: UnitOfWork, actor: Principal, entry_id: uui
         if name in given:
             setattr(entry, name, getattr(visit, name))
     entry.updated_at = uow.clock.now()
-    uow.audit("attendance.visit", "RosterEntry", entry.id, before=before, after=_visit_snapshot(entry), session_id=session.id)
+    uow.audit(
+        "attendance.visit", "RosterEntry", entry.id, before=before, after=_visit_snapshot(entry), session_id=session.id
+    )
     await db.flush()
     await stage_session_update(uow, session.id, SessionUpdateKind.VISIT_CHANGED, [encode_id("RosterEntry", entry.id)])
     return entry
-

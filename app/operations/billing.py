@@ -1,4 +1,5 @@
 """Billing: accepted warnings, running the pipeline for one session, submitting a claim as an 837P."""
+
 from __future__ import annotations
 
 import uuid
@@ -39,7 +40,9 @@ async def visible_claim(db, actor: Principal, claim_id: uuid.UUID, *, lock: bool
     return claim
 
 
-async def accept_billing_issue(uow: UnitOfWork, actor: Principal, session_id: uuid.UUID, code: BillingIssueCode, note: str) -> Preview:
+async def accept_billing_issue(
+    uow: UnitOfWork, actor: Principal, session_id: uuid.UUID, code: BillingIssueCode, note: str
+) -> Preview:
     """Record a note on a WARNING of the preview; BLOCKING issues cannot be accepted."""
     note = require_text("note", note, 2000)
     session = await visible_session(uow.db, actor, session_id, lock=Lock.BILL)
@@ -52,9 +55,13 @@ async def accept_billing_issue(uow: UnitOfWork, actor: Principal, session_id: uu
         raise BadInput(f"{code} is BLOCKING and cannot be accepted; resolve it instead")
     await queries.accept_issue(uow.db, session.id, code, note, uow.actor)
     uow.audit(
-        "billing_issue.accept", "GroupSession", session.id,
-        before={"code": code, "accepted": issue.accepted}, after={"code": code, "accepted": True},
-        reason=note, session_id=session.id,
+        "billing_issue.accept",
+        "GroupSession",
+        session.id,
+        before={"code": code, "accepted": issue.accepted},
+        after={"code": code, "accepted": True},
+        reason=note,
+        session_id=session.id,
     )
     await stage_session_update(uow, session.id, SessionUpdateKind.ISSUE_ACCEPTED)
     await uow.db.flush()
@@ -80,7 +87,9 @@ async def run_billing(uow: UnitOfWork, actor: Principal, session_id: uuid.UUID) 
     return session
 
 
-async def submit_claim(uow: UnitOfWork, actor: Principal, claim_id: uuid.UUID, contact: SubmitterContact) -> models.Claim:
+async def submit_claim(
+    uow: UnitOfWork, actor: Principal, claim_id: uuid.UUID, contact: SubmitterContact
+) -> models.Claim:
     """Render a DRAFT claim as an X12 837P and mark it SUBMITTED."""
     db = uow.db
     claim = await visible_claim(db, actor, claim_id, lock=True)
@@ -97,7 +106,9 @@ async def submit_claim(uow: UnitOfWork, actor: Principal, claim_id: uuid.UUID, c
     claim.status = ClaimStatus.SUBMITTED
     claim.submitted_at = uow.clock.now()
     uow.audit(
-        "claim.submit", "Claim", claim.id,
+        "claim.submit",
+        "Claim",
+        claim.id,
         before={"status": ClaimStatus.DRAFT},
         after={"status": ClaimStatus.SUBMITTED, "frequency": claim.frequency, "claimNumber": claim.claim_number},
         session_id=claim.session_id,
@@ -127,7 +138,9 @@ async def _render(db, claim: models.Claim, now, contact: SubmitterContact) -> st
     kept = (await diagnoses_by_patient(db, [patient.id]))[0]
     codes = active_diagnosis_codes((Diagnosis(d.code, d.effective_from, d.effective_to) for d in kept), service_date)
     if not codes:
-        raise IllegalTransition(f"The patient has no active diagnosis on {service_date.isoformat()}; add one before submitting the claim")
+        raise IllegalTransition(
+            f"The patient has no active diagnosis on {service_date.isoformat()}; add one before submitting the claim"
+        )
     pointers = diagnosis_pointers(len(codes))
     original_number = None
     if claim.original_claim_id:
@@ -140,7 +153,9 @@ async def _render(db, claim: models.Claim, now, contact: SubmitterContact) -> st
         edi837.Claim837(
             interchange_control_number=await queries.next_interchange_number(db),
             created_at=now,
-            submitter=edi837.Submitter(id=facility.tax_id, name=facility.name, contact_name=contact.name, contact_phone=contact.phone),
+            submitter=edi837.Submitter(
+                id=facility.tax_id, name=facility.name, contact_name=contact.name, contact_phone=contact.phone
+            ),
             receiver=edi837.Receiver(id=payer.payer_code, name=payer.name),
             billing_provider=edi837.BillingProvider(
                 name=facility.name,

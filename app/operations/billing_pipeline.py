@@ -7,6 +7,7 @@ mark that clears an ended session's last BLOCKING issue (in the mark's transacti
 Each session is billed in its own transaction under its row lock (SKIP LOCKED in the sweep), and
 partial unique indexes on charges and open claims are the last line of defence against a double build.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -24,7 +25,6 @@ from app.db.uow import UnitOfWork
 from app.live.publish import stage_session_update
 from app.operations.work import unit_of_work
 from app.rules.billing import BillingIssue, ChargeLine, Preview, claim_issues, occurrence_billing_refusal
-from app.rules.finalization import Finalization, finalization, finalization_deadline
 from app.rules.claims import (
     ActiveCharge,
     Answer,
@@ -35,6 +35,7 @@ from app.rules.claims import (
     MemberCorrection,
     plan_correction,
 )
+from app.rules.finalization import Finalization, finalization, finalization_deadline
 from app.rules.updates import SessionUpdateKind
 from app.services import Services
 
@@ -87,11 +88,15 @@ async def finalize(uow: UnitOfWork, session: models.GroupSession, now: datetime)
     issues = inputs.preview().issues
     decision = finalization(issues, now=now, deadline=deadline)
     if decision is not Finalization.WAIT:
-        await build_charges_and_claims(uow, session, now, inputs=inputs, at_deadline=decision is Finalization.BILL_AT_DEADLINE)
+        await build_charges_and_claims(
+            uow, session, now, inputs=inputs, at_deadline=decision is Finalization.BILL_AT_DEADLINE
+        )
     elif session.awaiting_finalization_at is None:
         session.awaiting_finalization_at = now
         uow.audit(
-            "session.await_finalization", "GroupSession", session.id,
+            "session.await_finalization",
+            "GroupSession",
+            session.id,
             before={"awaitingFinalizationAt": None},
             after={"awaitingFinalizationAt": now.isoformat(), "deadline": deadline.isoformat()},
             session_id=session.id,
@@ -143,7 +148,7 @@ async def sweep_forever(services: Services) -> None:
             await bill_due_sessions(services)
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - the next sweep retries
+        except Exception:
             log.exception("billing sweep failed")
         await asyncio.sleep(interval)
 
@@ -167,7 +172,10 @@ async def build_charges_and_claims(
     preview = inputs.preview()
     # Set-based: every member's charge and claim in one flush (one multi-row INSERT per table),
     # then every claim-charge link in one statement.
-    pairs = [_new_charge_with_claim(session, inputs.patient_by_entry[line.participant_id], line, preview) for line in inputs.charge_lines()]
+    pairs = [
+        _new_charge_with_claim(session, inputs.patient_by_entry[line.participant_id], line, preview)
+        for line in inputs.charge_lines()
+    ]
     charges, claims = [charge for charge, _ in pairs], [claim for _, claim in pairs]
     if pairs:
         uow.db.add_all([*charges, *claims])
@@ -177,7 +185,9 @@ async def build_charges_and_claims(
     if claims:
         session.locked_at = now
     uow.audit(
-        "session.bill", "GroupSession", session.id,
+        "session.bill",
+        "GroupSession",
+        session.id,
         before={"billedAt": None, "lockedAt": None},
         after={
             "billedAt": now.isoformat(),
@@ -280,7 +290,9 @@ async def rebill_session(uow: UnitOfWork, session: models.GroupSession) -> None:
     for claim in await queries.claims_for_update(uow.db, session.id):
         claims[claim.id] = claim
         history.setdefault(claim.patient_id, []).append(
-            ClaimRecord(claim.id, ClaimStatus(claim.status), ClaimFrequency(claim.frequency), claim.submitted_at is not None)
+            ClaimRecord(
+                claim.id, ClaimStatus(claim.status), ClaimFrequency(claim.frequency), claim.submitted_at is not None
+            )
         )
     active = {
         patient: ActiveCharge(c.id, c.payer_id, c.procedure_code, tuple(c.modifiers or ()), c.amount)
@@ -309,7 +321,9 @@ async def rebill_session(uow: UnitOfWork, session: models.GroupSession) -> None:
     if claims_out and session.locked_at is None:
         session.locked_at = now
     uow.audit(
-        "session.rebill", "GroupSession", session.id,
+        "session.rebill",
+        "GroupSession",
+        session.id,
         before={"voidedCharges": [str(c.id) for c in voided]},
         after={"newCharges": [str(c.id) for c in built], "newClaims": [str(c.id) for c in claims_out]},
         session_id=session.id,
@@ -328,8 +342,13 @@ async def _answer(
         claims[correction.corrects].status = ClaimStatus.REPLACED
         await uow.db.flush()
         return await _charge_with_claim(
-            uow, session, correction.patient, correction.line, preview,
-            frequency=ClaimFrequency.REPLACEMENT, original=correction.corrects,
+            uow,
+            session,
+            correction.patient,
+            correction.line,
+            preview,
+            frequency=ClaimFrequency.REPLACEMENT,
+            original=correction.corrects,
         )
     if correction.answer == Answer.VOID:
         held = claims[correction.corrects]

@@ -1,6 +1,7 @@
 """Calendar feeds (issue 20): staff create a secret URL for a group's or a facilitator's schedule
 (only its hash is kept), list and revoke them; a calendar client fetches the feed with the secret
 alone, since it cannot send a bearer header."""
+
 from __future__ import annotations
 
 import hashlib
@@ -63,8 +64,13 @@ async def create_calendar_feed(
         facility_id = visible_or_not_found(actor, await db.get(models.Staff, staff_id), "Staff").facility_id
     token = secrets.token_urlsafe(TOKEN_BYTES)
     feed = models.CalendarFeed(
-        id=uuid.uuid4(), facility_id=facility_id, group_id=group_id, staff_id=staff_id, label=label,
-        token_hash=hash_token(token), created_by=actor.subject,
+        id=uuid.uuid4(),
+        facility_id=facility_id,
+        group_id=group_id,
+        staff_id=staff_id,
+        label=label,
+        token_hash=hash_token(token),
+        created_by=actor.subject,
     )
     db.add(feed)
     await db.flush()
@@ -75,13 +81,18 @@ async def create_calendar_feed(
 
 async def revoke_calendar_feed(uow: UnitOfWork, actor: Principal, feed_id: uuid.UUID) -> models.CalendarFeed:
     """Its URL answers 404 from now on; anyone who may list the feed may revoke it (a leaked URL must be stoppable)."""
-    feed = visible_or_not_found(actor, await uow.db.get(models.CalendarFeed, feed_id, with_for_update=True), "CalendarFeed")
+    feed = visible_or_not_found(
+        actor, await uow.db.get(models.CalendarFeed, feed_id, with_for_update=True), "CalendarFeed"
+    )
     if feed.revoked_at is not None:
         raise IllegalTransition("The calendar feed is already revoked")
     feed.revoked_at = uow.clock.now()
     uow.audit(
-        "calendar_feed.revoke", "CalendarFeed", feed.id,
-        before={**_snapshot(feed), "revokedAt": None}, after={**_snapshot(feed), "revokedAt": feed.revoked_at.isoformat()},
+        "calendar_feed.revoke",
+        "CalendarFeed",
+        feed.id,
+        before={**_snapshot(feed), "revokedAt": None},
+        after={**_snapshot(feed), "revokedAt": feed.revoked_at.isoformat()},
         group_id=feed.group_id,
     )
     return feed
@@ -91,11 +102,18 @@ async def calendar_feeds(
     db, actor: Principal, *, group_id: uuid.UUID | None, staff_id: uuid.UUID | None, include_revoked: bool, window: Page
 ) -> tuple[list[models.CalendarFeed], int]:
     return await queries.feeds_page(
-        db, facility_ids=facilities_seen(actor), group_id=group_id, staff_id=staff_id, include_revoked=include_revoked, window=window
+        db,
+        facility_ids=facilities_seen(actor),
+        group_id=group_id,
+        staff_id=staff_id,
+        include_revoked=include_revoked,
+        window=window,
     )
 
 
-async def feed_document(db, kind: FeedKind, subject_id: uuid.UUID, token: str, now: datetime) -> CalendarDocument | None:
+async def feed_document(
+    db, kind: FeedKind, subject_id: uuid.UUID, token: str, now: datetime
+) -> CalendarDocument | None:
     """The calendar behind a feed URL, or None (unknown or revoked secret, a secret of another feed,
     a deleted group): the caller answers all of these alike, revealing nothing."""
     feed = await queries.live_feed(db, hash_token(token))
@@ -110,9 +128,14 @@ async def feed_document(db, kind: FeedKind, subject_id: uuid.UUID, token: str, n
         name, rows = group.name, await queries.group_feed_occurrences(db, group.id, since, MAX_FEED_EVENTS)
     else:
         staff = await db.get(models.Staff, subject_id)
-        name, rows = f"{staff.name}: group sessions", await queries.staff_feed_occurrences(db, staff.id, since, MAX_FEED_EVENTS)
+        name, rows = (
+            f"{staff.name}: group sessions",
+            await queries.staff_feed_occurrences(db, staff.id, since, MAX_FEED_EVENTS),
+        )
     events = [_event(occurrence, group) for occurrence, group in rows]
-    return CalendarDocument(name=name, timezone=facility.timezone, events=events, today=now.astimezone(ZoneInfo(facility.timezone)).date())
+    return CalendarDocument(
+        name=name, timezone=facility.timezone, events=events, today=now.astimezone(ZoneInfo(facility.timezone)).date()
+    )
 
 
 def _event(occurrence: models.GroupOccurrence, group: models.GroupDefinition) -> CalendarEvent:

@@ -1,4 +1,5 @@
 """What every area's operations share: who may see a row, and checks on plain input."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,6 +1,7 @@
 """Room displays (issue 18): a screen asks for a pairing code, staff pair it to a facility and a
 location, the screen claims its device credential once, rotates it, and shows its room; staff list
 and revoke displays and choose how the facility's displays show patients' names."""
+
 from __future__ import annotations
 
 import hashlib
@@ -111,12 +112,17 @@ async def start_pairing(uow: UnitOfWork, requests: RecentAttempts, client: str, 
     await queries.forget_stale_pairings(db, now - rules.PAIRING_CODE_TTL)
     if await queries.pending_count(db, now) >= MAX_PENDING_PAIRINGS:
         raise Conflict("Too many displays are waiting to be paired; try again in a minute")
-    candidates = ["".join(secrets.choice(rules.PAIRING_CODE_ALPHABET) for _ in range(rules.PAIRING_CODE_LENGTH)) for _ in range(5)]
+    candidates = [
+        "".join(secrets.choice(rules.PAIRING_CODE_ALPHABET) for _ in range(rules.PAIRING_CODE_LENGTH)) for _ in range(5)
+    ]
     taken = await queries.pending_codes(db, candidates, now)
     code = next(c for c in candidates if c not in taken)  # five taken at once: never, with 31^6 codes
     claim = secrets.token_urlsafe(CLAIM_BYTES)
     display = models.RoomDisplay(
-        id=uuid.uuid4(), pairing_code=code, pairing_expires_at=now + rules.PAIRING_CODE_TTL, claim_hash=hash_secret(claim)
+        id=uuid.uuid4(),
+        pairing_code=code,
+        pairing_expires_at=now + rules.PAIRING_CODE_TTL,
+        claim_hash=hash_secret(claim),
     )
     db.add(display)
     await db.flush()
@@ -124,7 +130,14 @@ async def start_pairing(uow: UnitOfWork, requests: RecentAttempts, client: str, 
 
 
 async def pair_display(
-    uow: UnitOfWork, actor: Principal, attempts: PairingAttempts, *, code: str, facility_id: uuid.UUID, location: str, label: str
+    uow: UnitOfWork,
+    actor: Principal,
+    attempts: PairingAttempts,
+    *,
+    code: str,
+    facility_id: uuid.UUID,
+    location: str,
+    label: str,
 ) -> models.RoomDisplay:
     """Bind the screen showing `code` to a facility's room. A wrong code counts against the caller."""
     db, now = uow.db, uow.clock.now()
@@ -167,7 +180,11 @@ def _issue(display: models.RoomDisplay, secret: str, now: datetime) -> IssuedCre
     display.credential_issued_at = now
     # A bearer token's times are the wall clock's, as every token's (app.auth).
     credential = mint_display_token(
-        secret, str(display.id), str(display.facility_id), display.credential_generation, int(rules.CREDENTIAL_LIFETIME.total_seconds()),
+        secret,
+        str(display.id),
+        str(display.facility_id),
+        display.credential_generation,
+        int(rules.CREDENTIAL_LIFETIME.total_seconds()),
     )
     return IssuedCredential(display, credential, datetime.now(timezone.utc) + rules.CREDENTIAL_LIFETIME)
 
@@ -220,15 +237,29 @@ async def revoke_display(uow: UnitOfWork, actor: Principal, display_id: uuid.UUI
     return display
 
 
-async def displays(db, actor: Principal, *, include_revoked: bool, window: Page) -> tuple[list[models.RoomDisplay], int]:
-    return await queries.displays_page(db, facility_ids=facilities_seen(actor), include_revoked=include_revoked, window=window)
+async def displays(
+    db, actor: Principal, *, include_revoked: bool, window: Page
+) -> tuple[list[models.RoomDisplay], int]:
+    return await queries.displays_page(
+        db, facility_ids=facilities_seen(actor), include_revoked=include_revoked, window=window
+    )
 
 
-async def set_display_name_format(uow: UnitOfWork, actor: Principal, facility_id: uuid.UUID, name_format: rules.NameFormat) -> models.Facility:
-    facility = visible_or_not_found(actor, await uow.db.get(models.Facility, facility_id, with_for_update=True), "Facility")
+async def set_display_name_format(
+    uow: UnitOfWork, actor: Principal, facility_id: uuid.UUID, name_format: rules.NameFormat
+) -> models.Facility:
+    facility = visible_or_not_found(
+        actor, await uow.db.get(models.Facility, facility_id, with_for_update=True), "Facility"
+    )
     before = {"displayNameFormat": facility.display_name_format}
     facility.display_name_format = rules.NameFormat(name_format).value
-    uow.audit("facility.display_name_format", "Facility", facility.id, before=before, after={"displayNameFormat": facility.display_name_format})
+    uow.audit(
+        "facility.display_name_format",
+        "Facility",
+        facility.id,
+        before=before,
+        after={"displayNameFormat": facility.display_name_format},
+    )
     await stage_schedule_change(uow, facility.id)  # the facility's displays show the names again
     return facility
 

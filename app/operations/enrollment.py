@@ -3,6 +3,7 @@
 Each change locks its group row first (queries.groups.lock_group), so one group's line is
 changed by one transaction at a time and the waitlist rules see every committed change.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -69,7 +70,9 @@ async def enroll_patient(uow: UnitOfWork, actor: Principal, group_id: uuid.UUID,
     return Enrolled(row, EnrollmentStatus(row.status), message)
 
 
-async def disenroll_patient(uow: UnitOfWork, actor: Principal, enrollment_id: uuid.UUID, reason: str | None) -> Disenrolled:
+async def disenroll_patient(
+    uow: UnitOfWork, actor: Principal, enrollment_id: uuid.UUID, reason: str | None
+) -> Disenrolled:
     reason = require_text("reason", reason, max_length=1000) if reason and reason.strip() else None
     now = uow.clock.now()
     group, row = await _lock_enrollment(uow.db, actor, enrollment_id)
@@ -144,7 +147,9 @@ def _line(group: models.GroupDefinition, enrollments: Enrollments) -> rules.Line
     )
 
 
-def _settle(uow: UnitOfWork, group: models.GroupDefinition, enrollments: Enrollments, change: rules.Change, now: datetime) -> list[Row]:
+def _settle(
+    uow: UnitOfWork, group: models.GroupDefinition, enrollments: Enrollments, change: rules.Change, now: datetime
+) -> list[Row]:
     """Write the line back to the rows that stay in it: promotions (returned, lowest position
     first) and waitlist positions closing up, each audited."""
     for patient_id, row in enrollments.items():
@@ -153,7 +158,14 @@ def _settle(uow: UnitOfWork, group: models.GroupDefinition, enrollments: Enrollm
         if row.waitlist_position != change.line.position_of(patient_id):
             before = _snapshot(row)
             row.waitlist_position = change.line.position_of(patient_id)
-            uow.audit("enrollment.waitlist_moved", "Enrollment", row.id, before=before, after=_snapshot(row), group_id=group.id)
+            uow.audit(
+                "enrollment.waitlist_moved",
+                "Enrollment",
+                row.id,
+                before=before,
+                after=_snapshot(row),
+                group_id=group.id,
+            )
     promoted = []
     for patient_id in change.promoted:
         row = enrollments[patient_id]
@@ -164,10 +176,26 @@ def _settle(uow: UnitOfWork, group: models.GroupDefinition, enrollments: Enrollm
     return promoted
 
 
-def _record(uow: UnitOfWork, group: models.GroupDefinition, row: Row, kind: str, *, before: dict | None, reason: str | None = None) -> None:
+def _record(
+    uow: UnitOfWork,
+    group: models.GroupDefinition,
+    row: Row,
+    kind: str,
+    *,
+    before: dict | None,
+    reason: str | None = None,
+) -> None:
     """Audit one enrollment change and announce it (kind: enrolled, waitlisted, promoted,
     disenrolled, removed); session rosters follow these events."""
-    uow.audit(f"enrollment.{kind}", "Enrollment", row.id, before=before, after=_snapshot(row), reason=reason, group_id=group.id)
+    uow.audit(
+        f"enrollment.{kind}",
+        "Enrollment",
+        row.id,
+        before=before,
+        after=_snapshot(row),
+        reason=reason,
+        group_id=group.id,
+    )
     uow.record_event(
         f"pm_group_enrollment_{kind}",
         {

@@ -1,5 +1,6 @@
 """A patient's attendance history (issue 20): their sessions in a date range, paged, with the
 tallies per group; a fixed number of statements whatever the range."""
+
 from __future__ import annotations
 
 import uuid
@@ -63,14 +64,20 @@ async def patient_attendance(
     first_day, last_day = history_range(date_from, date_to, now.astimezone(ZoneInfo(facility.timezone)).date())
     check(history_range_problem(first_day, last_day))
     starts_from, starts_before = local_day_bounds(first_day, last_day, facility.timezone)
-    span = {"facility_id": facility.id, "starts_from": starts_from, "starts_before": starts_before, "group_id": group_id}
+    span = {
+        "facility_id": facility.id,
+        "starts_from": starts_from,
+        "starts_before": starts_before,
+        "group_id": group_id,
+    }
     tallies = tally_attendance(await queries.attendance_buckets(db, patient.id, **span))
     tallies.sort(key=lambda t: (t.group_id is None, t.title, str(t.group_id)))
     total = sum(t.sessions for t in tallies)
     rows = await queries.attendance_page(db, patient.id, **span, window=window) if window.limit else []
     records = [
         AttendanceRecord(
-            entry, session,
+            entry,
+            session,
             minutes_attended(entry.status, session.starts_at, session.ends_at, session.cancelled_at is not None),
             local_window(session.starts_at, session.ends_at, facility.timezone),
         )

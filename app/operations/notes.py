@@ -5,6 +5,7 @@ session's watchers as a NOTE_CHANGED naming the roster rows whose note status ch
 Notes are written under the session's row lock (Lock.WRITE), as attendance is, so a note change
 and a billing run never interleave. Messages never quote a note's text.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -14,8 +15,8 @@ from typing import Any
 from app.auth import Principal
 from app.db import models
 from app.db.queries import notes as queries
-from app.db.queries.billing import billing_inputs
 from app.db.queries import sessions as session_queries
+from app.db.queries.billing import billing_inputs
 from app.db.queries.sessions import Lock
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, Conflict, Forbidden, IllegalTransition, NotFound, error_for
@@ -39,7 +40,9 @@ Note = models.GroupNote | models.MemberNote
 
 
 async def _session(uow: UnitOfWork, actor: Principal, session_id: uuid.UUID) -> models.GroupSession:
-    return visible_or_not_found(actor, await session_queries.session(uow.db, session_id, lock=Lock.WRITE), "GroupSession")
+    return visible_or_not_found(
+        actor, await session_queries.session(uow.db, session_id, lock=Lock.WRITE), "GroupSession"
+    )
 
 
 async def _staff_of(uow: UnitOfWork, actor: Principal, session: models.GroupSession) -> uuid.UUID:
@@ -51,13 +54,17 @@ async def _staff_of(uow: UnitOfWork, actor: Principal, session: models.GroupSess
     return staff.id
 
 
-async def _actor(uow: UnitOfWork, actor: Principal, session: models.GroupSession, author_id: uuid.UUID | None) -> tuple[uuid.UUID, NoteActor]:
+async def _actor(
+    uow: UnitOfWork, actor: Principal, session: models.GroupSession, author_id: uuid.UUID | None
+) -> tuple[uuid.UUID, NoteActor]:
     staff_id = await _staff_of(uow, actor, session)
     facilitators = await queries.session_facilitators(uow.db, session)
     supervisors = {s for s, _ in (await session_queries.supervisors_by_session(uow.db, [session.id]))[session.id]}
     # An ad-hoc session records no facilitator: any staff member of its facility may document it.
     is_facilitator = facilitators is None or staff_id in facilitators
-    return staff_id, NoteActor(is_author=staff_id == author_id, is_facilitator=is_facilitator, is_supervisor=staff_id in supervisors)
+    return staff_id, NoteActor(
+        is_author=staff_id == author_id, is_facilitator=is_facilitator, is_supervisor=staff_id in supervisors
+    )
 
 
 async def _cosign_required(uow: UnitOfWork, session: models.GroupSession, note: Note) -> bool:
@@ -105,7 +112,9 @@ def _ids(note: Note) -> dict[str, str]:
 
 async def _announce(uow: UnitOfWork, session: models.GroupSession, entry_ids: list[uuid.UUID]) -> None:
     """Watchers learn which rows' note status changed (ids only), with the recomputed preview."""
-    await stage_session_update(uow, session.id, SessionUpdateKind.NOTE_CHANGED, [encode_id("RosterEntry", pk) for pk in entry_ids])
+    await stage_session_update(
+        uow, session.id, SessionUpdateKind.NOTE_CHANGED, [encode_id("RosterEntry", pk) for pk in entry_ids]
+    )
 
 
 # ------------------------------------------------------------------ the group note
@@ -132,7 +141,9 @@ def _drafted_response(interventions: list[str]) -> str | None:
     return f"Interventions: {', '.join(interventions)}." if interventions else None
 
 
-async def create_group_note(uow: UnitOfWork, actor: Principal, session_id: uuid.UUID, draft: Mapping[str, Any]) -> models.GroupNote:
+async def create_group_note(
+    uow: UnitOfWork, actor: Principal, session_id: uuid.UUID, draft: Mapping[str, Any]
+) -> models.GroupNote:
     """The session's group note, authored by the caller (a facilitator of the session), and a
     draft member note for every roster member who attended or came late."""
     _check_group_fields(draft)
@@ -149,23 +160,46 @@ async def create_group_note(uow: UnitOfWork, actor: Principal, session_id: uuid.
     now = uow.clock.now()
     interventions = [i.strip() for i in draft.get("interventions") or [] if i.strip()]
     note = models.GroupNote(
-        id=uuid.uuid4(), session_id=session.id, author_id=staff_id, template=session.group_type,
-        topic=draft.get("topic"), interventions=interventions, group_dynamics=draft.get("group_dynamics"),
-        free_text=draft.get("free_text"), status=NoteStatus.DRAFT, created_at=now, updated_at=now,
+        id=uuid.uuid4(),
+        session_id=session.id,
+        author_id=staff_id,
+        template=session.group_type,
+        topic=draft.get("topic"),
+        interventions=interventions,
+        group_dynamics=draft.get("group_dynamics"),
+        free_text=draft.get("free_text"),
+        status=NoteStatus.DRAFT,
+        created_at=now,
+        updated_at=now,
     )
     uow.db.add(note)
     await uow.db.flush()
     roster = (await session_queries.rosters(uow.db, [session.id]))[0]
     drafted = [e for e in roster if rules.drafts_member_note(e.status)]
-    await queries.add_member_notes(uow.db, [
-        {"session_id": session.id, "group_note_id": note.id, "roster_entry_id": e.id, "patient_id": e.patient_id,
-         "author_id": staff_id, "risk_flags": [], "status": NoteStatus.DRAFT,
-         "response_to_interventions": _drafted_response(interventions), "created_at": now, "updated_at": now}
-        for e in drafted
-    ])
+    await queries.add_member_notes(
+        uow.db,
+        [
+            {
+                "session_id": session.id,
+                "group_note_id": note.id,
+                "roster_entry_id": e.id,
+                "patient_id": e.patient_id,
+                "author_id": staff_id,
+                "risk_flags": [],
+                "status": NoteStatus.DRAFT,
+                "response_to_interventions": _drafted_response(interventions),
+                "created_at": now,
+                "updated_at": now,
+            }
+            for e in drafted
+        ],
+    )
     uow.audit(
-        "note.group_create", "GroupNote", note.id,
-        after={**_ids(note), **_snapshot(note, GROUP_NOTE_FIELDS), "memberNotes": len(drafted)}, session_id=session.id,
+        "note.group_create",
+        "GroupNote",
+        note.id,
+        after={**_ids(note), **_snapshot(note, GROUP_NOTE_FIELDS), "memberNotes": len(drafted)},
+        session_id=session.id,
     )
     await _announce(uow, session, [e.id for e in drafted])
     return note
@@ -184,7 +218,9 @@ async def _load(uow: UnitOfWork, actor: Principal, kind: str, note_id: uuid.UUID
     return await fetch(uow.db, note_id, lock=True), session
 
 
-async def update_note(uow: UnitOfWork, actor: Principal, kind: str, note_id: uuid.UUID, draft: Mapping[str, Any]) -> Note:
+async def update_note(
+    uow: UnitOfWork, actor: Principal, kind: str, note_id: uuid.UUID, draft: Mapping[str, Any]
+) -> Note:
     """Edit the caller's own draft; only the fields given change."""
     (_check_group_fields if kind == "GroupNote" else _check_member_fields)(draft)
     note, session = await _load(uow, actor, kind, note_id)
@@ -201,8 +237,14 @@ async def update_note(uow: UnitOfWork, actor: Principal, kind: str, note_id: uui
             value = [str(v).strip() for v in value or [] if str(v).strip()]
         setattr(note, name, value)
     note.updated_at = uow.clock.now()
-    uow.audit(f"note.{'group' if kind == 'GroupNote' else 'member'}_update", kind, note.id,
-              before={**_ids(note), **before}, after={**_ids(note), **_snapshot(note, changed)}, session_id=session.id)
+    uow.audit(
+        f"note.{'group' if kind == 'GroupNote' else 'member'}_update",
+        kind,
+        note.id,
+        before={**_ids(note), **before},
+        after={**_ids(note), **_snapshot(note, changed)},
+        session_id=session.id,
+    )
     await _announce(uow, session, [note.roster_entry_id] if isinstance(note, models.MemberNote) else [])
     return note
 
@@ -232,7 +274,9 @@ def _as_text(value: Any) -> str | None:
     return value
 
 
-async def _advance(uow: UnitOfWork, session: models.GroupSession, note: Note, action: NoteAction, audit_action: str) -> Note:
+async def _advance(
+    uow: UnitOfWork, session: models.GroupSession, note: Note, action: NoteAction, audit_action: str
+) -> Note:
     before = note.status
     now = uow.clock.now()
     note.status = rules.next_note_status(action, NoteStatus(note.status))
@@ -241,8 +285,14 @@ async def _advance(uow: UnitOfWork, session: models.GroupSession, note: Note, ac
     else:
         note.cosigned_at = now
     note.updated_at = now
-    uow.audit(audit_action, _entity(note), note.id, before={**_ids(note), "status": before},
-              after={**_ids(note), "status": note.status}, session_id=session.id)
+    uow.audit(
+        audit_action,
+        _entity(note),
+        note.id,
+        before={**_ids(note), "status": before},
+        after={**_ids(note), "status": note.status},
+        session_id=session.id,
+    )
     await uow.db.flush()
     # A billed session's unsent claims carry the preview's findings: a signature can clear NOTE_UNSIGNED.
     await billing_pipeline.rebill_session(uow, session)
@@ -252,7 +302,9 @@ async def _advance(uow: UnitOfWork, session: models.GroupSession, note: Note, ac
     return note
 
 
-async def add_addendum(uow: UnitOfWork, actor: Principal, kind: str, note_id: uuid.UUID, text: str) -> models.NoteAddendum:
+async def add_addendum(
+    uow: UnitOfWork, actor: Principal, kind: str, note_id: uuid.UUID, text: str
+) -> models.NoteAddendum:
     """A correction to a signed note, kept beside it: the note itself never changes."""
     if not (text or "").strip():
         raise BadInput("text must not be empty")
@@ -264,14 +316,24 @@ async def add_addendum(uow: UnitOfWork, actor: Principal, kind: str, note_id: uu
     if await queries.addendum_count(uow.db, group_note_id=group_id, member_note_id=member_id) >= rules.MAX_ADDENDA:
         raise BadInput(f"A note may have at most {rules.MAX_ADDENDA} addenda")
     addendum = models.NoteAddendum(
-        id=uuid.uuid4(), session_id=session.id, author_id=staff_id, text=text.strip(), created_at=uow.clock.now(),
-        group_note_id=note.id if kind == "GroupNote" else None, member_note_id=note.id if kind == "MemberNote" else None,
+        id=uuid.uuid4(),
+        session_id=session.id,
+        author_id=staff_id,
+        text=text.strip(),
+        created_at=uow.clock.now(),
+        group_note_id=note.id if kind == "GroupNote" else None,
+        member_note_id=note.id if kind == "MemberNote" else None,
     )
     uow.db.add(addendum)
     await uow.db.flush()
-    uow.audit("note.addendum", kind, note.id, before={**_ids(note), "status": note.status, "addendumId": None},
-              after={**_ids(note), "status": note.status, "addendumId": str(addendum.id), "text": addendum.text},
-              session_id=session.id)
+    uow.audit(
+        "note.addendum",
+        kind,
+        note.id,
+        before={**_ids(note), "status": note.status, "addendumId": None},
+        after={**_ids(note), "status": note.status, "addendumId": str(addendum.id), "text": addendum.text},
+        session_id=session.id,
+    )
     await _announce(uow, session, [note.roster_entry_id] if isinstance(note, models.MemberNote) else [])
     return addendum
 
@@ -286,15 +348,33 @@ async def draft_missing_member_notes(uow: UnitOfWork, session: models.GroupSessi
     have = {n.roster_entry_id for n in (await queries.member_notes_by_session(uow.db, [session.id]))[0]}
     missing = [e for e in roster if rules.drafts_member_note(e.status) and e.id not in have]
     now = uow.clock.now()
-    made = await queries.add_member_notes(uow.db, [
-        {"session_id": session.id, "group_note_id": group_note.id, "roster_entry_id": e.id, "patient_id": e.patient_id,
-         "author_id": group_note.author_id, "risk_flags": [], "status": NoteStatus.DRAFT,
-         "response_to_interventions": _drafted_response(list(group_note.interventions or [])), "created_at": now, "updated_at": now}
-        for e in missing
-    ])
+    made = await queries.add_member_notes(
+        uow.db,
+        [
+            {
+                "session_id": session.id,
+                "group_note_id": group_note.id,
+                "roster_entry_id": e.id,
+                "patient_id": e.patient_id,
+                "author_id": group_note.author_id,
+                "risk_flags": [],
+                "status": NoteStatus.DRAFT,
+                "response_to_interventions": _drafted_response(list(group_note.interventions or [])),
+                "created_at": now,
+                "updated_at": now,
+            }
+            for e in missing
+        ],
+    )
     if made:
-        uow.audit("note.member_draft", "GroupNote", group_note.id, before={"sessionId": str(session.id), "memberNotes": len(have)},
-                  after={"sessionId": str(session.id), "memberNotes": len(have) + len(made)}, session_id=session.id)
+        uow.audit(
+            "note.member_draft",
+            "GroupNote",
+            group_note.id,
+            before={"sessionId": str(session.id), "memberNotes": len(have)},
+            after={"sessionId": str(session.id), "memberNotes": len(have) + len(made)},
+            session_id=session.id,
+        )
     return [encode_id("RosterEntry", e.id) for e in missing] if made else []
 
 

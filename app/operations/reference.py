@@ -1,4 +1,5 @@
 """Reference data: facilities, staff, patients, payers, coverage, assignments and payer rules."""
+
 from __future__ import annotations
 
 import uuid
@@ -20,7 +21,6 @@ from app.operations.common import check, require_text, visible_or_not_found
 from app.rules.bands import band_table_problems
 from app.rules.diagnoses import MAX_DESCRIPTION, Diagnosis, diagnosis_list_problems, normalize_icd10cm
 from app.rules.notes import SignedNoteRule
-from app.rules.visits import Modality, TelehealthCoding, minimum_minutes_problem, telehealth_coding_problem
 from app.rules.reference import (
     StaffAssignmentRole,
     control_problem,
@@ -30,6 +30,7 @@ from app.rules.reference import (
     state_problem,
     timezone_problem,
 )
+from app.rules.visits import Modality, TelehealthCoding, minimum_minutes_problem, telehealth_coding_problem
 
 
 @cache
@@ -108,7 +109,11 @@ def _npi(npi: str | None) -> str | None:
 
 
 def _check_address(line: str | None, city: str | None, postal_code: str | None) -> None:
-    check(control_problem("addressLine1", line) or control_problem("city", city) or identifier_problem("postalCode", postal_code, 10))
+    check(
+        control_problem("addressLine1", line)
+        or control_problem("city", city)
+        or identifier_problem("postalCode", postal_code, 10)
+    )
 
 
 async def create_facility(uow: UnitOfWork, actor: Principal, data: NewFacility) -> models.Facility:
@@ -119,8 +124,14 @@ async def create_facility(uow: UnitOfWork, actor: Principal, data: NewFacility) 
     check(state_problem(data.state))
     check(timezone_problem(data.timezone, iana_zones()))
     row = models.Facility(
-        name=name, state=data.state, timezone=data.timezone, npi=_npi(data.npi), tax_id=data.tax_id,
-        address_line1=data.address_line1, city=data.city, postal_code=data.postal_code,
+        name=name,
+        state=data.state,
+        timezone=data.timezone,
+        npi=_npi(data.npi),
+        tax_id=data.tax_id,
+        address_line1=data.address_line1,
+        city=data.city,
+        postal_code=data.postal_code,
     )
     uow.db.add(row)
     await uow.db.flush()
@@ -154,8 +165,15 @@ async def create_patient(uow: UnitOfWork, actor: Principal, data: NewPatient) ->
     if await queries.patient_with_mrn(uow.db, facility.id, mrn):
         raise Conflict("A patient with that MRN already exists at this facility")
     row = models.Patient(
-        mrn=mrn, name=name, date_of_birth=data.date_of_birth, facility_id=facility.id, sex=data.sex,
-        address_line1=data.address_line1, city=data.city, state=data.state, postal_code=data.postal_code,
+        mrn=mrn,
+        name=name,
+        date_of_birth=data.date_of_birth,
+        facility_id=facility.id,
+        sex=data.sex,
+        address_line1=data.address_line1,
+        city=data.city,
+        state=data.state,
+        postal_code=data.postal_code,
     )
     uow.db.add(row)
     await uow.db.flush()
@@ -186,13 +204,19 @@ async def add_coverage(uow: UnitOfWork, actor: Principal, data: NewCoverage) -> 
     patient = await visible(uow.db, actor, models.Patient, data.patient_id, "Patient")
     covering = await payer(uow.db, data.payer_id)
     row = models.Coverage(
-        patient_id=patient.id, payer_id=covering.id, member_id=member_id, priority=data.priority,
-        effective_from=data.effective_from, effective_to=data.effective_to,
+        patient_id=patient.id,
+        payer_id=covering.id,
+        member_id=member_id,
+        priority=data.priority,
+        effective_from=data.effective_from,
+        effective_to=data.effective_to,
     )
     uow.db.add(row)
     await uow.db.flush()
     uow.audit(
-        "coverage.add", "Coverage", row.id,
+        "coverage.add",
+        "Coverage",
+        row.id,
         after={"patientId": str(patient.id), "payerId": str(covering.id), "priority": data.priority},
     )
     return row
@@ -221,27 +245,40 @@ async def set_patient_diagnoses(
     problems = diagnosis_list_problems(listed)
     if problems:
         raise BadInput("; ".join(problems))
-    descriptions = [require_text("description", e.description, MAX_DESCRIPTION) if e.description else None for e in entries]
+    descriptions = [
+        require_text("description", e.description, MAX_DESCRIPTION) if e.description else None for e in entries
+    ]
     before = [d.code for d in (await queries.diagnoses_by_patient(uow.db, [patient.id]))[0]]
     await queries.delete_diagnoses(uow.db, patient.id)
     rows = [
         models.Diagnosis(
-            patient_id=patient.id, position=position, code=diagnosis.code, description=description,
-            effective_from=diagnosis.effective_from, effective_to=diagnosis.effective_to,
+            patient_id=patient.id,
+            position=position,
+            code=diagnosis.code,
+            description=description,
+            effective_from=diagnosis.effective_from,
+            effective_to=diagnosis.effective_to,
         )
-        for position, (diagnosis, description) in enumerate(zip(listed, descriptions), 1)
+        for position, (diagnosis, description) in enumerate(zip(listed, descriptions, strict=False), 1)
     ]
     uow.db.add_all(rows)
     await uow.db.flush()
     uow.audit(
-        "patient.diagnoses.set", "Patient", patient.id,
+        "patient.diagnoses.set",
+        "Patient",
+        patient.id,
         before={"codes": before},
-        after={"codes": [r.code for r in rows], "effective": [[str(r.effective_from), str(r.effective_to) if r.effective_to else None] for r in rows]},
+        after={
+            "codes": [r.code for r in rows],
+            "effective": [[str(r.effective_from), str(r.effective_to) if r.effective_to else None] for r in rows],
+        },
     )
     return rows
 
 
-async def remove_staff_assignment(uow: UnitOfWork, actor: Principal, assignment_id: uuid.UUID) -> models.StaffAssignment:
+async def remove_staff_assignment(
+    uow: UnitOfWork, actor: Principal, assignment_id: uuid.UUID
+) -> models.StaffAssignment:
     """Take a staff member off a patient (the Supervisors card's fix when the wrong supervisor shows)."""
     row = await uow.db.get(models.StaffAssignment, assignment_id, with_for_update=True)
     if row is None:
@@ -249,7 +286,9 @@ async def remove_staff_assignment(uow: UnitOfWork, actor: Principal, assignment_
     await visible(uow.db, actor, models.Patient, row.patient_id, "StaffAssignment")
     await queries.delete_staff_assignment(uow.db, row.id)
     uow.audit(
-        "staff_assignment.remove", "StaffAssignment", row.id,
+        "staff_assignment.remove",
+        "StaffAssignment",
+        row.id,
         before={"staffId": str(row.staff_id), "patientId": str(row.patient_id), "role": row.role, "removed": False},
         after={"staffId": str(row.staff_id), "patientId": str(row.patient_id), "role": row.role, "removed": True},
     )
@@ -270,7 +309,9 @@ async def assign_staff(
     uow.db.add(row)
     await uow.db.flush()
     uow.audit(
-        "staff_assignment.create", "StaffAssignment", row.id,
+        "staff_assignment.create",
+        "StaffAssignment",
+        row.id,
         after={"staffId": str(staff.id), "patientId": str(patient.id), "role": role},
     )
     return row
@@ -291,8 +332,11 @@ async def set_supervision_rule(
     row.max_participants_per_supervisor = max_participants_per_supervisor
     await uow.db.flush()
     uow.audit(
-        "supervision_rule.set", "SupervisionRule", row.id,
-        before=before, after={"maxParticipantsPerSupervisor": max_participants_per_supervisor},
+        "supervision_rule.set",
+        "SupervisionRule",
+        row.id,
+        before=before,
+        after={"maxParticipantsPerSupervisor": max_participants_per_supervisor},
     )
     return row
 
@@ -311,13 +355,17 @@ async def set_group_size_bands(
     old = await queries.band_table(uow.db, covering.id, state)
     await queries.delete_band_table(uow.db, covering.id, state)
     rows = [
-        models.GroupSizeBand(payer_id=covering.id, state=state, min_size=lo, max_size=hi, procedure_code=code, modifiers=mods, rate=rate)
+        models.GroupSizeBand(
+            payer_id=covering.id, state=state, min_size=lo, max_size=hi, procedure_code=code, modifiers=mods, rate=rate
+        )
         for lo, hi, code, mods, rate in sorted(specs)
     ]
     uow.db.add_all(rows)
     await uow.db.flush()
     uow.audit(
-        "group_size_bands.set", "Payer", covering.id,
+        "group_size_bands.set",
+        "Payer",
+        covering.id,
         before={"state": state, "bands": [_band_json(b) for b in old]},
         after={"state": state, "bands": [_band_json(b) for b in rows]},
     )
@@ -356,10 +404,19 @@ class DocumentationRuleSpec:
 
 def documentation_rule_snapshot(row: models.PayerDocumentationRule | None) -> dict[str, Any]:
     if row is None:
-        return {"exists": False, "signedNote": SignedNoteRule.WARNING, "minimumMinutes": None, "cosignStates": [], "telehealth": {}}
+        return {
+            "exists": False,
+            "signedNote": SignedNoteRule.WARNING,
+            "minimumMinutes": None,
+            "cosignStates": [],
+            "telehealth": {},
+        }
     return {
-        "exists": True, "signedNote": row.signed_note, "minimumMinutes": row.minimum_minutes,
-        "cosignStates": list(row.cosign_states or []), "telehealth": dict(row.telehealth or {}),
+        "exists": True,
+        "signedNote": row.signed_note,
+        "minimumMinutes": row.minimum_minutes,
+        "cosignStates": list(row.cosign_states or []),
+        "telehealth": dict(row.telehealth or {}),
     }
 
 
@@ -379,7 +436,11 @@ async def set_documentation_rule(
     if len({m.modality for m in mappings}) != len(mappings):
         raise BadInput("telehealth lists a modality more than once")
     for m in mappings:
-        check(telehealth_coding_problem(m.modality, TelehealthCoding(m.home_place_of_service, m.other_place_of_service, m.modifier)))
+        check(
+            telehealth_coding_problem(
+                m.modality, TelehealthCoding(m.home_place_of_service, m.other_place_of_service, m.modifier)
+            )
+        )
     covering = await payer(uow.db, payer_id)
     before = documentation_rule_snapshot((await notes_queries.documentation_rule_rows(uow.db, [covering.id]))[0])
     row = await notes_queries.lock_documentation_rule(uow.db, covering.id, uow.clock.now())
@@ -391,10 +452,20 @@ async def set_documentation_rule(
         row.cosign_states = sorted(set(states))
     if "telehealth" in given:
         row.telehealth = {
-            m.modality.value: {"home": m.home_place_of_service, "other": m.other_place_of_service, "modifier": m.modifier}
+            m.modality.value: {
+                "home": m.home_place_of_service,
+                "other": m.other_place_of_service,
+                "modifier": m.modifier,
+            }
             for m in mappings
         }
     row.updated_at = uow.clock.now()
     await uow.db.flush()
-    uow.audit("documentation_rule.set", "PayerDocumentationRule", covering.id, before=before, after=documentation_rule_snapshot(row))
+    uow.audit(
+        "documentation_rule.set",
+        "PayerDocumentationRule",
+        covering.id,
+        before=before,
+        after=documentation_rule_snapshot(row),
+    )
     return covering

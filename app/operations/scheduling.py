@@ -3,6 +3,7 @@
 Every change to a group or its occurrences takes the group's row lock first
 (queries.groups.lock_live_group), so slot checks and cancellations never interleave.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -42,8 +43,16 @@ from app.rules.scopes import Scope
 from app.rules.updates import GroupUpdateKind
 
 GROUP_FIELDS = (
-    "name", "group_type", "location", "facilitator_id", "co_facilitator_id",
-    "min_capacity", "max_capacity", "duration_minutes", "recurrence_rule", "recurrence_start",
+    "name",
+    "group_type",
+    "location",
+    "facilitator_id",
+    "co_facilitator_id",
+    "min_capacity",
+    "max_capacity",
+    "duration_minutes",
+    "recurrence_rule",
+    "recurrence_start",
 )
 REQUIRED_FIELDS = ("name", "group_type", "facilitator_id", "max_capacity", "duration_minutes")
 LIVE_SLOT_INDEX = "uq_group_occurrences_live_slot"
@@ -95,7 +104,11 @@ def group_snapshot(group: models.GroupDefinition) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in GROUP_FIELDS:
         value = getattr(group, name)
-        out[name] = value.isoformat() if hasattr(value, "isoformat") else (str(value) if isinstance(value, uuid.UUID) else value)
+        out[name] = (
+            value.isoformat()
+            if hasattr(value, "isoformat")
+            else (str(value) if isinstance(value, uuid.UUID) else value)
+        )
     return out
 
 
@@ -103,7 +116,9 @@ def _not_found() -> NotFound:
     return NotFound("No GroupDefinition with that id")
 
 
-async def live_group(db, actor: Principal, group_id: uuid.UUID, *, include_deleted: bool = False) -> models.GroupDefinition:
+async def live_group(
+    db, actor: Principal, group_id: uuid.UUID, *, include_deleted: bool = False
+) -> models.GroupDefinition:
     """The group when visible to the caller and not deleted (deleted groups read as NOT_FOUND,
     unless the caller may see them and asks)."""
     if include_deleted:
@@ -154,7 +169,9 @@ async def create_group(uow: UnitOfWork, actor: Principal, data: NewGroup) -> mod
         location=data.location,
         facilitator_id=await _facilitator(db, actor, data.facilitator_id, facility.id, "facilitator"),
         co_facilitator_id=(
-            await _facilitator(db, actor, data.co_facilitator_id, facility.id, "coFacilitator") if data.co_facilitator_id else None
+            await _facilitator(db, actor, data.co_facilitator_id, facility.id, "coFacilitator")
+            if data.co_facilitator_id
+            else None
         ),
         min_capacity=data.min_capacity,
         max_capacity=data.max_capacity,
@@ -180,9 +197,13 @@ async def update_group(uow: UnitOfWork, actor: Principal, group_id: uuid.UUID, c
         if name in changes and changes[name] is None:
             raise BadInput(f"{camel(name)} cannot be cleared")
     if "facilitator_id" in changes:
-        changes["facilitator_id"] = await _facilitator(db, actor, changes["facilitator_id"], group.facility_id, "facilitator")
+        changes["facilitator_id"] = await _facilitator(
+            db, actor, changes["facilitator_id"], group.facility_id, "facilitator"
+        )
     if changes.get("co_facilitator_id") is not None:
-        changes["co_facilitator_id"] = await _facilitator(db, actor, changes["co_facilitator_id"], group.facility_id, "coFacilitator")
+        changes["co_facilitator_id"] = await _facilitator(
+            db, actor, changes["co_facilitator_id"], group.facility_id, "coFacilitator"
+        )
     if isinstance(changes.get("name"), str):
         changes["name"] = changes["name"].strip()
     if changes.get("recurrence_start") is not None:
@@ -199,7 +220,9 @@ async def update_group(uow: UnitOfWork, actor: Principal, group_id: uuid.UUID, c
     await stage_group_update(uow, group.id, GroupUpdateKind.GROUP_CHANGED)
     if group.location != before.get("location"):
         await stage_schedule_change(uow, group.facility_id)  # its sessions moved to another room
-    uow.audit("group.update", "GroupDefinition", group.id, before=before, after=group_snapshot(group), group_id=group.id)
+    uow.audit(
+        "group.update", "GroupDefinition", group.id, before=before, after=group_snapshot(group), group_id=group.id
+    )
     return GroupUpdated(group, promoted)
 
 
@@ -214,7 +237,8 @@ async def _carry_to_future_occurrences(uow: UnitOfWork, group: models.GroupDefin
     facility = await db.get(models.Facility, group.facility_id)
     for occurrence in await queries.lock_future_occurrences(db, group.id, uow.clock.now()):
         current = {
-            "facilitator_id": occurrence.facilitator_id, "co_facilitator_id": occurrence.co_facilitator_id,
+            "facilitator_id": occurrence.facilitator_id,
+            "co_facilitator_id": occurrence.co_facilitator_id,
             "location": occurrence.location,
             "duration_minutes": _wall_minutes(occurrence.start_time, occurrence.end_time),
         }
@@ -238,8 +262,12 @@ async def _carry_to_future_occurrences(uow: UnitOfWork, group: models.GroupDefin
         occurrence.updated_at = uow.clock.now()
         occurrence.sequence += 1
         uow.audit(
-            "occurrence.update", "GroupOccurrence", occurrence.id,
-            before=snapshot, after={**occurrence_snapshot(occurrence), "title": group.name}, group_id=group.id,
+            "occurrence.update",
+            "GroupOccurrence",
+            occurrence.id,
+            before=snapshot,
+            after={**occurrence_snapshot(occurrence), "title": group.name},
+            group_id=group.id,
         )
         uow.record_event("pm_group_session_updated", occurrence_event(group, occurrence))
 
@@ -251,8 +279,12 @@ async def delete_group(uow: UnitOfWork, actor: Principal, group_id: uuid.UUID) -
     await stage_group_update(uow, group.id, GroupUpdateKind.GROUP_CHANGED)
     await stage_schedule_change(uow, group.facility_id)  # its sessions leave their room's display
     uow.audit(
-        "group.delete", "GroupDefinition", group.id,
-        before={"deletedAt": None}, after={"deletedAt": group.deleted_at.isoformat()}, group_id=group.id,
+        "group.delete",
+        "GroupDefinition",
+        group.id,
+        before={"deletedAt": None},
+        after={"deletedAt": group.deleted_at.isoformat()},
+        group_id=group.id,
     )
     return group
 
@@ -319,15 +351,22 @@ async def add_occurrence(uow: UnitOfWork, actor: Principal, data: NewOccurrence)
     slot = wall_slot(data.session_date, start_time, end_time, facility.timezone)
     check(slot_problem(slot))
     facilitator_id = (
-        await _facilitator(db, actor, data.facilitator_id, group.facility_id, "facilitator") if data.facilitator_id else group.facilitator_id
+        await _facilitator(db, actor, data.facilitator_id, group.facility_id, "facilitator")
+        if data.facilitator_id
+        else group.facilitator_id
     )
     occurrence = models.GroupOccurrence(
-        group_id=group.id, facilitator_id=facilitator_id, co_facilitator_id=group.co_facilitator_id, location=group.location,
+        group_id=group.id,
+        facilitator_id=facilitator_id,
+        co_facilitator_id=group.co_facilitator_id,
+        location=group.location,
         **_slot_columns(slot),
     )
     db.add(occurrence)
     await _flush_live_slot(db, slot)
-    uow.audit("occurrence.add", "GroupOccurrence", occurrence.id, after=occurrence_snapshot(occurrence), group_id=group.id)
+    uow.audit(
+        "occurrence.add", "GroupOccurrence", occurrence.id, after=occurrence_snapshot(occurrence), group_id=group.id
+    )
     uow.record_event("pm_group_session_scheduled", occurrence_event(group, occurrence))
     return occurrence
 
@@ -357,7 +396,9 @@ async def generate_occurrences(
         limit=MAX_GENERATE_OCCURRENCES,
     )
     if len(slots) > MAX_GENERATE_OCCURRENCES:
-        raise BadInput(f"The rule gives more than {MAX_GENERATE_OCCURRENCES} occurrences in that range; generate a shorter range")
+        raise BadInput(
+            f"The rule gives more than {MAX_GENERATE_OCCURRENCES} occurrences in that range; generate a shorter range"
+        )
     for slot in slots:
         check(slot_problem(slot))
     taken = await queries.taken_slots(db, group.id, first_day, last_day)
@@ -365,8 +406,14 @@ async def generate_occurrences(
     created = await queries.add_occurrences(
         db,
         [
-            {"id": uuid.uuid4(), "group_id": group.id, "facilitator_id": group.facilitator_id,
-             "co_facilitator_id": group.co_facilitator_id, "location": group.location, **_slot_columns(slot)}
+            {
+                "id": uuid.uuid4(),
+                "group_id": group.id,
+                "facilitator_id": group.facilitator_id,
+                "co_facilitator_id": group.co_facilitator_id,
+                "location": group.location,
+                **_slot_columns(slot),
+            }
             for slot in fresh
         ],
     )
@@ -374,7 +421,9 @@ async def generate_occurrences(
         uow.record_event("pm_group_session_scheduled", occurrence_event(group, occurrence))
     if created:
         uow.audit(
-            "occurrence.generate", "GroupDefinition", group.id,
+            "occurrence.generate",
+            "GroupDefinition",
+            group.id,
             after={
                 "from": first_day.isoformat(),
                 "to": last_day.isoformat(),
@@ -386,7 +435,9 @@ async def generate_occurrences(
     return Generated(created, len(slots) - len(fresh))
 
 
-async def update_occurrence(uow: UnitOfWork, actor: Principal, occurrence_id: uuid.UUID, changes: dict[str, Any]) -> models.GroupOccurrence:
+async def update_occurrence(
+    uow: UnitOfWork, actor: Principal, occurrence_id: uuid.UUID, changes: dict[str, Any]
+) -> models.GroupOccurrence:
     for name, value in changes.items():
         if value is None:
             raise BadInput(f"{camel(name)} cannot be cleared")
@@ -397,7 +448,9 @@ async def update_occurrence(uow: UnitOfWork, actor: Principal, occurrence_id: uu
     await _refuse_locked_session(db, occurrence, "changed")
     before = occurrence_snapshot(occurrence)
     if "facilitator_id" in changes:
-        occurrence.facilitator_id = await _facilitator(db, actor, changes["facilitator_id"], group.facility_id, "facilitator")
+        occurrence.facilitator_id = await _facilitator(
+            db, actor, changes["facilitator_id"], group.facility_id, "facilitator"
+        )
     if changes.keys() & {"session_date", "start_time", "end_time"}:
         session_date = changes.get("session_date", occurrence.session_date)
         start_time = _seconds(changes.get("start_time", occurrence.start_time))
@@ -420,7 +473,9 @@ async def update_occurrence(uow: UnitOfWork, actor: Principal, occurrence_id: uu
     return occurrence
 
 
-async def cancel_occurrence(uow: UnitOfWork, actor: Principal, occurrence_id: uuid.UUID, reason: str) -> models.GroupOccurrence:
+async def cancel_occurrence(
+    uow: UnitOfWork, actor: Principal, occurrence_id: uuid.UUID, reason: str
+) -> models.GroupOccurrence:
     reason = require_text("reason", reason, max_length=1000)
     occurrence, group = await visible_occurrence(uow.db, actor, occurrence_id, lock=True)
     if occurrence.cancelled_at is not None:
@@ -431,8 +486,13 @@ async def cancel_occurrence(uow: UnitOfWork, actor: Principal, occurrence_id: uu
     occurrence.updated_at = occurrence.cancelled_at
     occurrence.sequence += 1
     uow.audit(
-        "occurrence.cancel", "GroupOccurrence", occurrence.id,
-        before={"cancelledAt": None}, after={"cancelledAt": _utc_iso(occurrence.cancelled_at)}, reason=reason, group_id=group.id,
+        "occurrence.cancel",
+        "GroupOccurrence",
+        occurrence.id,
+        before={"cancelledAt": None},
+        after={"cancelledAt": _utc_iso(occurrence.cancelled_at)},
+        reason=reason,
+        group_id=group.id,
     )
     uow.record_event("pm_group_session_cancelled", {**occurrence_event(group, occurrence), "reason": reason})
     return occurrence

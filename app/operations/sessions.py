@@ -1,4 +1,5 @@
 """Group sessions (CL-14): ad-hoc sessions, late participants, and which session a caller may see."""
+
 from __future__ import annotations
 
 import uuid
@@ -35,7 +36,9 @@ class NewSession:
     modality: Modality = Modality.IN_PERSON
 
 
-async def visible_session(db, actor: Principal, session_id: uuid.UUID, *, lock: Lock | None = None) -> models.GroupSession:
+async def visible_session(
+    db, actor: Principal, session_id: uuid.UUID, *, lock: Lock | None = None
+) -> models.GroupSession:
     """The session when in one of the caller's facilities, held as `lock` says."""
     return visible_or_not_found(actor, await queries.session(db, session_id, lock=lock), "GroupSession")
 
@@ -70,10 +73,15 @@ async def create_group_session(uow: UnitOfWork, actor: Principal, data: NewSessi
     missing = [pk for pk in data.patient_ids if facility_of[pk] != facility.id]
     if missing:
         raise BadInput(
-            "patientIds must name patients of the session's facility: " + ", ".join(encode_id("Patient", pk) for pk in missing)
+            "patientIds must name patients of the session's facility: "
+            + ", ".join(encode_id("Patient", pk) for pk in missing)
         )
     session = models.GroupSession(
-        facility_id=facility.id, group_type=data.group_type, title=title, starts_at=data.starts_at, ends_at=data.ends_at,
+        facility_id=facility.id,
+        group_type=data.group_type,
+        title=title,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
         modality=data.modality,
     )
     db.add(session)
@@ -81,14 +89,18 @@ async def create_group_session(uow: UnitOfWork, actor: Principal, data: NewSessi
     await queries.add_roster_entries(db, session.id, data.patient_ids, now=uow.clock.now())
     await db.refresh(session)
     uow.audit(
-        "session.create", "GroupSession", session.id,
+        "session.create",
+        "GroupSession",
+        session.id,
         after={**session_snapshot(session), "patientIds": [str(pk) for pk in data.patient_ids]},
         session_id=session.id,
     )
     return session
 
 
-async def add_session_participant(uow: UnitOfWork, actor: Principal, session_id: uuid.UUID, patient_id: uuid.UUID) -> models.RosterEntry:
+async def add_session_participant(
+    uow: UnitOfWork, actor: Principal, session_id: uuid.UUID, patient_id: uuid.UUID
+) -> models.RosterEntry:
     """A patient added to the roster by hand after the session was created (addedLate)."""
     db = uow.db
     session = await visible_session(db, actor, session_id, lock=Lock.WRITE)
@@ -104,7 +116,9 @@ async def add_session_participant(uow: UnitOfWork, actor: Principal, session_id:
         raise Conflict("The patient is already on this session's roster")
     entry = await db.get(models.RosterEntry, made[0])
     uow.audit(
-        "session.participant_add", "RosterEntry", entry.id,
+        "session.participant_add",
+        "RosterEntry",
+        entry.id,
         after={"patientId": str(patient.id), "status": AttendanceStatus.SCHEDULED, "addedLate": True},
         session_id=session.id,
     )
@@ -112,7 +126,9 @@ async def add_session_participant(uow: UnitOfWork, actor: Principal, session_id:
     return entry
 
 
-async def set_session_modality(uow: UnitOfWork, actor: Principal, session_id: uuid.UUID, modality: Modality) -> models.GroupSession:
+async def set_session_modality(
+    uow: UnitOfWork, actor: Principal, session_id: uuid.UUID, modality: Modality
+) -> models.GroupSession:
     """How the room meets: in person, by video or by audio; members marked otherwise keep their own."""
     session = await visible_session(uow.db, actor, session_id, lock=Lock.WRITE)
     if session.cancelled_at is not None:
@@ -123,7 +139,13 @@ async def set_session_modality(uow: UnitOfWork, actor: Principal, session_id: uu
     if before == modality:
         raise IllegalTransition(f"The session is already {modality}")
     session.modality = modality
-    uow.audit("session.modality", "GroupSession", session.id, before={"modality": before}, after={"modality": modality},
-              session_id=session.id)
+    uow.audit(
+        "session.modality",
+        "GroupSession",
+        session.id,
+        before={"modality": before},
+        after={"modality": modality},
+        session_id=session.id,
+    )
     await stage_session_update(uow, session.id, SessionUpdateKind.VISIT_CHANGED)
     return session

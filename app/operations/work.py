@@ -1,5 +1,6 @@
 """Where a unit of work meets the rest of the running service: live updates are staged in its
 transaction, and committed events are handed to the feed consumers and the relay at once."""
+
 from __future__ import annotations
 
 from app.db.uow import UnitOfWork

@@ -1,5 +1,6 @@
 """Absence alerts: a patient who misses a group's sessions several times in a row is flagged on
 their enrollment until they come to one again."""
+
 from __future__ import annotations
 
 import uuid

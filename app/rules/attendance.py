@@ -1,5 +1,6 @@
 """The attendance state machine (rules.md §7), the checks on one attendance change, and the
 derived session status."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -175,9 +176,7 @@ def session_window_problem(starts_at: datetime, ends_at: datetime) -> str | None
     return None
 
 
-def session_date_range(
-    date_from: date | None, date_to: date | None, today: date
-) -> tuple[date, date]:
+def session_date_range(date_from: date | None, date_to: date | None, today: date) -> tuple[date, date]:
     """The list page's date range (facility-local, inclusive): today when neither end is given,
     a single day when only one is."""
     start = date_from or date_to or today
@@ -204,4 +203,6 @@ def local_window(starts_at: datetime, ends_at: datetime, timezone: str) -> Local
     """A session's date and wall-clock times in its facility's time zone."""
     zone = ZoneInfo(timezone)
     start = starts_at.astimezone(zone)
-    return LocalWindow(start.date(), start.time().replace(tzinfo=None), ends_at.astimezone(zone).time().replace(tzinfo=None))
+    return LocalWindow(
+        start.date(), start.time().replace(tzinfo=None), ends_at.astimezone(zone).time().replace(tzinfo=None)
+    )

@@ -1,4 +1,5 @@
 """Group-size band tables: shape checks when a table is set."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -27,7 +28,7 @@ def band_table_problems(bands: Sequence[BandSpec]) -> list[str]:
         elif rate != rate.quantize(Decimal("0.01")):
             problems.append(f"band {lo}-{hi}: rate has more than two decimal places")
     ordered = sorted((lo, hi) for lo, hi, *_ in bands)
-    for (lo1, hi1), (lo2, hi2) in zip(ordered, ordered[1:]):
+    for (lo1, hi1), (lo2, hi2) in zip(ordered, ordered[1:], strict=False):
         if lo2 <= hi1:
             problems.append(f"bands {lo1}-{hi1} and {lo2}-{hi2} overlap")
     return problems

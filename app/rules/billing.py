@@ -1,4 +1,5 @@
 """Billing helpers shared by the live preview and the claim scrubber (rules.md §8, §9)."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -225,9 +226,7 @@ def member_primary_coverage(coverages: Iterable[Coverage], session_date: date) -
     return min(primaries, key=lambda c: c.payer_code, default=None)
 
 
-def resolve_payer(
-    members_coverages: Iterable[Iterable[Coverage]], session_date: date
-) -> PayerId | None:
+def resolve_payer(members_coverages: Iterable[Iterable[Coverage]], session_date: date) -> PayerId | None:
     """The primary payer held by most members on the session date; ties go to the lowest payerCode."""
     members_per_payer: Counter[tuple[str, PayerId]] = Counter()
     for coverages in members_coverages:
@@ -304,6 +303,8 @@ def check_diagnoses(members: Iterable[RosterEntry]) -> BillingIssue | None:
     verb = "has" if len(missing) == 1 else "have"
     message = f"{_plural(len(missing), 'billable participant')} {verb} no active diagnosis on the session date"
     return BillingIssue(MISSING_DIAGNOSIS, BLOCKING, message, participant_ids=missing)
+
+
 RulesByPayer = Mapping[PayerId, DocumentationRule]
 
 
@@ -319,15 +320,20 @@ def _below_minimum(member: RosterEntry, rule: DocumentationRule | None) -> bool:
     return not meets_minimum(member.minutes, rule.minimum_minutes)
 
 
-def billable_members(members: Iterable[RosterEntry], session_date: date, rules_by_payer: RulesByPayer) -> list[RosterEntry]:
+def billable_members(
+    members: Iterable[RosterEntry], session_date: date, rules_by_payer: RulesByPayer
+) -> list[RosterEntry]:
     """ATTENDED or LATE, and there for the minimum minutes of their payer's rule (when it sets one)."""
     return [
-        m for m in members
+        m
+        for m in members
         if is_billable_status(m.status) and not _below_minimum(m, member_rule(m, session_date, rules_by_payer))
     ]
 
 
-def check_minimum_minutes(members: Sequence[RosterEntry], session_date: date, rules_by_payer: RulesByPayer) -> BillingIssue | None:
+def check_minimum_minutes(
+    members: Sequence[RosterEntry], session_date: date, rules_by_payer: RulesByPayer
+) -> BillingIssue | None:
     """A WARNING naming every present member below their payer's minimum visit, with the minutes:
     they are not billable (and not counted for the band)."""
     short: list[tuple[RosterEntry, int]] = []
@@ -339,7 +345,9 @@ def check_minimum_minutes(members: Sequence[RosterEntry], session_date: date, ru
         return None
     details = "; ".join(f"{m.minutes} of {minimum} minutes" for m, minimum in short)
     verb = "is" if len(short) == 1 else "are"
-    message = f"{_plural(len(short), 'participant')} {verb} below the payer's minimum visit and not billable ({details})"
+    message = (
+        f"{_plural(len(short), 'participant')} {verb} below the payer's minimum visit and not billable ({details})"
+    )
     return BillingIssue(BELOW_MINIMUM_MINUTES, WARNING, message, participant_ids=tuple(m.id for m, _ in short))
 
 
@@ -360,7 +368,9 @@ def check_unsigned_notes(
             message = "The participant's note is not signed"
         else:
             message = "The participant's note awaits a supervisor's co-signature"
-        issues.append(BillingIssue(NOTE_UNSIGNED, IssueSeverity(rule.signed_note.value), message, participant_ids=(member.id,)))
+        issues.append(
+            BillingIssue(NOTE_UNSIGNED, IssueSeverity(rule.signed_note.value), message, participant_ids=(member.id,))
+        )
     return issues
 
 
@@ -371,9 +381,7 @@ MEMBER_ISSUES = frozenset({NOTE_UNSIGNED})
 def claim_issues(preview: Preview, participant_id: str | None) -> tuple[BillingIssue, ...]:
     """The preview's findings a member's claim carries: every session-wide one, and the per-member
     ones (an unsigned note) only when they are about this member."""
-    return tuple(
-        i for i in preview.issues if i.code not in MEMBER_ISSUES or participant_id in i.participant_ids
-    )
+    return tuple(i for i in preview.issues if i.code not in MEMBER_ISSUES or participant_id in i.participant_ids)
 
 
 def _with_acceptance(issue: BillingIssue, accepted_codes: Collection[str]) -> BillingIssue:
@@ -492,7 +500,9 @@ def charge_lines(
             facility_place_of_service=facility_place_of_service,
             overrides=rule.telehealth if rule else None,
         )
-        line = member_charge(band, participant_id=member.id, coverage=coverage, service_date=session_date, coding=coding)
+        line = member_charge(
+            band, participant_id=member.id, coverage=coverage, service_date=session_date, coding=coding
+        )
         if line is not None:
             lines.append(line)
     return tuple(lines)

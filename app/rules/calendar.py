@@ -1,5 +1,6 @@
 """Calendar feeds as RFC 5545 documents (rendered by the icalendar library): one VEVENT per
 occurrence, in the facility's zone with its VTIMEZONE, and nothing about patients."""
+
 from __future__ import annotations
 
 import functools

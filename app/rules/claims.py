@@ -6,6 +6,7 @@ against the charge that stands and the claims already made. `plan_correction` de
 member, what the pipeline carries out: keep, build a new ORIGINAL, or answer the claim the payer
 holds with a REPLACEMENT (CLM05-3 = 7) or a VOID (8).
 """
+
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence

@@ -1,4 +1,5 @@
 """AHCCCS IOP/PHP compliance over one Monday–Sunday week (rules.md §6)."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -120,7 +121,9 @@ def evaluate_compliance(
         for day in sorted(daily):
             actual = _round(daily[day])
             if actual < thresholds.hours_per_day:
-                gaps.append(_gap(HOURS_PER_DAY, thresholds.hours_per_day, actual, "hour", f" on {day.isoformat()}", day))
+                gaps.append(
+                    _gap(HOURS_PER_DAY, thresholds.hours_per_day, actual, "hour", f" on {day.isoformat()}", day)
+                )
     return ComplianceResult(
         program=program,
         status=NON_COMPLIANT if gaps else COMPLIANT,
@@ -132,7 +135,9 @@ def evaluate_compliance(
     )
 
 
-def _gap(requirement: str, required: float, actual: float, unit: str, where: str, day: date | None = None) -> ComplianceGap:
+def _gap(  # noqa: PLR0917 - one gap's fields
+    requirement: str, required: float, actual: float, unit: str, where: str, day: date | None = None
+) -> ComplianceGap:
     short_by = _round(required - actual)
     amount = _number(short_by)
     noun = unit if amount == "1" else unit + "s"
@@ -164,5 +169,13 @@ def projected_sessions(
     for a week with no occurrences yet."""
     if not rule or anchor is None:
         return []
-    slots = expand_recurrence(rule, wall_anchor(anchor, tz_name), tz_name, monday, monday + timedelta(days=6), duration_minutes, MAX_SLOTS_PER_WEEK)
+    slots = expand_recurrence(
+        rule,
+        wall_anchor(anchor, tz_name),
+        tz_name,
+        monday,
+        monday + timedelta(days=6),
+        duration_minutes,
+        MAX_SLOTS_PER_WEEK,
+    )
     return session_hours((s.session_date, s.starts_at, s.ends_at, None) for s in slots if slot_problem(s) is None)

@@ -1,5 +1,6 @@
 """A patient's diagnoses (ICD-10-CM): the code's form, the ordered list a clinic keeps, which are
 active on a service date, and the 837P's pointers from a service line to them."""
+
 from __future__ import annotations
 
 import re

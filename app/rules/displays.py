@@ -1,5 +1,6 @@
 """Room displays (issue 18): pairing codes, the guessing limit, how a patient's name reads on a wall,
 and which session a room's display shows."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -73,7 +74,11 @@ def display_name(full_name: str, name_format: NameFormat) -> str:
     if not parts:
         return "?"
     if name_format == NameFormat.INITIALS:
-        return " ".join(f"{part[0].upper()}." for part in (parts[0], parts[-1]) if part) if len(parts) > 1 else f"{parts[0][0].upper()}."
+        return (
+            " ".join(f"{part[0].upper()}." for part in (parts[0], parts[-1]) if part)
+            if len(parts) > 1
+            else f"{parts[0][0].upper()}."
+        )
     if len(parts) == 1:
         return parts[0]
     return f"{parts[0]} {parts[-1][0].upper()}."

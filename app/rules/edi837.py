@@ -1,4 +1,5 @@
 """X12 837P (005010X222A1) for one member's claim: a pure renderer and the checks pyx12 does not make."""
+
 from __future__ import annotations
 
 import re
@@ -18,7 +19,11 @@ REPETITION = "^"
 VERSION = "005010X222A1"
 
 ORIGINAL, REPLACEMENT, VOID = "1", "7", "8"
-FREQUENCY_CODES = {ClaimFrequency.ORIGINAL: ORIGINAL, ClaimFrequency.REPLACEMENT: REPLACEMENT, ClaimFrequency.VOID: VOID}
+FREQUENCY_CODES = {
+    ClaimFrequency.ORIGINAL: ORIGINAL,
+    ClaimFrequency.REPLACEMENT: REPLACEMENT,
+    ClaimFrequency.VOID: VOID,
+}
 CORRECTIONS = frozenset({REPLACEMENT, VOID})
 
 # Place of service: 11 (office) fits an outpatient clinic and is the default; 53 (community
@@ -30,6 +35,7 @@ PLACES_OF_SERVICE = frozenset({OFFICE, COMMUNITY_MENTAL_HEALTH_CENTER, TELEHEALT
 
 # HI01's qualifier names the principal diagnosis, the rest are other diagnoses (ICD-10-CM).
 PRINCIPAL_DIAGNOSIS, OTHER_DIAGNOSIS = "ABK", "ABF"
+
 
 @dataclass(frozen=True)
 class Submitter:
@@ -169,26 +175,48 @@ def _segment(*elements: str) -> str:
 def _isa(claim: Claim837) -> str:
     stamp = claim.created_at
     return _segment(
-        "ISA", "00", " " * 10, "00", " " * 10,
-        "ZZ", clean(claim.submitter.id)[:15].ljust(15),
-        "ZZ", clean(claim.receiver.id)[:15].ljust(15),
-        stamp.strftime("%y%m%d"), stamp.strftime("%H%M"), REPETITION, "00501",
-        f"{claim.interchange_control_number:09d}", "0", "P" if claim.production else "T", COMPONENT,
+        "ISA",
+        "00",
+        " " * 10,
+        "00",
+        " " * 10,
+        "ZZ",
+        clean(claim.submitter.id)[:15].ljust(15),
+        "ZZ",
+        clean(claim.receiver.id)[:15].ljust(15),
+        stamp.strftime("%y%m%d"),
+        stamp.strftime("%H%M"),
+        REPETITION,
+        "00501",
+        f"{claim.interchange_control_number:09d}",
+        "0",
+        "P" if claim.production else "T",
+        COMPONENT,
     )
 
 
 def _gs(claim: Claim837) -> str:
     stamp = claim.created_at
-    return _segment("GS", "HC", clean(claim.submitter.id), clean(claim.receiver.id), stamp.strftime("%Y%m%d"),
-                    stamp.strftime("%H%M"), str(claim.interchange_control_number), "X", VERSION)
+    return _segment(
+        "GS",
+        "HC",
+        clean(claim.submitter.id),
+        clean(claim.receiver.id),
+        stamp.strftime("%Y%m%d"),
+        stamp.strftime("%H%M"),
+        str(claim.interchange_control_number),
+        "X",
+        VERSION,
+    )
 
 
 def _header(claim: Claim837) -> list[str]:
     stamp, submitter, receiver = claim.created_at, claim.submitter, claim.receiver
     return [
         _segment("ST", "837", "0001", VERSION),
-        _segment("BHT", "0019", "00", clean(claim.claim_number), stamp.strftime("%Y%m%d"),
-                 stamp.strftime("%H%M"), "CH"),
+        _segment(
+            "BHT", "0019", "00", clean(claim.claim_number), stamp.strftime("%Y%m%d"), stamp.strftime("%H%M"), "CH"
+        ),
         _segment("NM1", "41", "2", clean(submitter.name), "", "", "", "", "46", clean(submitter.id)),
         _segment("PER", "IC", clean(submitter.contact_name), "TE", digits(submitter.contact_phone)),
         _segment("NM1", "40", "2", clean(receiver.name), "", "", "", "", "46", clean(receiver.id)),
@@ -218,36 +246,51 @@ def _subscriber(claim: Claim837) -> list[str]:
     segments = [
         _segment("HL", "2", "1", "22", "0"),
         _segment("SBR", "P", "18", "", "", "", "", "", "", claim.claim_filing_indicator),
-        _segment("NM1", "IL", "1", clean(member.last_name), clean(member.first_name), "", "", "",
-                 "MI", clean(member.member_id)),
+        _segment(
+            "NM1",
+            "IL",
+            "1",
+            clean(member.last_name),
+            clean(member.first_name),
+            "",
+            "",
+            "",
+            "MI",
+            clean(member.member_id),
+        ),
     ]
     if member.address is not None:
         segments += _address(member.address)
     sex = member.sex if member.sex in ("M", "F") else "U"  # DMG03 knows no other codes
     segments.append(_segment("DMG", "D8", member.date_of_birth.strftime("%Y%m%d"), sex))
-    segments.append(
-        _segment("NM1", "PR", "2", clean(payer.name), "", "", "", "", "PI", clean(payer.payer_code))
-    )
+    segments.append(_segment("NM1", "PR", "2", clean(payer.name), "", "", "", "", "PI", clean(payer.payer_code)))
     return segments
 
 
 def _claim(claim: Claim837) -> list[str]:
     facility_code = COMPONENT.join((claim.place_of_service, "B", claim.frequency_code))
     segments = [
-        _segment("CLM", clean(claim.claim_number), x12_amount(claim.total_amount), "", "",
-                 facility_code, "Y", "A", "Y", "Y"),
+        _segment(
+            "CLM", clean(claim.claim_number), x12_amount(claim.total_amount), "", "", facility_code, "Y", "A", "Y", "Y"
+        ),
     ]
     if claim.frequency_code in CORRECTIONS and claim.original_claim_number:
         segments.append(_segment("REF", "F8", clean(claim.original_claim_number)))
     if claim.diagnosis_codes:
-        segments.append(_segment("HI", *(
-            f"{PRINCIPAL_DIAGNOSIS if number == 0 else OTHER_DIAGNOSIS}{COMPONENT}{clean(code).replace('.', '')}"
-            for number, code in enumerate(claim.diagnosis_codes[:12])
-        )))
+        segments.append(
+            _segment(
+                "HI",
+                *(
+                    f"{PRINCIPAL_DIAGNOSIS if number == 0 else OTHER_DIAGNOSIS}{COMPONENT}{clean(code).replace('.', '')}"
+                    for number, code in enumerate(claim.diagnosis_codes[:12])
+                ),
+            )
+        )
     if claim.rendering_provider is not None:
         doctor = claim.rendering_provider
-        segments.append(_segment("NM1", "82", "1", clean(doctor.last_name), clean(doctor.first_name),
-                                 "", "", "", "XX", doctor.npi))
+        segments.append(
+            _segment("NM1", "82", "1", clean(doctor.last_name), clean(doctor.first_name), "", "", "", "XX", doctor.npi)
+        )
     return segments
 
 
@@ -259,8 +302,16 @@ def _service_lines(lines: Sequence[ServiceLine], claim_place_of_service: str) ->
         place = line.place_of_service if line.place_of_service not in (None, claim_place_of_service) else ""
         segments += [
             _segment("LX", str(number)),
-            _segment("SV1", procedure, x12_amount(line.amount), "UN", str(line.units), place, "",
-                     COMPONENT.join(str(p) for p in line.diagnosis_pointers[:4])),
+            _segment(
+                "SV1",
+                procedure,
+                x12_amount(line.amount),
+                "UN",
+                str(line.units),
+                place,
+                "",
+                COMPONENT.join(str(p) for p in line.diagnosis_pointers[:4]),
+            ),
             _segment("DTP", "472", "D8", line.service_date.strftime("%Y%m%d")),
         ]
     return segments
@@ -408,7 +459,13 @@ def _claims(segments: list[list[str]]) -> list[list[list[str]]]:
 # Elements the 837P requires in the segments rendered here (by position): a name of only emoji or
 # zero-width characters cleans to nothing, and an empty NM103 is rejected by payers.
 REQUIRED_ELEMENTS = {
-    "NM1": (1, 2, 3, 8, 9), "N3": (1,), "N4": (1, 2, 3), "DMG": (1, 2), "CLM": (1, 2, 5), "REF": (1, 2), "SV1": (1, 2),
+    "NM1": (1, 2, 3, 8, 9),
+    "N3": (1,),
+    "N4": (1, 2, 3),
+    "DMG": (1, 2),
+    "CLM": (1, 2, 5),
+    "REF": (1, 2),
+    "SV1": (1, 2),
 }
 
 
@@ -418,7 +475,9 @@ def _required_problems(segments: list[list[str]]) -> list[str]:
         for position in REQUIRED_ELEMENTS.get(segment[0], ()):
             if not _element(segment, position).strip():
                 qualifier = f"*{_element(segment, 1)}" if segment[0] in ("NM1", "REF") and position != 1 else ""
-                problems.append(f"{segment[0]}{qualifier}: {segment[0]}{position:02d} is empty, and the guide requires it")
+                problems.append(
+                    f"{segment[0]}{qualifier}: {segment[0]}{position:02d} is empty, and the guide requires it"
+                )
     return problems
 
 
@@ -482,7 +541,9 @@ def edi_problems(text: str) -> list[str]:
         problems.append("no CLM segment")
     for claim in claims:
         problems += (
-            _frequency_problems(claim, component) + _total_problems(claim) + _diagnosis_problems(claim, component)
+            _frequency_problems(claim, component)
+            + _total_problems(claim)
+            + _diagnosis_problems(claim, component)
             + _place_problems(claim, component)
         )
     return problems + _required_problems(segments) + _npi_problems(segments) + _envelope_problems(segments)

@@ -1,6 +1,7 @@
 """Finalization (attendance guide, Steps; rules.md §9): at its end time a session is billed unless
 its billing preview has a BLOCKING issue; then it waits until the last one clears or until the
 finalization deadline, when it is billed with its issues recorded on the claims."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -1,4 +1,5 @@
 """Group-definition checks: capacities, duration, recurrence."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -55,12 +56,10 @@ def group_problems(group: GroupShape) -> list[str]:
 FOLLOWED = ("facilitator_id", "co_facilitator_id", "location", "duration_minutes")
 
 
-def occurrence_follows(before: Mapping[str, Any], after: Mapping[str, Any], occurrence: Mapping[str, Any]) -> dict[str, Any]:
+def occurrence_follows(
+    before: Mapping[str, Any], after: Mapping[str, Any], occurrence: Mapping[str, Any]
+) -> dict[str, Any]:
     """The group's edits a future occurrence takes: each of facilitator, co-facilitator, location
     and duration that changed on the group, where the occurrence still had the group's old value
     (a substitute facilitator or a one-off room set on the occurrence stays)."""
-    return {
-        name: after[name]
-        for name in FOLLOWED
-        if before[name] != after[name] and occurrence[name] == before[name]
-    }
+    return {name: after[name] for name in FOLLOWED if before[name] != after[name] and occurrence[name] == before[name]}

@@ -1,5 +1,6 @@
 """A patient's attendance history: minutes per session and the tallies per group that treatment
 plans and payers read (IOP/PHP programs are audited on them)."""
+
 from __future__ import annotations
 
 import uuid

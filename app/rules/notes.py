@@ -1,5 +1,6 @@
 """Clinical notes (CL-14): the group note and each member's note, DRAFT → SIGNED → CO_SIGNED, who
 may take each step, when a co-signature is required, and what a note's text may hold."""
+
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from app.errors import ErrorCode
-from app.rules.attendance import Refusal, AttendanceStatus
+from app.rules.attendance import AttendanceStatus, Refusal
 
 
 class NoteStatus(StrEnum):
@@ -93,7 +94,9 @@ def cosign_required(cosign_states: Collection[str], facility_state: str) -> bool
     return facility_state.upper() in {s.upper() for s in cosign_states}
 
 
-def note_action_refusal(action: NoteAction, status: str, actor: NoteActor, *, cosign_is_required: bool) -> Refusal | None:
+def note_action_refusal(
+    action: NoteAction, status: str, actor: NoteActor, *, cosign_is_required: bool
+) -> Refusal | None:
     """Why the actor may not take the step on a note in `status`, or None.
 
     Checked in this order: the lifecycle (a signed note is immutable), then who asks."""
@@ -101,7 +104,10 @@ def note_action_refusal(action: NoteAction, status: str, actor: NoteActor, *, co
     if status not in allowed_from:
         return Refusal(ErrorCode.ILLEGAL_TRANSITION, _lifecycle_message(action, status))
     if action == COSIGN and not cosign_is_required:
-        return Refusal(ErrorCode.ILLEGAL_TRANSITION, "No co-signature is required for this note (the payer's rule for the facility's state)")
+        return Refusal(
+            ErrorCode.ILLEGAL_TRANSITION,
+            "No co-signature is required for this note (the payer's rule for the facility's state)",
+        )
     if action in (EDIT, SIGN) and not actor.is_author:
         return Refusal(ErrorCode.FORBIDDEN, "Only the note's author may edit or sign it")
     if action == SIGN and not actor.is_facilitator:
@@ -112,7 +118,9 @@ def note_action_refusal(action: NoteAction, status: str, actor: NoteActor, *, co
         if actor.is_author:
             return Refusal(ErrorCode.FORBIDDEN, "The author may not co-sign their own note")
     if action == ADD_ADDENDUM and not (actor.is_author or actor.is_facilitator or actor.is_supervisor):
-        return Refusal(ErrorCode.FORBIDDEN, "Only the author, a facilitator or a supervisor of the session may add an addendum")
+        return Refusal(
+            ErrorCode.FORBIDDEN, "Only the author, a facilitator or a supervisor of the session may add an addendum"
+        )
     return None
 
 

@@ -1,4 +1,5 @@
 """RFC 5545 recurrence rules for group schedules: validation and expansion in facility wall time."""
+
 from __future__ import annotations
 
 import re
@@ -22,9 +23,14 @@ _FREQUENCIES = ("SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", 
 # RFC 5545 section 3.3.10: each BYxxx part is a list of integers in these ranges (signed where a
 # count from the end is allowed). dateutil reads more (BYEASTER, BYWEEKDAY, ...); no calendar sends them.
 _NUMBER_LISTS = {
-    "BYSECOND": (0, 60, False), "BYMINUTE": (0, 59, False), "BYHOUR": (0, 23, False),
-    "BYMONTHDAY": (1, 31, True), "BYYEARDAY": (1, 366, True), "BYWEEKNO": (1, 53, True),
-    "BYMONTH": (1, 12, False), "BYSETPOS": (1, 366, True),
+    "BYSECOND": (0, 60, False),
+    "BYMINUTE": (0, 59, False),
+    "BYHOUR": (0, 23, False),
+    "BYMONTHDAY": (1, 31, True),
+    "BYYEARDAY": (1, 366, True),
+    "BYWEEKNO": (1, 53, True),
+    "BYMONTH": (1, 12, False),
+    "BYSETPOS": (1, 366, True),
 }
 _RULE_PARTS = ("FREQ", "UNTIL", "COUNT", "INTERVAL", *_NUMBER_LISTS, "BYDAY", "WKST")
 _DIGITS = re.compile(r"[0-9]{1,3}")
@@ -67,8 +73,10 @@ def recurrence_rule_problem(rule: str, anchor: datetime | None = None) -> str | 
         return "recurrenceRule INTERVAL must be at least 1"
     per_day = starts_per_day(parsed)
     if per_day > 1:
-        return (f"recurrenceRule yields {per_day} starts a day (several BYHOUR, BYMINUTE or BYSECOND values): "
-                "more frequent than DAILY; make one group per start time")
+        return (
+            f"recurrenceRule yields {per_day} starts a day (several BYHOUR, BYMINUTE or BYSECOND values): "
+            "more frequent than DAILY; make one group per start time"
+        )
     if parsed._count is not None and parsed._count < 1:  # noqa: SLF001
         return "recurrenceRule COUNT must be at least 1"
     if parsed._until is not None and parsed._until < parsed._dtstart:  # noqa: SLF001
@@ -76,8 +84,10 @@ def recurrence_rule_problem(rule: str, anchor: datetime | None = None) -> str | 
     if _never_matches(parsed):
         return "recurrenceRule never produces an occurrence: no date satisfies all of its BY parts"
     if parsed._count is not None and _count_until(text, parsed._dtstart) is None:  # noqa: SLF001
-        return (f"recurrenceRule COUNT must end within {MAX_COUNT_SPAN_TEXT} of recurrenceStart; "
-                "a longer schedule ends with UNTIL")
+        return (
+            f"recurrenceRule COUNT must end within {MAX_COUNT_SPAN_TEXT} of recurrenceStart; "
+            "a longer schedule ends with UNTIL"
+        )
     return None
 
 
@@ -129,7 +139,7 @@ def _part_problem(name: str, value: str) -> str | None:
     return None
 
 
-def expand_recurrence(
+def expand_recurrence(  # noqa: PLR0917 - a rule and its window
     rule: str,
     anchor: datetime,
     tz_name: str,
@@ -217,7 +227,9 @@ def _from_window(parsed: rrule, first_day: date) -> rrule:
 
 def _derived_parts(parsed: rrule) -> dict:
     explicit: dict = {
-        "byhour": parsed._byhour, "byminute": parsed._byminute, "bysecond": parsed._bysecond,  # noqa: SLF001
+        "byhour": parsed._byhour,  # noqa: SLF001 - dateutil exposes no public accessor
+        "byminute": parsed._byminute,  # noqa: SLF001 - dateutil exposes no public accessor
+        "bysecond": parsed._bysecond,  # noqa: SLF001
     }
     if parsed._bymonth:  # noqa: SLF001
         explicit["bymonth"] = parsed._bymonth  # noqa: SLF001

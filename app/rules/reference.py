@@ -1,4 +1,5 @@
 """Checks on reference data: NPI check digit, state codes, time zones, text fields."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -42,7 +43,9 @@ def state_problem(state: str) -> str | None:
 
 # IANA names that are a place ("America/Phoenix"); the others are fixed offsets or legacy rules
 # ("Etc/GMT+7", "EST5EDT", "MST") or no zone at all ("Factory"), which a clinic's clock never follows.
-GEOGRAPHIC_AREAS = frozenset({"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific"})
+GEOGRAPHIC_AREAS = frozenset(
+    {"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific"}
+)
 
 
 def timezone_problem(name: str, known_zones: frozenset[str]) -> str | None:

@@ -1,4 +1,5 @@
 """Group types, occurrence status and other small scheduling rules."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Who may do what: the scopes a bearer token carries (rules.md §2, the guides' permission names)."""
+
 from __future__ import annotations
 
 from enum import StrEnum

@@ -1,4 +1,5 @@
 """What a live watcher is told: the kind of each session or group update (rules.md §10)."""
+
 from __future__ import annotations
 
 from enum import StrEnum

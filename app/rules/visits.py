@@ -1,6 +1,7 @@
 """Partial attendance and telehealth: when a member arrived and left, how many minutes count, a
 payer's minimum for a billable group visit, and the place of service and modifiers a modality
 puts on the claim (CMS's telehealth rules by default, a payer's own mapping where it has one)."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

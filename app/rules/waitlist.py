@@ -1,4 +1,5 @@
 """The self-filling waitlist (rules.md §5): who gets a seat, who waits, who moves up."""
+
 from __future__ import annotations
 
 from collections.abc import Hashable

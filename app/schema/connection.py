@@ -1,4 +1,5 @@
 """Relay connections: one generic shape, named per node type (GroupDefinitionConnection, ...)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

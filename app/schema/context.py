@@ -1,4 +1,5 @@
 """What every resolver of one operation shares: the caller, its loaders and its one transaction."""
+
 from __future__ import annotations
 
 import asyncio
@@ -157,4 +158,3 @@ class OperationScope(SchemaExtension):
                     await loaders.close()
                 except Exception as error:  # noqa: BLE001 - the result stands; the broken connection is discarded
                     log.warning("closing the request's read session failed: %s", type(error).__name__)
-

@@ -9,6 +9,7 @@ as GitHub's and Shopify's APIs count. Scalars are free. A document over the limi
 QUERY_TOO_COMPLEX before any resolver (and so any SQL) runs; every response carries
 `extensions.cost` = {requested, limit}.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
@@ -81,12 +82,16 @@ def query_cost(
 
 
 class _Walk:
-    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], variables: Mapping[str, Any]) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], variables: Mapping[str, Any]
+    ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
 
-    def selection_cost(self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType, multiplier: int, page: int | None) -> int:
+    def selection_cost(
+        self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType, multiplier: int, page: int | None
+    ) -> int:
         total = 0
         for selection in selection_set.selections if selection_set else ():
             if isinstance(selection, FieldNode):
@@ -157,7 +162,7 @@ class QueryCostLimiter(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.result is None:
-            self.requested = query_cost(context.schema._schema, document, context.operation_name, context.variables)
+            self.requested = query_cost(context.schema._schema, document, context.operation_name, context.variables)  # noqa: SLF001 - strawberry keeps the graphql-core schema private
             if self.requested > self.max_cost:
                 error = GraphQLError(
                     TOO_COSTLY.format(requested=self.requested, limit=self.max_cost),

@@ -1,4 +1,5 @@
 """The contract's enums: the domain's enums (app.rules) as GraphQL enums; values are the wire names."""
+
 from __future__ import annotations
 
 from enum import Enum
@@ -41,16 +42,23 @@ ComplianceStatus = strawberry.enum(compliance.ComplianceStatus)
 ComplianceRequirement = strawberry.enum(compliance.ComplianceRequirement)
 ChargeStatus = strawberry.enum(claims.ChargeStatus)
 ClaimStatus = strawberry.enum(claims.ClaimStatus)
-ClaimFrequency = strawberry.enum(claims.ClaimFrequency, description="X12 837P CLM05-3: ORIGINAL = 1, REPLACEMENT = 7, VOID = 8")
+ClaimFrequency = strawberry.enum(
+    claims.ClaimFrequency, description="X12 837P CLM05-3: ORIGINAL = 1, REPLACEMENT = 7, VOID = 8"
+)
 SessionUpdateKind = _describe(strawberry.enum(updates.SessionUpdateKind), PAUSED=PAUSED)
 GroupUpdateKind = _describe(strawberry.enum(updates.GroupUpdateKind), PAUSED=PAUSED)
 
 DisplayNameFormat = strawberry.enum(
-    displays.NameFormat, name="DisplayNameFormat",
+    displays.NameFormat,
+    name="DisplayNameFormat",
     description="How a facility's room displays show a patient: first name and last initial (the default), or initials.",
 )
-NoteStatus = strawberry.enum(notes.NoteStatus, description="DRAFT → SIGNED by its author → CO_SIGNED by a supervisor where required")
-SignedNoteRule = strawberry.enum(notes.SignedNoteRule, description="A payer's say on an unsigned member note: no check, a WARNING, or BLOCKING")
+NoteStatus = strawberry.enum(
+    notes.NoteStatus, description="DRAFT → SIGNED by its author → CO_SIGNED by a supervisor where required"
+)
+SignedNoteRule = strawberry.enum(
+    notes.SignedNoteRule, description="A payer's say on an unsigned member note: no check, a WARNING, or BLOCKING"
+)
 Participation = strawberry.enum(notes.Participation)
 RiskFlag = strawberry.enum(notes.RiskFlag)
 Modality = strawberry.enum(visits.Modality)

@@ -1,4 +1,5 @@
 """The one place that turns any error into a GraphQL error with `extensions.code`."""
+
 from __future__ import annotations
 
 import logging
@@ -79,7 +80,9 @@ def _callers_values(original: BaseException | None) -> bool:
     """An error outside any field is the caller's when nothing raised it (parse, validation), a
     scalar raised it reading the caller's value, or strawberry refused the request; anything else (a
     database or connection error in an extension hook) is a server fault."""
-    return original is None or isinstance(original, (GraphQLError, ValueError, TypeError, ArithmeticError, *_REQUEST_REFUSALS))
+    return original is None or isinstance(
+        original, (GraphQLError, ValueError, TypeError, ArithmeticError, *_REQUEST_REFUSALS)
+    )
 
 
 def error_code(error: GraphQLError) -> str | None:
@@ -95,8 +98,15 @@ def classify(error: GraphQLError, request_id: str | None) -> GraphQLError:
     elif isinstance(original, GraphQLError) and error_code(original):
         return original
     elif is_pool_timeout(original):
-        return GraphQLError(BUSY_MESSAGE, nodes=error.nodes, source=error.source, positions=error.positions,
-                            path=error.path, original_error=original, extensions=busy_extensions())
+        return GraphQLError(
+            BUSY_MESSAGE,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=original,
+            extensions=busy_extensions(),
+        )
     elif (problem := data_problem(original)) is not None:
         code, message = ErrorCode.BAD_USER_INPUT, problem
     elif is_unique_violation(original):
@@ -108,9 +118,11 @@ def classify(error: GraphQLError, request_id: str | None) -> GraphQLError:
         message = error.message
     else:
         # Log the type and stack, never the message: drivers put row values (names, DOBs) in theirs.
-        frames = "\n".join(
-            f"  {f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(original.__traceback__)
-        ) if original else ""
+        frames = (
+            "\n".join(f"  {f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(original.__traceback__))
+            if original
+            else ""
+        )
         log.error(
             "internal error request_id=%s path=%s type=%s\n%s",
             request_id,

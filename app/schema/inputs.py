@@ -1,4 +1,5 @@
 """Turning GraphQL input objects into the plain values operations take: ids decoded, unset fields dropped."""
+
 from __future__ import annotations
 
 from dataclasses import fields

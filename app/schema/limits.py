@@ -4,6 +4,7 @@ Fragments that spread the next one twice make a 1 KB document name millions of f
 and alias validators walk every spread (exponential time on the event loop). This count memoizes
 each fragment, so it is linear in the document, and refuses such a document first.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

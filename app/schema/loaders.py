@@ -1,4 +1,5 @@
 """Per-operation DataLoaders: one SQL statement per kind of lookup, whatever the page size."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """The Relay Node interface, the global id of a row, and resolving any global id."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,4 +1,5 @@
 """One place that clamps and decodes every list's paging arguments (rules.md §11)."""
+
 from __future__ import annotations
 
 import base64

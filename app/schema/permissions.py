@@ -1,4 +1,5 @@
 """Scope checks as Strawberry permission classes, named for the scope they require."""
+
 from __future__ import annotations
 
 from functools import cache

@@ -1,5 +1,6 @@
 """The Schema: roots composed from each area's queries and mutations, the node registry, limits and
 caches switched on."""
+
 from __future__ import annotations
 
 from functools import partial
@@ -17,20 +18,24 @@ from app.schema.billing.types import Charge, Claim
 from app.schema.calendars.mutations import CalendarsMutation
 from app.schema.calendars.queries import CalendarsQuery
 from app.schema.context import OperationScope
-from app.schema.enrollment.mutations import EnrollmentMutation
-from app.schema.enrollment.queries import enrollment_node
-from app.schema.enrollment.types import Enrollment
 from app.schema.cost import QueryCostLimiter
 from app.schema.displays.mutations import DisplaysMutation
 from app.schema.displays.privacy import WallFieldsOnly
 from app.schema.displays.queries import DisplaysQuery
 from app.schema.displays.subscriptions import DisplaysSubscription
+from app.schema.enrollment.mutations import EnrollmentMutation
+from app.schema.enrollment.queries import enrollment_node
+from app.schema.enrollment.types import Enrollment
 from app.schema.errors import classify_in_place
 from app.schema.events.queries import EventsQuery
 from app.schema.history.queries import HistoryQuery
 from app.schema.limits import CachedValidation, FragmentExpansionLimiter
 from app.schema.live.subscriptions import Subscription as LiveSubscription
 from app.schema.node import Node, resolve_node
+from app.schema.notes.mutations import NotesMutation
+from app.schema.notes.queries import NotesQuery
+from app.schema.notes.types import GroupNote, MemberNote
+from app.schema.operation_name import OperationNameRequired
 from app.schema.reference.mutations import ReferenceMutation
 from app.schema.reference.queries import (
     ReferenceQuery,
@@ -40,10 +45,6 @@ from app.schema.reference.queries import (
     staff_node,
 )
 from app.schema.reference.types import Facility, Patient, Payer, Staff
-from app.schema.notes.mutations import NotesMutation
-from app.schema.notes.queries import NotesQuery
-from app.schema.notes.types import GroupNote, MemberNote
-from app.schema.operation_name import OperationNameRequired
 from app.schema.scalars import SCALAR_OVERRIDES
 from app.schema.scheduling.mutations import SchedulingMutation
 from app.schema.scheduling.queries import SchedulingQuery, group_node, occurrence_node
@@ -71,7 +72,18 @@ NODE_FETCHERS = {
     "Charge": charge_node,
     "Claim": claim_node,
 }
-NODE_TYPES = [Facility, Staff, Patient, Payer, GroupDefinition, GroupOccurrence, Enrollment, GroupSession, Charge, Claim]
+NODE_TYPES = [
+    Facility,
+    Staff,
+    Patient,
+    Payer,
+    GroupDefinition,
+    GroupOccurrence,
+    Enrollment,
+    GroupSession,
+    Charge,
+    Claim,
+]
 
 
 @strawberry.type
@@ -83,7 +95,15 @@ class NodeQuery:
 
 @strawberry.type
 class Query(
-    NodeQuery, ReferenceQuery, SchedulingQuery, SessionsQuery, BillingQuery, EventsQuery, HistoryQuery, CalendarsQuery, DisplaysQuery,
+    NodeQuery,
+    ReferenceQuery,
+    SchedulingQuery,
+    SessionsQuery,
+    BillingQuery,
+    EventsQuery,
+    HistoryQuery,
+    CalendarsQuery,
+    DisplaysQuery,
     NotesQuery,
 ):
     pass
@@ -91,7 +111,13 @@ class Query(
 
 @strawberry.type
 class Mutation(
-    ReferenceMutation, SchedulingMutation, EnrollmentMutation, SessionsMutation, BillingMutation, CalendarsMutation, DisplaysMutation,
+    ReferenceMutation,
+    SchedulingMutation,
+    EnrollmentMutation,
+    SessionsMutation,
+    BillingMutation,
+    CalendarsMutation,
+    DisplaysMutation,
     NotesMutation,
 ):
     pass

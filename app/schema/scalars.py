@@ -6,6 +6,7 @@ clinic would send and then quietly read it their way: a Time with a UTC offset l
 a Decimal took exponents, digit separators and other scripts' digits ("1E+2", "5_0", "٤٠"),
 "-0" passed as a rate. Their own error text ("not enough values to unpack") reached callers.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -66,7 +67,9 @@ def parse_time(value: object) -> dt.time:
     """A wall-clock time in the facility's zone. An offset cannot be honoured without a date (the
     zone's offset changes with DST), and dropping it silently moved the session; it is refused."""
     if isinstance(value, str) and _TIME_WITH_OFFSET.fullmatch(value):
-        raise _refuse("Time", value, "A Time is the facility's wall-clock time: send it without a UTC offset (10:00:00).")
+        raise _refuse(
+            "Time", value, "A Time is the facility's wall-clock time: send it without a UTC offset (10:00:00)."
+        )
     if not isinstance(value, str) or not _TIME.fullmatch(value):
         raise _refuse("Time", value, "Use a time as HH:MM or HH:MM:SS.")
     try:

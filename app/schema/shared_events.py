@@ -12,6 +12,7 @@ A request's mutation fields share one transaction that is rolled back when any o
 (app.schema.context), so running the fields after a failed one would only do work that is
 thrown away, on a transaction the failure may have aborted.
 """
+
 from __future__ import annotations
 
 import asyncio

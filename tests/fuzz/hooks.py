@@ -5,6 +5,7 @@ error; our contract reports domain errors that way on purpose (rules.md §3: FOR
 CONFLICT …), so the run selects `response_schema_conformance` and this check instead: no 5xx, every
 error carries one of the contract's codes, and none is INTERNAL.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,15 @@ from hypothesis import strategies as st
 from schemathesis.graphql import nodes
 
 CONTRACT_CODES = {
-    "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "BAD_USER_INPUT", "ILLEGAL_TRANSITION", "LOCKED", "CONFLICT",
-    "QUERY_TOO_COMPLEX", "INTERNAL",
+    "UNAUTHENTICATED",
+    "FORBIDDEN",
+    "NOT_FOUND",
+    "BAD_USER_INPUT",
+    "ILLEGAL_TRANSITION",
+    "LOCKED",
+    "CONFLICT",
+    "QUERY_TOO_COMPLEX",
+    "INTERNAL",
 }
 
 
@@ -27,12 +35,14 @@ def no_internal_error(ctx, response, case) -> None:
     try:
         body = json.loads(response.content)
     except ValueError:
-        raise AssertionError(f"HTTP {response.status_code} with a body that is not JSON: {response.content[:200]!r}") from None
+        raise AssertionError(
+            f"HTTP {response.status_code} with a body that is not JSON: {response.content[:200]!r}"
+        ) from None
     errors = body.get("errors") or [] if isinstance(body, dict) else []
     codes = [(error.get("extensions") or {}).get("code") for error in errors]
-    uncoded = [error for error, code in zip(errors, codes) if code not in CONTRACT_CODES]
+    uncoded = [error for error, code in zip(errors, codes, strict=False) if code not in CONTRACT_CODES]
     assert not uncoded, f"errors without a contract code: {uncoded}"
-    internal = [error for error, code in zip(errors, codes) if code == "INTERNAL"]
+    internal = [error for error, code in zip(errors, codes, strict=False) if code == "INTERNAL"]
     assert not internal, f"INTERNAL: {internal}"
 
 
@@ -44,8 +54,12 @@ def _decimal_text(value) -> str:
 schemathesis.graphql.scalar(
     "Decimal",
     st.one_of(
-        st.decimals(min_value=-1000, max_value=10**12, allow_nan=False, allow_infinity=False, places=3).map(_decimal_text),
-        st.sampled_from(["0", "0.00", "40.00", "-0.01", "NaN", "Infinity", "-Infinity", "1e100", "1E-30", "99999999.99"]),
+        st.decimals(min_value=-1000, max_value=10**12, allow_nan=False, allow_infinity=False, places=3).map(
+            _decimal_text
+        ),
+        st.sampled_from(
+            ["0", "0.00", "40.00", "-0.01", "NaN", "Infinity", "-Infinity", "1e100", "1E-30", "99999999.99"]
+        ),
     ).map(nodes.String),
 )
 # JSON appears only in responses; a strategy keeps schemathesis from refusing the schema.
@@ -65,6 +79,10 @@ schemathesis.graphql.scalar(
 schemathesis.graphql.scalar("Time", _times.map(lambda t: nodes.String(t.isoformat())))
 schemathesis.graphql.scalar(
     "DateTime",
-    st.builds(lambda d, t, z: f"{d.isoformat()}T{t.isoformat()}{z}",
-              st.one_of(_clinic_days, _clinic_days, _any_days), _times, _offsets).map(nodes.String),
+    st.builds(
+        lambda d, t, z: f"{d.isoformat()}T{t.isoformat()}{z}",
+        st.one_of(_clinic_days, _clinic_days, _any_days),
+        _times,
+        _offsets,
+    ).map(nodes.String),
 )

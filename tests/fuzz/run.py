@@ -13,6 +13,7 @@ The generated config points schemathesis at tests/fuzz/hooks.py (our check and s
 and gives it dictionaries of the demo's ids per argument, so generated queries reach real records
 and the stateful phase chains the ids that mutations create into later operations.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,7 +73,12 @@ VALUES = {
     "timezones": ["America/Phoenix", "America/Denver", "UTC"],
     "npis": ["1234567893", "1245319599", "1679576722"],
     "sexes": ["F", "M", "U"],
-    "rules": ["FREQ=WEEKLY;BYDAY=MO,WE,FR", "FREQ=DAILY;COUNT=10", "FREQ=MONTHLY;BYDAY=1TU", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"],
+    "rules": [
+        "FREQ=WEEKLY;BYDAY=MO,WE,FR",
+        "FREQ=DAILY;COUNT=10",
+        "FREQ=MONTHLY;BYDAY=1TU",
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+    ],
     "procedure_codes": ["90853", "H0005"],
     "modifiers": ["HQ", "U1"],
 }
@@ -107,7 +113,9 @@ async def demo_ids(services) -> dict[str, list[str]]:
         for kind, (model, type_name) in kinds.items():
             pks = (await session.scalars(select(model.id).limit(40))).all()
             found[kind] = [encode_id(type_name, pk) for pk in pks]
-    found["any"] = [i for kind in ("groups", "occurrences", "sessions", "claims", "patients", "charges") for i in found[kind][:8]]
+    found["any"] = [
+        i for kind in ("groups", "occurrences", "sessions", "claims", "patients", "charges") for i in found[kind][:8]
+    ]
     return {kind: ids for kind, ids in {**found, **VALUES}.items() if ids}
 
 
@@ -131,15 +139,27 @@ def write_config(path: Path, ids: dict[str, list[str]]) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def schemathesis_command(config: Path, url: str, token: str, max_time: int, seed: int | None, workers: int) -> list[str]:
+def schemathesis_command(
+    config: Path, url: str, token: str, max_time: int, seed: int | None, workers: int
+) -> list[str]:
     command = [
-        str(Path(sys.executable).with_name("st")), "--config-file", str(config), "run", url,
-        "-H", f"Authorization: Bearer {token}",
-        "--checks", CHECKS,
-        "--phases", "fuzzing,stateful",
-        "--max-time", str(max_time),
-        "--workers", str(workers),
-        "--request-timeout", "30",
+        str(Path(sys.executable).with_name("st")),
+        "--config-file",
+        str(config),
+        "run",
+        url,
+        "-H",
+        f"Authorization: Bearer {token}",
+        "--checks",
+        CHECKS,
+        "--phases",
+        "fuzzing,stateful",
+        "--max-time",
+        str(max_time),
+        "--workers",
+        str(workers),
+        "--request-timeout",
+        "30",
         "--no-shrink",
     ]
     if seed is not None:
@@ -147,13 +167,14 @@ def schemathesis_command(config: Path, url: str, token: str, max_time: int, seed
     return command
 
 
-async def fuzz_server(database_url: str, services, *, max_time: int, seed: int | None = None, workers: int = 2,
-                      workdir: Path) -> tuple[int, str]:
+async def fuzz_server(
+    database_url: str, services, *, max_time: int, seed: int | None = None, workers: int = 2, workdir: Path
+) -> tuple[int, str]:
     """Load the demo through `services` (on `database_url`), serve it from a real process, fuzz it.
     Returns schemathesis' exit code and output."""
     from app.demo import load_demo
-    from tests.support.builders_hardening import ServerProcess
     from tests.conftest import make_token
+    from tests.support.builders_hardening import ServerProcess
 
     await load_demo(services)
     config = workdir / "schemathesis.toml"
@@ -161,9 +182,15 @@ async def fuzz_server(database_url: str, services, *, max_time: int, seed: int |
     server = ServerProcess(database_url, workdir)
     await server.start()
     try:
-        command = schemathesis_command(config, f"{server.base_url}/graphql", make_token(subject="fuzzer"), max_time, seed, workers)
+        command = schemathesis_command(
+            config, f"{server.base_url}/graphql", make_token(subject="fuzzer"), max_time, seed, workers
+        )
         result = await asyncio.to_thread(
-            subprocess.run, command, cwd=workdir, capture_output=True, text=True,
+            subprocess.run,
+            command,
+            cwd=workdir,
+            capture_output=True,
+            text=True,
             env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": ""},
         )
     finally:
@@ -187,11 +214,24 @@ async def _main(args: argparse.Namespace) -> int:
     database_url = _with_database(server_url, name)
     try:
         with tempfile.TemporaryDirectory(prefix="gs-fuzz-") as tmp:
-            settings = Settings(database_url=database_url, data_dir=Path(tmp), broadcast_url="memory://", jwt_secret=SECRET,
-                                billing_sweep_seconds=0, allowed_origins=(), dev=False)
+            settings = Settings(
+                database_url=database_url,
+                data_dir=Path(tmp),
+                broadcast_url="memory://",
+                jwt_secret=SECRET,
+                billing_sweep_seconds=0,
+                allowed_origins=(),
+                dev=False,
+            )
             async with open_services(settings, clock=pinned_clock()) as services:
-                code, output = await fuzz_server(database_url, services, max_time=args.max_time, seed=args.seed,
-                                                 workers=args.workers, workdir=Path(tmp))
+                code, output = await fuzz_server(
+                    database_url,
+                    services,
+                    max_time=args.max_time,
+                    seed=args.seed,
+                    workers=args.workers,
+                    workdir=Path(tmp),
+                )
         print(output)
         return code
     finally:

@@ -1,4 +1,5 @@
 """Query functions against the real PostgreSQL: rows written directly, read back through app.db.queries."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -28,8 +29,12 @@ async def facility(db) -> models.Facility:
 
 async def add_session(db, facility, starts_at: datetime, minutes: int = 90, **columns) -> models.GroupSession:
     row = models.GroupSession(
-        facility_id=facility.id, group_type="THERAPY", title="Morning CBT",
-        starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes), **columns,
+        facility_id=facility.id,
+        group_type="THERAPY",
+        title="Morning CBT",
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=minutes),
+        **columns,
     )
     db.add(row)
     await db.flush()
@@ -49,9 +54,14 @@ async def add_group(db, facility, **columns) -> models.GroupDefinition:
 
 async def add_occurrence(db, group, starts_at: datetime, **columns) -> models.GroupOccurrence:
     row = models.GroupOccurrence(
-        group_id=group.id, facilitator_id=group.facilitator_id, session_date=starts_at.date(),
-        start_time=starts_at.time(), end_time=time(23, 59), starts_at=starts_at,
-        ends_at=starts_at + timedelta(hours=1), **columns,
+        group_id=group.id,
+        facilitator_id=group.facilitator_id,
+        session_date=starts_at.date(),
+        start_time=starts_at.time(),
+        end_time=time(23, 59),
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+        **columns,
     )
     db.add(row)
     await db.flush()

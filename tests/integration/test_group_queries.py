@@ -1,4 +1,5 @@
 """app.db.queries.groups against PostgreSQL; the occurrence status SQL agrees with its rule."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -25,7 +26,9 @@ async def test_the_occurrence_status_sql_agrees_with_its_rule(db, facility):
     by_rule = {o.id: occurrence_status(o.cancelled_at, o.ends_at, NOW) for o in cases}
     assert set(by_rule.values()) == set(OccurrenceStatus)
     for status in OccurrenceStatus:
-        found = set(await db.scalars(select(models.GroupOccurrence.id).where(queries.occurrence_status_condition(status, NOW))))
+        found = set(
+            await db.scalars(select(models.GroupOccurrence.id).where(queries.occurrence_status_condition(status, NOW)))
+        )
         assert found == {pk for pk, rule in by_rule.items() if rule == status}, status
 
 

@@ -1,6 +1,7 @@
 """History and absence queries against PostgreSQL: the SQL leaves the decisions to the rules
 (tallies and minutes from app.rules.history, runs from app.rules.absences), and one patient's
 year is read through indexes."""
+
 from __future__ import annotations
 
 import random
@@ -23,8 +24,16 @@ YEAR_START = datetime(2025, 3, 1, 16, 0, tzinfo=timezone.utc)
 
 
 async def patients(db, facility, count: int) -> list[uuid.UUID]:
-    rows = [{"id": uuid.uuid4(), "mrn": f"M{uuid.uuid4().hex[:12]}", "name": f"P {i}", "date_of_birth": datetime(1980, 1, 1).date(), "facility_id": facility.id}
-            for i in range(count)]
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "mrn": f"M{uuid.uuid4().hex[:12]}",
+            "name": f"P {i}",
+            "date_of_birth": datetime(1980, 1, 1).date(),
+            "facility_id": facility.id,
+        }
+        for i in range(count)
+    ]
     await db.execute(insert(models.Patient), rows)
     return [r["id"] for r in rows]
 
@@ -38,17 +47,26 @@ async def busy_year(db, facility, groups: list, members: list[uuid.UUID], seed: 
         for week in range(52):
             for day in range(5):
                 starts = YEAR_START + timedelta(weeks=week, days=day, hours=g)
-                sessions.append({
-                    "id": uuid.uuid4(), "facility_id": facility.id, "group_type": group.group_type, "title": group.name,
-                    "group_id": group.id, "starts_at": starts, "ends_at": starts + timedelta(minutes=60 + 30 * g),
-                    "cancelled_at": starts if rng.random() < 0.05 else None,
-                })
+                sessions.append(
+                    {
+                        "id": uuid.uuid4(),
+                        "facility_id": facility.id,
+                        "group_type": group.group_type,
+                        "title": group.name,
+                        "group_id": group.id,
+                        "starts_at": starts,
+                        "ends_at": starts + timedelta(minutes=60 + 30 * g),
+                        "cancelled_at": starts if rng.random() < 0.05 else None,
+                    }
+                )
     await db.execute(insert(models.GroupSession), sessions)
     for session in sessions:
         for patient in members:
-            entries.append({"id": uuid.uuid4(), "session_id": session["id"], "patient_id": patient, "status": rng.choice(STATUSES)})
+            entries.append(
+                {"id": uuid.uuid4(), "session_id": session["id"], "patient_id": patient, "status": rng.choice(STATUSES)}
+            )
     for chunk in range(0, len(entries), 5000):
-        await db.execute(insert(models.RosterEntry), entries[chunk:chunk + 5000])
+        await db.execute(insert(models.RosterEntry), entries[chunk : chunk + 5000])
     return sessions, entries
 
 
@@ -58,9 +76,20 @@ async def test_tallies_and_minutes_match_the_rules_over_a_year_in_five_groups(db
     sessions, entries = await busy_year(db, facility, groups, [ana, *others])
     start, end = YEAR_START + timedelta(days=30), YEAR_START + timedelta(days=200)
     by_id = {s["id"]: s for s in sessions}
-    mine = [(e, by_id[e["session_id"]]) for e in entries if e["patient_id"] == ana and start <= by_id[e["session_id"]]["starts_at"] < end]
+    mine = [
+        (e, by_id[e["session_id"]])
+        for e in entries
+        if e["patient_id"] == ana and start <= by_id[e["session_id"]]["starts_at"] < end
+    ]
 
-    tallies = {t.group_id: t for t in tally_attendance(await queries.attendance_buckets(db, ana, facility_id=facility.id, starts_from=start, starts_before=end, group_id=None))}
+    tallies = {
+        t.group_id: t
+        for t in tally_attendance(
+            await queries.attendance_buckets(
+                db, ana, facility_id=facility.id, starts_from=start, starts_before=end, group_id=None
+            )
+        )
+    }
 
     for group in groups:
         rows = [(e, s) for e, s in mine if s["group_id"] == group.id]
@@ -72,8 +101,18 @@ async def test_tallies_and_minutes_match_the_rules_over_a_year_in_five_groups(db
         assert tally.minutes_attended == sum(
             minutes_attended(e["status"], s["starts_at"], s["ends_at"], s["cancelled_at"] is not None) for e, s in rows
         )
-    page = await queries.attendance_page(db, ana, facility_id=facility.id, starts_from=start, starts_before=end, group_id=groups[2].id, window=Page(0, 100))
-    expected = sorted((s for e, s in mine if s["group_id"] == groups[2].id), key=lambda s: (s["starts_at"], s["id"]), reverse=True)
+    page = await queries.attendance_page(
+        db,
+        ana,
+        facility_id=facility.id,
+        starts_from=start,
+        starts_before=end,
+        group_id=groups[2].id,
+        window=Page(0, 100),
+    )
+    expected = sorted(
+        (s for e, s in mine if s["group_id"] == groups[2].id), key=lambda s: (s["starts_at"], s["id"]), reverse=True
+    )
     assert [session.id for _, session in page] == [s["id"] for s in expected[:100]]
     assert all(entry.patient_id == ana for entry, _ in page)
 
@@ -100,7 +139,12 @@ async def test_one_patients_year_is_read_through_indexes(db, facility):
     )
     await db.execute(text("ANALYZE group_sessions"))
     await db.execute(text("ANALYZE session_participants"))
-    span = {"facility_id": facility.id, "starts_from": YEAR_START, "starts_before": YEAR_START + timedelta(days=365), "group_id": None}
+    span = {
+        "facility_id": facility.id,
+        "starts_from": YEAR_START,
+        "starts_before": YEAR_START + timedelta(days=365),
+        "group_id": None,
+    }
     plans = {
         "page 1": await explain(db, queries.attendance_page_query(members[0], **span, window=Page(0, 50))),
         "page 20": await explain(db, queries.attendance_page_query(members[0], **span, window=Page(950, 50))),
@@ -108,7 +152,9 @@ async def test_one_patients_year_is_read_through_indexes(db, facility):
     }
     for name, plan in plans.items():
         assert "Seq Scan" not in plan, f"{name}:\n{plan}"
-        assert "ix_session_participants_patient_id" in plan or "uq_session_participants_patient" in plan, f"{name}:\n{plan}"
+        assert "ix_session_participants_patient_id" in plan or "uq_session_participants_patient" in plan, (
+            f"{name}:\n{plan}"
+        )
 
 
 async def explain(db, statement) -> str:
@@ -127,8 +173,18 @@ async def test_marks_since_the_last_attendance_decide_like_the_whole_history(db,
     sessions = []
     for day in range(12):
         starts = YEAR_START + timedelta(days=day)
-        sessions.append({"id": uuid.uuid4(), "facility_id": facility.id, "group_type": "IOP", "title": "IOP", "group_id": group.id,
-                         "starts_at": starts, "ends_at": starts + timedelta(hours=3), "cancelled_at": starts if rng.random() < 0.15 else None})
+        sessions.append(
+            {
+                "id": uuid.uuid4(),
+                "facility_id": facility.id,
+                "group_type": "IOP",
+                "title": "IOP",
+                "group_id": group.id,
+                "starts_at": starts,
+                "ends_at": starts + timedelta(hours=3),
+                "cancelled_at": starts if rng.random() < 0.15 else None,
+            }
+        )
     await db.execute(insert(models.GroupSession), sessions)
     history: dict[uuid.UUID, list[SessionMark]] = {p: [] for p in members}
     rows = []
@@ -136,7 +192,9 @@ async def test_marks_since_the_last_attendance_decide_like_the_whole_history(db,
         for patient in members:
             status = rng.choice(("ABSENT", "ABSENT", "ATTENDED", "LATE", "SCHEDULED"))
             rows.append({"id": uuid.uuid4(), "session_id": session["id"], "patient_id": patient, "status": status})
-            history[patient].append(SessionMark(session["id"], session["starts_at"], status, session["cancelled_at"] is not None))
+            history[patient].append(
+                SessionMark(session["id"], session["starts_at"], status, session["cancelled_at"] is not None)
+            )
     await db.execute(insert(models.RosterEntry), rows)
 
     recent = await absence_queries.marks_since_last_attendance(db, group.id, members)

@@ -1,4 +1,5 @@
 """app.db.queries.sessions against PostgreSQL; where its SQL restates a rule, both see the same cases."""
+
 from __future__ import annotations
 
 import uuid
@@ -32,8 +33,12 @@ async def test_the_status_sql_agrees_with_the_status_rule(db, facility):
     ]
     by_rule = {
         row.id: session_status(
-            starts_at=row.starts_at, ends_at=row.ends_at, cancelled=row.cancelled_at is not None,
-            locked=row.locked_at is not None, now=NOW, billed=row.billed_at is not None,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            cancelled=row.cancelled_at is not None,
+            locked=row.locked_at is not None,
+            now=NOW,
+            billed=row.billed_at is not None,
             awaiting_finalization=row.awaiting_finalization_at is not None,
         )
         for row in cases
@@ -52,12 +57,23 @@ async def test_the_list_page_is_today_in_the_facilitys_own_time_zone(db, facilit
     late_evening = await add_session(db, honolulu, NOW.replace(hour=9, minute=30))
     phoenix_morning = await add_session(db, facility, NOW.replace(hour=7, minute=30))
     rows, total = await queries.sessions_page(
-        db, dates=queries.today_condition(NOW), facility_ids=None, group_type=None, status=None, now=NOW, window=Page(0, 10)
+        db,
+        dates=queries.today_condition(NOW),
+        facility_ids=None,
+        group_type=None,
+        status=None,
+        now=NOW,
+        window=Page(0, 10),
     )
     assert [r.id for r in rows] == [phoenix_morning.id] and total == 1
     rows, _ = await queries.sessions_page(
-        db, dates=queries.dates_condition(NOW.date() - timedelta(days=1), NOW.date() - timedelta(days=1)),
-        facility_ids=[honolulu.id], group_type=None, status=None, now=NOW, window=Page(0, 10),
+        db,
+        dates=queries.dates_condition(NOW.date() - timedelta(days=1), NOW.date() - timedelta(days=1)),
+        facility_ids=[honolulu.id],
+        group_type=None,
+        status=None,
+        now=NOW,
+        window=Page(0, 10),
     )
     assert [r.id for r in rows] == [late_evening.id]
 
@@ -65,7 +81,13 @@ async def test_the_list_page_is_today_in_the_facilitys_own_time_zone(db, facilit
 async def test_no_facility_is_an_empty_list_not_every_facility(db, facility):
     await add_session(db, facility, NOW)
     rows, total = await queries.sessions_page(
-        db, dates=queries.today_condition(NOW), facility_ids=[], group_type=None, status=None, now=NOW, window=Page(0, 10)
+        db,
+        dates=queries.today_condition(NOW),
+        facility_ids=[],
+        group_type=None,
+        status=None,
+        now=NOW,
+        window=Page(0, 10),
     )
     assert rows == [] and total == 0
 
@@ -73,17 +95,21 @@ async def test_no_facility_is_an_empty_list_not_every_facility(db, facility):
 async def test_supervisors_are_every_supervising_staff_member_once_by_name(db, facility):
     session = await add_session(db, facility, NOW)
     zoe, adam, other = (models.Staff(name=n, facility_id=facility.id) for n in ("Zoe", "Adam", "Rendering only"))
-    patients = [models.Patient(mrn=f"M{i}", name=f"P{i}", date_of_birth=NOW.date(), facility_id=facility.id) for i in range(3)]
+    patients = [
+        models.Patient(mrn=f"M{i}", name=f"P{i}", date_of_birth=NOW.date(), facility_id=facility.id) for i in range(3)
+    ]
     db.add_all([zoe, adam, other, *patients])
     await db.flush()
     db.add_all([models.RosterEntry(session_id=session.id, patient_id=p.id) for p in patients])
-    db.add_all([
-        models.StaffAssignment(staff_id=zoe.id, patient_id=patients[0].id, role="SUPERVISING"),
-        models.StaffAssignment(staff_id=zoe.id, patient_id=patients[1].id, role="SUPERVISING"),
-        models.StaffAssignment(staff_id=adam.id, patient_id=patients[2].id, role="SUPERVISING"),
-        models.StaffAssignment(staff_id=other.id, patient_id=patients[2].id, role="RENDERING"),
-        models.SupervisorAttendance(session_id=session.id, staff_id=zoe.id, status="ATTENDED"),
-    ])
+    db.add_all(
+        [
+            models.StaffAssignment(staff_id=zoe.id, patient_id=patients[0].id, role="SUPERVISING"),
+            models.StaffAssignment(staff_id=zoe.id, patient_id=patients[1].id, role="SUPERVISING"),
+            models.StaffAssignment(staff_id=adam.id, patient_id=patients[2].id, role="SUPERVISING"),
+            models.StaffAssignment(staff_id=other.id, patient_id=patients[2].id, role="RENDERING"),
+            models.SupervisorAttendance(session_id=session.id, staff_id=zoe.id, status="ATTENDED"),
+        ]
+    )
     await db.flush()
     empty = uuid.uuid4()
     found = await queries.supervisors_by_session(db, [session.id, empty])

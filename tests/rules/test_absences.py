@@ -1,4 +1,5 @@
 """Absence alerts: consecutive absences in time order, per group type's threshold."""
+
 from __future__ import annotations
 
 import uuid
@@ -58,7 +59,10 @@ def test_sessions_are_taken_in_time_order_not_in_the_order_marked():
         SessionMark(missed_2.session_id, MONDAY + timedelta(days=2), "ABSENT"),
         SessionMark(came.session_id, MONDAY, "ATTENDED"),
     ]
-    assert [m.starts_at for m in consecutive_absences(out_of_order)] == [MONDAY + timedelta(days=1), MONDAY + timedelta(days=2)]
+    assert [m.starts_at for m in consecutive_absences(out_of_order)] == [
+        MONDAY + timedelta(days=1),
+        MONDAY + timedelta(days=2),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
 """The attendance state machine, the checks on one change, and the derived session status."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
@@ -74,8 +75,13 @@ HOUR = timedelta(hours=1)
 )
 def test_session_status(now, cancelled, locked, billed, awaiting, expected):
     status = session_status(
-        starts_at=T0, ends_at=T0 + HOUR, cancelled=cancelled, locked=locked, now=now,
-        billed=billed, awaiting_finalization=awaiting,
+        starts_at=T0,
+        ends_at=T0 + HOUR,
+        cancelled=cancelled,
+        locked=locked,
+        now=now,
+        billed=billed,
+        awaiting_finalization=awaiting,
     )
     assert status == expected
 
@@ -97,7 +103,10 @@ def change(**overrides) -> AttendanceChange:
         # a stale tablet is told it is stale, not that its change is illegal
         (change(current="ATTENDED", new="ATTENDED", expected="SCHEDULED"), "CONFLICT"),
         (change(session_cancelled=True), "ILLEGAL_TRANSITION"),
-        (change(session_cancelled=True, session_locked=True, force=True, may_force=True, reason="x"), "ILLEGAL_TRANSITION"),
+        (
+            change(session_cancelled=True, session_locked=True, force=True, may_force=True, reason="x"),
+            "ILLEGAL_TRANSITION",
+        ),
         (change(session_locked=True), "LOCKED"),
         (change(session_locked=True, may_force=True, reason="late entry"), "LOCKED"),
         (change(session_locked=True, force=True), "FORBIDDEN"),

@@ -1,4 +1,5 @@
 """The billing preview rules (rules.md §8) and per-member charges (§9), case by case."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -7,7 +8,6 @@ from decimal import Decimal
 import pytest
 
 from app.rules.billing import (
-    check_diagnoses,
     BLOCKING,
     GROUP_SIZE_BAND_MISMATCH,
     GROUP_UNATTENDED_BILLED,
@@ -20,6 +20,7 @@ from app.rules.billing import (
     SupervisorAttendance,
     build_billing_preview,
     charge_lines,
+    check_diagnoses,
     check_supervision_ratio,
     check_unattended,
     count_billable_participants,
@@ -39,8 +40,15 @@ LARGE = Band(10, 12, "90853", ("HQ", "U2"), Decimal("30.00"))
 TABLE = (LARGE, SMALL, MEDIUM)  # deliberately unordered: the rules sort
 
 
-def primary(payer: str, *, code: str | None = None, start: date = date(2025, 1, 1),
-            end: date | None = None, priority: int = 1, member_id: str = "") -> Coverage:
+def primary(
+    payer: str,
+    *,
+    code: str | None = None,
+    start: date = date(2025, 1, 1),
+    end: date | None = None,
+    priority: int = 1,
+    member_id: str = "",
+) -> Coverage:
     return Coverage(payer, code or payer.upper(), priority, start, end, member_id or f"M-{payer}")
 
 
@@ -57,8 +65,10 @@ def supervisors(*statuses: str) -> tuple[SupervisorAttendance, ...]:
     return tuple(SupervisorAttendance(f"s{i}", s) for i, s in enumerate(statuses, 1))
 
 
-def preview(member_rows, supervisor_rows=supervisors("ATTENDED"), *, bands=TABLE, ratio=8,
-            accepted=frozenset()):
+ATTENDED_SUPERVISOR = supervisors("ATTENDED")
+
+
+def preview(member_rows, supervisor_rows=ATTENDED_SUPERVISOR, *, bands=TABLE, ratio=8, accepted=frozenset()):
     return build_billing_preview(
         members=member_rows,
         supervisors=supervisor_rows,
@@ -120,8 +130,16 @@ def test_payer_is_the_primary_coverage_effective_on_the_session_date(coverage: C
         ([[primary("a", end=date(2025, 1, 31))], [primary("a", end=date(2025, 2, 1))], [primary("c")]], "c"),
         ([[primary("a"), primary("a")], [primary("b")], [primary("b")]], "b"),  # a member counts once
     ],
-    ids=["no-members", "nobody-covered", "majority", "tie", "tie-by-code", "secondary-ignored",
-         "expired-ignored", "duplicate-policy"],
+    ids=[
+        "no-members",
+        "nobody-covered",
+        "majority",
+        "tie",
+        "tie-by-code",
+        "secondary-ignored",
+        "expired-ignored",
+        "duplicate-policy",
+    ],
 )
 def test_payer_is_held_by_most_members_ties_to_lowest_payer_code(members_coverages, payer) -> None:
     assert resolve_payer(members_coverages, SESSION_DAY) == payer
@@ -239,24 +257,61 @@ def test_clean_session_is_ready_to_bill() -> None:
 @pytest.mark.parametrize(
     ("member_rows", "supervisor_rows", "accepted", "expected", "ready"),
     [
-        (attended(9), supervisors("ATTENDED", "ATTENDED"), set(),
-         [(GROUP_SIZE_BAND_MISMATCH, WARNING, False)], False),
-        (attended(9), supervisors("ATTENDED", "ATTENDED"), {GROUP_SIZE_BAND_MISMATCH},
-         [(GROUP_SIZE_BAND_MISMATCH, WARNING, True)], True),
-        (attended(9), supervisors("ATTENDED", "ABSENT"), {GROUP_SIZE_BAND_MISMATCH},
-         [(GROUP_SIZE_BAND_MISMATCH, WARNING, True), (SUPERVISION_RATIO_BREACH, WARNING, False)], False),
-        (attended(9), supervisors("LATE"), {GROUP_SIZE_BAND_MISMATCH, SUPERVISION_RATIO_BREACH},
-         [(GROUP_SIZE_BAND_MISMATCH, WARNING, True), (SUPERVISION_RATIO_BREACH, WARNING, True)], True),
-        (attended(13), supervisors("ATTENDED", "ATTENDED"), {GROUP_SIZE_BAND_MISMATCH},
-         [(GROUP_SIZE_BAND_MISMATCH, BLOCKING, False)], False),  # BLOCKING cannot be accepted
-        (attended(3) + (RosterEntry("late-add", "SCHEDULED"),), supervisors("ATTENDED"), {GROUP_UNATTENDED_BILLED},
-         [(GROUP_UNATTENDED_BILLED, BLOCKING, False)], False),
-        (attended(2), supervisors(), set(),
-         [(SUPERVISION_RATIO_BREACH, WARNING, False)], False),  # no supervisor present
+        (attended(9), supervisors("ATTENDED", "ATTENDED"), set(), [(GROUP_SIZE_BAND_MISMATCH, WARNING, False)], False),
+        (
+            attended(9),
+            supervisors("ATTENDED", "ATTENDED"),
+            {GROUP_SIZE_BAND_MISMATCH},
+            [(GROUP_SIZE_BAND_MISMATCH, WARNING, True)],
+            True,
+        ),
+        (
+            attended(9),
+            supervisors("ATTENDED", "ABSENT"),
+            {GROUP_SIZE_BAND_MISMATCH},
+            [(GROUP_SIZE_BAND_MISMATCH, WARNING, True), (SUPERVISION_RATIO_BREACH, WARNING, False)],
+            False,
+        ),
+        (
+            attended(9),
+            supervisors("LATE"),
+            {GROUP_SIZE_BAND_MISMATCH, SUPERVISION_RATIO_BREACH},
+            [(GROUP_SIZE_BAND_MISMATCH, WARNING, True), (SUPERVISION_RATIO_BREACH, WARNING, True)],
+            True,
+        ),
+        (
+            attended(13),
+            supervisors("ATTENDED", "ATTENDED"),
+            {GROUP_SIZE_BAND_MISMATCH},
+            [(GROUP_SIZE_BAND_MISMATCH, BLOCKING, False)],
+            False,
+        ),  # BLOCKING cannot be accepted
+        (
+            attended(3) + (RosterEntry("late-add", "SCHEDULED"),),
+            supervisors("ATTENDED"),
+            {GROUP_UNATTENDED_BILLED},
+            [(GROUP_UNATTENDED_BILLED, BLOCKING, False)],
+            False,
+        ),
+        (
+            attended(2),
+            supervisors(),
+            set(),
+            [(SUPERVISION_RATIO_BREACH, WARNING, False)],
+            False,
+        ),  # no supervisor present
         (members("ABSENT", "ABSENT"), supervisors(), set(), [], True),  # zero billable: no band issue
     ],
-    ids=["band-warning", "band-accepted", "one-of-two-accepted", "both-accepted", "blocking-band",
-         "scheduled-member", "no-supervisor", "zero-billable"],
+    ids=[
+        "band-warning",
+        "band-accepted",
+        "one-of-two-accepted",
+        "both-accepted",
+        "blocking-band",
+        "scheduled-member",
+        "no-supervisor",
+        "zero-billable",
+    ],
 )
 def test_ready_to_bill_needs_no_blocking_and_every_warning_accepted(
     member_rows, supervisor_rows, accepted, expected, ready
@@ -282,8 +337,12 @@ def test_payer_without_band_table_blocks_and_without_rule_skips_supervision() ->
 def test_payer_is_chosen_from_all_members_and_its_table_is_used() -> None:
     mixed = attended(2, payer="zeta") + attended(1, payer="alpha")
     p = build_billing_preview(
-        members=mixed, supervisors=supervisors("ATTENDED"), session_date=SESSION_DAY, state="AZ",
-        bands_by_payer={"zeta": (SMALL,), "alpha": ()}, ratio_by_payer={"alpha": 1},
+        members=mixed,
+        supervisors=supervisors("ATTENDED"),
+        session_date=SESSION_DAY,
+        state="AZ",
+        bands_by_payer={"zeta": (SMALL,), "alpha": ()},
+        ratio_by_payer={"alpha": 1},
     )
     assert (p.payer_id, p.band, p.issues) == ("zeta", SMALL, ())
 
@@ -291,8 +350,11 @@ def test_payer_is_chosen_from_all_members_and_its_table_is_used() -> None:
 def test_issue_json_matches_the_stored_validation_shape() -> None:
     issue = BillingIssue(GROUP_UNATTENDED_BILLED, BLOCKING, "1 participant is still SCHEDULED", ("p1",))
     assert issue.as_json() == {
-        "code": GROUP_UNATTENDED_BILLED, "severity": BLOCKING, "message": "1 participant is still SCHEDULED",
-        "accepted": False, "participantIds": ["p1"],
+        "code": GROUP_UNATTENDED_BILLED,
+        "severity": BLOCKING,
+        "message": "1 participant is still SCHEDULED",
+        "accepted": False,
+        "participantIds": ["p1"],
     }
 
 
@@ -302,7 +364,12 @@ def test_issue_json_matches_the_stored_validation_shape() -> None:
 def test_member_charge_is_one_unit_at_the_band_rate() -> None:
     line = member_charge(MEDIUM, participant_id="p1", coverage=primary("ahcccs"), service_date=SESSION_DAY)
     assert line is not None
-    assert (line.procedure_code, line.modifiers, line.units, line.amount) == ("90853", ("HQ", "U1"), 1, Decimal("35.00"))
+    assert (line.procedure_code, line.modifiers, line.units, line.amount) == (
+        "90853",
+        ("HQ", "U1"),
+        1,
+        Decimal("35.00"),
+    )
     assert (line.payer_id, line.member_id, line.service_date) == ("ahcccs", "M-ahcccs", SESSION_DAY)
     assert member_charge(None, participant_id="p1", coverage=primary("a"), service_date=SESSION_DAY) is None
 
@@ -317,8 +384,9 @@ def test_each_billable_member_is_charged_at_their_own_payers_band() -> None:
     )
     mercy_small = Band(1, 3, "90853", (), Decimal("55.00"))
     mercy_large = Band(4, 8, "90853", ("TT",), Decimal("50.00"))
-    lines = charge_lines(roster, session_date=SESSION_DAY,
-                         bands_by_payer={"ahcccs": TABLE, "mercy": (mercy_small, mercy_large)})
+    lines = charge_lines(
+        roster, session_date=SESSION_DAY, bands_by_payer={"ahcccs": TABLE, "mercy": (mercy_small, mercy_large)}
+    )
     # Six billable members: AHCCCS codes that to 5-8, Mercy to its own 4-8.
     assert [(l.participant_id, l.payer_id, l.modifiers, l.amount) for l in lines] == [
         ("p1", "ahcccs", ("HQ", "U1"), Decimal("35.00")),
@@ -338,13 +406,16 @@ NOON = datetime(2026, 3, 10, 19, 0, tzinfo=timezone.utc)
 WINDOW = (NOON - timedelta(hours=2), NOON - timedelta(hours=1))
 
 
-@pytest.mark.parametrize(("cancelled", "occurrence", "session", "refusal"), [
-    (False, WINDOW, WINDOW, None),
-    (True, WINDOW, WINDOW, "cancelled"),
-    (False, (NOON + timedelta(days=1), NOON + timedelta(days=1, hours=1)), WINDOW, "has not ended yet"),
-    (False, (WINDOW[0] - timedelta(minutes=30), WINDOW[1] - timedelta(minutes=30)), WINDOW, "just moved"),
-    (True, (NOON + timedelta(days=1), NOON + timedelta(days=1, hours=1)), WINDOW, "cancelled"),
-])
+@pytest.mark.parametrize(
+    ("cancelled", "occurrence", "session", "refusal"),
+    [
+        (False, WINDOW, WINDOW, None),
+        (True, WINDOW, WINDOW, "cancelled"),
+        (False, (NOON + timedelta(days=1), NOON + timedelta(days=1, hours=1)), WINDOW, "has not ended yet"),
+        (False, (WINDOW[0] - timedelta(minutes=30), WINDOW[1] - timedelta(minutes=30)), WINDOW, "just moved"),
+        (True, (NOON + timedelta(days=1), NOON + timedelta(days=1, hours=1)), WINDOW, "cancelled"),
+    ],
+)
 def test_an_occurrence_cancelled_or_moved_holds_its_sessions_billing(cancelled, occurrence, session, refusal):
     found = occurrence_billing_refusal(cancelled, occurrence, session, NOON)
     assert (found is None) if refusal is None else (refusal in found)
@@ -376,6 +447,8 @@ def test_the_preview_carries_missing_diagnosis_and_is_not_ready() -> None:
     p = preview(rows)
     assert [(i.code, i.participant_ids) for i in p.issues] == [("MISSING_DIAGNOSIS", ("p3",))]
     assert p.ready_to_bill is False
+
+
 # ------------------------------------------------------------------ documentation rules (issue 19)
 
 from app.rules.billing import (  # noqa: E402
@@ -384,8 +457,8 @@ from app.rules.billing import (  # noqa: E402
     DocumentationRule,
     billable_members,
     check_minimum_minutes,
-    claim_issues,
     check_unsigned_notes,
+    claim_issues,
 )
 from app.rules.notes import SignedNoteRule  # noqa: E402
 
@@ -394,7 +467,14 @@ DOC_PAYER = Coverage("doc-payer", "DOCPAY", 1, date(2025, 1, 1), member_id="D-1"
 
 def documented(entry_id: str, status: str = "ATTENDED", *, minutes=None, note=None, modality="IN_PERSON", home=True):
     return RosterEntry(
-        entry_id, status, (DOC_PAYER,), diagnoses=("F33.1",), minutes=minutes, note_status=note, modality=modality, at_home=home
+        entry_id,
+        status,
+        (DOC_PAYER,),
+        diagnoses=("F33.1",),
+        minutes=minutes,
+        note_status=note,
+        modality=modality,
+        at_home=home,
     )
 
 
@@ -451,20 +531,30 @@ def test_preview_with_documentation_rules_counts_only_members_who_stayed_and_blo
     rules = {"doc-payer": DocumentationRule(signed_note=SignedNoteRule.BLOCKING, minimum_minutes=45)}
     members = [documented("a", minutes=90, note="SIGNED"), documented("b", minutes=90), documented("c", minutes=20)]
     preview = build_billing_preview(
-        members=members, supervisors=[], session_date=SESSION_DAY, state="AZ",
-        bands_by_payer={"doc-payer": (SMALL,)}, ratio_by_payer={}, rules_by_payer=rules,
+        members=members,
+        supervisors=[],
+        session_date=SESSION_DAY,
+        state="AZ",
+        bands_by_payer={"doc-payer": (SMALL,)},
+        ratio_by_payer={},
+        rules_by_payer=rules,
     )
     assert preview.billable_count == 2
     assert [(i.code, i.severity, i.participant_ids) for i in preview.issues] == [
-        (BELOW_MINIMUM_MINUTES, WARNING, ("c",)), (NOTE_UNSIGNED, BLOCKING, ("b",)),
+        (BELOW_MINIMUM_MINUTES, WARNING, ("c",)),
+        (NOTE_UNSIGNED, BLOCKING, ("b",)),
     ]
     assert preview.ready_to_bill is False
 
 
 @pytest.mark.parametrize(
     "modality, home, pos, modifiers",
-    [("IN_PERSON", True, "11", ("HQ",)), ("TELEHEALTH_VIDEO", True, "10", ("HQ", "95")),
-     ("TELEHEALTH_VIDEO", False, "02", ("HQ", "95")), ("TELEHEALTH_AUDIO", True, "10", ("HQ", "93"))],
+    [
+        ("IN_PERSON", True, "11", ("HQ",)),
+        ("TELEHEALTH_VIDEO", True, "10", ("HQ", "95")),
+        ("TELEHEALTH_VIDEO", False, "02", ("HQ", "95")),
+        ("TELEHEALTH_AUDIO", True, "10", ("HQ", "93")),
+    ],
 )
 def test_charge_lines_carry_the_members_place_of_service_and_modifiers(modality, home, pos, modifiers):
     members = [documented("a", modality=modality, home=home), documented("b")]
@@ -476,7 +566,9 @@ def test_charge_lines_carry_the_members_place_of_service_and_modifiers(modality,
 def test_charge_lines_leave_out_members_below_the_minimum_and_code_the_band_for_the_rest():
     rules = {"doc-payer": DocumentationRule(minimum_minutes=45)}
     members = [documented(x, minutes=90) for x in "ab"] + [documented("c", minutes=10)]
-    lines = charge_lines(members, session_date=SESSION_DAY, bands_by_payer={"doc-payer": (SMALL,)}, rules_by_payer=rules)
+    lines = charge_lines(
+        members, session_date=SESSION_DAY, bands_by_payer={"doc-payer": (SMALL,)}, rules_by_payer=rules
+    )
     assert [x.participant_id for x in lines] == ["a", "b"]
 
 
@@ -484,8 +576,13 @@ def test_a_claim_carries_session_wide_findings_and_only_its_own_members_unsigned
     rules = {"doc-payer": DocumentationRule(signed_note=SignedNoteRule.BLOCKING)}
     members = [documented("a", note="SIGNED"), documented("b"), documented("c", "SCHEDULED")]
     preview = build_billing_preview(
-        members=members, supervisors=[], session_date=SESSION_DAY, state="AZ",
-        bands_by_payer={"doc-payer": (SMALL,)}, ratio_by_payer={}, rules_by_payer=rules,
+        members=members,
+        supervisors=[],
+        session_date=SESSION_DAY,
+        state="AZ",
+        bands_by_payer={"doc-payer": (SMALL,)},
+        ratio_by_payer={},
+        rules_by_payer=rules,
     )
     assert [i.code for i in claim_issues(preview, "a")] == [GROUP_UNATTENDED_BILLED]
     assert [i.code for i in claim_issues(preview, "b")] == [GROUP_UNATTENDED_BILLED, NOTE_UNSIGNED]

@@ -1,4 +1,5 @@
 """The calendar renderer: RFC 5545 as the icalendar library reads it back, and the ETag rules."""
+
 from __future__ import annotations
 
 import uuid
@@ -17,9 +18,16 @@ CREATED = datetime(2026, 2, 1, 12, 0, tzinfo=timezone.utc)
 def event(day: int, *, cancelled=False, sequence=0, location="Room 2", month=3) -> CalendarEvent:
     starts = datetime(2026, month, day, 9, 0, tzinfo=NEW_YORK)
     return CalendarEvent(
-        occurrence_id=uuid.UUID(int=day), summary="IOP Mornings", location=location, description="IOP group",
-        starts_at=starts, ends_at=starts.replace(hour=12), cancelled=cancelled, sequence=sequence,
-        created_at=CREATED, updated_at=CREATED if not sequence else datetime(2026, 3, 1, 15, 30, tzinfo=timezone.utc),
+        occurrence_id=uuid.UUID(int=day),
+        summary="IOP Mornings",
+        location=location,
+        description="IOP group",
+        starts_at=starts,
+        ends_at=starts.replace(hour=12),
+        cancelled=cancelled,
+        sequence=sequence,
+        created_at=CREATED,
+        updated_at=CREATED if not sequence else datetime(2026, 3, 1, 15, 30, tzinfo=timezone.utc),
         category="IOP",
     )
 
@@ -35,7 +43,10 @@ def parse(body: bytes) -> icalendar.Calendar:
 def test_one_vevent_per_occurrence_with_a_stable_uid_in_the_facility_zone():
     calendar = parse(render_calendar(document(event(9), event(2))))
     events = calendar.walk("VEVENT")
-    assert [str(e["UID"]) for e in events] == [event_uid(uuid.UUID(int=2)), event_uid(uuid.UUID(int=9))]  # in time order
+    assert [str(e["UID"]) for e in events] == [
+        event_uid(uuid.UUID(int=2)),
+        event_uid(uuid.UUID(int=9)),
+    ]  # in time order
     assert str(events[0]["UID"]) == "00000000-0000-0000-0000-000000000002@group-sessions"
     before, after = (e.decoded("DTSTART") for e in events)
     assert (before.hour, after.hour) == (9, 9)  # wall time across the DST change of 8 March
@@ -78,7 +89,9 @@ def test_text_is_escaped_not_injected():
     hostile = event(9, location="Room 2\r\nATTENDEE:mailto:x@example.com;a,b")
     body = render_calendar(document(hostile))
     (parsed,) = parse(body).walk("VEVENT")
-    assert "ATTENDEE" not in parsed and str(parsed["LOCATION"]) == "Room 2\nATTENDEE:mailto:x@example.com;a,b"  # the CR is dropped, the line break escaped
+    assert (
+        "ATTENDEE" not in parsed and str(parsed["LOCATION"]) == "Room 2\nATTENDEE:mailto:x@example.com;a,b"
+    )  # the CR is dropped, the line break escaped
     assert b"\r\nATTENDEE:" not in body
 
 

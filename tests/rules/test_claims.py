@@ -1,4 +1,5 @@
 """Correcting a billed session (rules.md §9, the attendance guide's force update), member by member."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -32,7 +33,9 @@ def charge(amount: str = "31.25", payer: str = "ahcccs", modifiers: tuple[str, .
     return ActiveCharge("charge-1", payer, "90853", modifiers, Decimal(amount))
 
 
-def claim(claim_id: str, status: ClaimStatus, frequency: ClaimFrequency = ORIGINAL, submitted: bool = False) -> ClaimRecord:
+def claim(
+    claim_id: str, status: ClaimStatus, frequency: ClaimFrequency = ORIGINAL, submitted: bool = False
+) -> ClaimRecord:
     return ClaimRecord(claim_id, status, frequency, submitted)
 
 
@@ -40,46 +43,103 @@ SENT = claim("c1", SUBMITTED, submitted=True)
 
 # (case, new line, standing charge, claim history, the correction expected)
 CASES = [
-    ("an unchanged member keeps charge and claim; the draft gets the new findings",
-     line(), charge(), [claim("c1", DRAFT)],
-     MemberCorrection("p", Answer.KEEP, revalidate_drafts=("c1",))),
-    ("an unchanged member whose claim was sent keeps everything",
-     line(), charge(), [SENT],
-     MemberCorrection("p", Answer.KEEP)),
-    ("no longer billable, claim not sent: the charge and the draft are voided, nothing more",
-     None, charge(), [claim("c1", DRAFT)],
-     MemberCorrection("p", Answer.NONE, void_charge="charge-1", void_drafts=("c1",))),
-    ("no longer billable, claim sent: a VOID of the sent claim",
-     None, charge(), [SENT],
-     MemberCorrection("p", Answer.VOID, void_charge="charge-1", corrects="c1")),
-    ("another band (a changed count), claim not sent: a new ORIGINAL instead of the draft",
-     line("38.50"), charge(), [claim("c1", DRAFT)],
-     MemberCorrection("p", Answer.ORIGINAL, line=line("38.50"), void_charge="charge-1", void_drafts=("c1",))),
-    ("another band, claim sent: a REPLACEMENT of the sent claim",
-     line("38.50"), charge(), [SENT],
-     MemberCorrection("p", Answer.REPLACEMENT, line=line("38.50"), void_charge="charge-1", corrects="c1")),
-    ("other modifiers are another charge",
-     line(modifiers=("HQ", "U1")), charge(), [SENT],
-     MemberCorrection("p", Answer.REPLACEMENT, line=line(modifiers=("HQ", "U1")), void_charge="charge-1", corrects="c1")),
-    ("another payer is another charge",
-     line(payer="suncrest"), charge(), [claim("c1", DRAFT)],
-     MemberCorrection("p", Answer.ORIGINAL, line=line(payer="suncrest"), void_charge="charge-1", void_drafts=("c1",))),
-    ("newly billable (absent, now attended): a new ORIGINAL",
-     line(), None, [],
-     MemberCorrection("p", Answer.ORIGINAL, line=line())),
-    ("a second correction before the first was sent replaces what the payer holds, not the draft",
-     line("26.00"), ActiveCharge("charge-2", "ahcccs", "90853", ("HQ",), Decimal("38.50")),
-     [claim("c1", REPLACED, submitted=True), claim("c2", DRAFT, REPLACEMENT)],
-     MemberCorrection("p", Answer.REPLACEMENT, line=line("26.00"), void_charge="charge-2", void_drafts=("c2",), corrects="c1")),
-    ("billable again before a VOID was sent: the unsent VOID is dropped and the sent claim replaced",
-     line(), None, [claim("c1", VOIDED, submitted=True), claim("c2", DRAFT, VOID)],
-     MemberCorrection("p", Answer.REPLACEMENT, line=line(), void_drafts=("c2",), corrects="c1")),
-    ("billable again after the VOID was sent: the payer holds nothing, so a new ORIGINAL",
-     line(), None, [claim("c1", VOIDED, submitted=True), claim("c2", SUBMITTED, VOID, submitted=True)],
-     MemberCorrection("p", Answer.ORIGINAL, line=line())),
-    ("never billable and never claimed: nothing to do",
-     None, None, [claim("c1", VOIDED)],
-     MemberCorrection("p", Answer.NONE)),
+    (
+        "an unchanged member keeps charge and claim; the draft gets the new findings",
+        line(),
+        charge(),
+        [claim("c1", DRAFT)],
+        MemberCorrection("p", Answer.KEEP, revalidate_drafts=("c1",)),
+    ),
+    (
+        "an unchanged member whose claim was sent keeps everything",
+        line(),
+        charge(),
+        [SENT],
+        MemberCorrection("p", Answer.KEEP),
+    ),
+    (
+        "no longer billable, claim not sent: the charge and the draft are voided, nothing more",
+        None,
+        charge(),
+        [claim("c1", DRAFT)],
+        MemberCorrection("p", Answer.NONE, void_charge="charge-1", void_drafts=("c1",)),
+    ),
+    (
+        "no longer billable, claim sent: a VOID of the sent claim",
+        None,
+        charge(),
+        [SENT],
+        MemberCorrection("p", Answer.VOID, void_charge="charge-1", corrects="c1"),
+    ),
+    (
+        "another band (a changed count), claim not sent: a new ORIGINAL instead of the draft",
+        line("38.50"),
+        charge(),
+        [claim("c1", DRAFT)],
+        MemberCorrection("p", Answer.ORIGINAL, line=line("38.50"), void_charge="charge-1", void_drafts=("c1",)),
+    ),
+    (
+        "another band, claim sent: a REPLACEMENT of the sent claim",
+        line("38.50"),
+        charge(),
+        [SENT],
+        MemberCorrection("p", Answer.REPLACEMENT, line=line("38.50"), void_charge="charge-1", corrects="c1"),
+    ),
+    (
+        "other modifiers are another charge",
+        line(modifiers=("HQ", "U1")),
+        charge(),
+        [SENT],
+        MemberCorrection(
+            "p", Answer.REPLACEMENT, line=line(modifiers=("HQ", "U1")), void_charge="charge-1", corrects="c1"
+        ),
+    ),
+    (
+        "another payer is another charge",
+        line(payer="suncrest"),
+        charge(),
+        [claim("c1", DRAFT)],
+        MemberCorrection(
+            "p", Answer.ORIGINAL, line=line(payer="suncrest"), void_charge="charge-1", void_drafts=("c1",)
+        ),
+    ),
+    (
+        "newly billable (absent, now attended): a new ORIGINAL",
+        line(),
+        None,
+        [],
+        MemberCorrection("p", Answer.ORIGINAL, line=line()),
+    ),
+    (
+        "a second correction before the first was sent replaces what the payer holds, not the draft",
+        line("26.00"),
+        ActiveCharge("charge-2", "ahcccs", "90853", ("HQ",), Decimal("38.50")),
+        [claim("c1", REPLACED, submitted=True), claim("c2", DRAFT, REPLACEMENT)],
+        MemberCorrection(
+            "p", Answer.REPLACEMENT, line=line("26.00"), void_charge="charge-2", void_drafts=("c2",), corrects="c1"
+        ),
+    ),
+    (
+        "billable again before a VOID was sent: the unsent VOID is dropped and the sent claim replaced",
+        line(),
+        None,
+        [claim("c1", VOIDED, submitted=True), claim("c2", DRAFT, VOID)],
+        MemberCorrection("p", Answer.REPLACEMENT, line=line(), void_drafts=("c2",), corrects="c1"),
+    ),
+    (
+        "billable again after the VOID was sent: the payer holds nothing, so a new ORIGINAL",
+        line(),
+        None,
+        [claim("c1", VOIDED, submitted=True), claim("c2", SUBMITTED, VOID, submitted=True)],
+        MemberCorrection("p", Answer.ORIGINAL, line=line()),
+    ),
+    (
+        "never billable and never claimed: nothing to do",
+        None,
+        None,
+        [claim("c1", VOIDED)],
+        MemberCorrection("p", Answer.NONE),
+    ),
 ]
 
 
@@ -95,25 +155,31 @@ def test_each_member_is_planned_once_in_a_stable_order():
     assert [(c.patient, c.answer) for c in plan] == [("a", Answer.VOID), ("b", Answer.KEEP), ("c", Answer.ORIGINAL)]
 
 
-@pytest.mark.parametrize(("history", "held"), [
-    ([], None),
-    ([claim("c1", DRAFT)], None),
-    ([SENT], "c1"),
-    ([SENT, claim("c2", SUBMITTED, REPLACEMENT, submitted=True)], "c2"),
-    ([claim("c1", VOIDED, submitted=True), claim("c2", SUBMITTED, VOID, submitted=True)], None),
-    ([claim("c1", REPLACED, submitted=True), claim("c2", DRAFT, REPLACEMENT)], "c1"),
-])
+@pytest.mark.parametrize(
+    ("history", "held"),
+    [
+        ([], None),
+        ([claim("c1", DRAFT)], None),
+        ([SENT], "c1"),
+        ([SENT, claim("c2", SUBMITTED, REPLACEMENT, submitted=True)], "c2"),
+        ([claim("c1", VOIDED, submitted=True), claim("c2", SUBMITTED, VOID, submitted=True)], None),
+        ([claim("c1", REPLACED, submitted=True), claim("c2", DRAFT, REPLACEMENT)], "c1"),
+    ],
+)
 def test_the_payer_holds_the_last_sent_claim_unless_it_was_a_void(history, held):
     found = payer_held(history)
     assert (found.id if found else None) == held
 
 
-@pytest.mark.parametrize(("standing", "new", "same"), [
-    (charge(), line(), True),
-    (charge("31.25"), line("31.250"), True),
-    (charge(), line("31.26"), False),
-    (charge(payer="x"), line(), False),
-    (charge(modifiers=()), line(), False),
-])
+@pytest.mark.parametrize(
+    ("standing", "new", "same"),
+    [
+        (charge(), line(), True),
+        (charge("31.25"), line("31.250"), True),
+        (charge(), line("31.26"), False),
+        (charge(payer="x"), line(), False),
+        (charge(modifiers=()), line(), False),
+    ],
+)
 def test_same_charge(standing, new, same):
     assert same_charge(standing, new) is same

@@ -1,4 +1,5 @@
 """IOP/PHP compliance over a Monday–Sunday week."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -105,7 +106,12 @@ def test_a_cancelled_session_does_not_count():
     occurrences = [
         (MON, datetime(2026, 1, 5, 16, tzinfo=utc), datetime(2026, 1, 5, 19, tzinfo=utc), None),
         (WED, datetime(2026, 1, 7, 16, tzinfo=utc), datetime(2026, 1, 7, 19, tzinfo=utc), None),
-        (FRI, datetime(2026, 1, 9, 16, tzinfo=utc), datetime(2026, 1, 9, 19, tzinfo=utc), datetime(2026, 1, 2, tzinfo=utc)),
+        (
+            FRI,
+            datetime(2026, 1, 9, 16, tzinfo=utc),
+            datetime(2026, 1, 9, 19, tzinfo=utc),
+            datetime(2026, 1, 2, tzinfo=utc),
+        ),
     ]
     result = evaluate_compliance("IOP", IOP, session_hours(occurrences), week_of=MON)
     assert [g.message for g in result.gaps] == ["Need 3 more hours/week", "Need 1 more day/week"]
@@ -116,7 +122,12 @@ def test_a_week_crossing_a_dst_change_counts_real_hours():
     ny = ZoneInfo("America/New_York")
 
     def session(day: int, start: int, end: int):
-        return (date(2026, 3, day), datetime(2026, 3, day, start, tzinfo=ny), datetime(2026, 3, day, end, tzinfo=ny), None)
+        return (
+            date(2026, 3, day),
+            datetime(2026, 3, day, start, tzinfo=ny),
+            datetime(2026, 3, day, end, tzinfo=ny),
+            None,
+        )
 
     occurrences = [session(2, 9, 12), session(4, 9, 12), session(8, 9, 12)]
     result = evaluate_compliance("IOP", IOP, session_hours(occurrences), week_of=date(2026, 3, 8))
@@ -129,7 +140,11 @@ def test_a_week_crossing_a_dst_change_counts_real_hours():
 
 @pytest.mark.parametrize(
     "day, monday",
-    [(date(2026, 1, 5), date(2026, 1, 5)), (date(2026, 1, 11), date(2026, 1, 5)), (date(2026, 1, 1), date(2025, 12, 29))],
+    [
+        (date(2026, 1, 5), date(2026, 1, 5)),
+        (date(2026, 1, 11), date(2026, 1, 5)),
+        (date(2026, 1, 1), date(2025, 12, 29)),
+    ],
 )
 def test_week_start_is_monday(day, monday):
     assert week_start(day) == monday

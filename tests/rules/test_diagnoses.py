@@ -1,4 +1,5 @@
 """Diagnoses: the ICD-10-CM form, the ordered list, what is active on a date, SV107 pointers."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -1,4 +1,5 @@
 """Room displays: pairing codes, the guessing limit, names on a wall, the session a room shows."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -59,7 +60,12 @@ def test_format_code_groups_by_three():
 )
 def test_pairing_state(paired, minutes_later, state):
     expires_at = NOW + timedelta(minutes=10)
-    assert pairing_state(expires_at=expires_at, paired_at=NOW if paired else None, now=NOW + timedelta(minutes=minutes_later)) == state
+    assert (
+        pairing_state(
+            expires_at=expires_at, paired_at=NOW if paired else None, now=NOW + timedelta(minutes=minutes_later)
+        )
+        == state
+    )
 
 
 def _ago(*minutes: float) -> list[datetime]:

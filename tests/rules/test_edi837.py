@@ -1,4 +1,5 @@
 """The 837P renderer: every file passes pyx12 and our own checks; the checks catch what pyx12 misses."""
+
 from __future__ import annotations
 
 import logging
@@ -8,15 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from tests.support.x12 import pyx12_errors
-
-
-
 from app.rules.edi837 import (
     COMMUNITY_MENTAL_HEALTH_CENTER,
+    REPLACEMENT,
     TELEHEALTH_ELSEWHERE,
     TELEHEALTH_HOME,
-    REPLACEMENT,
     VOID,
     Address,
     BillingProvider,
@@ -25,14 +22,15 @@ from app.rules.edi837 import (
     Receiver,
     RenderingProvider,
     ServiceLine,
-    Subscriber,
     Submitter,
+    Subscriber,
     edi_problems,
     parse_segments,
     render_837p,
     split_person_name,
     x12_amount,
 )
+from tests.support.x12 import pyx12_errors
 
 VALID_NPI, OTHER_VALID_NPI, BAD_NPI = "1234567893", "1245319599", "1234567890"
 SESSION_DAY = date(2025, 3, 12)
@@ -48,21 +46,29 @@ ORIGINAL_CLAIM = Claim837(
     submitter=Submitter("SUNRISEBH", "Sunrise Behavioral Health", "Billing Office", "(602) 555-0100"),
     receiver=Receiver("AHCCCS", "Arizona Health Care Cost Containment System"),
     billing_provider=BillingProvider(
-        "Sunrise Behavioral Health", VALID_NPI, "86-1234567",
-        Address("100 N Central Ave", "Phoenix", "AZ", "85004-1234"), taxonomy="261QM0801X",
+        "Sunrise Behavioral Health",
+        VALID_NPI,
+        "86-1234567",
+        Address("100 N Central Ave", "Phoenix", "AZ", "85004-1234"),
+        taxonomy="261QM0801X",
     ),
-    subscriber=Subscriber("Doe", "Jane", "A12345678", date(1980, 5, 1), "F",
-                          Address("1 Elm St", "Phoenix", "AZ", "85004")),
+    subscriber=Subscriber(
+        "Doe", "Jane", "A12345678", date(1980, 5, 1), "F", Address("1 Elm St", "Phoenix", "AZ", "85004")
+    ),
     payer=PayerParty("AHCCCS", "866004791"),
     claim_number="GS000123",
     service_lines=(line(),),
     rendering_provider=RenderingProvider("Smith", "Ann", OTHER_VALID_NPI),
     diagnosis_codes=("F33.1",),
 )
-REPLACEMENT_CLAIM = replace(ORIGINAL_CLAIM, claim_number="GS000124", frequency_code=REPLACEMENT,
-                            original_claim_number="GS000123", service_lines=(line("30.00"),))
-VOID_CLAIM = replace(ORIGINAL_CLAIM, claim_number="GS000125", frequency_code=VOID,
-                     original_claim_number="GS000123")
+REPLACEMENT_CLAIM = replace(
+    ORIGINAL_CLAIM,
+    claim_number="GS000124",
+    frequency_code=REPLACEMENT,
+    original_claim_number="GS000123",
+    service_lines=(line("30.00"),),
+)
+VOID_CLAIM = replace(ORIGINAL_CLAIM, claim_number="GS000125", frequency_code=VOID, original_claim_number="GS000123")
 
 
 def segments_named(text: str, tag: str) -> list[list[str]]:
@@ -85,7 +91,8 @@ VARIANTS = {
     ),
     "community-mental-health-center": replace(ORIGINAL_CLAIM, place_of_service=COMMUNITY_MENTAL_HEALTH_CENTER),
     "bare-minimum": replace(
-        ORIGINAL_CLAIM, rendering_provider=None,
+        ORIGINAL_CLAIM,
+        rendering_provider=None,
         billing_provider=replace(ORIGINAL_CLAIM.billing_provider, taxonomy=None),
         subscriber=replace(ORIGINAL_CLAIM.subscriber, address=None, sex=None),
     ),
@@ -104,16 +111,24 @@ VARIANTS = {
     "two-lines-pointing-at-different-diagnoses": replace(
         ORIGINAL_CLAIM,
         diagnosis_codes=("F10.20", "F33.1"),
-        service_lines=(replace(line(), diagnosis_pointers=(1,)), replace(line("12.50", "H0005"), diagnosis_pointers=(2, 1))),
+        service_lines=(
+            replace(line(), diagnosis_pointers=(1,)),
+            replace(line("12.50", "H0005"), diagnosis_pointers=(2, 1)),
+        ),
     ),
     "test-interchange": replace(ORIGINAL_CLAIM, production=False, interchange_control_number=999999999),
-    "telehealth-video-at-home": replace(ORIGINAL_CLAIM, place_of_service=TELEHEALTH_HOME, service_lines=(line(modifiers=("HQ", "95")),)),
+    "telehealth-video-at-home": replace(
+        ORIGINAL_CLAIM, place_of_service=TELEHEALTH_HOME, service_lines=(line(modifiers=("HQ", "95")),)
+    ),
     "telehealth-video-elsewhere": replace(
         ORIGINAL_CLAIM, place_of_service=TELEHEALTH_ELSEWHERE, service_lines=(line(modifiers=("HQ", "95")),)
     ),
-    "telehealth-audio-only": replace(ORIGINAL_CLAIM, place_of_service=TELEHEALTH_HOME, service_lines=(line(modifiers=("HQ", "93")),)),
+    "telehealth-audio-only": replace(
+        ORIGINAL_CLAIM, place_of_service=TELEHEALTH_HOME, service_lines=(line(modifiers=("HQ", "93")),)
+    ),
     "line-place-differs-from-claim": replace(
-        ORIGINAL_CLAIM, service_lines=(line(), replace(line("12.50", modifiers=("95",)), place_of_service=TELEHEALTH_HOME))
+        ORIGINAL_CLAIM,
+        service_lines=(line(), replace(line("12.50", modifiers=("95",)), place_of_service=TELEHEALTH_HOME)),
     ),
 }
 
@@ -198,8 +213,12 @@ def test_x12_amount_has_no_trailing_zeros_or_exponent(amount: str, text: str) ->
 
 @pytest.mark.parametrize(
     ("full", "parts"),
-    [("Jane Doe", ("Doe", "Jane")), ("Doe, Jane", ("Doe", "Jane")), ("Mary Ann Lee", ("Lee", "Mary Ann")),
-     ("Cher", ("Cher", ""))],
+    [
+        ("Jane Doe", ("Doe", "Jane")),
+        ("Doe, Jane", ("Doe", "Jane")),
+        ("Mary Ann Lee", ("Lee", "Mary Ann")),
+        ("Cher", ("Cher", "")),
+    ],
 )
 def test_split_person_name(full: str, parts: tuple[str, str]) -> None:
     assert split_person_name(full) == parts
@@ -217,43 +236,60 @@ ORIGINAL_TEXT = render_837p(ORIGINAL_CLAIM)
 VOID_TEXT = render_837p(VOID_CLAIM)
 
 BROKEN = {
-    "wrong-total": (tampered(ORIGINAL_TEXT, "CLM*GS000123*35*", "CLM*GS000123*40*"),
-                    "CLM02 total 40 differs from the service lines' sum 35"),
-    "void-without-ref-f8": (render_837p(replace(VOID_CLAIM, original_claim_number=None)),
-                            "frequency 8 needs REF*F8"),
-    "replacement-without-ref-f8": (tampered(render_837p(REPLACEMENT_CLAIM), "REF*F8*GS000123~\n", ""),
-                                   "frequency 7 needs REF*F8"),
-    "ref-f8-on-original": (tampered(ORIGINAL_TEXT, "HI*", "REF*F8*GS000001~\nHI*"),
-                           "REF*F8 belongs only on a replacement (7) or void (8)"),
-    "unknown-frequency": (render_837p(replace(ORIGINAL_CLAIM, frequency_code="9")),
-                          "CLM05-3 frequency must be 1, 7 or 8, got '9'"),
-    "bad-billing-npi": (render_837p(replace(ORIGINAL_CLAIM, billing_provider=replace(
-        ORIGINAL_CLAIM.billing_provider, npi=BAD_NPI))), f"NM1*85: NPI '{BAD_NPI}' fails the check digit"),
-    "bad-rendering-npi": (render_837p(replace(ORIGINAL_CLAIM, rendering_provider=RenderingProvider(
-        "Smith", "Ann", "123456789"))), "NM1*82: NPI '123456789' fails the check digit"),
-    "wrong-se-count": (tampered(ORIGINAL_TEXT, "SE*25*", "SE*24*"),
-                       "SE01 says 24 segments; the transaction has 25"),
-    "wrong-se-control": (tampered(ORIGINAL_TEXT, "SE*25*0001", "SE*25*0002"),
-                         "SE02 '0002' does not match ST02 '0001'"),
+    "wrong-total": (
+        tampered(ORIGINAL_TEXT, "CLM*GS000123*35*", "CLM*GS000123*40*"),
+        "CLM02 total 40 differs from the service lines' sum 35",
+    ),
+    "void-without-ref-f8": (render_837p(replace(VOID_CLAIM, original_claim_number=None)), "frequency 8 needs REF*F8"),
+    "replacement-without-ref-f8": (
+        tampered(render_837p(REPLACEMENT_CLAIM), "REF*F8*GS000123~\n", ""),
+        "frequency 7 needs REF*F8",
+    ),
+    "ref-f8-on-original": (
+        tampered(ORIGINAL_TEXT, "HI*", "REF*F8*GS000001~\nHI*"),
+        "REF*F8 belongs only on a replacement (7) or void (8)",
+    ),
+    "unknown-frequency": (
+        render_837p(replace(ORIGINAL_CLAIM, frequency_code="9")),
+        "CLM05-3 frequency must be 1, 7 or 8, got '9'",
+    ),
+    "bad-billing-npi": (
+        render_837p(replace(ORIGINAL_CLAIM, billing_provider=replace(ORIGINAL_CLAIM.billing_provider, npi=BAD_NPI))),
+        f"NM1*85: NPI '{BAD_NPI}' fails the check digit",
+    ),
+    "bad-rendering-npi": (
+        render_837p(replace(ORIGINAL_CLAIM, rendering_provider=RenderingProvider("Smith", "Ann", "123456789"))),
+        "NM1*82: NPI '123456789' fails the check digit",
+    ),
+    "wrong-se-count": (tampered(ORIGINAL_TEXT, "SE*25*", "SE*24*"), "SE01 says 24 segments; the transaction has 25"),
+    "wrong-se-control": (tampered(ORIGINAL_TEXT, "SE*25*0001", "SE*25*0002"), "SE02 '0002' does not match ST02 '0001'"),
     "wrong-ge-count": (tampered(ORIGINAL_TEXT, "GE*1*", "GE*2*"), "GE01 says 2 transactions; the group has 1"),
     "wrong-iea-count": (tampered(ORIGINAL_TEXT, "IEA*1*", "IEA*3*"), "IEA01 says 3 groups; the interchange has 1"),
-    "wrong-iea-control": (tampered(ORIGINAL_TEXT, "IEA*1*000001042", "IEA*1*000001043"),
-                          "IEA02 '000001043' does not match ISA13 '000001042'"),
+    "wrong-iea-control": (
+        tampered(ORIGINAL_TEXT, "IEA*1*000001042", "IEA*1*000001043"),
+        "IEA02 '000001043' does not match ISA13 '000001042'",
+    ),
     "not-x12": ("hello", "not an X12 interchange"),
     "no-diagnosis": (render_837p(replace(ORIGINAL_CLAIM, diagnosis_codes=())), "no HI segment"),
     "pointer-past-the-diagnoses": (
         render_837p(replace(ORIGINAL_CLAIM, service_lines=(replace(line(), diagnosis_pointers=(1, 2)),))),
         "SV107 pointer '2' names no diagnosis",
     ),
-    "telehealth-place-without-modifier": (render_837p(replace(ORIGINAL_CLAIM, place_of_service=TELEHEALTH_HOME)),
-                                          "place of service 10 needs a telehealth modifier"),
-    "unknown-place-of-service": (render_837p(replace(ORIGINAL_CLAIM, place_of_service="99")),
-                                 "CLM05-1 place of service '99' is not one we bill"),
+    "telehealth-place-without-modifier": (
+        render_837p(replace(ORIGINAL_CLAIM, place_of_service=TELEHEALTH_HOME)),
+        "place of service 10 needs a telehealth modifier",
+    ),
+    "unknown-place-of-service": (
+        render_837p(replace(ORIGINAL_CLAIM, place_of_service="99")),
+        "CLM05-1 place of service '99' is not one we bill",
+    ),
 }
 
 
 def test_telehealth_place_of_service_in_clm05_and_sv105_only_where_the_line_differs() -> None:
-    video = render_837p(replace(ORIGINAL_CLAIM, place_of_service=TELEHEALTH_HOME, service_lines=(line(modifiers=("HQ", "95")),)))
+    video = render_837p(
+        replace(ORIGINAL_CLAIM, place_of_service=TELEHEALTH_HOME, service_lines=(line(modifiers=("HQ", "95")),))
+    )
     assert segments_named(video, "CLM")[0][5] == "10:B:1"
     assert segments_named(video, "SV1")[0][1] == "HC:90853:HQ:95"
     assert segments_named(video, "SV1")[0][5] == ""
@@ -281,7 +317,9 @@ def test_pyx12_lets_an_unknown_frequency_through_so_edi_problems_must_catch_it()
 def test_hi_lists_the_principal_then_other_diagnoses_and_sv107_points_at_them() -> None:
     claim = VARIANTS["several-diagnoses-four-pointed-at"]
     text = render_837p(claim)
-    assert segments_named(text, "HI") == [["HI", "ABK:F1020", "ABF:F331", "ABF:F411", "ABF:Z630", "ABF:T7411XA", "ABF:F4310"]]
+    assert segments_named(text, "HI") == [
+        ["HI", "ABK:F1020", "ABF:F331", "ABF:F411", "ABF:Z630", "ABF:T7411XA", "ABF:F4310"]
+    ]
     assert segments_named(text, "SV1")[0][7] == "1:2:3:4"
 
 

@@ -1,5 +1,6 @@
 """Finalization: billed at the end time, awaiting finalization while a BLOCKING issue stands, billed
 with its issues at the deadline (a wall-clock deadline in the facility's zone)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -18,7 +19,9 @@ from app.rules.finalization import (
 UTC = timezone.utc
 END = datetime(2026, 3, 10, 17, 0, tzinfo=UTC)
 DEADLINE = END + timedelta(hours=24)
-UNMARKED = BillingIssue(BillingIssueCode.GROUP_UNATTENDED_BILLED, IssueSeverity.BLOCKING, "1 participant is still SCHEDULED")
+UNMARKED = BillingIssue(
+    BillingIssueCode.GROUP_UNATTENDED_BILLED, IssueSeverity.BLOCKING, "1 participant is still SCHEDULED"
+)
 BAND_GAP = BillingIssue(BillingIssueCode.GROUP_SIZE_BAND_MISMATCH, IssueSeverity.WARNING, "between bands")
 NO_BAND = BillingIssue(BillingIssueCode.GROUP_SIZE_BAND_MISMATCH, IssueSeverity.BLOCKING, "no band")
 

@@ -1,4 +1,5 @@
 """A patient's attendance history: minutes, tallies, attendance rate, the date range."""
+
 from __future__ import annotations
 
 import uuid
@@ -35,21 +36,29 @@ def test_minutes_attended(status, cancelled, minutes):
 
 
 def test_tallies_per_group_with_rate_over_marked_sessions():
-    tallies = tally_attendance([
-        TallyBucket(IOP, "IOP Mornings", "ATTENDED", False, 6, 6 * 180),
-        TallyBucket(IOP, "IOP Mornings", "LATE", False, 2, 2 * 180),
-        TallyBucket(IOP, "IOP Mornings", "ABSENT", False, 2, 2 * 180),
-        TallyBucket(IOP, "IOP Mornings", "SCHEDULED", False, 3, 3 * 180),
-        TallyBucket(IOP, "IOP Mornings", "ATTENDED", True, 1, 180),
-        TallyBucket(SKILLS, "Skills", "SCHEDULED", False, 4, 240),
-        TallyBucket(None, "Drop-in", "LATE", False, 1, 45),
-    ])
+    tallies = tally_attendance(
+        [
+            TallyBucket(IOP, "IOP Mornings", "ATTENDED", False, 6, 6 * 180),
+            TallyBucket(IOP, "IOP Mornings", "LATE", False, 2, 2 * 180),
+            TallyBucket(IOP, "IOP Mornings", "ABSENT", False, 2, 2 * 180),
+            TallyBucket(IOP, "IOP Mornings", "SCHEDULED", False, 3, 3 * 180),
+            TallyBucket(IOP, "IOP Mornings", "ATTENDED", True, 1, 180),
+            TallyBucket(SKILLS, "Skills", "SCHEDULED", False, 4, 240),
+            TallyBucket(None, "Drop-in", "LATE", False, 1, 45),
+        ]
+    )
     iop, skills, adhoc = tallies
     assert (iop.attended, iop.late, iop.absent, iop.unmarked, iop.cancelled, iop.sessions) == (6, 2, 2, 3, 1, 14)
     assert iop.attendance_rate == pytest.approx(0.8)  # (6 + 2) / (6 + 2 + 2)
     assert iop.minutes_attended == 8 * 180
     assert skills.attendance_rate is None and skills.minutes_attended == 0  # nothing marked yet
-    assert (adhoc.group_id, adhoc.title, adhoc.late, adhoc.attendance_rate, adhoc.minutes_attended) == (None, "Drop-in", 1, 1.0, 45)
+    assert (adhoc.group_id, adhoc.title, adhoc.late, adhoc.attendance_rate, adhoc.minutes_attended) == (
+        None,
+        "Drop-in",
+        1,
+        1.0,
+        45,
+    )
 
 
 def test_a_group_of_absences_only_has_rate_zero():
@@ -76,7 +85,11 @@ def test_history_range_defaults_to_a_year(date_from, date_to, expected):
         (date(2026, 3, 1), date(2026, 3, 1), None),
         (date(2026, 3, 2), date(2026, 3, 1), "to must not be before from"),
         (date(2023, 1, 1), date(2023, 1, 1) + timedelta(days=MAX_HISTORY_DAYS - 1), None),
-        (date(2023, 1, 1), date(2023, 1, 1) + timedelta(days=MAX_HISTORY_DAYS), f"the date range may span at most {MAX_HISTORY_DAYS} days"),
+        (
+            date(2023, 1, 1),
+            date(2023, 1, 1) + timedelta(days=MAX_HISTORY_DAYS),
+            f"the date range may span at most {MAX_HISTORY_DAYS} days",
+        ),
     ],
 )
 def test_history_range_problem(start, end, problem):

@@ -1,4 +1,5 @@
 """Clinical notes: the lifecycle, who may take each step, the co-sign requirement, the template."""
+
 from __future__ import annotations
 
 import pytest
@@ -73,8 +74,13 @@ def test_note_lifecycle_and_who_may_take_each_step(action, status, actor, cosign
 
 @pytest.mark.parametrize(
     "action, status, expected",
-    [(EDIT, DRAFT, DRAFT), (SIGN, DRAFT, SIGNED), (COSIGN, SIGNED, CO_SIGNED), (ADD_ADDENDUM, SIGNED, SIGNED),
-     (ADD_ADDENDUM, CO_SIGNED, CO_SIGNED)],
+    [
+        (EDIT, DRAFT, DRAFT),
+        (SIGN, DRAFT, SIGNED),
+        (COSIGN, SIGNED, CO_SIGNED),
+        (ADD_ADDENDUM, SIGNED, SIGNED),
+        (ADD_ADDENDUM, CO_SIGNED, CO_SIGNED),
+    ],
 )
 def test_each_step_leaves_the_note_in_its_next_status(action, status, expected):
     assert next_note_status(action, status) == expected
@@ -95,8 +101,16 @@ def test_cosign_is_required_where_the_payers_rule_names_the_facilitys_state(stat
 
 @pytest.mark.parametrize(
     "status, cosign, expected",
-    [(None, False, False), (DRAFT, False, False), (SIGNED, False, True), (CO_SIGNED, False, True),
-     (None, True, False), (DRAFT, True, False), (SIGNED, True, False), (CO_SIGNED, True, True)],
+    [
+        (None, False, False),
+        (DRAFT, False, False),
+        (SIGNED, False, True),
+        (CO_SIGNED, False, True),
+        (None, True, False),
+        (DRAFT, True, False),
+        (SIGNED, True, False),
+        (CO_SIGNED, True, True),
+    ],
 )
 def test_a_note_is_documented_when_signed_and_co_signed_where_required(status, cosign, expected):
     assert is_documented(status, cosign) is expected

@@ -1,4 +1,5 @@
 """Recurrence rules: validation and expansion in facility wall time."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
@@ -59,15 +60,34 @@ def starts(slots):
             datetime(2026, 1, 5, 9),
             date(2026, 1, 1),
             date(2026, 1, 11),
-            [("2026-01-05", "09:00:00", "12:00:00"), ("2026-01-07", "09:00:00", "12:00:00"), ("2026-01-09", "09:00:00", "12:00:00")],
+            [
+                ("2026-01-05", "09:00:00", "12:00:00"),
+                ("2026-01-07", "09:00:00", "12:00:00"),
+                ("2026-01-09", "09:00:00", "12:00:00"),
+            ],
         ),
         # The window is inclusive at both ends and never reaches before the anchor.
-        ("FREQ=DAILY", datetime(2026, 1, 7, 9), date(2026, 1, 1), date(2026, 1, 8),
-         [("2026-01-07", "09:00:00", "12:00:00"), ("2026-01-08", "09:00:00", "12:00:00")]),
-        ("FREQ=DAILY;COUNT=2", datetime(2026, 1, 1, 9), date(2026, 1, 1), date(2026, 1, 31),
-         [("2026-01-01", "09:00:00", "12:00:00"), ("2026-01-02", "09:00:00", "12:00:00")]),
-        ("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", datetime(2026, 1, 6, 13, 30), date(2026, 1, 1), date(2026, 1, 31),
-         [("2026-01-06", "13:30:00", "16:30:00"), ("2026-01-20", "13:30:00", "16:30:00")]),
+        (
+            "FREQ=DAILY",
+            datetime(2026, 1, 7, 9),
+            date(2026, 1, 1),
+            date(2026, 1, 8),
+            [("2026-01-07", "09:00:00", "12:00:00"), ("2026-01-08", "09:00:00", "12:00:00")],
+        ),
+        (
+            "FREQ=DAILY;COUNT=2",
+            datetime(2026, 1, 1, 9),
+            date(2026, 1, 1),
+            date(2026, 1, 31),
+            [("2026-01-01", "09:00:00", "12:00:00"), ("2026-01-02", "09:00:00", "12:00:00")],
+        ),
+        (
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU",
+            datetime(2026, 1, 6, 13, 30),
+            date(2026, 1, 1),
+            date(2026, 1, 31),
+            [("2026-01-06", "13:30:00", "16:30:00"), ("2026-01-20", "13:30:00", "16:30:00")],
+        ),
         ("FREQ=DAILY", datetime(2026, 1, 1, 9), date(2026, 2, 1), date(2026, 1, 1), []),
     ],
 )
@@ -80,7 +100,9 @@ def test_expansion_keeps_wall_time_across_spring_and_autumn_changes():
     assert [s.start_time for s in spring] == [time(9)] * 3
     assert [s.starts_at.hour for s in spring] == [14, 13, 13]
     assert all(s.starts_at.tzinfo == timezone.utc for s in spring)
-    autumn = expand_recurrence("FREQ=DAILY", datetime(2026, 3, 6, 9), NY, date(2026, 10, 31), date(2026, 11, 2), 180, 1000)
+    autumn = expand_recurrence(
+        "FREQ=DAILY", datetime(2026, 3, 6, 9), NY, date(2026, 10, 31), date(2026, 11, 2), 180, 1000
+    )
     assert [s.starts_at.hour for s in autumn] == [13, 14, 14]
     assert [(s.ends_at - s.starts_at).seconds for s in autumn] == [3 * 3600] * 3
 
@@ -95,7 +117,11 @@ def test_expansion_keeps_wall_time_across_spring_and_autumn_changes():
         # 02:30 on 8 March does not exist in New York: the clock reads 03:30 EDT.
         (datetime(2026, 3, 8, 2, 30), NY, datetime(2026, 3, 8, 7, 30, tzinfo=timezone.utc)),
         # An offset: the same instant, in the facility's zone.
-        (datetime(2026, 3, 2, 11, 0, tzinfo=timezone(timedelta(hours=-5))), PHOENIX, datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc)),
+        (
+            datetime(2026, 3, 2, 11, 0, tzinfo=timezone(timedelta(hours=-5))),
+            PHOENIX,
+            datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc),
+        ),
         (datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc), NY, datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc)),
     ],
 )
@@ -105,7 +131,15 @@ def test_facility_instant(value, tz, expected):
 
 
 def test_expansion_stops_one_past_the_limit():
-    slots = expand_recurrence("FREQ=DAILY;BYHOUR=8,12,16", datetime(2026, 1, 1, 8), PHOENIX, date(2026, 1, 1), date(2026, 12, 31), 60, limit=1000)
+    slots = expand_recurrence(
+        "FREQ=DAILY;BYHOUR=8,12,16",
+        datetime(2026, 1, 1, 8),
+        PHOENIX,
+        date(2026, 1, 1),
+        date(2026, 12, 31),
+        60,
+        limit=1000,
+    )
     assert len(slots) == 1001
 
 
@@ -125,7 +159,9 @@ def test_slot_problem(session_date, start, end, tz, problem):
 
 
 def test_slots_past_midnight_are_refused():
-    [slot] = expand_recurrence("FREQ=DAILY", datetime(2026, 1, 1, 22), PHOENIX, date(2026, 1, 1), date(2026, 1, 1), 180, 10)
+    [slot] = expand_recurrence(
+        "FREQ=DAILY", datetime(2026, 1, 1, 22), PHOENIX, date(2026, 1, 1), date(2026, 1, 1), 180, 10
+    )
     assert "midnight" in slot_problem(slot)
 
 
@@ -164,17 +200,32 @@ def _from_the_anchor(rule, anchor, tz_name, first, last, minutes):
 
 
 WINDOW_RULES = [
-    "FREQ=WEEKLY;BYDAY=MO,WE,FR", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH", "FREQ=WEEKLY;INTERVAL=3",
-    "FREQ=WEEKLY;INTERVAL=2;WKST=SU;BYDAY=SU,SA", "FREQ=DAILY;INTERVAL=3", "FREQ=DAILY;BYDAY=MO,TU;BYMONTH=3,11",
-    "FREQ=MONTHLY;BYDAY=-1FR", "FREQ=MONTHLY;INTERVAL=5", "FREQ=MONTHLY;BYMONTHDAY=31", "FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS=2",
-    "FREQ=MONTHLY;INTERVAL=2;BYMONTHDAY=-1,15", "FREQ=YEARLY", "FREQ=YEARLY;INTERVAL=3;BYMONTH=2;BYMONTHDAY=29",
-    "FREQ=YEARLY;BYWEEKNO=1,52;BYDAY=MO", "FREQ=YEARLY;BYYEARDAY=-1,100", "FREQ=DAILY;UNTIL=20310101T000000Z",
-    "FREQ=WEEKLY;BYDAY=SU;BYHOUR=9,14;BYMINUTE=30", "FREQ=WEEKLY;COUNT=40;BYDAY=TU", "FREQ=MONTHLY;COUNT=7;BYMONTHDAY=31",
+    "FREQ=WEEKLY;BYDAY=MO,WE,FR",
+    "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH",
+    "FREQ=WEEKLY;INTERVAL=3",
+    "FREQ=WEEKLY;INTERVAL=2;WKST=SU;BYDAY=SU,SA",
+    "FREQ=DAILY;INTERVAL=3",
+    "FREQ=DAILY;BYDAY=MO,TU;BYMONTH=3,11",
+    "FREQ=MONTHLY;BYDAY=-1FR",
+    "FREQ=MONTHLY;INTERVAL=5",
+    "FREQ=MONTHLY;BYMONTHDAY=31",
+    "FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS=2",
+    "FREQ=MONTHLY;INTERVAL=2;BYMONTHDAY=-1,15",
+    "FREQ=YEARLY",
+    "FREQ=YEARLY;INTERVAL=3;BYMONTH=2;BYMONTHDAY=29",
+    "FREQ=YEARLY;BYWEEKNO=1,52;BYDAY=MO",
+    "FREQ=YEARLY;BYYEARDAY=-1,100",
+    "FREQ=DAILY;UNTIL=20310101T000000Z",
+    "FREQ=WEEKLY;BYDAY=SU;BYHOUR=9,14;BYMINUTE=30",
+    "FREQ=WEEKLY;COUNT=40;BYDAY=TU",
+    "FREQ=MONTHLY;COUNT=7;BYMONTHDAY=31",
 ]
 
 
 @pytest.mark.parametrize("rule", WINDOW_RULES)
-@pytest.mark.parametrize("anchor", [datetime(2019, 1, 31, 9, 30), datetime(2020, 2, 29, 17), datetime(2021, 12, 29, 2, 30)])
+@pytest.mark.parametrize(
+    "anchor", [datetime(2019, 1, 31, 9, 30), datetime(2020, 2, 29, 17), datetime(2021, 12, 29, 2, 30)]
+)
 def test_expanding_from_the_window_gives_what_expanding_from_the_anchor_gives(rule, anchor):
     from datetime import timedelta
 
@@ -182,7 +233,10 @@ def test_expanding_from_the_window_gives_what_expanding_from_the_anchor_gives(ru
         for days in (0, 6, 40, 366):
             last = first + timedelta(days=days)
             expected = _from_the_anchor(rule, anchor, NY, first, last, 60)
-            got = [(s.session_date, s.start_time, s.end_time) for s in expand_recurrence(rule, anchor, NY, first, last, 60, 10_000)]
+            got = [
+                (s.session_date, s.start_time, s.end_time)
+                for s in expand_recurrence(rule, anchor, NY, first, last, 60, 10_000)
+            ]
             # DST: a start the clock skips moves to the real one, in both.
             assert [g[0] for g in got] == [e[0] for e in expected], (rule, anchor, first, last)
 
@@ -191,6 +245,8 @@ def test_a_week_centuries_after_the_anchor_expands_from_that_week():
     import time as clock
 
     started = clock.perf_counter()
-    slots = expand_recurrence("FREQ=WEEKLY;BYDAY=MO,WE,FR", datetime(1900, 1, 1, 9), PHOENIX, date(2199, 12, 23), date(2199, 12, 29), 180, 168)
+    slots = expand_recurrence(
+        "FREQ=WEEKLY;BYDAY=MO,WE,FR", datetime(1900, 1, 1, 9), PHOENIX, date(2199, 12, 23), date(2199, 12, 29), 180, 168
+    )
     assert [s.session_date.isoformat() for s in slots] == ["2199-12-23", "2199-12-25", "2199-12-27"]
     assert clock.perf_counter() - started < 0.05

@@ -1,4 +1,5 @@
 """Reference-data checks, pure: NPI check digits, states, time zone names."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,7 +9,9 @@ from app.rules.reference import npi_is_valid, state_problem, timezone_problem
 ZONES = frozenset({"America/Phoenix", "America/New_York", "localtime"})
 
 
-@pytest.mark.parametrize("npi, valid", [("1234567893", True), ("1234567890", False), ("123456789", False), ("12345678a3", False)])
+@pytest.mark.parametrize(
+    "npi, valid", [("1234567893", True), ("1234567890", False), ("123456789", False), ("12345678a3", False)]
+)
 def test_npi_check_digit(npi, valid):
     assert npi_is_valid(npi) is valid
 

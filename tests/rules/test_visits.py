@@ -1,4 +1,5 @@
 """Partial attendance (arrival, departure, minutes, a payer's minimum) and telehealth coding."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -114,15 +115,23 @@ PAYER_MAPPING = {TELEHEALTH_VIDEO: TelehealthCoding("02", "02", "GT")}
 )
 def test_place_of_service_and_modifiers_by_modality(modality, home, band_modifiers, overrides, pos, modifiers):
     coding = service_coding(
-        modality, patient_at_home=home, band_modifiers=band_modifiers, facility_place_of_service="11", overrides=overrides
+        modality,
+        patient_at_home=home,
+        band_modifiers=band_modifiers,
+        facility_place_of_service="11",
+        overrides=overrides,
     )
     assert (coding.place_of_service, coding.modifiers) == (pos, modifiers)
 
 
 @pytest.mark.parametrize(
     "session, row, expected",
-    [(IN_PERSON, None, IN_PERSON), (IN_PERSON, TELEHEALTH_VIDEO, TELEHEALTH_VIDEO), (TELEHEALTH_AUDIO, None, TELEHEALTH_AUDIO),
-     (TELEHEALTH_VIDEO, IN_PERSON, IN_PERSON)],
+    [
+        (IN_PERSON, None, IN_PERSON),
+        (IN_PERSON, TELEHEALTH_VIDEO, TELEHEALTH_VIDEO),
+        (TELEHEALTH_AUDIO, None, TELEHEALTH_AUDIO),
+        (TELEHEALTH_VIDEO, IN_PERSON, IN_PERSON),
+    ],
 )
 def test_a_member_may_join_differently_from_the_room(session, row, expected):
     assert effective_modality(session, row) == expected

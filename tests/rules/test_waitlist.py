@@ -1,4 +1,5 @@
 """The self-filling waitlist (rules.md §5), case by case and over random histories."""
+
 from __future__ import annotations
 
 import pytest
@@ -132,7 +133,9 @@ def test_invariants_hold_over_any_history(start, steps):
                     enroll(before, arg)
                 continue
             change = enroll(before, arg)
-            expected = "ENROLLED" if len(before.enrolled) < before.max_capacity and not before.waitlist else "WAITLISTED"
+            expected = (
+                "ENROLLED" if len(before.enrolled) < before.max_capacity and not before.waitlist else "WAITLISTED"
+            )
             assert change.line.status_of(arg) == expected
             if expected == "WAITLISTED":
                 assert change.line.position_of(arg) == len(before.waitlist) + 1

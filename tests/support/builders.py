@@ -1,4 +1,5 @@
 """A small clinic builder: facility, payers, bands, staff and patients in a few lines."""
+
 from __future__ import annotations
 
 import itertools
@@ -23,8 +24,18 @@ class Clinic:
     async def facility(self, name="Desert Bloom Behavioral Health", state="AZ", timezone="America/Phoenix") -> str:
         data = await self.gql.execute(
             """mutation($input: FacilityInput!) { createFacility(input: $input) { id } }""",
-            {"input": {"name": name, "state": state, "timezone": timezone, "npi": "1234567893", "taxId": "861234567",
-                       "addressLine1": "2200 E Camelback Rd", "city": "Phoenix", "postalCode": "85016"}},
+            {
+                "input": {
+                    "name": name,
+                    "state": state,
+                    "timezone": timezone,
+                    "npi": "1234567893",
+                    "taxId": "861234567",
+                    "addressLine1": "2200 E Camelback Rd",
+                    "city": "Phoenix",
+                    "postalCode": "85016",
+                }
+            },
         )
         self.facility_id = self.facility_id or data["createFacility"]["id"]
         return data["createFacility"]["id"]
@@ -33,7 +44,13 @@ class Clinic:
         n = next(_counter)
         data = await self.gql.execute(
             """mutation($input: StaffInput!) { createStaff(input: $input) { id } }""",
-            {"input": {"name": name or f"Staff {n}", "facilityId": facility_id or self.facility_id, "npi": NPIS[n % len(NPIS)]}},
+            {
+                "input": {
+                    "name": name or f"Staff {n}",
+                    "facilityId": facility_id or self.facility_id,
+                    "npi": NPIS[n % len(NPIS)],
+                }
+            },
         )
         self.staff.append(data["createStaff"]["id"])
         return data["createStaff"]["id"]
@@ -61,11 +78,16 @@ class Clinic:
             await self.diagnose(patient_id, *diagnoses)
         return patient_id
 
-    async def diagnose(self, patient_id: str, *codes: str, effective_from="2020-01-01", effective_to=None) -> list[dict]:
+    async def diagnose(
+        self, patient_id: str, *codes: str, effective_from="2020-01-01", effective_to=None
+    ) -> list[dict]:
         data = await self.gql.execute(
             """mutation($p: ID!, $d: [DiagnosisInput!]!) {
                  setPatientDiagnoses(patientId: $p, diagnoses: $d) { id code position effectiveFrom effectiveTo } }""",
-            {"p": patient_id, "d": [{"code": c, "effectiveFrom": effective_from, "effectiveTo": effective_to} for c in codes]},
+            {
+                "p": patient_id,
+                "d": [{"code": c, "effectiveFrom": effective_from, "effectiveTo": effective_to} for c in codes],
+            },
         )
         return data["setPatientDiagnoses"]
 
@@ -77,7 +99,9 @@ class Clinic:
         self.payer_id = self.payer_id or data["createPayer"]["id"]
         return data["createPayer"]["id"]
 
-    async def cover(self, patient_id: str, payer_id: str | None = None, priority=1, effective_from="2020-01-01") -> None:
+    async def cover(
+        self, patient_id: str, payer_id: str | None = None, priority=1, effective_from="2020-01-01"
+    ) -> None:
         await self.gql.execute(
             """mutation($input: CoverageInput!) { addCoverage(input: $input) { id } }""",
             {

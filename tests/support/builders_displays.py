@@ -1,5 +1,6 @@
 """Room display helpers for tests: a screen paired to a room, a group and its sessions in that room,
 and the room's subscription."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -49,17 +50,27 @@ async def claim(http: httpx.AsyncClient, secret: str) -> dict:
 async def pair_screen(http, gql, facility_id: str, location: str = ROOM, label: str = "Room 4 wall") -> tuple[str, str]:
     """A screen asks for a code, staff pair it, the screen claims its credential: (display id, credential)."""
     pairing = await start_pairing(http)
-    display = (await gql.execute(PAIR, {"code": pairing["code"], "facilityId": facility_id, "location": location, "label": label}))["pairDisplay"]
+    display = (
+        await gql.execute(
+            PAIR, {"code": pairing["code"], "facilityId": facility_id, "location": location, "label": label}
+        )
+    )["pairDisplay"]
     claimed = await claim(http, pairing["claim"])
     assert claimed["state"] == "PAIRED", claimed
     return display["id"], claimed["credential"]
 
 
-async def room_group(gql, clinic, location: str = ROOM, name: str = "Morning IOP", facilitator_id: str | None = None) -> str:
-    return await create_group(gql, clinic, location=location, name=name, facilitatorId=facilitator_id or clinic.staff[0])
+async def room_group(
+    gql, clinic, location: str = ROOM, name: str = "Morning IOP", facilitator_id: str | None = None
+) -> str:
+    return await create_group(
+        gql, clinic, location=location, name=name, facilitatorId=facilitator_id or clinic.staff[0]
+    )
 
 
 async def room_occurrence(gql, group_id: str, starts_at: datetime, minutes: int = 60) -> dict:
     local = starts_at.astimezone(PHOENIX)
     end = local + timedelta(minutes=minutes)
-    return await add_occurrence(gql, group_id, session_date=local.date().isoformat(), start=local.time().isoformat(), end=end.time().isoformat())
+    return await add_occurrence(
+        gql, group_id, session_date=local.date().isoformat(), start=local.time().isoformat(), end=end.time().isoformat()
+    )

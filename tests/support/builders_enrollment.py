@@ -1,4 +1,5 @@
 """Enrollment test helpers: a group, patients enrolled through the API, and the group's line."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -6,7 +7,9 @@ from sqlalchemy import select
 from app.db import models
 from app.ids import decode_id
 
-ENROLLMENT_FIELDS = "id status waitlistPosition enrolledAt waitlistedAt disenrolledAt disenrollReason deletedAt patient { id }"
+ENROLLMENT_FIELDS = (
+    "id status waitlistPosition enrolledAt waitlistedAt disenrolledAt disenrollReason deletedAt patient { id }"
+)
 
 ENROLL = f"""
 mutation($groupId: ID!, $patientId: ID!) {{
@@ -84,7 +87,9 @@ async def stored_enrollments(services, group_id: str) -> list[models.Enrollment]
         return list(
             (
                 await session.scalars(
-                    select(models.Enrollment).where(models.Enrollment.group_id == decode_id(group_id, "GroupDefinition"))
+                    select(models.Enrollment).where(
+                        models.Enrollment.group_id == decode_id(group_id, "GroupDefinition")
+                    )
                 )
             ).all()
         )

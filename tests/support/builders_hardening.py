@@ -6,6 +6,7 @@ that a test may kill.
 the access-control, audit and bad-input tests then change one thing (the token, an id, a value)
 and watch the answer.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,20 +24,23 @@ import asyncpg
 import httpx
 
 from app.schema.root import schema
+from tests.conftest import ROOT, asyncpg_dsn
 from tests.support.builders_displays import pair_screen, start_pairing
 from tests.support.builders_enrollment import enroll, make_group
 from tests.support.builders_scheduling import add_occurrence
 from tests.support.builders_sessions import SET_ATTENDANCE, create_session
-from tests.conftest import ROOT, asyncpg_dsn
-from tests.support.server import wait_until_healthy, free_port, server_env
+from tests.support.server import free_port, server_env, wait_until_healthy
 
 # ------------------------------------------------------------------ the schema's operations
 
 
 def root_fields(kind: str) -> list[str]:
     """Every field of the Query, Mutation or Subscription root, as the running schema has them."""
-    root = {"query": schema._schema.query_type, "mutation": schema._schema.mutation_type,
-            "subscription": schema._schema.subscription_type}[kind]
+    root = {
+        "query": schema._schema.query_type,
+        "mutation": schema._schema.mutation_type,
+        "subscription": schema._schema.subscription_type,
+    }[kind]
     return sorted(root.fields)
 
 
@@ -83,6 +87,7 @@ class World:
     @property
     def display_credential(self) -> str:
         return self.display_secrets["credential"]
+
     assignment_to_remove: str = ""
     group_note: str = ""
     member_notes: dict[str, str] = field(default_factory=dict)  # patient id -> member note id
@@ -110,8 +115,9 @@ def utc(moment: datetime) -> str:
 async def build_world(gql, clinic, services) -> World:
     """Facility A with a payer, bands, a supervision rule, six covered and supervised patients,
     groups, occurrences, enrollments, a session in progress, an ended one and a billed one."""
-    world = World(facility=clinic.facility_id, payer=clinic.payer_id,
-                  facilitator=clinic.staff[0], supervisor=clinic.staff[1])
+    world = World(
+        facility=clinic.facility_id, payer=clinic.payer_id, facilitator=clinic.staff[0], supervisor=clinic.staff[1]
+    )
     await clinic.bands([(1, 4, "90853", "40.00"), (5, 8, "90853", "30.00")])
     await clinic.supervision_rule(2)
     for i in range(6):
@@ -121,8 +127,14 @@ async def build_world(gql, clinic, services) -> World:
         world.patients.append(patient)
     p = world.patients
     world.other_facility = await clinic.facility(name="Elsewhere Recovery Center")
-    world.group = await make_group(gql, clinic, name="Tuesday Skills", maxCapacity=2,
-                                   recurrenceRule="FREQ=WEEKLY;BYDAY=TU", recurrenceStart="2026-03-03T09:00:00-07:00")
+    world.group = await make_group(
+        gql,
+        clinic,
+        name="Tuesday Skills",
+        maxCapacity=2,
+        recurrenceRule="FREQ=WEEKLY;BYDAY=TU",
+        recurrenceStart="2026-03-03T09:00:00-07:00",
+    )
     world.doomed_group = await make_group(gql, clinic, name="Doomed Group")
     world.occurrence_to_edit = (await add_occurrence(gql, world.group, "2030-01-08", "09:00:00", "10:30:00"))["id"]
     world.occurrence_to_cancel = (await add_occurrence(gql, world.group, "2030-01-15", "09:00:00", "10:30:00"))["id"]
@@ -131,21 +143,24 @@ async def build_world(gql, clinic, services) -> World:
     await enroll(gql, world.group, p[2])  # waitlisted
 
     now = services.clock.now()
-    live = await create_session(gql, clinic, patients=p[:4], starts_at=now - timedelta(minutes=10), minutes=90,
-                                title="Live Room")
+    live = await create_session(
+        gql, clinic, patients=p[:4], starts_at=now - timedelta(minutes=10), minutes=90, title="Live Room"
+    )
     world.live_session = live["id"]
     world.live_roster = {e["patient"]["id"]: e["id"] for e in live["roster"]}
     for patient in p[1:4]:  # three billable, no supervisor present: a ratio WARNING to accept
         await gql.execute(SET_ATTENDANCE, {"participantId": world.live_roster[patient], "status": "ATTENDED"})
 
-    ended = await create_session(gql, clinic, patients=p[:2], starts_at=now - timedelta(hours=3), minutes=60,
-                                 title="Ended Room")
+    ended = await create_session(
+        gql, clinic, patients=p[:2], starts_at=now - timedelta(hours=3), minutes=60, title="Ended Room"
+    )
     world.ended_session = ended["id"]
     for entry in ended["roster"]:
         await gql.execute(SET_ATTENDANCE, {"participantId": entry["id"], "status": "ATTENDED"})
 
-    billed = await create_session(gql, clinic, patients=p[:3], starts_at=now - timedelta(hours=6), minutes=60,
-                                  title="Billed Room")
+    billed = await create_session(
+        gql, clinic, patients=p[:3], starts_at=now - timedelta(hours=6), minutes=60, title="Billed Room"
+    )
     world.billed_session = billed["id"]
     world.billed_roster = {e["patient"]["id"]: e["id"] for e in billed["roster"]}
     for entry in billed["roster"]:
@@ -158,10 +173,14 @@ async def build_world(gql, clinic, services) -> World:
     claims = {c["patient"]["id"]: c["id"] for c in billed_rows["groupSession"]["claims"]}
     world.claim = claims[p[0]]
     world.charge = billed_rows["groupSession"]["charges"][0]["id"]
-    feed = await gql.execute("mutation($g: ID!) { createCalendarFeed(groupId: $g) { feed { id } } }", {"g": world.group})
+    feed = await gql.execute(
+        "mutation($g: ID!) { createCalendarFeed(groupId: $g) { feed { id } } }", {"g": world.group}
+    )
     world.calendar_feed = feed["createCalendarFeed"]["feed"]["id"]
     world.display_secrets["pairing_code"] = (await start_pairing(gql.http))["code"]
-    world.display, world.display_secrets["credential"] = await pair_screen(gql.http, gql, world.facility, location="Group Room 4")
+    world.display, world.display_secrets["credential"] = await pair_screen(
+        gql.http, gql, world.facility, location="Group Room 4"
+    )
     assigned = await gql.execute(
         "mutation($input: StaffAssignmentInput!) { assignStaff(input: $input) { id } }",
         {"input": {"staffId": clinic.staff[0], "patientId": p[5], "role": "SUPERVISING"}},
@@ -179,14 +198,18 @@ async def build_notes(gql, world: World) -> None:
         {"input": {"payerId": world.payer, "signedNote": "NONE", "cosignStates": ["AZ"]}},
     )
     author = gql.as_(subject=world.facilitator)
-    note = (await author.execute(
-        "mutation($s: ID!) { createGroupNote(sessionId: $s, input: {topic: \"Grounding\"}) { id memberNotes { id patient { id } } } }",
-        {"s": world.live_session},
-    ))["createGroupNote"]
+    note = (
+        await author.execute(
+            'mutation($s: ID!) { createGroupNote(sessionId: $s, input: {topic: "Grounding"}) { id memberNotes { id patient { id } } } }',
+            {"s": world.live_session},
+        )
+    )["createGroupNote"]
     world.group_note = note["id"]
     world.member_notes = {m["patient"]["id"]: m["id"] for m in note["memberNotes"]}
     signed = world.member_notes[world.patients[3]]
-    await author.execute("mutation($id: ID!) { updateMemberNote(id: $id, input: {participation: ACTIVE}) { id } }", {"id": signed})
+    await author.execute(
+        "mutation($id: ID!) { updateMemberNote(id: $id, input: {participation: ACTIVE}) { id } }", {"id": signed}
+    )
     await author.execute("mutation($id: ID!) { signNote(id: $id) { id } }", {"id": signed})
 
 
@@ -217,13 +240,16 @@ CALLS: dict[str, Call] = {
     "groupSessions": Call("{ groupSessions { totalCount edges { node { id } } } }", lambda w: {}),
     "groupSession": Call("query($id: ID!) { groupSession(id: $id) { id } }", lambda w: {"id": w.live_session}),
     "claim": Call("query($id: ID!) { claim(id: $id) { id } }", lambda w: {"id": w.claim}),
-    "integrationEvents": Call("{ integrationEvents(first: 100) { totalCount edges { node { id payload } } } }", lambda w: {}),
+    "integrationEvents": Call(
+        "{ integrationEvents(first: 100) { totalCount edges { node { id payload } } } }", lambda w: {}
+    ),
     "patientAttendance": Call(
         "query($id: ID!) { patientAttendance(patientId: $id) { totalCount edges { node { id status } } tallies { title } } }",
         lambda w: {"id": w.patients[0]},
     ),
     "patientsAtRisk": Call(
-        "query($f: ID!) { patientsAtRisk(facilityId: $f) { totalCount edges { node { id } } } }", lambda w: {"f": w.facility}
+        "query($f: ID!) { patientsAtRisk(facilityId: $f) { totalCount edges { node { id } } } }",
+        lambda w: {"f": w.facility},
     ),
     "calendarFeeds": Call("{ calendarFeeds { totalCount edges { node { id path } } } }", lambda w: {}),
     "staff": Call(
@@ -245,7 +271,9 @@ CALLS: dict[str, Call] = {
     ),
     "createPatient": Call(
         _mutation("createPatient", "input: $input", "$input: PatientInput!"),
-        lambda w: {"input": {"mrn": "NEW-1", "name": "New Patient", "dateOfBirth": "1990-02-03", "facilityId": w.facility}},
+        lambda w: {
+            "input": {"mrn": "NEW-1", "name": "New Patient", "dateOfBirth": "1990-02-03", "facilityId": w.facility}
+        },
     ),
     "createPayer": Call(
         _mutation("createPayer", "input: $input", "$input: PayerInput!"),
@@ -253,13 +281,22 @@ CALLS: dict[str, Call] = {
     ),
     "addCoverage": Call(
         _mutation("addCoverage", "input: $input", "$input: CoverageInput!"),
-        lambda w: {"input": {"patientId": w.patients[5], "payerId": w.payer, "memberId": "M-NEW", "priority": 2,
-                             "effectiveFrom": "2025-01-01"}},
+        lambda w: {
+            "input": {
+                "patientId": w.patients[5],
+                "payerId": w.payer,
+                "memberId": "M-NEW",
+                "priority": 2,
+                "effectiveFrom": "2025-01-01",
+            }
+        },
     ),
     "setPatientDiagnoses": Call(
         _mutation("setPatientDiagnoses", "patientId: $id, diagnoses: $d", "$id: ID!, $d: [DiagnosisInput!]!"),
-        lambda w: {"id": w.patients[5], "d": [{"code": "F10.20", "effectiveFrom": "2025-01-01"},
-                                              {"code": "F33.1", "effectiveFrom": "2025-01-01"}]},
+        lambda w: {
+            "id": w.patients[5],
+            "d": [{"code": "F10.20", "effectiveFrom": "2025-01-01"}, {"code": "F33.1", "effectiveFrom": "2025-01-01"}],
+        },
     ),
     "removeStaffAssignment": Call(
         _mutation("removeStaffAssignment", "id: $id", "$id: ID!"), lambda w: {"id": w.assignment_to_remove}
@@ -274,15 +311,30 @@ CALLS: dict[str, Call] = {
     ),
     "setGroupSizeBands": Call(
         _mutation("setGroupSizeBands", "input: $input", "$input: GroupSizeBandsInput!"),
-        lambda w: {"input": {"payerId": w.payer, "state": "AZ", "bands": [
-            {"minSize": 1, "maxSize": 4, "procedureCode": "90853", "rate": "41.00", "modifiers": ["HQ"]},
-            {"minSize": 5, "maxSize": 8, "procedureCode": "90853", "rate": "31.00", "modifiers": ["HQ"]}]}},
+        lambda w: {
+            "input": {
+                "payerId": w.payer,
+                "state": "AZ",
+                "bands": [
+                    {"minSize": 1, "maxSize": 4, "procedureCode": "90853", "rate": "41.00", "modifiers": ["HQ"]},
+                    {"minSize": 5, "maxSize": 8, "procedureCode": "90853", "rate": "31.00", "modifiers": ["HQ"]},
+                ],
+            }
+        },
     ),
     # ---------------------------------------------------------------- scheduling
     "createGroup": Call(
         _mutation("createGroup", "input: $input", "$input: CreateGroupInput!"),
-        lambda w: {"input": {"name": "New Group", "groupType": "SUPPORT", "facilityId": w.facility,
-                             "facilitatorId": w.facilitator, "maxCapacity": 6, "durationMinutes": 60}},
+        lambda w: {
+            "input": {
+                "name": "New Group",
+                "groupType": "SUPPORT",
+                "facilityId": w.facility,
+                "facilitatorId": w.facilitator,
+                "maxCapacity": 6,
+                "durationMinutes": 60,
+            }
+        },
     ),
     "updateGroup": Call(
         _mutation("updateGroup", "id: $id, input: $input", "$id: ID!, $input: UpdateGroupInput!"),
@@ -291,10 +343,14 @@ CALLS: dict[str, Call] = {
     "deleteGroup": Call(_mutation("deleteGroup", "id: $id", "$id: ID!"), lambda w: {"id": w.doomed_group}),
     "addOccurrence": Call(
         _mutation("addOccurrence", "input: $input", "$input: AddOccurrenceInput!"),
-        lambda w: {"input": {"groupId": w.group, "sessionDate": "2030-02-05", "startTime": "09:00:00", "endTime": "10:30:00"}},
+        lambda w: {
+            "input": {"groupId": w.group, "sessionDate": "2030-02-05", "startTime": "09:00:00", "endTime": "10:30:00"}
+        },
     ),
     "generateOccurrences": Call(
-        _mutation("generateOccurrences", "groupId: $groupId, from: $from, to: $to", "$groupId: ID!, $from: Date!, $to: Date!"),
+        _mutation(
+            "generateOccurrences", "groupId: $groupId, from: $from, to: $to", "$groupId: ID!, $from: Date!, $to: Date!"
+        ),
         lambda w: {"groupId": w.group, "from": "2030-03-01", "to": "2030-03-31"},
     ),
     "updateOccurrence": Call(
@@ -320,12 +376,21 @@ CALLS: dict[str, Call] = {
     # ---------------------------------------------------------------- sessions and attendance
     "createGroupSession": Call(
         _mutation("createGroupSession", "input: $input", "$input: CreateGroupSessionInput!"),
-        lambda w: {"input": {"facilityId": w.facility, "groupType": "THERAPY", "title": "Drop-in",
-                             "startsAt": "2030-01-09T09:00:00-07:00", "endsAt": "2030-01-09T10:00:00-07:00",
-                             "patientIds": w.patients[:2]}},
+        lambda w: {
+            "input": {
+                "facilityId": w.facility,
+                "groupType": "THERAPY",
+                "title": "Drop-in",
+                "startsAt": "2030-01-09T09:00:00-07:00",
+                "endsAt": "2030-01-09T10:00:00-07:00",
+                "patientIds": w.patients[:2],
+            }
+        },
     ),
     "addSessionParticipant": Call(
-        _mutation("addSessionParticipant", "sessionId: $sessionId, patientId: $patientId", "$sessionId: ID!, $patientId: ID!"),
+        _mutation(
+            "addSessionParticipant", "sessionId: $sessionId, patientId: $patientId", "$sessionId: ID!, $patientId: ID!"
+        ),
         lambda w: {"sessionId": w.live_session, "patientId": w.patients[4]},
     ),
     "setAttendance": Call(
@@ -333,21 +398,34 @@ CALLS: dict[str, Call] = {
         lambda w: {"id": w.live_roster[w.patients[0]], "status": "ATTENDED"},
     ),
     "setSupervisorAttendance": Call(
-        _mutation("setSupervisorAttendance", "sessionId: $sessionId, staffId: $staffId, status: $status",
-                  "$sessionId: ID!, $staffId: ID!, $status: AttendanceStatus!"),
+        _mutation(
+            "setSupervisorAttendance",
+            "sessionId: $sessionId, staffId: $staffId, status: $status",
+            "$sessionId: ID!, $staffId: ID!, $status: AttendanceStatus!",
+        ),
         lambda w: {"sessionId": w.live_session, "staffId": w.supervisor, "status": "ATTENDED"},
     ),
     "setAttendanceBatch": Call(
-        _mutation("setAttendanceBatch", "sessionId: $sessionId, entries: $entries",
-                  "$sessionId: ID!, $entries: [AttendanceEntryInput!]!"),
-        lambda w: {"sessionId": w.live_session, "entries": [
-            {"participantId": w.live_roster[w.patients[1]], "status": "LATE"},
-            {"participantId": w.live_roster[w.patients[2]], "status": "LATE"}]},
+        _mutation(
+            "setAttendanceBatch",
+            "sessionId: $sessionId, entries: $entries",
+            "$sessionId: ID!, $entries: [AttendanceEntryInput!]!",
+        ),
+        lambda w: {
+            "sessionId": w.live_session,
+            "entries": [
+                {"participantId": w.live_roster[w.patients[1]], "status": "LATE"},
+                {"participantId": w.live_roster[w.patients[2]], "status": "LATE"},
+            ],
+        },
     ),
     # ---------------------------------------------------------------- billing
     "acceptBillingIssue": Call(
-        _mutation("acceptBillingIssue", "sessionId: $id, code: $code, note: $note",
-                  "$id: ID!, $code: BillingIssueCode!, $note: String!"),
+        _mutation(
+            "acceptBillingIssue",
+            "sessionId: $id, code: $code, note: $note",
+            "$id: ID!, $code: BillingIssueCode!, $note: String!",
+        ),
         lambda w: {"id": w.live_session, "code": "SUPERVISION_RATIO_BREACH", "note": "Second supervisor on the floor"},
     ),
     "runBilling": Call(_mutation("runBilling", "sessionId: $id", "$id: ID!"), lambda w: {"id": w.ended_session}),
@@ -357,48 +435,76 @@ CALLS: dict[str, Call] = {
         _mutation("createCalendarFeed", "groupId: $groupId, label: $label", "$groupId: ID, $label: String"),
         lambda w: {"groupId": w.group, "label": "Front desk"},
     ),
-    "revokeCalendarFeed": Call(_mutation("revokeCalendarFeed", "id: $id", "$id: ID!"), lambda w: {"id": w.calendar_feed}),
+    "revokeCalendarFeed": Call(
+        _mutation("revokeCalendarFeed", "id: $id", "$id: ID!"), lambda w: {"id": w.calendar_feed}
+    ),
     # ---------------------------------------------------------------- room displays
     "displays": Call("{ displays { totalCount edges { node { id label } } } }", lambda w: {}),
     "pairDisplay": Call(
-        _mutation("pairDisplay", "code: $code, facilityId: $f, location: $l, label: $label",
-                  "$code: String!, $f: ID!, $l: String!, $label: String!"),
+        _mutation(
+            "pairDisplay",
+            "code: $code, facilityId: $f, location: $l, label: $label",
+            "$code: String!, $f: ID!, $l: String!, $label: String!",
+        ),
         lambda w: {"code": w.pairing_code, "f": w.facility, "l": "Group Room 2", "label": "Room 2 wall"},
     ),
     "revokeDisplay": Call(_mutation("revokeDisplay", "id: $id", "$id: ID!"), lambda w: {"id": w.display}),
-    "rotateDisplayCredential": Call("mutation Rotate { rotateDisplayCredential { __typename } }", lambda w: {}, device=True),
+    "rotateDisplayCredential": Call(
+        "mutation Rotate { rotateDisplayCredential { __typename } }", lambda w: {}, device=True
+    ),
     "setDisplayNameFormat": Call(
         _mutation("setDisplayNameFormat", "facilityId: $f, format: $format", "$f: ID!, $format: DisplayNameFormat!"),
         lambda w: {"f": w.facility, "format": "INITIALS"},
     ),
     # ---------------------------------------------------------------- clinical notes, visits, documentation rules
-    "groupNote": Call("query($id: ID!) { groupNote(sessionId: $id) { id status topic } }", lambda w: {"id": w.live_session}),
-    "memberNote": Call("query($id: ID!) { memberNote(id: $id) { id status participation } }",
-                       lambda w: {"id": w.member_notes[w.patients[1]]}),
+    "groupNote": Call(
+        "query($id: ID!) { groupNote(sessionId: $id) { id status topic } }", lambda w: {"id": w.live_session}
+    ),
+    "memberNote": Call(
+        "query($id: ID!) { memberNote(id: $id) { id status participation } }",
+        lambda w: {"id": w.member_notes[w.patients[1]]},
+    ),
     "createGroupNote": Call(
-        _mutation("createGroupNote", "sessionId: $sessionId, input: $input", "$sessionId: ID!, $input: GroupNoteInput!"),
-        lambda w: {"sessionId": w.ended_session, "input": {"topic": "Distress tolerance", "interventions": ["Skill modeling"]}},
+        _mutation(
+            "createGroupNote", "sessionId: $sessionId, input: $input", "$sessionId: ID!, $input: GroupNoteInput!"
+        ),
+        lambda w: {
+            "sessionId": w.ended_session,
+            "input": {"topic": "Distress tolerance", "interventions": ["Skill modeling"]},
+        },
         subject=lambda w: w.facilitator,
     ),
     "updateGroupNote": Call(
         _mutation("updateGroupNote", "id: $id, input: $input", "$id: ID!, $input: GroupNoteInput!"),
-        lambda w: {"id": w.group_note, "input": {"groupDynamics": "Cohesive"}}, subject=lambda w: w.facilitator,
+        lambda w: {"id": w.group_note, "input": {"groupDynamics": "Cohesive"}},
+        subject=lambda w: w.facilitator,
     ),
     "updateMemberNote": Call(
         _mutation("updateMemberNote", "id: $id, input: $input", "$id: ID!, $input: MemberNoteInput!"),
-        lambda w: {"id": w.member_notes[w.patients[1]], "input": {"participation": "MODERATE"}}, subject=lambda w: w.facilitator,
+        lambda w: {"id": w.member_notes[w.patients[1]], "input": {"participation": "MODERATE"}},
+        subject=lambda w: w.facilitator,
     ),
-    "signNote": Call(_mutation("signNote", "id: $id", "$id: ID!"), lambda w: {"id": w.group_note}, subject=lambda w: w.facilitator),
-    "cosignNote": Call(_mutation("cosignNote", "id: $id", "$id: ID!"), lambda w: {"id": w.member_notes[w.patients[3]]},
-                       subject=lambda w: w.supervisor),
+    "signNote": Call(
+        _mutation("signNote", "id: $id", "$id: ID!"), lambda w: {"id": w.group_note}, subject=lambda w: w.facilitator
+    ),
+    "cosignNote": Call(
+        _mutation("cosignNote", "id: $id", "$id: ID!"),
+        lambda w: {"id": w.member_notes[w.patients[3]]},
+        subject=lambda w: w.supervisor,
+    ),
     "addNoteAddendum": Call(
         _mutation("addNoteAddendum", "noteId: $id, text: $text", "$id: ID!, $text: String!"),
         lambda w: {"id": w.member_notes[w.patients[3]], "text": "Correction: arrived with a sponsor"},
         subject=lambda w: w.facilitator,
     ),
     "setParticipantVisit": Call(
-        _mutation("setParticipantVisit", "participantId: $id, input: $input", "$id: ID!, $input: ParticipantVisitInput!"),
-        lambda w: {"id": w.live_roster[w.patients[1]], "input": {"modality": "TELEHEALTH_VIDEO", "patientAtHome": True}},
+        _mutation(
+            "setParticipantVisit", "participantId: $id, input: $input", "$id: ID!, $input: ParticipantVisitInput!"
+        ),
+        lambda w: {
+            "id": w.live_roster[w.patients[1]],
+            "input": {"modality": "TELEHEALTH_VIDEO", "patientAtHome": True},
+        },
     ),
     "setSessionModality": Call(
         _mutation("setSessionModality", "sessionId: $id, modality: $modality", "$id: ID!, $modality: Modality!"),
@@ -417,11 +523,14 @@ FORCE_SET_ATTENDANCE = Call(
 )
 
 SUBSCRIPTIONS: dict[str, Call] = {
-    "sessionUpdates": Call("subscription($id: ID!) { sessionUpdates(sessionId: $id) { kind } }",
-                           lambda w: {"id": w.live_session}),
+    "sessionUpdates": Call(
+        "subscription($id: ID!) { sessionUpdates(sessionId: $id) { kind } }", lambda w: {"id": w.live_session}
+    ),
     "groupUpdates": Call("subscription($id: ID!) { groupUpdates(groupId: $id) { kind } }", lambda w: {"id": w.group}),
-    "roomDisplay": Call("subscription($f: ID!, $l: String!) { roomDisplay(facilityId: $f, location: $l) { kind } }",
-                        lambda w: {"f": w.facility, "l": "Group Room 4"}),
+    "roomDisplay": Call(
+        "subscription($f: ID!, $l: String!) { roomDisplay(facilityId: $f, location: $l) { kind } }",
+        lambda w: {"f": w.facility, "l": "Group Room 4"},
+    ),
 }
 
 
@@ -432,7 +541,9 @@ async def row_counts(database_url: str) -> dict[str, int]:
     """Rows per table (the idempotency-key table aside): equal before and after means nothing was written."""
     conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
-        tables = [r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        tables = [
+            r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        ]
         counts = {}
         for table in sorted(tables):
             if table in {"idempotency_keys", "alembic_version"}:
@@ -508,6 +619,17 @@ def client_for(base_url: str, token: str, timeout: float = 60) -> httpx.AsyncCli
 
 
 __all__ = [
-    "CALLS", "FORCE_SET_ATTENDANCE", "SUBSCRIPTIONS", "Call", "ServerProcess", "World", "build_world", "client_for",
-    "node_types", "root_fields", "row_counts", "server_process", "utc",
+    "CALLS",
+    "FORCE_SET_ATTENDANCE",
+    "SUBSCRIPTIONS",
+    "Call",
+    "ServerProcess",
+    "World",
+    "build_world",
+    "client_for",
+    "node_types",
+    "root_fields",
+    "row_counts",
+    "server_process",
+    "utc",
 ]

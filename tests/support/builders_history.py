@@ -1,5 +1,6 @@
 """History, absence and calendar helpers for tests: a program with patients enrolled and sessions
 made by the scheduling feed, attendance marked through the API."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,7 +16,9 @@ mutation($id: ID!, $status: AttendanceStatus!, $force: Boolean, $reason: String)
   setAttendance(participantId: $id, status: $status, force: $force, reason: $reason) { id status }
 }"""
 
-ALERT_FIELDS = "id threshold since raisedAt consecutiveAbsences sessions { id startsAt } patient { id } enrollment { id } groupId"
+ALERT_FIELDS = (
+    "id threshold since raisedAt consecutiveAbsences sessions { id startsAt } patient { id } enrollment { id } groupId"
+)
 
 AT_RISK = f"""
 query($facilityId: ID!) {{ patientsAtRisk(facilityId: $facilityId) {{ totalCount edges {{ node {{ {ALERT_FIELDS} }} }} }} }}"""
@@ -38,8 +41,17 @@ class Program:
         return self.entries[session_index][patient]
 
 
-async def program(gql, clinic, patients: list[str], *, group_type="IOP", name="IOP Mornings", location="Room 2",
-                  facility_id: str | None = None, facilitator_id: str | None = None) -> Program:
+async def program(
+    gql,
+    clinic,
+    patients: list[str],
+    *,
+    group_type="IOP",
+    name="IOP Mornings",
+    location="Room 2",
+    facility_id: str | None = None,
+    facilitator_id: str | None = None,
+) -> Program:
     overrides = {"groupType": group_type, "name": name, "location": location, "maxCapacity": 12}
     if facility_id:
         overrides["facilityId"] = facility_id

@@ -1,5 +1,6 @@
 """Note helpers for tests: the documents, a clinician's client (the token's subject is their staff
 id), and a room with covered, supervised members."""
+
 from __future__ import annotations
 
 from app.rules.scopes import FACILITATOR_SCOPES, Scope
@@ -7,9 +8,7 @@ from tests.support.builders_sessions import at, create_session, set_now
 
 NOTE_FIELDS = "id status signedAt cosignedAt author { id } cosignedBy { id } addenda { text author { id } createdAt }"
 GROUP_NOTE_FIELDS = f"{NOTE_FIELDS} topic interventions groupDynamics freeText template {{ topicPrompt }}"
-MEMBER_NOTE_FIELDS = (
-    f"{NOTE_FIELDS} participation responseToInterventions progressTowardGoals riskFlags patient {{ id }} participant {{ id }}"
-)
+MEMBER_NOTE_FIELDS = f"{NOTE_FIELDS} participation responseToInterventions progressTowardGoals riskFlags patient {{ id }} participant {{ id }}"
 
 CREATE_GROUP_NOTE = f"""mutation($sessionId: ID!, $input: GroupNoteInput!) {{
   createGroupNote(sessionId: $sessionId, input: $input) {{ {GROUP_NOTE_FIELDS} memberNotes {{ {MEMBER_NOTE_FIELDS} }} }} }}"""
@@ -19,9 +18,13 @@ UPDATE_MEMBER_NOTE = f"""mutation($id: ID!, $input: MemberNoteInput!) {{
   updateMemberNote(id: $id, input: $input) {{ {MEMBER_NOTE_FIELDS} }} }}"""
 SIGN = f"""mutation($id: ID!) {{ signNote(id: $id) {{ __typename {NOTE_FIELDS} }} }}"""
 COSIGN = f"""mutation($id: ID!) {{ cosignNote(id: $id) {{ __typename {NOTE_FIELDS} }} }}"""
-ADDENDUM = """mutation($id: ID!, $text: String!) { addNoteAddendum(noteId: $id, text: $text) { id text author { id } } }"""
+ADDENDUM = (
+    """mutation($id: ID!, $text: String!) { addNoteAddendum(noteId: $id, text: $text) { id text author { id } } }"""
+)
 MEMBER_NOTE = f"""query($id: ID!) {{ memberNote(id: $id) {{ {MEMBER_NOTE_FIELDS} }} }}"""
-GROUP_NOTE = f"""query($id: ID!) {{ groupNote(sessionId: $id) {{ {GROUP_NOTE_FIELDS} memberNotes {{ id status }} }} }}"""
+GROUP_NOTE = (
+    f"""query($id: ID!) {{ groupNote(sessionId: $id) {{ {GROUP_NOTE_FIELDS} memberNotes {{ id status }} }} }}"""
+)
 SET_RULE = """mutation($input: DocumentationRuleInput!) { setPayerDocumentationRule(input: $input) {
   id documentationRule { signedNote minimumMinutes cosignStates
     telehealth { modality homePlaceOfService otherPlaceOfService modifier fromPayer } } } }"""

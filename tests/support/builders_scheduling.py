@@ -1,4 +1,5 @@
 """Scheduling helpers for tests: groups, occurrences and a look at the outbox and audit trail."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -28,7 +29,9 @@ CANCEL = f"""
 mutation($id: ID!, $reason: String!) {{ cancelOccurrence(id: $id, reason: $reason) {{ {OCCURRENCE_FIELDS} }} }}"""
 
 
-async def create_group(gql, clinic, facility_id: str | None = None, facilitator_id: str | None = None, **overrides) -> str:
+async def create_group(
+    gql, clinic, facility_id: str | None = None, facilitator_id: str | None = None, **overrides
+) -> str:
     data = {
         "name": "Morning IOP",
         "groupType": "IOP",
@@ -41,7 +44,9 @@ async def create_group(gql, clinic, facility_id: str | None = None, facilitator_
     return (await gql.execute(GROUP, {"input": data}))["createGroup"]["id"]
 
 
-async def add_occurrence(gql, group_id: str, session_date="2026-01-07", start="09:00:00", end="12:00:00", **extra) -> dict:
+async def add_occurrence(
+    gql, group_id: str, session_date="2026-01-07", start="09:00:00", end="12:00:00", **extra
+) -> dict:
     data = {"groupId": group_id, "sessionDate": session_date, "startTime": start, "endTime": end, **extra}
     return (await gql.execute(ADD, {"input": data}))["addOccurrence"]
 

@@ -1,5 +1,6 @@
 """Session helpers for tests: ad-hoc sessions, scheduling-feed events, a pinned clock and the
 few arrangements the API cannot make (a billing lock)."""
+
 from __future__ import annotations
 
 import uuid
@@ -9,8 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 
 from app.db import models
-from app.operations.work import unit_of_work
 from app.ids import decode_id, encode_id
+from app.operations.work import unit_of_work
 
 PHOENIX = ZoneInfo("America/Phoenix")
 # Tuesday 10 March 2026, 10:00 in Phoenix (17:00 UTC): the clinic's "now" in most tests.
@@ -129,7 +130,9 @@ async def record_events(services, *events: tuple[str, dict]) -> None:
             uow.record_event(event_type, payload)
 
 
-async def put_enrollment(services, group_id: str, patient_id: str, status: str = "ENROLLED", position: int | None = None) -> None:
+async def put_enrollment(
+    services, group_id: str, patient_id: str, status: str = "ENROLLED", position: int | None = None
+) -> None:
     """An enrollment row as the scheduling side keeps it (the roster is read from these)."""
     async with services.sessionmaker() as session, session.begin():
         session.add(
@@ -144,7 +147,9 @@ async def put_enrollment(services, group_id: str, patient_id: str, status: str =
 
 async def sessions_for_occurrence(services, occurrence_id: str) -> list[models.GroupSession]:
     async with services.sessionmaker() as session:
-        rows = await session.scalars(select(models.GroupSession).where(models.GroupSession.occurrence_id == uuid.UUID(occurrence_id)))
+        rows = await session.scalars(
+            select(models.GroupSession).where(models.GroupSession.occurrence_id == uuid.UUID(occurrence_id))
+        )
         return list(rows)
 
 

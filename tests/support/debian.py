@@ -1,4 +1,5 @@
 """Debian packages the tests need (chromium, pgbouncer), installed with apt-get on first use."""
+
 from __future__ import annotations
 
 import os
@@ -14,7 +15,10 @@ def ensure_package(binary: Path, package: str, needed_by: str) -> Path:
     if shutil.which("apt-get") is None or os.geteuid() != 0:
         raise RuntimeError(f"{needed_by} need Debian's {package}: apt-get install -y {package} (as root)")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "--no-install-recommends", package]):
+    for command in (
+        ["apt-get", "update", "-q"],
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", package],
+    ):
         result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200)
         if result.returncode != 0:
             raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")

@@ -5,6 +5,7 @@ lockfile changes; tests/clients/node_modules points there, so the test scripts i
 as any project would. `run_node_test` runs one script with node's test runner and fails the pytest
 test with everything the client printed.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -35,7 +36,10 @@ def ensure_node_packages() -> Path:
             shutil.copyfile(CLIENTS / name, CACHE / name)
         result = subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=CACHE, capture_output=True, text=True, timeout=600,
+            cwd=CACHE,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         if result.returncode != 0:
             raise RuntimeError(f"npm ci failed in {CACHE}:\n{result.stdout}\n{result.stderr}")
@@ -66,8 +70,14 @@ async def run_node_test(script: str | Path, scenario: dict, timeout: float = 180
     ensure_node_packages()
     env = {**os.environ, "GS_SCENARIO": json.dumps(scenario), "NODE_NO_WARNINGS": "1"}
     process = await asyncio.create_subprocess_exec(
-        "node", "--test", "--test-reporter=spec", str(CLIENTS / script),
-        cwd=CLIENTS, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        "node",
+        "--test",
+        "--test-reporter=spec",
+        str(CLIENTS / script),
+        cwd=CLIENTS,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     try:
         output, _ = await asyncio.wait_for(process.communicate(), timeout)

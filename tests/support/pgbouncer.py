@@ -1,6 +1,7 @@
 """Debian's PgBouncer in transaction pooling mode in front of the test database, installed on first
 use (tests/support/debian.py) and run as `nobody`, or as the embedded server's own user (it
 refuses root)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -103,7 +104,9 @@ async def _wait_for_port(process: subprocess.Popen, port: int, folder: Path) -> 
     while time.monotonic() < deadline:
         if process.poll() is not None:
             log = (folder / "pgbouncer.log").read_text(errors="replace") if (folder / "pgbouncer.log").exists() else ""
-            raise RuntimeError(f"pgbouncer exited with {process.returncode}: {process.stdout.read().decode(errors='replace')}\n{log[-3000:]}")
+            raise RuntimeError(
+                f"pgbouncer exited with {process.returncode}: {process.stdout.read().decode(errors='replace')}\n{log[-3000:]}"
+            )
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
                 return

@@ -7,6 +7,7 @@
 Each process migrates on start, serves until the block ends, then gets SIGTERM (SIGKILL if it
 lingers). A process that fails to come up raises with the tail of its output.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -55,7 +56,10 @@ def server_env(database_url: str, data_dir: Path, overrides: Mapping[str, str] |
 
 @asynccontextmanager
 async def start_server(
-    database_url: str, env: Mapping[str, str] | None = None, port: int | None = None, args: tuple[str, ...] = (),
+    database_url: str,
+    env: Mapping[str, str] | None = None,
+    port: int | None = None,
+    args: tuple[str, ...] = (),
     bench: bool = False,
 ) -> AsyncIterator[str]:
     """Run one server process (`args` added to `serve`'s); yields its base URL
@@ -90,7 +94,9 @@ async def serve_in_process(app) -> AsyncIterator[str]:
     """The test app (its lifespan already entered, its clock the test clock) over real TCP in this
     process, for a browser; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning", ws="websockets-sansio"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning", ws="websockets-sansio")
+    )
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

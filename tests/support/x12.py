@@ -1,4 +1,5 @@
 """An independent X12 validator for tests: pyx12 through its Python API."""
+
 from __future__ import annotations
 
 import io

@@ -1,4 +1,5 @@
 """Alembic environment: async engine, one metadata for every table."""
+
 from __future__ import annotations
 
 import asyncio
@@ -26,7 +27,9 @@ def _configure(connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_async_engine(asyncpg_url(config.get_main_option("sqlalchemy.url")), **statement_options(pgbouncer_from_env()))
+    engine = create_async_engine(
+        asyncpg_url(config.get_main_option("sqlalchemy.url")), **statement_options(pgbouncer_from_env())
+    )
     async with engine.connect() as connection:
         await connection.run_sync(_configure)
     await engine.dispose()

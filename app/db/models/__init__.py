@@ -1,15 +1,16 @@
 """All tables, imported together so Alembic and queries see one metadata."""
+
 from app.db.models.absences import AbsenceAlert, AbsenceThreshold
 from app.db.models.base import Base
 from app.db.models.billing import Charge, Claim, claim_charges
 from app.db.models.calendars import CalendarFeed
-from app.db.models.displays import RoomDisplay
 from app.db.models.clinical import (
     AcceptedBillingIssue,
     GroupSession,
     RosterEntry,
     SupervisorAttendance,
 )
+from app.db.models.displays import RoomDisplay
 from app.db.models.notes import GroupNote, MemberNote, NoteAddendum, PayerDocumentationRule
 from app.db.models.platform import (
     AuditEntry,

@@ -1,4 +1,5 @@
 """Absence alerts: the consecutive-absence threshold of each group type, and the enrollments it flags."""
+
 from __future__ import annotations
 
 import uuid

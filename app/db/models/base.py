@@ -1,4 +1,5 @@
 """Declarative base and column helpers shared by every model."""
+
 from __future__ import annotations
 
 import uuid

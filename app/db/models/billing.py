@@ -1,4 +1,5 @@
 """Billing: charges built after a session and the claims that carry them."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,4 +1,5 @@
 """Calendar feeds: a secret URL per feed (only its hash is kept) for a group's or a facilitator's schedule."""
+
 from __future__ import annotations
 
 import uuid

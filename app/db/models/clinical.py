@@ -3,6 +3,7 @@
 The clinical side keeps the scheduling occurrence and group ids as plain values, never
 foreign keys: it learns of occurrences only through integration events.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -54,16 +55,16 @@ class GroupSession(Base):
     billed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # When billing first found a BLOCKING issue in the ended session's preview (awaiting finalization).
     awaiting_finalization_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    modality: Mapped[str] = mapped_column(String(20), default=Modality.IN_PERSON, server_default=Modality.IN_PERSON.value)
+    modality: Mapped[str] = mapped_column(
+        String(20), default=Modality.IN_PERSON, server_default=Modality.IN_PERSON.value
+    )
     update_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = timestamp_now()
 
 
 class RosterEntry(Base):
     __tablename__ = "session_participants"
-    __table_args__ = (
-        UniqueConstraint("session_id", "patient_id", name="uq_session_participants_patient"),
-    )
+    __table_args__ = (UniqueConstraint("session_id", "patient_id", name="uq_session_participants_patient"),)
 
     id: Mapped[uuid.UUID] = uuid_pk()
     session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("group_sessions.id"))
@@ -84,9 +85,7 @@ class SupervisorAttendance(Base):
     """A supervisor's attendance once marked; a supervisor with no row reads SCHEDULED."""
 
     __tablename__ = "supervisor_attendance"
-    __table_args__ = (
-        UniqueConstraint("session_id", "staff_id", name="uq_supervisor_attendance_staff"),
-    )
+    __table_args__ = (UniqueConstraint("session_id", "staff_id", name="uq_supervisor_attendance_staff"),)
 
     id: Mapped[uuid.UUID] = uuid_pk()
     session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("group_sessions.id"))

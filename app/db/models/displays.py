@@ -1,5 +1,6 @@
 """Room displays: a screen on a room's wall, paired with a short code to a facility and a location
 (the groups' `location`), holding a device credential of its own (display scope only)."""
+
 from __future__ import annotations
 
 import uuid

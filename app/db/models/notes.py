@@ -1,5 +1,6 @@
 """Clinical notes (issue 19): a session's group note, each attending member's note, addenda to
 signed notes, and each payer's documentation rule."""
+
 from __future__ import annotations
 
 import uuid

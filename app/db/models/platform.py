@@ -1,4 +1,5 @@
 """Cross-cutting records: audit trail, integration-event outbox, idempotency keys, consumer offsets."""
+
 from __future__ import annotations
 
 import uuid
@@ -36,9 +37,7 @@ class IntegrationEvent(Base):
     """Transactional outbox. Ids are handed out under a commit-order lock (see app.db.outbox)."""
 
     __tablename__ = "integration_events"
-    __table_args__ = (
-        Index("ix_integration_events_unpublished", "id", postgresql_where="published_at IS NULL"),
-    )
+    __table_args__ = (Index("ix_integration_events_unpublished", "id", postgresql_where="published_at IS NULL"),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     type: Mapped[str] = mapped_column(String(80))
@@ -72,4 +71,9 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = timestamp_now()
 
 
-__all__ = ["AuditEntry", "IntegrationEvent", "ConsumerOffset", "IdempotencyKey", ]
+__all__ = [
+    "AuditEntry",
+    "IntegrationEvent",
+    "ConsumerOffset",
+    "IdempotencyKey",
+]

@@ -1,4 +1,5 @@
 """Reference data: facilities, staff, patients, payers, coverage, assignments, payer rules."""
+
 from __future__ import annotations
 
 import uuid
@@ -34,7 +35,9 @@ class Facility(Base):
     city: Mapped[str | None] = mapped_column(String(100))
     postal_code: Mapped[str | None] = mapped_column(String(10))
     # How its room displays show a patient (app.rules.displays.NameFormat).
-    display_name_format: Mapped[str] = mapped_column(String(32), default="FIRST_NAME_LAST_INITIAL", server_default="FIRST_NAME_LAST_INITIAL")
+    display_name_format: Mapped[str] = mapped_column(
+        String(32), default="FIRST_NAME_LAST_INITIAL", server_default="FIRST_NAME_LAST_INITIAL"
+    )
     created_at: Mapped[datetime] = timestamp_now()
 
 
@@ -78,9 +81,7 @@ class Coverage(Base):
     __tablename__ = "coverages"
     __table_args__ = (
         CheckConstraint("priority >= 1", name="priority_positive"),
-        CheckConstraint(
-            "effective_to IS NULL OR effective_to >= effective_from", name="effective_range"
-        ),
+        CheckConstraint("effective_to IS NULL OR effective_to >= effective_from", name="effective_range"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -115,9 +116,7 @@ class Diagnosis(Base):
 
 class StaffAssignment(Base):
     __tablename__ = "staff_assignments"
-    __table_args__ = (
-        UniqueConstraint("staff_id", "patient_id", "role", name="uq_staff_assignments_triple"),
-    )
+    __table_args__ = (UniqueConstraint("staff_id", "patient_id", "role", name="uq_staff_assignments_triple"),)
 
     id: Mapped[uuid.UUID] = uuid_pk()
     staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"), index=True)

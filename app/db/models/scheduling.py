@@ -1,4 +1,5 @@
 """Scheduling (PM-04): group definitions, occurrences, enrollments, compliance thresholds."""
+
 from __future__ import annotations
 
 import uuid

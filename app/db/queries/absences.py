@@ -1,4 +1,5 @@
 """Absence alerts: thresholds, the marks since a patient last came to a group, the alerts themselves."""
+
 from __future__ import annotations
 
 import uuid
@@ -55,7 +56,9 @@ async def marks_since_last_attendance(
     return marks
 
 
-async def lock_enrollments_of(db: AsyncSession, group_id: uuid.UUID, patient_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, models.Enrollment]:
+async def lock_enrollments_of(
+    db: AsyncSession, group_id: uuid.UUID, patient_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, models.Enrollment]:
     """The patients' ENROLLED enrollments in the group, locked in one order (one alert decision per
     patient at a time: two tablets marking two sessions of one group serialize here)."""
     rows = await db.scalars(
@@ -87,12 +90,18 @@ async def alerts_page(db: AsyncSession, facility_id: uuid.UUID, window: Page) ->
     query = (
         select(Alert)
         .join(Enrollment, Enrollment.id == Alert.enrollment_id)
-        .where(Alert.facility_id == facility_id, Enrollment.status == EnrollmentStatus.ENROLLED, Enrollment.deleted_at.is_(None))
+        .where(
+            Alert.facility_id == facility_id,
+            Enrollment.status == EnrollmentStatus.ENROLLED,
+            Enrollment.deleted_at.is_(None),
+        )
     )
     return await page(db, query, Alert.since, Alert.enrollment_id, window=window)
 
 
-async def sessions_of_alerts(db: AsyncSession, alert_keys: Sequence[tuple[uuid.UUID, ...]]) -> list[list[models.GroupSession]]:
+async def sessions_of_alerts(
+    db: AsyncSession, alert_keys: Sequence[tuple[uuid.UUID, ...]]
+) -> list[list[models.GroupSession]]:
     """The sessions each alert lists (a key is its tuple of session ids), in time order."""
     wanted = {pk for key in alert_keys for pk in key}
     found = {row.id: row for row in await db.scalars(select(GS).where(GS.id.in_(wanted)))} if wanted else {}

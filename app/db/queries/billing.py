@@ -1,4 +1,5 @@
 """Billing: what the preview and the pipeline read, charges, claims and accepted warnings."""
+
 from __future__ import annotations
 
 import uuid
@@ -15,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
 from app.db.queries.common import columns_of, core_rows, rows_by_column
-from app.db.queries.reference import diagnoses_by_patient
 from app.db.queries.notes import documentation_rule
+from app.db.queries.reference import diagnoses_by_patient
 from app.db.queries.sessions import PatientRow, RosterRow, supervisors_by_session
 from app.ids import encode_id
 from app.rules import billing as rules
@@ -57,7 +58,10 @@ class BillingInputs:
 
     def charge_lines(self) -> tuple[rules.ChargeLine, ...]:
         return rules.charge_lines(
-            self.members, session_date=self.session_date, bands_by_payer=self.bands_by_payer, rules_by_payer=self.rules_by_payer
+            self.members,
+            session_date=self.session_date,
+            bands_by_payer=self.bands_by_payer,
+            rules_by_payer=self.rules_by_payer,
         )
 
 
@@ -82,7 +86,10 @@ async def billing_inputs(
     for session, facility, codes in rows:
         local_date = session.starts_at.astimezone(ZoneInfo(facility.timezone)).date()
         inputs[session.id] = BillingInputs(
-            session=session, session_date=local_date, state=facility.state, timezone=facility.timezone,
+            session=session,
+            session_date=local_date,
+            state=facility.state,
+            timezone=facility.timezone,
             accepted_codes=frozenset(codes or ()),
         )
     if not inputs:
@@ -99,31 +106,38 @@ async def billing_inputs(
     )
     split = len(entry_columns)
     if with_roster:
-        query = query.add_columns(*columns_of(models.Patient)).join(models.Patient, models.Patient.id == roster.patient_id)
-        rows = await core_rows(db, query.order_by(models.Patient.name, roster.id))  # the roster's own order (sessions.rosters)
+        query = query.add_columns(*columns_of(models.Patient)).join(
+            models.Patient, models.Patient.id == roster.patient_id
+        )
+        rows = await core_rows(
+            db, query.order_by(models.Patient.name, roster.id)
+        )  # the roster's own order (sessions.rosters)
         make_patient = PatientRow._make
         for pk in inputs:
             inputs[pk].roster = []
         entries = []
         for row in rows:
-            entry = RosterRow(*row[:split], make_patient(row[split + 1:]))
+            entry = RosterRow(*row[:split], make_patient(row[split + 1 :]))
             inputs[entry.session_id].roster.append(entry)
             entries.append((entry, row[split]))
         entries.sort(key=lambda pair: (pair[0].created_at, pair[0].id))  # the members' order, as below
     else:
-        rows = await core_rows(db, query.order_by(roster.created_at, roster.id))  # plain rows: a page of 50 sessions has 750
+        rows = await core_rows(
+            db, query.order_by(roster.created_at, roster.id)
+        )  # plain rows: a page of 50 sessions has 750
         entries = [(RosterRow(*row[:split], None), row[split]) for row in rows]
     note_status = {entry.id: status for entry, status in entries if status is not None}
     entries = [entry for entry, _ in entries]
     patient_ids = list({e.patient_id for e in entries})
     coverages, payer_rules = await _coverages(set(patient_ids), db)
-    diagnoses = dict(zip(patient_ids, await diagnoses_by_patient(db, patient_ids))) if patient_ids else {}
+    diagnoses = dict(zip(patient_ids, await diagnoses_by_patient(db, patient_ids), strict=False)) if patient_ids else {}
     for entry in entries:
         into = inputs[entry.session_id]
         session = into.session
         rid = encode_id("RosterEntry", entry.id)
         active = active_diagnosis_codes(
-            (Diagnosis(d.code, d.effective_from, d.effective_to) for d in diagnoses[entry.patient_id]), into.session_date
+            (Diagnosis(d.code, d.effective_from, d.effective_to) for d in diagnoses[entry.patient_id]),
+            into.session_date,
         )
         stay = Stay(entry.arrived_at, entry.departed_at)
         into.members.append(
@@ -151,12 +165,26 @@ async def billing_inputs(
     # a ratio row (min_size NULL) the ratio; bands by min_size as the rules expect them.
     band, rule = models.GroupSizeBand, models.SupervisionRule
     bands_and_ratios = union_all(
-        select(band.state, band.payer_id, band.min_size, band.max_size, band.procedure_code, band.modifiers, band.rate,
-               cast(null(), Integer).label("ratio"))
-        .where(band.state.in_(states)),
-        select(rule.state, rule.payer_id, cast(null(), Integer), cast(null(), Integer), cast(null(), String),
-               cast(null(), band.modifiers.type), cast(null(), band.rate.type), rule.max_participants_per_supervisor)
-        .where(rule.state.in_(states)),
+        select(
+            band.state,
+            band.payer_id,
+            band.min_size,
+            band.max_size,
+            band.procedure_code,
+            band.modifiers,
+            band.rate,
+            cast(null(), Integer).label("ratio"),
+        ).where(band.state.in_(states)),
+        select(
+            rule.state,
+            rule.payer_id,
+            cast(null(), Integer),
+            cast(null(), Integer),
+            cast(null(), String),
+            cast(null(), band.modifiers.type),
+            cast(null(), band.rate.type),
+            rule.max_participants_per_supervisor,
+        ).where(rule.state.in_(states)),
     )
     bands: dict[tuple[str, uuid.UUID], list[rules.Band]] = defaultdict(list)
     ratios: dict[tuple[str, uuid.UUID], int] = {}
@@ -165,7 +193,9 @@ async def billing_inputs(
         if min_size is None:
             ratios[(state, payer_id)] = ratio
         else:
-            bands[(state, payer_id)].append(rules.Band(min_size, max_size, procedure_code, tuple(modifiers or ()), rate))
+            bands[(state, payer_id)].append(
+                rules.Band(min_size, max_size, procedure_code, tuple(modifiers or ()), rate)
+            )
     for entry in inputs.values():
         entry.bands_by_payer = {payer: b for (state, payer), b in bands.items() if state == entry.state}
         entry.ratio_by_payer = {payer: r for (state, payer), r in ratios.items() if state == entry.state}
@@ -184,9 +214,20 @@ async def _coverages(
     coverage_, rule = models.Coverage, models.PayerDocumentationRule
     for coverage in await core_rows(
         db,
-        select(coverage_.patient_id, coverage_.payer_id, models.Payer.payer_code, coverage_.priority,
-               coverage_.effective_from, coverage_.effective_to, coverage_.member_id,
-               rule.payer_id.label("rule_payer_id"), rule.signed_note, rule.minimum_minutes, rule.cosign_states, rule.telehealth)
+        select(
+            coverage_.patient_id,
+            coverage_.payer_id,
+            models.Payer.payer_code,
+            coverage_.priority,
+            coverage_.effective_from,
+            coverage_.effective_to,
+            coverage_.member_id,
+            rule.payer_id.label("rule_payer_id"),
+            rule.signed_note,
+            rule.minimum_minutes,
+            rule.cosign_states,
+            rule.telehealth,
+        )
         .join(models.Payer, models.Payer.id == coverage_.payer_id)
         .outerjoin(rule, rule.payer_id == coverage_.payer_id)
         .where(coverage_.patient_id.in_(patient_ids)),
@@ -226,7 +267,9 @@ def _occurrence_holds_billing(now: datetime):
     )
 
 
-async def due_session(db: AsyncSession, now: datetime, skipped: Collection[uuid.UUID] = ()) -> models.GroupSession | None:
+async def due_session(
+    db: AsyncSession, now: datetime, skipped: Collection[uuid.UUID] = ()
+) -> models.GroupSession | None:
     """One ended, unbilled, uncancelled session whose occurrence still stands as it is, that no
     other biller holds and that is not among `skipped`, locked for billing."""
     query = (
@@ -256,7 +299,9 @@ async def accept_issue(db: AsyncSession, session_id: uuid.UUID, code: BillingIss
 
 async def active_charges_for_update(db: AsyncSession, session_id: uuid.UUID) -> list[models.Charge]:
     rows = await db.scalars(
-        select(models.Charge).where(models.Charge.session_id == session_id, models.Charge.status == ChargeStatus.ACTIVE).with_for_update()
+        select(models.Charge)
+        .where(models.Charge.session_id == session_id, models.Charge.status == ChargeStatus.ACTIVE)
+        .with_for_update()
     )
     return list(rows.all())
 
@@ -280,7 +325,9 @@ async def link_claim_charges(db: AsyncSession, claim_id: uuid.UUID, charge_ids: 
 async def link_claims_charges(db: AsyncSession, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
     """(claim, charge) links of many claims in one statement."""
     if pairs:
-        await db.execute(insert(models.claim_charges), [{"claim_id": claim, "charge_id": charge} for claim, charge in pairs])
+        await db.execute(
+            insert(models.claim_charges), [{"claim_id": claim, "charge_id": charge} for claim, charge in pairs]
+        )
 
 
 async def charge_ids_of_claim(db: AsyncSession, claim_id: uuid.UUID) -> list[uuid.UUID]:

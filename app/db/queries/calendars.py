@@ -1,4 +1,5 @@
 """Calendar feeds: their tokens' hashes, the feeds of a facility, and the occurrences a feed shows."""
+
 from __future__ import annotations
 
 import uuid
@@ -42,7 +43,9 @@ async def feeds_page(
     return await page(db, query, Feed.created_at.desc(), Feed.id, window=window)
 
 
-async def group_feed_occurrences(db: AsyncSession, group_id: uuid.UUID, since: datetime, limit: int) -> list[tuple[Occurrence, Group]]:
+async def group_feed_occurrences(
+    db: AsyncSession, group_id: uuid.UUID, since: datetime, limit: int
+) -> list[tuple[Occurrence, Group]]:
     """The group's occurrences starting from `since`, cancelled ones included, in time order."""
     rows = await db.execute(
         select(Occurrence, Group)
@@ -54,7 +57,9 @@ async def group_feed_occurrences(db: AsyncSession, group_id: uuid.UUID, since: d
     return [tuple(row) for row in rows.all()]
 
 
-async def staff_feed_occurrences(db: AsyncSession, staff_id: uuid.UUID, since: datetime, limit: int) -> list[tuple[Occurrence, Group]]:
+async def staff_feed_occurrences(
+    db: AsyncSession, staff_id: uuid.UUID, since: datetime, limit: int
+) -> list[tuple[Occurrence, Group]]:
     """The occurrences a staff member facilitates (as the occurrence's facilitator, or as the
     co-facilitator of its group) starting from `since`, of groups not deleted, in time order."""
     co_facilitated = select(Group.id).where(Group.co_facilitator_id == staff_id)

@@ -1,4 +1,5 @@
 """What every area's queries share: one page of a query with its total, literal text search."""
+
 from __future__ import annotations
 
 from collections import defaultdict, namedtuple
@@ -48,7 +49,9 @@ async def rows_by_id(db: AsyncSession, model: type, keys: Sequence[Any]) -> list
     return [found.get(key) for key in keys]
 
 
-async def rows_by_column(db: AsyncSession, column: Any, keys: Sequence[Any], *order_by: Any, where: Any = None) -> list[list[Any]]:
+async def rows_by_column(
+    db: AsyncSession, column: Any, keys: Sequence[Any], *order_by: Any, where: Any = None
+) -> list[list[Any]]:
     """The rows whose `column` equals each key, one list per key in order."""
     query = select(column.class_).where(column.in_(keys)).order_by(*order_by)
     if where is not None:
@@ -83,7 +86,9 @@ def columns_of(model: type) -> tuple[Any, ...]:
 async def read_rows_by_id(db: AsyncSession, model: type, keys: Sequence[Any]) -> list[Any]:
     """rows_by_id as read models (Core rows, no ORM instances)."""
     make = read_model(model)._make
-    found = {row.id: row for row in map(make, await core_rows(db, select(*columns_of(model)).where(model.id.in_(keys))))}
+    found = {
+        row.id: row for row in map(make, await core_rows(db, select(*columns_of(model)).where(model.id.in_(keys))))
+    }
     return [found.get(key) for key in keys]
 
 

@@ -1,4 +1,5 @@
 """Room displays: pending pairings by code or claim, the displays of a facility, and the sessions of a room."""
+
 from __future__ import annotations
 
 import uuid
@@ -19,13 +20,17 @@ Group = models.GroupDefinition
 async def pending_codes(db: AsyncSession, codes: Sequence[str], now: datetime) -> set[str]:
     """Which of these codes an unexpired, unpaired display is showing now."""
     rows = await db.scalars(
-        select(Display.pairing_code).where(Display.pairing_code.in_(codes), Display.paired_at.is_(None), Display.pairing_expires_at > now)
+        select(Display.pairing_code).where(
+            Display.pairing_code.in_(codes), Display.paired_at.is_(None), Display.pairing_expires_at > now
+        )
     )
     return set(rows)
 
 
 async def pending_count(db: AsyncSession, now: datetime) -> int:
-    return int(await db.scalar(select(func.count()).where(Display.paired_at.is_(None), Display.pairing_expires_at > now)) or 0)
+    return int(
+        await db.scalar(select(func.count()).where(Display.paired_at.is_(None), Display.pairing_expires_at > now)) or 0
+    )
 
 
 async def forget_stale_pairings(db: AsyncSession, before: datetime) -> None:
@@ -36,7 +41,12 @@ async def forget_stale_pairings(db: AsyncSession, before: datetime) -> None:
 async def lock_pending_by_code(db: AsyncSession, code: str, now: datetime) -> Display | None:
     return await db.scalar(
         select(Display)
-        .where(Display.pairing_code == code, Display.paired_at.is_(None), Display.pairing_expires_at > now, Display.revoked_at.is_(None))
+        .where(
+            Display.pairing_code == code,
+            Display.paired_at.is_(None),
+            Display.pairing_expires_at > now,
+            Display.revoked_at.is_(None),
+        )
         .order_by(Display.created_at.desc())
         .limit(1)
         .with_for_update()
@@ -60,18 +70,27 @@ async def displays_page(
 
 def _in_room(facility_id: uuid.UUID, location: str):
     """Sessions of the room's live groups (ad-hoc sessions have no room)."""
-    room_groups = select(Group.id).where(Group.facility_id == facility_id, Group.location == location, Group.deleted_at.is_(None))
+    room_groups = select(Group.id).where(
+        Group.facility_id == facility_id, Group.location == location, Group.deleted_at.is_(None)
+    )
     return GS.facility_id == facility_id, GS.group_id.in_(room_groups), GS.cancelled_at.is_(None)
 
 
-async def room_sessions(db: AsyncSession, facility_id: uuid.UUID, location: str, start: datetime, end: datetime) -> list[GS]:
+async def room_sessions(
+    db: AsyncSession, facility_id: uuid.UUID, location: str, start: datetime, end: datetime
+) -> list[GS]:
     """The room's sessions that overlap [start, end), not cancelled, in start order."""
     rows = await db.scalars(
-        select(GS).where(*_in_room(facility_id, location), GS.ends_at > start, GS.starts_at < end).order_by(GS.starts_at, GS.id)
+        select(GS)
+        .where(*_in_room(facility_id, location), GS.ends_at > start, GS.starts_at < end)
+        .order_by(GS.starts_at, GS.id)
     )
     return list(rows)
 
 
-async def next_room_session_start(db: AsyncSession, facility_id: uuid.UUID, location: str, after: datetime) -> datetime | None:
-    return await db.scalar(select(func.min(GS.starts_at)).where(*_in_room(facility_id, location), GS.starts_at >= after))
-
+async def next_room_session_start(
+    db: AsyncSession, facility_id: uuid.UUID, location: str, after: datetime
+) -> datetime | None:
+    return await db.scalar(
+        select(func.min(GS.starts_at)).where(*_in_room(facility_id, location), GS.starts_at >= after)
+    )

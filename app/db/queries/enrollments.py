@@ -1,4 +1,5 @@
 """Enrollments: a group's line (enrolled and waitlisted), its counts, and pages of its history."""
+
 from __future__ import annotations
 
 import uuid
@@ -39,7 +40,9 @@ async def enrolled_patients(db: AsyncSession, group_id: uuid.UUID) -> list[uuid.
 async def counts_by_group(db: AsyncSession, group_ids: Sequence[uuid.UUID]) -> list[dict[str, int]]:
     """Enrolled and waitlisted counts of each group."""
     result = await db.execute(
-        select(Row.group_id, Row.status, func.count()).where(Row.group_id.in_(group_ids), LIVE).group_by(Row.group_id, Row.status)
+        select(Row.group_id, Row.status, func.count())
+        .where(Row.group_id.in_(group_ids), LIVE)
+        .group_by(Row.group_id, Row.status)
     )
     counts: dict[uuid.UUID, dict[str, int]] = {pk: {} for pk in group_ids}
     for group_id, status, count in result:
@@ -68,7 +71,9 @@ async def enrollment_pages(
     numbered = select(Row, rank.label("rank")).where(matching).subquery()
     page_row = aliased(Row, numbered)
     rows = await db.scalars(
-        select(page_row).where(numbered.c.rank > offset, numbered.c.rank <= offset + limit).order_by(numbered.c.group_id, numbered.c.rank)
+        select(page_row)
+        .where(numbered.c.rank > offset, numbered.c.rank <= offset + limit)
+        .order_by(numbered.c.group_id, numbered.c.rank)
     )
     pages: dict[uuid.UUID, list[Row]] = {pk: [] for pk in group_ids}
     for row in rows:
@@ -87,7 +92,9 @@ async def enrollment_history_pages(
     numbered = select(Row, rank.label("rank")).where(matching).subquery()
     page_row = aliased(Row, numbered)
     rows = await db.scalars(
-        select(page_row).where(numbered.c.rank > offset, numbered.c.rank <= offset + limit).order_by(numbered.c.group_id, numbered.c.rank)
+        select(page_row)
+        .where(numbered.c.rank > offset, numbered.c.rank <= offset + limit)
+        .order_by(numbered.c.group_id, numbered.c.rank)
     )
     pages: dict[uuid.UUID, list[Row]] = {pk: [] for pk in group_ids}
     for row in rows:
@@ -95,8 +102,14 @@ async def enrollment_history_pages(
     return [(pages[pk], int(totals.get(pk, 0))) for pk in group_ids]
 
 
-async def audit_entries_of_enrollments(db: AsyncSession, enrollment_ids: Sequence[uuid.UUID]) -> list[list[models.AuditEntry]]:
+async def audit_entries_of_enrollments(
+    db: AsyncSession, enrollment_ids: Sequence[uuid.UUID]
+) -> list[list[models.AuditEntry]]:
     """Each enrollment's audit entries (its changes and absence alerts), oldest first."""
     return await rows_by_column(
-        db, models.AuditEntry.entity_id, enrollment_ids, models.AuditEntry.id, where=models.AuditEntry.entity_type == "Enrollment"
+        db,
+        models.AuditEntry.entity_id,
+        enrollment_ids,
+        models.AuditEntry.id,
+        where=models.AuditEntry.entity_type == "Enrollment",
     )

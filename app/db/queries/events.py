@@ -1,4 +1,5 @@
 """The integration-event outbox: integrators' pages, consumer offsets, the relay's claims."""
+
 from __future__ import annotations
 
 import uuid
@@ -31,7 +32,9 @@ async def events_after(
 async def lock_offset(db: AsyncSession, consumer: str) -> models.ConsumerOffset:
     """The consumer's offset row (created at 0 the first time), locked: one drain at a time."""
     await db.execute(upsert(models.ConsumerOffset).values(consumer=consumer, last_event_id=0).on_conflict_do_nothing())
-    return await db.scalar(select(models.ConsumerOffset).where(models.ConsumerOffset.consumer == consumer).with_for_update())
+    return await db.scalar(
+        select(models.ConsumerOffset).where(models.ConsumerOffset.consumer == consumer).with_for_update()
+    )
 
 
 async def events_from(db: AsyncSession, after_id: int, limit: int) -> list[Event]:
@@ -42,7 +45,11 @@ async def events_from(db: AsyncSession, after_id: int, limit: int) -> list[Event
 async def claim_unpublished(db: AsyncSession, limit: int) -> list[Event]:
     """Unpublished events no other relay pass holds, locked until this transaction ends."""
     rows = await db.scalars(
-        select(Event).where(Event.published_at.is_(None)).order_by(Event.id).limit(limit).with_for_update(skip_locked=True)
+        select(Event)
+        .where(Event.published_at.is_(None))
+        .order_by(Event.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
     return list(rows.all())
 

@@ -1,4 +1,5 @@
 """Group definitions, their occurrences and the compliance thresholds of IOP/PHP programs."""
+
 from __future__ import annotations
 
 import uuid
@@ -127,7 +128,13 @@ async def week_occurrences(db: AsyncSession, keys: Sequence[tuple[uuid.UUID, dat
     first = min(monday for _, monday in keys)
     last = max(monday for _, monday in keys) + timedelta(days=6)
     rows = await db.execute(
-        select(Occurrence.group_id, Occurrence.session_date, Occurrence.starts_at, Occurrence.ends_at, Occurrence.cancelled_at).where(
+        select(
+            Occurrence.group_id,
+            Occurrence.session_date,
+            Occurrence.starts_at,
+            Occurrence.ends_at,
+            Occurrence.cancelled_at,
+        ).where(
             Occurrence.group_id.in_({group_id for group_id, _ in keys}), Occurrence.session_date.between(first, last)
         )
     )
@@ -155,21 +162,30 @@ async def compliance_thresholds(db: AsyncSession, programs: Sequence[str]) -> li
 async def bump_sequence(db: AsyncSession, group_id: uuid.UUID) -> int | None:
     """The group's next live-update sequence number, taken in this transaction."""
     return await db.scalar(
-        update(Group).where(Group.id == group_id).values(update_sequence=Group.update_sequence + 1).returning(Group.update_sequence)
+        update(Group)
+        .where(Group.id == group_id)
+        .values(update_sequence=Group.update_sequence + 1)
+        .returning(Group.update_sequence)
     )
 
 
-async def audit_pages(db: AsyncSession, group_ids: Sequence[uuid.UUID], offset: int, limit: int) -> list[tuple[list[models.AuditEntry], int]]:
+async def audit_pages(
+    db: AsyncSession, group_ids: Sequence[uuid.UUID], offset: int, limit: int
+) -> list[tuple[list[models.AuditEntry], int]]:
     """One page of each group's audit entries (the group, its occurrences and enrollments), newest
     first, and each group's total."""
     Entry = models.AuditEntry
     matching = Entry.group_id.in_(group_ids)
-    totals = dict((await db.execute(select(Entry.group_id, func.count()).where(matching).group_by(Entry.group_id))).all())
+    totals = dict(
+        (await db.execute(select(Entry.group_id, func.count()).where(matching).group_by(Entry.group_id))).all()
+    )
     rank = func.row_number().over(partition_by=Entry.group_id, order_by=Entry.id.desc())
     numbered = select(Entry, rank.label("rank")).where(matching).subquery()
     page_row = aliased(Entry, numbered)
     rows = await db.scalars(
-        select(page_row).where(numbered.c.rank > offset, numbered.c.rank <= offset + limit).order_by(numbered.c.group_id, numbered.c.rank)
+        select(page_row)
+        .where(numbered.c.rank > offset, numbered.c.rank <= offset + limit)
+        .order_by(numbered.c.group_id, numbered.c.rank)
     )
     pages: dict[uuid.UUID, list[models.AuditEntry]] = {pk: [] for pk in group_ids}
     for row in rows:

@@ -1,4 +1,5 @@
 """Idempotency keys: claimed before a request runs, its response recorded after, purged after a day."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ async def purge_older_than(db: AsyncSession, cutoff: datetime) -> None:
     await db.execute(delete(Key).where(Key.created_at < cutoff))
 
 
-async def claim(
+async def claim(  # noqa: PLR0917 - one row's columns
     db: AsyncSession,
     subject: str,
     key: str,
@@ -34,7 +35,13 @@ async def claim(
         .values(subject=subject, key=key, request_hash=request_hash, created_at=now, **caller)
         .on_conflict_do_update(
             index_elements=[Key.subject, Key.key],
-            set_={"request_hash": request_hash, "created_at": now, "status_code": None, "sealed_response": None, **caller},
+            set_={
+                "request_hash": request_hash,
+                "created_at": now,
+                "status_code": None,
+                "sealed_response": None,
+                **caller,
+            },
             where=Key.created_at < now - ttl,
         )
         .returning(Key.key)

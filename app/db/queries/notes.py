@@ -1,5 +1,6 @@
 """Clinical notes: a session's group note and member notes, their addenda, who facilitates a
 session, and each payer's documentation rule."""
+
 from __future__ import annotations
 
 import uuid
@@ -24,7 +25,9 @@ def _fresh(query, lock: bool):
     return query.with_for_update().execution_options(populate_existing=True) if lock else query
 
 
-async def group_note_of_session(db: AsyncSession, session_id: uuid.UUID, *, lock: bool = False) -> models.GroupNote | None:
+async def group_note_of_session(
+    db: AsyncSession, session_id: uuid.UUID, *, lock: bool = False
+) -> models.GroupNote | None:
     return await db.scalar(_fresh(select(GN).where(GN.session_id == session_id), lock))
 
 
@@ -46,7 +49,10 @@ async def member_notes_by_session(db: AsyncSession, session_ids: Sequence[uuid.U
 
 
 async def member_notes_by_entry(db: AsyncSession, entry_ids: Sequence[uuid.UUID]) -> list[models.MemberNote | None]:
-    found = {row.roster_entry_id: row for row in (await db.scalars(select(MN).where(MN.roster_entry_id.in_(entry_ids)))).all()}
+    found = {
+        row.roster_entry_id: row
+        for row in (await db.scalars(select(MN).where(MN.roster_entry_id.in_(entry_ids)))).all()
+    }
     return [found.get(pk) for pk in entry_ids]
 
 
@@ -55,8 +61,10 @@ async def add_member_notes(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
     if not rows:
         return []
     made = await db.scalars(
-        insert(MN).values([{"id": uuid.uuid4(), **row} for row in rows])
-        .on_conflict_do_nothing(index_elements=[MN.roster_entry_id]).returning(MN.id)
+        insert(MN)
+        .values([{"id": uuid.uuid4(), **row} for row in rows])
+        .on_conflict_do_nothing(index_elements=[MN.roster_entry_id])
+        .returning(MN.id)
     )
     return list(made.all())
 
@@ -107,17 +115,25 @@ def documentation_rule(row: models.PayerDocumentationRule) -> DocumentationRule:
 
 
 async def documentation_rules(db: AsyncSession, payer_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, DocumentationRule]:
-    rows = await db.scalars(select(models.PayerDocumentationRule).where(models.PayerDocumentationRule.payer_id.in_(payer_ids)))
+    rows = await db.scalars(
+        select(models.PayerDocumentationRule).where(models.PayerDocumentationRule.payer_id.in_(payer_ids))
+    )
     return {row.payer_id: documentation_rule(row) for row in rows.all()}
 
 
-async def documentation_rule_rows(db: AsyncSession, payer_ids: Sequence[uuid.UUID]) -> list[models.PayerDocumentationRule | None]:
-    rows = await db.scalars(select(models.PayerDocumentationRule).where(models.PayerDocumentationRule.payer_id.in_(payer_ids)))
+async def documentation_rule_rows(
+    db: AsyncSession, payer_ids: Sequence[uuid.UUID]
+) -> list[models.PayerDocumentationRule | None]:
+    rows = await db.scalars(
+        select(models.PayerDocumentationRule).where(models.PayerDocumentationRule.payer_id.in_(payer_ids))
+    )
     found = {row.payer_id: row for row in rows.all()}
     return [found.get(pk) for pk in payer_ids]
 
 
-async def lock_documentation_rule(db: AsyncSession, payer_id: uuid.UUID, now: datetime) -> models.PayerDocumentationRule:
+async def lock_documentation_rule(
+    db: AsyncSession, payer_id: uuid.UUID, now: datetime
+) -> models.PayerDocumentationRule:
     """The payer's rule, created with the defaults first so there is a row to lock."""
     await db.execute(
         insert(models.PayerDocumentationRule)

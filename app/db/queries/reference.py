@@ -1,4 +1,5 @@
 """Reference data: facilities, staff, patients, payers, coverage, assignments, payer rules."""
+
 from __future__ import annotations
 
 import uuid
@@ -29,7 +30,9 @@ async def patients_page(
         query = query.where(models.Patient.facility_id.in_(among_facilities))
     if search:
         term = contains_pattern(search)
-        query = query.where(or_(models.Patient.name.ilike(term, escape="\\"), models.Patient.mrn.ilike(term, escape="\\")))
+        query = query.where(
+            or_(models.Patient.name.ilike(term, escape="\\"), models.Patient.mrn.ilike(term, escape="\\"))
+        )
     return await page(db, query, models.Patient.name, models.Patient.id, window=window)
 
 
@@ -81,7 +84,9 @@ async def facilities_of_patients(db: AsyncSession, patient_ids: Sequence[uuid.UU
     """Each existing patient's facility, by patient."""
     if not patient_ids:
         return {}
-    rows = await db.execute(select(models.Patient.id, models.Patient.facility_id).where(models.Patient.id.in_(patient_ids)))
+    rows = await db.execute(
+        select(models.Patient.id, models.Patient.facility_id).where(models.Patient.id.in_(patient_ids))
+    )
     return dict(rows.all())
 
 
@@ -95,7 +100,9 @@ async def lock_payer(db: AsyncSession, payer_id: uuid.UUID) -> None:
 
 
 async def coverages_by_patient(db: AsyncSession, patient_ids: Sequence[uuid.UUID]) -> list[list[models.Coverage]]:
-    return await rows_by_column(db, models.Coverage.patient_id, patient_ids, models.Coverage.priority, models.Coverage.effective_from)
+    return await rows_by_column(
+        db, models.Coverage.patient_id, patient_ids, models.Coverage.priority, models.Coverage.effective_from
+    )
 
 
 async def diagnoses_by_patient(db: AsyncSession, patient_ids: Sequence[uuid.UUID]) -> list[list[models.Diagnosis]]:
@@ -129,7 +136,9 @@ async def staff_assignment(
     )
 
 
-async def supervision_rule_for_update(db: AsyncSession, payer_id: uuid.UUID, state: str) -> models.SupervisionRule | None:
+async def supervision_rule_for_update(
+    db: AsyncSession, payer_id: uuid.UUID, state: str
+) -> models.SupervisionRule | None:
     return await db.scalar(
         select(models.SupervisionRule)
         .where(models.SupervisionRule.payer_id == payer_id, models.SupervisionRule.state == state)
@@ -139,12 +148,16 @@ async def supervision_rule_for_update(db: AsyncSession, payer_id: uuid.UUID, sta
 
 async def band_table(db: AsyncSession, payer_id: uuid.UUID, state: str) -> list[models.GroupSizeBand]:
     rows = await db.scalars(
-        select(models.GroupSizeBand).where(models.GroupSizeBand.payer_id == payer_id, models.GroupSizeBand.state == state)
+        select(models.GroupSizeBand).where(
+            models.GroupSizeBand.payer_id == payer_id, models.GroupSizeBand.state == state
+        )
     )
     return list(rows.all())
 
 
 async def delete_band_table(db: AsyncSession, payer_id: uuid.UUID, state: str) -> None:
     await db.execute(
-        delete(models.GroupSizeBand).where(models.GroupSizeBand.payer_id == payer_id, models.GroupSizeBand.state == state)
+        delete(models.GroupSizeBand).where(
+            models.GroupSizeBand.payer_id == payer_id, models.GroupSizeBand.state == state
+        )
     )

@@ -1,4 +1,5 @@
 """Group sessions, their rosters and supervisors, and what the scheduling feed does to them."""
+
 from __future__ import annotations
 
 import uuid
@@ -180,7 +181,9 @@ async def rosters(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[li
     return [grouped.get(pk, []) for pk in session_ids]
 
 
-async def supervisors_by_session(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[tuple[uuid.UUID, str]]]:
+async def supervisors_by_session(
+    db: AsyncSession, session_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[uuid.UUID, str]]]:
     """Each session's supervisors, by name: every distinct staff member with a SUPERVISING
     assignment to a patient on the roster, with their attendance (SCHEDULED until marked)."""
     sa, marked, staff = models.StaffAssignment, models.SupervisorAttendance, models.Staff
@@ -209,7 +212,9 @@ async def roster_entry_facility(db: AsyncSession, entry_id: uuid.UUID) -> uuid.U
     return await db.scalar(select(GS.facility_id).join(RE, RE.session_id == GS.id).where(RE.id == entry_id))
 
 
-async def lock_roster_entries(db: AsyncSession, session_id: uuid.UUID, entry_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, RE]:
+async def lock_roster_entries(
+    db: AsyncSession, session_id: uuid.UUID, entry_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, RE]:
     """The session's roster entries named, locked in one order for every writer, as committed."""
     rows = await db.scalars(
         select(RE)
@@ -222,15 +227,27 @@ async def lock_roster_entries(db: AsyncSession, session_id: uuid.UUID, entry_ids
 
 
 async def add_roster_entries(
-    db: AsyncSession, session_id: uuid.UUID, patient_ids: Sequence[uuid.UUID], *, now: datetime, added_late: bool = False
+    db: AsyncSession,
+    session_id: uuid.UUID,
+    patient_ids: Sequence[uuid.UUID],
+    *,
+    now: datetime,
+    added_late: bool = False,
 ) -> list[uuid.UUID]:
     """Put the patients on the roster at SCHEDULED; returns the ids of the entries made (a patient
     already on it is skipped)."""
     if not patient_ids:
         return []
     rows = [
-        {"id": uuid.uuid4(), "session_id": session_id, "patient_id": p, "status": AttendanceStatus.SCHEDULED,
-         "added_late": added_late, "created_at": now, "updated_at": now}
+        {
+            "id": uuid.uuid4(),
+            "session_id": session_id,
+            "patient_id": p,
+            "status": AttendanceStatus.SCHEDULED,
+            "added_late": added_late,
+            "created_at": now,
+            "updated_at": now,
+        }
         for p in patient_ids
     ]
     made = await db.scalars(
@@ -247,7 +264,9 @@ async def lock_supervisor_attendance(
     row = models.SupervisorAttendance
     await db.execute(
         insert(row)
-        .values(id=uuid.uuid4(), session_id=session_id, staff_id=staff_id, status=AttendanceStatus.SCHEDULED, updated_at=now)
+        .values(
+            id=uuid.uuid4(), session_id=session_id, staff_id=staff_id, status=AttendanceStatus.SCHEDULED, updated_at=now
+        )
         .on_conflict_do_nothing(constraint="uq_supervisor_attendance_staff")
     )
     return await db.scalar(
@@ -273,10 +292,7 @@ async def lock_session_of_entry_for_update(db: AsyncSession, entry_id: uuid.UUID
     it back with everything else."""
     entry_session = select(RE.session_id).where(RE.id == entry_id).scalar_subquery()
     return await db.scalar(
-        update(GS)
-        .where(GS.id == entry_session)
-        .values(update_sequence=GS.update_sequence + 1)
-        .returning(GS),
+        update(GS).where(GS.id == entry_session).values(update_sequence=GS.update_sequence + 1).returning(GS),
         execution_options={"synchronize_session": False, "populate_existing": True},
     )
 
@@ -284,7 +300,10 @@ async def lock_session_of_entry_for_update(db: AsyncSession, entry_id: uuid.UUID
 async def bump_sequence(db: AsyncSession, session_id: uuid.UUID) -> int | None:
     """The session's next live-update sequence number, taken in this transaction."""
     return await db.scalar(
-        update(GS).where(GS.id == session_id).values(update_sequence=GS.update_sequence + 1).returning(GS.update_sequence)
+        update(GS)
+        .where(GS.id == session_id)
+        .values(update_sequence=GS.update_sequence + 1)
+        .returning(GS.update_sequence)
     )
 
 
@@ -294,7 +313,10 @@ async def bump_sequence(db: AsyncSession, session_id: uuid.UUID) -> int | None:
 async def add_session_for_occurrence(db: AsyncSession, values: dict[str, Any]) -> uuid.UUID | None:
     """A session for an occurrence; None when the occurrence already has one."""
     return await db.scalar(
-        insert(GS).values(id=uuid.uuid4(), **values).on_conflict_do_nothing(index_elements=[GS.occurrence_id]).returning(GS.id)
+        insert(GS)
+        .values(id=uuid.uuid4(), **values)
+        .on_conflict_do_nothing(index_elements=[GS.occurrence_id])
+        .returning(GS.id)
     )
 
 
@@ -305,50 +327,78 @@ async def add_sessions_for_occurrences(db: AsyncSession, rows: Sequence[dict[str
         return {}
     table = GS.__table__  # Core rows: no ORM instances; insertmanyvalues makes it one statement
     made = await db.execute(
-        insert(table).on_conflict_do_nothing(index_elements=[table.c.occurrence_id]).returning(table.c.occurrence_id, table.c.id),
+        insert(table)
+        .on_conflict_do_nothing(index_elements=[table.c.occurrence_id])
+        .returning(table.c.occurrence_id, table.c.id),
         [{"id": uuid.uuid4(), **values} for values in rows],
     )
     return {occurrence_id: session_id for occurrence_id, session_id in made.all()}
 
 
-async def add_rosters(db: AsyncSession, patients_by_session: dict[uuid.UUID, Sequence[uuid.UUID]], *, now: datetime) -> None:
+async def add_rosters(
+    db: AsyncSession, patients_by_session: dict[uuid.UUID, Sequence[uuid.UUID]], *, now: datetime
+) -> None:
     """The patients on the rosters of many sessions at SCHEDULED, in one multi-row INSERT."""
     rows = [
-        {"id": uuid.uuid4(), "session_id": session_id, "patient_id": p, "status": AttendanceStatus.SCHEDULED,
-         "added_late": False, "created_at": now, "updated_at": now}
+        {
+            "id": uuid.uuid4(),
+            "session_id": session_id,
+            "patient_id": p,
+            "status": AttendanceStatus.SCHEDULED,
+            "added_late": False,
+            "created_at": now,
+            "updated_at": now,
+        }
         for session_id, patients in patients_by_session.items()
         for p in patients
     ]
     if rows:
         table = RE.__table__
         await db.execute(
-            insert(table).on_conflict_do_nothing(constraint="uq_session_participants_patient").returning(table.c.id), rows
+            insert(table).on_conflict_do_nothing(constraint="uq_session_participants_patient").returning(table.c.id),
+            rows,
         )
 
 
 def _upcoming(group_id: uuid.UUID, now: datetime):
-    return select(GS.id).where(GS.group_id == group_id, GS.starts_at > now, GS.cancelled_at.is_(None), GS.locked_at.is_(None))
+    return select(GS.id).where(
+        GS.group_id == group_id, GS.starts_at > now, GS.cancelled_at.is_(None), GS.locked_at.is_(None)
+    )
 
 
-async def join_upcoming_rosters(db: AsyncSession, group_id: uuid.UUID, patient_id: uuid.UUID, now: datetime) -> list[tuple[uuid.UUID, uuid.UUID]]:
+async def join_upcoming_rosters(
+    db: AsyncSession, group_id: uuid.UUID, patient_id: uuid.UUID, now: datetime
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """The patient on the roster of every live session of the group that has not started:
     (entry, session) of each entry made."""
     session_ids = (await db.scalars(_upcoming(group_id, now))).all()
     if not session_ids:
         return []
-    rows = [{"id": uuid.uuid4(), "session_id": s, "patient_id": patient_id, "status": AttendanceStatus.SCHEDULED} for s in session_ids]
+    rows = [
+        {"id": uuid.uuid4(), "session_id": s, "patient_id": patient_id, "status": AttendanceStatus.SCHEDULED}
+        for s in session_ids
+    ]
     made = await db.execute(
-        insert(RE).values(rows).on_conflict_do_nothing(constraint="uq_session_participants_patient").returning(RE.id, RE.session_id)
+        insert(RE)
+        .values(rows)
+        .on_conflict_do_nothing(constraint="uq_session_participants_patient")
+        .returning(RE.id, RE.session_id)
     )
     return [tuple(row) for row in made.all()]
 
 
-async def leave_upcoming_rosters(db: AsyncSession, group_id: uuid.UUID, patient_id: uuid.UUID, now: datetime) -> list[tuple[uuid.UUID, uuid.UUID]]:
+async def leave_upcoming_rosters(
+    db: AsyncSession, group_id: uuid.UUID, patient_id: uuid.UUID, now: datetime
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """The patient off the rosters of the group's sessions that have not started, wherever their
     attendance is still SCHEDULED: (entry, session) of each entry removed."""
     removed = await db.execute(
         delete(RE)
-        .where(RE.patient_id == patient_id, RE.status == AttendanceStatus.SCHEDULED, RE.session_id.in_(_upcoming(group_id, now)))
+        .where(
+            RE.patient_id == patient_id,
+            RE.status == AttendanceStatus.SCHEDULED,
+            RE.session_id.in_(_upcoming(group_id, now)),
+        )
         .returning(RE.id, RE.session_id)
     )
     return [tuple(row) for row in removed.all()]

@@ -1,5 +1,6 @@
 """The clinical side's consumer of scheduling events (rules.md §4, §5): one GroupSession per live
 occurrence, moved and cancelled with it, and rosters that follow enrollment."""
+
 from __future__ import annotations
 
 import logging
@@ -63,8 +64,11 @@ async def schedule_session(uow: UnitOfWork, payload: Payload, now: datetime) -> 
     await queries.add_roster_entries(uow.db, session_id, patients, now=uow.clock.now())
     snapshot = session_snapshot(models.GroupSession(**values))
     uow.audit(
-        "session.create", "GroupSession", session_id,
-        after={**snapshot, "patientIds": [str(p) for p in patients]}, session_id=session_id,
+        "session.create",
+        "GroupSession",
+        session_id,
+        after={**snapshot, "patientIds": [str(p) for p in patients]},
+        session_id=session_id,
     )
     await stage_schedule_change(uow, values["facility_id"])
 
@@ -78,13 +82,21 @@ async def schedule_sessions(uow: UnitOfWork, events: Sequence[tuple[Payload, dat
         return
     firsts = {v["occurrence_id"]: v for v in reversed(values)}  # an event seen twice in the run: its first
     fresh = [v for occurrence_id, v in reversed(firsts.items()) if occurrence_id in made]
-    patients_of = {group_id: await enrollment_queries.enrolled_patients(uow.db, group_id) for group_id in {v["group_id"] for v in fresh}}
-    await queries.add_rosters(uow.db, {made[v["occurrence_id"]]: patients_of[v["group_id"]] for v in fresh}, now=uow.clock.now())
+    patients_of = {
+        group_id: await enrollment_queries.enrolled_patients(uow.db, group_id)
+        for group_id in {v["group_id"] for v in fresh}
+    }
+    await queries.add_rosters(
+        uow.db, {made[v["occurrence_id"]]: patients_of[v["group_id"]] for v in fresh}, now=uow.clock.now()
+    )
     for v in fresh:
         session_id, patients = made[v["occurrence_id"]], patients_of[v["group_id"]]
         uow.audit(
-            "session.create", "GroupSession", session_id,
-            after={**session_snapshot(models.GroupSession(**v)), "patientIds": [str(p) for p in patients]}, session_id=session_id,
+            "session.create",
+            "GroupSession",
+            session_id,
+            after={**session_snapshot(models.GroupSession(**v)), "patientIds": [str(p) for p in patients]},
+            session_id=session_id,
         )
 
 
@@ -96,7 +108,9 @@ async def move_session(uow: UnitOfWork, payload: Payload, now: datetime) -> None
         await schedule_session(uow, payload, now)
         return
     if session.cancelled_at is not None or session.locked_at is not None:
-        log.warning("occurrence update ignored: session %s is %s", session.id, "cancelled" if session.cancelled_at else "locked")
+        log.warning(
+            "occurrence update ignored: session %s is %s", session.id, "cancelled" if session.cancelled_at else "locked"
+        )
         return
     before = {"startsAt": session.starts_at.isoformat(), "endsAt": session.ends_at.isoformat()}
     details = {"title": session.title, "facilitatorId": str(session.facilitator_id) if session.facilitator_id else None}
@@ -114,7 +128,9 @@ async def move_session(uow: UnitOfWork, payload: Payload, now: datetime) -> None
 
 
 async def cancel_session(uow: UnitOfWork, payload: Payload, now: datetime) -> None:
-    session = await queries.session_of_occurrence(uow.db, payload_uuid(payload["occurrenceId"], "GroupOccurrence"), lock=Lock.BILL)
+    session = await queries.session_of_occurrence(
+        uow.db, payload_uuid(payload["occurrenceId"], "GroupOccurrence"), lock=Lock.BILL
+    )
     if session is None or session.cancelled_at is not None:
         return
     if session.locked_at is not None:
@@ -124,14 +140,22 @@ async def cancel_session(uow: UnitOfWork, payload: Payload, now: datetime) -> No
     session.cancelled_at = now
     session.cancellation_reason = str(payload.get("reason") or "")[:2000] or None
     uow.audit(
-        "session.cancel", "GroupSession", session.id,
-        before={"cancelledAt": None}, after={"cancelledAt": now.isoformat()},
-        reason=session.cancellation_reason, session_id=session.id,
+        "session.cancel",
+        "GroupSession",
+        session.id,
+        before={"cancelledAt": None},
+        after={"cancelledAt": now.isoformat()},
+        reason=session.cancellation_reason,
+        session_id=session.id,
     )
     await stage_session_update(uow, session.id, SessionUpdateKind.CANCELLED)
     await stage_schedule_change(uow, session.facility_id)
     # A cancelled session no longer counts toward a run of absences (app.rules.absences).
-    marked = [entry.patient_id for entry in (await queries.rosters(uow.db, [session.id]))[0] if entry.status != AttendanceStatus.SCHEDULED]
+    marked = [
+        entry.patient_id
+        for entry in (await queries.rosters(uow.db, [session.id]))[0]
+        if entry.status != AttendanceStatus.SCHEDULED
+    ]
     await absences.reassess_absences(uow, session, marked, cause="session_cancelled")
 
 
@@ -147,11 +171,16 @@ async def join_rosters(uow: UnitOfWork, payload: Payload, now: datetime) -> None
     """Enrolled or promoted: on the roster of every session of the group that has not started."""
     if payload.get("status") not in (None, EnrollmentStatus.ENROLLED):
         return
-    group_id, patient_id = payload_uuid(payload["groupId"], "GroupDefinition"), payload_uuid(payload["patientId"], "Patient")
+    group_id, patient_id = (
+        payload_uuid(payload["groupId"], "GroupDefinition"),
+        payload_uuid(payload["patientId"], "Patient"),
+    )
     added = await queries.join_upcoming_rosters(uow.db, group_id, patient_id, now)
     for entry_id, session_id in added:
         uow.audit(
-            "session.participant_add", "RosterEntry", entry_id,
+            "session.participant_add",
+            "RosterEntry",
+            entry_id,
             after={"patientId": str(patient_id), "status": AttendanceStatus.SCHEDULED, "enrollmentEvent": True},
             session_id=session_id,
         )
@@ -163,12 +192,18 @@ async def leave_rosters(uow: UnitOfWork, payload: Payload, now: datetime) -> Non
     wherever their attendance is still SCHEDULED (a waitlisted patient was never on them)."""
     if payload.get("status") == EnrollmentStatus.WAITLISTED:
         return
-    group_id, patient_id = payload_uuid(payload["groupId"], "GroupDefinition"), payload_uuid(payload["patientId"], "Patient")
+    group_id, patient_id = (
+        payload_uuid(payload["groupId"], "GroupDefinition"),
+        payload_uuid(payload["patientId"], "Patient"),
+    )
     removed = await queries.leave_upcoming_rosters(uow.db, group_id, patient_id, now)
     for entry_id, session_id in removed:
         uow.audit(
-            "session.participant_remove", "RosterEntry", entry_id,
-            before={"patientId": str(patient_id), "status": AttendanceStatus.SCHEDULED}, session_id=session_id,
+            "session.participant_remove",
+            "RosterEntry",
+            entry_id,
+            before={"patientId": str(patient_id), "status": AttendanceStatus.SCHEDULED},
+            session_id=session_id,
         )
     await _announce_roster_changes(uow, removed)
 

@@ -1,4 +1,5 @@
 """Billing changes: accept a warning, run billing for a session, submit a claim."""
+
 from __future__ import annotations
 
 import strawberry
@@ -16,17 +17,23 @@ from app.schema.sessions.types import GroupSession
 @strawberry.type
 class BillingMutation:
     @strawberry.mutation(**scoped(Scope.ATTENDANCE_WRITE))
-    async def accept_billing_issue(self, info: Info, session_id: strawberry.ID, code: BillingIssueCode, note: str) -> BillingPreview:
+    async def accept_billing_issue(
+        self, info: Info, session_id: strawberry.ID, code: BillingIssueCode, note: str
+    ) -> BillingPreview:
         return await ops.accept_billing_issue(
             await info.context.transaction(), info.context.principal, decode_id(session_id, "GroupSession"), code, note
         )
 
     @strawberry.mutation(**scoped(Scope.BILLING_WRITE))
     async def run_billing(self, info: Info, session_id: strawberry.ID) -> GroupSession:
-        return await ops.run_billing(await info.context.transaction(), info.context.principal, decode_id(session_id, "GroupSession"))
+        return await ops.run_billing(
+            await info.context.transaction(), info.context.principal, decode_id(session_id, "GroupSession")
+        )
 
     @strawberry.mutation(**scoped(Scope.BILLING_WRITE))
     async def submit_claim(self, info: Info, claim_id: strawberry.ID) -> Claim:
         settings = info.context.services.settings
         contact = ops.SubmitterContact(settings.edi_contact_name, settings.edi_contact_phone)
-        return await ops.submit_claim(await info.context.transaction(), info.context.principal, decode_id(claim_id, "Claim"), contact)
+        return await ops.submit_claim(
+            await info.context.transaction(), info.context.principal, decode_id(claim_id, "Claim"), contact
+        )

@@ -1,4 +1,5 @@
 """Billing reads: a claim, and the claim and charge node fetchers."""
+
 from __future__ import annotations
 
 import uuid

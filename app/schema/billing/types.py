@@ -1,4 +1,5 @@
 """Billing types: the preview and its issues wrap the rules' values; charges and claims wrap rows."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -66,7 +67,9 @@ class Charge(Node):
     service_date: date
     procedure_code: str
     modifiers: list[str]
-    place_of_service: str = strawberry.field(description="11 in the room; 02 or 10 by telehealth (10: the patient at home).")
+    place_of_service: str = strawberry.field(
+        description="11 in the room; 02 or 10 by telehealth (10: the patient at home)."
+    )
     units: int
     amount: Decimal
     status: ChargeStatus

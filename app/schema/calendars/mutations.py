@@ -1,4 +1,5 @@
 """Calendar feed changes: create a feed's secret URL, revoke it."""
+
 from __future__ import annotations
 
 import strawberry
@@ -21,10 +22,15 @@ class CalendarsMutation:
         description="A secret calendar URL for a group's occurrences (groupId) or a facilitator's (staffId); give exactly one.",
     )
     async def create_calendar_feed(
-        self, info: Info, group_id: strawberry.ID | None = None, staff_id: strawberry.ID | None = None, label: str | None = None
+        self,
+        info: Info,
+        group_id: strawberry.ID | None = None,
+        staff_id: strawberry.ID | None = None,
+        label: str | None = None,
     ) -> CreatedCalendarFeed:
         return await ops.create_calendar_feed(
-            await info.context.transaction(), info.context.principal,
+            await info.context.transaction(),
+            info.context.principal,
             group_id=decode_id(group_id, "GroupDefinition") if group_id else None,
             staff_id=decode_id(staff_id, "Staff") if staff_id else None,
             label=label,
@@ -32,4 +38,6 @@ class CalendarsMutation:
 
     @strawberry.mutation(**scoped(FEED_SCOPE), description="The feed's URL answers 404 from now on.")
     async def revoke_calendar_feed(self, info: Info, id: strawberry.ID) -> CalendarFeed:
-        return await ops.revoke_calendar_feed(await info.context.transaction(), info.context.principal, decode_id(id, "CalendarFeed"))
+        return await ops.revoke_calendar_feed(
+            await info.context.transaction(), info.context.principal, decode_id(id, "CalendarFeed")
+        )

@@ -1,4 +1,5 @@
 """Calendar feed reads: the feeds of the caller's facilities (never their secrets)."""
+
 from __future__ import annotations
 
 import strawberry
@@ -15,7 +16,9 @@ from app.schema.permissions import scoped
 
 @strawberry.type
 class CalendarsQuery:
-    @strawberry.field(**scoped(Scope.GROUP_SCHEDULE_VIEW), description="Calendar feeds of the caller's facilities, newest first.")
+    @strawberry.field(
+        **scoped(Scope.GROUP_SCHEDULE_VIEW), description="Calendar feeds of the caller's facilities, newest first."
+    )
     async def calendar_feeds(
         self,
         info: Info,
@@ -28,9 +31,11 @@ class CalendarsQuery:
         window = page_args(first, after)
         async with info.context.db() as db:
             rows, total = await ops.calendar_feeds(
-                db, info.context.principal,
+                db,
+                info.context.principal,
                 group_id=decode_id(group_id, "GroupDefinition") if group_id else None,
                 staff_id=decode_id(staff_id, "Staff") if staff_id else None,
-                include_revoked=include_revoked, window=window,
+                include_revoked=include_revoked,
+                window=window,
             )
         return Connection.from_page(rows, window, total)

@@ -1,4 +1,5 @@
 """Calendar feed types: a feed wraps its row; the secret appears once, in the creation's answer."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -16,16 +17,24 @@ from app.schema.node import global_id
 GroupDefinitionType = Annotated["GroupDefinition", strawberry.lazy("app.schema.scheduling.types")]  # noqa: F821 - resolved lazily
 StaffType = Annotated["Staff", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
 
-CalendarFeedKind = strawberry.enum(rules.FeedKind, name="CalendarFeedKind", description="Whose schedule a feed shows: a group's, or a facilitator's.")
+CalendarFeedKind = strawberry.enum(
+    rules.FeedKind, name="CalendarFeedKind", description="Whose schedule a feed shows: a group's, or a facilitator's."
+)
 
 
 def path_of(feed: models.CalendarFeed) -> str:
     kind = feed_kind(feed)
-    subject = encode_id("GroupDefinition", feed.group_id) if kind == rules.FeedKind.GROUP else encode_id("Staff", feed.staff_id)
+    subject = (
+        encode_id("GroupDefinition", feed.group_id)
+        if kind == rules.FeedKind.GROUP
+        else encode_id("Staff", feed.staff_id)
+    )
     return rules.feed_path(kind, subject)
 
 
-@strawberry.type(description="A secret calendar URL (RFC 5545) for a group's or a facilitator's occurrences; no patient data.")
+@strawberry.type(
+    description="A secret calendar URL (RFC 5545) for a group's or a facilitator's occurrences; no patient data."
+)
 class CalendarFeed:
     id: strawberry.ID = global_id("CalendarFeed")
     label: str | None

@@ -1,5 +1,6 @@
 """Room display changes: pair a screen by its code, revoke a display, a display's own credential
 rotation, and how a facility's displays show names."""
+
 from __future__ import annotations
 
 import strawberry
@@ -23,25 +24,43 @@ class DisplaysMutation:
             "and pair once; five wrong codes in 10 minutes and the caller must wait."
         ),
     )
-    async def pair_display(self, info: Info, code: str, facility_id: strawberry.ID, location: str, label: str) -> RoomDisplay:
+    async def pair_display(
+        self, info: Info, code: str, facility_id: strawberry.ID, location: str, label: str
+    ) -> RoomDisplay:
         return await ops.pair_display(
-            await info.context.transaction(), info.context.principal, info.context.services.pairing_attempts,
-            code=code, facility_id=decode_id(facility_id, "Facility"), location=location, label=label,
+            await info.context.transaction(),
+            info.context.principal,
+            info.context.services.pairing_attempts,
+            code=code,
+            facility_id=decode_id(facility_id, "Facility"),
+            location=location,
+            label=label,
         )
 
-    @strawberry.mutation(**scoped(Scope.REFERENCE_WRITE), description="Its credential stops working and its socket closes; the screen shows a new pairing code.")
+    @strawberry.mutation(
+        **scoped(Scope.REFERENCE_WRITE),
+        description="Its credential stops working and its socket closes; the screen shows a new pairing code.",
+    )
     async def revoke_display(self, info: Info, id: strawberry.ID) -> RoomDisplay:
-        return await ops.revoke_display(await info.context.transaction(), info.context.principal, decode_id(id, "RoomDisplay"))
+        return await ops.revoke_display(
+            await info.context.transaction(), info.context.principal, decode_id(id, "RoomDisplay")
+        )
 
     @strawberry.mutation(
         **scoped(Scope.DISPLAY),
         description="A display replaces its own device credential; the one it called with stops working.",
     )
     async def rotate_display_credential(self, info: Info) -> DisplayCredential:
-        return await ops.rotate_credential(await info.context.transaction(), info.context.principal, info.context.services.settings.jwt_secret)
+        return await ops.rotate_credential(
+            await info.context.transaction(), info.context.principal, info.context.services.settings.jwt_secret
+        )
 
-    @strawberry.mutation(**scoped(Scope.REFERENCE_WRITE), description="How the facility's room displays show patients' names.")
-    async def set_display_name_format(self, info: Info, facility_id: strawberry.ID, format: DisplayNameFormat) -> Facility:
+    @strawberry.mutation(
+        **scoped(Scope.REFERENCE_WRITE), description="How the facility's room displays show patients' names."
+    )
+    async def set_display_name_format(
+        self, info: Info, facility_id: strawberry.ID, format: DisplayNameFormat
+    ) -> Facility:
         return await ops.set_display_name_format(
             await info.context.transaction(), info.context.principal, decode_id(facility_id, "Facility"), format
         )

@@ -1,6 +1,7 @@
 """What a wall may show. A display's credential, and any operation that reads `roomDisplay`, may ask
 only for these fields: no MRN, date of birth, payer member id, full name or audit trail, whatever the
 document's shape (fragments and aliases included). Anything else answers FORBIDDEN before execution."""
+
 from __future__ import annotations
 
 from graphql import DocumentNode, FieldNode, GraphQLSchema, TypeInfo, TypeInfoVisitor, Visitor, visit
@@ -64,7 +65,11 @@ class WallFieldsOnly(SchemaExtension):
         document = context.graphql_document
         if document is not None:
             is_display = principal is not None and principal.is_display
-            asked = fields_asked(context.schema._schema, document) if is_display or _mentions_room_display(context.query) else set()  # noqa: SLF001
+            asked = (
+                fields_asked(context.schema._schema, document)  # noqa: SLF001 - strawberry keeps the graphql-core schema private
+                if is_display or _mentions_room_display(context.query)
+                else set()
+            )
             if is_display or ("Subscription", ROOM_DISPLAY) in asked:
                 refused = off_the_wall(asked)
                 if refused:

@@ -1,4 +1,5 @@
 """Room display reads: the paired displays of the caller's facilities (never their credentials)."""
+
 from __future__ import annotations
 
 import strawberry
@@ -14,7 +15,9 @@ from app.schema.permissions import scoped
 
 @strawberry.type
 class DisplaysQuery:
-    @strawberry.field(**scoped(Scope.REFERENCE_WRITE), description="Paired room displays of the caller's facilities, newest first.")
+    @strawberry.field(
+        **scoped(Scope.REFERENCE_WRITE), description="Paired room displays of the caller's facilities, newest first."
+    )
     async def displays(
         self, info: Info, include_revoked: bool = False, first: int | None = None, after: str | None = None
     ) -> Connection[RoomDisplay]:

@@ -1,5 +1,6 @@
 """roomDisplay: the session subscription's SNAPSHOT/PAUSED stream for whichever session a room holds,
 following the room as sessions start and end and as the schedule changes."""
+
 from __future__ import annotations
 
 import asyncio
@@ -39,7 +40,9 @@ class _Next:
         for name, source in self._sources.items():
             if name not in self._pending:
                 self._pending[name] = asyncio.ensure_future(anext(source))
-        done, _ = await asyncio.wait(self._pending.values(), timeout=max(0.0, seconds), return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            self._pending.values(), timeout=max(0.0, seconds), return_when=asyncio.FIRST_COMPLETED
+        )
         if not done:
             return None
         name = next(n for n, task in self._pending.items() if task in done)
@@ -55,7 +58,9 @@ def _seconds_until(moment: datetime, now: datetime) -> float:
     return (moment - now).total_seconds() + BOUNDARY_SLACK
 
 
-async def watch_room(info: Info, facility_id: uuid.UUID | None, location: str | None) -> AsyncGenerator[RoomEnvelope, None]:
+async def watch_room(
+    info: Info, facility_id: uuid.UUID | None, location: str | None
+) -> AsyncGenerator[RoomEnvelope, None]:
     ctx = info.context
     services = ctx.services
     principal = ctx.principal
@@ -65,7 +70,9 @@ async def watch_room(info: Info, facility_id: uuid.UUID | None, location: str | 
         sources = {"schedule": await stack.enter_async_context(services.hub.watch(schedule_channel(room.facility.id)))}
         if principal.is_display:
             # Over any transport (websocket, SSE, multipart) a revoked or replaced credential ends the stream.
-            sources["display"] = await stack.enter_async_context(services.hub.watch(display_channel(uuid.UUID(principal.display_id))))
+            sources["display"] = await stack.enter_async_context(
+                services.hub.watch(display_channel(uuid.UUID(principal.display_id)))
+            )
             async with services.sessionmaker() as db:
                 await ops.live_display(db, principal)  # revoked while the watch was being set up
         paused = False  # only while no session is shown: a session's PAUSED comes on its own channel
@@ -74,7 +81,14 @@ async def watch_room(info: Info, facility_id: uuid.UUID | None, location: str | 
                 view = await ops.room_view(db, await ops.reread_room(db, room), services.clock.now())
             if view.session_id is None:
                 ctx.loaders = Loaders(services.sessionmaker)
-                yield RoomEnvelope(SessionUpdateKind.PAUSED if paused else SessionUpdateKind.SNAPSHOT, 0, services.clock.now(), view, None, None)
+                yield RoomEnvelope(
+                    SessionUpdateKind.PAUSED if paused else SessionUpdateKind.SNAPSHOT,
+                    0,
+                    services.clock.now(),
+                    view,
+                    None,
+                    None,
+                )
                 waiting = _Next(**sources)
                 try:
                     while True:
@@ -131,7 +145,9 @@ def _still_shown(item: tuple[str, object], principal) -> bool:
 
 
 def _room_envelope(envelope: SessionEnvelope, view: ops.RoomView) -> RoomEnvelope:
-    return RoomEnvelope(envelope.kind, envelope.sequence, envelope.at, view, envelope.session, envelope.preview, envelope.changed)
+    return RoomEnvelope(
+        envelope.kind, envelope.sequence, envelope.at, view, envelope.session, envelope.preview, envelope.changed
+    )
 
 
 @strawberry.type
@@ -146,6 +162,8 @@ class DisplaysSubscription:
     async def room_display(
         self, info: Info, facility_id: strawberry.ID | None = None, location: str | None = None
     ) -> AsyncGenerator[RoomDisplayUpdate, None]:
-        async with contextlib.aclosing(watch_room(info, decode_id(facility_id, "Facility") if facility_id else None, location)) as updates:
+        async with contextlib.aclosing(
+            watch_room(info, decode_id(facility_id, "Facility") if facility_id else None, location)
+        ) as updates:
             async for update in updates:
                 yield update

@@ -1,4 +1,5 @@
 """Room display types: a display wraps its row; a room update wraps what the room watcher built."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,7 +26,9 @@ class RoomDisplay:
     label: str
     paired_by: str = strawberry.field(description="The subject of the token that paired it.")
     paired_at: datetime
-    credential_issued_at: datetime | None = strawberry.field(description="When its current device credential was issued (null until the screen claims it).")
+    credential_issued_at: datetime | None = strawberry.field(
+        description="When its current device credential was issued (null until the screen claims it)."
+    )
     revoked_at: datetime | None
 
     @strawberry.field
@@ -75,21 +78,27 @@ class DisplayRoom:
     def today(view: strawberry.Parent[RoomView]) -> date:
         return view.today
 
-    @strawberry.field(description="With nothing more today: the date of the room's next session (null when none is scheduled).")
+    @strawberry.field(
+        description="With nothing more today: the date of the room's next session (null when none is scheduled)."
+    )
     def next_session_date(view: strawberry.Parent[RoomView]) -> date | None:
         return view.next_session_date
 
 
-@strawberry.type(description=(
-    "What a room display shows. First message: SNAPSHOT. Then one message per change of the shown session "
-    "(as sessionUpdates), a SNAPSHOT whenever the room's session changes (at a boundary, or when sessions are "
-    "added, moved or cancelled), and PAUSED while live updates are interrupted."
-))
+@strawberry.type(
+    description=(
+        "What a room display shows. First message: SNAPSHOT. Then one message per change of the shown session "
+        "(as sessionUpdates), a SNAPSHOT whenever the room's session changes (at a boundary, or when sessions are "
+        "added, moved or cancelled), and PAUSED while live updates are interrupted."
+    )
+)
 class RoomDisplayUpdate:
     kind: SessionUpdateKind
     sequence: int = strawberry.field(description="The shown session's sequence (0 when there is none).")
     at: datetime
-    session: GroupSession | None = strawberry.field(description="In progress in the room, else the next one today, else null.")
+    session: GroupSession | None = strawberry.field(
+        description="In progress in the room, else the next one today, else null."
+    )
 
     @strawberry.field
     def room(update: strawberry.Parent[RoomEnvelope]) -> DisplayRoom:
@@ -102,4 +111,3 @@ class RoomDisplayUpdate:
     @strawberry.field
     def changed_participant_ids(update: strawberry.Parent[RoomEnvelope]) -> list[strawberry.ID]:
         return [strawberry.ID(entry_id) for entry_id in update.changed]
-

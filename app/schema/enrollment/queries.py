@@ -1,4 +1,5 @@
 """Enrollment reads: the node fetcher."""
+
 from __future__ import annotations
 
 import uuid

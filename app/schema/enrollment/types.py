@@ -1,4 +1,5 @@
 """Enrollment types: each wraps its row."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -47,11 +48,17 @@ class Enrollment(Node):
     async def absence_alert(enrollment: strawberry.Parent[models.Enrollment], info: Info) -> AbsenceAlert | None:
         return await absence_alert_of(info, enrollment)
 
-    @strawberry.field(description="The enrollment's audit log, oldest first: each change of status, and its absence alerts.")
+    @strawberry.field(
+        description="The enrollment's audit log, oldest first: each change of status, and its absence alerts."
+    )
     async def audit_log(enrollment: strawberry.Parent[models.Enrollment], info: Info) -> list[AuditEntryType]:
-        return await info.context.loaders.custom("enrollment_audit", enrollment_queries.audit_entries_of_enrollments).load(enrollment.id)
+        return await info.context.loaders.custom(
+            "enrollment_audit", enrollment_queries.audit_entries_of_enrollments
+        ).load(enrollment.id)
 
-    @strawberry.field(description="Who this request's removeEnrollment promoted from the waitlist into the freed seat; null otherwise.")
+    @strawberry.field(
+        description="Who this request's removeEnrollment promoted from the waitlist into the freed seat; null otherwise."
+    )
     def promoted(enrollment: strawberry.Parent[models.Enrollment], info: Info) -> Enrollment | None:
         found = info.context.promotions.get(enrollment.id, [])
         return found[0] if found else None

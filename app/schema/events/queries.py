@@ -1,4 +1,5 @@
 """The integration-event feed for integrators, in commit order, limited to the caller's facilities."""
+
 from __future__ import annotations
 
 import base64
@@ -27,7 +28,7 @@ def decode_event_cursor(cursor: str) -> int:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
         if not text.startswith(CURSOR_PREFIX):
             raise ValueError(cursor)
-        event_id = int(text[len(CURSOR_PREFIX):])
+        event_id = int(text[len(CURSOR_PREFIX) :])
     except (ValueError, UnicodeDecodeError):
         raise BadInput("Malformed cursor") from None
     if event_id < 0:

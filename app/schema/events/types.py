@@ -1,4 +1,5 @@
 """An integration event as integrators read it (it wraps its outbox row)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """History reads: a patient's attendance (root field and Patient.attendance) and the patients at risk."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -19,22 +20,37 @@ from app.schema.history.types import AbsenceAlert, AttendanceHistory
 from app.schema.pagination import page_args
 from app.schema.permissions import scoped
 
-From = Annotated[date | None, strawberry.argument(name="from", description="First day (facility time zone); default: a year before `to`.")]
-To = Annotated[date | None, strawberry.argument(description="Last day (facility time zone); default: today, or a year after `from`.")]
+From = Annotated[
+    date | None,
+    strawberry.argument(name="from", description="First day (facility time zone); default: a year before `to`."),
+]
+To = Annotated[
+    date | None,
+    strawberry.argument(description="Last day (facility time zone); default: today, or a year after `from`."),
+]
 GroupFilter = Annotated[strawberry.ID | None, strawberry.argument(description="Only this group's sessions.")]
 
 
 async def attendance_of(
-    info: Info, patient: models.Patient, date_from: date | None, date_to: date | None, group_id: strawberry.ID | None,
-    first: int | None, after: str | None,
+    info: Info,
+    patient: models.Patient,
+    date_from: date | None,
+    date_to: date | None,
+    group_id: strawberry.ID | None,
+    first: int | None,
+    after: str | None,
 ) -> AttendanceHistory:
     """Patient.attendance and patientAttendance: three statements (facility, tallies, page) whatever the range."""
     window = page_args(first, after)
     async with info.context.db() as db:
         history = await ops.patient_attendance(
-            db, patient, date_from=date_from, date_to=date_to,
+            db,
+            patient,
+            date_from=date_from,
+            date_to=date_to,
             group_id=decode_id(group_id, "GroupDefinition") if group_id else None,
-            window=window, now=info.context.services.clock.now(),
+            window=window,
+            now=info.context.services.clock.now(),
         )
     return AttendanceHistory.of(history)
 
@@ -43,7 +59,9 @@ async def absence_alert_of(info: Info, enrollment: models.Enrollment) -> models.
     """Enrollment.absenceAlert: only an ENROLLED enrollment is at risk."""
     if enrollment.status != EnrollmentStatus.ENROLLED or enrollment.deleted_at is not None:
         return None
-    return await info.context.loaders.custom("absence_alerts", absence_queries.alerts_of_enrollments).load(enrollment.id)
+    return await info.context.loaders.custom("absence_alerts", absence_queries.alerts_of_enrollments).load(
+        enrollment.id
+    )
 
 
 @strawberry.type
@@ -53,8 +71,14 @@ class HistoryQuery:
         description="A patient's attendance history (as Patient.attendance), for a reader of sessions who does not search patients.",
     )
     async def patient_attendance(
-        self, info: Info, patient_id: strawberry.ID, from_: From = None, to: To = None, group_id: GroupFilter = None,
-        first: int | None = None, after: str | None = None,
+        self,
+        info: Info,
+        patient_id: strawberry.ID,
+        from_: From = None,
+        to: To = None,
+        group_id: GroupFilter = None,
+        first: int | None = None,
+        after: str | None = None,
     ) -> AttendanceHistory:
         async with info.context.db() as db:
             patient = await ops.visible_patient(db, info.context.principal, decode_id(patient_id, "Patient"))
@@ -69,5 +93,7 @@ class HistoryQuery:
     ) -> Connection[AbsenceAlert]:
         window = page_args(first, after)
         async with info.context.db() as db:
-            rows, total = await absence_ops.patients_at_risk(db, info.context.principal, decode_id(facility_id, "Facility"), window)
+            rows, total = await absence_ops.patients_at_risk(
+                db, info.context.principal, decode_id(facility_id, "Facility"), window
+            )
         return Connection.from_page(rows, window, total)

@@ -1,5 +1,6 @@
 """History types: a patient's attendance records and tallies (app.operations.history), and the
 absence alerts on enrollments (app.db.models.AbsenceAlert)."""
+
 from __future__ import annotations
 
 import uuid
@@ -84,9 +85,13 @@ class AttendanceRecord:
     def session_status(record: strawberry.Parent[ops.AttendanceRecord], info: Info) -> SessionStatus:
         session = record.session
         return attendance_rules.session_status(
-            starts_at=session.starts_at, ends_at=session.ends_at, cancelled=session.cancelled_at is not None,
-            locked=session.locked_at is not None, now=info.context.services.clock.now(),
-            billed=session.billed_at is not None, awaiting_finalization=session.awaiting_finalization_at is not None,
+            starts_at=session.starts_at,
+            ends_at=session.ends_at,
+            cancelled=session.cancelled_at is not None,
+            locked=session.locked_at is not None,
+            now=info.context.services.clock.now(),
+            billed=session.billed_at is not None,
+            awaiting_finalization=session.awaiting_finalization_at is not None,
         )
 
     @strawberry.field(description="Null for an ad-hoc session.")
@@ -107,7 +112,9 @@ class AttendanceRecord:
     "attendanceRate = (attended + late) / (attended + late + absent); unmarked and cancelled sessions are left out of it."
 )
 class AttendanceTally:
-    title: str = strawberry.field(description="The group's name (of its latest session in the range); ad-hoc sessions share one line.")
+    title: str = strawberry.field(
+        description="The group's name (of its latest session in the range); ad-hoc sessions share one line."
+    )
     attended: int
     late: int
     absent: int
@@ -115,7 +122,9 @@ class AttendanceTally:
     cancelled: int
     sessions: int = strawberry.field(description="Every session of the group in the range, cancelled ones included.")
     minutes_attended: int
-    attendance_rate: float | None = strawberry.field(description="A fraction from 0 to 1; null while nothing is marked.")
+    attendance_rate: float | None = strawberry.field(
+        description="A fraction from 0 to 1; null while nothing is marked."
+    )
 
     @strawberry.field(description="Null for the line of ad-hoc sessions.")
     def group_id(tally: strawberry.Parent[Tally]) -> strawberry.ID | None:
@@ -126,7 +135,9 @@ class AttendanceTally:
         return await _group(info, tally.group_id)
 
 
-@strawberry.type(description="A patient's sessions in a date range, newest first, paged; with the tallies of the whole range.")
+@strawberry.type(
+    description="A patient's sessions in a date range, newest first, paged; with the tallies of the whole range."
+)
 class AttendanceHistory:
     edges: list[Edge[AttendanceRecord]]
     page_info: PageInfo
@@ -139,8 +150,12 @@ class AttendanceHistory:
     def of(cls, history: ops.AttendanceHistory) -> "AttendanceHistory":
         page = Connection.from_page(history.records, history.window, history.total)
         return cls(
-            edges=page.edges, page_info=page.page_info, total_count=page.total_count,
-            tallies=history.tallies, from_=history.first_day, to=history.last_day,
+            edges=page.edges,
+            page_info=page.page_info,
+            total_count=page.total_count,
+            tallies=history.tallies,
+            from_=history.first_day,
+            to=history.last_day,
         )
 
 
@@ -148,10 +163,14 @@ def _alert_id(alert: strawberry.Parent[models.AbsenceAlert]) -> strawberry.ID:
     return strawberry.ID(encode_id("AbsenceAlert", alert.enrollment_id))
 
 
-@strawberry.type(description="An enrolled patient who missed `threshold` or more of the group's sessions in a row; clears on their next attendance.")
+@strawberry.type(
+    description="An enrolled patient who missed `threshold` or more of the group's sessions in a row; clears on their next attendance."
+)
 class AbsenceAlert:
     id: strawberry.ID = strawberry.field(resolver=_alert_id)
-    threshold: int = strawberry.field(description="The group type's consecutive-absence threshold when the alert was judged.")
+    threshold: int = strawberry.field(
+        description="The group type's consecutive-absence threshold when the alert was judged."
+    )
     since: datetime = strawberry.field(description="The start of the first absence of the run.")
     raised_at: datetime
 
@@ -159,9 +178,13 @@ class AbsenceAlert:
     def consecutive_absences(alert: strawberry.Parent[models.AbsenceAlert]) -> int:
         return len(alert.session_ids)
 
-    @strawberry.field(description="The sessions that tripped it: every absence since the patient last came, oldest first.")
+    @strawberry.field(
+        description="The sessions that tripped it: every absence since the patient last came, oldest first."
+    )
     async def sessions(alert: strawberry.Parent[models.AbsenceAlert], info: Info) -> list[GroupSessionType]:
-        return await info.context.loaders.custom("alert_sessions", absence_queries.sessions_of_alerts).load(tuple(alert.session_ids))
+        return await info.context.loaders.custom("alert_sessions", absence_queries.sessions_of_alerts).load(
+            tuple(alert.session_ids)
+        )
 
     @strawberry.field
     async def patient(alert: strawberry.Parent[models.AbsenceAlert], info: Info) -> PatientType:

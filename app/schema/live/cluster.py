@@ -1,5 +1,6 @@
 """A session change built once per cluster (app.live.cluster): what a watcher asks for (its shape),
 and executing a built change for a shape on the committing process."""
+
 from __future__ import annotations
 
 import json
@@ -9,10 +10,10 @@ from graphql import ExecutionResult, execute, parse, print_ast
 from strawberry.types import Info
 
 from app.auth import Principal
+from app.db import models
 from app.live.cluster import shape_key
 from app.live.envelopes import SessionEnvelope
 from app.schema.context import Context
-from app.db import models
 from app.schema.loaders import Loaders
 
 _PRIMITIVES = (str, int, float, bool, type(None))
@@ -38,7 +39,7 @@ def watcher_shape(info: Info) -> tuple[str, dict] | None:
     """(key, spec) of what this watcher asks for: the document, its variables, the audience (scopes
     and facilities: all a resolver may check, as app.schema.shared_events has it). None when the
     variables are not plain JSON values: such a watcher's changes are built where it is watched."""
-    principal = info.context._principal
+    principal = info.context._principal  # noqa: SLF001 - the context's principal is set by the view
     if principal is None:
         return None
     variables = dict(info.variable_values or {})
@@ -78,12 +79,18 @@ def cluster_renderer(schema: Any, services: Any):
             if len(documents) > 256:
                 documents.clear()
             document = documents[spec["query"]] = parse(spec["query"])
-        principal = Principal(subject="live-update", scopes=frozenset(spec["scopes"]), facilities=tuple(spec["facilities"]))
+        principal = Principal(
+            subject="live-update", scopes=frozenset(spec["scopes"]), facilities=tuple(spec["facilities"])
+        )
         context = Context(services=services, request=None, response=None, _principal=principal)
         context.loaders = primed_loaders(services, envelope)
         result = execute(
-            schema._schema, document, root_value=envelope, context_value=context,  # noqa: SLF001
-            variable_values=spec["variables"], operation_name=spec["operationName"],
+            schema._schema,  # noqa: SLF001 - strawberry keeps the graphql-core schema private
+            document,
+            root_value=envelope,
+            context_value=context,
+            variable_values=spec["variables"],
+            operation_name=spec["operationName"],
             executor_class=schema.execution_context_class,
         )
         if not isinstance(result, ExecutionResult):

@@ -1,4 +1,5 @@
 """The subscriptions: a SNAPSHOT first, then one message per committed change (rules.md §10)."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator

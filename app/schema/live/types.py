@@ -1,4 +1,5 @@
 """Live-update payloads: each wraps the envelope the hub built once for the change."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """The batched reads of notes: a session's group note and member notes, a roster row's note, addenda."""
+
 from __future__ import annotations
 
 import uuid
@@ -15,7 +16,9 @@ async def group_note(info: Info, session_id: uuid.UUID) -> models.GroupNote | No
 
 
 async def member_notes(info: Info, session_id: uuid.UUID) -> list[models.MemberNote]:
-    return await info.context.loaders.custom("member_notes_by_session", queries.member_notes_by_session).load(session_id)
+    return await info.context.loaders.custom("member_notes_by_session", queries.member_notes_by_session).load(
+        session_id
+    )
 
 
 async def member_note_of_entry(info: Info, entry_id: uuid.UUID) -> models.MemberNote | None:

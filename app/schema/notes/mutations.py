@@ -1,6 +1,7 @@
 """Note changes: the group note (drafting member notes), edits to one's own drafts, signing,
 co-signing and addenda; a member's visit (arrival, departure, modality); the session's modality;
 a payer's documentation rule."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -81,34 +82,51 @@ class NotesMutation:
     )
     async def create_group_note(self, info: Info, session_id: strawberry.ID, input: GroupNoteInput) -> GroupNote:
         return await ops.create_group_note(
-            await info.context.transaction(), info.context.principal, decode_id(session_id, "GroupSession"), given(input)
+            await info.context.transaction(),
+            info.context.principal,
+            decode_id(session_id, "GroupSession"),
+            given(input),
         )
 
     @strawberry.mutation(**scoped(Scope.NOTES_WRITE), description="Edit your own DRAFT group note.")
     async def update_group_note(self, info: Info, id: strawberry.ID, input: GroupNoteInput) -> GroupNote:
         return await ops.update_note(
-            await info.context.transaction(), info.context.principal, "GroupNote", decode_id(id, "GroupNote"), given(input)
+            await info.context.transaction(),
+            info.context.principal,
+            "GroupNote",
+            decode_id(id, "GroupNote"),
+            given(input),
         )
 
     @strawberry.mutation(**scoped(Scope.NOTES_WRITE), description="Edit your own DRAFT member note.")
     async def update_member_note(self, info: Info, id: strawberry.ID, input: MemberNoteInput) -> MemberNote:
         return await ops.update_note(
-            await info.context.transaction(), info.context.principal, "MemberNote", decode_id(id, "MemberNote"), given(input)
+            await info.context.transaction(),
+            info.context.principal,
+            "MemberNote",
+            decode_id(id, "MemberNote"),
+            given(input),
         )
 
-    @strawberry.mutation(**scoped(Scope.NOTES_WRITE), description="Sign your own DRAFT (a group or member note): it becomes immutable.")
+    @strawberry.mutation(
+        **scoped(Scope.NOTES_WRITE), description="Sign your own DRAFT (a group or member note): it becomes immutable."
+    )
     async def sign_note(self, info: Info, id: strawberry.ID) -> ClinicalNote:
         kind, pk = _note_id(id)
         return await ops.sign_note(await info.context.transaction(), info.context.principal, kind, pk)
 
     @strawberry.mutation(
-        **scoped(Scope.NOTES_COSIGN), description="Co-sign a SIGNED note as a supervisor of the session, where the payer's rule requires it."
+        **scoped(Scope.NOTES_COSIGN),
+        description="Co-sign a SIGNED note as a supervisor of the session, where the payer's rule requires it.",
     )
     async def cosign_note(self, info: Info, id: strawberry.ID) -> ClinicalNote:
         kind, pk = _note_id(id)
         return await ops.cosign_note(await info.context.transaction(), info.context.principal, kind, pk)
 
-    @strawberry.mutation(**scoped(Scope.NOTES_WRITE), description="Correct a signed note with an addendum (the note itself never changes).")
+    @strawberry.mutation(
+        **scoped(Scope.NOTES_WRITE),
+        description="Correct a signed note with an addendum (the note itself never changes).",
+    )
     async def add_note_addendum(self, info: Info, note_id: strawberry.ID, text: str) -> NoteAddendum:
         kind, pk = _note_id(note_id)
         return await ops.add_addendum(await info.context.transaction(), info.context.principal, kind, pk, text)
@@ -117,26 +135,40 @@ class NotesMutation:
         **scoped(Scope.ATTENDANCE_WRITE),
         description="A member's arrival and departure (partial attendance) or how they joined; the attendance status is not touched.",
     )
-    async def set_participant_visit(self, info: Info, participant_id: strawberry.ID, input: ParticipantVisitInput) -> RosterEntry:
+    async def set_participant_visit(
+        self, info: Info, participant_id: strawberry.ID, input: ParticipantVisitInput
+    ) -> RosterEntry:
         values = given(input)
         visit = attendance_ops.Visit(**values)
         return await attendance_ops.set_participant_visit(
-            await info.context.transaction(), info.context.principal, decode_id(participant_id, "RosterEntry"), visit, set(values)
+            await info.context.transaction(),
+            info.context.principal,
+            decode_id(participant_id, "RosterEntry"),
+            visit,
+            set(values),
         )
 
-    @strawberry.mutation(**scoped(Scope.SESSION_CREATE), description="How the room meets: IN_PERSON, TELEHEALTH_VIDEO or TELEHEALTH_AUDIO.")
+    @strawberry.mutation(
+        **scoped(Scope.SESSION_CREATE),
+        description="How the room meets: IN_PERSON, TELEHEALTH_VIDEO or TELEHEALTH_AUDIO.",
+    )
     async def set_session_modality(self, info: Info, session_id: strawberry.ID, modality: Modality) -> GroupSession:
         return await session_ops.set_session_modality(
             await info.context.transaction(), info.context.principal, decode_id(session_id, "GroupSession"), modality
         )
 
-    @strawberry.mutation(**scoped(Scope.REFERENCE_WRITE), description="What a payer requires of documentation and how it codes telehealth; read it back on Payer.documentationRule.")
+    @strawberry.mutation(
+        **scoped(Scope.REFERENCE_WRITE),
+        description="What a payer requires of documentation and how it codes telehealth; read it back on Payer.documentationRule.",
+    )
     async def set_payer_documentation_rule(self, info: Info, input: DocumentationRuleInput) -> Payer:
         values = given(input)
         payer_id = decode_id(values.pop("payer_id"), "Payer")
         if values.get("telehealth") is not None:
             values["telehealth"] = [
-                reference_ops.TelehealthMapping(m.modality, m.home_place_of_service, m.other_place_of_service, m.modifier)
+                reference_ops.TelehealthMapping(
+                    m.modality, m.home_place_of_service, m.other_place_of_service, m.modifier
+                )
                 for m in values["telehealth"]
             ]
         spec = reference_ops.DocumentationRuleSpec(**values)

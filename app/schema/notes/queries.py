@@ -1,4 +1,5 @@
 """Note reads: a session's group note and one member note (clinical.notes.read, within the caller's facilities)."""
+
 from __future__ import annotations
 
 import strawberry
@@ -13,7 +14,9 @@ from app.schema.permissions import scoped
 
 @strawberry.type
 class NotesQuery:
-    @strawberry.field(**scoped(Scope.NOTES_READ), description="The session's group note; null until a facilitator creates it.")
+    @strawberry.field(
+        **scoped(Scope.NOTES_READ), description="The session's group note; null until a facilitator creates it."
+    )
     async def group_note(self, info: Info, session_id: strawberry.ID) -> GroupNote | None:
         async with info.context.db() as db:
             return await ops.group_note_of(db, info.context.principal, decode_id(session_id, "GroupSession"))

@@ -1,5 +1,6 @@
 """Note types: the group note and member notes wrap their rows (one ClinicalNote interface for
 signing, co-signing and addenda); a payer's documentation rule wraps its row."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -12,7 +13,8 @@ from app.db import models
 from app.db.queries.notes import documentation_rule
 from app.ids import encode_id
 from app.rules import notes as rules
-from app.rules.visits import CMS_TELEHEALTH, Modality as ModalityValue
+from app.rules.visits import CMS_TELEHEALTH
+from app.rules.visits import Modality as ModalityValue
 from app.schema.enums import Modality, NoteStatus, Participation, RiskFlag, SignedNoteRule
 from app.schema.node import global_id
 from app.schema.notes import loaders
@@ -71,7 +73,9 @@ def _encode(type_name: str, pk) -> str:
     return encode_id(type_name, pk)
 
 
-@strawberry.type(description="The template a group type's note follows: the topic's heading and suggested interventions.")
+@strawberry.type(
+    description="The template a group type's note follows: the topic's heading and suggested interventions."
+)
 class NoteTemplate:
     group_type: str
     topic_prompt: str
@@ -124,7 +128,9 @@ class MemberNote(ClinicalNote):
         return isinstance(obj, (cls, models.MemberNote))
 
 
-@strawberry.type(description="How a payer codes one telehealth modality on the 837P: POS at home (10), POS elsewhere (02), modifier.")
+@strawberry.type(
+    description="How a payer codes one telehealth modality on the 837P: POS at home (10), POS elsewhere (02), modifier."
+)
 class TelehealthMapping:
     modality: Modality
     home_place_of_service: str
@@ -133,7 +139,9 @@ class TelehealthMapping:
     from_payer: bool = strawberry.field(description="False: CMS's default, the payer has no mapping of its own.")
 
 
-@strawberry.type(description="A payer's documentation rule (defaults when the payer has none: signed note WARNING, no minimum).")
+@strawberry.type(
+    description="A payer's documentation rule (defaults when the payer has none: signed note WARNING, no minimum)."
+)
 class DocumentationRule:
     signed_note: SignedNoteRule
     minimum_minutes: int | None
@@ -145,8 +153,13 @@ class DocumentationRule:
         out = []
         for modality in (ModalityValue.TELEHEALTH_VIDEO, ModalityValue.TELEHEALTH_AUDIO):
             coding = own.get(modality) or CMS_TELEHEALTH[modality]
-            out.append(TelehealthMapping(
-                modality=modality, home_place_of_service=coding.home_place_of_service,
-                other_place_of_service=coding.other_place_of_service, modifier=coding.modifier, from_payer=modality in own,
-            ))
+            out.append(
+                TelehealthMapping(
+                    modality=modality,
+                    home_place_of_service=coding.home_place_of_service,
+                    other_place_of_service=coding.other_place_of_service,
+                    modifier=coding.modifier,
+                    from_payer=modality in own,
+                )
+            )
         return out

@@ -1,4 +1,5 @@
 """Reference-data changes (scope admin.reference.write)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -118,7 +119,9 @@ class GroupSizeBandsInput:
 class ReferenceMutation:
     @strawberry.mutation(**ADMIN)
     async def create_facility(self, info: Info, input: FacilityInput) -> Facility:
-        return await ops.create_facility(await info.context.transaction(), info.context.principal, plain(input, ops.NewFacility))
+        return await ops.create_facility(
+            await info.context.transaction(), info.context.principal, plain(input, ops.NewFacility)
+        )
 
     @strawberry.mutation(**ADMIN)
     async def create_staff(self, info: Info, input: StaffInput) -> Staff:
@@ -132,41 +135,63 @@ class ReferenceMutation:
 
     @strawberry.mutation(**ADMIN)
     async def create_payer(self, info: Info, input: PayerInput) -> Payer:
-        return await ops.create_payer(await info.context.transaction(), info.context.principal, input.name, input.payer_code)
+        return await ops.create_payer(
+            await info.context.transaction(), info.context.principal, input.name, input.payer_code
+        )
 
     @strawberry.mutation(**ADMIN)
     async def add_coverage(self, info: Info, input: CoverageInput) -> Coverage:
         data = plain(input, ops.NewCoverage, patient_id="Patient", payer_id="Payer")
         return await ops.add_coverage(await info.context.transaction(), info.context.principal, data)
 
-    @strawberry.mutation(**ADMIN, description="Replace the patient's ordered diagnoses (ICD-10-CM); an empty list clears them.")
-    async def set_patient_diagnoses(self, info: Info, patient_id: strawberry.ID, diagnoses: list[DiagnosisInput]) -> list[Diagnosis]:
+    @strawberry.mutation(
+        **ADMIN, description="Replace the patient's ordered diagnoses (ICD-10-CM); an empty list clears them."
+    )
+    async def set_patient_diagnoses(
+        self, info: Info, patient_id: strawberry.ID, diagnoses: list[DiagnosisInput]
+    ) -> list[Diagnosis]:
         return await ops.set_patient_diagnoses(
-            await info.context.transaction(), info.context.principal,
-            decode_id(patient_id, "Patient"), [plain(d, ops.NewDiagnosis) for d in diagnoses],
+            await info.context.transaction(),
+            info.context.principal,
+            decode_id(patient_id, "Patient"),
+            [plain(d, ops.NewDiagnosis) for d in diagnoses],
         )
 
     @strawberry.mutation(**ADMIN)
     async def assign_staff(self, info: Info, input: StaffAssignmentInput) -> StaffAssignment:
         return await ops.assign_staff(
-            await info.context.transaction(), info.context.principal,
-            decode_id(input.staff_id, "Staff"), decode_id(input.patient_id, "Patient"), input.role,
+            await info.context.transaction(),
+            info.context.principal,
+            decode_id(input.staff_id, "Staff"),
+            decode_id(input.patient_id, "Patient"),
+            input.role,
         )
 
-    @strawberry.mutation(**ADMIN, description="Take a staff member off a patient (a wrong supervisor on the Supervisors card).")
+    @strawberry.mutation(
+        **ADMIN, description="Take a staff member off a patient (a wrong supervisor on the Supervisors card)."
+    )
     async def remove_staff_assignment(self, info: Info, id: strawberry.ID) -> StaffAssignment:
-        return await ops.remove_staff_assignment(await info.context.transaction(), info.context.principal, decode_id(id, "StaffAssignment"))
+        return await ops.remove_staff_assignment(
+            await info.context.transaction(), info.context.principal, decode_id(id, "StaffAssignment")
+        )
 
     @strawberry.mutation(**ADMIN)
     async def set_supervision_rule(self, info: Info, input: SupervisionRuleInput) -> SupervisionRule:
         return await ops.set_supervision_rule(
-            await info.context.transaction(), info.context.principal,
-            decode_id(input.payer_id, "Payer"), input.state, input.max_participants_per_supervisor,
+            await info.context.transaction(),
+            info.context.principal,
+            decode_id(input.payer_id, "Payer"),
+            input.state,
+            input.max_participants_per_supervisor,
         )
 
     @strawberry.mutation(**ADMIN)
     async def set_group_size_bands(self, info: Info, input: GroupSizeBandsInput) -> list[GroupSizeBand]:
         bands = [plain(band, ops.BandSpec) for band in input.bands]
         return await ops.set_group_size_bands(
-            await info.context.transaction(), info.context.principal, decode_id(input.payer_id, "Payer"), input.state, bands
+            await info.context.transaction(),
+            info.context.principal,
+            decode_id(input.payer_id, "Payer"),
+            input.state,
+            bands,
         )

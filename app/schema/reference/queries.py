@@ -1,4 +1,5 @@
 """Reference-data reads: the viewer, patient search, and the node fetchers of this area."""
+
 from __future__ import annotations
 
 import uuid
@@ -13,23 +14,29 @@ from app.ids import decode_id
 from app.operations.common import facilities_seen, require_scope, visible_or_not_found
 from app.rules.scopes import Scope
 from app.schema.connection import Connection
+from app.schema.enums import StaffAssignmentRole
 from app.schema.pagination import page_args
 from app.schema.permissions import scoped
-from app.schema.enums import StaffAssignmentRole
 from app.schema.reference.types import Facility, Patient, Payer, Staff, StaffAssignment, Viewer
 
 
 async def facility_node(info: Info, pk: uuid.UUID) -> Facility:
-    return visible_or_not_found(info.context.principal, await info.context.loaders.by_id(models.Facility).load(pk), "Facility")
+    return visible_or_not_found(
+        info.context.principal, await info.context.loaders.by_id(models.Facility).load(pk), "Facility"
+    )
 
 
 async def staff_node(info: Info, pk: uuid.UUID) -> Staff:
-    return visible_or_not_found(info.context.principal, await info.context.loaders.by_id(models.Staff).load(pk), "Staff")
+    return visible_or_not_found(
+        info.context.principal, await info.context.loaders.by_id(models.Staff).load(pk), "Staff"
+    )
 
 
 async def patient_node(info: Info, pk: uuid.UUID) -> Patient:
     require_scope(info.context.principal, Scope.ENROLLMENTS_VIEW)  # as `patients`: a node id is no way around it
-    return visible_or_not_found(info.context.principal, await info.context.loaders.by_id(models.Patient).load(pk), "Patient")
+    return visible_or_not_found(
+        info.context.principal, await info.context.loaders.by_id(models.Patient).load(pk), "Patient"
+    )
 
 
 async def payer_node(info: Info, pk: uuid.UUID) -> Payer:
@@ -59,8 +66,12 @@ class ReferenceQuery:
         **scoped(Scope.GROUP_DEFINITIONS_VIEW),
     )
     async def staff(
-        self, info: Info, facility_id: strawberry.ID | None = None, search: str | None = None,
-        first: int | None = None, after: str | None = None,
+        self,
+        info: Info,
+        facility_id: strawberry.ID | None = None,
+        search: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
     ) -> Connection[Staff]:
         window = page_args(first, after)
         among = _facilities(info, facility_id)
@@ -73,18 +84,25 @@ class ReferenceQuery:
         **scoped(Scope.ENROLLMENTS_VIEW),
     )
     async def staff_assignments(
-        self, info: Info, facility_id: strawberry.ID | None = None, staff_id: strawberry.ID | None = None,
-        patient_id: strawberry.ID | None = None, role: StaffAssignmentRole | None = None,
-        first: int | None = None, after: str | None = None,
+        self,
+        info: Info,
+        facility_id: strawberry.ID | None = None,
+        staff_id: strawberry.ID | None = None,
+        patient_id: strawberry.ID | None = None,
+        role: StaffAssignmentRole | None = None,
+        first: int | None = None,
+        after: str | None = None,
     ) -> Connection[StaffAssignment]:
         window = page_args(first, after)
         among = _facilities(info, facility_id)
         async with info.context.db() as db:
             rows, total = await queries.staff_assignments_page(
-                db, among,
+                db,
+                among,
                 staff_id=decode_id(staff_id, "Staff") if staff_id else None,
                 patient_id=decode_id(patient_id, "Patient") if patient_id else None,
-                role=role, window=window,
+                role=role,
+                window=window,
             )
         return Connection.from_page(rows, window, total)
 

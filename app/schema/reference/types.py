@@ -1,4 +1,5 @@
 """Reference-data types: each wraps its row; ids are global ids."""
+
 from __future__ import annotations
 
 import uuid
@@ -128,23 +129,38 @@ class Patient(Node):
         description="The patient's diagnoses in order; with activeOn, only those active that day (what a claim points at).",
         **scoped(Scope.SESSION_READ),
     )
-    async def diagnoses(patient: strawberry.Parent[models.Patient], info: Info, active_on: date | None = None) -> list[Diagnosis]:
+    async def diagnoses(
+        patient: strawberry.Parent[models.Patient], info: Info, active_on: date | None = None
+    ) -> list[Diagnosis]:
         rows = await info.context.loaders.custom("diagnoses", queries.diagnoses_by_patient).load(patient.id)
         if active_on is None:
             return rows
-        return [row for row in rows if diagnosis_rules.Diagnosis(row.code, row.effective_from, row.effective_to).is_active_on(active_on)]
+        return [
+            row
+            for row in rows
+            if diagnosis_rules.Diagnosis(row.code, row.effective_from, row.effective_to).is_active_on(active_on)
+        ]
 
-    @strawberry.field(description="The member's Encounters tab: every charge built for them.", **scoped(Scope.BILLING_READ))
+    @strawberry.field(
+        description="The member's Encounters tab: every charge built for them.", **scoped(Scope.BILLING_READ)
+    )
     async def charges(patient: strawberry.Parent[models.Patient], info: Info) -> list[ChargeType]:
-        return await info.context.loaders.custom("charges_by_patient", billing_queries.charges_by_patient).load(patient.id)
+        return await info.context.loaders.custom("charges_by_patient", billing_queries.charges_by_patient).load(
+            patient.id
+        )
 
     @strawberry.field(
         description="Every session the patient was on the roster of in the range, newest first, with tallies per group.",
         **scoped(Scope.SESSION_READ),
     )
     async def attendance(
-        patient: strawberry.Parent[models.Patient], info: Info, from_: From = None, to: To = None, group_id: GroupFilter = None,
-        first: int | None = None, after: str | None = None,
+        patient: strawberry.Parent[models.Patient],
+        info: Info,
+        from_: From = None,
+        to: To = None,
+        group_id: GroupFilter = None,
+        first: int | None = None,
+        after: str | None = None,
     ) -> AttendanceHistory:
         return await attendance_of(info, patient, from_, to, group_id, first, after)
 

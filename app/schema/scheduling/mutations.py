@@ -1,4 +1,5 @@
 """Scheduling changes (PM-04): group definitions and their occurrences."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time
@@ -78,13 +79,17 @@ class SchedulingMutation:
     @strawberry.mutation(**scoped(Scope.GROUP_DEFINITIONS_EDIT))
     async def update_group(self, info: Info, id: strawberry.ID, input: UpdateGroupInput) -> GroupDefinition:
         changes = given(input, **GROUP_IDS)
-        updated = await ops.update_group(await info.context.transaction(), info.context.principal, decode_id(id, "GroupDefinition"), changes)
+        updated = await ops.update_group(
+            await info.context.transaction(), info.context.principal, decode_id(id, "GroupDefinition"), changes
+        )
         info.context.promotions[updated.group.id] = updated.promoted
         return updated.group
 
     @strawberry.mutation(**scoped(Scope.GROUP_DEFINITIONS_DELETE))
     async def delete_group(self, info: Info, id: strawberry.ID) -> GroupDefinition:
-        return await ops.delete_group(await info.context.transaction(), info.context.principal, decode_id(id, "GroupDefinition"))
+        return await ops.delete_group(
+            await info.context.transaction(), info.context.principal, decode_id(id, "GroupDefinition")
+        )
 
     @strawberry.mutation(**scoped(Scope.GROUP_SCHEDULE_CREATE))
     async def add_occurrence(self, info: Info, input: AddOccurrenceInput) -> GroupOccurrence:
@@ -108,4 +113,6 @@ class SchedulingMutation:
 
     @strawberry.mutation(**scoped(Scope.GROUP_SCHEDULE_DELETE))
     async def cancel_occurrence(self, info: Info, id: strawberry.ID, reason: str) -> GroupOccurrence:
-        return await ops.cancel_occurrence(await info.context.transaction(), info.context.principal, decode_id(id, "GroupOccurrence"), reason)
+        return await ops.cancel_occurrence(
+            await info.context.transaction(), info.context.principal, decode_id(id, "GroupOccurrence"), reason
+        )

@@ -1,4 +1,5 @@
 """Scheduling reads: groups, one group, one occurrence, and this area's node fetchers."""
+
 from __future__ import annotations
 
 import uuid
@@ -31,7 +32,9 @@ class GroupFilter:
 async def group_node(info: Info, pk: uuid.UUID) -> GroupDefinition:
     actor = info.context.principal
     require_scope(actor, Scope.GROUP_DEFINITIONS_VIEW)  # as `group`
-    group = visible_or_not_found(actor, await info.context.loaders.by_id(models.GroupDefinition).load(pk), "GroupDefinition")
+    group = visible_or_not_found(
+        actor, await info.context.loaders.by_id(models.GroupDefinition).load(pk), "GroupDefinition"
+    )
     if group.deleted_at is not None:
         raise NotFound("No GroupDefinition with that id")
     return group
@@ -73,9 +76,13 @@ class SchedulingQuery:
         return Connection.from_page(rows, window, total)
 
     @strawberry.field(**scoped(Scope.GROUP_DEFINITIONS_VIEW))
-    async def group(self, info: Info, id: strawberry.ID, include_deleted: bool | None = False) -> GroupDefinition | None:
+    async def group(
+        self, info: Info, id: strawberry.ID, include_deleted: bool | None = False
+    ) -> GroupDefinition | None:
         async with info.context.db() as db:
-            return await ops.live_group(db, info.context.principal, decode_id(id, "GroupDefinition"), include_deleted=bool(include_deleted))
+            return await ops.live_group(
+                db, info.context.principal, decode_id(id, "GroupDefinition"), include_deleted=bool(include_deleted)
+            )
 
     @strawberry.field(**scoped(Scope.GROUP_SCHEDULE_VIEW))
     async def occurrence(self, info: Info, id: strawberry.ID) -> GroupOccurrence | None:

@@ -1,5 +1,6 @@
 """Scheduling types: groups and occurrences wrap their rows; capacity and compliance are read
 from loaders and the rules."""
+
 from __future__ import annotations
 
 import asyncio
@@ -104,7 +105,9 @@ class GroupDefinition(Node):
 
     @strawberry.field
     async def capacity(group: strawberry.Parent[models.GroupDefinition], info: Info) -> Capacity:
-        counts = await info.context.loaders.custom("enrollment_counts", enrollment_queries.counts_by_group).load(group.id)
+        counts = await info.context.loaders.custom("enrollment_counts", enrollment_queries.counts_by_group).load(
+            group.id
+        )
         enrolled, waitlisted = counts.get(Status.ENROLLED, 0), counts.get(Status.WAITLISTED, 0)
         return Capacity(
             enrolled=enrolled,
@@ -138,7 +141,11 @@ class GroupDefinition(Node):
             # days to find the next one, and 30 aliases of this field would hold the event loop meanwhile.
             sessions = await asyncio.to_thread(
                 rules.projected_sessions,
-                group.recurrence_rule, group.recurrence_start, facility.timezone, monday, group.duration_minutes,
+                group.recurrence_rule,
+                group.recurrence_start,
+                facility.timezone,
+                monday,
+                group.duration_minutes,
             )
         return rules.evaluate_compliance(group.group_type, thresholds, sessions, week_of=monday)
 
@@ -157,7 +164,13 @@ class GroupDefinition(Node):
         window = page_args(first, after)
         async with info.context.db() as db:
             rows, total = await queries.occurrences_page(
-                db, group.id, first_day=from_, last_day=to, status=status, now=info.context.services.clock.now(), window=window
+                db,
+                group.id,
+                first_day=from_,
+                last_day=to,
+                status=status,
+                now=info.context.services.clock.now(),
+                window=window,
             )
         return Connection.from_page(rows, window, total)
 
@@ -184,7 +197,9 @@ class GroupDefinition(Node):
         require_scope(info.context.principal, Scope.ENROLLMENTS_VIEW)
         return await info.context.loaders.custom("waitlists", enrollment_queries.waitlists).load(group.id)
 
-    @strawberry.field(description="Every enrollment the group has had, newest first: removed (deletedAt set) and disenrolled ones too.")
+    @strawberry.field(
+        description="Every enrollment the group has had, newest first: removed (deletedAt set) and disenrolled ones too."
+    )
     async def enrollment_history(
         group: strawberry.Parent[models.GroupDefinition], info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Enrollment]:
@@ -209,7 +224,9 @@ class GroupDefinition(Node):
         rows, total = await info.context.loaders.custom(("group_audit", window), batch).load(group.id)
         return Connection.from_page(rows, window, total)
 
-    @strawberry.field(description="Who this request's updateGroup promoted from the waitlist into new seats; empty when read otherwise.")
+    @strawberry.field(
+        description="Who this request's updateGroup promoted from the waitlist into new seats; empty when read otherwise."
+    )
     def promoted(group: strawberry.Parent[models.GroupDefinition], info: Info) -> list[Enrollment]:
         return info.context.promotions.get(group.id, [])
 
@@ -226,7 +243,9 @@ class GroupOccurrence(Node):
     ends_at: datetime
     cancellation_reason: str | None
     cancelled_at: datetime | None
-    location: str | None = strawberry.field(description="The room: the group's when the occurrence was made, following its edits until it starts.")
+    location: str | None = strawberry.field(
+        description="The room: the group's when the occurrence was made, following its edits until it starts."
+    )
 
     @strawberry.field
     async def co_facilitator(occurrence: strawberry.Parent[models.GroupOccurrence], info: Info) -> Staff | None:

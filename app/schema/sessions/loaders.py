@@ -1,5 +1,6 @@
 """The batched reads of a session's detail: roster, supervisors, preview, session by occurrence;
 and the prefetch of a page's batches before its rows are completed."""
+
 from __future__ import annotations
 
 import asyncio
@@ -78,7 +79,9 @@ async def prefetch(info: Info, sessions: Sequence[Any], *path: str) -> None:
 async def session_of_occurrence(info: Info, occurrence_id: uuid.UUID) -> models.GroupSession | None:
     """The occurrence's session, when the caller may read sessions of its facility."""
     require_scope(info.context.principal, Scope.SESSION_READ)
-    session = await info.context.loaders.custom("session_by_occurrence", queries.sessions_by_occurrence).load(occurrence_id)
+    session = await info.context.loaders.custom("session_by_occurrence", queries.sessions_by_occurrence).load(
+        occurrence_id
+    )
     if session is None or not info.context.principal.sees_facility(session.facility_id):
         return None
     return session

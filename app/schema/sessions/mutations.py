@@ -1,4 +1,5 @@
 """Session changes: ad-hoc sessions, late participants, attendance."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -38,9 +39,16 @@ class CreateGroupSessionInput:
     modality: Modality = Modality.IN_PERSON
 
 
-def _mark(status, expected_status, force: bool | None, reason: str | None, arrived_at=None, departed_at=None) -> attendance_ops.Mark:
+def _mark(
+    status, expected_status, force: bool | None, reason: str | None, arrived_at=None, departed_at=None
+) -> attendance_ops.Mark:
     return attendance_ops.Mark(
-        status=status, expected=expected_status, force=bool(force), reason=reason, arrived_at=arrived_at, departed_at=departed_at
+        status=status,
+        expected=expected_status,
+        force=bool(force),
+        reason=reason,
+        arrived_at=arrived_at,
+        departed_at=departed_at,
     )
 
 
@@ -52,10 +60,14 @@ class SessionsMutation:
         return await ops.create_group_session(await info.context.transaction(), info.context.principal, data)
 
     @strawberry.mutation(**scoped(Scope.SESSION_CREATE))
-    async def add_session_participant(self, info: Info, session_id: strawberry.ID, patient_id: strawberry.ID) -> RosterEntry:
+    async def add_session_participant(
+        self, info: Info, session_id: strawberry.ID, patient_id: strawberry.ID
+    ) -> RosterEntry:
         return await ops.add_session_participant(
-            await info.context.transaction(), info.context.principal,
-            decode_id(session_id, "GroupSession"), decode_id(patient_id, "Patient"),
+            await info.context.transaction(),
+            info.context.principal,
+            decode_id(session_id, "GroupSession"),
+            decode_id(patient_id, "Patient"),
         )
 
     @strawberry.mutation(**scoped(Scope.ATTENDANCE_WRITE))
@@ -67,14 +79,20 @@ class SessionsMutation:
         expected_status: AttendanceStatus | None = None,
         force: bool | None = False,
         reason: str | None = None,
-        arrived_at: Annotated[datetime | None, strawberry.argument(
-            description="Defaults: the session's start for ATTENDED, the time marked for LATE.")] = None,
-        departed_at: Annotated[datetime | None, strawberry.argument(
-            description="Defaults: the session's end for ATTENDED, none (stayed) for LATE.")] = None,
+        arrived_at: Annotated[
+            datetime | None,
+            strawberry.argument(description="Defaults: the session's start for ATTENDED, the time marked for LATE."),
+        ] = None,
+        departed_at: Annotated[
+            datetime | None,
+            strawberry.argument(description="Defaults: the session's end for ATTENDED, none (stayed) for LATE."),
+        ] = None,
     ) -> RosterEntry:
         return await attendance_ops.set_attendance(
-            await info.context.transaction(), info.context.principal,
-            decode_id(participant_id, "RosterEntry"), _mark(status, expected_status, force, reason, arrived_at, departed_at),
+            await info.context.transaction(),
+            info.context.principal,
+            decode_id(participant_id, "RosterEntry"),
+            _mark(status, expected_status, force, reason, arrived_at, departed_at),
         )
 
     @strawberry.mutation(**scoped(Scope.ATTENDANCE_WRITE))
@@ -89,12 +107,16 @@ class SessionsMutation:
         reason: str | None = None,
     ) -> SupervisorAttendance:
         return await attendance_ops.set_supervisor_attendance(
-            await info.context.transaction(), info.context.principal,
-            decode_id(session_id, "GroupSession"), decode_id(staff_id, "Staff"), _mark(status, expected_status, force, reason),
+            await info.context.transaction(),
+            info.context.principal,
+            decode_id(session_id, "GroupSession"),
+            decode_id(staff_id, "Staff"),
+            _mark(status, expected_status, force, reason),
         )
 
     @strawberry.mutation(
-        **scoped(Scope.ATTENDANCE_WRITE), description="Mark several roster rows of one session at once: all change or none do."
+        **scoped(Scope.ATTENDANCE_WRITE),
+        description="Mark several roster rows of one session at once: all change or none do.",
     )
     async def set_attendance_batch(
         self,
@@ -105,7 +127,9 @@ class SessionsMutation:
         reason: str | None = None,
     ) -> list[RosterEntry]:
         marks = {
-            decode_id(e.participant_id, "RosterEntry"): _mark(e.status, e.expected_status, force, reason, e.arrived_at, e.departed_at)
+            decode_id(e.participant_id, "RosterEntry"): _mark(
+                e.status, e.expected_status, force, reason, e.arrived_at, e.departed_at
+            )
             for e in entries
         }
         if len(marks) != len(entries):

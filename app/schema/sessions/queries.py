@@ -1,4 +1,5 @@
 """Session reads: the list page, the detail page, and the session node fetcher."""
+
 from __future__ import annotations
 
 import uuid
@@ -23,7 +24,9 @@ from app.schema.sessions import loaders
 from app.schema.sessions.types import GroupSession
 
 
-@strawberry.input(description="Defaults as on the list page: today (facility time zone), the viewer's facility, all types, all statuses.")
+@strawberry.input(
+    description="Defaults as on the list page: today (facility time zone), the viewer's facility, all types, all statuses."
+)
 class GroupSessionFilter:
     from_: date | None = strawberry.field(name="from", default=None)
     to: date | None = None

@@ -1,12 +1,13 @@
 """Clinical types (CL-14): a session wraps its row; roster entries, supervisors and audit entries
 wrap theirs; counts and statuses come from the rules."""
+
 from __future__ import annotations
 
-from datetime import date as date_type
-from datetime import datetime, time
 import inspect
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import date as date_type
+from datetime import datetime, time
 from functools import partial
 from typing import Annotated, Any
 
@@ -20,15 +21,15 @@ from app.db.queries import sessions as queries
 from app.ids import encode_id
 from app.operations.attendance import SupervisorMark
 from app.rules import attendance as rules
+from app.rules import notes as note_rules
+from app.rules import visits
 from app.rules.billing import is_billable_status
 from app.rules.displays import NameFormat, display_name
 from app.rules.scopes import Scope
-from app.rules import notes as note_rules
-from app.rules import visits
 from app.schema.enums import AttendanceStatus, GroupType, Modality, NoteStatus, SessionStatus
 from app.schema.loaders import ready
-from app.schema.notes import loaders as note_loaders
 from app.schema.node import Node, global_id, rows_of
+from app.schema.notes import loaders as note_loaders
 from app.schema.permissions import scoped
 from app.schema.reference.types import (
     Facility,
@@ -62,7 +63,9 @@ class RosterEntry:
         patient = getattr(entry, "patient", None)
         return patient if patient is not None else load_patient(info, entry.patient_id)
 
-    @strawberry.field(description="The patient as a room display shows them: their facility's display name format (\"Ana R.\" or \"A. R.\").")
+    @strawberry.field(
+        description='The patient as a room display shows them: their facility\'s display name format ("Ana R." or "A. R.").'
+    )
     async def display_name(entry: strawberry.Parent[models.RosterEntry], info: Info) -> str:
         patient = await load_patient(info, entry.patient_id)
         facility = await load_facility(info, patient.facility_id)
@@ -72,7 +75,9 @@ class RosterEntry:
     def allowed_next(entry: strawberry.Parent[models.RosterEntry]) -> list[AttendanceStatus]:
         return list(rules.allowed_next_statuses(entry.status))
 
-    @strawberry.field(description="ATTENDED or LATE (a payer's minimum visit can still leave the member unbillable: see the preview).")
+    @strawberry.field(
+        description="ATTENDED or LATE (a payer's minimum visit can still leave the member unbillable: see the preview)."
+    )
     def billable(entry: strawberry.Parent[models.RosterEntry]) -> bool:
         return is_billable_status(entry.status)
 
@@ -95,7 +100,9 @@ class RosterEntry:
         session = await info.context.loaders.by_id(models.GroupSession).load(entry.session_id)
         return visits.effective_modality(session.modality, entry.modality)
 
-    @strawberry.field(description="For telehealth: the member joined from home (place of service 10) or elsewhere (02).")
+    @strawberry.field(
+        description="For telehealth: the member joined from home (place of service 10) or elsewhere (02)."
+    )
     def patient_at_home(entry: strawberry.Parent[models.RosterEntry]) -> bool:
         return entry.patient_at_home
 
@@ -104,7 +111,9 @@ class RosterEntry:
         note = await note_loaders.member_note_of_entry(info, entry.id)
         return note_rules.NoteStatus(note.status) if note is not None else None
 
-    @strawberry.field(**scoped(Scope.NOTES_READ), description="The member's individualized note (needs clinical.notes.read).")
+    @strawberry.field(
+        **scoped(Scope.NOTES_READ), description="The member's individualized note (needs clinical.notes.read)."
+    )
     async def member_note(entry: strawberry.Parent[models.RosterEntry], info: Info) -> MemberNoteType | None:
         return await note_loaders.member_note_of_entry(info, entry.id)
 
@@ -195,11 +204,16 @@ class GroupSession(Node):
     def facility(session: strawberry.Parent[models.GroupSession], info: Info) -> Facility:
         return ready(info.context.loaders.by_id(models.Facility), session.facility_id)
 
-    @strawberry.field(description="Who leads it: its occurrence's facilitator when it was scheduled, kept once it starts (null for an ad-hoc session).")
+    @strawberry.field(
+        description="Who leads it: its occurrence's facilitator when it was scheduled, kept once it starts (null for an ad-hoc session)."
+    )
     async def facilitator(session: strawberry.Parent[models.GroupSession], info: Info) -> Staff | None:
         return await load_staff(info, session.facilitator_id) if session.facilitator_id else None
 
-    @strawberry.field(description="Null for an ad-hoc session (a soft-deleted group still shows here).", **scoped(Scope.GROUP_DEFINITIONS_VIEW))
+    @strawberry.field(
+        description="Null for an ad-hoc session (a soft-deleted group still shows here).",
+        **scoped(Scope.GROUP_DEFINITIONS_VIEW),
+    )
     async def group(session: strawberry.Parent[models.GroupSession], info: Info) -> GroupDefinition | None:
         if session.group_id is None:
             return None
@@ -229,7 +243,9 @@ class GroupSession(Node):
     def modality(session: strawberry.Parent[models.GroupSession]) -> Modality:
         return visits.Modality(session.modality)
 
-    @strawberry.field(**scoped(Scope.NOTES_READ), description="The session's group note, once a facilitator has created it.")
+    @strawberry.field(
+        **scoped(Scope.NOTES_READ), description="The session's group note, once a facilitator has created it."
+    )
     async def group_note(session: strawberry.Parent[models.GroupSession], info: Info) -> GroupNoteType | None:
         return await note_loaders.group_note(info, session.id)
 
@@ -275,11 +291,15 @@ class GroupSession(Node):
 
     @strawberry.field(**scoped(Scope.BILLING_READ))
     async def charges(session: strawberry.Parent[models.GroupSession], info: Info) -> list[ChargeType]:
-        return await info.context.loaders.custom("charges_by_session", billing_queries.charges_by_session).load(session.id)
+        return await info.context.loaders.custom("charges_by_session", billing_queries.charges_by_session).load(
+            session.id
+        )
 
     @strawberry.field(**scoped(Scope.BILLING_READ))
     async def claims(session: strawberry.Parent[models.GroupSession], info: Info) -> list[ClaimType]:
-        return await info.context.loaders.custom("claims_by_session", billing_queries.claims_by_session).load(session.id)
+        return await info.context.loaders.custom("claims_by_session", billing_queries.claims_by_session).load(
+            session.id
+        )
 
     @strawberry.field
     async def audit_log(session: strawberry.Parent[models.GroupSession], info: Info) -> list[AuditEntry]:

@@ -3,6 +3,7 @@
 Revision ID: 0003
 Revises: 0002
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -13,9 +14,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column(
-        "group_definitions", sa.Column("update_sequence", sa.Integer(), server_default="0", nullable=False)
-    )
+    op.add_column("group_definitions", sa.Column("update_sequence", sa.Integer(), server_default="0", nullable=False))
 
 
 def downgrade() -> None:

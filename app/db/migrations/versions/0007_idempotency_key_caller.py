@@ -4,6 +4,7 @@ encrypted (sealed_response) instead of in plain text; stored plain responses are
 Revision ID: 0007
 Revises: 0006
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY

@@ -4,6 +4,7 @@ and device credential generations; each facility's name format for its displays.
 Revision ID: 0018
 Revises: 0020
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -16,7 +17,9 @@ depends_on = None
 def upgrade() -> None:
     op.add_column(
         "facilities",
-        sa.Column("display_name_format", sa.String(length=32), server_default="FIRST_NAME_LAST_INITIAL", nullable=False),
+        sa.Column(
+            "display_name_format", sa.String(length=32), server_default="FIRST_NAME_LAST_INITIAL", nullable=False
+        ),
     )
     op.create_table(
         "room_displays",
@@ -33,13 +36,18 @@ def upgrade() -> None:
         sa.Column("credential_issued_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.ForeignKeyConstraint(["facility_id"], ["facilities.id"], name=op.f("fk_room_displays_facility_id_facilities")),
+        sa.ForeignKeyConstraint(
+            ["facility_id"], ["facilities.id"], name=op.f("fk_room_displays_facility_id_facilities")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_room_displays")),
         sa.UniqueConstraint("claim_hash", name=op.f("uq_room_displays_claim_hash")),
     )
     op.create_index("ix_room_displays_facility", "room_displays", ["facility_id"], unique=False)
     op.create_index(
-        "ix_room_displays_pairing_code", "room_displays", ["pairing_code"], unique=False,
+        "ix_room_displays_pairing_code",
+        "room_displays",
+        ["pairing_code"],
+        unique=False,
         postgresql_where=sa.text("pairing_code IS NOT NULL"),
     )
 
