@@ -473,3 +473,23 @@ def render_interchange(envelope: Envelope, transaction_set: str, bodies: Sequenc
     lines.append(render_segment(("IEA", "1", f"{control:09d}")))
     # A line break after each terminator keeps the stored file readable; X12 readers skip it.
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- the parties every transaction names
+
+
+@dataclass(frozen=True)
+class Party:
+    """An organization as an NM1 or N1 names it: name and identifier (NPI, payer id, ETIN)."""
+
+    name: str
+    id: str
+
+
+@dataclass(frozen=True)
+class Person:
+    """A patient or subscriber as an NM1 names them."""
+
+    last_name: str
+    first_name: str
+    member_id: str
