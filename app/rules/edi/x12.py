@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -276,6 +276,8 @@ def _group(gs: Segment, transactions: list[TransactionSet], ge: Segment) -> Func
         raise X12Error(f"GE01 says {ge[1]} transaction sets; the group has {len(transactions)}", ge)
     if ge[2] != gs[6]:
         raise X12Error(f"GE02 {ge[2]!r} does not match GS06 {gs[6]!r}", ge)
+    # A set without ST03 (the 835's guide does not use it) follows its group's GS08.
+    transactions = [replace(t, implementation=t.implementation or gs[8]) for t in transactions]
     seen: set[str] = set()
     for transaction in transactions:
         if transaction.control_number in seen:
@@ -445,9 +447,16 @@ class Envelope:
     acknowledgment_requested: bool = False  # ISA14: a TA1 is wanted back
 
 
-def render_interchange(envelope: Envelope, transaction_set: str, bodies: Sequence[Sequence[Sequence[str]]]) -> str:
+def render_interchange(
+    envelope: Envelope,
+    transaction_set: str,
+    bodies: Sequence[Sequence[Sequence[str]]],
+    *,
+    implementation_in_st: bool = True,
+) -> str:
     """One interchange, one functional group, one transaction set per body (the segments between ST and SE);
-    ST/SE, GS/GE and ISA/IEA with their counts and control numbers are written here, never by the caller."""
+    ST/SE, GS/GE and ISA/IEA with their counts and control numbers are written here, never by the caller.
+    ST03 repeats GS08 unless the guide does not use it (the 835's)."""
     if not 0 < envelope.control_number < 1_000_000_000:
         raise ValueError("an interchange control number is 1 to 999999999")
     stamp, control = envelope.created_at, envelope.control_number
@@ -466,7 +475,8 @@ def render_interchange(envelope: Envelope, transaction_set: str, bodies: Sequenc
     ]  # fmt: skip
     for number, body in enumerate(bodies, 1):
         st_control = f"{number:04d}"
-        segments = [("ST", transaction_set, st_control, envelope.implementation), *body]
+        st03 = envelope.implementation if implementation_in_st else ""
+        segments = [("ST", transaction_set, st_control, st03), *body]
         lines += [render_segment(s) for s in segments]
         lines.append(render_segment(("SE", str(len(segments) + 1), st_control)))  # SE01 counts ST through SE
     lines.append(render_segment(("GE", str(len(bodies)), str(control))))
@@ -493,3 +503,11 @@ class Person:
     last_name: str
     first_name: str
     member_id: str
+
+
+@dataclass(frozen=True)
+class Address:
+    line: str
+    city: str
+    state: str
+    zip: str
