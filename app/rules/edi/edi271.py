@@ -299,18 +299,22 @@ def _dtp(dated: DatedQualifier) -> tuple[str, ...]:
     return ("DTP", dated.qualifier, *period_elements(dated.first, dated.last))
 
 
-def _benefit(benefit: Benefit, repetition: str) -> list[tuple[str, ...]]:
+def _benefit(benefit: Benefit) -> list[tuple[str, ...]]:
+    """One EB (with its dates and messages) per service type: the same answer as one EB with EB03 repeated, in
+    the form every reader takes."""
     amount = "" if benefit.amount is None else amount_text(benefit.amount)
     percent = "" if benefit.percent is None else format(benefit.percent.normalize(), "f")
-    segments: list[tuple[str, ...]] = [
-        (
-            "EB", benefit.code, benefit.coverage_level, repetition.join(benefit.service_types), benefit.insurance_type,
-            text(benefit.plan_description, 50), benefit.time_period, amount, percent, "", "",
-            benefit.authorization_required, benefit.in_network,
-        ),
-        *[_dtp(d) for d in benefit.dates],
-        *[("MSG", text(m, 264)) for m in benefit.messages],
-    ]  # fmt: skip
+    segments: list[tuple[str, ...]] = []
+    for service_type in benefit.service_types or ("",):
+        segments += [
+            (
+                "EB", benefit.code, benefit.coverage_level, service_type, benefit.insurance_type,
+                text(benefit.plan_description, 50), benefit.time_period, amount, percent, "", "",
+                benefit.authorization_required, benefit.in_network,
+            ),
+            *[_dtp(d) for d in benefit.dates],
+            *[("MSG", text(m, 264)) for m in benefit.messages],
+        ]  # fmt: skip
     return segments
 
 
@@ -330,7 +334,7 @@ def _body(answer: EligibilityResponse) -> list[tuple[str, ...]]:
     body += demographics(answer.date_of_birth, answer.sex)
     body += [_dtp(d) for d in answer.dates]
     for benefit in answer.benefits:
-        body += _benefit(benefit, "^")
+        body += _benefit(benefit)
     return body
 
 
