@@ -209,7 +209,8 @@ def _isa_delimiters(body: str, line: int) -> tuple[Delimiters, list[str]]:
         raise X12Error(f"ISA13 control number {fields[13]!r} must be nine digits", place)
     delimiters = Delimiters(element, component, fields[11], terminator)
     chosen = (element, component, fields[11], terminator)
-    if len(set(chosen)) != 4 or any(c.isalnum() or c in BLANKS for c in chosen):
+    # A line break may end segments (some senders do so); no other delimiter may be a letter, digit or blank.
+    if len(set(chosen)) != 4 or any(c.isalnum() or c in " \t" for c in chosen) or set(chosen[:3]) & set("\r\n"):
         raise X12Error(
             "the ISA's element, component, repetition and segment delimiters must be four different symbols", place
         )
@@ -226,7 +227,7 @@ def read_segments(text: str) -> tuple[Delimiters, list[Segment]]:
     for number, raw in enumerate(pieces):
         content = raw.lstrip(BLANKS)
         segment_line = line + raw.count("\n", 0, len(raw) - len(content))
-        line += raw.count("\n")
+        line += raw.count("\n") + (delimiters.segment == "\n")
         content = content.rstrip("\r\n")
         last = number == len(pieces) - 1
         if not content:
