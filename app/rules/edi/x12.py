@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from app.errors import BadInput
 
@@ -196,10 +196,12 @@ def _isa_delimiters(body: str, line: int) -> tuple[Delimiters, list[str]]:
         raise X12Error("the file must start with an ISA segment", place)
     if len(body) < ISA_LENGTH:
         raise X12Error(f"the ISA is cut short: {len(body)} characters where it has {ISA_LENGTH}", place)
-    element, component, terminator = body[3], body[104], body[105]
-    fields = body[: ISA_LENGTH - 1].split(element)
-    if len(fields) != len(ISA_WIDTHS) + 1:
-        raise X12Error(f"the ISA must have 16 fixed-width elements, found {len(fields) - 1}", place)
+    element = body[3]
+    fields = body.split(element, 16)
+    if len(fields) < 17 or len(fields[16]) < 2:
+        raise X12Error("the ISA must have 16 elements and end with its segment terminator", place)
+    component, terminator = fields[16][0], fields[16][1]
+    fields[16] = component
     for number, (value, width) in enumerate(zip(fields[1:], ISA_WIDTHS, strict=True), 1):
         if len(value) != width:
             raise X12Error(f"ISA{number:02d} must be {width} characters wide, found {len(value)}", place)
@@ -403,7 +405,7 @@ def text(value: str, limit: int | None = None) -> str:
 
 def amount_text(amount: Decimal) -> str:
     """X12 decimal: no exponent, no trailing zeros, a leading minus for a reversal ("125", "62.5", "-35")."""
-    figure = format(amount.quantize(Decimal("0.01")), "f")
+    figure = format(amount.quantize(Decimal("0.01"), ROUND_HALF_UP), "f")
     figure = figure.rstrip("0").rstrip(".") if "." in figure else figure
     return "0" if figure in ("-0", "") else figure
 
