@@ -53,7 +53,7 @@ class StatusCode:
     @property
     def text(self) -> str:
         about = f" ({codes.describe(codes.ENTITIES, self.entity)})" if self.entity else ""
-        return f"{self.category}: {self.category_text} {self.code}: {self.code_text}{about}"
+        return f"{self.category}: {self.category_text} {self.code}: {self.code_text.rstrip('.')}{about}."
 
 
 @dataclass(frozen=True)
