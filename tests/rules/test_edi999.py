@@ -16,9 +16,7 @@ from app.rules.edi.edi999 import (
     render_999,
 )
 from app.rules.edi.x12 import X12Error, read_interchange
-from app.rules.edi837 import render_837p
-from tests.rules.edi_support import envelope, fixture, with_line
-from tests.rules.test_edi837 import ORIGINAL_CLAIM
+from tests.rules.edi_support import envelope, fixture, our_837p, with_line
 from tests.support.x12 import pyx12_errors
 
 PARTIAL = fixture("999_group_partially_accepted.x12")
@@ -88,7 +86,7 @@ def test_another_transaction_set_is_not_read_as_a_999():
 
 
 def group_of_our_837():
-    return read_interchange(render_837p(ORIGINAL_CLAIM)).groups[0]
+    return read_interchange(our_837p()).groups[0]
 
 
 CLAIM_ERROR = SegmentError("CLM", 19, "2300", "8", "GS000123", (ElementError(5, 3, None, "1325", "7", "9"),))
