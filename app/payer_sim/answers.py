@@ -249,6 +249,7 @@ def answer_inquiries(text: str, policy: Policy | None = None) -> str:
     inquiries = read_270(text)
     at = interchange.created_at + timedelta(minutes=1)
     envelope = _envelope(
-        interchange.control_number, ELIGIBILITY, policy.payer.id, interchange.sender_id, at, interchange.production
-    )
+        interchange.control_number, ELIGIBILITY, policy.payer.id, interchange.sender_id, at,
+        production=interchange.production,
+    )  # fmt: skip
     return render_271(envelope, [_response(i, policy, at) for i in inquiries])
