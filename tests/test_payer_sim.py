@@ -156,6 +156,7 @@ def test_a_batch_of_several_claims_is_answered_claim_by_claim():
     renumbered = [line.replace("*0001~", "*0002~") if line.startswith("SE*") else line for line in second]
     renumbered = [line.replace("ST*837*0001", "ST*837*0002") for line in renumbered]
     batch = "\n".join([*first[:-2], *renumbered[2:-2], "GE*2*1042~", first[-1]]) + "\n"
+    assert pyx12_errors(batch) == []
     policy = Policy(outcomes={"GS000501": Outcome.PAID, "GS000502": Outcome.REJECTED})
     answers = answer_claims(batch, policy)
     assert_clean(answers)

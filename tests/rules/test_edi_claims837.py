@@ -3,6 +3,7 @@ the renderer, so a change to it that a payer could not read fails here."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from decimal import Decimal
 
@@ -12,6 +13,12 @@ from app.rules.edi.claims837 import read_837p
 from app.rules.edi.x12 import Person, X12Error
 from app.rules.edi837 import REPLACEMENT, VOID
 from tests.rules.edi_support import SESSION_DAY, our_837p, service_line, with_line
+from tests.support.x12 import pyx12_errors
+
+
+@pytest.fixture(autouse=True)
+def quiet_pyx12(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.CRITICAL, logger="pyx12")
 
 
 def test_a_claim_reads_back_with_its_member_payer_provider_and_lines():
@@ -59,7 +66,9 @@ def two_sets_in_one_group() -> str:
 
 
 def test_a_batch_of_several_transaction_sets_reads_every_claim():
-    batch = read_837p(two_sets_in_one_group())
+    text = two_sets_in_one_group()
+    assert pyx12_errors(text) == []
+    batch = read_837p(text)
     assert [(c.claim_number, c.transaction_control_number) for c in batch.claims] == [
         ("GS000501", "0001"),
         ("GS000502", "0002"),
