@@ -491,5 +491,5 @@ def _body(remittance: Remittance) -> list[tuple[str, ...]]:
 
 def render_835(envelope: Envelope, remittances: Sequence[Remittance]) -> str:
     envelope = replace(envelope, functional_id=FUNCTIONAL_ID, implementation=IMPLEMENTATION)
-    # The 835's guide does not use ST03: GS08 alone names it.
+    # X221A1 marks ST03 not used (so does pyx12's map, which flags it): GS08 alone names the guide.
     return render_interchange(envelope, "835", [_body(r) for r in remittances], implementation_in_st=False)
