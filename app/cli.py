@@ -1,8 +1,9 @@
-"""`group-sessions` command line: serve, migrate, demo, token, bill-due, export-schema."""
+"""`group-sessions` command line: serve, migrate, demo, token, bill-due, export-schema, payer-sim."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -142,6 +143,31 @@ def bill_due() -> None:
             return await bill_due_sessions(services)
 
     typer.echo(f"Billed {asyncio.run(run())} session(s).")
+
+
+@cli.command("payer-sim")
+def payer_sim(
+    inbox: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Folder of 837P batches and 270s")],
+    outbox: Annotated[Path, typer.Argument(file_okay=False, help="Folder the 999, 277CA, 835 and 271 go to")],
+    seed: Annotated[int, typer.Option(help="Where in the payer's mix of outcomes the run starts")] = 0,
+    inactive: Annotated[Optional[list[str]], typer.Option(help="A member id with ended coverage (repeatable)")] = None,
+    unknown: Annotated[
+        Optional[list[str]], typer.Option(help="A member id the payer does not know (repeatable)")
+    ] = None,
+) -> None:
+    """Answer our 837P batches and 270 inquiries as a payer would: a test payer, never a real one."""
+    from app.payer_sim import Policy, answer_folder
+
+    policy = Policy(seed=seed, inactive_members=frozenset(inactive or ()), unknown_members=frozenset(unknown or ()))
+    report = answer_folder(inbox, outbox, policy)
+    for path in report.written:
+        typer.echo(f"wrote {path}")
+    for claim_number, outcome in report.outcomes.items():
+        typer.echo(f"claim {claim_number}: {outcome.value}")
+    for path, reason in report.refused.items():
+        typer.echo(f"refused {path}: {reason}", err=True)
+    if report.refused:
+        raise typer.Exit(code=1)
 
 
 @cli.command()

@@ -9,12 +9,17 @@ from typing import Any
 import pyx12.params
 import pyx12.x12n_document
 
+from tests.support.x279_maps import IMPLEMENTATION as ELIGIBILITY
+from tests.support.x279_maps import map_directory
+
 
 def pyx12_errors(text: str) -> list[str]:
-    """Every error pyx12 reports for the file (its command's exit code does not tell)."""
+    """Every error pyx12 reports for the file (its command's exit code does not tell). A 270 or 271 is checked
+    against the 005010X279A1 maps of tests/support/x279_maps.py, which pyx12 does not ship."""
     json_out = io.StringIO()
+    map_path = map_directory() if ELIGIBILITY in text else None
     valid = pyx12.x12n_document.x12n_document(
-        pyx12.params.params(), io.StringIO(text), io.StringIO(), None, None, json_out
+        pyx12.params.params(), io.StringIO(text), io.StringIO(), None, None, json_out, map_path=map_path
     )
     errors: list[str] = []
 
