@@ -216,6 +216,7 @@ async def update_group(uow: UnitOfWork, actor: Principal, group_id: uuid.UUID, c
     group.updated_at = uow.clock.now()
     await db.flush()
     await _carry_to_future_occurrences(uow, group, followed)
+    await uow.apply_recorded_events()
     promoted = await enrollment.fill_open_seats(uow, group)
     await stage_group_update(uow, group.id, GroupUpdateKind.GROUP_CHANGED)
     if group.location != before.get("location"):
@@ -368,6 +369,7 @@ async def add_occurrence(uow: UnitOfWork, actor: Principal, data: NewOccurrence)
         "occurrence.add", "GroupOccurrence", occurrence.id, after=occurrence_snapshot(occurrence), group_id=group.id
     )
     uow.record_event("pm_group_session_scheduled", occurrence_event(group, occurrence))
+    await uow.apply_recorded_events()  # its session, with the roster, in this transaction
     return occurrence
 
 
@@ -432,6 +434,7 @@ async def generate_occurrences(
             },
             group_id=group.id,
         )
+    await uow.apply_recorded_events()
     return Generated(created, len(slots) - len(fresh))
 
 
@@ -470,6 +473,7 @@ async def update_occurrence(
     await _flush_live_slot(db, occurrence)
     uow.audit("occurrence.update", "GroupOccurrence", occurrence.id, before=before, after=after, group_id=group.id)
     uow.record_event("pm_group_session_updated", occurrence_event(group, occurrence))
+    await uow.apply_recorded_events()  # the session moves with it
     return occurrence
 
 
@@ -495,6 +499,7 @@ async def cancel_occurrence(
         group_id=group.id,
     )
     uow.record_event("pm_group_session_cancelled", {**occurrence_event(group, occurrence), "reason": reason})
+    await uow.apply_recorded_events()  # the session is cancelled with it
     return occurrence
 
 
