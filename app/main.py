@@ -84,6 +84,9 @@ async def open_services(
         )
         # Consumers of the event feed run after each commit in every entry point (server and CLI).
         services.feed = FeedRunner(services, CONSUMERS)
+        # ... and sessions follow their occurrences in the scheduling change's own transaction too.
+        services.in_transaction = clinical_sessions.IN_TRANSACTION
+        services.in_transaction_runs = clinical_sessions.IN_TRANSACTION_RUNS
         services.pairing_attempts = PairingAttempts()
         services.code_requests = RecentAttempts()
         try:

@@ -4,7 +4,8 @@ lifespan (the feed runner, the relay, live updates, idempotency keys)."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from broadcaster import Broadcast
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.clock import Clock
 from app.config import Settings
+from app.db.uow import EventHandler, EventsHandler
 from app.live.hub import Hub
 from app.live.publish import LivePublisher
 
@@ -30,6 +32,9 @@ class Services:
     clock: Clock
     database_url: str = ""
     feed: Runner | None = None  # app.events.feed.FeedRunner
+    # Consumers' handlers that also run in the transaction that records their event (UnitOfWork.in_transaction).
+    in_transaction: Mapping[str, EventHandler] = field(default_factory=dict)
+    in_transaction_runs: Mapping[str, EventsHandler] = field(default_factory=dict)
     relay: Any = None  # app.events.relay.Relay
     broadcast: Broadcast | None = None
     broadcast_watchdog: asyncio.Task | None = None

@@ -1,12 +1,14 @@
 """Calendar feeds through the real endpoint, read as calendar clients read them: parsed by the
 icalendar library and expanded by recurring_ical_events, across the DST change of 8 March 2026 in
-an America/New_York facility; polled with If-None-Match; reached only with a live secret."""
+an America/New_York facility, and by ical.js (tests/clients/ical.test.mjs) and the feed's own
+VTIMEZONE across every change from 2026 to 2030; polled with If-None-Match; reached only with a live
+secret."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -21,8 +23,22 @@ from tests.conftest import make_token
 from tests.support.builders_enrollment import enroll, make_group
 from tests.support.builders_scheduling import CANCEL, UPDATE, add_occurrence, generate
 from tests.support.builders_sessions import set_now
+from tests.support.node import run_node_test
 
 NEW_YORK = ZoneInfo("America/New_York")
+PHOENIX = ZoneInfo("America/Phoenix")
+US_DST_SUNDAYS = [  # the second Sunday of March and the first of November, 2026 to 2030
+    date(2026, 3, 8),
+    date(2026, 11, 1),
+    date(2027, 3, 14),
+    date(2027, 11, 7),
+    date(2028, 3, 12),
+    date(2028, 11, 5),
+    date(2029, 3, 11),
+    date(2029, 11, 4),
+    date(2030, 3, 10),
+    date(2030, 11, 3),
+]
 CREATE = """
 mutation($groupId: ID, $staffId: ID, $label: String) {
   createCalendarFeed(groupId: $groupId, staffId: $staffId, label: $label) {
@@ -308,3 +324,68 @@ def test_the_access_log_shows_a_feed_address_without_its_secret(app):
     for log_filter in access.filters:
         log_filter.filter(record)
     assert record.getMessage() == '127.0.0.1:5000 - "GET /calendar/groups/R3Jv.ics?token=<redacted>&x=1 HTTP/1.1" 200'
+
+
+async def test_every_event_from_2026_to_2030_lands_on_its_instant_in_ical_js_and_icalendar(
+    gql, http, clinic, hudson, tmp_path
+):
+    """Around each US change of 2026-2030 (the Saturday before, the Monday after): New York at 09:00
+    and Phoenix, which keeps -07:00, at 13:00. ical.js places events with the feed's VTIMEZONE, so a
+    zone written as one RDATE line put New York an hour off from 2027 on; icalendar's reading of the
+    same VTIMEZONE, its reading by zone name and recurring_ical_events must agree with it."""
+    hudson_days = await make_group(
+        gql, clinic, name="Hudson Days", facilityId=hudson["facility"], facilitatorId=hudson["lead"]
+    )
+    desert = await make_group(gql, clinic, name="Desert Evenings")  # the clinic's own facility is in Phoenix
+    days = [day + timedelta(days=shift) for day in US_DST_SUNDAYS for shift in (-1, 1)]
+    feeds = []
+    for name, group, zone, hour in [
+        ("New York", hudson_days, NEW_YORK, 9),
+        ("Phoenix", desert, PHOENIX, 13),
+    ]:
+        expected = {}
+        for day in days:
+            added = await add_occurrence(gql, group, day.isoformat(), f"{hour:02}:00:00", f"{hour + 1:02}:30:00")
+            starts = datetime.combine(day, time(hour), zone)
+            expected[uid(added["id"])] = {
+                "zone": zone.key,
+                "start": _instant(starts),
+                "end": _instant(starts + timedelta(minutes=90)),
+            }
+        body = (await fetch(http, (await create_feed(gql, groupId=group))["url"])).content
+        placed = _placed_by_icalendar(body, zone.key)
+        assert {u: placed[u] for u in expected} == expected, name
+        path = tmp_path / f"{zone.key.replace('/', '-')}.ics"
+        path.write_bytes(body)
+        feeds.append({"name": name, "path": str(path), "expected": {u: placed[u] for u in placed}})
+
+    await run_node_test("ical.test.mjs", {"feeds": feeds})
+
+
+def _instant(moment: datetime) -> str:
+    """As JavaScript's Date.toISOString writes it."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _placed_by_icalendar(body: bytes, tzid: str) -> dict[str, dict[str, str]]:
+    """Each event's zone and instants as icalendar reads them by zone name, checked against the feed's own
+    VTIMEZONE (icalendar's tzinfo of it) and against recurring_ical_events' expansion."""
+    calendar = icalendar.Calendar.from_ical(body)
+    (vtimezone,) = calendar.walk("VTIMEZONE")
+    own_zone = vtimezone.to_tz()
+    placed = {}
+    for event in calendar.walk("VEVENT"):
+        start, end = event.decoded("DTSTART"), event.decoded("DTEND")
+        by_own_zone = [moment.replace(tzinfo=None).replace(tzinfo=own_zone) for moment in (start, end)]
+        assert [_instant(m) for m in by_own_zone] == [_instant(start), _instant(end)], str(event["UID"])
+        placed[str(event["UID"])] = {
+            "zone": event["DTSTART"].params["TZID"],
+            "start": _instant(start),
+            "end": _instant(end),
+        }
+    assert placed and all(p["zone"] == tzid for p in placed.values())
+    expanded = recurring_ical_events.of(calendar).between(date(2026, 1, 1), date(2031, 1, 1))
+    assert {str(e["UID"]): _instant(e.decoded("DTSTART")) for e in expanded} == {
+        u: p["start"] for u, p in placed.items() if p["start"] >= "2026-01-01"
+    }
+    return placed

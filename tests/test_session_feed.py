@@ -7,8 +7,12 @@ import asyncio
 import uuid
 
 import pytest
+from sqlalchemy import update
 
-from app.ids import encode_id
+from app.db import models
+from app.events.consumers import clinical_sessions
+from app.events.feed import drain
+from app.ids import decode_id, encode_id
 from tests.support.builders_scheduling import CANCEL, UPDATE, add_occurrence, create_group
 from tests.support.builders_sessions import (
     NOW,
@@ -30,6 +34,18 @@ ENROLL = """
 mutation($groupId: ID!, $patientId: ID!) { enrollPatient(groupId: $groupId, patientId: $patientId) { enrollment { id status } } }"""
 DISENROLL = """
 mutation($id: ID!) { disenrollPatient(enrollmentId: $id, reason: "moved away") { enrollment { id status } promoted { id } } }"""
+ADD_ANSWER = """
+mutation($input: AddOccurrenceInput!) {
+  addOccurrence(input: $input) { id session { id status startTime roster { patient { id } } } }
+}"""
+UPDATE_ANSWER = """
+mutation($id: ID!, $input: UpdateOccurrenceInput!) {
+  updateOccurrence(id: $id, input: $input) { startTime session { id status startTime endTime } }
+}"""
+CANCEL_ANSWER = """
+mutation($id: ID!, $reason: String!) {
+  cancelOccurrence(id: $id, reason: $reason) { status session { id status cancellationReason } }
+}"""
 OCCURRENCE_SESSION = """
 query($id: ID!) { occurrence(id: $id) { id session { id status roster { patient { id } } } } }"""
 
@@ -273,6 +289,57 @@ async def test_update_and_cancel_occurrence_follow_through(gql, services, group)
     await gql.execute(CANCEL, {"id": occurrence["id"], "reason": "Holiday"})
     detail = await get_session(gql, session_id)
     assert detail["status"] == "CANCELLED" and detail["cancellationReason"] == "Holiday"
+
+
+async def test_each_scheduling_answer_shows_its_session_as_changed_and_the_feed_does_not_repeat_it(
+    gql, services, group
+):
+    added = (
+        await gql.execute(
+            ADD_ANSWER,
+            {
+                "input": {
+                    "groupId": group.group_id,
+                    "sessionDate": "2026-03-12",
+                    "startTime": "09:00:00",
+                    "endTime": "10:30:00",
+                }
+            },
+        )
+    )["addOccurrence"]
+    session = added["session"]
+    assert (session["status"], session["startTime"]) == ("SCHEDULED", "09:00:00")
+    assert roster_patients(session) == set(group.enrolled)
+
+    moved = (
+        await gql.execute(UPDATE_ANSWER, {"id": added["id"], "input": {"startTime": "13:00:00", "endTime": "14:00:00"}})
+    )["updateOccurrence"]
+    assert moved["session"] == {
+        "id": session["id"],
+        "status": "SCHEDULED",
+        "startTime": "13:00:00",
+        "endTime": "14:00:00",
+    }
+
+    cancelled = (await gql.execute(CANCEL_ANSWER, {"id": added["id"], "reason": "Holiday"}))["cancelOccurrence"]
+    assert cancelled == {
+        "status": "CANCELLED",
+        "session": {"id": session["id"], "status": "CANCELLED", "cancellationReason": "Holiday"},
+    }
+
+    await services.feed.kick()  # what the feed had not read yet
+    await replay_feed(services)  # and every event again from the start
+    session_rows = [row for row in await audit_rows(services) if row.entity_type == "GroupSession"]
+    assert [row.action for row in session_rows] == ["session.create", "session.move", "session.cancel"]
+    assert {row.actor for row in session_rows} == {"tester"}  # done by the scheduler's change, not later by the feed
+    assert len(await sessions_for_occurrence(services, str(decode_id(added["id"], "GroupOccurrence")))) == 1
+    assert (await get_session(gql, session["id"]))["status"] == "CANCELLED"
+
+
+async def replay_feed(services) -> None:
+    async with services.sessionmaker() as db, db.begin():
+        await db.execute(update(models.ConsumerOffset).values(last_event_id=0))
+    await drain(services, clinical_sessions.CONSUMER)
 
 
 async def test_cancelling_an_occurrence_whose_session_is_locked_is_refused(gql, services, group):

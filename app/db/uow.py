@@ -6,7 +6,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, text
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 OUTBOX_LOCK_KEY = 0x6753_4F42  # "gSOB"
 
 AfterCommit = Callable[[], Awaitable[None]]
+# What a feed consumer does with one event, and with a run of events of one type (app.events.feed).
+EventHandler = Callable[["UnitOfWork", dict[str, Any], datetime], Awaitable[None]]
+EventsHandler = Callable[["UnitOfWork", Sequence[tuple[dict[str, Any], datetime]]], Awaitable[None]]
 
 
 class UnitOfWork:
@@ -39,6 +43,11 @@ class UnitOfWork:
         self._after_commit: list[AfterCommit] = []
         self._before_commit: list[AfterCommit] = []
         self.announced: set[str] = set()  # live channels this transaction has already announced a change on
+        # Event type -> a consumer's handler that also runs in the transaction recording the event
+        # (apply_recorded_events); the feed applies the event again later and finds it done.
+        self.in_transaction: Mapping[str, EventHandler] = {}
+        self.in_transaction_runs: Mapping[str, EventsHandler] = {}
+        self._applied = 0  # recorded events handed to them so far
 
     @contextlib.asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
@@ -101,6 +110,25 @@ class UnitOfWork:
     @property
     def recorded_events(self) -> list[tuple[str, dict[str, Any]]]:
         return self._events
+
+    async def apply_recorded_events(self) -> None:
+        """Apply the events recorded since the last call that have an in-transaction handler, in order
+        (a run of one type at once where a run handler exists): a scheduling change's answer then
+        shows the sessions it moved, made or cancelled. Events their handlers record are applied too."""
+        self._applied = min(self._applied, len(self._events))  # a savepoint may have dropped some
+        while self._applied < len(self._events):
+            event_type = self._events[self._applied][0]
+            run_end = self._applied
+            while run_end < len(self._events) and self._events[run_end][0] == event_type:
+                run_end += 1
+            run = [payload for _, payload in self._events[self._applied : run_end]]
+            self._applied = run_end
+            now = self.clock.now()
+            if len(run) > 1 and event_type in self.in_transaction_runs:
+                await self.in_transaction_runs[event_type](self, [(payload, now) for payload in run])
+            elif event_type in self.in_transaction:
+                for payload in run:
+                    await self.in_transaction[event_type](self, payload, now)
 
     def before_commit(self, callback: AfterCommit) -> None:
         """Run inside the transaction, after the operation's own writes, before its events are written."""

@@ -216,6 +216,7 @@ async def update_group(uow: UnitOfWork, actor: Principal, group_id: uuid.UUID, c
     group.updated_at = uow.clock.now()
     await db.flush()
     await _carry_to_future_occurrences(uow, group, followed)
+    await uow.apply_recorded_events()
     promoted = await enrollment.fill_open_seats(uow, group)
     await stage_group_update(uow, group.id, GroupUpdateKind.GROUP_CHANGED)
     if group.location != before.get("location"):
@@ -272,10 +273,21 @@ async def _carry_to_future_occurrences(uow: UnitOfWork, group: models.GroupDefin
         uow.record_event("pm_group_session_updated", occurrence_event(group, occurrence))
 
 
+GROUP_DELETED = "The group was deleted"
+
+
 async def delete_group(uow: UnitOfWork, actor: Principal, group_id: uuid.UUID) -> models.GroupDefinition:
-    group = await lock_live_group(uow.db, actor, group_id)
+    """Soft delete: the group keeps its rows (deletedAt), and its occurrences that have not started are
+    cancelled with their sessions, each with its pm_group_session_cancelled event."""
+    db = uow.db
+    group = await lock_live_group(db, actor, group_id)
     group.deleted_at = uow.clock.now()
     group.updated_at = group.deleted_at
+    for occurrence in await queries.lock_future_occurrences(db, group.id, group.deleted_at):
+        session = await session_of_occurrence(db, occurrence.id, lock=Lock.SHARE)
+        if session is None or session.locked_at is None:  # a billed session is never undone here
+            _cancel(uow, group, occurrence, GROUP_DELETED)
+    await uow.apply_recorded_events()  # their sessions are cancelled with them
     await stage_group_update(uow, group.id, GroupUpdateKind.GROUP_CHANGED)
     await stage_schedule_change(uow, group.facility_id)  # its sessions leave their room's display
     uow.audit(
@@ -287,6 +299,12 @@ async def delete_group(uow: UnitOfWork, actor: Principal, group_id: uuid.UUID) -
         group_id=group.id,
     )
     return group
+
+
+def may_read_deleted(actor: Principal) -> bool:
+    """Who reads a deleted group and its occurrences by id: whoever may ask for deleted groups, and an
+    integrator following the events that name them."""
+    return actor.has_scope(Scope.GROUP_DEFINITIONS_DELETE) or actor.has_scope(Scope.EVENTS_READ)
 
 
 # ------------------------------------------------------------------ occurrences
@@ -325,15 +343,16 @@ def occurrence_event(group: models.GroupDefinition, occurrence: models.GroupOccu
 
 
 async def visible_occurrence(
-    db, actor: Principal, occurrence_id: uuid.UUID, *, lock: bool = False
+    db, actor: Principal, occurrence_id: uuid.UUID, *, lock: bool = False, include_deleted: bool = False
 ) -> tuple[models.GroupOccurrence, models.GroupDefinition]:
-    """(occurrence, group) when the occurrence's group is visible to the caller and not deleted.
-    Writers lock the group row, then read the occurrence again as committed."""
+    """(occurrence, group) when the occurrence's group is visible to the caller and not deleted (or,
+    with include_deleted, deleted too). Writers lock the group row, then read the occurrence again as
+    committed."""
     occurrence = await queries.occurrence(db, occurrence_id)
     group = None
     if occurrence is not None:
         group = await (queries.lock_group(db, occurrence.group_id) if lock else queries.group(db, occurrence.group_id))
-    if group is None or group.deleted_at is not None:
+    if group is None or (group.deleted_at is not None and not include_deleted):
         raise NotFound("No GroupOccurrence with that id")
     visible_or_not_found(actor, occurrence, "GroupOccurrence", facility_id=group.facility_id)
     if lock:
@@ -368,6 +387,7 @@ async def add_occurrence(uow: UnitOfWork, actor: Principal, data: NewOccurrence)
         "occurrence.add", "GroupOccurrence", occurrence.id, after=occurrence_snapshot(occurrence), group_id=group.id
     )
     uow.record_event("pm_group_session_scheduled", occurrence_event(group, occurrence))
+    await uow.apply_recorded_events()  # its session, with the roster, in this transaction
     return occurrence
 
 
@@ -432,6 +452,7 @@ async def generate_occurrences(
             },
             group_id=group.id,
         )
+    await uow.apply_recorded_events()
     return Generated(created, len(slots) - len(fresh))
 
 
@@ -470,6 +491,7 @@ async def update_occurrence(
     await _flush_live_slot(db, occurrence)
     uow.audit("occurrence.update", "GroupOccurrence", occurrence.id, before=before, after=after, group_id=group.id)
     uow.record_event("pm_group_session_updated", occurrence_event(group, occurrence))
+    await uow.apply_recorded_events()  # the session moves with it
     return occurrence
 
 
@@ -481,6 +503,12 @@ async def cancel_occurrence(
     if occurrence.cancelled_at is not None:
         raise IllegalTransition("The occurrence is already cancelled")
     await _refuse_locked_session(uow.db, occurrence, "cancelled")
+    _cancel(uow, group, occurrence, reason)
+    await uow.apply_recorded_events()  # the session is cancelled with it
+    return occurrence
+
+
+def _cancel(uow: UnitOfWork, group: models.GroupDefinition, occurrence: models.GroupOccurrence, reason: str) -> None:
     occurrence.cancelled_at = uow.clock.now()
     occurrence.cancellation_reason = reason
     occurrence.updated_at = occurrence.cancelled_at
@@ -495,7 +523,6 @@ async def cancel_occurrence(
         group_id=group.id,
     )
     uow.record_event("pm_group_session_cancelled", {**occurrence_event(group, occurrence), "reason": reason})
-    return occurrence
 
 
 async def _refuse_locked_session(db, occurrence: models.GroupOccurrence, verb: str) -> None:

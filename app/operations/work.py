@@ -12,6 +12,7 @@ def unit_of_work(services: Services, actor: str) -> UnitOfWork:
     uow = UnitOfWork(services.sessionmaker, actor=actor, clock=services.clock)
     uow.live = services.live_publisher
     uow.finalize_hours = services.settings.finalize_hours
+    uow.in_transaction, uow.in_transaction_runs = services.in_transaction, services.in_transaction_runs
 
     async def deliver() -> None:
         if uow.recorded_events:

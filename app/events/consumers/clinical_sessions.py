@@ -118,6 +118,8 @@ async def move_session(uow: UnitOfWork, payload: Payload, now: datetime) -> None
     session.facilitator_id = values["facilitator_id"] or session.facilitator_id
     after = {"startsAt": session.starts_at.isoformat(), "endsAt": session.ends_at.isoformat()}
     changed = {"title": session.title, "facilitatorId": str(session.facilitator_id) if session.facilitator_id else None}
+    if before == after and details == changed:
+        return  # already moved (in the scheduling change's transaction): nothing to announce again
     if before != after:
         uow.audit("session.move", "GroupSession", session.id, before=before, after=after, session_id=session.id)
         await stage_session_update(uow, session.id, SessionUpdateKind.RESCHEDULED)
@@ -207,6 +209,15 @@ async def leave_rosters(uow: UnitOfWork, payload: Payload, now: datetime) -> Non
         )
     await _announce_roster_changes(uow, removed)
 
+
+# Applied in the scheduling change's own transaction as well (UnitOfWork.apply_recorded_events), so
+# its answer shows the session made, moved or cancelled; the feed then finds each one done.
+IN_TRANSACTION = {
+    "pm_group_session_scheduled": schedule_session,
+    "pm_group_session_updated": move_session,
+    "pm_group_session_cancelled": cancel_session,
+}
+IN_TRANSACTION_RUNS = {"pm_group_session_scheduled": schedule_sessions}
 
 CONSUMER = Consumer(
     name="clinical-sessions",

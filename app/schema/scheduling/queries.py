@@ -35,15 +35,18 @@ async def group_node(info: Info, pk: uuid.UUID) -> GroupDefinition:
     group = visible_or_not_found(
         actor, await info.context.loaders.by_id(models.GroupDefinition).load(pk), "GroupDefinition"
     )
-    if group.deleted_at is not None:
+    if group.deleted_at is not None and not ops.may_read_deleted(actor):
         raise NotFound("No GroupDefinition with that id")
     return group
 
 
-async def occurrence_node(info: Info, pk: uuid.UUID) -> GroupOccurrence:
-    require_scope(info.context.principal, Scope.GROUP_SCHEDULE_VIEW)
+async def occurrence_node(info: Info, pk: uuid.UUID, *, include_deleted: bool = True) -> GroupOccurrence:
+    actor = info.context.principal
+    require_scope(actor, Scope.GROUP_SCHEDULE_VIEW)
     async with info.context.db() as db:
-        occurrence, _ = await ops.visible_occurrence(db, info.context.principal, pk)
+        occurrence, _ = await ops.visible_occurrence(
+            db, actor, pk, include_deleted=include_deleted and ops.may_read_deleted(actor)
+        )
     return occurrence
 
 
@@ -86,4 +89,4 @@ class SchedulingQuery:
 
     @strawberry.field(**scoped(Scope.GROUP_SCHEDULE_VIEW))
     async def occurrence(self, info: Info, id: strawberry.ID) -> GroupOccurrence | None:
-        return await occurrence_node(info, decode_id(id, "GroupOccurrence"))
+        return await occurrence_node(info, decode_id(id, "GroupOccurrence"), include_deleted=False)

@@ -17,6 +17,7 @@ from app.db.queries import groups as queries
 from app.errors import BadInput
 from app.operations.common import require_scope
 from app.rules import compliance as rules
+from app.rules.recurrence import facility_instant
 from app.rules.scheduling import occurrence_status
 from app.rules.scopes import Scope
 from app.rules.waitlist import EnrollmentStatus as Status
@@ -86,10 +87,15 @@ class GroupDefinition(Node):
     max_capacity: int
     duration_minutes: int
     recurrence_rule: str | None
-    recurrence_start: datetime | None
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None
+
+    @strawberry.field(description="The rule's anchor in the facility's wall time, with its offset.")
+    async def recurrence_start(group: strawberry.Parent[models.GroupDefinition], info: Info) -> datetime | None:
+        if group.recurrence_start is None:
+            return None
+        return facility_instant(group.recurrence_start, (await load_facility(info, group.facility_id)).timezone)
 
     @strawberry.field
     async def facility(group: strawberry.Parent[models.GroupDefinition], info: Info) -> Facility:
