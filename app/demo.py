@@ -369,8 +369,8 @@ def _within_its_day(starts_at: datetime, length: timedelta, later: bool) -> tupl
 
 
 async def _clinic_activity(demo: Demo) -> None:
-    today = demo.services.clock.now().astimezone(PHOENIX).date()
-    monday = today - timedelta(days=today.weekday())
+    now = demo.services.clock.now().astimezone(PHOENIX)  # one reading: the week and today's sessions agree
+    monday = now.date() - timedelta(days=now.weekday())
     groups = []
     for name, kind, lead, co, capacity, minutes, rule, start in GROUPS:
         first = datetime.combine(monday, datetime.strptime(start, "%H:%M").time(), PHOENIX) if rule else None
@@ -444,7 +444,7 @@ async def _clinic_activity(demo: Demo) -> None:
         _, roster = await demo.session_of(added)
         await mark(roster, ["ABSENT" if entry.patient_id == AT_RISK_PATIENT else "ATTENDED" for entry in roster])
 
-    windows = staged_windows(demo.services.clock.now().astimezone(PHOENIX))
+    windows = staged_windows(now)
     locked, locked_roster = await occurrence(grief, windows["billed"])
     ended, ended_roster = await occurrence(cbt, windows["ended"])
     live, live_roster = await occurrence(cbt, windows["live"])
