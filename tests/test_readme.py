@@ -121,9 +121,7 @@ async def test_the_readmes_first_query_runs_as_pasted_over_graphiqls_own(databas
             await page.wait_for_function(
                 "(s) => document.querySelector(s).CodeMirror.getValue().trim() !== ''", arg=RESULT, timeout=30_000
             )
-            result = json.loads(
-                await page.evaluate("(s) => document.querySelector(s).CodeMirror.getValue()", RESULT)
-            )
+            result = json.loads(await page.evaluate("(s) => document.querySelector(s).CodeMirror.getValue()", RESULT))
         finally:
             await browser.close()
     assert mismatches(json.loads(answer), result) == []
