@@ -1,11 +1,15 @@
 """The demo clinic: an Arizona facility with payers, band tables, staff and patients.
 
 Idempotent: every record has a fixed id derived from its name, and existing ids are skipped.
+What it shows does not depend on the day or the hour it is loaded: its past is last week's
+sessions, every row marked; the programs' schedule starts next Monday; and today's four sessions
+sit at fixed offsets from the one in progress, each whole and within one day (`staged_windows`).
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -326,13 +330,50 @@ GROUPS = [
 ]
 
 
+PHOENIX = ZoneInfo("America/Phoenix")
+SESSION_MINUTES = 90  # the grief circle's and the CBT group's length
+LATEST_START = timedelta(hours=22, minutes=29)  # a 90-minute session that ends at 23:59, within its day
+LATE_BY = timedelta(minutes=10)  # when the live session's LATE members arrived, after its start
+
+
+@dataclass(frozen=True)
+class Window:
+    starts_at: datetime
+    ends_at: datetime
+
+
+def staged_windows(now: datetime) -> dict[str, Window]:
+    """Where today's four sessions go for `now` (Phoenix wall time): each is SESSION_MINUTES long and
+    within one day, since no session spans midnight. The live one holds now (it started half an hour
+    ago, or at midnight just after it, or at LATEST_START late at night, so only in the day's last
+    minute has it ended); the ended one ran an hour before it, the billed one half an hour before that,
+    and the later one starts an hour after it. One that would span midnight moves whole to the day
+    before (the past ones, loaded in the small hours) or the day after (the later one, late at night)."""
+    length = timedelta(minutes=SESSION_MINUTES)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = (now - timedelta(minutes=30)).replace(second=0, microsecond=0)
+    start -= timedelta(minutes=start.minute % 5)
+    live = Window(*_within_its_day(min(max(start, midnight), midnight + LATEST_START), length, later=True))
+    ended = Window(*_within_its_day(live.starts_at - length - timedelta(minutes=60), length, later=False))
+    billed = Window(*_within_its_day(ended.starts_at - length - timedelta(minutes=30), length, later=False))
+    later = Window(*_within_its_day(live.ends_at + timedelta(minutes=60), length, later=True))
+    return {"billed": billed, "ended": ended, "live": live, "later": later}
+
+
+def _within_its_day(starts_at: datetime, length: timedelta, later: bool) -> tuple[datetime, datetime]:
+    """A window from `starts_at`, moved whole past midnight (`later`) or back before it if it would span it."""
+    day_end = starts_at.replace(hour=23, minute=59, second=0, microsecond=0)
+    if starts_at + length > day_end:
+        starts_at = day_end.replace(hour=0, minute=0) + timedelta(days=1) if later else day_end - length
+    return starts_at, starts_at + length
+
+
 async def _clinic_activity(demo: Demo) -> None:
-    phoenix = ZoneInfo("America/Phoenix")
-    today = demo.services.clock.now().astimezone(phoenix).date()
-    monday = today - timedelta(days=today.weekday())
+    now = demo.services.clock.now().astimezone(PHOENIX)  # one reading: the week and today's sessions agree
+    monday = now.date() - timedelta(days=now.weekday())
     groups = []
     for name, kind, lead, co, capacity, minutes, rule, start in GROUPS:
-        first = datetime.combine(monday, datetime.strptime(start, "%H:%M").time(), phoenix) if rule else None
+        first = datetime.combine(monday, datetime.strptime(start, "%H:%M").time(), PHOENIX) if rule else None
         group = await demo.run(
             scheduling.create_group,
             scheduling.NewGroup(
@@ -365,30 +406,25 @@ async def _clinic_activity(demo: Demo) -> None:
         for i in patients:
             await demo.run(enrollment.enroll_patient, group, demo_id("patient", i))
 
-    # A month of occurrences from each rule, from this week's Monday (so this week's compliance shows).
+    # Five weeks of occurrences from each rule, from next Monday: none of them is in the past whatever
+    # day the demo is loaded, and this week's compliance reads the rule itself.
+    next_monday = monday + timedelta(days=7)
     for group in (iop_am, iop_pm, php, anger):
-        await demo.run(scheduling.generate_occurrences, group, monday, monday + timedelta(days=34))
+        await demo.run(scheduling.generate_occurrences, group, next_monday, next_monday + timedelta(days=34))
 
-    # Today's sessions in each state, relative to now in Phoenix.
-    now = demo.services.clock.now().astimezone(phoenix)
-
-    async def occurrence(group: uuid.UUID, start: datetime, minutes: int):
-        # No session spans midnight: one that would is cut short at 23:59 of its day.
-        end = min(start + timedelta(minutes=minutes), start.replace(hour=23, minute=59))
-        start = min(start, end - timedelta(minutes=15))
+    async def occurrence(group: uuid.UUID, window: Window):
         added = await demo.run(
-            scheduling.add_occurrence, scheduling.NewOccurrence(group, start.date(), start.time(), end.time())
+            scheduling.add_occurrence,
+            scheduling.NewOccurrence(group, window.starts_at.date(), window.starts_at.time(), window.ends_at.time()),
         )
         return await demo.session_of(added)
 
-    def at(delta: timedelta) -> datetime:
-        """A start `delta` from now, on a five-minute mark, never before midnight of its own day."""
-        start = (now + delta).replace(second=0, microsecond=0)
-        return start.replace(minute=start.minute - start.minute % 5)
-
-    async def mark(entries, statuses) -> None:
+    async def mark(entries, statuses, late_arrival: datetime | None = None) -> None:
         for status, entry in zip(statuses, entries, strict=False):
-            await demo.run(attendance.set_attendance, entry.id, attendance.Mark(AttendanceStatus(status)))
+            arrived_at = late_arrival if status == "LATE" else None
+            await demo.run(
+                attendance.set_attendance, entry.id, attendance.Mark(AttendanceStatus(status), arrived_at=arrived_at)
+            )
 
     async def supervised(session) -> None:
         await demo.run(
@@ -408,14 +444,11 @@ async def _clinic_activity(demo: Demo) -> None:
         _, roster = await demo.session_of(added)
         await mark(roster, ["ABSENT" if entry.patient_id == AT_RISK_PATIENT else "ATTENDED" for entry in roster])
 
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    locked, locked_roster = await occurrence(grief, at(timedelta(hours=-5)), 90)
-    ended, ended_roster = await occurrence(cbt, at(timedelta(hours=-3)), 90)
-    # In progress now: started half an hour ago (or at midnight, just after it).
-    live, live_roster = await occurrence(cbt, max(at(timedelta(minutes=-30)), midnight), 90)
-    later = at(timedelta(hours=2))
-    if later.date() == now.date() and later.hour < 23:
-        await occurrence(grief, later, 90)
+    windows = staged_windows(now)
+    locked, locked_roster = await occurrence(grief, windows["billed"])
+    ended, ended_roster = await occurrence(cbt, windows["ended"])
+    live, live_roster = await occurrence(cbt, windows["live"])
+    await occurrence(grief, windows["later"])
 
     await mark(locked_roster, ["ATTENDED", "ATTENDED", "LATE", "ATTENDED"])
     await supervised(locked)
@@ -431,19 +464,16 @@ async def _clinic_activity(demo: Demo) -> None:
     # mark them (the mark that clears it bills the session).
     await mark(ended_roster[:-1], ["ABSENT" if i == 3 else "ATTENDED" for i in range(len(ended_roster) - 1)])
     await supervised(ended)
-    async with demo.services.sessionmaker() as db:
-        ended_issues = {i.code for i in (await billing_queries.previews(db, [ended.id]))[0].issues}
-    # Just after midnight the session is cut short at 23:59, and a short stay may bill nobody.
-    if BillingIssueCode.SUPERVISION_RATIO_BREACH in ended_issues:
-        await demo.run(
-            billing.accept_billing_issue,
-            ended.id,
-            BillingIssueCode.SUPERVISION_RATIO_BREACH,
-            "Second clinician in the room; documented per AHCCCS exception",
-        )
+    # Seven billable members and one supervisor present: the ratio warning, accepted with a note.
+    await demo.run(
+        billing.accept_billing_issue,
+        ended.id,
+        BillingIssueCode.SUPERVISION_RATIO_BREACH,
+        "Second clinician in the room; documented per AHCCCS exception",
+    )
     await _document_ended(demo, ended, ended_roster)
     # In the room now: mixed attendance, one supervisor present, so the preview shows issues.
-    await mark(live_roster, ["ATTENDED"] * 5 + ["LATE", "LATE", "ABSENT"])
+    await mark(live_roster, ["ATTENDED"] * 5 + ["LATE", "LATE", "ABSENT"], live.starts_at + LATE_BY)
     await supervised(live)
     # The facilitator has started the group note: member notes are drafts.
     await demo.run_as(

@@ -10,11 +10,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from collections import Counter
 from pathlib import Path
 
 import websockets
 
 QUERY = (Path(__file__).parent / "room-display" / "session_updates.graphql").read_text()
+
+
+def describe(update: dict) -> str:
+    """One line per update: its sequence and kind, the counts, and the billing preview's issues (repeats counted)."""
+    counts = update["session"]["attendance"]
+    preview = update["billingPreview"]
+    issues = Counter(issue["code"] for issue in preview["issues"])
+    return (
+        f"#{update['sequence']} {update['kind']}: {update['session']['title']} "
+        f"attended={counts['attended']} late={counts['late']} absent={counts['absent']} "
+        f"scheduled={counts['scheduled']} billable={preview['billableCount']} ready={preview['readyToBill']} "
+        f"issues={' '.join(code if n == 1 else f'{code}x{n}' for code, n in issues.items()) or '-'}"
+    )
 
 
 async def watch(url: str, token: str, session_id: str, count: int) -> None:
@@ -42,16 +56,7 @@ async def watch(url: str, token: str, session_id: str, count: int) -> None:
                 raise SystemExit(f"subscription ended: {message}")
             if message["payload"].get("errors"):
                 raise SystemExit(f"error: {message['payload']['errors']}")
-            update = message["payload"]["data"]["sessionUpdates"]
-            counts = update["session"]["attendance"]
-            preview = update["billingPreview"]
-            print(
-                f"#{update['sequence']} {update['kind']}: {update['session']['title']} "
-                f"attended={counts['attended']} late={counts['late']} absent={counts['absent']} "
-                f"scheduled={counts['scheduled']} billable={preview['billableCount']} "
-                f"ready={preview['readyToBill']} issues={[i['code'] for i in preview['issues']]}",
-                flush=True,
-            )
+            print(describe(message["payload"]["data"]["sessionUpdates"]), flush=True)
             seen += 1
             if count and seen >= count:
                 return

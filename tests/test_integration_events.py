@@ -303,8 +303,8 @@ async def test_every_event_types_ids_are_global_ids_that_node_resolves(gql, serv
         assert node == {"__typename": type_name, "id": global_id}
     assert set(resolved.values()) == set(EVENT_ID_TYPES.values())
 
-    # The README documents one payload of each type: the keys it shows are the keys events carry.
-    documented = readme_event_examples()
+    # docs/integrators.md documents one payload of each type: the keys it shows are the keys events carry.
+    documented = documented_event_examples()
     assert set(documented) == EVENT_TYPES
     for event in events:
         example = documented[event["type"]]
@@ -315,10 +315,10 @@ async def test_every_event_types_ids_are_global_ids_that_node_resolves(gql, serv
         assert set(event["payload"]["globalIds"]) <= set(example["globalIds"]), event["type"]
 
 
-def readme_event_examples() -> dict[str, dict]:
+def documented_event_examples() -> dict[str, dict]:
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    text = (Path(__file__).resolve().parent.parent / "docs" / "integrators.md").read_text()
     block = text.split("One of each from the demo", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
     examples = [json.loads(line) for line in block.splitlines() if line.strip()]
     return {e["type"]: e["payload"] for e in examples}

@@ -148,9 +148,9 @@ async def test_the_gql_script_reports_the_code_of_a_refused_mutation(shell_env, 
     assert refused.strip() == "LOCKED"
 
 
-async def test_the_readmes_curl_line_gets_the_409_locked(shell_env, participants):
-    readme = (ROOT / "README.md").read_text()
-    block = readme.split("The attendance guide's 409, from curl:\n\n```sh\n", 1)[1].split("```", 1)[0]
+async def test_the_facilitator_walkthroughs_curl_line_gets_the_409_locked(shell_env, participants):
+    page = (ROOT / "docs" / "walkthroughs" / "facilitator.md").read_text()
+    block = re.split(r"the attendance guide's 409,\s+from curl:\n\n```sh\n", page, maxsplit=1)[1].split("```", 1)[0]
     script = block.replace("http://127.0.0.1:8000/graphql", shell_env["GS_GRAPHQL_URL"]).replace(
         "<id>", participants["locked"]
     )

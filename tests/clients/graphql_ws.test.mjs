@@ -1,5 +1,6 @@
 // graphql-ws in Node, as a room display runs it: the server closes the socket with 4401 when the
-// token that opened it expires, and the README's display reconnects with a fresh token.
+// token that opened it expires, and the display of docs/integrators.md (examples/room-display/display.mjs)
+// reconnects with a fresh token.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { pathToFileURL } from "node:url";
