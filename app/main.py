@@ -23,16 +23,16 @@ from app.db.migrate import upgrade
 from app.events import relay
 from app.events.consumers import clinical_sessions
 from app.events.feed import FeedRunner
-from app.graphiql import ASSETS_PATH, graphiql_assets
+from app.http.calendar import CALENDAR_ROUTES, redact_feed_secrets
+from app.http.display import DISPLAY_ROUTES
+from app.http.graphiql import ASSETS_PATH, graphiql_assets
+from app.http.view import GraphQLView
 from app.live.runtime import start_live, stop_live
 from app.operations.billing_pipeline import sweep_forever
 from app.operations.displays import PairingAttempts, RecentAttempts
 from app.schema.live.cluster import cluster_renderer
 from app.schema.root import build_schema
 from app.services import Services
-from app.web import GraphQLView
-from app.web_calendar import CALENDAR_ROUTES, redact_feed_secrets
-from app.web_display import DISPLAY_ROUTES
 
 log = logging.getLogger("app")
 

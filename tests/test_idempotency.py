@@ -215,7 +215,7 @@ async def test_a_replay_goes_only_to_a_token_with_the_first_callers_scopes_and_f
 async def test_a_stored_response_is_encrypted_at_rest(http, clinic, database_url):
     import asyncpg
 
-    from app.idempotency import ResponseSeal
+    from app.http.idempotency import ResponseSeal
     from tests.conftest import SECRET, asyncpg_dsn
 
     first = await post(http, patient_body(clinic), "sealed", token=make_token(subject="nurse-b"))

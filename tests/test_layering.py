@@ -1,6 +1,7 @@
 """The layers of docs/architecture.md hold: each package imports only the layers below it, the
-rules import no framework, nothing but the entry points imports the schema, and no import circle
-exists (counting imports inside functions and under TYPE_CHECKING, so none can hide one)."""
+rules import no framework, nothing but the edge and the entry points imports the schema, the top of
+app/ holds only the foundation and the process's entry points, and no import circle exists
+(counting imports inside functions and under TYPE_CHECKING, so none can hide one)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ ALLOWED: dict[str, set[str]] = {
     "app.operations": {"app.live", "app.db", "app.rules"} | FOUNDATION,
     "app.events": {"app.operations", "app.live", "app.db", "app.rules"} | FOUNDATION,
     "app.schema": {"app.operations", "app.live", "app.db", "app.rules"} | FOUNDATION,
+    "app.http": {"app.schema", "app.operations", "app.live", "app.db", "app.rules"} | FOUNDATION,
 }
-ENTRY_POINTS = {"app.web", "app.main", "app.cli", "app.cli_entry", "app.demo", "app.idempotency"}
+# The process: the application, its lifespan, the command line and the demo clinic.
+ENTRY_POINTS = {"app.main", "app.cli", "app.cli_entry", "app.demo"}
 # Frameworks a layer must not touch.
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "app.rules": ("sqlalchemy", "strawberry", "starlette", "graphql", "asyncpg", "broadcaster"),
@@ -104,15 +107,20 @@ def test_lower_layers_import_no_web_or_graphql_framework(layer):
     assert wrong == []
 
 
-def test_only_the_entry_points_import_the_schema():
+def test_only_the_edge_and_the_entry_points_import_the_schema():
     wrong = [
         f"{module} imports {target}"
         for module, imported in app_imports().items()
-        if not module.startswith("app.schema") and module not in ENTRY_POINTS
+        if layer_of(module) not in {"app.schema", "app.http"} and module not in ENTRY_POINTS
         for target in imported
         if target.startswith("app.schema")
     ]
     assert wrong == []
+
+
+def test_the_top_of_app_holds_only_the_foundation_and_the_entry_points():
+    top = {name for name, path in modules().items() if name.count(".") == 1 and path.name != "__init__.py"}
+    assert top == FOUNDATION | ENTRY_POINTS
 
 
 def test_no_import_is_made_inside_a_function_except_the_listed_ones():

@@ -15,6 +15,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,12 +27,16 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
 from app.auth import Principal
 from app.db.models import IdempotencyKey
 from app.db.queries import idempotency as queries
+from app.http.bodies import read_body, replaying
+from app.http.negotiation import JSON
+from app.http.statuses import busy_response
 
 HEADER = "idempotency-key"
 TTL = timedelta(hours=24)
@@ -45,6 +50,8 @@ OTHER_CALLER = (
 )
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger(__name__)
 
 
 def idempotency_key(scope: Scope) -> str | None:
@@ -80,34 +87,6 @@ def _request_hash(document: Any) -> str:
     """Bodies that differ only in whitespace or key order are the same request."""
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-async def read_body(receive: Receive, limit: int) -> bytes | None:
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks)
-
-
-def replaying(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 class ResponseSeal:
@@ -292,3 +271,24 @@ async def _run_and_record(  # noqa: PLR0917 - the ASGI triple travels with the k
             await keys.record(subject, key, captured.status, captured.body.decode("utf-8", "replace"))
         else:
             await keys.release(subject, key)
+
+
+async def answer_idempotently(  # noqa: PLR0917 - the ASGI triple travels with the keys
+    keys: IdempotencyKeys, key: str, scope: Scope, receive: Receive, send: Send, app: ASGIApp, *, max_body: int
+) -> None:
+    """The endpoint's keyed request: run (or replayed) once; 503 when no database connection was free
+    to claim its key."""
+    answered = False
+
+    async def sending(message: Message) -> None:
+        nonlocal answered
+        answered = answered or message["type"] == "http.response.start"
+        await send(message)
+
+    try:
+        await run_idempotently(keys, scope["state"]["principal"], key, scope, receive, sending, app, max_body=max_body)
+    except PoolTimeout:
+        if answered:  # recording the response failed after it was sent; a retry waits, then CONFLICT
+            log.warning("recording an idempotent response failed: no database connection was free")
+            return
+        await busy_response(scope["state"].get("media_type", JSON))(scope, receive, send)

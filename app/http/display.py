@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from app.errors import Conflict
-from app.graphiql import WEB_ASSETS
+from app.http.assets import ASSETS
 from app.operations import displays as ops
 from app.operations.work import unit_of_work
 from app.rules.displays import PAIRING_CODE_TTL, format_code
@@ -27,7 +27,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 @cache
 def display_page() -> str:
-    return (WEB_ASSETS / "display.html").read_text(encoding="utf-8")
+    return (ASSETS / "display.html").read_text(encoding="utf-8")
 
 
 # The page holds a device credential: it runs only its own files and talks only to this server.
@@ -92,5 +92,5 @@ DISPLAY_ROUTES = [
     Route("/display", page, methods=["GET"]),
     Route("/display/pairings", start_pairing, methods=["POST"]),
     Route("/display/pairings/claim", claim, methods=["POST"]),
-    Mount("/display/assets", StaticFiles(directory=WEB_ASSETS / "display")),
+    Mount("/display/assets", StaticFiles(directory=ASSETS / "display")),
 ]
