@@ -1,20 +1,25 @@
 """The Strawberry (and graphql-core) methods our classes override, and the private ones the edge calls
-(app/http/strawberry_internals.py), keep the signatures they were written against. An upgrade that
+(app/http/strawberry_internals.py), keep the signatures they were written against; the private
+attributes the live renderer reads (app/schema/live/cluster.py) are still there. An upgrade that
 changes one fails here, naming it, instead of failing a client; after reading the new code, record
 the new signature below."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import pkgutil
 
 import pytest
+from graphql import GraphQLSchema
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.async_base_view import AsyncBaseHTTPView
 from strawberry.subscriptions.protocols.graphql_transport_ws import handlers as transport_ws
+from strawberry.types import Info
 
 import app
+from app.schema.root import schema
 
 FRAMEWORKS = ("strawberry", "graphql")
 
@@ -166,3 +171,8 @@ def test_the_private_strawberry_methods_we_call_keep_their_signatures(owner, nam
 def test_the_websocket_adapter_still_keeps_the_starlette_socket_as_ws():
     assert "self.ws = response" in inspect.getsource(ASGIWebSocketAdapter.__init__)
     assert isinstance(transport_ws._OperationStreamClosed, type)
+
+
+def test_the_private_attributes_the_live_renderer_reads_are_still_there():
+    assert isinstance(schema._schema, GraphQLSchema)
+    assert "_raw_info" in {field.name for field in dataclasses.fields(Info)}

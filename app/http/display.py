@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 from app.errors import Conflict
 from app.http.assets import ASSETS
 from app.operations import displays as ops
-from app.operations.work import unit_of_work
+from app.operations.work import Services, unit_of_work
 from app.rules.displays import PAIRING_CODE_TTL, format_code
 
 POLL_SECONDS = 2
@@ -44,7 +44,7 @@ async def page(request: Request) -> Response:
 
 
 async def start_pairing(request: Request) -> Response:
-    services = request.app.state.services
+    services: Services = request.app.state.services
     client = request.client.host if request.client else "unknown"
     try:
         async with unit_of_work(services, "display-pairing") as uow:
@@ -76,7 +76,7 @@ async def claim(request: Request) -> Response:
         return JSONResponse(
             {"error": 'Send {"claim": "<the secret /display/pairings gave>"}'}, status_code=400, headers=NO_STORE
         )
-    services = request.app.state.services
+    services: Services = request.app.state.services
     async with unit_of_work(services, "display-pairing") as uow:
         claimed = await ops.claim_credential(uow, secret, services.settings.jwt_secret)
     answer: dict = {"state": claimed.state.value}

@@ -28,10 +28,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
 from app.auth import Principal
+from app.clock import Clock
 from app.db.models import IdempotencyKey
 from app.db.queries import idempotency as queries
 from app.http.bodies import read_body, replaying
@@ -140,21 +142,22 @@ class _Captured:
 class IdempotencyKeys:
     """The key store for one process: claim, record, replay, purge."""
 
-    def __init__(self, services) -> None:
-        self.services = services
-        self.seal = ResponseSeal(services.settings.jwt_secret)
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, secret: str) -> None:
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.seal = ResponseSeal(secret)
         self._last_purge: datetime | None = None
 
     async def purge_expired(self, now: datetime) -> None:
         if self._last_purge is not None and now - self._last_purge < PURGE_EVERY:
             return
         self._last_purge = now
-        async with self.services.sessionmaker() as db, db.begin():
+        async with self.sessionmaker() as db, db.begin():
             await queries.purge_older_than(db, now - TTL)
 
     async def claim(self, principal: Principal, key: str, request_hash: str, now: datetime) -> bool:
         """True when this request owns the key: new, or the old use has expired."""
-        async with self.services.sessionmaker() as db, db.begin():
+        async with self.sessionmaker() as db, db.begin():
             return await queries.claim(
                 db,
                 principal.subject,
@@ -167,18 +170,18 @@ class IdempotencyKeys:
             )
 
     async def find(self, subject: str, key: str) -> IdempotencyKey | None:
-        async with self.services.sessionmaker() as db:
+        async with self.sessionmaker() as db:
             return await queries.find(db, subject, key)
 
     async def record(self, subject: str, key: str, status: int, body: str) -> None:
-        async with self.services.sessionmaker() as db, db.begin():
+        async with self.sessionmaker() as db, db.begin():
             row = await queries.lock(db, subject, key)
             if row is not None:
                 row.status_code, row.sealed_response = status, self.seal.seal(subject, key, body)
 
     async def release(self, subject: str, key: str) -> None:
         """The request died without a response: let a retry run it."""
-        async with self.services.sessionmaker() as db, db.begin():
+        async with self.sessionmaker() as db, db.begin():
             await queries.release_unanswered(db, subject, key)
 
 
@@ -212,7 +215,7 @@ async def run_idempotently(  # noqa: PLR0917 - the ASGI triple travels with the 
         )
         return
     request_hash = _request_hash(document)
-    clock = keys.services.clock
+    clock = keys.clock
     await keys.purge_expired(clock.now())
     deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
     while True:

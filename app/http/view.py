@@ -52,10 +52,10 @@ from app.http.statuses import (
 )
 from app.http.strawberry_internals import stream_transport
 from app.http.websocket import AuthenticatingTransportWsHandler
+from app.operations.work import Services
 from app.schema.context import Context
 from app.schema.errors import RETRY_AFTER_SECONDS
-from app.schema.root import MAX_TOKENS
-from app.services import Services
+from app.schema.root import MAX_TOKENS, Schema
 
 STREAM_NEEDED = (
     'A subscription over HTTP needs Accept: multipart/mixed;subscriptionSpec="1.0" (multipart subscriptions) '
@@ -66,8 +66,8 @@ STREAM_NEEDED = (
 class GraphQLView(GraphQL):
     graphql_transport_ws_handler_class = AuthenticatingTransportWsHandler
 
-    def __init__(self, schema: Any, services: Services | None, settings: Any = None) -> None:
-        settings = settings or services.settings
+    def __init__(self, schema: Schema, services: Services) -> None:
+        settings = services.settings
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.dev else None,
@@ -82,6 +82,7 @@ class GraphQLView(GraphQL):
         self.settings = settings
         self.persisted_queries = PersistedQueries()
         self.payloads = EncodedPayloads(self.encode_json)
+        self.idempotency_keys = IdempotencyKeys(services.sessionmaker, services.clock, settings.jwt_secret)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """An HTTP request passes, in order: negotiation and its request id, the token and the body's
@@ -103,7 +104,7 @@ class GraphQLView(GraphQL):
         key = idempotency_key(scope)
         if key is not None:
             await answer_idempotently(
-                self._idempotency_keys(), key, scope, receive, send, super().__call__, max_body=MAX_BODY_BYTES
+                self.idempotency_keys, key, scope, receive, send, super().__call__, max_body=MAX_BODY_BYTES
             )
             return
         await super().__call__(scope, receive, send)
@@ -141,12 +142,6 @@ class GraphQLView(GraphQL):
             return scope, receive, request_error_response(media_type, NOT_FOUND_CODE, NOT_FOUND_MESSAGE)
         except BadInput as error:
             return scope, receive, request_error_response(media_type, ErrorCode.BAD_USER_INPUT.value, error.message)
-
-    def _idempotency_keys(self) -> IdempotencyKeys:
-        keys = self.services.idempotency_keys
-        if keys is None:
-            keys = self.services.idempotency_keys = IdempotencyKeys(self.services)
-        return keys
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         """The page for a browser's navigation only: a GET that asks for HTML and carries no operation
