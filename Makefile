@@ -37,10 +37,10 @@ fuzz: $(STAMP)
 clean:
 	rm -rf $(VENV) .data .cache tests/clients/node_modules
 
-# The GraphiQL page's files, fetched again unchanged from the npm registry (app/web_assets/graphiql/README.md).
+# The GraphiQL page's files, fetched again unchanged from the npm registry (app/http/assets/graphiql/README.md).
 GRAPHIQL_VERSION := 4.1.2
 REACT_VERSION := 18.3.1
-GRAPHIQL_ASSETS := app/web_assets/graphiql
+GRAPHIQL_ASSETS := app/http/assets/graphiql
 VENDOR := .cache/vendor
 
 vendor-graphiql:
@@ -55,9 +55,9 @@ vendor-graphiql:
 	cp $(VENDOR)/react-dom-$(REACT_VERSION)/package/LICENSE $(GRAPHIQL_ASSETS)/LICENSE.react-dom
 	cp $(VENDOR)/graphiql-$(GRAPHIQL_VERSION)/package/LICENSE $(GRAPHIQL_ASSETS)/LICENSE.graphiql
 
-# The room display's graphql-ws client (its ESM build), fetched again unchanged (app/web_assets/display/README.md).
+# The room display's graphql-ws client (its ESM build), fetched again unchanged (app/http/assets/display/README.md).
 GRAPHQL_WS_VERSION := 6.4.2
-DISPLAY_ASSETS := app/web_assets/display
+DISPLAY_ASSETS := app/http/assets/display
 
 vendor-graphql-ws:
 	rm -rf $(VENDOR)/graphql-ws && mkdir -p $(VENDOR)/graphql-ws

@@ -32,9 +32,9 @@ def serve(
     import uvicorn
 
     from app.auth import ALL_SCOPES, FACILITATOR_SCOPES, mint_token
-    from app.http_server import deadline_protocol
+    from app.http.bodies import MAX_BODY_BYTES
+    from app.http.server_protocol import deadline_protocol
     from app.main import create_app
-    from app.web import MAX_BODY_BYTES
 
     settings = Settings.from_env()
     if workers > 1 and settings.broadcast_url.startswith("memory://"):
@@ -77,7 +77,7 @@ def serve(
             "app.main:app_from_env",
             factory=True,
             workers=workers,
-            http="app.http_server:SettingsDeadlineHttpToolsProtocol",
+            http="app.http.server_protocol:SettingsDeadlineHttpToolsProtocol",
             **options,
         )
         return

@@ -34,7 +34,7 @@ class Settings:
     # Database connections one request may hold at once for its root fields' reads (batched loads
     # share one more): 30 aliases of a list no longer take 30 connections from everyone else.
     db_connections_per_request: int = 3
-    # Seconds a client has to send a request's headers, then its body (app.http_server).
+    # Seconds a client has to send a request's headers, then its body (app.http.server_protocol).
     header_timeout: float = 10.0
     body_timeout: float = 30.0
     # Pairing codes one client address may ask for per ten minutes (a room display asks once per code;

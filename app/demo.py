@@ -23,14 +23,13 @@ from app.db.queries import sessions as session_queries
 from app.db.queries.common import Page, insert_missing
 from app.ids import encode_id
 from app.operations import attendance, billing, billing_pipeline, enrollment, notes, scheduling
-from app.operations.work import unit_of_work
+from app.operations.work import Services, unit_of_work
 from app.rules.attendance import AttendanceStatus
 from app.rules.billing import BillingIssueCode
 from app.rules.notes import Participation, RiskFlag, SignedNoteRule
 from app.rules.reference import StaffAssignmentRole
 from app.rules.scheduling import GroupType
 from app.rules.visits import Modality
-from app.services import Services
 
 NAMESPACE = uuid.UUID("6f1c3f52-59a4-4d43-9d55-2a6b4c1e8a10")
 

@@ -1,11 +1,14 @@
-"""The ASGI application: lifespan (database, migrations, background work) and routes."""
+"""The process, composed here: every dependency built once (`open_services`), and the ASGI application
+with its lifespan (live updates and background loops) and routes."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Coroutine
+from dataclasses import replace
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -13,6 +16,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 
 from app.clock import Clock
 from app.clock import clock as default_clock
@@ -20,33 +24,26 @@ from app.config import Settings
 from app.db.embedded import EmbeddedPostgres
 from app.db.engine import make_engine, make_sessionmaker, ping
 from app.db.migrate import upgrade
-from app.events import relay
 from app.events.consumers import clinical_sessions
 from app.events.feed import FeedRunner
-from app.graphiql import ASSETS_PATH, graphiql_assets
-from app.live.runtime import start_live, stop_live
+from app.events.relay import Relay
+from app.http.calendar import CALENDAR_ROUTES, redact_feed_secrets
+from app.http.display import DISPLAY_ROUTES
+from app.http.graphiql import ASSETS_PATH, graphiql_assets
+from app.http.view import GraphQLView
+from app.live.backends import broadcast_url, make_broadcast
+from app.live.runtime import Live
 from app.operations.billing_pipeline import sweep_forever
 from app.operations.displays import PairingAttempts, RecentAttempts
-from app.schema.live.cluster import cluster_renderer
+from app.operations.work import Services, UnitsOfWork
+from app.schema.live.cluster import SchemaRenderer
 from app.schema.root import build_schema
-from app.services import Services
-from app.web import GraphQLView
-from app.web_calendar import CALENDAR_ROUTES, redact_feed_secrets
-from app.web_display import DISPLAY_ROUTES
 
 log = logging.getLogger("app")
 
 # The outbox feed's consumers this process runs, in order.
 CONSUMERS = (clinical_sessions.CONSUMER,)
 
-Hook = Callable[[Services], Awaitable[None]]
-# Run once the services exist, before serving. The outbox relay uses the broadcaster that
-# start_live connects, so it starts after it and stops before it.
-STARTUP_HOOKS: tuple[Hook, ...] = (start_live, relay.start)
-SHUTDOWN_HOOKS: tuple[Hook, ...] = (relay.stop, stop_live)
-# Background loops while serving: the billing sweep and the relay's safety-net timer (the feed
-# runner's timer is started beside them).
-BACKGROUND_TASKS: tuple[Hook, ...] = (sweep_forever, relay.run)
 
 # What a browser client may send across origins: ours, and the tracing headers browsers' telemetry adds.
 CORS_REQUEST_HEADERS = (
@@ -65,9 +62,13 @@ CORS_EXPOSED_HEADERS = ("Idempotent-Replayed", "X-Request-Id")
 
 @contextlib.asynccontextmanager
 async def open_services(
-    settings: Settings, *, migrate: bool = True, clock: Clock = default_clock
+    settings: Settings, *, migrate: bool = True, clock: Clock = default_clock, serving: bool = False
 ) -> AsyncIterator[Services]:
-    """Database (embedded when no DATABASE_URL), migrations, engine; stopped cleanly on exit."""
+    """Every dependency of a process, built once and in order: the database (embedded when no
+    DATABASE_URL; migrated), live updates on the broadcaster, the relay, the feed runner, the units
+    of work. `serving`: the server's, whose units of work stage live updates and hand committed events
+    to the relay; the command line's do neither (the server's relay publishes their events).
+    The database is stopped cleanly on exit."""
     embedded = None
     url = settings.database_url
     if url is None:
@@ -79,23 +80,55 @@ async def open_services(
         engine = make_engine(
             url, pool_size=settings.db_pool_size, pool_timeout=settings.db_pool_timeout, pgbouncer=settings.db_pgbouncer
         )
-        services = Services(
-            settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine), clock=clock, database_url=url
+        sessionmaker = make_sessionmaker(engine)
+        broadcast = broadcast_url(settings.broadcast_url, url)
+        live = Live(make_broadcast(broadcast), sessionmaker, clock, broadcast_url=broadcast, database_url=url)
+        relay = Relay(sessionmaker, clock, live.broadcast, notify_in_transaction=live.publisher.notify_in_transaction)
+        units = UnitsOfWork(
+            sessionmaker,
+            clock,
+            settings.finalize_hours,
+            live=live.publisher if serving else None,
+            # Sessions follow their occurrences in the scheduling change's own transaction too.
+            in_transaction=clinical_sessions.IN_TRANSACTION,
+            in_transaction_runs=clinical_sessions.IN_TRANSACTION_RUNS,
         )
-        # Consumers of the event feed run after each commit in every entry point (server and CLI).
-        services.feed = FeedRunner(services, CONSUMERS)
-        # ... and sessions follow their occurrences in the scheduling change's own transaction too.
-        services.in_transaction = clinical_sessions.IN_TRANSACTION
-        services.in_transaction_runs = clinical_sessions.IN_TRANSACTION_RUNS
-        services.pairing_attempts = PairingAttempts()
-        services.code_requests = RecentAttempts()
+        # The consumers' own units of work hand their events to the relay only (a drain that recorded
+        # events goes round again by itself); every other unit of work to the consumers, then the relay.
+        feed = FeedRunner(replace(units, runners=(relay,) if serving else ()), CONSUMERS)
+        units = replace(units, runners=(feed, relay) if serving else (feed,))
         try:
-            yield services
+            yield Services(
+                settings=settings,
+                clock=clock,
+                engine=engine,
+                sessionmaker=sessionmaker,
+                database_url=url,
+                live=live,
+                feed=feed,
+                relay=relay,
+                units=units,
+                pairing_attempts=PairingAttempts(),
+                code_requests=RecentAttempts(),
+            )
         finally:
             await engine.dispose()
     finally:
         if embedded is not None:
             await asyncio.to_thread(embedded.stop)
+
+
+def background_loops(services: Services) -> list[Coroutine[Any, Any, None]]:
+    """While serving: the feed runner's and the relay's timers (the safety net behind their kicks
+    after each commit), and the billing sweep."""
+    return [services.feed.run_forever(), services.relay.run_forever(), sweep_forever(services)]
+
+
+class GraphQLEndpoint:
+    """/graphql over HTTP and websocket: the view the lifespan made with the process's services."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await scope["app"].state.graphql(scope, receive, send)
 
 
 def create_app(
@@ -110,17 +143,11 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_services(settings, clock=clock) as services:
+        async with open_services(settings, clock=clock, serving=True) as services:
             app.state.services = services
-            app.state.graphql.services = services
-            services.live_render = cluster_renderer(schema, services)
-            feed = services.feed
-            for hook in STARTUP_HOOKS:
-                await hook(services)
-            tasks = []
-            if background:
-                tasks.append(asyncio.create_task(feed.run_forever()))
-                tasks.extend(asyncio.create_task(run(services)) for run in BACKGROUND_TASKS)
+            app.state.graphql = GraphQLView(schema, services)
+            await services.live.start(SchemaRenderer(schema, services) if settings.live_build_once else None)
+            tasks = [asyncio.create_task(loop) for loop in background_loops(services)] if background else []
             try:
                 yield
             finally:
@@ -129,10 +156,7 @@ def create_app(
                 for task in tasks:
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await task
-                for hook in SHUTDOWN_HOOKS:
-                    await hook(services)
-
-    graphql = GraphQLView(schema, services=None, settings=settings)  # services arrive with the lifespan
+                await services.live.stop()
 
     async def healthz(request: Request) -> JSONResponse:
         try:
@@ -154,6 +178,7 @@ def create_app(
                 max_age=600,
             )
         )
+    graphql = GraphQLEndpoint()
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
@@ -161,15 +186,9 @@ def create_app(
         *CALENDAR_ROUTES,
         *DISPLAY_ROUTES,
     ]
-    if graphql.graphql_ide:
+    if settings.dev:  # the GraphiQL page (GraphQLView) and the files it loads
         routes.append(Mount(ASSETS_PATH, graphiql_assets()))
-    app = Starlette(
-        routes=routes,
-        middleware=middleware,
-        lifespan=lifespan,
-    )
-    app.state.graphql = graphql
-    return app
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 
 def app_from_env() -> Starlette:

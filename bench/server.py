@@ -45,17 +45,16 @@ def real_app():
     application = main.create_app(Settings.from_env())
 
     def extra(request: Request) -> dict:
-        services = request.app.state.services
-        hub = services.hub
-        cluster = services.live_publisher.cluster if services.live_publisher else None
+        live = request.app.state.services.live
+        cluster = live.publisher.cluster
         return {
-            "previews": services.session_states.previews if services.session_states else 0,
+            "previews": live.session_states.previews,
             # Changes read and executed here: by the hub for its watchers, and for the cluster
             # after a commit (GS_LIVE_BUILD_ONCE=1).
-            "builds": (hub.builds if hub else 0) + (cluster.builds if cluster else 0),
-            "forwarded": hub.forwarded if hub else 0,
-            "shapes": services.live_shapes.count if services.live_shapes else 0,
-            "watchers": hub.watcher_count if hub else None,
+            "builds": live.hub.builds + (cluster.builds if cluster else 0),
+            "forwarded": live.hub.forwarded,
+            "shapes": live.shapes.count if live.shapes else 0,
+            "watchers": live.hub.watcher_count,
             "encoded_payloads": request.app.state.graphql.payloads.encoded,
         }
 

@@ -308,7 +308,7 @@ async def test_a_feed_shows_ninety_days_back_and_everything_ahead(gql, http, hud
 
 
 def test_the_access_log_shows_a_feed_address_without_its_secret(app):
-    from app.web_calendar import RedactFeedSecrets
+    from app.http.calendar import RedactFeedSecrets
 
     access = logging.getLogger("uvicorn.access")
     assert any(isinstance(f, RedactFeedSecrets) for f in access.filters)  # installed by create_app

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.negotiation import GRAPHQL_RESPONSE_JSON, JSON, response_media_type
+from app.http.negotiation import GRAPHQL_RESPONSE_JSON, JSON, response_media_type
 from tests.conftest import make_token
 from tests.support.builders_sessions import SET_ATTENDANCE, create_session, lock_session
 

@@ -10,7 +10,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.db import models
-from tests.conftest import GRAPHQL_ACCEPT, make_token
+from app.http.idempotency import IdempotencyKeys
+from tests.conftest import GRAPHQL_ACCEPT, SECRET, make_token
 from tests.support.builders_sessions import CREATE_SESSION, SET_ATTENDANCE, at, create_session
 
 SESSIONS = '{ groupSessions(filter: {from: "2026-03-01", to: "2026-03-31"}) { totalCount } }'
@@ -118,12 +119,13 @@ async def test_keys_belong_to_the_token_subject(http, gql, clinic):
     assert await session_count(gql) == 2
 
 
-async def test_a_key_expires_after_24_hours_and_is_purged(http, gql, clinic, services, test_clock):
+async def test_a_key_expires_after_24_hours_and_is_purged(http, gql, clinic, services, test_clock, app):
     await post(http, create_body(clinic), "daily")
     test_clock.advance(timedelta(hours=23))
     assert (await post(http, create_body(clinic), "daily")).headers.get("idempotent-replayed") == "true"
     test_clock.advance(timedelta(hours=2))
-    services.idempotency_keys = None  # a fresh process: purges on its first keyed request
+    # A fresh process: it purges on its first keyed request.
+    app.state.graphql.idempotency_keys = IdempotencyKeys(services.sessionmaker, services.clock, SECRET)
     await post(http, create_body(clinic, "Other"), "another-key")
     assert {row.key for row in await key_rows(services)} == {"another-key"}
     response = await post(http, create_body(clinic), "daily")
@@ -215,7 +217,7 @@ async def test_a_replay_goes_only_to_a_token_with_the_first_callers_scopes_and_f
 async def test_a_stored_response_is_encrypted_at_rest(http, clinic, database_url):
     import asyncpg
 
-    from app.idempotency import ResponseSeal
+    from app.http.idempotency import ResponseSeal
     from tests.conftest import SECRET, asyncpg_dsn
 
     first = await post(http, patient_body(clinic), "sealed", token=make_token(subject="nurse-b"))

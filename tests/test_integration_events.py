@@ -183,9 +183,13 @@ async def test_an_event_left_unpublished_is_published_by_the_next_pass(services)
 
 async def test_concurrent_relay_passes_publish_each_event_exactly_once(services):
     ids = await insert_events(services, 450)
-    broadcast = services.broadcast
+    in_transaction = services.live.publisher.notify_in_transaction
+    passes = [
+        publish_pending(services.sessionmaker, services.clock, services.broadcast, notify_in_transaction=in_transaction)
+        for _ in range(4)
+    ]
     async with listening(services) as collect:
-        counts = await asyncio.gather(*(publish_pending(services, broadcast) for _ in range(4)))
+        counts = await asyncio.gather(*passes)
         messages = await collect()
     assert sum(counts) == 450
     assert sorted(int(m["id"]) for m in messages) == ids

@@ -1,6 +1,7 @@
 """The layers of docs/architecture.md hold: each package imports only the layers below it, the
-rules import no framework, nothing but the entry points imports the schema, and no import circle
-exists (counting imports inside functions and under TYPE_CHECKING, so none can hide one)."""
+rules import no framework, nothing but the edge and the entry points imports the schema, the top of
+app/ holds only the foundation and the process's entry points, and no import circle exists
+(counting imports inside functions and under TYPE_CHECKING, so none can hide one)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,12 @@ import pytest
 
 APP = Path(__file__).resolve().parent.parent / "app"
 
-FOUNDATION = {"app.errors", "app.ids", "app.clock", "app.config", "app.auth", "app.services"}
+# Any layer may import these; they import only each other (and the standard library, third parties).
+FOUNDATION = {"app.errors", "app.ids", "app.clock", "app.config", "app.auth"}
+# ...and these, with why. No layer with I/O: nothing that could import the foundation's users back.
+FOUNDATION_ALSO_IMPORTS = {
+    "app.rules.scopes": "auth mints and reads tokens in the scopes' vocabulary; the rules import only app.errors",
+}
 # What each layer may import from app/, besides itself.
 ALLOWED: dict[str, set[str]] = {
     "app.rules": {"app.errors"},
@@ -22,8 +28,10 @@ ALLOWED: dict[str, set[str]] = {
     "app.schema": {"app.operations", "app.live", "app.db", "app.rules"} | FOUNDATION,
     # The test payer reads and writes files through the pure EDI rules, and touches nothing of the service.
     "app.payer_sim": {"app.rules", "app.errors"},
+    "app.http": {"app.schema", "app.operations", "app.live", "app.db", "app.rules"} | FOUNDATION,
 }
-ENTRY_POINTS = {"app.web", "app.main", "app.cli", "app.cli_entry", "app.demo", "app.idempotency"}
+# The process: the application, its lifespan, the command line and the demo clinic.
+ENTRY_POINTS = {"app.main", "app.cli", "app.cli_entry", "app.demo"}
 # Frameworks a layer must not touch.
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "app.rules": ("sqlalchemy", "strawberry", "starlette", "graphql", "asyncpg", "broadcaster"),
@@ -78,6 +86,11 @@ def app_imports() -> dict[str, set[str]]:
     return {m: {i for i, _ in imports(p) if i in known and i != m} for m, p in known.items()}
 
 
+def foundation_breaches(graph: dict[str, set[str]]) -> list[str]:
+    allowed = FOUNDATION | set(FOUNDATION_ALSO_IMPORTS)
+    return [f"{module} imports {target}" for module in sorted(FOUNDATION) for target in sorted(graph[module] - allowed)]
+
+
 def breaches(graph: dict[str, set[str]], layer: str) -> list[str]:
     wrong = []
     for module, imported in graph.items():
@@ -95,6 +108,10 @@ def test_each_layer_imports_only_the_layers_below_it(layer):
     assert breaches(app_imports(), layer) == []
 
 
+def test_the_foundation_imports_only_the_foundation():
+    assert foundation_breaches(app_imports()) == []
+
+
 @pytest.mark.parametrize("layer", sorted(FORBIDDEN))
 def test_lower_layers_import_no_web_or_graphql_framework(layer):
     wrong = [
@@ -107,15 +124,20 @@ def test_lower_layers_import_no_web_or_graphql_framework(layer):
     assert wrong == []
 
 
-def test_only_the_entry_points_import_the_schema():
+def test_only_the_edge_and_the_entry_points_import_the_schema():
     wrong = [
         f"{module} imports {target}"
         for module, imported in app_imports().items()
-        if not module.startswith("app.schema") and module not in ENTRY_POINTS
+        if layer_of(module) not in {"app.schema", "app.http"} and module not in ENTRY_POINTS
         for target in imported
         if target.startswith("app.schema")
     ]
     assert wrong == []
+
+
+def test_the_top_of_app_holds_only_the_foundation_and_the_entry_points():
+    top = {name for name, path in modules().items() if name.count(".") == 1 and path.name != "__init__.py"}
+    assert top == FOUNDATION | ENTRY_POINTS
 
 
 def test_no_import_is_made_inside_a_function_except_the_listed_ones():
@@ -170,3 +192,9 @@ def test_a_layering_breach_is_caught(module, target):
     graph = app_imports()
     graph[module] = graph[module] | {target}
     assert breaches(graph, layer_of(module)) == [f"{module} imports {target}"]
+
+
+def test_a_foundation_breach_is_caught():
+    graph = app_imports()
+    graph["app.auth"] = graph["app.auth"] | {"app.live.hub"}
+    assert foundation_breaches(graph) == ["app.auth imports app.live.hub"]

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from app.persisted_queries import PersistedQueries
+from app.http.persisted_queries import PersistedQueries
 from tests.conftest import GRAPHQL_ACCEPT
 from tests.support.builders_sessions import CREATE_SESSION, at
 

@@ -339,7 +339,7 @@ async def test_each_scheduling_answer_shows_its_session_as_changed_and_the_feed_
 async def replay_feed(services) -> None:
     async with services.sessionmaker() as db, db.begin():
         await db.execute(update(models.ConsumerOffset).values(last_event_id=0))
-    await drain(services, clinical_sessions.CONSUMER)
+    await drain(services.units, clinical_sessions.CONSUMER)
 
 
 async def test_cancelling_an_occurrence_whose_session_is_locked_is_refused(gql, services, group):

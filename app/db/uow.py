@@ -8,13 +8,12 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.clock import Clock
-from app.clock import clock as default_clock
 from app.db.models import AuditEntry, IntegrationEvent
 from app.ids import with_global_ids
 
@@ -30,14 +29,32 @@ EventHandler = Callable[["UnitOfWork", dict[str, Any], datetime], Awaitable[None
 EventsHandler = Callable[["UnitOfWork", Sequence[tuple[dict[str, Any], datetime]]], Awaitable[None]]
 
 
+class LiveStaging(Protocol):
+    """Where a unit of work stages its live messages, to be sent only if it commits
+    (app.live.publish.LivePublisher)."""
+
+    async def stage(self, uow: UnitOfWork, channel: str, message: dict[str, Any]) -> None: ...
+
+
 class UnitOfWork:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], actor: str, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        actor: str,
+        *,
+        clock: Clock,
+        live: LiveStaging | None,
+        finalize_hours: float,
+        in_transaction: Mapping[str, EventHandler] | None = None,
+        in_transaction_runs: Mapping[str, EventsHandler] | None = None,
+    ) -> None:
+        """`live`: None where nobody watches (the command line); `finalize_hours` (GS_FINALIZE_HOURS):
+        how long an ended session with a BLOCKING billing issue waits before it is billed anyway."""
         self._sessionmaker = sessionmaker
         self.actor = actor
-        self.clock = clock or default_clock
-        self.live = None  # the LivePublisher, when live updates are running
-        # GS_FINALIZE_HOURS: how long an ended session with a BLOCKING billing issue waits.
-        self.finalize_hours = 24.0
+        self.clock = clock
+        self.live = live
+        self.finalize_hours = finalize_hours
         self.db: AsyncSession
         self._events: list[tuple[str, dict[str, Any]]] = []
         self._after_commit: list[AfterCommit] = []
@@ -45,8 +62,8 @@ class UnitOfWork:
         self.announced: set[str] = set()  # live channels this transaction has already announced a change on
         # Event type -> a consumer's handler that also runs in the transaction recording the event
         # (apply_recorded_events); the feed applies the event again later and finds it done.
-        self.in_transaction: Mapping[str, EventHandler] = {}
-        self.in_transaction_runs: Mapping[str, EventsHandler] = {}
+        self.in_transaction: Mapping[str, EventHandler] = in_transaction or {}
+        self.in_transaction_runs: Mapping[str, EventsHandler] = in_transaction_runs or {}
         self._applied = 0  # recorded events handed to them so far
 
     @contextlib.asynccontextmanager

@@ -17,8 +17,7 @@ from typing import Any
 
 from app.db.queries import events as queries
 from app.db.uow import UnitOfWork
-from app.operations.work import unit_of_work
-from app.services import Services
+from app.operations.work import UnitsOfWork
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +39,12 @@ class Consumer:
         return f"feed:{self.name}"
 
 
-async def drain(services: Services, consumer: Consumer) -> int:
-    """Apply every committed event the consumer has not seen yet; returns how many were read."""
-    total = 0
+async def drain(units: UnitsOfWork, consumer: Consumer) -> bool:
+    """Apply every committed event the consumer has not seen yet; True when its handlers recorded
+    events of their own (an absence alert when a session is cancelled), which a consumer may read."""
+    recorded = False
     while True:
-        async with unit_of_work(services, consumer.actor) as uow:
+        async with units(consumer.actor) as uow:
             offset = await queries.lock_offset(uow.db, consumer.name)
             events = await queries.events_from(uow.db, offset.last_event_id, BATCH)
             for run in _runs(events):
@@ -64,9 +64,9 @@ async def drain(services: Services, consumer: Consumer) -> int:
                     await _apply(uow, consumer, event)
             if events:
                 offset.last_event_id = events[-1].id
-        total += len(events)
+        recorded = recorded or bool(uow.recorded_events)
         if len(events) < BATCH:
-            return total
+            return recorded
 
 
 def _runs(events: Sequence[Any]) -> list[list[Any]]:
@@ -97,32 +97,24 @@ class FeedRunner:
     """Drains the consumers when told that events were committed, and on a timer as a safety net
     (a process that died between commit and drain leaves events that the next drain picks up)."""
 
-    def __init__(self, services: Services, consumers: Sequence[Consumer], interval: float = 2.0) -> None:
-        self.services = services
+    def __init__(self, units: UnitsOfWork, consumers: Sequence[Consumer], interval: float = 2.0) -> None:
+        """`units`: the consumers' units of work; they hand committed events to the relay, not back
+        to this runner (a drain that recorded events goes round once more instead)."""
+        self.units = units
         self.consumers = tuple(consumers)
         self.interval = interval
         self._lock = asyncio.Lock()
-        self._draining: asyncio.Task | None = None
-        self._again = False
 
     async def kick(self) -> None:
         """Drain every consumer; a caller who finds a drain running waits for it and drains after it.
-        A consumer whose own unit of work records events (an absence alert when a session is
-        cancelled) kicks from inside the drain: the lock is not re-entrant, so the running drain
-        just goes round once more instead."""
-        if self._lock.locked() and self._draining is asyncio.current_task():
-            self._again = True
-            return
+        While a round records events (an absence alert when a session is cancelled), every consumer
+        is drained again."""
         async with self._lock:
-            self._draining = asyncio.current_task()
-            try:
-                self._again = True
-                while self._again:
-                    self._again = False
-                    for consumer in self.consumers:
-                        await drain(self.services, consumer)
-            finally:
-                self._draining = None
+            again = True
+            while again:
+                again = False
+                for consumer in self.consumers:
+                    again = await drain(self.units, consumer) or again
 
     async def run_forever(self) -> None:
         while True:

@@ -16,11 +16,11 @@ import json
 import logging
 
 from broadcaster import Broadcast
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.clock import Clock
 from app.db.models import IntegrationEvent
 from app.db.queries import events as queries
-from app.live.backends import make_broadcast
-from app.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -42,42 +42,53 @@ def event_message(event: IntegrationEvent) -> str:
     return message
 
 
-async def publish_pending(services: Services, broadcast: Broadcast) -> int:
+async def publish_pending(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, broadcast: Broadcast, *, notify_in_transaction: bool
+) -> int:
     """Publish every committed, unpublished event not claimed by another pass; returns how many."""
-    in_transaction = services.live_publisher is not None and services.live_publisher.notify_in_transaction
     total = 0
     while True:
-        async with services.sessionmaker() as db, db.begin():
+        async with sessionmaker() as db, db.begin():
             events = await queries.claim_unpublished(db, BATCH)
             for event in events:
-                if in_transaction:
+                if notify_in_transaction:
                     await queries.notify(db, CHANNEL, event_message(event))
                 else:
                     await broadcast.publish(CHANNEL, event_message(event))
             if events:
-                await queries.mark_published(db, [e.id for e in events], services.clock.now())
+                await queries.mark_published(db, [e.id for e in events], clock.now())
         total += len(events)
         if len(events) < BATCH:
             return total
 
 
 class Relay:
-    """Runs a pass when told that events were committed, and on a timer as the safety net."""
+    """Runs a pass when told that events were committed, and on a timer as the safety net.
+    `notify_in_transaction`: the broadcaster is PostgreSQL on the application's own database."""
 
     def __init__(
-        self, services: Services, broadcast: Broadcast, interval: float = 2.0, owns_broadcast: bool = False
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        broadcast: Broadcast,
+        *,
+        notify_in_transaction: bool,
+        interval: float = 2.0,
     ) -> None:
-        self.services = services
+        self.sessionmaker = sessionmaker
+        self.clock = clock
         self.broadcast = broadcast
+        self.notify_in_transaction = notify_in_transaction
         self.interval = interval
-        self.owns_broadcast = owns_broadcast
         self._lock = asyncio.Lock()
 
     async def kick(self) -> int:
         """One pass; a failure is logged, not raised: the caller's change is already committed."""
         try:
             async with self._lock:
-                return await publish_pending(self.services, self.broadcast)
+                return await publish_pending(
+                    self.sessionmaker, self.clock, self.broadcast, notify_in_transaction=self.notify_in_transaction
+                )
         except Exception:
             log.exception("event relay pass failed")
             return 0
@@ -86,25 +97,3 @@ class Relay:
         while True:
             await self.kick()
             await asyncio.sleep(self.interval)
-
-
-async def start(services: Services) -> None:
-    """Set up the relay on the process's broadcaster (connected by the live-update hub when it
-    runs first; otherwise built and connected here, and then also disconnected here)."""
-    broadcast = services.broadcast
-    owned = broadcast is None
-    if owned:
-        broadcast = services.broadcast = make_broadcast(services.settings.broadcast_url)
-        await broadcast.connect()
-    services.relay = Relay(services, broadcast, owns_broadcast=owned)
-
-
-async def run(services: Services) -> None:
-    await services.relay.run_forever()
-
-
-async def stop(services: Services) -> None:
-    relay, services.relay = services.relay, None
-    if relay is not None and relay.owns_broadcast and services.broadcast is relay.broadcast:
-        broadcast, services.broadcast = services.broadcast, None
-        await broadcast.disconnect()

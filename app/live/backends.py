@@ -217,6 +217,13 @@ class ResilientRedisBackend(BroadcastBackend):
                 self._queue.put_nowait(Event(channel, RESYNC))
 
 
+def broadcast_url(setting: str, database_url: str) -> str:
+    """BROADCAST_URL, with the bare `postgres://` shorthand read as the application's own database."""
+    if setting.startswith("postgres") and setting.rstrip("/").endswith(("postgres:", "postgresql:")):
+        return database_url
+    return setting
+
+
 def make_broadcast(url: str) -> Broadcast:
     """The one place a Broadcast is built: our resilient backends for postgres and redis."""
     scheme = urlparse(url).scheme

@@ -28,11 +28,12 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from broadcaster import Broadcast
 
 from app.live.backends import PAUSED, RESYNC
+from app.live.envelopes import SessionEnvelope
 from app.rules.updates import SessionUpdateKind
 
 log = logging.getLogger(__name__)
@@ -42,11 +43,31 @@ SHAPES_CHANNEL = "live:shapes"
 NOTIFY_LIMIT = 7800
 OTHER_LIMIT = 1_000_000
 
-Render = Callable[[Any, dict], Awaitable[str | None]]
-
 
 def shape_key(spec: dict) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a watcher of a session asks for: `spec` holds the subscription document, its variables and
+    the audience (the caller's scopes and facilities), as the cluster is told; `key` names it."""
+
+    key: str
+    spec: dict[str, Any]
+
+    @classmethod
+    def of(cls, spec: dict[str, Any]) -> Shape:
+        return cls(shape_key(spec), spec)
+
+
+class Renderer(Protocol):
+    """Executes a committed session change for one shape, as a watcher's own process would, and
+    encodes its data; None when the execution had errors (those are formatted per caller, where the
+    watcher is). Declared here and implemented once, by the schema (app.schema.live.cluster):
+    app/live never imports GraphQL."""
+
+    async def render(self, change: SessionEnvelope, spec: dict[str, Any]) -> str | None: ...
 
 
 class EncodedData(dict):
@@ -101,11 +122,11 @@ class ClusterShapes:
     def count(self) -> int:
         return sum(len(self.shapes_for(channel)) for channel in self._cluster)
 
-    async def add_local(self, channel: str, key: str, spec: dict) -> None:
-        spec_, count = self._local.get((channel, key), (spec, 0))
-        self._local[(channel, key)] = (spec_, count + 1)
+    async def add_local(self, channel: str, shape: Shape) -> None:
+        spec, count = self._local.get((channel, shape.key), (shape.spec, 0))
+        self._local[(channel, shape.key)] = (spec, count + 1)
         if count == 0:
-            await self.announce(channel, key, spec)
+            await self.announce(channel, shape.key, shape.spec)
 
     async def remove_local(self, channel: str, key: str) -> None:
         spec, count = self._local.get((channel, key), (None, 0))
@@ -174,14 +195,14 @@ class ClusterBuilds:
         self,
         broadcast: Broadcast,
         shapes: ClusterShapes,
-        read: Callable[[str, str], Awaitable[Any]],
-        render: Render,
+        read: Callable[[str, str], Awaitable[SessionEnvelope | None]],
+        renderer: Renderer,
         notify_limit: bool,
     ) -> None:
         self.broadcast = broadcast
         self.shapes = shapes
         self._read = read
-        self._render = render
+        self._renderer = renderer
         self._limit = NOTIFY_LIMIT if notify_limit else OTHER_LIMIT
         self._tasks: set[asyncio.Task] = set()
         self._last: dict[str, asyncio.Task] = {}
@@ -221,7 +242,7 @@ class ClusterBuilds:
                 self.builds += 1
                 if envelope is not None:
                     for key, spec in shapes.items():
-                        text = await self._render(envelope, spec)
+                        text = await self._renderer.render(envelope, spec)
                         if text is None:
                             continue
                         cost = len(json.dumps(text)) + len(key) + 4

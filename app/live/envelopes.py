@@ -11,12 +11,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.clock import Clock
 from app.db import models
 from app.db.queries.billing import billing_inputs
 from app.live.backends import PAUSED, RESYNC
 from app.rules.billing import Preview
 from app.rules.updates import GroupUpdateKind, SessionUpdateKind
-from app.services import Services
+
+Sessionmaker = async_sessionmaker[AsyncSession]
 
 # Broadcaster signals that carry the current state rather than one change.
 STATE_KINDS = {RESYNC: "SNAPSHOT", PAUSED: "PAUSED"}
@@ -50,14 +54,15 @@ class GroupEnvelope:
 class SessionStates:
     """Reads a session's state for live updates, and counts how often (one per change per process)."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, sessionmaker: Sessionmaker, clock: Clock) -> None:
+        self.sessionmaker = sessionmaker
+        self.clock = clock
         self.previews = 0
         self._next: dict[uuid.UUID, asyncio.Task] = {}
         self._running: dict[uuid.UUID, asyncio.Task] = {}
 
     async def read(self, session_id: uuid.UUID) -> tuple[models.GroupSession, Preview, tuple[Any, ...]] | None:
-        async with self.services.sessionmaker() as db:
+        async with self.sessionmaker() as db:
             inputs = await billing_inputs(db, [session_id], with_roster=True)
         if session_id not in inputs:
             return None
@@ -74,9 +79,7 @@ class SessionStates:
         session, preview, roster = state
         if message in STATE_KINDS:
             kind = SessionUpdateKind(STATE_KINDS[message])
-            return SessionEnvelope(
-                kind, session.update_sequence, self.services.clock.now(), session, preview, (), roster=roster
-            )
+            return SessionEnvelope(kind, session.update_sequence, self.clock.now(), session, preview, (), roster=roster)
         data = json.loads(message)
         return SessionEnvelope(
             SessionUpdateKind(data["kind"]),
@@ -116,7 +119,7 @@ class SessionStates:
         return SessionEnvelope(
             SessionUpdateKind.SNAPSHOT,
             session.update_sequence,
-            self.services.clock.now(),
+            self.clock.now(),
             session,
             preview,
             (),
@@ -124,18 +127,18 @@ class SessionStates:
         )
 
 
-def group_builder(services: Services):
+def group_builder(sessionmaker: Sessionmaker, clock: Clock):
     """The hub's builder for `group:<id>` channels."""
 
     async def build(channel: str, message: str) -> GroupEnvelope | None:
         group_id = uuid.UUID(channel.partition(":")[2])
-        async with services.sessionmaker() as db:
+        async with sessionmaker() as db:
             group = await db.get(models.GroupDefinition, group_id)
             if group is None:
                 return None
             if message in STATE_KINDS:
                 kind = GroupUpdateKind(STATE_KINDS[message])
-                return GroupEnvelope(kind, group.update_sequence, services.clock.now(), group, None, None)
+                return GroupEnvelope(kind, group.update_sequence, clock.now(), group, None, None)
             data = json.loads(message)
             enrollment = (
                 await db.get(models.Enrollment, uuid.UUID(data["enrollmentId"])) if data.get("enrollmentId") else None
@@ -177,14 +180,14 @@ class ScheduleChange:
     kind: str  # "CHANGED", "SNAPSHOT" or "PAUSED"
 
 
-def display_builder(services: Services):
+def display_builder(sessionmaker: Sessionmaker):
     """The hub's builder for `display:<id>` channels."""
 
     async def build(channel: str, message: str) -> DisplayChange | None:
         display_id = uuid.UUID(channel.partition(":")[2])
         if message == PAUSED:
             return DisplayChange(display_id, False, 0, paused=True)
-        async with services.sessionmaker() as db:
+        async with sessionmaker() as db:
             display = await db.get(models.RoomDisplay, display_id)
         if display is None:
             return DisplayChange(display_id, True, 0)

@@ -23,7 +23,7 @@ from broadcaster import Broadcast
 from broadcaster._base import Unsubscribed
 
 from app.live.backends import PAUSED, RESYNC
-from app.live.cluster import ClusterShapes, EncodedData, Prebuilt, committer_builds, is_built
+from app.live.cluster import ClusterShapes, EncodedData, Prebuilt, Shape, committer_builds, is_built
 from app.rules.updates import SessionUpdateKind
 
 log = logging.getLogger(__name__)
@@ -111,13 +111,13 @@ class Hub:
         return sum(len(c.watchers) for c in self._channels.values())
 
     @contextlib.asynccontextmanager
-    async def watch(self, channel: str, shape: tuple[str, dict] | None = None) -> AsyncIterator[Watcher]:
-        """`shape`: (key, spec) of what the watcher asks for, announced to the cluster."""
+    async def watch(self, channel: str, shape: Shape | None = None) -> AsyncIterator[Watcher]:
+        """`shape`: what the watcher asks for, announced to the cluster."""
         if self.shapes is None:
             shape = None
-        watcher = Watcher(self.queue_size, shape[0] if shape else None)
+        watcher = Watcher(self.queue_size, shape.key if shape else None)
         if shape:
-            await self.shapes.add_local(channel, *shape)
+            await self.shapes.add_local(channel, shape)
         async with self._lock:
             entry = self._channels.get(channel)
             if entry is None:
@@ -137,7 +137,7 @@ class Hub:
                         await entry.task
             if shape:
                 with contextlib.suppress(Exception):
-                    await self.shapes.remove_local(channel, shape[0])
+                    await self.shapes.remove_local(channel, shape.key)
 
     async def _build(self, channel: str, message: str) -> Any:
         try:

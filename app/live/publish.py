@@ -19,6 +19,7 @@ from app.db.queries import groups as group_queries
 from app.db.queries import sessions as session_queries
 from app.db.uow import UnitOfWork
 from app.ids import payload_uuid
+from app.live.cluster import ClusterBuilds
 from app.rules.updates import GroupUpdateKind, SessionUpdateKind
 
 
@@ -46,14 +47,21 @@ def _same_database(a: str, b: str) -> bool:
     return (pa.hostname, pa.port or 5432, pa.path, pa.query) == (pb.hostname, pb.port or 5432, pb.path, pb.query)
 
 
+def notifies_in_transaction(broadcast_url: str, database_url: str) -> bool:
+    """Whether the broadcaster is PostgreSQL on the application's own database: then a message is a
+    NOTIFY inside the writing transaction, delivered by PostgreSQL at its commit."""
+    scheme = urlparse(broadcast_url).scheme
+    return scheme in ("postgres", "postgresql") and _same_database(
+        broadcast_url.replace("postgres://", "postgresql://", 1), database_url
+    )
+
+
 class LivePublisher:
-    def __init__(self, broadcast: Broadcast, broadcast_url: str, database_url: str) -> None:
+    def __init__(self, broadcast: Broadcast, *, notify_in_transaction: bool) -> None:
         self.broadcast = broadcast
-        self.cluster = None  # app.live.cluster.ClusterBuilds: session changes built once per cluster
-        scheme = urlparse(broadcast_url).scheme
-        self.notify_in_transaction = scheme in ("postgres", "postgresql") and _same_database(
-            broadcast_url.replace("postgres://", "postgresql://", 1), database_url
-        )
+        self.notify_in_transaction = notify_in_transaction
+        # Session changes built once per cluster: set when the process takes part (app.live.runtime).
+        self.cluster: ClusterBuilds | None = None
 
     async def stage(self, uow: UnitOfWork, channel: str, message: dict) -> None:
         cluster = self.cluster if channel.startswith("session:") and "sequence" in message else None

@@ -1,62 +1,80 @@
-"""Starting and stopping a process's live updates: broadcaster, publisher, hub and its builders."""
+"""A process's live updates, whole from their constructor: the publisher that units of work stage
+on, the session states, and the hub that fans each change out to the process's watchers. They take
+only what they use: the broadcaster, the database's sessionmaker and the clock."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
-from app.live.backends import make_broadcast
-from app.live.cluster import ClusterBuilds, ClusterShapes, node_id
+from broadcaster import Broadcast
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.clock import Clock
+from app.live.cluster import ClusterBuilds, ClusterShapes, Renderer, node_id
 from app.live.envelopes import SessionStates, build_schedule_change, display_builder, group_builder
 from app.live.hub import Hub, keep_listener_alive
-from app.live.publish import LivePublisher
-from app.services import Services
+from app.live.publish import LivePublisher, notifies_in_transaction
 
 
-async def start_live(services: Services) -> None:
-    """Connect the broadcaster and start the hub; called from the app's lifespan."""
-    url = services.settings.broadcast_url
-    if url.startswith("postgres") and url.rstrip("/").endswith(("postgres:", "postgresql:")):
-        url = services.database_url  # the `postgres://` shorthand: the application's own database
-    if services.broadcast is None:
-        services.broadcast = make_broadcast(url)
-        await services.broadcast.connect()
-    services.live_publisher = LivePublisher(services.broadcast, url, services.database_url)
-    services.session_states = SessionStates(services)
-    shapes = None
-    if services.settings.live_build_once and not url.startswith("memory") and services.live_render is not None:
-        shapes = ClusterShapes(services.broadcast, node_id())
-        await shapes.start()
-        services.live_publisher.cluster = ClusterBuilds(
-            services.broadcast,
-            shapes,
-            services.session_states.build,
-            services.live_render,
-            notify_limit=url.startswith("postgres"),
+class Live:
+    def __init__(
+        self,
+        broadcast: Broadcast,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        *,
+        broadcast_url: str,
+        database_url: str,
+    ) -> None:
+        self.broadcast = broadcast
+        self._broadcast_url = broadcast_url
+        self.publisher = LivePublisher(
+            broadcast, notify_in_transaction=notifies_in_transaction(broadcast_url, database_url)
         )
-    services.live_shapes = shapes
-    services.hub = Hub(
-        services.broadcast,
-        {
-            "session": services.session_states.build,
-            "group": group_builder(services),
-            "display": display_builder(services),
-            "schedule": build_schedule_change,
-        },
-        shapes=shapes,
-    )
-    services.broadcast_watchdog = asyncio.create_task(keep_listener_alive(services.broadcast))
+        self.session_states = SessionStates(sessionmaker, clock)
+        self.hub = Hub(
+            broadcast,
+            {
+                "session": self.session_states.build,
+                "group": group_builder(sessionmaker, clock),
+                "display": display_builder(sessionmaker),
+                "schedule": build_schedule_change,
+            },
+        )
+        self._watchdog: asyncio.Task | None = None
 
+    @property
+    def shapes(self) -> ClusterShapes | None:
+        """What the cluster's watchers ask for, while this process builds changes once per cluster."""
+        return self.hub.shapes
 
-async def stop_live(services: Services) -> None:
-    watchdog, services.broadcast_watchdog = services.broadcast_watchdog, None
-    if watchdog:
-        watchdog.cancel()
-    shapes, services.live_shapes = services.live_shapes, None
-    if shapes:
-        await shapes.stop()
-    hub, services.hub = services.hub, None
-    if hub:
-        await hub.close()
-    broadcast, services.broadcast = services.broadcast, None
-    if broadcast is not None:
-        await broadcast.disconnect()
+    async def start(self, renderer: Renderer | None = None) -> None:
+        """Connect the broadcaster. Given the schema's renderer and a broadcaster that processes share
+        (postgres, redis), the process takes part in building each session change once per cluster
+        (app.live.cluster): it announces its watchers' shapes and builds the changes it commits."""
+        await self.broadcast.connect()
+        if renderer is not None and not self._broadcast_url.startswith("memory"):
+            shapes = ClusterShapes(self.broadcast, node_id())
+            await shapes.start()
+            self.hub.shapes = shapes
+            self.publisher.cluster = ClusterBuilds(
+                self.broadcast,
+                shapes,
+                self.session_states.build,
+                renderer,
+                notify_limit=self._broadcast_url.startswith("postgres"),
+            )
+        self._watchdog = asyncio.create_task(keep_listener_alive(self.broadcast))
+
+    async def stop(self) -> None:
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog:
+            watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watchdog
+        shapes, self.hub.shapes, self.publisher.cluster = self.hub.shapes, None, None
+        if shapes:
+            await shapes.stop()
+        await self.hub.close()
+        await self.broadcast.disconnect()

@@ -23,7 +23,7 @@ from app.db.queries import groups as group_queries
 from app.db.queries.billing import BillingInputs
 from app.db.uow import UnitOfWork
 from app.live.publish import stage_session_update
-from app.operations.work import unit_of_work
+from app.operations.work import Services, unit_of_work
 from app.rules.billing import BillingIssue, ChargeLine, Preview, claim_issues, occurrence_billing_refusal
 from app.rules.claims import (
     ActiveCharge,
@@ -37,7 +37,6 @@ from app.rules.claims import (
 )
 from app.rules.finalization import Finalization, finalization, finalization_deadline
 from app.rules.updates import SessionUpdateKind
-from app.services import Services
 
 log = logging.getLogger(__name__)
 SWEEP_ACTOR = "billing-sweep"

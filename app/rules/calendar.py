@@ -32,7 +32,7 @@ FEED_FOLDERS = {FeedKind.GROUP: "groups", FeedKind.STAFF: "staff"}
 
 
 def feed_path(kind: FeedKind, subject_global_id: str) -> str:
-    """Where a feed is served (app/web_calendar.py); its secret goes in the `token` query parameter."""
+    """Where a feed is served (app/http/calendar.py); its secret goes in the `token` query parameter."""
     return f"/calendar/{FEED_FOLDERS[kind]}/{subject_global_id}.ics"
 
 

@@ -16,7 +16,8 @@ PAIRING_CODE_TTL = timedelta(minutes=10)
 # Wrong codes a caller may send within the window before pairing is refused for the rest of it.
 GUESS_LIMIT = 5
 GUESS_WINDOW = timedelta(minutes=10)
-# A device credential lasts a year; the page replaces it long before (ROTATE_AFTER).
+# A device credential lasts a year; the page replaces it long before, after ROTATE_AFTER (the display
+# page's own ROTATE_AFTER_MS: tests/rules/test_displays.py holds the two equal).
 CREDENTIAL_LIFETIME = timedelta(days=365)
 ROTATE_AFTER = timedelta(days=7)
 

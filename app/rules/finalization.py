@@ -11,8 +11,6 @@ from zoneinfo import ZoneInfo
 
 from app.rules.billing import BillingIssue, IssueSeverity
 
-DEFAULT_FINALIZE_HOURS = 24.0
-
 
 class Finalization(StrEnum):
     """What billing does with an ended, unbilled session now."""

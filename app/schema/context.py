@@ -18,10 +18,9 @@ from strawberry.extensions import SchemaExtension
 from app.auth import Principal
 from app.db.uow import UnitOfWork
 from app.errors import Unauthenticated
-from app.operations.work import unit_of_work
+from app.operations.work import Services, unit_of_work
 from app.schema.errors import classify
 from app.schema.loaders import Loaders
-from app.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -53,7 +53,7 @@ def data_problem(original: BaseException | None) -> str | None:
 # No database connection came free within the pool timeout: the request did nothing and may simply
 # be sent again. The contract has no "busy" code; CONFLICT is the one whose meaning fits (other
 # requests hold what this one needs) and that clients already retry, `retryable: true` says so, and
-# the HTTP answer is 503 with Retry-After (app.web). INTERNAL would read as our fault, never to retry.
+# the HTTP answer is 503 with Retry-After (app.http.statuses). INTERNAL would read as our fault, never to retry.
 BUSY_MESSAGE = "The server is busy (no database connection was free); nothing was done, retry shortly"
 RETRY_AFTER_SECONDS = 2
 

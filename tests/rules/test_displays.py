@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from app.http.assets import ASSETS
 from app.rules.displays import (
+    CREDENTIAL_LIFETIME,
     GUESS_LIMIT,
     GUESS_WINDOW,
+    ROTATE_AFTER,
     NameFormat,
     PairingState,
     RoomSlot,
@@ -151,3 +156,11 @@ def test_pick_session_uses_the_facilitys_day_not_utc():
     slot = RoomSlot("late", late_evening + timedelta(minutes=30), late_evening + timedelta(hours=1))
     pick = pick_session([slot], late_evening.astimezone(timezone.utc), PHOENIX)
     assert pick.session_id == "late"
+
+
+def test_the_display_page_replaces_its_credential_after_rotate_after_long_before_it_expires():
+    script = (ASSETS / "display" / "display.js").read_text(encoding="utf-8")
+    product = re.search(r"^const ROTATE_AFTER_MS = ([0-9_ *]+);", script, re.MULTILINE)
+    assert product is not None, "display.js no longer declares ROTATE_AFTER_MS as a product of numbers"
+    milliseconds = math.prod(int(factor.replace("_", "")) for factor in product.group(1).split("*"))
+    assert timedelta(milliseconds=milliseconds) == ROTATE_AFTER < CREDENTIAL_LIFETIME / 10

@@ -22,6 +22,7 @@ from starlette.routing import Route
 from app.errors import BadInput
 from app.ids import decode_id
 from app.operations.calendars import feed_document
+from app.operations.work import Services
 from app.rules.calendar import FEED_FOLDERS, FeedKind, entity_tag, etag_matches, render_calendar
 
 CACHE_CONTROL = "private, max-age=300"  # a secret URL: no shared cache keeps it
@@ -90,7 +91,7 @@ async def _feed(request: Request, kind: FeedKind, type_name: str) -> Response:
     token = request.query_params.get("token") or ""
     if subject is None or not token or len(token) > MAX_TOKEN_LENGTH:
         return _not_found()
-    services = request.app.state.services
+    services: Services = request.app.state.services
     async with services.sessionmaker() as db:
         document = await feed_document(db, kind, subject, token, services.clock.now())
     if document is None:

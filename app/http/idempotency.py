@@ -15,6 +15,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,12 +27,18 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
 from app.auth import Principal
+from app.clock import Clock
 from app.db.models import IdempotencyKey
 from app.db.queries import idempotency as queries
+from app.http.bodies import read_body, replaying
+from app.http.negotiation import JSON
+from app.http.statuses import busy_response
 
 HEADER = "idempotency-key"
 TTL = timedelta(hours=24)
@@ -45,6 +52,8 @@ OTHER_CALLER = (
 )
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger(__name__)
 
 
 def idempotency_key(scope: Scope) -> str | None:
@@ -80,34 +89,6 @@ def _request_hash(document: Any) -> str:
     """Bodies that differ only in whitespace or key order are the same request."""
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-async def read_body(receive: Receive, limit: int) -> bytes | None:
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks)
-
-
-def replaying(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 class ResponseSeal:
@@ -161,21 +142,22 @@ class _Captured:
 class IdempotencyKeys:
     """The key store for one process: claim, record, replay, purge."""
 
-    def __init__(self, services) -> None:
-        self.services = services
-        self.seal = ResponseSeal(services.settings.jwt_secret)
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, secret: str) -> None:
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.seal = ResponseSeal(secret)
         self._last_purge: datetime | None = None
 
     async def purge_expired(self, now: datetime) -> None:
         if self._last_purge is not None and now - self._last_purge < PURGE_EVERY:
             return
         self._last_purge = now
-        async with self.services.sessionmaker() as db, db.begin():
+        async with self.sessionmaker() as db, db.begin():
             await queries.purge_older_than(db, now - TTL)
 
     async def claim(self, principal: Principal, key: str, request_hash: str, now: datetime) -> bool:
         """True when this request owns the key: new, or the old use has expired."""
-        async with self.services.sessionmaker() as db, db.begin():
+        async with self.sessionmaker() as db, db.begin():
             return await queries.claim(
                 db,
                 principal.subject,
@@ -188,18 +170,18 @@ class IdempotencyKeys:
             )
 
     async def find(self, subject: str, key: str) -> IdempotencyKey | None:
-        async with self.services.sessionmaker() as db:
+        async with self.sessionmaker() as db:
             return await queries.find(db, subject, key)
 
     async def record(self, subject: str, key: str, status: int, body: str) -> None:
-        async with self.services.sessionmaker() as db, db.begin():
+        async with self.sessionmaker() as db, db.begin():
             row = await queries.lock(db, subject, key)
             if row is not None:
                 row.status_code, row.sealed_response = status, self.seal.seal(subject, key, body)
 
     async def release(self, subject: str, key: str) -> None:
         """The request died without a response: let a retry run it."""
-        async with self.services.sessionmaker() as db, db.begin():
+        async with self.sessionmaker() as db, db.begin():
             await queries.release_unanswered(db, subject, key)
 
 
@@ -233,7 +215,7 @@ async def run_idempotently(  # noqa: PLR0917 - the ASGI triple travels with the 
         )
         return
     request_hash = _request_hash(document)
-    clock = keys.services.clock
+    clock = keys.clock
     await keys.purge_expired(clock.now())
     deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
     while True:
@@ -292,3 +274,24 @@ async def _run_and_record(  # noqa: PLR0917 - the ASGI triple travels with the k
             await keys.record(subject, key, captured.status, captured.body.decode("utf-8", "replace"))
         else:
             await keys.release(subject, key)
+
+
+async def answer_idempotently(  # noqa: PLR0917 - the ASGI triple travels with the keys
+    keys: IdempotencyKeys, key: str, scope: Scope, receive: Receive, send: Send, app: ASGIApp, *, max_body: int
+) -> None:
+    """The endpoint's keyed request: run (or replayed) once; 503 when no database connection was free
+    to claim its key."""
+    answered = False
+
+    async def sending(message: Message) -> None:
+        nonlocal answered
+        answered = answered or message["type"] == "http.response.start"
+        await send(message)
+
+    try:
+        await run_idempotently(keys, scope["state"]["principal"], key, scope, receive, sending, app, max_body=max_body)
+    except PoolTimeout:
+        if answered:  # recording the response failed after it was sent; a retry waits, then CONFLICT
+            log.warning("recording an idempotent response failed: no database connection was free")
+            return
+        await busy_response(scope["state"].get("media_type", JSON))(scope, receive, send)

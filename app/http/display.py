@@ -15,9 +15,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from app.errors import Conflict
-from app.graphiql import WEB_ASSETS
+from app.http.assets import ASSETS
 from app.operations import displays as ops
-from app.operations.work import unit_of_work
+from app.operations.work import Services, unit_of_work
 from app.rules.displays import PAIRING_CODE_TTL, format_code
 
 POLL_SECONDS = 2
@@ -27,7 +27,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 @cache
 def display_page() -> str:
-    return (WEB_ASSETS / "display.html").read_text(encoding="utf-8")
+    return (ASSETS / "display.html").read_text(encoding="utf-8")
 
 
 # The page holds a device credential: it runs only its own files and talks only to this server.
@@ -44,7 +44,7 @@ async def page(request: Request) -> Response:
 
 
 async def start_pairing(request: Request) -> Response:
-    services = request.app.state.services
+    services: Services = request.app.state.services
     client = request.client.host if request.client else "unknown"
     try:
         async with unit_of_work(services, "display-pairing") as uow:
@@ -76,7 +76,7 @@ async def claim(request: Request) -> Response:
         return JSONResponse(
             {"error": 'Send {"claim": "<the secret /display/pairings gave>"}'}, status_code=400, headers=NO_STORE
         )
-    services = request.app.state.services
+    services: Services = request.app.state.services
     async with unit_of_work(services, "display-pairing") as uow:
         claimed = await ops.claim_credential(uow, secret, services.settings.jwt_secret)
     answer: dict = {"state": claimed.state.value}
@@ -92,5 +92,5 @@ DISPLAY_ROUTES = [
     Route("/display", page, methods=["GET"]),
     Route("/display/pairings", start_pairing, methods=["POST"]),
     Route("/display/pairings/claim", claim, methods=["POST"]),
-    Mount("/display/assets", StaticFiles(directory=WEB_ASSETS / "display")),
+    Mount("/display/assets", StaticFiles(directory=ASSETS / "display")),
 ]

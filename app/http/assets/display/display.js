@@ -3,7 +3,7 @@
 import { createClient } from "./graphql-ws-client.js";
 
 const CREDENTIAL_KEY = "groupSessions.display.credential";
-const ROTATE_AFTER_MS = 7 * 24 * 3600 * 1000; // app.rules.displays.ROTATE_AFTER
+const ROTATE_AFTER_MS = 7 * 24 * 3600 * 1000; // app.rules.displays.ROTATE_AFTER (tests/rules/test_displays.py holds them equal)
 const MAX_BACKOFF_MS = 30_000;
 const REVOKED = 4403; // the service revoked this display: pair again
 const UNAUTHORIZED = 4401; // the credential is bad, expired, or replaced by a newer one

@@ -10,9 +10,11 @@ a byte budget: a document that fell out costs the client one more round trip, no
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections import OrderedDict
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from app.errors import BadInput
 
@@ -93,3 +95,33 @@ def with_document(store: PersistedQueries, request: dict[str, Any]) -> dict[str,
         raise BadInput("persistedQuery.sha256Hash is not the sha256 of the query")
     store.put(sha256_hash, document)
     return request
+
+
+def expand_body(store: PersistedQueries, body: bytes) -> bytes:
+    """A POST body whose persisted-query hash stands for its document gets the document back."""
+    if b"persistedQuery" not in body:
+        return body
+    try:
+        request = json.loads(body)
+    except (ValueError, RecursionError):
+        return body  # not JSON: the endpoint refuses it
+    if not isinstance(request, dict):
+        return body
+    expanded = with_document(store, request)
+    return body if expanded is request else json.dumps(expanded).encode()
+
+
+def expand_query_string(store: PersistedQueries, query_string: bytes) -> bytes:
+    """The same for a GET, whose parameters are in the query string."""
+    if b"persistedQuery" not in query_string:
+        return query_string
+    params = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+    try:
+        extensions = json.loads(params.get("extensions") or "null")
+    except (ValueError, RecursionError):
+        return query_string
+    request = {"query": params.get("query"), "extensions": extensions}
+    expanded = with_document(store, request)
+    if expanded is request:
+        return query_string
+    return urlencode({**params, "query": expanded["query"]}).encode()
