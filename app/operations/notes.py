@@ -74,8 +74,7 @@ async def _cosign_required(uow: UnitOfWork, session: models.GroupSession, note: 
     inputs = (await billing_inputs(uow.db, [session.id]))[session.id]
     members = inputs.members
     if isinstance(note, models.MemberNote):
-        wanted = encode_id("RosterEntry", note.roster_entry_id)
-        members = [m for m in members if m.id == wanted]
+        members = [m for m in members if m.id == note.roster_entry_id]
     return any(
         rule is not None and rule.cosign_required(inputs.state)
         for rule in (member_rule(m, inputs.session_date, inputs.rules_by_payer) for m in members)

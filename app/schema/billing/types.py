@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from app.db import models
 from app.db.queries import billing as queries
+from app.ids import encode_id, payload_uuid
 from app.rules import billing as rules
 from app.rules.scopes import Scope
 from app.schema.enums import (
@@ -41,7 +42,13 @@ class BillingIssue:
     severity: IssueSeverity
     message: str
     accepted: bool
-    participant_ids: list[strawberry.ID]
+
+    @strawberry.field
+    def participant_ids(issue: strawberry.Parent[rules.BillingIssue]) -> list[strawberry.ID]:
+        # A claim validated before the rules spoke UUIDs stored the global ids themselves.
+        return [
+            strawberry.ID(encode_id("RosterEntry", payload_uuid(pk, "RosterEntry"))) for pk in issue.participant_ids
+        ]
 
 
 @strawberry.type
