@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import strawberry
 from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
@@ -19,8 +20,8 @@ from app.auth import Principal
 from app.db.uow import UnitOfWork
 from app.errors import Unauthenticated
 from app.operations.work import unit_of_work
+from app.schema.batching import Loaders
 from app.schema.errors import classify
-from app.schema.loaders import Loaders
 from app.services import Services
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,10 @@ class Context:
         except Exception as error:  # noqa: BLE001 - a commit-time failure is the operation's error
             result.data = None
             result.errors = [classify(GraphQLError(str(error), original_error=error), self.request_id)]
+
+
+# What every resolver's `info` is: this operation's context, and no root value.
+Info = strawberry.Info[Context, None]
 
 
 class CappedSession:

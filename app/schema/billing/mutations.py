@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -11,7 +13,8 @@ from app.rules.scopes import Scope
 from app.schema.billing.types import BillingPreview, Claim
 from app.schema.enums import BillingIssueCode
 from app.schema.permissions import scoped
-from app.schema.sessions.types import GroupSession
+
+GroupSessionType = Annotated["GroupSession", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
 
 
 @strawberry.type
@@ -25,7 +28,7 @@ class BillingMutation:
         )
 
     @strawberry.mutation(**scoped(Scope.BILLING_WRITE))
-    async def run_billing(self, info: Info, session_id: strawberry.ID) -> GroupSession:
+    async def run_billing(self, info: Info, session_id: strawberry.ID) -> GroupSessionType:
         return await ops.run_billing(
             await info.context.transaction(), info.context.principal, decode_id(session_id, "GroupSession")
         )

@@ -19,9 +19,9 @@ from app.live.publish import display_channel, schedule_channel, session_channel
 from app.operations import displays as ops
 from app.rules.scopes import Scope
 from app.rules.updates import UNSEQUENCED, SessionUpdateKind
+from app.schema.batching import Loaders
 from app.schema.displays.types import RoomDisplayUpdate, RoomEnvelope
 from app.schema.live.subscriptions import fresh_loaders
-from app.schema.loaders import Loaders
 from app.schema.permissions import scoped
 
 # A boundary is looked at again this long after it, so the clock has surely passed it.

@@ -16,9 +16,9 @@ from app.live.publish import group_channel, session_channel
 from app.operations.common import visible_or_not_found
 from app.rules.scopes import Scope
 from app.rules.updates import UNSEQUENCED, GroupUpdateKind
+from app.schema.batching import Loaders
 from app.schema.live.cluster import primed_loaders, watcher_shape
 from app.schema.live.types import GroupUpdate, SessionUpdate
-from app.schema.loaders import Loaders
 from app.schema.permissions import scoped
 
 
