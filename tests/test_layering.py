@@ -216,6 +216,22 @@ def test_only_app_schema_loaders_makes_a_loader():
     assert wrong == []
 
 
+def test_every_info_parameter_in_the_schema_is_typed():
+    """`info: Info` (app.schema.context: strawberry.Info[Context, None]); graphql-core's own hooks
+    (is_type_of) take its GraphQLResolveInfo."""
+    wrong = []
+    for module, path in modules().items():
+        if not module.startswith("app.schema"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for arg in node.args.args + node.args.kwonlyargs:
+                    typed = isinstance(arg.annotation, ast.Name) and arg.annotation.id in {"Info", "GraphQLResolveInfo"}
+                    if arg.arg == "info" and not typed:
+                        wrong.append(f"{module}:{node.lineno} {node.name}")
+    assert wrong == []
+
+
 def test_schema_area_folders_form_no_circle():
     """Folder by folder: cross-area types are strawberry.lazy, cross-area loads go through app/schema/loaders."""
     graph: dict[str, set[str]] = {}

@@ -45,7 +45,7 @@ class Context:
     # returns (GroupDefinition.promoted, Enrollment.promoted).
     promotions: dict[Any, list[Any]] = field(default_factory=dict, init=False, repr=False)
     _db_slots: asyncio.Semaphore = field(init=False, repr=False)
-    _now: datetime | None = field(default=None, init=False, repr=False)
+    _now: tuple[Loaders, datetime] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # An HTTP request's loaders share one read session, closed by OperationScope when the
@@ -66,13 +66,13 @@ class Context:
 
     def now(self) -> datetime:
         """The clock, read once per HTTP request: every field of a page says what it says at one
-        moment. A websocket operation (a subscription lives on) reads it at each call."""
-        if self._now is None:
-            now = self.services.clock.now()
-            if not isinstance(self.request, Request):
-                return now
-            self._now = now
-        return self._now
+        moment. A subscription's message over HTTP is a moment of its own (each message comes with
+        fresh loaders); a websocket operation reads the clock at each call."""
+        if not isinstance(self.request, Request):
+            return self.services.clock.now()
+        if self._now is None or self._now[0] is not self.loaders:
+            self._now = (self.loaders, self.services.clock.now())
+        return self._now[1]
 
     @property
     def principal(self) -> Principal:

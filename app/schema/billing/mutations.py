@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from app.ids import decode_id
 from app.operations import billing as ops
 from app.rules.scopes import Scope
 from app.schema.billing.types import BillingPreview, Claim
+from app.schema.context import Info
 from app.schema.enums import BillingIssueCode
 from app.schema.permissions import scoped
 

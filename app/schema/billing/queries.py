@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import strawberry
-from strawberry.types import Info
 
 from app.errors import NotFound
 from app.ids import decode_id
@@ -13,6 +12,7 @@ from app.operations.billing import visible_claim
 from app.operations.common import require_scope, visible_or_not_found
 from app.rules.scopes import Scope
 from app.schema.billing.types import Charge, Claim
+from app.schema.context import Info
 from app.schema.loaders import billing, sessions
 from app.schema.permissions import scoped
 

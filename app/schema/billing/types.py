@@ -7,12 +7,12 @@ from decimal import Decimal
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from app.db import models
 from app.ids import encode_id, payload_uuid
 from app.rules import billing as rules
 from app.rules.scopes import Scope
+from app.schema.context import Info
 from app.schema.enums import (
     BillingIssueCode,
     ChargeStatus,

@@ -6,12 +6,12 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from app.db import models
 from app.ids import encode_id
 from app.operations.calendars import CreatedFeed, feed_kind
 from app.rules import calendar as rules
+from app.schema.context import Info
 from app.schema.loaders import reference, scheduling
 from app.schema.node import global_id
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from app.ids import decode_id
 from app.operations import displays as ops
 from app.rules.scopes import Scope
+from app.schema.context import Info
 from app.schema.displays.types import DisplayCredential, RoomDisplay
 from app.schema.enums import DisplayNameFormat
 from app.schema.permissions import scoped

@@ -7,12 +7,12 @@ from datetime import date, datetime
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from app.db import models
 from app.operations.displays import RoomView
 from app.rules.billing import Preview
 from app.rules.updates import SessionUpdateKind as SessionUpdateKindValue
+from app.schema.context import Info
 from app.schema.enums import SessionUpdateKind
 from app.schema.loaders import reference
 from app.schema.node import global_id

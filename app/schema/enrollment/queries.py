@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from strawberry.types import Info
-
 from app.operations.enrollment import seen_enrollment
+from app.schema.context import Info
 from app.schema.enrollment.types import Enrollment
 from app.schema.loaders import enrollment, scheduling
 

@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from app.db import models
 from app.rules.scopes import Scope
+from app.schema.context import Info
 from app.schema.enums import EnrollmentStatus
 from app.schema.history.queries import absence_alert_of
 from app.schema.history.types import AbsenceAlert

@@ -6,7 +6,6 @@ from datetime import date
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from app.db import models
 from app.ids import decode_id
@@ -15,6 +14,7 @@ from app.operations import history as ops
 from app.rules.scopes import Scope
 from app.rules.waitlist import EnrollmentStatus
 from app.schema.connection import Connection
+from app.schema.context import Info
 from app.schema.history.types import AbsenceAlert, AttendanceHistory
 from app.schema.loaders import history
 from app.schema.pagination import page_args
@@ -50,7 +50,7 @@ async def attendance_of(
             date_to=date_to,
             group_id=decode_id(group_id, "GroupDefinition") if group_id else None,
             window=window,
-            now=info.context.services.clock.now(),
+            now=info.context.now(),
         )
     return AttendanceHistory.of(history)
 

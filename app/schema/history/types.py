@@ -9,7 +9,6 @@ from datetime import datetime, time
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from app.db import models
 from app.ids import encode_id
@@ -18,6 +17,7 @@ from app.rules import attendance as attendance_rules
 from app.rules.history import AttendanceTally as Tally
 from app.rules.scopes import Scope
 from app.schema.connection import Connection, Edge, PageInfo
+from app.schema.context import Info
 from app.schema.enums import AttendanceStatus, SessionStatus
 from app.schema.loaders import enrollment as enrollment_loaders
 from app.schema.loaders import history as history_loaders
@@ -85,16 +85,7 @@ class AttendanceRecord:
 
     @strawberry.field
     def session_status(record: strawberry.Parent[ops.AttendanceRecord], info: Info) -> SessionStatus:
-        session = record.session
-        return attendance_rules.session_status(
-            starts_at=session.starts_at,
-            ends_at=session.ends_at,
-            cancelled=session.cancelled_at is not None,
-            locked=session.locked_at is not None,
-            now=info.context.services.clock.now(),
-            billed=session.billed_at is not None,
-            awaiting_finalization=session.awaiting_finalization_at is not None,
-        )
+        return attendance_rules.status_of(record.session, info.context.now())
 
     @strawberry.field(description="Null for an ad-hoc session.")
     def group_id(record: strawberry.Parent[ops.AttendanceRecord]) -> strawberry.ID | None:

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from app.errors import BadInput
 from app.ids import decode_id, split_id
@@ -17,6 +16,7 @@ from app.operations import notes as ops
 from app.operations import reference as reference_ops
 from app.operations import sessions as session_ops
 from app.rules.scopes import Scope
+from app.schema.context import Info
 from app.schema.enums import Modality, Participation, RiskFlag, SignedNoteRule
 from app.schema.inputs import given
 from app.schema.notes.types import ClinicalNote, GroupNote, MemberNote, NoteAddendum

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
+from graphql import GraphQLResolveInfo
 
 from app.db import models
 from app.db.queries.notes import documentation_rule
@@ -15,6 +15,7 @@ from app.ids import encode_id
 from app.rules import notes as rules
 from app.rules.visits import CMS_TELEHEALTH
 from app.rules.visits import Modality as ModalityValue
+from app.schema.context import Info
 from app.schema.enums import Modality, NoteStatus, Participation, RiskFlag, SignedNoteRule
 from app.schema.loaders import notes, reference, sessions
 from app.schema.node import global_id
@@ -104,7 +105,7 @@ class GroupNote(ClinicalNote):
         return await notes.member_notes(info).load(note.session_id)
 
     @classmethod
-    def is_type_of(cls, obj, info) -> bool:
+    def is_type_of(cls, obj: object, info: GraphQLResolveInfo) -> bool:
         return isinstance(obj, (cls, models.GroupNote))
 
 
@@ -125,7 +126,7 @@ class MemberNote(ClinicalNote):
         return await sessions.roster_entries(info).load(note.roster_entry_id)
 
     @classmethod
-    def is_type_of(cls, obj, info) -> bool:
+    def is_type_of(cls, obj: object, info: GraphQLResolveInfo) -> bool:
         return isinstance(obj, (cls, models.MemberNote))
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import strawberry
-from strawberry.types import Info
 
 from app.db.queries import reference as queries
 from app.errors import NotFound
@@ -13,6 +12,7 @@ from app.ids import decode_id
 from app.operations.common import facilities_seen, require_scope, visible_or_not_found
 from app.rules.scopes import Scope
 from app.schema.connection import Connection
+from app.schema.context import Info
 from app.schema.enums import StaffAssignmentRole
 from app.schema.loaders import reference
 from app.schema.pagination import page_args

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from app.auth import Principal
 from app.db import models
@@ -15,6 +14,7 @@ from app.db.queries import reference as queries
 from app.operations.common import facilities_seen
 from app.rules import diagnoses as diagnosis_rules
 from app.rules.scopes import Scope
+from app.schema.context import Info
 from app.schema.enums import DisplayNameFormat, StaffAssignmentRole
 from app.schema.history.queries import From, GroupFilter, To, attendance_of
 from app.schema.history.types import AttendanceHistory

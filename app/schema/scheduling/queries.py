@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import strawberry
-from strawberry.types import Info
 
 from app.db.queries import groups as queries
 from app.errors import NotFound
@@ -14,6 +13,7 @@ from app.operations import scheduling as ops
 from app.operations.common import facilities_seen, require_scope, visible_or_not_found
 from app.rules.scopes import Scope
 from app.schema.connection import Connection
+from app.schema.context import Info
 from app.schema.enums import GroupType
 from app.schema.loaders import scheduling
 from app.schema.pagination import page_args

@@ -9,7 +9,6 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import strawberry
-from strawberry.types import Info
 
 from app.db import models
 from app.db.queries import groups as queries
@@ -21,6 +20,7 @@ from app.rules.scopes import Scope
 from app.rules.waitlist import EnrollmentStatus as Status
 from app.rules.waitlist import at_capacity, below_minimum, over_capacity
 from app.schema.connection import Connection
+from app.schema.context import Info
 from app.schema.enums import (
     ComplianceProgram,
     ComplianceRequirement,
@@ -128,7 +128,7 @@ class GroupDefinition(Node):
             return None
         facility = await reference.facilities(info).load(group.facility_id)
         if week_of is None:
-            week_of = info.context.services.clock.now().astimezone(ZoneInfo(facility.timezone)).date()
+            week_of = info.context.now().astimezone(ZoneInfo(facility.timezone)).date()
         monday = rules.week_start(week_of)
         occurrences = await scheduling.week_occurrences(info).load((group.id, monday))
         if occurrences:
@@ -166,7 +166,7 @@ class GroupDefinition(Node):
                 first_day=from_,
                 last_day=to,
                 status=status,
-                now=info.context.services.clock.now(),
+                now=info.context.now(),
                 window=window,
             )
         return Connection.from_page(rows, window, total)
@@ -246,7 +246,7 @@ class GroupOccurrence(Node):
 
     @strawberry.field
     def status(occurrence: strawberry.Parent[models.GroupOccurrence], info: Info) -> OccurrenceStatus:
-        return occurrence_status(occurrence.cancelled_at, occurrence.ends_at, info.context.services.clock.now())
+        return occurrence_status(occurrence.cancelled_at, occurrence.ends_at, info.context.now())
 
     @strawberry.field
     async def session(occurrence: strawberry.Parent[models.GroupOccurrence], info: Info) -> GroupSessionType | None:

@@ -7,7 +7,6 @@ from datetime import date
 from functools import partial
 
 import strawberry
-from strawberry.types import Info
 
 from app.db.queries import sessions as queries
 from app.errors import NotFound
@@ -16,6 +15,7 @@ from app.operations.common import check, require_scope, visible_or_not_found
 from app.rules.attendance import date_range_problem, session_date_range
 from app.rules.scopes import Scope
 from app.schema.connection import Connection
+from app.schema.context import Info
 from app.schema.enums import GroupType, SessionStatus
 from app.schema.loaders import sessions
 from app.schema.pagination import page_args

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
-from strawberry.types import Info
 
 from app.db import models
 from app.ids import encode_id
@@ -25,6 +24,7 @@ from app.rules.billing import is_billable_status
 from app.rules.displays import NameFormat, display_name
 from app.rules.scopes import Scope
 from app.schema.batching import ready
+from app.schema.context import Info
 from app.schema.enums import AttendanceStatus, GroupType, Modality, NoteStatus, SessionStatus
 from app.schema.loaders import billing, notes, reference, scheduling, sessions
 from app.schema.node import Node, global_id, rows_of
@@ -217,15 +217,7 @@ class GroupSession(Node):
 
     @strawberry.field
     def status(session: strawberry.Parent[models.GroupSession], info: Info) -> SessionStatus:
-        return rules.session_status(
-            starts_at=session.starts_at,
-            ends_at=session.ends_at,
-            cancelled=session.cancelled_at is not None,
-            locked=session.locked_at is not None,
-            now=info.context.now(),
-            billed=session.billed_at is not None,
-            awaiting_finalization=session.awaiting_finalization_at is not None,
-        )
+        return rules.status_of(session, info.context.now())
 
     @strawberry.field
     def locked(session: strawberry.Parent[models.GroupSession]) -> bool:
