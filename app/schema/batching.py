@@ -72,7 +72,6 @@ class Loaders:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], shared: bool = False) -> None:
         self._sessionmaker = sessionmaker
         self._loaders: dict[Hashable, DataLoader] = {}
-        self._shared = shared
         self._db: AsyncSession | None = None
         self._bound: AsyncSession | None = None
         self._lock = asyncio.Lock() if shared else None

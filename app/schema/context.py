@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -88,10 +86,6 @@ class Context:
             self._transaction = await unit_of_work(self.services, self.principal.subject).begin()
         self.loaders.bind(self._transaction.db)
         return self._transaction
-
-    @contextlib.asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
-        yield await self.transaction()
 
     def db(self) -> CappedSession:
         """A short read-only session for one resolver; at most `db_connections_per_request` at once."""
