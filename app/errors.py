@@ -1,4 +1,5 @@
-"""Domain errors: one type per error code of rules.md §3."""
+"""Domain errors: one type per error code of rules.md §3 that the domain raises (QUERY_TOO_COMPLEX
+is the API's own: its limits refuse a document before any resolver runs)."""
 
 from __future__ import annotations
 
@@ -56,10 +57,6 @@ class Locked(DomainError):
 
 class Conflict(DomainError):
     code = ErrorCode.CONFLICT
-
-
-class QueryTooComplex(DomainError):
-    code = ErrorCode.QUERY_TOO_COMPLEX
 
 
 def error_for(code: ErrorCode, message: str) -> DomainError:

@@ -8,7 +8,10 @@ import logging
 from datetime import datetime
 
 import pytest
+from sqlalchemy import update
 
+from app.db import models
+from app.ids import decode_id
 from app.operations.billing_pipeline import bill_due_sessions
 from app.rules.edi837 import edi_problems, parse_segments
 from tests.support.builders_notes import (
@@ -151,6 +154,30 @@ async def test_at_the_deadline_an_unsigned_note_is_billed_on_its_members_claim_o
     assert next(c for c in billed["claims"] if c["id"] == unsigned["id"])["validation"] == []
     submitted = (await gql.execute(SUBMIT, {"id": unsigned["id"]}))["submitClaim"]
     assert submitted["status"] == "SUBMITTED" and pyx12_errors(submitted["edi837"]) == []
+
+
+async def test_a_claim_stores_its_members_roster_entry_uuids_and_answers_their_global_ids(
+    gql, clinic, test_clock, services
+):
+    await set_rule(gql, clinic, signedNote="BLOCKING")
+    session_id, entries = await documented_room(gql, clinic, test_clock, members=1)
+    await mark(gql, entries[0], "ATTENDED")
+    set_now(test_clock, at(11, day=11))  # past the deadline: billed with the unsigned note on the claim
+    assert await bill_due_sessions(services) == 1
+    (claim,) = (await gql.execute(CLAIMS, {"id": session_id}))["groupSession"]["claims"]
+    assert claim["validation"] == [{"code": "NOTE_UNSIGNED", "severity": "BLOCKING", "participantIds": [entries[0]]}]
+    claim_id = decode_id(claim["id"], "Claim")
+    async with services.sessionmaker() as db, db.begin():
+        (stored,) = (await db.get(models.Claim, claim_id)).validation
+        assert stored["participantIds"] == [str(decode_id(entries[0], "RosterEntry"))]
+        # A claim validated when the global id itself was stored answers the same id.
+        await db.execute(
+            update(models.Claim)
+            .where(models.Claim.id == claim_id)
+            .values(validation=[stored | {"participantIds": [entries[0]]}])
+        )
+    (claim,) = (await gql.execute(CLAIMS, {"id": session_id}))["groupSession"]["claims"]
+    assert claim["validation"][0]["participantIds"] == [entries[0]]
 
 
 async def test_a_note_awaiting_co_signature_is_still_unsigned_where_the_rule_requires_it(gql, clinic, test_clock):

@@ -410,7 +410,7 @@ async def test_a_read_session_that_fails_to_close_does_not_fail_a_finished_reque
     operation's result (a committed mutation's included) stands."""
     import sqlalchemy.exc
 
-    from app.schema.loaders import Loaders
+    from app.schema.batching import Loaders
 
     async def broken_close(self) -> None:
         raise sqlalchemy.exc.InterfaceError("ROLLBACK", None, RuntimeError("connection was closed"))

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from tests.conftest import make_token
-from tests.support.builders_sessions import SET_ATTENDANCE, create_session
-from tests.support.server import start_server
+from tests.support.builders_sessions import SET_ATTENDANCE, at, create_session, set_now
+from tests.support.server import serve_in_process, start_server
 
 MULTIPART = 'multipart/mixed;boundary="graphql";subscriptionSpec=1.0,application/json'
 EVENT_STREAM = "text/event-stream"
@@ -85,6 +85,22 @@ async def test_multipart_over_post_sends_the_snapshot_then_each_change(live, wat
         change = (await anext(payloads))["payload"]["data"]["sessionUpdates"]
     assert (change["kind"], change["changedParticipantIds"]) == ("ATTENDANCE_CHANGED", [participant])
     assert change["sequence"] > first["sequence"]
+
+
+async def test_each_message_of_a_stream_tells_the_session_status_at_its_own_moment(app, gql, clinic, test_clock):
+    set_now(test_clock, at(8))
+    watched = await create_session(gql, clinic, patients=[await clinic.add_patient()])  # 9:00 to 10:30
+    query = "subscription($id: ID!) { sessionUpdates(sessionId: $id) { kind session { status } } }"
+    body = {"query": query, "variables": {"id": watched["id"]}}
+    async with serve_in_process(app) as url, httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(30)) as client:
+        async with client.stream("POST", "/graphql", json=body, headers=headers(MULTIPART)) as response:
+            payloads = multipart_payloads(response)
+            first = (await anext(payloads))["payload"]["data"]["sessionUpdates"]
+            set_now(test_clock, at(9, 30))
+            await gql.execute(SET_ATTENDANCE, {"participantId": watched["roster"][0]["id"], "status": "ATTENDED"})
+            change = (await anext(payloads))["payload"]["data"]["sessionUpdates"]
+    assert (first["kind"], first["session"]["status"]) == ("SNAPSHOT", "SCHEDULED")
+    assert (change["kind"], change["session"]["status"]) == ("ATTENDANCE_CHANGED", "IN_PROGRESS")
 
 
 async def test_multipart_over_get_and_sse_over_post_send_the_snapshot(live, watched):

@@ -1,7 +1,8 @@
 """The layers of docs/architecture.md hold: each package imports only the layers below it, the
 rules import no framework, nothing but the edge and the entry points imports the schema, the top of
 app/ holds only the foundation and the process's entry points, and no import circle exists
-(counting imports inside functions and under TYPE_CHECKING, so none can hide one)."""
+(counting imports inside functions and under TYPE_CHECKING, so none can hide one), between modules
+or between the schema's area folders; every loader lives in app/schema/loaders/."""
 
 from __future__ import annotations
 
@@ -145,19 +146,19 @@ def test_no_import_is_made_inside_a_function_except_the_listed_ones():
     assert late == []
 
 
-def test_no_import_circle():
-    graph = app_imports()
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one node (Tarjan's)."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
     on_stack: set[str] = set()
-    circles = []
+    found = []
 
-    def visit(node: str) -> None:  # Tarjan's strongly connected components
+    def visit(node: str) -> None:
         index[node] = low[node] = len(index)
         stack.append(node)
         on_stack.add(node)
-        for target in graph[node]:
+        for target in graph.get(node, ()):
             if target not in index:
                 visit(target)
                 low[node] = min(low[node], low[target])
@@ -172,12 +173,104 @@ def test_no_import_circle():
                 if member == node:
                     break
             if len(component) > 1:
-                circles.append(sorted(component))
+                found.append(sorted(component))
 
-    for node in graph:
+    for node in list(graph):
         if node not in index:
             visit(node)
-    assert circles == []
+    return found
+
+
+def test_no_import_circle():
+    assert circles(app_imports()) == []
+
+
+SCHEMA = APP / "schema"
+LOADERS = "app.schema.loaders"
+
+
+def schema_areas() -> set[str]:
+    """The schema's area folders (sessions, billing, ...): every package under app/schema but the loaders'."""
+    return {path.parent.name for path in SCHEMA.glob("*/__init__.py")} - {"loaders"}
+
+
+def area_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[2] if len(parts) > 3 and parts[:2] == ["app", "schema"] and parts[2] in schema_areas() else None
+
+
+def loader_breaches(graph: dict[str, set[str]]) -> list[str]:
+    """Imports of another area's loaders: an area loads what it needs through app/schema/loaders/<area>.py."""
+    wrong = []
+    for module, imported in graph.items():
+        area = area_of(module)
+        if area is None:
+            continue
+        for target in imported:
+            other = area_of(target)
+            if other is not None and other != area and target.split(".")[3] == "loaders":
+                wrong.append(f"{module} imports {target}")
+    return wrong
+
+
+def test_no_area_folder_imports_another_areas_loaders():
+    assert loader_breaches(app_imports()) == []
+
+
+def test_loaders_live_in_app_schema_loaders_only():
+    assert sorted(m for m in modules() if area_of(m) and m.split(".")[-1] == "loaders") == []
+
+
+def test_only_app_schema_loaders_makes_a_loader():
+    """`loaders.of(...)`, `loaders.by_id(...)`: a loader is made by its named accessor, so no
+    resolver names one by hand (and two resolvers cannot name one two ways)."""
+    wrong = []
+    for module, path in modules().items():
+        if module.startswith(LOADERS + ".") or not module.startswith("app.schema"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in {"of", "by_id"}
+            ):
+                owner = node.func.value
+                name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+                if name == "loaders":
+                    wrong.append(f"{module}:{node.lineno}")
+    assert wrong == []
+
+
+def test_every_info_parameter_in_the_schema_is_typed():
+    """`info: Info` (app.schema.context: strawberry.Info[Context, None]); graphql-core's own hooks
+    (is_type_of) take its GraphQLResolveInfo."""
+    wrong = []
+    for module, path in modules().items():
+        if not module.startswith("app.schema"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for arg in node.args.args + node.args.kwonlyargs:
+                    typed = isinstance(arg.annotation, ast.Name) and arg.annotation.id in {"Info", "GraphQLResolveInfo"}
+                    if arg.arg == "info" and not typed:
+                        wrong.append(f"{module}:{node.lineno} {node.name}")
+    assert wrong == []
+
+
+def test_schema_area_folders_form_no_circle():
+    """Folder by folder: cross-area types are strawberry.lazy, cross-area loads go through app/schema/loaders."""
+    graph: dict[str, set[str]] = {}
+    for module, imported in app_imports().items():
+        area = area_of(module)
+        if area is not None:
+            graph.setdefault(area, set()).update(a for a in map(area_of, imported) if a not in (None, area))
+    assert circles(graph) == []
+
+
+def test_a_loader_breach_is_caught():
+    graph = app_imports()
+    graph["app.schema.scheduling.types"] = graph["app.schema.scheduling.types"] | {"app.schema.sessions.loaders"}
+    assert loader_breaches(graph) == ["app.schema.scheduling.types imports app.schema.sessions.loaders"]
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.clock import Clock
 from app.db import models
-from app.db.queries.billing import billing_inputs
+from app.db.queries.billing import billing_inputs_and_roster
 from app.live.backends import PAUSED, RESYNC
 from app.rules.billing import Preview
 from app.rules.updates import GroupUpdateKind, SessionUpdateKind
@@ -63,12 +63,12 @@ class SessionStates:
 
     async def read(self, session_id: uuid.UUID) -> tuple[models.GroupSession, Preview, tuple[Any, ...]] | None:
         async with self.sessionmaker() as db:
-            inputs = await billing_inputs(db, [session_id], with_roster=True)
-        if session_id not in inputs:
+            found = await billing_inputs_and_roster(db, session_id)
+        if found is None:
             return None
         self.previews += 1
-        found = inputs[session_id]
-        return found.session, found.preview(), tuple(found.roster or ())
+        inputs, roster = found
+        return inputs.session, inputs.preview(), tuple(roster)
 
     async def build(self, channel: str, message: str) -> SessionEnvelope | None:
         """The hub's builder for `session:<id>` channels."""

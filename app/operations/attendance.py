@@ -8,7 +8,7 @@ first's status: `expectedStatus` turns that race into CONFLICT.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,9 +20,8 @@ from app.db.queries.sessions import Lock
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, IllegalTransition, Locked, NotFound, error_for
 from app.ids import encode_id
-from app.live.publish import stage_session_update
-from app.operations import absences, billing_pipeline, notes
 from app.operations.common import check, visible_or_not_found
+from app.operations.consequences import AttendanceMarked, VisitChanged, handle
 from app.rules.attendance import (
     AttendanceChange,
     AttendanceStatus,
@@ -110,34 +109,6 @@ def _audit(  # noqa: PLR0917 - one audit row's columns
     )
 
 
-async def _settle(  # noqa: PLR0917 - the consequences' inputs
-    uow: UnitOfWork,
-    session: models.GroupSession,
-    changes: Sequence[AttendanceChange],
-    kind: SessionUpdateKind,
-    changed_ids: Sequence[str],
-    patients: Sequence[uuid.UUID] = (),
-    sequence: int | None = None,
-) -> None:
-    """A billed session follows its attendance (a forced correction, or a mark after a run that
-    found nobody billable), the patients' absence alerts are judged again; then one live update per
-    committed change, staged in this transaction. An ended session whose last BLOCKING issue this
-    change cleared is billed in the same transaction (finalization)."""
-    await uow.db.flush()
-    drafted = await notes.draft_missing_member_notes(uow, session)
-    await billing_pipeline.rebill_session(uow, session)
-    forced = any(change.forced for change in changes)
-    await absences.reassess_absences(uow, session, patients, cause="forced_correction" if forced else "attendance")
-    await stage_session_update(
-        uow,
-        session.id,
-        SessionUpdateKind.FORCE_UPDATED if forced else kind,
-        list(dict.fromkeys([*changed_ids, *drafted])),
-        sequence=sequence,
-    )
-    await billing_pipeline.finalize_if_cleared(uow, session)
-
-
 def _stay(session: models.GroupSession, mark: Mark, now: datetime) -> Stay:
     """The times given with the mark, or the defaults of the new status (rules.visits.default_stay)."""
     stay = default_stay(mark.status, session.starts_at, session.ends_at, now)
@@ -169,14 +140,16 @@ async def set_attendance(uow: UnitOfWork, actor: Principal, entry_id: uuid.UUID,
         raise missing
     change = _decide(actor, session, entry.status, mark)
     _apply(uow, change, entry, _stay(session, mark, uow.clock.now()))
-    await _settle(
+    await handle(
         uow,
-        session,
-        [change],
-        SessionUpdateKind.ATTENDANCE_CHANGED,
-        [encode_id("RosterEntry", entry_id)],
-        [entry.patient_id],
-        sequence=session.update_sequence,
+        AttendanceMarked(
+            session,
+            SessionUpdateKind.ATTENDANCE_CHANGED,
+            [encode_id("RosterEntry", entry_id)],
+            [entry.patient_id],
+            forced=change.forced,
+            sequence=session.update_sequence,
+        ),
     )
     return entry
 
@@ -207,14 +180,15 @@ async def set_attendance_batch(
         )
     for change, entry, stay in changes:
         _apply(uow, change, entry, stay)
-    changed_ids = [encode_id("RosterEntry", pk) for pk in marks]
-    await _settle(
+    await handle(
         uow,
-        session,
-        [c for c, _, _ in changes],
-        SessionUpdateKind.ATTENDANCE_CHANGED,
-        changed_ids,
-        [e.patient_id for _, e, _ in changes],
+        AttendanceMarked(
+            session,
+            SessionUpdateKind.ATTENDANCE_CHANGED,
+            [encode_id("RosterEntry", pk) for pk in marks],
+            [e.patient_id for _, e, _ in changes],
+            forced=any(change.forced for change, _, _ in changes),
+        ),
     )
     return [entries[pk] for pk in marks]
 
@@ -236,7 +210,7 @@ async def set_supervisor_attendance(
     # The audit entity is the (session, staff) pair the API names; entity_id keeps the staff id.
     _audit(uow, change, "SupervisorAttendance", staff_id, session.id, {"staffId": str(staff_id)})
     changed = encode_id("SupervisorAttendance", f"{session.id}.{staff_id}")
-    await _settle(uow, session, [change], SessionUpdateKind.SUPERVISORS_CHANGED, [changed])
+    await handle(uow, AttendanceMarked(session, SessionUpdateKind.SUPERVISORS_CHANGED, [changed], forced=change.forced))
     return SupervisorMark(session.id, staff_id, AttendanceStatus(row.status))
 
 
@@ -289,6 +263,5 @@ async def set_participant_visit(
     uow.audit(
         "attendance.visit", "RosterEntry", entry.id, before=before, after=_visit_snapshot(entry), session_id=session.id
     )
-    await db.flush()
-    await stage_session_update(uow, session.id, SessionUpdateKind.VISIT_CHANGED, [encode_id("RosterEntry", entry.id)])
+    await handle(uow, VisitChanged(session, [encode_id("RosterEntry", entry.id)]))
     return entry

@@ -21,13 +21,12 @@ from app.db.queries.sessions import Lock
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, Conflict, Forbidden, IllegalTransition, NotFound, error_for
 from app.ids import encode_id
-from app.live.publish import stage_session_update
-from app.operations import billing_pipeline
 from app.operations.common import camel, check, visible_or_not_found
+from app.operations.consequences import NoteChanged, NoteSigned, handle
+from app.operations.note_drafts import draft_rows
 from app.rules import notes as rules
 from app.rules.billing import member_rule
 from app.rules.notes import NoteAction, NoteActor, NoteStatus
-from app.rules.updates import SessionUpdateKind
 
 # The fields a draft carries (operations take them as a mapping of the fields given: None clears one).
 GROUP_NOTE_FIELDS = ("topic", "interventions", "group_dynamics", "free_text")
@@ -74,8 +73,7 @@ async def _cosign_required(uow: UnitOfWork, session: models.GroupSession, note: 
     inputs = (await billing_inputs(uow.db, [session.id]))[session.id]
     members = inputs.members
     if isinstance(note, models.MemberNote):
-        wanted = encode_id("RosterEntry", note.roster_entry_id)
-        members = [m for m in members if m.id == wanted]
+        members = [m for m in members if m.id == note.roster_entry_id]
     return any(
         rule is not None and rule.cosign_required(inputs.state)
         for rule in (member_rule(m, inputs.session_date, inputs.rules_by_payer) for m in members)
@@ -110,11 +108,9 @@ def _ids(note: Note) -> dict[str, str]:
     return {"sessionId": str(note.session_id)}
 
 
-async def _announce(uow: UnitOfWork, session: models.GroupSession, entry_ids: list[uuid.UUID]) -> None:
-    """Watchers learn which rows' note status changed (ids only), with the recomputed preview."""
-    await stage_session_update(
-        uow, session.id, SessionUpdateKind.NOTE_CHANGED, [encode_id("RosterEntry", pk) for pk in entry_ids]
-    )
+def _rows_of(note: Note) -> list[str]:
+    """The roster rows whose note status a change of `note` changes (watchers get ids only)."""
+    return [encode_id("RosterEntry", note.roster_entry_id)] if isinstance(note, models.MemberNote) else []
 
 
 # ------------------------------------------------------------------ the group note
@@ -135,10 +131,6 @@ def _check_member_fields(draft: Mapping[str, Any]) -> None:
         check(rules.text_field_problem(camel(name), draft.get(name)))
     if len(draft.get("risk_flags") or []) > rules.MAX_RISK_FLAGS:
         raise BadInput(f"riskFlags may list at most {rules.MAX_RISK_FLAGS} flags")
-
-
-def _drafted_response(interventions: list[str]) -> str | None:
-    return f"Interventions: {', '.join(interventions)}." if interventions else None
 
 
 async def create_group_note(
@@ -176,24 +168,7 @@ async def create_group_note(
     await uow.db.flush()
     roster = (await session_queries.rosters(uow.db, [session.id]))[0]
     drafted = [e for e in roster if rules.drafts_member_note(e.status)]
-    await queries.add_member_notes(
-        uow.db,
-        [
-            {
-                "session_id": session.id,
-                "group_note_id": note.id,
-                "roster_entry_id": e.id,
-                "patient_id": e.patient_id,
-                "author_id": staff_id,
-                "risk_flags": [],
-                "status": NoteStatus.DRAFT,
-                "response_to_interventions": _drafted_response(interventions),
-                "created_at": now,
-                "updated_at": now,
-            }
-            for e in drafted
-        ],
-    )
+    await queries.add_member_notes(uow.db, draft_rows(note, drafted, now))
     uow.audit(
         "note.group_create",
         "GroupNote",
@@ -201,7 +176,7 @@ async def create_group_note(
         after={**_ids(note), **_snapshot(note, GROUP_NOTE_FIELDS), "memberNotes": len(drafted)},
         session_id=session.id,
     )
-    await _announce(uow, session, [e.id for e in drafted])
+    await handle(uow, NoteChanged(session, [encode_id("RosterEntry", e.id) for e in drafted]))
     return note
 
 
@@ -245,7 +220,7 @@ async def update_note(
         after={**_ids(note), **_snapshot(note, changed)},
         session_id=session.id,
     )
-    await _announce(uow, session, [note.roster_entry_id] if isinstance(note, models.MemberNote) else [])
+    await handle(uow, NoteChanged(session, _rows_of(note)))
     return note
 
 
@@ -293,12 +268,7 @@ async def _advance(
         after={**_ids(note), "status": note.status},
         session_id=session.id,
     )
-    await uow.db.flush()
-    # A billed session's unsent claims carry the preview's findings: a signature can clear NOTE_UNSIGNED.
-    await billing_pipeline.rebill_session(uow, session)
-    await _announce(uow, session, [note.roster_entry_id] if isinstance(note, models.MemberNote) else [])
-    # A session awaiting finalization on an unsigned note is billed by the signature that clears it.
-    await billing_pipeline.finalize_if_cleared(uow, session)
+    await handle(uow, NoteSigned(session, _rows_of(note)))
     return note
 
 
@@ -334,48 +304,8 @@ async def add_addendum(
         after={**_ids(note), "status": note.status, "addendumId": str(addendum.id), "text": addendum.text},
         session_id=session.id,
     )
-    await _announce(uow, session, [note.roster_entry_id] if isinstance(note, models.MemberNote) else [])
+    await handle(uow, NoteChanged(session, _rows_of(note)))
     return addendum
-
-
-async def draft_missing_member_notes(uow: UnitOfWork, session: models.GroupSession) -> list[str]:
-    """Once the group note exists, a member marked ATTENDED or LATE afterwards gets their draft too
-    (by the group note's author): every member who was there has a note. The roster entries drafted."""
-    group_note = await queries.group_note_of_session(uow.db, session.id)
-    if group_note is None:
-        return []
-    roster = (await session_queries.rosters(uow.db, [session.id]))[0]
-    have = {n.roster_entry_id for n in (await queries.member_notes_by_session(uow.db, [session.id]))[0]}
-    missing = [e for e in roster if rules.drafts_member_note(e.status) and e.id not in have]
-    now = uow.clock.now()
-    made = await queries.add_member_notes(
-        uow.db,
-        [
-            {
-                "session_id": session.id,
-                "group_note_id": group_note.id,
-                "roster_entry_id": e.id,
-                "patient_id": e.patient_id,
-                "author_id": group_note.author_id,
-                "risk_flags": [],
-                "status": NoteStatus.DRAFT,
-                "response_to_interventions": _drafted_response(list(group_note.interventions or [])),
-                "created_at": now,
-                "updated_at": now,
-            }
-            for e in missing
-        ],
-    )
-    if made:
-        uow.audit(
-            "note.member_draft",
-            "GroupNote",
-            group_note.id,
-            before={"sessionId": str(session.id), "memberNotes": len(have)},
-            after={"sessionId": str(session.id), "memberNotes": len(have) + len(made)},
-            session_id=session.id,
-        )
-    return [encode_id("RosterEntry", e.id) for e in missing] if made else []
 
 
 # ------------------------------------------------------------------ reads

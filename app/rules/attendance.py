@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from app.errors import ErrorCode
@@ -61,27 +62,37 @@ def is_allowed_transition(current: str, new: str) -> bool:
     return new in allowed_next_statuses(current)
 
 
-def session_status(
-    *,
-    starts_at: datetime,
-    ends_at: datetime,
-    cancelled: bool,
-    locked: bool,
-    now: datetime,
-    billed: bool = False,
-    awaiting_finalization: bool = False,
-) -> SessionStatus:
-    if cancelled:
+class SessionTimes(Protocol):
+    """What a session's status is read from: a group session's row (ORM or read model) has it."""
+
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+    @property
+    def cancelled_at(self) -> datetime | None: ...
+    @property
+    def locked_at(self) -> datetime | None: ...
+    @property
+    def billed_at(self) -> datetime | None: ...
+    @property
+    def awaiting_finalization_at(self) -> datetime | None: ...
+
+
+def status_of(session: SessionTimes, now: datetime) -> SessionStatus:
+    """The session's status at `now` (the one definition: app.db.queries.sessions.status_condition
+    says the same in SQL, and tests/integration holds them to each other)."""
+    if session.cancelled_at is not None:
         return SessionStatus.CANCELLED
-    if locked:
+    if session.locked_at is not None:
         return SessionStatus.LOCKED
-    if billed:
+    if session.billed_at is not None:
         return SessionStatus.CLOSED
-    if now < starts_at:
+    if now < session.starts_at:
         return SessionStatus.SCHEDULED
-    if now < ends_at:
+    if now < session.ends_at:
         return SessionStatus.IN_PROGRESS
-    if awaiting_finalization:
+    if session.awaiting_finalization_at is not None:
         return SessionStatus.AWAITING_FINALIZATION
     return SessionStatus.ENDED
 

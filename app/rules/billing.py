@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -89,11 +90,11 @@ class Coverage:
 
 @dataclass(frozen=True)
 class RosterEntry:
-    """A roster member as the caller loaded it: the roster entry's id, attendance and coverages;
+    """A roster member as the caller loaded it: the roster entry's id (a UUID), attendance and coverages;
     the ICD-10-CM codes of the diagnoses active on the session date, in the patient's order; the
     minutes they were there, their note's status, and how they joined."""
 
-    id: str
+    id: uuid.UUID
     status: str
     coverages: tuple[Coverage, ...] = ()
     diagnoses: tuple[str, ...] = ()
@@ -119,9 +120,9 @@ class DocumentationRule:
 
 @dataclass(frozen=True)
 class SupervisorAttendance:
-    """A session's supervisor as the caller loaded it: an id and attendance (never billable)."""
+    """A session's supervisor as the caller loaded it: the staff member's id and attendance (never billable)."""
 
-    id: str
+    staff_id: uuid.UUID
     status: str
 
 
@@ -146,7 +147,9 @@ class BillingIssue:
     code: BillingIssueCode
     severity: IssueSeverity
     message: str
-    participant_ids: tuple[str, ...] = ()
+    # Roster entry ids: UUIDs from the rules; read back from `claims.validation`, their text as
+    # stored (see from_json).
+    participant_ids: tuple[uuid.UUID | str, ...] = ()
     accepted: bool = False
 
     def as_json(self) -> dict[str, Any]:
@@ -156,11 +159,13 @@ class BillingIssue:
             "severity": self.severity,
             "message": self.message,
             "accepted": self.accepted,
-            "participantIds": list(self.participant_ids),
+            "participantIds": [str(pk) for pk in self.participant_ids],
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "BillingIssue":
+        """Participant ids stay text: raw UUIDs, or global ids on claims validated before the API
+        alone encoded them (the schema reads both)."""
         return cls(
             code=BillingIssueCode(data["code"]),
             severity=IssueSeverity(data["severity"]),
@@ -192,7 +197,7 @@ class Preview:
 class ChargeLine:
     """One billable member's charge: units 1 at the band of the member's own payer."""
 
-    participant_id: str
+    participant_id: uuid.UUID
     payer_id: PayerId
     member_id: str
     service_date: date
@@ -378,7 +383,7 @@ def check_unsigned_notes(
 MEMBER_ISSUES = frozenset({NOTE_UNSIGNED})
 
 
-def claim_issues(preview: Preview, participant_id: str | None) -> tuple[BillingIssue, ...]:
+def claim_issues(preview: Preview, participant_id: uuid.UUID | None) -> tuple[BillingIssue, ...]:
     """The preview's findings a member's claim carries: every session-wide one, and the per-member
     ones (an unsigned note) only when they are about this member."""
     return tuple(i for i in preview.issues if i.code not in MEMBER_ISSUES or participant_id in i.participant_ids)
@@ -448,7 +453,7 @@ def build_billing_preview(
 def member_charge(
     band_for_payer: Band | None,
     *,
-    participant_id: str,
+    participant_id: uuid.UUID,
     coverage: Coverage,
     service_date: date,
     coding: ServiceCoding | None = None,

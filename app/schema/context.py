@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import strawberry
 from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
@@ -19,8 +18,8 @@ from app.auth import Principal
 from app.db.uow import UnitOfWork
 from app.errors import Unauthenticated
 from app.operations.work import Services, unit_of_work
+from app.schema.batching import Loaders
 from app.schema.errors import classify
-from app.schema.loaders import Loaders
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +42,7 @@ class Context:
     # returns (GroupDefinition.promoted, Enrollment.promoted).
     promotions: dict[Any, list[Any]] = field(default_factory=dict, init=False, repr=False)
     _db_slots: asyncio.Semaphore = field(init=False, repr=False)
-    _now: datetime | None = field(default=None, init=False, repr=False)
+    _now: tuple[Loaders, datetime] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # An HTTP request's loaders share one read session, closed by OperationScope when the
@@ -64,13 +63,13 @@ class Context:
 
     def now(self) -> datetime:
         """The clock, read once per HTTP request: every field of a page says what it says at one
-        moment. A websocket operation (a subscription lives on) reads it at each call."""
-        if self._now is None:
-            now = self.services.clock.now()
-            if not isinstance(self.request, Request):
-                return now
-            self._now = now
-        return self._now
+        moment. A subscription's message over HTTP is a moment of its own (each message comes with
+        fresh loaders); a websocket operation reads the clock at each call."""
+        if not isinstance(self.request, Request):
+            return self.services.clock.now()
+        if self._now is None or self._now[0] is not self.loaders:
+            self._now = (self.loaders, self.services.clock.now())
+        return self._now[1]
 
     @property
     def principal(self) -> Principal:
@@ -86,10 +85,6 @@ class Context:
             self._transaction = await unit_of_work(self.services, self.principal.subject).begin()
         self.loaders.bind(self._transaction.db)
         return self._transaction
-
-    @contextlib.asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
-        yield await self.transaction()
 
     def db(self) -> CappedSession:
         """A short read-only session for one resolver; at most `db_connections_per_request` at once."""
@@ -111,6 +106,10 @@ class Context:
         except Exception as error:  # noqa: BLE001 - a commit-time failure is the operation's error
             result.data = None
             result.errors = [classify(GraphQLError(str(error), original_error=error), self.request_id)]
+
+
+# What every resolver's `info` is: this operation's context, and no root value.
+Info = strawberry.Info[Context, None]
 
 
 class CappedSession:

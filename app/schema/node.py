@@ -7,10 +7,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import strawberry
-from strawberry.types import Info
+from graphql import GraphQLResolveInfo
 
 from app.errors import BadInput, NotFound
 from app.ids import encode_id, split_id
+from app.schema.context import Info
 
 NodeFetcher = Callable[[Info, uuid.UUID], Awaitable[Any]]
 
@@ -34,7 +35,7 @@ def rows_of(model: type) -> classmethod:
     models of app.db.queries.common.read_model (so `node(id:)` and other interface fields can tell
     which type a row is)."""
 
-    def is_type_of(cls, obj: Any, info: Any) -> bool:
+    def is_type_of(cls, obj: Any, info: GraphQLResolveInfo) -> bool:
         return isinstance(obj, (cls, model)) or getattr(type(obj), "__model__", None) is model
 
     return classmethod(is_type_of)

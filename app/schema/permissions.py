@@ -6,9 +6,9 @@ from functools import cache
 from typing import Any
 
 from strawberry.permission import BasePermission
-from strawberry.types import Info
 
 from app.errors import Forbidden
+from app.schema.context import Info
 
 
 @cache

@@ -10,14 +10,13 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCa
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
-from strawberry.types import Info
 
 from app.schema.billing.mutations import BillingMutation
 from app.schema.billing.queries import BillingQuery, charge_node, claim_node
 from app.schema.billing.types import Charge, Claim
 from app.schema.calendars.mutations import CalendarsMutation
 from app.schema.calendars.queries import CalendarsQuery
-from app.schema.context import OperationScope
+from app.schema.context import Info, OperationScope
 from app.schema.cost import QueryCostLimiter
 from app.schema.displays.mutations import DisplaysMutation
 from app.schema.displays.privacy import WallFieldsOnly

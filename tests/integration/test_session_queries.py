@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.db import models
 from app.db.queries import sessions as queries
 from app.db.queries.common import Page
-from app.rules.attendance import SessionStatus, session_status
+from app.rules.attendance import SessionStatus, status_of
 from tests.integration.conftest import NOW, add_session
 
 HOUR = timedelta(hours=1)
@@ -31,18 +31,7 @@ async def test_the_status_sql_agrees_with_the_status_rule(db, facility):
         await add_session(db, facility, NOW - 3 * HOUR, awaiting_finalization_at=NOW - HOUR),
         await add_session(db, facility, NOW + HOUR, awaiting_finalization_at=NOW - HOUR),  # moved later: not ended
     ]
-    by_rule = {
-        row.id: session_status(
-            starts_at=row.starts_at,
-            ends_at=row.ends_at,
-            cancelled=row.cancelled_at is not None,
-            locked=row.locked_at is not None,
-            now=NOW,
-            billed=row.billed_at is not None,
-            awaiting_finalization=row.awaiting_finalization_at is not None,
-        )
-        for row in cases
-    }
+    by_rule = {row.id: status_of(row, NOW) for row in cases}
     assert set(by_rule.values()) == set(SessionStatus)
     for status in SessionStatus:
         by_sql = set(await db.scalars(select(models.GroupSession.id).where(queries.status_condition(status, NOW))))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 
@@ -16,8 +17,8 @@ from app.rules.attendance import (
     is_allowed_transition,
     local_window,
     session_date_range,
-    session_status,
     session_window_problem,
+    status_of,
 )
 
 ALLOWED = {
@@ -73,17 +74,19 @@ HOUR = timedelta(hours=1)
         (T0 + 2 * HOUR, True, True, True, False, "CANCELLED"),
     ],
 )
-def test_session_status(now, cancelled, locked, billed, awaiting, expected):
-    status = session_status(
+def test_status_of(now, cancelled, locked, billed, awaiting, expected):
+    def at_if(flag: bool) -> datetime | None:
+        return T0 - 2 * HOUR if flag else None  # when it happened does not matter, only that it did
+
+    session = SimpleNamespace(
         starts_at=T0,
         ends_at=T0 + HOUR,
-        cancelled=cancelled,
-        locked=locked,
-        now=now,
-        billed=billed,
-        awaiting_finalization=awaiting,
+        cancelled_at=at_if(cancelled),
+        locked_at=at_if(locked),
+        billed_at=at_if(billed),
+        awaiting_finalization_at=at_if(awaiting),
     )
-    assert status == expected
+    assert status_of(session, now) == expected
 
 
 def change(**overrides) -> AttendanceChange:

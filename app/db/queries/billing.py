@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, String, and_, cast, exists, func, insert, null, or_, select, text, union_all
@@ -19,7 +19,6 @@ from app.db.queries.common import columns_of, core_rows, rows_by_column
 from app.db.queries.notes import documentation_rule
 from app.db.queries.reference import diagnoses_by_patient
 from app.db.queries.sessions import PatientRow, RosterRow, supervisors_by_session
-from app.ids import encode_id
 from app.rules import billing as rules
 from app.rules.billing import BillingIssueCode
 from app.rules.claims import ChargeStatus
@@ -35,14 +34,13 @@ class BillingInputs:
     session_date: date
     state: str
     timezone: str
+    accepted_codes: frozenset[str] = frozenset()
     members: list[rules.RosterEntry] = field(default_factory=list)
     supervisors: list[rules.SupervisorAttendance] = field(default_factory=list)
     bands_by_payer: dict[uuid.UUID, list[rules.Band]] = field(default_factory=dict)
     ratio_by_payer: dict[uuid.UUID, int] = field(default_factory=dict)
-    accepted_codes: frozenset[str] = frozenset()
-    patient_by_entry: dict[str, uuid.UUID] = field(default_factory=dict)
+    patient_by_entry: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
     rules_by_payer: dict[uuid.UUID, rules.DocumentationRule] = field(default_factory=dict)
-    roster: list[Any] | None = None  # sessions.RosterRow read models, by patient name (`with_roster`)
 
     def preview(self) -> rules.Preview:
         return rules.build_billing_preview(
@@ -65,12 +63,78 @@ class BillingInputs:
         )
 
 
-async def billing_inputs(
-    db: AsyncSession, session_ids: Sequence[uuid.UUID], *, with_roster: bool = False
+class EntryWithNote(NamedTuple):
+    entry: Any  # sessions.RosterRow (its patient read beside it by roster_with_note_status)
+    note_status: str | None
+
+
+async def billing_inputs(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, BillingInputs]:
+    """Everything the billing rules need for the sessions, in 6 statements whatever their number."""
+    sessions = await sessions_to_bill(db, session_ids)
+    if not sessions:
+        return sessions
+    return await _assemble(db, sessions, await members_with_note_status(db, list(sessions)))
+
+
+async def billing_inputs_and_roster(db: AsyncSession, session_id: uuid.UUID) -> tuple[BillingInputs, list[Any]] | None:
+    """A live update's reads: the session's billing inputs and its roster (RosterRow read models with
+    their patients, by patient name, as sessions.rosters reads it), the roster the watchers are sent
+    built from the members' own statement; 6 statements."""
+    sessions = await sessions_to_bill(db, [session_id])
+    if not sessions:
+        return None
+    roster = await roster_with_note_status(db, [session_id])
+    members = sorted(roster, key=lambda member: (member.entry.created_at, member.entry.id))
+    inputs = await _assemble(db, sessions, members)
+    return inputs[session_id], [member.entry for member in roster]
+
+
+async def _assemble(
+    db: AsyncSession, sessions: dict[uuid.UUID, BillingInputs], members: Sequence[EntryWithNote]
 ) -> dict[uuid.UUID, BillingInputs]:
-    """Everything the billing rules need for the sessions, in a fixed number of statements;
-    `with_roster`: each session's roster too (`BillingInputs.roster`, as sessions.rosters reads it),
-    from the members' own statement."""
+    """The one place billing inputs are put together: `sessions` (from sessions_to_bill) gain their
+    members (in roster order: created_at, id), supervisors, the payers' coverages, diagnoses and
+    documentation rules, and their states' bands and ratios; 4 statements."""
+    patient_ids = list({member.entry.patient_id for member in members})
+    coverages, payer_rules = await coverages_with_rules(db, patient_ids)
+    diagnoses = dict(zip(patient_ids, await diagnoses_by_patient(db, patient_ids), strict=True)) if patient_ids else {}
+    for entry, note_status in members:
+        into = sessions[entry.session_id]
+        into.members.append(_member(entry, note_status, into, coverages[entry.patient_id], diagnoses[entry.patient_id]))
+        into.patient_by_entry[entry.id] = entry.patient_id
+    for session_id, marks in (await supervisors_by_session(db, list(sessions))).items():
+        sessions[session_id].supervisors = [rules.SupervisorAttendance(staff_id, status) for staff_id, status in marks]
+    bands, ratios = await bands_and_ratios(db, {inputs.state for inputs in sessions.values()})
+    for inputs in sessions.values():
+        inputs.bands_by_payer = {payer: b for (state, payer), b in bands.items() if state == inputs.state}
+        inputs.ratio_by_payer = {payer: r for (state, payer), r in ratios.items() if state == inputs.state}
+        inputs.rules_by_payer = payer_rules
+    return sessions
+
+
+def _member(
+    entry: Any, note_status: str | None, into: BillingInputs, coverages: list[rules.Coverage], diagnoses: list[Any]
+) -> rules.RosterEntry:
+    session = into.session
+    active = active_diagnosis_codes(
+        (Diagnosis(d.code, d.effective_from, d.effective_to) for d in diagnoses), into.session_date
+    )
+    stay = Stay(entry.arrived_at, entry.departed_at)
+    return rules.RosterEntry(
+        id=entry.id,
+        status=entry.status,
+        coverages=tuple(coverages),
+        diagnoses=active,
+        minutes=minutes_present(entry.status, stay, session.starts_at, session.ends_at),
+        note_status=note_status,
+        modality=effective_modality(session.modality, entry.modality),
+        at_home=entry.patient_at_home,
+    )
+
+
+async def sessions_to_bill(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, BillingInputs]:
+    """The sessions that exist, with their facility's state, time zone and local date and their
+    accepted warnings, in one statement: billing inputs with no members yet."""
     accepted = models.AcceptedBillingIssue
     accepted_codes = (  # the session's accepted warnings, in the session's own statement
         select(func.array_agg(accepted.code)).where(accepted.session_id == models.GroupSession.id).scalar_subquery()
@@ -82,89 +146,58 @@ async def billing_inputs(
             .where(models.GroupSession.id.in_(session_ids))
         )
     ).all()
-    inputs: dict[uuid.UUID, BillingInputs] = {}
-    for session, facility, codes in rows:
-        local_date = session.starts_at.astimezone(ZoneInfo(facility.timezone)).date()
-        inputs[session.id] = BillingInputs(
+    return {
+        session.id: BillingInputs(
             session=session,
-            session_date=local_date,
+            session_date=session.starts_at.astimezone(ZoneInfo(facility.timezone)).date(),
             state=facility.state,
             timezone=facility.timezone,
             accepted_codes=frozenset(codes or ()),
         )
-    if not inputs:
-        return inputs
+        for session, facility, codes in rows
+    }
 
-    # One statement reads the members with their note's status and, for a live update
-    # (`with_roster`), their patients: the roster the watchers are sent is built from the same rows.
+
+async def members_with_note_status(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[EntryWithNote]:
+    """The sessions' roster entries (RosterRow without patient) with their member note's status, by
+    created_at: plain rows, as a page of 50 sessions has 750."""
     roster, note = models.RosterEntry, models.MemberNote
-    entry_columns = columns_of(roster)
-    query = (
-        select(*entry_columns, note.status)
+    split = len(columns_of(roster))
+    rows = await core_rows(
+        db,
+        select(*columns_of(roster), note.status)
         .outerjoin(note, and_(note.roster_entry_id == roster.id, note.session_id == roster.session_id))
-        .where(roster.session_id.in_(inputs))
+        .where(roster.session_id.in_(session_ids))
+        .order_by(roster.created_at, roster.id),
     )
-    split = len(entry_columns)
-    if with_roster:
-        query = query.add_columns(*columns_of(models.Patient)).join(
-            models.Patient, models.Patient.id == roster.patient_id
-        )
-        rows = await core_rows(
-            db, query.order_by(models.Patient.name, roster.id)
-        )  # the roster's own order (sessions.rosters)
-        make_patient = PatientRow._make
-        for pk in inputs:
-            inputs[pk].roster = []
-        entries = []
-        for row in rows:
-            entry = RosterRow(*row[:split], make_patient(row[split + 1 :]))
-            inputs[entry.session_id].roster.append(entry)
-            entries.append((entry, row[split]))
-        entries.sort(key=lambda pair: (pair[0].created_at, pair[0].id))  # the members' order, as below
-    else:
-        rows = await core_rows(
-            db, query.order_by(roster.created_at, roster.id)
-        )  # plain rows: a page of 50 sessions has 750
-        entries = [(RosterRow(*row[:split], None), row[split]) for row in rows]
-    note_status = {entry.id: status for entry, status in entries if status is not None}
-    entries = [entry for entry, _ in entries]
-    patient_ids = list({e.patient_id for e in entries})
-    coverages, payer_rules = await _coverages(set(patient_ids), db)
-    diagnoses = dict(zip(patient_ids, await diagnoses_by_patient(db, patient_ids), strict=False)) if patient_ids else {}
-    for entry in entries:
-        into = inputs[entry.session_id]
-        session = into.session
-        rid = encode_id("RosterEntry", entry.id)
-        active = active_diagnosis_codes(
-            (Diagnosis(d.code, d.effective_from, d.effective_to) for d in diagnoses[entry.patient_id]),
-            into.session_date,
-        )
-        stay = Stay(entry.arrived_at, entry.departed_at)
-        into.members.append(
-            rules.RosterEntry(
-                id=rid,
-                status=entry.status,
-                coverages=tuple(coverages[entry.patient_id]),
-                diagnoses=active,
-                minutes=minutes_present(entry.status, stay, session.starts_at, session.ends_at),
-                note_status=note_status.get(entry.id),
-                modality=effective_modality(session.modality, entry.modality),
-                at_home=entry.patient_at_home,
-            )
-        )
-        into.patient_by_entry[rid] = entry.patient_id
+    return [EntryWithNote(RosterRow(*row[:split], None), row[split]) for row in rows]
 
-    for session_id, marks in (await supervisors_by_session(db, list(inputs))).items():
-        inputs[session_id].supervisors = [
-            rules.SupervisorAttendance(id=encode_id("SupervisorAttendance", f"{session_id}.{staff_id}"), status=status)
-            for staff_id, status in marks
-        ]
 
-    states = {i.state for i in inputs.values()}
-    # The states' size bands and supervision ratios in one statement: a band row has a size range,
-    # a ratio row (min_size NULL) the ratio; bands by min_size as the rules expect them.
+async def roster_with_note_status(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[EntryWithNote]:
+    """The sessions' roster entries with their patients (RosterRow with PatientRow) and their member
+    note's status, in the roster's own order (sessions.rosters): by patient name."""
+    roster, note, patient = models.RosterEntry, models.MemberNote, models.Patient
+    split = len(columns_of(roster))
+    rows = await core_rows(
+        db,
+        select(*columns_of(roster), note.status, *columns_of(patient))
+        .join(patient, patient.id == roster.patient_id)
+        .outerjoin(note, and_(note.roster_entry_id == roster.id, note.session_id == roster.session_id))
+        .where(roster.session_id.in_(session_ids))
+        .order_by(patient.name, roster.id),
+    )
+    make_patient = PatientRow._make
+    return [EntryWithNote(RosterRow(*row[:split], make_patient(row[split + 1 :])), row[split]) for row in rows]
+
+
+async def bands_and_ratios(
+    db: AsyncSession, states: Collection[str]
+) -> tuple[dict[tuple[str, uuid.UUID], list[rules.Band]], dict[tuple[str, uuid.UUID], int]]:
+    """The states' size bands (by min_size, as the rules expect them) and supervision ratios, keyed
+    by (state, payer id), in one statement: a band row has a size range, a ratio row (min_size
+    NULL) the ratio."""
     band, rule = models.GroupSizeBand, models.SupervisionRule
-    bands_and_ratios = union_all(
+    bands_or_ratios = union_all(
         select(
             band.state,
             band.payer_id,
@@ -188,7 +221,7 @@ async def billing_inputs(
     )
     bands: dict[tuple[str, uuid.UUID], list[rules.Band]] = defaultdict(list)
     ratios: dict[tuple[str, uuid.UUID], int] = {}
-    rows = await core_rows(db, select(bands_and_ratios.subquery()).order_by(text("min_size NULLS LAST")))
+    rows = await core_rows(db, select(bands_or_ratios.subquery()).order_by(text("min_size NULLS LAST")))
     for state, payer_id, min_size, max_size, procedure_code, modifiers, rate, ratio in rows:
         if min_size is None:
             ratios[(state, payer_id)] = ratio
@@ -196,15 +229,11 @@ async def billing_inputs(
             bands[(state, payer_id)].append(
                 rules.Band(min_size, max_size, procedure_code, tuple(modifiers or ()), rate)
             )
-    for entry in inputs.values():
-        entry.bands_by_payer = {payer: b for (state, payer), b in bands.items() if state == entry.state}
-        entry.ratio_by_payer = {payer: r for (state, payer), r in ratios.items() if state == entry.state}
-        entry.rules_by_payer = payer_rules
-    return inputs
+    return bands, ratios
 
 
-async def _coverages(
-    patient_ids: set[uuid.UUID], db: AsyncSession
+async def coverages_with_rules(
+    db: AsyncSession, patient_ids: Collection[uuid.UUID]
 ) -> tuple[dict[uuid.UUID, list[rules.Coverage]], dict[uuid.UUID, rules.DocumentationRule]]:
     """The patients' coverages, and the documentation rules of their payers, in one statement."""
     coverages: dict[uuid.UUID, list[rules.Coverage]] = defaultdict(list)

@@ -83,15 +83,6 @@ def columns_of(model: type) -> tuple[Any, ...]:
     return read_model(model).__columns__
 
 
-async def read_rows_by_id(db: AsyncSession, model: type, keys: Sequence[Any]) -> list[Any]:
-    """rows_by_id as read models (Core rows, no ORM instances)."""
-    make = read_model(model)._make
-    found = {
-        row.id: row for row in map(make, await core_rows(db, select(*columns_of(model)).where(model.id.in_(keys))))
-    }
-    return [found.get(key) for key in keys]
-
-
 def contains_pattern(search: str) -> str:
     """An ILIKE pattern (escape '\\') matching `search` literally anywhere: % and _ are not wildcards."""
     text = search.strip()[:100].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -114,13 +114,6 @@ def documentation_rule(row: models.PayerDocumentationRule) -> DocumentationRule:
     )
 
 
-async def documentation_rules(db: AsyncSession, payer_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, DocumentationRule]:
-    rows = await db.scalars(
-        select(models.PayerDocumentationRule).where(models.PayerDocumentationRule.payer_id.in_(payer_ids))
-    )
-    return {row.payer_id: documentation_rule(row) for row in rows.all()}
-
-
 async def documentation_rule_rows(
     db: AsyncSession, payer_ids: Sequence[uuid.UUID]
 ) -> list[models.PayerDocumentationRule | None]:

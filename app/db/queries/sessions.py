@@ -83,7 +83,7 @@ async def session_row(db: AsyncSession, session_id: uuid.UUID) -> Any | None:
 
 
 def status_condition(status: SessionStatus, now: datetime) -> Any:
-    """SQL for app.rules.attendance.session_status, case by case."""
+    """SQL for app.rules.attendance.status_of, case by case."""
     uncancelled = GS.cancelled_at.is_(None)
     live = and_(uncancelled, GS.locked_at.is_(None), GS.billed_at.is_(None))
     ended = and_(live, GS.ends_at <= now)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
-from strawberry.types import Info
 
 from app.ids import decode_id
 from app.operations import billing as ops
 from app.rules.scopes import Scope
 from app.schema.billing.types import BillingPreview, Claim
+from app.schema.context import Info
 from app.schema.enums import BillingIssueCode
 from app.schema.permissions import scoped
-from app.schema.sessions.types import GroupSession
+
+GroupSessionType = Annotated["GroupSession", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
 
 
 @strawberry.type
@@ -25,7 +28,7 @@ class BillingMutation:
         )
 
     @strawberry.mutation(**scoped(Scope.BILLING_WRITE))
-    async def run_billing(self, info: Info, session_id: strawberry.ID) -> GroupSession:
+    async def run_billing(self, info: Info, session_id: strawberry.ID) -> GroupSessionType:
         return await ops.run_billing(
             await info.context.transaction(), info.context.principal, decode_id(session_id, "GroupSession")
         )

@@ -5,15 +5,15 @@ from __future__ import annotations
 import uuid
 
 import strawberry
-from strawberry.types import Info
 
-from app.db import models
 from app.errors import NotFound
 from app.ids import decode_id
 from app.operations.billing import visible_claim
 from app.operations.common import require_scope, visible_or_not_found
 from app.rules.scopes import Scope
 from app.schema.billing.types import Charge, Claim
+from app.schema.context import Info
+from app.schema.loaders import billing, sessions
 from app.schema.permissions import scoped
 
 
@@ -25,10 +25,10 @@ async def claim_node(info: Info, pk: uuid.UUID) -> Claim:
 
 async def charge_node(info: Info, pk: uuid.UUID) -> Charge:
     require_scope(info.context.principal, Scope.BILLING_READ)
-    charge = await info.context.loaders.by_id(models.Charge).load(pk)
+    charge = await billing.charges(info).load(pk)
     if charge is None:
         raise NotFound("No Charge with that id")
-    session = await info.context.loaders.by_id(models.GroupSession).load(charge.session_id)
+    session = await sessions.sessions(info).load(charge.session_id)
     visible_or_not_found(info.context.principal, session, "Charge")
     return charge
 

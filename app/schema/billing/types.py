@@ -7,12 +7,12 @@ from decimal import Decimal
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from app.db import models
-from app.db.queries import billing as queries
+from app.ids import encode_id, payload_uuid
 from app.rules import billing as rules
 from app.rules.scopes import Scope
+from app.schema.context import Info
 from app.schema.enums import (
     BillingIssueCode,
     ChargeStatus,
@@ -20,17 +20,14 @@ from app.schema.enums import (
     ClaimStatus,
     IssueSeverity,
 )
+from app.schema.loaders import billing, reference, sessions
 from app.schema.node import Node, global_id, rows_of
 from app.schema.permissions import scoped
-from app.schema.reference.types import (
-    GroupSizeBand,
-    Patient,
-    Payer,
-    load_patient,
-    load_payer,
-)
 
 GroupSessionType = Annotated["GroupSession", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
+GroupSizeBandType = Annotated["GroupSizeBand", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
+PatientType = Annotated["Patient", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
+PayerType = Annotated["Payer", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
 
 
 @strawberry.type
@@ -41,7 +38,13 @@ class BillingIssue:
     severity: IssueSeverity
     message: str
     accepted: bool
-    participant_ids: list[strawberry.ID]
+
+    @strawberry.field
+    def participant_ids(issue: strawberry.Parent[rules.BillingIssue]) -> list[strawberry.ID]:
+        # A claim validated before the rules spoke UUIDs stored the global ids themselves.
+        return [
+            strawberry.ID(encode_id("RosterEntry", payload_uuid(pk, "RosterEntry"))) for pk in issue.participant_ids
+        ]
 
 
 @strawberry.type
@@ -50,15 +53,15 @@ class BillingPreview:
 
     billable_count: int
     state: str
-    band: GroupSizeBand | None
+    band: GroupSizeBandType | None
     present_supervisors: int
     max_participants_per_supervisor: int | None
     issues: list[BillingIssue]
     ready_to_bill: bool
 
     @strawberry.field(description="Null when no participant has an active primary coverage.")
-    async def payer(preview: strawberry.Parent[rules.Preview], info: Info) -> Payer | None:
-        return await load_payer(info, preview.payer_id) if preview.payer_id is not None else None
+    async def payer(preview: strawberry.Parent[rules.Preview], info: Info) -> PayerType | None:
+        return await reference.payers(info).load(preview.payer_id) if preview.payer_id is not None else None
 
 
 @strawberry.type
@@ -78,11 +81,11 @@ class Charge(Node):
 
     @strawberry.field(**scoped(Scope.SESSION_READ))
     async def session(charge: strawberry.Parent[models.Charge], info: Info) -> GroupSessionType:
-        return await info.context.loaders.by_id(models.GroupSession).load(charge.session_id)
+        return await sessions.sessions(info).load(charge.session_id)
 
     @strawberry.field
-    async def patient(charge: strawberry.Parent[models.Charge], info: Info) -> Patient:
-        return await load_patient(info, charge.patient_id)
+    async def patient(charge: strawberry.Parent[models.Charge], info: Info) -> PatientType:
+        return await reference.patients(info).load(charge.patient_id)
 
     is_type_of = rows_of(models.Charge)
 
@@ -98,22 +101,22 @@ class Claim(Node):
     submitted_at: datetime | None
 
     @strawberry.field
-    async def patient(claim: strawberry.Parent[models.Claim], info: Info) -> Patient:
-        return await load_patient(info, claim.patient_id)
+    async def patient(claim: strawberry.Parent[models.Claim], info: Info) -> PatientType:
+        return await reference.patients(info).load(claim.patient_id)
 
     @strawberry.field
-    async def payer(claim: strawberry.Parent[models.Claim], info: Info) -> Payer:
-        return await load_payer(info, claim.payer_id)
+    async def payer(claim: strawberry.Parent[models.Claim], info: Info) -> PayerType:
+        return await reference.payers(info).load(claim.payer_id)
 
     @strawberry.field
     async def original_claim(claim: strawberry.Parent[models.Claim], info: Info) -> Claim | None:
         if claim.original_claim_id is None:
             return None
-        return await info.context.loaders.by_id(models.Claim).load(claim.original_claim_id)
+        return await billing.claims(info).load(claim.original_claim_id)
 
     @strawberry.field
     async def charges(claim: strawberry.Parent[models.Claim], info: Info) -> list[Charge]:
-        return await info.context.loaders.custom("charges_of_claims", queries.charges_of_claims).load(claim.id)
+        return await billing.charges_of_claims(info).load(claim.id)
 
     @strawberry.field(description="The scrubber's findings: the same issues the preview showed.")
     def validation(claim: strawberry.Parent[models.Claim]) -> list[BillingIssue]:

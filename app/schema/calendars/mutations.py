@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.types import Info
 
 from app.ids import decode_id
 from app.operations import calendars as ops
 from app.rules.scopes import Scope
 from app.schema.calendars.types import CalendarFeed, CreatedCalendarFeed
+from app.schema.context import Info
 from app.schema.permissions import scoped
 
 # A feed shows the schedule the creator may already read (no patients): the view scope creates it.

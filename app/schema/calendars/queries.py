@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.types import Info
 
 from app.ids import decode_id
 from app.operations import calendars as ops
 from app.rules.scopes import Scope
 from app.schema.calendars.types import CalendarFeed
 from app.schema.connection import Connection
+from app.schema.context import Info
 from app.schema.pagination import page_args
 from app.schema.permissions import scoped
 

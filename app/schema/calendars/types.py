@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from app.db import models
 from app.ids import encode_id
 from app.operations.calendars import CreatedFeed, feed_kind
 from app.rules import calendar as rules
+from app.schema.context import Info
+from app.schema.loaders import reference, scheduling
 from app.schema.node import global_id
 
 GroupDefinitionType = Annotated["GroupDefinition", strawberry.lazy("app.schema.scheduling.types")]  # noqa: F821 - resolved lazily
@@ -52,11 +53,11 @@ class CalendarFeed:
 
     @strawberry.field(description="The group of a GROUP feed (a deleted group still shows here).")
     async def group(feed: strawberry.Parent[models.CalendarFeed], info: Info) -> GroupDefinitionType | None:
-        return await info.context.loaders.by_id(models.GroupDefinition).load(feed.group_id) if feed.group_id else None
+        return await scheduling.groups(info).load(feed.group_id) if feed.group_id else None
 
     @strawberry.field(description="The facilitator of a STAFF feed.")
     async def staff(feed: strawberry.Parent[models.CalendarFeed], info: Info) -> StaffType | None:
-        return await info.context.loaders.by_id(models.Staff).load(feed.staff_id) if feed.staff_id else None
+        return await reference.staff(info).load(feed.staff_id) if feed.staff_id else None
 
 
 @strawberry.type

@@ -3,16 +3,19 @@ rotation, and how a facility's displays show names."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
-from strawberry.types import Info
 
 from app.ids import decode_id
 from app.operations import displays as ops
 from app.rules.scopes import Scope
+from app.schema.context import Info
 from app.schema.displays.types import DisplayCredential, RoomDisplay
 from app.schema.enums import DisplayNameFormat
 from app.schema.permissions import scoped
-from app.schema.reference.types import Facility
+
+FacilityType = Annotated["Facility", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
 
 
 @strawberry.type
@@ -60,7 +63,7 @@ class DisplaysMutation:
     )
     async def set_display_name_format(
         self, info: Info, facility_id: strawberry.ID, format: DisplayNameFormat
-    ) -> Facility:
+    ) -> FacilityType:
         return await ops.set_display_name_format(
             await info.context.transaction(), info.context.principal, decode_id(facility_id, "Facility"), format
         )

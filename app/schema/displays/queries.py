@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.types import Info
 
 from app.operations import displays as ops
 from app.rules.scopes import Scope
 from app.schema.connection import Connection
+from app.schema.context import Info
 from app.schema.displays.types import RoomDisplay
 from app.schema.pagination import page_args
 from app.schema.permissions import scoped

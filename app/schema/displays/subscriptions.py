@@ -10,7 +10,6 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
 
 import strawberry
-from strawberry.types import Info
 
 from app.errors import NotFound, Unauthenticated
 from app.ids import decode_id
@@ -19,9 +18,10 @@ from app.live.publish import display_channel, schedule_channel, session_channel
 from app.operations import displays as ops
 from app.rules.scopes import Scope
 from app.rules.updates import UNSEQUENCED, SessionUpdateKind
+from app.schema.batching import Loaders
+from app.schema.context import Info
 from app.schema.displays.types import RoomDisplayUpdate, RoomEnvelope
 from app.schema.live.subscriptions import fresh_loaders
-from app.schema.loaders import Loaders
 from app.schema.permissions import scoped
 
 # A boundary is looked at again this long after it, so the clock has surely passed it.
@@ -77,6 +77,8 @@ async def watch_room(
                 await ops.live_display(db, principal)  # revoked while the watch was being set up
         paused = False  # only while no session is shown: a session's PAUSED comes on its own channel
         while True:
+            # The watch reads the clock itself: it decides when the next message is, before that
+            # message's moment (info.context.now(), for the fields it resolves) begins.
             async with services.sessionmaker() as db:
                 view = await ops.room_view(db, await ops.reread_room(db, room), services.clock.now())
             if view.session_id is None:

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from app.db import models
 from app.operations.displays import RoomView
 from app.rules.billing import Preview
 from app.rules.updates import SessionUpdateKind as SessionUpdateKindValue
-from app.schema.billing.types import BillingPreview
+from app.schema.context import Info
 from app.schema.enums import SessionUpdateKind
+from app.schema.loaders import reference
 from app.schema.node import global_id
-from app.schema.reference.types import Facility, load_facility
-from app.schema.sessions.types import GroupSession
+
+BillingPreviewType = Annotated["BillingPreview", strawberry.lazy("app.schema.billing.types")]  # noqa: F821 - resolved lazily
+FacilityType = Annotated["Facility", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
+GroupSessionType = Annotated["GroupSession", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
 
 
 @strawberry.type(description="A screen on a room's wall, paired to a facility and a location (the groups' `location`).")
@@ -32,8 +35,8 @@ class RoomDisplay:
     revoked_at: datetime | None
 
     @strawberry.field
-    async def facility(display: strawberry.Parent[models.RoomDisplay], info: Info) -> Facility:
-        return await load_facility(info, display.facility_id)
+    async def facility(display: strawberry.Parent[models.RoomDisplay], info: Info) -> FacilityType:
+        return await reference.facilities(info).load(display.facility_id)
 
 
 @strawberry.type(description="A display's new device credential: shown this once, display scope only.")
@@ -96,7 +99,7 @@ class RoomDisplayUpdate:
     kind: SessionUpdateKind
     sequence: int = strawberry.field(description="The shown session's sequence (0 when there is none).")
     at: datetime
-    session: GroupSession | None = strawberry.field(
+    session: GroupSessionType | None = strawberry.field(
         description="In progress in the room, else the next one today, else null."
     )
 
@@ -105,7 +108,7 @@ class RoomDisplayUpdate:
         return update.view
 
     @strawberry.field
-    def billing_preview(update: strawberry.Parent[RoomEnvelope]) -> BillingPreview | None:
+    def billing_preview(update: strawberry.Parent[RoomEnvelope]) -> BillingPreviewType | None:
         return update.preview
 
     @strawberry.field

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.types import Info
 
 from app.ids import decode_id
 from app.operations import enrollment as ops
 from app.rules.scopes import Scope
+from app.schema.context import Info
 from app.schema.enrollment.types import DisenrollResult, Enrollment, EnrollmentResult
 from app.schema.permissions import scoped
 

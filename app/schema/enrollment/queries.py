@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from strawberry.types import Info
-
-from app.db import models
 from app.operations.enrollment import seen_enrollment
+from app.schema.context import Info
 from app.schema.enrollment.types import Enrollment
+from app.schema.loaders import enrollment, scheduling
 
 
 async def enrollment_node(info: Info, pk: uuid.UUID) -> Enrollment:
-    loaders = info.context.loaders
-    row = await loaders.by_id(models.Enrollment).load(pk)
-    group = await loaders.by_id(models.GroupDefinition).load(row.group_id) if row else None
+    row = await enrollment.enrollments(info).load(pk)
+    group = await scheduling.groups(info).load(row.group_id) if row else None
     return seen_enrollment(info.context.principal, row, group)

@@ -6,20 +6,21 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from app.db import models
-from app.db.queries import enrollments as enrollment_queries
 from app.rules.scopes import Scope
+from app.schema.context import Info
 from app.schema.enums import EnrollmentStatus
 from app.schema.history.queries import absence_alert_of
 from app.schema.history.types import AbsenceAlert
+from app.schema.loaders import enrollment as enrollment_loaders
+from app.schema.loaders import reference, scheduling
 from app.schema.node import Node, global_id, rows_of
 from app.schema.permissions import scoped
-from app.schema.reference.types import Patient, load_patient
 
 GroupDefinitionType = Annotated["GroupDefinition", strawberry.lazy("app.schema.scheduling.types")]  # noqa: F821 - resolved lazily
 AuditEntryType = Annotated["AuditEntry", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
+PatientType = Annotated["Patient", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
 
 
 @strawberry.type
@@ -35,11 +36,11 @@ class Enrollment(Node):
 
     @strawberry.field
     async def group(enrollment: strawberry.Parent[models.Enrollment], info: Info) -> GroupDefinitionType:
-        return await info.context.loaders.by_id(models.GroupDefinition).load(enrollment.group_id)
+        return await scheduling.groups(info).load(enrollment.group_id)
 
     @strawberry.field
-    async def patient(enrollment: strawberry.Parent[models.Enrollment], info: Info) -> Patient:
-        return await load_patient(info, enrollment.patient_id)
+    async def patient(enrollment: strawberry.Parent[models.Enrollment], info: Info) -> PatientType:
+        return await reference.patients(info).load(enrollment.patient_id)
 
     @strawberry.field(
         description="Set while the patient has missed the group type's threshold of sessions in a row (ENROLLED only).",
@@ -52,9 +53,7 @@ class Enrollment(Node):
         description="The enrollment's audit log, oldest first: each change of status, and its absence alerts."
     )
     async def audit_log(enrollment: strawberry.Parent[models.Enrollment], info: Info) -> list[AuditEntryType]:
-        return await info.context.loaders.custom(
-            "enrollment_audit", enrollment_queries.audit_entries_of_enrollments
-        ).load(enrollment.id)
+        return await enrollment_loaders.audit_entries(info).load(enrollment.id)
 
     @strawberry.field(
         description="Who this request's removeEnrollment promoted from the waitlist into the freed seat; null otherwise."

@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 
 import strawberry
-from strawberry.types import Info
 
 from app.db.queries import events as queries
 from app.errors import BadInput
 from app.operations.common import facilities_seen
 from app.rules.scopes import Scope
 from app.schema.connection import Connection, Edge, PageInfo
+from app.schema.context import Info
 from app.schema.events.types import IntegrationEvent
 from app.schema.pagination import page_args
 from app.schema.permissions import scoped

@@ -6,17 +6,17 @@ from datetime import date
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from app.db import models
-from app.db.queries import absences as absence_queries
 from app.ids import decode_id
 from app.operations import absences as absence_ops
 from app.operations import history as ops
 from app.rules.scopes import Scope
 from app.rules.waitlist import EnrollmentStatus
 from app.schema.connection import Connection
+from app.schema.context import Info
 from app.schema.history.types import AbsenceAlert, AttendanceHistory
+from app.schema.loaders import history
 from app.schema.pagination import page_args
 from app.schema.permissions import scoped
 
@@ -50,7 +50,7 @@ async def attendance_of(
             date_to=date_to,
             group_id=decode_id(group_id, "GroupDefinition") if group_id else None,
             window=window,
-            now=info.context.services.clock.now(),
+            now=info.context.now(),
         )
     return AttendanceHistory.of(history)
 
@@ -59,9 +59,7 @@ async def absence_alert_of(info: Info, enrollment: models.Enrollment) -> models.
     """Enrollment.absenceAlert: only an ENROLLED enrollment is at risk."""
     if enrollment.status != EnrollmentStatus.ENROLLED or enrollment.deleted_at is not None:
         return None
-    return await info.context.loaders.custom("absence_alerts", absence_queries.alerts_of_enrollments).load(
-        enrollment.id
-    )
+    return await history.absence_alerts(info).load(enrollment.id)
 
 
 @strawberry.type

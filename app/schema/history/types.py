@@ -9,17 +9,19 @@ from datetime import datetime, time
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from app.db import models
-from app.db.queries import absences as absence_queries
 from app.ids import encode_id
 from app.operations import history as ops
 from app.rules import attendance as attendance_rules
 from app.rules.history import AttendanceTally as Tally
 from app.rules.scopes import Scope
 from app.schema.connection import Connection, Edge, PageInfo
+from app.schema.context import Info
 from app.schema.enums import AttendanceStatus, SessionStatus
+from app.schema.loaders import enrollment as enrollment_loaders
+from app.schema.loaders import history as history_loaders
+from app.schema.loaders import reference, scheduling
 from app.schema.permissions import scoped
 
 EnrollmentType = Annotated["Enrollment", strawberry.lazy("app.schema.enrollment.types")]  # noqa: F821 - resolved lazily
@@ -36,7 +38,7 @@ def _group_id(pk: uuid.UUID | None) -> strawberry.ID | None:
 
 
 async def _group(info: Info, pk: uuid.UUID | None) -> models.GroupDefinition | None:
-    return await info.context.loaders.by_id(models.GroupDefinition).load(pk) if pk else None
+    return await scheduling.groups(info).load(pk) if pk else None
 
 
 @strawberry.type(description="A session the patient was on the roster of, and their attendance at it.")
@@ -83,16 +85,7 @@ class AttendanceRecord:
 
     @strawberry.field
     def session_status(record: strawberry.Parent[ops.AttendanceRecord], info: Info) -> SessionStatus:
-        session = record.session
-        return attendance_rules.session_status(
-            starts_at=session.starts_at,
-            ends_at=session.ends_at,
-            cancelled=session.cancelled_at is not None,
-            locked=session.locked_at is not None,
-            now=info.context.services.clock.now(),
-            billed=session.billed_at is not None,
-            awaiting_finalization=session.awaiting_finalization_at is not None,
-        )
+        return attendance_rules.status_of(record.session, info.context.now())
 
     @strawberry.field(description="Null for an ad-hoc session.")
     def group_id(record: strawberry.Parent[ops.AttendanceRecord]) -> strawberry.ID | None:
@@ -104,7 +97,7 @@ class AttendanceRecord:
 
     @strawberry.field
     async def facility(record: strawberry.Parent[ops.AttendanceRecord], info: Info) -> FacilityType:
-        return await info.context.loaders.by_id(models.Facility).load(record.session.facility_id)
+        return await reference.facilities(info).load(record.session.facility_id)
 
 
 @strawberry.type(
@@ -182,17 +175,15 @@ class AbsenceAlert:
         description="The sessions that tripped it: every absence since the patient last came, oldest first."
     )
     async def sessions(alert: strawberry.Parent[models.AbsenceAlert], info: Info) -> list[GroupSessionType]:
-        return await info.context.loaders.custom("alert_sessions", absence_queries.sessions_of_alerts).load(
-            tuple(alert.session_ids)
-        )
+        return await history_loaders.alert_sessions(info).load(tuple(alert.session_ids))
 
     @strawberry.field
     async def patient(alert: strawberry.Parent[models.AbsenceAlert], info: Info) -> PatientType:
-        return await info.context.loaders.by_id(models.Patient).load(alert.patient_id)
+        return await reference.patients(info).load(alert.patient_id)
 
     @strawberry.field
     async def enrollment(alert: strawberry.Parent[models.AbsenceAlert], info: Info) -> EnrollmentType:
-        return await info.context.loaders.by_id(models.Enrollment).load(alert.enrollment_id)
+        return await enrollment_loaders.enrollments(info).load(alert.enrollment_id)
 
     @strawberry.field
     def group_id(alert: strawberry.Parent[models.AbsenceAlert]) -> strawberry.ID:

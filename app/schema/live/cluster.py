@@ -17,12 +17,12 @@ from graphql import DocumentNode, ExecutionResult, execute, parse, print_ast
 from strawberry.types import Info
 
 from app.auth import Principal
-from app.db import models
 from app.live.cluster import Shape
 from app.live.envelopes import SessionEnvelope
 from app.operations.work import Services
+from app.schema.batching import Loaders
 from app.schema.context import Context
-from app.schema.loaders import Loaders
+from app.schema.loaders.sessions import prime_session_update
 
 _PRIMITIVES = (str, int, float, bool, type(None))
 _printed: dict[int, tuple[Any, str]] = {}
@@ -70,10 +70,7 @@ def primed_loaders(services: Services, envelope: SessionEnvelope) -> Loaders:
     """Loaders of one change for one audience, primed with what the hub already read. Each audience
     executes with loaders of its own: one audience's failed execution cancels only its own loads."""
     loaders = Loaders(services.sessionmaker)
-    loaders.prime("previews", envelope.session.id, envelope.preview)
-    loaders.prime(("by_id", models.GroupSession), envelope.session.id, envelope.session)
-    if envelope.roster is not None:
-        loaders.prime("rosters", envelope.session.id, list(envelope.roster))
+    prime_session_update(loaders, envelope)
     return loaders
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 import strawberry
-from strawberry.types import Info
 
 from app.db import models
 from app.errors import NotFound
@@ -16,9 +15,10 @@ from app.live.publish import group_channel, session_channel
 from app.operations.common import visible_or_not_found
 from app.rules.scopes import Scope
 from app.rules.updates import UNSEQUENCED, GroupUpdateKind
+from app.schema.batching import Loaders
+from app.schema.context import Info
 from app.schema.live.cluster import primed_loaders, watcher_shape
 from app.schema.live.types import GroupUpdate, SessionUpdate
-from app.schema.loaders import Loaders
 from app.schema.permissions import scoped
 
 

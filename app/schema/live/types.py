@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
 from app.live.envelopes import SessionEnvelope
-from app.schema.billing.types import BillingPreview
-from app.schema.enrollment.types import Enrollment
 from app.schema.enums import GroupUpdateKind, SessionUpdateKind
-from app.schema.scheduling.types import GroupDefinition, GroupOccurrence
-from app.schema.sessions.types import GroupSession
+
+BillingPreviewType = Annotated["BillingPreview", strawberry.lazy("app.schema.billing.types")]  # noqa: F821 - resolved lazily
+EnrollmentType = Annotated["Enrollment", strawberry.lazy("app.schema.enrollment.types")]  # noqa: F821 - resolved lazily
+GroupDefinitionType = Annotated["GroupDefinition", strawberry.lazy("app.schema.scheduling.types")]  # noqa: F821 - resolved lazily
+GroupOccurrenceType = Annotated["GroupOccurrence", strawberry.lazy("app.schema.scheduling.types")]  # noqa: F821 - resolved lazily
+GroupSessionType = Annotated["GroupSession", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
 
 
 @strawberry.type
@@ -19,10 +22,10 @@ class SessionUpdate:
     kind: SessionUpdateKind
     sequence: int
     at: datetime
-    session: GroupSession
+    session: GroupSessionType
 
     @strawberry.field
-    def billing_preview(update: strawberry.Parent[SessionEnvelope]) -> BillingPreview:
+    def billing_preview(update: strawberry.Parent[SessionEnvelope]) -> BillingPreviewType:
         return update.preview
 
     @strawberry.field
@@ -35,6 +38,6 @@ class GroupUpdate:
     kind: GroupUpdateKind
     sequence: int
     at: datetime
-    group: GroupDefinition
-    enrollment: Enrollment | None
-    occurrence: GroupOccurrence | None
+    group: GroupDefinitionType
+    enrollment: EnrollmentType | None
+    occurrence: GroupOccurrenceType | None

@@ -5,9 +5,9 @@ a payer's documentation rule."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from app.errors import BadInput
 from app.ids import decode_id, split_id
@@ -16,12 +16,15 @@ from app.operations import notes as ops
 from app.operations import reference as reference_ops
 from app.operations import sessions as session_ops
 from app.rules.scopes import Scope
+from app.schema.context import Info
 from app.schema.enums import Modality, Participation, RiskFlag, SignedNoteRule
 from app.schema.inputs import given
 from app.schema.notes.types import ClinicalNote, GroupNote, MemberNote, NoteAddendum
 from app.schema.permissions import scoped
-from app.schema.reference.types import Payer
-from app.schema.sessions.types import GroupSession, RosterEntry
+
+GroupSessionType = Annotated["GroupSession", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
+PayerType = Annotated["Payer", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
+RosterEntryType = Annotated["RosterEntry", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
 
 NOTE_KINDS = ("GroupNote", "MemberNote")
 
@@ -137,7 +140,7 @@ class NotesMutation:
     )
     async def set_participant_visit(
         self, info: Info, participant_id: strawberry.ID, input: ParticipantVisitInput
-    ) -> RosterEntry:
+    ) -> RosterEntryType:
         values = given(input)
         visit = attendance_ops.Visit(**values)
         return await attendance_ops.set_participant_visit(
@@ -152,7 +155,7 @@ class NotesMutation:
         **scoped(Scope.SESSION_CREATE),
         description="How the room meets: IN_PERSON, TELEHEALTH_VIDEO or TELEHEALTH_AUDIO.",
     )
-    async def set_session_modality(self, info: Info, session_id: strawberry.ID, modality: Modality) -> GroupSession:
+    async def set_session_modality(self, info: Info, session_id: strawberry.ID, modality: Modality) -> GroupSessionType:
         return await session_ops.set_session_modality(
             await info.context.transaction(), info.context.principal, decode_id(session_id, "GroupSession"), modality
         )
@@ -161,7 +164,7 @@ class NotesMutation:
         **scoped(Scope.REFERENCE_WRITE),
         description="What a payer requires of documentation and how it codes telehealth; read it back on Payer.documentationRule.",
     )
-    async def set_payer_documentation_rule(self, info: Info, input: DocumentationRuleInput) -> Payer:
+    async def set_payer_documentation_rule(self, info: Info, input: DocumentationRuleInput) -> PayerType:
         values = given(input)
         payer_id = decode_id(values.pop("payer_id"), "Payer")
         if values.get("telehealth") is not None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
+from graphql import GraphQLResolveInfo
 
 from app.db import models
 from app.db.queries.notes import documentation_rule
@@ -15,13 +15,15 @@ from app.ids import encode_id
 from app.rules import notes as rules
 from app.rules.visits import CMS_TELEHEALTH
 from app.rules.visits import Modality as ModalityValue
+from app.schema.context import Info
 from app.schema.enums import Modality, NoteStatus, Participation, RiskFlag, SignedNoteRule
+from app.schema.loaders import notes, reference, sessions
 from app.schema.node import global_id
-from app.schema.notes import loaders
-from app.schema.reference.types import Patient, Staff, load_patient, load_staff
 
 RosterEntryType = Annotated["RosterEntry", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
 GroupSessionType = Annotated["GroupSession", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
+PatientType = Annotated["Patient", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
+StaffType = Annotated["Staff", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
 
 Note = models.GroupNote | models.MemberNote
 
@@ -35,8 +37,8 @@ class NoteAddendum:
     created_at: datetime
 
     @strawberry.field
-    async def author(addendum: strawberry.Parent[models.NoteAddendum], info: Info) -> Staff:
-        return await load_staff(info, addendum.author_id)
+    async def author(addendum: strawberry.Parent[models.NoteAddendum], info: Info) -> StaffType:
+        return await reference.staff(info).load(addendum.author_id)
 
 
 @strawberry.interface(description="A group note or a member note: its lifecycle, signatures and addenda.")
@@ -49,16 +51,16 @@ class ClinicalNote:
     updated_at: datetime
 
     @strawberry.field(description="A facilitator of the session.")
-    async def author(note: strawberry.Parent[Note], info: Info) -> Staff:
-        return await load_staff(info, note.author_id)
+    async def author(note: strawberry.Parent[Note], info: Info) -> StaffType:
+        return await reference.staff(info).load(note.author_id)
 
     @strawberry.field(description="The supervisor who co-signed, once co-signed.")
-    async def cosigned_by(note: strawberry.Parent[Note], info: Info) -> Staff | None:
-        return await load_staff(info, note.cosigned_by) if note.cosigned_by else None
+    async def cosigned_by(note: strawberry.Parent[Note], info: Info) -> StaffType | None:
+        return await reference.staff(info).load(note.cosigned_by) if note.cosigned_by else None
 
     @strawberry.field(description="Corrections to the signed note, oldest first.")
     async def addenda(note: strawberry.Parent[Note], info: Info) -> list[NoteAddendum]:
-        return await loaders.addenda(info, note)
+        return await notes.addenda(info, note).load(note.id)
 
 
 def _group_note_id(note: strawberry.Parent[models.GroupNote]) -> strawberry.ID:
@@ -96,14 +98,14 @@ class GroupNote(ClinicalNote):
 
     @strawberry.field
     async def session(note: strawberry.Parent[models.GroupNote], info: Info) -> GroupSessionType:
-        return await info.context.loaders.by_id(models.GroupSession).load(note.session_id)
+        return await sessions.sessions(info).load(note.session_id)
 
     @strawberry.field(description="One per member who attended or came late when the group note was created.")
     async def member_notes(note: strawberry.Parent[models.GroupNote], info: Info) -> list[MemberNote]:
-        return await loaders.member_notes(info, note.session_id)
+        return await notes.member_notes(info).load(note.session_id)
 
     @classmethod
-    def is_type_of(cls, obj, info) -> bool:
+    def is_type_of(cls, obj: object, info: GraphQLResolveInfo) -> bool:
         return isinstance(obj, (cls, models.GroupNote))
 
 
@@ -116,15 +118,15 @@ class MemberNote(ClinicalNote):
     risk_flags: list[RiskFlag]
 
     @strawberry.field
-    async def patient(note: strawberry.Parent[models.MemberNote], info: Info) -> Patient:
-        return await load_patient(info, note.patient_id)
+    async def patient(note: strawberry.Parent[models.MemberNote], info: Info) -> PatientType:
+        return await reference.patients(info).load(note.patient_id)
 
     @strawberry.field(description="The roster row the note documents.")
     async def participant(note: strawberry.Parent[models.MemberNote], info: Info) -> RosterEntryType:
-        return await info.context.loaders.by_id(models.RosterEntry).load(note.roster_entry_id)
+        return await sessions.roster_entries(info).load(note.roster_entry_id)
 
     @classmethod
-    def is_type_of(cls, obj, info) -> bool:
+    def is_type_of(cls, obj: object, info: GraphQLResolveInfo) -> bool:
         return isinstance(obj, (cls, models.MemberNote))
 
 

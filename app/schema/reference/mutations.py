@@ -6,11 +6,11 @@ from datetime import date
 from decimal import Decimal
 
 import strawberry
-from strawberry.types import Info
 
 from app.ids import decode_id
 from app.operations import reference as ops
 from app.rules.scopes import Scope
+from app.schema.context import Info
 from app.schema.enums import StaffAssignmentRole
 from app.schema.inputs import plain
 from app.schema.permissions import scoped

@@ -5,42 +5,36 @@ from __future__ import annotations
 import uuid
 
 import strawberry
-from strawberry.types import Info
 
-from app.db import models
 from app.db.queries import reference as queries
 from app.errors import NotFound
 from app.ids import decode_id
 from app.operations.common import facilities_seen, require_scope, visible_or_not_found
 from app.rules.scopes import Scope
 from app.schema.connection import Connection
+from app.schema.context import Info
 from app.schema.enums import StaffAssignmentRole
+from app.schema.loaders import reference
 from app.schema.pagination import page_args
 from app.schema.permissions import scoped
 from app.schema.reference.types import Facility, Patient, Payer, Staff, StaffAssignment, Viewer
 
 
 async def facility_node(info: Info, pk: uuid.UUID) -> Facility:
-    return visible_or_not_found(
-        info.context.principal, await info.context.loaders.by_id(models.Facility).load(pk), "Facility"
-    )
+    return visible_or_not_found(info.context.principal, await reference.facilities(info).load(pk), "Facility")
 
 
 async def staff_node(info: Info, pk: uuid.UUID) -> Staff:
-    return visible_or_not_found(
-        info.context.principal, await info.context.loaders.by_id(models.Staff).load(pk), "Staff"
-    )
+    return visible_or_not_found(info.context.principal, await reference.staff(info).load(pk), "Staff")
 
 
 async def patient_node(info: Info, pk: uuid.UUID) -> Patient:
     require_scope(info.context.principal, Scope.ENROLLMENTS_VIEW)  # as `patients`: a node id is no way around it
-    return visible_or_not_found(
-        info.context.principal, await info.context.loaders.by_id(models.Patient).load(pk), "Patient"
-    )
+    return visible_or_not_found(info.context.principal, await reference.patients(info).load(pk), "Patient")
 
 
 async def payer_node(info: Info, pk: uuid.UUID) -> Payer:
-    row = await info.context.loaders.by_id(models.Payer).load(pk)
+    row = await reference.payers(info).load(pk)
     if row is None:
         raise NotFound("No Payer with that id")
     return row

@@ -2,46 +2,28 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from app.auth import Principal
 from app.db import models
-from app.db.queries import billing as billing_queries
 from app.db.queries import reference as queries
 from app.operations.common import facilities_seen
 from app.rules import diagnoses as diagnosis_rules
 from app.rules.scopes import Scope
+from app.schema.context import Info
 from app.schema.enums import DisplayNameFormat, StaffAssignmentRole
 from app.schema.history.queries import From, GroupFilter, To, attendance_of
 from app.schema.history.types import AttendanceHistory
+from app.schema.loaders import billing, notes, reference
 from app.schema.node import Node, global_id, rows_of
-from app.schema.notes import loaders as note_loaders
 from app.schema.permissions import scoped
 
 ChargeType = Annotated["Charge", strawberry.lazy("app.schema.billing.types")]  # noqa: F821 - resolved lazily
 DocumentationRuleType = Annotated["DocumentationRule", strawberry.lazy("app.schema.notes.types")]  # noqa: F821 - resolved lazily
-
-
-async def load_facility(info: Info, pk: uuid.UUID) -> models.Facility:
-    return await info.context.loaders.by_id(models.Facility).load(pk)
-
-
-async def load_staff(info: Info, pk: uuid.UUID) -> models.Staff:
-    return await info.context.loaders.by_id(models.Staff).load(pk)
-
-
-async def load_patient(info: Info, pk: uuid.UUID) -> models.Patient:
-    return await info.context.loaders.by_id(models.Patient).load(pk)
-
-
-async def load_payer(info: Info, pk: uuid.UUID) -> models.Payer:
-    return await info.context.loaders.by_id(models.Payer).load(pk)
 
 
 @strawberry.type
@@ -68,7 +50,7 @@ class Staff(Node):
 
     @strawberry.field
     async def facility(staff: strawberry.Parent[models.Staff], info: Info) -> Facility:
-        return await load_facility(info, staff.facility_id)
+        return await reference.facilities(info).load(staff.facility_id)
 
     is_type_of = rows_of(models.Staff)
 
@@ -81,7 +63,7 @@ class Payer(Node):
 
     @strawberry.field(description="What the payer requires of documentation, and how it codes telehealth.")
     async def documentation_rule(payer: strawberry.Parent[models.Payer], info: Info) -> DocumentationRuleType:
-        return await note_loaders.documentation_rule(info, payer.id)
+        return await notes.documentation_rules(info).load(payer.id)
 
     is_type_of = rows_of(models.Payer)
 
@@ -96,7 +78,7 @@ class Coverage:
 
     @strawberry.field
     async def payer(coverage: strawberry.Parent[models.Coverage], info: Info) -> Payer:
-        return await load_payer(info, coverage.payer_id)
+        return await reference.payers(info).load(coverage.payer_id)
 
 
 @strawberry.type(description="One of a patient's ICD-10-CM diagnoses; position 1 is the principal diagnosis.")
@@ -119,11 +101,11 @@ class Patient(Node):
 
     @strawberry.field
     async def facility(patient: strawberry.Parent[models.Patient], info: Info) -> Facility:
-        return await load_facility(info, patient.facility_id)
+        return await reference.facilities(info).load(patient.facility_id)
 
     @strawberry.field
     async def coverages(patient: strawberry.Parent[models.Patient], info: Info) -> list[Coverage]:
-        return await info.context.loaders.custom("coverages", queries.coverages_by_patient).load(patient.id)
+        return await reference.coverages(info).load(patient.id)
 
     @strawberry.field(
         description="The patient's diagnoses in order; with activeOn, only those active that day (what a claim points at).",
@@ -132,7 +114,7 @@ class Patient(Node):
     async def diagnoses(
         patient: strawberry.Parent[models.Patient], info: Info, active_on: date | None = None
     ) -> list[Diagnosis]:
-        rows = await info.context.loaders.custom("diagnoses", queries.diagnoses_by_patient).load(patient.id)
+        rows = await reference.diagnoses(info).load(patient.id)
         if active_on is None:
             return rows
         return [
@@ -145,9 +127,7 @@ class Patient(Node):
         description="The member's Encounters tab: every charge built for them.", **scoped(Scope.BILLING_READ)
     )
     async def charges(patient: strawberry.Parent[models.Patient], info: Info) -> list[ChargeType]:
-        return await info.context.loaders.custom("charges_by_patient", billing_queries.charges_by_patient).load(
-            patient.id
-        )
+        return await billing.charges_by_patient(info).load(patient.id)
 
     @strawberry.field(
         description="Every session the patient was on the roster of in the range, newest first, with tallies per group.",
@@ -174,11 +154,11 @@ class StaffAssignment:
 
     @strawberry.field
     async def staff(assignment: strawberry.Parent[models.StaffAssignment], info: Info) -> Staff:
-        return await load_staff(info, assignment.staff_id)
+        return await reference.staff(info).load(assignment.staff_id)
 
     @strawberry.field
     async def patient(assignment: strawberry.Parent[models.StaffAssignment], info: Info) -> Patient:
-        return await load_patient(info, assignment.patient_id)
+        return await reference.patients(info).load(assignment.patient_id)
 
 
 @strawberry.type
@@ -199,7 +179,7 @@ class SupervisionRule:
 
     @strawberry.field
     async def payer(rule: strawberry.Parent[models.SupervisionRule], info: Info) -> Payer:
-        return await load_payer(info, rule.payer_id)
+        return await reference.payers(info).load(rule.payer_id)
 
 
 @strawberry.type

@@ -6,11 +6,11 @@ from datetime import date, datetime, time
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from app.ids import decode_id
 from app.operations import scheduling as ops
 from app.rules.scopes import Scope
+from app.schema.context import Info
 from app.schema.enums import GroupType
 from app.schema.inputs import given, plain
 from app.schema.permissions import scoped

@@ -5,9 +5,7 @@ from __future__ import annotations
 import uuid
 
 import strawberry
-from strawberry.types import Info
 
-from app.db import models
 from app.db.queries import groups as queries
 from app.errors import NotFound
 from app.ids import decode_id
@@ -15,7 +13,9 @@ from app.operations import scheduling as ops
 from app.operations.common import facilities_seen, require_scope, visible_or_not_found
 from app.rules.scopes import Scope
 from app.schema.connection import Connection
+from app.schema.context import Info
 from app.schema.enums import GroupType
+from app.schema.loaders import scheduling
 from app.schema.pagination import page_args
 from app.schema.permissions import scoped
 from app.schema.scheduling.types import GroupDefinition, GroupOccurrence
@@ -32,9 +32,7 @@ class GroupFilter:
 async def group_node(info: Info, pk: uuid.UUID) -> GroupDefinition:
     actor = info.context.principal
     require_scope(actor, Scope.GROUP_DEFINITIONS_VIEW)  # as `group`
-    group = visible_or_not_found(
-        actor, await info.context.loaders.by_id(models.GroupDefinition).load(pk), "GroupDefinition"
-    )
+    group = visible_or_not_found(actor, await scheduling.groups(info).load(pk), "GroupDefinition")
     if group.deleted_at is not None and not ops.may_read_deleted(actor):
         raise NotFound("No GroupDefinition with that id")
     return group

@@ -9,10 +9,8 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import strawberry
-from strawberry.types import Info
 
 from app.db import models
-from app.db.queries import enrollments as enrollment_queries
 from app.db.queries import groups as queries
 from app.errors import BadInput
 from app.operations.common import require_scope
@@ -23,7 +21,7 @@ from app.rules.scopes import Scope
 from app.rules.waitlist import EnrollmentStatus as Status
 from app.rules.waitlist import at_capacity, below_minimum, over_capacity
 from app.schema.connection import Connection
-from app.schema.enrollment.types import Enrollment
+from app.schema.context import Info
 from app.schema.enums import (
     ComplianceProgram,
     ComplianceRequirement,
@@ -32,15 +30,17 @@ from app.schema.enums import (
     GroupType,
     OccurrenceStatus,
 )
+from app.schema.loaders import enrollment, reference, scheduling, sessions
 from app.schema.node import Node, global_id, rows_of
 from app.schema.pagination import page_args
 from app.schema.permissions import scoped
-from app.schema.reference.types import Facility, Staff, load_facility, load_staff
-from app.schema.sessions.loaders import session_of_occurrence
 
 AuditEntryType = Annotated["AuditEntry", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
 
 GroupSessionType = Annotated["GroupSession", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
+EnrollmentType = Annotated["Enrollment", strawberry.lazy("app.schema.enrollment.types")]  # noqa: F821 - resolved lazily
+FacilityType = Annotated["Facility", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
+StaffType = Annotated["Staff", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
 
 
 @strawberry.type
@@ -95,25 +95,25 @@ class GroupDefinition(Node):
     async def recurrence_start(group: strawberry.Parent[models.GroupDefinition], info: Info) -> datetime | None:
         if group.recurrence_start is None:
             return None
-        return facility_instant(group.recurrence_start, (await load_facility(info, group.facility_id)).timezone)
+        return facility_instant(
+            group.recurrence_start, (await reference.facilities(info).load(group.facility_id)).timezone
+        )
 
     @strawberry.field
-    async def facility(group: strawberry.Parent[models.GroupDefinition], info: Info) -> Facility:
-        return await load_facility(info, group.facility_id)
+    async def facility(group: strawberry.Parent[models.GroupDefinition], info: Info) -> FacilityType:
+        return await reference.facilities(info).load(group.facility_id)
 
     @strawberry.field
-    async def facilitator(group: strawberry.Parent[models.GroupDefinition], info: Info) -> Staff:
-        return await load_staff(info, group.facilitator_id)
+    async def facilitator(group: strawberry.Parent[models.GroupDefinition], info: Info) -> StaffType:
+        return await reference.staff(info).load(group.facilitator_id)
 
     @strawberry.field
-    async def co_facilitator(group: strawberry.Parent[models.GroupDefinition], info: Info) -> Staff | None:
-        return await load_staff(info, group.co_facilitator_id) if group.co_facilitator_id else None
+    async def co_facilitator(group: strawberry.Parent[models.GroupDefinition], info: Info) -> StaffType | None:
+        return await reference.staff(info).load(group.co_facilitator_id) if group.co_facilitator_id else None
 
     @strawberry.field
     async def capacity(group: strawberry.Parent[models.GroupDefinition], info: Info) -> Capacity:
-        counts = await info.context.loaders.custom("enrollment_counts", enrollment_queries.counts_by_group).load(
-            group.id
-        )
+        counts = await enrollment.counts(info).load(group.id)
         enrolled, waitlisted = counts.get(Status.ENROLLED, 0), counts.get(Status.WAITLISTED, 0)
         return Capacity(
             enrolled=enrolled,
@@ -131,21 +131,20 @@ class GroupDefinition(Node):
     ) -> ProgramCompliance | None:
         if group.group_type not in rules.PROGRAMS:
             return None
-        loaders = info.context.loaders
-        thresholds = await loaders.custom("compliance_thresholds", queries.compliance_thresholds).load(group.group_type)
+        thresholds = await scheduling.compliance_thresholds(info).load(group.group_type)
         if thresholds is None:
             return None
-        facility = await load_facility(info, group.facility_id)
+        facility = await reference.facilities(info).load(group.facility_id)
         if week_of is None:
-            week_of = info.context.services.clock.now().astimezone(ZoneInfo(facility.timezone)).date()
+            week_of = info.context.now().astimezone(ZoneInfo(facility.timezone)).date()
         monday = rules.week_start(week_of)
-        occurrences = await loaders.custom("week_occurrences", queries.week_occurrences).load((group.id, monday))
+        occurrences = await scheduling.week_occurrences(info).load((group.id, monday))
         if occurrences:
-            sessions = rules.session_hours(occurrences)
+            week = rules.session_hours(occurrences)
         else:
             # In a worker thread: a rule whose dates are rare (29 February on a Monday) walks years of
             # days to find the next one, and 30 aliases of this field would hold the event loop meanwhile.
-            sessions = await asyncio.to_thread(
+            week = await asyncio.to_thread(
                 rules.projected_sessions,
                 group.recurrence_rule,
                 group.recurrence_start,
@@ -153,7 +152,7 @@ class GroupDefinition(Node):
                 monday,
                 group.duration_minutes,
             )
-        return rules.evaluate_compliance(group.group_type, thresholds, sessions, week_of=monday)
+        return rules.evaluate_compliance(group.group_type, thresholds, week, week_of=monday)
 
     @strawberry.field(**scoped(Scope.GROUP_SCHEDULE_VIEW))
     async def occurrences(
@@ -175,7 +174,7 @@ class GroupDefinition(Node):
                 first_day=from_,
                 last_day=to,
                 status=status,
-                now=info.context.services.clock.now(),
+                now=info.context.now(),
                 window=window,
             )
         return Connection.from_page(rows, window, total)
@@ -187,35 +186,27 @@ class GroupDefinition(Node):
         status: list[EnrollmentStatus] | None = None,
         first: int | None = None,
         after: str | None = None,
-    ) -> Connection[Enrollment]:
+    ) -> Connection[EnrollmentType]:
         require_scope(info.context.principal, Scope.ENROLLMENTS_VIEW)
         window = page_args(first, after)
         statuses = tuple(sorted(status)) if status else tuple(Status)
-
-        async def batch(db, group_ids):
-            return await enrollment_queries.enrollment_pages(db, group_ids, statuses, window.offset, window.limit)
-
-        rows, total = await info.context.loaders.custom(("enrollments", statuses, window), batch).load(group.id)
+        rows, total = await enrollment.pages(info, statuses, window).load(group.id)
         return Connection.from_page(rows, window, total)
 
     @strawberry.field(description="Waitlisted enrollments ordered by waitlistPosition.")
-    async def waitlist(group: strawberry.Parent[models.GroupDefinition], info: Info) -> list[Enrollment]:
+    async def waitlist(group: strawberry.Parent[models.GroupDefinition], info: Info) -> list[EnrollmentType]:
         require_scope(info.context.principal, Scope.ENROLLMENTS_VIEW)
-        return await info.context.loaders.custom("waitlists", enrollment_queries.waitlists).load(group.id)
+        return await enrollment.waitlists(info).load(group.id)
 
     @strawberry.field(
         description="Every enrollment the group has had, newest first: removed (deletedAt set) and disenrolled ones too."
     )
     async def enrollment_history(
         group: strawberry.Parent[models.GroupDefinition], info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[Enrollment]:
+    ) -> Connection[EnrollmentType]:
         require_scope(info.context.principal, Scope.ENROLLMENTS_VIEW)
         window = page_args(first, after)
-
-        async def batch(db, group_ids):
-            return await enrollment_queries.enrollment_history_pages(db, group_ids, window.offset, window.limit)
-
-        rows, total = await info.context.loaders.custom(("enrollment_history", window), batch).load(group.id)
+        rows, total = await enrollment.history_pages(info, window).load(group.id)
         return Connection.from_page(rows, window, total)
 
     @strawberry.field(description="The group's audit log, newest first: its edits, occurrences and enrollments.")
@@ -223,17 +214,13 @@ class GroupDefinition(Node):
         group: strawberry.Parent[models.GroupDefinition], info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[AuditEntryType]:
         window = page_args(first, after)
-
-        async def batch(db, group_ids):
-            return await queries.audit_pages(db, group_ids, window.offset, window.limit)
-
-        rows, total = await info.context.loaders.custom(("group_audit", window), batch).load(group.id)
+        rows, total = await scheduling.audit_pages(info, window).load(group.id)
         return Connection.from_page(rows, window, total)
 
     @strawberry.field(
         description="Who this request's updateGroup promoted from the waitlist into new seats; empty when read otherwise."
     )
-    def promoted(group: strawberry.Parent[models.GroupDefinition], info: Info) -> list[Enrollment]:
+    def promoted(group: strawberry.Parent[models.GroupDefinition], info: Info) -> list[EnrollmentType]:
         return info.context.promotions.get(group.id, [])
 
     is_type_of = rows_of(models.GroupDefinition)
@@ -254,24 +241,29 @@ class GroupOccurrence(Node):
     )
 
     @strawberry.field
-    async def co_facilitator(occurrence: strawberry.Parent[models.GroupOccurrence], info: Info) -> Staff | None:
-        return await load_staff(info, occurrence.co_facilitator_id) if occurrence.co_facilitator_id else None
+    async def co_facilitator(occurrence: strawberry.Parent[models.GroupOccurrence], info: Info) -> StaffType | None:
+        return await reference.staff(info).load(occurrence.co_facilitator_id) if occurrence.co_facilitator_id else None
 
     @strawberry.field
     async def group(occurrence: strawberry.Parent[models.GroupOccurrence], info: Info) -> GroupDefinition:
-        return await info.context.loaders.by_id(models.GroupDefinition).load(occurrence.group_id)
+        return await scheduling.groups(info).load(occurrence.group_id)
 
     @strawberry.field
-    async def facilitator(occurrence: strawberry.Parent[models.GroupOccurrence], info: Info) -> Staff:
-        return await load_staff(info, occurrence.facilitator_id)
+    async def facilitator(occurrence: strawberry.Parent[models.GroupOccurrence], info: Info) -> StaffType:
+        return await reference.staff(info).load(occurrence.facilitator_id)
 
     @strawberry.field
     def status(occurrence: strawberry.Parent[models.GroupOccurrence], info: Info) -> OccurrenceStatus:
-        return occurrence_status(occurrence.cancelled_at, occurrence.ends_at, info.context.services.clock.now())
+        return occurrence_status(occurrence.cancelled_at, occurrence.ends_at, info.context.now())
 
     @strawberry.field
     async def session(occurrence: strawberry.Parent[models.GroupOccurrence], info: Info) -> GroupSessionType | None:
-        return await session_of_occurrence(info, occurrence.id)
+        # The occurrence's session, when the caller may read sessions of its facility.
+        require_scope(info.context.principal, Scope.SESSION_READ)
+        session = await sessions.of_occurrences(info).load(occurrence.id)
+        if session is None or not info.context.principal.sees_facility(session.facility_id):
+            return None
+        return session
 
     is_type_of = rows_of(models.GroupOccurrence)
 

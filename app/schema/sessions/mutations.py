@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from app.errors import BadInput
 from app.ids import decode_id
 from app.operations import attendance as attendance_ops
 from app.operations import sessions as ops
 from app.rules.scopes import Scope
+from app.schema.context import Info
 from app.schema.enums import AttendanceStatus, GroupType, Modality
 from app.schema.inputs import plain
 from app.schema.permissions import scoped

@@ -7,9 +7,7 @@ from datetime import date
 from functools import partial
 
 import strawberry
-from strawberry.types import Info
 
-from app.db import models
 from app.db.queries import sessions as queries
 from app.errors import NotFound
 from app.ids import decode_id
@@ -17,10 +15,11 @@ from app.operations.common import check, require_scope, visible_or_not_found
 from app.rules.attendance import date_range_problem, session_date_range
 from app.rules.scopes import Scope
 from app.schema.connection import Connection
+from app.schema.context import Info
 from app.schema.enums import GroupType, SessionStatus
+from app.schema.loaders import sessions
 from app.schema.pagination import page_args
 from app.schema.permissions import scoped
-from app.schema.sessions import loaders
 from app.schema.sessions.types import GroupSession
 
 
@@ -37,7 +36,7 @@ class GroupSessionFilter:
 
 async def session_node(info: Info, pk: uuid.UUID) -> GroupSession:
     require_scope(info.context.principal, Scope.SESSION_READ)
-    row = await info.context.loaders.by_id(models.GroupSession).load(pk)
+    row = await sessions.sessions(info).load(pk)
     return visible_or_not_found(info.context.principal, row, "GroupSession")
 
 
@@ -86,7 +85,7 @@ class SessionsQuery:
                 window=window,
             )
         )
-        await loaders.prefetch(info, rows, "edges", "node")
+        await sessions.prefetch(info, rows, "edges", "node")
         return Connection.from_page(rows, window, total)
 
     @strawberry.field(**scoped(Scope.SESSION_READ))
@@ -94,5 +93,5 @@ class SessionsQuery:
         pk = decode_id(id, "GroupSession")
         row = await info.context.loaders.run(lambda db: queries.session_row(db, pk))
         session = visible_or_not_found(info.context.principal, row, "GroupSession")
-        await loaders.prefetch(info, [session])
+        await sessions.prefetch(info, [session])
         return session

@@ -13,11 +13,8 @@ from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
-from strawberry.types import Info
 
 from app.db import models
-from app.db.queries import billing as billing_queries
-from app.db.queries import sessions as queries
 from app.ids import encode_id
 from app.operations.attendance import SupervisorMark
 from app.rules import attendance as rules
@@ -26,21 +23,12 @@ from app.rules import visits
 from app.rules.billing import is_billable_status
 from app.rules.displays import NameFormat, display_name
 from app.rules.scopes import Scope
+from app.schema.batching import ready
+from app.schema.context import Info
 from app.schema.enums import AttendanceStatus, GroupType, Modality, NoteStatus, SessionStatus
-from app.schema.loaders import ready
+from app.schema.loaders import billing, notes, reference, scheduling, sessions
 from app.schema.node import Node, global_id, rows_of
-from app.schema.notes import loaders as note_loaders
 from app.schema.permissions import scoped
-from app.schema.reference.types import (
-    Facility,
-    Patient,
-    Staff,
-    load_facility,
-    load_patient,
-    load_staff,
-)
-from app.schema.scheduling.types import GroupDefinition
-from app.schema.sessions import loaders
 
 BillingPreviewType = Annotated["BillingPreview", strawberry.lazy("app.schema.billing.types")]  # noqa: F821 - resolved lazily
 ChargeType = Annotated["Charge", strawberry.lazy("app.schema.billing.types")]  # noqa: F821 - resolved lazily
@@ -48,6 +36,10 @@ ClaimType = Annotated["Claim", strawberry.lazy("app.schema.billing.types")]  # n
 GroupNoteType = Annotated["GroupNote", strawberry.lazy("app.schema.notes.types")]  # noqa: F821 - resolved lazily
 MemberNoteType = Annotated["MemberNote", strawberry.lazy("app.schema.notes.types")]  # noqa: F821 - resolved lazily
 NoteTemplateType = Annotated["NoteTemplate", strawberry.lazy("app.schema.notes.types")]  # noqa: F821 - resolved lazily
+FacilityType = Annotated["Facility", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
+PatientType = Annotated["Patient", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
+StaffType = Annotated["Staff", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
+GroupDefinitionType = Annotated["GroupDefinition", strawberry.lazy("app.schema.scheduling.types")]  # noqa: F821 - resolved lazily
 
 
 @strawberry.type
@@ -58,17 +50,17 @@ class RosterEntry:
     added_late: bool = strawberry.field(description="Added to the roster by hand after the session was created.")
 
     @strawberry.field
-    def patient(entry: strawberry.Parent[models.RosterEntry], info: Info) -> Patient:
+    def patient(entry: strawberry.Parent[models.RosterEntry], info: Info) -> PatientType:
         # A roster page's rows (queries.RosterRow) carry their patient; a written entry loads it.
         patient = getattr(entry, "patient", None)
-        return patient if patient is not None else load_patient(info, entry.patient_id)
+        return patient if patient is not None else reference.patients(info).load(entry.patient_id)
 
     @strawberry.field(
         description='The patient as a room display shows them: their facility\'s display name format ("Ana R." or "A. R.").'
     )
     async def display_name(entry: strawberry.Parent[models.RosterEntry], info: Info) -> str:
-        patient = await load_patient(info, entry.patient_id)
-        facility = await load_facility(info, patient.facility_id)
+        patient = await reference.patients(info).load(entry.patient_id)
+        facility = await reference.facilities(info).load(patient.facility_id)
         return display_name(patient.name, NameFormat(facility.display_name_format))
 
     @strawberry.field
@@ -91,13 +83,13 @@ class RosterEntry:
 
     @strawberry.field(description="Minutes in the group, from arrival to departure within the session's window.")
     async def minutes_present(entry: strawberry.Parent[models.RosterEntry], info: Info) -> int:
-        session = await info.context.loaders.by_id(models.GroupSession).load(entry.session_id)
+        session = await sessions.sessions(info).load(entry.session_id)
         stay = visits.Stay(entry.arrived_at, entry.departed_at)
         return visits.minutes_present(entry.status, stay, session.starts_at, session.ends_at)
 
     @strawberry.field(description="How the member joins: their own modality, or the session's.")
     async def modality(entry: strawberry.Parent[models.RosterEntry], info: Info) -> Modality:
-        session = await info.context.loaders.by_id(models.GroupSession).load(entry.session_id)
+        session = await sessions.sessions(info).load(entry.session_id)
         return visits.effective_modality(session.modality, entry.modality)
 
     @strawberry.field(
@@ -108,14 +100,14 @@ class RosterEntry:
 
     @strawberry.field(description="The member note's status (never its text): null before the group note drafts it.")
     async def note_status(entry: strawberry.Parent[models.RosterEntry], info: Info) -> NoteStatus | None:
-        note = await note_loaders.member_note_of_entry(info, entry.id)
+        note = await notes.member_note_of_entry(info).load(entry.id)
         return note_rules.NoteStatus(note.status) if note is not None else None
 
     @strawberry.field(
         **scoped(Scope.NOTES_READ), description="The member's individualized note (needs clinical.notes.read)."
     )
     async def member_note(entry: strawberry.Parent[models.RosterEntry], info: Info) -> MemberNoteType | None:
-        return await note_loaders.member_note_of_entry(info, entry.id)
+        return await notes.member_note_of_entry(info).load(entry.id)
 
 
 def _supervisor_id(mark: strawberry.Parent[SupervisorMark]) -> strawberry.ID:
@@ -130,8 +122,8 @@ class SupervisorAttendance:
     status: AttendanceStatus
 
     @strawberry.field
-    def staff(mark: strawberry.Parent[SupervisorMark], info: Info) -> Staff:
-        return ready(info.context.loaders.by_id(models.Staff), mark.staff_id)
+    def staff(mark: strawberry.Parent[SupervisorMark], info: Info) -> StaffType:
+        return ready(reference.staff(info), mark.staff_id)
 
     @strawberry.field
     def allowed_next(mark: strawberry.Parent[SupervisorMark]) -> list[AttendanceStatus]:
@@ -201,23 +193,23 @@ class GroupSession(Node):
     ends_at: datetime
 
     @strawberry.field
-    def facility(session: strawberry.Parent[models.GroupSession], info: Info) -> Facility:
-        return ready(info.context.loaders.by_id(models.Facility), session.facility_id)
+    def facility(session: strawberry.Parent[models.GroupSession], info: Info) -> FacilityType:
+        return ready(reference.facilities(info), session.facility_id)
 
     @strawberry.field(
         description="Who leads it: its occurrence's facilitator when it was scheduled, kept once it starts (null for an ad-hoc session)."
     )
-    async def facilitator(session: strawberry.Parent[models.GroupSession], info: Info) -> Staff | None:
-        return await load_staff(info, session.facilitator_id) if session.facilitator_id else None
+    async def facilitator(session: strawberry.Parent[models.GroupSession], info: Info) -> StaffType | None:
+        return await reference.staff(info).load(session.facilitator_id) if session.facilitator_id else None
 
     @strawberry.field(
         description="Null for an ad-hoc session (a soft-deleted group still shows here).",
         **scoped(Scope.GROUP_DEFINITIONS_VIEW),
     )
-    async def group(session: strawberry.Parent[models.GroupSession], info: Info) -> GroupDefinition | None:
+    async def group(session: strawberry.Parent[models.GroupSession], info: Info) -> GroupDefinitionType | None:
         if session.group_id is None:
             return None
-        return await info.context.loaders.by_id(models.GroupDefinition).load(session.group_id)
+        return await scheduling.groups(info).load(session.group_id)
 
     @strawberry.field(description="The scheduling occurrence this session came from, if any.")
     def occurrence_id(session: strawberry.Parent[models.GroupSession]) -> strawberry.ID | None:
@@ -225,15 +217,7 @@ class GroupSession(Node):
 
     @strawberry.field
     def status(session: strawberry.Parent[models.GroupSession], info: Info) -> SessionStatus:
-        return rules.session_status(
-            starts_at=session.starts_at,
-            ends_at=session.ends_at,
-            cancelled=session.cancelled_at is not None,
-            locked=session.locked_at is not None,
-            now=info.context.now(),
-            billed=session.billed_at is not None,
-            awaiting_finalization=session.awaiting_finalization_at is not None,
-        )
+        return rules.status_of(session, info.context.now())
 
     @strawberry.field
     def locked(session: strawberry.Parent[models.GroupSession]) -> bool:
@@ -247,7 +231,7 @@ class GroupSession(Node):
         **scoped(Scope.NOTES_READ), description="The session's group note, once a facilitator has created it."
     )
     async def group_note(session: strawberry.Parent[models.GroupSession], info: Info) -> GroupNoteType | None:
-        return await note_loaders.group_note(info, session.id)
+        return await notes.group_notes(info).load(session.id)
 
     @strawberry.field(description="The group note's template for this session's group type.")
     def note_template(session: strawberry.Parent[models.GroupSession]) -> NoteTemplateType:
@@ -275,35 +259,31 @@ class GroupSession(Node):
 
     @strawberry.field
     def supervisors(session: strawberry.Parent[models.GroupSession], info: Info) -> list[SupervisorAttendance]:
-        return _then(ready(loaders.supervisors_loader(info), session.id), partial(_marks, session.id))
+        return _then(ready(sessions.supervisors(info), session.id), partial(_marks, session.id))
 
     @strawberry.field
     def roster(session: strawberry.Parent[models.GroupSession], info: Info) -> list[RosterEntry]:
-        return ready(loaders.roster_loader(info), session.id)
+        return ready(sessions.rosters(info), session.id)
 
     @strawberry.field
     def attendance(session: strawberry.Parent[models.GroupSession], info: Info) -> AttendanceSummary:
-        return _then(ready(loaders.roster_loader(info), session.id), _counts)
+        return _then(ready(sessions.rosters(info), session.id), _counts)
 
     @strawberry.field
     def billing_preview(session: strawberry.Parent[models.GroupSession], info: Info) -> BillingPreviewType:
-        return ready(loaders.preview_loader(info), session.id)
+        return ready(billing.previews(info), session.id)
 
     @strawberry.field(**scoped(Scope.BILLING_READ))
     async def charges(session: strawberry.Parent[models.GroupSession], info: Info) -> list[ChargeType]:
-        return await info.context.loaders.custom("charges_by_session", billing_queries.charges_by_session).load(
-            session.id
-        )
+        return await billing.charges_by_session(info).load(session.id)
 
     @strawberry.field(**scoped(Scope.BILLING_READ))
     async def claims(session: strawberry.Parent[models.GroupSession], info: Info) -> list[ClaimType]:
-        return await info.context.loaders.custom("claims_by_session", billing_queries.claims_by_session).load(
-            session.id
-        )
+        return await billing.claims_by_session(info).load(session.id)
 
     @strawberry.field
     async def audit_log(session: strawberry.Parent[models.GroupSession], info: Info) -> list[AuditEntry]:
-        return await info.context.loaders.custom("audit_entries", queries.audit_entries).load(session.id)
+        return await sessions.audit_entries(info).load(session.id)
 
     is_type_of = rows_of(models.GroupSession)
 
@@ -341,5 +321,5 @@ def _local(info: Info, session: models.GroupSession, part: str) -> Any:
 
 
 async def _loaded_local(info: Info, session: models.GroupSession, part: str) -> Any:
-    facility = await load_facility(info, session.facility_id)
+    facility = await reference.facilities(info).load(session.facility_id)
     return getattr(rules.local_window(session.starts_at, session.ends_at, facility.timezone), part)

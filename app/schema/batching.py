@@ -1,4 +1,6 @@
-"""Per-operation DataLoaders: one SQL statement per kind of lookup, whatever the page size."""
+"""The machinery of per-operation DataLoaders: one SQL statement per kind of lookup, whatever the
+page size. The loaders themselves are named accessors in app/schema/loaders/<area>.py
+(`reference.facilities(info).load(pk)`): no resolver names a loader by a string or builds one."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from strawberry.dataloader import DataLoader
 
 from app.db.queries.common import rows_by_id
 
-BatchFn = Callable[[AsyncSession, Sequence[Any]], Awaitable[Sequence[Any]]]
+# A query function: the session, the keys, then any parameters the loader was made with; one value per key.
+BatchFn = Callable[..., Awaitable[Sequence[Any]]]
 
 
 def ready(loader: DataLoader, key: Any) -> Any:
@@ -69,17 +72,20 @@ class Loaders:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], shared: bool = False) -> None:
         self._sessionmaker = sessionmaker
         self._loaders: dict[Hashable, DataLoader] = {}
-        self._shared = shared
         self._db: AsyncSession | None = None
         self._bound: AsyncSession | None = None
         self._lock = asyncio.Lock() if shared else None
         self._primes: dict[Hashable, dict[Any, Any]] = {}
 
-    def prime(self, name: Hashable, key: Any, value: Any) -> None:
-        """`value` for `key` in the loader `name` (("by_id", model) for by_id), put there when that
-        loader is first asked for: a live update primes every watcher's loaders, and only the
-        watcher that executes its audience's result uses them."""
-        self._primes.setdefault(name, {})[key] = value
+    def prime(self, batch: BatchFn, key: Any, value: Any, *params: Hashable) -> None:
+        """`value` for `key` in the loader of `batch` (and `params`), put there when that loader is
+        first asked for: a live update primes every watcher's loaders, and only the watcher that
+        executes its audience's result uses them."""
+        self._primes.setdefault((batch, *params), {})[key] = value
+
+    def prime_row(self, row: Any) -> None:
+        """`row` for its id in the by_id loader of its model."""
+        self.prime(_rows_by_id, row.id, row, type(row))
 
     def bind(self, db: AsyncSession) -> None:
         """Read inside this transaction from now on, forgetting what was loaded before it changed."""
@@ -116,13 +122,15 @@ class Loaders:
         async with self._sessionmaker() as db:
             return await read(db)
 
-    def custom(self, name: Hashable, batch: BatchFn) -> DataLoader:
-        """A loader whose batch function gets a session and the keys, and returns one value per key."""
+    def of(self, batch: BatchFn, *params: Hashable) -> DataLoader:
+        """The operation's loader of `batch(db, keys, *params)`: one per query function and parameters
+        (a page window, say), made on first use."""
+        name = (batch, *params)
         loader = self._loaders.get(name)
         if loader is None:
 
             async def load(keys: Sequence[Any]) -> Sequence[Any]:
-                return await self.run(lambda db: batch(db, keys))
+                return await self.run(lambda db: batch(db, keys, *params))
 
             loader = self._loaders[name] = SharedDataLoader(load_fn=load)
             primed = self._primes.get(name)
@@ -142,11 +150,9 @@ class Loaders:
                 await db.close()
 
     def by_id(self, model: type) -> DataLoader[uuid.UUID, Any]:
-        loader = self._loaders.get(("by_id", model))
-        if loader is not None:  # called once per field of a page: no new closure each time
-            return loader
+        """Rows of `model` by primary key (None for a key with no row)."""
+        return self.of(_rows_by_id, model)
 
-        async def batch(db: AsyncSession, keys: Sequence[uuid.UUID]) -> list[Any]:
-            return await rows_by_id(db, model, keys)
 
-        return self.custom(("by_id", model), batch)
+async def _rows_by_id(db: AsyncSession, keys: Sequence[uuid.UUID], model: type) -> list[Any]:
+    return await rows_by_id(db, model, keys)
