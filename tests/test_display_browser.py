@@ -16,19 +16,22 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page
 
 from app.ids import split_id
 from app.live.backends import PAUSED, RESYNC
 from app.live.publish import session_channel
 from tests.conftest import ROOT, GraphQLClient, make_token
-from tests.support.browser import CHROMIUM_ARGS, ensure_chromium
+from tests.support.browser import chromium, ensure_chromium
 from tests.support.builders import Clinic
 from tests.support.builders_displays import NAME_FORMAT, PAIR, REVOKE, ROOM, room_group, room_occurrence
 from tests.support.builders_enrollment import enroll
 from tests.support.builders_sessions import NOW, SET_ATTENDANCE, set_now
 from tests.support.server import serve_in_process, server_process, start_server
 from tests.test_faults import broadcaster_database
+
+# The module's tests share one served app and one browser: they run in one worker (pytest-xdist).
+pytestmark = pytest.mark.xdist_group("display_browser")
 
 SHOTS = ROOT / ".data" / "display"
 CODE = re.compile(r"^[A-Z2-9]{3}-[A-Z2-9]{3}$")
@@ -44,15 +47,10 @@ async def base_url(app):
         yield url
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def browser():
-    chromium = ensure_chromium()
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with chromium() as launched:
+        yield launched
 
 
 async def open_page(browser, viewport=FULL_HD) -> tuple[Page, list[str]]:
