@@ -168,7 +168,23 @@ async def _emptying(conn: asyncpg.Connection) -> str:
     same locks taken first, the same sequences restarted. On tables of a few rows a DELETE takes a
     millisecond where TRUNCATE takes a third of a second (it replaces every table's and index's files).
     Deleting in any order needs the foreign keys' triggers off (session_replication_role, a
-    superuser's setting); a role that may not set it gets the TRUNCATE."""
+    superuser's setting, left on to the end of the transaction); a role that may not set it gets the TRUNCATE."""
+    emptied = await emptied_tables(conn)
+    names = ", ".join(f'"{name}"' for name in emptied)
+    if not await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"):
+        return f"TRUNCATE {names} RESTART IDENTITY CASCADE"
+    return ";\n".join(
+        [
+            f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE",
+            "SET LOCAL session_replication_role = replica",
+            *(f'DELETE FROM "{name}"' for name in emptied),
+            *(f'ALTER SEQUENCE "{sequence}" RESTART' for sequence in await owned_sequences(conn, emptied)),
+        ]
+    )
+
+
+async def emptied_tables(conn: asyncpg.Connection) -> list[str]:
+    """The tables emptied after each test: all but KEEP_TABLES, and a kept one that references them."""
     tables = {r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
     references = await conn.fetch(
         """SELECT referencing.relname AS referencing, referenced.relname AS referenced FROM pg_constraint c
@@ -178,23 +194,18 @@ async def _emptying(conn: asyncpg.Connection) -> str:
     emptied = tables - KEEP_TABLES
     while more := {r["referencing"] for r in references if r["referenced"] in emptied} - emptied:
         emptied |= more
-    names = ", ".join(f'"{name}"' for name in sorted(emptied))
-    if not await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"):
-        return f"TRUNCATE {names} RESTART IDENTITY CASCADE"
-    sequences = await conn.fetch(
+    return sorted(emptied)
+
+
+async def owned_sequences(conn: asyncpg.Connection, tables: list[str]) -> list[str]:
+    """The sequences of these tables' serial and identity columns (what RESTART IDENTITY restarts)."""
+    rows = await conn.fetch(
         """SELECT s.relname AS sequence, t.relname AS owner FROM pg_depend d
         JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
         JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace n ON n.oid = t.relnamespace
         WHERE n.nspname = 'public' AND d.deptype IN ('a', 'i')"""
     )
-    return ";\n".join(
-        [
-            f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE",
-            "SET LOCAL session_replication_role = replica",
-            *(f'DELETE FROM "{name}"' for name in sorted(emptied)),
-            *(f'ALTER SEQUENCE "{r["sequence"]}" RESTART' for r in sequences if r["owner"] in emptied),
-        ]
-    )
+    return sorted(r["sequence"] for r in rows if r["owner"] in tables)
 
 
 def make_token(scopes=ALL_SCOPES, facilities=("*",), subject="tester", secret=SECRET, ttl=3600) -> str:
