@@ -19,10 +19,14 @@ run: $(STAMP)
 
 # The client tests install what they need on first use: tests/clients/package-lock.json into
 # .cache/clients (npm ci, again when the lockfile changes) and Debian's chromium (apt-get).
+# The tests run in TEST_WORKERS processes (pytest-xdist), each on a database of its own;
+# `make test TEST_WORKERS=0` runs them all in one.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 schema: $(STAMP)
 	$(BIN)/group-sessions export-schema > schema.graphql

@@ -21,6 +21,7 @@ from tests.support.builders_hardening import (
     SUBSCRIPTIONS,
     World,
     build_world,
+    fresh_world,
     node_types,
     root_fields,
     row_counts,
@@ -203,8 +204,8 @@ def without(scope: str | None) -> list[str]:
 
 
 @pytest.fixture
-async def world(gql, clinic, services) -> World:
-    return await build_world(gql, clinic, services)
+async def world(gql, clinic, services, database_url) -> World:
+    return await fresh_world(gql, clinic, services, database_url)
 
 
 async def call(gql, field_name: str, world: World, token: str) -> dict:

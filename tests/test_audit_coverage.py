@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.db import models
 from app.ids import split_id
 from tests.conftest import make_token
-from tests.support.builders_hardening import CALLS, FORCE_SET_ATTENDANCE, World, build_world, root_fields
+from tests.support.builders_hardening import CALLS, FORCE_SET_ATTENDANCE, World, fresh_world, root_fields
 
 CREATE = "create"  # a new record: `after` only
 CHANGE = "change"  # an existing record changes: `before` and `after`
@@ -66,8 +66,8 @@ ACTOR = "auditor-7"
 
 
 @pytest.fixture
-async def world(gql, clinic, services) -> World:
-    return await build_world(gql, clinic, services)
+async def world(gql, clinic, services, database_url) -> World:
+    return await fresh_world(gql, clinic, services, database_url)
 
 
 async def last_audit_id(services) -> int:

@@ -12,15 +12,15 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from app.rules.recurrence import recurrence_rule_problem
-from tests.support.builders_hardening import CALLS, FORCE_SET_ATTENDANCE, World, build_world, row_counts
+from tests.support.builders_hardening import CALLS, FORCE_SET_ATTENDANCE, World, fresh_world, row_counts
 from tests.support.builders_sessions import create_session
 
 QUICK = 2.0
 
 
 @pytest.fixture
-async def world(gql, clinic, services) -> World:
-    return await build_world(gql, clinic, services)
+async def world(gql, clinic, services, database_url) -> World:
+    return await fresh_world(gql, clinic, services, database_url)
 
 
 async def refusal(gql, document: str, variables: dict) -> tuple[str, str, float]:

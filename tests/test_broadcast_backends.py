@@ -48,6 +48,7 @@ async def test_postgres_backend_publishes_concurrently(database_url):
 
 
 @pytest.mark.skipif(not REDIS_URL, reason="REDIS_URL not set (CI sets it when a Redis answers on 127.0.0.1:6379)")
+@pytest.mark.xdist_group("redis")  # it drops every Redis subscriber: tests/test_live_multiprocess.py's wait their turn
 async def test_redis_backend_reconnects_after_its_connection_is_killed():
     from redis import asyncio as redis
 

@@ -14,7 +14,7 @@ from app.db import models
 from app.ids import decode_id
 from app.rules import edi837
 from app.rules.edi837 import edi_problems, parse_segments
-from tests.support.builders_hardening import CALLS, World, build_world, row_counts
+from tests.support.builders_hardening import CALLS, World, fresh_world, row_counts
 from tests.support.builders_sessions import SET_ATTENDANCE, at, create_session, set_now
 from tests.support.x12 import pyx12_errors
 from tests.test_bad_input import assert_bad_input, with_value
@@ -25,8 +25,8 @@ SUBMIT = "mutation($id: ID!) { submitClaim(claimId: $id) { status edi837 } }"
 
 
 @pytest.fixture
-async def world(gql, clinic, services) -> World:
-    return await build_world(gql, clinic, services)
+async def world(gql, clinic, services, database_url) -> World:
+    return await fresh_world(gql, clinic, services, database_url)
 
 
 NAMES = {  # operation -> path of its name

@@ -16,19 +16,22 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page
 
 from app.ids import split_id
 from app.live.backends import PAUSED, RESYNC
 from app.live.publish import session_channel
 from tests.conftest import ROOT, GraphQLClient, make_token
-from tests.support.browser import CHROMIUM_ARGS, ensure_chromium
+from tests.support.browser import chromium, ensure_chromium
 from tests.support.builders import Clinic
 from tests.support.builders_displays import NAME_FORMAT, PAIR, REVOKE, ROOM, room_group, room_occurrence
 from tests.support.builders_enrollment import enroll
 from tests.support.builders_sessions import NOW, SET_ATTENDANCE, set_now
 from tests.support.server import serve_in_process, server_process, start_server
 from tests.test_faults import broadcaster_database
+
+# The module's tests share one served app and one browser: they run in one worker (pytest-xdist).
+pytestmark = pytest.mark.xdist_group("display_browser")
 
 SHOTS = ROOT / ".data" / "display"
 CODE = re.compile(r"^[A-Z2-9]{3}-[A-Z2-9]{3}$")
@@ -44,15 +47,10 @@ async def base_url(app):
         yield url
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def browser():
-    chromium = ensure_chromium()
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with chromium() as launched:
+        yield launched
 
 
 async def open_page(browser, viewport=FULL_HD) -> tuple[Page, list[str]]:
@@ -237,6 +235,8 @@ async def test_paused_then_resumed_rotated_and_revoked(browser, base_url, gql, c
     set_now(test_clock, NOW)
     room = await room_clinic(gql, clinic, NOW - timedelta(minutes=20), minutes=90)
     page, _ = await open_page(browser, HD)
+    sockets = []
+    page.on("websocket", lambda socket: sockets.append(socket))
     await page.goto(f"{base_url}/display")
     display_id = await pair(page, gql, clinic.facility_id)
     await page.wait_for_selector("#roster li", timeout=10_000)
@@ -264,6 +264,20 @@ async def test_paused_then_resumed_rotated_and_revoked(browser, base_url, gql, c
     _, code, _ = await GraphQLClient(gql.http, old).error("mutation R { rotateDisplayCredential { credential } }")
     assert code == "UNAUTHENTICATED"
 
+    # Again, with the rotation's answer reaching the page only after the server has closed the old
+    # socket (the order a busy machine can produce): the page waits for its new credential rather
+    # than reconnecting with the old one, which the server refuses as revoked.
+    held = await hold_rotation_answers(page, until=lambda: all(socket.is_closed() for socket in sockets))
+    assert await page.evaluate("() => window.roomDisplay.rotateCredential()") is True
+    assert held == [True]  # answered after the old socket had closed
+    await page.wait_for_function("() => document.body.dataset.state === 'live'", timeout=10_000)
+    await gql.execute(SET_ATTENDANCE, {"participantId": room["roster"][2]["id"], "status": "ABSENT"})
+    await page.wait_for_function(
+        f"() => document.querySelector(\"#roster li[data-id='{room['roster'][2]['id']}']\").dataset.status === 'ABSENT'",
+        timeout=10_000,
+    )
+    assert await page.get_attribute("body", "data-state") == "live"
+
     # Revoked: its socket closes and the page asks for a new code.
     started = time.monotonic()
     await gql.execute(REVOKE, {"id": display_id})
@@ -272,6 +286,26 @@ async def test_paused_then_resumed_rotated_and_revoked(browser, base_url, gql, c
     assert time.monotonic() - started < 5
     assert await page.evaluate("() => localStorage.getItem('groupSessions.display.credential')") is None
     await shot(page, "8-revoked-new-code")
+
+
+async def hold_rotation_answers(page: Page, until) -> list[bool]:
+    """From now on the page's rotation requests reach the server at once, but their answers reach the
+    page only once `until()` holds (at most 10 s); the list returned gets, per answer, whether it did."""
+    held: list[bool] = []
+
+    async def hold(route):
+        if "RotateDisplayCredential" not in (route.request.post_data or ""):
+            await route.fallback()
+            return
+        response = await route.fetch()
+        deadline = time.monotonic() + 10
+        while not until() and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        held.append(until())
+        await route.fulfill(response=response)
+
+    await page.route("**/graphql", hold)
+    return held
 
 
 # ------------------------------------------------------------------ a restart of the server

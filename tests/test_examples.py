@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -13,7 +15,9 @@ import pytest
 from app.demo import gid, load_demo
 from app.rules.edi837 import edi_problems, parse_segments
 from tests.conftest import GraphQLClient, make_token
+from tests.support.builders_sessions import set_now
 from tests.support.server import start_server
+from tests.support.snapshots import Snapshot
 from tests.support.x12 import pyx12_errors
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -23,17 +27,23 @@ def example(path: str) -> str:
     return (EXAMPLES / path).read_text()
 
 
+_LOADED: dict[tuple[str, date], Snapshot] = {}
+
+
 @pytest.fixture
-async def demo(services, test_clock):
-    """The demo loaded at 14:00 in Phoenix, so today's list holds every kind of session."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    from tests.support.builders_sessions import set_now
-
+async def demo(services, test_clock, database_url):
+    """The demo loaded at 14:00 in Phoenix, so today's list holds every kind of session. It is loaded
+    once a day per database; the tests after the first get its rows back as that load left them."""
     today = test_clock.now().astimezone(ZoneInfo("America/Phoenix")).date()
     set_now(test_clock, datetime(today.year, today.month, today.day, 14, 0, tzinfo=ZoneInfo("America/Phoenix")))
+    loaded = _LOADED.get((database_url, today))
+    if loaded is not None:
+        await loaded.restore()
+        return
     assert "Loaded" in await load_demo(services)
+    snapshot = await Snapshot.take(database_url, "demo")
+    if snapshot is not None:
+        _LOADED[(database_url, today)] = snapshot
 
 
 @pytest.fixture

@@ -8,12 +8,15 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page
 
 from tests.conftest import ROOT, make_token
-from tests.support.browser import CHROMIUM_ARGS, ensure_chromium
+from tests.support.browser import chromium, ensure_chromium
 from tests.support.builders_sessions import create_session
 from tests.support.server import start_server
+
+# The module's tests share one server process and one browser: they run in one worker (pytest-xdist).
+pytestmark = pytest.mark.xdist_group("graphiql_browser")
 
 SCREENSHOT = ROOT / ".data" / "graphiql.png"
 HEADERS_EDITOR = ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror"
@@ -28,28 +31,32 @@ async def base_url(database_url):
         yield url
 
 
+@pytest.fixture(scope="module")
+async def browser():
+    async with chromium() as launched:
+        yield launched
+
+
 @pytest.fixture
-async def browser_page(base_url):
-    """A page in headless Chromium that may reach only 127.0.0.1; yields (page, base URL, refused URLs)."""
-    chromium = ensure_chromium()
+async def browser_page(browser, base_url):
+    """A page in a fresh browser context (nothing stored) that may reach only 127.0.0.1; yields
+    (page, base URL, refused URLs)."""
     refused: list[str] = []
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    context = await browser.new_context(viewport={"width": 1400, "height": 900})
 
-        async def only_this_machine(route):
-            if urlsplit(route.request.url).hostname == "127.0.0.1":
-                await route.continue_()
-            else:
-                refused.append(route.request.url)
-                await route.abort("internetdisconnected")
+    async def only_this_machine(route):
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            await route.continue_()
+        else:
+            refused.append(route.request.url)
+            await route.abort("internetdisconnected")
 
-        await context.route("**/*", only_this_machine)
-        page = await context.new_page()
-        try:
-            yield page, base_url, refused
-        finally:
-            await browser.close()
+    await context.route("**/*", only_this_machine)
+    page = await context.new_page()
+    try:
+        yield page, base_url, refused
+    finally:
+        await context.close()
 
 
 async def paste(page: Page, selector: str, text: str) -> None:

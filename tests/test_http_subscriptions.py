@@ -15,6 +15,9 @@ from tests.conftest import make_token
 from tests.support.builders_sessions import SET_ATTENDANCE, at, create_session, set_now
 from tests.support.server import serve_in_process, start_server
 
+# The module's tests share one server process: they run in one worker (pytest-xdist).
+pytestmark = pytest.mark.xdist_group("http_subscriptions")
+
 MULTIPART = 'multipart/mixed;boundary="graphql";subscriptionSpec=1.0,application/json'
 EVENT_STREAM = "text/event-stream"
 SESSION_UPDATES = "subscription($id: ID!) { sessionUpdates(sessionId: $id) { kind sequence changedParticipantIds } }"

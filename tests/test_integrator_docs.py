@@ -17,6 +17,9 @@ from tests.support.builders_sessions import create_session, lock_session
 from tests.support.node import CACHE, node_bin, place_snippet, run_node_test
 from tests.support.server import start_server
 
+# The module's tests share one server process: they run in one worker (pytest-xdist).
+pytestmark = pytest.mark.xdist_group("integrator_docs")
+
 PAGE = ROOT / "docs" / "integrators.md"
 SNIPPET = re.compile(r"<!-- snippet: (?P<name>[\w.-]+) -->\n```\w*\n(?P<code>.*?)\n```", re.S)
 VENV_BIN = ROOT / ".venv" / "bin"

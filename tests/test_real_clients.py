@@ -15,6 +15,9 @@ from tests.support.builders_sessions import create_session, lock_session
 from tests.support.node import ensure_node_packages, place_snippet, run_node_test
 from tests.support.server import start_server
 
+# The module's tests share one server process: they run in one worker (pytest-xdist).
+pytestmark = pytest.mark.xdist_group("real_clients")
+
 DISPLAY = ROOT / "examples" / "room-display" / "display.mjs"
 
 

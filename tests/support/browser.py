@@ -3,7 +3,11 @@ and driven by Playwright for Python."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+
+from playwright.async_api import Browser, async_playwright
 
 from tests.support.debian import ensure_package
 
@@ -23,3 +27,15 @@ CHROMIUM_ARGS = [
 def ensure_chromium() -> Path:
     """/usr/bin/chromium, after `apt-get install chromium` when it is missing."""
     return ensure_package(CHROMIUM, "chromium", "the browser tests")
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    """A headless Chromium for a module's tests; each test opens a context of its own (its own storage)."""
+    executable = ensure_chromium()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()

@@ -10,10 +10,12 @@ and watch the answer.
 from __future__ import annotations
 
 import asyncio
+import copy
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -30,6 +32,7 @@ from tests.support.builders_enrollment import enroll, make_group
 from tests.support.builders_scheduling import add_occurrence
 from tests.support.builders_sessions import SET_ATTENDANCE, create_session
 from tests.support.server import free_port, server_env, wait_until_healthy
+from tests.support.snapshots import Snapshot
 
 # ------------------------------------------------------------------ the schema's operations
 
@@ -110,6 +113,42 @@ class World:
 
 def utc(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat()
+
+
+# A world is built through the API at most this often per database, and put back for the tests between:
+# its times (a session in progress since ten minutes before, one ended three hours before) stay true.
+WORLD_KEPT_SECONDS = 300.0
+
+
+@dataclass
+class _Kept:
+    built_at: float
+    world: World
+    clinic: dict
+    snapshot: Snapshot
+
+
+_KEPT: dict[str, _Kept] = {}
+
+
+async def fresh_world(gql, clinic, services, database_url: str) -> World:
+    """build_world's records for a test: built (on top of the `clinic` fixture's), or, when a world was
+    built on this database in the last WORLD_KEPT_SECONDS, its rows put back as they were then, ids
+    and all, and `clinic` pointed at them."""
+    kept = _KEPT.get(database_url)
+    if kept is not None and time.monotonic() - kept.built_at < WORLD_KEPT_SECONDS:
+        await kept.snapshot.restore()
+        for name, value in kept.clinic.items():
+            setattr(clinic, name, copy.deepcopy(value))
+        return copy.deepcopy(kept.world)
+    world = await build_world(gql, clinic, services)
+    snapshot = await Snapshot.take(database_url, "world")
+    if snapshot is not None:
+        fields = {
+            name: copy.deepcopy(getattr(clinic, name)) for name in ("facility_id", "payer_id", "staff", "patients")
+        }
+        _KEPT[database_url] = _Kept(time.monotonic(), copy.deepcopy(world), fields, snapshot)
+    return world
 
 
 async def build_world(gql, clinic, services) -> World:
@@ -626,6 +665,7 @@ __all__ = [
     "ServerProcess",
     "World",
     "build_world",
+    "fresh_world",
     "client_for",
     "node_types",
     "root_fields",

@@ -17,6 +17,7 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import ROOT
+from tests.support.locks import exclusive
 
 CLIENTS = ROOT / "tests" / "clients"
 CACHE = ROOT / ".cache" / "clients"
@@ -25,6 +26,11 @@ MANIFESTS = ("package.json", "package-lock.json")
 
 def ensure_node_packages() -> Path:
     """The installed node_modules, after `npm ci` if the lockfile changed since the last install."""
+    with exclusive(CACHE.parent / "clients.lock"):  # pytest-xdist workers: one `npm ci` at a time
+        return _install_node_packages()
+
+
+def _install_node_packages() -> Path:
     digest = hashlib.sha256(b"".join((CLIENTS / name).read_bytes() for name in MANIFESTS)).hexdigest()
     stamp = CACHE / ".installed-sha256"
     modules = CACHE / "node_modules"

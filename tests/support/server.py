@@ -134,7 +134,7 @@ async def wait_until_healthy(process: subprocess.Popen, base_url: str, log_path:
                     return
             except httpx.TransportError:
                 pass
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.05)
     raise RuntimeError(f"server not healthy after {STARTUP_SECONDS}s:\n{_tail(log_path)}")
 
 

@@ -174,6 +174,10 @@ async function watchForever() {
     if (!credential) return;
     if (status.connection !== "live" && status.connection !== "paused") setState("connecting", status.messages ? "Reconnecting…" : "");
     const { reason, delivered } = await watchOnce(credential);
+    // The server closes the old credential's socket as soon as a rotation commits, which can be
+    // before the rotation's answer is stored: connecting again with the old credential would be
+    // refused as revoked (4403) and the page would pair again. Wait for the new one.
+    await rotation;
     if (delivered) failures = 0;
     if (reason === "revoked") {
       localStorage.removeItem(CREDENTIAL_KEY);
@@ -199,23 +203,29 @@ function issuedAt(credential) {
   }
 }
 
-let rotating = false;
+let rotation = null; // the rotation in flight: a promise of whether it stored a new credential
 let lastRotationAttempt = 0;
 
 function maybeRotate(credential) {
   // At most one attempt an hour: a refused rotation is tried again later, never in a loop.
-  if (rotating || Date.now() - lastRotationAttempt < 3600_000) return;
+  if (rotation || Date.now() - lastRotationAttempt < 3600_000) return;
   if (Date.now() - issuedAt(credential) > ROTATE_AFTER_MS) {
     lastRotationAttempt = Date.now();
     rotateCredential();
   }
 }
 
-async function rotateCredential() {
+function rotateCredential() {
   // The display replaces its own credential; the server then closes the socket that used the old
   // one (4401 "replaced") and the next connection uses the new one.
-  if (rotating) return false;
-  rotating = true;
+  if (rotation) return Promise.resolve(false);
+  rotation = storeRotatedCredential().finally(() => {
+    rotation = null;
+  });
+  return rotation;
+}
+
+async function storeRotatedCredential() {
   try {
     const response = await fetch("/graphql", {
       method: "POST",
@@ -232,8 +242,6 @@ async function rotateCredential() {
     return Boolean(fresh);
   } catch {
     return false; // tried again with the next update
-  } finally {
-    rotating = false;
   }
 }
 
