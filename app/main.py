@@ -24,6 +24,7 @@ from app.config import Settings
 from app.db.embedded import EmbeddedPostgres
 from app.db.engine import make_engine, make_sessionmaker, ping
 from app.db.migrate import upgrade
+from app.events import webhooks
 from app.events.consumers import clinical_sessions
 from app.events.feed import FeedRunner
 from app.events.relay import Relay
@@ -42,7 +43,7 @@ from app.schema.root import build_schema
 log = logging.getLogger("app")
 
 # The outbox feed's consumers this process runs, in order.
-CONSUMERS = (clinical_sessions.CONSUMER,)
+CONSUMERS = (clinical_sessions.CONSUMER, webhooks.CONSUMER)
 
 
 # What a browser client may send across origins: ours, and the tracing headers browsers' telemetry adds.
@@ -120,8 +121,13 @@ async def open_services(
 
 def background_loops(services: Services) -> list[Coroutine[Any, Any, None]]:
     """While serving: the feed runner's and the relay's timers (the safety net behind their kicks
-    after each commit), and the billing sweep."""
-    return [services.feed.run_forever(), services.relay.run_forever(), sweep_forever(services)]
+    after each commit), the billing sweep, and the webhook deliveries."""
+    return [
+        services.feed.run_forever(),
+        services.relay.run_forever(),
+        sweep_forever(services),
+        webhooks.deliver_forever(services),
+    ]
 
 
 class GraphQLEndpoint:

@@ -52,6 +52,8 @@ from app.schema.sessions.mutations import SessionsMutation
 from app.schema.sessions.queries import SessionsQuery, session_node
 from app.schema.sessions.types import GroupSession
 from app.schema.shared_events import SharedEventExecutionContext
+from app.schema.webhooks.mutations import WebhooksMutation
+from app.schema.webhooks.queries import WebhooksQuery
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -104,6 +106,7 @@ class Query(
     CalendarsQuery,
     DisplaysQuery,
     NotesQuery,
+    WebhooksQuery,
 ):
     pass
 
@@ -118,6 +121,7 @@ class Mutation(
     CalendarsMutation,
     DisplaysMutation,
     NotesMutation,
+    WebhooksMutation,
 ):
     pass
 
