@@ -10,6 +10,7 @@ import dataclasses
 import time
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -18,9 +19,13 @@ from app.db import models
 from app.events.webhooks import Dispatcher
 from app.ids import decode_id
 from app.operations.webhooks import SecretSeal
+from tests.conftest import GraphQLClient, make_token
+from tests.support.builders import Clinic
 from tests.support.builders_enrollment import ENROLL
+from tests.support.builders_hardening import ServerProcess
 from tests.support.builders_scheduling import add_occurrence, create_group
 from tests.support.webhooks import REPLAY, ROTATE, UPDATE, endpoint_log, receiving, register
+from tests.test_faults import fetch
 
 SCHEDULED = "pm_group_session_scheduled"
 
@@ -303,3 +308,78 @@ async def test_webhook_administration_needs_integrations_write(gql):
     without = gql.as_(scopes=[s for s in ALL_SCOPES if s != "integrations.write"])
     _, code, body = await without.error("{ webhookEndpoints { totalCount } }")
     assert code == "FORBIDDEN" and body["data"] is None
+
+
+# ------------------------------------------------------------------ restarts and kill -9 (real server processes)
+
+SERVER_ENV = {
+    "GS_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+    "GS_WEBHOOK_RETRY_BASE_SECONDS": "0.5",
+    "GS_WEBHOOK_TIMEOUT_SECONDS": "2",
+}
+
+
+async def _clinic_on(server: ServerProcess) -> tuple[GraphQLClient, str]:
+    """An admin client of the server and a group to add occurrences to."""
+    client = GraphQLClient(httpx.AsyncClient(base_url=server.base_url, timeout=30), make_token())
+    clinic = Clinic(client)
+    await clinic.facility()
+    await clinic.add_staff("Dana Facilitator")
+    return client, await create_group(client, clinic)
+
+
+async def _delivered(database_url: str) -> bool:
+    rows = await fetch(database_url, "SELECT status FROM webhook_deliveries")
+    return bool(rows) and all(r["status"] == "SUCCEEDED" for r in rows)
+
+
+async def test_a_restart_in_the_middle_of_retries_loses_nothing(database_url, tmp_path):
+    server = ServerProcess(database_url, tmp_path, SERVER_ENV)
+    async with receiving() as receiver:
+        receiver.then = 503
+        await server.start()
+        try:
+            client, group = await _clinic_on(server)
+            endpoint_id, secret = await register(client, receiver.url, [SCHEDULED])
+            receiver.secrets = [secret]
+            for day in (5, 6, 7):
+                await add_occurrence(client, group, f"2026-01-0{day}")
+            await receiver.wait_for(4)  # every message failed once, one of them twice
+            await server.stop()
+            receiver.then = 204
+            await server.start()
+            await until(lambda: _delivered(database_url), timeout=30, what="every message to be delivered")
+        finally:
+            await server.stop()
+    assert all(m.verified_with == [0] for m in receiver.messages)
+    by_event: dict[str, set[str]] = {}
+    for message in receiver.messages:
+        by_event.setdefault(message.message["eventId"], set()).add(message.webhook_id)
+    assert len(by_event) == 3 and all(len(ids) == 1 for ids in by_event.values())
+
+
+async def test_kill_9_during_a_delivery_loses_nothing_and_the_duplicate_keeps_its_webhook_id(database_url, tmp_path):
+    server = ServerProcess(database_url, tmp_path, SERVER_ENV)
+    async with receiving() as receiver:
+        receiver.delay = 1.5  # the first message is in flight when the process dies
+        await server.start()
+        try:
+            client, group = await _clinic_on(server)
+            endpoint_id, secret = await register(client, receiver.url, [SCHEDULED])
+            receiver.secrets = [secret]
+            for day in (5, 6, 7):
+                await add_occurrence(client, group, f"2026-01-0{day}")
+            [first] = await receiver.wait_for(1)
+            server.kill()
+            receiver.delay = 0
+            await server.start()
+            await until(lambda: _delivered(database_url), timeout=40, what="every message to be delivered")
+        finally:
+            await server.stop()
+    assert all(m.verified_with == [0] for m in receiver.messages)
+    events = {m.message["eventId"] for m in receiver.messages}
+    committed = {str(r["id"]) for r in await fetch(database_url, "SELECT id FROM integration_events")}
+    assert events == committed and len(events) == 3
+    again = [m for m in receiver.messages if m.message["eventId"] == first.message["eventId"]]
+    assert len(again) >= 2 and {m.webhook_id for m in again} == {first.webhook_id}
+    assert len({m.webhook_id for m in receiver.messages}) == 3
