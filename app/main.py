@@ -30,6 +30,8 @@ from app.events.feed import FeedRunner
 from app.events.relay import Relay
 from app.http.calendar import CALENDAR_ROUTES, redact_feed_secrets
 from app.http.display import DISPLAY_ROUTES
+from app.http.fhir.routes import PREFIX as FHIR_PREFIX
+from app.http.fhir.routes import fhir_router
 from app.http.graphiql import ASSETS_PATH, graphiql_assets
 from app.http.view import GraphQLView
 from app.live.backends import broadcast_url, make_broadcast
@@ -191,6 +193,7 @@ def create_app(
         Route("/healthz", healthz),
         *CALENDAR_ROUTES,
         *DISPLAY_ROUTES,
+        Mount(FHIR_PREFIX, fhir_router()),
     ]
     if settings.dev:  # the GraphiQL page (GraphQLView) and the files it loads
         routes.append(Mount(ASSETS_PATH, graphiql_assets()))
