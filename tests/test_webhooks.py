@@ -254,7 +254,6 @@ async def test_an_endpoint_cannot_hear_more_than_its_registrants_scopes(gql, cli
         ("https://0.0.0.0/hooks", "unspecified"),
         ("ftp://example.org/hooks", "http(s)"),
         ("https://user:pw@example.org/hooks", "credentials"),
-        ("https://no-such-host.invalid/hooks", "does not resolve"),
     ],
 )
 async def test_addresses_inside_the_network_are_refused_unless_a_setting_allows_them(
@@ -266,6 +265,43 @@ async def test_addresses_inside_the_network_are_refused_unless_a_setting_allows_
         {"i": {"url": url, "eventTypes": [SCHEDULED]}},
     )
     assert code == "BAD_USER_INPUT" and reason in body["errors"][0]["message"], body
+
+
+async def test_each_attempt_checks_the_address_again(gql, clinic, services, monkeypatch, dispatcher):
+    """An address allowed at registration and refused since (a setting changed, or the name now points
+    inside the network) is not called: the attempt fails with the reason."""
+    async with receiving() as receiver:
+        endpoint_id, receiver.secrets = await _registered(gql, receiver.url)
+        monkeypatch.setattr(services, "settings", dataclasses.replace(services.settings, webhook_allowed_networks=()))
+        await add_occurrence(gql, await create_group(gql, clinic), "2026-01-07")
+        log = await until(lambda: _attempted(gql, endpoint_id), what="an attempt")
+        await asyncio.sleep(0.3)
+    assert receiver.messages == []
+    attempt = log["deliveries"]["edges"][0]["node"]["attempts"][0]
+    assert attempt["statusCode"] is None and attempt["error"] == "refused: 127.0.0.1 is a loopback address"
+
+
+async def test_a_message_carries_the_events_payload_and_nothing_more(gql, clinic, dispatcher):
+    """The same minimum-necessary payload as the event feed: ids, statuses, no patient details."""
+    async with receiving() as receiver:
+        _, secret = await register(gql, receiver.url, ["pm_group_enrollment_enrolled"])
+        receiver.secrets = [secret]
+        group = await create_group(gql, clinic)
+        patient = await clinic.add_patient("Zephyrine Quillfeather", dob="1961-07-23")
+        await gql.execute(ENROLL, {"groupId": group, "patientId": patient})
+        [message] = await receiver.wait_for(1)
+    events = await gql.execute("{ integrationEvents(first: 100) { edges { node { id type payload } } } }")
+    [event] = [
+        e["node"] for e in events["integrationEvents"]["edges"] if e["node"]["type"] == "pm_group_enrollment_enrolled"
+    ]
+    assert message.message == {
+        "type": "pm_group_enrollment_enrolled",
+        "timestamp": message.message["timestamp"],
+        "eventId": event["id"],
+        "data": event["payload"],
+    }
+    assert "Quillfeather" not in message.body.decode() and "1961" not in message.body.decode()
+    assert message.message["data"]["status"] == "ENROLLED"
 
 
 async def test_a_redirect_is_not_followed(gql, clinic, dispatcher):
@@ -316,6 +352,7 @@ SERVER_ENV = {
     "GS_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
     "GS_WEBHOOK_RETRY_BASE_SECONDS": "0.5",
     "GS_WEBHOOK_TIMEOUT_SECONDS": "2",
+    "GS_WEBHOOK_DELIVERY": "1",
 }
 
 

@@ -168,7 +168,10 @@ class Dispatcher:
 
 
 async def deliver_forever(services: Services) -> None:
-    """The background loop app.main runs while serving."""
+    """The background loop app.main runs while serving (unless GS_WEBHOOK_DELIVERY=0)."""
+    if not services.settings.webhook_delivery:
+        log.warning("webhook delivery is off (GS_WEBHOOK_DELIVERY=0): messages wait")
+        return
     dispatcher = Dispatcher(services)
     try:
         await dispatcher.run_forever()
