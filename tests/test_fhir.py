@@ -237,3 +237,13 @@ async def test_errors_are_operation_outcomes_with_their_status(http, method, pat
     assert body["issue"][0]["code"] == code
     if status == 401:
         assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_patients_inside_a_resource_are_listed_only_to_a_token_that_may_read_them(http, demo):
+    groups = [e["resource"] for e in await every_page(http, "/Group?_count=100")]
+    assert any(g.get("member") for g in groups)
+    no_patients = make_token(scopes=["pm.group_definitions.view", "pm.group_schedule.view"])
+    for entry in await every_page(http, "/Group?_count=100", no_patients):
+        assert "member" not in entry["resource"] and entry["resource"]["quantity"] >= 0
+    for entry in await every_page(http, "/Appointment?_count=100", no_patients):
+        assert not [p for p in entry["resource"]["participant"] if p["actor"]["reference"].startswith("Patient/")]

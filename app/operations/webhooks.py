@@ -120,8 +120,13 @@ def _snapshot(endpoint: models.WebhookEndpoint) -> dict:
         "eventTypes": list(endpoint.event_types),
         "facilityIds": endpoint.facility_ids,
         "description": endpoint.description,
-        "disabledAt": endpoint.disabled_at.isoformat() if endpoint.disabled_at else None,
+        "disabledAt": _iso(endpoint.disabled_at),
+        "deletedAt": _iso(endpoint.deleted_at),
     }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 def _facility_filter(actor: Principal, facility_ids: list[uuid.UUID] | None) -> list[str] | None:
@@ -226,7 +231,7 @@ async def delete_endpoint(uow: UnitOfWork, actor: Principal, endpoint_id: uuid.U
     endpoint = await _endpoint(uow, actor, endpoint_id)
     before = _snapshot(endpoint)
     endpoint.deleted_at = endpoint.updated_at = uow.clock.now()
-    uow.audit("webhook_endpoint.delete", "WebhookEndpoint", endpoint.id, before=before)
+    uow.audit("webhook_endpoint.delete", "WebhookEndpoint", endpoint.id, before=before, after=_snapshot(endpoint))
     return endpoint
 
 
@@ -238,6 +243,7 @@ async def rotate_secret(
     if overlap < timedelta(0) or overlap > MAX_OVERLAP:
         raise BadInput(f"overlapHours must be between 0 and {int(MAX_OVERLAP.total_seconds() // 3600)}")
     endpoint = await _endpoint(uow, actor, endpoint_id)
+    before = {"secretRotatedAt": None, "previousSecretUntil": _iso(endpoint.previous_secret_until)}
     now = uow.clock.now()
     secret = rules.new_secret(os.urandom(rules.SECRET_BYTES))
     current = seal.open(endpoint.id, endpoint.sealed_secret)
@@ -249,7 +255,8 @@ async def rotate_secret(
         "webhook_endpoint.rotate_secret",
         "WebhookEndpoint",
         endpoint.id,
-        after={"previousSecretUntil": endpoint.previous_secret_until.isoformat() if overlap else None},
+        before=before,
+        after={"secretRotatedAt": now.isoformat(), "previousSecretUntil": _iso(endpoint.previous_secret_until)},
     )
     return EndpointWithSecret(endpoint, secret)
 
