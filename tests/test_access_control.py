@@ -118,6 +118,7 @@ NODE_RULES: dict[str, str | None] = {
     "GroupSession": "clinical.group-session.read",
     "Charge": "billing.read",
     "Claim": "billing.read",
+    "WebhookEndpoint": "integrations.write",
 }
 
 SUBSCRIPTION_RULES: dict[str, str] = {

@@ -158,6 +158,11 @@ async def test_an_endpoint_failing_its_whole_schedule_is_disabled_and_the_admin_
         e["node"] for e in events["integrationEvents"]["edges"] if e["node"]["type"] == "webhook_endpoint_disabled"
     ]
     assert told["payload"]["endpointId"] == str(decode_id(endpoint_id, "WebhookEndpoint"))
+    assert told["payload"]["globalIds"]["endpointId"] == endpoint_id
+    node = await gql.execute(
+        "query($id: ID!) { node(id: $id) { ... on WebhookEndpoint { disabledAt } } }", {"id": endpoint_id}
+    )
+    assert node["node"]["disabledAt"] == log["disabledAt"]
     assert told["payload"]["consecutiveFailures"] == 4
 
     # Back up: enable the endpoint and replay the event; it arrives with the webhook-id it had.
@@ -420,3 +425,24 @@ async def test_kill_9_during_a_delivery_loses_nothing_and_the_duplicate_keeps_it
     again = [m for m in receiver.messages if m.message["eventId"] == first.message["eventId"]]
     assert len(again) >= 2 and {m.webhook_id for m in again} == {first.webhook_id}
     assert len({m.webhook_id for m in receiver.messages}) == 3
+
+
+async def test_a_secret_sealed_under_another_signing_secret_stops_only_its_endpoint(gql, clinic, services, dispatcher):
+    """After GS_JWT_SECRET changes, an endpoint's secret no longer opens: its messages wait (the
+    others go on) until an admin rotates it, without overlap."""
+    async with receiving() as stale, receiving() as fine:
+        stale_id, _ = await register(gql, stale.url, [SCHEDULED])
+        _, secret = await register(gql, fine.url, [SCHEDULED])
+        fine.secrets = [secret]
+        async with services.sessionmaker() as db, db.begin():
+            row = await db.get(models.WebhookEndpoint, decode_id(stale_id, "WebhookEndpoint"))
+            row.sealed_secret = SecretSeal("the signing secret before").seal(row.id, "whsec_b2xkc2VjcmV0")
+        await add_occurrence(gql, await create_group(gql, clinic), "2026-01-07")
+        await fine.wait_for(1)
+        await asyncio.sleep(0.5)
+        assert stale.messages == []
+        rotated = (await gql.execute(ROTATE, {"id": stale_id, "overlap": 24}))["rotateWebhookSecret"]
+        assert rotated["endpoint"]["previousSecretUntil"] is None
+        stale.secrets = [rotated["secret"]]
+        [message] = await stale.wait_for(1, timeout=20)  # once the endpoint's hold has passed
+    assert message.verified_with == [0]

@@ -88,7 +88,9 @@ class Dispatcher:
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             follow_redirects=False,
             trust_env=False,  # a proxy from the environment would be an address nobody registered
-            limits=httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=10),
+            # No connection is kept: calls go to an address, and two hosts on one address must not
+            # share a TLS connection made for one of them.
+            limits=httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=0),
         )
         self.in_flight: dict[uuid.UUID, asyncio.Task] = {}
         self._wake = asyncio.Event()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import os
 import random
 import socket
@@ -30,6 +31,8 @@ from app.errors import BadInput, Forbidden, IllegalTransition, NotFound
 from app.operations.common import check, facilities_seen, require_scope, require_text
 from app.rules import webhooks as rules
 from app.rules.scopes import Scope
+
+log = logging.getLogger(__name__)
 
 MAX_OVERLAP = timedelta(days=7)
 MAX_REPLAY_SPAN = timedelta(days=31)
@@ -79,6 +82,15 @@ class EndpointChange:
 class EndpointWithSecret:
     endpoint: models.WebhookEndpoint
     secret: str  # shown once
+
+
+def _open_or_none(seal: SecretSeal, endpoint_id: uuid.UUID, sealed: str | None) -> str | None:
+    if sealed is None:
+        return None
+    try:
+        return seal.open(endpoint_id, sealed)
+    except ValueError:
+        return None
 
 
 # ------------------------------------------------------------------ where a request may go
@@ -246,9 +258,11 @@ async def rotate_secret(
     before = {"secretRotatedAt": None, "previousSecretUntil": _iso(endpoint.previous_secret_until)}
     now = uow.clock.now()
     secret = rules.new_secret(os.urandom(rules.SECRET_BYTES))
-    current = seal.open(endpoint.id, endpoint.sealed_secret)
-    endpoint.sealed_previous_secret = seal.seal(endpoint.id, current) if overlap > timedelta(0) else None
-    endpoint.previous_secret_until = now + overlap if overlap > timedelta(0) else None
+    # A secret sealed under an earlier GS_JWT_SECRET cannot sign any more: it is replaced without overlap.
+    current = _open_or_none(seal, endpoint.id, endpoint.sealed_secret)
+    keep = current is not None and overlap > timedelta(0)
+    endpoint.sealed_previous_secret = seal.seal(endpoint.id, current) if keep else None
+    endpoint.previous_secret_until = now + overlap if keep else None
     endpoint.sealed_secret = seal.seal(endpoint.id, secret)
     endpoint.updated_at = now
     uow.audit(
@@ -302,6 +316,11 @@ async def replay(
         after={"eventIds": [str(e.id) for e in events][:1000], "queued": queued},
     )
     return queued
+
+
+async def endpoint_of(db, actor: Principal, endpoint_id: uuid.UUID) -> models.WebhookEndpoint:
+    require_scope(actor, Scope.INTEGRATIONS_WRITE)
+    return visible_endpoint(actor, await queries.endpoint(db, endpoint_id))
 
 
 async def endpoints(db, actor: Principal, window: Page) -> tuple[list[models.WebhookEndpoint], int]:
@@ -389,12 +408,18 @@ async def claim_due(
     for delivery, endpoint in claimed:
         event = await queries.event(db, delivery.event_id)
         payload = event.payload if event is not None else {}
-        secrets = rules.secrets_in_use(
-            seal.open(endpoint.id, endpoint.sealed_secret),
-            seal.open(endpoint.id, endpoint.sealed_previous_secret) if endpoint.sealed_previous_secret else None,
-            endpoint.previous_secret_until,
-            now,
-        )
+        try:
+            secrets = rules.secrets_in_use(
+                seal.open(endpoint.id, endpoint.sealed_secret),
+                _open_or_none(seal, endpoint.id, endpoint.sealed_previous_secret),
+                endpoint.previous_secret_until,
+                now,
+            )
+        except ValueError:
+            # Sealed under another GS_JWT_SECRET: nothing can be signed until an admin rotates the
+            # secret. The endpoint stays held until its hold ends; the others go on.
+            log.error("webhook endpoint %s: its secret does not open; rotate it", endpoint.id)
+            continue
         messages.append(
             Message(
                 delivery_id=delivery.id,

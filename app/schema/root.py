@@ -53,7 +53,8 @@ from app.schema.sessions.queries import SessionsQuery, session_node
 from app.schema.sessions.types import GroupSession
 from app.schema.shared_events import SharedEventExecutionContext
 from app.schema.webhooks.mutations import WebhooksMutation
-from app.schema.webhooks.queries import WebhooksQuery
+from app.schema.webhooks.queries import WebhooksQuery, webhook_endpoint_node
+from app.schema.webhooks.types import WebhookEndpoint
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -72,6 +73,7 @@ NODE_FETCHERS = {
     "GroupSession": session_node,
     "Charge": charge_node,
     "Claim": claim_node,
+    "WebhookEndpoint": webhook_endpoint_node,
 }
 NODE_TYPES = [
     Facility,
@@ -84,6 +86,7 @@ NODE_TYPES = [
     GroupSession,
     Charge,
     Claim,
+    WebhookEndpoint,
 ]
 
 

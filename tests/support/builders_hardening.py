@@ -109,6 +109,7 @@ class World:
             "GroupSession": self.live_session,
             "Charge": self.charge,
             "Claim": self.claim,
+            "WebhookEndpoint": self.webhook_endpoint,
         }
 
 

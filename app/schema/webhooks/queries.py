@@ -1,6 +1,8 @@
-"""Webhook reads: the endpoints of the caller's facilities."""
+"""Webhook reads: the endpoints of the caller's facilities, and an endpoint by its node id."""
 
 from __future__ import annotations
+
+import uuid
 
 import strawberry
 from strawberry.types import Info
@@ -11,6 +13,12 @@ from app.schema.connection import Connection
 from app.schema.pagination import page_args
 from app.schema.permissions import scoped
 from app.schema.webhooks.types import WebhookEndpoint
+
+
+async def webhook_endpoint_node(info: Info, pk: uuid.UUID) -> WebhookEndpoint:
+    """The endpoint a `webhook_endpoint_disabled` event names, for its admins."""
+    async with info.context.db() as db:
+        return await ops.endpoint_of(db, info.context.principal, pk)
 
 
 @strawberry.type

@@ -13,7 +13,7 @@ from app.ids import encode_id
 from app.operations import webhooks as ops
 from app.rules import webhooks as rules
 from app.schema.connection import Connection
-from app.schema.node import global_id
+from app.schema.node import Node, global_id, rows_of
 from app.schema.pagination import page_args
 
 WebhookDeliveryStatus = strawberry.enum(
@@ -74,7 +74,7 @@ class WebhookDelivery:
 
 
 @strawberry.type(description="A URL that receives signed integration events (Standard Webhooks).")
-class WebhookEndpoint:
+class WebhookEndpoint(Node):
     id: strawberry.ID = global_id("WebhookEndpoint")
     url: str
     description: str | None
@@ -90,6 +90,8 @@ class WebhookEndpoint:
     previous_secret_until: datetime | None = strawberry.field(
         description="After a rotation, until when messages also carry a signature with the old secret."
     )
+
+    is_type_of = rows_of(models.WebhookEndpoint)
 
     @strawberry.field(description="The facility filter: only these facilities' events (null: every facility).")
     def facility_ids(endpoint: strawberry.Parent[models.WebhookEndpoint]) -> list[strawberry.ID] | None:
