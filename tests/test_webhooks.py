@@ -102,7 +102,8 @@ async def test_a_failing_receiver_gets_the_same_webhook_id_until_it_answers(gql,
         receiver.secrets = [secret]
         await add_occurrence(gql, await create_group(gql, clinic), "2026-01-07")
         messages = await receiver.wait_for(3)
-        log = await until(lambda: _settled(gql, endpoint_id), what="the delivery to succeed")
+        await until(lambda: _settled(gql, endpoint_id), what="the delivery to succeed")
+        log = await endpoint_log(gql, endpoint_id)  # read again: the endpoint row may have been read first
     assert len({m.webhook_id for m in messages}) == 1
     assert all(m.verified_with == [0] for m in messages)
     [delivery] = [e["node"] for e in log["deliveries"]["edges"]]
@@ -349,6 +350,35 @@ async def test_webhook_administration_needs_integrations_write(gql):
     without = gql.as_(scopes=[s for s in ALL_SCOPES if s != "integrations.write"])
     _, code, body = await without.error("{ webhookEndpoints { totalCount } }")
     assert code == "FORBIDDEN" and body["data"] is None
+
+
+async def test_two_delivery_loops_send_each_message_once_and_one_at_a_time_per_endpoint(gql, clinic, services):
+    """Two processes' loops on one database: every message once, never two at once to one endpoint,
+    while another endpoint is served beside it."""
+    loops = [Dispatcher(services), Dispatcher(services)]
+    tasks = [asyncio.create_task(loop.run_forever()) for loop in loops]
+    try:
+        async with receiving() as first, receiving() as second:
+            first.delay = second.delay = 0.05
+            _, secret = await register(gql, first.url, [SCHEDULED])
+            first.secrets = [secret]
+            _, secret = await register(gql, second.url, [SCHEDULED])
+            second.secrets = [secret]
+            group = await create_group(gql, clinic)
+            await asyncio.gather(*(add_occurrence(gql, group, f"2026-02-{day:02d}") for day in range(1, 13)))
+            await first.wait_for(12)
+            await second.wait_for(12)
+            await asyncio.sleep(0.5)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for loop in loops:
+            await loop.close()
+    for receiver in (first, second):
+        assert len(receiver.messages) == 12 and len(set(receiver.ids())) == 12
+        assert all(m.verified_with == [0] for m in receiver.messages)
+        assert receiver.most_in_flight == 1
 
 
 # ------------------------------------------------------------------ restarts and kill -9 (real server processes)

@@ -69,6 +69,8 @@ class Receiver:
     delay: float = 0.0
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     redirected_hits: int = 0
+    in_flight: int = 0
+    most_in_flight: int = 0  # the most messages it was answering at once
 
     def verified(self) -> list[Received]:
         return [m for m in self.messages if m.verified_with]
@@ -88,8 +90,12 @@ class Receiver:
                 pass
         self.messages.append(Received(headers, body, verified))
         self.arrived.set()
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(self.delay)  # a moment even at 0: another call would overlap it here
+        finally:
+            self.in_flight -= 1
         if not verified:
             return Response(status_code=401)
         status = self.answers.pop(0) if self.answers else self.then
