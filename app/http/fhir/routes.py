@@ -79,7 +79,7 @@ def base_url(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}{PREFIX}"
 
 
-def endpoint(handler):
+def fhir_answers(handler):
     """Refusals and domain errors as OperationOutcomes; an unexpected fault logged, answered 500."""
 
     async def run(request: Request) -> Response:
@@ -132,7 +132,6 @@ def criteria_of(request: Request, resource_type: str, now: datetime) -> tuple[Cr
     served = {p.name for p in rules.SEARCH_PARAMETERS[resource_type]}
     strict = "handling=strict" in request.headers.get("prefer", "").replace(" ", "").lower()
     used: list[tuple[str, str]] = []
-    criteria = Criteria(facility_ids=None, now=now)
     nothing = False
     values: dict = {}
     for name, value in request.query_params.multi_items():
@@ -183,13 +182,13 @@ def _link(request: Request, resource_type: str, used: list[tuple[str, str]], cou
     return f"{base_url(request)}/{resource_type}?{query}"
 
 
-@endpoint
+@fhir_answers
 async def metadata(request: Request) -> Response:
     now = request.app.state.services.clock.now()
     return fhir_json(capability_statement(base_url(request), now.date().isoformat()))
 
 
-@endpoint
+@fhir_answers
 async def search(request: Request) -> Response:
     resource_type = _resource_type(request)
     actor = _principal(request)
@@ -229,7 +228,7 @@ async def search(request: Request) -> Response:
     return fhir_json(bundle)
 
 
-@endpoint
+@fhir_answers
 async def read(request: Request) -> Response:
     resource_type = _resource_type(request)
     actor = _principal(request)
