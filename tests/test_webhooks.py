@@ -263,9 +263,10 @@ async def test_an_endpoint_cannot_hear_more_than_its_registrants_scopes(gql, cli
     ],
 )
 async def test_addresses_inside_the_network_are_refused_unless_a_setting_allows_them(
-    gql, services, monkeypatch, url, reason
+    gql, app, services, monkeypatch, url, reason
 ):
-    monkeypatch.setattr(services, "settings", dataclasses.replace(services.settings, webhook_allowed_networks=()))
+    refusing = dataclasses.replace(services.settings, webhook_allowed_networks=())
+    monkeypatch.setattr(app.state.graphql, "services", dataclasses.replace(services, settings=refusing))
     _, code, body = await gql.error(
         "mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }",
         {"i": {"url": url, "eventTypes": [SCHEDULED]}},
@@ -273,15 +274,22 @@ async def test_addresses_inside_the_network_are_refused_unless_a_setting_allows_
     assert code == "BAD_USER_INPUT" and reason in body["errors"][0]["message"], body
 
 
-async def test_each_attempt_checks_the_address_again(gql, clinic, services, monkeypatch, dispatcher):
+async def test_each_attempt_checks_the_address_again(gql, clinic, services):
     """An address allowed at registration and refused since (a setting changed, or the name now points
     inside the network) is not called: the attempt fails with the reason."""
-    async with receiving() as receiver:
-        endpoint_id, receiver.secrets = await _registered(gql, receiver.url)
-        monkeypatch.setattr(services, "settings", dataclasses.replace(services.settings, webhook_allowed_networks=()))
-        await add_occurrence(gql, await create_group(gql, clinic), "2026-01-07")
-        log = await until(lambda: _attempted(gql, endpoint_id), what="an attempt")
-        await asyncio.sleep(0.3)
+    refusing = dataclasses.replace(services.settings, webhook_allowed_networks=())
+    loop = Dispatcher(dataclasses.replace(services, settings=refusing))
+    task = asyncio.create_task(loop.run_forever())
+    try:
+        async with receiving() as receiver:
+            endpoint_id, receiver.secrets = await _registered(gql, receiver.url)
+            await add_occurrence(gql, await create_group(gql, clinic), "2026-01-07")
+            log = await until(lambda: _attempted(gql, endpoint_id), what="an attempt")
+            await asyncio.sleep(0.3)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await loop.close()
     assert receiver.messages == []
     attempt = log["deliveries"]["edges"][0]["node"]["attempts"][0]
     assert attempt["statusCode"] is None and attempt["error"] == "refused: 127.0.0.1 is a loopback address"

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[UnitOfWork, dict[str, Any], datetime], Awaitable[None]]
 BatchHandler = Callable[[UnitOfWork, Sequence[tuple[dict[str, Any], datetime]]], Awaitable[None]]
-EventsHandler = Callable[[UnitOfWork, Sequence[Any]], Awaitable[None]]
+RowsHandler = Callable[[UnitOfWork, Sequence[Any]], Awaitable[None]]
 BATCH = 200
 
 
@@ -36,7 +36,7 @@ class Consumer:
     batch_handlers: Mapping[str, BatchHandler] = field(default_factory=dict)
     # Every event of each batch read, as outbox rows (id, type, occurred_at, payload), whatever its type
     # (webhooks fan out by id). A failure leaves the offset where it was: the batch is read again.
-    every_event: EventsHandler | None = None
+    every_event: RowsHandler | None = None
 
     @property
     def actor(self) -> str:

@@ -22,9 +22,8 @@ import httpx
 
 from app.events.feed import Consumer
 from app.operations import webhooks as ops
-from app.operations.work import unit_of_work
+from app.operations.work import Services
 from app.rules import webhooks as rules
-from app.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +140,7 @@ class Dispatcher:
         if error:
             log.info("webhook %s to endpoint %s failed: %s", message.msg_id, message.endpoint_id, error)
         try:
-            async with unit_of_work(services, "webhooks") as uow:
+            async with services.units("webhooks") as uow:
                 await ops.record_attempt(uow, message, result, settings)
         except Exception:
             # The endpoint stays held until its hold expires; the message is due again then.

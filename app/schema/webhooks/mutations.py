@@ -6,12 +6,12 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from app.errors import BadInput
 from app.ids import decode_id
 from app.operations import webhooks as ops
 from app.rules.scopes import Scope
+from app.schema.context import Info
 from app.schema.permissions import scoped
 from app.schema.webhooks.types import WebhookEndpoint, WebhookEndpointSecret
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 
 import strawberry
-from strawberry.types import Info
 
 from app.operations import webhooks as ops
 from app.rules.scopes import Scope
 from app.schema.connection import Connection
+from app.schema.context import Info
 from app.schema.pagination import page_args
 from app.schema.permissions import scoped
 from app.schema.webhooks.types import WebhookEndpoint

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
-from strawberry.types import Info
 
 from app.db import models
 from app.ids import encode_id
 from app.operations import webhooks as ops
 from app.rules import webhooks as rules
 from app.schema.connection import Connection
+from app.schema.context import Info
 from app.schema.node import Node, global_id, rows_of
 from app.schema.pagination import page_args
 
