@@ -36,6 +36,8 @@ class Principal:
     display_id: str | None = None
     credential_generation: int | None = None
     issued_at: float | None = None
+    # SMART's launch context: the patient a `patient/…` scope is about (a raw uuid or a Patient global id).
+    patient: str | None = None
 
     @property
     def is_display(self) -> bool:
@@ -158,6 +160,7 @@ def principal_from_token(secret: str, token: str) -> Principal:
         display_id=display,
         credential_generation=claims.get("gen") if display is not None else None,
         issued_at=float(claims["iat"]) if isinstance(claims.get("iat"), (int, float)) else None,
+        patient=claims["patient"] if isinstance(claims.get("patient"), str) and display is None else None,
     )
 
 

@@ -49,6 +49,15 @@ class Settings:
     # GS_LIVE_BUILD_ONCE=1: a session change is read and executed once in the whole cluster, by the
     # process that committed it, and published built through the broadcaster (app.live.cluster).
     live_build_once: bool = True
+    # Webhooks (app.events.webhooks): networks a webhook URL may resolve into although they are private,
+    # loopback, link-local or multicast (CIDRs; none by default), each attempt's time-out, the retry
+    # schedule's first delay (each next one four times longer, up to 960 times it) and its attempts.
+    webhook_allowed_networks: tuple[str, ...] = ()
+    # GS_WEBHOOK_DELIVERY=0: no webhook is sent (messages wait), e.g. on a staging copy of production data.
+    webhook_delivery: bool = True
+    webhook_timeout_seconds: float = 10.0
+    webhook_retry_base_seconds: float = 30.0
+    webhook_max_attempts: int = 14
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -79,6 +88,13 @@ class Settings:
             display_codes_per_client=int(os.environ.get("GS_DISPLAY_CODES_PER_CLIENT", "30")),
             finalize_hours=float(os.environ.get("GS_FINALIZE_HOURS", "24")),
             db_pgbouncer=_env_flag("GS_DB_PGBOUNCER", default=False),
+            webhook_allowed_networks=tuple(
+                n.strip() for n in os.environ.get("GS_WEBHOOK_ALLOWED_NETWORKS", "").split(",") if n.strip()
+            ),
+            webhook_delivery=_env_flag("GS_WEBHOOK_DELIVERY", default=True),
+            webhook_timeout_seconds=float(os.environ.get("GS_WEBHOOK_TIMEOUT_SECONDS", "10")),
+            webhook_retry_base_seconds=float(os.environ.get("GS_WEBHOOK_RETRY_BASE_SECONDS", "30")),
+            webhook_max_attempts=int(os.environ.get("GS_WEBHOOK_MAX_ATTEMPTS", "14")),
         )
 
 

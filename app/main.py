@@ -24,11 +24,14 @@ from app.config import Settings
 from app.db.embedded import EmbeddedPostgres
 from app.db.engine import make_engine, make_sessionmaker, ping
 from app.db.migrate import upgrade
+from app.events import webhooks
 from app.events.consumers import clinical_sessions
 from app.events.feed import FeedRunner
 from app.events.relay import Relay
 from app.http.calendar import CALENDAR_ROUTES, redact_feed_secrets
 from app.http.display import DISPLAY_ROUTES
+from app.http.fhir.routes import PREFIX as FHIR_PREFIX
+from app.http.fhir.routes import fhir_router
 from app.http.graphiql import ASSETS_PATH, graphiql_assets
 from app.http.view import GraphQLView
 from app.live.backends import broadcast_url, make_broadcast
@@ -42,7 +45,7 @@ from app.schema.root import build_schema
 log = logging.getLogger("app")
 
 # The outbox feed's consumers this process runs, in order.
-CONSUMERS = (clinical_sessions.CONSUMER,)
+CONSUMERS = (clinical_sessions.CONSUMER, webhooks.CONSUMER)
 
 
 # What a browser client may send across origins: ours, and the tracing headers browsers' telemetry adds.
@@ -120,8 +123,13 @@ async def open_services(
 
 def background_loops(services: Services) -> list[Coroutine[Any, Any, None]]:
     """While serving: the feed runner's and the relay's timers (the safety net behind their kicks
-    after each commit), and the billing sweep."""
-    return [services.feed.run_forever(), services.relay.run_forever(), sweep_forever(services)]
+    after each commit), the billing sweep, and the webhook deliveries."""
+    return [
+        services.feed.run_forever(),
+        services.relay.run_forever(),
+        sweep_forever(services),
+        webhooks.deliver_forever(services),
+    ]
 
 
 class GraphQLEndpoint:
@@ -185,6 +193,7 @@ def create_app(
         Route("/healthz", healthz),
         *CALENDAR_ROUTES,
         *DISPLAY_ROUTES,
+        Mount(FHIR_PREFIX, fhir_router()),
     ]
     if settings.dev:  # the GraphiQL page (GraphQLView) and the files it loads
         routes.append(Mount(ASSETS_PATH, graphiql_assets()))

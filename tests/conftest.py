@@ -110,6 +110,11 @@ def settings(database_url: str, tmp_path_factory) -> Settings:
         dev=True,
         db_pool_size=10,
         display_codes_per_client=100_000,  # every test's screens ask from 127.0.0.1
+        # The tests' webhook receivers listen on loopback; retries come within seconds, not hours.
+        webhook_allowed_networks=("127.0.0.0/8",),
+        webhook_timeout_seconds=2.0,
+        webhook_retry_base_seconds=0.2,
+        webhook_max_attempts=4,
     )
 
 

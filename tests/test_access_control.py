@@ -98,6 +98,13 @@ SCOPE_RULES: dict[str, str | None] = {
     "setParticipantVisit": "clinical.attendance.write",
     "setSessionModality": "clinical.group-session.create",
     "setPayerDocumentationRule": "admin.reference.write",
+    # webhooks (issue 30): integrators' endpoints, administered with their own scope; deleted last
+    "webhookEndpoints": "integrations.write",
+    "createWebhookEndpoint": "integrations.write",
+    "updateWebhookEndpoint": "integrations.write",
+    "rotateWebhookSecret": "integrations.write",
+    "replayWebhookEvents": "integrations.write",
+    "deleteWebhookEndpoint": "integrations.write",
 }
 
 NODE_RULES: dict[str, str | None] = {
@@ -111,6 +118,7 @@ NODE_RULES: dict[str, str | None] = {
     "GroupSession": "clinical.group-session.read",
     "Charge": "billing.read",
     "Claim": "billing.read",
+    "WebhookEndpoint": "integrations.write",
 }
 
 SUBSCRIPTION_RULES: dict[str, str] = {
@@ -186,6 +194,12 @@ FACILITY_RULES: dict[str, str] = {
     "setParticipantVisit": ISOLATED,
     "setSessionModality": ISOLATED,
     "setPayerDocumentationRule": GLOBAL,
+    "webhookEndpoints": LISTED,
+    "createWebhookEndpoint": ISOLATED,  # its facility filter names facility A
+    "updateWebhookEndpoint": ISOLATED,
+    "rotateWebhookSecret": ISOLATED,
+    "replayWebhookEvents": ISOLATED,
+    "deleteWebhookEndpoint": ISOLATED,
 }
 GLOBAL_NODE_TYPES = {"Payer"}  # payers are shared by every facility
 

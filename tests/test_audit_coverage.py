@@ -60,6 +60,11 @@ AUDIT_RULES: dict[str, tuple[str, str]] = {
     "setParticipantVisit": ("attendance.visit", CHANGE),
     "setSessionModality": ("session.modality", CHANGE),
     "setPayerDocumentationRule": ("documentation_rule.set", CHANGE),
+    "createWebhookEndpoint": ("webhook_endpoint.create", CREATE),
+    "updateWebhookEndpoint": ("webhook_endpoint.update", CHANGE),
+    "rotateWebhookSecret": ("webhook_endpoint.rotate_secret", CHANGE),
+    "replayWebhookEvents": ("webhook_endpoint.replay", CREATE),  # new messages queued: what was queued
+    "deleteWebhookEndpoint": ("webhook_endpoint.delete", CHANGE),
 }
 
 ACTOR = "auditor-7"

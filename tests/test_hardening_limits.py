@@ -11,6 +11,7 @@ from graphql import get_introspection_query
 
 from app.schema.root import MAX_ALIASES, MAX_DEPTH, schema
 from tests.support.builders_enrollment import make_group
+from tests.support.webhooks import register
 
 QUICK = 2.0  # seconds: a refusal must not cost the server real work
 
@@ -225,6 +226,11 @@ FIRST_DOCUMENTS = {
         "GroupDefinition",
         "auditLog",
     ): "query($first: Int, $id: ID!) { group(id: $id) { auditLog(first: $first) { totalCount } } }",
+    ("Query", "webhookEndpoints"): "query($first: Int) { webhookEndpoints(first: $first) { totalCount } }",
+    (
+        "WebhookEndpoint",
+        "deliveries",
+    ): "query($first: Int, $endpoint: ID!) { node(id: $endpoint) { ... on WebhookEndpoint { deliveries(first: $first) { totalCount } } } }",
 }
 
 
@@ -241,6 +247,8 @@ async def test_first_is_capped_at_100_on_every_paged_field(gql, clinic, where):
         for name, value in {"id": group, "patient": await clinic.add_patient(), "facility": clinic.facility_id}.items()
         if f"${name}:" in document
     }
+    if "$endpoint:" in document:
+        records["endpoint"] = (await register(gql, "http://127.0.0.1:9/hooks", ["pm_group_session_scheduled"]))[0]
     assert "errors" not in (await gql.post(document, {"first": 100, **records})).json()
     for first in (101, -1, 2**31 - 1):
         status, code, _ = await refused(gql, document, {"first": first, **records})

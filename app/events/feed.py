@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[UnitOfWork, dict[str, Any], datetime], Awaitable[None]]
 BatchHandler = Callable[[UnitOfWork, Sequence[tuple[dict[str, Any], datetime]]], Awaitable[None]]
+RowsHandler = Callable[[UnitOfWork, Sequence[Any]], Awaitable[None]]
 BATCH = 200
 
 
@@ -33,6 +34,9 @@ class Consumer:
     # event type -> handler(uow, [(payload, occurred at), ...]) for a run of consecutive events of
     # that type, doing in a few statements what the one-event handler does per event.
     batch_handlers: Mapping[str, BatchHandler] = field(default_factory=dict)
+    # Every event of each batch read, as outbox rows (id, type, occurred_at, payload), whatever its type
+    # (webhooks fan out by id). A failure leaves the offset where it was: the batch is read again.
+    every_event: RowsHandler | None = None
 
     @property
     def actor(self) -> str:
@@ -47,6 +51,8 @@ async def drain(units: UnitsOfWork, consumer: Consumer) -> bool:
         async with units(consumer.actor) as uow:
             offset = await queries.lock_offset(uow.db, consumer.name)
             events = await queries.events_from(uow.db, offset.last_event_id, BATCH)
+            if consumer.every_event is not None and events:
+                await consumer.every_event(uow, events)
             for run in _runs(events):
                 if len(run) > 1 and run[0].type in consumer.batch_handlers:
                     try:

@@ -31,6 +31,8 @@ class Scope(StrEnum):
     NOTES_READ = "clinical.notes.read"
     NOTES_WRITE = "clinical.notes.write"
     NOTES_COSIGN = "clinical.notes.cosign"
+    # Webhook endpoints: register, rotate their secrets, read their delivery logs, replay.
+    INTEGRATIONS_WRITE = "integrations.write"
 
 
 ALL_SCOPES = tuple(Scope)

@@ -52,6 +52,9 @@ from app.schema.sessions.mutations import SessionsMutation
 from app.schema.sessions.queries import SessionsQuery, session_node
 from app.schema.sessions.types import GroupSession
 from app.schema.shared_events import SharedEventExecutionContext
+from app.schema.webhooks.mutations import WebhooksMutation
+from app.schema.webhooks.queries import WebhooksQuery, webhook_endpoint_node
+from app.schema.webhooks.types import WebhookEndpoint
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -70,6 +73,7 @@ NODE_FETCHERS = {
     "GroupSession": session_node,
     "Charge": charge_node,
     "Claim": claim_node,
+    "WebhookEndpoint": webhook_endpoint_node,
 }
 NODE_TYPES = [
     Facility,
@@ -82,6 +86,7 @@ NODE_TYPES = [
     GroupSession,
     Charge,
     Claim,
+    WebhookEndpoint,
 ]
 
 
@@ -104,6 +109,7 @@ class Query(
     CalendarsQuery,
     DisplaysQuery,
     NotesQuery,
+    WebhooksQuery,
 ):
     pass
 
@@ -118,6 +124,7 @@ class Mutation(
     CalendarsMutation,
     DisplaysMutation,
     NotesMutation,
+    WebhooksMutation,
 ):
     pass
 

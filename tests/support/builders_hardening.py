@@ -80,6 +80,7 @@ class World:
     charge: str = ""
     calendar_feed: str = ""
     display: str = ""  # a paired display
+    webhook_endpoint: str = ""  # facility A's, hearing of its schedule
     # A screen's pairing code and the paired display's credential: secrets, not ids (kept apart from them).
     display_secrets: dict[str, str] = field(default_factory=dict)
 
@@ -108,7 +109,11 @@ class World:
             "GroupSession": self.live_session,
             "Charge": self.charge,
             "Claim": self.claim,
+            "WebhookEndpoint": self.webhook_endpoint,
         }
+
+
+WEBHOOK_URL = "http://127.0.0.1:9/hooks"  # the discard port: nothing is called (no delivery loop runs in-process)
 
 
 def utc(moment: datetime) -> str:
@@ -226,6 +231,11 @@ async def build_world(gql, clinic, services) -> World:
     )
     world.assignment_to_remove = assigned["assignStaff"]["id"]
     await build_notes(gql, world)
+    endpoint = await gql.execute(
+        "mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { endpoint { id } } }",
+        {"i": {"url": WEBHOOK_URL, "eventTypes": ["pm_group_session_scheduled"], "facilityIds": [world.facility]}},
+    )
+    world.webhook_endpoint = endpoint["createWebhookEndpoint"]["endpoint"]["id"]
     return world
 
 
@@ -552,6 +562,32 @@ CALLS: dict[str, Call] = {
     "setPayerDocumentationRule": Call(
         _mutation("setPayerDocumentationRule", "input: $input", "$input: DocumentationRuleInput!"),
         lambda w: {"input": {"payerId": w.payer, "minimumMinutes": 30}},
+    ),
+    # ---------------------------------------------------------------- webhooks
+    "webhookEndpoints": Call("{ webhookEndpoints { totalCount edges { node { id url } } } }", lambda w: {}),
+    "createWebhookEndpoint": Call(
+        _mutation("createWebhookEndpoint", "input: $input", "$input: WebhookEndpointInput!"),
+        lambda w: {
+            "input": {"url": WEBHOOK_URL, "eventTypes": ["webhook_endpoint_disabled"], "facilityIds": [w.facility]}
+        },
+    ),
+    "updateWebhookEndpoint": Call(
+        _mutation("updateWebhookEndpoint", "id: $id, change: $change", "$id: ID!, $change: WebhookEndpointChange!"),
+        lambda w: {"id": w.webhook_endpoint, "change": {"description": "Care coordination"}},
+    ),
+    "rotateWebhookSecret": Call(
+        _mutation("rotateWebhookSecret", "id: $id, overlapHours: 1", "$id: ID!"), lambda w: {"id": w.webhook_endpoint}
+    ),
+    "replayWebhookEvents": Call(
+        "mutation($id: ID!, $from: DateTime, $to: DateTime) { replayWebhookEvents(endpointId: $id, from: $from, to: $to) }",
+        lambda w: {
+            "id": w.webhook_endpoint,
+            "from": utc(datetime.now(timezone.utc) - timedelta(days=1)),
+            "to": utc(datetime.now(timezone.utc) + timedelta(days=1)),
+        },
+    ),
+    "deleteWebhookEndpoint": Call(
+        _mutation("deleteWebhookEndpoint", "id: $id", "$id: ID!"), lambda w: {"id": w.webhook_endpoint}
     ),
 }
 

@@ -39,8 +39,8 @@ def free_port() -> int:
 
 
 def server_env(database_url: str, data_dir: Path, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment of a test server: the test database and signing key, no billing sweep,
-    a small pool (several engineers share one PostgreSQL)."""
+    """The environment of a test server: the test database and signing key, no billing sweep, no
+    webhook calls, a small pool (several engineers share one PostgreSQL)."""
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
@@ -48,6 +48,7 @@ def server_env(database_url: str, data_dir: Path, overrides: Mapping[str, str] |
         GS_BILLING_SWEEP_SECONDS="0",
         GS_DATA_DIR=str(data_dir),
         GS_DB_POOL_SIZE="5",
+        GS_WEBHOOK_DELIVERY="0",  # no test server calls out; the webhook tests turn it on for their receivers
         PYTHONUNBUFFERED="1",
     )
     env.update(overrides or {})

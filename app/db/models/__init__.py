@@ -35,6 +35,7 @@ from app.db.models.scheduling import (
     GroupDefinition,
     GroupOccurrence,
 )
+from app.db.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AbsenceAlert",
@@ -70,4 +71,7 @@ __all__ = [
     "MemberNote",
     "NoteAddendum",
     "PayerDocumentationRule",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

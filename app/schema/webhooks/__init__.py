@@ -1,0 +1,1 @@
+"""Webhook endpoints in GraphQL: register, change, rotate, replay, and read the delivery log."""
