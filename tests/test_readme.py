@@ -125,3 +125,11 @@ async def test_the_readmes_first_query_runs_as_pasted_over_graphiqls_own(databas
         finally:
             await browser.close()
     assert mismatches(json.loads(answer), result) == []
+
+
+def test_every_setting_the_service_reads_is_in_the_deployment_settings_table():
+    """docs/deployment.md lists every environment variable app/config.py reads."""
+    names = set(re.findall(r'"((?:GS|DATABASE|BROADCAST|REDIS)_[A-Z_]*)"', (ROOT / "app" / "config.py").read_text()))
+    table = (ROOT / "docs" / "deployment.md").read_text()
+    assert names, "no settings found in app/config.py"
+    assert sorted(name for name in names if f"`{name}`" not in table) == []
