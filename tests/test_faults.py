@@ -375,7 +375,8 @@ async def test_the_service_recovers_from_dropped_database_connections_without_a_
                     outcomes.append((time.monotonic(), outcome))
 
             workers = [asyncio.create_task(load(i)) for i in range(8)]
-            await asyncio.sleep(1.0)
+            # Load first, whatever the machine's speed: every worker has had answers before the drop.
+            await until(lambda: _async(len(outcomes) >= 16), timeout=30, what="answers before the drop")
             dropped_at = time.monotonic()
             assert await terminate_app_connections(database_url) > 0
             await asyncio.sleep(3.0)
