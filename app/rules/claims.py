@@ -23,10 +23,19 @@ class ChargeStatus(StrEnum):
 
 
 class ClaimStatus(StrEnum):
+    """A claim's life: DRAFT → SUBMITTED → ACCEPTED or REJECTED (999/277CA) → PAID, PARTIALLY_PAID or
+    DENIED (835), REVERSED when the payer takes a payment back; VOIDED and REPLACED by our corrections."""
+
     DRAFT = "DRAFT"
     SUBMITTED = "SUBMITTED"
     VOIDED = "VOIDED"
     REPLACED = "REPLACED"
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+    PAID = "PAID"
+    PARTIALLY_PAID = "PARTIALLY_PAID"
+    DENIED = "DENIED"
+    REVERSED = "REVERSED"
 
 
 class ClaimFrequency(StrEnum):

@@ -247,6 +247,12 @@ CLAIM_STATUS: Mapping[str, str] = {
     ClaimStatus.SUBMITTED: "active",
     ClaimStatus.VOIDED: "cancelled",
     ClaimStatus.REPLACED: "cancelled",
+    ClaimStatus.ACCEPTED: "active",
+    ClaimStatus.REJECTED: "active",
+    ClaimStatus.PAID: "active",
+    ClaimStatus.PARTIALLY_PAID: "active",
+    ClaimStatus.DENIED: "active",
+    ClaimStatus.REVERSED: "active",
 }
 
 

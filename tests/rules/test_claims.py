@@ -22,7 +22,12 @@ from app.rules.claims import (
 
 DAY = date(2026, 3, 10)
 ORIGINAL, REPLACEMENT, VOID = ClaimFrequency
-DRAFT, SUBMITTED, VOIDED, REPLACED = ClaimStatus
+DRAFT, SUBMITTED, VOIDED, REPLACED = (
+    ClaimStatus.DRAFT,
+    ClaimStatus.SUBMITTED,
+    ClaimStatus.VOIDED,
+    ClaimStatus.REPLACED,
+)
 
 
 def line(amount: str = "31.25", payer: str = "ahcccs", modifiers: tuple[str, ...] = ("HQ",)) -> ChargeLine:

@@ -124,7 +124,12 @@ def test_telehealth_is_the_virtual_class(modality, code):
 
 @pytest.mark.parametrize(
     ("codes", "ours"),
-    [(["draft"], {"DRAFT"}), (["active"], {"SUBMITTED"}), (["cancelled"], {"VOIDED", "REPLACED"}), (["x"], set())],
+    [
+        (["draft"], {"DRAFT"}),
+        (["active"], {"SUBMITTED", "ACCEPTED", "REJECTED", "PAID", "PARTIALLY_PAID", "DENIED", "REVERSED"}),
+        (["cancelled"], {"VOIDED", "REPLACED"}),
+        (["x"], set()),
+    ],
 )
 def test_claim_status_searches(codes, ours):
     assert rules.claim_statuses_for(codes) == ours

@@ -99,6 +99,10 @@ class Claim(Node):
     total_amount: Decimal
     edi837: str | None
     submitted_at: datetime | None
+    payer_claim_number: str | None = strawberry.field(
+        description="The payer's claim control number, from its 277CA or 835; every later void or "
+        "replacement carries it in REF*F8."
+    )
 
     @strawberry.field
     async def patient(claim: strawberry.Parent[models.Claim], info: Info) -> PatientType:
