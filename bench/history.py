@@ -270,9 +270,9 @@ async def _explain(database_url: str, patient_pk, facility_pk, first_day: date, 
     conn = await asyncpg.connect(database_url)
     try:
         await conn.execute("ANALYZE group_sessions")
-        await conn.execute("ANALYZE session_participants")
+        await conn.execute("ANALYZE roster_entries")
         sessions = await conn.fetchval("SELECT count(*) FROM group_sessions")
-        rows = await conn.fetchval("SELECT count(*) FROM session_participants")
+        rows = await conn.fetchval("SELECT count(*) FROM roster_entries")
         plans = {}
         for name, statement in statements.items():
             compiled = statement.compile(dialect=postgresql.asyncpg.dialect())

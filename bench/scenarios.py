@@ -591,7 +591,7 @@ WHERE {facility} gs.starts_at >= $1 AND gs.starts_at < $2
 ORDER BY gs.starts_at, gs.id LIMIT 50"""
 
 ROSTER_SQL = """
-SELECT sp.* FROM session_participants sp JOIN patients p ON p.id = sp.patient_id
+SELECT sp.* FROM roster_entries sp JOIN patients p ON p.id = sp.patient_id
 WHERE sp.session_id = ANY($1::uuid[]) ORDER BY p.name, sp.id"""
 
 

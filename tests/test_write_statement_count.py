@@ -56,7 +56,7 @@ async def test_one_set_attendance_with_a_watcher_runs_a_fixed_number_of_statemen
             assert len(update["session"]["roster"]) == 15
             ours = [" ".join(s.split()) for s in recorded if not BACKGROUND.search(s)]
             assert ours[0].startswith("UPDATE group_sessions SET update_sequence"), ours[0]
-            assert not any(s.startswith("SELECT session_participants.session_id") for s in ours), ours
+            assert not any(s.startswith("SELECT roster_entries.session_id") for s in ours), ours
             assert len(ours) == MARK + BUILD, "\n".join(ours)
 
 

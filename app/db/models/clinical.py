@@ -63,8 +63,8 @@ class GroupSession(Base):
 
 
 class RosterEntry(Base):
-    __tablename__ = "session_participants"
-    __table_args__ = (UniqueConstraint("session_id", "patient_id", name="uq_session_participants_patient"),)
+    __tablename__ = "roster_entries"
+    __table_args__ = (UniqueConstraint("session_id", "patient_id", name="uq_roster_entries_patient"),)
 
     id: Mapped[uuid.UUID] = uuid_pk()
     session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("group_sessions.id"))

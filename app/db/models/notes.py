@@ -44,7 +44,7 @@ class MemberNote(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("group_sessions.id"))
     group_note_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("group_notes.id"))
-    roster_entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("session_participants.id"), unique=True)
+    roster_entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("roster_entries.id"), unique=True)
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), index=True)
     author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
     participation: Mapped[str | None] = mapped_column(String(16))

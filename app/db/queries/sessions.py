@@ -251,7 +251,7 @@ async def add_roster_entries(
         for p in patient_ids
     ]
     made = await db.scalars(
-        insert(RE).values(rows).on_conflict_do_nothing(constraint="uq_session_participants_patient").returning(RE.id)
+        insert(RE).values(rows).on_conflict_do_nothing(constraint="uq_roster_entries_patient").returning(RE.id)
     )
     return list(made.all())
 
@@ -355,7 +355,7 @@ async def add_rosters(
     if rows:
         table = RE.__table__
         await db.execute(
-            insert(table).on_conflict_do_nothing(constraint="uq_session_participants_patient").returning(table.c.id),
+            insert(table).on_conflict_do_nothing(constraint="uq_roster_entries_patient").returning(table.c.id),
             rows,
         )
 
@@ -381,7 +381,7 @@ async def join_upcoming_rosters(
     made = await db.execute(
         insert(RE)
         .values(rows)
-        .on_conflict_do_nothing(constraint="uq_session_participants_patient")
+        .on_conflict_do_nothing(constraint="uq_roster_entries_patient")
         .returning(RE.id, RE.session_id)
     )
     return [tuple(row) for row in made.all()]
