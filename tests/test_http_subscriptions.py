@@ -5,7 +5,9 @@ A real server process: streamed answers need a real socket."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
@@ -233,3 +235,41 @@ async def test_a_subscription_over_an_event_stream_is_framed_with_lf(live, watch
         assert response.headers["content-type"] == EVENT_STREAM
         first = await anext(response.aiter_text())
     assert first.startswith("event: next\ndata: {") and first.endswith("}\n\n") and "\r" not in first, first
+
+
+@pytest.mark.parametrize("after", ["snapshot", "change"])
+@pytest.mark.parametrize("accept", [MULTIPART, EVENT_STREAM], ids=["multipart", "sse"])
+async def test_a_client_going_away_logs_no_error_and_one_line_at_most(
+    app, services, gql, clinic, caplog, accept, after
+):
+    """A subscriber closing its stream is normal: its watcher is released and nothing is logged as
+    an error (uvicorn's own loggers included), at most one line."""
+    watched = await create_session(gql, clinic, patients=[await clinic.add_patient()])
+    body = {"query": SESSION_UPDATES, "variables": {"id": watched["id"]}}
+    server_logs = logging.getLogger("uvicorn")  # does not propagate to the root logger caplog reads
+    with caplog.at_level(logging.DEBUG):
+        async with serve_in_process(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+            server_logs.addHandler(caplog.handler)  # after uvicorn has configured its loggers
+            try:
+                async with client.stream("POST", "/graphql", json=body, headers=headers(accept)) as response:
+                    messages = multipart_payloads(response) if accept == MULTIPART else sse_events(response)
+                    assert "SNAPSHOT" in json.dumps(await anext(messages))
+                    if after == "change":
+                        mark = {"participantId": watched["roster"][0]["id"], "status": "LATE"}
+                        await gql.execute(SET_ATTENDANCE, mark)
+                        assert "ATTENDANCE_CHANGED" in json.dumps(await anext(messages))
+                    assert services.hub.watcher_count == 1
+                    before = len(caplog.records)
+                # The client went away; the server lets the watcher go.
+                for _ in range(200):
+                    if services.hub.watcher_count == 0:
+                        break
+                    await asyncio.sleep(0.05)
+                assert services.hub.watcher_count == 0
+                await asyncio.sleep(0.2)  # anything logged while the stream unwinds
+            finally:
+                server_logs.removeHandler(caplog.handler)
+    logged = [r for r in caplog.records[before:] if not r.name.startswith(("httpx", "httpcore"))]  # the client's
+    assert all(r.levelno < logging.WARNING and r.exc_info is None for r in logged), caplog.text
+    assert len(logged) <= 1, [r.getMessage() for r in logged]
+    assert "Traceback" not in caplog.text
