@@ -84,6 +84,7 @@ SCOPE_RULES: dict[str, str | None] = {
     "displays": "admin.reference.write",
     "pairDisplay": "admin.reference.write",
     "rotateDisplayCredential": "display.room",  # before revokeDisplay, which ends that display
+    "setDisplayMode": "admin.reference.write",
     "revokeDisplay": "admin.reference.write",
     "setDisplayNameFormat": "admin.reference.write",
     # clinical notes (issue 19): read, write, co-sign; a member's visit is attendance; the room's modality is the session's
@@ -179,6 +180,7 @@ FACILITY_RULES: dict[str, str] = {
     "revokeCalendarFeed": ISOLATED,
     "displays": LISTED,
     "pairDisplay": ISOLATED,
+    "setDisplayMode": ISOLATED,
     "revokeDisplay": ISOLATED,
     "setDisplayNameFormat": ISOLATED,
     # a display's own credential, bound to its one facility: it names no record another facility could own

@@ -10,15 +10,19 @@ from datetime import timedelta
 import pytest
 
 from app.auth import ALL_SCOPES
+from app.operations.billing_pipeline import bill_due_sessions
 from app.rules.attendance import STATUSES, TRANSITIONS
+from app.rules.scopes import FACILITATOR_SCOPES
 from tests.support.builders_sessions import (
     SET_ATTENDANCE,
     SET_SUPERVISOR,
+    at,
     audit_rows,
     cancel_directly,
     create_session,
     get_session,
     lock_session,
+    set_now,
 )
 
 PAIRS = list(itertools.product(STATUSES, STATUSES))
@@ -500,3 +504,53 @@ async def test_forced_change_on_a_billed_session_reruns_the_billing_pipeline(gql
     assert sorted(c["status"] for c in data["groupSession"]["charges"]) == ["ACTIVE", "VOIDED"]
     actions = [e["action"] for e in data["groupSession"]["auditLog"]]
     assert actions[-2:] == ["attendance.force_update", "session.rebill"]
+
+
+# ------------------------------------------------------------------ late entries (after the finalization deadline)
+
+LATE_BILLED = """query($id: ID!) { groupSession(id: $id) { status locked
+  roster { id status } claims { status frequency patient { id } }
+  auditLog { action entityId reason after } } }"""
+
+
+async def test_marks_after_the_finalization_deadline_are_late_entries_with_a_reason_rebilled_row_by_row(
+    gql, clinic, test_clock, services
+):
+    """Nobody was marked and the session was billed at its deadline. Each row's first mark then is a
+    late entry: it needs a reason (audited), never force; each one is billed through the usual
+    correction engine, and the next row is marked the normal way, the session locked or not."""
+    set_now(test_clock, at(9, 20))
+    await clinic.bands([(1, 8, "90853", "30.00")])
+    for i in range(3):
+        patient = await clinic.add_patient(f"Member {i}")
+        await clinic.cover(patient)
+    session = await create_session(gql, clinic, starts_at=at(9))
+    entries = {e["patient"]["id"]: e["id"] for e in session["roster"]}
+    first, second, third = (entries[p] for p in clinic.patients)
+    set_now(test_clock, at(10, 30, day=11))  # 24 hours of Phoenix wall clock after the 10:30 end
+    assert await bill_due_sessions(services) == 1
+    read = (await gql.execute(LATE_BILLED, {"id": session["id"]}))["groupSession"]
+    assert (read["status"], read["claims"]) == ("CLOSED", [])
+
+    facilitator = gql.as_(scopes=FACILITATOR_SCOPES)  # no force scope
+    _, code, body = await facilitator.error(SET_ATTENDANCE, {"participantId": first, "status": "ATTENDED"})
+    assert code == "BAD_USER_INPUT" and "late entry" in body["errors"][0]["message"]
+    reason = "Paper sign-in sheet found in the group room"
+    for entry, status in ((first, "ATTENDED"), (second, "LATE"), (third, "ABSENT")):
+        marked = await facilitator.execute(SET_ATTENDANCE, {"participantId": entry, "status": status, "reason": reason})
+        assert marked["setAttendance"]["status"] == status
+
+    read = (await gql.execute(LATE_BILLED, {"id": session["id"]}))["groupSession"]
+    assert (read["status"], read["locked"]) == ("LOCKED", True)
+    assert sorted((c["patient"]["id"], c["frequency"]) for c in read["claims"]) == sorted(
+        [(clinic.patients[0], "ORIGINAL"), (clinic.patients[1], "ORIGINAL")]
+    )
+    late = [e for e in read["auditLog"] if e["action"] == "attendance.late_entry"]
+    assert sorted(e["entityId"] for e in late) == sorted([first, second, third])
+    assert {e["reason"] for e in late} == {reason}
+    assert not [e for e in read["auditLog"] if e["action"] in ("attendance.set", "attendance.force_update")]
+    assert sum(e["action"] == "session.rebill" for e in read["auditLog"]) == 3
+
+    # A row marked already is corrected, not entered late: on the locked session that needs force.
+    _, code, _ = await facilitator.error(SET_ATTENDANCE, {"participantId": first, "status": "ABSENT", "reason": reason})
+    assert code == "LOCKED"

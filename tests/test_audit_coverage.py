@@ -49,6 +49,7 @@ AUDIT_RULES: dict[str, tuple[str, str]] = {
     "revokeCalendarFeed": ("calendar_feed.revoke", CHANGE),
     "pairDisplay": ("display.pair", CREATE),
     "rotateDisplayCredential": ("display.credential_rotate", CHANGE),  # before revokeDisplay ends the display
+    "setDisplayMode": ("display.mode", CHANGE),
     "revokeDisplay": ("display.revoke", CHANGE),
     "setDisplayNameFormat": ("facility.display_name_format", CHANGE),
     "createGroupNote": ("note.group_create", CREATE),

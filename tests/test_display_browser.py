@@ -26,6 +26,7 @@ from tests.support.browser import chromium, ensure_chromium
 from tests.support.builders import Clinic
 from tests.support.builders_displays import NAME_FORMAT, PAIR, REVOKE, ROOM, room_group, room_occurrence
 from tests.support.builders_enrollment import enroll
+from tests.support.builders_notes import set_rule
 from tests.support.builders_sessions import NOW, SET_ATTENDANCE, set_now
 from tests.support.server import serve_in_process, server_process, start_server
 from tests.test_faults import broadcaster_database
@@ -190,6 +191,97 @@ async def test_pairing_first_render_attendance_and_privacy(browser, base_url, gq
         if name:
             await shot(page, name)
     assert refused == []
+
+
+# ------------------------------------------------------------------ the billing panel and the two modes
+
+MODE = "mutation($id: ID!, $mode: DisplayMode!) { setDisplayMode(id: $id, mode: $mode) { id mode } }"
+PREVIEW_ISSUES = "query($id: ID!) { groupSession(id: $id) { billingPreview { issues { severity accepted } } } }"
+SEVEN = ("Ana Reyes", "Ben Ortiz", "Cy Lee", "Dee Park", "Eli Stone", "Fay Wu", "Quintanilla, Marisol")
+
+
+async def issue_panel(page: Page) -> dict:
+    """The billing panel as the wall shows it: each line, whether it is whole inside the panel, and the +N more."""
+    return await page.evaluate(
+        """() => {
+          const panel = document.getElementById('billing').getBoundingClientRect();
+          const lines = [...document.querySelectorAll('#issues li')].map((li) => {
+            const box = li.getBoundingClientRect();
+            return { severity: li.className, code: li.dataset.code, count: Number(li.dataset.count), text: li.textContent,
+                     shown: !li.hidden, whole: li.hidden || (box.top >= panel.top && box.bottom <= panel.bottom + 0.5) };
+          });
+          const more = document.getElementById('issues-more');
+          return { lines, more: more.hidden ? null : more.textContent,
+                   fits: document.getElementById('billing').scrollHeight <= document.getElementById('billing').clientHeight + 1 };
+        }"""
+    )
+
+
+async def test_the_billing_panel_shows_blocking_first_groups_repeats_and_says_how_many_more(
+    browser, base_url, gql, clinic, test_clock
+):
+    set_now(test_clock, NOW)
+    room = await room_clinic(gql, clinic, NOW - timedelta(minutes=20), minutes=90, names=SEVEN)
+    await set_rule(gql, clinic, signedNote="WARNING")  # every present member's unsigned note: a WARNING
+    for entry in room["roster"][:6]:
+        await gql.execute(SET_ATTENDANCE, {"participantId": entry["id"], "status": "ATTENDED"})  # one left unmarked
+    issues = (await gql.execute(PREVIEW_ISSUES, {"id": room["session"]}))["groupSession"]["billingPreview"]["issues"]
+    open_issues = [i for i in issues if not i["accepted"]]
+    assert sum(i["severity"] == "BLOCKING" for i in open_issues) >= 1 and len(open_issues) >= 8
+
+    page, _ = await open_page(browser)
+    await page.goto(f"{base_url}/display")
+    await pair(page, gql, clinic.facility_id)
+    await page.wait_for_selector("#issues li", timeout=15_000)
+    panel = await issue_panel(page)
+    severities = [line["severity"] for line in panel["lines"]]
+    assert severities == sorted(severities, key=lambda s: s != "BLOCKING") and severities[0] == "BLOCKING"
+    assert sum(line["count"] for line in panel["lines"]) == len(open_issues)  # every issue on a line
+    notes = next(line for line in panel["lines"] if line["code"] == "NOTE_UNSIGNED")
+    assert notes["count"] == 6 and notes["text"].startswith("WARNING6 notes unsigned: "), notes
+    assert "Ana R." in notes["text"] and "Quintanilla" not in await page.inner_text("body")
+    await shot(page, "7-billing-issues-1920x1080")
+
+    for viewport, name in (
+        (HD, "8-billing-issues-1280x720"),
+        ({"width": 960, "height": 540}, "9-billing-issues-960x540"),
+    ):
+        await page.set_viewport_size(viewport)
+        await page.wait_for_timeout(100)  # the resize handler runs
+        panel = await issue_panel(page)
+        assert panel["fits"] and all(line["whole"] for line in panel["lines"]), panel  # no line cut in half
+        hidden = sum(line["count"] for line in panel["lines"] if not line["shown"])
+        assert panel["more"] == (f"+{hidden} more" if hidden else None), panel
+        assert panel["lines"][0]["shown"]  # BLOCKING first: the last lines give way
+        await shot(page, name)
+    assert hidden > 0  # the smallest screen could not show them all, and said so
+    await page.set_viewport_size(FULL_HD)
+
+
+async def test_a_patient_facing_display_shows_names_but_no_billing_and_no_status(
+    browser, base_url, gql, clinic, test_clock
+):
+    set_now(test_clock, NOW)
+    room = await room_clinic(gql, clinic, NOW - timedelta(minutes=20), minutes=90)
+    await gql.execute(SET_ATTENDANCE, {"participantId": room["roster"][0]["id"], "status": "ATTENDED"})
+    page, _ = await open_page(browser)
+    await page.goto(f"{base_url}/display")
+    display_id = await pair(page, gql, clinic.facility_id)
+    await page.wait_for_selector("#billing", timeout=15_000)
+
+    await gql.execute(MODE, {"id": display_id, "mode": "PATIENT_FACING"})
+    await page.wait_for_selector("body[data-mode='PATIENT_FACING'] #roster li", timeout=15_000)
+    assert await page.locator("#billing").count() == 0 and await page.locator("#counts").count() == 0
+    assert await page.locator("#roster .status").count() == 0
+    assert await page.locator("#roster li .name").all_text_contents() == ["Ana R.", "Ben O.", "Cy L."]
+    text = await page.inner_text("body")
+    assert "Present" not in text and "Billing" not in text and "Not marked" not in text
+    assert await page.get_attribute("body", "data-state") == "live"
+    await shot(page, "10-patient-facing")
+
+    await gql.execute(MODE, {"id": display_id, "mode": "STAFF"})
+    await page.wait_for_selector("body[data-mode='STAFF'] #billing", timeout=15_000)
+    assert await roster_status(page, room["roster"][0]["id"]) == "ATTENDED"
 
 
 # ------------------------------------------------------------------ following the room

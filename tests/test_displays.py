@@ -28,7 +28,8 @@ from tests.support.builders_displays import (
     start_pairing,
 )
 from tests.support.builders_enrollment import enroll
-from tests.support.builders_scheduling import CANCEL, UPDATE
+from tests.support.builders_notes import CREATE_GROUP_NOTE, clinician
+from tests.support.builders_scheduling import CANCEL, UPDATE, create_group, generate
 from tests.support.builders_sessions import NOW, SET_ATTENDANCE, set_now
 from tests.support.server import serve_in_process, start_server
 from tests.test_http_subscriptions import EVENT_STREAM, sse_events
@@ -383,3 +384,110 @@ async def test_a_client_asking_for_too_many_codes_is_told_to_wait(database_url):
     assert [a.status_code for a in answers] == [201, 201, 201, 429]
     assert answers[3].headers["Retry-After"] == "60" and "Too many pairing codes" in answers[3].json()["error"]
     assert len({a.json()["code"] for a in answers[:3]}) == 3
+
+
+# ------------------------------------------------------------------ what the wall shows (issue 26)
+
+PATIENT_FACING_DISPLAY = """subscription RoomDisplay {
+  roomDisplay { kind room { mode } session { id title roster { id displayName } attendance { total } } }
+}"""
+MODE = "mutation($id: ID!, $mode: DisplayMode!) { setDisplayMode(id: $id, mode: $mode) { id mode } }"
+
+
+async def test_a_name_stored_last_first_shows_the_first_name_and_last_initial_only(http, gql, clinic, test_clock, ws):
+    """Security issue 25, row 4: "Quintanilla, Marisol" on the wall is "Marisol Q.", never the surname."""
+    set_now(test_clock, NOW)
+    await clinic.add_patient("Quintanilla, Marisol")
+    await clinic.add_patient("Ana Reyes")
+    group = await room_group(gql, clinic)
+    for patient in clinic.patients:
+        await enroll(gql, group, patient)
+    await room_occurrence(gql, group, NOW - timedelta(minutes=30))
+    _, credential = await pair_screen(http, gql, clinic.facility_id)
+    async with ws(credential) as socket:
+        shown = await watch(socket)
+    assert sorted(r["displayName"] for r in shown["data"]["roomDisplay"]["session"]["roster"]) == [
+        "Ana R.",
+        "Marisol Q.",
+    ]
+    assert "Quintanilla" not in str(shown)
+    await gql.execute(NAME_FORMAT, {"f": clinic.facility_id, "format": "INITIALS"})
+    async with ws(credential) as socket:
+        shown = await watch(socket)
+    assert sorted(r["displayName"] for r in shown["data"]["roomDisplay"]["session"]["roster"]) == ["A. R.", "M. Q."]
+
+
+async def test_the_wall_reads_each_members_note_status_never_the_note(http, gql, clinic, room, ws):
+    """Issue 19: a display may show whether a member's note is drafted or signed, and nothing of it."""
+    _, credential = await pair_screen(http, gql, clinic.facility_id)
+    async with ws(credential) as socket:
+        shown = (await watch(socket))["data"]["roomDisplay"]["session"]
+    ana, ben = (row["id"] for row in shown["roster"])
+    await gql.execute(SET_ATTENDANCE, {"participantId": ana, "status": "ATTENDED"})
+    dana = clinician(gql, clinic, clinic.staff[0])
+    await dana.execute(CREATE_GROUP_NOTE, {"sessionId": shown["id"], "input": {"topic": "Coping with cravings"}})
+    query = "subscription S { roomDisplay { session { roster { id noteStatus } } } }"
+    async with ws(credential) as socket:
+        roster = (await watch(socket, query))["data"]["roomDisplay"]["session"]["roster"]
+    assert {row["id"]: row["noteStatus"] for row in roster} == {ana: "DRAFT", ben: None}
+    for text in ("memberNote { participation }", "memberNote { id }"):
+        async with ws(credential) as socket:
+            refused = await watch(socket, f"subscription S {{ roomDisplay {{ session {{ roster {{ {text} }} }} }} }}")
+        assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN", text
+
+
+async def test_a_patient_facing_display_shows_no_billing_and_no_members_status(http, gql, clinic, room, ws):
+    display_id, credential = await pair_screen(http, gql, clinic.facility_id)
+    async with ws(credential) as socket:
+        assert (await watch(socket))["data"]["roomDisplay"]["billingPreview"] is not None  # STAFF, as paired
+        changed = await gql.execute(MODE, {"id": display_id, "mode": "PATIENT_FACING"})
+        assert changed["setDisplayMode"]["mode"] == "PATIENT_FACING"
+        ended = await next_message(socket)  # the staff selection ends: the page subscribes for its mode
+    assert ended["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert ended["errors"][0]["message"].startswith("A patient-facing display shows no billing")
+    assert "RoomDisplayUpdate.billingPreview" in ended["errors"][0]["message"]
+
+    for staff_only in (
+        "billingPreview { readyToBill }",
+        "session { roster { status } }",
+        "session { roster { noteStatus } }",
+        "changedParticipantIds",
+    ):
+        async with ws(credential) as socket:
+            refused = await watch(socket, f"subscription S {{ roomDisplay {{ {staff_only} }} }}")
+        assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN", staff_only
+    async with ws(credential) as socket:
+        shown = (await watch(socket, PATIENT_FACING_DISPLAY))["data"]["roomDisplay"]
+        assert shown["room"]["mode"] == "PATIENT_FACING"
+        assert [r["displayName"] for r in shown["session"]["roster"]] == ["Ana R.", "Ben O."]
+        await gql.execute(MODE, {"id": display_id, "mode": "STAFF"})
+        back = (await next_message(socket))["data"]["roomDisplay"]
+    assert (back["kind"], back["room"]["mode"]) == ("SNAPSHOT", "STAFF")  # the page subscribes for STAFF again
+
+    staff = make_token(scopes=["display.room"])
+    preview = "subscription P($f: ID!, $l: String!) { roomDisplay(facilityId: $f, location: $l, mode: PATIENT_FACING) { %s } }"
+    async with ws(staff) as socket:
+        refused = await watch(socket, preview % "billingPreview { readyToBill }", {"f": clinic.facility_id, "l": ROOM})
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    async with ws(staff) as socket:
+        shown = await watch(socket, preview % "room { mode }", {"f": clinic.facility_id, "l": ROOM})
+    assert shown["data"]["roomDisplay"]["room"]["mode"] == "PATIENT_FACING"
+
+
+async def test_scheduling_elsewhere_sends_the_display_no_new_snapshot(http, gql, clinic, room, ws):
+    """Sessions generated for another group (another room, next year) leave this room's view as it was:
+    the display's next message is the next change of its own session, not a SNAPSHOT."""
+    _, credential = await pair_screen(http, gql, clinic.facility_id)
+    weekly = {"recurrenceRule": "FREQ=WEEKLY;BYDAY=MO,WE", "recurrenceStart": "2027-01-04T18:00:00-07:00"}
+    elsewhere = await create_group(gql, clinic, location="Group Room 9", name="Evening Support", **weekly)
+    async with ws(credential) as socket:
+        ana = (await watch(socket))["data"]["roomDisplay"]["session"]["roster"][0]
+        for month in ("01", "02"):
+            await generate(gql, elsewhere, f"2027-{month}-01", f"2027-{month}-28")
+        same_room = await create_group(gql, clinic, location=ROOM, name="Next Year Here", **weekly)
+        await generate(gql, same_room, "2027-03-01", "2027-03-28")  # this room, another day: the view stands
+        with pytest.raises(TimeoutError):
+            await next_message(socket, 1.5)
+        await gql.execute(SET_ATTENDANCE, {"participantId": ana["id"], "status": "ATTENDED"})
+        update = (await next_message(socket))["data"]["roomDisplay"]
+    assert update["kind"] == "ATTENDANCE_CHANGED"

@@ -136,3 +136,20 @@ async def test_a_subscription_in_graphiql_streams_its_snapshot(browser_page, gql
     result = await run_and_read(page, '"kind": "SNAPSHOT"')
     assert "errors" not in result
     assert refused == []
+
+
+async def test_the_docs_pane_fetches_the_schema_again_once_a_token_is_in_the_headers(browser_page):
+    """Introspection needs a token: the page opens with a placeholder, so the first schema fetch fails.
+    Pasting a token into the Headers pane is enough: the Docs pane fills without a Re-fetch."""
+    page, base_url, refused = browser_page
+    await page.goto(f"{base_url}/graphql")
+    await page.wait_for_selector(HEADERS_EDITOR, timeout=30_000)
+    await page.click("button[aria-label='Show Documentation Explorer']")
+    docs = page.locator(".graphiql-doc-explorer")
+    await docs.get_by_text("Error fetching schema").wait_for(timeout=30_000)
+
+    await paste(page, HEADERS_EDITOR, f'{{"Authorization": "Bearer {make_token()}"}}')
+    await docs.get_by_text("Root Types").wait_for(timeout=15_000)
+    assert "Error fetching schema" not in await docs.inner_text()
+    await docs.get_by_text("Query", exact=True).first.wait_for()
+    assert refused == []

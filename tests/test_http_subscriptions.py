@@ -5,7 +5,9 @@ A real server process: streamed answers need a real socket."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
@@ -186,3 +188,88 @@ async def test_a_refused_request_over_an_event_stream_is_bad_user_input_never_in
         events = [event async for event in sse_events(response)]
     assert events[0][0] == "next" and events[-1] == ("complete", None)
     assert events[0][1]["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+URQL_ACCEPT = (
+    "application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed"
+)
+
+
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        (URQL_ACCEPT, "application/graphql-response+json; charset=utf-8"),
+        ("text/event-stream, application/json", "application/json"),
+        ("application/graphql+json, text/event-stream", "application/json"),
+    ],
+    ids=["urql", "json-after-sse", "legacy-graphql-json"],
+)
+async def test_a_query_and_a_mutation_get_one_json_answer_when_a_json_type_is_accepted(
+    live, watched, accept, media_type
+):
+    query = await live.post("/graphql", json={"query": "{ viewer { subject } }"}, headers=headers(accept))
+    assert (query.status_code, query.headers["content-type"]) == (200, media_type)
+    assert query.json()["data"] == {"viewer": {"subject": "tester"}}
+
+    participant = watched["roster"][0]["id"]
+    body = {"query": SET_ATTENDANCE, "variables": {"participantId": participant, "status": "ATTENDED"}}
+    mutation = await live.post("/graphql", json=body, headers=headers(accept))
+    assert (mutation.status_code, mutation.headers["content-type"]) == (200, media_type)
+    assert mutation.json()["data"]["setAttendance"]["status"] == "ATTENDED"
+
+
+async def test_a_client_of_event_streams_only_gets_its_query_as_one_event_framed_with_lf(live):
+    """graphql-sse's client accepts nothing else; the frames end in LF, as its reference server writes them."""
+    body = {"query": "{ viewer { subject } }"}
+    async with live.stream("POST", "/graphql", json=body, headers=headers(EVENT_STREAM)) as response:
+        assert response.headers["content-type"] == EVENT_STREAM
+        raw = b"".join([chunk async for chunk in response.aiter_bytes()]).decode()
+    event, complete = raw.removesuffix("\n\n").split("\n\n")
+    assert event.startswith('event: next\ndata: {"data":{"viewer":{"subject":"tester"}}') and "\r" not in raw, raw
+    assert complete == "event: complete\ndata: "
+
+
+async def test_a_subscription_over_an_event_stream_is_framed_with_lf(live, watched):
+    body = {"query": SESSION_UPDATES, "variables": {"id": watched["id"]}}
+    async with live.stream("POST", "/graphql", json=body, headers=headers(URQL_ACCEPT)) as response:
+        assert response.headers["content-type"] == EVENT_STREAM
+        first = await anext(response.aiter_text())
+    assert first.startswith("event: next\ndata: {") and first.endswith("}\n\n") and "\r" not in first, first
+
+
+@pytest.mark.parametrize("after", ["snapshot", "change"])
+@pytest.mark.parametrize("accept", [MULTIPART, EVENT_STREAM], ids=["multipart", "sse"])
+async def test_a_client_going_away_logs_no_error_and_one_line_at_most(
+    app, services, gql, clinic, caplog, accept, after
+):
+    """A subscriber closing its stream is normal: its watcher is released and nothing is logged as
+    an error (uvicorn's own loggers included), at most one line."""
+    watched = await create_session(gql, clinic, patients=[await clinic.add_patient()])
+    body = {"query": SESSION_UPDATES, "variables": {"id": watched["id"]}}
+    server_logs = logging.getLogger("uvicorn")  # does not propagate to the root logger caplog reads
+    with caplog.at_level(logging.DEBUG):
+        async with serve_in_process(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+            server_logs.addHandler(caplog.handler)  # after uvicorn has configured its loggers
+            try:
+                async with client.stream("POST", "/graphql", json=body, headers=headers(accept)) as response:
+                    messages = multipart_payloads(response) if accept == MULTIPART else sse_events(response)
+                    assert "SNAPSHOT" in json.dumps(await anext(messages))
+                    if after == "change":
+                        mark = {"participantId": watched["roster"][0]["id"], "status": "LATE"}
+                        await gql.execute(SET_ATTENDANCE, mark)
+                        assert "ATTENDANCE_CHANGED" in json.dumps(await anext(messages))
+                    assert services.hub.watcher_count == 1
+                    before = len(caplog.records)
+                # The client went away; the server lets the watcher go.
+                for _ in range(200):
+                    if services.hub.watcher_count == 0:
+                        break
+                    await asyncio.sleep(0.05)
+                assert services.hub.watcher_count == 0
+                await asyncio.sleep(0.2)  # anything logged while the stream unwinds
+            finally:
+                server_logs.removeHandler(caplog.handler)
+    logged = [r for r in caplog.records[before:] if not r.name.startswith(("httpx", "httpcore"))]  # the client's
+    assert all(r.levelno < logging.WARNING and r.exc_info is None for r in logged), caplog.text
+    assert len(logged) <= 1, [r.getMessage() for r in logged]
+    assert "Traceback" not in caplog.text

@@ -1,5 +1,5 @@
 """docs/integrators.md is true: every snippet is read out of the page and run against a live server
-(shell lines with bash, the Apollo module with Node, codegen with its config, gql and gql-cli, the
+(shell lines with bash, the Apollo and urql modules with Node, codegen with its config, gql and gql-cli, the
 webhook receiver with uvicorn, the FHIR searches with curl and httpx)."""
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ def test_the_page_has_exactly_the_snippets_these_tests_run():
             "setup.sh",
             "locked-409.sh",
             "apollo-client.mjs",
+            "urql-client.mjs",
             "display.mjs",
             "codegen.yml",
             "gql-cli.sh",
@@ -134,6 +135,21 @@ async def test_the_apollo_snippet_describes_each_code_and_sends_hashes(live_url,
         "snippetModule": str(place_snippet("apollo-client.mjs", snippets()["apollo-client.mjs"])),
     }
     await run_node_test("docs_apollo.test.mjs", scenario)
+
+
+async def test_the_urql_snippet_answers_once_with_codes_and_subscribes_both_ways(live_url, participants, gql, clinic):
+    session = await create_session(gql, clinic, patients=[await clinic.add_patient()])
+    scenario = {
+        "url": live_url,
+        "secret": SECRET,
+        "scopes": list(ALL_SCOPES),
+        "participantId": participants["open"],
+        "lockedParticipantId": participants["locked"],
+        "sessionId": session["id"],
+        "watchedParticipantId": session["roster"][0]["id"],
+        "snippetModule": str(place_snippet("urql-client.mjs", snippets()["urql-client.mjs"])),
+    }
+    await run_node_test("docs_urql.test.mjs", scenario)
 
 
 async def test_the_codegen_config_generates_types_that_compile_under_strict_tsc(shell_env):

@@ -1,5 +1,5 @@
 """The clients integrators run, against a live server process (tests/clients/*.test.mjs): Apollo
-Client 4 and 3, a graphql-ws room display, graphql-sse, and the official GraphQL-over-HTTP audit.
+Client 4 and 3, urql, a graphql-ws room display, graphql-sse, and the official GraphQL-over-HTTP audit.
 
 Each test arranges a clinic through the API, hands the ids to one Node script and fails with
 everything the client printed. One server serves the whole module.
@@ -54,6 +54,10 @@ async def test_apollo_client_4(scenario):
 
 async def test_apollo_client_3(scenario):
     await run_node_test("apollo3.test.mjs", scenario)
+
+
+async def test_urql(scenario):
+    await run_node_test("urql.test.mjs", scenario)
 
 
 async def test_graphql_ws_room_display(scenario):

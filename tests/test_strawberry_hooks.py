@@ -93,6 +93,8 @@ OVERRIDDEN = {
     "strawberry.http.base.BaseView.should_render_graphql_ide": (
         "(self, request: strawberry.http.base.BaseRequestProtocol) -> bool"
     ),
+    "strawberry.http.streaming.SSETransport.encode_comment": "(self, comment: 'str') -> 'str'",
+    "strawberry.http.streaming.SSETransport.encode_event": "(self, event: 'str', data: 'str | None' = None) -> 'str'",
     "strawberry.schema.base.BaseSchema.process_errors": (
         "(self, errors: 'list[GraphQLError]', execution_context: 'ExecutionContext | None' = None) -> 'None'"
     ),

@@ -34,7 +34,10 @@ def until_expiry(stream: Stream, expires_at: float, final: str) -> Stream:
         try:
             while True:
                 try:
-                    chunk = await asyncio.wait_for(anext(chunks), max(0.0, expires_at - time.time()))
+                    # In this task, not wait_for's: a client going away cancels this task, and the
+                    # stream must have stopped running before it is closed below.
+                    async with asyncio.timeout(max(0.0, expires_at - time.time())):
+                        chunk = await anext(chunks)
                 except StopAsyncIteration:
                     return
                 except TimeoutError:

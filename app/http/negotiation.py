@@ -4,6 +4,8 @@ from __future__ import annotations
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
+LEGACY_GRAPHQL_JSON = "application/graphql+json"  # an earlier draft's name; urql still sends it
+JSON_TYPES = (GRAPHQL_RESPONSE_JSON, LEGACY_GRAPHQL_JSON, JSON)
 
 
 def accepted_qualities(accept: str | None) -> dict[str, float]:
@@ -35,6 +37,12 @@ def response_media_type(accept: str | None) -> str:
     if graphql_response > 0 and graphql_response >= qualities.get(JSON, 0.0):
         return GRAPHQL_RESPONSE_JSON
     return JSON
+
+
+def accepts_json(accept: str | None) -> bool:
+    """Whether the client takes a JSON answer: it names a JSON media type by name."""
+    qualities = accepted_qualities(accept)
+    return any(qualities.get(media_type, 0.0) > 0 for media_type in JSON_TYPES)
 
 
 def content_type(media_type: str) -> str:

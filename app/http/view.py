@@ -51,6 +51,7 @@ from app.http.statuses import (
     too_large,
 )
 from app.http.strawberry_internals import stream_transport
+from app.http.streams import STREAM_TRANSPORTS, streams
 from app.http.websocket import AuthenticatingTransportWsHandler
 from app.operations.work import Services
 from app.schema.context import Context
@@ -65,6 +66,7 @@ STREAM_NEEDED = (
 
 class GraphQLView(GraphQL):
     graphql_transport_ws_handler_class = AuthenticatingTransportWsHandler
+    stream_transport_classes_by_protocol = STREAM_TRANSPORTS
 
     def __init__(self, schema: Schema, services: Services) -> None:
         settings = services.settings
@@ -190,10 +192,11 @@ class GraphQLView(GraphQL):
     async def execute_operation(  # noqa: PLR0917 - strawberry's signature
         self, request: Any, request_adapter: Any, request_data: Any, context: Any, root_value: Any, sub_response: Any
     ) -> Any:
-        """Only a subscription streams over multipart. A query or mutation sent with that Accept
-        (gql-cli sends it for every operation) gets one JSON answer, as the protocol allows."""
-        if getattr(request_data, "protocol", None) == MULTIPART_SUBSCRIPTION_PROTOCOL and not _names_a_subscription(
-            request_data
+        """A subscription streams; a query or mutation gets one JSON answer unless the client takes
+        nothing but an event stream (app.http.streams)."""
+        protocol = getattr(request_data, "protocol", "http")
+        if protocol != "http" and not streams(
+            protocol, request.headers.get("accept"), _names_a_subscription(request_data)
         ):
             request_data.protocol = "http"
         return await super().execute_operation(

@@ -28,6 +28,7 @@ from app.rules.attendance import (
     Refusal,
     attendance_change_refusal,
 )
+from app.rules.finalization import finalization_deadline
 from app.rules.scopes import Scope
 from app.rules.updates import SessionUpdateKind
 from app.rules.visits import Modality, Stay, default_stay, stay_problem
@@ -66,8 +67,22 @@ class SupervisorMark:
     status: AttendanceStatus
 
 
-def _decide(
-    actor: Principal, session: models.GroupSession, current: str, mark: Mark, subject: str | None = None
+async def past_deadline(uow: UnitOfWork, session: models.GroupSession) -> bool:
+    """Whether the session was billed and its finalization deadline has passed: a first mark of a row
+    then is a late entry (app.rules.attendance.AttendanceChange.late_entry)."""
+    if session.billed_at is None:
+        return False
+    facility = await uow.db.get(models.Facility, session.facility_id)
+    return uow.clock.now() >= finalization_deadline(session.ends_at, facility.timezone, uow.finalize_hours)
+
+
+def _decide(  # noqa: PLR0917 - the change's parts
+    actor: Principal,
+    session: models.GroupSession,
+    current: str,
+    mark: Mark,
+    subject: str | None = None,
+    late: bool = False,
 ) -> AttendanceChange:
     change = AttendanceChange(
         current=current,
@@ -78,6 +93,7 @@ def _decide(
         force=mark.force,
         may_force=actor.has_scope(Scope.ATTENDANCE_FORCE),
         reason=mark.reason,
+        past_deadline=late,
     )
     refusal = attendance_change_refusal(change)
     if refusal is not None:
@@ -98,13 +114,20 @@ def _audit(  # noqa: PLR0917 - one audit row's columns
     session_id: uuid.UUID,
     ids: dict[str, str],
 ) -> None:
+    action = (
+        "attendance.late_entry"
+        if change.late_entry
+        else "attendance.force_update"
+        if change.forced
+        else "attendance.set"
+    )
     uow.audit(
-        "attendance.force_update" if change.forced else "attendance.set",
+        action,
         entity_type,
         entity_id,
         before={**ids, "status": change.current},
         after={**ids, "status": change.new},
-        reason=change.reason.strip() if change.forced and change.reason else None,
+        reason=change.reason.strip() if (change.forced or change.late_entry) and change.reason else None,
         session_id=session_id,
     )
 
@@ -138,7 +161,7 @@ async def set_attendance(uow: UnitOfWork, actor: Principal, entry_id: uuid.UUID,
     entry = (await queries.lock_roster_entries(db, session.id, [entry_id])).get(entry_id)
     if entry is None:  # taken off the roster while this request waited for the session lock
         raise missing
-    change = _decide(actor, session, entry.status, mark)
+    change = _decide(actor, session, entry.status, mark, late=await past_deadline(uow, session))
     _apply(uow, change, entry, _stay(session, mark, uow.clock.now()))
     await handle(
         uow,
@@ -166,6 +189,7 @@ async def set_attendance_batch(
     db = uow.db
     session = visible_or_not_found(actor, await queries.session(db, session_id, lock=Lock.WRITE), "GroupSession")
     entries = await queries.lock_roster_entries(db, session.id, list(marks))
+    late = await past_deadline(uow, session)
     changes = []
     for entry_id, mark in marks.items():
         entry = entries.get(entry_id)
@@ -176,7 +200,7 @@ async def set_attendance_batch(
                 raise NotFound("No RosterEntry with that id")
             raise BadInput(f"{label} is not on this session's roster")
         changes.append(
-            (_decide(actor, session, entry.status, mark, label), entry, _stay(session, mark, uow.clock.now()))
+            (_decide(actor, session, entry.status, mark, label, late), entry, _stay(session, mark, uow.clock.now()))
         )
     for change, entry, stay in changes:
         _apply(uow, change, entry, stay)
@@ -204,7 +228,7 @@ async def set_supervisor_attendance(
     if staff_id not in {staff for staff, _status in supervisors}:
         raise BadInput("staffId is not a supervisor of this session (no SUPERVISING assignment to a rostered patient)")
     row = await queries.lock_supervisor_attendance(db, session.id, staff_id, now=uow.clock.now())
-    change = _decide(actor, session, row.status, mark)
+    change = _decide(actor, session, row.status, mark, late=await past_deadline(uow, session))
     row.status = change.new
     row.updated_at = uow.clock.now()
     # The audit entity is the (session, staff) pair the API names; entity_id keeps the staff id.

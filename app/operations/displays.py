@@ -264,11 +264,29 @@ async def set_display_name_format(
     return facility
 
 
+async def set_display_mode(
+    uow: UnitOfWork, actor: Principal, display_id: uuid.UUID, mode: rules.DisplayMode
+) -> models.RoomDisplay:
+    """What a display shows: STAFF, or PATIENT_FACING for a screen patients can see. It shows its room
+    again in the new mode at once."""
+    display = await uow.db.get(models.RoomDisplay, display_id, with_for_update=True)
+    if display is None or display.paired_at is None:
+        raise NotFound("No RoomDisplay with that id")
+    visible_or_not_found(actor, display, "RoomDisplay")
+    before = {"mode": display.mode}
+    display.mode = rules.DisplayMode(mode).value
+    uow.audit("display.mode", "RoomDisplay", display.id, before=before, after={"mode": display.mode})
+    await stage_schedule_change(uow, display.facility_id)
+    return display
+
+
 @dataclass(frozen=True)
 class Room:
     facility: models.Facility
     location: str
     label: str | None
+    mode: rules.DisplayMode = rules.DisplayMode.STAFF
+    display_id: uuid.UUID | None = None  # a display's own room; None when staff preview one
 
 
 @dataclass(frozen=True)
@@ -279,23 +297,51 @@ class RoomView:
     today: date
     next_session_date: date | None  # when there is nothing more today: the room's next session's date
 
+    @property
+    def shown(self) -> tuple:
+        """What the wall shows of the room: when this changes, the display gets a new SNAPSHOT (its
+        next boundary is not shown; the shown session's own changes come on its channel)."""
+        facility = self.room.facility
+        return (
+            self.session_id,
+            self.today,
+            self.next_session_date,
+            facility.name,
+            facility.timezone,
+            facility.display_name_format,
+            self.room.location,
+            self.room.label,
+            self.room.mode,
+        )
 
-async def room_of(db, actor: Principal, facility_id: uuid.UUID | None, location: str | None) -> Room:
-    """The room a caller watches: a display's own; staff name a facility of theirs and a location."""
+
+async def room_of(
+    db, actor: Principal, facility_id: uuid.UUID | None, location: str | None, mode: rules.DisplayMode | None = None
+) -> Room:
+    """The room a caller watches: a display's own, in its mode; staff name a facility of theirs and a
+    location, and preview it in either mode (STAFF unless asked)."""
     if actor.is_display:
-        if facility_id is not None or location is not None:
-            raise BadInput("A display shows its own room: leave facilityId and location out")
+        if facility_id is not None or location is not None or mode is not None:
+            raise BadInput("A display shows its own room in its own mode: leave facilityId, location and mode out")
         display = await live_display(db, actor)
-        return Room(await db.get(models.Facility, display.facility_id), display.location, display.label)
+        return _display_room(await db.get(models.Facility, display.facility_id), display)
     if facility_id is None or location is None:
         raise BadInput("Give facilityId and location (the groups' location) of the room to show")
     facility = visible_or_not_found(actor, await db.get(models.Facility, facility_id), "Facility")
-    return Room(facility, require_text("location", location), None)
+    return Room(facility, require_text("location", location), None, mode or rules.DisplayMode.STAFF)
+
+
+def _display_room(facility: models.Facility, display: models.RoomDisplay) -> Room:
+    return Room(facility, display.location, display.label, rules.DisplayMode(display.mode), display.id)
 
 
 async def reread_room(db, room: Room) -> Room:
-    """The room with its facility as it is now (its time zone and name format may have changed)."""
-    return Room(await db.get(models.Facility, room.facility.id), room.location, room.label)
+    """The room as it is now: its facility (time zone, name format) and its display's mode may have changed."""
+    facility = await db.get(models.Facility, room.facility.id)
+    if room.display_id is None:
+        return Room(facility, room.location, room.label, room.mode)
+    display = await db.get(models.RoomDisplay, room.display_id)
+    return _display_room(facility, display) if display is not None else room
 
 
 async def room_view(db, room: Room, now: datetime) -> RoomView:

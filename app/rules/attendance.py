@@ -112,11 +112,18 @@ class AttendanceChange:
     force: bool = False
     may_force: bool = False
     reason: str | None = None
+    past_deadline: bool = False  # the session was billed and its finalization deadline has passed
+
+    @property
+    def late_entry(self) -> bool:
+        """A first mark of a row still SCHEDULED after the finalization deadline: entered late, not a
+        correction. It needs a reason (audited), never force; billing takes it as a correction."""
+        return self.past_deadline and self.current == SCHEDULED and not self.session_cancelled
 
     @property
     def forced(self) -> bool:
         """A change that goes through only because the caller forced a locked session."""
-        return self.session_locked and self.force
+        return self.session_locked and self.force and not self.late_entry
 
 
 @dataclass(frozen=True)
@@ -126,11 +133,20 @@ class Refusal:
 
 
 def attendance_change_refusal(change: AttendanceChange) -> Refusal | None:
-    """Why the change may not happen, or None. Checked in this order: a cancelled session, a locked
-    one (force, scope, reason), a stale `expectedStatus` (two tablets), then the transition table."""
+    """Why the change may not happen, or None. Checked in this order: a cancelled session, a late
+    entry (reason) or a locked session (force, scope, reason), a stale `expectedStatus` (two
+    tablets), then the transition table."""
     if change.session_cancelled:
         return Refusal(ErrorCode.ILLEGAL_TRANSITION, "The session is cancelled; its attendance cannot change")
-    if change.session_locked:
+    if change.late_entry:
+        if not (change.reason or "").strip():
+            return Refusal(
+                ErrorCode.BAD_USER_INPUT,
+                "reason is required for a late entry (a first mark after the session's finalization deadline)",
+            )
+        if len(change.reason) > MAX_REASON_LENGTH:
+            return Refusal(ErrorCode.BAD_USER_INPUT, f"reason must be at most {MAX_REASON_LENGTH} characters")
+    elif change.session_locked:
         if not change.force:
             return Refusal(ErrorCode.LOCKED, "The session is locked by billing; pass force with a reason to correct it")
         if not change.may_force:

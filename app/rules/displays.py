@@ -27,6 +27,11 @@ class NameFormat(StrEnum):
     INITIALS = "INITIALS"
 
 
+class DisplayMode(StrEnum):
+    STAFF = "STAFF"  # the session, every member's status, the billing panel
+    PATIENT_FACING = "PATIENT_FACING"  # for screens patients see: no billing panel, no member's status
+
+
 class PairingState(StrEnum):
     PENDING = "PENDING"
     EXPIRED = "EXPIRED"
@@ -70,19 +75,21 @@ def guess_decision(
 
 
 def display_name(full_name: str, name_format: NameFormat) -> str:
-    """A patient as a wall shows them: "Ana R." by default, "A. R." with initials. Never more."""
-    parts = [part for part in full_name.replace(",", " ").split() if part]
-    if not parts:
+    """A patient as a wall shows them: "Ana R." by default, "A. R." with initials. Never more: a name
+    stored as "Reyes, Ana" reads "Ana R." too, and a surname alone only as its initial."""
+    surname, comma, given = full_name.partition(",")
+    if comma:
+        first = next(iter(given.split()), "")
+        last = next(iter(surname.split()), "")
+    else:
+        parts = full_name.split()
+        first = parts[0] if parts else ""
+        last = parts[-1] if len(parts) > 1 else ""
+    if not first and not last:
         return "?"
-    if name_format == NameFormat.INITIALS:
-        return (
-            " ".join(f"{part[0].upper()}." for part in (parts[0], parts[-1]) if part)
-            if len(parts) > 1
-            else f"{parts[0][0].upper()}."
-        )
-    if len(parts) == 1:
-        return parts[0]
-    return f"{parts[0]} {parts[-1][0].upper()}."
+    if name_format == NameFormat.INITIALS or not first:
+        return " ".join(f"{part[0].upper()}." for part in (first, last) if part)
+    return f"{first} {last[0].upper()}." if last else first
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,13 @@ DisplayNameFormat = strawberry.enum(
     name="DisplayNameFormat",
     description="How a facility's room displays show a patient: first name and last initial (the default), or initials.",
 )
+DisplayMode = strawberry.enum(
+    displays.DisplayMode,
+    description=(
+        "What a room display shows: STAFF (the session, each member's status, billing) or PATIENT_FACING "
+        "(for screens patients can see: names and the session, no billing panel, no member's status)."
+    ),
+)
 NoteStatus = strawberry.enum(
     notes.NoteStatus, description="DRAFT → SIGNED by its author → CO_SIGNED by a supervisor where required"
 )

@@ -120,6 +120,18 @@ def change(**overrides) -> AttendanceChange:
         (change(session_locked=True, force=True, may_force=True, reason="r", expected="LATE"), "CONFLICT"),
         # force on an unlocked session is an ordinary change
         (change(force=True), None),
+        # after the finalization deadline a row's first mark is a late entry: a reason, never force
+        (change(past_deadline=True, reason="Paper sign-in sheet found"), None),
+        (change(past_deadline=True, session_locked=True, reason="Paper sign-in sheet found"), None),
+        (change(past_deadline=True, session_locked=True), "BAD_USER_INPUT"),
+        (change(past_deadline=True, reason="  "), "BAD_USER_INPUT"),
+        (change(past_deadline=True, session_locked=True, reason="x" * 1001), "BAD_USER_INPUT"),
+        (change(past_deadline=True, session_locked=True, reason="r", new="SCHEDULED"), "ILLEGAL_TRANSITION"),
+        (change(past_deadline=True, session_locked=True, reason="r", expected="ABSENT"), "CONFLICT"),
+        (change(past_deadline=True, session_cancelled=True, reason="r"), "ILLEGAL_TRANSITION"),
+        # a row marked before is corrected, not entered late: a locked session still needs force
+        (change(past_deadline=True, session_locked=True, current="ABSENT", reason="r"), "LOCKED"),
+        (change(past_deadline=True, current="ABSENT"), None),
     ],
 )
 def test_attendance_change_refusal(requested, code):
@@ -133,10 +145,26 @@ def test_attendance_change_refusal(requested, code):
         (change(), False),
         (change(force=True), False),
         (change(session_locked=True, force=True, may_force=True, reason="r"), True),
+        (change(session_locked=True, force=True, may_force=True, reason="r", past_deadline=True), False),
     ],
 )
 def test_a_change_is_forced_only_on_a_locked_session(requested, forced):
     assert requested.forced is forced
+
+
+@pytest.mark.parametrize(
+    "requested, late",
+    [
+        (change(past_deadline=True), True),
+        (change(past_deadline=True, session_locked=True), True),
+        (change(), False),
+        (change(session_locked=True), False),
+        (change(past_deadline=True, current="LATE", new="ABSENT"), False),
+        (change(past_deadline=True, session_cancelled=True), False),
+    ],
+)
+def test_a_late_entry_is_a_first_mark_after_the_finalization_deadline(requested, late):
+    assert requested.late_entry is late
 
 
 def test_illegal_transition_message_names_the_allowed_statuses():

@@ -104,7 +104,13 @@ def test_guess_limits_are_what_the_issue_asks():
         ("Ana Reyes", NameFormat.FIRST_NAME_LAST_INITIAL, "Ana R."),
         ("Ana María Reyes Soto", NameFormat.FIRST_NAME_LAST_INITIAL, "Ana S."),
         ("  Ana   reyes ", NameFormat.FIRST_NAME_LAST_INITIAL, "Ana R."),
-        ("Reyes, Ana", NameFormat.FIRST_NAME_LAST_INITIAL, "Reyes A."),  # the name as stored: first word first
+        ("Reyes, Ana", NameFormat.FIRST_NAME_LAST_INITIAL, "Ana R."),  # "Last, First": never the surname
+        ("Reyes Soto, Ana María", NameFormat.FIRST_NAME_LAST_INITIAL, "Ana R."),
+        ("  reyes ,  ana ", NameFormat.FIRST_NAME_LAST_INITIAL, "ana R."),
+        ("Reyes, Ana", NameFormat.INITIALS, "A. R."),
+        ("Reyes,", NameFormat.FIRST_NAME_LAST_INITIAL, "R."),  # a surname alone: its initial only
+        (", Ana", NameFormat.FIRST_NAME_LAST_INITIAL, "Ana"),
+        (",", NameFormat.FIRST_NAME_LAST_INITIAL, "?"),
         ("Cher", NameFormat.FIRST_NAME_LAST_INITIAL, "Cher"),
         ("Ana Reyes", NameFormat.INITIALS, "A. R."),
         ("ana maría reyes", NameFormat.INITIALS, "A. R."),

@@ -497,6 +497,10 @@ CALLS: dict[str, Call] = {
         ),
         lambda w: {"code": w.pairing_code, "f": w.facility, "l": "Group Room 2", "label": "Room 2 wall"},
     ),
+    "setDisplayMode": Call(
+        _mutation("setDisplayMode", "id: $id, mode: $mode", "$id: ID!, $mode: DisplayMode!"),
+        lambda w: {"id": w.display, "mode": "PATIENT_FACING"},
+    ),
     "revokeDisplay": Call(_mutation("revokeDisplay", "id: $id", "$id: ID!"), lambda w: {"id": w.display}),
     "rotateDisplayCredential": Call(
         "mutation Rotate { rotateDisplayCredential { __typename } }", lambda w: {}, device=True

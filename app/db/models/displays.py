@@ -28,6 +28,8 @@ class RoomDisplay(Base):
     facility_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("facilities.id"))
     location: Mapped[str | None] = mapped_column(String(200))
     label: Mapped[str | None] = mapped_column(String(200))
+    # What it shows (app.rules.displays.DisplayMode): STAFF, or PATIENT_FACING for screens patients see.
+    mode: Mapped[str] = mapped_column(String(16), default="STAFF", server_default="STAFF")
     paired_by: Mapped[str | None] = mapped_column(String(200))
     paired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The device credential: a token names its generation; rotating bumps it, older ones stop working.

@@ -98,6 +98,8 @@ async def schedule_sessions(uow: UnitOfWork, events: Sequence[tuple[Payload, dat
             after={**session_snapshot(models.GroupSession(**v)), "patientIds": [str(p) for p in patients]},
             session_id=session_id,
         )
+    for facility_id in {v["facility_id"] for v in fresh}:
+        await stage_schedule_change(uow, facility_id)  # its displays look again (once per transaction)
 
 
 async def move_session(uow: UnitOfWork, payload: Payload, now: datetime) -> None:

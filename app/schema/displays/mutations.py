@@ -12,7 +12,7 @@ from app.operations import displays as ops
 from app.rules.scopes import Scope
 from app.schema.context import Info
 from app.schema.displays.types import DisplayCredential, RoomDisplay
-from app.schema.enums import DisplayNameFormat
+from app.schema.enums import DisplayMode, DisplayNameFormat
 from app.schema.permissions import scoped
 
 FacilityType = Annotated["Facility", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
@@ -47,6 +47,18 @@ class DisplaysMutation:
     async def revoke_display(self, info: Info, id: strawberry.ID) -> RoomDisplay:
         return await ops.revoke_display(
             await info.context.transaction(), info.context.principal, decode_id(id, "RoomDisplay")
+        )
+
+    @strawberry.mutation(
+        **scoped(Scope.REFERENCE_WRITE),
+        description=(
+            "What a display shows: STAFF, or PATIENT_FACING for a screen patients can see (no billing panel, no "
+            "member's status). The display shows its room in the new mode at once."
+        ),
+    )
+    async def set_display_mode(self, info: Info, id: strawberry.ID, mode: DisplayMode) -> RoomDisplay:
+        return await ops.set_display_mode(
+            await info.context.transaction(), info.context.principal, decode_id(id, "RoomDisplay"), mode
         )
 
     @strawberry.mutation(

@@ -1,13 +1,25 @@
 """What a wall may show. A display's credential, and any operation that reads `roomDisplay`, may ask
-only for these fields: no MRN, date of birth, payer member id, full name or audit trail, whatever the
-document's shape (fragments and aliases included). Anything else answers FORBIDDEN before execution."""
+only for these fields: no MRN, date of birth, payer member id, full name, note text or audit trail,
+whatever the document's shape (fragments and aliases included). Anything else answers FORBIDDEN
+before execution. A patient-facing display shows less again: no billing and no member's status
+(STAFF_ONLY), refused while its room is shown in that mode."""
 
 from __future__ import annotations
 
-from graphql import DocumentNode, FieldNode, GraphQLSchema, TypeInfo, TypeInfoVisitor, Visitor, visit
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    TypeInfo,
+    TypeInfoVisitor,
+    Visitor,
+    visit,
+)
 from strawberry.extensions import SchemaExtension
 
 from app.errors import Forbidden
+from app.rules.displays import DisplayMode
 
 WALL_FIELDS: dict[str, frozenset[str]] = {
     name: frozenset(fields.split())
@@ -17,11 +29,11 @@ WALL_FIELDS: dict[str, frozenset[str]] = {
         "DisplayCredential": "credential expiresAt display",
         "RoomDisplay": "id label location",
         "RoomDisplayUpdate": "kind sequence at room session billingPreview changedParticipantIds",
-        "DisplayRoom": "location label facilityName timezone today nextSessionDate",
+        "DisplayRoom": "location label mode facilityName timezone today nextSessionDate",
         "GroupSession": "id title groupType startsAt endsAt status sessionDate startTime endTime cancelledAt facilitator supervisors roster attendance",
         "Staff": "id name",
         "SupervisorAttendance": "id status staff",
-        "RosterEntry": "id status displayName billable",
+        "RosterEntry": "id status noteStatus displayName billable",
         "AttendanceSummary": "scheduled attended late absent total terminal",
         "BillingPreview": "billableCount state band presentSupervisors maxParticipantsPerSupervisor issues readyToBill",
         "GroupSizeBand": "minSize maxSize procedureCode modifiers",
@@ -29,6 +41,18 @@ WALL_FIELDS: dict[str, frozenset[str]] = {
     }.items()
 }
 ROOM_DISPLAY = "roomDisplay"
+
+# What a patient-facing display may not ask for: the billing panel and each member's status.
+STAFF_ONLY = frozenset(
+    {
+        ("RoomDisplayUpdate", "billingPreview"),
+        ("RoomDisplayUpdate", "changedParticipantIds"),
+        ("RosterEntry", "status"),
+        ("RosterEntry", "noteStatus"),
+        ("RosterEntry", "billable"),
+    }
+)
+PATIENT_FACING = "A patient-facing display shows no billing and no member's status"
 
 
 class _FieldsAsked(Visitor):
@@ -49,6 +73,19 @@ def fields_asked(schema: GraphQLSchema, document: DocumentNode) -> set[tuple[str
     collector = _FieldsAsked(type_info)
     visit(document, TypeInfoVisitor(type_info, collector))
     return collector.asked
+
+
+def operation_fields(info: GraphQLResolveInfo) -> set[tuple[str, str]]:
+    """fields_asked for the operation a resolver runs in."""
+    document = DocumentNode(definitions=(info.operation, *info.fragments.values()))
+    return fields_asked(info.schema, document)
+
+
+def check_mode(mode: DisplayMode, asked: set[tuple[str, str]]) -> None:
+    """FORBIDDEN when a room shown in `mode` would show a field the mode leaves out."""
+    refused = sorted(f"{t}.{f}" for t, f in asked & STAFF_ONLY) if mode == DisplayMode.PATIENT_FACING else []
+    if refused:
+        raise Forbidden(f"{PATIENT_FACING}: leave out {', '.join(refused)}")
 
 
 def off_the_wall(asked: set[tuple[str, str]]) -> list[str]:

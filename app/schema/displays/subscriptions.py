@@ -8,6 +8,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -16,11 +17,14 @@ from app.ids import decode_id
 from app.live.envelopes import DisplayChange, ScheduleChange, SessionEnvelope
 from app.live.publish import display_channel, schedule_channel, session_channel
 from app.operations import displays as ops
+from app.rules.displays import DisplayMode as DisplayModeValue
 from app.rules.scopes import Scope
 from app.rules.updates import UNSEQUENCED, SessionUpdateKind
 from app.schema.batching import Loaders
 from app.schema.context import Info
+from app.schema.displays.privacy import check_mode, operation_fields
 from app.schema.displays.types import RoomDisplayUpdate, RoomEnvelope
+from app.schema.enums import DisplayMode
 from app.schema.live.subscriptions import fresh_loaders
 from app.schema.permissions import scoped
 
@@ -59,13 +63,14 @@ def _seconds_until(moment: datetime, now: datetime) -> float:
 
 
 async def watch_room(
-    info: Info, facility_id: uuid.UUID | None, location: str | None
+    info: Info, facility_id: uuid.UUID | None, location: str | None, mode: DisplayModeValue | None = None
 ) -> AsyncGenerator[RoomEnvelope, None]:
     ctx = info.context
     services = ctx.services
     principal = ctx.principal
+    asked = operation_fields(info._raw_info)  # noqa: SLF001 - see tests/test_strawberry_hooks.py
     async with services.sessionmaker() as db:
-        room = await ops.room_of(db, principal, facility_id, location)
+        room = await ops.room_of(db, principal, facility_id, location, mode)
     async with contextlib.AsyncExitStack() as stack:
         sources = {"schedule": await stack.enter_async_context(services.hub.watch(schedule_channel(room.facility.id)))}
         if principal.is_display:
@@ -79,8 +84,9 @@ async def watch_room(
         while True:
             # The watch reads the clock itself: it decides when the next message is, before that
             # message's moment (info.context.now(), for the fields it resolves) begins.
-            async with services.sessionmaker() as db:
-                view = await ops.room_view(db, await ops.reread_room(db, room), services.clock.now())
+            view = await _look(services, room)
+            room = view.room
+            check_mode(room.mode, asked)  # a display switched to patient-facing ends a staff selection
             if view.session_id is None:
                 ctx.loaders = Loaders(services.sessionmaker)
                 yield RoomEnvelope(
@@ -95,9 +101,17 @@ async def watch_room(
                 try:
                     while True:
                         item = await waiting.wait(_seconds_until(view.changes_at, services.clock.now()))
-                        if item is None or not _still_shown(item, principal):
-                            paused = item is not None and item[1].kind == "PAUSED"
-                            break
+                        if item is None:
+                            break  # a boundary: look again, and show what the room holds now
+                        if _still_shown(item, principal):
+                            continue
+                        if item[1].kind != "PAUSED" and not paused:
+                            fresh = await _look(services, room)
+                            if fresh.shown == view.shown:
+                                view = fresh  # another room's or another day's change: nothing to show
+                                continue
+                        paused = item[1].kind == "PAUSED"
+                        break
                 finally:
                     waiting.close()
                 continue
@@ -118,7 +132,11 @@ async def watch_room(
                         if source != "session":
                             if _still_shown(item, principal) or envelope.kind == "PAUSED":
                                 continue  # the session's own channel says PAUSED to the page
-                            break  # added, moved, cancelled, or after an outage: look again
+                            fresh = await _look(services, room)
+                            if fresh.shown == view.shown:
+                                view = fresh  # its boundary may have moved; the session's changes come on its channel
+                                continue
+                            break  # added, moved, cancelled, or settings changed: show the room again
                         assert isinstance(envelope, SessionEnvelope)
                         if envelope.kind not in UNSEQUENCED and envelope.sequence <= last:
                             continue
@@ -127,6 +145,12 @@ async def watch_room(
                         yield _room_envelope(envelope, view)
                 finally:
                     waiting.close()
+
+
+async def _look(services, room: ops.Room) -> ops.RoomView:
+    """The room's view now, its facility and display re-read."""
+    async with services.sessionmaker() as db:
+        return await ops.room_view(db, await ops.reread_room(db, room), services.clock.now())
 
 
 def _still_shown(item: tuple[str, object], principal) -> bool:
@@ -162,10 +186,22 @@ class DisplaysSubscription:
         ),
     )
     async def room_display(
-        self, info: Info, facility_id: strawberry.ID | None = None, location: str | None = None
+        self,
+        info: Info,
+        facility_id: strawberry.ID | None = None,
+        location: str | None = None,
+        mode: Annotated[
+            DisplayMode | None,
+            strawberry.argument(description="Staff previewing a room: show it as this mode does (STAFF if left out)."),
+        ] = None,
     ) -> AsyncGenerator[RoomDisplayUpdate, None]:
         async with contextlib.aclosing(
-            watch_room(info, decode_id(facility_id, "Facility") if facility_id else None, location)
+            watch_room(
+                info,
+                decode_id(facility_id, "Facility") if facility_id else None,
+                location,
+                DisplayModeValue(mode.value) if mode is not None else None,
+            )
         ) as updates:
             async for update in updates:
                 yield update

@@ -13,7 +13,7 @@ from app.operations.displays import RoomView
 from app.rules.billing import Preview
 from app.rules.updates import SessionUpdateKind as SessionUpdateKindValue
 from app.schema.context import Info
-from app.schema.enums import SessionUpdateKind
+from app.schema.enums import DisplayMode, SessionUpdateKind
 from app.schema.loaders import reference
 from app.schema.node import global_id
 
@@ -27,6 +27,7 @@ class RoomDisplay:
     id: strawberry.ID = global_id("RoomDisplay")
     location: str
     label: str
+    mode: DisplayMode = strawberry.field(description="STAFF, or PATIENT_FACING for a screen patients can see.")
     paired_by: str = strawberry.field(description="The subject of the token that paired it.")
     paired_at: datetime
     credential_issued_at: datetime | None = strawberry.field(
@@ -68,6 +69,10 @@ class DisplayRoom:
     @strawberry.field(description="The display's label (null when staff preview a room).")
     def label(view: strawberry.Parent[RoomView]) -> str | None:
         return view.room.label
+
+    @strawberry.field(description="STAFF, or PATIENT_FACING: then no billing and no member's status may be asked for.")
+    def mode(view: strawberry.Parent[RoomView]) -> DisplayMode:
+        return view.room.mode
 
     @strawberry.field
     def facility_name(view: strawberry.Parent[RoomView]) -> str:

@@ -18,6 +18,11 @@ from app.schema.inputs import plain
 from app.schema.permissions import scoped
 from app.schema.sessions.types import GroupSession, RosterEntry, SupervisorAttendance
 
+REASON = (
+    "Required with force (a correction of a locked session), and for a late entry: a row's first mark after "
+    "the session's finalization deadline, which needs no force and is billed as a correction. Audited."
+)
+
 
 @strawberry.input(description="One roster row to mark in setAttendanceBatch.")
 class AttendanceEntryInput:
@@ -78,7 +83,7 @@ class SessionsMutation:
         status: AttendanceStatus,
         expected_status: AttendanceStatus | None = None,
         force: bool | None = False,
-        reason: str | None = None,
+        reason: Annotated[str | None, strawberry.argument(description=REASON)] = None,
         arrived_at: Annotated[
             datetime | None,
             strawberry.argument(description="Defaults: the session's start for ATTENDED, the time marked for LATE."),
@@ -104,7 +109,7 @@ class SessionsMutation:
         status: AttendanceStatus,
         expected_status: AttendanceStatus | None = None,
         force: bool | None = False,
-        reason: str | None = None,
+        reason: Annotated[str | None, strawberry.argument(description=REASON)] = None,
     ) -> SupervisorAttendance:
         return await attendance_ops.set_supervisor_attendance(
             await info.context.transaction(),
@@ -124,7 +129,7 @@ class SessionsMutation:
         session_id: strawberry.ID,
         entries: list[AttendanceEntryInput],
         force: bool | None = False,
-        reason: str | None = None,
+        reason: Annotated[str | None, strawberry.argument(description=REASON)] = None,
     ) -> list[RosterEntry]:
         marks = {
             decode_id(e.participant_id, "RosterEntry"): _mark(

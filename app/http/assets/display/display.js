@@ -9,24 +9,48 @@ const REVOKED = 4403; // the service revoked this display: pair again
 const UNAUTHORIZED = 4401; // the credential is bad, expired, or replaced by a newer one
 const REPLACED = "Display credential replaced";
 
-const ROOM_DISPLAY = `subscription RoomDisplay {
+const MODE_KEY = "groupSessions.display.mode";
+const PATIENT_FACING_REFUSAL = "A patient-facing display"; // the server's FORBIDDEN for a staff selection
+
+const ROOM = "room { label location mode facilityName timezone today nextSessionDate }";
+// Each mode asks for what it shows: a patient-facing screen has no billing panel and no member's status.
+const QUERIES = {
+  STAFF: `subscription RoomDisplay {
   roomDisplay {
     kind sequence at
-    room { label location facilityName timezone today nextSessionDate }
+    ${ROOM}
     session {
       id title status startTime endTime
       facilitator { name }
       supervisors { id status staff { name } }
-      roster { id status displayName }
+      roster { id status noteStatus displayName }
       attendance { scheduled attended late absent total }
     }
     billingPreview {
       billableCount readyToBill
       band { minSize maxSize procedureCode modifiers }
-      issues { code severity message accepted }
+      issues { code severity message accepted participantIds }
     }
   }
-}`;
+}`,
+  PATIENT_FACING: `subscription RoomDisplay {
+  roomDisplay {
+    kind sequence at
+    ${ROOM}
+    session {
+      id title status startTime endTime
+      facilitator { name }
+      supervisors { id staff { name } }
+      roster { id displayName }
+      attendance { total }
+    }
+  }
+}`,
+};
+
+function currentMode() {
+  return localStorage.getItem(MODE_KEY) === "PATIENT_FACING" ? "PATIENT_FACING" : "STAFF";
+}
 
 const ROTATE = "mutation RotateDisplayCredential { rotateDisplayCredential { credential expiresAt } }";
 
@@ -121,6 +145,7 @@ function watchOnce(credential) {
   return new Promise((resolve) => {
     let delivered = false;
     let finished = false;
+    const mode = currentMode();
     const client = createClient({
       url: wsUrl(),
       lazy: true,
@@ -136,20 +161,29 @@ function watchOnce(credential) {
       resolve({ reason, delivered });
     };
     const unsubscribe = client.subscribe(
-      { query: ROOM_DISPLAY },
+      { query: QUERIES[mode] },
       {
         next(message) {
           if (message.errors?.length) {
             // The service ends a revoked or replaced credential's stream as well as closing its socket.
             const { message: text = "", extensions = {} } = message.errors[0];
-            if (extensions.code !== "UNAUTHENTICATED") finish("failed");
+            if (extensions.code === "FORBIDDEN" && text.startsWith(PATIENT_FACING_REFUSAL)) {
+              localStorage.setItem(MODE_KEY, "PATIENT_FACING"); // switched: subscribe for what this mode shows
+              finish("mode");
+            } else if (extensions.code !== "UNAUTHENTICATED") finish("failed");
             else if (text === "Display revoked") finish("revoked");
             else if (text.startsWith("Display credential replaced")) finish("replaced");
             else finish("unauthorized");
             return;
           }
           delivered = true;
-          render(message.data.roomDisplay);
+          const update = message.data.roomDisplay;
+          if (update.room.mode !== mode) {
+            localStorage.setItem(MODE_KEY, update.room.mode); // switched back to STAFF: ask for its fields
+            finish("mode");
+            return;
+          }
+          render(update);
           maybeRotate(credential);
         },
         error(error) {
@@ -181,6 +215,7 @@ async function watchForever() {
     if (delivered) failures = 0;
     if (reason === "revoked") {
       localStorage.removeItem(CREDENTIAL_KEY);
+      localStorage.removeItem(MODE_KEY);
       return;
     }
     if (reason === "unauthorized" && ++unauthorized >= 3) {
@@ -188,6 +223,7 @@ async function watchForever() {
       return;
     }
     if (reason !== "unauthorized") unauthorized = 0;
+    if (reason === "mode") continue; // the same connection's worth: no banner, no wait
     setState("reconnecting", "Reconnecting to the server…");
     if (reason === "replaced") continue; // the new credential is already stored
     await sleep(backoff(failures++));
@@ -268,6 +304,8 @@ function statusPill(value) {
   return el("span", { class: `status ${value}` }, STATUS_LABELS[value] ?? value);
 }
 
+const NOTE_LABELS = { DRAFT: "note drafted", SIGNED: "note signed", CO_SIGNED: "note co-signed" };
+
 function render(update) {
   status.messages += 1;
   status.lastKind = update.kind;
@@ -281,13 +319,16 @@ function render(update) {
   $("pairing").hidden = true;
   $("room").hidden = false;
   const room = update.room;
+  document.body.dataset.mode = room.mode;
   $("room-name").textContent = room.label ? `${room.label} · ${room.location}` : room.location;
   $("facility-name").textContent = room.facilityName;
   tick();
   const area = $("session-area");
   area.dataset.sessionId = update.session?.id ?? "";
   area.dataset.sequence = String(update.sequence);
-  area.replaceChildren(...(update.session ? sessionView(update.session, update.billingPreview) : emptyView(room)));
+  const staff = room.mode !== "PATIENT_FACING";
+  area.replaceChildren(...(update.session ? sessionView(update.session, staff ? update.billingPreview : undefined, staff) : emptyView(room)));
+  fitIssues();
 }
 
 function emptyView(room) {
@@ -297,7 +338,17 @@ function emptyView(room) {
   return [el("div", { class: "empty", id: "empty" }, el("h2", {}, "No more sessions today"), el("p", { id: "next-date" }, next))];
 }
 
-function sessionView(session, preview) {
+function rosterRow(row, staff) {
+  if (!staff) return el("li", { "data-id": row.id }, el("span", { class: "name" }, row.displayName));
+  const note = NOTE_LABELS[row.noteStatus];
+  return el(
+    "li", { "data-id": row.id, "data-status": row.status },
+    el("span", { class: "name" }, row.displayName, note ? el("small", { class: "note" }, note) : null),
+    statusPill(row.status),
+  );
+}
+
+function sessionView(session, preview, staff) {
   const counts = session.attendance;
   const header = el(
     "div", { class: "title-row" },
@@ -306,46 +357,72 @@ function sessionView(session, preview) {
     el("span", { class: `badge ${session.status}`, id: "session-status" }, SESSION_LABELS[session.status] ?? session.status),
   );
   const facilitator = el("p", { class: "facilitator", id: "facilitator" }, `Facilitator: ${session.facilitator?.name ?? "—"}`);
-  const roster = el(
-    "ul", { class: "roster", id: "roster" },
-    ...session.roster.map((row) => el("li", { "data-id": row.id, "data-status": row.status }, el("span", { class: "name" }, row.displayName), statusPill(row.status))),
-  );
+  const roster = el("ul", { class: "roster", id: "roster" }, ...session.roster.map((row) => rosterRow(row, staff)));
   const supervisors = el(
     "ul", { class: "supervisors", id: "supervisors" },
     ...(session.supervisors.length
-      ? session.supervisors.map((s) => el("li", { "data-status": s.status }, el("span", {}, s.staff.name), statusPill(s.status)))
+      ? session.supervisors.map((s) => el("li", staff ? { "data-status": s.status } : {}, el("span", {}, s.staff.name), staff ? statusPill(s.status) : null))
       : [el("li", {}, el("span", { class: "muted" }, "No supervisor required"))]),
   );
-  const countBox = (id, value, label) => el("div", { id }, el("b", {}, String(value)), el("span", {}, label));
-  const attendance = el(
-    "div", { class: "counts", id: "counts" },
-    countBox("count-attended", counts.attended, "present"),
-    countBox("count-late", counts.late, "late"),
-    countBox("count-absent", counts.absent, "absent"),
-    countBox("count-scheduled", counts.scheduled, "not marked"),
-  );
+  const side = [el("section", { class: "panel", id: "supervisors-card" }, el("h2", {}, "Supervisors"), supervisors)];
+  if (staff) {
+    const countBox = (id, value, label) => el("div", { id }, el("b", {}, String(value)), el("span", {}, label));
+    side.push(
+      el(
+        "section", { class: "panel" }, el("h2", {}, "Attendance"),
+        el(
+          "div", { class: "counts", id: "counts" },
+          countBox("count-attended", counts.attended, "present"),
+          countBox("count-late", counts.late, "late"),
+          countBox("count-absent", counts.absent, "absent"),
+          countBox("count-scheduled", counts.scheduled, "not marked"),
+        ),
+      ),
+      billingView(preview, session.roster),
+    );
+  }
   return [
     header,
     facilitator,
     el(
       "div", { class: "columns" },
       el("section", { class: "panel" }, el("h2", {}, `Roster · ${counts.total}`), roster),
-      el(
-        "div", { class: "side" },
-        el("section", { class: "panel", id: "supervisors-card" }, el("h2", {}, "Supervisors"), supervisors),
-        el("section", { class: "panel" }, el("h2", {}, "Attendance"), attendance),
-        billingView(preview),
-      ),
+      el("div", { class: "side" }, ...side),
     ),
   ];
 }
 
-function billingView(preview) {
+// A repeated issue is one line naming its members: "3 notes unsigned: Ana R., Ben O., Cy L.".
+const GROUPED = {
+  NOTE_UNSIGNED: (count, message) => (message.includes("co-signature") ? `${count} notes await co-signature` : `${count} notes unsigned`),
+};
+const SEVERITY_ORDER = { BLOCKING: 0, WARNING: 1 };
+
+function issueLines(issues, roster) {
+  const names = new Map(roster.map((row) => [row.id, row.displayName]));
+  const place = new Map(roster.map((row, index) => [row.displayName, index]));
+  const groups = new Map();
+  for (const issue of issues.filter((i) => !i.accepted)) {
+    const key = `${issue.severity}|${issue.code}|${issue.message}`;
+    if (!groups.has(key)) groups.set(key, { ...issue, count: 0, members: [] });
+    const group = groups.get(key);
+    group.count += 1;
+    for (const id of issue.participantIds) if (names.has(id) && !group.members.includes(names.get(id))) group.members.push(names.get(id));
+  }
+  return [...groups.values()]
+    .sort((a, b) => (SEVERITY_ORDER[a.severity] ?? 2) - (SEVERITY_ORDER[b.severity] ?? 2))
+    .map((group) => {
+      group.members.sort((a, b) => place.get(a) - place.get(b)); // in roster order
+      const label = group.count > 1 ? (GROUPED[group.code] ?? ((n, m) => `${m} (${n}×)`))(group.count, group.message) : group.message;
+      return { ...group, text: group.members.length ? `${label}: ${group.members.join(", ")}` : label };
+    });
+}
+
+function billingView(preview, roster) {
   if (!preview) return el("section", { class: "panel billing", id: "billing" }, el("h2", {}, "Billing"), el("p", {}, "—"));
   const band = preview.band
     ? `${preview.band.procedureCode}${preview.band.modifiers.length ? "-" + preview.band.modifiers.join("-") : ""} (group of ${preview.band.minSize}–${preview.band.maxSize})`
     : "none";
-  const issues = preview.issues.filter((issue) => !issue.accepted);
   return el(
     "section", { class: "panel billing", id: "billing" },
     el("h2", {}, "Billing"),
@@ -353,10 +430,35 @@ function billingView(preview) {
     el("p", { id: "billable" }, `Billable: ${preview.billableCount} · Band: ${band}`),
     el(
       "ul", { class: "issues", id: "issues" },
-      ...issues.map((issue) => el("li", { class: issue.severity, "data-code": issue.code }, el("span", { class: "sev" }, issue.severity), issue.message)),
+      ...issueLines(preview.issues, roster).map((line) =>
+        el("li", { class: line.severity, "data-code": line.code, "data-count": String(line.count) }, el("span", { class: "sev" }, line.severity), line.text),
+      ),
     ),
+    el("p", { class: "more", id: "issues-more", hidden: "" }),
   );
 }
+
+function fitIssues() {
+  // Whole lines only: drop lines from the end (BLOCKING come first) until the panel holds what is
+  // left, and say how many issues are not shown.
+  const panel = $("billing");
+  const list = $("issues");
+  if (!panel || !list) return;
+  const more = $("issues-more");
+  const lines = [...list.children];
+  lines.forEach((line) => { line.hidden = false; });
+  more.hidden = true;
+  let hidden = 0;
+  const overflows = () => panel.scrollHeight > panel.clientHeight + 1;
+  for (let i = lines.length - 1; i >= 0 && overflows(); i -= 1) {
+    lines[i].hidden = true;
+    hidden += Number(lines[i].dataset.count);
+    more.textContent = `+${hidden} more`;
+    more.hidden = false;
+  }
+}
+
+window.addEventListener("resize", fitIssues);
 
 function tick() {
   if (!status.timezone) return;

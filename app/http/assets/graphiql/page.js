@@ -103,15 +103,41 @@
     },
   };
 
-  const root = ReactDOM.createRoot(document.getElementById("graphiql"));
-  root.render(
-    React.createElement(GraphiQL, {
-      fetcher: fetcher,
+  // GraphiQL asks for the schema once, with the headers it has then: before a token is in the
+  // Headers pane that fails ("Error fetching schema" in the Docs pane). It asks again whenever its
+  // fetcher changes, so a new fetcher is handed to it once the headers have changed and settled.
+  const HEADERS_SETTLE_MS = 500;
+
+  function Page() {
+    const [version, setVersion] = React.useState(0);
+    const pageFetcher = React.useMemo(() => (params, options) => fetcher(params, options), [version]);
+    const last = React.useRef(null);
+    const timer = React.useRef(null);
+    const onEditHeaders = React.useCallback((headers) => {
+      clearTimeout(timer.current);
+      timer.current = setTimeout(() => {
+        let parsed;
+        try {
+          parsed = JSON.stringify(JSON.parse(headers || "{}"));
+        } catch (error) {
+          return; // still being typed
+        }
+        if (parsed === last.current) return;
+        last.current = parsed;
+        setVersion((v) => v + 1);
+      }, HEADERS_SETTLE_MS);
+    }, []);
+    return React.createElement(GraphiQL, {
+      fetcher: pageFetcher,
       storage: storage,
       defaultQuery: DEFAULT_QUERY,
       defaultHeaders: '{"Authorization": "Bearer <token>"}',
       isHeadersEditorEnabled: true,
       defaultEditorToolsVisibility: "headers",
-    }),
-  );
+      onEditHeaders: onEditHeaders,
+    });
+  }
+
+  const root = ReactDOM.createRoot(document.getElementById("graphiql"));
+  root.render(React.createElement(Page));
 })();
