@@ -77,7 +77,7 @@ async def test_found_behind_the_closures_that_wrap_the_asgi_send():
     await send({"text": "a"})
     await send({"text": "b"})
     await asyncio.sleep(0)
-    assert buffered._transport.written == [b"ab"]  # noqa: SLF001 - the transport under the buffer
+    assert buffered._transport.written == [b"ab"]
 
 
 async def test_does_nothing_where_no_transport_is_found():
