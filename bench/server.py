@@ -56,6 +56,8 @@ def real_app():
             "shapes": live.shapes.count if live.shapes else 0,
             "watchers": live.hub.watcher_count,
             "encoded_payloads": request.app.state.graphql.payloads.encoded,
+            "read_cache_hits": cache.hits if (cache := request.app.state.graphql.read_cache) else 0,
+            "read_cache_misses": cache.misses if cache else 0,
         }
 
     application.router.routes.append(_metrics_route(extra))
