@@ -15,6 +15,9 @@ one patient. Everything else runs as usual.
 
 On a miss the versions are read first, on the request's read session, and the page after them:
 a write committed in between makes the numbers differ at the next request, never the reverse.
+The versions are read only for a request whose key was answered once without errors: the first
+request of a key executes as usual (a document refused by validation or its cost runs no statement);
+the second is kept; later ones are answered from the bytes.
 """
 
 from __future__ import annotations
@@ -77,6 +80,9 @@ class ReadCache:
         self._max_entries = max_entries
         self._max_bytes = max_bytes
         self._documents: dict[tuple[str, str | None], bool] = {}
+        # Keys answered once without errors: only those are checked against the read versions, so a
+        # request refused before execution (validation, cost) runs no statement at all.
+        self._answered: OrderedDict[tuple, None] = OrderedDict()
         self.hits = 0
         self.misses = 0
         self.stored = 0
@@ -118,6 +124,15 @@ class ReadCache:
                 del self._documents[next(iter(self._documents))]
             self._documents[(query, operation_name)] = known
         return known
+
+    def answered_before(self, key: tuple) -> bool:
+        return key in self._answered
+
+    def answered(self, key: tuple) -> None:
+        self._answered[key] = None
+        self._answered.move_to_end(key)
+        while len(self._answered) > 4 * self._max_entries:
+            self._answered.popitem(last=False)
 
     def get(self, key: tuple, versions: tuple[tuple[str, int], ...], now: datetime) -> Entry | None:
         entry = self._entries.get(key)

@@ -251,6 +251,9 @@ class GraphQLView(GraphQL):
         )
         if key is None:
             return None
+        if not self.read_cache.answered_before(key):
+            context.read_fill = key  # noted as answered once it succeeds (process_result)
+            return None
         principal = context.principal
         facilities = None if principal.all_facilities else principal.facility_uuids
         try:
@@ -303,8 +306,11 @@ class GraphQLView(GraphQL):
         state = request.scope.get("state") or {}
         context: Context | None = state.get("context")
         fill = getattr(context, "read_fill", None)
+        if isinstance(fill, tuple) and not result.errors and result.data is not None:
+            self.read_cache.answered(fill)
+            fill = None
         if (
-            fill is not None
+            isinstance(fill, Fill)
             and not result.errors
             and result.data is not None
             and not context.read_time_unbounded

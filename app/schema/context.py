@@ -50,7 +50,8 @@ class Context:
     read_until: datetime | None = field(default=None, init=False, repr=False)
     read_time_unbounded: bool = field(default=False, init=False, repr=False)
     read_not_cacheable: bool = field(default=False, init=False, repr=False)
-    read_fill: Any = field(default=None, init=False, repr=False)  # app.http.read_cache.Fill of a miss
+    # The read cache's key of a first answer (a tuple), or the Fill of a miss to keep (app/http/read_cache.py).
+    read_fill: Any = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # An HTTP request's loaders share one read session, closed by OperationScope when the
