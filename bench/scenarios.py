@@ -411,6 +411,7 @@ async def fan_out(opts: Options) -> Report:
                 if size == 1:
                     one_watcher_cpu = cpu_per_change  # the mutation and its build: what every size pays once
                 after = await app.metrics()
+                log(f"{size} watchers: {after.get('coalesced_sockets')} sockets with coalesced writes")
                 previews = (after["previews"] - before["previews"]) / changes
                 p99 = percentile(everything, 99)
                 goal = goals.get(size)

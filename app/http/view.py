@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncGenerator, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from cross_web import HTTPException
@@ -268,7 +267,9 @@ class GraphQLView(GraphQL):
             context.read_fill = Fill(key, versions, now)
             return None
         await context.loaders.close()
-        return CachedResult(data=None, errors=None, body=entry.body)
+        cached = CachedResult(data=None, errors=None)
+        cached.body = entry.body
+        return cached
 
     async def create_streaming_response(
         self,
@@ -348,9 +349,8 @@ class GraphQLView(GraphQL):
         return response
 
 
-@dataclass
 class CachedResult(ExecutionResult):
-    """A read answered from the read cache: its encoded bytes, with nothing executed."""
+    """A read answered from the read cache: its encoded bytes (`body`), with nothing executed."""
 
     body: Any = None
 
