@@ -49,6 +49,8 @@ class Settings:
     # GS_LIVE_BUILD_ONCE=1: a session change is read and executed once in the whole cluster, by the
     # process that committed it, and published built through the broadcaster (app.live.cluster).
     live_build_once: bool = True
+    # GS_READ_CACHE=0: no repeated read of the session pages is answered from kept bytes (app/http/read_cache.py).
+    read_cache: bool = True
     # Webhooks (app.events.webhooks): networks a webhook URL may resolve into although they are private,
     # loopback, link-local or multicast (CIDRs; none by default), each attempt's time-out, the retry
     # schedule's first delay (each next one four times longer, up to 960 times it) and its attempts.
@@ -73,6 +75,7 @@ class Settings:
             data_dir=data_dir,
             broadcast_url=os.environ.get("BROADCAST_URL", "memory://"),
             live_build_once=_env_flag("GS_LIVE_BUILD_ONCE", default=True),
+            read_cache=_env_flag("GS_READ_CACHE", default=True),
             jwt_secret=os.environ.get("GS_JWT_SECRET") or _dev_secret(data_dir),
             billing_sweep_seconds=float(os.environ.get("GS_BILLING_SWEEP_SECONDS", "30")),
             allowed_origins=origins,

@@ -3,6 +3,7 @@
     python -m bench                       # all seven, full length (about 8-11 minutes on 2 cores)
     python -m bench --quick               # all seven, shorter runs and smaller sizes (about 3-4 minutes)
     python -m bench --only write,read     # some of them
+    python -m bench --update-pictures     # also redraw the tracked bench/img/*.svg (else .data/bench/img/)
     python -m bench --database-url postgresql://user@host:5432/postgres
 
 The database server is --database-url, else BENCH_DATABASE_URL, else the system PostgreSQL at
@@ -73,6 +74,11 @@ async def main() -> int:
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server to create the bench database on")
     parser.add_argument("--pool-size", type=int, default=5, help="GS_DB_POOL_SIZE of each server process (default 5)")
     parser.add_argument("--json", default=str(ROOT / ".data" / "bench" / "last-run.json"))
+    parser.add_argument(
+        "--update-pictures",
+        action="store_true",
+        help="draw the pictures into the tracked bench/img/ (by default they go to .data/bench/img/)",
+    )
     args = parser.parse_args()
     names = [n.strip() for n in args.only.split(",") if n.strip()] or list(SCENARIOS)
     unknown = [n for n in names if n not in SCENARIOS]
@@ -91,7 +97,9 @@ async def main() -> int:
         print(
             f"# {info['date']}  {info['nproc']} cores, {info['cpu']}, Python {info['python']}, {pg_version}", flush=True
         )
-        opts = Options(database_url=url, quick=args.quick, pool_size=args.pool_size)
+        opts = Options(
+            database_url=url, quick=args.quick, pool_size=args.pool_size, update_pictures=args.update_pictures
+        )
         for name in names:
             print(f"-- {name} ...", flush=True)
             t0 = time.perf_counter()
@@ -105,8 +113,12 @@ async def main() -> int:
             reports.append(report)
             print(table([report]), flush=True)
     info["seconds"] = round(time.perf_counter() - started, 1)
+    info["load_average_at_end"] = os.getloadavg()
     print()
-    print(f"# {info['date']}  {info['command']}  ({info['seconds']} s, load average at start {info['load_average']})")
+    print(
+        f"# {info['date']}  {info['command']}  ({info['seconds']} s, load average at start "
+        f"{'/'.join(f'{x:.1f}' for x in info['load_average'])}, at end {'/'.join(f'{x:.1f}' for x in info['load_average_at_end'])})"
+    )
     print(table(reports))
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     with open(args.json, "w") as out:

@@ -118,6 +118,11 @@ class Server:
     def pid(self) -> int:
         return self.process.pid
 
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time of the server process and every process under it (the workers
+        of `serve --workers N`), from /proc/<pid>/stat: what noise from other work moves least."""
+        return sum(process_cpu_seconds(pid) for pid in process_tree(self.pid))
+
     async def metrics(self) -> dict:
         conn = await HttpConn.open(self.host, self.port)
         try:
@@ -211,6 +216,46 @@ async def _stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         await asyncio.to_thread(process.wait)
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) is in parentheses and may hold spaces: split after its last ")".
+    return raw[raw.rindex(")") + 2 :].split()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (fields 14 and 15 of /proc/<pid>/stat), in seconds; 0 once it is gone."""
+    fields = _stat_fields(pid)
+    if fields is None:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def process_tree(root: int) -> list[int]:
+    """The process and its descendants (ppid is field 4 of /proc/<pid>/stat)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            fields = _stat_fields(int(entry))
+            if fields is not None:
+                children.setdefault(int(fields[1]), []).append(int(entry))
+    found, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        found.append(pid)
+        stack.extend(children.get(pid, ()))
+    return found
+
+
+def load_average() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def tail(path: Path, lines: int = 40) -> str:
@@ -329,6 +374,10 @@ class LoadResult:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     first_error: str | None = None
+    # Server CPU seconds (user + system) and SQL statements spent during the load; None when not measured.
+    cpu: float | None = None
+    statements: int | None = None
+    load: list[str] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -341,11 +390,34 @@ class LoadResult:
     def p(self, q: float) -> float:
         return percentile(self.latencies, q) * 1000
 
+    @property
+    def operations(self) -> int:
+        """Every request answered, errors included: each cost the server its CPU."""
+        return len(self.latencies) + self.errors
+
+    @property
+    def cpu_ms(self) -> float | None:
+        """Server CPU per operation, in milliseconds."""
+        if self.cpu is None or not self.operations:
+            return None
+        return self.cpu / self.operations * 1000
+
+    @property
+    def statements_per_op(self) -> float | None:
+        if self.statements is None or not self.operations:
+            return None
+        return self.statements / self.operations
+
     def merge(self, other: "LoadResult") -> None:
         self.seconds += other.seconds
         self.latencies.extend(other.latencies)
         self.errors += other.errors
         self.first_error = self.first_error or other.first_error
+        if other.cpu is not None:
+            self.cpu = (self.cpu or 0.0) + other.cpu
+        if other.statements is not None:
+            self.statements = (self.statements or 0) + other.statements
+        self.load.extend(other.load)
 
     def summary(self) -> dict:
         return {
@@ -357,6 +429,9 @@ class LoadResult:
             "p50_ms": round(self.p(50), 2),
             "p99_ms": round(self.p(99), 2),
             "errors": self.errors,
+            "cpu_ms_per_op": None if self.cpu_ms is None else round(self.cpu_ms, 3),
+            "statements_per_op": None if self.statements_per_op is None else round(self.statements_per_op, 2),
+            "load_average": self.load,
         }
 
 
@@ -366,10 +441,18 @@ async def closed_loop(
     seconds: float,
     make_request,
     check=None,
+    server: Server | None = None,
+    statements: bool = True,
 ) -> LoadResult:
     """Each client sends its next request as soon as the last one answered, for `seconds`.
-    `make_request(worker_index, iteration) -> (query, variables)`."""
+    `make_request(worker_index, iteration) -> (query, variables)`. With `server`, the result also
+    holds the server's CPU time over the load and (from its metrics route, unless `statements` is
+    False) the SQL statements it sent."""
     result = LoadResult(label, len(clients))
+    if server is not None:
+        count_statements = statements
+        statements_before = (await server.metrics())["statements"] if count_statements else None
+        cpu_before = server.cpu_seconds()
     deadline = time.perf_counter() + seconds
 
     async def worker(index: int, client: GraphQL) -> None:
@@ -389,7 +472,33 @@ async def closed_loop(
     started = time.perf_counter()
     await asyncio.gather(*(worker(i, c) for i, c in enumerate(clients)))
     result.seconds = time.perf_counter() - started
+    if server is not None:
+        result.cpu = server.cpu_seconds() - cpu_before
+        if count_statements:
+            result.statements = (await server.metrics())["statements"] - statements_before
+        result.load.append(load_average())
     return result
+
+
+def cpu_text(result: LoadResult, ceiling: LoadResult | None = None) -> str:
+    """`CPU 1.23 ms/op (4.5x the ceiling's 0.27), 13.0 SQL/op, load 2.1`: what a row says beside throughput."""
+    parts = []
+    if result.cpu_ms is not None:
+        text = f"CPU {result.cpu_ms:.2f} ms/op"
+        if ceiling is not None and ceiling.cpu_ms:
+            text += f" ({result.cpu_ms / ceiling.cpu_ms:.1f}x the ceiling's {ceiling.cpu_ms:.2f})"
+        parts.append(text)
+    if result.statements_per_op is not None:
+        parts.append(f"{result.statements_per_op:.1f} SQL/op")
+    if result.load:
+        parts.append(f"load {result.load[-1]}")
+    return ", ".join(parts)
+
+
+def cpu_ratio(result: LoadResult, ceiling: LoadResult) -> float | None:
+    if result.cpu_ms is None or not ceiling.cpu_ms:
+        return None
+    return result.cpu_ms / ceiling.cpu_ms
 
 
 def raise_fd_limit(wanted: int = 65536) -> int:

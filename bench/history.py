@@ -22,7 +22,7 @@ from app.db.queries import history as history_queries
 from app.db.queries.common import Page
 from app.ids import decode_id
 from app.rules.history import local_day_bounds
-from bench.harness import GraphQL, HttpConn, LoadResult, closed_loop, log, percentile, start_server, token
+from bench.harness import GraphQL, HttpConn, LoadResult, closed_loop, cpu_text, log, percentile, start_server, token
 from bench.scenarios import Options, Report, close_all, ms, open_clients, statements_per_request
 from bench.seed import CREATE_GROUP, make_clinic
 
@@ -82,7 +82,11 @@ async def attendance_history(opts: Options) -> Report:
             clients = await open_clients(app, c, bearer)
             for _ in range(opts.rounds):
                 result = await closed_loop(
-                    f"history c={c}", clients, opts.seconds, lambda w, i: (HISTORY, {**year, "first": 50})
+                    f"history c={c}",
+                    clients,
+                    opts.seconds,
+                    lambda w, i: (HISTORY, {**year, "first": 50}),
+                    server=app,
                 )
                 loads.setdefault(c, LoadResult("history", c)).merge(result)
             close_all(clients)
@@ -107,7 +111,8 @@ async def attendance_history(opts: Options) -> Report:
         met = load.p(50) < GOAL_P50_MS if c == 1 else None
         report.row(
             f"patientAttendance a year, first 50, c={c}",
-            f"{load.throughput:.0f} req/s, p50 {ms(load.p(50))}, p99 {ms(load.p(99))}, {load.errors} errors",
+            f"{load.throughput:.0f} req/s, p50 {ms(load.p(50))}, p99 {ms(load.p(99))}, {load.errors} errors; "
+            + cpu_text(load),
             f"p50 < {GOAL_P50_MS} ms" if c == 1 else "",
             met,
         )

@@ -38,6 +38,7 @@ def _metrics_route(extra) -> Route:
 def real_app():
     import app.main as main
     from app.config import Settings
+    from app.http import socket_writes
     from app.schema.root import build_schema
 
     if os.environ.get("GS_BENCH_CACHES", "1") == "0":
@@ -56,6 +57,9 @@ def real_app():
             "shapes": live.shapes.count if live.shapes else 0,
             "watchers": live.hub.watcher_count,
             "encoded_payloads": request.app.state.graphql.payloads.encoded,
+            "read_cache_hits": cache.hits if (cache := request.app.state.graphql.read_cache) else 0,
+            "read_cache_misses": cache.misses if cache else 0,
+            "coalesced_sockets": socket_writes.INSTALLED,
         }
 
     application.router.routes.append(_metrics_route(extra))

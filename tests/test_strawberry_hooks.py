@@ -81,6 +81,10 @@ OVERRIDDEN = {
         "(self, request: cross_web.request._base.AsyncHTTPRequestAdapter) "
         "-> strawberry.http.GraphQLRequestData | list[strawberry.http.GraphQLRequestData]"
     ),
+    "strawberry.asgi.GraphQL.create_response": (
+        "(self, response_data: 'GraphQLHTTPResponse | list[GraphQLHTTPResponse]', sub_response: 'Response') "
+        "-> 'Response'"
+    ),
     "strawberry.http.async_base_view.AsyncBaseHTTPView.process_result": (
         "(self, request: -Request, result: strawberry.types.execution.ExecutionResult) "
         "-> strawberry.http.GraphQLHTTPResponse"

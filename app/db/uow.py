@@ -168,17 +168,43 @@ class UnitOfWork:
     ) -> None:
         self.db.add(
             AuditEntry(
-                actor=self.actor,
-                action=action,
-                entity_type=entity_type,
-                entity_id=entity_id,
-                before=before,
-                after=after,
-                reason=reason,
-                session_id=session_id,
-                group_id=group_id,
+                **self.audit_values(
+                    action,
+                    entity_type,
+                    entity_id,
+                    before=before,
+                    after=after,
+                    reason=reason,
+                    session_id=session_id,
+                    group_id=group_id,
+                )
             )
         )
+
+    def audit_values(
+        self,
+        action: str,
+        entity_type: str,
+        entity_id: uuid.UUID,
+        *,
+        before: dict | None = None,
+        after: dict | None = None,
+        reason: str | None = None,
+        session_id: uuid.UUID | None = None,
+        group_id: uuid.UUID | None = None,
+    ) -> dict[str, Any]:
+        """An audit entry's columns, for a query that writes it in the same statement as its change."""
+        return {
+            "actor": self.actor,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "before": before,
+            "after": after,
+            "reason": reason,
+            "session_id": session_id,
+            "group_id": group_id,
+        }
 
     async def _write_events(self) -> None:
         if not self._events:

@@ -27,6 +27,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 from app.auth import Principal, principal_from_header
+from app.db.queries.read_versions import read_versions
 from app.errors import BadInput, ErrorCode, Unauthenticated
 from app.http.bodies import MAX_BODY_BYTES, MessageTooLarge, over_the_limit, read_body, replaying
 from app.http.encoding import EncodedPayloads
@@ -43,6 +44,7 @@ from app.http.persisted_queries import (
     expand_body,
     expand_query_string,
 )
+from app.http.read_cache import CachedBody, Entry, Fill, FillingBody, ReadCache
 from app.http.statuses import (
     error_response,
     is_request_error,
@@ -85,6 +87,7 @@ class GraphQLView(GraphQL):
         self.persisted_queries = PersistedQueries()
         self.payloads = EncodedPayloads(self.encode_json)
         self.idempotency_keys = IdempotencyKeys(services.sessionmaker, services.clock, settings.jwt_secret)
+        self.read_cache = ReadCache() if settings.read_cache else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """An HTTP request passes, in order: negotiation and its request id, the token and the body's
@@ -212,6 +215,10 @@ class GraphQLView(GraphQL):
         allowed = (
             {OperationType.QUERY} if request_adapter.method == "GET" else {OperationType.QUERY, OperationType.MUTATION}
         )
+        if self.read_cache is not None and isinstance(context, Context) and OperationType.QUERY in allowed:
+            cached = await self._cached_answer(request_adapter, context, request_data)
+            if cached is not None:
+                return cached
         try:
             return await self.schema.execute(
                 request_data.query,
@@ -231,6 +238,41 @@ class GraphQLView(GraphQL):
             return ExecutionResult(data=None, errors=[failure])
         except MissingQueryError as error:
             raise HTTPException(400, "No GraphQL query found in the request") from error
+
+    async def _cached_answer(self, request_adapter: Any, context: Context, request_data: Any) -> ExecutionResult | None:
+        """The kept answer of a repeated read when nothing it shows has changed (app/http/read_cache.py);
+        otherwise None, with the versions read first noted on the context for the answer to be kept."""
+        state = context.request.scope.get("state") or {}
+        key = self.read_cache.key(
+            state.get("principal"),
+            request_data.query,
+            request_data.operation_name,
+            request_data.variables,
+            media_type=state.get("media_type", JSON),
+            host=context.request.headers.get("host", ""),
+        )
+        if key is None:
+            return None
+        if not self.read_cache.answered_before(key):
+            context.read_fill = key  # noted as answered once it succeeds (process_result)
+            return None
+        principal = context.principal
+        facilities = None if principal.all_facilities else principal.facility_uuids
+        try:
+            # The request's first statement, on its read session: the page's statements come after it.
+            versions = await context.loaders.run(lambda db: read_versions(db, facilities))
+        except Exception:  # noqa: BLE001 - the operation runs as usual and reports what is wrong
+            await context.loaders.close()
+            return None
+        now = self.services.clock.now()
+        entry = self.read_cache.get(key, versions, now)
+        if entry is None:
+            context.read_fill = Fill(key, versions, now)
+            return None
+        await context.loaders.close()
+        cached = CachedResult(data=None, errors=None)
+        cached.body = entry.body
+        return cached
 
     async def create_streaming_response(
         self,
@@ -259,10 +301,30 @@ class GraphQLView(GraphQL):
         return context
 
     async def process_result(self, request: Request, result: Any) -> dict:
-        """A request error's answer has no `data`; a failed result's status follows app.http.statuses."""
+        """A request error's answer has no `data`; a failed result's status follows app.http.statuses.
+        A kept answer is sent as it was encoded; a complete answer to a read the cache may keep is
+        marked to be kept once encoded (create_response)."""
+        if isinstance(result, CachedResult):
+            return CachedBody(result.body)
         response = await super().process_result(request, result)
         state = request.scope.get("state") or {}
         context: Context | None = state.get("context")
+        fill = getattr(context, "read_fill", None)
+        if isinstance(fill, tuple) and not result.errors and result.data is not None:
+            self.read_cache.answered(fill)
+            fill = None
+        if (
+            isinstance(fill, Fill)
+            and not result.errors
+            and result.data is not None
+            and not context.read_time_unbounded
+            and not context.read_not_cacheable
+        ):
+            marked = FillingBody(response)
+            # Good from the page's own moment (the clock is read after the versions).
+            moment = context.now_until(lambda _: None)
+            marked.fill, marked.until = Fill(fill.key, fill.versions, max(fill.since, moment)), context.read_until
+            return marked
         if result.errors and is_request_error(result):
             response.pop("data", None)
         if context is not None and result.errors:
@@ -272,6 +334,28 @@ class GraphQLView(GraphQL):
             if status == 503:
                 context.response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
+
+    def create_response(self, response_data: Any, sub_response: Any) -> Response:
+        if isinstance(response_data, CachedBody):
+            body = response_data.body
+        else:
+            body = self.encode_json(response_data)
+            if isinstance(response_data, FillingBody) and self.read_cache is not None:
+                fill = response_data.fill
+                self.read_cache.put(fill.key, Entry(fill.versions, fill.since, response_data.until, body))
+        response = Response(body, status_code=200, media_type="application/json")
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
+        return response
+
+
+class CachedResult(ExecutionResult):
+    """A read answered from the read cache: its encoded bytes (`body`), with nothing executed."""
+
+    body: Any = None
 
 
 def _names_a_subscription(request_data: Any) -> bool:

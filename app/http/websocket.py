@@ -16,6 +16,7 @@ from app.auth import Principal, principal_from_header
 from app.errors import ErrorCode, Unauthenticated
 from app.http.bodies import MAX_BODY_BYTES, MessageTooLarge
 from app.http.expiry import TOKEN_EXPIRED
+from app.http.socket_writes import coalesce_writes
 from app.http.strawberry_internals import OperationLoop
 from app.live.publish import display_channel
 from app.operations.displays import live_display
@@ -37,6 +38,8 @@ class AuthenticatingTransportWsHandler(OperationLoop):
     display_watch: asyncio.Task | None = None
 
     async def handle(self) -> None:
+        # The frames one change sends on this socket go out in one write (app.http.socket_writes).
+        coalesce_writes(getattr(getattr(self.websocket, "ws", None), "_send", None))
         try:
             await super().handle()
         except MessageTooLarge:

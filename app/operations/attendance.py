@@ -106,14 +106,14 @@ def _raise(refusal: Refusal, subject: str | None) -> None:
     raise error_for(refusal.code, message)
 
 
-def _audit(  # noqa: PLR0917 - one audit row's columns
+def _audit_values(  # noqa: PLR0917 - one audit row's columns
     uow: UnitOfWork,
     change: AttendanceChange,
     entity_type: str,
     entity_id: uuid.UUID,
     session_id: uuid.UUID,
     ids: dict[str, str],
-) -> None:
+) -> dict[str, Any]:
     action = (
         "attendance.late_entry"
         if change.late_entry
@@ -121,7 +121,7 @@ def _audit(  # noqa: PLR0917 - one audit row's columns
         if change.forced
         else "attendance.set"
     )
-    uow.audit(
+    return uow.audit_values(
         action,
         entity_type,
         entity_id,
@@ -130,6 +130,17 @@ def _audit(  # noqa: PLR0917 - one audit row's columns
         reason=change.reason.strip() if (change.forced or change.late_entry) and change.reason else None,
         session_id=session_id,
     )
+
+
+def _audit(  # noqa: PLR0917 - one audit row's columns
+    uow: UnitOfWork,
+    change: AttendanceChange,
+    entity_type: str,
+    entity_id: uuid.UUID,
+    session_id: uuid.UUID,
+    ids: dict[str, str],
+) -> None:
+    uow.db.add(models.AuditEntry(**_audit_values(uow, change, entity_type, entity_id, session_id, ids)))
 
 
 def _stay(session: models.GroupSession, mark: Mark, now: datetime) -> Stay:
@@ -158,11 +169,25 @@ async def set_attendance(uow: UnitOfWork, actor: Principal, entry_id: uuid.UUID,
     session = await queries.lock_session_of_entry_for_update(db, entry_id)
     if session is None or not actor.sees_facility(session.facility_id):
         raise missing
-    entry = (await queries.lock_roster_entries(db, session.id, [entry_id])).get(entry_id)
+    # The entry locked and whether the session has a group note (member-note drafting), in one
+    # statement sent once the session's lock is held.
+    entry, has_group_note = await queries.lock_roster_entry_noting_group_note(db, session.id, entry_id)
     if entry is None:  # taken off the roster while this request waited for the session lock
         raise missing
     change = _decide(actor, session, entry.status, mark, late=await past_deadline(uow, session))
-    _apply(uow, change, entry, _stay(session, mark, uow.clock.now()))
+    stay = _stay(session, mark, uow.clock.now())
+    # The entry's write and its audit entry in one statement.
+    await queries.write_entry_with_audit(
+        db,
+        entry,
+        {
+            "status": change.new,
+            "arrived_at": stay.arrived_at,
+            "departed_at": stay.departed_at,
+            "updated_at": uow.clock.now(),
+        },
+        _audit_values(uow, change, "RosterEntry", entry.id, entry.session_id, {"patientId": str(entry.patient_id)}),
+    )
     await handle(
         uow,
         AttendanceMarked(
@@ -172,6 +197,7 @@ async def set_attendance(uow: UnitOfWork, actor: Principal, entry_id: uuid.UUID,
             [entry.patient_id],
             forced=change.forced,
             sequence=session.update_sequence,
+            has_group_note=has_group_note,
         ),
     )
     return entry

@@ -30,6 +30,8 @@ class AttendanceMarked:
     patients: Sequence[uuid.UUID] = ()
     forced: bool = False
     sequence: int | None = None  # the live update's, when the session's lock took it already
+    # Whether the session has a group note, when the mark read it under the session's lock (None: unknown).
+    has_group_note: bool | None = None
 
     @property
     def update_kind(self) -> SessionUpdateKind:
@@ -71,6 +73,8 @@ Event = AttendanceMarked | NoteSigned | NoteChanged | VisitChanged
 
 async def draft_member_notes(uow: UnitOfWork, event: AttendanceMarked) -> None:
     """A member marked present after the group note was written gets their draft."""
+    if event.has_group_note is False:
+        return
     event.changed.extend(await note_drafts.draft_missing_member_notes(uow, event.session))
 
 

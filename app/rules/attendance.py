@@ -97,6 +97,27 @@ def status_of(session: SessionTimes, now: datetime) -> SessionStatus:
     return SessionStatus.ENDED
 
 
+def status_changes_at(session: SessionTimes, now: datetime) -> datetime | None:
+    """The next instant after `now` at which `status_of` says something else by the clock alone (its
+    start, then its end); None when only a write can change it (cancelled, locked, closed, or ended).
+    A cached answer that shows the status is good until then (app/http/read_cache.py)."""
+    if session.cancelled_at is not None or session.locked_at is not None or session.billed_at is not None:
+        return None
+    if now < session.starts_at:
+        return session.starts_at
+    if now < session.ends_at:
+        return session.ends_at
+    return None
+
+
+def next_quarter_hour(now: datetime) -> datetime:
+    """The next quarter of an hour (UTC) after `now`. Every time zone's offset is a whole number of
+    quarter hours, so no facility's date changes between now and then: a page of "today" (or a range
+    with one end left to today) says the same until it."""
+    floor = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
+    return floor + timedelta(minutes=15)
+
+
 MAX_REASON_LENGTH = 1000  # as for cancelling an occurrence or disenrolling
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,6 +44,14 @@ class Context:
     promotions: dict[Any, list[Any]] = field(default_factory=dict, init=False, repr=False)
     _db_slots: asyncio.Semaphore = field(init=False, repr=False)
     _now: tuple[Loaders, datetime] | None = field(default=None, init=False, repr=False)
+    # What the read cache (app/http/read_cache.py) may keep of this operation's answer: until when
+    # the fields that read the clock say the same (`now_until`), and whether one read it without
+    # saying (`now`) or a resolver ruled the answer out (`not_cacheable`).
+    read_until: datetime | None = field(default=None, init=False, repr=False)
+    read_time_unbounded: bool = field(default=False, init=False, repr=False)
+    read_not_cacheable: bool = field(default=False, init=False, repr=False)
+    # The read cache's key of a first answer (a tuple), or the Fill of a miss to keep (app/http/read_cache.py).
+    read_fill: Any = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # An HTTP request's loaders share one read session, closed by OperationScope when the
@@ -64,7 +73,26 @@ class Context:
     def now(self) -> datetime:
         """The clock, read once per HTTP request: every field of a page says what it says at one
         moment. A subscription's message over HTTP is a moment of its own (each message comes with
-        fresh loaders); a websocket operation reads the clock at each call."""
+        fresh loaders); a websocket operation reads the clock at each call. An answer that read it
+        here is never kept by the read cache: a field that knows when its value changes next uses
+        `now_until`."""
+        self.read_time_unbounded = True
+        return self._moment()
+
+    def now_until(self, changes_at: Callable[[datetime], datetime | None]) -> datetime:
+        """`now()`, for a field whose value stays what it is until `changes_at(now)` (None: until a
+        write changes it): the read cache keeps the answer no longer than the earliest such instant."""
+        now = self._moment()
+        until = changes_at(now)
+        if until is not None and (self.read_until is None or until < self.read_until):
+            self.read_until = until
+        return now
+
+    def not_cacheable(self) -> None:
+        """This operation's answer must not be kept by the read cache."""
+        self.read_not_cacheable = True
+
+    def _moment(self) -> datetime:
         if not isinstance(self.request, Request):
             return self.services.clock.now()
         if self._now is None or self._now[0] is not self.loaders:

@@ -18,6 +18,7 @@ from app.rules.attendance import (
     local_window,
     session_date_range,
     session_window_problem,
+    status_changes_at,
     status_of,
 )
 
@@ -87,6 +88,38 @@ def test_status_of(now, cancelled, locked, billed, awaiting, expected):
         awaiting_finalization_at=at_if(awaiting),
     )
     assert status_of(session, now) == expected
+
+
+@pytest.mark.parametrize(
+    "now, cancelled, locked, billed, awaiting, expected",
+    [
+        (T0 - HOUR, False, False, False, False, T0),  # SCHEDULED until it starts
+        (T0, False, False, False, False, T0 + HOUR),  # IN_PROGRESS until it ends
+        (T0 + HOUR // 2, False, False, False, True, T0 + HOUR),
+        (T0 + HOUR, False, False, False, False, None),  # ENDED: only a write changes it now
+        (T0 + HOUR, False, False, False, True, None),  # AWAITING_FINALIZATION likewise
+        (T0 - HOUR, True, False, False, False, None),
+        (T0 - HOUR, False, True, False, False, None),
+        (T0 - HOUR, False, False, True, False, None),
+    ],
+)
+def test_status_changes_at(now, cancelled, locked, billed, awaiting, expected):
+    def at_if(flag: bool) -> datetime | None:
+        return T0 - 2 * HOUR if flag else None
+
+    session = SimpleNamespace(
+        starts_at=T0,
+        ends_at=T0 + HOUR,
+        cancelled_at=at_if(cancelled),
+        locked_at=at_if(locked),
+        billed_at=at_if(billed),
+        awaiting_finalization_at=at_if(awaiting),
+    )
+    assert status_changes_at(session, now) == expected
+    # The status is the same from `now` up to (not including) that instant, and differs at it.
+    if expected is not None:
+        assert status_of(session, expected - timedelta(microseconds=1)) == status_of(session, now)
+        assert status_of(session, expected) != status_of(session, now)
 
 
 def change(**overrides) -> AttendanceChange:

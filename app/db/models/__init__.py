@@ -17,6 +17,8 @@ from app.db.models.platform import (
     ConsumerOffset,
     IdempotencyKey,
     IntegrationEvent,
+    ReadVersion,
+    ReadVersionMark,
 )
 from app.db.models.reference import (
     Coverage,
@@ -54,6 +56,8 @@ __all__ = [
     "ConsumerOffset",
     "IdempotencyKey",
     "IntegrationEvent",
+    "ReadVersion",
+    "ReadVersionMark",
     "Coverage",
     "Facility",
     "GroupSizeBand",

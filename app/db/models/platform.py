@@ -71,9 +71,34 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = timestamp_now()
 
 
+class ReadVersion(Base):
+    """What a cached read was computed from (app/http/read_cache.py): one row per facility (its sessions,
+    rosters, supervisors, notes, billing rows, groups) and one keyed `global` (everything else a page
+    can show: patients, staff, payers, coverages, bands). Triggers on every table a page can read
+    (migration 0021_read_versions) give the key a new number from the `read_version_numbers`
+    sequence at the commit of any transaction that wrote to it, so equal numbers mean nothing changed."""
+
+    __tablename__ = "read_versions"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReadVersionMark(Base):
+    """One row per writing transaction while it runs: its deferred trigger bumps the transaction's
+    keys at commit (in key order, so two transactions never wait for each other's keys in a circle)
+    and deletes the row."""
+
+    __tablename__ = "read_version_marks"
+
+    transaction_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
 __all__ = [
     "AuditEntry",
     "IntegrationEvent",
     "ConsumerOffset",
     "IdempotencyKey",
+    "ReadVersion",
+    "ReadVersionMark",
 ]

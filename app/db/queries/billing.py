@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import models
 from app.db.queries.common import columns_of, core_rows, rows_by_column
 from app.db.queries.notes import documentation_rule
-from app.db.queries.reference import diagnoses_by_patient
 from app.db.queries.sessions import PatientRow, RosterRow, supervisors_by_session
 from app.rules import billing as rules
 from app.rules.billing import BillingIssueCode
@@ -69,7 +68,7 @@ class EntryWithNote(NamedTuple):
 
 
 async def billing_inputs(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, BillingInputs]:
-    """Everything the billing rules need for the sessions, in 6 statements whatever their number."""
+    """Everything the billing rules need for the sessions, in 5 statements whatever their number."""
     sessions = await sessions_to_bill(db, session_ids)
     if not sessions:
         return sessions
@@ -79,7 +78,7 @@ async def billing_inputs(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> 
 async def billing_inputs_and_roster(db: AsyncSession, session_id: uuid.UUID) -> tuple[BillingInputs, list[Any]] | None:
     """A live update's reads: the session's billing inputs and its roster (RosterRow read models with
     their patients, by patient name, as sessions.rosters reads it), the roster the watchers are sent
-    built from the members' own statement; 6 statements."""
+    built from the members' own statement; 5 statements."""
     sessions = await sessions_to_bill(db, [session_id])
     if not sessions:
         return None
@@ -94,10 +93,9 @@ async def _assemble(
 ) -> dict[uuid.UUID, BillingInputs]:
     """The one place billing inputs are put together: `sessions` (from sessions_to_bill) gain their
     members (in roster order: created_at, id), supervisors, the payers' coverages, diagnoses and
-    documentation rules, and their states' bands and ratios; 4 statements."""
+    documentation rules, and their states' bands and ratios; 3 statements."""
     patient_ids = list({member.entry.patient_id for member in members})
-    coverages, payer_rules = await coverages_with_rules(db, patient_ids)
-    diagnoses = dict(zip(patient_ids, await diagnoses_by_patient(db, patient_ids), strict=True)) if patient_ids else {}
+    coverages, payer_rules, diagnoses = await coverages_rules_and_diagnoses(db, patient_ids)
     for entry, note_status in members:
         into = sessions[entry.session_id]
         into.members.append(_member(entry, note_status, into, coverages[entry.patient_id], diagnoses[entry.patient_id]))
@@ -232,17 +230,19 @@ async def bands_and_ratios(
     return bands, ratios
 
 
-async def coverages_with_rules(
+async def coverages_rules_and_diagnoses(
     db: AsyncSession, patient_ids: Collection[uuid.UUID]
-) -> tuple[dict[uuid.UUID, list[rules.Coverage]], dict[uuid.UUID, rules.DocumentationRule]]:
-    """The patients' coverages, and the documentation rules of their payers, in one statement."""
+) -> tuple[dict[uuid.UUID, list[rules.Coverage]], dict[uuid.UUID, rules.DocumentationRule], dict[uuid.UUID, list[Any]]]:
+    """The patients' coverages, the documentation rules of their payers, and the patients'
+    diagnoses in their order (position 1 the principal), in one statement: a coverage row and a
+    diagnosis row (`code` set) of one UNION ALL."""
     coverages: dict[uuid.UUID, list[rules.Coverage]] = defaultdict(list)
     payer_rules: dict[uuid.UUID, rules.DocumentationRule] = {}
+    diagnoses: dict[uuid.UUID, list[Any]] = {pk: [] for pk in patient_ids}
     if not patient_ids:
-        return coverages, payer_rules
-    coverage_, rule = models.Coverage, models.PayerDocumentationRule
-    for coverage in await core_rows(
-        db,
+        return coverages, payer_rules, diagnoses
+    coverage_, rule, diagnosis = models.Coverage, models.PayerDocumentationRule, models.Diagnosis
+    both = union_all(
         select(
             coverage_.patient_id,
             coverage_.payer_id,
@@ -256,24 +256,46 @@ async def coverages_with_rules(
             rule.minimum_minutes,
             rule.cosign_states,
             rule.telehealth,
+            cast(null(), diagnosis.code.type).label("code"),
+            cast(null(), diagnosis.position.type).label("position"),
         )
         .join(models.Payer, models.Payer.id == coverage_.payer_id)
         .outerjoin(rule, rule.payer_id == coverage_.payer_id)
         .where(coverage_.patient_id.in_(patient_ids)),
-    ):
-        coverages[coverage.patient_id].append(
+        select(
+            diagnosis.patient_id,
+            cast(null(), coverage_.payer_id.type),
+            cast(null(), models.Payer.payer_code.type),
+            cast(null(), coverage_.priority.type),
+            cast(diagnosis.effective_from, coverage_.effective_from.type),
+            cast(diagnosis.effective_to, coverage_.effective_to.type),
+            cast(null(), coverage_.member_id.type),
+            cast(null(), rule.payer_id.type),
+            cast(null(), rule.signed_note.type),
+            cast(null(), rule.minimum_minutes.type),
+            cast(null(), rule.cosign_states.type),
+            cast(null(), rule.telehealth.type),
+            diagnosis.code,
+            diagnosis.position,
+        ).where(diagnosis.patient_id.in_(patient_ids)),
+    )
+    for row in await core_rows(db, select(both.subquery()).order_by(text("position NULLS FIRST"))):
+        if row.code is not None:
+            diagnoses[row.patient_id].append(row)
+            continue
+        coverages[row.patient_id].append(
             rules.Coverage(
-                payer_id=coverage.payer_id,
-                payer_code=coverage.payer_code,
-                priority=coverage.priority,
-                effective_from=coverage.effective_from,
-                effective_to=coverage.effective_to,
-                member_id=coverage.member_id,
+                payer_id=row.payer_id,
+                payer_code=row.payer_code,
+                priority=row.priority,
+                effective_from=row.effective_from,
+                effective_to=row.effective_to,
+                member_id=row.member_id,
             )
         )
-        if coverage.rule_payer_id is not None and coverage.payer_id not in payer_rules:
-            payer_rules[coverage.payer_id] = documentation_rule(coverage)
-    return coverages, payer_rules
+        if row.rule_payer_id is not None and row.payer_id not in payer_rules:
+            payer_rules[row.payer_id] = documentation_rule(row)
+    return coverages, payer_rules, diagnoses
 
 
 async def previews(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[rules.Preview | None]:

@@ -9,9 +9,10 @@ from datetime import date, datetime, time, timedelta, timezone
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import and_, delete, false, func, literal, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import and_, delete, exists, false, func, literal, select, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import DateTime
 
 from app.db import models
@@ -224,6 +225,42 @@ async def lock_roster_entries(
         .execution_options(populate_existing=True)
     )
     return {row.id: row for row in rows}
+
+
+async def lock_roster_entry_noting_group_note(
+    db: AsyncSession, session_id: uuid.UUID, entry_id: uuid.UUID
+) -> tuple[RE | None, bool]:
+    """The session's roster entry, locked as lock_roster_entries locks it, and whether the session
+    has a group note, in one statement. Sent once the session's lock is held, its snapshot holds
+    every note committed by a writer that held that lock before (a note is written under it)."""
+    has_note = exists().where(models.GroupNote.session_id == session_id).label("has_group_note")
+    row = (
+        await db.execute(
+            select(RE, has_note)
+            .where(RE.id == entry_id, RE.session_id == session_id)
+            .with_for_update(of=RE)
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    return (row[0], bool(row[1])) if row is not None else (None, False)
+
+
+async def write_entry_with_audit(db: AsyncSession, entry: RE, values: dict[str, Any], audit: dict[str, Any]) -> None:
+    """The entry's new values and its audit entry in one statement (the UPDATE as a CTE the INSERT
+    reads); the entry object takes the values as written, with nothing left for the ORM to flush."""
+    audit_table = models.AuditEntry.__table__
+    updated = update(RE.__table__).where(RE.__table__.c.id == entry.id).values(**values).returning(RE.__table__.c.id)
+    updated = updated.cte("updated")
+    columns = list(audit)
+    source = select(
+        *(
+            literal(audit[name], JSONB if name in ("before", "after") else audit_table.c[name].type).label(name)
+            for name in columns
+        )
+    ).select_from(updated)
+    await db.execute(insert(audit_table).from_select(columns, source).add_cte(updated))
+    for name, value in values.items():
+        set_committed_value(entry, name, value)
 
 
 async def add_roster_entries(

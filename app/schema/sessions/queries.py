@@ -12,7 +12,7 @@ from app.db.queries import sessions as queries
 from app.errors import NotFound
 from app.ids import decode_id
 from app.operations.common import check, require_scope, visible_or_not_found
-from app.rules.attendance import date_range_problem, session_date_range
+from app.rules.attendance import date_range_problem, next_quarter_hour, session_date_range
 from app.rules.scopes import Scope
 from app.schema.connection import Connection
 from app.schema.context import Info
@@ -64,9 +64,15 @@ class SessionsQuery:
         self, info: Info, filter: GroupSessionFilter | None = None, first: int | None = None, after: str | None = None
     ) -> Connection[GroupSession]:
         window = page_args(first, after)
-        now = info.context.now()
         date_from = filter.from_ if filter else None
         date_to = filter.to if filter else None
+        status = filter.status if filter else None
+        if status is not None:
+            now = info.context.now()  # which sessions have a status changes with the clock, page or not
+        elif date_from is None or date_to is None:
+            now = info.context.now_until(next_quarter_hour)  # "today" follows the clock
+        else:
+            now = info.context.now_until(lambda _: None)
         if date_from is None and date_to is None:
             dates = queries.today_condition(now)
         else:
@@ -80,7 +86,7 @@ class SessionsQuery:
                 dates=dates,
                 facility_ids=_facilities(info, filter),
                 group_type=filter.group_type if filter else None,
-                status=filter.status if filter else None,
+                status=status,
                 now=now,
                 window=window,
             )

@@ -217,7 +217,7 @@ class GroupSession(Node):
 
     @strawberry.field
     def status(session: strawberry.Parent[models.GroupSession], info: Info) -> SessionStatus:
-        return rules.status_of(session, info.context.now())
+        return rules.status_of(session, info.context.now_until(partial(rules.status_changes_at, session)))
 
     @strawberry.field
     def locked(session: strawberry.Parent[models.GroupSession]) -> bool:

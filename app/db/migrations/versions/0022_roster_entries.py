@@ -2,13 +2,13 @@
 its keys and indexes named after it. A rename keeps every row and every reference (member notes).
 
 Revision ID: 0022_roster_entries
-Revises: 0020_display_modes
+Revises: 0021_read_versions
 """
 
 from alembic import op
 
 revision = "0022_roster_entries"
-down_revision = "0020_display_modes"
+down_revision = "0021_read_versions"
 branch_labels = None
 depends_on = None
 
