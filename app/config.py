@@ -58,6 +58,10 @@ class Settings:
     webhook_timeout_seconds: float = 10.0
     webhook_retry_base_seconds: float = 30.0
     webhook_max_attempts: int = 14
+    # Memory (estimated bytes, per process) for parsed GraphQL documents (app.schema.parsing) and for
+    # automatic persisted queries (app.http.persisted_queries); each counts every entry's overhead.
+    parser_cache_bytes: int = 32 * 1024 * 1024
+    persisted_query_bytes: int = 8 * 1024 * 1024
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -95,6 +99,8 @@ class Settings:
             webhook_timeout_seconds=float(os.environ.get("GS_WEBHOOK_TIMEOUT_SECONDS", "10")),
             webhook_retry_base_seconds=float(os.environ.get("GS_WEBHOOK_RETRY_BASE_SECONDS", "30")),
             webhook_max_attempts=int(os.environ.get("GS_WEBHOOK_MAX_ATTEMPTS", "14")),
+            parser_cache_bytes=int(os.environ.get("GS_PARSER_CACHE_BYTES", str(32 * 1024 * 1024))),
+            persisted_query_bytes=int(os.environ.get("GS_PERSISTED_QUERY_BYTES", str(8 * 1024 * 1024))),
         )
 
 

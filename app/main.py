@@ -40,6 +40,7 @@ from app.operations.billing_pipeline import sweep_forever
 from app.operations.displays import PairingAttempts, RecentAttempts
 from app.operations.work import Services, UnitsOfWork
 from app.schema.live.cluster import SchemaRenderer
+from app.schema.parsing import share_the_interpreter
 from app.schema.root import build_schema
 
 log = logging.getLogger("app")
@@ -146,7 +147,8 @@ def create_app(
     background: bool = True,
 ) -> Starlette:
     settings = settings or Settings.from_env()
-    schema = build_schema(introspection=settings.introspection)
+    share_the_interpreter()  # long documents parse in a thread (app.schema.parsing)
+    schema = build_schema(introspection=settings.introspection, parser_cache_bytes=settings.parser_cache_bytes)
     redact_feed_secrets()  # calendar feed URLs carry their secret in the query string
 
     @contextlib.asynccontextmanager

@@ -33,7 +33,7 @@ from app.http.encoding import EncodedPayloads
 from app.http.expiry import expired_message, until_expiry
 from app.http.graphiql import graphiql_page
 from app.http.headers import answering, request_id
-from app.http.idempotency import IdempotencyKeys, answer_idempotently, idempotency_key
+from app.http.idempotency import IdempotencyKeys, answer_idempotently, idempotency_key, may_send_mutations
 from app.http.negotiation import JSON, response_media_type
 from app.http.persisted_queries import (
     NOT_FOUND_CODE,
@@ -80,9 +80,11 @@ class GraphQLView(GraphQL):
         )
         self.services = services
         self.settings = settings
-        self.persisted_queries = PersistedQueries()
+        self.persisted_queries = PersistedQueries(settings.persisted_query_bytes)
         self.payloads = EncodedPayloads(self.encode_json)
-        self.idempotency_keys = IdempotencyKeys(services.sessionmaker, services.clock, settings.jwt_secret)
+        self.idempotency_keys = IdempotencyKeys(
+            services.sessionmaker, services.clock, settings.jwt_secret, schema.documents
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """An HTTP request passes, in order: negotiation and its request id, the token and the body's
@@ -102,7 +104,7 @@ class GraphQLView(GraphQL):
             await refusal(scope, receive, send)
             return
         key = idempotency_key(scope)
-        if key is not None:
+        if key is not None and may_send_mutations(scope["state"]["principal"]):
             await answer_idempotently(
                 self.idempotency_keys, key, scope, receive, send, super().__call__, max_body=MAX_BODY_BYTES
             )
