@@ -41,7 +41,7 @@ async def test_idempotency_key_documents_are_parsed_within_the_token_limit_off_t
         for kind, query in huge_mutations().items():
             assert 200_000 < len(query) < 251_000
 
-            async def attack(token=token, query=query, kind=kind):
+            async def attack(token=token, query=query, kind=kind, who=who):
                 # each one new to the server (a cached parse would hide the cost)
                 return await asyncio.gather(
                     *(keyed_post(http, token, f"# {who} {i}\n{query}", f"{kind}-{i}") for i in range(8))
