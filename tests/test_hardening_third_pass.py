@@ -55,3 +55,61 @@ async def test_idempotency_key_documents_are_parsed_within_the_token_limit_off_t
                 if kind == "many tokens":
                     assert codes == {"QUERY_TOO_COMPLEX"}, response.text
             assert_canary_served(measured, f"8 keyed {kind} documents of {who}")
+
+
+# ------------------------------------------------------------------ row 2: rules that never meet
+
+NEVER_MEETS = "FREQ=DAILY;INTERVAL=7;BYDAY=TU"  # from a Monday, every 7th day is a Monday
+MONDAY = "2026-01-05T09:00:00-07:00"
+
+
+async def test_a_rule_that_can_never_produce_a_date_is_refused_naming_it_without_stalling_others(gql, clinic):
+    from tests.support.builders_scheduling import GROUP
+
+    def create(i: int, rule: str):
+        data = {
+            "name": f"Never {i}",
+            "groupType": "IOP",
+            "facilityId": clinic.facility_id,
+            "facilitatorId": clinic.staff[0],
+            "maxCapacity": 8,
+            "durationMinutes": 180,
+            "recurrenceRule": rule,
+            "recurrenceStart": MONDAY,
+        }
+        return gql.post(GROUP, {"input": data})
+
+    async def attack():
+        return await asyncio.gather(*(create(i, f"{NEVER_MEETS};COUNT={5 + i}") for i in range(10)))
+
+    measured = await canary_during(attack(), gql)
+    for i, response in enumerate(measured.result):
+        error = response.json()["errors"][0]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert f"{NEVER_MEETS};COUNT={5 + i}" in error["message"] and "30 years" in error["message"]
+    assert_canary_served(measured, "10 creates with a rule that never meets")
+    groups = await gql.execute("{ groups(first: 100) { totalCount } }")
+    assert groups["groups"]["totalCount"] == 0  # nothing half-written
+
+
+async def test_compliance_over_a_stored_rule_that_never_meets_is_bounded(gql, clinic, services):
+    """A rule stored before the check: each of 30 weeks used to walk to year 9999 (23 s of CPU)."""
+    from sqlalchemy import update
+
+    from app.db import models
+    from app.ids import split_id
+    from tests.support.builders_scheduling import create_group
+    from tests.test_event_loop_fairness import compliance_of_thirty_weeks
+
+    group = await create_group(gql, clinic, recurrenceRule="FREQ=WEEKLY;BYDAY=MO", recurrenceStart=MONDAY)
+    async with services.sessionmaker() as db, db.begin():
+        await db.execute(
+            update(models.GroupDefinition)
+            .where(models.GroupDefinition.id == split_id(group)[1])
+            .values(recurrence_rule=NEVER_MEETS)
+        )
+    measured = await canary_during(gql.post(compliance_of_thirty_weeks(), {"id": group}), gql)
+    body = measured.result.json()
+    assert "errors" not in body, body
+    assert {c["hoursPerWeek"] for c in body["data"]["group"].values()} == {0.0}
+    assert_canary_served(measured, "30 weeks of compliance over a rule that never meets")
