@@ -60,6 +60,10 @@ class Settings:
     webhook_max_attempts: int = 14
     # Memory (estimated bytes, per process) for parsed GraphQL documents (app.schema.parsing) and for
     # automatic persisted queries (app.http.persisted_queries); each counts every entry's overhead.
+    # Wrong pairing codes per ten minutes: one caller, and all callers of one facility together; counted
+    # in PostgreSQL, so the limits hold across processes.
+    pairing_guesses_per_caller: int = 5
+    pairing_guesses_per_facility: int = 50
     parser_cache_bytes: int = 32 * 1024 * 1024
     persisted_query_bytes: int = 8 * 1024 * 1024
 
@@ -99,6 +103,8 @@ class Settings:
             webhook_timeout_seconds=float(os.environ.get("GS_WEBHOOK_TIMEOUT_SECONDS", "10")),
             webhook_retry_base_seconds=float(os.environ.get("GS_WEBHOOK_RETRY_BASE_SECONDS", "30")),
             webhook_max_attempts=int(os.environ.get("GS_WEBHOOK_MAX_ATTEMPTS", "14")),
+            pairing_guesses_per_caller=int(os.environ.get("GS_PAIRING_GUESSES_PER_CALLER", "5")),
+            pairing_guesses_per_facility=int(os.environ.get("GS_PAIRING_GUESSES_PER_FACILITY", "50")),
             parser_cache_bytes=int(os.environ.get("GS_PARSER_CACHE_BYTES", str(32 * 1024 * 1024))),
             persisted_query_bytes=int(os.environ.get("GS_PERSISTED_QUERY_BYTES", str(8 * 1024 * 1024))),
         )

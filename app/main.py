@@ -112,7 +112,9 @@ async def open_services(
                 feed=feed,
                 relay=relay,
                 units=units,
-                pairing_attempts=PairingAttempts(),
+                pairing_attempts=PairingAttempts(
+                    sessionmaker, settings.pairing_guesses_per_caller, settings.pairing_guesses_per_facility
+                ),
                 code_requests=RecentAttempts(),
             )
         finally:

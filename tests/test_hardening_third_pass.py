@@ -113,3 +113,73 @@ async def test_compliance_over_a_stored_rule_that_never_meets_is_bounded(gql, cl
     assert "errors" not in body, body
     assert {c["hoursPerWeek"] for c in body["data"]["group"].values()} == {0.0}
     assert_canary_served(measured, "30 weeks of compliance over a rule that never meets")
+
+
+# ------------------------------------------------------------------ row 3 (and 12): pairing guesses
+
+
+async def second_process(settings):
+    """Another server process on the same database: its own memory, the same PostgreSQL."""
+    import httpx
+
+    from app.main import create_app
+    from tests.conftest import GraphQLClient
+
+    application = create_app(settings, background=False)
+    lifespan = application.router.lifespan_context(application)
+    await lifespan.__aenter__()
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://test")
+    return GraphQLClient(client, make_token()), lifespan
+
+
+def pair_vars(code: str, facility: str) -> dict:
+    from tests.support.builders_displays import ROOM
+
+    return {"code": code, "facilityId": facility, "location": ROOM, "label": "x"}
+
+
+async def test_a_burst_of_guesses_is_counted_before_any_is_checked_and_locks_one_caller_only(http, gql, clinic):
+    from tests.support.builders_displays import PAIR, start_pairing
+
+    pairing = await start_pairing(http)
+    guesser = gql.as_(subject="guesser")
+    answers = await asyncio.gather(
+        *(guesser.post(PAIR, pair_vars(f"ZZZ-{i:03d}", clinic.facility_id)) for i in range(60))
+    )
+    codes = [a.json()["errors"][0]["extensions"]["code"] for a in answers]
+    assert codes.count("NOT_FOUND") == 5 and codes.count("FORBIDDEN") == 55, codes
+    # the right code from the guesser is refused too; pairing stays open to everyone else
+    _, code, _ = await guesser.error(PAIR, pair_vars(pairing["code"], clinic.facility_id))
+    assert code == "FORBIDDEN"
+    await gql.as_(subject="colleague").execute(PAIR, pair_vars(pairing["code"], clinic.facility_id))
+
+
+async def test_many_guessers_close_pairing_for_their_facility_only(http, gql, clinic):
+    from tests.support.builders_displays import PAIR, start_pairing
+
+    other = await clinic.facility(name="Elsewhere")
+    for n in range(10):  # ten callers, five wrong codes each: the facility's fifty
+        guesser = gql.as_(subject=f"guesser-{n}")
+        answers = await asyncio.gather(
+            *(guesser.post(PAIR, pair_vars(f"ZZZ-{i:03d}", clinic.facility_id)) for i in range(5))
+        )
+        assert {a.json()["errors"][0]["extensions"]["code"] for a in answers} == {"NOT_FOUND"}
+    pairing = await start_pairing(http)
+    _, code, _ = await gql.as_(subject="colleague").error(PAIR, pair_vars(pairing["code"], clinic.facility_id))
+    assert code == "FORBIDDEN"
+    await gql.as_(subject="colleague").execute(PAIR, pair_vars(pairing["code"], other))
+
+
+async def test_the_guess_limit_holds_across_processes(http, gql, clinic, settings):
+    from tests.support.builders_displays import PAIR
+
+    elsewhere, lifespan = await second_process(settings)
+    try:
+        here, there = gql.as_(subject="guesser"), elsewhere.as_(subject="guesser")
+        answers = await asyncio.gather(
+            *((here if i % 2 else there).post(PAIR, pair_vars(f"ZZZ-{i:03d}", clinic.facility_id)) for i in range(20))
+        )
+        codes = [a.json()["errors"][0]["extensions"]["code"] for a in answers]
+        assert codes.count("NOT_FOUND") == 5 and codes.count("FORBIDDEN") == 15, codes
+    finally:
+        await lifespan.__aexit__(None, None, None)
