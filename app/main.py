@@ -28,6 +28,7 @@ from app.events import webhooks
 from app.events.consumers import clinical_sessions
 from app.events.feed import FeedRunner
 from app.events.relay import Relay
+from app.http.access_log import keep_queries_out_of_the_access_log
 from app.http.calendar import CALENDAR_ROUTES, redact_feed_secrets
 from app.http.display import DISPLAY_ROUTES
 from app.http.fhir.routes import PREFIX as FHIR_PREFIX
@@ -152,6 +153,7 @@ def create_app(
     share_the_interpreter()  # long documents parse in a thread (app.schema.parsing)
     schema = build_schema(introspection=settings.introspection, parser_cache_bytes=settings.parser_cache_bytes)
     redact_feed_secrets()  # calendar feed URLs carry their secret in the query string
+    keep_queries_out_of_the_access_log()  # a GET's document and variables can name a patient
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

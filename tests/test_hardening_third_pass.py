@@ -183,3 +183,41 @@ async def test_the_guess_limit_holds_across_processes(http, gql, clinic, setting
         assert codes.count("NOT_FOUND") == 5 and codes.count("FORBIDDEN") == 15, codes
     finally:
         await lifespan.__aexit__(None, None, None)
+
+
+# ------------------------------------------------------------------ row 5: the access log
+
+
+async def test_the_access_log_shows_path_and_operation_name_never_a_search_or_its_variables(database_url):
+    import hashlib
+    import urllib.parse
+
+    import httpx
+
+    from tests.support.server import server_process, start_server
+
+    search = "query FindPatient($name: String) { patients(search: $name) { totalCount } }"
+    inline = '{ patients(search: "Montgomery-Whitaker") { totalCount } }'
+    async with start_server(database_url) as base_url, httpx.AsyncClient(base_url=base_url) as client:
+        headers = {"Authorization": f"Bearer {make_token()}", "Accept": GRAPHQL_ACCEPT}
+        by_variables = {"query": search, "variables": json.dumps({"name": "Montgomery-Whitaker"})}
+        assert (await client.get("/graphql", params=by_variables, headers=headers)).status_code == 200
+        assert (await client.get("/graphql", params={"query": inline}, headers=headers)).status_code == 200
+        persisted = {  # what Apollo's persisted-query link sends by GET once the hash is known
+            "operationName": "FindPatient",
+            "variables": json.dumps({"name": "Montgomery-Whitaker"}),
+            "extensions": json.dumps(
+                {"persistedQuery": {"version": 1, "sha256Hash": hashlib.sha256(search.encode()).hexdigest()}}
+            ),
+        }
+        await client.get("/graphql", params=persisted, headers=headers)
+        await client.get("/fhir/R4/Patient", params={"name": "Montgomery-Whitaker"}, headers=headers)
+        log_path = server_process(base_url).log_path
+        await asyncio.sleep(0.5)
+        log = log_path.read_text()
+    lines = [line for line in log.splitlines() if '"GET /' in line]
+    assert len(lines) >= 4, log
+    assert "Montgomery" not in log and "Whitaker" not in log and urllib.parse.quote("Montgomery") not in log
+    assert sum('"GET /graphql?operationName=FindPatient HTTP/1.1"' in line for line in lines) == 2, lines
+    assert any('"GET /graphql HTTP/1.1" 200' in line for line in lines), lines
+    assert any('"GET /fhir/R4/Patient HTTP/1.1"' in line for line in lines), lines
