@@ -221,3 +221,105 @@ async def test_the_access_log_shows_path_and_operation_name_never_a_search_or_it
     assert sum('"GET /graphql?operationName=FindPatient HTTP/1.1"' in line for line in lines) == 2, lines
     assert any('"GET /graphql HTTP/1.1" 200' in line for line in lines), lines
     assert any('"GET /fhir/R4/Patient HTTP/1.1"' in line for line in lines), lines
+
+
+# ------------------------------------------------------------------ rows 6, 7, 14: audit reads
+
+GROUP_AUDIT = """query($id: ID!) { group(id: $id) {
+  auditLog(first: 100) { totalCount edges { node { entityType action after } } } } }"""
+
+
+async def test_a_groups_audit_log_shows_enrollment_history_only_to_who_may_read_enrollments(gql, clinic):
+    from app.ids import split_id
+    from app.rules.scopes import Scope
+    from tests.support.builders_enrollment import disenroll, enroll, make_group
+
+    group = await make_group(gql, clinic)
+    patient = await clinic.add_patient()
+    patient_raw = split_id(patient)[1]
+    enrolled = await enroll(gql, group, patient)
+    await disenroll(gql, enrolled["enrollment"]["id"], reason="Moved to Flagstaff to live with her sister")
+    full = (await gql.execute(GROUP_AUDIT, {"id": group}))["group"]["auditLog"]
+    assert "Enrollment" in {e["node"]["entityType"] for e in full["edges"]}
+
+    definitions_only = gql.as_(scopes=[Scope.GROUP_DEFINITIONS_VIEW])
+    response = await definitions_only.post(GROUP_AUDIT, {"id": group})
+    body = response.json()
+    assert "errors" not in body, body
+    log = body["data"]["group"]["auditLog"]
+    assert "Enrollment" not in {e["node"]["entityType"] for e in log["edges"]}
+    assert log["totalCount"] == len(log["edges"]) == sum(e["node"]["entityType"] != "Enrollment" for e in full["edges"])
+    assert "Flagstaff" not in response.text and patient not in response.text and patient_raw not in response.text
+    with_enrollments = gql.as_(scopes=[Scope.GROUP_DEFINITIONS_VIEW, Scope.ENROLLMENTS_VIEW])
+    assert (await with_enrollments.execute(GROUP_AUDIT, {"id": group}))["group"]["auditLog"] == full
+
+
+async def add_audit_entries(services, session_id: str, count: int, **columns) -> None:
+    from sqlalchemy import insert
+
+    from app.db import models
+    from app.ids import split_id
+
+    raw = split_id(session_id)[1]
+    rows = [
+        {
+            "actor": "inflater",
+            "action": columns.get("action", "attendance.set"),
+            "entity_type": columns.get("entity_type", "RosterEntry"),
+            "entity_id": raw,
+            "session_id": raw,
+            "after": columns.get("after", {"status": "PRESENT", "padding": "x" * 300}),
+        }
+        for _ in range(count)
+    ]
+    async with services.sessionmaker() as db, db.begin():
+        await db.execute(insert(models.AuditEntry), rows)
+
+
+async def test_a_sessions_audit_log_is_paged_and_costed_by_its_page(gql, clinic, services):
+    from tests.support.builders_sessions import create_session
+
+    sessions = [await create_session(gql, clinic, title=f"Group {i}") for i in range(10)]
+    for session in sessions:
+        await add_audit_entries(services, session["id"], 5_001)
+    # The issue's read: ten sessions' audit logs (cost 510) returned 50,010 entries, 19 MB.
+    document = """{ groupSessions(first: 10, filter: {from: "2026-03-01", to: "2026-03-31"}) {
+      edges { node { auditLog { id action after } } } } }"""
+    measured = await canary_during(gql.post(document), gql)
+    body = measured.result.json()
+    assert "errors" not in body, body
+    assert body["extensions"]["cost"]["requested"] <= 600  # what it returns: 10 + 10 × 50
+    logs = [edge["node"]["auditLog"] for edge in body["data"]["groupSessions"]["edges"]]
+    assert len(logs) == 10 and {len(log) for log in logs} == {50}
+    assert len(measured.result.content) < 2_000_000
+    assert_canary_served(measured, "ten sessions' audit logs of 5,001 entries each")
+
+    paged = """query($id: ID!, $after: String) { node(id: $id) { ... on GroupSession {
+      auditLogPage(first: 100, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } } } }"""
+    first = (await gql.execute(paged, {"id": sessions[0]["id"]}))["node"]["auditLogPage"]
+    assert first["totalCount"] == 5_001 + 1 and len(first["edges"]) == 100 and first["pageInfo"]["hasNextPage"]
+    second = (await gql.execute(paged, {"id": sessions[0]["id"], "after": first["pageInfo"]["endCursor"]}))["node"]
+    assert not {e["node"]["id"] for e in first["edges"]} & {e["node"]["id"] for e in second["auditLogPage"]["edges"]}
+    response = await gql.post(
+        "{ groupSessions(first: 100) { edges { node { auditLogPage(first: 100) { edges { node { id } } } } } } }"
+    )
+    assert response.json()["extensions"]["cost"]["requested"] >= 100 * 100  # counted by its page size
+
+
+async def test_claim_numbers_in_a_sessions_audit_log_only_with_billing_read(gql, clinic, services):
+    from app.rules.scopes import ALL_SCOPES
+    from tests.support.builders_sessions import create_session
+
+    session = await create_session(gql, clinic)
+    after = {"status": "SUBMITTED", "frequency": "1", "claimNumber": "GS-000417-A", "payerClaimNumber": "ICN7788"}
+    await add_audit_entries(services, session["id"], 1, action="claim.submit", entity_type="Claim", after=after)
+    document = """query($id: ID!) { node(id: $id) { ... on GroupSession {
+      auditLog { action after } auditLogPage(first: 10) { edges { node { action before after } } } } } }"""
+    reader = gql.as_(scopes=[s for s in ALL_SCOPES if s != "billing.read"])
+    response = await reader.post(document, {"id": session["id"]})
+    assert "errors" not in response.json(), response.text
+    assert "GS-000417-A" not in response.text and "ICN7788" not in response.text
+    node = response.json()["data"]["node"]
+    assert [e["after"] for e in node["auditLog"] if e["action"] == "claim.submit"] == [{"status": "SUBMITTED"}]
+    billing = await gql.execute(document, {"id": session["id"]})
+    assert [e["after"] for e in billing["node"]["auditLog"] if e["action"] == "claim.submit"] == [after]
