@@ -323,3 +323,95 @@ async def test_claim_numbers_in_a_sessions_audit_log_only_with_billing_read(gql,
     assert [e["after"] for e in node["auditLog"] if e["action"] == "claim.submit"] == [{"status": "SUBMITTED"}]
     billing = await gql.execute(document, {"id": session["id"]})
     assert [e["after"] for e in billing["node"]["auditLog"] if e["action"] == "claim.submit"] == [after]
+
+
+# ------------------------------------------------------------------ rows 11, 12: persisted queries, cache memory
+
+
+async def test_a_persisted_query_hash_is_known_only_to_the_caller_that_sent_it(http, gql, clinic):
+    import hashlib
+
+    secret_search = '{ patients(search: "Montgomery-Whitaker") { totalCount } }'
+    digest = hashlib.sha256(secret_search.encode()).hexdigest()
+
+    def body(query: str | None, sha: str) -> dict:
+        request = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": sha}}}
+        if query is not None:
+            request["query"] = query
+        return request
+
+    async def send(token: str, request: dict):
+        headers = {"Authorization": f"Bearer {token}", "Accept": GRAPHQL_ACCEPT}
+        return await http.post("/graphql", json=request, headers=headers)
+
+    author = make_token(subject="clinician")
+    assert (await send(author, body(secret_search, digest))).status_code == 200
+    assert (await send(author, body(None, digest))).json()["data"]["patients"]["totalCount"] == 0
+    for prober in (
+        make_token(subject="prober", scopes=()),  # once: FORBIDDEN, telling the hash was known
+        make_token(subject="prober"),
+        make_token(subject="clinician", facilities=[clinic.facility_id]),  # the same subject, another tenant
+    ):
+        known = await send(prober, body(None, digest))
+        unknown = await send(prober, body(None, hashlib.sha256(b"never sent").hexdigest()))
+        assert known.status_code == unknown.status_code
+        assert known.json() == unknown.json()
+        assert known.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+
+
+def held_memory(build) -> tuple[object, int]:
+    """What `build()` returns and the bytes it still holds once built (tracemalloc)."""
+    import gc
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        built = build()
+        gc.collect()
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return built, held
+
+
+def test_the_persisted_query_budget_counts_every_entrys_memory():
+    from app.http.persisted_queries import PersistedQueries
+
+    budget = 256 * 1024
+
+    def flood():
+        store = PersistedQueries(max_bytes=budget)
+        for i in range(8_000):  # tiny documents from many callers: their text was all that was counted
+            store.put(f'["caller-{i % 97}", []]', f"{i:064x}", f"{{a{i}}}")
+        return store
+
+    store, held = held_memory(flood)
+    assert store.stored_bytes <= budget
+    assert held <= budget * 1.1, f"the store holds {held} bytes within a budget of {budget}"
+    assert len(store) > 200  # and it still keeps what fits
+
+
+def test_the_parser_cache_budget_counts_what_parsed_documents_hold():
+    from app.schema.parsing import ParsedDocuments, document_cost
+
+    budget = 4 * 1024 * 1024
+
+    def documents(i: int) -> str:
+        return "query Q%d { " % i + " ".join(f"a{j}: __typename" for j in range(300)) + " }"
+
+    def parse_many():
+        cache = ParsedDocuments(max_tokens=5000, max_bytes=budget)
+        for i in range(30):  # 97 MB grew in the parser cache after 200 large documents
+            text = documents(i)
+            cache._keep(text, cache._parse(text))
+        return cache
+
+    cache, held = held_memory(parse_many)
+    assert cache.stored_bytes <= budget and len(cache) >= 3
+    assert held <= budget * 1.1, f"the parser cache holds {held} bytes within a budget of {budget}"
+    for text in (documents(0), "{ viewer { subject } }", "{ a: __typename } # " + "x" * 100_000):
+        from graphql import parse
+
+        document, memory = held_memory(lambda text=text: parse(text))
+        assert document_cost(text, document) >= memory, (text[:30], memory)

@@ -40,6 +40,7 @@ from app.http.persisted_queries import (
     NOT_FOUND_MESSAGE,
     PersistedQueries,
     PersistedQueryNotFound,
+    caller_of,
     expand_body,
     expand_query_string,
 )
@@ -131,14 +132,15 @@ class GraphQLView(GraphQL):
     ) -> tuple[Scope, Receive, Response | None]:
         """The request with the document its persisted-query hash stands for, before anything else
         (idempotency keys included) reads it; or the refusal."""
+        caller = caller_of(scope["state"]["principal"])
         try:
             if scope["method"] == "POST":
                 # Read under the limit here: a chunked body carries no Content-Length to refuse early.
                 body = await read_body(receive, MAX_BODY_BYTES)
                 if body is None:
                     return scope, receive, too_large(media_type)
-                return scope, replaying(expand_body(self.persisted_queries, body), receive), None
-            query_string = expand_query_string(self.persisted_queries, scope.get("query_string", b""))
+                return scope, replaying(expand_body(self.persisted_queries, body, caller), receive), None
+            query_string = expand_query_string(self.persisted_queries, scope.get("query_string", b""), caller)
             return {**scope, "query_string": query_string}, receive, None
         except PersistedQueryNotFound:
             return scope, receive, request_error_response(media_type, NOT_FOUND_CODE, NOT_FOUND_MESSAGE)
