@@ -34,6 +34,13 @@ class Settings:
     # Database connections one request may hold at once for its root fields' reads (batched loads
     # share one more): 30 aliases of a list no longer take 30 connections from everyone else.
     db_connections_per_request: int = 3
+    # Per caller (token subject), per process: database connections for reads across all its requests
+    # and websocket operations (a websocket's operations share its 3), open websockets, subscriptions
+    # running at once and distinct subscription documents among them (app.operations.callers).
+    db_connections_per_caller: int = 6
+    websockets_per_caller: int = 20
+    subscriptions_per_caller: int = 100
+    subscription_documents_per_caller: int = 10
     # Seconds a client has to send a request's headers, then its body (app.http.server_protocol).
     header_timeout: float = 10.0
     body_timeout: float = 30.0
@@ -91,6 +98,10 @@ class Settings:
             edi_contact_phone=os.environ.get("GS_EDI_CONTACT_PHONE", "6025550100"),
             db_pool_timeout=float(os.environ.get("GS_DB_POOL_TIMEOUT", "10")),
             db_connections_per_request=int(os.environ.get("GS_DB_CONNECTIONS_PER_REQUEST", "3")),
+            db_connections_per_caller=int(os.environ.get("GS_DB_CONNECTIONS_PER_CALLER", "6")),
+            websockets_per_caller=int(os.environ.get("GS_WEBSOCKETS_PER_CALLER", "20")),
+            subscriptions_per_caller=int(os.environ.get("GS_SUBSCRIPTIONS_PER_CALLER", "100")),
+            subscription_documents_per_caller=int(os.environ.get("GS_SUBSCRIPTION_DOCUMENTS_PER_CALLER", "10")),
             header_timeout=float(os.environ.get("GS_HEADER_TIMEOUT_SECONDS", "10")),
             body_timeout=float(os.environ.get("GS_BODY_TIMEOUT_SECONDS", "30")),
             display_codes_per_client=int(os.environ.get("GS_DISPLAY_CODES_PER_CLIENT", "30")),

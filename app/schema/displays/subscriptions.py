@@ -21,7 +21,7 @@ from app.rules.updates import UNSEQUENCED, SessionUpdateKind
 from app.schema.batching import Loaders
 from app.schema.context import Info
 from app.schema.displays.types import RoomDisplayUpdate, RoomEnvelope
-from app.schema.live.subscriptions import fresh_loaders
+from app.schema.live.subscriptions import counted, fresh_loaders
 from app.schema.permissions import scoped
 
 # A boundary is looked at again this long after it, so the clock has surely passed it.
@@ -164,8 +164,9 @@ class DisplaysSubscription:
     async def room_display(
         self, info: Info, facility_id: strawberry.ID | None = None, location: str | None = None
     ) -> AsyncGenerator[RoomDisplayUpdate, None]:
-        async with contextlib.aclosing(
-            watch_room(info, decode_id(facility_id, "Facility") if facility_id else None, location)
-        ) as updates:
-            async for update in updates:
-                yield update
+        with counted(info):
+            async with contextlib.aclosing(
+                watch_room(info, decode_id(facility_id, "Facility") if facility_id else None, location)
+            ) as updates:
+                async for update in updates:
+                    yield update
