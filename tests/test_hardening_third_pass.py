@@ -415,3 +415,136 @@ def test_the_parser_cache_budget_counts_what_parsed_documents_hold():
 
         document, memory = held_memory(lambda text=text: parse(text))
         assert document_cost(text, document) >= memory, (text[:30], memory)
+
+
+# ------------------------------------------------------------------ rows 9, 8: per socket and per caller
+
+
+class PeakConnections:
+    """The most database connections checked out of the pool at once while it is entered."""
+
+    def __init__(self, engine) -> None:
+        self.pool = engine.sync_engine.pool
+        self.out = self.peak = 0
+
+    def _checkout(self, *_):
+        self.out += 1
+        self.peak = max(self.peak, self.out)
+
+    def _checkin(self, *_):
+        self.out -= 1
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        event.listen(self.pool, "checkout", self._checkout)
+        event.listen(self.pool, "checkin", self._checkin)
+        return self
+
+    def __exit__(self, *_):
+        from sqlalchemy import event
+
+        event.remove(self.pool, "checkout", self._checkout)
+        event.remove(self.pool, "checkin", self._checkin)
+
+
+TEN_LISTS = "{ " + " ".join(f"g{i}: groups(first: 5) {{ totalCount }}" for i in range(10)) + " }"
+
+
+async def test_one_socket_of_a_hundred_queries_holds_the_sockets_three_connections(ws, gql, clinic, services):
+    caller = make_token(subject="busy-socket")
+
+    async def attack():
+        async with ws(caller) as socket:
+            assert (await socket.receive_json())["type"] == "connection_ack"
+            for i in range(100):
+                await socket.send_json({"id": f"q{i}", "type": "subscribe", "payload": {"query": TEN_LISTS}})
+            done, answers = set(), 0
+            while len(done) < 100:
+                message = await asyncio.wait_for(socket.receive_json(), 60)
+                if message["type"] == "next":
+                    assert "errors" not in message["payload"], message
+                    answers += 1
+                elif message["type"] == "complete":
+                    done.add(message["id"])
+                else:
+                    raise AssertionError(message)
+            return answers
+
+    with PeakConnections(services.engine) as connections:
+        assert await attack() == 100
+    # the socket's 3 for its reads and a few its loads share: never the whole pool (it was: 100 × 3).
+    # Another client then finds a connection free; the time it waits for the loop behind 1,000 list
+    # reads is CPU, not connections, and is not what this bounds.
+    assert connections.peak <= 6, connections.peak
+
+
+async def test_one_callers_concurrent_requests_share_its_connections(gql, services, clinic):
+    caller = gql.as_(subject="busy-caller")
+    with PeakConnections(services.engine) as connections:
+        answers = await asyncio.gather(*(caller.post(TEN_LISTS) for _ in range(30)))
+    assert all("errors" not in r.json() for r in answers)
+    # its reads' six and a few of its batched loads' (without the cap: the whole pool, 20); the loop's
+    # own share of 300 list reads is CPU, not connections, and is not what this bounds
+    assert connections.peak <= services.settings.db_connections_per_caller + 3, connections.peak
+
+
+async def test_one_callers_open_websockets_are_capped(ws, services):
+    from contextlib import AsyncExitStack
+
+    limit = services.settings.websockets_per_caller
+    token = make_token(subject="many-sockets")
+    async with AsyncExitStack() as stack:
+        for _ in range(limit):
+            socket = await stack.enter_async_context(ws(token))
+            assert (await socket.receive_json())["type"] == "connection_ack"
+        extra = await stack.enter_async_context(ws(token))
+        from httpx_ws import WebSocketDisconnect
+
+        try:
+            message = await asyncio.wait_for(extra.receive_json(), 5)
+            raise AssertionError(message)
+        except WebSocketDisconnect as closed:
+            assert closed.code == 4429
+        other = await stack.enter_async_context(ws(make_token(subject="someone-else")))
+        assert (await other.receive_json())["type"] == "connection_ack"
+
+
+async def test_one_callers_subscriptions_and_distinct_documents_are_capped(ws, gql, clinic, services):
+    from tests.support.builders_sessions import create_session
+
+    session = await create_session(gql, clinic)
+    documents = services.settings.subscription_documents_per_caller
+    token = make_token(subject="watcher")
+
+    def watch(n: int) -> str:  # distinct documents: each field list differs
+        return f"subscription W{n}($id: ID!) {{ sessionUpdates(sessionId: $id) {{ kind sequence }} }}"
+
+    async with ws(token) as socket:
+        assert (await socket.receive_json())["type"] == "connection_ack"
+        for n in range(documents):
+            payload = {"query": watch(n), "variables": {"id": session["id"]}}
+            await socket.send_json({"id": f"s{n}", "type": "subscribe", "payload": payload})
+            assert (await asyncio.wait_for(socket.receive_json(), 10))["payload"]["data"]["sessionUpdates"]["kind"] == (
+                "SNAPSHOT"
+            )
+        payload = {"query": watch(documents), "variables": {"id": session["id"]}}
+        await socket.send_json({"id": "one-too-many", "type": "subscribe", "payload": payload})
+        refused = await asyncio.wait_for(socket.receive_json(), 10)
+        assert refused["id"] == "one-too-many", refused
+        errors = refused["payload"] if refused["type"] == "error" else refused["payload"]["errors"]
+        assert errors[0]["extensions"]["code"] == "QUERY_TOO_COMPLEX" and "distinct" in errors[0]["message"]
+        # the same document again, with other variables, is no new document
+        payload = {"query": watch(0), "variables": {"id": session["id"]}}
+        await socket.send_json({"id": "same-again", "type": "subscribe", "payload": payload})
+        again = await asyncio.wait_for(socket.receive_json(), 10)
+        while again["type"] == "complete" and again["id"] == "one-too-many":
+            again = await asyncio.wait_for(socket.receive_json(), 10)
+        assert again["id"] == "same-again" and again["payload"]["data"]["sessionUpdates"]["kind"] == "SNAPSHOT"
+    # once the socket is gone, its subscriptions no longer count
+    async with ws(token) as socket:
+        assert (await socket.receive_json())["type"] == "connection_ack"
+        payload = {"query": watch(documents), "variables": {"id": session["id"]}}
+        await socket.send_json({"id": "later", "type": "subscribe", "payload": payload})
+        later = await asyncio.wait_for(socket.receive_json(), 10)
+        assert later["payload"]["data"]["sessionUpdates"]["kind"] == "SNAPSHOT", later
