@@ -47,6 +47,9 @@ class Settings:
     # Pairing codes one client address may ask for per ten minutes (a room display asks once per code;
     # behind a proxy that hides addresses, every screen shares one).
     display_codes_per_client: int = 30
+    # Addresses (or CIDRs) of the reverse proxies whose X-Forwarded-For names the client; none by default,
+    # so a client's address is the connection's.
+    trusted_proxies: tuple[str, ...] = ()
     # Hours of the facility's wall clock after its end that a session blocked by a BLOCKING billing
     # issue waits for finalization before it is billed with its issues on the claims (rules.md §9).
     finalize_hours: float = 24.0
@@ -105,6 +108,7 @@ class Settings:
             header_timeout=float(os.environ.get("GS_HEADER_TIMEOUT_SECONDS", "10")),
             body_timeout=float(os.environ.get("GS_BODY_TIMEOUT_SECONDS", "30")),
             display_codes_per_client=int(os.environ.get("GS_DISPLAY_CODES_PER_CLIENT", "30")),
+            trusted_proxies=tuple(p.strip() for p in os.environ.get("GS_TRUSTED_PROXIES", "").split(",") if p.strip()),
             finalize_hours=float(os.environ.get("GS_FINALIZE_HOURS", "24")),
             db_pgbouncer=_env_flag("GS_DB_PGBOUNCER", default=False),
             webhook_allowed_networks=tuple(

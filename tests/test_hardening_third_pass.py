@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+
 from app.auth import mint_display_token
 from tests.conftest import GRAPHQL_ACCEPT, SECRET, make_token
 from tests.support.canary import assert_canary_served, canary_during
@@ -548,3 +550,24 @@ async def test_one_callers_subscriptions_and_distinct_documents_are_capped(ws, g
         await socket.send_json({"id": "later", "type": "subscribe", "payload": payload})
         later = await asyncio.wait_for(socket.receive_json(), 10)
         assert later["payload"]["data"]["sessionUpdates"]["kind"] == "SNAPSHOT", later
+
+
+# ------------------------------------------------------------------ row 10: X-Forwarded-For
+
+
+@pytest.mark.parametrize("trusted", ["", "127.0.0.1"])
+async def test_x_forwarded_for_names_the_client_only_from_a_configured_proxy(database_url, trusted):
+    import httpx
+
+    from tests.support.server import start_server
+
+    env = {"GS_DISPLAY_CODES_PER_CLIENT": "3", "GS_TRUSTED_PROXIES": trusted}
+    async with start_server(database_url, env) as base_url, httpx.AsyncClient(base_url=base_url) as client:
+        statuses = [
+            (await client.post("/display/pairings", headers={"X-Forwarded-For": f"203.0.113.{i}"})).status_code
+            for i in range(5)
+        ]
+    if trusted:  # a proxy we were told about: each forwarded address is a client of its own
+        assert statuses == [201] * 5, statuses
+    else:  # from the same host, or through a proxy that passes the header on: one client, 3 codes
+        assert statuses == [201, 201, 201, 429, 429], statuses
