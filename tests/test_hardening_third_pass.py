@@ -571,3 +571,51 @@ async def test_x_forwarded_for_names_the_client_only_from_a_configured_proxy(dat
         assert statuses == [201] * 5, statuses
     else:  # from the same host, or through a proxy that passes the header on: one client, 3 codes
         assert statuses == [201, 201, 201, 429, 429], statuses
+
+
+# ------------------------------------------------------------------ row 14: names, calendar feeds
+
+INVISIBLE = {
+    "right-to-left override": "Ana\u202eztneM",
+    "line separator": "Ana\u2028Mendez",
+    "byte order mark": "\ufeffAna Mendez",
+    "zero-width space": "Ana\u200bMendez",
+    "first strong isolate": "Ana \u2068Mendez\u2069",
+    "left-to-right mark": "Ana\u200e Mendez",
+}
+
+
+@pytest.mark.parametrize("label", sorted(INVISIBLE))
+async def test_names_refuse_invisible_direction_and_spacing_characters(gql, clinic, label):
+    from tests.support.builders_scheduling import GROUP
+
+    name = INVISIBLE[label]
+    patient = {"mrn": "MRN-BIDI", "name": name, "dateOfBirth": "1980-05-17", "facilityId": clinic.facility_id}
+    staff = {"name": name, "facilityId": clinic.facility_id, "npi": "1234567893"}
+    facility = {"name": name, "state": "AZ", "timezone": "America/Phoenix", "npi": "1234567893"}
+    group = {
+        "name": name,
+        "groupType": "IOP",
+        "facilityId": clinic.facility_id,
+        "facilitatorId": clinic.staff[0],
+        "maxCapacity": 8,
+        "durationMinutes": 180,
+    }
+    calls = {
+        "createPatient": ("mutation($input: PatientInput!) { createPatient(input: $input) { id } }", patient),
+        "createStaff": ("mutation($input: StaffInput!) { createStaff(input: $input) { id } }", staff),
+        "createFacility": ("mutation($input: FacilityInput!) { createFacility(input: $input) { id } }", facility),
+        "createGroup": (GROUP, group),
+    }
+    before = await gql.execute("{ patients(first: 100) { totalCount } groups(first: 100) { totalCount } }")
+    for mutation, (document, data) in calls.items():
+        _, code, body = await gql.error(document, {"input": data})
+        assert code == "BAD_USER_INPUT", (mutation, body)
+        assert "invisible" in body["errors"][0]["message"], (mutation, body)
+    after = await gql.execute("{ patients(first: 100) { totalCount } groups(first: 100) { totalCount } }")
+    assert after == before
+
+
+async def test_names_keep_the_joiners_that_scripts_need(gql, clinic):
+    patient = await clinic.add_patient(name="\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 Rahimi")  # ZWNJ
+    assert patient
