@@ -74,6 +74,8 @@ class Settings:
     # in PostgreSQL, so the limits hold across processes.
     pairing_guesses_per_caller: int = 5
     pairing_guesses_per_facility: int = 50
+    # Days a calendar feed's URL answers after it is made (then its owner makes a new one).
+    calendar_feed_days: int = 180
     parser_cache_bytes: int = 32 * 1024 * 1024
     persisted_query_bytes: int = 8 * 1024 * 1024
 
@@ -120,6 +122,7 @@ class Settings:
             webhook_max_attempts=int(os.environ.get("GS_WEBHOOK_MAX_ATTEMPTS", "14")),
             pairing_guesses_per_caller=int(os.environ.get("GS_PAIRING_GUESSES_PER_CALLER", "5")),
             pairing_guesses_per_facility=int(os.environ.get("GS_PAIRING_GUESSES_PER_FACILITY", "50")),
+            calendar_feed_days=int(os.environ.get("GS_CALENDAR_FEED_DAYS", "180")),
             parser_cache_bytes=int(os.environ.get("GS_PARSER_CACHE_BYTES", str(32 * 1024 * 1024))),
             persisted_query_bytes=int(os.environ.get("GS_PERSISTED_QUERY_BYTES", str(8 * 1024 * 1024))),
         )

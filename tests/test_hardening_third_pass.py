@@ -619,3 +619,41 @@ async def test_names_refuse_invisible_direction_and_spacing_characters(gql, clin
 async def test_names_keep_the_joiners_that_scripts_need(gql, clinic):
     patient = await clinic.add_patient(name="\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 Rahimi")  # ZWNJ
     assert patient
+
+
+async def test_a_calendar_feed_expires_and_dies_when_its_creator_loses_access(gql, http, clinic, test_clock, services):
+    from datetime import timedelta
+
+    from app.rules.scopes import ALL_SCOPES
+    from tests.support.builders_enrollment import make_group
+
+    group = await make_group(gql, clinic)
+    create = """mutation($group: ID!) { createCalendarFeed(groupId: $group) { url feed { id expiresAt } } }"""
+    creator = gql.as_(subject="scheduler", facilities=[clinic.facility_id])
+
+    async def new_feed() -> tuple[str, str]:
+        made = (await creator.execute(create, {"group": group}))["createCalendarFeed"]
+        return made["url"].split("://", 1)[-1].partition("/")[2], made["feed"]["expiresAt"]
+
+    path, expires_at = await new_feed()
+    assert (await http.get("/" + path)).status_code == 200
+    days = services.settings.calendar_feed_days
+    assert expires_at is not None
+    test_clock.advance(timedelta(days=days, minutes=1))
+    assert (await http.get("/" + path)).status_code == 404  # expired
+    test_clock.reset()
+
+    path, _ = await new_feed()
+    assert (await http.get("/" + path)).status_code == 200
+    await gql.as_(subject="someone-else", scopes=()).post("{ viewer { subject } }")  # others change nothing
+    assert (await http.get("/" + path)).status_code == 200
+    # the creator's next token no longer reads the facility's schedule: the feed dies with that access
+    lesser = gql.as_(
+        subject="scheduler",
+        facilities=[clinic.facility_id],
+        scopes=[s for s in ALL_SCOPES if s != "pm.group_schedule.view"],
+    )
+    await lesser.post("{ viewer { subject } }")
+    assert (await http.get("/" + path)).status_code == 404
+    feeds = await gql.execute("{ calendarFeeds(includeRevoked: true) { edges { node { revokedAt } } } }")
+    assert all(edge["node"]["revokedAt"] for edge in feeds["calendarFeeds"]["edges"][-1:])
