@@ -647,13 +647,14 @@ async def test_a_calendar_feed_expires_and_dies_when_its_creator_loses_access(gq
     assert (await http.get("/" + path)).status_code == 200
     await gql.as_(subject="someone-else", scopes=()).post("{ viewer { subject } }")  # others change nothing
     assert (await http.get("/" + path)).status_code == 200
-    # the creator's next token no longer reads the facility's schedule: the feed dies with that access
-    lesser = gql.as_(
-        subject="scheduler",
-        facilities=[clinic.facility_id],
-        scopes=[s for s in ALL_SCOPES if s != "pm.group_schedule.view"],
-    )
-    await lesser.post("{ viewer { subject } }")
+    # a narrower token of the creator (an app asking for fewer scopes) is no lost access
+    narrower = gql.as_(subject="scheduler", facilities=[clinic.facility_id], scopes=["pm.group_definitions.view"])
+    await narrower.post("{ viewer { subject } }")
+    assert (await http.get("/" + path)).status_code == 200
+    # the creator's next token no longer names the facility (moved elsewhere): the feed dies with that access
+    other = await clinic.facility(name="Elsewhere")
+    moved = gql.as_(subject="scheduler", facilities=[other], scopes=ALL_SCOPES)
+    await moved.post("{ viewer { subject } }")
     assert (await http.get("/" + path)).status_code == 404
     feeds = await gql.execute("{ calendarFeeds(includeRevoked: true) { edges { node { revokedAt } } } }")
     assert all(edge["node"]["revokedAt"] for edge in feeds["calendarFeeds"]["edges"][-1:])

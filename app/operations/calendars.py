@@ -167,9 +167,10 @@ def _event(occurrence: models.GroupOccurrence, group: models.GroupDefinition) ->
 
 
 class FeedCreators:
-    """Revokes a creator's calendar feeds when the creator calls with a token that no longer reads the
-    schedule of the feed's facility (its access was taken away): a feed must not outlive its creator's
-    access. The live feeds' creators are read at most once per REFRESH per process (one statement), so
+    """Revokes a creator's calendar feeds when the creator calls with a token that no longer names the
+    feed's facility (their access to it was taken away): a feed must not outlive its creator's access.
+    A token with fewer scopes alone does not revoke (OAuth clients ask for narrower tokens all the
+    time: a FHIR app's `user/Patient.read` token is not a lost job); the expiry bounds the rest. The live feeds' creators are read at most once per REFRESH per process (one statement), so
     a request costs a dictionary lookup."""
 
     REFRESH = timedelta(minutes=1)
@@ -205,7 +206,7 @@ class FeedCreators:
         lost = [
             feed_id
             for feed_id, facility_id in self._feeds.get(actor.subject, ())
-            if not (actor.has_scope(FEED_SCOPE) and actor.sees_facility(facility_id))
+            if not actor.sees_facility(facility_id)
         ]
         if lost:
             await self._revoke(actor.subject, lost, now)
@@ -224,7 +225,7 @@ class FeedCreators:
                     feed.id,
                     before={**_snapshot(feed), "revokedAt": None},
                     after={**_snapshot(feed), "revokedAt": now.isoformat()},
-                    reason="Its creator no longer reads this facility's schedule",
+                    reason="Its creator no longer has access to this facility",
                     group_id=feed.group_id,
                 )
             await uow.commit()

@@ -87,7 +87,7 @@ class Services:
     units: UnitsOfWork
     pairing_attempts: PairingAttempts
     caller_limits: CallerLimits  # what one token subject may run at once in this process
-    feed_creators: FeedCreators  # calendar feeds die when their creator's token no longer reads them
+    feed_creators: FeedCreators  # calendar feeds die when their creator's token no longer names their facility
     code_requests: RecentAttempts  # pairing codes asked for, per client address
 
     @property

@@ -22,8 +22,8 @@ class CalendarsMutation:
     @strawberry.mutation(
         **scoped(FEED_SCOPE),
         description="A secret calendar URL for a group's occurrences (groupId) or a facilitator's (staffId); give exactly "
-        "one. It answers until expiresAt, until revoked, or until its creator calls with a token that no longer reads "
-        "its facility's schedule.",
+        "one. It answers until expiresAt, until revoked, or until its creator calls with a token that no longer names "
+        "its facility.",
     )
     async def create_calendar_feed(
         self,
