@@ -66,6 +66,11 @@ def serve(
         log_level="info",
         ws="websockets-sansio",
         ws_max_size=MAX_BODY_BYTES,  # a websocket message is capped like a request body (close 1009)
+        # X-Forwarded-For and -Proto only from the proxies named in GS_TRUSTED_PROXIES (none by default):
+        # uvicorn trusts 127.0.0.1's by default, so anyone on the host, or behind a proxy that passes the
+        # header through, chose their own address for the per-address limits.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.trusted_proxies),
     )
     if workers > 1:
         from app.db.migrate import upgrade

@@ -34,12 +34,22 @@ class Settings:
     # Database connections one request may hold at once for its root fields' reads (batched loads
     # share one more): 30 aliases of a list no longer take 30 connections from everyone else.
     db_connections_per_request: int = 3
+    # Per caller (token subject), per process: database connections for reads across all its requests
+    # and websocket operations (a websocket's operations share its 3), open websockets, subscriptions
+    # running at once and distinct subscription documents among them (app.operations.callers).
+    db_connections_per_caller: int = 6
+    websockets_per_caller: int = 20
+    subscriptions_per_caller: int = 100
+    subscription_documents_per_caller: int = 10
     # Seconds a client has to send a request's headers, then its body (app.http.server_protocol).
     header_timeout: float = 10.0
     body_timeout: float = 30.0
     # Pairing codes one client address may ask for per ten minutes (a room display asks once per code;
     # behind a proxy that hides addresses, every screen shares one).
     display_codes_per_client: int = 30
+    # Addresses (or CIDRs) of the reverse proxies whose X-Forwarded-For names the client; none by default,
+    # so a client's address is the connection's.
+    trusted_proxies: tuple[str, ...] = ()
     # Hours of the facility's wall clock after its end that a session blocked by a BLOCKING billing
     # issue waits for finalization before it is billed with its issues on the claims (rules.md §9).
     finalize_hours: float = 24.0
@@ -60,6 +70,16 @@ class Settings:
     webhook_timeout_seconds: float = 10.0
     webhook_retry_base_seconds: float = 30.0
     webhook_max_attempts: int = 14
+    # Memory (estimated bytes, per process) for parsed GraphQL documents (app.schema.parsing) and for
+    # automatic persisted queries (app.http.persisted_queries); each counts every entry's overhead.
+    # Wrong pairing codes per ten minutes: one caller, and all callers of one facility together; counted
+    # in PostgreSQL, so the limits hold across processes.
+    pairing_guesses_per_caller: int = 5
+    pairing_guesses_per_facility: int = 50
+    # Days a calendar feed's URL answers after it is made (then its owner makes a new one).
+    calendar_feed_days: int = 180
+    parser_cache_bytes: int = 32 * 1024 * 1024
+    persisted_query_bytes: int = 8 * 1024 * 1024
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -86,9 +106,14 @@ class Settings:
             edi_contact_phone=os.environ.get("GS_EDI_CONTACT_PHONE", "6025550100"),
             db_pool_timeout=float(os.environ.get("GS_DB_POOL_TIMEOUT", "10")),
             db_connections_per_request=int(os.environ.get("GS_DB_CONNECTIONS_PER_REQUEST", "3")),
+            db_connections_per_caller=int(os.environ.get("GS_DB_CONNECTIONS_PER_CALLER", "6")),
+            websockets_per_caller=int(os.environ.get("GS_WEBSOCKETS_PER_CALLER", "20")),
+            subscriptions_per_caller=int(os.environ.get("GS_SUBSCRIPTIONS_PER_CALLER", "100")),
+            subscription_documents_per_caller=int(os.environ.get("GS_SUBSCRIPTION_DOCUMENTS_PER_CALLER", "10")),
             header_timeout=float(os.environ.get("GS_HEADER_TIMEOUT_SECONDS", "10")),
             body_timeout=float(os.environ.get("GS_BODY_TIMEOUT_SECONDS", "30")),
             display_codes_per_client=int(os.environ.get("GS_DISPLAY_CODES_PER_CLIENT", "30")),
+            trusted_proxies=tuple(p.strip() for p in os.environ.get("GS_TRUSTED_PROXIES", "").split(",") if p.strip()),
             finalize_hours=float(os.environ.get("GS_FINALIZE_HOURS", "24")),
             db_pgbouncer=_env_flag("GS_DB_PGBOUNCER", default=False),
             webhook_allowed_networks=tuple(
@@ -98,6 +123,11 @@ class Settings:
             webhook_timeout_seconds=float(os.environ.get("GS_WEBHOOK_TIMEOUT_SECONDS", "10")),
             webhook_retry_base_seconds=float(os.environ.get("GS_WEBHOOK_RETRY_BASE_SECONDS", "30")),
             webhook_max_attempts=int(os.environ.get("GS_WEBHOOK_MAX_ATTEMPTS", "14")),
+            pairing_guesses_per_caller=int(os.environ.get("GS_PAIRING_GUESSES_PER_CALLER", "5")),
+            pairing_guesses_per_facility=int(os.environ.get("GS_PAIRING_GUESSES_PER_FACILITY", "50")),
+            calendar_feed_days=int(os.environ.get("GS_CALENDAR_FEED_DAYS", "180")),
+            parser_cache_bytes=int(os.environ.get("GS_PARSER_CACHE_BYTES", str(32 * 1024 * 1024))),
+            persisted_query_bytes=int(os.environ.get("GS_PERSISTED_QUERY_BYTES", str(8 * 1024 * 1024))),
         )
 
 

@@ -59,6 +59,12 @@ class Conflict(DomainError):
     code = ErrorCode.CONFLICT
 
 
+class OverLimit(DomainError):
+    """A caller's limit on what it runs at once (subscriptions, their distinct documents, sockets)."""
+
+    code = ErrorCode.QUERY_TOO_COMPLEX
+
+
 def error_for(code: ErrorCode, message: str) -> DomainError:
     """The domain error of a code a rule decided on (rules return codes; operations raise)."""
     for error_type in DomainError.__subclasses__():

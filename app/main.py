@@ -28,6 +28,7 @@ from app.events import webhooks
 from app.events.consumers import clinical_sessions
 from app.events.feed import FeedRunner
 from app.events.relay import Relay
+from app.http.access_log import keep_queries_out_of_the_access_log
 from app.http.calendar import CALENDAR_ROUTES, redact_feed_secrets
 from app.http.display import DISPLAY_ROUTES
 from app.http.fhir.routes import PREFIX as FHIR_PREFIX
@@ -37,9 +38,12 @@ from app.http.view import GraphQLView
 from app.live.backends import broadcast_url, make_broadcast
 from app.live.runtime import Live
 from app.operations.billing_pipeline import sweep_forever
+from app.operations.calendars import FeedCreators
+from app.operations.callers import CallerLimits
 from app.operations.displays import PairingAttempts, RecentAttempts
 from app.operations.work import Services, UnitsOfWork
 from app.schema.live.cluster import SchemaRenderer
+from app.schema.parsing import share_the_interpreter
 from app.schema.root import build_schema
 
 log = logging.getLogger("app")
@@ -111,8 +115,17 @@ async def open_services(
                 feed=feed,
                 relay=relay,
                 units=units,
-                pairing_attempts=PairingAttempts(),
+                pairing_attempts=PairingAttempts(
+                    sessionmaker, settings.pairing_guesses_per_caller, settings.pairing_guesses_per_facility
+                ),
                 code_requests=RecentAttempts(),
+                feed_creators=FeedCreators(units),
+                caller_limits=CallerLimits(
+                    settings.db_connections_per_caller,
+                    settings.websockets_per_caller,
+                    settings.subscriptions_per_caller,
+                    settings.subscription_documents_per_caller,
+                ),
             )
         finally:
             await engine.dispose()
@@ -146,8 +159,10 @@ def create_app(
     background: bool = True,
 ) -> Starlette:
     settings = settings or Settings.from_env()
-    schema = build_schema(introspection=settings.introspection)
+    share_the_interpreter()  # long documents parse in a thread (app.schema.parsing)
+    schema = build_schema(introspection=settings.introspection, parser_cache_bytes=settings.parser_cache_bytes)
     redact_feed_secrets()  # calendar feed URLs carry their secret in the query string
+    keep_queries_out_of_the_access_log()  # a GET's document and variables can name a patient
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

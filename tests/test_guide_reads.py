@@ -141,6 +141,9 @@ async def test_a_groups_audit_log_needs_the_groups_scope_and_history_the_enrollm
     await enroll(gql, group, await clinic.add_patient())
     viewer = gql.as_(scopes=["pm.group_definitions.view"])
     data = await viewer.execute("query($id: ID!) { group(id: $id) { auditLog { totalCount } } }", {"id": group})
+    assert data["group"]["auditLog"]["totalCount"] == 1  # the group's creation; its enrollment needs the scope
+    reader = gql.as_(scopes=["pm.group_definitions.view", "pm.group_enrollments.view"])
+    data = await reader.execute("query($id: ID!) { group(id: $id) { auditLog { totalCount } } }", {"id": group})
     assert data["group"]["auditLog"]["totalCount"] == 2
     _, code, _ = await viewer.error(
         "query($id: ID!) { group(id: $id) { enrollmentHistory { totalCount } } }", {"id": group}

@@ -226,6 +226,10 @@ FIRST_DOCUMENTS = {
         "GroupDefinition",
         "auditLog",
     ): "query($first: Int, $id: ID!) { group(id: $id) { auditLog(first: $first) { totalCount } } }",
+    (
+        "GroupSession",
+        "auditLogPage",
+    ): "query($first: Int, $session: ID!) { node(id: $session) { ... on GroupSession { auditLogPage(first: $first) { totalCount } } } }",
     ("Query", "webhookEndpoints"): "query($first: Int) { webhookEndpoints(first: $first) { totalCount } }",
     (
         "WebhookEndpoint",
@@ -247,6 +251,10 @@ async def test_first_is_capped_at_100_on_every_paged_field(gql, clinic, where):
         for name, value in {"id": group, "patient": await clinic.add_patient(), "facility": clinic.facility_id}.items()
         if f"${name}:" in document
     }
+    if "$session:" in document:
+        from tests.support.builders_sessions import create_session
+
+        records["session"] = (await create_session(gql, clinic))["id"]
     if "$endpoint:" in document:
         records["endpoint"] = (await register(gql, "http://127.0.0.1:9/hooks", ["pm_group_session_scheduled"]))[0]
     assert "errors" not in (await gql.post(document, {"first": 100, **records})).json()

@@ -104,12 +104,22 @@ async def test_a_persisted_mutation_keeps_its_idempotency_key(gql, clinic):
 
 
 def test_the_store_keeps_the_most_recently_used_documents_within_its_byte_budget():
-    store = PersistedQueries(max_bytes=100)
-    store.put("a", "x" * 40)
-    store.put("b", "y" * 40)
-    assert store.get("a") == "x" * 40  # a is now the most recently used
-    store.put("c", "z" * 40)
-    assert (store.get("a"), store.get("b"), store.get("c")) == ("x" * 40, None, "z" * 40)
-    assert store.stored_bytes == 80 and len(store) == 2
-    store.put("huge", "h" * 101)
-    assert store.get("huge") is None and store.stored_bytes == 80
+    import sys
+
+    from app.http.persisted_queries import ENTRY_OVERHEAD_BYTES, TEXT_OVERHEAD_BYTES
+
+    def cost(key: str, text: str) -> int:  # an entry's memory: its key and slot, and its text's object
+        return (
+            ENTRY_OVERHEAD_BYTES + sys.getsizeof("me") + sys.getsizeof(key) + TEXT_OVERHEAD_BYTES + sys.getsizeof(text)
+        )
+
+    one = cost("a", "x" * 40)
+    store = PersistedQueries(max_bytes=2 * one + 10)
+    store.put("me", "a", "x" * 40)
+    store.put("me", "b", "y" * 40)
+    assert store.get("me", "a") == "x" * 40  # a is now the most recently used
+    store.put("me", "c", "z" * 40)
+    assert (store.get("me", "a"), store.get("me", "b"), store.get("me", "c")) == ("x" * 40, None, "z" * 40)
+    assert store.stored_bytes == 2 * one and len(store) == 2
+    store.put("me", "huge", "h" * (2 * one))
+    assert store.get("me", "huge") is None and store.stored_bytes == 2 * one

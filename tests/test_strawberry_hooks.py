@@ -63,6 +63,7 @@ OVERRIDDEN = {
     ),
     "strawberry.extensions.base_extension.SchemaExtension.on_execute": "(self) -> 'AsyncIteratorOrIterator[None]'",
     "strawberry.extensions.base_extension.SchemaExtension.on_operation": "(self) -> 'AsyncIteratorOrIterator[None]'",
+    "strawberry.extensions.base_extension.SchemaExtension.on_parse": "(self) -> 'AsyncIteratorOrIterator[None]'",
     "strawberry.extensions.base_extension.SchemaExtension.on_validate": "(self) -> 'AsyncIteratorOrIterator[None]'",
     "strawberry.extensions.validation_cache.ValidationCache.on_validate": "(self) -> collections.abc.Iterator[None]",
     "strawberry.http.async_base_view.AsyncBaseHTTPView.execute_operation": (

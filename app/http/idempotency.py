@@ -26,7 +26,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import GraphQLError, OperationDefinitionNode, OperationType
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.responses import JSONResponse, Response
@@ -39,6 +39,7 @@ from app.db.queries import idempotency as queries
 from app.http.bodies import read_body, replaying
 from app.http.negotiation import JSON
 from app.http.statuses import busy_response
+from app.schema.parsing import ParsedDocuments
 
 HEADER = "idempotency-key"
 TTL = timedelta(hours=24)
@@ -71,15 +72,23 @@ def _refusal(status: int, code: str, message: str) -> Response:
     )
 
 
-def _is_mutation(document: Any) -> bool:
-    if not isinstance(document, dict) or not isinstance(document.get("query"), str):
+def may_send_mutations(principal: Principal) -> bool:
+    """A token that can run no mutation (a room display's credential, a token without scopes) gets no
+    key handling: its request goes to the endpoint's checks as one without the header."""
+    return bool(principal.scopes) and not principal.is_display
+
+
+async def _is_mutation(documents: ParsedDocuments, request: Any) -> bool:
+    """Whether the request runs a mutation; parsed within the endpoint's token limit, a long document
+    off the event loop (app.schema.parsing), and kept for the execution that follows."""
+    if not isinstance(request, dict) or not isinstance(request.get("query"), str):
         return False
     try:
-        parsed = parse(document["query"])
+        parsed = await documents.parse(request["query"])
     except GraphQLError:
         return False
     operations = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
-    name = document.get("operationName")
+    name = request.get("operationName")
     if name:
         operations = [op for op in operations if op.name is not None and op.name.value == name]
     return len(operations) == 1 and operations[0].operation == OperationType.MUTATION
@@ -142,8 +151,11 @@ class _Captured:
 class IdempotencyKeys:
     """The key store for one process: claim, record, replay, purge."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, secret: str) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, secret: str, documents: ParsedDocuments
+    ) -> None:
         self.sessionmaker = sessionmaker
+        self.documents = documents
         self.clock = clock
         self.seal = ResponseSeal(secret)
         self._last_purge: datetime | None = None
@@ -206,7 +218,7 @@ async def run_idempotently(  # noqa: PLR0917 - the ASGI triple travels with the 
         document = json.loads(body)
     except (ValueError, RecursionError):
         document = None
-    if not _is_mutation(document):
+    if not await _is_mutation(keys.documents, document):
         await app(scope, receive, send)
         return
     if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():

@@ -34,13 +34,14 @@ from app.http.encoding import EncodedPayloads
 from app.http.expiry import expired_message, until_expiry
 from app.http.graphiql import graphiql_page
 from app.http.headers import answering, request_id
-from app.http.idempotency import IdempotencyKeys, answer_idempotently, idempotency_key
+from app.http.idempotency import IdempotencyKeys, answer_idempotently, idempotency_key, may_send_mutations
 from app.http.negotiation import JSON, response_media_type
 from app.http.persisted_queries import (
     NOT_FOUND_CODE,
     NOT_FOUND_MESSAGE,
     PersistedQueries,
     PersistedQueryNotFound,
+    caller_of,
     expand_body,
     expand_query_string,
 )
@@ -84,9 +85,11 @@ class GraphQLView(GraphQL):
         )
         self.services = services
         self.settings = settings
-        self.persisted_queries = PersistedQueries()
+        self.persisted_queries = PersistedQueries(settings.persisted_query_bytes)
         self.payloads = EncodedPayloads(self.encode_json)
-        self.idempotency_keys = IdempotencyKeys(services.sessionmaker, services.clock, settings.jwt_secret)
+        self.idempotency_keys = IdempotencyKeys(
+            services.sessionmaker, services.clock, settings.jwt_secret, schema.documents
+        )
         self.read_cache = ReadCache() if settings.read_cache else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -102,12 +105,13 @@ class GraphQLView(GraphQL):
         send = answering(send, media_type, state["request_id"])
         refusal = self._refuse(request, media_type)
         if refusal is None:
+            await self.services.feed_creators.seen(state["principal"], self.services.clock.now())
             scope, receive, refusal = await self._with_persisted_document(scope, receive, media_type)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
         key = idempotency_key(scope)
-        if key is not None:
+        if key is not None and may_send_mutations(scope["state"]["principal"]):
             await answer_idempotently(
                 self.idempotency_keys, key, scope, receive, send, super().__call__, max_body=MAX_BODY_BYTES
             )
@@ -134,14 +138,15 @@ class GraphQLView(GraphQL):
     ) -> tuple[Scope, Receive, Response | None]:
         """The request with the document its persisted-query hash stands for, before anything else
         (idempotency keys included) reads it; or the refusal."""
+        caller = caller_of(scope["state"]["principal"])
         try:
             if scope["method"] == "POST":
                 # Read under the limit here: a chunked body carries no Content-Length to refuse early.
                 body = await read_body(receive, MAX_BODY_BYTES)
                 if body is None:
                     return scope, receive, too_large(media_type)
-                return scope, replaying(expand_body(self.persisted_queries, body), receive), None
-            query_string = expand_query_string(self.persisted_queries, scope.get("query_string", b""))
+                return scope, replaying(expand_body(self.persisted_queries, body, caller), receive), None
+            query_string = expand_query_string(self.persisted_queries, scope.get("query_string", b""), caller)
             return {**scope, "query_string": query_string}, receive, None
         except PersistedQueryNotFound:
             return scope, receive, request_error_response(media_type, NOT_FOUND_CODE, NOT_FOUND_MESSAGE)

@@ -25,6 +25,9 @@ from app.operations.displays import live_display
 DISPLAY_REVOKED_CODE = 4403
 DISPLAY_REVOKED = "Display revoked"
 CREDENTIAL_REPLACED = "Display credential replaced"
+# One caller's sockets past GS_WEBSOCKETS_PER_CALLER (in this process).
+TOO_MANY_SOCKETS_CODE = 4429
+TOO_MANY_SOCKETS = "Too many open connections for this caller"
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,7 @@ class AuthenticatingTransportWsHandler(OperationLoop):
 
     expiry: asyncio.Task | None = None
     display_watch: asyncio.Task | None = None
+    counted_caller: str | None = None  # the caller this socket counts against (app.operations.callers)
 
     async def handle(self) -> None:
         # The frames one change sends on this socket go out in one write (app.http.socket_writes).
@@ -58,6 +62,14 @@ class AuthenticatingTransportWsHandler(OperationLoop):
         if principal.is_display and not await self._display_is_live(principal):
             await self.websocket.close(code=DISPLAY_REVOKED_CODE, reason=DISPLAY_REVOKED)
             return
+        limits = self.view.services.caller_limits
+        if self.counted_caller is None:
+            if not limits.open_websocket(principal.subject):
+                await self.websocket.close(code=TOO_MANY_SOCKETS_CODE, reason=TOO_MANY_SOCKETS)
+                return
+            self.counted_caller = principal.subject
+        services = self.view.services
+        await services.feed_creators.seen(principal, services.clock.now())
         self.context._principal = principal  # noqa: SLF001 - the context's principal is set here
         await super().handle_connection_init(message)
         if self.connection_acknowledged and principal.expires_at is not None:
@@ -130,6 +142,9 @@ class AuthenticatingTransportWsHandler(OperationLoop):
                 raise
 
     async def shutdown(self) -> None:
+        if self.counted_caller is not None:
+            self.view.services.caller_limits.close_websocket(self.counted_caller)
+            self.counted_caller = None
         for task in (self.expiry, self.display_watch):
             if task is not None and task is not asyncio.current_task():
                 task.cancel()

@@ -9,11 +9,14 @@ import secrets
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth import Principal, mint_display_token
 from app.db import models
 from app.db.queries import displays as queries
+from app.db.queries import limits
 from app.db.queries.common import Page
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, Conflict, Forbidden, IllegalTransition, NotFound, Unauthenticated
@@ -73,20 +76,52 @@ class RecentAttempts:
             self._attempts.popitem(last=False)
 
 
-class PairingAttempts(RecentAttempts):
-    """Wrong pairing codes: one caller may guess GUESS_LIMIT times per window; all callers together ten times that."""
+class PairingAttempts:
+    """Pairing-code guesses, counted in PostgreSQL so that every process shares them, each one counted
+    before its code is looked at: one caller may guess `per_caller` times per window and all callers
+    of one facility together `per_facility` times (a burst of one caller's guesses no longer closed
+    pairing for every facility). A right code is taken off the count again."""
 
-    EVERYONE = "*"
+    PURGE_EVERY = timedelta(minutes=5)
 
-    def check(self, caller: str, now: datetime) -> None:
-        for key, limit in ((caller, rules.GUESS_LIMIT), (self.EVERYONE, rules.GUESS_LIMIT * 10)):
-            seconds = self.refusal(key, now, limit)
-            if seconds is not None:
-                raise Forbidden(f"Too many wrong pairing codes; try again in {seconds} seconds")
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        per_caller: int = rules.GUESS_LIMIT,
+        per_facility: int = rules.GUESS_LIMIT * 10,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.per_caller = per_caller
+        self.per_facility = per_facility
+        self._last_purge: datetime | None = None
 
-    def failed(self, caller: str, now: datetime) -> None:
-        self.record(caller, now, rules.GUESS_LIMIT)
-        self.record(self.EVERYONE, now, rules.GUESS_LIMIT * 10)
+    @staticmethod
+    def keys(caller: str, facility_id: uuid.UUID | None) -> list[str]:
+        keys = [f"pairing-guess:caller:{caller}"]
+        if facility_id is not None:
+            keys.append(f"pairing-guess:facility:{facility_id}")
+        return keys
+
+    async def count(self, caller: str, facility_id: uuid.UUID | None, now: datetime) -> None:
+        """Count this guess (committed at once, whatever becomes of the request); FORBIDDEN past a limit."""
+        async with self.sessionmaker() as db, db.begin():
+            if self._last_purge is None or now - self._last_purge >= self.PURGE_EVERY:
+                self._last_purge = now
+                await limits.forget_windows_before(db, now - rules.GUESS_WINDOW)
+            # a caller past its own limit spends none of the facility's
+            for key, limit in zip(self.keys(caller, facility_id), (self.per_caller, self.per_facility), strict=False):
+                count, started = await limits.count_attempt(db, key, now, rules.GUESS_WINDOW)
+                if count > limit:
+                    break
+            else:
+                return
+        seconds = max(1, int((started + rules.GUESS_WINDOW - now).total_seconds()))
+        raise Forbidden(f"Too many wrong pairing codes; try again in {seconds} seconds")
+
+    async def right(self, caller: str, facility_id: uuid.UUID | None) -> None:
+        async with self.sessionmaker() as db, db.begin():
+            for key in self.keys(caller, facility_id):
+                await limits.uncount_attempt(db, key)
 
 
 def _snapshot(display: models.RoomDisplay) -> dict:
@@ -141,15 +176,18 @@ async def pair_display(
 ) -> models.RoomDisplay:
     """Bind the screen showing `code` to a facility's room. A wrong code counts against the caller."""
     db, now = uow.db, uow.clock.now()
-    attempts.check(actor.subject, now)
+    # Counted first, on a connection of its own that is given back before this request takes one (a
+    # burst holding one connection each while waiting for a second would starve the pool). A facility
+    # the token does not name does not count: a caller cannot spend another facility's guesses.
+    await attempts.count(actor.subject, facility_id if actor.sees_facility(facility_id) else None, now)
     facility = visible_or_not_found(actor, await db.get(models.Facility, facility_id), "Facility")
     location = require_text("location", location)
     label = require_text("label", label)
     normalized = rules.normalize_code(code)
     display = await queries.lock_pending_by_code(db, normalized, now) if normalized else None
     if display is None:
-        attempts.failed(actor.subject, now)
         raise NotFound(NO_SUCH_CODE)
+    await attempts.right(actor.subject, facility.id)
     display.facility_id, display.location, display.label = facility.id, location, label
     display.paired_by, display.paired_at, display.pairing_code = actor.subject, now, None
     await db.flush()

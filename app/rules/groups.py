@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from app.rules.recurrence import recurrence_rule_problem
+from app.rules.reference import control_problem, invisible_problem
 
 MIN_DURATION = 5
 MAX_DURATION = 720
@@ -31,6 +32,8 @@ def group_problems(group: GroupShape) -> list[str]:
         problems.append("name must not be empty")
     elif len(group.name) > 200:
         problems.append("name must be at most 200 characters")
+    elif problem := control_problem("name", group.name) or invisible_problem("name", group.name):
+        problems.append(problem)
     if group.max_capacity < 1:
         problems.append("maxCapacity must be positive")
     if group.min_capacity is not None:

@@ -72,15 +72,32 @@ def control_problem(field: str, value: str | None) -> str | None:
     return None
 
 
+# Format characters that join letters in Arabic, Persian and Indic names (ZWNJ, ZWJ): kept.
+JOINERS = frozenset({"\u200c", "\u200d"})
+
+
+def invisible_problem(field: str, value: str | None) -> str | None:
+    """Invisible characters that change how a name reads or lines up: direction overrides and
+    isolates (U+202A-U+202E, U+2066-U+2069, U+200E/F, U+061C), zero-width spaces and byte order marks
+    (U+200B, U+FEFF), line and paragraph separators (U+2028, U+2029). A name with U+202E shows its
+    letters backwards on a roster, a wall display or a claim."""
+    for c in value or "":
+        category = unicodedata.category(c)
+        if (category == "Cf" and c not in JOINERS) or category in ("Zl", "Zp"):
+            return f"{field} must not contain invisible formatting characters (such as U+{ord(c):04X})"
+    return None
+
+
 def name_problem(field: str, value: str, max_length: int = 200) -> str | None:
     """A person's or organisation's name: text with at least one letter (zero-width characters,
-    emoji, digits or punctuation alone render an empty name on a claim) and no control character."""
+    emoji, digits or punctuation alone render an empty name on a claim), no control character and
+    no invisible formatting character."""
     problem = text_problem(field, value, max_length) or control_problem(field, value)
     if problem:
         return problem
     if not any(unicodedata.category(c).startswith("L") for c in value):
         return f"{field} must contain at least one letter"
-    return None
+    return invisible_problem(field, value)
 
 
 def identifier_problem(field: str, value: str | None, max_length: int = 80) -> str | None:

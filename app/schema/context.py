@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -60,8 +61,10 @@ class Context:
         self._db_slots = asyncio.Semaphore(self.services.settings.db_connections_per_request)
 
     def for_operation(self) -> "Context":
-        """A fresh context for one operation on a websocket: the socket's caller, new loaders."""
-        return Context(
+        """A fresh context for one operation on a websocket: the socket's caller, new loaders, and the
+        socket's connection slots (its operations together hold at most `db_connections_per_request`:
+        one socket of 100 operations held every connection when each had 3 of its own)."""
+        context = Context(
             services=self.services,
             request=self.request,
             response=self.response,
@@ -69,6 +72,8 @@ class Context:
             connection_params=self.connection_params,
             request_id=self.request_id,
         )
+        context._db_slots = self._db_slots
+        return context
 
     def now(self) -> datetime:
         """The clock, read once per HTTP request: every field of a page says what it says at one
@@ -115,8 +120,10 @@ class Context:
         return self._transaction
 
     def db(self) -> CappedSession:
-        """A short read-only session for one resolver; at most `db_connections_per_request` at once."""
-        return CappedSession(self.services.sessionmaker, self._db_slots)
+        """A short read-only session for one resolver; at most `db_connections_per_request` at once, and
+        at most `db_connections_per_caller` for all of the caller's requests and operations together."""
+        caller = self._principal.subject if self._principal is not None else ""
+        return CappedSession(self.services.sessionmaker, self._db_slots, self.services.caller_limits.connection(caller))
 
     async def finish(self, result: Any) -> None:
         """End the operation: commit its transaction when every field succeeded; otherwise roll it
@@ -143,17 +150,29 @@ Info = strawberry.Info[Context, None]
 class CappedSession:
     """`async with` a session once one of the request's connection slots is free."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], slots: asyncio.Semaphore) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        slots: asyncio.Semaphore,
+        caller_slot: AbstractAsyncContextManager[None],
+    ) -> None:
         self._sessionmaker = sessionmaker
         self._slots = slots
+        self._caller_slot = caller_slot
         self._db: AsyncSession | None = None
 
     async def __aenter__(self) -> AsyncSession:
-        await self._slots.acquire()
+        await self._slots.acquire()  # the request's (or socket's) slot first, then the caller's
+        try:
+            await self._caller_slot.__aenter__()
+        except BaseException:
+            self._slots.release()
+            raise
         try:
             self._db = self._sessionmaker()
             return await self._db.__aenter__()
-        except BaseException:
+        except BaseException as error:
+            await self._caller_slot.__aexit__(type(error), error, error.__traceback__)
             self._slots.release()
             raise
 
@@ -161,7 +180,10 @@ class CappedSession:
         try:
             await self._db.__aexit__(*exc_info)
         finally:
-            self._slots.release()
+            try:
+                await self._caller_slot.__aexit__(None, None, None)
+            finally:
+                self._slots.release()
 
 
 class OperationScope(SchemaExtension):

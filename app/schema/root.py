@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import partial
 
 import strawberry
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
@@ -35,6 +35,7 @@ from app.schema.notes.mutations import NotesMutation
 from app.schema.notes.queries import NotesQuery
 from app.schema.notes.types import GroupNote, MemberNote
 from app.schema.operation_name import OperationNameRequired
+from app.schema.parsing import DEFAULT_CACHE_BYTES, BoundedParsing, ParsedDocuments
 from app.schema.reference.mutations import ReferenceMutation
 from app.schema.reference.queries import (
     ReferenceQuery,
@@ -148,12 +149,16 @@ class LimitRules(AddValidationRules):
 
 
 class Schema(strawberry.Schema):
+    documents: ParsedDocuments  # the parsed-document cache (its budget is set from the settings at start)
+
     def process_errors(self, errors, execution_context=None) -> None:
         """Classify and log each error once, without patient data (replaces the default logging)."""
         classify_in_place(errors, execution_context)
 
 
-def build_schema(introspection: bool = True, caches: bool = True) -> Schema:
+def build_schema(
+    introspection: bool = True, caches: bool = True, parser_cache_bytes: int = DEFAULT_CACHE_BYTES
+) -> Schema:
     """`caches=False` drops the parser and validation caches (only for bench/'s side-by-side run)."""
     extensions = [
         FragmentExpansionLimiter,  # first: it refuses fan-out documents before any validator expands them
@@ -164,11 +169,13 @@ def build_schema(introspection: bool = True, caches: bool = True) -> Schema:
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         QueryCostLimiter,
     ]
+    documents = ParsedDocuments(MAX_TOKENS, max_bytes=parser_cache_bytes if caches else 0)
+    extensions.insert(0, partial(BoundedParsing, documents))
     if caches:
-        extensions += [partial(ParserCache, maxsize=512), partial(CachedValidation, maxsize=512)]
+        extensions.append(partial(CachedValidation, maxsize=512))
     if not introspection:
         extensions.append(DisableIntrospection)
-    return Schema(
+    built = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -177,6 +184,8 @@ def build_schema(introspection: bool = True, caches: bool = True) -> Schema:
         execution_context_class=SharedEventExecutionContext,
         scalar_overrides=SCALAR_OVERRIDES,
     )
+    built.documents = documents
+    return built
 
 
 schema = build_schema()

@@ -250,3 +250,49 @@ def test_a_week_centuries_after_the_anchor_expands_from_that_week():
     )
     assert [s.session_date.isoformat() for s in slots] == ["2199-12-23", "2199-12-25", "2199-12-27"]
     assert clock.perf_counter() - started < 0.05
+
+
+# Issue 25: rules whose parts each match but never meet (the INTERVAL keeps them apart), and walks
+# that dateutil would take to year 9999 because it checks UNTIL and COUNT only on dates that match.
+@pytest.mark.parametrize(
+    "rule, anchor, refused",
+    [
+        ("FREQ=DAILY;INTERVAL=7;BYDAY=TU", datetime(2026, 1, 5, 9), True),  # a Monday: every 7th day is a Monday
+        ("FREQ=DAILY;INTERVAL=7;BYDAY=TU;COUNT=5", datetime(2026, 1, 5, 9), True),
+        ("FREQ=DAILY;INTERVAL=7;BYDAY=MO;COUNT=5", datetime(2026, 1, 5, 9), False),
+        ("FREQ=DAILY;INTERVAL=14;BYDAY=SA", datetime(2026, 1, 5, 9), True),
+        ("FREQ=MONTHLY;INTERVAL=12;BYMONTH=2", datetime(2026, 1, 5, 9), True),  # always January
+        ("FREQ=MONTHLY;INTERVAL=12;BYMONTH=1", datetime(2026, 1, 5, 9), False),
+        ("FREQ=WEEKLY;INTERVAL=2;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO", datetime(2026, 1, 5, 9), True),
+        ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO", datetime(1900, 1, 1, 9), False),  # 1904, 1932, ...
+        ("FREQ=YEARLY;INTERVAL=40;BYMONTH=2;BYMONTHDAY=29", datetime(2026, 1, 5, 9), True),  # 2026, 2066: no leap
+    ],
+)
+def test_a_rule_with_no_start_within_the_horizon_is_refused_naming_it(rule, anchor, refused):
+    import time as clock
+
+    started = clock.perf_counter()
+    problem = recurrence_rule_problem(rule, anchor)
+    assert clock.perf_counter() - started < 2.0  # each walk stops at the horizon, never at year 9999
+    if refused:
+        assert problem is not None and rule in problem and "30 years" in problem, problem
+    else:
+        assert problem is None, problem
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        # Stored before the check (or ended by UNTIL): past the window nothing matches again.
+        "FREQ=DAILY;INTERVAL=7;BYDAY=TU",
+        "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO;UNTIL=20500101T000000Z",
+        "FREQ=MONTHLY;INTERVAL=12;BYMONTH=2",
+    ],
+)
+def test_an_expansion_walks_no_further_than_its_window(rule):
+    import time as clock
+
+    started = clock.perf_counter()
+    for first in (date(2026, 1, 5), date(2199, 6, 3), date(9000, 1, 1)):
+        assert expand_recurrence(rule, datetime(2026, 1, 5, 9), PHOENIX, first, first + timedelta(days=6), 60, 10) == []
+    assert clock.perf_counter() - started < 0.5  # dateutil alone walked to 9999: 0.86 s each

@@ -13,6 +13,7 @@ from app.db.models.clinical import (
 from app.db.models.displays import RoomDisplay
 from app.db.models.notes import GroupNote, MemberNote, NoteAddendum, PayerDocumentationRule
 from app.db.models.platform import (
+    AttemptCounter,
     AuditEntry,
     ConsumerOffset,
     IdempotencyKey,
@@ -40,6 +41,7 @@ from app.db.models.scheduling import (
 from app.db.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "AttemptCounter",
     "AbsenceAlert",
     "AbsenceThreshold",
     "Base",

@@ -27,3 +27,5 @@ class CalendarFeed(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = timestamp_now()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When its URL stops answering (GS_CALENDAR_FEED_DAYS after it was made); None: made before feeds expired.
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

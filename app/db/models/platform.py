@@ -94,7 +94,20 @@ class ReadVersionMark(Base):
     transaction_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
 
 
+class AttemptCounter(Base):
+    """Attempts per key in a window that starts at the key's first attempt, shared by every process
+    (app.db.queries.limits): the pairing-code guess limit per caller and per facility."""
+
+    __tablename__ = "attempt_counters"
+    __table_args__ = (Index("ix_attempt_counters_window_start", "window_start"),)
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    count: Mapped[int] = mapped_column(Integer)
+
+
 __all__ = [
+    "AttemptCounter",
     "AuditEntry",
     "IntegrationEvent",
     "ConsumerOffset",

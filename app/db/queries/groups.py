@@ -170,24 +170,41 @@ async def bump_sequence(db: AsyncSession, group_id: uuid.UUID) -> int | None:
 
 
 async def audit_pages(
-    db: AsyncSession, group_ids: Sequence[uuid.UUID], offset: int, limit: int
+    db: AsyncSession,
+    group_ids: Sequence[uuid.UUID],
+    offset: int,
+    limit: int,
+    hidden_types: tuple[str, ...] = (),
 ) -> list[tuple[list[models.AuditEntry], int]]:
     """One page of each group's audit entries (the group, its occurrences and enrollments), newest
-    first, and each group's total."""
+    first, and each group's total; entries about `hidden_types` are left out of both."""
+    return await audit_pages_by(db, models.AuditEntry.group_id, group_ids, offset, limit, hidden_types)
+
+
+async def audit_pages_by(  # noqa: PLR0917 - a page of a column's entries
+    db: AsyncSession,
+    column: Any,
+    ids: Sequence[uuid.UUID],
+    offset: int,
+    limit: int,
+    hidden_types: tuple[str, ...] = (),
+) -> list[tuple[list[models.AuditEntry], int]]:
+    """One page of the audit entries of each id in `column` (a group's, a session's), newest first,
+    and each one's total, without the entries about `hidden_types`."""
     Entry = models.AuditEntry
-    matching = Entry.group_id.in_(group_ids)
-    totals = dict(
-        (await db.execute(select(Entry.group_id, func.count()).where(matching).group_by(Entry.group_id))).all()
-    )
-    rank = func.row_number().over(partition_by=Entry.group_id, order_by=Entry.id.desc())
+    matching = column.in_(ids)
+    if hidden_types:
+        matching = and_(matching, Entry.entity_type.not_in(hidden_types))
+    totals = dict((await db.execute(select(column, func.count()).where(matching).group_by(column))).all())
+    rank = func.row_number().over(partition_by=column, order_by=Entry.id.desc())
     numbered = select(Entry, rank.label("rank")).where(matching).subquery()
     page_row = aliased(Entry, numbered)
     rows = await db.scalars(
         select(page_row)
         .where(numbered.c.rank > offset, numbered.c.rank <= offset + limit)
-        .order_by(numbered.c.group_id, numbered.c.rank)
+        .order_by(numbered.c[column.key], numbered.c.rank)
     )
-    pages: dict[uuid.UUID, list[models.AuditEntry]] = {pk: [] for pk in group_ids}
+    pages: dict[uuid.UUID, list[models.AuditEntry]] = {pk: [] for pk in ids}
     for row in rows:
-        pages[row.group_id].append(row)
-    return [(pages[pk], int(totals.get(pk, 0))) for pk in group_ids]
+        pages[getattr(row, column.key)].append(row)
+    return [(pages[pk], int(totals.get(pk, 0))) for pk in ids]

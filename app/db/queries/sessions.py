@@ -17,6 +17,7 @@ from sqlalchemy.types import DateTime
 
 from app.db import models
 from app.db.queries.common import Page, columns_of, core_rows, read_model, read_page, rows_by_column
+from app.db.queries.groups import audit_pages_by
 from app.rules.attendance import AttendanceStatus, SessionStatus, local_window
 from app.rules.reference import StaffAssignmentRole
 from app.rules.scheduling import GroupType
@@ -316,6 +317,13 @@ async def lock_supervisor_attendance(
 
 async def audit_entries(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[list[models.AuditEntry]]:
     return await rows_by_column(db, models.AuditEntry.session_id, session_ids, models.AuditEntry.id)
+
+
+async def audit_pages(
+    db: AsyncSession, session_ids: Sequence[uuid.UUID], offset: int, limit: int
+) -> list[tuple[list[models.AuditEntry], int]]:
+    """One page of each session's audit entries, newest first, and each session's total."""
+    return await audit_pages_by(db, models.AuditEntry.session_id, session_ids, offset, limit)
 
 
 async def lock_session_of_entry_for_update(db: AsyncSession, entry_id: uuid.UUID) -> GS | None:

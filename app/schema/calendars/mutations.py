@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import strawberry
 
 from app.ids import decode_id
@@ -19,7 +21,9 @@ FEED_SCOPE = Scope.GROUP_SCHEDULE_VIEW
 class CalendarsMutation:
     @strawberry.mutation(
         **scoped(FEED_SCOPE),
-        description="A secret calendar URL for a group's occurrences (groupId) or a facilitator's (staffId); give exactly one.",
+        description="A secret calendar URL for a group's occurrences (groupId) or a facilitator's (staffId); give exactly "
+        "one. It answers until expiresAt, until revoked, or until its creator calls with a token that no longer names "
+        "its facility.",
     )
     async def create_calendar_feed(
         self,
@@ -28,12 +32,14 @@ class CalendarsMutation:
         staff_id: strawberry.ID | None = None,
         label: str | None = None,
     ) -> CreatedCalendarFeed:
+        info.context.services.feed_creators.forget()  # its creator is looked at from the next request on
         return await ops.create_calendar_feed(
             await info.context.transaction(),
             info.context.principal,
             group_id=decode_id(group_id, "GroupDefinition") if group_id else None,
             staff_id=decode_id(staff_id, "Staff") if staff_id else None,
             label=label,
+            lifetime=timedelta(days=info.context.services.settings.calendar_feed_days),
         )
 
     @strawberry.mutation(**scoped(FEED_SCOPE), description="The feed's URL answers 404 from now on.")

@@ -42,6 +42,9 @@ class CalendarFeed:
     created_by: str = strawberry.field(description="The subject of the token that created it.")
     created_at: datetime
     revoked_at: datetime | None
+    expires_at: datetime | None = strawberry.field(
+        description="When its URL stops answering (GS_CALENDAR_FEED_DAYS after it was made); make a new one then."
+    )
 
     @strawberry.field
     def kind(feed: strawberry.Parent[models.CalendarFeed]) -> CalendarFeedKind:

@@ -25,7 +25,7 @@ from app.schema.context import Info
 from app.schema.displays.privacy import check_mode, operation_fields
 from app.schema.displays.types import RoomDisplayUpdate, RoomEnvelope
 from app.schema.enums import DisplayMode
-from app.schema.live.subscriptions import fresh_loaders
+from app.schema.live.subscriptions import counted, fresh_loaders
 from app.schema.permissions import scoped
 
 # A boundary is looked at again this long after it, so the clock has surely passed it.
@@ -195,13 +195,14 @@ class DisplaysSubscription:
             strawberry.argument(description="Staff previewing a room: show it as this mode does (STAFF if left out)."),
         ] = None,
     ) -> AsyncGenerator[RoomDisplayUpdate, None]:
-        async with contextlib.aclosing(
-            watch_room(
-                info,
-                decode_id(facility_id, "Facility") if facility_id else None,
-                location,
-                DisplayModeValue(mode.value) if mode is not None else None,
-            )
-        ) as updates:
-            async for update in updates:
-                yield update
+        with counted(info):
+            async with contextlib.aclosing(
+                watch_room(
+                    info,
+                    decode_id(facility_id, "Facility") if facility_id else None,
+                    location,
+                    DisplayModeValue(mode.value) if mode is not None else None,
+                )
+            ) as updates:
+                async for update in updates:
+                    yield update

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import contextlib
+import hashlib
+from collections.abc import AsyncGenerator, Iterator
 
 import strawberry
+from graphql import print_ast
 
 from app.db import models
 from app.errors import NotFound
@@ -20,6 +23,18 @@ from app.schema.context import Info
 from app.schema.live.cluster import primed_loaders, watcher_shape
 from app.schema.live.types import GroupUpdate, SessionUpdate
 from app.schema.permissions import scoped
+
+
+@contextlib.contextmanager
+def counted(info: Info) -> Iterator[None]:
+    """The subscription counted against its caller's limits while it runs (app.operations.callers):
+    subscriptions at once, and distinct documents among them (each document is executed on its own
+    for every change, so 600 distinct ones cost each change seconds)."""
+    operation = info._raw_info.operation  # noqa: SLF001 - the document being run, as graphql-core has it
+    text = operation.loc.source.body if operation.loc is not None else print_ast(operation)
+    document = hashlib.sha256(text.encode()).hexdigest()
+    with info.context.services.caller_limits.subscription(info.context.principal.subject, document):
+        yield
 
 
 def fresh_loaders(info: Info, envelope: SessionEnvelope) -> Loaders:
@@ -81,13 +96,15 @@ class Subscription:
         description="First message: kind SNAPSHOT with the current state. Then one message per change, to every watcher.",
     )
     async def session_updates(self, info: Info, session_id: strawberry.ID) -> AsyncGenerator[SessionUpdate, None]:
-        async for update in watch_session(info, session_id):
-            yield update
+        with counted(info):
+            async for update in watch_session(info, session_id):
+                yield update
 
     @strawberry.subscription(
         **scoped(Scope.GROUP_DEFINITIONS_VIEW),
         description="First message: kind SNAPSHOT with the group. Then one message per enrollment, occurrence or group change.",
     )
     async def group_updates(self, info: Info, group_id: strawberry.ID) -> AsyncGenerator[GroupUpdate, None]:
-        async for update in watch_group(info, group_id):
-            yield update
+        with counted(info):
+            async for update in watch_group(info, group_id):
+                yield update

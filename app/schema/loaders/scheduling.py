@@ -28,6 +28,8 @@ def week_occurrences(info: Info) -> DataLoader[tuple[uuid.UUID, date], list[tupl
     return info.context.loaders.of(queries.week_occurrences)
 
 
-def audit_pages(info: Info, window: Page) -> DataLoader[uuid.UUID, tuple[list[models.AuditEntry], int]]:
-    """A group's audit log page at `window`, and its total."""
-    return info.context.loaders.of(queries.audit_pages, window.offset, window.limit)
+def audit_pages(
+    info: Info, window: Page, hidden_types: tuple[str, ...] = ()
+) -> DataLoader[uuid.UUID, tuple[list[models.AuditEntry], int]]:
+    """A group's audit log page at `window`, and its total, without the entries about `hidden_types`."""
+    return info.context.loaders.of(queries.audit_pages, window.offset, window.limit, hidden_types)

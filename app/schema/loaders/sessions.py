@@ -14,6 +14,7 @@ from strawberry.dataloader import DataLoader
 from app.db import models
 from app.db.queries import billing as billing_queries
 from app.db.queries import sessions as queries
+from app.db.queries.common import Page
 from app.live.envelopes import SessionEnvelope
 from app.schema.batching import Loaders, selection_names
 from app.schema.context import Info
@@ -51,6 +52,11 @@ def of_occurrences(info: Info) -> DataLoader[uuid.UUID, models.GroupSession | No
 def audit_entries(info: Info) -> DataLoader[uuid.UUID, list[models.AuditEntry]]:
     """A session's audit log."""
     return info.context.loaders.of(queries.audit_entries)
+
+
+def audit_pages(info: Info, window: Page) -> DataLoader[uuid.UUID, tuple[list[models.AuditEntry], int]]:
+    """A session's audit log page at `window` (newest first), and its total."""
+    return info.context.loaders.of(queries.audit_pages, window.offset, window.limit)
 
 
 async def prefetch(info: Info, page: Sequence[Any], *path: str) -> None:

@@ -209,12 +209,16 @@ class GroupDefinition(Node):
         rows, total = await enrollment.history_pages(info, window).load(group.id)
         return Connection.from_page(rows, window, total)
 
-    @strawberry.field(description="The group's audit log, newest first: its edits, occurrences and enrollments.")
+    @strawberry.field(
+        description="The group's audit log, newest first: its edits, occurrences and enrollments (enrollments only "
+        "with pm.group_enrollments.view, which their history needs too)."
+    )
     async def audit_log(
         group: strawberry.Parent[models.GroupDefinition], info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[AuditEntryType]:
         window = page_args(first, after)
-        rows, total = await scheduling.audit_pages(info, window).load(group.id)
+        hidden = () if info.context.principal.has_scope(Scope.ENROLLMENTS_VIEW) else ENROLLMENT_ENTITIES
+        rows, total = await scheduling.audit_pages(info, window, hidden).load(group.id)
         return Connection.from_page(rows, window, total)
 
     @strawberry.field(
@@ -224,6 +228,11 @@ class GroupDefinition(Node):
         return info.context.promotions.get(group.id, [])
 
     is_type_of = rows_of(models.GroupDefinition)
+
+
+# Audit entries about enrollments name patients, statuses, waitlist places and disenrollment reasons:
+# a group's log shows them only to a caller who may read its enrollments.
+ENROLLMENT_ENTITIES = ("Enrollment",)
 
 
 @strawberry.type

@@ -24,10 +24,12 @@ from app.rules.billing import is_billable_status
 from app.rules.displays import NameFormat, display_name
 from app.rules.scopes import Scope
 from app.schema.batching import ready
+from app.schema.connection import Connection
 from app.schema.context import Info
 from app.schema.enums import AttendanceStatus, GroupType, Modality, NoteStatus, SessionStatus
 from app.schema.loaders import billing, notes, reference, scheduling, sessions
 from app.schema.node import Node, global_id, rows_of
+from app.schema.pagination import page_args
 from app.schema.permissions import scoped
 
 BillingPreviewType = Annotated["BillingPreview", strawberry.lazy("app.schema.billing.types")]  # noqa: F821 - resolved lazily
@@ -159,10 +161,23 @@ NOTE_ENTITIES = frozenset({"GroupNote", "MemberNote"})
 NOTE_AUDIT_KEYS = frozenset({"status", "sessionId", "patientId", "rosterEntryId", "addendumId", "memberNotes"})
 
 
+# A claim's or charge's audit entry shows a caller without billing.read its status only: no claim
+# number, payer claim number, amount or code.
+BILLING_ENTITIES = frozenset({"Claim", "Charge"})
+BILLING_AUDIT_KEYS = frozenset({"status"})
+# The unpaged auditLog list holds at most this many entries (what the cost limit counts it as).
+AUDIT_LOG_LIST = 50
+
+
 def _audited_values(entry: models.AuditEntry, values: dict | None, info: Info) -> dict | None:
-    if values is None or entry.entity_type not in NOTE_ENTITIES or info.context.principal.has_scope(Scope.NOTES_READ):
+    principal = info.context.principal
+    if values is None:
         return values
-    return {key: value for key, value in values.items() if key in NOTE_AUDIT_KEYS}
+    if entry.entity_type in NOTE_ENTITIES and not principal.has_scope(Scope.NOTES_READ):
+        return {key: value for key, value in values.items() if key in NOTE_AUDIT_KEYS}
+    if entry.entity_type in BILLING_ENTITIES and not principal.has_scope(Scope.BILLING_READ):
+        return {key: value for key, value in values.items() if key in BILLING_AUDIT_KEYS}
+    return values
 
 
 @strawberry.type
@@ -175,11 +190,17 @@ class AuditEntry:
     entity_id: strawberry.ID = strawberry.field(resolver=_audited_id)
     reason: str | None
 
-    @strawberry.field(description="The record before the change; a note's text only with clinical.notes.read.")
+    @strawberry.field(
+        description="The record before the change; a note's text only with clinical.notes.read, a claim's or "
+        "charge's numbers only with billing.read."
+    )
     def before(entry: strawberry.Parent[models.AuditEntry], info: Info) -> JSON | None:
         return _audited_values(entry, entry.before, info)
 
-    @strawberry.field(description="The record after the change; a note's text only with clinical.notes.read.")
+    @strawberry.field(
+        description="The record after the change; a note's text only with clinical.notes.read, a claim's or "
+        "charge's numbers only with billing.read."
+    )
     def after(entry: strawberry.Parent[models.AuditEntry], info: Info) -> JSON | None:
         return _audited_values(entry, entry.after, info)
 
@@ -281,9 +302,22 @@ class GroupSession(Node):
     async def claims(session: strawberry.Parent[models.GroupSession], info: Info) -> list[ClaimType]:
         return await billing.claims_by_session(info).load(session.id)
 
-    @strawberry.field
+    @strawberry.field(
+        description=f"The newest {AUDIT_LOG_LIST} entries of the session's audit log, oldest first. "
+        "auditLogPage pages through all of them.",
+        deprecation_reason="Use auditLogPage (paged, newest first).",
+    )
     async def audit_log(session: strawberry.Parent[models.GroupSession], info: Info) -> list[AuditEntry]:
-        return await sessions.audit_entries(info).load(session.id)
+        rows, _ = await sessions.audit_pages(info, page_args(AUDIT_LOG_LIST, None)).load(session.id)
+        return list(reversed(rows))
+
+    @strawberry.field(description="The session's audit log, newest first: its attendance, notes and billing.")
+    async def audit_log_page(
+        session: strawberry.Parent[models.GroupSession], info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[AuditEntry]:
+        window = page_args(first, after)
+        rows, total = await sessions.audit_pages(info, window).load(session.id)
+        return Connection.from_page(rows, window, total)
 
     is_type_of = rows_of(models.GroupSession)
 

@@ -2,14 +2,14 @@
 billing panel, no member's status).
 
 Revision ID: 0020_display_modes
-Revises: 0014_claim_lifecycle
+Revises: 0019_shared_limits
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0020_display_modes"
-down_revision = "0014_claim_lifecycle"
+down_revision = "0019_shared_limits"
 branch_labels = None
 depends_on = None
 

@@ -51,6 +51,7 @@ UNVERSIONED = (
     "read_versions",
     "read_version_marks",
     "alembic_version",
+    "attempt_counters",
 )
 
 TOUCH = """

@@ -1,0 +1,63 @@
+"""The canary: another client's trivial query, due every 20 ms while an attack runs, timed from when
+each was due to when it was answered. A loop held by the attack delays both the sending and the answer,
+so the longest wait over the quiet baseline is the latency the attack added for everyone else."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any
+
+VIEWER = "{ viewer { subject } }"
+# What an attack may add to another client's trivial query. The goal is under 100 ms (issue 25; each
+# test prints what it measured, run with -s); the bound here leaves room for a machine shared with
+# other work, and still fails an attack that holds the loop (those added seconds).
+ADDED_LATENCY_LIMIT = 0.25
+EVERY = 0.02
+
+
+@dataclass
+class Measured:
+    baseline: float  # median answer time of the canary before the attack
+    longest: float  # longest time from due to answered during the attack
+    samples: int  # canary answers during the attack
+    result: Any  # what the attack returned
+
+    @property
+    def added(self) -> float:
+        return max(0.0, self.longest - self.baseline)
+
+
+async def _once(gql) -> float:
+    started = time.perf_counter()
+    assert (await gql.execute(VIEWER))["viewer"] is not None
+    return time.perf_counter() - started
+
+
+async def canary_during(attack: Awaitable, gql, baseline_samples: int = 7) -> Measured:
+    """Run `attack` (a coroutine or task) while the canary asks; the measurement and the attack's result."""
+    baseline = statistics.median([await _once(gql) for _ in range(baseline_samples)])
+    task = asyncio.ensure_future(attack)
+    longest, samples = 0.0, 0
+    due = time.perf_counter()
+    while not task.done():
+        assert (await gql.execute(VIEWER))["viewer"] is not None
+        longest = max(longest, time.perf_counter() - due)
+        samples += 1
+        due = time.perf_counter() + EVERY
+        await asyncio.sleep(EVERY)
+    return Measured(baseline, longest, samples, await task)
+
+
+def assert_canary_served(measured: Measured, what: str, limit: float = ADDED_LATENCY_LIMIT) -> None:
+    print(
+        f"canary during {what}: +{measured.added * 1000:.0f} ms over {measured.baseline * 1000:.1f} ms, {measured.samples} answers"
+    )
+    assert measured.samples > 0, f"the canary never ran during {what}"
+    assert measured.added < limit, (
+        f"{what} added {measured.added * 1000:.0f} ms to another client's query "
+        f"(baseline {measured.baseline * 1000:.0f} ms, longest {measured.longest * 1000:.0f} ms)"
+    )
