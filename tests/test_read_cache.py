@@ -222,6 +222,7 @@ async def test_every_table_a_page_can_read_carries_the_read_version_triggers(ser
         "read_versions",
         "read_version_marks",
         "alembic_version",
+        "attempt_counters",
     }
     async with services.sessionmaker() as db:
         tables = set((await db.scalars(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))).all())

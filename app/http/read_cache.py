@@ -31,12 +31,15 @@ from typing import Any
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
 
 from app.auth import Principal
+from app.schema.parsing import DEFAULT_OFF_LOOP_CHARACTERS
 
 # Root fields whose answers are kept: every table they read carries the read-version triggers.
 CACHED_ROOTS = frozenset({"groupSessions", "groupSession", "__typename"})
 MAX_ENTRIES = 512
 MAX_BYTES = 64 * 1024 * 1024
 MAX_DOCUMENTS = 1024
+# The pages clients repeat are short; a longer document is answered as usual, never kept.
+MAX_DOCUMENT_CHARACTERS = DEFAULT_OFF_LOOP_CHARACTERS
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,10 @@ class ReadCache:
         )
 
     def _cacheable_document(self, query: str, operation_name: str | None) -> bool:
+        if len(query) > MAX_DOCUMENT_CHARACTERS:
+            # Never parsed here: a long document goes the bounded way (app/schema/parsing.py: the fast
+            # token count, then a worker thread), not through a second parse on the event loop.
+            return False
         known = self._documents.get((query, operation_name))
         if known is None:
             known = _cached_roots_only(query, operation_name)
