@@ -19,7 +19,13 @@ from app.db.uow import UnitOfWork
 from app.errors import BadInput, Conflict, NotFound
 from app.operations.common import check, require_text, visible_or_not_found
 from app.rules.bands import band_table_problems
-from app.rules.diagnoses import MAX_DESCRIPTION, Diagnosis, diagnosis_list_problems, normalize_icd10cm
+from app.rules.diagnoses import (
+    MAX_DESCRIPTION,
+    Diagnosis,
+    billable_code_problem,
+    diagnosis_list_problems,
+    normalize_icd10cm,
+)
 from app.rules.notes import SignedNoteRule
 from app.rules.reference import (
     StaffAssignmentRole,
@@ -241,6 +247,9 @@ async def set_patient_diagnoses(
         code = normalize_icd10cm(entry.code)
         if code is None:
             raise BadInput(f"diagnosis {number}: {entry.code.strip()[:20]!r} is not an ICD-10-CM code (like F33.1)")
+        problem = billable_code_problem(code)
+        if problem is not None:
+            raise BadInput(f"diagnosis {number}: {problem}", field="code", diagnosisCode=code)
         listed.append(Diagnosis(code, entry.effective_from, entry.effective_to))
     problems = diagnosis_list_problems(listed)
     if problems:
