@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from app.rules import edi837_frontend as frontend
 from app.rules.claims import ClaimFrequency
 from app.rules.edi837_frontend import Finding, Level
-from app.rules.reference import npi_is_valid
+from app.rules.reference import CLAIM_FILING_INDICATORS, npi_is_valid  # noqa: F401 - the writer's codes
 
 SEGMENT = "~"
 ELEMENT = "*"
@@ -34,33 +34,6 @@ CORRECTIONS = frozenset({REPLACEMENT, VOID})
 OFFICE, COMMUNITY_MENTAL_HEALTH_CENTER = "11", "53"
 TELEHEALTH_ELSEWHERE, TELEHEALTH_HOME = "02", "10"
 PLACES_OF_SERVICE = frozenset({OFFICE, COMMUNITY_MENTAL_HEALTH_CENTER, TELEHEALTH_ELSEWHERE, TELEHEALTH_HOME})
-
-# SBR09, the claim filing indicator: 005010X222A1 2000B SBR09's code list.
-CLAIM_FILING_INDICATORS = {
-    "11": "Other non-federal programs",
-    "12": "Preferred provider organization (PPO)",
-    "13": "Point of service (POS)",
-    "14": "Exclusive provider organization (EPO)",
-    "15": "Indemnity insurance",
-    "16": "Health maintenance organization (HMO) Medicare risk",
-    "17": "Dental maintenance organization",
-    "AM": "Automobile medical",
-    "BL": "Blue Cross/Blue Shield",
-    "CH": "Champus",
-    "CI": "Commercial insurance",
-    "DS": "Disability",
-    "FI": "Federal employees program",
-    "HM": "Health maintenance organization",
-    "LM": "Liability medical",
-    "MA": "Medicare Part A",
-    "MB": "Medicare Part B",
-    "MC": "Medicaid",
-    "OF": "Other federal program",
-    "TV": "Title V",
-    "VA": "Veterans Affairs plan",
-    "WC": "Workers' compensation health claim",
-    "ZZ": "Mutually defined",
-}
 
 # HI01's qualifier names the principal diagnosis, the rest are other diagnoses (ICD-10-CM).
 PRINCIPAL_DIAGNOSIS, OTHER_DIAGNOSIS = "ABK", "ABF"

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from app.rules.diagnoses import billable_code_problem
-from app.rules.reference import npi_is_valid
+from app.rules.reference import CLAIM_FILING_INDICATORS, TAXONOMY, npi_is_valid
 
 GUIDE = "005010X222A1"
 
@@ -170,7 +170,6 @@ def check(name: str, level: Level, source: str):
 
 ZIP_PLUS_FOUR = re.compile(r"^\d{9}$")
 PO_BOX = re.compile(r"\b(P\.?\s*O\.?\s*BOX|POST\s+OFFICE\s+BOX|LOCK\s*BOX|POB)\b", re.IGNORECASE)
-TAXONOMY = re.compile(r"^\d{3}[0-9A-Z]{6}X$")
 EIN = re.compile(r"^\d{9}$")
 # Our own patient control numbers (CLM01): what REF*F8 must never carry.
 OUR_CLAIM_NUMBER = re.compile(r"^GS[0-9A-F]{6,12}$")
@@ -315,9 +314,7 @@ def _subscriber_first_name(file: FileView):
             yield claim.number, "2010BA NM104 (the subscriber's first name) is empty"
 
 
-FILING_INDICATORS = frozenset(
-    "11 12 13 14 15 16 17 AM BL CH CI DS FI HM LM MA MB MC OF TV VA WC ZZ".split()
-)  # 005010X222A1 2000B SBR09
+FILING_INDICATORS = frozenset(CLAIM_FILING_INDICATORS)  # 005010X222A1 2000B SBR09
 
 
 @check("CLAIM_FILING_INDICATOR", Level.REJECT, f"{GUIDE} 2000B SBR09: a claim filing indicator of the guide's list")

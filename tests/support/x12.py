@@ -36,3 +36,11 @@ def pyx12_errors(text: str) -> list[str]:
     if not valid and not errors:
         errors.append("pyx12 rejected the file without naming an error")
     return errors
+
+
+def claim_file_problems(text: str) -> list[str]:
+    """What a clearinghouse would reject in an 837P: the front end's rejection-level findings (each naming its
+    005010X222A1 rule or companion-guide edit) and pyx12's errors."""
+    from app.rules.edi837 import rejections
+
+    return [str(f) for f in rejections(text)] + [f"pyx12: {e}" for e in pyx12_errors(text)]
