@@ -52,6 +52,8 @@ STAFF = [
     ("Priya Raman, PsyD", "1003000126"),
     ("Tomás Aguilar, LISAC", "1215930367"),
 ]
+# NUCC taxonomy codes (PRV*PE): clinical social worker, mental health counselor, psychologist, addiction counselor.
+STAFF_TAXONOMY = ["1041C0700X", "101YM0800X", "103T00000X", "101YA0400X"]
 
 FIRST = [
     "Avery",
@@ -116,7 +118,9 @@ async def _reference_data(db) -> None:
                 "tax_id": "861234567",
                 "address_line1": "2200 E Camelback Rd",
                 "city": "Phoenix",
-                "postal_code": "85016",
+                "postal_code": "85016-4312",  # ZIP+4: the claims' billing provider (837P 2010AA N403)
+                "taxonomy": "261QM0801X",  # mental health clinic (PRV*BI for payers that want it)
+                "submitter_id": "DBBH0001",  # the clearinghouse's submitter id (ISA06, GS02, 1000A)
             }
         ],
     )
@@ -125,8 +129,22 @@ async def _reference_data(db) -> None:
         db,
         models.Payer,
         [
-            {"id": ahcccs, "name": "AHCCCS Complete Care (demo)", "payer_code": "AZAHCCCS"},
-            {"id": commercial, "name": "Suncrest Health Plan (demo)", "payer_code": "SUNCREST"},
+            # SBR09: AHCCCS is Medicaid (MC), Suncrest commercial (CI); each has its clearinghouse receiver id.
+            {
+                "id": ahcccs,
+                "name": "AHCCCS Complete Care (demo)",
+                "payer_code": "AZAHCCCS",
+                "claim_filing_indicator": "MC",
+                "receiver_id": "AZAHCCCS",
+                "taxonomy_required": True,
+            },
+            {
+                "id": commercial,
+                "name": "Suncrest Health Plan (demo)",
+                "payer_code": "SUNCREST",
+                "claim_filing_indicator": "CI",
+                "receiver_id": "SUNCRST01",
+            },
         ],
     )
     bands = [
@@ -193,7 +211,13 @@ async def _reference_data(db) -> None:
         db,
         models.Staff,
         [
-            {"id": demo_id("staff", i), "name": name, "npi": npi, "facility_id": FACILITY_ID}
+            {
+                "id": demo_id("staff", i),
+                "name": name,
+                "npi": npi,
+                "facility_id": FACILITY_ID,
+                "taxonomy": STAFF_TAXONOMY[i],
+            }
             for i, (name, npi) in enumerate(STAFF)
         ],
     )

@@ -148,8 +148,16 @@ class Claim837:
 # ---------------------------------------------------------------- rendering
 
 
+# A professional credential after a comma ("Dana Whitfield, LCSW", "Priya Raman, PsyD"): not a first name.
+CREDENTIAL = re.compile(r"^(?=(?:[^A-Z]*[A-Z]){2})[A-Za-z.]{2,8}$")
+
+
 def split_person_name(full_name: str) -> tuple[str, str]:
-    """(last, first) from "Last, First" or "First Middle Last"; one word is a last name alone."""
+    """(last, first) from "Last, First" or "First Middle Last"; one word is a last name alone. A credential
+    after a comma ("Dana Whitfield, LCSW") is left out: NM103/NM104 carry the name only."""
+    head, _, tail = full_name.rpartition(",")
+    if " " in head.strip() and CREDENTIAL.match(tail.strip()):
+        full_name = head
     if "," in full_name:
         last, _, first = full_name.partition(",")
         return last.strip(), first.strip()
