@@ -21,6 +21,8 @@ AUDIT_RULES: dict[str, tuple[str, str]] = {
     "createStaff": ("staff.create", CREATE),
     "createPatient": ("patient.create", CREATE),
     "createPayer": ("payer.create", CREATE),
+    "updatePayerClaimSettings": ("payer.update", CHANGE),
+    "updateFacilityBilling": ("facility.update", CHANGE),
     "addCoverage": ("coverage.add", CREATE),
     "assignStaff": ("staff_assignment.create", CREATE),
     "setSupervisionRule": ("supervision_rule.set", CHANGE),

@@ -273,3 +273,41 @@ async def test_a_payer_change_after_submission_voids_to_the_old_payer_and_sends_
             assert segment(edi, "NM1", "PR")[9] != "MERCY"
         else:
             assert segment(edi, "REF", "F8") is None and segment(edi, "NM1", "PR")[9] == "MERCY"
+
+
+# ------------------------------------------------------------------ the demo
+
+
+async def test_the_demo_sends_a_cosigned_claim_a_replacement_a_void_and_a_payer_change_a_clearinghouse_accepts(
+    services, test_clock
+):
+    """The demo's claims as a clearinghouse reads them: 2310D on the co-signed claim, REF*F8 the payer's claim
+    number on the replacements and the void, and a payer change as a VOID to AHCCCS plus an ORIGINAL to
+    Suncrest; every file passes the front-end checks and pyx12 (no finding at all)."""
+    from sqlalchemy import select
+
+    from app.demo import demo_id, load_demo
+    from tests.support.x12 import claim_file_problems
+
+    assert "Loaded" in await load_demo(services)
+    async with services.sessionmaker() as db:
+        claims = list((await db.scalars(select(models.Claim))).all())
+    by_id = {c.id: c for c in claims}
+    sent = [c for c in claims if c.edi837]
+    assert all(claim_file_problems(c.edi837) == [] for c in sent)
+    assert any(segment(c.edi837, "NM1", "DQ") for c in sent)  # Arden's note, co-signed by Priya (AHCCCS, AZ)
+
+    corrections = [c for c in sent if c.frequency in ("REPLACEMENT", "VOID")]
+    assert {c.frequency for c in corrections} == {"REPLACEMENT", "VOID"}
+    for claim in corrections:
+        corrected = by_id[claim.original_claim_id]
+        assert corrected.payer_claim_number and segment(claim.edi837, "REF", "F8") == [
+            "REF",
+            "F8",
+            corrected.payer_claim_number,
+        ]
+    quinn = demo_id("patient", 16)
+    (void,) = [c for c in corrections if c.frequency == "VOID"]
+    assert void.patient_id == quinn and void.payer_id == demo_id("payer", "AHCCCS")
+    new_original = [c for c in claims if c.patient_id == quinn and c.payer_id == demo_id("payer", "SUNCREST")]
+    assert [(c.frequency, c.original_claim_id) for c in new_original] == [("ORIGINAL", None)]

@@ -74,9 +74,9 @@ async def create_session(
         "endsAt": (starts_at + timedelta(minutes=minutes)).isoformat(),
         "patientIds": patients if patients is not None else list(clinic.patients),
     }
-    if clinic.staff:  # the rendering clinician its claims name (837P 2310B)
-        data["facilitatorId"] = clinic.staff[0]
     data.update(overrides)
+    if clinic.staff and data["facilityId"] == clinic.facility_id:  # the rendering clinician (837P 2310B)
+        data.setdefault("facilitatorId", clinic.staff[0])
     return (await gql.execute(CREATE_SESSION, {"input": data}))["createGroupSession"]
 
 

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, String, and_, cast, exists, func, insert, null, or_, select, text, union_all
+from sqlalchemy import Integer, String, and_, cast, exists, func, insert, null, or_, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -413,3 +413,8 @@ async def charges_by_patient(db: AsyncSession, patient_ids: Sequence[uuid.UUID])
 
 async def next_interchange_number(db: AsyncSession) -> int:
     return int(await db.scalar(text("SELECT nextval('edi_interchange_seq')")))
+
+
+async def record_payer_claim_number(db: AsyncSession, claim_id: uuid.UUID, number: str) -> None:
+    """The payer's claim control number for the claim (its 277CA's REF*1K, its 835's CLP07)."""
+    await db.execute(update(models.Claim).where(models.Claim.id == claim_id).values(payer_claim_number=number))
