@@ -171,13 +171,21 @@ async def clean_data(request, test_clock: Clock) -> AsyncIterator[None]:
 
 
 async def stored_837p_problems(conn: asyncpg.Connection) -> list[str]:
-    """Every claim's 837P in the database, read by the front end's checks and pyx12: no finding at the
-    rejection level is allowed in any file the service writes."""
-    from tests.support.x12 import claim_file_problems  # pyx12 is imported only where claims were written
+    """Every claim's 837P in the database, read by the front end's checks, pyx12 and node-x12: no finding at
+    the rejection level is allowed in any file the service writes."""
+    # pyx12 and node are started only where claims were written.
+    from tests.support.x12 import claim_file_problems, node_x12_problems
 
     rows = await conn.fetch("SELECT claim_number, edi837 FROM claims WHERE edi837 IS NOT NULL ORDER BY claim_number")
+    if not rows:
+        return []
     logging.getLogger("pyx12").setLevel(logging.CRITICAL)
-    return [f"{row['claim_number']}: {problem}" for row in rows for problem in claim_file_problems(row["edi837"])]
+    second_reader = await asyncio.to_thread(node_x12_problems, [row["edi837"] for row in rows])
+    return [
+        f"{row['claim_number']}: {problem}"
+        for row, other in zip(rows, second_reader, strict=True)
+        for problem in claim_file_problems(row["edi837"]) + other
+    ]
 
 
 _EMPTYING: dict[str, str] = {}

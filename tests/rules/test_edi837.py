@@ -31,7 +31,7 @@ from app.rules.edi837 import (
     split_person_name,
     x12_amount,
 )
-from tests.support.x12 import pyx12_errors
+from tests.support.x12 import node_x12_problems, pyx12_errors
 
 VALID_NPI, OTHER_VALID_NPI, BAD_NPI = "1234567893", "1245319599", "1234567890"
 PAYER_ICN = "25071000123001"  # the payer's claim control number (277CA REF*1K, 835 CLP07)
@@ -140,6 +140,10 @@ VARIANTS = {
         service_lines=(line(), replace(line("12.50", modifiers=("95",)), place_of_service=TELEHEALTH_HOME)),
     ),
 }
+
+
+def test_a_second_independent_reader_node_x12_reads_every_variant():
+    assert node_x12_problems([render_837p(claim) for claim in VARIANTS.values()]) == [[] for _ in VARIANTS]
 
 
 @pytest.mark.parametrize("claim", VARIANTS.values(), ids=VARIANTS.keys())
