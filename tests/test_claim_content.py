@@ -311,3 +311,19 @@ async def test_the_demo_sends_a_cosigned_claim_a_replacement_a_void_and_a_payer_
     assert void.patient_id == quinn and void.payer_id == demo_id("payer", "AHCCCS")
     new_original = [c for c in claims if c.patient_id == quinn and c.payer_id == demo_id("payer", "SUNCREST")]
     assert [(c.frequency, c.original_claim_id) for c in new_original] == [("ORIGINAL", None)]
+
+
+async def test_submit_refuses_a_file_the_front_end_would_reject_naming_the_check(gql, clinic, test_clock, services):
+    """A facility stored before ZIP+4 was required: its claim's 2010AA N403 would be rejected, so the claim is
+    not sent (BAD_USER_INPUT naming the check and its source), and stays a DRAFT."""
+    session_id, _, claim = await bill_one_member(gql, clinic, test_clock)
+    async with services.sessionmaker() as db, db.begin():
+        await db.execute(
+            update(models.Facility)
+            .where(models.Facility.id == decode_id(clinic.facility_id, "Facility"))
+            .values(postal_code="85016")
+        )
+    _, code, body = await gql.error(SUBMIT, {"id": claim["id"]})
+    message = body["errors"][0]["message"]
+    assert code == "BAD_USER_INPUT" and "BILLING_PROVIDER_ZIP_PLUS_FOUR" in message and "2010AA N403" in message
+    assert [c["status"] for c in await billed_claims(gql, session_id)] == ["DRAFT"]
