@@ -22,6 +22,7 @@ AUDIT_RULES: dict[str, tuple[str, str]] = {
     "createPatient": ("patient.create", CREATE),
     "createPayer": ("payer.create", CREATE),
     "updatePayerClaimSettings": ("payer.update", CHANGE),
+    "updateStaffBilling": ("staff.update", CHANGE),
     "updateFacilityBilling": ("facility.update", CHANGE),
     "addCoverage": ("coverage.add", CREATE),
     "assignStaff": ("staff_assignment.create", CREATE),

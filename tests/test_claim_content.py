@@ -199,6 +199,15 @@ async def test_payer_and_facility_settings_reach_sbr09_prv_the_interchange_ids_a
     assert segment(edi, "PRV", "PE") == ["PRV", "PE", "PXC", "101YM0800X"]
 
 
+async def test_a_clinicians_taxonomy_is_changed_and_a_bad_one_refused(gql, clinic):
+    document = """mutation($id: ID!, $taxonomy: String) { updateStaffBilling(staffId: $id, taxonomy: $taxonomy) {
+      taxonomy } }"""
+    changed = await gql.execute(document, {"id": clinic.staff[0], "taxonomy": "1041c0700x"})
+    assert changed["updateStaffBilling"]["taxonomy"] == "1041C0700X"
+    _, code, body = await gql.error(document, {"id": clinic.staff[0], "taxonomy": "LCSW"})
+    assert code == "BAD_USER_INPUT" and "taxonomy" in body["errors"][0]["message"]
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [("claimFilingIndicator", "XX"), ("receiverId", "A*B"), ("taxonomy", "LCSW")],

@@ -181,6 +181,23 @@ async def create_staff(uow: UnitOfWork, actor: Principal, data: NewStaff) -> mod
     return row
 
 
+async def update_staff_billing(
+    uow: UnitOfWork, actor: Principal, staff_id: uuid.UUID, npi: str | None, taxonomy: str | None
+) -> models.Staff:
+    """Change a clinician's NPI or taxonomy code (2310B NM109, PRV*PE); a value left out (None) stays."""
+    check(taxonomy_problem("taxonomy", taxonomy))
+    npi = _npi(npi)
+    row = await visible(uow.db, actor, models.Staff, staff_id, "Staff")
+    before = {"npi": row.npi, "taxonomy": row.taxonomy}
+    if npi is not None:
+        row.npi = npi
+    if taxonomy is not None:
+        row.taxonomy = taxonomy.strip().upper()
+    await uow.db.flush()
+    uow.audit("staff.update", "Staff", row.id, before=before, after={"npi": row.npi, "taxonomy": row.taxonomy})
+    return row
+
+
 async def create_patient(uow: UnitOfWork, actor: Principal, data: NewPatient) -> models.Patient:
     check(identifier_problem("mrn", data.mrn, 64) or name_problem("name", data.name))
     _check_address(data.address_line1, data.city, data.postal_code)

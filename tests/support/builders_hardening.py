@@ -328,6 +328,10 @@ CALLS: dict[str, Call] = {
         _mutation("createPayer", "input: $input", "$input: PayerInput!"),
         lambda w: {"input": {"name": "New Payer", "payerCode": "NEWPAYER"}},
     ),
+    "updateStaffBilling": Call(
+        _mutation("updateStaffBilling", "staffId: $id, taxonomy: $taxonomy", "$id: ID!, $taxonomy: String"),
+        lambda w: {"id": w.facilitator, "taxonomy": "101YM0800X"},
+    ),
     "updatePayerClaimSettings": Call(
         _mutation(
             "updatePayerClaimSettings", "payerId: $id, input: $input", "$id: ID!, $input: PayerClaimSettingsInput!"

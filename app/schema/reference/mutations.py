@@ -164,6 +164,14 @@ class ReferenceMutation:
         data = plain(input, ops.NewStaff, facility_id="Facility")
         return await ops.create_staff(await info.context.transaction(), info.context.principal, data)
 
+    @strawberry.mutation(**ADMIN, description="Change a clinician's NPI or taxonomy code (2310B, PRV*PE).")
+    async def update_staff_billing(
+        self, info: Info, staff_id: strawberry.ID, npi: str | None = None, taxonomy: str | None = None
+    ) -> Staff:
+        return await ops.update_staff_billing(
+            await info.context.transaction(), info.context.principal, decode_id(staff_id, "Staff"), npi, taxonomy
+        )
+
     @strawberry.mutation(**ADMIN)
     async def create_patient(self, info: Info, input: PatientInput) -> Patient:
         data = plain(input, ops.NewPatient, facility_id="Facility")
