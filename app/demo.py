@@ -19,13 +19,17 @@ from app.db import models
 from app.db.queries import billing as billing_queries
 from app.db.queries import groups as group_queries
 from app.db.queries import notes as notes_queries
+from app.db.queries import reference as reference_queries
 from app.db.queries import sessions as session_queries
 from app.db.queries.common import Page, insert_missing
 from app.ids import encode_id
 from app.operations import attendance, billing, billing_pipeline, enrollment, notes, scheduling
 from app.operations.work import Services, unit_of_work
+from app.payer_sim.answers import payer_claim_number
 from app.rules.attendance import AttendanceStatus
 from app.rules.billing import BillingIssueCode
+from app.rules.claims import ClaimFrequency, ClaimStatus
+from app.rules.edi.claims837 import read_837p
 from app.rules.notes import Participation, RiskFlag, SignedNoteRule
 from app.rules.reference import StaffAssignmentRole
 from app.rules.scheduling import GroupType
@@ -52,6 +56,8 @@ STAFF = [
     ("Priya Raman, PsyD", "1003000126"),
     ("Tomás Aguilar, LISAC", "1215930367"),
 ]
+# NUCC taxonomy codes (PRV*PE): clinical social worker, mental health counselor, psychologist, addiction counselor.
+STAFF_TAXONOMY = ["1041C0700X", "101YM0800X", "103T00000X", "101YA0400X"]
 
 FIRST = [
     "Avery",
@@ -116,7 +122,9 @@ async def _reference_data(db) -> None:
                 "tax_id": "861234567",
                 "address_line1": "2200 E Camelback Rd",
                 "city": "Phoenix",
-                "postal_code": "85016",
+                "postal_code": "85016-4312",  # ZIP+4: the claims' billing provider (837P 2010AA N403)
+                "taxonomy": "261QM0801X",  # mental health clinic (PRV*BI for payers that want it)
+                "submitter_id": "DBBH0001",  # the clearinghouse's submitter id (ISA06, GS02, 1000A)
             }
         ],
     )
@@ -125,8 +133,22 @@ async def _reference_data(db) -> None:
         db,
         models.Payer,
         [
-            {"id": ahcccs, "name": "AHCCCS Complete Care (demo)", "payer_code": "AZAHCCCS"},
-            {"id": commercial, "name": "Suncrest Health Plan (demo)", "payer_code": "SUNCREST"},
+            # SBR09: AHCCCS is Medicaid (MC), Suncrest commercial (CI); each has its clearinghouse receiver id.
+            {
+                "id": ahcccs,
+                "name": "AHCCCS Complete Care (demo)",
+                "payer_code": "AZAHCCCS",
+                "claim_filing_indicator": "MC",
+                "receiver_id": "AZAHCCCS",
+                "taxonomy_required": True,
+            },
+            {
+                "id": commercial,
+                "name": "Suncrest Health Plan (demo)",
+                "payer_code": "SUNCREST",
+                "claim_filing_indicator": "CI",
+                "receiver_id": "SUNCRST01",
+            },
         ],
     )
     bands = [
@@ -193,7 +215,13 @@ async def _reference_data(db) -> None:
         db,
         models.Staff,
         [
-            {"id": demo_id("staff", i), "name": name, "npi": npi, "facility_id": FACILITY_ID}
+            {
+                "id": demo_id("staff", i),
+                "name": name,
+                "npi": npi,
+                "facility_id": FACILITY_ID,
+                "taxonomy": STAFF_TAXONOMY[i],
+            }
             for i, (name, npi) in enumerate(STAFF)
         ],
     )
@@ -494,9 +522,98 @@ async def _clinic_activity(demo: Demo) -> None:
             video[0].id,
             billing.SubmitterContact(settings.edi_contact_name, settings.edi_contact_phone),
         )
+    await _corrections(demo, php, monday)
     # What the billing sweep finds on its first pass, done now so the demo reads the same before it
     # runs: ended sessions with every row marked are billed, the others await finalization.
     await billing_pipeline.bill_due_sessions(demo.services, actor=demo.actor.subject)
+
+
+async def _submit_all(demo: Demo, session_id: uuid.UUID, frequency: ClaimFrequency | None = None) -> list[models.Claim]:
+    """Submit the session's DRAFT claims (of one frequency, when given) that nothing holds; the claims sent."""
+    settings = demo.services.settings
+    contact = billing.SubmitterContact(settings.edi_contact_name, settings.edi_contact_phone)
+    async with demo.services.sessionmaker() as db:
+        drafts = [
+            c
+            for c in (await billing_queries.claims_by_session(db, [session_id]))[0]
+            if c.status == ClaimStatus.DRAFT and (frequency is None or c.frequency == frequency)
+        ]
+    return [await demo.run(billing.submit_claim, claim.id, contact) for claim in drafts]
+
+
+async def _payer_answers(demo: Demo, sent: list[models.Claim]) -> None:
+    """The payer's 277CA arrives for the claims sent: each gets the payer's claim control number, which a
+    later void or replacement sends in REF*F8."""
+    async with demo.services.sessionmaker() as db, db.begin():
+        for index, claim in enumerate(sent, 1):
+            received = read_837p(claim.edi837).interchange
+            number = payer_claim_number(received.created_at.date(), received.control_number, index)
+            await billing_queries.record_payer_claim_number(db, claim.id, number)
+
+
+async def _corrections(demo: Demo, php: uuid.UUID, monday: date) -> None:
+    """Last Monday's PHP Day Program, billed, sent and answered; then corrected twice, as a billing office does.
+
+    Four AHCCCS members attended (band 1-4). Umber Stone, marked absent, had come in late after all: five
+    billable moves everyone to the 5-8 band, so the four claims the payer holds get REPLACEMENTs carrying
+    the payer's claim numbers in REF*F8, and Umber an ORIGINAL. Then Quinn Nakai's coverage on file turns
+    out wrong (Suncrest is the primary): the AHCCCS claim is VOIDed (REF*F8 the payer's number for the
+    replacement) and an ORIGINAL goes to Suncrest, held until its note is signed (Suncrest's rule). The
+    program's lead (Priya Raman) is the rendering provider (2310B) of every claim."""
+    added = await demo.run(
+        scheduling.add_occurrence,
+        scheduling.NewOccurrence(php, monday - timedelta(days=7), time(8, 30), time(12, 30)),
+    )
+    session, roster = await demo.session_of(added)
+    by_patient = {entry.patient_id: entry for entry in roster}
+    ahcccs_members = [demo_id("patient", i) for i in (14, 16, 17, 19)]
+    for entry in roster:
+        status = AttendanceStatus.ATTENDED if entry.patient_id in ahcccs_members else AttendanceStatus.ABSENT
+        await demo.run(attendance.set_attendance, entry.id, attendance.Mark(status))
+    await demo.run(billing.run_billing, session.id)
+    await _payer_answers(demo, await _submit_all(demo, session.id))
+
+    await demo.run(
+        attendance.set_attendance,
+        by_patient[demo_id("patient", 20)].id,
+        attendance.Mark(
+            AttendanceStatus.LATE,
+            force=True,
+            reason="Signed in at 8:40; the sign-in sheet was found after billing",
+            arrived_at=session.starts_at + timedelta(minutes=10),
+        ),
+    )
+    await _payer_answers(demo, await _submit_all(demo, session.id))
+
+    quinn = demo_id("patient", 16)
+    async with demo.services.sessionmaker() as db, db.begin():
+        await reference_queries.demote_coverages(db, quinn, demo_id("payer", "AHCCCS"), 2)
+        await insert_missing(
+            db,
+            models.Coverage,
+            [
+                {
+                    "id": demo_id("coverage", "corrected", 16),
+                    "patient_id": quinn,
+                    "payer_id": demo_id("payer", "SUNCREST"),
+                    "member_id": "S880016",
+                    "priority": 1,
+                    "effective_from": date(2024, 1, 1),
+                    "effective_to": None,
+                }
+            ],
+        )
+    await demo.run(
+        attendance.set_attendance,
+        by_patient[quinn].id,
+        attendance.Mark(
+            AttendanceStatus.LATE,
+            force=True,
+            reason="Coverage corrected to Suncrest; arrived at 8:35",
+            arrived_at=session.starts_at + timedelta(minutes=5),
+        ),
+    )
+    await _submit_all(demo, session.id, ClaimFrequency.VOID)
 
 
 async def _document_locked(demo: Demo, session: models.GroupSession, roster: list[models.RosterEntry]) -> None:

@@ -5,6 +5,7 @@ that talk to the real ASGI app."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -138,14 +139,17 @@ def services(app):
 
 @pytest.fixture(autouse=True)
 async def clean_data(request, test_clock: Clock) -> AsyncIterator[None]:
-    """Every test starts from empty tables (reference thresholds kept) and the real time."""
+    """Every test starts from empty tables (reference thresholds kept) and the real time. Before the tables
+    are emptied, every 837P the test made is read as a clearinghouse would (`stored_837p_problems`)."""
     yield
     test_clock.reset()
     if "database_url" not in request.fixturenames:
         return
     url = request.getfixturevalue("database_url")
     conn = await asyncpg.connect(asyncpg_dsn(url))
+    rejected: list[str] = []
     try:
+        rejected = await stored_837p_problems(conn)
         emptying = _EMPTYING.get(url) or await _emptying(conn)
         _EMPTYING[url] = emptying
         # A live server a module shares (tests/test_real_clients.py and the like) can still be
@@ -162,6 +166,26 @@ async def clean_data(request, test_clock: Clock) -> AsyncIterator[None]:
                 await asyncio.sleep(0.05 * (attempt + 1))
     finally:
         await conn.close()
+    if rejected:
+        pytest.fail("An 837P the test made would be rejected at the front end:\n" + "\n".join(rejected))
+
+
+async def stored_837p_problems(conn: asyncpg.Connection) -> list[str]:
+    """Every claim's 837P in the database, read by the front end's checks, pyx12 and node-x12: no finding at
+    the rejection level is allowed in any file the service writes."""
+    # pyx12 and node are started only where claims were written.
+    from tests.support.x12 import claim_file_problems, node_x12_problems
+
+    rows = await conn.fetch("SELECT claim_number, edi837 FROM claims WHERE edi837 IS NOT NULL ORDER BY claim_number")
+    if not rows:
+        return []
+    logging.getLogger("pyx12").setLevel(logging.CRITICAL)
+    second_reader = await asyncio.to_thread(node_x12_problems, [row["edi837"] for row in rows])
+    return [
+        f"{row['claim_number']}: {problem}"
+        for row, other in zip(rows, second_reader, strict=True)
+        for problem in claim_file_problems(row["edi837"]) + other
+    ]
 
 
 _EMPTYING: dict[str, str] = {}

@@ -477,7 +477,7 @@ OPTIONAL_TEXT = {
         "taxId": "861234567",
         "addressLine1": "1 Main St",
         "city": "Mesa",
-        "postalCode": "85201",
+        "postalCode": "85201-1234",
     },
     "createStaff": {"npi": "1245319599"},
     "createPatient": {"sex": "F", "addressLine1": "1 Main St", "city": "Mesa", "state": "AZ", "postalCode": "85201"},

@@ -12,7 +12,14 @@ from app.auth import ALL_SCOPES
 from app.db import models
 from app.operations.billing_pipeline import bill_due_sessions
 from app.rules.edi837 import edi_problems, parse_segments
-from tests.support.builders_sessions import SET_ATTENDANCE, SET_SUPERVISOR, at, create_session, set_now
+from tests.support.builders_sessions import (
+    SET_ATTENDANCE,
+    SET_SUPERVISOR,
+    at,
+    create_session,
+    payer_claim_number_arrives,
+    set_now,
+)
 from tests.support.x12 import pyx12_errors
 from tests.test_attendance import next_update, watch
 
@@ -183,7 +190,8 @@ async def test_locked_session_edit_answers_409_locked(gql, room, test_clock):
     assert code == "BAD_USER_INPUT"
 
 
-async def test_force_update_voids_and_replaces_submitted_claims(gql, clinic, room, test_clock):
+async def test_force_update_voids_and_replaces_submitted_claims(gql, clinic, room, test_clock, services):
+    """005010X222A1 2300 CLM05-3 7/8 with REF*F8: the payer's claim control number of the claim corrected."""
     session_id, members = room
     for m, status in zip(members, ["ATTENDED", "ATTENDED", "ATTENDED", "ATTENDED", "ABSENT"], strict=False):
         await mark(gql, m, status)
@@ -200,6 +208,8 @@ async def test_force_update_voids_and_replaces_submitted_claims(gql, clinic, roo
         assert clm[5].split(":")[2] == "1"
     status, code, _ = await gql.error(SUBMIT, {"id": first["id"]})
     assert (status, code) == (409, "ILLEGAL_TRANSITION")
+    await payer_claim_number_arrives(services, first["id"], "26069000001001")
+    await payer_claim_number_arrives(services, second["id"], "26069000001002")
 
     # Member 0 was not there after all: 3 billable, same band; their submitted claim is voided.
     await mark(gql, members[0], "ABSENT", force=True, reason="Left before the group started")
@@ -212,7 +222,7 @@ async def test_force_update_voids_and_replaces_submitted_claims(gql, clinic, roo
     assert pyx12_errors(edi) == [] and edi_problems(edi) == []
     segments = parse_segments(edi)
     assert next(s for s in segments if s[0] == "CLM")[5].split(":")[2] == "8"
-    assert ["REF", "F8", first["claimNumber"]] in segments
+    assert ["REF", "F8", "26069000001001"] in segments
 
     # Two more arrive late: 5 billable moves everyone to the 5-8 band; member 1's claim is replaced.
     await mark(gql, members[0], "LATE", force=True, reason="Came back")
@@ -227,7 +237,7 @@ async def test_force_update_voids_and_replaces_submitted_claims(gql, clinic, roo
     assert pyx12_errors(edi) == [] and edi_problems(edi) == []
     segments = parse_segments(edi)
     assert next(s for s in segments if s[0] == "CLM")[5].split(":")[2] == "7"
-    assert ["REF", "F8", second["claimNumber"]] in segments
+    assert ["REF", "F8", "26069000001002"] in segments
     assert next(s for s in segments if s[0] == "CLM")[2] == "30"
     log = await gql.execute(
         "query($id: ID!) { groupSession(id: $id) { auditLog { action reason actor } } }", {"id": session_id}
@@ -288,7 +298,7 @@ async def claims_of(gql, session_id, patient_id):
 
 
 async def test_a_second_correction_before_the_first_is_sent_still_answers_the_payers_claim(
-    gql, clinic, room, test_clock
+    gql, clinic, room, test_clock, services
 ):
     session_id, members = room
     for m, status in zip(members, ["ATTENDED", "ATTENDED", "ATTENDED", "ATTENDED", "ABSENT"], strict=False):
@@ -316,8 +326,14 @@ async def test_a_second_correction_before_the_first_is_sent_still_answers_the_pa
     history = await claims_of(gql, session_id, clinic.patients[0])
     assert [(c["frequency"], c["status"]) for c in history][-2:] == [("REPLACEMENT", "VOIDED"), ("VOID", "DRAFT")]
     assert history[-1]["originalClaim"]["claimNumber"] == sent["claimNumber"]
+    # 2300 REF*F8 is the payer's number: until it arrives the void is held (BLOCKING), never sent.
+    status, code, body = await gql.error(SUBMIT, {"id": history[-1]["id"]})
+    assert (status, code) == (409, "ILLEGAL_TRANSITION") and "PAYER_CLAIM_NUMBER_UNKNOWN" in str(body)
+    held = (await claims_of(gql, session_id, clinic.patients[0]))[-1]
+    assert [(i["code"], i["severity"]) for i in held["validation"]] == [("PAYER_CLAIM_NUMBER_UNKNOWN", "BLOCKING")]
+    await payer_claim_number_arrives(services, sent["id"], "26069000002001")
     edi = (await gql.execute(SUBMIT, {"id": history[-1]["id"]}))["submitClaim"]["edi837"]
-    assert pyx12_errors(edi) == [] and ["REF", "F8", sent["claimNumber"]] in parse_segments(edi)
+    assert pyx12_errors(edi) == [] and ["REF", "F8", "26069000002001"] in parse_segments(edi)
 
 
 async def test_marks_after_a_run_that_found_nobody_billable_are_billed(gql, room, test_clock):

@@ -66,7 +66,7 @@ CLAIM_TEXT = [
 ]
 ADDRESSED = {
     "createPatient": {"addressLine1": "1 Main St", "city": "Mesa", "state": "AZ", "postalCode": "85201"},
-    "createFacility": {"taxId": "861234567", "addressLine1": "1 Main St", "city": "Mesa", "postalCode": "85201"},
+    "createFacility": {"taxId": "861234567", "addressLine1": "1 Main St", "city": "Mesa", "postalCode": "85201-1234"},
 }
 
 

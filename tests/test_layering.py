@@ -47,6 +47,7 @@ LATE_IMPORTS = {
     "app.cli": "each command imports what it runs, so `group-sessions token` starts without the server",
     "app.db.embedded": "pgserver is only imported when no DATABASE_URL is set",
     "app.live.backends": "redis is only imported for a redis:// broadcaster",
+    "app.rules.diagnoses": "simple_icd_10_cm reads its tabular list (about 2 s) on import: only when a code is checked",
 }
 
 

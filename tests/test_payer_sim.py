@@ -207,7 +207,7 @@ def fill_inbox(folder) -> None:
     for n in range(3):
         (folder / f"batch{n}.837").write_text(our_837p(f"GS{n:06d}", 3000 + n))
     (folder / "eligibility.270").write_text(render_270(CLINIC, [inquiry("A1", 1)]))
-    (folder / "broken.837").write_text(our_837p().replace("SE*22*0001~", "SE*9*0001~"))
+    (folder / "broken.837").write_text(our_837p().replace("SE*24*0001~", "SE*9*0001~"))
 
 
 def test_a_folder_is_answered_file_by_file(tmp_path):
@@ -220,7 +220,7 @@ def test_a_folder_is_answered_file_by_file(tmp_path):
     ]  # fmt: skip
     assert list(report.outcomes.values()) == list(DEFAULT_MIX[:3])
     (refused,) = report.refused.items()
-    assert refused[0].name == "broken.837" and refused[1].startswith("SE (segment 24, line 24): SE01 says 9")
+    assert refused[0].name == "broken.837" and refused[1].startswith("SE (segment 26, line 26): SE01 says 9")
     assert all(pyx12_errors(p.read_text()) == [] for p in report.written)
 
 
@@ -232,5 +232,5 @@ def test_the_payer_sim_command_answers_a_folder_and_names_what_it_refused(tmp_pa
     )  # fmt: skip
     assert done.returncode == 1
     assert "claim GS000000: REJECTED" in done.stdout and f"wrote {tmp_path / 'out' / 'eligibility.271'}" in done.stdout
-    assert "broken.837: SE (segment 24, line 24)" in done.stderr
+    assert "broken.837: SE (segment 26, line 26)" in done.stderr
     assert (tmp_path / "out" / "batch0.277").exists() and not (tmp_path / "out" / "batch0.835").exists()

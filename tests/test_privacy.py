@@ -117,6 +117,7 @@ async def clinic_day(clients: list[GraphQLClient], *, watch=None) -> None:
                     "startsAt": (ended - timedelta(hours=1)).isoformat(),
                     "endsAt": ended.isoformat(),
                     "patientIds": patient_ids,
+                    "facilitatorId": clinic.staff[0],  # the rendering clinician (837P 2310B)
                 }
             },
         )

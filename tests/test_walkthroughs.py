@@ -293,7 +293,7 @@ async def walk(http: httpx.AsyncClient, ws, today) -> dict[str, Any]:
     draft = next(c for c in grief["groupSession"]["claims"] if c["status"] == "DRAFT")
     submitted = (await gql.execute(example("billing/submit_claim.graphql"), {"claimId": draft["id"]}))["submitClaim"]
     out["submit-claim"] = {k: v for k, v in submitted.items() if k != "edi837"}
-    out["submitted-837p"] = segments(submitted["edi837"], "NM1", "CLM", "HI", "SV1")
+    out["submitted-837p"] = segments(submitted["edi837"], "NM1", "N4", "SBR", "PRV", "CLM", "REF", "HI", "SV1")
 
     # clinician.md
     marcus = gql.as_(subject=gid("Staff", "staff", 1), facilities=[facility])

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from app.auth import Principal
 from app.db import models
 from app.db.queries import billing as queries
+from app.db.queries.notes import member_note_cosigner
 from app.db.queries.reference import diagnoses_by_patient, payer_coverage
 from app.db.queries.sessions import Lock
 from app.db.uow import UnitOfWork
@@ -21,6 +22,7 @@ from app.rules.billing import BillingIssue, BillingIssueCode, IssueSeverity, Pre
 from app.rules.claims import ClaimFrequency, ClaimStatus
 from app.rules.diagnoses import Diagnosis, active_diagnosis_codes, diagnosis_pointers
 from app.rules.finalization import Finalization, awaiting_message
+from app.rules.notes import cosign_required
 from app.rules.updates import SessionUpdateKind
 
 
@@ -95,13 +97,16 @@ async def submit_claim(
     claim = await visible_claim(db, actor, claim_id, lock=True)
     if claim.status != ClaimStatus.DRAFT:
         raise IllegalTransition(f"Only a DRAFT claim can be submitted; this one is {claim.status}")
+    await _release_when_payer_number_known(db, claim)
     blocking = [i for i in map(BillingIssue.from_json, claim.validation or []) if i.severity == IssueSeverity.BLOCKING]
     if blocking:
-        raise IllegalTransition("The claim has blocking validation issues: " + "; ".join(i.message for i in blocking))
+        raise IllegalTransition(
+            "The claim has blocking validation issues: " + "; ".join(f"{i.code}: {i.message}" for i in blocking)
+        )
     document = await _render(db, claim, uow.clock.now(), contact)
-    problems = edi837.edi_problems(document)
+    problems = edi837.rejections(document)
     if problems:
-        raise BadInput("The 837P would be invalid: " + "; ".join(problems))
+        raise BadInput("A clearinghouse would reject the 837P: " + "; ".join(map(str, problems)))
     claim.edi837 = document
     claim.status = ClaimStatus.SUBMITTED
     claim.submitted_at = uow.clock.now()
@@ -114,6 +119,19 @@ async def submit_claim(
         session_id=claim.session_id,
     )
     return claim
+
+
+async def _release_when_payer_number_known(db, claim: models.Claim) -> None:
+    """A correction held for the payer's claim number (PAYER_CLAIM_NUMBER_UNKNOWN) is released once it is known."""
+    held = BillingIssueCode.PAYER_CLAIM_NUMBER_UNKNOWN
+    if claim.original_claim_id is None or not any(i.get("code") == held for i in claim.validation or []):
+        return
+    if (await db.get(models.Claim, claim.original_claim_id)).payer_claim_number:
+        claim.validation = [i for i in claim.validation if i.get("code") != held]
+
+
+def _held(code: BillingIssueCode, message: str) -> IllegalTransition:
+    return IllegalTransition(f"{code}: {message}", issue=code)
 
 
 async def _render(db, claim: models.Claim, now, contact: SubmitterContact) -> str:
@@ -144,24 +162,47 @@ async def _render(db, claim: models.Claim, now, contact: SubmitterContact) -> st
     pointers = diagnosis_pointers(len(codes))
     original_number = None
     if claim.original_claim_id:
-        original_number = (await db.get(models.Claim, claim.original_claim_id)).claim_number
+        # REF*F8 is the payer's claim control number (277CA, 835); until it is known the correction is held.
+        original_number = (await db.get(models.Claim, claim.original_claim_id)).payer_claim_number
+        if not original_number:
+            raise _held(
+                BillingIssueCode.PAYER_CLAIM_NUMBER_UNKNOWN,
+                "the payer's claim number for the claim corrected has not arrived (277CA or 835); the "
+                f"{claim.frequency} is held until it does",
+            )
+    facilitator = await db.get(models.Staff, session.facilitator_id) if session.facilitator_id else None
+    if facilitator is None or not facilitator.npi:
+        raise _held(
+            BillingIssueCode.MISSING_RENDERING_PROVIDER,
+            "the session has no rendering clinician with an NPI (837P 2310B)",
+        )
+    if not (patient.address_line1 and patient.city and patient.state and patient.postal_code):
+        raise _held(
+            BillingIssueCode.MISSING_SUBSCRIBER_ADDRESS,
+            "the patient has no address; the subscriber (837P 2010BA N3/N4) needs it",
+        )
+    supervisor = await _supervising_provider(db, session, facility, payer, patient.id)
+    taxonomy = payer.taxonomy_required
     last, first = edi837.split_person_name(patient.name)
-    address = None
-    if patient.address_line1 and patient.city and patient.state and patient.postal_code:
-        address = edi837.Address(patient.address_line1, patient.city, patient.state, patient.postal_code)
+    rendering_last, rendering_first = edi837.split_person_name(facilitator.name)
+    address = edi837.Address(patient.address_line1, patient.city, patient.state, patient.postal_code)
     return edi837.render_837p(
         edi837.Claim837(
             interchange_control_number=await queries.next_interchange_number(db),
             created_at=now,
             submitter=edi837.Submitter(
-                id=facility.tax_id, name=facility.name, contact_name=contact.name, contact_phone=contact.phone
+                id=facility.submitter_id or facility.tax_id,
+                name=facility.name,
+                contact_name=contact.name,
+                contact_phone=contact.phone,
             ),
-            receiver=edi837.Receiver(id=payer.payer_code, name=payer.name),
+            receiver=edi837.Receiver(id=payer.receiver_id or payer.payer_code, name=payer.name),
             billing_provider=edi837.BillingProvider(
                 name=facility.name,
                 npi=facility.npi,
                 tax_id=facility.tax_id,
                 address=edi837.Address(facility.address_line1, facility.city, facility.state, facility.postal_code),
+                taxonomy=facility.taxonomy if taxonomy else None,
             ),
             subscriber=edi837.Subscriber(
                 last_name=last,
@@ -189,5 +230,30 @@ async def _render(db, claim: models.Claim, now, contact: SubmitterContact) -> st
             frequency_code=edi837.FREQUENCY_CODES[ClaimFrequency(claim.frequency)],
             diagnosis_codes=codes,
             original_claim_number=original_number,
+            rendering_provider=edi837.RenderingProvider(
+                rendering_last,
+                rendering_first,
+                facilitator.npi,
+                taxonomy=facilitator.taxonomy if taxonomy else None,
+            ),
+            supervising_provider=supervisor,
+            claim_filing_indicator=payer.claim_filing_indicator,
+            production=not payer.test_mode,
         )
     )
+
+
+async def _supervising_provider(
+    db, session: models.GroupSession, facility: models.Facility, payer: models.Payer, patient_id: uuid.UUID
+) -> edi837.SupervisingProvider | None:
+    """2310D: the supervisor who co-signed the member's note, where the payer's rule has a supervisor co-sign
+    in the facility's state (the clinician practises under supervision there)."""
+    rule = await db.get(models.PayerDocumentationRule, payer.id)
+    if rule is None or not cosign_required(rule.cosign_states or (), facility.state):
+        return None
+    cosigner = await member_note_cosigner(db, session.id, patient_id)
+    staff = await db.get(models.Staff, cosigner) if cosigner else None
+    if staff is None or not staff.npi or staff.id == session.facilitator_id:
+        return None
+    last, first = edi837.split_person_name(staff.name)
+    return edi837.SupervisingProvider(last, first, staff.npi)

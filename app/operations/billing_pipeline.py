@@ -24,7 +24,15 @@ from app.db.queries.billing import BillingInputs
 from app.db.uow import UnitOfWork
 from app.live.publish import stage_session_update
 from app.operations.work import Services, unit_of_work
-from app.rules.billing import BillingIssue, ChargeLine, Preview, claim_issues, occurrence_billing_refusal
+from app.rules.billing import (
+    BillingIssue,
+    BillingIssueCode,
+    ChargeLine,
+    IssueSeverity,
+    Preview,
+    claim_issues,
+    occurrence_billing_refusal,
+)
 from app.rules.claims import (
     ActiveCharge,
     Answer,
@@ -290,7 +298,11 @@ async def rebill_session(uow: UnitOfWork, session: models.GroupSession) -> None:
         claims[claim.id] = claim
         history.setdefault(claim.patient_id, []).append(
             ClaimRecord(
-                claim.id, ClaimStatus(claim.status), ClaimFrequency(claim.frequency), claim.submitted_at is not None
+                claim.id,
+                ClaimStatus(claim.status),
+                ClaimFrequency(claim.frequency),
+                claim.submitted_at is not None,
+                claim.payer_id,
             )
         )
     active = {
@@ -311,9 +323,7 @@ async def rebill_session(uow: UnitOfWork, session: models.GroupSession) -> None:
         for claim_id in correction.void_drafts:
             claims[claim_id].status = ClaimStatus.VOIDED
         await uow.db.flush()
-        made = await _answer(uow, session, correction, claims, preview)
-        if made is not None:
-            new_charge, new_claim = made
+        for new_charge, new_claim in await _answer(uow, session, correction, claims, preview):
             if new_charge is not None:
                 built.append(new_charge)
             claims_out.append(new_claim)
@@ -333,14 +343,16 @@ async def rebill_session(uow: UnitOfWork, session: models.GroupSession) -> None:
 
 async def _answer(
     uow: UnitOfWork, session: models.GroupSession, correction: MemberCorrection, claims: dict, preview: Preview
-) -> tuple[models.Charge | None, models.Claim] | None:
-    """Build what the correction answers with: a new original, a replacement or a void."""
+) -> list[tuple[models.Charge | None, models.Claim]]:
+    """Build what the correction answers with: a new original, a replacement, a void, or (the member's payer
+    changed) a void to the old payer and an original to the new one."""
     if correction.answer == Answer.ORIGINAL:
-        return await _charge_with_claim(uow, session, correction.patient, correction.line, preview)
+        return [await _charge_with_claim(uow, session, correction.patient, correction.line, preview)]
     if correction.answer == Answer.REPLACEMENT:
-        claims[correction.corrects].status = ClaimStatus.REPLACED
+        held = claims[correction.corrects]
+        held.status = ClaimStatus.REPLACED
         await uow.db.flush()
-        return await _charge_with_claim(
+        charge, claim = await _charge_with_claim(
             uow,
             session,
             correction.patient,
@@ -349,12 +361,29 @@ async def _answer(
             frequency=ClaimFrequency.REPLACEMENT,
             original=correction.corrects,
         )
-    if correction.answer == Answer.VOID:
+        claim.validation = [*claim.validation, *_hold_without_payer_number(held)]
+        return [(charge, claim)]
+    if correction.answer in (Answer.VOID, Answer.VOID_AND_ORIGINAL):
         held = claims[correction.corrects]
         held.status = ClaimStatus.VOIDED
         await uow.db.flush()
-        return None, await _void_claim(uow, held)
-    return None
+        made: list[tuple[models.Charge | None, models.Claim]] = [(None, await _void_claim(uow, held))]
+        if correction.answer == Answer.VOID_AND_ORIGINAL:
+            made.append(await _charge_with_claim(uow, session, correction.patient, correction.line, preview))
+        return made
+    return []
+
+
+def _hold_without_payer_number(corrected: models.Claim) -> list[dict]:
+    """A replacement or void names the payer's claim control number in REF*F8; until the 277CA or 835
+    brings it, the correction is held (BLOCKING), never sent with our own number instead."""
+    if corrected.payer_claim_number:
+        return []
+    message = (
+        f"The payer's claim number for {corrected.claim_number} has not arrived (277CA or 835); "
+        "the correction is held until it does"
+    )
+    return [BillingIssue(BillingIssueCode.PAYER_CLAIM_NUMBER_UNKNOWN, IssueSeverity.BLOCKING, message).as_json()]
 
 
 async def _void_claim(uow: UnitOfWork, original: models.Claim) -> models.Claim:
@@ -368,7 +397,7 @@ async def _void_claim(uow: UnitOfWork, original: models.Claim) -> models.Claim:
         frequency=ClaimFrequency.VOID,
         original_claim_id=original.id,
         total_amount=original.total_amount,
-        validation=[],
+        validation=_hold_without_payer_number(original),
     )
     uow.db.add(void)
     await uow.db.flush()

@@ -19,16 +19,26 @@ from app.db.uow import UnitOfWork
 from app.errors import BadInput, Conflict, NotFound
 from app.operations.common import check, require_text, visible_or_not_found
 from app.rules.bands import band_table_problems
-from app.rules.diagnoses import MAX_DESCRIPTION, Diagnosis, diagnosis_list_problems, normalize_icd10cm
+from app.rules.diagnoses import (
+    MAX_DESCRIPTION,
+    Diagnosis,
+    billable_code_problem,
+    diagnosis_list_problems,
+    normalize_icd10cm,
+)
 from app.rules.notes import SignedNoteRule
 from app.rules.reference import (
     StaffAssignmentRole,
     control_problem,
+    filing_indicator_problem,
     identifier_problem,
+    interchange_id_problem,
     name_problem,
     npi_is_valid,
     state_problem,
+    taxonomy_problem,
     timezone_problem,
+    zip_plus_four_problem,
 )
 from app.rules.visits import Modality, TelehealthCoding, minimum_minutes_problem, telehealth_coding_problem
 
@@ -49,6 +59,8 @@ class NewFacility:
     address_line1: str | None = None
     city: str | None = None
     postal_code: str | None = None
+    taxonomy: str | None = None
+    submitter_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,17 @@ class NewStaff:
     name: str
     facility_id: uuid.UUID
     npi: str | None = None
+    taxonomy: str | None = None
+
+
+@dataclass(frozen=True)
+class NewPayer:
+    name: str
+    payer_code: str
+    claim_filing_indicator: str | None = None
+    receiver_id: str | None = None
+    taxonomy_required: bool | None = None
+    test_mode: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +144,9 @@ async def create_facility(uow: UnitOfWork, actor: Principal, data: NewFacility) 
     name = data.name.strip()
     check(identifier_problem("taxId", data.tax_id, 20))
     _check_address(data.address_line1, data.city, data.postal_code)
+    # The facility's address is the claims' billing provider address (2010AA N403 wants ZIP+4).
+    check(zip_plus_four_problem("postalCode", data.postal_code))
+    check(taxonomy_problem("taxonomy", data.taxonomy) or interchange_id_problem("submitterId", data.submitter_id))
     check(state_problem(data.state))
     check(timezone_problem(data.timezone, iana_zones()))
     row = models.Facility(
@@ -132,6 +158,8 @@ async def create_facility(uow: UnitOfWork, actor: Principal, data: NewFacility) 
         address_line1=data.address_line1,
         city=data.city,
         postal_code=data.postal_code,
+        taxonomy=data.taxonomy.strip().upper() if data.taxonomy else None,
+        submitter_id=data.submitter_id.strip().upper() if data.submitter_id else None,
     )
     uow.db.add(row)
     await uow.db.flush()
@@ -143,11 +171,30 @@ async def create_staff(uow: UnitOfWork, actor: Principal, data: NewStaff) -> mod
     check(name_problem("name", data.name))
     name = data.name.strip()
     npi = _npi(data.npi)
+    check(taxonomy_problem("taxonomy", data.taxonomy))
     facility = await visible(uow.db, actor, models.Facility, data.facility_id, "Facility")
-    row = models.Staff(name=name, npi=npi, facility_id=facility.id)
+    taxonomy = data.taxonomy.strip().upper() if data.taxonomy else None
+    row = models.Staff(name=name, npi=npi, facility_id=facility.id, taxonomy=taxonomy)
     uow.db.add(row)
     await uow.db.flush()
     uow.audit("staff.create", "Staff", row.id, after={"facilityId": str(facility.id), "npi": npi})
+    return row
+
+
+async def update_staff_billing(
+    uow: UnitOfWork, actor: Principal, staff_id: uuid.UUID, npi: str | None, taxonomy: str | None
+) -> models.Staff:
+    """Change a clinician's NPI or taxonomy code (2310B NM109, PRV*PE); a value left out (None) stays."""
+    check(taxonomy_problem("taxonomy", taxonomy))
+    npi = _npi(npi)
+    row = await visible(uow.db, actor, models.Staff, staff_id, "Staff")
+    before = {"npi": row.npi, "taxonomy": row.taxonomy}
+    if npi is not None:
+        row.npi = npi
+    if taxonomy is not None:
+        row.taxonomy = taxonomy.strip().upper()
+    await uow.db.flush()
+    uow.audit("staff.update", "Staff", row.id, before=before, after={"npi": row.npi, "taxonomy": row.taxonomy})
     return row
 
 
@@ -182,15 +229,102 @@ async def create_patient(uow: UnitOfWork, actor: Principal, data: NewPatient) ->
     return row
 
 
-async def create_payer(uow: UnitOfWork, actor: Principal, name: str, payer_code: str) -> models.Payer:
+async def create_payer(
+    uow: UnitOfWork, actor: Principal, name: str, payer_code: str, settings: NewPayer | None = None
+) -> models.Payer:
+    """A payer, with its claim settings: SBR09, the clearinghouse's receiver id, taxonomy, test mode."""
     check(name_problem("name", name) or identifier_problem("payerCode", payer_code, 64))
     name, code = name.strip(), payer_code.strip()
+    settings = settings or NewPayer(name, code)
+    check(
+        filing_indicator_problem(settings.claim_filing_indicator)
+        or interchange_id_problem("receiverId", settings.receiver_id)
+    )
     if await queries.payer_with_code(uow.db, code):
         raise Conflict(f"Payer code {code!r} is already in use")
-    row = models.Payer(name=name, payer_code=code)
+    row = models.Payer(
+        name=name,
+        payer_code=code,
+        claim_filing_indicator=settings.claim_filing_indicator or "CI",
+        receiver_id=settings.receiver_id.strip().upper() if settings.receiver_id else None,
+        taxonomy_required=bool(settings.taxonomy_required),
+        test_mode=bool(settings.test_mode),
+    )
     uow.db.add(row)
     await uow.db.flush()
-    uow.audit("payer.create", "Payer", row.id, after={"payerCode": code})
+    uow.audit(
+        "payer.create",
+        "Payer",
+        row.id,
+        after={"payerCode": code, "claimFilingIndicator": row.claim_filing_indicator, "testMode": row.test_mode},
+    )
+    return row
+
+
+async def update_payer_claim_settings(
+    uow: UnitOfWork, actor: Principal, payer_id: uuid.UUID, settings: NewPayer
+) -> models.Payer:
+    """Change a payer's claim settings; a setting left out (None) stays as it is."""
+    check(
+        filing_indicator_problem(settings.claim_filing_indicator)
+        or interchange_id_problem("receiverId", settings.receiver_id)
+    )
+    row = await payer(uow.db, payer_id)
+    before = _payer_settings(row)
+    if settings.claim_filing_indicator is not None:
+        row.claim_filing_indicator = settings.claim_filing_indicator
+    if settings.receiver_id is not None:
+        row.receiver_id = settings.receiver_id.strip().upper()
+    if settings.taxonomy_required is not None:
+        row.taxonomy_required = settings.taxonomy_required
+    if settings.test_mode is not None:
+        row.test_mode = settings.test_mode
+    await uow.db.flush()
+    uow.audit("payer.update", "Payer", row.id, before=before, after=_payer_settings(row))
+    return row
+
+
+def _payer_settings(row: models.Payer) -> dict[str, Any]:
+    return {
+        "claimFilingIndicator": row.claim_filing_indicator,
+        "receiverId": row.receiver_id,
+        "taxonomyRequired": row.taxonomy_required,
+        "testMode": row.test_mode,
+    }
+
+
+@dataclass(frozen=True)
+class FacilityBilling:
+    """A facility's billing identity; a field left out (None) stays as it is."""
+
+    npi: str | None = None
+    tax_id: str | None = None
+    address_line1: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+    taxonomy: str | None = None
+    submitter_id: str | None = None
+
+
+async def update_facility_billing(
+    uow: UnitOfWork, actor: Principal, facility_id: uuid.UUID, data: FacilityBilling
+) -> models.Facility:
+    """Change the facility's billing identity: its NPI, tax id, billing address (ZIP+4), taxonomy and
+    clearinghouse submitter id."""
+    check(identifier_problem("taxId", data.tax_id, 20))
+    _check_address(data.address_line1, data.city, data.postal_code)
+    check(zip_plus_four_problem("postalCode", data.postal_code))
+    check(taxonomy_problem("taxonomy", data.taxonomy) or interchange_id_problem("submitterId", data.submitter_id))
+    row = await visible(uow.db, actor, models.Facility, facility_id, "Facility")
+    fields = ("npi", "tax_id", "address_line1", "city", "postal_code", "taxonomy", "submitter_id")
+    before = {name: getattr(row, name) for name in fields}
+    for name in fields:
+        value = getattr(data, name)
+        if value is not None:
+            value = _npi(value) if name == "npi" else value.strip()
+            setattr(row, name, value.upper() if name in ("taxonomy", "submitter_id") else value)
+    await uow.db.flush()
+    uow.audit("facility.update", "Facility", row.id, before=before, after={name: getattr(row, name) for name in fields})
     return row
 
 
@@ -241,6 +375,9 @@ async def set_patient_diagnoses(
         code = normalize_icd10cm(entry.code)
         if code is None:
             raise BadInput(f"diagnosis {number}: {entry.code.strip()[:20]!r} is not an ICD-10-CM code (like F33.1)")
+        problem = billable_code_problem(code)
+        if problem is not None:
+            raise BadInput(f"diagnosis {number}: {problem}", field="code", diagnosisCode=code)
         listed.append(Diagnosis(code, entry.effective_from, entry.effective_to))
     problems = diagnosis_list_problems(listed)
     if problems:

@@ -34,6 +34,7 @@ class NewSession:
     ends_at: datetime
     patient_ids: list[uuid.UUID]
     modality: Modality = Modality.IN_PERSON
+    facilitator_id: uuid.UUID | None = None  # the rendering clinician of its claims (837P 2310B)
 
 
 async def visible_session(
@@ -76,8 +77,15 @@ async def create_group_session(uow: UnitOfWork, actor: Principal, data: NewSessi
             "patientIds must name patients of the session's facility: "
             + ", ".join(encode_id("Patient", pk) for pk in missing)
         )
+    if data.facilitator_id is not None:
+        facilitator = await db.get(models.Staff, data.facilitator_id)
+        if facilitator is None or not actor.sees_facility(facilitator.facility_id):
+            raise NotFound("No Staff with that id")
+        if facilitator.facility_id != facility.id:
+            raise BadInput("facilitatorId must name a staff member of the session's facility")
     session = models.GroupSession(
         facility_id=facility.id,
+        facilitator_id=data.facilitator_id,
         group_type=data.group_type,
         title=title,
         starts_at=data.starts_at,

@@ -25,6 +25,10 @@ class BillingIssueCode(StrEnum):
     MISSING_DIAGNOSIS = "MISSING_DIAGNOSIS"
     NOTE_UNSIGNED = "NOTE_UNSIGNED"
     BELOW_MINIMUM_MINUTES = "BELOW_MINIMUM_MINUTES"
+    # What the 837P needs before a clearinghouse accepts it (claim_content_issues, app.operations.billing).
+    MISSING_RENDERING_PROVIDER = "MISSING_RENDERING_PROVIDER"
+    MISSING_SUBSCRIBER_ADDRESS = "MISSING_SUBSCRIBER_ADDRESS"
+    PAYER_CLAIM_NUMBER_UNKNOWN = "PAYER_CLAIM_NUMBER_UNKNOWN"
 
 
 class IssueSeverity(StrEnum):
@@ -102,6 +106,7 @@ class RosterEntry:
     note_status: str | None = None
     modality: str = IN_PERSON
     at_home: bool = True
+    has_address: bool = True  # the patient's street, city, state and ZIP: the 837P's 2010BA N3/N4
 
 
 @dataclass(frozen=True)
@@ -380,7 +385,7 @@ def check_unsigned_notes(
 
 
 # Findings about one member: a claim carries only its own member's.
-MEMBER_ISSUES = frozenset({NOTE_UNSIGNED})
+MEMBER_ISSUES = frozenset({NOTE_UNSIGNED, BillingIssueCode.MISSING_SUBSCRIBER_ADDRESS})
 
 
 def claim_issues(preview: Preview, participant_id: uuid.UUID | None) -> tuple[BillingIssue, ...]:
@@ -403,6 +408,25 @@ def is_ready_to_bill(members: Iterable[RosterEntry], issues: Iterable[BillingIss
     return all(i.severity == WARNING and i.accepted for i in issues)
 
 
+def claim_content_issues(billable: Sequence[RosterEntry], rendering_provider_known: bool) -> list[BillingIssue]:
+    """What the 837P needs of the session and its members before a clearinghouse accepts it: the clinician
+    who rendered the service (2310B, NM1*82 with an NPI: the billing provider is an organization) and, as the
+    subscriber is the patient, the patient's address (2010BA N3/N4). Both BLOCKING."""
+    issues = []
+    if billable and not rendering_provider_known:
+        message = "The session has no rendering clinician with an NPI (837P 2310B); name its facilitator"
+        issues.append(BillingIssue(BillingIssueCode.MISSING_RENDERING_PROVIDER, BLOCKING, message))
+    for member in billable:
+        if not member.has_address:
+            message = "The patient has no address; the 837P's subscriber (2010BA N3/N4) needs it"
+            issues.append(
+                BillingIssue(
+                    BillingIssueCode.MISSING_SUBSCRIBER_ADDRESS, BLOCKING, message, participant_ids=(member.id,)
+                )
+            )
+    return issues
+
+
 def build_billing_preview(
     *,
     members: Sequence[RosterEntry],
@@ -413,6 +437,7 @@ def build_billing_preview(
     ratio_by_payer: Mapping[PayerId, int],
     accepted_codes: Collection[str] = frozenset(),
     rules_by_payer: RulesByPayer | None = None,
+    rendering_provider_known: bool = True,
 ) -> Preview:
     """The preview and the scrubber's findings, from data the caller loaded for the facility's state.
 
@@ -429,6 +454,7 @@ def build_billing_preview(
         check_minimum_minutes(members, session_date, rules_by_payer),
     ]
     found += check_unsigned_notes(members, session_date, state, rules_by_payer)
+    found += claim_content_issues(billable_members(members, session_date, rules_by_payer), rendering_provider_known)
     band: Band | None = None
     ratio: int | None = None
     # Without a payer there is no band table or rule to check against (rules.md §8).

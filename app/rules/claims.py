@@ -63,6 +63,7 @@ class ClaimRecord:
     status: ClaimStatus
     frequency: ClaimFrequency
     submitted: bool
+    payer_id: Hashable | None = None  # the payer the claim went to
 
 
 class Answer(StrEnum):
@@ -70,6 +71,9 @@ class Answer(StrEnum):
     ORIGINAL = "ORIGINAL"  # a new charge and a new original claim
     REPLACEMENT = "REPLACEMENT"  # a new charge whose claim replaces the one the payer holds
     VOID = "VOID"  # no charge any more: a void of the claim the payer holds
+    # The member's payer changed: a void of the claim the old payer holds, and a new original to the new payer
+    # (a replacement goes only to the payer that holds the claim it replaces).
+    VOID_AND_ORIGINAL = "VOID_AND_ORIGINAL"
     NONE = "NONE"  # no charge any more, and the payer holds nothing to void
 
 
@@ -120,7 +124,9 @@ def plan_correction(
             plan.append(MemberCorrection(patient, Answer.KEEP, revalidate_drafts=drafts))
             continue
         held = payer_held(claims)
-        if held is not None:
+        if held is not None and line is not None and held.payer_id is not None and held.payer_id != line.payer_id:
+            answer = Answer.VOID_AND_ORIGINAL
+        elif held is not None:
             answer = Answer.REPLACEMENT if line is not None else Answer.VOID
         else:
             answer = Answer.ORIGINAL if line is not None else Answer.NONE

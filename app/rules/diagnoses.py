@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 # ICD-10-CM: a letter, a digit, a letter or digit; then, after the dot, up to four more
 # (F33.1, F10.20, Z63.0, T74.11XA). Written without the dot it is read the same way.
@@ -34,6 +35,34 @@ def normalize_icd10cm(code: str) -> str | None:
         return None
     bare = cleaned.replace(".", "")
     return bare if len(bare) == 3 else f"{bare[:3]}.{bare[3:]}"
+
+
+# The ICD-10-CM code set shipped with simple-icd-10-cm (CMS's tabular list, its April 2026 release: FY2026
+# with the April update). One release is shipped, so "valid on the date of service" is approximated by
+# "in the release shipped": a code deleted or added at a fiscal year's turn (1 October) is judged by this
+# release whatever the service date.
+CODE_SET_RELEASE = "ICD-10-CM FY2026 (April 2026 release, CMS tabular list via simple-icd-10-cm)"
+
+
+@cache
+def _code_set():
+    import simple_icd_10_cm  # reads its tabular list once (about 2 s): only when a code is checked
+
+    return simple_icd_10_cm
+
+
+def billable_code_problem(code: str) -> str | None:
+    """Why `code` (dotted or not) cannot go on a claim: not a code of the ICD-10-CM release, or a category
+    or subcategory with codes below it (F32, F10.2): only a leaf code is billable. None when it can."""
+    cleaned = code.strip().upper()
+    if not ICD10CM.match(cleaned):
+        return f"{code} is not an ICD-10-CM code"
+    codes = _code_set()
+    if not codes.is_valid_item(cleaned):
+        return f"{code} is not a code of {CODE_SET_RELEASE}"
+    if not codes.is_leaf(cleaned):
+        return f"{code} is a category with more specific codes below it; only a billable (leaf) code can be billed"
+    return None
 
 
 def diagnosis_list_problems(diagnoses: Sequence[Diagnosis]) -> list[str]:

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from app.rules import edi837_frontend as frontend
 from app.rules.claims import ClaimFrequency
-from app.rules.reference import npi_is_valid
+from app.rules.edi837_frontend import Finding, Level
+from app.rules.reference import CLAIM_FILING_INDICATORS, npi_is_valid  # noqa: F401 - the writer's codes
 
 SEGMENT = "~"
 ELEMENT = "*"
@@ -88,6 +90,18 @@ class PayerParty:
 
 @dataclass(frozen=True)
 class RenderingProvider:
+    """2310B: the clinician who ran the session (NM1*82, a person), with PRV*PE when the payer wants it."""
+
+    last_name: str
+    first_name: str
+    npi: str
+    taxonomy: str | None = None
+
+
+@dataclass(frozen=True)
+class SupervisingProvider:
+    """2310D: the supervisor of a clinician who practises under supervision (NM1*DQ, a person)."""
+
     last_name: str
     first_name: str
     npi: str
@@ -122,7 +136,8 @@ class Claim837:
     diagnosis_codes: tuple[str, ...] = ()
     place_of_service: str = OFFICE
     rendering_provider: RenderingProvider | None = None
-    claim_filing_indicator: str = "CI"  # SBR09: CI commercial, MC Medicaid
+    supervising_provider: SupervisingProvider | None = None
+    claim_filing_indicator: str = "CI"  # SBR09: the payer's claim filing indicator (CLAIM_FILING_INDICATORS)
     production: bool = True  # ISA15 P, or T for test files
 
     @property
@@ -133,8 +148,16 @@ class Claim837:
 # ---------------------------------------------------------------- rendering
 
 
+# A professional credential after a comma ("Dana Whitfield, LCSW", "Priya Raman, PsyD"): not a first name.
+CREDENTIAL = re.compile(r"^(?=(?:[^A-Z]*[A-Z]){2})[A-Za-z.]{2,8}$")
+
+
 def split_person_name(full_name: str) -> tuple[str, str]:
-    """(last, first) from "Last, First" or "First Middle Last"; one word is a last name alone."""
+    """(last, first) from "Last, First" or "First Middle Last"; one word is a last name alone. A credential
+    after a comma ("Dana Whitfield, LCSW") is left out: NM103/NM104 carry the name only."""
+    head, _, tail = full_name.rpartition(",")
+    if " " in head.strip() and CREDENTIAL.match(tail.strip()):
+        full_name = head
     if "," in full_name:
         last, _, first = full_name.partition(",")
         return last.strip(), first.strip()
@@ -230,9 +253,9 @@ def _address(address: Address) -> list[str]:
     ]
 
 
-def _billing_provider(claim: Claim837) -> list[str]:
+def _billing_provider(claim: Claim837, number: int = 1) -> list[str]:
     provider = claim.billing_provider
-    segments = [_segment("HL", "1", "", "20", "1")]
+    segments = [_segment("HL", str(number), "", "20", "1")]
     if provider.taxonomy:
         segments.append(_segment("PRV", "BI", "PXC", clean(provider.taxonomy)))
     segments.append(_segment("NM1", "85", "2", clean(provider.name), "", "", "", "", "XX", provider.npi))
@@ -241,10 +264,10 @@ def _billing_provider(claim: Claim837) -> list[str]:
     return segments
 
 
-def _subscriber(claim: Claim837) -> list[str]:
+def _subscriber(claim: Claim837, number: int = 2, parent: int = 1) -> list[str]:
     member, payer = claim.subscriber, claim.payer
     segments = [
-        _segment("HL", "2", "1", "22", "0"),
+        _segment("HL", str(number), str(parent), "22", "0"),
         _segment("SBR", "P", "18", "", "", "", "", "", "", claim.claim_filing_indicator),
         _segment(
             "NM1",
@@ -286,10 +309,28 @@ def _claim(claim: Claim837) -> list[str]:
                 ),
             )
         )
-    if claim.rendering_provider is not None:
+    if claim.rendering_provider is not None:  # 2310B
         doctor = claim.rendering_provider
         segments.append(
             _segment("NM1", "82", "1", clean(doctor.last_name), clean(doctor.first_name), "", "", "", "XX", doctor.npi)
+        )
+        if doctor.taxonomy:
+            segments.append(_segment("PRV", "PE", "PXC", clean(doctor.taxonomy)))
+    if claim.supervising_provider is not None:  # 2310D
+        supervisor = claim.supervising_provider
+        segments.append(
+            _segment(
+                "NM1",
+                "DQ",
+                "1",
+                clean(supervisor.last_name),
+                clean(supervisor.first_name),
+                "",
+                "",
+                "",
+                "XX",
+                supervisor.npi,
+            )  # fmt: skip
         )
     return segments
 
@@ -319,18 +360,51 @@ def _service_lines(lines: Sequence[ServiceLine], claim_place_of_service: str) ->
 
 def render_837p(claim: Claim837) -> str:
     """The interchange for one claim, one segment per line; counts are computed, never typed in."""
-    transaction = (
-        _header(claim)
-        + _billing_provider(claim)
-        + _subscriber(claim)
-        + _claim(claim)
-        + _service_lines(claim.service_lines, claim.place_of_service)
-    )
+    return render_837p_batch((claim,))
+
+
+def render_837p_batch(claims: Sequence[Claim837], reference: str | None = None) -> str:
+    """One interchange, one functional group and one transaction set holding every claim: a day's batch
+    to one payer. The envelope (ISA/GS, 1000A, 1000B, ISA15) is the first claim's, and every claim must
+    share it; each billing provider gets one 2000A, each claim its own 2000B under it. `reference` is
+    BHT03 (the first claim's number when not given)."""
+    if not claims:
+        raise ValueError("a batch needs at least one claim")
+    first = claims[0]
+    for claim in claims[1:]:
+        if (claim.submitter.id, claim.receiver.id, claim.production) != (
+            first.submitter.id,
+            first.receiver.id,
+            first.production,
+        ):
+            raise ValueError("every claim of a batch goes from one submitter to one receiver, in one mode (ISA15)")
+    header = _header(first)
+    if reference is not None:
+        header[1] = _segment(
+            "BHT", "0019", "00", clean(reference), first.created_at.strftime("%Y%m%d"),
+            first.created_at.strftime("%H%M"), "CH",
+        )  # fmt: skip
+    transaction = header
+    providers: dict[BillingProvider, list[Claim837]] = {}
+    for claim in claims:
+        providers.setdefault(claim.billing_provider, []).append(claim)
+    number = 0
+    for provider_claims in providers.values():
+        number += 1
+        provider_number = number
+        transaction += _billing_provider(provider_claims[0], provider_number)
+        for claim in provider_claims:
+            number += 1
+            transaction += (
+                _subscriber(claim, number, provider_number)
+                + _claim(claim)
+                + _service_lines(claim.service_lines, claim.place_of_service)
+            )
     transaction.append(_segment("SE", str(len(transaction) + 1), "0001"))  # SE01 counts ST through SE
-    control = claim.interchange_control_number
+    control = first.interchange_control_number
     segments = [
-        _isa(claim),
-        _gs(claim),
+        _isa(first),
+        _gs(first),
         *transaction,
         _segment("GE", "1", str(control)),  # one transaction set per group
         _segment("IEA", "1", f"{control:09d}"),  # one group per interchange
@@ -528,22 +602,52 @@ def _envelope_problems(segments: list[list[str]]) -> list[str]:
     return problems
 
 
-def edi_problems(text: str) -> list[str]:
-    """What a clearinghouse would reject that pyx12 lets through: frequency, REF*F8, totals,
-    diagnoses and their pointers, NPIs, counts."""
+# The renderer's own checks, each with the guide's rule it stands for (their findings are rejections).
+_OWN_CHECKS = (
+    ("CLAIM_FREQUENCY", f"{VERSION} 2300 CLM05-3 (1, 7 or 8) and REF*F8: required when CLM05-3 is 7 or 8"),
+    ("CLAIM_TOTAL", f"{VERSION} 2300 CLM02: the total of the 2400 SV102 line charges"),
+    ("DIAGNOSIS_POINTERS", f"{VERSION} 2300 HI and 2400 SV107: every pointer names a diagnosis of HI"),
+    ("PLACE_OF_SERVICE", f"{VERSION} 2300 CLM05-1 and 2400 SV105 (code source 237), telehealth modifier"),
+    ("REQUIRED_ELEMENTS", f"{VERSION}: the required elements of NM1, N3, N4, DMG, CLM, REF and SV1"),
+    ("NPI_CHECK_DIGIT", f"{VERSION} NM108 XX: an NPI with a valid check digit (Luhn, prefix 80840)"),
+    ("ENVELOPE_COUNTS", "X12.5 interchange control structure: SE01, GE01, IEA01 and the control numbers"),
+)
+
+
+def front_end_findings(text: str) -> list[Finding]:
+    """What a clearinghouse's front end finds in the file: the renderer's own checks, then the situational
+    rules and companion-guide edits of app/rules/edi837_frontend.py; each finding names its source."""
     segments = parse_segments(text)
     if not segments:
-        return ["not an X12 interchange: it must start with a full ISA segment"]
+        return [
+            Finding("INTERCHANGE", Level.REJECT, "X12.5 ISA", "not an X12 interchange: it must start with a full ISA")
+        ]
     component = _component_separator(segments[0])
-    problems: list[str] = []
     claims = _claims(segments)
+    own: list[list[str]] = [[], [], [], [], [], [], []]
     if not claims:
-        problems.append("no CLM segment")
+        own[0].append("no CLM segment")
     for claim in claims:
-        problems += (
-            _frequency_problems(claim, component)
-            + _total_problems(claim)
-            + _diagnosis_problems(claim, component)
-            + _place_problems(claim, component)
-        )
-    return problems + _required_problems(segments) + _npi_problems(segments) + _envelope_problems(segments)
+        own[0] += _frequency_problems(claim, component)
+        own[1] += _total_problems(claim)
+        own[2] += _diagnosis_problems(claim, component)
+        own[3] += _place_problems(claim, component)
+    own[4], own[5], own[6] = _required_problems(segments), _npi_problems(segments), _envelope_problems(segments)
+    found = [
+        Finding(name, Level.REJECT, source, message)
+        for (name, source), messages in zip(_OWN_CHECKS, own, strict=True)
+        for message in messages
+    ]
+    return found + frontend.findings(segments, component)
+
+
+def rejections(text: str) -> list[Finding]:
+    """The findings that get the claim (or the file) rejected."""
+    return [f for f in front_end_findings(text) if f.level == Level.REJECT]
+
+
+def edi_problems(text: str) -> list[str]:
+    """What a clearinghouse would reject that pyx12 lets through, each naming its source: frequency and
+    REF*F8, totals, diagnoses and their pointers, NPIs, counts, and the front end's situational rules and
+    companion-guide edits (app/rules/edi837_frontend.py)."""
+    return [str(f) if f.check in frontend.NAMES else f.message for f in rejections(text)]

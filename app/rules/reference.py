@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from enum import StrEnum
 
@@ -110,4 +111,62 @@ def identifier_problem(field: str, value: str | None, max_length: int = 80) -> s
         return problem
     if any(c in X12_DELIMITERS for c in value):
         return f"{field} must not contain the claim file's delimiters ~ * : ^"
+    return None
+
+
+# SBR09, the claim filing indicator: 005010X222A1 2000B SBR09's code list.
+CLAIM_FILING_INDICATORS = {
+    "11": "Other non-federal programs",
+    "12": "Preferred provider organization (PPO)",
+    "13": "Point of service (POS)",
+    "14": "Exclusive provider organization (EPO)",
+    "15": "Indemnity insurance",
+    "16": "Health maintenance organization (HMO) Medicare risk",
+    "17": "Dental maintenance organization",
+    "AM": "Automobile medical",
+    "BL": "Blue Cross/Blue Shield",
+    "CH": "Champus",
+    "CI": "Commercial insurance",
+    "DS": "Disability",
+    "FI": "Federal employees program",
+    "HM": "Health maintenance organization",
+    "LM": "Liability medical",
+    "MA": "Medicare Part A",
+    "MB": "Medicare Part B",
+    "MC": "Medicaid",
+    "OF": "Other federal program",
+    "TV": "Title V",
+    "VA": "Veterans Affairs plan",
+    "WC": "Workers' compensation health claim",
+    "ZZ": "Mutually defined",
+}
+# A provider taxonomy code (NUCC, the guide's code source 682): ten characters, the last an X (101YM0800X).
+TAXONOMY = re.compile(r"^\d{3}[0-9A-Z]{6}X$")
+ZIP_PLUS_FOUR = re.compile(r"^\d{5}-?\d{4}$")
+# ISA06/ISA08 are 15 characters of the basic character set; a clearinghouse's ids are letters and digits.
+INTERCHANGE_ID = re.compile(r"^[A-Z0-9]{2,15}$")
+
+
+def zip_plus_four_problem(field: str, value: str | None) -> str | None:
+    """The billing provider's ZIP code (2010AA N403) must have all nine digits."""
+    if value is not None and not ZIP_PLUS_FOUR.match(value.strip()):
+        return f"{field} must be a nine-digit ZIP code (ZIP+4, like 85016-4312): the 837P's billing provider needs it"
+    return None
+
+
+def taxonomy_problem(field: str, value: str | None) -> str | None:
+    if value is not None and not TAXONOMY.match(value.strip().upper()):
+        return f"{field} must be a provider taxonomy code: ten characters ending in X (like 101YM0800X)"
+    return None
+
+
+def filing_indicator_problem(value: str | None) -> str | None:
+    if value is not None and value not in CLAIM_FILING_INDICATORS:
+        return "claimFilingIndicator must be one of " + ", ".join(sorted(CLAIM_FILING_INDICATORS))
+    return None
+
+
+def interchange_id_problem(field: str, value: str | None) -> str | None:
+    if value is not None and not INTERCHANGE_ID.match(value.strip().upper()):
+        return f"{field} must be 2 to 15 letters or digits (the id the clearinghouse assigned)"
     return None

@@ -68,7 +68,10 @@ def our_claim(number: str = "GS000123", control: int = 1042, **changes: object) 
             "86-1234567",
             Address("100 N Central Ave", "Phoenix", "AZ", "85004-1234"),
         ),
-        subscriber=Subscriber("Doe", "Jane", "A12345678", date(1980, 5, 1), "F"),
+        # 2010BA N3/N4: the subscriber is the patient, so the address is required.
+        subscriber=Subscriber(
+            "Doe", "Jane", "A12345678", date(1980, 5, 1), "F", Address("1 Elm St", "Phoenix", "AZ", "85004")
+        ),
         payer=PayerParty("AHCCCS", "866004791"),
         claim_number=number,
         service_lines=(service_line(),),

@@ -586,3 +586,32 @@ def test_a_claim_carries_session_wide_findings_and_only_its_own_members_unsigned
     )
     assert [i.code for i in claim_issues(preview, "a")] == [GROUP_UNATTENDED_BILLED]
     assert [i.code for i in claim_issues(preview, "b")] == [GROUP_UNATTENDED_BILLED, NOTE_UNSIGNED]
+
+
+# ------------------------------------------------------------------ what the 837P needs (claim_content_issues)
+
+from app.rules.billing import MEMBER_ISSUES, BillingIssueCode, claim_content_issues  # noqa: E402
+
+# (case, billable members, the session has a rendering clinician, the issues: code and participants)
+CONTENT_CASES = [
+    ("all there", [RosterEntry("p1", "ATTENDED")], True, []),
+    ("nobody billable: nothing to name", [], False, []),
+    ("no rendering clinician (2310B)", [RosterEntry("p1", "ATTENDED")], False, [("MISSING_RENDERING_PROVIDER", ())]),
+    (
+        "a subscriber without an address (2010BA N3/N4)",
+        [RosterEntry("p1", "ATTENDED"), RosterEntry("p2", "ATTENDED", has_address=False)],
+        True,
+        [("MISSING_SUBSCRIBER_ADDRESS", ("p2",))],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "billable", "rendering", "expected"), CONTENT_CASES, ids=[c[0] for c in CONTENT_CASES]
+)
+def test_claim_content_issues_are_blocking(case, billable, rendering, expected):
+    issues = claim_content_issues(billable, rendering)
+    assert [(i.code, i.participant_ids) for i in issues] == [(BillingIssueCode(c), p) for c, p in expected]
+    assert all(i.severity == "BLOCKING" for i in issues)
+    # The subscriber's address is about one member: only that member's claim carries it.
+    assert BillingIssueCode.MISSING_SUBSCRIBER_ADDRESS in MEMBER_ISSUES

@@ -188,3 +188,21 @@ def test_the_payer_holds_the_last_sent_claim_unless_it_was_a_void(history, held)
 )
 def test_same_charge(standing, new, same):
     assert same_charge(standing, new) is same
+
+
+# (case, new line, claims held, answer): the payer a claim went to decides between a replacement and a void
+# plus a new original (a replacement goes only to the payer holding the claim it replaces).
+PAYER_CASES = [
+    ("same payer, new amount: a replacement", line("38.50"), ClaimRecord("c1", SUBMITTED, ORIGINAL, True, "ahcccs"), Answer.REPLACEMENT),
+    ("payer changed: a void to the old payer and an original to the new", line(payer="suncrest"), ClaimRecord("c1", SUBMITTED, ORIGINAL, True, "ahcccs"), Answer.VOID_AND_ORIGINAL),
+    ("payer changed, nothing sent: a plain original", line(payer="suncrest"), ClaimRecord("c1", DRAFT, ORIGINAL, False, "ahcccs"), Answer.ORIGINAL),
+    ("payer unknown on the record: a replacement, as before", line(payer="suncrest"), ClaimRecord("c1", SUBMITTED, ORIGINAL, True), Answer.REPLACEMENT),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "new", "held", "answer"), PAYER_CASES, ids=[c[0] for c in PAYER_CASES])
+def test_a_payer_change_after_submission_is_a_void_and_an_original(case, new, held, answer):
+    (correction,) = plan_correction({"p": new}, {"p": charge()}, {"p": [held]})
+    assert correction.answer == answer
+    if answer == Answer.VOID_AND_ORIGINAL:
+        assert (correction.corrects, correction.line, correction.void_charge) == ("c1", new, "charge-1")

@@ -24,15 +24,17 @@ from app.rules.edi837 import (
     ServiceLine,
     Submitter,
     Subscriber,
+    SupervisingProvider,
     edi_problems,
     parse_segments,
     render_837p,
     split_person_name,
     x12_amount,
 )
-from tests.support.x12 import pyx12_errors
+from tests.support.x12 import node_x12_problems, pyx12_errors
 
 VALID_NPI, OTHER_VALID_NPI, BAD_NPI = "1234567893", "1245319599", "1234567890"
+PAYER_ICN = "25071000123001"  # the payer's claim control number (277CA REF*1K, 835 CLP07)
 SESSION_DAY = date(2025, 3, 12)
 
 
@@ -65,10 +67,10 @@ REPLACEMENT_CLAIM = replace(
     ORIGINAL_CLAIM,
     claim_number="GS000124",
     frequency_code=REPLACEMENT,
-    original_claim_number="GS000123",
+    original_claim_number=PAYER_ICN,
     service_lines=(line("30.00"),),
 )
-VOID_CLAIM = replace(ORIGINAL_CLAIM, claim_number="GS000125", frequency_code=VOID, original_claim_number="GS000123")
+VOID_CLAIM = replace(ORIGINAL_CLAIM, claim_number="GS000125", frequency_code=VOID, original_claim_number=PAYER_ICN)
 
 
 def segments_named(text: str, tag: str) -> list[list[str]]:
@@ -90,11 +92,18 @@ VARIANTS = {
         ORIGINAL_CLAIM, service_lines=(line("35.00"), line("12.50", "H0005", ("HQ", "U1", "GT", "95")))
     ),
     "community-mental-health-center": replace(ORIGINAL_CLAIM, place_of_service=COMMUNITY_MENTAL_HEALTH_CENTER),
+    # What a clearinghouse needs at the least: 2310B for an organization's claim, 2010BA N3/N4 for a
+    # subscriber who is the patient; no taxonomy, no sex.
     "bare-minimum": replace(
         ORIGINAL_CLAIM,
-        rendering_provider=None,
         billing_provider=replace(ORIGINAL_CLAIM.billing_provider, taxonomy=None),
-        subscriber=replace(ORIGINAL_CLAIM.subscriber, address=None, sex=None),
+        subscriber=replace(ORIGINAL_CLAIM.subscriber, sex=None),
+    ),
+    "2310B-taxonomy-and-2310D-supervisor": replace(
+        ORIGINAL_CLAIM,
+        rendering_provider=RenderingProvider("Smith", "Ann", OTHER_VALID_NPI, taxonomy="101YM0800X"),
+        supervising_provider=SupervisingProvider("Reyes", "Marta", VALID_NPI),
+        claim_filing_indicator="MC",
     ),
     "delimiters-and-accents-in-names": replace(
         ORIGINAL_CLAIM,
@@ -133,6 +142,10 @@ VARIANTS = {
 }
 
 
+def test_a_second_independent_reader_node_x12_reads_every_variant():
+    assert node_x12_problems([render_837p(claim) for claim in VARIANTS.values()]) == [[] for _ in VARIANTS]
+
+
 @pytest.mark.parametrize("claim", VARIANTS.values(), ids=VARIANTS.keys())
 def test_every_rendered_837p_passes_pyx12_and_our_checks(claim: Claim837) -> None:
     text = render_837p(claim)
@@ -142,7 +155,7 @@ def test_every_rendered_837p_passes_pyx12_and_our_checks(claim: Claim837) -> Non
 
 @pytest.mark.parametrize(
     ("claim", "frequency", "f8"),
-    [(ORIGINAL_CLAIM, "1", None), (REPLACEMENT_CLAIM, "7", "GS000123"), (VOID_CLAIM, "8", "GS000123")],
+    [(ORIGINAL_CLAIM, "1", None), (REPLACEMENT_CLAIM, "7", PAYER_ICN), (VOID_CLAIM, "8", PAYER_ICN)],
     ids=["original", "replacement", "void"],
 )
 def test_frequency_and_original_reference_follow_the_claim(claim: Claim837, frequency: str, f8: str | None) -> None:
@@ -242,7 +255,7 @@ BROKEN = {
     ),
     "void-without-ref-f8": (render_837p(replace(VOID_CLAIM, original_claim_number=None)), "frequency 8 needs REF*F8"),
     "replacement-without-ref-f8": (
-        tampered(render_837p(REPLACEMENT_CLAIM), "REF*F8*GS000123~\n", ""),
+        tampered(render_837p(REPLACEMENT_CLAIM), f"REF*F8*{PAYER_ICN}~\n", ""),
         "frequency 7 needs REF*F8",
     ),
     "ref-f8-on-original": (

@@ -31,7 +31,7 @@ def test_a_claim_reads_back_with_its_member_payer_provider_and_lines():
     assert claim.diagnoses == ("F331",) and claim.service_dates == (SESSION_DAY, SESSION_DAY)
     (line,) = claim.lines
     assert (line.number, line.procedure_code, line.modifiers, line.charge, line.units) == (1, "90853", ("HQ",), 35, 1)
-    assert claim.position == 16 and claim.transaction_control_number == "0001"
+    assert claim.position == 18 and claim.transaction_control_number == "0001"
 
 
 # (case, the claim's changes, frequency, REF*F8, charge)
@@ -78,10 +78,10 @@ def test_a_batch_of_several_transaction_sets_reads_every_claim():
 # (case, line replaced, new text or None, segment named, line named)
 MALFORMED = [
     ("a claim before its subscriber", 14, "CLM*GS1*35***11:B:1*Y*A*Y*Y~", "CLM", 14),
-    ("a service line without SV1", 22, "NTE*ADD*NOTE~", "LX", 21),
-    ("a service line without its date", 23, "NTE*ADD*NOTE~", "SV1", 22),
-    ("a claim without its frequency", 18, "CLM*GS000123*35***11*Y*A*Y*Y~", "CLM", 18),
-    ("an unknown segment in the claim", 19, "ZZZ*1~", "ZZZ", 19),
+    ("a service line without SV1", 24, "NTE*ADD*NOTE~", "LX", 23),
+    ("a service line without its date", 25, "NTE*ADD*NOTE~", "SV1", 24),
+    ("a claim without its frequency", 20, "CLM*GS000123*35***11*Y*A*Y*Y~", "CLM", 20),
+    ("an unknown segment in the claim", 21, "ZZZ*1~", "ZZZ", 21),
 ]
 
 

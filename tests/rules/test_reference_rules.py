@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from app.rules.reference import npi_is_valid, state_problem, timezone_problem
+from app.rules.reference import (
+    filing_indicator_problem,
+    interchange_id_problem,
+    npi_is_valid,
+    state_problem,
+    taxonomy_problem,
+    timezone_problem,
+    zip_plus_four_problem,
+)
 
 ZONES = frozenset({"America/Phoenix", "America/New_York", "localtime"})
 
@@ -49,3 +57,33 @@ def test_names_refuse_invisible_formatting_characters(value, refused):
 
     assert (invisible_problem("name", value) is not None) is refused
     assert (name_problem("name", value) is not None) is refused
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [("85016-4312", True), ("850164312", True), ("85016", False), ("85016-43", False), ("8501A-4312", False)],
+)
+def test_2010aa_n403_the_billing_provider_zip_needs_nine_digits(value, ok):
+    assert (zip_plus_four_problem("postalCode", value) is None) == ok
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"), [("101YM0800X", True), ("261QM0801X", True), ("LCSW", False), ("101YM0800", False)]
+)
+def test_prv03_a_taxonomy_code_is_ten_characters_ending_in_x(value, ok):
+    assert (taxonomy_problem("taxonomy", value) is None) == ok
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [("MC", True), ("MB", True), ("CI", True), ("BL", True), ("HM", True), ("XX", False), ("mc", False)],
+)
+def test_sbr09_claim_filing_indicators_of_the_guide(value, ok):
+    assert (filing_indicator_problem(value) is None) == ok
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"), [("SUB00417", True), ("AZAHCCCS", True), ("A*B", False), ("X", False), ("A" * 16, False)]
+)
+def test_isa06_isa08_clearinghouse_ids(value, ok):
+    assert (interchange_id_problem("submitterId", value) is None) == ok

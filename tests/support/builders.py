@@ -33,7 +33,8 @@ class Clinic:
                     "taxId": "861234567",
                     "addressLine1": "2200 E Camelback Rd",
                     "city": "Phoenix",
-                    "postalCode": "85016",
+                    "postalCode": "85016-4312",
+                    "submitterId": "DBBH0001",  # the clearinghouse's id for the clinic (ISA06)
                 }
             },
         )
@@ -69,6 +70,11 @@ class Clinic:
                     "dateOfBirth": dob,
                     "facilityId": facility_id or self.facility_id,
                     "sex": "F",
+                    # The subscriber's address (837P 2010BA N3/N4): the patient is the subscriber.
+                    "addressLine1": f"{n} W Osborn Rd",
+                    "city": "Phoenix",
+                    "state": "AZ",
+                    "postalCode": "85013",
                 }
             },
         )

@@ -328,6 +328,20 @@ CALLS: dict[str, Call] = {
         _mutation("createPayer", "input: $input", "$input: PayerInput!"),
         lambda w: {"input": {"name": "New Payer", "payerCode": "NEWPAYER"}},
     ),
+    "updateStaffBilling": Call(
+        _mutation("updateStaffBilling", "staffId: $id, taxonomy: $taxonomy", "$id: ID!, $taxonomy: String"),
+        lambda w: {"id": w.facilitator, "taxonomy": "101YM0800X"},
+    ),
+    "updatePayerClaimSettings": Call(
+        _mutation(
+            "updatePayerClaimSettings", "payerId: $id, input: $input", "$id: ID!, $input: PayerClaimSettingsInput!"
+        ),
+        lambda w: {"id": w.payer, "input": {"claimFilingIndicator": "MC"}},
+    ),
+    "updateFacilityBilling": Call(
+        _mutation("updateFacilityBilling", "facilityId: $id, input: $input", "$id: ID!, $input: FacilityBillingInput!"),
+        lambda w: {"id": w.facility, "input": {"postalCode": "85016-0001"}},
+    ),
     "addCoverage": Call(
         _mutation("addCoverage", "input: $input", "$input: CoverageInput!"),
         lambda w: {

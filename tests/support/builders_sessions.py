@@ -75,6 +75,8 @@ async def create_session(
         "patientIds": patients if patients is not None else list(clinic.patients),
     }
     data.update(overrides)
+    if clinic.staff and data["facilityId"] == clinic.facility_id:  # the rendering clinician (837P 2310B)
+        data.setdefault("facilitatorId", clinic.staff[0])
     return (await gql.execute(CREATE_SESSION, {"input": data}))["createGroupSession"]
 
 
@@ -182,3 +184,14 @@ async def audit_rows(services, action: str | None = None) -> list[models.AuditEn
         query = query.where(models.AuditEntry.action == action)
     async with services.sessionmaker() as session:
         return list((await session.scalars(query)).all())
+
+
+async def payer_claim_number_arrives(services, claim_id: str, number: str) -> None:
+    """The payer's claim control number for the claim, as its 277CA (REF*1K) or 835 (CLP07) brings it: what a
+    later void or replacement sends in REF*F8 (005010X222A1 2300 REF*F8)."""
+    async with services.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(models.Claim)
+            .where(models.Claim.id == decode_id(claim_id, "Claim"))
+            .values(payer_claim_number=number)
+        )

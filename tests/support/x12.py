@@ -36,3 +36,41 @@ def pyx12_errors(text: str) -> list[str]:
     if not valid and not errors:
         errors.append("pyx12 rejected the file without naming an error")
     return errors
+
+
+def claim_file_problems(text: str) -> list[str]:
+    """What a clearinghouse would reject in an 837P: the front end's rejection-level findings (each naming its
+    005010X222A1 rule or companion-guide edit) and pyx12's errors."""
+    from app.rules.edi837 import rejections
+
+    return [str(f) for f in rejections(text)] + [f"pyx12: {e}" for e in pyx12_errors(text)]
+
+
+def node_x12_problems(texts: list[str]) -> list[list[str]]:
+    """Each file read by node-x12 (npm, strict mode: envelope counts and control numbers), a reader written
+    apart from pyx12 and from ours: its error for each file, or [] when it read the file and found its claims."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from tests.support.node import CLIENTS, ensure_node_packages
+
+    ensure_node_packages()
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for number, text in enumerate(texts):
+            path = Path(folder) / f"{number}.x12"
+            path.write_text(text)
+            paths.append(str(path))
+        done = subprocess.run(
+            ["node", str(CLIENTS / "read_x12.mjs"), *paths], capture_output=True, text=True, timeout=120, cwd=CLIENTS
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"node-x12 did not run: {done.stderr}")
+    read = {entry["path"]: entry for entry in map(json.loads, done.stdout.splitlines())}
+    return [
+        [f"node-x12: {read[path]['error']}"]
+        if "error" in read[path]
+        else ([] if read[path]["claims"] else ["node-x12: no CLM"])
+        for path in paths
+    ]

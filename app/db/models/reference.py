@@ -33,7 +33,10 @@ class Facility(Base):
     tax_id: Mapped[str | None] = mapped_column(String(20))
     address_line1: Mapped[str | None] = mapped_column(String(200))
     city: Mapped[str | None] = mapped_column(String(100))
-    postal_code: Mapped[str | None] = mapped_column(String(10))
+    postal_code: Mapped[str | None] = mapped_column(String(10))  # ZIP+4: the 837P's 2010AA N403 wants nine digits
+    taxonomy: Mapped[str | None] = mapped_column(String(10))  # 2000A PRV*BI, for payers that want it
+    # The submitter id the clearinghouse assigned the facility: ISA06, GS02 and 1000A NM109.
+    submitter_id: Mapped[str | None] = mapped_column(String(15))
     # How its room displays show a patient (app.rules.displays.NameFormat).
     display_name_format: Mapped[str] = mapped_column(
         String(32), default="FIRST_NAME_LAST_INITIAL", server_default="FIRST_NAME_LAST_INITIAL"
@@ -47,6 +50,7 @@ class Staff(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(200))
     npi: Mapped[str | None] = mapped_column(String(10))
+    taxonomy: Mapped[str | None] = mapped_column(String(10))  # 2310B PRV*PE, for payers that want it
     facility_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("facilities.id"), index=True)
     created_at: Mapped[datetime] = timestamp_now()
 
@@ -74,6 +78,14 @@ class Payer(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(200))
     payer_code: Mapped[str] = mapped_column(String(64), unique=True)
+    # SBR09: MC Medicaid, MB Medicare Part B, CI commercial, BL Blue Cross/Blue Shield, HM HMO, ...
+    claim_filing_indicator: Mapped[str] = mapped_column(String(2), default="CI", server_default="CI")
+    # The receiver id the clearinghouse gave the payer (ISA08, GS03, 1000B NM109); None: the payer code.
+    receiver_id: Mapped[str | None] = mapped_column(String(15))
+    # The payer wants provider taxonomy codes (2000A PRV*BI, 2310B PRV*PE).
+    taxonomy_required: Mapped[bool] = mapped_column(default=False, server_default="false")
+    # Claims to this payer go out as test interchanges (ISA15 T) until it is set to production.
+    test_mode: Mapped[bool] = mapped_column(default=False, server_default="false")
     created_at: Mapped[datetime] = timestamp_now()
 
 

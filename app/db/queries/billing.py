@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, String, and_, cast, exists, func, insert, null, or_, select, text, union_all
+from sqlalchemy import Integer, String, and_, cast, exists, func, insert, null, or_, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,6 +40,7 @@ class BillingInputs:
     ratio_by_payer: dict[uuid.UUID, int] = field(default_factory=dict)
     patient_by_entry: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
     rules_by_payer: dict[uuid.UUID, rules.DocumentationRule] = field(default_factory=dict)
+    rendering_provider_known: bool = True  # the session's facilitator, with an NPI (the 837P's 2310B)
 
     def preview(self) -> rules.Preview:
         return rules.build_billing_preview(
@@ -51,6 +52,7 @@ class BillingInputs:
             ratio_by_payer=self.ratio_by_payer,
             accepted_codes=self.accepted_codes,
             rules_by_payer=self.rules_by_payer,
+            rendering_provider_known=self.rendering_provider_known,
         )
 
     def charge_lines(self) -> tuple[rules.ChargeLine, ...]:
@@ -65,6 +67,17 @@ class BillingInputs:
 class EntryWithNote(NamedTuple):
     entry: Any  # sessions.RosterRow (its patient read beside it by roster_with_note_status)
     note_status: str | None
+    has_address: bool = True  # the patient's address is complete (the 837P's 2010BA N3/N4)
+
+
+def _has_address(patient: Any):
+    """The patient's street, city, state and ZIP are all there, as an SQL expression."""
+    return and_(
+        patient.address_line1.isnot(None),
+        patient.city.isnot(None),
+        patient.state.isnot(None),
+        patient.postal_code.isnot(None),
+    )
 
 
 async def billing_inputs(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, BillingInputs]:
@@ -96,9 +109,10 @@ async def _assemble(
     documentation rules, and their states' bands and ratios; 3 statements."""
     patient_ids = list({member.entry.patient_id for member in members})
     coverages, payer_rules, diagnoses = await coverages_rules_and_diagnoses(db, patient_ids)
-    for entry, note_status in members:
+    for entry, note_status, has_address in members:
         into = sessions[entry.session_id]
-        into.members.append(_member(entry, note_status, into, coverages[entry.patient_id], diagnoses[entry.patient_id]))
+        member = _member(entry, note_status, into, coverages[entry.patient_id], diagnoses[entry.patient_id])
+        into.members.append(replace(member, has_address=has_address))
         into.patient_by_entry[entry.id] = entry.patient_id
     for session_id, marks in (await supervisors_by_session(db, list(sessions))).items():
         sessions[session_id].supervisors = [rules.SupervisorAttendance(staff_id, status) for staff_id, status in marks]
@@ -139,8 +153,9 @@ async def sessions_to_bill(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -
     )
     rows = (
         await db.execute(
-            select(models.GroupSession, models.Facility, accepted_codes)
+            select(models.GroupSession, models.Facility, accepted_codes, models.Staff.npi)
             .join(models.Facility, models.Facility.id == models.GroupSession.facility_id)
+            .outerjoin(models.Staff, models.Staff.id == models.GroupSession.facilitator_id)
             .where(models.GroupSession.id.in_(session_ids))
         )
     ).all()
@@ -151,24 +166,26 @@ async def sessions_to_bill(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -
             state=facility.state,
             timezone=facility.timezone,
             accepted_codes=frozenset(codes or ()),
+            rendering_provider_known=bool(facilitator_npi),
         )
-        for session, facility, codes in rows
+        for session, facility, codes, facilitator_npi in rows
     }
 
 
 async def members_with_note_status(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[EntryWithNote]:
     """The sessions' roster entries (RosterRow without patient) with their member note's status, by
     created_at: plain rows, as a page of 50 sessions has 750."""
-    roster, note = models.RosterEntry, models.MemberNote
+    roster, note, patient = models.RosterEntry, models.MemberNote, models.Patient
     split = len(columns_of(roster))
     rows = await core_rows(
         db,
-        select(*columns_of(roster), note.status)
+        select(*columns_of(roster), note.status, _has_address(patient))
+        .join(patient, patient.id == roster.patient_id)
         .outerjoin(note, and_(note.roster_entry_id == roster.id, note.session_id == roster.session_id))
         .where(roster.session_id.in_(session_ids))
         .order_by(roster.created_at, roster.id),
     )
-    return [EntryWithNote(RosterRow(*row[:split], None), row[split]) for row in rows]
+    return [EntryWithNote(RosterRow(*row[:split], None), row[split], row[split + 1]) for row in rows]
 
 
 async def roster_with_note_status(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[EntryWithNote]:
@@ -178,14 +195,17 @@ async def roster_with_note_status(db: AsyncSession, session_ids: Sequence[uuid.U
     split = len(columns_of(roster))
     rows = await core_rows(
         db,
-        select(*columns_of(roster), note.status, *columns_of(patient))
+        select(*columns_of(roster), note.status, _has_address(patient), *columns_of(patient))
         .join(patient, patient.id == roster.patient_id)
         .outerjoin(note, and_(note.roster_entry_id == roster.id, note.session_id == roster.session_id))
         .where(roster.session_id.in_(session_ids))
         .order_by(patient.name, roster.id),
     )
     make_patient = PatientRow._make
-    return [EntryWithNote(RosterRow(*row[:split], make_patient(row[split + 1 :])), row[split]) for row in rows]
+    return [
+        EntryWithNote(RosterRow(*row[:split], make_patient(row[split + 2 :])), row[split], row[split + 1])
+        for row in rows
+    ]
 
 
 async def bands_and_ratios(
@@ -415,3 +435,8 @@ async def charges_by_patient(db: AsyncSession, patient_ids: Sequence[uuid.UUID])
 
 async def next_interchange_number(db: AsyncSession) -> int:
     return int(await db.scalar(text("SELECT nextval('edi_interchange_seq')")))
+
+
+async def record_payer_claim_number(db: AsyncSession, claim_id: uuid.UUID, number: str) -> None:
+    """The payer's claim control number for the claim (its 277CA's REF*1K, its 835's CLP07)."""
+    await db.execute(update(models.Claim).where(models.Claim.id == claim_id).values(payer_claim_number=number))

@@ -136,3 +136,11 @@ async def lock_documentation_rule(
     return await db.scalar(
         _fresh(select(models.PayerDocumentationRule).where(models.PayerDocumentationRule.payer_id == payer_id), True)
     )
+
+
+async def member_note_cosigner(db: AsyncSession, session_id: uuid.UUID, patient_id: uuid.UUID) -> uuid.UUID | None:
+    """Who co-signed the member's note of the session (the supervisor the claim's 2310D names), if anyone."""
+    note = models.MemberNote
+    return await db.scalar(
+        select(note.cosigned_by).where(note.session_id == session_id, note.patient_id == patient_id).limit(1)
+    )

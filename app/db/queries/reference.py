@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
@@ -160,4 +160,13 @@ async def delete_band_table(db: AsyncSession, payer_id: uuid.UUID, state: str) -
         delete(models.GroupSizeBand).where(
             models.GroupSizeBand.payer_id == payer_id, models.GroupSizeBand.state == state
         )
+    )
+
+
+async def demote_coverages(db: AsyncSession, patient_id: uuid.UUID, payer_id: uuid.UUID, priority: int) -> None:
+    """The patient's coverages by the payer set to `priority` (a primary entered in error becomes secondary)."""
+    await db.execute(
+        update(models.Coverage)
+        .where(models.Coverage.patient_id == patient_id, models.Coverage.payer_id == payer_id)
+        .values(priority=priority)
     )

@@ -38,7 +38,24 @@ class FacilityInput:
     tax_id: str | None = None
     address_line1: str | None = None
     city: str | None = None
-    postal_code: str | None = None
+    postal_code: str | None = strawberry.field(
+        default=None, description="ZIP+4 (85016-4312): the claims' billing provider address needs all nine digits."
+    )
+    taxonomy: str | None = strawberry.field(default=None, description="Provider taxonomy code, sent as PRV*BI.")
+    submitter_id: str | None = strawberry.field(
+        default=None, description="The submitter id the clearinghouse assigned (ISA06, GS02, 1000A NM109)."
+    )
+
+
+@strawberry.input(description="The facility's billing identity; a field left out stays as it is.")
+class FacilityBillingInput:
+    npi: str | None = None
+    tax_id: str | None = None
+    address_line1: str | None = None
+    city: str | None = None
+    postal_code: str | None = strawberry.field(default=None, description="ZIP+4 (85016-4312).")
+    taxonomy: str | None = None
+    submitter_id: str | None = None
 
 
 @strawberry.input
@@ -46,6 +63,7 @@ class StaffInput:
     name: str
     facility_id: strawberry.ID
     npi: str | None = None
+    taxonomy: str | None = strawberry.field(default=None, description="Provider taxonomy code, sent as PRV*PE.")
 
 
 @strawberry.input
@@ -65,6 +83,24 @@ class PatientInput:
 class PayerInput:
     name: str
     payer_code: str
+    claim_filing_indicator: str | None = strawberry.field(
+        default=None, description="SBR09: MC Medicaid, MB Medicare Part B, CI commercial (the default), BL, HM, ..."
+    )
+    receiver_id: str | None = strawberry.field(
+        default=None, description="The receiver id the clearinghouse assigned (ISA08, GS03, 1000B NM109)."
+    )
+    taxonomy_required: bool | None = strawberry.field(
+        default=None, description="The payer wants taxonomy codes (PRV*BI, PRV*PE)."
+    )
+    test_mode: bool | None = strawberry.field(default=None, description="Claims go out as test interchanges (ISA15 T).")
+
+
+@strawberry.input(description="A payer's claim settings; a setting left out stays as it is.")
+class PayerClaimSettingsInput:
+    claim_filing_indicator: str | None = None
+    receiver_id: str | None = None
+    taxonomy_required: bool | None = None
+    test_mode: bool | None = None
 
 
 @strawberry.input
@@ -128,6 +164,14 @@ class ReferenceMutation:
         data = plain(input, ops.NewStaff, facility_id="Facility")
         return await ops.create_staff(await info.context.transaction(), info.context.principal, data)
 
+    @strawberry.mutation(**ADMIN, description="Change a clinician's NPI or taxonomy code (2310B, PRV*PE).")
+    async def update_staff_billing(
+        self, info: Info, staff_id: strawberry.ID, npi: str | None = None, taxonomy: str | None = None
+    ) -> Staff:
+        return await ops.update_staff_billing(
+            await info.context.transaction(), info.context.principal, decode_id(staff_id, "Staff"), npi, taxonomy
+        )
+
     @strawberry.mutation(**ADMIN)
     async def create_patient(self, info: Info, input: PatientInput) -> Patient:
         data = plain(input, ops.NewPatient, facility_id="Facility")
@@ -136,7 +180,31 @@ class ReferenceMutation:
     @strawberry.mutation(**ADMIN)
     async def create_payer(self, info: Info, input: PayerInput) -> Payer:
         return await ops.create_payer(
-            await info.context.transaction(), info.context.principal, input.name, input.payer_code
+            await info.context.transaction(),
+            info.context.principal,
+            input.name,
+            input.payer_code,
+            plain(input, ops.NewPayer),
+        )
+
+    @strawberry.mutation(**ADMIN, description="Change a payer's claim settings (SBR09, receiver id, taxonomy, ISA15).")
+    async def update_payer_claim_settings(
+        self, info: Info, payer_id: strawberry.ID, input: PayerClaimSettingsInput
+    ) -> Payer:
+        settings = ops.NewPayer("", "", **vars(input))
+        return await ops.update_payer_claim_settings(
+            await info.context.transaction(), info.context.principal, decode_id(payer_id, "Payer"), settings
+        )
+
+    @strawberry.mutation(**ADMIN, description="Change a facility's billing identity (NPI, tax id, ZIP+4 address, ids).")
+    async def update_facility_billing(
+        self, info: Info, facility_id: strawberry.ID, input: FacilityBillingInput
+    ) -> Facility:
+        return await ops.update_facility_billing(
+            await info.context.transaction(),
+            info.context.principal,
+            decode_id(facility_id, "Facility"),
+            plain(input, ops.FacilityBilling),
         )
 
     @strawberry.mutation(**ADMIN)

@@ -37,6 +37,8 @@ class Facility(Node):
     address_line1: str | None
     city: str | None
     postal_code: str | None
+    taxonomy: str | None
+    submitter_id: str | None
     display_name_format: DisplayNameFormat = strawberry.field(description="How its room displays show patients' names.")
 
     is_type_of = rows_of(models.Facility)
@@ -47,6 +49,7 @@ class Staff(Node):
     id: strawberry.ID = global_id("Staff")
     name: str
     npi: str | None
+    taxonomy: str | None
 
     @strawberry.field
     async def facility(staff: strawberry.Parent[models.Staff], info: Info) -> Facility:
@@ -60,6 +63,10 @@ class Payer(Node):
     id: strawberry.ID = global_id("Payer")
     name: str
     payer_code: str
+    claim_filing_indicator: str
+    receiver_id: str | None
+    taxonomy_required: bool
+    test_mode: bool
 
     @strawberry.field(description="What the payer requires of documentation, and how it codes telehealth.")
     async def documentation_rule(payer: strawberry.Parent[models.Payer], info: Info) -> DocumentationRuleType:

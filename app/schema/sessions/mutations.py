@@ -42,6 +42,9 @@ class CreateGroupSessionInput:
     ends_at: datetime
     patient_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
     modality: Modality = Modality.IN_PERSON
+    facilitator_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Who runs it: the rendering clinician its claims name (837P 2310B)."
+    )
 
 
 def _mark(
@@ -61,7 +64,7 @@ def _mark(
 class SessionsMutation:
     @strawberry.mutation(**scoped(Scope.SESSION_CREATE))
     async def create_group_session(self, info: Info, input: CreateGroupSessionInput) -> GroupSession:
-        data = plain(input, ops.NewSession, facility_id="Facility", patient_ids="Patient")
+        data = plain(input, ops.NewSession, facility_id="Facility", patient_ids="Patient", facilitator_id="Staff")
         return await ops.create_group_session(await info.context.transaction(), info.context.principal, data)
 
     @strawberry.mutation(**scoped(Scope.SESSION_CREATE))

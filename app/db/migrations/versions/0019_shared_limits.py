@@ -3,14 +3,14 @@ facility), counted atomically in PostgreSQL instead of in each process's memory;
 that expire.
 
 Revision ID: 0019_shared_limits
-Revises: 0014_claim_lifecycle
+Revises: 0015_clearinghouse_claims
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0019_shared_limits"
-down_revision = "0014_claim_lifecycle"
+down_revision = "0015_clearinghouse_claims"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,338 @@
+"""Claims a clearinghouse accepts (issue 24): the 837P's content through the API. The billing provider's ZIP+4
+(2010AA N403), the rendering (2310B) and supervising (2310D) providers, the subscriber's address (2010BA N3/N4),
+SBR09, taxonomy, the interchange ids and ISA15 per facility and payer, ICD-10-CM billable codes, and a payer
+change answered with a VOID to the old payer and an ORIGINAL to the new one."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from sqlalchemy import update
+
+from app.db import models
+from app.ids import decode_id
+from app.rules.edi837 import front_end_findings, parse_segments
+from tests.support.builders_notes import clinician, documented_room, set_rule
+from tests.support.builders_sessions import SET_ATTENDANCE, at, create_session, set_now
+from tests.support.x12 import pyx12_errors
+from tests.test_documentation_billing import notes_for, sign_member
+
+PREVIEW = """query($id: ID!) { groupSession(id: $id) { billingPreview { readyToBill
+  issues { code severity message participantIds } } } }"""
+RUN = "mutation($id: ID!) { runBilling(sessionId: $id) { status locked } }"
+CLAIMS = """query($id: ID!) { groupSession(id: $id) { claims { id claimNumber status frequency
+  payer { id } patient { id } originalClaim { id } validation { code severity } } } }"""
+SUBMIT = "mutation($id: ID!) { submitClaim(claimId: $id) { status edi837 } }"
+
+
+@pytest.fixture(autouse=True)
+def quiet_pyx12(caplog):
+    caplog.set_level(logging.CRITICAL, logger="pyx12")
+
+
+async def mark(gql, participant, status, **extra):
+    return await gql.execute(SET_ATTENDANCE, {"participantId": participant, "status": status, **extra})
+
+
+def segment(edi: str, tag: str, qualifier: str | None = None) -> list[str] | None:
+    return next((s for s in parse_segments(edi) if s[0] == tag and (qualifier is None or s[1] == qualifier)), None)
+
+
+def clean(edi: str) -> None:
+    assert pyx12_errors(edi) == []
+    assert [str(f) for f in front_end_findings(edi)] == []
+
+
+async def billed_claims(gql, session_id: str) -> list[dict]:
+    return (await gql.execute(CLAIMS, {"id": session_id}))["groupSession"]["claims"]
+
+
+async def bill_one_member(gql, clinic, test_clock, **session) -> tuple[str, list[str], dict]:
+    session_id, entries = await documented_room(gql, clinic, test_clock, members=1, **session)
+    await mark(gql, entries[0], "ATTENDED")
+    set_now(test_clock, at(10, 31))
+    await gql.execute(RUN, {"id": session_id})
+    (claim,) = await billed_claims(gql, session_id)
+    return session_id, entries, claim
+
+
+# ------------------------------------------------------------------ 2010AA N403: ZIP+4
+
+
+@pytest.mark.parametrize("zip_code", ["85016", "8501", "85016-43"])
+async def test_2010aa_n403_a_facility_billing_address_without_zip_plus_four_is_refused(gql, clinic, zip_code):
+    document = "mutation($input: FacilityInput!) { createFacility(input: $input) { id } }"
+    facility = {"name": "North Clinic", "state": "AZ", "timezone": "America/Phoenix", "postalCode": zip_code}
+    _, code, body = await gql.error(document, {"input": facility})
+    assert code == "BAD_USER_INPUT" and "postalCode" in body["errors"][0]["message"]
+    update_billing = """mutation($id: ID!, $input: FacilityBillingInput!) {
+      updateFacilityBilling(facilityId: $id, input: $input) { postalCode } }"""
+    _, code, body = await gql.error(update_billing, {"id": clinic.facility_id, "input": {"postalCode": zip_code}})
+    assert code == "BAD_USER_INPUT" and "postalCode" in body["errors"][0]["message"]
+    changed = await gql.execute(update_billing, {"id": clinic.facility_id, "input": {"postalCode": "85016-9999"}})
+    assert changed["updateFacilityBilling"]["postalCode"] == "85016-9999"
+
+
+# ------------------------------------------------------------------ 2310B, 2310D
+
+
+async def test_2310b_names_the_facilitator_and_2310d_the_supervisor_who_cosigned(gql, clinic, test_clock):
+    """005010X222A1 2310B NM1*82 (the organization bills, the clinician rendered) and 2310D NM1*DQ (the
+    payer's rule has a supervisor co-sign in the facility's state: the co-signer supervised)."""
+    await set_rule(gql, clinic, cosignStates=["AZ"])
+    session_id, entries = await documented_room(gql, clinic, test_clock, members=1)
+    await mark(gql, entries[0], "ATTENDED")
+    dana, notes = await notes_for(gql, clinic, session_id)
+    set_now(test_clock, at(10, 35))
+    await sign_member(dana, notes[entries[0]])
+    sam = clinician(gql, clinic, clinic.staff[1], scopes=("clinical.notes.cosign", "clinical.notes.write"))
+    await sam.execute("mutation($id: ID!) { cosignNote(id: $id) { status } }", {"id": notes[entries[0]]})
+    await gql.execute(RUN, {"id": session_id})
+    (claim,) = await billed_claims(gql, session_id)
+    edi = (await gql.execute(SUBMIT, {"id": claim["id"]}))["submitClaim"]["edi837"]
+    clean(edi)
+    staff = (await gql.execute("{ staff(first: 10) { edges { node { id npi } } } }"))["staff"]["edges"]
+    npi = {s["node"]["id"]: s["node"]["npi"] for s in staff}
+    assert segment(edi, "NM1", "82")[2] == "1" and segment(edi, "NM1", "82")[9] == npi[clinic.staff[0]]
+    assert segment(edi, "NM1", "DQ")[2] == "1" and segment(edi, "NM1", "DQ")[9] == npi[clinic.staff[1]]
+
+
+async def test_without_a_cosign_rule_there_is_no_2310d(gql, clinic, test_clock):
+    _, _, claim = await bill_one_member(gql, clinic, test_clock)
+    edi = (await gql.execute(SUBMIT, {"id": claim["id"]}))["submitClaim"]["edi837"]
+    clean(edi)
+    assert segment(edi, "NM1", "82") is not None and segment(edi, "NM1", "DQ") is None
+
+
+async def test_an_ad_hoc_session_with_no_rendering_clinician_is_blocking(gql, clinic, test_clock):
+    """2310B is required of an organization's claim: no facilitator, no claim (BLOCKING in the preview)."""
+    set_now(test_clock, at(9, 20))
+    await clinic.bands([(1, 4, "90853", "40.00")])
+    patient = await clinic.add_patient("Lone Member")
+    await clinic.cover(patient)
+    session = await create_session(gql, clinic, [patient], starts_at=at(9), facilitatorId=None)
+    await mark(gql, session["roster"][0]["id"], "ATTENDED")
+    issues = (await gql.execute(PREVIEW, {"id": session["id"]}))["groupSession"]["billingPreview"]["issues"]
+    assert [(i["code"], i["severity"]) for i in issues] == [("MISSING_RENDERING_PROVIDER", "BLOCKING")]
+
+
+# ------------------------------------------------------------------ 2010BA N3/N4
+
+
+async def test_2010ba_a_subscriber_without_an_address_is_blocking(gql, clinic, test_clock):
+    """005010X222A1 2010BA N3/N4: required when the subscriber is the patient (SBR02 = 18)."""
+    set_now(test_clock, at(9, 20))
+    await clinic.bands([(1, 4, "90853", "40.00")])
+    created = await gql.execute(
+        "mutation($input: PatientInput!) { createPatient(input: $input) { id } }",
+        {
+            "input": {
+                "mrn": "NOADDR1",
+                "name": "No Address",
+                "dateOfBirth": "1970-01-01",
+                "facilityId": clinic.facility_id,
+            }
+        },
+    )
+    patient = created["createPatient"]["id"]
+    await clinic.diagnose(patient, "F33.1")
+    await clinic.cover(patient)
+    session = await create_session(gql, clinic, [patient], starts_at=at(9))
+    entry = session["roster"][0]["id"]
+    await mark(gql, entry, "ATTENDED")
+    preview = (await gql.execute(PREVIEW, {"id": session["id"]}))["groupSession"]["billingPreview"]
+    assert [(i["code"], i["severity"], i["participantIds"]) for i in preview["issues"]] == [
+        ("MISSING_SUBSCRIBER_ADDRESS", "BLOCKING", [entry])
+    ]
+    assert preview["readyToBill"] is False
+
+
+# ------------------------------------------------------------------ SBR09, taxonomy, ids, ISA15
+
+
+async def test_payer_and_facility_settings_reach_sbr09_prv_the_interchange_ids_and_isa15(gql, clinic, test_clock):
+    await gql.execute(
+        """mutation($id: ID!, $input: FacilityBillingInput!) { updateFacilityBilling(facilityId: $id, input: $input) {
+             taxonomy submitterId } }""",
+        {"id": clinic.facility_id, "input": {"taxonomy": "261QM0801X", "submitterId": "SUB00417"}},
+    )
+    staff = await gql.execute(
+        "mutation($input: StaffInput!) { createStaff(input: $input) { id taxonomy } }",
+        {
+            "input": {
+                "name": "Lee Counselor",
+                "facilityId": clinic.facility_id,
+                "npi": "1679576722",
+                "taxonomy": "101YM0800X",
+            }
+        },
+    )
+    settings = await gql.execute(
+        """mutation($id: ID!, $input: PayerClaimSettingsInput!) { updatePayerClaimSettings(payerId: $id, input: $input) {
+             claimFilingIndicator receiverId taxonomyRequired testMode } }""",
+        {
+            "id": clinic.payer_id,
+            "input": {
+                "claimFilingIndicator": "MC",
+                "receiverId": "AZAHCCCS",
+                "taxonomyRequired": True,
+                "testMode": True,
+            },
+        },
+    )
+    assert settings["updatePayerClaimSettings"] == {
+        "claimFilingIndicator": "MC",
+        "receiverId": "AZAHCCCS",
+        "taxonomyRequired": True,
+        "testMode": True,
+    }
+    _, _, claim = await bill_one_member(gql, clinic, test_clock, facilitatorId=staff["createStaff"]["id"])
+    edi = (await gql.execute(SUBMIT, {"id": claim["id"]}))["submitClaim"]["edi837"]
+    clean(edi)
+    isa = segment(edi, "ISA")
+    assert (isa[6].strip(), isa[8].strip(), isa[15]) == ("SUB00417", "AZAHCCCS", "T")
+    assert segment(edi, "GS")[2:4] == ["SUB00417", "AZAHCCCS"]
+    assert segment(edi, "NM1", "41")[9] == "SUB00417" and segment(edi, "NM1", "40")[9] == "AZAHCCCS"
+    assert segment(edi, "SBR")[9] == "MC"
+    assert segment(edi, "PRV", "BI") == ["PRV", "BI", "PXC", "261QM0801X"]
+    assert segment(edi, "PRV", "PE") == ["PRV", "PE", "PXC", "101YM0800X"]
+
+
+async def test_a_clinicians_taxonomy_is_changed_and_a_bad_one_refused(gql, clinic):
+    document = """mutation($id: ID!, $taxonomy: String) { updateStaffBilling(staffId: $id, taxonomy: $taxonomy) {
+      taxonomy } }"""
+    changed = await gql.execute(document, {"id": clinic.staff[0], "taxonomy": "1041c0700x"})
+    assert changed["updateStaffBilling"]["taxonomy"] == "1041C0700X"
+    _, code, body = await gql.error(document, {"id": clinic.staff[0], "taxonomy": "LCSW"})
+    assert code == "BAD_USER_INPUT" and "taxonomy" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("claimFilingIndicator", "XX"), ("receiverId", "A*B"), ("taxonomy", "LCSW")],
+)
+async def test_bad_claim_settings_are_refused_naming_the_field(gql, clinic, field, value):
+    if field == "taxonomy":
+        document = "mutation($input: StaffInput!) { createStaff(input: $input) { id } }"
+        variables = {"input": {"name": "Lee Counselor", "facilityId": clinic.facility_id, field: value}}
+    else:
+        document = "mutation($input: PayerInput!) { createPayer(input: $input) { id } }"
+        variables = {"input": {"name": "Mercy Care", "payerCode": "MERCY", field: value}}
+    _, code, body = await gql.error(document, variables)
+    assert code == "BAD_USER_INPUT" and field in body["errors"][0]["message"]
+
+
+# ------------------------------------------------------------------ ICD-10-CM
+
+
+@pytest.mark.parametrize("code", ["F32", "F10.2", "F99.999"])
+async def test_only_billable_icd10cm_codes_are_kept(gql, clinic, code):
+    """005010X222A1 2300 HI: ICD-10-CM billable (leaf) codes; a category, a subcategory or no code at all
+    is refused, naming the code."""
+    patient = await clinic.add_patient("Coded Member", diagnoses=())
+    document = (
+        """mutation($p: ID!, $d: [DiagnosisInput!]!) { setPatientDiagnoses(patientId: $p, diagnoses: $d) { code } }"""
+    )
+    _, error, body = await gql.error(document, {"p": patient, "d": [{"code": code, "effectiveFrom": "2024-01-01"}]})
+    assert error == "BAD_USER_INPUT" and code in body["errors"][0]["message"]
+
+
+# ------------------------------------------------------------------ a payer change after submission
+
+
+async def test_a_payer_change_after_submission_voids_to_the_old_payer_and_sends_an_original_to_the_new(
+    gql, clinic, test_clock, services
+):
+    session_id, entries, claim = await bill_one_member(gql, clinic, test_clock)
+    await gql.execute(SUBMIT, {"id": claim["id"]})
+    async with services.sessionmaker() as db, db.begin():
+        await db.execute(
+            update(models.Claim)
+            .where(models.Claim.id == decode_id(claim["id"], "Claim"))
+            .values(payer_claim_number="26069000003001")
+        )
+        # The coverage on file was wrong: the member's primary payer is another one (entered in error).
+        await db.execute(
+            update(models.Coverage)
+            .where(models.Coverage.patient_id == decode_id(clinic.patients[0], "Patient"))
+            .values(priority=2)
+        )
+    new_payer = await clinic.payer("Mercy Care", "MERCY")
+    await clinic.bands([(1, 4, "90853", "41.00")], payer_id=new_payer)
+    await clinic.cover(clinic.patients[0], new_payer)
+    await mark(gql, entries[0], "LATE", force=True, reason="Coverage corrected; arrived late")
+    claims = await billed_claims(gql, session_id)
+    made = sorted((c["frequency"], c["status"], c["payer"]["id"]) for c in claims)
+    assert made == sorted(
+        [
+            ("ORIGINAL", "VOIDED", clinic.payer_id),
+            ("VOID", "DRAFT", clinic.payer_id),
+            ("ORIGINAL", "DRAFT", new_payer),
+        ]
+    )
+    void = next(c for c in claims if c["frequency"] == "VOID")
+    original = next(c for c in claims if c["frequency"] == "ORIGINAL" and c["status"] == "DRAFT")
+    assert original["originalClaim"] is None
+    for draft in (void, original):
+        edi = (await gql.execute(SUBMIT, {"id": draft["id"]}))["submitClaim"]["edi837"]
+        clean(edi)
+        if draft is void:
+            assert segment(edi, "REF", "F8") == ["REF", "F8", "26069000003001"]
+            assert segment(edi, "NM1", "PR")[9] != "MERCY"
+        else:
+            assert segment(edi, "REF", "F8") is None and segment(edi, "NM1", "PR")[9] == "MERCY"
+
+
+# ------------------------------------------------------------------ the demo
+
+
+async def test_the_demo_sends_a_cosigned_claim_a_replacement_a_void_and_a_payer_change_a_clearinghouse_accepts(
+    services, test_clock
+):
+    """The demo's claims as a clearinghouse reads them: 2310D on the co-signed claim, REF*F8 the payer's claim
+    number on the replacements and the void, and a payer change as a VOID to AHCCCS plus an ORIGINAL to
+    Suncrest; every file passes the front-end checks and pyx12 (no finding at all)."""
+    from sqlalchemy import select
+
+    from app.demo import demo_id, load_demo
+    from tests.support.x12 import claim_file_problems
+
+    assert "Loaded" in await load_demo(services)
+    async with services.sessionmaker() as db:
+        claims = list((await db.scalars(select(models.Claim))).all())
+    by_id = {c.id: c for c in claims}
+    sent = [c for c in claims if c.edi837]
+    assert all(claim_file_problems(c.edi837) == [] for c in sent)
+    assert any(segment(c.edi837, "NM1", "DQ") for c in sent)  # Arden's note, co-signed by Priya (AHCCCS, AZ)
+
+    corrections = [c for c in sent if c.frequency in ("REPLACEMENT", "VOID")]
+    assert {c.frequency for c in corrections} == {"REPLACEMENT", "VOID"}
+    for claim in corrections:
+        corrected = by_id[claim.original_claim_id]
+        assert corrected.payer_claim_number and segment(claim.edi837, "REF", "F8") == [
+            "REF",
+            "F8",
+            corrected.payer_claim_number,
+        ]
+    quinn = demo_id("patient", 16)
+    (void,) = [c for c in corrections if c.frequency == "VOID"]
+    assert void.patient_id == quinn and void.payer_id == demo_id("payer", "AHCCCS")
+    new_original = [c for c in claims if c.patient_id == quinn and c.payer_id == demo_id("payer", "SUNCREST")]
+    assert [(c.frequency, c.original_claim_id) for c in new_original] == [("ORIGINAL", None)]
+
+
+async def test_submit_refuses_a_file_the_front_end_would_reject_naming_the_check(gql, clinic, test_clock, services):
+    """A facility stored before ZIP+4 was required: its claim's 2010AA N403 would be rejected, so the claim is
+    not sent (BAD_USER_INPUT naming the check and its source), and stays a DRAFT."""
+    session_id, _, claim = await bill_one_member(gql, clinic, test_clock)
+    async with services.sessionmaker() as db, db.begin():
+        await db.execute(
+            update(models.Facility)
+            .where(models.Facility.id == decode_id(clinic.facility_id, "Facility"))
+            .values(postal_code="85016")
+        )
+    _, code, body = await gql.error(SUBMIT, {"id": claim["id"]})
+    message = body["errors"][0]["message"]
+    assert code == "BAD_USER_INPUT" and "BILLING_PROVIDER_ZIP_PLUS_FOUR" in message and "2010AA N403" in message
+    assert [c["status"] for c in await billed_claims(gql, session_id)] == ["DRAFT"]
