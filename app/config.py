@@ -7,6 +7,9 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+# The demo's member whose coverage lapsed (app.demo): the simulated payer answers them inactive by default.
+DEMO_INACTIVE_MEMBER = "AZDEMO-LAPSED-01"
+
 
 def _env_flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
@@ -58,6 +61,12 @@ class Settings:
     webhook_timeout_seconds: float = 10.0
     webhook_retry_base_seconds: float = 30.0
     webhook_max_attempts: int = 14
+    # Eligibility (app.operations.eligibility): where 270s go (`simulated`: the test payer in process; `off`),
+    # the UTC hour of the nightly check of the sessions ahead (negative: no nightly check), and the member ids
+    # the simulated payer answers as inactive.
+    eligibility_exchange: str = "simulated"
+    eligibility_check_hour: int = 6
+    simulated_inactive_members: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -95,6 +104,13 @@ class Settings:
             webhook_timeout_seconds=float(os.environ.get("GS_WEBHOOK_TIMEOUT_SECONDS", "10")),
             webhook_retry_base_seconds=float(os.environ.get("GS_WEBHOOK_RETRY_BASE_SECONDS", "30")),
             webhook_max_attempts=int(os.environ.get("GS_WEBHOOK_MAX_ATTEMPTS", "14")),
+            eligibility_exchange=os.environ.get("GS_ELIGIBILITY_EXCHANGE", "simulated").strip().lower(),
+            eligibility_check_hour=int(os.environ.get("GS_ELIGIBILITY_CHECK_HOUR", "6")),
+            simulated_inactive_members=tuple(
+                m.strip()
+                for m in os.environ.get("GS_SIMULATED_INACTIVE_MEMBERS", DEMO_INACTIVE_MEMBER).split(",")
+                if m.strip()
+            ),
         )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from app.auth import Principal
 from app.db import models
 from app.db.queries import billing as queries
+from app.db.queries.coverage import authorization_numbers_of_charges
 from app.db.queries.reference import diagnoses_by_patient, payer_coverage
 from app.db.queries.sessions import Lock
 from app.db.uow import UnitOfWork
@@ -189,5 +190,6 @@ async def _render(db, claim: models.Claim, now, contact: SubmitterContact) -> st
             frequency_code=edi837.FREQUENCY_CODES[ClaimFrequency(claim.frequency)],
             diagnosis_codes=codes,
             original_claim_number=original_number,
+            prior_authorization=next(iter(await authorization_numbers_of_charges(db, [c.id for c in charges])), None),
         )
     )

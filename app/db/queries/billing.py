@@ -15,14 +15,17 @@ from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
+from app.db.queries import coverage as coverage_queries
 from app.db.queries.common import columns_of, core_rows, rows_by_column
 from app.db.queries.notes import documentation_rule
 from app.db.queries.reference import diagnoses_by_patient
 from app.db.queries.sessions import PatientRow, RosterRow, supervisors_by_session
 from app.rules import billing as rules
+from app.rules.authorizations import AuthorizationFacts, authorization_issues
 from app.rules.billing import BillingIssueCode
 from app.rules.claims import ChargeStatus
 from app.rules.diagnoses import Diagnosis, active_diagnosis_codes
+from app.rules.eligibility import CoverageFacts, coverage_issues
 from app.rules.visits import Stay, effective_modality, minutes_present
 
 
@@ -41,6 +44,22 @@ class BillingInputs:
     ratio_by_payer: dict[uuid.UUID, int] = field(default_factory=dict)
     patient_by_entry: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
     rules_by_payer: dict[uuid.UUID, rules.DocumentationRule] = field(default_factory=dict)
+    coverage: CoverageFacts = field(default_factory=CoverageFacts)
+    authorizations: AuthorizationFacts = field(default_factory=AuthorizationFacts)
+
+    def member_issues(self) -> list[rules.BillingIssue]:
+        """Eligibility and prior authorization findings (app.rules.eligibility, app.rules.authorizations)."""
+        codes = {payer: {band.procedure_code for band in bands} for payer, bands in self.bands_by_payer.items()}
+        return coverage_issues(self.members, self.patient_by_entry, self.coverage, self.session_date) + (
+            authorization_issues(
+                self.members,
+                self.patient_by_entry,
+                self.authorizations,
+                session_date=self.session_date,
+                procedure_codes_by_payer=codes,
+                program=self.session.group_type,
+            )
+        )
 
     def preview(self) -> rules.Preview:
         return rules.build_billing_preview(
@@ -52,6 +71,7 @@ class BillingInputs:
             ratio_by_payer=self.ratio_by_payer,
             accepted_codes=self.accepted_codes,
             rules_by_payer=self.rules_by_payer,
+            member_issues=self.member_issues(),
         )
 
     def charge_lines(self) -> tuple[rules.ChargeLine, ...]:
@@ -109,6 +129,7 @@ async def _assemble(
         inputs.bands_by_payer = {payer: b for (state, payer), b in bands.items() if state == inputs.state}
         inputs.ratio_by_payer = {payer: r for (state, payer), r in ratios.items() if state == inputs.state}
         inputs.rules_by_payer = payer_rules
+    await coverage_queries.attach(db, sessions, patient_ids)
     return sessions
 
 

@@ -1,0 +1,303 @@
+"""Coverage as the payer answers it: eligibility checks, payers' coverage rules, prior authorizations and what
+charges drew from them, per-diem programs."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as upsert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import models
+from app.db.queries.common import core_rows
+from app.rules.authorizations import (
+    Authorization,
+    AuthorizationFacts,
+    AuthorizationStatus,
+    PayerAuthorizationRule,
+    UnitKind,
+)
+from app.rules.eligibility import CoverageAnswer, CoverageFacts
+
+
+def authorization(row: Any) -> Authorization:
+    return Authorization(
+        id=row.id,
+        payer_id=row.payer_id,
+        number=row.number,
+        service_codes=tuple(row.service_codes or ()),
+        program=row.program,
+        unit_kind=UnitKind(row.unit_kind),
+        authorized=row.authorized,
+        used=row.used,
+        starts_on=row.starts_on,
+        ends_on=row.ends_on,
+        status=AuthorizationStatus(row.status),
+    )
+
+
+def authorization_rule(row: Any | None) -> PayerAuthorizationRule:
+    if row is None:
+        return PayerAuthorizationRule()
+    return PayerAuthorizationRule(row.authorization_required, row.expiring_days, row.expiring_units)
+
+
+async def latest_answers(
+    db: AsyncSession, wanted: Collection[tuple[uuid.UUID, date]]
+) -> dict[tuple[uuid.UUID, uuid.UUID, date], CoverageAnswer]:
+    """The newest eligibility answer per (patient, payer, date) for the (patient, date) pairs, in one statement."""
+    if not wanted:
+        return {}
+    check = models.EligibilityCheck
+    rows = await core_rows(
+        db,
+        select(check.patient_id, check.payer_id, check.service_date, check.status)
+        .distinct(check.patient_id, check.payer_id, check.service_date)
+        .where(tuple_(check.patient_id, check.service_date).in_(list(wanted)))
+        .order_by(check.patient_id, check.payer_id, check.service_date, check.checked_at.desc()),
+    )
+    return {(r.patient_id, r.payer_id, r.service_date): CoverageAnswer(r.status) for r in rows}
+
+
+async def coverage_rules(db: AsyncSession, payer_ids: Collection[uuid.UUID] | None = None) -> dict[uuid.UUID, Any]:
+    rule = models.PayerCoverageRule
+    query = select(rule)
+    if payer_ids is not None:
+        query = query.where(rule.payer_id.in_(list(payer_ids)))
+    return {row.payer_id: row for row in (await db.scalars(query)).all()}
+
+
+async def authorizations_by_patient(
+    db: AsyncSession, patient_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[Authorization]]:
+    if not patient_ids:
+        return {}
+    auth = models.PriorAuthorization
+    found: dict[uuid.UUID, list[Authorization]] = defaultdict(list)
+    for row in await core_rows(
+        db, select(auth).where(auth.patient_id.in_(list(patient_ids))).order_by(auth.ends_on, auth.number)
+    ):
+        found[row.patient_id].append(authorization(row))
+    return found
+
+
+async def attach(db: AsyncSession, sessions: Mapping[uuid.UUID, Any], patient_ids: Collection[uuid.UUID]) -> None:
+    """Give billing inputs (db.queries.billing.BillingInputs) their coverage and authorization facts: 3 statements."""
+    if not patient_ids:
+        return
+    wanted = {
+        (patient, inputs.session_date) for inputs in sessions.values() for patient in inputs.patient_by_entry.values()
+    }
+    answers = await latest_answers(db, wanted)
+    rules = await coverage_rules(db)
+    by_patient = await authorizations_by_patient(db, patient_ids)
+    required = frozenset(payer for payer, row in rules.items() if row.eligibility_required)
+    auth_rules = {payer: authorization_rule(row) for payer, row in rules.items()}
+    for inputs in sessions.values():
+        inputs.coverage = CoverageFacts(
+            {(p, payer): a for (p, payer, day), a in answers.items() if day == inputs.session_date}, required
+        )
+        inputs.authorizations = AuthorizationFacts(by_patient, auth_rules)
+
+
+# ---------------------------------------------------------------- eligibility checks
+
+
+async def checks_page(db: AsyncSession, patient_id: uuid.UUID, limit: int = 50) -> list[models.EligibilityCheck]:
+    check = models.EligibilityCheck
+    return list(
+        (
+            await db.scalars(
+                select(check)
+                .where(check.patient_id == patient_id)
+                .order_by(check.checked_at.desc(), check.id)
+                .limit(limit)
+            )
+        ).all()
+    )
+
+
+async def latest_checks_by_patient(
+    db: AsyncSession, patient_ids: Sequence[uuid.UUID], on: date
+) -> list[models.EligibilityCheck | None]:
+    """Each patient's newest check for the date, in the order asked."""
+    check = models.EligibilityCheck
+    rows = (
+        await db.scalars(
+            select(check)
+            .distinct(check.patient_id)
+            .where(check.patient_id.in_(list(patient_ids)), check.service_date == on)
+            .order_by(check.patient_id, check.checked_at.desc())
+        )
+    ).all()
+    by_patient = {row.patient_id: row for row in rows}
+    return [by_patient.get(p) for p in patient_ids]
+
+
+async def unchecked_members(
+    db: AsyncSession, starts_from: datetime, starts_before: datetime
+) -> list[tuple[uuid.UUID, uuid.UUID, datetime, str]]:
+    """(session id, patient id, session start, facility time zone) of every roster member of the live sessions
+    starting in the window: the nightly check's work list."""
+    session, roster = models.GroupSession, models.RosterEntry
+    rows = await core_rows(
+        db,
+        select(session.id, roster.patient_id, session.starts_at, models.Facility.timezone)
+        .join(roster, roster.session_id == session.id)
+        .join(models.Facility, models.Facility.id == session.facility_id)
+        .where(
+            session.starts_at >= starts_from,
+            session.starts_at < starts_before,
+            session.cancelled_at.is_(None),
+        )
+        .order_by(session.starts_at, session.id, roster.patient_id),
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+async def checked_pairs(
+    db: AsyncSession, wanted: Iterable[tuple[uuid.UUID, date]], since: datetime
+) -> set[tuple[uuid.UUID, date]]:
+    """The (patient, date) pairs already asked about since the moment."""
+    wanted = list(wanted)
+    if not wanted:
+        return set()
+    check = models.EligibilityCheck
+    rows = await core_rows(
+        db,
+        select(check.patient_id, check.service_date).where(
+            tuple_(check.patient_id, check.service_date).in_(wanted), check.checked_at >= since
+        ),
+    )
+    return {(r[0], r[1]) for r in rows}
+
+
+# ---------------------------------------------------------------- payer rules
+
+
+async def lock_coverage_rule(db: AsyncSession, payer_id: uuid.UUID, now: datetime) -> models.PayerCoverageRule:
+    """The payer's coverage rule, created with its defaults if it had none, locked for update."""
+    await db.execute(
+        upsert(models.PayerCoverageRule)
+        .values(
+            payer_id=payer_id,
+            eligibility_required=False,
+            authorization_required=False,
+            expiring_days=7,
+            expiring_units=2,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["payer_id"])
+    )
+    return await db.get(models.PayerCoverageRule, payer_id, with_for_update=True, populate_existing=True)
+
+
+async def lock_program(db: AsyncSession, payer_id: uuid.UUID, program: str) -> models.PayerProgram | None:
+    return await db.get(models.PayerProgram, (payer_id, program), with_for_update=True, populate_existing=True)
+
+
+async def programs_of_payers(
+    db: AsyncSession, payer_ids: Collection[uuid.UUID]
+) -> dict[tuple[uuid.UUID, str], models.PayerProgram]:
+    if not payer_ids:
+        return {}
+    program = models.PayerProgram
+    rows = (await db.scalars(select(program).where(program.payer_id.in_(list(payer_ids))))).all()
+    return {(row.payer_id, row.program): row for row in rows}
+
+
+# ---------------------------------------------------------------- authorizations
+
+
+async def lock_authorization(db: AsyncSession, authorization_id: uuid.UUID) -> models.PriorAuthorization | None:
+    return await db.get(models.PriorAuthorization, authorization_id, with_for_update=True, populate_existing=True)
+
+
+async def lock_authorizations_of(
+    db: AsyncSession, pairs: Collection[tuple[uuid.UUID, uuid.UUID]]
+) -> list[models.PriorAuthorization]:
+    """The (patient, payer) pairs' ACTIVE authorizations, locked in one order (by id) so two billing runs
+    never wait on each other in a circle: the second waits for the first's commit, then sees its draw."""
+    if not pairs:
+        return []
+    auth = models.PriorAuthorization
+    return list(
+        (
+            await db.scalars(
+                select(auth)
+                .where(
+                    tuple_(auth.patient_id, auth.payer_id).in_(list(pairs)),
+                    auth.status == AuthorizationStatus.ACTIVE,
+                )
+                .order_by(auth.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+    )
+
+
+async def days_drawn(db: AsyncSession, authorization_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, frozenset[date]]:
+    if not authorization_ids:
+        return {}
+    use = models.AuthorizationUse
+    rows = await core_rows(
+        db,
+        select(use.authorization_id, func.array_agg(func.distinct(use.service_date)))
+        .where(use.authorization_id.in_(list(authorization_ids)), use.returned_at.is_(None))
+        .group_by(use.authorization_id),
+    )
+    return {r[0]: frozenset(r[1]) for r in rows}
+
+
+async def live_uses_of_charges(db: AsyncSession, charge_ids: Collection[uuid.UUID]) -> list[models.AuthorizationUse]:
+    if not charge_ids:
+        return []
+    use = models.AuthorizationUse
+    return list(
+        (
+            await db.scalars(
+                select(use).where(use.charge_id.in_(list(charge_ids)), use.returned_at.is_(None)).with_for_update()
+            )
+        ).all()
+    )
+
+
+async def give_back(db: AsyncSession, authorization_id: uuid.UUID, units: int) -> None:
+    auth = models.PriorAuthorization
+    await db.execute(update(auth).where(auth.id == authorization_id).values(used=auth.used - units))
+
+
+async def authorization_numbers_of_charges(db: AsyncSession, charge_ids: Collection[uuid.UUID]) -> list[str]:
+    """The authorization numbers the charges drew from (a voided charge's too: a void claim carries them)."""
+    if not charge_ids:
+        return []
+    use, auth = models.AuthorizationUse, models.PriorAuthorization
+    rows = await core_rows(
+        db,
+        select(auth.number)
+        .join(use, and_(use.authorization_id == auth.id, use.charge_id.in_(list(charge_ids))))
+        .distinct()
+        .order_by(auth.number),
+    )
+    return [r[0] for r in rows]
+
+
+async def authorizations_page(
+    db: AsyncSession, patient_ids: Sequence[uuid.UUID]
+) -> list[list[models.PriorAuthorization]]:
+    auth = models.PriorAuthorization
+    rows = (
+        await db.scalars(
+            select(auth).where(auth.patient_id.in_(list(patient_ids))).order_by(auth.ends_on.desc(), auth.number)
+        )
+    ).all()
+    found: dict[uuid.UUID, list[models.PriorAuthorization]] = defaultdict(list)
+    for row in rows:
+        found[row.patient_id].append(row)
+    return [found[p] for p in patient_ids]
