@@ -271,14 +271,16 @@ def _flag_exhausted(
     rule: rules.PayerAuthorizationRule,
 ) -> None:
     covering = [a for a in mine if a.in_range(charge.service_date) and a.covers_service(charge.procedure_code, program)]
-    if not covering or any(i.get("code") in AUTH_CODES for i in claim.validation or []):
+    found = claim.validation or []
+    if not covering or any(i.get("code") in AUTH_CODES - {BillingIssueCode.AUTH_EXPIRING} for i in found):
         return
     numbers = ", ".join(sorted(a.number for a in covering))
     severity = IssueSeverity.BLOCKING if rule.required else IssueSeverity.WARNING
     issue = BillingIssue(
         BillingIssueCode.AUTH_EXHAUSTED, severity, f"The participant's authorization {numbers} has no units left"
     )
-    claim.validation = [*(claim.validation or []), issue.as_json()]
+    # The preview's "running out" is now "ran out".
+    claim.validation = [*(i for i in found if i.get("code") != BillingIssueCode.AUTH_EXPIRING), issue.as_json()]
 
 
 async def give_back(uow: UnitOfWork, charges: Sequence[models.Charge]) -> None:
