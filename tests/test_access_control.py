@@ -114,6 +114,7 @@ SCOPE_RULES: dict[str, str | None] = {
     "updatePriorAuthorization": "billing.write",
     "cancelPriorAuthorization": "billing.write",
     "setPayerCoverageRule": "admin.reference.write",
+    "setPayerProgram": "admin.reference.write",
 }
 
 NODE_RULES: dict[str, str | None] = {
@@ -217,6 +218,7 @@ FACILITY_RULES: dict[str, str] = {
     "updatePriorAuthorization": ISOLATED,
     "cancelPriorAuthorization": ISOLATED,
     "setPayerCoverageRule": GLOBAL,
+    "setPayerProgram": GLOBAL,
 }
 GLOBAL_NODE_TYPES = {"Payer"}  # payers are shared by every facility
 

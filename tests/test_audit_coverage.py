@@ -66,6 +66,7 @@ AUDIT_RULES: dict[str, tuple[str, str]] = {
     "updatePriorAuthorization": ("prior_authorization.update", CHANGE),
     "cancelPriorAuthorization": ("prior_authorization.cancel", CHANGE),
     "setPayerCoverageRule": ("coverage_rule.set", CHANGE),
+    "setPayerProgram": ("payer_program.set", CHANGE),
     "createWebhookEndpoint": ("webhook_endpoint.create", CREATE),
     "updateWebhookEndpoint": ("webhook_endpoint.update", CHANGE),
     "rotateWebhookSecret": ("webhook_endpoint.rotate_secret", CHANGE),

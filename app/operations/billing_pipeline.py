@@ -23,7 +23,7 @@ from app.db.queries import groups as group_queries
 from app.db.queries.billing import BillingInputs
 from app.db.uow import UnitOfWork
 from app.live.publish import stage_session_update
-from app.operations import authorizations
+from app.operations import authorizations, program_billing
 from app.operations.work import Services, unit_of_work
 from app.rules.billing import BillingIssue, ChargeLine, Preview, claim_issues, occurrence_billing_refusal
 from app.rules.claims import (
@@ -202,6 +202,7 @@ async def build_charges_and_claims(
     )
     if charges or claims:
         _record_documented(uow, session, charges, claims, reason="billed")
+    await program_billing.settle_days(uow, session)
     await stage_session_update(uow, session.id, SessionUpdateKind.LOCKED if claims else SessionUpdateKind.BILLED)
 
 
@@ -333,6 +334,7 @@ async def rebill_session(uow: UnitOfWork, session: models.GroupSession) -> None:
     )
     if voided or built or claims_out:
         _record_documented(uow, session, built, claims_out, reason="rebilled")
+    await program_billing.settle_days(uow, session)
 
 
 async def _answer(

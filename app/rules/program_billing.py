@@ -6,14 +6,23 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from app.rules.billing import BILLABLE_STATUSES, SCHEDULED, BillingIssue, BillingIssueCode, IssueSeverity
+from app.rules.billing import (
+    BILLABLE_STATUSES,
+    SCHEDULED,
+    BillingIssue,
+    BillingIssueCode,
+    IssueSeverity,
+    PayerId,
+    RosterEntry,
+    member_primary_coverage,
+)
 from app.rules.compliance import union_hours
 
 PROCEDURE_CODE = re.compile(r"[A-Z0-9]{5}")
@@ -135,3 +144,34 @@ def program_rule_problems(
     if not Decimal(0) < minimum_hours <= Decimal(24):
         problems.append("minimumHours must be more than 0 and at most 24")
     return problems
+
+
+def program_issues(
+    members: Sequence[RosterEntry],
+    patient_by_entry: Mapping[uuid.UUID, uuid.UUID],
+    rules_by_payer: Mapping[PayerId, ProgramRule],
+    stays_by_patient: Mapping[uuid.UUID, Sequence[ProgramStay]],
+    session_date: date,
+) -> list[BillingIssue]:
+    """BELOW_PROGRAM_MINIMUM for each present member billed per diem whose day, every session of it marked,
+    falls short of the payer's minimum hours."""
+    issues = []
+    for member in members:
+        if member.status not in BILLABLE_STATUSES:
+            continue
+        coverage = member_primary_coverage(member.coverages, session_date)
+        rule = rules_by_payer.get(coverage.payer_id) if coverage is not None else None
+        stays = stays_by_patient.get(patient_by_entry.get(member.id), ())
+        if rule is None or not stays or not day_is_marked(stays):
+            continue
+        day = program_day([replace(s, settled=True) for s in stays], rule)
+        if day.decision is DayDecision.BELOW_MINIMUM:
+            issues.append(below_minimum_issue(member.id, day, rule.program))
+    return issues
+
+
+def bills_on_its_own(payer_id: PayerId, rules_by_payer: Mapping[PayerId, ProgramRule]) -> bool:
+    """A session's own line for a member whose payer bills the program per diem only when the payer says the
+    program's group sessions bill as well."""
+    rule = rules_by_payer.get(payer_id)
+    return rule is None or rule.sessions_bill_too

@@ -533,6 +533,10 @@ CALLS: dict[str, Call] = {
         _mutation("setPayerCoverageRule", "payerId: $y, expiringDays: $d", "$y: ID!, $d: Int"),
         lambda w: {"y": w.payer, "d": 10},
     ),
+    "setPayerProgram": Call(
+        _mutation("setPayerProgram", "payerId: $y, input: $i", "$y: ID!, $i: PayerProgramInput!"),
+        lambda w: {"y": w.payer, "i": {"program": "PHP", "procedureCode": "H0035", "rate": "300", "minimumHours": "5"}},
+    ),
     # ---------------------------------------------------------------- calendar feeds
     "createCalendarFeed": Call(
         _mutation("createCalendarFeed", "groupId: $groupId, label: $label", "$groupId: ID, $label: String"),

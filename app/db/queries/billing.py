@@ -26,6 +26,7 @@ from app.rules.billing import BillingIssueCode
 from app.rules.claims import ChargeStatus
 from app.rules.diagnoses import Diagnosis, active_diagnosis_codes
 from app.rules.eligibility import CoverageFacts, coverage_issues
+from app.rules.program_billing import ProgramRule, ProgramStay, bills_on_its_own, program_issues
 from app.rules.visits import Stay, effective_modality, minutes_present
 
 
@@ -46,6 +47,9 @@ class BillingInputs:
     rules_by_payer: dict[uuid.UUID, rules.DocumentationRule] = field(default_factory=dict)
     coverage: CoverageFacts = field(default_factory=CoverageFacts)
     authorizations: AuthorizationFacts = field(default_factory=AuthorizationFacts)
+    # The session's program as its members' payers bill it per diem, and their stays that day (program_billing).
+    programs: dict[uuid.UUID, ProgramRule] = field(default_factory=dict)
+    program_stays: dict[uuid.UUID, list[ProgramStay]] = field(default_factory=dict)
 
     def member_issues(self) -> list[rules.BillingIssue]:
         """Eligibility and prior authorization findings (app.rules.eligibility, app.rules.authorizations)."""
@@ -59,6 +63,7 @@ class BillingInputs:
                 procedure_codes_by_payer=codes,
                 program=self.session.group_type,
             )
+            + program_issues(self.members, self.patient_by_entry, self.programs, self.program_stays, self.session_date)
         )
 
     def preview(self) -> rules.Preview:
@@ -75,12 +80,13 @@ class BillingInputs:
         )
 
     def charge_lines(self) -> tuple[rules.ChargeLine, ...]:
-        return rules.charge_lines(
+        lines = rules.charge_lines(
             self.members,
             session_date=self.session_date,
             bands_by_payer=self.bands_by_payer,
             rules_by_payer=self.rules_by_payer,
         )
+        return tuple(line for line in lines if bills_on_its_own(line.payer_id, self.programs))
 
 
 class EntryWithNote(NamedTuple):
@@ -350,7 +356,11 @@ async def accept_issue(db: AsyncSession, session_id: uuid.UUID, code: BillingIss
 async def active_charges_for_update(db: AsyncSession, session_id: uuid.UUID) -> list[models.Charge]:
     rows = await db.scalars(
         select(models.Charge)
-        .where(models.Charge.session_id == session_id, models.Charge.status == ChargeStatus.ACTIVE)
+        .where(
+            models.Charge.session_id == session_id,
+            models.Charge.status == ChargeStatus.ACTIVE,
+            models.Charge.per_diem.is_(False),  # a program day's line is corrected with its day
+        )
         .with_for_update()
     )
     return list(rows.all())
@@ -360,7 +370,7 @@ async def claims_for_update(db: AsyncSession, session_id: uuid.UUID) -> list[mod
     """The session's claims, oldest first."""
     rows = await db.scalars(
         select(models.Claim)
-        .where(models.Claim.session_id == session_id)
+        .where(models.Claim.session_id == session_id, models.Claim.per_diem.is_(False))
         .order_by(models.Claim.created_at, models.Claim.id)
         .with_for_update()
     )

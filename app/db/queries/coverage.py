@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as upsert
@@ -22,7 +23,9 @@ from app.rules.authorizations import (
     PayerAuthorizationRule,
     UnitKind,
 )
+from app.rules.claims import ChargeStatus
 from app.rules.eligibility import CoverageAnswer, CoverageFacts
+from app.rules.program_billing import PROGRAMS, ProgramRule, ProgramStay
 
 
 def authorization(row: Any) -> Authorization:
@@ -103,6 +106,38 @@ async def attach(db: AsyncSession, sessions: Mapping[uuid.UUID, Any], patient_id
             {(p, payer): a for (p, payer, day), a in answers.items() if day == inputs.session_date}, required
         )
         inputs.authorizations = AuthorizationFacts(by_patient, auth_rules)
+    await _attach_programs(db, [s for s in sessions.values() if s.session.group_type in PROGRAMS])
+
+
+async def _attach_programs(db: AsyncSession, sessions: Sequence[Any]) -> None:
+    """Program sessions learn how their members' payers bill the program per diem, and the members' stays in
+    the program that day: one statement for the rules, one per session with a per-diem payer."""
+    if not sessions:
+        return
+    payers = {c.payer_id for s in sessions for m in s.members for c in m.coverages}
+    programs = await programs_of_payers(db, payers)
+    for inputs in sessions:
+        inputs.programs = {
+            payer: program_rule(row)
+            for (payer, program), row in programs.items()
+            if program == inputs.session.group_type
+        }
+        if not inputs.programs:
+            continue
+        zone = ZoneInfo(inputs.timezone)
+        window = (
+            datetime.combine(inputs.session_date, time(), zone),
+            datetime.combine(inputs.session_date + timedelta(days=1), time(), zone),
+        )
+        inputs.program_stays = await program_stays(
+            db, inputs.session.facility_id, inputs.session.group_type, window, set(inputs.patient_by_entry.values())
+        )
+
+
+def program_rule(row: Any) -> ProgramRule:
+    return ProgramRule(
+        row.program, row.procedure_code, tuple(row.modifiers or ()), row.rate, row.minimum_hours, row.sessions_bill_too
+    )
 
 
 # ---------------------------------------------------------------- eligibility checks
@@ -301,3 +336,90 @@ async def authorizations_page(
     for row in rows:
         found[row.patient_id].append(row)
     return [found[p] for p in patient_ids]
+
+
+# ---------------------------------------------------------------- program days
+
+
+async def program_stays(
+    db: AsyncSession,
+    facility_id: uuid.UUID,
+    program: str,
+    window: tuple[datetime, datetime],
+    patient_ids: Collection[uuid.UUID],
+) -> dict[uuid.UUID, list[ProgramStay]]:
+    """Each patient's stays in the facility's sessions of the program starting in the window (one local day)."""
+    if not patient_ids:
+        return {}
+    session, roster = models.GroupSession, models.RosterEntry
+    rows = await core_rows(
+        db,
+        select(
+            roster.patient_id,
+            session.id,
+            session.starts_at,
+            session.ends_at,
+            roster.status,
+            roster.arrived_at,
+            roster.departed_at,
+            session.billed_at,
+            session.cancelled_at,
+        )
+        .join(roster, roster.session_id == session.id)
+        .where(
+            session.facility_id == facility_id,
+            session.group_type == program,
+            session.starts_at >= window[0],
+            session.starts_at < window[1],
+            roster.patient_id.in_(list(patient_ids)),
+        )
+        .order_by(session.starts_at, session.id),
+    )
+    found: dict[uuid.UUID, list[ProgramStay]] = defaultdict(list)
+    for patient, pk, starts, ends, status, arrived, departed, billed, cancelled in rows:
+        found[patient].append(
+            ProgramStay(pk, starts, ends, status, arrived, departed, billed is not None, cancelled is not None)
+        )
+    return found
+
+
+async def per_diem_charge_for_update(db: AsyncSession, patient_id: uuid.UUID, day: date) -> models.Charge | None:
+    charge = models.Charge
+    return await db.scalar(
+        select(charge)
+        .where(
+            charge.patient_id == patient_id,
+            charge.service_date == day,
+            charge.per_diem.is_(True),
+            charge.status == ChargeStatus.ACTIVE,
+        )
+        .with_for_update()
+    )
+
+
+async def per_diem_claims_for_update(db: AsyncSession, patient_id: uuid.UUID, day: date) -> list[models.Claim]:
+    """The patient's per-diem claims for the day, oldest first."""
+    claim, charge, link = models.Claim, models.Charge, models.claim_charges
+    of_the_day = (
+        select(link.c.claim_id)
+        .join(charge, charge.id == link.c.charge_id)
+        .where(charge.patient_id == patient_id, charge.service_date == day, charge.per_diem.is_(True))
+    )
+    return list(
+        (
+            await db.scalars(
+                select(claim)
+                .where(claim.per_diem.is_(True), claim.patient_id == patient_id, claim.id.in_(of_the_day))
+                .order_by(claim.created_at, claim.id)
+                .with_for_update()
+            )
+        ).all()
+    )
+
+
+async def lock_program_day(db: AsyncSession, patient_id: uuid.UUID, day: date) -> None:
+    """Serialize the billing of one patient's program day: the second session to settle it waits for the first
+    to commit, then sees it billed."""
+    await db.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended(f"program-day:{patient_id}:{day.isoformat()}", 0)))
+    )

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import strawberry
 
 from app.ids import decode_id
 from app.operations import authorizations as auth_ops
 from app.operations import eligibility as ops
+from app.operations import program_billing as program_ops
 from app.rules.scopes import Scope
 from app.schema.context import Info
-from app.schema.coverage.types import AuthorizationUnitKind, EligibilityCheck, PayerCoverageRule, PriorAuthorization
+from app.schema.coverage.types import (
+    AuthorizationUnitKind,
+    EligibilityCheck,
+    PayerCoverageRule,
+    PayerProgram,
+    PriorAuthorization,
+)
 from app.schema.enums import GroupType
 from app.schema.permissions import scoped
 
@@ -36,6 +44,16 @@ class PriorAuthorizationInput:
             self.starts_on,
             self.ends_on,
         )
+
+
+@strawberry.input(description="How a payer bills a program per diem.")
+class PayerProgramInput:
+    program: GroupType = strawberry.field(description="IOP or PHP.")
+    procedure_code: str
+    modifiers: list[str] = strawberry.field(default_factory=list)
+    rate: Decimal
+    minimum_hours: Decimal = strawberry.field(description="Hours present that day, overlaps counted once.")
+    sessions_bill_too: bool = False
 
 
 @strawberry.type
@@ -112,4 +130,18 @@ class CoverageMutation:
             authorization_required=authorization_required,
             expiring_days=expiring_days,
             expiring_units=expiring_units,
+        )
+
+    @strawberry.mutation(**scoped(Scope.REFERENCE_WRITE), description="Bill a program per diem at this payer.")
+    async def set_payer_program(self, info: Info, payer_id: strawberry.ID, input: PayerProgramInput) -> PayerProgram:
+        spec = program_ops.ProgramSpec(
+            input.program.value,
+            input.procedure_code,
+            tuple(input.modifiers),
+            input.rate,
+            input.minimum_hours,
+            input.sessions_bill_too,
+        )
+        return await program_ops.set_payer_program(
+            await info.context.transaction(), info.context.principal, decode_id(payer_id, "Payer"), spec
         )

@@ -107,3 +107,22 @@ class PayerCoverageRule:
     @strawberry.field
     async def payer(row: strawberry.Parent[models.PayerCoverageRule], info: Info) -> PayerType:
         return await reference.payers(info).load(row.payer_id)
+
+
+@strawberry.type(
+    description="A program (IOP, PHP) the payer bills per diem: one line a day for a patient present "
+    "for the minimum hours across that day's program sessions."
+)
+class PayerProgram:
+    program: str
+    procedure_code: str = strawberry.field(description="S9480 IOP, H0015 SUD IOP, H0035 PHP, or the payer's own.")
+    modifiers: list[str]
+    rate: Decimal
+    minimum_hours: Decimal
+    sessions_bill_too: bool = strawberry.field(
+        description="The program's group sessions are billed on their own as well."
+    )
+
+    @strawberry.field
+    async def payer(row: strawberry.Parent[models.PayerProgram], info: Info) -> PayerType:
+        return await reference.payers(info).load(row.payer_id)

@@ -1,5 +1,6 @@
 """Eligibility, prior authorizations and program billing (issue 29): each 270/271 check, a payer's
-coverage rule, prior authorizations with what each charge drew from them, and per-diem programs.
+coverage rule, prior authorizations with what each charge drew from them, per-diem programs, and charges and
+claims marked per diem (a session's own line and its day's per-diem line each once per member).
 
 Revision ID: 0018_eligibility_authorizations
 Revises: 0014_claim_lifecycle
@@ -126,9 +127,54 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["payer_id"], ["payers.id"], name=op.f("fk_payer_programs_payer_id_payers")),
         sa.PrimaryKeyConstraint("payer_id", "program", name=op.f("pk_payer_programs")),
     )
+    # Per-diem lines beside a session's own: the one-active-charge and one-open-claim rules hold per kind.
+    op.add_column("charges", sa.Column("per_diem", sa.Boolean(), server_default="false", nullable=False))
+    op.add_column("claims", sa.Column("per_diem", sa.Boolean(), server_default="false", nullable=False))
+    op.drop_index("uq_charges_active_member", table_name="charges")
+    op.create_index(
+        "uq_charges_active_member",
+        "charges",
+        ["session_id", "patient_id", "per_diem"],
+        unique=True,
+        postgresql_where=sa.text("status = 'ACTIVE'"),
+    )
+    op.create_index(
+        "uq_charges_active_per_diem_day",
+        "charges",
+        ["patient_id", "service_date"],
+        unique=True,
+        postgresql_where=sa.text("status = 'ACTIVE' AND per_diem"),
+    )
+    op.drop_index("uq_claims_open_member", table_name="claims")
+    op.create_index(
+        "uq_claims_open_member",
+        "claims",
+        ["session_id", "patient_id", "per_diem"],
+        unique=True,
+        postgresql_where=sa.text("status IN ('DRAFT', 'SUBMITTED') AND frequency <> 'VOID'"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("uq_claims_open_member", table_name="claims")
+    op.create_index(
+        "uq_claims_open_member",
+        "claims",
+        ["session_id", "patient_id"],
+        unique=True,
+        postgresql_where=sa.text("status IN ('DRAFT', 'SUBMITTED') AND frequency <> 'VOID'"),
+    )
+    op.drop_index("uq_charges_active_per_diem_day", table_name="charges")
+    op.drop_index("uq_charges_active_member", table_name="charges")
+    op.create_index(
+        "uq_charges_active_member",
+        "charges",
+        ["session_id", "patient_id"],
+        unique=True,
+        postgresql_where=sa.text("status = 'ACTIVE'"),
+    )
+    op.drop_column("claims", "per_diem")
+    op.drop_column("charges", "per_diem")
     op.drop_table("payer_programs")
     op.drop_index("uq_authorization_uses_live_charge", table_name="authorization_uses")
     op.drop_index("ix_authorization_uses_authorization", table_name="authorization_uses")
