@@ -23,7 +23,9 @@ from app.rules.authorizations import (
     PayerAuthorizationRule,
     UnitKind,
 )
+from app.rules.billing import Coverage, member_primary_coverage
 from app.rules.claims import ChargeStatus
+from app.rules.coverage_alerts import CoverageAlert, LatestAnswer, coverage_alerts
 from app.rules.eligibility import CoverageAnswer, CoverageFacts
 from app.rules.program_billing import PROGRAMS, ProgramRule, ProgramStay
 
@@ -423,3 +425,66 @@ async def lock_program_day(db: AsyncSession, patient_id: uuid.UUID, day: date) -
     await db.execute(
         select(func.pg_advisory_xact_lock(func.hashtextextended(f"program-day:{patient_id}:{day.isoformat()}", 0)))
     )
+
+
+# ---------------------------------------------------------------- the enrollment's and roster's alerts
+
+# (patient id, group id or None, the session's or group's program, from when)
+AlertKey = tuple[uuid.UUID, uuid.UUID | None, str, datetime]
+
+
+async def coverage_alerts_of(db: AsyncSession, keys: Sequence[AlertKey]) -> list[list[CoverageAlert]]:
+    """Each key's coverage alerts (app.rules.coverage_alerts), in 6 statements whatever the keys."""
+    patient_ids = sorted({k[0] for k in keys})
+    group_ids = sorted({k[1] for k in keys if k[1] is not None})
+    since = min(k[3] for k in keys)
+    occurrence = models.GroupOccurrence
+    dates: dict[uuid.UUID, list[tuple[datetime, date]]] = defaultdict(list)
+    if group_ids:
+        for group_id, starts_at, day in await core_rows(
+            db,
+            select(occurrence.group_id, occurrence.starts_at, occurrence.session_date).where(
+                occurrence.group_id.in_(group_ids), occurrence.cancelled_at.is_(None), occurrence.starts_at >= since
+            ),
+        ):
+            dates[group_id].append((starts_at, day))
+    coverage = models.Coverage
+    coverages: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    for row in await core_rows(db, select(coverage).where(coverage.patient_id.in_(patient_ids))):
+        coverages[row.patient_id].append(row)
+    by_patient = await authorizations_by_patient(db, patient_ids)
+    check = models.EligibilityCheck
+    latest = {
+        row.patient_id: LatestAnswer(CoverageAnswer(row.status), row.service_date)
+        for row in await core_rows(
+            db,
+            select(check.patient_id, check.status, check.service_date)
+            .distinct(check.patient_id)
+            .where(check.patient_id.in_(patient_ids))
+            .order_by(check.patient_id, check.checked_at.desc()),
+        )
+    }
+    required = {payer for payer, row in (await coverage_rules(db)).items() if row.authorization_required}
+    answers = []
+    for patient_id, group_id, program, moment in keys:
+        today = moment.date()
+        primary = member_primary_coverage(
+            (
+                Coverage(r.payer_id, str(r.payer_id), r.priority, r.effective_from, r.effective_to, r.member_id)
+                for r in coverages[patient_id]
+            ),
+            today,
+        )
+        ahead = sorted(day for starts, day in dates.get(group_id, []) if starts >= moment) if group_id else []
+        answers.append(
+            coverage_alerts(
+                payer_id=primary.payer_id if primary else None,
+                authorizations=by_patient.get(patient_id, ()),
+                program=program,
+                today=today,
+                session_dates=ahead or [today],
+                latest=latest.get(patient_id),
+                authorization_required=primary is not None and primary.payer_id in required,
+            )
+        )
+    return answers

@@ -11,8 +11,10 @@ import strawberry
 from app.db import models
 from app.ids import encode_id
 from app.rules import authorizations as auth_rules
+from app.rules import coverage_alerts as alert_rules
 from app.rules import eligibility as rules
 from app.schema.context import Info
+from app.schema.enums import IssueSeverity
 from app.schema.loaders import reference
 
 PatientType = Annotated["Patient", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
@@ -126,3 +128,16 @@ class PayerProgram:
     @strawberry.field
     async def payer(row: strawberry.Parent[models.PayerProgram], info: Info) -> PayerType:
         return await reference.payers(info).load(row.payer_id)
+
+
+CoverageAlertCode = strawberry.enum(alert_rules.CoverageAlertCode)
+
+
+@strawberry.type(
+    description="A coverage problem the enrollment and the roster show: an authorization that runs "
+    "out before the group's last session, a missing one, or coverage the payer answered inactive."
+)
+class CoverageAlert:
+    code: CoverageAlertCode
+    severity: IssueSeverity
+    message: str
