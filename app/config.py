@@ -66,7 +66,7 @@ class Settings:
     # the simulated payer answers as inactive.
     eligibility_exchange: str = "simulated"
     eligibility_check_hour: int = 6
-    simulated_inactive_members: tuple[str, ...] = ()
+    simulated_inactive_members: tuple[str, ...] = (DEMO_INACTIVE_MEMBER,)
 
     @classmethod
     def from_env(cls) -> "Settings":

@@ -152,19 +152,31 @@ def member_finding(
     if not relevant:
         if not rule.required:
             return None
-        return BillingIssueCode.AUTH_MISSING, IssueSeverity.BLOCKING, "no prior authorization on file"
+        return (
+            BillingIssueCode.AUTH_MISSING,
+            IssueSeverity.BLOCKING,
+            "The participant has no prior authorization on file",
+        )
     severity = IssueSeverity.BLOCKING if rule.required else IssueSeverity.WARNING
     in_range = [a for a in relevant if a.in_range(day)]
     if not in_range:
         numbers = ", ".join(sorted(a.number for a in relevant))
-        return BillingIssueCode.AUTH_EXPIRED, severity, f"authorization {numbers} does not cover {day.isoformat()}"
+        return (
+            BillingIssueCode.AUTH_EXPIRED,
+            severity,
+            f"The participant's authorization {numbers} does not cover {day.isoformat()}",
+        )
     left = [a for a in in_range if a.remaining > 0]
     if not left:
         numbers = ", ".join(sorted(a.number for a in in_range))
-        return BillingIssueCode.AUTH_EXHAUSTED, severity, f"authorization {numbers} has no units left"
+        return BillingIssueCode.AUTH_EXHAUSTED, severity, f"The participant's authorization {numbers} has no units left"
     chosen = min(left, key=lambda a: (a.ends_on, a.number))
     if is_expiring(chosen, day, rule):
-        return BillingIssueCode.AUTH_EXPIRING, IssueSeverity.WARNING, expiring_message(chosen, day)
+        return (
+            BillingIssueCode.AUTH_EXPIRING,
+            IssueSeverity.WARNING,
+            "The participant's " + expiring_message(chosen, day),
+        )
     return None
 
 
@@ -197,7 +209,7 @@ def authorization_issues(
         )
         if found is not None:
             code, severity, what = found
-            issues.append(BillingIssue(code, severity, f"The participant's {what}", participant_ids=(member.id,)))
+            issues.append(BillingIssue(code, severity, what, participant_ids=(member.id,)))
     return issues
 
 

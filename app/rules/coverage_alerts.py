@@ -58,12 +58,24 @@ def coverage_alerts(
         )
     if payer_id is None:
         return alerts
-    mine = [
+    held = [
         a
         for a in authorizations
-        if a.status is AuthorizationStatus.ACTIVE and a.payer_id == payer_id and a.ends_on >= today
+        if a.status is AuthorizationStatus.ACTIVE and a.payer_id == payer_id
         and (a.program == program or a.program is None)
     ]  # fmt: skip
+    mine = [a for a in held if a.ends_on >= today]
+    if not mine and held and session_dates:
+        ended = max(a.ends_on for a in held)
+        alerts.append(
+            CoverageAlert(
+                CoverageAlertCode.AUTH_ENDS_BEFORE_GROUP,
+                IssueSeverity.BLOCKING if authorization_required else IssueSeverity.WARNING,
+                f"Authorization {', '.join(sorted(a.number for a in held))} ended {ended.isoformat()}, before "
+                f"{today.isoformat()}",
+            )
+        )
+        return alerts
     if not mine:
         if authorization_required and session_dates:
             alerts.append(

@@ -35,7 +35,8 @@ def auth(*, kind=UnitKind.UNITS, authorized=20, used=0, ends=date(2026, 12, 31),
         ([auth(payer="Q")], None, False, []),
         ([auth()], LatestAnswer(CoverageAnswer.INACTIVE, TODAY), False, ["COVERAGE_INACTIVE"]),
         ([auth()], LatestAnswer(CoverageAnswer.ACTIVE, TODAY), False, []),
-        ([auth(ends=date(2026, 3, 1))], None, True, ["AUTH_MISSING"]),  # ended: none for the weeks ahead
+        ([auth(ends=date(2026, 3, 1))], None, True, ["AUTH_ENDS_BEFORE_GROUP"]),  # ended before today
+        ([auth(ends=date(2026, 3, 1), program="PHP")], None, True, ["AUTH_MISSING"]),
     ],
 )
 def test_a_patients_coverage_alerts_for_a_group(auths, latest, required, expected):

@@ -434,7 +434,7 @@ AlertKey = tuple[uuid.UUID, uuid.UUID | None, str, datetime]
 
 
 async def coverage_alerts_of(db: AsyncSession, keys: Sequence[AlertKey]) -> list[list[CoverageAlert]]:
-    """Each key's coverage alerts (app.rules.coverage_alerts), in 6 statements whatever the keys."""
+    """Each key's coverage alerts (app.rules.coverage_alerts), in 7 statements whatever the keys."""
     patient_ids = sorted({k[0] for k in keys})
     group_ids = sorted({k[1] for k in keys if k[1] is not None})
     since = min(k[3] for k in keys)
@@ -465,9 +465,18 @@ async def coverage_alerts_of(db: AsyncSession, keys: Sequence[AlertKey]) -> list
         )
     }
     required = {payer for payer, row in (await coverage_rules(db)).items() if row.authorization_required}
+    zones = {
+        patient: ZoneInfo(zone)
+        for patient, zone in await core_rows(
+            db,
+            select(models.Patient.id, models.Facility.timezone)
+            .join(models.Facility, models.Facility.id == models.Patient.facility_id)
+            .where(models.Patient.id.in_(patient_ids)),
+        )
+    }
     answers = []
     for patient_id, group_id, program, moment in keys:
-        today = moment.date()
+        today = moment.astimezone(zones[patient_id]).date()  # the facility's day
         primary = member_primary_coverage(
             (
                 Coverage(r.payer_id, str(r.payer_id), r.priority, r.effective_from, r.effective_to, r.member_id)
