@@ -5,12 +5,13 @@ session of the day voids or replaces the day's claim."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
 
 from app.rules.edi837 import edi_problems, parse_segments
-from tests.support.builders_coverage import SUBMIT, attended_session, bill, issues_of
+from tests.support.builders_coverage import RUN, SUBMIT, attended_session, bill, issues_of
 from tests.support.builders_sessions import SET_ATTENDANCE, at, set_now
 from tests.support.x12 import pyx12_errors
 
@@ -132,3 +133,25 @@ async def test_a_correction_to_a_session_of_the_day_voids_the_days_claim(gql, cl
     day = await billed(gql, midday)
     assert sorted(c["status"] for c in day["charges"]) == ["ACTIVE", "VOIDED"]
     assert sorted(c["frequency"] for c in day["claims"] if c["status"] == "DRAFT") == ["ORIGINAL"]
+
+
+async def test_a_day_whose_two_sessions_are_billed_at_once_is_billed_once(gql, clinic, test_clock, services):
+    """Each session's billing holds the patient's day while it settles it: whichever commits second sees the
+    first billed and bills the day; never both, never neither. Many trials."""
+    set_now(test_clock, at(6, day=2))
+    await clinic.bands([(1, 8, "90853", "40.00")])
+    await program(gql, clinic)
+    for trial in range(10):
+        day = 2 + trial
+        set_now(test_clock, at(6, day=day))
+        patient = await clinic.add_patient(f"Day {trial}")
+        await clinic.cover(patient)
+        sessions = [
+            await attended_session(gql, clinic, [patient], at(7, day=day), groupType="IOP", title="IOP Early"),
+            await attended_session(gql, clinic, [patient], at(9, day=day), groupType="IOP", title="IOP Late"),
+        ]
+        set_now(test_clock, at(11, day=day))
+        responses = await asyncio.gather(*(gql.post(RUN, {"id": s["id"]}) for s in sessions))
+        assert [r.json().get("errors") for r in responses] == [None, None]
+        charges = [c for s in sessions for c in (await billed(gql, s))["charges"]]
+        assert [(c["procedureCode"], c["status"]) for c in charges] == [("S9480", "ACTIVE")], (trial, charges)
