@@ -4,6 +4,7 @@ COVERAGE_NOT_VERIFIED; the nightly check of the sessions ahead. pyx12 reads ever
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from datetime import datetime, timedelta, timezone
@@ -12,7 +13,7 @@ import pytest
 
 from app.db import models
 from app.ids import decode_id
-from app.operations.eligibility import check_upcoming
+from app.operations.eligibility import check_nightly_forever, check_upcoming
 from app.payer_sim.exchange import simulated_exchange
 from app.rules.eligibility import next_nightly_run
 from tests.support.builders_sessions import at, create_session, set_now
@@ -144,3 +145,13 @@ async def test_the_nightly_check_asks_once_for_every_member_of_the_sessions_ahea
 def test_the_nightly_run_is_the_next_hour_strictly_ahead(now, hour, expected):
     moment = datetime.fromisoformat(now).replace(tzinfo=timezone.utc)
     assert next_nightly_run(moment, hour) == datetime.fromisoformat(expected).replace(tzinfo=timezone.utc)
+
+
+async def test_the_nightly_loop_is_off_without_an_hour_or_an_exchange(services):
+    """It returns at once (a loop with an hour and an exchange sleeps until next_nightly_run)."""
+    off_hour = dataclasses.replace(services, settings=dataclasses.replace(services.settings, eligibility_check_hour=-1))
+    assert await asyncio.wait_for(check_nightly_forever(off_hour), timeout=1) is None
+    no_exchange = dataclasses.replace(services, eligibility=None)
+    assert await asyncio.wait_for(check_nightly_forever(no_exchange), timeout=1) is None
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(check_nightly_forever(services), timeout=0.2)
