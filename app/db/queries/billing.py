@@ -95,7 +95,8 @@ class EntryWithNote(NamedTuple):
 
 
 async def billing_inputs(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, BillingInputs]:
-    """Everything the billing rules need for the sessions, in 6 statements whatever their number."""
+    """Everything the billing rules need for the sessions, in 7 statements whatever their number (and, for
+    program sessions billed per diem, their programs and the day's stays)."""
     sessions = await sessions_to_bill(db, session_ids)
     if not sessions:
         return sessions
@@ -105,7 +106,7 @@ async def billing_inputs(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> 
 async def billing_inputs_and_roster(db: AsyncSession, session_id: uuid.UUID) -> tuple[BillingInputs, list[Any]] | None:
     """A live update's reads: the session's billing inputs and its roster (RosterRow read models with
     their patients, by patient name, as sessions.rosters reads it), the roster the watchers are sent
-    built from the members' own statement; 6 statements."""
+    built from the members' own statement; 7 statements."""
     sessions = await sessions_to_bill(db, [session_id])
     if not sessions:
         return None
@@ -120,7 +121,7 @@ async def _assemble(
 ) -> dict[uuid.UUID, BillingInputs]:
     """The one place billing inputs are put together: `sessions` (from sessions_to_bill) gain their
     members (in roster order: created_at, id), supervisors, the payers' coverages, diagnoses and
-    documentation rules, and their states' bands and ratios; 4 statements."""
+    documentation rules, and their states' bands and ratios, and their coverage facts; 5 statements."""
     patient_ids = list({member.entry.patient_id for member in members})
     coverages, payer_rules = await coverages_with_rules(db, patient_ids)
     diagnoses = dict(zip(patient_ids, await diagnoses_by_patient(db, patient_ids), strict=True)) if patient_ids else {}

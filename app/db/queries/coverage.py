@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select, tuple_, update
+from sqlalchemy import JSON, and_, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,23 +52,6 @@ def authorization_rule(row: Any | None) -> PayerAuthorizationRule:
     return PayerAuthorizationRule(row.authorization_required, row.expiring_days, row.expiring_units)
 
 
-async def latest_answers(
-    db: AsyncSession, wanted: Collection[tuple[uuid.UUID, date]]
-) -> dict[tuple[uuid.UUID, uuid.UUID, date], CoverageAnswer]:
-    """The newest eligibility answer per (patient, payer, date) for the (patient, date) pairs, in one statement."""
-    if not wanted:
-        return {}
-    check = models.EligibilityCheck
-    rows = await core_rows(
-        db,
-        select(check.patient_id, check.payer_id, check.service_date, check.status)
-        .distinct(check.patient_id, check.payer_id, check.service_date)
-        .where(tuple_(check.patient_id, check.service_date).in_(list(wanted)))
-        .order_by(check.patient_id, check.payer_id, check.service_date, check.checked_at.desc()),
-    )
-    return {(r.patient_id, r.payer_id, r.service_date): CoverageAnswer(r.status) for r in rows}
-
-
 async def coverage_rules(db: AsyncSession, payer_ids: Collection[uuid.UUID] | None = None) -> dict[uuid.UUID, Any]:
     rule = models.PayerCoverageRule
     query = select(rule)
@@ -92,23 +75,78 @@ async def authorizations_by_patient(
 
 
 async def attach(db: AsyncSession, sessions: Mapping[uuid.UUID, Any], patient_ids: Collection[uuid.UUID]) -> None:
-    """Give billing inputs (db.queries.billing.BillingInputs) their coverage and authorization facts: 3 statements."""
+    """Give billing inputs (db.queries.billing.BillingInputs) their coverage and authorization facts, in one
+    statement (and, for program sessions with a per-diem payer, their programs and the day's stays)."""
     if not patient_ids:
         return
     wanted = {
         (patient, inputs.session_date) for inputs in sessions.values() for patient in inputs.patient_by_entry.values()
     }
-    answers = await latest_answers(db, wanted)
-    rules = await coverage_rules(db)
-    by_patient = await authorizations_by_patient(db, patient_ids)
-    required = frozenset(payer for payer, row in rules.items() if row.eligibility_required)
-    auth_rules = {payer: authorization_rule(row) for payer, row in rules.items()}
+    answers, by_patient, rules = await coverage_facts(db, wanted, patient_ids)
+    required = frozenset(payer for payer, rule in rules.items() if rule[0])
+    auth_rules = {payer: rule[1] for payer, rule in rules.items()}
     for inputs in sessions.values():
         inputs.coverage = CoverageFacts(
             {(p, payer): a for (p, payer, day), a in answers.items() if day == inputs.session_date}, required
         )
         inputs.authorizations = AuthorizationFacts(by_patient, auth_rules)
     await _attach_programs(db, [s for s in sessions.values() if s.session.group_type in PROGRAMS])
+
+
+async def coverage_facts(
+    db: AsyncSession, wanted: Collection[tuple[uuid.UUID, date]], patient_ids: Collection[uuid.UUID]
+) -> tuple[
+    dict[tuple[uuid.UUID, uuid.UUID, date], CoverageAnswer],
+    dict[uuid.UUID, list[Authorization]],
+    dict[uuid.UUID, tuple[bool, PayerAuthorizationRule]],
+]:
+    """The newest eligibility answer per (patient, payer, date) for the (patient, date) pairs, the patients'
+    authorizations, and every payer's coverage rule (eligibility required, the authorization rule): one
+    statement of three JSON aggregates."""
+    check, auth, rule = models.EligibilityCheck, models.PriorAuthorization, models.PayerCoverageRule
+    latest = (
+        select(check.patient_id, check.payer_id, check.service_date, check.status)
+        .distinct(check.patient_id, check.payer_id, check.service_date)
+        .where(tuple_(check.patient_id, check.service_date).in_(list(wanted)))
+        .order_by(check.patient_id, check.payer_id, check.service_date, check.checked_at.desc())
+        .subquery()
+    )
+    answers_json = select(
+        func.json_agg(func.json_build_array(latest.c.patient_id, latest.c.payer_id, latest.c.service_date,
+                                            latest.c.status), type_=JSON)
+    ).scalar_subquery()  # fmt: skip
+    auths_json = select(
+        func.json_agg(
+            func.json_build_array(auth.id, auth.patient_id, auth.payer_id, auth.number, auth.service_codes,
+                                  auth.program, auth.unit_kind, auth.authorized, auth.used, auth.starts_on,
+                                  auth.ends_on, auth.status),
+            type_=JSON,
+        )
+    ).where(auth.patient_id.in_(list(patient_ids))).scalar_subquery()  # fmt: skip
+    rules_json = select(
+        func.json_agg(func.json_build_array(rule.payer_id, rule.eligibility_required, rule.authorization_required,
+                                            rule.expiring_days, rule.expiring_units), type_=JSON)
+    ).scalar_subquery()  # fmt: skip
+    answers_rows, auth_rows, rule_rows = (await db.execute(select(answers_json, auths_json, rules_json))).one()
+    answers = {
+        (uuid.UUID(p), uuid.UUID(payer), date.fromisoformat(day)): CoverageAnswer(status)
+        for p, payer, day, status in answers_rows or ()
+    }
+    by_patient: dict[uuid.UUID, list[Authorization]] = defaultdict(list)
+    for pk, patient, payer, number, codes, program, kind, authorized, used, starts, ends, status in sorted(
+        auth_rows or (), key=lambda r: (r[10], r[3])
+    ):
+        by_patient[uuid.UUID(patient)].append(
+            Authorization(
+                uuid.UUID(pk), uuid.UUID(payer), number, tuple(codes or ()), program, UnitKind(kind), authorized,
+                used, date.fromisoformat(starts), date.fromisoformat(ends), AuthorizationStatus(status),
+            )
+        )  # fmt: skip
+    rules = {
+        uuid.UUID(payer): (eligibility, PayerAuthorizationRule(required, days, units))
+        for payer, eligibility, required, days, units in rule_rows or ()
+    }
+    return answers, by_patient, rules
 
 
 async def _attach_programs(db: AsyncSession, sessions: Sequence[Any]) -> None:
