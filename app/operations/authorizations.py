@@ -207,6 +207,8 @@ async def draw_down(
     if not pairs:
         return
     locked = await queries.lock_authorizations_of(uow.db, {(c.patient_id, c.payer_id) for c, _ in pairs})
+    if not locked:
+        return  # nothing to draw from, and nothing a concurrent draw could have used up
     rows = {row.id: row for row in locked}
     rules_by_payer = {
         payer: queries.authorization_rule(row)
