@@ -11,7 +11,7 @@ import logging
 import pytest
 
 from app.rules.edi837 import edi_problems, parse_segments
-from tests.support.builders_coverage import RUN, SUBMIT, attended_session, bill, issues_of
+from tests.support.builders_coverage import RUN, SUBMIT, attended_session, authorize, bill, issues_of
 from tests.support.builders_sessions import SET_ATTENDANCE, at, set_now
 from tests.support.x12 import pyx12_errors
 
@@ -19,7 +19,7 @@ SET_PROGRAM = """mutation($y: ID!, $i: PayerProgramInput!) { setPayerProgram(pay
   program procedureCode modifiers rate minimumHours sessionsBillToo payer { id } } }"""
 BILLED = """query($id: ID!) { groupSession(id: $id) {
   charges { id status procedureCode modifiers units amount perDiem serviceDate patient { id } }
-  claims { id status frequency perDiem patient { id } originalClaim { id } } } }"""
+  claims { id status frequency perDiem patient { id } originalClaim { id } validation { code severity } } } }"""
 VISIT = (
     """mutation($id: ID!, $i: ParticipantVisitInput!) { setParticipantVisit(participantId: $id, input: $i) { id } }"""
 )
@@ -69,6 +69,7 @@ async def test_a_payers_program_is_set(gql, clinic):
 
 
 async def test_a_patients_day_is_billed_once_after_its_last_program_session(gql, clinic, iop, test_clock):
+    await authorize(gql, clinic, iop, codes=(), program="IOP", kind="DAYS", authorized=2, ends="2026-03-31")
     morning, midday = await day_of_two_groups(gql, clinic, iop)
     await bill(gql, test_clock, morning, at(10, 31))
     assert (await billed(gql, morning))["charges"] == []  # per diem only, and the day is not over
@@ -85,8 +86,10 @@ async def test_a_patients_day_is_billed_once_after_its_last_program_session(gql,
     assert charge["serviceDate"] == "2026-03-10"
     (claim,) = day["claims"]
     assert claim["perDiem"] and claim["frequency"] == "ORIGINAL"
+    assert claim["validation"] == [{"code": "AUTH_EXPIRING", "severity": "WARNING"}]  # the member's findings
     edi = (await gql.execute(SUBMIT, {"id": claim["id"]}))["submitClaim"]["edi837"]
     assert pyx12_errors(edi) == [] and edi_problems(edi) == []
+    assert next(s for s in parse_segments(edi) if s[:2] == ["REF", "G1"]) == ["REF", "G1", "PA-1001"]
     service = next(s for s in parse_segments(edi) if s[0] == "SV1")
     assert service[1].split(":")[:2] == ["HC", "S9480"] and service[2] == "180"
 

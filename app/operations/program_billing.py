@@ -22,7 +22,7 @@ from app.db.uow import UnitOfWork
 from app.operations import authorizations
 from app.operations.common import check
 from app.operations.reference import payer as existing_payer
-from app.rules.billing import ChargeLine, Coverage, member_primary_coverage
+from app.rules.billing import MEMBER_ISSUES, ChargeLine, Coverage, member_primary_coverage
 from app.rules.claims import (
     ActiveCharge,
     Answer,
@@ -219,7 +219,7 @@ async def _per_diem(
         frequency=frequency,
         original_claim_id=original,
         total_amount=charge.amount,
-        validation=[],
+        validation=await _member_findings(uow, anchor, patient_id),
         per_diem=True,
     )
     uow.db.add_all([charge, claim])
@@ -227,6 +227,18 @@ async def _per_diem(
     await billing_queries.link_claim_charges(uow.db, claim.id, [charge.id])
     await authorizations.draw_down(uow, anchor, [(charge, claim)])
     return charge, claim
+
+
+async def _member_findings(uow: UnitOfWork, anchor: models.GroupSession, patient_id: uuid.UUID) -> list[dict]:
+    """What the day's last session's preview found about the patient (coverage, authorization, their note):
+    the per-diem claim carries it as the session's claims carry theirs."""
+    inputs = (await billing_queries.billing_inputs(uow.db, [anchor.id]))[anchor.id]
+    entries = {entry for entry, patient in inputs.patient_by_entry.items() if patient == patient_id}
+    return [
+        issue.as_json()
+        for issue in inputs.preview().issues
+        if issue.code in MEMBER_ISSUES and entries & set(issue.participant_ids)
+    ]
 
 
 async def _void(uow: UnitOfWork, original: models.Claim) -> models.Claim:
