@@ -7,6 +7,9 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+# The demo's member whose coverage lapsed (app.demo): the simulated payer answers them inactive by default.
+DEMO_INACTIVE_MEMBER = "AZDEMO-LAPSED-01"
+
 
 def _env_flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
@@ -80,6 +83,12 @@ class Settings:
     calendar_feed_days: int = 180
     parser_cache_bytes: int = 32 * 1024 * 1024
     persisted_query_bytes: int = 8 * 1024 * 1024
+    # Eligibility (app.operations.eligibility): where 270s go (`simulated`: the test payer in process; `off`),
+    # the UTC hour of the nightly check of the sessions ahead (negative: no nightly check), and the member ids
+    # the simulated payer answers as inactive.
+    eligibility_exchange: str = "simulated"
+    eligibility_check_hour: int = 6
+    simulated_inactive_members: tuple[str, ...] = (DEMO_INACTIVE_MEMBER,)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -128,6 +137,13 @@ class Settings:
             calendar_feed_days=int(os.environ.get("GS_CALENDAR_FEED_DAYS", "180")),
             parser_cache_bytes=int(os.environ.get("GS_PARSER_CACHE_BYTES", str(32 * 1024 * 1024))),
             persisted_query_bytes=int(os.environ.get("GS_PERSISTED_QUERY_BYTES", str(8 * 1024 * 1024))),
+            eligibility_exchange=os.environ.get("GS_ELIGIBILITY_EXCHANGE", "simulated").strip().lower(),
+            eligibility_check_hour=int(os.environ.get("GS_ELIGIBILITY_CHECK_HOUR", "6")),
+            simulated_inactive_members=tuple(
+                m.strip()
+                for m in os.environ.get("GS_SIMULATED_INACTIVE_MEMBERS", DEMO_INACTIVE_MEMBER).split(",")
+                if m.strip()
+            ),
         )
 
 

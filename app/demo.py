@@ -15,6 +15,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from app.auth import ALL_SCOPES, Principal
+from app.config import DEMO_INACTIVE_MEMBER
 from app.db import models
 from app.db.queries import billing as billing_queries
 from app.db.queries import groups as group_queries
@@ -23,10 +24,21 @@ from app.db.queries import reference as reference_queries
 from app.db.queries import sessions as session_queries
 from app.db.queries.common import Page, insert_missing
 from app.ids import encode_id
-from app.operations import attendance, billing, billing_pipeline, enrollment, notes, scheduling
+from app.operations import (
+    attendance,
+    authorizations,
+    billing,
+    billing_pipeline,
+    eligibility,
+    enrollment,
+    notes,
+    scheduling,
+)
 from app.operations.work import Services, unit_of_work
 from app.payer_sim.answers import payer_claim_number
+from app.payer_sim.exchange import simulated_exchange
 from app.rules.attendance import AttendanceStatus
+from app.rules.authorizations import UnitKind
 from app.rules.billing import BillingIssueCode
 from app.rules.claims import ClaimFrequency, ClaimStatus
 from app.rules.edi.claims837 import read_837p
@@ -49,6 +61,14 @@ def gid(type_name: str, *parts: object) -> str:
 
 FACILITY_ID = demo_id("facility", "desert-bloom")
 AT_RISK_PATIENT = demo_id("patient", 8)  # Indigo Reyes, IOP Evenings: absent twice in a row last week
+# Mesa Health Plan bills IOP per diem and wants eligibility and prior authorization (app.rules.program_billing):
+# Rowan Castillo's day last Wednesday is billed per diem and their authorization is near its end; Sloane
+# Whitaker's coverage lapsed, caught by the eligibility check before their first session.
+MESA = demo_id("payer", "MESA")
+PER_DIEM_PATIENT = demo_id("patient", 30)
+LAPSED_PATIENT = demo_id("patient", 31)
+PROGRAM_PATIENTS = [(30, "Rowan Castillo", "MHP5512077"), (31, "Sloane Whitaker", DEMO_INACTIVE_MEMBER)]
+AUTHORIZATION_NUMBER = "MHP-IOP-2291"
 
 STAFF = [
     ("Dana Whitfield, LCSW", "1245319599"),
@@ -275,6 +295,7 @@ async def _reference_data(db) -> None:
             for position, code in enumerate(_diagnoses_of(i), 1)
         ],
     )
+    await _program_payer(db)
     await insert_missing(
         db,
         models.StaffAssignment,
@@ -288,6 +309,58 @@ async def _reference_data(db) -> None:
             for i in range(30)
         ],
     )
+
+
+async def _program_payer(db) -> None:
+    """Mesa Health Plan: IOP billed per diem (S9480 for three hours present), eligibility checked and prior
+    authorization required; its two members."""
+    await insert_missing(db, models.Payer, [{"id": MESA, "name": "Mesa Health Plan (demo)", "payer_code": "MESAHP"}])
+    await insert_missing(
+        db,
+        models.GroupSizeBand,
+        [{"id": demo_id("band", MESA, 1), "payer_id": MESA, "state": "AZ", "min_size": 1, "max_size": 12,
+          "procedure_code": "90853", "modifiers": [], "rate": Decimal("45.00")}],
+    )  # fmt: skip
+    await insert_missing(
+        db,
+        models.PayerCoverageRule,
+        [{"payer_id": MESA, "eligibility_required": True, "authorization_required": True, "expiring_days": 14,
+          "expiring_units": 2}],
+    )  # fmt: skip
+    await insert_missing(
+        db,
+        models.PayerProgram,
+        [{"payer_id": MESA, "program": "IOP", "procedure_code": "S9480", "modifiers": [], "rate": Decimal("195.00"),
+          "minimum_hours": Decimal("3"), "sessions_bill_too": False}],
+    )  # fmt: skip
+    await insert_missing(
+        db,
+        models.Patient,
+        [
+            {"id": demo_id("patient", i), "mrn": f"DB{1000 + i}", "name": name, "date_of_birth": date(1988, 4, 2 + i - 30),
+             "facility_id": FACILITY_ID, "sex": "F", "address_line1": f"{100 + i} W Roosevelt St", "city": "Phoenix",
+             "state": "AZ", "postal_code": "85003"}
+            for i, name, _ in PROGRAM_PATIENTS
+        ],
+    )  # fmt: skip
+    await insert_missing(
+        db,
+        models.Coverage,
+        [
+            {"id": demo_id("coverage", i), "patient_id": demo_id("patient", i), "payer_id": MESA, "member_id": member,
+             "priority": 1, "effective_from": date(2024, 1, 1), "effective_to": None}
+            for i, _, member in PROGRAM_PATIENTS
+        ],
+    )  # fmt: skip
+    await insert_missing(
+        db,
+        models.Diagnosis,
+        [
+            {"id": demo_id("diagnosis", i, 1), "patient_id": demo_id("patient", i), "position": 1, "code": "F10.20",
+             "description": DIAGNOSES["F10.20"], "effective_from": date(2024, 1, 1), "effective_to": None}
+            for i, _, _ in PROGRAM_PATIENTS
+        ],
+    )  # fmt: skip
 
 
 # ICD-10-CM codes a group-therapy clinic bills under, with their descriptions.
@@ -523,6 +596,7 @@ async def _clinic_activity(demo: Demo) -> None:
             billing.SubmitterContact(settings.edi_contact_name, settings.edi_contact_phone),
         )
     await _corrections(demo, php, monday)
+    await _program_coordination(demo, monday)
     # What the billing sweep finds on its first pass, done now so the demo reads the same before it
     # runs: ended sessions with every row marked are billed, the others await finalization.
     await billing_pipeline.bill_due_sessions(demo.services, actor=demo.actor.subject)
@@ -614,6 +688,60 @@ async def _corrections(demo: Demo, php: uuid.UUID, monday: date) -> None:
         ),
     )
     await _submit_all(demo, session.id, ClaimFrequency.VOID)
+
+
+PER_DIEM_GROUP = ("IOP Afternoons (Mesa, per diem)", "FREQ=WEEKLY;BYDAY=MO,WE", "13:00")
+
+
+async def _program_coordination(demo: Demo, monday: date) -> None:
+    """Mesa's IOP: Rowan's day last Wednesday in two groups (13:00-14:30 and 15:00-16:30, three hours) billed
+    per diem by the sweep that follows; their 10-day authorization ends this Sunday, before the group's five
+    weeks; Sloane, enrolled for the weeks ahead, is answered inactive for the first of them."""
+    name, rule, start = PER_DIEM_GROUP
+    group = await demo.run(
+        scheduling.create_group,
+        scheduling.NewGroup(
+            name=name,
+            group_type=GroupType.IOP,
+            facility_id=FACILITY_ID,
+            facilitator_id=demo_id("staff", 3),
+            max_capacity=8,
+            duration_minutes=180,
+            location="Room 7",
+            recurrence_rule=rule,
+            recurrence_start=datetime.combine(monday, datetime.strptime(start, "%H:%M").time(), PHOENIX),
+        ),
+    )
+    await demo.run(enrollment.enroll_patient, group.id, PER_DIEM_PATIENT)
+    wednesday = monday - timedelta(days=5)
+    await demo.run(
+        authorizations.create_authorization,
+        PER_DIEM_PATIENT,
+        MESA,
+        authorizations.AuthorizationSpec(
+            AUTHORIZATION_NUMBER, (), "IOP", UnitKind.DAYS, 10, monday - timedelta(days=21), monday + timedelta(days=6)
+        ),
+    )
+    await demo.run(
+        authorizations.create_authorization,
+        LAPSED_PATIENT,
+        MESA,
+        authorizations.AuthorizationSpec(
+            "MHP-IOP-2304", (), "IOP", UnitKind.DAYS, 20, monday - timedelta(days=7), monday + timedelta(days=90)
+        ),
+    )
+    exchange = simulated_exchange([DEMO_INACTIVE_MEMBER])
+    await demo.run(eligibility.check_eligibility, exchange, PER_DIEM_PATIENT, wednesday)
+    for begins, ends in ((time(13), time(14, 30)), (time(15), time(16, 30))):
+        added = await demo.run(scheduling.add_occurrence, scheduling.NewOccurrence(group.id, wednesday, begins, ends))
+        _, roster = await demo.session_of(added)
+        for entry in roster:
+            await demo.run(attendance.set_attendance, entry.id, attendance.Mark(AttendanceStatus.ATTENDED))
+    next_monday = monday + timedelta(days=7)
+    await demo.run(scheduling.generate_occurrences, group.id, next_monday, next_monday + timedelta(days=34))
+    await demo.run(enrollment.enroll_patient, group.id, LAPSED_PATIENT)
+    for patient in (PER_DIEM_PATIENT, LAPSED_PATIENT):
+        await demo.run(eligibility.check_eligibility, exchange, patient, next_monday)
 
 
 async def _document_locked(demo: Demo, session: models.GroupSession, roster: list[models.RosterEntry]) -> None:

@@ -41,7 +41,9 @@ from app.operations.billing_pipeline import sweep_forever
 from app.operations.calendars import FeedCreators
 from app.operations.callers import CallerLimits
 from app.operations.displays import PairingAttempts, RecentAttempts
+from app.operations.eligibility import check_nightly_forever
 from app.operations.work import Services, UnitsOfWork
+from app.payer_sim.exchange import simulated_exchange
 from app.schema.live.cluster import SchemaRenderer
 from app.schema.parsing import share_the_interpreter
 from app.schema.root import build_schema
@@ -126,6 +128,9 @@ async def open_services(
                     settings.subscriptions_per_caller,
                     settings.subscription_documents_per_caller,
                 ),
+                eligibility=simulated_exchange(settings.simulated_inactive_members)
+                if settings.eligibility_exchange == "simulated"
+                else None,
             )
         finally:
             await engine.dispose()
@@ -136,12 +141,13 @@ async def open_services(
 
 def background_loops(services: Services) -> list[Coroutine[Any, Any, None]]:
     """While serving: the feed runner's and the relay's timers (the safety net behind their kicks
-    after each commit), the billing sweep, and the webhook deliveries."""
+    after each commit), the billing sweep, the webhook deliveries and the nightly eligibility check."""
     return [
         services.feed.run_forever(),
         services.relay.run_forever(),
         sweep_forever(services),
         webhooks.deliver_forever(services),
+        check_nightly_forever(services),
     ]
 
 

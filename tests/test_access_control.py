@@ -109,6 +109,16 @@ SCOPE_RULES: dict[str, str | None] = {
     "rotateWebhookSecret": "integrations.write",
     "replayWebhookEvents": "integrations.write",
     "deleteWebhookEndpoint": "integrations.write",
+    # eligibility and prior authorizations (issue 29)
+    "eligibilityChecks": "billing.read",
+    "priorAuthorizations": "billing.read",
+    "checkEligibility": "billing.write",
+    "checkSessionEligibility": "billing.write",
+    "createPriorAuthorization": "billing.write",
+    "updatePriorAuthorization": "billing.write",
+    "cancelPriorAuthorization": "billing.write",
+    "setPayerCoverageRule": "admin.reference.write",
+    "setPayerProgram": "admin.reference.write",
 }
 
 NODE_RULES: dict[str, str | None] = {
@@ -208,6 +218,15 @@ FACILITY_RULES: dict[str, str] = {
     "rotateWebhookSecret": ISOLATED,
     "replayWebhookEvents": ISOLATED,
     "deleteWebhookEndpoint": ISOLATED,
+    "eligibilityChecks": ISOLATED,
+    "priorAuthorizations": ISOLATED,
+    "checkEligibility": ISOLATED,
+    "checkSessionEligibility": ISOLATED,
+    "createPriorAuthorization": ISOLATED,
+    "updatePriorAuthorization": ISOLATED,
+    "cancelPriorAuthorization": ISOLATED,
+    "setPayerCoverageRule": GLOBAL,
+    "setPayerProgram": GLOBAL,
 }
 GLOBAL_NODE_TYPES = {"Payer"}  # payers are shared by every facility
 

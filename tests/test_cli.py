@@ -73,7 +73,7 @@ async def test_demo_twice_changes_no_row(database_url, tmp_path):
         assert tuple(await conn.fetchrow(counts)) == first
     finally:
         await conn.close()
-    assert first[0] == 6 and first[3] > 30 and first[4] >= 1
+    assert first[0] == 7 and first[3] > 30 and first[4] >= 1  # seven groups: IOP Afternoons (Mesa, per diem) too
 
 
 async def test_bill_due_bills_every_ended_session(gql, clinic, database_url, tmp_path):

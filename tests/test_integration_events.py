@@ -234,6 +234,8 @@ EVENT_TYPES = {
     "pm_group_enrollment_removed",
     "group_session_documented",
     "pm_group_attendance_alert",
+    "eligibility_checked",
+    "prior_authorization_expiring",
 }
 
 

@@ -356,6 +356,47 @@ async def walk(http: httpx.AsyncClient, ws, today) -> dict[str, Any]:
     again = await http.get(url, headers={"If-None-Match": response.headers["etag"]})
     wrong = await http.get(url.split("token=")[0] + "token=wrong")
     out["calendar-feed-polling"] = f"{again.status_code}\n{wrong.text} {wrong.status_code}"
+
+    # program-coordinator.md
+    mesa = gid("Payer", "payer", "MESA")
+    rowan, sloane = gid("Patient", "patient", 30), gid("Patient", "patient", 31)
+    out["coordinator-program"] = await gql.execute(example("coordinator/set_payer_program.graphql"), {"payerId": mesa})
+    afternoons_group = await group_id(gql, "IOP Afternoons (Mesa, per diem)")
+    occurrences = (
+        await gql.execute(
+            "query($id: ID!) { group(id: $id) { occurrences(first: 3) { edges { node { sessionDate session { id } } } } } }",
+            {"id": afternoons_group},
+        )
+    )["group"]["occurrences"]["edges"]
+    _, last_of_day, upcoming = (o["node"] for o in occurrences)
+    out["coordinator-eligibility"] = await gql.execute(
+        example("coordinator/check_eligibility.graphql"), {"patientId": sloane, "serviceDate": upcoming["sessionDate"]}
+    )
+    out["coordinator-upcoming"] = await gql.execute(
+        example("coordinator/session_coverage.graphql"), {"sessionId": upcoming["session"]["id"]}
+    )
+    out["coordinator-enrollments"] = await gql.execute(
+        "query($id: ID!) { group(id: $id) { enrollments(first: 5) { edges { node { patient { name } "
+        "coverageAlerts { code severity message } } } } } }",
+        {"id": afternoons_group},
+    )
+    out["coordinator-per-diem"] = await gql.execute(
+        example("coordinator/program_day.graphql"), {"sessionId": last_of_day["session"]["id"]}
+    )
+    authorizations = await gql.execute(example("coordinator/prior_authorizations.graphql"), {"patientId": rowan})
+    out["coordinator-authorizations"] = authorizations
+    (held,) = authorizations["priorAuthorizations"]
+    extended_to = (datetime.fromisoformat(held["endsOn"]) + timedelta(days=42)).date().isoformat()
+    change = {"number": held["number"], "program": "IOP", "unitKind": "DAYS", "authorized": 30,
+              "startsOn": held["startsOn"], "endsOn": extended_to}  # fmt: skip
+    out["coordinator-extend"] = await gql.execute(
+        example("coordinator/extend_authorization.graphql"), {"authorizationId": held["id"], "input": change}
+    )
+    after = await gql.execute(example("coordinator/session_coverage.graphql"), {"sessionId": upcoming["session"]["id"]})
+    out["coordinator-upcoming-after"] = {
+        entry["patient"]["name"]: [alert["code"] for alert in entry["coverageAlerts"]]
+        for entry in after["groupSession"]["roster"]
+    }
     return out
 
 

@@ -32,8 +32,9 @@ mutation($id: ID!, $status: AttendanceStatus!) { setAttendance(participantId: $i
 MARK = 3
 # The live build: the session with its facility and accepted warnings; the roster with notes and
 # patients (primes the watchers' roster); coverages with their payers' documentation rules and the
-# members' diagnoses (one UNION ALL); supervisors; size bands with supervision ratios. Was 6.
-BUILD = 5
+# members' diagnoses (one UNION ALL); supervisors; size bands with supervision ratios; the members'
+# coverage facts (eligibility answers, prior authorizations, payers' coverage rules, in one statement).
+BUILD = 6
 
 # Background loops that may run beside the test (the outbox relay, the event feed, idempotency).
 BACKGROUND = re.compile(r"outbox|integration_events|idempotency|feed_cursor|SKIP LOCKED", re.I)

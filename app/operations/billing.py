@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from app.auth import Principal
 from app.db import models
 from app.db.queries import billing as queries
+from app.db.queries.coverage import authorization_numbers_of_charges
 from app.db.queries.notes import member_note_cosigner
 from app.db.queries.reference import diagnoses_by_patient, payer_coverage
 from app.db.queries.sessions import Lock
@@ -239,6 +240,7 @@ async def _render(db, claim: models.Claim, now, contact: SubmitterContact) -> st
             supervising_provider=supervisor,
             claim_filing_indicator=payer.claim_filing_indicator,
             production=not payer.test_mode,
+            prior_authorization=next(iter(await authorization_numbers_of_charges(db, [c.id for c in charges])), None),
         )
     )
 

@@ -23,6 +23,7 @@ from app.db.queries import groups as group_queries
 from app.db.queries.billing import BillingInputs
 from app.db.uow import UnitOfWork
 from app.live.publish import stage_session_update
+from app.operations import authorizations, program_billing
 from app.operations.work import Services, unit_of_work
 from app.rules.billing import (
     BillingIssue,
@@ -188,6 +189,7 @@ async def build_charges_and_claims(
         uow.db.add_all([*charges, *claims])
         await uow.db.flush()
         await queries.link_claims_charges(uow.db, [(claim.id, charge.id) for charge, claim in pairs])
+        await authorizations.draw_down(uow, session, pairs)
     session.billed_at = now
     if claims:
         session.locked_at = now
@@ -208,6 +210,7 @@ async def build_charges_and_claims(
     )
     if charges or claims:
         _record_documented(uow, session, charges, claims, reason="billed")
+    await program_billing.settle_days(uow, session)
     await stage_session_update(uow, session.id, SessionUpdateKind.LOCKED if claims else SessionUpdateKind.BILLED)
 
 
@@ -226,6 +229,7 @@ async def _charge_with_claim(
     uow.db.add_all([charge, claim])
     await uow.db.flush()
     await queries.link_claim_charges(uow.db, claim.id, [charge.id])
+    await authorizations.draw_down(uow, session, [(charge, claim)])
     return charge, claim
 
 
@@ -320,6 +324,7 @@ async def rebill_session(uow: UnitOfWork, session: models.GroupSession) -> None:
         if correction.void_charge is not None:
             charge.status, charge.voided_at = ChargeStatus.VOIDED, now
             voided.append(charge)
+            await authorizations.give_back(uow, [charge])
         for claim_id in correction.void_drafts:
             claims[claim_id].status = ClaimStatus.VOIDED
         await uow.db.flush()
@@ -339,6 +344,7 @@ async def rebill_session(uow: UnitOfWork, session: models.GroupSession) -> None:
     )
     if voided or built or claims_out:
         _record_documented(uow, session, built, claims_out, reason="rebilled")
+    await program_billing.settle_days(uow, session)
 
 
 async def _answer(

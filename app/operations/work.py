@@ -4,7 +4,7 @@ committed events are handed to the feed consumers and the relay at once."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -89,6 +89,8 @@ class Services:
     caller_limits: CallerLimits  # what one token subject may run at once in this process
     feed_creators: FeedCreators  # calendar feeds die when their creator's token no longer names their facility
     code_requests: RecentAttempts  # pairing codes asked for, per client address
+    # Sends a 270 and answers with the payer's 271 (app.operations.eligibility); None: eligibility is not asked.
+    eligibility: Callable[[str], Awaitable[str]] | None = None
 
     @property
     def broadcast(self) -> Broadcast:

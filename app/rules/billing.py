@@ -29,6 +29,14 @@ class BillingIssueCode(StrEnum):
     MISSING_RENDERING_PROVIDER = "MISSING_RENDERING_PROVIDER"
     MISSING_SUBSCRIBER_ADDRESS = "MISSING_SUBSCRIBER_ADDRESS"
     PAYER_CLAIM_NUMBER_UNKNOWN = "PAYER_CLAIM_NUMBER_UNKNOWN"
+    # Coverage as the payer answers it (app.rules.eligibility, app.rules.authorizations, app.rules.program_billing).
+    COVERAGE_INACTIVE = "COVERAGE_INACTIVE"
+    COVERAGE_NOT_VERIFIED = "COVERAGE_NOT_VERIFIED"
+    AUTH_MISSING = "AUTH_MISSING"
+    AUTH_EXHAUSTED = "AUTH_EXHAUSTED"
+    AUTH_EXPIRED = "AUTH_EXPIRED"
+    AUTH_EXPIRING = "AUTH_EXPIRING"
+    BELOW_PROGRAM_MINIMUM = "BELOW_PROGRAM_MINIMUM"
 
 
 class IssueSeverity(StrEnum):
@@ -385,7 +393,19 @@ def check_unsigned_notes(
 
 
 # Findings about one member: a claim carries only its own member's.
-MEMBER_ISSUES = frozenset({NOTE_UNSIGNED, BillingIssueCode.MISSING_SUBSCRIBER_ADDRESS})
+MEMBER_ISSUES = frozenset(
+    {
+        NOTE_UNSIGNED,
+        BillingIssueCode.MISSING_SUBSCRIBER_ADDRESS,
+        BillingIssueCode.COVERAGE_INACTIVE,
+        BillingIssueCode.COVERAGE_NOT_VERIFIED,
+        BillingIssueCode.AUTH_MISSING,
+        BillingIssueCode.AUTH_EXHAUSTED,
+        BillingIssueCode.AUTH_EXPIRED,
+        BillingIssueCode.AUTH_EXPIRING,
+        BillingIssueCode.BELOW_PROGRAM_MINIMUM,
+    }
+)
 
 
 def claim_issues(preview: Preview, participant_id: uuid.UUID | None) -> tuple[BillingIssue, ...]:
@@ -438,8 +458,10 @@ def build_billing_preview(
     accepted_codes: Collection[str] = frozenset(),
     rules_by_payer: RulesByPayer | None = None,
     rendering_provider_known: bool = True,
+    member_issues: Sequence[BillingIssue] = (),
 ) -> Preview:
-    """The preview and the scrubber's findings, from data the caller loaded for the facility's state.
+    """The preview and the scrubber's findings, from data the caller loaded for the facility's state;
+    `member_issues`: what other rules found about members (coverage, authorizations: app.rules.eligibility).
 
     `bands_by_payer` and `ratio_by_payer` hold the band tables and supervision rules of the
     facility's state, keyed by payer id; a payer missing from `bands_by_payer` has no band table.
@@ -455,6 +477,7 @@ def build_billing_preview(
     ]
     found += check_unsigned_notes(members, session_date, state, rules_by_payer)
     found += claim_content_issues(billable_members(members, session_date, rules_by_payer), rendering_provider_known)
+    found += member_issues
     band: Band | None = None
     ratio: int | None = None
     # Without a payer there is no band table or rule to check against (rules.md §8).

@@ -138,6 +138,7 @@ class Claim837:
     rendering_provider: RenderingProvider | None = None
     supervising_provider: SupervisingProvider | None = None
     claim_filing_indicator: str = "CI"  # SBR09: the payer's claim filing indicator (CLAIM_FILING_INDICATORS)
+    prior_authorization: str | None = None  # 2300 REF*G1: the payer's prior authorization number
     production: bool = True  # ISA15 P, or T for test files
 
     @property
@@ -297,6 +298,8 @@ def _claim(claim: Claim837) -> list[str]:
             "CLM", clean(claim.claim_number), x12_amount(claim.total_amount), "", "", facility_code, "Y", "A", "Y", "Y"
         ),
     ]
+    if claim.prior_authorization:
+        segments.append(_segment("REF", "G1", clean(claim.prior_authorization)))
     if claim.frequency_code in CORRECTIONS and claim.original_claim_number:
         segments.append(_segment("REF", "F8", clean(claim.original_claim_number)))
     if claim.diagnosis_codes:

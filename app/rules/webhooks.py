@@ -41,6 +41,8 @@ EVENT_SCOPES: Mapping[str, Scope] = {
     "pm_group_enrollment_removed": Scope.ENROLLMENTS_VIEW,
     "group_session_documented": Scope.BILLING_READ,
     "pm_group_attendance_alert": Scope.SESSION_READ,
+    "eligibility_checked": Scope.BILLING_READ,
+    "prior_authorization_expiring": Scope.BILLING_READ,
     ENDPOINT_DISABLED: Scope.INTEGRATIONS_WRITE,
 }
 

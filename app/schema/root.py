@@ -18,6 +18,8 @@ from app.schema.calendars.mutations import CalendarsMutation
 from app.schema.calendars.queries import CalendarsQuery
 from app.schema.context import Info, OperationScope
 from app.schema.cost import QueryCostLimiter
+from app.schema.coverage.mutations import CoverageMutation
+from app.schema.coverage.queries import CoverageQuery
 from app.schema.displays.mutations import DisplaysMutation
 from app.schema.displays.privacy import WallFieldsOnly
 from app.schema.displays.queries import DisplaysQuery
@@ -111,6 +113,7 @@ class Query(
     DisplaysQuery,
     NotesQuery,
     WebhooksQuery,
+    CoverageQuery,
 ):
     pass
 
@@ -126,6 +129,7 @@ class Mutation(
     DisplaysMutation,
     NotesMutation,
     WebhooksMutation,
+    CoverageMutation,
 ):
     pass
 

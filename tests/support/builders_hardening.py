@@ -81,6 +81,7 @@ class World:
     calendar_feed: str = ""
     display: str = ""  # a paired display
     webhook_endpoint: str = ""  # facility A's, hearing of its schedule
+    prior_authorization: str = ""  # the first patient's, for 90853
     # A screen's pairing code and the paired display's credential: secrets, not ids (kept apart from them).
     display_secrets: dict[str, str] = field(default_factory=dict)
 
@@ -236,7 +237,24 @@ async def build_world(gql, clinic, services) -> World:
         {"i": {"url": WEBHOOK_URL, "eventTypes": ["pm_group_session_scheduled"], "facilityIds": [world.facility]}},
     )
     world.webhook_endpoint = endpoint["createWebhookEndpoint"]["endpoint"]["id"]
+    authorization = await gql.execute(
+        "mutation($p: ID!, $y: ID!, $i: PriorAuthorizationInput!) { createPriorAuthorization(patientId: $p, "
+        "payerId: $y, input: $i) { id } }",
+        {"p": p[0], "y": world.payer, "i": prior_authorization_input("PA-WORLD-1")},
+    )
+    world.prior_authorization = authorization["createPriorAuthorization"]["id"]
     return world
+
+
+def prior_authorization_input(number: str, authorized: int = 30) -> dict:
+    return {
+        "number": number,
+        "serviceCodes": ["90853"],
+        "unitKind": "UNITS",
+        "authorized": authorized,
+        "startsOn": "2020-01-01",
+        "endsOn": "2035-12-31",
+    }
 
 
 async def build_notes(gql, world: World) -> None:
@@ -493,6 +511,46 @@ CALLS: dict[str, Call] = {
     ),
     "runBilling": Call(_mutation("runBilling", "sessionId: $id", "$id: ID!"), lambda w: {"id": w.ended_session}),
     "submitClaim": Call(_mutation("submitClaim", "claimId: $id", "$id: ID!"), lambda w: {"id": w.claim}),
+    # ---------------------------------------------------------------- eligibility and prior authorizations
+    "eligibilityChecks": Call(
+        "query($p: ID!) { eligibilityChecks(patientId: $p) { status } }", lambda w: {"p": w.patients[0]}
+    ),
+    "priorAuthorizations": Call(
+        "query($p: ID!) { priorAuthorizations(patientId: $p) { number } }", lambda w: {"p": w.patients[0]}
+    ),
+    "checkEligibility": Call(
+        _mutation("checkEligibility", "patientId: $p, serviceDate: $d", "$p: ID!, $d: Date!"),
+        lambda w: {"p": w.patients[0], "d": "2026-03-10"},
+    ),
+    "checkSessionEligibility": Call(
+        _mutation("checkSessionEligibility", "sessionId: $s", "$s: ID!"), lambda w: {"s": w.live_session}
+    ),
+    "createPriorAuthorization": Call(
+        _mutation(
+            "createPriorAuthorization",
+            "patientId: $p, payerId: $y, input: $i",
+            "$p: ID!, $y: ID!, $i: PriorAuthorizationInput!",
+        ),
+        lambda w: {"p": w.patients[1], "y": w.payer, "i": prior_authorization_input("PA-CALL-2")},
+    ),
+    "updatePriorAuthorization": Call(
+        _mutation(
+            "updatePriorAuthorization", "authorizationId: $a, input: $i", "$a: ID!, $i: PriorAuthorizationInput!"
+        ),
+        lambda w: {"a": w.prior_authorization, "i": prior_authorization_input("PA-WORLD-1", authorized=40)},
+    ),
+    "cancelPriorAuthorization": Call(
+        _mutation("cancelPriorAuthorization", "authorizationId: $a", "$a: ID!"),
+        lambda w: {"a": w.prior_authorization},
+    ),
+    "setPayerCoverageRule": Call(
+        _mutation("setPayerCoverageRule", "payerId: $y, expiringDays: $d", "$y: ID!, $d: Int"),
+        lambda w: {"y": w.payer, "d": 10},
+    ),
+    "setPayerProgram": Call(
+        _mutation("setPayerProgram", "payerId: $y, input: $i", "$y: ID!, $i: PayerProgramInput!"),
+        lambda w: {"y": w.payer, "i": {"program": "PHP", "procedureCode": "H0035", "rate": "300", "minimumHours": "5"}},
+    ),
     # ---------------------------------------------------------------- calendar feeds
     "createCalendarFeed": Call(
         _mutation("createCalendarFeed", "groupId: $groupId, label: $label", "$groupId: ID, $label: String"),

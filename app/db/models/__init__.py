@@ -10,6 +10,13 @@ from app.db.models.clinical import (
     RosterEntry,
     SupervisorAttendance,
 )
+from app.db.models.coverage import (
+    AuthorizationUse,
+    EligibilityCheck,
+    PayerCoverageRule,
+    PayerProgram,
+    PriorAuthorization,
+)
 from app.db.models.displays import RoomDisplay
 from app.db.models.notes import GroupNote, MemberNote, NoteAddendum, PayerDocumentationRule
 from app.db.models.platform import (
@@ -42,6 +49,11 @@ from app.db.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpo
 
 __all__ = [
     "AttemptCounter",
+    "AuthorizationUse",
+    "EligibilityCheck",
+    "PayerCoverageRule",
+    "PayerProgram",
+    "PriorAuthorization",
     "AbsenceAlert",
     "AbsenceThreshold",
     "Base",

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -36,8 +37,17 @@ class Charge(Base):
             "uq_charges_active_member",
             "session_id",
             "patient_id",
+            "per_diem",
             unique=True,
             postgresql_where=text("status = 'ACTIVE'"),
+        ),
+        # A patient's program day is billed once (app.operations.program_billing).
+        Index(
+            "uq_charges_active_per_diem_day",
+            "patient_id",
+            "service_date",
+            unique=True,
+            postgresql_where=text("status = 'ACTIVE' AND per_diem"),
         ),
         Index("ix_charges_patient", "patient_id"),
     )
@@ -53,6 +63,8 @@ class Charge(Base):
     units: Mapped[int] = mapped_column(Integer, default=1)
     amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     status: Mapped[str] = mapped_column(String(8), default=ChargeStatus.ACTIVE)
+    # A program day's per-diem line, hung on the day's last program session (app.rules.program_billing).
+    per_diem: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     created_at: Mapped[datetime] = timestamp_now()
     voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -72,6 +84,7 @@ class Claim(Base):
             "uq_claims_open_member",
             "session_id",
             "patient_id",
+            "per_diem",
             unique=True,
             postgresql_where=text("status IN ('DRAFT', 'SUBMITTED') AND frequency <> 'VOID'"),
         ),
@@ -92,4 +105,5 @@ class Claim(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The payer's claim control number (277CA STC/REF*1K, 835 CLP07): REF*F8 of every later correction.
     payer_claim_number: Mapped[str | None] = mapped_column(String(50))
+    per_diem: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     created_at: Mapped[datetime] = timestamp_now()

@@ -15,13 +15,17 @@ from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import models
+from app.db.queries import coverage as coverage_queries
 from app.db.queries.common import columns_of, core_rows, rows_by_column
 from app.db.queries.notes import documentation_rule
 from app.db.queries.sessions import PatientRow, RosterRow, supervisors_by_session
 from app.rules import billing as rules
+from app.rules.authorizations import AuthorizationFacts, authorization_issues
 from app.rules.billing import BillingIssueCode
 from app.rules.claims import ChargeStatus
 from app.rules.diagnoses import Diagnosis, active_diagnosis_codes
+from app.rules.eligibility import CoverageFacts, coverage_issues
+from app.rules.program_billing import ProgramRule, ProgramStay, bills_on_its_own, program_issues
 from app.rules.visits import Stay, effective_modality, minutes_present
 
 
@@ -41,6 +45,26 @@ class BillingInputs:
     patient_by_entry: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
     rules_by_payer: dict[uuid.UUID, rules.DocumentationRule] = field(default_factory=dict)
     rendering_provider_known: bool = True  # the session's facilitator, with an NPI (the 837P's 2310B)
+    coverage: CoverageFacts = field(default_factory=CoverageFacts)
+    authorizations: AuthorizationFacts = field(default_factory=AuthorizationFacts)
+    # The session's program as its members' payers bill it per diem, and their stays that day (program_billing).
+    programs: dict[uuid.UUID, ProgramRule] = field(default_factory=dict)
+    program_stays: dict[uuid.UUID, list[ProgramStay]] = field(default_factory=dict)
+
+    def member_issues(self) -> list[rules.BillingIssue]:
+        """Eligibility and prior authorization findings (app.rules.eligibility, app.rules.authorizations)."""
+        codes = {payer: {band.procedure_code for band in bands} for payer, bands in self.bands_by_payer.items()}
+        return coverage_issues(self.members, self.patient_by_entry, self.coverage, self.session_date) + (
+            authorization_issues(
+                self.members,
+                self.patient_by_entry,
+                self.authorizations,
+                session_date=self.session_date,
+                procedure_codes_by_payer=codes,
+                program=self.session.group_type,
+            )
+            + program_issues(self.members, self.patient_by_entry, self.programs, self.program_stays, self.session_date)
+        )
 
     def preview(self) -> rules.Preview:
         return rules.build_billing_preview(
@@ -53,15 +77,17 @@ class BillingInputs:
             accepted_codes=self.accepted_codes,
             rules_by_payer=self.rules_by_payer,
             rendering_provider_known=self.rendering_provider_known,
+            member_issues=self.member_issues(),
         )
 
     def charge_lines(self) -> tuple[rules.ChargeLine, ...]:
-        return rules.charge_lines(
+        lines = rules.charge_lines(
             self.members,
             session_date=self.session_date,
             bands_by_payer=self.bands_by_payer,
             rules_by_payer=self.rules_by_payer,
         )
+        return tuple(line for line in lines if bills_on_its_own(line.payer_id, self.programs))
 
 
 class EntryWithNote(NamedTuple):
@@ -81,7 +107,8 @@ def _has_address(patient: Any):
 
 
 async def billing_inputs(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, BillingInputs]:
-    """Everything the billing rules need for the sessions, in 5 statements whatever their number."""
+    """Everything the billing rules need for the sessions, in 6 statements whatever their number (and, for
+    program sessions billed per diem, their programs and the day's stays)."""
     sessions = await sessions_to_bill(db, session_ids)
     if not sessions:
         return sessions
@@ -91,7 +118,7 @@ async def billing_inputs(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> 
 async def billing_inputs_and_roster(db: AsyncSession, session_id: uuid.UUID) -> tuple[BillingInputs, list[Any]] | None:
     """A live update's reads: the session's billing inputs and its roster (RosterRow read models with
     their patients, by patient name, as sessions.rosters reads it), the roster the watchers are sent
-    built from the members' own statement; 5 statements."""
+    built from the members' own statement; 6 statements."""
     sessions = await sessions_to_bill(db, [session_id])
     if not sessions:
         return None
@@ -106,7 +133,7 @@ async def _assemble(
 ) -> dict[uuid.UUID, BillingInputs]:
     """The one place billing inputs are put together: `sessions` (from sessions_to_bill) gain their
     members (in roster order: created_at, id), supervisors, the payers' coverages, diagnoses and
-    documentation rules, and their states' bands and ratios; 3 statements."""
+    documentation rules, and their states' bands and ratios, and their coverage facts; 4 statements."""
     patient_ids = list({member.entry.patient_id for member in members})
     coverages, payer_rules, diagnoses = await coverages_rules_and_diagnoses(db, patient_ids)
     for entry, note_status, has_address in members:
@@ -121,6 +148,7 @@ async def _assemble(
         inputs.bands_by_payer = {payer: b for (state, payer), b in bands.items() if state == inputs.state}
         inputs.ratio_by_payer = {payer: r for (state, payer), r in ratios.items() if state == inputs.state}
         inputs.rules_by_payer = payer_rules
+    await coverage_queries.attach(db, sessions, patient_ids)
     return sessions
 
 
@@ -371,7 +399,11 @@ async def accept_issue(db: AsyncSession, session_id: uuid.UUID, code: BillingIss
 async def active_charges_for_update(db: AsyncSession, session_id: uuid.UUID) -> list[models.Charge]:
     rows = await db.scalars(
         select(models.Charge)
-        .where(models.Charge.session_id == session_id, models.Charge.status == ChargeStatus.ACTIVE)
+        .where(
+            models.Charge.session_id == session_id,
+            models.Charge.status == ChargeStatus.ACTIVE,
+            models.Charge.per_diem.is_(False),  # a program day's line is corrected with its day
+        )
         .with_for_update()
     )
     return list(rows.all())
@@ -381,7 +413,7 @@ async def claims_for_update(db: AsyncSession, session_id: uuid.UUID) -> list[mod
     """The session's claims, oldest first."""
     rows = await db.scalars(
         select(models.Claim)
-        .where(models.Claim.session_id == session_id)
+        .where(models.Claim.session_id == session_id, models.Claim.per_diem.is_(False))
         .order_by(models.Claim.created_at, models.Claim.id)
         .with_for_update()
     )

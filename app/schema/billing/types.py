@@ -78,6 +78,7 @@ class Charge(Node):
     status: ChargeStatus
     created_at: datetime
     voided_at: datetime | None
+    per_diem: bool = strawberry.field(description="A program day's per-diem line (IOP, PHP), not the session's own.")
 
     @strawberry.field(**scoped(Scope.SESSION_READ))
     async def session(charge: strawberry.Parent[models.Charge], info: Info) -> GroupSessionType:
@@ -99,6 +100,7 @@ class Claim(Node):
     total_amount: Decimal
     edi837: str | None
     submitted_at: datetime | None
+    per_diem: bool = strawberry.field(description="Carries a program day's per-diem line.")
     payer_claim_number: str | None = strawberry.field(
         description="The payer's claim control number, from its 277CA or 835; every later void or "
         "replacement carries it in REF*F8."

@@ -13,6 +13,7 @@ from app.schema.context import Info
 from app.schema.enums import EnrollmentStatus
 from app.schema.history.queries import absence_alert_of
 from app.schema.history.types import AbsenceAlert
+from app.schema.loaders import coverage as coverage_loaders
 from app.schema.loaders import enrollment as enrollment_loaders
 from app.schema.loaders import reference, scheduling
 from app.schema.node import Node, global_id, rows_of
@@ -21,6 +22,7 @@ from app.schema.permissions import scoped
 GroupDefinitionType = Annotated["GroupDefinition", strawberry.lazy("app.schema.scheduling.types")]  # noqa: F821 - resolved lazily
 AuditEntryType = Annotated["AuditEntry", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
 PatientType = Annotated["Patient", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
+CoverageAlertType = Annotated["CoverageAlert", strawberry.lazy("app.schema.coverage.types")]  # noqa: F821 - resolved lazily
 
 
 @strawberry.type
@@ -48,6 +50,15 @@ class Enrollment(Node):
     )
     async def absence_alert(enrollment: strawberry.Parent[models.Enrollment], info: Info) -> AbsenceAlert | None:
         return await absence_alert_of(info, enrollment)
+
+    @strawberry.field(
+        description="The patient's coverage problems for this group: an authorization that runs out before the "
+        "group's last session (or none where the payer requires one), coverage answered inactive."
+    )
+    async def coverage_alerts(enrollment: strawberry.Parent[models.Enrollment], info: Info) -> list[CoverageAlertType]:
+        group = await scheduling.groups(info).load(enrollment.group_id)
+        key = (enrollment.patient_id, enrollment.group_id, group.group_type, info.context.now())
+        return await coverage_loaders.alerts(info).load(key)
 
     @strawberry.field(
         description="The enrollment's audit log, oldest first: each change of status, and its absence alerts."

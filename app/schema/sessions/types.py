@@ -28,6 +28,7 @@ from app.schema.connection import Connection
 from app.schema.context import Info
 from app.schema.enums import AttendanceStatus, GroupType, Modality, NoteStatus, SessionStatus
 from app.schema.loaders import billing, notes, reference, scheduling, sessions
+from app.schema.loaders import coverage as coverage_loaders
 from app.schema.node import Node, global_id, rows_of
 from app.schema.pagination import page_args
 from app.schema.permissions import scoped
@@ -42,6 +43,7 @@ FacilityType = Annotated["Facility", strawberry.lazy("app.schema.reference.types
 PatientType = Annotated["Patient", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
 StaffType = Annotated["Staff", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
 GroupDefinitionType = Annotated["GroupDefinition", strawberry.lazy("app.schema.scheduling.types")]  # noqa: F821 - resolved lazily
+CoverageAlertType = Annotated["CoverageAlert", strawberry.lazy("app.schema.coverage.types")]  # noqa: F821 - resolved lazily
 
 
 @strawberry.type
@@ -64,6 +66,15 @@ class RosterEntry:
         patient = await reference.patients(info).load(entry.patient_id)
         facility = await reference.facilities(info).load(patient.facility_id)
         return display_name(patient.name, NameFormat(facility.display_name_format))
+
+    @strawberry.field(
+        description="The patient's coverage problems for this session's group: an authorization that runs out "
+        "before the group's last session, coverage answered inactive."
+    )
+    async def coverage_alerts(entry: strawberry.Parent[models.RosterEntry], info: Info) -> list[CoverageAlertType]:
+        session = await sessions.sessions(info).load(entry.session_id)
+        key = (entry.patient_id, session.group_id, session.group_type, session.starts_at)
+        return await coverage_loaders.alerts(info).load(key)
 
     @strawberry.field
     def allowed_next(entry: strawberry.Parent[models.RosterEntry]) -> list[AttendanceStatus]:

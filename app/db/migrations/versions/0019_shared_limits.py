@@ -3,14 +3,14 @@ facility), counted atomically in PostgreSQL instead of in each process's memory;
 that expire.
 
 Revision ID: 0019_shared_limits
-Revises: 0015_clearinghouse_claims
+Revises: 0018_eligibility_authorizations
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0019_shared_limits"
-down_revision = "0015_clearinghouse_claims"
+down_revision = "0018_eligibility_authorizations"
 branch_labels = None
 depends_on = None
 

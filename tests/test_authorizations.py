@@ -1,0 +1,136 @@
+"""Prior authorizations through the endpoint: kept per patient and payer, drawn down by each billed unit in
+the billing transaction, named on the claim (REF*G1), given back by a forced void; the preview's
+AUTH_MISSING, AUTH_EXPIRED, AUTH_EXHAUSTED and AUTH_EXPIRING (with an event for the coordinator)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from app.rules.edi837 import edi_problems, parse_segments
+from tests.support.builders_coverage import (
+    AUTHS,
+    CANCEL_AUTH,
+    CREATE_AUTH,
+    SUBMIT,
+    UPDATE_AUTH,
+    attended_session,
+    auth_input,
+    authorizations,
+    authorize,
+    bill,
+    coverage_rule,
+    issues_of,
+)
+from tests.support.builders_sessions import SET_ATTENDANCE, at, set_now
+from tests.support.x12 import pyx12_errors
+from tests.test_integration_events import EVENTS
+
+
+@pytest.fixture(autouse=True)
+def quiet_pyx12(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.CRITICAL, logger="pyx12")
+
+
+@pytest.fixture
+async def member(gql, clinic, test_clock):
+    """One covered patient at a payer with a 90853 band; the clock at 08:00 on 10 March 2026."""
+    set_now(test_clock, at(8))
+    await clinic.bands([(1, 8, "90853", "40.00")])
+    patient = await clinic.add_patient("Authorized Member")
+    await clinic.cover(patient)
+    return patient
+
+
+def codes(issues: list[dict]) -> dict[str, str]:
+    return {i["code"]: i["severity"] for i in issues if i["code"].startswith("AUTH_")}
+
+
+async def test_an_authorization_is_created_changed_and_cancelled(gql, clinic, member):
+    created = await authorize(gql, clinic, member, codes=("90853", "h0015"), authorized=12)
+    assert created["serviceCodes"] == ["90853", "H0015"] and created["remaining"] == 12
+    assert created["status"] == "ACTIVE" and created["unitKind"] == "UNITS"
+    extended = (
+        await gql.execute(UPDATE_AUTH, {"a": created["id"], "i": auth_input(authorized=20, ends="2026-06-30")})
+    )["updatePriorAuthorization"]
+    assert (extended["authorized"], extended["endsOn"]) == (20, "2026-06-30")
+    cancelled = (await gql.execute(CANCEL_AUTH, {"a": created["id"]}))["cancelPriorAuthorization"]
+    assert cancelled["status"] == "CANCELLED"
+    assert [a["status"] for a in await authorizations(gql, member)] == ["CANCELLED"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"serviceCodes": [], "program": None}, "service codes or a program"),
+        ({"endsOn": "2026-02-01"}, "endsOn must not be before startsOn"),
+        ({"authorized": 0}, "authorized must be at least 1"),
+        ({"number": "PA 1/2"}, "number is 1 to 50"),
+        ({"serviceCodes": ["9085"]}, "not a procedure code"),
+    ],
+)
+async def test_a_malformed_authorization_is_refused_and_nothing_is_kept(gql, clinic, member, change, message):
+    _, code, body = await gql.error(CREATE_AUTH, {"p": member, "y": clinic.payer_id, "i": {**auth_input(), **change}})
+    assert code == "BAD_USER_INPUT" and message in body["errors"][0]["message"], body
+    assert (await gql.execute(AUTHS, {"p": member}))["priorAuthorizations"] == []
+
+
+async def test_a_payer_requiring_authorization_blocks_a_member_without_one(gql, clinic, member):
+    session = await attended_session(gql, clinic, [member], at(9))
+    assert codes(await issues_of(gql, session["id"])) == {}  # the payer does not ask
+    await coverage_rule(gql, clinic, authorization_required=True)
+    assert codes(await issues_of(gql, session["id"])) == {"AUTH_MISSING": "BLOCKING"}
+    await authorize(gql, clinic, member, starts="2026-04-01", ends="2026-05-31")
+    assert codes(await issues_of(gql, session["id"])) == {"AUTH_EXPIRED": "BLOCKING"}
+    await authorize(gql, clinic, member, number="PA-2002", starts="2026-03-01", ends="2026-05-31")
+    assert codes(await issues_of(gql, session["id"])) == {}
+
+
+async def test_billing_draws_a_unit_names_it_on_the_claim_and_a_void_gives_it_back(gql, clinic, member, test_clock):
+    auth = await authorize(gql, clinic, member, authorized=10)
+    session = await attended_session(gql, clinic, [member], at(9))
+    (claim,) = await bill(gql, test_clock, session, at(10, 31))
+    assert [(a["used"], a["remaining"]) for a in await authorizations(gql, member)] == [(1, 9)]
+    edi = (await gql.execute(SUBMIT, {"id": claim["id"]}))["submitClaim"]["edi837"]
+    assert pyx12_errors(edi) == [] and edi_problems(edi) == []
+    assert ["REF", "G1", auth["number"]] in parse_segments(edi)
+    entry = session["roster"][0]["id"]
+    await gql.execute(SET_ATTENDANCE, {"participantId": entry, "status": "ABSENT", "force": True, "reason": "Left"})
+    assert [(a["used"], a["remaining"]) for a in await authorizations(gql, member)] == [(0, 10)]
+    claims = (
+        await gql.execute(
+            "query($id: ID!) { groupSession(id: $id) { claims { id frequency } } }", {"id": session["id"]}
+        )
+    )["groupSession"]["claims"]
+    void = next(c for c in claims if c["frequency"] == "VOID")
+    void_edi = (await gql.execute(SUBMIT, {"id": void["id"]}))["submitClaim"]["edi837"]
+    assert pyx12_errors(void_edi) == [] and ["REF", "G1", auth["number"]] in parse_segments(void_edi)
+
+
+async def test_the_last_unit_exhausts_the_authorization_and_it_warns_before(gql, clinic, member, test_clock):
+    await coverage_rule(gql, clinic, expiring_units=1, expiring_days=0)
+    await authorize(gql, clinic, member, authorized=2)
+    first = await attended_session(gql, clinic, [member], at(9))
+    assert codes(await issues_of(gql, first["id"])) == {}
+    await bill(gql, test_clock, first, at(10, 31))
+    second = await attended_session(gql, clinic, [member], at(9, day=11))
+    expiring = next(i for i in await issues_of(gql, second["id"]) if i["code"] == "AUTH_EXPIRING")
+    assert expiring["severity"] == "WARNING" and "PA-1001 has 1 unit left" in expiring["message"]
+    events = (await gql.execute(EVENTS, {"first": 100}))["integrationEvents"]["edges"]
+    (announced,) = [e["node"]["payload"] for e in events if e["node"]["type"] == "prior_authorization_expiring"]
+    assert announced["number"] == "PA-1001" and announced["remaining"] == 1
+    await bill(gql, test_clock, second, at(10, 31, day=11))
+    third = await attended_session(gql, clinic, [member], at(9, day=12))
+    assert codes(await issues_of(gql, third["id"])) == {"AUTH_EXHAUSTED": "WARNING"}
+    await coverage_rule(gql, clinic, authorization_required=True)
+    assert codes(await issues_of(gql, third["id"])) == {"AUTH_EXHAUSTED": "BLOCKING"}
+
+
+async def test_an_authorization_cannot_fall_below_what_was_used(gql, clinic, member, test_clock):
+    auth = await authorize(gql, clinic, member, authorized=3)
+    await bill(gql, test_clock, await attended_session(gql, clinic, [member], at(9)), at(10, 31))
+    await bill(gql, test_clock, await attended_session(gql, clinic, [member], at(9, day=11)), at(10, 31, day=11))
+    _, code, body = await gql.error(UPDATE_AUTH, {"a": auth["id"], "i": auth_input(authorized=1, number="PA-1")})
+    assert code == "BAD_USER_INPUT" and "already used" in body["errors"][0]["message"]
+    assert [(a["authorized"], a["used"]) for a in await authorizations(gql, member)] == [(3, 2)]

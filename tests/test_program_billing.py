@@ -1,0 +1,160 @@
+"""Program billing per diem through the endpoint: an IOP patient's day billed once, after the day's last program
+session is billed, when present for the payer's minimum hours across the day's sessions; BELOW_PROGRAM_MINIMUM
+with the hours otherwise; the sessions' own lines only where the payer bills them too; a correction to a
+session of the day voids or replaces the day's claim."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from app.rules.edi837 import edi_problems, parse_segments
+from tests.support.builders_coverage import RUN, SUBMIT, attended_session, authorize, bill, issues_of
+from tests.support.builders_sessions import SET_ATTENDANCE, at, set_now
+from tests.support.x12 import pyx12_errors
+
+SET_PROGRAM = """mutation($y: ID!, $i: PayerProgramInput!) { setPayerProgram(payerId: $y, input: $i) {
+  program procedureCode modifiers rate minimumHours sessionsBillToo payer { id } } }"""
+BILLED = """query($id: ID!) { groupSession(id: $id) {
+  charges { id status procedureCode modifiers units amount perDiem serviceDate patient { id } }
+  claims { id status frequency perDiem patient { id } originalClaim { id } validation { code severity } } } }"""
+VISIT = (
+    """mutation($id: ID!, $i: ParticipantVisitInput!) { setParticipantVisit(participantId: $id, input: $i) { id } }"""
+)
+
+
+@pytest.fixture(autouse=True)
+def quiet_pyx12(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.CRITICAL, logger="pyx12")
+
+
+async def program(gql, clinic, **values) -> dict:
+    given = {"program": "IOP", "procedureCode": "S9480", "modifiers": [], "rate": "180.00", "minimumHours": "3",
+             "sessionsBillToo": False, **values}  # fmt: skip
+    return (await gql.execute(SET_PROGRAM, {"y": clinic.payer_id, "i": given}))["setPayerProgram"]
+
+
+@pytest.fixture
+async def iop(gql, clinic, test_clock):
+    """A payer billing IOP per diem (S9480, three hours); one covered patient; the clock at 08:00."""
+    set_now(test_clock, at(8))
+    await clinic.bands([(1, 8, "90853", "40.00")])
+    await program(gql, clinic)
+    patient = await clinic.add_patient("Program Member")
+    await clinic.cover(patient)
+    return patient
+
+
+async def day_of_two_groups(gql, clinic, patient):
+    morning = await attended_session(gql, clinic, [patient], at(9), groupType="IOP", title="IOP Morning")
+    midday = await attended_session(gql, clinic, [patient], at(11), groupType="IOP", title="IOP Skills")
+    return morning, midday
+
+
+async def billed(gql, session) -> dict:
+    return (await gql.execute(BILLED, {"id": session["id"]}))["groupSession"]
+
+
+async def test_a_payers_program_is_set(gql, clinic):
+    saved = await program(gql, clinic, modifiers=["hq"], minimumHours="2.5", sessionsBillToo=True)
+    assert saved["procedureCode"] == "S9480" and saved["modifiers"] == ["HQ"]
+    assert (saved["minimumHours"], saved["sessionsBillToo"]) == ("2.5", True)
+    _, code, body = await gql.error(
+        SET_PROGRAM,
+        {"y": clinic.payer_id, "i": {"program": "THERAPY", "procedureCode": "S9480", "rate": "1", "minimumHours": "3"}},
+    )
+    assert code == "BAD_USER_INPUT" and "program must be one of IOP, PHP" in body["errors"][0]["message"]
+
+
+async def test_a_patients_day_is_billed_once_after_its_last_program_session(gql, clinic, iop, test_clock):
+    await authorize(gql, clinic, iop, codes=(), program="IOP", kind="DAYS", authorized=2, ends="2026-03-31")
+    morning, midday = await day_of_two_groups(gql, clinic, iop)
+    await bill(gql, test_clock, morning, at(10, 31))
+    assert (await billed(gql, morning))["charges"] == []  # per diem only, and the day is not over
+    await bill(gql, test_clock, midday, at(12, 31))
+    assert (await billed(gql, morning))["charges"] == []
+    day = await billed(gql, midday)
+    (charge,) = day["charges"]
+    assert (charge["procedureCode"], charge["units"], charge["amount"], charge["perDiem"]) == (
+        "S9480",
+        1,
+        "180.00",
+        True,
+    )
+    assert charge["serviceDate"] == "2026-03-10"
+    (claim,) = day["claims"]
+    assert claim["perDiem"] and claim["frequency"] == "ORIGINAL"
+    assert claim["validation"] == [{"code": "AUTH_EXPIRING", "severity": "WARNING"}]  # the member's findings
+    edi = (await gql.execute(SUBMIT, {"id": claim["id"]}))["submitClaim"]["edi837"]
+    assert pyx12_errors(edi) == [] and edi_problems(edi) == []
+    assert next(s for s in parse_segments(edi) if s[:2] == ["REF", "G1"]) == ["REF", "G1", "PA-1001"]
+    service = next(s for s in parse_segments(edi) if s[0] == "SV1")
+    assert service[1].split(":")[:2] == ["HC", "S9480"] and service[2] == "180"
+
+
+async def test_a_day_short_of_the_minimum_is_not_billed_and_says_how_short(gql, clinic, iop, test_clock):
+    morning, midday = await day_of_two_groups(gql, clinic, iop)
+    await gql.execute(VISIT, {"id": midday["roster"][0]["id"], "i": {"departedAt": at(12).isoformat()}})
+    (issue,) = [i for i in await issues_of(gql, midday["id"]) if i["code"] == "BELOW_PROGRAM_MINIMUM"]
+    assert issue["severity"] == "WARNING" and "present 2.5 of the 3 IOP hours" in issue["message"]
+    await bill(gql, test_clock, morning, at(10, 31))
+    await bill(gql, test_clock, midday, at(12, 31))
+    assert (await billed(gql, morning))["charges"] == [] and (await billed(gql, midday))["charges"] == []
+
+
+async def test_sessions_bill_on_their_own_too_where_the_payer_says_so(gql, clinic, iop, test_clock):
+    await program(gql, clinic, sessionsBillToo=True)
+    morning, midday = await day_of_two_groups(gql, clinic, iop)
+    await bill(gql, test_clock, morning, at(10, 31))
+    await bill(gql, test_clock, midday, at(12, 31))
+    assert [c["procedureCode"] for c in (await billed(gql, morning))["charges"]] == ["90853"]
+    day = await billed(gql, midday)
+    assert sorted((c["procedureCode"], c["perDiem"]) for c in day["charges"]) == [("90853", False), ("S9480", True)]
+    assert sorted(c["perDiem"] for c in day["claims"]) == [False, True]
+
+
+async def test_a_correction_to_a_session_of_the_day_voids_the_days_claim(gql, clinic, iop, test_clock):
+    morning, midday = await day_of_two_groups(gql, clinic, iop)
+    await bill(gql, test_clock, morning, at(10, 31))
+    await bill(gql, test_clock, midday, at(12, 31))
+    (claim,) = (await billed(gql, midday))["claims"]
+    await gql.execute(SUBMIT, {"id": claim["id"]})
+    entry = morning["roster"][0]["id"]
+    await gql.execute(SET_ATTENDANCE, {"participantId": entry, "status": "ABSENT", "force": True, "reason": "Not here"})
+    day = await billed(gql, midday)
+    assert [c["status"] for c in day["charges"]] == ["VOIDED"]
+    void = next(c for c in day["claims"] if c["frequency"] == "VOID")
+    assert void["perDiem"] and void["originalClaim"]["id"] == claim["id"]
+    edi = (await gql.execute(SUBMIT, {"id": void["id"]}))["submitClaim"]["edi837"]
+    assert pyx12_errors(edi) == [] and edi_problems(edi) == []
+    # Back after all: the day is billed again, as a replacement? No: the payer holds a void, so a new original.
+    await gql.execute(
+        SET_ATTENDANCE, {"participantId": entry, "status": "ATTENDED", "force": True, "reason": "Was here"}
+    )
+    day = await billed(gql, midday)
+    assert sorted(c["status"] for c in day["charges"]) == ["ACTIVE", "VOIDED"]
+    assert sorted(c["frequency"] for c in day["claims"] if c["status"] == "DRAFT") == ["ORIGINAL"]
+
+
+async def test_a_day_whose_two_sessions_are_billed_at_once_is_billed_once(gql, clinic, test_clock, services):
+    """Each session's billing holds the patient's day while it settles it: whichever commits second sees the
+    first billed and bills the day; never both, never neither. Many trials."""
+    set_now(test_clock, at(6, day=2))
+    await clinic.bands([(1, 8, "90853", "40.00")])
+    await program(gql, clinic)
+    for trial in range(10):
+        day = 2 + trial
+        set_now(test_clock, at(6, day=day))
+        patient = await clinic.add_patient(f"Day {trial}")
+        await clinic.cover(patient)
+        sessions = [
+            await attended_session(gql, clinic, [patient], at(7, day=day), groupType="IOP", title="IOP Early"),
+            await attended_session(gql, clinic, [patient], at(9, day=day), groupType="IOP", title="IOP Late"),
+        ]
+        set_now(test_clock, at(11, day=day))
+        responses = await asyncio.gather(*(gql.post(RUN, {"id": s["id"]}) for s in sessions))
+        assert [r.json().get("errors") for r in responses] == [None, None]
+        charges = [c for s in sessions for c in (await billed(gql, s))["charges"]]
+        assert [(c["procedureCode"], c["status"]) for c in charges] == [("S9480", "ACTIVE")], (trial, charges)
