@@ -23,7 +23,7 @@ from tests.support.builders_coverage import (
     coverage_rule,
     issues_of,
 )
-from tests.support.builders_sessions import SET_ATTENDANCE, at, set_now
+from tests.support.builders_sessions import SET_ATTENDANCE, at, payer_claim_number_arrives, set_now
 from tests.support.x12 import pyx12_errors
 from tests.test_integration_events import EVENTS
 
@@ -87,7 +87,9 @@ async def test_a_payer_requiring_authorization_blocks_a_member_without_one(gql, 
     assert codes(await issues_of(gql, session["id"])) == {}
 
 
-async def test_billing_draws_a_unit_names_it_on_the_claim_and_a_void_gives_it_back(gql, clinic, member, test_clock):
+async def test_billing_draws_a_unit_names_it_on_the_claim_and_a_void_gives_it_back(
+    gql, clinic, member, test_clock, services
+):
     auth = await authorize(gql, clinic, member, authorized=10)
     session = await attended_session(gql, clinic, [member], at(9))
     (claim,) = await bill(gql, test_clock, session, at(10, 31))
@@ -95,6 +97,7 @@ async def test_billing_draws_a_unit_names_it_on_the_claim_and_a_void_gives_it_ba
     edi = (await gql.execute(SUBMIT, {"id": claim["id"]}))["submitClaim"]["edi837"]
     assert pyx12_errors(edi) == [] and edi_problems(edi) == []
     assert ["REF", "G1", auth["number"]] in parse_segments(edi)
+    await payer_claim_number_arrives(services, claim["id"], "26069000003001")  # the void's REF*F8
     entry = session["roster"][0]["id"]
     await gql.execute(SET_ATTENDANCE, {"participantId": entry, "status": "ABSENT", "force": True, "reason": "Left"})
     assert [(a["used"], a["remaining"]) for a in await authorizations(gql, member)] == [(0, 10)]

@@ -12,7 +12,7 @@ import pytest
 
 from app.rules.edi837 import edi_problems, parse_segments
 from tests.support.builders_coverage import RUN, SUBMIT, attended_session, authorize, bill, issues_of
-from tests.support.builders_sessions import SET_ATTENDANCE, at, set_now
+from tests.support.builders_sessions import SET_ATTENDANCE, at, payer_claim_number_arrives, set_now
 from tests.support.x12 import pyx12_errors
 
 SET_PROGRAM = """mutation($y: ID!, $i: PayerProgramInput!) { setPayerProgram(payerId: $y, input: $i) {
@@ -115,12 +115,13 @@ async def test_sessions_bill_on_their_own_too_where_the_payer_says_so(gql, clini
     assert sorted(c["perDiem"] for c in day["claims"]) == [False, True]
 
 
-async def test_a_correction_to_a_session_of_the_day_voids_the_days_claim(gql, clinic, iop, test_clock):
+async def test_a_correction_to_a_session_of_the_day_voids_the_days_claim(gql, clinic, iop, test_clock, services):
     morning, midday = await day_of_two_groups(gql, clinic, iop)
     await bill(gql, test_clock, morning, at(10, 31))
     await bill(gql, test_clock, midday, at(12, 31))
     (claim,) = (await billed(gql, midday))["claims"]
     await gql.execute(SUBMIT, {"id": claim["id"]})
+    await payer_claim_number_arrives(services, claim["id"], "26069000003002")  # the void's REF*F8
     entry = morning["roster"][0]["id"]
     await gql.execute(SET_ATTENDANCE, {"participantId": entry, "status": "ABSENT", "force": True, "reason": "Not here"})
     day = await billed(gql, midday)
