@@ -38,7 +38,6 @@ from app.http.view import GraphQLView
 from app.live.backends import broadcast_url, make_broadcast
 from app.live.runtime import Live
 from app.operations.billing_pipeline import sweep_forever
-from app.operations.calendars import FeedCreators
 from app.operations.callers import CallerLimits
 from app.operations.displays import PairingAttempts, RecentAttempts
 from app.operations.eligibility import check_nightly_forever
@@ -121,7 +120,6 @@ async def open_services(
                     sessionmaker, settings.pairing_guesses_per_caller, settings.pairing_guesses_per_facility
                 ),
                 code_requests=RecentAttempts(),
-                feed_creators=FeedCreators(units),
                 caller_limits=CallerLimits(
                     settings.db_connections_per_caller,
                     settings.websockets_per_caller,

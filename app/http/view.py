@@ -105,7 +105,6 @@ class GraphQLView(GraphQL):
         send = answering(send, media_type, state["request_id"])
         refusal = self._refuse(request, media_type)
         if refusal is None:
-            await self.services.feed_creators.seen(state["principal"], self.services.clock.now())
             scope, receive, refusal = await self._with_persisted_document(scope, receive, media_type)
         if refusal is not None:
             await refusal(scope, receive, send)

@@ -68,8 +68,6 @@ class AuthenticatingTransportWsHandler(OperationLoop):
                 await self.websocket.close(code=TOO_MANY_SOCKETS_CODE, reason=TOO_MANY_SOCKETS)
                 return
             self.counted_caller = principal.subject
-        services = self.view.services
-        await services.feed_creators.seen(principal, services.clock.now())
         self.context._principal = principal  # noqa: SLF001 - the context's principal is set here
         await super().handle_connection_init(message)
         if self.connection_acknowledged and principal.expires_at is not None:

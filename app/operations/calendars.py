@@ -4,11 +4,9 @@ alone, since it cannot send a bearer header."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import secrets
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -164,76 +162,6 @@ def _event(occurrence: models.GroupOccurrence, group: models.GroupDefinition) ->
         updated_at=max(occurrence.updated_at, group.updated_at),  # a renamed group or a moved room revises every event
         category=group.group_type,
     )
-
-
-class FeedCreators:
-    """Revokes a creator's calendar feeds when the creator calls with a token that no longer names the
-    feed's facility (their access to it was taken away): a feed must not outlive its creator's access.
-    A token with fewer scopes alone does not revoke (OAuth clients ask for narrower tokens all the
-    time: a FHIR app's `user/Patient.read` token is not a lost job); the expiry bounds the rest. The live feeds' creators are read at most once per REFRESH per process (one statement), so
-    a request costs a dictionary lookup."""
-
-    REFRESH = timedelta(minutes=1)
-
-    def __init__(self, open_unit: Callable[[str], UnitOfWork]) -> None:
-        self.open_unit = open_unit
-        self._feeds: dict[str, list[tuple[uuid.UUID, uuid.UUID]]] = {}
-        self._loaded_at: datetime | None = None
-        self._lock = asyncio.Lock()
-
-    def _stale(self, now: datetime) -> bool:
-        return self._loaded_at is None or not timedelta(0) <= now - self._loaded_at < self.REFRESH
-
-    def forget(self) -> None:
-        """Read the creators again on the next call (a feed was just made)."""
-        self._loaded_at = None
-
-    async def seen(self, actor: Principal, now: datetime) -> None:
-        if actor.is_display:
-            return
-        if self._stale(now):
-            async with self._lock:
-                if self._stale(now):
-                    uow = await self.open_unit("system").begin()
-                    try:
-                        rows = await queries.live_feeds_by_creator(uow.db, now)
-                    finally:
-                        await uow.rollback()
-                    feeds: dict[str, list[tuple[uuid.UUID, uuid.UUID]]] = {}
-                    for creator, feed_id, facility_id in rows:
-                        feeds.setdefault(creator, []).append((feed_id, facility_id))
-                    self._feeds, self._loaded_at = feeds, now
-        lost = [
-            feed_id
-            for feed_id, facility_id in self._feeds.get(actor.subject, ())
-            if not actor.sees_facility(facility_id)
-        ]
-        if lost:
-            await self._revoke(actor.subject, lost, now)
-
-    async def _revoke(self, creator: str, feed_ids: list[uuid.UUID], now: datetime) -> None:
-        uow = await self.open_unit(creator).begin()
-        try:
-            for feed_id in feed_ids:
-                feed = await uow.db.get(models.CalendarFeed, feed_id, with_for_update=True)
-                if feed is None or feed.revoked_at is not None:
-                    continue
-                feed.revoked_at = now
-                uow.audit(
-                    "calendar_feed.revoke",
-                    "CalendarFeed",
-                    feed.id,
-                    before={**_snapshot(feed), "revokedAt": None},
-                    after={**_snapshot(feed), "revokedAt": now.isoformat()},
-                    reason="Its creator no longer has access to this facility",
-                    group_id=feed.group_id,
-                )
-            await uow.commit()
-        except BaseException:
-            await uow.rollback()
-            raise
-        remaining = [(f, facility) for f, facility in self._feeds.get(creator, ()) if f not in feed_ids]
-        self._feeds[creator] = remaining
 
 
 def _type_label(group_type: str) -> str:

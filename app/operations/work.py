@@ -18,7 +18,6 @@ from app.live.envelopes import SessionStates
 from app.live.hub import Hub
 from app.live.publish import LivePublisher, stage_group_updates_for_events
 from app.live.runtime import Live
-from app.operations.calendars import FeedCreators
 from app.operations.callers import CallerLimits
 from app.operations.displays import PairingAttempts, RecentAttempts
 
@@ -87,7 +86,6 @@ class Services:
     units: UnitsOfWork
     pairing_attempts: PairingAttempts
     caller_limits: CallerLimits  # what one token subject may run at once in this process
-    feed_creators: FeedCreators  # calendar feeds die when their creator's token no longer names their facility
     code_requests: RecentAttempts  # pairing codes asked for, per client address
     # Sends a 270 and answers with the payer's 271 (app.operations.eligibility); None: eligibility is not asked.
     eligibility: Callable[[str], Awaitable[str]] | None = None

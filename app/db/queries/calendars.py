@@ -28,16 +28,6 @@ async def live_feed(db: AsyncSession, token_hash: str, now: datetime) -> Feed | 
     )
 
 
-async def live_feeds_by_creator(db: AsyncSession, now: datetime) -> list[tuple[str, uuid.UUID, uuid.UUID]]:
-    """(creator, feed id, facility id) of every feed whose URL still answers."""
-    rows = await db.execute(
-        select(Feed.created_by, Feed.id, Feed.facility_id).where(
-            Feed.revoked_at.is_(None), or_(Feed.expires_at.is_(None), Feed.expires_at > now)
-        )
-    )
-    return [tuple(row) for row in rows]
-
-
 async def feeds_page(
     db: AsyncSession,
     *,

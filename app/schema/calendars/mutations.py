@@ -32,7 +32,6 @@ class CalendarsMutation:
         staff_id: strawberry.ID | None = None,
         label: str | None = None,
     ) -> CreatedCalendarFeed:
-        info.context.services.feed_creators.forget()  # its creator is looked at from the next request on
         return await ops.create_calendar_feed(
             await info.context.transaction(),
             info.context.principal,
