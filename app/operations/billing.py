@@ -98,11 +98,13 @@ async def submit_claim(
     blocking = [i for i in map(BillingIssue.from_json, claim.validation or []) if i.severity == IssueSeverity.BLOCKING]
     if blocking:
         raise IllegalTransition("The claim has blocking validation issues: " + "; ".join(i.message for i in blocking))
-    document = await _render(db, claim, uow.clock.now(), contact)
+    control = await queries.next_interchange_number(db)
+    document = await _render(db, claim, uow.clock.now(), contact, control)
     problems = edi837.edi_problems(document)
     if problems:
         raise BadInput("The 837P would be invalid: " + "; ".join(problems))
     claim.edi837 = document
+    claim.interchange_number = control  # ISA13 and GS06: what the payer's 999 answers in AK102
     claim.status = ClaimStatus.SUBMITTED
     claim.submitted_at = uow.clock.now()
     uow.audit(
@@ -116,7 +118,7 @@ async def submit_claim(
     return claim
 
 
-async def _render(db, claim: models.Claim, now, contact: SubmitterContact) -> str:
+async def _render(db, claim: models.Claim, now, contact: SubmitterContact, control: int) -> str:
     session = await db.get(models.GroupSession, claim.session_id)
     facility = await db.get(models.Facility, session.facility_id)
     patient = await db.get(models.Patient, claim.patient_id)
@@ -144,14 +146,17 @@ async def _render(db, claim: models.Claim, now, contact: SubmitterContact) -> st
     pointers = diagnosis_pointers(len(codes))
     original_number = None
     if claim.original_claim_id:
-        original_number = (await db.get(models.Claim, claim.original_claim_id)).claim_number
+        original = await db.get(models.Claim, claim.original_claim_id)
+        # REF*F8 names the claim as the payer knows it: its claim control number (277CA REF*1K, 835 CLP07)
+        # once it answered, our own number before.
+        original_number = original.payer_claim_number or original.claim_number
     last, first = edi837.split_person_name(patient.name)
     address = None
     if patient.address_line1 and patient.city and patient.state and patient.postal_code:
         address = edi837.Address(patient.address_line1, patient.city, patient.state, patient.postal_code)
     return edi837.render_837p(
         edi837.Claim837(
-            interchange_control_number=await queries.next_interchange_number(db),
+            interchange_control_number=control,
             created_at=now,
             submitter=edi837.Submitter(
                 id=facility.tax_id, name=facility.name, contact_name=contact.name, contact_phone=contact.phone

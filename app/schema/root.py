@@ -44,6 +44,8 @@ from app.schema.reference.queries import (
     staff_node,
 )
 from app.schema.reference.types import Facility, Patient, Payer, Staff
+from app.schema.remittance.mutations import RemittanceMutation
+from app.schema.remittance.queries import RemittanceQuery
 from app.schema.scalars import SCALAR_OVERRIDES
 from app.schema.scheduling.mutations import SchedulingMutation
 from app.schema.scheduling.queries import SchedulingQuery, group_node, occurrence_node
@@ -110,6 +112,7 @@ class Query(
     DisplaysQuery,
     NotesQuery,
     WebhooksQuery,
+    RemittanceQuery,
 ):
     pass
 
@@ -125,6 +128,7 @@ class Mutation(
     DisplaysMutation,
     NotesMutation,
     WebhooksMutation,
+    RemittanceMutation,
 ):
     pass
 

@@ -274,6 +274,17 @@ class Call:
     subject: Callable[[World], str] | None = None
 
 
+def accepting_999() -> str:
+    """A payer's 999 accepting a claim file (005010X231A1 IK5 A, AK9 A) that names none of ours: importable by
+    any caller with billing.write, and it moves nothing."""
+    from app.rules.edi.edi999 import ImplementationAcknowledgment, TransactionSetResponse, render_999
+    from app.rules.edi.x12 import Envelope
+
+    response = TransactionSetResponse("837", "0001", "005010X222A1", "A", (), ())
+    acknowledgment = ImplementationAcknowledgment("HC", "987654321", "005010X222A1", "A", 1, 1, 1, (), (response,))
+    return render_999(Envelope("SIMPAYER1", "CLINIC", 123456789, datetime(2026, 3, 11, 9, 0), "", ""), [acknowledgment])
+
+
 def _mutation(field_name: str, arguments: str, definitions: str) -> str:
     return f"mutation({definitions}) {{ {field_name}({arguments}) {{ __typename }} }}"
 
@@ -289,6 +300,20 @@ CALLS: dict[str, Call] = {
     "groupSessions": Call("{ groupSessions { totalCount edges { node { id } } } }", lambda w: {}),
     "groupSession": Call("query($id: ID!) { groupSession(id: $id) { id } }", lambda w: {"id": w.live_session}),
     "claim": Call("query($id: ID!) { claim(id: $id) { id } }", lambda w: {"id": w.claim}),
+    "ediFiles": Call("{ ediFiles { totalCount edges { node { id kind } } } }", lambda w: {}),
+    "rejectedClaims": Call("{ rejectedClaims { totalCount edges { node { id payerReason } } } }", lambda w: {}),
+    "deniedClaims": Call("{ deniedClaims { totalCount edges { node { id payerReason } } } }", lambda w: {}),
+    "sessionsAwaitingFinalization": Call(
+        "{ sessionsAwaitingFinalization { totalCount edges { node { session { id } hoursSinceEnd } } } }", lambda w: {}
+    ),
+    "sessionsClosedUnmarked": Call(
+        "{ sessionsClosedUnmarked { totalCount edges { node { session { id } } } } }", lambda w: {}
+    ),
+    "claimsNearingFilingLimit": Call(
+        "query($days: Int!) { claimsNearingFilingLimit(withinDays: $days) { totalCount edges { node { claim { id } "
+        "daysLeft } } } }",
+        lambda w: {"days": 3660},
+    ),
     "integrationEvents": Call(
         "{ integrationEvents(first: 100) { totalCount edges { node { id payload } } } }", lambda w: {}
     ),
@@ -479,6 +504,7 @@ CALLS: dict[str, Call] = {
     ),
     "runBilling": Call(_mutation("runBilling", "sessionId: $id", "$id: ID!"), lambda w: {"id": w.ended_session}),
     "submitClaim": Call(_mutation("submitClaim", "claimId: $id", "$id: ID!"), lambda w: {"id": w.claim}),
+    "importEdi": Call(_mutation("importEdi", "text: $text", "$text: String!"), lambda w: {"text": accepting_999()}),
     # ---------------------------------------------------------------- calendar feeds
     "createCalendarFeed": Call(
         _mutation("createCalendarFeed", "groupId: $groupId, label: $label", "$groupId: ID, $label: String"),

@@ -29,6 +29,7 @@ from app.db.models.reference import (
     StaffAssignment,
     SupervisionRule,
 )
+from app.db.models.remittance import EdiFile, ProviderAdjustment, RemittanceLine
 from app.db.models.scheduling import (
     ComplianceThreshold,
     Enrollment,
@@ -74,4 +75,7 @@ __all__ = [
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "EdiFile",
+    "ProviderAdjustment",
+    "RemittanceLine",
 ]

@@ -92,4 +92,10 @@ class Claim(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The payer's claim control number (277CA STC/REF*1K, 835 CLP07): REF*F8 of every later correction.
     payer_claim_number: Mapped[str | None] = mapped_column(String(50))
+    # The 837P interchange that carried the claim (ISA13 and GS06): what a 999's AK102 answers.
+    interchange_number: Mapped[int | None] = mapped_column(Integer)
+    # The payer's last word on the claim: a rejection's or a denial's reason, and when it came.
+    payer_reason: Mapped[str | None] = mapped_column(Text)
+    denial_carc: Mapped[str | None] = mapped_column(String(8))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = timestamp_now()

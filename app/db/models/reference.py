@@ -74,6 +74,8 @@ class Payer(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(200))
     payer_code: Mapped[str] = mapped_column(String(64), unique=True)
+    # Days from the date of service within which the payer takes a claim (timely filing).
+    timely_filing_days: Mapped[int] = mapped_column(Integer, default=365, server_default="365")
     created_at: Mapped[datetime] = timestamp_now()
 
 
