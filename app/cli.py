@@ -1,4 +1,4 @@
-"""`group-sessions` command line: serve, migrate, demo, token, bill-due, export-schema, payer-sim."""
+"""`group-sessions` command line: serve, migrate, demo, token, bill-due, export-schema, payer-sim, import-edi."""
 
 from __future__ import annotations
 
@@ -167,6 +167,40 @@ def payer_sim(
     for path, reason in report.refused.items():
         typer.echo(f"refused {path}: {reason}", err=True)
     if report.refused:
+        raise typer.Exit(code=1)
+
+
+@cli.command("import-edi")
+def import_edi(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="999, 277CA or 835 files")],
+) -> None:
+    """Import the payer's answers: each file in its own transaction, refused whole with the segment and line at
+    fault; a file imported before changes nothing."""
+    from app.main import open_services
+    from app.operations.remittance import CLI_ACTOR, import_file
+
+    async def run() -> int:
+        refused = 0
+        async with open_services(Settings.from_env()) as services:
+            for path in files:
+                outcome = await import_file(services, path, actor=CLI_ACTOR, source="cli")
+                if outcome.refusal is not None:
+                    refused += 1
+                    typer.echo(f"refused {path}: {outcome.refusal}", err=True)
+                    continue
+                result = outcome.result
+                assert result is not None
+                if result.duplicate:
+                    typer.echo(
+                        f"{path}: {result.kind} imported before ({result.file.imported_at:%Y-%m-%d %H:%M}); nothing changed"
+                    )
+                    continue
+                typer.echo(f"{path}: {result.kind}, {len(result.changes)} claim(s) changed")
+                for change in result.changes:
+                    typer.echo(f"  claim {change.claim_number}: {change.before} -> {change.after}")
+        return refused
+
+    if asyncio.run(run()):
         raise typer.Exit(code=1)
 
 

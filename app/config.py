@@ -58,6 +58,13 @@ class Settings:
     webhook_timeout_seconds: float = 10.0
     webhook_retry_base_seconds: float = 30.0
     webhook_max_attempts: int = 14
+    # The clearinghouse's folders (issue 27): answers (999, 277CA, 835) dropped into the inbox are imported and
+    # moved aside; the daily submission writes its 837P batches into the outbox. None: no such folder.
+    edi_inbox: Path | None = None
+    edi_inbox_seconds: float = 30.0
+    edi_outbox: Path | None = None
+    # GS_EDI_PRODUCTION=0: the 837P batches say ISA15 T (a test file the payer does not adjudicate).
+    edi_production: bool = True
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -95,7 +102,16 @@ class Settings:
             webhook_timeout_seconds=float(os.environ.get("GS_WEBHOOK_TIMEOUT_SECONDS", "10")),
             webhook_retry_base_seconds=float(os.environ.get("GS_WEBHOOK_RETRY_BASE_SECONDS", "30")),
             webhook_max_attempts=int(os.environ.get("GS_WEBHOOK_MAX_ATTEMPTS", "14")),
+            edi_inbox=_folder("GS_EDI_INBOX"),
+            edi_inbox_seconds=float(os.environ.get("GS_EDI_INBOX_SECONDS", "30")),
+            edi_outbox=_folder("GS_EDI_OUTBOX"),
+            edi_production=_env_flag("GS_EDI_PRODUCTION", default=True),
         )
+
+
+def _folder(name: str) -> Path | None:
+    value = os.environ.get(name, "").strip()
+    return Path(value).resolve() if value else None
 
 
 def _dev_secret(data_dir: Path) -> str:

@@ -38,6 +38,7 @@ from app.live.backends import broadcast_url, make_broadcast
 from app.live.runtime import Live
 from app.operations.billing_pipeline import sweep_forever
 from app.operations.displays import PairingAttempts, RecentAttempts
+from app.operations.remittance import watch_inbox_forever
 from app.operations.work import Services, UnitsOfWork
 from app.schema.live.cluster import SchemaRenderer
 from app.schema.root import build_schema
@@ -123,12 +124,13 @@ async def open_services(
 
 def background_loops(services: Services) -> list[Coroutine[Any, Any, None]]:
     """While serving: the feed runner's and the relay's timers (the safety net behind their kicks
-    after each commit), the billing sweep, and the webhook deliveries."""
+    after each commit), the billing sweep, the webhook deliveries, and the EDI inbox (GS_EDI_INBOX)."""
     return [
         services.feed.run_forever(),
         services.relay.run_forever(),
         sweep_forever(services),
         webhooks.deliver_forever(services),
+        watch_inbox_forever(services),
     ]
 
 

@@ -5,6 +5,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
+import time
 from decimal import Decimal
 
 import pytest
@@ -12,6 +16,7 @@ from sqlalchemy import func, select
 
 from app.auth import ALL_SCOPES
 from app.db import models
+from app.operations.remittance import import_inbox
 from app.payer_sim import Outcome, Policy, answer_claims
 from app.rules.edi.edi999 import ImplementationAcknowledgment, SegmentError, TransactionSetResponse, render_999
 from app.rules.edi.x12 import Envelope
@@ -285,3 +290,64 @@ async def test_without_billing_read_nothing_of_the_answers_is_seen(gql, room, te
     reader = gql.as_(scopes=["billing.read"])
     denied = await reader.execute('{ deniedClaims(carc: "197") { edges { node { payerReason } } } }')
     assert denied["deniedClaims"]["edges"][0]["node"]["payerReason"].startswith("CO-197")
+
+
+# ------------------------------------------------------------------ the command line and the inbox folder
+
+
+async def test_import_edi_command_imports_each_file_and_refuses_a_broken_one(
+    gql,
+    room,
+    test_clock,
+    database_url,
+    tmp_path,
+):
+    session_id, members = room
+    claims = await submitted(gql, session_id, members, test_clock)
+    (answers,) = answers_for(claims[:1], [Outcome.PAID])
+    (tmp_path / "a.277").write_text(answers.claim_acknowledgment)
+    (tmp_path / "b.835").write_text(answers.remittance)
+    (tmp_path / "c.835").write_text(answers.remittance.replace("CLP*", "CLQ*", 1))
+    env = {**os.environ, "DATABASE_URL": database_url, "GS_DATA_DIR": str(tmp_path), "GS_JWT_SECRET": "x" * 40}
+    command = [sys.executable, "-m", "app.cli_entry", "import-edi"]
+    paths = [str(tmp_path / n) for n in ("a.277", "b.835", "c.835")]
+    run = subprocess.run([*command, *paths], capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 1
+    number = claims[0]["claimNumber"]
+    assert f"claim {number}: SUBMITTED -> ACCEPTED" in run.stdout
+    assert f"claim {number}: ACCEPTED -> PAID" in run.stdout
+    assert "refused" in run.stderr and "c.835" in run.stderr and "CLQ (segment 14, line 14)" in run.stderr
+    again = subprocess.run([*command, paths[1]], capture_output=True, text=True, env=env, timeout=120)
+    assert again.returncode == 0 and "imported before" in again.stdout and "nothing changed" in again.stdout
+    assert (await claims_by_number(gql, session_id))[number]["status"] == "PAID"
+
+
+async def test_the_inbox_imports_each_file_and_moves_it_aside(gql, room, test_clock, services, tmp_path):
+    session_id, members = room
+    claims = await submitted(gql, session_id, members, test_clock)
+    (answers,) = answers_for(claims[:1], [Outcome.DENIED_NOT_MEDICALLY_NECESSARY])
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "01.999").write_text(answers.acknowledgment)
+    (inbox / "02.277").write_text(answers.claim_acknowledgment)
+    (inbox / "03.835").write_text(answers.remittance)
+    (inbox / "04.835").write_text(answers.remittance.rsplit("GE*", 1)[0])  # cut short: no GE, no IEA
+    (inbox / "05.835.part").write_text(answers.remittance)  # still arriving
+    old = time.time() - 60
+    for path in inbox.iterdir():
+        os.utime(path, (old, old))
+    outcomes = await import_inbox(services, inbox)
+    assert [(o.path.name, o.refusal is None) for o in outcomes] == [
+        ("01.999", True), ("02.277", True), ("03.835", True), ("04.835", False),
+    ]  # fmt: skip
+    assert sorted(p.name for p in (inbox / "processed").iterdir()) == ["01.999", "02.277", "03.835"]
+    assert sorted(p.name for p in (inbox / "refused").iterdir()) == ["04.835", "04.835.error.txt"]
+    assert (inbox / "refused" / "04.835.error.txt").read_text().startswith("GS (segment 2, line 2): ")
+    assert [p.name for p in inbox.iterdir() if p.is_file()] == ["05.835.part"]
+    denied = (await claims_by_number(gql, session_id))[claims[0]["claimNumber"]]
+    assert (denied["status"], denied["denialCarc"]) == ("DENIED", "50")
+    # the clearinghouse delivers the same 835 again, under another name: nothing changes
+    (inbox / "06.835").write_text(answers.remittance)
+    os.utime(inbox / "06.835", (old, old))
+    (again,) = await import_inbox(services, inbox)
+    assert again.result is not None and again.result.duplicate

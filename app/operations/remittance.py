@@ -9,10 +9,12 @@ import asyncio
 import io
 import json
 import logging
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pyx12.params
@@ -23,8 +25,9 @@ from app.db import models
 from app.db.queries import billing as billing_queries
 from app.db.queries import remittance as queries
 from app.db.uow import UnitOfWork
-from app.errors import BadInput
+from app.errors import BadInput, DomainError
 from app.operations.common import require_scope
+from app.operations.work import Services, unit_of_work
 from app.rules import remittance as rules
 from app.rules.claims import ClaimFrequency, ClaimStatus
 from app.rules.edi import edi277, edi835, edi999
@@ -422,3 +425,94 @@ def _match_charges(payment: edi835.ClaimPayment, charges: Sequence[models.Charge
             left.remove(choice)
         matched.append(choice)
     return matched
+
+
+# ---------------------------------------------------------------- files and the inbox folder
+
+# The inbox's own readers: who an import from the command line or the folder is recorded as.
+FOLDER_ACTOR = Principal(
+    subject="edi-inbox", scopes=frozenset({Scope.BILLING_READ.value, Scope.BILLING_WRITE.value}), facilities=("*",)
+)
+CLI_ACTOR = Principal(
+    subject="cli-import-edi", scopes=frozenset({Scope.BILLING_READ.value, Scope.BILLING_WRITE.value}), facilities=("*",)
+)
+PROCESSED, REFUSED = "processed", "refused"
+# Files still being written by the clearinghouse's SFTP client carry one of these, or are younger than this.
+PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".filepart")
+SETTLE_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    path: Path
+    result: ImportResult | None = None
+    refusal: str | None = None
+
+
+async def import_file(services: Services, path: Path, *, actor: Principal, source: str) -> FileOutcome:
+    """One file, one transaction: imported whole, or refused (its reason, the segment and line) with nothing
+    written."""
+    try:
+        text = path.read_bytes().decode("ascii")
+    except UnicodeDecodeError as error:
+        return FileOutcome(path, refusal=f"not an X12 file: byte {error.start} is not ASCII")
+    except OSError as error:
+        return FileOutcome(path, refusal=f"cannot be read: {error.strerror}")
+    try:
+        async with unit_of_work(services, actor.subject) as uow:
+            result = await import_edi(uow, actor, text, name=path.name, source=source)
+    except DomainError as error:
+        return FileOutcome(path, refusal=error.message)
+    return FileOutcome(path, result=result)
+
+
+def _ready(path: Path, now: float) -> bool:
+    return (
+        path.is_file()
+        and not path.name.startswith(".")
+        and not path.name.lower().endswith(PARTIAL_SUFFIXES)
+        and now - path.stat().st_mtime >= SETTLE_SECONDS
+    )
+
+
+def _move_aside(path: Path, folder: Path) -> Path:
+    folder.mkdir(exist_ok=True)
+    target = folder / path.name
+    stem, number = path.stem, 1
+    while target.exists():  # a name the clearinghouse used again: keep both
+        target = folder / f"{stem}.{number}{path.suffix}"
+        number += 1
+    return path.rename(target)
+
+
+async def import_inbox(services: Services, inbox: Path) -> list[FileOutcome]:
+    """Every settled file of the inbox, oldest name first, each in its own transaction; then moved to
+    processed/ (imported, or the same file again) or refused/ beside NAME.error.txt."""
+    outcomes = []
+    now = time.time()
+    for path in sorted(p for p in inbox.iterdir() if _ready(p, now)):
+        outcome = await import_file(services, path, actor=FOLDER_ACTOR, source="inbox")
+        if outcome.refusal is None:
+            _move_aside(path, inbox / PROCESSED)
+        else:
+            moved = _move_aside(path, inbox / REFUSED)
+            moved.with_name(moved.name + ".error.txt").write_text(outcome.refusal + "\n")
+            log.warning("EDI file refused file=%s reason=%s", path.name, outcome.refusal)
+        outcomes.append(outcome)
+    return outcomes
+
+
+async def watch_inbox_forever(services: Services) -> None:
+    """The background loop app.main runs while serving when GS_EDI_INBOX names a folder."""
+    inbox, interval = services.settings.edi_inbox, services.settings.edi_inbox_seconds
+    if inbox is None or interval <= 0:
+        return
+    inbox.mkdir(parents=True, exist_ok=True)
+    while True:
+        try:
+            await import_inbox(services, inbox)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("EDI inbox pass failed")
+        await asyncio.sleep(interval)
