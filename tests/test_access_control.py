@@ -132,6 +132,7 @@ SUBSCRIPTION_RULES: dict[str, str] = {
     "sessionUpdates": "clinical.group-session.read",
     "groupUpdates": "pm.group_definitions.view",
     "roomDisplay": "display.room",
+    "billingQueueUpdates": "billing.read",
 }
 
 # How another facility's admin (every scope, facility B only) meets facility A's records:

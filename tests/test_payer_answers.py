@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import subprocess
@@ -351,3 +352,77 @@ async def test_the_inbox_imports_each_file_and_moves_it_aside(gql, room, test_cl
     os.utime(inbox / "06.835", (old, old))
     (again,) = await import_inbox(services, inbox)
     assert again.result is not None and again.result.duplicate
+
+
+# ------------------------------------------------------------------ the queues, live
+
+QUEUE_WATCH = """subscription($f: ID!, $q: [BillingQueue!]) { billingQueueUpdates(facilityId: $f, queues: $q) {
+  kind queues claimId sessionId } }"""
+
+
+async def queue_update(socket) -> dict:
+    message = await asyncio.wait_for(socket.receive_json(), 5)
+    assert message["type"] == "next" and "errors" not in message["payload"], message
+    return message["payload"]["data"]["billingQueueUpdates"]
+
+
+async def test_the_queues_answer_and_update_live(gql, ws, clinic, room, test_clock):
+    session_id, members = room
+    claims = await submitted(gql, session_id, members, test_clock)
+    answers = answers_for(claims[:2], [Outcome.REJECTED, Outcome.DENIED_NO_AUTHORIZATION])
+    async with ws() as socket:
+        assert (await socket.receive_json())["type"] == "connection_ack"
+        variables = {"f": clinic.facility_id, "q": ["REJECTED", "DENIED"]}
+        await socket.send_json(
+            {"id": "1", "type": "subscribe", "payload": {"query": QUEUE_WATCH, "variables": variables}}
+        )
+        assert (await queue_update(socket))["kind"] == "SNAPSHOT"
+        await import_all(gql, [answers[0].claim_acknowledgment])
+        update = await queue_update(socket)
+        assert (update["kind"], update["queues"], update["claimId"]) == ("CHANGED", ["REJECTED"], claims[0]["id"])
+        await import_all(gql, [answers[1].claim_acknowledgment])  # an acceptance: neither queue changes
+        await import_all(gql, [answers[1].remittance])
+        update = await queue_update(socket)
+        assert (update["queues"], update["claimId"]) == (["DENIED"], claims[1]["id"])
+    rejected = await gql.execute("{ rejectedClaims { totalCount edges { node { claimNumber payerReason } } } }")
+    assert rejected["rejectedClaims"]["totalCount"] == 1
+    by_carc = await gql.execute(
+        '{ deniedClaims(carc: "197") { totalCount edges { node { claimNumber denialCarc } } } }'
+    )
+    assert by_carc["deniedClaims"]["edges"][0]["node"] == {"claimNumber": claims[1]["claimNumber"], "denialCarc": "197"}
+    assert (await gql.execute('{ deniedClaims(carc: "50") { totalCount } }'))["deniedClaims"]["totalCount"] == 0
+    # the rejected claim is not held by the payer: it counts against the timely-filing limit (365 days)
+    near = await gql.execute(
+        "{ claimsNearingFilingLimit(withinDays: 365) { edges { node { claim { claimNumber } serviceDate limitDays daysLeft } } } }"
+    )
+    (item,) = [e["node"] for e in near["claimsNearingFilingLimit"]["edges"]]
+    assert item["claim"]["claimNumber"] == claims[0]["claimNumber"] and item["limitDays"] == 365
+    assert item["daysLeft"] == 365 and item["serviceDate"] == "2026-03-10"
+    none_yet = await gql.execute("{ claimsNearingFilingLimit(withinDays: 30) { totalCount } }")
+    assert none_yet["claimsNearingFilingLimit"]["totalCount"] == 0
+
+
+async def test_sessions_awaiting_finalization_and_closed_with_no_one_marked(gql, room, test_clock, services):
+    """Nobody marked: the session awaits finalization, shows in that queue N hours after its end, and the deadline
+    closes it into the queue of sessions closed unmarked (not the same as everyone marked absent)."""
+    from app.operations.billing_pipeline import bill_due_sessions
+
+    session_id, _ = room
+    awaiting = "query($h: Float!) { sessionsAwaitingFinalization(hoursAfterEnd: $h) { totalCount edges { node { session { id } hoursSinceEnd } } } }"
+    closed = "{ sessionsClosedUnmarked { totalCount edges { node { session { id status } } } } }"
+    set_now(test_clock, at(10, 31))
+    assert await bill_due_sessions(services) == 0
+    now = (await gql.execute(awaiting, {"h": 0}))["sessionsAwaitingFinalization"]
+    assert now["edges"][0]["node"]["session"]["id"] == session_id
+    assert (await gql.execute(awaiting, {"h": 4}))["sessionsAwaitingFinalization"]["totalCount"] == 0
+    set_now(test_clock, at(15, 0))
+    (item,) = (await gql.execute(awaiting, {"h": 4}))["sessionsAwaitingFinalization"]["edges"]
+    assert item["node"]["hoursSinceEnd"] == 4.5
+    assert (await gql.execute(closed))["sessionsClosedUnmarked"]["totalCount"] == 0
+    set_now(test_clock, at(10, 30, day=11))
+    assert await bill_due_sessions(services) == 1
+    assert (await gql.execute(awaiting, {"h": 0}))["sessionsAwaitingFinalization"]["totalCount"] == 0
+    (closed_item,) = (await gql.execute(closed))["sessionsClosedUnmarked"]["edges"]
+    assert closed_item["node"]["session"]["id"] == session_id
+    _, code, _ = await gql.error(awaiting, {"h": -1})
+    assert code == "BAD_USER_INPUT"

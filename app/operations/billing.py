@@ -12,7 +12,7 @@ from app.db.queries.reference import diagnoses_by_patient, payer_coverage
 from app.db.queries.sessions import Lock
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, IllegalTransition, Locked, NotFound
-from app.live.publish import stage_session_update
+from app.live.publish import stage_billing_change, stage_session_update
 from app.operations.billing_pipeline import finalize, occurrence_refusal
 from app.operations.common import require_text, visible_or_not_found
 from app.operations.sessions import visible_session
@@ -21,6 +21,7 @@ from app.rules.billing import BillingIssue, BillingIssueCode, IssueSeverity, Pre
 from app.rules.claims import ClaimFrequency, ClaimStatus
 from app.rules.diagnoses import Diagnosis, active_diagnosis_codes, diagnosis_pointers
 from app.rules.finalization import Finalization, awaiting_message
+from app.rules.remittance import BillingQueue
 from app.rules.updates import SessionUpdateKind
 
 
@@ -100,6 +101,7 @@ async def submit_claim(
         raise IllegalTransition("The claim has blocking validation issues: " + "; ".join(i.message for i in blocking))
     control = await queries.next_interchange_number(db)
     document = await _render(db, claim, uow.clock.now(), contact, control)
+    session_facility = (await db.get(models.GroupSession, claim.session_id)).facility_id
     problems = edi837.edi_problems(document)
     if problems:
         raise BadInput("The 837P would be invalid: " + "; ".join(problems))
@@ -107,6 +109,7 @@ async def submit_claim(
     claim.interchange_number = control  # ISA13 and GS06: what the payer's 999 answers in AK102
     claim.status = ClaimStatus.SUBMITTED
     claim.submitted_at = uow.clock.now()
+    await stage_billing_change(uow, session_facility, [BillingQueue.TIMELY_FILING], claim_id=claim.id)
     uow.audit(
         "claim.submit",
         "Claim",

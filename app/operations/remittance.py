@@ -26,6 +26,7 @@ from app.db.queries import billing as billing_queries
 from app.db.queries import remittance as queries
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, DomainError
+from app.live.publish import stage_billing_change
 from app.operations.common import require_scope
 from app.operations.work import Services, unit_of_work
 from app.rules import remittance as rules
@@ -197,6 +198,13 @@ class _Posting:
                 "ediFileId": str(self.file_id),
                 **(money or {}),
             },
+            session_id=claim.session_id,
+        )
+        await stage_billing_change(
+            self.uow,
+            session.facility_id,
+            rules.queues_of_move(before, to),
+            claim_id=claim.id,
             session_id=claim.session_id,
         )
         self.uow.record_event(

@@ -66,6 +66,29 @@ def kind_of(interchange: Interchange) -> EdiKind:
     return KINDS[set_id][0]
 
 
+class BillingQueue(StrEnum):
+    """The billing office's work queues."""
+
+    REJECTED = "REJECTED"  # claims the payer rejected (999, 277CA), with its reason
+    DENIED = "DENIED"  # claims the payer denied (835), by CARC
+    AWAITING_FINALIZATION = "AWAITING_FINALIZATION"  # ended sessions held by a BLOCKING issue
+    CLOSED_UNMARKED = "CLOSED_UNMARKED"  # sessions the deadline closed with no one marked
+    TIMELY_FILING = "TIMELY_FILING"  # claims the payer does not hold yet, against its filing limit
+
+
+def queues_of_move(before: str, after: str) -> tuple[BillingQueue, ...]:
+    """The queues a claim enters or leaves when its status moves."""
+    found = []
+    statuses = {ClaimStatus(before), ClaimStatus(after)}
+    if ClaimStatus.REJECTED in statuses:
+        found += [BillingQueue.REJECTED, BillingQueue.TIMELY_FILING]
+    if ClaimStatus.DENIED in statuses:
+        found.append(BillingQueue.DENIED)
+    if ClaimStatus.DRAFT in statuses:
+        found.append(BillingQueue.TIMELY_FILING)
+    return tuple(dict.fromkeys(found))
+
+
 # ---------------------------------------------------------------- statuses
 
 

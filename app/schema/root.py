@@ -46,6 +46,7 @@ from app.schema.reference.queries import (
 from app.schema.reference.types import Facility, Patient, Payer, Staff
 from app.schema.remittance.mutations import RemittanceMutation
 from app.schema.remittance.queries import RemittanceQuery
+from app.schema.remittance.subscriptions import RemittanceSubscription
 from app.schema.scalars import SCALAR_OVERRIDES
 from app.schema.scheduling.mutations import SchedulingMutation
 from app.schema.scheduling.queries import SchedulingQuery, group_node, occurrence_node
@@ -134,7 +135,7 @@ class Mutation(
 
 
 @strawberry.type
-class Subscription(LiveSubscription, DisplaysSubscription):
+class Subscription(LiveSubscription, DisplaysSubscription, RemittanceSubscription):
     pass
 
 

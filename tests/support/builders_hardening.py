@@ -632,6 +632,9 @@ SUBSCRIPTIONS: dict[str, Call] = {
         "subscription($f: ID!, $l: String!) { roomDisplay(facilityId: $f, location: $l) { kind } }",
         lambda w: {"f": w.facility, "l": "Group Room 4"},
     ),
+    "billingQueueUpdates": Call(
+        "subscription($f: ID!) { billingQueueUpdates(facilityId: $f) { kind queues } }", lambda w: {"f": w.facility}
+    ),
 }
 
 

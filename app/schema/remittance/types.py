@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated
 
 import strawberry
@@ -15,6 +14,7 @@ from strawberry.scalars import JSON
 from app.db import models
 from app.ids import encode_id
 from app.operations import remittance as ops
+from app.rules.remittance import BillingQueue as BillingQueueRule
 from app.rules.remittance import EdiKind as EdiKindRule
 from app.schema.context import Info
 from app.schema.enums import ClaimStatus
@@ -30,15 +30,9 @@ EdiKind = strawberry.enum(
 )
 
 
-class BillingQueue(StrEnum):
-    REJECTED = "REJECTED"
-    DENIED = "DENIED"
-    AWAITING_FINALIZATION = "AWAITING_FINALIZATION"
-    CLOSED_UNMARKED = "CLOSED_UNMARKED"
-    TIMELY_FILING = "TIMELY_FILING"
-
-
-BillingQueueEnum = strawberry.enum(BillingQueue, name="BillingQueue", description="The billing office's work queues.")
+BillingQueueEnum = strawberry.enum(
+    BillingQueueRule, name="BillingQueue", description="The billing office's work queues."
+)
 
 
 @strawberry.type(description="A code the payer sent (CARC as group-reason, e.g. CO-45, or a RARC) with its text.")
@@ -160,9 +154,13 @@ class FilingDeadline:
         return await billing.claims(info).load(self.claim_id)
 
 
-@strawberry.type(description="A work queue changed: read the list again (ids only).")
-class BillingQueueChange:
-    queue: BillingQueueEnum
+@strawberry.type(
+    description="The first message is a SNAPSHOT (read the lists); then one CHANGED per change of the queues "
+    "watched: read them again. Ids only."
+)
+class BillingQueueUpdate:
+    kind: str = strawberry.field(description="SNAPSHOT, CHANGED, or RESYNC after an interruption (read every list).")
+    queues: list[BillingQueueEnum]
     at: datetime
     claim_id: strawberry.ID | None
     session_id: strawberry.ID | None
