@@ -41,6 +41,7 @@ SCOPE_RULES: dict[str, str | None] = {
     "groupSession": "clinical.group-session.read",
     "claim": "billing.read",
     "ediFiles": "billing.read",
+    "claimBatches": "billing.read",
     "rejectedClaims": "billing.read",
     "deniedClaims": "billing.read",
     "sessionsAwaitingFinalization": "billing.read",
@@ -84,6 +85,7 @@ SCOPE_RULES: dict[str, str | None] = {
     "runBilling": "billing.write",
     "submitClaim": "billing.write",
     "importEdi": "billing.write",
+    "submitClaimBatches": "billing.write",  # after submitClaim: the world's other drafts go
     # calendar feeds: they show the schedule the caller may already read, so its view scope governs them
     "createCalendarFeed": "pm.group_schedule.view",
     "revokeCalendarFeed": "pm.group_schedule.view",
@@ -149,6 +151,7 @@ FACILITY_RULES: dict[str, str] = {
     "groupSessions": LISTED,
     "groupSession": ISOLATED,
     "claim": ISOLATED,
+    "claimBatches": LISTED,
     "ediFiles": LISTED,  # a file answers claims of any facility: listed to callers of every facility only
     "rejectedClaims": LISTED,
     "deniedClaims": LISTED,
@@ -186,6 +189,7 @@ FACILITY_RULES: dict[str, str] = {
     "acceptBillingIssue": ISOLATED,
     "runBilling": ISOLATED,
     "submitClaim": ISOLATED,
+    "submitClaimBatches": LISTED,  # the caller's facilities' drafts only
     "importEdi": GLOBAL,  # the file names the claims; one of another facility refuses it whole
     "patientAttendance": ISOLATED,
     "patientsAtRisk": ISOLATED,

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -426,3 +427,58 @@ async def test_sessions_awaiting_finalization_and_closed_with_no_one_marked(gql,
     assert closed_item["node"]["session"]["id"] == session_id
     _, code, _ = await gql.error(awaiting, {"h": -1})
     assert code == "BAD_USER_INPUT"
+
+
+# ------------------------------------------------------------------ batches out
+
+SUBMIT_BATCHES = """mutation { submitClaimBatches { held { reason claim { claimNumber } }
+  batches { id controlNumber production claimCount fileName text payer { payerCode } claims { claimNumber status } } } }"""
+
+
+async def test_the_daily_submission_sends_one_interchange_per_payer_to_the_outbox(
+    gql, clinic, room, test_clock, services, tmp_path
+):
+    session_id, members = room
+    for member in members:
+        await gql.execute(SET_ATTENDANCE, {"participantId": member, "status": "ATTENDED"})
+    set_now(test_clock, at(10, 31))
+    await gql.execute(RUN, {"id": session_id})
+    outbox = tmp_path / "outbox"
+    settings = services.settings
+    object.__setattr__(services, "settings", replace(settings, edi_outbox=outbox, edi_production=False))
+    try:
+        submission = (await gql.execute(SUBMIT_BATCHES))["submitClaimBatches"]
+    finally:
+        object.__setattr__(services, "settings", settings)
+    assert submission["held"] == []
+    (batch,) = submission["batches"]
+    assert batch["claimCount"] == 5 and {c["status"] for c in batch["claims"]} == {"SUBMITTED"}
+    assert batch["production"] is False
+    text = batch["text"]
+    assert pyx12_errors(text) == []
+    segments = parse_segments(text)
+    assert segments[0][15] == "T"  # ISA15: a test file
+    assert [s[2] for s in segments if s[0] == "ST"] == ["0001", "0002", "0003", "0004", "0005"]
+    assert next(s for s in segments if s[0] == "GE")[1] == "5"
+    assert (outbox / batch["fileName"]).read_text() == text
+    assert [p.name for p in outbox.iterdir()] == [batch["fileName"]]
+    # nothing left to send: a second run makes no batch
+    assert (await gql.execute(SUBMIT_BATCHES))["submitClaimBatches"] == {"held": [], "batches": []}
+    listed = await gql.execute("{ claimBatches { totalCount edges { node { controlNumber claimCount } } } }")
+    assert listed["claimBatches"]["edges"][0]["node"] == {"controlNumber": batch["controlNumber"], "claimCount": 5}
+
+    # The payer answers the batch as a whole: one 999 for the group, a 277CA and an 835 for its claims; a 999
+    # rejecting one transaction set (AK202) rejects that claim alone.
+    outcomes = {c["claimNumber"]: Outcome.PAID for c in batch["claims"]}
+    answers = answer_claims(text, Policy(outcomes={**outcomes, batch["claims"][1]["claimNumber"]: Outcome.REJECTED}))
+    await import_all(gql, [answers.acknowledgment, answers.claim_acknowledgment, answers.remittance])
+    statuses = {n: c["status"] for n, c in (await claims_by_number(gql, session_id)).items()}
+    assert sorted(statuses.values()) == ["PAID"] * 4 + ["REJECTED"]
+    response = TransactionSetResponse("837", "0003", "005010X222A1", "R", ("5",), ())
+    rejection = ImplementationAcknowledgment(
+        "HC", str(batch["controlNumber"]), "005010X222A1", "P", 5, 5, 4, (), (response,)
+    )
+    text_999 = render_999(Envelope("SIMPAYER1", "SENDER", 778, at(12), "", ""), [rejection])
+    (result,) = await import_all(gql, [text_999])
+    # the third claim was PAID already: a late 999 moves nothing
+    assert result["changes"] == [] and batch["claims"][2]["claimNumber"] in result["file"]["summary"]["unchanged"]

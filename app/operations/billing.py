@@ -89,24 +89,39 @@ async def run_billing(uow: UnitOfWork, actor: Principal, session_id: uuid.UUID) 
 
 
 async def submit_claim(
-    uow: UnitOfWork, actor: Principal, claim_id: uuid.UUID, contact: SubmitterContact
+    uow: UnitOfWork, actor: Principal, claim_id: uuid.UUID, contact: SubmitterContact, *, production: bool = True
 ) -> models.Claim:
     """Render a DRAFT claim as an X12 837P and mark it SUBMITTED."""
+    claim = await visible_claim(uow.db, actor, claim_id, lock=True)
+    control = await queries.next_interchange_number(uow.db)
+    return await submit_in_interchange(uow, claim, contact, control, production=production)
+
+
+async def submit_in_interchange(
+    uow: UnitOfWork,
+    claim: models.Claim,
+    contact: SubmitterContact,
+    control: int,
+    *,
+    production: bool = True,
+    set_number: str = "0001",
+) -> models.Claim:
+    """The claim (its row held) rendered under the interchange control number given, as transaction set
+    `set_number` of that interchange, and marked SUBMITTED; refused with nothing changed when it may not go."""
     db = uow.db
-    claim = await visible_claim(db, actor, claim_id, lock=True)
     if claim.status != ClaimStatus.DRAFT:
         raise IllegalTransition(f"Only a DRAFT claim can be submitted; this one is {claim.status}")
     blocking = [i for i in map(BillingIssue.from_json, claim.validation or []) if i.severity == IssueSeverity.BLOCKING]
     if blocking:
         raise IllegalTransition("The claim has blocking validation issues: " + "; ".join(i.message for i in blocking))
-    control = await queries.next_interchange_number(db)
-    document = await _render(db, claim, uow.clock.now(), contact, control)
+    document = await _render(db, claim, uow.clock.now(), contact, control, production=production)
     session_facility = (await db.get(models.GroupSession, claim.session_id)).facility_id
     problems = edi837.edi_problems(document)
     if problems:
         raise BadInput("The 837P would be invalid: " + "; ".join(problems))
     claim.edi837 = document
     claim.interchange_number = control  # ISA13 and GS06: what the payer's 999 answers in AK102
+    claim.transaction_set_number = set_number  # ST02: what its AK202 answers
     claim.status = ClaimStatus.SUBMITTED
     claim.submitted_at = uow.clock.now()
     await stage_billing_change(uow, session_facility, [BillingQueue.TIMELY_FILING], claim_id=claim.id)
@@ -121,7 +136,7 @@ async def submit_claim(
     return claim
 
 
-async def _render(db, claim: models.Claim, now, contact: SubmitterContact, control: int) -> str:
+async def _render(db, claim: models.Claim, now, contact: SubmitterContact, control: int, *, production: bool) -> str:
     session = await db.get(models.GroupSession, claim.session_id)
     facility = await db.get(models.Facility, session.facility_id)
     patient = await db.get(models.Patient, claim.patient_id)
@@ -160,6 +175,7 @@ async def _render(db, claim: models.Claim, now, contact: SubmitterContact, contr
     return edi837.render_837p(
         edi837.Claim837(
             interchange_control_number=control,
+            production=production,
             created_at=now,
             submitter=edi837.Submitter(
                 id=facility.tax_id, name=facility.name, contact_name=contact.name, contact_phone=contact.phone

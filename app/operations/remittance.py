@@ -316,9 +316,10 @@ async def _apply_999(posting: _Posting, read: _Read) -> None:
                 await posting.move(claim, ClaimStatus.REJECTED, reason=reason)
             continue
         for response in rejected:
-            # Our interchanges carry one transaction set each; every claim of a rejected one is rejected.
+            # AK202 is the ST02 the claim went in (a batch carries a set per claim).
             for claim in claims:
-                await posting.move(claim, ClaimStatus.REJECTED, reason=rules.rejection_of_999(response))
+                if claim.transaction_set_number in (None, response.control_number):
+                    await posting.move(claim, ClaimStatus.REJECTED, reason=rules.rejection_of_999(response))
         for claim in claims:
             posting.summary["claims"].setdefault(claim.claim_number, "received")
 

@@ -300,6 +300,7 @@ CALLS: dict[str, Call] = {
     "groupSessions": Call("{ groupSessions { totalCount edges { node { id } } } }", lambda w: {}),
     "groupSession": Call("query($id: ID!) { groupSession(id: $id) { id } }", lambda w: {"id": w.live_session}),
     "claim": Call("query($id: ID!) { claim(id: $id) { id } }", lambda w: {"id": w.claim}),
+    "claimBatches": Call("{ claimBatches { totalCount edges { node { id claimCount } } } }", lambda w: {}),
     "ediFiles": Call("{ ediFiles { totalCount edges { node { id kind } } } }", lambda w: {}),
     "rejectedClaims": Call("{ rejectedClaims { totalCount edges { node { id payerReason } } } }", lambda w: {}),
     "deniedClaims": Call("{ deniedClaims { totalCount edges { node { id payerReason } } } }", lambda w: {}),
@@ -504,6 +505,9 @@ CALLS: dict[str, Call] = {
     ),
     "runBilling": Call(_mutation("runBilling", "sessionId: $id", "$id: ID!"), lambda w: {"id": w.ended_session}),
     "submitClaim": Call(_mutation("submitClaim", "claimId: $id", "$id: ID!"), lambda w: {"id": w.claim}),
+    "submitClaimBatches": Call(
+        "mutation { submitClaimBatches { batches { id claimCount } held { reason } } }", lambda w: {}
+    ),
     "importEdi": Call(_mutation("importEdi", "text: $text", "$text: String!"), lambda w: {"text": accepting_999()}),
     # ---------------------------------------------------------------- calendar feeds
     "createCalendarFeed": Call(

@@ -2,7 +2,7 @@
 
 from app.db.models.absences import AbsenceAlert, AbsenceThreshold
 from app.db.models.base import Base
-from app.db.models.billing import Charge, Claim, claim_charges
+from app.db.models.billing import Charge, Claim, ClaimBatch, claim_charges
 from app.db.models.calendars import CalendarFeed
 from app.db.models.clinical import (
     AcceptedBillingIssue,
@@ -46,6 +46,7 @@ __all__ = [
     "Charge",
     "Diagnosis",
     "Claim",
+    "ClaimBatch",
     "claim_charges",
     "AcceptedBillingIssue",
     "GroupSession",

@@ -9,6 +9,7 @@ from decimal import Decimal
 from strawberry.dataloader import DataLoader
 
 from app.db import models
+from app.db.queries import claim_batches
 from app.db.queries import remittance as queries
 from app.schema.context import Info
 
@@ -27,3 +28,7 @@ def patient_balances(info: Info) -> DataLoader[uuid.UUID, Decimal]:
 
 def provider_adjustments(info: Info) -> DataLoader[uuid.UUID, list[models.ProviderAdjustment]]:
     return info.context.loaders.of(queries.provider_adjustments_of_files)
+
+
+def claims_of_batches(info: Info) -> DataLoader[uuid.UUID, list[models.Claim]]:
+    return info.context.loaders.of(claim_batches.claims_of_batches)

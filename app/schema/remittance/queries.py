@@ -7,6 +7,7 @@ from functools import partial
 
 import strawberry
 
+from app.db.queries import claim_batches
 from app.db.queries import remittance as queries
 from app.errors import BadInput
 from app.ids import decode_id
@@ -17,7 +18,7 @@ from app.schema.connection import Connection
 from app.schema.context import Info
 from app.schema.pagination import page_args
 from app.schema.permissions import scoped
-from app.schema.remittance.types import EdiFile, EdiKind, FilingDeadline, SessionQueueItem
+from app.schema.remittance.types import ClaimBatch, EdiFile, EdiKind, FilingDeadline, SessionQueueItem
 
 MAX_HOURS = 24 * 366
 MAX_WITHIN_DAYS = 3660
@@ -42,6 +43,21 @@ class RemittanceQuery:
                 queries.edi_files_page,
                 kind=kind.value if kind else None,
                 every_facility=info.context.principal.all_facilities,
+                window=window,
+            )
+        )
+        return Connection.from_page(rows, window, total)
+
+    @strawberry.field(**scoped(Scope.BILLING_READ), description="The daily submissions' 837P batches, newest first.")
+    async def claim_batches(
+        self, info: Info, payer_id: strawberry.ID | None = None, first: int | None = None, after: str | None = None
+    ) -> Connection[ClaimBatch]:
+        window = page_args(first, after)
+        rows, total = await info.context.loaders.run(
+            partial(
+                claim_batches.batches_page,
+                facility_ids=facilities_seen(info.context.principal),
+                payer_id=_payer(payer_id),
                 window=window,
             )
         )

@@ -18,7 +18,7 @@ from app.rules.remittance import BillingQueue as BillingQueueRule
 from app.rules.remittance import EdiKind as EdiKindRule
 from app.schema.context import Info
 from app.schema.enums import ClaimStatus
-from app.schema.loaders import billing, remittance, sessions
+from app.schema.loaders import billing, reference, remittance, sessions
 
 ClaimType = Annotated["Claim", strawberry.lazy("app.schema.billing.types")]  # noqa: F821 - resolved lazily
 GroupSessionType = Annotated["GroupSession", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
@@ -164,3 +164,44 @@ class BillingQueueUpdate:
     at: datetime
     claim_id: strawberry.ID | None
     session_id: strawberry.ID | None
+
+
+PayerType = Annotated["Payer", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
+
+
+@strawberry.type(description="A daily submission's 837P: one facility's claims to one payer in one interchange.")
+class ClaimBatch:
+    control_number: int = strawberry.field(description="ISA13 and GS06: what the payer's 999 answers in AK102.")
+    production: bool = strawberry.field(description="ISA15: false for a test file (T).")
+    claim_count: int
+    file_name: str = strawberry.field(description="Its name in the outbox folder (GS_EDI_OUTBOX).")
+    text: str = strawberry.field(description="The 837P itself.")
+    created_at: datetime
+
+    @strawberry.field
+    def id(batch: strawberry.Parent[models.ClaimBatch]) -> strawberry.ID:
+        return strawberry.ID(encode_id("ClaimBatch", batch.id))
+
+    @strawberry.field
+    async def payer(batch: strawberry.Parent[models.ClaimBatch], info: Info) -> PayerType:
+        return await reference.payers(info).load(batch.payer_id)
+
+    @strawberry.field(description="Its claims, in transaction-set order.")
+    async def claims(batch: strawberry.Parent[models.ClaimBatch], info: Info) -> list[ClaimType]:
+        return await remittance.claims_of_batches(info).load(batch.id)
+
+
+@strawberry.type(description="A claim the daily submission left a DRAFT, and why.")
+class HeldClaim:
+    reason: str
+    claim_id: strawberry.Private[uuid.UUID]
+
+    @strawberry.field
+    async def claim(self, info: Info) -> ClaimType:
+        return await billing.claims(info).load(self.claim_id)
+
+
+@strawberry.type
+class ClaimSubmission:
+    batches: list[ClaimBatch]
+    held: list[HeldClaim]

@@ -1,4 +1,5 @@
-"""The payer's answers: imported X12 files (999, 277CA, 835) kept once by content hash, 835 service lines posted
+"""The payer's answers, and the daily batches our claims go in: claim batches (one 837P interchange per facility
+and payer); imported X12 files (999, 277CA, 835) kept once by content hash, 835 service lines posted
 to charges, PLB provider adjustments; a claim's interchange, the payer's reason and when it answered; a payer's
 timely-filing limit.
 
@@ -17,7 +18,30 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "claim_batches",
+        sa.Column("id", postgresql.UUID(as_uuid=True), nullable=False),
+        sa.Column("facility_id", postgresql.UUID(as_uuid=True), nullable=False),
+        sa.Column("payer_id", postgresql.UUID(as_uuid=True), nullable=False),
+        sa.Column("control_number", sa.Integer(), nullable=False),
+        sa.Column("production", sa.Boolean(), nullable=False),
+        sa.Column("claim_count", sa.Integer(), nullable=False),
+        sa.Column("file_name", sa.String(length=120), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["facility_id"], ["facilities.id"], name=op.f("fk_claim_batches_facility_id_facilities")
+        ),
+        sa.ForeignKeyConstraint(["payer_id"], ["payers.id"], name=op.f("fk_claim_batches_payer_id_payers")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_claim_batches")),
+        sa.UniqueConstraint("control_number", name=op.f("uq_claim_batches_control_number")),
+    )
+    op.create_index("ix_claim_batches_facility_created", "claim_batches", ["facility_id", "created_at"])
     op.add_column("claims", sa.Column("interchange_number", sa.Integer(), nullable=True))
+    op.add_column("claims", sa.Column("transaction_set_number", sa.String(length=9), nullable=True))
+    op.add_column("claims", sa.Column("batch_id", postgresql.UUID(as_uuid=True), nullable=True))
+    op.create_foreign_key(op.f("fk_claims_batch_id_claim_batches"), "claims", "claim_batches", ["batch_id"], ["id"])
     op.add_column("claims", sa.Column("payer_reason", sa.Text(), nullable=True))
     op.add_column("claims", sa.Column("denial_carc", sa.String(length=8), nullable=True))
     op.add_column("claims", sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True))
@@ -103,4 +127,8 @@ def downgrade() -> None:
     op.drop_column("claims", "answered_at")
     op.drop_column("claims", "denial_carc")
     op.drop_column("claims", "payer_reason")
+    op.drop_constraint(op.f("fk_claims_batch_id_claim_batches"), "claims", type_="foreignkey")
+    op.drop_column("claims", "batch_id")
+    op.drop_column("claims", "transaction_set_number")
     op.drop_column("claims", "interchange_number")
+    op.drop_table("claim_batches")
