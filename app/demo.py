@@ -22,8 +22,18 @@ from app.db.queries import notes as notes_queries
 from app.db.queries import sessions as session_queries
 from app.db.queries.common import Page, insert_missing
 from app.ids import encode_id
-from app.operations import attendance, billing, billing_pipeline, enrollment, notes, scheduling
+from app.operations import (
+    attendance,
+    billing,
+    billing_pipeline,
+    claim_batches,
+    enrollment,
+    notes,
+    remittance,
+    scheduling,
+)
 from app.operations.work import Services, unit_of_work
+from app.payer_sim import Outcome, Policy, answer_claims
 from app.rules.attendance import AttendanceStatus
 from app.rules.billing import BillingIssueCode
 from app.rules.notes import Participation, RiskFlag, SignedNoteRule
@@ -125,8 +135,13 @@ async def _reference_data(db) -> None:
         db,
         models.Payer,
         [
-            {"id": ahcccs, "name": "AHCCCS Complete Care (demo)", "payer_code": "AZAHCCCS"},
-            {"id": commercial, "name": "Suncrest Health Plan (demo)", "payer_code": "SUNCREST"},
+            {"id": ahcccs, "name": "AHCCCS Complete Care (demo)", "payer_code": "AZAHCCCS", "timely_filing_days": 180},
+            {
+                "id": commercial,
+                "name": "Suncrest Health Plan (demo)",
+                "payer_code": "SUNCREST",
+                "timely_filing_days": 90,
+            },
         ],
     )
     bands = [
@@ -297,9 +312,9 @@ class Demo:
         self.services = services
         self.actor = Principal(subject="demo-loader", scopes=frozenset(ALL_SCOPES), facilities=("*",))
 
-    async def run(self, operation, *args):
+    async def run(self, operation, *args, **options):
         async with unit_of_work(self.services, self.actor.subject) as uow:
-            return await operation(uow, self.actor, *args)
+            return await operation(uow, self.actor, *args, **options)
 
     async def run_as(self, staff: int, operation, *args):
         """As one of the clinic's clinicians (notes are written and signed by a staff member)."""
@@ -443,6 +458,8 @@ async def _clinic_activity(demo: Demo) -> None:
         _, roster = await demo.session_of(added)
         await mark(roster, ["ABSENT" if entry.patient_id == AT_RISK_PATIENT else "ATTENDED" for entry in roster])
 
+    await _payer_cycle(demo, anger, now, mark, supervised)
+
     windows = staged_windows(now)
     locked, locked_roster = await occurrence(grief, windows["billed"])
     ended, ended_roster = await occurrence(cbt, windows["ended"])
@@ -497,6 +514,56 @@ async def _clinic_activity(demo: Demo) -> None:
     # What the billing sweep finds on its first pass, done now so the demo reads the same before it
     # runs: ended sessions with every row marked are billed, the others await finalization.
     await billing_pipeline.bill_due_sessions(demo.services, actor=demo.actor.subject)
+
+
+# The simulated payer's answers to the demo's batch, claim by claim in the batch's order.
+DEMO_OUTCOMES = (
+    Outcome.PAID,
+    Outcome.REJECTED,
+    Outcome.DENIED_NO_AUTHORIZATION,
+    Outcome.PAID,
+    Outcome.DENIED_MISSING_INFORMATION,
+    Outcome.PAID_THEN_REVERSED,
+)
+PAST_SESSIONS = (160, 9)  # days ago: the first near AHCCCS's 180-day filing limit
+UNMARKED_DAYS_AGO = 4  # a session nobody marked, closed at its finalization deadline
+
+
+async def _payer_cycle(demo: Demo, anger: uuid.UUID, now: datetime, mark, supervised) -> None:
+    """Anger Management's past: two sessions billed, sent in the daily batch and answered by the simulated
+    payer (a 999, a 277CA, an 835 and a later reversing 835, imported as the inbox would), so the claims show
+    paid, rejected, denied and reversed and the billing office's queues have work; and one session nobody
+    marked, which the sweep closes at its deadline."""
+    for days in PAST_SESSIONS:
+        added = await demo.run(
+            scheduling.add_occurrence,
+            scheduling.NewOccurrence(anger, now.date() - timedelta(days=days), time(10, 0), time(11, 0)),
+        )
+        session, roster = await demo.session_of(added)
+        # The Suncrest member (no claim without a signed note) was away both times.
+        await mark(roster, ["ABSENT" if entry.patient_id == demo_id("patient", 24) else "ATTENDED" for entry in roster])
+        await supervised(session)
+        await demo.run(billing.run_billing, session.id)
+    await demo.run(
+        scheduling.add_occurrence,
+        scheduling.NewOccurrence(anger, now.date() - timedelta(days=UNMARKED_DAYS_AGO), time(10, 0), time(11, 0)),
+    )
+    settings = demo.services.settings
+    contact = billing.SubmitterContact(settings.edi_contact_name, settings.edi_contact_phone)
+    submission = await demo.run(claim_batches.submit_batches, contact)
+    for batch in submission.batches:
+        async with demo.services.sessionmaker() as db:
+            claims = (await claim_batches.batch_claims(db, [batch.id]))[0]
+        policy = Policy(outcomes=dict(zip((c.claim_number for c in claims), DEMO_OUTCOMES, strict=False)))
+        answers = answer_claims(batch.text, policy)
+        for name, text in (
+            ("999", answers.acknowledgment),
+            ("277", answers.claim_acknowledgment),
+            ("835", answers.remittance),
+            ("reversal.835", answers.reversal),
+        ):
+            if text is not None:
+                await demo.run(remittance.import_edi, text, name=f"{batch.file_name}.{name}", source="demo")
 
 
 async def _document_locked(demo: Demo, session: models.GroupSession, roster: list[models.RosterEntry]) -> None:

@@ -234,6 +234,12 @@ EVENT_TYPES = {
     "pm_group_enrollment_removed",
     "group_session_documented",
     "pm_group_attendance_alert",
+    # the demo's batch answered by the simulated payer (app.demo._payer_cycle)
+    "claim_accepted",
+    "claim_rejected",
+    "claim_paid",
+    "claim_denied",
+    "claim_reversed",
 }
 
 

@@ -28,6 +28,11 @@ class Submission:
     held: tuple[tuple[models.Claim, str], ...]  # DRAFT claims that could not go, and why
 
 
+async def batch_claims(db, batch_ids):
+    """Each batch's claims in transaction-set order."""
+    return await queries.claims_of_batches(db, batch_ids)
+
+
 def file_name(payer_code: str, control: int) -> str:
     code = "".join(c for c in payer_code.upper() if c.isalnum())[:40] or "PAYER"
     return f"{code}-{control:09d}.837"

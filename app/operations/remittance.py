@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 # pyx12 logs every finding as an error of its own; the import reports them in its refusal instead.
 logging.getLogger("pyx12").setLevel(logging.CRITICAL)
 
-SOURCES = ("api", "cli", "inbox")
+SOURCES = ("api", "cli", "inbox", "demo")
 MAX_FILE_CHARACTERS = 5_000_000
 
 
