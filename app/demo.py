@@ -516,16 +516,17 @@ async def _clinic_activity(demo: Demo) -> None:
     await billing_pipeline.bill_due_sessions(demo.services, actor=demo.actor.subject)
 
 
-# The simulated payer's answers to the demo's batch, claim by claim in the batch's order.
-DEMO_OUTCOMES = (
-    Outcome.PAID,
-    Outcome.REJECTED,
-    Outcome.DENIED_NO_AUTHORIZATION,
-    Outcome.PAID,
-    Outcome.DENIED_MISSING_INFORMATION,
-    Outcome.PAID_THEN_REVERSED,
-)
+# The simulated payer's answers to the demo's batch, by session (days ago) and member: paid, rejected at the
+# front door, denied for authorization; then paid, denied for missing information, paid and later reversed.
 PAST_SESSIONS = (160, 9)  # days ago: the first near AHCCCS's 180-day filing limit
+DEMO_OUTCOMES = {
+    (160, 22): Outcome.PAID,
+    (160, 23): Outcome.REJECTED,
+    (160, 25): Outcome.DENIED_NO_AUTHORIZATION,
+    (9, 22): Outcome.PAID,
+    (9, 23): Outcome.DENIED_MISSING_INFORMATION,
+    (9, 25): Outcome.PAID_THEN_REVERSED,
+}
 UNMARKED_DAYS_AGO = 4  # a session nobody marked, closed at its finalization deadline
 
 
@@ -534,12 +535,14 @@ async def _payer_cycle(demo: Demo, anger: uuid.UUID, now: datetime, mark, superv
     payer (a 999, a 277CA, an 835 and a later reversing 835, imported as the inbox would), so the claims show
     paid, rejected, denied and reversed and the billing office's queues have work; and one session nobody
     marked, which the sweep closes at its deadline."""
+    days_of: dict[uuid.UUID, int] = {}
     for days in PAST_SESSIONS:
         added = await demo.run(
             scheduling.add_occurrence,
             scheduling.NewOccurrence(anger, now.date() - timedelta(days=days), time(10, 0), time(11, 0)),
         )
         session, roster = await demo.session_of(added)
+        days_of[session.id] = days
         # The Suncrest member (no claim without a signed note) was away both times.
         await mark(roster, ["ABSENT" if entry.patient_id == demo_id("patient", 24) else "ATTENDED" for entry in roster])
         await supervised(session)
@@ -554,7 +557,14 @@ async def _payer_cycle(demo: Demo, anger: uuid.UUID, now: datetime, mark, superv
     for batch in submission.batches:
         async with demo.services.sessionmaker() as db:
             claims = (await claim_batches.batch_claims(db, [batch.id]))[0]
-        policy = Policy(outcomes=dict(zip((c.claim_number for c in claims), DEMO_OUTCOMES, strict=False)))
+        patients = {demo_id("patient", i): i for i in range(30)}
+        policy = Policy(
+            outcomes={
+                c.claim_number: DEMO_OUTCOMES[(days_of[c.session_id], patients[c.patient_id])]
+                for c in claims
+                if (days_of.get(c.session_id), patients.get(c.patient_id)) in DEMO_OUTCOMES
+            }
+        )
         answers = answer_claims(batch.text, policy)
         for name, text in (
             ("999", answers.acknowledgment),

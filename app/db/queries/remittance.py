@@ -198,22 +198,26 @@ async def sessions_closed_unmarked_page(
 
 
 async def claims_near_filing_limit_page(
-    db: AsyncSession, among: Sequence[uuid.UUID] | None, today: date, within_days: int, window: Page
-) -> tuple[list[tuple[models.Claim, date, int]], int]:
+    db: AsyncSession, among: Sequence[uuid.UUID] | None, now: datetime, within_days: int, window: Page
+) -> tuple[list[tuple[models.Claim, date, int, int]], int]:
     """Claims the payer does not hold yet (DRAFT, or REJECTED and not corrected) whose date of service is
     within `within_days` of the payer's timely-filing limit (or past it): each with its date of service and
-    its days left, fewest first."""
+    its days left (counted on the facility's calendar) and the payer's limit, fewest days left first."""
     claim, charge, payer = models.Claim, models.Charge, models.Payer
+    session, facility = models.GroupSession, models.Facility
     service_date = (
         select(func.min(charge.service_date))
         .join(models.claim_charges, models.claim_charges.c.charge_id == charge.id)
         .where(models.claim_charges.c.claim_id == claim.id)
         .scalar_subquery()
     )
-    days_left = payer.timely_filing_days - cast(literal(today, Date) - service_date, Integer)
+    today = cast(func.timezone(facility.timezone, literal(now)), Date)
+    days_left = payer.timely_filing_days - cast(today - service_date, Integer)
     query = (
-        select(claim, service_date.label("service_date"), days_left.label("days_left"))
+        select(claim, service_date.label("service_date"), days_left.label("days_left"), payer.timely_filing_days)
         .join(payer, payer.id == claim.payer_id)
+        .join(session, session.id == claim.session_id)
+        .join(facility, facility.id == session.facility_id)
         .where(
             claim.frequency != ClaimFrequency.VOID,
             or_(
@@ -227,7 +231,8 @@ async def claims_near_filing_limit_page(
             days_left <= within_days,
         )
     )
-    query = _claims_of_facilities(query, among)
+    if among is not None:
+        query = query.where(session.facility_id.in_(among))
     total = await db.scalar(select(func.count()).select_from(query.subquery()))
     rows = (await db.execute(query.order_by(days_left, claim.id).offset(window.offset).limit(window.limit))).all()
-    return [(row[0], row[1], int(row[2])) for row in rows], int(total or 0)
+    return [(row[0], row[1], int(row[2]), int(row[3])) for row in rows], int(total or 0)

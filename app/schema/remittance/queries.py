@@ -152,24 +152,18 @@ class RemittanceQuery:
         if not 0 <= within_days <= MAX_WITHIN_DAYS:
             raise BadInput(f"withinDays must be between 0 and {MAX_WITHIN_DAYS}")
         window = page_args(first, after)
-        today = info.context.now().date()
         rows, total = await info.context.loaders.run(
             partial(
                 queries.claims_near_filing_limit_page,
                 among=facilities_seen(info.context.principal),
-                today=today,
+                now=info.context.now(),
                 within_days=within_days,
                 window=window,
             )
         )
         items = [
-            FilingDeadline(
-                service_date=service_date,
-                limit_days=days_left + (today - service_date).days,
-                days_left=days_left,
-                claim_id=claim.id,
-            )  # fmt: skip
-            for claim, service_date, days_left in rows
+            FilingDeadline(service_date=service_date, limit_days=limit_days, days_left=days_left, claim_id=claim.id)
+            for claim, service_date, days_left, limit_days in rows
         ]
         return Connection.from_page(items, window, total)
 

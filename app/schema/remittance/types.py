@@ -67,6 +67,7 @@ class EdiFile:
     content_hash: str
     imported_at: datetime
     summary: JSON = strawberry.field(description="Claims moved, by claim number; anything left unchanged and why.")
+    text: str = strawberry.field(description="The file as it was imported.")
 
     @strawberry.field
     def id(file: strawberry.Parent[models.EdiFile]) -> strawberry.ID:
