@@ -1,4 +1,4 @@
-"""`group-sessions` command line: serve, migrate, demo, token, bill-due, export-schema, payer-sim, import-edi."""
+"""`group-sessions` command line: serve, migrate, demo, token, bill-due, export-schema, payer-sim, import-edi, submit-claims."""
 
 from __future__ import annotations
 
@@ -202,6 +202,37 @@ def import_edi(
 
     if asyncio.run(run()):
         raise typer.Exit(code=1)
+
+
+@cli.command("submit-claims")
+def submit_claims() -> None:
+    """The daily submission (run it from cron): every DRAFT claim that may go, one 837P per facility and payer,
+    written to GS_EDI_OUTBOX."""
+    from app.auth import ALL_SCOPES, Principal
+    from app.main import open_services
+    from app.operations.billing import SubmitterContact
+    from app.operations.claim_batches import submit_batches
+    from app.operations.work import unit_of_work
+
+    async def run() -> None:
+        settings = Settings.from_env()
+        actor = Principal(subject="cli-submit-claims", scopes=frozenset(ALL_SCOPES), facilities=("*",))
+        async with open_services(settings) as services, unit_of_work(services, actor.subject) as uow:
+            submission = await submit_batches(
+                uow,
+                actor,
+                SubmitterContact(settings.edi_contact_name, settings.edi_contact_phone),
+                production=settings.edi_production,
+                outbox=settings.edi_outbox,
+            )
+        for batch in submission.batches:
+            typer.echo(f"{batch.file_name}: {batch.claim_count} claim(s)")
+        for claim, reason in submission.held:
+            typer.echo(f"held {claim.claim_number}: {reason}")
+        if not submission.batches:
+            typer.echo("No claim to send.")
+
+    asyncio.run(run())
 
 
 @cli.command()

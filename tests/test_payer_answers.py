@@ -482,3 +482,43 @@ async def test_the_daily_submission_sends_one_interchange_per_payer_to_the_outbo
     (result,) = await import_all(gql, [text_999])
     # the third claim was PAID already: a late 999 moves nothing
     assert result["changes"] == [] and batch["claims"][2]["claimNumber"] in result["file"]["summary"]["unchanged"]
+
+
+async def test_every_file_the_demo_reads_or_writes_is_pyx12_clean(gql, services, test_clock):
+    """The demo's 837Ps (each claim's and the batch), and the 999, 277CA and 835s it imported."""
+    from app.demo import load_demo
+
+    assert "Loaded" in await load_demo(services)
+    async with services.sessionmaker() as db:
+        claims = [t for t in (await db.scalars(select(models.Claim.edi837))).all() if t]
+        batches = (await db.scalars(select(models.ClaimBatch.text))).all()
+        files = (await db.execute(select(models.EdiFile.kind, models.EdiFile.text))).all()
+    assert len(batches) == 1 and len(claims) >= 7
+    assert sorted(kind for kind, _ in files) == ["277CA", "835", "835", "999"]
+    for text in [*claims, *batches, *(t for _, t in files)]:
+        assert pyx12_errors(text) == []
+    statuses = await gql.execute("{ deniedClaims { totalCount } rejectedClaims { totalCount } }")
+    assert statuses == {"deniedClaims": {"totalCount": 2}, "rejectedClaims": {"totalCount": 1}}
+
+
+async def test_the_submit_claims_command_writes_the_days_batch_to_the_outbox(
+    gql, room, test_clock, database_url, tmp_path
+):
+    session_id, members = room
+    for member in members:
+        await gql.execute(SET_ATTENDANCE, {"participantId": member, "status": "ATTENDED"})
+    set_now(test_clock, at(10, 31))
+    await gql.execute(RUN, {"id": session_id})
+    outbox = tmp_path / "outbox"
+    env = {
+        **os.environ, "DATABASE_URL": database_url, "GS_DATA_DIR": str(tmp_path), "GS_JWT_SECRET": "x" * 40,
+        "GS_EDI_OUTBOX": str(outbox), "GS_EDI_PRODUCTION": "0",
+    }  # fmt: skip
+    command = [sys.executable, "-m", "app.cli_entry", "submit-claims"]
+    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=True)
+    (written,) = list(outbox.iterdir())
+    assert f"{written.name}: 5 claim(s)" in run.stdout
+    text = written.read_text()
+    assert parse_segments(text)[0][15] == "T" and pyx12_errors(text) == []
+    again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=True)
+    assert again.stdout.strip() == "No claim to send."

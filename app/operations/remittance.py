@@ -41,6 +41,7 @@ logging.getLogger("pyx12").setLevel(logging.CRITICAL)
 
 SOURCES = ("api", "cli", "inbox", "demo")
 MAX_FILE_CHARACTERS = 5_000_000
+MAX_PROCEDURE_CODE = 10
 
 
 @dataclass(frozen=True)
@@ -356,6 +357,14 @@ async def _apply_835(posting: _Posting, read: _Read) -> None:
     CLP07 the payer's claim number; each SVC posts to its charge with its CAS by group and its RARC; PLB kept."""
     db = posting.uow.db
     payments = [(r, p) for r in read.remittances for p in r.claims]
+    for _, payment in payments:  # what our charges can hold: a procedure code of up to 10 characters
+        for service in payment.services:
+            if len(service.procedure_code) > MAX_PROCEDURE_CODE:
+                where = next((s for s in read.segments if s.id == "SVC" and service.procedure_code in s[1]), None)
+                raise X12Error(
+                    f"SVC01-2 {service.procedure_code!r} is longer than a procedure code ({MAX_PROCEDURE_CODE})",
+                    where or Place("SVC", 1, 1),
+                )
     named = await _claims_named(posting, read, ((p.claim_number, "CLP", 1) for _, p in payments))
     for remittance, payment in payments:
         lineage = await queries.lock_lineage(db, named[payment.claim_number])
