@@ -522,3 +522,36 @@ async def test_the_submit_claims_command_writes_the_days_batch_to_the_outbox(
     assert parse_segments(text)[0][15] == "T" and pyx12_errors(text) == []
     again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=True)
     assert again.stdout.strip() == "No claim to send."
+
+
+async def test_an_835_naming_the_original_claim_posts_to_its_replacement(gql, clinic, room, test_clock):
+    """005010X221A1 CLP01 is the patient control number the payer adjudicated under; a payer may answer a
+    replacement (CLM05-3 7) under the original's number: the lineage of voids and replacements finds it."""
+    session_id, members = room
+    for member, status in zip(members, ["ATTENDED"] * 4 + ["ABSENT"], strict=True):
+        await gql.execute(SET_ATTENDANCE, {"participantId": member, "status": status})
+    set_now(test_clock, at(10, 31))
+    await gql.execute(RUN, {"id": session_id})
+    claims = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]["claims"]
+    original = next(c for c in claims if c["patient"]["id"] == clinic.patients[0])
+    await gql.execute(SUBMIT, {"id": original["id"]})
+    # a fifth member after all: everyone moves to the 5-8 band, the submitted claim is replaced
+    await gql.execute(
+        SET_ATTENDANCE, {"participantId": members[4], "status": "LATE", "force": True, "reason": "Signed in late"}
+    )
+    claims = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]["claims"]
+    replacement = next(
+        c for c in claims if c["frequency"] == "REPLACEMENT" and c["originalClaim"]["id"] == original["id"]
+    )
+    edi = (await gql.execute(SUBMIT, {"id": replacement["id"]}))["submitClaim"]["edi837"]
+    answers = answer_claims(edi, Policy(outcomes={replacement["claimNumber"]: Outcome.PAID}))
+    echoed = answers.remittance.replace(f"CLP*{replacement['claimNumber']}*", f"CLP*{original['claimNumber']}*")
+    (result,) = await import_all(gql, [echoed])
+    assert [(c["claim"]["claimNumber"], c["after"]) for c in result["changes"]] == [
+        (replacement["claimNumber"], "PAID")
+    ]
+    after = await claims_by_number(gql, session_id)
+    assert after[original["claimNumber"]]["status"] == "REPLACED"
+    assert (
+        after[replacement["claimNumber"]]["payerClaimNumber"] == answers.payer_claim_numbers[replacement["claimNumber"]]
+    )
