@@ -278,16 +278,23 @@ async def test_without_billing_read_nothing_of_the_answers_is_seen(gql, room, te
         "{ ediFiles { totalCount } }",
     ):
         _, code, body = await outsider.error(query)
-        assert code == "FORBIDDEN" and "197" not in str(body)
+        assert code == "FORBIDDEN" and body["data"] is None and "Precertification" not in str(body)
     _, code, body = await outsider.error(IMPORT, {"text": answers.remittance})
-    assert code == "FORBIDDEN" and "197" not in str(body)
+    assert code == "FORBIDDEN" and "Precertification" not in str(body)
     _, code, body = await outsider.error(
         "query($id: ID!) { node(id: $id) { ... on Patient { balance } } }", {"id": claims[0]["patient"]["id"]}
     )
     assert code == "FORBIDDEN"
     feed = (await outsider.execute(EVENTS))["integrationEvents"]["edges"]
     assert feed and not [e for e in feed if e["node"]["type"].startswith("claim_")]
-    assert "197" not in str(feed)
+    assert "Precertification" not in str(feed)
+    # the session's audit log shows the claim's answer to a session reader, without its reason or amounts
+    session_reader = gql.as_(scopes=["clinical.group-session.read"])
+    log = await session_reader.execute(
+        "query($id: ID!) { groupSession(id: $id) { auditLog { action after } } }", {"id": session_id}
+    )
+    answered = [e["after"] for e in log["groupSession"]["auditLog"] if e["action"] == "claim.answer"]
+    assert answered and all("reason" not in a and "paid" not in a for a in answered)
     # billing.read alone sees the queue and the reason
     reader = gql.as_(scopes=["billing.read"])
     denied = await reader.execute('{ deniedClaims(carc: "197") { edges { node { payerReason } } } }')

@@ -159,7 +159,13 @@ NOTE_ENTITIES = frozenset({"GroupNote", "MemberNote"})
 NOTE_AUDIT_KEYS = frozenset({"status", "sessionId", "patientId", "rosterEntryId", "addendumId", "memberNotes"})
 
 
+# What a claim's audit entry keeps from a caller without billing.read: the payer's amounts and reasons.
+CLAIM_PRIVATE_KEYS = frozenset({"reason", "paid", "patientResponsibility", "underpaidBy"})
+
+
 def _audited_values(entry: models.AuditEntry, values: dict | None, info: Info) -> dict | None:
+    if values is not None and entry.entity_type == "Claim" and not info.context.principal.has_scope(Scope.BILLING_READ):
+        return {key: value for key, value in values.items() if key not in CLAIM_PRIVATE_KEYS}
     if values is None or entry.entity_type not in NOTE_ENTITIES or info.context.principal.has_scope(Scope.NOTES_READ):
         return values
     return {key: value for key, value in values.items() if key in NOTE_AUDIT_KEYS}
@@ -179,7 +185,10 @@ class AuditEntry:
     def before(entry: strawberry.Parent[models.AuditEntry], info: Info) -> JSON | None:
         return _audited_values(entry, entry.before, info)
 
-    @strawberry.field(description="The record after the change; a note's text only with clinical.notes.read.")
+    @strawberry.field(
+        description="The record after the change; a note's text only with clinical.notes.read, a claim's amounts "
+        "and the payer's reasons only with billing.read."
+    )
     def after(entry: strawberry.Parent[models.AuditEntry], info: Info) -> JSON | None:
         return _audited_values(entry, entry.after, info)
 
