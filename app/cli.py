@@ -1,4 +1,4 @@
-"""`group-sessions` command line: serve, migrate, demo, token, bill-due, export-schema, payer-sim."""
+"""`group-sessions` command line: serve, migrate, demo, token, bill-due, export-schema, payer-sim, import-edi, submit-claims."""
 
 from __future__ import annotations
 
@@ -173,6 +173,71 @@ def payer_sim(
         typer.echo(f"refused {path}: {reason}", err=True)
     if report.refused:
         raise typer.Exit(code=1)
+
+
+@cli.command("import-edi")
+def import_edi(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="999, 277CA or 835 files")],
+) -> None:
+    """Import the payer's answers: each file in its own transaction, refused whole with the segment and line at
+    fault; a file imported before changes nothing."""
+    from app.main import open_services
+    from app.operations.remittance import CLI_ACTOR, import_file
+
+    async def run() -> int:
+        refused = 0
+        async with open_services(Settings.from_env()) as services:
+            for path in files:
+                outcome = await import_file(services, path, actor=CLI_ACTOR, source="cli")
+                if outcome.refusal is not None:
+                    refused += 1
+                    typer.echo(f"refused {path}: {outcome.refusal}", err=True)
+                    continue
+                result = outcome.result
+                assert result is not None
+                if result.duplicate:
+                    typer.echo(
+                        f"{path}: {result.kind} imported before ({result.file.imported_at:%Y-%m-%d %H:%M}); nothing changed"
+                    )
+                    continue
+                typer.echo(f"{path}: {result.kind}, {len(result.changes)} claim(s) changed")
+                for change in result.changes:
+                    typer.echo(f"  claim {change.claim_number}: {change.before} -> {change.after}")
+        return refused
+
+    if asyncio.run(run()):
+        raise typer.Exit(code=1)
+
+
+@cli.command("submit-claims")
+def submit_claims() -> None:
+    """The daily submission (run it from cron): every DRAFT claim that may go, one 837P per facility and payer,
+    written to GS_EDI_OUTBOX."""
+    from app.auth import ALL_SCOPES, Principal
+    from app.main import open_services
+    from app.operations.billing import SubmitterContact
+    from app.operations.claim_batches import submit_batches
+    from app.operations.work import unit_of_work
+
+    async def run() -> None:
+        settings = Settings.from_env()
+        actor = Principal(subject="cli-submit-claims", scopes=frozenset(ALL_SCOPES), facilities=("*",))
+        async with open_services(settings) as services, unit_of_work(services, actor.subject) as uow:
+            submission = await submit_batches(
+                uow,
+                actor,
+                SubmitterContact(settings.edi_contact_name, settings.edi_contact_phone),
+                production=settings.edi_production,
+                outbox=settings.edi_outbox,
+            )
+        for batch in submission.batches:
+            typer.echo(f"{batch.file_name}: {batch.claim_count} claim(s)")
+        for claim, reason in submission.held:
+            typer.echo(f"held {claim.claim_number}: {reason}")
+        if not submission.batches:
+            typer.echo("No claim to send.")
+
+    asyncio.run(run())
 
 
 @cli.command()

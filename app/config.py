@@ -89,6 +89,13 @@ class Settings:
     eligibility_exchange: str = "simulated"
     eligibility_check_hour: int = 6
     simulated_inactive_members: tuple[str, ...] = (DEMO_INACTIVE_MEMBER,)
+    # The clearinghouse's folders (issue 27): answers (999, 277CA, 835) dropped into the inbox are imported and
+    # moved aside; the daily submission writes its 837P batches into the outbox. None: no such folder.
+    edi_inbox: Path | None = None
+    edi_inbox_seconds: float = 30.0
+    edi_outbox: Path | None = None
+    # GS_EDI_PRODUCTION=0: the 837P batches say ISA15 T (a test file the payer does not adjudicate).
+    edi_production: bool = True
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -144,7 +151,16 @@ class Settings:
                 for m in os.environ.get("GS_SIMULATED_INACTIVE_MEMBERS", DEMO_INACTIVE_MEMBER).split(",")
                 if m.strip()
             ),
+            edi_inbox=_folder("GS_EDI_INBOX"),
+            edi_inbox_seconds=float(os.environ.get("GS_EDI_INBOX_SECONDS", "30")),
+            edi_outbox=_folder("GS_EDI_OUTBOX"),
+            edi_production=_env_flag("GS_EDI_PRODUCTION", default=True),
         )
+
+
+def _folder(name: str) -> Path | None:
+    value = os.environ.get(name, "").strip()
+    return Path(value).resolve() if value else None
 
 
 def _dev_secret(data_dir: Path) -> str:

@@ -29,12 +29,15 @@ from app.operations import (
     authorizations,
     billing,
     billing_pipeline,
+    claim_batches,
     eligibility,
     enrollment,
     notes,
+    remittance,
     scheduling,
 )
 from app.operations.work import Services, unit_of_work
+from app.payer_sim import Outcome, Policy, answer_claims
 from app.payer_sim.answers import payer_claim_number
 from app.payer_sim.exchange import simulated_exchange
 from app.rules.attendance import AttendanceStatus
@@ -161,6 +164,7 @@ async def _reference_data(db) -> None:
                 "claim_filing_indicator": "MC",
                 "receiver_id": "AZAHCCCS",
                 "taxonomy_required": True,
+                "timely_filing_days": 180,
             },
             {
                 "id": commercial,
@@ -168,6 +172,7 @@ async def _reference_data(db) -> None:
                 "payer_code": "SUNCREST",
                 "claim_filing_indicator": "CI",
                 "receiver_id": "SUNCRST01",
+                "timely_filing_days": 90,
             },
         ],
     )
@@ -398,9 +403,9 @@ class Demo:
         self.services = services
         self.actor = Principal(subject="demo-loader", scopes=frozenset(ALL_SCOPES), facilities=("*",))
 
-    async def run(self, operation, *args):
+    async def run(self, operation, *args, **options):
         async with unit_of_work(self.services, self.actor.subject) as uow:
-            return await operation(uow, self.actor, *args)
+            return await operation(uow, self.actor, *args, **options)
 
     async def run_as(self, staff: int, operation, *args):
         """As one of the clinic's clinicians (notes are written and signed by a staff member)."""
@@ -543,6 +548,8 @@ async def _clinic_activity(demo: Demo) -> None:
         )
         _, roster = await demo.session_of(added)
         await mark(roster, ["ABSENT" if entry.patient_id == AT_RISK_PATIENT else "ATTENDED" for entry in roster])
+
+    await _payer_cycle(demo, anger, now, mark, supervised)
 
     windows = staged_windows(now)
     locked, locked_roster = await occurrence(grief, windows["billed"])
@@ -742,6 +749,66 @@ async def _program_coordination(demo: Demo, monday: date) -> None:
     await demo.run(enrollment.enroll_patient, group.id, LAPSED_PATIENT)
     for patient in (PER_DIEM_PATIENT, LAPSED_PATIENT):
         await demo.run(eligibility.check_eligibility, exchange, patient, next_monday)
+
+
+# The simulated payer's answers to the demo's batch, by session (days ago) and member: paid, rejected at the
+# front door, denied for authorization; then paid, denied for missing information, paid and later reversed.
+PAST_SESSIONS = (160, 9)  # days ago: the first near AHCCCS's 180-day filing limit
+DEMO_OUTCOMES = {
+    (160, 22): Outcome.PAID,
+    (160, 23): Outcome.REJECTED,
+    (160, 25): Outcome.DENIED_NO_AUTHORIZATION,
+    (9, 22): Outcome.PAID,
+    (9, 23): Outcome.DENIED_MISSING_INFORMATION,
+    (9, 25): Outcome.PAID_THEN_REVERSED,
+}
+UNMARKED_DAYS_AGO = 4  # a session nobody marked, closed at its finalization deadline
+
+
+async def _payer_cycle(demo: Demo, anger: uuid.UUID, now: datetime, mark, supervised) -> None:
+    """Anger Management's past: two sessions billed, sent in the daily batch and answered by the simulated
+    payer (a 999, a 277CA, an 835 and a later reversing 835, imported as the inbox would), so the claims show
+    paid, rejected, denied and reversed and the billing office's queues have work; and one session nobody
+    marked, which the sweep closes at its deadline."""
+    days_of: dict[uuid.UUID, int] = {}
+    for days in PAST_SESSIONS:
+        added = await demo.run(
+            scheduling.add_occurrence,
+            scheduling.NewOccurrence(anger, now.date() - timedelta(days=days), time(10, 0), time(11, 0)),
+        )
+        session, roster = await demo.session_of(added)
+        days_of[session.id] = days
+        # The Suncrest member (no claim without a signed note) was away both times.
+        await mark(roster, ["ABSENT" if entry.patient_id == demo_id("patient", 24) else "ATTENDED" for entry in roster])
+        await supervised(session)
+        await demo.run(billing.run_billing, session.id)
+    await demo.run(
+        scheduling.add_occurrence,
+        scheduling.NewOccurrence(anger, now.date() - timedelta(days=UNMARKED_DAYS_AGO), time(10, 0), time(11, 0)),
+    )
+    settings = demo.services.settings
+    contact = billing.SubmitterContact(settings.edi_contact_name, settings.edi_contact_phone)
+    submission = await demo.run(claim_batches.submit_batches, contact)
+    for batch in submission.batches:
+        async with demo.services.sessionmaker() as db:
+            claims = (await claim_batches.batch_claims(db, [batch.id]))[0]
+        patients = {demo_id("patient", i): i for i in range(30)}
+        policy = Policy(
+            outcomes={
+                c.claim_number: DEMO_OUTCOMES[(days_of[c.session_id], patients[c.patient_id])]
+                for c in claims
+                if (days_of.get(c.session_id), patients.get(c.patient_id)) in DEMO_OUTCOMES
+            }
+        )
+        answers = answer_claims(batch.text, policy)
+        for name, text in (
+            ("999", answers.acknowledgment),
+            ("277", answers.claim_acknowledgment),
+            ("835", answers.remittance),
+            ("reversal.835", answers.reversal),
+        ):
+            if text is not None:
+                await demo.run(remittance.import_edi, text, name=f"{batch.file_name}.{name}", source="demo")
 
 
 async def _document_locked(demo: Demo, session: models.GroupSession, roster: list[models.RosterEntry]) -> None:

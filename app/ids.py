@@ -63,6 +63,7 @@ EVENT_ID_TYPES = {
     "clearedBySessionId": "GroupSession",
     "chargeIds": "Charge",
     "claimIds": "Claim",
+    "claimId": "Claim",
     "endpointId": "WebhookEndpoint",
 }
 

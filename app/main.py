@@ -41,6 +41,7 @@ from app.operations.billing_pipeline import sweep_forever
 from app.operations.callers import CallerLimits
 from app.operations.displays import PairingAttempts, RecentAttempts
 from app.operations.eligibility import check_nightly_forever
+from app.operations.remittance import watch_inbox_forever
 from app.operations.work import Services, UnitsOfWork
 from app.payer_sim.exchange import simulated_exchange
 from app.schema.live.cluster import SchemaRenderer
@@ -139,13 +140,15 @@ async def open_services(
 
 def background_loops(services: Services) -> list[Coroutine[Any, Any, None]]:
     """While serving: the feed runner's and the relay's timers (the safety net behind their kicks
-    after each commit), the billing sweep, the webhook deliveries and the nightly eligibility check."""
+    after each commit), the billing sweep, the webhook deliveries, the nightly eligibility check and the
+    EDI inbox (GS_EDI_INBOX)."""
     return [
         services.feed.run_forever(),
         services.relay.run_forever(),
         sweep_forever(services),
         webhooks.deliver_forever(services),
         check_nightly_forever(services),
+        watch_inbox_forever(services),
     ]
 
 

@@ -40,6 +40,13 @@ SCOPE_RULES: dict[str, str | None] = {
     "groupSessions": "clinical.group-session.read",
     "groupSession": "clinical.group-session.read",
     "claim": "billing.read",
+    "ediFiles": "billing.read",
+    "claimBatches": "billing.read",
+    "rejectedClaims": "billing.read",
+    "deniedClaims": "billing.read",
+    "sessionsAwaitingFinalization": "billing.read",
+    "sessionsClosedUnmarked": "billing.read",
+    "claimsNearingFilingLimit": "billing.read",
     "integrationEvents": "events.read",
     "patientAttendance": "clinical.group-session.read",
     "patientsAtRisk": "clinical.group-session.read",
@@ -80,6 +87,8 @@ SCOPE_RULES: dict[str, str | None] = {
     "acceptBillingIssue": "clinical.attendance.write",
     "runBilling": "billing.write",
     "submitClaim": "billing.write",
+    "importEdi": "billing.write",
+    "submitClaimBatches": "billing.write",  # after submitClaim: the world's other drafts go
     # calendar feeds: they show the schedule the caller may already read, so its view scope governs them
     "createCalendarFeed": "pm.group_schedule.view",
     "revokeCalendarFeed": "pm.group_schedule.view",
@@ -139,6 +148,7 @@ SUBSCRIPTION_RULES: dict[str, str] = {
     "sessionUpdates": "clinical.group-session.read",
     "groupUpdates": "pm.group_definitions.view",
     "roomDisplay": "display.room",
+    "billingQueueUpdates": "billing.read",
 }
 
 # How another facility's admin (every scope, facility B only) meets facility A's records:
@@ -155,6 +165,13 @@ FACILITY_RULES: dict[str, str] = {
     "groupSessions": LISTED,
     "groupSession": ISOLATED,
     "claim": ISOLATED,
+    "claimBatches": LISTED,
+    "ediFiles": LISTED,  # a file answers claims of any facility: listed to callers of every facility only
+    "rejectedClaims": LISTED,
+    "deniedClaims": LISTED,
+    "sessionsAwaitingFinalization": LISTED,
+    "sessionsClosedUnmarked": LISTED,
+    "claimsNearingFilingLimit": LISTED,
     "integrationEvents": LISTED,
     "createFacility": GLOBAL,
     "createStaff": ISOLATED,
@@ -189,6 +206,8 @@ FACILITY_RULES: dict[str, str] = {
     "acceptBillingIssue": ISOLATED,
     "runBilling": ISOLATED,
     "submitClaim": ISOLATED,
+    "submitClaimBatches": LISTED,  # the caller's facilities' drafts only
+    "importEdi": GLOBAL,  # the file names the claims; one of another facility refuses it whole
     "patientAttendance": ISOLATED,
     "patientsAtRisk": ISOLATED,
     "calendarFeeds": LISTED,

@@ -48,6 +48,8 @@ AUDIT_RULES: dict[str, tuple[str, str]] = {
     "acceptBillingIssue": ("billing_issue.accept", CHANGE),
     "runBilling": ("session.bill", CHANGE),
     "submitClaim": ("claim.submit", CHANGE),
+    "importEdi": ("edi_file.import", CREATE),
+    "submitClaimBatches": ("claim_batch.submit", CREATE),  # after submitClaim: the world's other drafts go
     "createCalendarFeed": ("calendar_feed.create", CREATE),
     "revokeCalendarFeed": ("calendar_feed.revoke", CHANGE),
     "pairDisplay": ("display.pair", CREATE),

@@ -236,6 +236,12 @@ EVENT_TYPES = {
     "pm_group_attendance_alert",
     "eligibility_checked",
     "prior_authorization_expiring",
+    # the demo's batch answered by the simulated payer (app.demo._payer_cycle)
+    "claim_accepted",
+    "claim_rejected",
+    "claim_paid",
+    "claim_denied",
+    "claim_reversed",
 }
 
 

@@ -275,6 +275,10 @@ async def walk(http: httpx.AsyncClient, ws, today) -> dict[str, Any]:
     sessions = await recent_sessions(gql, today)
     ended = sessions[("Morning CBT Group", "AWAITING_FINALIZATION")]
     billed = sessions[("Grief Support Circle", "LOCKED")]
+    # payer-answers.md's queues, as the billing office finds them in the morning
+    out["work-queues"] = await gql.execute(
+        example("billing/work_queues.graphql"), {"hoursAfterEnd": 0, "withinDays": 30}
+    )
     out["run-billing-awaiting"] = await refused(
         gql, example("billing/run_billing.graphql"), {"sessionId": ended["id"]}, 409
     )
@@ -397,6 +401,27 @@ async def walk(http: httpx.AsyncClient, ws, today) -> dict[str, Any]:
         entry["patient"]["name"]: [alert["code"] for alert in entry["coverageAlerts"]]
         for entry in after["groupSession"]["roster"]
     }
+    # payer-answers.md: the demo's past batch, answered by the simulated payer
+    files = (await gql.execute(example("billing/remittance_files.graphql")))["ediFiles"]
+    out["edi-files"] = [
+        {k: e["node"][k] for k in ("kind", "source", "production", "providerAdjustments")} for e in files["edges"]
+    ]
+    nine_days_ago = (today - timedelta(days=9)).isoformat()
+    past = await gql.execute(
+        "query($d: Date!) { groupSessions(filter: {from: $d, to: $d}) { edges { node { id title } } } }",
+        {"d": nine_days_ago},
+    )
+    anger = next(e["node"]["id"] for e in past["groupSessions"]["edges"] if e["node"]["title"].startswith("Anger"))
+    out["payer-claims"] = await gql.execute(example("billing/claim_postings.graphql"), {"sessionId": anger})
+    remittance = next(e["node"]["text"] for e in reversed(files["edges"]) if e["node"]["kind"] == "REMITTANCE")
+    out["import-again"] = await gql.execute(example("billing/import_edi.graphql"), {"text": remittance})
+    lines = remittance.splitlines()
+    first_clp = next(i for i, line in enumerate(lines) if line.startswith("CLP*"))
+    elements = lines[first_clp].split("*")
+    lines[first_clp] = "*".join([*elements[:2], "99", *elements[3:]])  # CLP02: no such claim status
+    broken = "\n".join(lines)
+    out["import-refused"] = (await gql.post(example("billing/import_edi.graphql"), {"text": broken + "\n"})).json()
+    out["submit-batches"] = await gql.execute(example("billing/submit_claim_batches.graphql"))
     return out
 
 

@@ -196,6 +196,18 @@ def display_builder(sessionmaker: Sessionmaker):
     return build
 
 
+async def build_billing_change(channel: str, message: str) -> dict | None:
+    """The hub's builder for `billing:<facility id>` channels: the message itself (queues and ids); a PAUSED or
+    RESYNC of the broadcaster becomes a change of every queue, so watchers read their lists again."""
+    try:
+        found = json.loads(message)
+    except ValueError:
+        found = None
+    if not isinstance(found, dict) or "queues" not in found:
+        return {"queues": [], "claimId": None, "sessionId": None, "facilityId": None, "at": None, "resync": True}
+    return found
+
+
 async def build_schedule_change(channel: str, message: str) -> ScheduleChange:
     """The hub's builder for `schedule:<facility id>` channels: the display reads its room itself."""
     return ScheduleChange(uuid.UUID(channel.partition(":")[2]), STATE_KINDS.get(message, "CHANGED"))

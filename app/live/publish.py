@@ -42,6 +42,32 @@ def schedule_channel(facility_id: uuid.UUID) -> str:
     return f"schedule:{facility_id}"
 
 
+def billing_channel(facility_id: uuid.UUID) -> str:
+    """The billing office's work queues of a facility changed."""
+    return f"billing:{facility_id}"
+
+
+async def stage_billing_change(
+    uow: UnitOfWork,
+    facility_id: uuid.UUID,
+    queues: Sequence[str],
+    *,
+    claim_id: uuid.UUID | None = None,
+    session_id: uuid.UUID | None = None,
+) -> None:
+    """Which work queues a change touched (ids only), for the facility's watchers."""
+    if uow.live is None or not queues:
+        return
+    message = {
+        "queues": list(dict.fromkeys(queues)),
+        "claimId": str(claim_id) if claim_id else None,
+        "sessionId": str(session_id) if session_id else None,
+        "facilityId": str(facility_id),
+        "at": uow.clock.now().isoformat(),
+    }
+    await uow.live.stage(uow, billing_channel(facility_id), message)
+
+
 def _same_database(a: str, b: str) -> bool:
     pa, pb = urlparse(a), urlparse(b)
     return (pa.hostname, pa.port or 5432, pa.path, pa.query) == (pb.hostname, pb.port or 5432, pb.path, pb.query)

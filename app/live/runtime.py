@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.clock import Clock
 from app.live.cluster import ClusterBuilds, ClusterShapes, Renderer, node_id
-from app.live.envelopes import SessionStates, build_schedule_change, display_builder, group_builder
+from app.live.envelopes import (
+    SessionStates,
+    build_billing_change,
+    build_schedule_change,
+    display_builder,
+    group_builder,
+)
 from app.live.hub import Hub, keep_listener_alive
 from app.live.publish import LivePublisher, notifies_in_transaction
 
@@ -40,6 +46,7 @@ class Live:
                 "group": group_builder(sessionmaker, clock),
                 "display": display_builder(sessionmaker),
                 "schedule": build_schedule_change,
+                "billing": build_billing_change,
             },
         )
         self._watchdog: asyncio.Task | None = None

@@ -14,7 +14,7 @@ from app.db.queries.reference import diagnoses_by_patient, payer_coverage
 from app.db.queries.sessions import Lock
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, IllegalTransition, Locked, NotFound
-from app.live.publish import stage_session_update
+from app.live.publish import stage_billing_change, stage_session_update
 from app.operations.billing_pipeline import finalize, occurrence_refusal
 from app.operations.common import require_text, visible_or_not_found
 from app.operations.sessions import visible_session
@@ -24,6 +24,7 @@ from app.rules.claims import ClaimFrequency, ClaimStatus
 from app.rules.diagnoses import Diagnosis, active_diagnosis_codes, diagnosis_pointers
 from app.rules.finalization import Finalization, awaiting_message
 from app.rules.notes import cosign_required
+from app.rules.remittance import BillingQueue
 from app.rules.updates import SessionUpdateKind
 
 
@@ -91,11 +92,26 @@ async def run_billing(uow: UnitOfWork, actor: Principal, session_id: uuid.UUID) 
 
 
 async def submit_claim(
-    uow: UnitOfWork, actor: Principal, claim_id: uuid.UUID, contact: SubmitterContact
+    uow: UnitOfWork, actor: Principal, claim_id: uuid.UUID, contact: SubmitterContact, *, production: bool = True
 ) -> models.Claim:
     """Render a DRAFT claim as an X12 837P and mark it SUBMITTED."""
+    claim = await visible_claim(uow.db, actor, claim_id, lock=True)
+    control = await queries.next_interchange_number(uow.db)
+    return await submit_in_interchange(uow, claim, contact, control, production=production)
+
+
+async def submit_in_interchange(
+    uow: UnitOfWork,
+    claim: models.Claim,
+    contact: SubmitterContact,
+    control: int,
+    *,
+    production: bool = True,
+    set_number: str = "0001",
+) -> models.Claim:
+    """The claim (its row held) rendered under the interchange control number given, as transaction set
+    `set_number` of that interchange, and marked SUBMITTED; refused with nothing changed when it may not go."""
     db = uow.db
-    claim = await visible_claim(db, actor, claim_id, lock=True)
     if claim.status != ClaimStatus.DRAFT:
         raise IllegalTransition(f"Only a DRAFT claim can be submitted; this one is {claim.status}")
     await _release_when_payer_number_known(db, claim)
@@ -104,13 +120,17 @@ async def submit_claim(
         raise IllegalTransition(
             "The claim has blocking validation issues: " + "; ".join(f"{i.code}: {i.message}" for i in blocking)
         )
-    document = await _render(db, claim, uow.clock.now(), contact)
+    document = await _render(db, claim, uow.clock.now(), contact, control, production=production)
+    session_facility = (await db.get(models.GroupSession, claim.session_id)).facility_id
     problems = edi837.rejections(document)
     if problems:
         raise BadInput("A clearinghouse would reject the 837P: " + "; ".join(map(str, problems)))
     claim.edi837 = document
+    claim.interchange_number = control  # ISA13 and GS06: what the payer's 999 answers in AK102
+    claim.transaction_set_number = set_number  # ST02: what its AK202 answers
     claim.status = ClaimStatus.SUBMITTED
     claim.submitted_at = uow.clock.now()
+    await stage_billing_change(uow, session_facility, [BillingQueue.TIMELY_FILING], claim_id=claim.id)
     uow.audit(
         "claim.submit",
         "Claim",
@@ -135,7 +155,7 @@ def _held(code: BillingIssueCode, message: str) -> IllegalTransition:
     return IllegalTransition(f"{code}: {message}", issue=code)
 
 
-async def _render(db, claim: models.Claim, now, contact: SubmitterContact) -> str:
+async def _render(db, claim: models.Claim, now, contact: SubmitterContact, control: int, *, production: bool) -> str:
     session = await db.get(models.GroupSession, claim.session_id)
     facility = await db.get(models.Facility, session.facility_id)
     patient = await db.get(models.Patient, claim.patient_id)
@@ -189,7 +209,9 @@ async def _render(db, claim: models.Claim, now, contact: SubmitterContact) -> st
     address = edi837.Address(patient.address_line1, patient.city, patient.state, patient.postal_code)
     return edi837.render_837p(
         edi837.Claim837(
-            interchange_control_number=await queries.next_interchange_number(db),
+            interchange_control_number=control,
+            # ISA15: T when the service sends test files (GS_EDI_PRODUCTION=0) or the payer takes only test files.
+            production=production and not payer.test_mode,
             created_at=now,
             submitter=edi837.Submitter(
                 id=facility.submitter_id or facility.tax_id,
@@ -239,7 +261,6 @@ async def _render(db, claim: models.Claim, now, contact: SubmitterContact) -> st
             ),
             supervising_provider=supervisor,
             claim_filing_indicator=payer.claim_filing_indicator,
-            production=not payer.test_mode,
             prior_authorization=next(iter(await authorization_numbers_of_charges(db, [c.id for c in charges])), None),
         )
     )

@@ -22,7 +22,7 @@ from app.db.queries import billing as queries
 from app.db.queries import groups as group_queries
 from app.db.queries.billing import BillingInputs
 from app.db.uow import UnitOfWork
-from app.live.publish import stage_session_update
+from app.live.publish import stage_billing_change, stage_session_update
 from app.operations import authorizations, program_billing
 from app.operations.work import Services, unit_of_work
 from app.rules.billing import (
@@ -45,10 +45,13 @@ from app.rules.claims import (
     plan_correction,
 )
 from app.rules.finalization import Finalization, finalization, finalization_deadline
+from app.rules.remittance import BillingQueue
 from app.rules.updates import SessionUpdateKind
 
 log = logging.getLogger(__name__)
 SWEEP_ACTOR = "billing-sweep"
+# A session billed leaves the awaiting queue, may join the closed-unmarked one, and its drafts the filing one.
+BILLED_QUEUES = (BillingQueue.AWAITING_FINALIZATION, BillingQueue.CLOSED_UNMARKED, BillingQueue.TIMELY_FILING)
 
 
 def new_claim_number() -> str:
@@ -99,7 +102,11 @@ async def finalize(uow: UnitOfWork, session: models.GroupSession, now: datetime)
         await build_charges_and_claims(
             uow, session, now, inputs=inputs, at_deadline=decision is Finalization.BILL_AT_DEADLINE
         )
+        await stage_billing_change(uow, session.facility_id, BILLED_QUEUES, session_id=session.id)
     elif session.awaiting_finalization_at is None:
+        await stage_billing_change(
+            uow, session.facility_id, [BillingQueue.AWAITING_FINALIZATION], session_id=session.id
+        )
         session.awaiting_finalization_at = now
         uow.audit(
             "session.await_finalization",
@@ -344,6 +351,7 @@ async def rebill_session(uow: UnitOfWork, session: models.GroupSession) -> None:
     )
     if voided or built or claims_out:
         _record_documented(uow, session, built, claims_out, reason="rebilled")
+        await stage_billing_change(uow, session.facility_id, [BillingQueue.TIMELY_FILING], session_id=session.id)
     await program_billing.settle_days(uow, session)
 
 

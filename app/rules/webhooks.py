@@ -40,6 +40,12 @@ EVENT_SCOPES: Mapping[str, Scope] = {
     "pm_group_enrollment_disenrolled": Scope.ENROLLMENTS_VIEW,
     "pm_group_enrollment_removed": Scope.ENROLLMENTS_VIEW,
     "group_session_documented": Scope.BILLING_READ,
+    # The payer's answers (app.operations.remittance): amounts and denial reasons, for billing.read only.
+    "claim_accepted": Scope.BILLING_READ,
+    "claim_rejected": Scope.BILLING_READ,
+    "claim_paid": Scope.BILLING_READ,
+    "claim_denied": Scope.BILLING_READ,
+    "claim_reversed": Scope.BILLING_READ,
     "pm_group_attendance_alert": Scope.SESSION_READ,
     "eligibility_checked": Scope.BILLING_READ,
     "prior_authorization_expiring": Scope.BILLING_READ,

@@ -58,6 +58,13 @@ ASSUMED_LIST_SIZES: Mapping[tuple[str, str], int] = {
     ("Enrollment", "auditLog"): 20,
     ("Mutation", "setPatientDiagnoses"): 12,
     ("Claim", "charges"): 5,
+    ("Claim", "postings"): 4,  # a line paid, then perhaps reversed and paid again
+    ("Charge", "postings"): 4,
+    ("Posting", "adjustments"): 4,
+    ("Posting", "denialReasons"): 3,
+    ("Posting", "remarks"): 3,
+    ("EdiImport", "changes"): 50,
+    ("EdiFile", "providerAdjustments"): 6,
     ("Viewer", "facilities"): 10,
     ("GenerateOccurrencesResult", "created"): 100,
     ("Mutation", "setAttendanceBatch"): 25,

@@ -47,6 +47,9 @@ from app.schema.reference.queries import (
     staff_node,
 )
 from app.schema.reference.types import Facility, Patient, Payer, Staff
+from app.schema.remittance.mutations import RemittanceMutation
+from app.schema.remittance.queries import RemittanceQuery
+from app.schema.remittance.subscriptions import RemittanceSubscription
 from app.schema.scalars import SCALAR_OVERRIDES
 from app.schema.scheduling.mutations import SchedulingMutation
 from app.schema.scheduling.queries import SchedulingQuery, group_node, occurrence_node
@@ -114,6 +117,7 @@ class Query(
     NotesQuery,
     WebhooksQuery,
     CoverageQuery,
+    RemittanceQuery,
 ):
     pass
 
@@ -130,12 +134,13 @@ class Mutation(
     NotesMutation,
     WebhooksMutation,
     CoverageMutation,
+    RemittanceMutation,
 ):
     pass
 
 
 @strawberry.type
-class Subscription(LiveSubscription, DisplaysSubscription):
+class Subscription(LiveSubscription, DisplaysSubscription, RemittanceSubscription):
     pass
 
 

@@ -292,6 +292,17 @@ class Call:
     subject: Callable[[World], str] | None = None
 
 
+def accepting_999() -> str:
+    """A payer's 999 accepting a claim file (005010X231A1 IK5 A, AK9 A) that names none of ours: importable by
+    any caller with billing.write, and it moves nothing."""
+    from app.rules.edi.edi999 import ImplementationAcknowledgment, TransactionSetResponse, render_999
+    from app.rules.edi.x12 import Envelope
+
+    response = TransactionSetResponse("837", "0001", "005010X222A1", "A", (), ())
+    acknowledgment = ImplementationAcknowledgment("HC", "987654321", "005010X222A1", "A", 1, 1, 1, (), (response,))
+    return render_999(Envelope("SIMPAYER1", "CLINIC", 123456789, datetime(2026, 3, 11, 9, 0), "", ""), [acknowledgment])
+
+
 def _mutation(field_name: str, arguments: str, definitions: str) -> str:
     return f"mutation({definitions}) {{ {field_name}({arguments}) {{ __typename }} }}"
 
@@ -307,6 +318,21 @@ CALLS: dict[str, Call] = {
     "groupSessions": Call("{ groupSessions { totalCount edges { node { id } } } }", lambda w: {}),
     "groupSession": Call("query($id: ID!) { groupSession(id: $id) { id } }", lambda w: {"id": w.live_session}),
     "claim": Call("query($id: ID!) { claim(id: $id) { id } }", lambda w: {"id": w.claim}),
+    "claimBatches": Call("{ claimBatches { totalCount edges { node { id claimCount } } } }", lambda w: {}),
+    "ediFiles": Call("{ ediFiles { totalCount edges { node { id kind } } } }", lambda w: {}),
+    "rejectedClaims": Call("{ rejectedClaims { totalCount edges { node { id payerReason } } } }", lambda w: {}),
+    "deniedClaims": Call("{ deniedClaims { totalCount edges { node { id payerReason } } } }", lambda w: {}),
+    "sessionsAwaitingFinalization": Call(
+        "{ sessionsAwaitingFinalization { totalCount edges { node { session { id } hoursSinceEnd } } } }", lambda w: {}
+    ),
+    "sessionsClosedUnmarked": Call(
+        "{ sessionsClosedUnmarked { totalCount edges { node { session { id } } } } }", lambda w: {}
+    ),
+    "claimsNearingFilingLimit": Call(
+        "query($days: Int!) { claimsNearingFilingLimit(withinDays: $days) { totalCount edges { node { claim { id } "
+        "daysLeft } } } }",
+        lambda w: {"days": 3660},
+    ),
     "integrationEvents": Call(
         "{ integrationEvents(first: 100) { totalCount edges { node { id payload } } } }", lambda w: {}
     ),
@@ -551,6 +577,10 @@ CALLS: dict[str, Call] = {
         _mutation("setPayerProgram", "payerId: $y, input: $i", "$y: ID!, $i: PayerProgramInput!"),
         lambda w: {"y": w.payer, "i": {"program": "PHP", "procedureCode": "H0035", "rate": "300", "minimumHours": "5"}},
     ),
+    "submitClaimBatches": Call(
+        "mutation { submitClaimBatches { batches { id claimCount } held { reason } } }", lambda w: {}
+    ),
+    "importEdi": Call(_mutation("importEdi", "text: $text", "$text: String!"), lambda w: {"text": accepting_999()}),
     # ---------------------------------------------------------------- calendar feeds
     "createCalendarFeed": Call(
         _mutation("createCalendarFeed", "groupId: $groupId, label: $label", "$groupId: ID, $label: String"),
@@ -681,6 +711,9 @@ SUBSCRIPTIONS: dict[str, Call] = {
     "roomDisplay": Call(
         "subscription($f: ID!, $l: String!) { roomDisplay(facilityId: $f, location: $l) { kind } }",
         lambda w: {"f": w.facility, "l": "Group Room 4"},
+    ),
+    "billingQueueUpdates": Call(
+        "subscription($f: ID!) { billingQueueUpdates(facilityId: $f) { kind queues } }", lambda w: {"f": w.facility}
     ),
 }
 

@@ -2,7 +2,7 @@
 
 from app.db.models.absences import AbsenceAlert, AbsenceThreshold
 from app.db.models.base import Base
-from app.db.models.billing import Charge, Claim, claim_charges
+from app.db.models.billing import Charge, Claim, ClaimBatch, claim_charges
 from app.db.models.calendars import CalendarFeed
 from app.db.models.clinical import (
     AcceptedBillingIssue,
@@ -39,6 +39,7 @@ from app.db.models.reference import (
     StaffAssignment,
     SupervisionRule,
 )
+from app.db.models.remittance import EdiFile, ProviderAdjustment, RemittanceLine
 from app.db.models.scheduling import (
     ComplianceThreshold,
     Enrollment,
@@ -61,6 +62,7 @@ __all__ = [
     "Charge",
     "Diagnosis",
     "Claim",
+    "ClaimBatch",
     "claim_charges",
     "AcceptedBillingIssue",
     "GroupSession",
@@ -92,4 +94,7 @@ __all__ = [
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "EdiFile",
+    "ProviderAdjustment",
+    "RemittanceLine",
 ]

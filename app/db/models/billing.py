@@ -106,4 +106,31 @@ class Claim(Base):
     # The payer's claim control number (277CA STC/REF*1K, 835 CLP07): REF*F8 of every later correction.
     payer_claim_number: Mapped[str | None] = mapped_column(String(50))
     per_diem: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # The 837P interchange that carried the claim (ISA13 and GS06): what a 999's AK102 answers.
+    interchange_number: Mapped[int | None] = mapped_column(Integer)
+    transaction_set_number: Mapped[str | None] = mapped_column(String(9))  # ST02: what the 999's AK202 answers
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("claim_batches.id"))
+    # The payer's last word on the claim: a rejection's or a denial's reason, and when it came.
+    payer_reason: Mapped[str | None] = mapped_column(Text)
+    denial_carc: Mapped[str | None] = mapped_column(String(8))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = timestamp_now()
+
+
+class ClaimBatch(Base):
+    """A daily submission's interchange: one facility's claims to one payer, many transaction sets in one
+    837P, written to the clearinghouse's outbox and kept here to fetch again."""
+
+    __tablename__ = "claim_batches"
+    __table_args__ = (Index("ix_claim_batches_facility_created", "facility_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    facility_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("facilities.id"))
+    payer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payers.id"))
+    control_number: Mapped[int] = mapped_column(Integer, unique=True)  # ISA13 and GS06
+    production: Mapped[bool] = mapped_column(Boolean)  # ISA15 P, or T
+    claim_count: Mapped[int] = mapped_column(Integer)
+    file_name: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = timestamp_now()

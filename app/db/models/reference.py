@@ -86,6 +86,8 @@ class Payer(Base):
     taxonomy_required: Mapped[bool] = mapped_column(default=False, server_default="false")
     # Claims to this payer go out as test interchanges (ISA15 T) until it is set to production.
     test_mode: Mapped[bool] = mapped_column(default=False, server_default="false")
+    # Days from the date of service within which the payer takes a claim (timely filing).
+    timely_filing_days: Mapped[int] = mapped_column(Integer, default=365, server_default="365")
     created_at: Mapped[datetime] = timestamp_now()
 
 

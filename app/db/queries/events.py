@@ -16,12 +16,20 @@ Event = models.IntegrationEvent
 
 
 async def events_after(
-    db: AsyncSession, after_id: int, limit: int, facility_ids: Sequence[uuid.UUID] | None
+    db: AsyncSession,
+    after_id: int,
+    limit: int,
+    facility_ids: Sequence[uuid.UUID] | None,
+    hidden_types: Sequence[str] = (),
 ) -> tuple[list[Event], int]:
     """Up to `limit` events after `after_id` and how many there are in all, limited to events of the
-    facilities named (None: every event; events that name no facility are for all-facility callers)."""
+    facilities named (None: every event; events that name no facility are for all-facility callers)
+    and leaving out the types named hidden (those the caller's scopes may not read)."""
     page_query = select(Event).where(Event.id > after_id).order_by(Event.id).limit(limit)
     count_query = select(func.count()).select_from(Event)
+    if hidden_types:
+        page_query = page_query.where(Event.type.not_in(hidden_types))
+        count_query = count_query.where(Event.type.not_in(hidden_types))
     if facility_ids is not None:
         visible = Event.payload["facilityId"].astext.in_([str(pk) for pk in facility_ids])
         page_query, count_query = page_query.where(visible), count_query.where(visible)

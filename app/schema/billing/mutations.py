@@ -38,5 +38,9 @@ class BillingMutation:
         settings = info.context.services.settings
         contact = ops.SubmitterContact(settings.edi_contact_name, settings.edi_contact_phone)
         return await ops.submit_claim(
-            await info.context.transaction(), info.context.principal, decode_id(claim_id, "Claim"), contact
+            await info.context.transaction(),
+            info.context.principal,
+            decode_id(claim_id, "Claim"),
+            contact,
+            production=settings.edi_production,
         )

@@ -20,7 +20,7 @@ from app.schema.enums import (
     ClaimStatus,
     IssueSeverity,
 )
-from app.schema.loaders import billing, reference, sessions
+from app.schema.loaders import billing, reference, remittance, sessions
 from app.schema.node import Node, global_id, rows_of
 from app.schema.permissions import scoped
 
@@ -28,6 +28,7 @@ GroupSessionType = Annotated["GroupSession", strawberry.lazy("app.schema.session
 GroupSizeBandType = Annotated["GroupSizeBand", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
 PatientType = Annotated["Patient", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
 PayerType = Annotated["Payer", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
+PostingType = Annotated["Posting", strawberry.lazy("app.schema.remittance.types")]  # noqa: F821 - resolved lazily
 
 
 @strawberry.type
@@ -88,6 +89,10 @@ class Charge(Node):
     async def patient(charge: strawberry.Parent[models.Charge], info: Info) -> PatientType:
         return await reference.patients(info).load(charge.patient_id)
 
+    @strawberry.field(description="What the payer's 835s posted to this charge: paid, adjusted, left to the patient.")
+    async def postings(charge: strawberry.Parent[models.Charge], info: Info) -> list[PostingType]:
+        return await remittance.lines_by_charge(info).load(charge.id)
+
     is_type_of = rows_of(models.Charge)
 
 
@@ -105,6 +110,16 @@ class Claim(Node):
         description="The payer's claim control number, from its 277CA or 835; every later void or "
         "replacement carries it in REF*F8."
     )
+
+    payer_reason: str | None = strawberry.field(
+        description="Why the payer rejected (999 or 277CA status codes) or denied (CARC and RARC with their text) it."
+    )
+    denial_carc: str | None = strawberry.field(description="The CARC a denial is filed under (197, 16, 50...).")
+    answered_at: datetime | None = strawberry.field(description="When the payer's last answer moved its status.")
+
+    @strawberry.field(description="Every 835 service line posted for this claim, reversals included.")
+    async def postings(claim: strawberry.Parent[models.Claim], info: Info) -> list[PostingType]:
+        return await remittance.lines_by_claim(info).load(claim.id)
 
     @strawberry.field
     async def patient(claim: strawberry.Parent[models.Claim], info: Info) -> PatientType:

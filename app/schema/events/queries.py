@@ -9,6 +9,7 @@ import strawberry
 from app.db.queries import events as queries
 from app.errors import BadInput
 from app.operations.common import facilities_seen
+from app.rules.remittance import CLAIM_EVENTS
 from app.rules.scopes import Scope
 from app.schema.connection import Connection, Edge, PageInfo
 from app.schema.context import Info
@@ -36,6 +37,11 @@ def decode_event_cursor(cursor: str) -> int:
     return event_id
 
 
+def hidden_event_types(principal) -> tuple[str, ...]:
+    """The payer's answers carry amounts and denial reasons: only billing.read sees them on the feed."""
+    return () if principal.has_scope(Scope.BILLING_READ) else CLAIM_EVENTS
+
+
 @strawberry.type
 class EventsQuery:
     @strawberry.field(**scoped(Scope.EVENTS_READ), description="Integration events in commit order.")
@@ -47,7 +53,13 @@ class EventsQuery:
         limit = page_args(first, None).limit
         after_id = decode_event_cursor(after) if after else 0
         async with info.context.db() as db:
-            rows, total = await queries.events_after(db, after_id, limit + 1, facilities_seen(info.context.principal))
+            rows, total = await queries.events_after(
+                db,
+                after_id,
+                limit + 1,
+                facilities_seen(info.context.principal),
+                hidden_event_types(info.context.principal),
+            )
         edges = [Edge(cursor=encode_event_cursor(row.id), node=row) for row in rows[:limit]]
         return Connection(
             edges=edges,

@@ -18,7 +18,7 @@ from app.schema.context import Info
 from app.schema.enums import DisplayNameFormat, StaffAssignmentRole
 from app.schema.history.queries import From, GroupFilter, To, attendance_of
 from app.schema.history.types import AttendanceHistory
-from app.schema.loaders import billing, notes, reference
+from app.schema.loaders import billing, notes, reference, remittance
 from app.schema.node import Node, global_id, rows_of
 from app.schema.permissions import scoped
 
@@ -135,6 +135,13 @@ class Patient(Node):
     )
     async def charges(patient: strawberry.Parent[models.Patient], info: Info) -> list[ChargeType]:
         return await billing.charges_by_patient(info).load(patient.id)
+
+    @strawberry.field(
+        description="What the patient owes: the patient responsibility (CAS PR) the payers' 835s posted.",
+        **scoped(Scope.BILLING_READ),
+    )
+    async def balance(patient: strawberry.Parent[models.Patient], info: Info) -> Decimal:
+        return await remittance.patient_balances(info).load(patient.id)
 
     @strawberry.field(
         description="Every session the patient was on the roster of in the range, newest first, with tallies per group.",

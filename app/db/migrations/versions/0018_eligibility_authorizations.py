@@ -3,7 +3,7 @@ coverage rule, prior authorizations with what each charge drew from them, per-di
 claims marked per diem (a session's own line and its day's per-diem line each once per member).
 
 Revision ID: 0018_eligibility_authorizations
-Revises: 0015_clearinghouse_claims
+Revises: 0017_payer_answers
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0018_eligibility_authorizations"
-down_revision = "0015_clearinghouse_claims"
+down_revision = "0017_payer_answers"
 branch_labels = None
 depends_on = None
 

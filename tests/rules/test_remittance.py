@@ -1,0 +1,197 @@
+"""What the payer's answers mean, as tables: the kind of a file, the status each answer moves a claim to
+(005010X214 STC01 for the 277CA, 005010X221A1 CLP02 for the 835), a line's posting by CAS group (CO, PR, OA, PI),
+underpayment, the reasons a billing office reads, and timely filing."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from app.rules.claims import ClaimStatus
+from app.rules.edi.edi835 import Adjustment, ClaimPayment, ServicePayment
+from app.rules.edi.x12 import Person, X12Error, read_interchange
+from app.rules.remittance import (
+    EdiKind,
+    carc_of,
+    content_hash,
+    denial_reason,
+    filing_days_left,
+    kind_of,
+    moves,
+    post_claim,
+    post_line,
+    status_of_payment,
+)
+from tests.rules.edi_support import fixture
+
+D = Decimal
+DAY = date(2026, 3, 10)
+PATIENT = Person("DOE", "JANE", "M1")
+
+
+def line(paid: str, *adjustments: tuple[str, str, str], charge: str = "100", remarks: tuple[str, ...] = ()):
+    return ServicePayment(
+        "90853", (), D(charge), D(paid), adjustments=tuple(Adjustment(g, r, D(a)) for g, r, a in adjustments),
+        remarks=remarks, service_dates=(DAY, DAY),
+    )  # fmt: skip
+
+
+def payment(status: str, *services: ServicePayment, paid: str | None = None, share: str = "0") -> ClaimPayment:
+    total = D(paid) if paid is not None else sum((s.paid for s in services), D(0))
+    charge = sum((s.charge for s in services), D(0))
+    return ClaimPayment("GS1", status, charge, total, D(share), "MC", "ICN1", PATIENT, services=services)
+
+
+# ---------------------------------------------------------------- kinds
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("999_accepted.x12", EdiKind.ACKNOWLEDGMENT),
+        ("277ca_accepted_and_rejected.x12", EdiKind.CLAIM_ACKNOWLEDGMENT),
+        ("835_paid_denied_interest.x12", EdiKind.REMITTANCE),
+    ],
+)
+def test_a_file_is_known_by_its_transaction_sets(name, kind):
+    assert kind_of(read_interchange(fixture(name))) is kind
+
+
+def test_a_claim_file_is_not_an_answer():
+    from tests.rules.edi_support import our_837p
+
+    with pytest.raises(X12Error, match=r"ST \(segment 3, line 3\): a 837 is not an answer this service reads"):
+        kind_of(read_interchange(our_837p()))
+
+
+def test_the_same_file_with_other_line_ends_has_the_same_hash():
+    text = "ISA*00~\nGS*HP~\n"
+    assert content_hash(text) == content_hash(text.replace("\n", "\r\n")) == content_hash("\ufeff" + text)
+    assert content_hash(text) != content_hash(text.replace("HP", "HN"))
+
+
+# ---------------------------------------------------------------- statuses
+
+S = ClaimStatus
+
+
+@pytest.mark.parametrize(
+    ("current", "to", "moved"),
+    [
+        (S.SUBMITTED, S.ACCEPTED, True),
+        (S.SUBMITTED, S.REJECTED, True),
+        (S.ACCEPTED, S.REJECTED, True),  # a 999 accepted the file, the 277CA rejects the claim
+        (S.ACCEPTED, S.PAID, True),
+        (S.SUBMITTED, S.PAID, True),  # the 835 came before the 277CA
+        (S.ACCEPTED, S.DENIED, True),
+        (S.DENIED, S.PAID, True),  # an appeal paid
+        (S.PAID, S.REVERSED, True),
+        (S.PARTIALLY_PAID, S.REVERSED, True),
+        (S.PAID, S.ACCEPTED, False),  # a late 277CA does not undo a payment
+        (S.DRAFT, S.PAID, False),
+        (S.VOIDED, S.ACCEPTED, False),
+        (S.SUBMITTED, S.REVERSED, False),  # nothing was paid to take back
+        (S.REVERSED, S.REVERSED, False),
+    ],
+)
+def test_where_each_answer_may_move_a_claim_from(current, to, moved):
+    assert moves(current, to) is moved
+
+
+@pytest.mark.parametrize(
+    ("clp", "status"),
+    [
+        (payment("1", line("75", ("CO", "45", "20"), ("PR", "3", "5")), share="5"), S.PAID),
+        (payment("4", line("0", ("CO", "197", "100"))), S.DENIED),
+        (payment("1", line("0", ("CO", "50", "100"))), S.DENIED),  # processed, nothing paid, nothing owed
+        (payment("1", line("0", ("PR", "1", "80"), ("CO", "45", "20")), share="80"), S.PAID),  # all to deductible
+        (payment("1", line("75", ("CO", "45", "25")), line("0", ("CO", "197", "100"))), S.PARTIALLY_PAID),
+        (payment("1", line("60", ("CO", "45", "20"), ("OA", "23", "20"))), S.PARTIALLY_PAID),  # a reduction
+        (payment("22", line("-75", ("CO", "45", "-25"), charge="-100")), S.REVERSED),
+    ],
+)
+def test_an_835_claims_status_from_clp02_and_its_lines(clp, status):
+    assert status_of_payment(clp) is status
+
+
+# ---------------------------------------------------------------- posting
+
+
+@pytest.mark.parametrize(
+    ("adjustments", "paid", "expected", "columns", "underpaid_by"),
+    [
+        # CO-45 the contract, PR-3 the copay: paid + CO + PR = the contracted 100
+        ([("CO", "45", "20"), ("PR", "3", "5")], "75", "100", ("20", "5", "0"), "0"),
+        # OA-23 (another payer's share) is not the contract: 15 short of the contracted amount
+        ([("CO", "45", "20"), ("OA", "23", "15")], "65", "100", ("20", "0", "15"), "15"),
+        # PI-94 likewise
+        ([("CO", "45", "20"), ("PI", "94", "10")], "70", "100", ("20", "0", "10"), "10"),
+        # the charge was above the contract: nothing short
+        ([("CO", "45", "40")], "80", "100", ("40", "0", "0"), "0"),
+        # a denial is not an underpayment
+        ([("CO", "197", "100")], "0", "100", ("100", "0", "0"), "0"),
+        # no contracted amount known: nothing to compare
+        ([("OA", "23", "15")], "85", None, ("0", "0", "15"), "0"),
+    ],
+)
+def test_a_line_posts_by_cas_group_and_flags_underpayment(adjustments, paid, expected, columns, underpaid_by):
+    posting = post_line(
+        "90853", DAY, D("100"), D(paid), [Adjustment(g, r, D(a)) for g, r, a in adjustments], (), None,
+        D(expected) if expected else None, reversal=False,
+    )  # fmt: skip
+    assert (posting.contractual, posting.patient_responsibility, posting.other_adjustments) == tuple(map(D, columns))
+    assert posting.underpaid_by == D(underpaid_by) and posting.underpaid is (D(underpaid_by) > 0)
+
+
+def test_a_reversal_is_never_underpaid():
+    posting = post_line(
+        "90853", DAY, D("-100"), D("-75"), [Adjustment("CO", "45", D("-25"))], (), None, D("100"), reversal=True
+    )
+    assert posting.underpaid_by == 0 and posting.reversal
+
+
+def test_claim_level_cas_and_moa_go_on_the_first_line_and_reasons_carry_their_text():
+    clp = ClaimPayment(
+        "GS1", "4", D("100"), D("0"), D("0"), "MC", "ICN1", PATIENT, adjustments=(Adjustment("CO", "16", D("0")),),
+        services=(line("0", ("CO", "16", "100"), remarks=("N290",)),), remarks=("MA130",),
+    )  # fmt: skip
+    (posting,) = post_claim(clp, [D("100")])
+    assert [r.code for r in posting.adjustments] == ["CO-16", "CO-16"]
+    assert [r.code for r in posting.remarks] == ["N290", "MA130"]
+    assert posting.adjustments[0].text.startswith("Contractual Obligations: Claim/service lacks information")
+    assert carc_of([posting]) == "16"
+    reason = denial_reason([posting])
+    assert reason is not None and reason.startswith("CO-16: Contractual Obligations: Claim/service lacks")
+    assert "N290: " in reason and "MA130: " in reason
+
+
+def test_a_claim_without_lines_posts_once():
+    clp = ClaimPayment(
+        "GS1", "1", D("100"), D("80"), D("0"), "MC", "ICN1", PATIENT, adjustments=(Adjustment("CO", "45", D("20")),)
+    )
+    (posting,) = post_claim(clp, [D("100")])
+    assert (posting.paid, posting.contractual, posting.underpaid_by) == (D("80"), D("20"), D(0))
+
+
+def test_a_paid_claim_has_no_denial_reason():
+    (posting,) = post_claim(payment("1", line("75", ("CO", "45", "20"), ("PR", "3", "5"))), [D("100")])
+    assert denial_reason([posting]) is None and carc_of([posting]) is None
+
+
+# ---------------------------------------------------------------- timely filing
+
+
+@pytest.mark.parametrize(
+    ("service_date", "limit", "today", "left"),
+    [
+        (date(2026, 1, 1), 90, date(2026, 1, 1), 90),
+        (date(2026, 1, 1), 90, date(2026, 3, 1), 31),
+        (date(2026, 1, 1), 90, date(2026, 4, 1), 0),
+        (date(2026, 1, 1), 90, date(2026, 4, 11), -10),  # past the limit
+        (date(2025, 3, 1), 365, date(2026, 2, 28), 1),
+    ],
+)
+def test_days_left_to_file_count_from_the_date_of_service(service_date, limit, today, left):
+    assert filing_days_left(service_date, limit, today) == left

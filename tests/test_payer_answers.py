@@ -1,0 +1,564 @@
+"""The payer's answers through the endpoint: our submitted claims answered by the simulated payer, and its 999,
+277CA and 835 imported back. The guides cited: 005010X231A1 (999 IK5/AK9), 005010X214 (277CA STC01 and REF*1K),
+005010X221A1 (835 CLP02, CLP07, CAS groups and CARC, LQ*HE RARC, PLB)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from app.auth import ALL_SCOPES
+from app.db import models
+from app.operations.remittance import import_inbox
+from app.payer_sim import Outcome, Policy, answer_claims
+from app.rules.edi.edi999 import ImplementationAcknowledgment, SegmentError, TransactionSetResponse, render_999
+from app.rules.edi.x12 import Envelope
+from app.rules.edi837 import parse_segments
+from tests.support.builders_sessions import SET_ATTENDANCE, at, set_now
+from tests.support.x12 import pyx12_errors
+from tests.test_billing import BILLED, RUN, SUBMIT, room  # noqa: F401 - the fixture
+
+IMPORT = """mutation($text: String!, $name: String) { importEdi(text: $text, name: $name) {
+  duplicate file { kind name controlNumber production summary providerAdjustments { reason reference amount } }
+  changes { before after reason claim { claimNumber } } } }"""
+
+CLAIMS = """query($id: ID!) { groupSession(id: $id) { claims { id claimNumber status frequency payerClaimNumber
+  payerReason denialCarc answeredAt patient { id balance }
+  charges { amount postings { paid contractual patientResponsibility otherAdjustments expected underpaid
+    underpaidBy reversal claimStatusCode adjustments { code text } denialReasons { code text } remarks { code text } } }
+  } } }"""
+
+EVENTS = "{ integrationEvents(first: 100) { edges { node { type payload } } } }"
+
+
+@pytest.fixture(autouse=True)
+def quiet_pyx12(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.CRITICAL, logger="pyx12")
+
+
+async def submitted(gql, session_id, members, test_clock) -> list[dict]:
+    """Every member attended; billed at the end; every claim submitted. Claims with their 837P."""
+    for member in members:
+        await gql.execute(SET_ATTENDANCE, {"participantId": member, "status": "ATTENDED"})
+    set_now(test_clock, at(10, 31))
+    await gql.execute(RUN, {"id": session_id})
+    claims = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]["claims"]
+    out = []
+    for claim in sorted(claims, key=lambda c: c["claimNumber"]):
+        edi = (await gql.execute(SUBMIT, {"id": claim["id"]}))["submitClaim"]["edi837"]
+        out.append({**claim, "edi837": edi})
+    return out
+
+
+def answers_for(claims: list[dict], outcomes: list[Outcome]):
+    """The payer's answers to each claim's 837P, the outcome of each chosen."""
+    policy = Policy(outcomes={c["claimNumber"]: o for c, o in zip(claims, outcomes, strict=True)})
+    return [answer_claims(c["edi837"], policy) for c in claims]
+
+
+async def import_all(gql, texts: list[str | None]) -> list[dict]:
+    return [(await gql.execute(IMPORT, {"text": t}))["importEdi"] for t in texts if t]
+
+
+async def claims_by_number(gql, session_id) -> dict[str, dict]:
+    rows = (await gql.execute(CLAIMS, {"id": session_id}))["groupSession"]["claims"]
+    return {c["claimNumber"]: c for c in rows}
+
+
+MIX = [
+    Outcome.PAID,
+    Outcome.REJECTED,
+    Outcome.DENIED_NO_AUTHORIZATION,
+    Outcome.DENIED_MISSING_INFORMATION,
+    Outcome.PAID_THEN_REVERSED,
+]
+
+
+async def test_the_cycle_from_submitted_to_paid_denied_rejected_and_reversed(gql, room, test_clock):
+    session_id, members = room
+    claims = await submitted(gql, session_id, members, test_clock)
+    answers = answers_for(claims, MIX)
+    numbers = [c["claimNumber"] for c in claims]
+
+    # 999 (005010X231A1): every file accepted (IK5 A); the claims stay SUBMITTED until the 277CA.
+    for result in await import_all(gql, [a.acknowledgment for a in answers]):
+        assert result["file"]["kind"] == "ACKNOWLEDGMENT" and result["changes"] == []
+    assert {c["status"] for c in (await claims_by_number(gql, session_id)).values()} == {"SUBMITTED"}
+
+    # 277CA (005010X214): STC01 A2 accepts with REF*1K, A7:164 rejects.
+    await import_all(gql, [a.claim_acknowledgment for a in answers])
+    after_277 = await claims_by_number(gql, session_id)
+    assert after_277[numbers[1]]["status"] == "REJECTED"
+    assert after_277[numbers[1]]["payerReason"].startswith("A7: ")
+    assert "MEMBER ID NOT FOUND" in after_277[numbers[1]]["payerReason"]
+    for index in (0, 2, 3, 4):
+        claim = after_277[numbers[index]]
+        assert claim["status"] == "ACCEPTED"
+        assert claim["payerClaimNumber"] == answers[index].payer_claim_numbers[numbers[index]]
+
+    # 835 (005010X221A1): CLP02 1 paid with CO-45 and PR-3, CLP02 4 denied with CO-197 / CO-16 + N290.
+    await import_all(gql, [a.remittance for a in answers])
+    after_835 = await claims_by_number(gql, session_id)
+    paid = after_835[numbers[0]]
+    assert paid["status"] == "PAID" and paid["payerReason"] is None
+    (posting,) = paid["charges"][0]["postings"]
+    charge = Decimal(paid["charges"][0]["amount"])  # 30.00, the 5-8 band's rate
+    allowed = (charge * Decimal("0.80")).quantize(Decimal("0.01"))
+    assert Decimal(posting["paid"]) == allowed - 5
+    assert Decimal(posting["contractual"]) == charge - allowed
+    assert Decimal(posting["patientResponsibility"]) == Decimal(5)
+    assert Decimal(posting["expected"]) == charge and posting["underpaid"] is False
+    assert [a["code"] for a in posting["adjustments"]] == ["CO-45", "PR-3"]
+    assert posting["adjustments"][0]["text"].startswith("Contractual Obligations: Charge exceeds fee schedule")
+    assert posting["denialReasons"] == [] and posting["claimStatusCode"] == "1"
+    assert Decimal(paid["patient"]["balance"]) == Decimal(5)
+
+    no_auth = after_835[numbers[2]]
+    assert (no_auth["status"], no_auth["denialCarc"]) == ("DENIED", "197")
+    assert no_auth["payerReason"].startswith("CO-197: Contractual Obligations: Precertification/authorization")
+    missing = after_835[numbers[3]]
+    assert (missing["status"], missing["denialCarc"]) == ("DENIED", "16")
+    (denied_line,) = missing["charges"][0]["postings"]
+    assert [r["code"] for r in denied_line["remarks"]] == ["N290"]
+    assert "N290" in missing["payerReason"] and Decimal(missing["patient"]["balance"]) == 0
+    assert after_835[numbers[4]]["status"] == "PAID"
+
+    # The later 835 reverses (CLP02 22): the posting undone, the patient's share taken back; PLB FB kept.
+    (reversal,) = await import_all(gql, [a.reversal for a in answers])
+    assert [(c["claim"]["claimNumber"], c["before"], c["after"]) for c in reversal["changes"]] == [
+        (numbers[4], "PAID", "REVERSED")
+    ]
+    (plb,) = reversal["file"]["providerAdjustments"]
+    assert plb["reason"] == "FB" and plb["reference"] == answers[4].payer_claim_numbers[numbers[4]]
+    reversed_claim = (await claims_by_number(gql, session_id))[numbers[4]]
+    assert reversed_claim["status"] == "REVERSED"
+    first, second = reversed_claim["charges"][0]["postings"]
+    assert Decimal(first["paid"]) + Decimal(second["paid"]) == 0 and second["reversal"] is True
+    assert Decimal(reversed_claim["patient"]["balance"]) == 0
+
+    # Every change on the feed, with the claim's global id.
+    events = [e["node"] for e in (await gql.execute(EVENTS))["integrationEvents"]["edges"]]
+    kinds = [e["type"] for e in events if e["type"].startswith("claim_")]
+    assert sorted(kinds) == sorted(
+        ["claim_accepted"] * 4 + ["claim_rejected"] + ["claim_paid"] * 2 + ["claim_denied"] * 2 + ["claim_reversed"]
+    )
+    denial = next(e["payload"] for e in events if e["type"] == "claim_denied" and e["payload"]["carc"] == "197")
+    assert denial["claimNumber"] == numbers[2] and denial["globalIds"]["claimId"] == no_auth["id"]
+
+
+async def test_the_same_file_twice_changes_nothing(gql, room, test_clock, services):
+    session_id, members = room
+    claims = await submitted(gql, session_id, members, test_clock)
+    answers = answers_for(claims, [Outcome.PAID] * len(claims))
+    first = (await gql.execute(IMPORT, {"text": answers[0].remittance, "name": "remit-1.835"}))["importEdi"]
+    assert first["duplicate"] is False and len(first["changes"]) == 1
+    # the same bytes with Windows line ends are the same file
+    again = answers[0].remittance.replace("\n", "\r\n")
+    second = (await gql.execute(IMPORT, {"text": again}))["importEdi"]
+    assert second["duplicate"] is True and second["changes"] == []
+    assert second["file"]["name"] == "remit-1.835"
+    async with services.sessionmaker() as db:
+        assert await db.scalar(select(func.count()).select_from(models.EdiFile)) == 1
+        assert await db.scalar(select(func.count()).select_from(models.RemittanceLine)) == 1
+        paid_events = await db.scalar(
+            select(func.count())
+            .select_from(models.IntegrationEvent)
+            .where(models.IntegrationEvent.type == "claim_paid")
+        )
+    assert paid_events == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        # CLP02 is an ID of 1 to 2 characters from the guide's list: pyx12's map refuses "99".
+        (lambda line: line.replace("CLP*", "CLP*", 1).replace("*1*", "*99*", 1), "CLP (segment 14, line 14)"),
+        # SE01 counts the segments from ST to SE: our reader refuses a wrong count.
+        (lambda line: "SE*5*0001~" if line.startswith("SE*") else line, "SE (segment"),
+    ],
+)
+async def test_a_malformed_file_is_refused_with_its_segment_and_line_and_nothing_is_posted(
+    gql,
+    room,
+    test_clock,
+    services,
+    change,
+    where,
+):
+    session_id, members = room
+    claims = await submitted(gql, session_id, members, test_clock)
+    (answers,) = answers_for(claims[:1], [Outcome.PAID])
+    lines = answers.remittance.splitlines()
+    target = next(i for i, line in enumerate(lines) if line.startswith("CLP*" if "CLP" in where else "SE*"))
+    lines[target] = change(lines[target])
+    status, code, body = await gql.error(IMPORT, {"text": "\n".join(lines) + "\n"})
+    assert code == "BAD_USER_INPUT" and body["data"] is None
+    assert where in body["errors"][0]["message"]
+    async with services.sessionmaker() as db:
+        assert await db.scalar(select(func.count()).select_from(models.EdiFile)) == 0
+        assert await db.scalar(select(func.count()).select_from(models.RemittanceLine)) == 0
+    assert (await claims_by_number(gql, session_id))[claims[0]["claimNumber"]]["status"] == "SUBMITTED"
+
+
+async def test_an_835_for_a_claim_that_is_not_ours_is_refused_whole(gql, room, test_clock, services):
+    session_id, members = room
+    claims = await submitted(gql, session_id, members, test_clock)
+    (answers,) = answers_for(claims[:1], [Outcome.PAID])
+    text = answers.remittance.replace(f"CLP*{claims[0]['claimNumber']}*", "CLP*NOTOURS01*")
+    _, code, body = await gql.error(IMPORT, {"text": text})
+    assert code == "BAD_USER_INPUT"
+    assert "claim NOTOURS01 is not one of ours" in body["errors"][0]["message"]
+    assert "CLP (segment 14, line 14)" in body["errors"][0]["message"]
+
+
+async def test_a_999_rejecting_the_transaction_set_rejects_its_claims(gql, room, test_clock):
+    """005010X231A1: IK5 R rejects the set; IK3 and IK4 name the segment and element at fault."""
+    session_id, members = room
+    claims = await submitted(gql, session_id, members, test_clock)
+    isa13 = next(s for s in parse_segments(claims[0]["edi837"]) if s[0] == "ISA")[13]
+    response = TransactionSetResponse(
+        "837", "0001", "005010X222A1", "R", ("5",), (SegmentError("NM1", 8, "2010", "8", claims[0]["claimNumber"]),)
+    )
+    acknowledgment = ImplementationAcknowledgment("HC", str(int(isa13)), "005010X222A1", "R", 1, 1, 0, (), (response,))
+    envelope = Envelope("SIMPAYER1", "SENDER", 777, at(11), "", "")
+    text = render_999(envelope, [acknowledgment])
+    assert pyx12_errors(text) == []
+    (result,) = await import_all(gql, [text])
+    assert [(c["claim"]["claimNumber"], c["after"]) for c in result["changes"]] == [
+        (claims[0]["claimNumber"], "REJECTED")
+    ]
+    rejected = (await gql.execute("{ rejectedClaims { totalCount edges { node { claimNumber payerReason } } } }"))[
+        "rejectedClaims"
+    ]
+    assert rejected["totalCount"] == 1
+    assert rejected["edges"][0]["node"]["payerReason"].startswith("999 R: Rejected; NM1 at position 8 (loop 2010)")
+
+
+async def test_a_correction_carries_the_payers_claim_number_in_ref_f8(gql, clinic, room, test_clock):
+    session_id, members = room
+    claims = await submitted(gql, session_id, members, test_clock)
+    (answers,) = answers_for(claims[:1], [Outcome.PAID])
+    await import_all(gql, [answers.claim_acknowledgment])
+    icn = answers.payer_claim_numbers[claims[0]["claimNumber"]]
+    patient = next(c for c in claims if c["claimNumber"] == claims[0]["claimNumber"])["patient"]["id"]
+    entry = members[clinic.patients.index(patient)]
+    await gql.execute(
+        SET_ATTENDANCE, {"participantId": entry, "status": "ABSENT", "force": True, "reason": "Was not there"}
+    )
+    billed = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]["claims"]
+    void = next(
+        c for c in billed if c["frequency"] == "VOID" and c["originalClaim"]["claimNumber"] == claims[0]["claimNumber"]
+    )
+    edi = (await gql.execute(SUBMIT, {"id": void["id"]}))["submitClaim"]["edi837"]
+    assert ["REF", "F8", icn] in parse_segments(edi)
+    assert pyx12_errors(edi) == []
+
+
+async def test_without_billing_read_nothing_of_the_answers_is_seen(gql, room, test_clock):
+    session_id, members = room
+    claims = await submitted(gql, session_id, members, test_clock)
+    (answers,) = answers_for(claims[:1], [Outcome.DENIED_NO_AUTHORIZATION])
+    await import_all(gql, [answers.claim_acknowledgment, answers.remittance])
+    outsider = gql.as_(scopes=[s for s in ALL_SCOPES if not s.startswith("billing.")])
+    for query in (
+        "{ deniedClaims { totalCount } }",
+        "{ rejectedClaims { totalCount } }",
+        "{ claimsNearingFilingLimit { totalCount } }",
+        "{ sessionsAwaitingFinalization { totalCount } }",
+        "{ sessionsClosedUnmarked { totalCount } }",
+        "{ ediFiles { totalCount } }",
+    ):
+        _, code, body = await outsider.error(query)
+        assert code == "FORBIDDEN" and body["data"] is None and "Precertification" not in str(body)
+    _, code, body = await outsider.error(IMPORT, {"text": answers.remittance})
+    assert code == "FORBIDDEN" and "Precertification" not in str(body)
+    _, code, body = await outsider.error(
+        "query($id: ID!) { node(id: $id) { ... on Patient { balance } } }", {"id": claims[0]["patient"]["id"]}
+    )
+    assert code == "FORBIDDEN"
+    feed = (await outsider.execute(EVENTS))["integrationEvents"]["edges"]
+    assert feed and not [e for e in feed if e["node"]["type"].startswith("claim_")]
+    assert "Precertification" not in str(feed)
+    # the session's audit log shows the claim's answer to a session reader, without its reason or amounts
+    session_reader = gql.as_(scopes=["clinical.group-session.read"])
+    log = await session_reader.execute(
+        "query($id: ID!) { groupSession(id: $id) { auditLog { action after } } }", {"id": session_id}
+    )
+    answered = [e["after"] for e in log["groupSession"]["auditLog"] if e["action"] == "claim.answer"]
+    assert answered and all("reason" not in a and "paid" not in a for a in answered)
+    # billing.read alone sees the queue and the reason
+    reader = gql.as_(scopes=["billing.read"])
+    denied = await reader.execute('{ deniedClaims(carc: "197") { edges { node { payerReason } } } }')
+    assert denied["deniedClaims"]["edges"][0]["node"]["payerReason"].startswith("CO-197")
+
+
+# ------------------------------------------------------------------ the command line and the inbox folder
+
+
+async def test_import_edi_command_imports_each_file_and_refuses_a_broken_one(
+    gql,
+    room,
+    test_clock,
+    database_url,
+    tmp_path,
+):
+    session_id, members = room
+    claims = await submitted(gql, session_id, members, test_clock)
+    (answers,) = answers_for(claims[:1], [Outcome.PAID])
+    (tmp_path / "a.277").write_text(answers.claim_acknowledgment)
+    (tmp_path / "b.835").write_text(answers.remittance)
+    (tmp_path / "c.835").write_text(answers.remittance.replace("CLP*", "CLQ*", 1))
+    env = {**os.environ, "DATABASE_URL": database_url, "GS_DATA_DIR": str(tmp_path), "GS_JWT_SECRET": "x" * 40}
+    command = [sys.executable, "-m", "app.cli_entry", "import-edi"]
+    paths = [str(tmp_path / n) for n in ("a.277", "b.835", "c.835")]
+    run = subprocess.run([*command, *paths], capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 1
+    number = claims[0]["claimNumber"]
+    assert f"claim {number}: SUBMITTED -> ACCEPTED" in run.stdout
+    assert f"claim {number}: ACCEPTED -> PAID" in run.stdout
+    assert "refused" in run.stderr and "c.835" in run.stderr and "CLQ (segment 14, line 14)" in run.stderr
+    again = subprocess.run([*command, paths[1]], capture_output=True, text=True, env=env, timeout=120)
+    assert again.returncode == 0 and "imported before" in again.stdout and "nothing changed" in again.stdout
+    assert (await claims_by_number(gql, session_id))[number]["status"] == "PAID"
+
+
+async def test_the_inbox_imports_each_file_and_moves_it_aside(gql, room, test_clock, services, tmp_path):
+    session_id, members = room
+    claims = await submitted(gql, session_id, members, test_clock)
+    (answers,) = answers_for(claims[:1], [Outcome.DENIED_NOT_MEDICALLY_NECESSARY])
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "01.999").write_text(answers.acknowledgment)
+    (inbox / "02.277").write_text(answers.claim_acknowledgment)
+    (inbox / "03.835").write_text(answers.remittance)
+    (inbox / "04.835").write_text(answers.remittance.rsplit("GE*", 1)[0])  # cut short: no GE, no IEA
+    (inbox / "05.835.part").write_text(answers.remittance)  # still arriving
+    old = time.time() - 60
+    for path in inbox.iterdir():
+        os.utime(path, (old, old))
+    outcomes = await import_inbox(services, inbox)
+    assert [(o.path.name, o.refusal is None) for o in outcomes] == [
+        ("01.999", True), ("02.277", True), ("03.835", True), ("04.835", False),
+    ]  # fmt: skip
+    assert sorted(p.name for p in (inbox / "processed").iterdir()) == ["01.999", "02.277", "03.835"]
+    assert sorted(p.name for p in (inbox / "refused").iterdir()) == ["04.835", "04.835.error.txt"]
+    assert (inbox / "refused" / "04.835.error.txt").read_text().startswith("GS (segment 2, line 2): ")
+    assert [p.name for p in inbox.iterdir() if p.is_file()] == ["05.835.part"]
+    denied = (await claims_by_number(gql, session_id))[claims[0]["claimNumber"]]
+    assert (denied["status"], denied["denialCarc"]) == ("DENIED", "50")
+    # the clearinghouse delivers the same 835 again, under another name: nothing changes
+    (inbox / "06.835").write_text(answers.remittance)
+    os.utime(inbox / "06.835", (old, old))
+    (again,) = await import_inbox(services, inbox)
+    assert again.result is not None and again.result.duplicate
+
+
+# ------------------------------------------------------------------ the queues, live
+
+QUEUE_WATCH = """subscription($f: ID!, $q: [BillingQueue!]) { billingQueueUpdates(facilityId: $f, queues: $q) {
+  kind queues claimId sessionId } }"""
+
+
+async def queue_update(socket) -> dict:
+    message = await asyncio.wait_for(socket.receive_json(), 5)
+    assert message["type"] == "next" and "errors" not in message["payload"], message
+    return message["payload"]["data"]["billingQueueUpdates"]
+
+
+async def test_the_queues_answer_and_update_live(gql, ws, clinic, room, test_clock):
+    session_id, members = room
+    claims = await submitted(gql, session_id, members, test_clock)
+    answers = answers_for(claims[:2], [Outcome.REJECTED, Outcome.DENIED_NO_AUTHORIZATION])
+    async with ws() as socket:
+        assert (await socket.receive_json())["type"] == "connection_ack"
+        variables = {"f": clinic.facility_id, "q": ["REJECTED", "DENIED"]}
+        await socket.send_json(
+            {"id": "1", "type": "subscribe", "payload": {"query": QUEUE_WATCH, "variables": variables}}
+        )
+        assert (await queue_update(socket))["kind"] == "SNAPSHOT"
+        await import_all(gql, [answers[0].claim_acknowledgment])
+        update = await queue_update(socket)
+        assert (update["kind"], update["queues"], update["claimId"]) == ("CHANGED", ["REJECTED"], claims[0]["id"])
+        await import_all(gql, [answers[1].claim_acknowledgment])  # an acceptance: neither queue changes
+        await import_all(gql, [answers[1].remittance])
+        update = await queue_update(socket)
+        assert (update["queues"], update["claimId"]) == (["DENIED"], claims[1]["id"])
+    rejected = await gql.execute("{ rejectedClaims { totalCount edges { node { claimNumber payerReason } } } }")
+    assert rejected["rejectedClaims"]["totalCount"] == 1
+    by_carc = await gql.execute(
+        '{ deniedClaims(carc: "197") { totalCount edges { node { claimNumber denialCarc } } } }'
+    )
+    assert by_carc["deniedClaims"]["edges"][0]["node"] == {"claimNumber": claims[1]["claimNumber"], "denialCarc": "197"}
+    assert (await gql.execute('{ deniedClaims(carc: "50") { totalCount } }'))["deniedClaims"]["totalCount"] == 0
+    # the rejected claim is not held by the payer: it counts against the timely-filing limit (365 days)
+    near = await gql.execute(
+        "{ claimsNearingFilingLimit(withinDays: 365) { edges { node { claim { claimNumber } serviceDate limitDays daysLeft } } } }"
+    )
+    (item,) = [e["node"] for e in near["claimsNearingFilingLimit"]["edges"]]
+    assert item["claim"]["claimNumber"] == claims[0]["claimNumber"] and item["limitDays"] == 365
+    assert item["daysLeft"] == 365 and item["serviceDate"] == "2026-03-10"
+    none_yet = await gql.execute("{ claimsNearingFilingLimit(withinDays: 30) { totalCount } }")
+    assert none_yet["claimsNearingFilingLimit"]["totalCount"] == 0
+
+
+async def test_sessions_awaiting_finalization_and_closed_with_no_one_marked(gql, room, test_clock, services):
+    """Nobody marked: the session awaits finalization, shows in that queue N hours after its end, and the deadline
+    closes it into the queue of sessions closed unmarked (not the same as everyone marked absent)."""
+    from app.operations.billing_pipeline import bill_due_sessions
+
+    session_id, _ = room
+    awaiting = "query($h: Float!) { sessionsAwaitingFinalization(hoursAfterEnd: $h) { totalCount edges { node { session { id } hoursSinceEnd } } } }"
+    closed = "{ sessionsClosedUnmarked { totalCount edges { node { session { id status } } } } }"
+    set_now(test_clock, at(10, 31))
+    assert await bill_due_sessions(services) == 0
+    now = (await gql.execute(awaiting, {"h": 0}))["sessionsAwaitingFinalization"]
+    assert now["edges"][0]["node"]["session"]["id"] == session_id
+    assert (await gql.execute(awaiting, {"h": 4}))["sessionsAwaitingFinalization"]["totalCount"] == 0
+    set_now(test_clock, at(15, 0))
+    (item,) = (await gql.execute(awaiting, {"h": 4}))["sessionsAwaitingFinalization"]["edges"]
+    assert item["node"]["hoursSinceEnd"] == 4.5
+    assert (await gql.execute(closed))["sessionsClosedUnmarked"]["totalCount"] == 0
+    set_now(test_clock, at(10, 30, day=11))
+    assert await bill_due_sessions(services) == 1
+    assert (await gql.execute(awaiting, {"h": 0}))["sessionsAwaitingFinalization"]["totalCount"] == 0
+    (closed_item,) = (await gql.execute(closed))["sessionsClosedUnmarked"]["edges"]
+    assert closed_item["node"]["session"]["id"] == session_id
+    _, code, _ = await gql.error(awaiting, {"h": -1})
+    assert code == "BAD_USER_INPUT"
+
+
+# ------------------------------------------------------------------ batches out
+
+SUBMIT_BATCHES = """mutation { submitClaimBatches { held { reason claim { claimNumber } }
+  batches { id controlNumber production claimCount fileName text payer { payerCode } claims { claimNumber status } } } }"""
+
+
+async def test_the_daily_submission_sends_one_interchange_per_payer_to_the_outbox(
+    gql, clinic, room, test_clock, services, tmp_path
+):
+    session_id, members = room
+    for member in members:
+        await gql.execute(SET_ATTENDANCE, {"participantId": member, "status": "ATTENDED"})
+    set_now(test_clock, at(10, 31))
+    await gql.execute(RUN, {"id": session_id})
+    outbox = tmp_path / "outbox"
+    settings = services.settings
+    object.__setattr__(services, "settings", replace(settings, edi_outbox=outbox, edi_production=False))
+    try:
+        submission = (await gql.execute(SUBMIT_BATCHES))["submitClaimBatches"]
+    finally:
+        object.__setattr__(services, "settings", settings)
+    assert submission["held"] == []
+    (batch,) = submission["batches"]
+    assert batch["claimCount"] == 5 and {c["status"] for c in batch["claims"]} == {"SUBMITTED"}
+    assert batch["production"] is False
+    text = batch["text"]
+    assert pyx12_errors(text) == []
+    segments = parse_segments(text)
+    assert segments[0][15] == "T"  # ISA15: a test file
+    assert [s[2] for s in segments if s[0] == "ST"] == ["0001", "0002", "0003", "0004", "0005"]
+    assert next(s for s in segments if s[0] == "GE")[1] == "5"
+    assert (outbox / batch["fileName"]).read_text() == text
+    assert [p.name for p in outbox.iterdir()] == [batch["fileName"]]
+    # nothing left to send: a second run makes no batch
+    assert (await gql.execute(SUBMIT_BATCHES))["submitClaimBatches"] == {"held": [], "batches": []}
+    listed = await gql.execute("{ claimBatches { totalCount edges { node { controlNumber claimCount } } } }")
+    assert listed["claimBatches"]["edges"][0]["node"] == {"controlNumber": batch["controlNumber"], "claimCount": 5}
+
+    # The payer answers the batch as a whole: one 999 for the group, a 277CA and an 835 for its claims; a 999
+    # rejecting one transaction set (AK202) rejects that claim alone.
+    outcomes = {c["claimNumber"]: Outcome.PAID for c in batch["claims"]}
+    answers = answer_claims(text, Policy(outcomes={**outcomes, batch["claims"][1]["claimNumber"]: Outcome.REJECTED}))
+    await import_all(gql, [answers.acknowledgment, answers.claim_acknowledgment, answers.remittance])
+    statuses = {n: c["status"] for n, c in (await claims_by_number(gql, session_id)).items()}
+    assert sorted(statuses.values()) == ["PAID"] * 4 + ["REJECTED"]
+    response = TransactionSetResponse("837", "0003", "005010X222A1", "R", ("5",), ())
+    rejection = ImplementationAcknowledgment(
+        "HC", str(batch["controlNumber"]), "005010X222A1", "P", 5, 5, 4, (), (response,)
+    )
+    text_999 = render_999(Envelope("SIMPAYER1", "SENDER", 778, at(12), "", ""), [rejection])
+    (result,) = await import_all(gql, [text_999])
+    # the third claim was PAID already: a late 999 moves nothing
+    assert result["changes"] == [] and batch["claims"][2]["claimNumber"] in result["file"]["summary"]["unchanged"]
+
+
+async def test_every_file_the_demo_reads_or_writes_is_pyx12_clean(gql, services, test_clock):
+    """The demo's 837Ps (each claim's and the batch), and the 999, 277CA and 835s it imported."""
+    from app.demo import load_demo
+
+    assert "Loaded" in await load_demo(services)
+    async with services.sessionmaker() as db:
+        claims = [t for t in (await db.scalars(select(models.Claim.edi837))).all() if t]
+        batches = (await db.scalars(select(models.ClaimBatch.text))).all()
+        files = (await db.execute(select(models.EdiFile.kind, models.EdiFile.text))).all()
+    assert len(batches) == 1 and len(claims) >= 7
+    assert sorted(kind for kind, _ in files) == ["277CA", "835", "835", "999"]
+    for text in [*claims, *batches, *(t for _, t in files)]:
+        assert pyx12_errors(text) == []
+    statuses = await gql.execute("{ deniedClaims { totalCount } rejectedClaims { totalCount } }")
+    assert statuses == {"deniedClaims": {"totalCount": 2}, "rejectedClaims": {"totalCount": 1}}
+
+
+async def test_the_submit_claims_command_writes_the_days_batch_to_the_outbox(
+    gql, room, test_clock, database_url, tmp_path
+):
+    session_id, members = room
+    for member in members:
+        await gql.execute(SET_ATTENDANCE, {"participantId": member, "status": "ATTENDED"})
+    set_now(test_clock, at(10, 31))
+    await gql.execute(RUN, {"id": session_id})
+    outbox = tmp_path / "outbox"
+    env = {
+        **os.environ, "DATABASE_URL": database_url, "GS_DATA_DIR": str(tmp_path), "GS_JWT_SECRET": "x" * 40,
+        "GS_EDI_OUTBOX": str(outbox), "GS_EDI_PRODUCTION": "0",
+    }  # fmt: skip
+    command = [sys.executable, "-m", "app.cli_entry", "submit-claims"]
+    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=True)
+    (written,) = list(outbox.iterdir())
+    assert f"{written.name}: 5 claim(s)" in run.stdout
+    text = written.read_text()
+    assert parse_segments(text)[0][15] == "T" and pyx12_errors(text) == []
+    again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=True)
+    assert again.stdout.strip() == "No claim to send."
+
+
+async def test_an_835_naming_the_original_claim_posts_to_its_replacement(gql, clinic, room, test_clock):
+    """005010X221A1 CLP01 is the patient control number the payer adjudicated under; a payer may answer a
+    replacement (CLM05-3 7) under the original's number: the lineage of voids and replacements finds it."""
+    session_id, members = room
+    for member, status in zip(members, ["ATTENDED"] * 4 + ["ABSENT"], strict=True):
+        await gql.execute(SET_ATTENDANCE, {"participantId": member, "status": status})
+    set_now(test_clock, at(10, 31))
+    await gql.execute(RUN, {"id": session_id})
+    claims = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]["claims"]
+    original = next(c for c in claims if c["patient"]["id"] == clinic.patients[0])
+    await gql.execute(SUBMIT, {"id": original["id"]})
+    # a fifth member after all: everyone moves to the 5-8 band, the submitted claim is replaced
+    await gql.execute(
+        SET_ATTENDANCE, {"participantId": members[4], "status": "LATE", "force": True, "reason": "Signed in late"}
+    )
+    claims = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]["claims"]
+    replacement = next(
+        c for c in claims if c["frequency"] == "REPLACEMENT" and c["originalClaim"]["id"] == original["id"]
+    )
+    edi = (await gql.execute(SUBMIT, {"id": replacement["id"]}))["submitClaim"]["edi837"]
+    answers = answer_claims(edi, Policy(outcomes={replacement["claimNumber"]: Outcome.PAID}))
+    echoed = answers.remittance.replace(f"CLP*{replacement['claimNumber']}*", f"CLP*{original['claimNumber']}*")
+    (result,) = await import_all(gql, [echoed])
+    assert [(c["claim"]["claimNumber"], c["after"]) for c in result["changes"]] == [
+        (replacement["claimNumber"], "PAID")
+    ]
+    after = await claims_by_number(gql, session_id)
+    assert after[original["claimNumber"]]["status"] == "REPLACED"
+    assert (
+        after[replacement["claimNumber"]]["payerClaimNumber"] == answers.payer_claim_numbers[replacement["claimNumber"]]
+    )
