@@ -541,7 +541,11 @@ async def test_an_835_naming_the_original_claim_posts_to_its_replacement(gql, cl
     await gql.execute(RUN, {"id": session_id})
     claims = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]["claims"]
     original = next(c for c in claims if c["patient"]["id"] == clinic.patients[0])
-    await gql.execute(SUBMIT, {"id": original["id"]})
+    sent = (await gql.execute(SUBMIT, {"id": original["id"]}))["submitClaim"]["edi837"]
+    # its 277CA brings the payer's claim number, which the replacement's REF*F8 needs (a correction is held
+    # until then)
+    accepted = answer_claims(sent, Policy(outcomes={original["claimNumber"]: Outcome.PAID}))
+    await import_all(gql, [accepted.claim_acknowledgment])
     # a fifth member after all: everyone moves to the 5-8 band, the submitted claim is replaced
     await gql.execute(
         SET_ATTENDANCE, {"participantId": members[4], "status": "LATE", "force": True, "reason": "Signed in late"}
