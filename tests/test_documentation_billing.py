@@ -34,6 +34,9 @@ CLAIMS = """query($id: ID!) { groupSession(id: $id) { locked
   claims { id status patient { id } validation { code severity participantIds } } } }"""
 RUN = "mutation($id: ID!) { runBilling(sessionId: $id) { locked } }"
 SUBMIT = "mutation($id: ID!) { submitClaim(claimId: $id) { status edi837 } }"
+PAYER_RULE = (
+    """query($id: ID!) { node(id: $id) { ... on Payer { documentationRule { signedNote minimumMinutes } } } }"""
+)
 SET_MODALITY = "mutation($id: ID!, $m: Modality!) { setSessionModality(sessionId: $id, modality: $m) { modality } }"
 
 
@@ -78,7 +81,27 @@ def codes(data):
 # ------------------------------------------------------------------ NOTE_UNSIGNED
 
 
-async def test_without_a_documentation_rule_notes_do_not_touch_the_preview(gql, clinic, test_clock):
+async def test_a_payer_without_a_documentation_rule_gets_the_default_signed_note_warning(gql, clinic, test_clock):
+    """The schema's DocumentationRule: "defaults when the payer has none: signed note WARNING, no
+    minimum". A payer that set no rule is held to it (issue 24); one whose rule says NONE is not."""
+    session_id, entries = await documented_room(gql, clinic, test_clock, members=2)
+    for entry in entries:
+        await mark(gql, entry, "ATTENDED")
+    found = await preview(gql, session_id)
+    assert codes(found) == sorted(
+        [("NOTE_UNSIGNED", "WARNING", (entries[0],)), ("NOTE_UNSIGNED", "WARNING", (entries[1],))]
+    )
+    assert found["readyToBill"] is False
+    rule = (await gql.execute(PAYER_RULE, {"id": clinic.payer_id}))["node"]["documentationRule"]
+    assert rule["signedNote"] == "WARNING" and rule["minimumMinutes"] is None
+    dana, notes = await notes_for(gql, clinic, session_id)
+    for entry in entries:
+        await sign_member(dana, notes[entry])
+    assert (await preview(gql, session_id))["issues"] == []
+
+
+async def test_a_payer_whose_rule_asks_for_no_note_gets_no_note_check(gql, clinic, test_clock):
+    await set_rule(gql, clinic, signedNote="NONE")
     session_id, entries = await documented_room(gql, clinic, test_clock, members=2)
     for entry in entries:
         await mark(gql, entry, "ATTENDED")
@@ -160,11 +183,13 @@ async def test_a_claim_stores_its_members_roster_entry_uuids_and_answers_their_g
     gql, clinic, test_clock, services
 ):
     await set_rule(gql, clinic, signedNote="BLOCKING")
-    session_id, entries = await documented_room(gql, clinic, test_clock, members=1)
+    session_id, entries = await documented_room(gql, clinic, test_clock, members=2)
     await mark(gql, entries[0], "ATTENDED")
+    await mark(gql, entries[1], "ATTENDED")
     set_now(test_clock, at(11, day=11))  # past the deadline: billed with the unsigned note on the claim
     assert await bill_due_sessions(services) == 1
-    (claim,) = (await gql.execute(CLAIMS, {"id": session_id}))["groupSession"]["claims"]
+    claims = (await gql.execute(CLAIMS, {"id": session_id}))["groupSession"]["claims"]
+    claim = next(c for c in claims if c["patient"]["id"] == clinic.patients[0])
     assert claim["validation"] == [{"code": "NOTE_UNSIGNED", "severity": "BLOCKING", "participantIds": [entries[0]]}]
     claim_id = decode_id(claim["id"], "Claim")
     async with services.sessionmaker() as db, db.begin():
@@ -176,24 +201,27 @@ async def test_a_claim_stores_its_members_roster_entry_uuids_and_answers_their_g
             .where(models.Claim.id == claim_id)
             .values(validation=[stored | {"participantIds": [entries[0]]}])
         )
-    (claim,) = (await gql.execute(CLAIMS, {"id": session_id}))["groupSession"]["claims"]
+    claims = (await gql.execute(CLAIMS, {"id": session_id}))["groupSession"]["claims"]
+    claim = next(c for c in claims if c["patient"]["id"] == clinic.patients[0])
     assert claim["validation"][0]["participantIds"] == [entries[0]]
 
 
 async def test_a_note_awaiting_co_signature_is_still_unsigned_where_the_rule_requires_it(gql, clinic, test_clock):
     await set_rule(gql, clinic, cosignStates=["AZ"])
-    session_id, entries = await documented_room(gql, clinic, test_clock, members=1)
+    session_id, entries = await documented_room(gql, clinic, test_clock, members=2)
     await mark(gql, entries[0], "ATTENDED")
+    await mark(gql, entries[1], "ATTENDED")
     dana, notes = await notes_for(gql, clinic, session_id)
     await sign_member(dana, notes[entries[0]])
     found = await preview(gql, session_id)
     assert (
-        codes(found) == [("NOTE_UNSIGNED", "WARNING", (entries[0],))]
-        and "co-signature" in found["issues"][0]["message"]
+        codes(found)
+        == sorted([("NOTE_UNSIGNED", "WARNING", (entries[0],)), ("NOTE_UNSIGNED", "WARNING", (entries[1],))])
+        and "co-signature" in next(i for i in found["issues"] if i["participantIds"] == [entries[0]])["message"]
     )
     sam = clinician(gql, clinic, clinic.staff[1], scopes=("clinical.notes.cosign", "clinical.notes.write"))
     await sam.execute("mutation($id: ID!) { cosignNote(id: $id) { status } }", {"id": notes[entries[0]]})
-    assert (await preview(gql, session_id))["issues"] == []
+    assert codes(await preview(gql, session_id)) == [("NOTE_UNSIGNED", "WARNING", (entries[1],))]
 
 
 # ------------------------------------------------------------------ partial attendance
@@ -219,12 +247,13 @@ async def test_a_member_below_the_payers_minimum_is_not_billable_and_the_preview
     gql, clinic, test_clock
 ):
     await set_rule(gql, clinic, signedNote="NONE", minimumMinutes=60)
-    session_id, entries = await documented_room(gql, clinic, test_clock, members=3)
+    session_id, entries = await documented_room(gql, clinic, test_clock, members=4)
     await mark(gql, entries[0], "ATTENDED")
     await mark(gql, entries[1], "LATE", arrivedAt=at(9, 45).isoformat())
     await mark(gql, entries[2], "ATTENDED", departedAt=at(10, 0).isoformat())
+    await mark(gql, entries[3], "ATTENDED")
     found = await preview(gql, session_id)
-    assert found["billableCount"] == 2
+    assert found["billableCount"] == 3
     assert codes(found) == [("BELOW_MINIMUM_MINUTES", "WARNING", (entries[1],))]
     assert "45 of 60 minutes" in found["issues"][0]["message"]
     # The third member left at 10:00 (60 minutes): the minimum is met. Leaving at 09:50 is not.
@@ -233,14 +262,52 @@ async def test_a_member_below_the_payers_minimum_is_not_billable_and_the_preview
     ]
     assert (visit["status"], visit["minutesPresent"]) == ("ATTENDED", 50)
     found = await preview(gql, session_id)
-    assert found["billableCount"] == 1
+    assert found["billableCount"] == 2
     assert "2 participants are below" in found["issues"][0]["message"]
     assert "45 of 60 minutes" in found["issues"][0]["message"] and "50 of 60 minutes" in found["issues"][0]["message"]
 
     set_now(test_clock, at(11))
     await gql.execute(RUN, {"id": session_id})
     billed = (await gql.execute(CLAIMS, {"id": session_id}))["groupSession"]
-    assert [c["patient"]["id"] for c in billed["claims"]] == [clinic.patients[0]]
+    assert sorted(c["patient"]["id"] for c in billed["claims"]) == sorted([clinic.patients[0], clinic.patients[3]])
+
+
+async def test_a_late_member_with_no_arrival_time_blocks_where_the_payer_sets_a_minimum(
+    gql, clinic, test_clock, services
+):
+    """Issue 24: a LATE member with no arrival counted the whole session, so the payer's minimum
+    visit could never fire for a late arrival. Marked LATE after the end (nothing to default the
+    arrival to), the member is MISSING_ARRIVAL_TIME, BLOCKING: the mark itself is kept (it is what
+    happened), and billing waits for the time instead of billing a visit the minimum may exclude."""
+    await set_rule(gql, clinic, signedNote="NONE", minimumMinutes=45)
+    session_id, entries = await documented_room(gql, clinic, test_clock, members=3)
+    await mark(gql, entries[0], "ATTENDED")
+    await mark(gql, entries[1], "ATTENDED")
+    set_now(test_clock, at(10, 35))  # the tablet catches up after the session
+    marked = await mark(gql, entries[2], "LATE")
+    assert marked["status"] == "LATE"
+    found = await preview(gql, session_id)
+    assert codes(found) == [("MISSING_ARRIVAL_TIME", "BLOCKING", (entries[2],))]
+    assert "arrival time" in found["issues"][0]["message"]
+    assert await bill_due_sessions(services) == 0  # awaiting finalization
+    # 10:00 is 30 minutes of 90, below the minimum: recorded, the member is not billable, and the
+    # visit that clears the last blocking issue bills the session.
+    visit = (await gql.execute(SET_VISIT, {"id": entries[2], "input": {"arrivedAt": at(10, 0).isoformat()}}))[
+        "setParticipantVisit"
+    ]
+    assert visit["minutesPresent"] == 30
+    billed = (await gql.execute(CLAIMS, {"id": session_id}))["groupSession"]
+    assert billed["locked"] is True
+    assert sorted(c["patient"]["id"] for c in billed["claims"]) == sorted(clinic.patients[:2])
+
+
+async def test_without_a_minimum_a_late_member_needs_no_arrival_time(gql, clinic, test_clock):
+    await set_rule(gql, clinic, signedNote="NONE")
+    session_id, entries = await documented_room(gql, clinic, test_clock, members=2)
+    await mark(gql, entries[0], "ATTENDED")
+    set_now(test_clock, at(10, 35))
+    await mark(gql, entries[1], "LATE")
+    assert (await preview(gql, session_id))["issues"] == []
 
 
 @pytest.mark.parametrize(
@@ -349,8 +416,9 @@ async def test_a_payers_own_telehealth_mapping_overrides_cms(gql, clinic, test_c
         "fromPayer": True,
     }
     assert mappings["TELEHEALTH_AUDIO"]["fromPayer"] is False and mappings["TELEHEALTH_AUDIO"]["modifier"] == "93"
-    session_id, entries = await documented_room(gql, clinic, test_clock, members=1, modality="TELEHEALTH_VIDEO")
+    session_id, entries = await documented_room(gql, clinic, test_clock, members=2, modality="TELEHEALTH_VIDEO")
     await mark(gql, entries[0], "ATTENDED")
+    await mark(gql, entries[1], "ATTENDED")
     set_now(test_clock, at(11))
     text = (await bill_and_submit(gql, session_id))[clinic.patients[0]]
     assert clm05_and_sv101(text) == ("02", "HC:90853:HQ:GT", "")

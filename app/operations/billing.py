@@ -11,7 +11,7 @@ from app.db.queries import billing as queries
 from app.db.queries.reference import diagnoses_by_patient, payer_coverage
 from app.db.queries.sessions import Lock
 from app.db.uow import UnitOfWork
-from app.errors import BadInput, IllegalTransition, Locked, NotFound
+from app.errors import BadInput, IllegalTransition, NotFound
 from app.live.publish import stage_session_update
 from app.operations.billing_pipeline import finalize, occurrence_refusal
 from app.operations.common import require_text, visible_or_not_found
@@ -43,23 +43,37 @@ async def visible_claim(db, actor: Principal, claim_id: uuid.UUID, *, lock: bool
 async def accept_billing_issue(
     uow: UnitOfWork, actor: Principal, session_id: uuid.UUID, code: BillingIssueCode, note: str
 ) -> Preview:
-    """Record a note on a WARNING of the preview; BLOCKING issues cannot be accepted."""
+    """Record a note on a WARNING of the preview; BLOCKING issues cannot be accepted. On a billed
+    session, the warning is accepted on the unsent (DRAFT) claims that carry it too: a claim is
+    submitted only with every warning accepted."""
     note = require_text("note", note, 2000)
     session = await visible_session(uow.db, actor, session_id, lock=Lock.BILL)
-    if session.locked_at is not None:
-        raise Locked("The session is billed and locked")
     issue = next((i for i in (await queries.previews(uow.db, [session.id]))[0].issues if i.code == code), None)
+    drafts = []
+    if session.billed_at is not None:
+        drafts = [
+            c
+            for c in await queries.claims_for_update(uow.db, session.id)
+            if c.status == ClaimStatus.DRAFT and any(i["code"] == code for i in c.validation or [])
+        ]
+        if issue is None and drafts:
+            issue = next(BillingIssue.from_json(i) for i in drafts[0].validation if i["code"] == code)
     if issue is None:
         raise BadInput(f"The preview has no {code} issue to accept")
     if issue.severity != IssueSeverity.WARNING:
         raise BadInput(f"{code} is BLOCKING and cannot be accepted; resolve it instead")
     await queries.accept_issue(uow.db, session.id, code, note, uow.actor)
+    for claim in drafts:
+        claim.validation = [
+            {**i, "accepted": True} if i["code"] == code and i["severity"] == IssueSeverity.WARNING else i
+            for i in claim.validation
+        ]
     uow.audit(
         "billing_issue.accept",
         "GroupSession",
         session.id,
         before={"code": code, "accepted": issue.accepted},
-        after={"code": code, "accepted": True},
+        after={"code": code, "accepted": True, "claims": [str(c.id) for c in drafts]},
         reason=note,
         session_id=session.id,
     )
@@ -95,9 +109,18 @@ async def submit_claim(
     claim = await visible_claim(db, actor, claim_id, lock=True)
     if claim.status != ClaimStatus.DRAFT:
         raise IllegalTransition(f"Only a DRAFT claim can be submitted; this one is {claim.status}")
-    blocking = [i for i in map(BillingIssue.from_json, claim.validation or []) if i.severity == IssueSeverity.BLOCKING]
+    findings = [BillingIssue.from_json(issue) for issue in claim.validation or []]
+    blocking = [i for i in findings if i.severity == IssueSeverity.BLOCKING]
     if blocking:
         raise IllegalTransition("The claim has blocking validation issues: " + "; ".join(i.message for i in blocking))
+    # The attendance guide: a session is ready to bill only when every warning is accepted; a claim
+    # carrying a warning nobody accepted is not sent.
+    unaccepted = [i for i in findings if i.severity == IssueSeverity.WARNING and not i.accepted]
+    if unaccepted:
+        raise IllegalTransition(
+            "The claim has warnings not accepted (acceptBillingIssue, with a note, or resolve them): "
+            + "; ".join(f"{i.code}: {i.message}" for i in unaccepted)
+        )
     document = await _render(db, claim, uow.clock.now(), contact)
     problems = edi837.edi_problems(document)
     if problems:

@@ -165,8 +165,8 @@ async def build_charges_and_claims(
     inputs: BillingInputs | None = None,
     at_deadline: bool = False,
 ) -> None:
-    """One ACTIVE charge and one DRAFT claim per billable member; the session becomes billed
-    (LOCKED with claims, CLOSED without)."""
+    """One ACTIVE charge per billable member and a DRAFT claim for each covered one (a self-pay
+    charge has none); the session becomes billed (LOCKED with charges, CLOSED without)."""
     inputs = inputs or await _inputs(uow, session)
     preview = inputs.preview()
     # Set-based: every member's charge and claim in one flush (one multi-row INSERT per table),
@@ -175,13 +175,16 @@ async def build_charges_and_claims(
         _new_charge_with_claim(session, inputs.patient_by_entry[line.participant_id], line, preview)
         for line in inputs.charge_lines()
     ]
-    charges, claims = [charge for charge, _ in pairs], [claim for _, claim in pairs]
+    charges = [charge for charge, _ in pairs]
+    claims = [claim for _, claim in pairs if claim is not None]
     if pairs:
         uow.db.add_all([*charges, *claims])
         await uow.db.flush()
-        await queries.link_claims_charges(uow.db, [(claim.id, charge.id) for charge, claim in pairs])
+        await queries.link_claims_charges(
+            uow.db, [(claim.id, charge.id) for charge, claim in pairs if claim is not None]
+        )
     session.billed_at = now
-    if claims:
+    if charges:
         session.locked_at = now
     uow.audit(
         "session.bill",
@@ -190,7 +193,7 @@ async def build_charges_and_claims(
         before={"billedAt": None, "lockedAt": None},
         after={
             "billedAt": now.isoformat(),
-            "lockedAt": now.isoformat() if claims else None,
+            "lockedAt": now.isoformat() if charges else None,
             "charges": len(charges),
             "claims": len(claims),
             "billableCount": preview.billable_count,
@@ -200,7 +203,7 @@ async def build_charges_and_claims(
     )
     if charges or claims:
         _record_documented(uow, session, charges, claims, reason="billed")
-    await stage_session_update(uow, session.id, SessionUpdateKind.LOCKED if claims else SessionUpdateKind.BILLED)
+    await stage_session_update(uow, session.id, SessionUpdateKind.LOCKED if charges else SessionUpdateKind.BILLED)
 
 
 async def _charge_with_claim(
@@ -212,12 +215,14 @@ async def _charge_with_claim(
     *,
     frequency: ClaimFrequency = ClaimFrequency.ORIGINAL,
     original: uuid.UUID | None = None,
-) -> tuple[models.Charge, models.Claim]:
-    """One member's charge and claim, written and linked now (a correction, between its status changes)."""
+) -> tuple[models.Charge, models.Claim | None]:
+    """One member's charge and claim (none for self-pay), written and linked now (a correction,
+    between its status changes)."""
     charge, claim = _new_charge_with_claim(session, patient_id, line, preview, frequency=frequency, original=original)
-    uow.db.add_all([charge, claim])
+    uow.db.add_all([charge] if claim is None else [charge, claim])
     await uow.db.flush()
-    await queries.link_claim_charges(uow.db, claim.id, [charge.id])
+    if claim is not None:
+        await queries.link_claim_charges(uow.db, claim.id, [charge.id])
     return charge, claim
 
 
@@ -229,8 +234,8 @@ def _new_charge_with_claim(
     *,
     frequency: ClaimFrequency = ClaimFrequency.ORIGINAL,
     original: uuid.UUID | None = None,
-) -> tuple[models.Charge, models.Claim]:
-    """The member's charge and DRAFT claim, not written yet."""
+) -> tuple[models.Charge, models.Claim | None]:
+    """The member's charge and DRAFT claim, not written yet; a self-pay charge (no payer) has no claim."""
     charge = models.Charge(
         id=uuid.uuid4(),
         session_id=session.id,
@@ -244,6 +249,8 @@ def _new_charge_with_claim(
         amount=line.amount * line.units,
         status=ChargeStatus.ACTIVE,
     )
+    if line.payer_id is None:
+        return charge, None
     claim = models.Claim(
         id=uuid.uuid4(),
         claim_number=new_claim_number(),
@@ -311,13 +318,11 @@ async def rebill_session(uow: UnitOfWork, session: models.GroupSession) -> None:
         for claim_id in correction.void_drafts:
             claims[claim_id].status = ClaimStatus.VOIDED
         await uow.db.flush()
-        made = await _answer(uow, session, correction, claims, preview)
-        if made is not None:
-            new_charge, new_claim = made
-            if new_charge is not None:
-                built.append(new_charge)
-            claims_out.append(new_claim)
-    if claims_out and session.locked_at is None:
+        new_charge, new_claims = await _answer(uow, session, correction, claims, preview)
+        if new_charge is not None:
+            built.append(new_charge)
+        claims_out += new_claims
+    if (claims_out or built) and session.locked_at is None:
         session.locked_at = now
     uow.audit(
         "session.rebill",
@@ -333,14 +338,23 @@ async def rebill_session(uow: UnitOfWork, session: models.GroupSession) -> None:
 
 async def _answer(
     uow: UnitOfWork, session: models.GroupSession, correction: MemberCorrection, claims: dict, preview: Preview
-) -> tuple[models.Charge | None, models.Claim] | None:
-    """Build what the correction answers with: a new original, a replacement or a void."""
+) -> tuple[models.Charge | None, list[models.Claim]]:
+    """Build what the correction answers with: a new original, a replacement or a void. A member
+    now self-pay (no coverage) gets a charge and no claim; a claim the payer holds is voided."""
     if correction.answer == Answer.ORIGINAL:
-        return await _charge_with_claim(uow, session, correction.patient, correction.line, preview)
+        charge, claim = await _charge_with_claim(uow, session, correction.patient, correction.line, preview)
+        return charge, [claim] if claim is not None else []
+    if correction.answer == Answer.REPLACEMENT and correction.line.payer_id is None:
+        held = claims[correction.corrects]
+        held.status = ClaimStatus.VOIDED
+        await uow.db.flush()
+        void = await _void_claim(uow, held)
+        charge, _ = await _charge_with_claim(uow, session, correction.patient, correction.line, preview)
+        return charge, [void]
     if correction.answer == Answer.REPLACEMENT:
         claims[correction.corrects].status = ClaimStatus.REPLACED
         await uow.db.flush()
-        return await _charge_with_claim(
+        charge, claim = await _charge_with_claim(
             uow,
             session,
             correction.patient,
@@ -349,12 +363,13 @@ async def _answer(
             frequency=ClaimFrequency.REPLACEMENT,
             original=correction.corrects,
         )
+        return charge, [claim]
     if correction.answer == Answer.VOID:
         held = claims[correction.corrects]
         held.status = ClaimStatus.VOIDED
         await uow.db.flush()
-        return None, await _void_claim(uow, held)
-    return None
+        return None, [await _void_claim(uow, held)]
+    return None, []
 
 
 async def _void_claim(uow: UnitOfWork, original: models.Claim) -> models.Claim:

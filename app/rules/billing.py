@@ -25,6 +25,10 @@ class BillingIssueCode(StrEnum):
     MISSING_DIAGNOSIS = "MISSING_DIAGNOSIS"
     NOTE_UNSIGNED = "NOTE_UNSIGNED"
     BELOW_MINIMUM_MINUTES = "BELOW_MINIMUM_MINUTES"
+    NO_COVERAGE = "NO_COVERAGE"
+    GROUP_OF_ONE = "GROUP_OF_ONE"
+    MISSING_ARRIVAL_TIME = "MISSING_ARRIVAL_TIME"
+    COVERAGE_CONFLICT = "COVERAGE_CONFLICT"
 
 
 class IssueSeverity(StrEnum):
@@ -44,7 +48,17 @@ GROUP_UNATTENDED_BILLED = BillingIssueCode.GROUP_UNATTENDED_BILLED
 MISSING_DIAGNOSIS = BillingIssueCode.MISSING_DIAGNOSIS
 NOTE_UNSIGNED = BillingIssueCode.NOTE_UNSIGNED
 BELOW_MINIMUM_MINUTES = BillingIssueCode.BELOW_MINIMUM_MINUTES
+NO_COVERAGE = BillingIssueCode.NO_COVERAGE
+GROUP_OF_ONE = BillingIssueCode.GROUP_OF_ONE
+MISSING_ARRIVAL_TIME = BillingIssueCode.MISSING_ARRIVAL_TIME
+COVERAGE_CONFLICT = BillingIssueCode.COVERAGE_CONFLICT
 BLOCKING, WARNING = IssueSeverity
+
+# Codes that describe a group: CPT 90853 "Group psychotherapy (other than of a multiple-family
+# group)" and 90849 (multiple-family group). A group is two patients or more (the Medicare LCD
+# "Psychiatry and Psychology Services", L33632, has the number of participants documented for
+# 90853); one patient is individual psychotherapy (90832-90838), coded otherwise.
+GROUP_CODES = frozenset({"90853", "90849"})
 
 # Payer ids are whatever the caller keys payers by (a UUID from the database, a string in tests);
 # the rules only compare them and hand them back.
@@ -102,6 +116,7 @@ class RosterEntry:
     note_status: str | None = None
     modality: str = IN_PERSON
     at_home: bool = True
+    arrival_known: bool = True  # a LATE member's arrival time was recorded
 
 
 @dataclass(frozen=True)
@@ -195,10 +210,11 @@ class Preview:
 
 @dataclass(frozen=True)
 class ChargeLine:
-    """One billable member's charge: units 1 at the band of the member's own payer."""
+    """One billable member's charge: units 1 at the band of the member's own payer; a member with no
+    coverage is charged themselves (self-pay) at the band the session is coded to."""
 
     participant_id: uuid.UUID
-    payer_id: PayerId
+    payer_id: PayerId | None  # None: self-pay, the patient's own responsibility (no claim)
     member_id: str
     service_date: date
     procedure_code: str
@@ -313,14 +329,21 @@ def check_diagnoses(members: Iterable[RosterEntry]) -> BillingIssue | None:
 RulesByPayer = Mapping[PayerId, DocumentationRule]
 
 
-def member_rule(member: RosterEntry, session_date: date, rules_by_payer: RulesByPayer) -> DocumentationRule | None:
-    """The documentation rule of the member's own primary payer, if it has one."""
+# What applies where a payer has no documentation rule of its own (and to a member with no
+# coverage): a signed note as a WARNING, no minimum visit, no co-signature, CMS's telehealth coding.
+# The schema documents these defaults on DocumentationRule.
+DEFAULT_RULE = DocumentationRule()
+
+
+def member_rule(member: RosterEntry, session_date: date, rules_by_payer: RulesByPayer) -> DocumentationRule:
+    """The documentation rule of the member's own primary payer, or the default rule."""
     coverage = member_primary_coverage(member.coverages, session_date)
-    return rules_by_payer.get(coverage.payer_id) if coverage is not None else None
+    rule = rules_by_payer.get(coverage.payer_id) if coverage is not None else None
+    return rule or DEFAULT_RULE
 
 
-def _below_minimum(member: RosterEntry, rule: DocumentationRule | None) -> bool:
-    if rule is None or member.minutes is None or not is_billable_status(member.status):
+def _below_minimum(member: RosterEntry, rule: DocumentationRule) -> bool:
+    if member.minutes is None or not is_billable_status(member.status):
         return False
     return not meets_minimum(member.minutes, rule.minimum_minutes)
 
@@ -360,11 +383,12 @@ def check_unsigned_notes(
     members: Sequence[RosterEntry], session_date: date, state: str, rules_by_payer: RulesByPayer
 ) -> list[BillingIssue]:
     """One NOTE_UNSIGNED per billable member whose payer's rule wants a signed note (co-signed where
-    the rule names the facility's state) and whose note is not there yet; its severity is the rule's."""
+    the rule names the facility's state) and whose note is not there yet; its severity is the rule's.
+    A payer with no rule, and a member with no payer, get the default: a signed note, as a WARNING."""
     issues = []
     for member in billable_members(members, session_date, rules_by_payer):
         rule = member_rule(member, session_date, rules_by_payer)
-        if rule is None or rule.signed_note == SignedNoteRule.NONE:
+        if rule.signed_note == SignedNoteRule.NONE:
             continue
         needs_cosign = rule.cosign_required(state)
         if is_documented(member.note_status, needs_cosign):
@@ -379,8 +403,61 @@ def check_unsigned_notes(
     return issues
 
 
+def check_coverage(members: Sequence[RosterEntry], session_date: date) -> list[BillingIssue]:
+    """Per billable member: NO_COVERAGE (a WARNING: they are charged as self-pay, the patient's own
+    responsibility, and no claim is made) when no primary coverage is effective on the date;
+    COVERAGE_CONFLICT (BLOCKING: which payer is primary is for the front desk to settle, per the
+    coordination-of-benefits rules, not for the biller to guess) when two are."""
+    issues = []
+    for member in members:
+        if not is_billable_status(member.status):
+            continue
+        primaries = [c for c in member.coverages if c.is_primary_on(session_date)]
+        if not primaries:
+            message = "The participant has no primary coverage on the session date; charged as self-pay"
+            issues.append(BillingIssue(NO_COVERAGE, WARNING, message, participant_ids=(member.id,)))
+        elif len(primaries) > 1:
+            payers = ", ".join(sorted(c.payer_code for c in primaries))
+            message = f"The participant has {len(primaries)} primary coverages on the session date ({payers}); keep one"
+            issues.append(BillingIssue(COVERAGE_CONFLICT, BLOCKING, message, participant_ids=(member.id,)))
+    return issues
+
+
+def check_group_of_one(billable_count: int, band: Band | None, *, unmarked: int = 0) -> BillingIssue | None:
+    """BLOCKING when the session would bill a group code (90853) for one billable member: a group
+    needs two patients at least; one patient's visit is individual therapy, coded otherwise. Not
+    while members are unmarked (GROUP_UNATTENDED_BILLED): they may yet make it a group."""
+    if billable_count != 1 or unmarked or band is None or band.procedure_code not in GROUP_CODES:
+        return None
+    message = f"Only 1 billable participant: {band.procedure_code} is a group code and needs at least 2 patients"
+    return BillingIssue(GROUP_OF_ONE, BLOCKING, message)
+
+
+def check_arrival_times(
+    members: Sequence[RosterEntry], session_date: date, rules_by_payer: RulesByPayer
+) -> BillingIssue | None:
+    """BLOCKING, naming every LATE member with no arrival time whose payer sets a minimum visit:
+    without the time the minutes cannot be counted, and counting the whole session would bill a
+    visit the payer's minimum may exclude. Give the member's arrivedAt (setParticipantVisit)."""
+    missing = tuple(
+        m.id
+        for m in members
+        if m.status == AttendanceStatus.LATE
+        and not m.arrival_known
+        and member_rule(m, session_date, rules_by_payer).minimum_minutes is not None
+    )
+    if not missing:
+        return None
+    verb = "has" if len(missing) == 1 else "have"
+    message = (
+        f"{_plural(len(missing), 'late participant')} {verb} no arrival time, and the payer sets a minimum visit: "
+        "record when they arrived"
+    )
+    return BillingIssue(MISSING_ARRIVAL_TIME, BLOCKING, message, participant_ids=missing)
+
+
 # Findings about one member: a claim carries only its own member's.
-MEMBER_ISSUES = frozenset({NOTE_UNSIGNED})
+MEMBER_ISSUES = frozenset({NOTE_UNSIGNED, NO_COVERAGE, COVERAGE_CONFLICT, MISSING_ARRIVAL_TIME})
 
 
 def claim_issues(preview: Preview, participant_id: uuid.UUID | None) -> tuple[BillingIssue, ...]:
@@ -429,6 +506,8 @@ def build_billing_preview(
         check_minimum_minutes(members, session_date, rules_by_payer),
     ]
     found += check_unsigned_notes(members, session_date, state, rules_by_payer)
+    found += check_coverage(members, session_date)
+    found.append(check_arrival_times(members, session_date, rules_by_payer))
     band: Band | None = None
     ratio: int | None = None
     # Without a payer there is no band table or rule to check against (rules.md §8).
@@ -437,6 +516,8 @@ def build_billing_preview(
         band = resolution.band
         ratio = ratio_by_payer.get(payer_id)
         found += [resolution.issue, check_supervision_ratio(billable_count, present, ratio)]
+        unmarked = sum(1 for m in members if m.status == SCHEDULED)
+        found.append(check_group_of_one(billable_count, band, unmarked=unmarked))
     issues = tuple(_with_acceptance(i, accepted_codes) for i in found if i is not None)
     return Preview(
         billable_count=billable_count,
@@ -454,18 +535,19 @@ def member_charge(
     band_for_payer: Band | None,
     *,
     participant_id: uuid.UUID,
-    coverage: Coverage,
+    coverage: Coverage | None,
     service_date: date,
     coding: ServiceCoding | None = None,
 ) -> ChargeLine | None:
-    """The member's charge at the band of their own payer, coded for how they joined; no band, no charge."""
+    """The member's charge at the band of their own payer (self-pay without coverage), coded for how
+    they joined; no band, no charge."""
     if band_for_payer is None:
         return None
     coding = coding or ServiceCoding(OFFICE, band_for_payer.modifiers)
     return ChargeLine(
         participant_id=participant_id,
-        payer_id=coverage.payer_id,
-        member_id=coverage.member_id,
+        payer_id=coverage.payer_id if coverage is not None else None,
+        member_id=coverage.member_id if coverage is not None else "",
         service_date=service_date,
         procedure_code=band_for_payer.procedure_code,
         modifiers=coding.modifiers,
@@ -486,24 +568,25 @@ def charge_lines(
     """One charge per billable member, each at their own payer's band for the session's billable count,
     with the place of service and modifiers of how the member joined.
 
-    A billable member with no primary coverage, or whose payer has no band for the count,
-    gets no charge; the caller can tell them apart by participant id.
+    A billable member with no primary coverage is charged as self-pay (no payer, no claim) at the
+    band of the session's payer. A member whose payer has no band for the count (or, self-pay, a
+    session with no payer) gets no charge; the caller can tell them apart by participant id.
     """
     rules_by_payer = rules_by_payer or {}
     billable = billable_members(members, session_date, rules_by_payer)
+    session_payer = resolve_payer((m.coverages for m in members), session_date)
     lines: list[ChargeLine] = []
     for member in billable:
         coverage = member_primary_coverage(member.coverages, session_date)
-        if coverage is None:
-            continue
-        band = resolve_group_size_band(bands_by_payer.get(coverage.payer_id, ()), len(billable)).band
-        rule = rules_by_payer.get(coverage.payer_id)
+        priced_by = coverage.payer_id if coverage is not None else session_payer
+        band = resolve_group_size_band(bands_by_payer.get(priced_by, ()), len(billable)).band
+        rule = member_rule(member, session_date, rules_by_payer)
         coding = service_coding(
             member.modality,
             patient_at_home=member.at_home,
             band_modifiers=band.modifiers if band else (),
             facility_place_of_service=facility_place_of_service,
-            overrides=rule.telehealth if rule else None,
+            overrides=rule.telehealth,
         )
         line = member_charge(
             band, participant_id=member.id, coverage=coverage, service_date=session_date, coding=coding

@@ -29,6 +29,7 @@ from app.schema.root import schema
 from tests.conftest import ROOT, asyncpg_dsn
 from tests.support.builders_displays import pair_screen, start_pairing
 from tests.support.builders_enrollment import enroll, make_group
+from tests.support.builders_notes import no_note_rule
 from tests.support.builders_scheduling import add_occurrence
 from tests.support.builders_sessions import SET_ATTENDANCE, create_session
 from tests.support.server import free_port, server_env, wait_until_healthy
@@ -164,6 +165,7 @@ async def build_world(gql, clinic, services) -> World:
     )
     await clinic.bands([(1, 4, "90853", "40.00"), (5, 8, "90853", "30.00")])
     await clinic.supervision_rule(2)
+    await no_note_rule(gql, clinic)  # no signed note asked: the billed room's claims can be submitted
     for i in range(6):
         patient = await clinic.add_patient(f"World Member {i}")
         await clinic.cover(patient)
@@ -209,6 +211,12 @@ async def build_world(gql, clinic, services) -> World:
     world.billed_roster = {e["patient"]["id"]: e["id"] for e in billed["roster"]}
     for entry in billed["roster"]:
         await gql.execute(SET_ATTENDANCE, {"participantId": entry["id"], "status": "ATTENDED"})
+    # Three billable, no supervisor present: the ratio WARNING, accepted so its claims can be submitted.
+    await gql.execute(
+        """mutation($id: ID!) { acceptBillingIssue(sessionId: $id, code: SUPERVISION_RATIO_BREACH,
+             note: "Covered by a second clinician") { readyToBill } }""",
+        {"id": world.billed_session},
+    )
     await gql.execute("mutation($id: ID!) { runBilling(sessionId: $id) { id } }", {"id": world.billed_session})
     billed_rows = await gql.execute(
         "query($id: ID!) { groupSession(id: $id) { claims { id patient { id } } charges { id } } }",

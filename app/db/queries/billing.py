@@ -20,6 +20,7 @@ from app.db.queries.notes import documentation_rule
 from app.db.queries.reference import diagnoses_by_patient
 from app.db.queries.sessions import PatientRow, RosterRow, supervisors_by_session
 from app.rules import billing as rules
+from app.rules.attendance import AttendanceStatus
 from app.rules.billing import BillingIssueCode
 from app.rules.claims import ChargeStatus
 from app.rules.diagnoses import Diagnosis, active_diagnosis_codes
@@ -129,6 +130,7 @@ def _member(
         note_status=note_status,
         modality=effective_modality(session.modality, entry.modality),
         at_home=entry.patient_at_home,
+        arrival_known=entry.status != AttendanceStatus.LATE or entry.arrived_at is not None,
     )
 
 

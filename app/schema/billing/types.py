@@ -87,6 +87,17 @@ class Charge(Node):
     async def patient(charge: strawberry.Parent[models.Charge], info: Info) -> PatientType:
         return await reference.patients(info).load(charge.patient_id)
 
+    @strawberry.field(description="The payer billed; null for a self-pay charge (the patient's own responsibility).")
+    async def payer(charge: strawberry.Parent[models.Charge], info: Info) -> PayerType | None:
+        return await reference.payers(info).load(charge.payer_id) if charge.payer_id is not None else None
+
+    @strawberry.field(
+        description="The member had no primary coverage on the service date: the patient owes the charge, "
+        "and no claim is made for it."
+    )
+    def self_pay(charge: strawberry.Parent[models.Charge]) -> bool:
+        return charge.payer_id is None
+
     is_type_of = rows_of(models.Charge)
 
 
