@@ -60,7 +60,9 @@ async def mark(gql, entry, status, **times):
     )["setAttendance"]
 
 
-async def notes_for(gql, clinic, session_id):
+async def notes_for(gql, clinic, session_id, test_clock):
+    """The group note, written once the 09:00-10:30 session has ended (a member note is signed only then)."""
+    set_now(test_clock, at(10, 31))
     dana = clinician(gql, clinic, clinic.staff[0])
     created = await dana.execute(CREATE_GROUP_NOTE, {"sessionId": session_id, "input": {"topic": "Relapse prevention"}})
     return dana, {m["participant"]["id"]: m["id"] for m in created["createGroupNote"]["memberNotes"]}
@@ -94,7 +96,7 @@ async def test_a_payer_without_a_documentation_rule_gets_the_default_signed_note
     assert found["readyToBill"] is False
     rule = (await gql.execute(PAYER_RULE, {"id": clinic.payer_id}))["node"]["documentationRule"]
     assert rule["signedNote"] == "WARNING" and rule["minimumMinutes"] is None
-    dana, notes = await notes_for(gql, clinic, session_id)
+    dana, notes = await notes_for(gql, clinic, session_id, test_clock)
     for entry in entries:
         await sign_member(dana, notes[entry])
     assert (await preview(gql, session_id))["issues"] == []
@@ -118,7 +120,7 @@ async def test_note_unsigned_is_a_warning_per_member_by_default_and_clears_when_
         [("NOTE_UNSIGNED", "WARNING", (entries[0],)), ("NOTE_UNSIGNED", "WARNING", (entries[1],))]
     )
     assert found["readyToBill"] is False
-    dana, notes = await notes_for(gql, clinic, session_id)
+    dana, notes = await notes_for(gql, clinic, session_id, test_clock)
     await sign_member(dana, notes[entries[0]])
     assert codes(await preview(gql, session_id)) == [("NOTE_UNSIGNED", "WARNING", (entries[1],))]
     await sign_member(dana, notes[entries[1]])
@@ -133,7 +135,7 @@ async def test_a_blocking_rule_holds_the_session_until_the_note_is_signed(gql, c
     session_id, entries = await documented_room(gql, clinic, test_clock, members=2)
     for entry in entries:
         await mark(gql, entry, "ATTENDED")
-    dana, notes = await notes_for(gql, clinic, session_id)
+    dana, notes = await notes_for(gql, clinic, session_id, test_clock)
     await sign_member(dana, notes[entries[0]])
     assert codes(await preview(gql, session_id)) == [("NOTE_UNSIGNED", "BLOCKING", (entries[1],))]
 
@@ -157,7 +159,7 @@ async def test_at_the_deadline_an_unsigned_note_is_billed_on_its_members_claim_o
     session_id, entries = await documented_room(gql, clinic, test_clock, members=2)
     for entry in entries:
         await mark(gql, entry, "ATTENDED")
-    dana, notes = await notes_for(gql, clinic, session_id)
+    dana, notes = await notes_for(gql, clinic, session_id, test_clock)
     await sign_member(dana, notes[entries[0]])
     set_now(test_clock, at(11))
     assert await bill_due_sessions(services) == 0
@@ -211,7 +213,7 @@ async def test_a_note_awaiting_co_signature_is_still_unsigned_where_the_rule_req
     session_id, entries = await documented_room(gql, clinic, test_clock, members=2)
     await mark(gql, entries[0], "ATTENDED")
     await mark(gql, entries[1], "ATTENDED")
-    dana, notes = await notes_for(gql, clinic, session_id)
+    dana, notes = await notes_for(gql, clinic, session_id, test_clock)
     await sign_member(dana, notes[entries[0]])
     found = await preview(gql, session_id)
     assert (

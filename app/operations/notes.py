@@ -231,7 +231,27 @@ async def sign_note(uow: UnitOfWork, actor: Principal, kind: str, note_id: uuid.
     _refuse(NoteAction.SIGN, note, who, cosign_is_required=False)
     fields = GROUP_NOTE_FIELDS if kind == "GroupNote" else MEMBER_NOTE_FIELDS
     check(rules.sign_problem({camel(f): _as_text(getattr(note, f)) for f in fields}))
+    if isinstance(note, models.MemberNote):
+        if problem := rules.sign_time_problem(uow.clock.now(), session.ends_at):
+            raise IllegalTransition(problem)
+        check(rules.individualized_problem(_member_texts(note), await _prefill(uow, note)))
     return await _advance(uow, session, note, NoteAction.SIGN, "note.sign")
+
+
+def _member_texts(note: models.MemberNote) -> dict[str, str | None]:
+    return {
+        "responseToInterventions": note.response_to_interventions,
+        "progressTowardGoals": note.progress_toward_goals,
+    }
+
+
+async def _prefill(uow: UnitOfWork, note: models.MemberNote) -> str | None:
+    """What the member note was drafted with; for a draft made before that was kept, what the group
+    note drafts now."""
+    if note.prefilled_text is not None:
+        return note.prefilled_text
+    group_note = await queries.group_note(uow.db, note.group_note_id)
+    return rules.drafted_response(list(group_note.interventions or [])) if group_note else None
 
 
 async def cosign_note(uow: UnitOfWork, actor: Principal, kind: str, note_id: uuid.UUID) -> Note:

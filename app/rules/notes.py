@@ -3,8 +3,9 @@ may take each step, when a co-signature is required, and what a note's text may 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from app.errors import ErrorCode
@@ -157,6 +158,37 @@ def sign_problem(fields: Mapping[str, str | None]) -> str | None:
     """A note is signed with something in it: at least one of the fields filled."""
     if not any((value or "").strip() for value in fields.values()):
         return "A note cannot be signed empty: fill at least one of " + ", ".join(fields)
+    return None
+
+
+def drafted_response(interventions: Sequence[str]) -> str | None:
+    """The text a member note is drafted with from the group note: the group's interventions."""
+    return f"Interventions: {', '.join(interventions)}." if interventions else None
+
+
+def _words(text: str | None) -> str:
+    return " ".join((text or "").split()).casefold()
+
+
+def individualized_problem(texts: Mapping[str, str | None], prefill: str | None) -> str | None:
+    """A member note is signed only in the member's own words: some text field holds something other
+    than the group note's pre-fill. A note whose only text is the pre-fill documents the group, not
+    the member (each claim's documentation must support the service to that patient; a note cloned
+    from the group's does not), and must not clear billing's hold on an unsigned note."""
+    own = [value for value in texts.values() if _words(value) and _words(value) != _words(prefill)]
+    if own:
+        return None
+    return (
+        "The member note holds only the group note's pre-filled text: individualize it ("
+        + " or ".join(texts)
+        + " in the member's own words) before signing"
+    )
+
+
+def sign_time_problem(now: datetime, session_ends_at: datetime) -> str | None:
+    """A member note documents the member's whole session: it is signed once the session has ended."""
+    if now < session_ends_at:
+        return f"A member note is signed once its session has ended ({session_ends_at.isoformat()})"
     return None
 
 

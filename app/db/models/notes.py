@@ -51,6 +51,8 @@ class MemberNote(Base):
     response_to_interventions: Mapped[str | None] = mapped_column(Text)
     progress_toward_goals: Mapped[str | None] = mapped_column(Text)
     risk_flags: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list)
+    # The text the group note drafted it with: signing needs more than this (rules.notes.individualized_problem).
+    prefilled_text: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12), default=NoteStatus.DRAFT)
     signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cosigned_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
