@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import pytest
 from sqlalchemy import func, select, update
 
 from app.db import models
@@ -448,3 +449,79 @@ async def test_a_draft_made_before_its_pre_fill_was_kept_is_checked_against_the_
     dana = clinician(gql, clinic, clinic.staff[0])
     status, code, body = await dana.error(SIGN, {"id": member})
     assert code == "BAD_USER_INPUT" and "pre-filled" in body["errors"][0]["message"]
+
+
+LATE = """mutation($id: ID!, $reason: String) { signNote(id: $id, lateEntryReason: $reason) {
+  __typename status signedAt lateEntry lateEntryReason } }"""
+
+
+async def test_a_note_signed_after_the_window_is_a_labelled_late_entry_with_its_reason(gql, clinic, test_clock):
+    """CMS's Program Integrity Manual (Pub. 100-08, ch. 3 §3.3.2.5): documentation is completed during
+    or as soon as practicable after the service; an entry made later is clearly identified as a
+    delayed entry, with its date and author. The window is the member's payer's rule (24 hours
+    here), else the facility's (72 by default); signed after it, the note is a late entry, and the
+    reason is required."""
+    await set_rule(gql, clinic, lateEntryHours=24)
+    session_id, entries = await attended_room(gql, clinic, test_clock)
+    note = await group_note(gql, clinic, session_id)
+    member = next(m for m in note["memberNotes"] if m["participant"]["id"] == entries[0])["id"]
+    dana = clinician(gql, clinic, clinic.staff[0])
+    await dana.execute(UPDATE_MEMBER_NOTE, {"id": member, "input": {"progressTowardGoals": "Named two triggers"}})
+    set_now(test_clock, at(16, 30, day=11))  # 30 hours after the session ended
+
+    _, code, body = await dana.error(LATE, {"id": member})
+    assert code == "BAD_USER_INPUT" and "more than 24 hours" in body["errors"][0]["message"]
+    _, code, _ = await dana.error(LATE, {"id": member, "reason": "   "})
+    assert code == "BAD_USER_INPUT"
+    assert (await gql.execute(MEMBER_NOTE, {"id": member}))["memberNote"]["status"] == "DRAFT"
+    signed = (await dana.execute(LATE, {"id": member, "reason": "Clinician out sick the day after group"}))["signNote"]
+    assert (signed["status"], signed["lateEntry"], signed["lateEntryReason"]) == (
+        "SIGNED",
+        True,
+        "Clinician out sick the day after group",
+    )
+    log = await gql.execute(
+        "query($id: ID!) { groupSession(id: $id) { auditLog { action after } } }", {"id": session_id}
+    )
+    [entry] = [e for e in log["groupSession"]["auditLog"] if e["action"] == "note.sign"]
+    assert entry["after"]["lateEntry"] is True
+
+    # The group note has no payer: the facility's window (72 hours) applies, so it is on time, and a
+    # reason for lateness is refused rather than mislabelling it.
+    await dana.execute(UPDATE_GROUP_NOTE, {"id": note["id"], "input": {"groupDynamics": "Cohesive"}})
+    _, code, body = await dana.error(LATE, {"id": note["id"], "reason": "late"})
+    assert code == "BAD_USER_INPUT" and "not a late entry" in body["errors"][0]["message"]
+    on_time = (await dana.execute(LATE, {"id": note["id"]}))["signNote"]
+    assert (on_time["__typename"], on_time["lateEntry"], on_time["lateEntryReason"]) == ("GroupNote", False, None)
+
+
+async def test_the_facilitys_window_applies_where_the_payer_sets_none(gql, clinic, test_clock):
+    session_id, entries = await attended_room(gql, clinic, test_clock)
+    note = await group_note(gql, clinic, session_id)
+    member = note["memberNotes"][0]["id"]
+    dana = clinician(gql, clinic, clinic.staff[0])
+    await dana.execute(UPDATE_MEMBER_NOTE, {"id": member, "input": {"progressTowardGoals": "Steady"}})
+    facility = await gql.execute(
+        "query($id: ID!) { node(id: $id) { ... on Facility { noteLateEntryHours } } }", {"id": clinic.facility_id}
+    )
+    assert facility["node"]["noteLateEntryHours"] == 72
+    set_now(test_clock, at(10, 31, day=13))  # 72 hours and a minute
+    _, code, body = await dana.error(LATE, {"id": member})
+    assert code == "BAD_USER_INPUT" and "more than 72 hours" in body["errors"][0]["message"]
+    assert (await dana.execute(LATE, {"id": member, "reason": "Chart audit found it unsigned"}))["signNote"][
+        "lateEntry"
+    ]
+
+
+@pytest.mark.parametrize("hours", [0, 24 * 90 + 1])
+async def test_a_bad_late_entry_window_is_refused(gql, clinic, hours):
+    _, code, body = await gql.error(
+        "mutation($input: DocumentationRuleInput!) { setPayerDocumentationRule(input: $input) { id } }",
+        {"input": {"payerId": clinic.payer_id, "lateEntryHours": hours}},
+    )
+    assert code == "BAD_USER_INPUT" and "lateEntryHours" in body["errors"][0]["message"]
+    _, code, body = await gql.error(
+        "mutation($input: FacilityInput!) { createFacility(input: $input) { id } }",
+        {"input": {"name": "Late Clinic", "state": "AZ", "timezone": "America/Phoenix", "noteLateEntryHours": hours}},
+    )
+    assert code == "BAD_USER_INPUT" and "noteLateEntryHours" in body["errors"][0]["message"]

@@ -20,7 +20,7 @@ from app.errors import BadInput, Conflict, NotFound
 from app.operations.common import check, require_text, visible_or_not_found
 from app.rules.bands import band_table_problems
 from app.rules.diagnoses import MAX_DESCRIPTION, Diagnosis, diagnosis_list_problems, normalize_icd10cm
-from app.rules.notes import SignedNoteRule
+from app.rules.notes import DEFAULT_LATE_ENTRY_HOURS, SignedNoteRule, late_entry_hours_problem
 from app.rules.reference import (
     StaffAssignmentRole,
     control_problem,
@@ -49,6 +49,7 @@ class NewFacility:
     address_line1: str | None = None
     city: str | None = None
     postal_code: str | None = None
+    note_late_entry_hours: int | None = None  # None: rules.notes.DEFAULT_LATE_ENTRY_HOURS
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ async def create_facility(uow: UnitOfWork, actor: Principal, data: NewFacility) 
     _check_address(data.address_line1, data.city, data.postal_code)
     check(state_problem(data.state))
     check(timezone_problem(data.timezone, iana_zones()))
+    check(late_entry_hours_problem("noteLateEntryHours", data.note_late_entry_hours))
     row = models.Facility(
         name=name,
         state=data.state,
@@ -132,6 +134,7 @@ async def create_facility(uow: UnitOfWork, actor: Principal, data: NewFacility) 
         address_line1=data.address_line1,
         city=data.city,
         postal_code=data.postal_code,
+        note_late_entry_hours=data.note_late_entry_hours or DEFAULT_LATE_ENTRY_HOURS,
     )
     uow.db.add(row)
     await uow.db.flush()
@@ -398,6 +401,7 @@ class DocumentationRuleSpec:
 
     signed_note: SignedNoteRule | None = None
     minimum_minutes: int | None = None
+    late_entry_hours: int | None = None
     cosign_states: list[str] | None = None
     telehealth: list[TelehealthMapping] | None = None
 
@@ -408,6 +412,7 @@ def documentation_rule_snapshot(row: models.PayerDocumentationRule | None) -> di
             "exists": False,
             "signedNote": SignedNoteRule.WARNING,
             "minimumMinutes": None,
+            "lateEntryHours": None,
             "cosignStates": [],
             "telehealth": {},
         }
@@ -415,6 +420,7 @@ def documentation_rule_snapshot(row: models.PayerDocumentationRule | None) -> di
         "exists": True,
         "signedNote": row.signed_note,
         "minimumMinutes": row.minimum_minutes,
+        "lateEntryHours": row.late_entry_hours,
         "cosignStates": list(row.cosign_states or []),
         "telehealth": dict(row.telehealth or {}),
     }
@@ -427,6 +433,8 @@ async def set_documentation_rule(
     supervisor co-signs) and how it codes telehealth; a modality left out follows CMS."""
     if "minimum_minutes" in given:
         check(minimum_minutes_problem(spec.minimum_minutes))
+    if "late_entry_hours" in given:
+        check(late_entry_hours_problem("lateEntryHours", spec.late_entry_hours))
     if "signed_note" in given and spec.signed_note is None:
         raise BadInput("signedNote must be NONE, WARNING or BLOCKING")
     states = [s.strip().upper() for s in spec.cosign_states or []]
@@ -448,6 +456,8 @@ async def set_documentation_rule(
         row.signed_note = spec.signed_note
     if "minimum_minutes" in given:
         row.minimum_minutes = spec.minimum_minutes
+    if "late_entry_hours" in given:
+        row.late_entry_hours = spec.late_entry_hours
     if "cosign_states" in given:
         row.cosign_states = sorted(set(states))
     if "telehealth" in given:

@@ -126,6 +126,7 @@ class DocumentationRule:
 
     signed_note: SignedNoteRule = SignedNoteRule.WARNING
     minimum_minutes: int | None = None
+    late_entry_hours: int | None = None  # None: the facility's window
     cosign_states: frozenset[str] = frozenset()
     telehealth: Mapping[str, TelehealthCoding] = field(default_factory=dict)
 

@@ -238,7 +238,7 @@ async def build_world(gql, clinic, services) -> World:
         {"input": {"staffId": clinic.staff[0], "patientId": p[5], "role": "SUPERVISING"}},
     )
     world.assignment_to_remove = assigned["assignStaff"]["id"]
-    await build_notes(gql, world)
+    await build_notes(gql, world, services.clock)
     endpoint = await gql.execute(
         "mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { endpoint { id } } }",
         {"i": {"url": WEBHOOK_URL, "eventTypes": ["pm_group_session_scheduled"], "facilityIds": [world.facility]}},
@@ -247,7 +247,7 @@ async def build_world(gql, clinic, services) -> World:
     return world
 
 
-async def build_notes(gql, world: World) -> None:
+async def build_notes(gql, world: World, clock) -> None:
     """The live session's group note by its facilitator, drafting notes for the three who attended;
     the third signed. The payer asks for a co-signature in AZ (and no signed note for billing)."""
     await gql.execute(
@@ -265,9 +265,16 @@ async def build_notes(gql, world: World) -> None:
     world.member_notes = {m["patient"]["id"]: m["id"] for m in note["memberNotes"]}
     signed = world.member_notes[world.patients[3]]
     await author.execute(
-        "mutation($id: ID!) { updateMemberNote(id: $id, input: {participation: ACTIVE}) { id } }", {"id": signed}
+        'mutation($id: ID!) { updateMemberNote(id: $id, input: {participation: ACTIVE, progressTowardGoals: "Named a trigger"}) { id } }',
+        {"id": signed},
     )
-    await author.execute("mutation($id: ID!) { signNote(id: $id) { id } }", {"id": signed})
+    # A member note is signed once its session has ended: past the live session's end, and back.
+    ahead = timedelta(hours=2)
+    clock.advance(ahead)
+    try:
+        await author.execute("mutation($id: ID!) { signNote(id: $id) { id } }", {"id": signed})
+    finally:
+        clock.advance(-ahead)
 
 
 # ------------------------------------------------------------------ one valid call per operation

@@ -256,6 +256,7 @@ async def coverages_with_rules(
             rule.payer_id.label("rule_payer_id"),
             rule.signed_note,
             rule.minimum_minutes,
+            rule.late_entry_hours,
             rule.cosign_states,
             rule.telehealth,
         )

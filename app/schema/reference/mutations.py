@@ -39,6 +39,11 @@ class FacilityInput:
     address_line1: str | None = None
     city: str | None = None
     postal_code: str | None = None
+    note_late_entry_hours: int | None = strawberry.field(
+        default=None,
+        description="Hours after a session within which its notes are signed on time (default 72); a payer's "
+        "documentation rule may set its own.",
+    )
 
 
 @strawberry.input

@@ -38,6 +38,9 @@ class Facility(Node):
     city: str | None
     postal_code: str | None
     display_name_format: DisplayNameFormat = strawberry.field(description="How its room displays show patients' names.")
+    note_late_entry_hours: int = strawberry.field(
+        description="Hours after a session within which its notes are signed on time, where the payer sets none."
+    )
 
     is_type_of = rows_of(models.Facility)
 
