@@ -331,7 +331,7 @@ async def test_bad_visit_times_are_refused_and_change_nothing(gql, clinic, test_
     status, code, body = await gql.error(SET_VISIT, {"id": entries[0], "input": visit})
     assert code == "BAD_USER_INPUT" and problem in body["errors"][0]["message"]
     roster = (await gql.execute(ROSTER_NOTES, {"id": session_id}))["groupSession"]["roster"]
-    assert roster[0]["minutesPresent"] == 90 and roster[0]["patientAtHome"] is True
+    assert roster[0]["minutesPresent"] == 90 and roster[0]["patientAtHome"] is None  # never assumed
 
 
 async def test_times_are_only_for_members_who_were_there(gql, clinic, test_clock):
@@ -370,8 +370,9 @@ async def test_each_modality_and_a_partial_attendee_render_a_valid_837p(gql, cli
     for entry in entries:
         await mark(gql, entry, "ATTENDED")
     await gql.execute(SET_VISIT, {"id": in_person, "input": {"modality": "IN_PERSON"}})
+    await gql.execute(SET_VISIT, {"id": video_home, "input": {"patientAtHome": True}})
     await gql.execute(SET_VISIT, {"id": video_elsewhere, "input": {"patientAtHome": False}})
-    await gql.execute(SET_VISIT, {"id": audio, "input": {"modality": "TELEHEALTH_AUDIO"}})
+    await gql.execute(SET_VISIT, {"id": audio, "input": {"modality": "TELEHEALTH_AUDIO", "patientAtHome": True}})
     await gql.execute(
         SET_VISIT, {"id": partial, "input": {"modality": "IN_PERSON", "departedAt": at(9, 50).isoformat()}}
     )
@@ -419,8 +420,9 @@ async def test_a_payers_own_telehealth_mapping_overrides_cms(gql, clinic, test_c
     }
     assert mappings["TELEHEALTH_AUDIO"]["fromPayer"] is False and mappings["TELEHEALTH_AUDIO"]["modifier"] == "93"
     session_id, entries = await documented_room(gql, clinic, test_clock, members=2, modality="TELEHEALTH_VIDEO")
-    await mark(gql, entries[0], "ATTENDED")
-    await mark(gql, entries[1], "ATTENDED")
+    for entry in entries:
+        await mark(gql, entry, "ATTENDED")
+        await gql.execute(SET_VISIT, {"id": entry, "input": {"patientAtHome": True}})
     set_now(test_clock, at(11))
     text = (await bill_and_submit(gql, session_id))[clinic.patients[0]]
     assert clm05_and_sv101(text) == ("02", "HC:90853:HQ:GT", "")
@@ -449,3 +451,72 @@ async def test_a_bad_documentation_rule_is_refused(gql, clinic, rule, problem):
         {"input": {"payerId": clinic.payer_id, **rule}},
     )
     assert code == "BAD_USER_INPUT" and problem in body["errors"][0]["message"]
+
+
+# ------------------------------------------------------------------ issue 24: telehealth attested, 95 and 93 by the payer
+
+
+async def test_where_a_telehealth_patient_was_is_attested_never_assumed(gql, clinic, test_clock, services):
+    """POS 10 (home) or 02 (elsewhere) is what the clinician attests on the roster row; a row not
+    attested is TELEHEALTH_LOCATION_UNATTESTED, BLOCKING, until setParticipantVisit says where."""
+    await set_rule(gql, clinic, signedNote="NONE")
+    session_id, entries = await documented_room(gql, clinic, test_clock, members=2, modality="TELEHEALTH_VIDEO")
+    for entry in entries:
+        await mark(gql, entry, "ATTENDED")
+    roster = (await gql.execute(ROSTER_NOTES, {"id": session_id}))["groupSession"]["roster"]
+    assert {r["patientAtHome"] for r in roster} == {None}
+    found = await preview(gql, session_id)
+    assert codes(found) == [("TELEHEALTH_LOCATION_UNATTESTED", "BLOCKING", tuple(entries))]
+    set_now(test_clock, at(11))
+    assert await bill_due_sessions(services) == 0
+    await gql.execute(SET_VISIT, {"id": entries[0], "input": {"patientAtHome": True}})
+    assert codes(await preview(gql, session_id)) == [("TELEHEALTH_LOCATION_UNATTESTED", "BLOCKING", (entries[1],))]
+    await gql.execute(SET_VISIT, {"id": entries[1], "input": {"patientAtHome": False}})  # clears the last: billed
+    documents = {}
+    for claim in (await gql.execute(CLAIMS, {"id": session_id}))["groupSession"]["claims"]:
+        documents[claim["patient"]["id"]] = (await gql.execute(SUBMIT, {"id": claim["id"]}))["submitClaim"]["edi837"]
+    assert clm05_and_sv101(documents[clinic.patients[0]])[0] == "10"
+    assert clm05_and_sv101(documents[clinic.patients[1]])[0] == "02"
+
+
+async def test_audio_only_away_from_home_is_blocking_unless_the_payer_allows_it(gql, clinic, test_clock):
+    """Medicare covers audio-only (modifier 93) mental health telehealth with the patient at home
+    (42 CFR 410.78(a)(3)); away from home it is BLOCKING, unless the payer's rule allows it."""
+    await set_rule(gql, clinic, signedNote="NONE")
+    session_id, entries = await documented_room(gql, clinic, test_clock, members=2, modality="TELEHEALTH_AUDIO")
+    for entry, home in zip(entries, (True, False), strict=True):
+        await mark(gql, entry, "ATTENDED")
+        await gql.execute(SET_VISIT, {"id": entry, "input": {"patientAtHome": home}})
+    found = await preview(gql, session_id)
+    assert codes(found) == [("AUDIO_ONLY_AWAY_FROM_HOME", "BLOCKING", (entries[1],))]
+    rule = await set_rule(gql, clinic, audioOnlyAwayFromHome=True)
+    assert rule["documentationRule"]["audioOnlyAwayFromHome"] is True
+    assert (await preview(gql, session_id))["issues"] == []
+    set_now(test_clock, at(11))
+    documents = await bill_and_submit(gql, session_id)
+    assert clm05_and_sv101(documents[clinic.patients[1]]) == ("02", "HC:90853:HQ:93", "")
+    assert pyx12_errors(documents[clinic.patients[1]]) == []
+
+
+async def test_modifier_95_follows_the_payer_medicare_ffs_takes_pos_02_or_10_without_it(gql, clinic, test_clock):
+    """Since 2024 Medicare fee-for-service reads telehealth from the place of service (02, 10) and
+    does not want modifier 95 on it (CY 2024 Physician Fee Schedule final rule); other payers still
+    ask for 95 (CMS's default coding here). The payer's telehealth mapping, with no modifier, says so."""
+    await set_rule(
+        gql,
+        clinic,
+        signedNote="NONE",
+        telehealth=[
+            {"modality": "TELEHEALTH_VIDEO", "homePlaceOfService": "10", "otherPlaceOfService": "02", "modifier": None}
+        ],
+    )
+    session_id, entries = await documented_room(gql, clinic, test_clock, members=2, modality="TELEHEALTH_VIDEO")
+    for entry, home in zip(entries, (True, False), strict=True):
+        await mark(gql, entry, "ATTENDED")
+        await gql.execute(SET_VISIT, {"id": entry, "input": {"patientAtHome": home}})
+    set_now(test_clock, at(11))
+    documents = await bill_and_submit(gql, session_id)
+    assert clm05_and_sv101(documents[clinic.patients[0]]) == ("10", "HC:90853:HQ", "")
+    assert clm05_and_sv101(documents[clinic.patients[1]]) == ("02", "HC:90853:HQ", "")
+    for text in documents.values():
+        assert pyx12_errors(text) == [] and edi_problems(text) == []

@@ -403,6 +403,7 @@ class DocumentationRuleSpec:
     minimum_minutes: int | None = None
     late_entry_hours: int | None = None
     cosign_states: list[str] | None = None
+    audio_only_away_from_home: bool | None = None
     telehealth: list[TelehealthMapping] | None = None
 
 
@@ -413,6 +414,7 @@ def documentation_rule_snapshot(row: models.PayerDocumentationRule | None) -> di
             "signedNote": SignedNoteRule.WARNING,
             "minimumMinutes": None,
             "lateEntryHours": None,
+            "audioOnlyAwayFromHome": False,
             "cosignStates": [],
             "telehealth": {},
         }
@@ -421,6 +423,7 @@ def documentation_rule_snapshot(row: models.PayerDocumentationRule | None) -> di
         "signedNote": row.signed_note,
         "minimumMinutes": row.minimum_minutes,
         "lateEntryHours": row.late_entry_hours,
+        "audioOnlyAwayFromHome": bool(row.audio_only_away_from_home),
         "cosignStates": list(row.cosign_states or []),
         "telehealth": dict(row.telehealth or {}),
     }
@@ -435,6 +438,8 @@ async def set_documentation_rule(
         check(minimum_minutes_problem(spec.minimum_minutes))
     if "late_entry_hours" in given:
         check(late_entry_hours_problem("lateEntryHours", spec.late_entry_hours))
+    if "audio_only_away_from_home" in given and spec.audio_only_away_from_home is None:
+        raise BadInput("audioOnlyAwayFromHome must be true or false")
     if "signed_note" in given and spec.signed_note is None:
         raise BadInput("signedNote must be NONE, WARNING or BLOCKING")
     states = [s.strip().upper() for s in spec.cosign_states or []]
@@ -458,6 +463,8 @@ async def set_documentation_rule(
         row.minimum_minutes = spec.minimum_minutes
     if "late_entry_hours" in given:
         row.late_entry_hours = spec.late_entry_hours
+    if "audio_only_away_from_home" in given:
+        row.audio_only_away_from_home = spec.audio_only_away_from_home
     if "cosign_states" in given:
         row.cosign_states = sorted(set(states))
     if "telehealth" in given:

@@ -13,7 +13,15 @@ from typing import Any
 
 from app.rules.attendance import AttendanceStatus
 from app.rules.notes import SignedNoteRule, is_documented
-from app.rules.visits import IN_PERSON, ServiceCoding, TelehealthCoding, meets_minimum, service_coding
+from app.rules.visits import (
+    IN_PERSON,
+    TELEHEALTH,
+    TELEHEALTH_AUDIO,
+    ServiceCoding,
+    TelehealthCoding,
+    meets_minimum,
+    service_coding,
+)
 
 OFFICE = "11"  # place of service for an outpatient clinic's room (edi837.OFFICE)
 
@@ -29,6 +37,8 @@ class BillingIssueCode(StrEnum):
     GROUP_OF_ONE = "GROUP_OF_ONE"
     MISSING_ARRIVAL_TIME = "MISSING_ARRIVAL_TIME"
     COVERAGE_CONFLICT = "COVERAGE_CONFLICT"
+    TELEHEALTH_LOCATION_UNATTESTED = "TELEHEALTH_LOCATION_UNATTESTED"
+    AUDIO_ONLY_AWAY_FROM_HOME = "AUDIO_ONLY_AWAY_FROM_HOME"
 
 
 class IssueSeverity(StrEnum):
@@ -52,6 +62,8 @@ NO_COVERAGE = BillingIssueCode.NO_COVERAGE
 GROUP_OF_ONE = BillingIssueCode.GROUP_OF_ONE
 MISSING_ARRIVAL_TIME = BillingIssueCode.MISSING_ARRIVAL_TIME
 COVERAGE_CONFLICT = BillingIssueCode.COVERAGE_CONFLICT
+TELEHEALTH_LOCATION_UNATTESTED = BillingIssueCode.TELEHEALTH_LOCATION_UNATTESTED
+AUDIO_ONLY_AWAY_FROM_HOME = BillingIssueCode.AUDIO_ONLY_AWAY_FROM_HOME
 BLOCKING, WARNING = IssueSeverity
 
 # Codes that describe a group: CPT 90853 "Group psychotherapy (other than of a multiple-family
@@ -115,7 +127,7 @@ class RosterEntry:
     minutes: int | None = None
     note_status: str | None = None
     modality: str = IN_PERSON
-    at_home: bool = True
+    at_home: bool | None = None  # telehealth: where the patient was, as attested (None: not attested)
     arrival_known: bool = True  # a LATE member's arrival time was recorded
 
 
@@ -129,6 +141,7 @@ class DocumentationRule:
     late_entry_hours: int | None = None  # None: the facility's window
     cosign_states: frozenset[str] = frozenset()
     telehealth: Mapping[str, TelehealthCoding] = field(default_factory=dict)
+    audio_only_away_from_home: bool = False
 
     def cosign_required(self, state: str) -> bool:
         return state.upper() in self.cosign_states
@@ -457,8 +470,54 @@ def check_arrival_times(
     return BillingIssue(MISSING_ARRIVAL_TIME, BLOCKING, message, participant_ids=missing)
 
 
+def check_telehealth(
+    members: Sequence[RosterEntry], session_date: date, rules_by_payer: RulesByPayer
+) -> list[BillingIssue]:
+    """Per billable member joining by telehealth, BLOCKING:
+    - TELEHEALTH_LOCATION_UNATTESTED: where the patient was (home: POS 10; elsewhere: 02) is attested
+      on the roster row, never assumed;
+    - AUDIO_ONLY_AWAY_FROM_HOME: audio-only (modifier 93) with the patient away from home, unless the
+      payer's rule allows it. Medicare allows audio-only for behavioral health with the patient at
+      home (42 CFR 410.78(a)(3), since the CY 2022 Physician Fee Schedule), and payers commonly follow."""
+    unattested, away = [], []
+    for member in members:
+        if not is_billable_status(member.status) or member.modality not in TELEHEALTH:
+            continue
+        if member.at_home is None:
+            unattested.append(member.id)
+        elif (
+            member.modality == TELEHEALTH_AUDIO
+            and not member.at_home
+            and not member_rule(member, session_date, rules_by_payer).audio_only_away_from_home
+        ):
+            away.append(member.id)
+    issues = []
+    if unattested:
+        message = (
+            f"{_plural(len(unattested), 'telehealth participant')}: where the patient was is not attested "
+            "(patientAtHome)"
+        )
+        issues.append(BillingIssue(TELEHEALTH_LOCATION_UNATTESTED, BLOCKING, message, tuple(unattested)))
+    if away:
+        message = (
+            f"{_plural(len(away), 'participant')} joined audio-only away from home; the payer pays audio-only "
+            "with the patient at home"
+        )
+        issues.append(BillingIssue(AUDIO_ONLY_AWAY_FROM_HOME, BLOCKING, message, tuple(away)))
+    return issues
+
+
 # Findings about one member: a claim carries only its own member's.
-MEMBER_ISSUES = frozenset({NOTE_UNSIGNED, NO_COVERAGE, COVERAGE_CONFLICT, MISSING_ARRIVAL_TIME})
+MEMBER_ISSUES = frozenset(
+    {
+        NOTE_UNSIGNED,
+        NO_COVERAGE,
+        COVERAGE_CONFLICT,
+        MISSING_ARRIVAL_TIME,
+        TELEHEALTH_LOCATION_UNATTESTED,
+        AUDIO_ONLY_AWAY_FROM_HOME,
+    }
+)
 
 
 def claim_issues(preview: Preview, participant_id: uuid.UUID | None) -> tuple[BillingIssue, ...]:
@@ -509,6 +568,7 @@ def build_billing_preview(
     found += check_unsigned_notes(members, session_date, state, rules_by_payer)
     found += check_coverage(members, session_date)
     found.append(check_arrival_times(members, session_date, rules_by_payer))
+    found += check_telehealth(members, session_date, rules_by_payer)
     band: Band | None = None
     ratio: int | None = None
     # Without a payer there is no band table or rule to check against (rules.md §8).
@@ -584,7 +644,7 @@ def charge_lines(
         rule = member_rule(member, session_date, rules_by_payer)
         coding = service_coding(
             member.modality,
-            patient_at_home=member.at_home,
+            patient_at_home=bool(member.at_home),  # unattested: TELEHEALTH_LOCATION_UNATTESTED holds it
             band_modifiers=band.modifiers if band else (),
             facility_place_of_service=facility_place_of_service,
             overrides=rule.telehealth,

@@ -686,3 +686,31 @@ def test_a_late_member_needs_an_arrival_time_where_the_payer_sets_a_minimum(rule
         assert issue is None
     else:
         assert (issue.code, issue.severity, issue.participant_ids) == (MISSING_ARRIVAL_TIME, BLOCKING, named)
+
+
+from app.rules.billing import AUDIO_ONLY_AWAY_FROM_HOME, TELEHEALTH_LOCATION_UNATTESTED, check_telehealth  # noqa: E402
+
+
+def joined(entry_id: str, modality: str, home: bool | None, status: str = "ATTENDED") -> RosterEntry:
+    return RosterEntry(entry_id, status, (DOC_PAYER,), ("F33.1",), None, "SIGNED", modality, home)
+
+
+@pytest.mark.parametrize(
+    "row, rule, expected",
+    [
+        (joined("a", "IN_PERSON", None), None, None),  # in the room: where they were is the facility
+        (joined("a", "TELEHEALTH_VIDEO", None), None, TELEHEALTH_LOCATION_UNATTESTED),
+        (joined("a", "TELEHEALTH_VIDEO", None, "ABSENT"), None, None),  # not billable
+        (joined("a", "TELEHEALTH_VIDEO", False), None, None),  # video from elsewhere: POS 02
+        (joined("a", "TELEHEALTH_AUDIO", None), None, TELEHEALTH_LOCATION_UNATTESTED),
+        (joined("a", "TELEHEALTH_AUDIO", True), None, None),
+        (joined("a", "TELEHEALTH_AUDIO", False), None, AUDIO_ONLY_AWAY_FROM_HOME),
+        (joined("a", "TELEHEALTH_AUDIO", False), DocumentationRule(audio_only_away_from_home=True), None),
+    ],
+)
+def test_telehealth_needs_an_attested_location_and_audio_only_the_patients_home(row, rule, expected):
+    rules = {"doc-payer": rule} if rule else {}
+    issues = check_telehealth([row], SESSION_DAY, rules)
+    assert [(i.code, i.severity, i.participant_ids) for i in issues] == (
+        [(expected, BLOCKING, ("a",))] if expected else []
+    )

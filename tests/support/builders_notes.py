@@ -26,7 +26,7 @@ GROUP_NOTE = (
     f"""query($id: ID!) {{ groupNote(sessionId: $id) {{ {GROUP_NOTE_FIELDS} memberNotes {{ id status }} }} }}"""
 )
 SET_RULE = """mutation($input: DocumentationRuleInput!) { setPayerDocumentationRule(input: $input) {
-  id documentationRule { signedNote minimumMinutes cosignStates
+  id documentationRule { signedNote minimumMinutes cosignStates audioOnlyAwayFromHome
     telehealth { modality homePlaceOfService otherPlaceOfService modifier fromPayer } } } }"""
 SET_VISIT = """mutation($id: ID!, $input: ParticipantVisitInput!) { setParticipantVisit(participantId: $id, input: $input) {
   id status arrivedAt departedAt minutesPresent modality patientAtHome noteStatus } }"""

@@ -95,6 +95,8 @@ class PayerDocumentationRule(Base):
     minimum_minutes: Mapped[int | None] = mapped_column(Integer)
     # Hours after the session within which a note is signed on time; None: the facility's window.
     late_entry_hours: Mapped[int | None] = mapped_column(Integer)
+    # Audio-only telehealth (modifier 93) billed with the patient away from home too.
+    audio_only_away_from_home: Mapped[bool] = mapped_column(default=False, server_default="false")
     cosign_states: Mapped[list[str]] = mapped_column(ARRAY(String(2)), default=list)
     # {"TELEHEALTH_VIDEO": {"home": "10", "other": "02", "modifier": "95"}, ...}; a modality missing here follows CMS.
     telehealth: Mapped[dict] = mapped_column(JSONB, default=dict)

@@ -257,6 +257,7 @@ async def coverages_with_rules(
             rule.signed_note,
             rule.minimum_minutes,
             rule.late_entry_hours,
+            rule.audio_only_away_from_home,
             rule.cosign_states,
             rule.telehealth,
         )

@@ -72,6 +72,11 @@ class DocumentationRuleInput:
     )
     cosign_states: list[str] | None = strawberry.UNSET
     telehealth: list[TelehealthMappingInput] | None = strawberry.UNSET
+    audio_only_away_from_home: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Audio-only telehealth (93) is billed with the patient away from home too (default false: "
+        "at home only, as Medicare).",
+    )
 
 
 def _note_id(global_id: str) -> tuple[str, object]:

@@ -159,6 +159,9 @@ class DocumentationRule:
         description="Hours after a session within which its notes are signed on time; null: the facility's window."
     )
     cosign_states: list[str]
+    audio_only_away_from_home: bool = strawberry.field(
+        description="Audio-only telehealth (93) is billed with the patient away from home too."
+    )
 
     @strawberry.field
     def telehealth(row: strawberry.Parent[models.PayerDocumentationRule]) -> list[TelehealthMapping]:
