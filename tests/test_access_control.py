@@ -55,6 +55,7 @@ SCOPE_RULES: dict[str, str | None] = {
     "assignStaff": "admin.reference.write",
     "setSupervisionRule": "admin.reference.write",
     "setGroupSizeBands": "admin.reference.write",
+    "setFacilityFeeSchedule": "admin.reference.write",
     "setPatientDiagnoses": "admin.reference.write",
     "removeStaffAssignment": "admin.reference.write",
     # scheduling (the scheduling guide's permission table)
@@ -150,6 +151,7 @@ FACILITY_RULES: dict[str, str] = {
     "assignStaff": ISOLATED,
     "setSupervisionRule": GLOBAL,
     "setGroupSizeBands": GLOBAL,
+    "setFacilityFeeSchedule": ISOLATED,
     "setPatientDiagnoses": ISOLATED,
     "removeStaffAssignment": ISOLATED,
     "staff": ISOLATED,

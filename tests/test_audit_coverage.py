@@ -25,6 +25,7 @@ AUDIT_RULES: dict[str, tuple[str, str]] = {
     "assignStaff": ("staff_assignment.create", CREATE),
     "setSupervisionRule": ("supervision_rule.set", CHANGE),
     "setGroupSizeBands": ("group_size_bands.set", CHANGE),
+    "setFacilityFeeSchedule": ("fee_schedule.set", CHANGE),
     "setPatientDiagnoses": ("patient.diagnoses.set", CHANGE),
     "removeStaffAssignment": ("staff_assignment.remove", CHANGE),
     "createGroup": ("group.create", CREATE),

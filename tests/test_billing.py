@@ -670,3 +670,86 @@ async def test_two_primary_coverages_on_the_date_are_a_blocking_conflict(gql, cl
     assert (await gql.execute(SUBMIT, {"id": claim_of[clinic.patients[1]]["id"]}))["submitClaim"]["status"] == (
         "SUBMITTED"
     )
+
+
+# ------------------------------------------------------------------ issue 24: one facility fee schedule
+
+FEES = """mutation($id: ID!, $fees: [FacilityFeeInput!]!) { setFacilityFeeSchedule(facilityId: $id, fees: $fees) {
+  feeSchedule { procedureCode modifiers amount } } }"""
+CHARGES = """query($id: ID!) { groupSession(id: $id) { charges { amount expectedAmount patient { id } payer { payerCode } }
+  claims { id totalAmount patient { id } } } }"""
+
+
+async def test_every_charge_is_billed_at_the_facilitys_fee_with_the_payers_rate_expected(gql, clinic, room, test_clock):
+    """Issue 24: one service was billed at $55 to one payer and $31.25 to another. A facility bills
+    one price per code and modifiers (its fee schedule) to everyone; what each payer has contracted
+    to pay is kept as the charge's expected amount."""
+    session_id, members = room
+    other = await clinic.payer("Mercy Care", code="MERCY")
+    await clinic.bands([(1, 8, "90853", "55.00")], payer_id=other)
+    await no_note_rule(gql, clinic, other)
+    mercy_member = await clinic.add_patient("Marisol Mercy")
+    await clinic.cover(mercy_member, payer_id=other)
+    added = await gql.execute(
+        "mutation($s: ID!, $p: ID!) { addSessionParticipant(sessionId: $s, patientId: $p) { id } }",
+        {"s": session_id, "p": mercy_member},
+    )
+    schedule = await gql.execute(
+        FEES,
+        {
+            "id": clinic.facility_id,
+            "fees": [
+                {"procedureCode": "90853", "modifiers": ["HQ"], "amount": "120.00"},
+                {"procedureCode": "90853", "amount": "110.00"},
+            ],
+        },
+    )
+    assert schedule["setFacilityFeeSchedule"]["feeSchedule"] == [
+        {"procedureCode": "90853", "modifiers": [], "amount": "110.00"},
+        {"procedureCode": "90853", "modifiers": ["HQ"], "amount": "120.00"},
+    ]
+    for m, status in zip(members, ["ATTENDED", "ATTENDED", "ABSENT", "ABSENT", "ABSENT"], strict=True):
+        await mark(gql, m, status)
+    await mark(gql, added["addSessionParticipant"]["id"], "ATTENDED")
+    set_now(test_clock, at(10, 31))
+    await accept_ratio(gql, session_id)
+    await gql.execute(RUN, {"id": session_id})
+    billed = (await gql.execute(CHARGES, {"id": session_id}))["groupSession"]
+    charge_of = {c["patient"]["id"]: c for c in billed["charges"]}
+    # One price for the same service (90853 HQ) whoever pays; each payer's own rate is what is expected.
+    assert (charge_of[clinic.patients[0]]["amount"], charge_of[clinic.patients[0]]["expectedAmount"]) == (
+        "120.00",
+        "40.00",
+    )
+    assert (charge_of[mercy_member]["amount"], charge_of[mercy_member]["expectedAmount"]) == ("120.00", "55.00")
+    claim_of = {c["patient"]["id"]: c for c in billed["claims"]}
+    assert claim_of[mercy_member]["totalAmount"] == "120.00"
+    edi = (await gql.execute(SUBMIT, {"id": claim_of[mercy_member]["id"]}))["submitClaim"]["edi837"]
+    assert next(s for s in parse_segments(edi) if s[0] == "CLM")[2] == "120"
+    assert pyx12_errors(edi) == [] and edi_problems(edi) == []
+
+
+@pytest.mark.parametrize(
+    "fees, problem",
+    [
+        ([{"procedureCode": "90853", "amount": "-1.00"}], "non-negative"),
+        ([{"procedureCode": "90853", "amount": "1.005"}], "two decimal places"),
+        ([{"procedureCode": "90 853", "amount": "1.00"}], "procedureCode"),
+        ([{"procedureCode": "90853", "modifiers": ["HQX"], "amount": "1.00"}], "modifiers"),
+        (
+            [
+                {"procedureCode": "90853", "modifiers": ["HQ", "U1"], "amount": "1.00"},
+                {"procedureCode": "90853", "modifiers": ["U1", "HQ"], "amount": "2.00"},
+            ],
+            "listed twice",
+        ),
+    ],
+)
+async def test_a_bad_fee_schedule_is_refused_and_the_old_one_stands(gql, clinic, fees, problem):
+    await gql.execute(FEES, {"id": clinic.facility_id, "fees": [{"procedureCode": "90853", "amount": "99.00"}]})
+    _, code, body = await gql.error(FEES, {"id": clinic.facility_id, "fees": fees})
+    assert code == "BAD_USER_INPUT" and problem in body["errors"][0]["message"]
+    read = await gql.execute(
+        "query($id: ID!) { node(id: $id) { ... on Facility { feeSchedule { amount } } } }", {"id": clinic.facility_id}
+    )
+    assert read["node"]["feeSchedule"] == [{"amount": "99.00"}]

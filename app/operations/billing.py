@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 
 from app.auth import Principal
 from app.db import models
@@ -20,6 +21,7 @@ from app.rules import edi837
 from app.rules.billing import BillingIssue, BillingIssueCode, IssueSeverity, Preview
 from app.rules.claims import ClaimFrequency, ClaimStatus
 from app.rules.diagnoses import Diagnosis, active_diagnosis_codes, diagnosis_pointers
+from app.rules.fees import fee_key, fee_schedule_problems
 from app.rules.finalization import Finalization, awaiting_message
 from app.rules.updates import SessionUpdateKind
 
@@ -80,6 +82,49 @@ async def accept_billing_issue(
     await stage_session_update(uow, session.id, SessionUpdateKind.ISSUE_ACCEPTED)
     await uow.db.flush()
     return (await queries.previews(uow.db, [session.id]))[0]
+
+
+@dataclass(frozen=True)
+class FeeSpec:
+    procedure_code: str
+    amount: Decimal
+    modifiers: tuple[str, ...] = ()
+
+
+async def set_fee_schedule(
+    uow: UnitOfWork, actor: Principal, facility_id: uuid.UUID, fees: list[FeeSpec]
+) -> models.Facility:
+    """Replace the facility's fee schedule: one price per procedure code and modifiers, what every
+    charge is billed at (the payer's band rate is kept as the charge's expected payment)."""
+    specs = [(f.procedure_code.strip().upper(), [m.strip().upper() for m in f.modifiers], f.amount) for f in fees]
+    problems = fee_schedule_problems(specs)
+    if problems:
+        raise BadInput("; ".join(problems))
+    facility = visible_or_not_found(
+        actor, await uow.db.get(models.Facility, facility_id, with_for_update=True), "Facility"
+    )
+    old = await queries.fee_schedule(uow.db, facility.id)
+    await queries.delete_fee_schedule(uow.db, facility.id)
+    rows = [
+        models.FacilityFee(
+            facility_id=facility.id, procedure_code=code, modifiers=list(fee_key(code, mods)[1]), amount=amount
+        )
+        for code, mods, amount in specs
+    ]
+    uow.db.add_all(rows)
+    await uow.db.flush()
+    uow.audit(
+        "fee_schedule.set",
+        "Facility",
+        facility.id,
+        before={"fees": [_fee_json(f) for f in old]},
+        after={"fees": [_fee_json(f) for f in rows]},
+    )
+    return facility
+
+
+def _fee_json(fee: models.FacilityFee) -> dict:
+    return {"procedureCode": fee.procedure_code, "modifiers": list(fee.modifiers or []), "amount": str(fee.amount)}
 
 
 async def run_billing(uow: UnitOfWork, actor: Principal, session_id: uuid.UUID) -> models.GroupSession:

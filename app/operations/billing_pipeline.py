@@ -247,6 +247,7 @@ def _new_charge_with_claim(
         place_of_service=line.place_of_service,
         units=line.units,
         amount=line.amount * line.units,
+        expected_amount=line.expected_amount * line.units if line.expected_amount is not None else None,
         status=ChargeStatus.ACTIVE,
     )
     if line.payer_id is None:

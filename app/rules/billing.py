@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from app.rules.attendance import AttendanceStatus
+from app.rules.fees import FeeSchedule, facility_fee
 from app.rules.notes import SignedNoteRule, is_documented
 from app.rules.visits import (
     IN_PERSON,
@@ -234,8 +235,9 @@ class ChargeLine:
     procedure_code: str
     modifiers: tuple[str, ...]
     units: int
-    amount: Decimal
+    amount: Decimal  # the facility's fee for the service (its schedule), else the band's rate
     place_of_service: str = OFFICE
+    expected_amount: Decimal | None = None  # the payer's contracted rate (its band's); None: self-pay
 
 
 def _plural(count: int, singular: str, plural: str | None = None) -> str:
@@ -599,12 +601,14 @@ def member_charge(
     coverage: Coverage | None,
     service_date: date,
     coding: ServiceCoding | None = None,
+    fees: FeeSchedule | None = None,
 ) -> ChargeLine | None:
     """The member's charge at the band of their own payer (self-pay without coverage), coded for how
     they joined; no band, no charge."""
     if band_for_payer is None:
         return None
     coding = coding or ServiceCoding(OFFICE, band_for_payer.modifiers)
+    fee = facility_fee(fees or {}, band_for_payer.procedure_code, coding.modifiers)
     return ChargeLine(
         participant_id=participant_id,
         payer_id=coverage.payer_id if coverage is not None else None,
@@ -613,8 +617,9 @@ def member_charge(
         procedure_code=band_for_payer.procedure_code,
         modifiers=coding.modifiers,
         units=1,
-        amount=band_for_payer.rate,
+        amount=fee if fee is not None else band_for_payer.rate,
         place_of_service=coding.place_of_service,
+        expected_amount=band_for_payer.rate if coverage is not None else None,
     )
 
 
@@ -625,11 +630,14 @@ def charge_lines(
     bands_by_payer: Mapping[PayerId, Sequence[Band]],
     rules_by_payer: RulesByPayer | None = None,
     facility_place_of_service: str = OFFICE,
+    fees: FeeSchedule | None = None,
 ) -> tuple[ChargeLine, ...]:
     """One charge per billable member, each at their own payer's band for the session's billable count,
     with the place of service and modifiers of how the member joined.
 
-    A billable member with no primary coverage is charged as self-pay (no payer, no claim) at the
+    Each charge is billed at the facility's fee for the code and modifiers (`fees`), the same to
+    every payer, with the payer's band rate as the expected payment; a code the facility has no fee
+    for is billed at the band's rate. A billable member with no primary coverage is charged as self-pay (no payer, no claim) at the
     band of the session's payer. A member whose payer has no band for the count (or, self-pay, a
     session with no payer) gets no charge; the caller can tell them apart by participant id.
     """
@@ -650,7 +658,7 @@ def charge_lines(
             overrides=rule.telehealth,
         )
         line = member_charge(
-            band, participant_id=member.id, coverage=coverage, service_date=session_date, coding=coding
+            band, participant_id=member.id, coverage=coverage, service_date=session_date, coding=coding, fees=fees
         )
         if line is not None:
             lines.append(line)

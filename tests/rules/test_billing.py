@@ -714,3 +714,63 @@ def test_telehealth_needs_an_attested_location_and_audio_only_the_patients_home(
     assert [(i.code, i.severity, i.participant_ids) for i in issues] == (
         [(expected, BLOCKING, ("a",))] if expected else []
     )
+
+
+from app.rules.fees import facility_fee, fee_key, fee_schedule_problems  # noqa: E402
+
+SCHEDULE = {
+    fee_key("90853", ()): Decimal("100.00"),
+    fee_key("90853", ("HQ",)): Decimal("110.00"),
+    fee_key("90853", ("U1", "HQ")): Decimal("120.00"),
+}
+
+
+@pytest.mark.parametrize(
+    "modifiers, price",
+    [
+        ((), Decimal("100.00")),
+        (("HQ",), Decimal("110.00")),
+        (("HQ", "U1"), Decimal("120.00")),  # modifiers in any order
+        (("HQ", "95"), Decimal("110.00")),  # how it was delivered does not change the price
+        (("HQ", "93"), Decimal("110.00")),
+        (("U2",), Decimal("100.00")),  # no price with U2: the code's own
+    ],
+)
+def test_the_facility_fee_is_the_codes_price_with_its_modifiers(modifiers, price):
+    assert facility_fee(SCHEDULE, "90853", modifiers) == price
+
+
+def test_a_code_without_a_price_has_no_fee():
+    assert facility_fee(SCHEDULE, "90849", ()) is None
+
+
+def test_charges_are_billed_at_the_facility_fee_and_expect_the_payers_band_rate():
+    lines = charge_lines(attended(3), session_date=SESSION_DAY, bands_by_payer={"ahcccs": TABLE}, fees=SCHEDULE)
+    assert {(l.amount, l.expected_amount) for l in lines} == {(Decimal("110.00"), SMALL.rate)}
+    unpriced = charge_lines(attended(3), session_date=SESSION_DAY, bands_by_payer={"ahcccs": TABLE})
+    assert {(l.amount, l.expected_amount) for l in unpriced} == {(SMALL.rate, SMALL.rate)}
+    self_pay = charge_lines(
+        attended(2) + attended(1, payer=None)[:0] + (RosterEntry("u", "ATTENDED", (), ("F33.1",), None, "SIGNED"),),
+        session_date=SESSION_DAY,
+        bands_by_payer={"ahcccs": TABLE},
+        fees=SCHEDULE,
+    )
+    assert [(l.payer_id, l.amount, l.expected_amount) for l in self_pay if l.participant_id == "u"] == [
+        (None, Decimal("110.00"), None)
+    ]
+
+
+@pytest.mark.parametrize(
+    "fees, problem",
+    [
+        ([("90853", [], Decimal("10.00"))], None),
+        ([("90853", [], Decimal("-1"))], "non-negative"),
+        ([("90853", ["HQ"], Decimal("1.001"))], "two decimal places"),
+        ([("", [], Decimal("1"))], "procedureCode"),
+        ([("90853", ["H"], Decimal("1"))], "modifiers"),
+        ([("90853", ["HQ", "U1"], Decimal("1")), ("90853", ["U1", "HQ"], Decimal("2"))], "listed twice"),
+    ],
+)
+def test_a_fee_schedule_is_checked_before_it_is_stored(fees, problem):
+    found = fee_schedule_problems(fees)
+    assert found == [] if problem is None else any(problem in p for p in found)

@@ -386,6 +386,10 @@ CALLS: dict[str, Call] = {
             }
         },
     ),
+    "setFacilityFeeSchedule": Call(
+        _mutation("setFacilityFeeSchedule", "facilityId: $id, fees: $fees", "$id: ID!, $fees: [FacilityFeeInput!]!"),
+        lambda w: {"id": w.facility, "fees": [{"procedureCode": "90853", "modifiers": ["HQ"], "amount": "60.00"}]},
+    ),
     # ---------------------------------------------------------------- scheduling
     "createGroup": Call(
         _mutation("createGroup", "input: $input", "$input: CreateGroupInput!"),

@@ -2,7 +2,7 @@
 
 from app.db.models.absences import AbsenceAlert, AbsenceThreshold
 from app.db.models.base import Base
-from app.db.models.billing import Charge, Claim, claim_charges
+from app.db.models.billing import Charge, Claim, FacilityFee, claim_charges
 from app.db.models.calendars import CalendarFeed
 from app.db.models.clinical import (
     AcceptedBillingIssue,
@@ -38,6 +38,7 @@ from app.db.models.scheduling import (
 from app.db.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "FacilityFee",
     "AbsenceAlert",
     "AbsenceThreshold",
     "Base",

@@ -7,10 +7,11 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, String, and_, cast, exists, func, insert, null, or_, select, text, union_all
+from sqlalchemy import Integer, String, and_, cast, delete, exists, func, insert, null, or_, select, text, union_all
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +25,7 @@ from app.rules.attendance import AttendanceStatus
 from app.rules.billing import BillingIssueCode
 from app.rules.claims import ChargeStatus
 from app.rules.diagnoses import Diagnosis, active_diagnosis_codes
+from app.rules.fees import fee_key
 from app.rules.visits import Stay, effective_modality, minutes_present
 
 
@@ -42,6 +44,7 @@ class BillingInputs:
     ratio_by_payer: dict[uuid.UUID, int] = field(default_factory=dict)
     patient_by_entry: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
     rules_by_payer: dict[uuid.UUID, rules.DocumentationRule] = field(default_factory=dict)
+    fees: dict[tuple[str, tuple[str, ...]], Decimal] = field(default_factory=dict)  # the facility's schedule
 
     def preview(self) -> rules.Preview:
         return rules.build_billing_preview(
@@ -61,6 +64,7 @@ class BillingInputs:
             session_date=self.session_date,
             bands_by_payer=self.bands_by_payer,
             rules_by_payer=self.rules_by_payer,
+            fees=self.fees,
         )
 
 
@@ -135,15 +139,20 @@ def _member(
 
 
 async def sessions_to_bill(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, BillingInputs]:
-    """The sessions that exist, with their facility's state, time zone and local date and their
-    accepted warnings, in one statement: billing inputs with no members yet."""
-    accepted = models.AcceptedBillingIssue
+    """The sessions that exist, with their facility's state, time zone, local date and fee schedule
+    and their accepted warnings, in one statement: billing inputs with no members yet."""
+    accepted, fee = models.AcceptedBillingIssue, models.FacilityFee
     accepted_codes = (  # the session's accepted warnings, in the session's own statement
         select(func.array_agg(accepted.code)).where(accepted.session_id == models.GroupSession.id).scalar_subquery()
     )
+    fees = (  # the facility's fee schedule, [[code, modifiers, "amount"], ...], in the same statement
+        select(func.json_agg(func.json_build_array(fee.procedure_code, fee.modifiers, cast(fee.amount, String))))
+        .where(fee.facility_id == models.Facility.id)
+        .scalar_subquery()
+    )
     rows = (
         await db.execute(
-            select(models.GroupSession, models.Facility, accepted_codes)
+            select(models.GroupSession, models.Facility, accepted_codes, fees)
             .join(models.Facility, models.Facility.id == models.GroupSession.facility_id)
             .where(models.GroupSession.id.in_(session_ids))
         )
@@ -155,8 +164,9 @@ async def sessions_to_bill(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -
             state=facility.state,
             timezone=facility.timezone,
             accepted_codes=frozenset(codes or ()),
+            fees={fee_key(code, modifiers or ()): Decimal(amount) for code, modifiers, amount in schedule or ()},
         )
-        for session, facility, codes in rows
+        for session, facility, codes, schedule in rows
     }
 
 
@@ -397,3 +407,27 @@ async def charges_by_patient(db: AsyncSession, patient_ids: Sequence[uuid.UUID])
 
 async def next_interchange_number(db: AsyncSession) -> int:
     return int(await db.scalar(text("SELECT nextval('edi_interchange_seq')")))
+
+
+async def fee_schedule(db: AsyncSession, facility_id: uuid.UUID) -> list[models.FacilityFee]:
+    """The facility's fee schedule, by code and modifiers."""
+    rows = await db.scalars(
+        select(models.FacilityFee)
+        .where(models.FacilityFee.facility_id == facility_id)
+        .order_by(models.FacilityFee.procedure_code, models.FacilityFee.modifiers)
+    )
+    return list(rows.all())
+
+
+async def fee_schedules(db: AsyncSession, facility_ids: Sequence[uuid.UUID]) -> list[list[models.FacilityFee]]:
+    return await rows_by_column(
+        db,
+        models.FacilityFee.facility_id,
+        facility_ids,
+        models.FacilityFee.procedure_code,
+        models.FacilityFee.modifiers,
+    )
+
+
+async def delete_fee_schedule(db: AsyncSession, facility_id: uuid.UUID) -> None:
+    await db.execute(delete(models.FacilityFee).where(models.FacilityFee.facility_id == facility_id))

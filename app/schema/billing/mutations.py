@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 import strawberry
@@ -15,10 +16,34 @@ from app.schema.enums import BillingIssueCode
 from app.schema.permissions import scoped
 
 GroupSessionType = Annotated["GroupSession", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
+FacilityType = Annotated["Facility", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
+
+
+@strawberry.input
+class FacilityFeeInput:
+    procedure_code: str
+    modifiers: list[str] = strawberry.field(default_factory=list)
+    amount: Decimal
 
 
 @strawberry.type
 class BillingMutation:
+    @strawberry.mutation(
+        **scoped(Scope.REFERENCE_WRITE),
+        description="Replace the facility's fee schedule: one price per procedure code and modifiers, what every "
+        "charge is billed at whoever pays (the payer's band rate is kept as the charge's expectedAmount). A code "
+        "with no price is billed at the payer's band rate.",
+    )
+    async def set_facility_fee_schedule(
+        self, info: Info, facility_id: strawberry.ID, fees: list[FacilityFeeInput]
+    ) -> FacilityType:
+        return await ops.set_fee_schedule(
+            await info.context.transaction(),
+            info.context.principal,
+            decode_id(facility_id, "Facility"),
+            [ops.FeeSpec(f.procedure_code, f.amount, tuple(f.modifiers)) for f in fees],
+        )
+
     @strawberry.mutation(**scoped(Scope.ATTENDANCE_WRITE))
     async def accept_billing_issue(
         self, info: Info, session_id: strawberry.ID, code: BillingIssueCode, note: str

@@ -64,6 +64,13 @@ class BillingPreview:
         return await reference.payers(info).load(preview.payer_id) if preview.payer_id is not None else None
 
 
+@strawberry.type(description="One price of a facility's fee schedule.")
+class FacilityFee:
+    procedure_code: str
+    modifiers: list[str]
+    amount: Decimal
+
+
 @strawberry.type
 class Charge(Node):
     id: strawberry.ID = global_id("Charge")
@@ -74,7 +81,14 @@ class Charge(Node):
         description="11 in the room; 02 or 10 by telehealth (10: the patient at home)."
     )
     units: int
-    amount: Decimal
+    amount: Decimal = strawberry.field(
+        description="Billed: the facility's fee for the code and modifiers (its fee schedule), the same to every "
+        "payer; the payer's band rate where the schedule has no price for the code."
+    )
+    expected_amount: Decimal | None = strawberry.field(
+        description="The payer's contracted rate (its group-size band's), what the facility expects to be paid; "
+        "null for a self-pay charge."
+    )
     status: ChargeStatus
     created_at: datetime
     voided_at: datetime | None
