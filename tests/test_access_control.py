@@ -78,6 +78,7 @@ SCOPE_RULES: dict[str, str | None] = {
     "acceptBillingIssue": "clinical.attendance.write",
     "runBilling": "billing.write",
     "submitClaim": "billing.write",
+    "correctClaim": "billing.write",
     # calendar feeds: they show the schedule the caller may already read, so its view scope governs them
     "createCalendarFeed": "pm.group_schedule.view",
     "revokeCalendarFeed": "pm.group_schedule.view",
@@ -174,6 +175,7 @@ FACILITY_RULES: dict[str, str] = {
     "acceptBillingIssue": ISOLATED,
     "runBilling": ISOLATED,
     "submitClaim": ISOLATED,
+    "correctClaim": ISOLATED,
     "patientAttendance": ISOLATED,
     "patientsAtRisk": ISOLATED,
     "calendarFeeds": LISTED,

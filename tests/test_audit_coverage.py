@@ -46,6 +46,7 @@ AUDIT_RULES: dict[str, tuple[str, str]] = {
     "acceptBillingIssue": ("billing_issue.accept", CHANGE),
     "runBilling": ("session.bill", CHANGE),
     "submitClaim": ("claim.submit", CHANGE),
+    "correctClaim": ("claim.correct", CHANGE),
     "createCalendarFeed": ("calendar_feed.create", CREATE),
     "revokeCalendarFeed": ("calendar_feed.revoke", CHANGE),
     "pairDisplay": ("display.pair", CREATE),

@@ -753,3 +753,104 @@ async def test_a_bad_fee_schedule_is_refused_and_the_old_one_stands(gql, clinic,
         "query($id: ID!) { node(id: $id) { ... on Facility { feeSchedule { amount } } } }", {"id": clinic.facility_id}
     )
     assert read["node"]["feeSchedule"] == [{"amount": "99.00"}]
+
+
+# ------------------------------------------------------------------ issue 24: claim-level correction after lock
+
+CORRECT = """mutation($id: ID!, $reason: String!, $input: ClaimCorrectionInput) {
+  correctClaim(claimId: $id, reason: $reason, input: $input) { status } }"""
+
+
+async def test_a_locked_claim_is_corrected_by_a_forced_audited_replacement(gql, clinic, room, test_clock):
+    """Issue 24: after lock only attendance could be corrected. A wrong modality, member id or
+    diagnosis goes through the same void/replace engine (the payer's claim answered with a
+    REPLACEMENT, CLM05-3 = 7, REF*F8 naming it), with a reason, under billing.write, audited."""
+    session_id, members = room
+    for m, status in zip(members, ["ATTENDED", "ATTENDED", "ABSENT", "ABSENT", "ABSENT"], strict=True):
+        await mark(gql, m, status)
+    await accept_ratio(gql, session_id)
+    _, code, _ = await gql.error(
+        CORRECT, {"id": "Q2xhaW06MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw", "reason": "x"}
+    )
+    assert code == "NOT_FOUND"
+    set_now(test_clock, at(10, 31))
+    await gql.execute(RUN, {"id": session_id})
+    [sent] = await claims_of(gql, session_id, clinic.patients[0])
+    await gql.execute(SUBMIT, {"id": sent["id"]})
+
+    _, code, _ = await gql.error(CORRECT, {"id": sent["id"], "reason": "  "})
+    assert code == "BAD_USER_INPUT"
+    clerk = gql.as_(scopes=[s for s in ALL_SCOPES if s != "billing.write"])
+    _, code, _ = await clerk.error(CORRECT, {"id": sent["id"], "reason": "Joined by video"})
+    assert code == "FORBIDDEN"
+    _, code, _ = await gql.error(
+        CORRECT, {"id": sent["id"], "reason": "Late", "input": {"arrivedAt": at(8, 0).isoformat()}}
+    )
+    assert code == "BAD_USER_INPUT"  # outside the session: nothing written
+    assert [c["status"] for c in await claims_of(gql, session_id, clinic.patients[0])] == ["SUBMITTED"]
+
+    await gql.execute(
+        CORRECT,
+        {
+            "id": sent["id"],
+            "reason": "Joined by video from home; the tablet recorded in person",
+            "input": {"modality": "TELEHEALTH_VIDEO", "patientAtHome": True},
+        },
+    )
+    history = await claims_of(gql, session_id, clinic.patients[0])
+    assert [(c["frequency"], c["status"]) for c in history] == [("ORIGINAL", "REPLACED"), ("REPLACEMENT", "DRAFT")]
+    edi = (await gql.execute(SUBMIT, {"id": history[1]["id"]}))["submitClaim"]["edi837"]
+    segments = parse_segments(edi)
+    assert next(s for s in segments if s[0] == "CLM")[5] == "10:B:7"
+    assert ["REF", "F8", sent["claimNumber"]] in segments
+    assert next(s for s in segments if s[0] == "SV1")[1] == "HC:90853:HQ:95"
+    assert pyx12_errors(edi) == [] and edi_problems(edi) == []
+
+    # A diagnosis corrected on the record, then sent: the charge is unchanged, the claim is replaced.
+    await clinic.diagnose(clinic.patients[0], "F41.1")
+    await gql.execute(CORRECT, {"id": history[1]["id"], "reason": "Principal diagnosis was F41.1"})
+    history = await claims_of(gql, session_id, clinic.patients[0])
+    assert [(c["frequency"], c["status"]) for c in history][-2:] == [
+        ("REPLACEMENT", "REPLACED"),
+        ("REPLACEMENT", "DRAFT"),
+    ]
+    edi = (await gql.execute(SUBMIT, {"id": history[-1]["id"]}))["submitClaim"]["edi837"]
+    assert next(s for s in parse_segments(edi) if s[0] == "HI")[1] == "ABK:F411"
+
+    # The member id, corrected on the claim's coverage.
+    await gql.execute(
+        CORRECT, {"id": history[-1]["id"], "reason": "Member id keyed wrong", "input": {"memberId": "AZ1234567"}}
+    )
+    history = await claims_of(gql, session_id, clinic.patients[0])
+    edi = (await gql.execute(SUBMIT, {"id": history[-1]["id"]}))["submitClaim"]["edi837"]
+    assert next(s for s in parse_segments(edi) if s[0] == "NM1" and s[1] == "IL")[9] == "AZ1234567"
+
+    log = await gql.execute(
+        "query($id: ID!) { groupSession(id: $id) { auditLog { action reason } } }", {"id": session_id}
+    )
+    corrections = [e for e in log["groupSession"]["auditLog"] if e["action"] == "claim.correct"]
+    assert [e["reason"] for e in corrections] == [
+        "Joined by video from home; the tablet recorded in person",
+        "Principal diagnosis was F41.1",
+        "Member id keyed wrong",
+    ]
+
+
+async def test_correcting_an_unsent_claim_changes_the_record_and_needs_no_replacement(gql, clinic, room, test_clock):
+    session_id, members = room
+    for m, status in zip(members, ["ATTENDED", "ATTENDED", "ABSENT", "ABSENT", "ABSENT"], strict=True):
+        await mark(gql, m, status)
+    set_now(test_clock, at(10, 31))
+    await gql.execute(RUN, {"id": session_id})
+    [claim] = await claims_of(gql, session_id, clinic.patients[0])
+    await gql.execute(
+        CORRECT, {"id": claim["id"], "reason": "Left at 10:00", "input": {"departedAt": at(10, 0).isoformat()}}
+    )
+    roster = await gql.execute(
+        "query($id: ID!) { groupSession(id: $id) { roster { id minutesPresent } } }", {"id": session_id}
+    )
+    assert {r["id"]: r["minutesPresent"] for r in roster["groupSession"]["roster"]}[members[0]] == 60
+    # An unsent draft needs no replacement: the record changed and the draft renders it when sent.
+    assert [(c["frequency"], c["status"]) for c in await claims_of(gql, session_id, clinic.patients[0])] == [
+        ("ORIGINAL", "DRAFT")
+    ]

@@ -282,9 +282,12 @@ def _record_documented(uow: UnitOfWork, session: models.GroupSession, charges, c
     )
 
 
-async def rebill_session(uow: UnitOfWork, session: models.GroupSession) -> None:
+async def rebill_session(
+    uow: UnitOfWork, session: models.GroupSession, resubmit: frozenset[uuid.UUID] = frozenset()
+) -> None:
     """Carry out the correction plan (app.rules.claims) after attendance changed on a billed
-    session: a forced correction, or a mark after a run that found nobody billable."""
+    session: a forced correction, or a mark after a run that found nobody billable; and after a
+    claim-level correction, whose member's claim the payer holds is replaced (`resubmit`)."""
     if session.billed_at is None:
         return
     inputs = await _inputs(uow, session)
@@ -307,7 +310,7 @@ async def rebill_session(uow: UnitOfWork, session: models.GroupSession) -> None:
     }
     voided, built, claims_out = [], [], []
     entry_of = {patient: entry for entry, patient in inputs.patient_by_entry.items()}
-    for correction in plan_correction(lines, active, history):
+    for correction in plan_correction(lines, active, history, resubmit):
         for claim_id in correction.revalidate_drafts:
             claims[claim_id].validation = _findings(preview, entry_of.get(claims[claim_id].patient_id))
         if correction.answer == Answer.KEEP:

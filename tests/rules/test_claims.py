@@ -188,3 +188,21 @@ def test_the_payer_holds_the_last_sent_claim_unless_it_was_a_void(history, held)
 )
 def test_same_charge(standing, new, same):
     assert same_charge(standing, new) is same
+
+
+@pytest.mark.parametrize(
+    "history, expected",
+    [
+        # The payer holds the claim: a claim-level correction replaces it though the charge stands.
+        (
+            [SENT],
+            MemberCorrection("p", Answer.REPLACEMENT, line=line(), void_charge="charge-1", corrects="c1"),
+        ),
+        # Nothing sent yet: the draft renders the corrected record when it is sent.
+        ([claim("c1", DRAFT)], MemberCorrection("p", Answer.KEEP, revalidate_drafts=("c1",))),
+    ],
+)
+def test_a_claim_level_correction_replaces_the_claim_the_payer_holds(history, expected):
+    assert plan_correction({"p": line()}, {"p": charge()}, {"p": history}, frozenset({"p"})) == (expected,)
+    # Without it, the same member keeps everything (nothing in the charge changed).
+    assert plan_correction({"p": line()}, {"p": charge()}, {"p": history})[0].answer == Answer.KEEP

@@ -498,6 +498,14 @@ CALLS: dict[str, Call] = {
     ),
     "runBilling": Call(_mutation("runBilling", "sessionId: $id", "$id: ID!"), lambda w: {"id": w.ended_session}),
     "submitClaim": Call(_mutation("submitClaim", "claimId: $id", "$id: ID!"), lambda w: {"id": w.claim}),
+    "correctClaim": Call(
+        _mutation(
+            "correctClaim",
+            "claimId: $id, reason: $reason, input: $input",
+            "$id: ID!, $reason: String!, $input: ClaimCorrectionInput",
+        ),
+        lambda w: {"id": w.claim, "reason": "Member id keyed wrong", "input": {"memberId": "M999999"}},
+    ),
     # ---------------------------------------------------------------- calendar feeds
     "createCalendarFeed": Call(
         _mutation("createCalendarFeed", "groupId: $groupId, label: $label", "$groupId: ID, $label: String"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -12,7 +13,8 @@ from app.operations import billing as ops
 from app.rules.scopes import Scope
 from app.schema.billing.types import BillingPreview, Claim
 from app.schema.context import Info
-from app.schema.enums import BillingIssueCode
+from app.schema.enums import BillingIssueCode, Modality
+from app.schema.inputs import given
 from app.schema.permissions import scoped
 
 GroupSessionType = Annotated["GroupSession", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
@@ -26,8 +28,37 @@ class FacilityFeeInput:
     amount: Decimal
 
 
+@strawberry.input(description="What a claim-level correction changes; only the fields given change.")
+class ClaimCorrectionInput:
+    modality: Modality | None = strawberry.UNSET
+    patient_at_home: bool | None = strawberry.UNSET
+    arrived_at: datetime | None = strawberry.UNSET
+    departed_at: datetime | None = strawberry.UNSET
+    member_id: str | None = strawberry.UNSET
+
+
 @strawberry.type
 class BillingMutation:
+    @strawberry.mutation(
+        **scoped(Scope.BILLING_WRITE),
+        description="After lock: a forced, audited correction of a member's claim (modality, where the patient "
+        "was, arrival and departure, the member id), with a required reason; the claim the payer holds is "
+        "answered with a REPLACEMENT (or a VOID) by the same engine as attendance corrections. A diagnosis or "
+        "payer is corrected on the patient's record first, then sent with a correction giving no field.",
+    )
+    async def correct_claim(
+        self, info: Info, claim_id: strawberry.ID, reason: str, input: ClaimCorrectionInput | None = None
+    ) -> GroupSessionType:
+        values = given(input) if input else {}
+        return await ops.correct_claim(
+            await info.context.transaction(),
+            info.context.principal,
+            decode_id(claim_id, "Claim"),
+            ops.ClaimCorrection(**values),
+            given=set(values),
+            reason=reason,
+        )
+
     @strawberry.mutation(
         **scoped(Scope.REFERENCE_WRITE),
         description="Replace the facility's fee schedule: one price per procedure code and modifiers, what every "
