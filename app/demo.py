@@ -201,6 +201,21 @@ async def _reference_data(db) -> None:
             for p, lo, hi, code, mods, rate in bands
         ],
     )
+    # The clinic's one price for group psychotherapy, whoever pays; each payer's band rate is what
+    # it expects to be paid (Charge.expectedAmount).
+    await insert_missing(
+        db,
+        models.FacilityFee,
+        [
+            {
+                "id": demo_id("fee", "90853"),
+                "facility_id": FACILITY_ID,
+                "procedure_code": "90853",
+                "modifiers": [],
+                "amount": Decimal("60.00"),
+            }
+        ],
+    )
     await insert_missing(
         db,
         models.SupervisionRule,

@@ -65,6 +65,7 @@ SCOPE_RULES: dict[str, str | None] = {
     "assignStaff": "admin.reference.write",
     "setSupervisionRule": "admin.reference.write",
     "setGroupSizeBands": "admin.reference.write",
+    "setFacilityFeeSchedule": "admin.reference.write",
     "setPatientDiagnoses": "admin.reference.write",
     "removeStaffAssignment": "admin.reference.write",
     # scheduling (the scheduling guide's permission table)
@@ -89,6 +90,7 @@ SCOPE_RULES: dict[str, str | None] = {
     "submitClaim": "billing.write",
     "importEdi": "billing.write",
     "submitClaimBatches": "billing.write",  # after submitClaim: the world's other drafts go
+    "correctClaim": "billing.write",
     # calendar feeds: they show the schedule the caller may already read, so its view scope governs them
     "createCalendarFeed": "pm.group_schedule.view",
     "revokeCalendarFeed": "pm.group_schedule.view",
@@ -184,6 +186,7 @@ FACILITY_RULES: dict[str, str] = {
     "assignStaff": ISOLATED,
     "setSupervisionRule": GLOBAL,
     "setGroupSizeBands": GLOBAL,
+    "setFacilityFeeSchedule": ISOLATED,
     "setPatientDiagnoses": ISOLATED,
     "removeStaffAssignment": ISOLATED,
     "staff": ISOLATED,
@@ -208,6 +211,7 @@ FACILITY_RULES: dict[str, str] = {
     "submitClaim": ISOLATED,
     "submitClaimBatches": LISTED,  # the caller's facilities' drafts only
     "importEdi": GLOBAL,  # the file names the claims; one of another facility refuses it whole
+    "correctClaim": ISOLATED,
     "patientAttendance": ISOLATED,
     "patientsAtRisk": ISOLATED,
     "calendarFeeds": LISTED,

@@ -28,6 +28,7 @@ AUDIT_RULES: dict[str, tuple[str, str]] = {
     "assignStaff": ("staff_assignment.create", CREATE),
     "setSupervisionRule": ("supervision_rule.set", CHANGE),
     "setGroupSizeBands": ("group_size_bands.set", CHANGE),
+    "setFacilityFeeSchedule": ("fee_schedule.set", CHANGE),
     "setPatientDiagnoses": ("patient.diagnoses.set", CHANGE),
     "removeStaffAssignment": ("staff_assignment.remove", CHANGE),
     "createGroup": ("group.create", CREATE),
@@ -50,6 +51,7 @@ AUDIT_RULES: dict[str, tuple[str, str]] = {
     "submitClaim": ("claim.submit", CHANGE),
     "importEdi": ("edi_file.import", CREATE),
     "submitClaimBatches": ("claim_batch.submit", CREATE),  # after submitClaim: the world's other drafts go
+    "correctClaim": ("claim.correct", CHANGE),
     "createCalendarFeed": ("calendar_feed.create", CREATE),
     "revokeCalendarFeed": ("calendar_feed.revoke", CHANGE),
     "pairDisplay": ("display.pair", CREATE),

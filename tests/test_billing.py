@@ -12,6 +12,7 @@ from app.auth import ALL_SCOPES
 from app.db import models
 from app.operations.billing_pipeline import bill_due_sessions
 from app.rules.edi837 import edi_problems, parse_segments
+from tests.support.builders_notes import no_note_rule
 from tests.support.builders_sessions import (
     SET_ATTENDANCE,
     SET_SUPERVISOR,
@@ -46,6 +47,7 @@ async def room(gql, clinic, test_clock):
     set_now(test_clock, at(9, 20))
     await clinic.bands([(1, 4, "90853", "40.00"), (5, 8, "90853", "30.00"), (10, 12, "90853", "20.00")])
     await clinic.supervision_rule(2)
+    await no_note_rule(gql, clinic)  # documentation has tests of its own (test_documentation_billing.py)
     for i in range(5):
         patient = await clinic.add_patient(f"Member {i}")
         await clinic.cover(patient)
@@ -118,10 +120,24 @@ async def test_no_payer_skips_band_and_supervision_checks(gql, clinic, test_cloc
     set_now(test_clock, at(9, 20))
     patient = await clinic.add_patient("Uncovered")
     session = await create_session(gql, clinic, patients=[patient], starts_at=at(9))
-    await mark(gql, session["roster"][0]["id"], "ATTENDED")
+    entry = session["roster"][0]["id"]
+    await mark(gql, entry, "ATTENDED")
     data = await preview(gql, session["id"])
-    assert data["payer"] is None and data["band"] is None and data["issues"] == []
+    assert data["payer"] is None and data["band"] is None
+    # Only the member's own findings: no coverage (self-pay), and the default note check.
+    assert sorted((i["code"], i["severity"], i["participantIds"]) for i in data["issues"]) == [
+        ("NOTE_UNSIGNED", "WARNING", [entry]),
+        ("NO_COVERAGE", "WARNING", [entry]),
+    ]
     assert data["billableCount"] == 1
+
+
+async def accept_ratio(gql, session_id):
+    """The room has one supervisor for a ratio of 2: the warning, accepted before billing (a claim is
+    submitted only with every warning accepted)."""
+    await gql.execute(
+        ACCEPT, {"id": session_id, "code": "SUPERVISION_RATIO_BREACH", "note": "Second supervisor covered per AZ rule"}
+    )
 
 
 async def test_blocking_issue_cannot_be_accepted_and_warning_needs_a_note(gql, room):
@@ -195,6 +211,7 @@ async def test_force_update_voids_and_replaces_submitted_claims(gql, clinic, roo
     session_id, members = room
     for m, status in zip(members, ["ATTENDED", "ATTENDED", "ATTENDED", "ATTENDED", "ABSENT"], strict=False):
         await mark(gql, m, status)
+    await accept_ratio(gql, session_id)
     set_now(test_clock, at(10, 31))
     await gql.execute(RUN, {"id": session_id})
     claims = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]["claims"]
@@ -303,6 +320,7 @@ async def test_a_second_correction_before_the_first_is_sent_still_answers_the_pa
     session_id, members = room
     for m, status in zip(members, ["ATTENDED", "ATTENDED", "ATTENDED", "ATTENDED", "ABSENT"], strict=False):
         await mark(gql, m, status)
+    await accept_ratio(gql, session_id)
     set_now(test_clock, at(10, 31))
     await gql.execute(RUN, {"id": session_id})
     [sent] = await claims_of(gql, session_id, clinic.patients[0])
@@ -356,9 +374,8 @@ async def test_marks_after_a_run_that_found_nobody_billable_are_billed(gql, room
 
 async def test_a_charge_leads_to_its_session_only_with_the_session_scope(gql, clinic, room, test_clock):
     session_id, members = room
-    await mark(gql, members[0], "ATTENDED")
-    for m in members[1:]:
-        await mark(gql, m, "ABSENT")
+    for m, status in zip(members, ["ATTENDED", "ATTENDED", "ABSENT", "ABSENT", "ABSENT"], strict=True):
+        await mark(gql, m, status)
     set_now(test_clock, at(10, 31))
     await gql.execute(RUN, {"id": session_id})
     clerk = gql.as_(scopes=["billing.read", "pm.group_enrollments.view"])
@@ -528,3 +545,328 @@ async def test_the_last_marks_racing_sweeps_and_run_billing_bill_an_awaiting_ses
         )
         charges = await db.scalar(select(func.count()).select_from(models.Charge))
     assert (events, charges) == (trials, 3 * trials)
+
+
+# ------------------------------------------------------------------ issue 24: warnings, coverage, group size
+
+SELF_PAY = """query($id: ID!) { groupSession(id: $id) { status
+  charges { amount procedureCode selfPay payer { payerCode } patient { id } }
+  claims { id status patient { id } validation { code severity accepted } } } }"""
+
+
+async def test_a_claim_with_a_warning_nobody_accepted_is_not_submitted_until_it_is(gql, clinic, room, test_clock):
+    """The attendance guide: a session is ready to bill only when every warning is accepted. The
+    sweep bills at the end whatever its warnings; the claims carry them, and `submitClaim` refuses
+    one whose warnings were not all accepted. Accepting after billing marks the unsent claims."""
+    session_id, members = room
+    for m, status in zip(members, ["ATTENDED", "ATTENDED", "ATTENDED", "ABSENT", "ABSENT"], strict=True):
+        await mark(gql, m, status)
+    set_now(test_clock, at(10, 31))
+    await gql.execute(RUN, {"id": session_id})
+    claims = (await gql.execute(SELF_PAY, {"id": session_id}))["groupSession"]["claims"]
+    assert {(i["code"], i["accepted"]) for c in claims for i in c["validation"]} == {
+        ("SUPERVISION_RATIO_BREACH", False)
+    }
+    status, code, body = await gql.error(SUBMIT, {"id": claims[0]["id"]})
+    assert (status, code, body["data"]) == (409, "ILLEGAL_TRANSITION", None)
+    assert "warnings not accepted" in body["errors"][0]["message"]
+    assert "SUPERVISION_RATIO_BREACH" in body["errors"][0]["message"]
+
+    accepted = await gql.execute(
+        ACCEPT, {"id": session_id, "code": "SUPERVISION_RATIO_BREACH", "note": "Second clinician in the room"}
+    )
+    assert accepted["acceptBillingIssue"]["readyToBill"] is True
+    claims = (await gql.execute(SELF_PAY, {"id": session_id}))["groupSession"]["claims"]
+    assert all(i["accepted"] for c in claims for i in c["validation"])
+    submitted = (await gql.execute(SUBMIT, {"id": claims[0]["id"]}))["submitClaim"]
+    assert submitted["status"] == "SUBMITTED" and pyx12_errors(submitted["edi837"]) == []
+    log = await gql.execute(
+        "query($id: ID!) { groupSession(id: $id) { auditLog { action after } } }", {"id": session_id}
+    )
+    [entry] = [e for e in log["groupSession"]["auditLog"] if e["action"] == "billing_issue.accept"]
+    assert len(entry["after"]["claims"]) == 3
+    # A BLOCKING finding is still not for accepting, billed or not.
+    _, code, _ = await gql.error(ACCEPT, {"id": session_id, "code": "GROUP_UNATTENDED_BILLED", "note": "x"})
+    assert code == "BAD_USER_INPUT"
+
+
+async def test_an_attended_member_with_no_coverage_is_charged_as_self_pay_without_a_claim(
+    gql, clinic, room, test_clock
+):
+    """Issue 24: a member with no coverage was silently not charged. The preview says NO_COVERAGE
+    (a WARNING naming them) and billing charges them as self-pay: the patient's own responsibility,
+    no payer and no claim (an 837P goes to a payer), at the band the session is coded to."""
+    session_id, members = room
+    uncovered = await clinic.add_patient("Ulla Uncovered")
+    added = await gql.execute(
+        "mutation($s: ID!, $p: ID!) { addSessionParticipant(sessionId: $s, patientId: $p) { id } }",
+        {"s": session_id, "p": uncovered},
+    )
+    entry = added["addSessionParticipant"]["id"]
+    for m, status in zip(members, ["ATTENDED", "ATTENDED", "ABSENT", "ABSENT", "ABSENT"], strict=True):
+        await mark(gql, m, status)
+    await mark(gql, entry, "ATTENDED")
+    data = await preview(gql, session_id)
+    assert data["billableCount"] == 3 and data["payer"] is not None
+    no_coverage = issue(data, "NO_COVERAGE")
+    assert no_coverage["severity"] == "WARNING" and no_coverage["participantIds"] == [entry]
+    assert "self-pay" in no_coverage["message"]
+
+    await accept_ratio(gql, session_id)
+    set_now(test_clock, at(10, 31))
+    await gql.execute(RUN, {"id": session_id})
+    billed = (await gql.execute(SELF_PAY, {"id": session_id}))["groupSession"]
+    assert billed["status"] == "LOCKED"
+    charge_of = {c["patient"]["id"]: c for c in billed["charges"]}
+    assert charge_of[uncovered] == {
+        "amount": "40.00",
+        "procedureCode": "90853",
+        "selfPay": True,
+        "payer": None,
+        "patient": {"id": uncovered},
+    }
+    assert charge_of[clinic.patients[0]]["selfPay"] is False and charge_of[clinic.patients[0]]["payer"]
+    assert sorted(c["patient"]["id"] for c in billed["claims"]) == sorted(clinic.patients[:2])
+    # The member's own finding stays off the other members' claims.
+    assert all(i["code"] != "NO_COVERAGE" for c in billed["claims"] for i in c["validation"])
+
+
+async def test_a_group_of_one_billed_as_90853_is_blocking(gql, clinic, room, test_clock, services):
+    """CPT 90853 is group psychotherapy: a group is two patients or more (the Medicare LCD L33632,
+    "Psychiatry and Psychology Services", has the number of participants documented). One billable
+    member is GROUP_OF_ONE, BLOCKING: the session awaits finalization instead of billing 90853."""
+    session_id, members = room
+    for m, status in zip(members, ["ATTENDED", "ABSENT", "ABSENT", "ABSENT"], strict=False):
+        await mark(gql, m, status)
+    data = await preview(gql, session_id)
+    assert "GROUP_OF_ONE" not in [i["code"] for i in data["issues"]]  # one member unmarked: they may yet come
+    await mark(gql, members[4], "ABSENT")
+    data = await preview(gql, session_id)
+    group_of_one = issue(data, "GROUP_OF_ONE")
+    assert group_of_one["severity"] == "BLOCKING" and "90853" in group_of_one["message"]
+    assert data["readyToBill"] is False
+    set_now(test_clock, at(10, 31))
+    assert await bill_due_sessions(services) == 0
+    status, code, body = await gql.error(RUN, {"id": session_id})
+    assert (status, code) == (409, "ILLEGAL_TRANSITION") and "group code" in body["errors"][0]["message"]
+    # A second member's late sign-in makes it a group again: the mark bills it.
+    await mark(gql, members[1], "ATTENDED")
+    billed = (await gql.execute(SELF_PAY, {"id": session_id}))["groupSession"]
+    assert billed["status"] == "LOCKED" and len(billed["claims"]) == 2
+
+
+async def test_two_primary_coverages_on_the_date_are_a_blocking_conflict(gql, clinic, room, test_clock, services):
+    """Which policy is primary is for the front desk to settle (coordination of benefits), not for
+    billing to pick: COVERAGE_CONFLICT is BLOCKING and named on the member's claim only."""
+    session_id, members = room
+    second_payer = await clinic.payer("Mercy Care", code="MERCY")
+    await clinic.bands([(1, 4, "90853", "45.00")], payer_id=second_payer)
+    await no_note_rule(gql, clinic, second_payer)
+    await clinic.cover(clinic.patients[0], payer_id=second_payer)
+    for m, status in zip(members, ["ATTENDED", "ATTENDED", "ABSENT", "ABSENT", "ABSENT"], strict=True):
+        await mark(gql, m, status)
+    data = await preview(gql, session_id)
+    conflict = issue(data, "COVERAGE_CONFLICT")
+    assert conflict["severity"] == "BLOCKING" and conflict["participantIds"] == [members[0]]
+    assert "MERCY" in conflict["message"] and data["readyToBill"] is False
+    await accept_ratio(gql, session_id)
+    set_now(test_clock, at(10, 31))
+    assert await bill_due_sessions(services) == 0  # held for finalization
+    set_now(test_clock, at(10, 31, day=11))  # the deadline: billed with the conflict on its claim
+    assert await bill_due_sessions(services) == 1
+    claims = (await gql.execute(SELF_PAY, {"id": session_id}))["groupSession"]["claims"]
+    claim_of = {c["patient"]["id"]: c for c in claims}
+    assert sorted(i["code"] for i in claim_of[clinic.patients[0]]["validation"]) == [
+        "COVERAGE_CONFLICT",
+        "SUPERVISION_RATIO_BREACH",
+    ]
+    assert [i["code"] for i in claim_of[clinic.patients[1]]["validation"]] == ["SUPERVISION_RATIO_BREACH"]
+    status, code, body = await gql.error(SUBMIT, {"id": claim_of[clinic.patients[0]]["id"]})
+    assert (status, code) == (409, "ILLEGAL_TRANSITION") and "primary coverages" in body["errors"][0]["message"]
+    assert (await gql.execute(SUBMIT, {"id": claim_of[clinic.patients[1]]["id"]}))["submitClaim"]["status"] == (
+        "SUBMITTED"
+    )
+
+
+# ------------------------------------------------------------------ issue 24: one facility fee schedule
+
+FEES = """mutation($id: ID!, $fees: [FacilityFeeInput!]!) { setFacilityFeeSchedule(facilityId: $id, fees: $fees) {
+  feeSchedule { procedureCode modifiers amount } } }"""
+CHARGES = """query($id: ID!) { groupSession(id: $id) { charges { amount expectedAmount patient { id } payer { payerCode } }
+  claims { id totalAmount patient { id } } } }"""
+
+
+async def test_every_charge_is_billed_at_the_facilitys_fee_with_the_payers_rate_expected(gql, clinic, room, test_clock):
+    """Issue 24: one service was billed at $55 to one payer and $31.25 to another. A facility bills
+    one price per code and modifiers (its fee schedule) to everyone; what each payer has contracted
+    to pay is kept as the charge's expected amount."""
+    session_id, members = room
+    other = await clinic.payer("Mercy Care", code="MERCY")
+    await clinic.bands([(1, 8, "90853", "55.00")], payer_id=other)
+    await no_note_rule(gql, clinic, other)
+    mercy_member = await clinic.add_patient("Marisol Mercy")
+    await clinic.cover(mercy_member, payer_id=other)
+    added = await gql.execute(
+        "mutation($s: ID!, $p: ID!) { addSessionParticipant(sessionId: $s, patientId: $p) { id } }",
+        {"s": session_id, "p": mercy_member},
+    )
+    schedule = await gql.execute(
+        FEES,
+        {
+            "id": clinic.facility_id,
+            "fees": [
+                {"procedureCode": "90853", "modifiers": ["HQ"], "amount": "120.00"},
+                {"procedureCode": "90853", "amount": "110.00"},
+            ],
+        },
+    )
+    assert schedule["setFacilityFeeSchedule"]["feeSchedule"] == [
+        {"procedureCode": "90853", "modifiers": [], "amount": "110.00"},
+        {"procedureCode": "90853", "modifiers": ["HQ"], "amount": "120.00"},
+    ]
+    for m, status in zip(members, ["ATTENDED", "ATTENDED", "ABSENT", "ABSENT", "ABSENT"], strict=True):
+        await mark(gql, m, status)
+    await mark(gql, added["addSessionParticipant"]["id"], "ATTENDED")
+    set_now(test_clock, at(10, 31))
+    await accept_ratio(gql, session_id)
+    await gql.execute(RUN, {"id": session_id})
+    billed = (await gql.execute(CHARGES, {"id": session_id}))["groupSession"]
+    charge_of = {c["patient"]["id"]: c for c in billed["charges"]}
+    # One price for the same service (90853 HQ) whoever pays; each payer's own rate is what is expected.
+    assert (charge_of[clinic.patients[0]]["amount"], charge_of[clinic.patients[0]]["expectedAmount"]) == (
+        "120.00",
+        "40.00",
+    )
+    assert (charge_of[mercy_member]["amount"], charge_of[mercy_member]["expectedAmount"]) == ("120.00", "55.00")
+    claim_of = {c["patient"]["id"]: c for c in billed["claims"]}
+    assert claim_of[mercy_member]["totalAmount"] == "120.00"
+    edi = (await gql.execute(SUBMIT, {"id": claim_of[mercy_member]["id"]}))["submitClaim"]["edi837"]
+    assert next(s for s in parse_segments(edi) if s[0] == "CLM")[2] == "120"
+    assert pyx12_errors(edi) == [] and edi_problems(edi) == []
+
+
+@pytest.mark.parametrize(
+    "fees, problem",
+    [
+        ([{"procedureCode": "90853", "amount": "-1.00"}], "non-negative"),
+        ([{"procedureCode": "90853", "amount": "1.005"}], "two decimal places"),
+        ([{"procedureCode": "90 853", "amount": "1.00"}], "procedureCode"),
+        ([{"procedureCode": "90853", "modifiers": ["HQX"], "amount": "1.00"}], "modifiers"),
+        (
+            [
+                {"procedureCode": "90853", "modifiers": ["HQ", "U1"], "amount": "1.00"},
+                {"procedureCode": "90853", "modifiers": ["U1", "HQ"], "amount": "2.00"},
+            ],
+            "listed twice",
+        ),
+    ],
+)
+async def test_a_bad_fee_schedule_is_refused_and_the_old_one_stands(gql, clinic, fees, problem):
+    await gql.execute(FEES, {"id": clinic.facility_id, "fees": [{"procedureCode": "90853", "amount": "99.00"}]})
+    _, code, body = await gql.error(FEES, {"id": clinic.facility_id, "fees": fees})
+    assert code == "BAD_USER_INPUT" and problem in body["errors"][0]["message"]
+    read = await gql.execute(
+        "query($id: ID!) { node(id: $id) { ... on Facility { feeSchedule { amount } } } }", {"id": clinic.facility_id}
+    )
+    assert read["node"]["feeSchedule"] == [{"amount": "99.00"}]
+
+
+# ------------------------------------------------------------------ issue 24: claim-level correction after lock
+
+CORRECT = """mutation($id: ID!, $reason: String!, $input: ClaimCorrectionInput) {
+  correctClaim(claimId: $id, reason: $reason, input: $input) { status } }"""
+
+
+async def test_a_locked_claim_is_corrected_by_a_forced_audited_replacement(gql, clinic, room, test_clock):
+    """Issue 24: after lock only attendance could be corrected. A wrong modality, member id or
+    diagnosis goes through the same void/replace engine (the payer's claim answered with a
+    REPLACEMENT, CLM05-3 = 7, REF*F8 naming it), with a reason, under billing.write, audited."""
+    session_id, members = room
+    for m, status in zip(members, ["ATTENDED", "ATTENDED", "ABSENT", "ABSENT", "ABSENT"], strict=True):
+        await mark(gql, m, status)
+    await accept_ratio(gql, session_id)
+    _, code, _ = await gql.error(
+        CORRECT, {"id": "Q2xhaW06MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw", "reason": "x"}
+    )
+    assert code == "NOT_FOUND"
+    set_now(test_clock, at(10, 31))
+    await gql.execute(RUN, {"id": session_id})
+    [sent] = await claims_of(gql, session_id, clinic.patients[0])
+    await gql.execute(SUBMIT, {"id": sent["id"]})
+
+    _, code, _ = await gql.error(CORRECT, {"id": sent["id"], "reason": "  "})
+    assert code == "BAD_USER_INPUT"
+    clerk = gql.as_(scopes=[s for s in ALL_SCOPES if s != "billing.write"])
+    _, code, _ = await clerk.error(CORRECT, {"id": sent["id"], "reason": "Joined by video"})
+    assert code == "FORBIDDEN"
+    _, code, _ = await gql.error(
+        CORRECT, {"id": sent["id"], "reason": "Late", "input": {"arrivedAt": at(8, 0).isoformat()}}
+    )
+    assert code == "BAD_USER_INPUT"  # outside the session: nothing written
+    assert [c["status"] for c in await claims_of(gql, session_id, clinic.patients[0])] == ["SUBMITTED"]
+
+    await gql.execute(
+        CORRECT,
+        {
+            "id": sent["id"],
+            "reason": "Joined by video from home; the tablet recorded in person",
+            "input": {"modality": "TELEHEALTH_VIDEO", "patientAtHome": True},
+        },
+    )
+    history = await claims_of(gql, session_id, clinic.patients[0])
+    assert [(c["frequency"], c["status"]) for c in history] == [("ORIGINAL", "REPLACED"), ("REPLACEMENT", "DRAFT")]
+    edi = (await gql.execute(SUBMIT, {"id": history[1]["id"]}))["submitClaim"]["edi837"]
+    segments = parse_segments(edi)
+    assert next(s for s in segments if s[0] == "CLM")[5] == "10:B:7"
+    assert ["REF", "F8", sent["claimNumber"]] in segments
+    assert next(s for s in segments if s[0] == "SV1")[1] == "HC:90853:HQ:95"
+    assert pyx12_errors(edi) == [] and edi_problems(edi) == []
+
+    # A diagnosis corrected on the record, then sent: the charge is unchanged, the claim is replaced.
+    await clinic.diagnose(clinic.patients[0], "F41.1")
+    await gql.execute(CORRECT, {"id": history[1]["id"], "reason": "Principal diagnosis was F41.1"})
+    history = await claims_of(gql, session_id, clinic.patients[0])
+    assert [(c["frequency"], c["status"]) for c in history][-2:] == [
+        ("REPLACEMENT", "REPLACED"),
+        ("REPLACEMENT", "DRAFT"),
+    ]
+    edi = (await gql.execute(SUBMIT, {"id": history[-1]["id"]}))["submitClaim"]["edi837"]
+    assert next(s for s in parse_segments(edi) if s[0] == "HI")[1] == "ABK:F411"
+
+    # The member id, corrected on the claim's coverage.
+    await gql.execute(
+        CORRECT, {"id": history[-1]["id"], "reason": "Member id keyed wrong", "input": {"memberId": "AZ1234567"}}
+    )
+    history = await claims_of(gql, session_id, clinic.patients[0])
+    edi = (await gql.execute(SUBMIT, {"id": history[-1]["id"]}))["submitClaim"]["edi837"]
+    assert next(s for s in parse_segments(edi) if s[0] == "NM1" and s[1] == "IL")[9] == "AZ1234567"
+
+    log = await gql.execute(
+        "query($id: ID!) { groupSession(id: $id) { auditLog { action reason } } }", {"id": session_id}
+    )
+    corrections = [e for e in log["groupSession"]["auditLog"] if e["action"] == "claim.correct"]
+    assert [e["reason"] for e in corrections] == [
+        "Joined by video from home; the tablet recorded in person",
+        "Principal diagnosis was F41.1",
+        "Member id keyed wrong",
+    ]
+
+
+async def test_correcting_an_unsent_claim_changes_the_record_and_needs_no_replacement(gql, clinic, room, test_clock):
+    session_id, members = room
+    for m, status in zip(members, ["ATTENDED", "ATTENDED", "ABSENT", "ABSENT", "ABSENT"], strict=True):
+        await mark(gql, m, status)
+    set_now(test_clock, at(10, 31))
+    await gql.execute(RUN, {"id": session_id})
+    [claim] = await claims_of(gql, session_id, clinic.patients[0])
+    await gql.execute(
+        CORRECT, {"id": claim["id"], "reason": "Left at 10:00", "input": {"departedAt": at(10, 0).isoformat()}}
+    )
+    roster = await gql.execute(
+        "query($id: ID!) { groupSession(id: $id) { roster { id minutesPresent } } }", {"id": session_id}
+    )
+    assert {r["id"]: r["minutesPresent"] for r in roster["groupSession"]["roster"]}[members[0]] == 60
+    # An unsent draft needs no replacement: the record changed and the draft renders it when sent.
+    assert [(c["frequency"], c["status"]) for c in await claims_of(gql, session_id, clinic.patients[0])] == [
+        ("ORIGINAL", "DRAFT")
+    ]

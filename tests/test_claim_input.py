@@ -15,12 +15,13 @@ from app.ids import decode_id
 from app.rules import edi837
 from app.rules.edi837 import edi_problems, parse_segments
 from tests.support.builders_hardening import CALLS, World, fresh_world, row_counts
+from tests.support.builders_notes import no_note_rule
 from tests.support.builders_sessions import SET_ATTENDANCE, at, create_session, set_now
 from tests.support.x12 import pyx12_errors
 from tests.test_bad_input import assert_bad_input, with_value
 
 RUN = "mutation($id: ID!) { runBilling(sessionId: $id) { id } }"
-CLAIMS = "query($id: ID!) { groupSession(id: $id) { claims { id } } }"
+CLAIMS = "query($id: ID!) { groupSession(id: $id) { claims { id patient { id } } } }"
 SUBMIT = "mutation($id: ID!) { submitClaim(claimId: $id) { status edi837 } }"
 
 
@@ -106,17 +107,22 @@ async def test_an_identifier_with_an_x12_delimiter_is_refused_not_rewritten(gql,
 
 
 async def billed_claim(gql, clinic, test_clock, patient_name: str) -> tuple[str, str]:
-    """(claim id, patient id) of a billed session's one claim, for a patient of that name."""
+    """(claim id, patient id) of a billed session's claim for a patient of that name, in a group of
+    two (a group code needs two patients) whose payer asks for no signed note."""
     set_now(test_clock, at(9, 20))
     await clinic.bands([(1, 4, "90853", "40.00")])
+    await no_note_rule(gql, clinic)
     patient = await clinic.add_patient(patient_name)
-    await clinic.cover(patient)
-    session = await create_session(gql, clinic, patients=[patient], starts_at=at(9))
-    await gql.execute(SET_ATTENDANCE, {"participantId": session["roster"][0]["id"], "status": "ATTENDED"})
+    companion = await clinic.add_patient("Ines Companion")
+    for covered in (patient, companion):
+        await clinic.cover(covered)
+    session = await create_session(gql, clinic, patients=[patient, companion], starts_at=at(9))
+    for entry in session["roster"]:
+        await gql.execute(SET_ATTENDANCE, {"participantId": entry["id"], "status": "ATTENDED"})
     set_now(test_clock, at(10, 31))
     await gql.execute(RUN, {"id": session["id"]})
     claims = (await gql.execute(CLAIMS, {"id": session["id"]}))["groupSession"]["claims"]
-    return claims[0]["id"], patient
+    return next(c["id"] for c in claims if c["patient"]["id"] == patient), patient
 
 
 async def test_a_name_that_renders_empty_is_flagged_before_the_claim_is_sent(gql, clinic, test_clock):

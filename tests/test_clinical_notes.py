@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, update
 
 from app.db import models
 from app.rules.scopes import FACILITATOR_SCOPES, Scope
@@ -27,7 +28,7 @@ from tests.support.builders_notes import (
     documented_room,
     set_rule,
 )
-from tests.support.builders_sessions import SET_ATTENDANCE, at, create_session, raw
+from tests.support.builders_sessions import SET_ATTENDANCE, at, create_session, raw, set_now
 
 SECRET_TEXT = "discussed the custody hearing at length"  # stands for anything a clinician writes
 
@@ -99,6 +100,12 @@ async def test_the_author_edits_and_signs_and_a_signed_note_takes_only_addenda(g
     assert (edited["participation"], edited["riskFlags"]) == ("ACTIVE", ["SUBSTANCE_USE"])
     assert edited["responseToInterventions"] == "Interventions: Role play, Homework review."  # untouched: not given
 
+    # Issue 24: a member note documents the member's whole session, so it is signed once it has ended.
+    status, code, body = await dana.error(SIGN, {"id": member})
+    assert (status, code) == (409, "ILLEGAL_TRANSITION") and "once its session has ended" in body["errors"][0][
+        "message"
+    ]
+    set_now(test_clock, at(10, 30))
     signed = (await dana.execute(SIGN, {"id": member}))["signNote"]
     assert (signed["__typename"], signed["status"]) == ("MemberNote", "SIGNED") and signed["signedAt"]
     status, code, body = await dana.error(
@@ -135,9 +142,12 @@ async def test_a_supervisor_co_signs_only_where_the_payers_rule_names_the_facili
     member = note["memberNotes"][0]["id"]
     dana = clinician(gql, clinic, clinic.staff[0], SUPERVISOR_SCOPES)
     sam = clinician(gql, clinic, clinic.staff[1], SUPERVISOR_SCOPES)
-    await dana.execute(UPDATE_MEMBER_NOTE, {"id": member, "input": {"participation": "MODERATE"}})
+    await dana.execute(
+        UPDATE_MEMBER_NOTE, {"id": member, "input": {"participation": "MODERATE", "progressTowardGoals": "Steady"}}
+    )
     status, code, _ = await sam.error(COSIGN, {"id": member})
     assert code == "ILLEGAL_TRANSITION"  # a draft is not co-signed
+    set_now(test_clock, at(10, 31))
     await dana.execute(SIGN, {"id": member})
     status, code, _ = await sam.error(COSIGN, {"id": member})
     assert code == "ILLEGAL_TRANSITION"  # no rule asks for it
@@ -335,7 +345,10 @@ async def test_concurrent_edits_and_signing_of_one_draft_never_change_a_signed_n
     session_id, _ = await attended_room(gql, clinic, test_clock)
     note = await group_note(gql, clinic, session_id)
     dana = clinician(gql, clinic, clinic.staff[0])
+    set_now(test_clock, at(10, 31))  # ended: member notes may be signed
     for member in (m["id"] for m in note["memberNotes"]):
+        # Words of the member's own first, so the racing signature never meets a pre-fill-only draft.
+        await dana.execute(UPDATE_MEMBER_NOTE, {"id": member, "input": {"progressTowardGoals": "first words"}})
         calls = [
             dana.post(SIGN, {"id": member})
             if i == 3
@@ -357,8 +370,8 @@ async def test_concurrent_edits_and_signing_of_one_draft_never_change_a_signed_n
         signature = actions.index("note.sign")
         assert signed["status"] == "SIGNED" and "note.member_update" not in actions[signature:]
         edits_before = [a for a in audits[:signature] if a.action == "note.member_update"]
-        assert len(edits_before) == sum(1 for b in bodies if not b.get("errors")) - 1
-        expected = edits_before[-1].after["progressTowardGoals"] if edits_before else None
+        assert len(edits_before) == sum(1 for b in bodies if not b.get("errors"))  # the first edit, not the signature
+        expected = edits_before[-1].after["progressTowardGoals"]
         assert signed["progressTowardGoals"] == expected
 
 
@@ -372,3 +385,143 @@ async def test_a_note_takes_at_most_fifty_addenda(gql, clinic, test_clock):
     status, code, body = await dana.error(ADDENDUM, {"id": note["id"], "text": "One too many"})
     assert code == "BAD_USER_INPUT" and "at most 50 addenda" in body["errors"][0]["message"]
     assert len((await gql.execute(GROUP_NOTE, {"id": session_id}))["groupNote"]["addenda"]) == 50
+
+
+async def test_a_member_note_with_only_the_group_notes_pre_fill_is_not_signed(gql, clinic, test_clock, services):
+    """Issue 24 (and a security finding: such a note cleared billing's hold on an unsigned note). A
+    member note drafted from the group note carries the group's interventions; signed unchanged, it
+    documents the group, not the member. Choosing a participation level or a risk flag is not enough:
+    the note needs text in the member's own words."""
+    await set_rule(gql, clinic, signedNote="BLOCKING")
+    session_id, entries = await attended_room(gql, clinic, test_clock)
+    note = await group_note(gql, clinic, session_id)
+    member = next(m for m in note["memberNotes"] if m["participant"]["id"] == entries[0])["id"]
+    dana = clinician(gql, clinic, clinic.staff[0])
+    set_now(test_clock, at(10, 31))
+    await dana.execute(
+        UPDATE_MEMBER_NOTE, {"id": member, "input": {"participation": "ACTIVE", "riskFlags": ["SUBSTANCE_USE"]}}
+    )
+    status, code, body = await dana.error(SIGN, {"id": member})
+    assert code == "BAD_USER_INPUT" and "individualize" in body["errors"][0]["message"]
+    # Spacing or case changes to the pre-fill are still the pre-fill.
+    await dana.execute(
+        UPDATE_MEMBER_NOTE,
+        {"id": member, "input": {"responseToInterventions": "interventions:  Role play, Homework review."}},
+    )
+    assert (await dana.error(SIGN, {"id": member}))[1] == "BAD_USER_INPUT"
+    read = (await gql.execute(MEMBER_NOTE, {"id": member}))["memberNote"]
+    assert read["status"] == "DRAFT" and read["signedAt"] is None
+    # The group note edited after drafting does not turn the old pre-fill into the member's words.
+    await dana.execute(UPDATE_GROUP_NOTE, {"id": note["id"], "input": {"interventions": ["Mindfulness"]}})
+    assert (await dana.error(SIGN, {"id": member}))[1] == "BAD_USER_INPUT"
+    preview = await gql.execute(
+        "query($id: ID!) { groupSession(id: $id) { billingPreview { issues { code severity participantIds } } } }",
+        {"id": session_id},
+    )
+    held = [i for i in preview["groupSession"]["billingPreview"]["issues"] if i["code"] == "NOTE_UNSIGNED"]
+    assert {"code": "NOTE_UNSIGNED", "severity": "BLOCKING", "participantIds": [entries[0]]} in held
+
+    await dana.execute(
+        UPDATE_MEMBER_NOTE,
+        {
+            "id": member,
+            "input": {
+                "responseToInterventions": "Interventions: Role play, Homework review. Rehearsed refusing a drink."
+            },
+        },
+    )
+    assert (await dana.execute(SIGN, {"id": member}))["signNote"]["status"] == "SIGNED"
+
+
+async def test_a_draft_made_before_its_pre_fill_was_kept_is_checked_against_the_group_note(
+    gql, clinic, test_clock, services
+):
+    session_id, entries = await attended_room(gql, clinic, test_clock)
+    note = await group_note(gql, clinic, session_id)
+    member = note["memberNotes"][0]["id"]
+    async with services.sessionmaker() as db, db.begin():
+        await db.execute(
+            update(models.MemberNote)
+            .where(models.MemberNote.id == raw(member, "MemberNote"))
+            .values(prefilled_text=None)
+        )
+    set_now(test_clock, at(10, 31))
+    dana = clinician(gql, clinic, clinic.staff[0])
+    status, code, body = await dana.error(SIGN, {"id": member})
+    assert code == "BAD_USER_INPUT" and "pre-filled" in body["errors"][0]["message"]
+
+
+LATE = """mutation($id: ID!, $reason: String) { signNote(id: $id, lateEntryReason: $reason) {
+  __typename status signedAt lateEntry lateEntryReason } }"""
+
+
+async def test_a_note_signed_after_the_window_is_a_labelled_late_entry_with_its_reason(gql, clinic, test_clock):
+    """CMS's Program Integrity Manual (Pub. 100-08, ch. 3 §3.3.2.5): documentation is completed during
+    or as soon as practicable after the service; an entry made later is clearly identified as a
+    delayed entry, with its date and author. The window is the member's payer's rule (24 hours
+    here), else the facility's (72 by default); signed after it, the note is a late entry, and the
+    reason is required."""
+    await set_rule(gql, clinic, lateEntryHours=24)
+    session_id, entries = await attended_room(gql, clinic, test_clock)
+    note = await group_note(gql, clinic, session_id)
+    member = next(m for m in note["memberNotes"] if m["participant"]["id"] == entries[0])["id"]
+    dana = clinician(gql, clinic, clinic.staff[0])
+    await dana.execute(UPDATE_MEMBER_NOTE, {"id": member, "input": {"progressTowardGoals": "Named two triggers"}})
+    set_now(test_clock, at(16, 30, day=11))  # 30 hours after the session ended
+
+    _, code, body = await dana.error(LATE, {"id": member})
+    assert code == "BAD_USER_INPUT" and "more than 24 hours" in body["errors"][0]["message"]
+    _, code, _ = await dana.error(LATE, {"id": member, "reason": "   "})
+    assert code == "BAD_USER_INPUT"
+    assert (await gql.execute(MEMBER_NOTE, {"id": member}))["memberNote"]["status"] == "DRAFT"
+    signed = (await dana.execute(LATE, {"id": member, "reason": "Clinician out sick the day after group"}))["signNote"]
+    assert (signed["status"], signed["lateEntry"], signed["lateEntryReason"]) == (
+        "SIGNED",
+        True,
+        "Clinician out sick the day after group",
+    )
+    log = await gql.execute(
+        "query($id: ID!) { groupSession(id: $id) { auditLog { action after } } }", {"id": session_id}
+    )
+    [entry] = [e for e in log["groupSession"]["auditLog"] if e["action"] == "note.sign"]
+    assert entry["after"]["lateEntry"] is True
+
+    # The group note has no payer: the facility's window (72 hours) applies, so it is on time, and a
+    # reason for lateness is refused rather than mislabelling it.
+    await dana.execute(UPDATE_GROUP_NOTE, {"id": note["id"], "input": {"groupDynamics": "Cohesive"}})
+    _, code, body = await dana.error(LATE, {"id": note["id"], "reason": "late"})
+    assert code == "BAD_USER_INPUT" and "not a late entry" in body["errors"][0]["message"]
+    on_time = (await dana.execute(LATE, {"id": note["id"]}))["signNote"]
+    assert (on_time["__typename"], on_time["lateEntry"], on_time["lateEntryReason"]) == ("GroupNote", False, None)
+
+
+async def test_the_facilitys_window_applies_where_the_payer_sets_none(gql, clinic, test_clock):
+    session_id, entries = await attended_room(gql, clinic, test_clock)
+    note = await group_note(gql, clinic, session_id)
+    member = note["memberNotes"][0]["id"]
+    dana = clinician(gql, clinic, clinic.staff[0])
+    await dana.execute(UPDATE_MEMBER_NOTE, {"id": member, "input": {"progressTowardGoals": "Steady"}})
+    facility = await gql.execute(
+        "query($id: ID!) { node(id: $id) { ... on Facility { noteLateEntryHours } } }", {"id": clinic.facility_id}
+    )
+    assert facility["node"]["noteLateEntryHours"] == 72
+    set_now(test_clock, at(10, 31, day=13))  # 72 hours and a minute
+    _, code, body = await dana.error(LATE, {"id": member})
+    assert code == "BAD_USER_INPUT" and "more than 72 hours" in body["errors"][0]["message"]
+    assert (await dana.execute(LATE, {"id": member, "reason": "Chart audit found it unsigned"}))["signNote"][
+        "lateEntry"
+    ]
+
+
+@pytest.mark.parametrize("hours", [0, 24 * 90 + 1])
+async def test_a_bad_late_entry_window_is_refused(gql, clinic, hours):
+    _, code, body = await gql.error(
+        "mutation($input: DocumentationRuleInput!) { setPayerDocumentationRule(input: $input) { id } }",
+        {"input": {"payerId": clinic.payer_id, "lateEntryHours": hours}},
+    )
+    assert code == "BAD_USER_INPUT" and "lateEntryHours" in body["errors"][0]["message"]
+    _, code, body = await gql.error(
+        "mutation($input: FacilityInput!) { createFacility(input: $input) { id } }",
+        {"input": {"name": "Late Clinic", "state": "AZ", "timezone": "America/Phoenix", "noteLateEntryHours": hours}},
+    )
+    assert code == "BAD_USER_INPUT" and "noteLateEntryHours" in body["errors"][0]["message"]

@@ -7,6 +7,7 @@ from app.auth import ALL_SCOPES
 from app.operations.billing_pipeline import bill_due_sessions
 from app.rules.edi837 import edi_problems, parse_segments
 from tests.conftest import make_token
+from tests.support.builders_notes import no_note_rule
 from tests.support.builders_sessions import SET_ATTENDANCE, at, create_session, set_now
 from tests.support.x12 import pyx12_errors
 
@@ -15,7 +16,7 @@ SET = """mutation($p: ID!, $d: [DiagnosisInput!]!) {
 READ = """query($id: ID!, $on: Date) { node(id: $id) { ... on Patient {
   diagnoses(activeOn: $on) { code position effectiveFrom effectiveTo } } } }"""
 PREVIEW = """query($id: ID!) { groupSession(id: $id) { status billingPreview { readyToBill
-  issues { code severity participantIds } } claims { id validation { code severity } } } }"""
+  issues { code severity participantIds } } claims { id patient { id } validation { code severity } } } }"""
 # Thirteen billable (leaf) ICD-10-CM codes: one more than the 837P's HI holds.
 THIRTEEN_BILLABLE = "F33.1 F41.1 F43.10 F43.21 F32.9 F10.20 F11.20 F12.20 F31.9 F40.10 F42.2 F50.00 F60.3".split()
 SUBMIT = "mutation($id: ID!) { submitClaim(claimId: $id) { status edi837 } }"
@@ -90,6 +91,9 @@ async def test_another_facilitys_patient_is_not_found(gql, clinic):
 
 
 async def ended_session(gql, clinic, test_clock, patients):
+    """The patients, all ATTENDED, in a session that has just ended; their payer asks for no signed
+    note (documentation has tests of its own)."""
+    await no_note_rule(gql, clinic)
     set_now(test_clock, at(9, 20))
     session = await create_session(gql, clinic, patients=patients, starts_at=at(9))
     for entry in session["roster"]:
@@ -148,10 +152,13 @@ async def test_the_837p_points_at_the_patients_active_diagnoses_in_order_and_pyx
             ],
         },
     )
-    await clinic.cover(patient)
-    session = await ended_session(gql, clinic, test_clock, [patient])
+    companion = await clinic.add_patient()  # a group code needs two patients
+    for covered in (patient, companion):
+        await clinic.cover(covered)
+    session = await ended_session(gql, clinic, test_clock, [patient, companion])
     assert await bill_due_sessions(services) == 1
-    [claim] = (await gql.execute(PREVIEW, {"id": session["id"]}))["groupSession"]["claims"]
+    claims = (await gql.execute(PREVIEW, {"id": session["id"]}))["groupSession"]["claims"]
+    claim = next(c for c in claims if c["patient"]["id"] == patient)
     edi = (await gql.execute(SUBMIT, {"id": claim["id"]}))["submitClaim"]["edi837"]
     assert pyx12_errors(edi) == [] and edi_problems(edi) == []
     segments = parse_segments(edi)
@@ -167,12 +174,15 @@ async def test_a_claim_billed_at_the_deadline_without_a_diagnosis_carries_the_is
 ):
     await clinic.bands([(1, 4, "90853", "40.00")])
     patient = await clinic.add_patient(diagnoses=())
-    await clinic.cover(patient)
-    session = await ended_session(gql, clinic, test_clock, [patient])
+    companion = await clinic.add_patient()  # a group code needs two patients
+    for covered in (patient, companion):
+        await clinic.cover(covered)
+    session = await ended_session(gql, clinic, test_clock, [patient, companion])
     assert await bill_due_sessions(services) == 0
     set_now(test_clock, at(10, 30, day=11))
     assert await bill_due_sessions(services) == 1
-    [claim] = (await gql.execute(PREVIEW, {"id": session["id"]}))["groupSession"]["claims"]
+    claims = (await gql.execute(PREVIEW, {"id": session["id"]}))["groupSession"]["claims"]
+    claim = next(c for c in claims if c["patient"]["id"] == patient)
     assert claim["validation"] == [{"code": "MISSING_DIAGNOSIS", "severity": "BLOCKING"}]
     status, code, body = await gql.error(SUBMIT, {"id": claim["id"]})
     assert (status, code) == (409, "ILLEGAL_TRANSITION") and "no active diagnosis" in body["errors"][0]["message"]

@@ -8,7 +8,7 @@ import json
 from app.rules.scopes import Scope
 from tests.conftest import make_token
 from tests.support.builders_notes import CREATE_GROUP_NOTE, SIGN, UPDATE_MEMBER_NOTE, clinician, documented_room
-from tests.support.builders_sessions import SET_ATTENDANCE
+from tests.support.builders_sessions import SET_ATTENDANCE, at, set_now
 from tests.test_live import next_payload, subscribe
 
 DISPLAY_UPDATES = """
@@ -46,6 +46,7 @@ async def test_the_display_sees_each_members_note_status_change_and_never_its_te
         ]
         await dana.execute(UPDATE_MEMBER_NOTE, {"id": member, "input": {"progressTowardGoals": SECRET}})
         edited = await asyncio.wait_for(socket.receive_json(), 5)
+        set_now(test_clock, at(10, 31))  # a member note is signed once its session has ended
         await dana.execute(SIGN, {"id": member})
         signed = (await next_payload(socket))["sessionUpdates"]
         assert signed["changedParticipantIds"] == [entries[0]]

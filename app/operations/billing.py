@@ -4,28 +4,36 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 
 from app.auth import Principal
 from app.db import models
 from app.db.queries import billing as queries
+from app.db.queries import sessions as session_queries
 from app.db.queries.coverage import authorization_numbers_of_charges
 from app.db.queries.notes import member_note_cosigner
 from app.db.queries.reference import diagnoses_by_patient, payer_coverage
 from app.db.queries.sessions import Lock
 from app.db.uow import UnitOfWork
-from app.errors import BadInput, IllegalTransition, Locked, NotFound
+from app.errors import BadInput, IllegalTransition, NotFound
+from app.ids import encode_id
 from app.live.publish import stage_billing_change, stage_session_update
-from app.operations.billing_pipeline import finalize, occurrence_refusal
-from app.operations.common import require_text, visible_or_not_found
+from app.operations.billing_pipeline import finalize, occurrence_refusal, rebill_session
+from app.operations.common import camel, check, require_text, visible_or_not_found
 from app.operations.sessions import visible_session
 from app.rules import edi837
+from app.rules.attendance import AttendanceStatus
 from app.rules.billing import BillingIssue, BillingIssueCode, IssueSeverity, Preview
 from app.rules.claims import ClaimFrequency, ClaimStatus
 from app.rules.diagnoses import Diagnosis, active_diagnosis_codes, diagnosis_pointers
+from app.rules.fees import fee_key, fee_schedule_problems
 from app.rules.finalization import Finalization, awaiting_message
 from app.rules.notes import cosign_required
+from app.rules.reference import identifier_problem
 from app.rules.remittance import BillingQueue
 from app.rules.updates import SessionUpdateKind
+from app.rules.visits import Modality, Stay, stay_problem
 
 
 @dataclass(frozen=True)
@@ -47,29 +55,180 @@ async def visible_claim(db, actor: Principal, claim_id: uuid.UUID, *, lock: bool
 async def accept_billing_issue(
     uow: UnitOfWork, actor: Principal, session_id: uuid.UUID, code: BillingIssueCode, note: str
 ) -> Preview:
-    """Record a note on a WARNING of the preview; BLOCKING issues cannot be accepted."""
+    """Record a note on a WARNING of the preview; BLOCKING issues cannot be accepted. On a billed
+    session, the warning is accepted on the unsent (DRAFT) claims that carry it too: a claim is
+    submitted only with every warning accepted."""
     note = require_text("note", note, 2000)
     session = await visible_session(uow.db, actor, session_id, lock=Lock.BILL)
-    if session.locked_at is not None:
-        raise Locked("The session is billed and locked")
     issue = next((i for i in (await queries.previews(uow.db, [session.id]))[0].issues if i.code == code), None)
+    drafts = []
+    if session.billed_at is not None:
+        drafts = [
+            c
+            for c in await queries.claims_for_update(uow.db, session.id)
+            if c.status == ClaimStatus.DRAFT and any(i["code"] == code for i in c.validation or [])
+        ]
+        if issue is None and drafts:
+            issue = next(BillingIssue.from_json(i) for i in drafts[0].validation if i["code"] == code)
     if issue is None:
         raise BadInput(f"The preview has no {code} issue to accept")
     if issue.severity != IssueSeverity.WARNING:
         raise BadInput(f"{code} is BLOCKING and cannot be accepted; resolve it instead")
     await queries.accept_issue(uow.db, session.id, code, note, uow.actor)
+    for claim in drafts:
+        claim.validation = [
+            {**i, "accepted": True} if i["code"] == code and i["severity"] == IssueSeverity.WARNING else i
+            for i in claim.validation
+        ]
     uow.audit(
         "billing_issue.accept",
         "GroupSession",
         session.id,
         before={"code": code, "accepted": issue.accepted},
-        after={"code": code, "accepted": True},
+        after={"code": code, "accepted": True, "claims": [str(c.id) for c in drafts]},
         reason=note,
         session_id=session.id,
     )
     await stage_session_update(uow, session.id, SessionUpdateKind.ISSUE_ACCEPTED)
     await uow.db.flush()
     return (await queries.previews(uow.db, [session.id]))[0]
+
+
+@dataclass(frozen=True)
+class FeeSpec:
+    procedure_code: str
+    amount: Decimal
+    modifiers: tuple[str, ...] = ()
+
+
+async def set_fee_schedule(
+    uow: UnitOfWork, actor: Principal, facility_id: uuid.UUID, fees: list[FeeSpec]
+) -> models.Facility:
+    """Replace the facility's fee schedule: one price per procedure code and modifiers, what every
+    charge is billed at (the payer's band rate is kept as the charge's expected payment)."""
+    specs = [(f.procedure_code.strip().upper(), [m.strip().upper() for m in f.modifiers], f.amount) for f in fees]
+    problems = fee_schedule_problems(specs)
+    if problems:
+        raise BadInput("; ".join(problems))
+    facility = visible_or_not_found(
+        actor, await uow.db.get(models.Facility, facility_id, with_for_update=True), "Facility"
+    )
+    old = await queries.fee_schedule(uow.db, facility.id)
+    await queries.delete_fee_schedule(uow.db, facility.id)
+    rows = [
+        models.FacilityFee(
+            facility_id=facility.id, procedure_code=code, modifiers=list(fee_key(code, mods)[1]), amount=amount
+        )
+        for code, mods, amount in specs
+    ]
+    uow.db.add_all(rows)
+    await uow.db.flush()
+    uow.audit(
+        "fee_schedule.set",
+        "Facility",
+        facility.id,
+        before={"fees": [_fee_json(f) for f in old]},
+        after={"fees": [_fee_json(f) for f in rows]},
+    )
+    return facility
+
+
+def _fee_json(fee: models.FacilityFee) -> dict:
+    return {"procedureCode": fee.procedure_code, "modifiers": list(fee.modifiers or []), "amount": str(fee.amount)}
+
+
+@dataclass(frozen=True)
+class ClaimCorrection:
+    """What a claim-level correction changes (only the fields given): how and when the member was
+    there, and the member id on the payer's coverage. A diagnosis or payer is corrected on the
+    patient's record (setPatientDiagnoses, addCoverage) and then sent with a correction giving none."""
+
+    modality: Modality | None = None
+    patient_at_home: bool | None = None
+    arrived_at: datetime | None = None
+    departed_at: datetime | None = None
+    member_id: str | None = None
+
+
+CORRECTION_FIELDS = ("modality", "patient_at_home", "arrived_at", "departed_at", "member_id")
+
+
+async def correct_claim(
+    uow: UnitOfWork,
+    actor: Principal,
+    claim_id: uuid.UUID,
+    correction: ClaimCorrection,
+    *,
+    given: set[str],
+    reason: str,
+) -> models.GroupSession:
+    """A forced, audited correction of a billed (locked) session's claim: the member's row and
+    coverage are corrected, and the same void/replace engine as an attendance correction answers
+    the claim the payer holds with a REPLACEMENT (or a void), whatever changed."""
+    reason = require_text("reason", reason, 2000)
+    db = uow.db
+    claim = await visible_claim(db, actor, claim_id)
+    session = await session_queries.session(db, claim.session_id, lock=Lock.WRITE)
+    if session.cancelled_at is not None:
+        raise IllegalTransition("The session is cancelled; it has no claims to correct")
+    if session.locked_at is None:
+        raise IllegalTransition("The session is not billed and locked: correct the records themselves")
+    if claim.frequency == ClaimFrequency.VOID or claim.status in (ClaimStatus.VOIDED, ClaimStatus.REPLACED):
+        raise IllegalTransition(f"The claim is a {claim.frequency} {claim.status}: correct the member's current claim")
+    roster = (await session_queries.rosters(db, [session.id]))[0]
+    entry_id = next((e.id for e in roster if e.patient_id == claim.patient_id), None)
+    entry = (await session_queries.lock_roster_entries(db, session.id, [entry_id])).get(entry_id)
+    before, after = _correction_snapshot(entry), {}
+    if {"arrived_at", "departed_at"} & given and entry.status not in (AttendanceStatus.ATTENDED, AttendanceStatus.LATE):
+        raise BadInput("arrivedAt and departedAt are recorded only for ATTENDED or LATE")
+    stay = Stay(
+        correction.arrived_at if "arrived_at" in given else entry.arrived_at,
+        correction.departed_at if "departed_at" in given else entry.departed_at,
+    )
+    check(stay_problem(stay, session.starts_at, session.ends_at))
+    for name in ("modality", "patient_at_home"):
+        if name in given and getattr(correction, name) is None:
+            raise BadInput(f"{camel(name)} must be given a value")
+    coverage = None
+    if "member_id" in given:
+        check(identifier_problem("memberId", correction.member_id) or require_problem(correction.member_id))
+        coverage = await payer_coverage(db, claim.patient_id, claim.payer_id)
+        if coverage is None:
+            raise BadInput("The patient has no coverage with the claim's payer; add it (addCoverage) first")
+        before["memberId"] = coverage.member_id
+        coverage.member_id = correction.member_id.strip()
+    entry.arrived_at, entry.departed_at = stay.arrived_at, stay.departed_at
+    for name in ("modality", "patient_at_home"):
+        if name in given:
+            setattr(entry, name, getattr(correction, name))
+    entry.updated_at = uow.clock.now()
+    after = _correction_snapshot(entry) | ({"memberId": coverage.member_id} if coverage else {})
+    uow.audit(
+        "claim.correct",
+        "Claim",
+        claim.id,
+        before=before,
+        after={**after, "fields": sorted(camel(f) for f in given)},
+        reason=reason,
+        session_id=session.id,
+    )
+    await rebill_session(uow, session, resubmit=frozenset({claim.patient_id}))
+    await stage_session_update(uow, session.id, SessionUpdateKind.FORCE_UPDATED, [encode_id("RosterEntry", entry.id)])
+    return session
+
+
+def _correction_snapshot(entry) -> dict:
+    return {
+        "patientId": str(entry.patient_id),
+        "arrivedAt": entry.arrived_at.isoformat() if entry.arrived_at else None,
+        "departedAt": entry.departed_at.isoformat() if entry.departed_at else None,
+        "modality": entry.modality,
+        "patientAtHome": entry.patient_at_home,
+    }
+
+
+def require_problem(value: str | None) -> str | None:
+    return None if (value or "").strip() else "memberId must not be empty"
 
 
 async def run_billing(uow: UnitOfWork, actor: Principal, session_id: uuid.UUID) -> models.GroupSession:
@@ -115,10 +274,19 @@ async def submit_in_interchange(
     if claim.status != ClaimStatus.DRAFT:
         raise IllegalTransition(f"Only a DRAFT claim can be submitted; this one is {claim.status}")
     await _release_when_payer_number_known(db, claim)
-    blocking = [i for i in map(BillingIssue.from_json, claim.validation or []) if i.severity == IssueSeverity.BLOCKING]
+    findings = [BillingIssue.from_json(issue) for issue in claim.validation or []]
+    blocking = [i for i in findings if i.severity == IssueSeverity.BLOCKING]
     if blocking:
         raise IllegalTransition(
             "The claim has blocking validation issues: " + "; ".join(f"{i.code}: {i.message}" for i in blocking)
+        )
+    # The attendance guide: a session is ready to bill only when every warning is accepted; a claim
+    # carrying a warning nobody accepted is not sent.
+    unaccepted = [i for i in findings if i.severity == IssueSeverity.WARNING and not i.accepted]
+    if unaccepted:
+        raise IllegalTransition(
+            "The claim has warnings not accepted (acceptBillingIssue, with a note, or resolve them): "
+            + "; ".join(f"{i.code}: {i.message}" for i in unaccepted)
         )
     document = await _render(db, claim, uow.clock.now(), contact, control, production=production)
     session_facility = (await db.get(models.GroupSession, claim.session_id)).facility_id

@@ -181,8 +181,8 @@ async def build_charges_and_claims(
     inputs: BillingInputs | None = None,
     at_deadline: bool = False,
 ) -> None:
-    """One ACTIVE charge and one DRAFT claim per billable member; the session becomes billed
-    (LOCKED with claims, CLOSED without)."""
+    """One ACTIVE charge per billable member and a DRAFT claim for each covered one (a self-pay
+    charge has none); the session becomes billed (LOCKED with charges, CLOSED without)."""
     inputs = inputs or await _inputs(uow, session)
     preview = inputs.preview()
     # Set-based: every member's charge and claim in one flush (one multi-row INSERT per table),
@@ -191,14 +191,16 @@ async def build_charges_and_claims(
         _new_charge_with_claim(session, inputs.patient_by_entry[line.participant_id], line, preview)
         for line in inputs.charge_lines()
     ]
-    charges, claims = [charge for charge, _ in pairs], [claim for _, claim in pairs]
+    charges = [charge for charge, _ in pairs]
+    claims = [claim for _, claim in pairs if claim is not None]
     if pairs:
         uow.db.add_all([*charges, *claims])
         await uow.db.flush()
-        await queries.link_claims_charges(uow.db, [(claim.id, charge.id) for charge, claim in pairs])
-        await authorizations.draw_down(uow, session, pairs)
+        billed = [(charge, claim) for charge, claim in pairs if claim is not None]  # self-pay charges have none
+        await queries.link_claims_charges(uow.db, [(claim.id, charge.id) for charge, claim in billed])
+        await authorizations.draw_down(uow, session, billed)
     session.billed_at = now
-    if claims:
+    if charges:
         session.locked_at = now
     uow.audit(
         "session.bill",
@@ -207,7 +209,7 @@ async def build_charges_and_claims(
         before={"billedAt": None, "lockedAt": None},
         after={
             "billedAt": now.isoformat(),
-            "lockedAt": now.isoformat() if claims else None,
+            "lockedAt": now.isoformat() if charges else None,
             "charges": len(charges),
             "claims": len(claims),
             "billableCount": preview.billable_count,
@@ -218,7 +220,7 @@ async def build_charges_and_claims(
     if charges or claims:
         _record_documented(uow, session, charges, claims, reason="billed")
     await program_billing.settle_days(uow, session)
-    await stage_session_update(uow, session.id, SessionUpdateKind.LOCKED if claims else SessionUpdateKind.BILLED)
+    await stage_session_update(uow, session.id, SessionUpdateKind.LOCKED if charges else SessionUpdateKind.BILLED)
 
 
 async def _charge_with_claim(
@@ -230,13 +232,15 @@ async def _charge_with_claim(
     *,
     frequency: ClaimFrequency = ClaimFrequency.ORIGINAL,
     original: uuid.UUID | None = None,
-) -> tuple[models.Charge, models.Claim]:
-    """One member's charge and claim, written and linked now (a correction, between its status changes)."""
+) -> tuple[models.Charge, models.Claim | None]:
+    """One member's charge and claim (none for self-pay), written and linked now (a correction,
+    between its status changes)."""
     charge, claim = _new_charge_with_claim(session, patient_id, line, preview, frequency=frequency, original=original)
-    uow.db.add_all([charge, claim])
+    uow.db.add_all([charge] if claim is None else [charge, claim])
     await uow.db.flush()
-    await queries.link_claim_charges(uow.db, claim.id, [charge.id])
-    await authorizations.draw_down(uow, session, [(charge, claim)])
+    if claim is not None:
+        await queries.link_claim_charges(uow.db, claim.id, [charge.id])
+        await authorizations.draw_down(uow, session, [(charge, claim)])
     return charge, claim
 
 
@@ -248,8 +252,8 @@ def _new_charge_with_claim(
     *,
     frequency: ClaimFrequency = ClaimFrequency.ORIGINAL,
     original: uuid.UUID | None = None,
-) -> tuple[models.Charge, models.Claim]:
-    """The member's charge and DRAFT claim, not written yet."""
+) -> tuple[models.Charge, models.Claim | None]:
+    """The member's charge and DRAFT claim, not written yet; a self-pay charge (no payer) has no claim."""
     charge = models.Charge(
         id=uuid.uuid4(),
         session_id=session.id,
@@ -261,8 +265,11 @@ def _new_charge_with_claim(
         place_of_service=line.place_of_service,
         units=line.units,
         amount=line.amount * line.units,
+        expected_amount=line.expected_amount * line.units if line.expected_amount is not None else None,
         status=ChargeStatus.ACTIVE,
     )
+    if line.payer_id is None:
+        return charge, None
     claim = models.Claim(
         id=uuid.uuid4(),
         claim_number=new_claim_number(),
@@ -293,9 +300,12 @@ def _record_documented(uow: UnitOfWork, session: models.GroupSession, charges, c
     )
 
 
-async def rebill_session(uow: UnitOfWork, session: models.GroupSession) -> None:
+async def rebill_session(
+    uow: UnitOfWork, session: models.GroupSession, resubmit: frozenset[uuid.UUID] = frozenset()
+) -> None:
     """Carry out the correction plan (app.rules.claims) after attendance changed on a billed
-    session: a forced correction, or a mark after a run that found nobody billable."""
+    session: a forced correction, or a mark after a run that found nobody billable; and after a
+    claim-level correction, whose member's claim the payer holds is replaced (`resubmit`)."""
     if session.billed_at is None:
         return
     inputs = await _inputs(uow, session)
@@ -322,7 +332,7 @@ async def rebill_session(uow: UnitOfWork, session: models.GroupSession) -> None:
     }
     voided, built, claims_out = [], [], []
     entry_of = {patient: entry for entry, patient in inputs.patient_by_entry.items()}
-    for correction in plan_correction(lines, active, history):
+    for correction in plan_correction(lines, active, history, resubmit):
         for claim_id in correction.revalidate_drafts:
             claims[claim_id].validation = _findings(preview, entry_of.get(claims[claim_id].patient_id))
         if correction.answer == Answer.KEEP:
@@ -338,8 +348,9 @@ async def rebill_session(uow: UnitOfWork, session: models.GroupSession) -> None:
         for new_charge, new_claim in await _answer(uow, session, correction, claims, preview):
             if new_charge is not None:
                 built.append(new_charge)
-            claims_out.append(new_claim)
-    if claims_out and session.locked_at is None:
+            if new_claim is not None:
+                claims_out.append(new_claim)
+    if (claims_out or built) and session.locked_at is None:
         session.locked_at = now
     uow.audit(
         "session.rebill",
@@ -357,11 +368,19 @@ async def rebill_session(uow: UnitOfWork, session: models.GroupSession) -> None:
 
 async def _answer(
     uow: UnitOfWork, session: models.GroupSession, correction: MemberCorrection, claims: dict, preview: Preview
-) -> list[tuple[models.Charge | None, models.Claim]]:
+) -> list[tuple[models.Charge | None, models.Claim | None]]:
     """Build what the correction answers with: a new original, a replacement, a void, or (the member's payer
-    changed) a void to the old payer and an original to the new one."""
+    changed) a void to the old payer and an original to the new one. A member now self-pay (no coverage)
+    gets a charge and no claim; a claim the payer holds is voided."""
     if correction.answer == Answer.ORIGINAL:
         return [await _charge_with_claim(uow, session, correction.patient, correction.line, preview)]
+    if correction.answer == Answer.REPLACEMENT and correction.line.payer_id is None:
+        held = claims[correction.corrects]
+        held.status = ClaimStatus.VOIDED
+        await uow.db.flush()
+        void = await _void_claim(uow, held)
+        charge, _ = await _charge_with_claim(uow, session, correction.patient, correction.line, preview)
+        return [(None, void), (charge, None)]
     if correction.answer == Answer.REPLACEMENT:
         held = claims[correction.corrects]
         held.status = ClaimStatus.REPLACED

@@ -60,7 +60,8 @@ class NoteChanged:
 
 @dataclass
 class VisitChanged:
-    """A member's arrival, departure or way of joining was corrected (attendance unchanged)."""
+    """A member's arrival, departure or way of joining was corrected (attendance unchanged): an
+    arrival time can clear a BLOCKING MISSING_ARRIVAL_TIME."""
 
     session: models.GroupSession
     changed: list[str] = field(default_factory=list)
@@ -95,7 +96,7 @@ async def stage_live_update(uow: UnitOfWork, event: Event) -> None:
     await stage_session_update(uow, event.session.id, event.update_kind, changed, sequence=event.sequence)
 
 
-async def finalize(uow: UnitOfWork, event: AttendanceMarked | NoteSigned) -> None:
+async def finalize(uow: UnitOfWork, event: AttendanceMarked | NoteSigned | VisitChanged) -> None:
     """A session awaiting finalization is billed by the change that clears its last BLOCKING issue."""
     await billing_pipeline.finalize_if_cleared(uow, event.session)
 
@@ -106,7 +107,7 @@ EVENT_HANDLERS: dict[type[Event], list[Handler]] = {
     AttendanceMarked: [draft_member_notes, rebill, reassess_absences, stage_live_update, finalize],
     NoteSigned: [rebill, stage_live_update, finalize],
     NoteChanged: [stage_live_update],
-    VisitChanged: [stage_live_update],
+    VisitChanged: [stage_live_update, finalize],
 }
 
 

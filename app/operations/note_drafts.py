@@ -18,8 +18,7 @@ from app.rules.notes import NoteStatus
 
 def draft_rows(group_note: models.GroupNote, entries: Sequence[Any], now: datetime) -> list[dict[str, Any]]:
     """The member notes the group note drafts for `entries` (roster rows), as rows to insert."""
-    interventions = list(group_note.interventions or [])
-    response = f"Interventions: {', '.join(interventions)}." if interventions else None
+    response = rules.drafted_response(list(group_note.interventions or []))
     return [
         {
             "session_id": group_note.session_id,
@@ -30,6 +29,7 @@ def draft_rows(group_note: models.GroupNote, entries: Sequence[Any], now: dateti
             "risk_flags": [],
             "status": NoteStatus.DRAFT,
             "response_to_interventions": response,
+            "prefilled_text": response,
             "created_at": now,
             "updated_at": now,
         }

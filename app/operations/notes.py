@@ -224,14 +224,56 @@ async def update_note(
     return note
 
 
-async def sign_note(uow: UnitOfWork, actor: Principal, kind: str, note_id: uuid.UUID) -> Note:
-    """The author, a facilitator of the session, signs their draft: from now on it is immutable."""
+async def sign_note(
+    uow: UnitOfWork, actor: Principal, kind: str, note_id: uuid.UUID, late_entry_reason: str | None = None
+) -> Note:
+    """The author, a facilitator of the session, signs their draft: from now on it is immutable. A
+    note signed after the window (the member's payer's, else the facility's) is a late entry, with
+    the reason given."""
     note, session = await _load(uow, actor, kind, note_id)
     _, who = await _actor(uow, actor, session, note.author_id)
     _refuse(NoteAction.SIGN, note, who, cosign_is_required=False)
     fields = GROUP_NOTE_FIELDS if kind == "GroupNote" else MEMBER_NOTE_FIELDS
     check(rules.sign_problem({camel(f): _as_text(getattr(note, f)) for f in fields}))
+    if isinstance(note, models.MemberNote):
+        if problem := rules.sign_time_problem(uow.clock.now(), session.ends_at):
+            raise IllegalTransition(problem)
+        check(rules.individualized_problem(_member_texts(note), await _prefill(uow, note)))
+    window = await _late_entry_hours(uow, session, note)
+    late = rules.is_late_entry(uow.clock.now(), session.ends_at, window)
+    check(rules.late_entry_problem(late, late_entry_reason, window))
+    note.late_entry_reason = late_entry_reason.strip() if late else None
     return await _advance(uow, session, note, NoteAction.SIGN, "note.sign")
+
+
+async def _late_entry_hours(uow: UnitOfWork, session: models.GroupSession, note: Note) -> int:
+    """The window a note is signed on time within: the member's payer's rule, else the facility's."""
+    if isinstance(note, models.MemberNote):
+        await uow.db.flush()
+        inputs = (await billing_inputs(uow.db, [session.id]))[session.id]
+        member = next((m for m in inputs.members if m.id == note.roster_entry_id), None)
+        if member is not None:
+            hours = member_rule(member, inputs.session_date, inputs.rules_by_payer).late_entry_hours
+            if hours is not None:
+                return hours
+    facility = await uow.db.get(models.Facility, session.facility_id)
+    return facility.note_late_entry_hours
+
+
+def _member_texts(note: models.MemberNote) -> dict[str, str | None]:
+    return {
+        "responseToInterventions": note.response_to_interventions,
+        "progressTowardGoals": note.progress_toward_goals,
+    }
+
+
+async def _prefill(uow: UnitOfWork, note: models.MemberNote) -> str | None:
+    """What the member note was drafted with; for a draft made before that was kept, what the group
+    note drafts now."""
+    if note.prefilled_text is not None:
+        return note.prefilled_text
+    group_note = await queries.group_note(uow.db, note.group_note_id)
+    return rules.drafted_response(list(group_note.interventions or [])) if group_note else None
 
 
 async def cosign_note(uow: UnitOfWork, actor: Principal, kind: str, note_id: uuid.UUID) -> Note:
@@ -260,12 +302,13 @@ async def _advance(
     else:
         note.cosigned_at = now
     note.updated_at = now
+    late = {"lateEntry": True, "lateEntryReason": note.late_entry_reason} if note.late_entry_reason else {}
     uow.audit(
         audit_action,
         _entity(note),
         note.id,
         before={**_ids(note), "status": before},
-        after={**_ids(note), "status": note.status},
+        after={**_ids(note), "status": note.status, **(late if action == NoteAction.SIGN else {})},
         session_id=session.id,
     )
     await handle(uow, NoteSigned(session, _rows_of(note)))

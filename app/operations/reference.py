@@ -26,7 +26,7 @@ from app.rules.diagnoses import (
     diagnosis_list_problems,
     normalize_icd10cm,
 )
-from app.rules.notes import SignedNoteRule
+from app.rules.notes import DEFAULT_LATE_ENTRY_HOURS, SignedNoteRule, late_entry_hours_problem
 from app.rules.reference import (
     StaffAssignmentRole,
     control_problem,
@@ -61,6 +61,7 @@ class NewFacility:
     postal_code: str | None = None
     taxonomy: str | None = None
     submitter_id: str | None = None
+    note_late_entry_hours: int | None = None  # None: rules.notes.DEFAULT_LATE_ENTRY_HOURS
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ async def create_facility(uow: UnitOfWork, actor: Principal, data: NewFacility) 
     check(taxonomy_problem("taxonomy", data.taxonomy) or interchange_id_problem("submitterId", data.submitter_id))
     check(state_problem(data.state))
     check(timezone_problem(data.timezone, iana_zones()))
+    check(late_entry_hours_problem("noteLateEntryHours", data.note_late_entry_hours))
     row = models.Facility(
         name=name,
         state=data.state,
@@ -160,6 +162,7 @@ async def create_facility(uow: UnitOfWork, actor: Principal, data: NewFacility) 
         postal_code=data.postal_code,
         taxonomy=data.taxonomy.strip().upper() if data.taxonomy else None,
         submitter_id=data.submitter_id.strip().upper() if data.submitter_id else None,
+        note_late_entry_hours=data.note_late_entry_hours or DEFAULT_LATE_ENTRY_HOURS,
     )
     uow.db.add(row)
     await uow.db.flush()
@@ -535,7 +538,9 @@ class DocumentationRuleSpec:
 
     signed_note: SignedNoteRule | None = None
     minimum_minutes: int | None = None
+    late_entry_hours: int | None = None
     cosign_states: list[str] | None = None
+    audio_only_away_from_home: bool | None = None
     telehealth: list[TelehealthMapping] | None = None
 
 
@@ -545,6 +550,8 @@ def documentation_rule_snapshot(row: models.PayerDocumentationRule | None) -> di
             "exists": False,
             "signedNote": SignedNoteRule.WARNING,
             "minimumMinutes": None,
+            "lateEntryHours": None,
+            "audioOnlyAwayFromHome": False,
             "cosignStates": [],
             "telehealth": {},
         }
@@ -552,6 +559,8 @@ def documentation_rule_snapshot(row: models.PayerDocumentationRule | None) -> di
         "exists": True,
         "signedNote": row.signed_note,
         "minimumMinutes": row.minimum_minutes,
+        "lateEntryHours": row.late_entry_hours,
+        "audioOnlyAwayFromHome": bool(row.audio_only_away_from_home),
         "cosignStates": list(row.cosign_states or []),
         "telehealth": dict(row.telehealth or {}),
     }
@@ -564,6 +573,10 @@ async def set_documentation_rule(
     supervisor co-signs) and how it codes telehealth; a modality left out follows CMS."""
     if "minimum_minutes" in given:
         check(minimum_minutes_problem(spec.minimum_minutes))
+    if "late_entry_hours" in given:
+        check(late_entry_hours_problem("lateEntryHours", spec.late_entry_hours))
+    if "audio_only_away_from_home" in given and spec.audio_only_away_from_home is None:
+        raise BadInput("audioOnlyAwayFromHome must be true or false")
     if "signed_note" in given and spec.signed_note is None:
         raise BadInput("signedNote must be NONE, WARNING or BLOCKING")
     states = [s.strip().upper() for s in spec.cosign_states or []]
@@ -585,6 +598,10 @@ async def set_documentation_rule(
         row.signed_note = spec.signed_note
     if "minimum_minutes" in given:
         row.minimum_minutes = spec.minimum_minutes
+    if "late_entry_hours" in given:
+        row.late_entry_hours = spec.late_entry_hours
+    if "audio_only_away_from_home" in given:
+        row.audio_only_away_from_home = spec.audio_only_away_from_home
     if "cosign_states" in given:
         row.cosign_states = sorted(set(states))
     if "telehealth" in given:

@@ -12,8 +12,17 @@ from enum import StrEnum
 from typing import Any
 
 from app.rules.attendance import AttendanceStatus
+from app.rules.fees import FeeSchedule, facility_fee
 from app.rules.notes import SignedNoteRule, is_documented
-from app.rules.visits import IN_PERSON, ServiceCoding, TelehealthCoding, meets_minimum, service_coding
+from app.rules.visits import (
+    IN_PERSON,
+    TELEHEALTH,
+    TELEHEALTH_AUDIO,
+    ServiceCoding,
+    TelehealthCoding,
+    meets_minimum,
+    service_coding,
+)
 
 OFFICE = "11"  # place of service for an outpatient clinic's room (edi837.OFFICE)
 
@@ -37,6 +46,12 @@ class BillingIssueCode(StrEnum):
     AUTH_EXPIRED = "AUTH_EXPIRED"
     AUTH_EXPIRING = "AUTH_EXPIRING"
     BELOW_PROGRAM_MINIMUM = "BELOW_PROGRAM_MINIMUM"
+    NO_COVERAGE = "NO_COVERAGE"
+    GROUP_OF_ONE = "GROUP_OF_ONE"
+    MISSING_ARRIVAL_TIME = "MISSING_ARRIVAL_TIME"
+    COVERAGE_CONFLICT = "COVERAGE_CONFLICT"
+    TELEHEALTH_LOCATION_UNATTESTED = "TELEHEALTH_LOCATION_UNATTESTED"
+    AUDIO_ONLY_AWAY_FROM_HOME = "AUDIO_ONLY_AWAY_FROM_HOME"
 
 
 class IssueSeverity(StrEnum):
@@ -56,7 +71,19 @@ GROUP_UNATTENDED_BILLED = BillingIssueCode.GROUP_UNATTENDED_BILLED
 MISSING_DIAGNOSIS = BillingIssueCode.MISSING_DIAGNOSIS
 NOTE_UNSIGNED = BillingIssueCode.NOTE_UNSIGNED
 BELOW_MINIMUM_MINUTES = BillingIssueCode.BELOW_MINIMUM_MINUTES
+NO_COVERAGE = BillingIssueCode.NO_COVERAGE
+GROUP_OF_ONE = BillingIssueCode.GROUP_OF_ONE
+MISSING_ARRIVAL_TIME = BillingIssueCode.MISSING_ARRIVAL_TIME
+COVERAGE_CONFLICT = BillingIssueCode.COVERAGE_CONFLICT
+TELEHEALTH_LOCATION_UNATTESTED = BillingIssueCode.TELEHEALTH_LOCATION_UNATTESTED
+AUDIO_ONLY_AWAY_FROM_HOME = BillingIssueCode.AUDIO_ONLY_AWAY_FROM_HOME
 BLOCKING, WARNING = IssueSeverity
+
+# Codes that describe a group: CPT 90853 "Group psychotherapy (other than of a multiple-family
+# group)" and 90849 (multiple-family group). A group is two patients or more (the Medicare LCD
+# "Psychiatry and Psychology Services", L33632, has the number of participants documented for
+# 90853); one patient is individual psychotherapy (90832-90838), coded otherwise.
+GROUP_CODES = frozenset({"90853", "90849"})
 
 # Payer ids are whatever the caller keys payers by (a UUID from the database, a string in tests);
 # the rules only compare them and hand them back.
@@ -113,8 +140,9 @@ class RosterEntry:
     minutes: int | None = None
     note_status: str | None = None
     modality: str = IN_PERSON
-    at_home: bool = True
+    at_home: bool | None = None  # telehealth: where the patient was, as attested (None: not attested)
     has_address: bool = True  # the patient's street, city, state and ZIP: the 837P's 2010BA N3/N4
+    arrival_known: bool = True  # a LATE member's arrival time was recorded
 
 
 @dataclass(frozen=True)
@@ -124,8 +152,10 @@ class DocumentationRule:
 
     signed_note: SignedNoteRule = SignedNoteRule.WARNING
     minimum_minutes: int | None = None
+    late_entry_hours: int | None = None  # None: the facility's window
     cosign_states: frozenset[str] = frozenset()
     telehealth: Mapping[str, TelehealthCoding] = field(default_factory=dict)
+    audio_only_away_from_home: bool = False
 
     def cosign_required(self, state: str) -> bool:
         return state.upper() in self.cosign_states
@@ -208,17 +238,19 @@ class Preview:
 
 @dataclass(frozen=True)
 class ChargeLine:
-    """One billable member's charge: units 1 at the band of the member's own payer."""
+    """One billable member's charge: units 1 at the band of the member's own payer; a member with no
+    coverage is charged themselves (self-pay) at the band the session is coded to."""
 
     participant_id: uuid.UUID
-    payer_id: PayerId
+    payer_id: PayerId | None  # None: self-pay, the patient's own responsibility (no claim)
     member_id: str
     service_date: date
     procedure_code: str
     modifiers: tuple[str, ...]
     units: int
-    amount: Decimal
+    amount: Decimal  # the facility's fee for the service (its schedule), else the band's rate
     place_of_service: str = OFFICE
+    expected_amount: Decimal | None = None  # the payer's contracted rate (its band's); None: self-pay
 
 
 def _plural(count: int, singular: str, plural: str | None = None) -> str:
@@ -326,14 +358,21 @@ def check_diagnoses(members: Iterable[RosterEntry]) -> BillingIssue | None:
 RulesByPayer = Mapping[PayerId, DocumentationRule]
 
 
-def member_rule(member: RosterEntry, session_date: date, rules_by_payer: RulesByPayer) -> DocumentationRule | None:
-    """The documentation rule of the member's own primary payer, if it has one."""
+# What applies where a payer has no documentation rule of its own (and to a member with no
+# coverage): a signed note as a WARNING, no minimum visit, no co-signature, CMS's telehealth coding.
+# The schema documents these defaults on DocumentationRule.
+DEFAULT_RULE = DocumentationRule()
+
+
+def member_rule(member: RosterEntry, session_date: date, rules_by_payer: RulesByPayer) -> DocumentationRule:
+    """The documentation rule of the member's own primary payer, or the default rule."""
     coverage = member_primary_coverage(member.coverages, session_date)
-    return rules_by_payer.get(coverage.payer_id) if coverage is not None else None
+    rule = rules_by_payer.get(coverage.payer_id) if coverage is not None else None
+    return rule or DEFAULT_RULE
 
 
-def _below_minimum(member: RosterEntry, rule: DocumentationRule | None) -> bool:
-    if rule is None or member.minutes is None or not is_billable_status(member.status):
+def _below_minimum(member: RosterEntry, rule: DocumentationRule) -> bool:
+    if member.minutes is None or not is_billable_status(member.status):
         return False
     return not meets_minimum(member.minutes, rule.minimum_minutes)
 
@@ -373,11 +412,12 @@ def check_unsigned_notes(
     members: Sequence[RosterEntry], session_date: date, state: str, rules_by_payer: RulesByPayer
 ) -> list[BillingIssue]:
     """One NOTE_UNSIGNED per billable member whose payer's rule wants a signed note (co-signed where
-    the rule names the facility's state) and whose note is not there yet; its severity is the rule's."""
+    the rule names the facility's state) and whose note is not there yet; its severity is the rule's.
+    A payer with no rule, and a member with no payer, get the default: a signed note, as a WARNING."""
     issues = []
     for member in billable_members(members, session_date, rules_by_payer):
         rule = member_rule(member, session_date, rules_by_payer)
-        if rule is None or rule.signed_note == SignedNoteRule.NONE:
+        if rule.signed_note == SignedNoteRule.NONE:
             continue
         needs_cosign = rule.cosign_required(state)
         if is_documented(member.note_status, needs_cosign):
@@ -389,6 +429,96 @@ def check_unsigned_notes(
         issues.append(
             BillingIssue(NOTE_UNSIGNED, IssueSeverity(rule.signed_note.value), message, participant_ids=(member.id,))
         )
+    return issues
+
+
+def check_coverage(members: Sequence[RosterEntry], session_date: date) -> list[BillingIssue]:
+    """Per billable member: NO_COVERAGE (a WARNING: they are charged as self-pay, the patient's own
+    responsibility, and no claim is made) when no primary coverage is effective on the date;
+    COVERAGE_CONFLICT (BLOCKING: which payer is primary is for the front desk to settle, per the
+    coordination-of-benefits rules, not for the biller to guess) when two are."""
+    issues = []
+    for member in members:
+        if not is_billable_status(member.status):
+            continue
+        primaries = [c for c in member.coverages if c.is_primary_on(session_date)]
+        if not primaries:
+            message = "The participant has no primary coverage on the session date; charged as self-pay"
+            issues.append(BillingIssue(NO_COVERAGE, WARNING, message, participant_ids=(member.id,)))
+        elif len(primaries) > 1:
+            payers = ", ".join(sorted(c.payer_code for c in primaries))
+            message = f"The participant has {len(primaries)} primary coverages on the session date ({payers}); keep one"
+            issues.append(BillingIssue(COVERAGE_CONFLICT, BLOCKING, message, participant_ids=(member.id,)))
+    return issues
+
+
+def check_group_of_one(billable_count: int, band: Band | None, *, unmarked: int = 0) -> BillingIssue | None:
+    """BLOCKING when the session would bill a group code (90853) for one billable member: a group
+    needs two patients at least; one patient's visit is individual therapy, coded otherwise. Not
+    while members are unmarked (GROUP_UNATTENDED_BILLED): they may yet make it a group."""
+    if billable_count != 1 or unmarked or band is None or band.procedure_code not in GROUP_CODES:
+        return None
+    message = f"Only 1 billable participant: {band.procedure_code} is a group code and needs at least 2 patients"
+    return BillingIssue(GROUP_OF_ONE, BLOCKING, message)
+
+
+def check_arrival_times(
+    members: Sequence[RosterEntry], session_date: date, rules_by_payer: RulesByPayer
+) -> BillingIssue | None:
+    """BLOCKING, naming every LATE member with no arrival time whose payer sets a minimum visit:
+    without the time the minutes cannot be counted, and counting the whole session would bill a
+    visit the payer's minimum may exclude. Give the member's arrivedAt (setParticipantVisit)."""
+    missing = tuple(
+        m.id
+        for m in members
+        if m.status == AttendanceStatus.LATE
+        and not m.arrival_known
+        and member_rule(m, session_date, rules_by_payer).minimum_minutes is not None
+    )
+    if not missing:
+        return None
+    verb = "has" if len(missing) == 1 else "have"
+    message = (
+        f"{_plural(len(missing), 'late participant')} {verb} no arrival time, and the payer sets a minimum visit: "
+        "record when they arrived"
+    )
+    return BillingIssue(MISSING_ARRIVAL_TIME, BLOCKING, message, participant_ids=missing)
+
+
+def check_telehealth(
+    members: Sequence[RosterEntry], session_date: date, rules_by_payer: RulesByPayer
+) -> list[BillingIssue]:
+    """Per billable member joining by telehealth, BLOCKING:
+    - TELEHEALTH_LOCATION_UNATTESTED: where the patient was (home: POS 10; elsewhere: 02) is attested
+      on the roster row, never assumed;
+    - AUDIO_ONLY_AWAY_FROM_HOME: audio-only (modifier 93) with the patient away from home, unless the
+      payer's rule allows it. Medicare allows audio-only for behavioral health with the patient at
+      home (42 CFR 410.78(a)(3), since the CY 2022 Physician Fee Schedule), and payers commonly follow."""
+    unattested, away = [], []
+    for member in members:
+        if not is_billable_status(member.status) or member.modality not in TELEHEALTH:
+            continue
+        if member.at_home is None:
+            unattested.append(member.id)
+        elif (
+            member.modality == TELEHEALTH_AUDIO
+            and not member.at_home
+            and not member_rule(member, session_date, rules_by_payer).audio_only_away_from_home
+        ):
+            away.append(member.id)
+    issues = []
+    if unattested:
+        message = (
+            f"{_plural(len(unattested), 'telehealth participant')}: where the patient was is not attested "
+            "(patientAtHome)"
+        )
+        issues.append(BillingIssue(TELEHEALTH_LOCATION_UNATTESTED, BLOCKING, message, tuple(unattested)))
+    if away:
+        message = (
+            f"{_plural(len(away), 'participant')} joined audio-only away from home; the payer pays audio-only "
+            "with the patient at home"
+        )
+        issues.append(BillingIssue(AUDIO_ONLY_AWAY_FROM_HOME, BLOCKING, message, tuple(away)))
     return issues
 
 
@@ -404,6 +534,11 @@ MEMBER_ISSUES = frozenset(
         BillingIssueCode.AUTH_EXPIRED,
         BillingIssueCode.AUTH_EXPIRING,
         BillingIssueCode.BELOW_PROGRAM_MINIMUM,
+        BillingIssueCode.NO_COVERAGE,
+        BillingIssueCode.COVERAGE_CONFLICT,
+        BillingIssueCode.MISSING_ARRIVAL_TIME,
+        BillingIssueCode.TELEHEALTH_LOCATION_UNATTESTED,
+        BillingIssueCode.AUDIO_ONLY_AWAY_FROM_HOME,
     }
 )
 
@@ -476,6 +611,9 @@ def build_billing_preview(
         check_minimum_minutes(members, session_date, rules_by_payer),
     ]
     found += check_unsigned_notes(members, session_date, state, rules_by_payer)
+    found += check_coverage(members, session_date)
+    found.append(check_arrival_times(members, session_date, rules_by_payer))
+    found += check_telehealth(members, session_date, rules_by_payer)
     found += claim_content_issues(billable_members(members, session_date, rules_by_payer), rendering_provider_known)
     found += member_issues
     band: Band | None = None
@@ -486,6 +624,8 @@ def build_billing_preview(
         band = resolution.band
         ratio = ratio_by_payer.get(payer_id)
         found += [resolution.issue, check_supervision_ratio(billable_count, present, ratio)]
+        unmarked = sum(1 for m in members if m.status == SCHEDULED)
+        found.append(check_group_of_one(billable_count, band, unmarked=unmarked))
     issues = tuple(_with_acceptance(i, accepted_codes) for i in found if i is not None)
     return Preview(
         billable_count=billable_count,
@@ -503,24 +643,28 @@ def member_charge(
     band_for_payer: Band | None,
     *,
     participant_id: uuid.UUID,
-    coverage: Coverage,
+    coverage: Coverage | None,
     service_date: date,
     coding: ServiceCoding | None = None,
+    fees: FeeSchedule | None = None,
 ) -> ChargeLine | None:
-    """The member's charge at the band of their own payer, coded for how they joined; no band, no charge."""
+    """The member's charge at the band of their own payer (self-pay without coverage), coded for how
+    they joined; no band, no charge."""
     if band_for_payer is None:
         return None
     coding = coding or ServiceCoding(OFFICE, band_for_payer.modifiers)
+    fee = facility_fee(fees or {}, band_for_payer.procedure_code, coding.modifiers)
     return ChargeLine(
         participant_id=participant_id,
-        payer_id=coverage.payer_id,
-        member_id=coverage.member_id,
+        payer_id=coverage.payer_id if coverage is not None else None,
+        member_id=coverage.member_id if coverage is not None else "",
         service_date=service_date,
         procedure_code=band_for_payer.procedure_code,
         modifiers=coding.modifiers,
         units=1,
-        amount=band_for_payer.rate,
+        amount=fee if fee is not None else band_for_payer.rate,
         place_of_service=coding.place_of_service,
+        expected_amount=band_for_payer.rate if coverage is not None else None,
     )
 
 
@@ -531,31 +675,35 @@ def charge_lines(
     bands_by_payer: Mapping[PayerId, Sequence[Band]],
     rules_by_payer: RulesByPayer | None = None,
     facility_place_of_service: str = OFFICE,
+    fees: FeeSchedule | None = None,
 ) -> tuple[ChargeLine, ...]:
     """One charge per billable member, each at their own payer's band for the session's billable count,
     with the place of service and modifiers of how the member joined.
 
-    A billable member with no primary coverage, or whose payer has no band for the count,
-    gets no charge; the caller can tell them apart by participant id.
+    Each charge is billed at the facility's fee for the code and modifiers (`fees`), the same to
+    every payer, with the payer's band rate as the expected payment; a code the facility has no fee
+    for is billed at the band's rate. A billable member with no primary coverage is charged as self-pay (no payer, no claim) at the
+    band of the session's payer. A member whose payer has no band for the count (or, self-pay, a
+    session with no payer) gets no charge; the caller can tell them apart by participant id.
     """
     rules_by_payer = rules_by_payer or {}
     billable = billable_members(members, session_date, rules_by_payer)
+    session_payer = resolve_payer((m.coverages for m in members), session_date)
     lines: list[ChargeLine] = []
     for member in billable:
         coverage = member_primary_coverage(member.coverages, session_date)
-        if coverage is None:
-            continue
-        band = resolve_group_size_band(bands_by_payer.get(coverage.payer_id, ()), len(billable)).band
-        rule = rules_by_payer.get(coverage.payer_id)
+        priced_by = coverage.payer_id if coverage is not None else session_payer
+        band = resolve_group_size_band(bands_by_payer.get(priced_by, ()), len(billable)).band
+        rule = member_rule(member, session_date, rules_by_payer)
         coding = service_coding(
             member.modality,
-            patient_at_home=member.at_home,
+            patient_at_home=bool(member.at_home),  # unattested: TELEHEALTH_LOCATION_UNATTESTED holds it
             band_modifiers=band.modifiers if band else (),
             facility_place_of_service=facility_place_of_service,
-            overrides=rule.telehealth if rule else None,
+            overrides=rule.telehealth,
         )
         line = member_charge(
-            band, participant_id=member.id, coverage=coverage, service_date=session_date, coding=coding
+            band, participant_id=member.id, coverage=coverage, service_date=session_date, coding=coding, fees=fees
         )
         if line is not None:
             lines.append(line)

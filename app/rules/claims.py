@@ -113,17 +113,23 @@ def plan_correction(
     lines: Mapping[Hashable, ChargeLine],
     active: Mapping[Hashable, ActiveCharge],
     history: Mapping[Hashable, Sequence[ClaimRecord]],
+    resubmit: frozenset[Hashable] = frozenset(),
 ) -> tuple[MemberCorrection, ...]:
-    """One correction per member who has a new line, a standing charge or a claim (by patient id)."""
+    """One correction per member who has a new line, a standing charge or a claim (by patient id).
+
+    `resubmit` names members whose claim content changed where the charge does not show it (a
+    corrected diagnosis or member id, a claim-level correction): the claim the payer holds is
+    replaced even when the charge stands as it was."""
     plan = []
     for patient in sorted(set(lines) | set(active) | set(history), key=str):
         line, charge = lines.get(patient), active.get(patient)
         claims = history.get(patient, ())
         drafts = tuple(c.id for c in claims if c.status == ClaimStatus.DRAFT)
-        if charge is not None and line is not None and same_charge(charge, line):
+        held = payer_held(claims)
+        forced = patient in resubmit and held is not None and line is not None
+        if charge is not None and line is not None and same_charge(charge, line) and not forced:
             plan.append(MemberCorrection(patient, Answer.KEEP, revalidate_drafts=drafts))
             continue
-        held = payer_held(claims)
         if held is not None and line is not None and held.payer_id is not None and held.payer_id != line.payer_id:
             answer = Answer.VOID_AND_ORIGINAL
         elif held is not None:

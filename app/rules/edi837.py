@@ -461,12 +461,15 @@ def _frequency_problems(claim: list[list[str]], component: str) -> list[str]:
 
 TELEHEALTH_PLACES = frozenset({TELEHEALTH_ELSEWHERE, TELEHEALTH_HOME})
 TELEHEALTH_MODIFIERS = frozenset({"95", "93", "GT", "FQ", "FR"})
+AUDIO_ONLY = "93"
 
 
 def _place_problems(claim: list[list[str]], component: str) -> list[str]:
-    """CLM05-1 and any SV105 are a place of service we bill from, and a telehealth place (02, 10)
-    carries a telehealth modifier on the line. (A modifier 95 with an in-person place is CMS's own
-    choice for some payers, so it is not flagged.)"""
+    """CLM05-1 and any SV105 are a place of service we bill from, and an audio-only line (modifier 93)
+    has a telehealth place (02, 10). A telehealth place without a modifier is not flagged: Medicare
+    fee-for-service reads telehealth from POS 02/10 and wants no 95 since 2024 (CY 2024 Physician Fee
+    Schedule); which modifier a payer wants is its documentation rule's telehealth mapping. (A
+    modifier 95 with an in-person place is CMS's own choice for some payers, so it is not flagged.)"""
     number = _element(claim[0], 1)
     claim_place = _element(claim[0], 5).split(component)[0]
     problems: list[str] = []
@@ -476,9 +479,10 @@ def _place_problems(claim: list[list[str]], component: str) -> list[str]:
             problems.append(f"claim {number}: place of service {place!r} is not one we bill")
             continue
         modifiers = set(_element(segment, 1).split(component)[2:])
-        telehealth = bool(modifiers & TELEHEALTH_MODIFIERS)
-        if place in TELEHEALTH_PLACES and not telehealth:
-            problems.append(f"claim {number}: place of service {place} needs a telehealth modifier (95 or 93)")
+        if AUDIO_ONLY in modifiers and place not in TELEHEALTH_PLACES:
+            problems.append(
+                f"claim {number}: audio-only (93) needs a telehealth place of service (02 or 10), not {place}"
+            )
     if claim_place not in PLACES_OF_SERVICE:
         problems.append(f"claim {number}: CLM05-1 place of service {claim_place!r} is not one we bill")
     return problems

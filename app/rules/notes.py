@@ -3,8 +3,9 @@ may take each step, when a co-signature is required, and what a note's text may 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from app.errors import ErrorCode
@@ -157,6 +158,75 @@ def sign_problem(fields: Mapping[str, str | None]) -> str | None:
     """A note is signed with something in it: at least one of the fields filled."""
     if not any((value or "").strip() for value in fields.values()):
         return "A note cannot be signed empty: fill at least one of " + ", ".join(fields)
+    return None
+
+
+def drafted_response(interventions: Sequence[str]) -> str | None:
+    """The text a member note is drafted with from the group note: the group's interventions."""
+    return f"Interventions: {', '.join(interventions)}." if interventions else None
+
+
+def _words(text: str | None) -> str:
+    return " ".join((text or "").split()).casefold()
+
+
+def individualized_problem(texts: Mapping[str, str | None], prefill: str | None) -> str | None:
+    """A member note is signed only in the member's own words: some text field holds something other
+    than the group note's pre-fill. A note whose only text is the pre-fill documents the group, not
+    the member (each claim's documentation must support the service to that patient; a note cloned
+    from the group's does not), and must not clear billing's hold on an unsigned note."""
+    own = [value for value in texts.values() if _words(value) and _words(value) != _words(prefill)]
+    if own:
+        return None
+    return (
+        "The member note holds only the group note's pre-filled text: individualize it ("
+        + " or ".join(texts)
+        + " in the member's own words) before signing"
+    )
+
+
+def sign_time_problem(now: datetime, session_ends_at: datetime) -> str | None:
+    """A member note documents the member's whole session: it is signed once the session has ended."""
+    if now < session_ends_at:
+        return f"A member note is signed once its session has ended ({session_ends_at.isoformat()})"
+    return None
+
+
+# A note signed more than this many hours after its session is a late entry, where neither the
+# payer's rule nor the facility sets a window. CMS sets no fixed limit: documentation is completed
+# "during or as soon as practicable after" the service, and an entry made later is identified as a
+# delayed entry, with its date and author (Medicare Program Integrity Manual, Pub. 100-08, ch. 3
+# §3.3.2.5, "Amendments, Corrections and Delayed Entries in Medical Documentation").
+DEFAULT_LATE_ENTRY_HOURS = 72
+MAX_LATE_ENTRY_HOURS = 24 * 90
+MAX_LATE_ENTRY_REASON = 2000
+
+
+def late_entry_hours_problem(field: str, value: int | None) -> str | None:
+    if value is not None and not 1 <= value <= MAX_LATE_ENTRY_HOURS:
+        return f"{field} must be between 1 and {MAX_LATE_ENTRY_HOURS} hours"
+    return None
+
+
+def is_late_entry(signed_at: datetime, session_ends_at: datetime, window_hours: int) -> bool:
+    """Signed more than the window after the session ended."""
+    return signed_at > session_ends_at + timedelta(hours=window_hours)
+
+
+def late_entry_problem(late: bool, reason: str | None, window_hours: int) -> str | None:
+    """A late entry is labelled as such and says why; a note signed on time takes no such reason."""
+    text = (reason or "").strip()
+    if late and not text:
+        return (
+            f"The note is signed more than {window_hours} hours after its session: it is a late entry; "
+            "give lateEntryReason"
+        )
+    if not late and text:
+        return f"The note is signed within {window_hours} hours of its session: it is not a late entry"
+    if len(text) > MAX_LATE_ENTRY_REASON:
+        return f"lateEntryReason must be at most {MAX_LATE_ENTRY_REASON} characters"
+    if "\x00" in text:
+        return "lateEntryReason may not contain NUL (\\u0000)"
     return None
 
 

@@ -11,6 +11,7 @@ from app.rules.billing import (
     BLOCKING,
     GROUP_SIZE_BAND_MISMATCH,
     GROUP_UNATTENDED_BILLED,
+    NO_COVERAGE,
     SUPERVISION_RATIO_BREACH,
     WARNING,
     Band,
@@ -54,7 +55,10 @@ def primary(
 
 def members(*statuses: str, payer: str | None = "ahcccs") -> tuple[RosterEntry, ...]:
     coverages = (primary(payer),) if payer else ()
-    return tuple(RosterEntry(f"p{i}", s, coverages, ("F33.1",)) for i, s in enumerate(statuses, 1))
+    # Notes signed: the documentation check (a signed note, WARNING by default) has tests of its own.
+    return tuple(
+        RosterEntry(f"p{i}", s, coverages, ("F33.1",), note_status="SIGNED") for i, s in enumerate(statuses, 1)
+    )
 
 
 def attended(count: int, payer: str | None = "ahcccs") -> tuple[RosterEntry, ...]:
@@ -321,10 +325,10 @@ def test_ready_to_bill_needs_no_blocking_and_every_warning_accepted(
     assert p.ready_to_bill is ready
 
 
-def test_without_a_payer_only_count_and_unattended_are_checked() -> None:
+def test_without_a_payer_no_band_or_supervision_check_and_every_member_is_self_pay() -> None:
     p = preview(attended(13, payer=None) + (RosterEntry("late-add", "SCHEDULED"),), supervisors())
     assert (p.billable_count, p.payer_id, p.band, p.max_participants_per_supervisor) == (13, None, None, None)
-    assert codes(p) == [(GROUP_UNATTENDED_BILLED, BLOCKING, False)]
+    assert codes(p) == [(GROUP_UNATTENDED_BILLED, BLOCKING, False)] + [(NO_COVERAGE, WARNING, False)] * 13
     assert p.issues[0].participant_ids == ("late-add",)
 
 
@@ -379,7 +383,7 @@ def test_each_billable_member_is_charged_at_their_own_payers_band() -> None:
         attended(3, payer="ahcccs")
         + (RosterEntry("m1", "LATE", (primary("mercy"),)),)
         + (RosterEntry("x1", "ABSENT", (primary("ahcccs"),)),)
-        + (RosterEntry("u1", "ATTENDED", ()),)  # no coverage: no charge
+        + (RosterEntry("u1", "ATTENDED", ()),)  # no coverage: self-pay, at the session payer's band
         + (RosterEntry("n1", "ATTENDED", (primary("nobands"),)),)  # payer without bands: no charge
     )
     mercy_small = Band(1, 3, "90853", (), Decimal("55.00"))
@@ -393,6 +397,7 @@ def test_each_billable_member_is_charged_at_their_own_payers_band() -> None:
         ("p2", "ahcccs", ("HQ", "U1"), Decimal("35.00")),
         ("p3", "ahcccs", ("HQ", "U1"), Decimal("35.00")),
         ("m1", "mercy", ("TT",), Decimal("50.00")),
+        ("u1", None, ("HQ", "U1"), Decimal("35.00")),
     ]
     assert all(l.units == 1 and l.service_date == SESSION_DAY for l in lines)
 
@@ -443,7 +448,7 @@ def test_a_billable_member_without_an_active_diagnosis_blocks(rows, named) -> No
 
 
 def test_the_preview_carries_missing_diagnosis_and_is_not_ready() -> None:
-    rows = attended(3)[:2] + (RosterEntry("p3", "ATTENDED", (primary("ahcccs"),)),)
+    rows = attended(3)[:2] + (RosterEntry("p3", "ATTENDED", (primary("ahcccs"),), note_status="SIGNED"),)
     p = preview(rows)
     assert [(i.code, i.participant_ids) for i in p.issues] == [("MISSING_DIAGNOSIS", ("p3",))]
     assert p.ready_to_bill is False
@@ -504,7 +509,8 @@ def test_below_minimum_minutes_names_the_members_and_their_minutes():
 @pytest.mark.parametrize(
     "rule, state, note, expected",
     [
-        (None, "AZ", None, None),  # no rule: no documentation check
+        (None, "AZ", None, WARNING),  # no rule: the default, a signed note as a WARNING
+        (None, "AZ", "SIGNED", None),
         (DocumentationRule(), "AZ", None, WARNING),  # WARNING by default
         (DocumentationRule(), "AZ", "DRAFT", WARNING),
         (DocumentationRule(), "AZ", "SIGNED", None),
@@ -615,3 +621,185 @@ def test_claim_content_issues_are_blocking(case, billable, rendering, expected):
     assert all(i.severity == "BLOCKING" for i in issues)
     # The subscriber's address is about one member: only that member's claim carries it.
     assert BillingIssueCode.MISSING_SUBSCRIBER_ADDRESS in MEMBER_ISSUES
+
+
+# ------------------------------------------------------------------ issue 24: coverage, group of one, arrival times
+
+from app.rules.billing import (  # noqa: E402
+    COVERAGE_CONFLICT,
+    GROUP_OF_ONE,
+    MISSING_ARRIVAL_TIME,
+    check_arrival_times,
+    check_coverage,
+    check_group_of_one,
+)
+
+
+@pytest.mark.parametrize(
+    "coverages, status, expected",
+    [
+        ((primary("ahcccs"),), "ATTENDED", None),
+        ((), "ATTENDED", (NO_COVERAGE, WARNING)),  # self-pay: charged to the patient, no claim
+        ((), "ABSENT", None),  # not billable: nothing to charge anyone
+        ((primary("ahcccs", end=date(2025, 3, 1)),), "LATE", (NO_COVERAGE, WARNING)),  # ended before the date
+        ((primary("ahcccs", priority=2),), "ATTENDED", (NO_COVERAGE, WARNING)),  # a secondary only
+        ((primary("ahcccs"), primary("mercy")), "ATTENDED", (COVERAGE_CONFLICT, BLOCKING)),
+        ((primary("ahcccs"), primary("mercy", end=date(2025, 3, 1))), "ATTENDED", None),  # one ended
+        ((primary("ahcccs"), primary("mercy", priority=2)), "ATTENDED", None),  # primary and secondary
+    ],
+)
+def test_a_billable_member_needs_exactly_one_primary_coverage(coverages, status, expected):
+    issues = check_coverage([RosterEntry("a", status, coverages, ("F33.1",))], SESSION_DAY)
+    assert [(i.code, i.severity) for i in issues] == ([expected] if expected else [])
+    assert all(i.participant_ids == ("a",) for i in issues)
+
+
+def test_a_coverage_conflict_names_both_payers_and_blocks_the_preview():
+    rows = attended(2) + (
+        RosterEntry("c", "ATTENDED", (primary("ahcccs"), primary("mercy")), ("F33.1",), None, "SIGNED"),
+    )
+    p = preview(rows)
+    (conflict,) = [i for i in p.issues if i.code == COVERAGE_CONFLICT]
+    assert conflict.severity == BLOCKING and "AHCCCS, MERCY" in conflict.message
+    assert p.ready_to_bill is False
+    # A member's coverage finding goes on that member's claim only.
+    assert conflict in claim_issues(p, "c") and conflict not in claim_issues(p, "p1")
+
+
+@pytest.mark.parametrize(
+    "count, band, expected",
+    [
+        (1, SMALL, GROUP_OF_ONE),  # 90853 for one patient
+        (2, SMALL, None),
+        (1, Band(1, 4, "90849", (), Decimal("40.00")), GROUP_OF_ONE),  # multiple-family group
+        (1, Band(1, 1, "H0004", (), Decimal("20.00")), None),  # not a group code
+        (1, None, None),  # no band: GROUP_SIZE_BAND_MISMATCH says why
+        (0, SMALL, None),
+    ],
+)
+def test_a_group_code_needs_two_billable_patients(count, band, expected):
+    issue = check_group_of_one(count, band)
+    assert check_group_of_one(count, band, unmarked=1) is None  # others may still come: not yet
+    assert (issue.code if issue else None) == expected
+    assert issue is None or issue.severity == BLOCKING
+
+
+def test_a_group_of_one_blocks_the_preview_even_where_the_band_starts_at_one():
+    one = Band(1, 4, "90853", ("HQ",), Decimal("40.00"))
+    p = preview(attended(1) + members("ABSENT", "ABSENT")[1:], bands=(one,))
+    assert codes(p) == [(GROUP_OF_ONE, BLOCKING, False)]
+
+
+def late(entry_id: str, *, arrival_known: bool, payer: Coverage = DOC_PAYER) -> RosterEntry:
+    return RosterEntry(entry_id, "LATE", (payer,), ("F33.1",), 90, "SIGNED", arrival_known=arrival_known)
+
+
+@pytest.mark.parametrize(
+    "rule, rows, named",
+    [
+        (DocumentationRule(minimum_minutes=45), [late("a", arrival_known=False)], ("a",)),
+        (DocumentationRule(minimum_minutes=45), [late("a", arrival_known=True)], None),
+        (DocumentationRule(), [late("a", arrival_known=False)], None),  # no minimum: the minutes do not matter
+        (None, [late("a", arrival_known=False)], None),  # the default rule sets no minimum
+        (
+            DocumentationRule(minimum_minutes=45),
+            [late("a", arrival_known=False), late("b", arrival_known=False)],
+            ("a", "b"),
+        ),
+    ],
+)
+def test_a_late_member_needs_an_arrival_time_where_the_payer_sets_a_minimum(rule, rows, named):
+    rules = {"doc-payer": rule} if rule else {}
+    issue = check_arrival_times(rows, SESSION_DAY, rules)
+    if named is None:
+        assert issue is None
+    else:
+        assert (issue.code, issue.severity, issue.participant_ids) == (MISSING_ARRIVAL_TIME, BLOCKING, named)
+
+
+from app.rules.billing import AUDIO_ONLY_AWAY_FROM_HOME, TELEHEALTH_LOCATION_UNATTESTED, check_telehealth  # noqa: E402
+
+
+def joined(entry_id: str, modality: str, home: bool | None, status: str = "ATTENDED") -> RosterEntry:
+    return RosterEntry(entry_id, status, (DOC_PAYER,), ("F33.1",), None, "SIGNED", modality, home)
+
+
+@pytest.mark.parametrize(
+    "row, rule, expected",
+    [
+        (joined("a", "IN_PERSON", None), None, None),  # in the room: where they were is the facility
+        (joined("a", "TELEHEALTH_VIDEO", None), None, TELEHEALTH_LOCATION_UNATTESTED),
+        (joined("a", "TELEHEALTH_VIDEO", None, "ABSENT"), None, None),  # not billable
+        (joined("a", "TELEHEALTH_VIDEO", False), None, None),  # video from elsewhere: POS 02
+        (joined("a", "TELEHEALTH_AUDIO", None), None, TELEHEALTH_LOCATION_UNATTESTED),
+        (joined("a", "TELEHEALTH_AUDIO", True), None, None),
+        (joined("a", "TELEHEALTH_AUDIO", False), None, AUDIO_ONLY_AWAY_FROM_HOME),
+        (joined("a", "TELEHEALTH_AUDIO", False), DocumentationRule(audio_only_away_from_home=True), None),
+    ],
+)
+def test_telehealth_needs_an_attested_location_and_audio_only_the_patients_home(row, rule, expected):
+    rules = {"doc-payer": rule} if rule else {}
+    issues = check_telehealth([row], SESSION_DAY, rules)
+    assert [(i.code, i.severity, i.participant_ids) for i in issues] == (
+        [(expected, BLOCKING, ("a",))] if expected else []
+    )
+
+
+from app.rules.fees import facility_fee, fee_key, fee_schedule_problems  # noqa: E402
+
+SCHEDULE = {
+    fee_key("90853", ()): Decimal("100.00"),
+    fee_key("90853", ("HQ",)): Decimal("110.00"),
+    fee_key("90853", ("U1", "HQ")): Decimal("120.00"),
+}
+
+
+@pytest.mark.parametrize(
+    "modifiers, price",
+    [
+        ((), Decimal("100.00")),
+        (("HQ",), Decimal("110.00")),
+        (("HQ", "U1"), Decimal("120.00")),  # modifiers in any order
+        (("HQ", "95"), Decimal("110.00")),  # how it was delivered does not change the price
+        (("HQ", "93"), Decimal("110.00")),
+        (("U2",), Decimal("100.00")),  # no price with U2: the code's own
+    ],
+)
+def test_the_facility_fee_is_the_codes_price_with_its_modifiers(modifiers, price):
+    assert facility_fee(SCHEDULE, "90853", modifiers) == price
+
+
+def test_a_code_without_a_price_has_no_fee():
+    assert facility_fee(SCHEDULE, "90849", ()) is None
+
+
+def test_charges_are_billed_at_the_facility_fee_and_expect_the_payers_band_rate():
+    lines = charge_lines(attended(3), session_date=SESSION_DAY, bands_by_payer={"ahcccs": TABLE}, fees=SCHEDULE)
+    assert {(l.amount, l.expected_amount) for l in lines} == {(Decimal("110.00"), SMALL.rate)}
+    unpriced = charge_lines(attended(3), session_date=SESSION_DAY, bands_by_payer={"ahcccs": TABLE})
+    assert {(l.amount, l.expected_amount) for l in unpriced} == {(SMALL.rate, SMALL.rate)}
+    self_pay = charge_lines(
+        attended(2) + attended(1, payer=None)[:0] + (RosterEntry("u", "ATTENDED", (), ("F33.1",), None, "SIGNED"),),
+        session_date=SESSION_DAY,
+        bands_by_payer={"ahcccs": TABLE},
+        fees=SCHEDULE,
+    )
+    assert [(l.payer_id, l.amount, l.expected_amount) for l in self_pay if l.participant_id == "u"] == [
+        (None, Decimal("110.00"), None)
+    ]
+
+
+@pytest.mark.parametrize(
+    "fees, problem",
+    [
+        ([("90853", [], Decimal("10.00"))], None),
+        ([("90853", [], Decimal("-1"))], "non-negative"),
+        ([("90853", ["HQ"], Decimal("1.001"))], "two decimal places"),
+        ([("", [], Decimal("1"))], "procedureCode"),
+        ([("90853", ["H"], Decimal("1"))], "modifiers"),
+        ([("90853", ["HQ", "U1"], Decimal("1")), ("90853", ["U1", "HQ"], Decimal("2"))], "listed twice"),
+    ],
+)
+def test_a_fee_schedule_is_checked_before_it_is_stored(fees, problem):
+    found = fee_schedule_problems(fees)
+    assert found == [] if problem is None else any(problem in p for p in found)

@@ -206,3 +206,21 @@ def test_a_payer_change_after_submission_is_a_void_and_an_original(case, new, he
     assert correction.answer == answer
     if answer == Answer.VOID_AND_ORIGINAL:
         assert (correction.corrects, correction.line, correction.void_charge) == ("c1", new, "charge-1")
+
+
+@pytest.mark.parametrize(
+    "history, expected",
+    [
+        # The payer holds the claim: a claim-level correction replaces it though the charge stands.
+        (
+            [SENT],
+            MemberCorrection("p", Answer.REPLACEMENT, line=line(), void_charge="charge-1", corrects="c1"),
+        ),
+        # Nothing sent yet: the draft renders the corrected record when it is sent.
+        ([claim("c1", DRAFT)], MemberCorrection("p", Answer.KEEP, revalidate_drafts=("c1",))),
+    ],
+)
+def test_a_claim_level_correction_replaces_the_claim_the_payer_holds(history, expected):
+    assert plan_correction({"p": line()}, {"p": charge()}, {"p": history}, frozenset({"p"})) == (expected,)
+    # Without it, the same member keeps everything (nothing in the charge changed).
+    assert plan_correction({"p": line()}, {"p": charge()}, {"p": history})[0].answer == Answer.KEEP

@@ -288,9 +288,9 @@ BROKEN = {
         render_837p(replace(ORIGINAL_CLAIM, service_lines=(replace(line(), diagnosis_pointers=(1, 2)),))),
         "SV107 pointer '2' names no diagnosis",
     ),
-    "telehealth-place-without-modifier": (
-        render_837p(replace(ORIGINAL_CLAIM, place_of_service=TELEHEALTH_HOME)),
-        "place of service 10 needs a telehealth modifier",
+    "audio-only-in-the-office": (
+        render_837p(replace(ORIGINAL_CLAIM, service_lines=(replace(line(), modifiers=("HQ", "93")),))),
+        "audio-only (93) needs a telehealth place of service (02 or 10), not 11",
     ),
     "unknown-place-of-service": (
         render_837p(replace(ORIGINAL_CLAIM, place_of_service="99")),

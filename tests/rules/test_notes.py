@@ -149,3 +149,86 @@ def test_a_note_is_not_signed_empty(fields, problem):
 )
 def test_each_group_type_has_a_template(group_type, prompt):
     assert note_template(group_type).topic_prompt == prompt
+
+
+# ------------------------------------------------------------------ issue 24: individualized, signed after the session
+
+from datetime import datetime, timezone  # noqa: E402
+
+from app.rules.notes import drafted_response, individualized_problem, sign_time_problem  # noqa: E402
+
+PREFILL = "Interventions: Role play, Homework review."
+
+
+@pytest.mark.parametrize(
+    "response, progress, prefill, ok",
+    [
+        (PREFILL, None, PREFILL, False),  # only the pre-fill
+        (PREFILL, "", PREFILL, False),
+        ("  interventions:   role play, homework REVIEW. ", None, PREFILL, False),  # spacing and case
+        (PREFILL, "Named two triggers", PREFILL, True),
+        (PREFILL + " Rehearsed refusing a drink.", None, PREFILL, True),  # the pre-fill, added to
+        (None, None, PREFILL, False),  # nothing at all
+        ("Quiet; engaged when asked", None, None, True),  # no pre-fill (a group note without interventions)
+        (None, None, None, False),
+    ],
+)
+def test_a_member_note_is_signed_only_with_words_of_its_own(response, progress, prefill, ok):
+    problem = individualized_problem({"responseToInterventions": response, "progressTowardGoals": progress}, prefill)
+    assert (problem is None) is ok
+    assert problem is None or "responseToInterventions or progressTowardGoals" in problem
+
+
+def test_the_draft_names_the_groups_interventions():
+    assert drafted_response(["Role play", "Homework review"]) == PREFILL
+    assert drafted_response([]) is None
+
+
+ENDS = datetime(2026, 3, 10, 17, 30, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    "now, ok",
+    [
+        (datetime(2026, 3, 10, 16, 0, tzinfo=timezone.utc), False),  # during the session
+        (datetime(2026, 3, 10, 17, 29, 59, tzinfo=timezone.utc), False),
+        (ENDS, True),
+        (datetime(2026, 3, 11, 9, 0, tzinfo=timezone.utc), True),
+    ],
+)
+def test_a_member_note_is_signed_once_its_session_has_ended(now, ok):
+    assert (sign_time_problem(now, ENDS) is None) is ok
+
+
+from app.rules.notes import is_late_entry, late_entry_hours_problem, late_entry_problem  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "hours_after, window, late",
+    [(0, 72, False), (72, 72, False), (72.01, 72, True), (25, 24, True), (23, 24, False)],
+)
+def test_a_note_signed_after_the_window_is_a_late_entry(hours_after, window, late):
+    from datetime import timedelta
+
+    assert is_late_entry(ENDS + timedelta(hours=hours_after), ENDS, window) is late
+
+
+@pytest.mark.parametrize(
+    "late, reason, problem",
+    [
+        (True, None, "give lateEntryReason"),
+        (True, "  ", "give lateEntryReason"),
+        (True, "Out sick", None),
+        (False, None, None),
+        (False, "Out sick", "not a late entry"),
+        (True, "x" * 2001, "at most 2000"),
+    ],
+)
+def test_a_late_entry_says_why_and_an_entry_on_time_does_not(late, reason, problem):
+    found = late_entry_problem(late, reason, 72)
+    assert (found is None) if problem is None else (problem in found)
+
+
+@pytest.mark.parametrize("hours, ok", [(None, True), (1, True), (2160, True), (0, False), (2161, False)])
+def test_the_late_entry_window_is_between_an_hour_and_ninety_days(hours, ok):
+    assert (late_entry_hours_problem("lateEntryHours", hours) is None) is ok

@@ -29,6 +29,7 @@ from app.schema.root import schema
 from tests.conftest import ROOT, asyncpg_dsn
 from tests.support.builders_displays import pair_screen, start_pairing
 from tests.support.builders_enrollment import enroll, make_group
+from tests.support.builders_notes import no_note_rule
 from tests.support.builders_scheduling import add_occurrence
 from tests.support.builders_sessions import SET_ATTENDANCE, create_session
 from tests.support.server import free_port, server_env, wait_until_healthy
@@ -165,6 +166,7 @@ async def build_world(gql, clinic, services) -> World:
     )
     await clinic.bands([(1, 4, "90853", "40.00"), (5, 8, "90853", "30.00")])
     await clinic.supervision_rule(2)
+    await no_note_rule(gql, clinic)  # no signed note asked: the billed room's claims can be submitted
     for i in range(6):
         patient = await clinic.add_patient(f"World Member {i}")
         await clinic.cover(patient)
@@ -210,6 +212,12 @@ async def build_world(gql, clinic, services) -> World:
     world.billed_roster = {e["patient"]["id"]: e["id"] for e in billed["roster"]}
     for entry in billed["roster"]:
         await gql.execute(SET_ATTENDANCE, {"participantId": entry["id"], "status": "ATTENDED"})
+    # Three billable, no supervisor present: the ratio WARNING, accepted so its claims can be submitted.
+    await gql.execute(
+        """mutation($id: ID!) { acceptBillingIssue(sessionId: $id, code: SUPERVISION_RATIO_BREACH,
+             note: "Covered by a second clinician") { readyToBill } }""",
+        {"id": world.billed_session},
+    )
     await gql.execute("mutation($id: ID!) { runBilling(sessionId: $id) { id } }", {"id": world.billed_session})
     billed_rows = await gql.execute(
         "query($id: ID!) { groupSession(id: $id) { claims { id patient { id } } charges { id } } }",
@@ -231,7 +239,7 @@ async def build_world(gql, clinic, services) -> World:
         {"input": {"staffId": clinic.staff[0], "patientId": p[5], "role": "SUPERVISING"}},
     )
     world.assignment_to_remove = assigned["assignStaff"]["id"]
-    await build_notes(gql, world)
+    await build_notes(gql, world, services.clock)
     endpoint = await gql.execute(
         "mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { endpoint { id } } }",
         {"i": {"url": WEBHOOK_URL, "eventTypes": ["pm_group_session_scheduled"], "facilityIds": [world.facility]}},
@@ -257,7 +265,7 @@ def prior_authorization_input(number: str, authorized: int = 30) -> dict:
     }
 
 
-async def build_notes(gql, world: World) -> None:
+async def build_notes(gql, world: World, clock) -> None:
     """The live session's group note by its facilitator, drafting notes for the three who attended;
     the third signed. The payer asks for a co-signature in AZ (and no signed note for billing)."""
     await gql.execute(
@@ -275,9 +283,16 @@ async def build_notes(gql, world: World) -> None:
     world.member_notes = {m["patient"]["id"]: m["id"] for m in note["memberNotes"]}
     signed = world.member_notes[world.patients[3]]
     await author.execute(
-        "mutation($id: ID!) { updateMemberNote(id: $id, input: {participation: ACTIVE}) { id } }", {"id": signed}
+        'mutation($id: ID!) { updateMemberNote(id: $id, input: {participation: ACTIVE, progressTowardGoals: "Named a trigger"}) { id } }',
+        {"id": signed},
     )
-    await author.execute("mutation($id: ID!) { signNote(id: $id) { id } }", {"id": signed})
+    # A member note is signed once its session has ended: past the live session's end, and back.
+    ahead = timedelta(hours=2)
+    clock.advance(ahead)
+    try:
+        await author.execute("mutation($id: ID!) { signNote(id: $id) { id } }", {"id": signed})
+    finally:
+        clock.advance(-ahead)
 
 
 # ------------------------------------------------------------------ one valid call per operation
@@ -428,6 +443,10 @@ CALLS: dict[str, Call] = {
                 ],
             }
         },
+    ),
+    "setFacilityFeeSchedule": Call(
+        _mutation("setFacilityFeeSchedule", "facilityId: $id, fees: $fees", "$id: ID!, $fees: [FacilityFeeInput!]!"),
+        lambda w: {"id": w.facility, "fees": [{"procedureCode": "90853", "modifiers": ["HQ"], "amount": "60.00"}]},
     ),
     # ---------------------------------------------------------------- scheduling
     "createGroup": Call(
@@ -581,6 +600,14 @@ CALLS: dict[str, Call] = {
         "mutation { submitClaimBatches { batches { id claimCount } held { reason } } }", lambda w: {}
     ),
     "importEdi": Call(_mutation("importEdi", "text: $text", "$text: String!"), lambda w: {"text": accepting_999()}),
+    "correctClaim": Call(
+        _mutation(
+            "correctClaim",
+            "claimId: $id, reason: $reason, input: $input",
+            "$id: ID!, $reason: String!, $input: ClaimCorrectionInput",
+        ),
+        lambda w: {"id": w.claim, "reason": "Member id keyed wrong", "input": {"memberId": "M999999"}},
+    ),
     # ---------------------------------------------------------------- calendar feeds
     "createCalendarFeed": Call(
         _mutation("createCalendarFeed", "groupId: $groupId, label: $label", "$groupId: ID, $label: String"),

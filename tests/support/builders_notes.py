@@ -26,7 +26,7 @@ GROUP_NOTE = (
     f"""query($id: ID!) {{ groupNote(sessionId: $id) {{ {GROUP_NOTE_FIELDS} memberNotes {{ id status }} }} }}"""
 )
 SET_RULE = """mutation($input: DocumentationRuleInput!) { setPayerDocumentationRule(input: $input) {
-  id documentationRule { signedNote minimumMinutes cosignStates
+  id documentationRule { signedNote minimumMinutes cosignStates audioOnlyAwayFromHome
     telehealth { modality homePlaceOfService otherPlaceOfService modifier fromPayer } } } }"""
 SET_VISIT = """mutation($id: ID!, $input: ParticipantVisitInput!) { setParticipantVisit(participantId: $id, input: $input) {
   id status arrivedAt departedAt minutesPresent modality patientAtHome noteStatus } }"""
@@ -57,3 +57,11 @@ async def documented_room(gql, clinic, test_clock, members: int = 4, **session):
 
 async def set_rule(gql, clinic, **rule) -> dict:
     return (await gql.execute(SET_RULE, {"input": {"payerId": clinic.payer_id, **rule}}))["setPayerDocumentationRule"]
+
+
+async def no_note_rule(gql, clinic, payer_id: str | None = None) -> dict:
+    """The payer asks for no signed note (its rule says NONE): for tests about something else, as a
+    payer with no rule of its own is held to the default, a signed note as a WARNING."""
+    return (await gql.execute(SET_RULE, {"input": {"payerId": payer_id or clinic.payer_id, "signedNote": "NONE"}}))[
+        "setPayerDocumentationRule"
+    ]

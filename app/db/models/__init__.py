@@ -2,7 +2,7 @@
 
 from app.db.models.absences import AbsenceAlert, AbsenceThreshold
 from app.db.models.base import Base
-from app.db.models.billing import Charge, Claim, ClaimBatch, claim_charges
+from app.db.models.billing import Charge, Claim, ClaimBatch, FacilityFee, claim_charges
 from app.db.models.calendars import CalendarFeed
 from app.db.models.clinical import (
     AcceptedBillingIssue,
@@ -55,6 +55,7 @@ __all__ = [
     "PayerCoverageRule",
     "PayerProgram",
     "PriorAuthorization",
+    "FacilityFee",
     "AbsenceAlert",
     "AbsenceThreshold",
     "Base",

@@ -28,6 +28,22 @@ from app.db.models.base import Base, timestamp_now, uuid_pk
 from app.rules.claims import ChargeStatus, ClaimFrequency, ClaimStatus
 
 
+class FacilityFee(Base):
+    """One price of the facility's fee schedule: a procedure code with its modifiers (sorted)."""
+
+    __tablename__ = "facility_fees"
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="amount_non_negative"),
+        Index("uq_facility_fees_code", "facility_id", "procedure_code", "modifiers", unique=True),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    facility_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("facilities.id"))
+    procedure_code: Mapped[str] = mapped_column(String(10))
+    modifiers: Mapped[list[str]] = mapped_column(ARRAY(String(2)), default=list)
+    amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+
+
 class Charge(Base):
     __tablename__ = "charges"
     __table_args__ = (
@@ -62,6 +78,8 @@ class Charge(Base):
     place_of_service: Mapped[str] = mapped_column(String(2), default="11", server_default="11")
     units: Mapped[int] = mapped_column(Integer, default=1)
     amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    # The payer's contracted rate (its band's), what the facility expects to be paid; None: self-pay.
+    expected_amount: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     status: Mapped[str] = mapped_column(String(8), default=ChargeStatus.ACTIVE)
     # A program day's per-diem line, hung on the day's last program session (app.rules.program_billing).
     per_diem: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")

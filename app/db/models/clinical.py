@@ -76,7 +76,8 @@ class RosterEntry(Base):
     departed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # How the member joined when not as the room did (None: the session's modality).
     modality: Mapped[str | None] = mapped_column(String(20))
-    patient_at_home: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    # Where the patient was for a telehealth visit, as attested (None: not attested; never defaulted).
+    patient_at_home: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime] = timestamp_now()
     updated_at: Mapped[datetime] = timestamp_now()
 

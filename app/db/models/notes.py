@@ -29,6 +29,8 @@ class GroupNote(Base):
     free_text: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12), default=NoteStatus.DRAFT)
     signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Signed after the facility's window (rules.notes.is_late_entry): a late entry, and why.
+    late_entry_reason: Mapped[str | None] = mapped_column(Text)
     cosigned_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
     cosigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = timestamp_now()
@@ -51,8 +53,12 @@ class MemberNote(Base):
     response_to_interventions: Mapped[str | None] = mapped_column(Text)
     progress_toward_goals: Mapped[str | None] = mapped_column(Text)
     risk_flags: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list)
+    # The text the group note drafted it with: signing needs more than this (rules.notes.individualized_problem).
+    prefilled_text: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12), default=NoteStatus.DRAFT)
     signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Signed after the window (rules.notes.is_late_entry): a late entry, and why.
+    late_entry_reason: Mapped[str | None] = mapped_column(Text)
     cosigned_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
     cosigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = timestamp_now()
@@ -87,6 +93,10 @@ class PayerDocumentationRule(Base):
     payer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payers.id"), primary_key=True)
     signed_note: Mapped[str] = mapped_column(String(12), default=SignedNoteRule.WARNING)
     minimum_minutes: Mapped[int | None] = mapped_column(Integer)
+    # Hours after the session within which a note is signed on time; None: the facility's window.
+    late_entry_hours: Mapped[int | None] = mapped_column(Integer)
+    # Audio-only telehealth (modifier 93) billed with the patient away from home too.
+    audio_only_away_from_home: Mapped[bool] = mapped_column(default=False, server_default="false")
     cosign_states: Mapped[list[str]] = mapped_column(ARRAY(String(2)), default=list)
     # {"TELEHEALTH_VIDEO": {"home": "10", "other": "02", "modifier": "95"}, ...}; a modality missing here follows CMS.
     telehealth: Mapped[dict] = mapped_column(JSONB, default=dict)

@@ -41,6 +41,9 @@ class Facility(Base):
     display_name_format: Mapped[str] = mapped_column(
         String(32), default="FIRST_NAME_LAST_INITIAL", server_default="FIRST_NAME_LAST_INITIAL"
     )
+    # Hours after a session within which its notes are signed on time, where the payer sets none
+    # (rules.notes.DEFAULT_LATE_ENTRY_HOURS).
+    note_late_entry_hours: Mapped[int] = mapped_column(Integer, default=72, server_default="72")
     created_at: Mapped[datetime] = timestamp_now()
 
 

@@ -7,10 +7,26 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, String, and_, cast, exists, func, insert, null, or_, select, text, union_all, update
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,11 +36,13 @@ from app.db.queries.common import columns_of, core_rows, rows_by_column
 from app.db.queries.notes import documentation_rule
 from app.db.queries.sessions import PatientRow, RosterRow, supervisors_by_session
 from app.rules import billing as rules
+from app.rules.attendance import AttendanceStatus
 from app.rules.authorizations import AuthorizationFacts, authorization_issues
 from app.rules.billing import BillingIssueCode
 from app.rules.claims import ChargeStatus
 from app.rules.diagnoses import Diagnosis, active_diagnosis_codes
 from app.rules.eligibility import CoverageFacts, coverage_issues
+from app.rules.fees import fee_key
 from app.rules.program_billing import ProgramRule, ProgramStay, bills_on_its_own, program_issues
 from app.rules.visits import Stay, effective_modality, minutes_present
 
@@ -44,6 +62,7 @@ class BillingInputs:
     ratio_by_payer: dict[uuid.UUID, int] = field(default_factory=dict)
     patient_by_entry: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
     rules_by_payer: dict[uuid.UUID, rules.DocumentationRule] = field(default_factory=dict)
+    fees: dict[tuple[str, tuple[str, ...]], Decimal] = field(default_factory=dict)  # the facility's schedule
     rendering_provider_known: bool = True  # the session's facilitator, with an NPI (the 837P's 2310B)
     coverage: CoverageFacts = field(default_factory=CoverageFacts)
     authorizations: AuthorizationFacts = field(default_factory=AuthorizationFacts)
@@ -86,6 +105,7 @@ class BillingInputs:
             session_date=self.session_date,
             bands_by_payer=self.bands_by_payer,
             rules_by_payer=self.rules_by_payer,
+            fees=self.fees,
         )
         return tuple(line for line in lines if bills_on_its_own(line.payer_id, self.programs))
 
@@ -169,19 +189,25 @@ def _member(
         note_status=note_status,
         modality=effective_modality(session.modality, entry.modality),
         at_home=entry.patient_at_home,
+        arrival_known=entry.status != AttendanceStatus.LATE or entry.arrived_at is not None,
     )
 
 
 async def sessions_to_bill(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, BillingInputs]:
-    """The sessions that exist, with their facility's state, time zone and local date and their
-    accepted warnings, in one statement: billing inputs with no members yet."""
-    accepted = models.AcceptedBillingIssue
+    """The sessions that exist, with their facility's state, time zone, local date and fee schedule
+    and their accepted warnings, in one statement: billing inputs with no members yet."""
+    accepted, fee = models.AcceptedBillingIssue, models.FacilityFee
     accepted_codes = (  # the session's accepted warnings, in the session's own statement
         select(func.array_agg(accepted.code)).where(accepted.session_id == models.GroupSession.id).scalar_subquery()
     )
+    fees = (  # the facility's fee schedule, [[code, modifiers, "amount"], ...], in the same statement
+        select(func.json_agg(func.json_build_array(fee.procedure_code, fee.modifiers, cast(fee.amount, String))))
+        .where(fee.facility_id == models.Facility.id)
+        .scalar_subquery()
+    )
     rows = (
         await db.execute(
-            select(models.GroupSession, models.Facility, accepted_codes, models.Staff.npi)
+            select(models.GroupSession, models.Facility, accepted_codes, models.Staff.npi, fees)
             .join(models.Facility, models.Facility.id == models.GroupSession.facility_id)
             .outerjoin(models.Staff, models.Staff.id == models.GroupSession.facilitator_id)
             .where(models.GroupSession.id.in_(session_ids))
@@ -195,8 +221,9 @@ async def sessions_to_bill(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -
             timezone=facility.timezone,
             accepted_codes=frozenset(codes or ()),
             rendering_provider_known=bool(facilitator_npi),
+            fees={fee_key(code, modifiers or ()): Decimal(amount) for code, modifiers, amount in schedule or ()},
         )
-        for session, facility, codes, facilitator_npi in rows
+        for session, facility, codes, facilitator_npi, schedule in rows
     }
 
 
@@ -302,6 +329,8 @@ async def coverages_rules_and_diagnoses(
             rule.payer_id.label("rule_payer_id"),
             rule.signed_note,
             rule.minimum_minutes,
+            rule.late_entry_hours,
+            rule.audio_only_away_from_home,
             rule.cosign_states,
             rule.telehealth,
             cast(null(), diagnosis.code.type).label("code"),
@@ -472,3 +501,27 @@ async def next_interchange_number(db: AsyncSession) -> int:
 async def record_payer_claim_number(db: AsyncSession, claim_id: uuid.UUID, number: str) -> None:
     """The payer's claim control number for the claim (its 277CA's REF*1K, its 835's CLP07)."""
     await db.execute(update(models.Claim).where(models.Claim.id == claim_id).values(payer_claim_number=number))
+
+
+async def fee_schedule(db: AsyncSession, facility_id: uuid.UUID) -> list[models.FacilityFee]:
+    """The facility's fee schedule, by code and modifiers."""
+    rows = await db.scalars(
+        select(models.FacilityFee)
+        .where(models.FacilityFee.facility_id == facility_id)
+        .order_by(models.FacilityFee.procedure_code, models.FacilityFee.modifiers)
+    )
+    return list(rows.all())
+
+
+async def fee_schedules(db: AsyncSession, facility_ids: Sequence[uuid.UUID]) -> list[list[models.FacilityFee]]:
+    return await rows_by_column(
+        db,
+        models.FacilityFee.facility_id,
+        facility_ids,
+        models.FacilityFee.procedure_code,
+        models.FacilityFee.modifiers,
+    )
+
+
+async def delete_fee_schedule(db: AsyncSession, facility_id: uuid.UUID) -> None:
+    await db.execute(delete(models.FacilityFee).where(models.FacilityFee.facility_id == facility_id))

@@ -106,6 +106,8 @@ def documentation_rule(row: models.PayerDocumentationRule) -> DocumentationRule:
     return DocumentationRule(
         signed_note=SignedNoteRule(row.signed_note),
         minimum_minutes=row.minimum_minutes,
+        late_entry_hours=row.late_entry_hours,
+        audio_only_away_from_home=bool(row.audio_only_away_from_home),
         cosign_states=frozenset(s.upper() for s in row.cosign_states or ()),
         telehealth={
             Modality(modality): TelehealthCoding(coding["home"], coding["other"], coding.get("modifier"))

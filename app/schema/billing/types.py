@@ -65,6 +65,13 @@ class BillingPreview:
         return await reference.payers(info).load(preview.payer_id) if preview.payer_id is not None else None
 
 
+@strawberry.type(description="One price of a facility's fee schedule.")
+class FacilityFee:
+    procedure_code: str
+    modifiers: list[str]
+    amount: Decimal
+
+
 @strawberry.type
 class Charge(Node):
     id: strawberry.ID = global_id("Charge")
@@ -75,7 +82,14 @@ class Charge(Node):
         description="11 in the room; 02 or 10 by telehealth (10: the patient at home)."
     )
     units: int
-    amount: Decimal
+    amount: Decimal = strawberry.field(
+        description="Billed: the facility's fee for the code and modifiers (its fee schedule), the same to every "
+        "payer; the payer's band rate where the schedule has no price for the code."
+    )
+    expected_amount: Decimal | None = strawberry.field(
+        description="The payer's contracted rate (its group-size band's), what the facility expects to be paid; "
+        "null for a self-pay charge."
+    )
     status: ChargeStatus
     created_at: datetime
     voided_at: datetime | None
@@ -92,6 +106,17 @@ class Charge(Node):
     @strawberry.field(description="What the payer's 835s posted to this charge: paid, adjusted, left to the patient.")
     async def postings(charge: strawberry.Parent[models.Charge], info: Info) -> list[PostingType]:
         return await remittance.lines_by_charge(info).load(charge.id)
+
+    @strawberry.field(description="The payer billed; null for a self-pay charge (the patient's own responsibility).")
+    async def payer(charge: strawberry.Parent[models.Charge], info: Info) -> PayerType | None:
+        return await reference.payers(info).load(charge.payer_id) if charge.payer_id is not None else None
+
+    @strawberry.field(
+        description="The member had no primary coverage on the service date: the patient owes the charge, "
+        "and no claim is made for it."
+    )
+    def self_pay(charge: strawberry.Parent[models.Charge]) -> bool:
+        return charge.payer_id is None
 
     is_type_of = rows_of(models.Charge)
 

@@ -39,3 +39,8 @@ def claims_by_session(info: Info) -> DataLoader[uuid.UUID, list[models.Claim]]:
 
 def charges_by_patient(info: Info) -> DataLoader[uuid.UUID, list[models.Charge]]:
     return info.context.loaders.of(queries.charges_by_patient)
+
+
+def fee_schedules(info: Info) -> DataLoader[uuid.UUID, list[models.FacilityFee]]:
+    """A facility's fee schedule."""
+    return info.context.loaders.of(queries.fee_schedules)

@@ -49,5 +49,11 @@ async def _rules_or_defaults(db: AsyncSession, payer_ids: Sequence[uuid.UUID]) -
 def _default_rule(payer_id: uuid.UUID) -> models.PayerDocumentationRule:
     """Signed note WARNING, no minimum visit, no co-signature, CMS's telehealth coding."""
     return models.PayerDocumentationRule(
-        payer_id=payer_id, signed_note=SignedNoteRule.WARNING, minimum_minutes=None, cosign_states=[], telehealth={}
+        payer_id=payer_id,
+        signed_note=SignedNoteRule.WARNING,
+        minimum_minutes=None,
+        late_entry_hours=None,
+        audio_only_away_from_home=False,
+        cosign_states=[],
+        telehealth={},
     )

@@ -66,8 +66,17 @@ class DocumentationRuleInput:
     payer_id: strawberry.ID
     signed_note: SignedNoteRule | None = strawberry.UNSET
     minimum_minutes: int | None = strawberry.UNSET
+    late_entry_hours: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Hours after a session within which its notes are signed on time; null: the facility's.",
+    )
     cosign_states: list[str] | None = strawberry.UNSET
     telehealth: list[TelehealthMappingInput] | None = strawberry.UNSET
+    audio_only_away_from_home: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Audio-only telehealth (93) is billed with the patient away from home too (default false: "
+        "at home only, as Medicare).",
+    )
 
 
 def _note_id(global_id: str) -> tuple[str, object]:
@@ -112,11 +121,17 @@ class NotesMutation:
         )
 
     @strawberry.mutation(
-        **scoped(Scope.NOTES_WRITE), description="Sign your own DRAFT (a group or member note): it becomes immutable."
+        **scoped(Scope.NOTES_WRITE),
+        description="Sign your own DRAFT (a group or member note): it becomes immutable. A member note is "
+        "signed once its session has ended, in the member's own words. Signed more than the window after "
+        "the session (the member's payer's rule, else the facility's noteLateEntryHours), the note is a "
+        "late entry and lateEntryReason is required.",
     )
-    async def sign_note(self, info: Info, id: strawberry.ID) -> ClinicalNote:
+    async def sign_note(self, info: Info, id: strawberry.ID, late_entry_reason: str | None = None) -> ClinicalNote:
         kind, pk = _note_id(id)
-        return await ops.sign_note(await info.context.transaction(), info.context.principal, kind, pk)
+        return await ops.sign_note(
+            await info.context.transaction(), info.context.principal, kind, pk, late_entry_reason
+        )
 
     @strawberry.mutation(
         **scoped(Scope.NOTES_COSIGN),

@@ -62,6 +62,14 @@ class ClinicalNote:
     async def addenda(note: strawberry.Parent[Note], info: Info) -> list[NoteAddendum]:
         return await notes.addenda(info, note).load(note.id)
 
+    @strawberry.field(description="Signed after the window following its session: a late (delayed) entry.")
+    def late_entry(note: strawberry.Parent[Note]) -> bool:
+        return note.late_entry_reason is not None
+
+    @strawberry.field(description="Why a late entry was signed late.")
+    def late_entry_reason(note: strawberry.Parent[Note]) -> str | None:
+        return note.late_entry_reason
+
 
 def _group_note_id(note: strawberry.Parent[models.GroupNote]) -> strawberry.ID:
     return strawberry.ID(_encode("GroupNote", note.id))
@@ -147,7 +155,13 @@ class TelehealthMapping:
 class DocumentationRule:
     signed_note: SignedNoteRule
     minimum_minutes: int | None
+    late_entry_hours: int | None = strawberry.field(
+        description="Hours after a session within which its notes are signed on time; null: the facility's window."
+    )
     cosign_states: list[str]
+    audio_only_away_from_home: bool = strawberry.field(
+        description="Audio-only telehealth (93) is billed with the patient away from home too."
+    )
 
     @strawberry.field
     def telehealth(row: strawberry.Parent[models.PayerDocumentationRule]) -> list[TelehealthMapping]:

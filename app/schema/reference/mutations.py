@@ -46,6 +46,12 @@ class FacilityInput:
         default=None, description="The submitter id the clearinghouse assigned (ISA06, GS02, 1000A NM109)."
     )
 
+    note_late_entry_hours: int | None = strawberry.field(
+        default=None,
+        description="Hours after a session within which its notes are signed on time (default 72); a payer's "
+        "documentation rule may set its own.",
+    )
+
 
 @strawberry.input(description="The facility's billing identity; a field left out stays as it is.")
 class FacilityBillingInput:

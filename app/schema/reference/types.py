@@ -23,6 +23,7 @@ from app.schema.node import Node, global_id, rows_of
 from app.schema.permissions import scoped
 
 ChargeType = Annotated["Charge", strawberry.lazy("app.schema.billing.types")]  # noqa: F821 - resolved lazily
+FacilityFeeType = Annotated["FacilityFee", strawberry.lazy("app.schema.billing.types")]  # noqa: F821 - resolved lazily
 DocumentationRuleType = Annotated["DocumentationRule", strawberry.lazy("app.schema.notes.types")]  # noqa: F821 - resolved lazily
 
 
@@ -40,6 +41,15 @@ class Facility(Node):
     taxonomy: str | None
     submitter_id: str | None
     display_name_format: DisplayNameFormat = strawberry.field(description="How its room displays show patients' names.")
+    note_late_entry_hours: int = strawberry.field(
+        description="Hours after a session within which its notes are signed on time, where the payer sets none."
+    )
+
+    @strawberry.field(
+        **scoped(Scope.BILLING_READ), description="What every charge is billed at, by code and modifiers."
+    )
+    async def fee_schedule(facility: strawberry.Parent[models.Facility], info: Info) -> list[FacilityFeeType]:
+        return await billing.fee_schedules(info).load(facility.id)
 
     is_type_of = rows_of(models.Facility)
 

@@ -106,9 +106,10 @@ class RosterEntry:
         return visits.effective_modality(session.modality, entry.modality)
 
     @strawberry.field(
-        description="For telehealth: the member joined from home (place of service 10) or elsewhere (02)."
+        description="For telehealth, as attested (setParticipantVisit): the member joined from home (place of "
+        "service 10) or elsewhere (02); null until attested, never assumed."
     )
-    def patient_at_home(entry: strawberry.Parent[models.RosterEntry]) -> bool:
+    def patient_at_home(entry: strawberry.Parent[models.RosterEntry]) -> bool | None:
         return entry.patient_at_home
 
     @strawberry.field(description="The member note's status (never its text): null before the group note drafts it.")

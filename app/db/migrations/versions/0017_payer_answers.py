@@ -4,7 +4,7 @@ to charges, PLB provider adjustments; a claim's interchange, the payer's reason 
 timely-filing limit.
 
 Revision ID: 0017_payer_answers
-Revises: 0015_clearinghouse_claims
+Revises: 0016_billing_rules
 """
 
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0017_payer_answers"
-down_revision = "0015_clearinghouse_claims"
+down_revision = "0016_billing_rules"
 branch_labels = None
 depends_on = None
 
