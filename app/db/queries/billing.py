@@ -350,6 +350,8 @@ async def coverages_rules_and_diagnoses(
             cast(null(), rule.payer_id.type),
             cast(null(), rule.signed_note.type),
             cast(null(), rule.minimum_minutes.type),
+            cast(null(), rule.late_entry_hours.type),
+            cast(null(), rule.audio_only_away_from_home.type),
             cast(null(), rule.cosign_states.type),
             cast(null(), rule.telehealth.type),
             diagnosis.code,
