@@ -624,6 +624,27 @@ async def _clinic_activity(demo: Demo) -> None:
     await billing_pipeline.bill_due_sessions(demo.services, actor=demo.actor.subject)
 
 
+async def _accept_warnings(demo: Demo, session_id: uuid.UUID, drafts: list[models.Claim] | None = None) -> None:
+    """The billing office reviews the session's warnings before its claims go out (a claim is sent only with
+    each one accepted), noting why each may stand."""
+    if drafts is None:
+        async with demo.services.sessionmaker() as db:
+            drafts = [c for c in (await billing_queries.claims_by_session(db, [session_id]))[0] if c.status == "DRAFT"]
+    warnings = {
+        issue["code"]
+        for claim in drafts
+        for issue in claim.validation or []
+        if issue.get("severity") == "WARNING" and not issue.get("accepted")
+    }
+    for code in sorted(warnings):
+        await demo.run(
+            billing.accept_billing_issue,
+            session_id,
+            BillingIssueCode(code),
+            "Reviewed by the billing office before the claims went out; documented in the program's file",
+        )
+
+
 async def _submit_all(demo: Demo, session_id: uuid.UUID, frequency: ClaimFrequency | None = None) -> list[models.Claim]:
     """Submit the session's DRAFT claims (of one frequency, when given) that nothing holds; the claims sent."""
     settings = demo.services.settings
@@ -634,6 +655,7 @@ async def _submit_all(demo: Demo, session_id: uuid.UUID, frequency: ClaimFrequen
             for c in (await billing_queries.claims_by_session(db, [session_id]))[0]
             if c.status == ClaimStatus.DRAFT and (frequency is None or c.frequency == frequency)
         ]
+    await _accept_warnings(demo, session_id, drafts)
     return [await demo.run(billing.submit_claim, claim.id, contact) for claim in drafts]
 
 
@@ -667,7 +689,19 @@ async def _corrections(demo: Demo, php: uuid.UUID, monday: date) -> None:
         status = AttendanceStatus.ATTENDED if entry.patient_id in ahcccs_members else AttendanceStatus.ABSENT
         await demo.run(attendance.set_attendance, entry.id, attendance.Mark(status))
     await demo.run(billing.run_billing, session.id)
-    await _payer_answers(demo, await _submit_all(demo, session.id))
+    sent = await _submit_all(demo, session.id)
+    await _payer_answers(demo, sent)
+    # The payer's eligibility answer shows a mistyped member id on one claim: a claim-level correction
+    # (billing.write, audited with its reason) replaces the claim the payer holds (REF*F8 its number).
+    mistyped = next(claim for claim in sent if claim.patient_id == demo_id("patient", 17))
+    await demo.run(
+        billing.correct_claim,
+        mistyped.id,
+        billing.ClaimCorrection(member_id="A800017"),
+        given={"member_id"},
+        reason="Member id corrected to A800017, as the payer's eligibility answer gives it",
+    )
+    await _payer_answers(demo, await _submit_all(demo, session.id, ClaimFrequency.REPLACEMENT))
 
     await demo.run(
         attendance.set_attendance,
@@ -797,6 +831,7 @@ async def _payer_cycle(demo: Demo, anger: uuid.UUID, now: datetime, mark, superv
         await mark(roster, ["ABSENT" if entry.patient_id == demo_id("patient", 24) else "ATTENDED" for entry in roster])
         await supervised(session)
         await demo.run(billing.run_billing, session.id)
+        await _accept_warnings(demo, session.id)
     await demo.run(
         scheduling.add_occurrence,
         scheduling.NewOccurrence(anger, now.date() - timedelta(days=UNMARKED_DAYS_AGO), time(10, 0), time(11, 0)),

@@ -777,7 +777,7 @@ CORRECT = """mutation($id: ID!, $reason: String!, $input: ClaimCorrectionInput) 
   correctClaim(claimId: $id, reason: $reason, input: $input) { status } }"""
 
 
-async def test_a_locked_claim_is_corrected_by_a_forced_audited_replacement(gql, clinic, room, test_clock):
+async def test_a_locked_claim_is_corrected_by_a_forced_audited_replacement(gql, clinic, room, test_clock, services):
     """Issue 24: after lock only attendance could be corrected. A wrong modality, member id or
     diagnosis goes through the same void/replace engine (the payer's claim answered with a
     REPLACEMENT, CLM05-3 = 7, REF*F8 naming it), with a reason, under billing.write, audited."""
@@ -793,6 +793,7 @@ async def test_a_locked_claim_is_corrected_by_a_forced_audited_replacement(gql, 
     await gql.execute(RUN, {"id": session_id})
     [sent] = await claims_of(gql, session_id, clinic.patients[0])
     await gql.execute(SUBMIT, {"id": sent["id"]})
+    await payer_claim_number_arrives(services, sent["id"], "26069000004001")  # the replacement's REF*F8
 
     _, code, _ = await gql.error(CORRECT, {"id": sent["id"], "reason": "  "})
     assert code == "BAD_USER_INPUT"
@@ -818,12 +819,13 @@ async def test_a_locked_claim_is_corrected_by_a_forced_audited_replacement(gql, 
     edi = (await gql.execute(SUBMIT, {"id": history[1]["id"]}))["submitClaim"]["edi837"]
     segments = parse_segments(edi)
     assert next(s for s in segments if s[0] == "CLM")[5] == "10:B:7"
-    assert ["REF", "F8", sent["claimNumber"]] in segments
+    assert ["REF", "F8", "26069000004001"] in segments  # the payer's claim number, not ours
     assert next(s for s in segments if s[0] == "SV1")[1] == "HC:90853:HQ:95"
     assert pyx12_errors(edi) == [] and edi_problems(edi) == []
 
     # A diagnosis corrected on the record, then sent: the charge is unchanged, the claim is replaced.
     await clinic.diagnose(clinic.patients[0], "F41.1")
+    await payer_claim_number_arrives(services, history[1]["id"], "26069000004002")
     await gql.execute(CORRECT, {"id": history[1]["id"], "reason": "Principal diagnosis was F41.1"})
     history = await claims_of(gql, session_id, clinic.patients[0])
     assert [(c["frequency"], c["status"]) for c in history][-2:] == [
@@ -834,6 +836,7 @@ async def test_a_locked_claim_is_corrected_by_a_forced_audited_replacement(gql, 
     assert next(s for s in parse_segments(edi) if s[0] == "HI")[1] == "ABK:F411"
 
     # The member id, corrected on the claim's coverage.
+    await payer_claim_number_arrives(services, history[-1]["id"], "26069000004003")
     await gql.execute(
         CORRECT, {"id": history[-1]["id"], "reason": "Member id keyed wrong", "input": {"memberId": "AZ1234567"}}
     )

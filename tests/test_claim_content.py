@@ -13,7 +13,7 @@ from sqlalchemy import update
 from app.db import models
 from app.ids import decode_id
 from app.rules.edi837 import front_end_findings, parse_segments
-from tests.support.builders_notes import clinician, documented_room, set_rule
+from tests.support.builders_notes import clinician, documented_room, no_note_rule, set_rule
 from tests.support.builders_sessions import SET_ATTENDANCE, at, create_session, set_now
 from tests.support.x12 import pyx12_errors
 from tests.test_documentation_billing import notes_for, sign_member
@@ -49,11 +49,16 @@ async def billed_claims(gql, session_id: str) -> list[dict]:
 
 
 async def bill_one_member(gql, clinic, test_clock, **session) -> tuple[str, list[str], dict]:
-    session_id, entries = await documented_room(gql, clinic, test_clock, members=1, **session)
-    await mark(gql, entries[0], "ATTENDED")
+    """A group of two (90853 needs at least two patients) whose payer asks for no signed note; the first
+    member's claim."""
+    await no_note_rule(gql, clinic)
+    session_id, entries = await documented_room(gql, clinic, test_clock, members=2, **session)
+    for entry in entries:
+        await mark(gql, entry, "ATTENDED")
     set_now(test_clock, at(10, 31))
     await gql.execute(RUN, {"id": session_id})
-    (claim,) = await billed_claims(gql, session_id)
+    claims = await billed_claims(gql, session_id)
+    (claim,) = [c for c in claims if c["patient"]["id"] == clinic.patients[0]]
     return session_id, entries, claim
 
 
@@ -81,15 +86,17 @@ async def test_2310b_names_the_facilitator_and_2310d_the_supervisor_who_cosigned
     """005010X222A1 2310B NM1*82 (the organization bills, the clinician rendered) and 2310D NM1*DQ (the
     payer's rule has a supervisor co-sign in the facility's state: the co-signer supervised)."""
     await set_rule(gql, clinic, cosignStates=["AZ"])
-    session_id, entries = await documented_room(gql, clinic, test_clock, members=1)
-    await mark(gql, entries[0], "ATTENDED")
-    dana, notes = await notes_for(gql, clinic, session_id)
+    session_id, entries = await documented_room(gql, clinic, test_clock, members=2)
+    for entry in entries:
+        await mark(gql, entry, "ATTENDED")
+    dana, notes = await notes_for(gql, clinic, session_id, test_clock)
     set_now(test_clock, at(10, 35))
-    await sign_member(dana, notes[entries[0]])
     sam = clinician(gql, clinic, clinic.staff[1], scopes=("clinical.notes.cosign", "clinical.notes.write"))
-    await sam.execute("mutation($id: ID!) { cosignNote(id: $id) { status } }", {"id": notes[entries[0]]})
+    for entry in entries:
+        await sign_member(dana, notes[entry])
+        await sam.execute("mutation($id: ID!) { cosignNote(id: $id) { status } }", {"id": notes[entry]})
     await gql.execute(RUN, {"id": session_id})
-    (claim,) = await billed_claims(gql, session_id)
+    (claim,) = [c for c in await billed_claims(gql, session_id) if c["patient"]["id"] == clinic.patients[0]]
     edi = (await gql.execute(SUBMIT, {"id": claim["id"]}))["submitClaim"]["edi837"]
     clean(edi)
     staff = (await gql.execute("{ staff(first: 10) { edges { node { id npi } } } }"))["staff"]["edges"]
@@ -108,11 +115,14 @@ async def test_without_a_cosign_rule_there_is_no_2310d(gql, clinic, test_clock):
 async def test_an_ad_hoc_session_with_no_rendering_clinician_is_blocking(gql, clinic, test_clock):
     """2310B is required of an organization's claim: no facilitator, no claim (BLOCKING in the preview)."""
     set_now(test_clock, at(9, 20))
+    await no_note_rule(gql, clinic)
     await clinic.bands([(1, 4, "90853", "40.00")])
-    patient = await clinic.add_patient("Lone Member")
-    await clinic.cover(patient)
-    session = await create_session(gql, clinic, [patient], starts_at=at(9), facilitatorId=None)
-    await mark(gql, session["roster"][0]["id"], "ATTENDED")
+    patients = [await clinic.add_patient(name) for name in ("First Member", "Second Member")]
+    for patient in patients:
+        await clinic.cover(patient)
+    session = await create_session(gql, clinic, patients, starts_at=at(9), facilitatorId=None)
+    for entry in session["roster"]:
+        await mark(gql, entry["id"], "ATTENDED")
     issues = (await gql.execute(PREVIEW, {"id": session["id"]}))["groupSession"]["billingPreview"]["issues"]
     assert [(i["code"], i["severity"]) for i in issues] == [("MISSING_RENDERING_PROVIDER", "BLOCKING")]
 
@@ -138,9 +148,13 @@ async def test_2010ba_a_subscriber_without_an_address_is_blocking(gql, clinic, t
     patient = created["createPatient"]["id"]
     await clinic.diagnose(patient, "F33.1")
     await clinic.cover(patient)
-    session = await create_session(gql, clinic, [patient], starts_at=at(9))
-    entry = session["roster"][0]["id"]
-    await mark(gql, entry, "ATTENDED")
+    other = await clinic.add_patient("With Address")  # two members: 90853 is a group code
+    await clinic.cover(other)
+    await no_note_rule(gql, clinic)
+    session = await create_session(gql, clinic, [patient, other], starts_at=at(9))
+    entry = next(e["id"] for e in session["roster"] if e["patient"]["id"] == patient)
+    for each in session["roster"]:
+        await mark(gql, each["id"], "ATTENDED")
     preview = (await gql.execute(PREVIEW, {"id": session["id"]}))["groupSession"]["billingPreview"]
     assert [(i["code"], i["severity"], i["participantIds"]) for i in preview["issues"]] == [
         ("MISSING_SUBSCRIBER_ADDRESS", "BLOCKING", [entry])
@@ -259,10 +273,11 @@ async def test_a_payer_change_after_submission_voids_to_the_old_payer_and_sends_
             .values(priority=2)
         )
     new_payer = await clinic.payer("Mercy Care", "MERCY")
+    await no_note_rule(gql, clinic, new_payer)
     await clinic.bands([(1, 4, "90853", "41.00")], payer_id=new_payer)
     await clinic.cover(clinic.patients[0], new_payer)
     await mark(gql, entries[0], "LATE", force=True, reason="Coverage corrected; arrived late")
-    claims = await billed_claims(gql, session_id)
+    claims = [c for c in await billed_claims(gql, session_id) if c["patient"]["id"] == clinic.patients[0]]
     made = sorted((c["frequency"], c["status"], c["payer"]["id"]) for c in claims)
     assert made == sorted(
         [
@@ -335,4 +350,4 @@ async def test_submit_refuses_a_file_the_front_end_would_reject_naming_the_check
     _, code, body = await gql.error(SUBMIT, {"id": claim["id"]})
     message = body["errors"][0]["message"]
     assert code == "BAD_USER_INPUT" and "BILLING_PROVIDER_ZIP_PLUS_FOUR" in message and "2010AA N403" in message
-    assert [c["status"] for c in await billed_claims(gql, session_id)] == ["DRAFT"]
+    assert [c["status"] for c in await billed_claims(gql, session_id) if c["id"] == claim["id"]] == ["DRAFT"]
