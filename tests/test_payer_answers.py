@@ -25,7 +25,7 @@ from app.rules.edi.x12 import Envelope
 from app.rules.edi837 import parse_segments
 from tests.support.builders_sessions import SET_ATTENDANCE, at, set_now
 from tests.support.x12 import pyx12_errors
-from tests.test_billing import BILLED, RUN, SUBMIT, room  # noqa: F401 - the fixture
+from tests.test_billing import ACCEPT, BILLED, RUN, SUBMIT, room  # noqa: F401 - the fixture
 
 IMPORT = """mutation($text: String!, $name: String) { importEdi(text: $text, name: $name) {
   duplicate file { kind name controlNumber production summary providerAdjustments { reason reference amount } }
@@ -45,10 +45,20 @@ def quiet_pyx12(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.CRITICAL, logger="pyx12")
 
 
+async def accept_ratio(gql, session_id) -> None:
+    """The room has one supervisor for a ratio of 2: the billing office accepts the warning with its note, as
+    a claim with a warning nobody accepted is not submitted (the ratio has tests of its own in test_billing.py)."""
+    await gql.execute(
+        ACCEPT, {"id": session_id, "code": "SUPERVISION_RATIO_BREACH", "note": "Second clinician in the room"}
+    )
+
+
 async def submitted(gql, session_id, members, test_clock) -> list[dict]:
-    """Every member attended; billed at the end; every claim submitted. Claims with their 837P."""
+    """Every member attended; billed at the end, the ratio's warning accepted; every claim submitted. Claims
+    with their 837P."""
     for member in members:
         await gql.execute(SET_ATTENDANCE, {"participantId": member, "status": "ATTENDED"})
+    await accept_ratio(gql, session_id)
     set_now(test_clock, at(10, 31))
     await gql.execute(RUN, {"id": session_id})
     claims = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]["claims"]
@@ -448,6 +458,7 @@ async def test_the_daily_submission_sends_one_interchange_per_payer_to_the_outbo
     session_id, members = room
     for member in members:
         await gql.execute(SET_ATTENDANCE, {"participantId": member, "status": "ATTENDED"})
+    await accept_ratio(gql, session_id)
     set_now(test_clock, at(10, 31))
     await gql.execute(RUN, {"id": session_id})
     outbox = tmp_path / "outbox"
@@ -514,6 +525,7 @@ async def test_the_submit_claims_command_writes_the_days_batch_to_the_outbox(
     session_id, members = room
     for member in members:
         await gql.execute(SET_ATTENDANCE, {"participantId": member, "status": "ATTENDED"})
+    await accept_ratio(gql, session_id)
     set_now(test_clock, at(10, 31))
     await gql.execute(RUN, {"id": session_id})
     outbox = tmp_path / "outbox"
@@ -537,6 +549,7 @@ async def test_an_835_naming_the_original_claim_posts_to_its_replacement(gql, cl
     session_id, members = room
     for member, status in zip(members, ["ATTENDED"] * 4 + ["ABSENT"], strict=True):
         await gql.execute(SET_ATTENDANCE, {"participantId": member, "status": status})
+    await accept_ratio(gql, session_id)
     set_now(test_clock, at(10, 31))
     await gql.execute(RUN, {"id": session_id})
     claims = (await gql.execute(BILLED, {"id": session_id}))["groupSession"]["claims"]
