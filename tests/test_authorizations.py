@@ -23,6 +23,7 @@ from tests.support.builders_coverage import (
     coverage_rule,
     issues_of,
 )
+from tests.support.builders_notes import no_note_rule
 from tests.support.builders_sessions import SET_ATTENDANCE, at, payer_claim_number_arrives, set_now
 from tests.support.x12 import pyx12_errors
 from tests.test_integration_events import EVENTS
@@ -35,12 +36,35 @@ def quiet_pyx12(caplog: pytest.LogCaptureFixture) -> None:
 
 @pytest.fixture
 async def member(gql, clinic, test_clock):
-    """One covered patient at a payer with a 90853 band; the clock at 08:00 on 10 March 2026."""
+    """One covered patient at a payer with a 90853 band and no signed-note requirement (documentation has
+    tests of its own); the clock at 08:00 on 10 March 2026."""
     set_now(test_clock, at(8))
     await clinic.bands([(1, 8, "90853", "40.00")])
+    await no_note_rule(gql, clinic)
     patient = await clinic.add_patient("Authorized Member")
     await clinic.cover(patient)
     return patient
+
+
+@pytest.fixture
+async def others(gql, clinic, member) -> list[str]:
+    """Two more covered patients of the group, each with an authorization of plenty of units: 90853 is a group
+    code, a session of the member alone would be a group of one; two keep it a group when the member leaves."""
+    patients = []
+    for index, name in enumerate(("Group Member A", "Group Member B")):
+        patients.append(await clinic.add_patient(name))
+        await clinic.cover(patients[-1])
+        await authorize(gql, clinic, patients[-1], number=f"PA-300{index + 1}", authorized=100)
+    return patients
+
+
+def own(claims: list[dict], patient: str) -> dict:
+    (claim,) = [c for c in claims if c["patient"]["id"] == patient]
+    return claim
+
+
+def entry_of(session: dict, patient: str) -> str:
+    return next(e["id"] for e in session["roster"] if e["patient"]["id"] == patient)
 
 
 def codes(issues: list[dict]) -> dict[str, str]:
@@ -88,17 +112,17 @@ async def test_a_payer_requiring_authorization_blocks_a_member_without_one(gql, 
 
 
 async def test_billing_draws_a_unit_names_it_on_the_claim_and_a_void_gives_it_back(
-    gql, clinic, member, test_clock, services
+    gql, clinic, member, others, test_clock, services
 ):
     auth = await authorize(gql, clinic, member, authorized=10)
-    session = await attended_session(gql, clinic, [member], at(9))
-    (claim,) = await bill(gql, test_clock, session, at(10, 31))
+    session = await attended_session(gql, clinic, [member, *others], at(9))
+    claim = own(await bill(gql, test_clock, session, at(10, 31)), member)
     assert [(a["used"], a["remaining"]) for a in await authorizations(gql, member)] == [(1, 9)]
     edi = (await gql.execute(SUBMIT, {"id": claim["id"]}))["submitClaim"]["edi837"]
     assert pyx12_errors(edi) == [] and edi_problems(edi) == []
     assert ["REF", "G1", auth["number"]] in parse_segments(edi)
     await payer_claim_number_arrives(services, claim["id"], "26069000003001")  # the void's REF*F8
-    entry = session["roster"][0]["id"]
+    entry = entry_of(session, member)
     await gql.execute(SET_ATTENDANCE, {"participantId": entry, "status": "ABSENT", "force": True, "reason": "Left"})
     assert [(a["used"], a["remaining"]) for a in await authorizations(gql, member)] == [(0, 10)]
     claims = (
@@ -111,29 +135,31 @@ async def test_billing_draws_a_unit_names_it_on_the_claim_and_a_void_gives_it_ba
     assert pyx12_errors(void_edi) == [] and ["REF", "G1", auth["number"]] in parse_segments(void_edi)
 
 
-async def test_the_last_unit_exhausts_the_authorization_and_it_warns_before(gql, clinic, member, test_clock):
+async def test_the_last_unit_exhausts_the_authorization_and_it_warns_before(gql, clinic, member, others, test_clock):
     await coverage_rule(gql, clinic, expiring_units=1, expiring_days=0)
     await authorize(gql, clinic, member, authorized=2)
-    first = await attended_session(gql, clinic, [member], at(9))
+    first = await attended_session(gql, clinic, [member, *others], at(9))
     assert codes(await issues_of(gql, first["id"])) == {}
     await bill(gql, test_clock, first, at(10, 31))
-    second = await attended_session(gql, clinic, [member], at(9, day=11))
+    second = await attended_session(gql, clinic, [member, *others], at(9, day=11))
     expiring = next(i for i in await issues_of(gql, second["id"]) if i["code"] == "AUTH_EXPIRING")
     assert expiring["severity"] == "WARNING" and "PA-1001 has 1 unit left" in expiring["message"]
     events = (await gql.execute(EVENTS, {"first": 100}))["integrationEvents"]["edges"]
     (announced,) = [e["node"]["payload"] for e in events if e["node"]["type"] == "prior_authorization_expiring"]
     assert announced["number"] == "PA-1001" and announced["remaining"] == 1
     await bill(gql, test_clock, second, at(10, 31, day=11))
-    third = await attended_session(gql, clinic, [member], at(9, day=12))
+    third = await attended_session(gql, clinic, [member, *others], at(9, day=12))
     assert codes(await issues_of(gql, third["id"])) == {"AUTH_EXHAUSTED": "WARNING"}
     await coverage_rule(gql, clinic, authorization_required=True)
     assert codes(await issues_of(gql, third["id"])) == {"AUTH_EXHAUSTED": "BLOCKING"}
 
 
-async def test_an_authorization_cannot_fall_below_what_was_used(gql, clinic, member, test_clock):
+async def test_an_authorization_cannot_fall_below_what_was_used(gql, clinic, member, others, test_clock):
     auth = await authorize(gql, clinic, member, authorized=3)
-    await bill(gql, test_clock, await attended_session(gql, clinic, [member], at(9)), at(10, 31))
-    await bill(gql, test_clock, await attended_session(gql, clinic, [member], at(9, day=11)), at(10, 31, day=11))
+    await bill(gql, test_clock, await attended_session(gql, clinic, [member, *others], at(9)), at(10, 31))
+    await bill(
+        gql, test_clock, await attended_session(gql, clinic, [member, *others], at(9, day=11)), at(10, 31, day=11)
+    )
     _, code, body = await gql.error(UPDATE_AUTH, {"a": auth["id"], "i": auth_input(authorized=1, number="PA-1")})
     assert code == "BAD_USER_INPUT" and "already used" in body["errors"][0]["message"]
     assert [(a["authorized"], a["used"]) for a in await authorizations(gql, member)] == [(3, 2)]
