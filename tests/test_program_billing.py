@@ -12,9 +12,12 @@ import pytest
 
 from app.rules.edi837 import edi_problems, parse_segments
 from tests.support.builders_coverage import RUN, SUBMIT, attended_session, authorize, bill, issues_of
+from tests.support.builders_notes import no_note_rule
 from tests.support.builders_sessions import SET_ATTENDANCE, at, payer_claim_number_arrives, set_now
 from tests.support.x12 import pyx12_errors
 
+ACCEPT = """mutation($id: ID!, $code: BillingIssueCode!, $note: String!) {
+  acceptBillingIssue(sessionId: $id, code: $code, note: $note) { readyToBill } }"""
 SET_PROGRAM = """mutation($y: ID!, $i: PayerProgramInput!) { setPayerProgram(payerId: $y, input: $i) {
   program procedureCode modifiers rate minimumHours sessionsBillToo payer { id } } }"""
 BILLED = """query($id: ID!) { groupSession(id: $id) {
@@ -38,19 +41,42 @@ async def program(gql, clinic, **values) -> dict:
 
 @pytest.fixture
 async def iop(gql, clinic, test_clock):
-    """A payer billing IOP per diem (S9480, three hours); one covered patient; the clock at 08:00."""
+    """A payer billing IOP per diem (S9480, three hours) and asking for no signed note (documentation has tests
+    of its own); one covered patient, the one followed; the clock at 08:00."""
     set_now(test_clock, at(8))
     await clinic.bands([(1, 8, "90853", "40.00")])
     await program(gql, clinic)
+    await no_note_rule(gql, clinic)
     patient = await clinic.add_patient("Program Member")
     await clinic.cover(patient)
     return patient
 
 
-async def day_of_two_groups(gql, clinic, patient):
-    morning = await attended_session(gql, clinic, [patient], at(9), groupType="IOP", title="IOP Morning")
-    midday = await attended_session(gql, clinic, [patient], at(11), groupType="IOP", title="IOP Skills")
+@pytest.fixture
+async def others(clinic, iop) -> list[str]:
+    """Two more covered patients of the program's groups: 90853 is a group code, a session of the patient alone
+    would be a group of one; two keep it a group when the patient is marked absent."""
+    patients = []
+    for name in ("Program Member A", "Program Member B"):
+        patients.append(await clinic.add_patient(name))
+        await clinic.cover(patients[-1])
+    return patients
+
+
+async def day_of_two_groups(gql, clinic, patient, others):
+    members = [patient, *others]
+    morning = await attended_session(gql, clinic, members, at(9), groupType="IOP", title="IOP Morning")
+    midday = await attended_session(gql, clinic, members, at(11), groupType="IOP", title="IOP Skills")
     return morning, midday
+
+
+def of(rows: list[dict], patient: str) -> list[dict]:
+    """The patient's own charges or claims."""
+    return [r for r in rows if r["patient"]["id"] == patient]
+
+
+def entry_of(session: dict, patient: str) -> str:
+    return next(e["id"] for e in session["roster"] if e["patient"]["id"] == patient)
 
 
 async def billed(gql, session) -> dict:
@@ -68,15 +94,19 @@ async def test_a_payers_program_is_set(gql, clinic):
     assert code == "BAD_USER_INPUT" and "program must be one of IOP, PHP" in body["errors"][0]["message"]
 
 
-async def test_a_patients_day_is_billed_once_after_its_last_program_session(gql, clinic, iop, test_clock):
+async def test_a_patients_day_is_billed_once_after_its_last_program_session(gql, clinic, iop, others, test_clock):
     await authorize(gql, clinic, iop, codes=(), program="IOP", kind="DAYS", authorized=2, ends="2026-03-31")
-    morning, midday = await day_of_two_groups(gql, clinic, iop)
+    morning, midday = await day_of_two_groups(gql, clinic, iop, others)
     await bill(gql, test_clock, morning, at(10, 31))
     assert (await billed(gql, morning))["charges"] == []  # per diem only, and the day is not over
+    # the billing office accepts the authorization's warning (its renewal is asked for), as a claim is submitted
+    # only with every warning accepted
+    note = "Renewal requested from the payer"
+    await gql.execute(ACCEPT, {"id": midday["id"], "code": "AUTH_EXPIRING", "note": note})
     await bill(gql, test_clock, midday, at(12, 31))
     assert (await billed(gql, morning))["charges"] == []
     day = await billed(gql, midday)
-    (charge,) = day["charges"]
+    (charge,) = of(day["charges"], iop)
     assert (charge["procedureCode"], charge["units"], charge["amount"], charge["perDiem"]) == (
         "S9480",
         1,
@@ -84,7 +114,7 @@ async def test_a_patients_day_is_billed_once_after_its_last_program_session(gql,
         True,
     )
     assert charge["serviceDate"] == "2026-03-10"
-    (claim,) = day["claims"]
+    (claim,) = of(day["claims"], iop)
     assert claim["perDiem"] and claim["frequency"] == "ORIGINAL"
     assert claim["validation"] == [{"code": "AUTH_EXPIRING", "severity": "WARNING"}]  # the member's findings
     edi = (await gql.execute(SUBMIT, {"id": claim["id"]}))["submitClaim"]["edi837"]
@@ -94,39 +124,46 @@ async def test_a_patients_day_is_billed_once_after_its_last_program_session(gql,
     assert service[1].split(":")[:2] == ["HC", "S9480"] and service[2] == "180"
 
 
-async def test_a_day_short_of_the_minimum_is_not_billed_and_says_how_short(gql, clinic, iop, test_clock):
-    morning, midday = await day_of_two_groups(gql, clinic, iop)
-    await gql.execute(VISIT, {"id": midday["roster"][0]["id"], "i": {"departedAt": at(12).isoformat()}})
+async def test_a_day_short_of_the_minimum_is_not_billed_and_says_how_short(gql, clinic, iop, others, test_clock):
+    morning, midday = await day_of_two_groups(gql, clinic, iop, others)
+    await gql.execute(VISIT, {"id": entry_of(midday, iop), "i": {"departedAt": at(12).isoformat()}})
     (issue,) = [i for i in await issues_of(gql, midday["id"]) if i["code"] == "BELOW_PROGRAM_MINIMUM"]
     assert issue["severity"] == "WARNING" and "present 2.5 of the 3 IOP hours" in issue["message"]
     await bill(gql, test_clock, morning, at(10, 31))
     await bill(gql, test_clock, midday, at(12, 31))
-    assert (await billed(gql, morning))["charges"] == [] and (await billed(gql, midday))["charges"] == []
+    assert (
+        of((await billed(gql, morning))["charges"], iop) == [] and of((await billed(gql, midday))["charges"], iop) == []
+    )
 
 
-async def test_sessions_bill_on_their_own_too_where_the_payer_says_so(gql, clinic, iop, test_clock):
+async def test_sessions_bill_on_their_own_too_where_the_payer_says_so(gql, clinic, iop, others, test_clock):
     await program(gql, clinic, sessionsBillToo=True)
-    morning, midday = await day_of_two_groups(gql, clinic, iop)
+    morning, midday = await day_of_two_groups(gql, clinic, iop, others)
     await bill(gql, test_clock, morning, at(10, 31))
     await bill(gql, test_clock, midday, at(12, 31))
-    assert [c["procedureCode"] for c in (await billed(gql, morning))["charges"]] == ["90853"]
+    assert [c["procedureCode"] for c in of((await billed(gql, morning))["charges"], iop)] == ["90853"]
     day = await billed(gql, midday)
-    assert sorted((c["procedureCode"], c["perDiem"]) for c in day["charges"]) == [("90853", False), ("S9480", True)]
-    assert sorted(c["perDiem"] for c in day["claims"]) == [False, True]
+    assert sorted((c["procedureCode"], c["perDiem"]) for c in of(day["charges"], iop)) == [
+        ("90853", False),
+        ("S9480", True),
+    ]
+    assert sorted(c["perDiem"] for c in of(day["claims"], iop)) == [False, True]
 
 
-async def test_a_correction_to_a_session_of_the_day_voids_the_days_claim(gql, clinic, iop, test_clock, services):
-    morning, midday = await day_of_two_groups(gql, clinic, iop)
+async def test_a_correction_to_a_session_of_the_day_voids_the_days_claim(
+    gql, clinic, iop, others, test_clock, services
+):
+    morning, midday = await day_of_two_groups(gql, clinic, iop, others)
     await bill(gql, test_clock, morning, at(10, 31))
     await bill(gql, test_clock, midday, at(12, 31))
-    (claim,) = (await billed(gql, midday))["claims"]
+    (claim,) = of((await billed(gql, midday))["claims"], iop)
     await gql.execute(SUBMIT, {"id": claim["id"]})
     await payer_claim_number_arrives(services, claim["id"], "26069000003002")  # the void's REF*F8
-    entry = morning["roster"][0]["id"]
+    entry = entry_of(morning, iop)
     await gql.execute(SET_ATTENDANCE, {"participantId": entry, "status": "ABSENT", "force": True, "reason": "Not here"})
     day = await billed(gql, midday)
-    assert [c["status"] for c in day["charges"]] == ["VOIDED"]
-    void = next(c for c in day["claims"] if c["frequency"] == "VOID")
+    assert [c["status"] for c in of(day["charges"], iop)] == ["VOIDED"]
+    void = next(c for c in of(day["claims"], iop) if c["frequency"] == "VOID")
     assert void["perDiem"] and void["originalClaim"]["id"] == claim["id"]
     edi = (await gql.execute(SUBMIT, {"id": void["id"]}))["submitClaim"]["edi837"]
     assert pyx12_errors(edi) == [] and edi_problems(edi) == []
@@ -135,8 +172,8 @@ async def test_a_correction_to_a_session_of_the_day_voids_the_days_claim(gql, cl
         SET_ATTENDANCE, {"participantId": entry, "status": "ATTENDED", "force": True, "reason": "Was here"}
     )
     day = await billed(gql, midday)
-    assert sorted(c["status"] for c in day["charges"]) == ["ACTIVE", "VOIDED"]
-    assert sorted(c["frequency"] for c in day["claims"] if c["status"] == "DRAFT") == ["ORIGINAL"]
+    assert sorted(c["status"] for c in of(day["charges"], iop)) == ["ACTIVE", "VOIDED"]
+    assert sorted(c["frequency"] for c in of(day["claims"], iop) if c["status"] == "DRAFT") == ["ORIGINAL"]
 
 
 async def test_a_day_whose_two_sessions_are_billed_at_once_is_billed_once(gql, clinic, test_clock, services):
@@ -145,17 +182,21 @@ async def test_a_day_whose_two_sessions_are_billed_at_once_is_billed_once(gql, c
     set_now(test_clock, at(6, day=2))
     await clinic.bands([(1, 8, "90853", "40.00")])
     await program(gql, clinic)
+    await no_note_rule(gql, clinic)
     for trial in range(10):
         day = 2 + trial
         set_now(test_clock, at(6, day=day))
         patient = await clinic.add_patient(f"Day {trial}")
         await clinic.cover(patient)
+        companion = await clinic.add_patient(f"Day {trial} companion")  # 90853 is a group code: two patients
+        await clinic.cover(companion)
+        members = [patient, companion]
         sessions = [
-            await attended_session(gql, clinic, [patient], at(7, day=day), groupType="IOP", title="IOP Early"),
-            await attended_session(gql, clinic, [patient], at(9, day=day), groupType="IOP", title="IOP Late"),
+            await attended_session(gql, clinic, members, at(7, day=day), groupType="IOP", title="IOP Early"),
+            await attended_session(gql, clinic, members, at(9, day=day), groupType="IOP", title="IOP Late"),
         ]
         set_now(test_clock, at(11, day=day))
         responses = await asyncio.gather(*(gql.post(RUN, {"id": s["id"]}) for s in sessions))
         assert [r.json().get("errors") for r in responses] == [None, None]
-        charges = [c for s in sessions for c in (await billed(gql, s))["charges"]]
+        charges = [c for s in sessions for c in of((await billed(gql, s))["charges"], patient)]
         assert [(c["procedureCode"], c["status"]) for c in charges] == [("S9480", "ACTIVE")], (trial, charges)
