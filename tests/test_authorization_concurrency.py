@@ -23,16 +23,23 @@ async def test_two_sessions_never_both_take_the_last_unit(gql, clinic, test_cloc
         day = 2 + trial
         set_now(test_clock, at(6, day=day))
         patient = await clinic.add_patient(f"Trial {trial}")
-        await clinic.cover(patient)
+        companion = await clinic.add_patient(f"Companion {trial}")  # 90853 is a group code: two members
+        for member in (patient, companion):
+            await clinic.cover(member)
         await authorize(gql, clinic, patient, authorized=1, starts="2026-03-01", ends="2026-03-31")
         sessions = [
-            await attended_session(gql, clinic, [patient], at(7, day=day), title="Early group"),
-            await attended_session(gql, clinic, [patient], at(9, day=day), title="Late group"),
+            await attended_session(gql, clinic, [patient, companion], at(7, day=day), title="Early group"),
+            await attended_session(gql, clinic, [patient, companion], at(9, day=day), title="Late group"),
         ]
         set_now(test_clock, at(11, day=day))
         responses = await asyncio.gather(*(gql.post(RUN, {"id": s["id"]}) for s in sessions))
         assert [r.json().get("errors") for r in responses] == [None, None]
-        claims = [c for s in sessions for c in (await gql.execute(CLAIMS, {"id": s["id"]}))["groupSession"]["claims"]]
+        claims = [
+            c
+            for s in sessions
+            for c in (await gql.execute(CLAIMS, {"id": s["id"]}))["groupSession"]["claims"]
+            if c["patient"]["id"] == patient
+        ]
         assert len(claims) == 2, claims
         flagged = [c for c in claims if "AUTH_EXHAUSTED" in {i["code"] for i in c["validation"]}]
         assert len(flagged) == 1, (trial, claims)

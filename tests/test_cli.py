@@ -79,24 +79,28 @@ async def test_demo_twice_changes_no_row(database_url, tmp_path):
 async def test_bill_due_bills_every_ended_session(gql, clinic, database_url, tmp_path):
     from tests.support.builders_sessions import create_session
 
-    patient = await clinic.add_patient()
-    await clinic.cover(patient)
+    from tests.support.builders_notes import no_note_rule
+
+    patients = [await clinic.add_patient(name) for name in ("First Member", "Second Member")]  # 90853: a group
+    for patient in patients:
+        await clinic.cover(patient)
+    await no_note_rule(gql, clinic)
     await clinic.bands([(1, 4, "90853", "40.00")])
     from datetime import datetime, timedelta, timezone
 
     started = datetime.now(timezone.utc) - timedelta(hours=3)
-    session = await create_session(gql, clinic, patients=[patient], starts_at=started)
-    await gql.execute(
-        "mutation($id: ID!) { setAttendance(participantId: $id, status: ATTENDED) { id } }",
-        {"id": session["roster"][0]["id"]},
-    )
+    session = await create_session(gql, clinic, patients=patients, starts_at=started)
+    for entry in session["roster"]:
+        await gql.execute(
+            "mutation($id: ID!) { setAttendance(participantId: $id, status: ATTENDED) { id } }", {"id": entry["id"]}
+        )
     env = {"DATABASE_URL": database_url, "GS_DATA_DIR": str(tmp_path), "GS_JWT_SECRET": "x" * 40}
     assert run_cli("bill-due", env=env).strip() == "Billed 1 session(s)."
     assert run_cli("bill-due", env=env).strip() == "Billed 0 session(s)."
     data = await gql.execute(
         "query($id: ID!) { groupSession(id: $id) { status charges { amount } } }", {"id": session["id"]}
     )
-    assert data["groupSession"] == {"status": "LOCKED", "charges": [{"amount": "40.00"}]}
+    assert data["groupSession"] == {"status": "LOCKED", "charges": [{"amount": "40.00"}, {"amount": "40.00"}]}
 
 
 def test_a_token_names_its_subject_there_is_no_shared_default():

@@ -231,6 +231,19 @@ FIRST_DOCUMENTS = {
         "auditLogPage",
     ): "query($first: Int, $session: ID!) { node(id: $session) { ... on GroupSession { auditLogPage(first: $first) { totalCount } } } }",
     ("Query", "webhookEndpoints"): "query($first: Int) { webhookEndpoints(first: $first) { totalCount } }",
+    ("Query", "ediFiles"): "query($first: Int) { ediFiles(first: $first) { totalCount } }",
+    ("Query", "claimBatches"): "query($first: Int) { claimBatches(first: $first) { totalCount } }",
+    ("Query", "rejectedClaims"): "query($first: Int) { rejectedClaims(first: $first) { totalCount } }",
+    ("Query", "deniedClaims"): "query($first: Int) { deniedClaims(first: $first) { totalCount } }",
+    (
+        "Query",
+        "sessionsAwaitingFinalization",
+    ): "query($first: Int) { sessionsAwaitingFinalization(first: $first) { totalCount } }",
+    ("Query", "sessionsClosedUnmarked"): "query($first: Int) { sessionsClosedUnmarked(first: $first) { totalCount } }",
+    (
+        "Query",
+        "claimsNearingFilingLimit",
+    ): "query($first: Int) { claimsNearingFilingLimit(first: $first) { totalCount } }",
     (
         "WebhookEndpoint",
         "deliveries",

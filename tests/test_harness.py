@@ -27,12 +27,16 @@ async def test_the_clean_between_tests_leaves_what_truncate_cascade_leaves(gql, 
         await truncating.start()
         others = ", ".join(f'"{name}"' for name in before if name not in KEEP_TABLES)
         await conn.execute(f"TRUNCATE {others} RESTART IDENTITY CASCADE")
-        truncated = await counts(conn)
+        # read_version_marks holds a row only while its writing transaction runs (its commit trigger
+        # deletes it): read inside the truncating transaction it shows one, after the clean's commit none.
+        truncated = {name: n for name, n in (await counts(conn)).items() if name != "read_version_marks"}
         await truncating.rollback()
 
         async with conn.transaction():
             await conn.execute(await _emptying(conn))
-        assert await counts(conn) == truncated
+        emptied = await counts(conn)
+        assert emptied.pop("read_version_marks") == 0
+        assert emptied == truncated
         assert {name: n for name, n in truncated.items() if n} == {name: before[name] for name in KEEP_TABLES}
         assert await conn.fetchval("SELECT nextval('audit_entries_id_seq')") == 1
     finally:
