@@ -77,9 +77,8 @@ async def test_demo_twice_changes_no_row(database_url, tmp_path):
 
 
 async def test_bill_due_bills_every_ended_session(gql, clinic, database_url, tmp_path):
-    from tests.support.builders_sessions import create_session
-
     from tests.support.builders_notes import no_note_rule
+    from tests.support.builders_sessions import create_session
 
     patients = [await clinic.add_patient(name) for name in ("First Member", "Second Member")]  # 90853: a group
     for patient in patients:
