@@ -576,7 +576,7 @@ async def _clinic_activity(demo: Demo) -> None:
     await supervised(locked)
     # Arden Nakai joined the grief circle by video from home: POS 10 and modifier 95 on the claim.
     await demo.run(
-        attendance.set_participant_visit,
+        attendance.set_roster_entry_visit,
         locked_roster[0].id,
         attendance.Visit(modality=Modality.TELEHEALTH_VIDEO, patient_at_home=True),
         {"modality", "patient_at_home"},
@@ -900,7 +900,7 @@ async def _document_ended(demo: Demo, session: models.GroupSession, roster: list
     the group note is signed, the first member note signed with a risk flag, the rest still drafts."""
     third = int((session.ends_at - session.starts_at).total_seconds() // 180)
     await demo.run(
-        attendance.set_participant_visit,
+        attendance.set_roster_entry_visit,
         roster[1].id,
         attendance.Visit(departed_at=session.starts_at + timedelta(minutes=third)),
         {"departed_at"},

@@ -274,7 +274,7 @@ def _visit_snapshot(entry: models.RosterEntry) -> dict[str, Any]:
     }
 
 
-async def set_participant_visit(
+async def set_roster_entry_visit(
     uow: UnitOfWork, actor: Principal, entry_id: uuid.UUID, visit: Visit, given: set[str]
 ) -> models.RosterEntry:
     """Correct a member's arrival and departure, or record that they joined by telehealth; the

@@ -58,9 +58,9 @@ def new_claim_number() -> str:
     return "GS" + secrets.token_hex(6).upper()
 
 
-def _findings(preview: Preview, participant_id: str | None) -> list[dict]:
+def _findings(preview: Preview, roster_entry_id: str | None) -> list[dict]:
     """What the member's claim carries in `validation` (rules.billing.claim_issues)."""
-    return [issue.as_json() for issue in claim_issues(preview, participant_id)]
+    return [issue.as_json() for issue in claim_issues(preview, roster_entry_id)]
 
 
 async def bill_due_sessions(services: Services, actor: str = SWEEP_ACTOR) -> int:
@@ -188,7 +188,7 @@ async def build_charges_and_claims(
     # Set-based: every member's charge and claim in one flush (one multi-row INSERT per table),
     # then every claim-charge link in one statement.
     pairs = [
-        _new_charge_with_claim(session, inputs.patient_by_entry[line.participant_id], line, preview)
+        _new_charge_with_claim(session, inputs.patient_by_entry[line.roster_entry_id], line, preview)
         for line in inputs.charge_lines()
     ]
     charges = [charge for charge, _ in pairs]
@@ -280,7 +280,7 @@ def _new_charge_with_claim(
         frequency=frequency,
         original_claim_id=original,
         total_amount=charge.amount,
-        validation=_findings(preview, line.participant_id),
+        validation=_findings(preview, line.roster_entry_id),
     )
     return charge, claim
 
@@ -311,7 +311,7 @@ async def rebill_session(
     inputs = await _inputs(uow, session)
     now = uow.clock.now()
     preview = inputs.preview()
-    lines = {inputs.patient_by_entry[line.participant_id]: line for line in inputs.charge_lines()}
+    lines = {inputs.patient_by_entry[line.roster_entry_id]: line for line in inputs.charge_lines()}
     charges = {c.patient_id: c for c in await queries.active_charges_for_update(uow.db, session.id)}
     claims = {}
     history: dict[uuid.UUID, list[ClaimRecord]] = {}

@@ -91,7 +91,7 @@ async def settle_days(uow: UnitOfWork, session: models.GroupSession) -> None:
         line = None
         if outcome.decision is DayDecision.BILL:
             line = ChargeLine(
-                participant_id=patient_id,
+                roster_entry_id=patient_id,
                 payer_id=coverage.payer_id,
                 member_id=coverage.member_id,
                 service_date=day,
@@ -237,7 +237,7 @@ async def _member_findings(uow: UnitOfWork, anchor: models.GroupSession, patient
     return [
         issue.as_json()
         for issue in inputs.preview().issues
-        if issue.code in MEMBER_ISSUES and entries & set(issue.participant_ids)
+        if issue.code in MEMBER_ISSUES and entries & set(issue.roster_entry_ids)
     ]
 
 

@@ -106,7 +106,7 @@ async def create_group_session(uow: UnitOfWork, actor: Principal, data: NewSessi
     return session
 
 
-async def add_session_participant(
+async def add_roster_entry(
     uow: UnitOfWork, actor: Principal, session_id: uuid.UUID, patient_id: uuid.UUID
 ) -> models.RosterEntry:
     """A patient added to the roster by hand after the session was created (addedLate)."""

@@ -209,7 +209,7 @@ def authorization_issues(
         )
         if found is not None:
             code, severity, what = found
-            issues.append(BillingIssue(code, severity, what, participant_ids=(member.id,)))
+            issues.append(BillingIssue(code, severity, what, roster_entry_ids=(member.id,)))
     return issues
 
 

@@ -192,7 +192,7 @@ class BillingIssue:
     message: str
     # Roster entry ids: UUIDs from the rules; read back from `claims.validation`, their text as
     # stored (see from_json).
-    participant_ids: tuple[uuid.UUID | str, ...] = ()
+    roster_entry_ids: tuple[uuid.UUID | str, ...] = ()
     accepted: bool = False
 
     def as_json(self) -> dict[str, Any]:
@@ -202,7 +202,7 @@ class BillingIssue:
             "severity": self.severity,
             "message": self.message,
             "accepted": self.accepted,
-            "participantIds": [str(pk) for pk in self.participant_ids],
+            "participantIds": [str(pk) for pk in self.roster_entry_ids],
         }
 
     @classmethod
@@ -213,7 +213,7 @@ class BillingIssue:
             code=BillingIssueCode(data["code"]),
             severity=IssueSeverity(data["severity"]),
             message=data["message"],
-            participant_ids=tuple(data.get("participantIds", ())),
+            roster_entry_ids=tuple(data.get("participantIds", ())),
             accepted=bool(data.get("accepted", False)),
         )
 
@@ -241,7 +241,7 @@ class ChargeLine:
     """One billable member's charge: units 1 at the band of the member's own payer; a member with no
     coverage is charged themselves (self-pay) at the band the session is coded to."""
 
-    participant_id: uuid.UUID
+    roster_entry_id: uuid.UUID
     payer_id: PayerId | None  # None: self-pay, the patient's own responsibility (no claim)
     member_id: str
     service_date: date
@@ -262,7 +262,7 @@ def _agree(count: int, verb: str) -> str:
     return verb + "s" if count == 1 else verb
 
 
-def count_billable_participants(participants: Iterable[RosterEntry]) -> int:
+def count_billable(participants: Iterable[RosterEntry]) -> int:
     return sum(1 for p in participants if is_billable_status(p.status))
 
 
@@ -341,7 +341,7 @@ def check_unattended(members: Iterable[RosterEntry]) -> BillingIssue | None:
         return None
     verb = "is" if len(scheduled) == 1 else "are"
     message = f"{_plural(len(scheduled), 'participant')} {verb} still SCHEDULED"
-    return BillingIssue(GROUP_UNATTENDED_BILLED, BLOCKING, message, participant_ids=scheduled)
+    return BillingIssue(GROUP_UNATTENDED_BILLED, BLOCKING, message, roster_entry_ids=scheduled)
 
 
 def check_diagnoses(members: Iterable[RosterEntry]) -> BillingIssue | None:
@@ -352,7 +352,7 @@ def check_diagnoses(members: Iterable[RosterEntry]) -> BillingIssue | None:
         return None
     verb = "has" if len(missing) == 1 else "have"
     message = f"{_plural(len(missing), 'billable participant')} {verb} no active diagnosis on the session date"
-    return BillingIssue(MISSING_DIAGNOSIS, BLOCKING, message, participant_ids=missing)
+    return BillingIssue(MISSING_DIAGNOSIS, BLOCKING, message, roster_entry_ids=missing)
 
 
 RulesByPayer = Mapping[PayerId, DocumentationRule]
@@ -405,7 +405,7 @@ def check_minimum_minutes(
     message = (
         f"{_plural(len(short), 'participant')} {verb} below the payer's minimum visit and not billable ({details})"
     )
-    return BillingIssue(BELOW_MINIMUM_MINUTES, WARNING, message, participant_ids=tuple(m.id for m, _ in short))
+    return BillingIssue(BELOW_MINIMUM_MINUTES, WARNING, message, roster_entry_ids=tuple(m.id for m, _ in short))
 
 
 def check_unsigned_notes(
@@ -427,7 +427,7 @@ def check_unsigned_notes(
         else:
             message = "The participant's note awaits a supervisor's co-signature"
         issues.append(
-            BillingIssue(NOTE_UNSIGNED, IssueSeverity(rule.signed_note.value), message, participant_ids=(member.id,))
+            BillingIssue(NOTE_UNSIGNED, IssueSeverity(rule.signed_note.value), message, roster_entry_ids=(member.id,))
         )
     return issues
 
@@ -444,11 +444,11 @@ def check_coverage(members: Sequence[RosterEntry], session_date: date) -> list[B
         primaries = [c for c in member.coverages if c.is_primary_on(session_date)]
         if not primaries:
             message = "The participant has no primary coverage on the session date; charged as self-pay"
-            issues.append(BillingIssue(NO_COVERAGE, WARNING, message, participant_ids=(member.id,)))
+            issues.append(BillingIssue(NO_COVERAGE, WARNING, message, roster_entry_ids=(member.id,)))
         elif len(primaries) > 1:
             payers = ", ".join(sorted(c.payer_code for c in primaries))
             message = f"The participant has {len(primaries)} primary coverages on the session date ({payers}); keep one"
-            issues.append(BillingIssue(COVERAGE_CONFLICT, BLOCKING, message, participant_ids=(member.id,)))
+            issues.append(BillingIssue(COVERAGE_CONFLICT, BLOCKING, message, roster_entry_ids=(member.id,)))
     return issues
 
 
@@ -482,7 +482,7 @@ def check_arrival_times(
         f"{_plural(len(missing), 'late participant')} {verb} no arrival time, and the payer sets a minimum visit: "
         "record when they arrived"
     )
-    return BillingIssue(MISSING_ARRIVAL_TIME, BLOCKING, message, participant_ids=missing)
+    return BillingIssue(MISSING_ARRIVAL_TIME, BLOCKING, message, roster_entry_ids=missing)
 
 
 def check_telehealth(
@@ -543,17 +543,17 @@ MEMBER_ISSUES = frozenset(
 )
 
 
-def claim_issues(preview: Preview, participant_id: uuid.UUID | None) -> tuple[BillingIssue, ...]:
+def claim_issues(preview: Preview, roster_entry_id: uuid.UUID | None) -> tuple[BillingIssue, ...]:
     """The preview's findings a member's claim carries: every session-wide one, and the per-member
     ones (an unsigned note) only when they are about this member."""
-    return tuple(i for i in preview.issues if i.code not in MEMBER_ISSUES or participant_id in i.participant_ids)
+    return tuple(i for i in preview.issues if i.code not in MEMBER_ISSUES or roster_entry_id in i.roster_entry_ids)
 
 
 def _with_acceptance(issue: BillingIssue, accepted_codes: Collection[str]) -> BillingIssue:
     # BLOCKING issues cannot be accepted, whatever the caller has on record.
     if issue.severity != WARNING or issue.code not in accepted_codes:
         return issue
-    return BillingIssue(issue.code, issue.severity, issue.message, issue.participant_ids, accepted=True)
+    return BillingIssue(issue.code, issue.severity, issue.message, issue.roster_entry_ids, accepted=True)
 
 
 def is_ready_to_bill(members: Iterable[RosterEntry], issues: Iterable[BillingIssue]) -> bool:
@@ -576,7 +576,7 @@ def claim_content_issues(billable: Sequence[RosterEntry], rendering_provider_kno
             message = "The patient has no address; the 837P's subscriber (2010BA N3/N4) needs it"
             issues.append(
                 BillingIssue(
-                    BillingIssueCode.MISSING_SUBSCRIBER_ADDRESS, BLOCKING, message, participant_ids=(member.id,)
+                    BillingIssueCode.MISSING_SUBSCRIBER_ADDRESS, BLOCKING, message, roster_entry_ids=(member.id,)
                 )
             )
     return issues
@@ -642,7 +642,7 @@ def build_billing_preview(
 def member_charge(
     band_for_payer: Band | None,
     *,
-    participant_id: uuid.UUID,
+    roster_entry_id: uuid.UUID,
     coverage: Coverage | None,
     service_date: date,
     coding: ServiceCoding | None = None,
@@ -655,7 +655,7 @@ def member_charge(
     coding = coding or ServiceCoding(OFFICE, band_for_payer.modifiers)
     fee = facility_fee(fees or {}, band_for_payer.procedure_code, coding.modifiers)
     return ChargeLine(
-        participant_id=participant_id,
+        roster_entry_id=roster_entry_id,
         payer_id=coverage.payer_id if coverage is not None else None,
         member_id=coverage.member_id if coverage is not None else "",
         service_date=service_date,
@@ -703,7 +703,7 @@ def charge_lines(
             overrides=rule.telehealth,
         )
         line = member_charge(
-            band, participant_id=member.id, coverage=coverage, service_date=session_date, coding=coding, fees=fees
+            band, roster_entry_id=member.id, coverage=coverage, service_date=session_date, coding=coding, fees=fees
         )
         if line is not None:
             lines.append(line)

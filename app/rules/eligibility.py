@@ -163,7 +163,7 @@ class CoverageFacts:
 def _issue(code: BillingIssueCode, severity: IssueSeverity, members: list[uuid.UUID], what: str) -> BillingIssue:
     count = len(members)
     who = "1 participant's" if count == 1 else f"{count} participants'"
-    return BillingIssue(code, severity, f"{who} {what}", participant_ids=tuple(members))
+    return BillingIssue(code, severity, f"{who} {what}", roster_entry_ids=tuple(members))
 
 
 def coverage_issues(

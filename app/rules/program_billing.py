@@ -109,13 +109,13 @@ def _hours(value: float | Decimal) -> str:
     return f"{float(value):.2f}".rstrip("0").rstrip(".")
 
 
-def below_minimum_issue(participant_id: uuid.UUID, day: ProgramDay, program: str) -> BillingIssue:
+def below_minimum_issue(roster_entry_id: uuid.UUID, day: ProgramDay, program: str) -> BillingIssue:
     message = (
         f"The participant was present {_hours(day.hours)} of the {_hours(day.minimum)} {program} hours the payer "
         "requires that day; the day is not billed per diem"
     )
     return BillingIssue(
-        BillingIssueCode.BELOW_PROGRAM_MINIMUM, IssueSeverity.WARNING, message, participant_ids=(participant_id,)
+        BillingIssueCode.BELOW_PROGRAM_MINIMUM, IssueSeverity.WARNING, message, roster_entry_ids=(roster_entry_id,)
     )
 
 

@@ -24,7 +24,7 @@ from app.rules.billing import (
     check_diagnoses,
     check_supervision_ratio,
     check_unattended,
-    count_billable_participants,
+    count_billable,
     count_present_supervisors,
     is_billable_status,
     member_charge,
@@ -95,8 +95,8 @@ def test_only_attended_or_late_is_billable(status: str, billable: bool) -> None:
     assert is_billable_status(status) is billable
 
 
-def test_count_billable_participants_counts_attended_and_late() -> None:
-    assert count_billable_participants(members("ATTENDED", "LATE", "ABSENT", "SCHEDULED", "LATE")) == 3
+def test_count_billable_counts_attended_and_late() -> None:
+    assert count_billable(members("ATTENDED", "LATE", "ABSENT", "SCHEDULED", "LATE")) == 3
 
 
 def test_present_supervisors_are_those_attended_or_late() -> None:
@@ -241,7 +241,7 @@ def test_unattended_members_block_billing_and_are_named(statuses, named, message
     issue = check_unattended(members(*statuses))
     assert (issue.message if issue else None) == message
     if issue:
-        assert (issue.code, issue.severity, issue.participant_ids) == (GROUP_UNATTENDED_BILLED, BLOCKING, named)
+        assert (issue.code, issue.severity, issue.roster_entry_ids) == (GROUP_UNATTENDED_BILLED, BLOCKING, named)
 
 
 # ---------------------------------------------------------------- the preview
@@ -329,7 +329,7 @@ def test_without_a_payer_no_band_or_supervision_check_and_every_member_is_self_p
     p = preview(attended(13, payer=None) + (RosterEntry("late-add", "SCHEDULED"),), supervisors())
     assert (p.billable_count, p.payer_id, p.band, p.max_participants_per_supervisor) == (13, None, None, None)
     assert codes(p) == [(GROUP_UNATTENDED_BILLED, BLOCKING, False)] + [(NO_COVERAGE, WARNING, False)] * 13
-    assert p.issues[0].participant_ids == ("late-add",)
+    assert p.issues[0].roster_entry_ids == ("late-add",)
 
 
 def test_payer_without_band_table_blocks_and_without_rule_skips_supervision() -> None:
@@ -366,7 +366,7 @@ def test_issue_json_matches_the_stored_validation_shape() -> None:
 
 
 def test_member_charge_is_one_unit_at_the_band_rate() -> None:
-    line = member_charge(MEDIUM, participant_id="p1", coverage=primary("ahcccs"), service_date=SESSION_DAY)
+    line = member_charge(MEDIUM, roster_entry_id="p1", coverage=primary("ahcccs"), service_date=SESSION_DAY)
     assert line is not None
     assert (line.procedure_code, line.modifiers, line.units, line.amount) == (
         "90853",
@@ -375,7 +375,7 @@ def test_member_charge_is_one_unit_at_the_band_rate() -> None:
         Decimal("35.00"),
     )
     assert (line.payer_id, line.member_id, line.service_date) == ("ahcccs", "M-ahcccs", SESSION_DAY)
-    assert member_charge(None, participant_id="p1", coverage=primary("a"), service_date=SESSION_DAY) is None
+    assert member_charge(None, roster_entry_id="p1", coverage=primary("a"), service_date=SESSION_DAY) is None
 
 
 def test_each_billable_member_is_charged_at_their_own_payers_band() -> None:
@@ -392,7 +392,7 @@ def test_each_billable_member_is_charged_at_their_own_payers_band() -> None:
         roster, session_date=SESSION_DAY, bands_by_payer={"ahcccs": TABLE, "mercy": (mercy_small, mercy_large)}
     )
     # Six billable members: AHCCCS codes that to 5-8, Mercy to its own 4-8.
-    assert [(l.participant_id, l.payer_id, l.modifiers, l.amount) for l in lines] == [
+    assert [(l.roster_entry_id, l.payer_id, l.modifiers, l.amount) for l in lines] == [
         ("p1", "ahcccs", ("HQ", "U1"), Decimal("35.00")),
         ("p2", "ahcccs", ("HQ", "U1"), Decimal("35.00")),
         ("p3", "ahcccs", ("HQ", "U1"), Decimal("35.00")),
@@ -444,13 +444,13 @@ def test_a_billable_member_without_an_active_diagnosis_blocks(rows, named) -> No
     if named is None:
         assert issue is None
     else:
-        assert (issue.code, issue.severity, issue.participant_ids) == ("MISSING_DIAGNOSIS", "BLOCKING", named)
+        assert (issue.code, issue.severity, issue.roster_entry_ids) == ("MISSING_DIAGNOSIS", "BLOCKING", named)
 
 
 def test_the_preview_carries_missing_diagnosis_and_is_not_ready() -> None:
     rows = attended(3)[:2] + (RosterEntry("p3", "ATTENDED", (primary("ahcccs"),), note_status="SIGNED"),)
     p = preview(rows)
-    assert [(i.code, i.participant_ids) for i in p.issues] == [("MISSING_DIAGNOSIS", ("p3",))]
+    assert [(i.code, i.roster_entry_ids) for i in p.issues] == [("MISSING_DIAGNOSIS", ("p3",))]
     assert p.ready_to_bill is False
 
 
@@ -501,7 +501,7 @@ def test_members_below_their_payers_minimum_are_not_billable(rule, members, bill
 def test_below_minimum_minutes_names_the_members_and_their_minutes():
     rules = {"doc-payer": DocumentationRule(minimum_minutes=45)}
     issue = check_minimum_minutes([documented("a", minutes=30), documented("b", minutes=60)], SESSION_DAY, rules)
-    assert (issue.code, issue.severity, issue.participant_ids) == (BELOW_MINIMUM_MINUTES, WARNING, ("a",))
+    assert (issue.code, issue.severity, issue.roster_entry_ids) == (BELOW_MINIMUM_MINUTES, WARNING, ("a",))
     assert "30 of 45 minutes" in issue.message
     assert check_minimum_minutes([documented("b", minutes=60)], SESSION_DAY, rules) is None
 
@@ -525,7 +525,7 @@ def test_note_unsigned_per_member_by_the_payers_rule(rule, state, note, expected
     rules = {"doc-payer": rule} if rule else {}
     issues = check_unsigned_notes([documented("a", note=note), documented("gone", "ABSENT")], SESSION_DAY, state, rules)
     assert [i.severity for i in issues] == ([expected] if expected else [])
-    assert all(i.code == NOTE_UNSIGNED and i.participant_ids == ("a",) for i in issues)
+    assert all(i.code == NOTE_UNSIGNED and i.roster_entry_ids == ("a",) for i in issues)
 
 
 def test_a_member_below_the_minimum_is_not_asked_for_a_note():
@@ -546,7 +546,7 @@ def test_preview_with_documentation_rules_counts_only_members_who_stayed_and_blo
         rules_by_payer=rules,
     )
     assert preview.billable_count == 2
-    assert [(i.code, i.severity, i.participant_ids) for i in preview.issues] == [
+    assert [(i.code, i.severity, i.roster_entry_ids) for i in preview.issues] == [
         (BELOW_MINIMUM_MINUTES, WARNING, ("c",)),
         (NOTE_UNSIGNED, BLOCKING, ("b",)),
     ]
@@ -565,7 +565,7 @@ def test_preview_with_documentation_rules_counts_only_members_who_stayed_and_blo
 def test_charge_lines_carry_the_members_place_of_service_and_modifiers(modality, home, pos, modifiers):
     members = [documented("a", modality=modality, home=home), documented("b")]
     lines = charge_lines(members, session_date=SESSION_DAY, bands_by_payer={"doc-payer": (SMALL,)})
-    line = next(x for x in lines if x.participant_id == "a")
+    line = next(x for x in lines if x.roster_entry_id == "a")
     assert (line.place_of_service, line.modifiers) == (pos, modifiers)
 
 
@@ -575,7 +575,7 @@ def test_charge_lines_leave_out_members_below_the_minimum_and_code_the_band_for_
     lines = charge_lines(
         members, session_date=SESSION_DAY, bands_by_payer={"doc-payer": (SMALL,)}, rules_by_payer=rules
     )
-    assert [x.participant_id for x in lines] == ["a", "b"]
+    assert [x.roster_entry_id for x in lines] == ["a", "b"]
 
 
 def test_a_claim_carries_session_wide_findings_and_only_its_own_members_unsigned_note():
@@ -617,7 +617,7 @@ CONTENT_CASES = [
 )
 def test_claim_content_issues_are_blocking(case, billable, rendering, expected):
     issues = claim_content_issues(billable, rendering)
-    assert [(i.code, i.participant_ids) for i in issues] == [(BillingIssueCode(c), p) for c, p in expected]
+    assert [(i.code, i.roster_entry_ids) for i in issues] == [(BillingIssueCode(c), p) for c, p in expected]
     assert all(i.severity == "BLOCKING" for i in issues)
     # The subscriber's address is about one member: only that member's claim carries it.
     assert BillingIssueCode.MISSING_SUBSCRIBER_ADDRESS in MEMBER_ISSUES
@@ -651,7 +651,7 @@ from app.rules.billing import (  # noqa: E402
 def test_a_billable_member_needs_exactly_one_primary_coverage(coverages, status, expected):
     issues = check_coverage([RosterEntry("a", status, coverages, ("F33.1",))], SESSION_DAY)
     assert [(i.code, i.severity) for i in issues] == ([expected] if expected else [])
-    assert all(i.participant_ids == ("a",) for i in issues)
+    assert all(i.roster_entry_ids == ("a",) for i in issues)
 
 
 def test_a_coverage_conflict_names_both_payers_and_blocks_the_preview():
@@ -714,7 +714,7 @@ def test_a_late_member_needs_an_arrival_time_where_the_payer_sets_a_minimum(rule
     if named is None:
         assert issue is None
     else:
-        assert (issue.code, issue.severity, issue.participant_ids) == (MISSING_ARRIVAL_TIME, BLOCKING, named)
+        assert (issue.code, issue.severity, issue.roster_entry_ids) == (MISSING_ARRIVAL_TIME, BLOCKING, named)
 
 
 from app.rules.billing import AUDIO_ONLY_AWAY_FROM_HOME, TELEHEALTH_LOCATION_UNATTESTED, check_telehealth  # noqa: E402
@@ -740,7 +740,7 @@ def joined(entry_id: str, modality: str, home: bool | None, status: str = "ATTEN
 def test_telehealth_needs_an_attested_location_and_audio_only_the_patients_home(row, rule, expected):
     rules = {"doc-payer": rule} if rule else {}
     issues = check_telehealth([row], SESSION_DAY, rules)
-    assert [(i.code, i.severity, i.participant_ids) for i in issues] == (
+    assert [(i.code, i.severity, i.roster_entry_ids) for i in issues] == (
         [(expected, BLOCKING, ("a",))] if expected else []
     )
 
@@ -784,7 +784,7 @@ def test_charges_are_billed_at_the_facility_fee_and_expect_the_payers_band_rate(
         bands_by_payer={"ahcccs": TABLE},
         fees=SCHEDULE,
     )
-    assert [(l.payer_id, l.amount, l.expected_amount) for l in self_pay if l.participant_id == "u"] == [
+    assert [(l.payer_id, l.amount, l.expected_amount) for l in self_pay if l.roster_entry_id == "u"] == [
         (None, Decimal("110.00"), None)
     ]
 

@@ -87,4 +87,4 @@ def test_the_previews_coverage_issues(status, answer, required, expected):
     facts = CoverageFacts(answers, frozenset({"P"}) if required else frozenset())
     issues = coverage_issues([member], {ENTRY: PATIENT}, facts, DAY)
     assert [(i.code.value, i.severity.value) for i in issues] == expected
-    assert all(i.participant_ids == (ENTRY,) for i in issues)
+    assert all(i.roster_entry_ids == (ENTRY,) for i in issues)

@@ -86,7 +86,7 @@ def test_the_minimum_is_the_payers():
 def test_below_the_minimum_names_the_hours():
     issue = below_minimum_issue(uuid.UUID(int=5), program_day([stay(at(9), 2.5)], IOP), "IOP")
     assert issue.code == "BELOW_PROGRAM_MINIMUM" and issue.severity == "WARNING"
-    assert "present 2.5 of the 3 IOP hours" in issue.message and issue.participant_ids == (uuid.UUID(int=5),)
+    assert "present 2.5 of the 3 IOP hours" in issue.message and issue.roster_entry_ids == (uuid.UUID(int=5),)
 
 
 def test_the_day_hangs_on_its_last_live_session_in_the_facilitys_day():

@@ -44,7 +44,7 @@ class BillingIssue:
     def participant_ids(issue: strawberry.Parent[rules.BillingIssue]) -> list[strawberry.ID]:
         # A claim validated before the rules spoke UUIDs stored the global ids themselves.
         return [
-            strawberry.ID(encode_id("RosterEntry", payload_uuid(pk, "RosterEntry"))) for pk in issue.participant_ids
+            strawberry.ID(encode_id("RosterEntry", payload_uuid(pk, "RosterEntry"))) for pk in issue.roster_entry_ids
         ]
 
 

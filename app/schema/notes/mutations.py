@@ -158,7 +158,7 @@ class NotesMutation:
     ) -> RosterEntryType:
         values = given(input)
         visit = attendance_ops.Visit(**values)
-        return await attendance_ops.set_participant_visit(
+        return await attendance_ops.set_roster_entry_visit(
             await info.context.transaction(),
             info.context.principal,
             decode_id(participant_id, "RosterEntry"),

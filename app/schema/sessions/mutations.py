@@ -71,7 +71,7 @@ class SessionsMutation:
     async def add_session_participant(
         self, info: Info, session_id: strawberry.ID, patient_id: strawberry.ID
     ) -> RosterEntry:
-        return await ops.add_session_participant(
+        return await ops.add_roster_entry(
             await info.context.transaction(),
             info.context.principal,
             decode_id(session_id, "GroupSession"),
