@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,10 @@ VIEWER = "{ viewer { subject } }"
 # test prints what it measured, run with -s); the bound here leaves room for a machine shared with
 # other work, and still fails an attack that holds the loop (those added seconds).
 ADDED_LATENCY_LIMIT = 0.25
+# A stall the attack causes comes back every time it is sent; a stall of the machine (the other test
+# worker starting a browser, a collection of the garbage) does not. So an attack over the limit is sent
+# again, up to this many times in all, and fails only when every trial stalled the canary.
+TRIALS = 3
 EVERY = 0.02
 
 
@@ -43,13 +47,33 @@ async def canary_during(attack: Awaitable, gql, baseline_samples: int = 7) -> Me
     task = asyncio.ensure_future(attack)
     longest, samples = 0.0, 0
     due = time.perf_counter()
-    while not task.done():
+    while True:
+        # asked once more after the attack ends: a loop held during the last sleep shows as a late
+        # wake-up (the time from `due`), which an answer before the hold would miss
         assert (await gql.execute(VIEWER))["viewer"] is not None
         longest = max(longest, time.perf_counter() - due)
         samples += 1
+        if task.done():
+            break
         due = time.perf_counter() + EVERY
         await asyncio.sleep(EVERY)
     return Measured(baseline, longest, samples, await task)
+
+
+async def served_during(
+    make_attack: Callable[[], Awaitable], gql, what: str, limit: float = ADDED_LATENCY_LIMIT
+) -> Measured:
+    """Run the attack `make_attack()` makes while the canary asks, up to TRIALS times while it adds more
+    than `limit`; assert the canary was served, and return the last trial (its result, to check)."""
+    for _ in range(TRIALS - 1):
+        measured = await canary_during(make_attack(), gql)
+        if measured.samples > 0 and measured.added < limit:
+            break
+        print(f"canary during {what}: +{measured.added * 1000:.0f} ms, sent again")
+    else:
+        measured = await canary_during(make_attack(), gql)
+    assert_canary_served(measured, what, limit)
+    return measured
 
 
 def assert_canary_served(measured: Measured, what: str, limit: float = ADDED_LATENCY_LIMIT) -> None:
