@@ -41,7 +41,7 @@ async def make_clinic(gql: GraphQL, sessions: int) -> Clinic:
                 "taxId": "861234567",
                 "addressLine1": "2200 E Camelback Rd",
                 "city": "Phoenix",
-                "postalCode": "85016",
+                "postalCode": "85016-4312",
             }
         },
     )
