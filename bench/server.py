@@ -41,8 +41,13 @@ def real_app():
     from app.http import socket_writes
     from app.schema.root import build_schema
 
+    options = {}
     if os.environ.get("GS_BENCH_CACHES", "1") == "0":
-        main.build_schema = partial(build_schema, caches=False)
+        options["caches"] = False
+    if os.environ.get("GS_BENCH_PLAIN_LEAVES", "1") == "0":  # every field the usual way, to compare
+        options["plain_leaves"] = False
+    if options:
+        main.build_schema = partial(build_schema, **options)
     application = main.create_app(Settings.from_env())
 
     def extra(request: Request) -> dict:

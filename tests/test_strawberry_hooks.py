@@ -25,6 +25,10 @@ FRAMEWORKS = ("strawberry", "graphql")
 
 # Base class method -> the signature our override was written against.
 OVERRIDDEN = {
+    "graphql.execution.executor.Executor.execute_field": (
+        "(self, parent_type: 'GraphQLObjectType', source: 'Any', field_details_list: 'FieldDetailsList', "
+        "path: 'Path', position_context: 'TContext | None') -> 'AwaitableOrValue[Any] | UndefinedType'"
+    ),
     "graphql.execution.executor.Executor.execute_fields_serially": (
         "(self, parent_type: 'GraphQLObjectType', source_value: 'Any', path: 'Path | None', "
         "grouped_field_set: 'GroupedFieldSet', position_context: 'TContext | None') -> 'AwaitableOrValue[dict[str, Any]]'"
@@ -183,3 +187,23 @@ def test_the_websocket_adapter_still_keeps_the_starlette_socket_as_ws():
 def test_the_private_attributes_the_live_renderer_reads_are_still_there():
     assert isinstance(schema._schema, GraphQLSchema)
     assert "_raw_info" in {field.name for field in dataclasses.fields(Info)}
+
+
+def test_what_the_plain_leaf_plan_reads_of_strawberry_is_still_there():
+    """app/schema/plain_leaves.py plans from Strawberry's field and resolver objects, and replaces the
+    chain Strawberry builds (argument conversion, field extensions, the source passed as `self`)."""
+    from strawberry.schema.schema_converter import GraphQLCoreConverter, get_arguments
+    from strawberry.types.field import StrawberryField
+    from strawberry.types.fields.resolver import StrawberryResolver
+
+    for name in ("self_parameter", "root_parameter", "parent_parameter", "info_parameter", "signature", "is_async"):
+        assert hasattr(StrawberryResolver, name), name
+    definition = schema._schema.type_map["GroupSession"].fields["id"].extensions["strawberry-definition"]
+    assert isinstance(definition, StrawberryField)
+    for name in ("base_resolver", "extensions", "arguments", "python_name", "default_resolver"):
+        getattr(definition, name)
+    assert callable(definition.base_resolver.wrapped_func)
+    source = inspect.getsource(get_arguments)
+    assert "args.append(source)" in source and "kwargs[info_parameter.name] = info" in source
+    assert "_exception_handler_specs" in inspect.getsource(GraphQLCoreConverter)
+    assert "self.config.info_class(" in inspect.getsource(GraphQLCoreConverter.from_resolver)

@@ -38,6 +38,7 @@ from app.schema.notes.queries import NotesQuery
 from app.schema.notes.types import GroupNote, MemberNote
 from app.schema.operation_name import OperationNameRequired
 from app.schema.parsing import DEFAULT_CACHE_BYTES, BoundedParsing, ParsedDocuments
+from app.schema.plain_leaves import plan_plain_leaves
 from app.schema.reference.mutations import ReferenceMutation
 from app.schema.reference.queries import (
     ReferenceQuery,
@@ -57,7 +58,7 @@ from app.schema.scheduling.types import GroupDefinition, GroupOccurrence
 from app.schema.sessions.mutations import SessionsMutation
 from app.schema.sessions.queries import SessionsQuery, session_node
 from app.schema.sessions.types import GroupSession
-from app.schema.shared_events import SharedEventExecutionContext
+from app.schema.shared_events import GraphQLCoreFieldByField, SharedEventExecutionContext
 from app.schema.webhooks.mutations import WebhooksMutation
 from app.schema.webhooks.queries import WebhooksQuery, webhook_endpoint_node
 from app.schema.webhooks.types import WebhookEndpoint
@@ -166,9 +167,13 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(
-    introspection: bool = True, caches: bool = True, parser_cache_bytes: int = DEFAULT_CACHE_BYTES
+    introspection: bool = True,
+    caches: bool = True,
+    parser_cache_bytes: int = DEFAULT_CACHE_BYTES,
+    plain_leaves: bool = True,
 ) -> Schema:
-    """`caches=False` drops the parser and validation caches (only for bench/'s side-by-side run)."""
+    """`caches=False` drops the parser and validation caches, `plain_leaves=False` executes every field
+    through Strawberry's and graphql-core's own path (both only to compare: bench/, tests)."""
     extensions = [
         FragmentExpansionLimiter,  # first: it refuses fan-out documents before any validator expands them
         LimitRules,
@@ -190,10 +195,12 @@ def build_schema(
         subscription=Subscription,
         types=[*NODE_TYPES, GroupNote, MemberNote],
         extensions=extensions,
-        execution_context_class=SharedEventExecutionContext,
+        execution_context_class=SharedEventExecutionContext if plain_leaves else GraphQLCoreFieldByField,
         scalar_overrides=SCALAR_OVERRIDES,
     )
     built.documents = documents
+    handlers = bool(getattr(built.schema_converter, "_exception_handler_specs", ())) or not plain_leaves
+    plan_plain_leaves(built._schema, built.config.info_class, has_exception_handlers=handlers)  # noqa: SLF001 - strawberry keeps the graphql-core schema private
     return built
 
 

@@ -1,5 +1,6 @@
-"""Execution with two changes to graphql-core's: live updates executed once per audience, and a
-mutation that stops at its first failed field.
+"""Execution with three changes to graphql-core's: live updates executed once per audience, a
+mutation that stops at its first failed field, and plain leaf fields read by their planned getter
+(app.schema.plain_leaves).
 
 Strawberry executes a subscription's selection set once per watcher for every event. A session
 change watched by 1,000 room displays was executed 1,000 times (bench/README.md: the fan-out
@@ -24,6 +25,7 @@ from graphql.pyutils import Path, Undefined, async_reduce
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from app.live.cluster import Prebuilt
+from app.schema.plain_leaves import NOT_PLAIN, PLAN_KEY, complete_plain_leaf
 
 
 def _audience(context: Any) -> tuple:
@@ -46,6 +48,22 @@ def _variables_key(variables: Any) -> Any:
 
 
 class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    # Plain leaf fields (app.schema.plain_leaves) read with their planned getter; off only to compare
+    plain_leaves = True
+
+    def execute_field(
+        self, parent_type: Any, source: Any, field_details_list: Any, path: Any, position_context: Any
+    ) -> Any:
+        manager = self.middleware_manager  # strawberry makes one per request, empty without resolve hooks
+        if self.plain_leaves and (manager is None or not manager.middlewares):
+            field_def = self.schema.get_field(parent_type, field_details_list[0].node.name.value)
+            plan = field_def.extensions.get(PLAN_KEY) if field_def is not None and field_def.extensions else None
+            if plan is not None:
+                value = complete_plain_leaf(plan, source, self.is_awaitable)
+                if value is not NOT_PLAIN:
+                    return value
+        return super().execute_field(parent_type, source, field_details_list, path, position_context)
+
     def execute_operation(self, serially: bool | None = None) -> Any:
         if isinstance(self.root_value, Prebuilt):  # executed by the process that committed the change
             return ExecutionResult(data=self.root_value.data, errors=None)
@@ -92,3 +110,9 @@ class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return results
 
         return async_reduce(reducer, grouped_field_set.items(), {})
+
+
+class GraphQLCoreFieldByField(SharedEventExecutionContext):
+    """Every field executed graphql-core's way (the comparison in tests/test_plain_leaves.py)."""
+
+    plain_leaves = False
