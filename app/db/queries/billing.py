@@ -139,13 +139,28 @@ async def billing_inputs_and_roster(db: AsyncSession, session_id: uuid.UUID) -> 
     """A live update's reads: the session's billing inputs and its roster (RosterRow read models with
     their patients, by patient name, as sessions.rosters reads it), the roster the watchers are sent
     built from the members' own statement; 6 statements."""
-    sessions = await sessions_to_bill(db, [session_id])
-    if not sessions:
+    inputs, rosters = await billing_inputs_and_rosters(db, [session_id])
+    if session_id not in inputs:
         return None
-    roster = await roster_with_note_status(db, [session_id])
+    return inputs[session_id], rosters[session_id]
+
+
+async def billing_inputs_and_rosters(
+    db: AsyncSession, session_ids: Sequence[uuid.UUID]
+) -> tuple[dict[uuid.UUID, BillingInputs], dict[uuid.UUID, list[Any]]]:
+    """The sessions' billing inputs and their rosters (as sessions.rosters reads them: RosterRow read
+    models with their patients, by patient name), the rosters built from the members' own statement;
+    6 statements whatever their number. Sessions that do not exist are in neither."""
+    sessions = await sessions_to_bill(db, session_ids)
+    if not sessions:
+        return {}, {}
+    roster = await roster_with_note_status(db, list(sessions))
     members = sorted(roster, key=lambda member: (member.entry.created_at, member.entry.id))
     inputs = await _assemble(db, sessions, members)
-    return inputs[session_id], [member.entry for member in roster]
+    rosters: dict[uuid.UUID, list[Any]] = {pk: [] for pk in sessions}
+    for member in roster:
+        rosters[member.entry.session_id].append(member.entry)
+    return inputs, rosters
 
 
 async def _assemble(

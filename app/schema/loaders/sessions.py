@@ -70,9 +70,11 @@ async def prefetch(info: Info, page: Sequence[Any], *path: str) -> None:
     fields = selection_names(below, *path)
     ids = [session.id for session in page]
     jobs = []
-    if fields & {"roster", "attendance"}:
+    if fields & {"roster", "attendance"} and "billingPreview" in fields:
+        await _rosters_and_previews(info, ids)
+    elif fields & {"roster", "attendance"}:
         jobs.append(rosters(info).load_many(ids))
-    if "billingPreview" in fields:
+    elif "billingPreview" in fields:
         jobs.append(billing.previews(info).load_many(ids))
     if "facility" in fields:
         jobs.append(reference.facilities(info).load_many(list({s.facility_id for s in page})))
@@ -85,6 +87,14 @@ async def prefetch(info: Info, page: Sequence[Any], *path: str) -> None:
         staff_ids = list({staff_id for found in results[-1] for staff_id, _ in found})
         if staff_ids:
             await reference.staff(info).load_many(staff_ids)
+
+
+async def _rosters_and_previews(info: Info, ids: Sequence[uuid.UUID]) -> None:
+    """A page's rosters and billing previews from one read of the roster (the previews' members and
+    the roster rows come from the same statement), put in both loaders."""
+    inputs, found = await info.context.loaders.run(lambda db: billing_queries.billing_inputs_and_rosters(db, ids))
+    rosters(info).prime_many({pk: found.get(pk, []) for pk in ids})
+    billing.previews(info).prime_many({pk: inputs[pk].preview() if pk in inputs else None for pk in ids})
 
 
 def prime_session_update(loaders: Loaders, envelope: SessionEnvelope) -> None:
