@@ -56,6 +56,7 @@ OVERRIDDEN = {
     ),
     "strawberry.asgi.GraphQL.render_graphql_ide": "(self, request: 'Request') -> 'Response'",
     "strawberry.dataloader.DataLoader.load": "(self, key: 'K') -> 'Awaitable[T]'",
+    "strawberry.dataloader.DataLoader.load_many": "(self, keys: 'Iterable[K]') -> 'Awaitable[list[T]]'",
     "strawberry.extensions.add_validation_rules.AddValidationRules.__init__": (
         "(self, validation_rules: 'list[type[ASTValidationRule]]') -> 'None'"
     ),
