@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -23,8 +23,8 @@ from tests.conftest import GraphQLClient, make_token
 from tests.support.builders import Clinic
 from tests.support.builders_displays import ROOM, room_occurrence
 from tests.support.builders_enrollment import enroll
-from tests.support.builders_scheduling import create_group
-from tests.support.builders_sessions import NOW, SET_ATTENDANCE, create_session, set_now
+from tests.support.builders_scheduling import add_occurrence, create_group
+from tests.support.builders_sessions import NOW, PHOENIX, SET_ATTENDANCE, set_now
 from tests.support.server import start_servers
 from tests.test_live_multiprocess import backends
 
@@ -33,7 +33,7 @@ PER_ROUND = 3  # near-simultaneous marks of one session in a round
 
 WATCH = """subscription($id: ID!) { sessionUpdates(sessionId: $id) {
   kind sequence changedParticipantIds
-  session { roster { id status } attendance { attended } }
+  session { id roster { id status } attendance { attended } }
   billingPreview { billableCount } } }"""
 
 DISPLAY = """subscription($f: ID!, $l: String!) { roomDisplay(facilityId: $f, location: $l) {
@@ -155,12 +155,22 @@ async def _next(socket) -> dict:
     return message["payload"]["data"]
 
 
+def _today_around(now: datetime) -> tuple[str, str, str]:
+    """An occurrence in progress now in Phoenix that ends the same day: (date, start, end)."""
+    local = now.astimezone(PHOENIX)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = max(midnight, local - timedelta(minutes=60)).replace(second=0, microsecond=0)
+    end = min(local + timedelta(minutes=60), midnight + timedelta(hours=23, minutes=59, seconds=59))
+    return local.date().isoformat(), start.time().isoformat(), end.time().replace(microsecond=0).isoformat()
+
+
 @pytest.mark.parametrize("build_once", ["1", "0"])
 async def test_every_sequence_carries_the_state_after_exactly_that_change_across_processes(database_url, build_once):
-    """Two server processes on the postgres broadcaster, marks sent to both at once: watchers of two
-    audiences on each process (built once in the cluster, or each process building its own). A
-    process that reads a change after its commit and finds a later one already there sends that
-    later one only (a gap, never a number with the wrong roster); every watcher ends on the last."""
+    """Two server processes on the postgres broadcaster, marks sent to both at once: on each process,
+    session watchers of two audiences and a room display (built once in the cluster, or each process
+    building its own; a display's change is always built where it is watched). A process that reads
+    a change after its commit and finds a later one already there sends that later one only (a gap,
+    never a number with the wrong roster); every client ends on the last."""
     env = {"BROADCAST_URL": backends(database_url)["postgres"], "GS_LIVE_BUILD_ONCE": build_once}
     members = ROUNDS * PER_ROUND
     async with start_servers(database_url, 2, env) as urls:
@@ -170,22 +180,29 @@ async def test_every_sequence_carries_the_state_after_exactly_that_change_across
             clinic = Clinic(gql)
             facility = await clinic.facility()
             await clinic.add_staff()
+            group = await create_group(gql, clinic, location=ROOM, facilitatorId=clinic.staff[0], maxCapacity=members)
             for _ in range(members):
-                await clinic.add_patient()
-            session = await create_session(gql, clinic, starts_at=None)
-            entries = [r["id"] for r in session["roster"]]
+                await enroll(gql, group, await clinic.add_patient())
+            day, start, end = _today_around(datetime.now(UTC))
+            await add_occurrence(gql, group, session_date=day, start=start, end=end)
+            staff = make_token(scopes=["display.room"])
+            sockets = {}
+            for n, url in enumerate(urls):
+                sockets[f"display@{n}"] = await _open(url, staff, DISPLAY, {"f": facility, "l": ROOM})
+            shown = {name: (await _next(socket))["roomDisplay"] for name, socket in sockets.items()}
+            session_id = shown["display@0"]["session"]["id"]
+            entries = [r["id"] for r in shown["display@0"]["session"]["roster"]]
             assert len(entries) == members
             local = make_token(facilities=(decode_id(facility, "Facility"),))
-            sockets = {
-                f"{audience}@{n}": await _open(url, token, WATCH, {"id": session["id"]})
-                for n, url in enumerate(urls)
-                for audience, token in (("admin", make_token()), ("facility", local))
-            }
+            for n, url in enumerate(urls):
+                for audience, token in (("admin", make_token()), ("facility", local)):
+                    sockets[f"{audience}@{n}"] = await _open(url, token, WATCH, {"id": session_id})
+            keys = {name: "roomDisplay" if name.startswith("display") else "sessionUpdates" for name in sockets}
             try:
-                base = None
-                for socket in sockets.values():
-                    snapshot = (await _next(socket))["sessionUpdates"]
-                    assert snapshot["kind"] == "SNAPSHOT" and contents(snapshot) == ((), 0)
+                for name, socket in sockets.items():
+                    snapshot = shown.get(name) or (await _next(socket))[keys[name]]
+                    assert snapshot["kind"] == "SNAPSHOT" and contents(snapshot) == ((), 0), snapshot
+                    assert snapshot["session"]["id"] == session_id
                     base = snapshot["sequence"]
                 await asyncio.sleep(0.5)  # the shapes reach every process
                 writers = [GraphQLClient(client, make_token()) for client in clients]
@@ -203,7 +220,7 @@ async def test_every_sequence_carries_the_state_after_exactly_that_change_across
                     async def receive(socket=socket):
                         return await _next(socket)
 
-                    await _read_until(receive, "sessionUpdates", base + members, received[name])
+                    await _read_until(receive, keys[name], base + members, received[name])
             finally:
                 for socket in sockets.values():
                     await socket.close()
@@ -212,5 +229,5 @@ async def test_every_sequence_carries_the_state_after_exactly_that_change_across
                 await client.aclose()
     counts = check(received, base, members)
     gaps = {name: members - len(updates) for name, updates in received.items()}
-    print(f"across processes (build once {build_once}): {counts}, gaps per watcher {gaps}")
+    print(f"across processes (build once {build_once}): {counts}, gaps per client {gaps}")
     assert counts == {"disagreeing": 0, "wrong": 0, "missing_last": 0}
