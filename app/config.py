@@ -11,6 +11,32 @@ from pathlib import Path
 DEMO_INACTIVE_MEMBER = "AZDEMO-LAPSED-01"
 
 
+# Limits that are settings, with their bounds: (environment variable, lowest, highest). A value outside
+# them, or not a whole number, stops the process at start with the variable named.
+LIMITS = {
+    # Tokens a GraphQL document may have, counted before it is parsed (QUERY_TOO_COMPLEX past it). Below
+    # 500 the introspection query GraphiQL sends is refused.
+    "document_tokens": ("GS_DOCUMENT_TOKENS", 500, 100_000),
+    # Documents longer than this many characters are parsed in one worker thread, not on the event loop
+    # (0: every document); at most the request body limit (256 KiB).
+    "parse_off_loop_characters": ("GS_PARSE_OFF_LOOP_CHARACTERS", 0, 256 * 1024),
+    # Years from a group's recurrenceStart within which its rule must produce a first start, walked in a
+    # worker thread when the group is saved. Weekdays and leap days line up again within 28 years: below
+    # that some rare but real rules are refused; every added year is more of a worker thread's time.
+    "recurrence_first_start_years": ("GS_RECURRENCE_FIRST_START_YEARS", 1, 100),
+}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number (default {default}), not {value!r}") from None
+
+
 def _env_flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None:
@@ -83,6 +109,11 @@ class Settings:
     calendar_feed_days: int = 180
     parser_cache_bytes: int = 32 * 1024 * 1024
     persisted_query_bytes: int = 8 * 1024 * 1024
+    # See LIMITS: the token limit, the length past which a document parses off the event loop, and the
+    # years a new recurrence rule's first start is looked for.
+    document_tokens: int = 5000
+    parse_off_loop_characters: int = 8 * 1024
+    recurrence_first_start_years: int = 30
     # Eligibility (app.operations.eligibility): where 270s go (`simulated`: the test payer in process; `off`),
     # the UTC hour of the nightly check of the sessions ahead (negative: no nightly check), and the member ids
     # the simulated payer answers as inactive.
@@ -96,6 +127,12 @@ class Settings:
     edi_outbox: Path | None = None
     # GS_EDI_PRODUCTION=0: the 837P batches say ISA15 T (a test file the payer does not adjudicate).
     edi_production: bool = True
+
+    def __post_init__(self) -> None:
+        for field_name, (variable, lowest, highest) in LIMITS.items():
+            value = getattr(self, field_name)
+            if not isinstance(value, int) or not lowest <= value <= highest:
+                raise ValueError(f"{variable} must be between {lowest} and {highest}, not {value!r}")
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -144,6 +181,9 @@ class Settings:
             calendar_feed_days=int(os.environ.get("GS_CALENDAR_FEED_DAYS", "180")),
             parser_cache_bytes=int(os.environ.get("GS_PARSER_CACHE_BYTES", str(32 * 1024 * 1024))),
             persisted_query_bytes=int(os.environ.get("GS_PERSISTED_QUERY_BYTES", str(8 * 1024 * 1024))),
+            document_tokens=_env_int("GS_DOCUMENT_TOKENS", 5000),
+            parse_off_loop_characters=_env_int("GS_PARSE_OFF_LOOP_CHARACTERS", 8 * 1024),
+            recurrence_first_start_years=_env_int("GS_RECURRENCE_FIRST_START_YEARS", 30),
             eligibility_exchange=os.environ.get("GS_ELIGIBILITY_EXCHANGE", "simulated").strip().lower(),
             eligibility_check_hour=int(os.environ.get("GS_ELIGIBILITY_CHECK_HOUR", "6")),
             simulated_inactive_members=tuple(

@@ -101,6 +101,7 @@ async def open_services(
             # Sessions follow their occurrences in the scheduling change's own transaction too.
             in_transaction=clinical_sessions.IN_TRANSACTION,
             in_transaction_runs=clinical_sessions.IN_TRANSACTION_RUNS,
+            first_start_years=settings.recurrence_first_start_years,
         )
         # The consumers' own units of work hand their events to the relay only (a drain that recorded
         # events goes round again by itself); every other unit of work to the consumers, then the relay.
@@ -167,7 +168,12 @@ def create_app(
 ) -> Starlette:
     settings = settings or Settings.from_env()
     share_the_interpreter()  # long documents parse in a thread (app.schema.parsing)
-    schema = build_schema(introspection=settings.introspection, parser_cache_bytes=settings.parser_cache_bytes)
+    schema = build_schema(
+        introspection=settings.introspection,
+        parser_cache_bytes=settings.parser_cache_bytes,
+        max_tokens=settings.document_tokens,
+        off_loop_characters=settings.parse_off_loop_characters,
+    )
     redact_feed_secrets()  # calendar feed URLs carry their secret in the query string
     keep_queries_out_of_the_access_log()  # a GET's document and variables can name a patient
 

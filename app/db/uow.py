@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.clock import Clock
 from app.db.models import AuditEntry, IntegrationEvent
 from app.ids import with_global_ids
+from app.rules.recurrence import FIRST_START_YEARS
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +48,18 @@ class UnitOfWork:
         finalize_hours: float,
         in_transaction: Mapping[str, EventHandler] | None = None,
         in_transaction_runs: Mapping[str, EventsHandler] | None = None,
+        first_start_years: int = FIRST_START_YEARS,
     ) -> None:
         """`live`: None where nobody watches (the command line); `finalize_hours` (GS_FINALIZE_HOURS):
-        how long an ended session with a BLOCKING billing issue waits before it is billed anyway."""
+        how long an ended session with a BLOCKING billing issue waits before it is billed anyway;
+        `first_start_years` (GS_RECURRENCE_FIRST_START_YEARS): how far a new recurrence rule's first
+        start is looked for."""
         self._sessionmaker = sessionmaker
         self.actor = actor
         self.clock = clock
         self.live = live
         self.finalize_hours = finalize_hours
+        self.first_start_years = first_start_years
         self.db: AsyncSession
         self._events: list[tuple[str, dict[str, Any]]] = []
         self._after_commit: list[AfterCommit] = []

@@ -38,8 +38,10 @@ CACHED_ROOTS = frozenset({"groupSessions", "groupSession", "__typename"})
 MAX_ENTRIES = 512
 MAX_BYTES = 64 * 1024 * 1024
 MAX_DOCUMENTS = 1024
-# The pages clients repeat are short; a longer document is answered as usual, never kept.
+# The pages clients repeat are short; a longer document is answered as usual, never kept (the length
+# past which documents parse off the event loop, GS_PARSE_OFF_LOOP_CHARACTERS).
 MAX_DOCUMENT_CHARACTERS = DEFAULT_OFF_LOOP_CHARACTERS
+MAX_TOKENS = 5000  # GS_DOCUMENT_TOKENS
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,16 @@ class FillingBody(dict):
 class ReadCache:
     """The kept answers of one process (least recently used dropped first), and which documents may be kept."""
 
-    def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(
+        self,
+        max_entries: int = MAX_ENTRIES,
+        max_bytes: int = MAX_BYTES,
+        *,
+        max_document_characters: int = MAX_DOCUMENT_CHARACTERS,
+        max_tokens: int = MAX_TOKENS,
+    ) -> None:
+        self._max_document_characters = max_document_characters
+        self._max_tokens = max_tokens
         self._entries: OrderedDict[tuple, Entry] = OrderedDict()
         self._bytes = 0
         self._max_entries = max_entries
@@ -120,13 +131,13 @@ class ReadCache:
         )
 
     def _cacheable_document(self, query: str, operation_name: str | None) -> bool:
-        if len(query) > MAX_DOCUMENT_CHARACTERS:
+        if len(query) > self._max_document_characters:
             # Never parsed here: a long document goes the bounded way (app/schema/parsing.py: the fast
             # token count, then a worker thread), not through a second parse on the event loop.
             return False
         known = self._documents.get((query, operation_name))
         if known is None:
-            known = _cached_roots_only(query, operation_name)
+            known = _cached_roots_only(query, operation_name, self._max_tokens)
             if len(self._documents) >= MAX_DOCUMENTS:
                 del self._documents[next(iter(self._documents))]
             self._documents[(query, operation_name)] = known
@@ -169,11 +180,11 @@ class ReadCache:
             self._bytes -= len(dropped.body)
 
 
-def _cached_roots_only(query: str, operation_name: str | None) -> bool:
+def _cached_roots_only(query: str, operation_name: str | None, max_tokens: int = MAX_TOKENS) -> bool:
     """Whether the document's operation is one query selecting only CACHED_ROOTS fields at its root
     (no fragment there). A document that does not parse is not kept (its errors are answered as usual)."""
     try:
-        document = parse(query, no_location=True, max_tokens=5000)
+        document = parse(query, no_location=True, max_tokens=max_tokens)
     except GraphQLError:
         return False
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]

@@ -10,7 +10,7 @@ from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
 
 from cross_web import HTTPException
-from graphql import GraphQLError, OperationDefinitionNode, parse
+from graphql import GraphQLError, OperationDefinitionNode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -59,7 +59,8 @@ from app.http.websocket import AuthenticatingTransportWsHandler
 from app.operations.work import Services
 from app.schema.context import Context
 from app.schema.errors import RETRY_AFTER_SECONDS
-from app.schema.root import MAX_TOKENS, Schema
+from app.schema.parsing import ParsedDocuments
+from app.schema.root import Schema
 
 STREAM_NEEDED = (
     'A subscription over HTTP needs Accept: multipart/mixed;subscriptionSpec="1.0" (multipart subscriptions) '
@@ -90,7 +91,11 @@ class GraphQLView(GraphQL):
         self.idempotency_keys = IdempotencyKeys(
             services.sessionmaker, services.clock, settings.jwt_secret, schema.documents
         )
-        self.read_cache = ReadCache() if settings.read_cache else None
+        self.read_cache = (
+            ReadCache(max_document_characters=settings.parse_off_loop_characters, max_tokens=settings.document_tokens)
+            if settings.read_cache
+            else None
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """An HTTP request passes, in order: negotiation and its request id, the token and the body's
@@ -203,7 +208,7 @@ class GraphQLView(GraphQL):
         nothing but an event stream (app.http.streams)."""
         protocol = getattr(request_data, "protocol", "http")
         if protocol != "http" and not streams(
-            protocol, request.headers.get("accept"), _names_a_subscription(request_data)
+            protocol, request.headers.get("accept"), await _names_a_subscription(self.schema.documents, request_data)
         ):
             request_data.protocol = "http"
         return await super().execute_operation(
@@ -362,13 +367,14 @@ class CachedResult(ExecutionResult):
     body: Any = None
 
 
-def _names_a_subscription(request_data: Any) -> bool:
+async def _names_a_subscription(documents: ParsedDocuments, request_data: Any) -> bool:
     """Whether the request runs a subscription; a document that does not parse or names no single
-    operation is not one (the JSON path reports why)."""
+    operation is not one (the JSON path reports why). Parsed within the schema's budgets (the token
+    limit, a worker thread for a long one) and kept for its execution."""
     if not isinstance(request_data.query, str):
         return False
     try:
-        document = parse(request_data.query, no_location=True, max_tokens=MAX_TOKENS)
+        document = await documents.parse(request_data.query)
     except GraphQLError:
         return False
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]

@@ -7,8 +7,9 @@ for its watchers' audiences. With it:
   the subscription document, its variables and the audience (the caller's scopes and facilities,
   all a resolver may check). Every process keeps the cluster's shapes per session channel.
 - The process that commits a change stages it as today, marked `"b": 1` (built by its committer),
-  and after the commit reads the change once, executes it once per shape the cluster has, and
-  publishes the encoded results on the session's channel: `{"built": <sequence>, "r": {shape: json}}`.
+  reads the change once in its writing transaction (app.live.publish: the state after exactly that
+  change), and after the commit executes it once per shape the cluster has, and publishes the encoded
+  results on the session's channel: `{"built": <sequence>, "r": {shape: json}}`.
 - Every process (the committer's too) holds a marked change until its built results arrive and
   forwards the bytes to watchers of those shapes. A watcher whose shape is missing (announced too
   late, too large for a NOTIFY, an execution with errors) gets a change this process builds

@@ -1,16 +1,28 @@
 """What each live update carries, built once per change per process: the changed session's row and
-billing preview (or the group and the changed enrollment or occurrence), read as committed."""
+billing preview (or the group and the changed enrollment or occurrence).
+
+A session update's sequence number carries exactly the state after that change. Writers of a session
+serialize on its row (the change's first statement takes the row and its sequence, held to commit),
+so the writing transaction sees that state itself: where the change is watched, the writer reads it
+before it commits (`SessionStates.prepare`) and the message names that reading. Anywhere else the
+state is read after the commit, in one REPEATABLE READ snapshot with the session's own sequence: a
+reading that already holds a later change is not sent under this change's number (the later change's
+own message follows and carries it), so a client may see a gap, never a number with another state."""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
+import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.clock import Clock
@@ -20,7 +32,14 @@ from app.live.backends import PAUSED, RESYNC
 from app.rules.billing import Preview
 from app.rules.updates import GroupUpdateKind, SessionUpdateKind
 
+log = logging.getLogger(__name__)
+
 Sessionmaker = async_sessionmaker[AsyncSession]
+
+# Changes read by their writer before commit, kept until the hub and the cluster build have taken them
+# (a rolled-back writer's stays until pushed out: its message is never sent).
+PREPARED_SECONDS = 30.0
+PREPARED_MAX = 512
 
 # Broadcaster signals that carry the current state rather than one change.
 STATE_KINDS = {RESYNC: "SNAPSHOT", PAUSED: "PAUSED"}
@@ -58,11 +77,16 @@ class SessionStates:
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.previews = 0
+        self.skipped = 0  # changes read after a later one had committed: not sent under their number
         self._next: dict[uuid.UUID, asyncio.Task] = {}
         self._running: dict[uuid.UUID, asyncio.Task] = {}
+        self._prepared: collections.OrderedDict[str, tuple[float, SessionEnvelope]] = collections.OrderedDict()
 
     async def read(self, session_id: uuid.UUID) -> tuple[models.GroupSession, Preview, tuple[Any, ...]] | None:
+        """The session, its preview and roster as committed, in one snapshot: the session's
+        `update_sequence` names exactly the state read with it."""
         async with self.sessionmaker() as db:
+            await db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             found = await billing_inputs_and_roster(db, session_id)
         if found is None:
             return None
@@ -70,17 +94,66 @@ class SessionStates:
         inputs, roster = found
         return inputs.session, inputs.preview(), tuple(roster)
 
+    async def prepare(self, db: AsyncSession, session_id: uuid.UUID, message: dict[str, Any]) -> str | None:
+        """Read the change's state in its writing transaction, which holds the session's row from
+        the statement that took `message["sequence"]` to its commit: no other change of the session
+        can be in it. Returns the name the message carries to find it (app.live.publish); None when
+        the session is gone."""
+        await db.flush()
+        found = await billing_inputs_and_roster(db, session_id, refresh=True)
+        if found is None:
+            return None
+        self.previews += 1
+        inputs, roster = found
+        try:
+            envelope = SessionEnvelope(
+                SessionUpdateKind(message["kind"]),
+                message["sequence"],
+                datetime.fromisoformat(message["at"]),
+                _detached(inputs.session),  # the transaction may change its instance after this change
+                inputs.preview(),
+                tuple(message["changed"]),
+                roster=tuple(roster),
+            )
+        except Exception:
+            log.exception("live update prepare failed session=%s", session_id)
+            return None
+        token = uuid.uuid4().hex[:16]
+        now = time.monotonic()
+        prepared = self._prepared
+        while prepared and (len(prepared) >= PREPARED_MAX or next(iter(prepared.values()))[0] < now - PREPARED_SECONDS):
+            prepared.popitem(last=False)
+        prepared[token] = (now, envelope)
+        return token
+
     async def build(self, channel: str, message: str) -> SessionEnvelope | None:
-        """The hub's builder for `session:<id>` channels."""
+        """The hub's builder for `session:<id>` channels (and the cluster build's reader). None when
+        the change is not to be sent: its session is gone, or a later change had committed before
+        it could be read (that change's own message carries the state)."""
         session_id = uuid.UUID(channel.partition(":")[2])
+        if message in STATE_KINDS:
+            state = await self.read(session_id)
+            if state is None:
+                return None
+            session, preview, roster = state
+            kind = SessionUpdateKind(STATE_KINDS[message])
+            return SessionEnvelope(kind, session.update_sequence, self.clock.now(), session, preview, (), roster=roster)
+        data = json.loads(message)
+        prepared = self._prepared.get(data.get("p") or "")
+        if prepared is not None and prepared[1].sequence == data["sequence"]:
+            return prepared[1]
         state = await self.read(session_id)
         if state is None:
             return None
         session, preview, roster = state
-        if message in STATE_KINDS:
-            kind = SessionUpdateKind(STATE_KINDS[message])
-            return SessionEnvelope(kind, session.update_sequence, self.clock.now(), session, preview, (), roster=roster)
-        data = json.loads(message)
+        if session.update_sequence != data["sequence"]:
+            self.skipped += 1
+            log.debug(
+                "live update %s read at sequence %s: not sent under its number",
+                data["sequence"],
+                session.update_sequence,
+            )
+            return None
         return SessionEnvelope(
             SessionUpdateKind(data["kind"]),
             data["sequence"],
@@ -125,6 +198,13 @@ class SessionStates:
             (),
             roster=roster,
         )
+
+
+def _detached(session: models.GroupSession) -> models.GroupSession:
+    """A copy of a session's instance that belongs to no database session: what it held when read."""
+    return models.GroupSession(
+        **{column.key: getattr(session, column.key) for column in inspect(session).mapper.column_attrs}
+    )
 
 
 def group_builder(sessionmaker: Sessionmaker, clock: Clock):

@@ -106,6 +106,10 @@ class Hub:
     def channel_count(self) -> int:
         return len(self._channels)
 
+    def watching(self, channel: str) -> bool:
+        """Whether this process has watchers of the channel."""
+        return channel in self._channels
+
     @property
     def watcher_count(self) -> int:
         return sum(len(c.watchers) for c in self._channels.values())

@@ -3,13 +3,18 @@
 With the postgres backend on the application's own database, the NOTIFY is issued inside the
 transaction (PostgreSQL delivers it at commit); otherwise the message is published right after
 commit. Messages carry ids and the sequence only, never the payload: NOTIFY caps at 8,000 bytes.
+
+A session change that is watched (here, or in the cluster when it is built once) is read in its
+writing transaction before it commits (`SessionStates.prepare`): the state after exactly that change.
+Its message names the reading (`"p"`), which the hub and the cluster build of this process use
+instead of reading the session after the commit, when a later change may already be there.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import urlparse
 
 from broadcaster import Broadcast
@@ -82,15 +87,31 @@ def notifies_in_transaction(broadcast_url: str, database_url: str) -> bool:
     )
 
 
+# Reads a session change's state in its writing transaction; returns the name its message carries.
+Prepare = Callable[[UnitOfWork, str, dict], Awaitable[str | None]]
+
+
 class LivePublisher:
-    def __init__(self, broadcast: Broadcast, *, notify_in_transaction: bool) -> None:
+    def __init__(
+        self,
+        broadcast: Broadcast,
+        *,
+        notify_in_transaction: bool,
+        prepare: Prepare | None = None,
+    ) -> None:
         self.broadcast = broadcast
         self.notify_in_transaction = notify_in_transaction
         # Session changes built once per cluster: set when the process takes part (app.live.runtime).
         self.cluster: ClusterBuilds | None = None
+        self._prepare = prepare
 
     async def stage(self, uow: UnitOfWork, channel: str, message: dict) -> None:
-        cluster = self.cluster if channel.startswith("session:") and "sequence" in message else None
+        sequenced = channel.startswith("session:") and "sequence" in message
+        if sequenced and self._prepare is not None:
+            token = await self._prepare(uow, channel, message)
+            if token is not None:
+                message = {**message, "p": token}
+        cluster = self.cluster if sequenced else None
         if cluster is not None:
             message = {**message, "b": 1}  # its built results follow from this process (app.live.cluster)
         body = json.dumps(message, separators=(",", ":"))

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 
 from broadcaster import Broadcast
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.clock import Clock
+from app.db.uow import UnitOfWork
 from app.live.cluster import ClusterBuilds, ClusterShapes, Renderer, node_id
 from app.live.envelopes import (
     SessionStates,
@@ -36,7 +38,9 @@ class Live:
         self.broadcast = broadcast
         self._broadcast_url = broadcast_url
         self.publisher = LivePublisher(
-            broadcast, notify_in_transaction=notifies_in_transaction(broadcast_url, database_url)
+            broadcast,
+            notify_in_transaction=notifies_in_transaction(broadcast_url, database_url),
+            prepare=self._prepare,
         )
         self.session_states = SessionStates(sessionmaker, clock)
         self.hub = Hub(
@@ -50,6 +54,21 @@ class Live:
             },
         )
         self._watchdog: asyncio.Task | None = None
+
+    def watched(self, channel: str) -> bool:
+        """Whether a change on this session channel is read by this process: it has watchers of it, or
+        it builds the change for the cluster's."""
+        if self.hub.watching(channel):
+            return True
+        shapes = self.hub.shapes
+        return self.publisher.cluster is not None and shapes is not None and bool(shapes.shapes_for(channel))
+
+    async def _prepare(self, uow: UnitOfWork, channel: str, message: dict) -> str | None:
+        """A watched session change read in its writing transaction (SessionStates.prepare); an
+        unwatched one costs the writer nothing."""
+        if not self.watched(channel):
+            return None
+        return await self.session_states.prepare(uow.db, uuid.UUID(channel.partition(":")[2]), message)
 
     @property
     def shapes(self) -> ClusterShapes | None:

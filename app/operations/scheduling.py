@@ -142,9 +142,10 @@ async def _facilitator(db, actor: Principal, staff_id: uuid.UUID, facility_id: u
     return staff.id
 
 
-async def _check(group: models.GroupDefinition) -> None:
-    """The group's problems, in a worker thread: a rule's first start is looked for up to 30 years
-    ahead (tens of milliseconds for a rare one), which must not hold the event loop."""
+async def _check(uow: UnitOfWork, group: models.GroupDefinition) -> None:
+    """The group's problems, in a worker thread: a rule's first start is looked for up to
+    `uow.first_start_years` ahead (GS_RECURRENCE_FIRST_START_YEARS, 30: tens of milliseconds for a rare
+    one), which must not hold the event loop."""
     shape = GroupShape(
         name=group.name,
         max_capacity=group.max_capacity,
@@ -155,7 +156,10 @@ async def _check(group: models.GroupDefinition) -> None:
         facilitator_id=group.facilitator_id,
         co_facilitator_id=group.co_facilitator_id,
     )
-    problems = await asyncio.to_thread(group_problems, shape) if shape.recurrence_rule else group_problems(shape)
+    years = uow.first_start_years
+    problems = (
+        await asyncio.to_thread(group_problems, shape, years) if shape.recurrence_rule else group_problems(shape, years)
+    )
     if problems:
         raise BadInput("; ".join(problems))
 
@@ -180,7 +184,7 @@ async def create_group(uow: UnitOfWork, actor: Principal, data: NewGroup) -> mod
         recurrence_rule=data.recurrence_rule.strip() if data.recurrence_rule else None,
         recurrence_start=facility_instant(data.recurrence_start, facility.timezone) if data.recurrence_start else None,
     )
-    await _check(group)
+    await _check(uow, group)
     db.add(group)
     await db.flush()
     await db.refresh(group)
@@ -213,7 +217,7 @@ async def update_group(uow: UnitOfWork, actor: Principal, group_id: uuid.UUID, c
     followed = {name: getattr(group, name) for name in (*FOLLOWED, "name")}
     for name, value in changes.items():
         setattr(group, name, value)
-    await _check(group)
+    await _check(uow, group)
     group.updated_at = uow.clock.now()
     await db.flush()
     await _carry_to_future_occurrences(uow, group, followed)

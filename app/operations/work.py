@@ -20,6 +20,7 @@ from app.live.publish import LivePublisher, stage_group_updates_for_events
 from app.live.runtime import Live
 from app.operations.callers import CallerLimits
 from app.operations.displays import PairingAttempts, RecentAttempts
+from app.rules.recurrence import FIRST_START_YEARS
 
 
 class Runner(Protocol):
@@ -44,6 +45,8 @@ class UnitsOfWork:
     # Consumers' handlers that also run in the transaction recording their event (UnitOfWork.in_transaction).
     in_transaction: Mapping[str, EventHandler] = field(default_factory=dict)
     in_transaction_runs: Mapping[str, EventsHandler] = field(default_factory=dict)
+    # GS_RECURRENCE_FIRST_START_YEARS: how far a new recurrence rule's first start is looked for.
+    first_start_years: int = FIRST_START_YEARS
 
     def __call__(self, actor: str) -> UnitOfWork:
         uow = UnitOfWork(
@@ -54,6 +57,7 @@ class UnitsOfWork:
             finalize_hours=self.finalize_hours,
             in_transaction=self.in_transaction,
             in_transaction_runs=self.in_transaction_runs,
+            first_start_years=self.first_start_years,
         )
 
         async def announce_group_changes() -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.rules.recurrence import recurrence_rule_problem
+from app.rules.recurrence import FIRST_START_YEARS, recurrence_rule_problem
 from app.rules.reference import control_problem, invisible_problem
 
 MIN_DURATION = 5
@@ -26,7 +26,8 @@ class GroupShape:
     co_facilitator_id: object | None
 
 
-def group_problems(group: GroupShape) -> list[str]:
+def group_problems(group: GroupShape, first_start_years: int = FIRST_START_YEARS) -> list[str]:
+    """`first_start_years`: how far from recurrenceStart a rule's first start is looked for."""
     problems: list[str] = []
     if not group.name.strip():
         problems.append("name must not be empty")
@@ -47,7 +48,7 @@ def group_problems(group: GroupShape) -> list[str]:
         if group.recurrence_start is None:
             problems.append("recurrenceStart is required with a recurrenceRule")
         else:
-            problem = recurrence_rule_problem(group.recurrence_rule, group.recurrence_start)
+            problem = recurrence_rule_problem(group.recurrence_rule, group.recurrence_start, first_start_years)
             if problem:
                 problems.append(problem)
     if group.co_facilitator_id is not None and group.co_facilitator_id == group.facilitator_id:

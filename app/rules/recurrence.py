@@ -103,8 +103,11 @@ class Slot(NamedTuple):
     ends_at: datetime
 
 
-def recurrence_rule_problem(rule: str, anchor: datetime | None = None) -> str | None:
-    """Why the RRULE value cannot be used (malformed, carries DTSTART, more frequent than DAILY)."""
+def recurrence_rule_problem(
+    rule: str, anchor: datetime | None = None, first_start_years: int = FIRST_START_YEARS
+) -> str | None:
+    """Why the RRULE value cannot be used (malformed, carries DTSTART, more frequent than DAILY, no
+    first start within `first_start_years` of its anchor: GS_RECURRENCE_FIRST_START_YEARS)."""
     text = _rule_text(rule)
     if not text:
         return "recurrenceRule must not be empty"
@@ -137,9 +140,9 @@ def recurrence_rule_problem(rule: str, anchor: datetime | None = None) -> str | 
         return "recurrenceRule ends (UNTIL) before recurrenceStart: it never produces an occurrence"
     if _never_matches(parsed):
         return "recurrenceRule never produces an occurrence: no date satisfies all of its BY parts"
-    if first_start_within(parsed, FIRST_START_YEARS) is None:
+    if first_start_within(parsed, first_start_years) is None:
         return (
-            f"recurrenceRule {text} produces no occurrence within {FIRST_START_YEARS} years of recurrenceStart "
+            f"recurrenceRule {text} produces no occurrence within {first_start_years} years of recurrenceStart "
             "(its INTERVAL, BY parts and start never meet)"
         )
     if parsed._count is not None and _count_until(text, parsed._dtstart) is None:  # noqa: SLF001

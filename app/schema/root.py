@@ -37,7 +37,7 @@ from app.schema.notes.mutations import NotesMutation
 from app.schema.notes.queries import NotesQuery
 from app.schema.notes.types import GroupNote, MemberNote
 from app.schema.operation_name import OperationNameRequired
-from app.schema.parsing import DEFAULT_CACHE_BYTES, BoundedParsing, ParsedDocuments
+from app.schema.parsing import DEFAULT_CACHE_BYTES, DEFAULT_OFF_LOOP_CHARACTERS, BoundedParsing, ParsedDocuments
 from app.schema.plain_leaves import plan_plain_leaves
 from app.schema.reference.mutations import ReferenceMutation
 from app.schema.reference.queries import (
@@ -170,20 +170,26 @@ def build_schema(
     introspection: bool = True,
     caches: bool = True,
     parser_cache_bytes: int = DEFAULT_CACHE_BYTES,
+    max_tokens: int = MAX_TOKENS,
+    off_loop_characters: int = DEFAULT_OFF_LOOP_CHARACTERS,
     plain_leaves: bool = True,
 ) -> Schema:
     """`caches=False` drops the parser and validation caches, `plain_leaves=False` executes every field
-    through Strawberry's and graphql-core's own path (both only to compare: bench/, tests)."""
+    through Strawberry's and graphql-core's own path (both only to compare: bench/, tests).
+    `max_tokens` (GS_DOCUMENT_TOKENS) and `off_loop_characters` (GS_PARSE_OFF_LOOP_CHARACTERS): the
+    parsing budgets of app.schema.parsing."""
     extensions = [
         FragmentExpansionLimiter,  # first: it refuses fan-out documents before any validator expands them
         LimitRules,
         OperationNameRequired,
         WallFieldsOnly,  # before OperationScope: a refused display operation opens no transaction
         OperationScope,
-        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+        partial(MaxTokensLimiter, max_token_count=max_tokens),
         QueryCostLimiter,
     ]
-    documents = ParsedDocuments(MAX_TOKENS, max_bytes=parser_cache_bytes if caches else 0)
+    documents = ParsedDocuments(
+        max_tokens, max_bytes=parser_cache_bytes if caches else 0, off_loop_characters=off_loop_characters
+    )
     extensions.insert(0, partial(BoundedParsing, documents))
     if caches:
         extensions.append(partial(CachedValidation, maxsize=512))
