@@ -581,6 +581,16 @@ async def _clinic_activity(demo: Demo) -> None:
         attendance.Visit(modality=Modality.TELEHEALTH_VIDEO, patient_at_home=True),
         {"modality", "patient_at_home"},
     )
+    # Bellamy Ortiz called in, audio only, from home: POS 10 and modifier 93 on the claim (audio-only is
+    # paid with the patient at home; away from home it is AUDIO_ONLY_AWAY_FROM_HOME).
+    await demo.run(
+        attendance.set_roster_entry_visit,
+        locked_roster[1].id,
+        attendance.Visit(modality=Modality.TELEHEALTH_AUDIO, patient_at_home=True),
+        {"modality", "patient_at_home"},
+    )
+    # Corin Reyes and Dale Chee have no coverage: NO_COVERAGE (a WARNING) in the preview, and each is
+    # charged as self-pay (the patient's responsibility; no payer, no claim).
     await _document_locked(demo, locked, locked_roster)
     # Ended with its last member never marked: it awaits finalization, the facilitator's prompt to
     # mark them (the mark that clears it bills the session).
@@ -618,6 +628,7 @@ async def _clinic_activity(demo: Demo) -> None:
             billing.SubmitterContact(settings.edi_contact_name, settings.edi_contact_phone),
         )
     await _corrections(demo, php, monday)
+    await _group_of_one(demo, grief, monday)
     await _program_coordination(demo, monday)
     # What the billing sweep finds on its first pass, done now so the demo reads the same before it
     # runs: ended sessions with every row marked are billed, the others await finalization.
@@ -744,6 +755,30 @@ async def _corrections(demo: Demo, php: uuid.UUID, monday: date) -> None:
         ),
     )
     await _submit_all(demo, session.id, ClaimFrequency.VOID)
+
+
+GROUP_OF_ONE_DAYS_BACK = 4  # last Thursday, from this week's Monday
+
+
+async def _group_of_one(demo: Demo, grief: uuid.UUID, monday: date) -> None:
+    """Last Thursday's grief circle: only Arden Nakai came. 90853 is a group code and needs two patients at
+    least, so the preview's GROUP_OF_ONE (BLOCKING) held the session; the sweep that follows bills it at its
+    finalization deadline as it stands, and the claim carries GROUP_OF_ONE, which no submission gets past
+    (one patient's visit is individual psychotherapy, coded otherwise)."""
+    added = await demo.run(
+        scheduling.add_occurrence,
+        scheduling.NewOccurrence(grief, monday - timedelta(days=GROUP_OF_ONE_DAYS_BACK), time(14, 0), time(15, 30)),
+    )
+    session, roster = await demo.session_of(added)
+    for entry in roster:
+        status = AttendanceStatus.ATTENDED if entry.patient_id == demo_id("patient", 26) else AttendanceStatus.ABSENT
+        await demo.run(attendance.set_attendance, entry.id, attendance.Mark(status))
+    await demo.run(
+        attendance.set_supervisor_attendance,
+        session.id,
+        demo_id("staff", 2),
+        attendance.Mark(AttendanceStatus.ATTENDED),
+    )
 
 
 PER_DIEM_GROUP = ("IOP Afternoons (Mesa, per diem)", "FREQ=WEEKLY;BYDAY=MO,WE", "13:00")

@@ -351,3 +351,90 @@ async def test_submit_refuses_a_file_the_front_end_would_reject_naming_the_check
     message = body["errors"][0]["message"]
     assert code == "BAD_USER_INPUT" and "BILLING_PROVIDER_ZIP_PLUS_FOUR" in message and "2010AA N403" in message
     assert [c["status"] for c in await billed_claims(gql, session_id) if c["id"] == claim["id"]] == ["DRAFT"]
+
+
+DEMO_SESSIONS = """query($from: Date!, $to: Date!) { groupSessions(filter: {from: $from, to: $to}, first: 100) {
+  edges { node { id title sessionDate } } } }"""
+DEMO_SESSION = """query($id: ID!) { groupSession(id: $id) {
+  title
+  roster { id status modality patientAtHome patient { id name } }
+  billingPreview { issues { code severity participantIds } }
+  charges { status procedureCode modifiers placeOfService amount expectedAmount selfPay patient { id } }
+  claims { id claimNumber status frequency edi837 payerClaimNumber payer { payerCode } patient { id name }
+    originalClaim { id payerClaimNumber } validation { code severity } } } }"""
+
+
+async def test_the_demo_exercises_every_case_of_the_issue_through_the_api(gql, services, test_clock):
+    """Issue 24's cases, each found in the demo as loaded: in person, video (95) and audio-only (93) from home
+    (POS 10); a partial attendee; a supervised clinician's co-signed note (2310D); a void and a replacement
+    carrying the payer's claim number (REF*F8); a payer change (a VOID to the old payer, an ORIGINAL to the
+    new); a member without coverage (NO_COVERAGE, a self-pay charge); a group of one (GROUP_OF_ONE, held).
+    Every 837P it sent, and the audio-only claim sent now, passes the front-end checks and pyx12."""
+    from datetime import timedelta
+
+    from app.demo import PHOENIX, load_demo
+
+    assert "Loaded" in await load_demo(services)
+    today = test_clock.now().astimezone(PHOENIX).date()
+    window = {"from": (today - timedelta(days=200)).isoformat(), "to": (today + timedelta(days=1)).isoformat()}
+    edges = (await gql.execute(DEMO_SESSIONS, window))["groupSessions"]["edges"]
+    sessions = [(await gql.execute(DEMO_SESSION, {"id": e["node"]["id"]}))["groupSession"] for e in edges]
+    charges = [c for s in sessions for c in s["charges"] if c["status"] == "ACTIVE"]
+    claims = [c for s in sessions for c in s["claims"]]
+    issues = [i for s in sessions for i in s["billingPreview"]["issues"]]
+    rows = {r["id"]: r for s in sessions for r in s["roster"]}
+
+    # In person (the office, POS 11), video (95) and audio-only (93), both from home (POS 10).
+    codings = {(tuple(c["modifiers"]), c["placeOfService"]) for c in charges}
+    assert any(pos == "11" for _, pos in codings)
+    assert any("95" in mods and pos == "10" for mods, pos in codings)
+    (audio,) = [c for c in charges if "93" in c["modifiers"]]
+    assert audio["placeOfService"] == "10" and not audio["selfPay"]
+    audio_row = next(
+        r for r in rows.values() if r["patient"]["id"] == audio["patient"]["id"] and r["modality"] == "TELEHEALTH_AUDIO"
+    )
+    assert audio_row["patientAtHome"] is True
+    (audio_claim,) = [c for c in claims if c["patient"]["id"] == audio["patient"]["id"] and c["status"] == "DRAFT"]
+    edi = (await gql.execute(SUBMIT, {"id": audio_claim["id"]}))["submitClaim"]["edi837"]
+    clean(edi)
+    assert segment(edi, "CLM")[5] == "10:B:1" and segment(edi, "SV1")[1].split(":")[2:] == ["93"]
+
+    # A partial attendee: one member left a third of the way into this morning's CBT, below AHCCCS's 45 minutes.
+    assert "BELOW_MINIMUM_MINUTES" in {i["code"] for i in issues}
+
+    # The co-signed note of a clinician practising under supervision: 2310D names the supervisor.
+    sent = [c for c in claims if c["edi837"]]
+    assert any(segment(c["edi837"], "NM1", "DQ") for c in sent)
+
+    # A void and a replacement, each carrying in REF*F8 the payer's number of the claim it corrects.
+    corrections = [c for c in sent if c["frequency"] in ("VOID", "REPLACEMENT")]
+    assert {c["frequency"] for c in corrections} == {"VOID", "REPLACEMENT"}
+    for claim in corrections:
+        number = claim["originalClaim"]["payerClaimNumber"]
+        assert number and segment(claim["edi837"], "REF", "F8") == ["REF", "F8", number]
+
+    # A payer change: a VOID to the old payer (AHCCCS) and an ORIGINAL to the new one (Suncrest).
+    (void,) = [c for c in corrections if c["frequency"] == "VOID"]
+    changed = [c for c in claims if c["patient"]["id"] == void["patient"]["id"] and c["originalClaim"] is None]
+    assert void["payer"]["payerCode"] == "AZAHCCCS"
+    assert {c["payer"]["payerCode"] for c in changed} == {"AZAHCCCS", "SUNCREST"}
+
+    # A member without coverage: NO_COVERAGE in the preview, and a self-pay charge, nobody else's to pay.
+    uncovered = {rows[p]["patient"]["id"] for i in issues if i["code"] == "NO_COVERAGE" for p in i["participantIds"]}
+    self_pay = [c for c in charges if c["selfPay"]]
+    assert uncovered and {c["patient"]["id"] for c in self_pay} == uncovered
+    assert all(c["expectedAmount"] is None for c in self_pay)
+    assert not [c for c in claims if c["patient"]["id"] in uncovered]
+
+    # A group of one: 90853 needs two patients; the claim carries GROUP_OF_ONE and is not sent.
+    (alone,) = [c for c in claims if "GROUP_OF_ONE" in {v["code"] for v in c["validation"]}]
+    assert {(v["code"], v["severity"]) for v in alone["validation"]} >= {("GROUP_OF_ONE", "BLOCKING")}
+    (one,) = [s for s in sessions if alone["id"] in {c["id"] for c in s["claims"]}]
+    assert [i["code"] for i in one["billingPreview"]["issues"] if i["severity"] == "BLOCKING"] == ["GROUP_OF_ONE"]
+    _, code, _ = await gql.error(SUBMIT, {"id": alone["id"]})
+    assert code == "ILLEGAL_TRANSITION"
+
+    # Every 837P the demo sent passes the front-end checks and pyx12 (the conftest hook reads them again).
+    assert len(sent) >= 10
+    for claim in sent:
+        clean(claim["edi837"])
