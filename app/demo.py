@@ -201,19 +201,21 @@ async def _reference_data(db) -> None:
             for p, lo, hi, code, mods, rate in bands
         ],
     )
-    # The clinic's one price for group psychotherapy, whoever pays; each payer's band rate is what
-    # it expects to be paid (Charge.expectedAmount).
+    # The clinic's one price for group psychotherapy and for a day of IOP billed per diem (S9480), whoever
+    # pays; each payer's band or per-diem rate is what it expects to be paid (Charge.expectedAmount). A code
+    # billed that the schedule has no price for would be FEE_NOT_SCHEDULED (BLOCKING).
     await insert_missing(
         db,
         models.FacilityFee,
         [
             {
-                "id": demo_id("fee", "90853"),
+                "id": demo_id("fee", code),
                 "facility_id": FACILITY_ID,
-                "procedure_code": "90853",
+                "procedure_code": code,
                 "modifiers": [],
-                "amount": Decimal("60.00"),
+                "amount": amount,
             }
+            for code, amount in (("90853", Decimal("60.00")), ("S9480", Decimal("210.00")))
         ],
     )
     await insert_missing(

@@ -745,6 +745,36 @@ async def test_every_charge_is_billed_at_the_facilitys_fee_with_the_payers_rate_
     assert pyx12_errors(edi) == [] and edi_problems(edi) == []
 
 
+async def test_a_code_the_facilitys_fee_schedule_has_no_price_for_holds_the_session(
+    gql, clinic, room, test_clock, services
+):
+    """A facility that keeps a fee schedule bills every service at its own price: a code billed that the
+    schedule has no price for would go out at the payer's rate unnoticed, so it is FEE_NOT_SCHEDULED (BLOCKING,
+    naming the code and the members billed it) and the session awaits finalization; once the price is on the
+    schedule the session bills at it. A facility with no schedule at all bills at the payer's rate."""
+    session_id, members = room
+    for m, status in zip(members, ["ATTENDED", "ATTENDED", "ABSENT", "ABSENT", "ABSENT"], strict=True):
+        await mark(gql, m, status)
+    await accept_ratio(gql, session_id)
+    assert "FEE_NOT_SCHEDULED" not in [i["code"] for i in (await preview(gql, session_id))["issues"]]
+    await gql.execute(FEES, {"id": clinic.facility_id, "fees": [{"procedureCode": "90837", "amount": "150.00"}]})
+    data = await preview(gql, session_id)
+    unpriced = issue(data, "FEE_NOT_SCHEDULED")
+    assert unpriced["severity"] == "BLOCKING" and "no price for 90853 with modifiers HQ" in unpriced["message"]
+    assert sorted(unpriced["participantIds"]) == sorted(members[:2]) and data["readyToBill"] is False
+    set_now(test_clock, at(10, 31))
+    assert await bill_due_sessions(services) == 0
+    status, code, body = await gql.error(RUN, {"id": session_id})
+    assert (status, code) == (409, "ILLEGAL_TRANSITION") and "no price for 90853" in body["errors"][0]["message"]
+
+    fees = [{"procedureCode": "90837", "amount": "150.00"}, {"procedureCode": "90853", "amount": "70.00"}]
+    await gql.execute(FEES, {"id": clinic.facility_id, "fees": fees})
+    assert "FEE_NOT_SCHEDULED" not in [i["code"] for i in (await preview(gql, session_id))["issues"]]
+    await gql.execute(RUN, {"id": session_id})
+    billed = (await gql.execute(CHARGES, {"id": session_id}))["groupSession"]
+    assert sorted((c["amount"], c["expectedAmount"]) for c in billed["charges"]) == [("70.00", "40.00")] * 2
+
+
 @pytest.mark.parametrize(
     "fees, problem",
     [

@@ -153,6 +153,25 @@ async def test_a_days_charge_is_billed_at_the_facilitys_fee_with_the_payers_per_
     assert next(s for s in parse_segments(edi) if s[0] == "SV1")[2] == "210"
 
 
+async def test_a_program_code_the_facilitys_fee_schedule_has_no_price_for_is_blocking(
+    gql, clinic, iop, others, test_clock
+):
+    """The facility keeps a fee schedule without the program's code: the day would be billed at the payer's
+    rate unnoticed, so the day's sessions name S9480 for the patients billed per diem (FEE_NOT_SCHEDULED,
+    BLOCKING), and the day's claim carries it when it is billed at the finalization deadline."""
+    await gql.execute(FEES, {"id": clinic.facility_id, "fees": [{"procedureCode": "90853", "amount": "60.00"}]})
+    morning, midday = await day_of_two_groups(gql, clinic, iop, others)
+    (unpriced,) = [i for i in await issues_of(gql, midday["id"]) if i["code"] == "FEE_NOT_SCHEDULED"]
+    assert unpriced["severity"] == "BLOCKING" and "no price for S9480" in unpriced["message"]
+    assert sorted(unpriced["participantIds"]) == sorted(entry_of(midday, p) for p in (iop, *others))
+    await bill(gql, test_clock, morning, at(10, 31, day=11))  # at the deadline: billed as they stand
+    await bill(gql, test_clock, midday, at(12, 31, day=11))
+    (claim,) = of((await billed(gql, midday))["claims"], iop)
+    assert claim["perDiem"] and {"code": "FEE_NOT_SCHEDULED", "severity": "BLOCKING"} in claim["validation"]
+    _, code, _ = await gql.error(SUBMIT, {"id": claim["id"]})
+    assert code == "ILLEGAL_TRANSITION"
+
+
 async def test_a_day_short_of_the_minimum_is_not_billed_and_says_how_short(gql, clinic, iop, others, test_clock):
     morning, midday = await day_of_two_groups(gql, clinic, iop, others)
     await gql.execute(VISIT, {"id": entry_of(midday, iop), "i": {"departedAt": at(12).isoformat()}})

@@ -199,3 +199,19 @@ def bills_on_its_own(payer_id: PayerId, rules_by_payer: Mapping[PayerId, Program
     program's group sessions bill as well."""
     rule = rules_by_payer.get(payer_id)
     return rule is None or rule.sessions_bill_too
+
+
+def per_diem_services(
+    members: Sequence[RosterEntry], rules_by_payer: Mapping[PayerId, ProgramRule], session_date: date
+) -> list[tuple[uuid.UUID, str, tuple[str, ...]]]:
+    """What each present member's day is billed as per diem (roster entry id, program code, modifiers), where
+    their payer bills the session's program so: the fee schedule is checked for it before the day is billed."""
+    services = []
+    for member in members:
+        if member.status not in BILLABLE_STATUSES:
+            continue
+        coverage = member_primary_coverage(member.coverages, session_date)
+        rule = rules_by_payer.get(coverage.payer_id) if coverage is not None else None
+        if rule is not None:
+            services.append((member.id, rule.procedure_code, rule.modifiers))
+    return services

@@ -803,3 +803,37 @@ def test_charges_are_billed_at_the_facility_fee_and_expect_the_payers_band_rate(
 def test_a_fee_schedule_is_checked_before_it_is_stored(fees, problem):
     found = fee_schedule_problems(fees)
     assert found == [] if problem is None else any(problem in p for p in found)
+
+
+# ------------------------------------------------------------------ issue 24: a code the fee schedule has no price for
+
+from app.rules.billing import FEE_NOT_SCHEDULED, check_fee_schedule  # noqa: E402
+
+PRICED = {("90853", ()): Decimal("60.00"), ("90853", ("HQ", "U1")): Decimal("65.00")}
+
+
+@pytest.mark.parametrize(
+    "fees, billed, expected",
+    [
+        ({}, [("a", "90853", ("HQ",))], []),  # no schedule at all: billed at the payer's rate, as ever
+        ({}, [("a", "S9480", ())], []),
+        (PRICED, [("a", "90853", ())], []),  # on the schedule
+        (PRICED, [("a", "90853", ("HQ",))], []),  # the code's own price
+        (PRICED, [("a", "90853", ("U1", "HQ"))], []),  # modifiers in any order
+        (PRICED, [("a", "90853", ("HQ", "95"))], []),  # a delivery modifier does not change the price
+        (PRICED, [("a", "S9480", ())], [("S9480", ("a",))]),
+        (PRICED, [("a", "90849", ("HQ",)), ("b", "90849", ("HQ",))], [("90849 with modifiers HQ", ("a", "b"))]),
+        (
+            {("90853", ("HQ",)): Decimal("60.00")},  # only a modified price: the code alone has none
+            [("a", "90853", ()), ("b", "90853", ("HQ",)), ("c", "S9480", ())],
+            [("90853 (", ("a",)), ("S9480", ("c",))],
+        ),
+    ],
+)
+def test_a_code_billed_that_the_facilitys_fee_schedule_has_no_price_for_is_blocking(fees, billed, expected):
+    issues = check_fee_schedule(billed, fees)
+    assert [(i.code, i.severity) for i in issues] == [(FEE_NOT_SCHEDULED, BLOCKING)] * len(expected)
+    for issue, (named, entries) in zip(issues, expected, strict=True):
+        assert f"no price for {named}" in issue.message and issue.roster_entry_ids == entries
+    # About the members billed the code: each claim carries only its own member's.
+    assert FEE_NOT_SCHEDULED in MEMBER_ISSUES
