@@ -631,11 +631,17 @@ async def test_an_attended_member_with_no_coverage_is_charged_as_self_pay_withou
     assert all(i["code"] != "NO_COVERAGE" for c in billed["claims"] for i in c["validation"])
 
 
-async def test_a_group_of_one_billed_as_90853_is_blocking(gql, clinic, room, test_clock, services):
-    """CPT 90853 is group psychotherapy: a group is two patients or more (the Medicare LCD L33632,
-    "Psychiatry and Psychology Services", has the number of participants documented). One billable
-    member is GROUP_OF_ONE, BLOCKING: the session awaits finalization instead of billing 90853."""
+@pytest.mark.parametrize("group_code", ["90853", "90849"])
+async def test_a_group_of_one_billed_under_a_group_code_is_blocking(
+    gql, clinic, room, test_clock, services, group_code
+):
+    """CPT 90853 is group psychotherapy and 90849 multiple-family group psychotherapy: a group is two
+    patients (or families) or more (the Medicare LCD L33632, "Psychiatry and Psychology Services", has the
+    number of participants documented). One billable member is GROUP_OF_ONE, BLOCKING: the session awaits
+    finalization instead of billing the group code."""
     session_id, members = room
+    if group_code != "90853":
+        await clinic.bands([(1, 4, group_code, "40.00"), (5, 8, group_code, "30.00")])
     for m, status in zip(members, ["ATTENDED", "ABSENT", "ABSENT", "ABSENT"], strict=False):
         await mark(gql, m, status)
     data = await preview(gql, session_id)
@@ -643,8 +649,8 @@ async def test_a_group_of_one_billed_as_90853_is_blocking(gql, clinic, room, tes
     await mark(gql, members[4], "ABSENT")
     data = await preview(gql, session_id)
     group_of_one = issue(data, "GROUP_OF_ONE")
-    assert group_of_one["severity"] == "BLOCKING" and "90853" in group_of_one["message"]
-    assert data["readyToBill"] is False
+    assert group_of_one["severity"] == "BLOCKING" and f"{group_code} is a group code" in group_of_one["message"]
+    assert data["band"]["procedureCode"] == group_code and data["readyToBill"] is False
     set_now(test_clock, at(10, 31))
     assert await bill_due_sessions(services) == 0
     status, code, body = await gql.error(RUN, {"id": session_id})
