@@ -438,3 +438,56 @@ async def test_the_demo_exercises_every_case_of_the_issue_through_the_api(gql, s
     assert len(sent) >= 10
     for claim in sent:
         clean(claim["edi837"])
+
+
+# ------------------------------------------------------------------ a draft's findings, re-checked when it is sent
+
+BATCH = """mutation { submitClaimBatches { batches { claims { claimNumber status } }
+  held { reason claim { claimNumber } } } }"""
+
+
+@pytest.mark.parametrize("sent_by", ["submitClaim", "submitClaimBatches"])
+async def test_a_drafts_blocking_finding_whose_cause_was_fixed_no_longer_holds_it(
+    gql, clinic, test_clock, services, sent_by
+):
+    """A session billed at its finalization deadline keeps on its claims what held it (here a member with no
+    active diagnosis: MISSING_DIAGNOSIS, BLOCKING). Once the cause is fixed (the diagnosis recorded), the
+    claim goes: a submission, one claim or the daily batch, re-checks the stored findings against the data as
+    it stands and drops those no longer raised; while the cause stands the claim is held, naming it."""
+    set_now(test_clock, at(9, 20))
+    await clinic.bands([(1, 4, "90853", "40.00")])
+    await no_note_rule(gql, clinic)
+    undiagnosed = await clinic.add_patient("Not Yet Diagnosed", diagnoses=())
+    other = await clinic.add_patient("Diagnosed")
+    for patient in (undiagnosed, other):
+        await clinic.cover(patient)
+    session = await create_session(gql, clinic, [undiagnosed, other], starts_at=at(9))
+    for entry in session["roster"]:
+        await mark(gql, entry["id"], "ATTENDED")
+    set_now(test_clock, at(10, 31, day=11))  # the deadline: billed as it stands
+    await gql.execute(RUN, {"id": session["id"]})
+    claims = {c["patient"]["id"]: c for c in await billed_claims(gql, session["id"])}
+    claim = claims[undiagnosed]
+    assert ("MISSING_DIAGNOSIS", "BLOCKING") in {(v["code"], v["severity"]) for v in claim["validation"]}
+
+    async def send() -> tuple[str, str]:
+        """(status, what holds it) of the undiagnosed member's claim after the submission."""
+        if sent_by == "submitClaim":
+            body = (await gql.post(SUBMIT, {"id": claim["id"]})).json()
+            if body.get("errors"):
+                return "DRAFT", body["errors"][0]["message"]
+            return body["data"]["submitClaim"]["status"], ""
+        data = (await gql.execute(BATCH))["submitClaimBatches"]
+        held = [h["reason"] for h in data["held"] if h["claim"]["claimNumber"] == claim["claimNumber"]]
+        sent = [c["status"] for b in data["batches"] for c in b["claims"] if c["claimNumber"] == claim["claimNumber"]]
+        return (sent[0], "") if sent else ("DRAFT", held[0])
+
+    status, reason = await send()
+    assert status == "DRAFT" and "MISSING_DIAGNOSIS" in reason
+    await clinic.diagnose(undiagnosed, "F43.10")
+    assert await send() == ("SUBMITTED", "")
+    sent = next(c for c in await billed_claims(gql, session["id"]) if c["id"] == claim["id"])
+    assert sent["status"] == "SUBMITTED" and sent["validation"] == []
+    edi = (await gql.execute("query($id: ID!) { claim(id: $id) { edi837 } }", {"id": claim["id"]}))["claim"]["edi837"]
+    clean(edi)
+    assert segment(edi, "HI")[1] == "ABK:F4310"

@@ -569,6 +569,30 @@ MEMBER_ISSUES = frozenset(
 )
 
 
+# What a DRAFT claim stored when it was built that billing itself settled on the claim, not re-checked when it
+# is submitted: an authorization's units (drawn then), the price charged (the fee schedule then), and the
+# payer's claim number a correction waits for (released when it arrives).
+NOT_RECHECKED = frozenset(
+    {
+        BillingIssueCode.AUTH_MISSING,
+        BillingIssueCode.AUTH_EXHAUSTED,
+        BillingIssueCode.AUTH_EXPIRED,
+        BillingIssueCode.AUTH_EXPIRING,
+        BillingIssueCode.FEE_NOT_SCHEDULED,
+        BillingIssueCode.PAYER_CLAIM_NUMBER_UNKNOWN,
+    }
+)
+
+
+def findings_still_raised(stored: Sequence[Mapping[str, Any]], current: Iterable[BillingIssue]) -> list[dict]:
+    """A DRAFT claim's stored findings that still hold when it is submitted: those not re-checked, and those
+    the data as it stands (`current`, the claim's own findings from the session's preview now) still raises.
+    A finding whose cause was fixed since the claim was built (a diagnosis or an address recorded, a coverage
+    settled) is dropped; none is added, and what is kept is kept as stored (its acceptance with it)."""
+    raised = {issue.code for issue in current}
+    return [dict(f) for f in stored if f.get("code") in NOT_RECHECKED or f.get("code") in raised]
+
+
 def claim_issues(preview: Preview, roster_entry_id: uuid.UUID | None) -> tuple[BillingIssue, ...]:
     """The preview's findings a member's claim carries: every session-wide one, and the per-member
     ones (an unsigned note) only when they are about this member."""

@@ -837,3 +837,33 @@ def test_a_code_billed_that_the_facilitys_fee_schedule_has_no_price_for_is_block
         assert f"no price for {named}" in issue.message and issue.roster_entry_ids == entries
     # About the members billed the code: each claim carries only its own member's.
     assert FEE_NOT_SCHEDULED in MEMBER_ISSUES
+
+
+# ------------------------------------------------------------------ a draft's findings, re-checked when it is sent
+
+from app.rules.billing import MISSING_DIAGNOSIS, NOTE_UNSIGNED, findings_still_raised  # noqa: E402
+
+
+def stored(code: BillingIssueCode, severity=BLOCKING, accepted=False) -> dict:
+    return BillingIssue(code, severity, "as stored", accepted=accepted).as_json()
+
+
+@pytest.mark.parametrize(
+    "kept, now_raised, expected",
+    [
+        ([stored(MISSING_DIAGNOSIS)], [], []),  # the diagnosis was recorded: dropped
+        ([stored(MISSING_DIAGNOSIS)], [MISSING_DIAGNOSIS], [MISSING_DIAGNOSIS]),  # still missing
+        ([stored(BillingIssueCode.MISSING_SUBSCRIBER_ADDRESS)], [], []),  # the address was added
+        ([stored(COVERAGE_CONFLICT), stored(NOTE_UNSIGNED, WARNING, True)], [NOTE_UNSIGNED], [NOTE_UNSIGNED]),
+        ([], [MISSING_DIAGNOSIS], []),  # nothing is added at submission: billing adds findings
+        # Settled on the claim when it was built: the units drawn, the price charged, the payer's number awaited.
+        ([stored(BillingIssueCode.AUTH_EXHAUSTED)], [], [BillingIssueCode.AUTH_EXHAUSTED]),
+        ([stored(BillingIssueCode.FEE_NOT_SCHEDULED)], [], [BillingIssueCode.FEE_NOT_SCHEDULED]),
+        ([stored(BillingIssueCode.PAYER_CLAIM_NUMBER_UNKNOWN)], [], [BillingIssueCode.PAYER_CLAIM_NUMBER_UNKNOWN]),
+    ],
+)
+def test_a_drafts_stored_findings_are_kept_only_while_their_cause_stands(kept, now_raised, expected):
+    current = [BillingIssue(code, BLOCKING, "now") for code in now_raised]
+    still = findings_still_raised(kept, current)
+    assert [f["code"] for f in still] == expected
+    assert all(f in kept for f in still)  # kept as stored: its message and acceptance with it
