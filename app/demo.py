@@ -201,19 +201,21 @@ async def _reference_data(db) -> None:
             for p, lo, hi, code, mods, rate in bands
         ],
     )
-    # The clinic's one price for group psychotherapy, whoever pays; each payer's band rate is what
-    # it expects to be paid (Charge.expectedAmount).
+    # The clinic's one price for group psychotherapy and for a day of IOP billed per diem (S9480), whoever
+    # pays; each payer's band or per-diem rate is what it expects to be paid (Charge.expectedAmount). A code
+    # billed that the schedule has no price for would be FEE_NOT_SCHEDULED (BLOCKING).
     await insert_missing(
         db,
         models.FacilityFee,
         [
             {
-                "id": demo_id("fee", "90853"),
+                "id": demo_id("fee", code),
                 "facility_id": FACILITY_ID,
-                "procedure_code": "90853",
+                "procedure_code": code,
                 "modifiers": [],
-                "amount": Decimal("60.00"),
+                "amount": amount,
             }
+            for code, amount in (("90853", Decimal("60.00")), ("S9480", Decimal("210.00")))
         ],
     )
     await insert_missing(
@@ -581,6 +583,16 @@ async def _clinic_activity(demo: Demo) -> None:
         attendance.Visit(modality=Modality.TELEHEALTH_VIDEO, patient_at_home=True),
         {"modality", "patient_at_home"},
     )
+    # Bellamy Ortiz called in, audio only, from home: POS 10 and modifier 93 on the claim (audio-only is
+    # paid with the patient at home; away from home it is AUDIO_ONLY_AWAY_FROM_HOME).
+    await demo.run(
+        attendance.set_roster_entry_visit,
+        locked_roster[1].id,
+        attendance.Visit(modality=Modality.TELEHEALTH_AUDIO, patient_at_home=True),
+        {"modality", "patient_at_home"},
+    )
+    # Corin Reyes and Dale Chee have no coverage: NO_COVERAGE (a WARNING) in the preview, and each is
+    # charged as self-pay (the patient's responsibility; no payer, no claim).
     await _document_locked(demo, locked, locked_roster)
     # Ended with its last member never marked: it awaits finalization, the facilitator's prompt to
     # mark them (the mark that clears it bills the session).
@@ -618,6 +630,7 @@ async def _clinic_activity(demo: Demo) -> None:
             billing.SubmitterContact(settings.edi_contact_name, settings.edi_contact_phone),
         )
     await _corrections(demo, php, monday)
+    await _group_of_one(demo, grief, monday)
     await _program_coordination(demo, monday)
     # What the billing sweep finds on its first pass, done now so the demo reads the same before it
     # runs: ended sessions with every row marked are billed, the others await finalization.
@@ -744,6 +757,30 @@ async def _corrections(demo: Demo, php: uuid.UUID, monday: date) -> None:
         ),
     )
     await _submit_all(demo, session.id, ClaimFrequency.VOID)
+
+
+GROUP_OF_ONE_DAYS_BACK = 4  # last Thursday, from this week's Monday
+
+
+async def _group_of_one(demo: Demo, grief: uuid.UUID, monday: date) -> None:
+    """Last Thursday's grief circle: only Arden Nakai came. 90853 is a group code and needs two patients at
+    least, so the preview's GROUP_OF_ONE (BLOCKING) held the session; the sweep that follows bills it at its
+    finalization deadline as it stands, and the claim carries GROUP_OF_ONE, which no submission gets past
+    (one patient's visit is individual psychotherapy, coded otherwise)."""
+    added = await demo.run(
+        scheduling.add_occurrence,
+        scheduling.NewOccurrence(grief, monday - timedelta(days=GROUP_OF_ONE_DAYS_BACK), time(14, 0), time(15, 30)),
+    )
+    session, roster = await demo.session_of(added)
+    for entry in roster:
+        status = AttendanceStatus.ATTENDED if entry.patient_id == demo_id("patient", 26) else AttendanceStatus.ABSENT
+        await demo.run(attendance.set_attendance, entry.id, attendance.Mark(status))
+    await demo.run(
+        attendance.set_supervisor_attendance,
+        session.id,
+        demo_id("staff", 2),
+        attendance.Mark(AttendanceStatus.ATTENDED),
+    )
 
 
 PER_DIEM_GROUP = ("IOP Afternoons (Mesa, per diem)", "FREQ=WEEKLY;BYDAY=MO,WE", "13:00")

@@ -631,11 +631,17 @@ async def test_an_attended_member_with_no_coverage_is_charged_as_self_pay_withou
     assert all(i["code"] != "NO_COVERAGE" for c in billed["claims"] for i in c["validation"])
 
 
-async def test_a_group_of_one_billed_as_90853_is_blocking(gql, clinic, room, test_clock, services):
-    """CPT 90853 is group psychotherapy: a group is two patients or more (the Medicare LCD L33632,
-    "Psychiatry and Psychology Services", has the number of participants documented). One billable
-    member is GROUP_OF_ONE, BLOCKING: the session awaits finalization instead of billing 90853."""
+@pytest.mark.parametrize("group_code", ["90853", "90849"])
+async def test_a_group_of_one_billed_under_a_group_code_is_blocking(
+    gql, clinic, room, test_clock, services, group_code
+):
+    """CPT 90853 is group psychotherapy and 90849 multiple-family group psychotherapy: a group is two
+    patients (or families) or more (the Medicare LCD L33632, "Psychiatry and Psychology Services", has the
+    number of participants documented). One billable member is GROUP_OF_ONE, BLOCKING: the session awaits
+    finalization instead of billing the group code."""
     session_id, members = room
+    if group_code != "90853":
+        await clinic.bands([(1, 4, group_code, "40.00"), (5, 8, group_code, "30.00")])
     for m, status in zip(members, ["ATTENDED", "ABSENT", "ABSENT", "ABSENT"], strict=False):
         await mark(gql, m, status)
     data = await preview(gql, session_id)
@@ -643,8 +649,8 @@ async def test_a_group_of_one_billed_as_90853_is_blocking(gql, clinic, room, tes
     await mark(gql, members[4], "ABSENT")
     data = await preview(gql, session_id)
     group_of_one = issue(data, "GROUP_OF_ONE")
-    assert group_of_one["severity"] == "BLOCKING" and "90853" in group_of_one["message"]
-    assert data["readyToBill"] is False
+    assert group_of_one["severity"] == "BLOCKING" and f"{group_code} is a group code" in group_of_one["message"]
+    assert data["band"]["procedureCode"] == group_code and data["readyToBill"] is False
     set_now(test_clock, at(10, 31))
     assert await bill_due_sessions(services) == 0
     status, code, body = await gql.error(RUN, {"id": session_id})
@@ -743,6 +749,36 @@ async def test_every_charge_is_billed_at_the_facilitys_fee_with_the_payers_rate_
     edi = (await gql.execute(SUBMIT, {"id": claim_of[mercy_member]["id"]}))["submitClaim"]["edi837"]
     assert next(s for s in parse_segments(edi) if s[0] == "CLM")[2] == "120"
     assert pyx12_errors(edi) == [] and edi_problems(edi) == []
+
+
+async def test_a_code_the_facilitys_fee_schedule_has_no_price_for_holds_the_session(
+    gql, clinic, room, test_clock, services
+):
+    """A facility that keeps a fee schedule bills every service at its own price: a code billed that the
+    schedule has no price for would go out at the payer's rate unnoticed, so it is FEE_NOT_SCHEDULED (BLOCKING,
+    naming the code and the members billed it) and the session awaits finalization; once the price is on the
+    schedule the session bills at it. A facility with no schedule at all bills at the payer's rate."""
+    session_id, members = room
+    for m, status in zip(members, ["ATTENDED", "ATTENDED", "ABSENT", "ABSENT", "ABSENT"], strict=True):
+        await mark(gql, m, status)
+    await accept_ratio(gql, session_id)
+    assert "FEE_NOT_SCHEDULED" not in [i["code"] for i in (await preview(gql, session_id))["issues"]]
+    await gql.execute(FEES, {"id": clinic.facility_id, "fees": [{"procedureCode": "90837", "amount": "150.00"}]})
+    data = await preview(gql, session_id)
+    unpriced = issue(data, "FEE_NOT_SCHEDULED")
+    assert unpriced["severity"] == "BLOCKING" and "no price for 90853 with modifiers HQ" in unpriced["message"]
+    assert sorted(unpriced["participantIds"]) == sorted(members[:2]) and data["readyToBill"] is False
+    set_now(test_clock, at(10, 31))
+    assert await bill_due_sessions(services) == 0
+    status, code, body = await gql.error(RUN, {"id": session_id})
+    assert (status, code) == (409, "ILLEGAL_TRANSITION") and "no price for 90853" in body["errors"][0]["message"]
+
+    fees = [{"procedureCode": "90837", "amount": "150.00"}, {"procedureCode": "90853", "amount": "70.00"}]
+    await gql.execute(FEES, {"id": clinic.facility_id, "fees": fees})
+    assert "FEE_NOT_SCHEDULED" not in [i["code"] for i in (await preview(gql, session_id))["issues"]]
+    await gql.execute(RUN, {"id": session_id})
+    billed = (await gql.execute(CHARGES, {"id": session_id}))["groupSession"]
+    assert sorted((c["amount"], c["expectedAmount"]) for c in billed["charges"]) == [("70.00", "40.00")] * 2
 
 
 @pytest.mark.parametrize(

@@ -351,3 +351,143 @@ async def test_submit_refuses_a_file_the_front_end_would_reject_naming_the_check
     message = body["errors"][0]["message"]
     assert code == "BAD_USER_INPUT" and "BILLING_PROVIDER_ZIP_PLUS_FOUR" in message and "2010AA N403" in message
     assert [c["status"] for c in await billed_claims(gql, session_id) if c["id"] == claim["id"]] == ["DRAFT"]
+
+
+DEMO_SESSIONS = """query($from: Date!, $to: Date!) { groupSessions(filter: {from: $from, to: $to}, first: 100) {
+  edges { node { id title sessionDate } } } }"""
+DEMO_SESSION = """query($id: ID!) { groupSession(id: $id) {
+  title
+  roster { id status modality patientAtHome patient { id name } }
+  billingPreview { issues { code severity participantIds } }
+  charges { status procedureCode modifiers placeOfService amount expectedAmount selfPay patient { id } }
+  claims { id claimNumber status frequency edi837 payerClaimNumber payer { payerCode } patient { id name }
+    originalClaim { id payerClaimNumber } validation { code severity } } } }"""
+
+
+async def test_the_demo_exercises_every_case_of_the_issue_through_the_api(gql, services, test_clock):
+    """Issue 24's cases, each found in the demo as loaded: in person, video (95) and audio-only (93) from home
+    (POS 10); a partial attendee; a supervised clinician's co-signed note (2310D); a void and a replacement
+    carrying the payer's claim number (REF*F8); a payer change (a VOID to the old payer, an ORIGINAL to the
+    new); a member without coverage (NO_COVERAGE, a self-pay charge); a group of one (GROUP_OF_ONE, held).
+    Every 837P it sent, and the audio-only claim sent now, passes the front-end checks and pyx12."""
+    from datetime import timedelta
+
+    from app.demo import PHOENIX, load_demo
+
+    assert "Loaded" in await load_demo(services)
+    today = test_clock.now().astimezone(PHOENIX).date()
+    window = {"from": (today - timedelta(days=200)).isoformat(), "to": (today + timedelta(days=1)).isoformat()}
+    edges = (await gql.execute(DEMO_SESSIONS, window))["groupSessions"]["edges"]
+    sessions = [(await gql.execute(DEMO_SESSION, {"id": e["node"]["id"]}))["groupSession"] for e in edges]
+    charges = [c for s in sessions for c in s["charges"] if c["status"] == "ACTIVE"]
+    claims = [c for s in sessions for c in s["claims"]]
+    issues = [i for s in sessions for i in s["billingPreview"]["issues"]]
+    rows = {r["id"]: r for s in sessions for r in s["roster"]}
+
+    # In person (the office, POS 11), video (95) and audio-only (93), both from home (POS 10).
+    codings = {(tuple(c["modifiers"]), c["placeOfService"]) for c in charges}
+    assert any(pos == "11" for _, pos in codings)
+    assert any("95" in mods and pos == "10" for mods, pos in codings)
+    (audio,) = [c for c in charges if "93" in c["modifiers"]]
+    assert audio["placeOfService"] == "10" and not audio["selfPay"]
+    audio_row = next(
+        r for r in rows.values() if r["patient"]["id"] == audio["patient"]["id"] and r["modality"] == "TELEHEALTH_AUDIO"
+    )
+    assert audio_row["patientAtHome"] is True
+    (audio_claim,) = [c for c in claims if c["patient"]["id"] == audio["patient"]["id"] and c["status"] == "DRAFT"]
+    edi = (await gql.execute(SUBMIT, {"id": audio_claim["id"]}))["submitClaim"]["edi837"]
+    clean(edi)
+    assert segment(edi, "CLM")[5] == "10:B:1" and segment(edi, "SV1")[1].split(":")[2:] == ["93"]
+
+    # A partial attendee: one member left a third of the way into this morning's CBT, below AHCCCS's 45 minutes.
+    assert "BELOW_MINIMUM_MINUTES" in {i["code"] for i in issues}
+
+    # The co-signed note of a clinician practising under supervision: 2310D names the supervisor.
+    sent = [c for c in claims if c["edi837"]]
+    assert any(segment(c["edi837"], "NM1", "DQ") for c in sent)
+
+    # A void and a replacement, each carrying in REF*F8 the payer's number of the claim it corrects.
+    corrections = [c for c in sent if c["frequency"] in ("VOID", "REPLACEMENT")]
+    assert {c["frequency"] for c in corrections} == {"VOID", "REPLACEMENT"}
+    for claim in corrections:
+        number = claim["originalClaim"]["payerClaimNumber"]
+        assert number and segment(claim["edi837"], "REF", "F8") == ["REF", "F8", number]
+
+    # A payer change: a VOID to the old payer (AHCCCS) and an ORIGINAL to the new one (Suncrest).
+    (void,) = [c for c in corrections if c["frequency"] == "VOID"]
+    changed = [c for c in claims if c["patient"]["id"] == void["patient"]["id"] and c["originalClaim"] is None]
+    assert void["payer"]["payerCode"] == "AZAHCCCS"
+    assert {c["payer"]["payerCode"] for c in changed} == {"AZAHCCCS", "SUNCREST"}
+
+    # A member without coverage: NO_COVERAGE in the preview, and a self-pay charge, nobody else's to pay.
+    uncovered = {rows[p]["patient"]["id"] for i in issues if i["code"] == "NO_COVERAGE" for p in i["participantIds"]}
+    self_pay = [c for c in charges if c["selfPay"]]
+    assert uncovered and {c["patient"]["id"] for c in self_pay} == uncovered
+    assert all(c["expectedAmount"] is None for c in self_pay)
+    assert not [c for c in claims if c["patient"]["id"] in uncovered]
+
+    # A group of one: 90853 needs two patients; the claim carries GROUP_OF_ONE and is not sent.
+    (alone,) = [c for c in claims if "GROUP_OF_ONE" in {v["code"] for v in c["validation"]}]
+    assert {(v["code"], v["severity"]) for v in alone["validation"]} >= {("GROUP_OF_ONE", "BLOCKING")}
+    (one,) = [s for s in sessions if alone["id"] in {c["id"] for c in s["claims"]}]
+    assert [i["code"] for i in one["billingPreview"]["issues"] if i["severity"] == "BLOCKING"] == ["GROUP_OF_ONE"]
+    _, code, _ = await gql.error(SUBMIT, {"id": alone["id"]})
+    assert code == "ILLEGAL_TRANSITION"
+
+    # Every 837P the demo sent passes the front-end checks and pyx12 (the conftest hook reads them again).
+    assert len(sent) >= 10
+    for claim in sent:
+        clean(claim["edi837"])
+
+
+# ------------------------------------------------------------------ a draft's findings, re-checked when it is sent
+
+BATCH = """mutation { submitClaimBatches { batches { claims { claimNumber status } }
+  held { reason claim { claimNumber } } } }"""
+
+
+@pytest.mark.parametrize("sent_by", ["submitClaim", "submitClaimBatches"])
+async def test_a_drafts_blocking_finding_whose_cause_was_fixed_no_longer_holds_it(
+    gql, clinic, test_clock, services, sent_by
+):
+    """A session billed at its finalization deadline keeps on its claims what held it (here a member with no
+    active diagnosis: MISSING_DIAGNOSIS, BLOCKING). Once the cause is fixed (the diagnosis recorded), the
+    claim goes: a submission, one claim or the daily batch, re-checks the stored findings against the data as
+    it stands and drops those no longer raised; while the cause stands the claim is held, naming it."""
+    set_now(test_clock, at(9, 20))
+    await clinic.bands([(1, 4, "90853", "40.00")])
+    await no_note_rule(gql, clinic)
+    undiagnosed = await clinic.add_patient("Not Yet Diagnosed", diagnoses=())
+    other = await clinic.add_patient("Diagnosed")
+    for patient in (undiagnosed, other):
+        await clinic.cover(patient)
+    session = await create_session(gql, clinic, [undiagnosed, other], starts_at=at(9))
+    for entry in session["roster"]:
+        await mark(gql, entry["id"], "ATTENDED")
+    set_now(test_clock, at(10, 31, day=11))  # the deadline: billed as it stands
+    await gql.execute(RUN, {"id": session["id"]})
+    claims = {c["patient"]["id"]: c for c in await billed_claims(gql, session["id"])}
+    claim = claims[undiagnosed]
+    assert ("MISSING_DIAGNOSIS", "BLOCKING") in {(v["code"], v["severity"]) for v in claim["validation"]}
+
+    async def send() -> tuple[str, str]:
+        """(status, what holds it) of the undiagnosed member's claim after the submission."""
+        if sent_by == "submitClaim":
+            body = (await gql.post(SUBMIT, {"id": claim["id"]})).json()
+            if body.get("errors"):
+                return "DRAFT", body["errors"][0]["message"]
+            return body["data"]["submitClaim"]["status"], ""
+        data = (await gql.execute(BATCH))["submitClaimBatches"]
+        held = [h["reason"] for h in data["held"] if h["claim"]["claimNumber"] == claim["claimNumber"]]
+        sent = [c["status"] for b in data["batches"] for c in b["claims"] if c["claimNumber"] == claim["claimNumber"]]
+        return (sent[0], "") if sent else ("DRAFT", held[0])
+
+    status, reason = await send()
+    assert status == "DRAFT" and "MISSING_DIAGNOSIS" in reason
+    await clinic.diagnose(undiagnosed, "F43.10")
+    assert await send() == ("SUBMITTED", "")
+    sent = next(c for c in await billed_claims(gql, session["id"]) if c["id"] == claim["id"])
+    assert sent["status"] == "SUBMITTED" and sent["validation"] == []
+    edi = (await gql.execute("query($id: ID!) { claim(id: $id) { edi837 } }", {"id": claim["id"]}))["claim"]["edi837"]
+    clean(edi)
+    assert segment(edi, "HI")[1] == "ABK:F4310"

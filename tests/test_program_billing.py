@@ -21,8 +21,11 @@ ACCEPT = """mutation($id: ID!, $code: BillingIssueCode!, $note: String!) {
 SET_PROGRAM = """mutation($y: ID!, $i: PayerProgramInput!) { setPayerProgram(payerId: $y, input: $i) {
   program procedureCode modifiers rate minimumHours sessionsBillToo payer { id } } }"""
 BILLED = """query($id: ID!) { groupSession(id: $id) {
-  charges { id status procedureCode modifiers units amount perDiem serviceDate patient { id } }
-  claims { id status frequency perDiem patient { id } originalClaim { id } validation { code severity } } } }"""
+  charges { id status procedureCode modifiers units amount expectedAmount perDiem serviceDate patient { id } }
+  claims { id status frequency perDiem totalAmount patient { id } originalClaim { id }
+    validation { code severity } } } }"""
+FEES = """mutation($id: ID!, $fees: [FacilityFeeInput!]!) { setFacilityFeeSchedule(facilityId: $id, fees: $fees) {
+  feeSchedule { procedureCode } } }"""
 VISIT = (
     """mutation($id: ID!, $i: ParticipantVisitInput!) { setParticipantVisit(participantId: $id, input: $i) { id } }"""
 )
@@ -114,6 +117,7 @@ async def test_a_patients_day_is_billed_once_after_its_last_program_session(gql,
         True,
     )
     assert charge["serviceDate"] == "2026-03-10"
+    assert charge["expectedAmount"] == "180.00"  # the payer's per-diem rate (the facility keeps no fee schedule)
     (claim,) = of(day["claims"], iop)
     assert claim["perDiem"] and claim["frequency"] == "ORIGINAL"
     assert claim["validation"] == [{"code": "AUTH_EXPIRING", "severity": "WARNING"}]  # the member's findings
@@ -122,6 +126,50 @@ async def test_a_patients_day_is_billed_once_after_its_last_program_session(gql,
     assert next(s for s in parse_segments(edi) if s[:2] == ["REF", "G1"]) == ["REF", "G1", "PA-1001"]
     service = next(s for s in parse_segments(edi) if s[0] == "SV1")
     assert service[1].split(":")[:2] == ["HC", "S9480"] and service[2] == "180"
+
+
+async def test_a_days_charge_is_billed_at_the_facilitys_fee_with_the_payers_per_diem_rate_expected(
+    gql, clinic, iop, others, test_clock
+):
+    """The day is billed as a session's lines are: at the facility's one price for the program's code (its fee
+    schedule), with what the payer has contracted to pay per diem kept as the charge's expected amount."""
+    fees = [{"procedureCode": "S9480", "amount": "210.00"}, {"procedureCode": "90853", "amount": "60.00"}]
+    await gql.execute(FEES, {"id": clinic.facility_id, "fees": fees})
+    morning, midday = await day_of_two_groups(gql, clinic, iop, others)
+    await bill(gql, test_clock, morning, at(10, 31))
+    await bill(gql, test_clock, midday, at(12, 31))
+    day = await billed(gql, midday)
+    (charge,) = of(day["charges"], iop)
+    assert (charge["procedureCode"], charge["perDiem"], charge["amount"], charge["expectedAmount"]) == (
+        "S9480",
+        True,
+        "210.00",
+        "180.00",
+    )
+    (claim,) = of(day["claims"], iop)
+    assert claim["totalAmount"] == "210.00" and claim["validation"] == []
+    edi = (await gql.execute(SUBMIT, {"id": claim["id"]}))["submitClaim"]["edi837"]
+    assert pyx12_errors(edi) == [] and edi_problems(edi) == []
+    assert next(s for s in parse_segments(edi) if s[0] == "SV1")[2] == "210"
+
+
+async def test_a_program_code_the_facilitys_fee_schedule_has_no_price_for_is_blocking(
+    gql, clinic, iop, others, test_clock
+):
+    """The facility keeps a fee schedule without the program's code: the day would be billed at the payer's
+    rate unnoticed, so the day's sessions name S9480 for the patients billed per diem (FEE_NOT_SCHEDULED,
+    BLOCKING), and the day's claim carries it when it is billed at the finalization deadline."""
+    await gql.execute(FEES, {"id": clinic.facility_id, "fees": [{"procedureCode": "90853", "amount": "60.00"}]})
+    morning, midday = await day_of_two_groups(gql, clinic, iop, others)
+    (unpriced,) = [i for i in await issues_of(gql, midday["id"]) if i["code"] == "FEE_NOT_SCHEDULED"]
+    assert unpriced["severity"] == "BLOCKING" and "no price for S9480" in unpriced["message"]
+    assert sorted(unpriced["participantIds"]) == sorted(entry_of(midday, p) for p in (iop, *others))
+    await bill(gql, test_clock, morning, at(10, 31, day=11))  # at the deadline: billed as they stand
+    await bill(gql, test_clock, midday, at(12, 31, day=11))
+    (claim,) = of((await billed(gql, midday))["claims"], iop)
+    assert claim["perDiem"] and {"code": "FEE_NOT_SCHEDULED", "severity": "BLOCKING"} in claim["validation"]
+    _, code, _ = await gql.error(SUBMIT, {"id": claim["id"]})
+    assert code == "ILLEGAL_TRANSITION"
 
 
 async def test_a_day_short_of_the_minimum_is_not_billed_and_says_how_short(gql, clinic, iop, others, test_clock):

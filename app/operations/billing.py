@@ -24,7 +24,15 @@ from app.operations.common import camel, check, require_text, visible_or_not_fou
 from app.operations.sessions import visible_session
 from app.rules import edi837
 from app.rules.attendance import AttendanceStatus
-from app.rules.billing import BillingIssue, BillingIssueCode, IssueSeverity, Preview
+from app.rules.billing import (
+    MEMBER_ISSUES,
+    NOT_RECHECKED,
+    BillingIssue,
+    BillingIssueCode,
+    IssueSeverity,
+    Preview,
+    findings_still_raised,
+)
 from app.rules.claims import ClaimFrequency, ClaimStatus
 from app.rules.diagnoses import Diagnosis, active_diagnosis_codes, diagnosis_pointers
 from app.rules.fees import fee_key, fee_schedule_problems
@@ -274,6 +282,7 @@ async def submit_in_interchange(
     if claim.status != ClaimStatus.DRAFT:
         raise IllegalTransition(f"Only a DRAFT claim can be submitted; this one is {claim.status}")
     await _release_when_payer_number_known(db, claim)
+    await _recheck_findings(db, claim)
     findings = [BillingIssue.from_json(issue) for issue in claim.validation or []]
     blocking = [i for i in findings if i.severity == IssueSeverity.BLOCKING]
     if blocking:
@@ -317,6 +326,26 @@ async def _release_when_payer_number_known(db, claim: models.Claim) -> None:
         return
     if (await db.get(models.Claim, claim.original_claim_id)).payer_claim_number:
         claim.validation = [i for i in claim.validation if i.get("code") != held]
+
+
+async def _recheck_findings(db, claim: models.Claim) -> None:
+    """The findings the DRAFT claim stored when it was built, re-checked against the data as it stands: one
+    whose cause was fixed since (a diagnosis or an address recorded, a coverage settled) no longer holds it
+    (rules.billing.findings_still_raised). A void carries only the payer's number it waits for."""
+    stored = claim.validation or []
+    holding = [f for f in stored if f.get("code") not in NOT_RECHECKED and not f.get("accepted")]
+    if claim.frequency == ClaimFrequency.VOID or not holding:
+        return  # nothing re-checkable holds the claim: no need to read the session again
+    inputs = (await queries.billing_inputs(db, [claim.session_id])).get(claim.session_id)
+    entries = {
+        entry for entry, patient in (inputs.patient_by_entry if inputs else {}).items() if patient == claim.patient_id
+    }
+    if not entries:
+        return  # the member is no longer on the session's roster: nothing to re-check against
+    current = [i for i in inputs.preview().issues if i.code not in MEMBER_ISSUES or entries & set(i.roster_entry_ids)]
+    still = findings_still_raised(stored, current)
+    if len(still) != len(stored):
+        claim.validation = still
 
 
 def _held(code: BillingIssueCode, message: str) -> IllegalTransition:

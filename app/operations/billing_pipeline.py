@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,12 +23,16 @@ from app.db.queries.billing import BillingInputs
 from app.db.uow import UnitOfWork
 from app.live.publish import stage_billing_change, stage_session_update
 from app.operations import authorizations, program_billing
+from app.operations.claim_building import (
+    hold_without_payer_number,
+    new_charge_with_claim,
+    void_claim,
+    write_charge_with_claim,
+)
 from app.operations.work import Services, unit_of_work
 from app.rules.billing import (
     BillingIssue,
-    BillingIssueCode,
     ChargeLine,
-    IssueSeverity,
     Preview,
     claim_issues,
     occurrence_billing_refusal,
@@ -52,10 +55,6 @@ log = logging.getLogger(__name__)
 SWEEP_ACTOR = "billing-sweep"
 # A session billed leaves the awaiting queue, may join the closed-unmarked one, and its drafts the filing one.
 BILLED_QUEUES = (BillingQueue.AWAITING_FINALIZATION, BillingQueue.CLOSED_UNMARKED, BillingQueue.TIMELY_FILING)
-
-
-def new_claim_number() -> str:
-    return "GS" + secrets.token_hex(6).upper()
 
 
 def _findings(preview: Preview, roster_entry_id: str | None) -> list[dict]:
@@ -188,7 +187,9 @@ async def build_charges_and_claims(
     # Set-based: every member's charge and claim in one flush (one multi-row INSERT per table),
     # then every claim-charge link in one statement.
     pairs = [
-        _new_charge_with_claim(session, inputs.patient_by_entry[line.roster_entry_id], line, preview)
+        new_charge_with_claim(
+            session.id, inputs.patient_by_entry[line.roster_entry_id], line, _findings(preview, line.roster_entry_id)
+        )
         for line in inputs.charge_lines()
     ]
     charges = [charge for charge, _ in pairs]
@@ -233,56 +234,12 @@ async def _charge_with_claim(
     frequency: ClaimFrequency = ClaimFrequency.ORIGINAL,
     original: uuid.UUID | None = None,
 ) -> tuple[models.Charge, models.Claim | None]:
-    """One member's charge and claim (none for self-pay), written and linked now (a correction,
-    between its status changes)."""
-    charge, claim = _new_charge_with_claim(session, patient_id, line, preview, frequency=frequency, original=original)
-    uow.db.add_all([charge] if claim is None else [charge, claim])
-    await uow.db.flush()
-    if claim is not None:
-        await queries.link_claim_charges(uow.db, claim.id, [charge.id])
-        await authorizations.draw_down(uow, session, [(charge, claim)])
-    return charge, claim
-
-
-def _new_charge_with_claim(
-    session: models.GroupSession,
-    patient_id: uuid.UUID,
-    line: ChargeLine,
-    preview: Preview,
-    *,
-    frequency: ClaimFrequency = ClaimFrequency.ORIGINAL,
-    original: uuid.UUID | None = None,
-) -> tuple[models.Charge, models.Claim | None]:
-    """The member's charge and DRAFT claim, not written yet; a self-pay charge (no payer) has no claim."""
-    charge = models.Charge(
-        id=uuid.uuid4(),
-        session_id=session.id,
-        patient_id=patient_id,
-        payer_id=line.payer_id,
-        service_date=line.service_date,
-        procedure_code=line.procedure_code,
-        modifiers=list(line.modifiers),
-        place_of_service=line.place_of_service,
-        units=line.units,
-        amount=line.amount * line.units,
-        expected_amount=line.expected_amount * line.units if line.expected_amount is not None else None,
-        status=ChargeStatus.ACTIVE,
+    """One member's charge and claim (none for self-pay), carrying the preview's findings about them,
+    written and linked now (a correction, between its status changes)."""
+    validation = _findings(preview, line.roster_entry_id)
+    return await write_charge_with_claim(
+        uow, session, patient_id, line, validation, frequency=frequency, original=original
     )
-    if line.payer_id is None:
-        return charge, None
-    claim = models.Claim(
-        id=uuid.uuid4(),
-        claim_number=new_claim_number(),
-        session_id=session.id,
-        patient_id=patient_id,
-        payer_id=line.payer_id,
-        status=ClaimStatus.DRAFT,
-        frequency=frequency,
-        original_claim_id=original,
-        total_amount=charge.amount,
-        validation=_findings(preview, line.roster_entry_id),
-    )
-    return charge, claim
 
 
 def _record_documented(uow: UnitOfWork, session: models.GroupSession, charges, claims, reason: str) -> None:
@@ -378,7 +335,7 @@ async def _answer(
         held = claims[correction.corrects]
         held.status = ClaimStatus.VOIDED
         await uow.db.flush()
-        void = await _void_claim(uow, held)
+        void = await void_claim(uow, held)
         charge, _ = await _charge_with_claim(uow, session, correction.patient, correction.line, preview)
         return [(None, void), (charge, None)]
     if correction.answer == Answer.REPLACEMENT:
@@ -394,45 +351,14 @@ async def _answer(
             frequency=ClaimFrequency.REPLACEMENT,
             original=correction.corrects,
         )
-        claim.validation = [*claim.validation, *_hold_without_payer_number(held)]
+        claim.validation = [*claim.validation, *hold_without_payer_number(held)]
         return [(charge, claim)]
     if correction.answer in (Answer.VOID, Answer.VOID_AND_ORIGINAL):
         held = claims[correction.corrects]
         held.status = ClaimStatus.VOIDED
         await uow.db.flush()
-        made: list[tuple[models.Charge | None, models.Claim]] = [(None, await _void_claim(uow, held))]
+        made: list[tuple[models.Charge | None, models.Claim]] = [(None, await void_claim(uow, held))]
         if correction.answer == Answer.VOID_AND_ORIGINAL:
             made.append(await _charge_with_claim(uow, session, correction.patient, correction.line, preview))
         return made
     return []
-
-
-def _hold_without_payer_number(corrected: models.Claim) -> list[dict]:
-    """A replacement or void names the payer's claim control number in REF*F8; until the 277CA or 835
-    brings it, the correction is held (BLOCKING), never sent with our own number instead."""
-    if corrected.payer_claim_number:
-        return []
-    message = (
-        f"The payer's claim number for {corrected.claim_number} has not arrived (277CA or 835); "
-        "the correction is held until it does"
-    )
-    return [BillingIssue(BillingIssueCode.PAYER_CLAIM_NUMBER_UNKNOWN, IssueSeverity.BLOCKING, message).as_json()]
-
-
-async def _void_claim(uow: UnitOfWork, original: models.Claim) -> models.Claim:
-    void = models.Claim(
-        id=uuid.uuid4(),
-        claim_number=new_claim_number(),
-        session_id=original.session_id,
-        patient_id=original.patient_id,
-        payer_id=original.payer_id,
-        status=ClaimStatus.DRAFT,
-        frequency=ClaimFrequency.VOID,
-        original_claim_id=original.id,
-        total_amount=original.total_amount,
-        validation=_hold_without_payer_number(original),
-    )
-    uow.db.add(void)
-    await uow.db.flush()
-    await queries.link_claim_charges(uow.db, void.id, await queries.charge_ids_of_claim(uow.db, original.id))
-    return void

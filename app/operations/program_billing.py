@@ -5,7 +5,6 @@ minimum hours; a correction to any session of the day rebuilds the day's claim t
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -20,6 +19,7 @@ from app.db.queries import coverage as queries
 from app.db.queries.reference import coverages_by_patient
 from app.db.uow import UnitOfWork
 from app.operations import authorizations
+from app.operations.claim_building import hold_without_payer_number, void_claim, write_charge_with_claim
 from app.operations.common import check
 from app.operations.reference import payer as existing_payer
 from app.rules.billing import MEMBER_ISSUES, ChargeLine, Coverage, member_primary_coverage
@@ -32,21 +32,16 @@ from app.rules.claims import (
     ClaimStatus,
     plan_correction,
 )
+from app.rules.fees import fee_key
 from app.rules.program_billing import (
     PROGRAMS,
     DayDecision,
     anchor_session,
     local_day,
+    per_diem_line,
     program_day,
     program_rule_problems,
 )
-
-PER_DIEM_UNITS = 1
-
-
-def new_claim_number() -> str:
-    """As the session's claims are numbered (billing_pipeline.new_claim_number)."""
-    return "GS" + secrets.token_hex(6).upper()
 
 
 async def settle_days(uow: UnitOfWork, session: models.GroupSession) -> None:
@@ -76,6 +71,7 @@ async def settle_days(uow: UnitOfWork, session: models.GroupSession) -> None:
         if chosen is not None:
             primaries[patient_id] = chosen
     programs = await queries.programs_of_payers(db, {c.payer_id for c in primaries.values()})
+    fees: dict | None = None  # the facility's fee schedule, read for the first day billed
     for patient_id, coverage in primaries.items():
         row = programs.get((coverage.payer_id, session.group_type))
         if row is None:
@@ -90,16 +86,10 @@ async def settle_days(uow: UnitOfWork, session: models.GroupSession) -> None:
             continue
         line = None
         if outcome.decision is DayDecision.BILL:
-            line = ChargeLine(
-                roster_entry_id=patient_id,
-                payer_id=coverage.payer_id,
-                member_id=coverage.member_id,
-                service_date=day,
-                procedure_code=rule.procedure_code,
-                modifiers=rule.modifiers,
-                units=PER_DIEM_UNITS,
-                amount=rule.rate,
-            )
+            if fees is None:
+                schedule = await billing_queries.fee_schedule(db, facility.id)
+                fees = {fee_key(f.procedure_code, f.modifiers or ()): f.amount for f in schedule}
+            line = per_diem_line(rule, patient_id=patient_id, coverage=coverage, day=day, fees=fees)
         anchor = await db.get(models.GroupSession, anchor_session(stays))
         await _correct_day(uow, anchor, patient_id, day, line, hours=outcome.hours)
 
@@ -145,13 +135,13 @@ async def _correct_day(
                 patient_id,
                 correction.line,
                 frequency=ClaimFrequency.REPLACEMENT,
-                original=correction.corrects,
+                original=by_id[correction.corrects],
             )
         elif correction.answer == Answer.VOID:
             held = by_id[correction.corrects]
             held.status = ClaimStatus.VOIDED
             await db.flush()
-            new_charge, new_claim = None, await _void(uow, held)
+            new_charge, new_claim = None, await void_claim(uow, held)
         else:
             continue
         if new_charge is not None:
@@ -193,39 +183,23 @@ async def _per_diem(
     line: ChargeLine,
     *,
     frequency: ClaimFrequency = ClaimFrequency.ORIGINAL,
-    original: uuid.UUID | None = None,
+    original: models.Claim | None = None,
 ) -> tuple[models.Charge, models.Claim]:
-    charge = models.Charge(
-        id=uuid.uuid4(),
-        session_id=anchor.id,
-        patient_id=patient_id,
-        payer_id=line.payer_id,
-        service_date=line.service_date,
-        procedure_code=line.procedure_code,
-        modifiers=list(line.modifiers),
-        place_of_service=line.place_of_service,
-        units=line.units,
-        amount=line.amount * line.units,
-        status=ChargeStatus.ACTIVE,
-        per_diem=True,
-    )
-    claim = models.Claim(
-        id=uuid.uuid4(),
-        claim_number=new_claim_number(),
-        session_id=anchor.id,
-        patient_id=patient_id,
-        payer_id=line.payer_id,
-        status=ClaimStatus.DRAFT,
+    """The day's charge and claim, built as a session's are (app.operations.claim_building), hung on the day's
+    last session; a replacement is held until the payer's number of the claim it replaces is known."""
+    validation = await _member_findings(uow, anchor, patient_id)
+    if original is not None:
+        validation += hold_without_payer_number(original)
+    charge, claim = await write_charge_with_claim(
+        uow,
+        anchor,
+        patient_id,
+        line,
+        validation,
         frequency=frequency,
-        original_claim_id=original,
-        total_amount=charge.amount,
-        validation=await _member_findings(uow, anchor, patient_id),
+        original=original.id if original is not None else None,
         per_diem=True,
     )
-    uow.db.add_all([charge, claim])
-    await uow.db.flush()
-    await billing_queries.link_claim_charges(uow.db, claim.id, [charge.id])
-    await authorizations.draw_down(uow, anchor, [(charge, claim)])
     return charge, claim
 
 
@@ -239,28 +213,6 @@ async def _member_findings(uow: UnitOfWork, anchor: models.GroupSession, patient
         for issue in inputs.preview().issues
         if issue.code in MEMBER_ISSUES and entries & set(issue.roster_entry_ids)
     ]
-
-
-async def _void(uow: UnitOfWork, original: models.Claim) -> models.Claim:
-    void = models.Claim(
-        id=uuid.uuid4(),
-        claim_number=new_claim_number(),
-        session_id=original.session_id,
-        patient_id=original.patient_id,
-        payer_id=original.payer_id,
-        status=ClaimStatus.DRAFT,
-        frequency=ClaimFrequency.VOID,
-        original_claim_id=original.id,
-        total_amount=original.total_amount,
-        validation=[],
-        per_diem=True,
-    )
-    uow.db.add(void)
-    await uow.db.flush()
-    await billing_queries.link_claim_charges(
-        uow.db, void.id, await billing_queries.charge_ids_of_claim(uow.db, original.id)
-    )
-    return void
 
 
 # ---------------------------------------------------------------- a payer's programs

@@ -52,6 +52,7 @@ class BillingIssueCode(StrEnum):
     COVERAGE_CONFLICT = "COVERAGE_CONFLICT"
     TELEHEALTH_LOCATION_UNATTESTED = "TELEHEALTH_LOCATION_UNATTESTED"
     AUDIO_ONLY_AWAY_FROM_HOME = "AUDIO_ONLY_AWAY_FROM_HOME"
+    FEE_NOT_SCHEDULED = "FEE_NOT_SCHEDULED"
 
 
 class IssueSeverity(StrEnum):
@@ -77,6 +78,7 @@ MISSING_ARRIVAL_TIME = BillingIssueCode.MISSING_ARRIVAL_TIME
 COVERAGE_CONFLICT = BillingIssueCode.COVERAGE_CONFLICT
 TELEHEALTH_LOCATION_UNATTESTED = BillingIssueCode.TELEHEALTH_LOCATION_UNATTESTED
 AUDIO_ONLY_AWAY_FROM_HOME = BillingIssueCode.AUDIO_ONLY_AWAY_FROM_HOME
+FEE_NOT_SCHEDULED = BillingIssueCode.FEE_NOT_SCHEDULED
 BLOCKING, WARNING = IssueSeverity
 
 # Codes that describe a group: CPT 90853 "Group psychotherapy (other than of a multiple-family
@@ -522,6 +524,29 @@ def check_telehealth(
     return issues
 
 
+def check_fee_schedule(billed: Iterable[tuple[uuid.UUID, str, Sequence[str]]], fees: FeeSchedule) -> list[BillingIssue]:
+    """BLOCKING, one per code (with its modifiers) billed to a member (roster entry id, code, modifiers) that
+    the facility's fee schedule has no price for, naming the code and the members: a facility that keeps a
+    schedule bills every service at its own price, and a code left off it would go out at the payer's rate
+    instead, unnoticed. Priced: the code with its modifiers, without its delivery modifiers, or on its own
+    (rules.fees.facility_fee). A facility with no schedule at all bills at the payers' rates (no finding)."""
+    if not fees:
+        return []
+    unpriced: dict[tuple[str, tuple[str, ...]], list[uuid.UUID]] = {}
+    for entry_id, code, modifiers in billed:
+        if facility_fee(fees, code, modifiers) is None:
+            unpriced.setdefault((code, tuple(modifiers)), []).append(entry_id)
+    issues = []
+    for (code, modifiers), entries in unpriced.items():
+        label = code + (f" with modifiers {', '.join(modifiers)}" if modifiers else "")
+        message = (
+            f"The facility's fee schedule has no price for {label} ({_plural(len(entries), 'participant')}); "
+            "add it (setFacilityFeeSchedule) rather than bill the payer's rate"
+        )
+        issues.append(BillingIssue(FEE_NOT_SCHEDULED, BLOCKING, message, roster_entry_ids=tuple(entries)))
+    return issues
+
+
 # Findings about one member: a claim carries only its own member's.
 MEMBER_ISSUES = frozenset(
     {
@@ -539,8 +564,33 @@ MEMBER_ISSUES = frozenset(
         BillingIssueCode.MISSING_ARRIVAL_TIME,
         BillingIssueCode.TELEHEALTH_LOCATION_UNATTESTED,
         BillingIssueCode.AUDIO_ONLY_AWAY_FROM_HOME,
+        BillingIssueCode.FEE_NOT_SCHEDULED,
     }
 )
+
+
+# What a DRAFT claim stored when it was built that billing itself settled on the claim, not re-checked when it
+# is submitted: an authorization's units (drawn then), the price charged (the fee schedule then), and the
+# payer's claim number a correction waits for (released when it arrives).
+NOT_RECHECKED = frozenset(
+    {
+        BillingIssueCode.AUTH_MISSING,
+        BillingIssueCode.AUTH_EXHAUSTED,
+        BillingIssueCode.AUTH_EXPIRED,
+        BillingIssueCode.AUTH_EXPIRING,
+        BillingIssueCode.FEE_NOT_SCHEDULED,
+        BillingIssueCode.PAYER_CLAIM_NUMBER_UNKNOWN,
+    }
+)
+
+
+def findings_still_raised(stored: Sequence[Mapping[str, Any]], current: Iterable[BillingIssue]) -> list[dict]:
+    """A DRAFT claim's stored findings that still hold when it is submitted: those not re-checked, and those
+    the data as it stands (`current`, the claim's own findings from the session's preview now) still raises.
+    A finding whose cause was fixed since the claim was built (a diagnosis or an address recorded, a coverage
+    settled) is dropped; none is added, and what is kept is kept as stored (its acceptance with it)."""
+    raised = {issue.code for issue in current}
+    return [dict(f) for f in stored if f.get("code") in NOT_RECHECKED or f.get("code") in raised]
 
 
 def claim_issues(preview: Preview, roster_entry_id: uuid.UUID | None) -> tuple[BillingIssue, ...]:

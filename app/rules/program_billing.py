@@ -18,17 +18,21 @@ from app.rules.billing import (
     SCHEDULED,
     BillingIssue,
     BillingIssueCode,
+    ChargeLine,
+    Coverage,
     IssueSeverity,
     PayerId,
     RosterEntry,
     member_primary_coverage,
 )
 from app.rules.compliance import union_hours
+from app.rules.fees import FeeSchedule, facility_fee
 
 PROCEDURE_CODE = re.compile(r"[A-Z0-9]{5}")
 MODIFIER = re.compile(r"[A-Z0-9]{2}")
 # The programs a payer may bill per diem: the group types of the compliance rule.
 PROGRAMS = ("IOP", "PHP")
+PER_DIEM_UNITS = 1
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,26 @@ def below_minimum_issue(roster_entry_id: uuid.UUID, day: ProgramDay, program: st
     )
 
 
+def per_diem_line(
+    rule: ProgramRule, *, patient_id: uuid.UUID, coverage: Coverage, day: date, fees: FeeSchedule
+) -> ChargeLine:
+    """The patient's day billed per diem: the program's code, billed at the facility's fee for it (its fee
+    schedule, as a session's lines are; the payer's rate where the schedule has no price), with the payer's
+    per-diem rate as the expected payment."""
+    fee = facility_fee(fees, rule.procedure_code, rule.modifiers)
+    return ChargeLine(
+        roster_entry_id=patient_id,
+        payer_id=coverage.payer_id,
+        member_id=coverage.member_id,
+        service_date=day,
+        procedure_code=rule.procedure_code,
+        modifiers=rule.modifiers,
+        units=PER_DIEM_UNITS,
+        amount=fee if fee is not None else rule.rate,
+        expected_amount=rule.rate,
+    )
+
+
 def local_day(moment: datetime, timezone_name: str) -> date:
     return moment.astimezone(ZoneInfo(timezone_name)).date()
 
@@ -175,3 +199,19 @@ def bills_on_its_own(payer_id: PayerId, rules_by_payer: Mapping[PayerId, Program
     program's group sessions bill as well."""
     rule = rules_by_payer.get(payer_id)
     return rule is None or rule.sessions_bill_too
+
+
+def per_diem_services(
+    members: Sequence[RosterEntry], rules_by_payer: Mapping[PayerId, ProgramRule], session_date: date
+) -> list[tuple[uuid.UUID, str, tuple[str, ...]]]:
+    """What each present member's day is billed as per diem (roster entry id, program code, modifiers), where
+    their payer bills the session's program so: the fee schedule is checked for it before the day is billed."""
+    services = []
+    for member in members:
+        if member.status not in BILLABLE_STATUSES:
+            continue
+        coverage = member_primary_coverage(member.coverages, session_date)
+        rule = rules_by_payer.get(coverage.payer_id) if coverage is not None else None
+        if rule is not None:
+            services.append((member.id, rule.procedure_code, rule.modifiers))
+    return services

@@ -803,3 +803,67 @@ def test_charges_are_billed_at_the_facility_fee_and_expect_the_payers_band_rate(
 def test_a_fee_schedule_is_checked_before_it_is_stored(fees, problem):
     found = fee_schedule_problems(fees)
     assert found == [] if problem is None else any(problem in p for p in found)
+
+
+# ------------------------------------------------------------------ issue 24: a code the fee schedule has no price for
+
+from app.rules.billing import FEE_NOT_SCHEDULED, check_fee_schedule  # noqa: E402
+
+PRICED = {("90853", ()): Decimal("60.00"), ("90853", ("HQ", "U1")): Decimal("65.00")}
+
+
+@pytest.mark.parametrize(
+    "fees, billed, expected",
+    [
+        ({}, [("a", "90853", ("HQ",))], []),  # no schedule at all: billed at the payer's rate, as ever
+        ({}, [("a", "S9480", ())], []),
+        (PRICED, [("a", "90853", ())], []),  # on the schedule
+        (PRICED, [("a", "90853", ("HQ",))], []),  # the code's own price
+        (PRICED, [("a", "90853", ("U1", "HQ"))], []),  # modifiers in any order
+        (PRICED, [("a", "90853", ("HQ", "95"))], []),  # a delivery modifier does not change the price
+        (PRICED, [("a", "S9480", ())], [("S9480", ("a",))]),
+        (PRICED, [("a", "90849", ("HQ",)), ("b", "90849", ("HQ",))], [("90849 with modifiers HQ", ("a", "b"))]),
+        (
+            {("90853", ("HQ",)): Decimal("60.00")},  # only a modified price: the code alone has none
+            [("a", "90853", ()), ("b", "90853", ("HQ",)), ("c", "S9480", ())],
+            [("90853 (", ("a",)), ("S9480", ("c",))],
+        ),
+    ],
+)
+def test_a_code_billed_that_the_facilitys_fee_schedule_has_no_price_for_is_blocking(fees, billed, expected):
+    issues = check_fee_schedule(billed, fees)
+    assert [(i.code, i.severity) for i in issues] == [(FEE_NOT_SCHEDULED, BLOCKING)] * len(expected)
+    for issue, (named, entries) in zip(issues, expected, strict=True):
+        assert f"no price for {named}" in issue.message and issue.roster_entry_ids == entries
+    # About the members billed the code: each claim carries only its own member's.
+    assert FEE_NOT_SCHEDULED in MEMBER_ISSUES
+
+
+# ------------------------------------------------------------------ a draft's findings, re-checked when it is sent
+
+from app.rules.billing import MISSING_DIAGNOSIS, NOTE_UNSIGNED, findings_still_raised  # noqa: E402
+
+
+def stored(code: BillingIssueCode, severity=BLOCKING, accepted=False) -> dict:
+    return BillingIssue(code, severity, "as stored", accepted=accepted).as_json()
+
+
+@pytest.mark.parametrize(
+    "kept, now_raised, expected",
+    [
+        ([stored(MISSING_DIAGNOSIS)], [], []),  # the diagnosis was recorded: dropped
+        ([stored(MISSING_DIAGNOSIS)], [MISSING_DIAGNOSIS], [MISSING_DIAGNOSIS]),  # still missing
+        ([stored(BillingIssueCode.MISSING_SUBSCRIBER_ADDRESS)], [], []),  # the address was added
+        ([stored(COVERAGE_CONFLICT), stored(NOTE_UNSIGNED, WARNING, True)], [NOTE_UNSIGNED], [NOTE_UNSIGNED]),
+        ([], [MISSING_DIAGNOSIS], []),  # nothing is added at submission: billing adds findings
+        # Settled on the claim when it was built: the units drawn, the price charged, the payer's number awaited.
+        ([stored(BillingIssueCode.AUTH_EXHAUSTED)], [], [BillingIssueCode.AUTH_EXHAUSTED]),
+        ([stored(BillingIssueCode.FEE_NOT_SCHEDULED)], [], [BillingIssueCode.FEE_NOT_SCHEDULED]),
+        ([stored(BillingIssueCode.PAYER_CLAIM_NUMBER_UNKNOWN)], [], [BillingIssueCode.PAYER_CLAIM_NUMBER_UNKNOWN]),
+    ],
+)
+def test_a_drafts_stored_findings_are_kept_only_while_their_cause_stands(kept, now_raised, expected):
+    current = [BillingIssue(code, BLOCKING, "now") for code in now_raised]
+    still = findings_still_raised(kept, current)
+    assert [f["code"] for f in still] == expected
+    assert all(f in kept for f in still)  # kept as stored: its message and acceptance with it

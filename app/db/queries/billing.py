@@ -43,7 +43,13 @@ from app.rules.claims import ChargeStatus
 from app.rules.diagnoses import Diagnosis, active_diagnosis_codes
 from app.rules.eligibility import CoverageFacts, coverage_issues
 from app.rules.fees import fee_key
-from app.rules.program_billing import ProgramRule, ProgramStay, bills_on_its_own, program_issues
+from app.rules.program_billing import (
+    ProgramRule,
+    ProgramStay,
+    bills_on_its_own,
+    per_diem_services,
+    program_issues,
+)
 from app.rules.visits import Stay, effective_modality, minutes_present
 
 
@@ -71,8 +77,11 @@ class BillingInputs:
     program_stays: dict[uuid.UUID, list[ProgramStay]] = field(default_factory=dict)
 
     def member_issues(self) -> list[rules.BillingIssue]:
-        """Eligibility and prior authorization findings (app.rules.eligibility, app.rules.authorizations)."""
+        """Eligibility and prior authorization findings (app.rules.eligibility, app.rules.authorizations), and
+        the services billed (the session's lines, the program days) the facility's fee schedule has no price for."""
         codes = {payer: {band.procedure_code for band in bands} for payer, bands in self.bands_by_payer.items()}
+        billed = [(line.roster_entry_id, line.procedure_code, line.modifiers) for line in self.charge_lines()]
+        billed += per_diem_services(self.members, self.programs, self.session_date)
         return coverage_issues(self.members, self.patient_by_entry, self.coverage, self.session_date) + (
             authorization_issues(
                 self.members,
@@ -83,6 +92,7 @@ class BillingInputs:
                 program=self.session.group_type,
             )
             + program_issues(self.members, self.patient_by_entry, self.programs, self.program_stays, self.session_date)
+            + rules.check_fee_schedule(billed, self.fees)
         )
 
     def preview(self) -> rules.Preview:
