@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import multiprocessing
+import os
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -95,6 +97,23 @@ async def _socket(
             state.changed.set()
 
 
+_SOCKETS = itertools.count()  # sockets this watcher process opened, over every subscribe command
+
+
+def _socket_caller(bearer: str, index: int) -> str:
+    """Each socket its own caller, as each room display and each watching browser is: a token like
+    `bearer` (its scopes and facilities) for a subject of its own. The server caps subscriptions per
+    caller (GS_SUBSCRIPTIONS_PER_CALLER, 100), which a thousand watchers sharing one subject would hit."""
+    import jwt
+
+    from app.auth import mint_token
+    from bench.harness import SECRET
+
+    claims = jwt.decode(bearer, options={"verify_signature": False})
+    subject = f"{claims.get('sub', 'bench')}-watcher-{os.getpid()}-{index}"
+    return mint_token(SECRET, subject, claims.get("scopes", []), claims.get("facilities", ["*"]), 6 * 3600)
+
+
 async def _serve(conn) -> None:
     state = _State()
     tasks: list[asyncio.Task] = []
@@ -111,7 +130,8 @@ async def _serve(conn) -> None:
             for i in range(0, len(subs), per_socket):
                 ready = asyncio.Event()
                 readies.append(ready)
-                tasks.append(asyncio.create_task(_socket(ws_url, bearer, subs[i : i + per_socket], state, ready)))
+                caller = _socket_caller(bearer, next(_SOCKETS))
+                tasks.append(asyncio.create_task(_socket(ws_url, caller, subs[i : i + per_socket], state, ready)))
                 await asyncio.sleep(0)
             waiting = {asyncio.create_task(r.wait()) for r in readies}
             deadline = time.monotonic() + 180
