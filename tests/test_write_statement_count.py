@@ -110,3 +110,43 @@ async def test_concurrent_marks_of_one_session_take_gapless_sequences_in_commit_
         )
         assert updates[-1]["session"]["attendance"]["attended"] == 8
         assert [u["session"]["attendance"]["attended"] for u in updates] == list(range(1, 9))
+
+
+GROUP_WATCH = """
+subscription($id: ID!) {
+  groupUpdates(groupId: $id) {
+    kind sequence enrollment { id status }
+    group { capacity { enrolled waitlisted } waitlist { id } }
+  }
+}"""
+
+# A watched group change read in its writing transaction: the group, its counts, its waitlist and the
+# changed enrollment (queries.enrollments.group_line). The watchers' loaders are primed with it, so
+# they read neither the counts nor the waitlist again. Before, the group and enrollment were read after
+# the commit and each watcher read the counts and waitlist itself: 6 more with two watchers (24 vs 18).
+GROUP_BUILD = 4
+
+
+async def test_one_enrollment_with_two_group_watchers_reads_the_line_once(gql, ws, services, clinic):
+    """The same enrollPatient on a group nobody watches, and on one two watchers watch: the watched
+    one costs GROUP_BUILD statements more, whatever the number of watchers."""
+    from tests.support.builders_enrollment import enroll, make_group
+
+    async def enrollment_statements(group_id: str) -> list[str]:
+        patient = await clinic.add_patient()
+        with count_statements(services) as recorded:
+            assert (await enroll(gql, group_id, patient))["outcome"] == "ENROLLED"
+            await asyncio.sleep(0.3)  # the watchers' updates are built and executed meanwhile
+        return [" ".join(s.split()) for s in recorded if not BACKGROUND.search(s)]
+
+    unwatched = await enrollment_statements(await make_group(gql, clinic))
+    group_id = await make_group(gql, clinic)
+    async with ws() as first, ws() as second:
+        for socket in (first, second):
+            await subscribe(socket, GROUP_WATCH, {"id": group_id})
+            assert (await next_payload(socket))["groupUpdates"]["kind"] == "SNAPSHOT"
+        watched = await enrollment_statements(group_id)
+        for socket in (first, second):
+            update = (await next_payload(socket))["groupUpdates"]
+            assert update["kind"] == "ENROLLED" and update["group"]["capacity"] == {"enrolled": 1, "waitlisted": 0}
+    assert len(watched) == len(unwatched) + GROUP_BUILD, "\n".join(watched)

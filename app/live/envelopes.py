@@ -1,13 +1,15 @@
 """What each live update carries, built once per change per process: the changed session's row and
-billing preview (or the group and the changed enrollment or occurrence).
+billing preview (or the group, its line and the changed enrollment or occurrence).
 
-A session update's sequence number carries exactly the state after that change. Writers of a session
-serialize on its row (the change's first statement takes the row and its sequence, held to commit),
-so the writing transaction sees that state itself: where the change is watched, the writer reads it
-before it commits (`SessionStates.prepare`) and the message names that reading. Anywhere else the
-state is read after the commit, in one REPEATABLE READ snapshot with the session's own sequence: a
-reading that already holds a later change is not sent under this change's number (the later change's
-own message follows and carries it), so a client may see a gap, never a number with another state."""
+A session or group update's sequence number carries exactly the state after that change. Writers of
+a session serialize on its row, writers of a group on the group's (taken by the change's first
+statement, held to commit; the sequence is taken under it), so the writing transaction sees that
+state itself: where the change is watched, the writer reads it before it commits
+(`SessionStates.prepare`, `GroupStates.prepare`) and the message names that reading (`Prepared`).
+Anywhere else the state is read after the commit, in one REPEATABLE READ snapshot with the entity's
+own sequence: a reading that already holds a later change is not sent under this change's number
+(the later change's own message follows and carries it), so a client may see a gap, never a number
+with another state."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.clock import Clock
 from app.db import models
 from app.db.queries.billing import billing_inputs_and_roster
+from app.db.queries.enrollments import group_line
 from app.live.backends import PAUSED, RESYNC
 from app.rules.billing import Preview
 from app.rules.updates import GroupUpdateKind, SessionUpdateKind
@@ -68,6 +71,34 @@ class GroupEnvelope:
     group: models.GroupDefinition
     enrollment: models.Enrollment | None
     occurrence: models.GroupOccurrence | None
+    # The group's line read with it (enrolled and waitlisted counts by status, the waitlist in order):
+    # the watchers' loaders are primed with it (app.schema.loaders.enrollment).
+    counts: dict[str, int] | None = field(default=None, compare=False)
+    waitlist: tuple[models.Enrollment, ...] | None = field(default=None, compare=False)
+
+
+class Prepared:
+    """Changes read by their writer before commit, by the name their message carries (`"p"`), kept
+    until the hub and the cluster build have taken them."""
+
+    def __init__(self) -> None:
+        self._readings: collections.OrderedDict[str, tuple[float, Any]] = collections.OrderedDict()
+
+    def put(self, envelope: Any) -> str:
+        token = uuid.uuid4().hex[:16]
+        now = time.monotonic()
+        readings = self._readings
+        while readings and (len(readings) >= PREPARED_MAX or next(iter(readings.values()))[0] < now - PREPARED_SECONDS):
+            readings.popitem(last=False)
+        readings[token] = (now, envelope)
+        return token
+
+    def get(self, data: dict[str, Any]) -> Any:
+        """The reading a message names, when it is this change's (same sequence); else None."""
+        found = self._readings.get(data.get("p") or "")
+        if found is not None and found[1].sequence == data["sequence"]:
+            return found[1]
+        return None
 
 
 class SessionStates:
@@ -80,7 +111,7 @@ class SessionStates:
         self.skipped = 0  # changes read after a later one had committed: not sent under their number
         self._next: dict[uuid.UUID, asyncio.Task] = {}
         self._running: dict[uuid.UUID, asyncio.Task] = {}
-        self._prepared: collections.OrderedDict[str, tuple[float, SessionEnvelope]] = collections.OrderedDict()
+        self._prepared = Prepared()
 
     async def read(self, session_id: uuid.UUID) -> tuple[models.GroupSession, Preview, tuple[Any, ...]] | None:
         """The session, its preview and roster as committed, in one snapshot: the session's
@@ -118,13 +149,7 @@ class SessionStates:
         except Exception:
             log.exception("live update prepare failed session=%s", session_id)
             return None
-        token = uuid.uuid4().hex[:16]
-        now = time.monotonic()
-        prepared = self._prepared
-        while prepared and (len(prepared) >= PREPARED_MAX or next(iter(prepared.values()))[0] < now - PREPARED_SECONDS):
-            prepared.popitem(last=False)
-        prepared[token] = (now, envelope)
-        return token
+        return self._prepared.put(envelope)
 
     async def build(self, channel: str, message: str) -> SessionEnvelope | None:
         """The hub's builder for `session:<id>` channels (and the cluster build's reader). None when
@@ -139,9 +164,9 @@ class SessionStates:
             kind = SessionUpdateKind(STATE_KINDS[message])
             return SessionEnvelope(kind, session.update_sequence, self.clock.now(), session, preview, (), roster=roster)
         data = json.loads(message)
-        prepared = self._prepared.get(data.get("p") or "")
-        if prepared is not None and prepared[1].sequence == data["sequence"]:
-            return prepared[1]
+        prepared = self._prepared.get(data)
+        if prepared is not None:
+            return prepared
         state = await self.read(session_id)
         if state is None:
             return None
@@ -200,34 +225,92 @@ class SessionStates:
         )
 
 
-def _detached(session: models.GroupSession) -> models.GroupSession:
-    """A copy of a session's instance that belongs to no database session: what it held when read."""
-    return models.GroupSession(
-        **{column.key: getattr(session, column.key) for column in inspect(session).mapper.column_attrs}
-    )
+def _detached(row: Any) -> Any:
+    """A copy of a row's instance that belongs to no database session: what it held when read."""
+    return type(row)(**{column.key: getattr(row, column.key) for column in inspect(row).mapper.column_attrs})
 
 
-def group_builder(sessionmaker: Sessionmaker, clock: Clock):
-    """The hub's builder for `group:<id>` channels."""
+GroupState = tuple[models.GroupDefinition, dict[str, int], tuple[models.Enrollment, ...], models.Enrollment | None, Any]
 
-    async def build(channel: str, message: str) -> GroupEnvelope | None:
+
+class GroupStates:
+    """Reads a group's state for live updates (the hub's builder for `group:<id>` channels): the group,
+    its line (counts and waitlist) and the changed enrollment or occurrence, as SessionStates reads a
+    session's."""
+
+    def __init__(self, sessionmaker: Sessionmaker, clock: Clock) -> None:
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.skipped = 0  # changes read after a later one had committed: not sent under their number
+        self._prepared = Prepared()
+
+    async def read(self, group_id: uuid.UUID, data: dict[str, Any] | None = None) -> GroupState | None:
+        """The group, its line and the message's enrollment and occurrence as committed, in one
+        snapshot: the group's `update_sequence` names exactly the state read with it."""
+        async with self.sessionmaker() as db:
+            await db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            found = await group_line(db, group_id, *_changed(data or {}))
+        if found is None:
+            return None
+        group, counts, waitlist, enrollment, occurrence = found
+        return group, counts, tuple(waitlist), enrollment, occurrence
+
+    async def prepare(self, db: AsyncSession, group_id: uuid.UUID, message: dict[str, Any]) -> str | None:
+        """Read the change's state in its writing transaction, which holds the group's row from its
+        first statement to its commit (the sequence is taken under it): no other change of the group
+        can be in it. Every number one transaction takes carries the state it commits (its line is
+        written before its updates are staged: a disenrollment and the promotion it causes are two
+        numbers with one state). Returns the name the message carries; None when the group is gone."""
+        await db.flush()
+        found = await group_line(db, group_id, *_changed(message), refresh=True)
+        if found is None:
+            return None
+        group, counts, waitlist, enrollment, occurrence = found
+        try:
+            envelope = GroupEnvelope(
+                GroupUpdateKind(message["kind"]),
+                message["sequence"],
+                datetime.fromisoformat(message["at"]),
+                _detached(group),  # the transaction may change its instances after this change
+                _detached(enrollment) if enrollment is not None else None,
+                _detached(occurrence) if occurrence is not None else None,
+                counts=dict(counts),
+                waitlist=tuple(_detached(row) for row in waitlist),
+            )
+        except Exception:
+            log.exception("live update prepare failed group=%s", group_id)
+            return None
+        return self._prepared.put(envelope)
+
+    async def build(self, channel: str, message: str) -> GroupEnvelope | None:
+        """The hub's builder for `group:<id>` channels. None when the change is not to be sent: its
+        group is gone, or a later change had committed before it could be read."""
         group_id = uuid.UUID(channel.partition(":")[2])
-        async with sessionmaker() as db:
-            group = await db.get(models.GroupDefinition, group_id)
-            if group is None:
+        if message in STATE_KINDS:
+            state = await self.read(group_id)
+            if state is None:
                 return None
-            if message in STATE_KINDS:
-                kind = GroupUpdateKind(STATE_KINDS[message])
-                return GroupEnvelope(kind, group.update_sequence, clock.now(), group, None, None)
-            data = json.loads(message)
-            enrollment = (
-                await db.get(models.Enrollment, uuid.UUID(data["enrollmentId"])) if data.get("enrollmentId") else None
+            group, counts, waitlist, _, _ = state
+            kind = GroupUpdateKind(STATE_KINDS[message])
+            return GroupEnvelope(
+                kind, group.update_sequence, self.clock.now(), group, None, None, counts=counts, waitlist=waitlist
             )
-            occurrence = (
-                await db.get(models.GroupOccurrence, uuid.UUID(data["occurrenceId"]))
-                if data.get("occurrenceId")
-                else None
+        data = json.loads(message)
+        prepared = self._prepared.get(data)
+        if prepared is not None:
+            return prepared
+        state = await self.read(group_id, data)
+        if state is None:
+            return None
+        group, counts, waitlist, enrollment, occurrence = state
+        if group.update_sequence != data["sequence"]:
+            self.skipped += 1
+            log.debug(
+                "live group update %s read at sequence %s: not sent under its number",
+                data["sequence"],
+                group.update_sequence,
             )
+            return None
         return GroupEnvelope(
             GroupUpdateKind(data["kind"]),
             data["sequence"],
@@ -235,9 +318,32 @@ def group_builder(sessionmaker: Sessionmaker, clock: Clock):
             group,
             enrollment,
             occurrence,
+            counts=counts,
+            waitlist=waitlist,
         )
 
-    return build
+    async def snapshot(self, group_id: uuid.UUID) -> GroupEnvelope | None:
+        """A SNAPSHOT: the group and its line in one snapshot, under the group's sequence."""
+        state = await self.read(group_id)
+        if state is None:
+            return None
+        group, counts, waitlist, _, _ = state
+        return GroupEnvelope(
+            GroupUpdateKind.SNAPSHOT,
+            group.update_sequence,
+            self.clock.now(),
+            group,
+            None,
+            None,
+            counts=counts,
+            waitlist=waitlist,
+        )
+
+
+def _changed(data: dict[str, Any]) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    """The enrollment and occurrence a group update's message names."""
+    enrollment, occurrence = data.get("enrollmentId"), data.get("occurrenceId")
+    return (uuid.UUID(enrollment) if enrollment else None, uuid.UUID(occurrence) if occurrence else None)
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,11 @@ With the postgres backend on the application's own database, the NOTIFY is issue
 transaction (PostgreSQL delivers it at commit); otherwise the message is published right after
 commit. Messages carry ids and the sequence only, never the payload: NOTIFY caps at 8,000 bytes.
 
-A session change that is watched (here, or in the cluster when it is built once) is read in its
-writing transaction before it commits (`SessionStates.prepare`): the state after exactly that change.
-Its message names the reading (`"p"`), which the hub and the cluster build of this process use
-instead of reading the session after the commit, when a later change may already be there.
+A session or group change that is watched (here, or, for a session, in the cluster when it is built
+once) is read in its writing transaction before it commits (`SessionStates.prepare`,
+`GroupStates.prepare`): the state after exactly that change. Its message names the reading (`"p"`),
+which the hub and the cluster build of this process use instead of reading the session or group after
+the commit, when a later change may already be there.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def notifies_in_transaction(broadcast_url: str, database_url: str) -> bool:
     )
 
 
-# Reads a session change's state in its writing transaction; returns the name its message carries.
+# Reads a session or group change's state in its writing transaction; returns the name its message carries.
 Prepare = Callable[[UnitOfWork, str, dict], Awaitable[str | None]]
 
 
@@ -106,12 +107,12 @@ class LivePublisher:
         self._prepare = prepare
 
     async def stage(self, uow: UnitOfWork, channel: str, message: dict) -> None:
-        sequenced = channel.startswith("session:") and "sequence" in message
+        sequenced = channel.startswith(("session:", "group:")) and "sequence" in message
         if sequenced and self._prepare is not None:
             token = await self._prepare(uow, channel, message)
             if token is not None:
                 message = {**message, "p": token}
-        cluster = self.cluster if sequenced else None
+        cluster = self.cluster if sequenced and channel.startswith("session:") else None
         if cluster is not None:
             message = {**message, "b": 1}  # its built results follow from this process (app.live.cluster)
         body = json.dumps(message, separators=(",", ":"))

@@ -15,11 +15,11 @@ from app.clock import Clock
 from app.db.uow import UnitOfWork
 from app.live.cluster import ClusterBuilds, ClusterShapes, Renderer, node_id
 from app.live.envelopes import (
+    GroupStates,
     SessionStates,
     build_billing_change,
     build_schedule_change,
     display_builder,
-    group_builder,
 )
 from app.live.hub import Hub, keep_listener_alive
 from app.live.publish import LivePublisher, notifies_in_transaction
@@ -43,11 +43,12 @@ class Live:
             prepare=self._prepare,
         )
         self.session_states = SessionStates(sessionmaker, clock)
+        self.group_states = GroupStates(sessionmaker, clock)
         self.hub = Hub(
             broadcast,
             {
                 "session": self.session_states.build,
-                "group": group_builder(sessionmaker, clock),
+                "group": self.group_states.build,
                 "display": display_builder(sessionmaker),
                 "schedule": build_schedule_change,
                 "billing": build_billing_change,
@@ -56,19 +57,21 @@ class Live:
         self._watchdog: asyncio.Task | None = None
 
     def watched(self, channel: str) -> bool:
-        """Whether a change on this session channel is read by this process: it has watchers of it, or
-        it builds the change for the cluster's."""
+        """Whether a change on this session or group channel is read by this process: it has watchers
+        of it, or it builds the change for the cluster's (sessions only)."""
         if self.hub.watching(channel):
             return True
         shapes = self.hub.shapes
         return self.publisher.cluster is not None and shapes is not None and bool(shapes.shapes_for(channel))
 
     async def _prepare(self, uow: UnitOfWork, channel: str, message: dict) -> str | None:
-        """A watched session change read in its writing transaction (SessionStates.prepare); an
-        unwatched one costs the writer nothing."""
+        """A watched session or group change read in its writing transaction (SessionStates.prepare,
+        GroupStates.prepare); an unwatched one costs the writer nothing."""
         if not self.watched(channel):
             return None
-        return await self.session_states.prepare(uow.db, uuid.UUID(channel.partition(":")[2]), message)
+        kind, _, pk = channel.partition(":")
+        states = self.group_states if kind == "group" else self.session_states
+        return await states.prepare(uow.db, uuid.UUID(pk), message)
 
     @property
     def shapes(self) -> ClusterShapes | None:

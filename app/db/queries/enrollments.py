@@ -113,3 +113,31 @@ async def audit_entries_of_enrollments(
         models.AuditEntry.id,
         where=models.AuditEntry.entity_type == "Enrollment",
     )
+
+
+async def group_line(
+    db: AsyncSession,
+    group_id: uuid.UUID,
+    enrollment_id: uuid.UUID | None = None,
+    occurrence_id: uuid.UUID | None = None,
+    *,
+    refresh: bool = False,
+) -> tuple[models.GroupDefinition, dict[str, int], list[Row], Row | None, models.GroupOccurrence | None] | None:
+    """A live group update's reads: the group, its enrolled and waitlisted counts (as counts_by_group
+    has them), its waitlist in position order (as waitlists has it), and the changed enrollment and
+    occurrence; None when the group does not exist. `refresh`: read inside a writing transaction
+    (flushed first), so the rows overwrite the instances it holds (populate_existing)."""
+    fresh = {"populate_existing": refresh}
+    group = await db.get(models.GroupDefinition, group_id, populate_existing=refresh)
+    if group is None:
+        return None
+    (counts,) = await counts_by_group(db, [group_id])
+    waiting = and_(Row.group_id == group_id, Row.status == EnrollmentStatus.WAITLISTED, Row.deleted_at.is_(None))
+    waitlist = list(
+        (await db.scalars(select(Row).where(waiting).order_by(Row.waitlist_position).execution_options(**fresh))).all()
+    )
+    enrollment = await db.get(Row, enrollment_id, populate_existing=refresh) if enrollment_id else None
+    occurrence = (
+        await db.get(models.GroupOccurrence, occurrence_id, populate_existing=refresh) if occurrence_id else None
+    )
+    return group, counts, waitlist, enrollment, occurrence

@@ -9,7 +9,6 @@ from collections.abc import AsyncGenerator, Iterator
 import strawberry
 from graphql import print_ast
 
-from app.db import models
 from app.errors import NotFound
 from app.ids import decode_id
 from app.live.cluster import Prebuilt
@@ -17,11 +16,12 @@ from app.live.envelopes import GroupEnvelope, SessionEnvelope
 from app.live.publish import group_channel, session_channel
 from app.operations.common import visible_or_not_found
 from app.rules.scopes import Scope
-from app.rules.updates import UNSEQUENCED, GroupUpdateKind
+from app.rules.updates import UNSEQUENCED
 from app.schema.batching import Loaders
 from app.schema.context import Info
 from app.schema.live.cluster import primed_loaders, watcher_shape
 from app.schema.live.types import GroupUpdate, SessionUpdate
+from app.schema.loaders.enrollment import prime_group_update
 from app.schema.permissions import scoped
 
 
@@ -74,19 +74,27 @@ async def watch_group(info: Info, group_id: strawberry.ID) -> AsyncGenerator[Gro
     services = ctx.services
     pk = decode_id(group_id, "GroupDefinition")
     async with services.hub.watch(group_channel(pk)) as watcher:
-        async with services.sessionmaker() as db:
-            group = visible_or_not_found(ctx.principal, await db.get(models.GroupDefinition, pk), "GroupDefinition")
+        # The group and its line in one snapshot, under the group's sequence (GroupStates).
+        snapshot = await services.live.group_states.snapshot(pk)
+        group = visible_or_not_found(ctx.principal, snapshot.group if snapshot else None, "GroupDefinition")
         if group.deleted_at is not None:
             raise NotFound("No GroupDefinition with that id")
-        last = group.update_sequence
-        ctx.loaders = Loaders(services.sessionmaker)
-        yield GroupEnvelope(GroupUpdateKind.SNAPSHOT, last, services.clock.now(), group, None, None)
+        last = snapshot.sequence
+        ctx.loaders = group_loaders(info, snapshot)
+        yield snapshot
         async for envelope in watcher:
             if envelope.kind not in UNSEQUENCED and envelope.sequence <= last:
                 continue
             last = max(last, envelope.sequence)
-            ctx.loaders = Loaders(services.sessionmaker)
+            ctx.loaders = group_loaders(info, envelope)
             yield envelope
+
+
+def group_loaders(info: Info, envelope: GroupEnvelope) -> Loaders:
+    """Loaders of one group change for this watcher, primed with what the hub read for it."""
+    loaders = Loaders(info.context.services.sessionmaker)
+    prime_group_update(loaders, envelope)
+    return loaders
 
 
 @strawberry.type

@@ -10,6 +10,8 @@ from strawberry.dataloader import DataLoader
 from app.db import models
 from app.db.queries import enrollments as queries
 from app.db.queries.common import Page
+from app.live.envelopes import GroupEnvelope
+from app.schema.batching import Loaders
 from app.schema.context import Info
 
 Pages = DataLoader[uuid.UUID, tuple[list[models.Enrollment], int]]
@@ -42,3 +44,16 @@ def waitlists(info: Info) -> DataLoader[uuid.UUID, list[models.Enrollment]]:
 def audit_entries(info: Info) -> DataLoader[uuid.UUID, list[models.AuditEntry]]:
     """An enrollment's audit log, oldest first."""
     return info.context.loaders.of(queries.audit_entries_of_enrollments)
+
+
+def prime_group_update(loaders: Loaders, envelope: GroupEnvelope) -> None:
+    """What the hub read for a group change, in the loaders that would read it again: the group, its
+    counts and waitlist (the line in that change's state), the changed enrollment and occurrence."""
+    loaders.prime_row(envelope.group)
+    if envelope.counts is not None:
+        loaders.prime(queries.counts_by_group, envelope.group.id, envelope.counts)
+    if envelope.waitlist is not None:
+        loaders.prime(queries.waitlists, envelope.group.id, list(envelope.waitlist))
+    for row in (envelope.enrollment, envelope.occurrence):
+        if row is not None:
+            loaders.prime_row(row)
