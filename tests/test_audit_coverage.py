@@ -20,6 +20,7 @@ AUDIT_RULES: dict[str, tuple[str, str]] = {
     "createFacility": ("facility.create", CREATE),
     "createStaff": ("staff.create", CREATE),
     "createPatient": ("patient.create", CREATE),
+    "updatePatient": ("patient.update", CHANGE),
     "createPayer": ("payer.create", CREATE),
     "updatePayerClaimSettings": ("payer.update", CHANGE),
     "updateStaffBilling": ("staff.update", CHANGE),

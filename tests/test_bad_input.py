@@ -481,6 +481,14 @@ OPTIONAL_TEXT = {
     },
     "createStaff": {"npi": "1245319599"},
     "createPatient": {"sex": "F", "addressLine1": "1 Main St", "city": "Mesa", "state": "AZ", "postalCode": "85201"},
+    "updatePatient": {
+        "mrn": "MRN-FIXED",
+        "name": "Renamed",
+        "sex": "F",
+        "addressLine1": "1 Main St",
+        "state": "AZ",
+        "postalCode": "85201",
+    },
     "createGroup": {"location": "Room 2"},
 }
 

@@ -32,6 +32,7 @@ async def world(gql, clinic, services, database_url) -> World:
 
 NAMES = {  # operation -> path of its name
     "createPatient": ("input", "name"),
+    "updatePatient": ("input", "name"),
     "createStaff": ("input", "name"),
     "createFacility": ("input", "name"),
     "createPayer": ("input", "name"),
@@ -55,6 +56,11 @@ CLAIM_TEXT = [
     ("createPatient", ("input", "addressLine1")),
     ("createPatient", ("input", "city")),
     ("createPatient", ("input", "postalCode")),
+    ("updatePatient", ("input", "name")),
+    ("updatePatient", ("input", "mrn")),
+    ("updatePatient", ("input", "addressLine1")),
+    ("updatePatient", ("input", "city")),
+    ("updatePatient", ("input", "postalCode")),
     ("createFacility", ("input", "name")),
     ("createFacility", ("input", "taxId")),
     ("createFacility", ("input", "addressLine1")),
@@ -93,6 +99,8 @@ IDENTIFIERS = [
     ("createFacility", ("input", "taxId")),
     ("createPatient", ("input", "postalCode")),
     ("createFacility", ("input", "postalCode")),
+    ("updatePatient", ("input", "mrn")),
+    ("updatePatient", ("input", "postalCode")),
 ]
 
 

@@ -175,6 +175,33 @@ async def test_billing_examples(gql, demo):
     assert hi[1] in {"ABK:F4321", "ABK:F1020", "ABK:F1120", "ABK:F1220"}, hi
 
 
+async def test_fix_patient_address_example_lets_a_held_claim_go(gql, demo):
+    """A DRAFT claim whose patient has no address is held (MISSING_SUBSCRIBER_ADDRESS); the example adds it and
+    the claim goes, its subscriber's N3/N4 carrying the address."""
+    sessions = (await gql.execute(example("tablet/todays_sessions.graphql")))["groupSessions"]["edges"]
+    locked = next(s["node"] for s in sessions if s["node"]["status"] == "LOCKED")
+    claims = (await gql.execute(example("billing/claims.graphql"), {"sessionId": locked["id"]}))["groupSession"][
+        "claims"
+    ]
+    draft = next(c for c in claims if c["status"] == "DRAFT")
+    patient = (await gql.execute("query($id: ID!) { claim(id: $id) { patient { id } } }", {"id": draft["id"]}))[
+        "claim"
+    ]["patient"]["id"]
+    cleared = "mutation($id: ID!) { updatePatient(id: $id, input: {addressLine1: null}) { id } }"
+    await gql.execute(cleared, {"id": patient})
+    _, code, body = await gql.error(example("billing/submit_claim.graphql"), {"claimId": draft["id"]})
+    assert "MISSING_SUBSCRIBER_ADDRESS" in body["errors"][0]["message"], body
+    fixed = await gql.execute(example("billing/fix_patient_address.graphql"), {"patientId": patient})
+    assert fixed["updatePatient"]["id"] == patient
+    submitted = (await gql.execute(example("billing/submit_claim.graphql"), {"claimId": draft["id"]}))["submitClaim"]
+    assert submitted["status"] == "SUBMITTED"
+    assert pyx12_errors(submitted["edi837"]) == [] and edi_problems(submitted["edi837"]) == []
+    segments = parse_segments(submitted["edi837"])
+    subscriber = next(i for i, s in enumerate(segments) if s[:2] == ["NM1", "IL"])
+    assert segments[subscriber + 1] == ["N3", "1420 N 3RD ST"]
+    assert segments[subscriber + 2] == ["N4", "PHOENIX", "AZ", "85004"]
+
+
 async def test_watch_session_script_prints_updates(database_url, services, demo_now):
     token = make_token()
     async with start_server(database_url) as base_url:

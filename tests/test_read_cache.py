@@ -121,6 +121,13 @@ async def _late(gql, clinic, session):
     await gql.execute(SET_ATTENDANCE, {"participantId": session["roster"][2]["id"], "status": "LATE"})
 
 
+async def _rename(gql, clinic, session):
+    await gql.execute(
+        'mutation($id: ID!) { updatePatient(id: $id, input: {name: "Renamed Member"}) { id } }',
+        {"id": session["roster"][0]["patient"]["id"]},
+    )
+
+
 async def _nothing(gql, clinic, session):
     pass
 
@@ -136,6 +143,7 @@ WRITES = {
     "setSessionModality": (_nothing, _modality),
     "createGroupNote": (_mark, _group_note),
     "setAttendance LATE": (_nothing, _late),
+    "updatePatient": (_nothing, _rename),  # a roster member's name
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -11,13 +11,15 @@ from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
 
+from sqlalchemy.exc import IntegrityError
+
 from app.auth import Principal
 from app.db import models
 from app.db.queries import notes as notes_queries
 from app.db.queries import reference as queries
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, Conflict, NotFound
-from app.operations.common import check, require_text, visible_or_not_found
+from app.operations.common import camel, check, require_text, visible_or_not_found
 from app.rules.bands import band_table_problems
 from app.rules.diagnoses import (
     MAX_DESCRIPTION,
@@ -201,19 +203,39 @@ async def update_staff_billing(
     return row
 
 
-async def create_patient(uow: UnitOfWork, actor: Principal, data: NewPatient) -> models.Patient:
-    check(identifier_problem("mrn", data.mrn, 64) or name_problem("name", data.name))
-    _check_address(data.address_line1, data.city, data.postal_code)
-    mrn, name = data.mrn.strip(), data.name.strip()
-    if data.date_of_birth > uow.clock.now().date() or data.date_of_birth.year < 1900:
+# A patient's fields, in the order they are checked; the first three are required.
+PATIENT_FIELDS = ("mrn", "name", "date_of_birth", "sex", "address_line1", "city", "state", "postal_code")
+REQUIRED_PATIENT_FIELDS = frozenset({"mrn", "name", "date_of_birth"})
+SEXES = frozenset({"F", "M", "U"})
+
+
+def _check_patient(values: Mapping[str, Any], today: date) -> None:
+    """What createPatient and updatePatient refuse, on the fields given (a key left out is not checked;
+    None clears an optional field and is refused for a required one)."""
+    for name in PATIENT_FIELDS:
+        if name in REQUIRED_PATIENT_FIELDS and name in values and values[name] is None:
+            raise BadInput(f"{camel(name)} cannot be cleared")
+    check(
+        ("mrn" in values and identifier_problem("mrn", values["mrn"], 64))
+        or ("name" in values and name_problem("name", values["name"]))
+        or None
+    )
+    _check_address(values.get("address_line1"), values.get("city"), values.get("postal_code"))
+    born = values.get("date_of_birth")
+    if born is not None and (born > today or born.year < 1900):
         raise BadInput("dateOfBirth must be between 1900-01-01 and today")
-    if data.sex is not None and data.sex not in {"F", "M", "U"}:
+    if values.get("sex") is not None and values["sex"] not in SEXES:
         raise BadInput("sex must be F, M or U")
-    if data.state is not None:
-        check(state_problem(data.state))
+    if values.get("state") is not None:
+        check(state_problem(values["state"]))
+
+
+async def create_patient(uow: UnitOfWork, actor: Principal, data: NewPatient) -> models.Patient:
+    _check_patient({name: getattr(data, name) for name in PATIENT_FIELDS}, uow.clock.now().date())
+    mrn, name = data.mrn.strip(), data.name.strip()
     facility = await visible(uow.db, actor, models.Facility, data.facility_id, "Facility")
     if await queries.patient_with_mrn(uow.db, facility.id, mrn):
-        raise Conflict("A patient with that MRN already exists at this facility")
+        raise Conflict(MRN_TAKEN)
     row = models.Patient(
         mrn=mrn,
         name=name,
@@ -230,6 +252,56 @@ async def create_patient(uow: UnitOfWork, actor: Principal, data: NewPatient) ->
     # Ids only: audit rows must not carry names or dates of birth into logs or exports.
     uow.audit("patient.create", "Patient", row.id, after={"facilityId": str(facility.id)})
     return row
+
+
+MRN_TAKEN = "A patient with that MRN already exists at this facility"
+
+
+async def update_patient(
+    uow: UnitOfWork, actor: Principal, patient_id: uuid.UUID, changes: Mapping[str, Any]
+) -> models.Patient:
+    """Correct a patient's record (the fix a billing office makes for a claim held by
+    MISSING_SUBSCRIBER_ADDRESS): only the fields given change, None clears an optional one, and each is
+    checked as createPatient checks it. The row is locked first, so two corrections follow one another."""
+    changes = {name: changes[name] for name in PATIENT_FIELDS if name in changes}
+    if not changes:
+        raise BadInput("Give at least one field to change")
+    _check_patient(changes, uow.clock.now().date())
+    for name in ("mrn", "name"):
+        if name in changes:
+            changes[name] = changes[name].strip()
+    row = visible_or_not_found(actor, await queries.lock_patient(uow.db, patient_id), "Patient")
+    if "mrn" in changes and changes["mrn"] != row.mrn:
+        if await queries.patient_with_mrn(uow.db, row.facility_id, changes["mrn"]):
+            raise Conflict(MRN_TAKEN)
+    before = {name: getattr(row, name) for name in PATIENT_FIELDS}
+    for name, value in changes.items():
+        setattr(row, name, value)
+    try:
+        await uow.db.flush()
+    except IntegrityError as error:  # another patient took the MRN since it was looked up
+        if "uq_patients_facility_mrn" in str(error.orig):
+            raise Conflict(MRN_TAKEN) from None
+        raise
+    changed = [name for name in PATIENT_FIELDS if getattr(row, name) != before[name]]
+    # Like patient.create: ids, never the patient's details. What changed is named, and for each field
+    # whether it holds a value before and after (an address added reads False -> True).
+    uow.audit(
+        "patient.update",
+        "Patient",
+        row.id,
+        before={"facilityId": str(row.facility_id), **_recorded(before)},
+        after={
+            "facilityId": str(row.facility_id),
+            **_recorded({name: getattr(row, name) for name in PATIENT_FIELDS}),
+            "fields": [camel(name) for name in changed],
+        },
+    )
+    return row
+
+
+def _recorded(values: Mapping[str, Any]) -> dict[str, bool]:
+    return {camel(name): values[name] is not None for name in PATIENT_FIELDS}
 
 
 async def create_payer(

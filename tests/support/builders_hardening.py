@@ -383,6 +383,10 @@ CALLS: dict[str, Call] = {
             "input": {"mrn": "NEW-1", "name": "New Patient", "dateOfBirth": "1990-02-03", "facilityId": w.facility}
         },
     ),
+    "updatePatient": Call(
+        _mutation("updatePatient", "id: $id, input: $input", "$id: ID!, $input: PatientUpdateInput!"),
+        lambda w: {"id": w.patients[5], "input": {"city": "Tempe"}},
+    ),
     "createPayer": Call(
         _mutation("createPayer", "input: $input", "$input: PayerInput!"),
         lambda w: {"input": {"name": "New Payer", "payerCode": "NEWPAYER"}},

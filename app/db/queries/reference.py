@@ -80,6 +80,16 @@ async def patient_with_mrn(db: AsyncSession, facility_id: uuid.UUID, mrn: str) -
     )
 
 
+async def lock_patient(db: AsyncSession, patient_id: uuid.UUID) -> models.Patient | None:
+    """The patient, locked for a change (FOR UPDATE) and read as it stands after any change before it."""
+    return await db.scalar(
+        select(models.Patient)
+        .where(models.Patient.id == patient_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
 async def facilities_of_patients(db: AsyncSession, patient_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
     """Each existing patient's facility, by patient."""
     if not patient_ids:

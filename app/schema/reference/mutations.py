@@ -12,7 +12,7 @@ from app.operations import reference as ops
 from app.rules.scopes import Scope
 from app.schema.context import Info
 from app.schema.enums import StaffAssignmentRole
-from app.schema.inputs import plain
+from app.schema.inputs import given, plain
 from app.schema.permissions import scoped
 from app.schema.reference.types import (
     Coverage,
@@ -83,6 +83,21 @@ class PatientInput:
     city: str | None = None
     state: str | None = None
     postal_code: str | None = None
+
+
+@strawberry.input(
+    description="Corrections to a patient's record: only the fields given change; null clears an optional one "
+    "(sex, addressLine1, city, state, postalCode). Checked as createPatient checks them."
+)
+class PatientUpdateInput:
+    mrn: str | None = strawberry.UNSET
+    name: str | None = strawberry.UNSET
+    date_of_birth: date | None = strawberry.UNSET
+    sex: str | None = strawberry.UNSET
+    address_line1: str | None = strawberry.UNSET
+    city: str | None = strawberry.UNSET
+    state: str | None = strawberry.UNSET
+    postal_code: str | None = strawberry.UNSET
 
 
 @strawberry.input
@@ -182,6 +197,16 @@ class ReferenceMutation:
     async def create_patient(self, info: Info, input: PatientInput) -> Patient:
         data = plain(input, ops.NewPatient, facility_id="Facility")
         return await ops.create_patient(await info.context.transaction(), info.context.principal, data)
+
+    @strawberry.mutation(
+        **ADMIN,
+        description="Correct a patient's record (such as the address a claim held by MISSING_SUBSCRIBER_ADDRESS "
+        "needs); a held draft claim goes once its finding no longer stands (submitClaim, the daily batch).",
+    )
+    async def update_patient(self, info: Info, id: strawberry.ID, input: PatientUpdateInput) -> Patient:
+        return await ops.update_patient(
+            await info.context.transaction(), info.context.principal, decode_id(id, "Patient"), given(input)
+        )
 
     @strawberry.mutation(**ADMIN)
     async def create_payer(self, info: Info, input: PayerInput) -> Payer:
