@@ -93,6 +93,10 @@ async def test_an_input_with_no_field_is_refused(gql, clinic):
         ("addressLine1", "1 Main St\x07"),
         ("city", "Mesa\x1b"),
         ("postalCode", "85~201"),
+        ("postalCode", "8501"),  # the subscriber's N403 takes five digits or nine
+        ("postalCode", "85016-43"),
+        ("addressLine1", "   "),  # blank reads as an address to billing
+        ("city", ""),
         ("state", "ZZ"),
         ("sex", "X"),
         ("dateOfBirth", "2150-01-01"),  # a Date, but after today
@@ -106,6 +110,10 @@ async def test_an_input_with_no_field_is_refused(gql, clinic):
         "address-control",
         "city-control",
         "zip-delimiter",
+        "zip-short",
+        "zip-partial",
+        "address-blank",
+        "city-empty",
         "state",
         "sex",
         "dob-future",

@@ -31,6 +31,7 @@ from app.rules.diagnoses import (
 from app.rules.notes import DEFAULT_LATE_ENTRY_HOURS, SignedNoteRule, late_entry_hours_problem
 from app.rules.reference import (
     StaffAssignmentRole,
+    blank_problem,
     control_problem,
     filing_indicator_problem,
     identifier_problem,
@@ -40,6 +41,7 @@ from app.rules.reference import (
     state_problem,
     taxonomy_problem,
     timezone_problem,
+    zip_code_problem,
     zip_plus_four_problem,
 )
 from app.rules.visits import Modality, TelehealthCoding, minimum_minutes_problem, telehealth_coding_problem
@@ -221,6 +223,11 @@ def _check_patient(values: Mapping[str, Any], today: date) -> None:
         or None
     )
     _check_address(values.get("address_line1"), values.get("city"), values.get("postal_code"))
+    check(
+        blank_problem("addressLine1", values.get("address_line1"))
+        or blank_problem("city", values.get("city"))
+        or zip_code_problem("postalCode", values.get("postal_code"))
+    )
     born = values.get("date_of_birth")
     if born is not None and (born > today or born.year < 1900):
         raise BadInput("dateOfBirth must be between 1900-01-01 and today")

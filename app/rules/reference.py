@@ -143,6 +143,7 @@ CLAIM_FILING_INDICATORS = {
 # A provider taxonomy code (NUCC, the guide's code source 682): ten characters, the last an X (101YM0800X).
 TAXONOMY = re.compile(r"^\d{3}[0-9A-Z]{6}X$")
 ZIP_PLUS_FOUR = re.compile(r"^\d{5}-?\d{4}$")
+ZIP_CODE = re.compile(r"^\d{5}(-?\d{4})?$")
 # ISA06/ISA08 are 15 characters of the basic character set; a clearinghouse's ids are letters and digits.
 INTERCHANGE_ID = re.compile(r"^[A-Z0-9]{2,15}$")
 
@@ -151,6 +152,20 @@ def zip_plus_four_problem(field: str, value: str | None) -> str | None:
     """The billing provider's ZIP code (2010AA N403) must have all nine digits."""
     if value is not None and not ZIP_PLUS_FOUR.match(value.strip()):
         return f"{field} must be a nine-digit ZIP code (ZIP+4, like 85016-4312): the 837P's billing provider needs it"
+    return None
+
+
+def zip_code_problem(field: str, value: str | None) -> str | None:
+    """A US ZIP code: five digits, or nine (ZIP+4); the subscriber's N403 (2010BA) takes either."""
+    if value is not None and not ZIP_CODE.match(value.strip()):
+        return f"{field} must be a ZIP code of five or nine digits (like 85016 or 85016-4312)"
+    return None
+
+
+def blank_problem(field: str, value: str | None) -> str | None:
+    """A text given but empty: a blank street or city would read as an address to billing."""
+    if value is not None and not value.strip():
+        return f"{field} cannot be blank; give null to clear it"
     return None
 
 

@@ -68,6 +68,32 @@ def test_2010aa_n403_the_billing_provider_zip_needs_nine_digits(value, ok):
 
 
 @pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("85016", True),
+        ("85016-4312", True),
+        ("850164312", True),
+        (" 85016 ", True),
+        ("8501", False),
+        ("85016-43", False),
+        ("ABCDE", False),
+        ("85016 4312", False),
+    ],
+)
+def test_2010ba_n403_a_subscriber_zip_has_five_or_nine_digits(value, ok):
+    from app.rules.reference import zip_code_problem
+
+    assert (zip_code_problem("postalCode", value) is None) == ok
+
+
+@pytest.mark.parametrize(("value", "ok"), [("1 Main St", True), (None, True), ("", False), ("   ", False)])
+def test_an_address_line_given_is_not_blank(value, ok):
+    from app.rules.reference import blank_problem
+
+    assert (blank_problem("addressLine1", value) is None) == ok
+
+
+@pytest.mark.parametrize(
     ("value", "ok"), [("101YM0800X", True), ("261QM0801X", True), ("LCSW", False), ("101YM0800", False)]
 )
 def test_prv03_a_taxonomy_code_is_ten_characters_ending_in_x(value, ok):
