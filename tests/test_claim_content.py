@@ -491,3 +491,43 @@ async def test_a_drafts_blocking_finding_whose_cause_was_fixed_no_longer_holds_i
     edi = (await gql.execute("query($id: ID!) { claim(id: $id) { edi837 } }", {"id": claim["id"]}))["claim"]["edi837"]
     clean(edi)
     assert segment(edi, "HI")[1] == "ABK:F4310"
+
+
+async def test_the_daily_batch_names_a_draft_still_held_after_one_of_its_findings_was_fixed(
+    gql, clinic, test_clock, services
+):
+    """Found by the fuzzer: a draft held by two findings, one of them fixed, was re-checked inside its own
+    savepoint (dropping the fixed one), refused for the other, and the savepoint's rollback left the claim
+    unloaded: naming it in `held` answered INTERNAL. It is named, with what still holds it; once the
+    second cause is fixed (the address added with updatePatient) the batch sends it."""
+    set_now(test_clock, at(9, 20))
+    await clinic.bands([(1, 4, "90853", "40.00")])
+    await no_note_rule(gql, clinic)
+    held_back = await clinic.add_patient("Two Causes", diagnoses=())
+    other = await clinic.add_patient("Ready")
+    await gql.execute(
+        "mutation($id: ID!, $input: PatientUpdateInput!) { updatePatient(id: $id, input: $input) { id } }",
+        {"id": held_back, "input": {"addressLine1": None}},
+    )
+    for patient in (held_back, other):
+        await clinic.cover(patient)
+    session = await create_session(gql, clinic, [held_back, other], starts_at=at(9))
+    for entry in session["roster"]:
+        await mark(gql, entry["id"], "ATTENDED")
+    set_now(test_clock, at(10, 31, day=11))
+    await gql.execute(RUN, {"id": session["id"]})
+    claim = {c["patient"]["id"]: c for c in await billed_claims(gql, session["id"])}[held_back]
+    assert {"MISSING_DIAGNOSIS", "MISSING_SUBSCRIBER_ADDRESS"} <= {v["code"] for v in claim["validation"]}
+    await clinic.diagnose(held_back, "F43.10")
+
+    data = (await gql.execute(BATCH))["submitClaimBatches"]
+    reasons = [h["reason"] for h in data["held"] if h["claim"]["claimNumber"] == claim["claimNumber"]]
+    assert len(reasons) == 1 and "MISSING_SUBSCRIBER_ADDRESS" in reasons[0] and "MISSING_DIAGNOSIS" not in reasons[0]
+
+    await gql.execute(
+        "mutation($id: ID!, $input: PatientUpdateInput!) { updatePatient(id: $id, input: $input) { id } }",
+        {"id": held_back, "input": {"addressLine1": "12 W Osborn Rd"}},
+    )
+    data = (await gql.execute(BATCH))["submitClaimBatches"]
+    sent = [c["status"] for b in data["batches"] for c in b["claims"] if c["claimNumber"] == claim["claimNumber"]]
+    assert sent == ["SUBMITTED"]

@@ -11,6 +11,7 @@ import asyncio
 import json
 import re
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
@@ -451,20 +452,28 @@ async def test_the_heap_stays_flat_over_2000_updates(browser, base_url, gql, cli
     channel = session_channel(split_id(room["session"])[1])
     sequence = 1000  # past the session's own: each message is a change the page renders
 
+    session_pk = uuid.UUID(split_id(room["session"])[1])
+
     async def updates(count: int) -> None:
+        """`count` changes published as a writer publishes them: each with its state read for it (a
+        message whose number the session does not hold is not sent, app.live.envelopes)."""
         nonlocal sequence
-        for _ in range(count // 20):
-            target = await page.evaluate("() => window.roomDisplay.status.messages") + 20
-            for _ in range(20):
-                sequence += 1
-                message = {
-                    "sequence": sequence,
-                    "kind": "ATTENDANCE_CHANGED",
-                    "changed": [],
-                    "at": services.clock.now().isoformat(),
-                }
-                await services.broadcast.publish(channel, json.dumps(message))
-            await page.wait_for_function("(n) => window.roomDisplay.status.messages >= n", arg=target, timeout=30_000)
+        async with services.sessionmaker() as db:
+            for _ in range(count // 20):
+                target = await page.evaluate("() => window.roomDisplay.status.messages") + 20
+                for _ in range(20):
+                    sequence += 1
+                    message = {
+                        "sequence": sequence,
+                        "kind": "ATTENDANCE_CHANGED",
+                        "changed": [],
+                        "at": services.clock.now().isoformat(),
+                    }
+                    message["p"] = await services.live.session_states.prepare(db, session_pk, message)
+                    await services.broadcast.publish(channel, json.dumps(message))
+                await page.wait_for_function(
+                    "(n) => window.roomDisplay.status.messages >= n", arg=target, timeout=30_000
+                )
 
     async def heap() -> tuple[int, int]:
         await cdp.send("HeapProfiler.collectGarbage")

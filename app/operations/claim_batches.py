@@ -66,6 +66,9 @@ async def submit_batches(
                         uow, claim, contact, control, production=production, set_number=set_number(len(sent) + 1)
                     )
             except DomainError as error:
+                # The savepoint's rollback expired what the submission changed on the claim (a
+                # re-checked finding dropped before another held it): read it again as it stands.
+                await db.refresh(claim)
                 held.append((claim, error.message))
                 continue
             sent.append(claim)
