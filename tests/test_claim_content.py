@@ -523,6 +523,10 @@ async def test_the_daily_batch_names_a_draft_still_held_after_one_of_its_finding
     data = (await gql.execute(BATCH))["submitClaimBatches"]
     reasons = [h["reason"] for h in data["held"] if h["claim"]["claimNumber"] == claim["claimNumber"]]
     assert len(reasons) == 1 and "MISSING_SUBSCRIBER_ADDRESS" in reasons[0] and "MISSING_DIAGNOSIS" not in reasons[0]
+    # what was fixed is gone from the draft although it is still held
+    stored = next(c for c in await billed_claims(gql, session["id"]) if c["id"] == claim["id"])
+    assert {v["code"] for v in stored["validation"]} >= {"MISSING_SUBSCRIBER_ADDRESS"}
+    assert "MISSING_DIAGNOSIS" not in {v["code"] for v in stored["validation"]}
 
     await gql.execute(
         "mutation($id: ID!, $input: PatientUpdateInput!) { updatePatient(id: $id, input: $input) { id } }",

@@ -282,7 +282,7 @@ async def submit_in_interchange(
     if claim.status != ClaimStatus.DRAFT:
         raise IllegalTransition(f"Only a DRAFT claim can be submitted; this one is {claim.status}")
     await _release_when_payer_number_known(db, claim)
-    await _recheck_findings(db, claim)
+    await recheck_findings(db, claim)
     findings = [BillingIssue.from_json(issue) for issue in claim.validation or []]
     blocking = [i for i in findings if i.severity == IssueSeverity.BLOCKING]
     if blocking:
@@ -328,7 +328,7 @@ async def _release_when_payer_number_known(db, claim: models.Claim) -> None:
         claim.validation = [i for i in claim.validation if i.get("code") != held]
 
 
-async def _recheck_findings(db, claim: models.Claim) -> None:
+async def recheck_findings(db, claim: models.Claim) -> None:
     """The findings the DRAFT claim stored when it was built, re-checked against the data as it stands: one
     whose cause was fixed since (a diagnosis or an address recorded, a coverage settled) no longer holds it
     (rules.billing.findings_still_raised). A void carries only the payer's number it waits for."""

@@ -14,7 +14,7 @@ from app.db.queries import billing as billing_queries
 from app.db.queries import claim_batches as queries
 from app.db.uow import UnitOfWork
 from app.errors import DomainError
-from app.operations.billing import SubmitterContact, submit_in_interchange
+from app.operations.billing import SubmitterContact, recheck_findings, submit_in_interchange
 from app.operations.common import facilities_seen, require_scope
 from app.rules.edi.batch837 import batch_837p, set_number
 from app.rules.scopes import Scope
@@ -60,6 +60,9 @@ async def submit_batches(
         control = await billing_queries.next_interchange_number(db)
         sent: list[models.Claim] = []
         for claim in claims:
+            # Re-checked before its savepoint: a finding whose cause was fixed is dropped for good even
+            # when another still holds the claim (else the draft shows it until it is sent).
+            await recheck_findings(db, claim)
             try:
                 async with db.begin_nested():  # a claim refused leaves nothing of itself
                     await submit_in_interchange(
