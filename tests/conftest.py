@@ -119,17 +119,22 @@ def settings(database_url: str, tmp_path_factory) -> Settings:
     )
 
 
-@pytest.fixture(scope="session")
-async def app(settings: Settings, test_clock: Clock):
-    application = create_app(settings, clock=test_clock, background=False)
-    # The lifespan is entered directly: anyio cancel scopes (LifespanManager) cannot span the
-    # separate tasks pytest-asyncio uses for a session fixture's setup and teardown.
+@asynccontextmanager
+async def started(application):
+    """The app with its lifespan entered. Entered directly: anyio cancel scopes (LifespanManager)
+    cannot span the separate tasks pytest-asyncio uses for a fixture's setup and teardown."""
     lifespan = application.router.lifespan_context(application)
     await lifespan.__aenter__()
     try:
         yield application
     finally:
         await lifespan.__aexit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, test_clock: Clock):
+    async with started(create_app(settings, clock=test_clock, background=False)) as application:
+        yield application
 
 
 @pytest.fixture(scope="session")

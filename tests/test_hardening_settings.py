@@ -14,7 +14,7 @@ import pytest
 
 import app.schema.parsing as parsing
 from app.main import create_app
-from tests.conftest import GraphQLClient, make_token
+from tests.conftest import GraphQLClient, make_token, started
 from tests.support.builders_scheduling import GROUP
 from tests.support.server import start_server
 
@@ -42,14 +42,12 @@ async def tight(settings):
         replace(settings, document_tokens=600, parse_off_loop_characters=512, recurrence_first_start_years=10),
         background=False,
     )
-    lifespan = application.router.lifespan_context(application)
-    await lifespan.__aenter__()
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://test")
-    try:
-        yield GraphQLClient(client, make_token())
-    finally:
-        await client.aclose()
-        await lifespan.__aexit__(None, None, None)
+    async with started(application):
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://test")
+        try:
+            yield GraphQLClient(client, make_token())
+        finally:
+            await client.aclose()
 
 
 def fields(count: int) -> str:

@@ -17,7 +17,7 @@ from app.rules.edi837 import parse_segments
 from tests.conftest import make_token
 from tests.support.builders_notes import no_note_rule
 from tests.support.builders_sessions import at, create_session, set_now
-from tests.test_claim_content import RUN, SUBMIT, billed_claims, clean, mark, segment
+from tests.test_claim_content import RUN, billed_claims, clean, mark, segment, send_claim
 
 UPDATE = """mutation($id: ID!, $input: PatientUpdateInput!) {
   updatePatient(id: $id, input: $input) { id mrn name dateOfBirth sex } }"""
@@ -302,32 +302,17 @@ async def test_a_claim_held_for_the_subscribers_address_goes_once_updatepatient_
     assert claim["status"] == "DRAFT"
     assert ("MISSING_SUBSCRIBER_ADDRESS", "BLOCKING") in {(v["code"], v["severity"]) for v in claim["validation"]}
 
-    async def send() -> tuple[str, str]:
-        if sent_by == "submitClaim":
-            body = (await gql.post(SUBMIT, {"id": claim["id"]})).json()
-            if body.get("errors"):
-                return "DRAFT", body["errors"][0]["message"]
-            return body["data"]["submitClaim"]["status"], ""
-        data = (await gql.execute(BATCH))["submitClaimBatches"]
-        held = [h["reason"] for h in data["held"] if h["claim"]["claimNumber"] == claim["claimNumber"]]
-        sent = [c["status"] for b in data["batches"] for c in b["claims"] if c["claimNumber"] == claim["claimNumber"]]
-        return (sent[0], "") if sent else ("DRAFT", held[0])
-
-    status, reason = await send()
+    status, reason = await send_claim(gql, claim, sent_by)
     assert status == "DRAFT" and "MISSING_SUBSCRIBER_ADDRESS" in reason
 
     await gql.execute(UPDATE, {"id": patient, "input": ADDRESS})
-    assert await send() == ("SUBMITTED", "")
+    assert await send_claim(gql, claim, sent_by) == ("SUBMITTED", "")
     sent = next(c for c in await billed_claims(gql, session["id"]) if c["id"] == claim["id"])
     assert sent["status"] == "SUBMITTED" and sent["validation"] == []
     edi = (await gql.execute("query($id: ID!) { claim(id: $id) { edi837 } }", {"id": claim["id"]}))["claim"]["edi837"]
     clean(edi)
     assert segment(edi, "NM1", "IL")[3:5] == ["QUIROGA", "ANA"]
     assert subscriber_address(edi) == (["N3", "2200 E CAMELBACK RD"], ["N4", "PHOENIX", "AZ", "85016"])
-
-
-BATCH = """mutation { submitClaimBatches { batches { claims { claimNumber status } }
-  held { reason claim { claimNumber } } } }"""
 
 
 def subscriber_address(edi: str) -> tuple[list[str], list[str]]:

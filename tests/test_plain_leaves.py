@@ -25,7 +25,7 @@ from app.schema.root import build_schema
 from bench.history import HISTORY
 from bench.scenarios import DETAIL, LIST
 from bench.watchers import SUBSCRIPTION
-from tests.conftest import GRAPHQL_ACCEPT, make_token
+from tests.conftest import GRAPHQL_ACCEPT, make_token, started
 from tests.test_examples import demo  # noqa: F401 - the demo clinic fixture
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -36,13 +36,8 @@ DISPLAY_JS = Path(__file__).resolve().parent.parent / "app" / "http" / "assets" 
 async def field_by_field(settings, test_clock, monkeypatch) -> AsyncIterator:
     """A second app on the same database whose schema executes every field the usual way."""
     monkeypatch.setattr(main, "build_schema", partial(build_schema, plain_leaves=False))
-    application = main.create_app(settings, clock=test_clock, background=False)
-    lifespan = application.router.lifespan_context(application)
-    await lifespan.__aenter__()
-    try:
+    async with started(main.create_app(settings, clock=test_clock, background=False)) as application:
         yield application
-    finally:
-        await lifespan.__aexit__(None, None, None)
 
 
 def queries_of(text: str) -> bool:

@@ -70,14 +70,15 @@ def _getter(definition: Any) -> Callable[[Any], Any] | None:
     function = resolver.wrapped_func
     if not callable(function) or inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
         return None
-    parameters = [p for p in resolver.signature.parameters.values()]
-    if resolver.self_parameter is not None and len(parameters) == 1:
+    if len(resolver.signature.parameters) != 1:
+        return None
+    if resolver.self_parameter is not None:
         return function
-    for reserved in (resolver.root_parameter, resolver.parent_parameter):
-        if reserved is not None and len(parameters) == 1:
-            name = reserved.name
-            return lambda source: function(**{name: source})
-    return None
+    reserved = resolver.root_parameter or resolver.parent_parameter
+    if reserved is None:
+        return None
+    name = reserved.name
+    return lambda source: function(**{name: source})
 
 
 def _lean_resolver(definition: Any, info_class: type) -> Callable[..., Any] | None:
