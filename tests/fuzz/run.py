@@ -228,7 +228,11 @@ async def fuzz_server(
         await server.stop()
     output = result.stdout + result.stderr
     if result.returncode != 0:
-        output += "\n--- server output ---\n" + server.log()[-20000:]
+        log = server.log()
+        # every internal error's lines first (the access log after them would push them out), then the tail
+        faults = log.split("\ninternal error ")[1:]
+        output += "\n--- server output ---\n" + "".join(f"internal error {b[:3000]}\n" for b in faults[:5])
+        output += log[-20000:]
     return result.returncode, output
 
 

@@ -69,8 +69,15 @@ async def room_group(
 
 
 async def room_occurrence(gql, group_id: str, starts_at: datetime, minutes: int = 60) -> dict:
+    """An occurrence of `minutes` from `starts_at` (Phoenix time). An occurrence ends on its own day: one
+    that would cross midnight (a real-clock test run late in the Phoenix evening) is moved earlier to end
+    at 23:59:59, so what was in progress at `starts_at` plus a while still is."""
     local = starts_at.astimezone(PHOENIX)
     end = local + timedelta(minutes=minutes)
+    day_end = local.replace(hour=23, minute=59, second=59, microsecond=0)
+    if end > day_end:
+        end = day_end
+        local = max(local.replace(hour=0, minute=0, second=0, microsecond=0), end - timedelta(minutes=minutes))
     return await add_occurrence(
         gql, group_id, session_date=local.date().isoformat(), start=local.time().isoformat(), end=end.time().isoformat()
     )
