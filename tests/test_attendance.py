@@ -554,3 +554,38 @@ async def test_marks_after_the_finalization_deadline_are_late_entries_with_a_rea
     # A row marked already is corrected, not entered late: on the locked session that needs force.
     _, code, _ = await facilitator.error(SET_ATTENDANCE, {"participantId": first, "status": "ABSENT", "reason": reason})
     assert code == "LOCKED"
+
+
+async def test_a_batch_of_late_entries_needs_a_reason_and_is_written_whole_or_not_at_all(
+    gql, clinic, test_clock, services
+):
+    """docs/walkthroughs/billing-office.md: a late entry by setAttendance "or the batch". Past the
+    deadline, a batch without a reason is refused whole (no row, no audit entry, no bill); with one,
+    each row's mark is a late entry audited with the reason, and the session is billed again."""
+    set_now(test_clock, at(9, 20))
+    await clinic.bands([(1, 8, "90853", "30.00")])
+    for i in range(3):
+        patient = await clinic.add_patient(f"Member {i}")
+        await clinic.cover(patient)
+    session = await create_session(gql, clinic, starts_at=at(9))
+    entries = [e["id"] for e in session["roster"]]
+    set_now(test_clock, at(10, 30, day=11))
+    assert await bill_due_sessions(services) == 1
+    before = (await gql.execute(LATE_BILLED, {"id": session["id"]}))["groupSession"]
+
+    facilitator = gql.as_(scopes=FACILITATOR_SCOPES)
+    marks = [{"participantId": entry, "status": "ATTENDED"} for entry in entries]
+    _, code, body = await facilitator.error(BATCH, {"sessionId": session["id"], "entries": marks})
+    assert code == "BAD_USER_INPUT" and "late entry" in body["errors"][0]["message"]
+    assert (await gql.execute(LATE_BILLED, {"id": session["id"]}))["groupSession"] == before
+
+    reason = "Sign-in sheet entered the next morning"
+    marked = await facilitator.execute(BATCH, {"sessionId": session["id"], "entries": marks, "reason": reason})
+    assert {r["status"] for r in marked["setAttendanceBatch"]} == {"ATTENDED"}
+    read = (await gql.execute(LATE_BILLED, {"id": session["id"]}))["groupSession"]
+    assert (read["status"], read["locked"]) == ("LOCKED", True)
+    assert {e["status"] for e in read["roster"]} == {"ATTENDED"}
+    assert sorted(c["patient"]["id"] for c in read["claims"]) == sorted(clinic.patients)
+    late = [e for e in read["auditLog"] if e["action"] == "attendance.late_entry"]
+    assert sorted(e["entityId"] for e in late) == sorted(entries) and {e["reason"] for e in late} == {reason}
+    assert any(e["action"] == "session.rebill" for e in read["auditLog"])

@@ -56,6 +56,47 @@ async def test_serve_prints_the_address_and_dev_tokens(database_url):
     assert "Stop with Ctrl+C." in log
 
 
+def lan_address() -> str:
+    """This machine's address on its network (the route a packet to a documentation address would take;
+    a UDP "connect" sends nothing), as a wall screen in the clinic would reach it."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.254", 9))
+        address = probe.getsockname()[0]
+    assert not address.startswith("127."), f"no network address besides loopback on this machine: {address}"
+    return address
+
+
+async def test_serve_on_the_clinics_network_reaches_a_wall_screen(database_url):
+    """docs/walkthroughs/room-display.md, "On the clinic's network": `serve --host 0.0.0.0` answers a
+    screen that calls the machine's network address, not only 127.0.0.1; without it, it does not."""
+    import httpx
+
+    from tests.support.server import server_process, start_server
+
+    address = lan_address()
+    async with start_server(database_url, args=("--host", "0.0.0.0")) as base_url:
+        port = base_url.rsplit(":", 1)[1]
+        async with httpx.AsyncClient(timeout=30) as http:
+            page = await http.get(f"http://{address}:{port}/display")
+            health = await http.get(f"http://{address}:{port}/healthz")
+        log = server_process(base_url).log_path.read_text()
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert health.status_code == 200
+    assert f"Room display page: http://0.0.0.0:{port}/display" in log
+
+    async with start_server(database_url) as base_url:  # the default: this machine only
+        port = base_url.rsplit(":", 1)[1]
+        async with httpx.AsyncClient(timeout=5) as http:
+            try:
+                await http.get(f"http://{address}:{port}/healthz")
+                reached = True
+            except httpx.ConnectError:
+                reached = False
+    assert not reached
+
+
 async def test_demo_twice_changes_no_row(database_url, tmp_path):
     import asyncpg
 

@@ -27,7 +27,7 @@ from tests.support.browser import chromium, ensure_chromium
 from tests.support.builders import Clinic
 from tests.support.builders_displays import NAME_FORMAT, PAIR, REVOKE, ROOM, room_group, room_occurrence
 from tests.support.builders_enrollment import enroll
-from tests.support.builders_notes import set_rule
+from tests.support.builders_notes import CREATE_GROUP_NOTE, clinician, set_rule
 from tests.support.builders_sessions import NOW, SET_ATTENDANCE, set_now
 from tests.support.server import serve_in_process, server_process, start_server
 from tests.test_faults import broadcaster_database
@@ -265,15 +265,24 @@ async def test_a_patient_facing_display_shows_names_but_no_billing_and_no_status
     set_now(test_clock, NOW)
     room = await room_clinic(gql, clinic, NOW - timedelta(minutes=20), minutes=90)
     await gql.execute(SET_ATTENDANCE, {"participantId": room["roster"][0]["id"], "status": "ATTENDED"})
+    # The facilitator starts the group's note: the present member's note is a draft, which staff see on the wall
+    # (its status, never its text) and patients do not.
+    await clinician(gql, clinic, clinic.staff[0]).execute(
+        CREATE_GROUP_NOTE, {"sessionId": room["session"], "input": {"topic": "Grounding"}}
+    )
     page, _ = await open_page(browser)
     await page.goto(f"{base_url}/display")
     display_id = await pair(page, gql, clinic.facility_id)
     await page.wait_for_selector("#billing", timeout=15_000)
+    present = room["roster"][0]["id"]  # a member note is drafted for each member present
+    assert await page.locator(f"#roster li[data-id='{present}'] .note").all_text_contents() == ["note drafted"]
+    assert await page.locator("#roster li .note").count() == 1
+    assert "Grounding" not in await page.inner_text("body")
 
     await gql.execute(MODE, {"id": display_id, "mode": "PATIENT_FACING"})
     await page.wait_for_selector("body[data-mode='PATIENT_FACING'] #roster li", timeout=15_000)
     assert await page.locator("#billing").count() == 0 and await page.locator("#counts").count() == 0
-    assert await page.locator("#roster .status").count() == 0
+    assert await page.locator("#roster .status").count() == 0 and await page.locator("#roster .note").count() == 0
     assert await page.locator("#roster li .name").all_text_contents() == ["Ana R.", "Ben O.", "Cy L."]
     text = await page.inner_text("body")
     assert "Present" not in text and "Billing" not in text and "Not marked" not in text
