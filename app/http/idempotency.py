@@ -282,7 +282,9 @@ async def _run_and_record(  # noqa: PLR0917 - the ASGI triple travels with the k
     try:
         await app(scope, receive, capture)
     finally:
-        if captured.complete:
+        # A 503 did nothing (no connection was free, or the database rolled the request back for
+        # another): the key is free again, so the client's retry with it runs instead of replaying the 503.
+        if captured.complete and captured.status != 503:
             await keys.record(subject, key, captured.status, captured.body.decode("utf-8", "replace"))
         else:
             await keys.release(subject, key)

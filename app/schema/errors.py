@@ -58,8 +58,20 @@ BUSY_MESSAGE = "The server is busy (no database connection was free); nothing wa
 RETRY_AFTER_SECONDS = 2
 
 
+# PostgreSQL ended the transaction to free another (deadlock_detected) or could not serialize it
+# (serialization_failure): it was rolled back whole, and the same request sent again can succeed.
+ROLLED_BACK_MESSAGE = (
+    "The request met another one changing the same records and was rolled back; nothing was done, retry shortly"
+)
+_ROLLED_BACK_STATES = frozenset({"40P01", "40001"})
+
+
 def is_pool_timeout(original: BaseException | None) -> bool:
     return isinstance(original, PoolTimeout)
+
+
+def was_rolled_back_for_another(original: BaseException | None) -> bool:
+    return str(getattr(getattr(original, "orig", None), "sqlstate", "") or "") in _ROLLED_BACK_STATES
 
 
 def busy_extensions() -> dict:
@@ -97,9 +109,16 @@ def classify(error: GraphQLError, request_id: str | None) -> GraphQLError:
         code, message = original.code, original.message
     elif isinstance(original, GraphQLError) and error_code(original):
         return original
-    elif is_pool_timeout(original):
+    elif is_pool_timeout(original) or was_rolled_back_for_another(original):
+        if not is_pool_timeout(original):
+            log.warning(
+                "request rolled back by the database request_id=%s path=%s sqlstate=%s",
+                request_id,
+                ".".join(str(p) for p in error.path or ()),
+                original.orig.sqlstate,  # type: ignore[union-attr]
+            )
         return GraphQLError(
-            BUSY_MESSAGE,
+            BUSY_MESSAGE if is_pool_timeout(original) else ROLLED_BACK_MESSAGE,
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
