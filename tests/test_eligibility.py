@@ -134,6 +134,28 @@ async def test_the_nightly_check_asks_once_for_every_member_of_the_sessions_ahea
         assert [c["status"] for c in (await gql.execute(CHECKS, {"p": patient}))["eligibilityChecks"]] == ["ACTIVE"]
 
 
+async def test_two_nightly_runs_at_once_ask_once_per_member(gql, clinic, test_clock, services):
+    """Every worker process runs the nightly check at the same hour: each member's day is claimed in the
+    check's transaction, so two runs at once send one 270 per member (the payer's answer is slowed so the
+    runs overlap: without the claim both would ask about everyone)."""
+    set_now(test_clock, at(8))
+
+    async def slow_payer(inquiry: str) -> str:
+        await asyncio.sleep(0.05)
+        return await services.eligibility(inquiry)
+
+    for trial in range(4):
+        patients = [await clinic.add_patient(f"Trial{trial}, Member{n}") for n in range(3)]
+        for patient in patients:
+            await clinic.cover(patient)
+        await create_session(gql, clinic, patients, starts_at=at(9) + timedelta(days=1, minutes=trial))
+        runs = await asyncio.gather(check_upcoming(services, slow_payer), check_upcoming(services, slow_payer))
+        assert sum(runs) == 3, (trial, runs)
+        for patient in patients:
+            checks = (await gql.execute(CHECKS, {"p": patient}))["eligibilityChecks"]
+            assert [c["status"] for c in checks] == ["ACTIVE"], (trial, patient)
+
+
 @pytest.mark.parametrize(
     ("now", "hour", "expected"),
     [

@@ -177,17 +177,22 @@ async def visible_check(db, actor: Principal, check_id: uuid.UUID) -> models.Eli
 
 async def check_upcoming(services: Services, exchange: EligibilityExchange | None = None) -> int:
     """Check every member of the live sessions starting in the next LOOK_AHEAD who was not asked about that
-    day in the last RECHECK_AFTER; each check in its own transaction, so one payer's failure spares the rest."""
+    day in the last RECHECK_AFTER; each check in its own transaction, so one payer's failure spares the rest.
+    Every worker process runs it: each member's day is claimed in its transaction (queries.claim_member_day),
+    so runs at once ask once per member."""
     exchange = exchange or exchange_of(services)
     now = services.clock.now()
+    since = now - RECHECK_AFTER
     async with unit_of_work(services, NIGHTLY_ACTOR) as uow:
         members = await queries.unchecked_members(uow.db, now, now + LOOK_AHEAD)
         wanted = {(patient, starts.astimezone(ZoneInfo(zone)).date()) for _, patient, starts, zone in members}
-        done = await queries.checked_pairs(uow.db, wanted, now - RECHECK_AFTER)
+        done = await queries.checked_pairs(uow.db, wanted, since)
     checked = 0
     for patient_id, day in sorted(wanted - done):
         try:
             async with unit_of_work(services, NIGHTLY_ACTOR) as uow:
+                if not await queries.claim_member_day(uow.db, patient_id, day, since):
+                    continue
                 patient = await uow.db.get(models.Patient, patient_id)
                 if await _primary(uow, patient_id, day) is None:
                     continue

@@ -252,6 +252,16 @@ async def checked_pairs(
     return {(r[0], r[1]) for r in rows}
 
 
+async def claim_member_day(db: AsyncSession, patient_id: uuid.UUID, day: date, since: datetime) -> bool:
+    """Whether this transaction may ask about the member's day: it holds the day's advisory lock (to its end;
+    another run holding it is checking the member now) and no check of the day committed since the moment
+    (read after the lock, so a run that finished the member first is seen)."""
+    key = func.hashtextextended(f"eligibility-check:{patient_id}:{day.isoformat()}", 0)
+    if not (await db.execute(select(func.pg_try_advisory_xact_lock(key)))).scalar_one():
+        return False
+    return not await checked_pairs(db, [(patient_id, day)], since)
+
+
 # ---------------------------------------------------------------- payer rules
 
 
