@@ -303,6 +303,25 @@ async def lock_authorization(db: AsyncSession, authorization_id: uuid.UUID) -> m
     return await db.get(models.PriorAuthorization, authorization_id, with_for_update=True, populate_existing=True)
 
 
+async def unannounced_authorizations(db: AsyncSession) -> list[tuple[models.PriorAuthorization, uuid.UUID, str]]:
+    """Every ACTIVE authorization not yet announced as expiring, with its patient's facility and its time zone, locked
+    for update; one another transaction holds is skipped (a billing draw or another process's daily pass
+    announces it, or the next pass does)."""
+    auth = models.PriorAuthorization
+    rows = (
+        await db.execute(
+            select(auth, models.Facility.id, models.Facility.timezone)
+            .join(models.Patient, models.Patient.id == auth.patient_id)
+            .join(models.Facility, models.Facility.id == models.Patient.facility_id)
+            .where(auth.status == AuthorizationStatus.ACTIVE, auth.expiring_announced_at.is_(None))
+            .order_by(auth.id)
+            .with_for_update(of=auth, skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
 async def lock_authorizations_of(
     db: AsyncSession, pairs: Collection[tuple[uuid.UUID, uuid.UUID]]
 ) -> list[models.PriorAuthorization]:
