@@ -194,3 +194,43 @@ async def test_the_nightly_pass_announces_an_authorization_running_out_by_date_w
     await nightly(services)  # extended, still within 7 days: a new end to warn about
     events = expiring_events((await gql.execute(EVENTS, {"first": 100}))["integrationEvents"]["edges"])
     assert sorted(e["endsOn"] for e in events) == ["2026-03-16", "2026-03-17"]
+
+
+STANDING = """query($p: ID!) { priorAuthorizations(patientId: $p) { number status standing } }"""
+
+
+async def test_an_authorizations_standing_follows_its_range_units_and_the_facilitys_date(
+    gql, clinic, member, others, test_clock
+):
+    """status stays ACTIVE or CANCELLED; standing derives where it stands on the facility's date (Phoenix)."""
+    await authorize(gql, clinic, member, number="PA-LAST", authorized=1)
+    await authorize(gql, clinic, member, number="PA-LATER", starts="2026-03-11", ends="2026-03-31")
+    await authorize(gql, clinic, member, number="PA-ENDS", starts="2026-03-01", ends="2026-03-10", codes=("H0015",))
+    gone = await authorize(gql, clinic, member, number="PA-GONE", codes=("H0035",))
+    await gql.execute(CANCEL_AUTH, {"a": gone["id"]})
+
+    async def standings() -> dict[str, tuple[str, str]]:
+        found = (await gql.execute(STANDING, {"p": member}))["priorAuthorizations"]
+        return {a["number"]: (a["status"], a["standing"]) for a in found}
+
+    assert await standings() == {
+        "PA-LAST": ("ACTIVE", "ACTIVE"),
+        "PA-LATER": ("ACTIVE", "NOT_YET_ACTIVE"),
+        "PA-ENDS": ("ACTIVE", "ACTIVE"),
+        "PA-GONE": ("CANCELLED", "CANCELLED"),
+    }
+    await bill(gql, test_clock, await attended_session(gql, clinic, [member, *others], at(9)), at(10, 31))
+    set_now(test_clock, at(23, 59))  # still 10 March in Phoenix (06:59 UTC on the 11th)
+    assert await standings() == {
+        "PA-LAST": ("ACTIVE", "EXHAUSTED"),
+        "PA-LATER": ("ACTIVE", "NOT_YET_ACTIVE"),
+        "PA-ENDS": ("ACTIVE", "ACTIVE"),
+        "PA-GONE": ("CANCELLED", "CANCELLED"),
+    }
+    set_now(test_clock, at(0, 1, day=11))
+    assert await standings() == {
+        "PA-LAST": ("ACTIVE", "EXHAUSTED"),
+        "PA-LATER": ("ACTIVE", "ACTIVE"),
+        "PA-ENDS": ("ACTIVE", "EXPIRED"),
+        "PA-GONE": ("CANCELLED", "CANCELLED"),
+    }
