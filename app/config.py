@@ -114,8 +114,8 @@ class Settings:
     document_tokens: int = 5000
     parse_off_loop_characters: int = 8 * 1024
     recurrence_first_start_years: int = 30
-    # Eligibility (app.operations.eligibility): where 270s go (`simulated`: the test payer in process; `off`),
-    # the UTC hour of the nightly check of the sessions ahead (negative: no nightly check), and the member ids
+    # Eligibility (app.operations.eligibility): where 270s go (`simulated`: the test payer in process, which
+    # answers every member but the listed ones ACTIVE; `off`), the UTC hour of the nightly check of the sessions ahead (negative: no nightly check), and the member ids
     # the simulated payer answers as inactive.
     eligibility_exchange: str = "simulated"
     eligibility_check_hour: int = 6
@@ -184,7 +184,7 @@ class Settings:
             document_tokens=_env_int("GS_DOCUMENT_TOKENS", 5000),
             parse_off_loop_characters=_env_int("GS_PARSE_OFF_LOOP_CHARACTERS", 8 * 1024),
             recurrence_first_start_years=_env_int("GS_RECURRENCE_FIRST_START_YEARS", 30),
-            eligibility_exchange=os.environ.get("GS_ELIGIBILITY_EXCHANGE", "simulated").strip().lower(),
+            eligibility_exchange=_eligibility_exchange(dev),
             eligibility_check_hour=int(os.environ.get("GS_ELIGIBILITY_CHECK_HOUR", "6")),
             simulated_inactive_members=tuple(
                 m.strip()
@@ -196,6 +196,24 @@ class Settings:
             edi_outbox=_folder("GS_EDI_OUTBOX"),
             edi_production=_env_flag("GS_EDI_PRODUCTION", default=True),
         )
+
+
+ELIGIBILITY_EXCHANGES = ("simulated", "off")
+
+
+def _eligibility_exchange(dev: bool) -> str:
+    """GS_ELIGIBILITY_EXCHANGE: `simulated` by default in dev (the demo, tests), `off` otherwise. The simulated
+    payer answers every member ACTIVE, so outside dev it is refused at start unless
+    GS_ELIGIBILITY_SIMULATED_OUTSIDE_DEV=1 says so (a demo server run with GS_ENV=prod)."""
+    value = os.environ.get("GS_ELIGIBILITY_EXCHANGE", "").strip().lower() or ("simulated" if dev else "off")
+    if value not in ELIGIBILITY_EXCHANGES:
+        raise ValueError(f"GS_ELIGIBILITY_EXCHANGE must be one of {', '.join(ELIGIBILITY_EXCHANGES)}, not {value!r}")
+    if value == "simulated" and not dev and not _env_flag("GS_ELIGIBILITY_SIMULATED_OUTSIDE_DEV", default=False):
+        raise ValueError(
+            "GS_ELIGIBILITY_EXCHANGE=simulated outside dev would record every member's coverage ACTIVE without "
+            "asking a payer: set GS_ELIGIBILITY_EXCHANGE=off, or GS_ELIGIBILITY_SIMULATED_OUTSIDE_DEV=1 for a demo"
+        )
+    return value
 
 
 def _folder(name: str) -> Path | None:

@@ -145,7 +145,8 @@ def services(app):
 @pytest.fixture(autouse=True)
 async def clean_data(request, test_clock: Clock) -> AsyncIterator[None]:
     """Every test starts from empty tables (reference thresholds kept) and the real time. Before the tables
-    are emptied, every 837P the test made is read as a clearinghouse would (`stored_837p_problems`)."""
+    are emptied, every 837P the test made is read as a clearinghouse would (`stored_837p_problems`), and every
+    270 and 271 kept is read by pyx12 (`stored_eligibility_problems`)."""
     yield
     test_clock.reset()
     if "database_url" not in request.fixturenames:
@@ -153,8 +154,10 @@ async def clean_data(request, test_clock: Clock) -> AsyncIterator[None]:
     url = request.getfixturevalue("database_url")
     conn = await asyncpg.connect(asyncpg_dsn(url))
     rejected: list[str] = []
+    invalid: list[str] = []
     try:
         rejected = await stored_837p_problems(conn)
+        invalid = await stored_eligibility_problems(conn)
         emptying = _EMPTYING.get(url) or await _emptying(conn)
         _EMPTYING[url] = emptying
         # A live server a module shares (tests/test_real_clients.py and the like) can still be
@@ -173,6 +176,8 @@ async def clean_data(request, test_clock: Clock) -> AsyncIterator[None]:
         await conn.close()
     if rejected:
         pytest.fail("An 837P the test made would be rejected at the front end:\n" + "\n".join(rejected))
+    if invalid:
+        pytest.fail("A 270 or 271 the test kept is not valid 005010X279A1:\n" + "\n".join(invalid))
 
 
 async def stored_837p_problems(conn: asyncpg.Connection) -> list[str]:
@@ -191,6 +196,27 @@ async def stored_837p_problems(conn: asyncpg.Connection) -> list[str]:
         for row, other in zip(rows, second_reader, strict=True)
         for problem in claim_file_problems(row["edi837"]) + other
     ]
+
+
+async def stored_eligibility_problems(conn: asyncpg.Connection) -> list[str]:
+    """Every eligibility check's 270 (sent) and 271 (received), read by pyx12 with the 005010X279A1 maps of
+    tests/support/x279_maps.py: both sides of every exchange the service kept are valid."""
+    rows = await conn.fetch("SELECT id, inquiry, response FROM eligibility_checks ORDER BY checked_at, id")
+    if not rows:
+        return []
+    from tests.support.x12 import pyx12_errors
+
+    logging.getLogger("pyx12").setLevel(logging.CRITICAL)
+
+    def read() -> list[str]:
+        return [
+            f"eligibility check {row['id']} {side}: {problem}"
+            for row in rows
+            for side in ("inquiry", "response")
+            for problem in pyx12_errors(row[side])
+        ]
+
+    return await asyncio.to_thread(read)
 
 
 _EMPTYING: dict[str, str] = {}

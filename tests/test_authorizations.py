@@ -4,10 +4,12 @@ AUTH_MISSING, AUTH_EXPIRED, AUTH_EXHAUSTED and AUTH_EXPIRING (with an event for 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import pytest
 
+from app.operations.eligibility import nightly
 from app.rules.edi837 import edi_problems, parse_segments
 from tests.support.builders_coverage import (
     AUTHS,
@@ -163,3 +165,72 @@ async def test_an_authorization_cannot_fall_below_what_was_used(gql, clinic, mem
     _, code, body = await gql.error(UPDATE_AUTH, {"a": auth["id"], "i": auth_input(authorized=1, number="PA-1")})
     assert code == "BAD_USER_INPUT" and "already used" in body["errors"][0]["message"]
     assert [(a["authorized"], a["used"]) for a in await authorizations(gql, member)] == [(3, 2)]
+
+
+def expiring_events(events: list[dict]) -> list[dict]:
+    return [e["node"]["payload"] for e in events if e["node"]["type"] == "prior_authorization_expiring"]
+
+
+async def test_the_nightly_pass_announces_an_authorization_running_out_by_date_with_nothing_billed(
+    gql, clinic, member, services
+):
+    """The coordinator hears of an authorization nearing its end though no unit was drawn: once, until it is
+    extended; not one far from its end, one ended already or one cancelled. Without an eligibility exchange too."""
+    await coverage_rule(gql, clinic, expiring_days=7)
+    near = await authorize(gql, clinic, member, number="PA-NEAR", ends="2026-03-16")  # 6 days after 10 March
+    await authorize(gql, clinic, member, number="PA-FAR", ends="2026-05-31")
+    await authorize(gql, clinic, member, number="PA-OVER", starts="2026-02-01", ends="2026-03-09")
+    cancelled = await authorize(gql, clinic, member, number="PA-GONE", ends="2026-03-12")
+    await gql.execute(CANCEL_AUTH, {"a": cancelled["id"]})
+    no_exchange = dataclasses.replace(services, eligibility=None)
+    await nightly(no_exchange)
+    events = (await gql.execute(EVENTS, {"first": 100}))["integrationEvents"]["edges"]
+    (announced,) = expiring_events(events)
+    assert (announced["number"], announced["remaining"], announced["endsOn"]) == ("PA-NEAR", 10, "2026-03-16")
+    assert announced["facilityId"] and announced["patientId"]
+    await nightly(services)  # announced already
+    assert len(expiring_events((await gql.execute(EVENTS, {"first": 100}))["integrationEvents"]["edges"])) == 1
+    await gql.execute(UPDATE_AUTH, {"a": near["id"], "i": auth_input(number="PA-NEAR", ends="2026-03-17")})
+    await nightly(services)  # extended, still within 7 days: a new end to warn about
+    events = expiring_events((await gql.execute(EVENTS, {"first": 100}))["integrationEvents"]["edges"])
+    assert sorted(e["endsOn"] for e in events) == ["2026-03-16", "2026-03-17"]
+
+
+STANDING = """query($p: ID!) { priorAuthorizations(patientId: $p) { number status standing } }"""
+
+
+async def test_an_authorizations_standing_follows_its_range_units_and_the_facilitys_date(
+    gql, clinic, member, others, test_clock
+):
+    """status stays ACTIVE or CANCELLED; standing derives where it stands on the facility's date (Phoenix)."""
+    await authorize(gql, clinic, member, number="PA-LAST", authorized=1)
+    await authorize(gql, clinic, member, number="PA-LATER", starts="2026-03-11", ends="2026-03-31")
+    await authorize(gql, clinic, member, number="PA-ENDS", starts="2026-03-01", ends="2026-03-10", codes=("H0015",))
+    gone = await authorize(gql, clinic, member, number="PA-GONE", codes=("H0035",))
+    await gql.execute(CANCEL_AUTH, {"a": gone["id"]})
+
+    async def standings() -> dict[str, tuple[str, str]]:
+        found = (await gql.execute(STANDING, {"p": member}))["priorAuthorizations"]
+        return {a["number"]: (a["status"], a["standing"]) for a in found}
+
+    assert await standings() == {
+        "PA-LAST": ("ACTIVE", "ACTIVE"),
+        "PA-LATER": ("ACTIVE", "NOT_YET_ACTIVE"),
+        "PA-ENDS": ("ACTIVE", "ACTIVE"),
+        "PA-GONE": ("CANCELLED", "CANCELLED"),
+    }
+    await bill(gql, test_clock, await attended_session(gql, clinic, [member, *others], at(9)), at(10, 31))
+    set_now(test_clock, at(23, 59))  # still 10 March in Phoenix (06:59 UTC on the 11th)
+    assert await standings() == {
+        "PA-LAST": ("ACTIVE", "EXHAUSTED"),
+        "PA-LATER": ("ACTIVE", "NOT_YET_ACTIVE"),
+        "PA-ENDS": ("ACTIVE", "ACTIVE"),
+        "PA-GONE": ("CANCELLED", "CANCELLED"),
+    }
+    set_now(test_clock, at(0, 1, day=11))
+    assert await standings() == {
+        "PA-LAST": ("ACTIVE", "EXHAUSTED"),
+        "PA-LATER": ("ACTIVE", "ACTIVE"),
+        "PA-ENDS": ("ACTIVE", "EXPIRED"),
+        "PA-GONE": ("CANCELLED", "CANCELLED"),
+    }

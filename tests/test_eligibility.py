@@ -134,6 +134,28 @@ async def test_the_nightly_check_asks_once_for_every_member_of_the_sessions_ahea
         assert [c["status"] for c in (await gql.execute(CHECKS, {"p": patient}))["eligibilityChecks"]] == ["ACTIVE"]
 
 
+async def test_two_nightly_runs_at_once_ask_once_per_member(gql, clinic, test_clock, services):
+    """Every worker process runs the nightly check at the same hour: each member's day is claimed in the
+    check's transaction, so two runs at once send one 270 per member (the payer's answer is slowed so the
+    runs overlap: without the claim both would ask about everyone)."""
+    set_now(test_clock, at(8))
+
+    async def slow_payer(inquiry: str) -> str:
+        await asyncio.sleep(0.05)
+        return await services.eligibility(inquiry)
+
+    for trial in range(4):
+        patients = [await clinic.add_patient(f"Trial{trial}, Member{n}") for n in range(3)]
+        for patient in patients:
+            await clinic.cover(patient)
+        await create_session(gql, clinic, patients, starts_at=at(9) + timedelta(days=1, minutes=trial))
+        runs = await asyncio.gather(check_upcoming(services, slow_payer), check_upcoming(services, slow_payer))
+        assert sum(runs) == 3, (trial, runs)
+        for patient in patients:
+            checks = (await gql.execute(CHECKS, {"p": patient}))["eligibilityChecks"]
+            assert [c["status"] for c in checks] == ["ACTIVE"], (trial, patient)
+
+
 @pytest.mark.parametrize(
     ("now", "hour", "expected"),
     [
@@ -147,11 +169,11 @@ def test_the_nightly_run_is_the_next_hour_strictly_ahead(now, hour, expected):
     assert next_nightly_run(moment, hour) == datetime.fromisoformat(expected).replace(tzinfo=timezone.utc)
 
 
-async def test_the_nightly_loop_is_off_without_an_hour_or_an_exchange(services):
-    """It returns at once (a loop with an hour and an exchange sleeps until next_nightly_run)."""
+async def test_the_nightly_loop_is_off_without_an_hour(services):
+    """It returns at once; a loop with an hour sleeps until next_nightly_run, with or without an exchange (the
+    authorizations' daily pass runs without one)."""
     off_hour = dataclasses.replace(services, settings=dataclasses.replace(services.settings, eligibility_check_hour=-1))
     assert await asyncio.wait_for(check_nightly_forever(off_hour), timeout=1) is None
-    no_exchange = dataclasses.replace(services, eligibility=None)
-    assert await asyncio.wait_for(check_nightly_forever(no_exchange), timeout=1) is None
-    with pytest.raises(TimeoutError):
-        await asyncio.wait_for(check_nightly_forever(services), timeout=0.2)
+    for running in (services, dataclasses.replace(services, eligibility=None)):
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(check_nightly_forever(running), timeout=0.2)

@@ -5,14 +5,17 @@ OperationOutcome errors with their HTTP statuses."""
 
 from __future__ import annotations
 
+import dataclasses
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 
 from app.demo import load_demo
 from app.ids import split_id
+from app.main import create_app
 from app.rules import fhir as rules
-from tests.conftest import make_token
+from tests.conftest import make_token, started
 from tests.support.fhir import relative_references, validate
 
 BASE = "/fhir/R4"
@@ -73,6 +76,10 @@ async def test_the_capability_statement_lists_exactly_what_is_served(http, demo)
     validate(statement)
     assert statement["fhirVersion"] == "4.0.1" and statement["format"] == ["json"]
     [rest] = statement["rest"]
+    # No SMART App Launch is offered (no /.well-known/smart-configuration); the tests' app allows every origin.
+    assert "service" not in rest["security"] and rest["security"]["cors"] is True
+    status, _, _ = await get(http, "/.well-known/smart-configuration", token="")
+    assert status == 404
     served = {r["type"]: r for r in rest["resource"]}
     assert sorted(served) == sorted(TYPES)
     for resource_type, declared in served.items():
@@ -95,6 +102,22 @@ async def test_the_capability_statement_lists_exactly_what_is_served(http, demo)
     assert status == 404 and body["resourceType"] == "OperationOutcome"
     status, body, _ = await get(http, "/Encounter?subject=Patient/x", **{"Prefer": "handling=strict"})
     assert status == 400 and body["issue"][0]["code"] == "not-supported"
+
+
+async def test_the_capability_statements_cors_flag_follows_the_allowed_origins(settings):
+    """A server allowing no other origin (GS_ALLOWED_ORIGINS empty, the default outside dev) says cors false,
+    and a browser's request from elsewhere gets no Access-Control-Allow-Origin."""
+    application = create_app(dataclasses.replace(settings, allowed_origins=()), background=False)
+    async with started(application):
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://test")
+        try:
+            response = await client.get(f"{BASE}/metadata", headers={"Origin": "https://ehr.example.org"})
+        finally:
+            await client.aclose()
+    assert response.status_code == 200 and "access-control-allow-origin" not in response.headers
+    [rest] = response.json()["rest"]
+    assert rest["security"]["cors"] is False
+    validate(response.json())
 
 
 async def test_paging_follows_next_links_without_gaps_or_repeats(http, demo):

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 import app.schema.parsing as parsing
+from app.config import Settings
 from app.main import create_app
 from tests.conftest import GraphQLClient, make_token, started
 from tests.support.builders_scheduling import GROUP
@@ -111,3 +112,55 @@ async def test_a_limit_outside_its_bounds_stops_the_server_naming_it(database_ur
         async with start_server(database_url, {variable: value}):
             pass
     assert "server exited" in str(stopped.value) and variable in str(stopped.value)
+
+
+CHECK = """mutation($p: ID!, $d: Date!) { checkEligibility(patientId: $p, serviceDate: $d) { status } }"""
+
+
+async def test_outside_dev_no_payer_is_simulated_by_default(database_url, clinic):
+    """A server with GS_ENV=prod asks nobody about eligibility unless told where: the simulated payer would
+    record every member ACTIVE."""
+    patient = await clinic.add_patient()
+    await clinic.cover(patient)
+    async with start_server(database_url, {"GS_ENV": "prod", "GS_ELIGIBILITY_EXCHANGE": ""}) as base_url:
+        async with httpx.AsyncClient(base_url=base_url) as http:
+            status, code, body = await GraphQLClient(http, make_token()).error(CHECK, {"p": patient, "d": "2026-03-10"})
+    assert code == "BAD_USER_INPUT", body
+    assert "No eligibility exchange is configured" in body["errors"][0]["message"]
+
+
+async def test_the_simulated_payer_outside_dev_stops_the_server_unless_opted_in(database_url):
+    with pytest.raises(RuntimeError) as stopped:
+        async with start_server(database_url, {"GS_ENV": "prod", "GS_ELIGIBILITY_EXCHANGE": "simulated"}):
+            pass
+    assert "server exited" in str(stopped.value)
+    assert "GS_ELIGIBILITY_SIMULATED_OUTSIDE_DEV" in str(stopped.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "simulated"),  # dev (GS_ENV unset)
+        ({"GS_ENV": "prod"}, "off"),
+        ({"GS_ENV": "prod", "GS_ELIGIBILITY_EXCHANGE": "off"}, "off"),
+        ({"GS_DEV": "0"}, "off"),
+        (
+            {"GS_ENV": "prod", "GS_ELIGIBILITY_EXCHANGE": "simulated", "GS_ELIGIBILITY_SIMULATED_OUTSIDE_DEV": "1"},
+            "simulated",
+        ),
+        ({"GS_ENV": "prod", "GS_ELIGIBILITY_EXCHANGE": "simulated"}, "GS_ELIGIBILITY_SIMULATED_OUTSIDE_DEV"),
+        ({"GS_ELIGIBILITY_EXCHANGE": "clearinghouse"}, "must be one of simulated, off"),
+    ],
+)
+def test_the_eligibility_exchange_setting(monkeypatch, tmp_path, env, expected):
+    for name in ("GS_ENV", "GS_DEV", "GS_ELIGIBILITY_EXCHANGE", "GS_ELIGIBILITY_SIMULATED_OUTSIDE_DEV"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GS_JWT_SECRET", "x" * 40)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    if expected in ("simulated", "off"):
+        assert Settings.from_env().eligibility_exchange == expected
+    else:
+        with pytest.raises(ValueError, match=expected):
+            Settings.from_env()

@@ -11,7 +11,7 @@ import logging
 import pytest
 
 from app.rules.edi837 import edi_problems, parse_segments
-from tests.support.builders_coverage import RUN, SUBMIT, attended_session, authorize, bill, issues_of
+from tests.support.builders_coverage import RUN, SUBMIT, attended_session, authorizations, authorize, bill, issues_of
 from tests.support.builders_notes import no_note_rule
 from tests.support.builders_sessions import SET_ATTENDANCE, at, payer_claim_number_arrives, set_now
 from tests.support.x12 import pyx12_errors
@@ -248,3 +248,43 @@ async def test_a_day_whose_two_sessions_are_billed_at_once_is_billed_once(gql, c
         assert [r.json().get("errors") for r in responses] == [None, None]
         charges = [c for s in sessions for c in of((await billed(gql, s))["charges"], patient)]
         assert [(c["procedureCode"], c["status"]) for c in charges] == [("S9480", "ACTIVE")], (trial, charges)
+
+
+async def test_a_forced_correction_voiding_the_day_gives_the_day_back_to_its_authorization(
+    gql, clinic, iop, others, test_clock, services
+):
+    """A DAYS authorization drawn by the day's per-diem line gets the day back when a correction voids it."""
+    await authorize(gql, clinic, iop, codes=(), program="IOP", kind="DAYS", authorized=10, ends="2026-03-31")
+    morning, midday = await day_of_two_groups(gql, clinic, iop, others)
+    await bill(gql, test_clock, morning, at(10, 31))
+    await bill(gql, test_clock, midday, at(12, 31))
+    assert [(a["used"], a["remaining"]) for a in await authorizations(gql, iop)] == [(1, 9)]
+    (claim,) = of((await billed(gql, midday))["claims"], iop)
+    edi = (await gql.execute(SUBMIT, {"id": claim["id"]}))["submitClaim"]["edi837"]
+    assert ["REF", "G1", "PA-1001"] in parse_segments(edi)
+    await payer_claim_number_arrives(services, claim["id"], "26069000003003")  # the void's REF*F8
+    entry = entry_of(morning, iop)
+    await gql.execute(SET_ATTENDANCE, {"participantId": entry, "status": "ABSENT", "force": True, "reason": "Not here"})
+    day = await billed(gql, midday)
+    assert [c["status"] for c in of(day["charges"], iop)] == ["VOIDED"]
+    assert [(a["used"], a["remaining"]) for a in await authorizations(gql, iop)] == [(0, 10)]
+    void = next(c for c in of(day["claims"], iop) if c["frequency"] == "VOID")
+    void_edi = (await gql.execute(SUBMIT, {"id": void["id"]}))["submitClaim"]["edi837"]
+    assert pyx12_errors(void_edi) == [] and ["REF", "G1", "PA-1001"] in parse_segments(void_edi)
+
+
+async def test_a_day_of_two_groups_overlapping_counts_the_shared_time_once(gql, clinic, iop, others, test_clock):
+    """09:00-10:30 in one group and 10:00-11:30 in another: 3 hours summed, but 2.5 present (the half hour
+    both ran counted once, as compliance counts it), short of the payer's 3: the day is not billed."""
+    members = [iop, *others]
+    first = await attended_session(gql, clinic, members, at(9), groupType="IOP", title="IOP Morning")
+    second = await attended_session(gql, clinic, members, at(10), groupType="IOP", title="IOP Skills")
+    below = [i for i in await issues_of(gql, second["id"]) if i["code"] == "BELOW_PROGRAM_MINIMUM"]
+    assert len(below) == 3  # every member was in both
+    (issue,) = [i for i in below if i["participantIds"] == [entry_of(second, iop)]]
+    assert "present 2.5 of the 3 IOP hours" in issue["message"]
+    await bill(gql, test_clock, first, at(10, 31))
+    await bill(gql, test_clock, second, at(11, 31))
+    assert (
+        of((await billed(gql, first))["charges"], iop) == [] and of((await billed(gql, second))["charges"], iop) == []
+    )

@@ -224,7 +224,7 @@ def segments(edi: str, *names: str) -> str:
     return "\n".join("*".join(s) + "~" for s in parse_segments(edi) if s[0] in names)
 
 
-async def walk(http: httpx.AsyncClient, ws, today) -> dict[str, Any]:
+async def walk(http: httpx.AsyncClient, ws, today, clock) -> dict[str, Any]:
     """Every page's steps, in the pages' order; what each marked block shows."""
     out: dict[str, Any] = {}
     gql = GraphQLClient(http, make_token(subject="dev-admin"))  # as the admin token `make run` prints
@@ -376,6 +376,9 @@ async def walk(http: httpx.AsyncClient, ws, today) -> dict[str, Any]:
     out["coordinator-eligibility"] = await gql.execute(
         example("coordinator/check_eligibility.graphql"), {"patientId": sloane, "serviceDate": upcoming["sessionDate"]}
     )
+    out["coordinator-eligibility-active"] = await gql.execute(
+        example("coordinator/check_eligibility.graphql"), {"patientId": rowan, "serviceDate": upcoming["sessionDate"]}
+    )
     out["coordinator-upcoming"] = await gql.execute(
         example("coordinator/session_coverage.graphql"), {"sessionId": upcoming["session"]["id"]}
     )
@@ -422,6 +425,40 @@ async def walk(http: httpx.AsyncClient, ws, today) -> dict[str, Any]:
     broken = "\n".join(lines)
     out["import-refused"] = (await gql.post(example("billing/import_edi.graphql"), {"text": broken + "\n"})).json()
     out["submit-batches"] = await gql.execute(example("billing/submit_claim_batches.graphql"))
+    # program-coordinator.md, once every page's steps are done: the clock moves to the group's next session.
+    out.update(await a_short_program_day(gql, clock, upcoming))
+    return out
+
+
+VISIT = (
+    """mutation($id: ID!, $i: ParticipantVisitInput!) { setParticipantVisit(participantId: $id, input: $i) { id } }"""
+)
+
+
+async def a_short_program_day(gql, clock, upcoming: dict) -> dict[str, Any]:
+    """The clock at the group's next session, Rowan there two of its three hours (Sloane absent): its preview's
+    BELOW_PROGRAM_MINIMUM."""
+    out: dict[str, Any] = {}
+    detail = await gql.execute(
+        "query($id: ID!) { groupSession(id: $id) { startsAt roster { id patient { name } } } }",
+        {"id": upcoming["session"]["id"]},
+    )
+    starts_at = datetime.fromisoformat(detail["groupSession"]["startsAt"])
+    set_now(clock, starts_at + timedelta(hours=2, minutes=30))
+    for entry in detail["groupSession"]["roster"]:
+        there = entry["patient"]["name"] == "Rowan Castillo"
+        await gql.execute(
+            example("tablet/mark_attendance.graphql"),
+            {"participantId": entry["id"], "status": "ATTENDED" if there else "ABSENT", "expectedStatus": "SCHEDULED"},
+        )
+        if there:
+            await gql.execute(
+                VISIT, {"id": entry["id"], "i": {"departedAt": (starts_at + timedelta(hours=2)).isoformat()}}
+            )
+    preview = await gql.execute(example("tablet/billing_preview.graphql"), {"sessionId": upcoming["session"]["id"]})
+    out["coordinator-short-day"] = [
+        i for i in preview["groupSession"]["billingPreview"]["issues"] if i["code"] == "BELOW_PROGRAM_MINIMUM"
+    ]
     return out
 
 
@@ -437,7 +474,7 @@ async def test_the_walkthroughs_outputs_hold_whatever_day_and_hour_the_demo_is_l
     assert "Loaded" in await load_demo(services)
     # Addressed as `make run` serves it, so the URLs it answers with are the ones shown.
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000")
-    outputs = await walk(http, ws, day)
+    outputs = await walk(http, ws, day, test_clock)
 
     documented = documented_outputs()
     assert sorted(documented) == sorted(outputs)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import socket
 import time
 from datetime import timedelta
 
@@ -293,6 +294,55 @@ async def test_each_attempt_checks_the_address_again(gql, clinic, services):
     assert receiver.messages == []
     attempt = log["deliveries"]["edges"][0]["node"]["attempts"][0]
     assert attempt["statusCode"] is None and attempt["error"] == "refused: 127.0.0.1 is a loopback address"
+
+
+REBINDING = "hooks.rebinding.test"
+
+
+class RebindingName:
+    """A name whose DNS answer changes between lookups (DNS rebinding): `answers` in order, then `then`.
+    Installed as socket.getaddrinfo, which the event loop's resolver and httpx's connect both call; every
+    other name resolves as usual."""
+
+    def __init__(self, answers: list[str], then: str) -> None:
+        self.answers, self.then, self.lookups = answers, then, 0
+        self.real = socket.getaddrinfo
+
+    def __call__(self, host, port, *args, **kwargs):
+        if host != REBINDING:
+            return self.real(host, port, *args, **kwargs)
+        self.lookups += 1
+        address = self.answers.pop(0) if self.answers else self.then
+        return self.real(address, port, *args, **kwargs)
+
+
+async def test_the_address_an_attempt_checks_is_the_address_it_calls(gql, clinic, dispatcher, monkeypatch):
+    """The name is looked up once per attempt, and the request goes to the address checked: a name that points
+    elsewhere after the check (here a loopback address nothing listens on) does not redirect the call; one that
+    points inside the network at the attempt's own look-up (the cloud metadata address) is refused."""
+    async with receiving() as receiver:
+        port = receiver.url.rsplit(":", 1)[1].split("/")[0]
+        # registration's look-up, then the first attempt's; a look-up at connect would get 127.0.0.2
+        name = RebindingName(["127.0.0.1", "127.0.0.1"], then="127.0.0.2")
+        monkeypatch.setattr(socket, "getaddrinfo", name)
+        endpoint_id, secret = await register(gql, f"http://{REBINDING}:{port}/hooks", [SCHEDULED])
+        receiver.secrets = [secret]
+        group = await create_group(gql, clinic)
+        await add_occurrence(gql, group, "2026-01-07")
+        [message] = await receiver.wait_for(1)
+        assert message.verified_with == [0] and message.headers["host"] == f"{REBINDING}:{port}"
+        assert name.lookups == 2
+        name.answers = ["169.254.169.254"]  # the next attempt's look-up
+        await add_occurrence(gql, group, "2026-01-08")
+
+        async def refused():
+            log = await endpoint_log(gql, endpoint_id)
+            errors = [a["error"] for e in log["deliveries"]["edges"] for a in e["node"]["attempts"] if a["error"]]
+            return errors or None
+
+        errors = await until(refused, what="the second attempt")
+        assert errors[0] == "refused: 169.254.169.254 is a link-local address"
+        assert len(receiver.messages) == 1
 
 
 async def test_a_message_carries_the_events_payload_and_nothing_more(gql, clinic, dispatcher):

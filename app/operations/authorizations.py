@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from app.auth import Principal
 from app.db import models
@@ -250,19 +251,46 @@ async def draw_down(
         )
         after = queries.authorization(row)
         if row.expiring_announced_at is None and rules.is_expiring(after, charge.service_date, rule):
-            row.expiring_announced_at = now
-            uow.record_event(
-                "prior_authorization_expiring",
-                {
-                    "authorizationId": str(row.id),
-                    "number": row.number,
-                    "patientId": str(row.patient_id),
-                    "facilityId": str(session.facility_id),
-                    "remaining": after.remaining,
-                    "endsOn": row.ends_on.isoformat(),
-                },
-            )
+            _announce_expiring(uow, row, session.facility_id)
     await uow.db.flush()
+
+
+def _announce_expiring(uow: UnitOfWork, row: models.PriorAuthorization, facility_id: uuid.UUID) -> None:
+    """prior_authorization_expiring, once until the authorization is extended (update_authorization)."""
+    row.expiring_announced_at = uow.clock.now()
+    uow.record_event(
+        "prior_authorization_expiring",
+        {
+            "authorizationId": str(row.id),
+            "number": row.number,
+            "patientId": str(row.patient_id),
+            "facilityId": str(facility_id),
+            "remaining": row.authorized - row.used,
+            "endsOn": row.ends_on.isoformat(),
+        },
+    )
+
+
+async def announce_expiring(uow: UnitOfWork) -> int:
+    """The daily pass: every active authorization that entered its payer's expiring window by date (or
+    holds few units left) while nothing drew from it is announced, once, as a billing draw would; one that
+    ended already is not. Returns how many were announced."""
+    found = await queries.unannounced_authorizations(uow.db)
+    if not found:
+        return 0
+    by_payer = await queries.coverage_rules(uow.db, {row.payer_id for row, _, _ in found})
+    now = uow.clock.now()
+    announced = 0
+    for row, facility_id, zone in found:
+        today = now.astimezone(ZoneInfo(zone)).date()
+        authorization = queries.authorization(row)
+        if authorization.ends_on < today or authorization.remaining <= 0:
+            continue  # over: the preview says AUTH_EXPIRED or AUTH_EXHAUSTED
+        if rules.is_expiring(authorization, today, queries.authorization_rule(by_payer.get(row.payer_id))):
+            _announce_expiring(uow, row, facility_id)
+            announced += 1
+    await uow.db.flush()
+    return announced
 
 
 def _flag_exhausted(

@@ -19,6 +19,7 @@ from app.db.queries import sessions as session_queries
 from app.db.queries.reference import coverages_by_patient
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, NotFound
+from app.operations.authorizations import announce_expiring
 from app.operations.common import visible_or_not_found
 from app.operations.work import Services, unit_of_work
 from app.rules import eligibility as rules
@@ -177,17 +178,22 @@ async def visible_check(db, actor: Principal, check_id: uuid.UUID) -> models.Eli
 
 async def check_upcoming(services: Services, exchange: EligibilityExchange | None = None) -> int:
     """Check every member of the live sessions starting in the next LOOK_AHEAD who was not asked about that
-    day in the last RECHECK_AFTER; each check in its own transaction, so one payer's failure spares the rest."""
+    day in the last RECHECK_AFTER; each check in its own transaction, so one payer's failure spares the rest.
+    Every worker process runs it: each member's day is claimed in its transaction (queries.claim_member_day),
+    so runs at once ask once per member."""
     exchange = exchange or exchange_of(services)
     now = services.clock.now()
+    since = now - RECHECK_AFTER
     async with unit_of_work(services, NIGHTLY_ACTOR) as uow:
         members = await queries.unchecked_members(uow.db, now, now + LOOK_AHEAD)
         wanted = {(patient, starts.astimezone(ZoneInfo(zone)).date()) for _, patient, starts, zone in members}
-        done = await queries.checked_pairs(uow.db, wanted, now - RECHECK_AFTER)
+        done = await queries.checked_pairs(uow.db, wanted, since)
     checked = 0
     for patient_id, day in sorted(wanted - done):
         try:
             async with unit_of_work(services, NIGHTLY_ACTOR) as uow:
+                if not await queries.claim_member_day(uow.db, patient_id, day, since):
+                    continue
                 patient = await uow.db.get(models.Patient, patient_id)
                 if await _primary(uow, patient_id, day) is None:
                     continue
@@ -200,18 +206,31 @@ async def check_upcoming(services: Services, exchange: EligibilityExchange | Non
     return checked
 
 
-async def check_nightly_forever(services: Services) -> None:
-    """At GS_ELIGIBILITY_CHECK_HOUR (UTC) every day, check the members of the sessions ahead; off when the
-    hour is negative or no exchange is configured."""
-    hour = services.settings.eligibility_check_hour
-    if hour < 0 or services.eligibility is None:
-        return
-    while True:
-        now = services.clock.now()
-        await asyncio.sleep((rules.next_nightly_run(now, hour) - now).total_seconds())
+async def nightly(services: Services) -> None:
+    """The nightly job: the members of the sessions ahead checked (when an exchange is configured), then the
+    authorizations that entered their expiring window by date announced (authorizations.announce_expiring)."""
+    if services.eligibility is not None:
         try:
             await check_upcoming(services)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("nightly eligibility check failed")
+    async with unit_of_work(services, NIGHTLY_ACTOR) as uow:
+        await announce_expiring(uow)
+
+
+async def check_nightly_forever(services: Services) -> None:
+    """At GS_ELIGIBILITY_CHECK_HOUR (UTC) every day, the nightly job; off when the hour is negative."""
+    hour = services.settings.eligibility_check_hour
+    if hour < 0:
+        return
+    while True:
+        now = services.clock.now()
+        await asyncio.sleep((rules.next_nightly_run(now, hour) - now).total_seconds())
+        try:
+            await nightly(services)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("nightly job failed")

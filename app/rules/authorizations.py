@@ -8,7 +8,7 @@ import re
 import uuid
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from app.rules.billing import (
@@ -33,6 +33,17 @@ class UnitKind(StrEnum):
 class AuthorizationStatus(StrEnum):
     ACTIVE = "ACTIVE"
     CANCELLED = "CANCELLED"
+
+
+class AuthorizationStanding(StrEnum):
+    """Where an authorization stands on a day, derived from its status, date range and units (a status is
+    only ACTIVE or CANCELLED)."""
+
+    ACTIVE = "ACTIVE"  # in its range with units or days left
+    NOT_YET_ACTIVE = "NOT_YET_ACTIVE"  # its range starts later
+    EXHAUSTED = "EXHAUSTED"  # in its range, nothing left
+    EXPIRED = "EXPIRED"  # its range ended (whatever is left)
+    CANCELLED = "CANCELLED"  # withdrawn
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,30 @@ class Authorization:
 
     def in_range(self, day: date) -> bool:
         return self.starts_on <= day <= self.ends_on
+
+
+def standing(authorization: Authorization, today: date) -> AuthorizationStanding:
+    """CANCELLED first, then by date (EXPIRED after its end, NOT_YET_ACTIVE before its start), then EXHAUSTED
+    when no unit or day is left; else ACTIVE."""
+    if authorization.status is AuthorizationStatus.CANCELLED:
+        return AuthorizationStanding.CANCELLED
+    if today > authorization.ends_on:
+        return AuthorizationStanding.EXPIRED
+    if today < authorization.starts_on:
+        return AuthorizationStanding.NOT_YET_ACTIVE
+    if authorization.remaining <= 0:
+        return AuthorizationStanding.EXHAUSTED
+    return AuthorizationStanding.ACTIVE
+
+
+def standing_changes_on(authorization: Authorization, today: date) -> date | None:
+    """The next day the standing changes with the date alone (its start, or the day after its end); None when
+    only a write can change it."""
+    if authorization.status is AuthorizationStatus.CANCELLED or today > authorization.ends_on:
+        return None
+    if today < authorization.starts_on:
+        return authorization.starts_on
+    return authorization.ends_on + timedelta(days=1)
 
 
 @dataclass(frozen=True)

@@ -235,8 +235,9 @@ def allowed_by_setting(address: str, allowed: Sequence[Network]) -> bool:
 
 
 def address_problem(address: str, allowed: Sequence[Network] = ()) -> str | None:
-    """Why a request must not go to `address`: private, loopback, link-local, multicast, reserved
-    or unspecified ranges (and IPv4 addresses wrapped in IPv6), unless a network of `allowed` holds it."""
+    """Why a request must not go to `address`: private, loopback, link-local, IPv6 site-local (fec0::/10,
+    deprecated but still routed inside some networks, and global to Python), multicast, reserved or
+    unspecified ranges (and IPv4 addresses wrapped in IPv6), unless a network of `allowed` holds it."""
     if allowed_by_setting(address, allowed):
         return None
     for candidate in reversed(_forms(address)):  # the wrapped IPv4 address names the range best
@@ -244,6 +245,7 @@ def address_problem(address: str, allowed: Sequence[Network] = ()) -> str | None
             ("unspecified", candidate.is_unspecified),
             ("loopback", candidate.is_loopback),
             ("link-local", candidate.is_link_local),
+            ("site-local", getattr(candidate, "is_site_local", False)),  # IPv6 only
             ("multicast", candidate.is_multicast),
             ("private", candidate.is_private),
             ("reserved", candidate.is_reserved),

@@ -9,12 +9,15 @@ import pytest
 
 from app.rules.authorizations import (
     Authorization,
+    AuthorizationStanding,
     AuthorizationStatus,
     PayerAuthorizationRule,
     UnitKind,
     authorization_problems,
     member_finding,
     pick,
+    standing,
+    standing_changes_on,
 )
 
 DAY = date(2026, 3, 10)
@@ -96,3 +99,29 @@ def test_what_an_authorization_may_not_hold(values, problem):
              "starts_on": date(2026, 3, 1), "ends_on": date(2026, 3, 31), **values}  # fmt: skip
     problems = authorization_problems(**given)
     assert (problem is None and problems == []) or any(problem in p for p in problems if problem)
+
+
+S = AuthorizationStanding
+CANCELLED = AuthorizationStatus.CANCELLED
+
+
+@pytest.mark.parametrize(
+    ("authorization", "today", "expected", "changes_on"),
+    [
+        (auth(), DAY, S.ACTIVE, date(2026, 4, 1)),  # in range, units left: changes the day after its end
+        (auth(), date(2026, 3, 1), S.ACTIVE, date(2026, 4, 1)),  # its first day
+        (auth(), date(2026, 3, 31), S.ACTIVE, date(2026, 4, 1)),  # its last day
+        (auth(), date(2026, 2, 28), S.NOT_YET_ACTIVE, date(2026, 3, 1)),  # the day before its start
+        (auth(), date(2026, 4, 1), S.EXPIRED, None),  # the day after its end
+        (auth(used=9), DAY, S.ACTIVE, date(2026, 4, 1)),  # one left
+        (auth(used=10), DAY, S.EXHAUSTED, date(2026, 4, 1)),  # none left; EXPIRED after its end
+        (auth(kind=UnitKind.DAYS, authorized=5, used=5), DAY, S.EXHAUSTED, date(2026, 4, 1)),  # days, all used
+        (auth(used=10), date(2026, 4, 1), S.EXPIRED, None),  # used up and ended: EXPIRED
+        (auth(status=CANCELLED), DAY, S.CANCELLED, None),
+        (auth(status=CANCELLED, used=10), date(2026, 4, 1), S.CANCELLED, None),  # cancelled before all else
+        (auth(status=CANCELLED), date(2026, 2, 1), S.CANCELLED, None),
+    ],
+)
+def test_an_authorizations_standing(authorization, today, expected, changes_on):
+    assert standing(authorization, today) is expected
+    assert standing_changes_on(authorization, today) == changes_on

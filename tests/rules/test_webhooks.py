@@ -139,6 +139,9 @@ def test_after_an_attempt(succeeded, attempts, failures, status, retry, disable)
         ("0.0.0.0", (), "unspecified"),
         ("100.64.0.1", (), "not a public address"),  # carrier-grade NAT
         ("fd00::1", (), "private"),
+        ("fec0::1", (), "site-local"),  # deprecated site-local: Python counts it global
+        ("feff:ffff::1", (), "site-local"),  # the top of fec0::/10
+        ("fec0::1", ("fec0::/10",), None),
     ],
 )
 def test_addresses_inside_a_network_are_refused(address, allowed, problem):

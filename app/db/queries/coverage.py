@@ -252,6 +252,16 @@ async def checked_pairs(
     return {(r[0], r[1]) for r in rows}
 
 
+async def claim_member_day(db: AsyncSession, patient_id: uuid.UUID, day: date, since: datetime) -> bool:
+    """Whether this transaction may ask about the member's day: it holds the day's advisory lock (to its end;
+    another run holding it is checking the member now) and no check of the day committed since the moment
+    (read after the lock, so a run that finished the member first is seen)."""
+    key = func.hashtextextended(f"eligibility-check:{patient_id}:{day.isoformat()}", 0)
+    if not (await db.execute(select(func.pg_try_advisory_xact_lock(key)))).scalar_one():
+        return False
+    return not await checked_pairs(db, [(patient_id, day)], since)
+
+
 # ---------------------------------------------------------------- payer rules
 
 
@@ -291,6 +301,25 @@ async def programs_of_payers(
 
 async def lock_authorization(db: AsyncSession, authorization_id: uuid.UUID) -> models.PriorAuthorization | None:
     return await db.get(models.PriorAuthorization, authorization_id, with_for_update=True, populate_existing=True)
+
+
+async def unannounced_authorizations(db: AsyncSession) -> list[tuple[models.PriorAuthorization, uuid.UUID, str]]:
+    """Every ACTIVE authorization not yet announced as expiring, with its patient's facility and its time zone, locked
+    for update; one another transaction holds is skipped (a billing draw or another process's daily pass
+    announces it, or the next pass does)."""
+    auth = models.PriorAuthorization
+    rows = (
+        await db.execute(
+            select(auth, models.Facility.id, models.Facility.timezone)
+            .join(models.Patient, models.Patient.id == auth.patient_id)
+            .join(models.Facility, models.Facility.id == models.Patient.facility_id)
+            .where(auth.status == AuthorizationStatus.ACTIVE, auth.expiring_announced_at.is_(None))
+            .order_by(auth.id)
+            .with_for_update(of=auth, skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    return [(row[0], row[1], row[2]) for row in rows]
 
 
 async def lock_authorizations_of(

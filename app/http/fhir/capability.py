@@ -1,5 +1,8 @@
 """The CapabilityStatement at /fhir/R4/metadata: exactly the resources, interactions and search
-parameters app.rules.fhir declares and app.http.fhir.routes serves."""
+parameters app.rules.fhir declares and app.http.fhir.routes serves. Its security names no service: the
+bearer tokens come from the operator's sign-in service, and the server publishes no SMART App Launch
+configuration (/.well-known/smart-configuration) or OAuth endpoints a client could discover; `cors` says
+whether the server answers cross-origin requests (GS_ALLOWED_ORIGINS)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from app.rules import fhir as rules
 SMART_DOCS = "http://hl7.org/fhir/smart-app-launch/"
 
 
-def capability_statement(base_url: str, date: str) -> dict:
+def capability_statement(base_url: str, date: str, *, cors: bool) -> dict:
     resources = [
         {
             "type": resource_type,
@@ -44,20 +47,11 @@ def capability_statement(base_url: str, date: str) -> dict:
                 "mode": "server",
                 "documentation": "Read-only. Searches page with _count (1 to 100, default 50) and Bundle next links.",
                 "security": {
-                    "cors": True,
-                    "service": [
-                        {
-                            "coding": [
-                                {
-                                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
-                                    "code": "SMART-on-FHIR",
-                                }
-                            ]
-                        }
-                    ],
-                    "description": "Authorization: Bearer <JWT>, the GraphQL API's tokens. Each resource needs the "
-                    "scope that reads the same records there, or SMART's user/<Resource>.read (patient/<Resource>.read "
-                    f"with a patient claim); see {SMART_DOCS}.",
+                    "cors": cors,
+                    "description": "Authorization: Bearer <JWT>, the GraphQL API's tokens, issued by the "
+                    "operator's sign-in service (no OAuth or SMART launch endpoints are served here). Each resource "
+                    "needs the scope that reads the same records there, or a SMART-style scope spelling: "
+                    f"user/<Resource>.read (patient/<Resource>.read with a patient claim); see {SMART_DOCS}.",
                 },
                 "resource": resources,
             }

@@ -184,8 +184,10 @@ def _link(request: Request, resource_type: str, used: list[tuple[str, str]], cou
 
 @fhir_answers
 async def metadata(request: Request) -> Response:
-    now = request.app.state.services.clock.now()
-    return fhir_json(capability_statement(base_url(request), now.date().isoformat()))
+    services = request.app.state.services
+    now = services.clock.now()
+    cors = bool(services.settings.allowed_origins)  # the app's CORS middleware is there only then (app.main)
+    return fhir_json(capability_statement(base_url(request), now.date().isoformat(), cors=cors))
 
 
 @fhir_answers

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import strawberry
 
 from app.db import models
+from app.db.queries import coverage as coverage_queries
 from app.ids import encode_id
 from app.rules import authorizations as auth_rules
 from app.rules import coverage_alerts as alert_rules
@@ -23,6 +25,7 @@ PayerType = Annotated["Payer", strawberry.lazy("app.schema.reference.types")]  #
 CoverageAnswer = strawberry.enum(rules.CoverageAnswer)
 AuthorizationUnitKind = strawberry.enum(auth_rules.UnitKind, name="AuthorizationUnitKind")
 AuthorizationStatus = strawberry.enum(auth_rules.AuthorizationStatus)
+AuthorizationStanding = strawberry.enum(auth_rules.AuthorizationStanding)
 
 
 @strawberry.type(description="What the payer's 271 says a member pays for a behavioral health service type.")
@@ -85,6 +88,23 @@ class PriorAuthorization:
     @strawberry.field
     def remaining(row: strawberry.Parent[models.PriorAuthorization]) -> int:
         return row.authorized - row.used
+
+    @strawberry.field(
+        description="Where it stands today (the patient's facility's date): ACTIVE, NOT_YET_ACTIVE before its "
+        "start, EXHAUSTED with nothing left, EXPIRED after its end, or CANCELLED. Derived; `status` is only "
+        "ACTIVE or CANCELLED."
+    )
+    async def standing(row: strawberry.Parent[models.PriorAuthorization], info: Info) -> AuthorizationStanding:
+        patient = await reference.patients(info).load(row.patient_id)
+        zone = ZoneInfo((await reference.facilities(info).load(patient.facility_id)).timezone)
+        authorization = coverage_queries.authorization(row)
+
+        def changes_at(now: datetime) -> datetime | None:
+            day = auth_rules.standing_changes_on(authorization, now.astimezone(zone).date())
+            return None if day is None else datetime.combine(day, time(0), tzinfo=zone)
+
+        now = info.context.now_until(changes_at)
+        return auth_rules.standing(authorization, now.astimezone(zone).date())
 
     @strawberry.field
     async def patient(row: strawberry.Parent[models.PriorAuthorization], info: Info) -> PatientType:
