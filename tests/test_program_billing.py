@@ -128,6 +128,24 @@ async def test_a_patients_day_is_billed_once_after_its_last_program_session(gql,
     assert service[1].split(":")[:2] == ["HC", "S9480"] and service[2] == "180"
 
 
+async def test_a_warning_accepted_after_the_day_is_billed_lets_the_days_claim_go(gql, clinic, iop, others, test_clock):
+    """The day's claim hangs on the day's last session: accepting a warning there once the day is billed
+    accepts it on the day's unsent claim too, as on a session's own claims (it stayed held for good)."""
+    await authorize(gql, clinic, iop, codes=(), program="IOP", kind="DAYS", authorized=2, ends="2026-03-31")
+    morning, midday = await day_of_two_groups(gql, clinic, iop, others)
+    await bill(gql, test_clock, morning, at(10, 31))
+    await bill(gql, test_clock, midday, at(12, 31))
+    (claim,) = of((await billed(gql, midday))["claims"], iop)
+    assert claim["validation"] == [{"code": "AUTH_EXPIRING", "severity": "WARNING"}]
+    _, code, _ = await gql.error(SUBMIT, {"id": claim["id"]})
+    assert code == "ILLEGAL_TRANSITION"  # a warning not accepted holds the claim
+
+    await gql.execute(ACCEPT, {"id": midday["id"], "code": "AUTH_EXPIRING", "note": "Renewal requested"})
+    edi = (await gql.execute(SUBMIT, {"id": claim["id"]}))["submitClaim"]["edi837"]
+    assert pyx12_errors(edi) == [] and edi_problems(edi) == []
+    assert next(s for s in parse_segments(edi) if s[0] == "SV1")[1].split(":")[:2] == ["HC", "S9480"]
+
+
 async def test_a_days_charge_is_billed_at_the_facilitys_fee_with_the_payers_per_diem_rate_expected(
     gql, clinic, iop, others, test_clock
 ):

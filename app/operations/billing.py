@@ -64,8 +64,8 @@ async def accept_billing_issue(
     uow: UnitOfWork, actor: Principal, session_id: uuid.UUID, code: BillingIssueCode, note: str
 ) -> Preview:
     """Record a note on a WARNING of the preview; BLOCKING issues cannot be accepted. On a billed
-    session, the warning is accepted on the unsent (DRAFT) claims that carry it too: a claim is
-    submitted only with every warning accepted."""
+    session, the warning is accepted on the unsent (DRAFT) claims that carry it too, a per-diem day's
+    among them when this is the day's last session: a claim is submitted only with every warning accepted."""
     note = require_text("note", note, 2000)
     session = await visible_session(uow.db, actor, session_id, lock=Lock.BILL)
     issue = next((i for i in (await queries.previews(uow.db, [session.id]))[0].issues if i.code == code), None)
@@ -73,8 +73,8 @@ async def accept_billing_issue(
     if session.billed_at is not None:
         drafts = [
             c
-            for c in await queries.claims_for_update(uow.db, session.id)
-            if c.status == ClaimStatus.DRAFT and any(i["code"] == code for i in c.validation or [])
+            for c in await queries.draft_claims_for_update(uow.db, session.id)
+            if any(i["code"] == code for i in c.validation or [])
         ]
         if issue is None and drafts:
             issue = next(BillingIssue.from_json(i) for i in drafts[0].validation if i["code"] == code)

@@ -39,7 +39,7 @@ from app.rules import billing as rules
 from app.rules.attendance import AttendanceStatus
 from app.rules.authorizations import AuthorizationFacts, authorization_issues
 from app.rules.billing import BillingIssueCode
-from app.rules.claims import ChargeStatus
+from app.rules.claims import ChargeStatus, ClaimStatus
 from app.rules.diagnoses import Diagnosis, active_diagnosis_codes
 from app.rules.eligibility import CoverageFacts, coverage_issues
 from app.rules.fees import fee_key
@@ -478,6 +478,18 @@ async def claims_for_update(db: AsyncSession, session_id: uuid.UUID) -> list[mod
     rows = await db.scalars(
         select(models.Claim)
         .where(models.Claim.session_id == session_id, models.Claim.per_diem.is_(False))
+        .order_by(models.Claim.created_at, models.Claim.id)
+        .with_for_update()
+    )
+    return list(rows.all())
+
+
+async def draft_claims_for_update(db: AsyncSession, session_id: uuid.UUID) -> list[models.Claim]:
+    """The unsent claims hung on the session, oldest first: its members' own and the per-diem days whose
+    last session it is."""
+    rows = await db.scalars(
+        select(models.Claim)
+        .where(models.Claim.session_id == session_id, models.Claim.status == ClaimStatus.DRAFT)
         .order_by(models.Claim.created_at, models.Claim.id)
         .with_for_update()
     )
