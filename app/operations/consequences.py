@@ -69,7 +69,58 @@ class VisitChanged:
     update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.VISIT_CHANGED
 
 
-Event = AttendanceMarked | NoteSigned | NoteChanged | VisitChanged
+@dataclass
+class SessionModalityChanged:
+    """How the room meets changed (members marked otherwise keep their own)."""
+
+    session: models.GroupSession
+    changed: list[str] = field(default_factory=list)
+    sequence: ClassVar[None] = None
+    update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.VISIT_CHANGED
+
+
+@dataclass
+class RosterEntryAdded:
+    """A patient was added to the roster by hand after the session was created (addedLate)."""
+
+    session: models.GroupSession
+    changed: list[str] = field(default_factory=list)
+    sequence: ClassVar[None] = None
+    update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.ROSTER_CHANGED
+
+
+@dataclass
+class BillingIssueAccepted:
+    """A WARNING of the session's preview was accepted, on its draft claims too."""
+
+    session: models.GroupSession
+    changed: list[str] = field(default_factory=list)
+    sequence: ClassVar[None] = None
+    update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.ISSUE_ACCEPTED
+
+
+@dataclass
+class ClaimCorrected:
+    """A claim's member row (stay, modality, place) or member id was corrected: the payer's claim of
+    each patient in `resubmit` is replaced."""
+
+    session: models.GroupSession
+    resubmit: frozenset[uuid.UUID]
+    changed: list[str] = field(default_factory=list)
+    sequence: ClassVar[None] = None
+    update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.FORCE_UPDATED
+
+
+Event = (
+    AttendanceMarked
+    | NoteSigned
+    | NoteChanged
+    | VisitChanged
+    | SessionModalityChanged
+    | RosterEntryAdded
+    | BillingIssueAccepted
+    | ClaimCorrected
+)
 
 
 async def draft_member_notes(uow: UnitOfWork, event: AttendanceMarked) -> None:
@@ -82,6 +133,11 @@ async def draft_member_notes(uow: UnitOfWork, event: AttendanceMarked) -> None:
 async def rebill(uow: UnitOfWork, event: AttendanceMarked | NoteSigned) -> None:
     """A billed session's charges and claims follow it (app.rules.claims.plan_correction)."""
     await billing_pipeline.rebill_session(uow, event.session)
+
+
+async def rebill_resubmitting(uow: UnitOfWork, event: ClaimCorrected) -> None:
+    """The corrected session is billed again, the corrected member's claim replaced at the payer."""
+    await billing_pipeline.rebill_session(uow, event.session, resubmit=event.resubmit)
 
 
 async def reassess_absences(uow: UnitOfWork, event: AttendanceMarked) -> None:
@@ -108,6 +164,12 @@ EVENT_HANDLERS: dict[type[Event], list[Handler]] = {
     NoteSigned: [rebill, stage_live_update, finalize],
     NoteChanged: [stage_live_update],
     VisitChanged: [stage_live_update, finalize],
+    # Not finalized here, as it was not before the table: a session awaiting finalization whose
+    # telehealth issues the room's modality clears is billed by the next sweep.
+    SessionModalityChanged: [stage_live_update],
+    RosterEntryAdded: [stage_live_update],
+    BillingIssueAccepted: [stage_live_update],
+    ClaimCorrected: [rebill_resubmitting, stage_live_update],
 }
 
 
