@@ -209,7 +209,8 @@ AREA_READS_LOADERS_OF: dict[str, set[str]] = {
     "calendars": {"reference", "scheduling"},  # a feed's facility and groups
     "coverage": {"reference"},  # a coverage's patient and payer
     "displays": {"reference"},  # a room display's facility
-    "enrollment": {"coverage", "reference", "scheduling"},  # an enrollment's alerts, patient, group
+    # an enrollment's coverage and absence alerts, patient, group
+    "enrollment": {"coverage", "history", "reference", "scheduling"},
     "history": {"enrollment", "reference", "scheduling"},  # a history's enrollments, patient, groups
     "live": {"enrollment", "sessions"},  # priming a change's loaders with what the hub read
     "notes": {"reference", "sessions"},  # a note's author and session
