@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.clock import Clock
 from app.db import models
-from app.db.queries.billing import billing_inputs_and_roster
+from app.db.queries.billing import billing_inputs_and_roster, billing_inputs_and_roster_in_transaction
 from app.db.queries.enrollments import group_line
 from app.live.backends import PAUSED, RESYNC
 from app.rules.billing import Preview
@@ -131,7 +131,7 @@ class SessionStates:
         can be in it. Returns the name the message carries to find it (app.live.publish); None when
         the session is gone."""
         await db.flush()
-        found = await billing_inputs_and_roster(db, session_id, refresh=True)
+        found = await billing_inputs_and_roster_in_transaction(db, session_id)
         if found is None:
             return None
         self.previews += 1
