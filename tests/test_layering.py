@@ -325,6 +325,52 @@ def test_a_loader_breach_is_caught(module, target):
     assert loader_breaches(graph) == [f"{module} imports {target}"]
 
 
+ENCODERS = {"app.ids.encode_id", "app.ids.with_global_ids"}
+# Who turns a key into a GraphQL global id: the schema and the edge, which speak the API's ids, and
+# these, with why. A live update names the rows a change touched as (type name, key) pairs
+# (app.rules.updates.touched); the schema encodes them.
+ENCODES_IDS_ALSO = {
+    "app.demo": "prints the demo clinic's ids for the walkthroughs, as a client sends them",
+    "app.db.uow": "a domain event's payload (outbox feed, webhooks) carries globalIds beside its UUIDs",
+    "app.operations.attendance": "a refused mark's message names the roster entry as the client sent it",
+    "app.operations.sessions": "a refused new session's message names the patients as the client sent them",
+}
+
+
+def name_imports() -> dict[str, set[str]]:
+    """Every module's imports, with the names it imports from each (`app.ids.encode_id`)."""
+    return {m: {i for i, _ in imports(p)} for m, p in modules().items()}
+
+
+def id_encoding_breaches(graph: dict[str, set[str]]) -> list[str]:
+    return [
+        f"{module} imports {target}"
+        for module, imported in sorted(graph.items())
+        if layer_of(module) not in {"app.schema", "app.http"} and module not in {*ENCODES_IDS_ALSO, "app.ids"}
+        for target in sorted(imported & ENCODERS)
+    ]
+
+
+def test_only_the_schema_and_the_edge_encode_global_ids():
+    assert id_encoding_breaches(name_imports()) == []
+
+
+def test_every_listed_id_encoder_encodes():
+    graph = name_imports()
+    assert sorted(m for m in ENCODES_IDS_ALSO if not graph[m] & ENCODERS) == []
+
+
+@pytest.mark.parametrize(
+    ("module", "target"),
+    [("app.operations.notes", "app.ids.encode_id"), ("app.live.publish", "app.ids.with_global_ids")],
+)
+def test_an_id_encoding_breach_is_caught(module, target):
+    graph = name_imports()
+    assert target not in graph[module]
+    graph[module] = graph[module] | {target}
+    assert id_encoding_breaches(graph) == [f"{module} imports {target}"]
+
+
 @pytest.mark.parametrize(
     ("module", "target"),
     [

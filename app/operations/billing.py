@@ -17,7 +17,6 @@ from app.db.queries.reference import diagnoses_by_patient, payer_coverage
 from app.db.queries.sessions import Lock
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, IllegalTransition, NotFound
-from app.ids import encode_id
 from app.live.publish import stage_billing_change
 from app.operations.billing_pipeline import finalize, occurrence_refusal
 from app.operations.common import camel, check, require_text, visible_or_not_found
@@ -41,6 +40,7 @@ from app.rules.finalization import Finalization, awaiting_message
 from app.rules.notes import cosign_required
 from app.rules.reference import identifier_problem
 from app.rules.remittance import BillingQueue
+from app.rules.updates import touched
 from app.rules.visits import Modality, Stay, stay_problem
 
 
@@ -220,7 +220,7 @@ async def correct_claim(
         reason=reason,
         session_id=session.id,
     )
-    await handle(uow, ClaimCorrected(session, frozenset({claim.patient_id}), [encode_id("RosterEntry", entry.id)]))
+    await handle(uow, ClaimCorrected(session, frozenset({claim.patient_id}), [touched("RosterEntry", entry.id)]))
     return session
 
 

@@ -17,7 +17,7 @@ from app.db import models
 from app.db.uow import UnitOfWork
 from app.live.publish import stage_session_update
 from app.operations import absences, billing_pipeline, note_drafts
-from app.rules.updates import SessionUpdateKind
+from app.rules.updates import SessionUpdateKind, Touched
 
 
 @dataclass
@@ -26,7 +26,7 @@ class AttendanceMarked:
 
     session: models.GroupSession
     kind: SessionUpdateKind  # ATTENDANCE_CHANGED or SUPERVISORS_CHANGED
-    changed: list[str]
+    changed: list[Touched]
     patients: Sequence[uuid.UUID] = ()
     forced: bool = False
     sequence: int | None = None  # the live update's, when the session's lock took it already
@@ -43,7 +43,7 @@ class NoteSigned:
     """A note was signed or co-signed: it can clear a BLOCKING NOTE_UNSIGNED."""
 
     session: models.GroupSession
-    changed: list[str] = field(default_factory=list)
+    changed: list[Touched] = field(default_factory=list)
     sequence: ClassVar[None] = None
     update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.NOTE_CHANGED
 
@@ -53,7 +53,7 @@ class NoteChanged:
     """A note was written, drafted, edited or given an addendum."""
 
     session: models.GroupSession
-    changed: list[str] = field(default_factory=list)
+    changed: list[Touched] = field(default_factory=list)
     sequence: ClassVar[None] = None
     update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.NOTE_CHANGED
 
@@ -64,7 +64,7 @@ class VisitChanged:
     arrival time can clear a BLOCKING MISSING_ARRIVAL_TIME."""
 
     session: models.GroupSession
-    changed: list[str] = field(default_factory=list)
+    changed: list[Touched] = field(default_factory=list)
     sequence: ClassVar[None] = None
     update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.VISIT_CHANGED
 
@@ -74,7 +74,7 @@ class SessionModalityChanged:
     """How the room meets changed (members marked otherwise keep their own)."""
 
     session: models.GroupSession
-    changed: list[str] = field(default_factory=list)
+    changed: list[Touched] = field(default_factory=list)
     sequence: ClassVar[None] = None
     update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.VISIT_CHANGED
 
@@ -84,7 +84,7 @@ class RosterEntryAdded:
     """A patient was added to the roster by hand after the session was created (addedLate)."""
 
     session: models.GroupSession
-    changed: list[str] = field(default_factory=list)
+    changed: list[Touched] = field(default_factory=list)
     sequence: ClassVar[None] = None
     update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.ROSTER_CHANGED
 
@@ -94,7 +94,7 @@ class BillingIssueAccepted:
     """A WARNING of the session's preview was accepted, on its draft claims too."""
 
     session: models.GroupSession
-    changed: list[str] = field(default_factory=list)
+    changed: list[Touched] = field(default_factory=list)
     sequence: ClassVar[None] = None
     update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.ISSUE_ACCEPTED
 
@@ -106,7 +106,7 @@ class ClaimCorrected:
 
     session: models.GroupSession
     resubmit: frozenset[uuid.UUID]
-    changed: list[str] = field(default_factory=list)
+    changed: list[Touched] = field(default_factory=list)
     sequence: ClassVar[None] = None
     update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.FORCE_UPDATED
 

@@ -19,6 +19,7 @@ from app.operations.common import check, require_text, visible_or_not_found
 from app.operations.consequences import RosterEntryAdded, SessionModalityChanged, handle
 from app.rules.attendance import AttendanceStatus, session_window_problem
 from app.rules.scheduling import GroupType
+from app.rules.updates import touched
 from app.rules.visits import Modality
 
 MAX_AD_HOC_PATIENTS = 100
@@ -129,7 +130,7 @@ async def add_roster_entry(
         after={"patientId": str(patient.id), "status": AttendanceStatus.SCHEDULED, "addedLate": True},
         session_id=session.id,
     )
-    await handle(uow, RosterEntryAdded(session, [encode_id("RosterEntry", entry.id)]))
+    await handle(uow, RosterEntryAdded(session, [touched("RosterEntry", entry.id)]))
     return entry
 
 
