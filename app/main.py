@@ -147,7 +147,7 @@ def background_loops(services: Services) -> list[Coroutine[Any, Any, None]]:
         services.feed.run_forever(),
         services.relay.run_forever(),
         sweep_forever(services),
-        webhooks.deliver_forever(services),
+        webhooks.deliver_forever(services.settings, services.sessionmaker, services.clock, services.units),
         check_nightly_forever(services),
         watch_inbox_forever(services),
     ]

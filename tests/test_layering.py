@@ -200,22 +200,63 @@ def area_of(module: str) -> str | None:
     return parts[2] if len(parts) > 3 and parts[:2] == ["app", "schema"] and parts[2] in schema_areas() else None
 
 
+# The other areas whose loaders (app/schema/loaders/<area>.py) each area folder reads, and why: the
+# rows its types show. Every DataLoader lives in app/schema/loaders/, below every area folder, so
+# these imports tie no two folders together; the list makes a new cross-area read a decision,
+# written here, not an accident. An area always reads its own loaders; one not named reads no other's.
+AREA_READS_LOADERS_OF: dict[str, set[str]] = {
+    "billing": {"reference", "remittance", "sessions"},  # a charge's patient, payer, postings, session
+    "calendars": {"reference", "scheduling"},  # a feed's facility and groups
+    "coverage": {"reference"},  # a coverage's patient and payer
+    "displays": {"reference"},  # a room display's facility
+    # an enrollment's coverage and absence alerts, patient, group
+    "enrollment": {"coverage", "history", "reference", "scheduling"},
+    "history": {"enrollment", "reference", "scheduling"},  # a history's enrollments, patient, groups
+    "live": {"enrollment", "sessions"},  # priming a change's loaders with what the hub read
+    "notes": {"reference", "sessions"},  # a note's author and session
+    "reference": {"billing", "notes", "remittance"},  # a patient's charges, a payer's rules, balances
+    "remittance": {"billing", "reference", "sessions"},  # a posting's charge, claim, payer, session
+    "scheduling": {"enrollment", "reference", "sessions"},  # a group's enrollments, facility, sessions
+    # a session's preview, alerts, notes, staff, group
+    "sessions": {"billing", "coverage", "notes", "reference", "scheduling"},
+}
+
+
 def loader_breaches(graph: dict[str, set[str]]) -> list[str]:
-    """Imports of another area's loaders: an area loads what it needs through app/schema/loaders/<area>.py."""
+    """Imports that break the loaders' one home: app/schema/loaders/ importing an area folder (the
+    loaders sit below every area), and an area folder importing another area's loader module
+    (app.schema.loaders.<other>) not listed in AREA_READS_LOADERS_OF."""
     wrong = []
-    for module, imported in graph.items():
+    for module, imported in sorted(graph.items()):
+        if module == LOADERS or module.startswith(LOADERS + "."):
+            wrong += [f"{module} imports {target}" for target in sorted(imported) if area_of(target) is not None]
+            continue
         area = area_of(module)
         if area is None:
             continue
-        for target in imported:
-            other = area_of(target)
-            if other is not None and other != area and target.split(".")[3] == "loaders":
+        for target in sorted(imported):
+            if not target.startswith(LOADERS + "."):
+                continue
+            other = target.split(".")[3]
+            if other != area and other not in AREA_READS_LOADERS_OF.get(area, set()):
                 wrong.append(f"{module} imports {target}")
     return wrong
 
 
 def test_no_area_folder_imports_another_areas_loaders():
     assert loader_breaches(app_imports()) == []
+
+
+def test_every_listed_cross_area_loader_read_is_made():
+    """The list is today's imports, no more: a read that is dropped is dropped from the list too."""
+    made: dict[str, set[str]] = {}
+    for module, imported in app_imports().items():
+        area = area_of(module)
+        if area is not None:
+            made.setdefault(area, set()).update(
+                t.split(".")[3] for t in imported if t.startswith(LOADERS + ".") and t.split(".")[3] != area
+            )
+    assert {a: made.get(a, set()) for a in AREA_READS_LOADERS_OF} == AREA_READS_LOADERS_OF
 
 
 def test_loaders_live_in_app_schema_loaders_only():
@@ -268,10 +309,66 @@ def test_schema_area_folders_form_no_circle():
     assert circles(graph) == []
 
 
-def test_a_loader_breach_is_caught():
+@pytest.mark.parametrize(
+    ("module", "target"),
+    [
+        # notes reads the reference and sessions loaders, not scheduling's
+        ("app.schema.notes.types", "app.schema.loaders.scheduling"),
+        # the loaders sit below every area folder
+        ("app.schema.loaders.sessions", "app.schema.sessions.types"),
+    ],
+)
+def test_a_loader_breach_is_caught(module, target):
     graph = app_imports()
-    graph["app.schema.scheduling.types"] = graph["app.schema.scheduling.types"] | {"app.schema.sessions.loaders"}
-    assert loader_breaches(graph) == ["app.schema.scheduling.types imports app.schema.sessions.loaders"]
+    assert target in modules() and target not in graph[module]
+    graph[module] = graph[module] | {target}
+    assert loader_breaches(graph) == [f"{module} imports {target}"]
+
+
+ENCODERS = {"app.ids.encode_id", "app.ids.with_global_ids"}
+# Who turns a key into a GraphQL global id: the schema and the edge, which speak the API's ids, and
+# these, with why. A live update names the rows a change touched as (type name, key) pairs
+# (app.rules.updates.touched); the schema encodes them.
+ENCODES_IDS_ALSO = {
+    "app.demo": "prints the demo clinic's ids for the walkthroughs, as a client sends them",
+    "app.db.uow": "a domain event's payload (outbox feed, webhooks) carries globalIds beside its UUIDs",
+    "app.operations.attendance": "a refused mark's message names the roster entry as the client sent it",
+    "app.operations.sessions": "a refused new session's message names the patients as the client sent them",
+}
+
+
+def name_imports() -> dict[str, set[str]]:
+    """Every module's imports, with the names it imports from each (`app.ids.encode_id`)."""
+    return {m: {i for i, _ in imports(p)} for m, p in modules().items()}
+
+
+def id_encoding_breaches(graph: dict[str, set[str]]) -> list[str]:
+    return [
+        f"{module} imports {target}"
+        for module, imported in sorted(graph.items())
+        if layer_of(module) not in {"app.schema", "app.http"} and module not in {*ENCODES_IDS_ALSO, "app.ids"}
+        for target in sorted(imported & ENCODERS)
+    ]
+
+
+def test_only_the_schema_and_the_edge_encode_global_ids():
+    assert id_encoding_breaches(name_imports()) == []
+
+
+def test_every_listed_id_encoder_encodes():
+    graph = name_imports()
+    assert sorted(m for m in ENCODES_IDS_ALSO if not graph[m] & ENCODERS) == []
+
+
+@pytest.mark.parametrize(
+    ("module", "target"),
+    [("app.operations.notes", "app.ids.encode_id"), ("app.live.publish", "app.ids.with_global_ids")],
+)
+def test_an_id_encoding_breach_is_caught(module, target):
+    graph = name_imports()
+    assert target not in graph[module]
+    graph[module] = graph[module] | {target}
+    assert id_encoding_breaches(graph) == [f"{module} imports {target}"]
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from app.db import models
 from app.ids import encode_id
 from app.live.publish import stage_session_update
 from app.operations.work import unit_of_work
+from app.rules.updates import touched
 from tests.conftest import make_token
 
 SESSION_UPDATES = """
@@ -55,7 +56,7 @@ async def mark(services, participant_id: uuid.UUID, status: str, *, fail: bool =
     async with unit_of_work(services, "tablet") as uow:
         row = await uow.db.get(models.RosterEntry, participant_id, with_for_update=True)
         row.status = status
-        await stage_session_update(uow, row.session_id, "ATTENDANCE_CHANGED", [encode_id("RosterEntry", row.id)])
+        await stage_session_update(uow, row.session_id, "ATTENDANCE_CHANGED", [touched("RosterEntry", row.id)])
         if fail:
             raise RuntimeError("rolled back on purpose")
 

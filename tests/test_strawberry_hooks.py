@@ -1,6 +1,7 @@
 """The Strawberry (and graphql-core) methods our classes override, and the private ones the edge calls
 (app/http/strawberry_internals.py), keep the signatures they were written against; the private
-attributes the live renderer reads (app/schema/live/cluster.py) are still there. An upgrade that
+attributes the live renderer (app/schema/live/cluster.py) and the operation name check
+(app/schema/operation_name.py) read are still there. An upgrade that
 changes one fails here, naming it, instead of failing a client; after reading the new code, record
 the new signature below."""
 
@@ -188,6 +189,16 @@ def test_the_websocket_adapter_still_keeps_the_starlette_socket_as_ws():
 def test_the_private_attributes_the_live_renderer_reads_are_still_there():
     assert isinstance(schema._schema, GraphQLSchema)
     assert "_raw_info" in {field.name for field in dataclasses.fields(Info)}
+
+
+def test_the_name_the_request_gave_its_operation_is_still_kept_privately():
+    """app/schema/operation_name.py reads ExecutionContext._provided_operation_name: whether the request
+    named an operation (`operation_name` falls back to the document's only one)."""
+    from strawberry.types.execution import ExecutionContext
+
+    named = ExecutionContext(query="query A { a }", schema=schema, allowed_operations=(), provided_operation_name="A")
+    unnamed = ExecutionContext(query="query A { a }", schema=schema, allowed_operations=())
+    assert (named._provided_operation_name, unnamed._provided_operation_name) == ("A", None)
 
 
 def test_what_the_plain_leaf_plan_reads_of_strawberry_is_still_there():

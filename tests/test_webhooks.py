@@ -31,10 +31,14 @@ from tests.test_faults import fetch
 SCHEDULED = "pm_group_session_scheduled"
 
 
+def dispatcher_of(services) -> Dispatcher:
+    return Dispatcher(services.settings, services.sessionmaker, services.clock, services.units)
+
+
 @pytest.fixture
 async def dispatcher(services):
     """The delivery loop the server runs in the background, running beside the test."""
-    running = Dispatcher(services)
+    running = dispatcher_of(services)
     task = asyncio.create_task(running.run_forever())
     yield running
     task.cancel()
@@ -279,7 +283,7 @@ async def test_each_attempt_checks_the_address_again(gql, clinic, services):
     """An address allowed at registration and refused since (a setting changed, or the name now points
     inside the network) is not called: the attempt fails with the reason."""
     refusing = dataclasses.replace(services.settings, webhook_allowed_networks=())
-    loop = Dispatcher(dataclasses.replace(services, settings=refusing))
+    loop = dispatcher_of(dataclasses.replace(services, settings=refusing))
     task = asyncio.create_task(loop.run_forever())
     try:
         async with receiving() as receiver:
@@ -413,7 +417,7 @@ async def test_webhook_administration_needs_integrations_write(gql):
 async def test_two_delivery_loops_send_each_message_once_and_one_at_a_time_per_endpoint(gql, clinic, services):
     """Two processes' loops on one database: every message once, never two at once to one endpoint,
     while another endpoint is served beside it."""
-    loops = [Dispatcher(services), Dispatcher(services)]
+    loops = [dispatcher_of(services), dispatcher_of(services)]
     tasks = [asyncio.create_task(loop.run_forever()) for loop in loops]
     try:
         async with receiving() as first, receiving() as second:

@@ -19,10 +19,13 @@ from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.clock import Clock
+from app.config import Settings
 from app.events.feed import Consumer
 from app.operations import webhooks as ops
-from app.operations.work import Services
+from app.operations.work import UnitsOfWork
 from app.rules import webhooks as rules
 
 log = logging.getLogger(__name__)
@@ -32,7 +35,7 @@ POLL_SECONDS = 0.5
 MAX_IN_FLIGHT = 50  # endpoints called at once by one process
 
 
-def hold_for(settings) -> timedelta:
+def hold_for(settings: Settings) -> timedelta:
     """How long an endpoint is held for one attempt: past its time-out, so a live attempt keeps it."""
     return timedelta(seconds=2 * settings.webhook_timeout_seconds + 5)
 
@@ -78,9 +81,10 @@ async def call(
 class Dispatcher:
     """Claims due deliveries and calls their endpoints, each in a task of its own."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        settings = services.settings
+    def __init__(
+        self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, units: UnitsOfWork
+    ) -> None:
+        self.settings, self.sessionmaker, self.clock, self.units = settings, sessionmaker, clock, units
         self.seal = ops.SecretSeal(settings.jwt_secret)
         timeout = settings.webhook_timeout_seconds
         self.client = httpx.AsyncClient(
@@ -102,12 +106,11 @@ class Dispatcher:
         room = MAX_IN_FLIGHT - len(self.in_flight)
         if room <= 0:
             return 0
-        services = self.services
-        async with services.sessionmaker() as db, db.begin():
+        async with self.sessionmaker() as db, db.begin():
             messages = await ops.claim_due(
                 db,
-                now=services.clock.now(),
-                lease=hold_for(services.settings),
+                now=self.clock.now(),
+                lease=hold_for(self.settings),
                 skip=list(self.in_flight),
                 limit=room,
                 seal=self.seal,
@@ -123,9 +126,8 @@ class Dispatcher:
         self.kick()  # its next message may be due already
 
     async def _attempt(self, message: ops.Message) -> None:
-        services = self.services
-        settings = services.settings
-        at = services.clock.now()
+        settings = self.settings
+        at = self.clock.now()
         started = time.monotonic()
         try:
             async with asyncio.timeout(settings.webhook_timeout_seconds + ops.RESOLVE_SECONDS):
@@ -140,7 +142,7 @@ class Dispatcher:
         if error:
             log.info("webhook %s to endpoint %s failed: %s", message.msg_id, message.endpoint_id, error)
         try:
-            async with services.units("webhooks") as uow:
+            async with self.units("webhooks") as uow:
                 await ops.record_attempt(uow, message, result, settings)
         except Exception:
             # The endpoint stays held until its hold expires; the message is due again then.
@@ -168,12 +170,14 @@ class Dispatcher:
         await self.client.aclose()
 
 
-async def deliver_forever(services: Services) -> None:
+async def deliver_forever(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, units: UnitsOfWork
+) -> None:
     """The background loop app.main runs while serving (unless GS_WEBHOOK_DELIVERY=0)."""
-    if not services.settings.webhook_delivery:
+    if not settings.webhook_delivery:
         log.warning("webhook delivery is off (GS_WEBHOOK_DELIVERY=0): messages wait")
         return
-    dispatcher = Dispatcher(services)
+    dispatcher = Dispatcher(settings, sessionmaker, clock, units)
     try:
         await dispatcher.run_forever()
     finally:

@@ -29,11 +29,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.clock import Clock
 from app.db import models
-from app.db.queries.billing import billing_inputs_and_roster
+from app.db.queries.billing import billing_inputs_and_roster, billing_inputs_and_roster_in_transaction
 from app.db.queries.enrollments import group_line
 from app.live.backends import PAUSED, RESYNC
 from app.rules.billing import Preview
-from app.rules.updates import GroupUpdateKind, SessionUpdateKind
+from app.rules.updates import GroupUpdateKind, SessionUpdateKind, Touched
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class SessionEnvelope:
     at: datetime
     session: models.GroupSession
     preview: Preview
-    changed: tuple[str, ...]
+    changed: tuple[Touched, ...]  # the rows it touched, encoded by the schema
     # What the schema builds from this envelope for every watcher, kept once (app.schema.live).
     shared_results: dict[str, Any] = field(default_factory=dict, compare=False)
     # The session's roster (sessions.RosterRow), read with the billing inputs: the watchers' roster
@@ -131,7 +131,7 @@ class SessionStates:
         can be in it. Returns the name the message carries to find it (app.live.publish); None when
         the session is gone."""
         await db.flush()
-        found = await billing_inputs_and_roster(db, session_id, refresh=True)
+        found = await billing_inputs_and_roster_in_transaction(db, session_id)
         if found is None:
             return None
         self.previews += 1
@@ -143,7 +143,7 @@ class SessionStates:
                 datetime.fromisoformat(message["at"]),
                 _detached(inputs.session),  # the transaction may change its instance after this change
                 inputs.preview(),
-                tuple(message["changed"]),
+                _touched(message["changed"]),
                 roster=tuple(roster),
             )
         except Exception:
@@ -185,7 +185,7 @@ class SessionStates:
             datetime.fromisoformat(data["at"]),
             session,
             preview,
-            tuple(data["changed"]),
+            _touched(data["changed"]),
             roster=roster,
         )
 
@@ -338,6 +338,11 @@ class GroupStates:
             counts=counts,
             waitlist=waitlist,
         )
+
+
+def _touched(rows: list[list[str]]) -> tuple[Touched, ...]:
+    """A message's "changed" ([type name, key] pairs in JSON) as the envelope keeps it."""
+    return tuple((type_name, key) for type_name, key in rows)
 
 
 def _changed(data: dict[str, Any]) -> tuple[uuid.UUID | None, uuid.UUID | None]:

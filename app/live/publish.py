@@ -26,7 +26,7 @@ from app.db.queries import sessions as session_queries
 from app.db.uow import UnitOfWork
 from app.ids import payload_uuid
 from app.live.cluster import ClusterBuilds
-from app.rules.updates import GroupUpdateKind, SessionUpdateKind
+from app.rules.updates import GroupUpdateKind, SessionUpdateKind, Touched
 
 
 def session_channel(session_id: uuid.UUID) -> str:
@@ -136,7 +136,7 @@ async def stage_session_update(
     uow: UnitOfWork,
     session_id: uuid.UUID,
     kind: SessionUpdateKind,
-    changed: Sequence[str] = (),
+    changed: Sequence[Touched] = (),
     *,
     sequence: int | None = None,
 ) -> None:
@@ -149,7 +149,12 @@ async def stage_session_update(
         await uow.live.stage(
             uow,
             session_channel(session_id),
-            {"sequence": sequence, "kind": kind, "changed": list(changed), "at": uow.clock.now().isoformat()},
+            {
+                "sequence": sequence,
+                "kind": kind,
+                "changed": [list(row) for row in changed],
+                "at": uow.clock.now().isoformat(),
+            },
         )
 
 

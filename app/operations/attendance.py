@@ -30,7 +30,7 @@ from app.rules.attendance import (
 )
 from app.rules.finalization import finalization_deadline
 from app.rules.scopes import Scope
-from app.rules.updates import SessionUpdateKind
+from app.rules.updates import SessionUpdateKind, touched
 from app.rules.visits import Modality, Stay, default_stay, stay_problem
 
 MAX_BATCH = 200
@@ -193,7 +193,7 @@ async def set_attendance(uow: UnitOfWork, actor: Principal, entry_id: uuid.UUID,
         AttendanceMarked(
             session,
             SessionUpdateKind.ATTENDANCE_CHANGED,
-            [encode_id("RosterEntry", entry_id)],
+            [touched("RosterEntry", entry_id)],
             [entry.patient_id],
             forced=change.forced,
             sequence=session.update_sequence,
@@ -235,7 +235,7 @@ async def set_attendance_batch(
         AttendanceMarked(
             session,
             SessionUpdateKind.ATTENDANCE_CHANGED,
-            [encode_id("RosterEntry", pk) for pk in marks],
+            [touched("RosterEntry", pk) for pk in marks],
             [e.patient_id for _, e, _ in changes],
             forced=any(change.forced for change, _, _ in changes),
         ),
@@ -259,7 +259,7 @@ async def set_supervisor_attendance(
     row.updated_at = uow.clock.now()
     # The audit entity is the (session, staff) pair the API names; entity_id keeps the staff id.
     _audit(uow, change, "SupervisorAttendance", staff_id, session.id, {"staffId": str(staff_id)})
-    changed = encode_id("SupervisorAttendance", f"{session.id}.{staff_id}")
+    changed = touched("SupervisorAttendance", f"{session.id}.{staff_id}")
     await handle(uow, AttendanceMarked(session, SessionUpdateKind.SUPERVISORS_CHANGED, [changed], forced=change.forced))
     return SupervisorMark(session.id, staff_id, AttendanceStatus(row.status))
 
@@ -313,5 +313,5 @@ async def set_roster_entry_visit(
     uow.audit(
         "attendance.visit", "RosterEntry", entry.id, before=before, after=_visit_snapshot(entry), session_id=session.id
     )
-    await handle(uow, VisitChanged(session, [encode_id("RosterEntry", entry.id)]))
+    await handle(uow, VisitChanged(session, [touched("RosterEntry", entry.id)]))
     return entry

@@ -17,10 +17,10 @@ from app.db.queries.reference import diagnoses_by_patient, payer_coverage
 from app.db.queries.sessions import Lock
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, IllegalTransition, NotFound
-from app.ids import encode_id
-from app.live.publish import stage_billing_change, stage_session_update
-from app.operations.billing_pipeline import finalize, occurrence_refusal, rebill_session
+from app.live.publish import stage_billing_change
+from app.operations.billing_pipeline import finalize, occurrence_refusal
 from app.operations.common import camel, check, require_text, visible_or_not_found
+from app.operations.consequences import BillingIssueAccepted, ClaimCorrected, handle
 from app.operations.sessions import visible_session
 from app.rules import edi837
 from app.rules.attendance import AttendanceStatus
@@ -40,7 +40,7 @@ from app.rules.finalization import Finalization, awaiting_message
 from app.rules.notes import cosign_required
 from app.rules.reference import identifier_problem
 from app.rules.remittance import BillingQueue
-from app.rules.updates import SessionUpdateKind
+from app.rules.updates import touched
 from app.rules.visits import Modality, Stay, stay_problem
 
 
@@ -97,7 +97,7 @@ async def accept_billing_issue(
         reason=note,
         session_id=session.id,
     )
-    await stage_session_update(uow, session.id, SessionUpdateKind.ISSUE_ACCEPTED)
+    await handle(uow, BillingIssueAccepted(session))
     await uow.db.flush()
     return (await queries.previews(uow.db, [session.id]))[0]
 
@@ -220,8 +220,7 @@ async def correct_claim(
         reason=reason,
         session_id=session.id,
     )
-    await rebill_session(uow, session, resubmit=frozenset({claim.patient_id}))
-    await stage_session_update(uow, session.id, SessionUpdateKind.FORCE_UPDATED, [encode_id("RosterEntry", entry.id)])
+    await handle(uow, ClaimCorrected(session, frozenset({claim.patient_id}), [touched("RosterEntry", entry.id)]))
     return session
 
 

@@ -17,7 +17,7 @@ from app.db import models
 from app.db.uow import UnitOfWork
 from app.live.publish import stage_session_update
 from app.operations import absences, billing_pipeline, note_drafts
-from app.rules.updates import SessionUpdateKind
+from app.rules.updates import SessionUpdateKind, Touched
 
 
 @dataclass
@@ -26,7 +26,7 @@ class AttendanceMarked:
 
     session: models.GroupSession
     kind: SessionUpdateKind  # ATTENDANCE_CHANGED or SUPERVISORS_CHANGED
-    changed: list[str]
+    changed: list[Touched]
     patients: Sequence[uuid.UUID] = ()
     forced: bool = False
     sequence: int | None = None  # the live update's, when the session's lock took it already
@@ -43,7 +43,7 @@ class NoteSigned:
     """A note was signed or co-signed: it can clear a BLOCKING NOTE_UNSIGNED."""
 
     session: models.GroupSession
-    changed: list[str] = field(default_factory=list)
+    changed: list[Touched] = field(default_factory=list)
     sequence: ClassVar[None] = None
     update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.NOTE_CHANGED
 
@@ -53,7 +53,7 @@ class NoteChanged:
     """A note was written, drafted, edited or given an addendum."""
 
     session: models.GroupSession
-    changed: list[str] = field(default_factory=list)
+    changed: list[Touched] = field(default_factory=list)
     sequence: ClassVar[None] = None
     update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.NOTE_CHANGED
 
@@ -64,12 +64,63 @@ class VisitChanged:
     arrival time can clear a BLOCKING MISSING_ARRIVAL_TIME."""
 
     session: models.GroupSession
-    changed: list[str] = field(default_factory=list)
+    changed: list[Touched] = field(default_factory=list)
     sequence: ClassVar[None] = None
     update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.VISIT_CHANGED
 
 
-Event = AttendanceMarked | NoteSigned | NoteChanged | VisitChanged
+@dataclass
+class SessionModalityChanged:
+    """How the room meets changed (members marked otherwise keep their own)."""
+
+    session: models.GroupSession
+    changed: list[Touched] = field(default_factory=list)
+    sequence: ClassVar[None] = None
+    update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.VISIT_CHANGED
+
+
+@dataclass
+class RosterEntryAdded:
+    """A patient was added to the roster by hand after the session was created (addedLate)."""
+
+    session: models.GroupSession
+    changed: list[Touched] = field(default_factory=list)
+    sequence: ClassVar[None] = None
+    update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.ROSTER_CHANGED
+
+
+@dataclass
+class BillingIssueAccepted:
+    """A WARNING of the session's preview was accepted, on its draft claims too."""
+
+    session: models.GroupSession
+    changed: list[Touched] = field(default_factory=list)
+    sequence: ClassVar[None] = None
+    update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.ISSUE_ACCEPTED
+
+
+@dataclass
+class ClaimCorrected:
+    """A claim's member row (stay, modality, place) or member id was corrected: the payer's claim of
+    each patient in `resubmit` is replaced."""
+
+    session: models.GroupSession
+    resubmit: frozenset[uuid.UUID]
+    changed: list[Touched] = field(default_factory=list)
+    sequence: ClassVar[None] = None
+    update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.FORCE_UPDATED
+
+
+Event = (
+    AttendanceMarked
+    | NoteSigned
+    | NoteChanged
+    | VisitChanged
+    | SessionModalityChanged
+    | RosterEntryAdded
+    | BillingIssueAccepted
+    | ClaimCorrected
+)
 
 
 async def draft_member_notes(uow: UnitOfWork, event: AttendanceMarked) -> None:
@@ -82,6 +133,11 @@ async def draft_member_notes(uow: UnitOfWork, event: AttendanceMarked) -> None:
 async def rebill(uow: UnitOfWork, event: AttendanceMarked | NoteSigned) -> None:
     """A billed session's charges and claims follow it (app.rules.claims.plan_correction)."""
     await billing_pipeline.rebill_session(uow, event.session)
+
+
+async def rebill_resubmitting(uow: UnitOfWork, event: ClaimCorrected) -> None:
+    """The corrected session is billed again, the corrected member's claim replaced at the payer."""
+    await billing_pipeline.rebill_session(uow, event.session, resubmit=event.resubmit)
 
 
 async def reassess_absences(uow: UnitOfWork, event: AttendanceMarked) -> None:
@@ -108,6 +164,12 @@ EVENT_HANDLERS: dict[type[Event], list[Handler]] = {
     NoteSigned: [rebill, stage_live_update, finalize],
     NoteChanged: [stage_live_update],
     VisitChanged: [stage_live_update, finalize],
+    # Not finalized here, as it was not before the table: a session awaiting finalization whose
+    # telehealth issues the room's modality clears is billed by the next sweep.
+    SessionModalityChanged: [stage_live_update],
+    RosterEntryAdded: [stage_live_update],
+    BillingIssueAccepted: [stage_live_update],
+    ClaimCorrected: [rebill_resubmitting, stage_live_update],
 }
 
 

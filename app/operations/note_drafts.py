@@ -11,9 +11,9 @@ from app.db import models
 from app.db.queries import notes as queries
 from app.db.queries import sessions as session_queries
 from app.db.uow import UnitOfWork
-from app.ids import encode_id
 from app.rules import notes as rules
 from app.rules.notes import NoteStatus
+from app.rules.updates import touched
 
 
 def draft_rows(group_note: models.GroupNote, entries: Sequence[Any], now: datetime) -> list[dict[str, Any]]:
@@ -56,4 +56,4 @@ async def draft_missing_member_notes(uow: UnitOfWork, session: models.GroupSessi
             after={"sessionId": str(session.id), "memberNotes": len(have) + len(made)},
             session_id=session.id,
         )
-    return [encode_id("RosterEntry", e.id) for e in missing] if made else []
+    return [touched("RosterEntry", e.id) for e in missing] if made else []

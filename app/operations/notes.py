@@ -20,13 +20,13 @@ from app.db.queries.billing import billing_inputs
 from app.db.queries.sessions import Lock
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, Conflict, Forbidden, IllegalTransition, NotFound, error_for
-from app.ids import encode_id
 from app.operations.common import camel, check, visible_or_not_found
 from app.operations.consequences import NoteChanged, NoteSigned, handle
 from app.operations.note_drafts import draft_rows
 from app.rules import notes as rules
 from app.rules.billing import member_rule
 from app.rules.notes import NoteAction, NoteActor, NoteStatus
+from app.rules.updates import touched
 
 # The fields a draft carries (operations take them as a mapping of the fields given: None clears one).
 GROUP_NOTE_FIELDS = ("topic", "interventions", "group_dynamics", "free_text")
@@ -110,7 +110,7 @@ def _ids(note: Note) -> dict[str, str]:
 
 def _rows_of(note: Note) -> list[str]:
     """The roster rows whose note status a change of `note` changes (watchers get ids only)."""
-    return [encode_id("RosterEntry", note.roster_entry_id)] if isinstance(note, models.MemberNote) else []
+    return [touched("RosterEntry", note.roster_entry_id)] if isinstance(note, models.MemberNote) else []
 
 
 # ------------------------------------------------------------------ the group note
@@ -176,7 +176,7 @@ async def create_group_note(
         after={**_ids(note), **_snapshot(note, GROUP_NOTE_FIELDS), "memberNotes": len(drafted)},
         session_id=session.id,
     )
-    await handle(uow, NoteChanged(session, [encode_id("RosterEntry", e.id) for e in drafted]))
+    await handle(uow, NoteChanged(session, [touched("RosterEntry", e.id) for e in drafted]))
     return note
 
 

@@ -15,11 +15,11 @@ from app.db.queries.sessions import Lock
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, Conflict, IllegalTransition, Locked, NotFound
 from app.ids import encode_id
-from app.live.publish import stage_session_update
 from app.operations.common import check, require_text, visible_or_not_found
+from app.operations.consequences import RosterEntryAdded, SessionModalityChanged, handle
 from app.rules.attendance import AttendanceStatus, session_window_problem
 from app.rules.scheduling import GroupType
-from app.rules.updates import SessionUpdateKind
+from app.rules.updates import touched
 from app.rules.visits import Modality
 
 MAX_AD_HOC_PATIENTS = 100
@@ -130,7 +130,7 @@ async def add_roster_entry(
         after={"patientId": str(patient.id), "status": AttendanceStatus.SCHEDULED, "addedLate": True},
         session_id=session.id,
     )
-    await stage_session_update(uow, session.id, SessionUpdateKind.ROSTER_CHANGED, [encode_id("RosterEntry", entry.id)])
+    await handle(uow, RosterEntryAdded(session, [touched("RosterEntry", entry.id)]))
     return entry
 
 
@@ -155,5 +155,5 @@ async def set_session_modality(
         after={"modality": modality},
         session_id=session.id,
     )
-    await stage_session_update(uow, session.id, SessionUpdateKind.VISIT_CHANGED)
+    await handle(uow, SessionModalityChanged(session))
     return session

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# A row a session change touched, as its live update names it: its GraphQL type's name and its key.
+# Only the schema turns the two into the global id clients know (app.ids.encode_id).
+Touched = tuple[str, str]
+
+
+def touched(type_name: str, key: object) -> Touched:
+    """(type name, key as text): what JSON carries across processes and the schema encodes."""
+    return (type_name, str(key))
+
 
 class SessionUpdateKind(StrEnum):
     SNAPSHOT = "SNAPSHOT"

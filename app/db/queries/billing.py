@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Integer,
+    Select,
     String,
     and_,
     cast,
@@ -145,27 +146,44 @@ async def billing_inputs(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> 
     return await _assemble(db, sessions, await members_with_note_status(db, list(sessions)))
 
 
-async def billing_inputs_and_roster(
-    db: AsyncSession, session_id: uuid.UUID, *, refresh: bool = False
-) -> tuple[BillingInputs, list[Any]] | None:
+async def billing_inputs_and_roster(db: AsyncSession, session_id: uuid.UUID) -> tuple[BillingInputs, list[Any]] | None:
     """A live update's reads: the session's billing inputs and its roster (RosterRow read models with
     their patients, by patient name, as sessions.rosters reads it), the roster the watchers are sent
-    built from the members' own statement; 6 statements. `refresh`: read inside a writing transaction
-    (flushed first), so the session's row overwrites what its instance held."""
-    inputs, rosters = await billing_inputs_and_rosters(db, [session_id], refresh=refresh)
+    built from the members' own statement; 6 statements."""
+    return _one(session_id, await _inputs_and_rosters(db, await sessions_to_bill(db, [session_id])))
+
+
+async def billing_inputs_and_roster_in_transaction(
+    db: AsyncSession, session_id: uuid.UUID
+) -> tuple[BillingInputs, list[Any]] | None:
+    """billing_inputs_and_roster, read inside the writing transaction (flushed first): the session's
+    row overwrites what its instance held (populate_existing)."""
+    statement = _sessions_statement([session_id]).execution_options(populate_existing=True)
+    return _one(session_id, await _inputs_and_rosters(db, await _sessions_of(db, statement)))
+
+
+def _one(
+    session_id: uuid.UUID, found: tuple[dict[uuid.UUID, BillingInputs], dict[uuid.UUID, list[Any]]]
+) -> tuple[BillingInputs, list[Any]] | None:
+    inputs, rosters = found
     if session_id not in inputs:
         return None
     return inputs[session_id], rosters[session_id]
 
 
 async def billing_inputs_and_rosters(
-    db: AsyncSession, session_ids: Sequence[uuid.UUID], *, refresh: bool = False
+    db: AsyncSession, session_ids: Sequence[uuid.UUID]
 ) -> tuple[dict[uuid.UUID, BillingInputs], dict[uuid.UUID, list[Any]]]:
     """The sessions' billing inputs and their rosters (as sessions.rosters reads them: RosterRow read
     models with their patients, by patient name), the rosters built from the members' own statement;
-    6 statements whatever their number. Sessions that do not exist are in neither. `refresh`: as
-    sessions_to_bill's."""
-    sessions = await sessions_to_bill(db, session_ids, refresh=refresh)
+    6 statements whatever their number. Sessions that do not exist are in neither."""
+    return await _inputs_and_rosters(db, await sessions_to_bill(db, session_ids))
+
+
+async def _inputs_and_rosters(
+    db: AsyncSession, sessions: dict[uuid.UUID, BillingInputs]
+) -> tuple[dict[uuid.UUID, BillingInputs], dict[uuid.UUID, list[Any]]]:
+    """`sessions` (from sessions_to_bill) with their members, assembled, and their rosters."""
     if not sessions:
         return {}, {}
     roster = await roster_with_note_status(db, list(sessions))
@@ -222,12 +240,13 @@ def _member(
     )
 
 
-async def sessions_to_bill(
-    db: AsyncSession, session_ids: Sequence[uuid.UUID], *, refresh: bool = False
-) -> dict[uuid.UUID, BillingInputs]:
+async def sessions_to_bill(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, BillingInputs]:
     """The sessions that exist, with their facility's state, time zone, local date and fee schedule
-    and their accepted warnings, in one statement: billing inputs with no members yet. `refresh`: the
-    rows overwrite instances the session already holds (populate_existing)."""
+    and their accepted warnings, in one statement: billing inputs with no members yet."""
+    return await _sessions_of(db, _sessions_statement(session_ids))
+
+
+def _sessions_statement(session_ids: Sequence[uuid.UUID]) -> Select:
     accepted, fee = models.AcceptedBillingIssue, models.FacilityFee
     accepted_codes = (  # the session's accepted warnings, in the session's own statement
         select(func.array_agg(accepted.code)).where(accepted.session_id == models.GroupSession.id).scalar_subquery()
@@ -237,15 +256,16 @@ async def sessions_to_bill(
         .where(fee.facility_id == models.Facility.id)
         .scalar_subquery()
     )
-    rows = (
-        await db.execute(
-            select(models.GroupSession, models.Facility, accepted_codes, models.Staff.npi, fees)
-            .join(models.Facility, models.Facility.id == models.GroupSession.facility_id)
-            .outerjoin(models.Staff, models.Staff.id == models.GroupSession.facilitator_id)
-            .where(models.GroupSession.id.in_(session_ids))
-            .execution_options(populate_existing=refresh)
-        )
-    ).all()
+    return (
+        select(models.GroupSession, models.Facility, accepted_codes, models.Staff.npi, fees)
+        .join(models.Facility, models.Facility.id == models.GroupSession.facility_id)
+        .outerjoin(models.Staff, models.Staff.id == models.GroupSession.facilitator_id)
+        .where(models.GroupSession.id.in_(session_ids))
+    )
+
+
+async def _sessions_of(db: AsyncSession, statement: Select) -> dict[uuid.UUID, BillingInputs]:
+    rows = (await db.execute(statement)).all()
     return {
         session.id: BillingInputs(
             session=session,

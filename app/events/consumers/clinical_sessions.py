@@ -16,13 +16,13 @@ from app.db.queries import sessions as queries
 from app.db.queries.sessions import Lock
 from app.db.uow import UnitOfWork
 from app.events.feed import Consumer
-from app.ids import encode_id, payload_uuid
+from app.ids import payload_uuid
 from app.live.publish import stage_schedule_change, stage_session_update
 from app.operations import absences
 from app.operations.sessions import session_snapshot
 from app.rules.attendance import AttendanceStatus
 from app.rules.scheduling import GroupType
-from app.rules.updates import SessionUpdateKind
+from app.rules.updates import SessionUpdateKind, Touched, touched
 from app.rules.waitlist import EnrollmentStatus
 
 log = logging.getLogger(__name__)
@@ -164,9 +164,9 @@ async def cancel_session(uow: UnitOfWork, payload: Payload, now: datetime) -> No
 
 
 async def _announce_roster_changes(uow: UnitOfWork, changed: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
-    by_session: dict[uuid.UUID, list[str]] = defaultdict(list)
+    by_session: dict[uuid.UUID, list[Touched]] = defaultdict(list)
     for entry_id, session_id in changed:
-        by_session[session_id].append(encode_id("RosterEntry", entry_id))
+        by_session[session_id].append(touched("RosterEntry", entry_id))
     for session_id, entry_ids in by_session.items():
         await stage_session_update(uow, session_id, SessionUpdateKind.ROSTER_CHANGED, entry_ids)
 

@@ -9,9 +9,11 @@ from typing import Annotated
 import strawberry
 
 from app.db import models
+from app.ids import encode_id
 from app.operations.displays import RoomView
 from app.rules.billing import Preview
 from app.rules.updates import SessionUpdateKind as SessionUpdateKindValue
+from app.rules.updates import Touched
 from app.schema.context import Info
 from app.schema.enums import DisplayMode, SessionUpdateKind
 from app.schema.loaders import reference
@@ -57,7 +59,7 @@ class RoomEnvelope:
     view: RoomView
     session: models.GroupSession | None
     preview: Preview | None
-    changed: tuple[str, ...] = ()
+    changed: tuple[Touched, ...] = ()
 
 
 @strawberry.type(description="The room a display shows.")
@@ -118,4 +120,4 @@ class RoomDisplayUpdate:
 
     @strawberry.field
     def changed_participant_ids(update: strawberry.Parent[RoomEnvelope]) -> list[strawberry.ID]:
-        return [strawberry.ID(entry_id) for entry_id in update.changed]
+        return [strawberry.ID(encode_id(type_name, key)) for type_name, key in update.changed]

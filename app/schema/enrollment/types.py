@@ -11,10 +11,9 @@ from app.db import models
 from app.rules.scopes import Scope
 from app.schema.context import Info
 from app.schema.enums import EnrollmentStatus
-from app.schema.history.queries import absence_alert_of
-from app.schema.history.types import AbsenceAlert
 from app.schema.loaders import coverage as coverage_loaders
 from app.schema.loaders import enrollment as enrollment_loaders
+from app.schema.loaders import history as history_loaders
 from app.schema.loaders import reference, scheduling
 from app.schema.node import Node, global_id, rows_of
 from app.schema.permissions import scoped
@@ -23,6 +22,7 @@ GroupDefinitionType = Annotated["GroupDefinition", strawberry.lazy("app.schema.s
 AuditEntryType = Annotated["AuditEntry", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
 PatientType = Annotated["Patient", strawberry.lazy("app.schema.reference.types")]  # noqa: F821 - resolved lazily
 CoverageAlertType = Annotated["CoverageAlert", strawberry.lazy("app.schema.coverage.types")]  # noqa: F821 - resolved lazily
+AbsenceAlertType = Annotated["AbsenceAlert", strawberry.lazy("app.schema.history.types")]  # noqa: F821 - resolved lazily
 
 
 @strawberry.type
@@ -48,8 +48,8 @@ class Enrollment(Node):
         description="Set while the patient has missed the group type's threshold of sessions in a row (ENROLLED only).",
         **scoped(Scope.SESSION_READ),
     )
-    async def absence_alert(enrollment: strawberry.Parent[models.Enrollment], info: Info) -> AbsenceAlert | None:
-        return await absence_alert_of(info, enrollment)
+    async def absence_alert(enrollment: strawberry.Parent[models.Enrollment], info: Info) -> AbsenceAlertType | None:
+        return await history_loaders.absence_alert_of(info, enrollment)
 
     @strawberry.field(
         description="The patient's coverage problems for this group: an authorization that runs out before the "

@@ -12,11 +12,9 @@ from app.ids import decode_id
 from app.operations import absences as absence_ops
 from app.operations import history as ops
 from app.rules.scopes import Scope
-from app.rules.waitlist import EnrollmentStatus
 from app.schema.connection import Connection
 from app.schema.context import Info
 from app.schema.history.types import AbsenceAlert, AttendanceHistory
-from app.schema.loaders import history
 from app.schema.pagination import page_args
 from app.schema.permissions import scoped
 
@@ -53,13 +51,6 @@ async def attendance_of(
             now=info.context.now(),
         )
     return AttendanceHistory.of(history)
-
-
-async def absence_alert_of(info: Info, enrollment: models.Enrollment) -> models.AbsenceAlert | None:
-    """Enrollment.absenceAlert: only an ENROLLED enrollment is at risk."""
-    if enrollment.status != EnrollmentStatus.ENROLLED or enrollment.deleted_at is not None:
-        return None
-    return await history.absence_alerts(info).load(enrollment.id)
 
 
 @strawberry.type

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 
+from app.ids import encode_id
 from app.live.envelopes import SessionEnvelope
 from app.schema.enums import GroupUpdateKind, SessionUpdateKind
 
@@ -30,7 +31,7 @@ class SessionUpdate:
 
     @strawberry.field
     def changed_participant_ids(update: strawberry.Parent[SessionEnvelope]) -> list[strawberry.ID]:
-        return [strawberry.ID(entry_id) for entry_id in update.changed]
+        return [strawberry.ID(encode_id(type_name, key)) for type_name, key in update.changed]
 
 
 @strawberry.type

@@ -17,7 +17,6 @@ from app.rules.scopes import Scope
 from app.schema.context import Info
 from app.schema.enums import DisplayNameFormat, StaffAssignmentRole
 from app.schema.history.queries import From, GroupFilter, To, attendance_of
-from app.schema.history.types import AttendanceHistory
 from app.schema.loaders import billing, notes, reference, remittance
 from app.schema.node import Node, global_id, rows_of
 from app.schema.permissions import scoped
@@ -25,6 +24,7 @@ from app.schema.permissions import scoped
 ChargeType = Annotated["Charge", strawberry.lazy("app.schema.billing.types")]  # noqa: F821 - resolved lazily
 FacilityFeeType = Annotated["FacilityFee", strawberry.lazy("app.schema.billing.types")]  # noqa: F821 - resolved lazily
 DocumentationRuleType = Annotated["DocumentationRule", strawberry.lazy("app.schema.notes.types")]  # noqa: F821 - resolved lazily
+AttendanceHistoryType = Annotated["AttendanceHistory", strawberry.lazy("app.schema.history.types")]  # noqa: F821 - resolved lazily
 
 
 @strawberry.type
@@ -165,7 +165,7 @@ class Patient(Node):
         group_id: GroupFilter = None,
         first: int | None = None,
         after: str | None = None,
-    ) -> AttendanceHistory:
+    ) -> AttendanceHistoryType:
         return await attendance_of(info, patient, from_, to, group_id, first, after)
 
     is_type_of = rows_of(models.Patient)

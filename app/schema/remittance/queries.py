@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import partial
+from typing import Annotated
 
 import strawberry
 
@@ -13,12 +14,13 @@ from app.errors import BadInput
 from app.ids import decode_id
 from app.operations.common import facilities_seen
 from app.rules.scopes import Scope
-from app.schema.billing.types import Claim
 from app.schema.connection import Connection
 from app.schema.context import Info
 from app.schema.pagination import page_args
 from app.schema.permissions import scoped
 from app.schema.remittance.types import ClaimBatch, EdiFile, EdiKind, FilingDeadline, SessionQueueItem
+
+ClaimType = Annotated["Claim", strawberry.lazy("app.schema.billing.types")]  # noqa: F821 - resolved lazily
 
 MAX_HOURS = 24 * 366
 MAX_WITHIN_DAYS = 3660
@@ -69,7 +71,7 @@ class RemittanceQuery:
     )
     async def rejected_claims(
         self, info: Info, payer_id: strawberry.ID | None = None, first: int | None = None, after: str | None = None
-    ) -> Connection[Claim]:
+    ) -> Connection[ClaimType]:
         window = page_args(first, after)
         rows, total = await info.context.loaders.run(
             partial(
@@ -92,7 +94,7 @@ class RemittanceQuery:
         payer_id: strawberry.ID | None = None,
         first: int | None = None,
         after: str | None = None,
-    ) -> Connection[Claim]:
+    ) -> Connection[ClaimType]:
         window = page_args(first, after)
         rows, total = await info.context.loaders.run(
             partial(

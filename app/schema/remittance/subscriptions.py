@@ -49,9 +49,11 @@ class RemittanceSubscription:
         wanted = set(queues or BillingQueue)
         async with ctx.services.hub.watch(billing_channel(pk)) as watcher:
             yield BillingQueueUpdate(
-                kind="SNAPSHOT", queues=sorted(wanted), at=ctx.services.clock.now(), claim_id=None, session_id=None
+                kind="SNAPSHOT", queues=sorted(wanted), at=ctx.now(), claim_id=None, session_id=None
             )
             async for change in watcher:
+                # A RESYNC is a moment of its own. ctx.now() is one moment per set of loaders, and this
+                # subscription reads no loader, so over HTTP it would still answer the snapshot's.
                 update = _update(change, wanted, ctx.services.clock.now())
                 if update is not None:
                     yield update
