@@ -579,3 +579,61 @@ async def test_an_835_naming_the_original_claim_posts_to_its_replacement(gql, cl
     assert (
         after[replacement["claimNumber"]]["payerClaimNumber"] == answers.payer_claim_numbers[replacement["claimNumber"]]
     )
+
+
+# ------------------------------------------------------------------ a rejected claim corrected and sent again
+
+CORRECT = """mutation($id: ID!, $reason: String!, $input: ClaimCorrectionInput) {
+  correctClaim(claimId: $id, reason: $reason, input: $input) { status } }"""
+REJECTED_QUEUE = "{ rejectedClaims { totalCount edges { node { claimNumber } } } }"
+
+
+@pytest.mark.parametrize("rejected_by", ["277CA", "999"])
+async def test_a_rejected_claim_is_corrected_and_sent_again_as_a_new_original(
+    gql, clinic, room, test_clock, rejected_by
+):
+    """A claim the payer rejected at the front end (005010X214 277CA STC01 A7; 005010X231A1 999 IK5 R) was never
+    adjudicated: the payer holds no claim to replace. Its correction is a new ORIGINAL (005010X222A1 CLM05-3 1,
+    no REF*F8: a replacement names a claim the payer adjudicated), sent as any claim, and the rejection leaves
+    the rejected queue."""
+    session_id, members = room
+    claims = await submitted(gql, session_id, members, test_clock)
+    first = claims[0]
+    if rejected_by == "277CA":
+        (answers,) = answers_for([first], [Outcome.REJECTED])
+        await import_all(gql, [answers.claim_acknowledgment])
+    else:
+        isa13 = next(s for s in parse_segments(first["edi837"]) if s[0] == "ISA")[13]
+        response = TransactionSetResponse("837", "0001", "005010X222A1", "R", ("5",), ())
+        ack = ImplementationAcknowledgment("HC", str(int(isa13)), "005010X222A1", "R", 1, 1, 0, (), (response,))
+        await import_all(gql, [render_999(Envelope("SIMPAYER1", "SENDER", 777, at(11), "", ""), [ack])])
+    assert (await gql.execute(REJECTED_QUEUE))["rejectedClaims"]["totalCount"] == 1
+
+    await gql.execute(
+        CORRECT,
+        {
+            "id": first["id"],
+            "reason": "Member id as the payer's eligibility answer gives it",
+            "input": {"memberId": "A900001"},
+        },
+    )
+    history = [c for c in (await gql.execute(BILLED, {"id": session_id}))["groupSession"]["claims"]
+               if c["patient"]["id"] == first["patient"]["id"]]  # fmt: skip
+    assert [(c["frequency"], c["status"]) for c in history] == [("ORIGINAL", "REPLACED"), ("ORIGINAL", "DRAFT")]
+    again = history[1]
+    assert again["originalClaim"]["id"] == first["id"]
+    assert [v["code"] for v in again["validation"]] in ([], ["SUPERVISION_RATIO_BREACH"])
+    assert (await gql.execute(REJECTED_QUEUE))["rejectedClaims"]["totalCount"] == 0
+
+    sent = (await gql.execute(SUBMIT, {"id": again["id"]}))["submitClaim"]
+    assert (sent["status"], sent["frequency"]) == ("SUBMITTED", "ORIGINAL")
+    segments = parse_segments(sent["edi837"])
+    assert next(s for s in segments if s[0] == "CLM")[5].endswith(":1")
+    assert not [s for s in segments if s[0] == "REF" and s[1] == "F8"]
+    assert ["NM1", "IL", "1"] == next(s for s in segments if s[:2] == ["NM1", "IL"])[:3]
+    assert "A900001" in next(s for s in segments if s[:2] == ["NM1", "IL"])
+    assert pyx12_errors(sent["edi837"]) == []
+    # the payer accepts and pays the new original: it answers under its own number
+    answers = answer_claims(sent["edi837"], Policy(outcomes={again["claimNumber"]: Outcome.PAID}))
+    await import_all(gql, [answers.claim_acknowledgment, answers.remittance])
+    assert (await claims_by_number(gql, session_id))[again["claimNumber"]]["status"] == "PAID"

@@ -378,8 +378,9 @@ async def _render(db, claim: models.Claim, now, contact: SubmitterContact, contr
         )
     pointers = diagnosis_pointers(len(codes))
     original_number = None
-    if claim.original_claim_id:
+    if claim.original_claim_id and claim.frequency != ClaimFrequency.ORIGINAL:
         # REF*F8 is the payer's claim control number (277CA, 835); until it is known the correction is held.
+        # An original after a rejection names its predecessor only here, never to the payer.
         original_number = (await db.get(models.Claim, claim.original_claim_id)).payer_claim_number
         if not original_number:
             raise _held(

@@ -24,8 +24,10 @@ from app.db.uow import UnitOfWork
 from app.live.publish import stage_billing_change, stage_session_update
 from app.operations import authorizations, program_billing
 from app.operations.claim_building import (
+    claim_record,
     hold_without_payer_number,
     new_charge_with_claim,
+    retire_rejected,
     void_claim,
     write_charge_with_claim,
 )
@@ -274,15 +276,7 @@ async def rebill_session(
     history: dict[uuid.UUID, list[ClaimRecord]] = {}
     for claim in await queries.claims_for_update(uow.db, session.id):
         claims[claim.id] = claim
-        history.setdefault(claim.patient_id, []).append(
-            ClaimRecord(
-                claim.id,
-                ClaimStatus(claim.status),
-                ClaimFrequency(claim.frequency),
-                claim.submitted_at is not None,
-                claim.payer_id,
-            )
-        )
+        history.setdefault(claim.patient_id, []).append(claim_record(claim))
     active = {
         patient: ActiveCharge(c.id, c.payer_id, c.procedure_code, tuple(c.modifiers or ()), c.amount)
         for patient, c in charges.items()
@@ -302,6 +296,7 @@ async def rebill_session(
         for claim_id in correction.void_drafts:
             claims[claim_id].status = ClaimStatus.VOIDED
         await uow.db.flush()
+        await retire_rejected(uow, session.facility_id, correction, claims)
         for new_charge, new_claim in await _answer(uow, session, correction, claims, preview):
             if new_charge is not None:
                 built.append(new_charge)
@@ -330,7 +325,9 @@ async def _answer(
     changed) a void to the old payer and an original to the new one. A member now self-pay (no coverage)
     gets a charge and no claim; a claim the payer holds is voided."""
     if correction.answer == Answer.ORIGINAL:
-        return [await _charge_with_claim(uow, session, correction.patient, correction.line, preview)]
+        # A claim the payer rejected is answered by a new original (no REF*F8), linked to it as its predecessor.
+        before = correction.answers_rejected[-1] if correction.answers_rejected else None
+        return [await _charge_with_claim(uow, session, correction.patient, correction.line, preview, original=before)]
     if correction.answer == Answer.REPLACEMENT and correction.line.payer_id is None:
         held = claims[correction.corrects]
         held.status = ClaimStatus.VOIDED

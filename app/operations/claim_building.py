@@ -11,9 +11,19 @@ import uuid
 from app.db import models
 from app.db.queries import billing as queries
 from app.db.uow import UnitOfWork
+from app.live.publish import stage_billing_change
 from app.operations import authorizations
 from app.rules.billing import BillingIssue, BillingIssueCode, ChargeLine, IssueSeverity
-from app.rules.claims import ChargeStatus, ClaimFrequency, ClaimStatus
+from app.rules.claims import (
+    Answer,
+    ChargeStatus,
+    ClaimFrequency,
+    ClaimRecord,
+    ClaimStatus,
+    MemberCorrection,
+    rejected_by_payer,
+)
+from app.rules.remittance import BillingQueue
 
 
 def new_claim_number() -> str:
@@ -120,3 +130,45 @@ async def void_claim(uow: UnitOfWork, original: models.Claim) -> models.Claim:
     await uow.db.flush()
     await queries.link_claim_charges(uow.db, void.id, await queries.charge_ids_of_claim(uow.db, original.id))
     return void
+
+
+def claim_record(claim: models.Claim) -> ClaimRecord:
+    """A member's claim as the correction plan reads it (app.rules.claims.plan_correction)."""
+    return ClaimRecord(
+        claim.id,
+        ClaimStatus(claim.status),
+        ClaimFrequency(claim.frequency),
+        claim.submitted_at is not None,
+        claim.payer_id,
+        rejected_by_payer(claim.status, claim.payer_claim_number, claim.payer_reason),
+    )
+
+
+async def retire_rejected(
+    uow: UnitOfWork, facility_id: uuid.UUID, correction: MemberCorrection, claims: dict
+) -> list[models.Claim]:
+    """The claims the payer rejected that the correction answers leave the rejected queue: REPLACED by the
+    claim the correction builds, or VOIDED when it builds none (the member is no longer billed). The payer
+    never adjudicated them, so nothing is sent for them (005010X214: a rejected claim is corrected and sent
+    again as a new claim)."""
+    if not correction.answers_rejected:
+        return []
+    builds = correction.answer in (Answer.ORIGINAL, Answer.REPLACEMENT, Answer.VOID_AND_ORIGINAL)
+    retired = []
+    for claim_id in correction.answers_rejected:
+        claim = claims[claim_id]
+        before, claim.status = claim.status, ClaimStatus.REPLACED if builds else ClaimStatus.VOIDED
+        uow.audit(
+            "claim.correct_rejected",
+            "Claim",
+            claim.id,
+            before={"status": before},
+            after={"status": claim.status},
+            session_id=claim.session_id,
+        )
+        retired.append(claim)
+    await uow.db.flush()
+    await stage_billing_change(
+        uow, facility_id, [BillingQueue.REJECTED, BillingQueue.TIMELY_FILING], session_id=retired[0].session_id
+    )
+    return retired

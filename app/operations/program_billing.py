@@ -19,7 +19,13 @@ from app.db.queries import coverage as queries
 from app.db.queries.reference import coverages_by_patient
 from app.db.uow import UnitOfWork
 from app.operations import authorizations
-from app.operations.claim_building import hold_without_payer_number, void_claim, write_charge_with_claim
+from app.operations.claim_building import (
+    claim_record,
+    hold_without_payer_number,
+    retire_rejected,
+    void_claim,
+    write_charge_with_claim,
+)
 from app.operations.common import check
 from app.operations.reference import payer as existing_payer
 from app.rules.billing import MEMBER_ISSUES, ChargeLine, Coverage, member_primary_coverage
@@ -28,7 +34,6 @@ from app.rules.claims import (
     Answer,
     ChargeStatus,
     ClaimFrequency,
-    ClaimRecord,
     ClaimStatus,
     plan_correction,
 )
@@ -106,12 +111,7 @@ async def _correct_day(
         active[patient_id] = ActiveCharge(
             charge.id, charge.payer_id, charge.procedure_code, tuple(charge.modifiers or ()), charge.amount
         )
-    history = {
-        patient_id: [
-            ClaimRecord(c.id, ClaimStatus(c.status), ClaimFrequency(c.frequency), c.submitted_at is not None)
-            for c in claims
-        ]
-    }
+    history = {patient_id: [claim_record(c) for c in claims]}
     by_id = {c.id: c for c in claims}
     built: list[models.Charge] = []
     made: list[models.Claim] = []
@@ -124,8 +124,10 @@ async def _correct_day(
         for claim_id in correction.void_drafts:
             by_id[claim_id].status = ClaimStatus.VOIDED
         await db.flush()
+        await retire_rejected(uow, anchor.facility_id, correction, by_id)
         if correction.answer == Answer.ORIGINAL:
-            new_charge, new_claim = await _per_diem(uow, anchor, patient_id, correction.line)
+            before = by_id[correction.answers_rejected[-1]] if correction.answers_rejected else None
+            new_charge, new_claim = await _per_diem(uow, anchor, patient_id, correction.line, original=before)
         elif correction.answer == Answer.REPLACEMENT:
             by_id[correction.corrects].status = ClaimStatus.REPLACED
             await db.flush()
@@ -188,7 +190,7 @@ async def _per_diem(
     """The day's charge and claim, built as a session's are (app.operations.claim_building), hung on the day's
     last session; a replacement is held until the payer's number of the claim it replaces is known."""
     validation = await _member_findings(uow, anchor, patient_id)
-    if original is not None:
+    if original is not None and frequency != ClaimFrequency.ORIGINAL:
         validation += hold_without_payer_number(original)
     charge, claim = await write_charge_with_claim(
         uow,

@@ -30,7 +30,7 @@ from app.live.publish import stage_billing_change
 from app.operations.common import require_scope
 from app.operations.work import Services, unit_of_work
 from app.rules import remittance as rules
-from app.rules.claims import ClaimFrequency, ClaimStatus
+from app.rules.claims import ClaimFrequency, ClaimStatus, rejected_by_payer
 from app.rules.edi import edi277, edi835, edi999
 from app.rules.edi.x12 import Interchange, Place, Segment, X12Error, read_interchange, read_segments, transactions_of
 from app.rules.scopes import Scope
@@ -348,7 +348,13 @@ def _payment_claim(lineage: Sequence[models.Claim], number: str, payer_claim_num
     named = next(c for c in lineage if c.claim_number == number)
     if named.status not in (ClaimStatus.REPLACED, ClaimStatus.VOIDED):
         return named
-    held = [c for c in lineage if c.submitted_at is not None and c.frequency != ClaimFrequency.VOID]
+    held = [
+        c
+        for c in lineage
+        if c.submitted_at is not None
+        and c.frequency != ClaimFrequency.VOID
+        and not rejected_by_payer(c.status, c.payer_claim_number, c.payer_reason)
+    ]
     return held[-1] if held else named
 
 

@@ -64,6 +64,16 @@ class ClaimRecord:
     frequency: ClaimFrequency
     submitted: bool
     payer_id: Hashable | None = None  # the payer the claim went to
+    rejected: bool = False  # the payer rejected it at the front end (999, 277CA): never adjudicated
+
+
+def rejected_by_payer(status: str, payer_claim_number: str | None, payer_reason: str | None) -> bool:
+    """The payer rejected the claim at the front end and so never adjudicated it (005010X231A1 IK5 R, 005010X214
+    STC01 A3/A6/A7/A8): it is REJECTED, or it was, and a correction since replaced or voided it: it carries the
+    rejection's reason and never got a payer claim number (which only an acceptance or an 835 gives)."""
+    if status == ClaimStatus.REJECTED:
+        return True
+    return status in (ClaimStatus.REPLACED, ClaimStatus.VOIDED) and not payer_claim_number and payer_reason is not None
 
 
 class Answer(StrEnum):
@@ -86,6 +96,9 @@ class MemberCorrection:
     void_drafts: tuple[Hashable, ...] = ()  # unsent claims that no longer stand
     revalidate_drafts: tuple[Hashable, ...] = ()  # unsent claims that stand (KEEP)
     corrects: Hashable | None = None  # the payer-held claim a REPLACEMENT or VOID answers
+    # Claims the payer rejected (still REJECTED) that this correction answers: they leave the rejected queue,
+    # replaced by the new claim (or voided when there is none). An ORIGINAL names the last as its predecessor.
+    answers_rejected: tuple[Hashable, ...] = ()
 
 
 def same_charge(charge: ActiveCharge, line: ChargeLine) -> bool:
@@ -102,8 +115,10 @@ def payer_held(history: Sequence[ClaimRecord]) -> ClaimRecord | None:
     """The member's claim the payer has: the last one submitted, unless that was a VOID.
 
     Following it, rather than the newest draft, means a second correction made before the first
-    was sent still answers what the payer holds, and never bills the member twice."""
-    sent = [claim for claim in history if claim.submitted]
+    was sent still answers what the payer holds, and never bills the member twice. A claim the payer
+    rejected at the front end (999, 277CA) was never adjudicated: the payer does not hold it, so its
+    correction is a new ORIGINAL (CLM05-3 1, no REF*F8), or answers the claim sent before it."""
+    sent = [claim for claim in history if claim.submitted and not claim.rejected]
     if not sent or sent[-1].frequency == ClaimFrequency.VOID:
         return None
     return sent[-1]
@@ -126,7 +141,8 @@ def plan_correction(
         claims = history.get(patient, ())
         drafts = tuple(c.id for c in claims if c.status == ClaimStatus.DRAFT)
         held = payer_held(claims)
-        forced = patient in resubmit and held is not None and line is not None
+        rejected = tuple(c.id for c in claims if c.status == ClaimStatus.REJECTED)
+        forced = patient in resubmit and (held is not None or bool(rejected)) and line is not None
         if charge is not None and line is not None and same_charge(charge, line) and not forced:
             plan.append(MemberCorrection(patient, Answer.KEEP, revalidate_drafts=drafts))
             continue
@@ -144,6 +160,7 @@ def plan_correction(
                 void_charge=charge.id if charge is not None else None,
                 void_drafts=drafts,
                 corrects=held.id if held is not None else None,
+                answers_rejected=rejected,
             )
         )
     return tuple(plan)

@@ -17,6 +17,7 @@ from app.rules.claims import (
     MemberCorrection,
     payer_held,
     plan_correction,
+    rejected_by_payer,
     same_charge,
 )
 
@@ -224,3 +225,98 @@ def test_a_claim_level_correction_replaces_the_claim_the_payer_holds(history, ex
     assert plan_correction({"p": line()}, {"p": charge()}, {"p": history}, frozenset({"p"})) == (expected,)
     # Without it, the same member keeps everything (nothing in the charge changed).
     assert plan_correction({"p": line()}, {"p": charge()}, {"p": history})[0].answer == Answer.KEEP
+
+
+# ------------------------------------------------------------------ a claim the payer rejected at the front end
+
+REJECTED = ClaimStatus.REJECTED
+
+
+def rejected(claim_id: str, frequency: ClaimFrequency = ORIGINAL, status: ClaimStatus = REJECTED) -> ClaimRecord:
+    return ClaimRecord(claim_id, status, frequency, True, rejected=True)
+
+
+# (case, new line, standing charge, claim history, claim-level correction, the correction expected). A claim a
+# 999 (005010X231A1 IK5 R) or a 277CA (005010X214 STC01 A3/A6/A7/A8) rejected was never adjudicated: the payer
+# holds nothing of it, so its correction is a new ORIGINAL (837P 005010X222A1 CLM05-3 1, no REF*F8).
+REJECTED_CASES = [
+    (
+        "a rejected original corrected at claim level: a new ORIGINAL, the rejection answered",
+        line(), charge(), [rejected("c1")], True,
+        MemberCorrection("p", Answer.ORIGINAL, line=line(), void_charge="charge-1", answers_rejected=("c1",)),
+    ),
+    (
+        "a rejected original after attendance changed the band: a new ORIGINAL",
+        line("38.50"), charge(), [rejected("c1")], False,
+        MemberCorrection("p", Answer.ORIGINAL, line=line("38.50"), void_charge="charge-1", answers_rejected=("c1",)),
+    ),
+    (
+        "a rejected original, the member no longer billable: nothing to void, the rejection withdrawn",
+        None, charge(), [rejected("c1")], False,
+        MemberCorrection("p", Answer.NONE, void_charge="charge-1", answers_rejected=("c1",)),
+    ),
+    (
+        "a rejected original, nothing changed: kept, still in the rejected queue",
+        line(), charge(), [rejected("c1")], False,
+        MemberCorrection("p", Answer.KEEP),
+    ),
+    (
+        "a rejected replacement: the payer still holds the claim it was to replace, which is replaced again",
+        line(), charge(), [claim("c1", REPLACED, submitted=True), rejected("c2", REPLACEMENT)], True,
+        MemberCorrection(
+            "p", Answer.REPLACEMENT, line=line(), void_charge="charge-1", corrects="c1", answers_rejected=("c2",)
+        ),
+    ),
+    (
+        "a rejected original corrected once already (REPLACED by the draft ORIGINAL): the draft is redone",
+        line(), charge(), [rejected("c1", status=REPLACED), claim("c2", DRAFT)], True,
+        MemberCorrection("p", Answer.KEEP, revalidate_drafts=("c2",)),
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "new_line", "standing", "history", "claim_level", "expected"),
+    REJECTED_CASES,
+    ids=[c[0] for c in REJECTED_CASES],
+)
+def test_a_claim_the_payer_rejected_is_corrected_as_a_new_claim(
+    case, new_line, standing, history, claim_level, expected
+):
+    lines = {"p": new_line} if new_line else {}
+    resubmit = frozenset({"p"}) if claim_level else frozenset()
+    assert plan_correction(lines, {"p": standing}, {"p": history}, resubmit) == (expected,)
+
+
+@pytest.mark.parametrize(
+    ("history", "held"),
+    [
+        ([rejected("c1")], None),
+        ([rejected("c1", status=REPLACED), claim("c2", DRAFT)], None),
+        ([rejected("c1", status=REPLACED), claim("c2", SUBMITTED, submitted=True)], "c2"),
+        ([SENT, rejected("c2", REPLACEMENT)], "c1"),
+        # a VOID the payer rejected leaves the claim it was to void with the payer
+        ([claim("c1", VOIDED, submitted=True), rejected("c2", VOID)], "c1"),
+    ],
+)
+def test_the_payer_does_not_hold_a_claim_it_rejected(history, held):
+    found = payer_held(history)
+    assert (found.id if found else None) == held
+
+
+@pytest.mark.parametrize(
+    ("status", "payer_number", "reason", "expected"),
+    [
+        ("REJECTED", None, "A7: ...", True),
+        ("REJECTED", "ICN1", "999 R: Rejected", True),
+        # replaced or voided by a correction after the payer rejected it: its reason and no payer number
+        ("REPLACED", None, "A7: 164 ...", True),
+        ("VOIDED", None, "999 R: Rejected", True),
+        ("REPLACED", "ICN1", None, False),  # accepted (REF*1K) and then replaced
+        ("REPLACED", None, None, False),  # sent, never answered, then replaced
+        ("DENIED", "ICN1", "CO-197: ...", False),
+        ("SUBMITTED", None, None, False),
+    ],
+)
+def test_rejected_by_payer(status, payer_number, reason, expected):
+    assert rejected_by_payer(status, payer_number, reason) is expected
