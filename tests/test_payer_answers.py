@@ -23,6 +23,7 @@ from app.payer_sim import Outcome, Policy, answer_claims
 from app.rules.edi.edi999 import ImplementationAcknowledgment, SegmentError, TransactionSetResponse, render_999
 from app.rules.edi.x12 import Envelope
 from app.rules.edi837 import parse_segments
+from tests.rules.edi_support import FIXTURES
 from tests.support.builders_sessions import SET_ATTENDANCE, at, set_now
 from tests.support.x12 import pyx12_errors
 from tests.test_billing import ACCEPT, BILLED, RUN, SUBMIT, room  # noqa: F401 - the fixture
@@ -637,3 +638,55 @@ async def test_a_rejected_claim_is_corrected_and_sent_again_as_a_new_original(
     answers = answer_claims(sent["edi837"], Policy(outcomes={again["claimNumber"]: Outcome.PAID}))
     await import_all(gql, [answers.claim_acknowledgment, answers.remittance])
     assert (await claims_by_number(gql, session_id))[again["claimNumber"]]["status"] == "PAID"
+
+
+# ------------------------------------------------------------------ a reversal and the corrected payment
+
+
+def fixture_835(claim_number: str) -> tuple[str, str]:
+    """tests/fixtures/x12/835_reversal_and_correction.x12 for one of our claims (its CLP01), and the earlier 835
+    that paid what it reverses: the fixture's reversing CLP with its signs turned and CLP02 1 (ICN 25072000401005),
+    in an envelope of its own."""
+    text = (FIXTURES / "835_reversal_and_correction.x12").read_text().replace("GS000405", claim_number)
+    lines = [line.rstrip("~") for line in text.splitlines()]
+    start = lines.index("LX*1") + 1
+    flip = f"CLP*{claim_number}*22*", f"CLP*{claim_number}*1*"
+    block = [line.replace(*flip).replace("*-", "*") for line in lines[start : start + 6]]
+    head = [
+        line.replace("000000836", "000000835").replace("*836*", "*835*").replace("BPR*I*5*", "BPR*I*8*")
+        .replace("TRN*1*20250501077*", "TRN*1*20250401066*")
+        for line in lines[:start]
+    ]  # fmt: skip
+    body = head[2:] + block
+    paid = "~\n".join([*head[:2], *body, f"SE*{len(body) + 1}*0001", "GE*1*835", "IEA*1*000000835"]) + "~\n"
+    return paid, text
+
+
+async def test_a_reversal_and_the_corrected_payment_leave_the_claim_paid(gql, room, test_clock):
+    """005010X221A1 section 1.10.2.8 (Reversals and Corrections): the payer takes its payment back with a CLP02 22
+    (every amount negated, the original CLP07) and pays again with a new CLP carrying the corrected payment (a new
+    CLP07). The claim ends PAID at the corrected amounts, not REVERSED; the patient owes the corrected share."""
+    session_id, members = room
+    claims = await submitted(gql, session_id, members, test_clock)
+    number = claims[0]["claimNumber"]
+    paid, reversal_and_correction = fixture_835(number)
+    assert pyx12_errors(paid) == [] and pyx12_errors(reversal_and_correction) == []
+    (first,) = await import_all(gql, [paid])
+    assert [(c["before"], c["after"]) for c in first["changes"]] == [("SUBMITTED", "PAID")]
+    assert Decimal((await claims_by_number(gql, session_id))[number]["patient"]["balance"]) == 20
+
+    (second,) = await import_all(gql, [reversal_and_correction])
+    assert [(c["before"], c["after"]) for c in second["changes"]] == [("PAID", "REVERSED"), ("REVERSED", "PAID")]
+    claim = (await claims_by_number(gql, session_id))[number]
+    assert claim["status"] == "PAID" and claim["payerClaimNumber"] == "25121000401005"
+    postings = claim["charges"][0]["postings"]
+    assert [(p["paid"], p["patientResponsibility"], p["reversal"]) for p in postings] == [
+        ("8.00", "20.00", False), ("-8.00", "-20.00", True), ("18.00", "10.00", False),
+    ]  # fmt: skip
+    assert Decimal(claim["patient"]["balance"]) == 10
+    events = [e["node"]["type"] for e in (await gql.execute(EVENTS))["integrationEvents"]["edges"]]
+    assert [e for e in events if e in ("claim_paid", "claim_reversed")] == [
+        "claim_paid",
+        "claim_reversed",
+        "claim_paid",
+    ]

@@ -94,12 +94,15 @@ def queues_of_move(before: str, after: str) -> tuple[BillingQueue, ...]:
 
 # Where each answer may move a claim from. An answer that comes for a claim in another status (a 277CA after
 # the 835 that paid it, a reversal of a claim never paid) changes nothing but is kept in the file's record.
+# A reversal (CLP02 22) is most often followed by the corrected payment, a new CLP for the same claim in the same
+# 835 or a later one (005010X221A1 section 1.10.2.8, Reversals and Corrections): it moves the REVERSED claim on.
+_ADJUDICATED = frozenset({ClaimStatus.SUBMITTED, ClaimStatus.ACCEPTED, ClaimStatus.DENIED, ClaimStatus.REVERSED})
 ANSWERED_FROM: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     ClaimStatus.ACCEPTED: frozenset({ClaimStatus.SUBMITTED}),
     ClaimStatus.REJECTED: frozenset({ClaimStatus.SUBMITTED, ClaimStatus.ACCEPTED}),
-    ClaimStatus.PAID: frozenset({ClaimStatus.SUBMITTED, ClaimStatus.ACCEPTED, ClaimStatus.DENIED}),
-    ClaimStatus.PARTIALLY_PAID: frozenset({ClaimStatus.SUBMITTED, ClaimStatus.ACCEPTED, ClaimStatus.DENIED}),
-    ClaimStatus.DENIED: frozenset({ClaimStatus.SUBMITTED, ClaimStatus.ACCEPTED}),
+    ClaimStatus.PAID: _ADJUDICATED,
+    ClaimStatus.PARTIALLY_PAID: _ADJUDICATED,
+    ClaimStatus.DENIED: frozenset({ClaimStatus.SUBMITTED, ClaimStatus.ACCEPTED, ClaimStatus.REVERSED}),
     ClaimStatus.REVERSED: frozenset({ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID, ClaimStatus.DENIED}),
 }
 

@@ -94,6 +94,12 @@ S = ClaimStatus
         (S.VOIDED, S.ACCEPTED, False),
         (S.SUBMITTED, S.REVERSED, False),  # nothing was paid to take back
         (S.REVERSED, S.REVERSED, False),
+        # 005010X221A1 1.10.2.8: a reversal (CLP02 22) and the corrected payment (a new CLP) for the same claim
+        (S.REVERSED, S.PAID, True),
+        (S.REVERSED, S.PARTIALLY_PAID, True),
+        (S.REVERSED, S.DENIED, True),
+        (S.REVERSED, S.ACCEPTED, False),  # a late 277CA does not undo the reversal
+        (S.REVERSED, S.REJECTED, False),
     ],
 )
 def test_where_each_answer_may_move_a_claim_from(current, to, moved):
