@@ -203,6 +203,8 @@ def import_edi(
                 typer.echo(f"{path}: {result.kind}, {len(result.changes)} claim(s) changed")
                 for change in result.changes:
                     typer.echo(f"  claim {change.claim_number}: {change.before} -> {change.after}")
+                for number in result.file.summary.get("alreadyPosted", []):
+                    typer.echo(f"  claim {number}: already posted (the same payment in another file); nothing changed")
         return refused
 
     if asyncio.run(run()):

@@ -680,8 +680,8 @@ async def test_a_reversal_and_the_corrected_payment_leave_the_claim_paid(gql, ro
     claim = (await claims_by_number(gql, session_id))[number]
     assert claim["status"] == "PAID" and claim["payerClaimNumber"] == "25121000401005"
     postings = claim["charges"][0]["postings"]
-    assert [(p["paid"], p["patientResponsibility"], p["reversal"]) for p in postings] == [
-        ("8.00", "20.00", False), ("-8.00", "-20.00", True), ("18.00", "10.00", False),
+    assert sorted((p["paid"], p["patientResponsibility"], p["reversal"]) for p in postings) == [
+        ("-8.00", "-20.00", True), ("18.00", "10.00", False), ("8.00", "20.00", False),
     ]  # fmt: skip
     assert Decimal(claim["patient"]["balance"]) == 10
     events = [e["node"]["type"] for e in (await gql.execute(EVENTS))["integrationEvents"]["edges"]]
@@ -690,3 +690,51 @@ async def test_a_reversal_and_the_corrected_payment_leave_the_claim_paid(gql, ro
         "claim_reversed",
         "claim_paid",
     ]
+
+
+# ------------------------------------------------------------------ the same 835 in a new envelope
+
+
+def new_envelope(text: str, control: int) -> str:
+    """The same 835 as a clearinghouse sends it again: another interchange (ISA09-10 and ISA13) and group (GS04-06,
+    GE02, IEA02); the transaction set, its BPR, TRN and CLPs unchanged."""
+    segments = [line.rstrip("~").split("*") for line in text.splitlines() if line.strip()]
+    for segment in segments:
+        if segment[0] == "ISA":
+            segment[9], segment[10], segment[13] = "260601", "0930", f"{control:09d}"
+        elif segment[0] == "GS":
+            segment[4], segment[5], segment[6] = "20260601", "0930", str(control)
+        elif segment[0] == "GE":
+            segment[2] = str(control)
+        elif segment[0] == "IEA":
+            segment[2] = f"{control:09d}"
+    return "".join("*".join(s) + "~\n" for s in segments)
+
+
+async def test_the_same_835_in_a_new_envelope_posts_nothing_again(gql, room, test_clock, services):
+    """A clearinghouse may deliver an 835 again in a new ISA/GS envelope: another file (its hash differs), the same
+    payments. 005010X221A1 TRN02 (the check or EFT trace) with the payer's identifier (TRN03, N1*PR), CLP01,
+    CLP02, CLP07 and the amounts name a claim payment: one posted before is not posted again, nor its PLB; the
+    summary says so."""
+    session_id, members = room
+    claims = await submitted(gql, session_id, members, test_clock)
+    (answers,) = answers_for(claims[:1], [Outcome.PAID_THEN_REVERSED])
+    number = claims[0]["claimNumber"]
+    await import_all(gql, [answers.claim_acknowledgment, answers.remittance, answers.reversal])
+    before = await claims_by_number(gql, session_id)
+    resent = new_envelope(answers.remittance, 424242)
+    assert resent != answers.remittance and pyx12_errors(resent) == []
+    (again,) = await import_all(gql, [resent])
+    assert again["duplicate"] is False and again["changes"] == []
+    summary = again["file"]["summary"]
+    assert summary["alreadyPosted"] == [number] and summary["unchanged"][number].startswith("already posted")
+    assert summary["claims"] == {} and summary["paid"] == "0"
+    reversal_again = (await import_all(gql, [new_envelope(answers.reversal, 424243)]))[0]
+    assert reversal_again["changes"] == [] and reversal_again["file"]["providerAdjustments"] == []
+    assert reversal_again["file"]["summary"]["adjustmentsAlreadyKept"] == 1
+    assert await claims_by_number(gql, session_id) == before
+    assert before[number]["status"] == "REVERSED" and len(before[number]["charges"][0]["postings"]) == 2
+    async with services.sessionmaker() as db:
+        assert await db.scalar(select(func.count()).select_from(models.EdiFile)) == 5
+        assert await db.scalar(select(func.count()).select_from(models.RemittanceLine)) == 2
+        assert await db.scalar(select(func.count()).select_from(models.ProviderAdjustment)) == 1

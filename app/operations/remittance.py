@@ -160,6 +160,11 @@ class _Posting:
     changes: list[ClaimChange] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=lambda: {"claims": {}, "unchanged": {}})
 
+    def already_posted(self, claim_number: str, trace_number: str) -> None:
+        """A claim payment a file imported before posted (the same 835 in another envelope): nothing is posted."""
+        self.summary["unchanged"][claim_number] = f"already posted (TRN02 {trace_number})"
+        self.summary["alreadyPosted"] = [*self.summary.get("alreadyPosted", []), claim_number]
+
     def visible(self, session: models.GroupSession) -> bool:
         return self.actor.all_facilities or session.facility_id in self.actor.facility_uuids
 
@@ -372,7 +377,16 @@ async def _apply_835(posting: _Posting, read: _Read) -> None:
                     where or Place("SVC", 1, 1),
                 )
     named = await _claims_named(posting, read, ((p.claim_number, "CLP", 1) for _, p in payments))
+    posted_before = await queries.posted_payment_keys(
+        db, [rules.payment_key(r, p) for r, p in payments]
+    )  # after the claims' locks: an import of the same payments at the same time has committed by now
+    posted_before_file = set(posted_before)
     for remittance, payment in payments:
+        key = rules.payment_key(remittance, payment)
+        if key in posted_before:
+            posting.already_posted(payment.claim_number, remittance.trace_number)
+            continue
+        posted_before.add(key)
         lineage = await queries.lock_lineage(db, named[payment.claim_number])
         claim = _payment_claim(lineage, payment.claim_number, payment.payer_claim_number)
         charges = (await billing_queries.charges_of_claims(db, [claim.id]))[0]
@@ -380,10 +394,10 @@ async def _apply_835(posting: _Posting, read: _Read) -> None:
         # The contracted amount: the payer's group-size band rate the charge was built from, times its units.
         expected = [Decimal(c.amount) if c is not None else None for c in matched]
         postings = rules.post_claim(payment, expected)
-        for line, charge in zip(postings, matched or [None] * len(postings), strict=False):
+        for number, (line, charge) in enumerate(zip(postings, matched or [None] * len(postings), strict=False)):
             db.add(
                 models.RemittanceLine(
-                    edi_file_id=posting.file_id, claim_id=claim.id, charge_id=charge.id if charge else None,
+                    payment_key=key, line_number=number, edi_file_id=posting.file_id, claim_id=claim.id, charge_id=charge.id if charge else None,
                     patient_id=claim.patient_id, payer_claim_number=payment.payer_claim_number,
                     claim_status_code=payment.status, procedure_code=line.procedure_code,
                     service_date=line.service_date, charged=line.charged, paid=line.paid,
@@ -409,20 +423,30 @@ async def _apply_835(posting: _Posting, read: _Read) -> None:
             carc=rules.carc_of(postings) if denied else None,
             money=money,
         )
+    plb_keys = {
+        rules.adjustment_key(r, i, a): (r, a) for r in read.remittances for i, a in enumerate(r.provider_adjustments)
+    }
+    kept_before = await queries.kept_adjustment_keys(db, list(plb_keys))
     for remittance in read.remittances:
-        for adjustment in remittance.provider_adjustments:
+        adjustments = [(k, a) for k, (r, a) in plb_keys.items() if r is remittance and k not in kept_before]
+        if len(adjustments) < len(remittance.provider_adjustments):
+            posting.summary["adjustmentsAlreadyKept"] = posting.summary.get("adjustmentsAlreadyKept", 0) + (
+                len(remittance.provider_adjustments) - len(adjustments)
+            )
+        for key, adjustment in adjustments:
             db.add(
                 models.ProviderAdjustment(
-                    edi_file_id=posting.file_id, trace_number=remittance.trace_number,
+                    adjustment_key=key, edi_file_id=posting.file_id, trace_number=remittance.trace_number,
                     provider_id=adjustment.provider_id, fiscal_period_end=adjustment.fiscal_period_end,
                     reason=adjustment.reason, reason_text=adjustment.reason_text, reference=adjustment.reference,
                     amount=adjustment.amount,
                 )
             )  # fmt: skip
         posting.summary.setdefault("providerAdjustments", 0)
-        posting.summary["providerAdjustments"] += len(remittance.provider_adjustments)
+        posting.summary["providerAdjustments"] += len(adjustments)
         posting.summary.setdefault("paid", "0")
-        posting.summary["paid"] = str(Decimal(posting.summary["paid"]) + remittance.total_paid)
+        if adjustments or any(rules.payment_key(remittance, p) not in posted_before_file for p in remittance.claims):
+            posting.summary["paid"] = str(Decimal(posting.summary["paid"]) + remittance.total_paid)
 
 
 def _reason(reason: rules.Reason) -> dict[str, str]:

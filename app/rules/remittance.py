@@ -19,7 +19,15 @@ from app.errors import BadInput
 from app.rules.claims import ClaimStatus
 from app.rules.edi.carc import adjustment_reason_text
 from app.rules.edi.edi277 import ClaimAcknowledgment
-from app.rules.edi.edi835 import CONTRACTUAL, PATIENT_RESPONSIBILITY, Adjustment, ClaimPayment, ServicePayment
+from app.rules.edi.edi835 import (
+    CONTRACTUAL,
+    PATIENT_RESPONSIBILITY,
+    Adjustment,
+    ClaimPayment,
+    ProviderAdjustment,
+    Remittance,
+    ServicePayment,
+)
 from app.rules.edi.edi999 import TransactionSetResponse
 from app.rules.edi.rarc import remark_text
 from app.rules.edi.x12 import Interchange, Place, X12Error
@@ -293,6 +301,39 @@ def carc_of(postings: Sequence[LinePosting]) -> str | None:
     """The CARC a denial queue files the claim under (197 for CO-197)."""
     reasons = [r for p in postings for r in p.denial_reasons]
     return reasons[0].code.split("-", 1)[1] if reasons else None
+
+
+# ---------------------------------------------------------------- posting once
+
+
+def _key(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()
+
+
+def payer_of(remittance: Remittance) -> str:
+    """The payer an 835 comes from, as its own header names it (005010X221A1 TRN03, the payer's identifier, and
+    1000A N1*PR with its id), not the envelope, which a clearinghouse re-sending the file changes."""
+    return f"{remittance.payer_trace_id}:{remittance.payer.id or remittance.payer.name}"
+
+
+def payment_key(remittance: Remittance, payment: ClaimPayment) -> str:
+    """One claim payment's identity, whatever envelope (ISA13, GS06, file) brings it: the payer, the check or EFT
+    trace (TRN02), our claim (CLP01), its status (CLP02), the payer's claim number (CLP07) and the amounts
+    (CLP03-05). A reversal and the corrected payment that follows it (1.10.2.8) differ in CLP02 or CLP07 and
+    the amounts: each is its own payment."""
+    return _key(
+        "CLP", payer_of(remittance), remittance.trace_number, payment.claim_number, payment.status,
+        payment.payer_claim_number, payment.charge, payment.paid, payment.patient_responsibility,
+    )  # fmt: skip
+
+
+def adjustment_key(remittance: Remittance, index: int, adjustment: ProviderAdjustment) -> str:
+    """One PLB adjustment's identity: the payer, the trace (TRN02), its place among the remittance's adjustments
+    and its columns (PLB01, PLB02, PLB03-1, PLB03-2 and the amount)."""
+    return _key(
+        "PLB", payer_of(remittance), remittance.trace_number, index, adjustment.provider_id,
+        adjustment.fiscal_period_end, adjustment.reason, adjustment.reference, adjustment.amount,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- timely filing

@@ -4,6 +4,7 @@ underpayment, the reasons a billing office reads, and timely filing."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -14,12 +15,14 @@ from app.rules.edi.edi835 import Adjustment, ClaimPayment, ServicePayment
 from app.rules.edi.x12 import Person, X12Error, read_interchange
 from app.rules.remittance import (
     EdiKind,
+    adjustment_key,
     carc_of,
     content_hash,
     denial_reason,
     filing_days_left,
     kind_of,
     moves,
+    payment_key,
     post_claim,
     post_line,
     status_of_payment,
@@ -201,3 +204,37 @@ def test_a_paid_claim_has_no_denial_reason():
 )
 def test_days_left_to_file_count_from_the_date_of_service(service_date, limit, today, left):
     assert filing_days_left(service_date, limit, today) == left
+
+
+# ---------------------------------------------------------------- posting once
+
+
+def remittance_of(text: str):
+    from app.rules.edi.edi835 import read_835_transaction
+    from app.rules.edi.x12 import transactions_of
+
+    (transaction,) = transactions_of(read_interchange(text), "835", "005010X221A1")
+    return read_835_transaction(transaction)
+
+
+def test_a_claim_payment_is_known_by_payer_trace_claim_status_payer_number_and_amounts():
+    """005010X221A1: TRN02 the check or EFT trace, TRN03 and N1*PR the payer; CLP01, CLP02, CLP07, CLP03-05. The
+    envelope (ISA13, GS06) is not part of it: the same payment re-sent in another interchange has the same key;
+    the reversal and the corrected payment of section 1.10.2.8 are payments of their own."""
+    text = fixture("835_reversal_and_correction.x12")
+    remittance = remittance_of(text)
+    reversal, correction = remittance.claims
+    resent = remittance_of(
+        text.replace("000000836", "000000999").replace("*836*", "*999*").replace("GE*1*836", "GE*1*999")
+    )
+    assert payment_key(resent, resent.claims[0]) == payment_key(remittance, reversal)
+    assert payment_key(remittance, reversal) != payment_key(remittance, correction)
+    other_check = replace(remittance, trace_number="20250501078")
+    assert payment_key(other_check, reversal) != payment_key(remittance, reversal)
+    other_payer = replace(remittance, payer_trace_id="1999999999")
+    assert payment_key(other_payer, reversal) != payment_key(remittance, reversal)
+    repaid = replace(correction, paid=D("19"))
+    assert payment_key(remittance, repaid) != payment_key(remittance, correction)
+    (plb,) = remittance.provider_adjustments
+    assert adjustment_key(resent, 0, resent.provider_adjustments[0]) == adjustment_key(remittance, 0, plb)
+    assert adjustment_key(remittance, 1, plb) != adjustment_key(remittance, 0, plb)

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,6 +40,8 @@ class RemittanceLine(Base):
         Index("ix_remittance_lines_claim", "claim_id"),
         Index("ix_remittance_lines_charge", "charge_id"),
         Index("ix_remittance_lines_patient", "patient_id"),
+        # A claim payment is posted once, whatever envelope brings it again (app.rules.remittance.payment_key).
+        Index("uq_remittance_lines_payment", "payment_key", "line_number", unique=True),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -64,6 +66,9 @@ class RemittanceLine(Base):
     remarks: Mapped[list] = mapped_column(JSONB, default=list)  # RARC: [{"code": "N290", "text": ...}]
     reversal: Mapped[bool] = mapped_column(Boolean)
     paid_on: Mapped[date] = mapped_column(Date)  # BPR16
+    # The CLP's identity (payer, TRN02, CLP01, CLP02, CLP07, amounts) and the line's place in it; none before 0023.
+    payment_key: Mapped[str | None] = mapped_column(String(64))
+    line_number: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = timestamp_now()
 
 
@@ -82,4 +87,6 @@ class ProviderAdjustment(Base):
     reason_text: Mapped[str] = mapped_column(Text)
     reference: Mapped[str] = mapped_column(String(50))  # PLB03-2
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    # The PLB's identity (payer, TRN02, its place and its columns): kept once, whatever envelope brings it again.
+    adjustment_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = timestamp_now()

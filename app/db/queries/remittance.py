@@ -93,6 +93,26 @@ async def lock_lineage(db: AsyncSession, claim: models.Claim) -> list[models.Cla
 # ---------------------------------------------------------------- postings
 
 
+async def posted_payment_keys(db: AsyncSession, keys: Sequence[str]) -> set[str]:
+    """The claim payments (app.rules.remittance.payment_key) some file posted already."""
+    if not keys:
+        return set()
+    rows = await db.scalars(
+        select(models.RemittanceLine.payment_key).where(models.RemittanceLine.payment_key.in_(keys)).distinct()
+    )
+    return set(rows.all())
+
+
+async def kept_adjustment_keys(db: AsyncSession, keys: Sequence[str]) -> set[str]:
+    """The PLB adjustments (app.rules.remittance.adjustment_key) some file kept already."""
+    if not keys:
+        return set()
+    rows = await db.scalars(
+        select(models.ProviderAdjustment.adjustment_key).where(models.ProviderAdjustment.adjustment_key.in_(keys))
+    )
+    return set(rows.all())
+
+
 async def lines_by_charge(db: AsyncSession, charge_ids: Sequence[uuid.UUID]) -> list[list[models.RemittanceLine]]:
     return await rows_by_column(
         db, models.RemittanceLine.charge_id, charge_ids, models.RemittanceLine.created_at, models.RemittanceLine.id
