@@ -837,17 +837,20 @@ async def _program_coordination(demo: Demo, monday: date) -> None:
         await demo.run(eligibility.check_eligibility, exchange, patient, next_monday)
 
 
-# The simulated payer's answers to the demo's batch, by session (days ago) and member: paid, rejected at the
-# front door, denied for authorization; then paid, denied for missing information, paid and later reversed.
+# The simulated payer's answers to the demo's batch, by session (days ago) and member: paid below the contract,
+# rejected at the front door, denied for authorization; then paid, denied for missing information, paid and later reversed.
 PAST_SESSIONS = (160, 9)  # days ago: the first near AHCCCS's 180-day filing limit
 DEMO_OUTCOMES = {
-    (160, 22): Outcome.PAID,
+    (160, 22): Outcome.PAID_BELOW_CONTRACT,  # allowed 90% of AHCCCS's rate: an underpayment
     (160, 23): Outcome.REJECTED,
     (160, 25): Outcome.DENIED_NO_AUTHORIZATION,
     (9, 22): Outcome.PAID,
     (9, 23): Outcome.DENIED_MISSING_INFORMATION,
     (9, 25): Outcome.PAID_THEN_REVERSED,
 }
+# What the simulated AHCCCS allows: its 1-4 band's rate, what the Anger Management claims (three billable
+# members) expect to be paid (Charge.expectedAmount); the facility bills its fee (60.00), CO-45 the rest.
+DEMO_CONTRACT = {"90853:HQ": Decimal("38.50")}
 UNMARKED_DAYS_AGO = 4  # a session nobody marked, closed at its finalization deadline
 
 
@@ -885,7 +888,8 @@ async def _payer_cycle(demo: Demo, anger: uuid.UUID, now: datetime, mark, superv
                 c.claim_number: DEMO_OUTCOMES[(days_of[c.session_id], patients[c.patient_id])]
                 for c in claims
                 if (days_of.get(c.session_id), patients.get(c.patient_id)) in DEMO_OUTCOMES
-            }
+            },
+            contract=DEMO_CONTRACT,
         )
         answers = answer_claims(batch.text, policy)
         for name, text in (

@@ -26,7 +26,7 @@ from app.rules.edi837 import parse_segments
 from tests.rules.edi_support import FIXTURES
 from tests.support.builders_sessions import SET_ATTENDANCE, at, set_now
 from tests.support.x12 import pyx12_errors
-from tests.test_billing import ACCEPT, BILLED, RUN, SUBMIT, room  # noqa: F401 - the fixture
+from tests.test_billing import ACCEPT, BILLED, FEES, RUN, SUBMIT, room  # noqa: F401 - the fixture
 
 IMPORT = """mutation($text: String!, $name: String) { importEdi(text: $text, name: $name) {
   duplicate file { kind name controlNumber production summary providerAdjustments { reason reference amount } }
@@ -127,7 +127,10 @@ async def test_the_cycle_from_submitted_to_paid_denied_rejected_and_reversed(gql
     assert Decimal(posting["paid"]) == allowed - 5
     assert Decimal(posting["contractual"]) == charge - allowed
     assert Decimal(posting["patientResponsibility"]) == Decimal(5)
-    assert Decimal(posting["expected"]) == charge and posting["underpaid"] is False
+    # The test clinic has no fee schedule: the charge is billed at the payer's band rate, the contracted amount
+    # (`expected`), so a payer allowing 80% of it underpays (a contract of its own: the test below).
+    assert Decimal(posting["expected"]) == charge and posting["underpaid"] is True
+    assert Decimal(posting["underpaidBy"]) == charge - allowed
     assert [a["code"] for a in posting["adjustments"]] == ["CO-45", "PR-3"]
     assert posting["adjustments"][0]["text"].startswith("Contractual Obligations: Charge exceeds fee schedule")
     assert posting["denialReasons"] == [] and posting["claimStatusCode"] == "1"
@@ -518,6 +521,16 @@ async def test_every_file_the_demo_reads_or_writes_is_pyx12_clean(gql, services,
         assert pyx12_errors(text) == []
     statuses = await gql.execute("{ deniedClaims { totalCount } rejectedClaims { totalCount } }")
     assert statuses == {"deniedClaims": {"totalCount": 2}, "rejectedClaims": {"totalCount": 1}}
+    # one claim paid below AHCCCS's contracted rate (38.50 for a group of one to four): an underpayment
+    async with services.sessionmaker() as db:
+        underpaid = (
+            await db.execute(
+                select(
+                    models.RemittanceLine.allowed, models.RemittanceLine.expected, models.RemittanceLine.underpaid_by
+                ).where(models.RemittanceLine.underpaid_by > 0)
+            )
+        ).all()
+    assert [tuple(map(str, row)) for row in underpaid] == [("34.65", "38.50", "3.85")]
 
 
 async def test_the_submit_claims_command_writes_the_days_batch_to_the_outbox(
@@ -738,3 +751,37 @@ async def test_the_same_835_in_a_new_envelope_posts_nothing_again(gql, room, tes
         assert await db.scalar(select(func.count()).select_from(models.EdiFile)) == 5
         assert await db.scalar(select(func.count()).select_from(models.RemittanceLine)) == 2
         assert await db.scalar(select(func.count()).select_from(models.ProviderAdjustment)) == 1
+
+
+# ------------------------------------------------------------------ underpayment against the contracted amount
+
+
+async def test_underpayment_is_against_the_payers_contracted_rate_not_the_facilitys_fee(gql, clinic, room, test_clock):
+    """The facility bills its fee (40.00); the payer's contracted rate for the 5-8 band (30.00) is the charge's
+    expectedAmount. A payer allowing the contract (005010X221A1 AMT*B6 30.00: CO-45 10.00, PR-3 5.00, paid 25.00)
+    has not underpaid, though it paid well under the fee; one allowing 90% of it (27.00) has, by 3.00."""
+    session_id, members = room
+    await gql.execute(FEES, {"id": clinic.facility_id, "fees": [{"procedureCode": "90853", "amount": "40.00"}]})
+    claims = await submitted(gql, session_id, members, test_clock)
+    policy = Policy(
+        outcomes={claims[0]["claimNumber"]: Outcome.PAID, claims[1]["claimNumber"]: Outcome.PAID_BELOW_CONTRACT},
+        contract={"90853:HQ": Decimal("30.00")},
+    )
+    for claim in claims[:2]:
+        answers = answer_claims(claim["edi837"], policy)
+        assert pyx12_errors(answers.remittance) == []
+        await import_all(gql, [answers.claim_acknowledgment, answers.remittance])
+    query = """query($id: ID!) { groupSession(id: $id) { claims { claimNumber status charges { amount expectedAmount
+      postings { paid contractual patientResponsibility allowed expected underpaid underpaidBy allowedDifference } } } } }"""
+    found = {c["claimNumber"]: c for c in (await gql.execute(query, {"id": session_id}))["groupSession"]["claims"]}
+    paid, below = found[claims[0]["claimNumber"]], found[claims[1]["claimNumber"]]
+    assert (paid["charges"][0]["amount"], paid["charges"][0]["expectedAmount"]) == ("40.00", "30.00")
+    assert paid["charges"][0]["postings"] == [
+        {"paid": "25.00", "contractual": "10.00", "patientResponsibility": "5.00", "allowed": "30.00",
+         "expected": "30.00", "underpaid": False, "underpaidBy": "0.00", "allowedDifference": "0.00"}
+    ]  # fmt: skip
+    assert below["status"] == "PAID"
+    assert below["charges"][0]["postings"] == [
+        {"paid": "22.00", "contractual": "13.00", "patientResponsibility": "5.00", "allowed": "27.00",
+         "expected": "30.00", "underpaid": True, "underpaidBy": "3.00", "allowedDifference": "-3.00"}
+    ]  # fmt: skip

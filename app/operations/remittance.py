@@ -391,8 +391,11 @@ async def _apply_835(posting: _Posting, read: _Read) -> None:
         claim = _payment_claim(lineage, payment.claim_number, payment.payer_claim_number)
         charges = (await billing_queries.charges_of_claims(db, [claim.id]))[0]
         matched = _match_charges(payment, charges)
-        # The contracted amount: the payer's group-size band rate the charge was built from, times its units.
-        expected = [Decimal(c.amount) if c is not None else None for c in matched]
+        # The contracted amount: the payer's rate the charge was built from (its group-size band's, or its
+        # per-diem rate), times its units; not the charge's amount, the facility's fee billed.
+        expected = [
+            Decimal(c.expected_amount) if c is not None and c.expected_amount is not None else None for c in matched
+        ]
         postings = rules.post_claim(payment, expected)
         for number, (line, charge) in enumerate(zip(postings, matched or [None] * len(postings), strict=False)):
             db.add(

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from app.payer_sim.policy import Outcome, Policy
+from app.payer_sim.policy import CENT, Outcome, Policy
 from app.rules.edi import edi277, edi835
 from app.rules.edi.claims837 import ClaimBatch, SubmittedClaim, read_837p
 from app.rules.edi.edi270 import EligibilityInquiry, read_270
@@ -70,14 +70,16 @@ def _acknowledgment(claim: SubmittedClaim, outcome: Outcome, on: date, icn: str)
     )
 
 
-def _paid_lines(claim: SubmittedClaim, policy: Policy) -> tuple[ServicePayment, ...]:
-    """Each line allowed at the contract rate (CO-45 the rest); the claim's copay, or deductible, taken from the
-    first lines' allowed amounts as PR-3 or PR-1."""
+def _paid_lines(claim: SubmittedClaim, policy: Policy, *, below: bool = False) -> tuple[ServicePayment, ...]:
+    """Each line allowed at the contract rate (CO-45 the rest), or `below_contract` of it; the claim's copay, or
+    deductible, taken from the first lines' allowed amounts as PR-3 or PR-1."""
     deductible = claim.subscriber.member_id in policy.deductible_members
     share_left, reason = (policy.deductible, "1") if deductible else (policy.copay, "3")
     lines = []
     for line in claim.lines:
-        allowed = policy.allowed(line.charge)
+        allowed = policy.allowed(line.charge, line.procedure_code, line.modifiers, line.units)
+        if below:
+            allowed = (allowed * policy.below_contract).quantize(CENT, ROUND_HALF_UP)
         share = min(share_left, allowed)
         share_left -= share
         adjustments = [Adjustment(edi835.CONTRACTUAL, "45", line.charge - allowed)] if line.charge != allowed else []
@@ -108,7 +110,7 @@ def _payment(claim: SubmittedClaim, outcome: Outcome, policy: Policy, icn: str, 
         reason, remarks = DENIALS[outcome]
         services, status = _denied_lines(claim, reason, remarks), "4"
     else:
-        services, status = _paid_lines(claim, policy), "1"
+        services, status = _paid_lines(claim, policy, below=outcome is Outcome.PAID_BELOW_CONTRACT), "1"
     patient_share = sum(
         (a.amount for s in services for a in s.adjustments if a.group == edi835.PATIENT_RESPONSIBILITY), ZERO
     )

@@ -19,6 +19,8 @@ class Outcome(str, Enum):
     DENIED_NOT_MEDICALLY_NECESSARY = "DENIED_NOT_MEDICALLY_NECESSARY"  # CO-50
     DENIED_COVERAGE_ENDED = "DENIED_COVERAGE_ENDED"  # CO-27: what an inactive member's claim gets
     PAID_THEN_REVERSED = "PAID_THEN_REVERSED"  # paid, then CLP02 22 in a later 835
+    # paid below the contract (an old fee schedule applied): allowed `below_contract` of the contracted amount
+    PAID_BELOW_CONTRACT = "PAID_BELOW_CONTRACT"
 
 
 # The k-th claim a run sees, when no rule names it: mostly paid, one rejection, three kinds of denial and a
@@ -45,7 +47,11 @@ class Policy:
     outcomes: Mapping[str, Outcome] = field(default_factory=dict)  # by CLM01
     seed: int = 0  # shifts where in the mix a run starts
     mix: tuple[Outcome, ...] = DEFAULT_MIX
-    contract_rate: Decimal = Decimal("0.80")  # the share of the charge the contract allows
+    contract_rate: Decimal = Decimal("0.80")  # the share of the charge allowed on a line the contract has no rate for
+    # The contracted allowed amount per unit, by procedure code and modifiers ("90853:HQ") or by code alone ("90853"):
+    # a line is allowed that (never more than its charge), CO-45 the rest. What the clinic expects to be paid.
+    contract: Mapping[str, Decimal] = field(default_factory=dict)
+    below_contract: Decimal = Decimal("0.90")  # the share of it a PAID_BELOW_CONTRACT claim is allowed
     copay: Decimal = Decimal("5.00")  # PR-3 per claim
     deductible: Decimal = Decimal("20.00")  # PR-1 per claim for the members below
     deductible_members: frozenset[str] = frozenset()
@@ -67,5 +73,12 @@ class Policy:
             return Outcome.DENIED_COVERAGE_ENDED
         return self.mix[(turn + self.seed) % len(self.mix)]
 
-    def allowed(self, charge: Decimal) -> Decimal:
-        return (charge * self.contract_rate).quantize(CENT, ROUND_HALF_UP)
+    def allowed(
+        self, charge: Decimal, procedure_code: str = "", modifiers: tuple[str, ...] = (), units: Decimal = Decimal(1)
+    ) -> Decimal:
+        """A line's allowed amount: the contracted rate times its units (at most its charge), or, with no rate for
+        its code, `contract_rate` of its charge."""
+        rate = self.contract.get(":".join((procedure_code, *modifiers)), self.contract.get(procedure_code))
+        if rate is None:
+            return (charge * self.contract_rate).quantize(CENT, ROUND_HALF_UP)
+        return min(charge, (rate * units).quantize(CENT, ROUND_HALF_UP))

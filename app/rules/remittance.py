@@ -196,8 +196,8 @@ class LinePosting:
     adjustments: tuple[Reason, ...]  # every CAS reason, as group-CARC with its text
     denial_reasons: tuple[Reason, ...]  # the CAS reasons that are not the contract or the patient's share
     remarks: tuple[Reason, ...]  # RARC (LQ*HE, MOA) with their text
-    expected: Decimal | None  # the contracted amount for the charge
-    underpaid_by: Decimal  # expected less what paid, the contract and the patient's share account for
+    expected: Decimal | None  # the contracted amount for the charge (its expected amount: the payer's rate)
+    underpaid_by: Decimal  # the contracted amount less what the payer allowed, when it allowed less
     reversal: bool
 
     @property
@@ -229,20 +229,32 @@ def post_line(  # noqa: PLR0917 - the columns of one 835 line, in the guide's or
     *,
     reversal: bool,
 ) -> LinePosting:
-    """A line's money in the columns a billing office keeps. Underpaid: the payer paid, and what it paid plus
-    its contractual adjustment plus the patient's share (what the contract explains) falls short of the
-    contracted amount; denials and reversals are never underpayments."""
+    """A line's money in the columns a billing office keeps. Underpaid: the payer adjudicated the line (paid it,
+    or left it to the patient) and allowed less than the contracted amount (`expected`, the payer's rate the
+    charge was built from, not the facility's fee billed); denials and reversals are never underpayments."""
     contractual = _sum(adjustments, CONTRACTUAL)
     patient = _sum(adjustments, PATIENT_RESPONSIBILITY)
     other = _sum(adjustments, CONTRACTUAL, PATIENT_RESPONSIBILITY, exclude=True)
     denials = _denial_adjustments(adjustments)
-    shortfall = ZERO
-    if expected is not None and not reversal and paid > ZERO:
-        shortfall = max(ZERO, expected - (paid + contractual + patient))
+    difference = allowed_difference(paid, patient, allowed, expected, reversal=reversal)
+    shortfall = max(ZERO, -difference) if difference is not None else ZERO
     return LinePosting(
         procedure_code, service_date, charged, paid, contractual, patient, other, allowed, _reasons(adjustments),
         _reasons(denials), _remarks(remarks), expected, shortfall, reversal,
     )  # fmt: skip
+
+
+def allowed_difference(
+    paid: Decimal, patient: Decimal, allowed: Decimal | None, expected: Decimal | None, *, reversal: bool
+) -> Decimal | None:
+    """What the payer allowed less the contracted amount: negative when it allowed less (an underpayment),
+    positive when more. What it allowed is the line's AMT*B6 when the 835 sends it (005010X221A1 loop 2110,
+    Service Supplemental Amount B6), else what it paid plus the patient's share (CAS PR). None when there is
+    nothing to compare: no contracted amount, a reversal (CLP02 22), or a line it neither paid nor left to the
+    patient (a denial)."""
+    if expected is None or reversal or (paid <= ZERO and patient <= ZERO):
+        return None
+    return (allowed if allowed is not None else paid + patient) - expected
 
 
 def post_service(service: ServicePayment, expected: Decimal | None, *, reversal: bool) -> LinePosting:
@@ -272,13 +284,15 @@ def post_claim(payment: ClaimPayment, expected: Sequence[Decimal | None]) -> tup
             claim_level = post_line(
                 "", None, ZERO, ZERO, payment.adjustments, payment.remarks, None, None, reversal=reversal
             )
+            patient = posting.patient_responsibility + claim_level.patient_responsibility
+            difference = allowed_difference(posting.paid, patient, posting.allowed, posting.expected, reversal=reversal)
             posting = LinePosting(
                 posting.procedure_code, posting.service_date, posting.charged, posting.paid,
-                posting.contractual + claim_level.contractual,
-                posting.patient_responsibility + claim_level.patient_responsibility,
+                posting.contractual + claim_level.contractual, patient,
                 posting.other_adjustments + claim_level.other_adjustments, posting.allowed,
                 posting.adjustments + claim_level.adjustments, posting.denial_reasons + claim_level.denial_reasons,
-                posting.remarks + claim_level.remarks, posting.expected, posting.underpaid_by, reversal,
+                posting.remarks + claim_level.remarks, posting.expected,
+                max(ZERO, -difference) if difference is not None else ZERO, reversal,
             )  # fmt: skip
         postings.append(posting)
     return tuple(postings)

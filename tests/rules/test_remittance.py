@@ -16,6 +16,7 @@ from app.rules.edi.x12 import Person, X12Error, read_interchange
 from app.rules.remittance import (
     EdiKind,
     adjustment_key,
+    allowed_difference,
     carc_of,
     content_hash,
     denial_reason,
@@ -128,30 +129,50 @@ def test_an_835_claims_status_from_clp02_and_its_lines(clp, status):
 # ---------------------------------------------------------------- posting
 
 
+# (adjustments, paid, AMT*B6, contracted amount, CO/PR/other columns, underpaid by, allowed less contracted). The
+# contracted amount is the payer's rate the charge was built from (its expectedAmount), not the facility's fee
+# billed (100 on every line here). What the payer allowed: AMT*B6 when the 835 sends it (005010X221A1 loop 2110),
+# else what it paid plus the patient's share (CAS PR).
+UNDERPAYMENT_CASES = [
+    # CO-45 the contract, PR-3 the copay: 75 + 5 allowed, the contracted 80
+    ([("CO", "45", "20"), ("PR", "3", "5")], "75", None, "80", ("20", "5", "0"), "0", "0"),
+    # the same line against a contract of 90: allowed 10 short
+    ([("CO", "45", "20"), ("PR", "3", "5")], "75", None, "90", ("20", "5", "0"), "10", "-10"),
+    # the facility's fee is not the contract: allowing 80 of a 100 fee is not an underpayment when 80 is the rate
+    ([("CO", "45", "20")], "80", None, "80", ("20", "0", "0"), "0", "0"),
+    # allowed more than the contract: not underpaid, the difference shown
+    ([("CO", "45", "20")], "80", None, "60", ("20", "0", "0"), "0", "20"),
+    # OA-23 (another payer's share) is not the contract: 65 allowed of 80
+    ([("CO", "45", "20"), ("OA", "23", "15")], "65", None, "80", ("20", "0", "15"), "15", "-15"),
+    # PI-94 likewise
+    ([("CO", "45", "20"), ("PI", "94", "10")], "70", None, "80", ("20", "0", "10"), "10", "-10"),
+    # all of it to the deductible: adjudicated, nothing paid, 80 allowed
+    ([("CO", "45", "20"), ("PR", "1", "80")], "0", None, "80", ("20", "80", "0"), "0", "0"),
+    # AMT*B6 is what the payer says it allowed: 70 of 80, whatever the CAS make of the rest
+    ([("CO", "45", "25"), ("PR", "3", "5")], "70", "70", "80", ("25", "5", "0"), "10", "-10"),
+    # a denial is not an underpayment
+    ([("CO", "197", "100")], "0", None, "80", ("100", "0", "0"), "0", None),
+    # no contracted amount known (self-pay, or a charge built before the payer's rate was kept): nothing to compare
+    ([("OA", "23", "15")], "85", None, None, ("0", "0", "15"), "0", None),
+]
+
+
 @pytest.mark.parametrize(
-    ("adjustments", "paid", "expected", "columns", "underpaid_by"),
-    [
-        # CO-45 the contract, PR-3 the copay: paid + CO + PR = the contracted 100
-        ([("CO", "45", "20"), ("PR", "3", "5")], "75", "100", ("20", "5", "0"), "0"),
-        # OA-23 (another payer's share) is not the contract: 15 short of the contracted amount
-        ([("CO", "45", "20"), ("OA", "23", "15")], "65", "100", ("20", "0", "15"), "15"),
-        # PI-94 likewise
-        ([("CO", "45", "20"), ("PI", "94", "10")], "70", "100", ("20", "0", "10"), "10"),
-        # the charge was above the contract: nothing short
-        ([("CO", "45", "40")], "80", "100", ("40", "0", "0"), "0"),
-        # a denial is not an underpayment
-        ([("CO", "197", "100")], "0", "100", ("100", "0", "0"), "0"),
-        # no contracted amount known: nothing to compare
-        ([("OA", "23", "15")], "85", None, ("0", "0", "15"), "0"),
-    ],
+    ("adjustments", "paid", "allowed", "expected", "columns", "underpaid_by", "difference"), UNDERPAYMENT_CASES
 )
-def test_a_line_posts_by_cas_group_and_flags_underpayment(adjustments, paid, expected, columns, underpaid_by):
+def test_a_line_posts_by_cas_group_and_flags_underpayment(
+    adjustments, paid, allowed, expected, columns, underpaid_by, difference
+):
     posting = post_line(
-        "90853", DAY, D("100"), D(paid), [Adjustment(g, r, D(a)) for g, r, a in adjustments], (), None,
-        D(expected) if expected else None, reversal=False,
+        "90853", DAY, D("100"), D(paid), [Adjustment(g, r, D(a)) for g, r, a in adjustments], (),
+        D(allowed) if allowed else None, D(expected) if expected else None, reversal=False,
     )  # fmt: skip
     assert (posting.contractual, posting.patient_responsibility, posting.other_adjustments) == tuple(map(D, columns))
     assert posting.underpaid_by == D(underpaid_by) and posting.underpaid is (D(underpaid_by) > 0)
+    found = allowed_difference(
+        posting.paid, posting.patient_responsibility, posting.allowed, posting.expected, reversal=False
+    )
+    assert found == (D(difference) if difference is not None else None)
 
 
 def test_a_reversal_is_never_underpaid():
@@ -180,8 +201,10 @@ def test_a_claim_without_lines_posts_once():
     clp = ClaimPayment(
         "GS1", "1", D("100"), D("80"), D("0"), "MC", "ICN1", PATIENT, adjustments=(Adjustment("CO", "45", D("20")),)
     )
-    (posting,) = post_claim(clp, [D("100")])
+    (posting,) = post_claim(clp, [D("80")])
     assert (posting.paid, posting.contractual, posting.underpaid_by) == (D("80"), D("20"), D(0))
+    (short,) = post_claim(clp, [D("90")])  # a contract of 90: the payer allowed 80
+    assert short.underpaid_by == D(10)
 
 
 def test_a_paid_claim_has_no_denial_reason():

@@ -16,6 +16,7 @@ from app.ids import encode_id
 from app.operations import remittance as ops
 from app.rules.remittance import BillingQueue as BillingQueueRule
 from app.rules.remittance import EdiKind as EdiKindRule
+from app.rules.remittance import allowed_difference as difference_of_allowed
 from app.schema.context import Info
 from app.schema.enums import ClaimStatus
 from app.schema.loaders import billing, reference, remittance, sessions
@@ -108,14 +109,25 @@ class Posting:
     patient_responsibility: Decimal = strawberry.field(description="CAS PR: deductible, coinsurance, copay.")
     other_adjustments: Decimal = strawberry.field(description="CAS OA and PI.")
     allowed: Decimal | None = strawberry.field(description="AMT*B6, when the payer sends it.")
-    expected: Decimal | None = strawberry.field(description="The contracted amount: the group-size band's rate.")
-    underpaid_by: Decimal
+    expected: Decimal | None = strawberry.field(
+        description="The contracted amount: the payer's rate the charge was built from (the charge's expectedAmount)."
+    )
+    underpaid_by: Decimal = strawberry.field(description="How much less than `expected` the payer allowed.")
     reversal: bool
     paid_on: date
 
-    @strawberry.field
+    @strawberry.field(description="The payer allowed less than the contracted amount (`expected`).")
     def underpaid(line: strawberry.Parent[models.RemittanceLine]) -> bool:
         return line.underpaid_by > 0
+
+    @strawberry.field(
+        description="What the payer allowed (AMT*B6, else paid plus the patient's share) less the contracted amount: "
+        "negative an underpayment, positive more than the contract; null for a denial, a reversal, or no contract."
+    )
+    def allowed_difference(line: strawberry.Parent[models.RemittanceLine]) -> Decimal | None:
+        return difference_of_allowed(
+            line.paid, line.patient_responsibility, line.allowed, line.expected, reversal=line.reversal
+        )
 
     @strawberry.field(description="Every CAS reason, as group-CARC with its text.")
     def adjustments(line: strawberry.Parent[models.RemittanceLine]) -> list[PayerReason]:
