@@ -36,6 +36,7 @@ from app.operations import (
     remittance,
     scheduling,
 )
+from app.operations import reference as reference_operations
 from app.operations.work import Services, unit_of_work
 from app.payer_sim import Outcome, Policy, answer_claims
 from app.payer_sim.answers import payer_claim_number
@@ -164,7 +165,6 @@ async def _reference_data(db) -> None:
                 "claim_filing_indicator": "MC",
                 "receiver_id": "AZAHCCCS",
                 "taxonomy_required": True,
-                "timely_filing_days": 180,
             },
             {
                 "id": commercial,
@@ -172,7 +172,6 @@ async def _reference_data(db) -> None:
                 "payer_code": "SUNCREST",
                 "claim_filing_indicator": "CI",
                 "receiver_id": "SUNCRST01",
-                "timely_filing_days": 90,
             },
         ],
     )
@@ -492,6 +491,14 @@ def _within_its_day(starts_at: datetime, length: timedelta, later: bool) -> tupl
 
 async def _clinic_activity(demo: Demo) -> None:
     now = demo.services.clock.now().astimezone(PHOENIX)  # one reading: the week and today's sessions agree
+    # Each payer's timely-filing limit, as an administrator sets it (updatePayerClaimSettings): AHCCCS takes
+    # claims for 180 days from the date of service, Suncrest for 90.
+    for payer_key, days in (("AHCCCS", 180), ("SUNCREST", 90)):
+        await demo.run(
+            reference_operations.update_payer_claim_settings,
+            demo_id("payer", payer_key),
+            reference_operations.NewPayer("", "", timely_filing_days=days),
+        )
     monday = now.date() - timedelta(days=now.weekday())
     groups = []
     for name, kind, lead, co, capacity, minutes, rule, start in GROUPS:

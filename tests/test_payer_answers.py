@@ -785,3 +785,62 @@ async def test_underpayment_is_against_the_payers_contracted_rate_not_the_facili
         {"paid": "22.00", "contractual": "13.00", "patientResponsibility": "5.00", "allowed": "27.00",
          "expected": "30.00", "underpaid": True, "underpaidBy": "3.00", "allowedDifference": "-3.00"}
     ]  # fmt: skip
+
+
+# ------------------------------------------------------------------ a payer's timely-filing limit
+
+PAYER_SETTINGS = """mutation($id: ID!, $input: PayerClaimSettingsInput!) {
+  updatePayerClaimSettings(payerId: $id, input: $input) { timelyFilingDays } }"""
+
+
+async def test_a_payers_timely_filing_limit_is_set_through_the_api_and_counts_the_days_left(
+    gql, clinic, room, test_clock, services
+):
+    """Payer.timelyFilingDays (365 unless set) is given at createPayer and changed with updatePayerClaimSettings,
+    1 to 3650 days, by an administrator of reference data, audited; claimsNearingFilingLimit counts with it."""
+    created = await gql.execute(
+        "mutation($input: PayerInput!) { createPayer(input: $input) { id timelyFilingDays } }",
+        {"input": {"name": "Desert Health Plan", "payerCode": "DESERTHP", "timelyFilingDays": 90}},
+    )
+    assert created["createPayer"]["timelyFilingDays"] == 90
+    default = await gql.execute(
+        "mutation($input: PayerInput!) { createPayer(input: $input) { timelyFilingDays } }",
+        {"input": {"name": "Plain Plan", "payerCode": "PLAIN01"}},
+    )
+    assert default["createPayer"]["timelyFilingDays"] == 365
+    for days in (0, 3651, -1):
+        _, code, body = await gql.error(PAYER_SETTINGS, {"id": clinic.payer_id, "input": {"timelyFilingDays": days}})
+        assert code == "BAD_USER_INPUT" and "timelyFilingDays must be 1 to 3650" in body["errors"][0]["message"]
+    _, code, _ = await gql.error(
+        "mutation($input: PayerInput!) { createPayer(input: $input) { id } }",
+        {"input": {"name": "Bad Plan", "payerCode": "BAD01", "timelyFilingDays": 0}},
+    )
+    assert code == "BAD_USER_INPUT"
+    biller = gql.as_(scopes=[s for s in ALL_SCOPES if s != "admin.reference.write"])
+    _, code, _ = await biller.error(PAYER_SETTINGS, {"id": clinic.payer_id, "input": {"timelyFilingDays": 30}})
+    assert code == "FORBIDDEN"
+    changed = await gql.execute(PAYER_SETTINGS, {"id": clinic.payer_id, "input": {"timelyFilingDays": 30}})
+    assert changed["updatePayerClaimSettings"] == {"timelyFilingDays": 30}
+    async with services.sessionmaker() as db:
+        entry = (
+            await db.scalars(
+                select(models.AuditEntry)
+                .where(models.AuditEntry.action == "payer.update")
+                .order_by(models.AuditEntry.id)
+            )
+        ).all()[-1]
+    assert (entry.before["timelyFilingDays"], entry.after["timelyFilingDays"]) == (365, 30)
+
+    session_id, members = room
+    claims = await submitted(gql, session_id, members, test_clock)
+    (answers,) = answers_for(claims[:1], [Outcome.REJECTED])
+    await import_all(gql, [answers.claim_acknowledgment])
+    near = await gql.execute(
+        "{ claimsNearingFilingLimit(withinDays: 30) { edges { node { limitDays daysLeft claim { claimNumber } } } } }"
+    )
+    (item,) = [e["node"] for e in near["claimsNearingFilingLimit"]["edges"]]
+    assert (item["claim"]["claimNumber"], item["limitDays"], item["daysLeft"]) == (claims[0]["claimNumber"], 30, 30)
+    read = await gql.execute(
+        "query($id: ID!) { node(id: $id) { ... on Payer { timelyFilingDays } } }", {"id": clinic.payer_id}
+    )
+    assert read["node"] == {"timelyFilingDays": 30}

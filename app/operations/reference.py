@@ -40,6 +40,7 @@ from app.rules.reference import (
     npi_is_valid,
     state_problem,
     taxonomy_problem,
+    timely_filing_problem,
     timezone_problem,
     zip_code_problem,
     zip_plus_four_problem,
@@ -76,6 +77,9 @@ class NewStaff:
     taxonomy: str | None = None
 
 
+DEFAULT_TIMELY_FILING_DAYS = 365
+
+
 @dataclass(frozen=True)
 class NewPayer:
     name: str
@@ -84,6 +88,7 @@ class NewPayer:
     receiver_id: str | None = None
     taxonomy_required: bool | None = None
     test_mode: bool | None = None
+    timely_filing_days: int | None = None  # days from the date of service; 365 when not given
 
 
 @dataclass(frozen=True)
@@ -321,6 +326,7 @@ async def create_payer(
     check(
         filing_indicator_problem(settings.claim_filing_indicator)
         or interchange_id_problem("receiverId", settings.receiver_id)
+        or timely_filing_problem(settings.timely_filing_days)
     )
     if await queries.payer_with_code(uow.db, code):
         raise Conflict(f"Payer code {code!r} is already in use")
@@ -331,6 +337,7 @@ async def create_payer(
         receiver_id=settings.receiver_id.strip().upper() if settings.receiver_id else None,
         taxonomy_required=bool(settings.taxonomy_required),
         test_mode=bool(settings.test_mode),
+        timely_filing_days=settings.timely_filing_days or DEFAULT_TIMELY_FILING_DAYS,
     )
     uow.db.add(row)
     await uow.db.flush()
@@ -338,7 +345,12 @@ async def create_payer(
         "payer.create",
         "Payer",
         row.id,
-        after={"payerCode": code, "claimFilingIndicator": row.claim_filing_indicator, "testMode": row.test_mode},
+        after={
+            "payerCode": code,
+            "claimFilingIndicator": row.claim_filing_indicator,
+            "testMode": row.test_mode,
+            "timelyFilingDays": row.timely_filing_days,
+        },
     )
     return row
 
@@ -350,6 +362,7 @@ async def update_payer_claim_settings(
     check(
         filing_indicator_problem(settings.claim_filing_indicator)
         or interchange_id_problem("receiverId", settings.receiver_id)
+        or timely_filing_problem(settings.timely_filing_days)
     )
     row = await payer(uow.db, payer_id)
     before = _payer_settings(row)
@@ -361,6 +374,8 @@ async def update_payer_claim_settings(
         row.taxonomy_required = settings.taxonomy_required
     if settings.test_mode is not None:
         row.test_mode = settings.test_mode
+    if settings.timely_filing_days is not None:
+        row.timely_filing_days = settings.timely_filing_days
     await uow.db.flush()
     uow.audit("payer.update", "Payer", row.id, before=before, after=_payer_settings(row))
     return row
@@ -372,6 +387,7 @@ def _payer_settings(row: models.Payer) -> dict[str, Any]:
         "receiverId": row.receiver_id,
         "taxonomyRequired": row.taxonomy_required,
         "testMode": row.test_mode,
+        "timelyFilingDays": row.timely_filing_days,
     }
 
 

@@ -181,6 +181,18 @@ def filing_indicator_problem(value: str | None) -> str | None:
     return None
 
 
+TIMELY_FILING_DAYS = (1, 3650)
+
+
+def timely_filing_problem(value: int | None) -> str | None:
+    """A payer's timely-filing limit: days from the date of service (a payer's contract sets it: 90 days to a few
+    years; 365 when nobody said)."""
+    low, high = TIMELY_FILING_DAYS
+    if value is not None and not low <= value <= high:
+        return f"timelyFilingDays must be {low} to {high} days"
+    return None
+
+
 def interchange_id_problem(field: str, value: str | None) -> str | None:
     if value is not None and not INTERCHANGE_ID.match(value.strip().upper()):
         return f"{field} must be 2 to 15 letters or digits (the id the clearinghouse assigned)"

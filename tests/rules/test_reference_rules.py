@@ -10,6 +10,7 @@ from app.rules.reference import (
     npi_is_valid,
     state_problem,
     taxonomy_problem,
+    timely_filing_problem,
     timezone_problem,
     zip_plus_four_problem,
 )
@@ -98,6 +99,13 @@ def test_an_address_line_given_is_not_blank(value, ok):
 )
 def test_prv03_a_taxonomy_code_is_ten_characters_ending_in_x(value, ok):
     assert (taxonomy_problem("taxonomy", value) is None) == ok
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"), [(None, True), (1, True), (90, True), (3650, True), (0, False), (-5, False), (3651, False)]
+)
+def test_a_timely_filing_limit_is_1_to_3650_days(value, ok):
+    assert (timely_filing_problem(value) is None) == ok
 
 
 @pytest.mark.parametrize(

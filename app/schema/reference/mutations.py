@@ -114,6 +114,9 @@ class PayerInput:
         default=None, description="The payer wants taxonomy codes (PRV*BI, PRV*PE)."
     )
     test_mode: bool | None = strawberry.field(default=None, description="Claims go out as test interchanges (ISA15 T).")
+    timely_filing_days: int | None = strawberry.field(
+        default=None, description="The payer's timely-filing limit, 1 to 3650 days from the date of service (365)."
+    )
 
 
 @strawberry.input(description="A payer's claim settings; a setting left out stays as it is.")
@@ -122,6 +125,9 @@ class PayerClaimSettingsInput:
     receiver_id: str | None = None
     taxonomy_required: bool | None = None
     test_mode: bool | None = None
+    timely_filing_days: int | None = strawberry.field(
+        default=None, description="The payer's timely-filing limit, 1 to 3650 days from the date of service."
+    )
 
 
 @strawberry.input
@@ -218,7 +224,10 @@ class ReferenceMutation:
             plain(input, ops.NewPayer),
         )
 
-    @strawberry.mutation(**ADMIN, description="Change a payer's claim settings (SBR09, receiver id, taxonomy, ISA15).")
+    @strawberry.mutation(
+        **ADMIN,
+        description="Change a payer's claim settings (SBR09, receiver id, taxonomy, ISA15, timely-filing limit).",
+    )
     async def update_payer_claim_settings(
         self, info: Info, payer_id: strawberry.ID, input: PayerClaimSettingsInput
     ) -> Payer:

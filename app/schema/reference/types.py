@@ -77,6 +77,9 @@ class Payer(Node):
     receiver_id: str | None
     taxonomy_required: bool
     test_mode: bool
+    timely_filing_days: int = strawberry.field(
+        description="Days from the date of service the payer takes a claim in (claimsNearingFilingLimit counts them)."
+    )
 
     @strawberry.field(description="What the payer requires of documentation, and how it codes telehealth.")
     async def documentation_rule(payer: strawberry.Parent[models.Payer], info: Info) -> DocumentationRuleType:
