@@ -39,6 +39,8 @@ CLAIMS = """query($id: ID!) { groupSession(id: $id) { claims { id claimNumber st
   } } }"""
 
 EVENTS = "{ integrationEvents(first: 100) { edges { node { type payload } } } }"
+IMPORT_STATUSES = """mutation($text: String!) { importEdi(text: $text) { duplicate
+  changes { before after claim { claimNumber status } } } }"""
 
 
 @pytest.fixture(autouse=True)
@@ -309,6 +311,25 @@ async def test_without_billing_read_nothing_of_the_answers_is_seen(gql, room, te
     )
     answered = [e["after"] for e in log["groupSession"]["auditLog"] if e["action"] == "claim.answer"]
     assert answered and all("reason" not in a and "paid" not in a for a in answered)
+    # billing.write alone imports, and sees what moved, but not the amounts nor the payer's reasons: each field
+    # asked for alone, on an import of its own (a 277CA, then the 835, of claims 1 to 3)
+    writer = gql.as_(scopes=[s for s in ALL_SCOPES if s != "billing.read"])
+    answers = answers_for(claims[1:5], [Outcome.DENIED_NO_AUTHORIZATION] * 4)
+    files = [text for a in answers[:3] for text in (a.claim_acknowledgment, a.remittance)]
+    changes = ["reason", "claim { payerReason }", "claim { denialCarc }", "claim { totalAmount }",
+               "claim { postings { paid } }", "claim { charges { amount } }"]  # fmt: skip
+    asked = [(text, "changes { " + field + " }") for text, field in zip(files, changes, strict=True)]
+    asked += [(files[-1], f"file {{ {field} }}") for field in ("summary", "text", "providerAdjustments { amount }")]
+    for text, field in asked:
+        _, code, body = await writer.error(
+            "mutation($text: String!) { importEdi(text: $text) { " + field + " } }", {"text": text}
+        )
+        assert code == "FORBIDDEN", (field, body)
+        assert body["errors"][0]["message"] == "Missing scope billing.read", field
+        assert "Precertification" not in str(body) and "197" not in str(body)
+    await writer.execute(IMPORT_STATUSES, {"text": answers[3].claim_acknowledgment})
+    moved = (await writer.execute(IMPORT_STATUSES, {"text": answers[3].remittance}))["importEdi"]
+    assert moved == {"duplicate": False, "changes": [{"before": "ACCEPTED", "after": "DENIED", "claim": {"claimNumber": claims[4]["claimNumber"], "status": "DENIED"}}]}  # fmt: skip
     # billing.read alone sees the queue and the reason
     reader = gql.as_(scopes=["billing.read"])
     denied = await reader.execute('{ deniedClaims(carc: "197") { edges { node { payerReason } } } }')

@@ -127,7 +127,9 @@ class Claim(Node):
     claim_number: str
     status: ClaimStatus
     frequency: ClaimFrequency
-    total_amount: Decimal
+    # Amounts and the payer's reasons need billing.read, wherever the claim is reached (an import's or a
+    # submission's answer to a billing.write token included).
+    total_amount: Decimal = strawberry.field(**scoped(Scope.BILLING_READ))
     edi837: str | None
     submitted_at: datetime | None
     per_diem: bool = strawberry.field(description="Carries a program day's per-diem line.")
@@ -137,12 +139,17 @@ class Claim(Node):
     )
 
     payer_reason: str | None = strawberry.field(
-        description="Why the payer rejected (999 or 277CA status codes) or denied (CARC and RARC with their text) it."
+        description="Why the payer rejected (999 or 277CA status codes) or denied (CARC and RARC with their text) it.",
+        **scoped(Scope.BILLING_READ),
     )
-    denial_carc: str | None = strawberry.field(description="The CARC a denial is filed under (197, 16, 50...).")
+    denial_carc: str | None = strawberry.field(
+        description="The CARC a denial is filed under (197, 16, 50...).", **scoped(Scope.BILLING_READ)
+    )
     answered_at: datetime | None = strawberry.field(description="When the payer's last answer moved its status.")
 
-    @strawberry.field(description="Every 835 service line posted for this claim, reversals included.")
+    @strawberry.field(
+        description="Every 835 service line posted for this claim, reversals included.", **scoped(Scope.BILLING_READ)
+    )
     async def postings(claim: strawberry.Parent[models.Claim], info: Info) -> list[PostingType]:
         return await remittance.lines_by_claim(info).load(claim.id)
 
@@ -160,7 +167,7 @@ class Claim(Node):
             return None
         return await billing.claims(info).load(claim.original_claim_id)
 
-    @strawberry.field
+    @strawberry.field(**scoped(Scope.BILLING_READ))
     async def charges(claim: strawberry.Parent[models.Claim], info: Info) -> list[Charge]:
         return await billing.charges_of_claims(info).load(claim.id)
 

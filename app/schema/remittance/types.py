@@ -17,9 +17,11 @@ from app.operations import remittance as ops
 from app.rules.remittance import BillingQueue as BillingQueueRule
 from app.rules.remittance import EdiKind as EdiKindRule
 from app.rules.remittance import allowed_difference as difference_of_allowed
+from app.rules.scopes import Scope
 from app.schema.context import Info
 from app.schema.enums import ClaimStatus
 from app.schema.loaders import billing, reference, remittance, sessions
+from app.schema.permissions import scoped
 
 ClaimType = Annotated["Claim", strawberry.lazy("app.schema.billing.types")]  # noqa: F821 - resolved lazily
 GroupSessionType = Annotated["GroupSession", strawberry.lazy("app.schema.sessions.types")]  # noqa: F821 - resolved lazily
@@ -67,14 +69,19 @@ class EdiFile:
     production: bool = strawberry.field(description="ISA15: false for a test file (T).")
     content_hash: str
     imported_at: datetime
-    summary: JSON = strawberry.field(description="Claims moved, by claim number; anything left unchanged and why.")
-    text: str = strawberry.field(description="The file as it was imported.")
+    summary: JSON = strawberry.field(
+        description="Claims moved, by claim number; anything left unchanged and why; the total paid (billing.read).",
+        **scoped(Scope.BILLING_READ),
+    )
+    text: str = strawberry.field(
+        description="The file as it was imported (billing.read).", **scoped(Scope.BILLING_READ)
+    )
 
     @strawberry.field
     def id(file: strawberry.Parent[models.EdiFile]) -> strawberry.ID:
         return strawberry.ID(encode_id("EdiFile", file.id))
 
-    @strawberry.field
+    @strawberry.field(**scoped(Scope.BILLING_READ))
     async def provider_adjustments(file: strawberry.Parent[models.EdiFile], info: Info) -> list[ProviderAdjustment]:
         return await remittance.provider_adjustments(info).load(file.id)
 
@@ -83,7 +90,9 @@ class EdiFile:
 class ClaimChange:
     before: ClaimStatus
     after: ClaimStatus
-    reason: str | None
+    reason: str | None = strawberry.field(
+        description="The payer's reason (a rejection's, a denial's): billing.read.", **scoped(Scope.BILLING_READ)
+    )
 
     @strawberry.field
     async def claim(change: strawberry.Parent[ops.ClaimChange], info: Info) -> ClaimType:
