@@ -865,3 +865,76 @@ async def test_a_payers_timely_filing_limit_is_set_through_the_api_and_counts_th
         "query($id: ID!) { node(id: $id) { ... on Payer { timelyFilingDays } } }", {"id": clinic.payer_id}
     )
     assert read["node"] == {"timelyFilingDays": 30}
+
+
+# ------------------------------------------------------------------ the queues time alone changes, live
+
+
+async def no_update(socket, seconds: float = 0.3) -> None:
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(socket.receive_json(), seconds)
+
+
+async def test_the_time_based_queues_publish_as_the_sweep_passes(gql, ws, clinic, room, test_clock, services):
+    """Nobody marked the session. The sweep marks it awaiting finalization (AWAITING_FINALIZATION), publishes it
+    again each whole hour after its end (sessionsAwaitingFinalization(hoursAfterEnd: N) changes with time alone),
+    closes it unmarked at its deadline (AWAITING_FINALIZATION, CLOSED_UNMARKED, TIMELY_FILING), and publishes
+    TIMELY_FILING when the facility's day turns (every claim's days left to file went down)."""
+    from app.operations.billing_pipeline import bill_due_sessions, publish_time_queues
+
+    session_id, _ = room
+    async with ws() as socket:
+        assert (await socket.receive_json())["type"] == "connection_ack"
+        variables = {"f": clinic.facility_id, "q": ["AWAITING_FINALIZATION", "CLOSED_UNMARKED", "TIMELY_FILING"]}
+        await socket.send_json(
+            {"id": "1", "type": "subscribe", "payload": {"query": QUEUE_WATCH, "variables": variables}}
+        )
+        assert (await queue_update(socket))["kind"] == "SNAPSHOT"
+        set_now(test_clock, at(10, 31))
+        assert await bill_due_sessions(services) == 0
+        update = await queue_update(socket)
+        assert (update["queues"], update["sessionId"]) == (["AWAITING_FINALIZATION"], session_id)
+
+        # the session ended at 10:30: the sweeps of 11:29 and 11:31 straddle its first hour
+        assert await publish_time_queues(services, at(10, 31), at(11, 29)) == 0
+        await no_update(socket)
+        assert await publish_time_queues(services, at(11, 29), at(11, 31)) == 1
+        update = await queue_update(socket)
+        assert (update["queues"], update["sessionId"]) == (["AWAITING_FINALIZATION"], session_id)
+        hour = "query($h: Float!) { sessionsAwaitingFinalization(hoursAfterEnd: $h) { totalCount } }"
+        set_now(test_clock, at(11, 31))
+        assert (await gql.execute(hour, {"h": 1}))["sessionsAwaitingFinalization"]["totalCount"] == 1
+
+        # the facility's midnight (Phoenix): the days left to file went down
+        assert await publish_time_queues(services, at(23, 59), at(0, 1, day=11)) >= 1
+        update = await queue_update(socket)
+        assert (update["queues"], update["sessionId"], update["claimId"]) == (["TIMELY_FILING"], None, None)
+
+        # the deadline closes it with no one marked
+        set_now(test_clock, at(10, 30, day=11))
+        assert await bill_due_sessions(services) == 1
+        update = await queue_update(socket)
+        assert update["sessionId"] == session_id
+        assert update["queues"] == ["AWAITING_FINALIZATION", "CLOSED_UNMARKED", "TIMELY_FILING"]
+        assert await publish_time_queues(services, at(10, 29, day=11), at(11, 31, day=11)) == 0
+        await no_update(socket)
+    closed = await gql.execute("{ sessionsClosedUnmarked { edges { node { session { id } } } } }")
+    assert [e["node"]["session"]["id"] for e in closed["sessionsClosedUnmarked"]["edges"]] == [session_id]
+
+
+async def test_a_submission_publishes_the_timely_filing_queue(gql, ws, clinic, room, test_clock):
+    """A claim submitted leaves claimsNearingFilingLimit (the payer holds it now): TIMELY_FILING, naming it."""
+    session_id, members = room
+    async with ws() as socket:
+        assert (await socket.receive_json())["type"] == "connection_ack"
+        variables = {"f": clinic.facility_id, "q": ["TIMELY_FILING"]}
+        await socket.send_json(
+            {"id": "1", "type": "subscribe", "payload": {"query": QUEUE_WATCH, "variables": variables}}
+        )
+        assert (await queue_update(socket))["kind"] == "SNAPSHOT"
+        claims = await submitted(gql, session_id, members, test_clock)
+        billed = await queue_update(socket)  # the billing run: its DRAFT claims enter the queue
+        assert (billed["queues"], billed["sessionId"]) == (["TIMELY_FILING"], session_id)
+        sent = [await queue_update(socket) for _ in claims]
+        assert [u["claimId"] for u in sent] == [c["id"] for c in claims]
+        assert {tuple(u["queues"]) for u in sent} == {("TIMELY_FILING",)}

@@ -19,6 +19,7 @@ from datetime import datetime
 from app.db import models
 from app.db.queries import billing as queries
 from app.db.queries import groups as group_queries
+from app.db.queries import remittance as remittance_queries
 from app.db.queries.billing import BillingInputs
 from app.db.uow import UnitOfWork
 from app.live.publish import stage_billing_change, stage_session_update
@@ -50,7 +51,7 @@ from app.rules.claims import (
     plan_correction,
 )
 from app.rules.finalization import Finalization, finalization, finalization_deadline
-from app.rules.remittance import BillingQueue
+from app.rules.remittance import BillingQueue, day_changed, hour_crossed
 from app.rules.updates import SessionUpdateKind
 
 log = logging.getLogger(__name__)
@@ -155,13 +156,38 @@ async def occurrence_refusal(db, session: models.GroupSession, now: datetime) ->
     )
 
 
+async def publish_time_queues(services: Services, last: datetime, now: datetime) -> int:
+    """The queues time alone changes, published for their watchers (billingQueueUpdates) as the sweep passes:
+    AWAITING_FINALIZATION for each session awaiting finalization that passed a whole hour since its end (a
+    sessionsAwaitingFinalization(hoursAfterEnd: N) with a whole N gains it within one sweep), and TIMELY_FILING
+    for each facility whose calendar turned a day (every claimsNearingFilingLimit row's daysLeft went down).
+    How many changes were published."""
+    async with unit_of_work(services, SWEEP_ACTOR) as uow:
+        published = 0
+        for session_id, facility_id, ended_at in await remittance_queries.awaiting_session_ends(uow.db):
+            if hour_crossed(ended_at, last, now):
+                await stage_billing_change(
+                    uow, facility_id, [BillingQueue.AWAITING_FINALIZATION], session_id=session_id
+                )
+                published += 1
+        for facility_id, zone in await remittance_queries.facility_zones(uow.db):
+            if day_changed(last, now, zone):
+                await stage_billing_change(uow, facility_id, [BillingQueue.TIMELY_FILING])
+                published += 1
+    return published
+
+
 async def sweep_forever(services: Services) -> None:
     interval = services.settings.billing_sweep_seconds
     if interval <= 0:
         return
+    last = services.clock.now()
     while True:
         try:
             await bill_due_sessions(services)
+            now = services.clock.now()
+            await publish_time_queues(services, last, now)
+            last = now
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from app.errors import BadInput
 from app.rules.claims import ClaimStatus
@@ -351,6 +352,23 @@ def adjustment_key(remittance: Remittance, index: int, adjustment: ProviderAdjus
 
 
 # ---------------------------------------------------------------- timely filing
+
+
+def hour_crossed(ended_at: datetime, last: datetime, now: datetime) -> bool:
+    """A session awaiting finalization passed a whole number of hours since its end between two sweeps: a
+    sessionsAwaitingFinalization(hoursAfterEnd: N) list with a whole N may have gained it (it never loses one by
+    time alone: it leaves the queue when billed)."""
+    if now <= last or now <= ended_at:
+        return False
+    hour = timedelta(hours=1)
+    return (now - ended_at) // hour > max(last - ended_at, timedelta(0)) // hour
+
+
+def day_changed(last: datetime, now: datetime, zone: str) -> bool:
+    """The facility's calendar turned a day between two sweeps: every claim's days left to file went down by one
+    (claimsNearingFilingLimit counts them on the facility's calendar)."""
+    tz = ZoneInfo(zone)
+    return now > last and now.astimezone(tz).date() != last.astimezone(tz).date()
 
 
 def filing_days_left(service_date: date, limit_days: int, today: date) -> int:

@@ -5,7 +5,7 @@ underpayment, the reasons a billing office reads, and timely filing."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,8 +19,10 @@ from app.rules.remittance import (
     allowed_difference,
     carc_of,
     content_hash,
+    day_changed,
     denial_reason,
     filing_days_left,
+    hour_crossed,
     kind_of,
     moves,
     payment_key,
@@ -261,3 +263,38 @@ def test_a_claim_payment_is_known_by_payer_trace_claim_status_payer_number_and_a
     (plb,) = remittance.provider_adjustments
     assert adjustment_key(resent, 0, resent.provider_adjustments[0]) == adjustment_key(remittance, 0, plb)
     assert adjustment_key(remittance, 1, plb) != adjustment_key(remittance, 0, plb)
+
+
+# ---------------------------------------------------------------- the queues time alone changes
+
+T0 = datetime(2026, 3, 10, 17, 30, tzinfo=UTC)  # a session ended 10:30 in Phoenix
+
+
+@pytest.mark.parametrize(
+    ("last", "now", "crossed"),
+    [
+        (T0 + timedelta(minutes=50), T0 + timedelta(minutes=59), False),
+        (T0 + timedelta(minutes=59), T0 + timedelta(minutes=60), True),  # one hour after the end
+        (T0 + timedelta(hours=3, minutes=58), T0 + timedelta(hours=4, minutes=1), True),  # four hours
+        (T0 - timedelta(minutes=5), T0 + timedelta(minutes=30), False),  # it ended between the sweeps
+        (T0 - timedelta(minutes=5), T0 + timedelta(hours=1, minutes=1), True),
+        (T0 + timedelta(hours=2), T0 + timedelta(hours=2), False),  # no time passed
+        (T0 + timedelta(hours=2), T0 + timedelta(hours=1), False),  # the clock went back
+    ],
+)
+def test_a_session_awaiting_finalization_crosses_each_whole_hour_after_its_end(last, now, crossed):
+    assert hour_crossed(T0, last, now) is crossed
+
+
+@pytest.mark.parametrize(
+    ("last", "now", "changed"),
+    [
+        # 23:59 and 00:01 in Phoenix (UTC-7): the facility's day turned
+        (datetime(2026, 3, 11, 6, 59, tzinfo=UTC), datetime(2026, 3, 11, 7, 1, tzinfo=UTC), True),
+        # UTC midnight is not Phoenix's
+        (datetime(2026, 3, 10, 23, 59, tzinfo=UTC), datetime(2026, 3, 11, 0, 1, tzinfo=UTC), False),
+        (datetime(2026, 3, 11, 7, 1, tzinfo=UTC), datetime(2026, 3, 11, 7, 1, tzinfo=UTC), False),
+    ],
+)
+def test_the_days_left_to_file_change_at_the_facilitys_midnight(last, now, changed):
+    assert day_changed(last, now, "America/Phoenix") is changed

@@ -203,6 +203,22 @@ async def sessions_awaiting_page(
     return await page(db, query, session.ends_at, session.id, window=window)
 
 
+async def awaiting_session_ends(db: AsyncSession) -> list[tuple[uuid.UUID, uuid.UUID, datetime]]:
+    """Every session awaiting finalization: (id, facility, end)."""
+    session = models.GroupSession
+    rows = await db.execute(
+        select(session.id, session.facility_id, session.ends_at).where(
+            session.billed_at.is_(None), session.cancelled_at.is_(None), session.awaiting_finalization_at.is_not(None)
+        )
+    )
+    return [(row[0], row[1], row[2]) for row in rows.all()]
+
+
+async def facility_zones(db: AsyncSession) -> list[tuple[uuid.UUID, str]]:
+    rows = await db.execute(select(models.Facility.id, models.Facility.timezone))
+    return [(row[0], row[1]) for row in rows.all()]
+
+
 async def sessions_closed_unmarked_page(
     db: AsyncSession, among: Sequence[uuid.UUID] | None, window: Page
 ) -> tuple[list[models.GroupSession], int]:
