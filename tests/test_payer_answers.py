@@ -938,3 +938,56 @@ async def test_a_submission_publishes_the_timely_filing_queue(gql, ws, clinic, r
         sent = [await queue_update(socket) for _ in claims]
         assert [u["claimId"] for u in sent] == [c["id"] for c in claims]
         assert {tuple(u["queues"]) for u in sent} == {("TIMELY_FILING",)}
+
+
+# ------------------------------------------------------------------ what a 277CA and a 999 said, as data
+
+
+async def test_a_claim_keeps_its_277ca_status_codes_and_a_999_its_results_per_transaction_set(gql, room, test_clock):
+    """005010X214 STC01 (category and status code, the entity) is kept on the claim, billing.read; a 999's
+    AK2..IK5 per transaction set is read on the file (005010X231A1: IK5 E accepts a set with errors; its claims
+    stay SUBMITTED, for the 277CA)."""
+    session_id, members = room
+    claims = await submitted(gql, session_id, members, test_clock)
+    rejected, accepted = answers_for(claims[:2], [Outcome.REJECTED, Outcome.PAID])
+    await import_all(gql, [rejected.claim_acknowledgment, accepted.claim_acknowledgment])
+    query = "query($id: ID!) { node(id: $id) { ... on Claim { status statusCategory statusCodes { category code entity text } } } }"
+    first = (await gql.execute(query, {"id": claims[0]["id"]}))["node"]
+    assert (first["status"], first["statusCategory"]) == ("REJECTED", "A7")
+    (code,) = first["statusCodes"]
+    assert (code["category"], code["code"], code["entity"]) == ("A7", "164", "IL")
+    assert code["text"].startswith("A7: Acknowledgement/Rejected for Invalid Information")
+    second = (await gql.execute(query, {"id": claims[1]["id"]}))["node"]
+    assert (second["status"], second["statusCategory"], [c["code"] for c in second["statusCodes"]]) == (
+        "ACCEPTED", "A2", ["20"],
+    )  # fmt: skip
+    _, code, _ = await gql.as_(scopes=[s for s in ALL_SCOPES if s != "billing.read"]).error(
+        "query($id: ID!) { node(id: $id) { ... on Claim { statusCategory } } }", {"id": claims[0]["id"]}
+    )
+    assert code == "FORBIDDEN"
+
+    isa13 = next(s for s in parse_segments(claims[2]["edi837"]) if s[0] == "ISA")[13]
+    with_errors = TransactionSetResponse(
+        "837", "0001", "005010X222A1", "E", (), (SegmentError("REF", 12, "2300", "", claims[2]["claimNumber"]),)
+    )
+    ack = ImplementationAcknowledgment("HC", str(int(isa13)), "005010X222A1", "E", 1, 1, 1, (), (with_errors,))
+    text = render_999(Envelope("SIMPAYER1", "SENDER", 779, at(11), "", ""), [ack])
+    assert pyx12_errors(text) == []
+    result = (
+        await gql.execute(
+            """mutation($text: String!) { importEdi(text: $text) { changes { after }
+              file { transactionSetResults { groupControlNumber transactionSet controlNumber code text accepted errors } } } }""",
+            {"text": text},
+        )
+    )["importEdi"]
+    assert result["changes"] == []
+    assert result["file"]["transactionSetResults"] == [
+        {"groupControlNumber": str(int(isa13)), "transactionSet": "837", "controlNumber": "0001", "code": "E",
+         "text": result["file"]["transactionSetResults"][0]["text"], "accepted": True,
+         "errors": ["REF at position 12 (loop 2300): Data element errors"]},
+    ]  # fmt: skip
+    assert "error" in result["file"]["transactionSetResults"][0]["text"].lower()
+    assert (await claims_by_number(gql, session_id))[claims[2]["claimNumber"]]["status"] == "SUBMITTED"
+    remittance = (await import_all(gql, [accepted.remittance]))[0]
+    files = await gql.execute("{ ediFiles(kind: REMITTANCE) { edges { node { transactionSetResults { code } } } } }")
+    assert remittance["changes"] and files["ediFiles"]["edges"][0]["node"]["transactionSetResults"] is None

@@ -145,6 +145,14 @@ async def read_answer(text: str) -> _Read:
     return read
 
 
+def acknowledgment_results(file: models.EdiFile) -> tuple[rules.SetResult, ...] | None:
+    """A 999's result per transaction set (None for another kind of file), read again from the file kept."""
+    if file.kind != rules.EdiKind.ACKNOWLEDGMENT:
+        return None
+    transactions = transactions_of(read_interchange(file.text), "999", rules.KINDS["999"][1])
+    return rules.set_results([edi999.read_999_transaction(t) for t in transactions])
+
+
 def _segment_naming(segments: Sequence[Segment], segment_id: str, position: int, value: str) -> Segment | Place:
     return next((s for s in segments if s.id == segment_id and s[position] == value), Place(segment_id, 1, 1))
 
@@ -337,6 +345,8 @@ async def _apply_277(posting: _Posting, read: _Read) -> None:
     claims = await _claims_named(posting, read, ((c.claim_number, "TRN", 2) for c in answers))
     for answer in answers:
         claim = claims[answer.claim_number]
+        claim.status_category = answer.statuses[0].category if answer.statuses else None
+        claim.status_codes = rules.status_codes_of_277(answer)
         if answer.accepted:
             await posting.move(claim, ClaimStatus.ACCEPTED, payer_claim_number=answer.payer_claim_number)
         else:

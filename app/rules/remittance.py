@@ -18,7 +18,9 @@ from zoneinfo import ZoneInfo
 
 from app.errors import BadInput
 from app.rules.claims import ClaimStatus
+from app.rules.edi import edi999
 from app.rules.edi.carc import adjustment_reason_text
+from app.rules.edi.codes import TRANSACTION_SET_ERRORS, describe
 from app.rules.edi.edi277 import ClaimAcknowledgment
 from app.rules.edi.edi835 import (
     CONTRACTUAL,
@@ -167,10 +169,55 @@ def rejection_of_999(response: TransactionSetResponse) -> str:
     return "; ".join(parts)
 
 
+@dataclass(frozen=True)
+class SetResult:
+    """One transaction set a 999 answers (005010X231A1 AK2..IK5): accepted (A), accepted with errors (E) or
+    rejected (R), with each error in words."""
+
+    group_control_number: str  # AK102: the GS06 we sent
+    transaction_set: str  # AK201
+    control_number: str  # AK202: the ST02 we sent
+    code: str  # IK501
+    text: str
+    errors: tuple[str, ...]
+
+    @property
+    def accepted(self) -> bool:
+        return self.code in edi999.ACCEPTING
+
+
+def set_results(acknowledgments: Sequence[edi999.ImplementationAcknowledgment]) -> tuple[SetResult, ...]:
+    """Each transaction set's result, as a 999 gives it: an accepted-with-errors set (IK5 E) is accepted (the
+    claims stay SUBMITTED) and its errors are kept for the billing office to read."""
+    out = []
+    for acknowledgment in acknowledgments:
+        for response in acknowledgment.responses:
+            errors = [f"IK5 {code}: {describe(TRANSACTION_SET_ERRORS, code)}" for code in response.syntax_errors]
+            for error in response.segment_errors:
+                where = f"{error.segment_id} at position {error.position}" + (
+                    f" (loop {error.loop})" if error.loop else ""
+                )
+                errors.append(f"{where}: {error.text}")
+                errors += [f"{where}, element {e.position}: {e.text}" for e in error.elements]
+            out.append(
+                SetResult(
+                    acknowledgment.group_control_number, response.transaction_set, response.control_number,
+                    response.code, response.text, tuple(errors),
+                )
+            )  # fmt: skip
+    return tuple(out)
+
+
 def reason_of_277(claim: ClaimAcknowledgment) -> str:
     """STC01 (and STC10, STC11) in words, with the payer's free text (STC12)."""
     text = " ".join(s.text for s in claim.statuses)
     return f"{text} {claim.message}".strip() if claim.message else text
+
+
+def status_codes_of_277(claim: ClaimAcknowledgment) -> list[dict[str, str]]:
+    """Every STC composite of a claim's 277CA (STC01, STC10, STC11) as the claim keeps it: category, status
+    code, the entity it is about, and the whole in words."""
+    return [{"category": s.category, "code": s.code, "entity": s.entity, "text": s.text} for s in claim.statuses]
 
 
 # ---------------------------------------------------------------- posting

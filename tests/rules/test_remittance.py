@@ -28,6 +28,8 @@ from app.rules.remittance import (
     payment_key,
     post_claim,
     post_line,
+    set_results,
+    status_codes_of_277,
     status_of_payment,
 )
 from tests.rules.edi_support import fixture
@@ -298,3 +300,43 @@ def test_a_session_awaiting_finalization_crosses_each_whole_hour_after_its_end(l
 )
 def test_the_days_left_to_file_change_at_the_facilitys_midnight(last, now, changed):
     assert day_changed(last, now, "America/Phoenix") is changed
+
+
+# ---------------------------------------------------------------- what a 999 and a 277CA said, as data
+
+
+def test_a_999s_result_per_transaction_set_keeps_accepted_with_errors():
+    """005010X231A1 IK501: A accepted, E accepted with errors, R rejected; IK502 the set's syntax errors, IK3/IK4
+    the segment and element in error."""
+    from app.rules.edi.edi999 import ElementError, ImplementationAcknowledgment, SegmentError, TransactionSetResponse
+
+    responses = (
+        TransactionSetResponse("837", "0001", "005010X222A1", "A", (), ()),
+        TransactionSetResponse(
+            "837", "0002", "005010X222A1", "E", (), (SegmentError("REF", 12, "2300", "", "GS1"),)
+        ),
+        TransactionSetResponse(
+            "837", "0003", "005010X222A1", "R", ("5",),
+            (SegmentError("NM1", 8, "2010", "8", "GS2", (ElementError(9, None, None, "67", "7", ""),)),),
+        ),
+    )  # fmt: skip
+    ack = ImplementationAcknowledgment("HC", "42", "005010X222A1", "P", 3, 3, 2, (), responses)
+    results = set_results([ack])
+    assert [(r.control_number, r.code, r.accepted) for r in results] == [
+        ("0001", "A", True), ("0002", "E", True), ("0003", "R", False),
+    ]  # fmt: skip
+    assert results[0].errors == () and results[1].errors == ("REF at position 12 (loop 2300): Data element errors",)
+    assert results[2].errors[0].startswith("IK5 5: ") and results[2].errors[2].startswith(
+        "NM1 at position 8 (loop 2010), element 9: "
+    )
+    assert {r.group_control_number for r in results} == {"42"}
+
+
+def test_a_277ca_claims_status_codes_are_kept_with_their_text():
+    """005010X214 STC01 (and STC10, STC11): category, status code and entity."""
+    from app.rules.edi.edi277 import StatusCode
+
+    claim = type("Answer", (), {"statuses": (StatusCode("A7", "164", "IL"), StatusCode("A7", "21", ""))})()
+    kept = status_codes_of_277(claim)
+    assert [(c["category"], c["code"], c["entity"]) for c in kept] == [("A7", "164", "IL"), ("A7", "21", "")]
+    assert kept[0]["text"].startswith("A7: Acknowledgement/Rejected for Invalid Information")

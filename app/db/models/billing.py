@@ -131,6 +131,9 @@ class Claim(Base):
     # The payer's last word on the claim: a rejection's or a denial's reason, and when it came.
     payer_reason: Mapped[str | None] = mapped_column(Text)
     denial_carc: Mapped[str | None] = mapped_column(String(8))
+    # The last 277CA's STC01 category (A1, A2, A7...) and every STC composite it sent, with their text.
+    status_category: Mapped[str | None] = mapped_column(String(3))
+    status_codes: Mapped[list | None] = mapped_column(JSONB)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = timestamp_now()
 

@@ -72,6 +72,14 @@ class FacilityFee:
     amount: Decimal
 
 
+@strawberry.type(description="One STC composite of a 277CA (005010X214 STC01, STC10, STC11).")
+class ClaimStatusCode:
+    category: str = strawberry.field(description="The claim status category (507): A1, A2 accepted; A3, A6, A7...")
+    code: str = strawberry.field(description="The claim status code (508).")
+    entity: str = strawberry.field(description="The entity it is about (98), e.g. IL the subscriber; empty if none.")
+    text: str
+
+
 @strawberry.type
 class Charge(Node):
     id: strawberry.ID = global_id("Charge")
@@ -146,6 +154,17 @@ class Claim(Node):
         description="The CARC a denial is filed under (197, 16, 50...).", **scoped(Scope.BILLING_READ)
     )
     answered_at: datetime | None = strawberry.field(description="When the payer's last answer moved its status.")
+    status_category: str | None = strawberry.field(
+        description="The last 277CA's STC01 status category (A1, A2 accepted; A3, A6, A7, A8 rejected).",
+        **scoped(Scope.BILLING_READ),
+    )
+
+    @strawberry.field(
+        description="Every status composite of the last 277CA (STC01, STC10, STC11), with its text.",
+        **scoped(Scope.BILLING_READ),
+    )
+    def status_codes(claim: strawberry.Parent[models.Claim]) -> list[ClaimStatusCode]:
+        return [ClaimStatusCode(**code) for code in claim.status_codes or []]
 
     @strawberry.field(
         description="Every 835 service line posted for this claim, reversals included.", **scoped(Scope.BILLING_READ)

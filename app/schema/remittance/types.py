@@ -59,6 +59,17 @@ class ProviderAdjustment:
     amount: Decimal
 
 
+@strawberry.type(description="One transaction set a 999 answers (005010X231A1 AK2 to IK5).")
+class TransactionSetResult:
+    group_control_number: str = strawberry.field(description="AK102: the GS06 of our 837P.")
+    transaction_set: str = strawberry.field(description="AK201: 837.")
+    control_number: str = strawberry.field(description="AK202: the ST02 of our 837P (one claim in a batch).")
+    code: str = strawberry.field(description="IK501: A accepted, E accepted with errors, R rejected.")
+    text: str
+    accepted: bool = strawberry.field(description="A or E: the claims in it stay SUBMITTED, for the 277CA.")
+    errors: list[str] = strawberry.field(description="IK5 syntax errors, IK3 segments and IK4 elements, in words.")
+
+
 @strawberry.type(description="An X12 file from the payer, imported once (by its content's SHA-256).")
 class EdiFile:
     kind: EdiKind
@@ -80,6 +91,23 @@ class EdiFile:
     @strawberry.field
     def id(file: strawberry.Parent[models.EdiFile]) -> strawberry.ID:
         return strawberry.ID(encode_id("EdiFile", file.id))
+
+    @strawberry.field(
+        description="A 999's result for each transaction set it answers (accepted with errors, IK5 E, included); "
+        "null for a 277CA or an 835.",
+        **scoped(Scope.BILLING_READ),
+    )
+    def transaction_set_results(file: strawberry.Parent[models.EdiFile]) -> list[TransactionSetResult] | None:
+        results = ops.acknowledgment_results(file)
+        if results is None:
+            return None
+        return [
+            TransactionSetResult(
+                group_control_number=r.group_control_number, transaction_set=r.transaction_set,
+                control_number=r.control_number, code=r.code, text=r.text, accepted=r.accepted, errors=list(r.errors),
+            )
+            for r in results
+        ]  # fmt: skip
 
     @strawberry.field(**scoped(Scope.BILLING_READ))
     async def provider_adjustments(file: strawberry.Parent[models.EdiFile], info: Info) -> list[ProviderAdjustment]:
