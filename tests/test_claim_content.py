@@ -534,3 +534,34 @@ async def test_the_daily_batch_names_a_draft_still_held_after_one_of_its_finding
         {"id": held_back, "input": {"addressLine1": "12 W Osborn Rd"}},
     )
     assert await send_claim(gql, claim, "submitClaimBatches") == ("SUBMITTED", "")
+
+
+# ------------------------------------------------------------------ every 837P written is read by pyx12 first
+
+
+async def test_an_837p_the_guides_map_refuses_is_not_sent(gql, clinic, test_clock):
+    """005010X222A1 2010BA N401, the subscriber's city, is at most 30 characters; a patient's record may hold a
+    longer one (a city of 35 here). pyx12 reads each 837P against the guide's map before it is sent: the map
+    refuses it, so the claim is not sent (it stays DRAFT) and the answer names the segment and the element."""
+    city = "Rancho Palos Verdes Estates Village"  # 35 characters
+    _, _, claim = await bill_one_member(gql, clinic, test_clock)
+    await gql.execute(
+        "mutation($id: ID!, $input: PatientUpdateInput!) { updatePatient(id: $id, input: $input) { id } }",
+        {"id": clinic.patients[0], "input": {"city": city}},
+    )
+    _, code, body = await gql.error(SUBMIT, {"id": claim["id"]})
+    message = body["errors"][0]["message"]
+    assert code == "BAD_USER_INPUT"
+    assert message.startswith("The guide's map (005010X222A1) refuses the 837P: N4 (segment ")
+    assert "Subscriber City Name" in message and "(N401) is too long" in message
+    status = await gql.execute(
+        "query($id: ID!) { node(id: $id) { ... on Claim { status edi837 } } }", {"id": claim["id"]}
+    )
+    assert status["node"] == {"status": "DRAFT", "edi837": None}
+    # a city of 30 characters goes
+    await gql.execute(
+        "mutation($id: ID!, $input: PatientUpdateInput!) { updatePatient(id: $id, input: $input) { id } }",
+        {"id": clinic.patients[0], "input": {"city": city[:30]}},
+    )
+    sent = (await gql.execute(SUBMIT, {"id": claim["id"]}))["submitClaim"]
+    assert sent["status"] == "SUBMITTED" and pyx12_errors(sent["edi837"]) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from app.live.publish import stage_billing_change
 from app.operations.billing_pipeline import finalize, occurrence_refusal
 from app.operations.common import camel, check, require_text, visible_or_not_found
 from app.operations.consequences import BillingIssueAccepted, ClaimCorrected, handle
+from app.operations.remittance import pyx12_findings
 from app.operations.sessions import visible_session
 from app.rules import edi837
 from app.rules.attendance import AttendanceStatus
@@ -301,6 +303,7 @@ async def submit_in_interchange(
     problems = edi837.rejections(document)
     if problems:
         raise BadInput("A clearinghouse would reject the 837P: " + "; ".join(map(str, problems)))
+    await refuse_unless_map_accepts(document)
     claim.edi837 = document
     claim.interchange_number = control  # ISA13 and GS06: what the payer's 999 answers in AK102
     claim.transaction_set_number = set_number  # ST02: what its AK202 answers
@@ -316,6 +319,17 @@ async def submit_in_interchange(
         session_id=claim.session_id,
     )
     return claim
+
+
+async def refuse_unless_map_accepts(document: str) -> None:
+    """Every 837P written is read by pyx12 against the guide's map (005010X222A1) before it is sent, in a thread
+    (the event loop serves others meanwhile): a file the map refuses is not sent, its first finding named."""
+    findings = await asyncio.to_thread(pyx12_findings, document)
+    if findings:
+        ordinal, segment_id, message = findings[0]
+        where = f"{segment_id} (segment {ordinal})" if ordinal else segment_id or "the file"
+        more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
+        raise BadInput(f"The guide's map (005010X222A1) refuses the 837P: {where}: {message}{more}")
 
 
 async def _release_when_payer_number_known(db, claim: models.Claim) -> None:
