@@ -43,7 +43,8 @@ class BillingMutation:
         **scoped(Scope.BILLING_WRITE),
         description="After lock: a forced, audited correction of a member's claim (modality, where the patient "
         "was, arrival and departure, the member id), with a required reason; the claim the payer holds is "
-        "answered with a REPLACEMENT (or a VOID) by the same engine as attendance corrections. A diagnosis or "
+        "answered with a REPLACEMENT (or a VOID) by the same engine as attendance corrections; a claim the payer "
+        "rejected (999, 277CA) was never adjudicated, so it is answered with a new ORIGINAL. A diagnosis or "
         "payer is corrected on the patient's record first, then sent with a correction giving no field.",
     )
     async def correct_claim(
