@@ -14,7 +14,7 @@ from app.db.queries import billing as billing_queries
 from app.db.queries import claim_batches as queries
 from app.db.uow import UnitOfWork
 from app.errors import DomainError
-from app.operations.billing import SubmitterContact, recheck_findings, submit_in_interchange
+from app.operations.billing import SubmitterContact, recheck_findings, refuse_unless_map_accepts, submit_in_interchange
 from app.operations.common import facilities_seen, require_scope
 from app.rules.edi.batch837 import batch_837p, set_number
 from app.rules.scopes import Scope
@@ -78,10 +78,12 @@ async def submit_batches(
         if not sent:
             continue
         payer = await db.get(models.Payer, payer_id)
+        text = batch_837p([c.edi837 for c in sent])
+        await refuse_unless_map_accepts(text)  # each set was read alone; the interchange they make is read too
         batch = models.ClaimBatch(
             id=uuid.uuid4(), facility_id=facility_id, payer_id=payer_id, control_number=control,
             production=production, claim_count=len(sent), file_name=file_name(payer.payer_code, control),
-            text=batch_837p([c.edi837 for c in sent]), created_by=uow.actor,
+            text=text, created_by=uow.actor,
         )  # fmt: skip
         db.add(batch)
         await db.flush()
