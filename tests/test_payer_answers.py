@@ -815,10 +815,11 @@ PAYER_SETTINGS = """mutation($id: ID!, $input: PayerClaimSettingsInput!) {
 
 
 async def test_a_payers_timely_filing_limit_is_set_through_the_api_and_counts_the_days_left(
-    gql, clinic, room, test_clock, services
+    gql, ws, clinic, room, test_clock, services
 ):
     """Payer.timelyFilingDays (365 unless set) is given at createPayer and changed with updatePayerClaimSettings,
-    1 to 3650 days, by an administrator of reference data, audited; claimsNearingFilingLimit counts with it."""
+    1 to 3650 days, by an administrator of reference data, audited and published to the TIMELY_FILING queue's
+    watchers; claimsNearingFilingLimit counts with it."""
     created = await gql.execute(
         "mutation($input: PayerInput!) { createPayer(input: $input) { id timelyFilingDays } }",
         {"input": {"name": "Desert Health Plan", "payerCode": "DESERTHP", "timelyFilingDays": 90}},
@@ -840,8 +841,19 @@ async def test_a_payers_timely_filing_limit_is_set_through_the_api_and_counts_th
     biller = gql.as_(scopes=[s for s in ALL_SCOPES if s != "admin.reference.write"])
     _, code, _ = await biller.error(PAYER_SETTINGS, {"id": clinic.payer_id, "input": {"timelyFilingDays": 30}})
     assert code == "FORBIDDEN"
-    changed = await gql.execute(PAYER_SETTINGS, {"id": clinic.payer_id, "input": {"timelyFilingDays": 30}})
-    assert changed["updatePayerClaimSettings"] == {"timelyFilingDays": 30}
+    async with ws() as socket:  # a new limit changes every claim's days left: the queue's watchers hear of it
+        assert (await socket.receive_json())["type"] == "connection_ack"
+        variables = {"f": clinic.facility_id, "q": ["TIMELY_FILING"]}
+        await socket.send_json(
+            {"id": "1", "type": "subscribe", "payload": {"query": QUEUE_WATCH, "variables": variables}}
+        )
+        assert (await queue_update(socket))["kind"] == "SNAPSHOT"
+        changed = await gql.execute(PAYER_SETTINGS, {"id": clinic.payer_id, "input": {"timelyFilingDays": 30}})
+        assert changed["updatePayerClaimSettings"] == {"timelyFilingDays": 30}
+        update = await queue_update(socket)
+        assert (update["kind"], update["queues"]) == ("CHANGED", ["TIMELY_FILING"])
+        await gql.execute(PAYER_SETTINGS, {"id": clinic.payer_id, "input": {"timelyFilingDays": 30}})  # the same
+        await no_update(socket)
     async with services.sessionmaker() as db:
         entry = (
             await db.scalars(
@@ -849,7 +861,7 @@ async def test_a_payers_timely_filing_limit_is_set_through_the_api_and_counts_th
                 .where(models.AuditEntry.action == "payer.update")
                 .order_by(models.AuditEntry.id)
             )
-        ).all()[-1]
+        ).all()[-2]  # the last sets the same limit again
     assert (entry.before["timelyFilingDays"], entry.after["timelyFilingDays"]) == (365, 30)
 
     session_id, members = room

@@ -17,8 +17,10 @@ from app.auth import Principal
 from app.db import models
 from app.db.queries import notes as notes_queries
 from app.db.queries import reference as queries
+from app.db.queries import remittance as remittance_queries
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, Conflict, NotFound
+from app.live.publish import stage_billing_change
 from app.operations.common import camel, check, require_text, visible_or_not_found
 from app.rules.bands import band_table_problems
 from app.rules.diagnoses import (
@@ -45,6 +47,7 @@ from app.rules.reference import (
     zip_code_problem,
     zip_plus_four_problem,
 )
+from app.rules.remittance import BillingQueue
 from app.rules.visits import Modality, TelehealthCoding, minimum_minutes_problem, telehealth_coding_problem
 
 
@@ -374,9 +377,13 @@ async def update_payer_claim_settings(
         row.taxonomy_required = settings.taxonomy_required
     if settings.test_mode is not None:
         row.test_mode = settings.test_mode
+    limit_changed = settings.timely_filing_days not in (None, row.timely_filing_days)
     if settings.timely_filing_days is not None:
         row.timely_filing_days = settings.timely_filing_days
     await uow.db.flush()
+    if limit_changed:  # every claim to the payer has other days left: each facility's watchers read it again
+        for facility_id, _ in await remittance_queries.facility_zones(uow.db):
+            await stage_billing_change(uow, facility_id, [BillingQueue.TIMELY_FILING])
     uow.audit("payer.update", "Payer", row.id, before=before, after=_payer_settings(row))
     return row
 
