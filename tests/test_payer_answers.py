@@ -1003,3 +1003,40 @@ async def test_a_claim_keeps_its_277ca_status_codes_and_a_999_its_results_per_tr
     remittance = (await import_all(gql, [accepted.remittance]))[0]
     files = await gql.execute("{ ediFiles(kind: REMITTANCE) { edges { node { transactionSetResults { code } } } } }")
     assert remittance["changes"] and files["ediFiles"]["edges"][0]["node"]["transactionSetResults"] is None
+
+
+async def test_a_replacement_made_before_the_payer_rejected_its_original_gives_way_to_an_original(
+    gql, clinic, room, test_clock
+):
+    """The claim was corrected before any answer came: a REPLACEMENT waits for the payer's claim number (REF*F8).
+    Then the 277CA rejects the original (005010X214 STC01 A7): the payer holds nothing, the number never comes.
+    The rejection is kept with the original; the next correction drops the waiting replacement and sends a new
+    ORIGINAL (005010X222A1 CLM05-3 1, no REF*F8)."""
+    session_id, members = room
+    claims = await submitted(gql, session_id, members, test_clock)
+    first = claims[0]
+    reason = "Member id as the payer's eligibility answer gives it"
+    await gql.execute(CORRECT, {"id": first["id"], "reason": reason, "input": {"memberId": "A900001"}})
+
+    def mine(rows):
+        return [c for c in rows if c["patient"]["id"] == first["patient"]["id"]]
+
+    (_, waiting) = mine((await gql.execute(BILLED, {"id": session_id}))["groupSession"]["claims"])
+    assert (waiting["frequency"], waiting["status"]) == ("REPLACEMENT", "DRAFT")
+    (answers,) = answers_for([first], [Outcome.REJECTED])
+    (result,) = await import_all(gql, [answers.claim_acknowledgment])
+    assert result["changes"] == [] and first["claimNumber"] in result["file"]["summary"]["unchanged"]
+    kept = (await claims_by_number(gql, session_id))[first["claimNumber"]]
+    assert kept["status"] == "REPLACED" and kept["payerReason"].startswith("A7: ")
+    _, code, body = await gql.error(SUBMIT, {"id": waiting["id"]})
+    assert code == "ILLEGAL_TRANSITION" and "PAYER_CLAIM_NUMBER_UNKNOWN" in body["errors"][0]["message"]
+
+    await gql.execute(CORRECT, {"id": waiting["id"], "reason": reason})
+    history = mine((await gql.execute(BILLED, {"id": session_id}))["groupSession"]["claims"])
+    assert [(c["frequency"], c["status"]) for c in history] == [
+        ("ORIGINAL", "REPLACED"), ("REPLACEMENT", "VOIDED"), ("ORIGINAL", "DRAFT"),
+    ]  # fmt: skip
+    sent = (await gql.execute(SUBMIT, {"id": history[2]["id"]}))["submitClaim"]
+    segments = parse_segments(sent["edi837"])
+    assert next(s for s in segments if s[0] == "CLM")[5].endswith(":1")
+    assert not [s for s in segments if s[:2] == ["REF", "F8"]] and pyx12_errors(sent["edi837"]) == []

@@ -190,6 +190,10 @@ class _Posting:
         if payer_claim_number:
             claim.payer_claim_number = payer_claim_number
         if not rules.moves(before, to):
+            if rules.rejection_kept(before, to, claim.payer_claim_number):
+                # a claim we replaced or voided before the payer answered: it never held it (the correction
+                # waiting for its number answers nothing now; app.rules.claims.plan_correction)
+                claim.payer_reason, claim.answered_at = reason, self.uow.clock.now()
             self.summary["unchanged"][claim.claim_number] = f"{before}, not moved to {to}"
             return
         now = self.uow.clock.now()

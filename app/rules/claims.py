@@ -143,7 +143,12 @@ def plan_correction(
         held = payer_held(claims)
         rejected = tuple(c.id for c in claims if c.status == ClaimStatus.REJECTED)
         forced = patient in resubmit and (held is not None or bool(rejected)) and line is not None
-        if charge is not None and line is not None and same_charge(charge, line) and not forced:
+        # An unsent REPLACEMENT or VOID while the payer holds nothing (the claim it answers was rejected after it
+        # was made) answers nothing: it is dropped, and the member gets a new ORIGINAL (or nothing).
+        orphaned = held is None and any(
+            c.status == ClaimStatus.DRAFT and c.frequency != ClaimFrequency.ORIGINAL for c in claims
+        )
+        if charge is not None and line is not None and same_charge(charge, line) and not forced and not orphaned:
             plan.append(MemberCorrection(patient, Answer.KEEP, revalidate_drafts=drafts))
             continue
         if held is not None and line is not None and held.payer_id is not None and held.payer_id != line.payer_id:

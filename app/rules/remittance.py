@@ -133,6 +133,17 @@ def moves(current: str, to: ClaimStatus) -> bool:
     return ClaimStatus(current) in ANSWERED_FROM[to]
 
 
+def rejection_kept(current: str, to: ClaimStatus, payer_claim_number: str | None) -> bool:
+    """A rejection (999, 277CA) of a claim we replaced or voided before the payer answered it moves nothing, but
+    is kept with the claim (its reason): the payer never held it, so nothing is to be replaced or voided
+    (app.rules.claims.rejected_by_payer)."""
+    return (
+        to is ClaimStatus.REJECTED
+        and ClaimStatus(current) in (ClaimStatus.REPLACED, ClaimStatus.VOIDED)
+        and not payer_claim_number
+    )
+
+
 def status_of_payment(payment: ClaimPayment) -> ClaimStatus:
     """CLP02 22 reverses; CLP02 4, or nothing paid and nothing left to the patient, denies; a claim some of whose
     lines were paid and others not is PARTIALLY_PAID; anything else the payer paid is PAID."""

@@ -320,3 +320,36 @@ def test_the_payer_does_not_hold_a_claim_it_rejected(history, held):
 )
 def test_rejected_by_payer(status, payer_number, reason, expected):
     assert rejected_by_payer(status, payer_number, reason) is expected
+
+
+@pytest.mark.parametrize(
+    ("new_line", "history", "expected"),
+    [
+        # the original was rejected after its replacement was made (held for the payer's number that never
+        # comes): the replacement is dropped and a new ORIGINAL goes, though the charge stands
+        (
+            line(),
+            [rejected("c1"), claim("c2", DRAFT, REPLACEMENT)],
+            MemberCorrection(
+                "p", Answer.ORIGINAL, line=line(), void_charge="charge-1", void_drafts=("c2",), answers_rejected=("c1",)
+            ),
+        ),
+        # the same, from before rejected claims were answered with originals: the original REPLACED, no number
+        (
+            line(),
+            [rejected("c1", status=REPLACED), claim("c2", DRAFT, REPLACEMENT)],
+            MemberCorrection("p", Answer.ORIGINAL, line=line(), void_charge="charge-1", void_drafts=("c2",)),
+        ),
+        # an unsent VOID of a claim the payer rejected: dropped, nothing to send
+        (
+            None,
+            [rejected("c1", status=VOIDED), claim("c2", DRAFT, VOID)],
+            MemberCorrection("p", Answer.NONE, void_charge="charge-1", void_drafts=("c2",)),
+        ),
+    ],
+)
+def test_an_unsent_correction_of_a_claim_the_payer_rejected_is_dropped_for_an_original(new_line, history, expected):
+    """005010X222A1 CLM05-3 7 and 8 answer a claim the payer adjudicated (REF*F8 its number); once the claim
+    they answer is known to be rejected (005010X214 STC01 A3/A6/A7/A8), they answer nothing."""
+    lines = {"p": new_line} if new_line else {}
+    assert plan_correction(lines, {"p": charge()}, {"p": history}) == (expected,)

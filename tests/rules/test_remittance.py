@@ -28,6 +28,7 @@ from app.rules.remittance import (
     payment_key,
     post_claim,
     post_line,
+    rejection_kept,
     set_results,
     status_codes_of_277,
     status_of_payment,
@@ -340,3 +341,17 @@ def test_a_277ca_claims_status_codes_are_kept_with_their_text():
     kept = status_codes_of_277(claim)
     assert [(c["category"], c["code"], c["entity"]) for c in kept] == [("A7", "164", "IL"), ("A7", "21", "")]
     assert kept[0]["text"].startswith("A7: Acknowledgement/Rejected for Invalid Information")
+
+
+@pytest.mark.parametrize(
+    ("current", "to", "number", "kept"),
+    [
+        (S.REPLACED, S.REJECTED, None, True),  # replaced before the 277CA rejected it
+        (S.VOIDED, S.REJECTED, None, True),
+        (S.REPLACED, S.REJECTED, "ICN1", False),  # the payer had accepted it (REF*1K): it holds it
+        (S.PAID, S.REJECTED, "ICN1", False),
+        (S.REPLACED, S.ACCEPTED, None, False),
+    ],
+)
+def test_a_rejection_of_a_claim_replaced_before_the_answer_is_kept(current, to, number, kept):
+    assert rejection_kept(current, to, number) is kept
