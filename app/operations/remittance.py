@@ -27,6 +27,7 @@ from app.db.queries import remittance as queries
 from app.db.uow import UnitOfWork
 from app.errors import BadInput, DomainError
 from app.live.publish import stage_billing_change
+from app.operations import pyx12_maps  # noqa: F401 - pyx12's maps built once per process
 from app.operations.common import require_scope
 from app.operations.work import Services, unit_of_work
 from app.rules import remittance as rules
