@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
 from typing import Any
 
 import pyx12.params
@@ -46,28 +50,48 @@ def claim_file_problems(text: str) -> list[str]:
     return [str(f) for f in rejections(text)] + [f"pyx12: {e}" for e in pyx12_errors(text)]
 
 
+_reader: subprocess.Popen | None = None
+_reader_lock = threading.Lock()
+
+
+def _node_reader() -> subprocess.Popen:
+    """The test process's one node-x12 reader (tests/clients/read_x12.mjs reading paths from its input),
+    started on first use and again if it ended."""
+    global _reader
+    from tests.support.node import CLIENTS, ensure_node_packages
+
+    if _reader is None or _reader.poll() is not None:
+        ensure_node_packages()
+        _reader = subprocess.Popen(
+            ["node", str(CLIENTS / "read_x12.mjs")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=CLIENTS,
+        )
+    return _reader
+
+
 def node_x12_problems(texts: list[str]) -> list[list[str]]:
     """Each file read by node-x12 (npm, strict mode: envelope counts and control numbers), a reader written
     apart from pyx12 and from ours: its error for each file, or [] when it read the file and found its claims."""
-    import subprocess
-    import tempfile
-    from pathlib import Path
-
-    from tests.support.node import CLIENTS, ensure_node_packages
-
-    ensure_node_packages()
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, _reader_lock:
         paths = []
         for number, text in enumerate(texts):
             path = Path(folder) / f"{number}.x12"
             path.write_text(text)
             paths.append(str(path))
-        done = subprocess.run(
-            ["node", str(CLIENTS / "read_x12.mjs"), *paths], capture_output=True, text=True, timeout=120, cwd=CLIENTS
-        )
-    if done.returncode != 0:
-        raise RuntimeError(f"node-x12 did not run: {done.stderr}")
-    read = {entry["path"]: entry for entry in map(json.loads, done.stdout.splitlines())}
+        reader = _node_reader()
+        reader.stdin.write("".join(f"{path}\n" for path in paths))
+        reader.stdin.flush()
+        read = {}
+        for _ in paths:
+            line = reader.stdout.readline()
+            if not line:
+                raise RuntimeError(f"node-x12 did not run: {reader.stderr.read()}")
+            entry = json.loads(line)
+            read[entry["path"]] = entry
     return [
         [f"node-x12: {read[path]['error']}"]
         if "error" in read[path]
