@@ -330,6 +330,12 @@ async def test_without_billing_read_nothing_of_the_answers_is_seen(gql, room, te
     await writer.execute(IMPORT_STATUSES, {"text": answers[3].claim_acknowledgment})
     moved = (await writer.execute(IMPORT_STATUSES, {"text": answers[3].remittance}))["importEdi"]
     assert moved == {"duplicate": False, "changes": [{"before": "ACCEPTED", "after": "DENIED", "claim": {"claimNumber": claims[4]["claimNumber"], "status": "DENIED"}}]}  # fmt: skip
+    # nor the 837P sent, which carries the amounts (CLM02, SV102)
+    _, code, body = await writer.error(
+        "query($id: ID!) { node(id: $id) { ... on Claim { claimNumber edi837 } } }", {"id": claims[4]["id"]}
+    )
+    assert (code, body["errors"][0]["message"]) == ("FORBIDDEN", "Missing scope billing.read")
+    assert "CLM*" not in str(body)
     # billing.read alone sees the queue and the reason
     reader = gql.as_(scopes=["billing.read"])
     denied = await reader.execute('{ deniedClaims(carc: "197") { edges { node { payerReason } } } }')

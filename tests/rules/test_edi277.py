@@ -100,7 +100,16 @@ MALFORMED = [
     ("a claim without its service date", 31, None, "TRN", 28),
     ("a claim level before its provider", 18, "HL*3*2*PT~", "NM1", 19),
     ("a date that is no date", 31, "DTP*472*D8*20250230~", "DTP", 31),
+    # X214 STC01-1 and STC01-2 are each data element 1271: 1 to 30 characters (kept on the claim as sent)
+    ("a status category over 30 characters", 29, f"STC*{'A' * 31}:20:PR*20250313*WQ*35~", "STC", 29),
+    ("a status code over 30 characters", 29, f"STC*A2:{'2' * 31}:PR*20250313*WQ*35~", "STC", 29),
 ]
+
+
+def test_a_status_category_of_up_to_30_characters_is_read_whole():
+    text = with_line(TEXT, 29, f"STC*{'A' * 30}:20:PR*20250313*WQ*35~")
+    categories = [s.category for answer in read_277ca(text) for claim in answer.claims for s in claim.statuses]
+    assert "A" * 30 in categories
 
 
 @pytest.mark.parametrize(("case", "number", "new", "segment", "line"), MALFORMED, ids=[c[0] for c in MALFORMED])

@@ -132,7 +132,7 @@ class Claim(Base):
     payer_reason: Mapped[str | None] = mapped_column(Text)
     denial_carc: Mapped[str | None] = mapped_column(String(8))
     # The last 277CA's STC01 category (A1, A2, A7...) and every STC composite it sent, with their text.
-    status_category: Mapped[str | None] = mapped_column(String(3))
+    status_category: Mapped[str | None] = mapped_column(String(30))  # STC01-1, data element 1271: 1 to 30
     status_codes: Mapped[list | None] = mapped_column(JSONB)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = timestamp_now()

@@ -143,6 +143,8 @@ def _statuses(stc: Segment) -> tuple[StatusCode, ...]:
         if position == 1 and (len(parts) < 2 or not parts[0] or not parts[1]):
             raise X12Error("STC01 needs a status category and a status code", stc)
         if len(parts) >= 2:
+            if len(parts[0]) > 30 or len(parts[1]) > 30:  # each data element 1271: 1 to 30 characters
+                raise X12Error(f"STC{position:02d}'s status category and code have at most 30 characters each", stc)
             found.append(StatusCode(parts[0], parts[1], parts[2] if len(parts) > 2 else ""))
     return tuple(found)
 

@@ -138,7 +138,10 @@ class Claim(Node):
     # Amounts and the payer's reasons need billing.read, wherever the claim is reached (an import's or a
     # submission's answer to a billing.write token included).
     total_amount: Decimal = strawberry.field(**scoped(Scope.BILLING_READ))
-    edi837: str | None
+    edi837: str | None = strawberry.field(
+        **scoped(Scope.BILLING_READ),
+        description="The 837P sent (X12 005010X222A1), set once submitted; it carries the amounts, so it needs billing.read.",
+    )
     submitted_at: datetime | None
     per_diem: bool = strawberry.field(description="Carries a program day's per-diem line.")
     payer_claim_number: str | None = strawberry.field(

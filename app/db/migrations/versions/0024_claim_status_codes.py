@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("claims", sa.Column("status_category", sa.String(3), nullable=True))
+    op.add_column("claims", sa.Column("status_category", sa.String(30), nullable=True))
     op.add_column("claims", sa.Column("status_codes", postgresql.JSONB(), nullable=True))
 
 
