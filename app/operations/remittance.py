@@ -80,7 +80,7 @@ def pyx12_findings(text: str) -> list[tuple[int | None, str, str]]:
         if isinstance(node, dict):
             here = (node.get("cur_line"), node.get("seg_id") or segment[1]) if "seg_id" in node else segment
             for error in node.get("errors", []):
-                found.append((here[0], here[1], f"{error['err_cde']}: {error['err_str']}"))
+                found.append((here[0], here[1], _without_values(node, here[1], error)))
             for key, value in node.items():
                 if key != "errors":
                     collect(value, here)
@@ -92,6 +92,43 @@ def pyx12_findings(text: str) -> list[tuple[int | None, str, str]]:
     if not valid and not found:
         found.append((None, "", "pyx12 rejected the file without naming an error"))
     return found
+
+
+# X12's data element errors (the 999's IK403, which pyx12's element codes follow), named without the
+# element's value: pyx12's own text repeats the value, which can be a patient's name, address or birth date.
+ELEMENT_ERRORS = {
+    "1": "required data element missing",
+    "2": "conditional required data element missing",
+    "3": "too many data elements",
+    "4": "data element too short",
+    "5": "data element too long",
+    "6": "invalid character in data element",
+    "7": "invalid code value",
+    "8": "invalid date",
+    "9": "invalid time",
+    "10": "exclusion condition violated",
+    "12": "too many repetitions",
+    "13": "too many components",
+    "I6": "code value not used in the implementation",
+    "I9": "implementation dependent data element missing",
+    "I10": "implementation 'not used' data element present",
+    "I11": "implementation too few repetitions",
+    "I12": "implementation pattern match failure",
+    "I13": "implementation dependent 'not used' data element present",
+}
+
+
+def _without_values(node: dict, segment_id: str, error: dict) -> str:
+    """A finding in words that never repeats a value of the file: an element's by its name, place and X12
+    error; a segment's or envelope's in pyx12's words (they name segments and counts, not values)."""
+    code = str(error.get("err_cde", ""))
+    if "ele_pos" not in node:
+        return f"{code}: {error.get('err_str', '')}"
+    place = f"{segment_id}{int(node['ele_pos']):02d}"
+    if node.get("subele_pos"):
+        place += f"-{node['subele_pos']}"
+    what = ELEMENT_ERRORS.get(code, f"data element error {code}")
+    return f"{code}: {node.get('name') or 'data element'} ({place}): {what}"
 
 
 def refuse_pyx12(text: str, segments: Sequence[Segment]) -> None:

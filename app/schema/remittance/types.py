@@ -225,7 +225,9 @@ class ClaimBatch:
     production: bool = strawberry.field(description="ISA15: false for a test file (T).")
     claim_count: int
     file_name: str = strawberry.field(description="Its name in the outbox folder (GS_EDI_OUTBOX).")
-    text: str = strawberry.field(**scoped(Scope.BILLING_READ), description="The 837P itself (its amounts need billing.read).")
+    text: str = strawberry.field(
+        **scoped(Scope.BILLING_READ), description="The 837P itself (its amounts need billing.read)."
+    )
     created_at: datetime
 
     @strawberry.field
