@@ -10,6 +10,9 @@ import logging
 
 import pytest
 
+from app.payer_sim import Outcome, Policy, answer_claims
+from app.rules.edi.edi999 import ImplementationAcknowledgment, TransactionSetResponse, render_999
+from app.rules.edi.x12 import Envelope
 from app.rules.edi837 import edi_problems, parse_segments
 from tests.support.builders_coverage import RUN, SUBMIT, attended_session, authorizations, authorize, bill, issues_of
 from tests.support.builders_notes import no_note_rule
@@ -26,6 +29,11 @@ BILLED = """query($id: ID!) { groupSession(id: $id) {
     validation { code severity } } } }"""
 FEES = """mutation($id: ID!, $fees: [FacilityFeeInput!]!) { setFacilityFeeSchedule(facilityId: $id, fees: $fees) {
   feeSchedule { procedureCode } } }"""
+CORRECT = """mutation($id: ID!, $reason: String!, $input: ClaimCorrectionInput) {
+  correctClaim(claimId: $id, reason: $reason, input: $input) { status } }"""
+IMPORT = """mutation($text: String!) { importEdi(text: $text) { changes { after claim { claimNumber } } } }"""
+SEND = "mutation($id: ID!) { submitClaim(claimId: $id) { claimNumber status frequency edi837 } }"
+REJECTED_QUEUE = "{ rejectedClaims { totalCount edges { node { claimNumber } } } }"
 VISIT = (
     """mutation($id: ID!, $i: ParticipantVisitInput!) { setParticipantVisit(participantId: $id, input: $i) { id } }"""
 )
@@ -306,3 +314,62 @@ async def test_a_day_of_two_groups_overlapping_counts_the_shared_time_once(gql, 
     assert (
         of((await billed(gql, first))["charges"], iop) == [] and of((await billed(gql, second))["charges"], iop) == []
     )
+
+
+def front_end_rejection(edi: str, claim_number: str, by: str) -> str:
+    """The payer's answer rejecting the claim before adjudication: a 277CA (005010X214) with STC01 A7 (the
+    payer simulator's A7:164, the member id), or a 999 (005010X231A1) rejecting its transaction set (IK5 R)."""
+    if by == "277CA":
+        return answer_claims(edi, Policy(outcomes={claim_number: Outcome.REJECTED})).claim_acknowledgment
+    isa13 = next(s for s in parse_segments(edi) if s[0] == "ISA")[13]
+    response = TransactionSetResponse("837", "0001", "005010X222A1", "R", ("5",), ())
+    ack = ImplementationAcknowledgment("HC", str(int(isa13)), "005010X222A1", "R", 1, 1, 0, (), (response,))
+    return render_999(Envelope("SIMPAYER1", "SENDER", 777, at(13), "", ""), [ack])
+
+
+@pytest.mark.parametrize("rejected_by", ["277CA", "999"])
+async def test_a_rejected_days_claim_is_corrected_as_a_new_original_that_submits_cleanly(
+    gql, clinic, iop, others, test_clock, rejected_by
+):
+    """A per-diem day's claim the payer rejected at the front end (005010X214 277CA STC01 A7; 005010X231A1 999
+    IK5 R) was never adjudicated: the payer holds no day to replace. correctClaim on it (the member id fixed)
+    makes the day's new ORIGINAL (005010X222A1 CLM05-3 1, no REF*F8), one S9480 line with the authorization
+    in REF*G1, that submits cleanly; the rejected claim is REPLACED and leaves the rejected queue."""
+    await authorize(gql, clinic, iop, codes=(), program="IOP", kind="DAYS", authorized=10, ends="2026-03-31")
+    morning, midday = await day_of_two_groups(gql, clinic, iop, others)
+    await bill(gql, test_clock, morning, at(10, 31))
+    await bill(gql, test_clock, midday, at(12, 31))
+    (claim,) = of((await billed(gql, midday))["claims"], iop)
+    assert claim["perDiem"] and claim["frequency"] == "ORIGINAL"
+    sent = (await gql.execute(SEND, {"id": claim["id"]}))["submitClaim"]
+    answer = front_end_rejection(sent["edi837"], sent["claimNumber"], rejected_by)
+    assert pyx12_errors(answer) == []
+    changes = (await gql.execute(IMPORT, {"text": answer}))["importEdi"]["changes"]
+    assert [(c["claim"]["claimNumber"], c["after"]) for c in changes] == [(sent["claimNumber"], "REJECTED")]
+    queue = (await gql.execute(REJECTED_QUEUE))["rejectedClaims"]
+    assert [e["node"]["claimNumber"] for e in queue["edges"]] == [sent["claimNumber"]]
+
+    reason = "Member id as the payer's eligibility answer gives it"
+    await gql.execute(CORRECT, {"id": claim["id"], "reason": reason, "input": {"memberId": "A900001"}})
+    day = await billed(gql, midday)
+    history = of(day["claims"], iop)
+    assert [(c["perDiem"], c["frequency"], c["status"]) for c in history] == [
+        (True, "ORIGINAL", "REPLACED"),
+        (True, "ORIGINAL", "DRAFT"),
+    ]
+    again = history[1]
+    assert again["originalClaim"]["id"] == claim["id"] and again["validation"] == []
+    assert (await gql.execute(REJECTED_QUEUE))["rejectedClaims"]["totalCount"] == 0
+    assert [(a["used"], a["remaining"]) for a in await authorizations(gql, iop)] == [(1, 9)]  # the day drawn once
+
+    resent = (await gql.execute(SEND, {"id": again["id"]}))["submitClaim"]
+    assert (resent["status"], resent["frequency"]) == ("SUBMITTED", "ORIGINAL")
+    edi = resent["edi837"]
+    assert pyx12_errors(edi) == [] and edi_problems(edi) == []
+    segments = parse_segments(edi)
+    assert next(s for s in segments if s[0] == "CLM")[5].endswith(":1")
+    assert not [s for s in segments if s[:2] == ["REF", "F8"]]
+    assert ["REF", "G1", "PA-1001"] in segments
+    (service,) = [s for s in segments if s[0] == "SV1"]
+    assert service[1].split(":")[:2] == ["HC", "S9480"] and service[4] == "1"
+    assert "A900001" in next(s for s in segments if s[:2] == ["NM1", "IL"])

@@ -61,6 +61,7 @@ def documented_outputs() -> dict[str, tuple[str, str, str]]:
 FORMS = [
     (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?"), "<datetime>"),
     (re.compile(r"\b\d{8}T\d{6}Z?\b"), "<datetime>"),  # iCalendar's form
+    (re.compile(r"(?<=\*D8\*)\d{8}\b"), "<date>"),  # an X12 date (DTP's D8 form)
     (re.compile(r"\b\d{4}-\d{2}-\d{2}\b"), "<date>"),
     (re.compile(r"\b\d{2}:\d{2}(:\d{2})?\b"), "<time>"),
     (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "<uuid>"),
@@ -425,8 +426,46 @@ async def walk(http: httpx.AsyncClient, ws, today, clock) -> dict[str, Any]:
     broken = "\n".join(lines)
     out["import-refused"] = (await gql.post(example("billing/import_edi.graphql"), {"text": broken + "\n"})).json()
     out["submit-batches"] = await gql.execute(example("billing/submit_claim_batches.graphql"))
+    # program-coordinator.md, once the other pages' queues and batch are read: the day's claim is sent.
+    out.update(await the_days_claim_sent(gql, last_of_day["session"]["id"]))
     # program-coordinator.md, once every page's steps are done: the clock moves to the group's next session.
     out.update(await a_short_program_day(gql, clock, upcoming))
+    return out
+
+
+ACCEPT = """mutation($sessionId: ID!, $code: BillingIssueCode!, $note: String!) {
+  acceptBillingIssue(sessionId: $sessionId, code: $code, note: $note) { readyToBill } }"""
+
+
+async def the_days_claim_sent(gql, session_id: str) -> dict[str, Any]:
+    """The billing office accepts the per-diem day's warnings on its last session, with a note, and submits the
+    day's claim: its 837P's claim, authorization, service and date lines. After the work queues and the daily
+    batch are read, since the claim then leaves the drafts they count."""
+    out: dict[str, Any] = {}
+    day = await gql.execute(
+        "query($id: ID!) { groupSession(id: $id) { claims { id perDiem status validation { code severity } } } }",
+        {"id": session_id},
+    )
+    (claim,) = [c for c in day["groupSession"]["claims"] if c["perDiem"] and c["status"] == "DRAFT"]
+    notes = {
+        "NOTE_UNSIGNED": "Note signed on paper at the program; scanned into the chart",
+        "AUTH_EXPIRING": "Extension requested from Mesa",
+    }
+    for issue in claim["validation"]:
+        await gql.execute(ACCEPT, {"sessionId": session_id, "code": issue["code"], "note": notes[issue["code"]]})
+    day = await gql.execute(
+        "query($id: ID!) { groupSession(id: $id) { claims { status perDiem "
+        "validation { code severity message accepted } } } }",
+        {"id": session_id},
+    )
+    out["coordinator-accept-day"] = day
+    submitted = (await gql.execute(example("billing/submit_claim.graphql"), {"claimId": claim["id"]}))["submitClaim"]
+    out["coordinator-submit-day"] = {k: v for k, v in submitted.items() if k != "edi837"}
+    out["coordinator-day-837p"] = "\n".join(
+        "*".join(s) + "~"
+        for s in parse_segments(submitted["edi837"])
+        if s[0] in ("CLM", "SV1") or s[:2] in (["REF", "G1"], ["DTP", "472"])
+    )
     return out
 
 

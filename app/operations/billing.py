@@ -174,14 +174,17 @@ async def correct_claim(
 ) -> models.GroupSession:
     """A forced, audited correction of a billed (locked) session's claim: the member's row and
     coverage are corrected, and the same void/replace engine as an attendance correction answers
-    the claim the payer holds with a REPLACEMENT (or a void), whatever changed."""
+    the claim the payer holds with a REPLACEMENT (or a void), whatever changed. A per-diem day's
+    claim hangs on the day's last session, billed but not locked when it has no lines of its own:
+    its day is corrected the same way (and with it the member's other claims when the member id
+    changed, as they carry it too)."""
     reason = require_text("reason", reason, 2000)
     db = uow.db
     claim = await visible_claim(db, actor, claim_id)
     session = await session_queries.session(db, claim.session_id, lock=Lock.WRITE)
     if session.cancelled_at is not None:
         raise IllegalTransition("The session is cancelled; it has no claims to correct")
-    if session.locked_at is None:
+    if session.locked_at is None and not (claim.per_diem and session.billed_at is not None):
         raise IllegalTransition("The session is not billed and locked: correct the records themselves")
     if claim.frequency == ClaimFrequency.VOID or claim.status in (ClaimStatus.VOIDED, ClaimStatus.REPLACED):
         raise IllegalTransition(f"The claim is a {claim.frequency} {claim.status}: correct the member's current claim")
@@ -222,7 +225,17 @@ async def correct_claim(
         reason=reason,
         session_id=session.id,
     )
-    await handle(uow, ClaimCorrected(session, frozenset({claim.patient_id}), [touched("RosterEntry", entry.id)]))
+    member = frozenset({claim.patient_id})
+    everywhere = coverage is not None
+    await handle(
+        uow,
+        ClaimCorrected(
+            session,
+            member if everywhere or not claim.per_diem else frozenset(),
+            [touched("RosterEntry", entry.id)],
+            days=member if everywhere or claim.per_diem else frozenset(),
+        ),
+    )
     return session
 
 

@@ -286,11 +286,15 @@ def _record_documented(uow: UnitOfWork, session: models.GroupSession, charges, c
 
 
 async def rebill_session(
-    uow: UnitOfWork, session: models.GroupSession, resubmit: frozenset[uuid.UUID] = frozenset()
+    uow: UnitOfWork,
+    session: models.GroupSession,
+    resubmit: frozenset[uuid.UUID] = frozenset(),
+    resubmit_days: frozenset[uuid.UUID] = frozenset(),
 ) -> None:
     """Carry out the correction plan (app.rules.claims) after attendance changed on a billed
     session: a forced correction, or a mark after a run that found nobody billable; and after a
-    claim-level correction, whose member's claim the payer holds is replaced (`resubmit`)."""
+    claim-level correction, whose member's claim the payer holds is replaced (`resubmit`, and the
+    member's per-diem day's claim: `resubmit_days`)."""
     if session.billed_at is None:
         return
     inputs = await _inputs(uow, session)
@@ -341,7 +345,7 @@ async def rebill_session(
     if voided or built or claims_out:
         _record_documented(uow, session, built, claims_out, reason="rebilled")
         await stage_billing_change(uow, session.facility_id, [BillingQueue.TIMELY_FILING], session_id=session.id)
-    await program_billing.settle_days(uow, session)
+    await program_billing.settle_days(uow, session, resubmit=resubmit_days)
 
 
 async def _answer(

@@ -102,11 +102,12 @@ class BillingIssueAccepted:
 @dataclass
 class ClaimCorrected:
     """A claim's member row (stay, modality, place) or member id was corrected: the payer's claim of
-    each patient in `resubmit` is replaced."""
+    each patient in `resubmit` is replaced, and the per-diem day's claim of each patient in `days`."""
 
     session: models.GroupSession
     resubmit: frozenset[uuid.UUID]
     changed: list[Touched] = field(default_factory=list)
+    days: frozenset[uuid.UUID] = frozenset()
     sequence: ClassVar[None] = None
     update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.FORCE_UPDATED
 
@@ -137,7 +138,7 @@ async def rebill(uow: UnitOfWork, event: AttendanceMarked | NoteSigned) -> None:
 
 async def rebill_resubmitting(uow: UnitOfWork, event: ClaimCorrected) -> None:
     """The corrected session is billed again, the corrected member's claim replaced at the payer."""
-    await billing_pipeline.rebill_session(uow, event.session, resubmit=event.resubmit)
+    await billing_pipeline.rebill_session(uow, event.session, resubmit=event.resubmit, resubmit_days=event.days)
 
 
 async def reassess_absences(uow: UnitOfWork, event: AttendanceMarked) -> None:

@@ -49,8 +49,11 @@ from app.rules.program_billing import (
 )
 
 
-async def settle_days(uow: UnitOfWork, session: models.GroupSession) -> None:
-    """After the session was billed or rebilled: bill, correct or leave each of its members' program days."""
+async def settle_days(
+    uow: UnitOfWork, session: models.GroupSession, resubmit: frozenset[uuid.UUID] = frozenset()
+) -> None:
+    """After the session was billed or rebilled: bill, correct or leave each of its members' program days; the
+    day's claim of a patient in `resubmit` (a claim-level correction) is sent again even when its line stands."""
     if session.group_type not in PROGRAMS:
         return
     db = uow.db
@@ -96,11 +99,18 @@ async def settle_days(uow: UnitOfWork, session: models.GroupSession) -> None:
                 fees = {fee_key(f.procedure_code, f.modifiers or ()): f.amount for f in schedule}
             line = per_diem_line(rule, patient_id=patient_id, coverage=coverage, day=day, fees=fees)
         anchor = await db.get(models.GroupSession, anchor_session(stays))
-        await _correct_day(uow, anchor, patient_id, day, line, hours=outcome.hours)
+        await _correct_day(uow, anchor, patient_id, day, line, hours=outcome.hours, resubmit=resubmit)
 
 
 async def _correct_day(
-    uow: UnitOfWork, anchor: models.GroupSession, patient_id: uuid.UUID, day, line: ChargeLine | None, *, hours: float
+    uow: UnitOfWork,
+    anchor: models.GroupSession,
+    patient_id: uuid.UUID,
+    day,
+    line: ChargeLine | None,
+    *,
+    hours: float,
+    resubmit: frozenset[uuid.UUID] = frozenset(),
 ) -> None:
     db = uow.db
     now = uow.clock.now()
@@ -115,7 +125,9 @@ async def _correct_day(
     by_id = {c.id: c for c in claims}
     built: list[models.Charge] = []
     made: list[models.Claim] = []
-    for correction in plan_correction({patient_id: line} if line else {}, active, history if claims else {}):
+    for correction in plan_correction(
+        {patient_id: line} if line else {}, active, history if claims else {}, resubmit & {patient_id}
+    ):
         if correction.answer in (Answer.KEEP, Answer.NONE) and correction.void_charge is None:
             continue
         if correction.void_charge is not None and charge is not None:

@@ -45,7 +45,9 @@ class BillingMutation:
         "was, arrival and departure, the member id), with a required reason; the claim the payer holds is "
         "answered with a REPLACEMENT (or a VOID) by the same engine as attendance corrections; a claim the payer "
         "rejected (999, 277CA) was never adjudicated, so it is answered with a new ORIGINAL. A diagnosis or "
-        "payer is corrected on the patient's record first, then sent with a correction giving no field.",
+        "payer is corrected on the patient's record first, then sent with a correction giving no field. A "
+        "per-diem day's claim is corrected the same way, on the day's last session (billed, not locked when it "
+        "has no lines of its own).",
     )
     async def correct_claim(
         self, info: Info, claim_id: strawberry.ID, reason: str, input: ClaimCorrectionInput | None = None
