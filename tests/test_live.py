@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import uuid
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ import pytest
 
 from app.db import models
 from app.ids import encode_id
-from app.live.publish import stage_session_update
+from app.live.publish import session_channel, stage_session_update
 from app.operations.work import unit_of_work
 from app.rules.updates import touched
 from tests.conftest import make_token
@@ -86,6 +87,31 @@ async def test_snapshot_then_one_message_per_committed_change(ws, services, clin
         assert update["changedParticipantIds"] == [encode_id("RosterEntry", participants[0])]
         assert update["billingPreview"]["billableCount"] == 1
         assert sorted(r["status"] for r in update["session"]["roster"]) == ["ATTENDED", "SCHEDULED", "SCHEDULED"]
+
+
+async def test_a_change_a_process_of_the_release_before_announced_is_sent(ws, services, clinic):
+    """During a rolling deploy a process of the release before commits a change and announces it as it did:
+    the rows touched named by their global ids, its reading ("p") kept in its own memory. This process reads
+    the change after the commit and sends it, the row named as it names its own."""
+    session_id, participants = await make_session(services, clinic)
+    async with ws() as socket:
+        await subscribe(socket, SESSION_UPDATES, {"id": encode_id("GroupSession", session_id)})
+        await next_payload(socket)
+        async with services.sessionmaker() as db, db.begin():
+            (await db.get(models.RosterEntry, participants[0])).status = "ATTENDED"
+            (await db.get(models.GroupSession, session_id)).update_sequence += 1
+        message = {
+            "sequence": 1,
+            "kind": "ATTENDANCE_CHANGED",
+            "changed": [encode_id("RosterEntry", participants[0])],
+            "at": services.clock.now().isoformat(),
+            "p": "a-reading-kept-by-the-other-process",
+        }
+        await services.broadcast.publish(session_channel(str(session_id)), json.dumps(message))
+        update = (await next_payload(socket))["sessionUpdates"]
+        assert (update["kind"], update["sequence"]) == ("ATTENDANCE_CHANGED", 1)
+        assert update["changedParticipantIds"] == [encode_id("RosterEntry", participants[0])]
+        assert update["billingPreview"]["billableCount"] == 1
 
 
 async def test_rolled_back_change_sends_nothing(ws, services, clinic):

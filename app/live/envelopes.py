@@ -31,6 +31,7 @@ from app.clock import Clock
 from app.db import models
 from app.db.queries.billing import billing_inputs_and_roster, billing_inputs_and_roster_in_transaction
 from app.db.queries.enrollments import group_line
+from app.ids import split_id
 from app.live.backends import PAUSED, RESYNC
 from app.rules.billing import Preview
 from app.rules.updates import GroupUpdateKind, SessionUpdateKind, Touched
@@ -340,9 +341,11 @@ class GroupStates:
         )
 
 
-def _touched(rows: list[list[str]]) -> tuple[Touched, ...]:
-    """A message's "changed" ([type name, key] pairs in JSON) as the envelope keeps it."""
-    return tuple((type_name, key) for type_name, key in rows)
+def _touched(rows: list[list[str] | str]) -> tuple[Touched, ...]:
+    """A message's "changed" ([type name, key] pairs in JSON) as the envelope keeps it. A process of the
+    release before names each row by its global id (one string): read as the same pair, so the live updates
+    of a rolling deploy's old processes still reach the watchers of its new ones."""
+    return tuple(split_id(row) if isinstance(row, str) else (row[0], row[1]) for row in rows)
 
 
 def _changed(data: dict[str, Any]) -> tuple[uuid.UUID | None, uuid.UUID | None]:
