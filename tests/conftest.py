@@ -55,6 +55,42 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[SHARED_SERVER] = url
 
 
+# The modules whose tests take longest (browsers, server processes, node, the fuzzer), longest first, are handed
+# to the workers before the rest: the two workers then finish together, instead of one running a long test
+# alone at the end while the other has nothing left. Their own order, and every other module's, is kept.
+SLOW_FIRST = (
+    "test_display_browser",
+    "test_fuzz",
+    "test_live_sequence",
+    "test_live_group_sequence",
+    "test_webhooks",
+    "test_live_multiprocess",
+    "test_walkthroughs",
+    "test_real_clients",
+    "test_faults",
+    "test_cli",
+    "test_live",
+    "test_claim_content",
+    "test_payer_answers",
+    "test_fhir",
+    "test_examples",
+    "test_readme",
+    "test_integrator_docs",
+    "test_privacy",
+    "test_enrollment_concurrency",
+    "test_read_cache",
+    "test_graphiql_browser",
+    "test_calendar_feeds",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: place for place, name in enumerate(SLOW_FIRST)}
+    items.sort(
+        key=lambda item: rank.get(item.nodeid.partition("::")[0].rpartition("/")[2].removesuffix(".py"), len(rank))
+    )
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     embedded = config.stash.get(_EMBEDDED, None)
     if embedded is not None:
