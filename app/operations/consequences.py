@@ -39,63 +39,55 @@ class AttendanceMarked:
 
 
 @dataclass
-class NoteSigned:
+class SessionChanged:
+    """A change of a session whose only consequences are its live update (and, for some, finalization)."""
+
+    session: models.GroupSession
+    changed: list[Touched] = field(default_factory=list)
+    sequence: ClassVar[None] = None
+    update_kind: ClassVar[SessionUpdateKind]
+
+
+@dataclass
+class NoteSigned(SessionChanged):
     """A note was signed or co-signed: it can clear a BLOCKING NOTE_UNSIGNED."""
 
-    session: models.GroupSession
-    changed: list[Touched] = field(default_factory=list)
-    sequence: ClassVar[None] = None
     update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.NOTE_CHANGED
 
 
 @dataclass
-class NoteChanged:
+class NoteChanged(SessionChanged):
     """A note was written, drafted, edited or given an addendum."""
 
-    session: models.GroupSession
-    changed: list[Touched] = field(default_factory=list)
-    sequence: ClassVar[None] = None
     update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.NOTE_CHANGED
 
 
 @dataclass
-class VisitChanged:
+class VisitChanged(SessionChanged):
     """A member's arrival, departure or way of joining was corrected (attendance unchanged): an
     arrival time can clear a BLOCKING MISSING_ARRIVAL_TIME."""
 
-    session: models.GroupSession
-    changed: list[Touched] = field(default_factory=list)
-    sequence: ClassVar[None] = None
     update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.VISIT_CHANGED
 
 
 @dataclass
-class SessionModalityChanged:
+class SessionModalityChanged(SessionChanged):
     """How the room meets changed (members marked otherwise keep their own)."""
 
-    session: models.GroupSession
-    changed: list[Touched] = field(default_factory=list)
-    sequence: ClassVar[None] = None
     update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.VISIT_CHANGED
 
 
 @dataclass
-class RosterEntryAdded:
+class RosterEntryAdded(SessionChanged):
     """A patient was added to the roster by hand after the session was created (addedLate)."""
 
-    session: models.GroupSession
-    changed: list[Touched] = field(default_factory=list)
-    sequence: ClassVar[None] = None
     update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.ROSTER_CHANGED
 
 
 @dataclass
-class BillingIssueAccepted:
+class BillingIssueAccepted(SessionChanged):
     """A WARNING of the session's preview was accepted, on its draft claims too."""
 
-    session: models.GroupSession
-    changed: list[Touched] = field(default_factory=list)
-    sequence: ClassVar[None] = None
     update_kind: ClassVar[SessionUpdateKind] = SessionUpdateKind.ISSUE_ACCEPTED
 
 
