@@ -32,6 +32,7 @@ from app.operations.common import require_scope
 from app.operations.work import Services, unit_of_work
 from app.rules import remittance as rules
 from app.rules.claims import ClaimFrequency, ClaimStatus, rejected_by_payer
+from app.rules.edi import codes as edi_codes
 from app.rules.edi import edi277, edi835, edi999
 from app.rules.edi.x12 import Interchange, Place, Segment, X12Error, read_interchange, read_segments, transactions_of
 from app.rules.scopes import Scope
@@ -94,32 +95,9 @@ def pyx12_findings(text: str) -> list[tuple[int | None, str, str]]:
     return found
 
 
-# X12's data element errors (the 999's IK403, which pyx12's element codes follow), named without the
-# element's value: pyx12's own text repeats the value, which can be a patient's name, address or birth date.
-ELEMENT_ERRORS = {
-    "1": "required data element missing",
-    "2": "conditional required data element missing",
-    "3": "too many data elements",
-    "4": "data element too short",
-    "5": "data element too long",
-    "6": "invalid character in data element",
-    "7": "invalid code value",
-    "8": "invalid date",
-    "9": "invalid time",
-    "10": "exclusion condition violated",
-    "12": "too many repetitions",
-    "13": "too many components",
-    "I6": "code value not used in the implementation",
-    "I9": "implementation dependent data element missing",
-    "I10": "implementation 'not used' data element present",
-    "I11": "implementation too few repetitions",
-    "I12": "implementation pattern match failure",
-    "I13": "implementation dependent 'not used' data element present",
-}
-
-
 def _without_values(node: dict, segment_id: str, error: dict) -> str:
-    """A finding in words that never repeats a value of the file: an element's by its name, place and X12
+    """A finding in words that never repeats a value of the file (pyx12's own text repeats the element's
+    value, which can be a patient's name, address or birth date): an element's by its name, place and X12
     error; a segment's or envelope's in pyx12's words (they name segments and counts, not values)."""
     code = str(error.get("err_cde", ""))
     if "ele_pos" not in node:
@@ -127,7 +105,8 @@ def _without_values(node: dict, segment_id: str, error: dict) -> str:
     place = f"{segment_id}{int(node['ele_pos']):02d}"
     if node.get("subele_pos"):
         place += f"-{node['subele_pos']}"
-    what = ELEMENT_ERRORS.get(code, f"data element error {code}")
+    # X12's data element errors (the 999's IK403, which pyx12's element codes follow), in words
+    what = edi_codes.ELEMENT_ERRORS.get(code, f"data element error {code}").lower()
     return f"{code}: {node.get('name') or 'data element'} ({place}): {what}"
 
 
