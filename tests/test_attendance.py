@@ -513,22 +513,29 @@ LATE_BILLED = """query($id: ID!) { groupSession(id: $id) { status locked
   auditLog { action entityId reason after } } }"""
 
 
-async def test_marks_after_the_finalization_deadline_are_late_entries_with_a_reason_rebilled_row_by_row(
-    gql, clinic, test_clock, services
-):
-    """Nobody was marked and the session was billed at its deadline. Each row's first mark then is a
-    late entry: it needs a reason (audited), never force; each one is billed through the usual
-    correction engine, and the next row is marked the normal way, the session locked or not."""
+async def closed_at_the_deadline(gql, clinic, test_clock, services) -> dict:
+    """Three covered members, nobody marked, the session billed (closed) by the sweep at its finalization
+    deadline, 24 hours of Phoenix wall clock after its 10:30 end."""
     set_now(test_clock, at(9, 20))
     await clinic.bands([(1, 8, "90853", "30.00")])
     for i in range(3):
         patient = await clinic.add_patient(f"Member {i}")
         await clinic.cover(patient)
     session = await create_session(gql, clinic, starts_at=at(9))
+    set_now(test_clock, at(10, 30, day=11))
+    assert await bill_due_sessions(services) == 1
+    return session
+
+
+async def test_marks_after_the_finalization_deadline_are_late_entries_with_a_reason_rebilled_row_by_row(
+    gql, clinic, test_clock, services
+):
+    """Nobody was marked and the session was billed at its deadline. Each row's first mark then is a
+    late entry: it needs a reason (audited), never force; each one is billed through the usual
+    correction engine, and the next row is marked the normal way, the session locked or not."""
+    session = await closed_at_the_deadline(gql, clinic, test_clock, services)
     entries = {e["patient"]["id"]: e["id"] for e in session["roster"]}
     first, second, third = (entries[p] for p in clinic.patients)
-    set_now(test_clock, at(10, 30, day=11))  # 24 hours of Phoenix wall clock after the 10:30 end
-    assert await bill_due_sessions(services) == 1
     read = (await gql.execute(LATE_BILLED, {"id": session["id"]}))["groupSession"]
     assert (read["status"], read["claims"]) == ("CLOSED", [])
 
@@ -562,15 +569,8 @@ async def test_a_batch_of_late_entries_needs_a_reason_and_is_written_whole_or_no
     """docs/walkthroughs/billing-office.md: a late entry by setAttendance "or the batch". Past the
     deadline, a batch without a reason is refused whole (no row, no audit entry, no bill); with one,
     each row's mark is a late entry audited with the reason, and the session is billed again."""
-    set_now(test_clock, at(9, 20))
-    await clinic.bands([(1, 8, "90853", "30.00")])
-    for i in range(3):
-        patient = await clinic.add_patient(f"Member {i}")
-        await clinic.cover(patient)
-    session = await create_session(gql, clinic, starts_at=at(9))
+    session = await closed_at_the_deadline(gql, clinic, test_clock, services)
     entries = [e["id"] for e in session["roster"]]
-    set_now(test_clock, at(10, 30, day=11))
-    assert await bill_due_sessions(services) == 1
     before = (await gql.execute(LATE_BILLED, {"id": session["id"]}))["groupSession"]
 
     facilitator = gql.as_(scopes=FACILITATOR_SCOPES)
